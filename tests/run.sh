@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs every unit test binary given as an argument and every integration
+# script in tests/integration, then prints one closing tally line.
+#
+# Unit tests are Check suites: their "Checks: N, Failures: F, Errors: E"
+# lines are summed.  Integration scripts print "PASS name", "FAIL name" or
+# "SKIP name: why" per behaviour (see tests/lib.sh) and exit non-zero on any
+# failure.  A script that dies without printing a result counts as failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+: "${BUILD:=build}"
+export BUILD
+pass=0 fail=0 skip=0
+failed_names=()
+logdir=$BUILD/test-logs
+mkdir -p "$logdir"
+
+for t in "$@"; do
+	name=$(basename "$t")
+	out=$("$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" > "$logdir/$name.log"
+	line=$(printf '%s\n' "$out" | grep -E 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: no Check summary (exit $rc); log: $logdir/$name.log"
+		printf '%s\n' "$out" | tail -n 20
+		fail=$((fail + 1)); failed_names+=("$name"); continue
+	fi
+	n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+	f=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+	e=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+	bad=$((f + e))
+	pass=$((pass + n - bad)); fail=$((fail + bad))
+	if [ "$bad" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		[ "$bad" -eq 0 ] && { fail=$((fail + 1)); }
+		failed_names+=("$name")
+		echo "FAIL $name: $line (exit $rc)"
+		printf '%s\n' "$out" | grep -E ':[EF]:' | head -n 20
+	else
+		echo "ok   $name: $line"
+	fi
+done
+
+for s in tests/integration/*.sh; do
+	[ -e "$s" ] || continue
+	name=$(basename "$s" .sh)
+	out=$(timeout 600 bash "$s" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" > "$logdir/$name.log"
+	p=$(grep -c '^PASS ' <<<"$out")
+	f=$(grep -c '^FAIL ' <<<"$out")
+	k=$(grep -c '^SKIP ' <<<"$out")
+	grep -E '^(PASS|FAIL|SKIP) ' <<<"$out" | sed "s/^/  [$name] /"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "  [$name] FAIL $name: script exited $rc without a FAIL line; log: $logdir/$name.log"
+		tail -n 20 <<<"$out"
+		f=1
+	fi
+	[ "$f" -ne 0 ] && failed_names+=("$name")
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + k))
+done
+
+if [ "$skip" -ne 0 ]; then
+	echo "WARNING: $skip test(s) SKIPPED; they were not run and are not counted as passed:"
+	cat "$logdir"/*.log | grep '^SKIP ' | sed 's/^/  /'
+fi
+[ ${#failed_names[@]} -ne 0 ] && echo "failed: ${failed_names[*]} (logs in $logdir)"
+echo "test: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
