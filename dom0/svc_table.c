@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+// The table of dom0 services the splitvisor supervisor runs, in start order.
+#include "svc.h"
+
+/*
+ * Start order is table order; stop order is the reverse.  Each service is
+ * run as `BINDIR/binary --rundir DIR --foreground` and is ready when
+ * DIR/ready_sock accepts a connection.  A missing binary is skipped (logged
+ * and shown as "not installed" by `splitvisor status`) unless it is required.
+ * Adding a service is adding one line here.
+ */
+const struct svc_desc svc_table[] = {
+	{ .name = "hypervisor", .binary = "hypervisor", .ready_sock = "hypervisor.sock", .required = true },
+	{ .name = "xenstored", .binary = "xenstored", .ready_sock = "xenstored.sock", .required = false },
+};
+
+const size_t svc_count = sizeof(svc_table) / sizeof(svc_table[0]);
