@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+// The command words of the guest kernel: a table of names and their actions.
+#include <svk/cmdline.h>
+#include <svk/commands.h>
+#include <svk/hypercall.h>
+#include <svk/lib.h>
+#include <svk/printk.h>
+#include <svk/sched.h>
+#include <svk/smp.h>
+#include <svk/time.h>
+
+/* Longest command word we keep; longer ones are reported and skipped. */
+#define WORD_MAX 128
+
+struct command {
+	const char *name;
+	/* Runs the word; @arg is NULL when the word had no '='. */
+	void (*run)(const start_info_t *si, const char *arg);
+};
+
+static void need_time(const char *what)
+{
+	if (time_available())
+		return;
+	printk("%s: no time source (shared_info time unavailable)\n", what);
+	sched_shutdown(SHUTDOWN_crash);
+}
+
+/* Parse a required numeric argument, or say why not and return false. */
+static bool need_number(const char *what, const char *arg, uint64_t *out)
+{
+	int rc;
+
+	if (!arg) {
+		printk("%s: needs a number (%s=N)\n", what, what);
+		return false;
+	}
+	rc = parse_u64(arg, out);
+	if (rc) {
+		printk("%s: bad number '%s' (%d)\n", what, arg, rc);
+		return false;
+	}
+	return true;
+}
+
+static void cmd_halt(const start_info_t *si, const char *arg)
+{
+	printk("poweroff\n");
+	sched_shutdown(SHUTDOWN_poweroff);
+}
+
+static void cmd_reboot(const start_info_t *si, const char *arg)
+{
+	printk("reboot\n");
+	sched_shutdown(SHUTDOWN_reboot);
+}
+
+static void cmd_crash(const start_info_t *si, const char *arg)
+{
+	if (arg && !strcmp(arg, "shutdown")) {
+		printk("crashing on purpose (SHUTDOWN_crash)\n");
+		sched_shutdown(SHUTDOWN_crash);
+	}
+	if (arg) {
+		printk("crash: unknown way '%s'\n", arg);
+		return;
+	}
+	printk("crashing on purpose\n");
+	/* Nothing is mapped at 0x10: the hypervisor sees a fault it cannot
+	 * deliver (no trap table) and crashes the domain. */
+	unsigned long addr = 0x10;
+
+	__asm__("" : "+r"(addr)); /* hide the constant from the compiler */
+	*(volatile unsigned long *)addr = 0xdead;
+	printk("crash: write to 0x10 did not fault\n");
+	sched_shutdown(SHUTDOWN_crash);
+}
+
+static void cmd_spin(const start_info_t *si, const char *arg)
+{
+	uint64_t ms, end;
+
+	if (!need_number("spin", arg, &ms))
+		return;
+	need_time("spin");
+	if (ms > UINT64_MAX / 1000000) {
+		printk("spin: %llu ms is too long\n", (unsigned long long)ms);
+		return;
+	}
+	end = time_now_ns() + ms * 1000000;
+	while (time_now_ns() < end)
+		__asm__ __volatile__("pause");
+	printk("spin: %llu ms done\n", (unsigned long long)ms);
+}
+
+static void cmd_wait(const start_info_t *si, const char *arg)
+{
+	int rc;
+
+	printk("wait: blocking until the domain is shut down from outside\n");
+	for (;;) {
+		rc = sched_block();
+		if (rc) {
+			printk("wait: SCHEDOP_block failed: %d\n", rc);
+			(void)sched_yield();
+		}
+	}
+}
+
+static void cmd_smp(const start_info_t *si, const char *arg)
+{
+	int n = smp_run(si, sched_vcpu_count());
+
+	if (n < 0)
+		printk("smp: failed: %d\n", n);
+	else
+		printk("smp: %d vcpus ran\n", n);
+}
+
+static void cmd_bench_hypercall(const start_info_t *si, const char *arg)
+{
+	uint64_t n, t0, t1;
+
+	if (!need_number("bench-hypercall", arg, &n))
+		return;
+	if (n == 0) {
+		printk("bench-hypercall: needs at least one call\n");
+		return;
+	}
+	need_time("bench-hypercall");
+	t0 = time_now_ns();
+	for (uint64_t i = 0; i < n; i++)
+		(void)HYPERVISOR_xen_version(XENVER_version, NULL);
+	t1 = time_now_ns();
+	printk("bench-hypercall: calls=%llu ns_per_call=%llu\n",
+	       (unsigned long long)n, (unsigned long long)((t1 - t0) / n));
+}
+
+/* bench-boot prints its line right after the banner (main.c). */
+static void cmd_nop(const start_info_t *si, const char *arg)
+{
+}
+
+static void cmd_print(const start_info_t *si, const char *arg)
+{
+	printk("%s\n", arg ? arg : "");
+}
+
+static const struct command commands[] = {
+	{ .name = "halt", .run = cmd_halt },
+	{ .name = "reboot", .run = cmd_reboot },
+	{ .name = "crash", .run = cmd_crash },
+	{ .name = "spin", .run = cmd_spin },
+	{ .name = "wait", .run = cmd_wait },
+	{ .name = "smp", .run = cmd_smp },
+	{ .name = "bench-hypercall", .run = cmd_bench_hypercall },
+	{ .name = "bench-boot", .run = cmd_nop },
+	{ .name = "print", .run = cmd_print },
+};
+
+bool commands_has_word(const char *cmdline, const char *word)
+{
+	char buf[WORD_MAX];
+	const char *pos = cmdline;
+	int n;
+
+	while ((n = cmdline_next(&pos, buf, sizeof(buf))) != 0) {
+		if (n > 0 && !strcmp(buf, word))
+			return true;
+	}
+	return false;
+}
+
+void commands_run(const start_info_t *si, const char *cmdline)
+{
+	char buf[WORD_MAX];
+	char shown[WORD_MAX];
+	const char *pos = cmdline;
+	struct cmd_word w;
+	size_t i;
+	int n;
+
+	while ((n = cmdline_next(&pos, buf, sizeof(buf))) != 0) {
+		memcpy(shown, buf, sizeof(shown));
+		if (n < 0) {
+			printk("unknown command '%s...'\n", shown);
+			continue;
+		}
+		cmdline_split(buf, &w);
+		for (i = 0; i < ARRAY_SIZE(commands); i++) {
+			if (!strcmp(w.name, commands[i].name))
+				break;
+		}
+		if (i == ARRAY_SIZE(commands)) {
+			printk("unknown command '%s'\n", shown);
+			continue;
+		}
+		commands[i].run(si, w.arg);
+	}
+	printk("poweroff\n");
+	sched_shutdown(SHUTDOWN_poweroff);
+}

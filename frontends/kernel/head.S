@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: MIT
+# Entry points of the guest kernel, its Xen ELF notes and the hypercall page.
+#include <xen/elfnote.h>
+
+#define VIRT_BASE 0xffffffff80000000
+
+/*
+ * One ELF note named "Xen" (namesz 4 with the NUL), of the given type,
+ * whose descriptor is the rest of the line.  Name and descriptor are each
+ * padded to 4 bytes, as the ELF note format wants.
+ */
+.macro XEN_NOTE type, desc:vararg
+	.balign 4
+	.long 2f - 1f
+	.long 4f - 3f
+	.long \type
+1:	.asciz "Xen"
+2:	.balign 4
+3:	\desc
+4:	.balign 4
+.endm
+
+	.section .note.Xen, "a", @note
+	XEN_NOTE XEN_ELFNOTE_GUEST_OS, .asciz "Splitvisor"
+	XEN_NOTE XEN_ELFNOTE_GUEST_VERSION, .asciz "0.1"
+	XEN_NOTE XEN_ELFNOTE_XEN_VERSION, .asciz "xen-3.0"
+	XEN_NOTE XEN_ELFNOTE_LOADER, .asciz "generic"
+	XEN_NOTE XEN_ELFNOTE_VIRT_BASE, .quad VIRT_BASE
+	XEN_NOTE XEN_ELFNOTE_PADDR_OFFSET, .quad 0
+	XEN_NOTE XEN_ELFNOTE_ENTRY, .quad _start
+	XEN_NOTE XEN_ELFNOTE_HYPERCALL_PAGE, .quad hypercall_page
+	XEN_NOTE XEN_ELFNOTE_PAE_MODE, .asciz "yes"
+	XEN_NOTE XEN_ELFNOTE_FEATURES, .asciz "!writable_page_tables"
+	XEN_NOTE XEN_ELFNOTE_BSD_SYMTAB, .asciz "no"
+
+/*
+ * _start: the domain builder enters here in long mode at CPL3 with rsi =
+ * start_info and rsp = the top of its boot stack, the bootstrap region
+ * mapped at VIRT_BASE.  Zero .bss (the builder did, but it is cheap), move
+ * to our own stack and call kernel_main(start_info, builder's rsp).
+ */
+	.section .text.head, "ax"
+	.globl _start
+_start:
+	cld
+	movq %rsi, %r12
+	movq %rsp, %r13
+	leaq __bss_start(%rip), %rdi
+	leaq __bss_end(%rip), %rcx
+	subq %rdi, %rcx
+	xorl %eax, %eax
+	rep stosb
+	leaq boot_stack_top(%rip), %rsp
+	movq %r12, %rdi
+	movq %r13, %rsi
+	call kernel_main
+	ud2
+
+/*
+ * smp_secondary_entry: where VCPUOP_initialise starts each secondary vCPU,
+ * rdi = its id, rsp = the top of its own stack (16-byte aligned).
+ */
+	.globl smp_secondary_entry
+smp_secondary_entry:
+	cld
+	call smp_secondary_main
+	ud2
+
+/*
+ * The hypercall page: the hypervisor overwrites it with 32-byte stubs.
+ * Until then it holds int3, so a call into an unfilled page faults.
+ */
+	.text
+	.balign 4096
+	.globl hypercall_page
+hypercall_page:
+	.fill 4096, 1, 0xcc
+	.size hypercall_page, 4096
+
+/* The boot vCPU's stack. */
+	.section .bss.stack, "aw", @nobits
+	.balign 16
+boot_stack:
+	.skip 16384
+boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits
