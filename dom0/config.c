@@ -1,0 +1,1259 @@
+// SPDX-License-Identifier: MIT
+/* The xl.cfg(5) subset Splitvisor understands: parser, defaults, checks. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * How it works: the text is read into a list of settings (key, '=' or
+ * '+=', value tree, where it came from), kept in cfg->store.  Then the
+ * fields of struct sv_config are computed from all settings, the last
+ * one of a key winning as in xl.  Overrides from the command line add
+ * settings and recompute, so `extra=` after a file with `root=` builds
+ * the command line just as xl does.
+ */
+
+#define MAX_NESTING 8		/* lists inside lists */
+#define MAX_LIST_ITEMS 4096	/* per list, and disks + vifs per domain */
+#define MAX_DISKS 256
+#define MAX_VIFS 64
+#define OVERRIDE_SOURCE "command line"
+
+enum val_kind { VAL_STRING, VAL_WORD, VAL_LIST };
+
+/* One value: "quoted", bare word (numbers), or [ list ]. */
+struct cfg_value {
+	enum val_kind kind;
+	int line;
+	char *str;			/* STRING and WORD */
+	struct cfg_value *items;	/* LIST */
+	size_t n, cap;
+};
+
+struct cfg_setting {
+	char *key;
+	bool append;		/* "+=" */
+	int line;		/* 0 for command-line overrides */
+	char *source;
+	struct cfg_value val;
+};
+
+struct sv_config_store {
+	struct cfg_setting *v;
+	size_t n, cap;
+};
+
+/* ---- messages ---- */
+
+static void __attribute__((format(printf, 5, 6)))
+msg_at(char *err, size_t errlen, const char *src, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err || !errlen)
+		return;
+	if (line > 0)
+		n = snprintf(err, errlen, "%s:%d: ", src, line);
+	else
+		n = snprintf(err, errlen, "%s: ", src);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - n, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+warn_at(struct sv_config *cfg, const char *src, int line, const char *fmt, ...)
+{
+	char msg[512], body[400];
+	va_list ap;
+	size_t used;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	msg_at(msg, sizeof(msg), src, line, "warning: %s", body);
+	if (cfg->warn) {
+		cfg->warn(cfg->warn_opaque, msg);
+		return;
+	}
+	used = strnlen(cfg->warnings, sizeof(cfg->warnings));
+	if (used < sizeof(cfg->warnings) - 1)
+		snprintf(cfg->warnings + used, sizeof(cfg->warnings) - used,
+			 "%s\n", msg);
+}
+
+/* ---- values ---- */
+
+static void value_free(struct cfg_value *v)
+{
+	size_t i;
+
+	free(v->str);
+	for (i = 0; i < v->n; i++)
+		value_free(&v->items[i]);
+	free(v->items);
+	memset(v, 0, sizeof(*v));
+}
+
+static void setting_free(struct cfg_setting *s)
+{
+	free(s->key);
+	free(s->source);
+	value_free(&s->val);
+}
+
+/* ---- lexer ---- */
+
+enum tok_kind {
+	TOK_EOF, TOK_NEWLINE, TOK_SEMI, TOK_EQ, TOK_PLUSEQ, TOK_LBRACK,
+	TOK_RBRACK, TOK_COMMA, TOK_STRING, TOK_WORD,
+};
+
+struct lexer {
+	const char *p, *end;
+	int line;		/* of the next character */
+	const char *source;
+	bool with_lines;	/* false for overrides */
+	char *err;
+	size_t errlen;
+	/* current token */
+	enum tok_kind kind;
+	int tok_line;
+	char *text;		/* STRING/WORD, malloc'd, owned until taken */
+};
+
+#define LEX_ERR(lx, ...) \
+	msg_at((lx)->err, (lx)->errlen, (lx)->source, \
+	       (lx)->with_lines ? (lx)->tok_line : 0, __VA_ARGS__)
+
+static bool is_word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' ||
+	       c == ':' || c == '/';
+}
+
+/* Reads a quoted string with xl's escapes; 0 or -errno. */
+static int lex_string(struct lexer *lx)
+{
+	char quote = *lx->p++, c, *out;
+	size_t n = 0, i;
+	const char *s;
+	unsigned v;
+
+	/* The decoded string is never longer than the source. */
+	for (s = lx->p; s < lx->end && *s != quote && *s != '\n'; s++)
+		if (*s == '\\' && s + 1 < lx->end && s[1] != '\n')
+			s++;
+	if (s >= lx->end || *s != quote) {
+		LEX_ERR(lx, "syntax error: unterminated string");
+		return -EINVAL;
+	}
+	out = malloc(s - lx->p + 1);
+	if (!out) {
+		LEX_ERR(lx, "out of memory");
+		return -ENOMEM;
+	}
+	while (lx->p < s) {
+		c = *lx->p++;
+		if (c != '\\') {
+			if (c == '\0')
+				goto bad_nul;
+			out[n++] = c;
+			continue;
+		}
+		c = *lx->p++;
+		switch (c) {
+		case '"': case '\'': case '\\': out[n++] = c; break;
+		case 'a': out[n++] = '\a'; break;
+		case 'b': out[n++] = '\b'; break;
+		case 'f': out[n++] = '\f'; break;
+		case 'n': out[n++] = '\n'; break;
+		case 'r': out[n++] = '\r'; break;
+		case 't': out[n++] = '\t'; break;
+		case 'v': out[n++] = '\v'; break;
+		case 'x':
+			v = 0;
+			for (i = 0; i < 2; i++) {
+				if (lx->p >= s || !isxdigit((unsigned char)*lx->p))
+					goto bad_escape;
+				c = (char)tolower((unsigned char)*lx->p++);
+				v = v * 16 + (unsigned)(isdigit((unsigned char)c) ?
+							c - '0' : c - 'a' + 10);
+			}
+			if (!v)
+				goto bad_nul;
+			out[n++] = (char)v;
+			break;
+		default:
+			if (c < '0' || c > '7')
+				goto bad_escape;
+			v = (unsigned)(c - '0');
+			for (i = 0; i < 2 && lx->p < s && *lx->p >= '0' &&
+				    *lx->p <= '7'; i++)
+				v = v * 8 + (unsigned)(*lx->p++ - '0');
+			if (!v || v > 255)
+				goto bad_nul;
+			out[n++] = (char)v;
+		}
+	}
+	lx->p = s + 1;
+	out[n] = '\0';
+	lx->text = out;
+	lx->kind = TOK_STRING;
+	return 0;
+
+bad_escape:
+	LEX_ERR(lx, "syntax error: invalid escape sequence in string");
+	free(out);
+	return -EINVAL;
+bad_nul:
+	LEX_ERR(lx, "syntax error: NUL character in string");
+	free(out);
+	return -EINVAL;
+}
+
+/* Advances to the next token; 0 or -errno. */
+static int lex_next(struct lexer *lx)
+{
+	const char *start;
+	char c;
+
+	free(lx->text);
+	lx->text = NULL;
+	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' ||
+				   *lx->p == '\r'))
+		lx->p++;
+	if (lx->p < lx->end && *lx->p == '#') {	/* a comment, to end of line */
+		while (lx->p < lx->end && *lx->p != '\n')
+			lx->p++;
+	}
+	lx->tok_line = lx->line;
+	if (lx->p >= lx->end) {
+		lx->kind = TOK_EOF;
+		return 0;
+	}
+	c = *lx->p;
+	switch (c) {
+	case '\n':
+		lx->p++;
+		lx->line++;
+		lx->kind = TOK_NEWLINE;
+		return 0;
+	case ';': lx->p++; lx->kind = TOK_SEMI; return 0;
+	case '=': lx->p++; lx->kind = TOK_EQ; return 0;
+	case '[': lx->p++; lx->kind = TOK_LBRACK; return 0;
+	case ']': lx->p++; lx->kind = TOK_RBRACK; return 0;
+	case ',': lx->p++; lx->kind = TOK_COMMA; return 0;
+	case '"':
+	case '\'':
+		return lex_string(lx);
+	case '+':
+		if (lx->p + 1 < lx->end && lx->p[1] == '=') {
+			lx->p += 2;
+			lx->kind = TOK_PLUSEQ;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	if (is_word_char(c)) {
+		start = lx->p;
+		while (lx->p < lx->end && is_word_char(*lx->p))
+			lx->p++;
+		lx->text = strndup(start, lx->p - start);
+		if (!lx->text) {
+			LEX_ERR(lx, "out of memory");
+			return -ENOMEM;
+		}
+		lx->kind = TOK_WORD;
+		return 0;
+	}
+	if (isprint((unsigned char)c))
+		LEX_ERR(lx, "syntax error: unexpected character '%c'%s", c,
+			c == '(' || c == '{' ?
+				" (Python syntax is not supported)" : "");
+	else
+		LEX_ERR(lx, "syntax error: unexpected byte 0x%02x",
+			(unsigned char)c);
+	return -EINVAL;
+}
+
+/* ---- parser ---- */
+
+static int skip_newlines(struct lexer *lx)
+{
+	int r = 0;
+
+	while (!r && lx->kind == TOK_NEWLINE)
+		r = lex_next(lx);
+	return r;
+}
+
+static int parse_value(struct lexer *lx, struct cfg_value *out, int depth);
+
+/* Parses "[ v, v, ... ]" (newlines and a trailing comma allowed). */
+static int parse_list(struct lexer *lx, struct cfg_value *out, int depth)
+{
+	struct cfg_value *grown;
+	size_t cap;
+	int r;
+
+	out->kind = VAL_LIST;
+	out->line = lx->tok_line;
+	if (depth >= MAX_NESTING) {
+		LEX_ERR(lx, "syntax error: lists nested too deeply");
+		return -EINVAL;
+	}
+	r = lex_next(lx);
+	if (!r)
+		r = skip_newlines(lx);
+	while (!r && lx->kind != TOK_RBRACK) {
+		if (out->n == out->cap) {
+			if (out->n >= MAX_LIST_ITEMS) {
+				LEX_ERR(lx, "syntax error: list too long");
+				return -EINVAL;
+			}
+			cap = out->cap ? out->cap * 2 : 4;
+			grown = realloc(out->items, cap * sizeof(*grown));
+			if (!grown) {
+				LEX_ERR(lx, "out of memory");
+				return -ENOMEM;
+			}
+			out->items = grown;
+			out->cap = cap;
+		}
+		memset(&out->items[out->n], 0, sizeof(out->items[0]));
+		r = parse_value(lx, &out->items[out->n++], depth + 1);
+		if (!r)
+			r = skip_newlines(lx);
+		if (r)
+			return r;
+		if (lx->kind == TOK_COMMA) {
+			r = lex_next(lx);
+			if (!r)
+				r = skip_newlines(lx);
+		} else if (lx->kind != TOK_RBRACK) {
+			LEX_ERR(lx, lx->kind == TOK_EOF ?
+					    "syntax error: missing ']'" :
+					    "syntax error: expected ',' or ']' in list");
+			return -EINVAL;
+		}
+	}
+	if (r)
+		return r;
+	return lex_next(lx);
+}
+
+static int parse_value(struct lexer *lx, struct cfg_value *out, int depth)
+{
+	switch (lx->kind) {
+	case TOK_STRING:
+	case TOK_WORD:
+		out->kind = lx->kind == TOK_STRING ? VAL_STRING : VAL_WORD;
+		out->line = lx->tok_line;
+		out->str = lx->text;
+		lx->text = NULL;
+		return lex_next(lx);
+	case TOK_LBRACK:
+		return parse_list(lx, out, depth);
+	case TOK_EOF:
+	case TOK_NEWLINE:
+	case TOK_SEMI:
+		LEX_ERR(lx, "syntax error: missing value");
+		return -EINVAL;
+	default:
+		LEX_ERR(lx, "syntax error: expected a value");
+		return -EINVAL;
+	}
+}
+
+static bool is_ident(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s);
+
+/* Appends one setting to the store, taking ownership of *s. */
+static int store_add(struct sv_config_store *st, struct cfg_setting *s)
+{
+	struct cfg_setting *grown;
+	size_t cap;
+
+	if (st->n == st->cap) {
+		cap = st->cap ? st->cap * 2 : 16;
+		grown = realloc(st->v, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		st->v = grown;
+		st->cap = cap;
+	}
+	st->v[st->n++] = *s;
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+/*
+ * Parses text into settings appended to cfg->store.  On error the
+ * store is left as it was.
+ */
+static int parse_text(struct sv_config *cfg, const char *text, size_t len,
+		      const char *source, bool with_lines, char *err,
+		      size_t errlen)
+{
+	struct lexer lx = { .p = text, .end = text + len, .line = 1,
+			    .source = source, .with_lines = with_lines,
+			    .err = err, .errlen = errlen };
+	struct sv_config_store *st = cfg->store;
+	struct cfg_setting s;
+	size_t first = st->n, i;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	r = lex_next(&lx);
+	while (!r && lx.kind != TOK_EOF) {
+		if (lx.kind == TOK_NEWLINE || lx.kind == TOK_SEMI) {
+			r = lex_next(&lx);
+			continue;
+		}
+		if (lx.kind != TOK_WORD || !is_ident(lx.text)) {
+			LEX_ERR(&lx, "syntax error: expected 'key = value'");
+			r = -EINVAL;
+			break;
+		}
+		s.key = lx.text;
+		lx.text = NULL;
+		s.line = with_lines ? lx.tok_line : 0;
+		r = lex_next(&lx);
+		if (r)
+			break;
+		if (lx.kind != TOK_EQ && lx.kind != TOK_PLUSEQ) {
+			LEX_ERR(&lx, "syntax error: expected '=' after '%s'",
+				s.key);
+			r = -EINVAL;
+			break;
+		}
+		s.append = lx.kind == TOK_PLUSEQ;
+		r = lex_next(&lx);
+		if (!r)
+			r = parse_value(&lx, &s.val, 0);
+		if (r)
+			break;
+		if (lx.kind != TOK_NEWLINE && lx.kind != TOK_SEMI &&
+		    lx.kind != TOK_EOF) {
+			LEX_ERR(&lx, "syntax error: unexpected text after the "
+				"value of '%s'", s.key);
+			r = -EINVAL;
+			break;
+		}
+		s.source = strdup(source);
+		if (!s.source) {
+			r = -ENOMEM;
+			break;
+		}
+		r = store_add(st, &s);
+	}
+	free(lx.text);
+	if (r == -ENOMEM)
+		msg_at(err, errlen, source, 0, "out of memory");
+	if (r) {
+		setting_free(&s);
+		for (i = first; i < st->n; i++)
+			setting_free(&st->v[i]);
+		st->n = first;
+		return r;
+	}
+	for (i = first; i < st->n; i++)
+		warn_unknown_key(cfg, &st->v[i]);
+	return 0;
+}
+
+/* ---- from settings to fields ---- */
+
+/* A key's effective value after every "=" and "+=". */
+struct resolved {
+	bool found, appended;
+	enum val_kind kind;
+	int line;
+	const char *source;
+	char *str;			/* scalars, malloc'd */
+	const struct cfg_value **items;	/* lists, malloc'd array */
+	size_t n;
+};
+
+static void resolved_free(struct resolved *r)
+{
+	free(r->str);
+	free(r->items);
+}
+
+/* Computes key's value; 0, -EINVAL (mixing list and string) or -ENOMEM. */
+static int resolve(const struct sv_config *cfg, const char *key,
+		   struct resolved *out, char *err, size_t errlen)
+{
+	const struct sv_config_store *st = cfg->store;
+	const struct cfg_setting *s;
+	const struct cfg_value **items;
+	size_t i, j;
+	char *str;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; st && i < st->n; i++) {
+		s = &st->v[i];
+		if (strcmp(s->key, key))
+			continue;
+		if (!s->append || !out->found) {
+			resolved_free(out);
+			memset(out, 0, sizeof(*out));
+		} else if ((out->kind == VAL_LIST) != (s->val.kind == VAL_LIST)) {
+			msg_at(err, errlen, s->source, s->line,
+			       "%s: cannot add a list to a string or a string to a list",
+			       key);
+			return -EINVAL;
+		}
+		out->appended |= out->found && s->append;
+		out->found = true;
+		out->kind = s->val.kind;
+		out->line = s->line;
+		out->source = s->source;
+		if (s->val.kind != VAL_LIST) {
+			if (asprintf(&str, "%s%s", out->str ? out->str : "",
+				     s->val.str) < 0)
+				goto nomem;
+			free(out->str);
+			out->str = str;
+			continue;
+		}
+		items = realloc(out->items,
+				(out->n + s->val.n + 1) * sizeof(*items));
+		if (!items)
+			goto nomem;
+		for (j = 0; j < s->val.n; j++)
+			items[out->n + j] = &s->val.items[j];
+		out->items = items;
+		out->n += s->val.n;
+	}
+	return 0;
+nomem:
+	msg_at(err, errlen, cfg->source, 0, "out of memory");
+	return -ENOMEM;
+}
+
+/* Gets a string key into dst (size dstlen); untouched when absent. */
+static int get_string(const struct sv_config *cfg, const char *key, char *dst,
+		      size_t dstlen, bool *found, char *err, size_t errlen)
+{
+	struct resolved r;
+	int ret = resolve(cfg, key, &r, err, errlen);
+
+	if (ret)
+		goto out;
+	if (found)
+		*found = r.found;
+	if (!r.found)
+		goto out;
+	ret = -EINVAL;
+	if (r.kind == VAL_LIST)
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: expected a string, got a list", key);
+	else if (r.kind == VAL_WORD && !isdigit((unsigned char)r.str[0]))
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: strings must be quoted, as in %s = \"%s\"", key,
+		       key, r.str);
+	else if (strlen(r.str) >= dstlen)
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: too long (at most %zu characters)", key, dstlen - 1);
+	else
+		ret = 0, memcpy(dst, r.str, strlen(r.str) + 1);
+out:
+	resolved_free(&r);
+	return ret;
+}
+
+/* Gets a non-negative number (decimal, 0x hex, 0 octal), at most max. */
+static int get_number(const struct sv_config *cfg, const char *key,
+		      uint64_t max, uint64_t *dst, bool *found, char *err,
+		      size_t errlen)
+{
+	unsigned long long v;
+	struct resolved r;
+	char *end;
+	int ret = resolve(cfg, key, &r, err, errlen);
+
+	if (ret)
+		goto out;
+	if (found)
+		*found = r.found;
+	if (!r.found)
+		goto out;
+	ret = -EINVAL;
+	if (r.kind == VAL_LIST) {
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: expected a number, got a list", key);
+		goto out;
+	}
+	if (r.appended) {
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: cannot use += with numbers", key);
+		goto out;
+	}
+	errno = 0;
+	v = strtoull(r.str, &end, 0);
+	if (!isdigit((unsigned char)r.str[0]) || *end) {
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: expected a number, got '%.64s'", key, r.str);
+		goto out;
+	}
+	if (errno || v > max) {
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: %.64s is too large (at most %" PRIu64 ")", key,
+		       r.str, max);
+		goto out;
+	}
+	*dst = v;
+	ret = 0;
+out:
+	resolved_free(&r);
+	return ret;
+}
+
+static const char *const action_names[] = {
+	[SV_ACTION_DESTROY] = "destroy",
+	[SV_ACTION_RESTART] = "restart",
+	[SV_ACTION_PRESERVE] = "preserve",
+	[SV_ACTION_RENAME_RESTART] = "rename-restart",
+	[SV_ACTION_COREDUMP_DESTROY] = "coredump-destroy",
+	[SV_ACTION_COREDUMP_RESTART] = "coredump-restart",
+	[SV_ACTION_SOFT_RESET] = "soft-reset",
+};
+
+const char *sv_action_name(enum sv_action a)
+{
+	if ((unsigned)a < sizeof(action_names) / sizeof(action_names[0]))
+		return action_names[a];
+	return "unknown";
+}
+
+const char *sv_guest_type_name(enum sv_guest_type t)
+{
+	switch (t) {
+	case SV_GUEST_PV: return "pv";
+	case SV_GUEST_PVH: return "pvh";
+	case SV_GUEST_HVM: return "hvm";
+	}
+	return "unknown";
+}
+
+/* Where a key was last set, for messages about its value. */
+static void key_where(const struct sv_config *cfg, const char *key,
+		      const char **src, int *line)
+{
+	const struct sv_config_store *st = cfg->store;
+	size_t i;
+
+	*src = cfg->source;
+	*line = 0;
+	for (i = 0; st && i < st->n; i++) {
+		if (!strcmp(st->v[i].key, key)) {
+			*src = st->v[i].source;
+			*line = st->v[i].line;
+		}
+	}
+}
+
+static int get_action(const struct sv_config *cfg, const char *key,
+		      enum sv_action *dst, char *err, size_t errlen)
+{
+	char buf[32];
+	bool found;
+	const char *src;
+	int line, r;
+	size_t i;
+
+	r = get_string(cfg, key, buf, sizeof(buf), &found, err, errlen);
+	if (r || !found)
+		return r;
+	for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++) {
+		if (!strcmp(buf, action_names[i])) {
+			*dst = (enum sv_action)i;
+			return 0;
+		}
+	}
+	key_where(cfg, key, &src, &line);
+	msg_at(err, errlen, src, line,
+	       "%s: unknown action '%s' (expected destroy, restart, preserve, "
+	       "rename-restart, coredump-destroy, coredump-restart or soft-reset)",
+	       key, buf);
+	return -EINVAL;
+}
+
+/* Checks and canonicalises an 8-4-4-4-12 hex UUID into dst[37]. */
+static bool uuid_canon(const char *s, char dst[37])
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+		dst[i] = (char)tolower((unsigned char)s[i]);
+	}
+	dst[36] = '\0';
+	return true;
+}
+
+static int get_type(struct sv_config *cfg, char *err, size_t errlen)
+{
+	char buf[16];
+	bool found;
+	const char *src;
+	int line, r;
+
+	r = get_string(cfg, "type", buf, sizeof(buf), &found, err, errlen);
+	if (r)
+		return r;
+	if (found) {
+		key_where(cfg, "type", &src, &line);
+		if (!strcmp(buf, "pv"))
+			cfg->type = SV_GUEST_PV;
+		else if (!strcmp(buf, "pvh"))
+			cfg->type = SV_GUEST_PVH;
+		else if (!strcmp(buf, "hvm"))
+			cfg->type = SV_GUEST_HVM;
+		else {
+			msg_at(err, errlen, src, line,
+			       "type: unknown guest type '%s' (expected pv, pvh or hvm)",
+			       buf);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	r = get_string(cfg, "builder", buf, sizeof(buf), &found, err, errlen);
+	if (r || !found)
+		return r;
+	key_where(cfg, "builder", &src, &line);
+	if (!strcmp(buf, "hvm"))
+		cfg->type = SV_GUEST_HVM;
+	else if (!strcmp(buf, "generic"))
+		cfg->type = SV_GUEST_PV;
+	else {
+		msg_at(err, errlen, src, line,
+		       "builder: unknown builder '%s' (expected generic or hvm)",
+		       buf);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int get_cmdline(struct sv_config *cfg, char *err, size_t errlen)
+{
+	char root[1024], extra[1024];
+	bool has_cmd, has_root, has_extra;
+	const char *src;
+	int line, r, n;
+
+	r = get_string(cfg, "cmdline", cfg->cmdline, sizeof(cfg->cmdline),
+		       &has_cmd, err, errlen);
+	if (!r)
+		r = get_string(cfg, "root", root, sizeof(root), &has_root, err,
+			       errlen);
+	if (!r)
+		r = get_string(cfg, "extra", extra, sizeof(extra), &has_extra,
+			       err, errlen);
+	if (r || has_cmd)
+		return r;
+	if (has_root && has_extra)
+		n = snprintf(cfg->cmdline, sizeof(cfg->cmdline), "root=%s %s",
+			     root, extra);
+	else if (has_root)
+		n = snprintf(cfg->cmdline, sizeof(cfg->cmdline), "root=%s", root);
+	else if (has_extra)
+		n = snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", extra);
+	else
+		return 0;
+	if (n < 0 || (size_t)n >= sizeof(cfg->cmdline)) {
+		key_where(cfg, has_extra ? "extra" : "root", &src, &line);
+		msg_at(err, errlen, src, line,
+		       "kernel command line from root= and extra= too long "
+		       "(at most %zu characters)", sizeof(cfg->cmdline) - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Parses the disk = [...] or vif = [...] list into an array. */
+static int get_devices(struct sv_config *cfg, const char *key, bool disk,
+		       char *err, size_t errlen)
+{
+	struct resolved r;
+	const struct cfg_value *it;
+	char msg[512];
+	size_t i, max = disk ? MAX_DISKS : MAX_VIFS;
+	void *arr = NULL;
+	int ret = resolve(cfg, key, &r, err, errlen);
+
+	if (ret || !r.found)
+		goto out;
+	ret = -EINVAL;
+	if (r.kind != VAL_LIST) {
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: expected a list, as in %s = [ '...' ]", key, key);
+		goto out;
+	}
+	if (r.n > max) {
+		msg_at(err, errlen, r.source, r.line,
+		       "%s: too many devices (at most %zu)", key, max);
+		goto out;
+	}
+	arr = calloc(r.n ? r.n : 1, disk ? sizeof(struct sv_disk) :
+					   sizeof(struct sv_vif));
+	if (!arr) {
+		msg_at(err, errlen, r.source, r.line, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < r.n; i++) {
+		it = r.items[i];
+		if (it->kind == VAL_LIST) {
+			msg_at(err, errlen, r.source, it->line,
+			       "%s: expected a list of strings, got a nested list",
+			       key);
+			goto out;
+		}
+		ret = disk ? sv_disk_parse((struct sv_disk *)arr + i, it->str,
+					   msg, sizeof(msg)) :
+			     sv_vif_parse((struct sv_vif *)arr + i, it->str, msg,
+					  sizeof(msg));
+		if (ret) {
+			msg_at(err, errlen, r.source, it->line, "%s", msg);
+			goto out;
+		}
+	}
+	if (disk) {
+		cfg->disks = arr;
+		cfg->nr_disks = r.n;
+	} else {
+		cfg->vifs = arr;
+		cfg->nr_vifs = r.n;
+	}
+	arr = NULL;
+	ret = 0;
+out:
+	free(arr);
+	resolved_free(&r);
+	return ret;
+}
+
+/* Fills every field of out (already holding defaults) from the settings. */
+static int apply_settings(struct sv_config *out, char *err, size_t errlen)
+{
+	char uuid[64];
+	uint64_t v;
+	bool found, found2;
+	const char *src;
+	int line, r;
+
+	r = get_string(out, "name", out->name, sizeof(out->name), NULL, err,
+		       errlen);
+	if (!r)
+		r = get_type(out, err, errlen);
+	if (!r)
+		r = get_number(out, "memory", UINT64_MAX >> 20, &out->memory_mb,
+			       &found, err, errlen);
+	if (!r)
+		r = get_number(out, "maxmem", UINT64_MAX >> 20, &out->maxmem_mb,
+			       &found2, err, errlen);
+	if (r)
+		return r;
+	if (!found2)
+		out->maxmem_mb = out->memory_mb;
+	r = get_number(out, "vcpus", 4096, &v, &found, err, errlen);
+	if (r)
+		return r;
+	if (found)
+		out->vcpus = (unsigned)v;
+	r = get_number(out, "maxvcpus", 4096, &v, &found2, err, errlen);
+	if (r)
+		return r;
+	out->maxvcpus = found2 ? (unsigned)v : out->vcpus;
+	r = get_string(out, "kernel", out->kernel, sizeof(out->kernel), NULL,
+		       err, errlen);
+	if (!r)
+		r = get_string(out, "ramdisk", out->ramdisk,
+			       sizeof(out->ramdisk), NULL, err, errlen);
+	if (!r)
+		r = get_cmdline(out, err, errlen);
+	if (!r)
+		r = get_action(out, "on_poweroff", &out->on_poweroff, err, errlen);
+	if (!r)
+		r = get_action(out, "on_reboot", &out->on_reboot, err, errlen);
+	if (!r)
+		r = get_action(out, "on_crash", &out->on_crash, err, errlen);
+	if (!r)
+		r = get_string(out, "uuid", uuid, sizeof(uuid), &found, err,
+			       errlen);
+	if (r)
+		return r;
+	if (found && !uuid_canon(uuid, out->uuid)) {
+		key_where(out, "uuid", &src, &line);
+		msg_at(err, errlen, src, line,
+		       "uuid: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+		       uuid);
+		return -EINVAL;
+	}
+	r = get_devices(out, "disk", true, err, errlen);
+	if (!r)
+		r = get_devices(out, "vif", false, err, errlen);
+	return r;
+}
+
+/* The defaults of every field computed from settings. */
+static void set_defaults(struct sv_config *cfg)
+{
+	cfg->name[0] = '\0';
+	cfg->type = SV_GUEST_PV;
+	cfg->memory_mb = 32;
+	cfg->maxmem_mb = 32;
+	cfg->vcpus = 1;
+	cfg->maxvcpus = 1;
+	cfg->kernel[0] = '\0';
+	cfg->ramdisk[0] = '\0';
+	cfg->cmdline[0] = '\0';
+	cfg->disks = NULL;
+	cfg->nr_disks = 0;
+	cfg->vifs = NULL;
+	cfg->nr_vifs = 0;
+	cfg->on_poweroff = SV_ACTION_DESTROY;
+	cfg->on_reboot = SV_ACTION_RESTART;
+	cfg->on_crash = SV_ACTION_DESTROY;
+	cfg->uuid[0] = '\0';
+}
+
+/*
+ * Recomputes cfg from its store into a scratch copy, committing only on
+ * success so a failed parse or override leaves cfg as it was.
+ */
+static int recompute(struct sv_config *cfg, char *err, size_t errlen)
+{
+	struct sv_config *tmp = malloc(sizeof(*tmp));
+	int r;
+
+	if (!tmp) {
+		msg_at(err, errlen, cfg->source, 0, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(tmp, cfg, sizeof(*tmp));
+	set_defaults(tmp);
+	r = apply_settings(tmp, err, errlen);
+	if (r) {
+		free(tmp->disks);
+		free(tmp->vifs);
+	} else {
+		free(cfg->disks);
+		free(cfg->vifs);
+		memcpy(cfg, tmp, sizeof(*cfg));
+	}
+	free(tmp);
+	return r;
+}
+
+/* Keys of xl.cfg(5) that we accept and ignore with a warning. */
+static const char *const handled_keys[] = {
+	"name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus",
+	"kernel", "ramdisk", "cmdline", "root", "extra", "disk", "vif",
+	"on_poweroff", "on_reboot", "on_crash", "uuid",
+};
+
+static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(handled_keys) / sizeof(handled_keys[0]); i++)
+		if (!strcmp(s->key, handled_keys[i]))
+			return;
+	warn_at(cfg, s->source, s->line,
+		"ignoring '%s': not a key Splitvisor knows", s->key);
+}
+
+/* ---- public API ---- */
+
+void sv_config_init(struct sv_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	set_defaults(cfg);
+}
+
+/* Drops the settings added since the store held `keep` of them. */
+static void store_truncate(struct sv_config_store *st, size_t keep)
+{
+	while (st->n > keep)
+		setting_free(&st->v[--st->n]);
+}
+
+/* Parses and recomputes, undoing the new settings if either fails. */
+static int add_text(struct sv_config *cfg, const char *text, size_t len,
+		    const char *source, bool with_lines, char *err,
+		    size_t errlen)
+{
+	size_t keep;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg->store) {
+		cfg->store = calloc(1, sizeof(*cfg->store));
+		if (!cfg->store) {
+			msg_at(err, errlen, source, 0, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	keep = cfg->store->n;
+	r = parse_text(cfg, text, len, source, with_lines, err, errlen);
+	if (r)
+		return r;
+	r = recompute(cfg, err, errlen);
+	if (r)
+		store_truncate(cfg->store, keep);
+	return r;
+}
+
+int sv_config_parse(struct sv_config *cfg, const char *text, size_t len,
+		    const char *source_name, char *err, size_t errlen)
+{
+	char old[sizeof(cfg->source)];
+	int r;
+
+	if (!source_name)
+		source_name = "config";
+	memcpy(old, cfg->source, sizeof(old));
+	snprintf(cfg->source, sizeof(cfg->source), "%s", source_name);
+	r = add_text(cfg, text ? text : "", text ? len : 0, cfg->source, true,
+		     err, errlen);
+	if (r)
+		memcpy(cfg->source, old, sizeof(old));
+	return r;
+}
+
+int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
+			 size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd, r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		msg_at(err, errlen, path, 0, "cannot open: %s", strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		msg_at(err, errlen, path, 0, "cannot stat: %s", strerror(-r));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		msg_at(err, errlen, path, 0, "not a regular file");
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size > SV_CONFIG_MAX_FILE) {
+		r = -EFBIG;
+		msg_at(err, errlen, path, 0, "too large (at most %u bytes)",
+		       SV_CONFIG_MAX_FILE);
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		msg_at(err, errlen, path, 0, "out of memory");
+		goto out_close;
+	}
+	/* Read at most the size seen, plus one byte to notice growth. */
+	while (got <= (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			msg_at(err, errlen, path, 0, "read error: %s",
+			       strerror(-r));
+			goto out_free;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > (size_t)st.st_size) {
+		r = -EAGAIN;
+		msg_at(err, errlen, path, 0, "file changed while being read");
+		goto out_free;
+	}
+	r = sv_config_parse(cfg, buf, got, path, err, errlen);
+out_free:
+	free(buf);
+out_close:
+	close(fd);
+	return r;
+}
+
+int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
+		       char *err, size_t errlen)
+{
+	if (!key_eq_value) {
+		msg_at(err, errlen, OVERRIDE_SOURCE, 0, "empty setting");
+		return -EINVAL;
+	}
+	return add_text(cfg, key_eq_value, strlen(key_eq_value),
+			OVERRIDE_SOURCE, false, err, errlen);
+}
+
+static bool name_ok(const char *name, const char **why)
+{
+	const char *p;
+	bool digits_only = true;
+
+	if (!*name) {
+		*why = "no name given (name = \"...\" is mandatory)";
+		return false;
+	}
+	if (name[0] == '-') {
+		*why = "may not start with '-'";
+		return false;
+	}
+	for (p = name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("_.+:@-", *p)) {
+			*why = "may only contain letters, digits and _.+:@-";
+			return false;
+		}
+		if (!isdigit((unsigned char)*p))
+			digits_only = false;
+	}
+	if (digits_only) {
+		*why = "may not be all digits (it would read as a domain id)";
+		return false;
+	}
+	if (!strcmp(name, "Domain-0")) {
+		*why = "Domain-0 is the control domain's name";
+		return false;
+	}
+	return true;
+}
+
+int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
+{
+	const char *src = *cfg->source ? cfg->source : "config";
+	const char *why;
+	size_t i, j;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!name_ok(cfg->name, &why)) {
+		if (*cfg->name)
+			msg_at(err, errlen, src, 0, "name '%s' %s", cfg->name, why);
+		else
+			msg_at(err, errlen, src, 0, "%s", why);
+		return -EINVAL;
+	}
+	if (!*cfg->kernel) {
+		msg_at(err, errlen, src, 0,
+		       "no kernel given (kernel = \"...\" is mandatory: "
+		       "Splitvisor boots every guest type directly)");
+		return -EINVAL;
+	}
+	if (cfg->memory_mb < SV_CONFIG_MIN_MEMORY_MB) {
+		msg_at(err, errlen, src, 0,
+		       "memory = %" PRIu64 " is too small (at least %u MB)",
+		       cfg->memory_mb, SV_CONFIG_MIN_MEMORY_MB);
+		return -EINVAL;
+	}
+	if (cfg->memory_mb > SV_CONFIG_MAX_MEMORY_MB ||
+	    cfg->maxmem_mb > SV_CONFIG_MAX_MEMORY_MB) {
+		msg_at(err, errlen, src, 0,
+		       "memory and maxmem may be at most %u MB",
+		       SV_CONFIG_MAX_MEMORY_MB);
+		return -EINVAL;
+	}
+	if (cfg->maxmem_mb < cfg->memory_mb) {
+		msg_at(err, errlen, src, 0,
+		       "maxmem = %" PRIu64 " is less than memory = %" PRIu64,
+		       cfg->maxmem_mb, cfg->memory_mb);
+		return -EINVAL;
+	}
+	if (cfg->vcpus < 1 || cfg->vcpus > SV_CONFIG_MAX_VCPUS) {
+		msg_at(err, errlen, src, 0, "vcpus = %u is out of range (1..%u)",
+		       cfg->vcpus, SV_CONFIG_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (cfg->maxvcpus < cfg->vcpus || cfg->maxvcpus > SV_CONFIG_MAX_VCPUS) {
+		msg_at(err, errlen, src, 0,
+		       "maxvcpus = %u is out of range (vcpus..%u, here %u..%u)",
+		       cfg->maxvcpus, SV_CONFIG_MAX_VCPUS, cfg->vcpus,
+		       SV_CONFIG_MAX_VCPUS);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nr_disks; i++) {
+		for (j = 0; j < i; j++) {
+			if (cfg->disks[i].devid != cfg->disks[j].devid)
+				continue;
+			msg_at(err, errlen, src, 0,
+			       "disks '%s' and '%s' are the same virtual device",
+			       cfg->disks[j].vdev, cfg->disks[i].vdev);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < cfg->nr_vifs; i++) {
+		for (j = 0; j < i; j++) {
+			if (cfg->vifs[i].devid < 0 ||
+			    cfg->vifs[i].devid != cfg->vifs[j].devid)
+				continue;
+			msg_at(err, errlen, src, 0, "two vifs have devid %d",
+			       cfg->vifs[i].devid);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void sv_config_free(struct sv_config *cfg)
+{
+	if (cfg->store) {
+		store_truncate(cfg->store, 0);
+		free(cfg->store->v);
+		free(cfg->store);
+		cfg->store = NULL;
+	}
+	free(cfg->disks);
+	free(cfg->vifs);
+	cfg->disks = NULL;
+	cfg->vifs = NULL;
+	cfg->nr_disks = 0;
+	cfg->nr_vifs = 0;
+}

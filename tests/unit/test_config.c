@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: MIT
+/* Check suite for dom0/config.c: xl.cfg syntax, defaults, overrides, checks. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../dom0/config.h"
+
+static char err[1024];
+
+/* Parses text that must be valid into a fresh cfg. */
+static void parse_ok(struct sv_config *cfg, const char *text)
+{
+	int r;
+
+	sv_config_init(cfg);
+	r = sv_config_parse(cfg, text, strlen(text), "hello.cfg", err, sizeof(err));
+	ck_assert_msg(r == 0, "parse failed (%d): %s\n--\n%s", r, err, text);
+}
+
+/* Parses text that must fail with exactly the message want. */
+static void parse_bad(const char *text, const char *want)
+{
+	struct sv_config cfg;
+	int r;
+
+	sv_config_init(&cfg);
+	r = sv_config_parse(&cfg, text, strlen(text), "hello.cfg", err, sizeof(err));
+	ck_assert_msg(r == -EINVAL, "gave %d for:\n%s", r, text);
+	ck_assert_msg(!strcmp(err, want), "message\n  '%s'\nwanted\n  '%s'", err,
+		      want);
+	sv_config_free(&cfg);
+}
+
+static const char hello_cfg[] =
+	"# A PV guest.\n"
+	"name = \"hello\"\n"
+	"type = 'pv'\n"
+	"memory = 256\n"
+	"maxmem = 0x200   # hex is fine\n"
+	"vcpus = 2; maxvcpus = 4\n"
+	"kernel = \"/boot/hello.elf\"\n"
+	"ramdisk = \"/boot/initrd\"\n"
+	"root = \"/dev/xvda1 ro\"\n"
+	"extra = \"console=hvc0\"\n"
+	"disk = [ 'phy:/dev/vg/hello,xvda,w',\n"
+	"         '/img/data.img,raw,xvdb,ro', # trailing comma next\n"
+	"       ]\n"
+	"vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0', '' ]\n"
+	"on_poweroff = \"preserve\"\n"
+	"on_crash = \"coredump-restart\"\n"
+	"uuid = \"3D9A2F2E-1b2c-4d5e-8f90-a1b2c3d4e5f6\"\n";
+
+START_TEST(full_file)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, hello_cfg);
+	ck_assert_str_eq(cfg.name, "hello");
+	ck_assert_int_eq(cfg.type, SV_GUEST_PV);
+	ck_assert_uint_eq(cfg.memory_mb, 256);
+	ck_assert_uint_eq(cfg.maxmem_mb, 512);
+	ck_assert_uint_eq(cfg.vcpus, 2);
+	ck_assert_uint_eq(cfg.maxvcpus, 4);
+	ck_assert_str_eq(cfg.kernel, "/boot/hello.elf");
+	ck_assert_str_eq(cfg.ramdisk, "/boot/initrd");
+	ck_assert_str_eq(cfg.cmdline, "root=/dev/xvda1 ro console=hvc0");
+	ck_assert_uint_eq(cfg.nr_disks, 2);
+	ck_assert_str_eq(cfg.disks[0].target, "/dev/vg/hello");
+	ck_assert_int_eq(cfg.disks[0].devid, 51712);
+	ck_assert(cfg.disks[1].readonly);
+	ck_assert_uint_eq(cfg.nr_vifs, 2);
+	ck_assert(cfg.vifs[0].mac_set);
+	ck_assert_str_eq(cfg.vifs[0].bridge, "xenbr0");
+	ck_assert(!cfg.vifs[1].mac_set);
+	ck_assert_int_eq(cfg.on_poweroff, SV_ACTION_PRESERVE);
+	ck_assert_int_eq(cfg.on_reboot, SV_ACTION_RESTART);
+	ck_assert_int_eq(cfg.on_crash, SV_ACTION_COREDUMP_RESTART);
+	ck_assert_str_eq(cfg.uuid, "3d9a2f2e-1b2c-4d5e-8f90-a1b2c3d4e5f6");
+	ck_assert_str_eq(cfg.source, "hello.cfg");
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.warnings, "");
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, "name='a'\nkernel='/k'");	/* no final newline */
+	ck_assert_int_eq(cfg.type, SV_GUEST_PV);
+	ck_assert_uint_eq(cfg.memory_mb, 32);
+	ck_assert_uint_eq(cfg.maxmem_mb, 32);
+	ck_assert_uint_eq(cfg.vcpus, 1);
+	ck_assert_uint_eq(cfg.maxvcpus, 1);
+	ck_assert_uint_eq(cfg.nr_disks, 0);
+	ck_assert_uint_eq(cfg.nr_vifs, 0);
+	ck_assert_int_eq(cfg.on_poweroff, SV_ACTION_DESTROY);
+	ck_assert_int_eq(cfg.on_reboot, SV_ACTION_RESTART);
+	ck_assert_int_eq(cfg.on_crash, SV_ACTION_DESTROY);
+	ck_assert_str_eq(cfg.uuid, "");
+	ck_assert_str_eq(cfg.cmdline, "");
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+	sv_config_free(&cfg);
+
+	/* maxmem and maxvcpus follow memory and vcpus. */
+	parse_ok(&cfg, "memory=300\nvcpus=3\n");
+	ck_assert_uint_eq(cfg.maxmem_mb, 300);
+	ck_assert_uint_eq(cfg.maxvcpus, 3);
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(types)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, "type=\"hvm\"");
+	ck_assert_int_eq(cfg.type, SV_GUEST_HVM);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "type=\"pvh\"");
+	ck_assert_int_eq(cfg.type, SV_GUEST_PVH);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "builder=\"hvm\"");
+	ck_assert_int_eq(cfg.type, SV_GUEST_HVM);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "builder=\"generic\"");
+	ck_assert_int_eq(cfg.type, SV_GUEST_PV);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "builder=\"hvm\"\ntype=\"pvh\"");	/* type wins */
+	ck_assert_int_eq(cfg.type, SV_GUEST_PVH);
+	sv_config_free(&cfg);
+	ck_assert_str_eq(sv_guest_type_name(SV_GUEST_PVH), "pvh");
+	ck_assert_str_eq(sv_action_name(SV_ACTION_RENAME_RESTART), "rename-restart");
+}
+END_TEST
+
+START_TEST(cmdline_rules)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, "cmdline='console=hvc0 quiet'\nroot='/dev/xvda'\nextra='x'");
+	ck_assert_str_eq(cfg.cmdline, "console=hvc0 quiet");
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "root='/dev/xvda1'");
+	ck_assert_str_eq(cfg.cmdline, "root=/dev/xvda1");
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "extra='console=hvc0'");
+	ck_assert_str_eq(cfg.cmdline, "console=hvc0");
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(syntax_variants)
+{
+	struct sv_config cfg;
+
+	/* Semicolons, escapes, last one wins, +=, nested lists, CRLF. */
+	parse_ok(&cfg,
+		 "name=\"a\"; name=\"b\\\"q\\x41\\101\\t\"\r\n"
+		 "extra = 'one'\n"
+		 "extra += ' two'\n"
+		 "disk = ['/a,,xvda']\n"
+		 "disk += [ '/b,,xvdb', ]\n"
+		 "cpus = [ [\"1\", \"2\"], [] ]   # ignored, nested is fine\n"
+		 "vif=[]\n"
+		 "\n\n;;\n"
+		 "memory = '512'\n");
+	ck_assert_str_eq(cfg.name, "b\"qAA\t");
+	ck_assert_str_eq(cfg.cmdline, "one two");
+	ck_assert_uint_eq(cfg.nr_disks, 2);
+	ck_assert_str_eq(cfg.disks[1].vdev, "xvdb");
+	ck_assert_uint_eq(cfg.nr_vifs, 0);
+	ck_assert_uint_eq(cfg.memory_mb, 512);
+	ck_assert_ptr_nonnull(strstr(cfg.warnings,
+				     "hello.cfg:6: warning: ignoring 'cpus'"));
+	sv_config_free(&cfg);
+
+	/* Numbers may be bare or quoted; strings may be numbers. */
+	parse_ok(&cfg, "name = 42\nvcpus=010\n");
+	ck_assert_str_eq(cfg.name, "42");
+	ck_assert_uint_eq(cfg.vcpus, 8);
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(syntax_errors)
+{
+	parse_bad("name = \"abc\n", "hello.cfg:1: syntax error: unterminated string");
+	parse_bad("name='a'\nkernel = 'abc", "hello.cfg:2: syntax error: unterminated string");
+	parse_bad("\n\nname \"x\"\n", "hello.cfg:3: syntax error: expected '=' after 'name'");
+	parse_bad("name =\n", "hello.cfg:1: syntax error: missing value");
+	parse_bad("name = 'a' 'b'\n",
+		  "hello.cfg:1: syntax error: unexpected text after the value of 'name'");
+	parse_bad("disk = [ 'a'\n", "hello.cfg:2: syntax error: missing ']'");
+	parse_bad("disk = [ 'a' 'b' ]\n",
+		  "hello.cfg:1: syntax error: expected ',' or ']' in list");
+	parse_bad("= 3\n", "hello.cfg:1: syntax error: expected 'key = value'");
+	parse_bad("9lives = 3\n", "hello.cfg:1: syntax error: expected 'key = value'");
+	parse_bad("x = (1, 2)\n",
+		  "hello.cfg:1: syntax error: unexpected character '(' (Python syntax is not supported)");
+	parse_bad("name = 'a\\qb'\n",
+		  "hello.cfg:1: syntax error: invalid escape sequence in string");
+	parse_bad("name = 'a\\x00'\n", "hello.cfg:1: syntax error: NUL character in string");
+	parse_bad("name = 'a\\x4'\n",
+		  "hello.cfg:1: syntax error: invalid escape sequence in string");
+	parse_bad("x = [[[[[[[[[[]]]]]]]]]]\n", "hello.cfg:1: syntax error: lists nested too deeply");
+	parse_bad("x = \x01\n", "hello.cfg:1: syntax error: unexpected byte 0x01");
+}
+END_TEST
+
+START_TEST(value_errors)
+{
+	parse_bad("name='x'\n\n\n\n\n\nmemory = \"lots\"\n",
+		  "hello.cfg:7: memory: expected a number, got 'lots'");
+	parse_bad("memory = lots\n", "hello.cfg:1: memory: expected a number, got 'lots'");
+	parse_bad("memory = -5\n", "hello.cfg:1: memory: expected a number, got '-5'");
+	parse_bad("memory = [1]\n", "hello.cfg:1: memory: expected a number, got a list");
+	parse_bad("memory = 99999999999999999999999\n",
+		  "hello.cfg:1: memory: 99999999999999999999999 is too large (at most 17592186044415)");
+	parse_bad("memory = 5\nmemory += 5\n", "hello.cfg:2: memory: cannot use += with numbers");
+	parse_bad("vcpus = 5000\n", "hello.cfg:1: vcpus: 5000 is too large (at most 4096)");
+	parse_bad("kernel = /boot/k\n",
+		  "hello.cfg:1: kernel: strings must be quoted, as in kernel = \"/boot/k\"");
+	parse_bad("kernel = ['/boot/k']\n", "hello.cfg:1: kernel: expected a string, got a list");
+	parse_bad("extra = 'a'\nextra += ['b']\n",
+		  "hello.cfg:2: extra: cannot add a list to a string or a string to a list");
+	parse_bad("name = '0123456789012345678901234567890123456789012345678901234567890123'\n",
+		  "hello.cfg:1: name: too long (at most 63 characters)");
+	parse_bad("type = 'xen'\n",
+		  "hello.cfg:1: type: unknown guest type 'xen' (expected pv, pvh or hvm)");
+	parse_bad("builder = 'linux'\n",
+		  "hello.cfg:1: builder: unknown builder 'linux' (expected generic or hvm)");
+	parse_bad("\non_crash = 'explode'\n",
+		  "hello.cfg:2: on_crash: unknown action 'explode' (expected destroy, restart, "
+		  "preserve, rename-restart, coredump-destroy, coredump-restart or soft-reset)");
+	parse_bad("uuid = 'not-a-uuid'\n",
+		  "hello.cfg:1: uuid: 'not-a-uuid' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+	parse_bad("disk = '/a,,xvda'\n",
+		  "hello.cfg:1: disk: expected a list, as in disk = [ '...' ]");
+	parse_bad("disk = [ '/a,,xvda',\n  'foo' ]\n",
+		  "hello.cfg:2: disk spec 'foo': no vdev specified");
+	parse_bad("disk = [\n\n  '/dev/sdb,,xvda,q' ]\n",
+		  "hello.cfg:3: disk spec '/dev/sdb,,xvda,q': unknown access mode 'q'");
+	parse_bad("disk = [ ['/a,,xvda'] ]\n",
+		  "hello.cfg:1: disk: expected a list of strings, got a nested list");
+	parse_bad("vif = [ 'mac=zz' ]\n",
+		  "hello.cfg:1: vif spec 'mac=zz': invalid MAC address 'zz'");
+}
+END_TEST
+
+START_TEST(failed_parse_keeps_cfg)
+{
+	struct sv_config cfg;
+	const char bad[] = "memory = 'lots'\n";
+
+	parse_ok(&cfg, "name='keep'\nmemory=64\ndisk=['/a,,xvda']\n");
+	ck_assert_int_eq(sv_config_parse(&cfg, bad, strlen(bad), "x.cfg", err,
+					 sizeof(err)), -EINVAL);
+	ck_assert_str_eq(cfg.name, "keep");
+	ck_assert_uint_eq(cfg.memory_mb, 64);
+	ck_assert_uint_eq(cfg.nr_disks, 1);
+	ck_assert_str_eq(cfg.source, "hello.cfg");
+	/* The bad setting was dropped: a later override still works. */
+	ck_assert_int_eq(sv_config_override(&cfg, "vcpus=2", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.memory_mb, 64);
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(overrides)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, hello_cfg);
+	ck_assert_int_eq(sv_config_override(&cfg, "memory=512", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.memory_mb, 512);
+	ck_assert_uint_eq(cfg.maxmem_mb, 512);
+	ck_assert_int_eq(sv_config_override(&cfg, "extra=\"quiet\"", err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.cmdline, "root=/dev/xvda1 ro quiet");
+	ck_assert_int_eq(sv_config_override(&cfg, "vif=[]", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.nr_vifs, 0);
+	ck_assert_uint_eq(cfg.nr_disks, 2);
+
+	ck_assert_int_eq(sv_config_override(&cfg, "memory=lots", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "command line: memory: expected a number, got 'lots'");
+	ck_assert_uint_eq(cfg.memory_mb, 512);
+	ck_assert_int_eq(sv_config_override(&cfg, "memory", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "command line: syntax error: expected '=' after 'memory'");
+	ck_assert_int_eq(sv_config_override(&cfg, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(sv_config_override(&cfg, "colour='blue'", err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(cfg.warnings,
+				     "command line: warning: ignoring 'colour'"));
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+	sv_config_free(&cfg);
+
+	/* Overrides without a file. */
+	sv_config_init(&cfg);
+	ck_assert_int_eq(sv_config_override(&cfg, "name='x'", err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.name, "x");
+	sv_config_free(&cfg);
+}
+END_TEST
+
+static char warned[4][256];
+static int nr_warned;
+
+static void collect(void *opaque, const char *msg)
+{
+	ck_assert_ptr_eq(opaque, warned);
+	if (nr_warned < 4)
+		snprintf(warned[nr_warned++], sizeof(warned[0]), "%s", msg);
+}
+
+START_TEST(warn_callback)
+{
+	struct sv_config cfg;
+	const char text[] = "name='w'\nbootloader='pygrub'\nvnc=1\n";
+
+	sv_config_init(&cfg);
+	cfg.warn = collect;
+	cfg.warn_opaque = warned;
+	nr_warned = 0;
+	ck_assert_int_eq(sv_config_parse(&cfg, text, strlen(text), "w.cfg", err,
+					 sizeof(err)), 0);
+	ck_assert_int_eq(nr_warned, 2);
+	ck_assert_str_eq(warned[0],
+			 "w.cfg:2: warning: ignoring 'bootloader': not a key Splitvisor knows");
+	ck_assert_str_eq(warned[1],
+			 "w.cfg:3: warning: ignoring 'vnc': not a key Splitvisor knows");
+	ck_assert_str_eq(cfg.warnings, "");
+	sv_config_free(&cfg);
+}
+END_TEST
+
+/* Validates a parsed config that must fail with exactly want. */
+static void invalid(const char *text, const char *want)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, text);
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(!strcmp(err, want), "message\n  '%s'\nwanted\n  '%s'", err,
+		      want);
+	sv_config_free(&cfg);
+}
+
+START_TEST(validation)
+{
+	invalid("kernel='/k'", "hello.cfg: no name given (name = \"...\" is mandatory)");
+	invalid("name='a b'\nkernel='/k'",
+		"hello.cfg: name 'a b' may only contain letters, digits and _.+:@-");
+	invalid("name='-x'\nkernel='/k'", "hello.cfg: name '-x' may not start with '-'");
+	invalid("name='123'\nkernel='/k'",
+		"hello.cfg: name '123' may not be all digits (it would read as a domain id)");
+	invalid("name='Domain-0'\nkernel='/k'",
+		"hello.cfg: name 'Domain-0' Domain-0 is the control domain's name");
+	invalid("name='a'\ntype='hvm'",
+		"hello.cfg: no kernel given (kernel = \"...\" is mandatory: "
+		"Splitvisor boots every guest type directly)");
+	invalid("name='a'\nkernel='/k'\nmemory=8",
+		"hello.cfg: memory = 8 is too small (at least 16 MB)");
+	invalid("name='a'\nkernel='/k'\nmemory=64\nmaxmem=32",
+		"hello.cfg: maxmem = 32 is less than memory = 64");
+	invalid("name='a'\nkernel='/k'\nmemory=2000000",
+		"hello.cfg: memory and maxmem may be at most 1048576 MB");
+	invalid("name='a'\nkernel='/k'\nvcpus=0",
+		"hello.cfg: vcpus = 0 is out of range (1..128)");
+	invalid("name='a'\nkernel='/k'\nvcpus=129",
+		"hello.cfg: vcpus = 129 is out of range (1..128)");
+	invalid("name='a'\nkernel='/k'\nvcpus=4\nmaxvcpus=2",
+		"hello.cfg: maxvcpus = 2 is out of range (vcpus..128, here 4..128)");
+	invalid("name='a'\nkernel='/k'\ndisk=['/a,,xvda','/b,,51712']",
+		"hello.cfg: disks 'xvda' and '51712' are the same virtual device");
+	invalid("name='a'\nkernel='/k'\nvif=['devid=1','devid=1']",
+		"hello.cfg: two vifs have devid 1");
+}
+END_TEST
+
+START_TEST(files)
+{
+	struct sv_config cfg;
+	char path[] = "/tmp/test_config_XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, hello_cfg, strlen(hello_cfg)), (ssize_t)strlen(hello_cfg));
+	close(fd);
+	sv_config_init(&cfg);
+	ck_assert_int_eq(sv_config_parse_file(&cfg, path, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.name, "hello");
+	ck_assert_str_eq(cfg.source, path);
+	sv_config_free(&cfg);
+	unlink(path);
+
+	sv_config_init(&cfg);
+	ck_assert_int_eq(sv_config_parse_file(&cfg, path, err, sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "cannot open: No such file or directory"));
+	ck_assert_int_eq(sv_config_parse_file(&cfg, "/tmp", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "/tmp: not a regular file");
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(hostile)
+{
+	struct sv_config cfg;
+	static char big[200000];
+	size_t i;
+
+	/* Embedded NUL bytes, binary junk, huge lists, tiny err buffers. */
+	sv_config_init(&cfg);
+	ck_assert_int_eq(sv_config_parse(&cfg, "name='a'\0x", 10, "h", err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, "name='a\0'", 9, "h", err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, NULL, 0, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(sv_config_parse(&cfg, "memory='x'", 10, "h", err, 5), -EINVAL);
+	ck_assert_int_eq(strlen(err), 4);
+	ck_assert_int_eq(sv_config_parse(&cfg, "memory='x'", 10, "h", NULL, 0), -EINVAL);
+	for (i = 0; i < 256; i++) {
+		char c = (char)i, text[8] = "x = ";
+
+		text[4] = c;
+		sv_config_parse(&cfg, text, 5, "h", err, sizeof(err));
+	}
+	/* A list of 10000 items is refused, not a crash. */
+	strcpy(big, "x = [");
+	for (i = 0; i < 10000; i++)
+		memcpy(big + 5 + 2 * i, "1,", 3);
+	strcat(big, "]");
+	ck_assert_int_eq(sv_config_parse(&cfg, big, strlen(big), "h", err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "h:1: syntax error: list too long");
+	/* 300 disks are too many. */
+	strcpy(big, "disk = [");
+	for (i = 0; i < 300; i++)
+		sprintf(big + strlen(big), "'/a,,xvd%c%c',", 'a' + (int)(i / 26),
+			'a' + (int)(i % 26));
+	strcat(big, "]");
+	ck_assert_int_eq(sv_config_parse(&cfg, big, strlen(big), "h", err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "h:1: disk: too many devices (at most 256)");
+	/* Deep nesting stops at the limit without recursion trouble. */
+	memset(big, '[', 100000);
+	memcpy(big, "x = ", 4);
+	ck_assert_int_eq(sv_config_parse(&cfg, big, 100000, "h", err, sizeof(err)),
+			 -EINVAL);
+	sv_config_free(&cfg);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, full_file);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, types);
+	tcase_add_test(tc, cmdline_rules);
+	tcase_add_test(tc, syntax_variants);
+	tcase_add_test(tc, syntax_errors);
+	tcase_add_test(tc, value_errors);
+	tcase_add_test(tc, failed_parse_keeps_cfg);
+	tcase_add_test(tc, overrides);
+	tcase_add_test(tc, warn_callback);
+	tcase_add_test(tc, validation);
+	tcase_add_test(tc, files);
+	tcase_add_test(tc, hostile);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
