@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+// xenstored: command line, run directory files, and the single-threaded epoll loop.
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xenstored.h"
+#include "xs_sock.h"
+
+/* Tags for the non-connection fds in epoll. */
+static char xs_tag_rw, xs_tag_ro, xs_tag_sig;
+
+struct xs_main {
+	struct xs_daemon d;
+	char sock_rw[4096], sock_ro[4096], pidfile[4096], logfile[4096],
+		state[4096];
+	int lrw, lro, sigfd;
+	bool quit;
+};
+
+static void xs_usage(FILE *f)
+{
+	fprintf(f, "usage: xenstored --rundir DIR [--foreground]\n"
+		   "  Serves the Xen store on DIR/xenstored.sock (read-write) and\n"
+		   "  DIR/xenstored_ro.sock (read-only); logs to DIR/xenstored.log,\n"
+		   "  keeps state in DIR/xenstored.state, writes DIR/xenstored.pid.\n");
+}
+
+static int xs_epoll_add(int ep, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int xs_write_pidfile(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+static void xs_accept_all(struct xs_main *m, int lfd, bool ro)
+{
+	/* Bounded, so one busy listener cannot starve the clients. */
+	for (int i = 0; i < 64; i++)
+		if (!xs_sock_accept(&m->d, lfd, ro))
+			break;
+}
+
+/* Replies leave after the journal is written; stalled readers resume. */
+static void xs_end_of_pass(struct xs_main *m)
+{
+	struct xs_list *pos, *tmp;
+
+	xs_persist_flush(&m->d);
+	xs_list_for_each_safe(pos, tmp, &m->d.conns) {
+		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+		int rounds = 0;
+
+		while (!c->dead && rounds++ < 8) {
+			if (c->want_out)
+				xs_conn_flush(c);
+			if (!c->throttled || c->want_out)
+				break;
+			xs_conn_handle_input(c);
+			xs_persist_flush(&m->d);
+		}
+	}
+	xs_list_for_each_safe(pos, tmp, &m->d.conns) {
+		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+
+		if (c->dead)
+			xs_conn_free(c);
+	}
+}
+
+static int xs_loop(struct xs_main *m)
+{
+	struct epoll_event evs[64];
+
+	while (!m->quit) {
+		int n = epoll_wait(m->d.epfd, evs, 64, -1), i;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (i = 0; i < n; i++) {
+			void *tag = evs[i].data.ptr;
+			struct xs_conn *c;
+
+			if (tag == &xs_tag_rw) {
+				xs_accept_all(m, m->lrw, false);
+			} else if (tag == &xs_tag_ro) {
+				xs_accept_all(m, m->lro, true);
+			} else if (tag == &xs_tag_sig) {
+				struct signalfd_siginfo si;
+
+				if (read(m->sigfd, &si, sizeof(si)) == sizeof(si))
+					m->quit = true;
+			} else {
+				c = tag;
+				if (c->dead)
+					continue;
+				if (evs[i].events & EPOLLOUT)
+					xs_conn_flush(c);
+				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+					xs_conn_handle_input(c);
+			}
+		}
+		xs_end_of_pass(m);
+	}
+	return 0;
+}
+
+static int xs_setup(struct xs_main *m, const char *rundir)
+{
+	sigset_t set;
+	int ret;
+
+	snprintf(m->sock_rw, sizeof(m->sock_rw), "%s/xenstored.sock", rundir);
+	snprintf(m->sock_ro, sizeof(m->sock_ro), "%s/xenstored_ro.sock", rundir);
+	snprintf(m->pidfile, sizeof(m->pidfile), "%s/xenstored.pid", rundir);
+	snprintf(m->logfile, sizeof(m->logfile), "%s/xenstored.log", rundir);
+	snprintf(m->state, sizeof(m->state), "%s/xenstored.state", rundir);
+	m->lrw = m->lro = m->sigfd = -1;
+
+	ret = xs_daemon_init(&m->d);
+	if (ret)
+		return ret;
+	m->d.rundir = rundir;
+	m->d.log = fopen(m->logfile, "ae");
+	if (!m->d.log)
+		fprintf(stderr, "xenstored: cannot open %s: %s\n", m->logfile,
+			strerror(errno));
+	xs_log(&m->d, "starting (pid %d)", (int)getpid());
+	ret = xs_persist_open(&m->d, m->state);
+	if (ret)
+		return ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m->d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->sigfd < 0 || m->d.epfd < 0)
+		return -errno;
+	m->lrw = xs_sock_listen(m->sock_rw, 0600);
+	if (m->lrw < 0)
+		return m->lrw;
+	m->lro = xs_sock_listen(m->sock_ro, 0666);
+	if (m->lro < 0)
+		return m->lro;
+	ret = xs_epoll_add(m->d.epfd, m->lrw, &xs_tag_rw);
+	if (!ret)
+		ret = xs_epoll_add(m->d.epfd, m->lro, &xs_tag_ro);
+	if (!ret)
+		ret = xs_epoll_add(m->d.epfd, m->sigfd, &xs_tag_sig);
+	if (!ret)
+		ret = xs_write_pidfile(m->pidfile);
+	return ret;
+}
+
+static void xs_teardown(struct xs_main *m)
+{
+	if (m->lrw >= 0) {
+		close(m->lrw);
+		unlink(m->sock_rw);
+	}
+	if (m->lro >= 0) {
+		close(m->lro);
+		unlink(m->sock_ro);
+	}
+	xs_persist_close(&m->d);
+	xs_daemon_fini(&m->d);
+	unlink(m->pidfile);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	if (m->d.epfd >= 0)
+		close(m->d.epfd);
+	xs_log(&m->d, "stopped");
+	if (m->d.log)
+		fclose(m->d.log);
+}
+
+/* Detaches; the parent exits once the child reports it is serving. */
+static int xs_daemonize(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		exit(read(p[0], &c, 1) == 1 && c == 'R' ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		return -errno;
+	*ready_fd = p[1];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rundir", required_argument, NULL, 'r' },
+		{ "foreground", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct xs_main m;
+	const char *rundir = getenv("SPLITVISOR_RUNDIR");
+	bool fg = false;
+	int ready = -1, opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "r:Fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			rundir = optarg;
+			break;
+		case 'F':
+			fg = true;
+			break;
+		case 'h':
+			xs_usage(stdout);
+			return 0;
+		default:
+			xs_usage(stderr);
+			return 2;
+		}
+	}
+	if (!rundir || optind != argc) {
+		xs_usage(stderr);
+		return 2;
+	}
+	if (mkdir(rundir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "xenstored: %s: %s\n", rundir, strerror(errno));
+		return 1;
+	}
+	if (!fg && xs_daemonize(&ready)) {
+		perror("xenstored: daemonize");
+		return 1;
+	}
+	ret = xs_setup(&m, rundir);
+	if (ret) {
+		fprintf(stderr, "xenstored: start-up failed: %s\n", strerror(-ret));
+		xs_log(&m.d, "start-up failed: %s", strerror(-ret));
+		xs_teardown(&m);
+		return 1;
+	}
+	xs_log(&m.d, "ready on %s", m.sock_rw);
+	if (ready >= 0) {
+		if (write(ready, "R", 1) != 1)
+			xs_log(&m.d, "could not signal readiness");
+		close(ready);
+		ready = open("/dev/null", O_RDWR);
+		if (ready >= 0) {
+			dup2(ready, 0);
+			dup2(ready, 1);
+			dup2(ready, 2);
+			if (ready > 2)
+				close(ready);
+		}
+	}
+	ret = xs_loop(&m);
+	if (ret)
+		xs_log(&m.d, "event loop failed: %s", strerror(-ret));
+	xs_log(&m.d, "exiting");
+	xs_teardown(&m);
+	return ret ? 1 : 0;
+}

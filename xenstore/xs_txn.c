@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// Transactions: an overlay of written nodes plus the generations of everything read; commit fails with EAGAIN on any change.
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xenstored.h"
+
+struct xs_txn *xs_txn_new(uint32_t id)
+{
+	struct xs_txn *tx = calloc(1, sizeof(*tx));
+
+	if (!tx)
+		return NULL;
+	if (xs_map_init(&tx->overlay, 16))
+		goto out_free;
+	if (xs_map_init(&tx->reads, 16))
+		goto out_overlay;
+	tx->id = id;
+	xs_list_init(&tx->link);
+	return tx;
+
+out_overlay:
+	xs_map_destroy(&tx->overlay);
+out_free:
+	free(tx);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void xs_txn_free(struct xs_txn *tx)
+{
+	uint32_t i;
+
+	if (!tx)
+		return;
+	for (i = 0; i < tx->nevents; i++) {
+		free(tx->events[i].path);
+		free(tx->events[i].perms);
+	}
+	free(tx->events);
+	xs_map_destroy(&tx->overlay);
+	xs_map_destroy(&tx->reads);
+	free(tx);
+}
+
+int xs_txn_note_read(struct xs_txn *tx, const char *path, uint64_t gen)
+{
+	struct xs_node *r;
+
+	if (xs_map_get(&tx->reads, path))
+		return 0; /* first sight is what counts */
+	r = xs_node_new(path);
+	if (!r)
+		return -ENOMEM;
+	r->gen = gen;
+	xs_map_put(&tx->reads, r);
+	return 0;
+}
+
+int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive,
+		     const struct xs_perm *p, uint32_t np)
+{
+	struct xs_txn_event *e;
+
+	if (tx->nevents == tx->capevents) {
+		uint32_t cap = tx->capevents ? tx->capevents * 2 : 8;
+
+		e = realloc(tx->events, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		tx->events = e;
+		tx->capevents = cap;
+	}
+	e = &tx->events[tx->nevents];
+	e->path = strdup(path);
+	e->perms = malloc(np * sizeof(*p));
+	if (!e->path || !e->perms) {
+		free(e->path);
+		free(e->perms);
+		return -ENOMEM;
+	}
+	memcpy(e->perms, p, np * sizeof(*p));
+	e->nperms = np;
+	e->recursive = recursive;
+	tx->nevents++;
+	return 0;
+}
+
+int xs_txn_commit(struct xs_tree *t, struct xs_txn *tx)
+{
+	struct xs_node *r, *n, *cur;
+	size_t i;
+
+	xs_map_for_each(&tx->reads, i, r) {
+		cur = xs_map_get(&t->map, r->path);
+		if ((cur ? cur->gen : 0) != r->gen)
+			return -EAGAIN;
+	}
+	/* Nothing can fail from here on: apply every overlay entry. */
+	for (i = 0; i < tx->overlay.nb; i++) {
+		while ((n = tx->overlay.b[i])) {
+			tx->overlay.b[i] = n->hnext;
+			n->hnext = NULL;
+			tx->overlay.count--;
+			if (n->deleted) {
+				xs_tree_remove(t, NULL, n->path);
+				xs_node_free(n);
+			} else {
+				n->acct_owner = -1;
+				xs_tree_insert(t, NULL, n);
+			}
+		}
+	}
+	return 0;
+}
