@@ -412,6 +412,32 @@ static int sv_cmd_start(void)
 	return 1;
 }
 
+/*
+ * True while pid is a live process.  A zombie counts as gone: it runs
+ * nothing, and the supervisor's parent is init, which may take its time
+ * to reap it.
+ */
+static bool sv_pid_runs(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t len;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 static int sv_cmd_stop(void)
 {
 	char rundir[PATH_MAX];
@@ -445,6 +471,9 @@ static int sv_cmd_stop(void)
 		}
 		usleep(20000);
 	}
+	/* The lock is gone; wait for the process itself to end too. */
+	while (sv_pid_runs(pid) && svc_now_ns() < end)
+		usleep(20000);
 	fprintf(stderr, "splitvisor: stopped the stack in %s\n", rundir);
 	return 0;
 }
