@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/* Validates and loads an ELF64 x86-64 kernel with its Xen ELF notes. */
+#ifndef SV_DOM0_ELF_H
+#define SV_DOM0_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One PT_LOAD segment (p_flags: PF_X, PF_W, PF_R). */
+struct sv_elf_seg {
+	uint64_t vaddr, paddr, filesz, memsz, offset;
+	uint32_t flags;
+};
+
+/* The Xen ELF notes (xen/elfnote.h) a kernel carries; has_* say which. */
+struct sv_xen_notes {
+	bool has_entry, has_hypercall_page, has_virt_base, has_paddr_offset,
+		has_phys32_entry, has_init_p2m, has_mod_start_pfn;
+	uint64_t entry, hypercall_page, virt_base, paddr_offset, phys32_entry,
+		init_p2m;
+	bool mod_start_pfn;
+	char guest_os[64], guest_version[64], xen_version[64], loader[64],
+		features[512], pae_mode[32];
+	uint32_t supported_features;	/* XEN_ELFNOTE_SUPPORTED_FEATURES */
+	bool found;			/* any Xen note present */
+};
+
+#define SV_ELF_MAX_SEGS 16
+
+struct sv_elf {
+	const uint8_t *data;		/* caller-owned file image */
+	size_t size;
+	uint64_t ehdr_entry;
+	struct sv_elf_seg segs[SV_ELF_MAX_SEGS];	/* PT_LOAD only, file order */
+	unsigned nr_segs;
+	uint64_t vstart, vend;	/* lowest vaddr, highest vaddr+memsz; 4K-rounded out */
+	struct sv_xen_notes notes;	/* PT_NOTE segments, else SHT_NOTE sections */
+};
+
+/*
+ * Parses and checks the ELF image data[0..size) (kept by the caller for
+ * as long as elf is used): ELF64, little endian, x86-64, ET_EXEC, the
+ * program header table and each segment inside the file, filesz <= memsz,
+ * no address overflow, no two PT_LOAD overlapping, at most
+ * SV_ELF_MAX_SEGS of them, every note well formed and every string note
+ * NUL-terminated.  Returns 0, or -EINVAL with a message such as "not an ELF file", "32-bit ELF
+ * kernels are not supported", "segment 2 runs past the end of the file"
+ * or, for a Linux bzImage, "bzImage kernels need type = \"hvm\"".
+ */
+int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
+		 size_t errlen);
+
+/*
+ * Copies each PT_LOAD segment to dst + (vaddr - dst_vaddr) and zeroes its
+ * memsz - filesz tail.  dst spans dst_size bytes for guest addresses
+ * dst_vaddr..; returns 0, or -ERANGE (with a message) when a segment
+ * does not fit, before anything is copied.
+ */
+int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr,
+		size_t dst_size, char *err, size_t errlen);
+
+/*
+ * Checks what a Xen PV kernel needs: Xen notes present, an entry point
+ * (XEN_ELFNOTE_ENTRY or else e_entry) inside an executable PT_LOAD,
+ * VIRT_BASE <= vstart, a HYPERCALL_PAGE (when given) page aligned and
+ * inside a PT_LOAD.  Returns 0 or -EINVAL with a message such as
+ * "no Xen ELF notes: not a PV kernel".
+ */
+int sv_elf_check_pv(const struct sv_elf *elf, char *err, size_t errlen);
+
+/* The entry a PV guest starts at: XEN_ELFNOTE_ENTRY, else e_entry. */
+uint64_t sv_elf_pv_entry(const struct sv_elf *elf);
+
+/* True if data looks like a Linux/x86 bzImage ("HdrS" boot header). */
+bool sv_is_bzimage(const void *data, size_t size);
+
+#endif /* SV_DOM0_ELF_H */

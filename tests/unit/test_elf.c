@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/* Check suite for dom0/elf.c: images built in memory, then broken field by field. */
+#include <check.h>
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/elfnote.h>
+
+#include "../../dom0/elf.h"
+
+#define BASE 0xffffffff80000000ULL
+#define TEXT_OFF 0x1000
+#define TEXT_SIZE 0x2000
+#define DATA_OFF 0x3000
+#define DATA_FILESZ 0x800
+#define DATA_MEMSZ 0x1800
+#define NOTE_OFF 0x200
+#define IMG_SIZE (DATA_OFF + DATA_FILESZ)
+#define SHDR_OFF IMG_SIZE	/* only in images built with sections */
+
+static uint8_t img[IMG_SIZE + 4 * sizeof(Elf64_Shdr)];
+static size_t img_size;
+static size_t note_len;
+static char err[512];
+
+static Elf64_Ehdr *ehdr(void) { return (Elf64_Ehdr *)img; }
+static Elf64_Phdr *phdr(int i) { return (Elf64_Phdr *)(img + 64) + i; }
+
+/* Appends one note named "Xen" at NOTE_OFF + note_len. */
+static void add_note(uint32_t type, const void *desc, uint32_t descsz)
+{
+	uint32_t hdr[3] = { 4, descsz, type };
+	uint8_t *p = img + NOTE_OFF + note_len;
+
+	memcpy(p, hdr, 12);
+	memcpy(p + 12, "Xen", 4);
+	memcpy(p + 16, desc, descsz);
+	note_len += 16 + ((descsz + 3) & ~3u);
+}
+
+static void add_note64(uint32_t type, uint64_t v) { add_note(type, &v, 8); }
+static void add_note32(uint32_t type, uint32_t v) { add_note(type, &v, 4); }
+static void add_note_str(uint32_t type, const char *s) { add_note(type, s, strlen(s) + 1); }
+
+/*
+ * A valid PV kernel: text (R+X) at BASE, data+bss (RW) after it, a
+ * PT_NOTE with every Xen note we read, and an unrelated "GNU" note.
+ */
+static void build(void)
+{
+	Elf64_Ehdr *e = ehdr();
+	uint32_t gnu[3] = { 4, 4, 3 };
+
+	memset(img, 0, sizeof(img));
+	note_len = 0;
+	memcpy(e->e_ident, ELFMAG, SELFMAG);
+	e->e_ident[EI_CLASS] = ELFCLASS64;
+	e->e_ident[EI_DATA] = ELFDATA2LSB;
+	e->e_ident[EI_VERSION] = EV_CURRENT;
+	e->e_type = ET_EXEC;
+	e->e_machine = EM_X86_64;
+	e->e_version = EV_CURRENT;
+	e->e_entry = BASE + 0x40;
+	e->e_phoff = 64;
+	e->e_ehsize = sizeof(*e);
+	e->e_phentsize = sizeof(Elf64_Phdr);
+	e->e_phnum = 3;
+
+	*phdr(0) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X,
+				 .p_offset = TEXT_OFF, .p_vaddr = BASE,
+				 .p_paddr = 0x1000000, .p_filesz = TEXT_SIZE,
+				 .p_memsz = TEXT_SIZE, .p_align = 4096 };
+	*phdr(1) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W,
+				 .p_offset = DATA_OFF, .p_vaddr = BASE + TEXT_SIZE,
+				 .p_paddr = 0x1000000 + TEXT_SIZE,
+				 .p_filesz = DATA_FILESZ, .p_memsz = DATA_MEMSZ,
+				 .p_align = 4096 };
+
+	memcpy(img + NOTE_OFF, gnu, 12);	/* a foreign note is skipped */
+	memcpy(img + NOTE_OFF + 12, "GNU", 4);
+	note_len = 20;
+	add_note_str(XEN_ELFNOTE_GUEST_OS, "linux");
+	add_note_str(XEN_ELFNOTE_GUEST_VERSION, "2.6");
+	add_note_str(XEN_ELFNOTE_XEN_VERSION, "xen-3.0");
+	add_note_str(XEN_ELFNOTE_LOADER, "generic");
+	add_note64(XEN_ELFNOTE_VIRT_BASE, BASE);
+	add_note64(XEN_ELFNOTE_PADDR_OFFSET, 0);
+	add_note64(XEN_ELFNOTE_ENTRY, BASE + 0x100);
+	add_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x1000);
+	add_note64(XEN_ELFNOTE_INIT_P2M, 0x8000000000ULL);
+	add_note_str(XEN_ELFNOTE_FEATURES, "!writable_page_tables|pae_pgdir_above_4gb");
+	add_note_str(XEN_ELFNOTE_PAE_MODE, "yes");
+	add_note32(XEN_ELFNOTE_SUPPORTED_FEATURES, 0x3);
+	add_note32(XEN_ELFNOTE_PHYS32_ENTRY, 0x1000200);
+	add_note32(XEN_ELFNOTE_MOD_START_PFN, 1);
+	add_note32(XEN_ELFNOTE_SUSPEND_CANCEL, 1);	/* known, unused */
+	*phdr(2) = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
+				 .p_offset = NOTE_OFF, .p_filesz = note_len,
+				 .p_memsz = note_len, .p_align = 4 };
+
+	memset(img + TEXT_OFF, 0x90, TEXT_SIZE);
+	memset(img + DATA_OFF, 0xda, DATA_FILESZ);
+	img_size = IMG_SIZE;
+}
+
+static int parse(struct sv_elf *elf)
+{
+	return sv_elf_parse(elf, img, img_size, err, sizeof(err));
+}
+
+/* Parsing must fail with a message containing want. */
+static void parse_bad(const char *want)
+{
+	struct sv_elf elf;
+	int r = parse(&elf);
+
+	ck_assert_msg(r == -EINVAL, "gave %d, wanted '%s'", r, want);
+	ck_assert_msg(strstr(err, want), "message '%s' lacks '%s'", err, want);
+	ck_assert_uint_eq(elf.nr_segs, 0);
+}
+
+START_TEST(valid_kernel)
+{
+	struct sv_elf elf;
+	const struct sv_xen_notes *n = &elf.notes;
+
+	build();
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_uint_eq(elf.nr_segs, 2);
+	ck_assert_uint_eq(elf.ehdr_entry, BASE + 0x40);
+	ck_assert_uint_eq(elf.segs[1].vaddr, BASE + TEXT_SIZE);
+	ck_assert_uint_eq(elf.segs[1].filesz, DATA_FILESZ);
+	ck_assert_uint_eq(elf.segs[1].memsz, DATA_MEMSZ);
+	ck_assert_uint_eq(elf.segs[0].flags, PF_R | PF_X);
+	ck_assert_uint_eq(elf.vstart, BASE);
+	ck_assert_uint_eq(elf.vend, BASE + 0x4000);
+	ck_assert(n->found);
+	ck_assert_str_eq(n->guest_os, "linux");
+	ck_assert_str_eq(n->guest_version, "2.6");
+	ck_assert_str_eq(n->xen_version, "xen-3.0");
+	ck_assert_str_eq(n->loader, "generic");
+	ck_assert_str_eq(n->features, "!writable_page_tables|pae_pgdir_above_4gb");
+	ck_assert_str_eq(n->pae_mode, "yes");
+	ck_assert(n->has_virt_base && n->virt_base == BASE);
+	ck_assert(n->has_paddr_offset && n->paddr_offset == 0);
+	ck_assert(n->has_entry && n->entry == BASE + 0x100);
+	ck_assert(n->has_hypercall_page && n->hypercall_page == BASE + 0x1000);
+	ck_assert(n->has_init_p2m && n->init_p2m == 0x8000000000ULL);
+	ck_assert(n->has_phys32_entry && n->phys32_entry == 0x1000200);
+	ck_assert(n->has_mod_start_pfn && n->mod_start_pfn);
+	ck_assert_uint_eq(n->supported_features, 3);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+	ck_assert_uint_eq(sv_elf_pv_entry(&elf), BASE + 0x100);
+	ck_assert(!sv_is_bzimage(img, img_size));
+}
+END_TEST
+
+START_TEST(load)
+{
+	struct sv_elf elf;
+	size_t sz = 0x4000;
+	uint8_t *mem = malloc(sz + 0x1000);
+	size_t i;
+
+	build();
+	ck_assert_int_eq(parse(&elf), 0);
+	memset(mem, 0xee, sz + 0x1000);
+	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE, sz, err, sizeof(err)), 0);
+	for (i = 0; i < TEXT_SIZE; i++)
+		ck_assert_uint_eq(mem[i], 0x90);
+	for (i = 0; i < DATA_FILESZ; i++)
+		ck_assert_uint_eq(mem[TEXT_SIZE + i], 0xda);
+	for (i = DATA_FILESZ; i < DATA_MEMSZ; i++)
+		ck_assert_uint_eq(mem[TEXT_SIZE + i], 0);
+	ck_assert_uint_eq(mem[TEXT_SIZE + DATA_MEMSZ], 0xee);	/* no more */
+
+	/* A load area too small, or starting too high: -ERANGE, untouched. */
+	memset(mem, 0xee, sz);
+	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE, TEXT_SIZE + DATA_MEMSZ - 1,
+				     err, sizeof(err)), -ERANGE);
+	ck_assert_ptr_nonnull(strstr(err, "loadable segment 1"));
+	ck_assert_uint_eq(mem[0], 0xee);
+	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE + 1, sz, err, sizeof(err)),
+			 -ERANGE);
+	free(mem);
+}
+END_TEST
+
+START_TEST(header_corruption)
+{
+	build(); img[0] = 0x7e; parse_bad("not an ELF file");
+	build(); img_size = 3; parse_bad("not an ELF file");
+	build(); img_size = 10; parse_bad("truncated ELF header");
+	build(); img_size = 40; parse_bad("truncated ELF header");
+	build(); img[EI_CLASS] = ELFCLASS32; parse_bad("32-bit ELF kernels are not supported");
+	build(); img[EI_CLASS] = 7; parse_bad("unknown ELF class 7");
+	build(); img[EI_DATA] = ELFDATA2MSB; parse_bad("big-endian ELF files are not supported");
+	build(); img[EI_VERSION] = 2; parse_bad("unknown ELF version 2");
+	build(); ehdr()->e_machine = EM_386; parse_bad("not an x86-64 ELF file (machine 3)");
+	build(); ehdr()->e_machine = EM_AARCH64; parse_bad("not an x86-64 ELF file");
+	build(); ehdr()->e_type = ET_DYN; parse_bad("not an executable ELF file (type 3, a shared object or PIE)");
+	build(); ehdr()->e_type = ET_REL; parse_bad("an object file");
+	build(); ehdr()->e_phnum = 0; parse_bad("no program headers");
+	build(); ehdr()->e_phnum = PN_XNUM; parse_bad("no program headers");
+	build(); ehdr()->e_phentsize = 32; parse_bad("unexpected program header size 32");
+	build(); ehdr()->e_phoff = IMG_SIZE - 100; parse_bad("program header table runs past the end of the file");
+	build(); ehdr()->e_phoff = UINT64_MAX - 10; parse_bad("program header table runs past the end of the file");
+	build(); ehdr()->e_phnum = 0xfffe; parse_bad("program header table runs past the end of the file");
+}
+END_TEST
+
+START_TEST(segment_corruption)
+{
+	build(); phdr(1)->p_offset = IMG_SIZE - 10; parse_bad("segment 1 runs past the end of the file");
+	build(); phdr(1)->p_offset = UINT64_MAX - 4; parse_bad("segment 1 runs past the end of the file");
+	build(); phdr(0)->p_filesz = UINT64_MAX; phdr(0)->p_memsz = UINT64_MAX;
+	parse_bad("segment 0 runs past the end of the file");
+	build(); phdr(2)->p_filesz = IMG_SIZE; parse_bad("segment 2 runs past the end of the file");
+	build(); phdr(1)->p_filesz = DATA_MEMSZ + 1; parse_bad("segment 1 has a file size larger than its memory size");
+	build(); phdr(1)->p_vaddr = UINT64_MAX - 0x100; parse_bad("segment 1 wraps around the address space");
+	build(); phdr(1)->p_paddr = UINT64_MAX - 0x100; parse_bad("segment 1 wraps around the address space");
+	build(); phdr(1)->p_vaddr = UINT64_MAX - DATA_MEMSZ - 10;
+	parse_bad("segment 1 ends too close to the top of the address space");
+	build(); phdr(1)->p_vaddr = BASE + TEXT_SIZE - 1; parse_bad("segment 1 overlaps another loadable segment");
+	build(); phdr(1)->p_vaddr = BASE - 0x100; parse_bad("segment 1 overlaps another loadable segment");
+	build(); phdr(1)->p_type = PT_NULL; phdr(0)->p_type = PT_NULL; parse_bad("no loadable segments");
+	build(); phdr(0)->p_memsz = 0; phdr(0)->p_filesz = 0; phdr(1)->p_type = PT_NULL;
+	parse_bad("no loadable segments");
+}
+END_TEST
+
+START_TEST(too_many_segments)
+{
+	static uint8_t big[64 + 17 * sizeof(Elf64_Phdr)];
+	Elf64_Phdr *ph = (Elf64_Phdr *)(big + 64);
+	struct sv_elf elf;
+	int i;
+
+	build();
+	memcpy(big, img, 64);
+	((Elf64_Ehdr *)big)->e_phnum = 17;
+	for (i = 0; i < 17; i++)
+		ph[i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X,
+				      .p_vaddr = BASE + i * 0x1000ULL,
+				      .p_memsz = 0x1000 };
+	ck_assert_int_eq(sv_elf_parse(&elf, big, sizeof(big), err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "more than 16 loadable segments");
+	((Elf64_Ehdr *)big)->e_phnum = 16;
+	ck_assert_int_eq(sv_elf_parse(&elf, big, sizeof(big), err, sizeof(err)), 0);
+	ck_assert_uint_eq(elf.nr_segs, 16);
+	ck_assert_uint_eq(elf.vend, BASE + 0x10000);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "no Xen ELF notes: not a PV kernel");
+}
+END_TEST
+
+/* Offset of the first Xen note's header (after the 20-byte GNU note). */
+#define XEN_NOTE0 (NOTE_OFF + 20)
+
+START_TEST(note_corruption)
+{
+	uint32_t v;
+
+	build(); v = 0x7fffffff; memcpy(img + XEN_NOTE0, &v, 4);
+	parse_bad("segment 2: note name runs past the end of its notes");
+	build(); v = 0xffffffff; memcpy(img + XEN_NOTE0 + 4, &v, 4);
+	parse_bad("segment 2: note descriptor runs past the end of its notes");
+	build(); phdr(2)->p_filesz = note_len - 1;
+	parse_bad("segment 2: note");
+	build(); phdr(2)->p_filesz = 20 + 5; parse_bad("segment 2: truncated note header");
+	/* GUEST_OS "linux\0" -> "linuxx" with no NUL in its 6 bytes. */
+	build(); img[XEN_NOTE0 + 16 + 5] = 'x';
+	parse_bad("Xen note GUEST_OS is not NUL-terminated");
+	/* ENTRY with a 3-byte descriptor. */
+	build(); note_len = 20; add_note(XEN_ELFNOTE_ENTRY, "abc", 3);
+	phdr(2)->p_filesz = note_len;
+	parse_bad("Xen note ENTRY has size 3 (expected 4 or 8)");
+	/* An over-long string note. */
+	{
+		char s[100];
+
+		build(); memset(s, 'a', 99); s[99] = 0;
+		note_len = 20; add_note_str(XEN_ELFNOTE_GUEST_OS, s);
+		phdr(2)->p_filesz = note_len;
+		parse_bad("Xen note GUEST_OS is too long (99 bytes, at most 63)");
+	}
+}
+END_TEST
+
+START_TEST(notes_from_sections)
+{
+	struct sv_elf elf;
+	Elf64_Shdr *sh = (Elf64_Shdr *)(img + SHDR_OFF);
+
+	build();
+	phdr(2)->p_type = PT_NULL;	/* notes only reachable through sections */
+	ehdr()->e_shoff = SHDR_OFF;
+	ehdr()->e_shentsize = sizeof(Elf64_Shdr);
+	ehdr()->e_shnum = 2;
+	sh[1] = (Elf64_Shdr){ .sh_type = SHT_NOTE, .sh_offset = NOTE_OFF,
+			      .sh_size = note_len, .sh_addralign = 4 };
+	img_size = SHDR_OFF + 2 * sizeof(Elf64_Shdr);
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(elf.notes.found);
+	ck_assert_str_eq(elf.notes.guest_os, "linux");
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+
+	sh[1].sh_size = 1 << 20;
+	parse_bad("section 1 runs past the end of the file");
+	sh[1].sh_size = note_len;
+	ehdr()->e_shnum = 3;
+	parse_bad("section header table runs past the end of the file");
+	ehdr()->e_shnum = 2;
+	ehdr()->e_shentsize = 10;
+	parse_bad("unexpected section header size 10");
+
+	/* No notes at all: parses, but is not a PV kernel. */
+	ehdr()->e_shnum = 0;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(!elf.notes.found);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "no Xen ELF notes: not a PV kernel");
+}
+END_TEST
+
+/* Rewrites the 8-byte value of the numeric note of type t. */
+static void set_note64(uint32_t t, uint64_t v)
+{
+	size_t pos = 20;
+	uint32_t hdr[3];
+
+	while (pos < note_len) {
+		memcpy(hdr, img + NOTE_OFF + pos, 12);
+		if (hdr[2] == t) {
+			memcpy(img + NOTE_OFF + pos + 16, &v, 8);
+			return;
+		}
+		pos += 16 + ((hdr[1] + 3) & ~3u);
+	}
+	ck_abort_msg("note %u not found", t);
+}
+
+static void check_pv_bad(const char *want)
+{
+	struct sv_elf elf;
+
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, want), "message '%s' lacks '%s'", err, want);
+}
+
+START_TEST(pv_checks)
+{
+	struct sv_elf elf;
+
+	build(); set_note64(XEN_ELFNOTE_ENTRY, BASE + TEXT_SIZE + 8);
+	check_pv_bad("entry point 0xffffffff80002008 is not inside an executable loadable segment");
+	build(); set_note64(XEN_ELFNOTE_ENTRY, 0x1234);
+	check_pv_bad("entry point 0x1234 is not inside");
+	build(); set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x1008);
+	check_pv_bad("HYPERCALL_PAGE 0xffffffff80001008 is not page aligned");
+	build(); set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x4000);
+	check_pv_bad("HYPERCALL_PAGE 0xffffffff80004000 is not inside a loadable segment");
+	build(); set_note64(XEN_ELFNOTE_VIRT_BASE, BASE + 0x1000);
+	check_pv_bad("VIRT_BASE 0xffffffff80001000 is above the kernel's lowest address");
+
+	/* Without the ENTRY note, e_entry is used. */
+	build(); set_note64(XEN_ELFNOTE_ENTRY, 0);
+	ck_assert_int_eq(parse(&elf), 0);
+	elf.notes.has_entry = false;
+	ck_assert_uint_eq(sv_elf_pv_entry(&elf), BASE + 0x40);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+	ck_assert_int_eq(sv_elf_check_pv(&(struct sv_elf){ 0 }, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
+START_TEST(bzimage)
+{
+	static uint8_t bz[0x1000];
+	struct sv_elf elf;
+
+	bz[0x1fe] = 0x55;
+	bz[0x1ff] = 0xaa;
+	memcpy(bz + 0x202, "HdrS", 4);
+	ck_assert(sv_is_bzimage(bz, sizeof(bz)));
+	ck_assert(!sv_is_bzimage(bz, 0x205));
+	ck_assert(!sv_is_bzimage(NULL, 0));
+	ck_assert_int_eq(sv_elf_parse(&elf, bz, sizeof(bz), err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "this is a bzImage, not an ELF kernel: bzImage kernels need type = \"hvm\"");
+	bz[0x202] = 'X';
+	ck_assert(!sv_is_bzimage(bz, sizeof(bz)));
+	ck_assert_int_eq(sv_elf_parse(&elf, bz, sizeof(bz), err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "not an ELF file");
+	ck_assert_int_eq(sv_elf_parse(&elf, NULL, 0, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
+START_TEST(every_truncation)
+{
+	struct sv_elf elf;
+	size_t n;
+	uint8_t *copy;
+
+	/* Each prefix in its own exact-size heap buffer, so ASan sees overreads. */
+	build();
+	for (n = 0; n < IMG_SIZE; n++) {
+		copy = malloc(n ? n : 1);
+		memcpy(copy, img, n);
+		ck_assert_int_eq(sv_elf_parse(&elf, copy, n, err, sizeof(err)), -EINVAL);
+		ck_assert_uint_ne(strlen(err), 0);
+		free(copy);
+	}
+}
+END_TEST
+
+START_TEST(random_corruption)
+{
+	struct sv_elf elf;
+	unsigned i, j, seed = 12345;
+	uint8_t *copy = malloc(IMG_SIZE);
+	size_t pos;
+	unsigned k;
+
+	/* Flip random bytes in the headers and notes; never crash, always a verdict. */
+	for (i = 0; i < 20000; i++) {
+		build();
+		for (j = 0; j < 1 + i % 4; j++) {
+			seed = seed * 1103515245 + 12345;
+			pos = (seed >> 8) % (NOTE_OFF + note_len);
+			seed = seed * 1103515245 + 12345;
+			img[pos] = (uint8_t)(seed >> 16);
+		}
+		memcpy(copy, img, IMG_SIZE);
+		if (sv_elf_parse(&elf, copy, IMG_SIZE, err, sizeof(err)))
+			continue;
+		for (k = 0; k < elf.nr_segs; k++) {
+			ck_assert(elf.segs[k].offset + elf.segs[k].filesz <= IMG_SIZE);
+			ck_assert(elf.segs[k].filesz <= elf.segs[k].memsz);
+		}
+		sv_elf_check_pv(&elf, err, sizeof(err));
+	}
+	free(copy);
+}
+END_TEST
+
+static Suite *elf_suite(void)
+{
+	Suite *s = suite_create("elf");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, valid_kernel);
+	tcase_add_test(tc, load);
+	tcase_add_test(tc, header_corruption);
+	tcase_add_test(tc, segment_corruption);
+	tcase_add_test(tc, too_many_segments);
+	tcase_add_test(tc, note_corruption);
+	tcase_add_test(tc, notes_from_sections);
+	tcase_add_test(tc, pv_checks);
+	tcase_add_test(tc, bzimage);
+	tcase_add_test(tc, every_truncation);
+	tcase_add_test(tc, random_corruption);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(elf_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
