@@ -14,7 +14,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-Ifrontends/include -MMD -MP
 GUEST_ASFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
-	--build-id=none -T frontends/kernel/svkernel.lds
+	--build-id=none
 
 GUEST_SRCS := \
 	frontends/kernel/head.S \
@@ -43,12 +43,46 @@ $(GUEST_OBJDIR)/%.S.o: frontends/%.S
 	@echo "  GUESTAS $<"
 	$(Q)$(GUEST_CC) $(GUEST_ASFLAGS) -c $< -o $@
 
-$(BUILD)/guest/svkernel: $(GUEST_OBJS) frontends/kernel/svkernel.lds
+$(GUEST_OBJDIR)/svkernel.lds: frontends/kernel/svkernel.lds.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -E -P -undef -x c $< -o $@
+
+$(BUILD)/guest/svkernel: $(GUEST_OBJS) $(GUEST_OBJDIR)/svkernel.lds
 	@mkdir -p $(dir $@)
 	@echo "  GUESTLD $@"
-	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
+	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -T $(GUEST_OBJDIR)/svkernel.lds \
+		-o $@ $(GUEST_OBJS)
 
 GUEST_IMAGES += $(BUILD)/guest/svkernel
+
+# The same kernel linked at 1 GiB instead of VIRT_BASE, so the host test
+# (tests/unit/test_guest_boot.c) can load it into a process and boot it
+# against a fake hypervisor.  Same sources, same flags but the code model.
+GUEST_HOSTED_BASE := 0x40000000
+GUEST_HOSTED_CFLAGS := $(filter-out -mcmodel=kernel,$(GUEST_CFLAGS)) \
+	-mcmodel=small -DSVK_VIRT_BASE=$(GUEST_HOSTED_BASE)
+GUEST_HOSTED_OBJDIR := $(BUILD)/guest-hosted-obj
+GUEST_HOSTED_OBJS := $(patsubst frontends/%,$(GUEST_HOSTED_OBJDIR)/%.o,$(GUEST_SRCS))
+
+$(GUEST_HOSTED_OBJDIR)/%.c.o: frontends/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $< (hosted)"
+	$(Q)$(GUEST_CC) $(GUEST_HOSTED_CFLAGS) -c $< -o $@
+
+$(GUEST_HOSTED_OBJDIR)/%.S.o: frontends/%.S
+	@mkdir -p $(dir $@)
+	@echo "  GUESTAS $< (hosted)"
+	$(Q)$(GUEST_CC) $(GUEST_HOSTED_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(GUEST_HOSTED_OBJDIR)/svkernel.lds: frontends/kernel/svkernel.lds.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -E -P -undef -x c -DSVK_VIRT_BASE=$(GUEST_HOSTED_BASE) $< -o $@
+
+$(BUILD)/guest/svkernel-hosted: $(GUEST_HOSTED_OBJS) $(GUEST_HOSTED_OBJDIR)/svkernel.lds
+	@mkdir -p $(dir $@)
+	@echo "  GUESTLD $@"
+	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -T $(GUEST_HOSTED_OBJDIR)/svkernel.lds \
+		-o $@ $(GUEST_HOSTED_OBJS)
 
 # Host-side unit test: the real printk/lib/cmdline sources, hosted.
 GUEST_TEST_SRCS := frontends/kernel/printk.c frontends/kernel/lib.c \
@@ -63,3 +97,14 @@ $(TESTBIN)/test_guest_printk: $(GUEST_TEST_OBJS)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 UNIT_TESTS += $(TESTBIN)/test_guest_printk
+
+# Host-side boot test: loads svkernel-hosted into a child process and plays
+# the PV domain builder and hypervisor for it.
+GUEST_BOOT_TEST_OBJS := $(call host_objs,tests/unit/test_guest_boot.c)
+
+$(TESTBIN)/test_guest_boot: $(GUEST_BOOT_TEST_OBJS) $(BUILD)/guest/svkernel-hosted
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(GUEST_BOOT_TEST_OBJS) $(CHECK_LIBS)
+
+UNIT_TESTS += $(TESTBIN)/test_guest_boot

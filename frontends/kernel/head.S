@@ -2,7 +2,11 @@
 # Entry points of the guest kernel, its Xen ELF notes and the hypercall page.
 #include <xen/elfnote.h>
 
+#ifdef SVK_VIRT_BASE
+#define VIRT_BASE SVK_VIRT_BASE
+#else
 #define VIRT_BASE 0xffffffff80000000
+#endif
 
 /*
  * One ELF note named "Xen" (namesz 4 with the NUL), of the given type,

@@ -23,10 +23,10 @@ void smp_secondary_main(unsigned long cpu) __noreturn;
 /*
  * State shared between vCPUs, owned by this file.  smp_gen is bumped by the
  * boot vCPU for every smp_run; a secondary reports once per generation it
- * sees and bumps smp_reported.
+ * sees and then records it in smp_done[its id].
  */
 static unsigned int smp_gen;
-static unsigned int smp_reported;
+static unsigned int smp_done[SCHED_MAX_VCPUS];
 static bool smp_started[SCHED_MAX_VCPUS];
 
 void smp_secondary_main(unsigned long cpu)
@@ -34,15 +34,15 @@ void smp_secondary_main(unsigned long cpu)
 	unsigned int seen;
 
 	for (;;) {
-		seen = READ_ONCE(smp_gen);
+		seen = __atomic_load_n(&smp_gen, __ATOMIC_SEQ_CST);
 		printk("vcpu %lu: online\n", cpu);
-		__atomic_fetch_add(&smp_reported, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&smp_done[cpu], seen, __ATOMIC_SEQ_CST);
 		/*
 		 * VCPUOP_down on ourselves takes effect when the hypervisor
-		 * next schedules; until then (and after a later VCPUOP_up)
-		 * we come back here, and report again only for a new run.
+		 * next schedules; we come back here after a later VCPUOP_up,
+		 * and report again only for a new run.
 		 */
-		while (READ_ONCE(smp_gen) == seen) {
+		while (__atomic_load_n(&smp_gen, __ATOMIC_SEQ_CST) == seen) {
 			(void)HYPERVISOR_vcpu_op(VCPUOP_down, (unsigned int)cpu,
 						 NULL);
 			(void)sched_yield();
@@ -93,15 +93,34 @@ static int smp_initialise(const start_info_t *si, unsigned int cpu)
 	return (int)rc;
 }
 
+/*
+ * smp_kick: bring @cpu up if it is down.  A secondary that had not yet
+ * taken itself down when the run started may do so after our VCPUOP_up
+ * (the up is then lost), so the waiting loop calls this again until the
+ * vCPU reports.  Returns 0 or the hypercall's -errno.
+ */
+static int smp_kick(unsigned int cpu)
+{
+	long rc = HYPERVISOR_vcpu_op(VCPUOP_is_up, cpu, NULL);
+
+	if (rc < 0)
+		return (int)rc;
+	if (rc > 0)
+		return 0; /* running: it will see the new generation */
+	return (int)HYPERVISOR_vcpu_op(VCPUOP_up, cpu, NULL);
+}
+
 int smp_run(const start_info_t *si, unsigned int nr_vcpus)
 {
-	unsigned int cpu, want = 0, got;
+	bool want[SCHED_MAX_VCPUS] = { false };
+	unsigned int cpu, gen, nr_want = 0, got = 0;
 	uint64_t deadline = 0, spins = 0;
 	long rc;
 
-	__atomic_store_n(&smp_reported, 0, __ATOMIC_SEQ_CST);
-	__atomic_fetch_add(&smp_gen, 1, __ATOMIC_SEQ_CST);
-	for (cpu = 1; cpu < nr_vcpus && cpu < SCHED_MAX_VCPUS; cpu++) {
+	if (nr_vcpus > SCHED_MAX_VCPUS)
+		nr_vcpus = SCHED_MAX_VCPUS;
+	gen = __atomic_add_fetch(&smp_gen, 1, __ATOMIC_SEQ_CST);
+	for (cpu = 1; cpu < nr_vcpus; cpu++) {
 		if (!smp_started[cpu]) {
 			rc = smp_initialise(si, cpu);
 			if (rc) {
@@ -111,28 +130,42 @@ int smp_run(const start_info_t *si, unsigned int nr_vcpus)
 			}
 			smp_started[cpu] = true;
 		}
-		rc = HYPERVISOR_vcpu_op(VCPUOP_up, cpu, NULL);
-		if (rc) {
-			printk("smp: vcpu %u: up failed: %ld\n", cpu, rc);
-			continue;
-		}
-		want++;
+		want[cpu] = true;
+		nr_want++;
 	}
-	if (nr_vcpus > 1 && want == 0)
+	if (nr_vcpus > 1 && nr_want == 0)
 		return -XEN_ENODEV;
 
 	if (time_available())
-		deadline = time_now_ns() + SMP_WAIT_NS_PER_VCPU * (want + 1);
+		deadline = time_now_ns() + SMP_WAIT_NS_PER_VCPU * (nr_want + 1);
 	for (;;) {
-		got = __atomic_load_n(&smp_reported, __ATOMIC_SEQ_CST);
-		if (got >= want)
+		got = 0;
+		for (cpu = 1; cpu < nr_vcpus; cpu++) {
+			if (!want[cpu])
+				continue;
+			if (__atomic_load_n(&smp_done[cpu], __ATOMIC_SEQ_CST) ==
+			    gen) {
+				got++;
+				continue;
+			}
+			rc = smp_kick(cpu);
+			if (rc) {
+				printk("smp: vcpu %u: up failed: %ld\n", cpu,
+				       rc);
+				want[cpu] = false;
+				nr_want--;
+			}
+		}
+		if (got >= nr_want)
 			break;
 		if (time_available() ? time_now_ns() > deadline :
-				       ++spins > SMP_WAIT_SPINS_PER_VCPU * want)
+				       ++spins > SMP_WAIT_SPINS_PER_VCPU / 1000 * nr_want)
 			break;
-		__asm__ __volatile__("pause");
+		/* Let the secondaries run before asking the hypervisor again. */
+		for (unsigned int i = 0; i < 1000; i++)
+			__asm__ __volatile__("pause");
 	}
-	if (got < want)
-		printk("smp: only %u of %u vcpus reported\n", got, want);
+	if (got < nr_want)
+		printk("smp: only %u of %u vcpus reported\n", got, nr_want);
 	return (int)got + 1;
 }

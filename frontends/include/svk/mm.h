@@ -9,8 +9,15 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 
-/* Where the kernel is linked and the bootstrap region is mapped. */
+/*
+ * Where the kernel is linked and the bootstrap region is mapped.  The host
+ * test links a second copy lower down (SVK_VIRT_BASE) to run it hosted.
+ */
+#ifdef SVK_VIRT_BASE
+#define VIRT_BASE SVK_VIRT_BASE
+#else
 #define VIRT_BASE 0xffffffff80000000UL
+#endif
 
 /* x86 PTE bits (the PV guest writes PTEs only through hypercalls). */
 #define _PAGE_PRESENT 0x001UL
