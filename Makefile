@@ -32,7 +32,7 @@ TESTBIN := $(BUILD)/tests
 # Hosted code (hypervisor, dom0, xenstore, backends, tests).
 CFLAGS_COMMON := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -D_GNU_SOURCE \
-	-Iinclude -MMD -MP
+	-Iinclude -D__XEN_TOOLS__ -MMD -MP
 HOST_CFLAGS := $(CFLAGS_COMMON) -pthread $(SAN_FLAGS) $(EXTRA_CFLAGS)
 HOST_LDFLAGS := -pthread $(SAN_FLAGS)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)

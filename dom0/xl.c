@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/* xl: the Xen-style command tool; this file holds the command table and shared helpers. */
+#include <stdint.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xen/sched.h>
+#include "xl.h"
+
+void xl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct svctl *xl_connect(void)
+{
+	const char *rundir = svctl_rundir();
+	struct svctl *c = svctl_open(rundir);
+
+	if (!c)
+		xl_err("cannot reach the hypervisor at %s/%s: %s (is 'splitvisor start' running?)",
+		       rundir, SV_CTL_SOCKET, strerror(errno));
+	return c;
+}
+
+int xl_domid(struct svctl *c, const char *arg, uint32_t *domid)
+{
+	char *end;
+	unsigned long v;
+	int ret;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (*arg && !*end && !errno) {
+		struct sv_dominfo di;
+		if (v == 0) {
+			xl_err("domain 0 is the host (dom0): it cannot be used here");
+			return -EPERM;
+		}
+		ret = v > UINT32_MAX ? -ESRCH : svctl_domain_info(c, (uint32_t)v, &di);
+		if (ret) {
+			xl_err("domain %s does not exist", arg);
+			return ret;
+		}
+		*domid = (uint32_t)v;
+		return 0;
+	}
+	ret = svctl_domain_find(c, arg, domid);
+	if (ret == -ESRCH)
+		xl_err("domain '%s' does not exist", arg);
+	else if (ret)
+		xl_err("cannot look up domain '%s': %s", arg, strerror(-ret));
+	return ret;
+}
+
+const char *xl_reason_name(uint32_t reason)
+{
+	switch (reason) {
+	case SHUTDOWN_poweroff: return "poweroff";
+	case SHUTDOWN_reboot: return "reboot";
+	case SHUTDOWN_suspend: return "suspend";
+	case SHUTDOWN_crash: return "crash";
+	case SHUTDOWN_watchdog: return "watchdog";
+	case SHUTDOWN_soft_reset: return "soft_reset";
+	default: return "unknown";
+	}
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+} cmds[] = {
+	{ "create", xl_cmd_create, "create [-c] [-p] [-q] <ConfigFile> [key=value ...]" },
+	{ "list", xl_cmd_list, "list [<Domain> ...]" },
+	{ "info", xl_cmd_info, "info" },
+	{ "console", xl_cmd_console, "console <Domain>" },
+	{ "pause", xl_cmd_pause, "pause <Domain>" },
+	{ "unpause", xl_cmd_unpause, "unpause <Domain>" },
+	{ "shutdown", xl_cmd_shutdown, "shutdown [-w] <Domain>" },
+	{ "reboot", xl_cmd_reboot, "reboot <Domain>" },
+	{ "destroy", xl_cmd_destroy, "destroy <Domain>" },
+	{ "domid", xl_cmd_domid, "domid <DomainName>" },
+	{ "domname", xl_cmd_domname, "domname <DomainId>" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: xl <subcommand> [args]\n\nSubcommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  xl %s\n", cmds[i].usage);
+	fprintf(f, "\nThe host stack is found through SPLITVISOR_RUNDIR (default /run/splitvisor).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[1], cmds[i].name)) {
+			if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+				printf("Usage: xl %s\n", cmds[i].usage);
+				return 0;
+			}
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	}
+	xl_err("unknown subcommand '%s' (see 'xl help')", argv[1]);
+	return 2;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared helpers of the xl command's files. */
+#ifndef SV_XL_H
+#define SV_XL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "svctl.h"
+
+/* Prints "xl: <message>" on stderr. */
+void xl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Connects to the hypervisor or prints why not (NULL). */
+struct svctl *xl_connect(void);
+/* Resolves a name or a numeric domid of a live guest; prints the error itself. */
+int xl_domid(struct svctl *c, const char *arg, uint32_t *domid);
+const char *xl_reason_name(uint32_t reason);
+
+/* Commands: argc/argv start at the command name; return the exit status. */
+int xl_cmd_create(int argc, char **argv);
+int xl_cmd_list(int argc, char **argv);
+int xl_cmd_info(int argc, char **argv);
+int xl_cmd_console(int argc, char **argv);
+int xl_cmd_pause(int argc, char **argv);
+int xl_cmd_unpause(int argc, char **argv);
+int xl_cmd_shutdown(int argc, char **argv);
+int xl_cmd_reboot(int argc, char **argv);
+int xl_cmd_destroy(int argc, char **argv);
+int xl_cmd_domid(int argc, char **argv);
+int xl_cmd_domname(int argc, char **argv);
+
+/* Follows a domain's console until it is gone (or forever with follow). */
+int xl_console_follow(struct svctl *c, uint32_t domid);
+
+#endif

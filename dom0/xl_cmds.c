@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+/* xl's commands on existing domains: list, info, console, pause, unpause, shutdown, reboot, destroy. */
+#include <stdint.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <xen/sched.h>
+#include "xl.h"
+
+/* dom0's CPU time: the host's user + system time, as Xen counts dom0's vCPUs. */
+static double host_cpu_seconds(void)
+{
+	unsigned long long user, nice, sys;
+	FILE *f = fopen("/proc/stat", "r");
+	double s = 0;
+
+	if (f) {
+		if (fscanf(f, "cpu %llu %llu %llu", &user, &nice, &sys) == 3)
+			s = (double)(user + nice + sys) / (double)sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	return s;
+}
+
+static void print_row(const struct sv_dominfo *d)
+{
+	static const char reason_letters[] = "-rscwS";
+	bool shut = d->flags & SV_DOMF_SHUTDOWN;
+	char reason = shut && d->shutdown_reason < 6 ? reason_letters[d->shutdown_reason] : '-';
+
+	printf("%-40s %5u %5llu %5u     %c%c%c%c%c%c  %8.1f\n", d->name, d->domid,
+	       (unsigned long long)(d->mem_kb / 1024), d->online_vcpus,
+	       d->flags & SV_DOMF_RUNNING ? 'r' : '-', d->flags & SV_DOMF_BLOCKED ? 'b' : '-',
+	       d->flags & SV_DOMF_PAUSED ? 'p' : '-', shut ? 's' : '-', reason,
+	       d->flags & SV_DOMF_DYING ? 'd' : '-', (double)d->cpu_time_ns / 1e9);
+}
+
+int xl_cmd_list(int argc, char **argv)
+{
+	static struct sv_dominfo doms[SV_CTL_LIST_MAX];
+	struct sv_host_info hi;
+	struct svctl *c = xl_connect();
+	int n, ret = 0;
+
+	if (!c)
+		return 1;
+	if ((ret = svctl_host_info(c, &hi)) || (n = svctl_domain_list(c, 1, doms, SV_CTL_LIST_MAX)) < 0) {
+		xl_err("cannot list domains: %s", strerror(ret ? -ret : EPROTO));
+		svctl_close(c);
+		return 1;
+	}
+	struct sv_dominfo dom0 = { .domid = 0, .flags = SV_DOMF_RUNNING, .online_vcpus = hi.nr_cpus,
+				   .mem_kb = hi.total_kb, .cpu_time_ns = (uint64_t)(host_cpu_seconds() * 1e9) };
+	snprintf(dom0.name, sizeof(dom0.name), "Domain-0");
+
+	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+	if (argc <= 1) {
+		print_row(&dom0);
+		for (int i = 0; i < n; i++)
+			print_row(&doms[i]);
+	} else {
+		for (int a = 1; a < argc; a++) {
+			bool found = false;
+			if (!strcmp(argv[a], "Domain-0") || !strcmp(argv[a], "0")) {
+				print_row(&dom0);
+				continue;
+			}
+			for (int i = 0; i < n; i++) {
+				char id[16];
+				snprintf(id, sizeof(id), "%u", doms[i].domid);
+				if (!strcmp(doms[i].name, argv[a]) || !strcmp(id, argv[a])) {
+					print_row(&doms[i]);
+					found = true;
+				}
+			}
+			if (!found) {
+				xl_err("domain '%s' does not exist", argv[a]);
+				ret = 1;
+			}
+		}
+	}
+	svctl_close(c);
+	return ret;
+}
+
+int xl_cmd_info(int argc, char **argv)
+{
+	struct sv_host_info hi;
+	struct utsname u;
+	struct svctl *c = xl_connect();
+	int ret;
+
+	if (!c)
+		return 1;
+	ret = svctl_host_info(c, &hi);
+	svctl_close(c);
+	if (ret) {
+		xl_err("cannot read host information: %s", strerror(-ret));
+		return 1;
+	}
+	uname(&u);
+	printf("host                   : %s\n", u.nodename);
+	printf("release                : %s\n", u.release);
+	printf("version                : %s\n", u.version);
+	printf("machine                : %s\n", u.machine);
+	printf("nr_cpus                : %u\n", hi.nr_cpus);
+	printf("cpu_mhz                : %llu.%03llu\n", (unsigned long long)(hi.tsc_khz / 1000),
+	       (unsigned long long)(hi.tsc_khz % 1000));
+	printf("virt_caps              : pv\n");
+	printf("total_memory           : %llu\n", (unsigned long long)(hi.total_kb / 1024));
+	printf("free_memory            : %llu\n", (unsigned long long)(hi.free_kb / 1024));
+	printf("xen_major              : %u\n", hi.xen_major);
+	printf("xen_minor              : %u\n", hi.xen_minor);
+	printf("xen_extra              : %s\n", hi.xen_extra);
+	printf("xen_version            : %u.%u%s\n", hi.xen_major, hi.xen_minor, hi.xen_extra);
+	printf("xen_caps               : %s\n", hi.xen_caps);
+	printf("xen_scheduler          : host (Linux CFS: one thread per vCPU)\n");
+	printf("max_vcpus_per_domain   : %u\n", hi.max_vcpus);
+	printf("nr_domains             : %u\n", hi.nr_domains);
+	printf("kvm                    : %s\n", hi.kvm_kind == SV_KVM_PVM ? "pvm" : "hardware");
+	printf("kvm_detail             : %s\n", hi.kvm_detail);
+	printf("uptime                 : %.1f s\n", (double)hi.uptime_ns / 1e9);
+	return 0;
+}
+
+int xl_console_follow(struct svctl *c, uint32_t domid)
+{
+	static char buf[32768];
+	uint64_t off = 0;
+
+	for (;;) {
+		uint32_t len = 0;
+		int gone = 0;
+		int ret = svctl_console_read(c, domid, &off, 1000, buf, sizeof(buf), &len, &gone);
+		if (ret == -ESRCH)
+			return 0; /* destroyed: nothing more to show */
+		if (ret) {
+			xl_err("console of domain %u: %s", domid, strerror(-ret));
+			return 1;
+		}
+		if (len && fwrite(buf, 1, len, stdout) != len)
+			return 1;
+		fflush(stdout);
+		if (gone && !len)
+			return 0;
+	}
+}
+
+int xl_cmd_console(int argc, char **argv)
+{
+	struct svctl *c;
+	uint32_t domid;
+	int ret;
+
+	if (argc != 2) {
+		xl_err("usage: xl console <Domain>");
+		return 2;
+	}
+	c = xl_connect();
+	if (!c)
+		return 1;
+	ret = xl_domid(c, argv[1], &domid) ? 1 : xl_console_follow(c, domid);
+	svctl_close(c);
+	return ret;
+}
+
+/* The shape of pause, unpause, destroy: one domain, one call. */
+static int simple(int argc, char **argv, int (*fn)(struct svctl *, uint32_t), const char *what)
+{
+	struct svctl *c;
+	uint32_t domid;
+	int ret;
+
+	if (argc != 2) {
+		xl_err("usage: xl %s <Domain>", argv[0]);
+		return 2;
+	}
+	c = xl_connect();
+	if (!c)
+		return 1;
+	ret = xl_domid(c, argv[1], &domid);
+	if (!ret) {
+		ret = fn(c, domid);
+		if (ret)
+			xl_err("cannot %s domain '%s': %s", what, argv[1], strerror(-ret));
+	}
+	svctl_close(c);
+	return ret ? 1 : 0;
+}
+
+int xl_cmd_pause(int argc, char **argv)
+{
+	return simple(argc, argv, svctl_domain_pause, "pause");
+}
+
+int xl_cmd_unpause(int argc, char **argv)
+{
+	return simple(argc, argv, svctl_domain_unpause, "unpause");
+}
+
+int xl_cmd_destroy(int argc, char **argv)
+{
+	return simple(argc, argv, svctl_domain_destroy, "destroy");
+}
+
+/*
+ * shutdown/reboot.  Until guests have xenbus (control/shutdown), the
+ * request is carried out by the hypervisor: the vCPUs stop with the
+ * given reason and xl's monitor applies on_poweroff/on_reboot.
+ */
+static int shutdown_cmd(int argc, char **argv, uint32_t reason)
+{
+	bool wait = false;
+	struct svctl *c;
+	uint32_t domid;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "wF")) != -1) {
+		if (opt == 'w')
+			wait = true;
+		else if (opt != 'F') {
+			xl_err("usage: xl %s [-w] <Domain>", argv[0]);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		xl_err("usage: xl %s [-w] <Domain>", argv[0]);
+		return 2;
+	}
+	c = xl_connect();
+	if (!c)
+		return 1;
+	ret = xl_domid(c, argv[optind], &domid);
+	if (ret)
+		goto out;
+	ret = svctl_domain_shutdown(c, domid, reason);
+	if (ret) {
+		xl_err("cannot %s domain '%s': %s", argv[0], argv[optind], strerror(-ret));
+		goto out;
+	}
+	if (wait) {
+		/* Wait until the monitor has acted (domain gone, or restarted). */
+		fprintf(stderr, "Waiting for 1 domains\n");
+		for (int i = 0; i < 300; i++) {
+			struct sv_dominfo di;
+			if (svctl_domain_info(c, domid, &di) == -ESRCH)
+				break;
+			usleep(100000);
+		}
+		fprintf(stderr, "Domain %u has been shut down, reason code %u\n", domid, reason);
+	}
+out:
+	svctl_close(c);
+	return ret ? 1 : 0;
+}
+
+int xl_cmd_shutdown(int argc, char **argv)
+{
+	return shutdown_cmd(argc, argv, SHUTDOWN_poweroff);
+}
+
+int xl_cmd_reboot(int argc, char **argv)
+{
+	return shutdown_cmd(argc, argv, SHUTDOWN_reboot);
+}
+
+int xl_cmd_domid(int argc, char **argv)
+{
+	struct svctl *c;
+	uint32_t domid;
+	int ret;
+
+	if (argc != 2) {
+		xl_err("usage: xl domid <DomainName>");
+		return 2;
+	}
+	if (!strcmp(argv[1], "Domain-0")) {
+		printf("0\n");
+		return 0;
+	}
+	c = xl_connect();
+	if (!c)
+		return 1;
+	ret = xl_domid(c, argv[1], &domid);
+	if (!ret)
+		printf("%u\n", domid);
+	svctl_close(c);
+	return ret ? 1 : 0;
+}
+
+int xl_cmd_domname(int argc, char **argv)
+{
+	struct sv_dominfo di;
+	struct svctl *c;
+	char *end;
+	unsigned long id;
+	int ret;
+
+	if (argc != 2) {
+		xl_err("usage: xl domname <DomainId>");
+		return 2;
+	}
+	id = strtoul(argv[1], &end, 10);
+	if (!*argv[1] || *end) {
+		xl_err("'%s' is not a domain id", argv[1]);
+		return 2;
+	}
+	if (id == 0) {
+		printf("Domain-0\n");
+		return 0;
+	}
+	c = xl_connect();
+	if (!c)
+		return 1;
+	ret = id > UINT32_MAX ? -ESRCH : svctl_domain_info(c, (uint32_t)id, &di);
+	if (ret)
+		xl_err("domain %s does not exist", argv[1]);
+	else
+		printf("%s\n", di.name);
+	svctl_close(c);
+	return ret ? 1 : 0;
+}

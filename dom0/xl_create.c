@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: MIT
+/* xl create: config to running domain, and the monitor that applies on_poweroff/on_reboot/on_crash. */
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xen/sched.h>
+#include "build.h"
+#include "config.h"
+#include "elf.h"
+#include "xl.h"
+
+#define MAX_IMAGE (512u << 20)
+
+/* Reads a whole file (kernel, ramdisk) with a clear message on failure. */
+static int read_file(const char *what, const char *path, void **data, size_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t *buf;
+	size_t got = 0;
+
+	if (fd < 0) {
+		xl_err("%s '%s': %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > MAX_IMAGE) {
+		xl_err("%s '%s': not a regular file of 1 byte to %u MiB", what, path, MAX_IMAGE >> 20);
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			xl_err("%s '%s': read failed: %s", what, path, n ? strerror(errno) : "short file");
+			free(buf);
+			close(fd);
+			return -EIO;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*data = buf;
+	*size = got;
+	return 0;
+}
+
+struct images {
+	void *kernel, *ramdisk;
+	size_t kernel_size, ramdisk_size;
+	struct sv_elf elf;
+};
+
+static int load_images(const struct sv_config *cfg, struct images *im)
+{
+	char err[256];
+	int ret;
+
+	memset(im, 0, sizeof(*im));
+	if (cfg->type != SV_GUEST_PV) {
+		xl_err("type \"%s\" guests are not supported yet: only type = \"pv\" runs",
+		       sv_guest_type_name(cfg->type));
+		return -EOPNOTSUPP;
+	}
+	ret = read_file("kernel", cfg->kernel, &im->kernel, &im->kernel_size);
+	if (ret)
+		return ret;
+	if (sv_elf_parse(&im->elf, im->kernel, im->kernel_size, err, sizeof(err)) ||
+	    sv_elf_check_pv(&im->elf, err, sizeof(err))) {
+		xl_err("kernel '%s': %s", cfg->kernel, err);
+		return -EINVAL;
+	}
+	if (cfg->ramdisk[0]) {
+		ret = read_file("ramdisk", cfg->ramdisk, &im->ramdisk, &im->ramdisk_size);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void free_images(struct images *im)
+{
+	free(im->kernel);
+	free(im->ramdisk);
+}
+
+static int parse_uuid(const char *s, uint8_t out[16])
+{
+	unsigned n = 0;
+
+	for (const char *p = s; *p && n < 32; p++) {
+		if (*p == '-')
+			continue;
+		unsigned v;
+		if (sscanf(p, "%1x", &v) != 1)
+			return -EINVAL;
+		out[n / 2] = (uint8_t)(n % 2 ? out[n / 2] | v : v << 4);
+		n++;
+	}
+	return n == 32 ? 0 : -EINVAL;
+}
+
+static void make_handle(const struct sv_config *cfg, uint8_t h[16])
+{
+	if (cfg->uuid[0] && !parse_uuid(cfg->uuid, h))
+		return;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, h, 16) != 16)
+		memset(h, 0, 16);
+	if (fd >= 0)
+		close(fd);
+	h[6] = (uint8_t)((h[6] & 0x0f) | 0x40); /* version 4 */
+	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);
+}
+
+/* Create, build and (unless paused) start one domain; 0 and its domid, or -errno. */
+static int start_domain(struct svctl *c, const struct sv_config *cfg, const struct images *im,
+			bool paused, uint32_t *domid_out)
+{
+	struct sv_ctl_create req = { .kind = SV_DOM_PV, .max_vcpus = cfg->maxvcpus,
+				     .mem_kb = cfg->memory_mb * 1024 };
+	struct sv_pv_image img = { .kernel = &im->elf, .ramdisk = im->ramdisk,
+				   .ramdisk_size = im->ramdisk_size, .cmdline = cfg->cmdline };
+	char err[256];
+	uint32_t domid;
+	int ret;
+
+	snprintf(req.name, sizeof(req.name), "%s", cfg->name);
+	make_handle(cfg, req.handle);
+	ret = svctl_domain_create(c, &req, &domid);
+	if (ret == -EEXIST) {
+		xl_err("domain '%s' already exists", cfg->name);
+		return ret;
+	}
+	if (ret) {
+		xl_err("cannot create domain '%s': %s", cfg->name, strerror(-ret));
+		return ret;
+	}
+	ret = sv_build_pv(c, domid, &img, NULL, err, sizeof(err));
+	if (ret) {
+		xl_err("domain '%s': %s", cfg->name, err);
+		svctl_domain_destroy(c, domid);
+		return ret;
+	}
+	if (!paused) {
+		ret = svctl_domain_unpause(c, domid);
+		if (ret) {
+			xl_err("cannot start domain '%s': %s", cfg->name, strerror(-ret));
+			svctl_domain_destroy(c, domid);
+			return ret;
+		}
+	}
+	*domid_out = domid;
+	return 0;
+}
+
+static void mlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mlog(const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	va_list ap;
+
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", gmtime(&t));
+	fprintf(stderr, "%s ", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * The monitor: a daemon per domain, as xl's own, that waits for the guest
+ * to shut down and then does what the config says for that reason.
+ */
+static void monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid)
+{
+	struct svctl *c = svctl_open(svctl_rundir());
+
+	if (!c) {
+		mlog("cannot reach the hypervisor: %s", strerror(errno));
+		return;
+	}
+	mlog("monitoring domain %u ('%s')", domid, cfg->name);
+	for (;;) {
+		struct sv_dominfo di;
+		int ret = svctl_domain_wait(c, domid, 0, &di);
+		if (ret == -ESRCH || (!ret && (di.flags & SV_DOMF_DYING))) {
+			mlog("domain %u is gone", domid);
+			break;
+		}
+		if (ret) {
+			mlog("waiting for domain %u failed: %s", domid, strerror(-ret));
+			break;
+		}
+		enum sv_action act;
+		switch (di.shutdown_reason) {
+		case SHUTDOWN_poweroff: act = cfg->on_poweroff; break;
+		case SHUTDOWN_reboot: act = cfg->on_reboot; break;
+		case SHUTDOWN_soft_reset: act = SV_ACTION_RESTART; break;
+		default: act = cfg->on_crash; break; /* crash, watchdog, suspend */
+		}
+		mlog("domain %u shut down (%s): action %s", domid, xl_reason_name(di.shutdown_reason),
+		     sv_action_name(act));
+		if (act == SV_ACTION_PRESERVE)
+			break;
+		if (act == SV_ACTION_COREDUMP_DESTROY || act == SV_ACTION_COREDUMP_RESTART)
+			mlog("core dumps are not supported; no dump written");
+		ret = svctl_domain_destroy(c, domid);
+		if (ret && ret != -ESRCH)
+			mlog("destroy of domain %u failed: %s", domid, strerror(-ret));
+		if (act == SV_ACTION_DESTROY || act == SV_ACTION_COREDUMP_DESTROY)
+			break;
+		ret = start_domain(c, cfg, im, false, &domid);
+		if (ret) {
+			mlog("restart of '%s' failed: %s", cfg->name, strerror(-ret));
+			break;
+		}
+		mlog("restarted '%s' as domain %u", cfg->name, domid);
+	}
+	svctl_close(c);
+}
+
+/* Detach the monitor: double fork, new session, output to RUNDIR/xl-NAME.log. */
+static int spawn_monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid)
+{
+	char path[4096];
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		int st;
+		waitpid(pid, &st, 0);
+		return 0;
+	}
+	if (setsid() < 0 || fork() != 0)
+		_exit(0);
+	snprintf(path, sizeof(path), "%s/xl-%s.log", svctl_rundir(), cfg->name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(fd >= 0 ? fd : null, 1);
+		dup2(fd >= 0 ? fd : null, 2);
+	}
+	monitor(cfg, im, domid);
+	_exit(0);
+}
+
+static void warn_cb(void *opaque, const char *msg)
+{
+	(void)opaque;
+	fprintf(stderr, "xl: %s\n", msg);
+}
+
+int xl_cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	bool console = false, paused = false, quiet = false;
+	struct sv_config cfg;
+	struct images im = { 0 };
+	struct svctl *c = NULL;
+	char err[512];
+	uint32_t domid = 0;
+	int opt, ret = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+cpqh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': console = true; break;
+		case 'p': paused = true; break;
+		case 'q': quiet = true; break;
+		default:
+			xl_err("usage: xl create [-c] [-p] [-q] <ConfigFile> [key=value ...]");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		xl_err("usage: xl create [-c] [-p] [-q] <ConfigFile> [key=value ...]");
+		return 2;
+	}
+	sv_config_init(&cfg);
+	cfg.warn = warn_cb;
+	if (!quiet)
+		fprintf(stderr, "Parsing config from %s\n", argv[optind]);
+	if (sv_config_parse_file(&cfg, argv[optind], err, sizeof(err))) {
+		xl_err("%s", err);
+		goto out;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		if (sv_config_override(&cfg, argv[i], err, sizeof(err))) {
+			xl_err("%s", err);
+			goto out;
+		}
+	}
+	if (sv_config_validate(&cfg, err, sizeof(err))) {
+		xl_err("%s", err);
+		goto out;
+	}
+	if (cfg.nr_disks || cfg.nr_vifs)
+		fprintf(stderr, "xl: warning: disk and vif devices are not supported yet; ignored\n");
+	if (load_images(&cfg, &im))
+		goto out;
+	c = xl_connect();
+	if (!c)
+		goto out;
+	if (start_domain(c, &cfg, &im, paused, &domid))
+		goto out;
+	if (spawn_monitor(&cfg, &im, domid))
+		xl_err("warning: could not start the domain monitor: on_poweroff etc. will not act");
+	ret = 0;
+	if (console)
+		ret = xl_console_follow(c, domid);
+out:
+	svctl_close(c);
+	free_images(&im);
+	sv_config_free(&cfg);
+	return ret;
+}

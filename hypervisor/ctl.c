@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+/* The control socket: dom0 tools ask the hypervisor to create, run and inspect domains. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "hv.h"
+
+const char *hv_rundir;
+volatile sig_atomic_t ctl_stop;
+
+struct conn {
+	int fd;
+};
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reply: header and payload in one message, with an optional fd. */
+static int reply(int fd, const struct sv_ctl_hdr *req, int status, const void *payload,
+		 uint32_t len, int pass_fd)
+{
+	struct sv_ctl_hdr h = { .op = req->op, .len = status ? 0 : len, .status = status,
+				.seq = req->seq };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, status ? 0 : len } };
+	union {
+		struct cmsghdr c;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	if (pass_fd >= 0 && !status) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	size_t total = sizeof(h) + h.len;
+	ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != total) {
+		/* Short write on a stream socket: finish the payload plainly. */
+		size_t done = (size_t)n;
+		const uint8_t *all[2] = { (const uint8_t *)&h, payload };
+		while (done < total) {
+			const uint8_t *src = done < sizeof(h) ? all[0] + done : all[1] + (done - sizeof(h));
+			size_t left = done < sizeof(h) ? sizeof(h) - done : total - done;
+			ssize_t w = write(fd, src, left);
+			if (w <= 0)
+				return -EIO;
+			done += (size_t)w;
+		}
+	}
+	return 0;
+}
+
+static void host_info(struct sv_host_info *hi)
+{
+	struct sysinfo si;
+
+	memset(hi, 0, sizeof(*hi));
+	hi->kvm_kind = hv_host.kind;
+	snprintf(hi->kvm_detail, sizeof(hi->kvm_detail), "%s", hv_host.kind_detail);
+	hi->nr_cpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (sysinfo(&si) == 0) {
+		hi->total_kb = (uint64_t)si.totalram * si.mem_unit / 1024;
+		hi->free_kb = (uint64_t)si.freeram * si.mem_unit / 1024;
+	}
+	hi->tsc_khz = hv_host.tsc_khz;
+	hi->xen_major = 4;
+	hi->xen_minor = 17;
+	snprintf(hi->xen_extra, sizeof(hi->xen_extra), ".0-splitvisor");
+	snprintf(hi->xen_caps, sizeof(hi->xen_caps), "xen-3.0-x86_64");
+	hi->max_vcpus = SV_MAX_VCPUS;
+	hi->nr_domains = domain_count();
+	hi->uptime_ns = hv_now_ns() - hv_host.start_ns;
+}
+
+/* Expected payload size per op: requests are fixed-size structures. */
+static uint32_t req_size(uint32_t op)
+{
+	switch (op) {
+	case SV_CTL_HOST_INFO: return 0;
+	case SV_CTL_DOMAIN_CREATE: return sizeof(struct sv_ctl_create);
+	case SV_CTL_DOMAIN_MEMORY:
+	case SV_CTL_DOMAIN_UNPAUSE:
+	case SV_CTL_DOMAIN_PAUSE:
+	case SV_CTL_DOMAIN_DESTROY:
+	case SV_CTL_DOMAIN_INFO: return sizeof(struct sv_ctl_domid);
+	case SV_CTL_DOMAIN_SET_HCALL_PAGE: return sizeof(struct sv_ctl_hcall_page);
+	case SV_CTL_VCPU_SET_CONTEXT: return sizeof(struct sv_ctl_vcpu_context);
+	case SV_CTL_DOMAIN_SHUTDOWN: return sizeof(struct sv_ctl_shutdown);
+	case SV_CTL_DOMAIN_LIST: return sizeof(struct sv_ctl_list);
+	case SV_CTL_DOMAIN_WAIT: return sizeof(struct sv_ctl_wait);
+	case SV_CTL_CONSOLE_READ: return sizeof(struct sv_ctl_console_read);
+	case SV_CTL_DOMAIN_FIND: return sizeof(struct sv_ctl_find);
+	default: return UINT32_MAX;
+	}
+}
+
+/* Ops that name a domain start with its domid. */
+static int handle(int fd, const struct sv_ctl_hdr *h, void *p)
+{
+	static const uint32_t max_data = SV_CTL_MAX_PAYLOAD - sizeof(struct sv_ctl_console_data);
+	struct hv_domain *d = NULL;
+	int ret = 0;
+
+	switch (h->op) {
+	case SV_CTL_HOST_INFO: {
+		struct sv_host_info hi;
+		host_info(&hi);
+		return reply(fd, h, 0, &hi, sizeof(hi), -1);
+	}
+	case SV_CTL_DOMAIN_CREATE: {
+		struct sv_ctl_domid out = { 0 };
+		d = domain_create(p, &ret);
+		if (d) {
+			out.domid = d->domid;
+			domain_put(d);
+		}
+		return reply(fd, h, ret, &out, sizeof(out), -1);
+	}
+	case SV_CTL_DOMAIN_LIST: {
+		const struct sv_ctl_list *l = p;
+		uint32_t max = l->max < SV_CTL_LIST_MAX ? l->max : SV_CTL_LIST_MAX;
+		size_t sz = sizeof(struct sv_ctl_list_reply) + max * sizeof(struct sv_dominfo);
+		struct sv_ctl_list_reply *r = calloc(1, sz);
+		if (!r)
+			return reply(fd, h, -ENOMEM, NULL, 0, -1);
+		r->nr = (uint32_t)domain_list(l->first_domid, r->info, max);
+		ret = reply(fd, h, 0, r,
+			    (uint32_t)(sizeof(*r) + r->nr * sizeof(struct sv_dominfo)), -1);
+		free(r);
+		return ret;
+	}
+	case SV_CTL_DOMAIN_FIND: {
+		struct sv_ctl_find *f = p;
+		struct sv_ctl_domid out = { 0 };
+		f->name[sizeof(f->name) - 1] = '\0';
+		d = domain_find(f->name);
+		if (!d)
+			return reply(fd, h, -ESRCH, NULL, 0, -1);
+		out.domid = d->domid;
+		domain_put(d);
+		return reply(fd, h, 0, &out, sizeof(out), -1);
+	}
+	case SV_CTL_DOMAIN_DESTROY:
+		return reply(fd, h, domain_destroy(((struct sv_ctl_domid *)p)->domid), NULL, 0, -1);
+	default:
+		break;
+	}
+
+	/* The rest act on one live domain. */
+	d = domain_get(*(uint32_t *)p);
+	if (!d)
+		return reply(fd, h, -ESRCH, NULL, 0, -1);
+	switch (h->op) {
+	case SV_CTL_DOMAIN_MEMORY: {
+		struct sv_ctl_memory m = { 0 };
+		m.ram_kb = d->mem.ram_size / 1024;
+		m.nr_ranges = d->mem.nr_ram;
+		memcpy(m.ram, d->mem.ram, sizeof(m.ram));
+		m.priv = d->mem.priv;
+		m.memfd_size = d->mem.memfd_size;
+		ret = reply(fd, h, 0, &m, sizeof(m), d->mem.memfd);
+		break;
+	}
+	case SV_CTL_DOMAIN_SET_HCALL_PAGE: {
+		const struct sv_ctl_hcall_page *hp = p;
+		ret = pv_write_hypercall_page(d, hp->gpa);
+		ret = reply(fd, h, ret, NULL, 0, -1);
+		break;
+	}
+	case SV_CTL_VCPU_SET_CONTEXT: {
+		const struct sv_ctl_vcpu_context *vc = p;
+		int r;
+		pthread_mutex_lock(&d->lock);
+		if (vc->vcpu >= d->max_vcpus)
+			r = -EINVAL;
+		else if (d->state != DOM_CREATED)
+			r = -EBUSY; /* only before the domain first runs */
+		else
+			r = vcpu_set_context(d->vcpus[vc->vcpu], &vc->ctx);
+		pthread_mutex_unlock(&d->lock);
+		ret = reply(fd, h, r, NULL, 0, -1);
+		break;
+	}
+	case SV_CTL_DOMAIN_UNPAUSE:
+		ret = reply(fd, h, domain_unpause(d), NULL, 0, -1);
+		break;
+	case SV_CTL_DOMAIN_PAUSE:
+		ret = reply(fd, h, domain_pause(d), NULL, 0, -1);
+		break;
+	case SV_CTL_DOMAIN_SHUTDOWN: {
+		const struct sv_ctl_shutdown *s = p;
+		if (s->reason > 5) {
+			ret = reply(fd, h, -EINVAL, NULL, 0, -1);
+			break;
+		}
+		domain_shutdown(d, s->reason);
+		ret = reply(fd, h, 0, NULL, 0, -1);
+		break;
+	}
+	case SV_CTL_DOMAIN_INFO: {
+		struct sv_dominfo di;
+		domain_info(d, &di);
+		ret = reply(fd, h, 0, &di, sizeof(di), -1);
+		break;
+	}
+	case SV_CTL_DOMAIN_WAIT: {
+		const struct sv_ctl_wait *w = p;
+		struct sv_dominfo di;
+		int r = domain_wait(d, w->timeout_ms);
+		domain_info(d, &di);
+		ret = reply(fd, h, r, &di, sizeof(di), -1);
+		break;
+	}
+	case SV_CTL_CONSOLE_READ: {
+		const struct sv_ctl_console_read *cr = p;
+		uint32_t max = cr->max < max_data ? cr->max : max_data;
+		struct sv_ctl_console_data *out = malloc(sizeof(*out) + max);
+		if (!out) {
+			ret = reply(fd, h, -ENOMEM, NULL, 0, -1);
+			break;
+		}
+		uint32_t t = cr->timeout_ms > 60000 ? 60000 : cr->timeout_ms;
+		console_read(d, cr->offset, t, out, max);
+		ret = reply(fd, h, 0, out, (uint32_t)sizeof(*out) + out->len, -1);
+		free(out);
+		break;
+	}
+	default:
+		ret = reply(fd, h, -ENOSYS, NULL, 0, -1);
+	}
+	domain_put(d);
+	return ret;
+}
+
+/*
+ * One thread per connection.  A malformed request (unknown op, wrong
+ * size) gets an error reply when the stream can still be followed, else
+ * the connection is closed; the daemon carries on either way.
+ */
+static void *conn_thread(void *arg)
+{
+	struct conn *c = arg;
+	void *payload = malloc(SV_CTL_MAX_PAYLOAD);
+
+	while (payload) {
+		struct sv_ctl_hdr h;
+		if (read_full(c->fd, &h, sizeof(h)))
+			break;
+		if (h.len > SV_CTL_MAX_PAYLOAD) {
+			hv_log("ctl: request of %u bytes refused, closing the connection", h.len);
+			reply(c->fd, &h, -EMSGSIZE, NULL, 0, -1);
+			break;
+		}
+		if (read_full(c->fd, payload, h.len))
+			break;
+		if (req_size(h.op) != h.len) {
+			reply(c->fd, &h, h.op >= SV_CTL_OP_MAX || !h.op ? -ENOSYS : -EINVAL, NULL, 0,
+			      -1);
+			continue;
+		}
+		if (handle(c->fd, &h, payload))
+			break;
+	}
+	free(payload);
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
+int ctl_serve(const char *rundir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd;
+
+	hv_rundir = rundir;
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", rundir, SV_CTL_SOCKET) >=
+	    sizeof(sa.sun_path)) {
+		hv_err("run directory path too long for a socket: %s", rundir);
+		return -ENAMETOOLONG;
+	}
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	mode_t old = umask(0077);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 64) < 0) {
+		int e = -errno;
+		umask(old);
+		hv_err("cannot listen on %s: %s", sa.sun_path, strerror(-e));
+		close(lfd);
+		return e;
+	}
+	umask(old);
+	hv_log("listening on %s", sa.sun_path);
+	while (!ctl_stop) {
+		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		struct conn *c = malloc(sizeof(*c));
+		pthread_t t;
+		pthread_attr_t attr;
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &attr, conn_thread, c)) {
+			close(cfd);
+			free(c);
+		}
+		pthread_attr_destroy(&attr);
+	}
+	close(lfd);
+	unlink(sa.sun_path);
+	return 0;
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+/* The domain table and each domain's life: create, pause, unpause, shutdown, crash, destroy. */
+#include <stdint.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <xen/sched.h>
+#include "hv.h"
+
+/*
+ * The table maps domid to domain.  table_lock guards the slots and the
+ * allocation rover; each domain has its own lock for its state.  A lookup
+ * takes a reference, so a domain is freed only when the table and every
+ * in-flight request have let go of it.
+ */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hv_domain *table[HV_MAX_DOMAINS];
+static uint32_t rover = 1;
+
+int domain_table_init(void)
+{
+	memset(table, 0, sizeof(table));
+	return 0;
+}
+
+static bool name_ok(const char *name)
+{
+	size_t n = strnlen(name, 64);
+
+	if (n == 0 || n == 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("-_.+:@", name[i]))
+			return false;
+	return true;
+}
+
+static void domain_free(struct hv_domain *d)
+{
+	for (unsigned i = 0; i < d->max_vcpus; i++)
+		vcpu_destroy(d->vcpus[i]);
+	console_fini(d);
+	mem_fini(&d->mem);
+	if (d->vm_fd >= 0)
+		close(d->vm_fd);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->changed);
+	free(d);
+}
+
+void domain_put(struct hv_domain *d)
+{
+	if (d && atomic_fetch_sub(&d->refs, 1) == 1)
+		domain_free(d);
+}
+
+struct hv_domain *domain_get(uint32_t domid)
+{
+	struct hv_domain *d = NULL;
+
+	if (domid == 0 || domid >= HV_MAX_DOMAINS)
+		return NULL;
+	pthread_mutex_lock(&table_lock);
+	d = table[domid];
+	if (d)
+		atomic_fetch_add(&d->refs, 1);
+	pthread_mutex_unlock(&table_lock);
+	return d;
+}
+
+struct hv_domain *domain_find(const char *name)
+{
+	struct hv_domain *d = NULL;
+
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 1; i < HV_MAX_DOMAINS; i++) {
+		if (table[i] && !strcmp(table[i]->name, name)) {
+			d = table[i];
+			atomic_fetch_add(&d->refs, 1);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	return d;
+}
+
+unsigned domain_count(void)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 1; i < HV_MAX_DOMAINS; i++)
+		n += table[i] != NULL;
+	pthread_mutex_unlock(&table_lock);
+	return n;
+}
+
+/* Next free domid after the rover, as Xen hands them out; 0 if full. */
+static uint32_t alloc_domid(void)
+{
+	for (unsigned n = 0; n < HV_MAX_DOMAINS - 1; n++) {
+		uint32_t id = rover;
+		rover = rover + 1 >= HV_MAX_DOMAINS ? 1 : rover + 1;
+		if (!table[id])
+			return id;
+	}
+	return 0;
+}
+
+struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
+{
+	struct hv_domain *d;
+	char name[64];
+	int ret;
+
+	memcpy(name, req->name, sizeof(name));
+	name[63] = '\0';
+	if (!name_ok(req->name)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (req->kind != SV_DOM_PV) {
+		hv_log("create '%s': only PV domains are implemented so far", name);
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (req->max_vcpus < 1 || req->max_vcpus > SV_MAX_VCPUS || req->mem_kb < 4096 ||
+	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(d->name, name, sizeof(name));
+	memcpy(d->handle, req->handle, sizeof(d->handle));
+	d->kind = req->kind;
+	d->max_vcpus = req->max_vcpus;
+	d->vm_fd = -1;
+	d->mem.memfd = -1;
+	d->cons_log_fd = -1;
+	d->state = DOM_CREATED;
+	d->pause_count = 1; /* domains are born paused, as in Xen */
+	atomic_init(&d->refs, 1);
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->changed, NULL);
+
+	d->vm_fd = ioctl(hv_host.kvm_fd, KVM_CREATE_VM, 0);
+	if (d->vm_fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	ret = mem_init(&d->mem, d->vm_fd, req->mem_kb * 1024, pv_priv_size(d->max_vcpus));
+	if (ret)
+		goto out_free;
+	ret = pv_domain_init(d);
+	if (ret)
+		goto out_free;
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		d->vcpus[i] = vcpu_create(d, i, &ret);
+		if (!d->vcpus[i])
+			goto out_free;
+	}
+
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 1; i < HV_MAX_DOMAINS; i++) {
+		if (table[i] && !strcmp(table[i]->name, name)) {
+			pthread_mutex_unlock(&table_lock);
+			ret = -EEXIST;
+			goto out_free;
+		}
+	}
+	d->domid = alloc_domid();
+	if (!d->domid) {
+		pthread_mutex_unlock(&table_lock);
+		ret = -ENOSPC;
+		goto out_free;
+	}
+	ret = console_init(d, hv_rundir);
+	if (ret) {
+		pthread_mutex_unlock(&table_lock);
+		goto out_free;
+	}
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		ret = vcpu_start_thread(d->vcpus[i]);
+		if (ret) {
+			pthread_mutex_unlock(&table_lock);
+			goto out_stop;
+		}
+	}
+	table[d->domid] = d;
+	atomic_fetch_add(&d->refs, 1); /* the caller's */
+	pthread_mutex_unlock(&table_lock);
+	hv_log("d%u: created '%s', %llu KiB, %u vCPU(s)", d->domid, d->name,
+	       (unsigned long long)req->mem_kb, d->max_vcpus);
+	return d;
+
+out_stop:
+	pthread_mutex_lock(&d->lock);
+	d->state = DOM_DYING;
+	pthread_mutex_unlock(&d->lock);
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		if (d->vcpus[i] && d->vcpus[i]->thread_started) {
+			vcpu_kick(d->vcpus[i]);
+			pthread_join(d->vcpus[i]->thread, NULL);
+		}
+	}
+out_free:
+	domain_free(d);
+	*err = ret;
+	return NULL;
+}
+
+void domain_kick_vcpus(struct hv_domain *d)
+{
+	for (unsigned i = 0; i < d->max_vcpus; i++)
+		vcpu_kick(d->vcpus[i]);
+}
+
+int domain_unpause(struct hv_domain *d)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_DYING) {
+		ret = -ESRCH;
+	} else if (d->pause_count == 0) {
+		ret = 0; /* unpausing a running domain is a no-op, as in xl */
+	} else if (d->state == DOM_CREATED && !d->vcpus[0]->has_context) {
+		ret = -EINVAL; /* nothing to run yet */
+	} else {
+		d->pause_count--;
+		if (d->pause_count == 0 && d->state == DOM_CREATED) {
+			d->state = DOM_ACTIVE;
+			d->vcpus[0]->state = VCPU_RUNNABLE;
+		}
+		pthread_cond_broadcast(&d->changed);
+		for (unsigned i = 0; i < d->max_vcpus; i++)
+			pthread_cond_broadcast(&d->vcpus[i]->wake);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int domain_pause(struct hv_domain *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_DYING) {
+		pthread_mutex_unlock(&d->lock);
+		return -ESRCH;
+	}
+	if (d->pause_count == 0)
+		d->pause_count = 1;
+	pthread_cond_broadcast(&d->changed);
+	domain_kick_vcpus(d);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+static const char *reason_name(uint32_t r)
+{
+	switch (r) {
+	case SHUTDOWN_poweroff: return "poweroff";
+	case SHUTDOWN_reboot: return "reboot";
+	case SHUTDOWN_suspend: return "suspend";
+	case SHUTDOWN_crash: return "crash";
+	case SHUTDOWN_watchdog: return "watchdog";
+	case SHUTDOWN_soft_reset: return "soft_reset";
+	default: return "unknown";
+	}
+}
+
+/* Stop every vCPU and record why; the toolstack decides what follows. */
+void domain_shutdown(struct hv_domain *d, uint32_t reason)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_CREATED || d->state == DOM_ACTIVE) {
+		d->state = DOM_SHUTDOWN;
+		d->shutdown_reason = reason;
+		for (unsigned i = 0; i < d->max_vcpus; i++)
+			d->vcpus[i]->state = VCPU_STOPPED;
+		hv_log("d%u: shut down (%s)", d->domid, reason_name(reason));
+		pthread_cond_broadcast(&d->changed);
+		domain_kick_vcpus(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void domain_crash(struct hv_domain *d, const char *why)
+{
+	hv_log("d%u: crashed: %s", d->domid, why);
+	domain_shutdown(d, SHUTDOWN_crash);
+}
+
+int domain_destroy(uint32_t domid)
+{
+	struct hv_domain *d;
+
+	if (domid == 0 || domid >= HV_MAX_DOMAINS)
+		return domid == 0 ? -EPERM : -ESRCH;
+	pthread_mutex_lock(&table_lock);
+	d = table[domid];
+	table[domid] = NULL;
+	pthread_mutex_unlock(&table_lock);
+	if (!d)
+		return -ESRCH;
+	pthread_mutex_lock(&d->lock);
+	d->state = DOM_DYING;
+	pthread_cond_broadcast(&d->changed);
+	domain_kick_vcpus(d);
+	pthread_mutex_unlock(&d->lock);
+	for (unsigned i = 0; i < d->max_vcpus; i++)
+		if (d->vcpus[i]->thread_started)
+			pthread_join(d->vcpus[i]->thread, NULL);
+	hv_log("d%u: destroyed", domid);
+	domain_put(d); /* the table's reference */
+	return 0;
+}
+
+void domain_destroy_all(void)
+{
+	for (uint32_t i = 1; i < HV_MAX_DOMAINS; i++)
+		domain_destroy(i);
+}
+
+void domain_info(struct hv_domain *d, struct sv_dominfo *out)
+{
+	unsigned online = 0, blocked = 0, running = 0;
+	uint64_t cpu = 0;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&d->lock);
+	out->domid = d->domid;
+	out->kind = d->kind;
+	out->max_vcpus = d->max_vcpus;
+	out->mem_kb = d->mem.ram_size / 1024;
+	memcpy(out->name, d->name, sizeof(out->name));
+	memcpy(out->handle, d->handle, sizeof(out->handle));
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		struct hv_vcpu *v = d->vcpus[i];
+		if (v->state == VCPU_RUNNABLE || v->state == VCPU_BLOCKED)
+			online++;
+		blocked += v->state == VCPU_BLOCKED;
+		running += atomic_load(&v->in_guest);
+		cpu += v->cpu_ns;
+	}
+	out->online_vcpus = online;
+	out->cpu_time_ns = cpu;
+	if (d->pause_count)
+		out->flags |= SV_DOMF_PAUSED;
+	if (d->state == DOM_SHUTDOWN) {
+		out->flags |= SV_DOMF_SHUTDOWN;
+		out->shutdown_reason = d->shutdown_reason;
+	}
+	if (d->state == DOM_DYING)
+		out->flags |= SV_DOMF_DYING;
+	if (running)
+		out->flags |= SV_DOMF_RUNNING;
+	else if (online && blocked == online)
+		out->flags |= SV_DOMF_BLOCKED;
+	pthread_mutex_unlock(&d->lock);
+}
+
+int domain_list(uint32_t first, struct sv_dominfo *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (uint32_t id = first ? first : 1; id < HV_MAX_DOMAINS && n < max; id++) {
+		struct hv_domain *d = domain_get(id);
+		if (!d)
+			continue;
+		domain_info(d, &out[n++]);
+		domain_put(d);
+	}
+	return (int)n;
+}
+
+/* Wait until the domain has shut down or is dying (or the timeout passes). */
+int domain_wait(struct hv_domain *d, uint32_t timeout_ms)
+{
+	struct timespec ts;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->lock);
+	while (d->state != DOM_SHUTDOWN && d->state != DOM_DYING) {
+		if (timeout_ms == 0)
+			pthread_cond_wait(&d->changed, &d->lock);
+		else if (pthread_cond_timedwait(&d->changed, &d->lock, &ts) == ETIMEDOUT) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}

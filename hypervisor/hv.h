@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal interfaces of the hypervisor core: host, domains, vCPUs, memory. */
+#ifndef HV_H
+#define HV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+#include <xen/xen.h>
+#include "sv/ctl.h"
+#include "sv/pvabi.h"
+
+#define HV_MAX_DOMAINS 1024
+#define PAGE_SIZE 4096ULL
+#define PAGE_SHIFT 12
+
+/* log.c: timestamped lines to stderr (the supervisor sends it to a file). */
+void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define hv_err(...) hv_log("error: " __VA_ARGS__)
+
+/* The host: one /dev/kvm, owned by main.c. */
+struct hv_host {
+	int kvm_fd;
+	int vcpu_mmap_size;
+	enum sv_kvm_kind kind;
+	char kind_detail[64];
+	uint64_t tsc_khz;
+	uint64_t start_ns;
+	struct kvm_cpuid2 *cpuid;  /* supported leaves plus Xen's */
+};
+extern struct hv_host hv_host; /* set once at start-up by main.c, then read-only */
+
+uint64_t hv_now_ns(void);
+int kvm_host_init(struct hv_host *h);
+
+/* Guest memory (mem.c). */
+struct hv_mem {
+	int memfd;
+	uint8_t *base;            /* whole memfd mapped in this process */
+	uint64_t memfd_size;
+	uint64_t ram_size;
+	unsigned nr_ram;
+	struct sv_mem_range ram[2];
+	struct sv_mem_range priv;
+};
+
+int mem_init(struct hv_mem *m, int vm_fd, uint64_t ram_bytes, uint64_t priv_bytes);
+void mem_fini(struct hv_mem *m);
+/* Host pointer for [gpa, gpa+len) if it lies inside one range, else NULL. */
+void *mem_gpa(const struct hv_mem *m, uint64_t gpa, uint64_t len);
+bool mem_is_ram(const struct hv_mem *m, uint64_t gpa, uint64_t len);
+/* A memslot create+delete: makes KVM drop every shadow page table. */
+int mem_flush_shadow(struct hv_mem *m, int vm_fd);
+
+struct hv_domain;
+
+enum hv_vcpu_state {
+	VCPU_OFFLINE,     /* not brought up (or downed) */
+	VCPU_RUNNABLE,
+	VCPU_BLOCKED,     /* SCHEDOP_block: waits for an event or its timer */
+	VCPU_STOPPED,     /* domain shut down, crashed or dying */
+};
+
+struct hv_vcpu {
+	struct hv_domain *dom;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+	enum hv_vcpu_state state;   /* under dom->lock */
+	bool has_context;           /* registers set, may go online */
+	struct kvm_regs regs;       /* start state, applied when it goes online */
+	struct kvm_sregs sregs;
+	bool load_state;            /* apply regs/sregs before the next KVM_RUN */
+	uint64_t cr3;               /* the guest's page-table base (a PV guest cannot change it behind us) */
+	uint64_t timer_deadline_ns; /* singleshot timer, 0 = none */
+	uint64_t cpu_ns;            /* time spent in KVM_RUN */
+	atomic_bool in_guest;
+	pthread_cond_t wake;        /* with dom->lock: state changes, events */
+	/* PV private area of this vCPU: GDT, TSS, fault stack (pv.c). */
+	uint64_t gdt_va, tss_va, ist_top_va;
+	uint8_t *ist_top;           /* host pointer to the top of the fault stack */
+};
+
+enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };
+
+struct hv_domain {
+	uint32_t domid;
+	char name[64];
+	uint8_t handle[16];
+	enum sv_guest_kind kind;
+	int vm_fd;
+	struct hv_mem mem;
+	unsigned max_vcpus;
+	struct hv_vcpu *vcpus[SV_MAX_VCPUS];
+	pthread_mutex_t lock;       /* state, pause, vCPU states, console */
+	pthread_cond_t changed;     /* broadcast on state/console changes */
+	enum hv_dom_state state;
+	unsigned pause_count;       /* toolstack pauses; created paused (1) */
+	uint32_t shutdown_reason;
+	atomic_int refs;
+	/* PV */
+	uint64_t hcall_page_gpa;
+	uint64_t event_callback, failsafe_callback, syscall_callback;
+	uint64_t priv_l3_gpa;       /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
+	/* console_io output (console.c) */
+	char *cons_buf;
+	uint64_t cons_written;      /* bytes ever written */
+	int cons_log_fd;
+	char cons_line[256];        /* partial line for the hypervisor log */
+	unsigned cons_line_len;
+};
+
+/* domain.c */
+int domain_table_init(void);
+struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err);
+struct hv_domain *domain_get(uint32_t domid);  /* takes a reference; NULL if none */
+struct hv_domain *domain_find(const char *name);
+void domain_put(struct hv_domain *d);
+int domain_destroy(uint32_t domid);
+int domain_unpause(struct hv_domain *d);
+int domain_pause(struct hv_domain *d);
+void domain_shutdown(struct hv_domain *d, uint32_t reason);
+void domain_crash(struct hv_domain *d, const char *why);
+void domain_info(struct hv_domain *d, struct sv_dominfo *out);
+int domain_list(uint32_t first, struct sv_dominfo *out, unsigned max);
+int domain_wait(struct hv_domain *d, uint32_t timeout_ms);
+unsigned domain_count(void);
+void domain_destroy_all(void);
+void domain_kick_vcpus(struct hv_domain *d);
+
+/* vcpu.c */
+struct hv_vcpu *vcpu_create(struct hv_domain *d, unsigned id, int *err);
+void vcpu_destroy(struct hv_vcpu *v);
+int vcpu_start_thread(struct hv_vcpu *v);
+void vcpu_kick(struct hv_vcpu *v);
+int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
+/* Guest virtual memory through the vCPU's page tables (user-accessible pages only). */
+int vcpu_copy_from_guest(struct hv_vcpu *v, void *dst, uint64_t gva, size_t len);
+int vcpu_copy_to_guest(struct hv_vcpu *v, uint64_t gva, const void *src, size_t len);
+/* Walk to the level-1 entry of gva: its guest-physical address, or -errno. */
+int vcpu_walk_l1(struct hv_vcpu *v, uint64_t gva, uint64_t *pte_gpa);
+
+/* pv.c */
+uint64_t pv_priv_size(unsigned max_vcpus);
+int pv_domain_init(struct hv_domain *d);
+int pv_vcpu_init(struct hv_vcpu *v);
+int pv_install_l4(struct hv_domain *d, uint64_t l4_gpa);
+int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa);
+void pv_fault(struct hv_vcpu *v);
+
+/* sched.c */
+void time_update(struct hv_vcpu *v);
+
+/* hypercall.c */
+void hypercall_dispatch(struct hv_vcpu *v);
+
+/* console.c */
+int console_init(struct hv_domain *d, const char *rundir);
+void console_fini(struct hv_domain *d);
+void console_write(struct hv_domain *d, const char *buf, size_t len);
+int console_read(struct hv_domain *d, uint64_t offset, uint32_t timeout_ms, struct sv_ctl_console_data *out, uint32_t max);
+
+/* ctl.c */
+int ctl_serve(const char *rundir);
+extern const char *hv_rundir;
+
+#endif

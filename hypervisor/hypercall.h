@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Hypercall handlers shared between hypercall.c (dispatch) and the files that implement them. */
+#ifndef HYPERCALL_H
+#define HYPERCALL_H
+
+#include "hv.h"
+
+/* A handler gets the five argument registers and returns a Xen errno or result. */
+typedef long (*hypercall_fn)(struct hv_vcpu *v, const uint64_t *args);
+
+/* sched.c */
+long hc_sched_op(struct hv_vcpu *v, const uint64_t *a);
+long hc_sched_op_compat(struct hv_vcpu *v, const uint64_t *a);
+long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a);
+long hc_set_timer_op(struct hv_vcpu *v, const uint64_t *a);
+long hc_set_callbacks(struct hv_vcpu *v, const uint64_t *a);
+long hc_callback_op(struct hv_vcpu *v, const uint64_t *a);
+
+#endif

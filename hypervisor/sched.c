@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/* Scheduling hypercalls (sched_op, vcpu_op, timers, callbacks) and Xen system time for guests. */
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <xen/callback.h>
+#include <xen/errno.h>
+#include <xen/event_channel.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+#include "hv.h"
+#include "hypercall.h"
+
+/* Xen system time: nanoseconds since the hypervisor started. */
+static uint64_t system_time_ns(void)
+{
+	return hv_now_ns() - hv_host.start_ns;
+}
+
+/*
+ * Publish vcpu_time_info for v in shared_info: the guest computes system
+ * time as system_time + ((tsc - tsc_timestamp) << shift) * mul >> 32.
+ * The version is odd while the record changes.
+ */
+void time_update(struct hv_vcpu *v)
+{
+	struct shared_info *si = mem_gpa(&v->dom->mem, SV_SHARED_INFO_GPA, PAGE_SIZE);
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} msr = { .hdr.nmsrs = 1, .e.index = 0x10 /* IA32_TSC */ };
+	struct vcpu_time_info *t;
+	uint64_t mul = (1000000ULL << 32) / hv_host.tsc_khz;
+	int shift = 0;
+
+	if (!si || v->id >= XEN_LEGACY_MAX_VCPUS)
+		return;
+	if (ioctl(v->fd, KVM_GET_MSRS, &msr) != 1)
+		return;
+	while (mul >= (1ULL << 32)) {
+		mul >>= 1;
+		shift++;
+	}
+	while (mul < (1ULL << 31)) {
+		mul <<= 1;
+		shift--;
+	}
+	t = &si->vcpu_info[v->id].time;
+	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* version odd before the fields change */
+	t->tsc_timestamp = msr.e.data;
+	t->system_time = system_time_ns();
+	t->tsc_to_system_mul = (uint32_t)mul;
+	t->tsc_shift = (int8_t)shift;
+	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* fields written before version is even */
+	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
+
+	/* Wall clock at system time 0. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t wall = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec -
+			system_time_ns();
+	__atomic_store_n(&si->wc_version, si->wc_version + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	si->wc_sec = (uint32_t)(wall / 1000000000ULL);
+	si->xen_wc_sec_hi = (uint32_t)((wall / 1000000000ULL) >> 32);
+	si->wc_nsec = (uint32_t)(wall % 1000000000ULL);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&si->wc_version, si->wc_version + 1, __ATOMIC_RELAXED);
+}
+
+/* Block v until an event or its timer (deadline in system time, 0: none). */
+static void block(struct hv_vcpu *v, uint64_t deadline)
+{
+	struct hv_domain *d = v->dom;
+
+	pthread_mutex_lock(&d->lock);
+	if (v->state == VCPU_RUNNABLE) {
+		v->state = VCPU_BLOCKED;
+		if (deadline)
+			v->timer_deadline_ns = hv_host.start_ns + deadline;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static long do_shutdown(struct hv_vcpu *v, uint64_t reason)
+{
+	if (reason > SHUTDOWN_MAX)
+		return -XEN_EINVAL;
+	domain_shutdown(v->dom, (uint32_t)reason);
+	return 0;
+}
+
+long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
+{
+	switch (a[0]) {
+	case SCHEDOP_yield:
+		sched_yield();
+		return 0;
+	case SCHEDOP_block:
+		/* Without event channels the only wake-up is the vCPU's timer. */
+		block(v, v->timer_deadline_ns ? v->timer_deadline_ns - hv_host.start_ns : 0);
+		return 0;
+	case SCHEDOP_shutdown: {
+		struct sched_shutdown s;
+		if (vcpu_copy_from_guest(v, &s, a[1], sizeof(s)))
+			return -XEN_EFAULT;
+		return do_shutdown(v, s.reason);
+	}
+	case SCHEDOP_poll: {
+		struct sched_poll p;
+		evtchn_port_t ports[128];
+		if (vcpu_copy_from_guest(v, &p, a[1], sizeof(p)))
+			return -XEN_EFAULT;
+		if (p.nr_ports > 128)
+			return -XEN_EINVAL;
+		if (p.nr_ports && vcpu_copy_from_guest(v, ports, (uint64_t)(uintptr_t)p.ports.p,
+						       p.nr_ports * sizeof(ports[0])))
+			return -XEN_EFAULT;
+		if (p.timeout && p.timeout <= system_time_ns())
+			return 0;
+		block(v, p.timeout);
+		return 0;
+	}
+	case SCHEDOP_shutdown_code:
+		return 0;
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+/* The pre-3.0.2 form: the argument is the value itself. */
+long hc_sched_op_compat(struct hv_vcpu *v, const uint64_t *a)
+{
+	switch (a[0]) {
+	case SCHEDOP_yield:
+	case SCHEDOP_block:
+		return hc_sched_op(v, a);
+	case SCHEDOP_shutdown:
+		return do_shutdown(v, a[1]);
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+static long set_timer(struct hv_vcpu *v, uint64_t abs_ns)
+{
+	pthread_mutex_lock(&v->dom->lock);
+	v->timer_deadline_ns = abs_ns ? hv_host.start_ns + abs_ns : 0;
+	pthread_mutex_unlock(&v->dom->lock);
+	return 0;
+}
+
+long hc_set_timer_op(struct hv_vcpu *v, const uint64_t *a)
+{
+	return set_timer(v, a[0]);
+}
+
+long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct hv_domain *d = v->dom;
+	uint64_t cmd = a[0], id = a[1];
+	struct hv_vcpu *t;
+	long ret = 0;
+
+	if (id >= d->max_vcpus)
+		return -XEN_ENOENT;
+	t = d->vcpus[id];
+	switch (cmd) {
+	case VCPUOP_initialise: {
+		struct vcpu_guest_context *ctx = malloc(sizeof(*ctx));
+		if (!ctx)
+			return -XEN_ENOMEM;
+		if (vcpu_copy_from_guest(v, ctx, a[2], sizeof(*ctx))) {
+			free(ctx);
+			return -XEN_EFAULT;
+		}
+		pthread_mutex_lock(&d->lock);
+		if (t->has_context)
+			ret = -XEN_EEXIST;
+		else if (vcpu_set_context(t, ctx))
+			ret = -XEN_EINVAL;
+		pthread_mutex_unlock(&d->lock);
+		free(ctx);
+		return ret;
+	}
+	case VCPUOP_up:
+		pthread_mutex_lock(&d->lock);
+		if (!t->has_context)
+			ret = -XEN_EINVAL;
+		else if (t->state == VCPU_OFFLINE)
+			t->state = VCPU_RUNNABLE;
+		pthread_cond_broadcast(&t->wake);
+		pthread_mutex_unlock(&d->lock);
+		return ret;
+	case VCPUOP_down:
+		pthread_mutex_lock(&d->lock);
+		if (t->state == VCPU_RUNNABLE || t->state == VCPU_BLOCKED)
+			t->state = VCPU_OFFLINE;
+		if (t != v)
+			vcpu_kick(t);
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	case VCPUOP_is_up:
+		pthread_mutex_lock(&d->lock);
+		ret = t->state == VCPU_RUNNABLE || t->state == VCPU_BLOCKED;
+		pthread_mutex_unlock(&d->lock);
+		return ret;
+	case VCPUOP_set_singleshot_timer: {
+		struct vcpu_set_singleshot_timer st;
+		if (t != v)
+			return -XEN_EINVAL;
+		if (vcpu_copy_from_guest(v, &st, a[2], sizeof(st)))
+			return -XEN_EFAULT;
+		if ((st.flags & VCPU_SSHOTTMR_future) && st.timeout_abs_ns < system_time_ns())
+			return -XEN_ETIME;
+		return set_timer(v, st.timeout_abs_ns);
+	}
+	case VCPUOP_stop_singleshot_timer:
+		if (t != v)
+			return -XEN_EINVAL;
+		return set_timer(v, 0);
+	case VCPUOP_stop_periodic_timer:
+		return 0; /* no periodic timer ever runs */
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+long hc_set_callbacks(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct hv_domain *d = v->dom;
+
+	pthread_mutex_lock(&d->lock);
+	d->event_callback = a[0];
+	d->failsafe_callback = a[1];
+	d->syscall_callback = a[2];
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+long hc_callback_op(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct hv_domain *d = v->dom;
+	struct callback_register cb;
+	uint64_t *slot;
+
+	if (a[0] != CALLBACKOP_register && a[0] != CALLBACKOP_unregister)
+		return -XEN_ENOSYS;
+	if (vcpu_copy_from_guest(v, &cb, a[1], sizeof(cb)))
+		return -XEN_EFAULT;
+	switch (cb.type) {
+	case CALLBACKTYPE_event: slot = &d->event_callback; break;
+	case CALLBACKTYPE_failsafe: slot = &d->failsafe_callback; break;
+	case CALLBACKTYPE_syscall: slot = &d->syscall_callback; break;
+	default: return -XEN_EINVAL;
+	}
+	pthread_mutex_lock(&d->lock);
+	*slot = a[0] == CALLBACKOP_register ? cb.address : 0;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* The control-socket protocol between dom0 tools and the hypervisor core. */
+#ifndef SV_CTL_H
+#define SV_CTL_H
+
+#include <stdint.h>
+#include <xen/xen.h>
+
+/*
+ * One UNIX stream socket, $SPLITVISOR_RUNDIR/hypervisor.sock, mode 0600:
+ * whoever can connect is dom0 (the privileged control domain), as with
+ * Xen's privcmd.  Each request is a header plus a fixed payload for its op;
+ * each reply is a header (status 0 or -errno) plus the op's reply payload.
+ * Some replies carry a file descriptor (SCM_RIGHTS).  Requests on one
+ * connection are answered in order; a request may block (waits).
+ */
+#define SV_CTL_SOCKET "hypervisor.sock"
+#define SV_CTL_MAX_PAYLOAD (64 * 1024)
+
+struct sv_ctl_hdr {
+	uint32_t op;     /* SV_CTL_* */
+	uint32_t len;    /* payload bytes that follow */
+	int32_t status;  /* reply: 0 or -errno */
+	uint32_t seq;    /* echoed in the reply */
+};
+
+enum sv_ctl_op {
+	SV_CTL_HOST_INFO = 1,      /* - -> sv_host_info */
+	SV_CTL_DOMAIN_CREATE,      /* sv_ctl_create -> sv_ctl_domid */
+	SV_CTL_DOMAIN_MEMORY,      /* sv_ctl_domid -> sv_ctl_memory + memfd */
+	SV_CTL_DOMAIN_SET_HCALL_PAGE, /* sv_ctl_hcall_page -> - */
+	SV_CTL_VCPU_SET_CONTEXT,   /* sv_ctl_vcpu_context -> - */
+	SV_CTL_DOMAIN_UNPAUSE,     /* sv_ctl_domid -> - */
+	SV_CTL_DOMAIN_PAUSE,       /* sv_ctl_domid -> - */
+	SV_CTL_DOMAIN_SHUTDOWN,    /* sv_ctl_shutdown -> - (forced, no guest help) */
+	SV_CTL_DOMAIN_DESTROY,     /* sv_ctl_domid -> - */
+	SV_CTL_DOMAIN_INFO,        /* sv_ctl_domid -> sv_dominfo */
+	SV_CTL_DOMAIN_LIST,        /* sv_ctl_list -> sv_ctl_list_reply */
+	SV_CTL_DOMAIN_WAIT,        /* sv_ctl_wait -> sv_dominfo */
+	SV_CTL_CONSOLE_READ,       /* sv_ctl_console_read -> sv_ctl_console_data */
+	SV_CTL_DOMAIN_FIND,        /* sv_ctl_find -> sv_ctl_domid */
+	SV_CTL_OP_MAX
+};
+
+/* How /dev/kvm does its work: decides what `xl info` reports. */
+enum sv_kvm_kind { SV_KVM_HARDWARE = 1, SV_KVM_PVM = 2 };
+
+struct sv_host_info {
+	uint32_t kvm_kind;        /* sv_kvm_kind */
+	uint32_t nr_cpus;
+	uint64_t total_kb;
+	uint64_t free_kb;
+	uint64_t tsc_khz;
+	uint32_t xen_major, xen_minor;
+	char xen_extra[16];
+	char xen_caps[128];
+	uint32_t max_vcpus;
+	uint32_t nr_domains;      /* guests, not counting dom0 */
+	uint64_t uptime_ns;
+	char kvm_detail[64];      /* e.g. "kvm_pvm (shadow paging)" */
+};
+
+enum sv_guest_kind { SV_DOM_PV = 1, SV_DOM_PVH = 2, SV_DOM_HVM = 3 };
+
+struct sv_ctl_create {
+	uint32_t kind;            /* sv_guest_kind */
+	uint32_t max_vcpus;
+	uint64_t mem_kb;
+	char name[64];            /* NUL-terminated, unique among live domains */
+	uint8_t handle[16];       /* UUID */
+};
+
+struct sv_ctl_domid {
+	uint32_t domid;
+	uint32_t pad;
+};
+
+/* One contiguous run of guest-physical memory inside the domain's memfd. */
+struct sv_mem_range {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t offset;          /* in the memfd */
+};
+
+struct sv_ctl_memory {
+	uint64_t ram_kb;
+	uint32_t nr_ranges;       /* RAM ranges, in pfn order */
+	uint32_t pad;
+	struct sv_mem_range ram[2];
+	struct sv_mem_range priv; /* hypervisor-private pages (shared_info first) */
+	uint64_t memfd_size;
+};
+
+struct sv_ctl_hcall_page {
+	uint32_t domid;
+	uint32_t pad;
+	uint64_t gpa;             /* page-aligned guest RAM address */
+};
+
+struct sv_ctl_vcpu_context {
+	uint32_t domid;
+	uint32_t vcpu;
+	struct vcpu_guest_context ctx;  /* Xen's, as for VCPUOP_initialise */
+};
+
+struct sv_ctl_shutdown {
+	uint32_t domid;
+	uint32_t reason;          /* SHUTDOWN_* from xen/sched.h */
+};
+
+/* Domain state bits, as Xen's XEN_DOMINF_* express them in `xl list`. */
+#define SV_DOMF_RUNNING (1u << 0)  /* a vCPU is in the guest */
+#define SV_DOMF_BLOCKED (1u << 1)  /* every online vCPU is blocked */
+#define SV_DOMF_PAUSED (1u << 2)
+#define SV_DOMF_SHUTDOWN (1u << 3) /* see shutdown_reason */
+#define SV_DOMF_DYING (1u << 4)
+#define SV_DOMF_PRIVILEGED (1u << 5)
+
+struct sv_dominfo {
+	uint32_t domid;
+	uint32_t flags;           /* SV_DOMF_* */
+	uint32_t shutdown_reason; /* SHUTDOWN_*, valid with SV_DOMF_SHUTDOWN */
+	uint32_t kind;            /* sv_guest_kind; 0 for dom0 */
+	uint32_t max_vcpus;
+	uint32_t online_vcpus;
+	uint64_t mem_kb;
+	uint64_t cpu_time_ns;     /* guest run time summed over vCPUs */
+	char name[64];
+	uint8_t handle[16];
+};
+
+struct sv_ctl_list {
+	uint32_t first_domid;
+	uint32_t max;             /* at most SV_CTL_LIST_MAX */
+};
+
+#define SV_CTL_LIST_MAX 256
+struct sv_ctl_list_reply {
+	uint32_t nr;
+	uint32_t pad;
+	struct sv_dominfo info[]; /* nr entries, ascending domid */
+};
+
+struct sv_ctl_wait {
+	uint32_t domid;
+	uint32_t timeout_ms;      /* 0: forever */
+};
+
+/*
+ * Console output a domain wrote through console_io, kept in a ring of
+ * SV_CONSOLE_BUF bytes per domain.  `offset` counts every byte the domain
+ * ever wrote; a reader asks from its offset and gets what is still there.
+ */
+#define SV_CONSOLE_BUF (64 * 1024)
+struct sv_ctl_console_read {
+	uint32_t domid;
+	uint32_t timeout_ms;      /* wait this long for new output; 0: do not wait */
+	uint64_t offset;
+	uint32_t max;             /* at most SV_CTL_MAX_PAYLOAD - header */
+	uint32_t pad;
+};
+
+#define SV_CONSOLE_F_GONE (1u << 0) /* domain is shut down or dying: no more output */
+struct sv_ctl_console_data {
+	uint64_t offset;          /* of data[0] (> asked when bytes were lost) */
+	uint64_t next;            /* offset to ask next */
+	uint32_t len;
+	uint32_t flags;           /* SV_CONSOLE_F_* */
+	char data[];
+};
+
+struct sv_ctl_find {
+	char name[64];
+};
+
+#endif
