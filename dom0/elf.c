@@ -196,14 +196,13 @@ static int scan_notes(struct sv_elf *elf, uint64_t off, uint64_t len,
 	return 0;
 }
 
-/* Checks and records the program headers (ph: a copy of the table). */
+/* Checks and records the PT_LOAD program headers. */
 static int parse_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, char *err,
 		       size_t errlen)
 {
 	Elf64_Phdr ph;
-	struct sv_elf_seg *s, *o;
-	uint64_t vend, pend, vmin = UINT64_MAX, vmax = 0;
-	unsigned i, j;
+	struct sv_elf_seg *s;
+	unsigned i;
 
 	for (i = 0; i < eh->e_phnum; i++) {
 		memcpy(&ph, elf->data + eh->e_phoff + (uint64_t)i * sizeof(ph),
@@ -220,36 +219,57 @@ static int parse_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, char *err,
 		if (ph.p_vaddr > UINT64_MAX - ph.p_memsz ||
 		    ph.p_paddr > UINT64_MAX - ph.p_memsz)
 			return FAIL("segment %u wraps around the address space", i);
-		vend = ph.p_vaddr + ph.p_memsz;
-		pend = ph.p_paddr + ph.p_memsz;
-		if (vend > UINT64_MAX - (PAGE_SIZE_4K - 1) ||
-		    pend > UINT64_MAX - (PAGE_SIZE_4K - 1))
-			return FAIL("segment %u ends too close to the top of the "
-				    "address space", i);
 		if (elf->nr_segs == SV_ELF_MAX_SEGS)
 			return FAIL("more than %u loadable segments",
 				    SV_ELF_MAX_SEGS);
-		s = &elf->segs[elf->nr_segs];
-		for (j = 0; j < elf->nr_segs; j++) {
-			o = &elf->segs[j];
-			if (ph.p_vaddr < o->vaddr + o->memsz && o->vaddr < vend)
-				return FAIL("segment %u overlaps another loadable "
-					    "segment", i);
-		}
+		s = &elf->segs[elf->nr_segs++];
 		s->vaddr = ph.p_vaddr;
 		s->paddr = ph.p_paddr;
 		s->filesz = ph.p_filesz;
 		s->memsz = ph.p_memsz;
 		s->offset = ph.p_offset;
 		s->flags = ph.p_flags;
-		elf->nr_segs++;
-		if (ph.p_vaddr < vmin)
-			vmin = ph.p_vaddr;
-		if (vend > vmax)
-			vmax = vend;
+		s->index = i;
 	}
 	if (!elf->nr_segs)
 		return FAIL("no loadable segments");
+	return 0;
+}
+
+/*
+ * Places the segments (see struct sv_elf_seg.load), checks they neither
+ * overlap nor run off the top of the address space, and sets
+ * vstart/vend.  Needs the notes.
+ */
+static int layout(struct sv_elf *elf, char *err, size_t errlen)
+{
+	const struct sv_xen_notes *n = &elf->notes;
+	uint64_t offset = 0, end, vmin = UINT64_MAX, vmax = 0;
+	struct sv_elf_seg *s, *o;
+	unsigned i, j;
+
+	if (n->found)	/* wraps like Xen's unsigned arithmetic */
+		offset = (n->has_virt_base ? n->virt_base : 0) -
+			 (n->has_paddr_offset ? n->paddr_offset : 0);
+	for (i = 0; i < elf->nr_segs; i++) {
+		s = &elf->segs[i];
+		s->load = n->found ? s->paddr + offset : s->vaddr;
+		if (s->load > UINT64_MAX - s->memsz ||
+		    s->load + s->memsz > UINT64_MAX - (PAGE_SIZE_4K - 1))
+			return FAIL("segment %u ends too close to the top of the "
+				    "address space", s->index);
+		end = s->load + s->memsz;
+		for (j = 0; j < i; j++) {
+			o = &elf->segs[j];
+			if (s->load < o->load + o->memsz && o->load < end)
+				return FAIL("segment %u overlaps another loadable "
+					    "segment", s->index);
+		}
+		if (s->load < vmin)
+			vmin = s->load;
+		if (end > vmax)
+			vmax = end;
+	}
 	elf->vstart = vmin & ~(PAGE_SIZE_4K - 1);
 	elf->vend = (vmax + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
 	return 0;
@@ -365,6 +385,8 @@ int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
 		r = notes_from_phdrs(elf, &eh, &budget, err, errlen);
 	if (!r && !elf->notes.found)
 		r = notes_from_shdrs(elf, &eh, &budget, err, errlen);
+	if (!r)
+		r = layout(elf, err, errlen);
 	if (r) {
 		memset(elf, 0, sizeof(*elf));
 		return r;
@@ -384,23 +406,23 @@ int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr,
 	/* Check everything first, so a failure leaves dst untouched. */
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
-		if (s->vaddr < dst_vaddr || !in_file(s->vaddr - dst_vaddr,
-						     s->memsz, dst_size))
+		if (s->load < dst_vaddr || !in_file(s->load - dst_vaddr,
+						    s->memsz, dst_size))
 			return elf_err(-ERANGE, err, errlen,
-				       "loadable segment %u (0x%" PRIx64
-				       "-0x%" PRIx64 ") does not fit in "
-				       "0x%" PRIx64 "-0x%" PRIx64,
-				       i, s->vaddr, s->vaddr + s->memsz,
-				       dst_vaddr, dst_vaddr + dst_size);
+				       "segment %u (0x%" PRIx64 "-0x%" PRIx64
+				       ") does not fit in 0x%" PRIx64
+				       "-0x%" PRIx64, s->index, s->load,
+				       s->load + s->memsz, dst_vaddr,
+				       dst_vaddr + dst_size);
 		if (!in_file(s->offset, s->filesz, elf->size))
-			return FAIL("loadable segment %u runs past the end of the file",
-				    i);
+			return FAIL("segment %u runs past the end of the file",
+				    s->index);
 	}
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
-		memcpy(out + (s->vaddr - dst_vaddr), elf->data + s->offset,
+		memcpy(out + (s->load - dst_vaddr), elf->data + s->offset,
 		       s->filesz);
-		memset(out + (s->vaddr - dst_vaddr) + s->filesz, 0,
+		memset(out + (s->load - dst_vaddr) + s->filesz, 0,
 		       s->memsz - s->filesz);
 	}
 	return 0;
@@ -420,8 +442,8 @@ static const struct sv_elf_seg *seg_holding(const struct sv_elf *elf,
 
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
-		if (addr >= s->vaddr && len <= s->memsz &&
-		    addr - s->vaddr <= s->memsz - len)
+		if (addr >= s->load && len <= s->memsz &&
+		    addr - s->load <= s->memsz - len)
 			return s;
 	}
 	return NULL;

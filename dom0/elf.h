@@ -11,6 +11,16 @@
 struct sv_elf_seg {
 	uint64_t vaddr, paddr, filesz, memsz, offset;
 	uint32_t flags;
+	/*
+	 * Where the segment goes in the guest's (virtual) address space,
+	 * by Xen's libelf rule: with Xen notes, paddr + VIRT_BASE -
+	 * PADDR_OFFSET (each 0 when absent); without, vaddr.  Equal to
+	 * vaddr for any consistent kernel, and right for Linux, whose
+	 * per-cpu segment has vaddr 0.  sv_elf_load() and
+	 * sv_elf_check_pv() use this address.
+	 */
+	uint64_t load;
+	unsigned index;		/* its program header's index, for messages */
 };
 
 /* The Xen ELF notes (xen/elfnote.h) a kernel carries; has_* say which. */
@@ -34,7 +44,7 @@ struct sv_elf {
 	uint64_t ehdr_entry;
 	struct sv_elf_seg segs[SV_ELF_MAX_SEGS];	/* PT_LOAD only, file order */
 	unsigned nr_segs;
-	uint64_t vstart, vend;	/* lowest vaddr, highest vaddr+memsz; 4K-rounded out */
+	uint64_t vstart, vend;	/* lowest load, highest load+memsz; 4K-rounded out */
 	struct sv_xen_notes notes;	/* PT_NOTE segments, else SHT_NOTE sections */
 };
 
@@ -52,7 +62,7 @@ int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
 		 size_t errlen);
 
 /*
- * Copies each PT_LOAD segment to dst + (vaddr - dst_vaddr) and zeroes its
+ * Copies each PT_LOAD segment to dst + (load - dst_vaddr) and zeroes its
  * memsz - filesz tail.  dst spans dst_size bytes for guest addresses
  * dst_vaddr..; returns 0, or -ERANGE (with a message) when a segment
  * does not fit, before anything is copied.

@@ -70,11 +70,11 @@ static void build(void)
 
 	*phdr(0) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X,
 				 .p_offset = TEXT_OFF, .p_vaddr = BASE,
-				 .p_paddr = 0x1000000, .p_filesz = TEXT_SIZE,
+				 .p_paddr = 0, .p_filesz = TEXT_SIZE,
 				 .p_memsz = TEXT_SIZE, .p_align = 4096 };
 	*phdr(1) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W,
 				 .p_offset = DATA_OFF, .p_vaddr = BASE + TEXT_SIZE,
-				 .p_paddr = 0x1000000 + TEXT_SIZE,
+				 .p_paddr = TEXT_SIZE,
 				 .p_filesz = DATA_FILESZ, .p_memsz = DATA_MEMSZ,
 				 .p_align = 4096 };
 
@@ -104,6 +104,8 @@ static void build(void)
 	memset(img + DATA_OFF, 0xda, DATA_FILESZ);
 	img_size = IMG_SIZE;
 }
+
+static void set_note64(uint32_t t, uint64_t v);
 
 static int parse(struct sv_elf *elf)
 {
@@ -180,7 +182,7 @@ START_TEST(load)
 	memset(mem, 0xee, sz);
 	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE, TEXT_SIZE + DATA_MEMSZ - 1,
 				     err, sizeof(err)), -ERANGE);
-	ck_assert_ptr_nonnull(strstr(err, "loadable segment 1"));
+	ck_assert_ptr_nonnull(strstr(err, "segment 1 (0xffffffff80002000-0xffffffff80003800) does not fit"));
 	ck_assert_uint_eq(mem[0], 0xee);
 	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE + 1, sz, err, sizeof(err)),
 			 -ERANGE);
@@ -221,13 +223,47 @@ START_TEST(segment_corruption)
 	build(); phdr(1)->p_filesz = DATA_MEMSZ + 1; parse_bad("segment 1 has a file size larger than its memory size");
 	build(); phdr(1)->p_vaddr = UINT64_MAX - 0x100; parse_bad("segment 1 wraps around the address space");
 	build(); phdr(1)->p_paddr = UINT64_MAX - 0x100; parse_bad("segment 1 wraps around the address space");
-	build(); phdr(1)->p_vaddr = UINT64_MAX - DATA_MEMSZ - 10;
+	/* With Xen notes, segments are placed by paddr + VIRT_BASE. */
+	build(); phdr(1)->p_paddr = (UINT64_MAX - BASE) - DATA_MEMSZ - 10;
 	parse_bad("segment 1 ends too close to the top of the address space");
-	build(); phdr(1)->p_vaddr = BASE + TEXT_SIZE - 1; parse_bad("segment 1 overlaps another loadable segment");
-	build(); phdr(1)->p_vaddr = BASE - 0x100; parse_bad("segment 1 overlaps another loadable segment");
+	build(); phdr(1)->p_paddr = TEXT_SIZE - 1; parse_bad("segment 1 overlaps another loadable segment");
+	build(); phdr(1)->p_paddr = 0x100; parse_bad("segment 1 overlaps another loadable segment");
 	build(); phdr(1)->p_type = PT_NULL; phdr(0)->p_type = PT_NULL; parse_bad("no loadable segments");
 	build(); phdr(0)->p_memsz = 0; phdr(0)->p_filesz = 0; phdr(1)->p_type = PT_NULL;
 	parse_bad("no loadable segments");
+}
+END_TEST
+
+START_TEST(placement)
+{
+	struct sv_elf elf;
+
+	/* Linux's per-cpu segment: vaddr 0, placed by its paddr. */
+	build();
+	phdr(1)->p_vaddr = 0;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_uint_eq(elf.segs[1].vaddr, 0);
+	ck_assert_uint_eq(elf.segs[1].load, BASE + TEXT_SIZE);
+	ck_assert_uint_eq(elf.vstart, BASE);
+	ck_assert_uint_eq(elf.vend, BASE + 0x4000);
+
+	/* PADDR_OFFSET is subtracted. */
+	build();
+	phdr(0)->p_paddr = BASE;
+	phdr(1)->p_paddr = BASE + TEXT_SIZE;
+	set_note64(XEN_ELFNOTE_PADDR_OFFSET, BASE);
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_uint_eq(elf.segs[0].load, BASE);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+
+	/* No Xen notes: placed by vaddr. */
+	build();
+	phdr(2)->p_type = PT_NULL;
+	phdr(0)->p_paddr = 0x1000000;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(!elf.notes.found);
+	ck_assert_uint_eq(elf.segs[0].load, BASE);
+	ck_assert_uint_eq(elf.vstart, BASE);
 }
 END_TEST
 
@@ -363,8 +399,8 @@ START_TEST(pv_checks)
 	check_pv_bad("HYPERCALL_PAGE 0xffffffff80001008 is not page aligned");
 	build(); set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x4000);
 	check_pv_bad("HYPERCALL_PAGE 0xffffffff80004000 is not inside a loadable segment");
-	build(); set_note64(XEN_ELFNOTE_VIRT_BASE, BASE + 0x1000);
-	check_pv_bad("VIRT_BASE 0xffffffff80001000 is above the kernel's lowest address");
+	build(); set_note64(XEN_ELFNOTE_PADDR_OFFSET, 0x1000);
+	check_pv_bad("VIRT_BASE 0xffffffff80000000 is above the kernel's lowest address 0xffffffff7ffff000");
 
 	/* Without the ENTRY note, e_entry is used. */
 	build(); set_note64(XEN_ELFNOTE_ENTRY, 0);
@@ -455,6 +491,7 @@ static Suite *elf_suite(void)
 	tcase_add_test(tc, load);
 	tcase_add_test(tc, header_corruption);
 	tcase_add_test(tc, segment_corruption);
+	tcase_add_test(tc, placement);
 	tcase_add_test(tc, too_many_segments);
 	tcase_add_test(tc, note_corruption);
 	tcase_add_test(tc, notes_from_sections);
