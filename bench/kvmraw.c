@@ -127,7 +127,8 @@ static void kr_build_memory(uint8_t *mem)
 	uint64_t *gdt = (uint64_t *)(mem + KR_GDT);
 	uint8_t *tss = mem + KR_TSS;
 	const uint64_t pte = 0x7;	/* present, writable, user: at every level for CPL3 */
-	uint64_t base = KR_TSS;
+	uint64_t base = KR_TSS, rsp0 = KR_KSTACK_TOP;
+	uint16_t iomap = KR_TSS_IOMAP_OFF;
 	int i;
 
 	pml4[0] = KR_PDPT | pte;
@@ -147,8 +148,9 @@ static void kr_build_memory(uint8_t *mem)
 	gdt[6] = base >> 32;
 
 	memset(tss, 0, KR_TSS_LIMIT + 1);
-	*(uint64_t *)(tss + 4) = KR_KSTACK_TOP;			/* RSP0 */
-	*(uint16_t *)(tss + 0x66) = KR_TSS_IOMAP_OFF;		/* I/O bitmap base */
+	/* The TSS is packed: RSP0 at offset 4 is not 8-byte aligned. */
+	memcpy(tss + 4, &rsp0, sizeof(rsp0));
+	memcpy(tss + 0x66, &iomap, sizeof(iomap));	/* I/O bitmap base */
 	tss[KR_TSS_LIMIT] = 0xff;	/* all ports allowed (clear bits), then the terminator */
 
 	memcpy(mem + KR_CODE, kr_guest_code, sizeof(kr_guest_code));
