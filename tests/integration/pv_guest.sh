@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Boots the bundled PV kernel on the real stack: banner, poweroff, crash
+# isolation, SMP, pause/unpause, destroy freeing memory and threads, bad
+# configs and kernels refused, xl list/info output.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+TESTS=(boot-banner clean-poweroff smp-two-vcpus crash-isolated pause-unpause
+	destroy-frees xl-list-columns xl-info-kind bad-config bad-kernel
+	console-log-file shutdown-command reboot-restarts)
+need_kvm "${TESTS[@]}" || exit 0
+stack_start || exit 1
+
+work=$(mktemp -d /tmp/sv-pv.XXXXXX)
+on_exit "rm -rf '$work'"
+kernel=$SV_GUEST/svkernel
+hvpid=$(cat "$SPLITVISOR_RUNDIR/hypervisor.pid")
+
+# cfg NAME CMDLINE [extra lines...]: writes $work/NAME.cfg
+cfg() {
+	local name=$1 cmd=$2; shift 2
+	{
+		echo "name = \"$name\""
+		echo "kernel = \"$kernel\""
+		echo "memory = 32"
+		echo "cmdline = \"$cmd\""
+		for l in "$@"; do echo "$l"; done
+	} > "$work/$name.cfg"
+	echo "$work/$name.cfg"
+}
+
+gone() { ! xl list "$1" >/dev/null 2>&1; }
+has_state() { xl list "$1" 2>/dev/null | awk -v n="$1" '$1 == n {print $5}' | grep -q -e "$2"; }
+
+# 1. Boot to the banner and power off cleanly; the monitor destroys it.
+out=$(timeout 30 xl create -c "$(cfg hello 'print=marker-42 halt')" 2>&1)
+if grep -q '^Splitvisor PV kernel' <<<"$out" && grep -q 'marker-42' <<<"$out" &&
+	grep -q '^memory: 32 MiB' <<<"$out" && grep -q '^vcpus: 1' <<<"$out"; then
+	pass boot-banner
+else
+	fail boot-banner; echo "$out" | sed 's/^/    /'
+fi
+if grep -q '^poweroff' <<<"$out" && wait_for 10 gone hello &&
+	grep -q 'd[0-9]*: shut down (poweroff)' "$SPLITVISOR_RUNDIR/hypervisor.log"; then
+	pass clean-poweroff
+else
+	fail clean-poweroff
+fi
+
+# 2. Two vCPUs: the second is brought up with VCPUOP_initialise/up.
+out=$(timeout 30 xl create -c "$(cfg smp smp vcpus=2)" 2>&1)
+if grep -q '^vcpus: 2' <<<"$out" && grep -q 'vcpu 1: online' <<<"$out" &&
+	grep -q 'smp: 2 vcpus ran' <<<"$out"; then
+	pass smp-two-vcpus
+else
+	fail smp-two-vcpus; echo "$out" | sed 's/^/    /'
+fi
+
+# 3. A guest that faults is crashed alone, with a register dump; a second
+#    guest keeps running through it.
+xl create -q "$(cfg bystander wait)" >/dev/null 2>&1
+wait_for 10 has_state bystander b
+out=$(timeout 30 xl create -c "$(cfg crasher crash 'on_crash = "preserve"')" 2>&1)
+if wait_for 10 has_state crasher '---sc-' &&
+	grep -q 'crasher\|#PF page fault' "$SPLITVISOR_RUNDIR/hypervisor.log" &&
+	grep -q 'crashed: unhandled #PF page fault' "$SPLITVISOR_RUNDIR/hypervisor.log" &&
+	grep -q 'rax [0-9a-f]\{16\}' "$SPLITVISOR_RUNDIR/hypervisor.log" &&
+	has_state bystander '-b----' && kill -0 "$hvpid"; then
+	pass crash-isolated
+else
+	fail crash-isolated; xl list | sed 's/^/    /'; tail -5 "$SPLITVISOR_RUNDIR/hypervisor.log" | sed 's/^/    /'
+fi
+xl destroy crasher >/dev/null 2>&1
+
+# 4. Pause and unpause a running guest.
+if xl pause bystander && has_state bystander 'p' && xl unpause bystander &&
+	wait_for 5 has_state bystander '-b----'; then
+	pass pause-unpause
+else
+	fail pause-unpause; xl list | sed 's/^/    /'
+fi
+
+# 5. Destroying a running guest frees its memory and its vCPU threads.
+threads() { ls "/proc/$hvpid/task" | wc -l; }
+memfds() { ls -l "/proc/$hvpid/fd" 2>/dev/null | grep -c 'memfd:splitvisor-guest'; }
+t0=$(threads); m0=$(memfds)
+xl create -q "$(cfg big 'spin=100000' 'memory = 256' 'vcpus = 2')" >/dev/null 2>&1
+wait_for 10 has_state big r
+t1=$(threads); m1=$(memfds)
+xl destroy big
+wait_for 5 gone big
+sleep 0.2
+t2=$(threads); m2=$(memfds)
+if [ "$t1" -ge $((t0 + 2)) ] && [ "$m1" -eq $((m0 + 1)) ] && [ "$t2" -le "$t0" ] && [ "$m2" -eq "$m0" ]; then
+	pass destroy-frees
+else
+	fail "destroy-frees (threads $t0 -> $t1 -> $t2, memfds $m0 -> $m1 -> $m2)"
+fi
+
+# 6. xl list: Xen's columns, dom0 first; xl info says which KVM this is.
+out=$(xl list)
+if head -1 <<<"$out" | grep -qP '^Name {40}ID   Mem VCPUs\tState\tTime\(s\)$' &&
+	sed -n 2p <<<"$out" | grep -qE '^Domain-0 +0 +[0-9]+ +[0-9]+ +r----- +[0-9.]+$' &&
+	grep -qE '^bystander +[0-9]+ +32 +1 +-b---- +[0-9.]+$' <<<"$out"; then
+	pass xl-list-columns
+else
+	fail xl-list-columns; echo "$out" | cat -A | sed 's/^/    /'
+fi
+expect=hardware; [ -d /sys/module/kvm_pvm ] && expect=pvm
+if xl info | grep -qE "^kvm +: $expect$"; then pass xl-info-kind; else fail xl-info-kind; fi
+
+# 7. Bad configs: a clear message with the line, nothing created.
+printf 'name = "bad"\nkernel = "%s"\nmemory = lots\n' "$kernel" > "$work/bad.cfg"
+out=$(xl create "$work/bad.cfg" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q 'bad.cfg:3' <<<"$out" && grep -q "memory" <<<"$out" && gone bad; then
+	pass bad-config
+else
+	fail "bad-config (rc $rc)"; echo "$out" | sed 's/^/    /'
+fi
+
+# 8. A kernel that is not a PV ELF is refused before any domain exists.
+head -c 4096 /dev/urandom > "$work/junk"
+printf 'name = "junk"\nkernel = "%s/junk"\n' "$work" > "$work/junk.cfg"
+out=$(xl create "$work/junk.cfg" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "kernel '$work/junk': not an ELF file" <<<"$out" && gone junk; then
+	pass bad-kernel
+else
+	fail "bad-kernel (rc $rc)"; echo "$out" | sed 's/^/    /'
+fi
+
+# 9. Every console is logged in the run directory.
+if grep -q 'marker-42' "$SPLITVISOR_RUNDIR/console/guest-hello.log"; then
+	pass console-log-file
+else
+	fail console-log-file
+fi
+
+# 10. xl shutdown: the guest stops with reason poweroff, on_poweroff destroys it.
+if xl shutdown -w bystander >/dev/null 2>&1 && gone bystander; then
+	pass shutdown-command
+else
+	fail shutdown-command; xl list | sed 's/^/    /'
+fi
+
+# 11. A guest that reboots is restarted (on_reboot = "restart", xl's default).
+xl create -q "$(cfg rebooter 'spin=500 reboot')" >/dev/null 2>&1
+first=$(xl domid rebooter 2>/dev/null)
+restarted() { local id; id=$(xl domid rebooter 2>/dev/null) && [ -n "$first" ] && [ "$id" != "$first" ]; }
+if wait_for 10 restarted; then
+	pass reboot-restarts
+else
+	fail "reboot-restarts (first domid '$first')"; tail -5 "$SPLITVISOR_RUNDIR/xl-rebooter.log" 2>/dev/null | sed 's/^/    /'
+fi
+xl destroy rebooter >/dev/null 2>&1
