@@ -515,6 +515,11 @@ static int kr_kvm_open(struct kr_kvm *kvm)
 		return -errno;
 	}
 	version = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
+	if (version < 0) {
+		fprintf(stderr, "kvmraw: /dev/kvm is not a usable KVM device "
+			"(KVM_GET_API_VERSION: %s)\n", strerror(errno));
+		return -ENODEV;
+	}
 	if (version != KVM_API_VERSION) {
 		fprintf(stderr, "kvmraw: /dev/kvm speaks API version %d, not %d\n", version,
 			KVM_API_VERSION);
