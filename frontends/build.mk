@@ -28,7 +28,8 @@ GUEST_SRCS := \
 	frontends/kernel/shinfo.c \
 	frontends/kernel/time.c \
 	frontends/kernel/sched.c \
-	frontends/kernel/smp.c
+	frontends/kernel/smp.c \
+	frontends/kernel/events.c
 
 GUEST_OBJDIR := $(BUILD)/guest-obj
 GUEST_OBJS := $(patsubst frontends/%,$(GUEST_OBJDIR)/%.o,$(GUEST_SRCS))

@@ -2,6 +2,7 @@
 // The command words of the guest kernel: a table of names and their actions.
 #include <svk/cmdline.h>
 #include <svk/commands.h>
+#include <svk/events.h>
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/printk.h>
@@ -93,16 +94,27 @@ static void cmd_spin(const start_info_t *si, const char *arg)
 	printk("spin: %llu ms done\n", (unsigned long long)ms);
 }
 
+/* Wake-ups "wait" reports before going quiet. */
+#define WAIT_REPORTS 3
+
 static void cmd_wait(const start_info_t *si, const char *arg)
 {
+	unsigned int wakes = 0;
 	int rc;
 
+	if (!events_ready())
+		printk("wait: no event callbacks: an event will crash us\n");
 	printk("wait: blocking until the domain is shut down from outside\n");
 	for (;;) {
+		/* Enables event delivery; returns after an upcall ran. */
 		rc = sched_block();
 		if (rc) {
 			printk("wait: SCHEDOP_block failed: %d\n", rc);
 			(void)sched_yield();
+		} else if (wakes < WAIT_REPORTS) {
+			wakes++;
+			printk("wait: woke (upcalls=%lu spurious=%lu)\n",
+			       events_upcalls(), events_spurious());
 		}
 	}
 }

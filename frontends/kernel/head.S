@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Entry points of the guest kernel, its Xen ELF notes and the hypercall page.
 #include <xen/elfnote.h>
+#include <xen/xen.h>
 
 #ifdef SVK_VIRT_BASE
 #define VIRT_BASE SVK_VIRT_BASE
@@ -68,6 +69,56 @@ _start:
 smp_secondary_entry:
 	cld
 	call smp_secondary_main
+	ud2
+
+/*
+ * hypervisor_callback: Xen's x86-64 PV event upcall.  Xen left, from the
+ * stack pointer up: rcx, r11, then an iret frame (rip, cs, rflags, rsp,
+ * ss) with events masked.  Restore rcx and r11, save the registers C may
+ * clobber, run evtchn_do_upcall, and return with HYPERVISOR_iret, whose
+ * frame is rax, r11, rcx, flags (0: not a syscall return), then the iret
+ * frame; it also restores the event mask from the saved rflags.IF.
+ * Xen aligned the frame to 16 bytes: 5 qwords + 9 saved = 112 keeps the
+ * call aligned.
+ */
+	.globl hypervisor_callback
+hypervisor_callback:
+	popq %rcx
+	popq %r11
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	cld
+	call evtchn_do_upcall
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	pushq $0
+	pushq %rcx
+	pushq %r11
+	pushq %rax
+	jmp hypercall_page + __HYPERVISOR_iret * 32
+
+/*
+ * failsafe_callback: Xen could not load a segment register on return to
+ * us.  We never change segments, so this is a bug: report and crash.
+ */
+	.globl failsafe_callback
+failsafe_callback:
+	andq $-16, %rsp
+	call evtchn_failsafe
 	ud2
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The guest kernel's C entry: set up, say who we are, run the command line.
 #include <svk/commands.h>
+#include <svk/events.h>
 #include <svk/lib.h>
 #include <svk/mm.h>
 #include <svk/printk.h>
@@ -38,6 +39,11 @@ void kernel_main(start_info_t *si, unsigned long boot_sp)
 		       si->shared_info, rc);
 	else if (time_init())
 		printk("time: shared_info carries no time; running without time\n");
+	if (!rc) {
+		rc = events_init();
+		if (rc)
+			printk("events: registering callbacks failed: %d\n", rc);
+	}
 
 	commands_run(si, cmdline);
 }

@@ -25,6 +25,8 @@
 #include <xen/vcpu.h>
 #include <xen/version.h>
 #include <xen/errno.h>
+#include <xen/callback.h>
+#include <xen/event_channel.h>
 
 /*
  * The harness plays the domain builder and the hypervisor for one guest in
@@ -161,6 +163,9 @@ static struct {
 	unsigned int nr_vcpus;
 	unsigned long pt_base, mapped_end;
 	bool map_shinfo_fails;
+	unsigned int events_to_send; /* upcalls to deliver at SCHEDOP_block */
+	unsigned long event_cb, failsafe_cb;
+	struct shared_info *sh; /* the harness's own mapping */
 	unsigned long xen_version_calls;
 	struct vcpu vcpu[MAX_VCPUS];
 	pthread_mutex_t lock;
@@ -168,6 +173,12 @@ static struct {
 } hv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static __thread unsigned int hc_vcpu;
+
+/* Read by the asm below: deliver an upcall on return; the mask to restore. */
+unsigned char hv_deliver;
+unsigned long hv_event_cb;
+uint8_t *hv_mask_ptr;
+void hc_iret(void);
 
 /*
  * End the child from a hypercall.  That runs on the guest's stack, which
@@ -204,6 +215,45 @@ __asm__(".text\n"
 	"	mov %eax, %edi\n"
 	"	call hc_dispatch\n"
 	"	leave\n"
+	"	cmpb $0, hv_deliver(%rip)\n"
+	"	jne 1f\n"
+	"	ret\n"
+	/*
+	 * Return into the event callback instead, as Xen does: a bounce
+	 * frame of rcx, r11, rip, cs, rflags (IF set), rsp, ss on the
+	 * guest's stack aligned to 16.  rcx and r11 are hypercall-clobbered.
+	 */
+	"1:	movb $0, hv_deliver(%rip)\n"
+	"	pop %rcx\n"
+	"	mov %rsp, %r11\n"
+	"	and $-16, %rsp\n"
+	"	pushq $0xe02b\n"
+	"	push %r11\n"
+	"	pushq $0x202\n"
+	"	pushq $0xe033\n"
+	"	push %rcx\n"
+	"	push %r11\n"
+	"	push %rcx\n"
+	"	jmp *hv_event_cb(%rip)\n"
+	/*
+	 * HYPERVISOR_iret: the guest jumped here with rsp at rax, r11, rcx,
+	 * flags, rip, cs, rflags, rsp, ss.  Restore the mask from rflags.IF,
+	 * put rip on the target stack and return there.
+	 */
+	".globl hc_iret\n"
+	"hc_iret:\n"
+	"	mov hv_mask_ptr(%rip), %rcx\n"
+	"	testq $0x200, 48(%rsp)\n"
+	"	setz (%rcx)\n"
+	"	mov 56(%rsp), %rcx\n"
+	"	sub $8, %rcx\n"
+	"	mov 32(%rsp), %rax\n"
+	"	mov %rax, (%rcx)\n"
+	"	mov %rcx, 24(%rsp)\n"
+	"	mov 0(%rsp), %rax\n"
+	"	mov 8(%rsp), %r11\n"
+	"	mov 16(%rsp), %rcx\n"
+	"	mov 24(%rsp), %rsp\n"
 	"	ret\n"
 	".globl guest_enter\n"
 	"guest_enter:\n"
@@ -321,6 +371,52 @@ static long hc_update_va_mapping(unsigned long va, uint64_t pte,
 	return 0;
 }
 
+/* Port the harness raises at SCHEDOP_block; the guest has no handler. */
+#define TEST_PORT 70
+
+/*
+ * SCHEDOP_block: enables events, as Xen does.  While there are events to
+ * send, raise TEST_PORT (pending bit, selector, upcall_pending) and
+ * return into the callback; after that, end as a destroyed domain.
+ */
+static long hc_block(void)
+{
+	struct vcpu_info *vi = &hv.sh->vcpu_info[0];
+
+	hv_say("[hv] block: mask %u\n", vi->evtchn_upcall_mask);
+	vi->evtchn_upcall_mask = 0;
+	if (!hv.events_to_send) {
+		hv_exit(EXIT_BLOCKED);
+		return 0;
+	}
+	if (!hv.event_cb) {
+		hv_say("[hv] event with no callback: crash\n");
+		hv_exit(EXIT_SHUTDOWN + SHUTDOWN_crash);
+		return 0;
+	}
+	hv.events_to_send--;
+	hv.sh->evtchn_pending[TEST_PORT / 64] |= 1UL << (TEST_PORT % 64);
+	vi->evtchn_pending_sel |= 1UL << (TEST_PORT / 64);
+	vi->evtchn_upcall_pending = 1;
+	vi->evtchn_upcall_mask = 1;
+	hv_event_cb = hv.event_cb;
+	hv_deliver = 1;
+	return 0;
+}
+
+static long hc_callback_op(long cmd, const struct callback_register *cb)
+{
+	if (cmd != CALLBACKOP_register)
+		return -XEN_ENOSYS;
+	if (cb->type == CALLBACKTYPE_event)
+		hv.event_cb = cb->address;
+	else if (cb->type == CALLBACKTYPE_failsafe)
+		hv.failsafe_cb = cb->address;
+	else
+		return -XEN_EINVAL;
+	return 0;
+}
+
 long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
 {
 	switch (nr) {
@@ -340,10 +436,8 @@ long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
 			hv_exit(EXIT_SHUTDOWN + (int)reason);
 			return 0;
 		}
-		if (a1 == SCHEDOP_block) {
-			hv_exit(EXIT_BLOCKED);
-			return 0;
-		}
+		if (a1 == SCHEDOP_block)
+			return hc_block();
 		if (a1 == SCHEDOP_yield) {
 			sched_yield();
 			return 0;
@@ -354,6 +448,8 @@ long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
 	case __HYPERVISOR_xen_version:
 		__atomic_fetch_add(&hv.xen_version_calls, 1, __ATOMIC_RELAXED);
 		return a1 == XENVER_version ? (4 << 16) | 14 : -XEN_ENOSYS;
+	case __HYPERVISOR_callback_op:
+		return hc_callback_op(a1, (const struct callback_register *)a2);
 	case __HYPERVISOR_update_va_mapping:
 		return hc_update_va_mapping((unsigned long)a1, (uint64_t)a2,
 					    (unsigned long)a3);
@@ -408,6 +504,7 @@ struct boot_opts {
 	unsigned int vcpus;
 	bool no_time;
 	bool map_shinfo_fails;
+	unsigned int events;
 };
 
 /* Child: build the domain as Xen's PV builder lays it out, and enter it. */
@@ -423,6 +520,7 @@ static void child_boot(const struct boot_opts *o, int out)
 	hv.out = out;
 	hv.nr_vcpus = o->vcpus ? o->vcpus : 1;
 	hv.map_shinfo_fails = o->map_shinfo_fails;
+	hv.events_to_send = o->events;
 	image_read(&im);
 	image_parse(&im);
 
@@ -453,6 +551,8 @@ static void child_boot(const struct boot_opts *o, int out)
 
 		s[0] = 0x49; /* movabs $hc_entry, %r11 */
 		s[1] = 0xbb;
+		if (nr == __HYPERVISOR_iret)
+			target = (uint64_t)(uintptr_t)hc_iret;
 		memcpy(s + 2, &target, 8);
 		s[10] = 0xb8; /* mov $nr, %eax */
 		memcpy(s + 11, &nr, 4);
@@ -495,14 +595,14 @@ static void child_boot(const struct boot_opts *o, int out)
 	if (mprotect((void *)hv.pt_base, 4 * PAGE, PROT_READ))
 		hv_exit(8);
 
-	if (!o->no_time) {
-		struct shared_info *sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-					      MAP_SHARED, hv.memfd,
-					      (off_t)(SHINFO_MFN * PAGE));
-		if (sh == MAP_FAILED)
-			hv_exit(9);
-		fill_time(sh);
-	}
+	hv.sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, hv.memfd,
+		     (off_t)(SHINFO_MFN * PAGE));
+	if (hv.sh == MAP_FAILED)
+		hv_exit(9);
+	hv_mask_ptr = &hv.sh->vcpu_info[0].evtchn_upcall_mask;
+	hv.sh->vcpu_info[0].evtchn_upcall_mask = 1;
+	if (!o->no_time)
+		fill_time(hv.sh);
 	guest_enter(im.entry, si, GUEST_BASE + (stack_pfn + 1) * PAGE);
 }
 
@@ -541,6 +641,10 @@ static void boot(const struct boot_opts *o, struct boot_result *r)
 	close(p[0]);
 	ck_assert_int_eq(waitpid(pid, &r->status, 0), pid);
 	r->ns = now_ns() - t0;
+	/* GUEST_BOOT_SHOW=1: show each guest's console, for debugging. */
+	if (getenv("GUEST_BOOT_SHOW"))
+		fprintf(stderr, "---- %s (status %#x)\n%s", o->cmdline,
+			r->status, r->out);
 }
 
 static bool exited_with(const struct boot_result *r, int code)
@@ -788,6 +892,30 @@ START_TEST(test_boot_smp_single_vcpu)
 }
 END_TEST
 
+START_TEST(test_boot_wait_survives_events)
+{
+	struct boot_opts o = { .cmdline = "wait", .events = 4 };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_BLOCKED), "status %#x:\n%s",
+		      r.status, r.out);
+	ck_line(&r, "wait: woke (upcalls=1 spurious=1)");
+	ck_line(&r, "wait: woke (upcalls=3 spurious=3)");
+	/* Only the first three wake-ups are reported. */
+	ck_assert_ptr_null(strstr(r.out, "upcalls=4"));
+	/*
+	 * Events start masked; after each upcall HYPERVISOR_iret restored the
+	 * mask from the frame's IF (unmasked), so only the first block saw 1.
+	 */
+	ck_assert_ptr_nonnull(strstr(r.out, "block: mask 1"));
+	ck_assert_ptr_null(strstr(strstr(r.out, "block: mask 1") + 1,
+				  "block: mask 1"));
+	ck_assert_ptr_nonnull(strstr(r.out, "block: mask 0"));
+	ck_assert_ptr_null(strstr(r.out, "events: registering"));
+}
+END_TEST
+
 START_TEST(test_boot_wait_blocks)
 {
 	struct boot_opts o = { .cmdline = "wait print=never" };
@@ -825,6 +953,7 @@ static Suite *guest_boot_suite(void)
 	tcase_add_test(tc, test_boot_smp);
 	tcase_add_test(tc, test_boot_smp_single_vcpu);
 	tcase_add_test(tc, test_boot_wait_blocks);
+	tcase_add_test(tc, test_boot_wait_survives_events);
 	suite_add_tcase(s, tc);
 	return s;
 }
