@@ -1013,6 +1013,36 @@ static void store_truncate(struct sv_config_store *st, size_t keep)
 		setting_free(&st->v[--st->n]);
 }
 
+/* True if key is set in the store at or after index from. */
+static bool key_set_since(const struct sv_config_store *st, const char *key,
+			  size_t from)
+{
+	size_t i;
+
+	for (i = from; i < st->n; i++)
+		if (!strcmp(st->v[i].key, key))
+			return true;
+	return false;
+}
+
+/* Like xl: cmdline= hides root= and extra=; say so when it newly does. */
+static void warn_cmdline(struct sv_config *cfg, size_t first_new)
+{
+	const struct sv_config_store *st = cfg->store;
+	const char *src;
+	int line;
+
+	if (!key_set_since(st, "cmdline", 0) ||
+	    !(key_set_since(st, "root", 0) || key_set_since(st, "extra", 0)))
+		return;
+	if (!key_set_since(st, "cmdline", first_new) &&
+	    !key_set_since(st, "root", first_new) &&
+	    !key_set_since(st, "extra", first_new))
+		return;
+	key_where(cfg, "cmdline", &src, &line);
+	warn_at(cfg, src, line, "ignoring root= and extra= in favour of cmdline=");
+}
+
 /* Parses and recomputes, undoing the new settings if either fails. */
 static int add_text(struct sv_config *cfg, const char *text, size_t len,
 		    const char *source, bool with_lines, char *err,
@@ -1037,6 +1067,8 @@ static int add_text(struct sv_config *cfg, const char *text, size_t len,
 	r = recompute(cfg, err, errlen);
 	if (r)
 		store_truncate(cfg->store, keep);
+	else
+		warn_cmdline(cfg, keep);
 	return r;
 }
 

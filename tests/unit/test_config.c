@@ -145,6 +145,11 @@ START_TEST(cmdline_rules)
 
 	parse_ok(&cfg, "cmdline='console=hvc0 quiet'\nroot='/dev/xvda'\nextra='x'");
 	ck_assert_str_eq(cfg.cmdline, "console=hvc0 quiet");
+	ck_assert_str_eq(cfg.warnings, "hello.cfg:1: warning: ignoring root= and extra= "
+			 "in favour of cmdline=\n");
+	ck_assert_int_eq(sv_config_override(&cfg, "extra='y'", err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.cmdline, "console=hvc0 quiet");
+	ck_assert_ptr_nonnull(strstr(cfg.warnings, "=\nhello.cfg:1: warning: ignoring root="));
 	sv_config_free(&cfg);
 	parse_ok(&cfg, "root='/dev/xvda1'");
 	ck_assert_str_eq(cfg.cmdline, "root=/dev/xvda1");
