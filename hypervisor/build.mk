@@ -10,3 +10,11 @@ $(BIN)/hypervisor: $(HV_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+
+# Unit test: the real hypercall sources against a domain with no KVM behind it.
+HV_TEST_OBJS := $(filter-out $(OBJ)/hypervisor/main.o $(OBJ)/hypervisor/ctl.o,$(HV_OBJS))
+UNIT_TESTS += $(TESTBIN)/test_hypercall
+$(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -47,7 +47,7 @@ static void log_lines(struct hv_domain *d, const char *buf, size_t len)
 			if (c == '\n')
 				continue;
 		}
-		if (c == '\r')
+		if (c == '\r' || c == '\0')
 			continue;
 		d->cons_line[d->cons_line_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
 	}

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/* Check suite: every hypercall argument from a guest is checked and refused with Xen's errno. */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xen/errno.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+#include <xen/version.h>
+#include <xen/callback.h>
+#include <xen/memory.h>
+#include "../../hypervisor/hv.h"
+
+/* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
+struct hv_host hv_host = { .tsc_khz = 2000000 };
+const char *hv_rundir = "/tmp";
+
+#define RAM (1u << 20)
+#define VA_DATA 0x400000ULL   /* 16 user pages, read-write */
+#define VA_SUPER 0x410000ULL  /* supervisor-only page */
+#define VA_RO 0x411000ULL     /* read-only page */
+#define VA_BADGPA 0x412000ULL /* maps a frame outside guest memory */
+#define VA_NOTMAPPED 0x413000ULL
+
+static struct hv_domain *d;
+static struct hv_vcpu *v;
+static char rundir[] = "/tmp/sv-hc-test.XXXXXX";
+
+static uint64_t *pt(uint64_t gpa)
+{
+	return mem_gpa(&d->mem, gpa, 4096);
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(rundir));
+	d = calloc(1, sizeof(*d));
+	d->domid = 7;
+	strcpy(d->name, "t");
+	d->vm_fd = -1;
+	d->max_vcpus = 2;
+	d->state = DOM_ACTIVE;
+	atomic_init(&d->refs, 1);
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->changed, NULL);
+	/* Guest memory as mem_init lays it, without KVM memslots. */
+	struct hv_mem *m = &d->mem;
+	m->ram_size = RAM;
+	m->memfd_size = RAM + pv_priv_size(2);
+	m->memfd = memfd_create("t", 0);
+	ck_assert_int_ge(m->memfd, 0);
+	ck_assert_int_eq(ftruncate(m->memfd, (off_t)m->memfd_size), 0);
+	m->base = mmap(NULL, m->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, m->memfd, 0);
+	ck_assert_ptr_ne(m->base, MAP_FAILED);
+	m->nr_ram = 1;
+	m->ram[0] = (struct sv_mem_range){ 0, RAM, 0 };
+	m->priv = (struct sv_mem_range){ SV_PRIV_GPA, pv_priv_size(2), RAM };
+	ck_assert_int_eq(pv_domain_init(d), 0);
+	ck_assert_int_eq(console_init(d, rundir), 0);
+
+	/* Page tables: L4 0x1000, L3 0x2000, L2 0x3000, L1 0x4000. */
+	pt(0x1000)[0] = 0x2000 | 7;
+	pt(0x2000)[0] = 0x3000 | 7;
+	pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
+	for (int i = 0; i < 16; i++)
+		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
+	pt(0x4000)[16] = 0x20000 | 3;      /* no user bit */
+	pt(0x4000)[17] = 0x21000 | 5;      /* no write bit */
+	pt(0x4000)[18] = 0x7f000000 | 7;   /* not guest memory */
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct hv_vcpu *x = calloc(1, sizeof(*x));
+		x->dom = d;
+		x->id = i;
+		x->fd = -1;
+		x->run = calloc(1, sizeof(struct kvm_run));
+		x->cr3 = 0x1000;
+		x->state = i == 0 ? VCPU_RUNNABLE : VCPU_OFFLINE;
+		pthread_cond_init(&x->wake, NULL);
+		d->vcpus[i] = x;
+	}
+	v = d->vcpus[0];
+}
+
+static void teardown(void)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		free(d->vcpus[i]->run);
+		free(d->vcpus[i]);
+	}
+	console_fini(d);
+	munmap(d->mem.base, d->mem.memfd_size);
+	close(d->mem.memfd);
+	free(d);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", rundir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(rundir, "/tmp/sv-hc-test.XXXXXX");
+}
+
+/* Run hypercall nr with arguments as the guest's registers would hold them. */
+static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct kvm_regs *r = &v->run->s.regs.regs;
+
+	memset(r, 0, sizeof(*r));
+	r->rax = nr;
+	r->rdi = a0;
+	r->rsi = a1;
+	r->rdx = a2;
+	hypercall_dispatch(v);
+	ck_assert(v->run->kvm_dirty_regs & KVM_SYNC_X86_REGS);
+	return (long)r->rax;
+}
+
+static void *guest(uint64_t va)
+{
+	return mem_gpa(&d->mem, 0x10000 + (va - VA_DATA), 1);
+}
+
+START_TEST(unknown_hypercall_is_enosys)
+{
+	ck_assert_int_eq(hc(200, 0, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(hc(1ULL << 40, 0, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, 0, 0, 0), -XEN_ENOSYS);
+}
+END_TEST
+
+START_TEST(xen_version_checks_pointers)
+{
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_version, 0, 0), (4 << 16) | 17);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_DATA, 0), 0);
+	ck_assert_str_eq((char *)guest(VA_DATA), ".0-splitvisor");
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, 0, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_SUPER, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_RO, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_BADGPA, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, 0x0000800000000000ULL, 0),
+			 -XEN_EFAULT); /* not canonical */
+	/* A 1 KiB structure ending past the mapped pages. */
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_capabilities, VA_RO - 8, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, 99, VA_DATA, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_commandline, VA_DATA, 0), -XEN_EPERM);
+}
+END_TEST
+
+START_TEST(console_io_checks_buffer)
+{
+	memcpy(guest(VA_DATA), "hello\n", 6);
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 6, VA_DATA), 0);
+	ck_assert_uint_eq(d->cons_written, 6);
+	ck_assert_int_eq(memcmp(d->cons_buf, "hello\n", 6), 0);
+	/* Runs from the last user page into the supervisor-only one. */
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8192, VA_SUPER - 4096),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 2u << 20, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, 77, 1, VA_DATA), -XEN_ENOSYS);
+}
+END_TEST
+
+START_TEST(sched_shutdown_checks_reason)
+{
+	struct sched_shutdown *s = guest(VA_DATA);
+
+	s->reason = 99;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_DATA, 0), -XEN_EINVAL);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_NOTMAPPED, 0), -XEN_EFAULT);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	s->reason = SHUTDOWN_poweroff;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_DATA, 0), 0);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_int_eq(d->shutdown_reason, SHUTDOWN_poweroff);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, 99, 0, 0), -XEN_ENOSYS);
+}
+END_TEST
+
+START_TEST(sched_poll_limits_ports)
+{
+	struct sched_poll *p = guest(VA_DATA);
+
+	p->nr_ports = 129;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EINVAL);
+	p->nr_ports = 4;
+	set_xen_guest_handle(p->ports, (evtchn_port_t *)(uintptr_t)VA_NOTMAPPED);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EFAULT);
+	ck_assert_int_eq(v->state, VCPU_RUNNABLE);
+}
+END_TEST
+
+START_TEST(vcpu_op_checks_ids_and_state)
+{
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 5, 0), -XEN_ENOENT);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, ~0ULL, 0), -XEN_ENOENT);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 0, 0), 1);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0), -XEN_EINVAL); /* no context */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, VA_NOTMAPPED), -XEN_EFAULT);
+	/* A context naming a page table outside guest RAM. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert(!d->vcpus[1]->has_context);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, 99, 0, 0), -XEN_ENOSYS);
+}
+END_TEST
+
+START_TEST(update_va_mapping_checks_frame_and_va)
+{
+	uint64_t *l1 = pt(0x4000);
+	uint64_t before = l1[0];
+
+	/* A frame outside the domain's memory. */
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x7f000000 | 7, 0), -XEN_EINVAL);
+	/* Another private page than shared_info (the IDT, say). */
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, (SV_PRIV_GPA + 4 * 4096) | 7, 0),
+			 -XEN_EINVAL);
+	/* Xen's own range and an address with no level-1 table. */
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0xffff800000000000ULL, 0x10000 | 7, 0),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0x40000000ULL, 0x10000 | 7, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x10000 | 7, 3), -XEN_EINVAL);
+	ck_assert_uint_eq(l1[0], before);
+}
+END_TEST
+
+START_TEST(memory_op_only_for_self)
+{
+	domid_t *who = guest(VA_DATA);
+
+	*who = DOMID_SELF;
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0), RAM / 4096);
+	*who = 3;
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, 0, 0), -XEN_EFAULT);
+}
+END_TEST
+
+START_TEST(callback_op_checks_type)
+{
+	struct callback_register *cb = guest(VA_DATA);
+
+	cb->type = 42;
+	ck_assert_int_eq(hc(__HYPERVISOR_callback_op, CALLBACKOP_register, VA_DATA, 0), -XEN_EINVAL);
+	cb->type = CALLBACKTYPE_event;
+	cb->address = 0xffffffff80001000ULL;
+	ck_assert_int_eq(hc(__HYPERVISOR_callback_op, CALLBACKOP_register, VA_DATA, 0), 0);
+	ck_assert_uint_eq(d->event_callback, 0xffffffff80001000ULL);
+}
+END_TEST
+
+START_TEST(hypercall_page_stubs)
+{
+	ck_assert_int_eq(pv_write_hypercall_page(d, 0x30000), 0);
+	uint8_t *p = mem_gpa(&d->mem, 0x30000 + 17 * 32, 8);
+	const uint8_t want[8] = { 0xb8, 17, 0, 0, 0, 0xe6, SV_PORT_HYPERCALL, 0xc3 };
+	ck_assert_int_eq(memcmp(p, want, 8), 0);
+	ck_assert_int_eq(pv_write_hypercall_page(d, 0x30001), -EINVAL);
+	ck_assert_int_eq(pv_write_hypercall_page(d, SV_PRIV_GPA), -EINVAL);
+	ck_assert_int_eq(pv_write_hypercall_page(d, RAM), -EINVAL);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("hypercall");
+	TCase *tc = tcase_create("args");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, unknown_hypercall_is_enosys);
+	tcase_add_test(tc, xen_version_checks_pointers);
+	tcase_add_test(tc, console_io_checks_buffer);
+	tcase_add_test(tc, sched_shutdown_checks_reason);
+	tcase_add_test(tc, sched_poll_limits_ports);
+	tcase_add_test(tc, vcpu_op_checks_ids_and_state);
+	tcase_add_test(tc, update_va_mapping_checks_frame_and_va);
+	tcase_add_test(tc, memory_op_only_for_self);
+	tcase_add_test(tc, callback_op_checks_type);
+	tcase_add_test(tc, hypercall_page_stubs);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
