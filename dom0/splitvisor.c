@@ -506,7 +506,13 @@ static int sv_cmd_status(void)
 		printf("splitvisor: no stack runs in %s\n", rundir);
 		return 3;
 	}
-	err = svc_status_read(rundir, &sup, st, SVC_MAX, &n);
+	/* A supervisor that just took the lock may not have published yet. */
+	for (i = 0; i < 20; i++) {
+		err = svc_status_read(rundir, &sup, st, SVC_MAX, &n);
+		if (err != -ENOENT)
+			break;
+		usleep(50000);
+	}
 	if (err) {
 		fprintf(stderr, "splitvisor: cannot read %s/%s: %s\n", rundir, SVC_STATUS_FILE,
 			strerror(-err));

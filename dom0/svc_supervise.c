@@ -710,6 +710,9 @@ int svc_supervise(const char *rundir, const char *bindir, int notify_fd)
 	sup->lock_fd = -1;
 	sup->sigfd = -1;
 	sup->phase = SUP_STARTUP;
+	/* Services must not inherit the pipe: `start` waits for its EOF. */
+	if (notify_fd >= 0 && fcntl(notify_fd, F_SETFD, FD_CLOEXEC) < 0)
+		sup_log("cannot set close-on-exec on the notify pipe: %s", strerror(errno));
 
 	if (sup_lock(sup) < 0)
 		goto out_free;
