@@ -459,6 +459,48 @@ START_TEST(hostile)
 }
 END_TEST
 
+START_TEST(random_token_soup)
+{
+	static const char *const toks[] = {
+		"name", "memory", "disk", "vif", "extra", "root", "cmdline",
+		"type", "uuid", "x", " = ", "+=", "=", "'a'", "\"b\\n\"", "'",
+		"\"", "[", "]", ",", ";", "\n", "# c\n", "12", "0x10", "-1",
+		"'/a,,xvda'", "'hvm'", "'mac=00:16:3e:0:0:1'", "\\", "\r", " ",
+		"\t", "(", "\x80", "'\\x4",
+	};
+	struct sv_config cfg;
+	char text[512];
+	unsigned i, j, seed = 4242, n;
+	size_t len;
+	int r;
+
+	/* Random token sequences: always a verdict, a message on failure. */
+	for (i = 0; i < 20000; i++) {
+		len = 0;
+		seed = seed * 1103515245 + 12345;
+		n = 1 + (seed >> 16) % 24;
+		for (j = 0; j < n; j++) {
+			const char *t;
+
+			seed = seed * 1103515245 + 12345;
+			t = toks[(seed >> 16) % (sizeof(toks) / sizeof(toks[0]))];
+			if (len + strlen(t) >= sizeof(text))
+				break;
+			memcpy(text + len, t, strlen(t));
+			len += strlen(t);
+		}
+		sv_config_init(&cfg);
+		r = sv_config_parse(&cfg, text, len, "s", err, sizeof(err));
+		ck_assert(r == 0 || r == -EINVAL);
+		if (r)
+			ck_assert_msg(!strncmp(err, "s:", 2), "'%s'", err);
+		else
+			sv_config_validate(&cfg, err, sizeof(err));
+		sv_config_free(&cfg);
+	}
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -477,6 +519,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, validation);
 	tcase_add_test(tc, files);
 	tcase_add_test(tc, hostile);
+	tcase_add_test(tc, random_token_soup);
 	suite_add_tcase(s, tc);
 	return s;
 }

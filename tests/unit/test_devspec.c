@@ -334,6 +334,51 @@ START_TEST(vif_errors)
 }
 END_TEST
 
+START_TEST(random_specs)
+{
+	static const char *const toks[] = {
+		",", "=", ":", " ", "/x", "xvda", "hdc", "raw", "qcow2", "r", "w",
+		"rw", "cdrom", "target=", "vdev=", "format=", "access=", "phy:",
+		"tap:", "aio:", "devtype=", "script=", "mac=", "00:16:3e:1:2:3",
+		"rate=", "10Mb/s", "@20ms", "bridge=", "br0", "mtu=", "1500",
+		"ip=", "type=", "vif", "\t", "zz", "0x", "99999999999",
+	};
+	struct sv_disk d;
+	struct sv_vif v;
+	char spec[256];
+	unsigned i, j, n, seed = 777;
+	size_t len;
+	int r;
+
+	for (i = 0; i < 30000; i++) {
+		len = 0;
+		seed = seed * 1103515245 + 12345;
+		n = 1 + (seed >> 16) % 12;
+		for (j = 0; j < n; j++) {
+			const char *t;
+
+			seed = seed * 1103515245 + 12345;
+			t = toks[(seed >> 16) % (sizeof(toks) / sizeof(toks[0]))];
+			if (len + strlen(t) >= sizeof(spec))
+				break;
+			memcpy(spec + len, t, strlen(t));
+			len += strlen(t);
+		}
+		spec[len] = '\0';
+		r = sv_disk_parse(&d, spec, err, sizeof(err));
+		ck_assert(r == 0 || r == -EINVAL);
+		if (r)
+			ck_assert_msg(!strncmp(err, "disk spec '", 11), "'%s'", err);
+		else
+			ck_assert_msg(d.devid >= 0 && *d.vdev, "'%s'", spec);
+		r = sv_vif_parse(&v, spec, err, sizeof(err));
+		ck_assert(r == 0 || r == -EINVAL);
+		if (r)
+			ck_assert_msg(!strncmp(err, "vif spec '", 10), "'%s'", err);
+	}
+}
+END_TEST
+
 static Suite *devspec_suite(void)
 {
 	Suite *s = suite_create("devspec");
@@ -351,6 +396,7 @@ static Suite *devspec_suite(void)
 	tcase_add_test(tc, rate_parse);
 	tcase_add_test(tc, vif_parse);
 	tcase_add_test(tc, vif_errors);
+	tcase_add_test(tc, random_specs);
 	suite_add_tcase(s, tc);
 	return s;
 }
