@@ -16,3 +16,14 @@ $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Check suites: the real sources against an in-memory transport.
+XS_TEST_HARNESS := $(call host_objs,tests/unit/test_xs_harness.c)
+XS_TESTS := test_xs_wire test_xs_tree test_xs_perms test_xs_watch \
+	test_xs_txn test_xs_quota test_xs_restart
+UNIT_TESTS += $(addprefix $(TESTBIN)/,$(XS_TESTS))
+
+$(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_TEST_HARNESS) $(XS_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

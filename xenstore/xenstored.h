@@ -70,6 +70,7 @@ struct xs_quotas {
 struct xs_tree {
 	struct xs_map map;
 	uint64_t gen;			/* last generation handed out */
+	uint64_t load_seq;		/* nodes loaded so far */
 	uint32_t *owned;		/* nodes per owner domid */
 	/* Persistence hooks, called for every main-tree change (may be NULL). */
 	void (*on_put)(void *ctx, const struct xs_node *n);
@@ -128,6 +129,7 @@ struct xs_txn {
 	struct xs_txn_event *events;
 	uint32_t nevents, capevents;
 	int nodes_added;		/* net nodes created, for the node quota */
+	uint64_t seq;			/* overlay entries made so far */
 };
 
 struct xs_domain {

@@ -32,6 +32,7 @@ struct xs_node {
 	char **children;	/* leaf names in creation order, owned */
 	uint32_t nchildren, capchildren;
 	uint64_t gen;		/* generation of the last change */
+	uint64_t seq;		/* load order, to rebuild child order */
 };
 
 struct xs_map {

@@ -83,6 +83,7 @@ struct xs_node *xs_tree_mut(struct xs_tree *t, struct xs_txn *tx,
 	c = xs_node_clone(n);
 	if (!c)
 		return NULL;
+	c->seq = ++tx->seq;
 	xs_map_put(&tx->overlay, c);
 	return c;
 }
@@ -97,6 +98,7 @@ int xs_tree_insert(struct xs_tree *t, struct xs_txn *tx, struct xs_node *n)
 			if (xs_txn_note_read(tx, n->path, old ? old->gen : 0))
 				return -ENOMEM;
 		}
+		n->seq = ++tx->seq;
 		old = xs_map_put(&tx->overlay, n);
 		xs_node_free(old);
 		tx->nodes_added++;
@@ -125,6 +127,7 @@ int xs_tree_remove(struct xs_tree *t, struct xs_txn *tx, const char *path)
 			n = xs_node_new(path);
 			if (!n)
 				return -ENOMEM;
+			n->seq = ++tx->seq;
 			xs_map_put(&tx->overlay, n);
 		}
 		n->deleted = true;
@@ -155,14 +158,24 @@ int xs_tree_load_node(struct xs_tree *t, struct xs_node *n)
 {
 	struct xs_node *old = xs_map_put(&t->map, n);
 
+	n->seq = ++t->load_seq;
 	if (old) {
 		n->acct_owner = old->acct_owner;
+		n->seq = old->seq; /* a rewrite keeps its place among siblings */
 		xs_node_free(old);
 	}
 	xs_tree_account(t, n);
 	if (n->gen > t->gen)
 		t->gen = n->gen;
 	return 0;
+}
+
+static int xs_tree_seq_cmp(const void *a, const void *b)
+{
+	const struct xs_node *x = *(const struct xs_node *const *)a;
+	const struct xs_node *y = *(const struct xs_node *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /*
@@ -194,7 +207,8 @@ int xs_tree_link_children(struct xs_tree *t)
 		if (k < cnt)
 			all[k++] = n;
 	}
-	/* Parents first is not needed: a missing parent is made on demand. */
+	/* Children are listed in the order they were first written. */
+	qsort(all, k, sizeof(*all), xs_tree_seq_cmp);
 	for (i = 0; i < k && !ret; i++) {
 		const char *path = all[i]->path;
 		struct xs_node *p;

@@ -87,30 +87,48 @@ int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive,
 	return 0;
 }
 
+static int xs_txn_seq_cmp(const void *a, const void *b)
+{
+	const struct xs_node *x = *(const struct xs_node *const *)a;
+	const struct xs_node *y = *(const struct xs_node *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 int xs_txn_commit(struct xs_tree *t, struct xs_txn *tx)
 {
-	struct xs_node *r, *n, *cur;
-	size_t i;
+	struct xs_node *r, *n, *cur, **order;
+	size_t i, k = 0;
 
 	xs_map_for_each(&tx->reads, i, r) {
 		cur = xs_map_get(&t->map, r->path);
 		if ((cur ? cur->gen : 0) != r->gen)
 			return -EAGAIN;
 	}
-	/* Nothing can fail from here on: apply every overlay entry. */
+	order = malloc((tx->overlay.count ? tx->overlay.count : 1) *
+		       sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	/* Apply in the order the transaction touched nodes (parents first). */
 	for (i = 0; i < tx->overlay.nb; i++) {
 		while ((n = tx->overlay.b[i])) {
 			tx->overlay.b[i] = n->hnext;
 			n->hnext = NULL;
 			tx->overlay.count--;
-			if (n->deleted) {
-				xs_tree_remove(t, NULL, n->path);
-				xs_node_free(n);
-			} else {
-				n->acct_owner = -1;
-				xs_tree_insert(t, NULL, n);
-			}
+			order[k++] = n;
 		}
 	}
+	qsort(order, k, sizeof(*order), xs_txn_seq_cmp);
+	for (i = 0; i < k; i++) {
+		n = order[i];
+		if (n->deleted) {
+			xs_tree_remove(t, NULL, n->path);
+			xs_node_free(n);
+		} else {
+			n->acct_owner = -1;
+			xs_tree_insert(t, NULL, n);
+		}
+	}
+	free(order);
 	return 0;
 }

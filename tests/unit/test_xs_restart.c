@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+// Check tests for xenstored's state file: nodes, permissions, domains and quotas survive a restart; damage is contained.
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test_xs_harness.h"
+#include "test_xs_main.h"
+
+static char dir[64], state[128];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_xs_restart.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/xenstored.state", dir);
+}
+
+static void teardown(void)
+{
+	char tmp[160];
+
+	unlink(state);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
+	unlink(tmp);
+	rmdir(dir);
+}
+
+/* A daemon context loaded from the state file, as after a restart. */
+static struct xs_conn *boot(struct xs_daemon *d)
+{
+	ck_assert_int_eq(xs_daemon_init(d), 0);
+	if (!getenv("XT_LOG"))
+		d->log = fopen("/dev/null", "w");
+	ck_assert_int_eq(xs_persist_open(d, state), 0);
+	return xt_conn(d, 0);
+}
+
+static void crash(struct xs_daemon *d)
+{
+	/* Whatever was acknowledged was flushed at the end of its pass. */
+	xs_persist_flush(d);
+	xs_persist_close(d);
+	xt_done(d);
+}
+
+START_TEST(nodes_and_perms_survive)
+{
+	struct xs_daemon d;
+	struct xs_conn *c = boot(&d);
+
+	ck_assert_str_eq(xt_write(c, 0, "/a/b", "v1"), "OK");
+	ck_assert_str_eq(xt_write(c, 0, "/a/c", "v2"), "OK");
+	ck_assert_str_eq(xt_strs(c, XS_SET_PERMS, 0, 3, "/a/b", "n4", "r5"), "OK");
+	ck_assert_str_eq(xt_write(c, 0, "/gone", "x"), "OK");
+	ck_assert_str_eq(xt_simple(c, XS_RM, 0, "/gone", NULL), "OK");
+	crash(&d);
+
+	c = boot(&d);
+	ck_assert_str_eq(xt_read(c, 0, "/a/b"), "v1");
+	ck_assert_str_eq(xt_read(c, 0, "/a/c"), "v2");
+	ck_assert_str_eq(xt_read(c, 0, "/gone"), "ENOENT");
+	ck_assert_str_eq(xt_simple(c, XS_GET_PERMS, 0, "/a/b", NULL), "n4");
+	ck_assert_uint_eq(d.tree.owned[4], 1);
+	ck_assert_str_eq(xt_simple(c, XS_CONTROL, 0, "check", NULL), "OK");
+	crash(&d);
+}
+END_TEST
+
+START_TEST(child_order_survives)
+{
+	struct xs_daemon d;
+	struct xs_conn *c = boot(&d);
+	char out[128];
+	uint32_t tx;
+
+	ck_assert_str_eq(xt_write(c, 0, "/o/zz", ""), "OK");
+	ck_assert_str_eq(xt_write(c, 0, "/o/aa", ""), "OK");
+	tx = (uint32_t)atoi(xt_simple(c, XS_TRANSACTION_START, 0, "", NULL));
+	ck_assert_str_eq(xt_write(c, tx, "/o/mm", ""), "OK");
+	ck_assert_str_eq(xt_write(c, tx, "/o/bb", ""), "OK");
+	ck_assert_str_eq(xt_simple(c, XS_TRANSACTION_END, tx, "T", NULL), "OK");
+	crash(&d);
+	c = boot(&d);
+	ck_assert_uint_eq(xt_req(c, XS_DIRECTORY, 0, "/o", 3, out, sizeof(out)),
+			  XS_DIRECTORY);
+	ck_assert_int_eq(memcmp(out, "zz\0aa\0mm\0bb\0", 12), 0);
+	crash(&d);
+}
+END_TEST
+
+START_TEST(domains_and_quotas_survive)
+{
+	struct xs_daemon d;
+	struct xs_conn *c = boot(&d);
+
+	ck_assert_str_eq(xt_strs(c, XS_INTRODUCE, 0, 3, "4", "77", "8"), "OK");
+	ck_assert_str_eq(xt_strs(c, XS_INTRODUCE, 0, 3, "5", "78", "9"), "OK");
+	ck_assert_str_eq(xt_strs(c, XS_SET_TARGET, 0, 2, "5", "4"), "OK");
+	ck_assert_str_eq(xt_strs(c, XS_CONTROL, 0, 4, "quota", "set", "nodes", "77"), "OK");
+	crash(&d);
+	c = boot(&d);
+	ck_assert_str_eq(xt_simple(c, XS_IS_DOMAIN_INTRODUCED, 0, "4", NULL), "T");
+	ck_assert_int_eq(xs_domain_get(&d, 5)->target, 4);
+	ck_assert_int_eq(d.quota.val[XS_Q_NODES], 77);
+	ck_assert_str_eq(xt_simple(c, XS_RELEASE, 0, "4", NULL), "OK");
+	crash(&d);
+	c = boot(&d);
+	ck_assert_str_eq(xt_simple(c, XS_IS_DOMAIN_INTRODUCED, 0, "4", NULL), "F");
+	crash(&d);
+}
+END_TEST
+
+START_TEST(torn_tail_is_ignored)
+{
+	struct xs_daemon d;
+	struct xs_conn *c = boot(&d);
+	int fd;
+
+	ck_assert_str_eq(xt_write(c, 0, "/kept", "1"), "OK");
+	crash(&d);
+	/* A half-written record, as if the daemon died inside write(). */
+	fd = open(state, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "N\0\0\0\xff\0\0\0abc", 11), 11);
+	close(fd);
+	c = boot(&d);
+	ck_assert_str_eq(xt_read(c, 0, "/kept"), "1");
+	ck_assert_str_eq(xt_write(c, 0, "/after", "2"), "OK");
+	crash(&d);
+	c = boot(&d);
+	ck_assert_str_eq(xt_read(c, 0, "/after"), "2");
+	crash(&d);
+}
+END_TEST
+
+START_TEST(garbage_file_starts_empty)
+{
+	struct xs_daemon d;
+	struct xs_conn *c;
+	int fd = open(state, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "not a state file at all", 23), 23);
+	close(fd);
+	c = boot(&d);
+	ck_assert_str_eq(xt_read(c, 0, "/tool"), "");
+	ck_assert_str_eq(xt_write(c, 0, "/x", "1"), "OK");
+	crash(&d);
+}
+END_TEST
+
+START_TEST(bad_record_contents_rejected)
+{
+	struct xs_daemon d;
+	struct xs_conn *c = boot(&d);
+	/* A node record whose path is not a valid path. */
+	struct {
+		uint32_t type, len;
+		uint64_t gen;
+		uint32_t nperms, vlen, plen;
+		uint16_t id;
+		uint8_t perm, pad;
+		char path[4];
+	} __attribute__((packed)) rec = { 'N', 24 + 4 + 4, 1, 1, 0, 4, 0, 0, 0, "//xx" };
+	int fd;
+
+	ck_assert_str_eq(xt_write(c, 0, "/good", "1"), "OK");
+	crash(&d);
+	fd = open(state, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, &rec, sizeof(rec)), (int)sizeof(rec));
+	close(fd);
+	c = boot(&d);
+	ck_assert_str_eq(xt_read(c, 0, "/good"), "1");
+	ck_assert_ptr_null(xs_map_get(&d.tree.map, "//xx"));
+	crash(&d);
+}
+END_TEST
+
+static Suite *xs_suite(void)
+{
+	Suite *s = suite_create("xs_restart");
+	TCase *t = tcase_create("restart");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, nodes_and_perms_survive);
+	tcase_add_test(t, child_order_survives);
+	tcase_add_test(t, domains_and_quotas_survive);
+	tcase_add_test(t, torn_tail_is_ignored);
+	tcase_add_test(t, garbage_file_starts_empty);
+	tcase_add_test(t, bad_record_contents_rejected);
+	suite_add_tcase(s, t);
+	return s;
+}
