@@ -51,6 +51,31 @@ void smp_secondary_main(unsigned long cpu)
 }
 
 /*
+ * SMP_STACK_PAGES contiguous pages for a secondary's stack, or NULL.
+ * page_alloc hands out fresh frames in order, so consecutive calls are
+ * normally adjacent; if not (pages came back from the free list), give
+ * them back and fail rather than hand out a broken stack.
+ */
+static char *smp_stack_alloc(void)
+{
+	char *pages[SMP_STACK_PAGES];
+	unsigned int i, n;
+
+	for (n = 0; n < SMP_STACK_PAGES; n++) {
+		pages[n] = page_alloc();
+		if (!pages[n] || (n && pages[n] != pages[0] + n * PAGE_SIZE))
+			goto out_free_pages;
+	}
+	return pages[0];
+
+out_free_pages:
+	/* Highest first: the free list then hands them back in order. */
+	for (i = n < SMP_STACK_PAGES ? n + 1 : n; i-- > 0;)
+		page_free(pages[i]);
+	return NULL;
+}
+
+/*
  * The first context of a secondary: kernel mode (VGCF_in_kernel) on the
  * flat 64-bit selectors, the same page tables as vCPU 0 (cr3 holds the
  * machine frame of the L4 at pt_base), its own stack, events masked until
@@ -60,20 +85,14 @@ static int smp_initialise(const start_info_t *si, unsigned int cpu)
 {
 	static struct vcpu_guest_context ctx;
 	unsigned long l4_mfn = virt_to_mfn((const void *)si->pt_base);
-	char *stack = NULL;
+	char *stack;
 	long rc;
 
-	for (unsigned int i = 0; i < SMP_STACK_PAGES; i++) {
-		/* page_alloc hands out consecutive fresh frames. */
-		char *p = page_alloc();
-
-		if (!p || (stack && p != stack + i * PAGE_SIZE))
-			return -XEN_ENOMEM;
-		if (!stack)
-			stack = p;
-	}
 	if (l4_mfn == ~0UL)
 		return -XEN_EINVAL;
+	stack = smp_stack_alloc();
+	if (!stack)
+		return -XEN_ENOMEM;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.flags = VGCF_in_kernel | VGCF_online;
@@ -90,6 +109,14 @@ static int smp_initialise(const start_info_t *si, unsigned int cpu)
 	ctx.ctrlreg[3] = xen_pfn_to_cr3(l4_mfn);
 
 	rc = HYPERVISOR_vcpu_op(VCPUOP_initialise, cpu, &ctx);
+	if (rc)
+		goto out_free_stack;
+	return 0;
+
+out_free_stack:
+	/* Highest first: the free list then hands them back in order. */
+	for (unsigned int i = SMP_STACK_PAGES; i-- > 0;)
+		page_free(stack + i * PAGE_SIZE);
 	return (int)rc;
 }
 

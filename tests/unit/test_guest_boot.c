@@ -164,6 +164,7 @@ static struct {
 	unsigned long pt_base, mapped_end;
 	bool map_shinfo_fails;
 	unsigned int events_to_send; /* upcalls to deliver at SCHEDOP_block */
+	bool refuse_first_initialise[MAX_VCPUS];
 	unsigned long event_cb, failsafe_cb;
 	struct shared_info *sh; /* the harness's own mapping */
 	unsigned long xen_version_calls;
@@ -308,6 +309,9 @@ static long hc_vcpu_op(long cmd, unsigned int id, void *arg)
 
 		if (v->initialised) {
 			rc = -XEN_EEXIST;
+		} else if (hv.refuse_first_initialise[id]) {
+			hv.refuse_first_initialise[id] = false;
+			rc = -XEN_ENOMEM;
 		} else if (!(c->flags & VGCF_in_kernel) ||
 			   c->user_regs.cs != FLAT_KERNEL_CS ||
 			   c->user_regs.ss != FLAT_KERNEL_SS ||
@@ -505,6 +509,7 @@ struct boot_opts {
 	bool no_time;
 	bool map_shinfo_fails;
 	unsigned int events;
+	bool refuse_first_initialise;
 };
 
 /* Child: build the domain as Xen's PV builder lays it out, and enter it. */
@@ -521,6 +526,8 @@ static void child_boot(const struct boot_opts *o, int out)
 	hv.nr_vcpus = o->vcpus ? o->vcpus : 1;
 	hv.map_shinfo_fails = o->map_shinfo_fails;
 	hv.events_to_send = o->events;
+	for (unsigned int i = 0; i < MAX_VCPUS; i++)
+		hv.refuse_first_initialise[i] = o->refuse_first_initialise;
 	image_read(&im);
 	image_parse(&im);
 
@@ -881,6 +888,24 @@ START_TEST(test_boot_smp)
 }
 END_TEST
 
+START_TEST(test_boot_smp_initialise_refused_then_retried)
+{
+	struct boot_opts o = { .cmdline = "smp smp", .vcpus = 3,
+			       .refuse_first_initialise = true };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "smp: vcpu 1: initialise failed: -12");
+	ck_line(&r, "smp: vcpu 2: initialise failed: -12");
+	ck_line(&r, "smp: failed: -19");
+	/* The stacks went back to the allocator and came out usable again. */
+	ck_line(&r, "smp: 3 vcpus ran");
+	ck_line(&r, "vcpu 2: online");
+}
+END_TEST
+
 START_TEST(test_boot_smp_single_vcpu)
 {
 	struct boot_opts o = { .cmdline = "smp" };
@@ -952,6 +977,7 @@ static Suite *guest_boot_suite(void)
 	tcase_add_test(tc, test_boot_long_word);
 	tcase_add_test(tc, test_boot_smp);
 	tcase_add_test(tc, test_boot_smp_single_vcpu);
+	tcase_add_test(tc, test_boot_smp_initialise_refused_then_retried);
 	tcase_add_test(tc, test_boot_wait_blocks);
 	tcase_add_test(tc, test_boot_wait_survives_events);
 	suite_add_tcase(s, tc);
