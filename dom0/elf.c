@@ -92,18 +92,22 @@ static int note_number(const uint8_t *desc, uint32_t descsz, uint32_t type,
 	return 0;
 }
 
-/* A string note: NUL-terminated within descsz and fitting dst. */
+/*
+ * A string note: up to its first NUL, or all descsz bytes when it has
+ * none (Linux's FEATURES note is built with .ascii: 41 bytes, no NUL).
+ * Either way it is read within the note, and must fit dst.
+ */
 static int note_string(const uint8_t *desc, uint32_t descsz, uint32_t type,
 		       char *dst, size_t dstlen, char *err, size_t errlen)
 {
 	const uint8_t *nul = memchr(desc, '\0', descsz);
+	size_t len = nul ? (size_t)(nul - desc) : descsz;
 
-	if (!nul)
-		return FAIL("Xen note %s is not NUL-terminated", note_name(type));
-	if ((size_t)(nul - desc) >= dstlen)
+	if (len >= dstlen)
 		return FAIL("Xen note %s is too long (%zu bytes, at most %zu)",
-			    note_name(type), (size_t)(nul - desc), dstlen - 1);
-	memcpy(dst, desc, (size_t)(nul - desc) + 1);
+			    note_name(type), len, dstlen - 1);
+	memcpy(dst, desc, len);
+	dst[len] = '\0';
 	return 0;
 }
 

@@ -53,8 +53,10 @@ struct sv_elf {
  * as long as elf is used): ELF64, little endian, x86-64, ET_EXEC, the
  * program header table and each segment inside the file, filesz <= memsz,
  * no address overflow, no two PT_LOAD overlapping, at most
- * SV_ELF_MAX_SEGS of them, every note well formed and every string note
- * NUL-terminated.  Returns 0, or -EINVAL with a message such as "not an ELF file", "32-bit ELF
+ * SV_ELF_MAX_SEGS of them, every note inside its segment and every
+ * string note fitting its field (a string note is read up to its first
+ * NUL or its size, whichever comes first: Linux's FEATURES note has no
+ * NUL).  Returns 0, or -EINVAL with a message such as "not an ELF file", "32-bit ELF
  * kernels are not supported", "segment 2 runs past the end of the file"
  * or, for a Linux bzImage, "bzImage kernels need type = \"hvm\"".
  */
