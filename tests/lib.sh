@@ -58,7 +58,7 @@ on_exit() { _sv_cleanups+=("$*"); }
 _sv_exit() {
 	local i
 	for ((i = ${#_sv_cleanups[@]} - 1; i >= 0; i--)); do
-		eval "${_sv_cleanups[$i]}" >/dev/null 2>&1 || true
+		eval "${_sv_cleanups[$i]}" || true
 	done
 	[ "$_sv_failures" -eq 0 ]
 	exit $?
@@ -70,10 +70,23 @@ stack_start() {
 	SPLITVISOR_RUNDIR=$(mktemp -d /tmp/sv-test.XXXXXX)
 	export SPLITVISOR_RUNDIR
 	on_exit "rm -rf '$SPLITVISOR_RUNDIR'"
-	on_exit "splitvisor stop"
+	on_exit "_sv_check_logs"
+	on_exit "splitvisor stop >/dev/null 2>&1"
 	local envlines
 	envlines=$(splitvisor start) || { fail "splitvisor start"; return 1; }
 	eval "$(printf '%s\n' "$envlines" | sed -n 's/^\([A-Z_]*=.*\)$/export \1/p')"
+}
+
+# After the stack stopped: a sanitizer report in any daemon's log fails the script.
+_sv_check_logs() {
+	local f
+	for f in "$SPLITVISOR_RUNDIR"/*.log; do
+		[ -e "$f" ] || continue
+		if grep -qE 'Sanitizer|runtime error:' "$f"; then
+			fail "sanitizer report in $(basename "$f")"
+			grep -E -A12 'Sanitizer|runtime error:' "$f" | head -40 | sed 's/^/    /'
+		fi
+	done
 }
 
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
