@@ -1093,8 +1093,8 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 			 size_t errlen)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
+	char *buf = NULL, *grown;
+	size_t got = 0, cap = 0;
 	ssize_t n;
 	int fd, r;
 
@@ -1111,26 +1111,31 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 		msg_at(err, errlen, path, 0, "cannot stat: %s", strerror(-r));
 		goto out_close;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		msg_at(err, errlen, path, 0, "not a regular file");
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		msg_at(err, errlen, path, 0, "is a directory");
 		goto out_close;
 	}
-	if ((uint64_t)st.st_size > SV_CONFIG_MAX_FILE) {
-		r = -EFBIG;
-		msg_at(err, errlen, path, 0, "too large (at most %u bytes)",
-		       SV_CONFIG_MAX_FILE);
-		goto out_close;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		msg_at(err, errlen, path, 0, "out of memory");
-		goto out_close;
-	}
-	/* Read at most the size seen, plus one byte to notice growth. */
-	while (got <= (size_t)st.st_size) {
-		n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+	/* Regular files, pipes and /dev/stdin alike: read to EOF, bounded. */
+	for (;;) {
+		if (got == cap) {
+			if (cap > SV_CONFIG_MAX_FILE) {
+				r = -EFBIG;
+				msg_at(err, errlen, path, 0,
+				       "too large (at most %u bytes)",
+				       SV_CONFIG_MAX_FILE);
+				goto out_free;
+			}
+			cap = cap ? cap * 2 : 4096;
+			grown = realloc(buf, cap + 1);
+			if (!grown) {
+				r = -ENOMEM;
+				msg_at(err, errlen, path, 0, "out of memory");
+				goto out_free;
+			}
+			buf = grown;
+		}
+		n = read(fd, buf + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -1143,12 +1148,13 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 			break;
 		got += (size_t)n;
 	}
-	if (got > (size_t)st.st_size) {
-		r = -EAGAIN;
-		msg_at(err, errlen, path, 0, "file changed while being read");
+	if (got > SV_CONFIG_MAX_FILE) {
+		r = -EFBIG;
+		msg_at(err, errlen, path, 0, "too large (at most %u bytes)",
+		       SV_CONFIG_MAX_FILE);
 		goto out_free;
 	}
-	r = sv_config_parse(cfg, buf, got, path, err, errlen);
+	r = sv_config_parse(cfg, buf ? buf : "", got, path, err, errlen);
 out_free:
 	free(buf);
 out_close:

@@ -76,7 +76,10 @@ void sv_config_init(struct sv_config *cfg);
 int sv_config_parse(struct sv_config *cfg, const char *text, size_t len,
 		    const char *source_name, char *err, size_t errlen);
 
-/* Reads path (at most 1 MiB) and parses it; -ENOENT if it is missing. */
+/*
+ * Reads path (a file, pipe or /dev/stdin; at most 1 MiB) and parses it.
+ * -ENOENT if it is missing, -EISDIR, -EFBIG, or as sv_config_parse().
+ */
 int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 			 size_t errlen);
 

@@ -405,8 +405,31 @@ START_TEST(files)
 	sv_config_init(&cfg);
 	ck_assert_int_eq(sv_config_parse_file(&cfg, path, err, sizeof(err)), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err, "cannot open: No such file or directory"));
-	ck_assert_int_eq(sv_config_parse_file(&cfg, "/tmp", err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "/tmp: not a regular file");
+	ck_assert_int_eq(sv_config_parse_file(&cfg, "/tmp", err, sizeof(err)), -EISDIR);
+	ck_assert_str_eq(err, "/tmp: is a directory");
+	/* Not a regular file, but readable: fine. */
+	ck_assert_int_eq(sv_config_parse_file(&cfg, "/dev/null", err, sizeof(err)), 0);
+	/* An endless device is cut off at the size limit. */
+	ck_assert_int_eq(sv_config_parse_file(&cfg, "/dev/zero", err, sizeof(err)), -EFBIG);
+	ck_assert_str_eq(err, "/dev/zero: too large (at most 1048576 bytes)");
+	/* A file of exactly the limit is read; one byte more is not. */
+	{
+		char big_path[] = "/tmp/test_config_big_XXXXXX";
+		char *junk = malloc(SV_CONFIG_MAX_FILE + 1);
+		int bfd = mkstemp(big_path);
+
+		ck_assert_int_ge(bfd, 0);
+		memset(junk, '\n', SV_CONFIG_MAX_FILE + 1);
+		memcpy(junk, "name='big'", 10);
+		ck_assert_int_eq(write(bfd, junk, SV_CONFIG_MAX_FILE), SV_CONFIG_MAX_FILE);
+		ck_assert_int_eq(sv_config_parse_file(&cfg, big_path, err, sizeof(err)), 0);
+		ck_assert_str_eq(cfg.name, "big");
+		ck_assert_int_eq(write(bfd, junk, 1), 1);
+		ck_assert_int_eq(sv_config_parse_file(&cfg, big_path, err, sizeof(err)), -EFBIG);
+		close(bfd);
+		unlink(big_path);
+		free(junk);
+	}
 	sv_config_free(&cfg);
 }
 END_TEST
