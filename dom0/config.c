@@ -321,6 +321,10 @@ static int parse_list(struct lexer *lx, struct cfg_value *out, int depth)
 	if (!r)
 		r = skip_newlines(lx);
 	while (!r && lx->kind != TOK_RBRACK) {
+		if (lx->kind == TOK_EOF) {
+			LEX_ERR(lx, "syntax error: missing ']'");
+			return -EINVAL;
+		}
 		if (out->n == out->cap) {
 			if (out->n >= MAX_LIST_ITEMS) {
 				LEX_ERR(lx, "syntax error: list too long");

@@ -202,6 +202,8 @@ START_TEST(syntax_errors)
 	parse_bad("name = 'a' 'b'\n",
 		  "hello.cfg:1: syntax error: unexpected text after the value of 'name'");
 	parse_bad("disk = [ 'a'\n", "hello.cfg:2: syntax error: missing ']'");
+	parse_bad("disk = [", "hello.cfg:1: syntax error: missing ']'");
+	parse_bad("disk = [ 'a',\n\n", "hello.cfg:3: syntax error: missing ']'");
 	parse_bad("disk = [ 'a' 'b' ]\n",
 		  "hello.cfg:1: syntax error: expected ',' or ']' in list");
 	parse_bad("= 3\n", "hello.cfg:1: syntax error: expected 'key = value'");
