@@ -58,6 +58,8 @@ static void cmd_reboot(const start_info_t *si, const char *arg)
 
 static void cmd_crash(const start_info_t *si, const char *arg)
 {
+	unsigned long addr = 0x10;
+
 	if (arg && !strcmp(arg, "shutdown")) {
 		printk("crashing on purpose (SHUTDOWN_crash)\n");
 		sched_shutdown(SHUTDOWN_crash);
@@ -67,11 +69,12 @@ static void cmd_crash(const start_info_t *si, const char *arg)
 		return;
 	}
 	printk("crashing on purpose\n");
-	/* Nothing is mapped at 0x10: the hypervisor sees a fault it cannot
-	 * deliver (no trap table) and crashes the domain. */
-	unsigned long addr = 0x10;
-
-	__asm__("" : "+r"(addr)); /* hide the constant from the compiler */
+	/*
+	 * Nothing is mapped at 0x10: the hypervisor sees a fault it cannot
+	 * deliver (no trap table) and crashes the domain.  The empty asm
+	 * hides the constant address from the compiler's bounds checks.
+	 */
+	__asm__("" : "+r"(addr));
 	*(volatile unsigned long *)addr = 0xdead;
 	printk("crash: write to 0x10 did not fault\n");
 	sched_shutdown(SHUTDOWN_crash);
