@@ -27,3 +27,10 @@ $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_T
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+# xs-client: test client on Debian's libxenstore (the integration tests' C client).
+PROGRAMS += $(BIN)/xs-client
+$(BIN)/xs-client: $(call host_objs,xenstore/xs_client.c) $(OBJ)/xenstore/xs_wire.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore

@@ -6,11 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <xenstore_lib.h> /* XS_PERM_NONE, XS_PERM_READ, XS_PERM_WRITE */
 
-/* Permission bits, as in "r", "w", "b", "n" of the wire format. */
-#define XS_PERM_NONE 0u
-#define XS_PERM_READ 1u
-#define XS_PERM_WRITE 2u
+/* "b" of the wire format: both read and write. */
 #define XS_PERM_BOTH (XS_PERM_READ | XS_PERM_WRITE)
 
 /* One ACL entry; entry 0 names the owner and everyone else's default. */

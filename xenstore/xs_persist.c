@@ -348,7 +348,7 @@ static int xs_persist_snap_tree(struct xs_persist *p, struct xs_tree *t,
 	return ret;
 }
 
-static int xs_write_all(int fd, const uint8_t *b, size_t len)
+static int xs_persist_write_all(int fd, const uint8_t *b, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, b, len);
@@ -389,7 +389,7 @@ static int xs_persist_compact(struct xs_daemon *d)
 		p->len = 0;
 		return ret ? ret : -errno;
 	}
-	ret = xs_write_all(fd, p->buf, p->len);
+	ret = xs_persist_write_all(fd, p->buf, p->len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (!ret && rename(tmp, p->path))
@@ -456,7 +456,7 @@ void xs_persist_flush(struct xs_daemon *d)
 
 	if (!p || !p->len)
 		return;
-	ret = xs_write_all(p->fd, p->buf, p->len);
+	ret = xs_persist_write_all(p->fd, p->buf, p->len);
 	if (ret && !p->failed)
 		xs_log(d, "persist: journal write failed: %s", strerror(-ret));
 	p->failed = ret != 0;
