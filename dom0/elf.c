@@ -53,6 +53,29 @@ bool sv_is_bzimage(const void *data, size_t size)
 	       !memcmp(p + 0x202, "HdrS", 4);
 }
 
+int sv_bzimage_payload(const void *data, size_t size, size_t *off, size_t *len)
+{
+	const uint8_t *p = data;
+	uint32_t poff, plen;
+	uint64_t start;
+	uint16_t version;
+
+	if (!sv_is_bzimage(data, size) || size < 0x250)
+		return -EINVAL;
+	memcpy(&version, p + 0x206, 2);
+	if (version < 0x208)	/* payload fields appeared in 2.08 */
+		return -EINVAL;
+	/* The protected-mode code follows the boot sector and setup. */
+	start = ((uint64_t)(p[0x1f1] ? p[0x1f1] : 4) + 1) * 512;
+	memcpy(&poff, p + 0x248, 4);
+	memcpy(&plen, p + 0x24c, 4);
+	if (!plen || !in_file(start + poff, plen, size))
+		return -EINVAL;
+	*off = (size_t)(start + poff);
+	*len = plen;
+	return 0;
+}
+
 static const char *note_name(uint32_t type)
 {
 	switch (type) {

@@ -87,4 +87,13 @@ uint64_t sv_elf_pv_entry(const struct sv_elf *elf);
 /* True if data looks like a Linux/x86 bzImage ("HdrS" boot header). */
 bool sv_is_bzimage(const void *data, size_t size);
 
+/*
+ * Finds the compressed kernel (an ELF vmlinux, compressed with gzip, xz,
+ * lz4, zstd...) inside a bzImage of boot protocol 2.08 or later, as Xen's
+ * PV loader does before decompressing it.  Sets *off and *len to its
+ * place in data.  Returns 0, or -EINVAL if data is no such bzImage or
+ * the payload lies outside it.
+ */
+int sv_bzimage_payload(const void *data, size_t size, size_t *off, size_t *len);
+
 #endif /* SV_DOM0_ELF_H */

@@ -472,6 +472,48 @@ START_TEST(bzimage)
 }
 END_TEST
 
+START_TEST(bzimage_payload)
+{
+	static uint8_t bz[0x2000];
+	uint16_t version = 0x20f;
+	uint32_t poff = 0x100, plen = 0x400;
+	size_t off = 0, len = 0;
+
+	bz[0x1fe] = 0x55;
+	bz[0x1ff] = 0xaa;
+	memcpy(bz + 0x202, "HdrS", 4);
+	memcpy(bz + 0x206, &version, 2);
+	bz[0x1f1] = 3;				/* code at (3 + 1) * 512 */
+	memcpy(bz + 0x248, &poff, 4);
+	memcpy(bz + 0x24c, &plen, 4);
+	ck_assert_int_eq(sv_bzimage_payload(bz, sizeof(bz), &off, &len), 0);
+	ck_assert_uint_eq(off, 0x800 + 0x100);
+	ck_assert_uint_eq(len, 0x400);
+	bz[0x1f1] = 0;				/* 0 means 4 setup sectors */
+	ck_assert_int_eq(sv_bzimage_payload(bz, sizeof(bz), &off, &len), 0);
+	ck_assert_uint_eq(off, 0xa00 + 0x100);
+
+	/* Payload out of the file, empty, too old a protocol, not a bzImage. */
+	ck_assert_int_eq(sv_bzimage_payload(bz, 0xa00 + 0x100 + 0x3ff, &off, &len), -EINVAL);
+	poff = 0xfffffff0;
+	memcpy(bz + 0x248, &poff, 4);
+	ck_assert_int_eq(sv_bzimage_payload(bz, sizeof(bz), &off, &len), -EINVAL);
+	poff = 0x100;
+	memcpy(bz + 0x248, &poff, 4);
+	plen = 0;
+	memcpy(bz + 0x24c, &plen, 4);
+	ck_assert_int_eq(sv_bzimage_payload(bz, sizeof(bz), &off, &len), -EINVAL);
+	plen = 0x400;
+	memcpy(bz + 0x24c, &plen, 4);
+	version = 0x207;
+	memcpy(bz + 0x206, &version, 2);
+	ck_assert_int_eq(sv_bzimage_payload(bz, sizeof(bz), &off, &len), -EINVAL);
+	ck_assert_int_eq(sv_bzimage_payload(bz, 0x240, &off, &len), -EINVAL);
+	build();
+	ck_assert_int_eq(sv_bzimage_payload(img, img_size, &off, &len), -EINVAL);
+}
+END_TEST
+
 START_TEST(every_truncation)
 {
 	struct sv_elf elf;
@@ -537,6 +579,7 @@ static Suite *elf_suite(void)
 	tcase_add_test(tc, notes_from_sections);
 	tcase_add_test(tc, pv_checks);
 	tcase_add_test(tc, bzimage);
+	tcase_add_test(tc, bzimage_payload);
 	tcase_add_test(tc, every_truncation);
 	tcase_add_test(tc, random_corruption);
 	suite_add_tcase(s, tc);
