@@ -9,6 +9,11 @@
 
 #include "devspec.h"
 
+/*
+ * Thread safety: these functions keep no global state; one struct
+ * sv_config must not be used by two threads at once.
+ */
+
 enum sv_guest_type { SV_GUEST_PV, SV_GUEST_PVH, SV_GUEST_HVM };
 
 enum sv_action {
@@ -65,7 +70,8 @@ void sv_config_init(struct sv_config *cfg);
 /*
  * Parses config text (len bytes, need not be NUL-terminated) into cfg,
  * which must have been through sv_config_init().  source_name prefixes
- * messages.  May be called once per cfg; sv_config_override() adds to it.
+ * messages.  Calling it again adds the new text's settings after the
+ * earlier ones (sv_config_override() does the same for one line).
  * Returns 0 or -errno (-EINVAL for bad input, -ENOMEM); on failure err
  * (errlen bytes, always NUL-terminated) holds one line such as
  *   "hello.cfg:3: disk spec 'foo': no vdev specified"

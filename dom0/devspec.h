@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Thread safety: no global state; each call touches only its arguments. */
+
 /*
  * One virtual block device, as xl-disk-configuration(5) describes it.
  * Filled by sv_disk_parse(); every string is NUL-terminated.
@@ -56,8 +58,8 @@ struct sv_vif {
  * (target= must come last: it takes the rest of the string, commas and
  * all), any mix of both, and the deprecated forms ("phy:/dev/sdb,xvda,w",
  * "raw:/x.img,hda:cdrom,r").  Resets *d first.
- * Returns 0, or -EINVAL with a one-line message in err such as
- * "disk spec 'foo': no vdev specified".  Not thread-safe on the same *d.
+ * Returns 0, or -EINVAL with a one-line message in err (errlen bytes,
+ * always NUL-terminated) such as "disk spec 'foo': no vdev specified".
  */
 int sv_disk_parse(struct sv_disk *d, const char *spec, char *err, size_t errlen);
 

@@ -7,6 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Thread safety: no global state; a parsed struct sv_elf is only read by
+ * sv_elf_load() and sv_elf_check_pv(), so threads may share it.
+ * Messages go to err (errlen bytes, always NUL-terminated when errlen > 0).
+ */
+
 /* One PT_LOAD segment (p_flags: PF_X, PF_W, PF_R). */
 struct sv_elf_seg {
 	uint64_t vaddr, paddr, filesz, memsz, offset;
