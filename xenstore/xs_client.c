@@ -11,6 +11,7 @@
 //     txn-conflict PATH     prove a conflicting commit gets EAGAIN
 //     txn-add PATH N        add 1 to PATH N times, retrying on EAGAIN
 //     hostile SOCKET        send malformed requests on raw connections
+//     hostile-raw SOCKET    copy stdin's bytes to a raw connection
 // Exit status 0 on success; errors are printed as their errno names.
 #include <errno.h>
 #include <stdio.h>
@@ -224,6 +225,29 @@ static int cmd_hostile(const char *sock)
 	return bad;
 }
 
+/* Streams stdin to the daemon, reading whatever comes back. */
+static int cmd_hostile_raw(const char *sock)
+{
+	char buf[4096];
+	int fd = raw_connect(sock);
+	ssize_t n;
+
+	if (fd < 0)
+		return fail("connect");
+	while ((n = read(0, buf, sizeof(buf))) > 0) {
+		struct timeval tv = { 0, 100000 };
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (write(fd, buf, (size_t)n) != n)
+			break;
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 0)
+			break; /* disconnected, as expected */
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct xs_handle *h;
@@ -242,6 +266,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "hostile") == 0 && argc == 3)
 		return cmd_hostile(argv[2]);
+	if (strcmp(argv[1], "hostile-raw") == 0 && argc == 3)
+		return cmd_hostile_raw(argv[2]);
 	h = open_as(as);
 	if (!h)
 		return fail("open");
