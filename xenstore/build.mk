@@ -34,3 +34,19 @@ $(BIN)/xs-client: $(call host_objs,xenstore/xs_client.c) $(OBJ)/xenstore/xs_wire
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
+
+# libFuzzer target for the request path (clang); run briefly by
+# tests/integration/xenstore_fuzz.sh and for long by `make bench-fuzz`.
+XS_FUZZ := $(BUILD)/fuzz/xenstore_fuzz
+XS_FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+all: $(XS_FUZZ)
+$(XS_FUZZ): fuzz/xenstore_fuzz.c $(XS_CORE_SRCS) $(wildcard xenstore/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(XS_FUZZ_CFLAGS) -o $@ fuzz/xenstore_fuzz.c $(XS_CORE_SRCS)
+
+XS_FUZZ_SECONDS ?= 300
+.PHONY: bench-fuzz
+bench-fuzz: $(XS_FUZZ)
+	$(Q)BUILD=$(BUILD) XS_FUZZ_SECONDS=$(XS_FUZZ_SECONDS) bash fuzz/xenstore_fuzz.sh

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// libFuzzer target for xenstored's request path: arbitrary bytes from a client, through framing, parsing and every handler.
+//
+// Input: byte 0 picks the client (bit 0: a guest (domid 5) instead of
+// dom0, bit 1: read-only socket, bit 2: also open a second watcher
+// client); the rest is the byte stream the client sends. One daemon lives
+// across inputs, so state built by one input is attacked by the next; it
+// is rebuilt when it grows large.
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../xenstore/xenstored.h"
+
+struct xf_pipe {
+	const uint8_t *in;
+	size_t len, off;
+};
+
+static ssize_t xf_read(struct xs_conn *c, void *buf, size_t len)
+{
+	struct xf_pipe *p = c->priv;
+	size_t n = p->len - p->off;
+
+	/* Deliver in uneven pieces to exercise partial framing. */
+	if (n > 61)
+		n = 61;
+	if (n > len)
+		n = len;
+	memcpy(buf, p->in + p->off, n);
+	p->off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t xf_write(struct xs_conn *c, const void *buf, size_t len)
+{
+	return (ssize_t)len; /* the client swallows everything */
+}
+
+static bool xf_ready(struct xs_conn *c)
+{
+	return true;
+}
+
+static void xf_close(struct xs_conn *c)
+{
+}
+
+static const struct xs_transport_ops xf_ops = {
+	.name = "fuzz", .read = xf_read, .write = xf_write,
+	.can_read = xf_ready, .can_write = xf_ready, .close = xf_close,
+};
+
+static struct xs_daemon xf_d;
+static bool xf_up;
+
+static void xf_reset(void)
+{
+	if (xf_up) {
+		xs_daemon_fini(&xf_d);
+		fclose(xf_d.log);
+	}
+	if (xs_daemon_init(&xf_d) || xs_daemon_base_nodes(&xf_d))
+		abort();
+	xf_d.log = fopen("/dev/null", "w");
+	/* A domain to act as, with a home it owns. */
+	xs_domain_introduce(&xf_d, 5, 1, 1);
+	xf_up = true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct xf_pipe p = { 0 }, wp = { 0 };
+	struct xs_conn *c, *w = NULL;
+	struct xs_list *pos, *tmp;
+	int rounds = 0;
+
+	if (size < 1)
+		return 0;
+	if (!xf_up || xf_d.tree.map.count > 20000)
+		xf_reset();
+	p.in = data + 1;
+	p.len = size - 1;
+	c = xs_conn_new(&xf_d, &xf_ops, &p, -1, (data[0] & 1) ? 5 : 0,
+			(data[0] & 2) != 0);
+	if (!c)
+		return 0;
+	if (data[0] & 4) {
+		w = xs_conn_new(&xf_d, &xf_ops, &wp, -1, 0, false);
+		if (w)
+			xs_watch_add(&xf_d, w, "/", "all", 0);
+	}
+	while (!c->dead && p.off < p.len && rounds++ < 100000) {
+		xs_conn_handle_input(c);
+		xs_conn_flush(c);
+		if (w)
+			xs_conn_flush(w);
+	}
+	xs_conn_handle_input(c);
+	xs_conn_flush(c);
+	/* Connections end with the input, as a socket client's would. */
+	xs_list_for_each_safe(pos, tmp, &xf_d.conns)
+		xs_conn_free(xs_container_of(pos, struct xs_conn, link));
+	return 0;
+}
