@@ -249,6 +249,8 @@ static void sup_on_death(struct sup *sup, struct sup_svc *s, int status)
 	if (s->restart_requested) {
 		sup_log("%s (pid %d) %s; restarting it as requested", s->desc->name, (int)pid,
 			s->last_exit);
+		if (strcmp(s->desc->name, "hypervisor") == 0)
+			sup_log("*** THE HYPERVISOR WAS RESTARTED: every domain it ran is gone. ***");
 		s->st.restarts++;
 		if (sup_spawn(sup, s) < 0) {
 			s->st.state = SVC_RESTARTING;
