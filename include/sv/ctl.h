@@ -22,7 +22,12 @@ struct sv_ctl_hdr {
 	uint32_t len;    /* payload bytes that follow */
 	int32_t status;  /* reply: 0 or -errno */
 	uint32_t seq;    /* echoed in the reply */
+	uint32_t flags;  /* request: SV_CTL_F_* */
+	uint32_t pad;
 };
+
+/* No reply is sent (hot one-way ops: event notify and unmask); errors are logged. */
+#define SV_CTL_F_NOREPLY (1u << 0)
 
 enum sv_ctl_op {
 	SV_CTL_HOST_INFO = 1,      /* - -> sv_host_info */
@@ -39,6 +44,38 @@ enum sv_ctl_op {
 	SV_CTL_DOMAIN_WAIT,        /* sv_ctl_wait -> sv_dominfo */
 	SV_CTL_CONSOLE_READ,       /* sv_ctl_console_read -> sv_ctl_console_data */
 	SV_CTL_DOMAIN_FIND,        /* sv_ctl_find -> sv_ctl_domid */
+
+	/*
+	 * Event channels of dom0.  A connection that sends EVTCHN_OPEN becomes
+	 * one event-channel handle (as /dev/xen/evtchn is for Xen's
+	 * libxenevtchn): the reply carries the read end of a pipe on which the
+	 * hypervisor writes each port that fires, as a uint32_t.  A port that
+	 * fired is masked until EVTCHN_UNMASK, so each port is in the pipe at
+	 * most once.  Ports bound through the connection are closed with it.
+	 */
+	SV_CTL_EVTCHN_OPEN,        /* - -> - + pipe fd */
+	SV_CTL_EVTCHN_BIND_INTERDOMAIN, /* sv_ctl_evtchn_bind -> sv_ctl_evtchn_port */
+	SV_CTL_EVTCHN_BIND_UNBOUND,   /* sv_ctl_evtchn_bind (remote_dom) -> sv_ctl_evtchn_port */
+	SV_CTL_EVTCHN_BIND_VIRQ,   /* sv_ctl_evtchn_bind (virq) -> sv_ctl_evtchn_port */
+	SV_CTL_EVTCHN_UNBIND,      /* sv_ctl_evtchn_port -> - */
+	SV_CTL_EVTCHN_NOTIFY,      /* sv_ctl_evtchn_port -> - (usually NOREPLY) */
+	SV_CTL_EVTCHN_UNMASK,      /* sv_ctl_evtchn_port -> - (usually NOREPLY) */
+	/* Toolstack: a port in domain dom, unbound, that remote_dom may bind (xc_evtchn_alloc_unbound). */
+	SV_CTL_EVTCHN_ALLOC_UNBOUND, /* sv_ctl_evtchn_alloc -> sv_ctl_evtchn_port */
+
+	/*
+	 * Grant mappings for dom0.  MAP checks each grant entry of domain domid
+	 * (GTF_permit_access, granted to dom0, GTF_readonly against the wish to
+	 * write), marks it GTF_reading/GTF_writing and counts the mapping; the
+	 * reply gives, per ref, a handle and the frame's offset in the domain's
+	 * memfd (from DOMAIN_MEMORY), which the caller maps.  UNMAP drops the
+	 * mappings; the flags clear when a ref's last mapping goes.  Mappings
+	 * still held when the connection closes are dropped with it.
+	 */
+	SV_CTL_GNT_MAP,            /* sv_ctl_gnt_map -> sv_ctl_gnt_map_reply */
+	SV_CTL_GNT_UNMAP,          /* sv_ctl_gnt_unmap -> sv_ctl_gnt_unmap_reply */
+	/* GNTTABOP_copy for dom0: both sides named by (domid, grant ref) or (domid, gfn). */
+	SV_CTL_GNT_COPY,           /* sv_ctl_gnt_copy -> sv_ctl_gnt_copy_reply */
 	SV_CTL_OP_MAX
 };
 
@@ -172,5 +209,78 @@ struct sv_ctl_console_data {
 struct sv_ctl_find {
 	char name[64];
 };
+
+struct sv_ctl_evtchn_bind {
+	uint32_t remote_dom;      /* BIND_INTERDOMAIN, BIND_UNBOUND */
+	uint32_t remote_port;     /* BIND_INTERDOMAIN */
+	uint32_t virq;            /* BIND_VIRQ (VIRQ_DOM_EXC, ...) */
+	uint32_t pad;
+};
+
+struct sv_ctl_evtchn_port {
+	uint32_t port;
+	uint32_t pad;
+};
+
+struct sv_ctl_evtchn_alloc {
+	uint32_t dom;             /* where the port is allocated */
+	uint32_t remote_dom;      /* who may bind it */
+};
+
+#define SV_GNT_MAX_BATCH 256
+struct sv_ctl_gnt_map {
+	uint32_t domid;           /* the granting domain */
+	uint32_t count;           /* 1..SV_GNT_MAX_BATCH */
+	uint32_t readonly;        /* map for reading only */
+	uint32_t pad;
+	uint32_t refs[SV_GNT_MAX_BATCH];
+};
+
+struct sv_gnt_mapping {
+	int32_t status;           /* GNTST_* (0 = okay) */
+	uint32_t handle;          /* for UNMAP */
+	uint64_t offset;          /* of the granted frame in the domain's memfd */
+};
+
+struct sv_ctl_gnt_map_reply {
+	uint32_t count;
+	uint32_t pad;
+	struct sv_gnt_mapping map[SV_GNT_MAX_BATCH];
+};
+
+struct sv_ctl_gnt_unmap {
+	uint32_t count;
+	uint32_t pad;
+	uint32_t handles[SV_GNT_MAX_BATCH];
+};
+
+struct sv_ctl_gnt_unmap_reply {
+	uint32_t count;
+	uint32_t pad;
+	int32_t status[SV_GNT_MAX_BATCH]; /* GNTST_* per handle */
+};
+
+/* One side of a copy: a grant ref of domid, or (with SV_GNT_COPY_GFN) a frame of domid. */
+struct sv_gnt_copy_ptr {
+	uint32_t domid;
+	uint32_t ref;             /* grant ref, or the gfn with SV_GNT_COPY_GFN */
+	uint32_t offset;
+	uint32_t flags;           /* SV_GNT_COPY_GFN */
+};
+#define SV_GNT_COPY_GFN 1u
+
+#define SV_GNT_MAX_COPY 64
+struct sv_gnt_copy_seg {
+	struct sv_gnt_copy_ptr source, dest;
+	uint32_t len;             /* source and dest each stay within one page */
+	int32_t status;           /* reply: GNTST_* */
+};
+
+struct sv_ctl_gnt_copy {
+	uint32_t count;           /* 1..SV_GNT_MAX_COPY */
+	uint32_t pad;
+	struct sv_gnt_copy_seg seg[SV_GNT_MAX_COPY];
+};
+/* The reply is the same structure with each seg's status filled in. */
 
 #endif
