@@ -97,6 +97,9 @@ kill9() {
 
 status_has() { "$SV" status | grep -Eq "$1"; }
 
+check "splitvisor --help exits 0" "$SV" --help
+check_fails "splitvisor with an unknown command fails" "$SV" frobnicate
+
 # --- 1. the normal life of a stack, with stand-ins -----------------------
 fake "$fakes/ok" hypervisor ok
 fake "$fakes/ok" xenstored ok
