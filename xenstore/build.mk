@@ -50,3 +50,10 @@ XS_FUZZ_SECONDS ?= 300
 .PHONY: bench-fuzz
 bench-fuzz: $(XS_FUZZ)
 	$(Q)BUILD=$(BUILD) XS_FUZZ_SECONDS=$(XS_FUZZ_SECONDS) bash fuzz/xenstore_fuzz.sh
+
+# Benchmark client (bench/xenstore.sh runs it against a private daemon).
+BENCHES += $(BUILD)/bench/xenstore_bench
+$(BUILD)/bench/xenstore_bench: $(call host_objs,bench/xenstore_bench.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^

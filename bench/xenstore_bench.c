@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+// xenstored benchmark: writes, reads, watch events and transactions per second over 1 and 16 connections, against a UNIX-socket echo floor.
+//
+//   xenstore_bench SOCKET [SECONDS]
+// Speaks the wire protocol directly (one request in flight per
+// connection, like libxenstore). The floor is the round-trip rate of a
+// single-threaded epoll echo server over the same kind of socket, run in
+// the same process tree and measured in the same run.
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xen/io/xs_wire.h>
+
+enum bench_op { OP_WRITE, OP_READ, OP_WATCH, OP_TXN, OP_PIPE, OP_ECHO, OP_COUNT };
+static const char *const op_names[OP_COUNT] = {
+	"writes", "reads", "watch-events", "transactions", "writes-pipe32",
+	"round-trips",
+};
+
+/* Requests a pipelining client keeps in flight (OP_PIPE). */
+#define PIPE_DEPTH 32
+
+struct worker {
+	pthread_t th;
+	const char *sock;
+	enum bench_op op;
+	int idx;
+	double seconds;
+	unsigned long count;
+	int err;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int full_io(int fd, void *buf, size_t len, bool wr)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = wr ? write(fd, (char *)buf + off, len - off) :
+				 read(fd, (char *)buf + off, len - off);
+
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int send_msg(int fd, uint32_t type, uint32_t tx, const void *p, uint32_t len)
+{
+	char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+	struct xsd_sockmsg h = { .type = type, .req_id = 1, .tx_id = tx, .len = len };
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), p, len);
+	return full_io(fd, buf, sizeof(h) + len, true);
+}
+
+/* Reads one message; returns its type, payload in @out. */
+static int recv_msg(int fd, char *out, size_t outsz, uint32_t *len)
+{
+	struct xsd_sockmsg h;
+
+	if (full_io(fd, &h, sizeof(h), false) || h.len >= outsz)
+		return -1;
+	if (full_io(fd, out, h.len, false))
+		return -1;
+	out[h.len] = '\0';
+	*len = h.len;
+	return (int)h.type;
+}
+
+/* One request, its reply (skipping watch events); -1 on error replies. */
+static int call(int fd, uint32_t type, uint32_t tx, const void *p, uint32_t len,
+		char *out, size_t outsz)
+{
+	uint32_t rl;
+	int t;
+
+	if (send_msg(fd, type, tx, p, len))
+		return -1;
+	do {
+		t = recv_msg(fd, out, outsz, &rl);
+	} while (t == XS_WATCH_EVENT);
+	return t == (int)type ? 0 : -1;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char path[64], req[128], out[4200];
+	int fd = connect_to(w->sock);
+	uint32_t plen, rl;
+	double end;
+
+	if (fd < 0) {
+		w->err = errno;
+		return NULL;
+	}
+	plen = (uint32_t)snprintf(path, sizeof(path), "/bench/c%d/key", w->idx) + 1;
+	memcpy(req, path, plen);
+	memcpy(req + plen, "value-0123456789", 16);
+	if (w->op != OP_ECHO && call(fd, XS_WRITE, 0, req, plen + 16, out, sizeof(out))) {
+		w->err = EIO;
+		goto out_close;
+	}
+	if (w->op == OP_WATCH) {
+		char wreq[128];
+		uint32_t wl = (uint32_t)snprintf(wreq, sizeof(wreq), "/bench/c%d", w->idx) + 1;
+
+		memcpy(wreq + wl, "tok", 4);
+		if (call(fd, XS_WATCH, 0, wreq, wl + 4, out, sizeof(out)) ||
+		    recv_msg(fd, out, sizeof(out), &rl) != XS_WATCH_EVENT) {
+			w->err = EIO;
+			goto out_close;
+		}
+	}
+	end = now() + w->seconds;
+	while (now() < end) {
+		int k;
+
+		/* 64 operations between clock reads. */
+		for (k = 0; k < 64; k++) {
+			switch (w->op) {
+			case OP_WRITE:
+				if (call(fd, XS_WRITE, 0, req, plen + 16, out, sizeof(out)))
+					goto out_err;
+				break;
+			case OP_READ:
+				if (call(fd, XS_READ, 0, path, plen, out, sizeof(out)))
+					goto out_err;
+				break;
+			case OP_WATCH:
+				/* A write, then the event it caused. */
+				if (send_msg(fd, XS_WRITE, 0, req, plen + 16))
+					goto out_err;
+				if (recv_msg(fd, out, sizeof(out), &rl) < 0 ||
+				    recv_msg(fd, out, sizeof(out), &rl) < 0)
+					goto out_err;
+				break;
+			case OP_TXN: {
+				uint32_t tx;
+
+				if (call(fd, XS_TRANSACTION_START, 0, "", 1, out, sizeof(out)))
+					goto out_err;
+				tx = (uint32_t)strtoul(out, NULL, 10);
+				if (call(fd, XS_READ, tx, path, plen, out, sizeof(out)) ||
+				    call(fd, XS_WRITE, tx, req, plen + 16, out, sizeof(out)))
+					goto out_err;
+				if (call(fd, XS_TRANSACTION_END, tx, "T", 2, out, sizeof(out)))
+					goto out_err; /* own subtree: never conflicts */
+				break;
+			}
+			case OP_PIPE: {
+				/* A window of writes in one send, then their replies. */
+				char batch[PIPE_DEPTH * 128];
+				struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 1,
+							 .len = plen + 16 };
+				size_t one = sizeof(h) + plen + 16;
+				int j;
+
+				for (j = 0; j < PIPE_DEPTH; j++) {
+					memcpy(batch + j * one, &h, sizeof(h));
+					memcpy(batch + j * one + sizeof(h), req, plen + 16);
+				}
+				if (full_io(fd, batch, one * PIPE_DEPTH, true))
+					goto out_err;
+				for (j = 0; j < PIPE_DEPTH; j++)
+					if (recv_msg(fd, out, sizeof(out), &rl) != XS_WRITE)
+						goto out_err;
+				w->count += PIPE_DEPTH - 1;
+				break;
+			}
+			case OP_ECHO:
+				/* Same size as a READ request and its reply. */
+				if (send_msg(fd, XS_READ, 0, path, plen) ||
+				    recv_msg(fd, out, sizeof(out), &rl) < 0)
+					goto out_err;
+				break;
+			default:
+				goto out_err;
+			}
+			w->count++;
+		}
+	}
+	goto out_close;
+out_err:
+	w->err = EIO;
+out_close:
+	close(fd);
+	return NULL;
+}
+
+static double run(const char *sock, enum bench_op op, int nconn, double secs)
+{
+	struct worker w[64];
+	unsigned long total = 0;
+	double t0, t1;
+	int i;
+
+	memset(w, 0, sizeof(w));
+	t0 = now();
+	for (i = 0; i < nconn; i++) {
+		w[i] = (struct worker){ .sock = sock, .op = op, .idx = i, .seconds = secs };
+		if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
+			perror("pthread_create");
+			exit(1);
+		}
+	}
+	for (i = 0; i < nconn; i++) {
+		pthread_join(w[i].th, NULL);
+		if (w[i].err) {
+			fprintf(stderr, "bench: %s worker %d failed\n", op_names[op], i);
+			exit(1);
+		}
+		total += w[i].count;
+	}
+	t1 = now();
+	return (double)total / (t1 - t0);
+}
+
+/* The floor: a single-threaded epoll echo server in a child process. */
+static pid_t echo_server(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd, ep;
+	pid_t pid;
+
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 64)) {
+		perror("echo server");
+		exit(1);
+	}
+	pid = fork();
+	if (pid != 0) {
+		close(lfd);
+		return pid;
+	}
+	ep = epoll_create1(0);
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	}
+	for (;;) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(ep, evs, 64, -1), i;
+
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			char buf[65536];
+			ssize_t r;
+
+			if (fd == lfd) {
+				int c = accept(lfd, NULL, NULL);
+				struct epoll_event ev = { .events = EPOLLIN, .data.fd = c };
+
+				if (c >= 0)
+					epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);
+				continue;
+			}
+			r = read(fd, buf, sizeof(buf));
+			if (r <= 0 || full_io(fd, buf, (size_t)r, true)) {
+				close(fd);
+				continue;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const enum bench_op ops[] = { OP_WRITE, OP_READ, OP_WATCH, OP_TXN,
+					     OP_PIPE };
+	static const int conns[] = { 1, 16 };
+	char echo_path[256];
+	double secs, floor_rate;
+	pid_t echo;
+	unsigned int i, k;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: xenstore_bench SOCKET [SECONDS]\n");
+		return 2;
+	}
+	secs = argc > 2 ? atof(argv[2]) : 2.0;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(echo_path, sizeof(echo_path), "%s.echo", argv[1]);
+	echo = echo_server(echo_path);
+	for (k = 0; k < 2; k++) {
+		floor_rate = run(echo_path, OP_ECHO, conns[k], secs);
+		printf("xenstore bench, %2d connection%s: UNIX socket echo floor %.0f round trips/s\n",
+		       conns[k], conns[k] > 1 ? "s" : " ", floor_rate);
+		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+			double r = run(argv[1], ops[i], conns[k], secs);
+			/* Round trips per operation: txn = start, read, write, end. */
+			int rt = ops[i] == OP_TXN ? 4 : 1;
+
+			printf("  %-13s %9.0f /s   ratio to floor %.2f (%.2f per round trip)\n",
+			       op_names[ops[i]], r, r / floor_rate, r * rt / floor_rate);
+		}
+	}
+	kill(echo, SIGTERM);
+	waitpid(echo, NULL, 0);
+	unlink(echo_path);
+	return 0;
+}
