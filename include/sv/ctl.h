@@ -250,7 +250,7 @@ struct sv_ctl_gnt_map_reply {
 
 struct sv_ctl_gnt_unmap {
 	uint32_t count;
-	uint32_t pad;
+	uint32_t domid;           /* the granting domain the handles belong to */
 	uint32_t handles[SV_GNT_MAX_BATCH];
 };
 
