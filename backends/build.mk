@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# Backends: one fragment per dom0 driver.
+include backends/console/build.mk

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+# xenconsoled (the console backend) and its Check suites.
+
+CONSOLED_CORE_SRCS := backends/console/cons_buf.c backends/console/cons_ring.c \
+	backends/console/cons_proto.c
+CONSOLED_DAEMON_SRCS := backends/console/cons_log.c backends/console/cons_domain.c \
+	backends/console/cons_client.c backends/console/cons_xs.c \
+	backends/console/cons_main.c
+CONSOLED_CORE_OBJS := $(call host_objs,$(CONSOLED_CORE_SRCS))
+CONSOLED_DAEMON_OBJS := $(call host_objs,$(CONSOLED_DAEMON_SRCS))
+# libsvxen.a (dom0/lib/lib.mk, included after this file, so named here):
+# Xen's libxenevtchn and libxenforeignmemory APIs on our hypervisor.
+CONSOLED_SVLIB := $(BUILD)/lib/libsvxen.a
+
+PROGRAMS += $(BIN)/xenconsoled
+
+$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(CONSOLED_SVLIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(LIBS)
+
+# Check suites: the real ring, buffer and protocol sources, no daemon.
+CONSOLED_TESTS := test_consoled_ring test_consoled_buf test_consoled_proto
+UNIT_TESTS += $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS))
+
+$(addprefix $(TESTBIN)/,$(CONSOLED_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(CONSOLED_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

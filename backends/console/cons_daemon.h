@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+// xenconsoled's shared state: the daemon context, its domains and clients.
+#ifndef SV_CONS_DAEMON_H
+#define SV_CONS_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+
+#include "cons_buf.h"
+#include "cons_proto.h"
+#include "cons_ring.h"
+
+/* Bytes of output history a newly attached client receives first. */
+#define CONS_HISTORY_SIZE (16 * 1024)
+/* Per-client output queue; a client that stops reading loses the rest. */
+#define CONS_CLIENT_OUT_SIZE (64 * 1024)
+/* Per-domain input queue waiting for space in the guest's in[] ring. */
+#define CONS_INPUT_SIZE 4096
+/* Longest domain name used in guest-NAME.log. */
+#define CONS_NAME_MAX 64
+
+/* Intrusive doubly linked list. */
+struct cons_list {
+	struct cons_list *next, *prev;
+};
+
+#define cons_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define cons_list_for_each_safe(pos, tmp, head) \
+	for (pos = (head)->next, tmp = pos->next; pos != (head); \
+	     pos = tmp, tmp = pos->next)
+
+static inline void cons_list_init(struct cons_list *h)
+{
+	h->next = h->prev = h;
+}
+
+static inline void cons_list_add_tail(struct cons_list *h, struct cons_list *n)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void cons_list_del(struct cons_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+
+static inline bool cons_list_empty(const struct cons_list *h)
+{
+	return h->next == h;
+}
+
+/* What an epoll event's data.ptr points at. */
+enum cons_ep_kind {
+	CONS_EP_LISTEN,
+	CONS_EP_SIGNAL,
+	CONS_EP_XS,
+	CONS_EP_EVTCHN,
+	CONS_EP_CLIENT,
+};
+
+struct cons_ep {
+	enum cons_ep_kind kind;
+};
+
+struct cons_daemon;
+
+/* One guest's console as found in xenstore. */
+struct cons_domain {
+	struct cons_list link;		/* in cons_daemon.domains */
+	struct cons_daemon *d;
+	uint32_t domid;
+	char name[CONS_NAME_MAX + 1];	/* /local/domain/N/name, sanitised */
+	uint64_t ring_ref;		/* console/ring-ref: gfn of the page */
+	uint32_t remote_port;		/* console/port: the guest's port */
+	int local_port;			/* our bound port, -1 when unbound */
+	struct xencons_interface *intf;	/* mapped page, NULL when unmapped */
+	bool disabled;			/* rogue ring: ignored until keys change */
+	bool seen;			/* mark for a full rescan */
+	int log_fd;			/* DIR/console/guest-NAME.log or -1 */
+	bool log_failed;		/* log write error already reported */
+	struct cons_buf history;	/* last CONS_HISTORY_SIZE output bytes */
+	struct cons_buf input;		/* client bytes waiting for in[] space */
+	struct cons_list clients;	/* attached cons_client.link */
+};
+
+/* One connection on xenconsoled.sock. */
+struct cons_client {
+	struct cons_ep ep;		/* CONS_EP_CLIENT */
+	struct cons_list link;		/* pending, a domain's clients, or dead */
+	struct cons_daemon *d;
+	struct cons_domain *dom;	/* NULL until attached */
+	int fd;
+	uint32_t events;		/* epoll mask currently registered */
+	char line[CONS_PROTO_MAX_LINE];	/* request line received so far */
+	size_t line_len;
+	struct cons_buf out;		/* bytes queued for the client */
+	uint64_t dropped;		/* output bytes lost to a full queue */
+	bool close_after_flush;		/* error reply queued: then close */
+	bool eof;			/* client shut its sending side */
+	bool dead;			/* freed at the end of the loop pass */
+};
+
+struct cons_daemon {
+	const char *rundir;
+	char sock_path[4096];
+	char console_dir[4096];
+	int epfd, lfd, sigfd;
+	struct xs_handle *xs;
+	xenevtchn_handle *xce;
+	xenforeignmemory_handle *fmem;
+	struct cons_list domains;	/* struct cons_domain.link */
+	struct cons_list pending;	/* clients that have not attached yet */
+	struct cons_list dead;		/* clients to free after this pass */
+	bool quit;
+	/* Domains named by the watch events of one wakeup (cons_xs.c). */
+	uint64_t recheck[DOMID_FIRST_RESERVED / 64 + 1];
+	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn;
+};
+
+/* cons_log.c: one timestamped line on stderr (the daemon's log file). */
+void cons_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cons_domain.c: the data plane of one guest console. */
+struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid);
+struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid,
+				    const char *name, uint64_t ring_ref,
+				    uint32_t remote_port);
+int cons_domain_connect(struct cons_domain *dom);
+int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref,
+			  uint32_t remote_port);
+void cons_domain_free(struct cons_domain *dom, const char *why);
+void cons_domain_disable(struct cons_domain *dom, const char *why);
+int cons_domain_handle_evtchn(struct cons_daemon *d);
+void cons_domain_service(struct cons_domain *dom);
+void cons_domain_input_ready(struct cons_domain *dom);
+void cons_domain_sanitise_name(char *dst, size_t cap, const char *src,
+			       uint32_t domid);
+
+/* cons_client.c: connections on xenconsoled.sock. */
+void cons_client_accept(struct cons_daemon *d);
+void cons_client_handle(struct cons_client *c, uint32_t events);
+void cons_client_send(struct cons_client *c, const char *buf, size_t len);
+void cons_client_kill(struct cons_client *c);
+void cons_client_set_reading(struct cons_client *c, bool on);
+void cons_client_reap(struct cons_daemon *d);
+
+/* cons_xs.c: the control plane, domains and their keys in xenstore. */
+int cons_xs_watch(struct cons_daemon *d);
+int cons_xs_handle(struct cons_daemon *d);
+void cons_xs_rescan(struct cons_daemon *d);
+
+#endif

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+// The data plane of one guest console: ring page, event channel, log, clients.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cons_daemon.h"
+
+/* Output moved per event before other domains get a turn. */
+#define CONS_OUT_BATCH (4 * CONS_RING_OUT_SIZE)
+
+struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid)
+{
+	struct cons_list *pos, *tmp;
+
+	cons_list_for_each_safe(pos, tmp, &d->domains) {
+		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+
+		if (dom->domid == domid)
+			return dom;
+	}
+	return NULL;
+}
+
+static struct cons_domain *cons_domain_by_port(struct cons_daemon *d, int port)
+{
+	struct cons_list *pos, *tmp;
+
+	cons_list_for_each_safe(pos, tmp, &d->domains) {
+		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+
+		if (dom->local_port >= 0 && dom->local_port == port)
+			return dom;
+	}
+	return NULL;
+}
+
+/*
+ * The name becomes part of a file name: keep [A-Za-z0-9._-], map every
+ * other byte to '_', refuse "." and "..", and fall back to "dom<N>".
+ */
+void cons_domain_sanitise_name(char *dst, size_t cap, const char *src,
+			       uint32_t domid)
+{
+	size_t i = 0;
+
+	for (; src && src[i] && i + 1 < cap && i < CONS_NAME_MAX; i++) {
+		char ch = src[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+
+		dst[i] = ok ? ch : '_';
+	}
+	dst[i] = '\0';
+	if (i == 0 || strcmp(dst, ".") == 0 || strcmp(dst, "..") == 0)
+		snprintf(dst, cap, "dom%u", domid);
+}
+
+struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid,
+				    const char *name, uint64_t ring_ref,
+				    uint32_t remote_port)
+{
+	struct cons_domain *dom = calloc(1, sizeof(*dom));
+	int ret;
+
+	if (!dom)
+		return NULL;
+	dom->d = d;
+	dom->domid = domid;
+	dom->ring_ref = ring_ref;
+	dom->remote_port = remote_port;
+	dom->local_port = -1;
+	dom->log_fd = -1;
+	cons_list_init(&dom->clients);
+	cons_domain_sanitise_name(dom->name, sizeof(dom->name), name, domid);
+	ret = cons_buf_init(&dom->history, CONS_HISTORY_SIZE);
+	if (ret)
+		goto out_free;
+	ret = cons_buf_init(&dom->input, CONS_INPUT_SIZE);
+	if (ret)
+		goto out_history;
+	cons_list_add_tail(&d->domains, &dom->link);
+	return dom;
+
+out_history:
+	cons_buf_fini(&dom->history);
+out_free:
+	free(dom);
+	errno = -ret;
+	return NULL;
+}
+
+static void cons_domain_open_log(struct cons_domain *dom)
+{
+	char path[4096 + 96];
+
+	if (dom->log_fd >= 0)
+		return;
+	snprintf(path, sizeof(path), "%s/guest-%s.log", dom->d->console_dir,
+		 dom->name);
+	dom->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (dom->log_fd < 0)
+		cons_log("domain %u: cannot open %s: %s (output not logged)",
+			 dom->domid, path, strerror(errno));
+}
+
+/* Unmap the page and unbind the port; the domain stays in the table. */
+static void cons_domain_disconnect(struct cons_domain *dom)
+{
+	struct cons_daemon *d = dom->d;
+
+	if (dom->local_port >= 0) {
+		if (xenevtchn_unbind(d->xce, (evtchn_port_t)dom->local_port) < 0)
+			cons_log("domain %u: unbind port %d: %s", dom->domid,
+				 dom->local_port, strerror(errno));
+		dom->local_port = -1;
+	}
+	if (dom->intf) {
+		if (xenforeignmemory_unmap(d->fmem, dom->intf, 1) < 0)
+			cons_log("domain %u: unmap console page: %s", dom->domid,
+				 strerror(errno));
+		dom->intf = NULL;
+	}
+}
+
+/* Every attached client is told nothing more and closed. */
+static void cons_domain_drop_clients(struct cons_domain *dom)
+{
+	struct cons_list *pos, *tmp;
+
+	cons_list_for_each_safe(pos, tmp, &dom->clients) {
+		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
+
+		cons_client_kill(c);
+	}
+}
+
+/*
+ * Map ring-ref and bind the guest's port, then take whatever the guest
+ * wrote before we came.  Returns 0 or -errno (the domain stays
+ * unconnected and is retried when its keys change).
+ */
+int cons_domain_connect(struct cons_domain *dom)
+{
+	struct cons_daemon *d = dom->d;
+	xen_pfn_t gfn = (xen_pfn_t)dom->ring_ref;
+	xenevtchn_port_or_error_t port;
+	int err = 0, ret;
+
+	dom->intf = xenforeignmemory_map(d->fmem, dom->domid,
+					 PROT_READ | PROT_WRITE, 1, &gfn, &err);
+	if (!dom->intf || err) {
+		ret = err ? -abs(err) : -errno;
+		if (dom->intf)
+			xenforeignmemory_unmap(d->fmem, dom->intf, 1);
+		dom->intf = NULL;
+		cons_log("domain %u: cannot map console page %#llx: %s", dom->domid,
+			 (unsigned long long)dom->ring_ref, strerror(-ret));
+		return ret ? ret : -EIO;
+	}
+	port = xenevtchn_bind_interdomain(d->xce, dom->domid, dom->remote_port);
+	if (port < 0) {
+		ret = -errno;
+		cons_log("domain %u: cannot bind port %u: %s", dom->domid,
+			 dom->remote_port, strerror(errno));
+		goto out_unmap;
+	}
+	dom->local_port = port;
+	dom->disabled = false;
+	cons_domain_open_log(dom);
+	cons_log("domain %u (%s): console connected, page %#llx, port %u -> %d",
+		 dom->domid, dom->name, (unsigned long long)dom->ring_ref,
+		 dom->remote_port, port);
+	cons_domain_service(dom);
+	return 0;
+
+out_unmap:
+	xenforeignmemory_unmap(d->fmem, dom->intf, 1);
+	dom->intf = NULL;
+	return ret ? ret : -EIO;
+}
+
+/* The toolstack or guest moved the ring: serve the new page and port. */
+int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref,
+			  uint32_t remote_port)
+{
+	cons_domain_disconnect(dom);
+	cons_buf_consume(&dom->input, cons_buf_len(&dom->input));
+	dom->ring_ref = ring_ref;
+	dom->remote_port = remote_port;
+	dom->disabled = false;
+	return cons_domain_connect(dom);
+}
+
+/* A rogue ring: stop serving this console only, and say so. */
+void cons_domain_disable(struct cons_domain *dom, const char *why)
+{
+	cons_log("domain %u (%s): %s; console disabled", dom->domid, dom->name,
+		 why);
+	cons_domain_disconnect(dom);
+	cons_domain_drop_clients(dom);
+	cons_buf_consume(&dom->input, cons_buf_len(&dom->input));
+	dom->disabled = true;
+}
+
+void cons_domain_free(struct cons_domain *dom, const char *why)
+{
+	cons_log("domain %u (%s): dropped: %s", dom->domid, dom->name, why);
+	cons_domain_disconnect(dom);
+	cons_domain_drop_clients(dom);
+	if (dom->log_fd >= 0)
+		close(dom->log_fd);
+	cons_buf_fini(&dom->history);
+	cons_buf_fini(&dom->input);
+	cons_list_del(&dom->link);
+	free(dom);
+}
+
+static void cons_domain_log_write(struct cons_domain *dom, const char *buf,
+				  size_t len)
+{
+	while (dom->log_fd >= 0 && len) {
+		ssize_t n = write(dom->log_fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!dom->log_failed)
+				cons_log("domain %u: writing its log: %s", dom->domid,
+					 n < 0 ? strerror(errno) : "short write");
+			dom->log_failed = true;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Guest output goes to the log, the history and every attached client. */
+static void cons_domain_output(struct cons_domain *dom, const char *buf,
+			       size_t len)
+{
+	struct cons_list *pos, *tmp;
+
+	cons_domain_log_write(dom, buf, len);
+	cons_buf_push_overwrite(&dom->history, buf, len);
+	cons_list_for_each_safe(pos, tmp, &dom->clients) {
+		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
+
+		cons_client_send(c, buf, len);
+	}
+}
+
+static void cons_domain_rogue(struct cons_domain *dom, const char *ring,
+			      uint32_t cons, uint32_t prod)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "rogue %s ring indices (cons %u, prod %u)",
+		 ring, cons, prod);
+	cons_domain_disable(dom, why);
+}
+
+/* Push queued client input into in[] as space allows. */
+static bool cons_domain_flush_input(struct cons_domain *dom)
+{
+	uint32_t bc = 0, bp = 0;
+	bool moved = false;
+
+	while (dom->intf && !cons_buf_empty(&dom->input)) {
+		size_t contig, done;
+		const char *p = cons_buf_peek(&dom->input, &contig);
+
+		if (cons_ring_write_in(dom->intf, p, contig, &done, &bc, &bp)) {
+			cons_domain_rogue(dom, "input", bc, bp);
+			return false;
+		}
+		if (!done)
+			break;
+		cons_buf_consume(&dom->input, done);
+		moved = true;
+	}
+	return moved;
+}
+
+/* Re-arm reading from clients once the input queue has room again. */
+static void cons_domain_resume_clients(struct cons_domain *dom)
+{
+	struct cons_list *pos, *tmp;
+
+	if (cons_buf_space(&dom->input) == 0)
+		return;
+	cons_list_for_each_safe(pos, tmp, &dom->clients) {
+		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
+
+		cons_client_set_reading(c, true);
+	}
+}
+
+/*
+ * Move output out of the ring and input into it, then notify the guest if
+ * either index moved (it may wait for out[] space or for input).
+ */
+void cons_domain_service(struct cons_domain *dom)
+{
+	char buf[CONS_RING_OUT_SIZE];
+	size_t total = 0, len;
+	bool notify = false;
+	uint32_t bc = 0, bp = 0;
+
+	if (!dom->intf || dom->disabled)
+		return;
+	do {
+		if (cons_ring_read_out(dom->intf, buf, sizeof(buf), &len, &bc, &bp)) {
+			cons_domain_rogue(dom, "output", bc, bp);
+			return;
+		}
+		if (len) {
+			notify = true;
+			cons_domain_output(dom, buf, len);
+		}
+		total += len;
+	} while (len && total < CONS_OUT_BATCH && dom->intf);
+	if (!dom->intf)
+		return;
+	if (cons_domain_flush_input(dom))
+		notify = true;
+	if (!dom->intf)
+		return;
+	if (notify && xenevtchn_notify(dom->d->xce, (evtchn_port_t)dom->local_port) < 0)
+		cons_log("domain %u: notify port %d: %s", dom->domid,
+			 dom->local_port, strerror(errno));
+	cons_domain_resume_clients(dom);
+}
+
+/* New client input was queued: try to pass it on now. */
+void cons_domain_input_ready(struct cons_domain *dom)
+{
+	if (!dom->intf || dom->disabled)
+		return;
+	if (cons_domain_flush_input(dom) && dom->intf &&
+	    xenevtchn_notify(dom->d->xce, (evtchn_port_t)dom->local_port) < 0)
+		cons_log("domain %u: notify port %d: %s", dom->domid,
+			 dom->local_port, strerror(errno));
+}
+
+/*
+ * The event-channel fd is readable: serve one pending port.  Only one,
+ * because the fd may be blocking (as Linux's /dev/xen/evtchn is); epoll is
+ * level-triggered, so further pending ports wake the loop again.
+ * Returns 0, or -errno when the event channel device failed for good.
+ */
+int cons_domain_handle_evtchn(struct cons_daemon *d)
+{
+	xenevtchn_port_or_error_t port = xenevtchn_pending(d->xce);
+	struct cons_domain *dom;
+
+	if (port < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		cons_log("event channel: pending: %s", strerror(errno));
+		return errno ? -errno : -EIO;
+	}
+	if (xenevtchn_unmask(d->xce, (evtchn_port_t)port) < 0)
+		cons_log("event channel: unmask %d: %s", port, strerror(errno));
+	dom = cons_domain_by_port(d, port);
+	if (dom)
+		cons_domain_service(dom);
+	return 0;
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+// xenconsoled: command line, run directory, start-up and the epoll loop.
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cons_daemon.h"
+
+static void cons_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xenconsoled --rundir DIR [--foreground]\n"
+		"  Serves every guest's console ring.  Guest output is appended to\n"
+		"  DIR/console/guest-NAME.log; clients attach on DIR/xenconsoled.sock\n"
+		"  by sending \"attach <domid>\\n\" (reply \"ok\" or \"error <why>\").\n"
+		"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock)\n"
+		"  and to the hypervisor in DIR.  Without --foreground it detaches\n"
+		"  once ready and logs to DIR/xenconsoled.log.\n");
+}
+
+static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ep };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* Listen on PATH (a stale socket from a dead daemon is replaced). */
+static int cons_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	return fd;
+
+out_close:
+	close(fd);
+	return ret;
+}
+
+static int cons_setup(struct cons_daemon *d)
+{
+	sigset_t set;
+	int ret, fl;
+
+	cons_list_init(&d->domains);
+	cons_list_init(&d->pending);
+	cons_list_init(&d->dead);
+	d->ep_listen.kind = CONS_EP_LISTEN;
+	d->ep_sig.kind = CONS_EP_SIGNAL;
+	d->ep_xs.kind = CONS_EP_XS;
+	d->ep_evtchn.kind = CONS_EP_EVTCHN;
+
+	if (mkdir(d->console_dir, 0750) < 0 && errno != EEXIST) {
+		cons_log("cannot create %s: %s", d->console_dir, strerror(errno));
+		return -errno;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->epfd < 0)
+		return -errno;
+	ret = cons_epoll_add(d, d->sigfd, &d->ep_sig);
+	if (ret)
+		return ret;
+
+	d->xce = xenevtchn_open(NULL, 0);
+	if (!d->xce) {
+		cons_log("cannot open event channels (is the hypervisor running?): %s",
+			 strerror(errno));
+		return -errno;
+	}
+	/* One port per wakeup, never a blocking read. */
+	fl = fcntl(xenevtchn_fd(d->xce), F_GETFL);
+	if (fl < 0 || fcntl(xenevtchn_fd(d->xce), F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	ret = cons_epoll_add(d, xenevtchn_fd(d->xce), &d->ep_evtchn);
+	if (ret)
+		return ret;
+	d->fmem = xenforeignmemory_open(NULL, 0);
+	if (!d->fmem) {
+		cons_log("cannot open foreign memory: %s", strerror(errno));
+		return -errno;
+	}
+	d->xs = xs_open(0);
+	if (!d->xs) {
+		cons_log("cannot connect to xenstored at %s: %s",
+			 getenv("XENSTORED_PATH"), strerror(errno));
+		return -errno;
+	}
+	ret = cons_epoll_add(d, xs_fileno(d->xs), &d->ep_xs);
+	if (ret)
+		return ret;
+	ret = cons_xs_watch(d);
+	if (ret) {
+		cons_log("cannot watch xenstore: %s", strerror(-ret));
+		return ret;
+	}
+	cons_xs_rescan(d);
+
+	/* Last: a client that can connect finds the domains already known. */
+	d->lfd = cons_listen(d->sock_path);
+	if (d->lfd < 0) {
+		cons_log("cannot listen on %s: %s", d->sock_path, strerror(-d->lfd));
+		return d->lfd;
+	}
+	return cons_epoll_add(d, d->lfd, &d->ep_listen);
+}
+
+static void cons_teardown(struct cons_daemon *d)
+{
+	struct cons_list *pos, *tmp;
+
+	if (d->lfd >= 0) {
+		close(d->lfd);
+		unlink(d->sock_path);
+	}
+	cons_list_for_each_safe(pos, tmp, &d->pending)
+		cons_client_kill(cons_container_of(pos, struct cons_client, link));
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+		cons_domain_free(cons_container_of(pos, struct cons_domain, link),
+				 "xenconsoled is stopping");
+	cons_client_reap(d);
+	if (d->xs)
+		xs_close(d->xs);
+	if (d->fmem)
+		xenforeignmemory_close(d->fmem);
+	if (d->xce)
+		xenevtchn_close(d->xce);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+static int cons_loop(struct cons_daemon *d)
+{
+	struct epoll_event evs[64];
+	int ret = 0;
+
+	while (!d->quit && !ret) {
+		int n = epoll_wait(d->epfd, evs, 64, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n && !ret && !d->quit; i++) {
+			struct cons_ep *ep = evs[i].data.ptr;
+			struct signalfd_siginfo si;
+
+			switch (ep->kind) {
+			case CONS_EP_LISTEN:
+				cons_client_accept(d);
+				break;
+			case CONS_EP_SIGNAL:
+				if (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					cons_log("signal %u: stopping", si.ssi_signo);
+					d->quit = true;
+				}
+				break;
+			case CONS_EP_XS:
+				ret = cons_xs_handle(d);
+				break;
+			case CONS_EP_EVTCHN:
+				ret = cons_domain_handle_evtchn(d);
+				break;
+			case CONS_EP_CLIENT:
+				cons_client_handle(cons_container_of(ep, struct cons_client, ep),
+						   evs[i].events);
+				break;
+			}
+		}
+		cons_client_reap(d);
+	}
+	return ret;
+}
+
+/*
+ * Without --foreground: fork, let the child start, and return in the parent
+ * only once the child is ready (its socket accepts) or failed.  The child
+ * must do all the work (libxenstore starts threads, which fork loses).
+ * Returns 1 in the parent (exit with *status), 0 in the child, -errno.
+ */
+static int cons_daemonize(const char *logpath, int *notify_fd, int *status)
+{
+	int pfd[2], fd;
+	pid_t pid;
+	char ok;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (pid > 0) {
+		close(pfd[1]);
+		*status = read(pfd[0], &ok, 1) == 1 ? 0 : 1;
+		close(pfd[0]);
+		return 1;
+	}
+	close(pfd[0]);
+	*notify_fd = pfd[1];
+	if (setsid() < 0)
+		return -errno;
+	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+			cons_log("cannot redirect stdio to /dev/null: %s", strerror(errno));
+		close(fd);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rundir", required_argument, NULL, 'r' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct cons_daemon daemon_ctx;	/* large (recheck bitmap) */
+	struct cons_daemon *d = &daemon_ctx;
+	const char *rundir = NULL;
+	bool foreground = false;
+	char xs_path[4096 + 32], logpath[4096 + 32];
+	int opt, ret, notify_fd = -1, status = 0;
+
+	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			rundir = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'h':
+			cons_usage(stdout);
+			return 0;
+		default:
+			cons_usage(stderr);
+			return 2;
+		}
+	}
+	if (!rundir || optind != argc) {
+		cons_usage(stderr);
+		return 2;
+	}
+	d->rundir = rundir;
+	d->epfd = d->lfd = d->sigfd = -1;
+	if (snprintf(d->sock_path, sizeof(d->sock_path), "%s/xenconsoled.sock",
+		     rundir) >= (int)sizeof(d->sock_path) ||
+	    snprintf(d->console_dir, sizeof(d->console_dir), "%s/console",
+		     rundir) >= (int)sizeof(d->console_dir)) {
+		fprintf(stderr, "xenconsoled: run directory path too long\n");
+		return 2;
+	}
+	snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir);
+	snprintf(logpath, sizeof(logpath), "%s/xenconsoled.log", rundir);
+	/* --rundir names the stack: the hypervisor socket is found there. */
+	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 ||
+	    setenv("XENSTORED_PATH", xs_path, 0) < 0) {
+		perror("xenconsoled: setenv");
+		return 1;
+	}
+	if (!foreground) {
+		ret = cons_daemonize(logpath, &notify_fd, &status);
+		if (ret == 1)
+			return status;
+		if (ret < 0) {
+			fprintf(stderr, "xenconsoled: cannot detach: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
+	cons_log("starting (pid %d)", (int)getpid());
+	ret = cons_setup(d);
+	if (!ret) {
+		cons_log("ready on %s", d->sock_path);
+		if (notify_fd >= 0) {
+			if (write(notify_fd, "r", 1) != 1)
+				cons_log("cannot tell the parent we are ready: %s",
+					 strerror(errno));
+			close(notify_fd);
+			notify_fd = -1;
+		}
+		ret = cons_loop(d);
+	}
+	cons_teardown(d);
+	if (ret)
+		cons_log("exiting on error: %s", strerror(-ret));
+	else
+		cons_log("stopped");
+	if (notify_fd >= 0)
+		close(notify_fd);
+	return ret ? 1 : 0;
+}

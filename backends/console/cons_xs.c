@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+// xenconsoled's control plane: domains and their console keys in xenstore.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cons_daemon.h"
+
+/*
+ * Keys read, per domain N (written by the toolstack for PV guests):
+ *   /local/domain/N/console/ring-ref   gfn (mfn for PV) of the ring page
+ *   /local/domain/N/console/port       the guest's end of the event channel
+ *   /local/domain/N/name               the name used for guest-NAME.log
+ * Watches: @introduceDomain and @releaseDomain (full rescan) and
+ * /local/domain (the one domain a path names is checked again).
+ */
+#define CONS_XS_ROOT "/local/domain"
+#define CONS_XS_TOKEN_DOM "dom"
+#define CONS_XS_TOKEN_INTRO "intro"
+#define CONS_XS_TOKEN_RELEASE "release"
+/* Highest event channel port of any Xen ABI (FIFO: 2^17). */
+#define CONS_XS_MAX_PORT (1u << 17)
+
+int cons_xs_watch(struct cons_daemon *d)
+{
+	if (!xs_watch(d->xs, "@introduceDomain", CONS_XS_TOKEN_INTRO) ||
+	    !xs_watch(d->xs, "@releaseDomain", CONS_XS_TOKEN_RELEASE) ||
+	    !xs_watch(d->xs, CONS_XS_ROOT, CONS_XS_TOKEN_DOM))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Strict unsigned decimal of at most 20 digits, below LIMIT. */
+static int cons_xs_number(const char *s, size_t len, uint64_t limit,
+			  uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v >= limit)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Read one key of domain DOMID as a number.  -ENOENT when absent. */
+static int cons_xs_read_number(struct cons_daemon *d, uint32_t domid,
+			       const char *key, uint64_t limit, uint64_t *out)
+{
+	char path[96];
+	unsigned int len = 0;
+	char *val;
+	int ret;
+
+	snprintf(path, sizeof(path), CONS_XS_ROOT "/%u/%s", domid, key);
+	val = xs_read(d->xs, XBT_NULL, path, &len);
+	if (!val)
+		return errno == ENOENT || errno == 0 ? -ENOENT : -errno;
+	/* A value is guest-writable: embedded NULs or junk are refused. */
+	ret = strlen(val) == len ? cons_xs_number(val, len, limit, out) : -EINVAL;
+	free(val);
+	return ret;
+}
+
+static char *cons_xs_read_name(struct cons_daemon *d, uint32_t domid)
+{
+	char path[96];
+	unsigned int len = 0;
+
+	snprintf(path, sizeof(path), CONS_XS_ROOT "/%u/name", domid);
+	return xs_read(d->xs, XBT_NULL, path, &len);
+}
+
+/*
+ * Bring our view of domain DOMID in line with xenstore: drop it when its
+ * console keys are gone (or the whole /local/domain/N went), connect it
+ * when they appear, reconnect when they change.
+ */
+static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
+{
+	struct cons_domain *dom = cons_domain_find(d, domid);
+	uint64_t ref = 0, port = 0;
+	char *name;
+	int ret;
+
+	ret = cons_xs_read_number(d, domid, "console/ring-ref", UINT64_MAX, &ref);
+	if (!ret)
+		ret = cons_xs_read_number(d, domid, "console/port",
+					  CONS_XS_MAX_PORT, &port);
+	if (ret) {
+		if (ret != -ENOENT)
+			cons_log("domain %u: unusable console keys: %s", domid,
+				 strerror(-ret));
+		if (dom)
+			cons_domain_free(dom, ret == -ENOENT ?
+					 "its console keys are gone" :
+					 "its console keys are unusable");
+		return;
+	}
+	if (dom && dom->ring_ref == ref && dom->remote_port == port) {
+		/* Unchanged: retry a connection that failed before. */
+		if (!dom->intf && !dom->disabled)
+			cons_domain_connect(dom);
+		dom->seen = true;
+		return;
+	}
+	if (dom) {
+		cons_log("domain %u: console keys changed (page %#llx, port %llu)",
+			 domid, (unsigned long long)ref, (unsigned long long)port);
+		cons_domain_reconnect(dom, ref, (uint32_t)port);
+		dom->seen = true;
+		return;
+	}
+	name = cons_xs_read_name(d, domid);
+	dom = cons_domain_new(d, domid, name, ref, (uint32_t)port);
+	free(name);
+	if (!dom) {
+		cons_log("domain %u: %s", domid, strerror(errno));
+		return;
+	}
+	dom->seen = true;
+	cons_domain_connect(dom);
+}
+
+/* Domain id of a directory entry under /local/domain, strict decimal. */
+static bool cons_xs_domid(const char *s, size_t len, uint32_t *domid)
+{
+	uint64_t v;
+
+	if (len > 1 && s[0] == '0')
+		return false;
+	if (cons_xs_number(s, len, DOMID_FIRST_RESERVED, &v))
+		return false;
+	*domid = (uint32_t)v;
+	return v != 0;
+}
+
+void cons_xs_rescan(struct cons_daemon *d)
+{
+	struct cons_list *pos, *tmp;
+	unsigned int num = 0;
+	char **ents;
+
+	ents = xs_directory(d->xs, XBT_NULL, CONS_XS_ROOT, &num);
+	if (!ents && errno != ENOENT) {
+		cons_log("listing " CONS_XS_ROOT ": %s", strerror(errno));
+		return;
+	}
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+		cons_container_of(pos, struct cons_domain, link)->seen = false;
+	for (unsigned int i = 0; ents && i < num; i++) {
+		uint32_t domid;
+
+		if (cons_xs_domid(ents[i], strlen(ents[i]), &domid))
+			cons_xs_recheck(d, domid);
+	}
+	free(ents);
+	cons_list_for_each_safe(pos, tmp, &d->domains) {
+		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+
+		if (!dom->seen)
+			cons_domain_free(dom, "it left xenstore");
+	}
+}
+
+/*
+ * Domain a watched path names ("/local/domain/N" or below), when the path
+ * could matter to a console: N itself, N/name or N/console/...
+ */
+static bool cons_xs_path_domid(const char *path, uint32_t *domid)
+{
+	static const char root[] = CONS_XS_ROOT "/";
+	const char *p, *end;
+
+	if (strncmp(path, root, sizeof(root) - 1) != 0)
+		return false;
+	p = path + sizeof(root) - 1;
+	end = strchr(p, '/');
+	if (!end)
+		end = p + strlen(p);
+	if (!cons_xs_domid(p, (size_t)(end - p), domid))
+		return false;
+	return *end == '\0' || strcmp(end, "/name") == 0 ||
+	       strcmp(end, "/console") == 0 || strncmp(end, "/console/", 9) == 0;
+}
+
+int cons_xs_handle(struct cons_daemon *d)
+{
+	bool rescan = false;
+	char **ev;
+
+	memset(d->recheck, 0, sizeof(d->recheck));
+	/*
+	 * Drain every queued event: libxenstore may stop signalling the fd
+	 * while events remain.  Paths under /local/domain are coalesced per
+	 * domain, so a toolstack writing many keys costs one check each.
+	 */
+	while ((ev = xs_check_watch(d->xs)) != NULL) {
+		const char *path = ev[XS_WATCH_PATH];
+		const char *token = ev[XS_WATCH_TOKEN];
+		uint32_t domid;
+
+		if (strcmp(token, CONS_XS_TOKEN_DOM) != 0 ||
+		    strcmp(path, CONS_XS_ROOT) == 0)
+			rescan = true;
+		else if (cons_xs_path_domid(path, &domid))
+			d->recheck[domid / 64] |= 1ull << (domid % 64);
+		free(ev);
+	}
+	if (errno != EAGAIN) {
+		cons_log("xenstore connection failed: %s", strerror(errno));
+		return errno ? -errno : -EIO;
+	}
+	if (rescan) {
+		cons_xs_rescan(d);
+		return 0;
+	}
+	for (uint32_t w = 0; w < sizeof(d->recheck) / sizeof(d->recheck[0]); w++) {
+		while (d->recheck[w]) {
+			uint32_t bit = (uint32_t)__builtin_ctzll(d->recheck[w]);
+
+			d->recheck[w] &= d->recheck[w] - 1;
+			cons_xs_recheck(d, w * 64 + bit);
+		}
+	}
+	return 0;
+}
