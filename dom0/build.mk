@@ -3,3 +3,4 @@
 include dom0/parse.mk
 include dom0/launcher.mk
 include dom0/xl.mk
+include dom0/lib/lib.mk

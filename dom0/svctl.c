@@ -54,6 +54,11 @@ void svctl_close(struct svctl *c)
 	free(c);
 }
 
+int svctl_fd(const struct svctl *c)
+{
+	return c->fd;
+}
+
 static int write_full(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -148,6 +153,26 @@ int svctl_call(struct svctl *c, uint32_t op, const void *req, uint32_t req_len, 
 out_fd:
 	if (fd >= 0)
 		close(fd);
+	return ret;
+}
+
+int svctl_send_noreply(struct svctl *c, uint32_t op, const void *req, uint32_t req_len)
+{
+	uint8_t buf[sizeof(struct sv_ctl_hdr) + 64];
+	struct sv_ctl_hdr h = { .op = op, .len = req_len, .seq = ++c->seq,
+				.flags = SV_CTL_F_NOREPLY };
+	int ret;
+
+	/* Small requests go out in one send, so concurrent writers under one lock stay cheap. */
+	if (req_len <= sizeof(buf) - sizeof(h)) {
+		memcpy(buf, &h, sizeof(h));
+		if (req_len)
+			memcpy(buf + sizeof(h), req, req_len);
+		return write_full(c->fd, buf, sizeof(h) + req_len);
+	}
+	ret = write_full(c->fd, &h, sizeof(h));
+	if (!ret)
+		ret = write_full(c->fd, req, req_len);
 	return ret;
 }
 

@@ -21,10 +21,19 @@ const char *svctl_rundir(void);
 /* NULL and errno set on failure. */
 struct svctl *svctl_open(const char *rundir);
 void svctl_close(struct svctl *c);
+/* The connection's socket (for poll or fcntl; do not read or write it). */
+int svctl_fd(const struct svctl *c);
 
 /* The raw call: request payload out, reply payload in (up to rep_max), an fd if one came. */
 int svctl_call(struct svctl *c, uint32_t op, const void *req, uint32_t req_len, void *rep,
 	       uint32_t rep_max, uint32_t *rep_len, int *fd_out);
+/*
+ * A one-way request (SV_CTL_F_NOREPLY: event notify, unmask): header and
+ * payload leave in one send, nothing is read back.  0 or -errno (-EPIPE:
+ * the hypervisor went away); errors in the request itself are only logged
+ * by the hypervisor.
+ */
+int svctl_send_noreply(struct svctl *c, uint32_t op, const void *req, uint32_t req_len);
 
 int svctl_host_info(struct svctl *c, struct sv_host_info *out);
 int svctl_domain_create(struct svctl *c, const struct sv_ctl_create *req, uint32_t *domid);

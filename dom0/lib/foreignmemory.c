@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/* libxenforeignmemory (Xen's xenforeignmemory.h API): dom0 maps any guest frame, as with privcmd. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <xenforeignmemory.h>
+#include "svxen.h"
+
+/*
+ * A domain's RAM is a memfd the hypervisor hands out (DOMAIN_MEMORY); a
+ * gfn is translated to a memfd offset through the domain's RAM ranges (for
+ * a PV guest gfn = mfn = its guest-physical frame) and mapped directly.
+ * Frames outside the RAM ranges fail with -EINVAL in err[] and stay
+ * inaccessible (PROT_NONE) in the returned range.
+ *
+ * Thread safety: `lock` covers the socket and the memfd cache; any call may
+ * come from any thread.
+ */
+struct xenforeignmemory_handle {
+	struct svctl *ctl;
+	pthread_mutex_t lock;
+	struct xentoollog_logger *logger;
+	struct svxen_dommem_cache mem;
+};
+
+static const char ctx[] = "xenforeignmemory";
+
+xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
+					       unsigned open_flags)
+{
+	xenforeignmemory_handle *h = calloc(1, sizeof(*h));
+	int ret;
+
+	if (!h)
+		return NULL;
+	h->logger = logger;
+	ret = pthread_mutex_init(&h->lock, NULL);
+	if (ret) {
+		free(h);
+		errno = ret;
+		return NULL;
+	}
+	h->ctl = svctl_open(svctl_rundir());
+	if (!h->ctl) {
+		ret = errno;
+		svxen_log(logger, ret, ctx, "cannot connect to the hypervisor in %s",
+			  svctl_rundir());
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		errno = ret;
+		return NULL;
+	}
+	return h;
+}
+
+/* Mappings outlive the handle (they are plain memfd mappings); close drops the memfds. */
+int xenforeignmemory_close(xenforeignmemory_handle *h)
+{
+	if (!h)
+		return 0;
+	svctl_close(h->ctl);
+	svxen_dommem_clear(&h->mem);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return 0;
+}
+
+void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr, int prot,
+			    int flags, size_t pages, const xen_pfn_t arr[], int err[])
+{
+	const struct svxen_dommem *m;
+	size_t len, i = 0;
+	void *base;
+	int ret, first_err = 0;
+
+	if (!pages || pages > (SIZE_MAX >> SVXEN_PAGE_SHIFT) / 2)
+		return errno = EINVAL, NULL;
+	len = pages << SVXEN_PAGE_SHIFT;
+	pthread_mutex_lock(&h->lock);
+	ret = svxen_dommem_get(&h->mem, h->ctl, dom, &m);
+	if (ret) {
+		pthread_mutex_unlock(&h->lock);
+		return errno = -ret, NULL;
+	}
+	/* Reserve the whole range first; frames are mapped over it, failures stay PROT_NONE. */
+	base = mmap(addr, len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
+		    -1, 0);
+	if (base == MAP_FAILED) {
+		ret = errno;
+		pthread_mutex_unlock(&h->lock);
+		return errno = ret, NULL;
+	}
+	while (i < pages) {
+		uint64_t off, next;
+		size_t j = i + 1;
+
+		if (!svxen_dommem_gfn_offset(m, arr[i], &off)) {
+			if (err)
+				err[i] = -EINVAL;
+			first_err = first_err ? first_err : EINVAL;
+			i++;
+			continue;
+		}
+		/* One mmap for each run of frames adjacent in the memfd. */
+		while (j < pages && svxen_dommem_gfn_offset(m, arr[j], &next) &&
+		       next == off + ((uint64_t)(j - i) << SVXEN_PAGE_SHIFT))
+			j++;
+		if (mmap((char *)base + (i << SVXEN_PAGE_SHIFT), (j - i) << SVXEN_PAGE_SHIFT,
+			 prot & (PROT_READ | PROT_WRITE), MAP_SHARED | MAP_FIXED, m->memfd,
+			 (off_t)off) == MAP_FAILED) {
+			int e = errno;
+
+			for (size_t k = i; k < j; k++)
+				if (err)
+					err[k] = -e;
+			first_err = first_err ? first_err : e;
+		} else if (err) {
+			for (size_t k = i; k < j; k++)
+				err[k] = 0;
+		}
+		i = j;
+	}
+	pthread_mutex_unlock(&h->lock);
+	/* Without err[], any failed frame fails the whole call. */
+	if (first_err && !err) {
+		munmap(base, len);
+		return errno = first_err, NULL;
+	}
+	return base;
+}
+
+void *xenforeignmemory_map(xenforeignmemory_handle *h, uint32_t dom, int prot, size_t pages,
+			   const xen_pfn_t arr[], int err[])
+{
+	return xenforeignmemory_map2(h, dom, NULL, prot, 0, pages, arr, err);
+}
+
+int xenforeignmemory_unmap(xenforeignmemory_handle *h, void *addr, size_t pages)
+{
+	if (!pages || pages > (SIZE_MAX >> SVXEN_PAGE_SHIFT))
+		return svxen_fail(-EINVAL);
+	if (munmap(addr, pages << SVXEN_PAGE_SHIFT))
+		return -1;
+	return 0;
+}
+
+int xenforeignmemory_restrict(xenforeignmemory_handle *h, domid_t domid)
+{
+	return svxen_fail(-EOPNOTSUPP);
+}
+
+/* Resources (ioreq pages, grant table frames) are not offered: callers fall back on EOPNOTSUPP. */
+xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
+	xenforeignmemory_handle *h, domid_t domid, unsigned int type, unsigned int id,
+	unsigned long frame, unsigned long nr_frames, void **paddr, int prot, int flags)
+{
+	errno = EOPNOTSUPP;
+	return NULL;
+}
+
+int xenforeignmemory_unmap_resource(xenforeignmemory_handle *h,
+				    xenforeignmemory_resource_handle *fres)
+{
+	return fres ? svxen_fail(-EINVAL) : 0;
+}
+
+int xenforeignmemory_resource_size(xenforeignmemory_handle *h, domid_t domid, unsigned int type,
+				   unsigned int id, size_t *size)
+{
+	return svxen_fail(-EOPNOTSUPP);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by Splitvisor's xenevtchn, xengnttab and xenforeignmemory libraries. */
+#ifndef SVXEN_H
+#define SVXEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../svctl.h"
+
+struct xentoollog_logger;
+
+#define SVXEN_PAGE_SHIFT 12
+#define SVXEN_PAGE_SIZE (1ul << SVXEN_PAGE_SHIFT)
+
+/* Log through a caller's xentoollog logger; silent when lg is NULL (Xen's libraries never print). */
+void svxen_log(struct xentoollog_logger *lg, int errnoval, const char *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Sets errno from a -errno result and returns -1, as Xen's library calls do. */
+int svxen_fail(int neg_errno);
+
+/* Maps a GNTST_* status to the errno Xen's Linux gntdev would give. */
+int svxen_gntst_errno(int32_t gntst);
+
+/* One domain's memory as DOMAIN_MEMORY described it, with its memfd. */
+struct svxen_dommem {
+	uint32_t domid;
+	int memfd;
+	struct sv_ctl_memory mem;
+};
+
+/*
+ * Per-handle cache of domain memfds: one DOMAIN_MEMORY call per domain per
+ * handle.  A domain that died is dropped when an op on it fails with ESRCH.
+ */
+struct svxen_dommem_cache {
+	struct svxen_dommem *v;
+	size_t n, cap;
+};
+
+/* The domain's entry, asking the hypervisor through c on a miss.  0 or -errno. */
+int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t domid,
+		     const struct svxen_dommem **out);
+void svxen_dommem_drop(struct svxen_dommem_cache *cache, uint32_t domid);
+void svxen_dommem_clear(struct svxen_dommem_cache *cache);
+/* The memfd offset of guest frame gfn; false when the frame is not RAM of the domain. */
+bool svxen_dommem_gfn_offset(const struct svxen_dommem *m, uint64_t gfn, uint64_t *off);
+/* Whether one page at memfd offset off lies inside the memfd (offsets from the hypervisor). */
+bool svxen_dommem_page_ok(const struct svxen_dommem *m, uint64_t off);
+
+#endif
