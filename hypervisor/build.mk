@@ -2,7 +2,8 @@
 # The hypervisor core daemon.
 HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/kvm.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/pv.c hypervisor/console.c \
-	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c
+	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
+	hypervisor/gnttab.c
 HV_OBJS := $(call host_objs,$(HV_SRCS))
 PROGRAMS += $(BIN)/hypervisor
 

@@ -16,8 +16,11 @@
 const char *hv_rundir;
 volatile sig_atomic_t ctl_stop;
 
+/* One dom0 client: maybe an event-channel handle, maybe holding grant mappings. */
 struct conn {
 	int fd;
+	struct evtchn_client *ev;
+	bool mapped;              /* has mapped grants at some point */
 };
 
 static int read_full(int fd, void *buf, size_t len)
@@ -43,6 +46,11 @@ static int read_full(int fd, void *buf, size_t len)
 static int reply(int fd, const struct sv_ctl_hdr *req, int status, const void *payload,
 		 uint32_t len, int pass_fd)
 {
+	if (req->flags & SV_CTL_F_NOREPLY) {
+		if (status)
+			hv_log("ctl: one-way op %u failed: %s", req->op, strerror(-status));
+		return 0;
+	}
 	struct sv_ctl_hdr h = { .op = req->op, .len = status ? 0 : len, .status = status,
 				.seq = req->seq };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, status ? 0 : len } };
@@ -122,13 +130,132 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_DOMAIN_WAIT: return sizeof(struct sv_ctl_wait);
 	case SV_CTL_CONSOLE_READ: return sizeof(struct sv_ctl_console_read);
 	case SV_CTL_DOMAIN_FIND: return sizeof(struct sv_ctl_find);
+	case SV_CTL_EVTCHN_OPEN: return 0;
+	case SV_CTL_EVTCHN_BIND_INTERDOMAIN:
+	case SV_CTL_EVTCHN_BIND_UNBOUND:
+	case SV_CTL_EVTCHN_BIND_VIRQ: return sizeof(struct sv_ctl_evtchn_bind);
+	case SV_CTL_EVTCHN_UNBIND:
+	case SV_CTL_EVTCHN_NOTIFY:
+	case SV_CTL_EVTCHN_UNMASK: return sizeof(struct sv_ctl_evtchn_port);
+	case SV_CTL_EVTCHN_ALLOC_UNBOUND: return sizeof(struct sv_ctl_evtchn_alloc);
+	case SV_CTL_GNT_MAP: return sizeof(struct sv_ctl_gnt_map);
+	case SV_CTL_GNT_UNMAP: return sizeof(struct sv_ctl_gnt_unmap);
+	case SV_CTL_GNT_COPY: return sizeof(struct sv_ctl_gnt_copy);
 	default: return UINT32_MAX;
 	}
 }
 
-/* Ops that name a domain start with its domid. */
-static int handle(int fd, const struct sv_ctl_hdr *h, void *p)
+/* dom0's event channels and grant mappings. */
+static int handle_dom0(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 {
+	const struct sv_ctl_evtchn_bind *b = p;
+	const struct sv_ctl_evtchn_port *pp = p;
+	struct sv_ctl_evtchn_port out = { 0 };
+	int fd = c->fd, ret;
+
+	switch (h->op) {
+	case SV_CTL_EVTCHN_OPEN: {
+		int rfd;
+		if (c->ev)
+			return reply(fd, h, -EBUSY, NULL, 0, -1);
+		c->ev = evtchn_client_new(&rfd);
+		if (!c->ev)
+			return reply(fd, h, -ENOMEM, NULL, 0, -1);
+		ret = reply(fd, h, 0, NULL, 0, rfd);
+		close(rfd);
+		return ret;
+	}
+	case SV_CTL_EVTCHN_ALLOC_UNBOUND: {
+		const struct sv_ctl_evtchn_alloc *a = p;
+		struct hv_domain *d = domain_get(a->dom);
+		if (!d)
+			return reply(fd, h, -ESRCH, NULL, 0, -1);
+		ret = evtchn_alloc_unbound(d, a->remote_dom, &out.port, NULL);
+		domain_put(d);
+		return reply(fd, h, ret, &out, sizeof(out), -1);
+	}
+	case SV_CTL_GNT_MAP: {
+		const struct sv_ctl_gnt_map *m = p;
+		struct sv_ctl_gnt_map_reply *r;
+		struct hv_domain *d;
+		if (m->count < 1 || m->count > SV_GNT_MAX_BATCH)
+			return reply(fd, h, -EINVAL, NULL, 0, -1);
+		d = domain_get(m->domid);
+		if (!d)
+			return reply(fd, h, -ESRCH, NULL, 0, -1);
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			domain_put(d);
+			return reply(fd, h, -ENOMEM, NULL, 0, -1);
+		}
+		c->mapped = true;
+		r->count = m->count;
+		for (uint32_t i = 0; i < m->count; i++)
+			r->map[i].status = gnttab_map_dom0(d, m->refs[i], m->readonly, c,
+							   &r->map[i].handle, &r->map[i].offset);
+		domain_put(d);
+		ret = reply(fd, h, 0, r, sizeof(*r), -1);
+		free(r);
+		return ret;
+	}
+	case SV_CTL_GNT_UNMAP: {
+		const struct sv_ctl_gnt_unmap *u = p;
+		struct sv_ctl_gnt_unmap_reply r = { .count = u->count };
+		struct hv_domain *d;
+		if (u->count < 1 || u->count > SV_GNT_MAX_BATCH)
+			return reply(fd, h, -EINVAL, NULL, 0, -1);
+		d = domain_get(u->domid);
+		if (!d)
+			return reply(fd, h, -ESRCH, NULL, 0, -1);
+		for (uint32_t i = 0; i < u->count; i++)
+			r.status[i] = gnttab_unmap_dom0(d, u->handles[i], c);
+		domain_put(d);
+		return reply(fd, h, 0, &r, sizeof(r), -1);
+	}
+	case SV_CTL_GNT_COPY: {
+		struct sv_ctl_gnt_copy *cp = p;
+		if (cp->count < 1 || cp->count > SV_GNT_MAX_COPY)
+			return reply(fd, h, -EINVAL, NULL, 0, -1);
+		for (uint32_t i = 0; i < cp->count; i++)
+			cp->seg[i].status = gnttab_copy_one(0, &cp->seg[i]);
+		return reply(fd, h, 0, cp, sizeof(*cp), -1);
+	}
+	default:
+		break;
+	}
+
+	/* The rest need this connection to be an event-channel handle. */
+	if (!c->ev)
+		return reply(fd, h, -EBADF, NULL, 0, -1);
+	switch (h->op) {
+	case SV_CTL_EVTCHN_BIND_INTERDOMAIN:
+		ret = evtchn_bind_interdomain(hv_dom0, b->remote_dom, b->remote_port, &out.port, c->ev);
+		return reply(fd, h, ret, &out, sizeof(out), -1);
+	case SV_CTL_EVTCHN_BIND_UNBOUND:
+		ret = evtchn_alloc_unbound(hv_dom0, b->remote_dom, &out.port, c->ev);
+		return reply(fd, h, ret, &out, sizeof(out), -1);
+	case SV_CTL_EVTCHN_BIND_VIRQ:
+		ret = evtchn_bind_virq(hv_dom0, b->virq, 0, &out.port, c->ev);
+		return reply(fd, h, ret, &out, sizeof(out), -1);
+	case SV_CTL_EVTCHN_UNBIND:
+		return reply(fd, h, evtchn_close(hv_dom0, pp->port, c->ev), NULL, 0, -1);
+	case SV_CTL_EVTCHN_NOTIFY:
+		return reply(fd, h, evtchn_send_owned(hv_dom0, pp->port, c->ev), NULL, 0, -1);
+	case SV_CTL_EVTCHN_UNMASK:
+		return reply(fd, h, evtchn_unmask_owned(hv_dom0, pp->port, c->ev), NULL, 0, -1);
+	default:
+		return reply(fd, h, -ENOSYS, NULL, 0, -1);
+	}
+}
+
+/* Ops that name a domain start with its domid. */
+static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
+{
+	int fd = c->fd;
+
+	if (h->op >= SV_CTL_EVTCHN_OPEN && h->op < SV_CTL_OP_MAX)
+		return handle_dom0(c, h, p);
+
 	static const uint32_t max_data = SV_CTL_MAX_PAYLOAD - sizeof(struct sv_ctl_console_data);
 	struct hv_domain *d = NULL;
 	int ret = 0;
@@ -290,10 +417,20 @@ static void *conn_thread(void *arg)
 			      -1);
 			continue;
 		}
-		if (handle(c->fd, &h, payload))
+		if (handle(c, &h, payload))
 			break;
 	}
 	free(payload);
+	evtchn_client_free(c->ev);
+	if (c->mapped) {
+		for (uint32_t id = 1; id < HV_MAX_DOMAINS; id++) {
+			struct hv_domain *d = domain_get(id);
+			if (d) {
+				gnttab_release_owner(d, c);
+				domain_put(d);
+			}
+		}
+	}
 	close(c->fd);
 	free(c);
 	return NULL;
@@ -338,6 +475,7 @@ int ctl_serve(const char *rundir)
 			close(cfd);
 			continue;
 		}
+		memset(c, 0, sizeof(*c));
 		c->fd = cfd;
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

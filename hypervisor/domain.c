@@ -21,10 +21,20 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hv_domain *table[HV_MAX_DOMAINS];
 static uint32_t rover = 1;
 
+/* Also creates dom0's pseudo-domain, which only owns event channels. */
 int domain_table_init(void)
 {
 	memset(table, 0, sizeof(table));
-	return 0;
+	hv_dom0 = calloc(1, sizeof(*hv_dom0));
+	if (!hv_dom0)
+		return -ENOMEM;
+	strcpy(hv_dom0->name, "Domain-0");
+	hv_dom0->vm_fd = -1;
+	hv_dom0->state = DOM_ACTIVE;
+	atomic_init(&hv_dom0->refs, 1);
+	pthread_mutex_init(&hv_dom0->lock, NULL);
+	pthread_cond_init(&hv_dom0->changed, NULL);
+	return evtchn_init(hv_dom0, EVTCHN_DOM0_PORTS);
 }
 
 static bool name_ok(const char *name)
@@ -43,6 +53,11 @@ static void domain_free(struct hv_domain *d)
 {
 	for (unsigned i = 0; i < d->max_vcpus; i++)
 		vcpu_destroy(d->vcpus[i]);
+	if (d->ev.ports)
+		evtchn_fini(d);
+	gnttab_fini(d);
+	if (d->timer_started)
+		pthread_cond_destroy(&d->timer_cond);
 	console_fini(d);
 	mem_fini(&d->mem);
 	if (d->vm_fd >= 0)
@@ -54,8 +69,10 @@ static void domain_free(struct hv_domain *d)
 
 void domain_put(struct hv_domain *d)
 {
-	if (d && atomic_fetch_sub(&d->refs, 1) == 1)
+	if (d && d != hv_dom0 && atomic_fetch_sub(&d->refs, 1) == 1)
 		domain_free(d);
+	else if (d == hv_dom0)
+		atomic_fetch_sub(&d->refs, 1);
 }
 
 struct hv_domain *domain_get(uint32_t domid)
@@ -162,6 +179,12 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	ret = pv_domain_init(d);
 	if (ret)
 		goto out_free;
+	d->shinfo = mem_gpa(&d->mem, SV_SHARED_INFO_GPA, PAGE_SIZE);
+	ret = evtchn_init(d, EVTCHN_GUEST_PORTS);
+	if (!ret)
+		ret = gnttab_init(d);
+	if (ret)
+		goto out_free;
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
 		d->vcpus[i] = vcpu_create(d, i, &ret);
 		if (!d->vcpus[i])
@@ -194,6 +217,11 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 			goto out_stop;
 		}
 	}
+	ret = sched_timer_start(d);
+	if (ret) {
+		pthread_mutex_unlock(&table_lock);
+		goto out_stop;
+	}
 	table[d->domid] = d;
 	atomic_fetch_add(&d->refs, 1); /* the caller's */
 	pthread_mutex_unlock(&table_lock);
@@ -211,6 +239,7 @@ out_stop:
 			pthread_join(d->vcpus[i]->thread, NULL);
 		}
 	}
+	sched_timer_stop(d);
 out_free:
 	domain_free(d);
 	*err = ret;
@@ -288,6 +317,9 @@ void domain_shutdown(struct hv_domain *d, uint32_t reason)
 		hv_log("d%u: shut down (%s)", d->domid, reason_name(reason));
 		pthread_cond_broadcast(&d->changed);
 		domain_kick_vcpus(d);
+		pthread_mutex_unlock(&d->lock);
+		evtchn_send_virq(hv_dom0, 0, VIRQ_DOM_EXC); /* tell dom0, as Xen does */
+		return;
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -318,7 +350,10 @@ int domain_destroy(uint32_t domid)
 	for (unsigned i = 0; i < d->max_vcpus; i++)
 		if (d->vcpus[i]->thread_started)
 			pthread_join(d->vcpus[i]->thread, NULL);
+	sched_timer_stop(d);
+	evtchn_close_all(d); /* peers' ports fall back to unbound; their references go */
 	hv_log("d%u: destroyed", domid);
+	evtchn_send_virq(hv_dom0, 0, VIRQ_DOM_EXC);
 	domain_put(d); /* the table's reference */
 	return 0;
 }

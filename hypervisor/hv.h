@@ -56,6 +56,20 @@ bool mem_is_ram(const struct hv_mem *m, uint64_t gpa, uint64_t len);
 int mem_flush_shadow(struct hv_mem *m, int vm_fd);
 
 struct hv_domain;
+struct evtchn;
+struct evtchn_client;
+
+/* A domain's event-channel table (evtchn.c). */
+struct hv_evtchn {
+	pthread_mutex_t lock;
+	unsigned nr;                /* ports 1..nr-1 usable */
+	struct evtchn *ports;
+	uint32_t virq_port[SV_MAX_VCPUS][NR_VIRQS];
+	atomic_int nr_polling;      /* vCPUs in SCHEDOP_poll */
+};
+
+#define EVTCHN_GUEST_PORTS 1024
+#define EVTCHN_DOM0_PORTS 4096
 
 enum hv_vcpu_state {
 	VCPU_OFFLINE,     /* not brought up (or downed) */
@@ -77,9 +91,15 @@ struct hv_vcpu {
 	struct kvm_sregs sregs;
 	bool load_state;            /* apply regs/sregs before the next KVM_RUN */
 	uint64_t cr3;               /* the guest's page-table base (a PV guest cannot change it behind us) */
-	uint64_t timer_deadline_ns; /* singleshot timer, 0 = none */
+	uint64_t timer_deadline_ns; /* singleshot timer (host monotonic ns), 0 = none */
+	uint64_t poll_deadline_ns;  /* SCHEDOP_poll timeout, 0 = none */
+	bool polling;               /* in SCHEDOP_poll on poll_ports */
+	unsigned nr_poll_ports;
+	uint32_t poll_ports[128];
 	uint64_t cpu_ns;            /* time spent in KVM_RUN */
 	atomic_bool in_guest;
+	bool ran;                   /* has exited KVM_RUN once: SYNC_REGS hold its registers */
+	uint64_t upcalls;           /* event callbacks entered */
 	pthread_cond_t wake;        /* with dom->lock: state changes, events */
 	/* PV private area of this vCPU: GDT, TSS, fault stack (pv.c). */
 	uint64_t gdt_va, tss_va, ist_top_va;
@@ -107,6 +127,12 @@ struct hv_domain {
 	uint64_t hcall_page_gpa;
 	uint64_t event_callback, failsafe_callback, syscall_callback;
 	uint64_t priv_l3_gpa;       /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
+	struct shared_info *shinfo; /* host view of the shared_info page */
+	struct hv_evtchn ev;
+	struct hv_gnttab *gt;       /* gnttab.c */
+	pthread_t timer_thread;     /* singleshot timers -> VIRQ_TIMER */
+	bool timer_started;
+	pthread_cond_t timer_cond;  /* with lock: a deadline changed */
 	/* console_io output (console.c) */
 	char *cons_buf;
 	uint64_t cons_written;      /* bytes ever written */
@@ -151,10 +177,56 @@ int pv_domain_init(struct hv_domain *d);
 int pv_vcpu_init(struct hv_vcpu *v);
 int pv_install_l4(struct hv_domain *d, uint64_t l4_gpa);
 int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa);
+uint64_t pv_gnttab_gpa(struct hv_domain *d);
+/* Enter the guest's event callback if an upcall is pending and unmasked. */
+void pv_deliver_upcall(struct hv_vcpu *v);
+/* HYPERVISOR_iret: returns nonzero when it could not (the domain is crashed). */
+int pv_iret(struct hv_vcpu *v);
 void pv_fault(struct hv_vcpu *v);
+
+/* evtchn.c */
+extern struct hv_domain *hv_dom0; /* dom0's event channels; no vCPUs, no memory */
+int evtchn_init(struct hv_domain *d, unsigned nr_ports);
+void evtchn_fini(struct hv_domain *d);
+void evtchn_close_all(struct hv_domain *d);
+int evtchn_alloc_unbound(struct hv_domain *d, uint32_t remote_dom, uint32_t *port,
+			 struct evtchn_client *owner);
+int evtchn_bind_interdomain(struct hv_domain *d, uint32_t remote_dom, uint32_t remote_port,
+			    uint32_t *port, struct evtchn_client *owner);
+int evtchn_bind_virq(struct hv_domain *d, uint32_t virq, uint32_t vcpu, uint32_t *port,
+		     struct evtchn_client *owner);
+int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
+int evtchn_send(struct hv_domain *d, uint32_t port);
+int evtchn_unmask(struct hv_domain *d, uint32_t port);
+int evtchn_send_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
+int evtchn_unmask_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
+void evtchn_send_virq(struct hv_domain *d, unsigned vcpu, unsigned virq);
+void evtchn_vcpu_mark_pending(struct hv_vcpu *v);
+struct evtchn_client *evtchn_client_new(int *read_fd);
+void evtchn_client_free(struct evtchn_client *c);
+
+static inline struct vcpu_info *vcpu_info_of(struct hv_vcpu *v)
+{
+	return v->id < XEN_LEGACY_MAX_VCPUS && v->dom->shinfo ? &v->dom->shinfo->vcpu_info[v->id] : NULL;
+}
+
+/* gnttab.c */
+#define SV_GNT_MAX_FRAMES 32
+struct hv_gnttab;
+int gnttab_init(struct hv_domain *d);
+void gnttab_fini(struct hv_domain *d);
+bool gnttab_is_frame(struct hv_domain *d, uint64_t gpa);
+int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void *owner,
+		    uint32_t *handle, uint64_t *offset);
+int gnttab_unmap_dom0(struct hv_domain *d, uint32_t handle, const void *owner);
+void gnttab_release_owner(struct hv_domain *d, const void *owner);
+int gnttab_copy_one(uint32_t caller, const struct sv_gnt_copy_seg *s);
 
 /* sched.c */
 void time_update(struct hv_vcpu *v);
+bool sched_poll_ready(struct hv_vcpu *v);
+int sched_timer_start(struct hv_domain *d);
+void sched_timer_stop(struct hv_domain *d);
 
 /* hypercall.c */
 void hypercall_dispatch(struct hv_vcpu *v);

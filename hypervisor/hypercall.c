@@ -147,7 +147,8 @@ static long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
 		return -XEN_EINVAL;
 	if (val & PTE_P) {
 		uint64_t frame = val & PTE_ADDR;
-		if (!mem_is_ram(&d->mem, frame, PAGE_SIZE) && frame != SV_SHARED_INFO_GPA)
+		if (!mem_is_ram(&d->mem, frame, PAGE_SIZE) && frame != SV_SHARED_INFO_GPA &&
+		    !gnttab_is_frame(d, frame))
 			return -XEN_EINVAL;
 		val |= PTE_US;
 	}
@@ -166,6 +167,12 @@ static long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
 	return 0;
 }
 
+static long hc_iret(struct hv_vcpu *v, const uint64_t *a)
+{
+	pv_iret(v);
+	return HC_NORETURN;
+}
+
 static const hypercall_fn table[] = {
 	[__HYPERVISOR_set_callbacks] = hc_set_callbacks,
 	[__HYPERVISOR_sched_op_compat] = hc_sched_op_compat,
@@ -178,6 +185,10 @@ static const hypercall_fn table[] = {
 	[__HYPERVISOR_vcpu_op] = hc_vcpu_op,
 	[__HYPERVISOR_sched_op] = hc_sched_op,
 	[__HYPERVISOR_callback_op] = hc_callback_op,
+	[__HYPERVISOR_event_channel_op_compat] = hc_event_channel_op_compat,
+	[__HYPERVISOR_event_channel_op] = hc_event_channel_op,
+	[__HYPERVISOR_grant_table_op] = hc_grant_table_op,
+	[__HYPERVISOR_iret] = hc_iret,
 };
 
 /*
@@ -193,6 +204,8 @@ void hypercall_dispatch(struct hv_vcpu *v)
 
 	if (nr < sizeof(table) / sizeof(table[0]) && table[nr])
 		ret = table[nr](v, args);
+	if (ret == HC_NORETURN)
+		return;
 	r->rax = (uint64_t)ret;
 	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 }

@@ -16,4 +16,12 @@ long hc_set_timer_op(struct hv_vcpu *v, const uint64_t *a);
 long hc_set_callbacks(struct hv_vcpu *v, const uint64_t *a);
 long hc_callback_op(struct hv_vcpu *v, const uint64_t *a);
 
+/* evtchn.c, gnttab.c */
+long hc_event_channel_op(struct hv_vcpu *v, const uint64_t *a);
+long hc_event_channel_op_compat(struct hv_vcpu *v, const uint64_t *a);
+long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a);
+
+/* A handler's return meaning "registers already set: leave rax alone". */
+#define HC_NORETURN (-0x7fffffffL)
+
 #endif

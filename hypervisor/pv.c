@@ -22,8 +22,8 @@ enum {
 	PRIV_L1,              /* maps the private pages (at most 512) */
 	PRIV_IDT,
 	PRIV_STUBS,           /* CPL0 exception stubs */
-	PRIV_VCPU0,           /* then PRIV_PER_VCPU pages for each vCPU */
-};
+	PRIV_VCPU0,           /* then PRIV_PER_VCPU pages for each vCPU, */
+};                            /* then SV_GNT_MAX_FRAMES grant-table frames */
 enum { VCPU_GDT = 0, VCPU_TSS = 16, VCPU_STACK = 19, PRIV_PER_VCPU = 20 };
 
 #define PTE_P (1ULL << 0)
@@ -42,7 +42,12 @@ enum { VCPU_GDT = 0, VCPU_TSS = 16, VCPU_STACK = 19, PRIV_PER_VCPU = 20 };
 
 uint64_t pv_priv_size(unsigned max_vcpus)
 {
-	return (PRIV_VCPU0 + (uint64_t)PRIV_PER_VCPU * max_vcpus) * PAGE_SIZE;
+	return (PRIV_VCPU0 + (uint64_t)PRIV_PER_VCPU * max_vcpus + SV_GNT_MAX_FRAMES) * PAGE_SIZE;
+}
+
+uint64_t pv_gnttab_gpa(struct hv_domain *d)
+{
+	return SV_PRIV_GPA + (PRIV_VCPU0 + (uint64_t)PRIV_PER_VCPU * d->max_vcpus) * PAGE_SIZE;
 }
 
 static uint64_t priv_gpa(unsigned page)
@@ -210,7 +215,8 @@ int pv_install_l4(struct hv_domain *d, uint64_t l4_gpa)
 
 /*
  * Fill the guest's hypercall page: stub nr is "mov $nr,%eax; out %al,$port;
- * ret" (8 bytes), the rest of its 32 bytes int3.
+ * ret" (8 bytes), the rest of its 32 bytes int3.  The iret stub first
+ * pushes rax, as Xen's does, and never returns.
  */
 int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa)
 {
@@ -228,6 +234,10 @@ int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa)
 		s[6] = SV_PORT_HYPERCALL;
 		s[7] = 0xc3;
 	}
+	uint8_t *iret = p + __HYPERVISOR_iret * SV_HYPERCALL_STUB_SIZE;
+	const uint8_t stub[] = { 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0, 0xe6, SV_PORT_HYPERCALL,
+				 0x0f, 0x0b };
+	memcpy(iret, stub, sizeof(stub));
 	d->hcall_page_gpa = gpa;
 	return 0;
 }
@@ -288,4 +298,79 @@ void pv_fault(struct hv_vcpu *v)
 	snprintf(why, sizeof(why), "unhandled %s at rip %#llx",
 		 vec_names[vec] ? vec_names[vec] : "exception", (unsigned long long)f[0]);
 	domain_crash(v->dom, why);
+}
+
+#define RFLAGS_IF 0x200ULL
+#define RFLAGS_GUEST 0x40cd5ULL /* CF PF AF ZF SF DF OF AC: the guest's to keep */
+
+/*
+ * Bounce into the guest's event callback, as Xen does for x86-64 PV: on
+ * the guest kernel stack (aligned to 16) a frame of rcx, r11, rip, cs
+ * (with the saved upcall mask in bits 32-39), rflags (IF = events were
+ * enabled), rsp, ss; events are then masked until the guest's iret or
+ * its own unmask.  Runs on the vCPU's thread between KVM_RUNs.
+ */
+void pv_deliver_upcall(struct hv_vcpu *v)
+{
+	struct hv_domain *d = v->dom;
+	struct vcpu_info *vi = vcpu_info_of(v);
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	uint64_t frame[7], top;
+
+	if (!vi || !d->event_callback || !v->ran)
+		return;
+	if (!__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE))
+		return;
+	top = r->rsp & ~0xfULL;
+	frame[0] = r->rcx;
+	frame[1] = r->r11;
+	frame[2] = r->rip;
+	frame[3] = FLAT_KERNEL_CS;
+	frame[4] = (r->rflags & RFLAGS_GUEST) | RFLAGS_IF | 2;
+	frame[5] = r->rsp;
+	frame[6] = FLAT_KERNEL_SS;
+	if (vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
+		char why[96];
+		snprintf(why, sizeof(why), "event delivery: kernel stack %#llx is not writable",
+			 (unsigned long long)r->rsp);
+		domain_crash(d, why);
+		return;
+	}
+	__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_RELEASE);
+	r->rsp = top - sizeof(frame);
+	r->rip = d->event_callback;
+	r->rflags = (r->rflags & RFLAGS_GUEST & ~0x400ULL /* DF */) | RFLAGS_IF | 2;
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	v->upcalls++;
+}
+
+/*
+ * HYPERVISOR_iret: the stub pushed rax, so rsp points at Xen's
+ * iret_context.  Restores the interrupted state and the event mask from
+ * the saved IF.  Returns nonzero when the frame could not be read (the
+ * domain is crashed then).
+ */
+int pv_iret(struct hv_vcpu *v)
+{
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	struct vcpu_info *vi = vcpu_info_of(v);
+	struct iret_context ic;
+
+	if (vcpu_copy_from_guest(v, &ic, r->rsp, sizeof(ic))) {
+		domain_crash(v->dom, "HYPERVISOR_iret with an unreadable frame");
+		return -1;
+	}
+	r->rax = ic.rax;
+	if (!(ic.flags & VGCF_in_syscall)) {
+		r->r11 = ic.r11;
+		r->rcx = ic.rcx;
+	}
+	r->rip = ic.rip;
+	r->rsp = ic.rsp;
+	r->rflags = (ic.rflags & RFLAGS_GUEST) | RFLAGS_IF | 2;
+	if (vi)
+		__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF), __ATOMIC_RELEASE);
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	return 0;
 }

@@ -74,18 +74,56 @@ void time_update(struct hv_vcpu *v)
 	__atomic_store_n(&si->wc_version, si->wc_version + 1, __ATOMIC_RELAXED);
 }
 
-/* Block v until an event or its timer (deadline in system time, 0: none). */
-static void block(struct hv_vcpu *v, uint64_t deadline)
+/*
+ * SCHEDOP_block: enable event delivery and sleep until an upcall is
+ * pending.  The check and the state change happen under d->lock, and a
+ * sender flags the upcall before it takes that lock, so no wake-up is lost.
+ */
+static void block(struct hv_vcpu *v)
+{
+	struct hv_domain *d = v->dom;
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	pthread_mutex_lock(&d->lock);
+	if (vi)
+		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
+	if (v->state == VCPU_RUNNABLE &&
+	    !(vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)))
+		v->state = VCPU_BLOCKED;
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool sched_poll_ready(struct hv_vcpu *v)
+{
+	struct shared_info *si = v->dom->shinfo;
+
+	for (unsigned i = 0; i < v->nr_poll_ports; i++) {
+		uint32_t p = v->poll_ports[i];
+		if (__atomic_load_n(&si->evtchn_pending[p / 64], __ATOMIC_SEQ_CST) & (1UL << (p % 64)))
+			return true;
+	}
+	return false;
+}
+
+/* SCHEDOP_poll: sleep until one of the ports is pending (masked or not) or the timeout. */
+static long poll_ports(struct hv_vcpu *v, const uint32_t *ports, unsigned n, uint64_t timeout)
 {
 	struct hv_domain *d = v->dom;
 
+	for (unsigned i = 0; i < n; i++)
+		if (ports[i] == 0 || ports[i] >= d->ev.nr)
+			return -XEN_EINVAL;
 	pthread_mutex_lock(&d->lock);
-	if (v->state == VCPU_RUNNABLE) {
+	memcpy(v->poll_ports, ports, n * sizeof(ports[0]));
+	v->nr_poll_ports = n;
+	if (v->state == VCPU_RUNNABLE && !sched_poll_ready(v)) {
+		v->polling = true;
+		atomic_fetch_add(&d->ev.nr_polling, 1);
+		v->poll_deadline_ns = timeout ? hv_host.start_ns + timeout : 0;
 		v->state = VCPU_BLOCKED;
-		if (deadline)
-			v->timer_deadline_ns = hv_host.start_ns + deadline;
 	}
 	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
 static long do_shutdown(struct hv_vcpu *v, uint64_t reason)
@@ -103,8 +141,7 @@ long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
 		sched_yield();
 		return 0;
 	case SCHEDOP_block:
-		/* Without event channels the only wake-up is the vCPU's timer. */
-		block(v, v->timer_deadline_ns ? v->timer_deadline_ns - hv_host.start_ns : 0);
+		block(v);
 		return 0;
 	case SCHEDOP_shutdown: {
 		struct sched_shutdown s;
@@ -124,8 +161,7 @@ long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
 			return -XEN_EFAULT;
 		if (p.timeout && p.timeout <= system_time_ns())
 			return 0;
-		block(v, p.timeout);
-		return 0;
+		return poll_ports(v, ports, p.nr_ports, p.timeout);
 	}
 	case SCHEDOP_shutdown_code:
 		return 0;
@@ -148,12 +184,85 @@ long hc_sched_op_compat(struct hv_vcpu *v, const uint64_t *a)
 	}
 }
 
+/* Arm (or with 0 cancel) v's singleshot timer; it fires VIRQ_TIMER on v. */
 static long set_timer(struct hv_vcpu *v, uint64_t abs_ns)
 {
-	pthread_mutex_lock(&v->dom->lock);
+	struct hv_domain *d = v->dom;
+
+	pthread_mutex_lock(&d->lock);
 	v->timer_deadline_ns = abs_ns ? hv_host.start_ns + abs_ns : 0;
-	pthread_mutex_unlock(&v->dom->lock);
+	pthread_cond_signal(&d->timer_cond);
+	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+/* One thread per domain fires its vCPUs' timers as VIRQ_TIMER events. */
+static void *timer_thread(void *arg)
+{
+	struct hv_domain *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	while (d->state != DOM_DYING) {
+		uint64_t now = hv_now_ns(), next = 0;
+		int fire = -1;
+
+		for (unsigned i = 0; i < d->max_vcpus && fire < 0; i++) {
+			uint64_t t = d->vcpus[i]->timer_deadline_ns;
+			if (!t)
+				continue;
+			if (t <= now)
+				fire = (int)i;
+			else if (!next || t < next)
+				next = t;
+		}
+		if (fire >= 0) {
+			d->vcpus[fire]->timer_deadline_ns = 0;
+			pthread_mutex_unlock(&d->lock); /* evtchn locks come before d->lock */
+			evtchn_send_virq(d, (unsigned)fire, VIRQ_TIMER);
+			pthread_mutex_lock(&d->lock);
+			continue;
+		}
+		if (!next) {
+			pthread_cond_wait(&d->timer_cond, &d->lock);
+		} else {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			uint64_t ns = (uint64_t)ts.tv_nsec + (next - now);
+			ts.tv_sec += (time_t)(ns / 1000000000ULL);
+			ts.tv_nsec = (long)(ns % 1000000000ULL);
+			pthread_cond_timedwait(&d->timer_cond, &d->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+int sched_timer_start(struct hv_domain *d)
+{
+	pthread_condattr_t ca;
+	int ret;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->timer_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = pthread_create(&d->timer_thread, NULL, timer_thread, d);
+	if (ret)
+		return -ret;
+	d->timer_started = true;
+	return 0;
+}
+
+/* The domain is DYING: wake the timer thread and wait for it. */
+void sched_timer_stop(struct hv_domain *d)
+{
+	if (!d->timer_started)
+		return;
+	pthread_mutex_lock(&d->lock);
+	pthread_cond_signal(&d->timer_cond);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->timer_thread, NULL);
+	d->timer_started = false;
 }
 
 long hc_set_timer_op(struct hv_vcpu *v, const uint64_t *a)

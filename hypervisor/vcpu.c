@@ -125,6 +125,9 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	v->cr3 = cr3;
 	v->has_context = true;
 	v->load_state = true;
+	v->ran = false;
+	if (vcpu_info_of(v)) /* events start masked, as Xen starts PV vCPUs */
+		vcpu_info_of(v)->evtchn_upcall_mask = 1;
 	return 0;
 }
 
@@ -290,22 +293,35 @@ static bool may_run(struct hv_vcpu *v)
 	return d->state == DOM_ACTIVE && d->pause_count == 0 && v->state == VCPU_RUNNABLE;
 }
 
+/* A poll ends when a port is pending or its timeout passes. */
+static void end_poll(struct hv_vcpu *v)
+{
+	v->polling = false;
+	v->poll_deadline_ns = 0;
+	atomic_fetch_sub(&v->dom->ev.nr_polling, 1);
+	v->state = VCPU_RUNNABLE;
+}
+
+/* Sleep (d->lock held) until v may run or the domain dies. */
 static void wait_runnable(struct hv_vcpu *v)
 {
 	struct hv_domain *d = v->dom;
 
 	while (!may_run(v) && d->state != DOM_DYING) {
-		if (v->state == VCPU_BLOCKED && v->timer_deadline_ns) {
-			uint64_t now = hv_now_ns();
-			if (now >= v->timer_deadline_ns) {
-				/* Timer fired: wake.  (VIRQ_TIMER joins with event channels.) */
-				v->timer_deadline_ns = 0;
-				v->state = VCPU_RUNNABLE;
+		if (v->state == VCPU_BLOCKED && v->polling) {
+			if (sched_poll_ready(v) ||
+			    (v->poll_deadline_ns && hv_now_ns() >= v->poll_deadline_ns)) {
+				end_poll(v);
 				continue;
 			}
+		}
+		if (v->state == VCPU_RUNNABLE && v->polling)
+			end_poll(v); /* woken by an event on another port */
+		if (v->state == VCPU_BLOCKED && v->poll_deadline_ns) {
 			struct timespec ts;
+			uint64_t now = hv_now_ns();
 			clock_gettime(CLOCK_MONOTONIC, &ts);
-			uint64_t ns = (uint64_t)ts.tv_nsec + (v->timer_deadline_ns - now);
+			uint64_t ns = (uint64_t)ts.tv_nsec + (v->poll_deadline_ns - now);
 			ts.tv_sec += (time_t)(ns / 1000000000ULL);
 			ts.tv_nsec = (long)(ns % 1000000000ULL);
 			pthread_cond_timedwait(&v->wake, &d->lock, &ts);
@@ -313,6 +329,8 @@ static void wait_runnable(struct hv_vcpu *v)
 			pthread_cond_wait(&v->wake, &d->lock);
 		}
 	}
+	if (v->polling && v->state == VCPU_RUNNABLE)
+		end_poll(v);
 }
 
 static void *vcpu_thread(void *arg)
@@ -341,12 +359,14 @@ static void *vcpu_thread(void *arg)
 		}
 		atomic_store(&v->in_guest, true);
 		pthread_mutex_unlock(&d->lock);
+		pv_deliver_upcall(v);
 
 		uint64_t t0 = hv_now_ns();
 		int ret = ioctl(v->fd, KVM_RUN, 0);
 		int err = errno;
 		v->cpu_ns += hv_now_ns() - t0;
 		atomic_store(&v->in_guest, false);
+		v->ran = true;
 		if (ret < 0) {
 			if (err == EINTR || err == EAGAIN)
 				continue;
