@@ -152,6 +152,7 @@ struct xs_conn {
 	bool restricted;		/* dropped to domid's rights by CONTROL restrict */
 	bool readonly;			/* read-only socket */
 	bool dead;			/* to be freed at the end of the loop pass */
+	bool persistent;		/* survives restarts: journaled, fd with the keeper */
 	bool want_out;			/* output is queued */
 	bool throttled;			/* input paused until output drains */
 	uint32_t ep_events;		/* epoll interest currently set */
@@ -168,6 +169,7 @@ struct xs_conn {
 };
 
 struct xs_persist;
+struct xs_keeper;
 
 struct xs_daemon {
 	struct xs_tree tree;
@@ -180,6 +182,7 @@ struct xs_daemon {
 	FILE *log;
 	bool trace;			/* CONTROL log on: log every request */
 	struct xs_persist *persist;
+	struct xs_keeper *keeper;	/* NULL: sockets die with the daemon */
 	int epfd;
 	const char *rundir;
 };
@@ -306,6 +309,15 @@ int xs_control(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 int xs_persist_open(struct xs_daemon *d, const char *path);
 void xs_persist_domain(struct xs_daemon *d, const struct xs_domain *dom);
 void xs_persist_quota(struct xs_daemon *d);
+/* Persistent connections: identity and watches, for a restart. */
+void xs_persist_conn(struct xs_daemon *d, const struct xs_conn *c);
+void xs_persist_conn_gone(struct xs_daemon *d, const struct xs_conn *c);
+void xs_persist_watch(struct xs_daemon *d, const struct xs_conn *c,
+		      const struct xs_watch *w, bool added);
+/* Gives a restored connection its saved identity and watches; -ENOENT if none. */
+int xs_persist_restore_conn(struct xs_daemon *d, struct xs_conn *c);
+/* Drops saved connections nobody restored. */
+void xs_persist_forget_saved(struct xs_daemon *d);
 /* Writes buffered records; compacts the file when it has grown. */
 void xs_persist_flush(struct xs_daemon *d);
 void xs_persist_close(struct xs_daemon *d);

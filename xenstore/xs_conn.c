@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include "xenstored.h"
+#include "xs_keeper.h"
 
 #define XS_IN_CAP 65536u		/* bytes read from a transport at once */
 #define XS_OUT_HIGH (256u * 1024)	/* stop reading requests above this */
@@ -77,6 +78,11 @@ void xs_conn_kill(struct xs_conn *c, const char *why)
 	c->dead = true;
 	xs_watch_del_all(c->d, c);
 	xs_conn_drop_txns(c);
+	if (c->persistent) {
+		xs_persist_conn_gone(c->d, c);
+		if (c->d->keeper)
+			xs_keeper_del(c->d->keeper, c->key);
+	}
 	dom = xs_domain_get(c->d, c->domid);
 	if (dom && dom->conn == c)
 		dom->conn = NULL;

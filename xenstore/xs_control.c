@@ -209,6 +209,8 @@ static int xs_ctl_restrict(struct xs_ctl *x)
 		return -EBUSY;
 	x->c->domid = domid;
 	x->c->restricted = true;
+	if (x->c->persistent)
+		xs_persist_conn(x->c->d, x->c);
 	return xs_ctl_ok(x);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "xenstored.h"
+#include "xs_keeper.h"
 #include "xs_sock.h"
 
 /* Tags for the non-connection fds in epoll. */
@@ -23,6 +24,7 @@ struct xs_main {
 	char sock_rw[4096], sock_ro[4096], pidfile[4096], logfile[4096],
 		state[4096];
 	int lrw, lro, sigfd;
+	struct xs_keeper keeper;
 	bool quit;
 };
 
@@ -95,6 +97,8 @@ static int xs_loop(struct xs_main *m)
 {
 	struct epoll_event evs[64];
 
+	/* Restored connections may already have events queued. */
+	xs_end_of_pass(m);
 	while (!m->quit) {
 		int n = epoll_wait(m->d.epfd, evs, 64, -1), i;
 
@@ -128,6 +132,62 @@ static int xs_loop(struct xs_main *m)
 		}
 		xs_end_of_pass(m);
 	}
+	return 0;
+}
+
+/*
+ * Listening sockets and clients: handed back by the keeper after a crash
+ * (clients keep their connections, and whoever connected meanwhile waits
+ * in the backlog), else made fresh and given to the keeper.
+ */
+static int xs_setup_sockets(struct xs_main *m, const char *rundir)
+{
+	struct xs_keeper *k = &m->keeper;
+	unsigned int i, restored = 0;
+	int ret;
+
+	ret = xs_keeper_open(k, rundir);
+	if (ret)
+		xs_log(&m->d, "no fd keeper (%s): connections will not survive a crash",
+		       strerror(-ret));
+	else
+		m->d.keeper = k;
+	for (i = 0; i < k->nkept; i++) {
+		if (k->kept[i].key == XS_KEEPER_LISTEN_RW && m->lrw < 0)
+			m->lrw = k->kept[i].fd;
+		else if (k->kept[i].key == XS_KEEPER_LISTEN_RO && m->lro < 0)
+			m->lro = k->kept[i].fd;
+		else
+			continue;
+		k->kept[i].fd = -1;
+	}
+	if (m->lrw < 0) {
+		m->lrw = xs_sock_listen(m->sock_rw, 0600);
+		if (m->lrw < 0)
+			return m->lrw;
+		xs_keeper_add(k, XS_KEEPER_LISTEN_RW, m->lrw, false);
+	}
+	if (m->lro < 0) {
+		m->lro = xs_sock_listen(m->sock_ro, 0666);
+		if (m->lro < 0)
+			return m->lro;
+		xs_keeper_add(k, XS_KEEPER_LISTEN_RO, m->lro, true);
+	}
+	for (i = 0; i < k->nkept; i++) {
+		if (k->kept[i].fd < 0)
+			continue;
+		if (k->kept[i].key >= m->d.next_conn_key)
+			m->d.next_conn_key = k->kept[i].key;
+		if (xs_sock_adopt(&m->d, k->kept[i].fd, k->kept[i].key,
+				  k->kept[i].readonly))
+			restored++;
+	}
+	if (k->nkept)
+		xs_log(&m->d, "restart: %u client connections restored", restored);
+	free(k->kept);
+	k->kept = NULL;
+	k->nkept = 0;
+	xs_persist_forget_saved(&m->d);
 	return 0;
 }
 
@@ -166,12 +226,9 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	m->d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->sigfd < 0 || m->d.epfd < 0)
 		return -errno;
-	m->lrw = xs_sock_listen(m->sock_rw, 0600);
-	if (m->lrw < 0)
-		return m->lrw;
-	m->lro = xs_sock_listen(m->sock_ro, 0666);
-	if (m->lro < 0)
-		return m->lro;
+	ret = xs_setup_sockets(m, rundir);
+	if (ret)
+		return ret;
 	ret = xs_epoll_add(m->d.epfd, m->lrw, &xs_tag_rw);
 	if (!ret)
 		ret = xs_epoll_add(m->d.epfd, m->lro, &xs_tag_ro);
@@ -184,6 +241,10 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 
 static void xs_teardown(struct xs_main *m)
 {
+	/* Clean exit: the keeper lets every socket go. */
+	if (m->d.keeper)
+		xs_keeper_bye(m->d.keeper);
+	m->d.keeper = NULL;
 	if (m->lrw >= 0) {
 		close(m->lrw);
 		unlink(m->sock_rw);

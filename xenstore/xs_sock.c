@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "xs_keeper.h"
 #include "xs_sock.h"
 
 static ssize_t xs_sock_read(struct xs_conn *c, void *buf, size_t len)
@@ -91,15 +92,12 @@ out_close:
 	return -err;
 }
 
-struct xs_conn *xs_sock_accept(struct xs_daemon *d, int lfd, bool readonly)
+/* Registers a connected socket with epoll. */
+static struct xs_conn *xs_sock_conn(struct xs_daemon *d, int fd, bool readonly)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct xs_conn *c;
-	int fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	/* Socket clients are dom0 tools; the read-only socket can't write. */
 	c = xs_conn_new(d, &xs_sock_ops, NULL, fd, 0, readonly);
 	if (!c) {
@@ -114,5 +112,46 @@ struct xs_conn *xs_sock_accept(struct xs_daemon *d, int lfd, bool readonly)
 		}
 		c->ep_events = EPOLLIN;
 	}
+	return c;
+}
+
+struct xs_conn *xs_sock_accept(struct xs_daemon *d, int lfd, bool readonly)
+{
+	struct xs_conn *c;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	c = xs_sock_conn(d, fd, readonly);
+	if (c && d->keeper &&
+	    xs_keeper_add(d->keeper, c->key, fd, readonly) == 0) {
+		c->persistent = true;
+		xs_persist_conn(d, c);
+	}
+	return c;
+}
+
+struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, uint64_t key,
+			      bool readonly)
+{
+	struct xs_conn *c;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK)) {
+		close(fd);
+		return NULL;
+	}
+	c = xs_sock_conn(d, fd, readonly);
+	if (!c)
+		return NULL;
+	c->key = key;
+	c->persistent = true;
+	if (xs_persist_restore_conn(d, c)) {
+		/* Accepted just before the crash: a fresh dom0 client. */
+		xs_persist_conn(d, c);
+	}
+	xs_log(d, "connection %llu restored (domain %u, %u watches)",
+	       (unsigned long long)key, c->domid, c->nwatches);
 	return c;
 }

@@ -37,11 +37,15 @@ int xs_watch_add(struct xs_daemon *d, struct xs_conn *c, const char *path,
 	xs_list_add_tail(&c->watches, &w->conn_link);
 	xs_list_add_tail(&d->watches, &w->all_link);
 	c->nwatches++;
+	if (c->persistent)
+		xs_persist_watch(d, c, w, true);
 	return 0;
 }
 
-static void xs_watch_free(struct xs_watch *w)
+static void xs_watch_free(struct xs_daemon *d, struct xs_watch *w)
 {
+	if (w->conn->persistent)
+		xs_persist_watch(d, w->conn, w, false);
 	xs_list_del(&w->conn_link);
 	xs_list_del(&w->all_link);
 	w->conn->nwatches--;
@@ -60,7 +64,7 @@ int xs_watch_del(struct xs_daemon *d, struct xs_conn *c, const char *path,
 			xs_container_of(pos, struct xs_watch, conn_link);
 
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
-			xs_watch_free(w);
+			xs_watch_free(d, w);
 			return 0;
 		}
 	}
@@ -72,7 +76,7 @@ void xs_watch_del_all(struct xs_daemon *d, struct xs_conn *c)
 	struct xs_list *pos, *tmp;
 
 	xs_list_for_each_safe(pos, tmp, &c->watches)
-		xs_watch_free(xs_container_of(pos, struct xs_watch, conn_link));
+		xs_watch_free(d, xs_container_of(pos, struct xs_watch, conn_link));
 }
 
 void xs_watch_send(struct xs_watch *w, const char *path)
