@@ -12,6 +12,7 @@
 const struct svc_desc svc_table[] = {
 	{ .name = "hypervisor", .binary = "hypervisor", .ready_sock = "hypervisor.sock", .required = true },
 	{ .name = "xenstored", .binary = "xenstored", .ready_sock = "xenstored.sock", .required = false },
+	{ .name = "xenconsoled", .binary = "xenconsoled", .ready_sock = "xenconsoled.sock", .required = false },
 };
 
 const size_t svc_count = sizeof(svc_table) / sizeof(svc_table[0]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xen/sched.h>
 #include "xl.h"
+#include "xl_xs.h"
 
 /* dom0's CPU time: the host's user + system time, as Xen counts dom0's vCPUs. */
 static double host_cpu_seconds(void)
@@ -203,19 +204,35 @@ int xl_cmd_unpause(int argc, char **argv)
 	return simple(argc, argv, svctl_domain_unpause, "unpause");
 }
 
+/* Destroy in the hypervisor, then release the domain's xenstore nodes. */
+static int destroy_and_cleanup(struct svctl *c, uint32_t domid)
+{
+	int ret = svctl_domain_destroy(c, domid);
+
+	if (!ret) {
+		struct xs_handle *xs = xl_xs_open();
+		xl_xs_domain_cleanup(xs, domid);
+		xl_xs_close(xs);
+	}
+	return ret;
+}
+
 int xl_cmd_destroy(int argc, char **argv)
 {
-	return simple(argc, argv, svctl_domain_destroy, "destroy");
+	return simple(argc, argv, destroy_and_cleanup, "destroy");
 }
 
 /*
- * shutdown/reboot.  Until guests have xenbus (control/shutdown), the
- * request is carried out by the hypervisor: the vCPUs stop with the
- * given reason and xl's monitor applies on_poweroff/on_reboot.
+ * shutdown/reboot, as xl does: ask the guest through control/shutdown when
+ * it advertises control/feature-poweroff (or -reboot); with -F and no such
+ * driver, have the hypervisor stop it with that reason instead.  The
+ * domain's monitor then applies on_poweroff/on_reboot.
  */
 static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 {
-	bool wait = false;
+	const char *word = reason == SHUTDOWN_reboot ? "reboot" : "poweroff";
+	bool wait = false, force = false;
+	struct xs_handle *xs = NULL;
 	struct svctl *c;
 	uint32_t domid;
 	int opt, ret;
@@ -224,13 +241,15 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 	while ((opt = getopt(argc, argv, "wF")) != -1) {
 		if (opt == 'w')
 			wait = true;
-		else if (opt != 'F') {
-			xl_err("usage: xl %s [-w] <Domain>", argv[0]);
+		else if (opt == 'F')
+			force = true;
+		else {
+			xl_err("usage: xl %s [-w] [-F] <Domain>", argv[0]);
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		xl_err("usage: xl %s [-w] <Domain>", argv[0]);
+		xl_err("usage: xl %s [-w] [-F] <Domain>", argv[0]);
 		return 2;
 	}
 	c = xl_connect();
@@ -239,23 +258,44 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 	ret = xl_domid(c, argv[optind], &domid);
 	if (ret)
 		goto out;
-	ret = svctl_domain_shutdown(c, domid, reason);
-	if (ret) {
-		xl_err("cannot %s domain '%s': %s", argv[0], argv[optind], strerror(-ret));
+	xs = xl_xs_open();
+	char feature[32];
+	snprintf(feature, sizeof(feature), "control/feature-%s", word);
+	char *has = xs ? xl_xs_read(xs, domid, feature) : NULL;
+	bool pv = has && !strcmp(has, "1");
+	free(has);
+	if (pv) {
+		if (!xl_xs_write(xs, domid, "control/shutdown", word)) {
+			ret = -errno;
+			xl_err("cannot ask domain '%s' to %s: %s", argv[optind], word, strerror(errno));
+			goto out;
+		}
+	} else if (force) {
+		ret = svctl_domain_shutdown(c, domid, reason);
+		if (ret) {
+			xl_err("cannot %s domain '%s': %s", argv[0], argv[optind], strerror(-ret));
+			goto out;
+		}
+	} else {
+		xl_err("PV control interface not available in domain '%s': use -F to stop it from outside, or 'xl destroy'",
+		       argv[optind]);
+		ret = -EOPNOTSUPP;
 		goto out;
 	}
 	if (wait) {
-		/* Wait until the monitor has acted (domain gone, or restarted). */
+		/* Until the monitor has acted (the domain is gone) or it stays shut down (preserve). */
 		fprintf(stderr, "Waiting for 1 domains\n");
-		for (int i = 0; i < 300; i++) {
+		for (int i = 0; i < 600; i++) {
 			struct sv_dominfo di;
-			if (svctl_domain_info(c, domid, &di) == -ESRCH)
+			int r = svctl_domain_info(c, domid, &di);
+			if (r == -ESRCH)
 				break;
-			usleep(100000);
+			usleep(50000);
 		}
 		fprintf(stderr, "Domain %u has been shut down, reason code %u\n", domid, reason);
 	}
 out:
+	xl_xs_close(xs);
 	svctl_close(c);
 	return ret ? 1 : 0;
 }

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "elf.h"
 #include "xl.h"
+#include "xl_xs.h"
 
 #define MAX_IMAGE (512u << 20)
 
@@ -127,20 +128,47 @@ static void make_handle(const struct sv_config *cfg, uint8_t h[16])
 	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);
 }
 
-/* Create, build and (unless paused) start one domain; 0 and its domid, or -errno. */
-static int start_domain(struct svctl *c, const struct sv_config *cfg, const struct images *im,
-			bool paused, uint32_t *domid_out)
+static int alloc_port_for_dom0(struct svctl *c, uint32_t domid, uint32_t *port)
+{
+	struct sv_ctl_evtchn_alloc q = { .dom = domid, .remote_dom = 0 };
+	struct sv_ctl_evtchn_port r;
+	uint32_t got = 0;
+	int ret = svctl_call(c, SV_CTL_EVTCHN_ALLOC_UNBOUND, &q, sizeof(q), &r, sizeof(r), &got, NULL);
+
+	if (!ret && got != sizeof(r))
+		ret = -EPROTO;
+	if (!ret)
+		*port = r.port;
+	return ret;
+}
+
+static void uuid_text(const uint8_t h[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
+		 h[13], h[14], h[15]);
+}
+
+/*
+ * Create, build and (unless paused) start one domain: hypervisor domain,
+ * store and console event channels for dom0, the PV layout, the xenstore
+ * nodes and the introduction to xenstored.  0 and its domid, or -errno.
+ */
+static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_config *cfg,
+			const struct images *im, bool paused, uint32_t *domid_out)
 {
 	struct sv_ctl_create req = { .kind = SV_DOM_PV, .max_vcpus = cfg->maxvcpus,
 				     .mem_kb = cfg->memory_mb * 1024 };
 	struct sv_pv_image img = { .kernel = &im->elf, .ramdisk = im->ramdisk,
 				   .ramdisk_size = im->ramdisk_size, .cmdline = cfg->cmdline };
-	char err[256];
+	struct sv_pv_layout lay;
+	char err[256], uuid[37];
 	uint32_t domid;
 	int ret;
 
 	snprintf(req.name, sizeof(req.name), "%s", cfg->name);
 	make_handle(cfg, req.handle);
+	uuid_text(req.handle, uuid);
 	ret = svctl_domain_create(c, &req, &domid);
 	if (ret == -EEXIST) {
 		xl_err("domain '%s' already exists", cfg->name);
@@ -150,22 +178,47 @@ static int start_domain(struct svctl *c, const struct sv_config *cfg, const stru
 		xl_err("cannot create domain '%s': %s", cfg->name, strerror(-ret));
 		return ret;
 	}
-	ret = sv_build_pv(c, domid, &img, NULL, err, sizeof(err));
+	ret = alloc_port_for_dom0(c, domid, &img.store_evtchn);
+	if (!ret)
+		ret = alloc_port_for_dom0(c, domid, &img.console_evtchn);
+	if (ret) {
+		xl_err("domain '%s': cannot allocate event channels: %s", cfg->name, strerror(-ret));
+		goto out_destroy;
+	}
+	ret = sv_build_pv(c, domid, &img, &lay, err, sizeof(err));
 	if (ret) {
 		xl_err("domain '%s': %s", cfg->name, err);
-		svctl_domain_destroy(c, domid);
-		return ret;
+		goto out_destroy;
+	}
+	if (xs) {
+		struct xl_xs_domain xd = {
+			.domid = domid, .name = cfg->name, .uuid = uuid,
+			.memory_kb = cfg->memory_mb * 1024, .maxmem_kb = cfg->maxmem_mb * 1024,
+			.vcpus = cfg->vcpus, .maxvcpus = cfg->maxvcpus,
+			.store_mfn = lay.store_mfn, .console_mfn = lay.console_mfn,
+			.store_port = img.store_evtchn, .console_port = img.console_evtchn,
+		};
+		ret = xl_xs_domain_setup(xs, &xd, err, sizeof(err));
+		if (ret) {
+			xl_err("domain '%s': %s", cfg->name, err);
+			xl_xs_domain_cleanup(xs, domid);
+			goto out_destroy;
+		}
 	}
 	if (!paused) {
 		ret = svctl_domain_unpause(c, domid);
 		if (ret) {
 			xl_err("cannot start domain '%s': %s", cfg->name, strerror(-ret));
-			svctl_domain_destroy(c, domid);
-			return ret;
+			xl_xs_domain_cleanup(xs, domid);
+			goto out_destroy;
 		}
 	}
 	*domid_out = domid;
 	return 0;
+
+out_destroy:
+	svctl_domain_destroy(c, domid);
+	return ret;
 }
 
 static void mlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -190,6 +243,7 @@ static void mlog(const char *fmt, ...)
 static void monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid)
 {
 	struct svctl *c = svctl_open(svctl_rundir());
+	struct xs_handle *xs = xl_xs_open();
 
 	if (!c) {
 		mlog("cannot reach the hypervisor: %s", strerror(errno));
@@ -201,6 +255,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		int ret = svctl_domain_wait(c, domid, 0, &di);
 		if (ret == -ESRCH || (!ret && (di.flags & SV_DOMF_DYING))) {
 			mlog("domain %u is gone", domid);
+			xl_xs_domain_cleanup(xs, domid);
 			break;
 		}
 		if (ret) {
@@ -223,15 +278,17 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		ret = svctl_domain_destroy(c, domid);
 		if (ret && ret != -ESRCH)
 			mlog("destroy of domain %u failed: %s", domid, strerror(-ret));
+		xl_xs_domain_cleanup(xs, domid);
 		if (act == SV_ACTION_DESTROY || act == SV_ACTION_COREDUMP_DESTROY)
 			break;
-		ret = start_domain(c, cfg, im, false, &domid);
+		ret = start_domain(c, xs, cfg, im, false, &domid);
 		if (ret) {
 			mlog("restart of '%s' failed: %s", cfg->name, strerror(-ret));
 			break;
 		}
 		mlog("restarted '%s' as domain %u", cfg->name, domid);
 	}
+	xl_xs_close(xs);
 	svctl_close(c);
 }
 
@@ -275,6 +332,7 @@ int xl_cmd_create(int argc, char **argv)
 	struct sv_config cfg;
 	struct images im = { 0 };
 	struct svctl *c = NULL;
+	struct xs_handle *xs = NULL;
 	char err[512];
 	uint32_t domid = 0;
 	int opt, ret = 1;
@@ -319,7 +377,10 @@ int xl_cmd_create(int argc, char **argv)
 	c = xl_connect();
 	if (!c)
 		goto out;
-	if (start_domain(c, &cfg, &im, paused, &domid))
+	xs = xl_xs_open();
+	if (!xs)
+		fprintf(stderr, "xl: warning: xenstored is not reachable: the guest gets no store\n");
+	if (start_domain(c, xs, &cfg, &im, paused, &domid))
 		goto out;
 	if (spawn_monitor(&cfg, &im, domid))
 		xl_err("warning: could not start the domain monitor: on_poweroff etc. will not act");
@@ -327,6 +388,7 @@ int xl_cmd_create(int argc, char **argv)
 	if (console)
 		ret = xl_console_follow(c, domid);
 out:
+	xl_xs_close(xs);
 	svctl_close(c);
 	free_images(&im);
 	sv_config_free(&cfg);

@@ -136,8 +136,9 @@ else
 	fail console-log-file
 fi
 
-# 10. xl shutdown: the guest stops with reason poweroff, on_poweroff destroys it.
-if xl shutdown -w bystander >/dev/null 2>&1 && gone bystander; then
+# 10. xl shutdown -F: without PV control the hypervisor stops the guest
+#     with reason poweroff, and on_poweroff destroys it.
+if xl shutdown -F -w bystander >/dev/null 2>&1 && gone bystander; then
 	pass shutdown-command
 else
 	fail shutdown-command; xl list | sed 's/^/    /'
