@@ -2,6 +2,10 @@
 /* xl's commands on existing domains: list, info, console, pause, unpause, shutdown, reboot, destroy. */
 #include <stdint.h>
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +133,8 @@ int xl_cmd_info(int argc, char **argv)
 	return 0;
 }
 
-int xl_console_follow(struct svctl *c, uint32_t domid)
+/* The early console: what the guest wrote through console_io, kept by the hypervisor. */
+static int follow_console_io(struct svctl *c, uint32_t domid, bool history_only)
 {
 	static char buf[32768];
 	uint64_t off = 0;
@@ -137,7 +142,8 @@ int xl_console_follow(struct svctl *c, uint32_t domid)
 	for (;;) {
 		uint32_t len = 0;
 		int gone = 0;
-		int ret = svctl_console_read(c, domid, &off, 1000, buf, sizeof(buf), &len, &gone);
+		int ret = svctl_console_read(c, domid, &off, history_only ? 0 : 1000, buf,
+					     sizeof(buf), &len, &gone);
 		if (ret == -ESRCH)
 			return 0; /* destroyed: nothing more to show */
 		if (ret) {
@@ -147,9 +153,104 @@ int xl_console_follow(struct svctl *c, uint32_t domid)
 		if (len && fwrite(buf, 1, len, stdout) != len)
 			return 1;
 		fflush(stdout);
-		if (gone && !len)
+		if ((gone || history_only) && !len)
 			return 0;
 	}
+}
+
+/* Attach to xenconsoled's stream for domid: the connected socket, or -1. */
+static int consoled_attach(uint32_t domid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[256];
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/xenconsoled.sock", svctl_rundir());
+	/* A domain just created may not be known to xenconsoled yet: retry briefly. */
+	for (int tries = 0; tries < 40; tries++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		size_t n = 0;
+
+		if (fd < 0)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			close(fd);
+			return -1;
+		}
+		dprintf(fd, "attach %u\n", domid);
+		while (n < sizeof(line) - 1) {
+			ssize_t r = read(fd, line + n, 1);
+			if (r <= 0)
+				break;
+			if (line[n++] == '\n')
+				break;
+		}
+		line[n] = '\0';
+		if (!strcmp(line, "ok\n"))
+			return fd;
+		close(fd);
+		usleep(50000);
+	}
+	return -1;
+}
+
+/*
+ * Follow a guest's console: first what it wrote through console_io (its
+ * early console), then its console ring through xenconsoled, both ways;
+ * Ctrl-] leaves.  Without xenconsoled, the early console alone.
+ */
+int xl_console_follow(struct svctl *c, uint32_t domid)
+{
+	struct termios saved, raw;
+	bool tty = isatty(0);
+	char buf[4096];
+	int fd, ret = 0;
+
+	fd = consoled_attach(domid);
+	if (fd < 0)
+		return follow_console_io(c, domid, false);
+	follow_console_io(c, domid, true);
+	if (tty && tcgetattr(0, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST | ONLCR;
+		tcsetattr(0, TCSANOW, &raw);
+	} else {
+		tty = false;
+	}
+	bool in_open = true;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
+		if (poll(p, in_open ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break; /* xenconsoled let go: the domain is gone */
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+				break;
+			fflush(stdout);
+		}
+		if (in_open && p[1].revents) {
+			ssize_t n = read(0, buf, sizeof(buf));
+			if (n <= 0) {
+				in_open = false;
+				continue;
+			}
+			void *esc = tty ? memchr(buf, 0x1d, (size_t)n) : NULL; /* Ctrl-] */
+			size_t len = esc ? (size_t)((char *)esc - buf) : (size_t)n;
+			if (len && write(fd, buf, len) != (ssize_t)len)
+				break;
+			if (esc)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(0, TCSANOW, &saved);
+	close(fd);
+	return ret;
 }
 
 int xl_cmd_console(int argc, char **argv)
