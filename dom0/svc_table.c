@@ -13,6 +13,8 @@ const struct svc_desc svc_table[] = {
 	{ .name = "hypervisor", .binary = "hypervisor", .ready_sock = "hypervisor.sock", .required = true },
 	{ .name = "xenstored", .binary = "xenstored", .ready_sock = "xenstored.sock", .required = false },
 	{ .name = "xenconsoled", .binary = "xenconsoled", .ready_sock = "xenconsoled.sock", .required = false },
+	{ .name = "blkback", .binary = "blkback", .ready_sock = "blkback.sock", .required = false },
+	{ .name = "netback", .binary = "netback", .ready_sock = "netback.sock", .required = false },
 };
 
 const size_t svc_count = sizeof(svc_table) / sizeof(svc_table[0]);

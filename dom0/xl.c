@@ -90,6 +90,12 @@ static const struct {
 	{ "destroy", xl_cmd_destroy, "destroy <Domain>" },
 	{ "domid", xl_cmd_domid, "domid <DomainName>" },
 	{ "domname", xl_cmd_domname, "domname <DomainId>" },
+	{ "block-attach", xl_cmd_block_attach, "block-attach <Domain> <DiskSpec>" },
+	{ "block-detach", xl_cmd_block_detach, "block-detach <Domain> <DevId>" },
+	{ "block-list", xl_cmd_block_list, "block-list <Domain>" },
+	{ "network-attach", xl_cmd_network_attach, "network-attach <Domain> <VifSpec>" },
+	{ "network-detach", xl_cmd_network_detach, "network-detach <Domain> <DevId|mac>" },
+	{ "network-list", xl_cmd_network_list, "network-list <Domain>" },
 };
 
 static void usage(FILE *f)

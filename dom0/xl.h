@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "svctl.h"
+#include "config.h"
 
 /* Prints "xl: <message>" on stderr. */
 void xl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -27,6 +28,18 @@ int xl_cmd_reboot(int argc, char **argv);
 int xl_cmd_destroy(int argc, char **argv);
 int xl_cmd_domid(int argc, char **argv);
 int xl_cmd_domname(int argc, char **argv);
+
+/* Devices (xl_block.c, xl_net.c): create the config's devices of a new domain. */
+struct xs_handle;
+struct sv_config;
+int xl_block_create_all(struct xs_handle *xs, uint32_t domid, const struct sv_config *cfg);
+int xl_net_create_all(struct xs_handle *xs, uint32_t domid, const struct sv_config *cfg);
+int xl_cmd_block_attach(int argc, char **argv);
+int xl_cmd_block_detach(int argc, char **argv);
+int xl_cmd_block_list(int argc, char **argv);
+int xl_cmd_network_attach(int argc, char **argv);
+int xl_cmd_network_detach(int argc, char **argv);
+int xl_cmd_network_list(int argc, char **argv);
 
 /* Follows a domain's console until it is gone (or forever with follow). */
 int xl_console_follow(struct svctl *c, uint32_t domid);

@@ -204,6 +204,17 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 			xl_xs_domain_cleanup(xs, domid);
 			goto out_destroy;
 		}
+		ret = xl_block_create_all(xs, domid, cfg);
+		if (!ret)
+			ret = xl_net_create_all(xs, domid, cfg);
+		if (ret) {
+			xl_xs_domain_cleanup(xs, domid);
+			goto out_destroy;
+		}
+	} else if (cfg->nr_disks || cfg->nr_vifs) {
+		xl_err("domain '%s': devices need xenstored, which is not running", cfg->name);
+		ret = -ENOTCONN;
+		goto out_destroy;
 	}
 	if (!paused) {
 		ret = svctl_domain_unpause(c, domid);
@@ -370,8 +381,6 @@ int xl_cmd_create(int argc, char **argv)
 		xl_err("%s", err);
 		goto out;
 	}
-	if (cfg.nr_disks || cfg.nr_vifs)
-		fprintf(stderr, "xl: warning: disk and vif devices are not supported yet; ignored\n");
 	if (load_images(&cfg, &im))
 		goto out;
 	c = xl_connect();
