@@ -40,6 +40,12 @@ xenstore-write /w/b 2
 wait $wpid
 check "xenstore-watch sees registration and child events" xs_out "$(printf '/w\n/w/a\n/w/b')" cat "$out"
 
+# Directories longer than one payload: libxenstore falls back to DIRECTORY_PART.
+args=()
+for i in $(seq 1 400); do args+=("/big-dir/child-with-a-long-name-$i" v); done
+check "400 children in one transaction" xenstore-write "${args[@]}"
+check "xenstore-list of a 14 KB directory" test "$(xenstore-list /big-dir | wc -l)" -eq 400
+
 check "xenstore-control help" bash -c "$XS_CONTROL help | grep -q '^quota'"
 check "xenstore-control quota shows C xenstored defaults" bash -c "$XS_CONTROL quota | grep -q 'nodes *: *1000'"
 check "xenstore-control quota set" bash -c "$XS_CONTROL quota set watches 64 && $XS_CONTROL quota | grep -q 'watches *: *64'"

@@ -182,6 +182,51 @@ START_TEST(bad_record_contents_rejected)
 }
 END_TEST
 
+START_TEST(socket_connections_and_watches_survive)
+{
+	struct xs_daemon d;
+	struct xs_conn *c = boot(&d), *w, *gone;
+	uint64_t key, gone_key;
+	char path[256], token[256];
+
+	/* What xs_sock_accept does for a client the keeper holds. */
+	w = xt_conn(&d, 0);
+	w->persistent = true;
+	xs_persist_conn(&d, w);
+	gone = xt_conn(&d, 0);
+	gone->persistent = true;
+	xs_persist_conn(&d, gone);
+	gone_key = gone->key;
+	ck_assert_str_eq(xt_strs(c, XS_INTRODUCE, 0, 3, "3", "1", "1"), "OK");
+	ck_assert_str_eq(xt_simple(w, XS_CONTROL, 0, "restrict", "3"), "OK");
+	ck_assert_str_eq(xt_simple(w, XS_WATCH, 0, "/keep", "k"), "OK");
+	ck_assert_str_eq(xt_simple(w, XS_WATCH, 0, "/drop", "d"), "OK");
+	ck_assert_str_eq(xt_simple(w, XS_UNWATCH, 0, "/drop", "d"), "OK");
+	ck_assert_str_eq(xt_simple(gone, XS_WATCH, 0, "/x", "x"), "OK");
+	xs_conn_kill(gone, NULL);
+	key = w->key;
+	crash(&d);
+
+	c = boot(&d);
+	w = xt_conn(&d, 0);
+	w->key = key;
+	w->persistent = true;
+	ck_assert_int_eq(xs_persist_restore_conn(&d, w), 0);
+	ck_assert_uint_eq(w->domid, 3);
+	ck_assert(w->restricted);
+	ck_assert_uint_eq(w->nwatches, 1);
+	/* One event at once: changes during the outage were not seen. */
+	ck_assert_int_eq(xt_event(w, path, token), 1);
+	ck_assert_str_eq(path, "/keep");
+	ck_assert_str_eq(token, "k");
+	gone = xt_conn(&d, 0);
+	gone->key = gone_key;
+	ck_assert_int_eq(xs_persist_restore_conn(&d, gone), -ENOENT);
+	ck_assert_uint_gt(d.next_conn_key, key);
+	crash(&d);
+}
+END_TEST
+
 static Suite *xs_suite(void)
 {
 	Suite *s = suite_create("xs_restart");
@@ -194,6 +239,7 @@ static Suite *xs_suite(void)
 	tcase_add_test(t, torn_tail_is_ignored);
 	tcase_add_test(t, garbage_file_starts_empty);
 	tcase_add_test(t, bad_record_contents_rejected);
+	tcase_add_test(t, socket_connections_and_watches_survive);
 	suite_add_tcase(s, t);
 	return s;
 }
