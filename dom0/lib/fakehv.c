@@ -65,6 +65,7 @@ struct fakehv {
 	struct ghandle handles[NR_HANDLES];
 	struct conn *conns;
 	unsigned noreply, noreply_errors;
+	unsigned eagain_left;
 	bool bad_offsets, stopping;
 };
 
@@ -244,6 +245,11 @@ static void do_gnt_map(struct fakehv *hv, struct conn *c, const struct sv_ctl_gn
 			m->status = GNTST_bad_gntref;
 			continue;
 		}
+		if (hv->eagain_left) {
+			hv->eagain_left--;
+			m->status = GNTST_eagain;
+			continue;
+		}
 		if (hv->grefs[ref].readonly && !q->readonly) {
 			m->status = GNTST_permission_denied;
 			continue;
@@ -407,6 +413,10 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 
 			if (!u->count || u->count > SV_GNT_MAX_BATCH) {
 				st = -EINVAL;
+				break;
+			}
+			if (u->domid != FAKEHV_DOMID) {
+				st = -ESRCH;
 				break;
 			}
 			out.unmap.count = u->count;
@@ -633,6 +643,13 @@ void fakehv_set_bad_offsets(struct fakehv *hv, bool on)
 {
 	pthread_mutex_lock(&hv->lock);
 	hv->bad_offsets = on;
+	pthread_mutex_unlock(&hv->lock);
+}
+
+void fakehv_set_eagain(struct fakehv *hv, unsigned n)
+{
+	pthread_mutex_lock(&hv->lock);
+	hv->eagain_left = n;
 	pthread_mutex_unlock(&hv->lock);
 }
 

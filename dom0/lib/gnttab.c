@@ -56,6 +56,7 @@ int xengnttab_close(xengnttab_handle *h)
 		next = m->next;
 		munmap(m->addr, (size_t)m->count * SVXEN_PAGE_SIZE);
 		free(m->handles);
+		free(m->domids);
 		free(m);
 	}
 	svctl_close(h->ctl);
@@ -71,77 +72,137 @@ int xengnttab_fd(xengnttab_handle *h)
 	return svctl_fd(h->ctl);
 }
 
+/* One GNT_MAP round trip for refs[0..count). */
+static int map_once(struct xengntdev_handle *h, struct sv_ctl_gnt_map *q,
+		    struct sv_ctl_gnt_map_reply *r, uint32_t domid, uint32_t count,
+		    const uint32_t *refs, bool readonly)
+{
+	uint32_t got = 0;
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->domid = domid;
+	q->count = count;
+	q->readonly = readonly;
+	memcpy(q->refs, refs, count * sizeof(*refs));
+	ret = svctl_call(h->ctl, SV_CTL_GNT_MAP, q, sizeof(*q), r, sizeof(*r), &got, NULL);
+	if (!ret && (got != sizeof(*r) || r->count != count))
+		ret = -EPROTO;
+	return ret;
+}
+
+#define GNTTAB_EAGAIN_TRIES 8
+
 int gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem *m, uint32_t count,
 		     const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
 		     uint64_t *offsets)
 {
 	struct sv_ctl_gnt_map *q;
 	struct sv_ctl_gnt_map_reply *r;
-	uint32_t got = 0;
-	int ret;
+	uint32_t *todo = NULL, *todo_refs = NULL, n = count;
+	int ret = 0;
 
 	if (!count || count > SV_GNT_MAX_BATCH)
 		return -EINVAL;
 	q = calloc(1, sizeof(*q));
 	r = calloc(1, sizeof(*r));
-	if (!q || !r) {
+	todo = calloc(count, sizeof(*todo));
+	todo_refs = calloc(count, sizeof(*todo_refs));
+	if (!q || !r || !todo || !todo_refs) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	q->domid = m->domid;
-	q->count = count;
-	q->readonly = readonly;
-	memcpy(q->refs, refs, count * sizeof(*refs));
-	ret = svctl_call(h->ctl, SV_CTL_GNT_MAP, q, sizeof(*q), r, sizeof(*r), &got, NULL);
-	if (ret)
-		goto out_free;
-	if (got != sizeof(*r) || r->count != count) {
-		ret = -EPROTO;
-		goto out_free;
-	}
 	for (uint32_t i = 0; i < count; i++) {
-		status[i] = r->map[i].status;
-		handles[i] = r->map[i].handle;
-		offsets[i] = r->map[i].offset;
-		if (status[i] == GNTST_okay && !svxen_dommem_page_ok(m, offsets[i])) {
-			/* A mapping at an offset outside the memfd is not used: give it back. */
-			status[i] = GNTST_general_error;
-			gnttab_unmap_handles(h, 1, &handles[i]);
-		} else if (status[i] > 0 || status[i] < GNTST_no_space) {
-			status[i] = GNTST_general_error;
+		todo[i] = i;
+		todo_refs[i] = refs[i];
+		status[i] = GNTST_eagain;
+	}
+	for (int round = 0; n && round < GNTTAB_EAGAIN_TRIES; round++) {
+		uint32_t again = 0;
+
+		ret = map_once(h, q, r, m->domid, n, todo_refs, readonly);
+		if (ret)
+			goto out_free;
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t i = todo[k];
+
+			status[i] = r->map[k].status;
+			handles[i] = r->map[k].handle;
+			offsets[i] = r->map[k].offset;
+			if (status[i] == GNTST_okay && !svxen_dommem_page_ok(m, offsets[i])) {
+				/* A mapping at an offset outside the memfd is not used: give it back. */
+				status[i] = GNTST_general_error;
+				gnttab_unmap_handles(h, 1, &m->domid, &handles[i]);
+			} else if (status[i] == GNTST_eagain) {
+				todo[again] = i;
+				todo_refs[again++] = refs[i];
+			} else if (status[i] > 0 || status[i] < GNTST_no_space) {
+				status[i] = GNTST_general_error;
+			}
 		}
+		n = again;
 	}
 out_free:
 	free(q);
 	free(r);
+	free(todo);
+	free(todo_refs);
 	return ret;
 }
 
-int gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *handles)
+/* GNT_UNMAP of n handles of one domain, in batches. */
+static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
+		     struct sv_ctl_gnt_unmap_reply *r, uint32_t domid, uint32_t n,
+		     const uint32_t *handles)
 {
-	struct sv_ctl_gnt_unmap *q = calloc(1, sizeof(*q));
-	struct sv_ctl_gnt_unmap_reply *r = calloc(1, sizeof(*r));
-	int ret = 0, bad = 0;
+	int bad = 0;
 
-	if (!q || !r) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
 	for (uint32_t done = 0; done < n;) {
 		uint32_t k = n - done < SV_GNT_MAX_BATCH ? n - done : SV_GNT_MAX_BATCH, got = 0;
+		int ret;
 
+		memset(q, 0, sizeof(*q));
 		q->count = k;
+		q->domid = domid;
 		memcpy(q->handles, handles + done, k * sizeof(*handles));
 		ret = svctl_call(h->ctl, SV_CTL_GNT_UNMAP, q, sizeof(*q), r, sizeof(*r), &got, NULL);
 		if (!ret && (got != sizeof(*r) || r->count != k))
 			ret = -EPROTO;
 		if (ret)
-			goto out_free;
+			return ret;
 		for (uint32_t i = 0; i < k; i++)
 			bad |= r->status[i] != GNTST_okay;
 		done += k;
 	}
-	ret = bad ? -EINVAL : 0;
+	return bad ? -EINVAL : 0;
+}
+
+int gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
+			 const uint32_t *handles)
+{
+	struct sv_ctl_gnt_unmap *q = calloc(1, sizeof(*q));
+	struct sv_ctl_gnt_unmap_reply *r = calloc(1, sizeof(*r));
+	int ret = 0;
+
+	if (!q || !r) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	/* Each run of one domain's handles is one batch; the first error is kept, the rest still go. */
+	for (uint32_t i = 0; i < n;) {
+		uint32_t j = i + 1;
+		int r2;
+
+		while (j < n && domids[j] == domids[i])
+			j++;
+		r2 = unmap_dom(h, q, r, domids[i], j - i, handles + i);
+		if (!ret)
+			ret = r2;
+		/* Past a transport error the connection is gone, and its mappings with it. */
+		if (r2 == -EPIPE || r2 == -ECONNRESET || r2 == -EPROTO)
+			break;
+		i = j;
+	}
 out_free:
 	free(q);
 	free(r);
@@ -179,7 +240,7 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 	bool readonly = !(prot & PROT_WRITE);
 	struct gnttab_mapping *mp = NULL;
 	const struct svxen_dommem **mems = NULL;
-	uint32_t *handles = NULL, nr_held = 0;
+	uint32_t *handles = NULL, *held_doms = NULL, nr_held = 0;
 	uint64_t *offsets = NULL;
 	int32_t *status = NULL;
 	void *base = MAP_FAILED;
@@ -191,9 +252,10 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 	mp = calloc(1, sizeof(*mp));
 	mems = calloc(count, sizeof(*mems));
 	handles = calloc(count, sizeof(*handles));
+	held_doms = calloc(count, sizeof(*held_doms));
 	offsets = calloc(count, sizeof(*offsets));
 	status = calloc(count, sizeof(*status));
-	if (!mp || !mems || !handles || !offsets || !status) {
+	if (!mp || !mems || !handles || !held_doms || !offsets || !status) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -216,6 +278,7 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 			mems[j] = m;
 			if (status[j] == GNTST_okay) {
 				/* Kept in order so the first nr_held handles are what to give back. */
+				held_doms[nr_held] = domids[j];
 				handles[nr_held++] = handles[j];
 			} else if (!ret) {
 				if (status[j] == GNTST_bad_domain)
@@ -244,6 +307,7 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 	mp->notify_offset = notify_offset;
 	mp->notify_port = notify_port;
 	mp->handles = handles;
+	mp->domids = held_doms;
 	mp->next = h->maps;
 	h->maps = mp;
 	pthread_mutex_unlock(&h->lock);
@@ -256,12 +320,13 @@ out_munmap:
 	munmap(base, (size_t)count * SVXEN_PAGE_SIZE);
 out_unmap_handles:
 	if (nr_held)
-		gnttab_unmap_handles(h, nr_held, handles);
+		gnttab_unmap_handles(h, nr_held, held_doms, handles);
 	pthread_mutex_unlock(&h->lock);
 out_free:
 	free(mp);
 	free(mems);
 	free(handles);
+	free(held_doms);
 	free(offsets);
 	free(status);
 	errno = -ret;
@@ -331,7 +396,7 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	if (m->notify_offset != UINT32_MAX && m->writable)
 		((volatile uint8_t *)m->addr)[m->notify_offset] = 0;
 	munmap(m->addr, (size_t)m->count * SVXEN_PAGE_SIZE);
-	ret = gnttab_unmap_handles(xgt, m->count, m->handles);
+	ret = gnttab_unmap_handles(xgt, m->count, m->domids, m->handles);
 	if (m->notify_port >= 0) {
 		struct sv_ctl_evtchn_port q = { .port = (uint32_t)m->notify_port };
 		int r2 = svctl_send_noreply(xgt->ctl, SV_CTL_EVTCHN_NOTIFY, &q, sizeof(q));
@@ -341,6 +406,7 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	}
 	pthread_mutex_unlock(&xgt->lock);
 	free(m->handles);
+	free(m->domids);
 	free(m);
 	return ret ? svxen_fail(ret) : 0;
 }

@@ -115,12 +115,13 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 	uint32_t *refs = calloc(SV_GNT_MAX_BATCH, sizeof(*refs));
 	uint32_t *handles = calloc(SV_GNT_MAX_BATCH, sizeof(*handles));
 	uint32_t *held = calloc(SV_GNT_MAX_BATCH, sizeof(*held));
+	uint32_t *held_doms = calloc(SV_GNT_MAX_BATCH, sizeof(*held_doms));
 	uint64_t *offsets = calloc(SV_GNT_MAX_BATCH, sizeof(*offsets));
 	int32_t *status = calloc(SV_GNT_MAX_BATCH, sizeof(*status));
 	bool *done = calloc(n ? n : 1, sizeof(*done));
 	int ret = 0;
 
-	if (!batch || !refs || !handles || !held || !offsets || !status || !done) {
+	if (!batch || !refs || !handles || !held || !held_doms || !offsets || !status || !done) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -167,7 +168,9 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 			s->status = copy_local(m, s, offsets[i]);
 		}
 		if (nr_held) {
-			ret = gnttab_unmap_handles(h, nr_held, held);
+			for (uint32_t i = 0; i < nr_held; i++)
+				held_doms[i] = domid;
+			ret = gnttab_unmap_handles(h, nr_held, held_doms, held);
 			if (ret && ret != -EINVAL)
 				goto out_free;
 			ret = 0;
@@ -178,6 +181,7 @@ out_free:
 	free(refs);
 	free(handles);
 	free(held);
+	free(held_doms);
 	free(offsets);
 	free(status);
 	free(done);

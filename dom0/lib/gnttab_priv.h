@@ -15,7 +15,8 @@ struct gnttab_mapping {
 	bool writable;
 	uint32_t notify_offset;   /* byte cleared at unmap, or UINT32_MAX */
 	int64_t notify_port;      /* port notified after unmap, or -1 */
-	uint32_t *handles;        /* count hypervisor handles for GNT_UNMAP */
+	uint32_t *domids;         /* per page: the granting domain */
+	uint32_t *handles;        /* per page: its handle there, for GNT_UNMAP */
 	struct gnttab_mapping *next;
 };
 
@@ -34,15 +35,22 @@ struct xengntdev_handle {
 };
 
 /*
- * GNT_MAP of count (<= SV_GNT_MAX_BATCH) refs of domid; fills status,
- * handle and memfd offset per ref.  Returns 0 when the hypervisor answered
+ * GNT_MAP of count (<= SV_GNT_MAX_BATCH) refs of domain m->domid; fills
+ * status, handle and memfd offset per ref.  Refs the hypervisor answers
+ * GNTST_eagain for (the guest changed the entry meanwhile) are asked again
+ * a few times, as Xen's gntdev does.  Returns 0 when the hypervisor answered
  * (statuses tell each ref's fate) or -errno for a transport or protocol
  * error.  Call with lock held.
  */
 int gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem *m, uint32_t count,
 		     const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
 		     uint64_t *offsets);
-/* GNT_UNMAP of n handles, in batches; 0, -EINVAL if one was refused, or a transport -errno. */
-int gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *handles);
+/*
+ * GNT_UNMAP of n handles, handles[i] belonging to domain domids[i], in
+ * batches of one domain each; 0, -EINVAL if one was refused, or -errno
+ * (-ESRCH: the domain is gone; transport errors).  Call with lock held.
+ */
+int gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
+			 const uint32_t *handles);
 
 #endif

@@ -276,6 +276,27 @@ START_TEST(lying_hypervisor_offsets_refused)
 }
 END_TEST
 
+START_TEST(eagain_is_retried)
+{
+	xengnttab_handle *g = xengnttab_open(NULL, 0);
+	uint32_t refs[3] = { 0, 1, 2 };
+	uint8_t *p;
+
+	fakehv_set_eagain(hv, 5);
+	p = xengnttab_map_domain_grant_refs(g, 3, DOM, refs, PROT_READ);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(p[2 * PG], 0x10 + 5);
+	ck_assert_int_eq(xengnttab_unmap(g, p, 3), 0);
+	/* An entry that never settles fails the map. */
+	fakehv_set_eagain(hv, 1000);
+	errno = 0;
+	ck_assert_ptr_null(xengnttab_map_grant_ref(g, DOM, 0, PROT_READ));
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(fakehv_live_handles(hv), 0);
+	xengnttab_close(g);
+}
+END_TEST
+
 static void seg_local_to_gref(xengnttab_grant_copy_segment_t *s, void *src, uint32_t ref,
 			      uint16_t off, uint16_t len)
 {
@@ -472,6 +493,7 @@ static Suite *gnttab_suite(void)
 	tcase_add_test(tc, close_drops_mappings);
 	tcase_add_test(tc, unmap_notify_clears_byte_and_signals);
 	tcase_add_test(tc, lying_hypervisor_offsets_refused);
+	tcase_add_test(tc, eagain_is_retried);
 	tcase_add_test(tc, grant_copy_kinds_and_statuses);
 	tcase_add_test(tc, grant_copy_many_segments);
 	tcase_add_test(tc, hypervisor_gone);
