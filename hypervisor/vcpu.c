@@ -340,6 +340,7 @@ static void *vcpu_thread(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
+		bool slept = !may_run(v);
 		wait_runnable(v);
 		if (d->state == DOM_DYING) {
 			pthread_mutex_unlock(&d->lock);
@@ -359,6 +360,8 @@ static void *vcpu_thread(void *arg)
 		}
 		atomic_store(&v->in_guest, true);
 		pthread_mutex_unlock(&d->lock);
+		if (slept && v->ran)
+			time_update(v); /* keep vcpu_time_info current across sleeps */
 		pv_deliver_upcall(v);
 
 		uint64_t t0 = hv_now_ns();
