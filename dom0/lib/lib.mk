@@ -22,3 +22,12 @@ $(SV_LIBS_TESTS): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(SV_LIBS_FAKEHV_OBJS) $(S
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+# svxen-probe: drives the libraries against a running stack for tests/integration/dom0_libs.sh.
+SV_LIBS_PROBE := $(TESTBIN)/svxen-probe
+all: $(SV_LIBS_PROBE)
+
+$(SV_LIBS_PROBE): $(call host_objs,dom0/lib/svxen_probe.c) $(SV_LIBS_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
