@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The xl.cfg(5) subset Splitvisor understands: parser, defaults, checks. */
 #include "config.h"
+#include "config_priv.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,56 +23,9 @@
  * the command line just as xl does.
  */
 
-#define MAX_NESTING 8		/* lists inside lists */
-#define MAX_LIST_ITEMS 4096	/* per list, and disks + vifs per domain */
 #define MAX_DISKS 256
 #define MAX_VIFS 64
 #define OVERRIDE_SOURCE "command line"
-
-enum val_kind { VAL_STRING, VAL_WORD, VAL_LIST };
-
-/* One value: "quoted", bare word (numbers), or [ list ]. */
-struct cfg_value {
-	enum val_kind kind;
-	int line;
-	char *str;			/* STRING and WORD */
-	struct cfg_value *items;	/* LIST */
-	size_t n, cap;
-};
-
-struct cfg_setting {
-	char *key;
-	bool append;		/* "+=" */
-	int line;		/* 0 for command-line overrides */
-	char *source;
-	struct cfg_value val;
-};
-
-struct sv_config_store {
-	struct cfg_setting *v;
-	size_t n, cap;
-};
-
-/* ---- messages ---- */
-
-static void __attribute__((format(printf, 5, 6)))
-msg_at(char *err, size_t errlen, const char *src, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!err || !errlen)
-		return;
-	if (line > 0)
-		n = snprintf(err, errlen, "%s:%d: ", src, line);
-	else
-		n = snprintf(err, errlen, "%s: ", src);
-	if (n < 0 || (size_t)n >= errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - n, fmt, ap);
-	va_end(ap);
-}
 
 static void __attribute__((format(printf, 4, 5)))
 warn_at(struct sv_config *cfg, const char *src, int line, const char *fmt, ...)
@@ -83,7 +37,7 @@ warn_at(struct sv_config *cfg, const char *src, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	msg_at(msg, sizeof(msg), src, line, "warning: %s", body);
+	cfg_msg_at(msg, sizeof(msg), src, line, "warning: %s", body);
 	if (cfg->warn) {
 		cfg->warn(cfg->warn_opaque, msg);
 		return;
@@ -92,402 +46,6 @@ warn_at(struct sv_config *cfg, const char *src, int line, const char *fmt, ...)
 	if (used < sizeof(cfg->warnings) - 1)
 		snprintf(cfg->warnings + used, sizeof(cfg->warnings) - used,
 			 "%s\n", msg);
-}
-
-/* ---- values ---- */
-
-static void value_free(struct cfg_value *v)
-{
-	size_t i;
-
-	free(v->str);
-	for (i = 0; i < v->n; i++)
-		value_free(&v->items[i]);
-	free(v->items);
-	memset(v, 0, sizeof(*v));
-}
-
-static void setting_free(struct cfg_setting *s)
-{
-	free(s->key);
-	free(s->source);
-	value_free(&s->val);
-}
-
-/* ---- lexer ---- */
-
-enum tok_kind {
-	TOK_EOF, TOK_NEWLINE, TOK_SEMI, TOK_EQ, TOK_PLUSEQ, TOK_LBRACK,
-	TOK_RBRACK, TOK_COMMA, TOK_STRING, TOK_WORD,
-};
-
-struct lexer {
-	const char *p, *end;
-	int line;		/* of the next character */
-	const char *source;
-	bool with_lines;	/* false for overrides */
-	char *err;
-	size_t errlen;
-	/* current token */
-	enum tok_kind kind;
-	int tok_line;
-	char *text;		/* STRING/WORD, malloc'd, owned until taken */
-};
-
-#define LEX_ERR(lx, ...) \
-	msg_at((lx)->err, (lx)->errlen, (lx)->source, \
-	       (lx)->with_lines ? (lx)->tok_line : 0, __VA_ARGS__)
-
-static bool is_word_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' ||
-	       c == ':' || c == '/';
-}
-
-/* Reads a quoted string with xl's escapes; 0 or -errno. */
-static int lex_string(struct lexer *lx)
-{
-	char quote = *lx->p++, c, *out;
-	size_t n = 0, i;
-	const char *s;
-	unsigned v;
-
-	/* The decoded string is never longer than the source. */
-	for (s = lx->p; s < lx->end && *s != quote && *s != '\n'; s++)
-		if (*s == '\\' && s + 1 < lx->end && s[1] != '\n')
-			s++;
-	if (s >= lx->end || *s != quote) {
-		LEX_ERR(lx, "syntax error: unterminated string");
-		return -EINVAL;
-	}
-	out = malloc(s - lx->p + 1);
-	if (!out) {
-		LEX_ERR(lx, "out of memory");
-		return -ENOMEM;
-	}
-	while (lx->p < s) {
-		c = *lx->p++;
-		if (c != '\\') {
-			if (c == '\0')
-				goto bad_nul;
-			out[n++] = c;
-			continue;
-		}
-		c = *lx->p++;
-		switch (c) {
-		case '"': case '\'': case '\\': out[n++] = c; break;
-		case 'a': out[n++] = '\a'; break;
-		case 'b': out[n++] = '\b'; break;
-		case 'f': out[n++] = '\f'; break;
-		case 'n': out[n++] = '\n'; break;
-		case 'r': out[n++] = '\r'; break;
-		case 't': out[n++] = '\t'; break;
-		case 'v': out[n++] = '\v'; break;
-		case 'x':
-			v = 0;
-			for (i = 0; i < 2; i++) {
-				if (lx->p >= s || !isxdigit((unsigned char)*lx->p))
-					goto bad_escape;
-				c = (char)tolower((unsigned char)*lx->p++);
-				v = v * 16 + (unsigned)(isdigit((unsigned char)c) ?
-							c - '0' : c - 'a' + 10);
-			}
-			if (!v)
-				goto bad_nul;
-			out[n++] = (char)v;
-			break;
-		default:
-			if (c < '0' || c > '7')
-				goto bad_escape;
-			v = (unsigned)(c - '0');
-			for (i = 0; i < 2 && lx->p < s && *lx->p >= '0' &&
-				    *lx->p <= '7'; i++)
-				v = v * 8 + (unsigned)(*lx->p++ - '0');
-			if (!v || v > 255)
-				goto bad_nul;
-			out[n++] = (char)v;
-		}
-	}
-	lx->p = s + 1;
-	out[n] = '\0';
-	lx->text = out;
-	lx->kind = TOK_STRING;
-	return 0;
-
-bad_escape:
-	LEX_ERR(lx, "syntax error: invalid escape sequence in string");
-	free(out);
-	return -EINVAL;
-bad_nul:
-	LEX_ERR(lx, "syntax error: NUL character in string");
-	free(out);
-	return -EINVAL;
-}
-
-/* Advances to the next token; 0 or -errno. */
-static int lex_next(struct lexer *lx)
-{
-	const char *start;
-	char c;
-
-	free(lx->text);
-	lx->text = NULL;
-	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' ||
-				   *lx->p == '\r'))
-		lx->p++;
-	if (lx->p < lx->end && *lx->p == '#') {	/* a comment, to end of line */
-		while (lx->p < lx->end && *lx->p != '\n')
-			lx->p++;
-	}
-	lx->tok_line = lx->line;
-	if (lx->p >= lx->end) {
-		lx->kind = TOK_EOF;
-		return 0;
-	}
-	c = *lx->p;
-	switch (c) {
-	case '\n':
-		lx->p++;
-		lx->line++;
-		lx->kind = TOK_NEWLINE;
-		return 0;
-	case ';': lx->p++; lx->kind = TOK_SEMI; return 0;
-	case '=': lx->p++; lx->kind = TOK_EQ; return 0;
-	case '[': lx->p++; lx->kind = TOK_LBRACK; return 0;
-	case ']': lx->p++; lx->kind = TOK_RBRACK; return 0;
-	case ',': lx->p++; lx->kind = TOK_COMMA; return 0;
-	case '"':
-	case '\'':
-		return lex_string(lx);
-	case '+':
-		if (lx->p + 1 < lx->end && lx->p[1] == '=') {
-			lx->p += 2;
-			lx->kind = TOK_PLUSEQ;
-			return 0;
-		}
-		break;
-	default:
-		break;
-	}
-	if (is_word_char(c)) {
-		start = lx->p;
-		while (lx->p < lx->end && is_word_char(*lx->p))
-			lx->p++;
-		lx->text = strndup(start, lx->p - start);
-		if (!lx->text) {
-			LEX_ERR(lx, "out of memory");
-			return -ENOMEM;
-		}
-		lx->kind = TOK_WORD;
-		return 0;
-	}
-	if (isprint((unsigned char)c))
-		LEX_ERR(lx, "syntax error: unexpected character '%c'%s", c,
-			c == '(' || c == '{' ?
-				" (Python syntax is not supported)" : "");
-	else
-		LEX_ERR(lx, "syntax error: unexpected byte 0x%02x",
-			(unsigned char)c);
-	return -EINVAL;
-}
-
-/* ---- parser ---- */
-
-static int skip_newlines(struct lexer *lx)
-{
-	int r = 0;
-
-	while (!r && lx->kind == TOK_NEWLINE)
-		r = lex_next(lx);
-	return r;
-}
-
-static int parse_value(struct lexer *lx, struct cfg_value *out, int depth);
-
-/* Parses "[ v, v, ... ]" (newlines and a trailing comma allowed). */
-static int parse_list(struct lexer *lx, struct cfg_value *out, int depth)
-{
-	struct cfg_value *grown;
-	size_t cap;
-	int r;
-
-	out->kind = VAL_LIST;
-	out->line = lx->tok_line;
-	if (depth >= MAX_NESTING) {
-		LEX_ERR(lx, "syntax error: lists nested too deeply");
-		return -EINVAL;
-	}
-	r = lex_next(lx);
-	if (!r)
-		r = skip_newlines(lx);
-	while (!r && lx->kind != TOK_RBRACK) {
-		if (lx->kind == TOK_EOF) {
-			LEX_ERR(lx, "syntax error: missing ']'");
-			return -EINVAL;
-		}
-		if (out->n == out->cap) {
-			if (out->n >= MAX_LIST_ITEMS) {
-				LEX_ERR(lx, "syntax error: list too long");
-				return -EINVAL;
-			}
-			cap = out->cap ? out->cap * 2 : 4;
-			grown = realloc(out->items, cap * sizeof(*grown));
-			if (!grown) {
-				LEX_ERR(lx, "out of memory");
-				return -ENOMEM;
-			}
-			out->items = grown;
-			out->cap = cap;
-		}
-		memset(&out->items[out->n], 0, sizeof(out->items[0]));
-		r = parse_value(lx, &out->items[out->n++], depth + 1);
-		if (!r)
-			r = skip_newlines(lx);
-		if (r)
-			return r;
-		if (lx->kind == TOK_COMMA) {
-			r = lex_next(lx);
-			if (!r)
-				r = skip_newlines(lx);
-		} else if (lx->kind != TOK_RBRACK) {
-			LEX_ERR(lx, lx->kind == TOK_EOF ?
-					    "syntax error: missing ']'" :
-					    "syntax error: expected ',' or ']' in list");
-			return -EINVAL;
-		}
-	}
-	if (r)
-		return r;
-	return lex_next(lx);
-}
-
-static int parse_value(struct lexer *lx, struct cfg_value *out, int depth)
-{
-	switch (lx->kind) {
-	case TOK_STRING:
-	case TOK_WORD:
-		out->kind = lx->kind == TOK_STRING ? VAL_STRING : VAL_WORD;
-		out->line = lx->tok_line;
-		out->str = lx->text;
-		lx->text = NULL;
-		return lex_next(lx);
-	case TOK_LBRACK:
-		return parse_list(lx, out, depth);
-	case TOK_EOF:
-	case TOK_NEWLINE:
-	case TOK_SEMI:
-		LEX_ERR(lx, "syntax error: missing value");
-		return -EINVAL;
-	default:
-		LEX_ERR(lx, "syntax error: expected a value");
-		return -EINVAL;
-	}
-}
-
-static bool is_ident(const char *s)
-{
-	if (!isalpha((unsigned char)*s) && *s != '_')
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
-}
-
-static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s);
-
-/* Appends one setting to the store, taking ownership of *s. */
-static int store_add(struct sv_config_store *st, struct cfg_setting *s)
-{
-	struct cfg_setting *grown;
-	size_t cap;
-
-	if (st->n == st->cap) {
-		cap = st->cap ? st->cap * 2 : 16;
-		grown = realloc(st->v, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		st->v = grown;
-		st->cap = cap;
-	}
-	st->v[st->n++] = *s;
-	memset(s, 0, sizeof(*s));
-	return 0;
-}
-
-/*
- * Parses text into settings appended to cfg->store.  On error the
- * store is left as it was.
- */
-static int parse_text(struct sv_config *cfg, const char *text, size_t len,
-		      const char *source, bool with_lines, char *err,
-		      size_t errlen)
-{
-	struct lexer lx = { .p = text, .end = text + len, .line = 1,
-			    .source = source, .with_lines = with_lines,
-			    .err = err, .errlen = errlen };
-	struct sv_config_store *st = cfg->store;
-	struct cfg_setting s;
-	size_t first = st->n, i;
-	int r;
-
-	memset(&s, 0, sizeof(s));
-	r = lex_next(&lx);
-	while (!r && lx.kind != TOK_EOF) {
-		if (lx.kind == TOK_NEWLINE || lx.kind == TOK_SEMI) {
-			r = lex_next(&lx);
-			continue;
-		}
-		if (lx.kind != TOK_WORD || !is_ident(lx.text)) {
-			LEX_ERR(&lx, "syntax error: expected 'key = value'");
-			r = -EINVAL;
-			break;
-		}
-		s.key = lx.text;
-		lx.text = NULL;
-		s.line = with_lines ? lx.tok_line : 0;
-		r = lex_next(&lx);
-		if (r)
-			break;
-		if (lx.kind != TOK_EQ && lx.kind != TOK_PLUSEQ) {
-			LEX_ERR(&lx, "syntax error: expected '=' after '%s'",
-				s.key);
-			r = -EINVAL;
-			break;
-		}
-		s.append = lx.kind == TOK_PLUSEQ;
-		r = lex_next(&lx);
-		if (!r)
-			r = parse_value(&lx, &s.val, 0);
-		if (r)
-			break;
-		if (lx.kind != TOK_NEWLINE && lx.kind != TOK_SEMI &&
-		    lx.kind != TOK_EOF) {
-			LEX_ERR(&lx, "syntax error: unexpected text after the "
-				"value of '%s'", s.key);
-			r = -EINVAL;
-			break;
-		}
-		s.source = strdup(source);
-		if (!s.source) {
-			r = -ENOMEM;
-			break;
-		}
-		r = store_add(st, &s);
-	}
-	free(lx.text);
-	if (r == -ENOMEM)
-		msg_at(err, errlen, source, 0, "out of memory");
-	if (r) {
-		setting_free(&s);
-		for (i = first; i < st->n; i++)
-			setting_free(&st->v[i]);
-		st->n = first;
-		return r;
-	}
-	for (i = first; i < st->n; i++)
-		warn_unknown_key(cfg, &st->v[i]);
-	return 0;
 }
 
 /* ---- from settings to fields ---- */
@@ -528,7 +86,7 @@ static int resolve(const struct sv_config *cfg, const char *key,
 			resolved_free(out);
 			memset(out, 0, sizeof(*out));
 		} else if ((out->kind == VAL_LIST) != (s->val.kind == VAL_LIST)) {
-			msg_at(err, errlen, s->source, s->line,
+			cfg_msg_at(err, errlen, s->source, s->line,
 			       "%s: cannot add a list to a string or a string to a list",
 			       key);
 			return -EINVAL;
@@ -557,7 +115,7 @@ static int resolve(const struct sv_config *cfg, const char *key,
 	}
 	return 0;
 nomem:
-	msg_at(err, errlen, cfg->source, 0, "out of memory");
+	cfg_msg_at(err, errlen, cfg->source, 0, "out of memory");
 	return -ENOMEM;
 }
 
@@ -576,14 +134,14 @@ static int get_string(const struct sv_config *cfg, const char *key, char *dst,
 		goto out;
 	ret = -EINVAL;
 	if (r.kind == VAL_LIST)
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: expected a string, got a list", key);
 	else if (r.kind == VAL_WORD && !isdigit((unsigned char)r.str[0]))
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: strings must be quoted, as in %s = \"%s\"", key,
 		       key, r.str);
 	else if (strlen(r.str) >= dstlen)
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: too long (at most %zu characters)", key, dstlen - 1);
 	else
 		ret = 0, memcpy(dst, r.str, strlen(r.str) + 1);
@@ -610,24 +168,24 @@ static int get_number(const struct sv_config *cfg, const char *key,
 		goto out;
 	ret = -EINVAL;
 	if (r.kind == VAL_LIST) {
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: expected a number, got a list", key);
 		goto out;
 	}
 	if (r.appended) {
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: cannot use += with numbers", key);
 		goto out;
 	}
 	errno = 0;
 	v = strtoull(r.str, &end, 0);
 	if (!isdigit((unsigned char)r.str[0]) || *end) {
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: expected a number, got '%.64s'", key, r.str);
 		goto out;
 	}
 	if (errno || v > max) {
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: %.64s is too large (at most %" PRIu64 ")", key,
 		       r.str, max);
 		goto out;
@@ -702,7 +260,7 @@ static int get_action(const struct sv_config *cfg, const char *key,
 		}
 	}
 	key_where(cfg, key, &src, &line);
-	msg_at(err, errlen, src, line,
+	cfg_msg_at(err, errlen, src, line,
 	       "%s: unknown action '%s' (expected destroy, restart, preserve, "
 	       "rename-restart, coredump-destroy, coredump-restart or soft-reset)",
 	       key, buf);
@@ -748,7 +306,7 @@ static int get_type(struct sv_config *cfg, char *err, size_t errlen)
 		else if (!strcmp(buf, "hvm"))
 			cfg->type = SV_GUEST_HVM;
 		else {
-			msg_at(err, errlen, src, line,
+			cfg_msg_at(err, errlen, src, line,
 			       "type: unknown guest type '%s' (expected pv, pvh or hvm)",
 			       buf);
 			return -EINVAL;
@@ -764,7 +322,7 @@ static int get_type(struct sv_config *cfg, char *err, size_t errlen)
 	else if (!strcmp(buf, "generic"))
 		cfg->type = SV_GUEST_PV;
 	else {
-		msg_at(err, errlen, src, line,
+		cfg_msg_at(err, errlen, src, line,
 		       "builder: unknown builder '%s' (expected generic or hvm)",
 		       buf);
 		return -EINVAL;
@@ -800,7 +358,7 @@ static int get_cmdline(struct sv_config *cfg, char *err, size_t errlen)
 		return 0;
 	if (n < 0 || (size_t)n >= sizeof(cfg->cmdline)) {
 		key_where(cfg, has_extra ? "extra" : "root", &src, &line);
-		msg_at(err, errlen, src, line,
+		cfg_msg_at(err, errlen, src, line,
 		       "kernel command line from root= and extra= too long "
 		       "(at most %zu characters)", sizeof(cfg->cmdline) - 1);
 		return -EINVAL;
@@ -823,26 +381,26 @@ static int get_devices(struct sv_config *cfg, const char *key, bool disk,
 		goto out;
 	ret = -EINVAL;
 	if (r.kind != VAL_LIST) {
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: expected a list, as in %s = [ '...' ]", key, key);
 		goto out;
 	}
 	if (r.n > max) {
-		msg_at(err, errlen, r.source, r.line,
+		cfg_msg_at(err, errlen, r.source, r.line,
 		       "%s: too many devices (at most %zu)", key, max);
 		goto out;
 	}
 	arr = calloc(r.n ? r.n : 1, disk ? sizeof(struct sv_disk) :
 					   sizeof(struct sv_vif));
 	if (!arr) {
-		msg_at(err, errlen, r.source, r.line, "out of memory");
+		cfg_msg_at(err, errlen, r.source, r.line, "out of memory");
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < r.n; i++) {
 		it = r.items[i];
 		if (it->kind == VAL_LIST) {
-			msg_at(err, errlen, r.source, it->line,
+			cfg_msg_at(err, errlen, r.source, it->line,
 			       "%s: expected a list of strings, got a nested list",
 			       key);
 			goto out;
@@ -852,7 +410,7 @@ static int get_devices(struct sv_config *cfg, const char *key, bool disk,
 			     sv_vif_parse((struct sv_vif *)arr + i, it->str, msg,
 					  sizeof(msg));
 		if (ret) {
-			msg_at(err, errlen, r.source, it->line, "%s", msg);
+			cfg_msg_at(err, errlen, r.source, it->line, "%s", msg);
 			goto out;
 		}
 	}
@@ -923,7 +481,7 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 		return r;
 	if (found && !uuid_canon(uuid, out->uuid)) {
 		key_where(out, "uuid", &src, &line);
-		msg_at(err, errlen, src, line,
+		cfg_msg_at(err, errlen, src, line,
 		       "uuid: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 		       uuid);
 		return -EINVAL;
@@ -966,7 +524,7 @@ static int recompute(struct sv_config *cfg, char *err, size_t errlen)
 	int r;
 
 	if (!tmp) {
-		msg_at(err, errlen, cfg->source, 0, "out of memory");
+		cfg_msg_at(err, errlen, cfg->source, 0, "out of memory");
 		return -ENOMEM;
 	}
 	memcpy(tmp, cfg, sizeof(*tmp));
@@ -1014,7 +572,7 @@ void sv_config_init(struct sv_config *cfg)
 static void store_truncate(struct sv_config_store *st, size_t keep)
 {
 	while (st->n > keep)
-		setting_free(&st->v[--st->n]);
+		cfg_setting_free(&st->v[--st->n]);
 }
 
 /* True if key is set in the store at or after index from. */
@@ -1060,14 +618,16 @@ static int add_text(struct sv_config *cfg, const char *text, size_t len,
 	if (!cfg->store) {
 		cfg->store = calloc(1, sizeof(*cfg->store));
 		if (!cfg->store) {
-			msg_at(err, errlen, source, 0, "out of memory");
+			cfg_msg_at(err, errlen, source, 0, "out of memory");
 			return -ENOMEM;
 		}
 	}
 	keep = cfg->store->n;
-	r = parse_text(cfg, text, len, source, with_lines, err, errlen);
+	r = cfg_parse_text(cfg, text, len, source, with_lines, err, errlen);
 	if (r)
 		return r;
+	for (size_t i = keep; i < cfg->store->n; i++)
+		warn_unknown_key(cfg, &cfg->store->v[i]);
 	r = recompute(cfg, err, errlen);
 	if (r)
 		store_truncate(cfg->store, keep);
@@ -1107,17 +667,17 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		msg_at(err, errlen, path, 0, "cannot open: %s", strerror(-r));
+		cfg_msg_at(err, errlen, path, 0, "cannot open: %s", strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		msg_at(err, errlen, path, 0, "cannot stat: %s", strerror(-r));
+		cfg_msg_at(err, errlen, path, 0, "cannot stat: %s", strerror(-r));
 		goto out_close;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		r = -EISDIR;
-		msg_at(err, errlen, path, 0, "is a directory");
+		cfg_msg_at(err, errlen, path, 0, "is a directory");
 		goto out_close;
 	}
 	/* Regular files, pipes and /dev/stdin alike: read to EOF, bounded. */
@@ -1125,7 +685,7 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 		if (got == cap) {
 			if (cap > SV_CONFIG_MAX_FILE) {
 				r = -EFBIG;
-				msg_at(err, errlen, path, 0,
+				cfg_msg_at(err, errlen, path, 0,
 				       "too large (at most %u bytes)",
 				       SV_CONFIG_MAX_FILE);
 				goto out_free;
@@ -1134,7 +694,7 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 			grown = realloc(buf, cap + 1);
 			if (!grown) {
 				r = -ENOMEM;
-				msg_at(err, errlen, path, 0, "out of memory");
+				cfg_msg_at(err, errlen, path, 0, "out of memory");
 				goto out_free;
 			}
 			buf = grown;
@@ -1144,7 +704,7 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 			continue;
 		if (n < 0) {
 			r = -errno;
-			msg_at(err, errlen, path, 0, "read error: %s",
+			cfg_msg_at(err, errlen, path, 0, "read error: %s",
 			       strerror(-r));
 			goto out_free;
 		}
@@ -1154,7 +714,7 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 	}
 	if (got > SV_CONFIG_MAX_FILE) {
 		r = -EFBIG;
-		msg_at(err, errlen, path, 0, "too large (at most %u bytes)",
+		cfg_msg_at(err, errlen, path, 0, "too large (at most %u bytes)",
 		       SV_CONFIG_MAX_FILE);
 		goto out_free;
 	}
@@ -1170,7 +730,7 @@ int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
 		       char *err, size_t errlen)
 {
 	if (!key_eq_value) {
-		msg_at(err, errlen, OVERRIDE_SOURCE, 0, "empty setting");
+		cfg_msg_at(err, errlen, OVERRIDE_SOURCE, 0, "empty setting");
 		return -EINVAL;
 	}
 	return add_text(cfg, key_eq_value, strlen(key_eq_value),
@@ -1219,43 +779,43 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 		err[0] = '\0';
 	if (!name_ok(cfg->name, &why)) {
 		if (*cfg->name)
-			msg_at(err, errlen, src, 0, "name '%s' %s", cfg->name, why);
+			cfg_msg_at(err, errlen, src, 0, "name '%s' %s", cfg->name, why);
 		else
-			msg_at(err, errlen, src, 0, "%s", why);
+			cfg_msg_at(err, errlen, src, 0, "%s", why);
 		return -EINVAL;
 	}
 	if (!*cfg->kernel) {
-		msg_at(err, errlen, src, 0,
+		cfg_msg_at(err, errlen, src, 0,
 		       "no kernel given (kernel = \"...\" is mandatory: "
 		       "Splitvisor boots every guest type directly)");
 		return -EINVAL;
 	}
 	if (cfg->memory_mb < SV_CONFIG_MIN_MEMORY_MB) {
-		msg_at(err, errlen, src, 0,
+		cfg_msg_at(err, errlen, src, 0,
 		       "memory = %" PRIu64 " is too small (at least %u MB)",
 		       cfg->memory_mb, SV_CONFIG_MIN_MEMORY_MB);
 		return -EINVAL;
 	}
 	if (cfg->memory_mb > SV_CONFIG_MAX_MEMORY_MB ||
 	    cfg->maxmem_mb > SV_CONFIG_MAX_MEMORY_MB) {
-		msg_at(err, errlen, src, 0,
+		cfg_msg_at(err, errlen, src, 0,
 		       "memory and maxmem may be at most %u MB",
 		       SV_CONFIG_MAX_MEMORY_MB);
 		return -EINVAL;
 	}
 	if (cfg->maxmem_mb < cfg->memory_mb) {
-		msg_at(err, errlen, src, 0,
+		cfg_msg_at(err, errlen, src, 0,
 		       "maxmem = %" PRIu64 " is less than memory = %" PRIu64,
 		       cfg->maxmem_mb, cfg->memory_mb);
 		return -EINVAL;
 	}
 	if (cfg->vcpus < 1 || cfg->vcpus > SV_CONFIG_MAX_VCPUS) {
-		msg_at(err, errlen, src, 0, "vcpus = %u is out of range (1..%u)",
+		cfg_msg_at(err, errlen, src, 0, "vcpus = %u is out of range (1..%u)",
 		       cfg->vcpus, SV_CONFIG_MAX_VCPUS);
 		return -EINVAL;
 	}
 	if (cfg->maxvcpus < cfg->vcpus || cfg->maxvcpus > SV_CONFIG_MAX_VCPUS) {
-		msg_at(err, errlen, src, 0,
+		cfg_msg_at(err, errlen, src, 0,
 		       "maxvcpus = %u is out of range (vcpus..%u, here %u..%u)",
 		       cfg->maxvcpus, SV_CONFIG_MAX_VCPUS, cfg->vcpus,
 		       SV_CONFIG_MAX_VCPUS);
@@ -1265,7 +825,7 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 		for (j = 0; j < i; j++) {
 			if (cfg->disks[i].devid != cfg->disks[j].devid)
 				continue;
-			msg_at(err, errlen, src, 0,
+			cfg_msg_at(err, errlen, src, 0,
 			       "disks '%s' and '%s' are the same virtual device",
 			       cfg->disks[j].vdev, cfg->disks[i].vdev);
 			return -EINVAL;
@@ -1276,7 +836,7 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 			if (cfg->vifs[i].devid < 0 ||
 			    cfg->vifs[i].devid != cfg->vifs[j].devid)
 				continue;
-			msg_at(err, errlen, src, 0, "two vifs have devid %d",
+			cfg_msg_at(err, errlen, src, 0, "two vifs have devid %d",
 			       cfg->vifs[i].devid);
 			return -EINVAL;
 		}

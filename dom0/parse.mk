@@ -3,13 +3,13 @@
 # and their Check unit tests.  Included from dom0/build.mk; programs that
 # use the parsers link $(DOM0_PARSE_OBJS).
 
-DOM0_PARSE_SRCS := dom0/config.c dom0/devspec.c dom0/elf.c
+DOM0_PARSE_SRCS := dom0/config.c dom0/config_syntax.c dom0/devspec.c dom0/elf.c
 DOM0_PARSE_OBJS := $(call host_objs,$(DOM0_PARSE_SRCS))
 
 DOM0_PARSE_TESTS := $(TESTBIN)/test_config $(TESTBIN)/test_devspec $(TESTBIN)/test_elf
 UNIT_TESTS += $(DOM0_PARSE_TESTS)
 
-$(TESTBIN)/test_config: $(call host_objs,tests/unit/test_config.c dom0/config.c dom0/devspec.c)
+$(TESTBIN)/test_config: $(call host_objs,tests/unit/test_config.c dom0/config.c dom0/config_syntax.c dom0/devspec.c)
 $(TESTBIN)/test_devspec: $(call host_objs,tests/unit/test_devspec.c dom0/devspec.c)
 $(TESTBIN)/test_elf: $(call host_objs,tests/unit/test_elf.c dom0/elf.c)
 
