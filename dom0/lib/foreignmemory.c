@@ -69,7 +69,7 @@ int xenforeignmemory_close(xenforeignmemory_handle *h)
 void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr, int prot,
 			    int flags, size_t pages, const xen_pfn_t arr[], int err[])
 {
-	const struct svxen_dommem *m;
+	struct svxen_dommem *m;
 	size_t len, i = 0;
 	void *base;
 	int ret, first_err = 0;
@@ -89,6 +89,7 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr
 		    -1, 0);
 	if (base == MAP_FAILED) {
 		ret = errno;
+		svxen_dommem_trim(&h->mem);
 		pthread_mutex_unlock(&h->lock);
 		return errno = ret, NULL;
 	}
@@ -122,6 +123,8 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr
 		}
 		i = j;
 	}
+	/* The mappings keep the memory; the memfd is not kept (see svxen.h). */
+	svxen_dommem_trim(&h->mem);
 	pthread_mutex_unlock(&h->lock);
 	/* Without err[], any failed frame fails the whole call. */
 	if (first_err && !err) {

@@ -57,6 +57,7 @@ int xengnttab_close(xengnttab_handle *h)
 		munmap(m->addr, (size_t)m->count * SVXEN_PAGE_SIZE);
 		free(m->handles);
 		free(m->domids);
+		free(m->mems);
 		free(m);
 	}
 	svctl_close(h->ctl);
@@ -211,7 +212,7 @@ out_free:
 
 /* mmap each granted frame over its slot of the reserved range, one mmap per run of adjacent frames. */
 static int map_frames(void *base, uint32_t count, const uint32_t *domids,
-		      const struct svxen_dommem **mems, const uint64_t *offsets, int prot)
+		      struct svxen_dommem *const *mems, const uint64_t *offsets, int prot)
 {
 	uint32_t i = 0;
 
@@ -239,7 +240,7 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 {
 	bool readonly = !(prot & PROT_WRITE);
 	struct gnttab_mapping *mp = NULL;
-	const struct svxen_dommem **mems = NULL;
+	struct svxen_dommem **mems = NULL;
 	uint32_t *handles = NULL, *held_doms = NULL, nr_held = 0;
 	uint64_t *offsets = NULL;
 	int32_t *status = NULL;
@@ -263,7 +264,7 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 	pthread_mutex_lock(&h->lock);
 	for (uint32_t i = 0; i < count && !ret;) {
 		uint32_t k = 1;
-		const struct svxen_dommem *m;
+		struct svxen_dommem *m;
 
 		while (i + k < count && k < SV_GNT_MAX_BATCH && domids[i + k] == domids[i])
 			k++;
@@ -281,8 +282,6 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 				held_doms[nr_held] = domids[j];
 				handles[nr_held++] = handles[j];
 			} else if (!ret) {
-				if (status[j] == GNTST_bad_domain)
-					svxen_dommem_drop(&h->mem, domids[j]);
 				ret = -svxen_gntst_errno(status[j]);
 			}
 		}
@@ -308,10 +307,12 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 	mp->notify_port = notify_port;
 	mp->handles = handles;
 	mp->domids = held_doms;
+	mp->mems = mems;
+	for (uint32_t i = 0; i < count; i++)
+		svxen_dommem_hold(mems[i]);
 	mp->next = h->maps;
 	h->maps = mp;
 	pthread_mutex_unlock(&h->lock);
-	free(mems);
 	free(offsets);
 	free(status);
 	return base;
@@ -321,6 +322,7 @@ out_munmap:
 out_unmap_handles:
 	if (nr_held)
 		gnttab_unmap_handles(h, nr_held, held_doms, handles);
+	svxen_dommem_trim(&h->mem);
 	pthread_mutex_unlock(&h->lock);
 out_free:
 	free(mp);
@@ -397,6 +399,8 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 		((volatile uint8_t *)m->addr)[m->notify_offset] = 0;
 	munmap(m->addr, (size_t)m->count * SVXEN_PAGE_SIZE);
 	ret = gnttab_unmap_handles(xgt, m->count, m->domids, m->handles);
+	for (uint32_t i = 0; i < m->count; i++)
+		svxen_dommem_put(&xgt->mem, m->mems[i]);
 	if (m->notify_port >= 0) {
 		struct sv_ctl_evtchn_port q = { .port = (uint32_t)m->notify_port };
 		int r2 = svctl_send_noreply(xgt->ctl, SV_CTL_EVTCHN_NOTIFY, &q, sizeof(q));
@@ -407,6 +411,7 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	pthread_mutex_unlock(&xgt->lock);
 	free(m->handles);
 	free(m->domids);
+	free(m->mems);
 	free(m);
 	return ret ? svxen_fail(ret) : 0;
 }

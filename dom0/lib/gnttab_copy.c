@@ -126,7 +126,7 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 		goto out_free;
 	}
 	for (uint32_t first = 0; first < n; first++) {
-		const struct svxen_dommem *m;
+		struct svxen_dommem *m;
 		uint32_t domid, k = 0, nr_held = 0;
 		bool readonly;
 
@@ -220,6 +220,7 @@ int xengnttab_grant_copy(xengnttab_handle *xgt, uint32_t count, seg_t *segs)
 		ret = copy_g2g(xgt, segs, g2g, n_g2g);
 	if (!ret && n_l2g)
 		ret = copy_local_grant(xgt, segs, l2g, n_l2g);
+	svxen_dommem_trim(&xgt->mem);
 	pthread_mutex_unlock(&xgt->lock);
 out_free:
 	free(g2g);

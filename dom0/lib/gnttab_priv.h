@@ -17,6 +17,7 @@ struct gnttab_mapping {
 	int64_t notify_port;      /* port notified after unmap, or -1 */
 	uint32_t *domids;         /* per page: the granting domain */
 	uint32_t *handles;        /* per page: its handle there, for GNT_UNMAP */
+	struct svxen_dommem **mems; /* per page: the held memfd entry */
 	struct gnttab_mapping *next;
 };
 

@@ -65,53 +65,83 @@ static bool dommem_sane(const struct sv_ctl_memory *m)
 }
 
 int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t domid,
-		     const struct svxen_dommem **out)
+		     struct svxen_dommem **out)
 {
-	struct svxen_dommem e = { .domid = domid, .memfd = -1 };
+	struct svxen_dommem *e;
 	int ret;
 
 	for (size_t i = 0; i < cache->n; i++) {
-		if (cache->v[i].domid == domid) {
-			*out = &cache->v[i];
+		if (cache->v[i]->domid == domid) {
+			*out = cache->v[i];
 			return 0;
 		}
 	}
 	if (cache->n == cache->cap) {
 		size_t cap = cache->cap ? cache->cap * 2 : 4;
-		struct svxen_dommem *v = realloc(cache->v, cap * sizeof(*v));
+		struct svxen_dommem **v = realloc(cache->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		cache->v = v;
 		cache->cap = cap;
 	}
-	ret = svctl_domain_memory(c, domid, &e.mem, &e.memfd);
-	if (ret)
-		return ret;
-	if (!dommem_sane(&e.mem)) {
-		close(e.memfd);
-		return -EPROTO;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->domid = domid;
+	e->memfd = -1;
+	ret = svctl_domain_memory(c, domid, &e->mem, &e->memfd);
+	if (!ret && !dommem_sane(&e->mem)) {
+		close(e->memfd);
+		ret = -EPROTO;
 	}
-	cache->v[cache->n] = e;
-	*out = &cache->v[cache->n++];
+	if (ret) {
+		free(e);
+		return ret;
+	}
+	cache->v[cache->n++] = e;
+	*out = e;
 	return 0;
 }
 
-void svxen_dommem_drop(struct svxen_dommem_cache *cache, uint32_t domid)
+void svxen_dommem_hold(struct svxen_dommem *m)
 {
+	m->users++;
+}
+
+static void dommem_remove(struct svxen_dommem_cache *cache, size_t i)
+{
+	close(cache->v[i]->memfd);
+	free(cache->v[i]);
+	cache->v[i] = cache->v[--cache->n];
+}
+
+void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m)
+{
+	if (m->users && --m->users)
+		return;
 	for (size_t i = 0; i < cache->n; i++) {
-		if (cache->v[i].domid == domid) {
-			close(cache->v[i].memfd);
-			cache->v[i] = cache->v[--cache->n];
+		if (cache->v[i] == m) {
+			dommem_remove(cache, i);
 			return;
 		}
 	}
 }
 
+void svxen_dommem_trim(struct svxen_dommem_cache *cache)
+{
+	for (size_t i = 0; i < cache->n;) {
+		if (!cache->v[i]->users)
+			dommem_remove(cache, i);
+		else
+			i++;
+	}
+}
+
 void svxen_dommem_clear(struct svxen_dommem_cache *cache)
 {
-	for (size_t i = 0; i < cache->n; i++)
-		close(cache->v[i].memfd);
+	while (cache->n)
+		dommem_remove(cache, 0);
 	free(cache->v);
 	memset(cache, 0, sizeof(*cache));
 }

@@ -27,22 +27,32 @@ int svxen_gntst_errno(int32_t gntst);
 struct svxen_dommem {
 	uint32_t domid;
 	int memfd;
+	unsigned users;           /* mappings that keep this entry */
 	struct sv_ctl_memory mem;
 };
 
 /*
- * Per-handle cache of domain memfds: one DOMAIN_MEMORY call per domain per
- * handle.  A domain that died is dropped when an op on it fails with ESRCH.
+ * Per-handle cache of domain memfds.  An entry lives while mappings hold it
+ * (svxen_dommem_hold/put) and is closed when the last goes, or at the next
+ * trim if none ever held it: a long-lived daemon never keeps a dead
+ * domain's memory alive, and a reused domid never meets a stale memfd
+ * unless the old domain's mappings are still held.  Entries are separately
+ * allocated, so pointers stay valid across later gets.
  */
 struct svxen_dommem_cache {
-	struct svxen_dommem *v;
+	struct svxen_dommem **v;
 	size_t n, cap;
 };
 
 /* The domain's entry, asking the hypervisor through c on a miss.  0 or -errno. */
 int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t domid,
-		     const struct svxen_dommem **out);
-void svxen_dommem_drop(struct svxen_dommem_cache *cache, uint32_t domid);
+		     struct svxen_dommem **out);
+void svxen_dommem_hold(struct svxen_dommem *m);
+/* Drops one hold; the entry is closed and freed with its last. */
+void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m);
+/* Closes every entry nobody holds. */
+void svxen_dommem_trim(struct svxen_dommem_cache *cache);
+/* Closes everything (handle close). */
 void svxen_dommem_clear(struct svxen_dommem_cache *cache);
 /* The memfd offset of guest frame gfn; false when the frame is not RAM of the domain. */
 bool svxen_dommem_gfn_offset(const struct svxen_dommem *m, uint64_t gfn, uint64_t *off);

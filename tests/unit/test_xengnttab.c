@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <xengnttab.h>
 #include <xenforeignmemory.h>
@@ -69,6 +70,61 @@ static unsigned live_handles_settled(void)
 		usleep(10000);
 	return fakehv_live_handles(hv);
 }
+
+/* Open descriptors of this process: shows whether a domain's memfd is still held. */
+static int nr_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(memfd_held_only_while_mapped)
+{
+	xengnttab_handle *g = xengnttab_open(NULL, 0);
+	xenforeignmemory_handle *f = xenforeignmemory_open(NULL, 0);
+	xengnttab_grant_copy_segment_t s = { 0 };
+	xen_pfn_t gfn = 3;
+	int base;
+	uint8_t *a, *b, *p, buf[4];
+
+	/* A round trip on each connection first, so the server side has accepted both. */
+	ck_assert_ptr_null(xengnttab_map_grant_ref(g, 5, 0, PROT_READ));
+	ck_assert_ptr_null(xenforeignmemory_map(f, 5, PROT_READ, 1, &gfn, NULL));
+	base = nr_fds();
+
+	a = xengnttab_map_grant_ref(g, DOM, 0, PROT_READ);
+	b = xengnttab_map_grant_ref(g, DOM, 1, PROT_READ);
+	ck_assert_int_eq(nr_fds(), base + 1);
+	ck_assert_int_eq(xengnttab_unmap(g, a, 1), 0);
+	ck_assert_int_eq(nr_fds(), base + 1);
+	ck_assert_int_eq(xengnttab_unmap(g, b, 1), 0);
+	ck_assert_int_eq(nr_fds(), base);
+	/* A failed map and a copy keep nothing either. */
+	ck_assert_ptr_null(xengnttab_map_grant_ref(g, DOM, 31, PROT_READ));
+	s.source.foreign.domid = DOM;
+	s.source.foreign.ref = 2;
+	s.dest.virt = buf;
+	s.len = sizeof(buf);
+	s.flags = GNTCOPY_source_gref;
+	ck_assert_int_eq(xengnttab_grant_copy(g, 1, &s), 0);
+	ck_assert_int_eq(s.status, GNTST_okay);
+	ck_assert_int_eq(nr_fds(), base);
+	/* Foreign maps keep the memory through the mapping, not through an fd. */
+	p = xenforeignmemory_map(f, DOM, PROT_READ, 1, &gfn, NULL);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(nr_fds(), base);
+	ck_assert_int_eq(p[0], 0x10 + 3);
+	xenforeignmemory_unmap(f, p, 1);
+	xenforeignmemory_close(f);
+	xengnttab_close(g);
+}
+END_TEST
 
 START_TEST(map_one_ref_writable)
 {
@@ -494,6 +550,7 @@ static Suite *gnttab_suite(void)
 	tcase_add_test(tc, unmap_notify_clears_byte_and_signals);
 	tcase_add_test(tc, lying_hypervisor_offsets_refused);
 	tcase_add_test(tc, eagain_is_retried);
+	tcase_add_test(tc, memfd_held_only_while_mapped);
 	tcase_add_test(tc, grant_copy_kinds_and_statuses);
 	tcase_add_test(tc, grant_copy_many_segments);
 	tcase_add_test(tc, hypervisor_gone);
