@@ -6,13 +6,14 @@ XS_CORE_SRCS := xenstore/xs_wire.c xenstore/xs_node.c xenstore/xs_tree.c \
 	xenstore/xs_watch.c xenstore/xs_quota.c xenstore/xs_domain.c \
 	xenstore/xs_conn.c xenstore/xs_ops.c xenstore/xs_control.c \
 	xenstore/xs_persist.c xenstore/xs_log.c xenstore/xs_daemon.c \
-	xenstore/xs_sock.c xenstore/xs_keeper.c
+	xenstore/xs_sock.c xenstore/xs_keeper.c xenstore/xs_ring.c
 XS_CORE_OBJS := $(call host_objs,$(XS_CORE_SRCS))
-XS_MAIN_OBJS := $(call host_objs,xenstore/xs_main.c)
+# The daemon proper adds the hypervisor glue (libsvxen, from dom0/lib).
+XS_MAIN_OBJS := $(call host_objs,xenstore/xs_main.c xenstore/xs_xen.c)
 
 PROGRAMS += $(BIN)/xenstored
 
-$(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS)
+$(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIBS)
@@ -20,7 +21,7 @@ $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS)
 # Check suites: the real sources against an in-memory transport.
 XS_TEST_HARNESS := $(call host_objs,tests/unit/test_xs_harness.c)
 XS_TESTS := test_xs_wire test_xs_tree test_xs_perms test_xs_watch \
-	test_xs_txn test_xs_quota test_xs_restart
+	test_xs_txn test_xs_quota test_xs_restart test_xs_ring
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(XS_TESTS))
 
 $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_TEST_HARNESS) $(XS_CORE_OBJS)

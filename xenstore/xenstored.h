@@ -183,6 +183,9 @@ struct xs_daemon {
 	bool trace;			/* CONTROL log on: log every request */
 	struct xs_persist *persist;
 	struct xs_keeper *keeper;	/* NULL: sockets die with the daemon */
+	void *xen;			/* hypervisor handles (xs_xen.c), NULL if none */
+	/* Binds a domain's ring; set when the hypervisor is there. */
+	int (*ring_attach)(struct xs_daemon *d, struct xs_domain *dom);
 	int epfd;
 	const char *rundir;
 };

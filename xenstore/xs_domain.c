@@ -38,15 +38,24 @@ void xs_caller_of(struct xs_daemon *d, const struct xs_conn *c,
 /*
  * Binds the domain's xenstore ring (struct xenstore_domain_interface in
  * guest page @mfn, event channel @port) to a ring transport connection.
- * Needs guest memory mapping and inter-domain event channels from the
- * hypervisor, which are not there yet: until then INTRODUCE only does the
- * store's bookkeeping and this returns -ENOSYS.
+ * That needs the hypervisor (xs_xen.c sets d->ring_attach when it is
+ * there); without one, INTRODUCE only does the store's bookkeeping and
+ * this returns -ENOSYS.
  */
 int xs_domain_attach_ring(struct xs_daemon *d, struct xs_domain *dom)
 {
-	xs_log(d, "domain %u: ring attach (mfn %llu, port %u) not available: ENOSYS",
-	       dom->domid, (unsigned long long)dom->mfn, dom->port);
-	return -ENOSYS;
+	int ret;
+
+	if (!d->ring_attach) {
+		xs_log(d, "domain %u: ring attach (mfn %llu, port %u) not available: ENOSYS",
+		       dom->domid, (unsigned long long)dom->mfn, dom->port);
+		return -ENOSYS;
+	}
+	ret = d->ring_attach(d, dom);
+	if (ret)
+		xs_log(d, "domain %u: ring attach failed: %s", dom->domid,
+		       strerror(-ret));
+	return ret;
 }
 
 int xs_domain_introduce(struct xs_daemon *d, unsigned int domid, uint64_t mfn,

@@ -15,9 +15,10 @@
 #include "xenstored.h"
 #include "xs_keeper.h"
 #include "xs_sock.h"
+#include "xs_xen.h"
 
 /* Tags for the non-connection fds in epoll. */
-static char xs_tag_rw, xs_tag_ro, xs_tag_sig;
+static char xs_tag_rw, xs_tag_ro, xs_tag_sig, xs_tag_evtchn;
 
 struct xs_main {
 	struct xs_daemon d;
@@ -115,6 +116,8 @@ static int xs_loop(struct xs_main *m)
 				xs_accept_all(m, m->lrw, false);
 			} else if (tag == &xs_tag_ro) {
 				xs_accept_all(m, m->lro, true);
+			} else if (tag == &xs_tag_evtchn) {
+				xs_xen_events(&m->d);
 			} else if (tag == &xs_tag_sig) {
 				struct signalfd_siginfo si;
 
@@ -187,8 +190,28 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 	free(k->kept);
 	k->kept = NULL;
 	k->nkept = 0;
-	xs_persist_forget_saved(&m->d);
 	return 0;
+}
+
+/* Guest rings: with a hypervisor, (re)attach every introduced domain. */
+static void xs_setup_rings(struct xs_main *m)
+{
+	unsigned int i;
+	int ret = xs_xen_open(&m->d);
+
+	if (ret) {
+		xs_log(&m->d, "no hypervisor (%s): guest rings unavailable, sockets only",
+		       strerror(-ret));
+		return;
+	}
+	if (xs_epoll_add(m->d.epfd, xs_xen_fd(&m->d), &xs_tag_evtchn)) {
+		xs_log(&m->d, "cannot poll event channels: guest rings unavailable");
+		xs_xen_close(&m->d);
+		return;
+	}
+	for (i = 1; i < XS_NR_DOMAINS; i++)
+		if (m->d.domains[i] && m->d.domains[i]->introduced)
+			xs_domain_attach_ring(&m->d, m->d.domains[i]);
 }
 
 static int xs_setup(struct xs_main *m, const char *rundir)
@@ -229,6 +252,9 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	ret = xs_setup_sockets(m, rundir);
 	if (ret)
 		return ret;
+	xs_setup_rings(m);
+	/* Saved connections nobody took back are gone for good. */
+	xs_persist_forget_saved(&m->d);
 	ret = xs_epoll_add(m->d.epfd, m->lrw, &xs_tag_rw);
 	if (!ret)
 		ret = xs_epoll_add(m->d.epfd, m->lro, &xs_tag_ro);
@@ -255,6 +281,7 @@ static void xs_teardown(struct xs_main *m)
 	}
 	xs_persist_close(&m->d);
 	xs_daemon_fini(&m->d);
+	xs_xen_close(&m->d);
 	unlink(m->pidfile);
 	if (m->sigfd >= 0)
 		close(m->sigfd);

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+// Check tests for xenstored's guest ring transport: framing over xenstore_domain_interface, wrap-around, flow control, hostile indexes.
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_xs_harness.h"
+#include "test_xs_main.h"
+#include "../../xenstore/xs_ring.h"
+
+static struct xs_daemon d;
+static struct xenstore_domain_interface *page;
+static struct xs_ring *ring;
+static struct xs_conn *c;
+static int kicks;
+
+static void count_kick(struct xs_ring *r)
+{
+	kicks++;
+}
+
+static void setup(void)
+{
+	xt_daemon(&d);
+	page = calloc(1, 4096);
+	ring = calloc(1, sizeof(*ring));
+	ck_assert_ptr_nonnull(page);
+	ck_assert_ptr_nonnull(ring);
+	ring->intf = page;
+	ring->notify = count_kick;
+	ring->local_port = 3;
+	c = xs_conn_new(&d, &xs_ring_ops, ring, -1, 5, false);
+	ck_assert_ptr_nonnull(c);
+	xs_ring_init_page(ring);
+	kicks = 0;
+	/* The toolstack's part: the guest's home, owned by it. */
+	ck_assert_str_eq(xt_write(xt_conn(&d, 0), 0, "/local/domain/5", ""), "OK");
+	ck_assert_str_eq(xt_strs(xt_conn(&d, 0), XS_SET_PERMS, 0, 2, "/local/domain/5", "n5"),
+			 "OK");
+}
+
+static void teardown(void)
+{
+	struct xs_list *pos, *tmp;
+
+	/* Ring connections own no harness pipe: free them here. */
+	xs_list_for_each_safe(pos, tmp, &d.conns) {
+		struct xs_conn *x = xs_container_of(pos, struct xs_conn, link);
+
+		if (x->ops == &xs_ring_ops)
+			xs_conn_free(x);
+	}
+	xt_done(&d);
+	free(ring);
+	free(page);
+}
+
+/* The guest's side: put bytes in req[], as much as fits. */
+static size_t guest_put(const void *buf, size_t len)
+{
+	uint32_t prod = page->req_prod, cons = page->req_cons;
+	size_t n = XENSTORE_RING_SIZE - (prod - cons), i;
+
+	if (n > len)
+		n = len;
+	for (i = 0; i < n; i++)
+		page->req[MASK_XENSTORE_IDX(prod + i)] = ((const char *)buf)[i];
+	page->req_prod = prod + (uint32_t)n;
+	return n;
+}
+
+static size_t guest_get(void *buf, size_t len)
+{
+	uint32_t prod = page->rsp_prod, cons = page->rsp_cons;
+	size_t n = prod - cons, i;
+
+	if (n > len)
+		n = len;
+	for (i = 0; i < n; i++)
+		((char *)buf)[i] = page->rsp[MASK_XENSTORE_IDX(cons + i)];
+	page->rsp_cons = cons + (uint32_t)n;
+	return n;
+}
+
+/* Daemon work as on an event: requests in, replies out. */
+static void serve(void)
+{
+	xs_conn_handle_input(c);
+	xs_conn_flush(c);
+	while (!c->dead && c->throttled && !c->want_out) {
+		xs_conn_handle_input(c);
+		xs_conn_flush(c);
+	}
+}
+
+static size_t msg(char *buf, uint32_t type, const char *payload, uint32_t len)
+{
+	struct xsd_sockmsg h = { .type = type, .req_id = 42, .len = len };
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), payload, len);
+	return sizeof(h) + len;
+}
+
+/* Reads one whole reply from rsp[]; returns its type. */
+static uint32_t reply(char *payload, size_t sz)
+{
+	struct xsd_sockmsg h;
+
+	ck_assert_uint_eq(guest_get(&h, sizeof(h)), sizeof(h));
+	ck_assert_uint_lt(h.len, sz);
+	ck_assert_uint_eq(guest_get(payload, h.len), h.len);
+	payload[h.len] = '\0';
+	return h.type;
+}
+
+START_TEST(request_and_reply)
+{
+	char buf[256], out[256];
+	size_t n = msg(buf, XS_WRITE, "data\0hello", 10);
+
+	ck_assert_uint_eq(page->server_features, XENSTORE_SERVER_FEATURE_ERROR);
+	ck_assert_uint_eq(guest_put(buf, n), n);
+	serve();
+	ck_assert_uint_eq(reply(out, sizeof(out)), XS_WRITE);
+	ck_assert_str_eq(out, "OK");
+	ck_assert_int_gt(kicks, 0);
+	/* Relative to the guest's home. */
+	ck_assert_ptr_nonnull(xs_map_get(&d.tree.map, "/local/domain/5/data"));
+}
+END_TEST
+
+START_TEST(wraps_around)
+{
+	char buf[256], out[256];
+	int i;
+
+	/* Many small requests walk the indexes around the ring several times. */
+	for (i = 0; i < 200; i++) {
+		size_t n = msg(buf, XS_READ, "/\0", 2);
+
+		ck_assert_uint_eq(guest_put(buf, n), n);
+		serve();
+		ck_assert_uint_eq(reply(out, sizeof(out)), XS_ERROR);
+		ck_assert_str_eq(out, "EACCES");
+	}
+	ck_assert_uint_gt(page->req_cons, 3 * XENSTORE_RING_SIZE);
+}
+END_TEST
+
+START_TEST(partial_message_waits)
+{
+	char buf[256], out[256];
+	size_t n = msg(buf, XS_WRITE, "x\0value", 7);
+
+	ck_assert_uint_eq(guest_put(buf, 10), 10);
+	serve();
+	/* Nothing consumed: the ring stays at a message boundary. */
+	ck_assert_uint_eq(page->req_cons, 0);
+	ck_assert_uint_eq(guest_put(buf + 10, n - 10), n - 10);
+	serve();
+	ck_assert_uint_eq(page->req_cons, n);
+	ck_assert_uint_eq(reply(out, sizeof(out)), XS_WRITE);
+}
+END_TEST
+
+START_TEST(message_larger_than_ring)
+{
+	static char buf[4200], val[3000], out[256];
+	size_t n, sent = 0;
+
+	memset(val, 'v', sizeof(val));
+	memcpy(val, "big", 3);
+	val[3] = '\0';
+	n = msg(buf, XS_WRITE, val, 2000); /* "big\0vvv..." */
+	/* The guest can only post it in pieces as the daemon drains them. */
+	while (sent < n) {
+		sent += guest_put(buf + sent, n - sent);
+		serve();
+	}
+	ck_assert_uint_eq(reply(out, sizeof(out)), XS_WRITE);
+	ck_assert_uint_eq(xs_map_get(&d.tree.map, "/local/domain/5/big")->vlen, 1996);
+}
+END_TEST
+
+START_TEST(replies_wait_for_room)
+{
+	char buf[64], out[4200];
+	int i, got = 0;
+
+	/* 100 requests whose replies overflow rsp[] while the guest sleeps. */
+	for (i = 0; i < 100; i++) {
+		size_t n = msg(buf, XS_GET_DOMAIN_PATH, "5", 2), sent = 0;
+
+		while ((sent += guest_put(buf + sent, n - sent)) != n) {
+			serve();
+			while (page->rsp_prod != page->rsp_cons) {
+				reply(out, sizeof(out));
+				got++;
+			}
+		}
+	}
+	serve();
+	while (page->rsp_prod != page->rsp_cons || c->want_out) {
+		while (page->rsp_prod != page->rsp_cons) {
+			ck_assert_uint_eq(reply(out, sizeof(out)), XS_GET_DOMAIN_PATH);
+			ck_assert_str_eq(out, "/local/domain/5");
+			got++;
+		}
+		serve();
+	}
+	ck_assert_int_eq(got, 100);
+}
+END_TEST
+
+START_TEST(hostile_request_index)
+{
+	struct xs_conn *other = xt_conn(&d, 0);
+
+	page->req_prod = page->req_cons + XENSTORE_RING_SIZE + 1;
+	serve();
+	ck_assert(c->dead);
+	ck_assert_uint_eq(page->error, XENSTORE_ERROR_RINGIDX);
+	ck_assert_str_eq(xt_write(other, 0, "/fine", "1"), "OK");
+}
+END_TEST
+
+START_TEST(hostile_response_index)
+{
+	char buf[64];
+	size_t n = msg(buf, XS_GET_DOMAIN_PATH, "5", 2);
+
+	page->rsp_cons = page->rsp_prod + 5000; /* the guest lies */
+	ck_assert_uint_eq(guest_put(buf, n), n);
+	serve();
+	ck_assert(c->dead);
+}
+END_TEST
+
+START_TEST(hostile_length)
+{
+	struct xsd_sockmsg h = { .type = XS_READ, .len = 100000 };
+
+	guest_put(&h, sizeof(h));
+	serve();
+	ck_assert(c->dead);
+}
+END_TEST
+
+START_TEST(watch_events_reach_the_guest)
+{
+	struct xs_conn *dom0 = xt_conn(&d, 0);
+	char buf[128], out[256];
+	size_t n = msg(buf, XS_WATCH, "/local/domain/5/w\0tok", 22);
+
+	ck_assert_str_eq(xt_write(dom0, 0, "/local/domain/5/w", "0"), "OK");
+	guest_put(buf, n);
+	serve();
+	ck_assert_uint_eq(reply(out, sizeof(out)), XS_WATCH);
+	ck_assert_uint_eq(reply(out, sizeof(out)), XS_WATCH_EVENT);
+	ck_assert_str_eq(xt_write(dom0, 0, "/local/domain/5/w/x", "1"), "OK");
+	serve();
+	ck_assert_uint_eq(reply(out, sizeof(out)), XS_WATCH_EVENT);
+	ck_assert_str_eq(out, "/local/domain/5/w/x");
+}
+END_TEST
+
+static Suite *xs_suite(void)
+{
+	Suite *s = suite_create("xs_ring");
+	TCase *t = tcase_create("ring");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, request_and_reply);
+	tcase_add_test(t, wraps_around);
+	tcase_add_test(t, partial_message_waits);
+	tcase_add_test(t, message_larger_than_ring);
+	tcase_add_test(t, replies_wait_for_room);
+	tcase_add_test(t, hostile_request_index);
+	tcase_add_test(t, hostile_response_index);
+	tcase_add_test(t, hostile_length);
+	tcase_add_test(t, watch_events_reach_the_guest);
+	suite_add_tcase(s, t);
+	return s;
+}

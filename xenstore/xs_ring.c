@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+// The guest ring transport: struct xenstore_domain_interface (xen/io/xs_wire.h) behind struct xs_transport_ops.
+//
+// Requests arrive in req[] (the guest produces, we consume), replies and
+// watch events leave in rsp[] (we produce, the guest consumes). Indexes
+// are free-running 32-bit counters; the guest can write anything to the
+// page, so every index pair is checked (at most XENSTORE_RING_SIZE apart)
+// and data is copied out once before the core looks at it. A broken ring
+// closes this domain's connection only.
+#include <errno.h>
+#include <string.h>
+
+#include "xs_ring.h"
+
+/* Barriers between our accesses and the guest's (another CPU). */
+#define xs_ring_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xs_ring_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xs_ring_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+static uint32_t xs_ring_load(const XENSTORE_RING_IDX *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void xs_ring_store(XENSTORE_RING_IDX *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static void xs_ring_kick(struct xs_ring *r)
+{
+	if (r->notify)
+		r->notify(r);
+}
+
+/* Copies @n bytes starting at ring index @idx out of @ring (wrapping). */
+static void xs_ring_copy_out(void *dst, const char *ring, uint32_t idx, uint32_t n)
+{
+	uint32_t off = MASK_XENSTORE_IDX(idx), first = XENSTORE_RING_SIZE - off;
+
+	if (first > n)
+		first = n;
+	memcpy(dst, ring + off, first);
+	memcpy((char *)dst + first, ring, n - first);
+}
+
+static ssize_t xs_ring_read(struct xs_conn *c, void *buf, size_t len)
+{
+	struct xs_ring *r = c->priv;
+	struct xenstore_domain_interface *intf = r->intf;
+	uint32_t cons, prod, avail, n;
+
+	if (r->broken)
+		return -EIO;
+	cons = xs_ring_load(&intf->req_cons);
+	prod = xs_ring_load(&intf->req_prod);
+	xs_ring_rmb(); /* see the producer's index before its data */
+	avail = prod - cons;
+	if (avail > XENSTORE_RING_SIZE) {
+		r->broken = true;
+		intf->error = XENSTORE_ERROR_RINGIDX;
+		return -EIO;
+	}
+	n = avail < len ? avail : (uint32_t)len;
+	/*
+	 * Take a message that fits in the ring only when all of it is there:
+	 * the ring then stays at a message boundary if the daemon restarts.
+	 */
+	if (c->in_end == c->in_start) {
+		struct xsd_sockmsg h;
+
+		if (avail < sizeof(h))
+			return 0;
+		xs_ring_copy_out(&h, intf->req, cons, sizeof(h));
+		if (sizeof(h) + (uint64_t)h.len <= XENSTORE_RING_SIZE &&
+		    avail < sizeof(h) + h.len)
+			return 0;
+	}
+	if (!n)
+		return 0;
+	xs_ring_copy_out(buf, intf->req, cons, n);
+	xs_ring_mb(); /* finish reading before the guest may reuse the slots */
+	xs_ring_store(&intf->req_cons, cons + n);
+	xs_ring_kick(r);
+	return n;
+}
+
+static ssize_t xs_ring_write(struct xs_conn *c, const void *buf, size_t len)
+{
+	struct xs_ring *r = c->priv;
+	struct xenstore_domain_interface *intf = r->intf;
+	uint32_t cons, prod, used, space, n, off, first;
+
+	if (r->broken)
+		return -EIO;
+	cons = xs_ring_load(&intf->rsp_cons);
+	prod = xs_ring_load(&intf->rsp_prod);
+	xs_ring_mb(); /* read the consumer's index before overwriting slots */
+	used = prod - cons;
+	if (used > XENSTORE_RING_SIZE) {
+		r->broken = true;
+		intf->error = XENSTORE_ERROR_RINGIDX;
+		return -EIO;
+	}
+	space = XENSTORE_RING_SIZE - used;
+	n = space < len ? space : (uint32_t)len;
+	if (!n)
+		return 0;
+	off = MASK_XENSTORE_IDX(prod);
+	first = XENSTORE_RING_SIZE - off;
+	if (first > n)
+		first = n;
+	memcpy(intf->rsp + off, buf, first);
+	memcpy(intf->rsp, (const char *)buf + first, n - first);
+	xs_ring_wmb(); /* data before the index that publishes it */
+	xs_ring_store(&intf->rsp_prod, prod + n);
+	xs_ring_kick(r);
+	return n;
+}
+
+static bool xs_ring_can_read(struct xs_conn *c)
+{
+	struct xs_ring *r = c->priv;
+
+	return xs_ring_load(&r->intf->req_prod) != xs_ring_load(&r->intf->req_cons);
+}
+
+static bool xs_ring_can_write(struct xs_conn *c)
+{
+	struct xs_ring *r = c->priv;
+
+	return xs_ring_load(&r->intf->rsp_prod) - xs_ring_load(&r->intf->rsp_cons) <
+	       XENSTORE_RING_SIZE;
+}
+
+static void xs_ring_close(struct xs_conn *c)
+{
+	struct xs_ring *r = c->priv;
+
+	if (r && r->release)
+		r->release(r);
+}
+
+void xs_ring_init_page(struct xs_ring *r)
+{
+	r->intf->server_features = XENSTORE_SERVER_FEATURE_ERROR;
+	r->intf->connection = XENSTORE_CONNECTED;
+	r->intf->error = XENSTORE_ERROR_NONE;
+	xs_ring_wmb();
+}
+
+const struct xs_transport_ops xs_ring_ops = {
+	.name = "ring",
+	.read = xs_ring_read,
+	.write = xs_ring_write,
+	.can_read = xs_ring_can_read,
+	.can_write = xs_ring_can_write,
+	.close = xs_ring_close,
+};

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+// Glue to the hypervisor (Xen's xenevtchn and xenforeignmemory APIs, from libsvxen): guest rings for xs_domain_attach_ring().
+//
+// The only file that needs the hypervisor: it maps a domain's xenstore page
+// (the mfn INTRODUCE named), binds the event channel (the port INTRODUCE
+// named) and hands both to the ring transport as an ordinary connection.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+
+#include "xs_ring.h"
+#include "xs_xen.h"
+
+struct xs_xen {
+	xenevtchn_handle *xce;
+	xenforeignmemory_handle *fmem;
+};
+
+/* Ring connections use keys above every socket's: 2^62 + domid. */
+#define XS_RING_KEY(domid) ((1ULL << 62) + (domid))
+
+static void xs_xen_notify(struct xs_ring *r)
+{
+	struct xs_xen *x = r->ctx;
+
+	if (r->local_port >= 0)
+		xenevtchn_notify(x->xce, (evtchn_port_t)r->local_port);
+}
+
+static void xs_xen_release(struct xs_ring *r)
+{
+	struct xs_xen *x = r->ctx;
+
+	if (r->local_port >= 0)
+		xenevtchn_unbind(x->xce, (evtchn_port_t)r->local_port);
+	if (r->intf)
+		xenforeignmemory_unmap(x->fmem, r->intf, 1);
+	r->intf = NULL;
+	r->local_port = -1;
+	free(r);
+}
+
+static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
+{
+	struct xs_xen *x = d->xen;
+	xen_pfn_t gfn = (xen_pfn_t)dom->mfn;
+	xenevtchn_port_or_error_t port;
+	struct xs_ring *r;
+	struct xs_conn *c;
+	int err = 0, ret;
+
+	if (dom->conn)
+		xs_conn_kill(dom->conn, "ring re-attached");
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->ctx = x;
+	r->domid = dom->domid;
+	r->local_port = -1;
+	r->notify = xs_xen_notify;
+	r->release = xs_xen_release;
+	r->intf = xenforeignmemory_map(x->fmem, dom->domid, PROT_READ | PROT_WRITE,
+				       1, &gfn, &err);
+	if (!r->intf || err) {
+		ret = err ? -abs(err) : -errno;
+		if (r->intf)
+			xenforeignmemory_unmap(x->fmem, r->intf, 1);
+		free(r);
+		xs_log(d, "domain %u: cannot map xenstore page %llu: %s", dom->domid,
+		       (unsigned long long)dom->mfn, strerror(-ret));
+		return ret ? ret : -EIO;
+	}
+	port = xenevtchn_bind_interdomain(x->xce, dom->domid, dom->port);
+	if (port < 0) {
+		ret = -errno;
+		xs_log(d, "domain %u: cannot bind event channel %u: %s", dom->domid,
+		       dom->port, strerror(errno));
+		xs_xen_release(r);
+		return ret ? ret : -EIO;
+	}
+	r->local_port = port;
+	c = xs_conn_new(d, &xs_ring_ops, r, -1, dom->domid, false);
+	if (!c) {
+		xs_xen_release(r);
+		return -ENOMEM;
+	}
+	c->key = XS_RING_KEY(dom->domid);
+	c->persistent = true;
+	dom->conn = c;
+	/* After a daemon restart the domain gets its watches back. */
+	if (xs_persist_restore_conn(d, c))
+		xs_persist_conn(d, c);
+	xs_ring_init_page(r);
+	xs_log(d, "domain %u: ring attached (page %llu, port %u -> %d)", dom->domid,
+	       (unsigned long long)dom->mfn, dom->port, port);
+	/* Whatever the guest queued before we came. */
+	xs_conn_handle_input(c);
+	xs_xen_notify(r);
+	return 0;
+}
+
+int xs_xen_open(struct xs_daemon *d)
+{
+	struct xs_xen *x = calloc(1, sizeof(*x));
+	int fl, ret;
+
+	if (!x)
+		return -ENOMEM;
+	x->xce = xenevtchn_open(NULL, 0);
+	if (!x->xce) {
+		ret = -errno;
+		goto out_free;
+	}
+	fl = fcntl(xenevtchn_fd(x->xce), F_GETFL);
+	if (fl < 0 || fcntl(xenevtchn_fd(x->xce), F_SETFL, fl | O_NONBLOCK) < 0) {
+		ret = -errno;
+		goto out_evtchn;
+	}
+	x->fmem = xenforeignmemory_open(NULL, 0);
+	if (!x->fmem) {
+		ret = -errno;
+		goto out_evtchn;
+	}
+	d->xen = x;
+	d->ring_attach = xs_xen_attach;
+	return 0;
+
+out_evtchn:
+	xenevtchn_close(x->xce);
+out_free:
+	free(x);
+	return ret ? ret : -EIO;
+}
+
+int xs_xen_fd(struct xs_daemon *d)
+{
+	struct xs_xen *x = d->xen;
+
+	return x ? xenevtchn_fd(x->xce) : -1;
+}
+
+void xs_xen_events(struct xs_daemon *d)
+{
+	struct xs_xen *x = d->xen;
+	int budget = 256;
+
+	while (x && budget-- > 0) {
+		xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
+		struct xs_list *pos, *tmp;
+
+		if (port < 0) {
+			if (errno == EPIPE)
+				xs_log(d, "hypervisor went away: guest rings stop");
+			break;
+		}
+		xenevtchn_unmask(x->xce, (evtchn_port_t)port);
+		xs_list_for_each_safe(pos, tmp, &d->conns) {
+			struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+			struct xs_ring *r = c->priv;
+
+			if (c->ops != &xs_ring_ops || c->dead || r->local_port != port)
+				continue;
+			/* Requests in, and room for replies that waited. */
+			xs_conn_handle_input(c);
+			if (c->out_len > c->out_off)
+				c->want_out = true;
+		}
+	}
+}
+
+void xs_xen_close(struct xs_daemon *d)
+{
+	struct xs_xen *x = d->xen;
+
+	if (!x)
+		return;
+	xenforeignmemory_close(x->fmem);
+	xenevtchn_close(x->xce);
+	free(x);
+	d->xen = NULL;
+	d->ring_attach = NULL;
+}
