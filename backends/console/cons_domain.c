@@ -337,15 +337,13 @@ void cons_domain_service(struct cons_domain *dom)
 	cons_domain_resume_clients(dom);
 }
 
-/* New client input was queued: try to pass it on now. */
+/*
+ * New client input was queued: pass it on now, and take any output that
+ * is waiting too (one service covers both directions).
+ */
 void cons_domain_input_ready(struct cons_domain *dom)
 {
-	if (!dom->intf || dom->disabled)
-		return;
-	if (cons_domain_flush_input(dom) && dom->intf &&
-	    xenevtchn_notify(dom->d->xce, (evtchn_port_t)dom->local_port) < 0)
-		cons_log("domain %u: notify port %d: %s", dom->domid,
-			 dom->local_port, strerror(errno));
+	cons_domain_service(dom);
 }
 
 /*
