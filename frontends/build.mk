@@ -29,7 +29,14 @@ GUEST_SRCS := \
 	frontends/kernel/time.c \
 	frontends/kernel/sched.c \
 	frontends/kernel/smp.c \
-	frontends/kernel/events.c
+	frontends/kernel/events.c \
+	frontends/kernel/m2p.c \
+	frontends/kernel/wait.c \
+	frontends/kernel/gnttab.c \
+	frontends/kernel/xenbus.c \
+	frontends/kernel/xenbus_state.c \
+	frontends/kernel/control.c \
+	frontends/kernel/selftests.c
 
 GUEST_OBJDIR := $(BUILD)/guest-obj
 GUEST_OBJS := $(patsubst frontends/%,$(GUEST_OBJDIR)/%.o,$(GUEST_SRCS))

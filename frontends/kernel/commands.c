@@ -7,6 +7,9 @@
 #include <svk/lib.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
+#include <svk/selftests.h>
+#include <svk/wait.h>
+#include <svk/xenbus.h>
 #include <svk/smp.h>
 #include <svk/time.h>
 
@@ -109,8 +112,16 @@ static void cmd_wait(const start_info_t *si, const char *arg)
 		printk("wait: no event callbacks: an event will crash us\n");
 	printk("wait: blocking until the domain is shut down from outside\n");
 	for (;;) {
+		/* control/shutdown and other watch callbacks run here. */
+		xenbus_run_watches();
+		events_mask();
+		if (xenbus_watches_pending()) {
+			events_unmask();
+			continue;
+		}
 		/* Enables event delivery; returns after an upcall ran. */
 		rc = sched_block();
+		events_unmask();
 		if (rc) {
 			printk("wait: SCHEDOP_block failed: %d\n", rc);
 			(void)sched_yield();
@@ -120,6 +131,57 @@ static void cmd_wait(const start_info_t *si, const char *arg)
 			       events_upcalls(), events_spurious());
 		}
 	}
+}
+
+static bool never(void *arg)
+{
+	return false;
+}
+
+static void cmd_sleep(const start_info_t *si, const char *arg)
+{
+	uint64_t ms;
+	int rc;
+
+	if (!need_number("sleep", arg, &ms))
+		return;
+	need_time("sleep");
+	if (ms > UINT64_MAX / 1000000) {
+		printk("sleep: %llu ms is too long\n", (unsigned long long)ms);
+		return;
+	}
+	if (ms) {
+		rc = wait_until(never, NULL, ms * 1000000);
+		if (rc != -XEN_ETIMEDOUT)
+			printk("sleep: woke early: %d\n", rc);
+	}
+	printk("sleep: %llu ms done (%s)\n", (unsigned long long)ms,
+	       wait_timer_available() ? "blocked" : "polled");
+}
+
+static void cmd_xs_selftest(const start_info_t *si, const char *arg)
+{
+	selftest_xs(arg);
+}
+
+static void cmd_xs_watch(const start_info_t *si, const char *arg)
+{
+	selftest_xs_watch(arg);
+}
+
+static void cmd_pingpong(const start_info_t *si, const char *arg)
+{
+	selftest_pingpong(arg);
+}
+
+static void cmd_grant_selftest(const start_info_t *si, const char *arg)
+{
+	selftest_grant(arg);
+}
+
+static void cmd_console_echo(const start_info_t *si, const char *arg)
+{
+	selftest_console_echo(arg);
 }
 
 static void cmd_smp(const start_info_t *si, const char *arg)
@@ -171,6 +233,13 @@ static const struct command commands[] = {
 	{ .name = "bench-hypercall", .run = cmd_bench_hypercall },
 	{ .name = "bench-boot", .run = cmd_nop },
 	{ .name = "print", .run = cmd_print },
+	{ .name = "sleep", .run = cmd_sleep },
+	{ .name = "xs-selftest", .run = cmd_xs_selftest },
+	{ .name = "xs-watch", .run = cmd_xs_watch },
+	{ .name = "evtchn-pingpong", .run = cmd_pingpong },
+	{ .name = "grant-selftest", .run = cmd_grant_selftest },
+	{ .name = "console-echo", .run = cmd_console_echo },
+	{ .name = "console", .run = cmd_nop },
 };
 
 bool commands_has_word(const char *cmdline, const char *word)

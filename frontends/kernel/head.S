@@ -106,10 +106,11 @@ hypervisor_callback:
 	popq %rcx
 	popq %rax
 	pushq $0
+	cmpb $0, iret_guest_pushes_regs(%rip)
+	je 1f
 	pushq %rcx
 	pushq %r11
-	pushq %rax
-	jmp hypercall_page + __HYPERVISOR_iret * 32
+1:	jmp hypercall_page + __HYPERVISOR_iret * 32
 
 /*
  * failsafe_callback: Xen could not load a segment register on return to
@@ -135,6 +136,7 @@ hypercall_page:
 /* The boot vCPU's stack. */
 	.section .bss.stack, "aw", @nobits
 	.balign 16
+	.globl boot_stack, boot_stack_top
 boot_stack:
 	.skip 16384
 boot_stack_top:

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The guest kernel's C entry: set up, say who we are, run the command line.
 #include <svk/commands.h>
+#include <svk/console.h>
+#include <svk/control.h>
+#include <svk/gnttab.h>
+#include <svk/m2p.h>
+#include <svk/wait.h>
+#include <svk/xenbus.h>
 #include <svk/events.h>
 #include <svk/lib.h>
 #include <svk/mm.h>
@@ -16,6 +22,30 @@ void kernel_main(start_info_t *si, unsigned long boot_sp) __noreturn;
 
 /* NUL-terminated copy of start_info.cmd_line (which need not be). */
 static char cmdline[MAX_GUEST_CMDLINE + 1];
+
+/*
+ * With event callbacks: unmask events, the timer, the console ring (unless
+ * the word console=io keeps console_io), grant tables, xenbus and the
+ * control/ directory.  Each may be missing (a hypervisor without event
+ * channels or grant tables, a domain without a store or console page);
+ * one line says what came up and what did not, with the -errno.
+ */
+static void devices_init(const start_info_t *si)
+{
+	int m2p, timer, cons = -XEN_ENODEV, gnt, xs, ctl = -XEN_ENODEV;
+
+	events_enable();
+	m2p = m2p_init();
+	timer = wait_init();
+	if (!commands_has_word(cmdline, "console=io"))
+		cons = console_ring_init(si);
+	gnt = gnttab_init();
+	xs = xenbus_init(si);
+	if (!xs)
+		ctl = control_init();
+	printk("devices: m2p=%d timer=%d console-ring=%d gnttab=%d xenbus=%d control=%d\n",
+	       m2p, timer, cons, gnt, xs, ctl);
+}
 
 void kernel_main(start_info_t *si, unsigned long boot_sp)
 {
@@ -44,6 +74,8 @@ void kernel_main(start_info_t *si, unsigned long boot_sp)
 		if (rc)
 			printk("events: registering callbacks failed: %d\n", rc);
 	}
+	if (!rc)
+		devices_init(si);
 
 	commands_run(si, cmdline);
 }

@@ -20,6 +20,12 @@ typedef void (*evtchn_handler_t)(evtchn_port_t port, void *data);
  */
 int events_init(void);
 
+/*
+ * events_enable: unmask event delivery for the boot vCPU (the domain
+ * builder starts it masked).  After events_init.
+ */
+void events_enable(void);
+
 /* Whether events_init succeeded. */
 bool events_ready(void);
 
@@ -36,6 +42,39 @@ void evtchn_unbind(evtchn_port_t port);
 
 /* evtchn_notify: EVTCHNOP_send on @port.  Returns 0 or -errno. */
 int evtchn_notify(evtchn_port_t port);
+
+/*
+ * Channel set-up, each a thin EVTCHNOP_* wrapper that checks the port the
+ * hypervisor hands back (below EVTCHN_MAX_PORTS).  None binds a handler:
+ * call evtchn_bind on the new port.  All return 0 or -errno.
+ *
+ * evtchn_alloc_unbound: a port that @remote may bind to (ours in *@port).
+ * evtchn_bind_interdomain: connect to @remote's unbound @remote_port.
+ * evtchn_bind_virq: @virq (VIRQ_TIMER...) of vCPU @vcpu.
+ * evtchn_bind_ipi: a port that signals vCPU @vcpu of this domain.
+ */
+int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
+int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,
+			    evtchn_port_t *port);
+int evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_port_t *port);
+int evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
+
+/* evtchn_close: forget the handler and EVTCHNOP_close.  Returns 0 or -errno. */
+int evtchn_close(evtchn_port_t port);
+
+/* evtchn_status: EVTCHNOP_status of @port into *@st.  Returns 0 or -errno. */
+int evtchn_status(evtchn_port_t port, struct evtchn_status *st);
+
+/*
+ * events_mask/events_unmask: the boot vCPU's evtchn_upcall_mask.
+ * events_unmask delivers what arrived while masked (a no-op hypercall
+ * makes the hypervisor bounce to the callback), as Linux does.
+ */
+void events_mask(void);
+void events_unmask(void);
+
+/* Whether the boot vCPU is running the upcall (handlers must not block). */
+bool events_in_upcall(void);
 
 /* Upcalls taken, and pending ports seen that had no handler. */
 unsigned long events_upcalls(void);

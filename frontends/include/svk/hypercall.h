@@ -73,4 +73,15 @@ static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
 	return _hypercall2(__HYPERVISOR_event_channel_op, cmd, arg);
 }
 
+static inline long HYPERVISOR_memory_op(int cmd, void *arg)
+{
+	return _hypercall2(__HYPERVISOR_memory_op, cmd, arg);
+}
+
+static inline long HYPERVISOR_grant_table_op(int cmd, void *uop,
+					     unsigned int count)
+{
+	return _hypercall3(__HYPERVISOR_grant_table_op, cmd, uop, count);
+}
+
 #endif

@@ -15,5 +15,10 @@
 #include <xen/callback.h>
 #include <xen/event_channel.h>
 #include <xen/errno.h>
+#include <xen/memory.h>
+#include <xen/grant_table.h>
+#include <xen/io/xs_wire.h>
+#include <xen/io/xenbus.h>
+#include <xen/io/console.h>
 
 #endif

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// The control/ directory: shutdown requests from the toolstack, the features we announce (control.c).
+#ifndef SVK_CONTROL_H
+#define SVK_CONTROL_H
+
+#include <svk/compiler.h>
+
+/*
+ * control_init: announce control/feature-poweroff = 1 and
+ * control/feature-reboot = 1, watch control/shutdown, and make wait_until
+ * run watch callbacks (its hook).  Sent without waiting for replies, so a
+ * store ring nobody serves does not hold up boot.  Needs xenbus_init.
+ * Returns 0 or -errno.
+ *
+ * When control/shutdown reads "poweroff" or "halt" (SHUTDOWN_poweroff) or
+ * "reboot" (SHUTDOWN_reboot), the kernel clears the key (the toolstack's
+ * acknowledgement), prints "control: <request> requested" and shuts down.
+ * Requests are acted on at the next wait (wait_until, the wait word).
+ */
+int control_init(void);
+
+/* The domain id the toolstack wrote to "domid", or -errno. */
+int control_domid(void);
+
+#endif

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// Command words that exercise xenbus, event channels, grants and the console ring (selftests.c).
+#ifndef SVK_SELFTESTS_H
+#define SVK_SELFTESTS_H
+
+/*
+ * Each is a command word's action (docs/guest-kernel.md says what it
+ * prints); @arg is the text after '=' or NULL.
+ */
+void selftest_xs(const char *arg);
+void selftest_xs_watch(const char *arg);
+void selftest_pingpong(const char *arg);
+void selftest_grant(const char *arg);
+void selftest_console_echo(const char *arg);
+
+#endif

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// control/shutdown: the toolstack asks, the kernel acknowledges and shuts down.
+#include <svk/control.h>
+#include <svk/lib.h>
+#include <svk/printk.h>
+#include <svk/sched.h>
+#include <svk/wait.h>
+#include <svk/xenbus.h>
+
+/* Runs from wait_until's hook: outside the upcall, may use xenbus. */
+static void control_shutdown_cb(const char *path, void *data)
+{
+	char req[32];
+	unsigned int reason;
+	int rc;
+
+	rc = xenbus_read(XBT_NIL, "control/shutdown", req, sizeof(req));
+	if (rc <= 0)
+		return; /* absent or empty: nothing asked (or our own clear) */
+	if (!strcmp(req, "poweroff") || !strcmp(req, "halt"))
+		reason = SHUTDOWN_poweroff;
+	else if (!strcmp(req, "reboot"))
+		reason = SHUTDOWN_reboot;
+	else {
+		printk("control: ignoring shutdown request '%s'\n", req);
+		return;
+	}
+	/* Clearing the key tells the toolstack we took the request. */
+	rc = xenbus_write(XBT_NIL, "control/shutdown", "");
+	if (rc)
+		printk("control: clearing control/shutdown failed: %d\n", rc);
+	printk("control: %s requested\n", req);
+	sched_shutdown(reason);
+}
+
+int control_init(void)
+{
+	int rc;
+
+	rc = xenbus_write_async("control/feature-poweroff", "1");
+	if (!rc)
+		rc = xenbus_write_async("control/feature-reboot", "1");
+	if (!rc) {
+		rc = xenbus_watch_async("control/shutdown", control_shutdown_cb,
+					NULL);
+		rc = rc < 0 ? rc : 0;
+	}
+	if (!rc)
+		wait_set_hook(xenbus_run_watches);
+	return rc;
+}
+
+int control_domid(void)
+{
+	uint64_t id;
+	int rc = xenbus_read_u64(XBT_NIL, "domid", &id);
+
+	if (rc)
+		return rc;
+	return id < DOMID_FIRST_RESERVED ? (int)id : -XEN_ERANGE;
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+// Command words that exercise xenbus, event channels, grant tables and the console ring.
+#include <svk/console.h>
+#include <svk/control.h>
+#include <svk/events.h>
+#include <svk/gnttab.h>
+#include <svk/lib.h>
+#include <svk/mm.h>
+#include <svk/printk.h>
+#include <svk/selftests.h>
+#include <svk/time.h>
+#include <svk/wait.h>
+#include <svk/xenbus.h>
+
+#define PATH_MAX_LEN 256
+#define MS 1000000ULL
+/* How long a self-test waits for dom0 to take each step. */
+#define PEER_TIMEOUT_NS (30000ULL * MS)
+
+/* "/local/domain/<id>/data/<rest>" into @buf; false (said) if no domid. */
+static bool data_path(const char *who, char *buf, size_t size,
+		      const char *rest)
+{
+	int id = control_domid();
+
+	if (id < 0) {
+		printk("%s: FAIL reading domid: %d\n", who, id);
+		return false;
+	}
+	if ((size_t)ksnprintf(buf, size, "/local/domain/%d/data/%s", id,
+			      rest) >= size) {
+		printk("%s: FAIL path too long\n", who);
+		return false;
+	}
+	return true;
+}
+
+static bool need_xenbus(const char *who)
+{
+	if (xenbus_ready())
+		return true;
+	printk("%s: FAIL no xenbus\n", who);
+	return false;
+}
+
+/* ---- xs-selftest --------------------------------------------------------- */
+
+#define XS_CHECK(step, expr)                                             \
+	do {                                                             \
+		rc = (expr);                                             \
+		if (rc < 0) {                                            \
+			printk("xs-selftest: FAIL %s: %d\n", step, rc);  \
+			goto out_rm;                                     \
+		}                                                        \
+	} while (0)
+
+/* A key below the self-test's home. */
+static const char *xs_key(char *buf, const char *home, const char *leaf)
+{
+	ksnprintf(buf, PATH_MAX_LEN, "%s/%s", home, leaf);
+	return buf;
+}
+
+void selftest_xs(const char *arg)
+{
+	char home[PATH_MAX_LEN], key[PATH_MAX_LEN], val[64], list[256];
+	xenbus_transaction_t t;
+	int rc, tries;
+
+	if (!need_xenbus("xs-selftest") ||
+	    !data_path("xs-selftest", home, sizeof(home), "xs-selftest"))
+		return;
+	XS_CHECK("write a", xenbus_write(XBT_NIL, xs_key(key, home, "a"),
+					 "alpha"));
+	XS_CHECK("printf b", xenbus_printf(XBT_NIL, xs_key(key, home, "b"),
+					   "%d-%s", 42, "beta"));
+	XS_CHECK("read a", xenbus_read(XBT_NIL, xs_key(key, home, "a"), val,
+				       sizeof(val)));
+	if (strcmp(val, "alpha")) {
+		printk("xs-selftest: FAIL read a: '%s'\n", val);
+		goto out_rm;
+	}
+	XS_CHECK("read b", xenbus_read(XBT_NIL, xs_key(key, home, "b"), val,
+				       sizeof(val)));
+	if (strcmp(val, "42-beta")) {
+		printk("xs-selftest: FAIL read b: '%s'\n", val);
+		goto out_rm;
+	}
+	XS_CHECK("mkdir d", xenbus_mkdir(XBT_NIL, xs_key(key, home, "d")));
+	XS_CHECK("directory", xenbus_directory(XBT_NIL, home, list,
+					       sizeof(list)));
+	if (rc != 3) {
+		printk("xs-selftest: FAIL directory: %d entries\n", rc);
+		goto out_rm;
+	}
+	/* A transaction, started over while xenstored says EAGAIN. */
+	for (tries = 0;; tries++) {
+		XS_CHECK("transaction start", xenbus_transaction_start(&t));
+		rc = xenbus_write(t, xs_key(key, home, "t"), "in-tx");
+		if (rc) {
+			(void)xenbus_transaction_end(t, true);
+			printk("xs-selftest: FAIL write in transaction: %d\n",
+			       rc);
+			goto out_rm;
+		}
+		rc = xenbus_transaction_end(t, false);
+		if (rc != -XEN_EAGAIN || tries == 5)
+			break;
+	}
+	XS_CHECK("transaction end", rc);
+	XS_CHECK("read t", xenbus_read(XBT_NIL, xs_key(key, home, "t"), val,
+				       sizeof(val)));
+	if (strcmp(val, "in-tx")) {
+		printk("xs-selftest: FAIL read t: '%s'\n", val);
+		goto out_rm;
+	}
+	XS_CHECK("rm", xenbus_rm(XBT_NIL, home));
+	rc = xenbus_read(XBT_NIL, xs_key(key, home, "a"), val, sizeof(val));
+	if (rc != -XEN_ENOENT) {
+		printk("xs-selftest: FAIL read after rm: %d\n", rc);
+		return;
+	}
+	printk("xs-selftest: ok (transaction retries %d)\n", tries);
+	return;
+out_rm:
+	(void)xenbus_rm(XBT_NIL, home);
+}
+
+/* ---- xs-watch=KEY -------------------------------------------------------- */
+
+void selftest_xs_watch(const char *arg)
+{
+	char path[PATH_MAX_LEN], val[128];
+	int id, rc;
+
+	if (!arg || !*arg || strchr(arg, '/')) {
+		printk("xs-watch: needs a key (xs-watch=KEY)\n");
+		return;
+	}
+	if (!need_xenbus("xs-watch") ||
+	    !data_path("xs-watch", path, sizeof(path), arg))
+		return;
+	id = xenbus_watch(path, NULL, NULL);
+	if (id < 0) {
+		printk("xs-watch: FAIL watch %s: %d\n", path, id);
+		return;
+	}
+	printk("xs-watch: watching %s\n", path);
+	for (;;) {
+		rc = xenbus_watch_wait(id, NULL, 0, 0);
+		if (rc) {
+			printk("xs-watch: FAIL waiting: %d\n", rc);
+			break;
+		}
+		rc = xenbus_read(XBT_NIL, path, val, sizeof(val));
+		if (rc == -XEN_ENOENT)
+			continue; /* not written yet (the first event) */
+		if (rc < 0) {
+			printk("xs-watch: FAIL read: %d\n", rc);
+			break;
+		}
+		printk("xs-watch: %s=%s\n", arg, val);
+		if (!strcmp(val, "stop"))
+			break;
+	}
+	(void)xenbus_unwatch(id);
+}
+
+/* ---- evtchn-pingpong=N[,guest] ------------------------------------------- */
+
+static volatile unsigned long pp_events;
+
+static void pp_handler(evtchn_port_t port, void *data)
+{
+	pp_events++;
+}
+
+static bool pp_more_than(void *arg)
+{
+	return pp_events > *(unsigned long *)arg;
+}
+
+static bool pp_never(void *arg)
+{
+	return false;
+}
+
+/* Until dom0 bound our port (EVTCHNOP_status says interdomain). */
+static int pp_wait_connected(evtchn_port_t port)
+{
+	struct evtchn_status st;
+	uint64_t waited = 0;
+	int rc;
+
+	for (;;) {
+		rc = evtchn_status(port, &st);
+		if (rc)
+			return rc;
+		if (st.status == EVTCHNSTAT_interdomain)
+			return 0;
+		if (waited >= PEER_TIMEOUT_NS)
+			return -XEN_ETIMEDOUT;
+		(void)wait_until(pp_never, NULL, MS);
+		waited += MS;
+	}
+}
+
+void selftest_pingpong(const char *arg)
+{
+	char path[PATH_MAX_LEN], num[24];
+	uint64_t n, t0, dt, min = UINT64_MAX, max = 0, sum = 0;
+	unsigned long seen = 0, i;
+	evtchn_port_t port;
+	const char *comma = arg ? strchr(arg, ',') : NULL;
+	bool initiator = false;
+	size_t len;
+	int rc;
+
+	if (!arg) {
+		printk("evtchn-pingpong: needs a number (evtchn-pingpong=N)\n");
+		return;
+	}
+	len = comma ? (size_t)(comma - arg) : strlen(arg);
+	if (len >= sizeof(num) || (comma && strcmp(comma + 1, "guest"))) {
+		printk("evtchn-pingpong: bad argument '%s'\n", arg);
+		return;
+	}
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	initiator = comma != NULL;
+	if (parse_u64(num, &n) || n == 0) {
+		printk("evtchn-pingpong: bad number '%s'\n", num);
+		return;
+	}
+	if (!need_xenbus("evtchn-pingpong") ||
+	    !data_path("evtchn-pingpong", path, sizeof(path), "pingpong-port"))
+		return;
+	rc = evtchn_alloc_unbound(0, &port);
+	if (rc) {
+		printk("evtchn-pingpong: FAIL alloc_unbound: %d\n", rc);
+		return;
+	}
+	pp_events = 0;
+	rc = evtchn_bind(port, pp_handler, NULL);
+	if (rc) {
+		printk("evtchn-pingpong: FAIL bind: %d\n", rc);
+		(void)evtchn_close(port);
+		return;
+	}
+	rc = xenbus_printf(XBT_NIL, path, "%u", port);
+	if (rc) {
+		printk("evtchn-pingpong: FAIL writing %s: %d\n", path, rc);
+		goto out_close;
+	}
+	printk("evtchn-pingpong: port %u in %s, %s\n", port, path,
+	       initiator ? "guest pings" : "dom0 pings");
+	if (initiator) {
+		rc = pp_wait_connected(port);
+		if (rc) {
+			printk("evtchn-pingpong: FAIL dom0 did not connect: %d\n",
+			       rc);
+			goto out_close;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		t0 = time_now_ns();
+		if (initiator && (rc = evtchn_notify(port)) != 0)
+			break;
+		rc = wait_until(pp_more_than, &seen,
+				i == 0 && !initiator ? PEER_TIMEOUT_NS :
+						       5000 * MS);
+		if (rc)
+			break;
+		seen++;
+		if (!initiator && (rc = evtchn_notify(port)) != 0)
+			break;
+		dt = time_now_ns() - t0;
+		sum += dt;
+		min = dt < min ? dt : min;
+		max = dt > max ? dt : max;
+	}
+	if (rc) {
+		printk("evtchn-pingpong: FAIL after %lu of %llu: %d\n", i,
+		       (unsigned long long)n, rc);
+		goto out_close;
+	}
+	if (initiator)
+		printk("evtchn-pingpong: rounds=%llu min_ns=%llu avg_ns=%llu max_ns=%llu\n",
+		       (unsigned long long)n, (unsigned long long)min,
+		       (unsigned long long)(sum / n), (unsigned long long)max);
+	else
+		printk("evtchn-pingpong: answered %llu\n",
+		       (unsigned long long)n);
+	if (data_path("evtchn-pingpong", path, sizeof(path), "pingpong-done"))
+		(void)xenbus_printf(XBT_NIL, path, "%llu",
+				    (unsigned long long)n);
+out_close:
+	(void)evtchn_close(port);
+}
+
+/* ---- grant-selftest ------------------------------------------------------ */
+
+/* The byte the guest puts at @i, and the one dom0 writes back. */
+#define GUEST_BYTE(i) ((uint8_t)((i) ^ 0x5a))
+#define DOM0_BYTE(i) ((uint8_t)((i) ^ 0xa5))
+
+void selftest_grant(const char *arg)
+{
+	char ref_path[PATH_MAX_LEN], done_path[PATH_MAX_LEN], val[32];
+	uint8_t *page;
+	bool passed = false;
+	int ref, rc, id;
+	size_t i;
+
+	if (!need_xenbus("grant-selftest"))
+		return;
+	if (!gnttab_ready()) {
+		printk("grant-selftest: FAIL no grant table\n");
+		return;
+	}
+	if (!data_path("grant-selftest", ref_path, sizeof(ref_path),
+		       "grant-ref") ||
+	    !data_path("grant-selftest", done_path, sizeof(done_path),
+		       "grant-done"))
+		return;
+	page = page_alloc();
+	if (!page) {
+		printk("grant-selftest: FAIL no memory\n");
+		return;
+	}
+	for (i = 0; i < PAGE_SIZE; i++)
+		page[i] = GUEST_BYTE(i);
+	ref = gnttab_grant_access(0, virt_to_mfn(page), false);
+	if (ref < 0) {
+		printk("grant-selftest: FAIL grant: %d\n", ref);
+		page_free(page);
+		return;
+	}
+	(void)xenbus_rm(XBT_NIL, done_path);
+	id = xenbus_watch(done_path, NULL, NULL);
+	if (id < 0) {
+		printk("grant-selftest: FAIL watch: %d\n", id);
+		goto out_end;
+	}
+	rc = xenbus_printf(XBT_NIL, ref_path, "%d", ref);
+	if (rc) {
+		printk("grant-selftest: FAIL writing %s: %d\n", ref_path, rc);
+		goto out_unwatch;
+	}
+	printk("grant-selftest: ref %d in %s\n", ref, ref_path);
+	for (;;) {
+		rc = xenbus_watch_wait(id, NULL, 0, PEER_TIMEOUT_NS);
+		if (rc) {
+			printk("grant-selftest: FAIL waiting for %s: %d\n",
+			       done_path, rc);
+			goto out_unwatch;
+		}
+		rc = xenbus_read(XBT_NIL, done_path, val, sizeof(val));
+		if (rc >= 0)
+			break;
+	}
+	if (strcmp(val, "ok")) {
+		printk("grant-selftest: FAIL dom0 says '%s'\n", val);
+		goto out_unwatch;
+	}
+	for (i = 0; i < PAGE_SIZE && page[i] == DOM0_BYTE(i); i++)
+		;
+	if (i < PAGE_SIZE) {
+		printk("grant-selftest: FAIL byte %zu is %#x, not %#x\n", i,
+		       page[i], DOM0_BYTE(i));
+		goto out_unwatch;
+	}
+	passed = true;
+out_unwatch:
+	(void)xenbus_unwatch(id);
+out_end:
+	(void)xenbus_rm(XBT_NIL, ref_path);
+	/* dom0 may still be unmapping: give it a second. */
+	for (i = 0; i < 1000; i++) {
+		int end = gnttab_end_access((grant_ref_t)ref);
+
+		if (end != -XEN_EBUSY) {
+			if (end)
+				printk("grant-selftest: FAIL end_access: %d\n",
+				       end);
+			else
+				page_free(page);
+			if (!end && passed)
+				printk("grant-selftest: ok\n");
+			return;
+		}
+		(void)wait_until(pp_never, NULL, MS);
+	}
+	printk("grant-selftest: FAIL dom0 kept ref %d mapped\n", ref);
+}
+
+/* ---- console-echo -------------------------------------------------------- */
+
+void selftest_console_echo(const char *arg)
+{
+	char line[CONSOLE_LINE_MAX];
+	int n;
+
+	if (!console_ring_active()) {
+		printk("console-echo: FAIL no console ring\n");
+		return;
+	}
+	printk("console-echo: type lines, 'quit' ends\n");
+	for (;;) {
+		n = console_read_line(line, sizeof(line), 0);
+		if (n < 0) {
+			printk("console-echo: FAIL reading: %d\n", n);
+			return;
+		}
+		if (!strcmp(line, "quit"))
+			break;
+		printk("echo: %s\n", line);
+	}
+	printk("console-echo: quit\n");
+}
