@@ -43,7 +43,7 @@ unsigned fakehv_noreply_errors(struct fakehv *hv);
 void fakehv_set_bad_offsets(struct fakehv *hv, bool on);
 /* The next n grant maps of valid refs answer GNTST_eagain (the guest changed the entry). */
 void fakehv_set_eagain(struct fakehv *hv, unsigned n);
-/* Wait until n NOREPLY requests have arrived (they carry no answer to wait on); false on timeout. */
+/* Wait until n NOREPLY requests arrived (no answer comes to wait on); false on timeout. */
 bool fakehv_wait_noreply(struct fakehv *hv, unsigned n, int timeout_ms);
 
 #endif

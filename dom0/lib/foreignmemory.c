@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libxenforeignmemory (Xen's xenforeignmemory.h API): dom0 maps any guest frame, as with privcmd. */
+/* libxenforeignmemory (Xen's xenforeignmemory.h API): dom0 maps any guest frame, like privcmd. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -85,7 +85,8 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr
 	}
 	/* Reserve the whole range first; frames are mapped over it, failures stay PROT_NONE. */
 	base = mmap(addr, len, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			    (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
 		    -1, 0);
 	if (base == MAP_FAILED) {
 		ret = errno;

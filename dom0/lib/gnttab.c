@@ -94,7 +94,7 @@ static int map_once(struct xengntdev_handle *h, struct sv_ctl_gnt_map *q,
 
 #define GNTTAB_EAGAIN_TRIES 8
 
-int gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem *m, uint32_t count,
+int svxen_gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem *m, uint32_t count,
 		     const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
 		     uint64_t *offsets)
 {
@@ -133,7 +133,7 @@ int gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem *m, u
 			if (status[i] == GNTST_okay && !svxen_dommem_page_ok(m, offsets[i])) {
 				/* A mapping at an offset outside the memfd is not used: give it back. */
 				status[i] = GNTST_general_error;
-				gnttab_unmap_handles(h, 1, &m->domid, &handles[i]);
+				svxen_gnttab_unmap_handles(h, 1, &m->domid, &handles[i]);
 			} else if (status[i] == GNTST_eagain) {
 				todo[again] = i;
 				todo_refs[again++] = refs[i];
@@ -178,7 +178,7 @@ static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 	return bad ? -EINVAL : 0;
 }
 
-int gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
+int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
 			 const uint32_t *handles)
 {
 	struct sv_ctl_gnt_unmap *q = calloc(1, sizeof(*q));
@@ -210,7 +210,7 @@ out_free:
 	return ret;
 }
 
-/* mmap each granted frame over its slot of the reserved range, one mmap per run of adjacent frames. */
+/* mmap each granted frame over its slot of the reserved range, one mmap per adjacent run. */
 static int map_frames(void *base, uint32_t count, const uint32_t *domids,
 		      struct svxen_dommem *const *mems, const uint64_t *offsets, int prot)
 {
@@ -271,7 +271,7 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 		ret = svxen_dommem_get(&h->mem, h->ctl, domids[i], &m);
 		if (ret)
 			break;
-		ret = gnttab_map_batch(h, m, k, refs + i, readonly, status + i, handles + i,
+		ret = svxen_gnttab_map_batch(h, m, k, refs + i, readonly, status + i, handles + i,
 				       offsets + i);
 		if (ret)
 			break;
@@ -321,7 +321,7 @@ out_munmap:
 	munmap(base, (size_t)count * SVXEN_PAGE_SIZE);
 out_unmap_handles:
 	if (nr_held)
-		gnttab_unmap_handles(h, nr_held, held_doms, handles);
+		svxen_gnttab_unmap_handles(h, nr_held, held_doms, handles);
 	svxen_dommem_trim(&h->mem);
 	pthread_mutex_unlock(&h->lock);
 out_free:
@@ -398,7 +398,7 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	if (m->notify_offset != UINT32_MAX && m->writable)
 		((volatile uint8_t *)m->addr)[m->notify_offset] = 0;
 	munmap(m->addr, (size_t)m->count * SVXEN_PAGE_SIZE);
-	ret = gnttab_unmap_handles(xgt, m->count, m->domids, m->handles);
+	ret = svxen_gnttab_unmap_handles(xgt, m->count, m->domids, m->handles);
 	for (uint32_t i = 0; i < m->count; i++)
 		svxen_dommem_put(&xgt->mem, m->mems[i]);
 	if (m->notify_port >= 0) {

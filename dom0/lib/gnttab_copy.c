@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* xengnttab_grant_copy: GNTTABOP_copy for dom0 programs, between their memory and guests' grants. */
+/* xengnttab_grant_copy: GNTTABOP_copy for dom0 programs, their memory to guests' grants and back. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +154,7 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 		}
 		if (ret)
 			goto out_free;
-		ret = gnttab_map_batch(h, m, k, refs, readonly, status, handles, offsets);
+		ret = svxen_gnttab_map_batch(h, m, k, refs, readonly, status, handles, offsets);
 		if (ret)
 			goto out_free;
 		for (uint32_t i = 0; i < k; i++) {
@@ -170,7 +170,7 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 		if (nr_held) {
 			for (uint32_t i = 0; i < nr_held; i++)
 				held_doms[i] = domid;
-			ret = gnttab_unmap_handles(h, nr_held, held_doms, held);
+			ret = svxen_gnttab_unmap_handles(h, nr_held, held_doms, held);
 			if (ret && ret != -EINVAL)
 				goto out_free;
 			ret = 0;

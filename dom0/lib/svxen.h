@@ -13,7 +13,7 @@ struct xentoollog_logger;
 #define SVXEN_PAGE_SHIFT 12
 #define SVXEN_PAGE_SIZE (1ul << SVXEN_PAGE_SHIFT)
 
-/* Log through a caller's xentoollog logger; silent when lg is NULL (Xen's libraries never print). */
+/* Log through a caller's xentoollog logger; silent when lg is NULL (never prints itself). */
 void svxen_log(struct xentoollog_logger *lg, int errnoval, const char *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

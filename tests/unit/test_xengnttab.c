@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for dom0/lib gnttab.c, gnttab_copy.c and foreignmemory.c against a fake hypervisor. */
+/* Check suite for dom0/lib/gnttab*.c and foreignmemory.c against a fake hypervisor. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
