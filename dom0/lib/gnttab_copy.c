@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* xengnttab_grant_copy: GNTTABOP_copy for dom0 programs, their memory to guests' grants and back. */
+/* xengnttab_grant_copy: GNTTABOP_copy for dom0 programs, to and from guests' grants. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
