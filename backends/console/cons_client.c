@@ -12,6 +12,8 @@
 
 /* Most clients one daemon serves at once; more are refused at accept. */
 #define CONS_MAX_CLIENTS 1024
+/* Bytes a refused client may still send before we close on it. */
+#define CONS_DRAIN_MAX (64 * 1024)
 
 static size_t cons_client_count(struct cons_daemon *d)
 {
@@ -108,8 +110,18 @@ static void cons_client_flush(struct cons_client *c)
 	}
 	if (c->dead)
 		return;
-	if (cons_buf_empty(&c->out) && c->close_after_flush) {
-		cons_client_kill(c);
+	if (cons_buf_empty(&c->out) && c->close_after_flush && !c->draining) {
+		/*
+		 * Closing with unread request bytes would reset the connection
+		 * and could destroy the reply in flight: end our side, then
+		 * discard what the client still sends (bounded) until it closes.
+		 */
+		if (shutdown(c->fd, SHUT_WR) < 0) {
+			cons_client_kill(c);
+			return;
+		}
+		c->draining = true;
+		cons_client_update_events(c, EPOLLIN);
 		return;
 	}
 	cons_client_set_writing(c, !cons_buf_empty(&c->out));
@@ -261,6 +273,18 @@ static void cons_client_read_input(struct cons_client *c)
 	cons_client_queue_input(c, buf, (size_t)n);
 }
 
+/* After a refusal: read and drop up to CONS_DRAIN_MAX bytes, then close. */
+static void cons_client_drain(struct cons_client *c)
+{
+	char buf[1024];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0 || (c->drained += (size_t)n) > CONS_DRAIN_MAX)
+		cons_client_kill(c);
+}
+
 void cons_client_handle(struct cons_client *c, uint32_t events)
 {
 	if (c->dead)
@@ -269,6 +293,10 @@ void cons_client_handle(struct cons_client *c, uint32_t events)
 		cons_client_flush(c);
 	if (c->dead)
 		return;
+	if ((events & EPOLLIN) && c->draining) {
+		cons_client_drain(c);
+		return;
+	}
 	if ((events & EPOLLIN) && !c->close_after_flush && !c->eof) {
 		if (c->dom)
 			cons_client_read_input(c);

@@ -107,6 +107,8 @@ struct cons_client {
 	uint64_t dropped;		/* output bytes lost to a full queue */
 	bool close_after_flush;		/* error reply queued: then close */
 	bool eof;			/* client shut its sending side */
+	bool draining;			/* refused: discarding input until EOF */
+	size_t drained;			/* bytes discarded so far */
 	bool dead;			/* freed at the end of the loop pass */
 };
 
