@@ -2,6 +2,7 @@
 /* svxen-probe: drives libsvxen against a running host stack for tests/integration/dom0_libs.sh. */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,12 +278,82 @@ static int cmd_gnt_refused(uint32_t dom)
 	return 0;
 }
 
+/* The byte the guest's grant-selftest puts at i, and the one it wants back from dom0. */
+#define GUEST_BYTE(i) ((uint8_t)((i) ^ 0x5a))
+#define DOM0_BYTE(i) ((uint8_t)((i) ^ 0xa5))
+
+/*
+ * Serve the guest's grant-selftest on ref: read the page by grant copy and
+ * through a read-only map, then write DOM0_BYTE half through a writable map
+ * and half by grant copy, check, and unmap everything (with `leak`: exit
+ * without unmapping).
+ */
+static int cmd_gnt_serve(uint32_t dom, uint32_t ref, bool leak)
+{
+	xengnttab_handle *g = xengnttab_open(NULL, 0);
+	xengnttab_grant_copy_segment_t s = { 0 };
+	static uint8_t buf[4096];
+	uint8_t *ro, *rw;
+	size_t i;
+
+	if (!g)
+		FAILF("open: %s", strerror(errno));
+	s.source.foreign.domid = (uint16_t)dom;
+	s.source.foreign.ref = ref;
+	s.dest.virt = buf;
+	s.len = sizeof(buf);
+	s.flags = GNTCOPY_source_gref;
+	if (xengnttab_grant_copy(g, 1, &s) || s.status != GNTST_okay)
+		FAILF("copy from ref %u: %s, status %d", ref, strerror(errno), s.status);
+	for (i = 0; i < sizeof(buf) && buf[i] == GUEST_BYTE(i); i++)
+		;
+	if (i < sizeof(buf))
+		FAILF("copied byte %zu is %#x, not %#x", i, buf[i], GUEST_BYTE(i));
+	ro = xengnttab_map_grant_ref(g, dom, ref, PROT_READ);
+	if (!ro)
+		FAILF("read-only map of ref %u: %s", ref, strerror(errno));
+	if (memcmp(ro, buf, sizeof(buf)))
+		FAILF("read-only map differs from the copy");
+	rw = xengnttab_map_grant_ref(g, dom, ref, PROT_READ | PROT_WRITE);
+	if (!rw)
+		FAILF("writable map of ref %u: %s", ref, strerror(errno));
+	for (i = 0; i < 2048; i++)
+		rw[i] = DOM0_BYTE(i);
+	for (i = 2048; i < sizeof(buf); i++)
+		buf[i] = DOM0_BYTE(i);
+	memset(&s, 0, sizeof(s));
+	s.source.virt = buf + 2048;
+	s.dest.foreign.domid = (uint16_t)dom;
+	s.dest.foreign.ref = ref;
+	s.dest.foreign.offset = 2048;
+	s.len = 2048;
+	s.flags = GNTCOPY_dest_gref;
+	if (xengnttab_grant_copy(g, 1, &s) || s.status != GNTST_okay)
+		FAILF("copy to ref %u: %s, status %d", ref, strerror(errno), s.status);
+	for (i = 0; i < sizeof(buf) && ro[i] == DOM0_BYTE(i); i++)
+		;
+	if (i < sizeof(buf))
+		FAILF("byte %zu reads %#x after the writes, not %#x", i, ro[i], DOM0_BYTE(i));
+	if (leak) {
+		/* Die holding both maps (no exit handlers, as a crash): the hypervisor drops them. */
+		printf("exiting with ref %u mapped\n", ref);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (xengnttab_unmap(g, rw, 1) || xengnttab_unmap(g, ro, 1))
+		FAILF("unmap: %s", strerror(errno));
+	xengnttab_close(g);
+	printf("served ref %u of domain %u\n", ref, dom);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: svxen-probe evtchn-loop | evtchn-bad-remote | evtchn-close-frees |\n"
 		"       virq-wait SECONDS | evtchn-pingpong N | foreign-find DOMID PAGES STRING |\n"
-		"       foreign-rw DOMID GFN HOLE_GFN | gnt-refused DOMID\n");
+		"       foreign-rw DOMID GFN HOLE_GFN | gnt-refused DOMID |\n"
+		"       gnt-serve DOMID REF [leak]\n");
 }
 
 int main(int argc, char **argv)
@@ -307,6 +378,9 @@ int main(int argc, char **argv)
 				      strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
 	if (!strcmp(c, "gnt-refused") && argc == 3)
 		return cmd_gnt_refused((uint32_t)strtoul(argv[2], NULL, 0));
+	if (!strcmp(c, "gnt-serve") && (argc == 4 || (argc == 5 && !strcmp(argv[4], "leak"))))
+		return cmd_gnt_serve((uint32_t)strtoul(argv[2], NULL, 0),
+				     (uint32_t)strtoul(argv[3], NULL, 0), argc == 5);
 	usage();
 	return 2;
 }

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: MIT
 # libsvxen (Xen's xenevtchn, xengnttab and xenforeignmemory APIs for dom0) on
 # the real stack: a dom0<->dom0 event channel loop, VIRQ_DOM_EXC when a guest
-# halts, bad binds, ports freed on close, foreign maps of a guest's RAM, and
-# grant maps/copies of refs a guest never granted.
+# halts, bad binds, ports freed on close, foreign maps of a guest's RAM,
+# grant maps/copies of refs a guest never granted, and the guest kernel's
+# grant-selftest served from dom0 (copy, read-only and writable maps, copy
+# back, unmap; and once exiting with the maps held, which must free them).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(libs-evtchn-loop libs-evtchn-bad-remote libs-evtchn-close-frees
 	libs-virq-dom-exc libs-foreign-find libs-foreign-rw libs-gnt-refused
-	libs-evtchn-pingpong)
+	libs-gnt-guest-selftest libs-gnt-freed-on-exit libs-evtchn-pingpong)
 need_kvm "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -59,6 +61,44 @@ else
 		fail "$t: the guest did not start"
 	done
 	sed 's/^/    /' "$work/mem.out"
+fi
+
+# gnt_selftest NAME [leak]: boot a guest running grant-selftest, serve its ref
+# from dom0, tell it "ok", and expect its "grant-selftest: ok" (which needs
+# the page rewritten by dom0 and every mapping of the ref gone).
+gnt_selftest() {
+	local name=$1 leak=${2:-} dom ref="" i con=$work/$1.con
+	timeout 60 xl create -c "$(cfg "$name" grant-selftest)" > "$con" 2>&1 &
+	local xl_pid=$!
+	if ! wait_for 20 xl domid "$name"; then
+		echo "    the guest did not start"; sed 's/^/    /' "$con"; return 1
+	fi
+	dom=$(xl domid "$name")
+	for i in $(seq 200); do
+		ref=$(xenstore-read "/local/domain/$dom/data/grant-ref" 2>/dev/null) && break
+		sleep 0.1
+	done
+	if [ -z "$ref" ]; then
+		echo "    no grant-ref from the guest"; sed 's/^/    /' "$con"; return 1
+	fi
+	if ! timeout 20 "$probe" gnt-serve "$dom" "$ref" $leak; then
+		xenstore-write "/local/domain/$dom/data/grant-done" failed
+		return 1
+	fi
+	xenstore-write "/local/domain/$dom/data/grant-done" ok || return 1
+	wait "$xl_pid"
+	grep -q '^grant-selftest: ok' "$con" || { sed 's/^/    /' "$con"; return 1; }
+}
+
+if command -v xenstore-read > /dev/null && command -v xenstore-write > /dev/null; then
+	# check runs the function in a subshell: clean up out here.
+	check libs-gnt-guest-selftest gnt_selftest libs-gnt
+	xl destroy libs-gnt > /dev/null 2>&1
+	check libs-gnt-freed-on-exit gnt_selftest libs-gnt-leak leak
+	xl destroy libs-gnt-leak > /dev/null 2>&1
+else
+	fail "libs-gnt-guest-selftest: xenstore-utils are not installed (make deps)"
+	fail "libs-gnt-freed-on-exit: xenstore-utils are not installed (make deps)"
 fi
 
 if out=$(timeout 60 "$probe" evtchn-pingpong 2000 2>&1); then
