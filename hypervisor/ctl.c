@@ -224,6 +224,13 @@ static int handle_dom0(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		break;
 	}
 
+	/*
+	 * A grant handle notifies on unmap (xengnttab_map_grant_ref_notify)
+	 * through a port another handle bound, as Linux's gntdev may: dom0 is
+	 * trusted to name any of its ports there.
+	 */
+	if (!c->ev && h->op == SV_CTL_EVTCHN_NOTIFY)
+		return reply(fd, h, evtchn_send(hv_dom0, pp->port), NULL, 0, -1);
 	/* The rest need this connection to be an event-channel handle. */
 	if (!c->ev)
 		return reply(fd, h, -EBADF, NULL, 0, -1);
