@@ -191,6 +191,12 @@ static void cons_client_attach(struct cons_client *c, uint32_t domid,
 		cons_client_refuse(c, "console of this domain is not connected");
 		return;
 	}
+	/* Bring the history up to date first (the guest may not have notified). */
+	cons_domain_service(dom);
+	if (!dom->intf) {
+		cons_client_refuse(c, "console of this domain is disabled (rogue ring)");
+		return;
+	}
 	cons_list_del(&c->link);
 	cons_list_add_tail(&dom->clients, &c->link);
 	c->dom = dom;

@@ -100,7 +100,7 @@ probe ring take "$d1" >/dev/null
 long=$(printf 'k%.0s' {1..3000})
 probe -t 5 attach "$d1" "send:$long" sleep:300 >/dev/null 2>&1
 first=$(probe ring take "$d1" | wc -c)
-probe -t 5 attach "$d1" sleep:300 >/dev/null 2>&1	# attach alone moves nothing
+probe -t 5 attach "$d1" sleep:300 >/dev/null 2>&1	# an attach services the ring
 probe -t 5 attach "$d1" send:z sleep:300 >/dev/null 2>&1
 second=$(probe ring take "$d1" | wc -c)
 if [ "$first" -eq 1024 ] && [ "$second" -eq 1024 ]; then
@@ -112,12 +112,15 @@ probe -t 5 attach "$d1" send:z sleep:300 >/dev/null 2>&1
 probe ring take "$d1" >/dev/null
 
 # 9. A client that never reads loses output; the rest go on.
-probe -t 60 attach "$d1" hold:20000 >/dev/null 2>&1 &
+# About 540 KB of output: more than its 64 KiB queue plus the socket buffers.
+attached() { [ "$(grep -c "hold-me" "$work/h.out" 2>/dev/null)" -gt 0 ]; }
+probe ring put "$d1" $'hold-me\n' >/dev/null
+probe -t 60 attach "$d1" expect:hold-me hold:30000 > "$work/h.out" 2>&1 &
 hpid=$!
-sleep 0.3
+wait_for 10 attached || fail "stalled client did not attach"
 chunk=$(printf 'flood-%.0s' {1..280})
 t0=$SECONDS
-for i in $(seq 1 160); do
+for i in $(seq 1 320); do
 	probe ring put "$d1" "$chunk" >/dev/null 2>&1
 	probe -t 5 attach "$d1" send: >/dev/null 2>&1
 	probe ring take "$d1" >/dev/null 2>&1
