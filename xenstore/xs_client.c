@@ -14,6 +14,7 @@
 //     hostile-raw SOCKET    copy stdin's bytes to a raw connection
 // Exit status 0 on success; errors are printed as their errno names.
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,8 @@ int main(int argc, char **argv)
 	unsigned int len, i, n;
 	char *v, **list;
 
+	/* Hostile modes write into sockets the daemon closes on purpose. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc > 2 && strcmp(argv[1], "--as") == 0) {
 		as = atoi(argv[2]);
 		argv += 2;
