@@ -1,3 +1,4 @@
 # SPDX-License-Identifier: MIT
 # Backends: one fragment per dom0 driver.
 include backends/console/build.mk
+include backends/net/build.mk

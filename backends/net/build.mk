@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: MIT
+# netback (the network backend: netif rings <-> TAP devices in bridges) and its Check suites.
+
+NETBACK_NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NETBACK_NL_LIBS := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
+# The data plane and its pure helpers: what the unit tests link.
+NETBACK_CORE_SRCS := backends/net/nb_tx.c backends/net/nb_rx.c backends/net/nb_queue.c \
+	backends/net/nb_csum.c backends/net/nb_credit.c backends/net/nb_log.c \
+	backends/net/nb_tap.c
+NETBACK_DAEMON_SRCS := backends/net/nb_main.c backends/net/nb_xenbus.c backends/net/nb_link.c
+NETBACK_CORE_OBJS := $(call host_objs,$(NETBACK_CORE_SRCS))
+NETBACK_DAEMON_OBJS := $(call host_objs,$(NETBACK_DAEMON_SRCS))
+# libsvxen.a (dom0/lib/lib.mk is included after this file, so it is named here).
+NETBACK_SVLIB := $(BUILD)/lib/libsvxen.a
+
+# libnl's headers only where libnl is used.
+$(OBJ)/backends/net/nb_link.o: HOST_CFLAGS += $(NETBACK_NL_CFLAGS)
+
+PROGRAMS += $(BIN)/netback
+
+$(BIN)/netback: $(NETBACK_DAEMON_OBJS) $(NETBACK_CORE_OBJS) $(NETBACK_SVLIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(NETBACK_NL_LIBS)
+
+# Check suites: the real data plane against the fake hypervisor; pure helpers alone.
+NETBACK_TESTS := test_net_csum test_net_credit test_net_tx test_net_rx
+UNIT_TESTS += $(addprefix $(TESTBIN)/,$(NETBACK_TESTS))
+
+$(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(NETBACK_CORE_OBJS) \
+		$(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+/* netback: command line, start-up, the readiness/status socket and the epoll loop that drives both planes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "nb_daemon.h"
+#include "nb_link.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: netback --rundir DIR [--foreground]\n"
+		"  Serves every vif under /local/domain/0/backend/vif: a TAP device per\n"
+		"  interface (vif<domid>.<devid> or vifname=) in its bridge (bridge=,\n"
+		"  default xenbr0, created when missing), joined to the guest's netif\n"
+		"  rings.  Ready when DIR/netback.sock accepts a connection; a client\n"
+		"  connecting there reads one status line per vif.  Talks to xenstored\n"
+		"  at $XENSTORED_PATH (default DIR/xenstored.sock) and to the\n"
+		"  hypervisor in DIR.  Logs to stderr.\n");
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int ep_add(struct nb_daemon *d, int fd, uint32_t events, struct nb_ep *ep)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ep };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int nb_daemon_tap_add(struct nb_daemon *d, struct nb_queue *q)
+{
+	int ret = ep_add(d, q->tap_fd, 0, &q->tap_ep);
+
+	q->tap_events = 0;
+	if (ret)
+		nb_log("epoll: cannot add TAP fd: %s", strerror(-ret));
+	return ret;
+}
+
+void nb_daemon_tap_del(struct nb_daemon *d, struct nb_queue *q)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, q->tap_fd, NULL);
+}
+
+void nb_daemon_tap_sync(struct nb_daemon *d, struct nb_queue *q)
+{
+	uint32_t want = q->connected && q->tap_polled ? EPOLLIN : 0;
+	struct epoll_event ev = { .events = want, .data.ptr = &q->tap_ep };
+
+	if (q->tap_fd < 0 || want == q->tap_events)
+		return;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, q->tap_fd, &ev))
+		nb_log("epoll: cannot watch TAP fd: %s", strerror(errno));
+	else
+		q->tap_events = want;
+}
+
+/* Listens on DIR/netback.sock (a stale socket of a dead netback is replaced). */
+static int listen_on(const char *rundir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/netback.sock", rundir) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((unlink(sa.sun_path) < 0 && errno != ENOENT) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* A status client: one line per vif, then the connection is closed. */
+static void serve_status(struct nb_daemon *d)
+{
+	int c = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	char line[512];
+
+	if (c < 0)
+		return;
+	for (struct nb_vif *v = d->vifs; v; v = v->next) {
+		struct nb_stats s = { 0 };
+
+		for (unsigned i = 0; i < v->nqueues; i++) {
+			s.tx_packets += v->q[i].st.tx_packets;
+			s.tx_bytes += v->q[i].st.tx_bytes;
+			s.tx_dropped += v->q[i].st.tx_dropped;
+			s.tx_errors += v->q[i].st.tx_errors;
+			s.rx_packets += v->q[i].st.rx_packets;
+			s.rx_bytes += v->q[i].st.rx_bytes;
+			s.rx_dropped += v->q[i].st.rx_dropped;
+		}
+		int n = snprintf(line, sizeof(line),
+				 "%s domid %u devid %u bridge %s state %d queues %u%s%s"
+				 " tx_packets %" PRIu64 " tx_bytes %" PRIu64 " tx_dropped %" PRIu64
+				 " tx_errors %" PRIu64 " rx_packets %" PRIu64 " rx_bytes %" PRIu64
+				 " rx_dropped %" PRIu64 "\n",
+				 v->ifname, v->domid, v->devid, v->bridge, v->state, v->nqueues,
+				 v->failed ? " failed" : "", v->broken ? " broken" : "",
+				 s.tx_packets, s.tx_bytes, s.tx_dropped, s.tx_errors, s.rx_packets,
+				 s.rx_bytes, s.rx_dropped);
+		if (n > 0 && write(c, line, (size_t)n) < 0)
+			break;
+	}
+	close(c);
+}
+
+/* Marks the queues an event channel port belongs to. */
+static void port_fired(struct nb_daemon *d, evtchn_port_t port)
+{
+	for (struct nb_vif *v = d->vifs; v; v = v->next) {
+		for (unsigned i = 0; i < v->nqueues; i++) {
+			struct nb_queue *q = &v->q[i];
+
+			if (!q->connected)
+				continue;
+			if (q->tx_port == port)
+				q->tx_kick = true;
+			if (q->rx_port == port)
+				q->rx_kick = true;
+		}
+	}
+}
+
+static void evtchn_ready(struct nb_daemon *d)
+{
+	xenevtchn_port_or_error_t p;
+
+	/* Each pending port comes masked: unmask before the rings are looked at. */
+	while ((p = xenevtchn_pending(d->xce)) >= 0) {
+		if (xenevtchn_unmask(d->xce, (evtchn_port_t)p) < 0)
+			nb_log("unmask of port %d failed: %s", p, strerror(errno));
+		port_fired(d, (evtchn_port_t)p);
+	}
+}
+
+/* Runs the data plane of every queue that has work; returns the next deadline (0 = none). */
+static uint64_t run_queues(struct nb_daemon *d, bool *busy)
+{
+	uint64_t deadline = 0;
+
+	*busy = false;
+	for (struct nb_vif *v = d->vifs; v; v = v->next) {
+		for (unsigned i = 0; i < v->nqueues; i++) {
+			struct nb_queue *q = &v->q[i];
+			uint64_t now = now_us();
+			int ret = 0;
+
+			if (!q->connected)
+				continue;
+			if (q->tx_kick || q->tx_more || (q->tx_throttled && now >= q->tx_retry_us)) {
+				q->tx_kick = false;
+				ret = nb_tx_run(q, now);
+			}
+			if (!ret && (q->rx_kick || q->rx_more)) {
+				q->rx_kick = false;
+				ret = nb_rx_run(q);
+			}
+			if (ret == -EPROTO) {
+				nb_xenbus_fatal(d, v, q->err);
+				break;
+			}
+			if (ret)
+				nb_log("%s: queue %u: %s", v->ifname, i, strerror(-ret));
+			nb_daemon_tap_sync(d, q);
+			if (q->tx_more || q->rx_more)
+				*busy = true;
+			if (q->tx_throttled && (!deadline || q->tx_retry_us < deadline))
+				deadline = q->tx_retry_us;
+		}
+	}
+	return deadline;
+}
+
+static int loop(struct nb_daemon *d)
+{
+	struct epoll_event evs[32];
+	bool busy = false;
+
+	for (;;) {
+		struct timespec ts = { 0, 0 }, *tp = NULL;
+		uint64_t deadline;
+		int n;
+
+		deadline = run_queues(d, &busy);
+		if (!busy && deadline) {
+			uint64_t now = now_us(), wait = deadline > now ? deadline - now : 0;
+
+			ts.tv_sec = (time_t)(wait / 1000000u);
+			ts.tv_nsec = (long)(wait % 1000000u) * 1000;
+			tp = &ts;
+		} else if (busy) {
+			tp = &ts;
+		}
+		n = epoll_pwait2(d->epfd, evs, 32, tp, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			nb_log("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct nb_ep *ep = evs[i].data.ptr;
+			struct signalfd_siginfo si;
+
+			switch (ep->kind) {
+			case NB_EP_LISTEN:
+				serve_status(d);
+				break;
+			case NB_EP_SIGNAL:
+				if (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+					nb_log("signal %u: exiting", si.ssi_signo);
+					return 0;
+				}
+				break;
+			case NB_EP_XS:
+				nb_xenbus_watch_fired(d);
+				break;
+			case NB_EP_EVTCHN:
+				evtchn_ready(d);
+				break;
+			case NB_EP_TAP:
+				ep->q->rx_kick = true;
+				break;
+			case NB_EP_TIMER:
+				break;
+			}
+		}
+	}
+}
+
+static int setup(struct nb_daemon *d)
+{
+	char path[4096];
+	sigset_t set;
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!getenv("XENSTORED_PATH")) {
+		snprintf(path, sizeof(path), "%s/xenstored.sock", d->rundir);
+		setenv("XENSTORED_PATH", path, 1);
+	}
+	if (!getenv("SPLITVISOR_RUNDIR"))
+		setenv("SPLITVISOR_RUNDIR", d->rundir, 1);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sig_fd < 0)
+		return -errno;
+	d->xs = xs_open(0);
+	if (!d->xs) {
+		nb_log("cannot reach xenstored at %s: %s", getenv("XENSTORED_PATH"),
+		       strerror(errno));
+		return -ENOTCONN;
+	}
+	d->xce = xenevtchn_open(NULL, 0);
+	d->gt = xengnttab_open(NULL, 0);
+	if (!d->xce || !d->gt) {
+		nb_log("cannot reach the hypervisor in %s: %s", d->rundir, strerror(errno));
+		return -ENOTCONN;
+	}
+	d->link = nb_link_open();
+	if (!d->link) {
+		nb_log("cannot open a netlink socket: %s", strerror(errno));
+		return -errno;
+	}
+	d->ep_sig.kind = NB_EP_SIGNAL;
+	d->ep_xs.kind = NB_EP_XS;
+	d->ep_evtchn.kind = NB_EP_EVTCHN;
+	d->ep_listen.kind = NB_EP_LISTEN;
+	ret = ep_add(d, d->sig_fd, EPOLLIN, &d->ep_sig);
+	if (!ret)
+		ret = ep_add(d, xs_fileno(d->xs), EPOLLIN, &d->ep_xs);
+	if (!ret)
+		ret = ep_add(d, xenevtchn_fd(d->xce), EPOLLIN, &d->ep_evtchn);
+	if (ret)
+		return ret;
+	ret = nb_xenbus_start(d);
+	if (ret) {
+		nb_log("cannot watch xenstore: %s", strerror(-ret));
+		return ret;
+	}
+	/* Ready last: the supervisor waits for this socket. */
+	d->listen_fd = listen_on(d->rundir);
+	if (d->listen_fd < 0) {
+		nb_log("cannot listen on %s/netback.sock: %s", d->rundir, strerror(-d->listen_fd));
+		return d->listen_fd;
+	}
+	return ep_add(d, d->listen_fd, EPOLLIN, &d->ep_listen);
+}
+
+static void teardown(struct nb_daemon *d)
+{
+	char path[4200];
+
+	nb_xenbus_stop(d);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		snprintf(path, sizeof(path), "%s/netback.sock", d->rundir);
+		unlink(path);
+	}
+	nb_link_close(d->link);
+	if (d->gt)
+		xengnttab_close(d->gt);
+	if (d->xce)
+		xenevtchn_close(d->xce);
+	if (d->xs)
+		xs_close(d->xs);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rundir", required_argument, NULL, 'r' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nb_daemon d = { .epfd = -1, .listen_fd = -1, .sig_fd = -1 };
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			d.rundir = optarg;
+			break;
+		case 'f':
+			break;	/* always in the foreground: the supervisor detaches us */
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!d.rundir)
+		d.rundir = getenv("SPLITVISOR_RUNDIR");
+	if (!d.rundir || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	ret = setup(&d);
+	if (!ret) {
+		nb_log("serving /local/domain/0/backend/vif");
+		ret = loop(&d);
+	}
+	teardown(&d);
+	return ret ? 1 : 0;
+}
