@@ -2,3 +2,4 @@
 # Backends: one fragment per dom0 driver.
 include backends/console/build.mk
 include backends/net/build.mk
+include backends/blk/build.mk

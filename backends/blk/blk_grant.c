@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/* Grant mappings of one ring: the persistent-grant cache and per-request mappings. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "blkback.h"
+
+/*
+ * With feature-persistent the frontend reuses a fixed set of granted pages
+ * (granted read-write), so each is mapped once, on first use, and kept
+ * until the ring closes: no map or unmap on the I/O path (each costs a
+ * round trip to the hypervisor here).  Up to BLK_MAX_PERSISTENT refs per
+ * ring are kept, as Linux's max_persistent_grants; beyond that, and
+ * without the feature, pages are mapped for one request only, read-only
+ * when the disk only reads them (a guest write).
+ */
+#define BLK_GCACHE_EMPTY UINT32_MAX
+
+int blk_gcache_init(struct blk_gcache *c, unsigned max)
+{
+	memset(c, 0, sizeof(*c));
+	c->max = max;
+	c->cap = 1;
+	while (c->cap < max * 2)
+		c->cap <<= 1;
+	c->keys = malloc(c->cap * sizeof(*c->keys));
+	c->pages = calloc(c->cap, sizeof(*c->pages));
+	if (!c->keys || !c->pages) {
+		free(c->keys);
+		free(c->pages);
+		c->keys = NULL;
+		c->pages = NULL;
+		return -ENOMEM;
+	}
+	memset(c->keys, 0xff, c->cap * sizeof(*c->keys));
+	return 0;
+}
+
+void blk_gcache_fini(struct blk_gcache *c, xengnttab_handle *xgt)
+{
+	struct blk_gregion *g, *next;
+
+	for (g = c->regions; g; g = next) {
+		next = g->next;
+		if (xengnttab_unmap(xgt, g->addr, g->count) < 0)
+			blk_log("unmapping %u persistent grants: %s", g->count, strerror(errno));
+		free(g);
+	}
+	free(c->keys);
+	free(c->pages);
+	memset(c, 0, sizeof(*c));
+}
+
+static unsigned blk_gcache_slot(const struct blk_gcache *c, uint32_t gref)
+{
+	unsigned i = (gref * 2654435761u) & (c->cap - 1);
+
+	while (c->keys[i] != BLK_GCACHE_EMPTY && c->keys[i] != gref)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+/* gref's page, or NULL. (gref UINT32_MAX is never cached: it is the empty mark.) */
+static void *blk_gcache_find(const struct blk_gcache *c, uint32_t gref)
+{
+	if (!c->keys || gref == BLK_GCACHE_EMPTY)
+		return NULL;
+	unsigned i = blk_gcache_slot(c, gref);
+	return c->keys[i] == gref ? c->pages[i] : NULL;
+}
+
+static void blk_gcache_add(struct blk_gcache *c, uint32_t gref, void *page)
+{
+	unsigned i = blk_gcache_slot(c, gref);
+
+	if (c->keys[i] == gref)
+		return;
+	c->keys[i] = gref;
+	c->pages[i] = page;
+	c->n++;
+}
+
+/* Map the persistent misses miss[0..n) read-write as one region and cache them.  0 or -errno. */
+static int blk_grant_map_persistent(struct blk_ring *r, const uint32_t *miss, unsigned n)
+{
+	struct blk_gregion *g = malloc(sizeof(*g));
+	void *addr;
+
+	if (!g)
+		return -ENOMEM;
+	addr = xengnttab_map_domain_grant_refs(r->xgt, n, r->domid, (uint32_t *)miss,
+					       PROT_READ | PROT_WRITE);
+	if (!addr) {
+		int e = errno;
+		free(g);
+		return -e;
+	}
+	g->addr = addr;
+	g->count = n;
+	g->next = r->gc.regions;
+	r->gc.regions = g;
+	for (unsigned i = 0; i < n; i++)
+		blk_gcache_add(&r->gc, miss[i], (char *)addr + (size_t)i * BLK_PAGE_SIZE);
+	return 0;
+}
+
+int blk_grant_get(struct blk_ring *r, const uint32_t *grefs, unsigned n, bool want_write,
+		  void **pages, void **tmp, uint32_t *tmp_count)
+{
+	uint32_t miss[BLK_MAX_INDIRECT_SEGS];
+	unsigned nmiss = 0;
+	void *addr;
+
+	*tmp = NULL;
+	*tmp_count = 0;
+	if (!n || n > BLK_MAX_INDIRECT_SEGS)
+		return -EINVAL;
+	if (r->persistent) {
+		for (unsigned i = 0; i < n; i++) {
+			pages[i] = blk_gcache_find(&r->gc, grefs[i]);
+			if (pages[i])
+				r->st.pgrant_hits++;
+			else if (grefs[i] != BLK_GCACHE_EMPTY)
+				miss[nmiss++] = grefs[i];
+		}
+		if (nmiss && r->gc.n + nmiss <= r->gc.max &&
+		    !blk_grant_map_persistent(r, miss, nmiss)) {
+			for (unsigned i = 0; i < n; i++)
+				if (!pages[i])
+					pages[i] = blk_gcache_find(&r->gc, grefs[i]);
+		}
+		bool all = true;
+		for (unsigned i = 0; i < n; i++)
+			all &= pages[i] != NULL;
+		if (all)
+			return 0;
+		/* Cache full, a ref granted read-only, or a bad ref: this request maps its own. */
+	}
+	addr = xengnttab_map_domain_grant_refs(r->xgt, n, r->domid, (uint32_t *)grefs,
+					       want_write ? PROT_READ | PROT_WRITE : PROT_READ);
+	if (!addr)
+		return errno ? -errno : -EFAULT;
+	for (unsigned i = 0; i < n; i++)
+		pages[i] = (char *)addr + (size_t)i * BLK_PAGE_SIZE;
+	*tmp = addr;
+	*tmp_count = n;
+	return 0;
+}
+
+void blk_grant_put(struct blk_ring *r, void *tmp, uint32_t tmp_count)
+{
+	if (tmp && xengnttab_unmap(r->xgt, tmp, tmp_count) < 0)
+		blk_log("%s: unmapping %u grants: %s", r->name, tmp_count, strerror(errno));
+}

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/* blkback: command line, run directory, status socket and the epoll loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "blk_daemon.h"
+
+/* What an epoll event is about (data.u32). */
+enum { BLK_EP_LISTEN = 1, BLK_EP_SIGNAL, BLK_EP_XS, BLK_EP_EVTCHN, BLK_EP_IO };
+
+static void blk_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: blkback --rundir DIR [--foreground]\n"
+		"  Serves every virtual block device under /local/domain/0/backend/vbd\n"
+		"  (Xen's blkif protocol) from raw image files or block devices.\n"
+		"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock) and\n"
+		"  to the hypervisor in DIR; keeps ring shadows in DIR/blkback/.  Ready when\n"
+		"  DIR/blkback.sock accepts; a connection gets one status line per device.\n"
+		"  Without --foreground it detaches once ready and logs to DIR/blkback.log.\n");
+}
+
+static int blk_epoll_add(struct blkback *bb, int fd, uint32_t kind)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = kind };
+
+	return epoll_ctl(bb->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int blk_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	return fd;
+
+out_close:
+	close(fd);
+	return ret;
+}
+
+/* A status client: one line per device, then the connection closes. */
+static void blk_accept(struct blkback *bb)
+{
+	int fd;
+
+	while ((fd = accept4(bb->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		blk_xenbus_status(bb, fd);
+		close(fd);
+	}
+}
+
+static int blk_setup(struct blkback *bb)
+{
+	sigset_t set;
+	int ret, fl;
+
+	if (mkdir(bb->state_dir, 0700) < 0 && errno != EEXIST) {
+		blk_log("cannot create %s: %s", bb->state_dir, strerror(errno));
+		return -errno;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
+	bb->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	bb->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (bb->sigfd < 0 || bb->epfd < 0)
+		return -errno;
+	ret = blk_epoll_add(bb, bb->sigfd, BLK_EP_SIGNAL);
+	if (ret)
+		return ret;
+	ret = blk_io_init(&bb->io, 256);
+	if (ret) {
+		blk_log("cannot set up io_uring: %s", strerror(-ret));
+		return ret;
+	}
+	ret = blk_epoll_add(bb, bb->io.efd, BLK_EP_IO);
+	if (ret)
+		return ret;
+	bb->xce = xenevtchn_open(NULL, 0);
+	if (!bb->xce) {
+		blk_log("cannot open event channels (is the hypervisor running?): %s",
+			strerror(errno));
+		return -errno;
+	}
+	fl = fcntl(xenevtchn_fd(bb->xce), F_GETFL);
+	if (fl < 0 || fcntl(xenevtchn_fd(bb->xce), F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	ret = blk_epoll_add(bb, xenevtchn_fd(bb->xce), BLK_EP_EVTCHN);
+	if (ret)
+		return ret;
+	bb->xgt = xengnttab_open(NULL, 0);
+	if (!bb->xgt) {
+		blk_log("cannot open grant tables: %s", strerror(errno));
+		return -errno;
+	}
+	bb->xs = xs_open(0);
+	if (!bb->xs) {
+		blk_log("cannot connect to xenstored at %s: %s", getenv("XENSTORED_PATH"),
+			strerror(errno));
+		return -errno;
+	}
+	ret = blk_epoll_add(bb, xs_fileno(bb->xs), BLK_EP_XS);
+	if (ret)
+		return ret;
+	ret = blk_xenbus_init(bb);
+	if (ret) {
+		blk_log("cannot watch xenstore: %s", strerror(-ret));
+		return ret;
+	}
+	/* Last: once the socket accepts, the devices already there are served. */
+	bb->lfd = blk_listen(bb->sock_path);
+	if (bb->lfd < 0) {
+		blk_log("cannot listen on %s: %s", bb->sock_path, strerror(-bb->lfd));
+		return bb->lfd;
+	}
+	return blk_epoll_add(bb, bb->lfd, BLK_EP_LISTEN);
+}
+
+static void blk_teardown(struct blkback *bb)
+{
+	if (bb->lfd >= 0) {
+		close(bb->lfd);
+		unlink(bb->sock_path);
+	}
+	if (bb->xs)
+		blk_xenbus_fini(bb);
+	if (bb->xs)
+		xs_close(bb->xs);
+	blk_io_fini(&bb->io);
+	if (bb->xgt)
+		xengnttab_close(bb->xgt);
+	if (bb->xce)
+		xenevtchn_close(bb->xce);
+	if (bb->sigfd >= 0)
+		close(bb->sigfd);
+	if (bb->epfd >= 0)
+		close(bb->epfd);
+}
+
+/* Every port that fired: unmask it first (a later event is not lost), then serve its ring. */
+static int blk_handle_evtchn(struct blkback *bb)
+{
+	for (;;) {
+		xenevtchn_port_or_error_t port = xenevtchn_pending(bb->xce);
+		struct blk_ring *r;
+
+		if (port < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			blk_log("event channel handle failed: %s", strerror(errno));
+			return -errno;
+		}
+		if (xenevtchn_unmask(bb->xce, (evtchn_port_t)port) < 0)
+			blk_log("unmask port %d: %s", port, strerror(errno));
+		r = blk_xenbus_ring_by_port(bb, (evtchn_port_t)port);
+		if (r)
+			blk_ring_kick(r);
+	}
+}
+
+/* After each round of events: submit the batch, push responses, close broken devices. */
+static void blk_flush_round(struct blkback *bb)
+{
+	if (blk_io_submit(&bb->io) < 0)
+		blk_log("io_uring submit: %s", strerror(errno));
+	for (struct blk_vbd *v = bb->vbds; v; v = v->next)
+		for (unsigned q = 0; q < v->nr_rings; q++)
+			blk_ring_push(&v->rings[q]);
+	/* A push may have taken new requests off a ring that was full. */
+	blk_io_submit(&bb->io);
+	blk_xenbus_reap_broken(bb);
+}
+
+static int blk_loop(struct blkback *bb)
+{
+	struct epoll_event evs[16];
+	int ret = 0;
+
+	while (!bb->quit && !ret) {
+		int n = epoll_wait(bb->epfd, evs, 16, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n && !ret; i++) {
+			struct signalfd_siginfo si;
+
+			switch (evs[i].data.u32) {
+			case BLK_EP_LISTEN:
+				blk_accept(bb);
+				break;
+			case BLK_EP_SIGNAL:
+				if (read(bb->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					blk_log("signal %u: stopping", si.ssi_signo);
+					bb->quit = true;
+				}
+				break;
+			case BLK_EP_XS:
+				ret = blk_xenbus_handle(bb);
+				break;
+			case BLK_EP_EVTCHN:
+				ret = blk_handle_evtchn(bb);
+				break;
+			case BLK_EP_IO:
+				blk_io_reap(&bb->io, false);
+				break;
+			}
+		}
+		blk_flush_round(bb);
+	}
+	return ret;
+}
+
+/*
+ * Without --foreground: the child does all the work (libxenstore's thread
+ * does not survive fork); the parent returns once the child is ready.
+ * Returns 1 in the parent (exit with *status), 0 in the child, -errno.
+ */
+static int blk_daemonize(const char *logpath, int *notify_fd, int *status)
+{
+	int pfd[2], fd;
+	pid_t pid;
+	char ok;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (pid > 0) {
+		close(pfd[1]);
+		*status = read(pfd[0], &ok, 1) == 1 ? 0 : 1;
+		close(pfd[0]);
+		return 1;
+	}
+	close(pfd[0]);
+	*notify_fd = pfd[1];
+	if (setsid() < 0)
+		return -errno;
+	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+			blk_log("cannot redirect stdio to /dev/null: %s", strerror(errno));
+		close(fd);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rundir", required_argument, NULL, 'r' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct blkback bb_ctx;
+	struct blkback *bb = &bb_ctx;
+	const char *rundir = NULL;
+	bool foreground = false;
+	char xs_path[4096 + 32], logpath[4096 + 32];
+	int opt, ret, notify_fd = -1, status = 0;
+
+	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			rundir = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'h':
+			blk_usage(stdout);
+			return 0;
+		default:
+			blk_usage(stderr);
+			return 2;
+		}
+	}
+	if (!rundir || optind != argc) {
+		blk_usage(stderr);
+		return 2;
+	}
+	bb->rundir = rundir;
+	bb->epfd = bb->lfd = bb->sigfd = -1;
+	bb->io.efd = -1;
+	if (snprintf(bb->sock_path, sizeof(bb->sock_path), "%s/blkback.sock", rundir) >=
+		    (int)sizeof(bb->sock_path) ||
+	    snprintf(bb->state_dir, sizeof(bb->state_dir), "%s/blkback", rundir) >=
+		    (int)sizeof(bb->state_dir) ||
+	    strlen(rundir) > 4000) {
+		fprintf(stderr, "blkback: run directory path too long\n");
+		return 2;
+	}
+	snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir);
+	snprintf(logpath, sizeof(logpath), "%s/blkback.log", rundir);
+	/* --rundir names the stack: the hypervisor socket is found there. */
+	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 || setenv("XENSTORED_PATH", xs_path, 0) < 0) {
+		perror("blkback: setenv");
+		return 1;
+	}
+	if (!foreground) {
+		ret = blk_daemonize(logpath, &notify_fd, &status);
+		if (ret == 1)
+			return status;
+		if (ret < 0) {
+			fprintf(stderr, "blkback: cannot detach: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
+	blk_log("starting (pid %d)", (int)getpid());
+	ret = blk_setup(bb);
+	if (!ret) {
+		blk_log("ready on %s", bb->sock_path);
+		if (notify_fd >= 0) {
+			if (write(notify_fd, "r", 1) != 1)
+				blk_log("cannot tell the parent we are ready: %s", strerror(errno));
+			close(notify_fd);
+			notify_fd = -1;
+		}
+		ret = blk_loop(bb);
+	}
+	blk_teardown(bb);
+	if (ret)
+		blk_log("exiting on error: %s", strerror(-ret));
+	else
+		blk_log("stopped");
+	if (notify_fd >= 0)
+		close(notify_fd);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: MIT
+# blkback (the block backend daemon) and its Check suites.
+
+BLK_CORE_SRCS := backends/blk/blk_log.c backends/blk/blk_disk.c backends/blk/blk_io.c \
+	backends/blk/blk_req.c backends/blk/blk_shadow.c backends/blk/blk_grant.c \
+	backends/blk/blk_ring.c
+BLK_DAEMON_SRCS := backends/blk/blk_xenbus.c backends/blk/blk_main.c
+BLK_CORE_OBJS := $(call host_objs,$(BLK_CORE_SRCS))
+BLK_DAEMON_OBJS := $(call host_objs,$(BLK_DAEMON_SRCS))
+# libsvxen.a (dom0/lib/lib.mk is included after backends/, so named here).
+BLK_SVLIB := $(BUILD)/lib/libsvxen.a
+BLK_LIBS := -luring
+
+PROGRAMS += $(BIN)/blkback
+
+$(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BLK_SVLIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(BLK_LIBS)
+
+# Check suites: the real data-plane sources against a fake grant/event library (in the test).
+BLK_TESTS :=
+UNIT_TESTS += $(addprefix $(TESTBIN)/,$(BLK_TESTS))
+
+$(addprefix $(TESTBIN)/,$(BLK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(BLK_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS) $(CHECK_LIBS)
