@@ -19,13 +19,14 @@
 static void cons_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: xenconsoled --rundir DIR [--foreground]\n"
+		"usage: xenconsoled [--rundir DIR] [--foreground]\n"
 		"  Serves every guest's console ring.  Guest output is appended to\n"
 		"  DIR/console/guest-NAME.log; clients attach on DIR/xenconsoled.sock\n"
 		"  by sending \"attach <domid>\\n\" (reply \"ok\" or \"error <why>\").\n"
 		"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock)\n"
 		"  and to the hypervisor in DIR.  Without --foreground it detaches\n"
-		"  once ready and logs to DIR/xenconsoled.log.\n");
+		"  once ready and logs to DIR/xenconsoled.log.  DIR defaults to\n"
+		"  $SPLITVISOR_RUNDIR, else /run/splitvisor.  Writes DIR/xenconsoled.pid.\n");
 }
 
 static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
@@ -44,6 +45,15 @@ static int cons_listen(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	/* A socket that still accepts belongs to a live xenconsoled: leave it. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -61,6 +71,24 @@ static int cons_listen(const char *path)
 out_close:
 	close(fd);
 	return ret;
+}
+
+static int cons_write_pidfile(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		cons_log("cannot write %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (write(fd, buf, (size_t)n) != n) {
+		cons_log("cannot write %s", path);
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
 }
 
 static int cons_setup(struct cons_daemon *d)
@@ -132,7 +160,9 @@ static int cons_setup(struct cons_daemon *d)
 	/* Last: a client that can connect finds the domains already known. */
 	d->lfd = cons_listen(d->sock_path);
 	if (d->lfd < 0) {
-		cons_log("cannot listen on %s: %s", d->sock_path, strerror(-d->lfd));
+		cons_log("cannot listen on %s: %s", d->sock_path,
+			 d->lfd == -EADDRINUSE ? "another xenconsoled serves it" :
+			 strerror(-d->lfd));
 		return d->lfd;
 	}
 	return cons_epoll_add(d, d->lfd, &d->ep_listen);
@@ -266,8 +296,8 @@ int main(int argc, char **argv)
 	static struct cons_daemon daemon_ctx;	/* large (recheck bitmap) */
 	struct cons_daemon *d = &daemon_ctx;
 	const char *rundir = NULL;
-	bool foreground = false;
-	char xs_path[4096 + 32], logpath[4096 + 32];
+	bool foreground = false, wrote_pid = false;
+	char xs_path[4096 + 32], logpath[4096 + 32], pidpath[4096 + 32];
 	int opt, ret, notify_fd = -1, status = 0;
 
 	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
@@ -286,7 +316,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!rundir || optind != argc) {
+	if (!rundir)
+		rundir = getenv("SPLITVISOR_RUNDIR");
+	if (!rundir || !*rundir)
+		rundir = "/run/splitvisor";
+	if (optind != argc) {
 		cons_usage(stderr);
 		return 2;
 	}
@@ -301,6 +335,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir);
 	snprintf(logpath, sizeof(logpath), "%s/xenconsoled.log", rundir);
+	snprintf(pidpath, sizeof(pidpath), "%s/xenconsoled.pid", rundir);
 	/* --rundir names the stack: the hypervisor socket is found there. */
 	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 ||
 	    setenv("XENSTORED_PATH", xs_path, 0) < 0) {
@@ -319,6 +354,10 @@ int main(int argc, char **argv)
 	cons_log("starting (pid %d)", (int)getpid());
 	ret = cons_setup(d);
 	if (!ret) {
+		ret = cons_write_pidfile(pidpath);
+		wrote_pid = !ret;
+	}
+	if (!ret) {
 		cons_log("ready on %s", d->sock_path);
 		if (notify_fd >= 0) {
 			if (write(notify_fd, "r", 1) != 1)
@@ -330,6 +369,8 @@ int main(int argc, char **argv)
 		ret = cons_loop(d);
 	}
 	cons_teardown(d);
+	if (wrote_pid && unlink(pidpath) < 0 && errno != ENOENT)
+		cons_log("cannot remove %s: %s", pidpath, strerror(errno));
 	if (ret)
 		cons_log("exiting on error: %s", strerror(-ret));
 	else
