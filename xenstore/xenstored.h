@@ -125,7 +125,7 @@ struct xs_txn {
 	struct xs_list link;		/* in conn->txns */
 	uint32_t id;
 	struct xs_map overlay;		/* nodes written or deleted (tombstones) */
-	struct xs_map reads;		/* path -> generation seen (0: absent) */
+	struct xs_map reads;		/* path -> node as first seen (deleted: absent) */
 	struct xs_txn_event *events;
 	uint32_t nevents, capevents;
 	int nodes_added;		/* net nodes created, for the node quota */
@@ -212,7 +212,9 @@ int xs_tree_link_children(struct xs_tree *t);
 /* xs_txn.c */
 struct xs_txn *xs_txn_new(uint32_t id);
 void xs_txn_free(struct xs_txn *tx);
-int xs_txn_note_read(struct xs_txn *tx, const char *path, uint64_t gen);
+/* Records (once) the node as the transaction first saw it; NULL on ENOMEM. */
+struct xs_node *xs_txn_note_read(struct xs_txn *tx, const char *path,
+				 const struct xs_node *cur);
 int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive,
 		     const struct xs_perm *p, uint32_t np);
 /* Checks every read against the tree; -EAGAIN on conflict, else applies. */

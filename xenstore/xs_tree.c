@@ -48,21 +48,31 @@ static void xs_tree_unaccount(struct xs_tree *t, struct xs_node *n)
 	n->acct_owner = -1;
 }
 
+/*
+ * The node as transaction @tx first saw it, recording the sight; NULL if
+ * it was absent. *@err is -ENOMEM if the sight could not be recorded.
+ */
+static struct xs_node *xs_tree_tx_base(struct xs_tree *t, struct xs_txn *tx,
+				       const char *path, int *err)
+{
+	struct xs_node *r = xs_txn_note_read(tx, path, xs_map_get(&t->map, path));
+
+	*err = r ? 0 : -ENOMEM;
+	return (r && !r->deleted) ? r : NULL;
+}
+
 const struct xs_node *xs_tree_get(struct xs_tree *t, struct xs_txn *tx,
 				  const char *path)
 {
 	struct xs_node *n;
+	int err;
 
 	if (tx) {
 		n = xs_map_get(&tx->overlay, path);
 		if (n)
 			return n->deleted ? NULL : n;
-		n = xs_map_get(&t->map, path);
-		/* A failed note only weakens conflict detection to "none
-		 * recorded"; refuse instead so commit stays correct. */
-		if (xs_txn_note_read(tx, path, n ? n->gen : 0))
-			return NULL;
-		return n;
+		/* Failing to record reads as "absent": the caller fails too. */
+		return xs_tree_tx_base(t, tx, path, &err);
 	}
 	return xs_map_get(&t->map, path);
 }
@@ -71,14 +81,15 @@ struct xs_node *xs_tree_mut(struct xs_tree *t, struct xs_txn *tx,
 			    const char *path)
 {
 	struct xs_node *n, *c;
+	int err;
 
 	if (!tx)
 		return xs_map_get(&t->map, path);
 	n = xs_map_get(&tx->overlay, path);
 	if (n)
 		return n->deleted ? NULL : n;
-	n = xs_map_get(&t->map, path);
-	if (xs_txn_note_read(tx, path, n ? n->gen : 0) || !n)
+	n = xs_tree_tx_base(t, tx, path, &err);
+	if (!n)
 		return NULL;
 	c = xs_node_clone(n);
 	if (!c)
@@ -93,11 +104,12 @@ int xs_tree_insert(struct xs_tree *t, struct xs_txn *tx, struct xs_node *n)
 	struct xs_node *old;
 
 	if (tx) {
-		if (!xs_map_get(&tx->overlay, n->path)) {
-			old = xs_map_get(&t->map, n->path);
-			if (xs_txn_note_read(tx, n->path, old ? old->gen : 0))
-				return -ENOMEM;
-		}
+		int err = 0;
+
+		if (!xs_map_get(&tx->overlay, n->path))
+			xs_tree_tx_base(t, tx, n->path, &err);
+		if (err)
+			return err;
 		n->seq = ++tx->seq;
 		old = xs_map_put(&tx->overlay, n);
 		xs_node_free(old);
@@ -120,10 +132,11 @@ int xs_tree_remove(struct xs_tree *t, struct xs_txn *tx, const char *path)
 	if (tx) {
 		n = xs_map_get(&tx->overlay, path);
 		if (!n) {
-			struct xs_node *m = xs_map_get(&t->map, path);
+			int err;
 
-			if (xs_txn_note_read(tx, path, m ? m->gen : 0))
-				return -ENOMEM;
+			xs_tree_tx_base(t, tx, path, &err);
+			if (err)
+				return err;
 			n = xs_node_new(path);
 			if (!n)
 				return -ENOMEM;

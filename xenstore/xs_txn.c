@@ -44,18 +44,26 @@ void xs_txn_free(struct xs_txn *tx)
 	free(tx);
 }
 
-int xs_txn_note_read(struct xs_txn *tx, const char *path, uint64_t gen)
+struct xs_node *xs_txn_note_read(struct xs_txn *tx, const char *path,
+				 const struct xs_node *cur)
 {
-	struct xs_node *r;
+	struct xs_node *r = xs_map_get(&tx->reads, path);
 
-	if (xs_map_get(&tx->reads, path))
-		return 0; /* first sight is what counts */
-	r = xs_node_new(path);
+	if (r)
+		return r; /* first sight is what counts */
+	/*
+	 * Keep a copy: later reads in this transaction see the same value
+	 * even if the node changes meanwhile (the commit then fails).
+	 */
+	r = cur ? xs_node_clone(cur) : xs_node_new(path);
 	if (!r)
-		return -ENOMEM;
-	r->gen = gen;
+		return NULL;
+	if (!cur) {
+		r->deleted = true; /* seen absent */
+		r->gen = 0;
+	}
 	xs_map_put(&tx->reads, r);
-	return 0;
+	return r;
 }
 
 int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive,
@@ -102,7 +110,7 @@ int xs_txn_commit(struct xs_tree *t, struct xs_txn *tx)
 
 	xs_map_for_each(&tx->reads, i, r) {
 		cur = xs_map_get(&t->map, r->path);
-		if ((cur ? cur->gen : 0) != r->gen)
+		if ((cur ? cur->gen : 0) != (r->deleted ? 0 : r->gen))
 			return -EAGAIN;
 	}
 	order = malloc((tx->overlay.count ? tx->overlay.count : 1) *

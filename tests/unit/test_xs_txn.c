@@ -75,6 +75,22 @@ START_TEST(conflict_on_read_node)
 }
 END_TEST
 
+START_TEST(rereads_see_first_value)
+{
+	uint32_t t;
+
+	ck_assert_str_eq(xt_write(a, 0, "/s", "a"), "OK");
+	t = start(a);
+	ck_assert_str_eq(xt_read(a, t, "/s"), "a");
+	ck_assert_str_eq(xt_write(b, 0, "/s", "b"), "OK");
+	ck_assert_str_eq(xt_read(a, t, "/s"), "a"); /* as Xen's test-xenstore wants */
+	ck_assert_str_eq(xt_write(a, t, "/s", "c"), "OK");
+	ck_assert_str_eq(xt_read(a, t, "/s"), "c");
+	ck_assert_str_eq(end(a, t, "T"), "EAGAIN");
+	ck_assert_str_eq(xt_read(b, 0, "/s"), "b");
+}
+END_TEST
+
 START_TEST(no_conflict_on_unrelated_node)
 {
 	uint32_t t;
@@ -209,6 +225,7 @@ static Suite *xs_suite(void)
 	tcase_add_test(t, isolated_until_commit);
 	tcase_add_test(t, abort_discards);
 	tcase_add_test(t, conflict_on_read_node);
+	tcase_add_test(t, rereads_see_first_value);
 	tcase_add_test(t, no_conflict_on_unrelated_node);
 	tcase_add_test(t, conflict_on_created_sibling_dir);
 	tcase_add_test(t, conflict_on_missing_node_created);
