@@ -124,6 +124,7 @@ struct cons_daemon {
 	struct cons_list pending;	/* clients that have not attached yet */
 	struct cons_list dead;		/* clients to free after this pass */
 	bool quit;
+	bool xs_failed;			/* a xenstore call failed for good */
 	/* Domains named by the watch events of one wakeup (cons_xs.c). */
 	uint64_t recheck[DOMID_FIRST_RESERVED / 64 + 1];
 	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn;

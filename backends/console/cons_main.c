@@ -156,6 +156,8 @@ static int cons_setup(struct cons_daemon *d)
 		return ret;
 	}
 	cons_xs_rescan(d);
+	if (d->xs_failed)
+		return -EPIPE;
 
 	/* Last: a client that can connect finds the domains already known. */
 	d->lfd = cons_listen(d->sock_path);

@@ -52,6 +52,17 @@ static int cons_xs_number(const char *s, size_t len, uint64_t limit,
 	return 0;
 }
 
+/*
+ * Errors that say the connection to xenstored is gone (libxenstore closes
+ * its socket on EOF and then answers EBADF), not that a key is missing,
+ * unreadable or malformed.
+ */
+static bool cons_xs_broken(int err)
+{
+	return err != -ENOENT && err != -EACCES && err != -EINVAL &&
+	       err != -ERANGE && err != -E2BIG;
+}
+
 /* Read one key of domain DOMID as a number.  -ENOENT when absent. */
 static int cons_xs_read_number(struct cons_daemon *d, uint32_t domid,
 			       const char *key, uint64_t limit, uint64_t *out)
@@ -96,6 +107,14 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 	if (!ret)
 		ret = cons_xs_read_number(d, domid, "console/port",
 					  CONS_XS_MAX_PORT, &port);
+	if (ret && cons_xs_broken(ret)) {
+		/* Not the domain's fault: keep it, and let the loop end. */
+		cons_log("xenstore failed reading domain %u: %s", domid, strerror(-ret));
+		d->xs_failed = true;
+		if (dom)
+			dom->seen = true;
+		return;
+	}
 	if (ret) {
 		if (ret != -ENOENT)
 			cons_log("domain %u: unusable console keys: %s", domid,
@@ -153,6 +172,8 @@ void cons_xs_rescan(struct cons_daemon *d)
 	ents = xs_directory(d->xs, XBT_NULL, CONS_XS_ROOT, &num);
 	if (!ents && errno != ENOENT) {
 		cons_log("listing " CONS_XS_ROOT ": %s", strerror(errno));
+		if (cons_xs_broken(-errno))
+			d->xs_failed = true;
 		return;
 	}
 	cons_list_for_each_safe(pos, tmp, &d->domains)
@@ -164,6 +185,8 @@ void cons_xs_rescan(struct cons_daemon *d)
 			cons_xs_recheck(d, domid);
 	}
 	free(ents);
+	if (d->xs_failed)
+		return;		/* what we did not read may still be there */
 	cons_list_for_each_safe(pos, tmp, &d->domains) {
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
@@ -193,6 +216,12 @@ static bool cons_xs_path_domid(const char *path, uint32_t *domid)
 	       strcmp(end, "/console") == 0 || strncmp(end, "/console/", 9) == 0;
 }
 
+static void cons_xs_recheck_marked(struct cons_daemon *d);
+
+/*
+ * The watch pipe is readable.  Returns 0, or -errno when the connection to
+ * xenstored failed (the daemon then exits and its supervisor restarts it).
+ */
 int cons_xs_handle(struct cons_daemon *d)
 {
 	bool rescan = false;
@@ -220,10 +249,16 @@ int cons_xs_handle(struct cons_daemon *d)
 		cons_log("xenstore connection failed: %s", strerror(errno));
 		return errno ? -errno : -EIO;
 	}
-	if (rescan) {
+	if (rescan)
 		cons_xs_rescan(d);
-		return 0;
-	}
+	else
+		cons_xs_recheck_marked(d);
+	return d->xs_failed ? -EPIPE : 0;
+}
+
+/* Check again each domain marked in d->recheck. */
+static void cons_xs_recheck_marked(struct cons_daemon *d)
+{
 	for (uint32_t w = 0; w < sizeof(d->recheck) / sizeof(d->recheck[0]); w++) {
 		while (d->recheck[w]) {
 			uint32_t bit = (uint32_t)__builtin_ctzll(d->recheck[w]);
@@ -232,5 +267,4 @@ int cons_xs_handle(struct cons_daemon *d)
 			cons_xs_recheck(d, w * 64 + bit);
 		}
 	}
-	return 0;
 }
