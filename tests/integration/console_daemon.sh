@@ -12,7 +12,7 @@ TESTS=(consoled-ready consoled-bad-requests consoled-output consoled-input
 	consoled-log-file consoled-history consoled-two-clients
 	consoled-input-bounded consoled-stalled-client consoled-rogue-output
 	consoled-rogue-input consoled-rogue-isolated consoled-drop-on-destroy
-	consoled-restart consoled-guest-echo consoled-sigterm)
+	consoled-restart consoled-guest-echo consoled-xl-console consoled-sigterm)
 need_kvm "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -192,10 +192,26 @@ if [ -n "$de" ] && xl unpause ce >/dev/null 2>&1 && wait_for 10 ready; then
 	else
 		fail consoled-guest-echo; echo "$out" | tail -n 10 | sed 's/^/    /'
 	fi
+	# What users run: xl create -c, typing through xl console.
+	{
+		echo 'name = "cx"'
+		echo "kernel = \"$SV_GUEST/svkernel\""
+		echo 'memory = 32'
+		echo 'cmdline = "console-echo"'
+	} > "$work/cx.cfg"
+	out=$( (sleep 1; echo typed-via-xl; sleep 1; echo quit; sleep 2) |
+		timeout 30 xl create -c "$work/cx.cfg" 2>&1)
+	if grep -q '^echo: typed-via-xl' <<<"$out" && grep -q '^console-echo: quit' <<<"$out"; then
+		pass consoled-xl-console
+	else
+		fail consoled-xl-console; echo "$out" | tail -n 10 | sed 's/^/    /'
+	fi
 else
 	why=$(grep -E "d$de: crashed|console-echo: FAIL" "$SPLITVISOR_RUNDIR/hypervisor.log" \
 		"$SPLITVISOR_RUNDIR/console/guest-ce.log" 2>/dev/null | head -n 1 | sed 's/^[^:]*://')
-	skip "consoled-guest-echo: the PV guest never served its console ring (${why:-no 'console-echo' banner}); the guest side is not ready yet"
+	for t in consoled-guest-echo consoled-xl-console; do
+		skip "$t: the PV guest never served its console ring (${why:-no 'console-echo' banner}); the guest side is not ready yet"
+	done
 fi
 xl destroy ce >/dev/null 2>&1
 
