@@ -242,6 +242,7 @@ static void xs_conn_process(struct xs_conn *c)
 void xs_conn_handle_input(struct xs_conn *c)
 {
 	for (;;) {
+		size_t space;
 		ssize_t n;
 
 		xs_conn_process(c);
@@ -252,7 +253,8 @@ void xs_conn_handle_input(struct xs_conn *c)
 			c->in_end -= c->in_start;
 			c->in_start = 0;
 		}
-		n = c->ops->read(c, c->in + c->in_end, c->in_cap - c->in_end);
+		space = c->in_cap - c->in_end;
+		n = c->ops->read(c, c->in + c->in_end, space);
 		if (n < 0) {
 			xs_conn_kill(c, n == -EPIPE ? NULL : "read error");
 			return;
@@ -260,6 +262,11 @@ void xs_conn_handle_input(struct xs_conn *c)
 		if (n == 0)
 			break;
 		c->in_end += (size_t)n;
+		/* A short read drained the transport: no extra empty read. */
+		if ((size_t)n < space) {
+			xs_conn_process(c);
+			break;
+		}
 	}
 	xs_conn_update_events(c);
 }

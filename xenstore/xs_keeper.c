@@ -234,6 +234,7 @@ int xs_keeper_open(struct xs_keeper *k, const char *rundir)
 	k->kept = NULL;
 	k->nkept = 0;
 	snprintf(path, sizeof(path), "%s/xenstored.keeper", rundir);
+	snprintf(k->path, sizeof(k->path), "%s", path);
 	s = xk_connect(path);
 	if (s < 0) {
 		ret = xk_spawn(path);
@@ -304,4 +305,5 @@ void xs_keeper_bye(struct xs_keeper *k)
 	xk_send(k->fd, &m, -1);
 	close(k->fd);
 	k->fd = -1;
+	unlink(k->path);
 }

@@ -19,6 +19,7 @@ struct xs_kept_fd {
 
 struct xs_keeper {
 	int fd;				/* stream to the keeper, -1 if none */
+	char path[4096];		/* its socket, removed on a clean stop */
 	struct xs_kept_fd *kept;	/* sockets handed back at start-up */
 	unsigned int nkept;
 };
@@ -33,7 +34,7 @@ int xs_keeper_open(struct xs_keeper *k, const char *rundir);
 int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, bool readonly);
 /* The socket under @key was closed for good: the keeper drops its copy. */
 void xs_keeper_del(struct xs_keeper *k, uint64_t key);
-/* Clean shutdown: the keeper closes everything and exits. */
+/* Clean shutdown: the keeper closes everything and exits; its socket goes. */
 void xs_keeper_bye(struct xs_keeper *k);
 
 #endif

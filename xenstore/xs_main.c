@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,8 +24,9 @@ static char xs_tag_rw, xs_tag_ro, xs_tag_sig, xs_tag_evtchn;
 struct xs_main {
 	struct xs_daemon d;
 	char sock_rw[4096], sock_ro[4096], pidfile[4096], logfile[4096],
-		state[4096];
-	int lrw, lro, sigfd;
+		state[4096], lockfile[4096];
+	int lrw, lro, sigfd, lockfd;
+	bool wrote_pid;
 	struct xs_keeper keeper;
 	bool quit;
 };
@@ -224,11 +226,22 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	snprintf(m->pidfile, sizeof(m->pidfile), "%s/xenstored.pid", rundir);
 	snprintf(m->logfile, sizeof(m->logfile), "%s/xenstored.log", rundir);
 	snprintf(m->state, sizeof(m->state), "%s/xenstored.state", rundir);
-	m->lrw = m->lro = m->sigfd = -1;
+	snprintf(m->lockfile, sizeof(m->lockfile), "%s/xenstored.lock", rundir);
+	m->lrw = m->lro = m->sigfd = m->lockfd = -1;
 
 	ret = xs_daemon_init(&m->d);
 	if (ret)
 		return ret;
+	/* One daemon per run directory; a crashed one releases it. */
+	m->lockfd = open(m->lockfile, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (m->lockfd < 0)
+		return -errno;
+	if (flock(m->lockfd, LOCK_EX | LOCK_NB)) {
+		fprintf(stderr, "xenstored: another xenstored runs in %s\n", rundir);
+		close(m->lockfd);
+		m->lockfd = -1;
+		return -EBUSY;
+	}
 	m->d.rundir = rundir;
 	m->d.log = fopen(m->logfile, "ae");
 	if (!m->d.log)
@@ -262,6 +275,7 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 		ret = xs_epoll_add(m->d.epfd, m->sigfd, &xs_tag_sig);
 	if (!ret)
 		ret = xs_write_pidfile(m->pidfile);
+	m->wrote_pid = ret == 0;
 	return ret;
 }
 
@@ -282,7 +296,8 @@ static void xs_teardown(struct xs_main *m)
 	xs_persist_close(&m->d);
 	xs_daemon_fini(&m->d);
 	xs_xen_close(&m->d);
-	unlink(m->pidfile);
+	if (m->wrote_pid)
+		unlink(m->pidfile);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
 	if (m->d.epfd >= 0)
@@ -290,6 +305,8 @@ static void xs_teardown(struct xs_main *m)
 	xs_log(&m->d, "stopped");
 	if (m->d.log)
 		fclose(m->d.log);
+	if (m->lockfd >= 0)
+		close(m->lockfd);
 }
 
 /* Detaches; the parent exits once the child reports it is serving. */
