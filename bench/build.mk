@@ -11,3 +11,10 @@ $(BUILD)/bench/kvmraw: $(KVMRAW_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(KVMRAW_OBJS)
+
+# svbench-io: event-channel round trips and grant map/copy rates, with their floors.
+BENCHES += $(BUILD)/bench/svbench-io
+$(BUILD)/bench/svbench-io: $(call host_objs,bench/svbench_io.c) $(BUILD)/lib/libsvxen.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore

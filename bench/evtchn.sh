@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Split-driver substrate benchmarks: event-channel round trip dom0 <-> guest
+# and grant map+unmap and copy rates, each beside a floor measured in the
+# same run (two host processes ping-ponging an eventfd plus the raw KVM I/O
+# exit the guest's notify costs; memcpy of the same blocks).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+: "${BUILD:=build}"
+export PATH="$PWD/$BUILD/bin:$PATH"
+B=$BUILD/bench/svbench-io
+N=${BENCH_EVTCHN_ROUNDS:-2000}
+
+if [ ! -w /dev/kvm ]; then
+	echo "bench evtchn: SKIPPED: /dev/kvm is not available"
+	exit 0
+fi
+exit_us=$("$BUILD/bench/kvmraw" --runs 10 2>/dev/null | sed -n 's/^kvm_io_exit_us=//p')
+floor=$("$B" floor-evtchn "$N") || { echo "bench evtchn: floor failed"; exit 1; }
+copy_floor=$("$B" floor-copy 1) || exit 1
+
+export SPLITVISOR_RUNDIR=$(mktemp -d /tmp/sv-bench.XXXXXX)
+trap 'splitvisor stop >/dev/null 2>&1; rm -rf "$SPLITVISOR_RUNDIR"' EXIT
+eval "$(splitvisor start 2>/dev/null | sed 's/^/export /')"
+[ -S "$SPLITVISOR_RUNDIR/xenstored.sock" ] || { echo "bench evtchn: SKIPPED: xenstored is not running"; exit 0; }
+cfg=$SPLITVISOR_RUNDIR/bench.cfg
+printf 'name = "bench-io"\nkernel = "%s/%s/guest/svkernel"\nmemory = 32\n' "$PWD" "$BUILD" > "$cfg"
+
+xl create -q "$cfg" "cmdline=\"evtchn-pingpong=$((N + 1)) grant-selftest\"" >/dev/null 2>&1 ||
+	{ echo "bench evtchn: xl create failed"; exit 1; }
+domid=$(xl domid bench-io)
+pp=$("$B" pingpong "$domid" "$((N + 1))") || { echo "bench evtchn: pingpong failed"; exit 1; }
+gr=$("$B" grant "$domid" 1) || { echo "bench evtchn: grant failed"; exit 1; }
+xl destroy bench-io >/dev/null 2>&1
+
+get() { sed -n "s/^$1=//p" <<<"$2"; }
+awk -v rm="$(get evtchn_rtt_median_us "$pp")" -v r99="$(get evtchn_rtt_p99_us "$pp")" \
+    -v fm="$(get eventfd_rtt_median_us "$floor")" -v f99="$(get eventfd_rtt_p99_us "$floor")" \
+    -v ex="$exit_us" -v mu="$(get grant_map_unmap_per_s "$gr")" \
+    -v cp="$(get grant_copy_gbps "$gr")" -v mc="$(get memcpy_gbps "$copy_floor")" -v n="$N" 'BEGIN {
+	fl = fm + ex
+	printf "event channels and grants:\n"
+	printf "  evtchn round trip dom0<->guest (%d rounds): median %.1f us, p99 %.1f us\n", n, rm, r99
+	printf "    = %.2fx / %.2fx the floor (host eventfd round trip %.1f/%.1f us + one raw KVM I/O exit %.1f us)\n", rm / fl, r99 / (f99 + ex), fm, f99, ex
+	printf "  grant map+unmap from dom0: %.0f per s = %.1f us each = %.2fx one raw KVM I/O exit\n", mu, 1e6 / mu, (1e6 / mu) / ex
+	printf "  grant copy guest->dom0 (4 KiB segments, 16 per call): %.2f GB/s = %.3fx memcpy of the same blocks (%.2f GB/s)\n", cp, cp / mc, mc
+}'
