@@ -5,6 +5,7 @@ CONSOLED_CORE_SRCS := backends/console/cons_buf.c backends/console/cons_ring.c \
 	backends/console/cons_proto.c
 CONSOLED_DAEMON_SRCS := backends/console/cons_log.c backends/console/cons_domain.c \
 	backends/console/cons_client.c backends/console/cons_xs.c \
+	backends/console/cons_dominfo.c \
 	backends/console/cons_main.c
 CONSOLED_CORE_OBJS := $(call host_objs,$(CONSOLED_CORE_SRCS))
 CONSOLED_DAEMON_OBJS := $(call host_objs,$(CONSOLED_DAEMON_SRCS))

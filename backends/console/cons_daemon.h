@@ -73,6 +73,7 @@ struct cons_ep {
 };
 
 struct cons_daemon;
+struct svctl;
 
 /* One guest's console as found in xenstore. */
 struct cons_domain {
@@ -120,6 +121,7 @@ struct cons_daemon {
 	struct xs_handle *xs;
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
+	struct svctl *ctl;		/* hypervisor control, for domain info */
 	struct cons_list domains;	/* struct cons_domain.link */
 	struct cons_list pending;	/* clients that have not attached yet */
 	struct cons_list dead;		/* clients to free after this pass */
@@ -156,6 +158,10 @@ void cons_client_send(struct cons_client *c, const char *buf, size_t len);
 void cons_client_kill(struct cons_client *c);
 void cons_client_set_reading(struct cons_client *c, bool on);
 void cons_client_reap(struct cons_daemon *d);
+
+/* cons_dominfo.c: whether a domain still lives (hypervisor). */
+bool cons_dominfo_dead(struct cons_daemon *d, uint32_t domid);
+void cons_dominfo_close(struct cons_daemon *d);
 
 /* cons_xs.c: the control plane, domains and their keys in xenstore. */
 int cons_xs_watch(struct cons_daemon *d);

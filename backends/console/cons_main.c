@@ -190,6 +190,7 @@ static void cons_teardown(struct cons_daemon *d)
 		xenforeignmemory_close(d->fmem);
 	if (d->xce)
 		xenevtchn_close(d->xce);
+	cons_dominfo_close(d);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->epfd >= 0)

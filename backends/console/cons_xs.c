@@ -139,6 +139,9 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 		dom->seen = true;
 		return;
 	}
+	/* Keys outlive their domain until the toolstack cleans up. */
+	if (cons_dominfo_dead(d, domid))
+		return;
 	name = cons_xs_read_name(d, domid);
 	dom = cons_domain_new(d, domid, name, ref, (uint32_t)port);
 	free(name);
@@ -219,12 +222,29 @@ static bool cons_xs_path_domid(const char *path, uint32_t *domid)
 static void cons_xs_recheck_marked(struct cons_daemon *d);
 
 /*
+ * @releaseDomain: drop every domain the hypervisor says is gone or dying,
+ * whether or not the toolstack has removed its xenstore keys yet (so a
+ * later domain given the same domid starts afresh).
+ */
+static void cons_xs_drop_dead(struct cons_daemon *d)
+{
+	struct cons_list *pos, *tmp;
+
+	cons_list_for_each_safe(pos, tmp, &d->domains) {
+		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+
+		if (cons_dominfo_dead(d, dom->domid))
+			cons_domain_free(dom, "@releaseDomain: the domain is gone");
+	}
+}
+
+/*
  * The watch pipe is readable.  Returns 0, or -errno when the connection to
  * xenstored failed (the daemon then exits and its supervisor restarts it).
  */
 int cons_xs_handle(struct cons_daemon *d)
 {
-	bool rescan = false;
+	bool rescan = false, released = false;
 	char **ev;
 
 	memset(d->recheck, 0, sizeof(d->recheck));
@@ -238,6 +258,8 @@ int cons_xs_handle(struct cons_daemon *d)
 		const char *token = ev[XS_WATCH_TOKEN];
 		uint32_t domid;
 
+		if (strcmp(token, CONS_XS_TOKEN_RELEASE) == 0)
+			released = true;
 		if (strcmp(token, CONS_XS_TOKEN_DOM) != 0 ||
 		    strcmp(path, CONS_XS_ROOT) == 0)
 			rescan = true;
@@ -249,6 +271,8 @@ int cons_xs_handle(struct cons_daemon *d)
 		cons_log("xenstore connection failed: %s", strerror(errno));
 		return errno ? -errno : -EIO;
 	}
+	if (released)
+		cons_xs_drop_dead(d);
 	if (rescan)
 		cons_xs_rescan(d);
 	else
