@@ -29,6 +29,16 @@ $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o 
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
+# The data plane and clients against fake event channels and an in-memory
+# page (the test defines the libxenevtchn/libxenforeignmemory calls).
+CONSOLED_PLANE_OBJS := $(call host_objs,backends/console/cons_log.c \
+	backends/console/cons_domain.c backends/console/cons_client.c)
+UNIT_TESTS += $(TESTBIN)/test_consoled_domain
+$(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
 # xenconsoled-probe: scripted client for the integration tests and debugging.
 PROGRAMS += $(BIN)/xenconsoled-probe
 $(BIN)/xenconsoled-probe: $(call host_objs,backends/console/cons_probe.c) $(CONSOLED_SVLIB)

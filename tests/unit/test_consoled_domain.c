@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+/* Check suite for backends/console/cons_domain.c and cons_client.c: the data plane and clients, on fake event channels and an in-memory console page. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../backends/console/cons_daemon.h"
+
+/*
+ * Fakes of the libxenevtchn and libxenforeignmemory calls the data plane
+ * makes: one page per test, ports counted, notifications recorded.
+ */
+static struct xencons_interface *fake_page;
+static int fake_notifies, fake_maps, fake_unmaps, fake_binds, fake_unbinds;
+static int fake_pending_port = -1;
+static bool fake_map_fails;
+
+void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot,
+			   size_t pages, const xen_pfn_t arr[], int err[])
+{
+	if (fake_map_fails) {
+		errno = ESRCH;
+		return NULL;
+	}
+	fake_maps++;
+	err[0] = 0;
+	return fake_page;
+}
+
+int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pages)
+{
+	fake_unmaps++;
+	return 0;
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
+						     evtchn_port_t remote_port)
+{
+	fake_binds++;
+	return 40 + (int)domid;
+}
+
+int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	fake_unbinds++;
+	return 0;
+}
+
+int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	fake_notifies++;
+	return 0;
+}
+
+xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
+{
+	int p = fake_pending_port;
+
+	fake_pending_port = -1;
+	if (p < 0)
+		errno = EAGAIN;
+	return p;
+}
+
+int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	return 0;
+}
+
+static struct cons_daemon dd;
+static char tmpdir[] = "/tmp/consoled-test.XXXXXX";
+static char logpath[512];
+
+/* The guest writes into out[]. */
+static void guest_put(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		fake_page->out[MASK_XENCONS_IDX(fake_page->out_prod + i, fake_page->out)] = s[i];
+	fake_page->out_prod += (uint32_t)len;
+}
+
+/* The guest takes everything from in[]. */
+static size_t guest_take(char *dst, size_t cap)
+{
+	size_t n = 0;
+
+	while (fake_page->in_cons != fake_page->in_prod && n < cap)
+		dst[n++] = fake_page->in[MASK_XENCONS_IDX(fake_page->in_cons++, fake_page->in)];
+	return n;
+}
+
+static void setup(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(&dd, 0, sizeof(dd));
+	fake_page = calloc(1, sizeof(*fake_page));
+	ck_assert_ptr_nonnull(fake_page);
+	fake_notifies = fake_maps = fake_unmaps = fake_binds = fake_unbinds = 0;
+	fake_map_fails = false;
+	strcpy(tmpdir, "/tmp/consoled-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(dd.console_dir, sizeof(dd.console_dir), "%s", tmpdir);
+	snprintf(dd.sock_path, sizeof(dd.sock_path), "%s/s.sock", tmpdir);
+	snprintf(logpath, sizeof(logpath), "%s/guest-web.log", tmpdir);
+	cons_list_init(&dd.domains);
+	cons_list_init(&dd.pending);
+	cons_list_init(&dd.dead);
+	dd.epfd = epoll_create1(EPOLL_CLOEXEC);
+	ck_assert_int_ge(dd.epfd, 0);
+	strcpy(sa.sun_path, dd.sock_path);
+	dd.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(dd.lfd, 0);
+	ck_assert_int_eq(bind(dd.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(dd.lfd, 16), 0);
+}
+
+static void teardown(void)
+{
+	struct cons_list *pos, *tmp;
+	char cmd[600];
+
+	cons_list_for_each_safe(pos, tmp, &dd.pending)
+		cons_client_kill(cons_container_of(pos, struct cons_client, link));
+	cons_list_for_each_safe(pos, tmp, &dd.domains)
+		cons_domain_free(cons_container_of(pos, struct cons_domain, link), "test over");
+	cons_client_reap(&dd);
+	close(dd.lfd);
+	close(dd.epfd);
+	free(fake_page);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A client connected and accepted: returns the test's end, *c the daemon's. */
+static int client_new(struct cons_client **c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, dd.sock_path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cons_client_accept(&dd);
+	ck_assert(!cons_list_empty(&dd.pending));
+	*c = cons_container_of(dd.pending.prev, struct cons_client, link);
+	return fd;
+}
+
+/* Everything readable now on FD (non-blocking), NUL-terminated. */
+static size_t drain(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < cap && (r = recv(fd, buf + n, cap - 1 - n, MSG_DONTWAIT)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	return n;
+}
+
+static struct cons_domain *domain_up(uint32_t domid)
+{
+	struct cons_domain *dom = cons_domain_new(&dd, domid, "web", 0x45, 2);
+
+	ck_assert_ptr_nonnull(dom);
+	ck_assert_int_eq(cons_domain_connect(dom), 0);
+	return dom;
+}
+
+START_TEST(connect_takes_early_output)
+{
+	char buf[256];
+	struct cons_domain *dom;
+	FILE *f;
+	size_t n;
+
+	guest_put("before-connect\n", 15);
+	dom = domain_up(5);
+	ck_assert_uint_eq(fake_page->out_cons, 15);
+	ck_assert_int_eq(fake_notifies, 1);
+	ck_assert_uint_eq(cons_buf_len(&dom->history), 15);
+	f = fopen(logpath, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert_str_eq(buf, "before-connect\n");
+}
+END_TEST
+
+START_TEST(map_failure_leaves_domain_unconnected)
+{
+	struct cons_domain *dom = cons_domain_new(&dd, 6, "web", 0x45, 2);
+
+	fake_map_fails = true;
+	ck_assert_int_lt(cons_domain_connect(dom), 0);
+	ck_assert_ptr_null(dom->intf);
+	ck_assert_int_eq(dom->local_port, -1);
+	ck_assert_int_eq(fake_binds, 0);
+}
+END_TEST
+
+START_TEST(attach_gets_history_then_live)
+{
+	struct cons_client *c;
+	char buf[4096];
+	int fd;
+
+	domain_up(5);
+	guest_put("old line\n", 9);
+	fake_pending_port = 45;
+	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
+	fd = client_new(&c);
+	ck_assert_int_eq(send(fd, "attach 5\n", 9, 0), 9);
+	cons_client_handle(c, EPOLLIN);
+	drain(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "ok\nold line\n");
+	guest_put("new line\n", 9);
+	fake_pending_port = 45;
+	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
+	drain(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "new line\n");
+	close(fd);
+}
+END_TEST
+
+START_TEST(refusal_and_unknown_domain)
+{
+	struct cons_client *c;
+	char buf[256];
+	int fd;
+
+	fd = client_new(&c);
+	ck_assert_int_eq(send(fd, "attach 9\n", 9, 0), 9);
+	cons_client_handle(c, EPOLLIN);
+	drain(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "error no such domain or it has no console\n");
+	/* Our side is shut: the client reads end of stream. */
+	ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(fd);
+	cons_client_handle(c, EPOLLIN | EPOLLHUP);
+	ck_assert(c->dead);
+	cons_client_reap(&dd);
+
+	fd = client_new(&c);
+	ck_assert_int_eq(send(fd, "frob\n", 5, 0), 5);
+	cons_client_handle(c, EPOLLIN);
+	drain(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "error unknown request (expected: attach <domid>)\n");
+	close(fd);
+}
+END_TEST
+
+START_TEST(input_reaches_ring_with_backpressure)
+{
+	struct cons_client *c;
+	static char big[6000], got[8192];
+	char buf[256];
+	size_t total = 0;
+	int fd;
+
+	memset(big, 'i', sizeof(big));
+	domain_up(5);
+	fd = client_new(&c);
+	ck_assert_int_eq(send(fd, "attach 5\nab", 11, 0), 11);
+	cons_client_handle(c, EPOLLIN);
+	drain(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "ok\n");
+	ck_assert_uint_eq(fake_page->in_prod, 2);	/* bytes after the line */
+	ck_assert_int_eq(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	for (int i = 0; i < 4; i++)
+		cons_client_handle(c, EPOLLIN);
+	/* in[] full (1024) and the 4 KiB queue full: reading paused. */
+	ck_assert_uint_eq(fake_page->in_prod, CONS_RING_IN_SIZE);
+	ck_assert_uint_eq(cons_buf_len(&c->dom->input), CONS_INPUT_SIZE);
+	ck_assert_uint_eq(c->events & EPOLLIN, 0);
+	/* The guest consumes and notifies: more flows, reading resumes. */
+	while (total < sizeof(big) + 2) {
+		size_t n = guest_take(got, sizeof(got));
+
+		ck_assert_uint_gt(n, 0);
+		total += n;
+		fake_pending_port = 45;
+		ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
+		if (c->events & EPOLLIN)
+			cons_client_handle(c, EPOLLIN);
+	}
+	ck_assert_uint_eq(total, sizeof(big) + 2);
+	ck_assert_uint_ne(c->events & EPOLLIN, 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(stalled_client_loses_output_others_do_not)
+{
+	struct cons_client *slow, *fast;
+	static char chunk[2000], buf[1 << 16];
+	int sfd, ffd, sz = 4096;
+	size_t fast_got = 0;
+
+	memset(chunk, 'o', sizeof(chunk));
+	domain_up(5);
+	sfd = client_new(&slow);
+	ck_assert_int_eq(setsockopt(slow->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)), 0);
+	ck_assert_int_eq(send(sfd, "attach 5\n", 9, 0), 9);
+	cons_client_handle(slow, EPOLLIN);
+	ffd = client_new(&fast);
+	ck_assert_int_eq(send(ffd, "attach 5\n", 9, 0), 9);
+	cons_client_handle(fast, EPOLLIN);
+	fast_got = drain(ffd, buf, sizeof(buf)) - 3;
+	for (int i = 0; i < 200; i++) {
+		guest_put(chunk, sizeof(chunk));
+		fake_pending_port = 45;
+		ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
+		/* The guest is never held up: out[] is always emptied. */
+		ck_assert_uint_eq(fake_page->out_cons, fake_page->out_prod);
+		fast_got += drain(ffd, buf, sizeof(buf));
+	}
+	ck_assert_uint_eq(fast_got, 200 * sizeof(chunk));
+	ck_assert_uint_gt(slow->dropped, 0);
+	ck_assert_uint_eq(cons_buf_len(&slow->out), CONS_CLIENT_OUT_SIZE);
+	ck_assert(!slow->dead);
+	close(sfd);
+	close(ffd);
+}
+END_TEST
+
+START_TEST(rogue_ring_disables_and_closes_clients)
+{
+	struct cons_client *c;
+	struct cons_domain *dom, *other;
+	char buf[256];
+	int fd;
+
+	dom = domain_up(5);
+	other = cons_domain_new(&dd, 7, "other", 0x45, 2);
+	ck_assert_ptr_nonnull(other);
+	fd = client_new(&c);
+	ck_assert_int_eq(send(fd, "attach 5\n", 9, 0), 9);
+	cons_client_handle(c, EPOLLIN);
+	drain(fd, buf, sizeof(buf));
+	fake_page->out_prod = fake_page->out_cons + CONS_RING_OUT_SIZE + 1;
+	fake_pending_port = 45;
+	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
+	ck_assert(dom->disabled);
+	ck_assert_ptr_null(dom->intf);
+	ck_assert_int_eq(fake_unbinds, 1);
+	ck_assert_int_eq(fake_unmaps, 1);
+	ck_assert(c->dead);
+	ck_assert(!other->disabled);
+	ck_assert_int_eq(recv(fd, buf, sizeof(buf), 0), 0);	/* closed */
+	close(fd);
+	/* New attaches are refused with the reason. */
+	fd = client_new(&c);
+	ck_assert_int_eq(send(fd, "attach 5\n", 9, 0), 9);
+	cons_client_handle(c, EPOLLIN);
+	drain(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "error console of this domain is disabled (rogue ring)\n");
+	close(fd);
+	/* New keys bring it back. */
+	fake_page->out_prod = fake_page->out_cons;
+	ck_assert_int_eq(cons_domain_reconnect(dom, 0x46, 3), 0);
+	ck_assert(!dom->disabled);
+	ck_assert_ptr_nonnull(dom->intf);
+}
+END_TEST
+
+START_TEST(rogue_input_ring_disables)
+{
+	struct cons_client *c;
+	struct cons_domain *dom;
+	char buf[64];
+	int fd;
+
+	dom = domain_up(5);
+	fd = client_new(&c);
+	fake_page->in_cons = fake_page->in_prod + 2000;
+	ck_assert_int_eq(send(fd, "attach 5\nx", 10, 0), 10);
+	cons_client_handle(c, EPOLLIN);
+	drain(fd, buf, sizeof(buf));
+	ck_assert(dom->disabled);
+	ck_assert(c->dead);
+	close(fd);
+}
+END_TEST
+
+START_TEST(names_are_safe_file_names)
+{
+	char out[CONS_NAME_MAX + 1];
+
+	cons_domain_sanitise_name(out, sizeof(out), "web-1.example_x", 3);
+	ck_assert_str_eq(out, "web-1.example_x");
+	cons_domain_sanitise_name(out, sizeof(out), "../../etc/passwd", 3);
+	ck_assert_ptr_null(strchr(out, '/'));
+	cons_domain_sanitise_name(out, sizeof(out), "..", 3);
+	ck_assert_str_eq(out, "dom3");
+	cons_domain_sanitise_name(out, sizeof(out), "", 4);
+	ck_assert_str_eq(out, "dom4");
+	cons_domain_sanitise_name(out, sizeof(out), NULL, 5);
+	ck_assert_str_eq(out, "dom5");
+	cons_domain_sanitise_name(out, sizeof(out),
+				  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 6);
+	ck_assert_uint_eq(strlen(out), CONS_NAME_MAX);
+}
+END_TEST
+
+static Suite *domain_suite(void)
+{
+	Suite *s = suite_create("consoled_domain");
+	TCase *tc = tcase_create("domain");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, connect_takes_early_output);
+	tcase_add_test(tc, map_failure_leaves_domain_unconnected);
+	tcase_add_test(tc, attach_gets_history_then_live);
+	tcase_add_test(tc, refusal_and_unknown_domain);
+	tcase_add_test(tc, input_reaches_ring_with_backpressure);
+	tcase_add_test(tc, stalled_client_loses_output_others_do_not);
+	tcase_add_test(tc, rogue_ring_disables_and_closes_clients);
+	tcase_add_test(tc, rogue_input_ring_disables);
+	tcase_add_test(tc, names_are_safe_file_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(domain_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
