@@ -91,6 +91,47 @@ int xs_domain_introduce(struct xs_daemon *d, unsigned int domid, uint64_t mfn,
 	return 0;
 }
 
+static int xs_domain_path_cmp(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * As C xenstored does for a domain that goes away: every node it owns
+ * (and what lies below) is removed, so a reused domid finds nothing stale
+ * and the toolstack gets watch events for each removal.
+ */
+static void xs_domain_remove_nodes(struct xs_daemon *d, unsigned int domid)
+{
+	struct xs_store_ctx s = {
+		.d = d, .who = { .domid = 0, .target = XS_DOMID_NONE, .privileged = true },
+	};
+	char **paths;
+	struct xs_node *n;
+	size_t i, k = 0, cnt = d->tree.owned[domid];
+
+	if (!cnt)
+		return;
+	paths = calloc(cnt, sizeof(*paths));
+	if (!paths)
+		return;
+	xs_map_for_each(&d->tree.map, i, n) {
+		if (n->perms[0].id == domid && k < cnt && strcmp(n->path, "/"))
+			paths[k++] = strdup(n->path);
+	}
+	/* Parents first: removing one takes its children along. */
+	qsort(paths, k, sizeof(*paths), xs_domain_path_cmp);
+	for (i = 0; i < k; i++) {
+		if (paths[i] && xs_map_get(&d->tree.map, paths[i]))
+			xs_store_rm(&s, paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+	xs_log(d, "domain %u: %zu owned nodes removed", domid, k);
+}
+
 int xs_domain_release(struct xs_daemon *d, unsigned int domid)
 {
 	struct xs_domain *dom = xs_domain_get(d, domid);
@@ -115,6 +156,7 @@ int xs_domain_release(struct xs_daemon *d, unsigned int domid)
 	dom->introduced = false;
 	dom->target = XS_DOMID_NONE;
 	xs_log(d, "domain %u released", domid);
+	xs_domain_remove_nodes(d, domid);
 	xs_persist_domain(d, dom);
 	d->domains[domid] = NULL;
 	free(dom);

@@ -168,6 +168,24 @@ START_TEST(domain_paths)
 }
 END_TEST
 
+START_TEST(release_removes_owned_nodes)
+{
+	struct xs_conn *g = xt_conn(&d, 8);
+
+	ck_assert_str_eq(xt_strs(c, XS_INTRODUCE, 0, 3, "8", "1", "1"), "OK");
+	ck_assert_str_eq(xt_write(c, 0, "/local/domain/8/name", "g"), "OK");
+	ck_assert_str_eq(xt_simple(c, XS_MKDIR, 0, "/local/domain/8/device", NULL), "OK");
+	ck_assert_str_eq(xt_strs(c, XS_SET_PERMS, 0, 2, "/local/domain/8/device", "n8"), "OK");
+	ck_assert_str_eq(xt_write(g, 0, "device/vbd/1", "x"), "OK");
+	ck_assert_uint_eq(d.tree.owned[8], 3);
+	ck_assert_str_eq(xt_simple(c, XS_RELEASE, 0, "8", NULL), "OK");
+	ck_assert_uint_eq(d.tree.owned[8], 0);
+	ck_assert_str_eq(xt_read(c, 0, "/local/domain/8/device"), "ENOENT");
+	ck_assert_str_eq(xt_read(c, 0, "/local/domain/8/name"), "g"); /* dom0's */
+	ck_assert_str_eq(xt_simple(c, XS_CONTROL, 0, "check", NULL), "OK");
+}
+END_TEST
+
 START_TEST(control_commands)
 {
 	const char *r;
@@ -219,6 +237,7 @@ static Suite *xs_suite(void)
 	tcase_add_test(t, bad_paths);
 	tcase_add_test(t, relative_paths);
 	tcase_add_test(t, domain_paths);
+	tcase_add_test(t, release_removes_owned_nodes);
 	tcase_add_test(t, control_commands);
 	tcase_add_test(t, node_generation_changes);
 	suite_add_tcase(s, t);
