@@ -1,32 +1,385 @@
 // SPDX-License-Identifier: MIT
 /* xl's block devices: disk= at create, block-attach, block-detach, block-list. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+#include <xen/io/xenbus.h>
+#include "devspec.h"
 #include "xl.h"
+#include "xl_xs.h"
 
-/* Not written yet: the block split driver (issue 5) brings these. */
+/*
+ * Each disk gets libxl's two directories (see docs/blkback.md):
+ *   backend  /local/domain/0/backend/vbd/<domid>/<devid>: frontend,
+ *            frontend-id, params, type, mode, online, removable, bootable,
+ *            dev, device-type, discard-enable, state=1; dom0 owns it, the
+ *            guest reads it;
+ *   frontend /local/domain/<domid>/device/vbd/<devid>: backend, backend-id,
+ *            virtual-device, device-type, state=1; the guest owns it, dom0
+ *            reads it.
+ * blkback (watching the backend tree) takes it from there.
+ */
+#define XL_BLK_BE_ROOT "/local/domain/0/backend/vbd"
+#define XL_BLK_DETACH_TIMEOUT_MS 10000
+
+/* Checks what blkback can serve; prints the reason, naming the field, when not. */
+static int xl_block_check(const struct sv_disk *d)
+{
+	struct stat st;
+
+	if (d->format == SV_DISK_FMT_EMPTY || !d->target[0]) {
+		xl_err("disk spec 'vdev=%s': an empty drive (no target) is not supported", d->vdev);
+		return -EINVAL;
+	}
+	if (d->format != SV_DISK_FMT_RAW) {
+		xl_err("disk spec 'target=%s': format: only raw images are supported", d->target);
+		return -EINVAL;
+	}
+	if (d->devid < 0) {
+		xl_err("disk spec 'vdev=%s': cannot map it to a device number", d->vdev);
+		return -EINVAL;
+	}
+	if (d->backend[0] && strcmp(d->backend, "0") && strcmp(d->backend, "Domain-0")) {
+		xl_err("disk spec 'backend=%s': only dom0 serves disks", d->backend);
+		return -EINVAL;
+	}
+	if (d->script[0]) {
+		xl_err("disk spec 'script=%s': block scripts are not supported", d->script);
+		return -EINVAL;
+	}
+	if (stat(d->target, &st) < 0) {
+		xl_err("disk spec 'target=%s': %s: %s", d->target, d->target, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		xl_err("disk spec 'target=%s': %s: not a regular file or block device", d->target,
+		       d->target);
+		return -EINVAL;
+	}
+	if (access(d->target, d->readonly ? R_OK : R_OK | W_OK) < 0) {
+		xl_err("disk spec 'target=%s': %s: %s", d->target, d->target, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+			 const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+			 const char *key, const char *fmt, ...)
+{
+	char path[512], val[4200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xs_write(xs, t, path, val, (unsigned)strlen(val));
+}
+
+static bool xl_block_exists(struct xs_handle *xs, const char *path)
+{
+	char *v = xs_read(xs, XBT_NULL, path, NULL);
+
+	free(v);
+	return v != NULL;
+}
+
+/* Writes one disk's backend and frontend directories in one transaction.  0 or -errno. */
+static int xl_block_add(struct xs_handle *xs, uint32_t domid, const struct sv_disk *d)
+{
+	struct xs_permissions be_perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
+					      { .id = domid, .perms = XS_PERM_READ } };
+	struct xs_permissions fe_perms[2] = { { .id = domid, .perms = XS_PERM_NONE },
+					      { .id = 0, .perms = XS_PERM_READ } };
+	char be[128], fe[128];
+	struct stat st;
+	const char *devtype = d->cdrom ? "cdrom" : "disk";
+	int ret = xl_block_check(d);
+
+	if (ret)
+		return ret;
+	bool phy = !stat(d->target, &st) && S_ISBLK(st.st_mode);
+	snprintf(be, sizeof(be), XL_BLK_BE_ROOT "/%u/%d", domid, d->devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", domid, d->devid);
+	if (xl_block_exists(xs, be) || xl_block_exists(xs, fe)) {
+		xl_err("disk spec 'vdev=%s': domain %u already has a disk %s (device %d)", d->vdev,
+		       domid, d->vdev, d->devid);
+		return -EEXIST;
+	}
+	for (int tries = 0;; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		bool ok = t != XBT_NULL &&
+			  xs_write(xs, t, be, "", 0) && xs_set_permissions(xs, t, be, be_perms, 2) &&
+			  xl_block_put(xs, t, be, "frontend", "%s", fe) &&
+			  xl_block_put(xs, t, be, "frontend-id", "%u", domid) &&
+			  xl_block_put(xs, t, be, "params", "%s", d->target) &&
+			  xl_block_put(xs, t, be, "type", "%s", phy ? "phy" : "file") &&
+			  xl_block_put(xs, t, be, "mode", "%s", d->readonly ? "r" : "w") &&
+			  xl_block_put(xs, t, be, "online", "1") &&
+			  xl_block_put(xs, t, be, "removable", "%d", d->cdrom ? 1 : 0) &&
+			  xl_block_put(xs, t, be, "bootable", "1") &&
+			  xl_block_put(xs, t, be, "dev", "%s", d->vdev) &&
+			  xl_block_put(xs, t, be, "device-type", "%s", devtype) &&
+			  xl_block_put(xs, t, be, "discard-enable", "%d", d->discard ? 1 : 0) &&
+			  xl_block_put(xs, t, be, "state", "%d", XenbusStateInitialising) &&
+			  xs_write(xs, t, fe, "", 0) && xs_set_permissions(xs, t, fe, fe_perms, 2) &&
+			  xl_block_put(xs, t, fe, "backend", "%s", be) &&
+			  xl_block_put(xs, t, fe, "backend-id", "0") &&
+			  xl_block_put(xs, t, fe, "virtual-device", "%d", d->devid) &&
+			  xl_block_put(xs, t, fe, "device-type", "%s", devtype) &&
+			  xl_block_put(xs, t, fe, "state", "%d", XenbusStateInitialising);
+		if (!ok) {
+			ret = -errno;
+			if (t != XBT_NULL)
+				xs_transaction_end(xs, t, true);
+			xl_err("disk %s: cannot write its xenstore entries: %s", d->vdev,
+			       strerror(-ret));
+			return ret;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN || tries >= 10) {
+			ret = -errno;
+			xl_err("disk %s: cannot commit its xenstore entries: %s", d->vdev,
+			       strerror(-ret));
+			return ret;
+		}
+	}
+}
+
+/* A warning when nothing will serve the disks (blkback not started). */
+static void xl_block_warn_no_backend(void)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/blkback.sock", svctl_rundir());
+	if (access(path, F_OK) < 0)
+		fprintf(stderr, "xl: warning: blkback is not running (%s): disks will not connect\n",
+			path);
+}
+
 int xl_block_create_all(struct xs_handle *xs, uint32_t domid, const struct sv_config *cfg)
 {
+	for (size_t i = 0; i < cfg->nr_disks; i++) {
+		int ret = xl_block_add(xs, domid, &cfg->disks[i]);
+
+		if (ret)
+			return ret;
+	}
 	if (cfg->nr_disks)
-		fprintf(stderr, "xl: warning: disk devices are not supported yet; %zu ignored\n",
-			cfg->nr_disks);
+		xl_block_warn_no_backend();
+	return 0;
+}
+
+/* Opens the hypervisor and store connections and resolves the domain of a block command. */
+static int xl_block_open(const char *dom, struct svctl **c, struct xs_handle **xs, uint32_t *domid)
+{
+	*c = xl_connect();
+	if (!*c)
+		return -ENOTCONN;
+	if (xl_domid(*c, dom, domid)) {
+		svctl_close(*c);
+		return -ESRCH;
+	}
+	*xs = xl_xs_open();
+	if (!*xs) {
+		xl_err("cannot reach xenstored: %s", strerror(errno));
+		svctl_close(*c);
+		return -ENOTCONN;
+	}
 	return 0;
 }
 
 int xl_cmd_block_attach(int argc, char **argv)
 {
-	xl_err("block-attach is not implemented yet");
-	return 1;
+	struct svctl *c;
+	struct xs_handle *xs;
+	struct sv_disk d;
+	char spec[8192] = "", err[512];
+	uint32_t domid;
+	int ret;
+
+	if (argc < 3) {
+		xl_err("usage: xl block-attach <Domain> <disk-spec-component(s)>...");
+		return 2;
+	}
+	/* As xl: the components after the domain make one spec, joined by commas. */
+	for (int i = 2; i < argc; i++) {
+		size_t len = strlen(spec);
+
+		if (snprintf(spec + len, sizeof(spec) - len, "%s%s", len ? "," : "", argv[i]) >=
+		    (int)(sizeof(spec) - len)) {
+			xl_err("disk spec too long");
+			return 2;
+		}
+	}
+	if (sv_disk_parse(&d, spec, err, sizeof(err))) {
+		xl_err("%s", err);
+		return 1;
+	}
+	if (xl_block_open(argv[1], &c, &xs, &domid))
+		return 1;
+	ret = xl_block_add(xs, domid, &d);
+	if (!ret)
+		xl_block_warn_no_backend();
+	xl_xs_close(xs);
+	svctl_close(c);
+	return ret ? 1 : 0;
+}
+
+static int xl_block_read_int(struct xs_handle *xs, const char *dir, const char *key, int dflt)
+{
+	char path[512], *v, *end;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	if (!v)
+		return dflt;
+	n = strtol(v, &end, 10);
+	if (!*v || *end)
+		n = dflt;
+	free(v);
+	return (int)n;
 }
 
 int xl_cmd_block_detach(int argc, char **argv)
 {
-	xl_err("block-detach is not implemented yet");
-	return 1;
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+					      { NULL, 0, NULL, 0 } };
+	struct svctl *c;
+	struct xs_handle *xs;
+	char be[128], fe[128];
+	bool force = false;
+	uint32_t domid;
+	int opt, devid, state = -1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (opt != 'f') {
+			xl_err("usage: xl block-detach [-f] <Domain> <DevId>");
+			return 2;
+		}
+		force = true;
+	}
+	if (argc - optind != 2) {
+		xl_err("usage: xl block-detach [-f] <Domain> <DevId>");
+		return 2;
+	}
+	devid = sv_vdev_to_devid(argv[optind + 1]);
+	if (devid < 0) {
+		xl_err("block-detach: '%s' is not a virtual device name or number", argv[optind + 1]);
+		return 1;
+	}
+	if (xl_block_open(argv[optind], &c, &xs, &domid))
+		return 1;
+	snprintf(be, sizeof(be), XL_BLK_BE_ROOT "/%u/%d", domid, devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", domid, devid);
+	if (!xl_block_exists(xs, be)) {
+		xl_err("block-detach: domain %u has no disk %s", domid, argv[optind + 1]);
+		xl_xs_close(xs);
+		svctl_close(c);
+		return 1;
+	}
+	/* As libxl: the backend goes offline and Closing; the two ends walk to Closed. */
+	if (!force) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		bool ok = t != XBT_NULL && xl_block_put(xs, t, be, "online", "0") &&
+			  xl_block_put(xs, t, be, "state", "%d", XenbusStateClosing);
+
+		if (t != XBT_NULL && !xs_transaction_end(xs, t, !ok))
+			ok = false;
+		if (!ok)
+			fprintf(stderr, "xl: warning: cannot ask %s to close: %s\n", be,
+				strerror(errno));
+		for (int waited = 0; ok && waited < XL_BLK_DETACH_TIMEOUT_MS; waited += 50) {
+			state = xl_block_read_int(xs, be, "state", XenbusStateClosed);
+			if (state == XenbusStateClosed)
+				break;
+			usleep(50 * 1000);
+		}
+		if (state != XenbusStateClosed)
+			fprintf(stderr,
+				"xl: warning: disk %s of domain %u did not close within %d s "
+				"(state %d): removing it anyway\n",
+				argv[optind + 1], domid, XL_BLK_DETACH_TIMEOUT_MS / 1000, state);
+	}
+	if (!xs_rm(xs, XBT_NULL, fe) && errno != ENOENT)
+		fprintf(stderr, "xl: warning: cannot remove %s: %s\n", fe, strerror(errno));
+	if (!xs_rm(xs, XBT_NULL, be) && errno != ENOENT) {
+		xl_err("block-detach: cannot remove %s: %s", be, strerror(errno));
+		xl_xs_close(xs);
+		svctl_close(c);
+		return 1;
+	}
+	xl_xs_close(xs);
+	svctl_close(c);
+	return 0;
+}
+
+/* Xen's columns: Vdev  BE  handle state evt-ch ring-ref BE-path. */
+static void xl_block_list_one(struct xs_handle *xs, uint32_t domid)
+{
+	char dir[128];
+	unsigned n = 0;
+	char **devs;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%u/device/vbd", domid);
+	devs = xs_directory(xs, XBT_NULL, dir, &n);
+	for (unsigned i = 0; devs && i < n; i++) {
+		char fe[256], *be;
+		char path[300];
+		int ring_ref, evtch;
+
+		snprintf(fe, sizeof(fe), "%s/%s", dir, devs[i]);
+		snprintf(path, sizeof(path), "%s/backend", fe);
+		be = xs_read(xs, XBT_NULL, path, NULL);
+		evtch = xl_block_read_int(xs, fe, "event-channel", -1);
+		ring_ref = xl_block_read_int(xs, fe, "ring-ref", -1);
+		if (ring_ref < 0)
+			ring_ref = xl_block_read_int(xs, fe, "ring-ref0", -1);
+		if (evtch < 0)
+			evtch = xl_block_read_int(xs, fe, "queue-0/event-channel", -1);
+		printf("%-5s %-3d %-6u %-5d %-6d %-8d %-30s\n", devs[i],
+		       xl_block_read_int(xs, fe, "backend-id", 0), domid,
+		       xl_block_read_int(xs, fe, "state", 0), evtch, ring_ref, be ? be : "");
+		free(be);
+	}
+	free(devs);
 }
 
 int xl_cmd_block_list(int argc, char **argv)
 {
-	xl_err("block-list is not implemented yet");
-	return 1;
+	struct svctl *c;
+	struct xs_handle *xs;
+	int ret = 0;
+
+	if (argc < 2) {
+		xl_err("usage: xl block-list <Domain(s)>");
+		return 2;
+	}
+	printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state",
+	       "evt-ch", "ring-ref", "BE-path");
+	for (int i = 1; i < argc; i++) {
+		uint32_t domid;
+
+		if (xl_block_open(argv[i], &c, &xs, &domid)) {
+			ret = 1;
+			continue;
+		}
+		xl_block_list_one(xs, domid);
+		xl_xs_close(xs);
+		svctl_close(c);
+	}
+	return ret;
 }

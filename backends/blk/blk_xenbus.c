@@ -227,7 +227,7 @@ static int blk_vbd_read_queue(struct blk_vbd *v, const char *dir, unsigned nr_pa
 	uint64_t val;
 
 	for (unsigned i = 0; i < nr_pages; i++) {
-		char key[16];
+		char key[24];
 
 		if (nr_pages == 1 && !blk_xs_uint(v->bb, dir, "ring-ref", UINT32_MAX, &val)) {
 			id->refs[0] = (uint32_t)val;

@@ -18,11 +18,16 @@ $(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BLK_SVLIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(BLK_LIBS)
 
-# Check suites: the real data-plane sources against a fake grant/event library (in the test).
-BLK_TESTS :=
-UNIT_TESTS += $(addprefix $(TESTBIN)/,$(BLK_TESTS))
+# Check suites: the real sources; test_blk_ring brings a fake grant/event library of its own.
+BLK_REQ_TEST_OBJS := $(call host_objs,backends/blk/blk_req.c backends/blk/blk_log.c)
+UNIT_TESTS += $(TESTBIN)/test_blk_req $(TESTBIN)/test_blk_ring
 
-$(addprefix $(TESTBIN)/,$(BLK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(BLK_CORE_OBJS)
+$(TESTBIN)/test_blk_req: $(OBJ)/tests/unit/test_blk_req.o $(BLK_REQ_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS) $(CHECK_LIBS)
