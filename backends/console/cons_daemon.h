@@ -148,6 +148,7 @@ void cons_domain_disable(struct cons_domain *dom, const char *why);
 int cons_domain_handle_evtchn(struct cons_daemon *d);
 void cons_domain_service(struct cons_domain *dom);
 void cons_domain_input_ready(struct cons_domain *dom);
+void cons_domain_reopen_logs(struct cons_daemon *d);
 void cons_domain_sanitise_name(char *dst, size_t cap, const char *src,
 			       uint32_t domid);
 

@@ -108,6 +108,24 @@ static void cons_domain_open_log(struct cons_domain *dom)
 			 dom->domid, path, strerror(errno));
 }
 
+/* Close and reopen every guest log (after logrotate renamed them). */
+void cons_domain_reopen_logs(struct cons_daemon *d)
+{
+	struct cons_list *pos, *tmp;
+
+	cons_list_for_each_safe(pos, tmp, &d->domains) {
+		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+
+		if (dom->log_fd < 0 && !dom->intf)
+			continue;	/* never connected: no log yet */
+		if (dom->log_fd >= 0)
+			close(dom->log_fd);
+		dom->log_fd = -1;
+		dom->log_failed = false;
+		cons_domain_open_log(dom);
+	}
+}
+
 /* Unmap the page and unbind the port; the domain stays in the table. */
 static void cons_domain_disconnect(struct cons_domain *dom)
 {

@@ -26,7 +26,8 @@ static void cons_usage(FILE *f)
 		"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock)\n"
 		"  and to the hypervisor in DIR.  Without --foreground it detaches\n"
 		"  once ready and logs to DIR/xenconsoled.log.  DIR defaults to\n"
-		"  $SPLITVISOR_RUNDIR, else /run/splitvisor.  Writes DIR/xenconsoled.pid.\n");
+		"  $SPLITVISOR_RUNDIR, else /run/splitvisor.  Writes DIR/xenconsoled.pid.\n"
+		"  SIGTERM/SIGINT: clean exit.  SIGHUP: reopen the guest logs.\n");
 }
 
 static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
@@ -111,6 +112,7 @@ static int cons_setup(struct cons_daemon *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
@@ -219,10 +221,16 @@ static int cons_loop(struct cons_daemon *d)
 				cons_client_accept(d);
 				break;
 			case CONS_EP_SIGNAL:
-				if (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
-					cons_log("signal %u: stopping", si.ssi_signo);
-					d->quit = true;
+				if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					/* As Xen's xenconsoled: logrotate moved the logs. */
+					cons_log("SIGHUP: reopening guest logs");
+					cons_domain_reopen_logs(d);
+					break;
 				}
+				cons_log("signal %u: stopping", si.ssi_signo);
+				d->quit = true;
 				break;
 			case CONS_EP_XS:
 				ret = cons_xs_handle(d);

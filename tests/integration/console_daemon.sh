@@ -12,6 +12,7 @@ TESTS=(consoled-ready consoled-bad-requests consoled-output consoled-input
 	consoled-log-file consoled-history consoled-two-clients
 	consoled-input-bounded consoled-stalled-client consoled-rogue-output
 	consoled-rogue-input consoled-rogue-isolated consoled-drop-on-destroy
+	consoled-sighup-reopens-logs consoled-idle-no-polling
 	consoled-restart consoled-guest-echo consoled-xl-console consoled-sigterm)
 need_kvm "${TESTS[@]}" || exit 0
 stack_start || exit 1
@@ -165,6 +166,28 @@ if [ $((SECONDS - t0)) -lt 10 ] && grep -q 'stream ended' "$work/d.out" &&
 	pass consoled-drop-on-destroy
 else
 	fail consoled-drop-on-destroy; cat "$work/d.out" | sed 's/^/    /'; tail -n 3 "$log" | sed 's/^/    /'
+fi
+
+# 13b. SIGHUP reopens the guest logs (logrotate), as Xen's daemon does.
+d5=$(paused cd5) && wait_for 5 known "$d5" || fail "paused domain cd5 not connected"
+mv "$SPLITVISOR_RUNDIR/console/guest-cd5.log" "$work/rotated.log"
+kill -HUP "$(svc_pid xenconsoled)"
+probe ring put "$d5" $'after-rotate\n' >/dev/null
+probe -t 5 attach "$d5" send: expect:after-rotate >/dev/null 2>&1
+if wait_for 5 grep -q after-rotate "$SPLITVISOR_RUNDIR/console/guest-cd5.log" &&
+	! grep -q after-rotate "$work/rotated.log"; then
+	pass consoled-sighup-reopens-logs
+else
+	fail consoled-sighup-reopens-logs; tail -n 3 "$log" | sed 's/^/    /'
+fi
+
+# 13c. Idle means idle: no CPU time while nothing happens (no polling).
+cpu() { awk '{ print $14 + $15 }' "/proc/$(svc_pid xenconsoled)/stat"; }
+c0=$(cpu); sleep 2; c1=$(cpu)
+if [ $((c1 - c0)) -le 1 ]; then
+	pass consoled-idle-no-polling
+else
+	fail consoled-idle-no-polling; echo "    $((c1 - c0)) clock ticks in 2 s idle"
 fi
 
 # 14. Killed with -9: the supervisor restarts it and it finds the domains again.
