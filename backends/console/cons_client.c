@@ -69,7 +69,8 @@ void cons_client_kill(struct cons_client *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	epoll_ctl(c->d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	/* Best effort: closing the fd removes it from epoll anyway. */
+	(void)epoll_ctl(c->d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
 	cons_list_del(&c->link);

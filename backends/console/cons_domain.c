@@ -173,8 +173,9 @@ int cons_domain_connect(struct cons_domain *dom)
 					 PROT_READ | PROT_WRITE, 1, &gfn, &err);
 	if (!dom->intf || err) {
 		ret = err ? -abs(err) : -errno;
-		if (dom->intf)
-			xenforeignmemory_unmap(d->fmem, dom->intf, 1);
+		if (dom->intf && xenforeignmemory_unmap(d->fmem, dom->intf, 1) < 0)
+			cons_log("domain %u: unmap console page: %s", dom->domid,
+				 strerror(errno));
 		dom->intf = NULL;
 		cons_log("domain %u: cannot map console page %#llx: %s", dom->domid,
 			 (unsigned long long)dom->ring_ref, strerror(-ret));
@@ -197,7 +198,9 @@ int cons_domain_connect(struct cons_domain *dom)
 	return 0;
 
 out_unmap:
-	xenforeignmemory_unmap(d->fmem, dom->intf, 1);
+	if (xenforeignmemory_unmap(d->fmem, dom->intf, 1) < 0)
+		cons_log("domain %u: unmap console page: %s", dom->domid,
+			 strerror(errno));
 	dom->intf = NULL;
 	return ret ? ret : -EIO;
 }
