@@ -24,11 +24,11 @@ $(BIN)/netback: $(NETBACK_DAEMON_OBJS) $(NETBACK_CORE_OBJS) $(NETBACK_SVLIB)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(NETBACK_NL_LIBS)
 
 # Check suites: the real data plane against the fake hypervisor; pure helpers alone.
-NETBACK_TESTS := test_net_csum test_net_credit
+NETBACK_TESTS := test_net_csum test_net_credit test_net_tx test_net_rx
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(NETBACK_TESTS))
 
 $(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(NETBACK_CORE_OBJS) \
-		$(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
+		$(OBJ)/tests/unit/test_net_harness.o $(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -94,6 +94,13 @@ struct nb_queue {
 
 	/* Host->guest. */
 	bool rx_more;
+	/*
+	 * A frame read from the TAP that did not fit the receive buffers
+	 * posted then: kept at the start of rx_buf (rx_pend bytes, virtio-net
+	 * header included) until the frontend posts rx_pend_need slots.
+	 */
+	size_t rx_pend;
+	unsigned rx_pend_need;
 
 	/* Batch buffers, allocated at connect. */
 	uint8_t *tx_buf, *rx_buf;

@@ -34,12 +34,6 @@ static int rx_avail(struct nb_queue *q, unsigned *avail)
 	return 0;
 }
 
-/* Slots the largest packet could need, given what the frontend negotiated. */
-static unsigned rx_worst_slots(const struct nb_queue *q)
-{
-	return q->feat.sg ? NB_MAX_SLOTS : 1;
-}
-
 /* True when the frame's ethertype (past one VLAN tag) is IPv6. */
 static bool frame_is_ipv6(const uint8_t *f, size_t len)
 {
@@ -174,8 +168,8 @@ static void rx_respond(struct nb_queue *q, const struct rx_item *it)
 }
 
 /*
- * Not enough receive slots for a worst-case packet: ask the frontend for
- * an event once it has posted them, and stop reading the TAP until then.
+ * Not enough receive slots for the next packet: ask the frontend for an
+ * event once it has posted them, and stop reading the TAP until then.
  */
 static void rx_stall(struct nb_queue *q, unsigned need)
 {
@@ -189,11 +183,24 @@ static void rx_stall(struct nb_queue *q, unsigned need)
 		q->tap_polled = false;
 }
 
+/* The next frame: the one kept from last time, or a fresh TAP read.  Bytes, or -1 when none. */
+static ssize_t rx_next(struct nb_queue *q, size_t pos)
+{
+	ssize_t got;
+
+	if (q->rx_pend) {
+		got = (ssize_t)q->rx_pend;	/* it sits at offset 0, and pos is 0 */
+		q->rx_pend = 0;
+		return got;
+	}
+	return read(q->tap_fd, q->rx_buf + pos, NB_VNET_HDR_LEN + NB_MAX_FRAME);
+}
+
 int nb_rx_run(struct nb_queue *q)
 {
 	struct rx_item items[NB_BATCH];
-	unsigned n = 0, nsegs = 0, avail = 0, need = rx_worst_slots(q);
-	size_t pos = 0;
+	unsigned n = 0, nsegs = 0, avail = 0, need = 1;
+	size_t pos = 0, pend_off = 0, pend_len = 0;
 	int notify = 0, ret;
 	bool stalled = false;
 
@@ -209,7 +216,7 @@ int nb_rx_run(struct nb_queue *q)
 		struct virtio_net_hdr h;
 		ssize_t got;
 
-		if (avail < need) {
+		if (!avail) {
 			stalled = true;
 			break;
 		}
@@ -217,7 +224,7 @@ int nb_rx_run(struct nb_queue *q)
 			q->rx_more = true;
 			break;
 		}
-		got = read(q->tap_fd, q->rx_buf + pos, NB_VNET_HDR_LEN + NB_MAX_FRAME);
+		got = rx_next(q, pos);
 		if (got < 0)
 			break;	/* EAGAIN: the TAP is empty */
 		if ((size_t)got < NB_VNET_HDR_LEN + 14u) {
@@ -228,12 +235,19 @@ int nb_rx_run(struct nb_queue *q)
 		it->off = pos;
 		it->len = (uint32_t)got - NB_VNET_HDR_LEN;
 		it->nchunks = (it->len + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE;
-		if ((!q->feat.sg && it->nchunks > 1) ||
-		    !rx_offloads(q, it, q->rx_buf + pos + NB_VNET_HDR_LEN, &h)) {
+		need = it->nchunks + (h.gso_type != VIRTIO_NET_HDR_GSO_NONE);
+		if ((!q->feat.sg && it->nchunks > 1) || need > NB_MAX_SLOTS) {
 			q->st.rx_dropped++;
 			continue;
 		}
-		if (it->nchunks + it->gso > NB_MAX_SLOTS) {
+		if (need > avail) {
+			/* Kept for later, untouched: it moves to offset 0 after this batch. */
+			pend_off = pos;
+			pend_len = (size_t)got;
+			stalled = true;
+			break;
+		}
+		if (!rx_offloads(q, it, q->rx_buf + pos + NB_VNET_HDR_LEN, &h)) {
 			q->st.rx_dropped++;
 			continue;
 		}
@@ -255,7 +269,13 @@ int nb_rx_run(struct nb_queue *q)
 		if (notify)
 			nb_queue_notify(q, q->rx_port);
 	}
+	if (pend_len) {
+		/* The batch's copies are done: the kept frame may move over their sources. */
+		memmove(q->rx_buf, q->rx_buf + pend_off, pend_len);
+		q->rx_pend = pend_len;
+		q->rx_pend_need = need;
+	}
 	if (stalled)
-		rx_stall(q, need);
+		rx_stall(q, pend_len ? need : 1);
 	return 0;
 }

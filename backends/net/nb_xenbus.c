@@ -128,6 +128,8 @@ static void disconnect(struct nb_daemon *d, struct nb_vif *v)
 			xengnttab_unmap(d->gt, q->rx_sring, 1);
 		q->tx_sring = q->rx_sring = NULL;
 		nb_queue_buffers_free(q);
+		q->rx_pend = 0;
+		q->tx_more = q->rx_more = q->tx_throttled = false;
 		if (i > 0 && q->tap_fd >= 0) {
 			nb_daemon_tap_del(d, q);
 			close(q->tap_fd);
