@@ -24,7 +24,7 @@ $(BIN)/netback: $(NETBACK_DAEMON_OBJS) $(NETBACK_CORE_OBJS) $(NETBACK_SVLIB)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(NETBACK_NL_LIBS)
 
 # Check suites: the real data plane against the fake hypervisor; pure helpers alone.
-NETBACK_TESTS := test_net_csum test_net_credit test_net_tx test_net_rx
+NETBACK_TESTS := test_net_csum test_net_credit test_net_tx test_net_rx test_net_tap
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(NETBACK_TESTS))
 
 $(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(NETBACK_CORE_OBJS) \
