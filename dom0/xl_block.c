@@ -95,7 +95,7 @@ static bool xl_block_exists(struct xs_handle *xs, const char *path)
 }
 
 /* Writes one disk's backend and frontend directories in one transaction.  0 or -errno. */
-static int xl_block_add(struct xs_handle *xs, uint32_t domid, const struct sv_disk *d)
+static int xl_block_add(struct xs_handle *xs, uint32_t domid, const struct sv_disk *d, bool fresh)
 {
 	struct xs_permissions be_perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
 					      { .id = domid, .perms = XS_PERM_READ } };
@@ -111,6 +111,9 @@ static int xl_block_add(struct xs_handle *xs, uint32_t domid, const struct sv_di
 	bool phy = !stat(d->target, &st) && S_ISBLK(st.st_mode);
 	snprintf(be, sizeof(be), XL_BLK_BE_ROOT "/%u/%d", domid, d->devid);
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", domid, d->devid);
+	/* A new domain's id may have had a predecessor whose backend entries stayed behind. */
+	if (fresh)
+		xs_rm(xs, XBT_NULL, be);
 	if (xl_block_exists(xs, be) || xl_block_exists(xs, fe)) {
 		xl_err("disk spec 'vdev=%s': domain %u already has a disk %s (device %d)", d->vdev,
 		       domid, d->vdev, d->devid);
@@ -171,7 +174,7 @@ static void xl_block_warn_no_backend(void)
 int xl_block_create_all(struct xs_handle *xs, uint32_t domid, const struct sv_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nr_disks; i++) {
-		int ret = xl_block_add(xs, domid, &cfg->disks[i]);
+		int ret = xl_block_add(xs, domid, &cfg->disks[i], true);
 
 		if (ret)
 			return ret;
@@ -229,7 +232,7 @@ int xl_cmd_block_attach(int argc, char **argv)
 	}
 	if (xl_block_open(argv[1], &c, &xs, &domid))
 		return 1;
-	ret = xl_block_add(xs, domid, &d);
+	ret = xl_block_add(xs, domid, &d, false);
 	if (!ret)
 		xl_block_warn_no_backend();
 	xl_xs_close(xs);

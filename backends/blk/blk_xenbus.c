@@ -175,8 +175,14 @@ static int blk_vbd_probe(struct blk_vbd *v)
 
 	params = blk_xs_read(bb, v->be, "params");
 	mode = blk_xs_read(bb, v->be, "mode");
-	if (!params || !params[0] || !mode) {
-		blk_log("vbd %u/%u: no params or mode in %s", v->domid, v->devid, v->be);
+	if (!params || !mode) {
+		/* The toolstack has not written them yet: the next watch event retries. */
+		free(params);
+		free(mode);
+		return -EAGAIN;
+	}
+	if (!params[0]) {
+		blk_log("vbd %u/%u: empty params in %s (no medium)", v->domid, v->devid, v->be);
 		free(params);
 		free(mode);
 		return -EINVAL;
@@ -458,7 +464,11 @@ static void blk_vbd_reconcile(struct blk_vbd *v)
 	}
 	if (!v->disk_open && !v->failed && online &&
 	    (bstate <= XenbusStateInitWait || bstate == XenbusStateConnected)) {
-		if (blk_vbd_probe(v)) {
+		int ret = blk_vbd_probe(v);
+
+		if (ret == -EAGAIN)
+			return;
+		if (ret) {
 			blk_vbd_shutdown(v, "the image cannot be served");
 			return;
 		}

@@ -31,3 +31,12 @@ $(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS) $(CHECK_LIBS)
+
+# Test tool for the integration tests: a frontend played from dom0 (see blk_fakefront.c).
+BLK_FAKEFRONT := $(TESTBIN)/blk_fakefront
+all: $(BLK_FAKEFRONT)
+
+$(BLK_FAKEFRONT): $(call host_objs,backends/blk/blk_fakefront.c) $(BLK_SVLIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
