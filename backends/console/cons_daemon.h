@@ -64,6 +64,7 @@ enum cons_ep_kind {
 	CONS_EP_LISTEN,
 	CONS_EP_SIGNAL,
 	CONS_EP_XS,
+	CONS_EP_XS_CANARY,
 	CONS_EP_EVTCHN,
 	CONS_EP_CLIENT,
 };
@@ -119,6 +120,7 @@ struct cons_daemon {
 	char console_dir[4096];
 	int epfd, lfd, sigfd;
 	struct xs_handle *xs;
+	int xs_canary;			/* idle socket to xenstored: HUP = gone */
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
 	struct svctl *ctl;		/* hypervisor control, for domain info */
@@ -129,7 +131,7 @@ struct cons_daemon {
 	bool xs_failed;			/* a xenstore call failed for good */
 	/* Domains named by the watch events of one wakeup (cons_xs.c). */
 	uint64_t recheck[DOMID_FIRST_RESERVED / 64 + 1];
-	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn;
+	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn, ep_canary;
 };
 
 /* cons_log.c: one timestamped line on stderr (the daemon's log file). */
@@ -166,6 +168,7 @@ void cons_dominfo_close(struct cons_daemon *d);
 
 /* cons_xs.c: the control plane, domains and their keys in xenstore. */
 int cons_xs_watch(struct cons_daemon *d);
+int cons_xs_canary_open(void);
 int cons_xs_handle(struct cons_daemon *d);
 void cons_xs_rescan(struct cons_daemon *d);
 

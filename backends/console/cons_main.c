@@ -104,6 +104,7 @@ static int cons_setup(struct cons_daemon *d)
 	d->ep_sig.kind = CONS_EP_SIGNAL;
 	d->ep_xs.kind = CONS_EP_XS;
 	d->ep_evtchn.kind = CONS_EP_EVTCHN;
+	d->ep_canary.kind = CONS_EP_XS_CANARY;
 
 	if (mkdir(d->console_dir, 0750) < 0 && errno != EEXIST) {
 		cons_log("cannot create %s: %s", d->console_dir, strerror(errno));
@@ -143,7 +144,12 @@ static int cons_setup(struct cons_daemon *d)
 		cons_log("cannot open foreign memory: %s", strerror(errno));
 		return -errno;
 	}
-	d->xs = xs_open(0);
+	/* xenstored may be restarting with us: give it a few seconds. */
+	for (int tries = 0; !d->xs && tries < 50; tries++) {
+		d->xs = xs_open(0);
+		if (!d->xs)
+			usleep(100 * 1000);
+	}
 	if (!d->xs) {
 		cons_log("cannot connect to xenstored at %s: %s",
 			 getenv("XENSTORED_PATH"), strerror(errno));
@@ -152,6 +158,18 @@ static int cons_setup(struct cons_daemon *d)
 	ret = cons_epoll_add(d, xs_fileno(d->xs), &d->ep_xs);
 	if (ret)
 		return ret;
+	d->xs_canary = cons_xs_canary_open();
+	if (d->xs_canary < 0) {
+		cons_log("cannot connect to xenstored at %s: %s",
+			 getenv("XENSTORED_PATH"), strerror(-d->xs_canary));
+		return d->xs_canary;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = &d->ep_canary };
+
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->xs_canary, &ev) < 0)
+			return -errno;
+	}
 	ret = cons_xs_watch(d);
 	if (ret) {
 		cons_log("cannot watch xenstore: %s", strerror(-ret));
@@ -188,6 +206,8 @@ static void cons_teardown(struct cons_daemon *d)
 	cons_client_reap(d);
 	if (d->xs)
 		xs_close(d->xs);
+	if (d->xs_canary >= 0)
+		close(d->xs_canary);
 	if (d->fmem)
 		xenforeignmemory_close(d->fmem);
 	if (d->xce)
@@ -234,6 +254,16 @@ static int cons_loop(struct cons_daemon *d)
 				break;
 			case CONS_EP_XS:
 				ret = cons_xs_handle(d);
+				break;
+			case CONS_EP_XS_CANARY:
+				/*
+				 * xenstored closed on us (it died and nothing kept
+				 * its sockets): libxenstore's connection is gone
+				 * too, silently.  Exit; the supervisor restarts us
+				 * and we find every domain again.
+				 */
+				cons_log("lost the connection to xenstored");
+				ret = -EPIPE;
 				break;
 			case CONS_EP_EVTCHN:
 				ret = cons_domain_handle_evtchn(d);
@@ -336,7 +366,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d->rundir = rundir;
-	d->epfd = d->lfd = d->sigfd = -1;
+	d->epfd = d->lfd = d->sigfd = d->xs_canary = -1;
 	if (snprintf(d->sock_path, sizeof(d->sock_path), "%s/xenconsoled.sock",
 		     rundir) >= (int)sizeof(d->sock_path) ||
 	    snprintf(d->console_dir, sizeof(d->console_dir), "%s/console",

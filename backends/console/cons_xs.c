@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "cons_daemon.h"
 
@@ -21,6 +24,34 @@
 #define CONS_XS_TOKEN_RELEASE "release"
 /* Highest event channel port of any Xen ABI (FIFO: 2^17). */
 #define CONS_XS_MAX_PORT (1u << 17)
+
+/*
+ * An idle second connection to xenstored, used only to learn that
+ * xenstored went away: libxenstore notices end of file in its reader
+ * thread but never wakes the watch fd, so a daemon that only waits for
+ * watches would go deaf.  Sent nothing and read nothing, it shares the
+ * fate of libxenstore's connection (both kept or both lost when xenstored
+ * restarts).  Returns the fd or -errno.
+ */
+int cons_xs_canary_open(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("XENSTORED_PATH");
+	int fd, ret;
+
+	if (!path || strlen(path) >= sizeof(sa.sun_path))
+		return -EINVAL;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
 
 int cons_xs_watch(struct cons_daemon *d)
 {

@@ -13,7 +13,8 @@ TESTS=(consoled-ready consoled-bad-requests consoled-output consoled-input
 	consoled-input-bounded consoled-stalled-client consoled-rogue-output
 	consoled-rogue-input consoled-rogue-isolated consoled-drop-on-destroy
 	consoled-sighup-reopens-logs consoled-idle-no-polling
-	consoled-restart consoled-guest-echo consoled-xl-console consoled-sigterm)
+	consoled-restart consoled-guest-echo consoled-xl-console
+	consoled-xenstored-loss consoled-sigterm)
 need_kvm "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -237,6 +238,18 @@ else
 	done
 fi
 xl destroy ce >/dev/null 2>&1
+
+# 15b. xenstored lost for good (daemon and its fd keeper killed): xenconsoled
+# notices, exits, is restarted and finds domains created afterwards.
+old=$(svc_pid xenconsoled)
+for p in $(pgrep -f "xenstored --rundir $SPLITVISOR_RUNDIR "); do kill -9 "$p"; done
+xs_back() { xenstore-ls /local >/dev/null 2>&1; }
+if wait_for 10 restarted && wait_for 10 xs_back && d6=$(paused cd6) && wait_for 10 known "$d6" &&
+	grep -q 'lost the connection to xenstored' "$log"; then
+	pass consoled-xenstored-loss
+else
+	fail consoled-xenstored-loss; tail -n 5 "$log" | sed 's/^/    /'
+fi
 
 # 16. SIGTERM (splitvisor stop): a clean exit that removes its socket.
 pid=$(svc_pid xenconsoled)
