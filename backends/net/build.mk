@@ -32,3 +32,11 @@ $(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+# net_bench: UDP rates over veth, and through the data plane with a fake guest (bench/net.sh).
+BENCHES += $(BUILD)/bench/net_bench
+$(BUILD)/bench/net_bench: $(call host_objs,backends/net/nb_bench.c) $(NETBACK_CORE_OBJS) \
+		$(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
