@@ -391,6 +391,45 @@ START_TEST(rogue_input_ring_disables)
 }
 END_TEST
 
+/* Random byte soups as requests: each client gets one reply line or is cut off. */
+START_TEST(hostile_clients_random_requests)
+{
+	unsigned int seed = 4242;
+	int oks = 0, errors = 0;
+
+	domain_up(5);
+	for (int i = 0; i < 300; i++) {
+		struct cons_client *c;
+		char req[200], buf[CONS_HISTORY_SIZE + 64];
+		size_t len = (size_t)(rand_r(&seed) % (int)sizeof(req)) + 1;
+		int fd = client_new(&c);
+
+		for (size_t j = 0; j < len; j++)
+			req[j] = (rand_r(&seed) % 3) ? "attch 0123456789\n"[rand_r(&seed) % 17]
+						     : (char)rand_r(&seed);
+		if (i % 7 == 0)
+			memcpy(req, "attach 5\n", len < 9 ? len : 9);
+		ck_assert_int_eq(send(fd, req, len, 0), (ssize_t)len);
+		for (int k = 0; k < 4 && !c->dead; k++)
+			cons_client_handle(c, EPOLLIN);
+		drain(fd, buf, sizeof(buf));
+		if (!strncmp(buf, "ok\n", 3))
+			oks++;
+		else if (!strncmp(buf, "error ", 6))
+			errors++;
+		else
+			ck_assert_msg(buf[0] == '\0', "unexpected reply '%.40s'", buf);
+		close(fd);
+		if (!c->dead)
+			cons_client_handle(c, EPOLLIN | EPOLLHUP);
+		ck_assert(c->dead);
+		cons_client_reap(&dd);
+	}
+	ck_assert_int_gt(oks, 0);
+	ck_assert_int_gt(errors, 0);
+}
+END_TEST
+
 START_TEST(names_are_safe_file_names)
 {
 	char out[CONS_NAME_MAX + 1];
@@ -425,6 +464,7 @@ static Suite *domain_suite(void)
 	tcase_add_test(tc, stalled_client_loses_output_others_do_not);
 	tcase_add_test(tc, rogue_ring_disables_and_closes_clients);
 	tcase_add_test(tc, rogue_input_ring_disables);
+	tcase_add_test(tc, hostile_clients_random_requests);
 	tcase_add_test(tc, names_are_safe_file_names);
 	suite_add_tcase(s, tc);
 	return s;
