@@ -37,6 +37,24 @@ static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* Whether a daemon accepts connections on PATH. */
+static bool cons_sock_live(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	bool live;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return live;
+}
+
 /* Listen on PATH (a stale socket from a dead daemon is replaced). */
 static int cons_listen(const char *path)
 {
@@ -47,14 +65,8 @@ static int cons_listen(const char *path)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
 	/* A socket that still accepts belongs to a live xenconsoled: leave it. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		close(fd);
+	if (cons_sock_live(path))
 		return -EADDRINUSE;
-	}
-	close(fd);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -106,9 +118,15 @@ static int cons_setup(struct cons_daemon *d)
 	d->ep_evtchn.kind = CONS_EP_EVTCHN;
 	d->ep_canary.kind = CONS_EP_XS_CANARY;
 
+	/* Before touching any ring: a second daemon would steal output. */
+	if (cons_sock_live(d->sock_path)) {
+		cons_log("another xenconsoled serves %s", d->sock_path);
+		return -EADDRINUSE;
+	}
 	if (mkdir(d->console_dir, 0750) < 0 && errno != EEXIST) {
-		cons_log("cannot create %s: %s", d->console_dir, strerror(errno));
-		return -errno;
+		ret = -errno;
+		cons_log("cannot create %s: %s", d->console_dir, strerror(-ret));
+		return ret;
 	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -128,9 +146,10 @@ static int cons_setup(struct cons_daemon *d)
 
 	d->xce = xenevtchn_open(NULL, 0);
 	if (!d->xce) {
+		ret = errno ? -errno : -EIO;
 		cons_log("cannot open event channels (is the hypervisor running?): %s",
-			 strerror(errno));
-		return -errno;
+			 strerror(-ret));
+		return ret;
 	}
 	/* One port per wakeup, never a blocking read. */
 	fl = fcntl(xenevtchn_fd(d->xce), F_GETFL);
@@ -141,8 +160,9 @@ static int cons_setup(struct cons_daemon *d)
 		return ret;
 	d->fmem = xenforeignmemory_open(NULL, 0);
 	if (!d->fmem) {
-		cons_log("cannot open foreign memory: %s", strerror(errno));
-		return -errno;
+		ret = errno ? -errno : -EIO;
+		cons_log("cannot open foreign memory: %s", strerror(-ret));
+		return ret;
 	}
 	/* xenstored may be restarting with us: give it a few seconds. */
 	for (int tries = 0; !d->xs && tries < 50; tries++) {
@@ -151,9 +171,10 @@ static int cons_setup(struct cons_daemon *d)
 			usleep(100 * 1000);
 	}
 	if (!d->xs) {
+		ret = errno ? -errno : -EIO;
 		cons_log("cannot connect to xenstored at %s: %s",
-			 getenv("XENSTORED_PATH"), strerror(errno));
-		return -errno;
+			 getenv("XENSTORED_PATH"), strerror(-ret));
+		return ret;
 	}
 	ret = cons_epoll_add(d, xs_fileno(d->xs), &d->ep_xs);
 	if (ret)
