@@ -215,6 +215,11 @@ static int xk_spawn(const char *path)
 		return -e;
 	}
 	if (pid == 0) {
+		/*
+		 * Own process group: a supervisor that kills what a crashed
+		 * daemon left in its group must not take the keeper too.
+		 */
+		setpgid(0, 0);
 		/* Keep only the listening socket (and stderr). */
 		for (fd = 3; fd < 1024; fd++)
 			if (fd != lfd)

@@ -141,6 +141,35 @@ static int xs_loop(struct xs_main *m)
 }
 
 /*
+ * One listening socket: the one the keeper kept if its path still exists,
+ * else a new one (a supervisor may have removed the path before the
+ * restart). Clients already queued on an old socket are still accepted.
+ */
+static int xs_listener(struct xs_main *m, int *fd, const char *path, mode_t mode,
+		       uint64_t key, bool ro)
+{
+	struct stat st;
+	int old = *fd;
+
+	if (old >= 0 && stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		return 0;
+	*fd = xs_sock_listen(path, mode);
+	if (*fd < 0) {
+		int ret = *fd;
+
+		*fd = old;
+		return ret;
+	}
+	if (old >= 0) {
+		xs_log(&m->d, "%s was removed: listening anew", path);
+		xs_accept_all(m, old, ro);
+		close(old);
+	}
+	xs_keeper_add(&m->keeper, key, *fd, ro);
+	return 0;
+}
+
+/*
  * Listening sockets and clients: handed back by the keeper after a crash
  * (clients keep their connections, and whoever connected meanwhile waits
  * in the backlog), else made fresh and given to the keeper.
@@ -166,18 +195,11 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 			continue;
 		k->kept[i].fd = -1;
 	}
-	if (m->lrw < 0) {
-		m->lrw = xs_sock_listen(m->sock_rw, 0600);
-		if (m->lrw < 0)
-			return m->lrw;
-		xs_keeper_add(k, XS_KEEPER_LISTEN_RW, m->lrw, false);
-	}
-	if (m->lro < 0) {
-		m->lro = xs_sock_listen(m->sock_ro, 0666);
-		if (m->lro < 0)
-			return m->lro;
-		xs_keeper_add(k, XS_KEEPER_LISTEN_RO, m->lro, true);
-	}
+	ret = xs_listener(m, &m->lrw, m->sock_rw, 0600, XS_KEEPER_LISTEN_RW, false);
+	if (!ret)
+		ret = xs_listener(m, &m->lro, m->sock_ro, 0666, XS_KEEPER_LISTEN_RO, true);
+	if (ret)
+		return ret;
 	for (i = 0; i < k->nkept; i++) {
 		if (k->kept[i].fd < 0)
 			continue;
