@@ -90,6 +90,7 @@ struct cons_domain {
 	bool seen;			/* mark for a full rescan */
 	int log_fd;			/* DIR/console/guest-NAME.log or -1 */
 	bool log_failed;		/* log write error already reported */
+	bool log_mid_line;		/* the log's last byte was not '\n' */
 	struct cons_buf history;	/* last CONS_HISTORY_SIZE output bytes */
 	struct cons_buf input;		/* client bytes waiting for in[] space */
 	struct cons_list clients;	/* attached cons_client.link */
@@ -128,6 +129,7 @@ struct cons_daemon {
 	struct cons_list pending;	/* clients that have not attached yet */
 	struct cons_list dead;		/* clients to free after this pass */
 	bool quit;
+	bool log_timestamps;		/* --timestamp=guest */
 	bool xs_failed;			/* a xenstore call failed for good */
 	/* Domains named by the watch events of one wakeup (cons_xs.c). */
 	uint64_t recheck[DOMID_FIRST_RESERVED / 64 + 1];

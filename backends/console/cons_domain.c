@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cons_daemon.h"
@@ -241,23 +242,54 @@ void cons_domain_free(struct cons_domain *dom, const char *why)
 	free(dom);
 }
 
-static void cons_domain_log_write(struct cons_domain *dom, const char *buf,
-				  size_t len)
+static void cons_domain_log_raw(struct cons_domain *dom, const char *buf,
+				size_t len)
 {
-	while (dom->log_fd >= 0 && len) {
+	while (dom->log_fd >= 0 && !dom->log_failed && len) {
 		ssize_t n = write(dom->log_fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (!dom->log_failed)
-				cons_log("domain %u: writing its log: %s", dom->domid,
-					 n < 0 ? strerror(errno) : "short write");
+			cons_log("domain %u: writing its log: %s", dom->domid,
+				 n < 0 ? strerror(errno) : "short write");
 			dom->log_failed = true;
 			return;
 		}
 		buf += n;
 		len -= (size_t)n;
+	}
+}
+
+/*
+ * Append output to the guest's log; with --timestamp=guest each line
+ * starts with "[YYYY-MM-DD HH:MM:SS] " (UTC), as Xen's xenconsoled does.
+ */
+static void cons_domain_log_write(struct cons_domain *dom, const char *buf,
+				  size_t len)
+{
+	char stamp[32];
+	struct tm tm;
+	time_t now;
+	size_t slen = 0;
+
+	if (!dom->d->log_timestamps) {
+		cons_domain_log_raw(dom, buf, len);
+		return;
+	}
+	now = time(NULL);
+	if (gmtime_r(&now, &tm))
+		slen = strftime(stamp, sizeof(stamp), "[%Y-%m-%d %H:%M:%S] ", &tm);
+	while (len) {
+		const char *nl = memchr(buf, '\n', len);
+		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
+
+		if (dom->log_mid_line == false)
+			cons_domain_log_raw(dom, stamp, slen);
+		cons_domain_log_raw(dom, buf, n);
+		dom->log_mid_line = !nl;
+		buf += n;
+		len -= n;
 	}
 }
 

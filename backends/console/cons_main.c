@@ -19,7 +19,7 @@
 static void cons_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: xenconsoled [--rundir DIR] [--foreground]\n"
+		"usage: xenconsoled [--rundir DIR] [--foreground] [--timestamp=none|guest|all]\n"
 		"  Serves every guest's console ring.  Guest output is appended to\n"
 		"  DIR/console/guest-NAME.log; clients attach on DIR/xenconsoled.sock\n"
 		"  by sending \"attach <domid>\\n\" (reply \"ok\" or \"error <why>\").\n"
@@ -27,7 +27,9 @@ static void cons_usage(FILE *f)
 		"  and to the hypervisor in DIR.  Without --foreground it detaches\n"
 		"  once ready and logs to DIR/xenconsoled.log.  DIR defaults to\n"
 		"  $SPLITVISOR_RUNDIR, else /run/splitvisor.  Writes DIR/xenconsoled.pid.\n"
-		"  SIGTERM/SIGINT: clean exit.  SIGHUP: reopen the guest logs.\n");
+		"  SIGTERM/SIGINT: clean exit.  SIGHUP: reopen the guest logs.\n"
+		"  --timestamp=guest (or all) starts each guest log line with\n"
+		"  \"[YYYY-MM-DD HH:MM:SS] \" (UTC).\n");
 }
 
 static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
@@ -352,6 +354,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "rundir", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "timestamp", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -362,13 +365,22 @@ int main(int argc, char **argv)
 	char xs_path[4096 + 32], logpath[4096 + 32], pidpath[4096 + 32];
 	int opt, ret, notify_fd = -1, status = 0;
 
-	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:ft:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			rundir = optarg;
 			break;
 		case 'f':
 			foreground = true;
+			break;
+		case 't':
+			/* Xen's values; only guest logs exist here. */
+			if (!strcmp(optarg, "guest") || !strcmp(optarg, "all")) {
+				d->log_timestamps = true;
+			} else if (strcmp(optarg, "none") != 0 && strcmp(optarg, "hv") != 0) {
+				cons_usage(stderr);
+				return 2;
+			}
 			break;
 		case 'h':
 			cons_usage(stdout);

@@ -195,6 +195,35 @@ START_TEST(connect_takes_early_output)
 }
 END_TEST
 
+START_TEST(log_timestamps_start_each_line)
+{
+	char buf[256], *l1, *l2;
+	FILE *f;
+	size_t n;
+
+	dd.log_timestamps = true;
+	guest_put("one\ntw", 6);
+	domain_up(5);
+	guest_put("o\n", 2);
+	fake_pending_port = 45;
+	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
+	f = fopen(logpath, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	/* "[YYYY-MM-DD HH:MM:SS] one\n[YYYY-MM-DD HH:MM:SS] two\n" */
+	ck_assert_uint_eq(n, 2 * 22 + 8);
+	l1 = buf;
+	l2 = strchr(buf, '\n') + 1;
+	ck_assert(l1[0] == '[' && l1[20] == ']' && l1[21] == ' ');
+	ck_assert_mem_eq(l1 + 22, "one\n", 4);
+	ck_assert(l2[0] == '[' && l2[20] == ']');
+	ck_assert_str_eq(l2 + 22, "two\n");
+	dd.log_timestamps = false;
+}
+END_TEST
+
 START_TEST(map_failure_leaves_domain_unconnected)
 {
 	struct cons_domain *dom = cons_domain_new(&dd, 6, "web", 0x45, 2);
@@ -457,6 +486,7 @@ static Suite *domain_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, connect_takes_early_output);
+	tcase_add_test(tc, log_timestamps_start_each_line);
 	tcase_add_test(tc, map_failure_leaves_domain_unconnected);
 	tcase_add_test(tc, attach_gets_history_then_live);
 	tcase_add_test(tc, refusal_and_unknown_domain);
