@@ -195,7 +195,7 @@ static int tx_copy_new(struct nb_queue *q, RING_IDX *prod_out)
 
 /* Takes up to NB_BATCH packets off the ring into items[], with their copy segments. */
 static int tx_gather(struct nb_queue *q, uint64_t now_us, struct tx_item *items, unsigned *nitems,
-		     unsigned *nsegs, RING_IDX *partial)
+		     unsigned *nsegs, bool *partial, RING_IDX *prod_out)
 {
 	size_t pos = 0;
 	unsigned n = 0, ns = 0;
@@ -206,6 +206,7 @@ static int tx_gather(struct nb_queue *q, uint64_t now_us, struct tx_item *items,
 	ret = tx_copy_new(q, &prod);
 	if (ret)
 		return ret;
+	*prod_out = prod;
 	while (n < NB_BATCH && q->tx.req_cons != prod) {
 		struct tx_item *it = &items[n];
 		struct nb_txpkt *p = &it->pkt;
@@ -215,7 +216,7 @@ static int tx_gather(struct nb_queue *q, uint64_t now_us, struct tx_item *items,
 		if (ret < 0)
 			return nb_queue_fatal(q, "%s", why);
 		if (!ret) {
-			*partial = prod;	/* the rest of the packet is not produced yet */
+			*partial = true;	/* the rest of the packet is not produced yet */
 			break;
 		}
 		if (pos + NB_VNET_HDR_LEN + p->len > NB_ARENA_SIZE) {
@@ -293,14 +294,15 @@ int nb_tx_run(struct nb_queue *q, uint64_t now_us)
 {
 	struct tx_item items[NB_BATCH];
 	unsigned n = 0, nsegs = 0;
-	RING_IDX partial = 0;
+	RING_IDX prod = 0;
+	bool partial = false;
 	int notify = 0, more = 0, ret;
 
 	q->tx_more = false;
 	q->tx_throttled = false;
 	if (!q->connected)
 		return 0;
-	ret = tx_gather(q, now_us, items, &n, &nsegs, &partial);
+	ret = tx_gather(q, now_us, items, &n, &nsegs, &partial, &prod);
 	if (ret)
 		return ret;
 	if (nsegs && xengnttab_grant_copy(q->gt, nsegs, q->segs)) {
@@ -327,9 +329,9 @@ int nb_tx_run(struct nb_queue *q, uint64_t now_us)
 		return 0;
 	if (partial) {
 		/* Half a packet: wait for a request past what is there, not for the next one. */
-		q->tx.sring->req_event = partial + 1;
+		q->tx.sring->req_event = prod + 1;
 		xen_mb(); /* req_event visible before req_prod is read again */
-		q->tx_more = q->tx.sring->req_prod != partial;
+		q->tx_more = q->tx.sring->req_prod != prod;
 		return 0;
 	}
 	/* Ask for an event on the next request, then look once more (no lost wake-up). */
