@@ -578,12 +578,15 @@ out_close:
 	return ret;
 }
 
-/* Snapshot in depth-first order, so children reload in the same order. */
+/*
+ * Snapshot in depth-first order, so children reload in the same order.
+ * Paths can nest 1500 deep: each level keeps only a heap copy of its path.
+ */
 static int xs_persist_snap_tree(struct xs_persist *p, struct xs_tree *t,
 				const char *path)
 {
 	const struct xs_node *n = xs_map_get(&t->map, path);
-	char child[XENSTORE_ABS_PATH_MAX + 2];
+	size_t plen = strlen(path);
 	uint32_t i;
 	int ret;
 
@@ -591,9 +594,15 @@ static int xs_persist_snap_tree(struct xs_persist *p, struct xs_tree *t,
 		return 0;
 	ret = xs_persist_put_node(p, n);
 	for (i = 0; i < n->nchildren && !ret; i++) {
-		snprintf(child, sizeof(child), "%s%s%s", path,
-			 strcmp(path, "/") ? "/" : "", n->children[i]);
+		size_t len = plen + strlen(n->children[i]) + 2;
+		char *child = malloc(len);
+
+		if (!child)
+			return -ENOMEM;
+		snprintf(child, len, "%s%s%s", path, plen > 1 ? "/" : "",
+			 n->children[i]);
 		ret = xs_persist_snap_tree(p, t, child);
+		free(child);
 	}
 	return ret;
 }

@@ -227,6 +227,29 @@ START_TEST(socket_connections_and_watches_survive)
 }
 END_TEST
 
+START_TEST(deep_paths_survive)
+{
+	struct xs_daemon d;
+	struct xs_conn *c = boot(&d);
+	static char path[3100];
+	size_t i;
+
+	/* 1500 levels: the longest chain a 3072-byte path allows. */
+	for (i = 0; i < 1500; i++) {
+		path[2 * i] = '/';
+		path[2 * i + 1] = 'a';
+	}
+	path[3000] = '\0';
+	ck_assert_str_eq(xt_write(c, 0, path, "deep"), "OK");
+	crash(&d);
+	c = boot(&d); /* compaction walks the whole chain */
+	ck_assert_str_eq(xt_read(c, 0, path), "deep");
+	ck_assert_str_eq(xt_simple(c, XS_RM, 0, "/a", NULL), "OK");
+	ck_assert_uint_eq(d.tree.map.count, 2);
+	crash(&d);
+}
+END_TEST
+
 static Suite *xs_suite(void)
 {
 	Suite *s = suite_create("xs_restart");
@@ -240,6 +263,7 @@ static Suite *xs_suite(void)
 	tcase_add_test(t, garbage_file_starts_empty);
 	tcase_add_test(t, bad_record_contents_rejected);
 	tcase_add_test(t, socket_connections_and_watches_survive);
+	tcase_add_test(t, deep_paths_survive);
 	suite_add_tcase(s, t);
 	return s;
 }
