@@ -73,9 +73,14 @@ static void out_wait(void)
 {
 	if (on_boot_stack() && !events_in_upcall() && events_ready()) {
 		events_mask();
-		if (out_space() == 0) {
+		/* The timer bounds the block, so a stall is noticed. */
+		if (out_space() == 0 &&
+		    wait_timer_arm(time_now_ns() + CONSOLE_STALL_NS / 20)) {
 			if (sched_block())
 				(void)sched_yield();
+		} else {
+			events_unmask();
+			(void)sched_yield();
 		}
 		events_unmask();
 	} else {
@@ -151,6 +156,33 @@ void console_write(const char *buf, size_t len)
 		io_write(buf, len);
 	}
 	__atomic_store_n(&out_lock, 0, __ATOMIC_RELEASE);
+}
+
+static bool out_drained(void)
+{
+	return READ_ONCE(ring->out_cons) == ring->out_prod;
+}
+
+void console_flush(void)
+{
+	uint64_t start = time_now_ns();
+	unsigned long rounds = 0;
+
+	if (!READ_ONCE(ring_on))
+		return;
+	(void)evtchn_notify(ring_port);
+	while (!out_drained()) {
+		if (time_available() ?
+			    time_now_ns() - start > CONSOLE_STALL_NS :
+			    ++rounds > CONSOLE_STALL_ROUNDS) {
+			static const char msg[] =
+				"console: the backend left output in the ring\n";
+
+			io_write(msg, sizeof(msg) - 1);
+			return;
+		}
+		(void)sched_yield();
+	}
 }
 
 /* A finished input line goes to the queue; when full, the oldest goes. */

@@ -24,36 +24,59 @@ void kernel_main(start_info_t *si, unsigned long boot_sp) __noreturn;
 static char cmdline[MAX_GUEST_CMDLINE + 1];
 
 /*
- * With event callbacks: unmask events, the timer, the console ring (unless
- * the word console=io keeps console_io), grant tables, xenbus and the
- * control/ directory.  Each may be missing (a hypervisor without event
- * channels or grant tables, a domain without a store or console page);
- * one line says what came up and what did not, with the -errno.
+ * Before the banner, so that everything after it can go through the
+ * console ring (a console attached late sees the ring's history, but may
+ * miss console_io lines): shared_info, time, event callbacks, M2P and the
+ * console ring (unless the word console=io keeps console_io).  The
+ * results are reported after the banner.
  */
-static void devices_init(const start_info_t *si)
-{
-	int m2p, timer, cons = -XEN_ENODEV, gnt, xs, ctl = -XEN_ENODEV;
+struct early {
+	int shinfo, time, events, m2p, cons;
+};
 
+static void early_init(const start_info_t *si, struct early *e)
+{
+	e->time = e->events = e->m2p = e->cons = -XEN_ENODEV;
+	e->shinfo = shinfo_map(si);
+	if (e->shinfo)
+		return;
+	e->time = time_init();
+	e->events = events_init();
+	if (e->events)
+		return;
 	events_enable();
-	m2p = m2p_init();
-	timer = wait_init();
+	e->m2p = m2p_init();
 	if (!commands_has_word(cmdline, "console=io"))
-		cons = console_ring_init(si);
+		e->cons = console_ring_init(si);
+}
+
+/*
+ * With event callbacks: the timer, grant tables, xenbus and the control/
+ * directory.  Each may be missing (a hypervisor without event channels or
+ * grant tables, a domain without a store or console page); one line says
+ * what came up and what did not, with the -errno.
+ */
+static void devices_init(const start_info_t *si, const struct early *e)
+{
+	int timer, gnt, xs, ctl = -XEN_ENODEV;
+
+	timer = wait_init();
 	gnt = gnttab_init();
 	xs = xenbus_init(si);
 	if (!xs)
 		ctl = control_init();
 	printk("devices: m2p=%d timer=%d console-ring=%d gnttab=%d xenbus=%d control=%d\n",
-	       m2p, timer, cons, gnt, xs, ctl);
+	       e->m2p, timer, e->cons, gnt, xs, ctl);
 }
 
 void kernel_main(start_info_t *si, unsigned long boot_sp)
 {
 	const char *cl = (const char *)si->cmd_line;
-	int rc;
+	struct early e;
 
 	memcpy(cmdline, cl, strnlen(cl, MAX_GUEST_CMDLINE));
 	mm_init(si, boot_sp);
+	early_init(si, &e);
 
 	printk("Splitvisor PV kernel " SVK_VERSION " (x86_64, Xen PV ABI)\n");
 	if (commands_has_word(cmdline, "bench-boot"))
@@ -63,19 +86,15 @@ void kernel_main(start_info_t *si, unsigned long boot_sp)
 	       si->nr_pages >> (20 - PAGE_SHIFT), si->nr_pages);
 	printk("vcpus: %u\n", sched_vcpu_count());
 
-	rc = shinfo_map(si);
-	if (rc)
+	if (e.shinfo)
 		printk("shared_info: mapping machine address 0x%lx failed: %d; running without time\n",
-		       si->shared_info, rc);
-	else if (time_init())
+		       si->shared_info, e.shinfo);
+	else if (e.time)
 		printk("time: shared_info carries no time; running without time\n");
-	if (!rc) {
-		rc = events_init();
-		if (rc)
-			printk("events: registering callbacks failed: %d\n", rc);
-	}
-	if (!rc)
-		devices_init(si);
+	if (!e.shinfo && e.events)
+		printk("events: registering callbacks failed: %d\n", e.events);
+	if (!e.events)
+		devices_init(si, &e);
 
 	commands_run(si, cmdline);
 }

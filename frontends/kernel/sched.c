@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Scheduling hypercalls of the guest kernel: shutdown, block, yield, vCPU count.
+#include <svk/console.h>
 #include <svk/hypercall.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
@@ -9,6 +10,7 @@ void sched_shutdown(unsigned int reason)
 	struct sched_shutdown arg = { .reason = reason };
 	long rc;
 
+	console_flush();
 	rc = HYPERVISOR_sched_op(SCHEDOP_shutdown, &arg);
 	printk("shutdown(%u) failed: %ld\n", reason, rc);
 	/* Nothing better to do than to stay out of the way. */

@@ -13,6 +13,8 @@ static unsigned long timer_fired;
 static void (*wait_hook)(void);
 static bool in_hook;
 
+static bool timer_arm(uint64_t deadline);
+
 static void timer_handler(evtchn_port_t port, void *data)
 {
 	timer_fired++;
@@ -51,6 +53,11 @@ unsigned long wait_timer_fired(void)
 void wait_set_hook(void (*fn)(void))
 {
 	wait_hook = fn;
+}
+
+bool wait_timer_arm(uint64_t deadline)
+{
+	return timer_on && timer_arm(deadline);
 }
 
 /* Arm the one-shot timer at @deadline (system time, ns). */

@@ -27,6 +27,9 @@
 #include <xen/errno.h>
 #include <xen/callback.h>
 #include <xen/event_channel.h>
+#include <xen/grant_table.h>
+
+#include "test_guest_fakexen.h"
 
 /*
  * The harness plays the domain builder and the hypervisor for one guest in
@@ -41,6 +44,8 @@
 #define NR_PAGES 2048UL /* 8 MiB */
 #define PAGE 4096UL
 #define SHINFO_MFN NR_PAGES
+#define GNT_MFN (SHINFO_MFN + 1) /* the fake's grant table frames */
+#define GNT_FRAMES 4
 #define EXIT_SHUTDOWN 100
 #define EXIT_BLOCKED 90
 #define MAX_VCPUS 8
@@ -171,7 +176,9 @@ static struct {
 	struct vcpu vcpu[MAX_VCPUS];
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-} hv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	pthread_mutex_t fx_lock; /* the fake Xen services, any vCPU */
+} hv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+	 .fx_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread unsigned int hc_vcpu;
 
@@ -345,6 +352,13 @@ static long hc_vcpu_op(long cmd, unsigned int id, void *arg)
 		}
 		pthread_cond_broadcast(&hv.cond);
 		break;
+	case VCPUOP_set_singleshot_timer:
+		rc = id == hc_vcpu ?
+			     fakexen_set_timer(
+				     ((struct vcpu_set_singleshot_timer *)arg)
+					     ->timeout_abs_ns) :
+			     -XEN_EINVAL;
+		break;
 	case VCPUOP_down:
 		v->up = false;
 		/* Taking ourselves down: sleep until someone ups us again. */
@@ -364,7 +378,7 @@ static long hc_update_va_mapping(unsigned long va, uint64_t pte,
 	uint64_t mfn = (pte & 0x000ffffffffff000ULL) / PAGE;
 
 	if (va % PAGE || va < GUEST_BASE || va >= hv.mapped_end ||
-	    !(pte & 1) || mfn > SHINFO_MFN || flags != UVMF_INVLPG)
+	    !(pte & 1) || mfn >= GNT_MFN + GNT_FRAMES || flags != UVMF_INVLPG)
 		return -XEN_EINVAL;
 	if (mfn == SHINFO_MFN && hv.map_shinfo_fails)
 		return -XEN_EPERM;
@@ -389,10 +403,20 @@ static long hc_block(void)
 
 	hv_say("[hv] block: mask %u\n", vi->evtchn_upcall_mask);
 	vi->evtchn_upcall_mask = 0;
-	if (!hv.events_to_send) {
-		hv_exit(EXIT_BLOCKED);
-		return 0;
+	/*
+	 * Something pending returns at once (delivered by hc_dispatch);
+	 * otherwise the fake dom0 and timer get their turn.
+	 */
+	pthread_mutex_lock(&hv.fx_lock);
+	while (!vi->evtchn_upcall_pending && !hv.events_to_send) {
+		if (!fakexen_idle()) {
+			fakexen_console_drain();
+			hv_exit(EXIT_BLOCKED);
+		}
 	}
+	pthread_mutex_unlock(&hv.fx_lock);
+	if (!hv.events_to_send)
+		return 0;
 	if (!hv.event_cb) {
 		hv_say("[hv] event with no callback: crash\n");
 		hv_exit(EXIT_SHUTDOWN + SHUTDOWN_crash);
@@ -421,7 +445,45 @@ static long hc_callback_op(long cmd, const struct callback_register *cb)
 	return 0;
 }
 
+static long hc_fake(long (*fn)(long, void *, long), long a1, long a2,
+		    long a3)
+{
+	long rc;
+
+	pthread_mutex_lock(&hv.fx_lock);
+	rc = fn(a1, (void *)a2, a3);
+	pthread_mutex_unlock(&hv.fx_lock);
+	return rc;
+}
+
+static long evtchn_op(long cmd, void *arg, long unused)
+{
+	return fakexen_event_channel_op(cmd, arg);
+}
+
+static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4,
+			    long a5);
+
+/*
+ * After a hypercall on vCPU 0, bounce into the event callback when an
+ * event is pending and not masked, as Xen does on every return to a guest.
+ */
 long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+	long rc = hc_dispatch_one(nr, a1, a2, a3, a4, a5);
+	struct vcpu_info *vi = &hv.sh->vcpu_info[0];
+
+	if (hc_vcpu == 0 && hv.event_cb && !hv_deliver &&
+	    vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask) {
+		vi->evtchn_upcall_mask = 1;
+		hv_event_cb = hv.event_cb;
+		hv_deliver = 1;
+	}
+	return rc;
+}
+
+static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4,
+			    long a5)
 {
 	switch (nr) {
 	case __HYPERVISOR_console_io:
@@ -435,6 +497,9 @@ long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
 			unsigned int reason =
 				((struct sched_shutdown *)a2)->reason;
 
+			pthread_mutex_lock(&hv.fx_lock);
+			fakexen_console_drain();
+			pthread_mutex_unlock(&hv.fx_lock);
 			hv_say("[hv] xen_version calls: %lu\n",
 			       hv.xen_version_calls);
 			hv_exit(EXIT_SHUTDOWN + (int)reason);
@@ -457,6 +522,12 @@ long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
 	case __HYPERVISOR_update_va_mapping:
 		return hc_update_va_mapping((unsigned long)a1, (uint64_t)a2,
 					    (unsigned long)a3);
+	case __HYPERVISOR_event_channel_op:
+		return hc_fake(evtchn_op, a1, a2, 0);
+	case __HYPERVISOR_grant_table_op:
+		return hc_fake(fakexen_grant_table_op, a1, a2, a3);
+	case __HYPERVISOR_memory_op:
+		return -XEN_ENOSYS; /* no M2P here: the guest scans its p2m */
 	default:
 		hv_say("[hv] unknown hypercall %ld\n", nr);
 		return -XEN_ENOSYS;
@@ -510,6 +581,7 @@ struct boot_opts {
 	bool map_shinfo_fails;
 	unsigned int events;
 	bool refuse_first_initialise;
+	struct fakexen_opts xen;
 };
 
 /* Child: build the domain as Xen's PV builder lays it out, and enter it. */
@@ -521,6 +593,7 @@ static void child_boot(const struct boot_opts *o, int out)
 	struct start_info *si;
 	const Elf64_Ehdr *eh;
 	unsigned char *hpage;
+	void *gnt;
 
 	hv.out = out;
 	hv.nr_vcpus = o->vcpus ? o->vcpus : 1;
@@ -532,7 +605,8 @@ static void child_boot(const struct boot_opts *o, int out)
 	image_parse(&im);
 
 	hv.memfd = memfd_create("guest", 0);
-	if (hv.memfd < 0 || ftruncate(hv.memfd, (off_t)((NR_PAGES + 1) * PAGE)))
+	if (hv.memfd < 0 ||
+	    ftruncate(hv.memfd, (off_t)((GNT_MFN + GNT_FRAMES) * PAGE)))
 		hv_exit(6);
 	mem = mmap((void *)GUEST_BASE, NR_PAGES * PAGE,
 		   PROT_READ | PROT_WRITE | PROT_EXEC,
@@ -625,6 +699,13 @@ static void child_boot(const struct boot_opts *o, int out)
 	hv.sh->vcpu_info[0].evtchn_upcall_mask = 1;
 	if (!o->no_time)
 		fill_time(hv.sh);
+	gnt = mmap(NULL, GNT_FRAMES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   hv.memfd, (off_t)(GNT_MFN * PAGE));
+	if (gnt == MAP_FAILED)
+		hv_exit(10);
+	fakexen_init(&o->xen, hv.sh, (void *)(GUEST_BASE + (si_pfn + 1) * PAGE),
+		     (void *)(GUEST_BASE + (si_pfn + 2) * PAGE), gnt, GNT_FRAMES,
+		     GNT_MFN, out, hv_say);
 	guest_enter(im.entry, si, GUEST_BASE + (stack_pfn + 1) * PAGE);
 }
 
@@ -965,6 +1046,311 @@ START_TEST(test_boot_wait_blocks)
 }
 END_TEST
 
+
+/* ---- with the fake Xen services: store, console ring, grants, events ---- */
+
+#define XEN_ON .xen = { .on = true, .domid = 7 }
+
+START_TEST(test_xen_devices_come_up)
+{
+	struct boot_opts o = { .cmdline = "print=hello", XEN_ON };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "devices: m2p=-38 timer=0 console-ring=0 gnttab=0 xenbus=0 control=0");
+	ck_line(&r, "[hv] grant table: 4 frames");
+	ck_line(&r, "[xs] write /local/domain/7/control/feature-poweroff=1");
+	ck_line(&r, "[xs] write /local/domain/7/control/feature-reboot=1");
+	ck_line(&r, "[xs] watch control/shutdown");
+	/* Through the ring now, every byte, up to the last line. */
+	ck_assert_msg(!strncmp(r.out, "Splitvisor PV kernel ", 21), "%s", r.out);
+	ck_line(&r, "hello");
+	ck_line(&r, "poweroff");
+}
+END_TEST
+
+START_TEST(test_xen_console_io_word_keeps_console_io)
+{
+	struct boot_opts o = { .cmdline = "console=io print=hi", XEN_ON };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_assert_ptr_nonnull(strstr(r.out, "console-ring=-19"));
+	ck_line(&r, "hi");
+}
+END_TEST
+
+START_TEST(test_xen_sleep_blocks_on_timer)
+{
+	struct boot_opts o = { .cmdline = "sleep=200 sleep=0", XEN_ON };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "sleep: 200 ms done (blocked)");
+	ck_line(&r, "sleep: 0 ms done (blocked)");
+	ck_assert_msg(r.ns >= 200000000ULL, "took %llu ns",
+		      (unsigned long long)r.ns);
+	ck_assert_ptr_nonnull(strstr(r.out, "[hv] block: mask 1"));
+}
+END_TEST
+
+START_TEST(test_xen_sleep_without_events_polls)
+{
+	struct boot_opts o = { .cmdline = "sleep=50" };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_line(&r, "sleep: 50 ms done (polled)");
+}
+END_TEST
+
+START_TEST(test_xen_xs_selftest)
+{
+	struct boot_opts o = { .cmdline = "xs-selftest", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.tx_eagain_once = true;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "xs-selftest: ok (transaction retries 1)");
+	ck_line(&r, "[xs] write /local/domain/7/data/xs-selftest/a=alpha");
+	ck_line(&r, "[xs] write /local/domain/7/data/xs-selftest/b=42-beta");
+	ck_line(&r, "[xs] rm /local/domain/7/data/xs-selftest");
+}
+END_TEST
+
+START_TEST(test_xen_xs_selftest_without_xenbus)
+{
+	struct boot_opts o = { .cmdline = "xs-selftest grant-selftest console-echo evtchn-pingpong=2" };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_line(&r, "xs-selftest: FAIL no xenbus");
+	ck_line(&r, "grant-selftest: FAIL no xenbus");
+	ck_line(&r, "console-echo: FAIL no console ring");
+	ck_line(&r, "evtchn-pingpong: FAIL no xenbus");
+}
+END_TEST
+
+START_TEST(test_xen_hostile_store_breaks_only_xenbus)
+{
+	struct boot_opts o = { .cmdline = "xs-selftest print=still-here",
+			       XEN_ON };
+	static struct boot_result r;
+
+	o.xen.hostile_store = true;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "xenbus: ring broken: response index out of range");
+	ck_assert_ptr_nonnull(strstr(r.out, "xs-selftest: FAIL"));
+	ck_line(&r, "still-here");
+}
+END_TEST
+
+START_TEST(test_xen_xs_watch)
+{
+	static const char *const values[] = { "one", "two", "stop", NULL };
+	struct boot_opts o = { .cmdline = "xs-watch=k print=after", XEN_ON };
+	static struct boot_result r;
+	const char *a, *b, *c;
+
+	o.xen.watch_key = "k";
+	o.xen.watch_values = values;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "xs-watch: watching /local/domain/7/data/k");
+	a = strstr(r.out, "xs-watch: k=one\n");
+	b = strstr(r.out, "xs-watch: k=two\n");
+	c = strstr(r.out, "xs-watch: k=stop\n");
+	ck_assert_msg(a && b && c && a < b && b < c, "%s", r.out);
+	ck_line(&r, "after");
+}
+END_TEST
+
+START_TEST(test_xen_grant_selftest)
+{
+	struct boot_opts o = { .cmdline = "grant-selftest", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.grant_peer = true;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "grant-selftest: ref 8 in /local/domain/7/data/grant-ref");
+	ck_line(&r, "[dom0] grant ref 8 checked and written");
+	ck_line(&r, "grant-selftest: ok");
+}
+END_TEST
+
+START_TEST(test_xen_grant_selftest_dom0_complains)
+{
+	struct boot_opts o = { .cmdline = "grant-selftest", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.grant_peer = true;
+	o.xen.grant_peer_says = "bad-pattern";
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_line(&r, "grant-selftest: FAIL dom0 says 'bad-pattern'");
+	ck_assert_ptr_null(strstr(r.out, "grant-selftest: ok"));
+}
+END_TEST
+
+START_TEST(test_xen_grant_end_access_refused_while_mapped)
+{
+	struct boot_opts o = { .cmdline = "grant-selftest", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.grant_peer = true;
+	o.xen.grant_peer_keeps_mapping = true;
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_line(&r, "grant-selftest: FAIL dom0 kept ref 8 mapped");
+	ck_assert_ptr_null(strstr(r.out, "grant-selftest: ok"));
+}
+END_TEST
+
+START_TEST(test_xen_pingpong_dom0_pings)
+{
+	struct boot_opts o = { .cmdline = "evtchn-pingpong=5", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.pingpong = 5;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "evtchn-pingpong: answered 5");
+	ck_line(&r, "[xs] write /local/domain/7/data/pingpong-done=5");
+	ck_assert_ptr_nonnull(strstr(r.out, "[dom0] bound pingpong port "));
+}
+END_TEST
+
+START_TEST(test_xen_pingpong_guest_pings)
+{
+	struct boot_opts o = { .cmdline = "evtchn-pingpong=7,guest", XEN_ON };
+	static struct boot_result r;
+	unsigned long long n, mn, avg, mx;
+	const char *l;
+
+	o.xen.pingpong_echo = true;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	l = strstr(r.out, "evtchn-pingpong: rounds=");
+	ck_assert_msg(l != NULL, "%s", r.out);
+	ck_assert_int_eq(sscanf(l, "evtchn-pingpong: rounds=%llu min_ns=%llu avg_ns=%llu max_ns=%llu",
+				&n, &mn, &avg, &mx), 4);
+	ck_assert_uint_eq(n, 7);
+	ck_assert(mn <= avg && avg <= mx);
+}
+END_TEST
+
+START_TEST(test_xen_pingpong_bad_argument)
+{
+	struct boot_opts o = { .cmdline = "evtchn-pingpong=3,dom1 evtchn-pingpong=0 evtchn-pingpong",
+			       XEN_ON };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_line(&r, "evtchn-pingpong: bad argument '3,dom1'");
+	ck_line(&r, "evtchn-pingpong: bad number '0'");
+	ck_line(&r, "evtchn-pingpong: needs a number (evtchn-pingpong=N)");
+}
+END_TEST
+
+START_TEST(test_xen_console_echo)
+{
+	struct boot_opts o = { .cmdline = "console-echo print=after", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.console_input = "hello\r\nworld\n\nquit\n";
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "echo: hello");
+	ck_line(&r, "echo: world");
+	ck_line(&r, "echo: ");
+	ck_line(&r, "console-echo: quit");
+	ck_line(&r, "after");
+	ck_assert(!has_line(&r, "echo: quit"));
+}
+END_TEST
+
+START_TEST(test_xen_console_stall_falls_back)
+{
+	static char cl[1024];
+	struct boot_opts o = { .cmdline = cl, XEN_ON };
+	static struct boot_result r;
+	size_t n = 0;
+
+	/* Unknown words: more than the 2 KiB ring of output. */
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(cl + n, sizeof(cl) - n,
+				      "w%02d-abcdefghijklmnopqrstuvwxyz ", i);
+	snprintf(cl + n, sizeof(cl) - n, "print=last");
+	o.xen.console_stalls = true;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "console: ring stalled or broken; back to console_io");
+	ck_line(&r, "last");
+	ck_line(&r, "poweroff");
+}
+END_TEST
+
+START_TEST(test_xen_control_shutdown_poweroff)
+{
+	struct boot_opts o = { .cmdline = "wait print=never", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.shutdown = "poweroff";
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "control: poweroff requested");
+	ck_line(&r, "[xs] write /local/domain/7/control/shutdown=");
+	ck_assert(!has_line(&r, "never"));
+}
+END_TEST
+
+START_TEST(test_xen_control_shutdown_reboot_while_sleeping)
+{
+	struct boot_opts o = { .cmdline = "sleep=100000 print=never", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.shutdown = "reboot";
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_reboot),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "control: reboot requested");
+	ck_assert(!has_line(&r, "never"));
+}
+END_TEST
+
+START_TEST(test_xen_control_shutdown_unknown_ignored)
+{
+	struct boot_opts o = { .cmdline = "sleep=300", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.shutdown = "suspend";
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_line(&r, "control: ignoring shutdown request 'suspend'");
+	ck_line(&r, "sleep: 300 ms done (blocked)");
+}
+END_TEST
+
 static Suite *guest_boot_suite(void)
 {
 	Suite *s = suite_create("guest_boot");
@@ -993,6 +1379,29 @@ static Suite *guest_boot_suite(void)
 	tcase_add_test(tc, test_boot_smp_initialise_refused_then_retried);
 	tcase_add_test(tc, test_boot_wait_blocks);
 	tcase_add_test(tc, test_boot_wait_survives_events);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("xen");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_xen_devices_come_up);
+	tcase_add_test(tc, test_xen_console_io_word_keeps_console_io);
+	tcase_add_test(tc, test_xen_sleep_blocks_on_timer);
+	tcase_add_test(tc, test_xen_sleep_without_events_polls);
+	tcase_add_test(tc, test_xen_xs_selftest);
+	tcase_add_test(tc, test_xen_xs_selftest_without_xenbus);
+	tcase_add_test(tc, test_xen_hostile_store_breaks_only_xenbus);
+	tcase_add_test(tc, test_xen_xs_watch);
+	tcase_add_test(tc, test_xen_grant_selftest);
+	tcase_add_test(tc, test_xen_grant_selftest_dom0_complains);
+	tcase_add_test(tc, test_xen_grant_end_access_refused_while_mapped);
+	tcase_add_test(tc, test_xen_pingpong_dom0_pings);
+	tcase_add_test(tc, test_xen_pingpong_guest_pings);
+	tcase_add_test(tc, test_xen_pingpong_bad_argument);
+	tcase_add_test(tc, test_xen_console_echo);
+	tcase_add_test(tc, test_xen_console_stall_falls_back);
+	tcase_add_test(tc, test_xen_control_shutdown_poweroff);
+	tcase_add_test(tc, test_xen_control_shutdown_reboot_while_sleeping);
+	tcase_add_test(tc, test_xen_control_shutdown_unknown_ignored);
 	suite_add_tcase(s, tc);
 	return s;
 }

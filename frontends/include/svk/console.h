@@ -17,6 +17,13 @@
  */
 void console_write(const char *buf, size_t len);
 
+/*
+ * console_flush: wait (yielding) until the backend has taken everything in
+ * out[], at most CONSOLE_STALL_NS, so the last lines before a shutdown
+ * are not lost with the domain.  No-op without a ring.
+ */
+void console_flush(void);
+
 #define CONSOLE_STALL_NS (2ULL * 1000000000ULL)
 
 /*

@@ -31,6 +31,12 @@ int wait_until(wait_cond_t cond, void *arg, uint64_t timeout_ns);
 /* wait_set_hook: @fn runs at each wake-up of wait_until (NULL: none). */
 void wait_set_hook(void (*fn)(void));
 
+/*
+ * wait_timer_arm: make VIRQ_TIMER wake vCPU 0 at @deadline (system time),
+ * for a caller that blocks on its own.  False without the timer.
+ */
+bool wait_timer_arm(uint64_t deadline);
+
 /* Timer wake-ups seen (VIRQ_TIMER upcalls). */
 unsigned long wait_timer_fired(void);
 
