@@ -96,6 +96,21 @@ static void xs_end_of_pass(struct xs_main *m)
 	}
 }
 
+static void xs_reopen_log(struct xs_main *m)
+{
+	FILE *f = fopen(m->logfile, "ae");
+
+	if (!f) {
+		xs_log(&m->d, "SIGHUP: cannot reopen %s: %s", m->logfile,
+		       strerror(errno));
+		return;
+	}
+	if (m->d.log)
+		fclose(m->d.log);
+	m->d.log = f;
+	xs_log(&m->d, "log reopened");
+}
+
 static int xs_loop(struct xs_main *m)
 {
 	struct epoll_event evs[64];
@@ -123,7 +138,11 @@ static int xs_loop(struct xs_main *m)
 			} else if (tag == &xs_tag_sig) {
 				struct signalfd_siginfo si;
 
-				if (read(m->sigfd, &si, sizeof(si)) == sizeof(si))
+				if (read(m->sigfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP)
+					xs_reopen_log(m); /* after log rotation */
+				else
 					m->quit = true;
 			} else {
 				c = tag;
@@ -277,6 +296,7 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
