@@ -93,8 +93,12 @@ static void xk_run(int lfd)
 	unsigned int n = 0, cap = 0, i;
 	int dfd = -1, null;
 	time_t orphan_since = time(NULL); /* the first daemon connects soon */
+	sigset_t none;
 
 	prctl(PR_SET_NAME, "xenstored-keep", 0, 0, 0);
+	/* The daemon blocks its signals for signalfd: undo that here. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Hold no one's pipes open: a supervisor may be reading our stdout. */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
