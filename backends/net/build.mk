@@ -40,3 +40,12 @@ $(BUILD)/bench/net_bench: $(call host_objs,backends/net/nb_bench.c) $(NETBACK_CO
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+
+# The control plane against a fake store (the suite defines the xs_* it uses) and the fake hypervisor.
+UNIT_TESTS += $(TESTBIN)/test_net_xenbus
+$(TESTBIN)/test_net_xenbus: $(OBJ)/tests/unit/test_net_xenbus.o $(OBJ)/backends/net/nb_xenbus.o \
+		$(OBJ)/backends/net/nb_link.o $(NETBACK_CORE_OBJS) $(OBJ)/tests/unit/test_net_harness.o \
+		$(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(NETBACK_NL_LIBS) $(CHECK_LIBS)
