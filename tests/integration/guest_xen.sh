@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The PV guest kernel's Xen devices on the real stack: what came up at boot,
+# timer-blocked sleep, control/feature-* and xl shutdown/reboot through
+# control/shutdown, and console-echo over the console ring.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+TESTS=(guest-devices-up guest-sleep-blocks guest-control-features
+	guest-xl-shutdown guest-xl-reboot guest-console-echo)
+need_kvm "${TESTS[@]}" || exit 0
+stack_start || exit 1
+
+work=$(mktemp -d /tmp/sv-gx.XXXXXX)
+on_exit "rm -rf '$work'"
+
+# cfg NAME CMDLINE [extra lines...]: writes $work/NAME.cfg, prints its path.
+cfg() {
+	local name=$1 cmd=$2; shift 2
+	{
+		echo "name = \"$name\""
+		echo "kernel = \"$SV_GUEST/svkernel\""
+		echo "memory = 32"
+		echo "cmdline = \"$cmd\""
+		for l in "$@"; do echo "$l"; done
+	} > "$work/$name.cfg"
+	echo "$work/$name.cfg"
+}
+
+gone() { ! xl list "$1" >/dev/null 2>&1; }
+
+out=$(timeout 30 xl create -c "$(cfg gx-dev 'print=up')" 2>&1)
+if grep -q '^devices: m2p=-\?[0-9]* timer=0 console-ring=0 gnttab=0 xenbus=0 control=0$' <<<"$out" &&
+	grep -q '^up$' <<<"$out" && grep -q '^poweroff$' <<<"$out"; then
+	pass guest-devices-up
+else
+	fail guest-devices-up; echo "$out" | sed 's/^/    /'
+fi
+
+start=$(date +%s%N)
+out=$(timeout 30 xl create -c "$(cfg gx-sleep 'sleep=300')" 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+if grep -q '^sleep: 300 ms done (blocked)$' <<<"$out" && [ "$ms" -ge 300 ]; then
+	pass guest-sleep-blocks
+else
+	fail guest-sleep-blocks; echo "    took $ms ms"; echo "$out" | sed 's/^/    /'
+fi
+
+# wait_guest NAME CONSOLE_FILE: the guest is in its wait word.
+wait_guest() { wait_for 20 grep -q '^wait: blocking' "$2"; }
+
+con=$work/gx-shut.con
+timeout 60 xl create -c "$(cfg gx-shut 'wait')" > "$con" 2>&1 &
+xl_pid=$!
+if wait_guest gx-shut "$con"; then
+	dom=$(xl domid gx-shut)
+	p=$(xenstore-read "/local/domain/$dom/control/feature-poweroff" 2>/dev/null)
+	r=$(xenstore-read "/local/domain/$dom/control/feature-reboot" 2>/dev/null)
+	if [ "$p" = 1 ] && [ "$r" = 1 ]; then
+		pass guest-control-features
+	else
+		fail guest-control-features; echo "    feature-poweroff='$p' feature-reboot='$r'"
+	fi
+	xl shutdown gx-shut > "$work/shut.out" 2>&1
+	wait "$xl_pid"
+	if grep -q '^control: poweroff requested$' "$con" && wait_for 10 gone gx-shut; then
+		pass guest-xl-shutdown
+	else
+		fail guest-xl-shutdown; sed 's/^/    /' "$work/shut.out" "$con"
+	fi
+else
+	fail guest-control-features; fail guest-xl-shutdown; sed 's/^/    /' "$con"
+	kill "$xl_pid" 2>/dev/null
+fi
+xl destroy gx-shut > /dev/null 2>&1
+
+con=$work/gx-reboot.con
+timeout 60 xl create -c "$(cfg gx-reboot 'wait' 'on_reboot = "destroy"')" > "$con" 2>&1 &
+xl_pid=$!
+if wait_guest gx-reboot "$con"; then
+	xl reboot gx-reboot > "$work/reboot.out" 2>&1
+	wait "$xl_pid"
+	if grep -q '^control: reboot requested$' "$con" && wait_for 10 gone gx-reboot; then
+		pass guest-xl-reboot
+	else
+		fail guest-xl-reboot; sed 's/^/    /' "$work/reboot.out" "$con"
+	fi
+else
+	fail guest-xl-reboot; sed 's/^/    /' "$con"
+	kill "$xl_pid" 2>/dev/null
+fi
+xl destroy gx-reboot > /dev/null 2>&1
+
+# Typed lines reach the guest through xenconsoled and the ring's in[].
+out=$( (sleep 1; printf 'hello ring\nsecond\nquit\n'; sleep 5) |
+	timeout 30 xl create -c "$(cfg gx-echo 'console-echo print=after')" 2>&1)
+if grep -q '^echo: hello ring' <<<"$out" && grep -q '^echo: second' <<<"$out" &&
+	grep -q '^console-echo: quit' <<<"$out" && grep -q '^after' <<<"$out"; then
+	pass guest-console-echo
+else
+	fail guest-console-echo; echo "$out" | sed 's/^/    /'
+fi
+xl destroy gx-echo > /dev/null 2>&1
