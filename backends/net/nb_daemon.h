@@ -42,8 +42,8 @@ struct nb_daemon {
 
 /* Watches the backend directory and @releaseDomain, then serves what is there.  0 or -errno. */
 int nb_xenbus_start(struct nb_daemon *d);
-/* Reads the pending watch events and brings every vif up to date. */
-void nb_xenbus_watch_fired(struct nb_daemon *d);
+/* Reads the pending watch events and brings every vif up to date.  0, or -errno when xenstored is lost. */
+int nb_xenbus_watch_fired(struct nb_daemon *d);
 /* The data plane found the frontend hostile: disconnect that vif, log, Closing. */
 void nb_xenbus_fatal(struct nb_daemon *d, struct nb_vif *v, const char *why);
 /* Takes every vif down (daemon exit). */

@@ -151,7 +151,8 @@ static void port_fired(struct nb_daemon *d, evtchn_port_t port)
 	}
 }
 
-static void evtchn_ready(struct nb_daemon *d)
+/* Takes every fired port; -EPIPE when the hypervisor went away (the supervisor restarts us). */
+static int evtchn_ready(struct nb_daemon *d)
 {
 	xenevtchn_port_or_error_t p;
 
@@ -161,6 +162,10 @@ static void evtchn_ready(struct nb_daemon *d)
 			nb_log("unmask of port %d failed: %s", p, strerror(errno));
 		port_fired(d, (evtchn_port_t)p);
 	}
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	nb_log("event channels: %s: exiting", strerror(errno));
+	return -errno;
 }
 
 /* Runs the data plane of every queue that has work; returns the next deadline (0 = none). */
@@ -243,10 +248,12 @@ static int loop(struct nb_daemon *d)
 				}
 				break;
 			case NB_EP_XS:
-				nb_xenbus_watch_fired(d);
+				if (nb_xenbus_watch_fired(d))
+					return -ENOTCONN;
 				break;
 			case NB_EP_EVTCHN:
-				evtchn_ready(d);
+				if (evtchn_ready(d))
+					return -EPIPE;
 				break;
 			case NB_EP_TAP:
 				ep->q->rx_kick = true;
@@ -294,6 +301,12 @@ static int setup(struct nb_daemon *d)
 	if (!d->xce || !d->gt) {
 		nb_log("cannot reach the hypervisor in %s: %s", d->rundir, strerror(errno));
 		return -ENOTCONN;
+	}
+	/* Drain pending ports without blocking: the pipe is blocking as Xen's device. */
+	ret = fcntl(xenevtchn_fd(d->xce), F_GETFL);
+	if (ret < 0 || fcntl(xenevtchn_fd(d->xce), F_SETFL, ret | O_NONBLOCK) < 0) {
+		nb_log("cannot make the event channel fd non-blocking: %s", strerror(errno));
+		return -errno;
 	}
 	d->link = nb_link_open();
 	if (!d->link) {

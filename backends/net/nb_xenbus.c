@@ -577,7 +577,7 @@ static void reap(struct nb_daemon *d)
 	}
 }
 
-void nb_xenbus_watch_fired(struct nb_daemon *d)
+int nb_xenbus_watch_fired(struct nb_daemon *d)
 {
 	char **ev;
 	bool any = false;
@@ -586,12 +586,18 @@ void nb_xenbus_watch_fired(struct nb_daemon *d)
 		any = true;
 		free(ev);
 	}
+	if (errno != EAGAIN) {
+		/* Not "no more events": the connection to xenstored is gone. */
+		nb_log("xenstore: %s", strerror(errno));
+		return -errno;
+	}
 	if (!any)
-		return;
+		return 0;
 	scan(d);
 	reap(d);
 	for (struct nb_vif *v = d->vifs; v; v = v->next)
 		update(d, v);
+	return 0;
 }
 
 int nb_xenbus_start(struct nb_daemon *d)
