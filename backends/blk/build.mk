@@ -27,7 +27,9 @@ $(TESTBIN)/test_blk_req: $(OBJ)/tests/unit/test_blk_req.o $(BLK_REQ_TEST_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-$(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_CORE_OBJS)
+BLK_FAKEXEN_OBJS := $(call host_objs,tests/unit/test_blk_fakexen.c)
+
+$(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS) $(CHECK_LIBS)
@@ -40,3 +42,10 @@ $(BLK_FAKEFRONT): $(call host_objs,backends/blk/blk_fakefront.c) $(BLK_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
+
+# blk_bench: the data plane alone under a zero-cost frontend (bench/blk.sh compares it with fio).
+BENCHES += $(BUILD)/bench/blk_bench
+$(BUILD)/bench/blk_bench: $(call host_objs,backends/blk/blk_bench.c) $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS)

@@ -12,65 +12,12 @@
 
 #include "../../backends/blk/blkback.h"
 
-/*
- * The harness plays the hypervisor and the guest.  Guest memory is a
- * memfd of GUEST_PAGES pages; grant ref g names page grants[g].page.
- * xengnttab_map_domain_grant_refs maps those pages, as libsvxen does, over
- * a reserved range; xenevtchn_notify counts.  The test is the frontend: it
- * puts requests on a ring and reads the responses and the image file.
- */
-#define GUEST_PAGES 64
-#define NR_GREFS 128
-#define DOMID 7
+#include "test_blk_fakexen.h"
+
 #define IMG_SECTORS 2048 /* 1 MiB */
+#define GUEST_PAGES 64
 
-static struct {
-	bool valid, readonly;
-	unsigned page;
-} grants[NR_GREFS];
-static int guest_fd;
-static uint8_t *guest;		/* the guest's view of its memory */
-static int live_maps;		/* pages mapped by the backend now */
-static int notifies;
 static char img_path[64];
-
-void *xengnttab_map_domain_grant_refs(xengnttab_handle *xgt, uint32_t count, uint32_t domid,
-				      uint32_t *refs, int prot)
-{
-	char *base;
-
-	if (domid != DOMID || !count) {
-		errno = EINVAL;
-		return NULL;
-	}
-	for (uint32_t i = 0; i < count; i++) {
-		if (refs[i] >= NR_GREFS || !grants[refs[i]].valid ||
-		    ((prot & PROT_WRITE) && grants[refs[i]].readonly)) {
-			errno = EPERM;
-			return NULL;
-		}
-	}
-	base = mmap(NULL, count * 4096ul, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert_ptr_ne(base, MAP_FAILED);
-	for (uint32_t i = 0; i < count; i++)
-		ck_assert_ptr_ne(mmap(base + i * 4096ul, 4096, prot, MAP_SHARED | MAP_FIXED, guest_fd,
-				      grants[refs[i]].page * 4096l),
-				 MAP_FAILED);
-	live_maps += (int)count;
-	return base;
-}
-
-int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
-{
-	live_maps -= (int)count;
-	return munmap(start_address, count * 4096ul);
-}
-
-int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
-{
-	notifies++;
-	return 0;
-}
 
 /* ---- the frontend's side ---- */
 
@@ -83,25 +30,9 @@ struct fixture {
 	unsigned nr_pages;
 };
 
-static void grant(uint32_t ref, unsigned page, bool ro)
-{
-	grants[ref].valid = true;
-	grants[ref].readonly = ro;
-	grants[ref].page = page;
-}
-
 static void setup_guest(void)
 {
-	guest_fd = memfd_create("guest", 0);
-	ck_assert_int_ge(guest_fd, 0);
-	ck_assert_int_eq(ftruncate(guest_fd, GUEST_PAGES * 4096l), 0);
-	guest = mmap(NULL, GUEST_PAGES * 4096ul, PROT_READ | PROT_WRITE, MAP_SHARED, guest_fd, 0);
-	ck_assert_ptr_ne(guest, MAP_FAILED);
-	memset(grants, 0, sizeof(grants));
-	for (unsigned i = 0; i < GUEST_PAGES; i++)
-		grant(i, i, false);
-	live_maps = 0;
-	notifies = 0;
+	fx_guest_init(GUEST_PAGES);
 	strcpy(img_path, "/tmp/test_blk_ring.XXXXXX");
 	int fd = mkstemp(img_path);
 	ck_assert_int_ge(fd, 0);
@@ -114,7 +45,7 @@ static void fx_start(struct fixture *f, unsigned nr_pages, bool ro, bool persist
 		     const char *shadow, bool init_ring)
 {
 	char err[256];
-	struct blk_shadow_id id = { .domid = DOMID, .devid = 51712, .nr_pages = nr_pages };
+	struct blk_shadow_id id = { .domid = FX_DOMID, .devid = 51712, .nr_pages = nr_pages };
 
 	ck_assert_int_eq(blk_disk_open(&f->disk, img_path, ro, err, sizeof(err)), 0);
 	ck_assert_int_eq(blk_io_init(&f->io, 64), 0);
@@ -128,7 +59,7 @@ static void fx_start(struct fixture *f, unsigned nr_pages, bool ro, bool persist
 	}
 	memset(&f->r, 0, sizeof(f->r));
 	strcpy(f->r.name, "test");
-	f->r.domid = DOMID;
+	f->r.domid = FX_DOMID;
 	f->r.io = &f->io;
 	f->r.disk = &f->disk;
 	f->r.sring = f->sring;
@@ -214,7 +145,7 @@ START_TEST(write_lands_in_the_image_byte_for_byte)
 	setup_guest();
 	fx_start(&f, 1, false, false, NULL, true);
 	for (unsigned i = 0; i < 4096; i++)
-		guest[5 * 4096 + i] = (uint8_t)(i * 7 + 1);
+		fx_guest[5 * 4096 + i] = (uint8_t)(i * 7 + 1);
 	put_rw(&f, BLKIF_OP_WRITE, 42, 16, 5, 0, 7);
 	run(&f, 1);
 	blkif_response_t rsp = get(&f);
@@ -222,19 +153,19 @@ START_TEST(write_lands_in_the_image_byte_for_byte)
 	ck_assert_int_eq(rsp.operation, BLKIF_OP_WRITE);
 	ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
 	img_read(buf, 4096, 16 * 512);
-	ck_assert_mem_eq(buf, guest + 5 * 4096, 4096);
+	ck_assert_mem_eq(buf, fx_guest + 5 * 4096, 4096);
 	/* Read it back into another page, sectors 2..5 of the page only. */
-	memset(guest + 6 * 4096, 0xee, 4096);
+	memset(fx_guest + 6 * 4096, 0xee, 4096);
 	put_rw(&f, BLKIF_OP_READ, 43, 16, 6, 2, 5);
 	run(&f, 1);
 	rsp = get(&f);
 	ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
-	ck_assert_mem_eq(guest + 6 * 4096 + 1024, guest + 5 * 4096, 2048);
-	ck_assert_uint_eq(guest[6 * 4096 + 1023], 0xee);
-	ck_assert_uint_eq(guest[6 * 4096 + 3072], 0xee);
-	ck_assert_int_gt(notifies, 0);
+	ck_assert_mem_eq(fx_guest + 6 * 4096 + 1024, fx_guest + 5 * 4096, 2048);
+	ck_assert_uint_eq(fx_guest[6 * 4096 + 1023], 0xee);
+	ck_assert_uint_eq(fx_guest[6 * 4096 + 3072], 0xee);
+	ck_assert_int_gt(fx_notifies, 0);
 	fx_stop(&f);
-	ck_assert_int_eq(live_maps, 0);
+	ck_assert_int_eq(fx_live_maps, 0);
 }
 END_TEST
 
@@ -246,11 +177,11 @@ START_TEST(multi_segment_and_indirect)
 	setup_guest();
 	fx_start(&f, 4, false, false, NULL, true);
 	for (unsigned p = 10; p < 50; p++)
-		memset(guest + p * 4096ul, (int)p, 4096);
+		memset(fx_guest + p * 4096ul, (int)p, 4096);
 	/* Indirect: 40 pages from page 10, segments in page 9. */
 	blkif_request_t *req = put(&f);
 	blkif_request_indirect_t *ir = (void *)req;
-	struct blkif_request_segment *seg = (void *)(guest + 9 * 4096);
+	struct blkif_request_segment *seg = (void *)(fx_guest + 9 * 4096);
 
 	ir->operation = BLKIF_OP_INDIRECT;
 	ir->indirect_op = BLKIF_OP_WRITE;
@@ -270,10 +201,10 @@ START_TEST(multi_segment_and_indirect)
 	ck_assert_int_eq(rsp.operation, BLKIF_OP_WRITE);
 	ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
 	img_read(buf, sizeof(buf), 64 * 512);
-	ck_assert_mem_eq(buf, guest + 10 * 4096, sizeof(buf));
+	ck_assert_mem_eq(buf, fx_guest + 10 * 4096, sizeof(buf));
 	ck_assert_uint_eq(f.r.st.indirect, 1);
 	fx_stop(&f);
-	ck_assert_int_eq(live_maps, 0);
+	ck_assert_int_eq(fx_live_maps, 0);
 }
 END_TEST
 
@@ -284,7 +215,7 @@ START_TEST(read_only_disk_refuses_writes)
 
 	setup_guest();
 	fx_start(&f, 1, true, false, NULL, true);
-	memset(guest + 4096, 0xab, 4096);
+	memset(fx_guest + 4096, 0xab, 4096);
 	put_rw(&f, BLKIF_OP_WRITE, 1, 0, 1, 0, 7);
 	put(&f)->operation = BLKIF_OP_DISCARD;
 	put_rw(&f, BLKIF_OP_READ, 3, 0, 2, 0, 7);
@@ -308,7 +239,7 @@ START_TEST(out_of_range_and_bad_grants_are_errors)
 	put_rw(&f, BLKIF_OP_WRITE, 1, IMG_SECTORS - 4, 1, 0, 7);      /* runs off the end */
 	put_rw(&f, BLKIF_OP_READ, 2, UINT64_MAX - 2, 1, 0, 7);         /* wraps */
 	put_rw(&f, BLKIF_OP_READ, 3, 0, 100, 0, 7);                    /* not granted */
-	grant(101, 3, true);
+	fx_grant(101, 3, true);
 	put_rw(&f, BLKIF_OP_READ, 4, 0, 101, 0, 7);                    /* read-only grant */
 	put_rw(&f, BLKIF_OP_WRITE, 5, 0, 101, 0, 7);                   /* fine to read from */
 	put_rw(&f, BLKIF_OP_READ, 6, IMG_SECTORS - 8, 1, 0, 7);        /* the last page */
@@ -321,7 +252,7 @@ START_TEST(out_of_range_and_bad_grants_are_errors)
 	ck_assert_int_eq(get(&f).status, BLKIF_RSP_OKAY);
 	ck_assert(!f.r.broken);
 	fx_stop(&f);
-	ck_assert_int_eq(live_maps, 0);
+	ck_assert_int_eq(fx_live_maps, 0);
 }
 END_TEST
 
@@ -350,7 +281,7 @@ START_TEST(protocol_breakers_stop_the_ring)
 	run(&f, 1);
 	ck_assert(f.r.broken);
 	fx_stop(&f);
-	ck_assert_int_eq(live_maps, 0);
+	ck_assert_int_eq(fx_live_maps, 0);
 }
 END_TEST
 
@@ -376,7 +307,7 @@ START_TEST(flush_and_flush_with_data)
 	setup_guest();
 	fx_start(&f, 1, false, false, NULL, true);
 	put(&f)->operation = BLKIF_OP_FLUSH_DISKCACHE;
-	memset(guest + 2 * 4096, 0x5a, 4096);
+	memset(fx_guest + 2 * 4096, 0x5a, 4096);
 	put_rw(&f, BLKIF_OP_FLUSH_DISKCACHE, 2, 8, 2, 0, 7);
 	run(&f, 2);
 	ck_assert_int_eq(get(&f).status, BLKIF_RSP_OKAY);
@@ -385,9 +316,9 @@ START_TEST(flush_and_flush_with_data)
 	ck_assert_int_eq(rsp.operation, BLKIF_OP_FLUSH_DISKCACHE);
 	ck_assert_uint_eq(f.r.st.flushes, 2);
 	img_read(buf, 4096, 8 * 512);
-	ck_assert_mem_eq(buf, guest + 2 * 4096, 4096);
+	ck_assert_mem_eq(buf, fx_guest + 2 * 4096, 4096);
 	fx_stop(&f);
-	ck_assert_int_eq(live_maps, 0);
+	ck_assert_int_eq(fx_live_maps, 0);
 }
 END_TEST
 
@@ -436,17 +367,17 @@ START_TEST(persistent_grants_map_once)
 		put_rw(&f, BLKIF_OP_WRITE, (uint64_t)i, (uint64_t)i * 8, 4, 0, 7);
 		run(&f, 1);
 		ck_assert_int_eq(get(&f).status, BLKIF_RSP_OKAY);
-		ck_assert_int_eq(live_maps, 1);
+		ck_assert_int_eq(fx_live_maps, 1);
 	}
 	ck_assert_uint_eq(f.r.st.pgrant_hits, 4);
 	/* A ref granted read-only cannot be kept read-write: mapped per request. */
-	grant(120, 8, true);
+	fx_grant(120, 8, true);
 	put_rw(&f, BLKIF_OP_WRITE, 9, 0, 120, 0, 7);
 	run(&f, 1);
 	ck_assert_int_eq(get(&f).status, BLKIF_RSP_OKAY);
-	ck_assert_int_eq(live_maps, 1);
+	ck_assert_int_eq(fx_live_maps, 1);
 	fx_stop(&f);
-	ck_assert_int_eq(live_maps, 0);
+	ck_assert_int_eq(fx_live_maps, 0);
 }
 END_TEST
 
@@ -458,19 +389,19 @@ START_TEST(notifications_are_batched)
 	fx_start(&f, 1, false, false, NULL, true);
 	for (int i = 0; i < 16; i++)
 		put_rw(&f, BLKIF_OP_READ, (uint64_t)i, (uint64_t)i * 8, (uint32_t)(1 + i), 0, 7);
-	int before = notifies;
+	int before = fx_notifies;
 	run(&f, 16);
 	ck_assert_uint_eq(RING_HAS_UNCONSUMED_RESPONSES(&f.fr), 16);
 	/* Far fewer notifications than responses (the frontend asked once). */
-	ck_assert_int_le(notifies - before, 4);
-	ck_assert_int_ge(notifies - before, 1);
+	ck_assert_int_le(fx_notifies - before, 4);
+	ck_assert_int_ge(fx_notifies - before, 1);
 	/* A frontend that does not ask (rsp_event behind) gets no notification. */
 	f.fr.rsp_cons += 16;
 	f.fr.sring->rsp_event = f.fr.rsp_cons + 1000;
-	before = notifies;
+	before = fx_notifies;
 	put_rw(&f, BLKIF_OP_READ, 99, 0, 1, 0, 7);
 	run(&f, 1);
-	ck_assert_int_eq(notifies, before);
+	ck_assert_int_eq(fx_notifies, before);
 	fx_stop(&f);
 }
 END_TEST
@@ -517,14 +448,14 @@ START_TEST(restart_finishes_requests_exactly_once)
 	unlink(shadow);
 	fx_start(&f, 1, false, false, shadow, true);
 	/* Two requests answered and pushed before the crash. */
-	memset(guest + 1 * 4096, 0x11, 4096);
+	memset(fx_guest + 1 * 4096, 0x11, 4096);
 	put_rw(&f, BLKIF_OP_WRITE, 100, 0, 1, 0, 7);
 	put_rw(&f, BLKIF_OP_WRITE, 101, 8, 1, 0, 7);
 	run(&f, 2);
 	ck_assert_uint_eq(RING_HAS_UNCONSUMED_RESPONSES(&f.fr), 2);
 	/* Six more: the child consumes them; answers some without a push; dies. */
 	for (unsigned i = 0; i < 6; i++) {
-		memset(guest + (10 + i) * 4096ul, 0x20 + (int)i, 4096);
+		memset(fx_guest + (10 + i) * 4096ul, 0x20 + (int)i, 4096);
 		put_rw(&f, BLKIF_OP_WRITE, 200 + i, 64 + i * 8, 10 + i, 0, 7);
 	}
 	int notify;
@@ -563,13 +494,13 @@ START_TEST(restart_finishes_requests_exactly_once)
 	}
 	for (unsigned i = 0; i < 6; i++) {
 		img_read(buf, 4096, (64 + i * 8) * 512l);
-		ck_assert_mem_eq(buf, guest + (10 + i) * 4096ul, 4096);
+		ck_assert_mem_eq(buf, fx_guest + (10 + i) * 4096ul, 4096);
 	}
 	/* And new requests still flow. */
 	put_rw(&f, BLKIF_OP_READ, 300, 0, 20, 0, 7);
 	run(&f, 1);
 	ck_assert_uint_eq(get(&f).id, 300);
-	ck_assert_uint_eq(guest[20 * 4096], 0x11);
+	ck_assert_uint_eq(fx_guest[20 * 4096], 0x11);
 	fx_stop(&f);
 	ck_assert_int_eq(access(shadow, F_OK), -1);
 }
