@@ -429,7 +429,6 @@ static void blk_vbd_reconcile(struct blk_vbd *v)
 	uint64_t online = 1;
 	bool fresh = v->fresh;
 
-	v->fresh = false;
 	if (!v->fe[0]) {
 		char *fe = blk_xs_read(bb, v->be, "frontend");
 
@@ -443,6 +442,8 @@ static void blk_vbd_reconcile(struct blk_vbd *v)
 			blk_log("vbd %u/%u: cannot watch %s: %s", v->domid, v->devid, v->fe,
 				strerror(errno));
 	}
+	/* The first full look at this device since blkback started (restart recovery). */
+	v->fresh = false;
 	blk_xs_uint(bb, v->be, "online", 2, &online);
 	fstate = blk_vbd_state(v, v->fe);
 
