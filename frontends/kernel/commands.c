@@ -184,6 +184,11 @@ static void cmd_console_echo(const start_info_t *si, const char *arg)
 	selftest_console_echo(arg);
 }
 
+static void cmd_xs_dev(const start_info_t *si, const char *arg)
+{
+	selftest_xs_dev(arg);
+}
+
 static void cmd_smp(const start_info_t *si, const char *arg)
 {
 	int n = smp_run(si, sched_vcpu_count());
@@ -240,6 +245,7 @@ static const struct command commands[] = {
 	{ .name = "grant-selftest", .run = cmd_grant_selftest },
 	{ .name = "console-echo", .run = cmd_console_echo },
 	{ .name = "console", .run = cmd_nop },
+	{ .name = "xs-dev", .run = cmd_xs_dev },
 };
 
 bool commands_has_word(const char *cmdline, const char *word)

@@ -11,6 +11,7 @@
 #include <svk/time.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
+#include <svk/xenbus_state.h>
 
 #define PATH_MAX_LEN 256
 #define MS 1000000ULL
@@ -417,4 +418,36 @@ void selftest_console_echo(const char *arg)
 		printk("echo: %s\n", line);
 	}
 	printk("console-echo: quit\n");
+}
+
+/* ---- xs-dev=TYPE/ID ------------------------------------------------------ */
+
+void selftest_xs_dev(const char *arg)
+{
+	char type[32], backend[PATH_MAX_LEN], front[PATH_MAX_LEN];
+	const char *slash = arg ? strchr(arg, '/') : NULL;
+	uint64_t id;
+	int rc, bstate, fstate;
+
+	if (!slash || slash == arg || (size_t)(slash - arg) >= sizeof(type) ||
+	    parse_u64(slash + 1, &id) || id > UINT32_MAX) {
+		printk("xs-dev: needs TYPE/ID (xs-dev=vbd/51712)\n");
+		return;
+	}
+	if (!need_xenbus("xs-dev"))
+		return;
+	memcpy(type, arg, (size_t)(slash - arg));
+	type[slash - arg] = '\0';
+	rc = xenbus_read_backend(type, (unsigned int)id, backend,
+				 sizeof(backend));
+	if (rc < 0) {
+		printk("xs-dev: %s: no backend: %d\n", arg, rc);
+		return;
+	}
+	ksnprintf(front, sizeof(front), "device/%s/%llu", type,
+		  (unsigned long long)id);
+	bstate = xenbus_read_state(backend);
+	fstate = xenbus_read_state(front);
+	printk("xs-dev: %s backend=%s backend-state=%d frontend-state=%d\n",
+	       arg, backend, bstate, fstate);
 }

@@ -1287,6 +1287,48 @@ START_TEST(test_xen_console_echo)
 }
 END_TEST
 
+START_TEST(test_xen_console_hostile_input_ignored)
+{
+	struct boot_opts o = { .cmdline = "console-echo", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.console_input = "fine\nquit\n";
+	o.xen.hostile_console = true;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "[cons] hostile in_prod");
+	ck_line(&r, "[cons] in_cons after hostile: 0");
+	ck_line(&r, "echo: fine");
+	ck_line(&r, "console-echo: quit");
+}
+END_TEST
+
+START_TEST(test_xen_xs_dev)
+{
+	static const char *const nodes[] = {
+		"/local/domain/7/device/vbd/51712/backend",
+		"/local/domain/0/backend/vbd/7/51712",
+		"/local/domain/7/device/vbd/51712/state", "1",
+		"/local/domain/0/backend/vbd/7/51712/state", "2",
+		"/local/domain/7/device/vif/0/backend", "/nowhere",
+		NULL
+	};
+	struct boot_opts o = { .cmdline = "xs-dev=vbd/51712 xs-dev=vif/0 xs-dev=vif/1 xs-dev=junk",
+			       XEN_ON };
+	static struct boot_result r;
+
+	o.xen.nodes = nodes;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_line(&r, "xs-dev: vbd/51712 backend=/local/domain/0/backend/vbd/7/51712 backend-state=2 frontend-state=1");
+	ck_line(&r, "xs-dev: vif/0 backend=/nowhere backend-state=0 frontend-state=0");
+	ck_line(&r, "xs-dev: vif/1: no backend: -2");
+	ck_line(&r, "xs-dev: needs TYPE/ID (xs-dev=vbd/51712)");
+}
+END_TEST
+
 START_TEST(test_xen_console_stall_falls_back)
 {
 	static char cl[1024];
@@ -1399,6 +1441,8 @@ static Suite *guest_boot_suite(void)
 	tcase_add_test(tc, test_xen_pingpong_bad_argument);
 	tcase_add_test(tc, test_xen_console_echo);
 	tcase_add_test(tc, test_xen_console_stall_falls_back);
+	tcase_add_test(tc, test_xen_console_hostile_input_ignored);
+	tcase_add_test(tc, test_xen_xs_dev);
 	tcase_add_test(tc, test_xen_control_shutdown_poweroff);
 	tcase_add_test(tc, test_xen_control_shutdown_reboot_while_sleeping);
 	tcase_add_test(tc, test_xen_control_shutdown_unknown_ignored);

@@ -59,7 +59,8 @@ static struct {
 	size_t outq_len;
 	unsigned int tx_next, tx_ends;
 	unsigned int watch_step;
-	bool grant_done, console_typed, shutdown_sent;
+	bool grant_done, console_typed, shutdown_sent, console_hostile_done;
+	XENCONS_RING_IDX console_saved_prod;
 	evtchn_port_t pp_port; /* the guest's pingpong port once bound */
 	unsigned int pp_sent, pp_got;
 } fx;
@@ -654,6 +655,20 @@ static bool console_type(void)
 
 	if (!s || fx.console_typed)
 		return false;
+	if (fx.o.hostile_console && !fx.console_hostile_done) {
+		/* First an index the guest must not follow: 5000 in 1 KiB. */
+		fx.console_hostile_done = true;
+		fx.console_saved_prod = c->in_prod;
+		c->in_prod = c->in_cons + 5000;
+		raise_port(CONS_PORT);
+		fx.say("[cons] hostile in_prod\n");
+		return true;
+	}
+	if (fx.o.hostile_console) {
+		/* Then the real input, from where the guest left off. */
+		fx.say("[cons] in_cons after hostile: %u\n", c->in_cons);
+		c->in_prod = fx.console_saved_prod;
+	}
 	fx.console_typed = true;
 	for (; *s && c->in_prod - c->in_cons < sizeof(c->in); s++)
 		c->in[MASK_XENCONS_IDX(c->in_prod++, c->in)] = *s;
@@ -734,4 +749,6 @@ void fakexen_init(const struct fakexen_opts *o, struct shared_info *sh,
 		snprintf(p, sizeof(p), "%s/control", fx.home);
 		node_set(p, "");
 	}
+	for (const char *const *n = o->nodes; n && n[0] && n[1]; n += 2)
+		node_set(n[0], n[1]);
 }

@@ -23,6 +23,8 @@ struct fakexen_opts {
 	bool console_stalls;	/* the console backend never consumes */
 	const char *shutdown;	/* written to control/shutdown when idle */
 	bool hostile_store;	/* the store answers with a bad rsp_prod */
+	bool hostile_console;	/* in_prod far ahead of in_cons, once */
+	const char *const *nodes; /* "abs-path", "value", ..., NULL */
 };
 
 /* Output of the harness: the guest's console and the fake's remarks. */
