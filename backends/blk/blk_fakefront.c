@@ -52,7 +52,9 @@ struct ff {
 	grant_entry_v1_t *gt;
 	uint64_t top_gfn;		/* first of our FF_PAGES frames */
 	unsigned order;			/* ring-page-order */
-	blkif_front_ring_t fr;
+	unsigned nq;			/* queues (multi-queue-num-queues; 0 = key absent) */
+	blkif_front_ring_t fr;		/* queue 0 */
+	blkif_front_ring_t qr[FF_RING_PAGES_MAX]; /* every queue's ring (qr[0] is fr's twin) */
 	char be[128], fe[128];
 	const char *image;
 	bool ro, persistent;
@@ -157,7 +159,7 @@ static void ff_setup(struct ff *f)
 					{ .id = f->domid, .perms = XS_PERM_READ } };
 	struct xs_permissions fp[2] = { { .id = f->domid, .perms = XS_PERM_NONE },
 					{ .id = 0, .perms = XS_PERM_READ } };
-	struct sv_ctl_evtchn_alloc q = { .dom = f->domid, .remote_dom = 0 };
+	struct sv_ctl_evtchn_alloc q_alloc = { .dom = f->domid, .remote_dom = 0 };
 	struct sv_ctl_evtchn_port port;
 	uint32_t got = 0;
 	int memfd, ret;
@@ -184,19 +186,10 @@ static void ff_setup(struct ff *f)
 	for (unsigned i = 0; i < FF_PAGES; i++)
 		if (f->gt[FF_REF0 + i].flags & (GTF_reading | GTF_writing))
 			die("grant ref %u is still mapped by someone", FF_REF0 + i);
-	ret = svctl_call(f->c, SV_CTL_EVTCHN_ALLOC_UNBOUND, &q, sizeof(q), &port, sizeof(port),
-			 &got, NULL);
-	if (ret || got != sizeof(port))
-		die("event channel: %s", strerror(ret ? -ret : EPROTO));
-
-	/* The ring: FRONT_RING on our first 1 << order pages. */
-	unsigned np = 1u << f->order;
-	for (unsigned i = 0; i < np; i++)
-		memset(ff_page(f, i), 0, 4096);
-	/* A multi-page ring's frames are adjacent in one RAM range: contiguous here too. */
-	SHARED_RING_INIT((blkif_sring_t *)ff_page(f, 0));
-	FRONT_RING_INIT(&f->fr, (blkif_sring_t *)ff_page(f, 0), np * 4096ul);
-
+	/* The rings: queue q on pages q << order .. of ours. */
+	unsigned np = 1u << f->order, nq = f->nq ? f->nq : 1;
+	if (np * nq > FF_RING_PAGES_MAX)
+		die("%u queues of %u pages do not fit in %u pages", nq, np, FF_RING_PAGES_MAX);
 	snprintf(f->be, sizeof(f->be), "/local/domain/0/backend/vbd/%u/%u", f->domid, f->devid);
 	snprintf(f->fe, sizeof(f->fe), "/local/domain/%u/device/svfake/%u", f->domid, f->devid);
 	xs_rm(f->xs, XBT_NULL, f->be);
@@ -207,18 +200,40 @@ static void ff_setup(struct ff *f)
 	ff_put(f, f->fe, "backend-id", "0");
 	ff_put(f, f->fe, "virtual-device", "%u", f->devid);
 	ff_put(f, f->fe, "device-type", "disk");
-	if (np == 1) {
-		ff_put(f, f->fe, "ring-ref", "%u", ff_grant(f, 0, false));
-	} else {
+	if (np > 1)
 		ff_put(f, f->fe, "ring-page-order", "%u", f->order);
-		for (unsigned i = 0; i < np; i++) {
-			char key[24];
+	if (f->nq)
+		ff_put(f, f->fe, "multi-queue-num-queues", "%u", f->nq);
+	for (unsigned q = 0; q < nq; q++) {
+		char dir[160];
+		unsigned p0 = q * np;
 
-			snprintf(key, sizeof(key), "ring-ref%u", i);
-			ff_put(f, f->fe, key, "%u", ff_grant(f, i, false));
+		ret = svctl_call(f->c, SV_CTL_EVTCHN_ALLOC_UNBOUND, &q_alloc, sizeof(q_alloc), &port,
+				 sizeof(port), &got, NULL);
+		if (ret || got != sizeof(port))
+			die("event channel: %s", strerror(ret ? -ret : EPROTO));
+		for (unsigned i = 0; i < np; i++)
+			memset(ff_page(f, p0 + i), 0, 4096);
+		/* A multi-page ring's frames are adjacent in one RAM range: contiguous here too. */
+		SHARED_RING_INIT((blkif_sring_t *)ff_page(f, p0));
+		FRONT_RING_INIT(&f->qr[q], (blkif_sring_t *)ff_page(f, p0), np * 4096ul);
+		if (f->nq)
+			snprintf(dir, sizeof(dir), "%s/queue-%u", f->fe, q);
+		else
+			snprintf(dir, sizeof(dir), "%s", f->fe);
+		if (np == 1) {
+			ff_put(f, dir, "ring-ref", "%u", ff_grant(f, p0, false));
+		} else {
+			for (unsigned i = 0; i < np; i++) {
+				char key[24];
+
+				snprintf(key, sizeof(key), "ring-ref%u", i);
+				ff_put(f, dir, key, "%u", ff_grant(f, p0 + i, false));
+			}
 		}
+		ff_put(f, dir, "event-channel", "%u", port.port);
 	}
-	ff_put(f, f->fe, "event-channel", "%u", port.port);
+	f->fr = f->qr[0];
 	ff_put(f, f->fe, "protocol", "x86_64-abi");
 	ff_put(f, f->fe, "feature-persistent", "%d", f->persistent ? 1 : 0);
 	ff_put(f, f->fe, "state", "%d", XenbusStateInitialising);
@@ -509,6 +524,45 @@ static void sc_crash(struct ff *f, pid_t victim)
 	CHECK(ok, "every acknowledged write is in the image");
 }
 
+/* One write on each queue's ring: every queue is served, into the same image. */
+static void sc_multiqueue(struct ff *f)
+{
+	unsigned nq = f->nq ? f->nq : 1;
+
+	f->qr[0] = f->fr;
+	for (unsigned q = 0; q < nq; q++) {
+		blkif_front_ring_t *fr = &f->qr[q];
+		blkif_request_t *r = RING_GET_REQUEST(fr, fr->req_prod_pvt);
+		int notify;
+
+		fr->req_prod_pvt++;
+		memset(r, 0, sizeof(*r));
+		ff_fill(f, 80 + q, 1, 0x8800 + q);
+		r->operation = BLKIF_OP_WRITE;
+		r->nr_segments = 1;
+		r->id = 1000 + q;
+		r->sector_number = 12000 + q * 8;
+		r->seg[0].gref = ff_grant(f, FF_DATA0 + 80 + q, false);
+		r->seg[0].last_sect = 7;
+		RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(fr, notify);
+		(void)notify;
+	}
+	ff_kick(f);
+	for (unsigned q = 0; q < nq; q++) {
+		blkif_front_ring_t *fr = &f->qr[q];
+		uint64_t end = now_ms() + FF_TIMEOUT_MS;
+
+		while (!RING_HAS_UNCONSUMED_RESPONSES(fr) && now_ms() < end)
+			usleep(5000);
+		blkif_response_t rsp = *RING_GET_RESPONSE(fr, fr->rsp_cons);
+		CHECK(RING_HAS_UNCONSUMED_RESPONSES(fr) && rsp.id == 1000 + q &&
+			      rsp.status == BLKIF_RSP_OKAY && ff_image_has(f, 12000 + q * 8, 80 + q, 1),
+		      "queue %u: write answered on its own ring and in the image", q);
+		fr->rsp_cons++;
+	}
+	f->fr = f->qr[0];
+}
+
 static void sc_after_crash(struct ff *f)
 {
 	/* A new round on the same ring: blkback reconnected, keeps serving. */
@@ -546,7 +600,8 @@ int main(int argc, char **argv)
 		{ "domid", required_argument, NULL, 'd' }, { "devid", required_argument, NULL, 'n' },
 		{ "image", required_argument, NULL, 'i' }, { "ro", no_argument, NULL, 'r' },
 		{ "persistent", no_argument, NULL, 'p' }, { "order", required_argument, NULL, 'o' },
-		{ "kill", required_argument, NULL, 'k' }, { NULL, 0, NULL, 0 },
+		{ "kill", required_argument, NULL, 'k' }, { "queues", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct ff f = { .devid = 202 };
 	pid_t victim = 0;
@@ -561,13 +616,14 @@ int main(int argc, char **argv)
 		case 'p': f.persistent = true; break;
 		case 'o': f.order = (unsigned)atoi(optarg); break;
 		case 'k': victim = atoi(optarg); break;
+		case 'q': f.nq = (unsigned)atoi(optarg); break;
 		default: return 2;
 		}
 	}
-	if (!f.domid || !f.image || optind >= argc || f.order > 2) {
+	if (!f.domid || !f.image || optind >= argc || f.order > 2 || f.nq > FF_RING_PAGES_MAX) {
 		fprintf(stderr, "usage: blk_fakefront --domid D --image IMG [--devid N] [--ro] "
-				"[--persistent] [--order 0-2] [--kill PID] "
-				"data|discard|readonly|hostile|crash...\n");
+				"[--persistent] [--order 0-2] [--queues 1-4] [--kill PID] "
+				"data|discard|readonly|hostile|multiqueue|crash|after-crash...\n");
 		return 2;
 	}
 	ff_setup(&f);
@@ -582,6 +638,8 @@ int main(int argc, char **argv)
 			sc_hostile(&f);
 		else if (!strcmp(argv[i], "crash"))
 			sc_crash(&f, victim);
+		else if (!strcmp(argv[i], "multiqueue"))
+			sc_multiqueue(&f);
 		else if (!strcmp(argv[i], "after-crash"))
 			sc_after_crash(&f);
 		else

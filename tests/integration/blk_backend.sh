@@ -10,7 +10,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(blk-data blk-multipage-ring blk-discard blk-readonly blk-hostile-contained
+TESTS=(blk-data blk-multipage-ring blk-multiqueue blk-discard blk-readonly blk-hostile-contained
 	blk-others-carry-on blk-kill9-in-flight blk-kill9-keeps-flushed blk-after-restart)
 need_kvm "${TESTS[@]}" || exit 0
 ff=$PWD/$BUILD/tests/blk_fakefront
@@ -63,6 +63,7 @@ run() {
 
 run blk-data --devid 301 --persistent data
 run blk-multipage-ring --devid 302 --order 2 data
+run blk-multiqueue --devid 308 --queues 2 --order 1 multiqueue data
 run blk-discard --devid 303 discard
 run blk-readonly --devid 304 --ro readonly
 run blk-hostile-contained --devid 305 hostile
