@@ -506,6 +506,40 @@ START_TEST(restart_finishes_requests_exactly_once)
 }
 END_TEST
 
+/* A frontend writing random bytes into its ring: every request is answered or the ring stops. */
+START_TEST(random_garbage_is_contained)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+
+	setup_guest();
+	for (int round = 0; round < 300; round++) {
+		struct fixture f;
+		unsigned n = 1 + round % 8;
+
+		fx_start(&f, 1, round % 3 == 0, round % 2 == 0, NULL, true);
+		for (unsigned k = 0; k < n; k++) {
+			uint8_t *p = (uint8_t *)put(&f);
+
+			for (unsigned b = 0; b < sizeof(blkif_request_t); b++) {
+				seed ^= seed << 13;
+				seed ^= seed >> 7;
+				seed ^= seed << 17;
+				p[b] = (uint8_t)seed;
+			}
+			/* Half the time a plausible operation, so the deeper checks run too. */
+			if (seed & 1)
+				p[0] = (uint8_t)((seed >> 8) % 7);
+			if (seed & 2)
+				((blkif_request_t *)p)->sector_number %= IMG_SECTORS;
+		}
+		run(&f, n);
+		ck_assert(f.r.broken || RING_HAS_UNCONSUMED_RESPONSES(&f.fr) == n);
+		fx_stop(&f);
+		ck_assert_int_eq(fx_live_maps, 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("blk_ring");
@@ -526,6 +560,7 @@ int main(void)
 	tcase_add_test(tc, notifications_are_batched);
 	tcase_add_test(tc, full_ring_of_requests);
 	tcase_add_test(tc, restart_finishes_requests_exactly_once);
+	tcase_add_test(tc, random_garbage_is_contained);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
