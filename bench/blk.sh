@@ -5,7 +5,7 @@
 # image file in the same run, each printed as a ratio to host fio.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-: "${BUILD:=build}" "${BLK_BENCH_SECONDS:=3}" "${BLK_BENCH_MB:=256}"
+: "${BUILD:=build}" "${BLK_BENCH_SECONDS:=2}" "${BLK_BENCH_MB:=256}"
 export PATH="$PWD/$BUILD/bin:$PATH"
 
 dir=$(mktemp -d /var/tmp/blk-bench.XXXXXX)

@@ -89,8 +89,12 @@ unsigned blk_io_reap(struct blk_io *io, bool wait)
 	unsigned done = 0;
 	uint64_t cnt;
 
-	/* Clear the eventfd first: a completion after this read signals it again. */
-	if (read(io->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+	/*
+	 * From epoll (not waiting): clear the eventfd first, so a completion
+	 * after this read signals it again.  A waiting caller leaves it set;
+	 * the next epoll round clears it with a reap that may find nothing.
+	 */
+	if (!wait && read(io->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		blk_log("reading the completion eventfd: %s", strerror(errno));
 	if (wait && io->inflight) {
 		int ret;
