@@ -185,25 +185,34 @@ static bool pp_never(void *arg)
 {
 	return false;
 }
-
-/* Until dom0 bound our port (EVTCHNOP_status says interdomain). */
-static int pp_wait_connected(evtchn_port_t port)
+/*
+ * Until dom0 says it is ready (data/pingpong-ready exists): bound to our
+ * port, and done with the notification Xen raises on its side at bind.
+ * Then our port must be interdomain.
+ */
+static int pp_wait_ready(evtchn_port_t port)
 {
+	char path[PATH_MAX_LEN], val[8];
 	struct evtchn_status st;
-	uint64_t waited = 0;
-	int rc;
+	int id, rc;
 
-	for (;;) {
-		rc = evtchn_status(port, &st);
-		if (rc)
-			return rc;
-		if (st.status == EVTCHNSTAT_interdomain)
-			return 0;
-		if (waited >= PEER_TIMEOUT_NS)
-			return -XEN_ETIMEDOUT;
-		(void)wait_until(pp_never, NULL, MS);
-		waited += MS;
-	}
+	if (!data_path("evtchn-pingpong", path, sizeof(path), "pingpong-ready"))
+		return -XEN_EINVAL;
+	id = xenbus_watch(path, NULL, NULL);
+	if (id < 0)
+		return id;
+	do {
+		rc = xenbus_watch_wait(id, NULL, 0, PEER_TIMEOUT_NS);
+		if (!rc)
+			rc = xenbus_read(XBT_NIL, path, val, sizeof(val));
+	} while (rc == -XEN_ENOENT);
+	(void)xenbus_unwatch(id);
+	if (rc < 0)
+		return rc;
+	rc = evtchn_status(port, &st);
+	if (!rc && st.status != EVTCHNSTAT_interdomain)
+		rc = -XEN_ENOTCONN;
+	return rc;
 }
 
 void selftest_pingpong(const char *arg)
@@ -256,7 +265,7 @@ void selftest_pingpong(const char *arg)
 	printk("evtchn-pingpong: port %u in %s, %s\n", port, path,
 	       initiator ? "guest pings" : "dom0 pings");
 	if (initiator) {
-		rc = pp_wait_connected(port);
+		rc = pp_wait_ready(port);
 		if (rc) {
 			printk("evtchn-pingpong: FAIL dom0 did not connect: %d\n",
 			       rc);

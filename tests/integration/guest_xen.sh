@@ -7,7 +7,8 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(guest-devices-up guest-sleep-blocks guest-control-features
-	guest-xl-shutdown guest-xl-reboot guest-console-echo)
+	guest-xl-shutdown guest-xl-reboot guest-console-echo
+	guest-pingpong-dom0-pings guest-pingpong-guest-pings)
 need_kvm "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -101,3 +102,39 @@ else
 	fail guest-console-echo; echo "$out" | sed 's/^/    /'
 fi
 xl destroy gx-echo > /dev/null 2>&1
+
+# pingpong NAME WORD MODE: boot a guest running WORD, play dom0's half with
+# guest-peer MODE once the guest published its port, print both sides.
+peer=$BUILD/tests/guest-peer
+pingpong() {
+	local name=$1 word=$2 mode=$3 dom port="" i con=$work/$1.con
+	timeout 60 xl create -c "$(cfg "$name" "$word")" > "$con" 2>&1 &
+	local xl_pid=$!
+	wait_for 20 xl domid "$name" || { sed 's/^/    /' "$con"; return 1; }
+	dom=$(xl domid "$name")
+	for i in $(seq 200); do
+		port=$(xenstore-read "/local/domain/$dom/data/pingpong-port" 2>/dev/null) && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { echo "    no pingpong-port"; sed 's/^/    /' "$con"; return 1; }
+	timeout 60 "$peer" "$mode" "$dom" "$port" 200 > "$work/$name.peer" 2>&1 ||
+		{ sed 's/^/    /' "$work/$name.peer" "$con"; return 1; }
+	wait "$xl_pid"
+	{ cat "$work/$name.peer"; grep '^evtchn-pingpong: \(answered\|rounds\)' "$con"; } \
+		> "$work/$name.stats"
+	[ "$(xenstore-read "/local/domain/$dom/data/pingpong-done" 2>/dev/null)" = 200 ] ||
+		grep -q '^evtchn-pingpong: \(answered 200\|rounds=200 \)' "$con" ||
+		{ sed 's/^/    /' "$con"; return 1; }
+}
+
+if [ -x "$peer" ]; then
+	check guest-pingpong-dom0-pings pingpong gx-pp evtchn-pingpong=200 ping
+	sed 's/^/    /' "$work/gx-pp.stats" 2>/dev/null
+	xl destroy gx-pp > /dev/null 2>&1
+	check guest-pingpong-guest-pings pingpong gx-pg evtchn-pingpong=200,guest echo
+	sed 's/^/    /' "$work/gx-pg.stats" 2>/dev/null
+	xl destroy gx-pg > /dev/null 2>&1
+else
+	fail "guest-pingpong-dom0-pings: $peer not built"
+	fail "guest-pingpong-guest-pings: $peer not built"
+fi

@@ -632,6 +632,8 @@ static bool pingpong_peer(void)
 	if (fx.o.pingpong) {
 		fx.pp_sent = 1;
 		raise_port(fx.pp_port);
+	} else {
+		dom0_write("data/pingpong-ready", "1");
 	}
 	return true;
 }
