@@ -601,10 +601,12 @@ int main(int argc, char **argv)
 		{ "image", required_argument, NULL, 'i' }, { "ro", no_argument, NULL, 'r' },
 		{ "persistent", no_argument, NULL, 'p' }, { "order", required_argument, NULL, 'o' },
 		{ "kill", required_argument, NULL, 'k' }, { "queues", required_argument, NULL, 'q' },
+		{ "keep", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ff f = { .devid = 202 };
 	pid_t victim = 0;
+	bool keep = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -617,12 +619,13 @@ int main(int argc, char **argv)
 		case 'o': f.order = (unsigned)atoi(optarg); break;
 		case 'k': victim = atoi(optarg); break;
 		case 'q': f.nq = (unsigned)atoi(optarg); break;
+		case 'K': keep = true; break;
 		default: return 2;
 		}
 	}
 	if (!f.domid || !f.image || optind >= argc || f.order > 2 || f.nq > FF_RING_PAGES_MAX) {
 		fprintf(stderr, "usage: blk_fakefront --domid D --image IMG [--devid N] [--ro] "
-				"[--persistent] [--order 0-2] [--queues 1-4] [--kill PID] "
+				"[--persistent] [--order 0-2] [--queues 1-4] [--kill PID] [--keep] "
 				"data|discard|readonly|hostile|multiqueue|crash|after-crash...\n");
 		return 2;
 	}
@@ -645,6 +648,8 @@ int main(int argc, char **argv)
 		else
 			die("unknown scenario '%s'", argv[i]);
 	}
-	ff_teardown(&f);
+	/* --keep: leave the device connected (to test blkback stopping or restarting under it). */
+	if (!keep)
+		ff_teardown(&f);
 	return failures ? 1 : 0;
 }

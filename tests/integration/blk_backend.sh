@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(blk-data blk-multipage-ring blk-multiqueue blk-discard blk-readonly blk-hostile-contained
-	blk-others-carry-on blk-kill9-in-flight blk-kill9-keeps-flushed blk-after-restart)
+	blk-others-carry-on blk-kill9-in-flight blk-kill9-keeps-flushed blk-after-restart
+	blk-term-reconnects)
 need_kvm "${TESTS[@]}" || exit 0
 ff=$PWD/$BUILD/tests/blk_fakefront
 if [ ! -x "$ff" ] || [ ! -x "$SV_BIN/blkback" ]; then
@@ -94,3 +95,28 @@ chk blk-kill9-keeps-flushed 'every acknowledged write is in the image'
 chk blk-after-restart 'a write after the restart is answered' 'and lands in the image'
 newpid=$(blkpid)
 [ -n "$newpid" ] && [ "$newpid" != "$pid" ] || fail "blk-after-restart: blkback was not restarted"
+
+# A clean stop (SIGTERM) under a connected device: the restarted blkback
+# reconnects it in place from the ring and its shadow.
+if out=$(timeout 60 "$ff" --domid "$domid" --image "$img" --devid 309 --persistent --keep data 2>&1); then
+	pid=$(blkpid)
+	kill -TERM "$pid"
+	restarted() { p=$(blkpid); [ -n "$p" ] && [ "$p" != "$pid" ]; }
+	connected() { python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect('$SPLITVISOR_RUNDIR/blkback.sock')
+d = b''
+while True:
+    b = s.recv(4096)
+    if not b: break
+    d += b
+sys.exit(0 if b'vbd $domid/309 state 4 connected' in d else 1)"; }
+	if wait_for 15 restarted && wait_for 10 connected &&
+		grep -q "vbd $domid/309 q0: resumed after a restart" "$SPLITVISOR_RUNDIR/blkback.log"; then
+		pass blk-term-reconnects
+	else
+		fail blk-term-reconnects; tail -n 8 "$SPLITVISOR_RUNDIR/blkback.log" | sed 's/^/    log: /'
+	fi
+else
+	fail blk-term-reconnects; printf '%s\n' "$out" | sed 's/^/    /'
+fi
