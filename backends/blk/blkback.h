@@ -12,6 +12,12 @@
 #include "blk_ring_defs.h"
 
 /*
+ * Thread safety: none needed.  blkback runs one thread; every function
+ * here is called from its event loop (or a test's single thread).
+ * Errors: actions return 0 or -errno, predicates bool.
+ */
+
+/*
  * Limits we advertise (and enforce) in the backend directory:
  *   max-ring-page-order     BLK_MAX_RING_ORDER  (16 pages, 512 slots)
  *   multi-queue-max-queues  BLK_MAX_QUEUES
