@@ -94,7 +94,9 @@ chk blk-kill9-in-flight 'all 25 requests answered after kill -9' 'no request ans
 chk blk-kill9-keeps-flushed 'every acknowledged write is in the image'
 chk blk-after-restart 'a write after the restart is answered' 'and lands in the image'
 newpid=$(blkpid)
-[ -n "$newpid" ] && [ "$newpid" != "$pid" ] || fail "blk-after-restart: blkback was not restarted"
+if [ -z "$newpid" ] || [ "$newpid" = "$pid" ]; then
+	fail "blk-after-restart: blkback was not restarted"
+fi
 
 # A clean stop (SIGTERM) under a connected device: the restarted blkback
 # reconnects it in place from the ring and its shadow.
