@@ -189,6 +189,11 @@ static void cmd_xs_dev(const start_info_t *si, const char *arg)
 	selftest_xs_dev(arg);
 }
 
+static void cmd_xs_read(const start_info_t *si, const char *arg)
+{
+	selftest_xs_read(arg);
+}
+
 static void cmd_smp(const start_info_t *si, const char *arg)
 {
 	int n = smp_run(si, sched_vcpu_count());
@@ -246,6 +251,7 @@ static const struct command commands[] = {
 	{ .name = "console-echo", .run = cmd_console_echo },
 	{ .name = "console", .run = cmd_nop },
 	{ .name = "xs-dev", .run = cmd_xs_dev },
+	{ .name = "xs-read", .run = cmd_xs_read },
 };
 
 bool commands_has_word(const char *cmdline, const char *word)

@@ -460,3 +460,29 @@ void selftest_xs_dev(const char *arg)
 	printk("xs-dev: %s backend=%s backend-state=%d frontend-state=%d\n",
 	       arg, backend, bstate, fstate);
 }
+
+/* ---- xs-read=PATH -------------------------------------------------------- */
+
+void selftest_xs_read(const char *arg)
+{
+	static char val[XENSTORE_PAYLOAD_MAX + 1];
+	int rc;
+
+	if (!arg || !*arg) {
+		printk("xs-read: needs a path (xs-read=PATH)\n");
+		return;
+	}
+	if (!need_xenbus("xs-read"))
+		return;
+	rc = xenbus_read(XBT_NIL, arg, val, sizeof(val));
+	if (rc < 0) {
+		printk("xs-read: %s: %d\n", arg, rc);
+		return;
+	}
+	/* Long values: the length, and the start and end of the value. */
+	if (rc > 64)
+		printk("xs-read: %s (%d bytes)=%.32s...%s\n", arg, rc, val,
+		       val + rc - 16);
+	else
+		printk("xs-read: %s (%d bytes)=%s\n", arg, rc, val);
+}

@@ -769,6 +769,21 @@ static bool has_line(const struct boot_result *r, const char *line)
 	return false;
 }
 
+/* How many whole lines of the console are @line. */
+static int count_lines(const struct boot_result *r, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = r->out;
+	int count = 0;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == r->out || p[-1] == '\n') && p[n] == '\n')
+			count++;
+		p++;
+	}
+	return count;
+}
+
 #define ck_line(r, l) \
 	ck_assert_msg(has_line(r, l), "no line '%s' in:\n%s", l, (r)->out)
 
@@ -1329,6 +1344,48 @@ START_TEST(test_xen_xs_dev)
 }
 END_TEST
 
+START_TEST(test_xen_xs_read_long_value)
+{
+	static char big[4001];
+	static const char *nodes[] = { "/big", big, "/empty", "", NULL };
+	struct boot_opts o = { .cmdline = "xs-read=/big xs-read=/empty xs-read=/none xs-read=/big",
+			       XEN_ON };
+	static struct boot_result r;
+
+	/* Longer than the 1 KiB ring: the reply arrives in pieces. */
+	for (size_t i = 0; i < sizeof(big) - 1; i++)
+		big[i] = (char)('a' + i % 26);
+	big[0] = 'S';
+	big[sizeof(big) - 2] = 'E';
+	o.xen.nodes = nodes;
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_int_eq(count_lines(&r, "xs-read: /big (4000 bytes)=Sbcdefghijklmnopqrstuvwxyzabcdef...ghijklmnopqrstuE"), 2);
+	ck_line(&r, "xs-read: /empty (0 bytes)=");
+	ck_line(&r, "xs-read: /none: -2");
+}
+END_TEST
+
+START_TEST(test_xen_smp_prints_through_the_ring)
+{
+	struct boot_opts o = { .cmdline = "smp smp", .vcpus = MAX_VCPUS,
+			       XEN_ON };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
+		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_int_eq(count_lines(&r, "smp: 8 vcpus ran"), 2);
+	for (int cpu = 1; cpu < MAX_VCPUS; cpu++) {
+		char line[32];
+
+		snprintf(line, sizeof(line), "vcpu %d: online", cpu);
+		ck_assert_int_eq(count_lines(&r, line), 2);
+	}
+}
+END_TEST
+
 START_TEST(test_xen_console_stall_falls_back)
 {
 	static char cl[1024];
@@ -1443,6 +1500,8 @@ static Suite *guest_boot_suite(void)
 	tcase_add_test(tc, test_xen_console_stall_falls_back);
 	tcase_add_test(tc, test_xen_console_hostile_input_ignored);
 	tcase_add_test(tc, test_xen_xs_dev);
+	tcase_add_test(tc, test_xen_xs_read_long_value);
+	tcase_add_test(tc, test_xen_smp_prints_through_the_ring);
 	tcase_add_test(tc, test_xen_control_shutdown_poweroff);
 	tcase_add_test(tc, test_xen_control_shutdown_reboot_while_sleeping);
 	tcase_add_test(tc, test_xen_control_shutdown_unknown_ignored);

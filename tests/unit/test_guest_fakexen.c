@@ -48,7 +48,7 @@ static struct {
 	char home[64];
 	struct {
 		char path[256];
-		char value[256];
+		char value[XENSTORE_PAYLOAD_MAX + 1];
 	} node[NR_NODES];
 	struct {
 		char path[256];
@@ -396,7 +396,7 @@ static void store_request(const struct xsd_sockmsg *h, char *body)
 			  (uint32_t)strlen(fx.node[i].value));
 		return;
 	case XS_WRITE: {
-		char value[256];
+		char value[XENSTORE_PAYLOAD_MAX + 1];
 		size_t vlen = h->len - plen - 1;
 
 		if (plen >= h->len || vlen >= sizeof(value))

@@ -13,5 +13,6 @@ void selftest_pingpong(const char *arg);
 void selftest_grant(const char *arg);
 void selftest_console_echo(const char *arg);
 void selftest_xs_dev(const char *arg);
+void selftest_xs_read(const char *arg);
 
 #endif
