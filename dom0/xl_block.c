@@ -351,6 +351,10 @@ static void xl_block_list_one(struct xs_handle *xs, uint32_t domid)
 		ring_ref = xl_block_read_int(xs, fe, "ring-ref", -1);
 		if (ring_ref < 0)
 			ring_ref = xl_block_read_int(xs, fe, "ring-ref0", -1);
+		if (ring_ref < 0)
+			ring_ref = xl_block_read_int(xs, fe, "queue-0/ring-ref", -1);
+		if (ring_ref < 0)
+			ring_ref = xl_block_read_int(xs, fe, "queue-0/ring-ref0", -1);
 		if (evtch < 0)
 			evtch = xl_block_read_int(xs, fe, "queue-0/event-channel", -1);
 		printf("%-5s %-3d %-6u %-5d %-6d %-8d %-30s\n", devs[i],
