@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(blk-data blk-multipage-ring blk-multiqueue blk-discard blk-readonly blk-hostile-contained
 	blk-others-carry-on blk-kill9-in-flight blk-kill9-keeps-flushed blk-after-restart
-	blk-term-reconnects)
+	blk-term-reconnects blk-hostile-keys)
 need_kvm "${TESTS[@]}" || exit 0
 ff=$PWD/$BUILD/tests/blk_fakefront
 if [ ! -x "$ff" ] || [ ! -x "$SV_BIN/blkback" ]; then
@@ -121,4 +121,36 @@ sys.exit(0 if b'vbd $domid/309 state 4 connected' in d else 1)"; }
 	fi
 else
 	fail blk-term-reconnects; printf '%s\n' "$out" | sed 's/^/    /'
+fi
+
+# Hostile frontend keys: every device is shut down (backend Closing), no
+# crash, and blkback keeps answering on its socket.
+state_is() { [ "$(xenstore-read "$1/state" 2>/dev/null)" = "$2" ]; }
+bad_device() { # bad_device DEVID KEY=VALUE...
+	local n=$1 kv; shift
+	local b=/local/domain/0/backend/vbd/$domid/$n f=/local/domain/$domid/device/svbad/$n
+	xenstore-write "$f/state" 1 "$f/backend" "$b" "$f/backend-id" 0
+	for kv in "$@"; do xenstore-write "$f/${kv%%=*}" "${kv#*=}"; done
+	xenstore-write "$b/frontend" "$f" "$b/frontend-id" "$domid" "$b/params" "$img" \
+		"$b/mode" w "$b/online" 1 "$b/state" 1
+	wait_for 10 state_is "$b" 2 || { echo "$b: no InitWait"; return 1; }
+	xenstore-write "$f/state" 3
+	wait_for 10 state_is "$b" 5 || { echo "$b: not shut down"; return 1; }
+}
+hostile_keys() {
+	bad_device 501 ring-ref=notanumber event-channel=5 &&
+		bad_device 502 ring-ref=1 event-channel=99999999 &&
+		bad_device 503 ring-page-order=9 ring-ref0=1 event-channel=5 &&
+		bad_device 504 multi-queue-num-queues=100 &&
+		bad_device 505 protocol=x86_32-abi ring-ref=1 event-channel=5 &&
+		bad_device 506 ring-ref=4000000000 event-channel=5 &&
+		bad_device 507 ring-page-order=1 ring-ref0=1 event-channel=5 &&
+		python3 -c "
+import socket
+s = socket.socket(socket.AF_UNIX); s.connect('$SPLITVISOR_RUNDIR/blkback.sock'); s.recv(1)"
+}
+if out=$(hostile_keys 2>&1); then
+	pass blk-hostile-keys
+else
+	fail blk-hostile-keys; echo "    $out"; tail -n 8 "$SPLITVISOR_RUNDIR/blkback.log" | sed 's/^/    log: /'
 fi
