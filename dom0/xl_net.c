@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 #include <xenstore.h>
 #include <xen/io/xenbus.h>
 #include "devspec.h"
@@ -249,10 +250,41 @@ static int xl_net_add(struct xs_handle *xs, uint32_t domid, const struct sv_vif 
 	return 0;
 }
 
+static int xl_net_wait_hotplug(struct xs_handle *xs, uint32_t domid, int devid);
+
+/* Whether netback's socket is in the run directory (it is running, or was). */
+static bool xl_net_backend_present(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/netback.sock", svctl_rundir());
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Writes every vif of the config, then (as libxl waits for its hotplug
+ * scripts) waits for netback to have set each one up, so that a bridge or
+ * name it refuses fails the create with its reason.
+ */
 int xl_net_create_all(struct xs_handle *xs, uint32_t domid, const struct sv_config *cfg)
 {
+	int devids[cfg->nr_vifs ? cfg->nr_vifs : 1];
+
 	for (size_t i = 0; i < cfg->nr_vifs; i++) {
-		int devid, ret = xl_net_add(xs, domid, &cfg->vifs[i], &devid);
+		int ret = xl_net_add(xs, domid, &cfg->vifs[i], &devids[i]);
+
+		if (ret)
+			return ret;
+	}
+	if (!cfg->nr_vifs)
+		return 0;
+	if (!xl_net_backend_present()) {
+		fprintf(stderr, "xl: warning: netback is not running: %zu vif%s wait%s for it\n",
+			cfg->nr_vifs, cfg->nr_vifs == 1 ? "" : "s", cfg->nr_vifs == 1 ? "s" : "");
+		return 0;
+	}
+	for (size_t i = 0; i < cfg->nr_vifs; i++) {
+		int ret = xl_net_wait_hotplug(xs, domid, devids[i]);
 
 		if (ret)
 			return ret;

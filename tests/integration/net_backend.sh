@@ -10,7 +10,8 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(net-tap-names net-bridge-created net-xenstore-keys net-initwait net-list-columns
 	net-attach net-attach-bad-spec net-detach net-hostile-rings net-hostile-contained
-	net-reconnect-after-close net-status-socket net-removed-with-domain net-no-leftovers)
+	net-reconnect-after-close net-status-socket net-removed-with-domain net-create-refused-bridge
+	net-no-leftovers)
 need_kvm "${TESTS[@]}" || exit 0
 if ! command -v ip >/dev/null || [ ! -c /dev/net/tun ]; then
 	for t in "${TESTS[@]}"; do skip "$t: needs iproute2 and /dev/net/tun"; done
@@ -199,7 +200,26 @@ else
 	nsip -br link | sed 's/^/    /'
 fi
 
-# 14. Nothing of ours outside the namespace.
+# 14. A bridge netback cannot use fails the create with netback's reason; nothing is left.
+cat > "$work/bad.cfg" <<EOF
+name = "netb$tag"
+kernel = "$SV_GUEST/svkernel"
+memory = 32
+cmdline = "wait"
+vif = [ 'bridge=lo' ]
+EOF
+out=$(xl create -p "$work/bad.cfg" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q "netback: cannot attach .* to bridge lo" <<<"$out" &&
+	! xl list "netb$tag" >/dev/null 2>&1 &&
+	wait_for 10 bash -c "! xenstore-ls /local/domain/0/backend/vif 2>/dev/null | grep -q ."; then
+	pass net-create-refused-bridge
+else
+	fail net-create-refused-bridge
+	echo "$out" | sed 's/^/    /'
+fi
+
+# 15. Nothing of ours outside the namespace.
 if ! ip -br link | grep -q -e "$BR" -e "svtv$tag" -e "vif$domid\."; then
 	pass net-no-leftovers
 else
