@@ -575,7 +575,7 @@ static void sc_after_crash(struct ff *f)
 	CHECK(ff_image_has(f, 9000, 70, 1), "and lands in the image");
 }
 
-/* Detach as a frontend does (Closing, Closed), remove both directories, revoke our grants. */
+/* Detaches as a frontend does (Closing, Closed), removes both directories, revokes our grants. */
 static void ff_teardown(struct ff *f)
 {
 	if (ff_state(f, f->be) == XenbusStateConnected) {
@@ -588,6 +588,11 @@ static void ff_teardown(struct ff *f)
 	xs_rm(f->xs, XBT_NULL, f->be);
 	for (unsigned i = 0; i < FF_PAGES; i++)
 		__atomic_store_n(&f->gt[FF_REF0 + i].flags, 0, __ATOMIC_RELEASE);
+}
+
+/* Lets go of our handles (the device stays as it is). */
+static void ff_release(struct ff *f)
+{
 	close(f->img_fd);
 	munmap(f->mem, f->memlen);
 	xs_close(f->xs);
@@ -651,5 +656,6 @@ int main(int argc, char **argv)
 	/* --keep: leave the device connected (to test blkback stopping or restarting under it). */
 	if (!keep)
 		ff_teardown(&f);
+	ff_release(&f);
 	return failures ? 1 : 0;
 }
