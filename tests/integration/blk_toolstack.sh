@@ -9,7 +9,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(create-with-disks backend-keys backend-keys-ro frontend-keys permissions blkback-initwait block-list
+TESTS=(guest-reads-backend create-with-disks backend-keys backend-keys-ro frontend-keys permissions blkback-initwait block-list
 	attach-hot attach-duplicate-refused detach-hot detach-unknown bad-spec-target
 	bad-spec-format bad-spec-vdev bad-spec-create destroy-cleans-up blkback-restart-rescans
 	guest-writes-image guest-flush-kill9)
@@ -134,6 +134,17 @@ if wait_for 15 restarted && wait_for 10 status_has; then
 	pass blkback-restart-rescans
 else
 	fail blkback-restart-rescans; tail -5 "$SPLITVISOR_RUNDIR/blkback.log" | sed 's/^/    /'
+fi
+
+# The guest reads its disk's backend (permissions: the backend is readable by it).
+truncate -s 8M "$work/r.img"
+printf 'name = "xsd"\nkernel = "%s"\nmemory = 32\ncmdline = "%s halt"\ndisk = [ "vdev=xvda, target=%s" ]\n' \
+	"$SV_GUEST/svkernel" "spin=300 xs-dev=vbd/51712" "$work/r.img" > "$work/r.cfg"
+out=$(timeout 60 xl create -c "$work/r.cfg" 2>&1 | tr -d '\r')
+if grep -Eq "^xs-dev: vbd/51712 backend=/local/domain/0/backend/vbd/[0-9]+/51712 backend-state=2 frontend-state=1" <<<"$out"; then
+	pass guest-reads-backend
+else
+	fail guest-reads-backend; printf '%s\n' "$out" | grep xs- | sed 's/^/    /'
 fi
 
 # Guest side: needs blkfront and its blk-selftest word in the guest kernel.
