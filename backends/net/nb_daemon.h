@@ -19,6 +19,7 @@ struct nb_vif {
 	char ifname[IFNAMSIZ];		/* TAP: vifname or vif<domid>.<devid> */
 	char bridge[IFNAMSIZ];		/* bridge key, default xenbr0 */
 	uint64_t rate_bytes, rate_usecs; /* rate key; 0 = unlimited */
+	unsigned mtu;			/* mtu key; 0 = the kernel's default */
 	int state;			/* our XenbusState, as last written */
 	bool failed;			/* probe failed: nothing more until it is removed */
 	bool broken;			/* frontend broke the protocol: until it closes */

@@ -145,7 +145,7 @@ int nb_link_bridge_ensure(struct nb_link *l, const char *br)
 	return set_up(l, br);
 }
 
-int nb_link_attach(struct nb_link *l, const char *ifname, const char *br)
+int nb_link_attach(struct nb_link *l, const char *ifname, const char *br, unsigned mtu)
 {
 	static const uint8_t mac[6] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct rtnl_link *chg, *master, *slave;
@@ -161,6 +161,8 @@ int nb_link_attach(struct nb_link *l, const char *ifname, const char *br)
 		return -ENOMEM;
 	}
 	rtnl_link_set_addr(chg, addr);
+	if (mtu)
+		rtnl_link_set_mtu(chg, mtu);
 	ret = change(l, ifname, chg);
 	nl_addr_put(addr);
 	rtnl_link_put(chg);

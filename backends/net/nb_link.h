@@ -17,9 +17,10 @@ int nb_link_bridge_ensure(struct nb_link *l, const char *br);
 
 /*
  * Gives ifname the MAC fe:ff:ff:ff:ff:ff (so the bridge keeps its own, as
- * Xen's vif-bridge does), enslaves it to br and brings it up.  0 or -errno.
+ * Xen's vif-bridge does) and the MTU mtu (0: leave it), enslaves it to br
+ * and brings it up.  0 or -errno.
  */
-int nb_link_attach(struct nb_link *l, const char *ifname, const char *br);
+int nb_link_attach(struct nb_link *l, const char *ifname, const char *br, unsigned mtu);
 
 /* Deletes ifname (absent is fine).  0 or -errno. */
 int nb_link_delete(struct nb_link *l, const char *ifname);

@@ -329,7 +329,7 @@ static bool write_features(struct nb_daemon *d, struct nb_vif *v)
 static void probe(struct nb_daemon *d, struct nb_vif *v)
 {
 	char *fe = rd(d, "%s/frontend", v->be), *s, want[128];
-	unsigned long feid;
+	unsigned long feid, mtu;
 	int ret;
 
 	snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", v->domid, v->devid);
@@ -361,6 +361,13 @@ static void probe(struct nb_daemon *d, struct nb_vif *v)
 		goto out_failed;
 	}
 	free(s);
+	if (rd_uint(d, &mtu, "%s/mtu", v->be)) {
+		if (mtu < 68 || mtu > 65535) {
+			vif_error(d, v, "mtu %lu is not in 68..65535", mtu);
+			goto out_failed;
+		}
+		v->mtu = (unsigned)mtu;
+	}
 	s = rd(d, "%s/rate", v->be);
 	if (s && nb_credit_parse(s, &v->rate_bytes, &v->rate_usecs)) {
 		vif_error(d, v, "rate '%s' is not BYTES,USECS", s);
@@ -380,7 +387,7 @@ static void probe(struct nb_daemon *d, struct nb_vif *v)
 	if (!ret)
 		ret = nb_link_bridge_ensure(d->link, v->bridge);
 	if (!ret)
-		ret = nb_link_attach(d->link, v->ifname, v->bridge);
+		ret = nb_link_attach(d->link, v->ifname, v->bridge, v->mtu);
 	if (ret) {
 		vif_error(d, v, "cannot attach %s to bridge %s: %s", v->ifname, v->bridge,
 			  strerror(-ret));

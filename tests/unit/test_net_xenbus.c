@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <xenstore.h>
 #include <xen/io/xenbus.h>
 #include "test_net_harness.h"
@@ -336,6 +338,23 @@ START_TEST(bad_rate_refused)
 }
 END_TEST
 
+START_TEST(mtu_applied_and_checked)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	toolstack_add(0, "mtu", "9000");
+	toolstack_add(1, "mtu", "20");
+	fire();
+	ck_assert_str_eq(get(BE "/0/state"), "2");
+	strcpy(ifr.ifr_name, "vif1.0");
+	ck_assert_int_eq(ioctl(s, SIOCGIFMTU, &ifr), 0);
+	ck_assert_int_eq(ifr.ifr_mtu, 9000);
+	ck_assert_str_eq(get(BE "/1/state"), "6");
+	close(s);
+}
+END_TEST
+
 START_TEST(connects_with_split_channels)
 {
 	struct nb_queue *q;
@@ -506,6 +525,7 @@ int main(void)
 	tcase_add_test(tc, vifname_honoured_and_checked);
 	tcase_add_test(tc, wrong_frontend_path_refused);
 	tcase_add_test(tc, bad_rate_refused);
+	tcase_add_test(tc, mtu_applied_and_checked);
 	tcase_add_test(tc, connects_with_split_channels);
 	tcase_add_test(tc, connects_two_queues);
 	tcase_add_test(tc, hostile_keys_close_only_that_vif);
