@@ -23,14 +23,14 @@
 
 static void xl_net_sleep_ms(unsigned ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
 
 /* Reads path (printf-formatted); NULL when absent.  Caller frees. */
 static char *xl_net_read(struct xs_handle *xs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static char *xl_net_read(struct xs_handle *xs, const char *fmt, ...)
 {
 	char path[256];
@@ -44,7 +44,7 @@ static char *xl_net_read(struct xs_handle *xs, const char *fmt, ...)
 
 /* A decimal key, or def when absent or malformed. */
 static long xl_net_read_long(struct xs_handle *xs, long def, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static long xl_net_read_long(struct xs_handle *xs, long def, const char *fmt, ...)
 {
 	char path[256], *s, *end;
@@ -87,7 +87,7 @@ static int xl_net_next_devid(struct xs_handle *xs, uint32_t domid)
 /* 00:16:3e (Xen's OUI) and three random bytes, the locally-relevant top bit clear as libxl. */
 static void xl_net_random_mac(uint8_t mac[6])
 {
-	uint8_t r[3] = { 0 };
+	uint8_t r[3] = {0};
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)clock();
@@ -106,7 +106,8 @@ static void xl_net_random_mac(uint8_t mac[6])
 
 /* Writes path = value with perms (printf-formatted path) inside transaction t. */
 static bool xl_net_put(struct xs_handle *xs, xs_transaction_t t, struct xs_permissions *perms,
-		       const char *value, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+		       const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 static bool xl_net_put(struct xs_handle *xs, xs_transaction_t t, struct xs_permissions *perms,
 		       const char *value, const char *fmt, ...)
 {
@@ -129,10 +130,10 @@ static int xl_net_write(struct xs_handle *xs, uint32_t domid, const struct sv_vi
 			const uint8_t mac[6], int *devid_io, char *err, size_t errlen)
 {
 	/* Backend: dom0 owns, the guest reads.  Frontend: the guest owns, dom0 reads. */
-	struct xs_permissions be_perm[2] = { { .id = 0, .perms = XS_PERM_NONE },
-					     { .id = domid, .perms = XS_PERM_READ } };
-	struct xs_permissions fe_perm[2] = { { .id = domid, .perms = XS_PERM_NONE },
-					     { .id = 0, .perms = XS_PERM_READ } };
+	struct xs_permissions be_perm[2] = {{.id = 0, .perms = XS_PERM_NONE},
+					    {.id = domid, .perms = XS_PERM_READ}};
+	struct xs_permissions fe_perm[2] = {{.id = domid, .perms = XS_PERM_NONE},
+					    {.id = 0, .perms = XS_PERM_READ}};
 	char be[96], fe[96], macs[18], v[64];
 	int devid = *devid_io, tries = 0;
 
@@ -157,18 +158,18 @@ again:
 		return -errno;
 	}
 	snprintf(v, sizeof(v), "%u", domid);
-	bool ok = xl_net_put(xs, t, be_perm, "", XL_NET_BE "/%u", domid) &&
-		  xl_net_put(xs, t, be_perm, "", "%s", be) &&
-		  xl_net_put(xs, t, be_perm, fe, "%s/frontend", be) &&
-		  xl_net_put(xs, t, be_perm, v, "%s/frontend-id", be) &&
-		  xl_net_put(xs, t, be_perm, "1", "%s/online", be) &&
-		  xl_net_put(xs, t, be_perm, "1", "%s/state", be) &&
-		  xl_net_put(xs, t, be_perm, macs, "%s/mac", be) &&
-		  xl_net_put(xs, t, be_perm, vif->bridge[0] ? vif->bridge : "xenbr0", "%s/bridge",
-			     be) &&
-		  xl_net_put(xs, t, be_perm, vif->script[0] ? vif->script : "vif-bridge",
-			     "%s/script", be) &&
-		  xl_net_put(xs, t, be_perm, "vif", "%s/type", be);
+	bool ok =
+	    xl_net_put(xs, t, be_perm, "", XL_NET_BE "/%u", domid) &&
+	    xl_net_put(xs, t, be_perm, "", "%s", be) &&
+	    xl_net_put(xs, t, be_perm, fe, "%s/frontend", be) &&
+	    xl_net_put(xs, t, be_perm, v, "%s/frontend-id", be) &&
+	    xl_net_put(xs, t, be_perm, "1", "%s/online", be) &&
+	    xl_net_put(xs, t, be_perm, "1", "%s/state", be) &&
+	    xl_net_put(xs, t, be_perm, macs, "%s/mac", be) &&
+	    xl_net_put(xs, t, be_perm, vif->bridge[0] ? vif->bridge : "xenbr0", "%s/bridge", be) &&
+	    xl_net_put(xs, t, be_perm, vif->script[0] ? vif->script : "vif-bridge", "%s/script",
+		       be) &&
+	    xl_net_put(xs, t, be_perm, "vif", "%s/type", be);
 	snprintf(v, sizeof(v), "%d", devid);
 	ok = ok && xl_net_put(xs, t, be_perm, v, "%s/handle", be);
 	if (ok && vif->ip[0])
@@ -381,8 +382,8 @@ static int xl_net_find(struct xs_handle *xs, uint32_t domid, const char *arg)
 
 	v = strtol(arg, &end, 10);
 	if (arg[0] && !*end)
-		return v >= 0 && v < XL_NET_MAX_DEVID && xl_net_exists(xs, domid, (int)v) ?
-			       (int)v : -ENOENT;
+		return v >= 0 && v < XL_NET_MAX_DEVID && xl_net_exists(xs, domid, (int)v) ? (int)v
+											  : -ENOENT;
 	if (sv_mac_parse(want, arg))
 		return -EINVAL;
 	snprintf(path, sizeof(path), XL_NET_BE "/%u", domid);

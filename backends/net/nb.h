@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <net/if.h>
-#include <xenctrl.h>	/* xen_mb/xen_rmb/xen_wmb for ring.h: defined once, by Xen */
+#include <xenctrl.h> /* xen_mb/xen_rmb/xen_wmb for ring.h: defined once, by Xen */
 #include <xen/grant_table.h>
 #include <xen/io/netif.h>
 #include <xenevtchn.h>
@@ -33,16 +33,16 @@
 
 /* What the frontend said it can take, negotiated at connect (control plane fills it). */
 struct nb_features {
-	bool sg;		/* feature-sg: packets over several slots */
-	bool gso_tcpv4;		/* feature-gso-tcpv4 (needs sg) */
-	bool gso_tcpv6;		/* feature-gso-tcpv6 (needs sg) */
-	bool csum;		/* !feature-no-csum-offload: takes blank IPv4 checksums */
-	bool ipv6_csum;		/* feature-ipv6-csum-offload */
+	bool sg;	/* feature-sg: packets over several slots */
+	bool gso_tcpv4; /* feature-gso-tcpv4 (needs sg) */
+	bool gso_tcpv6; /* feature-gso-tcpv6 (needs sg) */
+	bool csum;	/* !feature-no-csum-offload: takes blank IPv4 checksums */
+	bool ipv6_csum; /* feature-ipv6-csum-offload */
 };
 
 struct nb_stats {
-	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;	/* guest -> host */
-	uint64_t rx_packets, rx_bytes, rx_dropped;		/* host -> guest */
+	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors; /* guest -> host */
+	uint64_t rx_packets, rx_bytes, rx_dropped;	      /* host -> guest */
 	uint64_t tx_batches, rx_batches, notifies;
 };
 
@@ -50,7 +50,7 @@ struct nb_stats {
 enum nb_ep_kind { NB_EP_LISTEN, NB_EP_SIGNAL, NB_EP_XS, NB_EP_EVTCHN, NB_EP_TAP, NB_EP_TIMER };
 struct nb_ep {
 	enum nb_ep_kind kind;
-	struct nb_queue *q;	/* NB_EP_TAP */
+	struct nb_queue *q; /* NB_EP_TAP */
 };
 
 struct nb_vif;
@@ -64,21 +64,21 @@ struct nb_queue {
 	struct nb_vif *vif;
 	unsigned id;
 	uint32_t domid;
-	const char *name;		/* the vif's interface name, for logs */
-	xengnttab_handle *gt;		/* grant copies and ring maps */
-	xenevtchn_handle *xce;		/* notifications */
-	int tap_fd;			/* this queue's TAP fd (non-blocking) */
+	const char *name;      /* the vif's interface name, for logs */
+	xengnttab_handle *gt;  /* grant copies and ring maps */
+	xenevtchn_handle *xce; /* notifications */
+	int tap_fd;	       /* this queue's TAP fd (non-blocking) */
 	struct nb_ep tap_ep;
-	bool tap_polled;		/* EPOLLIN wanted on tap_fd */
-	uint32_t tap_events;		/* what epoll has now for tap_fd */
+	bool tap_polled;     /* EPOLLIN wanted on tap_fd */
+	uint32_t tap_events; /* what epoll has now for tap_fd */
 	bool connected;
-	bool tx_kick, rx_kick;		/* an event or readiness arrived: run that side */
+	bool tx_kick, rx_kick; /* an event or readiness arrived: run that side */
 
 	/* Rings, mapped from the frontend's grants; sring pointers for unmap. */
 	netif_tx_back_ring_t tx;
 	netif_rx_back_ring_t rx;
 	void *tx_sring, *rx_sring;
-	evtchn_port_t tx_port, rx_port;	/* local ports; equal unless split */
+	evtchn_port_t tx_port, rx_port; /* local ports; equal unless split */
 	struct nb_features feat;
 
 	/*
@@ -87,10 +87,10 @@ struct nb_queue {
 	 */
 	netif_tx_request_t tx_copy[NB_TX_RING_SIZE];
 	RING_IDX tx_copied;
-	struct nb_credit credit;	/* rate= limit on guest->host bytes */
-	bool tx_more;			/* budget ran out with work left */
-	bool tx_throttled;		/* waiting for credit (timer armed) */
-	uint64_t tx_retry_us;		/* when credit comes back */
+	struct nb_credit credit; /* rate= limit on guest->host bytes */
+	bool tx_more;		 /* budget ran out with work left */
+	bool tx_throttled;	 /* waiting for credit (timer armed) */
+	uint64_t tx_retry_us;	 /* when credit comes back */
 
 	/* Host->guest. */
 	bool rx_more;
@@ -107,7 +107,7 @@ struct nb_queue {
 	xengnttab_grant_copy_segment_t *segs;
 
 	struct nb_stats st;
-	char err[160];			/* why the frontend lost its vif */
+	char err[160]; /* why the frontend lost its vif */
 };
 
 /* Grant copy segments in one batch (both directions share the array). */
@@ -120,16 +120,16 @@ struct nb_queue {
 
 /* One guest packet as its transmit slots describe it (nb_tx_parse fills it). */
 struct nb_txpkt {
-	RING_IDX first;			/* ring index of its first slot */
-	unsigned nr_slots;		/* ring slots it takes: data and extra */
-	unsigned nr_data;		/* data slots */
+	RING_IDX first;			 /* ring index of its first slot */
+	unsigned nr_slots;		 /* ring slots it takes: data and extra */
+	unsigned nr_data;		 /* data slots */
 	RING_IDX data_idx[NB_MAX_SLOTS]; /* ring index of each data slot */
 	uint16_t data_len[NB_MAX_SLOTS]; /* bytes of each data slot */
-	uint32_t len;			/* frame length (the first slot's size) */
-	uint16_t flags;			/* the first slot's NETTXF_* */
+	uint32_t len;			 /* frame length (the first slot's size) */
+	uint16_t flags;			 /* the first slot's NETTXF_* */
 	bool has_gso;
 	netif_extra_info_t gso;
-	bool drop;			/* well-formed but unusable: answered with an error */
+	bool drop; /* well-formed but unusable: answered with an error */
 };
 
 /*
@@ -149,9 +149,7 @@ int nb_tx_parse(const netif_tx_request_t *copy, RING_IDX cons, RING_IDX end, str
  * checksum).  0, or -EINVAL when the offload cannot be applied to this frame.
  */
 struct virtio_net_hdr;
-int nb_tx_vnet_hdr(uint8_t *frame, size_t len, const struct nb_txpkt *p,
-		   struct virtio_net_hdr *h);
-
+int nb_tx_vnet_hdr(uint8_t *frame, size_t len, const struct nb_txpkt *p, struct virtio_net_hdr *h);
 
 /*
  * Takes the frontend's transmit requests, copies each packet from its

@@ -14,10 +14,10 @@
  * Times are microseconds of a monotonic clock.  No global state.
  */
 struct nb_credit {
-	uint64_t bytes;		/* credit per interval; 0 = unlimited */
-	uint64_t usecs;		/* interval length */
-	uint64_t remaining;	/* credit left now */
-	uint64_t window_start;	/* start of the current interval */
+	uint64_t bytes;	       /* credit per interval; 0 = unlimited */
+	uint64_t usecs;	       /* interval length */
+	uint64_t remaining;    /* credit left now */
+	uint64_t window_start; /* start of the current interval */
 };
 
 #define NB_CREDIT_MIN_BURST (128u * 1024u)

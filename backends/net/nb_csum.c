@@ -26,15 +26,15 @@ static int find_l4_v6(const uint8_t *f, size_t len, struct nb_l4 *l4)
 	off += 40;
 	for (int hops = 0; hops < 8; hops++) {
 		switch (next) {
-		case 0:		/* hop-by-hop */
-		case 43:	/* routing */
-		case 60:	/* destination options */
+		case 0:	 /* hop-by-hop */
+		case 43: /* routing */
+		case 60: /* destination options */
 			if (len < off + 8u)
 				return -EINVAL;
 			next = f[off];
 			off += 8u + 8u * f[off + 1];
 			continue;
-		case 51:	/* authentication header */
+		case 51: /* authentication header */
 			if (len < off + 8u)
 				return -EINVAL;
 			next = f[off];

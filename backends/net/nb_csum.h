@@ -9,10 +9,10 @@
 
 /* Where the transport header of an Ethernet frame is. */
 struct nb_l4 {
-	unsigned l3_off;	/* IP header */
-	unsigned l4_off;	/* TCP or UDP header */
-	unsigned l4_hdr_len;	/* TCP header with options, or 8 for UDP */
-	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	unsigned l3_off;     /* IP header */
+	unsigned l4_off;     /* TCP or UDP header */
+	unsigned l4_hdr_len; /* TCP header with options, or 8 for UDP */
+	uint8_t proto;	     /* IPPROTO_TCP or IPPROTO_UDP */
 	bool ipv6;
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* netback's daemon state: its handles, its vifs, and the glue between the control plane and the loop. */
+/* netback's daemon state: handles, vifs, and the glue between control plane and loop. */
 #ifndef SV_NB_DAEMON_H
 #define SV_NB_DAEMON_H
 
@@ -14,17 +14,17 @@ struct nb_vif {
 	struct nb_vif *next;
 	struct nb_daemon *d;
 	uint32_t domid, devid;
-	char be[96];			/* backend directory */
-	char fe[128];			/* frontend directory (from the backend's frontend key) */
-	char ifname[IFNAMSIZ];		/* TAP: vifname or vif<domid>.<devid> */
-	char bridge[IFNAMSIZ];		/* bridge key, default xenbr0 */
+	char be[96];			 /* backend directory */
+	char fe[128];			 /* frontend directory (from the backend's frontend key) */
+	char ifname[IFNAMSIZ];		 /* TAP: vifname or vif<domid>.<devid> */
+	char bridge[IFNAMSIZ];		 /* bridge key, default xenbr0 */
 	uint64_t rate_bytes, rate_usecs; /* rate key; 0 = unlimited */
-	unsigned mtu;			/* mtu key; 0 = the kernel's default */
-	int state;			/* our XenbusState, as last written */
-	bool failed;			/* probe failed: nothing more until it is removed */
-	bool broken;			/* frontend broke the protocol: until it closes */
-	bool seen;			/* found by the current scan */
-	unsigned nqueues;		/* connected queues */
+	unsigned mtu;			 /* mtu key; 0 = the kernel's default */
+	int state;			 /* our XenbusState, as last written */
+	bool failed;			 /* probe failed: nothing more until it is removed */
+	bool broken;			 /* frontend broke the protocol: until it closes */
+	bool seen;			 /* found by the current scan */
+	unsigned nqueues;		 /* connected queues */
 	struct nb_queue q[NB_MAX_QUEUES];
 };
 
@@ -43,7 +43,8 @@ struct nb_daemon {
 
 /* Watches the backend directory and @releaseDomain, then serves what is there.  0 or -errno. */
 int nb_xenbus_start(struct nb_daemon *d);
-/* Reads the pending watch events and brings every vif up to date.  0, or -errno when xenstored is lost. */
+/* Reads the pending watch events and brings every vif up to date.  0, or -errno when xenstored is
+ * lost. */
 int nb_xenbus_watch_fired(struct nb_daemon *d);
 /* The data plane found the frontend hostile: disconnect that vif, log, Closing. */
 void nb_xenbus_fatal(struct nb_daemon *d, struct nb_vif *v, const char *why);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Bridge creation, enslaving, link up and deletion through libnl-3 route (netback's only libnl user). */
+/* Bridges, enslaving, link up and deletion through libnl-3 route: netback's only libnl user. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +19,30 @@ struct nb_link {
 static int nl_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
-	case 0: return 0;
-	case NLE_EXIST: return -EEXIST;
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_RANGE: return -ERANGE;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case 0:
+		return 0;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
 	case NLE_OBJ_NOTFOUND:
-	case NLE_NODEV: return -ENODEV;
-	case NLE_BUSY: return -EBUSY;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_BUSY:
+		return -EBUSY;
 	case NLE_NOACCESS:
-	case NLE_PERM: return -EPERM;
-	case NLE_AGAIN: return -EAGAIN;
-	default: return -EIO;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	default:
+		return -EIO;
 	}
 }
 
@@ -147,7 +158,7 @@ int nb_link_bridge_ensure(struct nb_link *l, const char *br)
 
 int nb_link_attach(struct nb_link *l, const char *ifname, const char *br, unsigned mtu)
 {
-	static const uint8_t mac[6] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t mac[6] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff};
 	struct rtnl_link *chg, *master, *slave;
 	struct nl_addr *addr;
 	int ret, err;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* netback: command line, start-up, the readiness/status socket and the epoll loop that drives both planes. */
+/* netback: command line, start-up, status socket and the epoll loop driving both planes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,15 +22,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: netback --rundir DIR [--foreground]\n"
-		"  Serves every vif under /local/domain/0/backend/vif: a TAP device per\n"
-		"  interface (vif<domid>.<devid> or vifname=) in its bridge (bridge=,\n"
-		"  default xenbr0, created when missing), joined to the guest's netif\n"
-		"  rings.  Ready when DIR/netback.sock accepts a connection; a client\n"
-		"  connecting there reads one status line per vif.  Talks to xenstored\n"
-		"  at $XENSTORED_PATH (default DIR/xenstored.sock) and to the\n"
-		"  hypervisor in DIR.  Logs to stderr.\n");
+	fprintf(f, "usage: netback --rundir DIR [--foreground]\n"
+		   "  Serves every vif under /local/domain/0/backend/vif: a TAP device per\n"
+		   "  interface (vif<domid>.<devid> or vifname=) in its bridge (bridge=,\n"
+		   "  default xenbr0, created when missing), joined to the guest's netif\n"
+		   "  rings.  Ready when DIR/netback.sock accepts a connection; a client\n"
+		   "  connecting there reads one status line per vif.  Talks to xenstored\n"
+		   "  at $XENSTORED_PATH (default DIR/xenstored.sock) and to the\n"
+		   "  hypervisor in DIR.  Logs to stderr.\n");
 }
 
 static uint64_t now_us(void)
@@ -43,7 +42,7 @@ static uint64_t now_us(void)
 
 static int ep_add(struct nb_daemon *d, int fd, uint32_t events, struct nb_ep *ep)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = ep };
+	struct epoll_event ev = {.events = events, .data.ptr = ep};
 
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
@@ -66,7 +65,7 @@ void nb_daemon_tap_del(struct nb_daemon *d, struct nb_queue *q)
 void nb_daemon_tap_sync(struct nb_daemon *d, struct nb_queue *q)
 {
 	uint32_t want = q->connected && q->tap_polled ? EPOLLIN : 0;
-	struct epoll_event ev = { .events = want, .data.ptr = &q->tap_ep };
+	struct epoll_event ev = {.events = want, .data.ptr = &q->tap_ep};
 
 	if (q->tap_fd < 0 || want == q->tap_events)
 		return;
@@ -79,7 +78,7 @@ void nb_daemon_tap_sync(struct nb_daemon *d, struct nb_queue *q)
 /* Listens on DIR/netback.sock (a stale socket of a dead netback is replaced). */
 static int listen_on(const char *rundir)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/netback.sock", rundir) >=
@@ -108,7 +107,7 @@ static void serve_status(struct nb_daemon *d)
 	if (c < 0)
 		return;
 	for (struct nb_vif *v = d->vifs; v; v = v->next) {
-		struct nb_stats s = { 0 };
+		struct nb_stats s = {0};
 
 		for (unsigned i = 0; i < v->nqueues; i++) {
 			s.tx_packets += v->q[i].st.tx_packets;
@@ -182,7 +181,8 @@ static uint64_t run_queues(struct nb_daemon *d, bool *busy)
 
 			if (!q->connected)
 				continue;
-			if (q->tx_kick || q->tx_more || (q->tx_throttled && now >= q->tx_retry_us)) {
+			if (q->tx_kick || q->tx_more ||
+			    (q->tx_throttled && now >= q->tx_retry_us)) {
 				q->tx_kick = false;
 				ret = nb_tx_run(q, now);
 			}
@@ -212,7 +212,7 @@ static int loop(struct nb_daemon *d)
 	bool busy = false;
 
 	for (;;) {
-		struct timespec ts = { 0, 0 }, *tp = NULL;
+		struct timespec ts = {0, 0}, *tp = NULL;
 		uint64_t deadline;
 		int n;
 
@@ -364,12 +364,12 @@ static void teardown(struct nb_daemon *d)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "rundir", required_argument, NULL, 'r' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"rundir", required_argument, NULL, 'r'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct nb_daemon d = { .epfd = -1, .listen_fd = -1, .sig_fd = -1 };
+	struct nb_daemon d = {.epfd = -1, .listen_fd = -1, .sig_fd = -1};
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
 			d.rundir = optarg;
 			break;
 		case 'f':
-			break;	/* always in the foreground: the supervisor detaches us */
+			break; /* always in the foreground: the supervisor detaches us */
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* netback's host->guest data plane: TAP reads, grant copies into the frontend's rx buffers, responses. */
+/* netback's host->guest data plane: TAP reads, grant copies into rx buffers, responses. */
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -10,13 +10,13 @@
 
 /* A packet read from the TAP in this batch. */
 struct rx_item {
-	size_t off;			/* vnet header + frame in rx_buf */
-	uint32_t len;			/* frame bytes */
-	unsigned nchunks;		/* data slots */
-	unsigned seg0;			/* its grant copy segments: one per chunk */
-	RING_IDX rsp0;			/* ring index of its first slot */
-	uint16_t ids[NB_MAX_SLOTS];	/* request ids, in slot order (extra included) */
-	uint16_t flags;			/* NETRXF_* of the first slot */
+	size_t off;		    /* vnet header + frame in rx_buf */
+	uint32_t len;		    /* frame bytes */
+	unsigned nchunks;	    /* data slots */
+	unsigned seg0;		    /* its grant copy segments: one per chunk */
+	RING_IDX rsp0;		    /* ring index of its first slot */
+	uint16_t ids[NB_MAX_SLOTS]; /* request ids, in slot order (extra included) */
+	uint16_t flags;		    /* NETRXF_* of the first slot */
 	bool gso;
 	netif_extra_info_t extra;
 };
@@ -66,8 +66,8 @@ static bool rx_offloads(struct nb_queue *q, struct rx_item *it, uint8_t *frame,
 		memset(&it->extra, 0, sizeof(it->extra));
 		it->extra.type = XEN_NETIF_EXTRA_TYPE_GSO;
 		it->extra.u.gso.size = h->gso_size;
-		it->extra.u.gso.type = gt == VIRTIO_NET_HDR_GSO_TCPV4 ? XEN_NETIF_GSO_TYPE_TCPV4 :
-									 XEN_NETIF_GSO_TYPE_TCPV6;
+		it->extra.u.gso.type = gt == VIRTIO_NET_HDR_GSO_TCPV4 ? XEN_NETIF_GSO_TYPE_TCPV4
+								      : XEN_NETIF_GSO_TYPE_TCPV6;
 	}
 	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		bool v6 = frame_is_ipv6(frame, it->len);
@@ -152,7 +152,7 @@ static void rx_respond(struct nb_queue *q, const struct rx_item *it)
 		q->rx.rsp_prod_pvt++;
 		if (c == 0 && it->gso) {
 			netif_extra_info_t *ex =
-				(netif_extra_info_t *)RING_GET_RESPONSE(&q->rx, q->rx.rsp_prod_pvt);
+			    (netif_extra_info_t *)RING_GET_RESPONSE(&q->rx, q->rx.rsp_prod_pvt);
 
 			*ex = it->extra;
 			slot++;
@@ -189,7 +189,7 @@ static ssize_t rx_next(struct nb_queue *q, size_t pos)
 	ssize_t got;
 
 	if (q->rx_pend) {
-		got = (ssize_t)q->rx_pend;	/* it sits at offset 0, and pos is 0 */
+		got = (ssize_t)q->rx_pend; /* it sits at offset 0, and pos is 0 */
 		q->rx_pend = 0;
 		return got;
 	}
@@ -226,7 +226,7 @@ int nb_rx_run(struct nb_queue *q)
 		}
 		got = rx_next(q, pos);
 		if (got < 0)
-			break;	/* EAGAIN: the TAP is empty */
+			break; /* EAGAIN: the TAP is empty */
 		if ((size_t)got < NB_VNET_HDR_LEN + 14u) {
 			q->st.rx_dropped++;
 			continue;

@@ -43,7 +43,8 @@ static int parse_extras(const netif_tx_request_t *copy, RING_IDX *i, RING_IDX en
 			}
 			if (ex.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
 			    ex.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6) {
-				snprintf(why, whylen, "GSO extra of unknown type %u", ex.u.gso.type);
+				snprintf(why, whylen, "GSO extra of unknown type %u",
+					 ex.u.gso.type);
 				return -EPROTO;
 			}
 			p->has_gso = true;
@@ -52,7 +53,7 @@ static int parse_extras(const netif_tx_request_t *copy, RING_IDX *i, RING_IDX en
 		case XEN_NETIF_EXTRA_TYPE_MCAST_ADD:
 		case XEN_NETIF_EXTRA_TYPE_MCAST_DEL:
 		case XEN_NETIF_EXTRA_TYPE_HASH:
-			break;	/* not negotiated: ignored, as the slot is well-formed */
+			break; /* not negotiated: ignored, as the slot is well-formed */
 		default:
 			snprintf(why, whylen, "extra-info slot of unknown type %u", ex.type);
 			return -EPROTO;
@@ -91,8 +92,8 @@ int nb_tx_parse(const netif_tx_request_t *copy, RING_IDX cons, RING_IDX end, str
 		}
 		r = at(copy, i);
 		if ((uint32_t)r->offset + r->size > NB_PAGE_SIZE) {
-			snprintf(why, whylen, "slot %u: offset %u + size %u crosses its page",
-				 i, r->offset, r->size);
+			snprintf(why, whylen, "slot %u: offset %u + size %u crosses its page", i,
+				 r->offset, r->size);
 			return -EPROTO;
 		}
 		p->data_idx[p->nr_data] = i;
@@ -118,8 +119,7 @@ int nb_tx_parse(const netif_tx_request_t *copy, RING_IDX cons, RING_IDX end, str
 	return 1;
 }
 
-int nb_tx_vnet_hdr(uint8_t *frame, size_t len, const struct nb_txpkt *p,
-		   struct virtio_net_hdr *h)
+int nb_tx_vnet_hdr(uint8_t *frame, size_t len, const struct nb_txpkt *p, struct virtio_net_hdr *h)
 {
 	struct nb_l4 l4;
 
@@ -152,8 +152,8 @@ int nb_tx_vnet_hdr(uint8_t *frame, size_t len, const struct nb_txpkt *p,
 /* A packet taken off the ring in this batch. */
 struct tx_item {
 	struct nb_txpkt pkt;
-	size_t off;		/* vnet header + frame in tx_buf */
-	unsigned seg0, nseg;	/* its grant copy segments */
+	size_t off;	     /* vnet header + frame in tx_buf */
+	unsigned seg0, nseg; /* its grant copy segments */
 };
 
 /* Answers every slot of a packet: status on data slots, NULL on extras. */
@@ -216,7 +216,7 @@ static int tx_gather(struct nb_queue *q, uint64_t now_us, struct tx_item *items,
 		if (ret < 0)
 			return nb_queue_fatal(q, "%s", why);
 		if (!ret) {
-			*partial = true;	/* the rest of the packet is not produced yet */
+			*partial = true; /* the rest of the packet is not produced yet */
 			break;
 		}
 		if (pos + NB_VNET_HDR_LEN + p->len > NB_ARENA_SIZE) {
@@ -237,7 +237,7 @@ static int tx_gather(struct nb_queue *q, uint64_t now_us, struct tx_item *items,
 
 			for (unsigned d = 0; d < p->nr_data; d++) {
 				const netif_tx_request_t *r =
-					&q->tx_copy[p->data_idx[d] & (NB_TX_RING_SIZE - 1)];
+				    &q->tx_copy[p->data_idx[d] & (NB_TX_RING_SIZE - 1)];
 				xengnttab_grant_copy_segment_t *s = &q->segs[ns];
 
 				if (!p->data_len[d])

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* netback's control plane: backend discovery, the xenbus state machine, keys, ring maps, event binds. */
+/* netback's control plane: discovery, xenbus states, keys, ring maps, event binds. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -35,7 +35,7 @@ static char *rd(struct nb_daemon *d, const char *fmt, ...)
 
 /* Reads a decimal key into *v; false when absent or not a number. */
 static bool rd_uint(struct nb_daemon *d, unsigned long *v, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static bool rd_uint(struct nb_daemon *d, unsigned long *v, const char *fmt, ...)
 {
 	char path[256], *s, *end;
@@ -64,7 +64,7 @@ static bool rd_flag(struct nb_daemon *d, struct nb_vif *v, const char *key, bool
 }
 
 static bool wr(struct nb_daemon *d, const char *value, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static bool wr(struct nb_daemon *d, const char *value, const char *fmt, ...)
 {
 	char path[256];
@@ -144,7 +144,7 @@ static void disconnect(struct nb_daemon *d, struct nb_vif *v)
 
 /* Records the failure in the backend's error key and the log. */
 static void vif_error(struct nb_daemon *d, struct nb_vif *v, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void vif_error(struct nb_daemon *d, struct nb_vif *v, const char *fmt, ...)
 {
 	char msg[256];
@@ -274,7 +274,8 @@ static int connect_vif(struct nb_daemon *d, struct nb_vif *v)
 	int ret;
 
 	if (!rd_flag(d, v, "request-rx-copy", false)) {
-		vif_error(d, v, "frontend does not offer request-rx-copy (rx-flip is not supported)");
+		vif_error(d, v,
+			  "frontend does not offer request-rx-copy (rx-flip is not supported)");
 		return -EOPNOTSUPP;
 	}
 	if (!rd_flag(d, v, "feature-rx-notify", false)) {
@@ -303,8 +304,9 @@ static int connect_vif(struct nb_daemon *d, struct nb_vif *v)
 		v->nqueues = i + 1;
 	}
 	nb_log("%s: connected (%lu queue%s, sg %d, gso4 %d, gso6 %d, csum %d, rate %" PRIu64
-	       " bytes / %" PRIu64 " us)", v->ifname, nq, nq == 1 ? "" : "s", f.sg, f.gso_tcpv4,
-	       f.gso_tcpv6, f.csum, v->rate_bytes, v->rate_usecs);
+	       " bytes / %" PRIu64 " us)",
+	       v->ifname, nq, nq == 1 ? "" : "s", f.sg, f.gso_tcpv4, f.gso_tcpv6, f.csum,
+	       v->rate_bytes, v->rate_usecs);
 	return 0;
 }
 

@@ -27,8 +27,10 @@ static size_t udp4(uint8_t *f, size_t n, bool vlan)
 	f[ip + 8] = 64;
 	f[ip + 9] = IPPROTO_UDP;
 	memcpy(f + ip + 12, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8);
-	f[ip + 20] = 0x30; f[ip + 21] = 0x39;	/* ports */
-	f[ip + 22] = 0x00; f[ip + 23] = 0x07;
+	f[ip + 20] = 0x30;
+	f[ip + 21] = 0x39; /* ports */
+	f[ip + 22] = 0x00;
+	f[ip + 23] = 0x07;
 	f[ip + 24] = (uint8_t)((8 + n) >> 8);
 	f[ip + 25] = (uint8_t)(8 + n);
 	for (size_t i = 0; i < n; i++)
@@ -71,31 +73,34 @@ START_TEST(refuses_truncated_fragments_and_others)
 
 	for (size_t cut = 0; cut < 42; cut++)
 		ck_assert_int_eq(nb_csum_find_l4(f, cut, &l4), -EINVAL);
-	f[14 + 6] = 0x20;	/* more fragments */
+	f[14 + 6] = 0x20; /* more fragments */
 	ck_assert_int_eq(nb_csum_find_l4(f, len, &l4), -EINVAL);
 	f[14 + 6] = 0;
-	f[14 + 9] = 1;		/* ICMP */
+	f[14 + 9] = 1; /* ICMP */
 	ck_assert_int_eq(nb_csum_find_l4(f, len, &l4), -EINVAL);
 	f[14 + 9] = IPPROTO_UDP;
-	f[12] = 0x08; f[13] = 0x06;	/* ARP */
+	f[12] = 0x08;
+	f[13] = 0x06; /* ARP */
 	ck_assert_int_eq(nb_csum_find_l4(f, len, &l4), -EINVAL);
-	f[12] = 0x08; f[13] = 0x00;
-	f[14] = 0x43;		/* IHL 3 */
+	f[12] = 0x08;
+	f[13] = 0x00;
+	f[14] = 0x43; /* IHL 3 */
 	ck_assert_int_eq(nb_csum_find_l4(f, len, &l4), -EINVAL);
 }
 END_TEST
 
 START_TEST(ipv6_with_extension_header)
 {
-	uint8_t f[256] = { 0 };
+	uint8_t f[256] = {0};
 	struct nb_l4 l4;
 
-	f[12] = 0x86; f[13] = 0xdd;
+	f[12] = 0x86;
+	f[13] = 0xdd;
 	f[14] = 0x60;
-	f[14 + 6] = 0;			/* hop-by-hop first */
-	f[54] = IPPROTO_TCP;		/* its next header */
-	f[55] = 0;			/* 8 bytes long */
-	f[62 + 12] = 5 << 4;		/* TCP data offset 20 */
+	f[14 + 6] = 0;	     /* hop-by-hop first */
+	f[54] = IPPROTO_TCP; /* its next header */
+	f[55] = 0;	     /* 8 bytes long */
+	f[62 + 12] = 5 << 4; /* TCP data offset 20 */
 	ck_assert_int_eq(nb_csum_find_l4(f, 62 + 20, &l4), 0);
 	ck_assert(l4.ipv6);
 	ck_assert_uint_eq(l4.l4_off, 62);
@@ -123,7 +128,7 @@ END_TEST
 
 START_TEST(complete_checks_bounds)
 {
-	uint8_t f[64] = { 0 };
+	uint8_t f[64] = {0};
 
 	ck_assert_int_eq(nb_csum_complete(f, 64, 60, 6), -EINVAL);
 	ck_assert_int_eq(nb_csum_complete(f, 64, 0xffff, 0xffff), -EINVAL);

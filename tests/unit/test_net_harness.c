@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Harness for netback's data plane suites: fake hypervisor, guest rings in its memory, a socket as TAP. */
+/* Harness for netback's data plane suites: fake hypervisor, guest rings, a socket as TAP. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,8 +77,8 @@ void tnh_setup(void)
 	q->tap_fd = sv[0];
 	tnh_host_fd = sv[1];
 	ck_assert_int_eq(nb_queue_buffers_alloc(q), 0);
-	q->feat = (struct nb_features){ .sg = true, .gso_tcpv4 = true, .gso_tcpv6 = true,
-					 .csum = true, .ipv6_csum = true };
+	q->feat = (struct nb_features){
+	    .sg = true, .gso_tcpv4 = true, .gso_tcpv6 = true, .csum = true, .ipv6_csum = true};
 	nb_credit_init(&q->credit, 0, 0, 0);
 	q->connected = true;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Harness for netback's data plane suites: a fake hypervisor, a guest's rings and pages, a fake TAP. */
+/* Harness for netback's data plane suites: fake hypervisor, guest rings, a fake TAP. */
 #ifndef SV_TEST_NET_HARNESS_H
 #define SV_TEST_NET_HARNESS_H
 
@@ -12,12 +12,12 @@
  * is connected to both rings; its TAP is one end of a SOCK_SEQPACKET pair,
  * the test holds the other (tnh_host_fd).
  */
-#define TNH_PAGE(n) (tnh_guest + (size_t)(n) * 4096)
-#define TNH_BAD_GREF 30		/* never granted */
+#define TNH_PAGE(n) (tnh_guest + (size_t)(n)*4096)
+#define TNH_BAD_GREF 30 /* never granted */
 
-extern uint8_t *tnh_guest;		/* the guest's 16 pages, mapped */
+extern uint8_t *tnh_guest; /* the guest's 16 pages, mapped */
 extern struct nb_queue *tnh_q;
-extern netif_tx_front_ring_t tnh_txf;	/* the frontend's view of the rings */
+extern netif_tx_front_ring_t tnh_txf; /* the frontend's view of the rings */
 extern netif_rx_front_ring_t tnh_rxf;
 extern int tnh_host_fd;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for netback's host->guest data plane (nb_rx.c) against a fake hypervisor and a hostile frontend. */
+/* Check suite for netback's host->guest data plane (nb_rx.c), hostile frontend included. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -59,7 +59,7 @@ static void pattern(uint8_t *f, size_t len, uint8_t seed)
 
 START_TEST(small_packet_one_slot)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr h = {0};
 	uint8_t f[100];
 	unsigned before = tnh_notifies();
 
@@ -80,7 +80,7 @@ END_TEST
 
 START_TEST(jumbo_packet_spans_slots)
 {
-	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_DATA_VALID};
 	static uint8_t f[9000];
 
 	pattern(f, sizeof(f), 2);
@@ -102,9 +102,12 @@ END_TEST
 
 START_TEST(gso_packet_gets_extra_slot)
 {
-	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448,
-				    .csum_start = 34, .csum_offset = 16, .hdr_len = 66 };
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				   .gso_size = 1448,
+				   .csum_start = 34,
+				   .csum_offset = 16,
+				   .hdr_len = 66};
 	static uint8_t f[20000];
 	const netif_extra_info_t *ex;
 
@@ -116,7 +119,7 @@ START_TEST(gso_packet_gets_extra_slot)
 	/* 5 data slots and the extra right after the first. */
 	ck_assert_uint_eq(tnh_q->rx.sring->rsp_prod, 6);
 	ck_assert_uint_eq(rsp(0).flags, NETRXF_more_data | NETRXF_extra_info | NETRXF_csum_blank |
-						NETRXF_data_validated);
+					    NETRXF_data_validated);
 	ex = (const netif_extra_info_t *)RING_GET_RESPONSE(&tnh_rxf, 1);
 	ck_assert_uint_eq(ex->type, XEN_NETIF_EXTRA_TYPE_GSO);
 	ck_assert_uint_eq(ex->u.gso.size, 1448);
@@ -132,9 +135,11 @@ END_TEST
 
 START_TEST(gso_refused_without_feature)
 {
-	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV6, .gso_size = 1400,
-				    .csum_start = 54, .csum_offset = 16 };
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
+				   .gso_size = 1400,
+				   .csum_start = 54,
+				   .csum_offset = 16};
 	static uint8_t f[5000];
 
 	tnh_q->feat.gso_tcpv6 = false;
@@ -148,7 +153,7 @@ END_TEST
 
 START_TEST(no_sg_drops_big_frames)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr h = {0};
 	static uint8_t f[5000];
 
 	tnh_q->feat.sg = false;
@@ -165,8 +170,8 @@ END_TEST
 
 START_TEST(software_checksum_for_frontend_without_offload)
 {
-	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
-				    .csum_offset = 6 };
+	struct virtio_net_hdr h = {
+	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 6};
 	uint8_t f[300];
 	struct nb_l4 l4;
 	uint32_t s;
@@ -191,7 +196,7 @@ END_TEST
 
 START_TEST(stalls_until_buffers_are_posted)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr h = {0};
 	static uint8_t f[9000];
 
 	pattern(f, sizeof(f), 6);
@@ -217,7 +222,7 @@ END_TEST
 
 START_TEST(ungranted_buffer_is_an_error_not_fatal)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr h = {0};
 	uint8_t f[100];
 	netif_rx_request_t *r;
 	int notify;
@@ -250,11 +255,11 @@ END_TEST
 START_TEST(every_size_round_trips)
 {
 	static uint8_t f[NB_MAX_FRAME];
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr h = {0};
 
 	/* Sizes around the page boundaries, up to the largest frame. */
-	static const size_t sizes[] = { 14, 15, 60, 1514, 4095, 4096, 4097, 8192, 8193,
-					32768, 65535, NB_MAX_FRAME };
+	static const size_t sizes[] = {14,   15,   60,	 1514,	4095,  4096,
+				       4097, 8192, 8193, 32768, 65535, NB_MAX_FRAME};
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t len = sizes[k], got = 0;
 		RING_IDX start = tnh_rxf.rsp_cons;

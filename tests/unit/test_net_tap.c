@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite: netback's data plane between a fake guest and a real TAP in a private network namespace. */
+/* Check suite: netback's data plane between a fake guest and a real TAP in a private netns. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@
  */
 #define TAP_NAME "svtnb0"
 #define PORT 7777
-static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
+static const uint8_t guest_mac[6] = {0x00, 0x16, 0x3e, 0x00, 0x00, 0x02};
 static uint8_t host_mac[6];
 
 static void ifreq_addr(struct ifreq *ifr, const char *ip)
@@ -44,8 +44,8 @@ static void set_offload(void)
 
 static void tap_setup(void)
 {
-	struct ifreq ifr = { 0 };
-	struct arpreq arp = { 0 };
+	struct ifreq ifr = {0};
+	struct arpreq arp = {0};
 	int s, fd;
 
 	if (unshare(CLONE_NEWNET))
@@ -81,8 +81,8 @@ static void tap_setup(void)
 /* A UDP socket of the host, bound to 192.0.2.1:PORT, with a 2 s receive timeout. */
 static int host_udp(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	struct timeval tv = { 2, 0 };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+	struct timeval tv = {2, 0};
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), big = 4 << 20;
 
 	ck_assert_int_ge(s, 0);
@@ -115,8 +115,10 @@ static size_t guest_frame(uint8_t *f, size_t n, bool blank)
 	s = nb_csum_add(0, f + 14, 20);
 	f[24] = (uint8_t)(~nb_csum_fold(s) >> 8);
 	f[25] = (uint8_t)~nb_csum_fold(s);
-	f[34] = PORT >> 8; f[35] = PORT & 0xff;	/* source port */
-	f[36] = PORT >> 8; f[37] = PORT & 0xff;
+	f[34] = PORT >> 8;
+	f[35] = PORT & 0xff; /* source port */
+	f[36] = PORT >> 8;
+	f[37] = PORT & 0xff;
 	f[38] = (uint8_t)((n + 8) >> 8);
 	f[39] = (uint8_t)(n + 8);
 	for (size_t i = 0; i < n; i++)
@@ -201,7 +203,7 @@ static void post(unsigned n)
 
 static void host_send(size_t n)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
 	static uint8_t buf[65536];
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
@@ -233,7 +235,7 @@ static size_t guest_collect(size_t want, uint16_t *flags, unsigned *frames)
 
 			tnh_rxf.rsp_cons++;
 			ck_assert_int_gt(r.status, 0);
-			ck_assert(!(r.flags & NETRXF_more_data));	/* MTU-sized frames */
+			ck_assert(!(r.flags & NETRXF_more_data)); /* MTU-sized frames */
 			if (r.status < 34 || f[12] != 0x08 || f[13] != 0x00 || f[23] != IPPROTO_UDP)
 				continue;
 			if (!*frames)

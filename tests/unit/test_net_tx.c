@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for netback's guest->host data plane (nb_tx.c) against a fake hypervisor and a hostile frontend. */
+/* Check suite for netback's guest->host data plane (nb_tx.c), hostile frontend included. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -129,14 +129,14 @@ END_TEST
 START_TEST(gso_extra_sets_tso)
 {
 	struct virtio_net_hdr h;
-	netif_extra_info_t ex = { .type = XEN_NETIF_EXTRA_TYPE_GSO };
+	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO};
 	uint8_t *f = TNH_PAGE(2), out[8192];
 
 	memset(f, 0, 4096);
 	f[12] = 0x08;
 	f[14] = 0x45;
-	f[14 + 9] = 6;		/* TCP */
-	f[34 + 12] = 8 << 4;	/* 32-byte TCP header */
+	f[14 + 9] = 6;	     /* TCP */
+	f[34 + 12] = 8 << 4; /* 32-byte TCP header */
 	memset(TNH_PAGE(3), 0xab, 4096);
 	ex.u.gso.size = 1448;
 	ex.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
@@ -184,7 +184,7 @@ START_TEST(inconsistent_sizes_dropped)
 	/* The first slot says 100 bytes in all, the second alone carries 200. */
 	put(2, 0, 100, NETTXF_more_data, 1);
 	put(3, 0, 200, 0, 2);
-	put(2, 0, 10, 0, 3);	/* shorter than an Ethernet header */
+	put(2, 0, 10, 0, 3); /* shorter than an Ethernet header */
 	push();
 	ck_assert_int_eq(nb_tx_run(tnh_q, 0), 0);
 	ck_assert_int_eq(rsp(0).status, NETIF_RSP_ERROR);
@@ -224,7 +224,7 @@ END_TEST
 
 START_TEST(bad_extra_is_fatal)
 {
-	netif_extra_info_t ex = { .type = 9 };
+	netif_extra_info_t ex = {.type = 9};
 
 	put(2, 0, 60, NETTXF_extra_info, 1);
 	put_extra(&ex);
@@ -235,7 +235,7 @@ END_TEST
 
 START_TEST(gso_size_zero_is_fatal)
 {
-	netif_extra_info_t ex = { .type = XEN_NETIF_EXTRA_TYPE_GSO };
+	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO};
 
 	ex.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
 	put(2, 0, 60, NETTXF_extra_info, 1);
@@ -285,7 +285,7 @@ START_TEST(batches_of_64)
 		frame_udp(TNH_PAGE(2) + (i % 20) * 200, 64, (uint8_t)i);
 		put(2, (uint16_t)((i % 20) * 200), 64, 0, (uint16_t)i);
 		if (i == 49)
-			push();	/* two pushes: the second without a notification needed */
+			push(); /* two pushes: the second without a notification needed */
 	}
 	push();
 	ck_assert_int_eq(nb_tx_run(tnh_q, 0), 0);
@@ -329,13 +329,13 @@ END_TEST
 
 START_TEST(parse_is_pure)
 {
-	netif_tx_request_t copy[NB_TX_RING_SIZE] = { 0 };
+	netif_tx_request_t copy[NB_TX_RING_SIZE] = {0};
 	struct nb_txpkt p;
 	char why[128];
 
 	/* Wrapping around the ring: slots 255 and 0 make one packet. */
-	copy[255] = (netif_tx_request_t){ .gref = 2, .size = 100, .flags = NETTXF_more_data };
-	copy[0] = (netif_tx_request_t){ .gref = 3, .size = 40 };
+	copy[255] = (netif_tx_request_t){.gref = 2, .size = 100, .flags = NETTXF_more_data};
+	copy[0] = (netif_tx_request_t){.gref = 3, .size = 40};
 	ck_assert_int_eq(nb_tx_parse(copy, 255, 257, &p, why, sizeof(why)), 1);
 	ck_assert_uint_eq(p.nr_slots, 2);
 	ck_assert_uint_eq(p.data_len[0], 60);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for netback's control plane (nb_xenbus.c): keys, states, queues, hostile keys; a fake store, a fake hypervisor. */
+/* Check suite for netback's control plane (nb_xenbus.c) on a fake store and fake hypervisor. */
 #include <check.h>
 #include <errno.h>
 #include <sched.h>
@@ -24,7 +24,9 @@
  * network namespace, so TAPs and bridges vanish with it.
  */
 #define MAXKEYS 512
-static struct { char *path, *val; } keys[MAXKEYS];
+static struct {
+	char *path, *val;
+} keys[MAXKEYS];
 static bool pending_watch;
 static bool dom_alive = true;
 static struct nb_daemon d;
@@ -277,7 +279,7 @@ static void xb_setup(void)
 		ck_abort_msg("unshare(CLONE_NEWNET): %s (this suite needs root)", strerror(errno));
 	tnh_setup();
 	memset(&d, 0, sizeof(d));
-	d.xs = (struct xs_handle *)&d;	/* never dereferenced by the fakes */
+	d.xs = (struct xs_handle *)&d; /* never dereferenced by the fakes */
 	d.gt = tnh_q->gt;
 	d.xce = tnh_q->xce;
 	d.link = nb_link_open();
@@ -340,7 +342,7 @@ END_TEST
 
 START_TEST(mtu_applied_and_checked)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	toolstack_add(0, "mtu", "9000");
