@@ -129,6 +129,11 @@ static struct blk_vbd *blk_vbd_find(struct blkback *bb, uint32_t domid, uint32_t
 	return NULL;
 }
 
+/*
+ * Stops every ring (their I/O finishes and is answered first), unbinds and
+ * unmaps.  clean: the shadows go too (only a daemon that stops keeps them,
+ * for its successor).
+ */
 static void blk_vbd_disconnect(struct blk_vbd *v, bool clean)
 {
 	if (!v->connected)
@@ -393,7 +398,7 @@ static int blk_vbd_connect(struct blk_vbd *v)
 	return 0;
 
 out_stop:
-	blk_vbd_disconnect(v, false);
+	blk_vbd_disconnect(v, true);
 	return ret;
 }
 
@@ -401,7 +406,7 @@ out_stop:
 static void blk_vbd_shutdown(struct blk_vbd *v, const char *why)
 {
 	blk_log("vbd %u/%u: shutting the device down: %s", v->domid, v->devid, why);
-	blk_vbd_disconnect(v, false);
+	blk_vbd_disconnect(v, true);
 	v->failed = true;
 	blk_vbd_switch(v, XenbusStateClosing);
 }
