@@ -162,6 +162,7 @@ struct xs_conn {
 	size_t out_off, out_len, out_cap;
 	uint32_t out_msgs;		/* replies queued but not yet sent */
 	bool events_dropped;		/* logged once per overflow */
+	bool quota_logged;		/* outstanding quota hit, logged once */
 	struct xs_list watches;
 	unsigned int nwatches;
 	struct xs_list txns;

@@ -198,8 +198,13 @@ static bool xs_conn_should_throttle(struct xs_conn *c)
 		return true;
 	/* Unprivileged domains: at most "outstanding" unanswered requests. */
 	if ((c->domid != 0 || c->restricted) &&
-	    c->out_msgs >= (uint32_t)c->d->quota.val[XS_Q_OUTSTANDING])
+	    c->out_msgs >= (uint32_t)c->d->quota.val[XS_Q_OUTSTANDING]) {
+		if (!c->quota_logged)
+			xs_log(c->d, "quota: domain %u refused: outstanding quota %d reached, requests wait",
+			       c->domid, c->d->quota.val[XS_Q_OUTSTANDING]);
+		c->quota_logged = true;
 		return true;
+	}
 	return false;
 }
 
@@ -290,6 +295,7 @@ void xs_conn_flush(struct xs_conn *c)
 		c->out_msgs = 0;
 		c->want_out = false;
 		c->events_dropped = false;
+		c->quota_logged = false;
 	}
 	xs_conn_update_events(c);
 }

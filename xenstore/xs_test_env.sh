@@ -19,7 +19,8 @@ xs_start() {
 
 # xs_launch: (re)start xenstored --foreground in $XS_DIR, wait until ready.
 xs_launch() {
-	"$SV_BIN/xenstored" --rundir "$XS_DIR" --foreground &
+	# Its own run directory as SPLITVISOR_RUNDIR: no hypervisor there.
+	SPLITVISOR_RUNDIR=$XS_DIR "$SV_BIN/xenstored" --rundir "$XS_DIR" --foreground &
 	XS_PID=$!
 	on_exit "kill $XS_PID 2>/dev/null; wait $XS_PID 2>/dev/null"
 	wait_for 10 xenstore-exists /

@@ -121,6 +121,7 @@ START_TEST(outstanding_requests_throttle)
 	xt_feed(g, buf, sizeof(buf));
 	ck_assert(!xt_is_dead(g));
 	ck_assert(g->throttled);
+	ck_assert(g->quota_logged);
 	ck_assert_uint_eq(g->out_msgs, 4);
 	ck_assert_int_eq(xt_nreplies(g), 0);
 	/* Once it reads, the rest is served. */
@@ -164,8 +165,12 @@ START_TEST(refusals_are_logged)
 	ck_assert_str_eq(xt_strs(dom0, XS_CONTROL, 0, 4, "quota", "set", "watches", "1"), "OK");
 	ck_assert_str_eq(xt_simple(g, XS_WATCH, 0, "a", "1"), "OK");
 	ck_assert_str_eq(xt_simple(g, XS_WATCH, 0, "b", "2"), "E2BIG");
+	ck_assert_str_eq(xt_write(g, 0, "big", "0123456789"), "OK");
+	ck_assert_str_eq(xt_strs(dom0, XS_CONTROL, 0, 4, "quota", "set", "node-size", "4"), "OK");
+	ck_assert_str_eq(xt_write(g, 0, "big", "0123456789"), "ENOSPC");
 	fflush(mem);
 	ck_assert_ptr_nonnull(strstr(text, "domain 3 refused: watches quota 1"));
+	ck_assert_ptr_nonnull(strstr(text, "domain 3 refused: node-size quota 4"));
 	fclose(mem);
 	d.log = NULL;
 	free(text);
