@@ -30,8 +30,21 @@ struct fixture {
 	unsigned nr_pages;
 };
 
+/* The image of the current test goes when the next one starts, or at exit. */
+static void remove_image(void)
+{
+	if (img_path[0])
+		unlink(img_path);
+	img_path[0] = '\0';
+}
+
 static void setup_guest(void)
 {
+	static bool registered;
+
+	if (!registered)
+		registered = !atexit(remove_image);
+	remove_image();
 	fx_guest_init(GUEST_PAGES);
 	strcpy(img_path, "/tmp/test_blk_ring.XXXXXX");
 	int fd = mkstemp(img_path);
