@@ -175,6 +175,13 @@ int nb_rx_run(struct nb_queue *q);
 int nb_queue_buffers_alloc(struct nb_queue *q);
 void nb_queue_buffers_free(struct nb_queue *q);
 
+/*
+ * Checks freshly mapped rings before anything is bound to them: a producer
+ * more than a ring ahead means the frontend never initialised them.
+ * 0 or -EPROTO (q->err says which).
+ */
+int nb_queue_rings_sane(struct nb_queue *q);
+
 /* Records why the frontend broke the protocol; returns -EPROTO. */
 int nb_queue_fatal(struct nb_queue *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -28,6 +28,18 @@ void nb_queue_buffers_free(struct nb_queue *q)
 	q->segs = NULL;
 }
 
+int nb_queue_rings_sane(struct nb_queue *q)
+{
+	RING_IDX txp = q->tx.sring->req_prod, rxp = q->rx.sring->req_prod;
+
+	/* Fresh rings: no more requests than slots since the (zero) start. */
+	if (txp - q->tx.rsp_prod_pvt > NB_TX_RING_SIZE)
+		return nb_queue_fatal(q, "tx ring not initialised: producer at %u", txp);
+	if (rxp - q->rx.rsp_prod_pvt > NB_RX_RING_SIZE)
+		return nb_queue_fatal(q, "rx ring not initialised: producer at %u", rxp);
+	return 0;
+}
+
 int nb_queue_fatal(struct nb_queue *q, const char *fmt, ...)
 {
 	va_list ap;

@@ -226,6 +226,10 @@ static int connect_queue(struct nb_daemon *d, struct nb_vif *v, unsigned i, cons
 	BACK_RING_INIT(&q->tx, (netif_tx_sring_t *)q->tx_sring, NB_PAGE_SIZE);
 	BACK_RING_INIT(&q->rx, (netif_rx_sring_t *)q->rx_sring, NB_PAGE_SIZE);
 	q->tx_copied = 0;
+	if (nb_queue_rings_sane(q)) {
+		vif_error(d, v, "frontend broke the protocol: %s", q->err);
+		return -EPROTO;
+	}
 	if (rd_uint(d, &dummy, "%s/event-channel-tx", dir)) {
 		ret = bind_port(d, v, dir, "event-channel-tx", &q->tx_port);
 		if (!ret)

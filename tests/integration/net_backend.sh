@@ -10,8 +10,8 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(net-tap-names net-bridge-created net-xenstore-keys net-initwait net-list-columns
 	net-attach net-attach-bad-spec net-detach net-hostile-rings net-hostile-contained
-	net-reconnect-after-close net-status-socket net-removed-with-domain net-create-refused-bridge
-	net-no-leftovers)
+	net-reconnect-after-close net-status-socket net-hostile-real-grant net-removed-with-domain
+	net-create-refused-bridge net-no-leftovers)
 need_kvm "${TESTS[@]}" || exit 0
 if ! command -v ip >/dev/null || [ ! -c /dev/net/tun ]; then
 	for t in "${TESTS[@]}"; do skip "$t: needs iproute2 and /dev/net/tun"; done
@@ -190,7 +190,46 @@ else
 	echo "$out" | sed 's/^/    /'
 fi
 
-# 13. The domain goes: its TAPs and backend directory go with it.
+# 13. On the real hypervisor: a guest grants a page of garbage (grant-selftest's pattern)
+# as its rings.  netback maps the real grant, refuses the ring, and lets it go again:
+# the guest's self-test then ends its grant, which it cannot do while dom0 still maps it.
+real_grant() {
+	local g=netr$tag con=$work/netr.con gd ref="" i
+	cat > "$work/$g.cfg" <<EOC
+name = "$g"
+kernel = "$SV_GUEST/svkernel"
+memory = 32
+cmdline = "grant-selftest"
+vif = [ 'bridge=$BR' ]
+EOC
+	timeout 60 xl create -c "$work/$g.cfg" > "$con" 2>&1 &
+	local xl_pid=$!
+	wait_for 20 xl domid "$g" || { echo "guest did not start"; cat "$con"; return 1; }
+	gd=$(xl domid "$g")
+	for i in $(seq 200); do
+		ref=$(xsr "/local/domain/$gd/data/grant-ref") && break
+		sleep 0.1
+	done
+	[ -n "$ref" ] || { echo "no grant-ref"; cat "$con"; return 1; }
+	local f=/local/domain/$gd/device/vif/0
+	xenstore-write "$f/tx-ring-ref" "$ref" "$f/rx-ring-ref" "$ref" "$f/event-channel" 1 \
+		"$f/request-rx-copy" 1 "$f/feature-rx-notify" 1 "$f/state" 4
+	wait_for 10 state_is "/local/domain/0/backend/vif/$gd/0" 5 || { echo "backend not Closing"; return 1; }
+	xsr "/local/domain/0/backend/vif/$gd/0/error" | grep -q "tx ring not initialised" ||
+		{ echo "error: $(xsr "/local/domain/0/backend/vif/$gd/0/error")"; return 1; }
+	timeout 20 "$PWD/$BUILD/tests/svxen-probe" gnt-serve "$gd" "$ref" || return 1
+	xenstore-write "/local/domain/$gd/data/grant-done" ok || return 1
+	wait "$xl_pid"
+	grep -q '^grant-selftest: ok' "$con" || { cat "$con"; return 1; }
+}
+if [ -x "$BUILD/tests/svxen-probe" ]; then
+	check net-hostile-real-grant real_grant
+else
+	skip "net-hostile-real-grant: $BUILD/tests/svxen-probe is not built"
+fi
+xl destroy "netr$tag" >/dev/null 2>&1
+
+# 14. The domain goes: its TAPs and backend directory go with it.
 xl destroy "$dom" >/dev/null 2>&1
 if wait_for 10 link_gone "vif$domid.0" && wait_for 10 link_gone "svtv$tag" &&
 	wait_for 10 bash -c "! xenstore-exists '$be' 2>/dev/null"; then
@@ -200,7 +239,7 @@ else
 	nsip -br link | sed 's/^/    /'
 fi
 
-# 14. A bridge netback cannot use fails the create with netback's reason; nothing is left.
+# 15. A bridge netback cannot use fails the create with netback's reason; nothing is left.
 cat > "$work/bad.cfg" <<EOF
 name = "netb$tag"
 kernel = "$SV_GUEST/svkernel"
@@ -219,7 +258,7 @@ else
 	echo "$out" | sed 's/^/    /'
 fi
 
-# 15. Nothing of ours outside the namespace.
+# 16. Nothing of ours outside the namespace.
 if ! ip -br link | grep -q -e "$BR" -e "svtv$tag" -e "vif$domid\."; then
 	pass net-no-leftovers
 else

@@ -426,6 +426,21 @@ START_TEST(hostile_keys_close_only_that_vif)
 }
 END_TEST
 
+START_TEST(uninitialised_ring_refused_before_binding)
+{
+	memset(TNH_PAGE(4), 0x5a, 4096);	/* req_prod 0x5a5a5a5a */
+	toolstack_add(0, NULL, NULL);
+	fire();
+	frontend_keys(0, "", 4, 1, false);
+	setf("4", FE "/0/state");
+	fire();
+	ck_assert_str_eq(get(BE "/0/state"), "5");
+	ck_assert_ptr_nonnull(strstr(get(BE "/0/error"), "tx ring not initialised"));
+	ck_assert_uint_eq(vif(0)->q[0].tx_port, 0);
+	ck_assert_ptr_null(vif(0)->q[0].tx_sring);
+}
+END_TEST
+
 START_TEST(data_plane_fatal_disables_vif)
 {
 	toolstack_add(0, NULL, NULL);
@@ -531,6 +546,7 @@ int main(void)
 	tcase_add_test(tc, connects_with_split_channels);
 	tcase_add_test(tc, connects_two_queues);
 	tcase_add_test(tc, hostile_keys_close_only_that_vif);
+	tcase_add_test(tc, uninitialised_ring_refused_before_binding);
 	tcase_add_test(tc, data_plane_fatal_disables_vif);
 	tcase_add_test(tc, frontend_closing_then_closed);
 	tcase_add_test(tc, detach_waits_for_connected_frontend);
