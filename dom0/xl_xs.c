@@ -129,6 +129,12 @@ void xl_xs_domain_cleanup(struct xs_handle *xs, uint32_t domid)
 	xs_release_domain(xs, domid);
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	xs_rm(xs, XBT_NULL, path);
+	/* The backends' directories for it, as libxl removes them. */
+	static const char *const kinds[] = { "vbd", "vif", "console" };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kinds[i], domid);
+		xs_rm(xs, XBT_NULL, path);
+	}
 	if (vm && !strncmp(vm, "/vm/", 4))
 		xs_rm(xs, XBT_NULL, vm);
 	free(vm);
