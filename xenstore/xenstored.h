@@ -187,6 +187,8 @@ struct xs_daemon {
 	void *xen;			/* hypervisor handles (xs_xen.c), NULL if none */
 	/* Binds a domain's ring; set when the hypervisor is there. */
 	int (*ring_attach)(struct xs_daemon *d, struct xs_domain *dom);
+	/* Tries to reach the hypervisor again (it restarted); NULL in tests. */
+	int (*ring_reopen)(struct xs_daemon *d);
 	int epfd;
 	const char *rundir;
 };

@@ -46,6 +46,8 @@ int xs_domain_attach_ring(struct xs_daemon *d, struct xs_domain *dom)
 {
 	int ret;
 
+	if (!d->ring_attach && d->ring_reopen)
+		d->ring_reopen(d);
 	if (!d->ring_attach) {
 		xs_log(d, "domain %u: ring attach (mfn %llu, port %u) not available: ENOSYS",
 		       dom->domid, (unsigned long long)dom->mfn, dom->port);

@@ -134,7 +134,12 @@ static int xs_loop(struct xs_main *m)
 			} else if (tag == &xs_tag_ro) {
 				xs_accept_all(m, m->lro, true);
 			} else if (tag == &xs_tag_evtchn) {
-				xs_xen_events(&m->d);
+				if (xs_xen_events(&m->d) == -EPIPE) {
+					/* Its fd stays readable at EOF: stop polling it. */
+					epoll_ctl(m->d.epfd, EPOLL_CTL_DEL,
+						  xs_xen_fd(&m->d), NULL);
+					xs_xen_close(&m->d);
+				}
 			} else if (tag == &xs_tag_sig) {
 				struct signalfd_siginfo si;
 
@@ -236,22 +241,34 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 	return 0;
 }
 
+/* Opens the hypervisor handles and polls its event channel fd. */
+static int xs_ring_reopen(struct xs_daemon *d)
+{
+	int ret = xs_xen_open(d);
+
+	if (ret) {
+		xs_log(d, "no hypervisor (%s): guest rings unavailable, sockets only",
+		       strerror(-ret));
+		return ret;
+	}
+	if (xs_epoll_add(d->epfd, xs_xen_fd(d), &xs_tag_evtchn)) {
+		xs_log(d, "cannot poll event channels: guest rings unavailable");
+		xs_xen_close(d);
+		return -EIO;
+	}
+	xs_log(d, "hypervisor reached: guest rings available");
+	return 0;
+}
+
 /* Guest rings: with a hypervisor, (re)attach every introduced domain. */
 static void xs_setup_rings(struct xs_main *m)
 {
 	unsigned int i;
-	int ret = xs_xen_open(&m->d);
 
-	if (ret) {
-		xs_log(&m->d, "no hypervisor (%s): guest rings unavailable, sockets only",
-		       strerror(-ret));
+	/* Later INTRODUCEs try again if the hypervisor is not there now. */
+	m->d.ring_reopen = xs_ring_reopen;
+	if (xs_ring_reopen(&m->d))
 		return;
-	}
-	if (xs_epoll_add(m->d.epfd, xs_xen_fd(&m->d), &xs_tag_evtchn)) {
-		xs_log(&m->d, "cannot poll event channels: guest rings unavailable");
-		xs_xen_close(&m->d);
-		return;
-	}
 	for (i = 1; i < XS_NR_DOMAINS; i++)
 		if (m->d.domains[i] && m->d.domains[i]->introduced)
 			xs_domain_attach_ring(&m->d, m->d.domains[i]);

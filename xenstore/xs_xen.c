@@ -143,7 +143,7 @@ int xs_xen_fd(struct xs_daemon *d)
 	return x ? xenevtchn_fd(x->xce) : -1;
 }
 
-void xs_xen_events(struct xs_daemon *d)
+int xs_xen_events(struct xs_daemon *d)
 {
 	struct xs_xen *x = d->xen;
 	int budget = 256;
@@ -153,9 +153,16 @@ void xs_xen_events(struct xs_daemon *d)
 		struct xs_list *pos, *tmp;
 
 		if (port < 0) {
-			if (errno == EPIPE)
-				xs_log(d, "hypervisor went away: guest rings stop");
-			break;
+			if (errno != EPIPE)
+				break;
+			xs_log(d, "hypervisor went away: guest rings stop");
+			xs_list_for_each_safe(pos, tmp, &d->conns) {
+				struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+
+				if (c->ops == &xs_ring_ops)
+					xs_conn_kill(c, "hypervisor gone");
+			}
+			return -EPIPE;
 		}
 		xenevtchn_unmask(x->xce, (evtchn_port_t)port);
 		xs_list_for_each_safe(pos, tmp, &d->conns) {
@@ -170,6 +177,7 @@ void xs_xen_events(struct xs_daemon *d)
 				c->want_out = true;
 		}
 	}
+	return 0;
 }
 
 void xs_xen_close(struct xs_daemon *d)

@@ -9,8 +9,8 @@
 int xs_xen_open(struct xs_daemon *d);
 /* The event channel fd to poll, -1 if not open. */
 int xs_xen_fd(struct xs_daemon *d);
-/* Serves every event channel that fired. */
-void xs_xen_events(struct xs_daemon *d);
+/* Serves every event channel that fired; -EPIPE once the hypervisor is gone. */
+int xs_xen_events(struct xs_daemon *d);
 void xs_xen_close(struct xs_daemon *d);
 
 #endif
