@@ -5,7 +5,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . xenstore/xs_test_env.sh
 
-names=(guest-xs-selftest guest-xs-watch guest-watch-survives-restart)
+names=(guest-xs-selftest guest-xs-watch guest-watch-survives-restart guest-after-hypervisor-restart)
 need_kvm "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -57,3 +57,13 @@ check "guest-watch-survives-restart" wait_for 15 grep -q 'xs-watch: k=after-rest
 xenstore-write "/local/domain/$id/data/k" stop
 wait_for 15 grep -q 'xs-watch: k=stop' "$log"
 grep -q 'ring attached' "$SPLITVISOR_RUNDIR/xenstored.log" || fail "ring attach logged"
+
+# The hypervisor restarts (every domain is lost): new guests still get rings.
+hv=$(cat "$SPLITVISOR_RUNDIR/hypervisor.pid")
+kill -9 "$hv"
+wait_for 20 bash -c "p=\$(cat '$SPLITVISOR_RUNDIR/hypervisor.pid' 2>/dev/null); [ -n \"\$p\" ] && [ \"\$p\" != $hv ] && kill -0 \$p"
+sleep 0.5
+guest_cfg xst2 "xs-selftest halt"
+xl create "$cfg" > /dev/null 2>&1
+check "guest-after-hypervisor-restart" wait_for 30 grep -q 'xs-selftest: ok' "$SPLITVISOR_RUNDIR/console/guest-xst2.log"
+check "xenstored did not spin on the dead hypervisor" bash -c "[ \$(ps -o pcpu= -p \$(cat '$SPLITVISOR_RUNDIR/xenstored.pid') | cut -d. -f1) -lt 50 ]"
