@@ -138,6 +138,7 @@ struct xs_domain {
 	uint64_t mfn;
 	unsigned int port;
 	int target;			/* SET_TARGET, -1 none */
+	bool shutdown;			/* @releaseDomain sent for its shutdown */
 	struct xs_conn *conn;		/* ring connection once attached */
 };
 

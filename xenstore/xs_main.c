@@ -272,6 +272,8 @@ static void xs_setup_rings(struct xs_main *m)
 	for (i = 1; i < XS_NR_DOMAINS; i++)
 		if (m->d.domains[i] && m->d.domains[i]->introduced)
 			xs_domain_attach_ring(&m->d, m->d.domains[i]);
+	/* Domains that died while we were down. */
+	xs_xen_check_domains(&m->d);
 }
 
 static int xs_setup(struct xs_main *m, const char *rundir)

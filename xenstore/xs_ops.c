@@ -335,6 +335,9 @@ static int xs_op_resume(struct xs_req *r)
 		return -EINVAL;
 	if (!xs_domain_is_introduced(r->c->d, domid))
 		return -ENOENT;
+	/* Its next shutdown gets an @releaseDomain again. */
+	if (xs_domain_get(r->c->d, domid))
+		xs_domain_get(r->c->d, domid)->shutdown = false;
 	return xs_ok(r);
 }
 

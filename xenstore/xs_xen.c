@@ -12,12 +12,15 @@
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
+#include "../dom0/svctl.h"
 #include "xs_ring.h"
 #include "xs_xen.h"
 
 struct xs_xen {
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
+	struct svctl *ctl;		/* domain state queries, NULL if refused */
+	int virq_port;			/* VIRQ_DOM_EXC, -1 if not bound */
 };
 
 /* Ring connections use keys above every socket's: 2^62 + domid. */
@@ -103,6 +106,42 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 	return 0;
 }
 
+/*
+ * VIRQ_DOM_EXC: some domain shut down or died. As C xenstored does, a
+ * domain that shut down gets one @releaseDomain (again after RESUME), and
+ * one that no longer exists is released (connection, watches, owned nodes).
+ */
+void xs_xen_check_domains(struct xs_daemon *d)
+{
+	struct xs_xen *x = d->xen;
+	unsigned int i;
+
+	if (!x || !x->ctl)
+		return;
+	for (i = 1; i < XS_NR_DOMAINS; i++) {
+		struct xs_domain *dom = d->domains[i];
+		struct sv_dominfo info;
+		int ret;
+
+		if (!dom || !dom->introduced)
+			continue;
+		ret = svctl_domain_info(x->ctl, i, &info);
+		if (ret == -ESRCH) {
+			xs_log(d, "domain %u is gone", i);
+			xs_domain_release(d, i);
+		} else if (ret == 0 &&
+			   (info.flags & (SV_DOMF_SHUTDOWN | SV_DOMF_DYING)) &&
+			   !dom->shutdown) {
+			dom->shutdown = true;
+			xs_log(d, "domain %u shut down", i);
+			xs_watch_fire(d, "@releaseDomain", false, NULL, 0);
+		} else if (ret && ret != -ESRCH) {
+			xs_log(d, "domain %u: state unknown: %s", i, strerror(-ret));
+			return; /* the hypervisor is not answering */
+		}
+	}
+}
+
 int xs_xen_open(struct xs_daemon *d)
 {
 	struct xs_xen *x = calloc(1, sizeof(*x));
@@ -125,6 +164,11 @@ int xs_xen_open(struct xs_daemon *d)
 		ret = -errno;
 		goto out_evtchn;
 	}
+	/* Domain deaths: optional, rings work without them. */
+	x->virq_port = xenevtchn_bind_virq(x->xce, VIRQ_DOM_EXC);
+	x->ctl = svctl_open(svctl_rundir());
+	if (x->virq_port < 0 || !x->ctl)
+		xs_log(d, "no domain-death notices (VIRQ_DOM_EXC): @releaseDomain only on RELEASE");
 	d->xen = x;
 	d->ring_attach = xs_xen_attach;
 	return 0;
@@ -165,6 +209,10 @@ int xs_xen_events(struct xs_daemon *d)
 			return -EPIPE;
 		}
 		xenevtchn_unmask(x->xce, (evtchn_port_t)port);
+		if (port == x->virq_port) {
+			xs_xen_check_domains(d);
+			continue;
+		}
 		xs_list_for_each_safe(pos, tmp, &d->conns) {
 			struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 			struct xs_ring *r = c->priv;
@@ -186,6 +234,8 @@ void xs_xen_close(struct xs_daemon *d)
 
 	if (!x)
 		return;
+	if (x->ctl)
+		svctl_close(x->ctl);
 	xenforeignmemory_close(x->fmem);
 	xenevtchn_close(x->xce);
 	free(x);

@@ -12,5 +12,7 @@ int xs_xen_fd(struct xs_daemon *d);
 /* Serves every event channel that fired; -EPIPE once the hypervisor is gone. */
 int xs_xen_events(struct xs_daemon *d);
 void xs_xen_close(struct xs_daemon *d);
+/* Fires @releaseDomain for domains that shut down, releases dead ones. */
+void xs_xen_check_domains(struct xs_daemon *d);
 
 #endif
