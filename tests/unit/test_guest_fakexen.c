@@ -18,8 +18,9 @@
 #include "test_guest_fakexen.h"
 
 /*
- * Everything runs in the forked child on the guest's vCPU 0 thread, inside
- * its hypercalls: no locking.  Ports: 1 the store, 2 the console (both
+ * Everything runs in the forked child inside the guest's hypercalls, on
+ * the guest's own (16 KiB) stack, under the harness's fx_lock: big
+ * buffers are static, never on the stack.  Ports: 1 the store, 2 the console (both
  * bound to "dom0" as the domain builder leaves them), others as the guest
  * allocates them.
  */
@@ -298,7 +299,7 @@ static void queue_msg(uint32_t type, uint32_t req_id, uint32_t tx,
 /* Fire the watches on @path (absolute) and its parents. */
 static void fire(const char *path)
 {
-	char body[600];
+	static char body[600];
 	size_t hl = strlen(fx.home);
 
 	for (int i = 0; i < NR_WATCHES; i++) {
@@ -382,7 +383,7 @@ static void reply_err(const struct xsd_sockmsg *h, const char *e)
 /* One request: @body is NUL-terminated at h->len. */
 static void store_request(const struct xsd_sockmsg *h, char *body)
 {
-	char path[256], list[1024];
+	static char path[256], list[1024];
 	size_t plen = strnlen(body, h->len);
 	int i, n;
 
@@ -396,7 +397,7 @@ static void store_request(const struct xsd_sockmsg *h, char *body)
 			  (uint32_t)strlen(fx.node[i].value));
 		return;
 	case XS_WRITE: {
-		char value[XENSTORE_PAYLOAD_MAX + 1];
+		static char value[XENSTORE_PAYLOAD_MAX + 1];
 		size_t vlen = h->len - plen - 1;
 
 		if (plen >= h->len || vlen >= sizeof(value))
@@ -506,7 +507,7 @@ static void store_service(void)
 	for (;;) {
 		XENSTORE_RING_IDX cons = in->req_cons, prod = in->req_prod;
 		struct xsd_sockmsg h;
-		char body[XENSTORE_PAYLOAD_MAX + 1];
+		static char body[XENSTORE_PAYLOAD_MAX + 1];
 
 		if (prod - cons < sizeof(h))
 			break;
