@@ -194,6 +194,12 @@ static void cmd_xs_read(const start_info_t *si, const char *arg)
 	selftest_xs_read(arg);
 }
 
+static void cmd_xs_bench(const start_info_t *si, const char *arg)
+{
+	need_time("xs-bench");
+	selftest_xs_bench(arg);
+}
+
 static void cmd_smp(const start_info_t *si, const char *arg)
 {
 	int n = smp_run(si, sched_vcpu_count());
@@ -252,6 +258,7 @@ static const struct command commands[] = {
 	{ .name = "console", .run = cmd_nop },
 	{ .name = "xs-dev", .run = cmd_xs_dev },
 	{ .name = "xs-read", .run = cmd_xs_read },
+	{ .name = "xs-bench", .run = cmd_xs_bench },
 };
 
 bool commands_has_word(const char *cmdline, const char *word)

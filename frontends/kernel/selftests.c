@@ -486,3 +486,31 @@ void selftest_xs_read(const char *arg)
 	else
 		printk("xs-read: %s (%d bytes)=%s\n", arg, rc, val);
 }
+
+/* ---- xs-bench=N ---------------------------------------------------------- */
+
+void selftest_xs_bench(const char *arg)
+{
+	char val[32];
+	uint64_t n, t0, t1;
+	int rc;
+
+	if (!arg || parse_u64(arg, &n) || n == 0) {
+		printk("xs-bench: needs a number (xs-bench=N)\n");
+		return;
+	}
+	if (!need_xenbus("xs-bench"))
+		return;
+	t0 = time_now_ns();
+	for (uint64_t i = 0; i < n; i++) {
+		rc = xenbus_read(XBT_NIL, "domid", val, sizeof(val));
+		if (rc < 0) {
+			printk("xs-bench: FAIL read %llu: %d\n",
+			       (unsigned long long)i, rc);
+			return;
+		}
+	}
+	t1 = time_now_ns();
+	printk("xs-bench: reads=%llu ns_per_read=%llu\n", (unsigned long long)n,
+	       (unsigned long long)((t1 - t0) / n));
+}

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(guest-devices-up guest-sleep-blocks guest-control-features
 	guest-xl-shutdown guest-xl-reboot guest-console-echo
-	guest-pingpong-dom0-pings guest-pingpong-guest-pings)
+	guest-pingpong-dom0-pings guest-pingpong-guest-pings guest-xs-bench)
 need_kvm "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -137,4 +137,13 @@ if [ -x "$peer" ]; then
 else
 	fail "guest-pingpong-dom0-pings: $peer not built"
 	fail "guest-pingpong-guest-pings: $peer not built"
+fi
+
+out=$(timeout 60 xl create -c "$(cfg gx-xsb 'xs-bench=500')" 2>&1)
+line=$(grep '^xs-bench:' <<<"$out")
+if [[ $line =~ ^xs-bench:\ reads=500\ ns_per_read=[0-9]+$ ]]; then
+	pass guest-xs-bench
+	echo "    $line"
+else
+	fail guest-xs-bench; echo "$out" | sed 's/^/    /'
 fi

@@ -395,6 +395,24 @@ START_TEST(test_xen_control_shutdown_unknown_ignored)
 }
 END_TEST
 
+START_TEST(test_xen_xs_bench)
+{
+	struct boot_opts o = { .cmdline = "xs-bench=100 xs-bench=x", XEN_ON };
+	static struct boot_result r;
+	unsigned long long n, ns;
+	const char *l;
+
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	l = strstr(r.out, "xs-bench: reads=");
+	ck_assert_msg(l != NULL, "%s", r.out);
+	ck_assert_int_eq(sscanf(l, "xs-bench: reads=%llu ns_per_read=%llu", &n,
+				&ns), 2);
+	ck_assert_uint_eq(n, 100);
+	ck_line(&r, "xs-bench: needs a number (xs-bench=N)");
+}
+END_TEST
+
 TCase *guest_xen_tcase(void)
 {
 	TCase *tc = tcase_create("xen");
@@ -417,6 +435,7 @@ TCase *guest_xen_tcase(void)
 	tcase_add_test(tc, test_xen_console_stall_falls_back);
 	tcase_add_test(tc, test_xen_console_hostile_input_ignored);
 	tcase_add_test(tc, test_xen_xs_dev);
+	tcase_add_test(tc, test_xen_xs_bench);
 	tcase_add_test(tc, test_xen_xs_read_long_value);
 	tcase_add_test(tc, test_xen_smp_prints_through_the_ring);
 	tcase_add_test(tc, test_xen_control_shutdown_poweroff);

@@ -14,5 +14,6 @@ void selftest_grant(const char *arg);
 void selftest_console_echo(const char *arg);
 void selftest_xs_dev(const char *arg);
 void selftest_xs_read(const char *arg);
+void selftest_xs_bench(const char *arg);
 
 #endif
