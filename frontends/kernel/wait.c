@@ -7,14 +7,21 @@
 #include <svk/wait.h>
 
 /* State owned by this file (boot vCPU only). */
-static evtchn_port_t timer_port;
 static bool timer_on;
 static unsigned long timer_fired;
 static void (*wait_hook)(void);
 static bool in_hook;
 
-static bool timer_arm(uint64_t deadline);
+/* Arm the one-shot timer at @deadline (system time, ns). */
+static bool timer_arm(uint64_t deadline)
+{
+	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline,
+					       .flags = 0 };
 
+	return HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t) == 0;
+}
+
+/* The wake-up is the point; the count is for reports. */
 static void timer_handler(evtchn_port_t port, void *data)
 {
 	timer_fired++;
@@ -35,7 +42,6 @@ int wait_init(void)
 		(void)evtchn_close(port);
 		return rc;
 	}
-	timer_port = port;
 	timer_on = true;
 	return 0;
 }
@@ -58,15 +64,6 @@ void wait_set_hook(void (*fn)(void))
 bool wait_timer_arm(uint64_t deadline)
 {
 	return timer_on && timer_arm(deadline);
-}
-
-/* Arm the one-shot timer at @deadline (system time, ns). */
-static bool timer_arm(uint64_t deadline)
-{
-	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline,
-					       .flags = 0 };
-
-	return HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t) == 0;
 }
 
 /*
