@@ -200,6 +200,11 @@ static void cmd_xs_bench(const start_info_t *si, const char *arg)
 	selftest_xs_bench(arg);
 }
 
+static void cmd_gnttab_exhaust(const start_info_t *si, const char *arg)
+{
+	selftest_gnttab_exhaust(arg);
+}
+
 static void cmd_smp(const start_info_t *si, const char *arg)
 {
 	int n = smp_run(si, sched_vcpu_count());
@@ -259,6 +264,7 @@ static const struct command commands[] = {
 	{ .name = "xs-dev", .run = cmd_xs_dev },
 	{ .name = "xs-read", .run = cmd_xs_read },
 	{ .name = "xs-bench", .run = cmd_xs_bench },
+	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 };
 
 bool commands_has_word(const char *cmdline, const char *word)

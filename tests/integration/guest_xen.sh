@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(guest-devices-up guest-sleep-blocks guest-control-features
 	guest-xl-shutdown guest-xl-reboot guest-console-echo
-	guest-pingpong-dom0-pings guest-pingpong-guest-pings guest-xs-bench)
+	guest-pingpong-dom0-pings guest-pingpong-guest-pings guest-xs-bench guest-gnttab-exhaust)
 need_kvm "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -146,4 +146,12 @@ if [[ $line =~ ^xs-bench:\ reads=500\ ns_per_read=[0-9]+$ ]]; then
 	echo "    $line"
 else
 	fail guest-xs-bench; echo "$out" | sed 's/^/    /'
+fi
+
+out=$(timeout 60 xl create -c "$(cfg gx-gex 'gnttab-exhaust gnttab-exhaust')" 2>&1)
+if [ "$(grep -c '^gnttab-exhaust: ok ([0-9]* refs)$' <<<"$out")" = 2 ]; then
+	pass guest-gnttab-exhaust
+	grep '^gnttab-exhaust:' <<<"$out" | head -1 | sed 's/^/    /'
+else
+	fail guest-gnttab-exhaust; echo "$out" | sed 's/^/    /'
 fi

@@ -413,6 +413,30 @@ START_TEST(test_xen_xs_bench)
 }
 END_TEST
 
+START_TEST(test_xen_gnttab_exhaust)
+{
+	struct boot_opts o = { .cmdline = "gnttab-exhaust gnttab-exhaust",
+			       XEN_ON };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	/* 4 frames of 512 entries, less the 8 reserved refs; twice. */
+	ck_assert_int_eq(count_lines(&r, "gnttab-exhaust: ok (2040 refs)"), 2);
+}
+END_TEST
+
+START_TEST(test_xen_gnttab_exhaust_without_table)
+{
+	struct boot_opts o = { .cmdline = "gnttab-exhaust" };
+	static struct boot_result r;
+
+	boot(&o, &r);
+	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
+	ck_line(&r, "gnttab-exhaust: FAIL no grant table");
+}
+END_TEST
+
 TCase *guest_xen_tcase(void)
 {
 	TCase *tc = tcase_create("xen");
@@ -436,6 +460,8 @@ TCase *guest_xen_tcase(void)
 	tcase_add_test(tc, test_xen_console_hostile_input_ignored);
 	tcase_add_test(tc, test_xen_xs_dev);
 	tcase_add_test(tc, test_xen_xs_bench);
+	tcase_add_test(tc, test_xen_gnttab_exhaust);
+	tcase_add_test(tc, test_xen_gnttab_exhaust_without_table);
 	tcase_add_test(tc, test_xen_xs_read_long_value);
 	tcase_add_test(tc, test_xen_smp_prints_through_the_ring);
 	tcase_add_test(tc, test_xen_control_shutdown_poweroff);

@@ -15,5 +15,6 @@ void selftest_console_echo(const char *arg);
 void selftest_xs_dev(const char *arg);
 void selftest_xs_read(const char *arg);
 void selftest_xs_bench(const char *arg);
+void selftest_gnttab_exhaust(const char *arg);
 
 #endif
