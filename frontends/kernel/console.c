@@ -66,12 +66,15 @@ static long out_space(void)
 
 /*
  * Wait for the backend to free space: block on the boot vCPU outside the
- * upcall (the console port's event wakes us), otherwise yield.  Not
+ * upcall with events on (the console port's event or the timer wakes us),
+ * otherwise yield.  Not
  * wait_until: its hook could print, and we hold out_lock.
  */
 static void out_wait(void)
 {
-	if (on_boot_stack() && !events_in_upcall() && events_ready()) {
+	/* A caller that masked events keeps them masked: it only yields. */
+	if (on_boot_stack() && !events_in_upcall() && events_ready() &&
+	    !events_masked()) {
 		events_mask();
 		/* The timer bounds the block, so a stall is noticed. */
 		if (out_space() == 0 &&

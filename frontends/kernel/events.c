@@ -253,6 +253,12 @@ void events_unmask(void)
 		(void)HYPERVISOR_xen_version(XENVER_version, NULL);
 }
 
+bool events_masked(void)
+{
+	return !shared_info ||
+	       READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask);
+}
+
 void events_enable(void)
 {
 	events_unmask();

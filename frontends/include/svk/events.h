@@ -73,6 +73,9 @@ int evtchn_status(evtchn_port_t port, struct evtchn_status *st);
 void events_mask(void);
 void events_unmask(void);
 
+/* Whether the boot vCPU has events masked now. */
+bool events_masked(void);
+
 /* Whether the boot vCPU is running the upcall (handlers must not block). */
 bool events_in_upcall(void);
 
