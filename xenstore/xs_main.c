@@ -19,7 +19,7 @@
 #include "xs_xen.h"
 
 /* Tags for the non-connection fds in epoll. */
-static char xs_tag_rw, xs_tag_ro, xs_tag_sig, xs_tag_evtchn;
+static char xs_tag_rw, xs_tag_ro, xs_tag_sig, xs_tag_evtchn, xs_tag_timer;
 
 struct xs_main {
 	struct xs_daemon d;
@@ -133,11 +133,16 @@ static int xs_loop(struct xs_main *m)
 				xs_accept_all(m, m->lrw, false);
 			} else if (tag == &xs_tag_ro) {
 				xs_accept_all(m, m->lro, true);
+			} else if (tag == &xs_tag_timer) {
+				xs_xen_tick(&m->d);
 			} else if (tag == &xs_tag_evtchn) {
 				if (xs_xen_events(&m->d) == -EPIPE) {
 					/* Its fd stays readable at EOF: stop polling it. */
 					epoll_ctl(m->d.epfd, EPOLL_CTL_DEL,
 						  xs_xen_fd(&m->d), NULL);
+					if (xs_xen_timer_fd(&m->d) >= 0)
+						epoll_ctl(m->d.epfd, EPOLL_CTL_DEL,
+							  xs_xen_timer_fd(&m->d), NULL);
 					xs_xen_close(&m->d);
 				}
 			} else if (tag == &xs_tag_sig) {
@@ -256,6 +261,9 @@ static int xs_ring_reopen(struct xs_daemon *d)
 		xs_xen_close(d);
 		return -EIO;
 	}
+	if (xs_xen_timer_fd(d) >= 0 &&
+	    xs_epoll_add(d->epfd, xs_xen_timer_fd(d), &xs_tag_timer))
+		xs_log(d, "cannot poll the domain check timer");
 	xs_log(d, "hypervisor reached: guest rings available");
 	return 0;
 }

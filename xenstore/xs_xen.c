@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
@@ -20,8 +22,11 @@ struct xs_xen {
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
 	struct svctl *ctl;		/* domain state queries, NULL if refused */
-	int virq_port;			/* VIRQ_DOM_EXC, -1 if not bound */
+	int timerfd;			/* ticks for the domain check, -1 if none */
 };
+
+/* How often introduced domains are checked for shutdown and death. */
+#define XS_XEN_CHECK_MS 500
 
 /* Ring connections use keys above every socket's: 2^62 + domid. */
 #define XS_RING_KEY(domid) ((1ULL << 62) + (domid))
@@ -107,9 +112,11 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 }
 
 /*
- * VIRQ_DOM_EXC: some domain shut down or died. As C xenstored does, a
- * domain that shut down gets one @releaseDomain (again after RESUME), and
- * one that no longer exists is released (connection, watches, owned nodes).
+ * As C xenstored does on VIRQ_DOM_EXC: a domain that shut down gets one
+ * @releaseDomain (again after RESUME), and one that no longer exists is
+ * released (connection, watches, owned nodes). The hypervisor lets one
+ * dom0 process bind VIRQ_DOM_EXC and others (tools, tests) need it, so
+ * xenstored asks about its introduced domains every XS_XEN_CHECK_MS.
  */
 void xs_xen_check_domains(struct xs_daemon *d)
 {
@@ -165,10 +172,21 @@ int xs_xen_open(struct xs_daemon *d)
 		goto out_evtchn;
 	}
 	/* Domain deaths: optional, rings work without them. */
-	x->virq_port = xenevtchn_bind_virq(x->xce, VIRQ_DOM_EXC);
 	x->ctl = svctl_open(svctl_rundir());
-	if (x->virq_port < 0 || !x->ctl)
-		xs_log(d, "no domain-death notices (VIRQ_DOM_EXC): @releaseDomain only on RELEASE");
+	x->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (x->timerfd >= 0) {
+		struct itimerspec its = {
+			.it_interval = { 0, XS_XEN_CHECK_MS * 1000000L },
+			.it_value = { 0, XS_XEN_CHECK_MS * 1000000L },
+		};
+
+		if (timerfd_settime(x->timerfd, 0, &its, NULL)) {
+			close(x->timerfd);
+			x->timerfd = -1;
+		}
+	}
+	if (!x->ctl || x->timerfd < 0)
+		xs_log(d, "no domain state checks: @releaseDomain only on RELEASE");
 	d->xen = x;
 	d->ring_attach = xs_xen_attach;
 	return 0;
@@ -178,6 +196,23 @@ out_evtchn:
 out_free:
 	free(x);
 	return ret ? ret : -EIO;
+}
+
+int xs_xen_timer_fd(struct xs_daemon *d)
+{
+	struct xs_xen *x = d->xen;
+
+	return x ? x->timerfd : -1;
+}
+
+void xs_xen_tick(struct xs_daemon *d)
+{
+	struct xs_xen *x = d->xen;
+	uint64_t n;
+
+	if (!x || x->timerfd < 0 || read(x->timerfd, &n, sizeof(n)) != sizeof(n))
+		return;
+	xs_xen_check_domains(d);
 }
 
 int xs_xen_fd(struct xs_daemon *d)
@@ -209,10 +244,6 @@ int xs_xen_events(struct xs_daemon *d)
 			return -EPIPE;
 		}
 		xenevtchn_unmask(x->xce, (evtchn_port_t)port);
-		if (port == x->virq_port) {
-			xs_xen_check_domains(d);
-			continue;
-		}
 		xs_list_for_each_safe(pos, tmp, &d->conns) {
 			struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 			struct xs_ring *r = c->priv;
@@ -236,6 +267,8 @@ void xs_xen_close(struct xs_daemon *d)
 		return;
 	if (x->ctl)
 		svctl_close(x->ctl);
+	if (x->timerfd >= 0)
+		close(x->timerfd);
 	xenforeignmemory_close(x->fmem);
 	xenevtchn_close(x->xce);
 	free(x);

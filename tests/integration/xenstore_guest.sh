@@ -58,6 +58,11 @@ xenstore-write "/local/domain/$id/data/k" stop
 wait_for 15 grep -q 'xs-watch: k=stop' "$log"
 grep -q 'ring attached' "$SPLITVISOR_RUNDIR/xenstored.log" || fail "ring attach logged"
 
+# A domain the hypervisor does not have is found gone and released.
+"$SV_BIN/xs-client" introduce 77 1 1 > /dev/null
+check "dead domains are released" wait_for 10 bash -c "[ \"\$('$SV_BIN/xs-client' is-introduced 77)\" = F ]"
+check "dead domain logged" grep -q 'domain 77 is gone' "$SPLITVISOR_RUNDIR/xenstored.log"
+
 # The hypervisor restarts (every domain is lost): new guests still get rings.
 hv=$(cat "$SPLITVISOR_RUNDIR/hypervisor.pid")
 kill -9 "$hv"
