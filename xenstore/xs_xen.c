@@ -23,6 +23,7 @@ struct xs_xen {
 	xenforeignmemory_handle *fmem;
 	struct svctl *ctl;		/* domain state queries, NULL if refused */
 	int timerfd;			/* ticks for the domain check, -1 if none */
+	bool ctl_failing;		/* last check could not ask: logged once */
 };
 
 /* How often introduced domains are checked for shutdown and death. */
@@ -143,10 +144,14 @@ void xs_xen_check_domains(struct xs_daemon *d)
 			xs_log(d, "domain %u shut down", i);
 			xs_watch_fire(d, "@releaseDomain", false, NULL, 0);
 		} else if (ret && ret != -ESRCH) {
-			xs_log(d, "domain %u: state unknown: %s", i, strerror(-ret));
+			if (!x->ctl_failing)
+				xs_log(d, "domain %u: state unknown: %s", i,
+				       strerror(-ret));
+			x->ctl_failing = true;
 			return; /* the hypervisor is not answering */
 		}
 	}
+	x->ctl_failing = false;
 }
 
 int xs_xen_open(struct xs_daemon *d)
