@@ -37,6 +37,8 @@ GUEST_SRCS := \
 	frontends/kernel/xenbus_state.c \
 	frontends/kernel/control.c \
 	frontends/kernel/selftests.c
+# Drivers in folders of their own (blkfront, netfront and its IPv4 stack).
+GUEST_SRCS += $(sort $(wildcard frontends/drivers/*.c frontends/net/*.c))
 
 GUEST_OBJDIR := $(BUILD)/guest-obj
 GUEST_OBJS := $(patsubst frontends/%,$(GUEST_OBJDIR)/%.o,$(GUEST_SRCS))

@@ -2,6 +2,7 @@
 // The command words of the guest kernel: a table of names and their actions.
 #include <svk/cmdline.h>
 #include <svk/commands.h>
+#include <svk/driver_words.h>
 #include <svk/events.h>
 #include <svk/hypercall.h>
 #include <svk/lib.h>
@@ -267,6 +268,25 @@ static const struct command commands[] = {
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 };
 
+/* A word from a driver's table (blkfront, netfront), if one has it. */
+static bool driver_word_run(const start_info_t *si, const char *name, const char *arg)
+{
+	const struct driver_word *tables[2] = { blk_words, net_words };
+	unsigned counts[2] = { &blk_nwords ? blk_nwords : 0, &net_nwords ? net_nwords : 0 };
+
+	for (unsigned t = 0; t < 2; t++) {
+		if (!tables[t])
+			continue;
+		for (unsigned i = 0; i < counts[t]; i++) {
+			if (!strcmp(name, tables[t][i].name)) {
+				tables[t][i].run(si, arg);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 bool commands_has_word(const char *cmdline, const char *word)
 {
 	char buf[WORD_MAX];
@@ -301,7 +321,8 @@ void commands_run(const start_info_t *si, const char *cmdline)
 				break;
 		}
 		if (i == ARRAY_SIZE(commands)) {
-			printk("unknown command '%s'\n", shown);
+			if (!driver_word_run(si, w.name, w.arg))
+				printk("unknown command '%s'\n", shown);
 			continue;
 		}
 		commands[i].run(si, w.arg);
