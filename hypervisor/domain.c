@@ -173,7 +173,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 		ret = -errno;
 		goto out_free;
 	}
-	ret = mem_init(&d->mem, d->vm_fd, req->mem_kb * 1024, pv_priv_size(d->max_vcpus));
+	ret = mem_init(&d->mem, d->vm_fd, req->mem_kb * 1024, pv_priv_size(d->max_vcpus, req->mem_kb * 1024));
 	if (ret)
 		goto out_free;
 	ret = pv_domain_init(d);

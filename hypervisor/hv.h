@@ -127,6 +127,8 @@ struct hv_domain {
 	uint64_t hcall_page_gpa;
 	uint64_t event_callback, failsafe_callback, syscall_callback;
 	uint64_t priv_l3_gpa;       /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
+	uint64_t m2p_l3_gpa;        /* the M2P's PDPT for slot 257; 0: no M2P */
+	uint64_t m2p_entries;
 	struct shared_info *shinfo; /* host view of the shared_info page */
 	struct hv_evtchn ev;
 	struct hv_gnttab *gt;       /* gnttab.c */
@@ -172,7 +174,7 @@ int vcpu_copy_to_guest(struct hv_vcpu *v, uint64_t gva, const void *src, size_t 
 int vcpu_walk_l1(struct hv_vcpu *v, uint64_t gva, uint64_t *pte_gpa);
 
 /* pv.c */
-uint64_t pv_priv_size(unsigned max_vcpus);
+uint64_t pv_priv_size(unsigned max_vcpus, uint64_t ram_bytes);
 int pv_domain_init(struct hv_domain *d);
 int pv_vcpu_init(struct hv_vcpu *v);
 int pv_install_l4(struct hv_domain *d, uint64_t l4_gpa);

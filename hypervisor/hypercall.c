@@ -114,6 +114,16 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 		const struct sv_mem_range *top = &d->mem.ram[d->mem.nr_ram - 1];
 		return (long)((top->gpa + top->size) / PAGE_SIZE - 1);
 	}
+	case XENMEM_machphys_mapping: {
+		struct xen_machphys_mapping mm = {
+			.v_start = SV_M2P_VA,
+			.v_end = SV_M2P_VA + d->m2p_entries * 8,
+			.max_mfn = d->m2p_entries - 1,
+		};
+		if (!d->m2p_l3_gpa)
+			return -XEN_ENOSYS;
+		return vcpu_copy_to_guest(v, a[1], &mm, sizeof(mm)) ? -XEN_EFAULT : 0;
+	}
 	default:
 		return -XEN_ENOSYS;
 	}

@@ -28,6 +28,7 @@ enum { VCPU_GDT = 0, VCPU_TSS = 16, VCPU_STACK = 19, PRIV_PER_VCPU = 20 };
 
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
+#define PTE_US (1ULL << 2)
 #define PTE_NX (1ULL << 63)
 
 /* GDT selectors of the hypervisor's own (CPL0) segments. */
@@ -39,16 +40,6 @@ enum { VCPU_GDT = 0, VCPU_TSS = 16, VCPU_STACK = 19, PRIV_PER_VCPU = 20 };
 #define TSS_IOMAP_SIZE 8192
 #define TSS_LIMIT (TSS_BASE_SIZE + TSS_IOMAP_SIZE) /* covers the trailing 0xFF byte */
 #define STUB_SIZE 16
-
-uint64_t pv_priv_size(unsigned max_vcpus)
-{
-	return (PRIV_VCPU0 + (uint64_t)PRIV_PER_VCPU * max_vcpus + SV_GNT_MAX_FRAMES) * PAGE_SIZE;
-}
-
-uint64_t pv_gnttab_gpa(struct hv_domain *d)
-{
-	return SV_PRIV_GPA + (PRIV_VCPU0 + (uint64_t)PRIV_PER_VCPU * d->max_vcpus) * PAGE_SIZE;
-}
 
 static uint64_t priv_gpa(unsigned page)
 {
@@ -63,6 +54,89 @@ static uint64_t priv_va(unsigned page)
 static void *priv_ptr(struct hv_domain *d, unsigned page)
 {
 	return mem_gpa(&d->mem, priv_gpa(page), PAGE_SIZE);
+}
+
+/*
+ * After the grant frames: the read-only M2P table (machine frame -> pseudo-
+ * physical frame, one 8-byte entry per frame up to the highest RAM frame)
+ * that every PV address space sees at SV_M2P_VA, with its page tables:
+ * one level-3 page, one level-2 page (1 GiB of table is plenty) and a
+ * level-1 page per 512 table pages.  Guests too large for the private
+ * area get no M2P (XENMEM_machphys_mapping then says so).
+ */
+static uint64_t m2p_pages(uint64_t ram_bytes)
+{
+	uint64_t low = ram_bytes < SV_RAM_LOW_MAX ? ram_bytes : SV_RAM_LOW_MAX;
+	uint64_t top = ram_bytes > low ? SV_RAM_HIGH_BASE + (ram_bytes - low) : low;
+
+	return (top / PAGE_SIZE * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+static uint64_t base_pages(unsigned max_vcpus)
+{
+	return PRIV_VCPU0 + (uint64_t)PRIV_PER_VCPU * max_vcpus + SV_GNT_MAX_FRAMES;
+}
+
+static uint64_t m2p_total_pages(uint64_t ram_bytes)
+{
+	uint64_t t = m2p_pages(ram_bytes);
+
+	return t + 2 + (t + 511) / 512;
+}
+
+static bool m2p_fits(unsigned max_vcpus, uint64_t ram_bytes)
+{
+	return (base_pages(max_vcpus) + m2p_total_pages(ram_bytes)) * PAGE_SIZE <= SV_PRIV_MAX_SIZE;
+}
+
+uint64_t pv_priv_size(unsigned max_vcpus, uint64_t ram_bytes)
+{
+	uint64_t n = base_pages(max_vcpus);
+
+	if (m2p_fits(max_vcpus, ram_bytes))
+		n += m2p_total_pages(ram_bytes);
+	return n * PAGE_SIZE;
+}
+
+/* Build the M2P and its page tables; sets d->m2p_* (none when it does not fit). */
+static int m2p_init(struct hv_domain *d)
+{
+	const struct hv_mem *m = &d->mem;
+	uint64_t first = base_pages(d->max_vcpus), n = m2p_pages(m->ram_size);
+	uint64_t nl1 = (n + 511) / 512;
+	uint64_t tab_gpa = priv_gpa((unsigned)first);
+	uint64_t l3_gpa = tab_gpa + n * PAGE_SIZE, l2_gpa = l3_gpa + PAGE_SIZE;
+	uint64_t l1_gpa = l2_gpa + PAGE_SIZE;
+	uint64_t *tab, *l3, *l2;
+
+	d->m2p_l3_gpa = 0;
+	if (!m2p_fits(d->max_vcpus, m->ram_size))
+		return 0;
+	tab = mem_gpa(m, tab_gpa, n * PAGE_SIZE);
+	l3 = mem_gpa(m, l3_gpa, PAGE_SIZE);
+	l2 = mem_gpa(m, l2_gpa, PAGE_SIZE);
+	if (!tab || !l3 || !l2 || !mem_gpa(m, l1_gpa, nl1 * PAGE_SIZE))
+		return -EINVAL;
+	memset(tab, 0xff, n * PAGE_SIZE); /* INVALID_M2P_ENTRY */
+	uint64_t pfn = 0;
+	for (unsigned r = 0; r < m->nr_ram; r++)
+		for (uint64_t g = m->ram[r].gpa; g < m->ram[r].gpa + m->ram[r].size; g += PAGE_SIZE)
+			tab[g / PAGE_SIZE] = pfn++;
+	l3[(SV_M2P_VA >> 30) & 511] = l2_gpa | PTE_P | PTE_US;
+	for (uint64_t i = 0; i < nl1; i++) {
+		uint64_t *l1 = mem_gpa(m, l1_gpa + i * PAGE_SIZE, PAGE_SIZE);
+		l2[((SV_M2P_VA >> 21) & 511) + i] = (l1_gpa + i * PAGE_SIZE) | PTE_P | PTE_US;
+		for (uint64_t j = 0; j < 512 && i * 512 + j < n; j++)
+			l1[j] = (tab_gpa + (i * 512 + j) * PAGE_SIZE) | PTE_P | PTE_US | PTE_NX;
+	}
+	d->m2p_l3_gpa = l3_gpa;
+	d->m2p_entries = n * PAGE_SIZE / 8;
+	return 0;
+}
+
+uint64_t pv_gnttab_gpa(struct hv_domain *d)
+{
+	return SV_PRIV_GPA + (PRIV_VCPU0 + (uint64_t)PRIV_PER_VCPU * d->max_vcpus) * PAGE_SIZE;
 }
 
 /* An IDT gate to a CPL0 stub, on IST1 so a bad guest stack cannot hurt. */
@@ -85,7 +159,7 @@ static void set_gate(uint8_t *idt, unsigned vec, uint64_t target)
 
 int pv_domain_init(struct hv_domain *d)
 {
-	unsigned nr_pages = (unsigned)(d->mem.priv.size / PAGE_SIZE);
+	unsigned nr_pages = (unsigned)base_pages(d->max_vcpus); /* mapped for the CPU at SV_PRIV_VA */
 	uint64_t *l3 = priv_ptr(d, PRIV_L3), *l2 = priv_ptr(d, PRIV_L2), *l1 = priv_ptr(d, PRIV_L1);
 	uint8_t *idt = priv_ptr(d, PRIV_IDT), *stubs = priv_ptr(d, PRIV_STUBS);
 
@@ -111,7 +185,7 @@ int pv_domain_init(struct hv_domain *d)
 		set_gate(idt, vec, priv_va(PRIV_STUBS) + vec * STUB_SIZE);
 	}
 	d->priv_l3_gpa = priv_gpa(PRIV_L3);
-	return 0;
+	return m2p_init(d);
 }
 
 /* A code or data descriptor: base 0, limit 4 GiB. */
@@ -210,6 +284,9 @@ int pv_install_l4(struct hv_domain *d, uint64_t l4_gpa)
 		return -EINVAL;
 	l4 = mem_gpa(&d->mem, l4_gpa, PAGE_SIZE);
 	__atomic_store_n(&l4[SV_PRIV_L4_SLOT], d->priv_l3_gpa | PTE_P | PTE_RW, __ATOMIC_RELAXED);
+	if (d->m2p_l3_gpa) /* read-only for the guest kernel */
+		__atomic_store_n(&l4[(SV_M2P_VA >> 39) & 511], d->m2p_l3_gpa | PTE_P | PTE_US,
+				 __ATOMIC_RELAXED);
 	return 0;
 }
 

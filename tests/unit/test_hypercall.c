@@ -53,7 +53,7 @@ static void setup(void)
 	/* Guest memory as mem_init lays it, without KVM memslots. */
 	struct hv_mem *m = &d->mem;
 	m->ram_size = RAM;
-	m->memfd_size = RAM + pv_priv_size(2);
+	m->memfd_size = RAM + pv_priv_size(2, RAM);
 	m->memfd = memfd_create("t", 0);
 	ck_assert_int_ge(m->memfd, 0);
 	ck_assert_int_eq(ftruncate(m->memfd, (off_t)m->memfd_size), 0);
@@ -61,7 +61,7 @@ static void setup(void)
 	ck_assert_ptr_ne(m->base, MAP_FAILED);
 	m->nr_ram = 1;
 	m->ram[0] = (struct sv_mem_range){ 0, RAM, 0 };
-	m->priv = (struct sv_mem_range){ SV_PRIV_GPA, pv_priv_size(2), RAM };
+	m->priv = (struct sv_mem_range){ SV_PRIV_GPA, pv_priv_size(2, RAM), RAM };
 	ck_assert_int_eq(pv_domain_init(d), 0);
 	ck_assert_int_eq(console_init(d, rundir), 0);
 	d->shinfo = mem_gpa(&d->mem, SV_SHARED_INFO_GPA, 4096);
