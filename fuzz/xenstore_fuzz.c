@@ -3,7 +3,9 @@
 //
 // Input: byte 0 picks the client (bit 0: a guest (domid 5) instead of
 // dom0, bit 1: read-only socket, bit 2: also open a second watcher
-// client); the rest is the byte stream the client sends. One daemon lives
+// client, bit 3: the guest ring transport instead of a socket-like
+// stream, with the guest also scribbling on the ring indexes); the rest is
+// the byte stream the client sends. One daemon lives
 // across inputs, so state built by one input is attacked by the next; it
 // is rebuilt when it grows large.
 #include <stdint.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "../xenstore/xenstored.h"
+#include "../xenstore/xs_ring.h"
 
 struct xf_pipe {
 	const uint8_t *in;
@@ -69,6 +72,54 @@ static void xf_reset(void)
 	xf_up = true;
 }
 
+/*
+ * A hostile guest: feeds the input through req[] in pieces, swallows
+ * replies, and now and then corrupts an index with the next input byte.
+ */
+static void xf_ring(const uint8_t *data, size_t size, unsigned int domid)
+{
+	static struct xenstore_domain_interface page;
+	struct xs_ring r = { .intf = &page, .domid = domid, .local_port = -1 };
+	struct xs_conn *c;
+	size_t off = 0;
+	int rounds = 0;
+
+	memset(&page, 0, sizeof(page));
+	c = xs_conn_new(&xf_d, &xs_ring_ops, &r, -1, domid, false);
+	if (!c)
+		return;
+	while (!c->dead && off < size && rounds++ < 10000) {
+		uint32_t prod = page.req_prod, space = XENSTORE_RING_SIZE - (prod - page.req_cons);
+		uint32_t n = (uint32_t)(size - off), i;
+
+		if (data[off] == 0xa5 && off + 2 < size) {
+			/* Scribble: a corrupt index, then carry on. */
+			if (data[off + 1] & 1)
+				page.req_prod += data[off + 2] * 37u;
+			else
+				page.rsp_cons += data[off + 2] * 41u;
+			off += 3;
+		} else {
+			if (space > XENSTORE_RING_SIZE)
+				space = 0;
+			if (n > space)
+				n = space;
+			if (n > 97)
+				n = 97;
+			for (i = 0; i < n; i++)
+				page.req[MASK_XENSTORE_IDX(prod + i)] = (char)data[off + i];
+			page.req_prod = prod + n;
+			off += n;
+		}
+		xs_conn_handle_input(c);
+		xs_conn_flush(c);
+		page.rsp_cons = page.rsp_prod; /* the guest read everything */
+		if (!n && !c->want_out && page.req_prod == page.req_cons)
+			break;
+	}
+	xs_conn_free(c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -81,6 +132,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!xf_up || xf_d.tree.map.count > 20000)
 		xf_reset();
+	if (data[0] & 8) {
+		xf_ring(data + 1, size - 1, (data[0] & 1) ? 5 : 0);
+		return 0;
+	}
 	p.in = data + 1;
 	p.len = size - 1;
 	c = xs_conn_new(&xf_d, &xf_ops, &p, -1, (data[0] & 1) ? 5 : 0,

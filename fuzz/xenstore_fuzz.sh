@@ -34,6 +34,8 @@ seed 0 8 0 '7\0100\0 3\0'
 seed 0 22 0 '/\0000\0'
 seed 0 13 0 '/a\0'
 seed 2 11 0 '/ro\0x'
+seed 8 11 0 '/ring\0v'
+seed 9 4 0 'w\0t\0'
 echo "xenstore fuzz: ${XS_FUZZ_SECONDS}s"
 out=$("$bin" -max_total_time="$XS_FUZZ_SECONDS" -max_len=8192 -rss_limit_mb=1024 \
 	-artifact_prefix="$work/" "$work/corpus" 2>&1)
