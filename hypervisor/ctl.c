@@ -217,7 +217,7 @@ static int handle_dom0(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		if (cp->count < 1 || cp->count > SV_GNT_MAX_COPY)
 			return reply(fd, h, -EINVAL, NULL, 0, -1);
 		for (uint32_t i = 0; i < cp->count; i++)
-			cp->seg[i].status = gnttab_copy_one(0, &cp->seg[i]);
+			cp->seg[i].status = gnttab_copy_one(NULL, 0, &cp->seg[i]);
 		return reply(fd, h, 0, cp, sizeof(*cp), -1);
 	}
 	default:

@@ -50,8 +50,13 @@ int evtchn_init(struct hv_domain *d, unsigned nr_ports)
 	return 0;
 }
 
-static struct hv_domain *dom_get(uint32_t domid)
+/* The domain named domid, referenced; the caller's own without a table lookup. */
+static struct hv_domain *dom_get(struct hv_domain *self, uint32_t domid)
 {
+	if (domid == self->domid) {
+		atomic_fetch_add(&self->refs, 1);
+		return self;
+	}
 	if (domid == 0) {
 		atomic_fetch_add(&hv_dom0->refs, 1);
 		return hv_dom0;
@@ -195,7 +200,7 @@ int evtchn_alloc_unbound(struct hv_domain *d, uint32_t remote_dom, uint32_t *por
 int evtchn_bind_interdomain(struct hv_domain *d, uint32_t remote_dom, uint32_t remote_port,
 			    uint32_t *port, struct evtchn_client *owner)
 {
-	struct hv_domain *r = dom_get(remote_dom);
+	struct hv_domain *r = dom_get(d, remote_dom);
 	int ret, p;
 
 	if (!r)

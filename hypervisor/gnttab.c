@@ -228,8 +228,9 @@ void gnttab_release_owner(struct hv_domain *d, const void *owner)
  * must grant `caller` (writable for the destination).  By frame: only the
  * caller's own frames, or any guest frame when dom0 (privileged) asks.
  */
-static int copy_side(uint32_t caller, uint32_t domid, bool is_ref, uint64_t ref_or_gfn,
-		     uint32_t offset, uint32_t len, bool write, struct hv_domain **held, void **ptr)
+static int copy_side(struct hv_domain *self, uint32_t caller, uint32_t domid, bool is_ref,
+		     uint64_t ref_or_gfn, uint32_t offset, uint32_t len, bool write,
+		     struct hv_domain **held, void **ptr)
 {
 	struct hv_domain *d;
 	uint64_t gpa;
@@ -240,7 +241,12 @@ static int copy_side(uint32_t caller, uint32_t domid, bool is_ref, uint64_t ref_
 		return GNTST_bad_copy_arg;
 	if (domid == 0 || (!is_ref && caller != 0 && domid != caller))
 		return GNTST_permission_denied;
-	d = domain_get(domid);
+	if (self && domid == self->domid) {
+		d = self;
+		atomic_fetch_add(&d->refs, 1);
+	} else {
+		d = domain_get(domid);
+	}
 	if (!d)
 		return GNTST_bad_domain;
 	if (is_ref) {
@@ -265,17 +271,18 @@ static int copy_side(uint32_t caller, uint32_t domid, bool is_ref, uint64_t ref_
 	return *ptr ? GNTST_okay : GNTST_bad_page;
 }
 
-int gnttab_copy_one(uint32_t caller, const struct sv_gnt_copy_seg *s)
+/* One copy for `caller` (self: its domain, NULL for dom0); returns GNTST_*. */
+int gnttab_copy_one(struct hv_domain *self, uint32_t caller, const struct sv_gnt_copy_seg *s)
 {
 	struct hv_domain *sd = NULL, *dd = NULL;
 	void *src, *dst;
 	int st;
 
-	st = copy_side(caller, s->source.domid, !(s->source.flags & SV_GNT_COPY_GFN), s->source.ref,
+	st = copy_side(self, caller, s->source.domid, !(s->source.flags & SV_GNT_COPY_GFN), s->source.ref,
 		       s->source.offset, s->len, false, &sd, &src);
 	if (st != GNTST_okay)
 		return st;
-	st = copy_side(caller, s->dest.domid, !(s->dest.flags & SV_GNT_COPY_GFN), s->dest.ref,
+	st = copy_side(self, caller, s->dest.domid, !(s->dest.flags & SV_GNT_COPY_GFN), s->dest.ref,
 		       s->dest.offset, s->len, true, &dd, &dst);
 	if (st == GNTST_okay)
 		memmove(dst, src, s->len);
@@ -383,7 +390,7 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a)
 				s.dest.ref = op.dest.u.ref;
 			else if (op.dest.u.gmfn > UINT32_MAX)
 				s.dest.ref = UINT32_MAX;
-			op.status = (int16_t)gnttab_copy_one(d->domid, &s);
+			op.status = (int16_t)gnttab_copy_one(d, d->domid, &s);
 			if (vcpu_copy_to_guest(v, at + offsetof(struct gnttab_copy, status), &op.status,
 					       sizeof(op.status)))
 				return -XEN_EFAULT;

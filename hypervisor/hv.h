@@ -222,7 +222,7 @@ int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void
 		    uint32_t *handle, uint64_t *offset);
 int gnttab_unmap_dom0(struct hv_domain *d, uint32_t handle, const void *owner);
 void gnttab_release_owner(struct hv_domain *d, const void *owner);
-int gnttab_copy_one(uint32_t caller, const struct sv_gnt_copy_seg *s);
+int gnttab_copy_one(struct hv_domain *self, uint32_t caller, const struct sv_gnt_copy_seg *s);
 
 /* sched.c */
 void time_update(struct hv_vcpu *v);

@@ -275,6 +275,211 @@ START_TEST(hypercall_page_stubs)
 }
 END_TEST
 
+
+/* ---- event channels ---- */
+
+static long evop(unsigned cmd, void *op, size_t len)
+{
+	memcpy(guest(VA_DATA), op, len);
+	long r = hc(__HYPERVISOR_event_channel_op, cmd, VA_DATA, 0);
+	memcpy(op, guest(VA_DATA), len);
+	return r;
+}
+
+START_TEST(evtchn_bad_ports_refused)
+{
+	struct evtchn_send snd = { .port = 0 };
+	struct evtchn_close cl = { .port = 5 };
+	struct evtchn_unmask um = { .port = EVTCHN_GUEST_PORTS };
+
+	ck_assert_int_eq(evop(EVTCHNOP_send, &snd, sizeof(snd)), -XEN_EINVAL);
+	snd.port = 99999;
+	ck_assert_int_eq(evop(EVTCHNOP_send, &snd, sizeof(snd)), -XEN_EINVAL);
+	ck_assert_int_eq(evop(EVTCHNOP_close, &cl, sizeof(cl)), -XEN_EINVAL); /* never bound */
+	ck_assert_int_eq(evop(EVTCHNOP_unmask, &um, sizeof(um)), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, VA_NOTMAPPED, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, 99, VA_DATA, 0), -XEN_ENOSYS);
+}
+END_TEST
+
+START_TEST(evtchn_bind_checks)
+{
+	struct evtchn_bind_interdomain bi = { .remote_dom = 999, .remote_port = 1 };
+	struct evtchn_bind_virq bv = { .virq = NR_VIRQS, .vcpu = 0 };
+	struct evtchn_alloc_unbound au = { .dom = 3, .remote_dom = 0 };
+
+	ck_assert_int_eq(evop(EVTCHNOP_bind_interdomain, &bi, sizeof(bi)), -XEN_ESRCH);
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), -XEN_EINVAL);
+	bv.virq = VIRQ_DOM_EXC;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), -XEN_EPERM);
+	bv.virq = VIRQ_TIMER;
+	bv.vcpu = 7;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), -XEN_EINVAL);
+	bv.vcpu = 0;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), 0);
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), -XEN_EEXIST);
+	ck_assert_int_eq(evop(EVTCHNOP_alloc_unbound, &au, sizeof(au)), -XEN_EPERM); /* not itself */
+	/* A port offered to dom0 cannot be bound by the domain itself. */
+	au.dom = DOMID_SELF;
+	ck_assert_int_eq(evop(EVTCHNOP_alloc_unbound, &au, sizeof(au)), 0);
+	bi.remote_dom = DOMID_SELF;
+	bi.remote_port = au.port;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_interdomain, &bi, sizeof(bi)), -XEN_EINVAL);
+}
+END_TEST
+
+START_TEST(evtchn_loopback_delivers)
+{
+	struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+	struct evtchn_bind_interdomain bi = { .remote_dom = DOMID_SELF };
+	struct vcpu_info *vi = &d->shinfo->vcpu_info[0];
+
+	ck_assert_int_eq(evop(EVTCHNOP_alloc_unbound, &au, sizeof(au)), 0);
+	bi.remote_port = au.port;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_interdomain, &bi, sizeof(bi)), 0);
+	/* The new port starts pending, as in Xen. */
+	ck_assert(d->shinfo->evtchn_pending[0] & (1UL << bi.local_port));
+	ck_assert_int_eq(vi->evtchn_upcall_pending, 1);
+	d->shinfo->evtchn_pending[0] = 0;
+	vi->evtchn_upcall_pending = 0;
+	vi->evtchn_pending_sel = 0;
+	/* Masked: pending is set but no upcall. */
+	d->shinfo->evtchn_mask[0] = 1UL << au.port;
+	struct evtchn_send snd = { .port = bi.local_port };
+	ck_assert_int_eq(evop(EVTCHNOP_send, &snd, sizeof(snd)), 0);
+	ck_assert(d->shinfo->evtchn_pending[0] & (1UL << au.port));
+	ck_assert_int_eq(vi->evtchn_upcall_pending, 0);
+	/* Unmask delivers it. */
+	struct evtchn_unmask um = { .port = au.port };
+	ck_assert_int_eq(evop(EVTCHNOP_unmask, &um, sizeof(um)), 0);
+	ck_assert_int_eq(vi->evtchn_upcall_pending, 1);
+	/* Closing one end leaves the other unbound. */
+	struct evtchn_close cl = { .port = bi.local_port };
+	ck_assert_int_eq(evop(EVTCHNOP_close, &cl, sizeof(cl)), 0);
+	struct evtchn_status st = { .dom = DOMID_SELF, .port = au.port };
+	ck_assert_int_eq(evop(EVTCHNOP_status, &st, sizeof(st)), 0);
+	ck_assert_int_eq(st.status, EVTCHNSTAT_unbound);
+	ck_assert_int_eq(atomic_load(&d->refs), 1); /* the loopback's references are gone */
+}
+END_TEST
+
+/* ---- grant tables ---- */
+
+static grant_entry_v1_t *entries(void)
+{
+	return mem_gpa(&d->mem, pv_gnttab_gpa(d), 4096);
+}
+
+START_TEST(gnttab_setup_checks)
+{
+	struct gnttab_setup_table *st = guest(VA_DATA);
+
+	st->dom = DOMID_SELF;
+	st->nr_frames = SV_GNT_MAX_FRAMES + 1;
+	set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(uintptr_t)(VA_DATA + 64));
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 1), 0);
+	ck_assert_int_eq(st->status, GNTST_general_error);
+	st->nr_frames = 2;
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 1), 0);
+	ck_assert_int_eq(st->status, GNTST_okay);
+	xen_pfn_t *fl = guest(VA_DATA + 64);
+	ck_assert_uint_eq(fl[0] << 12, pv_gnttab_gpa(d));
+	ck_assert_uint_eq(fl[1], fl[0] + 1);
+	/* Its frames may now be mapped by the guest, the IDT still may not. */
+	ck_assert(gnttab_is_frame(d, pv_gnttab_gpa(d) + 4096));
+	ck_assert(!gnttab_is_frame(d, pv_gnttab_gpa(d) + 2 * 4096));
+	st->dom = 5;
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 1), 0);
+	ck_assert_int_eq(st->status, GNTST_permission_denied);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 513),
+			 -XEN_EINVAL);
+	struct gnttab_set_version *sv = guest(VA_DATA);
+	sv->version = 2;
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, VA_DATA, 1), -XEN_EINVAL);
+}
+END_TEST
+
+START_TEST(gnttab_dom0_map_checks_entries)
+{
+	struct gnttab_setup_table *st = guest(VA_DATA);
+	grant_entry_v1_t *e;
+	uint32_t h;
+	uint64_t off;
+
+	st->dom = DOMID_SELF;
+	st->nr_frames = 1;
+	set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(uintptr_t)(VA_DATA + 64));
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 1), 0);
+	e = entries();
+	e[1] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = 0x10 };
+	e[2] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 4, .frame = 0x10 };
+	e[3] = (grant_entry_v1_t){ .flags = GTF_permit_access | GTF_readonly, .domid = 0, .frame = 0x11 };
+	e[4] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = 0x7f000 };
+	e[5] = (grant_entry_v1_t){ .flags = GTF_invalid, .domid = 0, .frame = 0x10 };
+
+	ck_assert_int_eq(gnttab_map_dom0(d, 2, true, NULL, &h, &off), GNTST_permission_denied);
+	ck_assert_int_eq(gnttab_map_dom0(d, 3, false, NULL, &h, &off), GNTST_permission_denied);
+	ck_assert_int_eq(gnttab_map_dom0(d, 4, true, NULL, &h, &off), GNTST_bad_page);
+	ck_assert_int_eq(gnttab_map_dom0(d, 5, true, NULL, &h, &off), GNTST_permission_denied);
+	ck_assert_int_eq(gnttab_map_dom0(d, 512, true, NULL, &h, &off), GNTST_bad_gntref);
+	ck_assert_int_eq(e[3].flags & (GTF_reading | GTF_writing), 0);
+
+	/* A writable map pins reading and writing; the flags go with the last unmap. */
+	ck_assert_int_eq(gnttab_map_dom0(d, 1, false, d, &h, &off), GNTST_okay);
+	ck_assert_uint_eq(off, 0x10000);
+	uint32_t h2;
+	ck_assert_int_eq(gnttab_map_dom0(d, 1, true, d, &h2, &off), GNTST_okay);
+	ck_assert_int_eq(e[1].flags, GTF_permit_access | GTF_reading | GTF_writing);
+	ck_assert_int_eq(gnttab_unmap_dom0(d, h, NULL), GNTST_bad_handle); /* not the owner */
+	ck_assert_int_eq(gnttab_unmap_dom0(d, h, d), GNTST_okay);
+	ck_assert_int_eq(e[1].flags, GTF_permit_access | GTF_reading);
+	ck_assert_int_eq(gnttab_unmap_dom0(d, h, d), GNTST_bad_handle); /* twice */
+	gnttab_release_owner(d, d);
+	ck_assert_int_eq(e[1].flags, GTF_permit_access);
+}
+END_TEST
+
+START_TEST(gnttab_copy_checks)
+{
+	struct gnttab_setup_table *st = guest(VA_DATA);
+
+	st->dom = DOMID_SELF;
+	st->nr_frames = 1;
+	set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(uintptr_t)(VA_DATA + 64));
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 1), 0);
+
+	/* Guest copies between its own frames (gmfn on both sides); hv_dom0 lookups need a real domain. */
+	struct gnttab_copy *c = guest(VA_DATA + 2048);
+	memset(c, 0, sizeof(*c));
+	c->source.domid = DOMID_SELF;
+	c->source.u.gmfn = 0x11;
+	c->dest.domid = DOMID_SELF;
+	c->dest.u.gmfn = 0x12;
+	c->len = 4096;
+	c->dest.offset = 1; /* crosses the page */
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_DATA + 2048, 1), 0);
+	ck_assert_int_eq(c->status, GNTST_bad_copy_arg);
+	c->dest.offset = 0;
+	c->flags = GNTCOPY_source_gref;
+	c->source.u.ref = 9999;
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_DATA + 2048, 1), 0);
+	ck_assert_int_eq(c->status, GNTST_bad_gntref);
+	/* A guest may not name another domain's frames. */
+	c->flags = 0;
+	c->source.u.gmfn = 0x11;
+	c->source.domid = 3;
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_DATA + 2048, 1), 0);
+	ck_assert_int_eq(c->status, GNTST_permission_denied);
+	/* Its own frames: copied. */
+	c->source.domid = DOMID_SELF;
+	memset(mem_gpa(&d->mem, 0x11000, 4096), 0x5a, 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_DATA + 2048, 1), 0);
+	ck_assert_int_eq(c->status, GNTST_okay);
+	ck_assert_int_eq(*(uint8_t *)mem_gpa(&d->mem, 0x12fff, 1), 0x5a);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_NOTMAPPED, 1), -XEN_EFAULT);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -292,6 +497,20 @@ static Suite *suite(void)
 	tcase_add_test(tc, callback_op_checks_type);
 	tcase_add_test(tc, hypercall_page_stubs);
 	suite_add_tcase(s, tc);
+
+	TCase *ev = tcase_create("evtchn");
+	tcase_add_checked_fixture(ev, setup, teardown);
+	tcase_add_test(ev, evtchn_bad_ports_refused);
+	tcase_add_test(ev, evtchn_bind_checks);
+	tcase_add_test(ev, evtchn_loopback_delivers);
+	suite_add_tcase(s, ev);
+
+	TCase *gt = tcase_create("gnttab");
+	tcase_add_checked_fixture(gt, setup, teardown);
+	tcase_add_test(gt, gnttab_setup_checks);
+	tcase_add_test(gt, gnttab_dom0_map_checks_entries);
+	tcase_add_test(gt, gnttab_copy_checks);
+	suite_add_tcase(s, gt);
 	return s;
 }
 
