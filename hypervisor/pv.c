@@ -293,7 +293,7 @@ int pv_install_l4(struct hv_domain *d, uint64_t l4_gpa)
 /*
  * Fill the guest's hypercall page: stub nr is "mov $nr,%eax; out %al,$port;
  * ret" (8 bytes), the rest of its 32 bytes int3.  The iret stub first
- * pushes rax, as Xen's does, and never returns.
+ * pushes rcx, r11 and rax, as Xen's does, and never returns.
  */
 int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa)
 {
@@ -312,8 +312,9 @@ int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa)
 		s[7] = 0xc3;
 	}
 	uint8_t *iret = p + __HYPERVISOR_iret * SV_HYPERCALL_STUB_SIZE;
-	const uint8_t stub[] = { 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0, 0xe6, SV_PORT_HYPERCALL,
-				 0x0f, 0x0b };
+	/* push %rcx; push %r11; push %rax: the frame's first three words, as in Xen's stub. */
+	const uint8_t stub[] = { 0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0,
+				 0xe6, SV_PORT_HYPERCALL, 0x0f, 0x0b };
 	memcpy(iret, stub, sizeof(stub));
 	d->hcall_page_gpa = gpa;
 	return 0;
@@ -423,8 +424,8 @@ void pv_deliver_upcall(struct hv_vcpu *v)
 }
 
 /*
- * HYPERVISOR_iret: the stub pushed rax, so rsp points at Xen's
- * iret_context.  Restores the interrupted state and the event mask from
+ * HYPERVISOR_iret: the guest pushed flags and the return frame, the stub
+ * rcx, r11 and rax, so rsp points at Xen's iret_context.  Restores the interrupted state and the event mask from
  * the saved IF.  Returns nonzero when the frame could not be read (the
  * domain is crashed then).
  */
