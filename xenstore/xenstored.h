@@ -164,6 +164,7 @@ struct xs_conn {
 	uint32_t out_msgs;		/* replies queued but not yet sent */
 	bool events_dropped;		/* logged once per overflow */
 	bool quota_logged;		/* outstanding quota hit, logged once */
+	bool oversize_logged;		/* an event too long to send, logged */
 	struct xs_list watches;
 	unsigned int nwatches;
 	struct xs_list txns;

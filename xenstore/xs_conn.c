@@ -153,9 +153,12 @@ int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id,
 	if (c->dead)
 		return -EPIPE;
 	if (hdr.len > XENSTORE_PAYLOAD_MAX) {
-		xs_log(c->d, "connection %llu: %s of %u bytes not sent (over %u)",
-		       (unsigned long long)c->key, xs_wire_typename(type),
-		       hdr.len, XENSTORE_PAYLOAD_MAX);
+		/* A long path plus a long token: logged once per client. */
+		if (!c->oversize_logged)
+			xs_log(c->d, "connection %llu: %s of %u bytes not sent (over %u)",
+			       (unsigned long long)c->key, xs_wire_typename(type),
+			       hdr.len, XENSTORE_PAYLOAD_MAX);
+		c->oversize_logged = true;
 		return -E2BIG;
 	}
 	if (type == XS_WATCH_EVENT &&
