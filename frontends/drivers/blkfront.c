@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+// blkfront control plane: finding vbds, the xenbus handshake with blkback, and closing.
+#include <svk/blkfront.h>
+#include <svk/events.h>
+#include <svk/gnttab.h>
+#include <svk/printk.h>
+#include <svk/sched.h>
+#include <svk/time.h>
+#include <svk/wait.h>
+#include <svk/xenbus.h>
+#include <svk/xenbus_state.h>
+
+#define MS 1000000ULL
+/* How long each handshake step may take (blkback answers in milliseconds). */
+#define STEP_TIMEOUT_NS (10000ULL * MS)
+/* How long close waits for requests still out, and for grants to be let go. */
+#define DRAIN_TIMEOUT_NS (5000ULL * MS)
+#define UNGRANT_TIMEOUT_NS (1000ULL * MS)
+
+struct blkfront_opts blkfront_opts = { .max_ring_order = BLKFRONT_MAX_RING_ORDER };
+
+/*
+ * Devices and their ring pages, owned by this file.  Ring pages sit in a
+ * page-aligned bss area so each device's 2^order pages are one contiguous
+ * virtual range, as FRONT_RING_INIT wants.
+ */
+static struct blkfront_dev devs[BLKFRONT_MAX_DEVS];
+static char ring_area[BLKFRONT_MAX_DEVS][1 << BLKFRONT_MAX_RING_ORDER]
+		     [PAGE_SIZE] __aligned(PAGE_SIZE);
+
+static void *dev_ring_area(const struct blkfront_dev *d)
+{
+	return ring_area[d - devs];
+}
+
+int blkfront_list(unsigned int *ids, unsigned int max)
+{
+	char buf[512];
+	const char *p;
+	unsigned int n = 0;
+	int count, i;
+
+	if (!xenbus_ready())
+		return -XEN_ENODEV;
+	count = xenbus_directory(XBT_NIL, "device/vbd", buf, sizeof(buf));
+	if (count == -XEN_ENOENT)
+		return 0;
+	if (count < 0)
+		return count;
+	for (i = 0, p = buf; i < count; i++, p += strlen(p) + 1) {
+		uint64_t v;
+
+		if (parse_u64(p, &v) || v > UINT32_MAX || n == max)
+			continue;
+		ids[n++] = (unsigned int)v;
+	}
+	return (int)n;
+}
+
+/* "<dir>/<key>" as a number; @def when absent.  0 or -errno. */
+static int read_key(const char *dir, const char *key, uint64_t def,
+		    uint64_t *val)
+{
+	char path[192];
+	int rc;
+
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", dir, key) >=
+	    sizeof(path))
+		return -XEN_E2BIG;
+	rc = xenbus_read_u64(XBT_NIL, path, val);
+	if (rc == -XEN_ENOENT) {
+		*val = def;
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Runs from the wait hook: the backend's state changed (or the watch was set). */
+static void be_state_cb(const char *path, void *data)
+{
+	struct blkfront_dev *d = data;
+	int st = xenbus_read_state(d->be);
+
+	if (st >= 0)
+		d->be_state = st;
+}
+
+/* The ring's event: only a wake-up; responses are reaped outside the upcall. */
+static void ring_event(evtchn_port_t port, void *data)
+{
+	struct blkfront_dev *d = data;
+
+	d->events++;
+}
+
+struct state_wait {
+	struct blkfront_dev *d;
+	unsigned int mask; /* 1 << XenbusState wanted */
+};
+
+static bool state_reached(void *arg)
+{
+	struct state_wait *w = arg;
+
+	return ((1u << w->d->be_state) & w->mask) || xenbus_watches_pending();
+}
+
+/*
+ * Wait until the backend's state is one of @mask (bits of XenbusState),
+ * running the watch callbacks ourselves too (a kernel without the
+ * control hook still gets them).  The state seen, or -XEN_ETIMEDOUT.
+ */
+static int wait_be_state(struct blkfront_dev *d, unsigned int mask,
+			 uint64_t timeout_ns)
+{
+	struct state_wait w = { .d = d, .mask = mask };
+	uint64_t end = time_now_ns() + timeout_ns;
+
+	for (;;) {
+		xenbus_run_watches();
+		if ((1u << d->be_state) & mask)
+			return d->be_state;
+		if (time_available() && time_now_ns() >= end)
+			return -XEN_ETIMEDOUT;
+		if (wait_until(state_reached, &w,
+			       time_available() ? end - time_now_ns() + 1 :
+						  timeout_ns) == -XEN_ETIMEDOUT)
+			return -XEN_ETIMEDOUT;
+	}
+}
+
+#define BIT(s) (1u << (s))
+
+/*
+ * The backend's features, read at InitWait: how many ring pages we may
+ * use and whether it keeps grants mapped.
+ */
+static int read_initwait_features(struct blkfront_dev *d)
+{
+	uint64_t order, pers;
+	int rc;
+
+	rc = read_key(d->be, "max-ring-page-order", 0, &order);
+	if (!rc)
+		rc = read_key(d->be, "feature-persistent", 0, &pers);
+	if (rc)
+		return rc;
+	if (order > blkfront_opts.max_ring_order)
+		order = blkfront_opts.max_ring_order;
+	d->ring_order = (unsigned int)order;
+	d->persistent = pers == 1 && !blkfront_opts.no_persistent;
+	return 0;
+}
+
+/* Grant the ring pages, allocate and bind the event channel. */
+static int setup_ring(struct blkfront_dev *d)
+{
+	blkif_sring_t *sring = dev_ring_area(d);
+	unsigned int i, pages = 1u << d->ring_order;
+	int rc;
+
+	memset(sring, 0, pages * PAGE_SIZE);
+	SHARED_RING_INIT(sring);
+	FRONT_RING_INIT(&d->ring, sring, pages * PAGE_SIZE);
+	if (RING_SIZE(&d->ring) > BLKFRONT_MAX_RING_SIZE)
+		return -XEN_EINVAL;
+	for (i = 0; i < pages; i++) {
+		void *va = (char *)sring + i * PAGE_SIZE;
+
+		rc = gnttab_grant_access(d->backend_id, virt_to_mfn(va), false);
+		if (rc < 0)
+			return rc;
+		d->ring_ref[i] = rc;
+	}
+	rc = evtchn_alloc_unbound(d->backend_id, &d->port);
+	if (rc)
+		return rc;
+	rc = evtchn_bind(d->port, ring_event, d);
+	if (rc) {
+		(void)evtchn_close(d->port);
+		d->port = 0;
+		return rc;
+	}
+	/* Slots: all free, lowest id on top. */
+	d->nr_free_slots = RING_SIZE(&d->ring);
+	for (i = 0; i < d->nr_free_slots; i++) {
+		d->free_slot[i] = (uint16_t)(d->nr_free_slots - 1 - i);
+		d->slot[i].ind_ref = d->slot[i].ind_tmp_ref = -1;
+	}
+	for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
+		d->pool[i].ref = -1;
+	return 0;
+}
+
+/* Our keys, in one transaction (started over on EAGAIN). */
+static int write_ring_keys(struct blkfront_dev *d)
+{
+	char path[96];
+	xenbus_transaction_t t;
+	unsigned int i, tries;
+	int rc;
+
+#define FE_KEY(key) (ksnprintf(path, sizeof(path), "%s/%s", d->fe, key), path)
+	for (tries = 0; tries < 5; tries++) {
+		rc = xenbus_transaction_start(&t);
+		if (rc)
+			return rc;
+		if (d->ring_order == 0) {
+			rc = xenbus_printf(t, FE_KEY("ring-ref"), "%d",
+					   d->ring_ref[0]);
+		} else {
+			rc = xenbus_printf(t, FE_KEY("ring-page-order"), "%u",
+					   d->ring_order);
+			for (i = 0; !rc && i < (1u << d->ring_order); i++) {
+				char key[16];
+
+				ksnprintf(key, sizeof(key), "ring-ref%u", i);
+				rc = xenbus_printf(t, FE_KEY(key), "%d",
+						   d->ring_ref[i]);
+			}
+		}
+		if (!rc)
+			rc = xenbus_printf(t, FE_KEY("event-channel"), "%u",
+					   d->port);
+		if (!rc)
+			rc = xenbus_write(t, FE_KEY("protocol"),
+					  XEN_IO_PROTO_ABI_X86_64);
+		if (!rc)
+			rc = xenbus_write(t, FE_KEY("feature-persistent"),
+					  d->persistent ? "1" : "0");
+		if (rc) {
+			(void)xenbus_transaction_end(t, true);
+			return rc;
+		}
+		rc = xenbus_transaction_end(t, false);
+		if (rc != -XEN_EAGAIN)
+			return rc;
+	}
+#undef FE_KEY
+	return rc;
+}
+
+/* Geometry and features, read once the backend is Connected. */
+static int read_connected(struct blkfront_dev *d)
+{
+	uint64_t sectors, ssize, info, flush, discard, gran, ind;
+	int rc;
+
+	rc = read_key(d->be, "sectors", ~0ULL, &sectors);
+	if (!rc)
+		rc = read_key(d->be, "sector-size", BLKFRONT_SECTOR, &ssize);
+	if (!rc)
+		rc = read_key(d->be, "info", 0, &info);
+	if (!rc)
+		rc = read_key(d->be, "feature-flush-cache", 0, &flush);
+	if (!rc)
+		rc = read_key(d->be, "feature-discard", 0, &discard);
+	if (!rc)
+		rc = read_key(d->be, "discard-granularity", 0, &gran);
+	if (!rc)
+		rc = read_key(d->be, "feature-max-indirect-segments", 0, &ind);
+	if (rc)
+		return rc;
+	if (sectors == ~0ULL || ssize < BLKFRONT_SECTOR || ssize > PAGE_SIZE ||
+	    (ssize & (ssize - 1)))
+		return -XEN_EINVAL;
+	d->sectors = sectors;
+	d->sector_size = (unsigned int)ssize;
+	d->info = (unsigned int)info;
+	d->readonly = info & VDISK_READONLY;
+	d->flush = flush == 1;
+	d->discard = discard == 1;
+	d->discard_granularity = gran > UINT32_MAX ? 0 : (unsigned int)gran;
+	d->max_segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;
+	if (ind > BLKIF_MAX_SEGMENTS_PER_REQUEST && !blkfront_opts.no_indirect)
+		d->max_segs = ind > BLKFRONT_MAX_SEGS ? BLKFRONT_MAX_SEGS :
+							(unsigned int)ind;
+	return 0;
+}
+
+static struct blkfront_dev *dev_get(unsigned int devid)
+{
+	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
+		if (devs[i].used && devs[i].devid == devid)
+			return NULL; /* open already */
+	}
+	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
+		if (!devs[i].used) {
+			memset(&devs[i], 0, sizeof(devs[i]));
+			devs[i].used = true;
+			devs[i].devid = devid;
+			devs[i].watch = -1;
+			for (unsigned int r = 0; r < ARRAY_SIZE(devs[i].ring_ref); r++)
+				devs[i].ring_ref[r] = -1;
+			return &devs[i];
+		}
+	}
+	return NULL;
+}
+
+/* End one grant, waiting a little while the backend still maps it; false if leaked. */
+static bool ungrant(struct blkfront_dev *d, int ref)
+{
+	uint64_t end = time_now_ns() + UNGRANT_TIMEOUT_NS;
+	int rc;
+
+	if (ref < 0)
+		return true;
+	while ((rc = gnttab_end_access((grant_ref_t)ref)) == -XEN_EBUSY) {
+		if (!time_available() || time_now_ns() >= end)
+			break;
+		(void)sched_yield();
+	}
+	if (rc) {
+		d->leaked_grants++;
+		return false;
+	}
+	return true;
+}
+
+/* Give back everything setup_ring and the data path took. */
+static void release(struct blkfront_dev *d)
+{
+	unsigned int i;
+
+	if (d->watch >= 0)
+		(void)xenbus_unwatch(d->watch);
+	d->watch = -1;
+	if (d->port)
+		(void)evtchn_close(d->port);
+	d->port = 0;
+	for (i = 0; i < ARRAY_SIZE(d->ring_ref); i++) {
+		/* A ring page still mapped stays ours (bss): the grant is leaked. */
+		(void)ungrant(d, d->ring_ref[i]);
+		d->ring_ref[i] = -1;
+	}
+	for (i = 0; i < BLKFRONT_MAX_RING_SIZE; i++) {
+		struct blkfront_slot *s = &d->slot[i];
+		bool ok = ungrant(d, s->ind_ref) && ungrant(d, s->ind_tmp_ref);
+
+		if (s->ind_page && ok)
+			page_free(s->ind_page);
+	}
+	for (i = 0; i < BLKFRONT_POOL_PAGES; i++) {
+		/* A page the backend may still write is never reused. */
+		if (ungrant(d, d->pool[i].ref) && d->pool[i].va)
+			page_free(d->pool[i].va);
+	}
+	if (d->leaked_grants)
+		printk("blkfront: vbd %u: %lu grants still mapped by the backend: their pages are leaked\n",
+		       d->devid, d->leaked_grants);
+	d->used = false;
+}
+
+int blkfront_open(unsigned int devid, struct blkfront_dev **out)
+{
+	struct blkfront_dev *d;
+	uint64_t beid;
+	int rc, st;
+
+	if (!xenbus_ready() || !gnttab_ready() || !events_ready())
+		return -XEN_ENODEV;
+	d = dev_get(devid);
+	if (!d)
+		return -XEN_EBUSY;
+	ksnprintf(d->fe, sizeof(d->fe), "device/vbd/%u", devid);
+	rc = xenbus_read_backend("vbd", devid, d->be, sizeof(d->be));
+	if (rc < 0)
+		goto out_release;
+	rc = read_key(d->fe, "backend-id", 0, &beid);
+	if (rc)
+		goto out_release;
+	if (beid >= DOMID_FIRST_RESERVED) {
+		rc = -XEN_EINVAL;
+		goto out_release;
+	}
+	d->backend_id = (domid_t)beid;
+	ksnprintf(d->be_state_path, sizeof(d->be_state_path), "%s/state",
+		  d->be);
+	d->be_state = XenbusStateUnknown;
+	rc = xenbus_watch(d->be_state_path, be_state_cb, d);
+	if (rc < 0)
+		goto out_release;
+	d->watch = rc;
+
+	/*
+	 * A frontend left Closed (an earlier word, a hostile test) starts
+	 * over from Initialising; blkback then says InitWait again.
+	 */
+	st = xenbus_read_state(d->fe);
+	if (st != XenbusStateInitialising) {
+		rc = xenbus_switch_state(d->fe, XenbusStateInitialising);
+		if (rc)
+			goto out_release;
+	}
+	/* A backend still Connected to an earlier frontend drops it and says InitWait. */
+	rc = wait_be_state(d, BIT(XenbusStateInitWait), STEP_TIMEOUT_NS);
+	if (rc < 0) {
+		printk("blkfront: vbd %u: backend never reached InitWait (state %d)\n",
+		       devid, d->be_state);
+		goto out_release;
+	}
+	rc = read_initwait_features(d);
+	if (!rc)
+		rc = setup_ring(d);
+	if (!rc)
+		rc = write_ring_keys(d);
+	if (!rc)
+		rc = xenbus_switch_state(d->fe, XenbusStateInitialised);
+	if (rc) {
+		printk("blkfront: vbd %u: setting up the ring failed: %d\n",
+		       devid, rc);
+		goto out_close;
+	}
+	rc = wait_be_state(d, BIT(XenbusStateConnected) | BIT(XenbusStateClosing) |
+				      BIT(XenbusStateClosed),
+			   STEP_TIMEOUT_NS);
+	if (rc != XenbusStateConnected) {
+		printk("blkfront: vbd %u: backend did not connect (state %d)\n",
+		       devid, d->be_state);
+		rc = rc < 0 ? rc : -XEN_ENODEV;
+		goto out_close;
+	}
+	rc = read_connected(d);
+	if (rc) {
+		printk("blkfront: vbd %u: bad geometry keys: %d\n", devid, rc);
+		goto out_close;
+	}
+	rc = xenbus_switch_state(d->fe, XenbusStateConnected);
+	if (rc)
+		goto out_close;
+	d->connected = true;
+	*out = d;
+	return 0;
+
+out_close:
+	blkfront_close(d);
+	return rc;
+out_release:
+	release(d);
+	return rc;
+}
+
+/* Answers still coming are taken and dropped (the caller gave up on them). */
+static void drop_done(void *arg, struct blkfront_dev *d, unsigned int id)
+{
+	blkfront_slot_put(d, id);
+}
+
+void blkfront_close(struct blkfront_dev *d)
+{
+	uint64_t end = time_now_ns() + DRAIN_TIMEOUT_NS;
+
+	/* Requests still out: their pages must not be reused under the backend. */
+	while (d->in_flight && blkfront_usable(d) &&
+	       (!time_available() || time_now_ns() < end)) {
+		if (blkfront_wait(d, DRAIN_TIMEOUT_NS))
+			break;
+		(void)blkfront_reap(d, drop_done, NULL);
+	}
+	d->connected = false;
+	/* Closing: blkback unmaps the ring and every grant, and says Closing. */
+	if (!xenbus_switch_state(d->fe, XenbusStateClosing) &&
+	    wait_be_state(d, BIT(XenbusStateClosing) | BIT(XenbusStateClosed) |
+				     BIT(XenbusStateUnknown),
+			  STEP_TIMEOUT_NS) < 0)
+		printk("blkfront: vbd %u: backend did not close (state %d)\n",
+		       d->devid, d->be_state);
+	if (!xenbus_switch_state(d->fe, XenbusStateClosed))
+		(void)wait_be_state(d, BIT(XenbusStateClosed) | BIT(XenbusStateUnknown),
+				    STEP_TIMEOUT_NS);
+	release(d);
+}
