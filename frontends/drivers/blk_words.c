@@ -2,9 +2,11 @@
 // blkfront's command words: blk-info, blk-selftest, blk-write-ro, blk-discard, blk-hostile, blk-config.
 #include <svk/blkfront.h>
 #include <svk/driver_words.h>
+#include <svk/gnttab.h>
 #include <svk/printk.h>
 #include <svk/time.h>
 #include <svk/wait.h>
+#include <svk/xenbus.h>
 
 #define XVDA 51712
 #define MS 1000000ULL
@@ -40,9 +42,16 @@ static struct blkfront_dev *word_open(const char *word, unsigned int devid)
 	struct blkfront_dev *d;
 	int rc = blkfront_open(devid, &d);
 
+	if (rc && !xenbus_ready()) {
+		printk("%s: FAIL no xenbus\n", word);
+		return NULL;
+	}
+	if (rc && !gnttab_ready()) {
+		printk("%s: FAIL no grant table\n", word);
+		return NULL;
+	}
 	if (rc) {
 		printk("%s: FAIL vbd %u: %s: %d\n", word, devid,
-		       rc == -XEN_ENODEV ? "no xenbus or grant table" :
 		       rc == -XEN_ENOENT ? "no such device" : "cannot connect",
 		       rc);
 		return NULL;

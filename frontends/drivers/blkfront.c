@@ -183,13 +183,29 @@ static int setup_ring(struct blkfront_dev *d)
 	}
 	/* Slots: all free, lowest id on top. */
 	d->nr_free_slots = RING_SIZE(&d->ring);
-	for (i = 0; i < d->nr_free_slots; i++) {
+	for (i = 0; i < d->nr_free_slots; i++)
 		d->free_slot[i] = (uint16_t)(d->nr_free_slots - 1 - i);
-		d->slot[i].ind_ref = d->slot[i].ind_tmp_ref = -1;
-	}
-	for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
-		d->pool[i].ref = -1;
 	return 0;
+}
+
+/* Remove ring-ref, ring-page-order and ring-ref0.. (absent keys are fine). */
+static int remove_ring_keys(struct blkfront_dev *d, xenbus_transaction_t t)
+{
+	char path[96];
+	int rc = 0;
+
+	for (int i = -2; !rc && i < (1 << BLKFRONT_MAX_RING_ORDER); i++) {
+		if (i == -2)
+			ksnprintf(path, sizeof(path), "%s/ring-ref", d->fe);
+		else if (i == -1)
+			ksnprintf(path, sizeof(path), "%s/ring-page-order", d->fe);
+		else
+			ksnprintf(path, sizeof(path), "%s/ring-ref%d", d->fe, i);
+		rc = xenbus_rm(t, path);
+		if (rc == -XEN_ENOENT)
+			rc = 0;
+	}
+	return rc;
 }
 
 /* Our keys, in one transaction (started over on EAGAIN). */
@@ -205,6 +221,10 @@ static int write_ring_keys(struct blkfront_dev *d)
 		rc = xenbus_transaction_start(&t);
 		if (rc)
 			return rc;
+		/* Keys of an earlier connection with another ring size must go. */
+		rc = remove_ring_keys(d, t);
+		if (rc)
+			goto out_abort;
 		if (d->ring_order == 0) {
 			rc = xenbus_printf(t, FE_KEY("ring-ref"), "%d",
 					   d->ring_ref[0]);
@@ -228,15 +248,16 @@ static int write_ring_keys(struct blkfront_dev *d)
 		if (!rc)
 			rc = xenbus_write(t, FE_KEY("feature-persistent"),
 					  d->persistent ? "1" : "0");
-		if (rc) {
-			(void)xenbus_transaction_end(t, true);
-			return rc;
-		}
+		if (rc)
+			goto out_abort;
 		rc = xenbus_transaction_end(t, false);
 		if (rc != -XEN_EAGAIN)
 			return rc;
 	}
 #undef FE_KEY
+	return rc;
+out_abort:
+	(void)xenbus_transaction_end(t, true);
 	return rc;
 }
 
@@ -292,6 +313,10 @@ static struct blkfront_dev *dev_get(unsigned int devid)
 			devs[i].watch = -1;
 			for (unsigned int r = 0; r < ARRAY_SIZE(devs[i].ring_ref); r++)
 				devs[i].ring_ref[r] = -1;
+			for (unsigned int r = 0; r < BLKFRONT_MAX_RING_SIZE; r++)
+				devs[i].slot[r].ind_ref = devs[i].slot[r].ind_tmp_ref = -1;
+			for (unsigned int r = 0; r < BLKFRONT_POOL_PAGES; r++)
+				devs[i].pool[r].ref = -1;
 			return &devs[i];
 		}
 	}
