@@ -170,6 +170,11 @@ static void cmd_xs_watch(const start_info_t *si, const char *arg)
 	selftest_xs_watch(arg);
 }
 
+static void cmd_peer(const start_info_t *si, const char *arg)
+{
+	selftest_peer(arg);
+}
+
 static void cmd_pingpong(const start_info_t *si, const char *arg)
 {
 	selftest_pingpong(arg);
@@ -259,6 +264,7 @@ static const struct command commands[] = {
 	{ .name = "xs-selftest", .run = cmd_xs_selftest },
 	{ .name = "xs-watch", .run = cmd_xs_watch },
 	{ .name = "evtchn-pingpong", .run = cmd_pingpong },
+	{ .name = "evtchn-peer", .run = cmd_peer },
 	{ .name = "grant-selftest", .run = cmd_grant_selftest },
 	{ .name = "console-echo", .run = cmd_console_echo },
 	{ .name = "console", .run = cmd_nop },

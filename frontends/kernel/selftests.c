@@ -308,6 +308,126 @@ out_close:
 	(void)evtchn_close(port);
 }
 
+/* ---- evtchn-peer=N: an event channel between two guests --------------- */
+
+/* data/<key> as a number, watching for it up to the peer timeout. */
+static int wait_data_number(const char *key, uint64_t *out)
+{
+	char path[PATH_MAX_LEN], val[32];
+	int id, rc;
+
+	if (!data_path("evtchn-peer", path, sizeof(path), key))
+		return -XEN_EINVAL;
+	id = xenbus_watch(path, NULL, NULL);
+	if (id < 0)
+		return id;
+	for (;;) {
+		rc = xenbus_read(XBT_NIL, path, val, sizeof(val));
+		if (rc >= 0 && !parse_u64(val, out)) {
+			rc = 0;
+			break;
+		}
+		rc = xenbus_watch_wait(id, NULL, 0, PEER_TIMEOUT_NS);
+		if (rc)
+			break;
+	}
+	(void)xenbus_unwatch(id);
+	return rc;
+}
+
+/*
+ * Two guests, wired by dom0 through their data/ directories: dom0 writes
+ * peer-dom (the other guest's id) and peer-role ("1": serve, "2": ping)
+ * into each.  The server offers a port to its peer and writes it to its
+ * own data/my-port; dom0 copies it into the pinger's data/peer-port; the
+ * pinger binds and sends N notifies, each answered by the server.
+ */
+void selftest_peer(const char *arg)
+{
+	uint64_t n, peer, role, rport, t0, dt, min = UINT64_MAX, max = 0, sum = 0;
+	char path[PATH_MAX_LEN];
+	unsigned long seen = 0, i;
+	evtchn_port_t port;
+	int rc;
+
+	if (!arg || parse_u64(arg, &n) || n == 0) {
+		printk("evtchn-peer: needs a number of rounds (evtchn-peer=N)\n");
+		return;
+	}
+	if (!need_xenbus("evtchn-peer"))
+		return;
+	rc = wait_data_number("peer-dom", &peer);
+	if (!rc)
+		rc = wait_data_number("peer-role", &role);
+	if (rc || peer >= DOMID_FIRST_RESERVED || (role != 1 && role != 2)) {
+		printk("evtchn-peer: FAIL no peer-dom/peer-role from dom0: %d\n", rc);
+		return;
+	}
+	pp_events = 0;
+	if (role == 1) {
+		rc = evtchn_alloc_unbound((domid_t)peer, &port);
+		if (!rc)
+			rc = evtchn_bind(port, pp_handler, NULL);
+		if (rc) {
+			printk("evtchn-peer: FAIL offering a port: %d\n", rc);
+			return;
+		}
+		if (!data_path("evtchn-peer", path, sizeof(path), "my-port") ||
+		    xenbus_printf(XBT_NIL, path, "%u", port)) {
+			printk("evtchn-peer: FAIL publishing the port\n");
+			goto out_close;
+		}
+		for (i = 0; i < n; i++) {
+			rc = wait_until(pp_more_than, &seen, PEER_TIMEOUT_NS);
+			if (rc)
+				break;
+			seen++;
+			rc = evtchn_notify(port);
+			if (rc)
+				break;
+		}
+		if (rc)
+			printk("evtchn-peer: FAIL after %lu of %llu: %d\n", i, (unsigned long long)n, rc);
+		else
+			printk("evtchn-peer: answered %llu\n", (unsigned long long)n);
+		goto out_close;
+	}
+	rc = wait_data_number("peer-port", &rport);
+	if (!rc)
+		rc = evtchn_bind_interdomain((domid_t)peer, (evtchn_port_t)rport, &port);
+	if (!rc)
+		rc = evtchn_bind(port, pp_handler, NULL);
+	if (rc) {
+		printk("evtchn-peer: FAIL binding to %llu:%llu: %d\n", (unsigned long long)peer,
+		       (unsigned long long)rport, rc);
+		return;
+	}
+	/* A port starts pending when bound (Xen's rule): let that one pass. */
+	(void)wait_until(pp_more_than, &seen, 100 * MS);
+	seen = pp_events;
+	for (i = 0; i < n; i++) {
+		t0 = time_now_ns();
+		rc = evtchn_notify(port);
+		if (!rc)
+			rc = wait_until(pp_more_than, &seen, 5000 * MS);
+		if (rc)
+			break;
+		seen++;
+		dt = time_now_ns() - t0;
+		sum += dt;
+		min = dt < min ? dt : min;
+		max = dt > max ? dt : max;
+	}
+	if (rc)
+		printk("evtchn-peer: FAIL after %lu of %llu: %d\n", i, (unsigned long long)n, rc);
+	else
+		printk("evtchn-peer: rounds=%llu min_ns=%llu avg_ns=%llu max_ns=%llu\n",
+		       (unsigned long long)n, (unsigned long long)min,
+		       (unsigned long long)(sum / n), (unsigned long long)max);
+out_close:
+	(void)evtchn_close(port);
+}
+
 /* ---- grant-selftest ------------------------------------------------------ */
 
 /* The byte the guest puts at @i, and the one dom0 writes back. */

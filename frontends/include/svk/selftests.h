@@ -10,6 +10,7 @@
 void selftest_xs(const char *arg);
 void selftest_xs_watch(const char *arg);
 void selftest_pingpong(const char *arg);
+void selftest_peer(const char *arg);
 void selftest_grant(const char *arg);
 void selftest_console_echo(const char *arg);
 void selftest_xs_dev(const char *arg);
