@@ -33,15 +33,36 @@ pp=$("$B" pingpong "$domid" "$((N + 1))") || { echo "bench evtchn: pingpong fail
 gr=$("$B" grant "$domid" 1) || { echo "bench evtchn: grant failed"; exit 1; }
 xl destroy bench-io >/dev/null 2>&1
 
+# Guest <-> guest: two guests wired through xenstore (the evtchn-peer word).
+for n in bench-pa bench-pb; do
+	xl create -q "$cfg" "name=\"$n\"" "cmdline=\"evtchn-peer=$N\"" >/dev/null 2>&1 ||
+		{ echo "bench evtchn: xl create $n failed"; exit 1; }
+done
+A=$(xl domid bench-pa) Bd=$(xl domid bench-pb)
+xenstore-write /local/domain/$A/data/peer-dom "$Bd" /local/domain/$A/data/peer-role 1 \
+	/local/domain/$Bd/data/peer-dom "$A" /local/domain/$Bd/data/peer-role 2
+for _ in $(seq 200); do p=$(xenstore-read /local/domain/$A/data/my-port 2>/dev/null) && break; sleep 0.05; done
+xenstore-write /local/domain/$Bd/data/peer-port "$p"
+peer=""
+for _ in $(seq 600); do
+	peer=$(grep -h 'evtchn-peer: rounds' "$SPLITVISOR_RUNDIR/console/guest-bench-pb.log" 2>/dev/null) && break
+	sleep 0.1
+done
+xl destroy bench-pa >/dev/null 2>&1; xl destroy bench-pb >/dev/null 2>&1
+gg_us=$(sed -n 's/.*avg_ns=\([0-9]*\).*/\1/p' <<<"$peer")
+[ -n "$gg_us" ] || { echo "bench evtchn: guest-to-guest ping-pong gave no result"; exit 1; }
+
 get() { sed -n "s/^$1=//p" <<<"$2"; }
 awk -v rm="$(get evtchn_rtt_median_us "$pp")" -v r99="$(get evtchn_rtt_p99_us "$pp")" \
     -v fm="$(get eventfd_rtt_median_us "$floor")" -v f99="$(get eventfd_rtt_p99_us "$floor")" \
     -v ex="$exit_us" -v mu="$(get grant_map_unmap_per_s "$gr")" \
-    -v cp="$(get grant_copy_gbps "$gr")" -v mc="$(get memcpy_gbps "$copy_floor")" -v n="$N" 'BEGIN {
+    -v cp="$(get grant_copy_gbps "$gr")" -v mc="$(get memcpy_gbps "$copy_floor")" -v n="$N" \
+    -v gg="$gg_us" 'BEGIN {
 	fl = fm + ex
 	printf "event channels and grants:\n"
 	printf "  evtchn round trip dom0<->guest (%d rounds): median %.1f us, p99 %.1f us\n", n, rm, r99
 	printf "    = %.2fx / %.2fx the floor (host eventfd round trip %.1f/%.1f us + one raw KVM I/O exit %.1f us)\n", rm / fl, r99 / (f99 + ex), fm, f99, ex
+	printf "  evtchn round trip guest<->guest (%d rounds): mean %.1f us = %.2fx the floor (2 raw KVM I/O exits + eventfd round trip: %.1f us)\n", n, gg / 1000, (gg / 1000) / (fm + 2 * ex), fm + 2 * ex
 	printf "  grant map+unmap from dom0: %.0f per s = %.1f us each = %.2fx one raw KVM I/O exit\n", mu, 1e6 / mu, (1e6 / mu) / ex
 	printf "  grant copy guest->dom0 (4 KiB segments, 16 per call): %.2f GB/s = %.3fx memcpy of the same blocks (%.2f GB/s)\n", cp, cp / mc, mc
 }'
