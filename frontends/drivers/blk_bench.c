@@ -116,8 +116,9 @@ static int bench_job(struct blkfront_dev *d, const struct bench_job *j,
 	if (t1 <= t0)
 		t1 = t0 + 1;
 	ios = r.done_bytes / ((uint64_t)io_pages * PAGE_SIZE);
-	mib10 = r.done_bytes * 10 / (t1 - t0) * NS / (1024 * 1024);
-	/* Scaled by 10 before dividing: overflows only past ~1.8 EB. */
+	/* Tenths of MiB/s, in KiB and µs so nothing overflows below ~1 EB. */
+	mib10 = (r.done_bytes / 1024) * 10 * 1000000 / ((t1 - t0) / 1000 + 1) /
+		1024;
 	printk("blk-bench: %s iops=%llu mib_s=%llu.%llu\n", j->name,
 	       (unsigned long long)(ios * NS / (t1 - t0)),
 	       (unsigned long long)(mib10 / 10), (unsigned long long)(mib10 % 10));

@@ -483,6 +483,7 @@ void blkfront_close(struct blkfront_dev *d)
 			break;
 		(void)blkfront_reap(d, drop_done, NULL);
 	}
+	blkfront_wake_cancel();
 	d->connected = false;
 	/* Closing: blkback unmaps the ring and every grant, and says Closing. */
 	if (!xenbus_switch_state(d->fe, XenbusStateClosing) &&

@@ -3,6 +3,7 @@
 #include <svk/blkfront.h>
 #include <svk/events.h>
 #include <svk/gnttab.h>
+#include <svk/hypercall.h>
 #include <svk/printk.h>
 #include <svk/time.h>
 #include <svk/wait.h>
@@ -413,24 +414,88 @@ int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg)
 	return n;
 }
 
+/*
+ * The wake-up timer of blkfront_wait, owned by this file.  Arming the
+ * one-shot timer is a hypercall, so it is armed once for a deadline and
+ * kept while that lies ahead: a wait for one answer usually costs no
+ * timer hypercall at all.  Another waiter may re-arm the timer for its
+ * own deadline meanwhile; its timer fires (every wait_until deadline
+ * does) and the VIRQ_TIMER count tells us to arm ours again.
+ */
+static struct {
+	bool armed;
+	uint64_t at;
+	unsigned long fired;
+} wake;
+
+/* Make sure the timer wakes us by @end at the latest (or sooner). */
+static void wake_arm(uint64_t end, uint64_t now)
+{
+	if (wake.armed && wake.fired == wait_timer_fired() && wake.at > now &&
+	    wake.at <= end)
+		return;
+	wake.armed = wait_timer_arm(end);
+	wake.at = end;
+	wake.fired = wait_timer_fired();
+}
+
+void blkfront_wake_cancel(void)
+{
+	struct vcpu_set_singleshot_timer t = { 0 };
+
+	if (!wake.armed)
+		return;
+	/* A zero deadline in the past would fire at once: stop it instead. */
+	(void)HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, &t);
+	wake.armed = false;
+}
+
+struct ring_wait {
+	struct blkfront_dev *d;
+	uint64_t end;
+};
+
+/* Runs with events masked: anything to reap, a reason to stop, or the deadline. */
 static bool ring_ready(void *arg)
 {
-	struct blkfront_dev *d = arg;
+	struct ring_wait *w = arg;
+	struct blkfront_dev *d = w->d;
+	uint64_t now;
 	int more;
 
 	if (d->broken || d->be_state != XenbusStateConnected ||
 	    xenbus_watches_pending())
 		return true;
 	RING_FINAL_CHECK_FOR_RESPONSES(&d->ring, more);
-	return more;
+	if (more || !w->end)
+		return more;
+	now = time_now_ns();
+	if (now >= w->end)
+		return true;
+	wake_arm(w->end, now);
+	return false;
 }
 
 int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 {
-	bool clock = time_available();
-	uint64_t end = clock ? time_now_ns() + timeout_ns : 0;
-	int rc;
+	struct ring_wait w = { .d = d };
 
+	/* Without the timer, wait_until polls to the deadline itself. */
+	if (!time_available() || !wait_timer_available()) {
+		w.end = 0;
+		for (;;) {
+			xenbus_run_watches();
+			if (d->broken)
+				return -XEN_EBADMSG;
+			if (RING_HAS_UNCONSUMED_RESPONSES(&d->ring))
+				return 0;
+			if (d->be_state != XenbusStateConnected)
+				return -XEN_ENOTCONN;
+			if (wait_until(ring_ready, &w, timeout_ns))
+				return -XEN_ETIMEDOUT;
+		}
+	}
+	w.end = time_now_ns() + timeout_ns;
 	for (;;) {
 		xenbus_run_watches();
 		if (d->broken)
@@ -439,11 +504,9 @@ int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 			return 0;
 		if (d->be_state != XenbusStateConnected)
 			return -XEN_ENOTCONN;
-		if (clock && time_now_ns() >= end)
+		if (time_now_ns() >= w.end)
 			return -XEN_ETIMEDOUT;
-		rc = wait_until(ring_ready, d, clock ? end - time_now_ns() + 1 :
-						       timeout_ns);
-		if (rc == -XEN_ETIMEDOUT)
-			return rc;
+		/* No deadline for wait_until: ring_ready keeps ours armed. */
+		(void)wait_until(ring_ready, &w, 0);
 	}
 }

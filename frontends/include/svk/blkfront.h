@@ -176,6 +176,9 @@ int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg);
  */
 int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns);
 
+/* blkfront_wake_cancel: stop the wake-up timer blkfront_wait may have left armed. */
+void blkfront_wake_cancel(void);
+
 /* Whether the device can take requests (connected, not broken, backend Connected). */
 bool blkfront_usable(const struct blkfront_dev *d);
 
