@@ -5,6 +5,7 @@
 #include <svk/lib.h>
 #include <svk/netfront.h>
 #include <svk/printk.h>
+#include <svk/time.h>
 #include <svk/xenbus.h>
 #include <svk/xenbus_state.h>
 
@@ -146,8 +147,41 @@ static void fail(struct netfront *nf, const char *step, int rc)
 	nf->state = NETFRONT_GONE;
 }
 
+/*
+ * Wait (NETFRONT_TIMEOUT_NS at most) until the backend's state is one of
+ * the bits of @want (1 << XenbusState...), whatever it passes through on
+ * the way.  The state seen last, or -errno.
+ */
+static int wait_be_state(struct netfront *nf, unsigned int want)
+{
+	uint64_t end = time_now_ns() + NETFRONT_TIMEOUT_NS, now;
+	char path[XS_PATH];
+	int id, st, rc;
+
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", nf->be) >=
+	    sizeof(path))
+		return -XEN_E2BIG;
+	id = xenbus_watch(path, NULL, NULL);
+	if (id < 0)
+		return id;
+	for (;;) {
+		now = time_now_ns();
+		rc = now < end ? xenbus_watch_wait(id, NULL, 0, end - now) :
+				 -XEN_ETIMEDOUT;
+		if (rc) {
+			st = rc;
+			break;
+		}
+		st = xenbus_read_state(nf->be);
+		if (st < 0 || (want & (1U << st)))
+			break;
+	}
+	(void)xenbus_unwatch(id);
+	return st;
+}
+
 /* The handshake (see svk/netfront.h).  0 or -errno; the vif is up on 0. */
-static int connect(struct netfront *nf)
+static int connect(struct netfront *nf, bool reopen)
 {
 	char v[64], path[XS_PATH];
 	uint8_t mac[ETH_ALEN];
@@ -170,7 +204,10 @@ static int connect(struct netfront *nf)
 	if (rc < 0 || net_parse_mac(v, mac))
 		return fail(nf, "reading mac", rc < 0 ? rc : -XEN_EINVAL),
 		       -XEN_EINVAL;
-	rc = xenbus_wait_state(nf->be, XenbusStateInitWait, NETFRONT_TIMEOUT_NS);
+	/* Reopening, the backend passes through Closed on its way back. */
+	rc = reopen ? wait_be_state(nf, 1U << XenbusStateInitWait) :
+		      xenbus_wait_state(nf->be, XenbusStateInitWait,
+					NETFRONT_TIMEOUT_NS);
 	if (rc != XenbusStateInitWait)
 		return fail(nf, "waiting for backend InitWait",
 			    rc < 0 ? rc : -XEN_EIO),
@@ -254,7 +291,7 @@ int netfront_scan(void)
 {
 	char list[256];
 	const char *name;
-	int n, rc;
+	int n;
 
 	if (!xenbus_ready() || !gnttab_ready())
 		return -XEN_ENODEV;
@@ -289,8 +326,7 @@ int netfront_scan(void)
 		memset(nf, 0, sizeof(*nf));
 		nf->devid = (unsigned int)id;
 		nf->state = NETFRONT_GONE; /* until it connects */
-		rc = connect(nf);
-		(void)rc;
+		(void)connect(nf, false);
 	}
 	return (int)netfront_count();
 }
@@ -340,8 +376,10 @@ int netfront_reconnect(struct netfront *nf)
 	if (nf->state == NETFRONT_UP || nf->state == NETFRONT_BROKEN)
 		return -XEN_EBUSY;
 	nf->state = NETFRONT_GONE; /* until it connects */
+	/* netback reopens a vif only once it has seen us Closed. */
+	(void)wait_be_state(nf, 1U << XenbusStateClosed | 1U << XenbusStateUnknown);
 	(void)xenbus_switch_state(nf->fe, XenbusStateInitialising);
-	return connect(nf);
+	return connect(nf, true);
 }
 
 /* The backend changed state: closing (detach, or it disabled us) takes the vif down. */

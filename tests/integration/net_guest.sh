@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: MIT
 # Guest networking end to end, inside a network namespace this script creates
 # and deletes: ping both ways, guest to guest over the bridge, UDP echo of
-# every size up to 64 KiB, the configured MAC seen on the wire, hot attach.
+# every size up to 64 KiB, the configured MAC and bridge, hot attach and
+# detach, and a hostile frontend that netback disables alone.
 # Needs netfront in the bundled kernel (its strings 'netfront' and
 # 'udp-echo'); until then every test SKIPs and says why.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(net-ping-host-to-guest net-ping-guest-to-host net-guest-to-guest net-udp-echo-every-size
-	net-mac-on-the-wire net-hot-attach-traffic)
+	net-mac-on-the-wire net-hot-attach-traffic net-bridge-honoured net-ping-fragmented
+	net-guest-net-info net-hot-detach net-hostile-contained net-hostile-reconnects)
 need_kvm "${TESTS[@]}" || exit 0
 kernel=$SV_GUEST/svkernel
 if ! strings "$kernel" 2>/dev/null | grep -q netfront ||
@@ -36,18 +38,19 @@ stack_start || exit 1
 work=$(mktemp -d /tmp/sv-netg.XXXXXX)
 on_exit "rm -rf '$work'"
 
-# guest NAME IP MAC [words]: a guest on $BR whose netfront takes ip= from its backend.
+# guest NAME IP MAC [words]: a guest on $BR whose netfront takes ip= from its backend;
+# it runs WORDS first, then echoes UDP port 7 (answering ARP and ping) until shut down.
 guest() {
 	cat > "$work/$1.cfg" <<EOC
 name = "$1"
 kernel = "$kernel"
 memory = 32
-cmdline = "udp-echo=7 ${4:-} wait"
+cmdline = "${4:-} udp-echo=7 wait"
 vif = [ 'mac=$3, bridge=$BR, ip=$2' ]
 EOC
 	xl create "$work/$1.cfg" >/dev/null 2>&1
 }
-guest a$tag 192.0.2.2 00:16:3e:00:aa:02 || { fail "create guest a"; exit 1; }
+guest a$tag 192.0.2.2 00:16:3e:00:aa:02 net-info || { fail "create guest a"; exit 1; }
 wait_for 10 nsx ip link show "$BR" || { fail "bridge $BR never appeared"; exit 1; }
 nsx ip addr add 192.0.2.1/24 dev "$BR"
 nsx ip link set "$BR" up
@@ -55,6 +58,11 @@ nsx ip link set "$BR" up
 check net-ping-host-to-guest wait_for 30 nsx ping -c1 -W1 192.0.2.2
 
 check net-mac-on-the-wire bash -c "ip netns exec '$NS' ip neigh show 192.0.2.2 | grep -q 00:16:3e:00:aa:02"
+alog=$SPLITVISOR_RUNDIR/console/guest-a$tag.log
+check net-bridge-honoured bash -c "ip netns exec '$NS' ip -o link show master '$BR' | grep -q 'vif'"
+check net-guest-net-info grep -q 'net-info: vif0 mac=00:16:3e:00:aa:02 ip=192.0.2.2 mtu=1500' "$alog"
+# ICMP echo of 5000 bytes: fragmented both ways, reassembled by the guest.
+check net-ping-fragmented nsx ping -c2 -W2 -s 5000 192.0.2.2
 
 # The guest pings the host when its kernel knows ping=.
 if strings "$kernel" | grep -q 'ping='; then
@@ -97,6 +105,28 @@ check net-udp-echo-every-size timeout 900 ip netns exec "$NS" python3 "$work/ech
 # Hot attach: a second vif with its own address answers too.
 if xl network-attach a$tag "bridge=$BR" ip=192.0.2.12 mac=00:16:3e:00:aa:12 >/dev/null 2>&1; then
 	check net-hot-attach-traffic wait_for 30 nsx ping -c1 -W1 192.0.2.12
+	# Hot detach: the guest closes the vif (Closing, then Closed) and it is gone.
+	if xl network-detach a$tag 1 >/dev/null 2>&1; then
+		check net-hot-detach bash -c "grep -q 'netfront: vif1 closed' '$alog' &&
+			! ip netns exec '$NS' ping -c1 -W1 192.0.2.12 &&
+			ip netns exec '$NS' ping -c1 -W1 192.0.2.2"
+	else
+		fail "net-hot-detach (xl network-detach failed)"
+	fi
 else
 	fail net-hot-attach-traffic
+	fail "net-hot-detach (nothing attached)"
 fi
+
+# A hostile frontend: it corrupts its tx ring; netback disables that vif only,
+# everyone else keeps talking, and the guest connects again through Closed.
+guest h$tag 192.0.2.6 00:16:3e:00:aa:06 net-hostile
+hlog=$SPLITVISOR_RUNDIR/console/guest-h$tag.log
+check net-hostile-contained bash -c "
+	for i in \$(seq 300); do grep -q 'net-hostile: backend disabled the vif' '$hlog' && break; sleep 0.1; done
+	grep -q 'net-hostile: backend disabled the vif' '$hlog' &&
+	grep -q 'frontend broke the protocol' '$SPLITVISOR_RUNDIR/netback.log' &&
+	ip netns exec '$NS' ping -c1 -W1 192.0.2.2 && $SV_BIN/splitvisor status >/dev/null"
+check net-hostile-reconnects bash -c "
+	for i in \$(seq 300); do grep -q 'net-hostile: reconnected' '$hlog' && break; sleep 0.1; done
+	grep -q 'net-hostile: reconnected' '$hlog' && ip netns exec '$NS' ping -c1 -W2 192.0.2.6"
