@@ -52,9 +52,83 @@ for size in 64 1472; do
 	done
 done
 
-# The real guest: needs netfront and a UDP sender/receiver in the bundled kernel.
-if strings "$BUILD/guest/svkernel" 2>/dev/null | grep -q 'udp-echo'; then
-	echo "bench net: guest part: the guest kernel has udp-echo=; the guest-side driver of this benchmark is not written yet (SKIPPED)"
-else
-	echo "bench net: guest->host and host->guest with a real guest: SKIPPED: the bundled kernel has no netfront yet (no 'udp-echo' command word)"
+# The real guest: netfront and its UDP words in the bundled kernel, on a bridge
+# in namespace $NA (the same namespace as the baseline's sender), one guest per
+# measurement.  guest->host: the guest's udp-send, counted by net_bench recv on
+# the bridge; host->guest: net_bench send, counted by the guest's udp-sink.
+kernel=$PWD/$BUILD/guest/svkernel
+if ! grep -qa 'udp-sink' "$kernel" 2>/dev/null; then
+	echo "bench net: guest->host and host->guest with a real guest: SKIPPED: the bundled kernel has no netfront yet (no 'udp-sink' command word)"
+	exit 0
 fi
+if [ ! -w /dev/kvm ]; then
+	echo "bench net: real guest: SKIPPED: /dev/kvm is not available"
+	exit 0
+fi
+BR=svtbbr$tag
+export PATH="$PWD/$BUILD/bin:$PATH"
+export SPLITVISOR_RUNDIR=$(mktemp -d /tmp/sv-bench-net.XXXXXX)
+cleanup() {
+	ip netns exec "$NA" "$PWD/$BUILD/bin/splitvisor" stop >/dev/null 2>&1
+	rm -rf "$SPLITVISOR_RUNDIR"
+	ip netns del "$NA" 2>/dev/null
+	ip netns del "$NB" 2>/dev/null
+}
+envl=$(ip netns exec "$NA" "$PWD/$BUILD/bin/splitvisor" start 2>/dev/null) ||
+	{ echo "bench net: real guest: splitvisor start failed"; exit 1; }
+eval "$(sed -n 's/^\([A-Z_]*=.*\)$/export \1/p' <<<"$envl")"
+# The bridge exists before the first vif, so the host address is there when the guest asks.
+ip -n "$NA" link add "$BR" type bridge && ip -n "$NA" addr add 192.0.2.1/24 dev "$BR" &&
+	ip -n "$NA" link set "$BR" up || { echo "bench net: real guest: cannot set up bridge $BR"; exit 1; }
+secs=$NET_BENCH_SECONDS
+# bguest NAME WORDS: boot a guest on $BR at 192.0.2.2 running WORDS.
+bguest() {
+	cat > "$SPLITVISOR_RUNDIR/$1.cfg" <<EOC
+name = "$1"
+kernel = "$kernel"
+memory = 32
+cmdline = "$2"
+vif = [ 'mac=00:16:3e:00:bb:02, bridge=$BR, ip=192.0.2.2' ]
+EOC
+	ip netns exec "$NA" "$PWD/$BUILD/bin/xl" create "$SPLITVISOR_RUNDIR/$1.cfg" >/dev/null 2>&1
+}
+# console NAME PATTERN SECONDS: the first console line of guest NAME matching PATTERN.
+console() {
+	local f=$SPLITVISOR_RUNDIR/console/guest-$1.log line
+	for _ in $(seq $(($3 * 10))); do
+		line=$(grep -m1 "$2" "$f" 2>/dev/null) && { echo "$line"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+gdestroy() { ip netns exec "$NA" "$PWD/$BUILD/bin/xl" destroy "$1" >/dev/null 2>&1; }
+
+for size in 64 1472; do
+	base=$(veth "$size")
+	bpps=$(field pps "$base")
+	# guest->host
+	ip netns exec "$NA" "$B" recv 7777 "$secs" > "/tmp/svtb-$tag.out" 2>/dev/null &
+	rpid=$!
+	sleep 0.2
+	bguest "bns$size" "udp-send=192.0.2.1,7777,$size,$((secs + 1))"
+	wait "$rpid"
+	r=$(cat "/tmp/svtb-$tag.out"); rm -f "/tmp/svtb-$tag.out"
+	gdestroy "bns$size"
+	if [ -n "$(field pps "$r")" ]; then
+		printf '%-52s %12s %10s %12s %10s\n' "real guest (netfront), guest->host, $size B" \
+			"$(field pps "$r")" "$(field mbs "$r")" "$bpps" "$(ratio "$(field pps "$r")" "$bpps")"
+	else
+		echo "bench net: real guest, guest->host, $size B: nothing arrived"
+	fi
+	# host->guest
+	bguest "bnr$size" "udp-sink=7777,$secs"
+	if console "bnr$size" 'udp-sink: counting' 20 >/dev/null; then
+		ip netns exec "$NA" "$B" send 192.0.2.2 7777 "$size" "$((secs + 1))"
+		line=$(console "bnr$size" 'udp-sink: packets=' $((secs + 10)))
+		printf '%-52s %12s %10s %12s %10s\n' "real guest (netfront), host->guest, $size B" \
+			"$(field pps "$line")" "$(field mbs "$line")" "$bpps" "$(ratio "$(field pps "$line")" "$bpps")"
+	else
+		echo "bench net: real guest, host->guest, $size B: the guest never listened"
+	fi
+	gdestroy "bnr$size"
+done
