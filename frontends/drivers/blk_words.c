@@ -7,6 +7,7 @@
 #include <svk/time.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
+#include <svk/xenbus_state.h>
 
 #define XVDA 51712
 #define MS 1000000ULL
@@ -152,7 +153,7 @@ static void word_selftest(const start_info_t *si, const char *arg)
 	}
 	printk("blk-selftest: flushed\n");
 	/* The integration test kills blkback now; the reads go to its successor. */
-	(void)wait_until(never, NULL, 1000 * MS);
+	(void)blkfront_wait_until(never, NULL, 1000 * MS);
 	rc = blkfront_rw(d, false, ST_SECTOR, ST_BYTES, st_check, &bad);
 	if (rc == -XEN_EILSEQ) {
 		printk("blk-selftest: FAIL byte %llu of sector %llu reads back wrong\n",
@@ -351,6 +352,103 @@ static void word_hostile(const start_info_t *si, const char *arg)
 		printk("blk-hostile: ok (reconnected, read ok)\n");
 }
 
+/* ---- blk-watch=SECONDS ---------------------------------------------------- */
+
+static volatile bool watch_changed;
+
+/* Runs from the wait hook for every change under device/vbd. */
+static void watch_cb(const char *path, void *data)
+{
+	watch_changed = true;
+}
+
+static bool watch_cond(void *arg)
+{
+	return watch_changed;
+}
+
+/* Whether vbd @devid's backend waits for a frontend (InitWait). */
+static bool backend_waiting(unsigned int devid)
+{
+	char be[128];
+
+	if (xenbus_read_backend("vbd", devid, be, sizeof(be)) < 0)
+		return false;
+	return xenbus_read_state(be) == XenbusStateInitWait;
+}
+
+/*
+ * Hot attach and detach as the guest sees them: for SECONDS, connect
+ * every vbd whose backend waits for us, and close each one whose backend
+ * leaves Connected (xl block-detach).
+ */
+static void word_watch(const start_info_t *si, const char *arg)
+{
+	struct blkfront_dev *open[BLKFRONT_MAX_DEVS] = { 0 };
+	unsigned int ids[16];
+	uint64_t seconds, end;
+	int id, n;
+
+	if (!arg || parse_u64(arg, &seconds) || seconds > 3600) {
+		printk("blk-watch: needs seconds (blk-watch=SECONDS)\n");
+		return;
+	}
+	if (!xenbus_ready() || !time_available()) {
+		printk("blk-watch: FAIL no xenbus or no time\n");
+		return;
+	}
+	watch_changed = true;
+	id = xenbus_watch("device/vbd", watch_cb, NULL);
+	if (id < 0) {
+		printk("blk-watch: FAIL watch device/vbd: %d\n", id);
+		return;
+	}
+	printk("blk-watch: watching device/vbd for %llu s\n",
+	       (unsigned long long)seconds);
+	end = time_now_ns() + seconds * 1000 * MS;
+	for (;;) {
+		for (unsigned int i = 0; i < ARRAY_SIZE(open); i++) {
+			if (open[i] && !blkfront_usable(open[i])) {
+				printk("blk-watch: detached vbd %u (backend state %d)\n",
+				       open[i]->devid, open[i]->be_state);
+				blkfront_close(open[i]);
+				open[i] = NULL;
+			}
+		}
+		watch_changed = false;
+		n = blkfront_list(ids, ARRAY_SIZE(ids));
+		for (int k = 0; k < n; k++) {
+			unsigned int i, slot = ARRAY_SIZE(open);
+
+			for (i = 0; i < ARRAY_SIZE(open); i++) {
+				if (open[i] && open[i]->devid == ids[k])
+					break;
+				if (!open[i] && slot == ARRAY_SIZE(open))
+					slot = i;
+			}
+			if (i < ARRAY_SIZE(open) || slot == ARRAY_SIZE(open) ||
+			    !backend_waiting(ids[k]))
+				continue;
+			if (blkfront_open(ids[k], &open[slot])) {
+				open[slot] = NULL;
+				continue;
+			}
+			printk("blk-watch: attached vbd %u sectors=%llu ro=%d\n",
+			       ids[k], (unsigned long long)open[slot]->sectors,
+			       open[slot]->readonly);
+		}
+		if (time_now_ns() >= end)
+			break;
+		/* A change, or a look every second (a backend reaching InitWait). */
+		(void)blkfront_wait_until(watch_cond, NULL, 1000 * MS);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(open); i++)
+		if (open[i])
+			blkfront_close(open[i]);
+	(void)xenbus_unwatch(id);
+	printk("blk-watch: done\n");
+}
+
 /* ---- blk-config=OPT[,OPT...] --------------------------------------------- */
 
 /* Options for the next opens: order=N, nopersistent, noindirect, default. */
@@ -397,5 +495,6 @@ const struct driver_word blk_words[] = {
 	{ .name = "blk-discard", .run = word_discard },
 	{ .name = "blk-hostile", .run = word_hostile },
 	{ .name = "blk-config", .run = word_config },
+	{ .name = "blk-watch", .run = word_watch },
 };
 const unsigned blk_nwords = ARRAY_SIZE(blk_words);

@@ -95,37 +95,45 @@ static void ring_event(evtchn_port_t port, void *data)
 
 struct state_wait {
 	struct blkfront_dev *d;
-	unsigned int mask; /* 1 << XenbusState wanted */
+	int seen;
 };
 
-static bool state_reached(void *arg)
+static bool state_changed(void *arg)
 {
 	struct state_wait *w = arg;
 
-	return ((1u << w->d->be_state) & w->mask) || xenbus_watches_pending();
+	return w->d->be_state != w->seen;
 }
 
+/* How often a wait for a backend state reads it when no watch callback runs. */
+#define STATE_POLL_NS (20ULL * MS)
+
 /*
- * Wait until the backend's state is one of @mask (bits of XenbusState),
- * running the watch callbacks ourselves too (a kernel without the
- * control hook still gets them).  The state seen, or -XEN_ETIMEDOUT.
+ * Wait until the backend's state is one of @mask (bits of XenbusState).
+ * The state is read here each round; between rounds the watch callback
+ * (run by the wait hook) wakes us at once, and without it (inside the
+ * hook, at shutdown) we look again every STATE_POLL_NS.  The state seen,
+ * or -XEN_ETIMEDOUT.
  */
 static int wait_be_state(struct blkfront_dev *d, unsigned int mask,
 			 uint64_t timeout_ns)
 {
-	struct state_wait w = { .d = d, .mask = mask };
-	uint64_t end = time_now_ns() + timeout_ns;
+	struct state_wait w = { .d = d };
+	bool clock = time_available();
+	uint64_t end = clock ? time_now_ns() + timeout_ns : 0, waited = 0;
+	int st;
 
 	for (;;) {
-		xenbus_run_watches();
+		st = xenbus_read_state(d->be);
+		if (st >= 0)
+			d->be_state = st;
 		if ((1u << d->be_state) & mask)
 			return d->be_state;
-		if (time_available() && time_now_ns() >= end)
+		if (clock ? time_now_ns() >= end : waited >= timeout_ns)
 			return -XEN_ETIMEDOUT;
-		if (wait_until(state_reached, &w,
-			       time_available() ? end - time_now_ns() + 1 :
-						  timeout_ns) == -XEN_ETIMEDOUT)
-			return -XEN_ETIMEDOUT;
+		w.seen = d->be_state;
+		(void)blkfront_wait_until(state_changed, &w, STATE_POLL_NS);
+		waited += STATE_POLL_NS;
 	}
 }
 
@@ -299,6 +307,60 @@ static int read_connected(struct blkfront_dev *d)
 	return 0;
 }
 
+bool blkfront_shutting_down;
+static unsigned int nr_open;
+/*
+ * Set while blkfront's own waits sleep: only then may the hook talk to
+ * xenstored (elsewhere it may run inside another xenbus request's wait).
+ */
+static bool hook_may_talk;
+
+int blkfront_wait_until(wait_cond_t cond, void *arg, uint64_t timeout_ns)
+{
+	bool outer = hook_may_talk;
+	int rc;
+
+	hook_may_talk = true;
+	rc = wait_until(cond, arg, timeout_ns);
+	hook_may_talk = outer;
+	return rc;
+}
+
+/* Whether control/shutdown holds a request control.c acts on (and shuts down for). */
+static bool shutdown_requested(void)
+{
+	char req[32];
+
+	if (xenbus_read(XBT_NIL, "control/shutdown", req, sizeof(req)) <= 0)
+		return false;
+	return !strcmp(req, "poweroff") || !strcmp(req, "halt") ||
+	       !strcmp(req, "reboot");
+}
+
+/*
+ * The wait hook while devices are open, in place of xenbus_run_watches
+ * (which it calls).  control.c shuts the domain down from its watch
+ * callback at once; so before any callback runs, a pending shutdown
+ * request first closes every device (Closing -> Closed), and blkback gets
+ * every grant back from a guest that is going away.
+ */
+static void blkfront_hook(void)
+{
+	if (hook_may_talk && xenbus_watches_pending() &&
+	    !blkfront_shutting_down && shutdown_requested()) {
+		blkfront_shutting_down = true;
+		for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
+			if (!devs[i].used)
+				continue;
+			printk("blkfront: vbd %u: closing for shutdown\n",
+			       devs[i].devid);
+			blkfront_close(&devs[i]);
+		}
+		blkfront_shutting_down = false;
+	}
+	xenbus_run_watches();
+}
+
 static struct blkfront_dev *dev_get(unsigned int devid)
 {
 	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
@@ -309,6 +371,8 @@ static struct blkfront_dev *dev_get(unsigned int devid)
 		if (!devs[i].used) {
 			memset(&devs[i], 0, sizeof(devs[i]));
 			devs[i].used = true;
+			if (nr_open++ == 0)
+				wait_set_hook(blkfront_hook);
 			devs[i].devid = devid;
 			devs[i].watch = -1;
 			for (unsigned int r = 0; r < ARRAY_SIZE(devs[i].ring_ref); r++)
@@ -375,6 +439,8 @@ static void release(struct blkfront_dev *d)
 		printk("blkfront: vbd %u: %lu grants still mapped by the backend: their pages are leaked\n",
 		       d->devid, d->leaked_grants);
 	d->used = false;
+	if (--nr_open == 0)
+		wait_set_hook(xenbus_run_watches);
 }
 
 int blkfront_open(unsigned int devid, struct blkfront_dev **out)

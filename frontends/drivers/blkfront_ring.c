@@ -463,8 +463,9 @@ static bool ring_ready(void *arg)
 	uint64_t now;
 	int more;
 
+	/* Watch callbacks wait for the hook (but not while shutting down). */
 	if (d->broken || d->be_state != XenbusStateConnected ||
-	    xenbus_watches_pending())
+	    (xenbus_watches_pending() && !blkfront_shutting_down))
 		return true;
 	RING_FINAL_CHECK_FOR_RESPONSES(&d->ring, more);
 	if (more || !w->end)
@@ -484,20 +485,18 @@ int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 	if (!time_available() || !wait_timer_available()) {
 		w.end = 0;
 		for (;;) {
-			xenbus_run_watches();
 			if (d->broken)
 				return -XEN_EBADMSG;
 			if (RING_HAS_UNCONSUMED_RESPONSES(&d->ring))
 				return 0;
 			if (d->be_state != XenbusStateConnected)
 				return -XEN_ENOTCONN;
-			if (wait_until(ring_ready, &w, timeout_ns))
+			if (blkfront_wait_until(ring_ready, &w, timeout_ns))
 				return -XEN_ETIMEDOUT;
 		}
 	}
 	w.end = time_now_ns() + timeout_ns;
 	for (;;) {
-		xenbus_run_watches();
 		if (d->broken)
 			return -XEN_EBADMSG;
 		if (RING_HAS_UNCONSUMED_RESPONSES(&d->ring))
@@ -507,6 +506,6 @@ int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 		if (time_now_ns() >= w.end)
 			return -XEN_ETIMEDOUT;
 		/* No deadline for wait_until: ring_ready keeps ours armed. */
-		(void)wait_until(ring_ready, &w, 0);
+		(void)blkfront_wait_until(ring_ready, &w, 0);
 	}
 }

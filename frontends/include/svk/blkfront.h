@@ -6,6 +6,7 @@
 #include <svk/compiler.h>
 #include <svk/lib.h> /* memcpy/memset for xen/io/ring.h */
 #include <svk/mm.h>
+#include <svk/wait.h>
 #include <svk/xen.h>
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
@@ -175,6 +176,16 @@ int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg);
  * reap), -XEN_ETIMEDOUT, -XEN_EBADMSG, -XEN_ENOTCONN.
  */
 int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns);
+
+/*
+ * blkfront_wait_until: wait_until for blkfront's own waits (between
+ * requests, never inside one): while devices are open, a shutdown request
+ * seen at its wake-ups closes them all before control.c acts on it.
+ */
+int blkfront_wait_until(wait_cond_t cond, void *arg, uint64_t timeout_ns);
+
+/* Set while a shutdown request closes every device (blkfront.c owns it). */
+extern bool blkfront_shutting_down;
 
 /* blkfront_wake_cancel: stop the wake-up timer blkfront_wait may have left armed. */
 void blkfront_wake_cancel(void);
