@@ -324,6 +324,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		memcpy(m.ram, d->mem.ram, sizeof(m.ram));
 		m.priv = d->mem.priv;
 		m.memfd_size = d->mem.memfd_size;
+		m.gnttab_gpa = pv_gnttab_gpa(d);
+		m.gnttab_frames = SV_GNT_MAX_FRAMES;
 		ret = reply(fd, h, 0, &m, sizeof(m), d->mem.memfd);
 		break;
 	}

@@ -23,9 +23,9 @@
  *  - maps the guest's memory (DOMAIN_MEMORY memfd) and uses its top
  *    FF_PAGES pages of RAM (an idle guest's bump allocator never gets
  *    there) as the ring and data pages;
- *  - writes grant entries for them into the guest's grant table (the
- *    frames after the hypervisor's private pages; the guest kernel sets
- *    up 4 frames at boot), refs FF_REF0 and up (the guest hands out
+ *  - writes grant entries for them into the guest's grant table (where
+ *    DOMAIN_MEMORY says it is; the guest kernel sets up 4 frames at
+ *    boot), refs FF_REF0 and up (the guest hands out
  *    refs from 8 upward);
  *  - allocates the guest's event-channel port offered to dom0, as a
  *    frontend would with EVTCHNOP_alloc_unbound;
@@ -40,7 +40,6 @@
 #define FF_REF0 1900
 #define FF_RING_PAGES_MAX 4
 #define FF_TIMEOUT_MS 10000
-#define FF_GNT_FRAMES_TOTAL 32 /* the hypervisor's SV_GNT_MAX_FRAMES */
 
 struct ff {
 	uint32_t domid, devid;
@@ -178,8 +177,11 @@ static void ff_setup(struct ff *f)
 	close(memfd);
 	if (f->mem == MAP_FAILED)
 		die("mmap guest memory: %s", strerror(errno));
-	f->gt = (grant_entry_v1_t *)(f->mem + f->layout.priv.offset + f->layout.priv.size -
-				     FF_GNT_FRAMES_TOTAL * 4096ul);
+	if (f->layout.gnttab_gpa < f->layout.priv.gpa ||
+	    f->layout.gnttab_gpa - f->layout.priv.gpa >= f->layout.priv.size)
+		die("domain %u: the hypervisor gives no grant-table location", f->domid);
+	f->gt = (grant_entry_v1_t *)(f->mem + f->layout.priv.offset +
+				     (f->layout.gnttab_gpa - f->layout.priv.gpa));
 	const struct sv_mem_range *last = &f->layout.ram[f->layout.nr_ranges - 1];
 	f->top_gfn = ((last->gpa + last->size) >> 12) - FF_PAGES;
 	/* Refs still mapped by a device that did not go away (a failed earlier run). */

@@ -126,6 +126,9 @@ struct sv_ctl_memory {
 	struct sv_mem_range ram[2];
 	struct sv_mem_range priv; /* hypervisor-private pages (shared_info first) */
 	uint64_t memfd_size;
+	uint64_t gnttab_gpa;      /* the grant-table frames (inside priv) */
+	uint32_t gnttab_frames;   /* how many the guest may set up */
+	uint32_t pad2;
 };
 
 struct sv_ctl_hcall_page {
