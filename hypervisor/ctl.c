@@ -190,6 +190,7 @@ static int handle_dom0(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		}
 		c->mapped = true;
 		r->count = m->count;
+		r->gen = d->gen;
 		for (uint32_t i = 0; i < m->count; i++)
 			r->map[i].status = gnttab_map_dom0(d, m->refs[i], m->readonly, c,
 							   &r->map[i].handle, &r->map[i].offset);
@@ -326,6 +327,7 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		m.memfd_size = d->mem.memfd_size;
 		m.gnttab_gpa = pv_gnttab_gpa(d);
 		m.gnttab_frames = SV_GNT_MAX_FRAMES;
+		m.gen = d->gen;
 		ret = reply(fd, h, 0, &m, sizeof(m), d->mem.memfd);
 		break;
 	}

@@ -20,6 +20,7 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hv_domain *table[HV_MAX_DOMAINS];
 static uint32_t rover = 1;
+static uint64_t next_gen = 1;  /* under table_lock */
 
 /* Also creates dom0's pseudo-domain, which only owns event channels. */
 int domain_table_init(void)
@@ -200,6 +201,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 		}
 	}
 	d->domid = alloc_domid();
+	d->gen = next_gen++;
 	if (!d->domid) {
 		pthread_mutex_unlock(&table_lock);
 		ret = -ENOSPC;

@@ -110,6 +110,7 @@ enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };
 
 struct hv_domain {
 	uint32_t domid;
+	uint64_t gen;               /* creation number, never reused */
 	char name[64];
 	uint8_t handle[16];
 	enum sv_guest_kind kind;

@@ -345,7 +345,7 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 	if (q->op >= SV_CTL_OP_MAX || !q->op ||
 	    (q->op != SV_CTL_EVTCHN_OPEN && !req_size[q->op]) || q->len != req_size[q->op]) {
 		st = q->op < SV_CTL_OP_MAX ? -EINVAL : -ENOSYS;
-	} else if (q->flags & SV_CTL_F_NOREPLY) {
+	} else if ((q->flags & SV_CTL_F_NOREPLY) && q->op != SV_CTL_GNT_UNMAP) {
 		uint32_t port = ((struct sv_ctl_evtchn_port *)in)->port;
 
 		hv->noreply++;
@@ -445,6 +445,14 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 		}
 	}
 	pthread_mutex_unlock(&hv->lock);
+	if (q->flags & SV_CTL_F_NOREPLY) { /* a one-way unmap: done, nothing to send */
+		hv->noreply++;
+		if (st || (q->op == SV_CTL_GNT_UNMAP && out.unmap.status[0]))
+			hv->noreply_errors++;
+		pthread_cond_broadcast(&hv->cond);
+		pthread_mutex_unlock(&hv->lock);
+		return 0;
+	}
 	ret = send_reply(c, q, st, &out, rlen, fd);
 	if (pfd[0] >= 0)
 		close(pfd[0]);

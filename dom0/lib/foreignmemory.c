@@ -90,7 +90,7 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr
 		    -1, 0);
 	if (base == MAP_FAILED) {
 		ret = errno;
-		svxen_dommem_trim(&h->mem);
+		svxen_dommem_trim_unused(&h->mem);
 		pthread_mutex_unlock(&h->lock);
 		return errno = ret, NULL;
 	}
@@ -125,7 +125,7 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr
 		i = j;
 	}
 	/* The mappings keep the memory; the memfd is not kept (see svxen.h). */
-	svxen_dommem_trim(&h->mem);
+	svxen_dommem_trim_unused(&h->mem);
 	pthread_mutex_unlock(&h->lock);
 	/* Without err[], any failed frame fails the whole call. */
 	if (first_err && !err) {

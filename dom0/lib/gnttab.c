@@ -94,7 +94,7 @@ static int map_once(struct xengntdev_handle *h, struct sv_ctl_gnt_map *q,
 
 #define GNTTAB_EAGAIN_TRIES 8
 
-int svxen_gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem *m, uint32_t count,
+int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, uint32_t count,
 		     const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
 		     uint64_t *offsets)
 {
@@ -124,6 +124,22 @@ int svxen_gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem
 		ret = map_once(h, q, r, m->domid, n, todo_refs, readonly);
 		if (ret)
 			goto out_free;
+		if (r->gen != m->mem.gen) {
+			/*
+			 * The domid names another domain than the cached memfd's:
+			 * give the mappings back, and let the next get fetch the
+			 * new domain's memory.
+			 */
+			for (uint32_t k = 0; k < n; k++) {
+				uint32_t i = todo[k];
+				if (r->map[k].status == GNTST_okay)
+					svxen_gnttab_unmap_handles(h, 1, &m->domid, &r->map[k].handle);
+				status[i] = GNTST_bad_domain;
+			}
+			m->stale = true;
+			ret = -ESTALE;
+			goto out_free;
+		}
 		for (uint32_t k = 0; k < n; k++) {
 			uint32_t i = todo[k];
 
@@ -151,10 +167,10 @@ out_free:
 	return ret;
 }
 
-/* GNT_UNMAP of n handles of one domain, in batches. */
+/* GNT_UNMAP of n handles of one domain, in batches (one-way: nothing to wait for). */
 static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 		     struct sv_ctl_gnt_unmap_reply *r, uint32_t domid, uint32_t n,
-		     const uint32_t *handles)
+		     const uint32_t *handles, bool oneway)
 {
 	int bad = 0;
 
@@ -166,6 +182,13 @@ static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 		q->count = k;
 		q->domid = domid;
 		memcpy(q->handles, handles + done, k * sizeof(*handles));
+		if (oneway) {
+			ret = svctl_send_noreply(h->ctl, SV_CTL_GNT_UNMAP, q, sizeof(*q));
+			if (ret)
+				return ret;
+			done += k;
+			continue;
+		}
 		ret = svctl_call(h->ctl, SV_CTL_GNT_UNMAP, q, sizeof(*q), r, sizeof(*r), &got, NULL);
 		if (!ret && (got != sizeof(*r) || r->count != k))
 			ret = -EPROTO;
@@ -178,8 +201,8 @@ static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 	return bad ? -EINVAL : 0;
 }
 
-int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
-			 const uint32_t *handles)
+static int unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
+			 const uint32_t *handles, bool oneway)
 {
 	struct sv_ctl_gnt_unmap *q = calloc(1, sizeof(*q));
 	struct sv_ctl_gnt_unmap_reply *r = calloc(1, sizeof(*r));
@@ -196,7 +219,7 @@ int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uin
 
 		while (j < n && domids[j] == domids[i])
 			j++;
-		r2 = unmap_dom(h, q, r, domids[i], j - i, handles + i);
+		r2 = unmap_dom(h, q, r, domids[i], j - i, handles + i, oneway);
 		if (!ret)
 			ret = r2;
 		/* Past a transport error the connection is gone, and its mappings with it. */
@@ -208,6 +231,18 @@ out_free:
 	free(q);
 	free(r);
 	return ret;
+}
+
+int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
+			       const uint32_t *handles)
+{
+	return unmap_handles(h, n, domids, handles, false);
+}
+
+int svxen_gnttab_unmap_handles_oneway(struct xengntdev_handle *h, uint32_t n,
+				      const uint32_t *domids, const uint32_t *handles)
+{
+	return unmap_handles(h, n, domids, handles, true);
 }
 
 /* mmap each granted frame over its slot of the reserved range, one mmap per adjacent run. */
@@ -273,6 +308,13 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 			break;
 		ret = svxen_gnttab_map_batch(h, m, k, refs + i, readonly, status + i, handles + i,
 				       offsets + i);
+		if (ret == -ESTALE) {
+			/* The domid was reused since the memfd was fetched: once more with the new one. */
+			ret = svxen_dommem_get(&h->mem, h->ctl, domids[i], &m);
+			if (!ret)
+				ret = svxen_gnttab_map_batch(h, m, k, refs + i, readonly, status + i,
+							     handles + i, offsets + i);
+		}
 		if (ret)
 			break;
 		for (uint32_t j = i; j < i + k; j++) {

@@ -155,6 +155,10 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 		if (ret)
 			goto out_free;
 		ret = svxen_gnttab_map_batch(h, m, k, refs, readonly, status, handles, offsets);
+		if (ret == -ESTALE) {
+			ret = 0; /* statuses say bad_domain; the next call fetches the new memfd */
+			continue;
+		}
 		if (ret)
 			goto out_free;
 		for (uint32_t i = 0; i < k; i++) {
@@ -170,7 +174,7 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 		if (nr_held) {
 			for (uint32_t i = 0; i < nr_held; i++)
 				held_doms[i] = domid;
-			ret = svxen_gnttab_unmap_handles(h, nr_held, held_doms, held);
+			ret = svxen_gnttab_unmap_handles_oneway(h, nr_held, held_doms, held);
 			if (ret && ret != -EINVAL)
 				goto out_free;
 			ret = 0;

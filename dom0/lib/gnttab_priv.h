@@ -43,7 +43,7 @@ struct xengntdev_handle {
  * (statuses tell each ref's fate) or -errno for a transport or protocol
  * error.  Call with lock held.
  */
-int svxen_gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem *m, uint32_t count,
+int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, uint32_t count,
 		     const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
 		     uint64_t *offsets);
 /*
@@ -51,6 +51,9 @@ int svxen_gnttab_map_batch(struct xengntdev_handle *h, const struct svxen_dommem
  * batches of one domain each; 0, -EINVAL if one was refused, or -errno
  * (-ESRCH: the domain is gone; transport errors).  Call with lock held.
  */
+/* The same without waiting for the answers (grant copy's short-lived maps). */
+int svxen_gnttab_unmap_handles_oneway(struct xengntdev_handle *h, uint32_t n,
+				      const uint32_t *domids, const uint32_t *handles);
 int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
 			 const uint32_t *handles);
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "svxen.h"
 #include <xentoollog.h>
@@ -64,6 +65,14 @@ static bool dommem_sane(const struct sv_ctl_memory *m)
 	return true;
 }
 
+static uint64_t dommem_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t domid,
 		     struct svxen_dommem **out)
 {
@@ -71,8 +80,9 @@ int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t
 	int ret;
 
 	for (size_t i = 0; i < cache->n; i++) {
-		if (cache->v[i]->domid == domid) {
+		if (cache->v[i]->domid == domid && !cache->v[i]->stale) {
 			*out = cache->v[i];
+			cache->v[i]->last_used_ns = dommem_now_ns();
 			return 0;
 		}
 	}
@@ -99,6 +109,7 @@ int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t
 		free(e);
 		return ret;
 	}
+	e->last_used_ns = dommem_now_ns();
 	cache->v[cache->n++] = e;
 	*out = e;
 	return 0;
@@ -120,6 +131,9 @@ void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m)
 {
 	if (m->users && --m->users)
 		return;
+	m->last_used_ns = dommem_now_ns();
+	if (!m->stale)
+		return; /* kept for reuse until the idle trim */
 	for (size_t i = 0; i < cache->n; i++) {
 		if (cache->v[i] == m) {
 			dommem_remove(cache, i);
@@ -129,6 +143,19 @@ void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m)
 }
 
 void svxen_dommem_trim(struct svxen_dommem_cache *cache)
+{
+	uint64_t now = dommem_now_ns();
+
+	for (size_t i = 0; i < cache->n;) {
+		const struct svxen_dommem *m = cache->v[i];
+		if (!m->users && (m->stale || now - m->last_used_ns >= SVXEN_DOMMEM_IDLE_NS))
+			dommem_remove(cache, i);
+		else
+			i++;
+	}
+}
+
+void svxen_dommem_trim_unused(struct svxen_dommem_cache *cache)
 {
 	for (size_t i = 0; i < cache->n;) {
 		if (!cache->v[i]->users)

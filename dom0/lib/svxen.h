@@ -28,17 +28,22 @@ struct svxen_dommem {
 	uint32_t domid;
 	int memfd;
 	unsigned users;           /* mappings that keep this entry */
-	struct sv_ctl_memory mem;
+	bool stale;               /* the domid now names another domain */
+	uint64_t last_used_ns;    /* monotonic, for the idle trim */
+	struct sv_ctl_memory mem; /* mem.gen: the domain's creation number */
 };
 
 /*
  * Per-handle cache of domain memfds.  An entry lives while mappings hold it
- * (svxen_dommem_hold/put) and is closed when the last goes, or at the next
- * trim if none ever held it: a long-lived daemon never keeps a dead
- * domain's memory alive, and a reused domid never meets a stale memfd
- * unless the old domain's mappings are still held.  Entries are separately
- * allocated, so pointers stay valid across later gets.
+ * (svxen_dommem_hold/put), and otherwise until a trim finds it unused for
+ * SVXEN_DOMMEM_IDLE_NS: a busy backend copying to a guest asks for the
+ * memfd once, and a long-lived daemon still lets go of a dead domain's
+ * memory soon.  Every map reply names the domain's creation number; a
+ * mismatch marks the entry stale (the domid was reused), and the next get
+ * fetches the new domain's memfd.  Entries are separately allocated, so
+ * pointers stay valid across later gets.
  */
+#define SVXEN_DOMMEM_IDLE_NS 1000000000ULL
 struct svxen_dommem_cache {
 	struct svxen_dommem **v;
 	size_t n, cap;
@@ -50,8 +55,10 @@ int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t
 void svxen_dommem_hold(struct svxen_dommem *m);
 /* Drops one hold; the entry is closed and freed with its last. */
 void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m);
-/* Closes every entry nobody holds. */
+/* Closes every entry nobody holds that is stale or idle. */
 void svxen_dommem_trim(struct svxen_dommem_cache *cache);
+/* Closes every entry nobody holds (foreign maps keep memory through the mapping itself). */
+void svxen_dommem_trim_unused(struct svxen_dommem_cache *cache);
 /* Closes everything (handle close). */
 void svxen_dommem_clear(struct svxen_dommem_cache *cache);
 /* The memfd offset of guest frame gfn; false when the frame is not RAM of the domain. */

@@ -129,6 +129,7 @@ struct sv_ctl_memory {
 	uint64_t gnttab_gpa;      /* the grant-table frames (inside priv) */
 	uint32_t gnttab_frames;   /* how many the guest may set up */
 	uint32_t pad2;
+	uint64_t gen;             /* this domain's creation number: never reused, unlike domids */
 };
 
 struct sv_ctl_hcall_page {
@@ -248,6 +249,7 @@ struct sv_gnt_mapping {
 struct sv_ctl_gnt_map_reply {
 	uint32_t count;
 	uint32_t pad;
+	uint64_t gen;             /* of the granting domain, as in DOMAIN_MEMORY */
 	struct sv_gnt_mapping map[SV_GNT_MAX_BATCH];
 };
 
