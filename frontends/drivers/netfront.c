@@ -216,9 +216,12 @@ static int connect(struct netfront *nf, bool reopen)
 		return fail(nf, "backend without feature-rx-copy", -XEN_EOPNOTSUPP),
 		       -XEN_EOPNOTSUPP;
 	nf->be_sg = read_flag(nf->be, "feature-sg");
+	/* A frame (its first slot's size) is at most XEN_NETIF_MAX_TX_SIZE. */
 	if (!read_num(nf->be, "mtu", &num) && num >= NET_MTU_MIN &&
 	    num <= IP_MAX_LEN)
 		mtu = (unsigned int)num;
+	if (mtu > XEN_NETIF_MAX_TX_SIZE - ETH_HLEN)
+		mtu = XEN_NETIF_MAX_TX_SIZE - ETH_HLEN;
 	rc = netfront_ring_setup(nf);
 	if (rc)
 		return fail(nf, "granting rings and buffers", rc), rc;
