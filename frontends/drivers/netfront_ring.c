@@ -74,6 +74,7 @@ int netfront_ring_setup(struct netfront *nf)
 		goto out_teardown;
 	SHARED_RING_INIT((netif_rx_sring_t *)page);
 	FRONT_RING_INIT(&nf->rx, (netif_rx_sring_t *)page, PAGE_SIZE);
+	nf->rx_seen = 0;
 	for (unsigned i = 0; i < NETFRONT_RX_BUFS; i++) {
 		rc = grant_page(nf, &nf->rx_buf[i], &nf->rx_ref[i], false);
 		if (rc)
@@ -247,6 +248,7 @@ static void rx_poll(struct netfront *nf)
 {
 	struct rx_slot rsp[RX_MAX_SLOTS];
 	const char *why = NULL;
+	bool partial;
 	RING_IDX prod;
 	int n, more;
 
@@ -255,14 +257,18 @@ static void rx_poll(struct netfront *nf)
 			netfront_broken(nf, "rx response producer beyond our requests");
 			return;
 		}
+		nf->rx_seen = prod;
+		partial = false;
 		while (nf->rx.rsp_cons != prod) {
 			n = rx_gather(nf, prod, rsp, &why);
 			if (n < 0) {
 				netfront_broken(nf, why);
 				return;
 			}
-			if (n == 0)
-				break; /* the rest of the packet comes later */
+			if (n == 0) {
+				partial = true; /* the rest comes later */
+				break;
+			}
 			rx_packet(nf, rsp, (unsigned)n);
 			if (nf->state != NETFRONT_UP)
 				return;
@@ -272,7 +278,17 @@ static void rx_poll(struct netfront *nf)
 				rx_post(nf);
 		}
 		rx_push(nf);
-		RING_FINAL_CHECK_FOR_RESPONSES(&nf->rx, more);
+		if (partial) {
+			/*
+			 * Part of a packet is there: an event when more comes,
+			 * and no spinning on what we already looked at.
+			 */
+			nf->rx.sring->rsp_event = prod + 1;
+			xen_mb(); /* rsp_event before reading rsp_prod again */
+			more = READ_ONCE(nf->rx.sring->rsp_prod) != prod;
+		} else {
+			RING_FINAL_CHECK_FOR_RESPONSES(&nf->rx, more);
+		}
 	} while (more);
 }
 
@@ -319,7 +335,8 @@ bool netfront_ring_has_work(const struct netfront *nf)
 {
 	if (nf->state != NETFRONT_UP)
 		return false;
-	return RING_HAS_UNCONSUMED_RESPONSES(&nf->rx) ||
+	/* Rx: responses not looked at yet (a partial packet waits for more). */
+	return READ_ONCE(nf->rx.sring->rsp_prod) != nf->rx_seen ||
 	       RING_HAS_UNCONSUMED_RESPONSES(&nf->tx);
 }
 

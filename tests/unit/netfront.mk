@@ -15,3 +15,18 @@ $(TESTBIN)/test_guest_net: $(NETFRONT_TEST_OBJS) $(call host_objs,frontends/kern
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 UNIT_TESTS += $(TESTBIN)/test_guest_net
+
+# netfront's data plane against the test playing netback (and a hostile one).
+NETFRONT_RING_TEST_OBJS := $(call host_objs,frontends/drivers/netfront_ring.c \
+	tests/unit/test_guest_netfront.c)
+$(NETFRONT_RING_TEST_OBJS): HOST_CFLAGS += -Ifrontends/include -fno-builtin \
+	-fno-tree-loop-distribute-patterns
+
+$(TESTBIN)/test_guest_netfront: $(NETFRONT_RING_TEST_OBJS) \
+		$(call host_objs,$(NETFRONT_STACK_SRCS) frontends/kernel/printk.c \
+		frontends/kernel/lib.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+UNIT_TESTS += $(TESTBIN)/test_guest_netfront

@@ -45,6 +45,7 @@ struct netfront {
 
 	netif_tx_front_ring_t tx;
 	netif_rx_front_ring_t rx;
+	RING_IDX rx_seen; /* rx rsp_prod when last looked at */
 	grant_ref_t tx_ring_ref, rx_ring_ref;
 	evtchn_port_t port;
 	unsigned long events; /* upcalls on port */
