@@ -11,8 +11,8 @@
 
 /* vifs at once, and buffers per vif (each a whole granted page). */
 #define NETFRONT_MAX 4
-#define NETFRONT_RX_BUFS 128 /* power of two, below the ring's 256 */
-#define NETFRONT_TX_BUFS 64
+#define NETFRONT_RX_BUFS 256 /* a power of two, at most the ring's 256 */
+#define NETFRONT_TX_BUFS 128
 /* Slots of one packet at most (data, and on rx the extras after the first). */
 #define NETFRONT_MAX_SLOTS XEN_NETIF_NR_SLOTS_MIN
 /* How long the handshake waits for each backend step. */
