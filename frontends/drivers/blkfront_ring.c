@@ -403,10 +403,14 @@ int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg)
 			s->queued = false;
 			s->status = rsp.status;
 			d->in_flight--;
-			slot_ungrant(d, s);
 			n++;
 			if (done)
 				done(arg, d, (unsigned int)id);
+			/*
+			 * After @done took the data: a page whose grant the
+			 * backend still maps is forgotten, never reused.
+			 */
+			slot_ungrant(d, s);
 		}
 		/* Ask for an event at the next answer, then look once more. */
 		RING_FINAL_CHECK_FOR_RESPONSES(&d->ring, more);

@@ -117,7 +117,7 @@ int blkfront_rw(struct blkfront_dev *d, bool write, uint64_t sector,
 			return st.err ? st.err : rc;
 		rc = blkfront_reap(d, rw_done, &st);
 		if (rc < 0)
-			return st.err ? st.err : rc;
+			return rc; /* the backend broke the protocol: that first */
 	}
 	return st.err;
 }

@@ -161,7 +161,8 @@ void blkfront_kick(struct blkfront_dev *d);
 /*
  * blkfront_reap: take every response off the ring, each copied once and
  * checked (producer index, id, operation), and call @done(@arg, d, id) for
- * each (d->slot[id].status holds the answer; @done puts the slot back).
+ * each (d->slot[id].status holds the answer; @done takes the data and puts
+ * the slot back, but queues nothing: per-request grants end after it).
  * Returns the number taken, or -XEN_EBADMSG when the backend broke the
  * protocol (the device is marked broken and every queued slot is answered
  * with BLKIF_RSP_ERROR).
