@@ -381,7 +381,7 @@ int netfront_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int n)
 {
 	struct netfront *nf = netfront_of(nif);
 	size_t total = 0, done = 0, room = 0;
-	unsigned int slots, k = 0, i = 0, id = 0;
+	unsigned int slots, i = 0, id = 0;
 	netif_tx_request_t *req = NULL, *first = NULL;
 	size_t ioff = 0;
 	int rc;
@@ -400,6 +400,8 @@ int netfront_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int n)
 	rc = tx_wait_room(nf, slots);
 	if (rc)
 		return rc;
+	if (nf->state != NETFRONT_UP) /* a reap found the backend hostile */
+		return -XEN_ENOTCONN;
 	/* Copy the pieces into whole pages, one slot each, at offset 0. */
 	while (done < total) {
 		size_t take;
@@ -418,7 +420,6 @@ int netfront_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int n)
 			if (!first)
 				first = req;
 			room = PAGE_SIZE;
-			k++;
 		}
 		take = iov[i].len - ioff < room ? iov[i].len - ioff : room;
 		memcpy((uint8_t *)nf->tx_buf[id] + (PAGE_SIZE - room),
@@ -438,7 +439,6 @@ int netfront_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int n)
 	nf->tx_bytes += total;
 	if (!nf->tx_defer)
 		netfront_tx_push(nf);
-	(void)k;
 	return 0;
 }
 

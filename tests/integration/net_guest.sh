@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(net-ping-host-to-guest net-ping-guest-to-host net-guest-to-guest net-udp-echo-every-size
 	net-mac-on-the-wire net-hot-attach-traffic net-bridge-honoured net-ping-fragmented
 	net-guest-net-info net-hot-detach net-hostile-contained net-hostile-reconnects
-	net-jumbo-scatter-gather)
+	net-jumbo-scatter-gather net-idle-guests-block net-shutdown-during-echo)
 need_kvm "${TESTS[@]}" || exit 0
 kernel=$SV_GUEST/svkernel
 if ! strings "$kernel" 2>/dev/null | grep -q netfront ||
@@ -174,3 +174,19 @@ check net-hostile-contained bash -c "
 check net-hostile-reconnects bash -c "
 	for i in \$(seq 300); do grep -q 'net-hostile: reconnected' '$hlog' && break; sleep 0.1; done
 	grep -q 'net-hostile: reconnected' '$hlog' && ip netns exec '$NS' ping -c1 -W2 192.0.2.6"
+
+# Five guests now sit in udp-echo with nothing to do: blocked in SCHEDOP_block,
+# not polling, so the hypervisor (every vCPU thread in it) stays nearly idle.
+hv=$(awk '$1 == "service" && $2 == "hypervisor" { print $4 }' "$SPLITVISOR_RUNDIR/splitvisor.status" 2>/dev/null)
+if [ -n "$hv" ] && [ -r "/proc/$hv/stat" ]; then
+	cpu() { awk '{ print $14 + $15 }' "/proc/$hv/stat"; }
+	t0=$(cpu); sleep 3; t1=$(cpu)
+	# Clock ticks over 3 s: a spinning guest alone would take about 3 s (300 ticks).
+	check net-idle-guests-block test $((t1 - t0)) -lt $(( $(getconf CLK_TCK) * 3 / 4 ))
+else
+	fail "net-idle-guests-block (no hypervisor pid in splitvisor.status)"
+fi
+
+# xl shutdown reaches a guest in udp-echo through control/shutdown.
+check net-shutdown-during-echo bash -c "timeout 30 xl shutdown -w a$tag >/dev/null 2>&1 &&
+	grep -q 'control: poweroff requested' '$alog'"
