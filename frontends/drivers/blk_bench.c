@@ -15,12 +15,9 @@ struct bench_job {
 
 /* docs/blkback.md: the jobs bench/blk.sh parses, in its order. */
 static const struct bench_job jobs[] = {
-	{ "randread-4k-qd1", false, true, 4, 1 },
-	{ "randread-4k-qd32", false, true, 4, 32 },
-	{ "randwrite-4k-qd1", true, true, 4, 1 },
-	{ "randwrite-4k-qd32", true, true, 4, 32 },
-	{ "seqread-1m-qd1", false, false, 1024, 1 },
-	{ "seqwrite-1m-qd1", true, false, 1024, 1 },
+    {"randread-4k-qd1", false, true, 4, 1},    {"randread-4k-qd32", false, true, 4, 32},
+    {"randwrite-4k-qd1", true, true, 4, 1},    {"randwrite-4k-qd32", true, true, 4, 32},
+    {"seqread-1m-qd1", false, false, 1024, 1}, {"seqwrite-1m-qd1", true, false, 1024, 1},
 };
 
 struct bench_run {
@@ -54,15 +51,14 @@ static void bench_done(void *arg, struct blkfront_dev *d, unsigned int id)
  * larger than a request is several requests in flight together), one
  * push and at most one notification per batch, blocking between batches.
  */
-static int bench_job(struct blkfront_dev *d, const struct bench_job *j,
-		     uint64_t seconds)
+static int bench_job(struct blkfront_dev *d, const struct bench_job *j, uint64_t seconds)
 {
 	unsigned int io_pages = j->kib / 4;
 	unsigned int req_pages = io_pages < d->max_segs ? io_pages : d->max_segs;
 	unsigned int depth = j->depth * ((io_pages + req_pages - 1) / req_pages);
 	uint64_t req_sectors = (uint64_t)req_pages * (PAGE_SIZE / BLKFRONT_SECTOR);
 	uint64_t slots = d->sectors / req_sectors, seq = 0;
-	struct bench_run r = { .rng = 0x9e3779b97f4a7c15ULL ^ d->sectors };
+	struct bench_run r = {.rng = 0x9e3779b97f4a7c15ULL ^ d->sectors};
 	uint64_t t0, t1, end, ios, mib10;
 	int rc = 0;
 
@@ -89,8 +85,8 @@ static int bench_job(struct blkfront_dev *d, const struct bench_job *j,
 				sector = seq * req_sectors;
 				seq = (seq + 1) % slots;
 			}
-			rc = blkfront_queue_rw(d, (unsigned int)id, j->write,
-					       sector, (uint32_t)req_sectors);
+			rc = blkfront_queue_rw(d, (unsigned int)id, j->write, sector,
+					       (uint32_t)req_sectors);
 			if (rc) {
 				blkfront_slot_put(d, (unsigned int)id);
 				r.err = rc;
@@ -117,11 +113,10 @@ static int bench_job(struct blkfront_dev *d, const struct bench_job *j,
 		t1 = t0 + 1;
 	ios = r.done_bytes / ((uint64_t)io_pages * PAGE_SIZE);
 	/* Tenths of MiB/s, in KiB and µs so nothing overflows below ~1 EB. */
-	mib10 = (r.done_bytes / 1024) * 10 * 1000000 / ((t1 - t0) / 1000 + 1) /
-		1024;
+	mib10 = (r.done_bytes / 1024) * 10 * 1000000 / ((t1 - t0) / 1000 + 1) / 1024;
 	printk("blk-bench: %s iops=%llu mib_s=%llu.%llu\n", j->name,
-	       (unsigned long long)(ios * NS / (t1 - t0)),
-	       (unsigned long long)(mib10 / 10), (unsigned long long)(mib10 % 10));
+	       (unsigned long long)(ios * NS / (t1 - t0)), (unsigned long long)(mib10 / 10),
+	       (unsigned long long)(mib10 % 10));
 	return 0;
 }
 
@@ -144,9 +139,9 @@ void blk_word_bench(const start_info_t *si, const char *arg)
 		printk("blk-bench: FAIL opening xvda: %d\n", rc);
 		return;
 	}
-	printk("blk-bench (xvda: %llu sectors, %u ring pages, persistent %d, %u segments per request)\n",
-	       (unsigned long long)d->sectors, 1u << d->ring_order,
-	       d->persistent, d->max_segs);
+	printk("blk-bench (xvda: %llu sectors, %u ring pages, persistent %d, %u segments per "
+	       "request)\n",
+	       (unsigned long long)d->sectors, 1u << d->ring_order, d->persistent, d->max_segs);
 	for (unsigned int i = 0; i < ARRAY_SIZE(jobs); i++) {
 		if (jobs[i].write && d->readonly)
 			continue;
@@ -156,7 +151,6 @@ void blk_word_bench(const start_info_t *si, const char *arg)
 			break;
 		}
 	}
-	printk("blk-bench (%lu requests, %lu notifications)\n", d->reqs,
-	       d->notifies);
+	printk("blk-bench (%lu requests, %lu notifications)\n", d->reqs, d->notifies);
 	blkfront_close(d);
 }

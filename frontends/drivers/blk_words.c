@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// blkfront's command words: blk-info, blk-selftest, blk-write-ro, blk-discard, blk-hostile, blk-config.
+// blkfront's command words: blk-info, blk-selftest, blk-write-ro, blk-discard, blk-hostile,
+// blk-config.
 #include <svk/blkfront.h>
 #include <svk/driver_words.h>
 #include <svk/gnttab.h>
@@ -27,8 +28,7 @@ int blk_parse_vdev(const char *s, unsigned int *devid)
 }
 
 /* The device a word names (@arg), or @def; false (said) when unusable. */
-static bool word_devid(const char *word, const char *arg, unsigned int def,
-		       unsigned int *devid)
+static bool word_devid(const char *word, const char *arg, unsigned int def, unsigned int *devid)
 {
 	*devid = def;
 	if (arg && blk_parse_vdev(arg, devid)) {
@@ -53,8 +53,7 @@ static struct blkfront_dev *word_open(const char *word, unsigned int devid)
 	}
 	if (rc) {
 		printk("%s: FAIL vbd %u: %s: %d\n", word, devid,
-		       rc == -XEN_ENOENT ? "no such device" : "cannot connect",
-		       rc);
+		       rc == -XEN_ENOENT ? "no such device" : "cannot connect", rc);
 		return NULL;
 	}
 	return d;
@@ -78,11 +77,11 @@ static void word_info(const start_info_t *si, const char *arg)
 
 		if (!d)
 			continue;
-		printk("blk-info: vbd %u sectors=%llu sector-size=%u info=%u ro=%d ring-pages=%u persistent=%d max-segments=%u flush=%d discard=%d backend=%s\n",
-		       d->devid, (unsigned long long)d->sectors, d->sector_size,
-		       d->info, d->readonly, 1u << d->ring_order,
-		       d->persistent, d->max_segs, d->flush, d->discard,
-		       d->be);
+		printk("blk-info: vbd %u sectors=%llu sector-size=%u info=%u ro=%d ring-pages=%u "
+		       "persistent=%d max-segments=%u flush=%d discard=%d backend=%s\n",
+		       d->devid, (unsigned long long)d->sectors, d->sector_size, d->info,
+		       d->readonly, 1u << d->ring_order, d->persistent, d->max_segs, d->flush,
+		       d->discard, d->be);
 		blkfront_close(d);
 	}
 }
@@ -165,7 +164,8 @@ static void word_selftest(const start_info_t *si, const char *arg)
 		printk("blk-selftest: FAIL read back: %d\n", rc);
 		goto out_close;
 	}
-	printk("blk-selftest: ok (%u ring pages, persistent %d, %u segments per request, %lu requests)\n",
+	printk("blk-selftest: ok (%u ring pages, persistent %d, %u segments per request, %lu "
+	       "requests)\n",
 	       1u << d->ring_order, d->persistent, d->max_segs, d->reqs);
 out_close:
 	blkfront_close(d);
@@ -224,15 +224,13 @@ static void word_write_ro(const start_info_t *si, const char *arg)
 	if (!d)
 		return;
 	if (!d->readonly)
-		printk("blk-write-ro: note: vbd %u is not read-only (info=%u)\n",
-		       devid, d->info);
+		printk("blk-write-ro: note: vbd %u is not read-only (info=%u)\n", devid, d->info);
 	/* Sent anyway: the point is that the backend refuses it. */
 	memset(buf, 0xee, sizeof(buf));
 	wrc = blkfront_write(d, 0, buf, sizeof(buf));
-	rrc = blkfront_usable(d) ? blkfront_read(d, 0, buf, sizeof(buf)) :
-				   -XEN_ENOTCONN;
-	printk("blk-write-ro: vbd %u write answered %s (%d), read answered %s (%d)\n",
-	       devid, rc_name(wrc), wrc, rc_name(rrc), rrc);
+	rrc = blkfront_usable(d) ? blkfront_read(d, 0, buf, sizeof(buf)) : -XEN_ENOTCONN;
+	printk("blk-write-ro: vbd %u write answered %s (%d), read answered %s (%d)\n", devid,
+	       rc_name(wrc), wrc, rc_name(rrc), rrc);
 	if (wrc == -XEN_EIO && rrc == 0 && d->readonly)
 		printk("blk-write-ro: ok\n");
 	else
@@ -295,13 +293,12 @@ static void word_discard(const start_info_t *si, const char *arg)
 	rc = blkfront_rw(d, false, DISCARD_SECTOR, DISCARD_BYTES, check_zero, NULL);
 	if (rc) {
 		printk("blk-discard: FAIL %s: %d\n",
-		       rc == -XEN_EILSEQ ? "the range does not read back as zeroes" :
-					   "read back", rc);
+		       rc == -XEN_EILSEQ ? "the range does not read back as zeroes" : "read back",
+		       rc);
 		goto out_close;
 	}
-	printk("blk-discard: ok (vbd %u sectors %u+%u, granularity %u)\n", devid,
-	       DISCARD_SECTOR, DISCARD_BYTES / BLKFRONT_SECTOR,
-	       d->discard_granularity);
+	printk("blk-discard: ok (vbd %u sectors %u+%u, granularity %u)\n", devid, DISCARD_SECTOR,
+	       DISCARD_BYTES / BLKFRONT_SECTOR, d->discard_granularity);
 out_close:
 	blkfront_close(d);
 }
@@ -328,17 +325,15 @@ static void word_hostile(const start_info_t *si, const char *arg)
 	}
 	/* A producer index far ahead: blkback must shut this device down, only it. */
 	blkfront_corrupt_ring(d, 1000 * RING_SIZE(&d->ring));
-	printk("blk-hostile: req_prod pushed %u entries ahead\n",
-	       1000 * RING_SIZE(&d->ring));
+	printk("blk-hostile: req_prod pushed %u entries ahead\n", 1000 * RING_SIZE(&d->ring));
 	rc = blkfront_wait(d, 10000 * MS);
 	if (rc != -XEN_ENOTCONN) {
-		printk("blk-hostile: FAIL backend still connected (%d, state %d)\n",
-		       rc, d->be_state);
+		printk("blk-hostile: FAIL backend still connected (%d, state %d)\n", rc,
+		       d->be_state);
 		blkfront_close(d);
 		return;
 	}
-	printk("blk-hostile: backend closed the device (state %d)\n",
-	       d->be_state);
+	printk("blk-hostile: backend closed the device (state %d)\n", d->be_state);
 	blkfront_close(d);
 	/* The device comes back for a well-behaved frontend. */
 	d = word_open("blk-hostile", devid);
@@ -384,7 +379,7 @@ static bool backend_waiting(unsigned int devid)
  */
 static void word_watch(const start_info_t *si, const char *arg)
 {
-	struct blkfront_dev *open[BLKFRONT_MAX_DEVS] = { 0 };
+	struct blkfront_dev *open[BLKFRONT_MAX_DEVS] = {0};
 	unsigned int ids[16];
 	uint64_t seconds, end;
 	int id, n;
@@ -403,8 +398,7 @@ static void word_watch(const start_info_t *si, const char *arg)
 		printk("blk-watch: FAIL watch device/vbd: %d\n", id);
 		return;
 	}
-	printk("blk-watch: watching device/vbd for %llu s\n",
-	       (unsigned long long)seconds);
+	printk("blk-watch: watching device/vbd for %llu s\n", (unsigned long long)seconds);
 	end = time_now_ns() + seconds * 1000 * MS;
 	for (;;) {
 		for (unsigned int i = 0; i < ARRAY_SIZE(open); i++) {
@@ -433,9 +427,8 @@ static void word_watch(const start_info_t *si, const char *arg)
 				open[slot] = NULL;
 				continue;
 			}
-			printk("blk-watch: attached vbd %u sectors=%llu ro=%d\n",
-			       ids[k], (unsigned long long)open[slot]->sectors,
-			       open[slot]->readonly);
+			printk("blk-watch: attached vbd %u sectors=%llu ro=%d\n", ids[k],
+			       (unsigned long long)open[slot]->sectors, open[slot]->readonly);
 		}
 		if (time_now_ns() >= end)
 			break;
@@ -474,27 +467,21 @@ static void word_config(const start_info_t *si, const char *arg)
 		else if (!strcmp(opt, "noindirect"))
 			blkfront_opts.no_indirect = true;
 		else if (!strcmp(opt, "default"))
-			blkfront_opts = (struct blkfront_opts){
-				.max_ring_order = BLKFRONT_MAX_RING_ORDER
-			};
+			blkfront_opts =
+			    (struct blkfront_opts){.max_ring_order = BLKFRONT_MAX_RING_ORDER};
 		else
 			printk("blk-config: unknown option '%s'\n", opt);
 		p = end ? end + 1 : NULL;
 	}
 	printk("blk-config: max-ring-order=%u persistent=%s indirect=%s\n",
-	       blkfront_opts.max_ring_order,
-	       blkfront_opts.no_persistent ? "off" : "on",
+	       blkfront_opts.max_ring_order, blkfront_opts.no_persistent ? "off" : "on",
 	       blkfront_opts.no_indirect ? "off" : "on");
 }
 
 const struct driver_word blk_words[] = {
-	{ .name = "blk-info", .run = word_info },
-	{ .name = "blk-selftest", .run = word_selftest },
-	{ .name = "blk-bench", .run = blk_word_bench },
-	{ .name = "blk-write-ro", .run = word_write_ro },
-	{ .name = "blk-discard", .run = word_discard },
-	{ .name = "blk-hostile", .run = word_hostile },
-	{ .name = "blk-config", .run = word_config },
-	{ .name = "blk-watch", .run = word_watch },
+    {.name = "blk-info", .run = word_info},	  {.name = "blk-selftest", .run = word_selftest},
+    {.name = "blk-bench", .run = blk_word_bench}, {.name = "blk-write-ro", .run = word_write_ro},
+    {.name = "blk-discard", .run = word_discard}, {.name = "blk-hostile", .run = word_hostile},
+    {.name = "blk-config", .run = word_config},	  {.name = "blk-watch", .run = word_watch},
 };
 const unsigned blk_nwords = ARRAY_SIZE(blk_words);

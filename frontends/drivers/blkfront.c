@@ -17,7 +17,7 @@
 #define DRAIN_TIMEOUT_NS (5000ULL * MS)
 #define UNGRANT_TIMEOUT_NS (1000ULL * MS)
 
-struct blkfront_opts blkfront_opts = { .max_ring_order = BLKFRONT_MAX_RING_ORDER };
+struct blkfront_opts blkfront_opts = {.max_ring_order = BLKFRONT_MAX_RING_ORDER};
 
 /*
  * Devices and their ring pages, owned by this file.  Ring pages sit in a
@@ -25,8 +25,8 @@ struct blkfront_opts blkfront_opts = { .max_ring_order = BLKFRONT_MAX_RING_ORDER
  * virtual range, as FRONT_RING_INIT wants.
  */
 static struct blkfront_dev devs[BLKFRONT_MAX_DEVS];
-static char ring_area[BLKFRONT_MAX_DEVS][1 << BLKFRONT_MAX_RING_ORDER]
-		     [PAGE_SIZE] __aligned(PAGE_SIZE);
+static char
+    ring_area[BLKFRONT_MAX_DEVS][1 << BLKFRONT_MAX_RING_ORDER][PAGE_SIZE] __aligned(PAGE_SIZE);
 
 static void *dev_ring_area(const struct blkfront_dev *d)
 {
@@ -58,14 +58,12 @@ int blkfront_list(unsigned int *ids, unsigned int max)
 }
 
 /* "<dir>/<key>" as a number; @def when absent.  0 or -errno. */
-static int read_key(const char *dir, const char *key, uint64_t def,
-		    uint64_t *val)
+static int read_key(const char *dir, const char *key, uint64_t def, uint64_t *val)
 {
 	char path[192];
 	int rc;
 
-	if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", dir, key) >=
-	    sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", dir, key) >= sizeof(path))
 		return -XEN_E2BIG;
 	rc = xenbus_read_u64(XBT_NIL, path, val);
 	if (rc == -XEN_ENOENT) {
@@ -115,10 +113,9 @@ static bool state_changed(void *arg)
  * hook, at shutdown) we look again every STATE_POLL_NS.  The state seen,
  * or -XEN_ETIMEDOUT.
  */
-static int wait_be_state(struct blkfront_dev *d, unsigned int mask,
-			 uint64_t timeout_ns)
+static int wait_be_state(struct blkfront_dev *d, unsigned int mask, uint64_t timeout_ns)
 {
-	struct state_wait w = { .d = d };
+	struct state_wait w = {.d = d};
 	bool clock = time_available();
 	uint64_t end = clock ? time_now_ns() + timeout_ns : 0, waited = 0;
 	int st;
@@ -234,25 +231,20 @@ static int write_ring_keys(struct blkfront_dev *d)
 		if (rc)
 			goto out_abort;
 		if (d->ring_order == 0) {
-			rc = xenbus_printf(t, FE_KEY("ring-ref"), "%d",
-					   d->ring_ref[0]);
+			rc = xenbus_printf(t, FE_KEY("ring-ref"), "%d", d->ring_ref[0]);
 		} else {
-			rc = xenbus_printf(t, FE_KEY("ring-page-order"), "%u",
-					   d->ring_order);
+			rc = xenbus_printf(t, FE_KEY("ring-page-order"), "%u", d->ring_order);
 			for (i = 0; !rc && i < (1u << d->ring_order); i++) {
 				char key[16];
 
 				ksnprintf(key, sizeof(key), "ring-ref%u", i);
-				rc = xenbus_printf(t, FE_KEY(key), "%d",
-						   d->ring_ref[i]);
+				rc = xenbus_printf(t, FE_KEY(key), "%d", d->ring_ref[i]);
 			}
 		}
 		if (!rc)
-			rc = xenbus_printf(t, FE_KEY("event-channel"), "%u",
-					   d->port);
+			rc = xenbus_printf(t, FE_KEY("event-channel"), "%u", d->port);
 		if (!rc)
-			rc = xenbus_write(t, FE_KEY("protocol"),
-					  XEN_IO_PROTO_ABI_X86_64);
+			rc = xenbus_write(t, FE_KEY("protocol"), XEN_IO_PROTO_ABI_X86_64);
 		if (!rc)
 			rc = xenbus_write(t, FE_KEY("feature-persistent"),
 					  d->persistent ? "1" : "0");
@@ -302,8 +294,7 @@ static int read_connected(struct blkfront_dev *d)
 	d->discard_granularity = gran > UINT32_MAX ? 0 : (unsigned int)gran;
 	d->max_segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;
 	if (ind > BLKIF_MAX_SEGMENTS_PER_REQUEST && !blkfront_opts.no_indirect)
-		d->max_segs = ind > BLKFRONT_MAX_SEGS ? BLKFRONT_MAX_SEGS :
-							(unsigned int)ind;
+		d->max_segs = ind > BLKFRONT_MAX_SEGS ? BLKFRONT_MAX_SEGS : (unsigned int)ind;
 	return 0;
 }
 
@@ -333,8 +324,7 @@ static bool shutdown_requested(void)
 
 	if (xenbus_read(XBT_NIL, "control/shutdown", req, sizeof(req)) <= 0)
 		return false;
-	return !strcmp(req, "poweroff") || !strcmp(req, "halt") ||
-	       !strcmp(req, "reboot");
+	return !strcmp(req, "poweroff") || !strcmp(req, "halt") || !strcmp(req, "reboot");
 }
 
 /*
@@ -346,14 +336,13 @@ static bool shutdown_requested(void)
  */
 static void blkfront_hook(void)
 {
-	if (hook_may_talk && xenbus_watches_pending() &&
-	    !blkfront_shutting_down && shutdown_requested()) {
+	if (hook_may_talk && xenbus_watches_pending() && !blkfront_shutting_down &&
+	    shutdown_requested()) {
 		blkfront_shutting_down = true;
 		for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
 			if (!devs[i].used)
 				continue;
-			printk("blkfront: vbd %u: closing for shutdown\n",
-			       devs[i].devid);
+			printk("blkfront: vbd %u: closing for shutdown\n", devs[i].devid);
 			blkfront_close(&devs[i]);
 		}
 		blkfront_shutting_down = false;
@@ -436,7 +425,8 @@ static void release(struct blkfront_dev *d)
 			page_free(d->pool[i].va);
 	}
 	if (d->leaked_grants)
-		printk("blkfront: vbd %u: %lu grants still mapped by the backend: their pages are leaked\n",
+		printk("blkfront: vbd %u: %lu grants still mapped by the backend: their pages are "
+		       "leaked\n",
 		       d->devid, d->leaked_grants);
 	d->used = false;
 	if (--nr_open == 0)
@@ -466,8 +456,7 @@ int blkfront_open(unsigned int devid, struct blkfront_dev **out)
 		goto out_release;
 	}
 	d->backend_id = (domid_t)beid;
-	ksnprintf(d->be_state_path, sizeof(d->be_state_path), "%s/state",
-		  d->be);
+	ksnprintf(d->be_state_path, sizeof(d->be_state_path), "%s/state", d->be);
 	d->be_state = XenbusStateUnknown;
 	rc = xenbus_watch(d->be_state_path, be_state_cb, d);
 	if (rc < 0)
@@ -487,8 +476,8 @@ int blkfront_open(unsigned int devid, struct blkfront_dev **out)
 	/* A backend still Connected to an earlier frontend drops it and says InitWait. */
 	rc = wait_be_state(d, BIT(XenbusStateInitWait), STEP_TIMEOUT_NS);
 	if (rc < 0) {
-		printk("blkfront: vbd %u: backend never reached InitWait (state %d)\n",
-		       devid, d->be_state);
+		printk("blkfront: vbd %u: backend never reached InitWait (state %d)\n", devid,
+		       d->be_state);
 		goto out_release;
 	}
 	rc = read_initwait_features(d);
@@ -499,16 +488,15 @@ int blkfront_open(unsigned int devid, struct blkfront_dev **out)
 	if (!rc)
 		rc = xenbus_switch_state(d->fe, XenbusStateInitialised);
 	if (rc) {
-		printk("blkfront: vbd %u: setting up the ring failed: %d\n",
-		       devid, rc);
+		printk("blkfront: vbd %u: setting up the ring failed: %d\n", devid, rc);
 		goto out_close;
 	}
-	rc = wait_be_state(d, BIT(XenbusStateConnected) | BIT(XenbusStateClosing) |
-				      BIT(XenbusStateClosed),
-			   STEP_TIMEOUT_NS);
+	rc = wait_be_state(
+	    d, BIT(XenbusStateConnected) | BIT(XenbusStateClosing) | BIT(XenbusStateClosed),
+	    STEP_TIMEOUT_NS);
 	if (rc != XenbusStateConnected) {
-		printk("blkfront: vbd %u: backend did not connect (state %d)\n",
-		       devid, d->be_state);
+		printk("blkfront: vbd %u: backend did not connect (state %d)\n", devid,
+		       d->be_state);
 		rc = rc < 0 ? rc : -XEN_ENODEV;
 		goto out_close;
 	}
@@ -543,8 +531,7 @@ void blkfront_close(struct blkfront_dev *d)
 	uint64_t end = time_now_ns() + DRAIN_TIMEOUT_NS;
 
 	/* Requests still out: their pages must not be reused under the backend. */
-	while (d->in_flight && blkfront_usable(d) &&
-	       (!time_available() || time_now_ns() < end)) {
+	while (d->in_flight && blkfront_usable(d) && (!time_available() || time_now_ns() < end)) {
 		if (blkfront_wait(d, DRAIN_TIMEOUT_NS))
 			break;
 		(void)blkfront_reap(d, drop_done, NULL);
@@ -553,11 +540,11 @@ void blkfront_close(struct blkfront_dev *d)
 	d->connected = false;
 	/* Closing: blkback unmaps the ring and every grant, and says Closing. */
 	if (!xenbus_switch_state(d->fe, XenbusStateClosing) &&
-	    wait_be_state(d, BIT(XenbusStateClosing) | BIT(XenbusStateClosed) |
-				     BIT(XenbusStateUnknown),
-			  STEP_TIMEOUT_NS) < 0)
-		printk("blkfront: vbd %u: backend did not close (state %d)\n",
-		       d->devid, d->be_state);
+	    wait_be_state(
+		d, BIT(XenbusStateClosing) | BIT(XenbusStateClosed) | BIT(XenbusStateUnknown),
+		STEP_TIMEOUT_NS) < 0)
+		printk("blkfront: vbd %u: backend did not close (state %d)\n", d->devid,
+		       d->be_state);
 	if (!xenbus_switch_state(d->fe, XenbusStateClosed))
 		(void)wait_be_state(d, BIT(XenbusStateClosed) | BIT(XenbusStateUnknown),
 				    STEP_TIMEOUT_NS);

@@ -14,8 +14,7 @@
 
 bool blkfront_usable(const struct blkfront_dev *d)
 {
-	return d->connected && !d->broken &&
-	       d->be_state == XenbusStateConnected;
+	return d->connected && !d->broken && d->be_state == XenbusStateConnected;
 }
 
 int blkfront_status_errno(int16_t status)
@@ -57,8 +56,7 @@ static int pool_fill(struct blkfront_dev *d, unsigned int first, unsigned int n)
 				return -XEN_ENOMEM;
 		}
 		if (d->persistent && p->ref < 0) {
-			int ref = gnttab_grant_access(d->backend_id,
-						      virt_to_mfn(p->va), false);
+			int ref = gnttab_grant_access(d->backend_id, virt_to_mfn(p->va), false);
 
 			if (ref < 0)
 				return ref;
@@ -165,8 +163,7 @@ static int indirect_ref(struct blkfront_dev *d, struct blkfront_slot *s)
 	}
 	if (d->persistent) {
 		if (s->ind_ref < 0) {
-			ref = gnttab_grant_access(d->backend_id,
-						  virt_to_mfn(s->ind_page), false);
+			ref = gnttab_grant_access(d->backend_id, virt_to_mfn(s->ind_page), false);
 			if (ref < 0)
 				return ref;
 			s->ind_ref = ref;
@@ -180,11 +177,9 @@ static int indirect_ref(struct blkfront_dev *d, struct blkfront_slot *s)
 }
 
 /* Put a built request on the ring (ours until pushed), copied in one go. */
-static void ring_put(struct blkfront_dev *d, unsigned int id,
-		     const blkif_request_t *req)
+static void ring_put(struct blkfront_dev *d, unsigned int id, const blkif_request_t *req)
 {
-	memcpy(RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt), req,
-	       sizeof(*req));
+	memcpy(RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt), req, sizeof(*req));
 	d->ring.req_prod_pvt++;
 	d->slot[id].queued = true;
 	d->in_flight++;
@@ -193,8 +188,7 @@ static void ring_put(struct blkfront_dev *d, unsigned int id,
 
 static int check_slot(struct blkfront_dev *d, unsigned int id)
 {
-	if (id >= RING_SIZE(&d->ring) || !d->slot[id].busy ||
-	    d->slot[id].queued)
+	if (id >= RING_SIZE(&d->ring) || !d->slot[id].busy || d->slot[id].queued)
 		return -XEN_EINVAL;
 	if (d->broken)
 		return -XEN_EBADMSG;
@@ -205,8 +199,8 @@ static int check_slot(struct blkfront_dev *d, unsigned int id)
 	return 0;
 }
 
-int blkfront_queue_rw(struct blkfront_dev *d, unsigned int id, bool write,
-		      uint64_t sector, uint32_t nr_sectors)
+int blkfront_queue_rw(struct blkfront_dev *d, unsigned int id, bool write, uint64_t sector,
+		      uint32_t nr_sectors)
 {
 	struct blkfront_slot *s = &d->slot[id];
 	struct blkif_request_segment *segs;
@@ -217,8 +211,7 @@ int blkfront_queue_rw(struct blkfront_dev *d, unsigned int id, bool write,
 	if (rc)
 		return rc;
 	n = (nr_sectors + SECTORS_PER_PAGE - 1) / SECTORS_PER_PAGE;
-	if (nr_sectors == 0 || n > s->nr || sector > d->sectors ||
-	    nr_sectors > d->sectors - sector)
+	if (nr_sectors == 0 || n > s->nr || sector > d->sectors || nr_sectors > d->sectors - sector)
 		return -XEN_EINVAL;
 	memset(&req, 0, sizeof(req));
 	if (n <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
@@ -253,8 +246,8 @@ int blkfront_queue_rw(struct blkfront_dev *d, unsigned int id, bool write,
 		}
 		segs[i].gref = (grant_ref_t)ref;
 		segs[i].first_sect = 0;
-		segs[i].last_sect = (uint8_t)((left < SECTORS_PER_PAGE ?
-						       left : SECTORS_PER_PAGE) - 1);
+		segs[i].last_sect =
+		    (uint8_t)((left < SECTORS_PER_PAGE ? left : SECTORS_PER_PAGE) - 1);
 	}
 	s->op = write ? BLKIF_OP_WRITE : BLKIF_OP_READ;
 	s->indirect = n > BLKIF_MAX_SEGMENTS_PER_REQUEST;
@@ -290,8 +283,8 @@ int blkfront_queue_flush(struct blkfront_dev *d, unsigned int id)
 	return 0;
 }
 
-int blkfront_queue_discard(struct blkfront_dev *d, unsigned int id,
-			   uint64_t sector, uint64_t nr_sectors)
+int blkfront_queue_discard(struct blkfront_dev *d, unsigned int id, uint64_t sector,
+			   uint64_t nr_sectors)
 {
 	blkif_request_t req;
 	blkif_request_discard_t *dr = (blkif_request_discard_t *)&req;
@@ -341,10 +334,11 @@ void blkfront_corrupt_ring(struct blkfront_dev *d, unsigned int ahead)
  * answered with an error for their owners; their pages stay granted (the
  * backend may still write them) until blkfront_close decides.
  */
-static int ring_broken(struct blkfront_dev *d, blkfront_done_t done, void *arg,
-		       const char *why, unsigned long a, unsigned long b)
+static int ring_broken(struct blkfront_dev *d, blkfront_done_t done, void *arg, const char *why,
+		       unsigned long a, unsigned long b)
 {
-	printk("blkfront: vbd %u: the backend broke the blkif protocol: %s (%lu, %lu); device disabled\n",
+	printk("blkfront: vbd %u: the backend broke the blkif protocol: %s (%lu, %lu); device "
+	       "disabled\n",
 	       d->devid, why, a, b);
 	d->broken = true;
 	for (unsigned int id = 0; id < RING_SIZE(&d->ring); id++) {
@@ -381,8 +375,7 @@ int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg)
 		/* No more answers than requests we pushed. */
 		if ((RING_IDX)(rp - d->ring.rsp_cons) >
 		    (RING_IDX)(d->ring.req_prod_pvt - d->ring.rsp_cons))
-			return ring_broken(d, done, arg,
-					   "rsp_prod beyond our requests", rp,
+			return ring_broken(d, done, arg, "rsp_prod beyond our requests", rp,
 					   d->ring.rsp_cons);
 		while (d->ring.rsp_cons != rp) {
 			struct blkfront_slot *s;
@@ -392,13 +385,11 @@ int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg)
 			d->ring.rsp_cons++;
 			id = rsp.id;
 			if (id >= RING_SIZE(&d->ring) || !d->slot[id].queued)
-				return ring_broken(d, done, arg,
-						   "answer for an id not in flight",
+				return ring_broken(d, done, arg, "answer for an id not in flight",
 						   (unsigned long)id, rsp.operation);
 			s = &d->slot[id];
 			if (!rsp_op_ok(s, rsp.operation, s->indirect))
-				return ring_broken(d, done, arg,
-						   "answer with the wrong operation",
+				return ring_broken(d, done, arg, "answer with the wrong operation",
 						   (unsigned long)id, rsp.operation);
 			s->queued = false;
 			s->status = rsp.status;
@@ -435,8 +426,7 @@ static struct {
 /* Make sure the timer wakes us by @end at the latest (or sooner). */
 static void wake_arm(uint64_t end, uint64_t now)
 {
-	if (wake.armed && wake.fired == wait_timer_fired() && wake.at > now &&
-	    wake.at <= end)
+	if (wake.armed && wake.fired == wait_timer_fired() && wake.at > now && wake.at <= end)
 		return;
 	wake.armed = wait_timer_arm(end);
 	wake.at = end;
@@ -445,7 +435,7 @@ static void wake_arm(uint64_t end, uint64_t now)
 
 void blkfront_wake_cancel(void)
 {
-	struct vcpu_set_singleshot_timer t = { 0 };
+	struct vcpu_set_singleshot_timer t = {0};
 
 	if (!wake.armed)
 		return;
@@ -483,7 +473,7 @@ static bool ring_ready(void *arg)
 
 int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 {
-	struct ring_wait w = { .d = d };
+	struct ring_wait w = {.d = d};
 
 	/* Without the timer, wait_until polls to the deadline itself. */
 	if (!time_available() || !wait_timer_available()) {

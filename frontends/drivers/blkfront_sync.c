@@ -20,9 +20,9 @@ static int wait_answers(struct blkfront_dev *d)
 	int rc = blkfront_wait(d, BLKFRONT_TIMEOUT_NS);
 
 	if (rc == -XEN_ETIMEDOUT) {
-		printk("blkfront: vbd %u: no answer for %llu s with %u requests out; device disabled\n",
-		       d->devid,
-		       (unsigned long long)(BLKFRONT_TIMEOUT_NS / 1000000000ULL),
+		printk("blkfront: vbd %u: no answer for %llu s with %u requests out; device "
+		       "disabled\n",
+		       d->devid, (unsigned long long)(BLKFRONT_TIMEOUT_NS / 1000000000ULL),
 		       d->in_flight);
 		d->broken = true;
 	}
@@ -53,8 +53,8 @@ static void rw_done(void *arg, struct blkfront_dev *d, unsigned int id)
 }
 
 /* Build and queue one request of @len bytes at byte @off.  0 or -errno (-XEN_EAGAIN: later). */
-static int rw_queue_one(struct blkfront_dev *d, struct rw_state *st,
-			uint64_t sector, uint64_t off, uint64_t len)
+static int rw_queue_one(struct blkfront_dev *d, struct rw_state *st, uint64_t sector, uint64_t off,
+			uint64_t len)
 {
 	unsigned int pages = (unsigned int)((len + PAGE_SIZE - 1) / PAGE_SIZE);
 	int id = blkfront_slot_get(d, pages), rc = 0;
@@ -81,17 +81,16 @@ static int rw_queue_one(struct blkfront_dev *d, struct rw_state *st,
 	return 0;
 }
 
-int blkfront_rw(struct blkfront_dev *d, bool write, uint64_t sector,
-		uint64_t nbytes, blkfront_page_fn fn, void *arg)
+int blkfront_rw(struct blkfront_dev *d, bool write, uint64_t sector, uint64_t nbytes,
+		blkfront_page_fn fn, void *arg)
 {
-	struct rw_state st = { .write = write, .fn = fn, .arg = arg };
+	struct rw_state st = {.write = write, .fn = fn, .arg = arg};
 	uint64_t chunk, off = 0;
 	int rc;
 
 	if (nbytes % BLKFRONT_SECTOR)
 		return -XEN_EINVAL;
-	chunk = (uint64_t)(d->max_segs < CHUNK_PAGES ? d->max_segs : CHUNK_PAGES) *
-		PAGE_SIZE;
+	chunk = (uint64_t)(d->max_segs < CHUNK_PAGES ? d->max_segs : CHUNK_PAGES) * PAGE_SIZE;
 	for (;;) {
 		bool queued = false;
 
@@ -134,14 +133,12 @@ static int copy_in(void *arg, uint64_t off, void *page, size_t len)
 	return 0;
 }
 
-int blkfront_read(struct blkfront_dev *d, uint64_t sector, void *buf,
-		  size_t nbytes)
+int blkfront_read(struct blkfront_dev *d, uint64_t sector, void *buf, size_t nbytes)
 {
 	return blkfront_rw(d, false, sector, nbytes, copy_out, buf);
 }
 
-int blkfront_write(struct blkfront_dev *d, uint64_t sector, const void *buf,
-		   size_t nbytes)
+int blkfront_write(struct blkfront_dev *d, uint64_t sector, const void *buf, size_t nbytes)
 {
 	return blkfront_rw(d, true, sector, nbytes, copy_in, (void *)buf);
 }
@@ -166,7 +163,7 @@ static void one_done(void *arg, struct blkfront_dev *d, unsigned int id)
 /* Push slot @id's request and wait for its answer.  Its -errno. */
 static int one_request(struct blkfront_dev *d, unsigned int id)
 {
-	struct one o = { .id = id };
+	struct one o = {.id = id};
 	int rc;
 
 	blkfront_kick(d);
@@ -194,8 +191,7 @@ int blkfront_flush(struct blkfront_dev *d)
 	return one_request(d, (unsigned int)id);
 }
 
-int blkfront_discard(struct blkfront_dev *d, uint64_t sector,
-		     uint64_t nr_sectors)
+int blkfront_discard(struct blkfront_dev *d, uint64_t sector, uint64_t nr_sectors)
 {
 	int id = blkfront_slot_get(d, 0), rc;
 

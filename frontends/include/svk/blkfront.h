@@ -33,8 +33,7 @@
 /* Devices open at once, and the largest ring we ask for (2^order pages). */
 #define BLKFRONT_MAX_DEVS 4
 #define BLKFRONT_MAX_RING_ORDER 2
-#define BLKFRONT_MAX_RING_SIZE \
-	__CONST_RING_SIZE(blkif, PAGE_SIZE << BLKFRONT_MAX_RING_ORDER)
+#define BLKFRONT_MAX_RING_SIZE __CONST_RING_SIZE(blkif, PAGE_SIZE << BLKFRONT_MAX_RING_ORDER)
 /* Data pages per device (the persistent-grant pool), and per request. */
 #define BLKFRONT_POOL_PAGES 256
 #define BLKFRONT_MAX_SEGS 256
@@ -52,18 +51,18 @@ extern struct blkfront_opts blkfront_opts;
 
 /* A slot of the ring: the request we sent, kept until its response. */
 struct blkfront_slot {
-	bool busy;	      /* taken by blkfront_slot_get */
-	bool queued;	      /* on the ring, response outstanding */
-	uint8_t op;	      /* BLKIF_OP_* of the data (READ, WRITE, ...) */
-	bool indirect;	      /* sent as BLKIF_OP_INDIRECT */
-	uint16_t first, nr;   /* pool pages [first, first + nr) */
-	int16_t status;	      /* BLKIF_RSP_* once answered */
-	uint64_t sector;      /* for the caller */
-	uint32_t nr_sectors;  /* for the caller */
-	uintptr_t cookie;     /* the caller's */
-	void *ind_page;	      /* indirect segment page (lazily allocated) */
-	int ind_ref;	      /* its grant (persistent mode), or -1 */
-	int ind_tmp_ref;      /* its per-request grant, or -1 */
+	bool busy;	     /* taken by blkfront_slot_get */
+	bool queued;	     /* on the ring, response outstanding */
+	uint8_t op;	     /* BLKIF_OP_* of the data (READ, WRITE, ...) */
+	bool indirect;	     /* sent as BLKIF_OP_INDIRECT */
+	uint16_t first, nr;  /* pool pages [first, first + nr) */
+	int16_t status;	     /* BLKIF_RSP_* once answered */
+	uint64_t sector;     /* for the caller */
+	uint32_t nr_sectors; /* for the caller */
+	uintptr_t cookie;    /* the caller's */
+	void *ind_page;	     /* indirect segment page (lazily allocated) */
+	int ind_ref;	     /* its grant (persistent mode), or -1 */
+	int ind_tmp_ref;     /* its per-request grant, or -1 */
 };
 
 /* A data page of the pool and its grant. */
@@ -74,19 +73,19 @@ struct blkfront_page {
 
 struct blkfront_dev {
 	bool used;
-	unsigned int devid;	    /* virtual-device (51712 = xvda) */
-	char fe[48];		    /* "device/vbd/<devid>" */
-	char be[128];		    /* backend directory */
+	unsigned int devid; /* virtual-device (51712 = xvda) */
+	char fe[48];	    /* "device/vbd/<devid>" */
+	char be[128];	    /* backend directory */
 	char be_state_path[140];
 	domid_t backend_id;
-	int watch;		    /* watch id on be_state_path, or -1 */
-	volatile int be_state;	    /* last backend XenbusState read */
+	int watch;	       /* watch id on be_state_path, or -1 */
+	volatile int be_state; /* last backend XenbusState read */
 
 	/* Geometry and features (read at connect). */
 	uint64_t sectors;
 	unsigned int sector_size, info;
 	bool readonly, flush, discard, persistent;
-	unsigned int max_segs;	    /* per request: 11, or the indirect max */
+	unsigned int max_segs; /* per request: 11, or the indirect max */
 	unsigned int discard_granularity;
 
 	/* The ring. */
@@ -95,7 +94,7 @@ struct blkfront_dev {
 	blkif_front_ring_t ring;
 	evtchn_port_t port;
 	bool connected;
-	bool broken;		    /* the backend broke the protocol */
+	bool broken; /* the backend broke the protocol */
 	volatile unsigned long events;
 
 	/* Slots (ids are slot numbers), free ones LIFO so few get indirect pages. */
@@ -147,13 +146,13 @@ void blkfront_slot_put(struct blkfront_dev *d, unsigned int id);
  * or write of @nr_sectors 512-byte sectors from @sector into its pages
  * (8 per page; indirect above 11 segments).  0 or -errno.
  */
-int blkfront_queue_rw(struct blkfront_dev *d, unsigned int id, bool write,
-		      uint64_t sector, uint32_t nr_sectors);
+int blkfront_queue_rw(struct blkfront_dev *d, unsigned int id, bool write, uint64_t sector,
+		      uint32_t nr_sectors);
 
 /* blkfront_queue_flush / _discard: BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_DISCARD on slot @id. */
 int blkfront_queue_flush(struct blkfront_dev *d, unsigned int id);
-int blkfront_queue_discard(struct blkfront_dev *d, unsigned int id,
-			   uint64_t sector, uint64_t nr_sectors);
+int blkfront_queue_discard(struct blkfront_dev *d, unsigned int id, uint64_t sector,
+			   uint64_t nr_sectors);
 
 /* blkfront_kick: push what was queued; notify the backend if ring.h says so. */
 void blkfront_kick(struct blkfront_dev *d);
@@ -167,8 +166,7 @@ void blkfront_kick(struct blkfront_dev *d);
  * protocol (the device is marked broken and every queued slot is answered
  * with BLKIF_RSP_ERROR).
  */
-typedef void (*blkfront_done_t)(void *arg, struct blkfront_dev *d,
-				unsigned int id);
+typedef void (*blkfront_done_t)(void *arg, struct blkfront_dev *d, unsigned int id);
 int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg);
 
 /*
@@ -206,27 +204,23 @@ void blkfront_corrupt_ring(struct blkfront_dev *d, unsigned int ahead);
  * blkfront_rw_fn: fill (before a write) or take (after a read) @len bytes
  * at byte @off of the transfer in @page.  Return 0, or -errno to stop.
  */
-typedef int (*blkfront_page_fn)(void *arg, uint64_t off, void *page,
-				size_t len);
+typedef int (*blkfront_page_fn)(void *arg, uint64_t off, void *page, size_t len);
 
 /*
  * blkfront_rw: read or write @nbytes (a multiple of 512) from @sector,
  * split into requests of up to 128 pages, several in flight, @fn called
  * per page.  0, the first request's -errno, or @fn's.
  */
-int blkfront_rw(struct blkfront_dev *d, bool write, uint64_t sector,
-		uint64_t nbytes, blkfront_page_fn fn, void *arg);
+int blkfront_rw(struct blkfront_dev *d, bool write, uint64_t sector, uint64_t nbytes,
+		blkfront_page_fn fn, void *arg);
 
 /* blkfront_read / blkfront_write: blkfront_rw to or from a buffer. */
-int blkfront_read(struct blkfront_dev *d, uint64_t sector, void *buf,
-		  size_t nbytes);
-int blkfront_write(struct blkfront_dev *d, uint64_t sector, const void *buf,
-		   size_t nbytes);
+int blkfront_read(struct blkfront_dev *d, uint64_t sector, void *buf, size_t nbytes);
+int blkfront_write(struct blkfront_dev *d, uint64_t sector, const void *buf, size_t nbytes);
 
 /* blkfront_flush / blkfront_discard: one request each, waited for.  0 or -errno. */
 int blkfront_flush(struct blkfront_dev *d);
-int blkfront_discard(struct blkfront_dev *d, uint64_t sector,
-		     uint64_t nr_sectors);
+int blkfront_discard(struct blkfront_dev *d, uint64_t sector, uint64_t nr_sectors);
 
 /* The -errno of a BLKIF_RSP_* status. */
 int blkfront_status_errno(int16_t status);
