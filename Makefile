@@ -55,6 +55,7 @@ $(OBJ)/%.o: %.c
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 include $(sort $(wildcard */build.mk))
+include $(sort $(wildcard tests/unit/*.mk))
 
 all: $(PROGRAMS) $(GUEST_IMAGES) $(UNIT_TESTS) $(BENCHES)
 
