@@ -241,51 +241,6 @@ static int blk_loop(struct blkback *bb)
 	return ret;
 }
 
-/*
- * Without --foreground: the child does all the work (libxenstore's thread
- * does not survive fork); the parent returns once the child is ready.
- * Returns 1 in the parent (exit with *status), 0 in the child, -errno.
- */
-static int blk_daemonize(const char *logpath, int *notify_fd, int *status)
-{
-	int pfd[2], fd;
-	pid_t pid;
-	char ok;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (pid > 0) {
-		close(pfd[1]);
-		*status = read(pfd[0], &ok, 1) == 1 ? 0 : 1;
-		close(pfd[0]);
-		return 1;
-	}
-	close(pfd[0]);
-	*notify_fd = pfd[1];
-	if (setsid() < 0)
-		return -errno;
-	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (dup2(fd, STDERR_FILENO) < 0) {
-		close(fd);
-		return -errno;
-	}
-	close(fd);
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
-			blk_log("cannot redirect stdio to /dev/null: %s", strerror(errno));
-		close(fd);
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -301,6 +256,8 @@ int main(int argc, char **argv)
 	bool foreground = false;
 	char xs_path[4096 + 32], logpath[4096 + 32];
 	int opt, ret, notify_fd = -1, status = 0;
+
+	svd_log_name("blkback");
 
 	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -341,7 +298,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!foreground) {
-		ret = blk_daemonize(logpath, &notify_fd, &status);
+		ret = svd_daemonize(logpath, &notify_fd, &status);
 		if (ret == 1)
 			return status;
 		if (ret < 0) {

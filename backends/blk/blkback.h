@@ -36,8 +36,9 @@
 	((BLK_MAX_INDIRECT_SEGS + BLK_SEGS_PER_INDIRECT_PAGE - 1) / BLK_SEGS_PER_INDIRECT_PAGE)
 #define BLK_MAX_PERSISTENT 1056
 
-/* blk_log.c: one UTC-stamped line on stderr. */
-void blk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One UTC-stamped line on stderr (backends/common/svd.c). */
+#include "sv/daemon.h"
+#define blk_log svd_log
 
 /* ---- blk_disk.c: the image behind one device ---- */
 struct blk_disk {

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # blkback (the block backend daemon) and its Check suites.
 
-BLK_CORE_SRCS := backends/blk/blk_log.c backends/blk/blk_disk.c backends/blk/blk_io.c \
+BLK_CORE_SRCS := backends/common/svd.c backends/blk/blk_disk.c backends/blk/blk_io.c \
 	backends/blk/blk_req.c backends/blk/blk_shadow.c backends/blk/blk_grant.c \
 	backends/blk/blk_ring.c
 BLK_DAEMON_SRCS := backends/blk/blk_xenbus.c backends/blk/blk_main.c
@@ -19,7 +19,7 @@ $(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BLK_SVLIB)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(BLK_LIBS)
 
 # Check suites: the real sources; test_blk_ring brings a fake grant/event library of its own.
-BLK_REQ_TEST_OBJS := $(call host_objs,backends/blk/blk_req.c backends/blk/blk_log.c)
+BLK_REQ_TEST_OBJS := $(call host_objs,backends/blk/blk_req.c backends/common/svd.c)
 UNIT_TESTS += $(TESTBIN)/test_blk_req $(TESTBIN)/test_blk_ring
 
 $(TESTBIN)/test_blk_req: $(OBJ)/tests/unit/test_blk_req.o $(BLK_REQ_TEST_OBJS)

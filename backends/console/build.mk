@@ -3,7 +3,7 @@
 
 CONSOLED_CORE_SRCS := backends/console/cons_buf.c backends/console/cons_ring.c \
 	backends/console/cons_proto.c
-CONSOLED_DAEMON_SRCS := backends/console/cons_log.c backends/console/cons_domain.c \
+CONSOLED_DAEMON_SRCS := backends/common/svd.c backends/console/cons_domain.c \
 	backends/console/cons_client.c backends/console/cons_xs.c \
 	backends/console/cons_dominfo.c \
 	backends/console/cons_main.c
@@ -31,7 +31,7 @@ $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o 
 
 # The data plane and clients against fake event channels and an in-memory
 # page (the test defines the libxenevtchn/libxenforeignmemory calls).
-CONSOLED_PLANE_OBJS := $(call host_objs,backends/console/cons_log.c \
+CONSOLED_PLANE_OBJS := $(call host_objs,backends/common/svd.c \
 	backends/console/cons_domain.c backends/console/cons_client.c)
 UNIT_TESTS += $(TESTBIN)/test_consoled_domain
 $(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS)

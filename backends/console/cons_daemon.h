@@ -136,8 +136,9 @@ struct cons_daemon {
 	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn, ep_canary;
 };
 
-/* cons_log.c: one timestamped line on stderr (the daemon's log file). */
-void cons_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One timestamped line on stderr, the daemon's log file (backends/common/svd.c). */
+#include "sv/daemon.h"
+#define cons_log svd_log
 
 /* cons_domain.c: the data plane of one guest console. */
 struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid);

@@ -302,52 +302,6 @@ static int cons_loop(struct cons_daemon *d)
 	return ret;
 }
 
-/*
- * Without --foreground: fork, let the child start, and return in the parent
- * only once the child is ready (its socket accepts) or failed.  The child
- * must do all the work (libxenstore starts threads, which fork loses).
- * Returns 1 in the parent (exit with *status), 0 in the child, -errno.
- */
-static int cons_daemonize(const char *logpath, int *notify_fd, int *status)
-{
-	int pfd[2], fd;
-	pid_t pid;
-	char ok;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (pid > 0) {
-		close(pfd[1]);
-		*status = read(pfd[0], &ok, 1) == 1 ? 0 : 1;
-		close(pfd[0]);
-		return 1;
-	}
-	close(pfd[0]);
-	*notify_fd = pfd[1];
-	if (setsid() < 0)
-		return -errno;
-	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (dup2(fd, STDERR_FILENO) < 0) {
-		close(fd);
-		return -errno;
-	}
-	close(fd);
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
-			cons_log("cannot redirect stdio to /dev/null: %s", strerror(errno));
-		close(fd);
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -364,6 +318,8 @@ int main(int argc, char **argv)
 	bool foreground = false, wrote_pid = false;
 	char xs_path[4096 + 32], logpath[4096 + 32], pidpath[4096 + 32];
 	int opt, ret, notify_fd = -1, status = 0;
+
+	svd_log_name("xenconsoled");
 
 	while ((opt = getopt_long(argc, argv, "r:ft:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -417,7 +373,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!foreground) {
-		ret = cons_daemonize(logpath, &notify_fd, &status);
+		ret = svd_daemonize(logpath, &notify_fd, &status);
 		if (ret == 1)
 			return status;
 		if (ret < 0) {

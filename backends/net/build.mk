@@ -5,7 +5,7 @@ NETBACK_NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || 
 NETBACK_NL_LIBS := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
 # The data plane and its pure helpers: what the unit tests link.
 NETBACK_CORE_SRCS := backends/net/nb_tx.c backends/net/nb_rx.c backends/net/nb_queue.c \
-	backends/net/nb_csum.c backends/net/nb_credit.c backends/net/nb_log.c \
+	backends/net/nb_csum.c backends/net/nb_credit.c backends/common/svd.c \
 	backends/net/nb_tap.c
 NETBACK_DAEMON_SRCS := backends/net/nb_main.c backends/net/nb_xenbus.c backends/net/nb_link.c
 NETBACK_CORE_OBJS := $(call host_objs,$(NETBACK_CORE_SRCS))

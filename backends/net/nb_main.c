@@ -372,6 +372,8 @@ int main(int argc, char **argv)
 	struct nb_daemon d = {.epfd = -1, .listen_fd = -1, .sig_fd = -1};
 	int opt, ret;
 
+	svd_log_name("netback");
+
 	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
