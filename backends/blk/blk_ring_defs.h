@@ -8,17 +8,11 @@
 #include <string.h>
 
 /*
- * xen/io/ring.h leaves xen_mb/xen_rmb/xen_wmb to its user.  dom0 code runs
- * on x86-64 against another CPU's stores: loads are not reordered with
- * loads nor stores with stores there, so rmb/wmb need only stop the
- * compiler; mb (a store then a load of the other index) needs a full fence.
- * (To move to include/sv/ once a second hosted ring user wants them.)
+ * xen/io/ring.h leaves xen_mb/xen_rmb/xen_wmb to its user; dom0 code takes
+ * Xen's own definitions from xenctrl.h (as netback does), so they exist
+ * once for hosted code.
  */
-#ifndef xen_mb
-#define xen_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
+#include <xenctrl.h>
 
 #include <xen/grant_table.h>
 #include <xen/io/blkif.h>
