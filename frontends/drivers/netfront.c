@@ -395,7 +395,17 @@ static void backend_changed(struct netfront *nf)
 		printk("netfront: vif%u: backend state %d; closing\n", nf->devid,
 		       st);
 		netfront_close(nf);
-		/* Free again: a later scan connects it anew if it is still there. */
+		/*
+		 * Still online (netback restarted, or it disabled us): connect
+		 * again, as netback reopens a vif whose frontend went Closed.
+		 * Detached (offline or gone): the slot is free again.
+		 */
+		if (st != XenbusStateUnknown && read_flag(nf->be, "online")) {
+			printk("netfront: vif%u: backend online; reconnecting\n",
+			       nf->devid);
+			if (!netfront_reconnect(nf))
+				return;
+		}
 		nf->state = NETFRONT_FREE;
 	}
 }

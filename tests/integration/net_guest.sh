@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(net-ping-host-to-guest net-ping-guest-to-host net-guest-to-guest net-udp-echo-every-size
 	net-mac-on-the-wire net-hot-attach-traffic net-bridge-honoured net-ping-fragmented
 	net-guest-net-info net-hot-detach net-hostile-contained net-hostile-reconnects
-	net-jumbo-scatter-gather net-idle-guests-block net-shutdown-during-echo)
+	net-jumbo-scatter-gather net-netback-restart net-idle-guests-block net-shutdown-during-echo)
 need_kvm "${TESTS[@]}" || exit 0
 kernel=$SV_GUEST/svkernel
 if ! strings "$kernel" 2>/dev/null | grep -q netfront ||
@@ -174,6 +174,19 @@ check net-hostile-contained bash -c "
 check net-hostile-reconnects bash -c "
 	for i in \$(seq 300); do grep -q 'net-hostile: reconnected' '$hlog' && break; sleep 0.1; done
 	grep -q 'net-hostile: reconnected' '$hlog' && ip netns exec '$NS' ping -c1 -W2 192.0.2.6"
+
+# netback restarted under connected vifs (the supervisor starts it again): each
+# netfront sees its backend close, goes Closed and connects again.
+nb=$(awk '$1 == "service" && $2 == "netback" { print $4 }' "$SPLITVISOR_RUNDIR/splitvisor.status" 2>/dev/null)
+if [ -n "$nb" ] && kill "$nb" 2>/dev/null; then
+	check net-netback-restart bash -c "
+		for i in \$(seq 60); do ip netns exec '$NS' ping -c1 -W1 192.0.2.2 >/dev/null && break; sleep 0.5; done
+		ip netns exec '$NS' ping -c1 -W1 192.0.2.2 && ip netns exec '$NS' ping -c1 -W1 192.0.2.6 &&
+		grep -q 'vif0: backend online; reconnecting' '$alog'"
+	sleep 2 # let the other guests settle before the idle measurement
+else
+	fail "net-netback-restart (no netback pid in splitvisor.status)"
+fi
 
 # Five guests now sit in udp-echo with nothing to do: blocked in SCHEDOP_block,
 # not polling, so the hypervisor (every vCPU thread in it) stays nearly idle.
