@@ -99,6 +99,21 @@ static unsigned int split(const char *arg, char *buf, size_t size,
 	return n;
 }
 
+/*
+ * The vif to reach @dst by: the first whose address shares @dst's first
+ * three octets (a /24 guess, as there is no netmask), else the first.
+ */
+static struct netfront *route(uint32_t dst)
+{
+	for (unsigned i = 0; i < netfront_count(); i++) {
+		struct netfront *nf = netfront_get(i);
+
+		if (nf->nif.ip && !memcmp(&nf->nif.ip, &dst, 3))
+			return nf;
+	}
+	return netfront_get(0);
+}
+
 /* ---- ARP resolution, for what the guest starts itself ---- */
 
 struct arp_wait {
@@ -249,7 +264,7 @@ static void cmd_ping(const start_info_t *si, const char *arg)
 	}
 	if (!net_up("ping"))
 		return;
-	nf = netfront_get(0);
+	nf = route(p.dst);
 	net_format_ip(p.dst, ipbuf);
 	rc = resolve(&nf->nif, p.dst, mac);
 	if (rc) {
@@ -321,7 +336,7 @@ static void cmd_udp_send(const start_info_t *si, const char *arg)
 	}
 	if (!net_up("udp-send"))
 		return;
-	nf = netfront_get(0);
+	nf = route(dst);
 	rc = resolve(&nf->nif, dst, mac);
 	if (rc) {
 		printk("udp-send: FAIL no ARP reply (%d)\n", rc);
