@@ -50,7 +50,7 @@ static bool run_wake(void *arg)
  */
 static int net_run(net_done_fn done, void *arg, uint64_t timeout_ns)
 {
-	struct run_cond c = { done, arg };
+	struct run_cond c = {done, arg};
 	uint64_t end = timeout_ns ? time_now_ns() + timeout_ns : 0;
 
 	for (;;) {
@@ -80,8 +80,7 @@ static bool need_ip(const char *who, const char *s, uint32_t *ip)
 }
 
 /* Split @arg at commas into up to @max fields (in @buf); how many. */
-static unsigned int split(const char *arg, char *buf, size_t size,
-			  char **fields, unsigned int max)
+static unsigned int split(const char *arg, char *buf, size_t size, char **fields, unsigned int max)
 {
 	unsigned int n = 0;
 	char *p = buf;
@@ -132,7 +131,7 @@ static bool arp_known(void *arg)
 /* The MAC of @ip on @nif: three requests, a second each. */
 static int resolve(struct net_if *nif, uint32_t ip, uint8_t mac[ETH_ALEN])
 {
-	struct arp_wait w = { .nif = nif, .ip = ip };
+	struct arp_wait w = {.nif = nif, .ip = ip};
 
 	for (int i = 0; i < 3; i++) {
 		if (net_arp_lookup(nif, ip, mac))
@@ -159,13 +158,12 @@ static void cmd_net_info(const start_info_t *si, const char *arg)
 	for (unsigned i = 0; i < n; i++) {
 		struct netfront *nf = netfront_get(i);
 
-		printk("net-info: vif%u mac=%s ip=%s mtu=%u backend=%s features: rx-copy=1 rx-notify=1 sg=%d(backend %d) csum-offload=0 rx-bufs=%d tx-bufs=%d\n",
-		       nf->devid, net_format_mac(nf->nif.mac, mac),
-		       net_format_ip(nf->nif.ip, ip), nf->nif.mtu, nf->be, 1,
-		       nf->be_sg, NETFRONT_RX_BUFS, NETFRONT_TX_BUFS);
+		printk("net-info: vif%u mac=%s ip=%s mtu=%u backend=%s features: rx-copy=1 "
+		       "rx-notify=1 sg=%d(backend %d) csum-offload=0 rx-bufs=%d tx-bufs=%d\n",
+		       nf->devid, net_format_mac(nf->nif.mac, mac), net_format_ip(nf->nif.ip, ip),
+		       nf->nif.mtu, nf->be, 1, nf->be_sg, NETFRONT_RX_BUFS, NETFRONT_TX_BUFS);
 	}
-	printk("net-info: %u vif%s, %lu free pages\n", n, n == 1 ? "" : "s",
-	       mm_free_pages());
+	printk("net-info: %u vif%s, %lu free pages\n", n, n == 1 ? "" : "s", mm_free_pages());
 }
 
 /* ---- udp-echo=PORT ---- */
@@ -176,9 +174,8 @@ struct echo_state {
 	bool quit;
 };
 
-static void echo_rx(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN],
-		    uint16_t sport, uint16_t dport, const uint8_t *data,
-		    size_t len, void *arg)
+static void echo_rx(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN], uint16_t sport,
+		    uint16_t dport, const uint8_t *data, size_t len, void *arg)
 {
 	struct echo_state *e = arg;
 
@@ -214,8 +211,8 @@ static void cmd_udp_echo(const start_info_t *si, const char *arg)
 		printk("udp-echo: FAIL binding port %u: %d\n", e.port, rc);
 		return;
 	}
-	printk("udp-echo: echoing UDP port %u on %u vif(s) until 'quit'\n",
-	       e.port, netfront_count());
+	printk("udp-echo: echoing UDP port %u on %u vif(s) until 'quit'\n", e.port,
+	       netfront_count());
 	(void)net_run(echo_quit, &e, 0);
 	net_udp_unbind(e.port);
 	printk("udp-echo: quit after %lu datagrams\n", e.echoed);
@@ -230,8 +227,8 @@ struct ping_state {
 	bool got;
 };
 
-static void ping_reply(struct net_if *nif, uint32_t src, uint16_t id,
-		       uint16_t seq, size_t len, void *arg)
+static void ping_reply(struct net_if *nif, uint32_t src, uint16_t id, uint16_t seq, size_t len,
+		       void *arg)
 {
 	struct ping_state *p = arg;
 
@@ -257,8 +254,7 @@ static void cmd_ping(const start_info_t *si, const char *arg)
 	if (!nf_fields || !need_ip("ping", f[0], &p.dst))
 		return;
 	if ((nf_fields > 1 && (parse_u64(f[1], &count) || !count)) ||
-	    (nf_fields > 2 && parse_u64(f[2], &size)) ||
-	    size > IP_MAX_LEN - IP_HLEN - ICMP_HLEN) {
+	    (nf_fields > 2 && parse_u64(f[2], &size)) || size > IP_MAX_LEN - IP_HLEN - ICMP_HLEN) {
 		printk("ping: usage ping=ADDR[,COUNT[,SIZE]]\n");
 		return;
 	}
@@ -289,26 +285,22 @@ static void cmd_ping(const start_info_t *si, const char *arg)
 			continue;
 		}
 		received++;
-		printk("ping: reply from %s seq=%u bytes=%zu time_us=%llu\n",
-		       ipbuf, p.seq, p.len,
+		printk("ping: reply from %s seq=%u bytes=%zu time_us=%llu\n", ipbuf, p.seq, p.len,
 		       (unsigned long long)((time_now_ns() - t0) / 1000));
 	}
 	net_icmp_set_reply_hook(NULL, NULL);
-	printk("ping: %s: %llu sent, %u received\n", ipbuf,
-	       (unsigned long long)count, received);
+	printk("ping: %s: %llu sent, %u received\n", ipbuf, (unsigned long long)count, received);
 }
 
 /* ---- benchmarks: udp-send=ADDR,PORT,SIZE,SECONDS and udp-sink=PORT,SECONDS ---- */
 
-static void report(const char *who, unsigned long pkts, uint64_t bytes,
-		   uint64_t ns)
+static void report(const char *who, unsigned long pkts, uint64_t bytes, uint64_t ns)
 {
 	if (!ns)
 		ns = 1;
-	printk("%s: packets=%lu bytes=%llu ns=%llu pps=%llu mbs=%llu.%02llu\n",
-	       who, pkts, (unsigned long long)bytes, (unsigned long long)ns,
-	       (unsigned long long)(pkts * SEC / ns),
-	       (unsigned long long)(bytes * 1000 / ns),
+	printk("%s: packets=%lu bytes=%llu ns=%llu pps=%llu mbs=%llu.%02llu\n", who, pkts,
+	       (unsigned long long)bytes, (unsigned long long)ns,
+	       (unsigned long long)(pkts * SEC / ns), (unsigned long long)(bytes * 1000 / ns),
 	       (unsigned long long)(bytes * 100000 / ns % 100));
 }
 
@@ -323,9 +315,8 @@ static void cmd_udp_send(const start_info_t *si, const char *arg)
 	uint32_t dst;
 	int rc;
 
-	if (split(arg, buf, sizeof(buf), f, 4) != 4 ||
-	    !need_ip("udp-send", f[0], &dst) || parse_u64(f[1], &port) ||
-	    !port || port > 0xffff || parse_u64(f[2], &size) ||
+	if (split(arg, buf, sizeof(buf), f, 4) != 4 || !need_ip("udp-send", f[0], &dst) ||
+	    parse_u64(f[1], &port) || !port || port > 0xffff || parse_u64(f[2], &size) ||
 	    size > UDP_MAX_PAYLOAD || parse_u64(f[3], &secs) || !secs) {
 		printk("udp-send: usage udp-send=ADDR,PORT,SIZE,SECONDS\n");
 		return;
@@ -350,8 +341,8 @@ static void cmd_udp_send(const start_info_t *si, const char *arg)
 	end = t0 + secs * SEC;
 	do {
 		for (int i = 0; i < 32; i++) {
-			if (net_udp_send(&nf->nif, dst, mac, 9, (uint16_t)port,
-					 payload, (size_t)size))
+			if (net_udp_send(&nf->nif, dst, mac, 9, (uint16_t)port, payload,
+					 (size_t)size))
 				errs++;
 			else {
 				pkts++;
@@ -374,9 +365,8 @@ struct sink_state {
 	uint64_t bytes, first, last;
 };
 
-static void sink_rx(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN],
-		    uint16_t sport, uint16_t dport, const uint8_t *data,
-		    size_t len, void *arg)
+static void sink_rx(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN], uint16_t sport,
+		    uint16_t dport, const uint8_t *data, size_t len, void *arg)
 {
 	struct sink_state *s = arg;
 
@@ -398,8 +388,8 @@ static void cmd_udp_sink(const start_info_t *si, const char *arg)
 	uint64_t port, secs;
 	int rc;
 
-	if (split(arg, buf, sizeof(buf), f, 2) != 2 || parse_u64(f[0], &port) ||
-	    !port || port > 0xffff || parse_u64(f[1], &secs) || !secs) {
+	if (split(arg, buf, sizeof(buf), f, 2) != 2 || parse_u64(f[0], &port) || !port ||
+	    port > 0xffff || parse_u64(f[1], &secs) || !secs) {
 		printk("udp-sink: usage udp-sink=PORT,SECONDS\n");
 		return;
 	}
@@ -412,8 +402,7 @@ static void cmd_udp_sink(const start_info_t *si, const char *arg)
 	memset(&s, 0, sizeof(s));
 	rc = net_udp_bind((uint16_t)port, sink_rx, &s);
 	if (rc) {
-		printk("udp-sink: FAIL binding port %llu: %d\n",
-		       (unsigned long long)port, rc);
+		printk("udp-sink: FAIL binding port %llu: %d\n", (unsigned long long)port, rc);
 		return;
 	}
 	printk("udp-sink: counting datagrams to port %llu for %llu s from the first\n",
@@ -453,11 +442,8 @@ static void cmd_net_hostile(const start_info_t *si, const char *arg)
 }
 
 const struct driver_word net_words[] = {
-	{ .name = "net-info", .run = cmd_net_info },
-	{ .name = "udp-echo", .run = cmd_udp_echo },
-	{ .name = "ping", .run = cmd_ping },
-	{ .name = "udp-send", .run = cmd_udp_send },
-	{ .name = "udp-sink", .run = cmd_udp_sink },
-	{ .name = "net-hostile", .run = cmd_net_hostile },
+    {.name = "net-info", .run = cmd_net_info}, {.name = "udp-echo", .run = cmd_udp_echo},
+    {.name = "ping", .run = cmd_ping},	       {.name = "udp-send", .run = cmd_udp_send},
+    {.name = "udp-sink", .run = cmd_udp_sink}, {.name = "net-hostile", .run = cmd_net_hostile},
 };
 const unsigned net_nwords = ARRAY_SIZE(net_words);

@@ -16,7 +16,7 @@ static struct netfront devs[NETFRONT_MAX];
 static int vif_watch = -1;
 static volatile bool vif_changed;
 
-static const struct net_if_ops netfront_ops = { .xmit = netfront_xmit };
+static const struct net_if_ops netfront_ops = {.xmit = netfront_xmit};
 
 /* The port's upcall: waking the waiter is the point; netfront_poll does the work. */
 static void netfront_event(evtchn_port_t port, void *data)
@@ -43,8 +43,7 @@ static int read_key(const char *dir, const char *key, char *buf, size_t size)
 {
 	char path[XS_PATH];
 
-	if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", dir, key) >=
-	    sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", dir, key) >= sizeof(path))
 		return -XEN_E2BIG;
 	return xenbus_read(XBT_NIL, path, buf, size);
 }
@@ -79,15 +78,15 @@ static uint32_t read_ip(const struct netfront *nf)
 	return net_parse_ip(v, &ip) ? 0 : ip;
 }
 
-#define WRITE_KEY(t, fmt, ...)                                                \
-	do {                                                                  \
-		if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", nf->fe,    \
-				      key = (fmt)) >= sizeof(path))           \
-			rc = -XEN_E2BIG;                                      \
-		else                                                          \
-			rc = xenbus_printf(t, path, __VA_ARGS__);             \
-		if (rc)                                                       \
-			goto out_abort;                                       \
+#define WRITE_KEY(t, fmt, ...)                                                                     \
+	do {                                                                                       \
+		if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", nf->fe, key = (fmt)) >=         \
+		    sizeof(path))                                                                  \
+			rc = -XEN_E2BIG;                                                           \
+		else                                                                               \
+			rc = xenbus_printf(t, path, __VA_ARGS__);                                  \
+		if (rc)                                                                            \
+			goto out_abort;                                                            \
 	} while (0)
 
 /* Our half of the keys, in one transaction (started over on EAGAIN). */
@@ -158,16 +157,14 @@ static int wait_be_state(struct netfront *nf, unsigned int want)
 	char path[XS_PATH];
 	int id, st, rc;
 
-	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", nf->be) >=
-	    sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", nf->be) >= sizeof(path))
 		return -XEN_E2BIG;
 	id = xenbus_watch(path, NULL, NULL);
 	if (id < 0)
 		return id;
 	for (;;) {
 		now = time_now_ns();
-		rc = now < end ? xenbus_watch_wait(id, NULL, 0, end - now) :
-				 -XEN_ETIMEDOUT;
+		rc = now < end ? xenbus_watch_wait(id, NULL, 0, end - now) : -XEN_ETIMEDOUT;
 		if (rc) {
 			st = rc;
 			break;
@@ -197,28 +194,22 @@ static int connect(struct netfront *nf, bool reopen)
 		return fail(nf, "reading backend", rc), rc;
 	rc = read_num(nf->fe, "backend-id", &num);
 	if (rc || num >= DOMID_FIRST_RESERVED)
-		return fail(nf, "reading backend-id", rc ? rc : -XEN_ERANGE),
-		       -XEN_EINVAL;
+		return fail(nf, "reading backend-id", rc ? rc : -XEN_ERANGE), -XEN_EINVAL;
 	nf->be_id = (domid_t)num;
 	rc = read_key(nf->fe, "mac", v, sizeof(v));
 	if (rc < 0 || net_parse_mac(v, mac))
-		return fail(nf, "reading mac", rc < 0 ? rc : -XEN_EINVAL),
-		       -XEN_EINVAL;
+		return fail(nf, "reading mac", rc < 0 ? rc : -XEN_EINVAL), -XEN_EINVAL;
 	/* Reopening, the backend passes through Closed on its way back. */
-	rc = reopen ? wait_be_state(nf, 1U << XenbusStateInitWait) :
-		      xenbus_wait_state(nf->be, XenbusStateInitWait,
-					NETFRONT_TIMEOUT_NS);
+	rc = reopen ? wait_be_state(nf, 1U << XenbusStateInitWait)
+		    : xenbus_wait_state(nf->be, XenbusStateInitWait, NETFRONT_TIMEOUT_NS);
 	if (rc != XenbusStateInitWait)
-		return fail(nf, "waiting for backend InitWait",
-			    rc < 0 ? rc : -XEN_EIO),
-		       -XEN_EIO;
+		return fail(nf, "waiting for backend InitWait", rc < 0 ? rc : -XEN_EIO), -XEN_EIO;
 	if (!read_flag(nf->be, "feature-rx-copy"))
 		return fail(nf, "backend without feature-rx-copy", -XEN_EOPNOTSUPP),
 		       -XEN_EOPNOTSUPP;
 	nf->be_sg = read_flag(nf->be, "feature-sg");
 	/* A frame (its first slot's size) is at most XEN_NETIF_MAX_TX_SIZE. */
-	if (!read_num(nf->be, "mtu", &num) && num >= NET_MTU_MIN &&
-	    num <= IP_MAX_LEN)
+	if (!read_num(nf->be, "mtu", &num) && num >= NET_MTU_MIN && num <= IP_MAX_LEN)
 		mtu = (unsigned int)num;
 	if (mtu > XEN_NETIF_MAX_TX_SIZE - ETH_HLEN)
 		mtu = XEN_NETIF_MAX_TX_SIZE - ETH_HLEN;
@@ -250,18 +241,13 @@ static int connect(struct netfront *nf, bool reopen)
 	if (rc != XenbusStateConnected) {
 		/* netback says why in its error key. */
 		if (read_key(nf->be, "error", path, sizeof(path)) > 0)
-			printk("netfront: vif%u: backend error: %s\n", nf->devid,
-			       path);
-		return fail(nf, "waiting for backend Connected",
-			    rc < 0 ? rc : -XEN_EIO),
-		       -XEN_EIO;
+			printk("netfront: vif%u: backend error: %s\n", nf->devid, path);
+		return fail(nf, "waiting for backend Connected", rc < 0 ? rc : -XEN_EIO), -XEN_EIO;
 	}
-	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", nf->be) <
-	    sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", nf->be) < sizeof(path))
 		nf->be_watch = xenbus_watch(path, be_state_changed, nf);
-	printk("netfront: vif%u up: mac %s ip %s mtu %u backend %s (domain %u)\n",
-	       nf->devid, net_format_mac(mac, v),
-	       net_format_ip(nf->nif.ip, v + 20), nf->nif.mtu, nf->be,
+	printk("netfront: vif%u up: mac %s ip %s mtu %u backend %s (domain %u)\n", nf->devid,
+	       net_format_mac(mac, v), net_format_ip(nf->nif.ip, v + 20), nf->nif.mtu, nf->be,
 	       nf->be_id);
 	return 0;
 }
@@ -283,8 +269,7 @@ static bool backend_waiting(unsigned int devid)
 	char be[128];
 	int st;
 
-	if (xenbus_read_backend("vif", devid, be, sizeof(be)) < 0 ||
-	    !read_flag(be, "online"))
+	if (xenbus_read_backend("vif", devid, be, sizeof(be)) < 0 || !read_flag(be, "online"))
 		return false;
 	st = xenbus_read_state(be);
 	return st == XenbusStateInitialising || st == XenbusStateInitWait;
@@ -301,8 +286,7 @@ int netfront_scan(void)
 	if (vif_watch < 0) {
 		vif_watch = xenbus_watch("device/vif", vifs_changed, NULL);
 		if (vif_watch < 0)
-			printk("netfront: watching device/vif: %d (no hot attach)\n",
-			       vif_watch);
+			printk("netfront: watching device/vif: %d (no hot attach)\n", vif_watch);
 	}
 	n = xenbus_directory(XBT_NIL, "device/vif", list, sizeof(list));
 	if (n == -XEN_ENOENT)
@@ -320,8 +304,7 @@ int netfront_scan(void)
 			if (devs[k].state == NETFRONT_FREE)
 				nf = &devs[k];
 		if (!nf) {
-			printk("netfront: vif%s: more than %d vifs\n", name,
-			       NETFRONT_MAX);
+			printk("netfront: vif%s: more than %d vifs\n", name, NETFRONT_MAX);
 			break;
 		}
 		if (!backend_waiting((unsigned int)id))
@@ -364,10 +347,8 @@ void netfront_close(struct netfront *nf)
 		return;
 	(void)xenbus_switch_state(nf->fe, XenbusStateClosing);
 	st = xenbus_wait_state(nf->be, XenbusStateClosing, NETFRONT_TIMEOUT_NS);
-	if (st != XenbusStateClosing && st != XenbusStateClosed &&
-	    st != XenbusStateUnknown)
-		printk("netfront: vif%u: backend did not close (%d)\n",
-		       nf->devid, st);
+	if (st != XenbusStateClosing && st != XenbusStateClosed && st != XenbusStateUnknown)
+		printk("netfront: vif%u: backend did not close (%d)\n", nf->devid, st);
 	release(nf);
 	(void)xenbus_switch_state(nf->fe, XenbusStateClosed);
 	nf->state = NETFRONT_GONE;
@@ -390,10 +371,8 @@ static void backend_changed(struct netfront *nf)
 {
 	int st = xenbus_read_state(nf->be);
 
-	if (st == XenbusStateClosing || st == XenbusStateClosed ||
-	    st == XenbusStateUnknown) {
-		printk("netfront: vif%u: backend state %d; closing\n", nf->devid,
-		       st);
+	if (st == XenbusStateClosing || st == XenbusStateClosed || st == XenbusStateUnknown) {
+		printk("netfront: vif%u: backend state %d; closing\n", nf->devid, st);
 		netfront_close(nf);
 		/*
 		 * Still online (netback restarted, or it disabled us): connect
@@ -401,8 +380,7 @@ static void backend_changed(struct netfront *nf)
 		 * Detached (offline or gone): the slot is free again.
 		 */
 		if (st != XenbusStateUnknown && read_flag(nf->be, "online")) {
-			printk("netfront: vif%u: backend online; reconnecting\n",
-			       nf->devid);
+			printk("netfront: vif%u: backend online; reconnecting\n", nf->devid);
 			if (!netfront_reconnect(nf))
 				return;
 		}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// netfront's data plane: the tx and rx rings, their granted buffers, responses copied once and checked.
+// netfront's data plane: the tx and rx rings, their granted buffers, responses copied once and
+// checked.
 #include <svk/events.h>
 #include <svk/gnttab.h>
 #include <svk/lib.h>
@@ -15,14 +16,12 @@ void netfront_broken(struct netfront *nf, const char *why)
 {
 	if (nf->state != NETFRONT_UP)
 		return;
-	printk("netfront: vif%u: backend broke the protocol: %s; vif disabled\n",
-	       nf->devid, why);
+	printk("netfront: vif%u: backend broke the protocol: %s; vif disabled\n", nf->devid, why);
 	nf->state = NETFRONT_BROKEN;
 }
 
 /* Grant a fresh page to the backend; its ref in *@ref.  0 or -errno. */
-static int grant_page(struct netfront *nf, void **page, grant_ref_t *ref,
-		      bool readonly)
+static int grant_page(struct netfront *nf, void **page, grant_ref_t *ref, bool readonly)
 {
 	int r;
 
@@ -51,8 +50,8 @@ static void ungrant_page(struct netfront *nf, void **page, grant_ref_t *ref)
 		return;
 	rc = gnttab_end_access(*ref);
 	if (rc)
-		printk("netfront: vif%u: ref %u still in use (%d); page leaked\n",
-		       nf->devid, *ref, rc);
+		printk("netfront: vif%u: ref %u still in use (%d); page leaked\n", nf->devid, *ref,
+		       rc);
 	else
 		page_free(*page);
 	*page = NULL;
@@ -145,12 +144,11 @@ void netfront_rx_post_all(struct netfront *nf)
 }
 
 /* The producer index of @sring, read once and checked against what we asked for. */
-#define RSP_PROD_CHECKED(nf, ring, prod)                                     \
-	({                                                                   \
-		(prod) = READ_ONCE((ring)->sring->rsp_prod);                 \
-		xen_rmb(); /* responses after the index that covers them */ \
-		(prod) - (ring)->rsp_cons <=                                 \
-			(ring)->req_prod_pvt - (ring)->rsp_cons;             \
+#define RSP_PROD_CHECKED(nf, ring, prod)                                                           \
+	({                                                                                         \
+		(prod) = READ_ONCE((ring)->sring->rsp_prod);                                       \
+		xen_rmb(); /* responses after the index that covers them */                        \
+		(prod) - (ring)->rsp_cons <= (ring)->req_prod_pvt - (ring)->rsp_cons;              \
 	})
 
 /* One rx slot as copied from the ring; extras carry nothing of ours. */
@@ -169,8 +167,7 @@ struct rx_slot {
  * how many slots it takes, 0 when they are not all there yet, -1 when it
  * breaks the protocol (@why says how).
  */
-static int rx_gather(struct netfront *nf, RING_IDX prod, struct rx_slot *s,
-		     const char **why)
+static int rx_gather(struct netfront *nf, RING_IDX prod, struct rx_slot *s, const char **why)
 {
 	RING_IDX cons = nf->rx.rsp_cons;
 	unsigned int n = 1;
@@ -200,8 +197,7 @@ static int rx_gather(struct netfront *nf, RING_IDX prod, struct rx_slot *s,
 			*why = "a packet over too many slots";
 			return -1;
 		}
-		memcpy(&s[n].r, RING_GET_RESPONSE(&nf->rx, cons + n),
-		       sizeof(s[n].r));
+		memcpy(&s[n].r, RING_GET_RESPONSE(&nf->rx, cons + n), sizeof(s[n].r));
 		s[n].extra = false;
 		more = s[n++].r.flags & NETRXF_more_data;
 	}
@@ -213,8 +209,7 @@ static int rx_gather(struct netfront *nf, RING_IDX prod, struct rx_slot *s,
  * slot (its buffer, its length within the page), then hand the frame to
  * the stack, in place when it is one slot.  A bad slot drops the packet.
  */
-static void rx_packet(struct netfront *nf, const struct rx_slot *s,
-		      unsigned int n)
+static void rx_packet(struct netfront *nf, const struct rx_slot *s, unsigned int n)
 {
 	RING_IDX cons = nf->rx.rsp_cons;
 	const uint8_t *data = NULL;
@@ -227,8 +222,7 @@ static void rx_packet(struct netfront *nf, const struct rx_slot *s,
 
 		if (s[k].extra)
 			continue;
-		if (r->id != b || r->status <= 0 ||
-		    r->offset + (unsigned)r->status > PAGE_SIZE ||
+		if (r->id != b || r->status <= 0 || r->offset + (unsigned)r->status > PAGE_SIZE ||
 		    len + (size_t)r->status > sizeof(rx_frame)) {
 			nf->rx_errors++;
 			return;
@@ -305,8 +299,7 @@ static void tx_reap(struct netfront *nf)
 			return;
 		}
 		for (; nf->tx.rsp_cons != prod; nf->tx.rsp_cons++) {
-			memcpy(&r, RING_GET_RESPONSE(&nf->tx, nf->tx.rsp_cons),
-			       sizeof(r));
+			memcpy(&r, RING_GET_RESPONSE(&nf->tx, nf->tx.rsp_cons), sizeof(r));
 			if (r.status == NETIF_RSP_NULL)
 				continue; /* an extra slot's (we send none) */
 			if (r.id >= NETFRONT_TX_BUFS || !nf->tx_busy[r.id]) {
@@ -355,8 +348,7 @@ static bool tx_room(void *arg)
 {
 	struct netfront *nf = arg;
 
-	return nf->state != NETFRONT_UP ||
-	       RING_HAS_UNCONSUMED_RESPONSES(&nf->tx);
+	return nf->state != NETFRONT_UP || RING_HAS_UNCONSUMED_RESPONSES(&nf->tx);
 }
 
 /* Wait (1 s at most per round) until @slots tx buffers are free. */

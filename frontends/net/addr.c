@@ -69,7 +69,7 @@ char *net_format_ip(uint32_t ip, char *buf)
 
 char *net_format_mac(const uint8_t mac[ETH_ALEN], char *buf)
 {
-	ksnprintf(buf, NET_MAC_STR, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
-		  mac[1], mac[2], mac[3], mac[4], mac[5]);
+	ksnprintf(buf, NET_MAC_STR, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		  mac[4], mac[5]);
 	return buf;
 }

@@ -3,10 +3,10 @@
 #include <svk/lib.h>
 #include "wire.h"
 
-const uint8_t eth_broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+const uint8_t eth_broadcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-void net_if_init(struct net_if *nif, const uint8_t mac[ETH_ALEN], uint32_t ip,
-		 unsigned int mtu, const struct net_if_ops *ops, void *priv)
+void net_if_init(struct net_if *nif, const uint8_t mac[ETH_ALEN], uint32_t ip, unsigned int mtu,
+		 const struct net_if_ops *ops, void *priv)
 {
 	memset(nif, 0, sizeof(*nif));
 	memcpy(nif->mac, mac, ETH_ALEN);
@@ -24,8 +24,7 @@ void net_if_init(struct net_if *nif, const uint8_t mac[ETH_ALEN], uint32_t ip,
 /* Frames for us: our MAC or broadcast (no multicast groups are joined). */
 static bool for_us(const struct net_if *nif, const uint8_t *dst)
 {
-	return !memcmp(dst, nif->mac, ETH_ALEN) ||
-	       !memcmp(dst, eth_broadcast, ETH_ALEN);
+	return !memcmp(dst, nif->mac, ETH_ALEN) || !memcmp(dst, eth_broadcast, ETH_ALEN);
 }
 
 void net_input(struct net_if *nif, const void *frame, size_t len)
@@ -55,8 +54,8 @@ void net_input(struct net_if *nif, const void *frame, size_t len)
 	}
 }
 
-int net_eth_send(struct net_if *nif, const uint8_t dmac[ETH_ALEN],
-		 uint16_t type, const struct net_iov *iov, unsigned int n)
+int net_eth_send(struct net_if *nif, const uint8_t dmac[ETH_ALEN], uint16_t type,
+		 const struct net_iov *iov, unsigned int n)
 {
 	struct net_iov all[NET_IOV_MAX + 1];
 	struct eth_hdr eh;

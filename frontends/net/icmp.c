@@ -13,8 +13,8 @@ void net_icmp_set_reply_hook(net_echo_reply_fn fn, void *arg)
 	reply_arg = arg;
 }
 
-void net_icmp_input(struct net_if *nif, uint32_t src,
-		    const uint8_t smac[ETH_ALEN], const void *msg, size_t len)
+void net_icmp_input(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN], const void *msg,
+		    size_t len)
 {
 	struct icmp_echo e;
 	const uint8_t *p = msg;
@@ -34,25 +34,24 @@ void net_icmp_input(struct net_if *nif, uint32_t src,
 		sum = net_csum_add(0, &e, sizeof(e));
 		sum = net_csum_add(sum, p + ICMP_HLEN, len - ICMP_HLEN);
 		e.csum = net_csum_fold(sum);
-		(void)net_ip_send(nif, src, smac, IP_PROTO_ICMP, &e, sizeof(e),
-				  p + ICMP_HLEN, len - ICMP_HLEN);
+		(void)net_ip_send(nif, src, smac, IP_PROTO_ICMP, &e, sizeof(e), p + ICMP_HLEN,
+				  len - ICMP_HLEN);
 	} else if (e.type == ICMP_ECHO_REPLY && e.code == 0) {
 		nif->stats.icmp_echo_replies++;
 		if (reply_fn)
-			reply_fn(nif, src, net_ntohs(e.id), net_ntohs(e.seq),
-				 len - ICMP_HLEN, reply_arg);
+			reply_fn(nif, src, net_ntohs(e.id), net_ntohs(e.seq), len - ICMP_HLEN,
+				 reply_arg);
 	}
 }
 
-int net_icmp_echo(struct net_if *nif, uint32_t dst,
-		  const uint8_t dmac[ETH_ALEN], uint16_t id, uint16_t seq,
-		  size_t len)
+int net_icmp_echo(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN], uint16_t id,
+		  uint16_t seq, size_t len)
 {
 	static uint8_t data[IP_MAX_LEN - IP_HLEN - ICMP_HLEN];
 	struct icmp_echo e = {
-		.type = ICMP_ECHO_REQUEST,
-		.id = net_htons(id),
-		.seq = net_htons(seq),
+	    .type = ICMP_ECHO_REQUEST,
+	    .id = net_htons(id),
+	    .seq = net_htons(seq),
 	};
 	uint32_t sum;
 
@@ -62,6 +61,5 @@ int net_icmp_echo(struct net_if *nif, uint32_t dst,
 		data[i] = (uint8_t)(i + seq);
 	sum = net_csum_add(0, &e, sizeof(e));
 	e.csum = net_csum_fold(net_csum_add(sum, data, len));
-	return net_ip_send(nif, dst, dmac, IP_PROTO_ICMP, &e, sizeof(e), data,
-			   len);
+	return net_ip_send(nif, dst, dmac, IP_PROTO_ICMP, &e, sizeof(e), data, len);
 }

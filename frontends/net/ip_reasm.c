@@ -18,9 +18,9 @@ struct reasm {
 	uint32_t src, dst;
 	uint16_t id;
 	uint8_t proto;
-	uint64_t started; /* time_now_ns of the first fragment */
-	size_t end; /* bytes, once the last fragment came; else 0 */
-	size_t high; /* highest byte seen + 1 */
+	uint64_t started;  /* time_now_ns of the first fragment */
+	size_t end;	   /* bytes, once the last fragment came; else 0 */
+	size_t high;	   /* highest byte seen + 1 */
 	unsigned int have; /* blocks received */
 	uint64_t map[BLOCKS / WORD_BITS];
 	uint8_t data[IP_MAX_LEN + 1];
@@ -34,8 +34,7 @@ static void drop(struct reasm *r)
 }
 
 /* The slot of this datagram, or a fresh one (the oldest goes if all are busy). */
-static struct reasm *find(uint32_t src, uint32_t dst, uint16_t id,
-			  uint8_t proto, uint64_t now)
+static struct reasm *find(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto, uint64_t now)
 {
 	struct reasm *r, *free_slot = NULL, *oldest = &slots[0];
 
@@ -48,8 +47,7 @@ static struct reasm *find(uint32_t src, uint32_t dst, uint16_t id,
 				free_slot = r;
 			continue;
 		}
-		if (r->src == src && r->dst == dst && r->id == id &&
-		    r->proto == proto)
+		if (r->src == src && r->dst == dst && r->id == id && r->proto == proto)
 			return r;
 		if (r->started < oldest->started)
 			oldest = r;
@@ -68,9 +66,8 @@ static struct reasm *find(uint32_t src, uint32_t dst, uint16_t id,
 	return r;
 }
 
-const uint8_t *net_reasm_add(uint32_t src, uint32_t dst, uint16_t id,
-			     uint8_t proto, uint32_t off, const void *data,
-			     size_t len, bool more, size_t *total)
+const uint8_t *net_reasm_add(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto, uint32_t off,
+			     const void *data, size_t len, bool more, size_t *total)
 {
 	uint64_t now = time_now_ns();
 	struct reasm *r = find(src, dst, id, proto, now);

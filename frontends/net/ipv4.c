@@ -4,8 +4,8 @@
 #include <svk/xen.h>
 #include "wire.h"
 
-static void deliver(struct net_if *nif, const struct ip_hdr *ih,
-		    const uint8_t smac[ETH_ALEN], const void *data, size_t len)
+static void deliver(struct net_if *nif, const struct ip_hdr *ih, const uint8_t smac[ETH_ALEN],
+		    const void *data, size_t len)
 {
 	switch (ih->proto) {
 	case IP_PROTO_ICMP:
@@ -19,8 +19,7 @@ static void deliver(struct net_if *nif, const struct ip_hdr *ih,
 	}
 }
 
-void net_ip_input(struct net_if *nif, const uint8_t smac[ETH_ALEN],
-		  const void *pkt, size_t len)
+void net_ip_input(struct net_if *nif, const uint8_t smac[ETH_ALEN], const void *pkt, size_t len)
 {
 	const uint8_t *p = pkt;
 	struct ip_hdr ih;
@@ -49,8 +48,7 @@ void net_ip_input(struct net_if *nif, const uint8_t smac[ETH_ALEN],
 		size_t total;
 
 		nif->stats.frags_in++;
-		whole = net_reasm_add(ih.src, ih.dst, ih.id, ih.proto, off,
-				      p + hlen, tot - hlen,
+		whole = net_reasm_add(ih.src, ih.dst, ih.id, ih.proto, off, p + hlen, tot - hlen,
 				      (frag & IP_FLAG_MF) != 0, &total);
 		if (!whole)
 			return;
@@ -88,9 +86,8 @@ static unsigned int slice(struct net_iov *iov, const uint8_t *l4, size_t l4len,
 	return n;
 }
 
-int net_ip_send(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN],
-		uint8_t proto, const void *l4, size_t l4len, const void *payload,
-		size_t len)
+int net_ip_send(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN], uint8_t proto,
+		const void *l4, size_t l4len, const void *payload, size_t len)
 {
 	size_t total = l4len + len, maxdata, off, chunk;
 	struct net_iov iov[3];
@@ -110,16 +107,14 @@ int net_ip_send(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN],
 	ih.src = nif->ip;
 	ih.dst = dst;
 	/* Every fragment but the last carries a multiple of 8 bytes. */
-	maxdata = IP_HLEN + total <= nif->mtu ? total :
-						 ((nif->mtu - IP_HLEN) & ~7UL);
+	maxdata = IP_HLEN + total <= nif->mtu ? total : ((nif->mtu - IP_HLEN) & ~7UL);
 	for (off = 0; off < total || off == 0; off += chunk) {
 		bool last;
 
 		chunk = total - off < maxdata ? total - off : maxdata;
 		last = off + chunk == total;
 		ih.tot_len = net_htons((uint16_t)(IP_HLEN + chunk));
-		ih.frag = net_htons((uint16_t)((off / 8) |
-					       (last ? 0 : IP_FLAG_MF)));
+		ih.frag = net_htons((uint16_t)((off / 8) | (last ? 0 : IP_FLAG_MF)));
 		ih.csum = 0;
 		ih.csum = net_csum_fold(net_csum_add(0, &ih, IP_HLEN));
 		iov[0].base = &ih;

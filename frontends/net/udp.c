@@ -51,8 +51,8 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, size_t ulen)
 	return net_csum_add(0, ph, sizeof(ph));
 }
 
-void net_udp_input(struct net_if *nif, uint32_t src, uint32_t dst,
-		   const uint8_t smac[ETH_ALEN], const void *seg, size_t len)
+void net_udp_input(struct net_if *nif, uint32_t src, uint32_t dst, const uint8_t smac[ETH_ALEN],
+		   const void *seg, size_t len)
 {
 	const uint8_t *p = seg;
 	struct udp_hdr uh;
@@ -66,15 +66,14 @@ void net_udp_input(struct net_if *nif, uint32_t src, uint32_t dst,
 	if (ulen < UDP_HLEN || ulen > len)
 		goto drop;
 	/* A zero checksum means the sender computed none. */
-	if (uh.csum &&
-	    net_csum_fold(net_csum_add(pseudo_sum(src, dst, ulen), p, ulen)) != 0)
+	if (uh.csum && net_csum_fold(net_csum_add(pseudo_sum(src, dst, ulen), p, ulen)) != 0)
 		goto drop;
 	nif->stats.udp_in++;
 	dport = net_ntohs(uh.dport);
 	for (int i = 0; i < NET_UDP_PORTS; i++) {
 		if (ports[i].port == dport) {
-			ports[i].fn(nif, src, smac, net_ntohs(uh.sport), dport,
-				    p + UDP_HLEN, ulen - UDP_HLEN, ports[i].arg);
+			ports[i].fn(nif, src, smac, net_ntohs(uh.sport), dport, p + UDP_HLEN,
+				    ulen - UDP_HLEN, ports[i].arg);
 			return;
 		}
 	}
@@ -84,9 +83,8 @@ drop:
 	nif->stats.rx_dropped++;
 }
 
-int net_udp_send(struct net_if *nif, uint32_t dst,
-		 const uint8_t dmac[ETH_ALEN], uint16_t sport, uint16_t dport,
-		 const void *data, size_t len)
+int net_udp_send(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN], uint16_t sport,
+		 uint16_t dport, const void *data, size_t len)
 {
 	size_t ulen = UDP_HLEN + len;
 	struct udp_hdr uh;
@@ -104,6 +102,5 @@ int net_udp_send(struct net_if *nif, uint32_t dst,
 	/* 0 means "no checksum": a computed 0 is sent as all ones. */
 	uh.csum = csum ? csum : 0xffff;
 	nif->stats.udp_out++;
-	return net_ip_send(nif, dst, dmac, IP_PROTO_UDP, &uh, sizeof(uh), data,
-			   len);
+	return net_ip_send(nif, dst, dmac, IP_PROTO_UDP, &uh, sizeof(uh), data, len);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Wire formats of the IPv4 stack's headers (Ethernet, ARP, IPv4, ICMP, UDP), private to frontends/net/.
+// Wire formats of the IPv4 stack's headers (Ethernet, ARP, IPv4, ICMP, UDP), private to
+// frontends/net/.
 #ifndef SVK_NET_WIRE_H
 #define SVK_NET_WIRE_H
 
@@ -63,8 +64,8 @@ struct udp_hdr {
 extern const uint8_t eth_broadcast[ETH_ALEN];
 
 /* net_eth_send: one frame of @n pieces behind an Ethernet header to @dmac. */
-int net_eth_send(struct net_if *nif, const uint8_t dmac[ETH_ALEN],
-		 uint16_t type, const struct net_iov *iov, unsigned int n);
+int net_eth_send(struct net_if *nif, const uint8_t dmac[ETH_ALEN], uint16_t type,
+		 const struct net_iov *iov, unsigned int n);
 
 /* Called by net_input for ARP frames. */
 void net_arp_input(struct net_if *nif, const void *pkt, size_t len);

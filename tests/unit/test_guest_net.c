@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check suite for the guest's IPv4 stack (frontends/net/): the real sources, hosted, between two fake interfaces.
+// Check suite for the guest's IPv4 stack (frontends/net/): the real sources, hosted, between two
+// fake interfaces.
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,10 +57,10 @@ static int cap_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int 
 	return 0;
 }
 
-static const struct net_if_ops cap_ops = { .xmit = cap_xmit };
+static const struct net_if_ops cap_ops = {.xmit = cap_xmit};
 static struct net_if a, b;
-static const uint8_t mac_a[6] = { 0x00, 0x16, 0x3e, 0, 0, 0xa };
-static const uint8_t mac_b[6] = { 0x00, 0x16, 0x3e, 0, 0, 0xb };
+static const uint8_t mac_a[6] = {0x00, 0x16, 0x3e, 0, 0, 0xa};
+static const uint8_t mac_b[6] = {0x00, 0x16, 0x3e, 0, 0, 0xb};
 static uint32_t ip_a, ip_b;
 
 /* What a bound port received last. */
@@ -71,9 +72,8 @@ static struct {
 	uint8_t data[IP_MAX_LEN];
 } got;
 
-static void udp_rx(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN],
-		   uint16_t sport, uint16_t dport, const uint8_t *data, size_t len,
-		   void *arg)
+static void udp_rx(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN], uint16_t sport,
+		   uint16_t dport, const uint8_t *data, size_t len, void *arg)
 {
 	got.calls++;
 	got.src = src;
@@ -125,7 +125,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 START_TEST(test_csum_rfc1071)
 {
 	/* RFC 1071's example: the words sum to 0xddf2 (folded). */
-	static const uint8_t w[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	static const uint8_t w[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 	uint16_t c = net_csum_fold(net_csum_add(0, w, sizeof(w)));
 	const uint8_t *cb = (const uint8_t *)&c;
 
@@ -213,7 +213,7 @@ END_TEST
 
 START_TEST(test_arp_cache_replaces_oldest)
 {
-	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0 };
+	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0};
 
 	for (uint32_t i = 1; i <= NET_ARP_ENTRIES + 1; i++) {
 		mac[5] = (uint8_t)i;
@@ -237,8 +237,8 @@ static struct {
 	size_t len;
 } reply;
 
-static void on_reply(struct net_if *nif, uint32_t src, uint16_t id, uint16_t seq,
-		     size_t len, void *arg)
+static void on_reply(struct net_if *nif, uint32_t src, uint16_t id, uint16_t seq, size_t len,
+		     void *arg)
 {
 	reply.calls++;
 	reply.id = id;
@@ -514,13 +514,13 @@ END_TEST
 
 START_TEST(test_malformed_frames_dropped)
 {
-	uint8_t f[128] = { 0 };
+	uint8_t f[128] = {0};
 	struct ip_hdr ih;
 
 	net_input(&b, f, 5); /* shorter than Ethernet */
 	ck_assert_int_eq(net_udp_send(&a, ip_b, mac_b, 1, 7, "hello", 5), 0);
 	memcpy(f, cap_a.frame[0], cap_a.len[0]);
-	net_input(&b, f, ETH_HLEN + 10); /* cut IP header */
+	net_input(&b, f, ETH_HLEN + 10);    /* cut IP header */
 	net_input(&b, f, cap_a.len[0] - 1); /* cut datagram */
 	memcpy(&ih, f + ETH_HLEN, sizeof(ih));
 	ih.ver_ihl = 0x44; /* header shorter than 20 */

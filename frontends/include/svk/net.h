@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The guest's small IPv4 stack: Ethernet, ARP, IPv4 with fragments, ICMP echo, UDP (frontends/net/).
+// The guest's small IPv4 stack: Ethernet, ARP, IPv4 with fragments, ICMP echo, UDP
+// (frontends/net/).
 #ifndef SVK_NET_H
 #define SVK_NET_H
 
@@ -60,8 +61,7 @@ struct net_if_ops {
 	 * up to the frame, at most ETH_HLEN + mtu).  The pieces may be reused
 	 * once it returns.  0, or -errno when the frame was dropped.
 	 */
-	int (*xmit)(struct net_if *nif, const struct net_iov *iov,
-		    unsigned int n);
+	int (*xmit)(struct net_if *nif, const struct net_iov *iov, unsigned int n);
 };
 
 #define NET_ARP_ENTRIES 16
@@ -83,10 +83,10 @@ struct net_stats {
 /* One interface: its addresses, its driver and what the stack keeps for it. */
 struct net_if {
 	uint8_t mac[ETH_ALEN];
-	uint32_t ip; /* ours; 0: none yet (only ARP replies go out) */
+	uint32_t ip;	  /* ours; 0: none yet (only ARP replies go out) */
 	unsigned int mtu; /* largest IP datagram in one frame */
 	const struct net_if_ops *ops;
-	void *priv; /* the driver's */
+	void *priv;	/* the driver's */
 	uint16_t ip_id; /* next IPv4 identification */
 	struct net_arp_entry arp[NET_ARP_ENTRIES];
 	unsigned int arp_next; /* next entry to replace */
@@ -94,8 +94,8 @@ struct net_if {
 };
 
 /* net_if_init: an interface with @mac, @ip, @mtu (clamped to 68..65535), over @ops. */
-void net_if_init(struct net_if *nif, const uint8_t mac[ETH_ALEN], uint32_t ip,
-		 unsigned int mtu, const struct net_if_ops *ops, void *priv);
+void net_if_init(struct net_if *nif, const uint8_t mac[ETH_ALEN], uint32_t ip, unsigned int mtu,
+		 const struct net_if_ops *ops, void *priv);
 
 /*
  * net_input: one Ethernet frame received on @nif.  Answers ARP requests
@@ -145,13 +145,11 @@ void net_arp_learn(struct net_if *nif, uint32_t ip, const uint8_t mac[ETH_ALEN])
  * fragmented to the interface's MTU when it does not fit one frame.
  * 0, -XEN_EMSGSIZE over IP_MAX_LEN, or the first xmit -errno.
  */
-int net_ip_send(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN],
-		uint8_t proto, const void *l4, size_t l4len, const void *payload,
-		size_t len);
+int net_ip_send(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN], uint8_t proto,
+		const void *l4, size_t l4len, const void *payload, size_t len);
 
 /* Called by net_input for each whole datagram (after reassembly). */
-void net_ip_input(struct net_if *nif, const uint8_t smac[ETH_ALEN],
-		  const void *pkt, size_t len);
+void net_ip_input(struct net_if *nif, const uint8_t smac[ETH_ALEN], const void *pkt, size_t len);
 
 /* ---- reassembly (net/ip_reasm.c) ---- */
 
@@ -166,9 +164,8 @@ void net_ip_input(struct net_if *nif, const uint8_t smac[ETH_ALEN],
  * fragment completed it, valid until the next call; else NULL.  Fragments
  * beyond IP_MAX_LEN, or contradicting the known end, drop the datagram.
  */
-const uint8_t *net_reasm_add(uint32_t src, uint32_t dst, uint16_t id,
-			     uint8_t proto, uint32_t off, const void *data,
-			     size_t len, bool more, size_t *total);
+const uint8_t *net_reasm_add(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto, uint32_t off,
+			     const void *data, size_t len, bool more, size_t *total);
 
 /* Partial datagrams held now (for tests), and drop them all. */
 unsigned int net_reasm_pending(void);
@@ -176,29 +173,26 @@ void net_reasm_reset(void);
 
 /* ---- ICMP (net/icmp.c) ---- */
 
-void net_icmp_input(struct net_if *nif, uint32_t src,
-		    const uint8_t smac[ETH_ALEN], const void *msg, size_t len);
+void net_icmp_input(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN], const void *msg,
+		    size_t len);
 
 /*
  * net_icmp_echo: send an echo request to @dst (at @dmac) with @id, @seq
  * and @len bytes of pattern data.  0 or -errno.
  */
-int net_icmp_echo(struct net_if *nif, uint32_t dst,
-		  const uint8_t dmac[ETH_ALEN], uint16_t id, uint16_t seq,
-		  size_t len);
+int net_icmp_echo(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN], uint16_t id,
+		  uint16_t seq, size_t len);
 
 /* Echo replies go to this hook (NULL: counted only). */
-typedef void (*net_echo_reply_fn)(struct net_if *nif, uint32_t src,
-				  uint16_t id, uint16_t seq, size_t len,
-				  void *arg);
+typedef void (*net_echo_reply_fn)(struct net_if *nif, uint32_t src, uint16_t id, uint16_t seq,
+				  size_t len, void *arg);
 void net_icmp_set_reply_hook(net_echo_reply_fn fn, void *arg);
 
 /* ---- UDP (net/udp.c) ---- */
 
 /* A datagram for a bound port: source, ports and the payload. */
-typedef void (*net_udp_fn)(struct net_if *nif, uint32_t src,
-			   const uint8_t smac[ETH_ALEN], uint16_t sport,
-			   uint16_t dport, const uint8_t *data, size_t len,
+typedef void (*net_udp_fn)(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALEN],
+			   uint16_t sport, uint16_t dport, const uint8_t *data, size_t len,
 			   void *arg);
 
 #define NET_UDP_PORTS 4
@@ -211,11 +205,10 @@ void net_udp_unbind(uint16_t port);
  * net_udp_send: @len bytes (at most UDP_MAX_PAYLOAD) from @sport to
  * @dst:@dport at @dmac, checksummed, fragmented as needed.  0 or -errno.
  */
-int net_udp_send(struct net_if *nif, uint32_t dst,
-		 const uint8_t dmac[ETH_ALEN], uint16_t sport, uint16_t dport,
-		 const void *data, size_t len);
+int net_udp_send(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN], uint16_t sport,
+		 uint16_t dport, const void *data, size_t len);
 
-void net_udp_input(struct net_if *nif, uint32_t src, uint32_t dst,
-		   const uint8_t smac[ETH_ALEN], const void *seg, size_t len);
+void net_udp_input(struct net_if *nif, uint32_t src, uint32_t dst, const uint8_t smac[ETH_ALEN],
+		   const void *seg, size_t len);
 
 #endif

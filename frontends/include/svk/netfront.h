@@ -20,9 +20,9 @@
 
 enum netfront_state {
 	NETFRONT_FREE,
-	NETFRONT_UP, /* connected: rings live */
+	NETFRONT_UP,	 /* connected: rings live */
 	NETFRONT_BROKEN, /* the backend broke the protocol: rings left alone */
-	NETFRONT_GONE, /* closed, or never came up; the slot is kept for its id */
+	NETFRONT_GONE,	 /* closed, or never came up; the slot is kept for its id */
 };
 
 /*
@@ -35,11 +35,11 @@ enum netfront_state {
 struct netfront {
 	enum netfront_state state;
 	unsigned int devid;
-	char fe[64]; /* device/vif/<devid> (relative to our home) */
+	char fe[64];  /* device/vif/<devid> (relative to our home) */
 	char be[128]; /* the backend directory */
 	domid_t be_id;
-	bool be_sg; /* feature-sg: frames over several tx slots */
-	int be_watch; /* watch id on <be>/state, or -1 */
+	bool be_sg;		  /* feature-sg: frames over several tx slots */
+	int be_watch;		  /* watch id on <be>/state, or -1 */
 	volatile bool be_changed; /* set by that watch */
 	struct net_if nif;
 
@@ -103,8 +103,7 @@ void netfront_poll(void);
 bool netfront_has_work(void);
 
 /* netfront_xmit: net_if_ops.xmit of every vif. */
-int netfront_xmit(struct net_if *nif, const struct net_iov *iov,
-		  unsigned int n);
+int netfront_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int n);
 
 /* netfront_tx_push: push queued tx requests (when tx_defer was set), notifying if asked. */
 void netfront_tx_push(struct netfront *nf);
