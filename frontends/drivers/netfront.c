@@ -275,6 +275,18 @@ static bool backend_waiting(unsigned int devid)
 	return st == XenbusStateInitialising || st == XenbusStateInitWait;
 }
 
+/* Whether @devid is among the @n NUL-separated names of @list. */
+static bool listed(const char *list, int n, unsigned int devid)
+{
+	for (int i = 0; i < n; i++, list += strlen(list) + 1) {
+		uint64_t id;
+
+		if (!parse_u64(list, &id) && id == devid)
+			return true;
+	}
+	return false;
+}
+
 int netfront_scan(void)
 {
 	char list[256];
@@ -293,12 +305,20 @@ int netfront_scan(void)
 		n = 0;
 	if (n < 0)
 		return n;
+	/* Slots of vifs that failed and are gone from the store are free again. */
+	for (unsigned k = 0; k < NETFRONT_MAX; k++)
+		if (devs[k].state == NETFRONT_GONE && !listed(list, n, devs[k].devid))
+			devs[k].state = NETFRONT_FREE;
 	name = list;
 	for (int i = 0; i < n; i++, name += strlen(name) + 1) {
-		struct netfront *nf = NULL;
+		struct netfront *nf;
 		uint64_t id;
 
-		if (parse_u64(name, &id) || id > 0xffff || find((unsigned)id))
+		if (parse_u64(name, &id) || id > 0xffff)
+			continue;
+		/* New, or one that failed before and whose backend waits again. */
+		nf = find((unsigned)id);
+		if (nf && nf->state != NETFRONT_GONE)
 			continue;
 		for (unsigned k = 0; k < NETFRONT_MAX && !nf; k++)
 			if (devs[k].state == NETFRONT_FREE)
