@@ -145,6 +145,15 @@ static int resolve(struct net_if *nif, uint32_t ip, uint8_t mac[ETH_ALEN])
 	return -XEN_ETIMEDOUT;
 }
 
+/* One line of @nf's ring counters (events: upcalls on its port; notifies: ours to netback). */
+static void counters(const char *who, const struct netfront *nf)
+{
+	printk("%s: vif%u rx packets=%lu bytes=%lu errors=%lu tx packets=%lu bytes=%lu errors=%lu "
+	       "full=%lu events=%lu notifies=%lu\n",
+	       who, nf->devid, nf->rx_packets, nf->rx_bytes, nf->rx_errors, nf->tx_packets,
+	       nf->tx_bytes, nf->tx_errors, nf->tx_full, nf->events, nf->notifies);
+}
+
 /* ---- net-info ---- */
 
 static void cmd_net_info(const start_info_t *si, const char *arg)
@@ -162,6 +171,7 @@ static void cmd_net_info(const start_info_t *si, const char *arg)
 		       "rx-notify=1 sg=%d(backend %d) csum-offload=0 rx-bufs=%d tx-bufs=%d\n",
 		       nf->devid, net_format_mac(nf->nif.mac, mac), net_format_ip(nf->nif.ip, ip),
 		       nf->nif.mtu, nf->be, 1, nf->be_sg, NETFRONT_RX_BUFS, NETFRONT_TX_BUFS);
+		counters("net-info", nf);
 	}
 	printk("net-info: %u vif%s, %lu free pages\n", n, n == 1 ? "" : "s", mm_free_pages());
 }
@@ -356,6 +366,7 @@ static void cmd_udp_send(const start_info_t *si, const char *arg)
 	nf->tx_defer = 0;
 	netfront_tx_push(nf);
 	report("udp-send", pkts, bytes, now - t0);
+	counters("udp-send", nf);
 	if (errs)
 		printk("udp-send: %lu not sent\n", errs);
 }
@@ -413,6 +424,8 @@ static void cmd_udp_sink(const start_info_t *si, const char *arg)
 		(void)net_run(NULL, NULL, secs * SEC);
 	net_udp_unbind((uint16_t)port);
 	report("udp-sink", s.pkts, s.bytes, s.last - s.first);
+	for (unsigned i = 0; i < netfront_count(); i++)
+		counters("udp-sink", netfront_get(i));
 }
 
 /* ---- net-hostile ---- */

@@ -286,12 +286,15 @@ static void rx_poll(struct netfront *nf)
 	} while (more);
 }
 
-/* Reclaim the buffers of answered tx requests. */
+/*
+ * Reclaim the buffers of answered tx requests.  No event is asked for
+ * (rsp_event is left behind): completions are reaped at the next poll,
+ * and only a sender out of buffers asks to be woken (tx_wait_room).
+ */
 static void tx_reap(struct netfront *nf)
 {
 	netif_tx_response_t r;
 	RING_IDX prod;
-	int more;
 
 	do {
 		if (!RSP_PROD_CHECKED(nf, &nf->tx, prod)) {
@@ -311,8 +314,7 @@ static void tx_reap(struct netfront *nf)
 			nf->tx_busy[r.id] = false;
 			nf->tx_free[nf->tx_nfree++] = r.id;
 		}
-		RING_FINAL_CHECK_FOR_RESPONSES(&nf->tx, more);
-	} while (more);
+	} while (READ_ONCE(nf->tx.sring->rsp_prod) != prod);
 }
 
 void netfront_ring_poll(struct netfront *nf)
@@ -354,6 +356,8 @@ static bool tx_room(void *arg)
 /* Wait (1 s at most per round) until @slots tx buffers are free. */
 static int tx_wait_room(struct netfront *nf, unsigned int slots)
 {
+	int more;
+
 	for (int tries = 0; nf->tx_nfree < slots; tries++) {
 		if (tries == 5) {
 			nf->tx_full++;
@@ -361,7 +365,10 @@ static int tx_wait_room(struct netfront *nf, unsigned int slots)
 		}
 		/* Whatever was queued must reach the backend first. */
 		netfront_tx_push(nf);
-		(void)wait_until(tx_room, nf, 1000000000ULL);
+		/* An event with the next response (rsp_event), unless one is there. */
+		RING_FINAL_CHECK_FOR_RESPONSES(&nf->tx, more);
+		if (!more)
+			(void)wait_until(tx_room, nf, 1000000000ULL);
 		tx_reap(nf);
 		if (nf->state != NETFRONT_UP)
 			return -XEN_EIO;
