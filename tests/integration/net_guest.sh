@@ -22,8 +22,9 @@ if ! strings "$kernel" 2>/dev/null | grep -q netfront ||
 	done
 	exit 0
 fi
-if ! command -v ip >/dev/null || [ ! -c /dev/net/tun ] || ! command -v python3 >/dev/null; then
-	for t in "${TESTS[@]}"; do skip "$t: needs iproute2, python3 and /dev/net/tun"; done
+if ! command -v ip >/dev/null || [ ! -c /dev/net/tun ] || ! command -v python3 >/dev/null ||
+	! command -v ping >/dev/null; then
+	for t in "${TESTS[@]}"; do skip "$t: needs iproute2, iputils-ping, python3 and /dev/net/tun"; done
 	exit 0
 fi
 
