@@ -140,8 +140,12 @@ static void release(struct netfront *nf)
 /* Tell the backend we give up, then let go of everything. */
 static void fail(struct netfront *nf, const char *step, int rc)
 {
+	char be[sizeof(nf->be)];
+
 	printk("netfront: vif%u: %s failed: %d\n", nf->devid, step, rc);
-	(void)xenbus_switch_state(nf->fe, XenbusStateClosed);
+	/* Never write into a directory the toolstack removed (detached). */
+	if (read_key(nf->fe, "backend", be, sizeof(be)) >= 0)
+		(void)xenbus_switch_state(nf->fe, XenbusStateClosed);
 	release(nf);
 	nf->state = NETFRONT_GONE;
 }
