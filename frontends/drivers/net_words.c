@@ -168,9 +168,11 @@ static void cmd_net_info(const start_info_t *si, const char *arg)
 		struct netfront *nf = netfront_get(i);
 
 		printk("net-info: vif%u mac=%s ip=%s mtu=%u backend=%s features: rx-copy=1 "
-		       "rx-notify=1 sg=%d(backend %d) csum-offload=0 rx-bufs=%d tx-bufs=%d\n",
+		       "rx-notify=1 sg=%d(backend %d) csum-offload=0 split-event-channels=%d "
+		       "rx-bufs=%d tx-bufs=%d\n",
 		       nf->devid, net_format_mac(nf->nif.mac, mac), net_format_ip(nf->nif.ip, ip),
-		       nf->nif.mtu, nf->be, 1, nf->be_sg, NETFRONT_RX_BUFS, NETFRONT_TX_BUFS);
+		       nf->nif.mtu, nf->be, 1, nf->be_sg, nf->rx_port != 0, NETFRONT_RX_BUFS,
+		       NETFRONT_TX_BUFS);
 		counters("net-info", nf);
 	}
 	printk("net-info: %u vif%s, %lu free pages\n", n, n == 1 ? "" : "s", mm_free_pages());

@@ -103,7 +103,12 @@ static int write_keys(struct netfront *nf)
 			return rc;
 		WRITE_KEY(t, "tx-ring-ref", "%u", nf->tx_ring_ref);
 		WRITE_KEY(t, "rx-ring-ref", "%u", nf->rx_ring_ref);
-		WRITE_KEY(t, "event-channel", "%u", nf->port);
+		if (nf->rx_port) {
+			WRITE_KEY(t, "event-channel-tx", "%u", nf->port);
+			WRITE_KEY(t, "event-channel-rx", "%u", nf->rx_port);
+		} else {
+			WRITE_KEY(t, "event-channel", "%u", nf->port);
+		}
 		WRITE_KEY(t, "request-rx-copy", "%d", 1);
 		WRITE_KEY(t, "feature-rx-notify", "%d", 1);
 		WRITE_KEY(t, "feature-sg", "%d", 1);
@@ -129,6 +134,10 @@ static void release(struct netfront *nf)
 	if (nf->be_watch >= 0) {
 		(void)xenbus_unwatch(nf->be_watch);
 		nf->be_watch = -1;
+	}
+	if (nf->rx_port) {
+		(void)evtchn_close(nf->rx_port);
+		nf->rx_port = 0;
 	}
 	if (nf->port) {
 		(void)evtchn_close(nf->port);
@@ -181,6 +190,21 @@ static int wait_be_state(struct netfront *nf, unsigned int want)
 	return st;
 }
 
+/* A fresh channel to the backend into *@port, bound to our upcall.  0 or -errno. */
+static int bind_channel(struct netfront *nf, evtchn_port_t *port)
+{
+	int rc = evtchn_alloc_unbound(nf->be_id, port);
+
+	if (rc)
+		return rc;
+	rc = evtchn_bind(*port, netfront_event, nf);
+	if (rc) {
+		(void)evtchn_close(*port);
+		*port = 0;
+	}
+	return rc;
+}
+
 /* The handshake (see svk/netfront.h).  0 or -errno; the vif is up on 0. */
 static int connect(struct netfront *nf, bool reopen)
 {
@@ -191,7 +215,7 @@ static int connect(struct netfront *nf, bool reopen)
 	int rc;
 
 	nf->be_watch = -1;
-	nf->port = 0;
+	nf->port = nf->rx_port = 0;
 	ksnprintf(nf->fe, sizeof(nf->fe), "device/vif/%u", nf->devid);
 	rc = xenbus_read_backend("vif", nf->devid, nf->be, sizeof(nf->be));
 	if (rc < 0)
@@ -220,14 +244,10 @@ static int connect(struct netfront *nf, bool reopen)
 	rc = netfront_ring_setup(nf);
 	if (rc)
 		return fail(nf, "granting rings and buffers", rc), rc;
-	rc = evtchn_alloc_unbound(nf->be_id, &nf->port);
-	if (!rc) {
-		rc = evtchn_bind(nf->port, netfront_event, nf);
-		if (rc) {
-			(void)evtchn_close(nf->port);
-			nf->port = 0;
-		}
-	}
+	rc = bind_channel(nf, &nf->port);
+	/* Split channels when netback offers them, as Linux takes them. */
+	if (!rc && read_flag(nf->be, "feature-split-event-channels"))
+		rc = bind_channel(nf, &nf->rx_port);
 	if (rc)
 		return fail(nf, "event channel", rc), rc;
 	rc = write_keys(nf);

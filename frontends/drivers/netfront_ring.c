@@ -110,10 +110,11 @@ void netfront_ring_teardown(struct netfront *nf)
 	nf->rx.sring = NULL;
 }
 
-static void notify(struct netfront *nf)
+/* Kick the backend about the tx ring (@rx false) or the rx ring. */
+static void notify(struct netfront *nf, bool rx)
 {
 	nf->notifies++;
-	(void)evtchn_notify(nf->port);
+	(void)evtchn_notify(rx && nf->rx_port ? nf->rx_port : nf->port);
 }
 
 /* Post the rx request of ring index @i: it always names buffer i % RX_BUFS. */
@@ -133,7 +134,7 @@ static void rx_push(struct netfront *nf)
 
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->rx, more);
 	if (more)
-		notify(nf);
+		notify(nf, true);
 }
 
 void netfront_rx_post_all(struct netfront *nf)
@@ -343,7 +344,7 @@ void netfront_tx_push(struct netfront *nf)
 		return;
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->tx, more);
 	if (more)
-		notify(nf);
+		notify(nf, false);
 }
 
 static bool tx_room(void *arg)
@@ -448,6 +449,6 @@ void netfront_hostile(struct netfront *nf)
 	/* A producer two rings ahead of anything answered: never honest. */
 	nf->tx.sring->req_prod = nf->tx.rsp_cons + 2 * RING_SIZE(&nf->tx) + 5;
 	xen_mb();
-	notify(nf);
+	notify(nf, false);
 	nf->state = NETFRONT_BROKEN;
 }

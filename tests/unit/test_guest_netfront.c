@@ -44,10 +44,12 @@ uint64_t time_now_ns(void)
 }
 
 static unsigned notifies;
+static evtchn_port_t last_port;
 
 int evtchn_notify(evtchn_port_t port)
 {
 	notifies++;
+	last_port = port;
 	return 0;
 }
 
@@ -595,6 +597,24 @@ START_TEST(test_tx_notifies_only_when_asked)
 }
 END_TEST
 
+START_TEST(test_split_channels_kick_their_ring)
+{
+	static uint8_t f[100];
+	struct net_iov iov = {f, sizeof(f)};
+
+	nf.rx_port = 6;
+	ck_assert_int_eq(netfront_xmit(&nf.nif, &iov, 1), 0);
+	ck_assert_uint_eq(last_port, 5);
+	/* The backend wants to hear about the next rx post. */
+	nf.rx.sring->req_event = nf.rx.req_prod_pvt + 1;
+	udp_frame(10);
+	rx_deliver(pframe, plen, true);
+	netfront_ring_poll(&nf);
+	ck_assert_uint_eq(last_port, 6);
+	nf.rx_port = 0;
+}
+END_TEST
+
 START_TEST(test_tx_hostile_responses_disable)
 {
 	static uint8_t f[100];
@@ -664,6 +684,7 @@ static Suite *guest_netfront_suite(void)
 	tcase_add_test(tc, test_tx_without_sg_one_page_only);
 	tcase_add_test(tc, test_tx_full_waits_for_the_backend);
 	tcase_add_test(tc, test_tx_notifies_only_when_asked);
+	tcase_add_test(tc, test_split_channels_kick_their_ring);
 	tcase_add_test(tc, test_tx_hostile_responses_disable);
 	tcase_add_test(tc, test_tx_hostile_producer_disables);
 	tcase_add_test(tc, test_hostile_word_corrupts_own_ring);

@@ -47,8 +47,9 @@ struct netfront {
 	netif_rx_front_ring_t rx;
 	RING_IDX rx_seen; /* rx rsp_prod when last looked at */
 	grant_ref_t tx_ring_ref, rx_ring_ref;
-	evtchn_port_t port;
-	unsigned long events; /* upcalls on port */
+	evtchn_port_t port;    /* both rings, or tx with split channels */
+	evtchn_port_t rx_port; /* rx with split channels, else 0 */
+	unsigned long events;  /* upcalls on our ports */
 
 	void *rx_buf[NETFRONT_RX_BUFS];
 	grant_ref_t rx_ref[NETFRONT_RX_BUFS];
