@@ -191,7 +191,7 @@ static void echo_rx(struct net_if *nif, uint32_t src, const uint8_t smac[ETH_ALE
 {
 	struct echo_state *e = arg;
 
-	if ((len == 4 || len == 5) && !memcmp(data, "quit", 4)) {
+	if ((len == 4 || (len == 5 && data[4] == '\n')) && !memcmp(data, "quit", 4)) {
 		e->quit = true;
 		return;
 	}
