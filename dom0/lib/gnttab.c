@@ -26,20 +26,10 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger, unsigned open
 	if (!h)
 		return NULL;
 	h->logger = logger;
-	ret = pthread_mutex_init(&h->lock, NULL);
+	ret = svxen_handle_init(logger, ctx, &h->lock, &h->ctl);
 	if (ret) {
 		free(h);
-		errno = ret;
-		return NULL;
-	}
-	h->ctl = svctl_open(svctl_rundir());
-	if (!h->ctl) {
-		ret = errno;
-		svxen_log(logger, ret, ctx, "cannot connect to the hypervisor in %s",
-			  svctl_rundir());
-		pthread_mutex_destroy(&h->lock);
-		free(h);
-		errno = ret;
+		errno = -ret;
 		return NULL;
 	}
 	return h;

@@ -65,6 +65,23 @@ static bool dommem_sane(const struct sv_ctl_memory *m)
 	return true;
 }
 
+int svxen_handle_init(struct xentoollog_logger *lg, const char *ctx, pthread_mutex_t *lock,
+		      struct svctl **ctl)
+{
+	int ret = pthread_mutex_init(lock, NULL);
+
+	if (ret)
+		return -ret;
+	*ctl = svctl_open(svctl_rundir());
+	if (!*ctl) {
+		ret = errno;
+		svxen_log(lg, ret, ctx, "cannot connect to the hypervisor in %s", svctl_rundir());
+		pthread_mutex_destroy(lock);
+		return -ret;
+	}
+	return 0;
+}
+
 static uint64_t dommem_now_ns(void)
 {
 	struct timespec ts;

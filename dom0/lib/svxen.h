@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include "../svctl.h"
 
@@ -16,6 +17,14 @@ struct xentoollog_logger;
 /* Log through a caller's xentoollog logger; silent when lg is NULL (never prints itself). */
 void svxen_log(struct xentoollog_logger *lg, int errnoval, const char *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * What every handle's open does: its lock and its own connection to the
+ * hypervisor (logged through lg under ctx when that fails).  0 or -errno;
+ * nothing is left to undo on failure.
+ */
+int svxen_handle_init(struct xentoollog_logger *lg, const char *ctx, pthread_mutex_t *lock,
+		      struct svctl **ctl);
 
 /* Sets errno from a -errno result and returns -1, as Xen's library calls do. */
 int svxen_fail(int neg_errno);
