@@ -241,7 +241,6 @@ static int blk_loop(struct blkback *bb)
 	return ret;
 }
 
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -254,7 +253,6 @@ int main(int argc, char **argv)
 	struct blkback *bb = &bb_ctx;
 	const char *rundir = NULL;
 	bool foreground = false;
-	char xs_path[4096 + 32], logpath[4096 + 32];
 	int opt, ret, notify_fd = -1, status = 0;
 
 	svd_log_name("blkback");
@@ -290,32 +288,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "blkback: run directory path too long\n");
 		return 2;
 	}
-	snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir);
-	snprintf(logpath, sizeof(logpath), "%s/blkback.log", rundir);
-	/* --rundir names the stack: the hypervisor socket is found there. */
-	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 || setenv("XENSTORED_PATH", xs_path, 0) < 0) {
-		perror("blkback: setenv");
-		return 1;
-	}
-	if (!foreground) {
-		ret = svd_daemonize(logpath, &notify_fd, &status);
-		if (ret == 1)
-			return status;
-		if (ret < 0) {
-			fprintf(stderr, "blkback: cannot detach: %s\n", strerror(-ret));
-			return 1;
-		}
-	}
+	ret = svd_start("blkback", rundir, foreground, &notify_fd, &status);
+	if (ret)
+		return ret == 1 ? status : 1;
 	blk_log("starting (pid %d)", (int)getpid());
 	ret = blk_setup(bb);
 	if (!ret) {
 		blk_log("ready on %s", bb->sock_path);
-		if (notify_fd >= 0) {
-			if (write(notify_fd, "r", 1) != 1)
-				blk_log("cannot tell the parent we are ready: %s", strerror(errno));
-			close(notify_fd);
-			notify_fd = -1;
-		}
+		svd_ready(&notify_fd);
 		ret = blk_loop(bb);
 	}
 	blk_teardown(bb);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,4 +76,39 @@ int svd_daemonize(const char *logpath, int *notify_fd, int *status)
 		close(fd);
 	}
 	return 0;
+}
+
+int svd_start(const char *name, const char *rundir, bool foreground, int *notify_fd, int *status)
+{
+	char xs_path[4200], logpath[4200];
+	int ret;
+
+	if (snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir) >= (int)sizeof(xs_path) ||
+	    snprintf(logpath, sizeof(logpath), "%s/%s.log", rundir, name) >= (int)sizeof(logpath)) {
+		fprintf(stderr, "%s: run directory path too long\n", name);
+		return -1;
+	}
+	/* --rundir names the stack: the hypervisor socket is found there. */
+	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 || setenv("XENSTORED_PATH", xs_path, 0) < 0) {
+		fprintf(stderr, "%s: setenv: %s\n", name, strerror(errno));
+		return -1;
+	}
+	if (foreground)
+		return 0;
+	ret = svd_daemonize(logpath, notify_fd, status);
+	if (ret < 0) {
+		fprintf(stderr, "%s: cannot detach: %s\n", name, strerror(-ret));
+		return -1;
+	}
+	return ret;
+}
+
+void svd_ready(int *notify_fd)
+{
+	if (*notify_fd < 0)
+		return;
+	if (write(*notify_fd, "r", 1) != 1)
+		svd_log("cannot tell the parent we are ready: %s", strerror(errno));
+	close(*notify_fd);
+	*notify_fd = -1;
 }

@@ -302,7 +302,6 @@ static int cons_loop(struct cons_daemon *d)
 	return ret;
 }
 
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -316,7 +315,7 @@ int main(int argc, char **argv)
 	struct cons_daemon *d = &daemon_ctx;
 	const char *rundir = NULL;
 	bool foreground = false, wrote_pid = false;
-	char xs_path[4096 + 32], logpath[4096 + 32], pidpath[4096 + 32];
+	char pidpath[4096 + 32];
 	int opt, ret, notify_fd = -1, status = 0;
 
 	svd_log_name("xenconsoled");
@@ -363,24 +362,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xenconsoled: run directory path too long\n");
 		return 2;
 	}
-	snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir);
-	snprintf(logpath, sizeof(logpath), "%s/xenconsoled.log", rundir);
 	snprintf(pidpath, sizeof(pidpath), "%s/xenconsoled.pid", rundir);
-	/* --rundir names the stack: the hypervisor socket is found there. */
-	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 ||
-	    setenv("XENSTORED_PATH", xs_path, 0) < 0) {
-		perror("xenconsoled: setenv");
-		return 1;
-	}
-	if (!foreground) {
-		ret = svd_daemonize(logpath, &notify_fd, &status);
-		if (ret == 1)
-			return status;
-		if (ret < 0) {
-			fprintf(stderr, "xenconsoled: cannot detach: %s\n", strerror(-ret));
-			return 1;
-		}
-	}
+	ret = svd_start("xenconsoled", rundir, foreground, &notify_fd, &status);
+	if (ret)
+		return ret == 1 ? status : 1;
 	cons_log("starting (pid %d)", (int)getpid());
 	ret = cons_setup(d);
 	if (!ret) {
@@ -389,13 +374,7 @@ int main(int argc, char **argv)
 	}
 	if (!ret) {
 		cons_log("ready on %s", d->sock_path);
-		if (notify_fd >= 0) {
-			if (write(notify_fd, "r", 1) != 1)
-				cons_log("cannot tell the parent we are ready: %s",
-					 strerror(errno));
-			close(notify_fd);
-			notify_fd = -1;
-		}
+		svd_ready(&notify_fd);
 		ret = cons_loop(d);
 	}
 	cons_teardown(d);

@@ -3,6 +3,8 @@
 #ifndef SV_DAEMON_H
 #define SV_DAEMON_H
 
+#include <stdbool.h>
+
 /* Names the daemon in each log line ("blkback", ...); call once at start-up. */
 void svd_log_name(const char *name);
 /* One line on stderr: a UTC time stamp, the daemon's name, the message (thread-safe). */
@@ -16,5 +18,16 @@ void svd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * stderr appended to logpath, stdin/stdout on /dev/null.  -errno on failure.
  */
 int svd_daemonize(const char *logpath, int *notify_fd, int *status);
+
+/*
+ * A backend's start-up in its stack's run directory: points
+ * SPLITVISOR_RUNDIR (and XENSTORED_PATH, unless set) at it and, unless
+ * foreground, detaches with DIR/<name>.log as its log.  Returns 0 to go
+ * on, 1 in a parent that should exit with *status, -1 after printing why
+ * it cannot start.
+ */
+int svd_start(const char *name, const char *rundir, bool foreground, int *notify_fd, int *status);
+/* Once ready: tell a waiting parent (svd_start without foreground), if any. */
+void svd_ready(int *notify_fd);
 
 #endif
