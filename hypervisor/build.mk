@@ -1,21 +1,57 @@
 # SPDX-License-Identifier: MIT
-# The hypervisor core daemon.
-HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/kvm.c hypervisor/mem.c \
+# The hypervisor core daemon, its two engines, and sv-runner (the process engine's guest process).
+HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
-	hypervisor/gnttab.c
+	hypervisor/gnttab.c \
+	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
+	hypervisor/kvm/kvm_pv.c \
+	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c
 HV_OBJS := $(call host_objs,$(HV_SRCS))
-PROGRAMS += $(BIN)/hypervisor
+PROGRAMS += $(BIN)/hypervisor $(BIN)/sv-runner
 
 $(BIN)/hypervisor: $(HV_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
 
-# Unit test: the real hypercall sources against a domain with no KVM behind it.
+# sv-runner: freestanding, static, linked at SV_PROC_RUNNER_VA; never
+# sanitized (it runs beside guest code, with no libc and no allocator).
+RUNNER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+	-ffreestanding -fno-builtin -fpie -mgeneral-regs-only -mno-red-zone \
+	-fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
+	-Iinclude -MMD -MP
+RUNNER_OBJS := $(OBJ)/runner/runner.o $(OBJ)/runner/entry.o
+
+$(OBJ)/runner/runner.o: hypervisor/proc/runner/runner.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (freestanding)"
+	$(Q)$(CC) $(RUNNER_CFLAGS) -c $< -o $@
+
+$(OBJ)/runner/entry.o: hypervisor/proc/runner/entry.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(RUNNER_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(BIN)/sv-runner: $(RUNNER_OBJS) hypervisor/proc/runner/runner.lds
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)ld -nostdlib -static -no-pie -z noexecstack --build-id=none \
+		-T hypervisor/proc/runner/runner.lds -o $@ $(RUNNER_OBJS)
+
+-include $(RUNNER_OBJS:.o=.d)
+
+# Unit test: the real hypercall sources against a domain with no engine behind it.
 HV_TEST_OBJS := $(filter-out $(OBJ)/hypervisor/main.o $(OBJ)/hypervisor/ctl.o,$(HV_OBJS))
 UNIT_TESTS += $(TESTBIN)/test_hypercall
 $(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+# Unit test: sv-runner's seccomp filter, installed in child processes.
+UNIT_TESTS += $(TESTBIN)/test_proc_filter
+$(TESTBIN)/test_proc_filter: $(call host_objs,tests/unit/test_proc_filter.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

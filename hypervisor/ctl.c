@@ -103,6 +103,9 @@ static void host_info(struct sv_host_info *hi)
 		hi->free_kb = (uint64_t)si.freeram * si.mem_unit / 1024;
 	}
 	hi->tsc_khz = hv_host.tsc_khz;
+	hi->engine = hv_host.engine->id;
+	hi->engines = hv_host.engines;
+	snprintf(hi->engine_detail, sizeof(hi->engine_detail), "%s", hv_host.engine_detail);
 	hi->xen_major = 4;
 	hi->xen_minor = 17;
 	snprintf(hi->xen_extra, sizeof(hi->xen_extra), ".0-splitvisor");

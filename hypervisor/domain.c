@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 #include <xen/sched.h>
 #include "hv.h"
@@ -30,7 +29,6 @@ int domain_table_init(void)
 	if (!hv_dom0)
 		return -ENOMEM;
 	strcpy(hv_dom0->name, "Domain-0");
-	hv_dom0->vm_fd = -1;
 	hv_dom0->state = DOM_ACTIVE;
 	atomic_init(&hv_dom0->refs, 1);
 	pthread_mutex_init(&hv_dom0->lock, NULL);
@@ -60,9 +58,9 @@ static void domain_free(struct hv_domain *d)
 	if (d->timer_started)
 		pthread_cond_destroy(&d->timer_cond);
 	console_fini(d);
+	if (d->eng)
+		d->eng->domain_fini(d); /* the address space goes before the memory */
 	mem_fini(&d->mem);
-	if (d->vm_fd >= 0)
-		close(d->vm_fd);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->changed);
 	free(d);
@@ -147,8 +145,15 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 		return NULL;
 	}
 	if (req->max_vcpus < 1 || req->max_vcpus > SV_MAX_VCPUS || req->mem_kb < 4096 ||
-	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024) {
+	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024 || req->engine > SV_ENGINE_PROCESS) {
 		*err = -EINVAL;
+		return NULL;
+	}
+	const struct hv_engine *eng = req->engine ? hv_engine_by_id(req->engine) : hv_host.engine;
+	if (!eng) {
+		hv_log("create '%s': engine %s is not available on this host", name,
+		       req->engine == SV_ENGINE_KVM ? "kvm" : "process");
+		*err = -ENODEV;
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
@@ -160,7 +165,6 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	memcpy(d->handle, req->handle, sizeof(d->handle));
 	d->kind = req->kind;
 	d->max_vcpus = req->max_vcpus;
-	d->vm_fd = -1;
 	d->mem.memfd = -1;
 	d->cons_log_fd = -1;
 	d->state = DOM_CREATED;
@@ -169,15 +173,14 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->changed, NULL);
 
-	d->vm_fd = ioctl(hv_host.kvm_fd, KVM_CREATE_VM, 0);
-	if (d->vm_fd < 0) {
-		ret = -errno;
-		goto out_free;
-	}
-	ret = mem_init(&d->mem, d->vm_fd, req->mem_kb * 1024, pv_priv_size(d->max_vcpus, req->mem_kb * 1024));
+	ret = mem_init(&d->mem, req->mem_kb * 1024, pv_priv_size(d->max_vcpus, req->mem_kb * 1024));
 	if (ret)
 		goto out_free;
 	ret = pv_domain_init(d);
+	if (ret)
+		goto out_free;
+	d->eng = eng;
+	ret = eng->domain_init(d);
 	if (ret)
 		goto out_free;
 	d->shinfo = mem_gpa(&d->mem, SV_SHARED_INFO_GPA, PAGE_SIZE);
@@ -227,14 +230,15 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	table[d->domid] = d;
 	atomic_fetch_add(&d->refs, 1); /* the caller's */
 	pthread_mutex_unlock(&table_lock);
-	hv_log("d%u: created '%s', %llu KiB, %u vCPU(s)", d->domid, d->name,
-	       (unsigned long long)req->mem_kb, d->max_vcpus);
+	hv_log("d%u: created '%s', %llu KiB, %u vCPU(s), %s engine", d->domid, d->name,
+	       (unsigned long long)req->mem_kb, d->max_vcpus, eng->name);
 	return d;
 
 out_stop:
 	pthread_mutex_lock(&d->lock);
 	d->state = DOM_DYING;
 	pthread_mutex_unlock(&d->lock);
+	d->eng->domain_stop(d);
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
 		if (d->vcpus[i] && d->vcpus[i]->thread_started) {
 			vcpu_kick(d->vcpus[i]);
@@ -349,6 +353,7 @@ int domain_destroy(uint32_t domid)
 	pthread_cond_broadcast(&d->changed);
 	domain_kick_vcpus(d);
 	pthread_mutex_unlock(&d->lock);
+	d->eng->domain_stop(d);
 	for (unsigned i = 0; i < d->max_vcpus; i++)
 		if (d->vcpus[i]->thread_started)
 			pthread_join(d->vcpus[i]->thread, NULL);
@@ -375,6 +380,7 @@ void domain_info(struct hv_domain *d, struct sv_dominfo *out)
 	pthread_mutex_lock(&d->lock);
 	out->domid = d->domid;
 	out->kind = d->kind;
+	out->engine = d->eng ? d->eng->id : 0;
 	out->max_vcpus = d->max_vcpus;
 	out->mem_kb = d->mem.ram_size / 1024;
 	memcpy(out->name, d->name, sizeof(out->name));

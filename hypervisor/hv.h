@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/kvm.h>
 #include <xen/xen.h>
 #include "sv/ctl.h"
 #include "sv/pvabi.h"
@@ -21,20 +20,96 @@
 void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define hv_err(...) hv_log("error: " __VA_ARGS__)
 
-/* The host: one /dev/kvm, owned by main.c. */
+struct hv_domain;
+struct hv_vcpu;
+
+/* The host: which engines it has, set once at start-up by main.c, then read-only. */
 struct hv_host {
-	int kvm_fd;
-	int vcpu_mmap_size;
-	enum sv_kvm_kind kind;
+	enum sv_kvm_kind kind;      /* SV_KVM_NONE without a usable /dev/kvm */
 	char kind_detail[64];
-	uint64_t tsc_khz;
+	uint64_t tsc_khz;           /* the TSC rate guests see (KVM's, or measured) */
 	uint64_t start_ns;
-	struct kvm_cpuid2 *cpuid;  /* supported leaves plus Xen's */
+	const struct hv_engine *engine; /* a create that names none gets this one */
+	uint32_t engines;           /* SV_ENGINE_BIT() of each usable engine */
+	char engine_detail[128];    /* why the default is what it is */
 };
-extern struct hv_host hv_host; /* set once at start-up by main.c, then read-only */
+extern struct hv_host hv_host;
 
 uint64_t hv_now_ns(void);
-int kvm_host_init(struct hv_host *h);
+
+/*
+ * A vCPU's general registers, in the order of KVM's struct kvm_regs (the
+ * KVM engine copies them as one block) and of the process engine's
+ * shared block.
+ */
+struct hv_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+
+/* Why an engine's vcpu_run returned. */
+enum hv_exit_kind {
+	HV_EXIT_NONE,      /* kicked, interrupted: nothing to do */
+	HV_EXIT_HYPERCALL, /* number in rax, arguments in rdi rsi rdx r10 r8 */
+	HV_EXIT_FAULT,     /* a guest exception: vector, error_code, cr2, frame */
+	HV_EXIT_SYSCALL,   /* a host system call the engine denied: sys_nr, sys_abi */
+	HV_EXIT_CRASH,     /* the engine found the vCPU unrunnable: why */
+};
+
+struct hv_exit {
+	enum hv_exit_kind kind;
+	unsigned vector;
+	uint64_t error_code, cr2;
+	uint64_t frame[5];          /* rip, cs, rflags, rsp, ss at the fault */
+	uint64_t sys_nr;
+	const char *sys_abi;
+	char why[160];
+};
+
+/*
+ * An engine runs vCPUs (DESIGN.md, "Engines"): the core above it knows
+ * domains, memory, hypercalls, events and grants, and nothing of how a
+ * vCPU executes.  Every domain names its engine; both may serve at once.
+ */
+struct hv_engine {
+	const char *name;
+	enum sv_engine id;
+	uint64_t m2p_va;            /* where the guest finds the M2P */
+	uint64_t virt_start;        /* XENVER_platform_parameters: where the hypervisor's range begins */
+	/* The guest-virtual range the hypervisor owns: update_va_mapping refuses it. */
+	bool (*va_reserved)(uint64_t va);
+	/* After memory and the PV private pages exist: the address space. */
+	int (*domain_init)(struct hv_domain *d);
+	/* The domain is dying: every vcpu_run must return, now or soon. */
+	void (*domain_stop)(struct hv_domain *d);
+	void (*domain_fini)(struct hv_domain *d);
+	int (*vcpu_init)(struct hv_vcpu *v);
+	void (*vcpu_fini)(struct hv_vcpu *v);
+	/* Apply the start state: v->regs, v->cr3, v->fs_base, v->gs_base_kernel. */
+	int (*vcpu_load)(struct hv_vcpu *v);
+	/* Run until something needs the core; registers in v->regs on return. */
+	int (*vcpu_run)(struct hv_vcpu *v, struct hv_exit *e);
+	/* Any thread: make a running vcpu_run return soon. */
+	void (*vcpu_kick)(struct hv_vcpu *v);
+	/* The vCPU's own thread, before it decides to run: forget old kicks. */
+	void (*vcpu_unkick)(struct hv_vcpu *v);
+	uint64_t (*vcpu_tsc)(struct hv_vcpu *v);
+	/* Fill the guest's hypercall page. */
+	void (*hypercall_page)(struct hv_domain *d, uint8_t *page);
+	/* A top-level table the guest will run on: the hypervisor's slots in it. */
+	int (*install_l4)(struct hv_domain *d, uint64_t l4_gpa);
+	/* The hypervisor changed the level-1 entry of va in v's tables. */
+	int (*pte_changed)(struct hv_vcpu *v, uint64_t va);
+};
+
+extern const struct hv_engine hv_kvm_engine;  /* kvm/ */
+extern const struct hv_engine hv_proc_engine; /* proc/ */
+/* Start-up probes: 0 when the engine can run guests here, else -errno and why. */
+int kvm_engine_probe(struct hv_host *h, char *why, size_t len);
+int proc_engine_probe(struct hv_host *h, char *why, size_t len);
+const struct hv_engine *hv_engine_by_id(enum sv_engine id);
+int hv_engines_init(const char *want);
 
 /* Guest memory (mem.c). */
 struct hv_mem {
@@ -47,15 +122,14 @@ struct hv_mem {
 	struct sv_mem_range priv;
 };
 
-int mem_init(struct hv_mem *m, int vm_fd, uint64_t ram_bytes, uint64_t priv_bytes);
+int mem_init(struct hv_mem *m, uint64_t ram_bytes, uint64_t priv_bytes);
 void mem_fini(struct hv_mem *m);
 /* Host pointer for [gpa, gpa+len) if it lies inside one range, else NULL. */
 void *mem_gpa(const struct hv_mem *m, uint64_t gpa, uint64_t len);
 bool mem_is_ram(const struct hv_mem *m, uint64_t gpa, uint64_t len);
-/* A memslot create+delete: makes KVM drop every shadow page table. */
-int mem_flush_shadow(struct hv_mem *m, int vm_fd);
+/* Offset in the memfd of the page at gpa (RAM or private), or -EINVAL. */
+int64_t mem_offset(const struct hv_mem *m, uint64_t gpa);
 
-struct hv_domain;
 struct evtchn;
 struct evtchn_client;
 
@@ -81,29 +155,26 @@ enum hv_vcpu_state {
 struct hv_vcpu {
 	struct hv_domain *dom;
 	unsigned id;
-	int fd;
-	struct kvm_run *run;
+	void *eng;                  /* the engine's per-vCPU state */
 	pthread_t thread;
 	bool thread_started;
 	enum hv_vcpu_state state;   /* under dom->lock */
 	bool has_context;           /* registers set, may go online */
-	struct kvm_regs regs;       /* start state, applied when it goes online */
-	struct kvm_sregs sregs;
-	bool load_state;            /* apply regs/sregs before the next KVM_RUN */
+	struct hv_regs regs;        /* the vCPU's registers whenever it is not running */
+	bool regs_dirty;            /* regs changed by the core: the engine must load them */
+	bool load_state;            /* apply the start state before the next run */
+	uint64_t fs_base, gs_base_kernel; /* start state */
 	uint64_t cr3;               /* the guest's page-table base (a PV guest cannot change it behind us) */
 	uint64_t timer_deadline_ns; /* singleshot timer (host monotonic ns), 0 = none */
 	uint64_t poll_deadline_ns;  /* SCHEDOP_poll timeout, 0 = none */
 	bool polling;               /* in SCHEDOP_poll on poll_ports */
 	unsigned nr_poll_ports;
 	uint32_t poll_ports[128];
-	uint64_t cpu_ns;            /* time spent in KVM_RUN */
+	uint64_t cpu_ns;            /* time spent running guest code */
 	atomic_bool in_guest;
-	bool ran;                   /* has exited KVM_RUN once: SYNC_REGS hold its registers */
+	bool ran;                   /* has run once: regs hold its live registers */
 	uint64_t upcalls;           /* event callbacks entered */
 	pthread_cond_t wake;        /* with dom->lock: state changes, events */
-	/* PV private area of this vCPU: GDT, TSS, fault stack (pv.c). */
-	uint64_t gdt_va, tss_va, ist_top_va;
-	uint8_t *ist_top;           /* host pointer to the top of the fault stack */
 };
 
 enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };
@@ -114,7 +185,8 @@ struct hv_domain {
 	char name[64];
 	uint8_t handle[16];
 	enum sv_guest_kind kind;
-	int vm_fd;
+	const struct hv_engine *eng; /* runs its vCPUs; NULL for dom0 */
+	void *eng_priv;             /* the engine's per-domain state */
 	struct hv_mem mem;
 	unsigned max_vcpus;
 	struct hv_vcpu *vcpus[SV_MAX_VCPUS];
@@ -129,6 +201,7 @@ struct hv_domain {
 	uint64_t event_callback, failsafe_callback, syscall_callback;
 	uint64_t priv_l3_gpa;       /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
 	uint64_t m2p_l3_gpa;        /* the M2P's PDPT for slot 257; 0: no M2P */
+	uint64_t m2p_tab_gpa;       /* first page of the M2P table itself */
 	uint64_t m2p_entries;
 	struct shared_info *shinfo; /* host view of the shared_info page */
 	struct hv_evtchn ev;
@@ -174,18 +247,24 @@ int vcpu_copy_to_guest(struct hv_vcpu *v, uint64_t gva, const void *src, size_t 
 /* Walk to the level-1 entry of gva: its guest-physical address, or -errno. */
 int vcpu_walk_l1(struct hv_vcpu *v, uint64_t gva, uint64_t *pte_gpa);
 
+void vcpu_dump_and_crash(struct hv_vcpu *v, const char *why);
+
 /* pv.c */
 uint64_t pv_priv_size(unsigned max_vcpus, uint64_t ram_bytes);
 int pv_domain_init(struct hv_domain *d);
-int pv_vcpu_init(struct hv_vcpu *v);
-int pv_install_l4(struct hv_domain *d, uint64_t l4_gpa);
 int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa);
 uint64_t pv_gnttab_gpa(struct hv_domain *d);
+/* Private pages the KVM engine lays out between shared_info and the grant frames. */
+enum { PV_PRIV_SHARED_INFO = 0, PV_PRIV_L3, PV_PRIV_L2, PV_PRIV_L1, PV_PRIV_IDT, PV_PRIV_STUBS,
+       PV_PRIV_VCPU0 };
+enum { PV_VCPU_GDT = 0, PV_VCPU_TSS = 16, PV_VCPU_STACK = 19, PV_PRIV_PER_VCPU = 20 };
+uint64_t pv_priv_pages(unsigned max_vcpus); /* mapped for the CPU by the KVM engine */
 /* Enter the guest's event callback if an upcall is pending and unmasked. */
 void pv_deliver_upcall(struct hv_vcpu *v);
 /* HYPERVISOR_iret: returns nonzero when it could not (the domain is crashed). */
 int pv_iret(struct hv_vcpu *v);
-void pv_fault(struct hv_vcpu *v);
+/* A guest exception the engine caught: log it with the registers, crash the domain. */
+void pv_fault(struct hv_vcpu *v, const struct hv_exit *e);
 
 /* evtchn.c */
 extern struct hv_domain *hv_dom0; /* dom0's event channels; no vCPUs, no memory */

@@ -48,7 +48,7 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		return vcpu_copy_to_guest(v, arg, cs, sizeof(cs)) ? -XEN_EFAULT : 0;
 	}
 	case XENVER_platform_parameters: {
-		xen_platform_parameters_t pp = { .virt_start = HYPERVISOR_VIRT_START };
+		xen_platform_parameters_t pp = { .virt_start = v->dom->eng->virt_start };
 		return vcpu_copy_to_guest(v, arg, &pp, sizeof(pp)) ? -XEN_EFAULT : 0;
 	}
 	case XENVER_get_features: {
@@ -116,8 +116,8 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 	}
 	case XENMEM_machphys_mapping: {
 		struct xen_machphys_mapping mm = {
-			.v_start = SV_M2P_VA,
-			.v_end = SV_M2P_VA + d->m2p_entries * 8,
+			.v_start = d->eng->m2p_va,
+			.v_end = d->eng->m2p_va + d->m2p_entries * 8,
 			.max_mfn = d->m2p_entries - 1,
 		};
 		if (!d->m2p_l3_gpa)
@@ -153,7 +153,7 @@ static long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
 
 	if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_FLUSHTYPE_MASK)
 		return -XEN_EINVAL;
-	if (va >= HYPERVISOR_VIRT_START && va < HYPERVISOR_VIRT_END)
+	if (d->eng->va_reserved(va))
 		return -XEN_EINVAL;
 	if (val & PTE_P) {
 		uint64_t frame = val & PTE_ADDR;
@@ -169,9 +169,9 @@ static long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
 	if (!pte)
 		return -XEN_EINVAL;
 	__atomic_store_n(pte, val, __ATOMIC_RELEASE);
-	ret = mem_flush_shadow(&d->mem, d->vm_fd);
+	ret = d->eng->pte_changed(v, va);
 	if (ret) {
-		domain_crash(d, "cannot flush shadow page tables after update_va_mapping");
+		domain_crash(d, "cannot apply update_va_mapping to the address space");
 		return -XEN_EFAULT;
 	}
 	return 0;
@@ -203,11 +203,11 @@ static const hypercall_fn table[] = {
 
 /*
  * The guest executed a hypercall stub: number in rax, arguments in rdi,
- * rsi, rdx, r10, r8 (from SYNC_REGS), result back in rax.
+ * rsi, rdx, r10, r8, result back in rax.
  */
 void hypercall_dispatch(struct hv_vcpu *v)
 {
-	struct kvm_regs *r = &v->run->s.regs.regs;
+	struct hv_regs *r = &v->regs;
 	const uint64_t args[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
 	uint64_t nr = r->rax;
 	long ret = -XEN_ENOSYS;
@@ -217,5 +217,5 @@ void hypercall_dispatch(struct hv_vcpu *v)
 	if (ret == HC_NORETURN)
 		return;
 	r->rax = (uint64_t)ret;
-	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	v->regs_dirty = true;
 }

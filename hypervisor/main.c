@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The hypervisor daemon: owns /dev/kvm and every domain, serves the control socket. */
+/* The hypervisor daemon: owns the engines and every domain, serves the control socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,9 +27,10 @@ static void noop(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hypervisor [--rundir DIR] [--foreground]\n"
+	fprintf(f, "usage: hypervisor [--rundir DIR] [--foreground] [--engine kvm|process]\n"
 		   "  Runs the Splitvisor hypervisor core; `splitvisor start` starts it.\n"
-		   "  DIR defaults to $SPLITVISOR_RUNDIR or /run/splitvisor.\n");
+		   "  DIR defaults to $SPLITVISOR_RUNDIR or /run/splitvisor.  The engine\n"
+		   "  defaults to kvm where /dev/kvm works, else process.\n");
 }
 
 int main(int argc, char **argv)
@@ -37,17 +38,20 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "rundir", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rundir = getenv("SPLITVISOR_RUNDIR");
+	const char *engine = NULL;
 	char pidpath[4096];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:fe:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rundir = optarg; break;
 		case 'f': break; /* it never daemonizes: the supervisor does that */
+		case 'e': engine = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -68,7 +72,8 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = kvm_host_init(&hv_host);
+	hv_host.start_ns = hv_now_ns();
+	ret = hv_engines_init(engine);
 	if (ret)
 		return 1;
 	domain_table_init();

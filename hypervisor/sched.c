@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <xen/callback.h>
 #include <xen/errno.h>
@@ -29,17 +28,14 @@ static uint64_t system_time_ns(void)
 void time_update(struct hv_vcpu *v)
 {
 	struct shared_info *si = mem_gpa(&v->dom->mem, SV_SHARED_INFO_GPA, PAGE_SIZE);
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} msr = { .hdr.nmsrs = 1, .e.index = 0x10 /* IA32_TSC */ };
 	struct vcpu_time_info *t;
 	uint64_t mul = (1000000ULL << 32) / hv_host.tsc_khz;
 	int shift = 0;
 
 	if (!si || v->id >= XEN_LEGACY_MAX_VCPUS)
 		return;
-	if (ioctl(v->fd, KVM_GET_MSRS, &msr) != 1)
+	uint64_t tsc = v->dom->eng->vcpu_tsc(v);
+	if (!tsc)
 		return;
 	while (mul >= (1ULL << 32)) {
 		mul >>= 1;
@@ -52,7 +48,7 @@ void time_update(struct hv_vcpu *v)
 	t = &si->vcpu_info[v->id].time;
 	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* version odd before the fields change */
-	t->tsc_timestamp = msr.e.data;
+	t->tsc_timestamp = tsc;
 	t->system_time = system_time_ns();
 	t->tsc_to_system_mul = (uint32_t)mul;
 	t->tsc_shift = (int8_t)shift;

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* vCPUs: one thread each running KVM_RUN, exits dispatched, guest memory reached through its page tables. */
+/* vCPUs: one thread each around its engine's run, exits dispatched, guest memory reached through its page tables. */
 #include <stdint.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <xen/arch-x86/xen-x86_64.h>
 #include "hv.h"
@@ -34,38 +32,16 @@ struct hv_vcpu *vcpu_create(struct hv_domain *d, unsigned id, int *err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* timer deadlines are monotonic */
 	pthread_cond_init(&v->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	v->fd = ioctl(d->vm_fd, KVM_CREATE_VCPU, id);
-	if (v->fd < 0) {
-		ret = -errno;
-		goto out_free;
+	ret = d->eng->vcpu_init(v);
+	if (ret) {
+		d->eng->vcpu_fini(v);
+		pthread_cond_destroy(&v->wake);
+		free(v);
+		*err = ret;
+		return NULL;
 	}
-	v->run = mmap(NULL, (size_t)hv_host.vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->fd, 0);
-	if (v->run == MAP_FAILED) {
-		ret = -errno;
-		v->run = NULL;
-		goto out_close;
-	}
-	if (ioctl(v->fd, KVM_SET_CPUID2, hv_host.cpuid) < 0) {
-		ret = -errno;
-		goto out_unmap;
-	}
-	ret = pv_vcpu_init(v);
-	if (ret)
-		goto out_unmap;
-	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	v->state = VCPU_OFFLINE;
 	return v;
-
-out_unmap:
-	munmap(v->run, (size_t)hv_host.vcpu_mmap_size);
-out_close:
-	close(v->fd);
-out_free:
-	pthread_cond_destroy(&v->wake);
-	free(v);
-	*err = ret;
-	return NULL;
 }
 
 /* The thread must have been joined (domain_destroy does it). */
@@ -73,42 +49,35 @@ void vcpu_destroy(struct hv_vcpu *v)
 {
 	if (!v)
 		return;
-	if (v->run)
-		munmap(v->run, (size_t)hv_host.vcpu_mmap_size);
-	if (v->fd >= 0)
-		close(v->fd);
+	v->dom->eng->vcpu_fini(v);
 	pthread_cond_destroy(&v->wake);
 	free(v);
 }
 
-/*
- * Make a vCPU thread leave KVM_RUN soon: immediate_exit covers the window
- * before it enters, the signal (a no-op handler) the time inside.
- */
+/* Make a vCPU thread leave its run soon, or wake it where it waits. */
 void vcpu_kick(struct hv_vcpu *v)
 {
 	if (!v->thread_started)
 		return;
-	v->run->immediate_exit = 1;
-	pthread_kill(v->thread, SIGUSR1);
+	v->dom->eng->vcpu_kick(v);
 	pthread_cond_broadcast(&v->wake);
 }
 
 /*
- * Xen's vcpu_guest_context to KVM registers.  Segments are forced to
- * Xen's flat ring-3 ones: a PV kernel has no others on x86-64.  The page
- * table must be guest RAM; the hypervisor's slot is written into it.
+ * Xen's vcpu_guest_context to the start state.  Segments are Xen's flat
+ * ring-3 ones: a PV kernel has no others on x86-64.  The page table must
+ * be guest RAM; the engine writes the hypervisor's slots into it.
  */
 int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 {
 	const struct cpu_user_regs *u = &ctx->user_regs;
 	uint64_t cr3 = (uint64_t)xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT;
-	struct kvm_regs *r = &v->regs;
+	struct hv_regs *r = &v->regs;
 	int ret;
 
 	if (!(ctx->flags & VGCF_in_kernel))
 		return -EINVAL;
-	ret = pv_install_l4(v->dom, cr3);
+	ret = v->dom->eng->install_l4(v->dom, cr3);
 	if (ret)
 		return ret;
 	memset(r, 0, sizeof(*r));
@@ -119,9 +88,8 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	r->rip = u->rip;
 	/* Arithmetic flags, DF and AC from the guest; IF on, IOPL 0. */
 	r->rflags = (u->rflags & 0x40cd5ULL) | 0x202;
-	v->sregs.cr3 = cr3;
-	v->sregs.fs.base = ctx->fs_base;
-	v->sregs.gs.base = ctx->gs_base_kernel;
+	v->fs_base = ctx->fs_base;
+	v->gs_base_kernel = ctx->gs_base_kernel;
 	v->cr3 = cr3;
 	v->has_context = true;
 	v->load_state = true;
@@ -229,59 +197,37 @@ int vcpu_copy_to_guest(struct hv_vcpu *v, uint64_t gva, const void *src, size_t 
 	return copy_guest(v, (void *)src, gva, len, true);
 }
 
-static void dump_and_crash(struct hv_vcpu *v, const char *why)
+void vcpu_dump_and_crash(struct hv_vcpu *v, const char *why)
 {
-	struct kvm_regs r;
-	struct kvm_sregs s;
+	const struct hv_regs *r = &v->regs;
 
-	if (ioctl(v->fd, KVM_GET_REGS, &r) == 0 && ioctl(v->fd, KVM_GET_SREGS, &s) == 0)
-		hv_log("d%u v%u: rip %#llx rsp %#llx rax %#llx cs %#x cpl %u cr3 %#llx cr2 %#llx",
-		       v->dom->domid, v->id, r.rip, r.rsp, r.rax, s.cs.selector, s.cs.dpl, s.cr3,
-		       s.cr2);
+	hv_log("d%u v%u: rip %#llx rsp %#llx rax %#llx rflags %#llx cr3 %#llx", v->dom->domid, v->id,
+	       (unsigned long long)r->rip, (unsigned long long)r->rsp, (unsigned long long)r->rax,
+	       (unsigned long long)r->rflags, (unsigned long long)v->cr3);
 	domain_crash(v->dom, why);
 }
 
-static void handle_exit(struct hv_vcpu *v)
+/* What the engine reported, handed to the core. */
+static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
-	struct kvm_run *run = v->run;
-	char why[128];
+	char why[200];
 
-	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == SV_PORT_HYPERCALL) {
-			hypercall_dispatch(v);
-			return;
-		}
-		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == SV_PORT_FAULT) {
-			pv_fault(v);
-			return;
-		}
-		snprintf(why, sizeof(why), "I/O %s port %#x, which no device claims",
-			 run->io.direction == KVM_EXIT_IO_OUT ? "write to" : "read from",
-			 run->io.port);
-		dump_and_crash(v, why);
+	switch (e->kind) {
+	case HV_EXIT_NONE:
 		return;
-	case KVM_EXIT_INTR:
+	case HV_EXIT_HYPERCALL:
+		hypercall_dispatch(v);
 		return;
-	case KVM_EXIT_SHUTDOWN:
-		dump_and_crash(v, "triple fault");
+	case HV_EXIT_FAULT:
+		pv_fault(v, e);
 		return;
-	case KVM_EXIT_HLT:
-		dump_and_crash(v, "hlt with interrupts it cannot receive");
+	case HV_EXIT_SYSCALL:
+		snprintf(why, sizeof(why), "host system call %llu (%s) denied",
+			 (unsigned long long)e->sys_nr, e->sys_abi);
+		domain_crash(v->dom, why);
 		return;
-	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(why, sizeof(why), "KVM internal error, suberror %u",
-			 run->internal.suberror);
-		dump_and_crash(v, why);
-		return;
-	case KVM_EXIT_FAIL_ENTRY:
-		snprintf(why, sizeof(why), "VM entry failed, reason %#llx",
-			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		dump_and_crash(v, why);
-		return;
-	default:
-		snprintf(why, sizeof(why), "unexpected KVM exit %u", run->exit_reason);
-		dump_and_crash(v, why);
+	case HV_EXIT_CRASH:
+		vcpu_dump_and_crash(v, e->why);
 		return;
 	}
 }
@@ -337,6 +283,8 @@ static void *vcpu_thread(void *arg)
 {
 	struct hv_vcpu *v = arg;
 	struct hv_domain *d = v->dom;
+	const struct hv_engine *eng = d->eng;
+	struct hv_exit e;
 
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
@@ -346,16 +294,18 @@ static void *vcpu_thread(void *arg)
 			pthread_mutex_unlock(&d->lock);
 			break;
 		}
-		v->run->immediate_exit = 0;
+		eng->vcpu_unkick(v);
 		if (v->load_state) {
 			v->load_state = false;
-			if (ioctl(v->fd, KVM_SET_SREGS, &v->sregs) < 0 ||
-			    ioctl(v->fd, KVM_SET_REGS, &v->regs) < 0) {
+			int ret = eng->vcpu_load(v);
+			if (ret) {
 				pthread_mutex_unlock(&d->lock);
-				dump_and_crash(v, "cannot load the vCPU's start state");
+				char why[96];
+				snprintf(why, sizeof(why), "cannot load the vCPU's start state: %s",
+					 strerror(-ret));
+				vcpu_dump_and_crash(v, why);
 				continue;
 			}
-			v->run->kvm_dirty_regs = 0;
 			time_update(v);
 		}
 		atomic_store(&v->in_guest, true);
@@ -365,20 +315,12 @@ static void *vcpu_thread(void *arg)
 		pv_deliver_upcall(v);
 
 		uint64_t t0 = hv_now_ns();
-		int ret = ioctl(v->fd, KVM_RUN, 0);
-		int err = errno;
+		memset(&e, 0, sizeof(e));
+		eng->vcpu_run(v, &e);
 		v->cpu_ns += hv_now_ns() - t0;
 		atomic_store(&v->in_guest, false);
 		v->ran = true;
-		if (ret < 0) {
-			if (err == EINTR || err == EAGAIN)
-				continue;
-			char why[96];
-			snprintf(why, sizeof(why), "KVM_RUN failed: %s", strerror(err));
-			dump_and_crash(v, why);
-			continue;
-		}
-		handle_exit(v);
+		handle_exit(v, &e);
 	}
 	return NULL;
 }

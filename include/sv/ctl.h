@@ -79,8 +79,15 @@ enum sv_ctl_op {
 	SV_CTL_OP_MAX
 };
 
-/* How /dev/kvm does its work: decides what `xl info` reports. */
-enum sv_kvm_kind { SV_KVM_HARDWARE = 1, SV_KVM_PVM = 2 };
+/* How /dev/kvm does its work: decides what `xl info` reports (0: no usable /dev/kvm). */
+enum sv_kvm_kind { SV_KVM_NONE = 0, SV_KVM_HARDWARE = 1, SV_KVM_PVM = 2 };
+
+/*
+ * The engines that run a domain's vCPUs (DESIGN.md, "Engines").  In a
+ * create request 0 means the host's default engine.
+ */
+enum sv_engine { SV_ENGINE_DEFAULT = 0, SV_ENGINE_KVM = 1, SV_ENGINE_PROCESS = 2 };
+#define SV_ENGINE_BIT(e) (1u << (e))
 
 struct sv_host_info {
 	uint32_t kvm_kind;        /* sv_kvm_kind */
@@ -95,6 +102,9 @@ struct sv_host_info {
 	uint32_t nr_domains;      /* guests, not counting dom0 */
 	uint64_t uptime_ns;
 	char kvm_detail[64];      /* e.g. "kvm_pvm (shadow paging)" */
+	uint32_t engine;          /* sv_engine: what a create without one gets */
+	uint32_t engines;         /* SV_ENGINE_BIT() of each engine this host can run */
+	char engine_detail[128];  /* why that default, e.g. "no /dev/kvm: No such file or directory" */
 };
 
 enum sv_guest_kind { SV_DOM_PV = 1, SV_DOM_PVH = 2, SV_DOM_HVM = 3 };
@@ -105,6 +115,8 @@ struct sv_ctl_create {
 	uint64_t mem_kb;
 	char name[64];            /* NUL-terminated, unique among live domains */
 	uint8_t handle[16];       /* UUID */
+	uint32_t engine;          /* sv_engine; SV_ENGINE_DEFAULT: the host's */
+	uint32_t pad;
 };
 
 struct sv_ctl_domid {
@@ -168,6 +180,8 @@ struct sv_dominfo {
 	uint64_t cpu_time_ns;     /* guest run time summed over vCPUs */
 	char name[64];
 	uint8_t handle[16];
+	uint32_t engine;          /* sv_engine that runs it; 0 for dom0 */
+	uint32_t pad;
 };
 
 struct sv_ctl_list {

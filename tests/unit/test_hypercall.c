@@ -17,6 +17,7 @@
 #include <xen/grant_table.h>
 #include <xen/event_channel.h>
 #include "../../hypervisor/hv.h"
+#include "sv/procabi.h"
 
 /* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
 struct hv_host hv_host = { .tsc_khz = 2000000 };
@@ -31,6 +32,28 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
+static struct hv_engine test_engine; /* the KVM engine's ABI, with nothing behind it */
+static unsigned pte_changes;
+
+static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
+{
+	pte_changes++;
+	return 0;
+}
+
+static int fake_install_l4(struct hv_domain *x, uint64_t l4)
+{
+	return 0;
+}
+
+static uint64_t fake_tsc(struct hv_vcpu *x)
+{
+	return 1;
+}
+
+static void fake_kick(struct hv_vcpu *x)
+{
+}
 static char rundir[] = "/tmp/sv-hc-test.XXXXXX";
 
 static uint64_t *pt(uint64_t gpa)
@@ -44,7 +67,13 @@ static void setup(void)
 	d = calloc(1, sizeof(*d));
 	d->domid = 7;
 	strcpy(d->name, "t");
-	d->vm_fd = -1;
+	test_engine = hv_kvm_engine;
+	test_engine.pte_changed = fake_pte_changed;
+	test_engine.install_l4 = fake_install_l4;
+	test_engine.vcpu_tsc = fake_tsc;
+	test_engine.vcpu_kick = fake_kick;
+	pte_changes = 0;
+	d->eng = &test_engine;
 	d->max_vcpus = 2;
 	d->state = DOM_ACTIVE;
 	atomic_init(&d->refs, 1);
@@ -84,8 +113,6 @@ static void setup(void)
 		struct hv_vcpu *x = calloc(1, sizeof(*x));
 		x->dom = d;
 		x->id = i;
-		x->fd = -1;
-		x->run = calloc(1, sizeof(struct kvm_run));
 		x->cr3 = 0x1000;
 		x->state = i == 0 ? VCPU_RUNNABLE : VCPU_OFFLINE;
 		pthread_cond_init(&x->wake, NULL);
@@ -97,7 +124,6 @@ static void setup(void)
 static void teardown(void)
 {
 	for (unsigned i = 0; i < 2; i++) {
-		free(d->vcpus[i]->run);
 		free(d->vcpus[i]);
 	}
 	console_fini(d);
@@ -115,15 +141,16 @@ static void teardown(void)
 /* Run hypercall nr with arguments as the guest's registers would hold them. */
 static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	struct kvm_regs *r = &v->run->s.regs.regs;
+	struct hv_regs *r = &v->regs;
 
 	memset(r, 0, sizeof(*r));
+	v->regs_dirty = false;
 	r->rax = nr;
 	r->rdi = a0;
 	r->rsi = a1;
 	r->rdx = a2;
 	hypercall_dispatch(v);
-	ck_assert(v->run->kvm_dirty_regs & KVM_SYNC_X86_REGS);
+	ck_assert(v->regs_dirty);
 	return (long)r->rax;
 }
 
@@ -235,6 +262,16 @@ START_TEST(update_va_mapping_checks_frame_and_va)
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0x40000000ULL, 0x10000 | 7, 0), -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x10000 | 7, 3), -XEN_EINVAL);
 	ck_assert_uint_eq(l1[0], before);
+	ck_assert_uint_eq(pte_changes, 0);
+	/* A good one is written and handed to the engine. */
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x11000 | 7, 0), 0);
+	ck_assert_uint_eq(l1[0], 0x11000 | 7);
+	ck_assert_uint_eq(pte_changes, 1);
+	/* The process engine owns everything above its guest window. */
+	d->eng = &hv_proc_engine;
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, SV_PROC_GUEST_VA_END, 0x10000 | 7, 0),
+			 -XEN_EINVAL);
+	d->eng = &test_engine;
 }
 END_TEST
 
@@ -272,6 +309,29 @@ START_TEST(hypercall_page_stubs)
 	ck_assert_int_eq(pv_write_hypercall_page(d, 0x30001), -EINVAL);
 	ck_assert_int_eq(pv_write_hypercall_page(d, SV_PRIV_GPA), -EINVAL);
 	ck_assert_int_eq(pv_write_hypercall_page(d, RAM), -EINVAL);
+}
+END_TEST
+
+/* The process engine's stubs jump to sv-runner's entry with the return address in rcx. */
+START_TEST(process_hypercall_page_stubs)
+{
+	d->eng = &hv_proc_engine;
+	ck_assert_int_eq(pv_write_hypercall_page(d, 0x30000), 0);
+	d->eng = &test_engine;
+	uint8_t *p = mem_gpa(&d->mem, 0x30000 + 17 * 32, 32);
+	uint64_t entry = SV_PROC_RUNNER_VA;
+	ck_assert_int_eq(p[0], 0xb8);
+	ck_assert_int_eq(p[1], 17);
+	const uint8_t lea[] = { 0x48, 0x8d, 0x0d, 13, 0, 0, 0, 0x49, 0xbb };
+	ck_assert_int_eq(memcmp(p + 5, lea, sizeof(lea)), 0);
+	ck_assert_int_eq(memcmp(p + 14, &entry, 8), 0);
+	const uint8_t jmp_ret[] = { 0x41, 0xff, 0xe3, 0xc3 };
+	ck_assert_int_eq(memcmp(p + 22, jmp_ret, sizeof(jmp_ret)), 0);
+	uint8_t *iret = mem_gpa(&d->mem, 0x30000 + __HYPERVISOR_iret * 32, 32);
+	const uint8_t pushes[] = { 0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret };
+	ck_assert_int_eq(memcmp(iret, pushes, sizeof(pushes)), 0);
+	ck_assert_int_eq(iret[29], 0x0f);
+	ck_assert_int_eq(iret[30], 0x0b);
 }
 END_TEST
 
@@ -496,6 +556,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, memory_op_only_for_self);
 	tcase_add_test(tc, callback_op_checks_type);
 	tcase_add_test(tc, hypercall_page_stubs);
+	tcase_add_test(tc, process_hypercall_page_stubs);
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");

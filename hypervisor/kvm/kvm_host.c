@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Host KVM discovery: capabilities we rely on, PVM or hardware, TSC rate, CPUID. */
+/* The KVM engine's host: /dev/kvm, the capabilities we rely on, PVM or hardware, TSC rate, CPUID. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,7 +8,9 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "hv.h"
+#include "kvm.h"
+
+struct kvm_host_state kvm_host = { .kvm_fd = -1 };
 
 #define XEN_CPUID_BASE 0x40000000u
 
@@ -44,7 +46,7 @@ static int probe_tsc_khz(struct hv_host *h)
 {
 	int vm, vcpu, khz, ret = 0;
 
-	vm = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
+	vm = ioctl(kvm_host.kvm_fd, KVM_CREATE_VM, 0);
 	if (vm < 0)
 		return -errno;
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
@@ -77,7 +79,7 @@ static int build_cpuid(struct hv_host *h)
 	if (!sup)
 		return -ENOMEM;
 	sup->nent = n;
-	if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, sup) < 0) {
+	if (ioctl(kvm_host.kvm_fd, KVM_GET_SUPPORTED_CPUID, sup) < 0) {
 		int e = -errno;
 		free(sup);
 		return e;
@@ -110,24 +112,30 @@ static int build_cpuid(struct hv_host *h)
 	x[2].ebx = 0x40000000;       /* MSR that installs them */
 	c->nent = out + 3;
 	free(sup);
-	h->cpuid = c;
+	kvm_host.cpuid = c;
 	return 0;
 }
 
-int kvm_host_init(struct hv_host *h)
+/*
+ * Can this host run guests on KVM?  On success the engine's host state is
+ * set and h says which KVM it is; otherwise why says what is missing and
+ * nothing is left open.
+ */
+int kvm_engine_probe(struct hv_host *h, char *why, size_t len)
 {
 	int ret, v;
 
-	h->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (h->kvm_fd < 0) {
+	kvm_host.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_host.kvm_fd < 0) {
 		ret = -errno;
-		hv_err("cannot open /dev/kvm: %s", strerror(errno));
+		snprintf(why, len, "no /dev/kvm: %s", strerror(errno));
 		return ret;
 	}
-	v = ioctl(h->kvm_fd, KVM_GET_API_VERSION, 0);
+	v = ioctl(kvm_host.kvm_fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION) {
-		hv_err("/dev/kvm speaks API version %d, need %d", v, KVM_API_VERSION);
-		return -ENOTSUP;
+		snprintf(why, len, "/dev/kvm speaks API version %d, need %d", v, KVM_API_VERSION);
+		ret = -ENOTSUP;
+		goto out_close;
 	}
 	static const struct {
 		int cap;
@@ -139,28 +147,35 @@ int kvm_host_init(struct hv_host *h)
 		{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 	};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		if (ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
-			hv_err("/dev/kvm lacks %s", need[i].name);
-			return -ENOTSUP;
+		if (ioctl(kvm_host.kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
+			snprintf(why, len, "/dev/kvm lacks %s", need[i].name);
+			ret = -ENOTSUP;
+			goto out_close;
 		}
 	}
-	h->vcpu_mmap_size = ioctl(h->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (h->vcpu_mmap_size <= 0) {
-		hv_err("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
-		return -EINVAL;
+	kvm_host.vcpu_mmap_size = ioctl(kvm_host.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (kvm_host.vcpu_mmap_size <= 0) {
+		snprintf(why, len, "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
+		ret = -EINVAL;
+		goto out_close;
 	}
 	detect_kind(h);
 	ret = probe_tsc_khz(h);
 	if (ret) {
-		hv_err("cannot read the guest TSC rate: %s", strerror(-ret));
-		return ret;
+		snprintf(why, len, "cannot read the guest TSC rate: %s", strerror(-ret));
+		goto out_close;
 	}
 	ret = build_cpuid(h);
 	if (ret) {
-		hv_err("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-ret));
-		return ret;
+		snprintf(why, len, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-ret));
+		goto out_close;
 	}
-	h->start_ns = hv_now_ns();
 	hv_log("kvm: %s, guest TSC %llu kHz", h->kind_detail, (unsigned long long)h->tsc_khz);
 	return 0;
+
+out_close:
+	close(kvm_host.kvm_fd);
+	kvm_host.kvm_fd = -1;
+	h->kind = SV_KVM_NONE;
+	return ret;
 }

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* The KVM engine's private state: /dev/kvm, VMs, vCPU fds, and PV at CPL3 on KVM. */
+#ifndef KVM_ENGINE_H
+#define KVM_ENGINE_H
+
+#include <linux/kvm.h>
+#include "../hv.h"
+
+struct kvm_host_state {
+	int kvm_fd;
+	int vcpu_mmap_size;
+	struct kvm_cpuid2 *cpuid; /* supported leaves plus Xen's */
+};
+extern struct kvm_host_state kvm_host; /* kvm_host.c: set once by kvm_engine_probe */
+
+struct kvm_dom {
+	int vm_fd;
+	pthread_mutex_t flush_lock; /* one shadow flush at a time: the memslot is shared */
+};
+
+struct kvm_vcpu {
+	int fd;
+	struct kvm_run *run;
+	struct kvm_sregs sregs;   /* the CPL3 start state, cr3 and bases filled at load */
+	/* PV private area of this vCPU: GDT, TSS, fault stack (kvm_pv.c). */
+	uint64_t gdt_va, tss_va, ist_top_va;
+	uint8_t *ist_top;         /* host pointer to the top of the fault stack */
+};
+
+static inline struct kvm_dom *kvm_dom(struct hv_domain *d)
+{
+	return d->eng_priv;
+}
+
+static inline struct kvm_vcpu *kvm_vcpu(struct hv_vcpu *v)
+{
+	return v->eng;
+}
+
+/* kvm_mem.c */
+int kvm_mem_slots(struct hv_domain *d);
+/* A memslot create+delete: makes KVM drop every shadow page table. */
+int kvm_mem_flush_shadow(struct hv_domain *d);
+
+/* kvm_pv.c */
+int kvm_pv_domain_init(struct hv_domain *d);
+int kvm_pv_vcpu_init(struct hv_vcpu *v);
+int kvm_pv_install_l4(struct hv_domain *d, uint64_t l4_gpa);
+void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *page);
+/* The CPL0 stub reported a fault: decode it into e (HV_EXIT_FAULT or HV_EXIT_CRASH). */
+void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e);
+bool kvm_pv_va_reserved(uint64_t va);
+
+#endif

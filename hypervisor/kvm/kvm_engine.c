@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/* The KVM engine: a VM per domain, a vCPU fd per vCPU, KVM_RUN and its exits. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "kvm.h"
+#include <xen/arch-x86/xen-x86_64.h>
+
+static int kvm_domain_init(struct hv_domain *d)
+{
+	struct kvm_dom *kd = calloc(1, sizeof(*kd));
+	int ret;
+
+	if (!kd)
+		return -ENOMEM;
+	pthread_mutex_init(&kd->flush_lock, NULL);
+	d->eng_priv = kd;
+	kd->vm_fd = ioctl(kvm_host.kvm_fd, KVM_CREATE_VM, 0);
+	if (kd->vm_fd < 0)
+		return -errno; /* kvm_domain_fini cleans up */
+	ret = kvm_mem_slots(d);
+	if (ret)
+		return ret;
+	return kvm_pv_domain_init(d);
+}
+
+/* A kick reaches every vCPU in KVM_RUN: nothing more to do. */
+static void kvm_domain_stop(struct hv_domain *d)
+{
+}
+
+static void kvm_domain_fini(struct hv_domain *d)
+{
+	struct kvm_dom *kd = kvm_dom(d);
+
+	if (!kd)
+		return;
+	if (kd->vm_fd >= 0)
+		close(kd->vm_fd);
+	pthread_mutex_destroy(&kd->flush_lock);
+	free(kd);
+	d->eng_priv = NULL;
+}
+
+static int kvm_vcpu_init(struct hv_vcpu *v)
+{
+	struct kvm_vcpu *k = calloc(1, sizeof(*k));
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	v->eng = k;
+	k->fd = -1;
+	k->fd = ioctl(kvm_dom(v->dom)->vm_fd, KVM_CREATE_VCPU, v->id);
+	if (k->fd < 0)
+		return -errno; /* kvm_vcpu_fini cleans up */
+	k->run = mmap(NULL, (size_t)kvm_host.vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      k->fd, 0);
+	if (k->run == MAP_FAILED) {
+		k->run = NULL;
+		return -errno;
+	}
+	if (ioctl(k->fd, KVM_SET_CPUID2, kvm_host.cpuid) < 0)
+		return -errno;
+	ret = kvm_pv_vcpu_init(v);
+	if (ret)
+		return ret;
+	k->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	return 0;
+}
+
+static void kvm_vcpu_fini(struct hv_vcpu *v)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+
+	if (!k)
+		return;
+	if (k->run)
+		munmap(k->run, (size_t)kvm_host.vcpu_mmap_size);
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k);
+	v->eng = NULL;
+}
+
+static int kvm_vcpu_load(struct hv_vcpu *v)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	struct kvm_regs r;
+
+	k->sregs.cr3 = v->cr3;
+	k->sregs.fs.base = v->fs_base;
+	k->sregs.gs.base = v->gs_base_kernel;
+	memcpy(&r, &v->regs, sizeof(r));
+	if (ioctl(k->fd, KVM_SET_SREGS, &k->sregs) < 0 || ioctl(k->fd, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	k->run->kvm_dirty_regs = 0;
+	v->regs_dirty = false;
+	return 0;
+}
+
+_Static_assert(sizeof(struct hv_regs) == sizeof(struct kvm_regs), "hv_regs is kvm_regs' layout");
+
+static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	struct kvm_run *run = k->run;
+	int ret, err;
+
+	e->kind = HV_EXIT_NONE;
+	if (v->regs_dirty) {
+		memcpy(&run->s.regs.regs, &v->regs, sizeof(v->regs));
+		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		v->regs_dirty = false;
+	}
+	ret = ioctl(k->fd, KVM_RUN, 0);
+	err = errno;
+	memcpy(&v->regs, &run->s.regs.regs, sizeof(v->regs));
+	if (ret < 0) {
+		if (err == EINTR || err == EAGAIN)
+			return 0;
+		e->kind = HV_EXIT_CRASH;
+		snprintf(e->why, sizeof(e->why), "KVM_RUN failed: %s", strerror(err));
+		return 0;
+	}
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == SV_PORT_HYPERCALL) {
+			e->kind = HV_EXIT_HYPERCALL;
+			return 0;
+		}
+		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == SV_PORT_FAULT) {
+			kvm_pv_fault(v, e);
+			return 0;
+		}
+		e->kind = HV_EXIT_CRASH;
+		snprintf(e->why, sizeof(e->why), "I/O %s port %#x, which no device claims",
+			 run->io.direction == KVM_EXIT_IO_OUT ? "write to" : "read from", run->io.port);
+		return 0;
+	case KVM_EXIT_INTR:
+		return 0;
+	case KVM_EXIT_SHUTDOWN:
+		snprintf(e->why, sizeof(e->why), "triple fault");
+		break;
+	case KVM_EXIT_HLT:
+		snprintf(e->why, sizeof(e->why), "hlt with interrupts it cannot receive");
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(e->why, sizeof(e->why), "KVM internal error, suberror %u",
+			 run->internal.suberror);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(e->why, sizeof(e->why), "VM entry failed, reason %#llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	default:
+		snprintf(e->why, sizeof(e->why), "unexpected KVM exit %u", run->exit_reason);
+		break;
+	}
+	e->kind = HV_EXIT_CRASH;
+	return 0;
+}
+
+/*
+ * Make a vCPU thread leave KVM_RUN soon: immediate_exit covers the window
+ * before it enters, the signal (a no-op handler) the time inside.
+ */
+static void kvm_vcpu_kick(struct hv_vcpu *v)
+{
+	kvm_vcpu(v)->run->immediate_exit = 1;
+	pthread_kill(v->thread, SIGUSR1);
+}
+
+static void kvm_vcpu_unkick(struct hv_vcpu *v)
+{
+	kvm_vcpu(v)->run->immediate_exit = 0;
+}
+
+static uint64_t kvm_vcpu_tsc(struct hv_vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} msr = { .hdr.nmsrs = 1, .e.index = 0x10 /* IA32_TSC */ };
+
+	if (ioctl(kvm_vcpu(v)->fd, KVM_GET_MSRS, &msr) != 1)
+		return 0;
+	return msr.e.data;
+}
+
+/* update_va_mapping wrote a guest page table: KVM's shadow must forget it. */
+static int kvm_pte_changed(struct hv_vcpu *v, uint64_t va)
+{
+	return kvm_mem_flush_shadow(v->dom);
+}
+
+const struct hv_engine hv_kvm_engine = {
+	.name = "kvm",
+	.id = SV_ENGINE_KVM,
+	.m2p_va = SV_M2P_VA,
+	.virt_start = HYPERVISOR_VIRT_START,
+	.va_reserved = kvm_pv_va_reserved,
+	.domain_init = kvm_domain_init,
+	.domain_stop = kvm_domain_stop,
+	.domain_fini = kvm_domain_fini,
+	.vcpu_init = kvm_vcpu_init,
+	.vcpu_fini = kvm_vcpu_fini,
+	.vcpu_load = kvm_vcpu_load,
+	.vcpu_run = kvm_vcpu_run,
+	.vcpu_kick = kvm_vcpu_kick,
+	.vcpu_unkick = kvm_vcpu_unkick,
+	.vcpu_tsc = kvm_vcpu_tsc,
+	.hypercall_page = kvm_pv_hypercall_page,
+	.install_l4 = kvm_pv_install_l4,
+	.pte_changed = kvm_pte_changed,
+};

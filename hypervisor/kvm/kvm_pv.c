@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/* PV at CPL3 on KVM: the hypervisor's private pages (GDT, IDT, TSS, stubs), the CPL3 start state, faults. */
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <xen/arch-x86/xen-x86_64.h>
+#include "kvm.h"
+
+/*
+ * The private pages, SV_PRIV_GPA onwards, in this order.  They are mapped
+ * supervisor-only at SV_PRIV_VA through PML4 slot SV_PRIV_L4_SLOT, which
+ * the hypervisor installs in every top-level table a vCPU runs on, so the
+ * CPU finds its descriptor tables while the CPL3 guest kernel cannot touch
+ * them.  Page i is at SV_PRIV_VA + i * 4 KiB.
+ */
+#define PRIV_L3 PV_PRIV_L3       /* PDPT for the private slot */
+#define PRIV_L2 PV_PRIV_L2
+#define PRIV_L1 PV_PRIV_L1       /* maps the private pages (at most 512) */
+#define PRIV_IDT PV_PRIV_IDT
+#define PRIV_STUBS PV_PRIV_STUBS /* CPL0 exception stubs */
+#define PRIV_VCPU0 PV_PRIV_VCPU0 /* then PRIV_PER_VCPU pages for each vCPU */
+#define PRIV_PER_VCPU PV_PRIV_PER_VCPU
+#define VCPU_GDT PV_VCPU_GDT
+#define VCPU_TSS PV_VCPU_TSS
+#define VCPU_STACK PV_VCPU_STACK
+
+#define PTE_P (1ULL << 0)
+#define PTE_RW (1ULL << 1)
+#define PTE_US (1ULL << 2)
+#define PTE_NX (1ULL << 63)
+
+/* GDT selectors of the hypervisor's own (CPL0) segments. */
+#define SEL_CPL0_CS 0x08
+#define SEL_CPL0_DS 0x10
+#define SEL_TSS 0x20
+
+#define TSS_BASE_SIZE 104
+#define TSS_IOMAP_SIZE 8192
+#define TSS_LIMIT (TSS_BASE_SIZE + TSS_IOMAP_SIZE) /* covers the trailing 0xFF byte */
+#define STUB_SIZE 16
+
+static uint64_t priv_gpa(unsigned page)
+{
+	return SV_PRIV_GPA + (uint64_t)page * PAGE_SIZE;
+}
+
+static uint64_t priv_va(unsigned page)
+{
+	return SV_PRIV_VA + (uint64_t)page * PAGE_SIZE;
+}
+
+static void *priv_ptr(struct hv_domain *d, unsigned page)
+{
+	return mem_gpa(&d->mem, priv_gpa(page), PAGE_SIZE);
+}
+
+/* An IDT gate to a CPL0 stub, on IST1 so a bad guest stack cannot hurt. */
+static void set_gate(uint8_t *idt, unsigned vec, uint64_t target)
+{
+	uint8_t *g = idt + vec * 16;
+	uint16_t sel = SEL_CPL0_CS;
+
+	memset(g, 0, 16);
+	g[0] = target & 0xff;
+	g[1] = (target >> 8) & 0xff;
+	memcpy(g + 2, &sel, 2);
+	g[4] = 1;    /* IST1 */
+	g[5] = 0x8e; /* present, DPL0, 64-bit interrupt gate */
+	g[6] = (target >> 16) & 0xff;
+	g[7] = (target >> 24) & 0xff;
+	uint32_t hi = (uint32_t)(target >> 32);
+	memcpy(g + 8, &hi, 4);
+}
+
+int kvm_pv_domain_init(struct hv_domain *d)
+{
+	unsigned nr_pages = (unsigned)pv_priv_pages(d->max_vcpus); /* mapped for the CPU at SV_PRIV_VA */
+	uint64_t *l3 = priv_ptr(d, PRIV_L3), *l2 = priv_ptr(d, PRIV_L2), *l1 = priv_ptr(d, PRIV_L1);
+	uint8_t *idt = priv_ptr(d, PRIV_IDT), *stubs = priv_ptr(d, PRIV_STUBS);
+
+	if (nr_pages > 512 || !l3 || !l2 || !l1 || !idt || !stubs)
+		return -EINVAL;
+	/* SV_PRIV_VA is 1 GiB aligned: entry 0 at each lower level. */
+	l3[(SV_PRIV_VA >> 30) & 511] = priv_gpa(PRIV_L2) | PTE_P | PTE_RW;
+	l2[(SV_PRIV_VA >> 21) & 511] = priv_gpa(PRIV_L1) | PTE_P | PTE_RW;
+	for (unsigned i = 0; i < nr_pages; i++) {
+		uint64_t nx = i == PRIV_STUBS ? 0 : PTE_NX;
+		l1[i] = priv_gpa(i) | PTE_P | PTE_RW | nx;
+	}
+	/*
+	 * Exception stubs: "out %al, $SV_PORT_FAULT; jmp ." at vector * 16.
+	 * The VMM reads the vector back from RIP and the frame from IST1.
+	 */
+	for (unsigned vec = 0; vec < 32; vec++) {
+		uint8_t *s = stubs + vec * STUB_SIZE;
+		s[0] = 0xe6;
+		s[1] = SV_PORT_FAULT;
+		s[2] = 0xeb;
+		s[3] = 0xfe;
+		set_gate(idt, vec, priv_va(PRIV_STUBS) + vec * STUB_SIZE);
+	}
+	d->priv_l3_gpa = priv_gpa(PRIV_L3);
+	return 0;
+}
+
+/* A code or data descriptor: base 0, limit 4 GiB. */
+static uint64_t seg_desc(unsigned dpl, bool code, bool l64)
+{
+	uint64_t type = code ? 0xb : 0x3; /* accessed, so the CPU never writes it */
+	uint64_t d = 0xffffULL | (0xfULL << 48);
+
+	d |= (type | 0x10 | ((uint64_t)dpl << 5) | 0x80) << 40; /* S, DPL, P */
+	d |= (l64 ? 1ULL << 53 : 1ULL << 54) | (1ULL << 55);   /* L or D/B, G */
+	return d;
+}
+
+static struct kvm_segment kseg(uint16_t sel, unsigned dpl, bool code, bool l64)
+{
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = code ? 0xb : 0x3,
+		.present = 1, .dpl = (uint8_t)dpl, .db = !l64, .s = 1, .l = l64, .g = 1,
+	};
+}
+
+static struct kvm_segment null_seg(void)
+{
+	return (struct kvm_segment){ .unusable = 1, .type = 3 };
+}
+
+int kvm_pv_vcpu_init(struct hv_vcpu *v)
+{
+	struct hv_domain *d = v->dom;
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	unsigned base = PRIV_VCPU0 + v->id * PRIV_PER_VCPU;
+	uint64_t *gdt = mem_gpa(&d->mem, priv_gpa(base + VCPU_GDT), 16 * PAGE_SIZE);
+	uint8_t *tss = mem_gpa(&d->mem, priv_gpa(base + VCPU_TSS), 3 * PAGE_SIZE);
+	uint8_t *stack = priv_ptr(d, base + VCPU_STACK);
+	struct kvm_sregs *s = &k->sregs;
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+
+	if (!gdt || !tss || !stack)
+		return -EINVAL;
+	k->gdt_va = priv_va(base + VCPU_GDT);
+	k->tss_va = priv_va(base + VCPU_TSS);
+	k->ist_top_va = priv_va(base + VCPU_STACK) + PAGE_SIZE;
+	k->ist_top = stack + PAGE_SIZE;
+
+	/* Hypervisor segments, the TSS, and Xen's FLAT_RING3_* selectors. */
+	gdt[SEL_CPL0_CS >> 3] = seg_desc(0, true, true);
+	gdt[SEL_CPL0_DS >> 3] = seg_desc(0, false, false);
+	uint64_t lo = TSS_LIMIT & 0xffff;
+	lo |= (k->tss_va & 0xffffff) << 16;
+	lo |= 0x8bULL << 40; /* present, busy 64-bit TSS */
+	lo |= (uint64_t)((TSS_LIMIT >> 16) & 0xf) << 48;
+	lo |= ((k->tss_va >> 24) & 0xff) << 56;
+	gdt[SEL_TSS >> 3] = lo;
+	gdt[(SEL_TSS >> 3) + 1] = k->tss_va >> 32;
+	gdt[FLAT_RING3_CS32 >> 3] = seg_desc(3, true, false);
+	gdt[FLAT_RING3_DS32 >> 3] = seg_desc(3, false, false);
+	gdt[FLAT_RING3_CS64 >> 3] = seg_desc(3, true, true);
+
+	/*
+	 * TSS: RSP0 and IST1 on the fault stack; an I/O bitmap that lets CPL3
+	 * reach the hypercall port only (PVM ignores IOPL for CPL3 `out`).
+	 */
+	memset(tss, 0, TSS_BASE_SIZE);
+	memcpy(tss + 4, &k->ist_top_va, 8);
+	memcpy(tss + 0x24, &k->ist_top_va, 8);
+	uint16_t iomap = TSS_BASE_SIZE;
+	memcpy(tss + 0x66, &iomap, 2);
+	memset(tss + TSS_BASE_SIZE, 0xff, TSS_IOMAP_SIZE + 1);
+	tss[TSS_BASE_SIZE + SV_PORT_HYPERCALL / 8] &= (uint8_t)~(1u << (SV_PORT_HYPERCALL % 8));
+
+	memset(s, 0, sizeof(*s));
+	s->cs = kseg(FLAT_RING3_CS64, 3, true, true);
+	s->ss = kseg(FLAT_RING3_SS64, 3, false, false);
+	s->ds = s->es = s->fs = s->gs = null_seg();
+	s->tr = (struct kvm_segment){ .base = k->tss_va, .limit = TSS_LIMIT, .selector = SEL_TSS,
+				      .type = 0xb, .present = 1 };
+	s->ldt = (struct kvm_segment){ .unusable = 1, .type = 2 };
+	s->gdt.base = k->gdt_va;
+	s->gdt.limit = 0xffff;
+	s->idt.base = priv_va(PRIV_IDT);
+	s->idt.limit = 0xfff;
+	s->cr0 = 0x80010033; /* PG, WP, NE, ET, MP, PE */
+	s->cr4 = 0x620;      /* OSXMMEXCPT, OSFXSR, PAE */
+	s->efer = 0xd01;     /* NXE, LMA, LME, SCE */
+	s->apic_base = 0xfee00900;
+	if (ioctl(k->fd, KVM_SET_FPU, &fpu) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Put the hypervisor's slot into a top-level table the guest will run on. */
+int kvm_pv_install_l4(struct hv_domain *d, uint64_t l4_gpa)
+{
+	uint64_t *l4;
+
+	if (l4_gpa & (PAGE_SIZE - 1) || !mem_is_ram(&d->mem, l4_gpa, PAGE_SIZE))
+		return -EINVAL;
+	l4 = mem_gpa(&d->mem, l4_gpa, PAGE_SIZE);
+	__atomic_store_n(&l4[SV_PRIV_L4_SLOT], d->priv_l3_gpa | PTE_P | PTE_RW, __ATOMIC_RELAXED);
+	if (d->m2p_l3_gpa) /* read-only for the guest kernel */
+		__atomic_store_n(&l4[(SV_M2P_VA >> 39) & 511], d->m2p_l3_gpa | PTE_P | PTE_US,
+				 __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * Fill the guest's hypercall page: stub nr is "mov $nr,%eax; out %al,$port;
+ * ret" (8 bytes), the rest of its 32 bytes int3.  The iret stub first
+ * pushes rcx, r11 and rax, as Xen's does, and never returns.
+ */
+void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *p)
+{
+	memset(p, 0xcc, PAGE_SIZE);
+	for (unsigned nr = 0; nr < PAGE_SIZE / SV_HYPERCALL_STUB_SIZE; nr++) {
+		uint8_t *s = p + nr * SV_HYPERCALL_STUB_SIZE;
+		s[0] = 0xb8;
+		memcpy(s + 1, &nr, 4);
+		s[5] = 0xe6;
+		s[6] = SV_PORT_HYPERCALL;
+		s[7] = 0xc3;
+	}
+	uint8_t *iret = p + __HYPERVISOR_iret * SV_HYPERCALL_STUB_SIZE;
+	/* push %rcx; push %r11; push %rax: the frame's first three words, as in Xen's stub. */
+	const uint8_t stub[] = { 0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0,
+				 0xe6, SV_PORT_HYPERCALL, 0x0f, 0x0b };
+	memcpy(iret, stub, sizeof(stub));
+}
+
+bool kvm_pv_va_reserved(uint64_t va)
+{
+	return va >= HYPERVISOR_VIRT_START && va < HYPERVISOR_VIRT_END;
+}
+
+static bool has_error_code(unsigned vec)
+{
+	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 ||
+	       vec == 30;
+}
+
+/*
+ * A CPL0 exception stub wrote the fault port: the vector from where it
+ * stands, the frame from the IST stack, cr2 from the vCPU.
+ */
+void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	struct hv_regs *r = &v->regs;
+	struct kvm_sregs sr;
+	uint64_t stub = r->rip - 2 - priv_va(PRIV_STUBS);
+	uint64_t frame[6] = { 0 };
+	unsigned vec, n;
+
+	if (r->rip < priv_va(PRIV_STUBS) + 2 || stub % STUB_SIZE || stub / STUB_SIZE >= 32) {
+		e->kind = HV_EXIT_CRASH;
+		snprintf(e->why, sizeof(e->why), "fault port written from outside the exception stubs");
+		return;
+	}
+	vec = (unsigned)(stub / STUB_SIZE);
+	n = has_error_code(vec) ? 6 : 5;
+	if (k->ist_top_va - r->rsp == n * 8)
+		memcpy(frame, k->ist_top - n * 8, n * 8);
+	const uint64_t *f = has_error_code(vec) ? frame + 1 : frame;
+	if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
+		memset(&sr, 0, sizeof(sr));
+	e->kind = HV_EXIT_FAULT;
+	e->vector = vec;
+	e->error_code = has_error_code(vec) ? frame[0] : 0;
+	e->cr2 = sr.cr2;
+	memcpy(e->frame, f, sizeof(e->frame));
+}

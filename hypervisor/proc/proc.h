@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The process engine's private state: one sv-runner process per domain, one shared block per vCPU. */
+#ifndef PROC_ENGINE_H
+#define PROC_ENGINE_H
+
+#include <sys/types.h>
+#include "../hv.h"
+#include "sv/procabi.h"
+
+struct proc_map_queue {
+	struct sv_proc_map *ops;
+	size_t nr, cap;
+};
+
+struct proc_dom {
+	pid_t pid;                  /* the runner; 0 before it is started */
+	int pidfd;                  /* signals reach that process only, even after it is reaped */
+	atomic_bool stopping;       /* the domain is going: the runner's end is no crash */
+	int shared_fd;
+	uint8_t *shared;            /* SV_PROC_SHARED_SIZE bytes, mapped here too */
+	pthread_t reaper;           /* waits for the runner to end */
+	bool reaper_started;
+	atomic_bool dead;           /* the runner has ended */
+	int status;                 /* its wait status, once dead */
+	pthread_mutex_t map_lock;   /* the queue and mapped_cr3 */
+	struct proc_map_queue queue;/* mapping changes the next run applies */
+	uint64_t mapped_cr3;        /* the tables the runner's address space follows; 0: none */
+};
+
+struct proc_vcpu {
+	struct sv_proc_vcpu *blk;   /* shared with the runner (and so the guest) */
+	pid_t tid;                  /* its host thread, read once at start-up */
+};
+
+static inline struct proc_dom *proc_dom(struct hv_domain *d)
+{
+	return d->eng_priv;
+}
+
+static inline struct proc_vcpu *proc_vcpu(struct hv_vcpu *v)
+{
+	return v->eng;
+}
+
+/* proc_spawn.c */
+int proc_spawn_init(char *why, size_t len);
+/* Start the runner for d and wait until every vCPU thread waits; -errno and why if not. */
+int proc_spawn(struct hv_domain *d, char *why, size_t len);
+/* SIGKILL the runner; the reaper sees it go. */
+void proc_kill(struct hv_domain *d);
+void proc_reap(struct hv_domain *d);
+
+/* proc_map.c: the runner's address space follows the guest's page tables. */
+int proc_map_queue_op(struct proc_dom *pd, const struct sv_proc_map *op);
+/* Queue the whole address space of the tables at cr3 (replacing what was mapped). */
+int proc_map_rebuild(struct hv_domain *d, uint64_t cr3);
+/* Queue the new mapping of one page after its level-1 entry changed. */
+int proc_map_page(struct hv_domain *d, uint64_t cr3, uint64_t va);
+void proc_map_queue_free(struct proc_map_queue *q);
+
+#endif

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The process engine: each PV domain is an sv-runner process (see
+ * runner/runner.c), each vCPU one of its threads, and a vCPU runs by
+ * handing its block of shared registers to that thread and waiting on a
+ * futex until the thread hands it back: at a hypercall, a fault, a denied
+ * system call, or a kick.
+ */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include "proc.h"
+#include <xen/arch-x86/xen-x86_64.h>
+
+#define SPIN_ROUNDS 64
+
+_Static_assert(sizeof(struct hv_regs) == 8 * SV_PROC_NR_REGS, "hv_regs is the block's order");
+_Static_assert(offsetof(struct sv_proc_vcpu, state) == SV_PROC_OFF_STATE, "block layout");
+_Static_assert(offsetof(struct sv_proc_vcpu, reason) == SV_PROC_OFF_REASON, "block layout");
+_Static_assert(offsetof(struct sv_proc_vcpu, kick) == SV_PROC_OFF_KICK, "block layout");
+_Static_assert(offsetof(struct sv_proc_vcpu, regs) == SV_PROC_OFF_REGS, "block layout");
+_Static_assert(sizeof(struct sv_proc_vcpu) <= 4096, "a block's first page");
+_Static_assert(sizeof(struct sv_proc_hdr) <= 4096, "the header page");
+_Static_assert(SV_PROC_MAX_VCPUS >= SV_MAX_VCPUS, "a block for every vCPU");
+
+static long futex(uint32_t *addr, int op, uint32_t val)
+{
+	return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+/* The TSC rate, measured against CLOCK_MONOTONIC_RAW over 50 ms. */
+static uint64_t measure_tsc_khz(void)
+{
+	struct timespec a, b, nap = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };
+	uint64_t c0, c1, ns;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	c0 = __rdtsc();
+	nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	c1 = __rdtsc();
+	ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ULL + (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec;
+	return ns ? (c1 - c0) * 1000000ULL / ns : 0;
+}
+
+int proc_engine_probe(struct hv_host *h, char *why, size_t len)
+{
+	int ret;
+
+	if (prctl(PR_GET_SECCOMP) < 0) {
+		snprintf(why, len, "the kernel has no seccomp: %s", strerror(errno));
+		return -ENOTSUP;
+	}
+	ret = proc_spawn_init(why, len);
+	if (ret)
+		return ret;
+	if (!h->tsc_khz)
+		h->tsc_khz = measure_tsc_khz();
+	if (!h->tsc_khz) {
+		snprintf(why, len, "cannot measure the TSC rate");
+		return -EINVAL;
+	}
+	hv_log("process engine: runner ready, TSC %llu kHz", (unsigned long long)h->tsc_khz);
+	return 0;
+}
+
+static struct sv_proc_vcpu *block_of(struct proc_dom *pd, unsigned i)
+{
+	return (struct sv_proc_vcpu *)(pd->shared + 4096 * (1 + SV_PROC_VCPU_PAGES * i));
+}
+
+static int proc_domain_init(struct hv_domain *d)
+{
+	struct proc_dom *pd = calloc(1, sizeof(*pd));
+	char why[200];
+	int ret;
+
+	if (!pd)
+		return -ENOMEM;
+	pd->pidfd = -1;
+	pd->shared = MAP_FAILED;
+	pthread_mutex_init(&pd->map_lock, NULL);
+	d->eng_priv = pd;
+	pd->shared_fd = memfd_create("splitvisor-runner", MFD_CLOEXEC);
+	if (pd->shared_fd < 0)
+		return -errno; /* proc_domain_fini cleans up */
+	if (ftruncate(pd->shared_fd, (off_t)SV_PROC_SHARED_SIZE) < 0)
+		return -errno;
+	pd->shared = mmap(NULL, SV_PROC_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  pd->shared_fd, 0);
+	if (pd->shared == MAP_FAILED)
+		return -errno;
+	ret = proc_spawn(d, why, sizeof(why));
+	if (ret)
+		hv_log("create '%s': %s", d->name, why);
+	return ret;
+}
+
+static void proc_domain_stop(struct hv_domain *d)
+{
+	proc_kill(d);
+}
+
+static void proc_domain_fini(struct hv_domain *d)
+{
+	struct proc_dom *pd = proc_dom(d);
+
+	if (!pd)
+		return;
+	if (pd->pid > 0)
+		proc_reap(d);
+	if (pd->pidfd >= 0)
+		close(pd->pidfd);
+	if (pd->shared != MAP_FAILED)
+		munmap(pd->shared, SV_PROC_SHARED_SIZE);
+	if (pd->shared_fd >= 0)
+		close(pd->shared_fd);
+	proc_map_queue_free(&pd->queue);
+	pthread_mutex_destroy(&pd->map_lock);
+	free(pd);
+	d->eng_priv = NULL;
+}
+
+static int proc_vcpu_init(struct hv_vcpu *v)
+{
+	struct proc_dom *pd = proc_dom(v->dom);
+	struct proc_vcpu *pv = calloc(1, sizeof(*pv));
+
+	if (!pv)
+		return -ENOMEM;
+	v->eng = pv;
+	pv->blk = block_of(pd, v->id);
+	/* Read once, before any guest code ran: kicks go to this thread only. */
+	pv->tid = (pid_t)__atomic_load_n(&pv->blk->tid, __ATOMIC_ACQUIRE);
+	return pv->tid > 0 ? 0 : -EIO;
+}
+
+static void proc_vcpu_fini(struct hv_vcpu *v)
+{
+	free(v->eng);
+	v->eng = NULL;
+}
+
+/* The start state: the address space follows the tables at cr3. */
+static int proc_vcpu_load(struct hv_vcpu *v)
+{
+	struct proc_dom *pd = proc_dom(v->dom);
+	uint64_t mapped;
+	int ret = 0;
+
+	pthread_mutex_lock(&pd->map_lock);
+	mapped = pd->mapped_cr3;
+	pthread_mutex_unlock(&pd->map_lock);
+	if (mapped != v->cr3)
+		ret = proc_map_rebuild(v->dom, v->cr3);
+	v->regs_dirty = true;
+	return ret;
+}
+
+/* Give the block to the runner and wait until it comes back (or the runner is gone). */
+static uint32_t handoff(struct proc_dom *pd, struct sv_proc_vcpu *b)
+{
+	uint32_t s;
+
+	__atomic_store_n(&b->state, SV_PROC_RUN, __ATOMIC_SEQ_CST);
+	futex(&b->state, FUTEX_WAKE, 1);
+	for (unsigned spin = 0;; spin++) {
+		s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+		if (s != SV_PROC_RUN || atomic_load(&pd->dead))
+			return atomic_load(&pd->dead) ? SV_PROC_DEAD : s;
+		if (spin < SPIN_ROUNDS) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		futex(&b->state, FUTEX_WAIT, SV_PROC_RUN);
+	}
+}
+
+static const char *abi_name(uint64_t arch, uint64_t nr)
+{
+	if (arch == AUDIT_ARCH_X86_64)
+		return nr & 0x40000000 ? "x32" : "x86_64";
+	if (arch == AUDIT_ARCH_I386)
+		return "i386";
+	return "unknown ABI";
+}
+
+static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
+{
+	struct proc_dom *pd = proc_dom(v->dom);
+	struct sv_proc_vcpu *b = proc_vcpu(v)->blk;
+	struct proc_map_queue q;
+	struct sv_proc_vcpu got;
+	size_t done = 0;
+	uint32_t s;
+
+	e->kind = HV_EXIT_CRASH;
+	if (atomic_load(&pd->dead)) {
+		snprintf(e->why, sizeof(e->why), "its process is gone");
+		return 0;
+	}
+	pthread_mutex_lock(&pd->map_lock);
+	q = pd->queue;
+	memset(&pd->queue, 0, sizeof(pd->queue));
+	pthread_mutex_unlock(&pd->map_lock);
+	for (;;) {
+		size_t n = q.nr - done < SV_PROC_MAX_MAPS ? q.nr - done : SV_PROC_MAX_MAPS;
+		bool last = done + n == q.nr;
+
+		if (n)
+			memcpy(b->maps, q.ops + done, n * sizeof(q.ops[0]));
+		b->nr_maps = (uint32_t)n;
+		b->map_error = 0;
+		b->maps_only = !last;
+		if (last)
+			memcpy(b->regs, &v->regs, sizeof(v->regs));
+		s = handoff(pd, b);
+		/* Everything the runner (and so the guest) wrote is read once, here. */
+		memcpy(&got, b, offsetof(struct sv_proc_vcpu, maps));
+		if (s == SV_PROC_DEAD || atomic_load(&pd->dead)) {
+			snprintf(e->why, sizeof(e->why), "its process or vCPU thread is gone");
+			goto out;
+		}
+		if (got.map_error) {
+			snprintf(e->why, sizeof(e->why), "the runner cannot map guest memory: %s",
+				 strerror((int)-got.map_error));
+			goto out;
+		}
+		done += n;
+		if (last)
+			break;
+		if (got.reason != SV_PROC_R_MAPPED) {
+			snprintf(e->why, sizeof(e->why), "runner protocol error: reason %u for a map request",
+				 got.reason);
+			goto out;
+		}
+	}
+	memcpy(&v->regs, got.regs, sizeof(v->regs));
+	v->regs_dirty = false;
+	switch (got.reason) {
+	case SV_PROC_R_HYPERCALL:
+		e->kind = HV_EXIT_HYPERCALL;
+		break;
+	case SV_PROC_R_KICK:
+		e->kind = HV_EXIT_NONE;
+		break;
+	case SV_PROC_R_FAULT:
+		if (got.trapno >= 32) {
+			snprintf(e->why, sizeof(e->why), "host fault with trap number %llu",
+				 (unsigned long long)got.trapno);
+			break;
+		}
+		e->kind = HV_EXIT_FAULT;
+		e->vector = (unsigned)got.trapno;
+		e->error_code = got.err;
+		e->cr2 = got.cr2;
+		e->frame[0] = v->regs.rip;
+		e->frame[1] = FLAT_KERNEL_CS;
+		e->frame[2] = v->regs.rflags;
+		e->frame[3] = v->regs.rsp;
+		e->frame[4] = FLAT_KERNEL_SS;
+		break;
+	case SV_PROC_R_SYSCALL:
+		e->kind = HV_EXIT_SYSCALL;
+		e->sys_nr = got.trapno & ~0x40000000ULL;
+		e->sys_abi = abi_name(got.err, got.trapno);
+		break;
+	case SV_PROC_R_RUNTIME:
+		snprintf(e->why, sizeof(e->why),
+			 "the runner faulted at %#llx (trap %llu, address %#llx): a hypercall with an unusable stack?",
+			 (unsigned long long)v->regs.rip, (unsigned long long)got.trapno,
+			 (unsigned long long)got.cr2);
+		break;
+	default:
+		snprintf(e->why, sizeof(e->why), "runner protocol error: reason %u", got.reason);
+		break;
+	}
+out:
+	proc_map_queue_free(&q);
+	return 0;
+}
+
+/*
+ * A running vCPU leaves the guest on SIGUSR1; one that is on its way in
+ * or out sees the flag (runner.c, on_signal and sv_exchange).
+ */
+static void proc_vcpu_kick(struct hv_vcpu *v)
+{
+	struct proc_dom *pd = proc_dom(v->dom);
+	struct proc_vcpu *pv = proc_vcpu(v);
+
+	__atomic_store_n(&pv->blk->kick, 1, __ATOMIC_SEQ_CST);
+	if (atomic_load(&v->in_guest) && !atomic_load(&pd->dead))
+		syscall(SYS_tgkill, pd->pid, pv->tid, SIGUSR1);
+}
+
+static void proc_vcpu_unkick(struct hv_vcpu *v)
+{
+	__atomic_store_n(&proc_vcpu(v)->blk->kick, 0, __ATOMIC_SEQ_CST);
+}
+
+/* The guest reads the host's TSC itself: no offset, no scaling. */
+static uint64_t proc_vcpu_tsc(struct hv_vcpu *v)
+{
+	return __rdtsc();
+}
+
+/*
+ * Stub nr: "mov $nr,%eax; lea 1f(%rip),%rcx; movabs $entry,%r11;
+ * jmp *%r11; 1: ret".  Like Xen's syscall stubs it clobbers rcx and r11.
+ * The iret stub pushes rcx, r11 and rax first, as Xen's does, and never
+ * returns.
+ */
+static void proc_hypercall_page(struct hv_domain *d, uint8_t *p)
+{
+	uint64_t entry = SV_PROC_RUNNER_VA;
+
+	memset(p, 0xcc, PAGE_SIZE);
+	for (unsigned nr = 0; nr < PAGE_SIZE / SV_HYPERCALL_STUB_SIZE; nr++) {
+		uint8_t *s = p + nr * SV_HYPERCALL_STUB_SIZE;
+		unsigned o = 0;
+
+		if (nr == __HYPERVISOR_iret) {
+			s[o++] = 0x51;                  /* push %rcx */
+			s[o++] = 0x41; s[o++] = 0x53;   /* push %r11 */
+			s[o++] = 0x50;                  /* push %rax */
+		}
+		s[o++] = 0xb8;                          /* mov $nr, %eax */
+		memcpy(s + o, &nr, 4);
+		o += 4;
+		const uint8_t lea[] = { 0x48, 0x8d, 0x0d, 13, 0, 0, 0 }; /* lea 13(%rip), %rcx */
+		memcpy(s + o, lea, sizeof(lea));
+		o += sizeof(lea);
+		s[o++] = 0x49; s[o++] = 0xbb;           /* movabs $entry, %r11 */
+		memcpy(s + o, &entry, 8);
+		o += 8;
+		s[o++] = 0x41; s[o++] = 0xff; s[o++] = 0xe3; /* jmp *%r11 */
+		if (nr == __HYPERVISOR_iret) {
+			s[o++] = 0x0f; s[o++] = 0x0b;   /* ud2: iret never returns */
+		} else {
+			s[o++] = 0xc3;                  /* ret */
+		}
+	}
+}
+
+/* No slots to install: the hypervisor's pages are outside the guest window. */
+static int proc_install_l4(struct hv_domain *d, uint64_t l4_gpa)
+{
+	if (l4_gpa & (PAGE_SIZE - 1) || !mem_is_ram(&d->mem, l4_gpa, PAGE_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+static int proc_pte_changed(struct hv_vcpu *v, uint64_t va)
+{
+	return proc_map_page(v->dom, v->cr3, va);
+}
+
+static bool proc_va_reserved(uint64_t va)
+{
+	return va >= SV_PROC_GUEST_VA_END;
+}
+
+const struct hv_engine hv_proc_engine = {
+	.name = "process",
+	.id = SV_ENGINE_PROCESS,
+	.m2p_va = SV_PROC_M2P_VA,
+	.virt_start = SV_PROC_GUEST_VA_END,
+	.va_reserved = proc_va_reserved,
+	.domain_init = proc_domain_init,
+	.domain_stop = proc_domain_stop,
+	.domain_fini = proc_domain_fini,
+	.vcpu_init = proc_vcpu_init,
+	.vcpu_fini = proc_vcpu_fini,
+	.vcpu_load = proc_vcpu_load,
+	.vcpu_run = proc_vcpu_run,
+	.vcpu_kick = proc_vcpu_kick,
+	.vcpu_unkick = proc_vcpu_unkick,
+	.vcpu_tsc = proc_vcpu_tsc,
+	.hypercall_page = proc_hypercall_page,
+	.install_l4 = proc_install_l4,
+	.pte_changed = proc_pte_changed,
+};

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The runner's address space follows the guest's page tables: a walk of
+ * the tables becomes a list of mmap/munmap operations on the guest memfd,
+ * which the runner applies before it next runs guest code.  Only frames a
+ * PV guest may map (its RAM, its shared_info, its grant-table frames) are
+ * ever mapped; anything else in a table is left out, so a bad entry makes
+ * a hole the guest faults on, never a window onto something else.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "proc.h"
+
+#define PTE_P (1ULL << 0)
+#define PTE_RW (1ULL << 1)
+#define PTE_PS (1ULL << 7)
+#define PTE_NX (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
+#define QUEUE_MAX (1u << 20)
+
+int proc_map_queue_op(struct proc_dom *pd, const struct sv_proc_map *op)
+{
+	struct proc_map_queue *q = &pd->queue;
+
+	if (q->nr == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		struct sv_proc_map *n;
+
+		if (cap > QUEUE_MAX)
+			return -ENOMEM;
+		n = realloc(q->ops, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		q->ops = n;
+		q->cap = cap;
+	}
+	q->ops[q->nr++] = *op;
+	return 0;
+}
+
+void proc_map_queue_free(struct proc_map_queue *q)
+{
+	free(q->ops);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Offset in the memfd of a frame the guest may map, or -EINVAL. */
+static int64_t frame_offset(struct hv_domain *d, uint64_t gpa, uint64_t len)
+{
+	if (mem_is_ram(&d->mem, gpa, len))
+		return mem_offset(&d->mem, gpa);
+	if (len == PAGE_SIZE && (gpa == SV_SHARED_INFO_GPA || gnttab_is_frame(d, gpa)))
+		return mem_offset(&d->mem, gpa);
+	return -EINVAL;
+}
+
+/* Runs of pages with consecutive offsets and the same protection become one mmap. */
+struct run_builder {
+	struct hv_domain *d;
+	struct sv_proc_map cur;
+	bool have;
+	int err;
+};
+
+static void flush_run(struct run_builder *b)
+{
+	if (b->have && !b->err)
+		b->err = proc_map_queue_op(proc_dom(b->d), &b->cur);
+	b->have = false;
+}
+
+static void emit(struct run_builder *b, uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags)
+{
+	int64_t off = frame_offset(b->d, gpa, len);
+	uint32_t prot = PROT_READ;
+
+	if (off < 0)
+		return;
+	if (flags & PTE_RW)
+		prot |= PROT_WRITE;
+	if (!(flags & PTE_NX))
+		prot |= PROT_EXEC;
+	if (b->have && b->cur.va + b->cur.len == va && b->cur.offset + b->cur.len == (uint64_t)off &&
+	    b->cur.prot == prot) {
+		b->cur.len += len;
+		return;
+	}
+	flush_run(b);
+	b->cur = (struct sv_proc_map){ .va = va, .len = len, .offset = (uint64_t)off,
+				       .op = SV_PROC_OP_MAP, .prot = prot };
+	b->have = true;
+}
+
+static const uint64_t *table(struct hv_domain *d, uint64_t entry)
+{
+	uint64_t gpa = entry & PTE_ADDR;
+
+	if (!mem_is_ram(&d->mem, gpa, PAGE_SIZE))
+		return NULL;
+	return mem_gpa(&d->mem, gpa, PAGE_SIZE);
+}
+
+static uint64_t rd(const uint64_t *t, unsigned i)
+{
+	return __atomic_load_n(&t[i], __ATOMIC_RELAXED);
+}
+
+/*
+ * Effective flags down a walk: writable only if every level is, no-exec
+ * if any level says so (a PV guest's user bit means nothing here: its
+ * kernel and its processes are all the runner's user mode).
+ */
+static uint64_t combine(uint64_t acc, uint64_t e)
+{
+	return (acc & ~PTE_RW & ~PTE_NX) | (acc & e & PTE_RW) | ((acc | e) & PTE_NX);
+}
+
+static void walk(struct run_builder *b, uint64_t cr3)
+{
+	const uint64_t *l4 = table(b->d, cr3);
+	unsigned n4 = (unsigned)(SV_PROC_GUEST_VA_END >> 39);
+
+	if (!l4)
+		return;
+	for (unsigned i4 = 0; i4 < n4; i4++) {
+		uint64_t e4 = rd(l4, i4);
+		const uint64_t *l3 = (e4 & PTE_P) ? table(b->d, e4) : NULL;
+		if (!l3)
+			continue;
+		for (unsigned i3 = 0; i3 < 512; i3++) {
+			uint64_t e3 = rd(l3, i3), va3 = ((uint64_t)i4 << 39) | ((uint64_t)i3 << 30);
+			uint64_t f3 = combine(combine(PTE_RW, e4), e3);
+			if (!(e3 & PTE_P))
+				continue;
+			if (e3 & PTE_PS) {
+				emit(b, va3, 1ULL << 30, e3 & PTE_ADDR & ~((1ULL << 30) - 1), f3);
+				continue;
+			}
+			const uint64_t *l2 = table(b->d, e3);
+			if (!l2)
+				continue;
+			for (unsigned i2 = 0; i2 < 512; i2++) {
+				uint64_t e2 = rd(l2, i2), va2 = va3 | ((uint64_t)i2 << 21);
+				uint64_t f2 = combine(f3, e2);
+				if (!(e2 & PTE_P))
+					continue;
+				if (e2 & PTE_PS) {
+					emit(b, va2, 1ULL << 21, e2 & PTE_ADDR & ~((1ULL << 21) - 1), f2);
+					continue;
+				}
+				const uint64_t *l1 = table(b->d, e2);
+				if (!l1)
+					continue;
+				for (unsigned i1 = 0; i1 < 512; i1++) {
+					uint64_t e1 = rd(l1, i1);
+					if (e1 & PTE_P)
+						emit(b, va2 | ((uint64_t)i1 << 12), PAGE_SIZE, e1 & PTE_ADDR,
+						     combine(f2, e1));
+				}
+			}
+		}
+	}
+	flush_run(b);
+}
+
+int proc_map_rebuild(struct hv_domain *d, uint64_t cr3)
+{
+	struct proc_dom *pd = proc_dom(d);
+	struct run_builder b = { .d = d };
+
+	pthread_mutex_lock(&pd->map_lock);
+	if (pd->mapped_cr3) {
+		/* Drop the old address space, in pieces the seccomp filter allows. */
+		for (uint64_t va = PAGE_SIZE; va < SV_PROC_GUEST_VA_END && !b.err;) {
+			uint64_t len = SV_PROC_MAP_LEN_MAX / 2;
+			if (len > SV_PROC_GUEST_VA_END - va)
+				len = SV_PROC_GUEST_VA_END - va;
+			struct sv_proc_map op = { .va = va, .len = len, .op = SV_PROC_OP_UNMAP };
+			b.err = proc_map_queue_op(pd, &op);
+			va += len;
+		}
+	}
+	walk(&b, cr3 & PTE_ADDR);
+	if (!b.err)
+		pd->mapped_cr3 = cr3 & PTE_ADDR;
+	pthread_mutex_unlock(&pd->map_lock);
+	return b.err;
+}
+
+int proc_map_page(struct hv_domain *d, uint64_t cr3, uint64_t va)
+{
+	struct proc_dom *pd = proc_dom(d);
+	struct run_builder b = { .d = d };
+	uint64_t flags = PTE_RW, e = 0, entry = cr3 & PTE_ADDR;
+	int level;
+
+	va &= ~(PAGE_SIZE - 1);
+	if (va >= SV_PROC_GUEST_VA_END)
+		return -EINVAL;
+	pthread_mutex_lock(&pd->map_lock);
+	if (pd->mapped_cr3 != (cr3 & PTE_ADDR)) {
+		pthread_mutex_unlock(&pd->map_lock); /* not the tables the runner follows */
+		return 0;
+	}
+	for (level = 4; level >= 1; level--) {
+		const uint64_t *t = table(d, entry);
+		e = t ? rd(t, (unsigned)(va >> (12 + 9 * (level - 1))) & 511) : 0;
+		if (!(e & PTE_P) || (level > 1 && (e & PTE_PS)))
+			break;
+		flags = combine(flags, e);
+		entry = e;
+	}
+	if (level == 0)
+		emit(&b, va, PAGE_SIZE, e & PTE_ADDR, flags);
+	flush_run(&b);
+	if (!b.err && level != 0) {
+		struct sv_proc_map op = { .va = va, .len = PAGE_SIZE, .op = SV_PROC_OP_UNMAP };
+		b.err = proc_map_queue_op(pd, &op);
+	} else if (!b.err && frame_offset(d, e & PTE_ADDR, PAGE_SIZE) < 0) {
+		struct sv_proc_map op = { .va = va, .len = PAGE_SIZE, .op = SV_PROC_OP_UNMAP };
+		b.err = proc_map_queue_op(pd, &op);
+	}
+	pthread_mutex_unlock(&pd->map_lock);
+	return b.err;
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Starting and ending sv-runner processes.  One spawner thread forks them
+ * all and lives as long as the hypervisor: a runner's parent-death signal
+ * follows the thread that forked it, so it fires exactly when the
+ * hypervisor dies, however it dies.  A reaper thread per domain waits for
+ * its runner and wakes every vCPU thread waiting on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "proc.h"
+
+#define READY_TIMEOUT_MS 20000
+#define GUEST_NICE 10
+
+static char runner_path[PATH_MAX];
+
+/* Requests to the spawner thread, one at a time. */
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spawn_cond = PTHREAD_COND_INITIALIZER;
+static struct {
+	bool pending, done;
+	int memfd, shared_fd;
+	pid_t pid;
+	int err;
+} req;
+static pthread_t spawner;
+static bool spawner_started;
+
+/* In the child between fork and exec: only async-signal-safe calls. */
+static void __attribute__((noreturn)) child(int memfd, int shared_fd)
+{
+	static char *const argv[] = { "sv-runner", NULL };
+	static char *const envp[] = { NULL };
+	int a = fcntl(memfd, F_DUPFD, 10), b = fcntl(shared_fd, F_DUPFD, 10);
+
+	if (a < 0 || b < 0 || dup2(a, SV_PROC_MEMFD) < 0 || dup2(b, SV_PROC_SHAREDFD) < 0)
+		_exit(126);
+	/* Nothing but its own memory: no stdio, no sockets, no other guest. */
+	for (int fd = 0; fd < SV_PROC_MEMFD; fd++)
+		close(fd);
+	syscall(SYS_close_range, SV_PROC_SHAREDFD + 1, ~0U, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(runner_path, argv, envp);
+	_exit(127);
+}
+
+static void *spawner_thread(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&spawn_lock);
+	for (;;) {
+		while (!req.pending)
+			pthread_cond_wait(&spawn_cond, &spawn_lock);
+		pid_t pid = fork();
+		if (pid == 0)
+			child(req.memfd, req.shared_fd);
+		req.pid = pid;
+		req.err = pid < 0 ? -errno : 0;
+		req.pending = false;
+		req.done = true;
+		pthread_cond_broadcast(&spawn_cond);
+	}
+	return NULL;
+}
+
+/* Where sv-runner is: $SPLITVISOR_RUNNER, else beside this program. */
+int proc_spawn_init(char *why, size_t len)
+{
+	const char *env = getenv("SPLITVISOR_RUNNER");
+	struct stat st;
+	int ret;
+
+	if (env && *env) {
+		snprintf(runner_path, sizeof(runner_path), "%s", env);
+	} else {
+		char self[PATH_MAX - 16];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0) {
+			snprintf(why, len, "cannot read /proc/self/exe: %s", strerror(errno));
+			return -errno;
+		}
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(runner_path, sizeof(runner_path), "%s/sv-runner", self);
+	}
+	if (stat(runner_path, &st) < 0 || !(st.st_mode & S_IXUSR)) {
+		snprintf(why, len, "no runner program at %s", runner_path);
+		return -ENOENT;
+	}
+	ret = pthread_create(&spawner, NULL, spawner_thread, NULL);
+	if (ret) {
+		snprintf(why, len, "cannot start the spawner thread: %s", strerror(ret));
+		return -ret;
+	}
+	spawner_started = true;
+	return 0;
+}
+
+static pid_t spawn_runner(int memfd, int shared_fd, int *err)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&spawn_lock);
+	while (req.pending || req.done)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
+	req.memfd = memfd;
+	req.shared_fd = shared_fd;
+	req.pending = true;
+	pthread_cond_broadcast(&spawn_cond);
+	while (!req.done)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
+	pid = req.pid;
+	*err = req.err;
+	req.done = false;
+	pthread_cond_broadcast(&spawn_cond);
+	pthread_mutex_unlock(&spawn_lock);
+	return pid;
+}
+
+static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+/* Wake every vCPU thread that waits on a block of this domain. */
+static void wake_all(struct hv_domain *d)
+{
+	struct proc_dom *pd = proc_dom(d);
+
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		struct sv_proc_vcpu *b = (struct sv_proc_vcpu *)(pd->shared + 4096 * (1 + SV_PROC_VCPU_PAGES * i));
+		__atomic_store_n(&b->state, SV_PROC_DEAD, __ATOMIC_SEQ_CST);
+		futex(&b->state, FUTEX_WAKE, INT32_MAX, NULL);
+	}
+	futex(&((struct sv_proc_hdr *)pd->shared)->ready, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
+static void describe(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+static void *reaper_thread(void *arg)
+{
+	struct hv_domain *d = arg;
+	struct proc_dom *pd = proc_dom(d);
+	int status = 0;
+	char how[96];
+
+	while (waitpid(pd->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pd->status = status;
+	atomic_store(&pd->dead, true);
+	wake_all(d);
+	pthread_mutex_lock(&d->lock);
+	bool alive = (d->state == DOM_CREATED || d->state == DOM_ACTIVE) && !atomic_load(&pd->stopping);
+	pthread_mutex_unlock(&d->lock);
+	if (alive) {
+		char why[160];
+		describe(status, how, sizeof(how));
+		snprintf(why, sizeof(why), "its process %d %s", (int)pd->pid, how);
+		domain_crash(d, why);
+	}
+	return NULL;
+}
+
+int proc_spawn(struct hv_domain *d, char *why, size_t len)
+{
+	struct proc_dom *pd = proc_dom(d);
+	struct sv_proc_hdr *h = (struct sv_proc_hdr *)pd->shared;
+	int err = 0, ret;
+
+	h->magic = SV_PROC_MAGIC;
+	h->version = SV_PROC_VERSION;
+	h->nr_vcpus = d->max_vcpus;
+	h->parent_pid = getpid();
+	h->memfd_size = d->mem.memfd_size;
+	h->nice = GUEST_NICE;
+	if (d->m2p_l3_gpa) {
+		h->m2p_offset = (uint64_t)mem_offset(&d->mem, d->m2p_tab_gpa);
+		h->m2p_len = (d->m2p_entries * 8 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	}
+	pd->pid = spawn_runner(d->mem.memfd, pd->shared_fd, &err);
+	if (pd->pid < 0) {
+		pd->pid = 0;
+		snprintf(why, len, "cannot fork the runner: %s", strerror(-err));
+		return err;
+	}
+	pd->pidfd = (int)syscall(SYS_pidfd_open, pd->pid, 0);
+	ret = pthread_create(&pd->reaper, NULL, reaper_thread, d);
+	if (ret) {
+		kill(pd->pid, SIGKILL);
+		waitpid(pd->pid, NULL, 0);
+		pd->pid = 0;
+		snprintf(why, len, "cannot start the reaper thread: %s", strerror(ret));
+		return -ret;
+	}
+	pd->reaper_started = true;
+
+	/* Wait for the runner: ready (1), a setup step failed (2), or dead. */
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		uint32_t r = __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE);
+		if (r == 1)
+			break;
+		if (r == 2) {
+			snprintf(why, len, "the runner failed to %.*s: %s", (int)sizeof(h->error_msg),
+				 h->error_msg, strerror(-h->error));
+			return -EIO;
+		}
+		if (atomic_load(&pd->dead)) {
+			char how[96];
+			describe(pd->status, how, sizeof(how));
+			snprintf(why, len, "the runner %s before it was ready", how);
+			return -EIO;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (ms > READY_TIMEOUT_MS) {
+			snprintf(why, len, "the runner was not ready after %d ms", READY_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };
+		futex(&h->ready, FUTEX_WAIT, r, &ts);
+	}
+	return 0;
+}
+
+/* Kill the runner (if it still runs) and wait for the reaper. */
+void proc_kill(struct hv_domain *d)
+{
+	struct proc_dom *pd = proc_dom(d);
+
+	atomic_store(&pd->stopping, true);
+	if (pd->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, pd->pidfd, SIGKILL, NULL, 0);
+	else if (pd->pid > 0 && !atomic_load(&pd->dead))
+		kill(pd->pid, SIGKILL);
+}
+
+void proc_reap(struct hv_domain *d)
+{
+	struct proc_dom *pd = proc_dom(d);
+
+	proc_kill(d);
+	if (pd->reaper_started) {
+		pthread_join(pd->reaper, NULL);
+		pd->reaper_started = false;
+	}
+}

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sv-runner: one PV domain as a host process.  Started by the hypervisor's
+ * process engine with the guest's memory (fd 3) and the shared pages
+ * (fd 4), it clears its address space down to itself, makes one thread per
+ * vCPU, shuts itself in with seccomp and then only runs guest code and
+ * trades vCPUs with the hypervisor.  Freestanding: no libc, raw system calls.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <asm/sigcontext.h>
+#include <asm/unistd.h>
+#include "sv/procabi.h"
+#include "filter.h"
+
+/* One static image: every symbol is local, so -fpie code addresses it RIP-relative. */
+#pragma GCC visibility push(hidden)
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_SHARED 0x01
+#define MAP_FIXED 0x10
+#define MAP_PRIVATE 0x02
+#define MAP_ANONYMOUS 0x20
+#define MAP_FIXED_NOREPLACE 0x100000
+#define O_RDONLY 0
+#define PR_SET_PDEATHSIG 1
+#define PR_SET_DUMPABLE 4
+#define PR_SET_NO_NEW_PRIVS 38
+#define SIGKILL 9
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGSYS 31
+#define SA_SIGINFO 0x4
+#define SA_ONSTACK 0x08000000
+#define SA_RESTORER 0x04000000
+#define RLIMIT_CORE 4
+#define RLIMIT_NOFILE 7
+#define RLIMIT_AS 9
+#define PRIO_PROCESS 0
+
+#define ALT_STACK_SIZE 16384
+#define THREAD_STACK_SIZE 16384
+#define SPIN_ROUNDS 64
+
+/* Linker-script and entry.S symbols. */
+extern char sv_text_start[], sv_text_end[], sv_restore_0[], sv_restore_end[];
+extern void sv_restorer(void);
+extern void sv_enter_guest(long index) __attribute__((noreturn));
+extern long sv_clone_thread(unsigned long flags, void *stack_top, uint32_t *child_tid,
+			    void (*fn)(long), long arg);
+
+/*
+ * Thread id of each vCPU, read by sv_entry.  Like everything here it is
+ * writable by the guest, which can only confuse itself with it.
+ */
+uint32_t sv_tids[SV_PROC_MAX_VCPUS];
+static uint8_t alt_stacks[SV_PROC_MAX_VCPUS][ALT_STACK_SIZE] __attribute__((aligned(16)));
+static uint8_t thread_stacks[SV_PROC_MAX_VCPUS][THREAD_STACK_SIZE] __attribute__((aligned(16)));
+uint8_t main_stack[65536] __attribute__((aligned(16), used));
+static uint32_t threads_up;
+
+static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#define sys(nr, a, b, c) sys6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+static void __attribute__((noreturn)) die(int code)
+{
+	for (;;)
+		sys(__NR_exit_group, code, 0, 0);
+}
+
+static struct sv_proc_hdr *hdr(void)
+{
+	return (struct sv_proc_hdr *)SV_PROC_SHARED_VA;
+}
+
+static struct sv_proc_vcpu *block(long i)
+{
+	return (struct sv_proc_vcpu *)SV_PROC_VCPU_VA(i);
+}
+
+static void copy_str(char *dst, const char *src, unsigned max)
+{
+	unsigned i = 0;
+
+	for (; src[i] && i + 1 < max; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+}
+
+/* A setup step failed: say which in the header, and stop. */
+static void __attribute__((noreturn)) fail(const char *step, long err)
+{
+	hdr()->error = (int32_t)err;
+	copy_str(hdr()->error_msg, step, sizeof(hdr()->error_msg));
+	__atomic_store_n(&hdr()->ready, 2, __ATOMIC_SEQ_CST);
+	sys(__NR_futex, &hdr()->ready, FUTEX_WAKE, 1);
+	die(1);
+}
+
+static void apply_maps(struct sv_proc_vcpu *c)
+{
+	uint32_t n = __atomic_load_n(&c->nr_maps, __ATOMIC_ACQUIRE);
+
+	if (n > SV_PROC_MAX_MAPS)
+		n = SV_PROC_MAX_MAPS;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sv_proc_map m = c->maps[i];
+		long r;
+
+		if (m.op == SV_PROC_OP_MAP)
+			r = sys6(__NR_mmap, (long)m.va, (long)m.len, m.prot, MAP_SHARED | MAP_FIXED,
+				 SV_PROC_MEMFD, (long)m.offset);
+		else
+			r = sys(__NR_munmap, m.va, m.len, 0);
+		if (r < 0 && r > -4096 && !c->map_error)
+			c->map_error = r;
+	}
+	c->nr_maps = 0;
+}
+
+/*
+ * Hand the vCPU to the hypervisor (state EXIT, reason already set) and
+ * wait for it to come back.  Returns with the registers to run in the
+ * block, the maps applied and no kick pending.
+ */
+void sv_exchange(struct sv_proc_vcpu *c);
+void sv_exchange(struct sv_proc_vcpu *c)
+{
+	for (;;) {
+		uint32_t s;
+
+		/* Registers and reason are written before the hypervisor may look. */
+		__atomic_store_n(&c->state, SV_PROC_EXIT, __ATOMIC_SEQ_CST);
+		sys(__NR_futex, &c->state, FUTEX_WAKE, 1);
+		for (unsigned spin = 0;; spin++) {
+			s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+			if (s != SV_PROC_EXIT)
+				break;
+			if (spin < SPIN_ROUNDS) {
+				__asm__ volatile("pause");
+				continue;
+			}
+			sys(__NR_futex, &c->state, FUTEX_WAIT, SV_PROC_EXIT);
+		}
+		if (s != SV_PROC_RUN)
+			continue; /* not ours to act on: hand it back */
+		apply_maps(c);
+		if (__atomic_load_n(&c->maps_only, __ATOMIC_ACQUIRE)) {
+			c->reason = SV_PROC_R_MAPPED;
+			continue;
+		}
+		if (__atomic_exchange_n(&c->kick, 0, __ATOMIC_SEQ_CST)) {
+			c->reason = SV_PROC_R_KICK;
+			continue;
+		}
+		return;
+	}
+}
+
+/* The kernel's x86-64 ucontext, up to the machine context we use. */
+struct k_ucontext {
+	unsigned long uc_flags;
+	struct k_ucontext *uc_link;
+	void *ss_sp;
+	int ss_flags;
+	unsigned long ss_size;
+	struct sigcontext mc;
+};
+
+struct k_siginfo {
+	int si_signo, si_errno, si_code, pad;
+	union {
+		void *addr;                      /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
+		struct {
+			void *call_addr;
+			int syscall;
+			unsigned arch;
+		} sys;                           /* SIGSYS */
+	};
+};
+
+static void regs_from_mc(uint64_t *r, const struct sigcontext *mc)
+{
+	r[SV_PROC_RAX] = mc->rax; r[SV_PROC_RBX] = mc->rbx; r[SV_PROC_RCX] = mc->rcx;
+	r[SV_PROC_RDX] = mc->rdx; r[SV_PROC_RSI] = mc->rsi; r[SV_PROC_RDI] = mc->rdi;
+	r[SV_PROC_RSP] = mc->rsp; r[SV_PROC_RBP] = mc->rbp; r[SV_PROC_R8] = mc->r8;
+	r[SV_PROC_R9] = mc->r9; r[SV_PROC_R10] = mc->r10; r[SV_PROC_R11] = mc->r11;
+	r[SV_PROC_R12] = mc->r12; r[SV_PROC_R13] = mc->r13; r[SV_PROC_R14] = mc->r14;
+	r[SV_PROC_R15] = mc->r15; r[SV_PROC_RIP] = mc->rip; r[SV_PROC_RFLAGS] = mc->eflags;
+}
+
+static void regs_to_mc(struct sigcontext *mc, const uint64_t *r)
+{
+	mc->rax = r[SV_PROC_RAX]; mc->rbx = r[SV_PROC_RBX]; mc->rcx = r[SV_PROC_RCX];
+	mc->rdx = r[SV_PROC_RDX]; mc->rsi = r[SV_PROC_RSI]; mc->rdi = r[SV_PROC_RDI];
+	mc->rsp = r[SV_PROC_RSP]; mc->rbp = r[SV_PROC_RBP]; mc->r8 = r[SV_PROC_R8];
+	mc->r9 = r[SV_PROC_R9]; mc->r10 = r[SV_PROC_R10]; mc->r11 = r[SV_PROC_R11];
+	mc->r12 = r[SV_PROC_R12]; mc->r13 = r[SV_PROC_R13]; mc->r14 = r[SV_PROC_R14];
+	mc->r15 = r[SV_PROC_R15]; mc->rip = r[SV_PROC_RIP];
+	mc->eflags = r[SV_PROC_RFLAGS]; /* the kernel keeps only what user mode may set */
+}
+
+/*
+ * Every signal the guest can cause, and the hypervisor's kick (SIGUSR1),
+ * on the vCPU's own alternate stack.  Faults and denied system calls are
+ * reported with the registers of the moment; a kick that lands while the
+ * runner itself runs is left to sv_exchange, which sees the kick flag,
+ * except inside a restore block, where the block's registers are the
+ * state to report.  On return the kernel loads whatever the hypervisor put
+ * in the block.
+ */
+static void on_signal(int sig, struct k_siginfo *si, void *uctx)
+{
+	struct k_ucontext *uc = uctx;
+	uint8_t *sp = (uint8_t *)__builtin_frame_address(0);
+	long idx = (sp - &alt_stacks[0][0]) / ALT_STACK_SIZE;
+	uint64_t rip = uc->mc.rip;
+	int in_runner = rip >= (uint64_t)sv_text_start && rip < (uint64_t)sv_text_end;
+	int in_restore = rip >= (uint64_t)sv_restore_0 && rip < (uint64_t)sv_restore_end;
+	struct sv_proc_vcpu *c;
+
+	if (idx < 0 || idx >= SV_PROC_MAX_VCPUS)
+		die(2);
+	c = block(idx);
+	if (sig == SIGUSR1) {
+		if (in_runner && !in_restore)
+			return;
+		__atomic_store_n(&c->kick, 0, __ATOMIC_SEQ_CST);
+		if (!in_restore)
+			regs_from_mc(c->regs, &uc->mc);
+		c->reason = SV_PROC_R_KICK;
+	} else {
+		regs_from_mc(c->regs, &uc->mc);
+		if (sig == SIGSYS) {
+			c->trapno = (uint64_t)(uint32_t)si->sys.syscall;
+			c->err = si->sys.arch;
+			c->reason = SV_PROC_R_SYSCALL;
+		} else {
+			c->trapno = uc->mc.trapno;
+			c->err = uc->mc.err;
+			c->cr2 = uc->mc.cr2;
+			c->reason = in_runner ? SV_PROC_R_RUNTIME : SV_PROC_R_FAULT;
+		}
+	}
+	sv_exchange(c);
+	regs_to_mc(&uc->mc, c->regs);
+}
+
+struct k_sigaction {
+	void (*handler)(int, struct k_siginfo *, void *);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+static void set_alt_stack(long idx)
+{
+	struct {
+		void *sp;
+		int flags;
+		unsigned long size;
+	} ss = { alt_stacks[idx], 0, ALT_STACK_SIZE };
+	long r = sys(__NR_sigaltstack, &ss, 0, 0);
+
+	if (r < 0)
+		fail("sigaltstack", r);
+}
+
+static void vcpu_thread(long idx)
+{
+	struct sv_proc_vcpu *c = block(idx);
+
+	set_alt_stack(idx);
+	sv_tids[idx] = (uint32_t)sys(__NR_gettid, 0, 0, 0);
+	c->tid = sv_tids[idx];
+	c->reason = SV_PROC_R_READY;
+	__atomic_fetch_add(&threads_up, 1, __ATOMIC_SEQ_CST);
+	sv_exchange(c);
+	sv_enter_guest(idx);
+}
+
+static int is_hex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+}
+
+static uint64_t hex_val(char ch)
+{
+	return ch <= '9' ? (uint64_t)(ch - '0') : (uint64_t)(ch - 'a' + 10);
+}
+
+/*
+ * Unmap everything the kernel gave us that is not the runner itself or the
+ * shared pages: the exec stack, vdso and vvar.  Read from /proc/self/maps
+ * before the filter forbids open and read.
+ */
+static void unmap_foreign(void)
+{
+	static char buf[16384];
+	long fd = sys(__NR_open, "/proc/self/maps", O_RDONLY, 0), n = 0, r;
+	uint64_t ranges[32][2];
+	unsigned nr = 0;
+
+	if (fd < 0)
+		fail("open /proc/self/maps", fd);
+	while (n < (long)sizeof(buf) - 1 && (r = sys(__NR_read, fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	sys(__NR_close, fd, 0, 0);
+	buf[n] = '\0';
+	for (char *p = buf; *p && nr < 32;) {
+		uint64_t lo = 0, hi = 0;
+		while (is_hex(*p))
+			lo = lo * 16 + hex_val(*p++);
+		if (*p++ != '-')
+			break;
+		while (is_hex(*p))
+			hi = hi * 16 + hex_val(*p++);
+		if ((lo < SV_PROC_RUNNER_VA || lo >= SV_PROC_SHARED_VA + SV_PROC_SHARED_SIZE) &&
+		    lo < 0x800000000000ULL && (lo < SV_PROC_M2P_VA || lo >= SV_PROC_RUNNER_VA)) {
+			ranges[nr][0] = lo;
+			ranges[nr][1] = hi;
+			nr++;
+		}
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+	}
+	for (unsigned i = 0; i < nr; i++)
+		sys(__NR_munmap, ranges[i][0], ranges[i][1] - ranges[i][0], 0);
+}
+
+static void setup_limits(struct sv_proc_hdr *h)
+{
+	struct {
+		uint64_t cur, max;
+	} rl;
+
+	rl.cur = rl.max = 0;
+	sys(__NR_setrlimit, RLIMIT_CORE, &rl, 0);
+	rl.cur = rl.max = SV_PROC_MEMFD + 1;
+	sys(__NR_setrlimit, RLIMIT_NOFILE, &rl, 0);
+	rl.cur = rl.max = 4 * h->memfd_size + (512ULL << 20);
+	sys(__NR_setrlimit, RLIMIT_AS, &rl, 0);
+	if (h->nice)
+		sys(__NR_setpriority, PRIO_PROCESS, 0, h->nice);
+}
+
+void sv_main(void) __attribute__((noreturn));
+void sv_main(void)
+{
+	struct sv_proc_hdr *h;
+	long r;
+
+	r = sys6(__NR_mmap, (long)SV_PROC_SHARED_VA, (long)SV_PROC_SHARED_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED_NOREPLACE, SV_PROC_SHAREDFD, 0);
+	if (r != (long)SV_PROC_SHARED_VA)
+		die(3);
+	sys(__NR_close, SV_PROC_SHAREDFD, 0, 0);
+	h = hdr();
+	if (h->magic != SV_PROC_MAGIC || h->version != SV_PROC_VERSION || h->nr_vcpus < 1 ||
+	    h->nr_vcpus > SV_PROC_MAX_VCPUS)
+		fail("header", -22);
+	/* Its own user namespace where the host allows it: no capability on the host. */
+	h->userns = sys(__NR_unshare, CLONE_NEWUSER, 0, 0) == 0;
+	/* After any credential change, which clears it: die with the hypervisor. */
+	sys(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0);
+	if (sys(__NR_getppid, 0, 0, 0) != h->parent_pid)
+		die(4);
+	sys(__NR_setsid, 0, 0, 0);
+	if ((r = sys6(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0)) < 0)
+		fail("no_new_privs", r);
+	sys(__NR_prctl, PR_SET_DUMPABLE, 0, 0);
+	setup_limits(h);
+	unmap_foreign();
+	if (h->m2p_len) {
+		r = sys6(__NR_mmap, (long)SV_PROC_M2P_VA, (long)h->m2p_len, PROT_READ,
+			 MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, (long)h->m2p_offset);
+		if (r != (long)SV_PROC_M2P_VA)
+			fail("map the M2P", r);
+	}
+
+	struct k_sigaction sa = {
+		.handler = on_signal,
+		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+		.restorer = sv_restorer,
+		.mask = 0,
+	};
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGUSR1 };
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		r = sys6(__NR_rt_sigaction, sigs[i], (long)&sa, 0, 8, 0, 0);
+		if (r < 0)
+			fail("rt_sigaction", r);
+	}
+
+	/* vCPU 0 is this thread; the others wait for their first run. */
+	set_alt_stack(0);
+	sv_tids[0] = (uint32_t)sys(__NR_gettid, 0, 0, 0);
+	block(0)->tid = sv_tids[0];
+	sys(__NR_set_tid_address, &block(0)->state, 0, 0);
+	for (long i = 1; i < (long)h->nr_vcpus; i++) {
+		r = sv_clone_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+					    CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
+				    thread_stacks[i] + THREAD_STACK_SIZE, &block(i)->state, vcpu_thread, i);
+		if (r < 0)
+			fail("clone", r);
+	}
+	while (__atomic_load_n(&threads_up, __ATOMIC_SEQ_CST) + 1 < h->nr_vcpus)
+		sys(__NR_sched_yield, 0, 0, 0);
+
+	struct sock_fprog prog = {
+		.len = sizeof(sv_runner_filter) / sizeof(sv_runner_filter[0]),
+		.filter = (struct sock_filter *)sv_runner_filter,
+	};
+	r = sys(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (r != 0)
+		fail("seccomp", r);
+
+	struct sv_proc_vcpu *c = block(0);
+	c->reason = SV_PROC_R_READY;
+	__atomic_store_n(&h->ready, 1, __ATOMIC_SEQ_CST);
+	sys(__NR_futex, &h->ready, FUTEX_WAKE, 1);
+	sv_exchange(c);
+	sv_enter_guest(0);
+}
+
+/* The exec entry: onto a stack of our own, so the kernel's can go. */
+__asm__(".section .text\n"
+	".globl _start\n"
+	"_start:\n"
+	"	lea main_stack+65536(%rip), %rsp\n"
+	"	call sv_main\n"
+	"	ud2\n");
