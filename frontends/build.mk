@@ -6,7 +6,7 @@ GUEST_CC ?= gcc
 GUEST_LD ?= ld
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \
-	-ffreestanding -fno-builtin -fno-pic -fno-pie -mcmodel=kernel \
+	-ffreestanding -fno-builtin -fno-pic -fno-pie -mcmodel=small \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector \
 	-fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
 	-fno-omit-frame-pointer -fcf-protection=none \

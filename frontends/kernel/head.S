@@ -6,7 +6,7 @@
 #ifdef SVK_VIRT_BASE
 #define VIRT_BASE SVK_VIRT_BASE
 #else
-#define VIRT_BASE 0xffffffff80000000
+#define VIRT_BASE 0x40000000
 #endif
 
 /*

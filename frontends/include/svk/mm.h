@@ -10,13 +10,15 @@
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 
 /*
- * Where the kernel is linked and the bootstrap region is mapped.  The host
- * test links a second copy lower down (SVK_VIRT_BASE) to run it hosted.
+ * Where the kernel is linked and the bootstrap region is mapped: 1 GiB, in
+ * the lower half, so one image runs on both engines (the process engine
+ * can only give a guest lower-half addresses; KVM runs it anywhere).  The
+ * host test builds its own copy with SVK_VIRT_BASE.
  */
 #ifdef SVK_VIRT_BASE
 #define VIRT_BASE SVK_VIRT_BASE
 #else
-#define VIRT_BASE 0xffffffff80000000UL
+#define VIRT_BASE 0x40000000UL
 #endif
 
 /* x86 PTE bits (the PV guest writes PTEs only through hypercalls). */
