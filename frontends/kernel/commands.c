@@ -4,6 +4,7 @@
 #include <svk/commands.h>
 #include <svk/driver_words.h>
 #include <svk/events.h>
+#include <svk/hostile.h>
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/printk.h>
@@ -274,13 +275,14 @@ static const struct command commands[] = {
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 };
 
-/* A word from a driver's table (blkfront, netfront), if one has it. */
+/* A word from a driver's table (blkfront, netfront) or hostile.c's, if one has it. */
 static bool driver_word_run(const start_info_t *si, const char *name, const char *arg)
 {
-	const struct driver_word *tables[2] = { blk_words, net_words };
-	unsigned counts[2] = { &blk_nwords ? blk_nwords : 0, &net_nwords ? net_nwords : 0 };
+	const struct driver_word *tables[3] = { blk_words, net_words, hostile_words };
+	unsigned counts[3] = { &blk_nwords ? blk_nwords : 0, &net_nwords ? net_nwords : 0,
+			       hostile_nwords };
 
-	for (unsigned t = 0; t < 2; t++) {
+	for (unsigned t = 0; t < 3; t++) {
 		if (!tables[t])
 			continue;
 		for (unsigned i = 0; i < counts[t]; i++) {
