@@ -224,6 +224,19 @@ const char *sv_guest_type_name(enum sv_guest_type t)
 	return "unknown";
 }
 
+static const char *const engine_names[] = {
+	[SV_ENGINE_DEFAULT] = "default",
+	[SV_ENGINE_KVM] = "kvm",
+	[SV_ENGINE_PROCESS] = "process",
+};
+
+const char *sv_engine_name(uint32_t engine)
+{
+	if (engine < sizeof(engine_names) / sizeof(engine_names[0]))
+		return engine_names[engine];
+	return "unknown";
+}
+
 /* Where a key was last set, for messages about its value. */
 static void key_where(const struct sv_config *cfg, const char *key,
 		      const char **src, int *line)
@@ -328,6 +341,38 @@ static int get_type(struct sv_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * engine = "kvm" | "process": which engine runs the domain (DESIGN.md,
+ * "Engines"); absent, the host's default.  A bare word is accepted too, so
+ * that `xl create hello.cfg engine=process` needs no shell quoting.
+ */
+static int get_engine(struct sv_config *cfg, char *err, size_t errlen)
+{
+	struct resolved r;
+	int ret = resolve(cfg, "engine", &r, err, errlen);
+
+	if (ret || !r.found)
+		goto out;
+	ret = 0;
+	if (r.kind != VAL_LIST && !strcmp(r.str, "kvm")) {
+		cfg->engine = SV_ENGINE_KVM;
+	} else if (r.kind != VAL_LIST && !strcmp(r.str, "process")) {
+		cfg->engine = SV_ENGINE_PROCESS;
+	} else {
+		if (r.kind == VAL_LIST)
+			cfg_msg_at(err, errlen, r.source, r.line,
+			       "engine: expected \"kvm\" or \"process\", got a list");
+		else
+			cfg_msg_at(err, errlen, r.source, r.line,
+			       "engine: expected \"kvm\" or \"process\", got '%.64s'",
+			       r.str);
+		ret = -EINVAL;
+	}
+out:
+	resolved_free(&r);
+	return ret;
 }
 
 static int get_cmdline(struct sv_config *cfg, char *err, size_t errlen)
@@ -443,6 +488,8 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 	if (!r)
 		r = get_type(out, err, errlen);
 	if (!r)
+		r = get_engine(out, err, errlen);
+	if (!r)
 		r = get_number(out, "memory", UINT64_MAX >> 20, &out->memory_mb,
 			       &found, err, errlen);
 	if (!r)
@@ -512,6 +559,7 @@ static void set_defaults(struct sv_config *cfg)
 	cfg->on_reboot = SV_ACTION_RESTART;
 	cfg->on_crash = SV_ACTION_DESTROY;
 	cfg->uuid[0] = '\0';
+	cfg->engine = SV_ENGINE_DEFAULT;
 }
 
 /*
@@ -546,7 +594,7 @@ static int recompute(struct sv_config *cfg, char *err, size_t errlen)
 static const char *const handled_keys[] = {
 	"name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus",
 	"kernel", "ramdisk", "cmdline", "root", "extra", "disk", "vif",
-	"on_poweroff", "on_reboot", "on_crash", "uuid",
+	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine",
 };
 
 static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)
@@ -819,6 +867,12 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 		       "maxvcpus = %u is out of range (vcpus..%u, here %u..%u)",
 		       cfg->maxvcpus, SV_CONFIG_MAX_VCPUS, cfg->vcpus,
 		       SV_CONFIG_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (cfg->engine == SV_ENGINE_PROCESS && cfg->type != SV_GUEST_PV) {
+		cfg_msg_at(err, errlen, src, 0,
+		       "engine \"process\" runs only type = \"pv\" guests, not \"%s\"",
+		       sv_guest_type_name(cfg->type));
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->nr_disks; i++) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "devspec.h"
+#include "sv/ctl.h"
 
 /*
  * Thread safety: these functions keep no global state; one struct
@@ -54,6 +55,7 @@ struct sv_config {
 	size_t nr_vifs;
 	enum sv_action on_poweroff, on_reboot, on_crash; /* destroy, restart, destroy */
 	char uuid[37];			/* lower-case canonical form; "" if not given */
+	uint32_t engine;		/* enum sv_engine; SV_ENGINE_DEFAULT: the host's */
 	char source[4096];		/* the config file path, for messages */
 
 	/* Set by the caller after sv_config_init(), before parsing. */
@@ -103,7 +105,8 @@ int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
  * Checks the whole configuration makes a domain we can build: a sane
  * name (1..63 of [A-Za-z0-9_.+:@-], not starting with '-', not all
  * digits, not "Domain-0"), a kernel, memory >= 16 MB and at most 1 TiB,
- * maxmem >= memory, vcpus 1..128, maxvcpus vcpus..128, no vdev twice.
+ * maxmem >= memory, vcpus 1..128, maxvcpus vcpus..128, no vdev twice,
+ * and engine = "process" only for type = "pv" (it runs PV guests only).
  * Returns 0 or -EINVAL with a message in err.
  */
 int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen);
@@ -115,6 +118,8 @@ void sv_config_free(struct sv_config *cfg);
 const char *sv_guest_type_name(enum sv_guest_type t);
 /* "destroy", "restart", "rename-restart", ... as in xl.cfg(5). */
 const char *sv_action_name(enum sv_action a);
+/* "kvm", "process"; "default" for SV_ENGINE_DEFAULT, "unknown" for others. */
+const char *sv_engine_name(uint32_t engine);
 
 #define SV_CONFIG_MAX_FILE (1u << 20)
 #define SV_CONFIG_MIN_MEMORY_MB 16

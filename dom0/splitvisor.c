@@ -28,19 +28,73 @@ static void sv_usage(FILE *out)
 		"$SPLITVISOR_RUNDIR, default " SVC_DEFAULT_RUNDIR ".\n"
 		"\n"
 		"commands:\n"
-		"  start                  start the stack; print SPLITVISOR_RUNDIR=... and\n"
-		"                         XENSTORED_PATH=... on stdout once it is ready\n"
+		"  start [--engine=kvm|process]\n"
+		"                         start the stack; print SPLITVISOR_RUNDIR=... and\n"
+		"                         XENSTORED_PATH=... on stdout once it is ready;\n"
+		"                         --engine picks the engine that runs domains\n"
+		"                         (default: kvm when /dev/kvm works, else process)\n"
 		"  stop                   stop the stack and every process it started\n"
 		"  status                 one line per service; exit 0 when all required\n"
 		"                         services run, 1 when one does not, 3 when no stack runs\n"
 		"  restart-service NAME   restart one service (also retries a failed one)\n"
-		"  supervise [--rundir DIR] [--bindir DIR] [--notify-fd N]\n"
+		"  supervise [--rundir DIR] [--bindir DIR] [--engine NAME] [--notify-fd N]\n"
 		"                         run the supervisor in the foreground (start uses this)\n"
 		"  --help                 this text\n"
 		"\n"
 		"environment:\n"
 		"  SPLITVISOR_RUNDIR      run directory (default " SVC_DEFAULT_RUNDIR ")\n"
-		"  SPLITVISOR_BINDIR      where service binaries are (default: beside splitvisor)\n");
+		"  SPLITVISOR_BINDIR      where service binaries are (default: beside splitvisor)\n"
+		"  SPLITVISOR_ENGINE      engine when start has no --engine (kvm or process)\n");
+}
+
+/* The engines the hypervisor takes with --engine=NAME (DESIGN.md, "Engines"). */
+static const char *const sv_engines[] = { "kvm", "process" };
+
+/*
+ * Checks an engine name from --engine or $SPLITVISOR_ENGINE; 0, or -EINVAL
+ * after a message.  *out is the name (NULL: none given, the hypervisor picks).
+ */
+static int sv_engine_arg(const char *name, const char **out)
+{
+	size_t i;
+
+	*out = NULL;
+	if (!name) {
+		name = getenv("SPLITVISOR_ENGINE");
+		if (!name || !*name)
+			return 0;
+	}
+	for (i = 0; i < sizeof(sv_engines) / sizeof(sv_engines[0]); i++) {
+		if (strcmp(name, sv_engines[i]) == 0) {
+			*out = sv_engines[i];
+			return 0;
+		}
+	}
+	fprintf(stderr, "splitvisor: unknown engine '%s' (kvm, process)\n", name);
+	return -EINVAL;
+}
+
+/*
+ * Takes `--engine=NAME` or `--engine NAME` at argv[*i], setting *name and
+ * moving *i past a separate value.  1 when argv[*i] was one, 0 when it is
+ * something else, -EINVAL (after a message) when the value is missing.
+ */
+static int sv_engine_opt(int argc, char **argv, int *i, const char **name)
+{
+	const char *arg = argv[*i];
+
+	if (strncmp(arg, "--engine=", 9) == 0) {
+		*name = arg + 9;
+		return 1;
+	}
+	if (strcmp(arg, "--engine") != 0)
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "splitvisor: --engine needs a value (kvm, process)\n");
+		return -EINVAL;
+	}
+	*name = argv[++*i];
+	return 1;
 }
 
 static const char *sv_rundir_env(void)
@@ -204,10 +258,16 @@ static void sv_tail_file(const char *rundir, const char *name, const char *suffi
 		sv_tail(path, 20);
 }
 
-/* Fork and exec `splitvisor supervise` as a session leader logging to DIR/splitvisor.log. */
-static pid_t sv_spawn_supervisor(const char *rundir, const char *bindir, int notify[2])
+/*
+ * Fork and exec `splitvisor supervise` as a session leader logging to
+ * DIR/splitvisor.log; engine (NULL: the hypervisor picks) goes with it.
+ */
+static pid_t sv_spawn_supervisor(const char *rundir, const char *bindir, const char *engine,
+				 int notify[2])
 {
 	char logpath[PATH_MAX], fdtxt[16];
+	char *argv[] = { "splitvisor", "supervise", "--rundir", (char *)rundir, "--bindir",
+			 (char *)bindir, "--notify-fd", fdtxt, NULL, NULL, NULL };
 	pid_t pid;
 	int fd;
 
@@ -234,8 +294,11 @@ static pid_t sv_spawn_supervisor(const char *rundir, const char *bindir, int not
 		_exit(1);
 	}
 	snprintf(fdtxt, sizeof(fdtxt), "%d", notify[1]);
-	execl("/proc/self/exe", "splitvisor", "supervise", "--rundir", rundir, "--bindir",
-	      bindir, "--notify-fd", fdtxt, (char *)NULL);
+	if (engine) {
+		argv[8] = "--engine";
+		argv[9] = (char *)engine;
+	}
+	execv("/proc/self/exe", argv);
 	dprintf(notify[1], "error cannot run the supervisor (/proc/self/exe): %s\n",
 		strerror(errno));
 	_exit(1);
@@ -352,13 +415,26 @@ static int sv_start_wait(int fd, struct sv_start_result *res)
 	}
 }
 
-static int sv_cmd_start(void)
+static int sv_cmd_start(int argc, char **argv)
 {
 	char rundir[PATH_MAX], bindir[PATH_MAX];
 	struct sv_start_result res = { 0 };
-	int notify[2], err;
+	const char *name = NULL, *engine;
+	int notify[2], err, i;
 	pid_t pid, other;
 
+	for (i = 0; i < argc; i++) {
+		err = sv_engine_opt(argc, argv, &i, &name);
+		if (err < 0)
+			return 2;
+		if (err == 0) {
+			fprintf(stderr, "splitvisor: start: unknown argument '%s' "
+				"(splitvisor --help lists them)\n", argv[i]);
+			return 2;
+		}
+	}
+	if (sv_engine_arg(name, &engine))
+		return 2;
 	if (sv_rundir(rundir, true) || sv_bindir(bindir))
 		return 1;
 	if (svc_stack_running(rundir, &other)) {
@@ -370,8 +446,9 @@ static int sv_cmd_start(void)
 		fprintf(stderr, "splitvisor: cannot create a pipe: %s\n", strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "splitvisor: starting the stack in %s\n", rundir);
-	pid = sv_spawn_supervisor(rundir, bindir, notify);
+	fprintf(stderr, "splitvisor: starting the stack in %s (engine: %s)\n", rundir,
+		engine ? engine : "the hypervisor's choice");
+	pid = sv_spawn_supervisor(rundir, bindir, engine, notify);
 	close(notify[1]);
 	if (pid < 0) {
 		fprintf(stderr, "splitvisor: cannot fork the supervisor: %s\n", strerror(errno));
@@ -495,7 +572,7 @@ static void sv_format_uptime(char *buf, size_t len, int64_t ns)
 static int sv_cmd_status(void)
 {
 	struct svc_status st[SVC_MAX];
-	char rundir[PATH_MAX], state[64], up[32];
+	char rundir[PATH_MAX], state[64], up[32], engine[SVC_ENGINE_MAX];
 	int rc = 0, missing = 0, err;
 	pid_t pid, sup;
 	size_t i, n;
@@ -508,7 +585,7 @@ static int sv_cmd_status(void)
 	}
 	/* A supervisor that just took the lock may not have published yet. */
 	for (i = 0; i < 20; i++) {
-		err = svc_status_read(rundir, &sup, st, SVC_MAX, &n);
+		err = svc_status_read(rundir, &sup, engine, st, SVC_MAX, &n);
 		if (err != -ENOENT)
 			break;
 		usleep(50000);
@@ -519,6 +596,10 @@ static int sv_cmd_status(void)
 		return 4;
 	}
 	printf("supervisor  running pid %d in %s\n", (int)pid, rundir);
+	if (engine[0])
+		printf("engine      %s (splitvisor start --engine)\n", engine);
+	else
+		printf("engine      the hypervisor's choice ('xl info' says which)\n");
 	for (i = 0; i < n; i++) {
 		bool live = st[i].state == SVC_RUNNING || st[i].state == SVC_STARTING;
 
@@ -571,7 +652,7 @@ static int sv_cmd_restart(const char *name)
 		fprintf(stderr, "splitvisor: no stack runs in %s\n", rundir);
 		return 1;
 	}
-	if (svc_status_read(rundir, &sup, st, SVC_MAX, &n) || !(cur = sv_find(st, n, name))) {
+	if (svc_status_read(rundir, &sup, NULL, st, SVC_MAX, &n) || !(cur = sv_find(st, n, name))) {
 		fprintf(stderr, "splitvisor: no service named '%s' (see 'splitvisor status')\n",
 			name);
 		return 1;
@@ -595,7 +676,8 @@ static int sv_cmd_restart(const char *name)
 	end = svc_now_ns() + (int64_t)(SVC_TERM_GRACE_MS + SVC_READY_TIMEOUT_MS) * 1000000;
 	while (svc_now_ns() < end) {
 		usleep(50000);
-		if (svc_status_read(rundir, &sup, st, SVC_MAX, &n) || !(cur = sv_find(st, n, name)))
+		if (svc_status_read(rundir, &sup, NULL, st, SVC_MAX, &n) ||
+		    !(cur = sv_find(st, n, name)))
 			continue;
 		if (cur->state == SVC_NOT_INSTALLED) {
 			fprintf(stderr, "splitvisor: %s is not installed\n", name);
@@ -615,10 +697,15 @@ static int sv_cmd_restart(const char *name)
 static int sv_cmd_supervise(int argc, char **argv)
 {
 	char rundir[PATH_MAX], bindir[PATH_MAX];
-	const char *rd = NULL, *bd = NULL;
-	int i, notify_fd = -1;
+	const char *rd = NULL, *bd = NULL, *name = NULL, *engine;
+	int i, r, notify_fd = -1;
 
 	for (i = 0; i < argc; i++) {
+		r = sv_engine_opt(argc, argv, &i, &name);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
 		if (i + 1 < argc && strcmp(argv[i], "--rundir") == 0) {
 			rd = argv[++i];
 		} else if (i + 1 < argc && strcmp(argv[i], "--bindir") == 0) {
@@ -636,6 +723,8 @@ static int sv_cmd_supervise(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (sv_engine_arg(name, &engine))
+		return 2;
 	if (rd)
 		setenv("SPLITVISOR_RUNDIR", rd, 1);
 	if (bd)
@@ -646,7 +735,7 @@ static int sv_cmd_supervise(int argc, char **argv)
 		fprintf(stderr, "splitvisor: cannot chdir to /: %s\n", strerror(errno));
 		return 1;
 	}
-	return svc_supervise(rundir, bindir, notify_fd);
+	return svc_supervise(rundir, bindir, engine, notify_fd);
 }
 
 int main(int argc, char **argv)
@@ -661,8 +750,8 @@ int main(int argc, char **argv)
 		sv_usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "start") == 0 && argc == 2)
-		return sv_cmd_start();
+	if (strcmp(cmd, "start") == 0)
+		return sv_cmd_start(argc - 2, argv + 2);
 	if (strcmp(cmd, "stop") == 0 && argc == 2)
 		return sv_cmd_stop();
 	if (strcmp(cmd, "status") == 0 && argc == 2)

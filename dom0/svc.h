@@ -43,6 +43,7 @@ struct svc_desc {
 	const char *binary;	/* file name in the binary folder */
 	const char *ready_sock;	/* ready when DIR/ready_sock accepts; NULL: ready once spawned */
 	bool required;		/* missing binary or failure stops the stack */
+	bool takes_engine;	/* gets --engine=NAME when the stack was given one */
 };
 
 extern const struct svc_desc svc_table[];
@@ -51,6 +52,8 @@ extern const size_t svc_count;
 /* Longest service name and the size of a status table. */
 #define SVC_NAME_MAX 32
 #define SVC_MAX 16
+/* Room for an engine name ("kvm", "process") and its NUL. */
+#define SVC_ENGINE_MAX 16
 
 enum svc_state {
 	SVC_NOT_INSTALLED,	/* binary missing: skipped */
@@ -80,11 +83,15 @@ const char *svc_state_name(enum svc_state state);
 /* svc_state_parse: inverse of svc_state_name; -EINVAL if unknown. */
 int svc_state_parse(const char *text, enum svc_state *state);
 
-/* svc_status_write: replace DIR/splitvisor.status atomically; 0 or -errno. */
-int svc_status_write(const char *rundir, pid_t sup_pid, const struct svc_status *st, size_t n);
+/* svc_status_write: replace DIR/splitvisor.status atomically; engine is the
+ * one the stack was started with (NULL: the hypervisor's choice); 0 or -errno. */
+int svc_status_write(const char *rundir, pid_t sup_pid, const char *engine,
+		     const struct svc_status *st, size_t n);
 /* svc_status_read: parse it; 0 or -errno (-ENOENT when absent, -EBADMSG when
- * malformed). At most max entries are returned, *n says how many. */
-int svc_status_read(const char *rundir, pid_t *sup_pid, struct svc_status *st, size_t max, size_t *n);
+ * malformed). At most max entries are returned, *n says how many.  engine
+ * (SVC_ENGINE_MAX bytes, may be NULL) receives the stack's engine, "" if none. */
+int svc_status_read(const char *rundir, pid_t *sup_pid, char *engine, struct svc_status *st,
+		    size_t max, size_t *n);
 
 /* svc_stack_running: true while a supervisor holds DIR/splitvisor.lock.
  * If pid is not NULL it receives the pid from DIR/splitvisor.pid (0 if unknown). */
@@ -93,8 +100,10 @@ bool svc_stack_running(const char *rundir, pid_t *pid);
 bool svc_sock_accepts(const char *path);
 
 /* svc_supervise: the supervisor daemon's body (see svc_supervise.c).
- * notify_fd receives progress lines for `start` and is closed once the
- * stack is up. Returns the process exit code. */
-int svc_supervise(const char *rundir, const char *bindir, int notify_fd);
+ * engine ("kvm", "process" or NULL: the hypervisor picks) is passed as
+ * --engine=NAME to the services that take it.  notify_fd receives progress
+ * lines for `start` and is closed once the stack is up. Returns the
+ * process exit code. */
+int svc_supervise(const char *rundir, const char *bindir, const char *engine, int notify_fd);
 
 #endif

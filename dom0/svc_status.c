@@ -13,6 +13,7 @@
 /*
  * Format of DIR/splitvisor.status (text, one record per line):
  *   supervisor PID
+ *   engine NAME            (only when the stack was started with one)
  *   service NAME STATE PID RESTARTS SINCE_NS REQUIRED
  * STATE is a svc_state_name(), SINCE_NS is CLOCK_MONOTONIC, REQUIRED 0 or 1.
  */
@@ -46,7 +47,8 @@ int svc_state_parse(const char *text, enum svc_state *state)
 	return -EINVAL;
 }
 
-int svc_status_write(const char *rundir, pid_t sup_pid, const struct svc_status *st, size_t n)
+int svc_status_write(const char *rundir, pid_t sup_pid, const char *engine,
+		     const struct svc_status *st, size_t n)
 {
 	char path[4096], tmp[4096];
 	FILE *f;
@@ -66,6 +68,8 @@ int svc_status_write(const char *rundir, pid_t sup_pid, const struct svc_status 
 		goto out_unlink;
 	}
 	fprintf(f, "supervisor %d\n", (int)sup_pid);
+	if (engine && *engine)
+		fprintf(f, "engine %s\n", engine);
 	for (i = 0; i < n; i++)
 		fprintf(f, "service %s %s %d %u %" PRId64 " %d\n", st[i].name,
 			svc_state_name(st[i].state), (int)st[i].pid, st[i].restarts,
@@ -108,14 +112,17 @@ static int svc_status_parse_line(const char *line, struct svc_status *st)
 	return 0;
 }
 
-int svc_status_read(const char *rundir, pid_t *sup_pid, struct svc_status *st, size_t max, size_t *n)
+int svc_status_read(const char *rundir, pid_t *sup_pid, char *engine, struct svc_status *st,
+		    size_t max, size_t *n)
 {
-	char path[4096], line[256];
+	char path[4096], line[256], name[SVC_ENGINE_MAX];
 	int pid, err = 0;
 	FILE *f;
 
 	*n = 0;
 	*sup_pid = 0;
+	if (engine)
+		engine[0] = '\0';
 	if (svc_path(path, sizeof(path), rundir, SVC_STATUS_FILE))
 		return -ENAMETOOLONG;
 	f = fopen(path, "re");
@@ -124,6 +131,9 @@ int svc_status_read(const char *rundir, pid_t *sup_pid, struct svc_status *st, s
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "supervisor %d", &pid) == 1) {
 			*sup_pid = pid;
+		} else if (sscanf(line, "engine %15s", name) == 1) {
+			if (engine)
+				memcpy(engine, name, sizeof(name));
 		} else if (strncmp(line, "service ", 8) == 0 && *n < max) {
 			err = svc_status_parse_line(line, &st[*n]);
 			if (err)

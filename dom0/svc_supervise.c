@@ -51,6 +51,7 @@ struct sup_svc {
 struct sup {
 	const char *rundir;
 	const char *bindir;
+	const char *engine;		/* passed as --engine=NAME; NULL: the hypervisor picks */
 	pid_t pid;
 	int sigfd;
 	int notify_fd;			/* pipe to `splitvisor start`, -1 once up */
@@ -118,7 +119,7 @@ static void sup_publish(struct sup *sup)
 
 	for (i = 0; i < sup->n; i++)
 		st[i] = sup->svc[i].st;
-	err = svc_status_write(sup->rundir, sup->pid, st, sup->n);
+	err = svc_status_write(sup->rundir, sup->pid, sup->engine, st, sup->n);
 	if (err)
 		sup_log("cannot write %s/%s: %s", sup->rundir, SVC_STATUS_FILE, strerror(-err));
 }
@@ -137,11 +138,16 @@ static void sup_describe_exit(int status, char *buf, size_t len)
 /* The child side of sup_spawn: never returns. */
 static void __attribute__((noreturn)) sup_exec_child(struct sup *sup, struct sup_svc *s)
 {
-	char logpath[4096];
+	char logpath[4096], engine[32];
 	char *argv[] = { (char *)s->desc->binary, "--rundir", (char *)sup->rundir,
-			 "--foreground", NULL };
+			 "--foreground", NULL, NULL };
 	sigset_t none;
 	int fd;
+
+	if (s->desc->takes_engine && sup->engine) {
+		snprintf(engine, sizeof(engine), "--engine=%s", sup->engine);
+		argv[4] = engine;
+	}
 
 	setpgid(0, 0);
 	/* Die with the supervisor, even if it is SIGKILLed. */
@@ -692,7 +698,7 @@ static int sup_init_services(struct sup *sup)
 	return 0;
 }
 
-int svc_supervise(const char *rundir, const char *bindir, int notify_fd)
+int svc_supervise(const char *rundir, const char *bindir, const char *engine, int notify_fd)
 {
 	struct sup *sup;
 	char xs[4096];
@@ -707,6 +713,7 @@ int svc_supervise(const char *rundir, const char *bindir, int notify_fd)
 	}
 	sup->rundir = rundir;
 	sup->bindir = bindir;
+	sup->engine = engine && *engine ? engine : NULL;
 	sup->pid = getpid();
 	sup->notify_fd = notify_fd;
 	sup->lock_fd = -1;
@@ -736,7 +743,8 @@ int svc_supervise(const char *rundir, const char *bindir, int notify_fd)
 		setenv("XENSTORED_PATH", xs, 1);
 	setenv("SPLITVISOR_RUNDIR", rundir, 1);
 
-	sup_log("supervisor started: run directory %s, binaries from %s", rundir, bindir);
+	sup_log("supervisor started: run directory %s, binaries from %s, engine %s", rundir,
+		bindir, sup->engine ? sup->engine : "(the hypervisor's choice)");
 	sup_publish(sup);
 	deadline = svc_now_ns() + (int64_t)SVC_SUP_START_BUDGET_MS * 1000000;
 	for (i = 0; i < sup->n; i++) {

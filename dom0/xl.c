@@ -74,13 +74,44 @@ const char *xl_reason_name(uint32_t reason)
 	}
 }
 
+void xl_uuid_text(const uint8_t h[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
+		 h[13], h[14], h[15]);
+}
+
+void xl_engines_text(uint32_t engines, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned e;
+
+	buf[0] = '\0';
+	for (e = 1; e < 32; e++) {
+		const char *name = sv_engine_name(e);
+		int n;
+
+		if (!(engines & SV_ENGINE_BIT(e)))
+			continue;
+		if (!strcmp(name, "unknown"))
+			n = snprintf(buf + used, len - used, "%sengine%u", used ? " " : "", e);
+		else
+			n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", name);
+		if (n < 0 || (size_t)n >= len - used)
+			break;	/* truncated: keep what fits */
+		used += (size_t)n;
+	}
+	if (!used)
+		snprintf(buf, len, "none");
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *usage;
 } cmds[] = {
 	{ "create", xl_cmd_create, "create [-c] [-p] [-q] <ConfigFile> [key=value ...]" },
-	{ "list", xl_cmd_list, "list [<Domain> ...]" },
+	{ "list", xl_cmd_list, "list [-l] [<Domain> ...]" },
 	{ "info", xl_cmd_info, "info" },
 	{ "console", xl_cmd_console, "console <Domain>" },
 	{ "pause", xl_cmd_pause, "pause <Domain>" },

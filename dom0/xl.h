@@ -15,6 +15,10 @@ struct svctl *xl_connect(void);
 /* Resolves a name or a numeric domid of a live guest; prints the error itself. */
 int xl_domid(struct svctl *c, const char *arg, uint32_t *domid);
 const char *xl_reason_name(uint32_t reason);
+/* A domain handle as canonical UUID text (36 characters and a NUL). */
+void xl_uuid_text(const uint8_t h[16], char out[37]);
+/* The engines of an SV_ENGINE_BIT() mask as "kvm process" ("none" if empty) into buf. */
+void xl_engines_text(uint32_t engines, char *buf, size_t len);
 
 /* Commands: argc/argv start at the command name; return the exit status. */
 int xl_cmd_create(int argc, char **argv);

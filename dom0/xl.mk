@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: MIT
 # xl, the command tool, with the control-socket client and the PV domain builder.
-XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_create.c dom0/svctl.c dom0/build_pv.c dom0/xl_xs.c \
-	dom0/xl_block.c dom0/xl_net.c
+XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_list.c dom0/xl_create.c dom0/svctl.c dom0/build_pv.c \
+	dom0/xl_xs.c dom0/xl_block.c dom0/xl_net.c
 XL_OBJS := $(call host_objs,$(XL_SRCS)) $(DOM0_PARSE_OBJS)
 PROGRAMS += $(BIN)/xl
+
+# json-c (`xl list -l`) is used by xl_list.c alone.
+JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+JSONC_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+$(OBJ)/dom0/xl_list.o: HOST_CFLAGS += $(JSONC_CFLAGS)
 
 $(BIN)/xl: $(XL_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(JSONC_LIBS)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* xl's commands on existing domains: list, info, console, pause, unpause, shutdown, reboot, destroy. */
+/* xl's host and domain commands: info, console, pause, unpause, shutdown, reboot, destroy. */
 #include <stdint.h>
 #include <errno.h>
 #include <poll.h>
@@ -17,85 +17,20 @@
 #include "xl.h"
 #include "xl_xs.h"
 
-/* dom0's CPU time: the host's user + system time, as Xen counts dom0's vCPUs. */
-static double host_cpu_seconds(void)
+static const char *kvm_kind_name(uint32_t kind)
 {
-	unsigned long long user, nice, sys;
-	FILE *f = fopen("/proc/stat", "r");
-	double s = 0;
-
-	if (f) {
-		if (fscanf(f, "cpu %llu %llu %llu", &user, &nice, &sys) == 3)
-			s = (double)(user + nice + sys) / (double)sysconf(_SC_CLK_TCK);
-		fclose(f);
+	switch (kind) {
+	case SV_KVM_NONE: return "none";
+	case SV_KVM_HARDWARE: return "hardware";
+	case SV_KVM_PVM: return "pvm";
+	default: return "unknown";
 	}
-	return s;
-}
-
-static void print_row(const struct sv_dominfo *d)
-{
-	static const char reason_letters[] = "-rscwS";
-	bool shut = d->flags & SV_DOMF_SHUTDOWN;
-	char reason = shut && d->shutdown_reason < 6 ? reason_letters[d->shutdown_reason] : '-';
-
-	printf("%-40s %5u %5llu %5u     %c%c%c%c%c%c  %8.1f\n", d->name, d->domid,
-	       (unsigned long long)(d->mem_kb / 1024), d->online_vcpus,
-	       d->flags & SV_DOMF_RUNNING ? 'r' : '-', d->flags & SV_DOMF_BLOCKED ? 'b' : '-',
-	       d->flags & SV_DOMF_PAUSED ? 'p' : '-', shut ? 's' : '-', reason,
-	       d->flags & SV_DOMF_DYING ? 'd' : '-', (double)d->cpu_time_ns / 1e9);
-}
-
-int xl_cmd_list(int argc, char **argv)
-{
-	static struct sv_dominfo doms[SV_CTL_LIST_MAX];
-	struct sv_host_info hi;
-	struct svctl *c = xl_connect();
-	int n, ret = 0;
-
-	if (!c)
-		return 1;
-	if ((ret = svctl_host_info(c, &hi)) || (n = svctl_domain_list(c, 1, doms, SV_CTL_LIST_MAX)) < 0) {
-		xl_err("cannot list domains: %s", strerror(ret ? -ret : EPROTO));
-		svctl_close(c);
-		return 1;
-	}
-	struct sv_dominfo dom0 = { .domid = 0, .flags = SV_DOMF_RUNNING, .online_vcpus = hi.nr_cpus,
-				   .mem_kb = hi.total_kb, .cpu_time_ns = (uint64_t)(host_cpu_seconds() * 1e9) };
-	snprintf(dom0.name, sizeof(dom0.name), "Domain-0");
-
-	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
-	if (argc <= 1) {
-		print_row(&dom0);
-		for (int i = 0; i < n; i++)
-			print_row(&doms[i]);
-	} else {
-		for (int a = 1; a < argc; a++) {
-			bool found = false;
-			if (!strcmp(argv[a], "Domain-0") || !strcmp(argv[a], "0")) {
-				print_row(&dom0);
-				continue;
-			}
-			for (int i = 0; i < n; i++) {
-				char id[16];
-				snprintf(id, sizeof(id), "%u", doms[i].domid);
-				if (!strcmp(doms[i].name, argv[a]) || !strcmp(id, argv[a])) {
-					print_row(&doms[i]);
-					found = true;
-				}
-			}
-			if (!found) {
-				xl_err("domain '%s' does not exist", argv[a]);
-				ret = 1;
-			}
-		}
-	}
-	svctl_close(c);
-	return ret;
 }
 
 int xl_cmd_info(int argc, char **argv)
 {
 	struct sv_host_info hi;
+	char engines[128];
 	struct utsname u;
 	struct svctl *c = xl_connect();
 	int ret;
@@ -127,8 +62,12 @@ int xl_cmd_info(int argc, char **argv)
 	printf("xen_scheduler          : host (Linux CFS: one thread per vCPU)\n");
 	printf("max_vcpus_per_domain   : %u\n", hi.max_vcpus);
 	printf("nr_domains             : %u\n", hi.nr_domains);
-	printf("kvm                    : %s\n", hi.kvm_kind == SV_KVM_PVM ? "pvm" : "hardware");
+	printf("kvm                    : %s\n", kvm_kind_name(hi.kvm_kind));
 	printf("kvm_detail             : %s\n", hi.kvm_detail);
+	printf("engine                 : %s\n", sv_engine_name(hi.engine));
+	printf("engine_detail          : %.*s\n", (int)sizeof(hi.engine_detail), hi.engine_detail);
+	xl_engines_text(hi.engines, engines, sizeof(engines));
+	printf("engines                : %s\n", engines);
 	printf("uptime                 : %.1f s\n", (double)hi.uptime_ns / 1e9);
 	return 0;
 }

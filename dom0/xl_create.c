@@ -142,11 +142,37 @@ static int alloc_port_for_dom0(struct svctl *c, uint32_t domid, uint32_t *port)
 	return ret;
 }
 
-static void uuid_text(const uint8_t h[16], char out[37])
+/*
+ * Says why the hypervisor would not create the domain.  -ENODEV: the
+ * engine asked for does not run on this host; the host's own account
+ * (engine_detail, the engines it has) says why and what to use instead.
+ */
+static void create_error(struct svctl *c, const struct sv_config *cfg, int err)
 {
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
-		 h[13], h[14], h[15]);
+	struct sv_host_info hi;
+	char engines[128];
+
+	if (err == -EEXIST) {
+		xl_err("domain '%s' already exists", cfg->name);
+		return;
+	}
+	if (err != -ENODEV || cfg->engine == SV_ENGINE_DEFAULT) {
+		xl_err("cannot create domain '%s': %s", cfg->name, strerror(-err));
+		return;
+	}
+	if (svctl_host_info(c, &hi)) {
+		xl_err("cannot create '%s': engine '%s' is not available on this host",
+		       cfg->name, sv_engine_name(cfg->engine));
+		return;
+	}
+	xl_engines_text(hi.engines, engines, sizeof(engines));
+	if (hi.engine_detail[0])
+		xl_err("cannot create '%s': engine '%s' is not available on this host (%.*s); "
+		       "it has: %s", cfg->name, sv_engine_name(cfg->engine),
+		       (int)sizeof(hi.engine_detail), hi.engine_detail, engines);
+	else
+		xl_err("cannot create '%s': engine '%s' is not available on this host; it has: %s",
+		       cfg->name, sv_engine_name(cfg->engine), engines);
 }
 
 /*
@@ -158,7 +184,7 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 			const struct images *im, bool paused, uint32_t *domid_out)
 {
 	struct sv_ctl_create req = { .kind = SV_DOM_PV, .max_vcpus = cfg->maxvcpus,
-				     .mem_kb = cfg->memory_mb * 1024 };
+				     .mem_kb = cfg->memory_mb * 1024, .engine = cfg->engine };
 	struct sv_pv_image img = { .kernel = &im->elf, .ramdisk = im->ramdisk,
 				   .ramdisk_size = im->ramdisk_size, .cmdline = cfg->cmdline };
 	struct sv_pv_layout lay;
@@ -168,14 +194,10 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 
 	snprintf(req.name, sizeof(req.name), "%s", cfg->name);
 	make_handle(cfg, req.handle);
-	uuid_text(req.handle, uuid);
+	xl_uuid_text(req.handle, uuid);
 	ret = svctl_domain_create(c, &req, &domid);
-	if (ret == -EEXIST) {
-		xl_err("domain '%s' already exists", cfg->name);
-		return ret;
-	}
 	if (ret) {
-		xl_err("cannot create domain '%s': %s", cfg->name, strerror(-ret));
+		create_error(c, cfg, ret);
 		return ret;
 	}
 	ret = alloc_port_for_dom0(c, domid, &img.store_evtchn);

@@ -3,7 +3,7 @@
 # Installs the Debian packages Splitvisor builds and tests with; quiet when all are present.
 set -euo pipefail
 pkgs=(build-essential pkg-config libxen-dev xenstore-utils libxenstore4 liburcu-dev
-      libnl-3-dev libnl-route-3-dev liburing-dev check libsubunit-dev clang lld
+      libnl-3-dev libnl-route-3-dev liburing-dev libjson-c-dev check libsubunit-dev clang lld
       libclang-rt-14-dev iproute2 iputils-ping fio binutils util-linux procps python3)
 missing=()
 for p in "${pkgs[@]}"; do

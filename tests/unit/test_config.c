@@ -139,6 +139,84 @@ START_TEST(types)
 }
 END_TEST
 
+START_TEST(engine_values)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, "name='e'\nkernel='/k'\nengine = \"kvm\"\n");
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_KVM);
+	ck_assert_str_eq(cfg.warnings, "");
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "engine = 'process'\n");
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_PROCESS);
+	sv_config_free(&cfg);
+	/* A bare word works too, so `xl create f.cfg engine=process` needs no quotes. */
+	parse_ok(&cfg, "engine = process\n");
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_PROCESS);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "engine = 'kvm'\nengine = 'process'\n");	/* last one wins */
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_PROCESS);
+	sv_config_free(&cfg);
+	ck_assert_str_eq(sv_engine_name(SV_ENGINE_KVM), "kvm");
+	ck_assert_str_eq(sv_engine_name(SV_ENGINE_PROCESS), "process");
+	ck_assert_str_eq(sv_engine_name(SV_ENGINE_DEFAULT), "default");
+	ck_assert_str_eq(sv_engine_name(77), "unknown");
+}
+END_TEST
+
+START_TEST(engine_default)
+{
+	struct sv_config cfg;
+
+	sv_config_init(&cfg);
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_DEFAULT);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "name='a'\nkernel='/k'\n");
+	ck_assert_uint_eq(cfg.engine, 0);
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(engine_errors)
+{
+	parse_bad("name='x'\n\nengine = 'xen'\n",
+		  "hello.cfg:3: engine: expected \"kvm\" or \"process\", got 'xen'");
+	parse_bad("engine = 'KVM'\n",
+		  "hello.cfg:1: engine: expected \"kvm\" or \"process\", got 'KVM'");
+	parse_bad("engine = ''\n", "hello.cfg:1: engine: expected \"kvm\" or \"process\", got ''");
+	parse_bad("engine = 1\n", "hello.cfg:1: engine: expected \"kvm\" or \"process\", got '1'");
+	parse_bad("engine = ['kvm']\n",
+		  "hello.cfg:1: engine: expected \"kvm\" or \"process\", got a list");
+}
+END_TEST
+
+START_TEST(engine_overrides)
+{
+	struct sv_config cfg;
+
+	parse_ok(&cfg, "name='o'\nkernel='/k'\nengine='kvm'\n");
+	ck_assert_int_eq(sv_config_override(&cfg, "engine=process", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_PROCESS);
+	ck_assert_int_eq(sv_config_override(&cfg, "engine=\"kvm\"", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_KVM);
+	/* A bad override is reported and leaves the engine as it was. */
+	ck_assert_int_eq(sv_config_override(&cfg, "engine=bochs", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "command line: engine: expected \"kvm\" or \"process\", got 'bochs'");
+	ck_assert_uint_eq(cfg.engine, SV_ENGINE_KVM);
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+
+	/* The process engine runs PV guests only. */
+	ck_assert_int_eq(sv_config_override(&cfg, "type='hvm'", err, sizeof(err)), 0);
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(sv_config_override(&cfg, "engine='process'", err, sizeof(err)), 0);
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "hello.cfg: engine \"process\" runs only type = \"pv\" guests, "
+			 "not \"hvm\"");
+	sv_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(cmdline_rules)
 {
 	struct sv_config cfg;
@@ -491,7 +569,7 @@ START_TEST(random_token_soup)
 		"type", "uuid", "x", " = ", "+=", "=", "'a'", "\"b\\n\"", "'",
 		"\"", "[", "]", ",", ";", "\n", "# c\n", "12", "0x10", "-1",
 		"'/a,,xvda'", "'hvm'", "'mac=00:16:3e:0:0:1'", "\\", "\r", " ",
-		"\t", "(", "\x80", "'\\x4",
+		"\t", "(", "\x80", "'\\x4", "engine", "'process'", "kvm",
 	};
 	struct sv_config cfg;
 	char text[512];
@@ -534,6 +612,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, full_file);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, types);
+	tcase_add_test(tc, engine_values);
+	tcase_add_test(tc, engine_default);
+	tcase_add_test(tc, engine_errors);
+	tcase_add_test(tc, engine_overrides);
 	tcase_add_test(tc, cmdline_rules);
 	tcase_add_test(tc, syntax_variants);
 	tcase_add_test(tc, syntax_errors);

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/* xl list: Xen's table of domains, and with -l their long form as JSON (json-c lives only here). */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "xl.h"
+#include "xl_xs.h"
+
+#define LIST_USAGE "usage: xl list [-l] [<Domain> ...]"
+
+/* dom0's CPU time: the host's user + system time, as Xen counts dom0's vCPUs. */
+static double host_cpu_seconds(void)
+{
+	unsigned long long user, nice, sys;
+	FILE *f = fopen("/proc/stat", "r");
+	double s = 0;
+
+	if (f) {
+		if (fscanf(f, "cpu %llu %llu %llu", &user, &nice, &sys) == 3)
+			s = (double)(user + nice + sys) / (double)sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	return s;
+}
+
+/* Xen's six state letters (r b p s c d: running, blocked, paused, shutdown, reason, dying). */
+static void state_letters(const struct sv_dominfo *d, char out[7])
+{
+	static const char reason_letters[] = "-rscwS";
+	bool shut = d->flags & SV_DOMF_SHUTDOWN;
+
+	out[0] = d->flags & SV_DOMF_RUNNING ? 'r' : '-';
+	out[1] = d->flags & SV_DOMF_BLOCKED ? 'b' : '-';
+	out[2] = d->flags & SV_DOMF_PAUSED ? 'p' : '-';
+	out[3] = shut ? 's' : '-';
+	out[4] = shut && d->shutdown_reason < 6 ? reason_letters[d->shutdown_reason] : '-';
+	out[5] = d->flags & SV_DOMF_DYING ? 'd' : '-';
+	out[6] = '\0';
+}
+
+static void print_row(const struct sv_dominfo *d)
+{
+	char state[7];
+
+	state_letters(d, state);
+	printf("%-40s %5u %5llu %5u     %s  %8.1f\n", d->name, d->domid,
+	       (unsigned long long)(d->mem_kb / 1024), d->online_vcpus, state,
+	       (double)d->cpu_time_ns / 1e9);
+}
+
+/* ---- xl list -l ---- */
+
+/* Adds key: val to obj, taking val (NULL: it could not be made); 0 or -ENOMEM. */
+static int jadd(struct json_object *obj, const char *key, struct json_object *val)
+{
+	if (!val || json_object_object_add(obj, key, val) < 0) {
+		json_object_put(val);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Adds key: "text", or key: null when text is NULL; 0 or -ENOMEM. */
+static int jadd_text(struct json_object *obj, const char *key, const char *text)
+{
+	if (!text)
+		return json_object_object_add(obj, key, NULL) < 0 ? -ENOMEM : 0;
+	return jadd(obj, key, json_object_new_string(text));
+}
+
+/* Adds key: {} to parent and returns that new object (parent owns it); NULL when out of memory. */
+static struct json_object *jchild(struct json_object *parent, const char *key)
+{
+	struct json_object *o = json_object_new_object();
+
+	return jadd(parent, key, o) ? NULL : o;
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case SV_DOM_PVH: return "pvh";
+	case SV_DOM_HVM: return "hvm";
+	default: return "pv";	/* PV guests, and dom0 (0) as Xen has it */
+	}
+}
+
+/* A number from xenstore /local/domain/<domid>/<rel>, or fallback when it is not there. */
+static uint64_t xs_number(struct xs_handle *xs, uint32_t domid, const char *rel, uint64_t fallback)
+{
+	char *text = xs ? xl_xs_read(xs, domid, rel) : NULL;
+	unsigned long long v;
+	char *end;
+
+	if (!text)
+		return fallback;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end)
+		v = fallback;
+	free(text);
+	return v;
+}
+
+/* Xen's "avail_vcpus": the online vCPU numbers. */
+static struct json_object *vcpu_list(uint32_t online)
+{
+	struct json_object *arr = json_object_new_array();
+	uint32_t i;
+
+	for (i = 0; arr && i < online && i < 4096; i++) {
+		struct json_object *n = json_object_new_int((int32_t)i);
+
+		if (!n || json_object_array_add(arr, n) < 0) {
+			json_object_put(n);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/*
+ * One domain as Xen's `xl list -l` shows it ("domid", "config" with the
+ * c_info and b_info we know), plus what our hypervisor says beside it:
+ * "engine" (null for dom0, and while the hypervisor does not say),
+ * "state" (xl list's letters), and as libxl_dominfo names them "cpu_time"
+ * (ns), "vcpu_online" and, once shut down, "shutdown_reason".  NULL when
+ * out of memory.
+ */
+static struct json_object *dom_json(const struct sv_dominfo *d, struct xs_handle *xs)
+{
+	struct json_object *o, *config, *c_info, *b_info;
+	uint64_t max_kb = d->mem_kb, target_kb = d->mem_kb;
+	char uuid[37], state[7];
+
+	if (d->domid != 0) {
+		max_kb = xs_number(xs, d->domid, "memory/static-max", d->mem_kb);
+		target_kb = xs_number(xs, d->domid, "memory/target", d->mem_kb);
+	}
+	xl_uuid_text(d->handle, uuid);
+	state_letters(d, state);
+
+	/* Children are added to their parent first, then filled: only o is ours to put. */
+	o = json_object_new_object();
+	if (!o || jadd(o, "domid", json_object_new_int64(d->domid)))
+		goto out_put;
+	config = jchild(o, "config");
+	c_info = config ? jchild(config, "c_info") : NULL;
+	b_info = config ? jchild(config, "b_info") : NULL;
+	if (!c_info || !b_info)
+		goto out_put;
+	if (jadd_text(c_info, "type", kind_name(d->kind)) ||
+	    jadd(c_info, "name", json_object_new_string_len(d->name,
+						    (int)strnlen(d->name, sizeof(d->name)))) ||
+	    jadd_text(c_info, "uuid", uuid) ||
+	    jadd(b_info, "max_vcpus", json_object_new_int64(d->max_vcpus)) ||
+	    jadd(b_info, "avail_vcpus", vcpu_list(d->online_vcpus)) ||
+	    jadd(b_info, "max_memkb", json_object_new_int64((int64_t)max_kb)) ||
+	    jadd(b_info, "target_memkb", json_object_new_int64((int64_t)target_kb)))
+		goto out_put;
+	if (jadd_text(o, "engine", d->engine ? sv_engine_name(d->engine) : NULL) ||
+	    jadd_text(o, "state", state) ||
+	    jadd(o, "cpu_time", json_object_new_int64((int64_t)d->cpu_time_ns)) ||
+	    jadd(o, "vcpu_online", json_object_new_int64(d->online_vcpus)))
+		goto out_put;
+	if ((d->flags & SV_DOMF_SHUTDOWN) &&
+	    jadd_text(o, "shutdown_reason", xl_reason_name(d->shutdown_reason)))
+		goto out_put;
+	return o;
+
+out_put:
+	json_object_put(o);
+	return NULL;
+}
+
+/* Prints the JSON array of the n domains; 0 or -ENOMEM. */
+static int print_long(const struct sv_dominfo *const *doms, int n)
+{
+	struct json_object *arr = json_object_new_array();
+	struct xs_handle *xs = xl_xs_open();	/* for maxmem and target; fine without */
+	const char *text;
+	int i, ret = -ENOMEM;
+
+	if (!arr)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct json_object *o = dom_json(doms[i], xs);
+
+		if (!o || json_object_array_add(arr, o) < 0) {
+			json_object_put(o);
+			goto out;
+		}
+	}
+	text = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_SPACED |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text)
+		goto out;
+	printf("%s\n", text);
+	ret = 0;
+out:
+	xl_xs_close(xs);
+	json_object_put(arr);
+	return ret;
+}
+
+/*
+ * xl list [-l] [<Domain> ...]: every domain (Domain-0 first), or the ones
+ * named.  With -l, as Xen 4.17: a JSON array of the guests (Domain-0 only
+ * when named, since Xen keeps no configuration for it).
+ */
+int xl_cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "long", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct sv_dominfo doms[SV_CTL_LIST_MAX];
+	static const struct sv_dominfo *show[SV_CTL_LIST_MAX + 1];
+	struct sv_dominfo dom0 = { .domid = 0, .flags = SV_DOMF_RUNNING };
+	struct sv_host_info hi;
+	struct svctl *c;
+	bool long_form = false;
+	int opt, n, nshow = 0, ret = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+lh", opts, NULL)) != -1) {
+		if (opt != 'l') {
+			xl_err(LIST_USAGE);
+			return 2;
+		}
+		long_form = true;
+	}
+	c = xl_connect();
+	if (!c)
+		return 1;
+	ret = svctl_host_info(c, &hi);
+	n = ret ? 0 : svctl_domain_list(c, 1, doms, SV_CTL_LIST_MAX);
+	svctl_close(c);
+	if (ret || n < 0) {
+		xl_err("cannot list domains: %s", strerror(ret ? -ret : -n));
+		return 1;
+	}
+	dom0.online_vcpus = dom0.max_vcpus = hi.nr_cpus;
+	dom0.mem_kb = hi.total_kb;
+	dom0.cpu_time_ns = (uint64_t)(host_cpu_seconds() * 1e9);
+	snprintf(dom0.name, sizeof(dom0.name), "Domain-0");
+
+	if (optind >= argc) {
+		if (!long_form)
+			show[nshow++] = &dom0;
+		for (int i = 0; i < n; i++)
+			show[nshow++] = &doms[i];
+	}
+	for (int a = optind; a < argc; a++) {
+		bool found = false;
+
+		if (!strcmp(argv[a], "Domain-0") || !strcmp(argv[a], "0")) {
+			if (nshow <= SV_CTL_LIST_MAX)
+				show[nshow++] = &dom0;
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			char id[16];
+
+			snprintf(id, sizeof(id), "%u", doms[i].domid);
+			if (strcmp(doms[i].name, argv[a]) && strcmp(id, argv[a]))
+				continue;
+			if (nshow <= SV_CTL_LIST_MAX)
+				show[nshow++] = &doms[i];
+			found = true;
+		}
+		if (!found) {
+			xl_err("domain '%s' does not exist", argv[a]);
+			ret = 1;
+		}
+	}
+
+	if (long_form) {
+		int err = print_long(show, nshow);
+
+		if (err) {
+			xl_err("cannot format the domain list: %s", strerror(-err));
+			return 1;
+		}
+		return ret;
+	}
+	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+	for (int i = 0; i < nshow; i++)
+		print_row(show[i]);
+	return ret;
+}
