@@ -3,7 +3,7 @@
 # and clean-up that leaves no process, namespace or file behind.
 #
 #   . tests/lib.sh
-#   need_kvm || exit 0          # prints SKIP lines itself
+#   need_guest_engine T... || exit 0  # prints SKIP lines itself
 #   stack_start                 # own SPLITVISOR_RUNDIR, exported env
 #   check "guest prints banner" grep -q 'Splitvisor PV' "$log"
 #   ...                          # stack_stop runs on exit
@@ -43,14 +43,41 @@ check_fails() {
 	fi
 }
 
-# need_kvm TEST-NAMES...: true when /dev/kvm is usable; else SKIP each name.
-need_kvm() {
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		return 0
-	fi
-	local n
-	for n in "$@"; do skip "$n: /dev/kvm is not available on this host"; done
+# need_guest_engine TEST-NAMES...: true when an engine can boot guests here:
+# KVM with a usable /dev/kvm, else the process engine (sv-runner built, a
+# kernel with seccomp).  SPLITVISOR_ENGINE (set by tests/run.sh, which runs
+# the guest scripts once per engine the host has) picks one.  Else SKIP
+# each name, saying what is missing.
+need_guest_engine() {
+	local why="" n
+	case "${SPLITVISOR_ENGINE:-}" in
+	kvm)
+		[ -r /dev/kvm ] && [ -w /dev/kvm ] || why="/dev/kvm is not available on this host" ;;
+	process)
+		[ -x "$SV_BIN/sv-runner" ] || why="$SV_BIN/sv-runner is not built"
+		grep -q '^Seccomp:' /proc/self/status || why="the kernel has no seccomp" ;;
+	"")
+		if ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; } && ! [ -x "$SV_BIN/sv-runner" ]; then
+			why="neither /dev/kvm nor $SV_BIN/sv-runner is available"
+		fi ;;
+	*)
+		why="unknown engine '$SPLITVISOR_ENGINE'" ;;
+	esac
+	[ -z "$why" ] && return 0
+	for n in "$@"; do skip "$n: $why"; done
 	return 1
+}
+need_kvm() { need_guest_engine "$@"; }
+
+# The engine a stack started by this script runs guests on.
+guest_engine() {
+	if [ -n "${SPLITVISOR_ENGINE:-}" ]; then
+		echo "$SPLITVISOR_ENGINE"
+	elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		echo kvm
+	else
+		echo process
+	fi
 }
 
 on_exit() { _sv_cleanups+=("$*"); }

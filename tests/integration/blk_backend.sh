@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(blk-data blk-multipage-ring blk-multiqueue blk-discard blk-readonly blk-hostile-contained
 	blk-others-carry-on blk-kill9-in-flight blk-kill9-keeps-flushed blk-after-restart
 	blk-term-reconnects blk-hostile-keys)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 ff=$PWD/$BUILD/tests/blk_fakefront
 if [ ! -x "$ff" ] || [ ! -x "$SV_BIN/blkback" ]; then
 	for t in "${TESTS[@]}"; do skip "$t: $ff or blkback not built (make)"; done

@@ -13,7 +13,7 @@ TESTS=(guest-reads-backend create-with-disks backend-keys backend-keys-ro fronte
 	attach-hot attach-duplicate-refused detach-hot detach-unknown bad-spec-target
 	bad-spec-format bad-spec-vdev bad-spec-create destroy-cleans-up blkback-restart-rescans
 	guest-writes-image guest-flush-kill9)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-blkt.XXXXXX)

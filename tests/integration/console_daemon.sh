@@ -15,7 +15,7 @@ TESTS=(consoled-ready consoled-bad-requests consoled-output consoled-input
 	consoled-sighup-reopens-logs consoled-idle-no-polling
 	consoled-restart consoled-guest-echo consoled-xl-console
 	consoled-xenstored-loss consoled-sigterm)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-cons.XXXXXX)

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(libs-evtchn-loop libs-evtchn-bad-remote libs-evtchn-close-frees
 	libs-virq-dom-exc libs-foreign-find libs-foreign-rw libs-gnt-refused
 	libs-gnt-guest-selftest libs-gnt-freed-on-exit libs-evtchn-pingpong)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
 probe=$PWD/$BUILD/tests/svxen-probe

@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-need_kvm evtchn-guest-to-guest evtchn-peer-closed-on-destroy || exit 0
+need_guest_engine evtchn-guest-to-guest evtchn-peer-closed-on-destroy || exit 0
 stack_start || exit 1
 [ -S "$SPLITVISOR_RUNDIR/xenstored.sock" ] || { fail "xenstored did not start"; exit 1; }
 

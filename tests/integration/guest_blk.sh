@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(blk-info image-default image-singlepage-nopersistent image-noindirect
 	flush-kill9-nopersistent read-only discard-hole hostile-contained
 	hostile-others-unharmed bench-through-restarts hot-attach hot-detach shutdown-closes)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 if ! grep -aq 'blk-selftest' "$SV_GUEST/svkernel"; then
 	for t in "${TESTS[@]}"; do skip "$t: the guest kernel has no blkfront"; done
 	exit 0

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(guest-spin-uses-time guest-bench-hypercall guest-smp-four-twice
 	guest-bench-boot-order guest-unknown-words guest-wait-blocks
 	guest-crash-shutdown)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-gk.XXXXXX)

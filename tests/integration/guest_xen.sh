@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(guest-devices-up guest-sleep-blocks guest-control-features
 	guest-xl-shutdown guest-xl-reboot guest-console-echo
 	guest-pingpong-dom0-pings guest-pingpong-guest-pings guest-xs-bench guest-gnttab-exhaust)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-gx.XXXXXX)

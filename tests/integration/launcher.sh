@@ -251,7 +251,7 @@ check "nothing left after the restart over stale files" nothing_left "$rd"
 unset SPLITVISOR_BINDIR
 if [ ! -x "$SV_BIN/hypervisor" ]; then
 	skip "launcher with the real services: $SV_BIN/hypervisor is not built yet"
-elif ! need_kvm "launcher with the real services"; then
+elif ! need_guest_engine "launcher with the real services"; then
 	:
 else
 	new_rundir

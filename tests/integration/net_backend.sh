@@ -12,7 +12,7 @@ TESTS=(net-tap-names net-bridge-created net-xenstore-keys net-initwait net-list-
 	net-attach net-attach-bad-spec net-detach net-hostile-rings net-hostile-contained
 	net-reconnect-after-close net-status-socket net-hostile-real-grant net-removed-with-domain
 	net-create-refused-bridge net-no-leftovers)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 if ! command -v ip >/dev/null || [ ! -c /dev/net/tun ]; then
 	for t in "${TESTS[@]}"; do skip "$t: needs iproute2 and /dev/net/tun"; done
 	exit 0

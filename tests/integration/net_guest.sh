@@ -13,7 +13,7 @@ TESTS=(net-ping-host-to-guest net-ping-guest-to-host net-guest-to-guest net-udp-
 	net-mac-on-the-wire net-hot-attach-traffic net-bridge-honoured net-ping-fragmented
 	net-guest-net-info net-hot-detach net-hostile-contained net-hostile-reconnects
 	net-jumbo-scatter-gather net-netback-restart net-idle-guests-block net-shutdown-during-echo)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 kernel=$SV_GUEST/svkernel
 if ! strings "$kernel" 2>/dev/null | grep -q netfront ||
 	! strings "$kernel" 2>/dev/null | grep -q udp-echo; then

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(boot-banner clean-poweroff smp-two-vcpus crash-isolated pause-unpause
 	destroy-frees xl-list-columns xl-info-kind bad-config bad-kernel
 	console-log-file shutdown-command reboot-restarts)
-need_kvm "${TESTS[@]}" || exit 0
+need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-pv.XXXXXX)
@@ -107,8 +107,18 @@ if head -1 <<<"$out" | grep -qP '^Name {40}ID   Mem VCPUs\tState\tTime\(s\)$' &&
 else
 	fail xl-list-columns; echo "$out" | cat -A | sed 's/^/    /'
 fi
-expect=hardware; [ -d /sys/module/kvm_pvm ] && expect=pvm
-if xl info | grep -qE "^kvm +: $expect$"; then pass xl-info-kind; else fail xl-info-kind; fi
+expect=none
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	expect=hardware; [ -d /sys/module/kvm_pvm ] && expect=pvm
+fi
+info=$(xl info)
+if grep -qE "^kvm +: $expect$" <<<"$info" && grep -qE "^engine +: $(guest_engine)$" <<<"$info" &&
+	grep -qE "^engine_detail +: .+" <<<"$info" &&
+	xl list -l bystander | grep -q "\"engine\": \"$(guest_engine)\""; then
+	pass xl-info-kind
+else
+	fail xl-info-kind; echo "$info" | sed 's/^/    /'; xl list -l bystander | sed 's/^/    /'
+fi
 
 # 7. Bad configs: a clear message with the line, nothing created.
 printf 'name = "bad"\nkernel = "%s"\nmemory = lots\n' "$kernel" > "$work/bad.cfg"

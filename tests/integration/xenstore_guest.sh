@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . xenstore/xs_test_env.sh
 
 names=(guest-xs-selftest guest-xs-watch guest-watch-survives-restart guest-after-hypervisor-restart)
-need_kvm "${names[@]}" || exit 0
+need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
 cfg=$SPLITVISOR_RUNDIR/xs-guest.cfg

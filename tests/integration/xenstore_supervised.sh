@@ -5,7 +5,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . xenstore/xs_test_env.sh
 
-need_kvm "supervised xenstored restart" || exit 0
+need_guest_engine "supervised xenstored restart" || exit 0
 stack_start || exit 1
 XS_DIR=$SPLITVISOR_RUNDIR
 
