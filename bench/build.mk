@@ -18,3 +18,23 @@ $(BUILD)/bench/svbench-io: $(call host_objs,bench/svbench_io.c) $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
+
+# procfloor: host floors for the process engine (futex and spin hand-offs between
+# two processes, fork+exec of nullprog, the guest's bench-cpu loop on the host).
+PROCFLOOR_SRCS := bench/procfloor.c
+PROCFLOOR_OBJS := $(call host_objs,$(PROCFLOOR_SRCS))
+$(PROCFLOOR_OBJS): HOST_CFLAGS += -Ifrontends/include
+
+BENCHES += $(BUILD)/bench/procfloor $(BUILD)/bench/nullprog
+
+$(BUILD)/bench/procfloor: $(PROCFLOOR_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(PROCFLOOR_OBJS)
+
+# nullprog: a static program of a few bytes, no libc and never sanitizers.
+$(BUILD)/bench/nullprog: bench/nullprog.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static -nostdlib -fno-stack-protector \
+		-fno-asynchronous-unwind-tables -o $@ $<
