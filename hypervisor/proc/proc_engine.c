@@ -100,9 +100,13 @@ static int proc_domain_init(struct hv_domain *d)
 			  pd->shared_fd, 0);
 	if (pd->shared == MAP_FAILED)
 		return -errno;
+	uint64_t t0 = hv_now_ns();
 	ret = proc_spawn(d, why, sizeof(why));
 	if (ret)
 		hv_log("create '%s': %s", d->name, why);
+	else
+		hv_log("create '%s': runner %d ready in %.1f ms", d->name, (int)pd->pid,
+		       (double)(hv_now_ns() - t0) / 1e6);
 	return ret;
 }
 

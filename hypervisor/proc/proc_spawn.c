@@ -66,7 +66,7 @@ static void *spawner_thread(void *arg)
 	for (;;) {
 		while (!req.pending)
 			pthread_cond_wait(&spawn_cond, &spawn_lock);
-		pid_t pid = fork();
+		pid_t pid = vfork(); /* no copy of the hypervisor: the child only execs */
 		if (pid == 0)
 			child(req.memfd, req.shared_fd);
 		req.pid = pid;
