@@ -13,7 +13,7 @@ PROGRAMS += $(BIN)/hypervisor $(BIN)/sv-runner
 $(BIN)/hypervisor: $(HV_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp
 
 # sv-runner: freestanding, static, linked at SV_PROC_RUNNER_VA; never
 # sanitized (it runs beside guest code, with no libc and no allocator).
@@ -47,7 +47,7 @@ UNIT_TESTS += $(TESTBIN)/test_hypercall
 $(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)
 
 # Unit test: sv-runner's seccomp filter, installed in child processes.
 UNIT_TESTS += $(TESTBIN)/test_proc_filter
@@ -55,3 +55,11 @@ $(TESTBIN)/test_proc_filter: $(call host_objs,tests/unit/test_proc_filter.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+# bench/domtable: the domain table's read side under RCU and under its
+# lock, one run (here because it links the hypervisor's objects).
+BENCHES += $(BUILD)/bench/domtable
+$(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp

@@ -7,17 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <urcu-bp.h>
 #include <xen/sched.h>
 #include "hv.h"
 
 /*
- * The table maps domid to domain.  table_lock guards the slots and the
- * allocation rover; each domain has its own lock for its state.  A lookup
- * takes a reference, so a domain is freed only when the table and every
- * in-flight request have let go of it.
+ * The table maps domid to domain.  Lookups, on every grant copy and event
+ * bind from dom0, read it under RCU (as Xen reads its domain list) and
+ * take a reference unless the count already fell to zero; table_lock only
+ * orders writers (create, destroy) and guards the allocation rover.
+ * Destroy unpublishes the slot, waits a grace period so that every reader
+ * that saw the domain holds its reference, and only then drops the
+ * table's: a domain is freed when the table and every in-flight request
+ * have let go of it.
  */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct hv_domain *table[HV_MAX_DOMAINS];
+static struct hv_domain *table[HV_MAX_DOMAINS]; /* rcu_assign_pointer under table_lock */
 static uint32_t rover = 1;
 static uint64_t next_gen = 1;  /* under table_lock */
 
@@ -74,17 +79,47 @@ void domain_put(struct hv_domain *d)
 		atomic_fetch_sub(&d->refs, 1);
 }
 
+/* A reference to d unless its last one is already gone (it is being freed). */
+static bool ref_get_live(struct hv_domain *d)
+{
+	int r = atomic_load(&d->refs);
+
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&d->refs, &r, r + 1))
+			return true;
+	return false;
+}
+
+/*
+ * bench/domtable measures lookups both ways in one run: with this set,
+ * domain_get reads the table under table_lock, as it did before RCU.
+ */
+static atomic_bool locked_reads;
+
+void domain_table_locked_reads(bool on)
+{
+	atomic_store(&locked_reads, on);
+}
+
 struct hv_domain *domain_get(uint32_t domid)
 {
-	struct hv_domain *d = NULL;
+	struct hv_domain *d;
 
 	if (domid == 0 || domid >= HV_MAX_DOMAINS)
 		return NULL;
-	pthread_mutex_lock(&table_lock);
-	d = table[domid];
-	if (d)
-		atomic_fetch_add(&d->refs, 1);
-	pthread_mutex_unlock(&table_lock);
+	if (atomic_load_explicit(&locked_reads, memory_order_relaxed)) {
+		pthread_mutex_lock(&table_lock);
+		d = table[domid];
+		if (d && !ref_get_live(d))
+			d = NULL;
+		pthread_mutex_unlock(&table_lock);
+		return d;
+	}
+	rcu_read_lock();
+	d = rcu_dereference(table[domid]);
+	if (d && !ref_get_live(d))
+		d = NULL;
+	rcu_read_unlock();
 	return d;
 }
 
@@ -92,15 +127,15 @@ struct hv_domain *domain_find(const char *name)
 {
 	struct hv_domain *d = NULL;
 
-	pthread_mutex_lock(&table_lock);
+	rcu_read_lock();
 	for (unsigned i = 1; i < HV_MAX_DOMAINS; i++) {
-		if (table[i] && !strcmp(table[i]->name, name)) {
-			d = table[i];
-			atomic_fetch_add(&d->refs, 1);
+		struct hv_domain *x = rcu_dereference(table[i]);
+		if (x && !strcmp(x->name, name) && ref_get_live(x)) {
+			d = x;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&table_lock);
+	rcu_read_unlock();
 	return d;
 }
 
@@ -108,10 +143,10 @@ unsigned domain_count(void)
 {
 	unsigned n = 0;
 
-	pthread_mutex_lock(&table_lock);
+	rcu_read_lock();
 	for (unsigned i = 1; i < HV_MAX_DOMAINS; i++)
-		n += table[i] != NULL;
-	pthread_mutex_unlock(&table_lock);
+		n += rcu_dereference(table[i]) != NULL;
+	rcu_read_unlock();
 	return n;
 }
 
@@ -227,8 +262,8 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 		pthread_mutex_unlock(&table_lock);
 		goto out_stop;
 	}
-	table[d->domid] = d;
 	atomic_fetch_add(&d->refs, 1); /* the caller's */
+	rcu_assign_pointer(table[d->domid], d);
 	pthread_mutex_unlock(&table_lock);
 	hv_log("d%u: created '%s', %llu KiB, %u vCPU(s), %s engine", d->domid, d->name,
 	       (unsigned long long)req->mem_kb, d->max_vcpus, eng->name);
@@ -344,7 +379,7 @@ int domain_destroy(uint32_t domid)
 		return domid == 0 ? -EPERM : -ESRCH;
 	pthread_mutex_lock(&table_lock);
 	d = table[domid];
-	table[domid] = NULL;
+	rcu_assign_pointer(table[domid], NULL);
 	pthread_mutex_unlock(&table_lock);
 	if (!d)
 		return -ESRCH;
@@ -361,7 +396,8 @@ int domain_destroy(uint32_t domid)
 	evtchn_close_all(d); /* peers' ports fall back to unbound; their references go */
 	hv_log("d%u: destroyed", domid);
 	evtchn_send_virq(hv_dom0, 0, VIRQ_DOM_EXC);
-	domain_put(d); /* the table's reference */
+	synchronize_rcu(); /* every lookup that found d has its reference by now */
+	domain_put(d);     /* the table's */
 	return 0;
 }
 

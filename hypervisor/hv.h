@@ -221,6 +221,7 @@ struct hv_domain {
 int domain_table_init(void);
 struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err);
 struct hv_domain *domain_get(uint32_t domid);  /* takes a reference; NULL if none */
+void domain_table_locked_reads(bool on);       /* bench only: lookups under the writers' lock */
 struct hv_domain *domain_find(const char *name);
 void domain_put(struct hv_domain *d);
 int domain_destroy(uint32_t domid);
