@@ -176,8 +176,10 @@ static uint32_t handoff(struct proc_dom *pd, struct sv_proc_vcpu *b)
 {
 	uint32_t s;
 
+	/* The sleep flags' protocol is described in runner.c, sv_exchange. */
 	__atomic_store_n(&b->state, SV_PROC_RUN, __ATOMIC_SEQ_CST);
-	futex(&b->state, FUTEX_WAKE, 1);
+	if (__atomic_load_n(&b->rt_sleeps, __ATOMIC_SEQ_CST))
+		futex(&b->state, FUTEX_WAKE, 1);
 	for (unsigned spin = 0;; spin++) {
 		s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
 		if (s != SV_PROC_RUN || atomic_load(&pd->dead))
@@ -186,7 +188,11 @@ static uint32_t handoff(struct proc_dom *pd, struct sv_proc_vcpu *b)
 			__builtin_ia32_pause();
 			continue;
 		}
-		futex(&b->state, FUTEX_WAIT, SV_PROC_RUN);
+		__atomic_store_n(&b->hv_sleeps, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&b->state, __ATOMIC_SEQ_CST) == SV_PROC_RUN &&
+		    !atomic_load(&pd->dead))
+			futex(&b->state, FUTEX_WAIT, SV_PROC_RUN);
+		__atomic_store_n(&b->hv_sleeps, 0, __ATOMIC_SEQ_CST);
 	}
 }
 

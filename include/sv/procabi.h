@@ -113,6 +113,8 @@ struct sv_proc_vcpu {
 	uint64_t regs[SV_PROC_NR_REGS];
 	uint64_t trapno, err, cr2;
 	int64_t map_error;   /* runner: -errno of the first map op that failed, else 0 */
+	uint32_t hv_sleeps;  /* hypervisor: in (or going into) FUTEX_WAIT on state: wake it */
+	uint32_t rt_sleeps;  /* runner: likewise; a side that spins is never woken by syscall */
 	struct sv_proc_map maps[SV_PROC_MAX_MAPS];
 };
 

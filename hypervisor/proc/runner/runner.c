@@ -151,9 +151,15 @@ void sv_exchange(struct sv_proc_vcpu *c)
 	for (;;) {
 		uint32_t s;
 
-		/* Registers and reason are written before the hypervisor may look. */
+		/*
+		 * Registers and reason are written before the hypervisor may
+		 * look.  Each side says when it sleeps, and the other wakes it
+		 * only then: state and the sleep flag are written and read in
+		 * opposite orders, all seq_cst, so no wake-up is lost.
+		 */
 		__atomic_store_n(&c->state, SV_PROC_EXIT, __ATOMIC_SEQ_CST);
-		sys(__NR_futex, &c->state, FUTEX_WAKE, 1);
+		if (__atomic_load_n(&c->hv_sleeps, __ATOMIC_SEQ_CST))
+			sys(__NR_futex, &c->state, FUTEX_WAKE, 1);
 		for (unsigned spin = 0;; spin++) {
 			s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 			if (s != SV_PROC_EXIT)
@@ -162,7 +168,10 @@ void sv_exchange(struct sv_proc_vcpu *c)
 				__asm__ volatile("pause");
 				continue;
 			}
-			sys(__NR_futex, &c->state, FUTEX_WAIT, SV_PROC_EXIT);
+			__atomic_store_n(&c->rt_sleeps, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == SV_PROC_EXIT)
+				sys(__NR_futex, &c->state, FUTEX_WAIT, SV_PROC_EXIT);
+			__atomic_store_n(&c->rt_sleeps, 0, __ATOMIC_SEQ_CST);
 		}
 		if (s != SV_PROC_RUN)
 			continue; /* not ours to act on: hand it back */
