@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(boot-banner clean-poweroff smp-two-vcpus crash-isolated pause-unpause
 	destroy-frees xl-list-columns xl-info-kind bad-config bad-kernel
-	console-log-file shutdown-command reboot-restarts)
+	console-log-file shutdown-command reboot-restarts engine-choice)
 need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -164,3 +164,30 @@ else
 	fail "reboot-restarts (first domid '$first')"; tail -5 "$SPLITVISOR_RUNDIR/xl-rebooter.log" 2>/dev/null | sed 's/^/    /'
 fi
 xl destroy rebooter >/dev/null 2>&1
+
+# 12. Choosing the engine: a config naming the engine in use boots on it;
+#     one naming an engine this host lacks is refused with the reason, and
+#     so is a stack asked to start on it.
+have_kvm=0; [ -r /dev/kvm ] && [ -w /dev/kvm ] && have_kvm=1
+out=$(timeout 30 xl create -c "$(cfg chosen 'print=chosen halt' "engine = \"$(guest_engine)\"")" 2>&1)
+ok=0
+if grep -q '^chosen$' <<<"$out" &&
+	grep -q "created 'chosen'.*, $(guest_engine) engine" "$SPLITVISOR_RUNDIR/hypervisor.log"; then
+	ok=1
+fi
+if [ "$have_kvm" = 0 ]; then
+	refused=$(xl create "$(cfg nokvm halt)" engine=kvm 2>&1)
+	rc=$?
+	alt=$(mktemp -d /tmp/sv-nokvm.XXXXXX)
+	start=$(SPLITVISOR_RUNDIR=$alt splitvisor start --engine=kvm 2>&1)
+	src=$?
+	SPLITVISOR_RUNDIR=$alt splitvisor stop >/dev/null 2>&1
+	rm -rf "$alt"
+	if [ "$rc" -eq 0 ] || ! grep -q "engine 'kvm' is not available on this host" <<<"$refused" ||
+		xl list nokvm >/dev/null 2>&1 || [ "$src" -eq 0 ]; then
+		ok=0
+		echo "    xl create engine=kvm (rc $rc): $refused"
+		echo "    splitvisor start --engine=kvm (rc $src): $start"
+	fi
+fi
+if [ "$ok" = 1 ]; then pass engine-choice; else fail engine-choice; echo "$out" | sed 's/^/    /'; fi
