@@ -94,6 +94,13 @@ static int alloc_port(struct hv_domain *d)
 	return -ENOSPC;
 }
 
+/* Global VIRQs are bound on vCPU 0 and may notify another; the rest are per vCPU. */
+static bool virq_is_global(uint32_t virq)
+{
+	return virq != VIRQ_TIMER && virq != VIRQ_DEBUG && virq != VIRQ_XENOPROF &&
+	       virq != VIRQ_XENPMU;
+}
+
 static bool port_ok(struct hv_domain *d, uint32_t port)
 {
 	return port > 0 && port < d->ev.nr && d->ev.ports[port].state != ECS_FREE;
@@ -244,8 +251,7 @@ out:
 int evtchn_bind_virq(struct hv_domain *d, uint32_t virq, uint32_t vcpu, uint32_t *port,
 		     struct evtchn_client *owner)
 {
-	bool global = virq != VIRQ_TIMER && virq != VIRQ_DEBUG && virq != VIRQ_XENOPROF &&
-		      virq != VIRQ_XENPMU;
+	bool global = virq < NR_VIRQS && virq_is_global(virq);
 	int p, ret = 0;
 
 	if (virq >= NR_VIRQS || vcpu >= SV_MAX_VCPUS || (d != hv_dom0 && vcpu >= d->max_vcpus))
@@ -306,8 +312,8 @@ int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner
 		}
 		struct evtchn *ch = &d->ev.ports[port];
 		if (ch->state != ECS_INTERDOMAIN || ch->peer == d) {
-			if (ch->state == ECS_VIRQ)
-				d->ev.virq_port[ch->vcpu][ch->virq] = 0;
+			if (ch->state == ECS_VIRQ) /* its slot: where it was bound, not whom it notifies */
+				d->ev.virq_port[virq_is_global(ch->virq) ? 0 : ch->vcpu][ch->virq] = 0;
 			if (ch->state == ECS_INTERDOMAIN) { /* loopback within d */
 				struct evtchn *o = &d->ev.ports[ch->remote_port];
 				o->state = ECS_UNBOUND;
@@ -623,8 +629,8 @@ long hc_event_channel_op(struct hv_vcpu *v, const uint64_t *a)
 			ret = -XEN_EINVAL;
 		else if (d->ev.ports[op.port].state == ECS_IPI ||
 			 (d->ev.ports[op.port].state == ECS_VIRQ &&
-			  d->ev.ports[op.port].virq == VIRQ_TIMER))
-			ret = -XEN_EINVAL;
+			  !virq_is_global(d->ev.ports[op.port].virq)))
+			ret = -XEN_EINVAL; /* as Xen: only global VIRQs and interdomain ports move */
 		else
 			d->ev.ports[op.port].vcpu = op.vcpu;
 		pthread_mutex_unlock(&d->ev.lock);

@@ -19,14 +19,22 @@
  */
 #define GNT_PER_FRAME (PAGE_SIZE / sizeof(grant_entry_v1_t))
 #define GNT_MAX_ENTRIES (SV_GNT_MAX_FRAMES * GNT_PER_FRAME)
+/*
+ * dom0 mappings of one domain's grants, at most: below the default
+ * vm.max_map_count (65530) of the dom0 process that maps them, as Xen
+ * bounds its maptrack.  Pin counts are wide enough never to wrap below it.
+ */
+#define GNT_MAX_MAPS 65536u
+#define GNT_NO_MAP UINT32_MAX
 
 struct gnt_pin {
-	uint16_t readers, writers;
+	uint32_t readers, writers;
 };
 
 struct gnt_map {
 	uint32_t ref;
 	bool used, readonly;
+	uint32_t next_free;         /* unused: the next free handle, or GNT_NO_MAP */
 	const void *owner;
 };
 
@@ -38,6 +46,8 @@ struct hv_gnttab {
 	struct gnt_pin pins[GNT_MAX_ENTRIES];
 	struct gnt_map *maps;
 	unsigned nr_maps;
+	uint32_t free_head;         /* free handles, a stack threaded through maps */
+	bool limit_logged;          /* said once that GNT_MAX_MAPS was reached */
 };
 
 int gnttab_init(struct hv_domain *d)
@@ -53,6 +63,7 @@ int gnttab_init(struct hv_domain *d)
 		return -EINVAL;
 	}
 	pthread_mutex_init(&gt->lock, NULL);
+	gt->free_head = GNT_NO_MAP;
 	d->gt = gt;
 	return 0;
 }
@@ -142,22 +153,28 @@ int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void
 	if (st == GNTST_eagain) {
 		goto out;
 	}
-	unsigned h;
-	for (h = 0; h < gt->nr_maps && gt->maps[h].used; h++)
-		;
-	if (h == gt->nr_maps) {
+	if (gt->free_head == GNT_NO_MAP) {
 		unsigned n = gt->nr_maps ? gt->nr_maps * 2 : 64;
-		struct gnt_map *m = n <= 65536 ? realloc(gt->maps, n * sizeof(*m)) : NULL;
+		struct gnt_map *m = n <= GNT_MAX_MAPS ? realloc(gt->maps, n * sizeof(*m)) : NULL;
 		if (!m) {
+			if (!gt->limit_logged)
+				hv_log("d%u: dom0 holds %u grant mappings, the most it may: refusing more",
+				       d->domid, gt->nr_maps);
+			gt->limit_logged = true;
 			st = GNTST_no_space;
 			goto out_unpin_flags;
 		}
-		memset(m + gt->nr_maps, 0, (n - gt->nr_maps) * sizeof(*m));
+		for (unsigned i = n; i-- > gt->nr_maps;) {
+			m[i] = (struct gnt_map){ .next_free = gt->free_head };
+			gt->free_head = i;
+		}
 		gt->maps = m;
 		gt->nr_maps = n;
 	}
+	uint32_t h = gt->free_head;
+	gt->free_head = gt->maps[h].next_free;
 	gt->maps[h] = (struct gnt_map){ .ref = ref, .used = true, .readonly = readonly,
-					.owner = owner };
+					.next_free = GNT_NO_MAP, .owner = owner };
 	if (readonly)
 		gt->pins[ref].readers++;
 	else
@@ -178,8 +195,9 @@ out:
 	return st;
 }
 
-static void unpin(struct hv_gnttab *gt, struct gnt_map *m)
+static void unpin(struct hv_gnttab *gt, uint32_t h)
 {
+	struct gnt_map *m = &gt->maps[h];
 	struct gnt_pin *p = &gt->pins[m->ref];
 
 	if (m->readonly)
@@ -191,6 +209,9 @@ static void unpin(struct hv_gnttab *gt, struct gnt_map *m)
 		__atomic_fetch_and(entry_word(gt, m->ref), ~clear, __ATOMIC_ACQ_REL);
 	}
 	m->used = false;
+	m->next_free = gt->free_head;
+	gt->free_head = h;
+	gt->limit_logged = false;
 }
 
 int gnttab_unmap_dom0(struct hv_domain *d, uint32_t handle, const void *owner)
@@ -202,7 +223,7 @@ int gnttab_unmap_dom0(struct hv_domain *d, uint32_t handle, const void *owner)
 		return GNTST_bad_domain;
 	pthread_mutex_lock(&gt->lock);
 	if (handle < gt->nr_maps && gt->maps[handle].used && gt->maps[handle].owner == owner) {
-		unpin(gt, &gt->maps[handle]);
+		unpin(gt, handle);
 		st = GNTST_okay;
 	}
 	pthread_mutex_unlock(&gt->lock);
@@ -219,7 +240,7 @@ void gnttab_release_owner(struct hv_domain *d, const void *owner)
 	pthread_mutex_lock(&gt->lock);
 	for (unsigned h = 0; h < gt->nr_maps; h++)
 		if (gt->maps[h].used && gt->maps[h].owner == owner)
-			unpin(gt, &gt->maps[h]);
+			unpin(gt, h);
 	pthread_mutex_unlock(&gt->lock);
 }
 

@@ -388,6 +388,31 @@ START_TEST(evtchn_bind_checks)
 }
 END_TEST
 
+/*
+ * Issue 15, hole 6: a global VIRQ moved with bind_vcpu left its slot
+ * naming the port after close, so it could never be bound again.
+ */
+START_TEST(evtchn_bind_vcpu_moves_global_virqs_only)
+{
+	struct evtchn_bind_virq bv = { .virq = VIRQ_ENOMEM, .vcpu = 0 };
+	struct evtchn_bind_vcpu bc = { .vcpu = 1 };
+	struct evtchn_close cl;
+
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), 0);
+	bc.port = bv.port;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_vcpu, &bc, sizeof(bc)), 0);
+	cl.port = bv.port;
+	ck_assert_int_eq(evop(EVTCHNOP_close, &cl, sizeof(cl)), 0);
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), 0);
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), -XEN_EEXIST);
+	/* A per-vCPU VIRQ stays where it was bound, as in Xen. */
+	struct evtchn_bind_virq dbg = { .virq = VIRQ_DEBUG, .vcpu = 0 };
+	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &dbg, sizeof(dbg)), 0);
+	bc.port = dbg.port;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_vcpu, &bc, sizeof(bc)), -XEN_EINVAL);
+}
+END_TEST
+
 START_TEST(evtchn_loopback_delivers)
 {
 	struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
@@ -499,6 +524,48 @@ START_TEST(gnttab_dom0_map_checks_entries)
 }
 END_TEST
 
+/*
+ * Issue 15, hole 5: one ref mapped writable 65,536 times wrapped a 16-bit
+ * pin count, and the failing map after it cleared GTF_writing while every
+ * mapping was still live.  Filling the maptrack was quadratic too.
+ */
+START_TEST(gnttab_dom0_map_limit_keeps_flags)
+{
+	struct gnttab_setup_table *st = guest(VA_DATA);
+	grant_entry_v1_t *e;
+	uint32_t h, first = 0, last = 0;
+	uint64_t off;
+	unsigned ok = 0;
+	int r = GNTST_okay;
+
+	st->dom = DOMID_SELF;
+	st->nr_frames = 1;
+	set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(uintptr_t)(VA_DATA + 64));
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 1), 0);
+	e = entries();
+	e[1] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = 0x10 };
+	while (ok < 70000 && (r = gnttab_map_dom0(d, 1, false, d, &h, &off)) == GNTST_okay) {
+		if (!ok)
+			first = h;
+		last = h;
+		ok++;
+	}
+	ck_assert_int_eq(r, GNTST_no_space);
+	ck_assert_uint_ge(ok, 1024);
+	ck_assert_uint_lt(ok, 70000);
+	/* Every mapping is live: the entry still says so. */
+	ck_assert_int_eq(e[1].flags, GTF_permit_access | GTF_reading | GTF_writing);
+	/* A freed handle is used again at once. */
+	ck_assert_int_eq(gnttab_unmap_dom0(d, last, d), GNTST_okay);
+	ck_assert_int_eq(gnttab_map_dom0(d, 1, false, d, &h, &off), GNTST_okay);
+	ck_assert_uint_eq(h, last);
+	ck_assert_int_eq(gnttab_unmap_dom0(d, first, d), GNTST_okay);
+	ck_assert_int_eq(e[1].flags, GTF_permit_access | GTF_reading | GTF_writing);
+	gnttab_release_owner(d, d);
+	ck_assert_int_eq(e[1].flags, GTF_permit_access);
+}
+END_TEST
+
 START_TEST(gnttab_copy_checks)
 {
 	struct gnttab_setup_table *st = guest(VA_DATA);
@@ -563,6 +630,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(ev, setup, teardown);
 	tcase_add_test(ev, evtchn_bad_ports_refused);
 	tcase_add_test(ev, evtchn_bind_checks);
+	tcase_add_test(ev, evtchn_bind_vcpu_moves_global_virqs_only);
 	tcase_add_test(ev, evtchn_loopback_delivers);
 	suite_add_tcase(s, ev);
 
@@ -570,6 +638,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(gt, setup, teardown);
 	tcase_add_test(gt, gnttab_setup_checks);
 	tcase_add_test(gt, gnttab_dom0_map_checks_entries);
+	tcase_add_test(gt, gnttab_dom0_map_limit_keeps_flags);
 	tcase_add_test(gt, gnttab_copy_checks);
 	suite_add_tcase(s, gt);
 	return s;
