@@ -21,7 +21,7 @@ TESTS=()
 for w in "${WAYS[@]}"; do
 	for c in "${CALLS[@]}"; do TESTS+=("hostile-$w-$c"); done
 done
-TESTS+=(guest-threads-niced host-responsive-while-spinning
+TESTS+=(guest-threads-niced guest-cpu-cgroup host-responsive-while-spinning
 	runners-die-with-hypervisor supervisor-restarts-hypervisor)
 if declare -F need_guest_engine >/dev/null; then
 	need_guest_engine "${TESTS[@]}" || exit 0
@@ -229,6 +229,20 @@ else
 		pass "guest-threads-niced ($nthreads threads)"
 	else
 		fail "guest-threads-niced ($nthreads threads:$bad)"
+	fi
+	# Where the host has a writable CPU cgroup (v2 with cpu, or v1's cpu
+	# hierarchy), each runner is in one of its own with a reduced weight.
+	hv=$(cat "$SPLITVISOR_RUNDIR/hypervisor.pid")
+	if grep -q cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null ||
+		[ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+		bad=""
+		for p in $spinning; do
+			grep -qE "(^0::|cpu[,a-z]*:)/splitvisor-$hv/runner-$p\$" "/proc/$p/cgroup" ||
+				bad+=" $p:$(tr '\n' ' ' < "/proc/$p/cgroup")"
+		done
+		if [ -z "$bad" ]; then pass guest-cpu-cgroup; else fail "guest-cpu-cgroup:$bad"; fi
+	else
+		skip "guest-cpu-cgroup: no writable CPU cgroup on this host"
 	fi
 fi
 if timeout 60 xl list >/dev/null 2>&1 &&
