@@ -6,8 +6,47 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "hv.h"
+
+/*
+ * What one guest's console_io output may cost the host: each byte goes to
+ * the `xl console` ring, to console/guest-NAME.log and, as lines, to the
+ * hypervisor log (the run directory is often tmpfs).  Bytes are kept at
+ * CONSOLE_RATE per second with bursts of CONSOLE_BURST (one whole
+ * CONSOLEIO_write); the rest is dropped, with one log line when the limit
+ * is hit and one when the guest has stayed under it for a whole burst.
+ * The guest log becomes guest-NAME.log.1 at CONSOLE_LOG_MAX, and a guest's
+ * lines stop going to the hypervisor log after CONSOLE_HVLOG_MAX.
+ */
+#define CONSOLE_RATE (64u * 1024)
+#define CONSOLE_BURST (1u << 20)
+#define CONSOLE_LOG_MAX (8u << 20)
+#define CONSOLE_HVLOG_MAX (4u << 20)
+#define NS_PER_S 1000000000ULL
+
+static uint64_t console_clock_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+void console_set_limits(struct hv_domain *d, uint64_t rate, uint64_t burst, uint64_t log_max,
+			uint64_t (*clock)(void))
+{
+	pthread_mutex_lock(&d->lock);
+	d->cons_rate = rate ? rate : 1;
+	d->cons_burst = burst;
+	d->cons_tokens = burst;
+	d->cons_log_max = log_max;
+	d->cons_clock = clock ? clock : console_clock_mono;
+	d->cons_last_ns = d->cons_clock();
+	d->cons_dropped = 0;
+	pthread_mutex_unlock(&d->lock);
+}
 
 int console_init(struct hv_domain *d, const char *rundir)
 {
@@ -16,10 +55,14 @@ int console_init(struct hv_domain *d, const char *rundir)
 	d->cons_buf = calloc(1, SV_CONSOLE_BUF);
 	if (!d->cons_buf)
 		return -ENOMEM;
+	console_set_limits(d, CONSOLE_RATE, CONSOLE_BURST, CONSOLE_LOG_MAX, NULL);
 	snprintf(path, sizeof(path), "%s/console", rundir);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/console/guest-%s.log", rundir, d->name);
+	d->cons_log_path = strdup(path);
+	if (!d->cons_log_path)
+		return -ENOMEM;
 	d->cons_log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (d->cons_log_fd < 0)
 		hv_log("d%u: cannot open console log %s: %s", d->domid, path, strerror(errno));
@@ -33,6 +76,87 @@ void console_fini(struct hv_domain *d)
 	d->cons_log_fd = -1;
 	free(d->cons_buf);
 	d->cons_buf = NULL;
+	free(d->cons_log_path);
+	d->cons_log_path = NULL;
+}
+
+/*
+ * How many of len bytes the token bucket keeps now (a prefix; the rest is
+ * dropped).  Tokens come at cons_rate per second up to cons_burst; the
+ * clock advances only by the time the tokens added stand for, so frequent
+ * calls lose no fraction of a token.
+ */
+static size_t console_admit(struct hv_domain *d, size_t len)
+{
+	uint64_t now = d->cons_clock(), elapsed = now - d->cons_last_ns, add;
+	size_t keep;
+
+	if (now < d->cons_last_ns)
+		elapsed = 0;
+	add = (uint64_t)((unsigned __int128)elapsed * d->cons_rate / NS_PER_S);
+	if (add >= d->cons_burst - d->cons_tokens) {
+		d->cons_tokens = d->cons_burst;
+		d->cons_last_ns = now;
+	} else {
+		d->cons_tokens += add;
+		d->cons_last_ns += (uint64_t)((unsigned __int128)add * NS_PER_S / d->cons_rate);
+	}
+	if (d->cons_dropped && d->cons_tokens == d->cons_burst) {
+		/* A whole burst's worth of time under the rate: the episode is over. */
+		hv_log("d%u: console rate limit over: %llu bytes were dropped", d->domid,
+		       (unsigned long long)d->cons_dropped);
+		d->cons_dropped = 0;
+	}
+	keep = len < d->cons_tokens ? len : (size_t)d->cons_tokens;
+	d->cons_tokens -= keep;
+	if (keep < len) {
+		if (!d->cons_dropped)
+			hv_log("d%u: console rate limit hit: dropping output (%llu bytes/s allowed)",
+			       d->domid, (unsigned long long)d->cons_rate);
+		d->cons_dropped += len - keep;
+	}
+	return keep;
+}
+
+/*
+ * Appends to the guest log; past cons_log_max it becomes guest-NAME.log.1
+ * (replacing the last one) and a new one starts.  xenconsoled appends to
+ * the same file and rotates it the same way: when it already did, the
+ * file is only opened again.
+ */
+static void console_log_append(struct hv_domain *d, const char *buf, size_t len)
+{
+	struct stat st, cur;
+	char old[4200];
+
+	if (d->cons_log_fd < 0)
+		return;
+	if (d->cons_log_path && !fstat(d->cons_log_fd, &st) &&
+	    (uint64_t)st.st_size + len > d->cons_log_max) {
+		bool moved = stat(d->cons_log_path, &cur) ||
+			     cur.st_ino != st.st_ino || cur.st_dev != st.st_dev;
+
+		snprintf(old, sizeof(old), "%s.1", d->cons_log_path);
+		if (!moved && rename(d->cons_log_path, old) < 0)
+			hv_log("d%u: cannot rotate %s: %s", d->domid, d->cons_log_path,
+			       strerror(errno));
+		else if (!moved)
+			hv_log("d%u: console log reached %llu bytes: now %s", d->domid,
+			       (unsigned long long)st.st_size, old);
+		close(d->cons_log_fd);
+		d->cons_log_fd = open(d->cons_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				      0600);
+		if (d->cons_log_fd < 0) {
+			hv_log("d%u: cannot open console log %s: %s", d->domid, d->cons_log_path,
+			       strerror(errno));
+			return;
+		}
+	}
+	if (write(d->cons_log_fd, buf, len) < 0) {
+		/* A full disk must not stop the guest: drop the log, keep the ring. */
+		close(d->cons_log_fd);
+		d->cons_log_fd = -1;
+	}
 }
 
 /* Complete lines go to the hypervisor log as "(dN) text", as Xen prints them. */
@@ -60,15 +184,23 @@ void console_write(struct hv_domain *d, const char *buf, size_t len)
 		pthread_mutex_unlock(&d->lock);
 		return;
 	}
+	len = console_admit(d, len);
+	if (!len) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	for (size_t i = 0; i < len; i++)
 		d->cons_buf[(d->cons_written + i) % SV_CONSOLE_BUF] = buf[i];
 	d->cons_written += len;
-	if (d->cons_log_fd >= 0 && write(d->cons_log_fd, buf, len) < 0) {
-		/* A full disk must not stop the guest: drop the log, keep the ring. */
-		close(d->cons_log_fd);
-		d->cons_log_fd = -1;
+	console_log_append(d, buf, len);
+	if (d->cons_hvlog < CONSOLE_HVLOG_MAX) {
+		d->cons_hvlog += len;
+		log_lines(d, buf, len);
+		if (d->cons_hvlog >= CONSOLE_HVLOG_MAX)
+			hv_log("d%u: %u MiB of console output logged here: the rest goes to %s only",
+			       d->domid, CONSOLE_HVLOG_MAX >> 20,
+			       d->cons_log_path ? d->cons_log_path : "its console log");
 	}
-	log_lines(d, buf, len);
 	pthread_cond_broadcast(&d->changed);
 	pthread_mutex_unlock(&d->lock);
 }

@@ -215,6 +215,16 @@ struct hv_domain {
 	int cons_log_fd;
 	char cons_line[256];        /* partial line for the hypervisor log */
 	unsigned cons_line_len;
+	/* What console_io output may cost the host (console.c, under lock). */
+	char *cons_log_path;        /* console/guest-NAME.log, for rotation */
+	uint64_t cons_rate;         /* bytes per second kept, sustained */
+	uint64_t cons_burst;        /* bytes kept at once (the bucket) */
+	uint64_t cons_tokens;       /* bytes that may be kept now */
+	uint64_t cons_last_ns;      /* cons_clock when the tokens were counted */
+	uint64_t cons_dropped;      /* bytes dropped since the limit was hit; 0: not limited */
+	uint64_t cons_log_max;      /* guest log size at which it becomes guest-NAME.log.1 */
+	uint64_t cons_hvlog;        /* bytes of its lines given to the hypervisor log */
+	uint64_t (*cons_clock)(void); /* monotonic ns (a test sets its own) */
 };
 
 /* domain.c */
@@ -318,6 +328,13 @@ void hypercall_dispatch(struct hv_vcpu *v);
 int console_init(struct hv_domain *d, const char *rundir);
 void console_fini(struct hv_domain *d);
 void console_write(struct hv_domain *d, const char *buf, size_t len);
+/*
+ * Sets the domain's console limits: rate bytes per second with bursts of
+ * burst bytes (the bucket starts full), and the guest log's size before
+ * rotation.  clock (monotonic ns) may be NULL for the real one.
+ */
+void console_set_limits(struct hv_domain *d, uint64_t rate, uint64_t burst, uint64_t log_max,
+			uint64_t (*clock)(void));
 int console_read(struct hv_domain *d, uint64_t offset, uint32_t timeout_ms, struct sv_ctl_console_data *out, uint32_t max);
 
 /* ctl.c */

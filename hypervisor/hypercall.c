@@ -81,6 +81,9 @@ static long hc_console_io(struct hv_vcpu *v, const uint64_t *a)
 	case CONSOLEIO_write:
 		if (count > (1u << 20))
 			return -XEN_EINVAL;
+		/* Copied a chunk at a time: a buffer off the top must not go on at VA 0. */
+		if (count && buf + (count - 1) < buf)
+			return -XEN_EFAULT;
 		while (count) {
 			size_t n = count < sizeof(chunk) ? count : sizeof(chunk);
 			if (vcpu_copy_from_guest(v, chunk, buf, n))

@@ -158,10 +158,18 @@ int vcpu_walk_l1(struct hv_vcpu *v, uint64_t gva, uint64_t *pte_gpa)
 	return 0;
 }
 
+/*
+ * Copies len bytes between host and the guest's virtual range [gva, gva + len),
+ * page by page through the vCPU's page tables.  A range that runs past the
+ * top of the address space is refused whole (-EFAULT) rather than carried
+ * on at VA 0, even when both ends are mapped.
+ */
 static int copy_guest(struct hv_vcpu *v, void *host, uint64_t gva, size_t len, bool to_guest)
 {
 	uint8_t *h = host;
 
+	if (len && gva + (len - 1) < gva)
+		return -EFAULT;
 	while (len) {
 		size_t chunk = PAGE_SIZE - (gva & (PAGE_SIZE - 1));
 		uint64_t gpa;

@@ -2,11 +2,13 @@
 /* Check suite: every hypercall argument from a guest is checked and refused with Xen's errno. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xen/errno.h>
 #include <xen/sched.h>
@@ -197,6 +199,138 @@ START_TEST(console_io_checks_buffer)
 			 -XEN_EFAULT);
 	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 2u << 20, VA_DATA), -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_console_io, 77, 1, VA_DATA), -XEN_ENOSYS);
+}
+END_TEST
+
+/*
+ * A range running off the top of the address space must not go on at VA 0
+ * (copy_guest's gva += chunk wrapped): both pages are mapped, user and
+ * writable, so only the wrap itself can refuse it.
+ */
+START_TEST(copy_range_never_wraps)
+{
+	const uint64_t top = 0xfffffffffffff000ULL;
+	uint8_t *hi = mem_gpa(&d->mem, 0x11000, 4096), *lo = mem_gpa(&d->mem, 0x12000, 4096);
+	uint64_t written;
+
+	/* The last page: L4[511] -> L3[511] -> L2[511] -> L1[511] -> frame 0x11000. */
+	pt(0x1000)[511] = 0x40000 | 7;
+	pt(0x40000)[511] = 0x41000 | 7;
+	pt(0x41000)[511] = 0x42000 | 7;
+	pt(0x42000)[511] = 0x11000 | 7;
+	/* VA 0 -> frame 0x12000. */
+	pt(0x3000)[0] = 0x43000 | 7;
+	pt(0x43000)[0] = 0x12000 | 7;
+	memset(hi, 'h', 4096);
+	memset(lo, 'l', 4096);
+	written = d->cons_written;
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8192, top), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 2, top + 4095), -XEN_EFAULT);
+	ck_assert_uint_eq(d->cons_written, written);
+	/* Writing to the guest: nothing lands at VA 0. */
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, top + 4088, 0),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(lo[0], 'l');
+	/* The last page alone is an ordinary range. */
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, top), 0);
+	ck_assert_uint_eq(d->cons_written, written + 4096);
+}
+END_TEST
+
+/*
+ * A guest flooding console_io (16 MiB in 64 KiB calls, far past any rate
+ * an honest guest prints at) must not have all of it kept: the ring, its
+ * log file and the hypervisor log get the burst and the rate, the rest is
+ * dropped.  The bound allows over 100 s of wall clock at the default rate.
+ */
+START_TEST(console_io_flood_is_limited)
+{
+	char path[256];
+	struct stat st;
+	uint64_t before = d->cons_written;
+
+	memset(guest(VA_DATA), 0, 16 * 4096); /* NULs: nothing for the hypervisor log's lines */
+	for (int i = 0; i < 256; i++)
+		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 16 * 4096, VA_DATA), 0);
+	ck_assert_uint_le(d->cons_written - before, 8u << 20);
+	snprintf(path, sizeof(path), "%s/console/guest-t.log", rundir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_le(st.st_size, 8 << 20);
+}
+END_TEST
+
+static uint64_t fake_now_ns;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now_ns;
+}
+
+/* The token bucket, on a clock the test moves: bytes kept and dropped are counted exactly. */
+START_TEST(console_io_rate_counts_bytes)
+{
+	uint64_t w;
+
+	fake_now_ns = 5000000000ULL;
+	console_set_limits(d, 1000, 4096, 1u << 20, fake_clock);
+	memset(guest(VA_DATA), 'x', 16 * 4096);
+	w = d->cons_written;
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
+	ck_assert_uint_eq(d->cons_written - w, 4096); /* the burst */
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
+	ck_assert_uint_eq(d->cons_written - w, 4096); /* dropped: still success for the guest */
+	ck_assert_uint_eq(d->cons_dropped, 4096);
+	fake_now_ns += 1000000000ULL;		   /* one second: 1000 bytes */
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
+	ck_assert_uint_eq(d->cons_written - w, 5096);
+	ck_assert_uint_eq(d->cons_dropped, 4096 + 3096);
+	/* Many small calls lose no fraction of a token: 1000 calls 1 ms apart, 1 byte each. */
+	for (int i = 0; i < 1000; i++) {
+		fake_now_ns += 1000000ULL;
+		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 1, VA_DATA), 0);
+	}
+	ck_assert_uint_eq(d->cons_written - w, 6096);
+	/* Quiet for longer than a burst takes to fill: the episode ends, all is kept again. */
+	fake_now_ns += 10 * 1000000000ULL;
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
+	ck_assert_uint_eq(d->cons_written - w, 6096 + 4096);
+	ck_assert_uint_eq(d->cons_dropped, 0);
+}
+END_TEST
+
+/* The guest log becomes guest-NAME.log.1 at its cap; neither file grows past it. */
+START_TEST(console_log_rotates_at_its_cap)
+{
+	char path[256], old[260];
+	struct stat st;
+
+	fake_now_ns = 1;
+	console_set_limits(d, 1u << 30, 1u << 30, 10000, fake_clock);
+	memset(guest(VA_DATA), 'y', 16 * 4096);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
+	snprintf(path, sizeof(path), "%s/console/guest-t.log", rundir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_le(st.st_size, 10000);
+	ck_assert_int_gt(st.st_size, 0);
+	ck_assert_int_eq(stat(old, &st), 0);
+	ck_assert_int_le(st.st_size, 10000);
+	/*
+	 * Someone else (xenconsoled) rotated it: our file fills up to the cap
+	 * (9 KiB: it gets 1 KiB chunks), then we follow to their new file
+	 * rather than rotating it over ours.
+	 */
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, 2048);
+	ck_assert_int_eq(rename(path, old), 0);
+	ck_assert_int_eq(close(open(path, O_WRONLY | O_CREAT, 0600)), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
+	ck_assert_int_eq(stat(old, &st), 0);
+	ck_assert_int_eq(st.st_size, 9216);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, 9216);
 }
 END_TEST
 
@@ -616,6 +750,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, unknown_hypercall_is_enosys);
 	tcase_add_test(tc, xen_version_checks_pointers);
 	tcase_add_test(tc, console_io_checks_buffer);
+	tcase_add_test(tc, copy_range_never_wraps);
+	tcase_add_test(tc, console_io_flood_is_limited);
+	tcase_add_test(tc, console_io_rate_counts_bytes);
+	tcase_add_test(tc, console_log_rotates_at_its_cap);
 	tcase_add_test(tc, sched_shutdown_checks_reason);
 	tcase_add_test(tc, sched_poll_limits_ports);
 	tcase_add_test(tc, vcpu_op_checks_ids_and_state);
