@@ -150,24 +150,42 @@ static void port_fired(struct nb_daemon *d, evtchn_port_t port)
 	}
 }
 
-/* Takes every fired port; -EPIPE when the hypervisor went away (the supervisor restarts us). */
+/*
+ * Fired ports taken per wakeup: a guest that notifies as fast as we unmask
+ * must not keep the loop here; the rest stay readable for the next round.
+ */
+#define NB_EVTCHN_BUDGET 256
+
+/* Takes the fired ports; -EPIPE when the hypervisor went away (the supervisor restarts us). */
 static int evtchn_ready(struct nb_daemon *d)
 {
 	xenevtchn_port_or_error_t p;
 
 	/* Each pending port comes masked: unmask before the rings are looked at. */
-	while ((p = xenevtchn_pending(d->xce)) >= 0) {
+	for (unsigned n = 0; n < NB_EVTCHN_BUDGET; n++) {
+		p = xenevtchn_pending(d->xce);
+		if (p < 0)
+			goto out_err;
 		if (xenevtchn_unmask(d->xce, (evtchn_port_t)p) < 0)
 			nb_log("unmask of port %d failed: %s", p, strerror(errno));
 		port_fired(d, (evtchn_port_t)p);
 	}
+	return 0;
+
+out_err:
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
 	nb_log("event channels: %s: exiting", strerror(errno));
 	return -errno;
 }
 
-/* Runs the data plane of every queue that has work; returns the next deadline (0 = none). */
+/*
+ * One round: runs the data plane of every queue that has work, each at
+ * most one batch (NB_BATCH packets) per direction, as Linux's NAPI budget;
+ * a queue with work left says so (tx_more/rx_more) and waits for the next
+ * round, so no frontend holds the thread longer than one batch while the
+ * others wait.  Returns the next deadline (0 = none).
+ */
 static uint64_t run_queues(struct nb_daemon *d, bool *busy)
 {
 	uint64_t deadline = 0;

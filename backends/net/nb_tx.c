@@ -177,7 +177,13 @@ static void tx_respond(struct nb_queue *q, const struct nb_txpkt *p, int16_t sta
 	}
 }
 
-/* Copies the requests the frontend produced since the last call, once each. */
+/*
+ * Copies the requests the frontend produced since the last call, once
+ * each.  The producer index is read once and must lie in
+ * [tx_copied, rsp_prod_pvt + ring size]: beyond is an overflow, and below
+ * tx_copied it moved backwards, which would make the loop below count
+ * round the 32-bit index (an honest frontend never takes requests back).
+ */
 static int tx_copy_new(struct nb_queue *q, RING_IDX *prod_out)
 {
 	RING_IDX prod = q->tx.sring->req_prod;
@@ -186,6 +192,10 @@ static int tx_copy_new(struct nb_queue *q, RING_IDX *prod_out)
 	if (prod - q->tx.rsp_prod_pvt > NB_TX_RING_SIZE)
 		return nb_queue_fatal(q, "tx ring overflow: producer %u, responses at %u", prod,
 				      q->tx.rsp_prod_pvt);
+	/* Both differences are within a ring: prod behind tx_copied is the larger. */
+	if (prod - q->tx_copied > prod - q->tx.rsp_prod_pvt)
+		return nb_queue_fatal(q, "tx producer moved backwards: %u, requests copied to %u",
+				      prod, q->tx_copied);
 	for (; q->tx_copied != prod; q->tx_copied++)
 		RING_COPY_REQUEST(&q->tx, q->tx_copied,
 				  &q->tx_copy[q->tx_copied & (NB_TX_RING_SIZE - 1)]);

@@ -344,6 +344,51 @@ START_TEST(parse_is_pure)
 }
 END_TEST
 
+/*
+ * A frontend posts the first slot of a packet (more_data), netback copies
+ * it, then the frontend moves req_prod back below what was copied: the
+ * copy loop must not count round the 32-bit index (it once did, for
+ * seconds, on the thread every vif shares).  The vif is disabled instead.
+ */
+START_TEST(producer_moved_backwards_is_fatal)
+{
+	put(2, 0, 160, NETTXF_more_data, 1);
+	push();
+	ck_assert_int_eq(nb_tx_run(tnh_q, 0), 0);
+	ck_assert_uint_eq(tnh_q->tx_copied, 1);
+	tnh_q->tx.sring->req_prod = 0;
+	ck_assert_int_eq(nb_tx_run(tnh_q, 0), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(tnh_q->err, "backwards"));
+	ck_assert_uint_eq(tnh_q->tx_copied, 1);
+	ck_assert_uint_eq(tnh_q->tx.sring->rsp_prod, 0);
+}
+END_TEST
+
+/* Fairness: whatever a frontend queues, one call does at most one batch and says more is left. */
+START_TEST(one_call_is_one_batch)
+{
+	unsigned answered = 0;
+
+	for (int round = 0; round < 8; round++) {
+		RING_IDX before = tnh_q->tx.rsp_prod_pvt;
+
+		/* Keep the ring full: a frontend that never lets netback go idle. */
+		while (tnh_txf.req_prod_pvt - tnh_txf.rsp_cons < NB_TX_RING_SIZE)
+			put(2, 0, 60, 0, 0);
+		push();
+		ck_assert_int_eq(nb_tx_run(tnh_q, 0), 0);
+		ck_assert_uint_le(tnh_q->tx.rsp_prod_pvt - before, NB_BATCH);
+		ck_assert(tnh_q->tx_more);
+		answered += tnh_q->tx.rsp_prod_pvt - before;
+		tnh_txf.rsp_cons = tnh_q->tx.rsp_prod_pvt;
+		/* The host side drains the fake TAP. */
+		while (recv(tnh_host_fd, TNH_PAGE(15), 4096, MSG_DONTWAIT) > 0)
+			;
+	}
+	ck_assert_uint_eq(answered, 8 * NB_BATCH);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net_tx");
@@ -369,6 +414,8 @@ int main(void)
 	tcase_add_test(tc, batches_of_64);
 	tcase_add_test(tc, rate_limit_defers);
 	tcase_add_test(tc, parse_is_pure);
+	tcase_add_test(tc, producer_moved_backwards_is_fatal);
+	tcase_add_test(tc, one_call_is_one_batch);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
