@@ -32,6 +32,7 @@ struct blkback {
 	xenevtchn_handle *xce;
 	xengnttab_handle *xgt;
 	struct blk_io io;
+	struct blk_maps maps;		/* grant mapping limits shared by every ring */
 	struct blk_vbd *vbds;
 	int epfd, sigfd, lfd;
 	bool quit;

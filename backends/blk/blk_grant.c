@@ -37,14 +37,16 @@ int blk_gcache_init(struct blk_gcache *c, unsigned max)
 	return 0;
 }
 
-void blk_gcache_fini(struct blk_gcache *c, xengnttab_handle *xgt)
+void blk_gcache_fini(struct blk_ring *r)
 {
+	struct blk_gcache *c = &r->gc;
 	struct blk_gregion *g, *next;
 
 	for (g = c->regions; g; g = next) {
 		next = g->next;
-		if (xengnttab_unmap(xgt, g->addr, g->count) < 0)
+		if (xengnttab_unmap(r->xgt, g->addr, g->count) < 0)
 			blk_log("unmapping %u persistent grants: %s", g->count, strerror(errno));
+		blk_maps_put(r, g->count);
 		free(g);
 	}
 	free(c->keys);
@@ -105,51 +107,97 @@ static int blk_grant_map_persistent(struct blk_ring *r, const uint32_t *miss, un
 	return 0;
 }
 
+/*
+ * The distinct refs of grefs[0..n) into uniq (first seen first), and for
+ * each segment the index of its ref there: a frontend naming one grant in
+ * every segment gets one mapping, not n.  n <= BLK_MAX_INDIRECT_SEGS.
+ */
+#define BLK_DEDUP_SLOTS (2 * BLK_MAX_INDIRECT_SEGS)
+
+static unsigned blk_grant_dedup(const uint32_t *grefs, unsigned n, uint32_t *uniq, uint16_t *idx)
+{
+	uint16_t slot[BLK_DEDUP_SLOTS]; /* index + 1 into uniq; 0 = empty */
+	unsigned nu = 0;
+
+	memset(slot, 0, sizeof(slot));
+	for (unsigned i = 0; i < n; i++) {
+		unsigned h = (grefs[i] * 2654435761u) % BLK_DEDUP_SLOTS;
+
+		while (slot[h] && uniq[slot[h] - 1] != grefs[i])
+			h = (h + 1) % BLK_DEDUP_SLOTS;
+		if (!slot[h]) {
+			uniq[nu] = grefs[i];
+			slot[h] = (uint16_t)++nu;
+		}
+		idx[i] = (uint16_t)(slot[h] - 1);
+	}
+	return nu;
+}
+
 int blk_grant_get(struct blk_ring *r, const uint32_t *grefs, unsigned n, bool want_write,
 		  void **pages, void **tmp, uint32_t *tmp_count)
 {
-	uint32_t miss[BLK_MAX_INDIRECT_SEGS];
-	unsigned nmiss = 0;
+	uint32_t uniq[BLK_MAX_INDIRECT_SEGS], miss[BLK_MAX_INDIRECT_SEGS];
+	void *upages[BLK_MAX_INDIRECT_SEGS];
+	uint16_t idx[BLK_MAX_INDIRECT_SEGS];
+	unsigned nu, nmiss = 0;
 	void *addr;
 
 	*tmp = NULL;
 	*tmp_count = 0;
 	if (!n || n > BLK_MAX_INDIRECT_SEGS)
 		return -EINVAL;
+	nu = blk_grant_dedup(grefs, n, uniq, idx);
 	if (r->persistent) {
-		for (unsigned i = 0; i < n; i++) {
-			pages[i] = blk_gcache_find(&r->gc, grefs[i]);
-			if (pages[i])
-				r->st.pgrant_hits++;
-			else if (grefs[i] != BLK_GCACHE_EMPTY)
-				miss[nmiss++] = grefs[i];
-		}
-		if (nmiss && r->gc.n + nmiss <= r->gc.max &&
-		    !blk_grant_map_persistent(r, miss, nmiss)) {
-			for (unsigned i = 0; i < n; i++)
-				if (!pages[i])
-					pages[i] = blk_gcache_find(&r->gc, grefs[i]);
-		}
 		bool all = true;
-		for (unsigned i = 0; i < n; i++)
-			all &= pages[i] != NULL;
-		if (all)
+
+		for (unsigned u = 0; u < nu; u++) {
+			upages[u] = blk_gcache_find(&r->gc, uniq[u]);
+			if (upages[u])
+				r->st.pgrant_hits++;
+			else if (uniq[u] != BLK_GCACHE_EMPTY)
+				miss[nmiss++] = uniq[u];
+		}
+		if (nmiss && r->gc.n + nmiss <= r->gc.max && blk_maps_take(r, nmiss, true)) {
+			if (blk_grant_map_persistent(r, miss, nmiss))
+				blk_maps_put(r, nmiss);
+			else
+				for (unsigned u = 0; u < nu; u++)
+					if (!upages[u])
+						upages[u] = blk_gcache_find(&r->gc, uniq[u]);
+		}
+		for (unsigned u = 0; u < nu; u++)
+			all &= upages[u] != NULL;
+		if (all) {
+			for (unsigned i = 0; i < n; i++)
+				pages[i] = upages[idx[i]];
 			return 0;
+		}
 		/* Cache full, a ref granted read-only, or a bad ref: this request maps its own. */
 	}
-	addr = xengnttab_map_domain_grant_refs(r->xgt, n, r->domid, (uint32_t *)grefs,
+	if (!blk_maps_take(r, nu, false))
+		return -EAGAIN;
+	addr = xengnttab_map_domain_grant_refs(r->xgt, nu, r->domid, uniq,
 					       want_write ? PROT_READ | PROT_WRITE : PROT_READ);
-	if (!addr)
-		return errno ? -errno : -EFAULT;
+	if (!addr) {
+		int e = errno ? errno : EFAULT;
+
+		blk_maps_put(r, nu);
+		/* -EAGAIN means "wait for the limits" here: a refused map is answered instead. */
+		return e == EAGAIN ? -EFAULT : -e;
+	}
 	for (unsigned i = 0; i < n; i++)
-		pages[i] = (char *)addr + (size_t)i * BLK_PAGE_SIZE;
+		pages[i] = (char *)addr + (size_t)idx[i] * BLK_PAGE_SIZE;
 	*tmp = addr;
-	*tmp_count = n;
+	*tmp_count = nu;
 	return 0;
 }
 
 void blk_grant_put(struct blk_ring *r, void *tmp, uint32_t tmp_count)
 {
-	if (tmp && xengnttab_unmap(r->xgt, tmp, tmp_count) < 0)
+	if (!tmp)
+		return;
+	if (xengnttab_unmap(r->xgt, tmp, tmp_count) < 0)
 		blk_log("%s: unmapping %u grants: %s", r->name, tmp_count, strerror(errno));
+	blk_maps_put(r, tmp_count);
 }

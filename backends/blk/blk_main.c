@@ -96,6 +96,9 @@ static int blk_setup(struct blkback *bb)
 	ret = blk_epoll_add(bb, bb->sigfd, BLK_EP_SIGNAL);
 	if (ret)
 		return ret;
+	blk_maps_init_default(&bb->maps, blk_maps_max_map_count());
+	blk_log("grant mapping limits: %u pages per ring, %u per domain, %u in all",
+		bb->maps.ring_max, bb->maps.dom_max, bb->maps.total_max);
 	ret = blk_io_init(&bb->io, 256);
 	if (ret) {
 		blk_log("cannot set up io_uring: %s", strerror(-ret));
@@ -165,10 +168,16 @@ static void blk_teardown(struct blkback *bb)
 		close(bb->epfd);
 }
 
-/* Every port that fired: unmask it first (a later event is not lost), then serve its ring. */
+/*
+ * Fired ports taken per wakeup: a guest notifying as fast as we unmask
+ * must not keep the loop here (the fd stays readable for the next round).
+ */
+#define BLK_EVTCHN_BUDGET 256
+
+/* Ports that fired: unmask each first (a later event is not lost), then mark its ring for the round. */
 static int blk_handle_evtchn(struct blkback *bb)
 {
-	for (;;) {
+	for (unsigned n = 0; n < BLK_EVTCHN_BUDGET; n++) {
 		xenevtchn_port_or_error_t port = xenevtchn_pending(bb->xce);
 		struct blk_ring *r;
 
@@ -182,30 +191,47 @@ static int blk_handle_evtchn(struct blkback *bb)
 			blk_log("unmask port %d: %s", port, strerror(errno));
 		r = blk_xenbus_ring_by_port(bb, (evtchn_port_t)port);
 		if (r)
-			blk_ring_kick(r);
+			r->more = true;
 	}
+	return 0;
 }
 
-/* After each round of events: submit the batch, push responses, close broken devices. */
-static void blk_flush_round(struct blkback *bb)
+/*
+ * After each round of events: every ring with work takes one budget of
+ * requests (BLK_RING_BUDGET, in the same order each round), the batch is
+ * submitted, responses pushed, broken devices closed.  Returns whether a
+ * ring has requests left, so the next round comes without waiting.
+ */
+static bool blk_flush_round(struct blkback *bb)
 {
+	bool busy = false;
+
+	for (struct blk_vbd *v = bb->vbds; v; v = v->next)
+		for (unsigned q = 0; q < v->nr_rings; q++)
+			if (blk_ring_wants_kick(&v->rings[q]))
+				blk_ring_kick(&v->rings[q]);
 	if (blk_io_submit(&bb->io) < 0)
 		blk_log("io_uring submit: %s", strerror(errno));
 	for (struct blk_vbd *v = bb->vbds; v; v = v->next)
-		for (unsigned q = 0; q < v->nr_rings; q++)
-			blk_ring_push(&v->rings[q]);
-	/* A push may have taken new requests off a ring that was full. */
-	blk_io_submit(&bb->io);
+		for (unsigned q = 0; q < v->nr_rings; q++) {
+			struct blk_ring *r = &v->rings[q];
+
+			blk_ring_push(r);
+			/* A parked ring waits for completions (which wake us), not for a round. */
+			busy |= r->started && !r->broken && r->more;
+		}
 	blk_xenbus_reap_broken(bb);
+	return busy;
 }
 
 static int blk_loop(struct blkback *bb)
 {
 	struct epoll_event evs[16];
+	bool busy = false;
 	int ret = 0;
 
 	while (!bb->quit && !ret) {
-		int n = epoll_wait(bb->epfd, evs, 16, -1);
+		int n = epoll_wait(bb->epfd, evs, 16, busy ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -236,7 +262,7 @@ static int blk_loop(struct blkback *bb)
 				break;
 			}
 		}
-		blk_flush_round(bb);
+		busy = blk_flush_round(bb);
 	}
 	return ret;
 }

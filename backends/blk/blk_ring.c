@@ -97,8 +97,9 @@ void blk_ring_push(struct blk_ring *r)
 	if (notify && xenevtchn_notify(r->xce, r->local_port) < 0)
 		blk_log("%s: notify: %s", r->name, strerror(errno));
 	if (r->stalled) {
+		/* Slots came free: the ring is taken up again in the next round. */
 		r->stalled = false;
-		blk_ring_kick(r);
+		r->more = true;
 	}
 }
 
@@ -114,8 +115,12 @@ static void blk_ring_drop(struct blk_pending *p)
 	r->free = p;
 }
 
-/* Queue the I/O of a checked read/write (or flush carrying data). */
-static void blk_ring_rw(struct blk_ring *r, struct blk_pending *p)
+/*
+ * Queue the I/O of a checked read/write (or flush carrying data).  Returns
+ * true, having changed nothing, when the mapping limits leave no room for
+ * its pages now (the request waits, parked).
+ */
+static bool blk_ring_rw(struct blk_ring *r, struct blk_pending *p)
 {
 	struct blk_req_info *ri = &p->info;
 	bool to_guest = ri->op == BLKIF_OP_READ;
@@ -127,20 +132,22 @@ static void blk_ring_rw(struct blk_ring *r, struct blk_pending *p)
 	if (!to_guest && r->disk->readonly) {
 		blk_ring_refuse_log(r, "the disk is read-only", ri);
 		blk_ring_respond(p, BLKIF_RSP_ERROR);
-		return;
+		return false;
 	}
 	if (!blk_req_in_range(ri, r->disk->sectors)) {
 		blk_ring_refuse_log(r, "beyond the end of the disk", ri);
 		blk_ring_respond(p, BLKIF_RSP_ERROR);
-		return;
+		return false;
 	}
 	for (unsigned i = 0; i < ri->nr_segs; i++)
 		grefs[i] = p->segs[i].gref;
 	ret = blk_grant_get(r, grefs, ri->nr_segs, to_guest, pages, &p->tmp, &p->tmp_count);
+	if (ret == -EAGAIN)
+		return true;
 	if (ret) {
 		blk_ring_refuse_log(r, "a grant ref could not be mapped", ri);
 		blk_ring_respond(p, BLKIF_RSP_ERROR);
-		return;
+		return false;
 	}
 	for (unsigned i = 0; i < ri->nr_segs; i++) {
 		p->iov[i].iov_base = (char *)pages[i] + ((size_t)p->segs[i].first << BLK_SECTOR_SHIFT);
@@ -150,7 +157,7 @@ static void blk_ring_rw(struct blk_ring *r, struct blk_pending *p)
 	sqe = blk_io_sqe(r->io);
 	if (!sqe) {
 		blk_ring_respond(p, BLKIF_RSP_ERROR);
-		return;
+		return false;
 	}
 	if (to_guest) {
 		io_uring_prep_readv(sqe, r->disk->fd, p->iov, ri->nr_segs,
@@ -163,6 +170,7 @@ static void blk_ring_rw(struct blk_ring *r, struct blk_pending *p)
 	}
 	io_uring_sqe_set_data(sqe, p);
 	p->stage = 0;
+	return false;
 }
 
 /* Queue an fdatasync for p: an acknowledged flush means the data is on stable storage. */
@@ -216,59 +224,102 @@ static void blk_ring_discard(struct blk_ring *r, struct blk_pending *p)
 	r->st.discards++;
 }
 
-/* Check the copy in p's shadow entry (or req) and start its work. */
-static void blk_ring_dispatch(struct blk_ring *r, struct blk_pending *p, const blkif_request_t *req)
+/* A request waits for room under the mapping limits: logged for the first, then every 1000th. */
+static void blk_ring_park(struct blk_ring *r, struct blk_pending *p)
+{
+	const struct blk_maps *m = r->maps;
+
+	p->next_free = NULL;
+	if (r->parked_tail)
+		r->parked_tail->next_free = p;
+	else
+		r->parked = p;
+	r->parked_tail = p;
+	r->st.map_waits++;
+	if (m && (r->st.map_waits == 1 || r->st.map_waits % 1000 == 0))
+		blk_log("%s: grant mapping limit reached (ring %u/%u, domain %u/%u, blkback %u/%u "
+			"pages): requests wait for mappings to be released [%llu so far]",
+			r->name, r->mapped, m->ring_max, r->mdom->mapped, m->dom_max, m->total,
+			m->total_max, (unsigned long long)r->st.map_waits);
+}
+
+/*
+ * Loads (indirect) and checks p's segments once, then starts its work.
+ * Returns true when it must wait for room under the mapping limits; it is
+ * then tried again from where it stopped.
+ */
+static bool blk_ring_start_req(struct blk_ring *r, struct blk_pending *p)
+{
+	struct blk_req_info *ri = &p->info;
+	int ret;
+
+	if (!p->checked) {
+		if (ri->nr_indirect) {
+			void *pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST], *tmp;
+			uint32_t tmp_count;
+
+			ret = blk_grant_get(r, ri->indirect_grefs, ri->nr_indirect, false, pages,
+					    &tmp, &tmp_count);
+			if (ret == -EAGAIN)
+				return true;
+			if (ret) {
+				blk_ring_refuse_log(r, "an indirect page could not be mapped", ri);
+				blk_ring_respond(p, BLKIF_RSP_ERROR);
+				return false;
+			}
+			blk_req_load_indirect(ri, pages, p->segs);
+			blk_grant_put(r, tmp, tmp_count);
+		}
+		if (blk_req_check_segs(ri, p->segs)) {
+			blk_ring_fail(r, "segment sectors outside their page",
+				      (unsigned long long)ri->id);
+			blk_ring_drop(p);
+			return false;
+		}
+		p->checked = true;
+	}
+	switch (ri->op) {
+	case BLKIF_OP_READ:
+	case BLKIF_OP_WRITE:
+		return blk_ring_rw(r, p);
+	case BLKIF_OP_FLUSH_DISKCACHE:
+		if (ri->nr_segs)
+			return blk_ring_rw(r, p); /* the write, then the fdatasync (blk_ring_io_done) */
+		blk_ring_fsync(r, p);
+		return false;
+	case BLKIF_OP_DISCARD:
+		blk_ring_discard(r, p);
+		return false;
+	}
+	return false;
+}
+
+/* Check the copy in p's shadow entry (or req) and start its work; true when it waits (parked). */
+static bool blk_ring_dispatch(struct blk_ring *r, struct blk_pending *p, const blkif_request_t *req)
 {
 	struct blk_req_info *ri = &p->info;
 	int ret;
 
 	r->inflight++;
 	r->st.reqs++;
+	p->checked = false;
 	ret = blk_req_parse(req, BLK_MAX_INDIRECT_SEGS, ri, p->segs);
 	if (ret == -EOPNOTSUPP) {
 		blk_ring_respond(p, BLKIF_RSP_EOPNOTSUPP);
-		return;
+		return false;
 	}
 	if (ret) {
 		blk_ring_fail(r, "bad operation or segment count", (unsigned long long)req->id);
 		blk_ring_drop(p);
-		return;
+		return false;
 	}
-	if (ri->nr_indirect) {
-		void *pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST], *tmp;
-		uint32_t tmp_count;
-
+	if (ri->nr_indirect)
 		r->st.indirect++;
-		ret = blk_grant_get(r, ri->indirect_grefs, ri->nr_indirect, false, pages, &tmp,
-				    &tmp_count);
-		if (ret) {
-			blk_ring_refuse_log(r, "an indirect page could not be mapped", ri);
-			blk_ring_respond(p, BLKIF_RSP_ERROR);
-			return;
-		}
-		blk_req_load_indirect(ri, pages, p->segs);
-		blk_grant_put(r, tmp, tmp_count);
-	}
-	if (blk_req_check_segs(ri, p->segs)) {
-		blk_ring_fail(r, "segment sectors outside their page", (unsigned long long)ri->id);
-		blk_ring_drop(p);
-		return;
-	}
-	switch (ri->op) {
-	case BLKIF_OP_READ:
-	case BLKIF_OP_WRITE:
-		blk_ring_rw(r, p);
-		break;
-	case BLKIF_OP_FLUSH_DISKCACHE:
-		if (ri->nr_segs)
-			blk_ring_rw(r, p); /* the write, then the fdatasync (blk_ring_io_done) */
-		else
-			blk_ring_fsync(r, p);
-		break;
-	case BLKIF_OP_DISCARD:
-		blk_ring_discard(r, p);
-		break;
-	}
+	/* Behind a waiting request, a request waits too: the ring's order is kept. */
+	if (!r->parked && !blk_ring_start_req(r, p))
+		return false;
+	blk_ring_park(r, p);
+	return true;
 }
 
 void blk_ring_io_done(struct blk_pending *p, int res)
@@ -302,10 +353,36 @@ void blk_ring_io_done(struct blk_pending *p, int res)
 	blk_ring_respond(p, status);
 }
 
+bool blk_ring_wants_kick(const struct blk_ring *r)
+{
+	return r->started && !r->broken && (r->more || r->parked);
+}
+
 void blk_ring_kick(struct blk_ring *r)
 {
+	unsigned budget = BLK_RING_BUDGET;
+
+	r->more = false;
 	if (!r->started || r->broken)
 		return;
+	/* Waiting requests first, oldest first: nothing new is taken while one waits. */
+	while (r->parked) {
+		struct blk_pending *p = r->parked;
+
+		/* Unlinked first: answering or dropping it reuses next_free. */
+		r->parked = p->next_free;
+		if (!r->parked)
+			r->parked_tail = NULL;
+		if (blk_ring_start_req(r, p)) {
+			p->next_free = r->parked;
+			r->parked = p;
+			if (!r->parked_tail)
+				r->parked_tail = p;
+			return;
+		}
+		if (r->broken)
+			return;
+	}
 	for (;;) {
 		RING_IDX rc = r->br.req_cons;
 		RING_IDX rp = r->br.sring->req_prod;
@@ -325,6 +402,12 @@ void blk_ring_kick(struct blk_ring *r)
 				r->stalled = true;
 				return;
 			}
+			/* This round's share is taken: the other rings go first. */
+			if (!budget) {
+				r->more = true;
+				return;
+			}
+			budget--;
 			p = r->free;
 			r->free = p->next_free;
 			RING_COPY_REQUEST(&r->br, rc, &req);
@@ -337,8 +420,7 @@ void blk_ring_kick(struct blk_ring *r)
 				__atomic_store_n(&r->shadow.hdr->req_cons, rc + 1, __ATOMIC_RELEASE);
 			}
 			r->br.req_cons = ++rc;
-			blk_ring_dispatch(r, p, &req);
-			if (r->broken)
+			if (blk_ring_dispatch(r, p, &req) || r->broken)
 				return;
 		}
 		RING_FINAL_CHECK_FOR_REQUESTS(&r->br, more);
@@ -381,6 +463,9 @@ int blk_ring_start(struct blk_ring *r, const char *shadow_path, const struct blk
 	if (!r->nr_pages || r->nr_pages > BLK_MAX_RING_PAGES)
 		return -EINVAL;
 	r->ring_size = __RING_SIZE(sring, (size_t)r->nr_pages * BLK_PAGE_SIZE);
+	r->mapped = 0;
+	r->parked = r->parked_tail = NULL;
+	r->more = false;
 	ret = blk_ring_alloc(r);
 	if (ret)
 		return ret;
@@ -388,6 +473,11 @@ int blk_ring_start(struct blk_ring *r, const char *shadow_path, const struct blk
 		ret = blk_gcache_init(&r->gc, BLK_MAX_PERSISTENT);
 		if (ret)
 			goto out_free;
+	}
+	if (r->maps) {
+		ret = blk_maps_attach(r->maps, r);
+		if (ret)
+			goto out_gcache;
 	}
 	if (shadow_path) {
 		ret = blk_shadow_open(&r->shadow, shadow_path, id, &recovered);
@@ -459,6 +549,9 @@ int blk_ring_start(struct blk_ring *r, const char *shadow_path, const struct blk
 	}
 	return 0;
 
+out_gcache:
+	if (r->persistent)
+		blk_gcache_fini(r);
 out_free:
 	free(r->pend[0].segs);
 	free(r->pend[0].iov);
@@ -477,6 +570,18 @@ void blk_ring_stop(struct blk_ring *r, bool remove_shadow)
 		blk_io_reap(r->io, true);
 	}
 	blk_ring_push(r);
+	/*
+	 * Requests still waiting for mappings: a frontend that is gone has no
+	 * use for them; otherwise they stay in flight in the shadow, for the
+	 * blkback that takes over to do.
+	 */
+	while (remove_shadow && r->parked) {
+		struct blk_pending *p = r->parked;
+
+		r->parked = p->next_free;
+		blk_ring_drop(p);
+	}
+	r->parked = r->parked_tail = NULL;
 	for (unsigned i = 0; i < r->ring_size; i++) {
 		struct blk_pending *p = &r->pend[i];
 
@@ -485,7 +590,8 @@ void blk_ring_stop(struct blk_ring *r, bool remove_shadow)
 		p->tmp = NULL;
 	}
 	if (r->persistent)
-		blk_gcache_fini(&r->gc, r->xgt);
+		blk_gcache_fini(r);
+	blk_maps_detach(r);
 	blk_shadow_close(&r->shadow, remove_shadow && !r->inflight);
 	free(r->pend[0].segs);
 	free(r->pend[0].iov);

@@ -273,6 +273,7 @@ static int blk_vbd_start_ring(struct blk_vbd *v, unsigned q, struct blk_shadow_i
 	r->io = &bb->io;
 	r->disk = &v->disk;
 	r->persistent = persistent;
+	r->maps = &bb->maps;
 	r->nr_pages = id->nr_pages;
 	r->sring = xengnttab_map_domain_grant_refs(bb->xgt, id->nr_pages, v->domid, id->refs,
 						   PROT_READ | PROT_WRITE);

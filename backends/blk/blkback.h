@@ -35,6 +35,12 @@
 #define BLK_MAX_INDIRECT_PAGES \
 	((BLK_MAX_INDIRECT_SEGS + BLK_SEGS_PER_INDIRECT_PAGE - 1) / BLK_SEGS_PER_INDIRECT_PAGE)
 #define BLK_MAX_PERSISTENT 1056
+/*
+ * Requests one ring may take off its ring per round of the event loop
+ * (as Linux's NAPI budget in netback): a frontend with a full ring waits
+ * for the next round while every other ring gets its turn.
+ */
+#define BLK_RING_BUDGET 64
 
 /* One UTC-stamped line on stderr (backends/common/svd.c). */
 #include "sv/daemon.h"
@@ -143,6 +149,39 @@ int blk_shadow_open(struct blk_shadow *s, const char *path, const struct blk_sha
 /* Unmaps it; with remove, deletes the file (the ring closed cleanly). */
 void blk_shadow_close(struct blk_shadow *s, bool remove);
 
+/* ---- blk_maps.c: guest pages mapped, per ring, per domain and in all, under limits ---- */
+struct blk_maps_dom {
+	uint32_t domid;
+	unsigned mapped;		/* pages its rings have mapped */
+	unsigned rings;			/* rings attached */
+	struct blk_maps_dom *next;
+};
+
+struct blk_maps {
+	unsigned ring_max, dom_max, total_max;	/* limits, in pages */
+	unsigned total;			/* pages mapped by every ring */
+	struct blk_maps_dom *doms;
+};
+
+struct blk_ring;
+/* Limits as given (each at least two of the largest requests); nothing counted yet. */
+void blk_maps_init(struct blk_maps *m, unsigned ring_max, unsigned dom_max, unsigned total_max);
+/* The daemon's limits: half of max_map_count in all, 8192 per domain, 4096 per ring (or less). */
+void blk_maps_init_default(struct blk_maps *m, unsigned max_map_count);
+/* /proc/sys/vm/max_map_count, or the kernel's default 65530 when it cannot be read. */
+unsigned blk_maps_max_map_count(void);
+/* Counts r's mappings in m from now on (r->domid set).  0 or -ENOMEM. */
+int blk_maps_attach(struct blk_maps *m, struct blk_ring *r);
+/* Stops counting r (what it still counted is given back). */
+void blk_maps_detach(struct blk_ring *r);
+/*
+ * Counts n more pages for r when every limit allows it (keep: mappings
+ * that stay until the ring closes, allowed half of each limit); false,
+ * counting nothing, when one does not.  A ring without limits always may.
+ */
+bool blk_maps_take(struct blk_ring *r, unsigned n, bool keep);
+void blk_maps_put(struct blk_ring *r, unsigned n);
+
 /* ---- blk_grant.c: grant mappings of one ring, persistent or per request ---- */
 struct blk_gregion {
 	void *addr;
@@ -163,13 +202,16 @@ struct blk_ring;
  * writes into them (a disk read).  Persistent grefs come from (or go into)
  * the cache, mapped read-write; others are mapped for this request into
  * *tmp (tmp_count pages), which the caller unmaps with blk_grant_put.
- * 0 or -errno (a ref the frontend did not grant us).
+ * A ref named several times is mapped once.  0, -EAGAIN when the mapping
+ * limits (blk_maps) leave no room now, or -errno (a ref the frontend did
+ * not grant us).
  */
 int blk_grant_get(struct blk_ring *r, const uint32_t *grefs, unsigned n, bool want_write,
 		  void **pages, void **tmp, uint32_t *tmp_count);
 void blk_grant_put(struct blk_ring *r, void *tmp, uint32_t tmp_count);
 int blk_gcache_init(struct blk_gcache *c, unsigned max);
-void blk_gcache_fini(struct blk_gcache *c, xengnttab_handle *xgt);
+/* Unmaps every persistent grant of r and frees its cache. */
+void blk_gcache_fini(struct blk_ring *r);
 
 /* ---- blk_ring.c: the data plane of one ring ---- */
 struct blk_pending {
@@ -180,12 +222,14 @@ struct blk_pending {
 	void *tmp;			/* per-request grant mapping to unmap at completion */
 	uint32_t tmp_count;
 	int stage;			/* 0: data I/O; 1: the fdatasync after a flush-write */
+	bool checked;			/* segments loaded (indirect) and checked */
 	unsigned slot;			/* index here and in the shadow */
 	struct blk_pending *next_free;
 };
 
 struct blk_ring_stats {
 	uint64_t reqs, reads, writes, flushes, discards, errors, indirect, pgrant_hits;
+	uint64_t map_waits;		/* requests that waited for the mapping limits */
 };
 
 struct blk_ring {
@@ -201,6 +245,9 @@ struct blk_ring {
 	unsigned nr_pages;
 	evtchn_port_t local_port;
 	bool persistent;		/* frontend's feature-persistent */
+	struct blk_maps *maps;		/* the daemon's mapping limits (NULL: none) */
+	struct blk_maps_dom *mdom;	/* this domain's count in maps */
+	unsigned mapped;		/* grant pages this ring has mapped now */
 	/* Data plane state. */
 	blkif_back_ring_t br;
 	unsigned ring_size;
@@ -209,6 +256,9 @@ struct blk_ring {
 	struct blk_pending *done;	/* answered, slots free once pushed */
 	unsigned inflight;
 	bool stalled;			/* stopped taking requests: no free slot */
+	bool more;			/* requests may be waiting: kick again next round */
+	/* Taken off the ring, waiting for room under the mapping limits (FIFO by next_free). */
+	struct blk_pending *parked, *parked_tail;
 	bool need_push;			/* responses written, not pushed yet */
 	bool broken;			/* the frontend broke the protocol: stopped */
 	bool started;
@@ -224,8 +274,17 @@ struct blk_ring {
  * rsp_prod.  0 or -errno.
  */
 int blk_ring_start(struct blk_ring *r, const char *shadow_path, const struct blk_shadow_id *id);
-/* Event from the frontend (or a restart): take new requests off the ring and submit them. */
+/* (r->maps, when set before blk_ring_start, is attached there and detached at blk_ring_stop.) */
+/*
+ * Event from the frontend (or a restart, or the next round): take new
+ * requests off the ring and submit them, at most BLK_RING_BUDGET.  Sets
+ * r->more when the budget ran out (or slots came free) with requests
+ * left, and r->parked when a request waits for mappings; the caller kicks
+ * such rings again in its next round.
+ */
 void blk_ring_kick(struct blk_ring *r);
+/* Whether the ring wants a kick in the next round (more work, or a parked request to retry). */
+bool blk_ring_wants_kick(const struct blk_ring *r);
 /* Called by blk_io_reap for each completion. */
 void blk_ring_io_done(struct blk_pending *p, int res);
 /* Push written responses and notify when the frontend asked (RING_PUSH_..._CHECK_NOTIFY). */

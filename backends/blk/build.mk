@@ -3,7 +3,7 @@
 
 BLK_CORE_SRCS := backends/common/svd.c backends/blk/blk_disk.c backends/blk/blk_io.c \
 	backends/blk/blk_req.c backends/blk/blk_shadow.c backends/blk/blk_grant.c \
-	backends/blk/blk_ring.c
+	backends/blk/blk_ring.c backends/blk/blk_maps.c
 BLK_DAEMON_SRCS := backends/blk/blk_xenbus.c backends/blk/blk_main.c
 BLK_CORE_OBJS := $(call host_objs,$(BLK_CORE_SRCS))
 BLK_DAEMON_OBJS := $(call host_objs,$(BLK_DAEMON_SRCS))

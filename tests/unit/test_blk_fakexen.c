@@ -13,6 +13,7 @@
 struct fx_grant fx_grants[FX_NR_GREFS];
 uint8_t *fx_guest;
 int fx_live_maps;
+int fx_peak_maps;
 int fx_notifies;
 static int fx_fd = -1;
 static unsigned fx_pages;
@@ -38,6 +39,7 @@ void fx_guest_init(unsigned pages)
 	for (unsigned i = 0; i < pages && i < FX_NR_GREFS; i++)
 		fx_grant(i, i, false);
 	fx_live_maps = 0;
+	fx_peak_maps = 0;
 	fx_notifies = 0;
 }
 
@@ -77,6 +79,8 @@ void *xengnttab_map_domain_grant_refs(xengnttab_handle *xgt, uint32_t count, uin
 		}
 	}
 	fx_live_maps += (int)count;
+	if (fx_live_maps > fx_peak_maps)
+		fx_peak_maps = fx_live_maps;
 	return base;
 }
 

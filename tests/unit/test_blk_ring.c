@@ -18,6 +18,8 @@
 #define GUEST_PAGES 64
 
 static char img_path[64];
+/* Mapping limits the next fx_start gives its ring (NULL: none, as before the daemon sets them). */
+static struct blk_maps *fx_maps;
 
 /* ---- the frontend's side ---- */
 
@@ -79,6 +81,7 @@ static void fx_start(struct fixture *f, unsigned nr_pages, bool ro, bool persist
 	f->r.nr_pages = nr_pages;
 	f->r.local_port = 3;
 	f->r.persistent = persistent;
+	f->r.maps = fx_maps;
 	id.ring_size = __CONST_RING_SIZE(blkif, 4096) * nr_pages;
 	ck_assert_int_eq(blk_ring_start(&f->r, shadow, &id), 0);
 }
@@ -113,7 +116,10 @@ static void put_rw(struct fixture *f, uint8_t op, uint64_t id, uint64_t sector, 
 	req->seg[0].last_sect = last;
 }
 
-/* Push the requests, let the backend run until it answered n (or gave up). */
+/*
+ * Push the requests, let the backend run until it answered n (or gave up):
+ * each pass is one round of the daemon's loop (kick, submit, push, reap).
+ */
 static void run(struct fixture *f, unsigned n)
 {
 	int notify;
@@ -121,11 +127,15 @@ static void run(struct fixture *f, unsigned n)
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->fr, notify);
 	(void)notify;
 	blk_ring_kick(&f->r);
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		blk_io_submit(&f->io);
 		blk_ring_push(&f->r);
 		if (RING_HAS_UNCONSUMED_RESPONSES(&f->fr) >= n || f->r.broken)
 			return;
+		if (blk_ring_wants_kick(&f->r)) {
+			blk_ring_kick(&f->r);
+			blk_io_submit(&f->io);
+		}
 		if (f->io.inflight)
 			blk_io_reap(&f->io, true);
 	}
@@ -553,6 +563,156 @@ START_TEST(random_garbage_is_contained)
 }
 END_TEST
 
+/* Queues an indirect request of nsegs segments listed in page ind_page. */
+static void put_indirect(struct fixture *f, uint8_t op, uint64_t id, uint64_t sector,
+			 uint32_t ind_gref, unsigned nsegs)
+{
+	blkif_request_indirect_t *ir = (void *)put(f);
+
+	ir->operation = BLKIF_OP_INDIRECT;
+	ir->indirect_op = op;
+	ir->nr_segments = (uint16_t)nsegs;
+	ir->id = id;
+	ir->sector_number = sector;
+	ir->indirect_grefs[0] = ind_gref;
+}
+
+/*
+ * A 16-page ring full of indirect requests whose 256 segments all name the
+ * same grant: each once became its own mapping (131072 in all, past
+ * vm.max_map_count), so mmap failed for everyone.  Each distinct ref of a
+ * request is mapped once now.
+ */
+START_TEST(same_grant_in_every_segment_is_mapped_once)
+{
+	struct fixture f;
+	struct blkif_request_segment *seg = (void *)(fx_guest + 9 * 4096);
+	unsigned n;
+
+	setup_guest();
+	seg = (void *)(fx_guest + 9 * 4096);
+	fx_start(&f, 16, false, false, NULL, true);
+	n = RING_SIZE(&f.fr);
+	ck_assert_uint_eq(n, 512);
+	for (unsigned i = 0; i < 256; i++)
+		seg[i] = (struct blkif_request_segment){ .gref = 10, .first_sect = 0, .last_sect = 7 };
+	for (unsigned k = 0; k < n; k++)
+		put_indirect(&f, BLKIF_OP_READ, k, 0, 9, 256);
+	run(&f, n);
+	ck_assert_uint_eq(RING_HAS_UNCONSUMED_RESPONSES(&f.fr), n);
+	for (unsigned k = 0; k < n; k++)
+		ck_assert_int_eq(get(&f).status, BLKIF_RSP_OKAY);
+	/* One page per request in flight, and its indirect page for a moment. */
+	ck_assert_int_le(fx_peak_maps, 2 * (int)n);
+	ck_assert(!f.r.broken);
+	fx_stop(&f);
+	ck_assert_int_eq(fx_live_maps, 0);
+}
+END_TEST
+
+/* Fairness: one kick takes at most one budget of requests, however many the ring holds. */
+START_TEST(one_kick_is_one_budget)
+{
+	struct fixture f;
+	unsigned n;
+
+	setup_guest();
+	fx_start(&f, 16, false, false, NULL, true);
+	n = RING_SIZE(&f.fr);
+	for (unsigned k = 0; k < n; k++)
+		put_rw(&f, BLKIF_OP_WRITE, k, (k % 256) * 8, 1 + k % 60, 0, 7);
+	int notify;
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f.fr, notify);
+	(void)notify;
+	blk_ring_kick(&f.r);
+	ck_assert_uint_le(f.r.br.req_cons, BLK_RING_BUDGET);
+	ck_assert(f.r.more);
+	ck_assert_uint_gt(f.r.br.req_cons, 0);
+	/* Later rounds take the rest. */
+	run(&f, n);
+	ck_assert_uint_eq(RING_HAS_UNCONSUMED_RESPONSES(&f.fr), n);
+	for (unsigned k = 0; k < n; k++)
+		ck_assert_int_eq(get(&f).status, BLKIF_RSP_OKAY);
+	fx_stop(&f);
+}
+END_TEST
+
+/*
+ * Distinct grants past the ring's mapping limit: the requests that do not
+ * fit wait (parked) until those in flight give their pages back, and all
+ * are answered OKAY; blkback never holds more than the limit.
+ */
+START_TEST(mapping_limit_makes_requests_wait)
+{
+	struct fixture f;
+	struct blk_maps m;
+	struct blkif_request_segment *seg;
+	unsigned n = 16;
+
+	setup_guest();
+	blk_maps_init(&m, 514, 514, 514);
+	ck_assert_uint_eq(m.ring_max, 514);
+	fx_maps = &m;
+	fx_start(&f, 1, false, false, NULL, true);
+	fx_maps = NULL;
+	seg = (void *)(fx_guest + 9 * 4096);
+	for (unsigned i = 0; i < 256; i++) {
+		fx_grant(100 + i, 10 + i % 40, false);
+		seg[i] = (struct blkif_request_segment){ .gref = 100 + i, .last_sect = 7 };
+	}
+	for (unsigned k = 0; k < n; k++)
+		put_indirect(&f, BLKIF_OP_WRITE, k, 0, 9, 256);
+	run(&f, n);
+	ck_assert_uint_eq(RING_HAS_UNCONSUMED_RESPONSES(&f.fr), n);
+	for (unsigned k = 0; k < n; k++)
+		ck_assert_int_eq(get(&f).status, BLKIF_RSP_OKAY);
+	ck_assert_int_le(fx_peak_maps, 514);
+	ck_assert_uint_gt(f.r.st.map_waits, 0);
+	ck_assert(!f.r.broken);
+	fx_stop(&f);
+	ck_assert_int_eq(fx_live_maps, 0);
+	ck_assert_uint_eq(m.total, 0);
+	ck_assert_ptr_null(m.doms);
+}
+END_TEST
+
+/* The counting alone: per ring, per domain, in all, and half of each for persistent maps. */
+START_TEST(mapping_limits_count_per_ring_domain_and_total)
+{
+	struct blk_ring r1 = { .domid = 1 }, r2 = { .domid = 1 }, r3 = { .domid = 2 };
+	struct blk_maps m;
+
+	blk_maps_init(&m, 600, 800, 1000);
+	ck_assert_int_eq(blk_maps_attach(&m, &r1), 0);
+	ck_assert_int_eq(blk_maps_attach(&m, &r2), 0);
+	ck_assert_int_eq(blk_maps_attach(&m, &r3), 0);
+	ck_assert(blk_maps_take(&r1, 600, false));
+	ck_assert(!blk_maps_take(&r1, 1, false));	/* the ring's limit */
+	ck_assert(blk_maps_take(&r2, 200, false));
+	ck_assert(!blk_maps_take(&r2, 1, false));	/* domain 1's */
+	ck_assert(blk_maps_take(&r3, 200, false));
+	ck_assert(!blk_maps_take(&r3, 1, false));	/* blkback's */
+	ck_assert_uint_eq(m.total, 1000);
+	blk_maps_put(&r1, 600);
+	ck_assert(!blk_maps_take(&r3, 101, true));	/* kept maps: half of each limit */
+	ck_assert(blk_maps_take(&r3, 100, true));
+	ck_assert_uint_eq(r3.mapped, 300);
+	blk_maps_detach(&r1);
+	blk_maps_detach(&r2);
+	ck_assert_uint_eq(m.total, 300);
+	blk_maps_detach(&r3);
+	ck_assert_uint_eq(m.total, 0);
+	ck_assert_ptr_null(m.doms);
+	/* Defaults: half of vm.max_map_count in all, never below two whole requests. */
+	blk_maps_init_default(&m, 65530);
+	ck_assert_uint_eq(m.total_max, 32765);
+	ck_assert_uint_eq(m.dom_max, 8192);
+	ck_assert_uint_eq(m.ring_max, 4096);
+	blk_maps_init_default(&m, 100);
+	ck_assert_uint_ge(m.ring_max, 2 * (BLK_MAX_INDIRECT_SEGS + 1));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("blk_ring");
@@ -574,6 +734,10 @@ int main(void)
 	tcase_add_test(tc, full_ring_of_requests);
 	tcase_add_test(tc, restart_finishes_requests_exactly_once);
 	tcase_add_test(tc, random_garbage_is_contained);
+	tcase_add_test(tc, same_grant_in_every_segment_is_mapped_once);
+	tcase_add_test(tc, one_kick_is_one_budget);
+	tcase_add_test(tc, mapping_limit_makes_requests_wait);
+	tcase_add_test(tc, mapping_limits_count_per_ring_domain_and_total);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
