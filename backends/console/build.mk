@@ -2,7 +2,7 @@
 # xenconsoled (the console backend) and its Check suites.
 
 CONSOLED_CORE_SRCS := backends/console/cons_buf.c backends/console/cons_ring.c \
-	backends/console/cons_proto.c
+	backends/console/cons_proto.c backends/console/cons_rate.c
 CONSOLED_DAEMON_SRCS := backends/common/svd.c backends/console/cons_domain.c \
 	backends/console/cons_client.c backends/console/cons_xs.c \
 	backends/console/cons_dominfo.c \
@@ -21,7 +21,7 @@ $(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(CONSOLED_SVL
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(LIBS)
 
 # Check suites: the real ring, buffer and protocol sources, no daemon.
-CONSOLED_TESTS := test_consoled_ring test_consoled_buf test_consoled_proto
+CONSOLED_TESTS := test_consoled_ring test_consoled_buf test_consoled_proto test_consoled_rate
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS))
 
 $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(CONSOLED_CORE_OBJS)

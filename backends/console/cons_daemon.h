@@ -12,6 +12,7 @@
 
 #include "cons_buf.h"
 #include "cons_proto.h"
+#include "cons_rate.h"
 #include "cons_ring.h"
 
 /* Bytes of output history a newly attached client receives first. */
@@ -22,6 +23,18 @@
 #define CONS_INPUT_SIZE 4096
 /* Longest domain name used in guest-NAME.log. */
 #define CONS_NAME_MAX 64
+/*
+ * What one guest's output may cost: out[] is read at CONS_OUT_RATE bytes
+ * per second after a burst of CONS_OUT_BURST (past it the guest waits for
+ * ring space, nothing is lost), and guest-NAME.log becomes
+ * guest-NAME.log.1 at CONS_LOG_MAX.  cons_daemon's fields override them
+ * (0: these).
+ */
+#define CONS_OUT_RATE (64u * 1024)
+#define CONS_OUT_BURST (1024u * 1024)
+#define CONS_LOG_MAX (8u * 1024 * 1024)
+/* A throttled guest is read again once this much (or the burst) is allowed. */
+#define CONS_OUT_RESUME 1024u
 
 /* Intrusive doubly linked list. */
 struct cons_list {
@@ -91,6 +104,10 @@ struct cons_domain {
 	int log_fd;			/* DIR/console/guest-NAME.log or -1 */
 	bool log_failed;		/* log write error already reported */
 	bool log_mid_line;		/* the log's last byte was not '\n' */
+	struct cons_rate out_rate;	/* bytes of out[] it may have read now */
+	bool throttled;			/* out[] holds output the rate does not allow yet */
+	bool limited;			/* in a rate-limit episode (logged at its start and end) */
+	uint64_t throttles;		/* times it was throttled */
 	struct cons_buf history;	/* last CONS_HISTORY_SIZE output bytes */
 	struct cons_buf input;		/* client bytes waiting for in[] space */
 	struct cons_list clients;	/* attached cons_client.link */
@@ -130,6 +147,9 @@ struct cons_daemon {
 	struct cons_list dead;		/* clients to free after this pass */
 	bool quit;
 	bool log_timestamps;		/* --timestamp=guest */
+	uint64_t out_rate, out_burst;	/* per-guest output limits (0: CONS_OUT_*) */
+	uint64_t log_max;		/* guest log rotation size (0: CONS_LOG_MAX) */
+	uint64_t (*clock)(void);	/* monotonic ns (NULL: CLOCK_MONOTONIC; tests set theirs) */
 	bool xs_failed;			/* a xenstore call failed for good */
 	/* Domains named by the watch events of one wakeup (cons_xs.c). */
 	uint64_t recheck[DOMID_FIRST_RESERVED / 64 + 1];
@@ -152,6 +172,10 @@ void cons_domain_free(struct cons_domain *dom, const char *why);
 void cons_domain_disable(struct cons_domain *dom, const char *why);
 int cons_domain_handle_evtchn(struct cons_daemon *d);
 void cons_domain_service(struct cons_domain *dom);
+/* Milliseconds until a throttled guest may be read again (-1: none is throttled). */
+int cons_domain_timeout_ms(struct cons_daemon *d);
+/* Serves the throttled guests whose rate allows reading again. */
+void cons_domain_service_throttled(struct cons_daemon *d);
 void cons_domain_input_ready(struct cons_domain *dom);
 void cons_domain_reopen_logs(struct cons_daemon *d);
 void cons_domain_sanitise_name(char *dst, size_t cap, const char *src,

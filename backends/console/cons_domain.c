@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +14,17 @@
 
 /* Output moved per event before other domains get a turn. */
 #define CONS_OUT_BATCH (4 * CONS_RING_OUT_SIZE)
+
+/* Monotonic nanoseconds: the daemon's clock, or a test's. */
+static uint64_t cons_now(const struct cons_daemon *d)
+{
+	struct timespec ts;
+
+	if (d->clock)
+		return d->clock();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid)
 {
@@ -78,6 +90,8 @@ struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid,
 	dom->log_fd = -1;
 	cons_list_init(&dom->clients);
 	cons_domain_sanitise_name(dom->name, sizeof(dom->name), name, domid);
+	cons_rate_init(&dom->out_rate, d->out_rate ? d->out_rate : CONS_OUT_RATE,
+		       d->out_burst ? d->out_burst : CONS_OUT_BURST, cons_now(d));
 	ret = cons_buf_init(&dom->history, CONS_HISTORY_SIZE);
 	if (ret)
 		goto out_free;
@@ -95,14 +109,18 @@ out_free:
 	return NULL;
 }
 
+static void cons_domain_log_path(const struct cons_domain *dom, char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/guest-%s.log", dom->d->console_dir, dom->name);
+}
+
 static void cons_domain_open_log(struct cons_domain *dom)
 {
 	char path[4096 + 96];
 
 	if (dom->log_fd >= 0)
 		return;
-	snprintf(path, sizeof(path), "%s/guest-%s.log", dom->d->console_dir,
-		 dom->name);
+	cons_domain_log_path(dom, path, sizeof(path));
 	dom->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (dom->log_fd < 0)
 		cons_log("domain %u: cannot open %s: %s (output not logged)",
@@ -262,6 +280,38 @@ static void cons_domain_log_raw(struct cons_domain *dom, const char *buf,
 }
 
 /*
+ * Before len more bytes go to the log: past the size cap it becomes
+ * guest-NAME.log.1 (replacing the last one) and a new log starts.  The
+ * hypervisor appends console_io output to the same file and rotates it
+ * the same way: when it already did, the file is only opened again.
+ */
+static void cons_domain_log_room(struct cons_domain *dom, size_t len)
+{
+	uint64_t max = dom->d->log_max ? dom->d->log_max : CONS_LOG_MAX;
+	char path[4096 + 96], old[4096 + 100];
+	struct stat st, cur;
+	bool moved;
+
+	if (dom->log_fd < 0 || dom->log_failed || fstat(dom->log_fd, &st) ||
+	    (uint64_t)st.st_size + len <= max)
+		return;
+	cons_domain_log_path(dom, path, sizeof(path));
+	snprintf(old, sizeof(old), "%s.1", path);
+	moved = stat(path, &cur) || cur.st_ino != st.st_ino || cur.st_dev != st.st_dev;
+	if (!moved) {
+		if (rename(path, old) < 0)
+			cons_log("domain %u: cannot rotate %s: %s", dom->domid, path,
+				 strerror(errno));
+		else
+			cons_log("domain %u (%s): log reached %llu bytes: now %s", dom->domid,
+				 dom->name, (unsigned long long)st.st_size, old);
+	}
+	close(dom->log_fd);
+	dom->log_fd = -1;
+	cons_domain_open_log(dom);
+}
+
+/*
  * Append output to the guest's log; with --timestamp=guest each line
  * starts with "[YYYY-MM-DD HH:MM:SS] " (UTC), as Xen's xenconsoled does.
  */
@@ -273,6 +323,8 @@ static void cons_domain_log_write(struct cons_domain *dom, const char *buf,
 	time_t now;
 	size_t slen = 0;
 
+	/* Stamps make it longer: room for one per 2 bytes at worst is plenty. */
+	cons_domain_log_room(dom, dom->d->log_timestamps ? len * 12 : len);
 	if (!dom->d->log_timestamps) {
 		cons_domain_log_raw(dom, buf, len);
 		return;
@@ -358,22 +410,66 @@ static void cons_domain_resume_clients(struct cons_domain *dom)
  * Move output out of the ring and input into it, then notify the guest if
  * either index moved (it may wait for out[] space or for input).
  */
+/*
+ * How much of out[] the guest's rate allows now (at most cap).  0 with
+ * output waiting: the guest is throttled (it waits for ring space) until
+ * cons_domain_service_throttled reads it again; the first time in an
+ * episode is logged, and so is its end, once the guest stayed under the
+ * rate for a whole burst.  -EPROTO for rogue indices.
+ */
+static int cons_domain_out_allowed(struct cons_domain *dom, size_t cap, size_t *allowed)
+{
+	struct cons_rate *r = &dom->out_rate;
+	uint64_t tokens = cons_rate_avail(r, cons_now(dom->d));
+	uint32_t avail, bc = 0, bp = 0;
+
+	if (dom->limited && tokens == r->burst) {
+		cons_log("domain %u (%s): console output under the rate limit again "
+			 "(throttled %llu times)", dom->domid, dom->name,
+			 (unsigned long long)dom->throttles);
+		dom->limited = false;
+	}
+	*allowed = tokens < cap ? (size_t)tokens : cap;
+	if (*allowed)
+		return 0;
+	if (cons_ring_out_avail(dom->intf, &avail, &bc, &bp)) {
+		cons_domain_rogue(dom, "output", bc, bp);
+		return -EPROTO;
+	}
+	if (avail && !dom->throttled) {
+		dom->throttled = true;
+		dom->throttles++;
+		if (!dom->limited)
+			cons_log("domain %u (%s): console rate limit hit: reading its output at "
+				 "%llu bytes/s", dom->domid, dom->name,
+				 (unsigned long long)r->rate);
+		dom->limited = true;
+	}
+	return 0;
+}
+
 void cons_domain_service(struct cons_domain *dom)
 {
 	char buf[CONS_RING_OUT_SIZE];
-	size_t total = 0, len;
+	size_t total = 0, len, cap;
 	bool notify = false;
 	uint32_t bc = 0, bp = 0;
 
 	if (!dom->intf || dom->disabled)
 		return;
+	dom->throttled = false;
 	do {
-		if (cons_ring_read_out(dom->intf, buf, sizeof(buf), &len, &bc, &bp)) {
+		if (cons_domain_out_allowed(dom, sizeof(buf), &cap))
+			return;
+		if (!cap)
+			break;
+		if (cons_ring_read_out(dom->intf, buf, cap, &len, &bc, &bp)) {
 			cons_domain_rogue(dom, "output", bc, bp);
 			return;
 		}
 		if (len) {
 			notify = true;
+			cons_rate_take(&dom->out_rate, len);
 			cons_domain_output(dom, buf, len);
 		}
 		total += len;
@@ -388,6 +484,51 @@ void cons_domain_service(struct cons_domain *dom)
 		cons_log("domain %u: notify port %d: %s", dom->domid,
 			 dom->local_port, strerror(errno));
 	cons_domain_resume_clients(dom);
+}
+
+/* Tokens a throttled guest waits for before it is read again. */
+static uint64_t cons_domain_resume_at(const struct cons_domain *dom)
+{
+	return CONS_OUT_RESUME < dom->out_rate.burst ? CONS_OUT_RESUME : dom->out_rate.burst;
+}
+
+int cons_domain_timeout_ms(struct cons_daemon *d)
+{
+	struct cons_list *pos, *tmp;
+	uint64_t now = cons_now(d), best = UINT64_MAX;
+
+	cons_list_for_each_safe(pos, tmp, &d->domains) {
+		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		uint64_t at;
+
+		if (!dom->throttled || !dom->intf)
+			continue;
+		at = dom->out_rate.last_ns + cons_rate_wait_ns(&dom->out_rate,
+							       cons_domain_resume_at(dom));
+		if (at < best)
+			best = at;
+	}
+	if (best == UINT64_MAX)
+		return -1;
+	if (best <= now)
+		return 0;
+	/* Rounded up, so the tokens are there when we wake. */
+	best = (best - now + 999999) / 1000000;
+	return best > 60000 ? 60000 : (int)best;
+}
+
+void cons_domain_service_throttled(struct cons_daemon *d)
+{
+	struct cons_list *pos, *tmp;
+	uint64_t now = cons_now(d);
+
+	cons_list_for_each_safe(pos, tmp, &d->domains) {
+		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+
+		if (dom->throttled && dom->intf &&
+		    cons_rate_avail(&dom->out_rate, now) >= cons_domain_resume_at(dom))
+			cons_domain_service(dom);
+	}
 }
 
 /*

@@ -248,7 +248,8 @@ static int cons_loop(struct cons_daemon *d)
 	int ret = 0;
 
 	while (!d->quit && !ret) {
-		int n = epoll_wait(d->epfd, evs, 64, -1);
+		/* Throttled guests are read again when their rate allows (no polling otherwise). */
+		int n = epoll_wait(d->epfd, evs, 64, cons_domain_timeout_ms(d));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -297,6 +298,7 @@ static int cons_loop(struct cons_daemon *d)
 				break;
 			}
 		}
+		cons_domain_service_throttled(d);
 		cons_client_reap(d);
 	}
 	return ret;

@@ -61,6 +61,21 @@ int cons_ring_read_out(struct xencons_interface *intf, char *dst, size_t cap,
 	return 0;
 }
 
+int cons_ring_out_avail(struct xencons_interface *intf, uint32_t *avail, uint32_t *bad_cons,
+			uint32_t *bad_prod)
+{
+	uint32_t cons = __atomic_load_n(&intf->out_cons, __ATOMIC_RELAXED);
+	uint32_t prod = __atomic_load_n(&intf->out_prod, __ATOMIC_RELAXED);
+
+	*avail = 0;
+	if (prod - cons > CONS_RING_OUT_SIZE) {
+		cons_ring_report(cons, prod, bad_cons, bad_prod);
+		return -EPROTO;
+	}
+	*avail = prod - cons;
+	return 0;
+}
+
 int cons_ring_write_in(struct xencons_interface *intf, const char *src,
 		       size_t len, size_t *done, uint32_t *bad_cons,
 		       uint32_t *bad_prod)

@@ -29,6 +29,13 @@ int cons_ring_read_out(struct xencons_interface *intf, char *dst, size_t cap,
 		       size_t *len, uint32_t *bad_cons, uint32_t *bad_prod);
 
 /*
+ * Bytes of guest output waiting in out[] (*AVAIL), without taking them.
+ * Returns 0 or -EPROTO.
+ */
+int cons_ring_out_avail(struct xencons_interface *intf, uint32_t *avail, uint32_t *bad_cons,
+			uint32_t *bad_prod);
+
+/*
  * Copy up to LEN bytes of SRC into the guest's input ring (in[]) as space
  * allows and advance in_prod.  *DONE receives how many were taken.
  * Returns 0 or -EPROTO.

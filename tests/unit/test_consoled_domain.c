@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -479,6 +480,143 @@ START_TEST(names_are_safe_file_names)
 }
 END_TEST
 
+/* Fills out[] and kicks the daemon, rounds times; returns how many bytes the daemon took. */
+static uint64_t guest_flood(struct cons_domain *dom, unsigned rounds)
+{
+	static char chunk[2048];
+	uint64_t taken = 0;
+
+	memset(chunk, 'f', sizeof(chunk));
+	chunk[sizeof(chunk) - 1] = '\n';
+	for (unsigned i = 0; i < rounds; i++) {
+		uint32_t before = fake_page->out_cons;
+		size_t space = sizeof(fake_page->out) - (fake_page->out_prod - fake_page->out_cons);
+
+		guest_put(chunk, space);
+		cons_domain_service(dom);
+		taken += fake_page->out_cons - before;
+	}
+	return taken;
+}
+
+/*
+ * A guest writing 8 MiB of output as fast as it can: xenconsoled takes the
+ * burst and then the rate (the guest waits for ring space), so neither its
+ * log nor the daemon's time is the guest's to take.  The bound allows
+ * over 100 s of wall clock at the default rate.
+ */
+START_TEST(output_flood_is_rate_limited)
+{
+	struct cons_domain *dom = domain_up(5);
+	struct stat st;
+	uint64_t taken = guest_flood(dom, 4096); /* up to 8 MiB */
+
+	ck_assert_uint_le(taken, 8u << 20 >> 1);
+	ck_assert_int_eq(stat(logpath, &st), 0);
+	ck_assert_int_le(st.st_size, 8 << 20 >> 1);
+}
+END_TEST
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+/*
+ * On a clock the test moves: the burst, then nothing until the rate
+ * allows (the guest waits, nothing is lost), a wake-up time for the main
+ * loop, and the rest read when it comes.
+ */
+START_TEST(throttled_output_waits_and_resumes)
+{
+	struct cons_domain *dom;
+	uint64_t taken;
+
+	fake_now = 1000000000ULL;
+	dd.clock = fake_clock;
+	dd.out_rate = 4096;
+	dd.out_burst = 8192;
+	dom = domain_up(5);
+	ck_assert_int_eq(cons_domain_timeout_ms(&dd), -1);
+	taken = guest_flood(dom, 10);
+	ck_assert_uint_eq(taken, 8192);
+	ck_assert(dom->throttled);
+	ck_assert_uint_eq(fake_page->out_prod - fake_page->out_cons, 2048); /* still there */
+	/* 1024 bytes at 4096/s: a quarter of a second. */
+	ck_assert_int_eq(cons_domain_timeout_ms(&dd), 250);
+	fake_now += 100000000ULL;
+	cons_domain_service_throttled(&dd);
+	ck_assert_uint_eq(fake_page->out_prod - fake_page->out_cons, 2048);
+	fake_now += 150000000ULL;
+	ck_assert_int_eq(cons_domain_timeout_ms(&dd), 0);
+	cons_domain_service_throttled(&dd);
+	ck_assert_uint_eq(fake_page->out_prod - fake_page->out_cons, 1024);
+	fake_now += 10 * 1000000000ULL;
+	cons_domain_service_throttled(&dd);
+	ck_assert_uint_eq(fake_page->out_prod, fake_page->out_cons);
+	ck_assert(!dom->throttled);
+	ck_assert_int_eq(cons_domain_timeout_ms(&dd), -1);
+}
+END_TEST
+
+/* A guest flooding its console does not hold up another guest's output. */
+START_TEST(flooding_guest_does_not_stall_others)
+{
+	struct xencons_interface *quiet_page = calloc(1, sizeof(*quiet_page)), *flood_page;
+	struct cons_domain *flood, *quiet;
+	char buf[64];
+	FILE *f;
+	size_t n;
+
+	fake_now = 1;
+	dd.clock = fake_clock;
+	flood = domain_up(5);
+	flood_page = fake_page;
+	guest_flood(flood, 1000);
+	ck_assert(flood->throttled);
+	fake_page = quiet_page;
+	quiet = cons_domain_new(&dd, 6, "quiet", 0x46, 3);
+	ck_assert_ptr_nonnull(quiet);
+	guest_put("hello\n", 6);
+	ck_assert_int_eq(cons_domain_connect(quiet), 0);
+	ck_assert_uint_eq(quiet_page->out_cons, 6);
+	snprintf(buf, sizeof(buf), "%s/guest-quiet.log", tmpdir);
+	f = fopen(buf, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert_str_eq(buf, "hello\n");
+	cons_domain_free(quiet, "test");
+	fake_page = flood_page;
+	free(quiet_page);
+}
+END_TEST
+
+/* The log becomes guest-NAME.log.1 at its cap; neither file grows past it. */
+START_TEST(log_rotates_at_its_cap)
+{
+	char old[600];
+	struct stat st;
+	struct cons_domain *dom;
+
+	fake_now = 1;
+	dd.clock = fake_clock;
+	dd.log_max = 10000;
+	dom = domain_up(5);
+	guest_flood(dom, 12); /* 24 KiB */
+	snprintf(old, sizeof(old), "%s.1", logpath);
+	ck_assert_int_eq(stat(logpath, &st), 0);
+	ck_assert_int_le(st.st_size, 10000);
+	ck_assert_int_gt(st.st_size, 0);
+	ck_assert_int_eq(stat(old, &st), 0);
+	ck_assert_int_le(st.st_size, 10000);
+	ck_assert_int_gt(st.st_size, 0);
+}
+END_TEST
+
 static Suite *domain_suite(void)
 {
 	Suite *s = suite_create("consoled_domain");
@@ -496,6 +634,10 @@ static Suite *domain_suite(void)
 	tcase_add_test(tc, rogue_input_ring_disables);
 	tcase_add_test(tc, hostile_clients_random_requests);
 	tcase_add_test(tc, names_are_safe_file_names);
+	tcase_add_test(tc, output_flood_is_rate_limited);
+	tcase_add_test(tc, throttled_output_waits_and_resumes);
+	tcase_add_test(tc, flooding_guest_does_not_stall_others);
+	tcase_add_test(tc, log_rotates_at_its_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }
