@@ -6,7 +6,7 @@ XS_CORE_SRCS := xenstore/xs_wire.c xenstore/xs_node.c xenstore/xs_tree.c \
 	xenstore/xs_watch.c xenstore/xs_quota.c xenstore/xs_domain.c \
 	xenstore/xs_conn.c xenstore/xs_ops.c xenstore/xs_control.c \
 	xenstore/xs_persist.c xenstore/xs_persist_conn.c xenstore/xs_log.c xenstore/xs_daemon.c \
-	xenstore/xs_sock.c xenstore/xs_keeper.c xenstore/xs_ring.c
+	xenstore/xs_sock.c xenstore/xs_keeper.c xenstore/xs_ring.c xenstore/xs_cbuf.c
 XS_CORE_OBJS := $(call host_objs,$(XS_CORE_SRCS))
 # The daemon proper adds the hypervisor glue (libsvxen, from dom0/lib).
 XS_MAIN_OBJS := $(call host_objs,xenstore/xs_main.c xenstore/xs_xen.c)
@@ -21,7 +21,7 @@ $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS) $(SV_LIBS_A)
 # Check suites: the real sources against an in-memory transport.
 XS_TEST_HARNESS := $(call host_objs,tests/unit/test_xs_harness.c)
 XS_TESTS := test_xs_wire test_xs_tree test_xs_perms test_xs_watch \
-	test_xs_txn test_xs_quota test_xs_restart test_xs_ring
+	test_xs_txn test_xs_quota test_xs_restart test_xs_ring test_xs_cbuf
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(XS_TESTS))
 
 $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_TEST_HARNESS) $(XS_CORE_OBJS)
@@ -31,7 +31,7 @@ $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_T
 
 # xs-client: test client on Debian's libxenstore (the integration tests' C client).
 PROGRAMS += $(BIN)/xs-client
-$(BIN)/xs-client: $(call host_objs,xenstore/xs_client.c) $(OBJ)/xenstore/xs_wire.o
+$(BIN)/xs-client: $(call host_objs,xenstore/xs_client.c xenstore/xs_client_raw.c) $(OBJ)/xenstore/xs_wire.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
@@ -57,4 +57,13 @@ BENCHES += $(BUILD)/bench/xenstore_bench
 $(BUILD)/bench/xenstore_bench: $(call host_objs,bench/xenstore_bench.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lm
+
+# LD_PRELOAD shim that runs Debian's C xenstored without Xen, for the
+# side-by-side comparison in bench/xenstore.sh. Never sanitized: it is
+# loaded into a program that is not.
+BENCHES += $(BUILD)/bench/xs_fakexen.so
+$(BUILD)/bench/xs_fakexen.so: bench/xs_fakexen.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_COMMON) -fPIC -shared -o $@ $< -ldl

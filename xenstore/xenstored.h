@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "xs_cbuf.h"
 #include "xs_node.h"
 #include "xs_wire.h"
 
@@ -102,6 +103,16 @@ struct xs_transport_ops {
 	bool (*can_write)(struct xs_conn *c);
 	/* Release the transport's resources (fd, mapping, event channel). */
 	void (*close)(struct xs_conn *c);
+	/*
+	 * Optional, preferred over read/write: one call moving the bytes of
+	 * the iovecs in io->mh that has the kernel store the count in
+	 * io->mh.msg_len (recvmmsg/sendmmsg), so it survives a kill right
+	 * after the call. Bytes, 0 if nothing now, -errno (EOF: -EPIPE).
+	 */
+	ssize_t (*recvmm)(struct xs_conn *c, struct xs_cbuf_io *io);
+	ssize_t (*sendmm)(struct xs_conn *c, struct xs_cbuf_io *io);
+	/* Optional: once at the end of a loop pass (rings: one kick per burst). */
+	void (*end_pass)(struct xs_conn *c);
 };
 
 struct xs_watch {
@@ -155,12 +166,11 @@ struct xs_conn {
 	bool dead;			/* to be freed at the end of the loop pass */
 	bool persistent;		/* survives restarts: journaled, fd with the keeper */
 	bool want_out;			/* output is queued */
+	bool out_blocked;		/* the transport took less than offered */
 	bool throttled;			/* input paused until output drains */
 	uint32_t ep_events;		/* epoll interest currently set */
-	uint8_t *in;			/* received bytes not yet processed */
-	size_t in_start, in_end, in_cap;
-	uint8_t *out;			/* replies not yet taken by the transport */
-	size_t out_off, out_len, out_cap;
+	struct xs_cbuf cb;		/* requests in, replies and events out */
+	struct xs_list dirty_link;	/* in d->dirty while cb.dirty */
 	uint32_t out_msgs;		/* replies queued but not yet sent */
 	bool events_dropped;		/* logged once per overflow */
 	bool quota_logged;		/* outstanding quota hit, logged once */
@@ -177,6 +187,8 @@ struct xs_keeper;
 struct xs_daemon {
 	struct xs_tree tree;
 	struct xs_list conns;
+	struct xs_list dirty;		/* connections whose buffers moved this pass */
+	uint64_t pass;			/* loop passes (journal batches) so far */
 	struct xs_list watches;
 	struct xs_domain **domains;	/* indexed by domid, NULL if unknown */
 	struct xs_quotas quota;
@@ -291,6 +303,11 @@ void xs_caller_of(struct xs_daemon *d, const struct xs_conn *c,
 struct xs_conn *xs_conn_new(struct xs_daemon *d,
 			    const struct xs_transport_ops *ops, void *priv,
 			    int fd, unsigned int domid, bool readonly);
+/* The same over buffers the caller set up (shared, or recovered after a crash). */
+struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d,
+				 const struct xs_transport_ops *ops, void *priv,
+				 int fd, unsigned int domid, bool readonly,
+				 const struct xs_cbuf *cb);
 void xs_conn_kill(struct xs_conn *c, const char *why);
 void xs_conn_free(struct xs_conn *c);
 /* Reads what the transport has and handles every complete request. */
@@ -306,6 +323,14 @@ struct xs_txn *xs_conn_find_txn(struct xs_conn *c, uint32_t id);
 void xs_conn_drop_txns(struct xs_conn *c);
 /* Updates epoll interest after a state change (no-op without epoll). */
 void xs_conn_update_events(struct xs_conn *c);
+/* Around a journal batch: every connection that moved records where it stands. */
+void xs_conn_mark_pending(struct xs_daemon *d, uint64_t pass);
+void xs_conn_mark_committed(struct xs_daemon *d, uint64_t pass);
+/* Bytes queued for the client but not yet taken by the transport. */
+static inline uint64_t xs_conn_unsent(const struct xs_conn *c)
+{
+	return xs_cbuf_out_unsent(&c->cb);
+}
 
 /* xs_ops.c: one request in, replies queued on @c. */
 void xs_ops_handle(struct xs_conn *c, const struct xsd_sockmsg *hdr,
@@ -328,8 +353,15 @@ void xs_persist_watch(struct xs_daemon *d, const struct xs_conn *c,
 int xs_persist_restore_conn(struct xs_daemon *d, struct xs_conn *c);
 /* Drops saved connections nobody restored. */
 void xs_persist_forget_saved(struct xs_daemon *d);
-/* Writes buffered records; compacts the file when it has grown. */
+/*
+ * Ends a loop pass: marks every connection that moved, writes the
+ * buffered records with one write() (ending in a pass record), then
+ * commits the marks; replies may leave after this. Compacts the file
+ * when it has grown.
+ */
 void xs_persist_flush(struct xs_daemon *d);
+/* Last pass the state file had at start-up (restored connections roll back to it). */
+uint64_t xs_persist_loaded_pass(struct xs_daemon *d);
 void xs_persist_close(struct xs_daemon *d);
 
 /* xs_daemon.c: context set-up shared by main and tests. */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "xs_client_raw.h"
 #include "xs_wire.h"
 
 static int fail(const char *what)
@@ -271,6 +272,10 @@ int main(int argc, char **argv)
 		return cmd_hostile(argv[2]);
 	if (strcmp(argv[1], "hostile-raw") == 0 && argc == 3)
 		return cmd_hostile_raw(argv[2]);
+	ret = xs_client_raw(argc, argv);
+	if (ret >= 0)
+		return ret;
+	ret = 0;
 	h = open_as(as);
 	if (!h)
 		return fail("open");

@@ -28,6 +28,7 @@ int xs_daemon_init(struct xs_daemon *d)
 	memset(d, 0, sizeof(*d));
 	d->epfd = -1;
 	xs_list_init(&d->conns);
+	xs_list_init(&d->dirty);
 	xs_list_init(&d->watches);
 	xs_quota_defaults(&d->quota);
 	d->domains = calloc(XS_NR_DOMAINS, sizeof(*d->domains));

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The fd keeper: a tiny helper process that holds the listening and client sockets so they outlive a crashed xenstored.
+// The fd keeper: a tiny helper process that holds the listening and client sockets (and client buffers) so they outlive a crashed xenstored.
 //
 // xenstored forks the keeper once; it listens on DIR/xenstored.keeper. The
-// daemon sends it a duplicate of every socket it opens (SCM_RIGHTS) and a
-// DEL when one closes. If the daemon dies without saying BYE, the keeper
+// daemon sends it a duplicate of every socket it opens (SCM_RIGHTS), with
+// the memfd holding that connection's buffers, and a DEL when one closes. If the daemon dies without saying BYE, the keeper
 // keeps every socket open, so clients see no hang-up and connections still
 // queue on the listening socket; the next daemon connects, receives every
 // socket back and restores each connection's identity and watches from the
@@ -34,24 +34,26 @@ struct xk_msg {
 	uint64_t key;
 };
 
-static int xk_send(int s, const struct xk_msg *m, int fd)
+/* Sends @m with @fd and @fd2 (each -1 for none; fd2 only with fd). */
+static int xk_send(int s, const struct xk_msg *m, int fd, int fd2)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { (void *)m, sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fds[2] = { fd, fd2 }, nfd = fd < 0 ? 0 : fd2 < 0 ? 1 : 2;
 	ssize_t n;
 
-	if (fd >= 0) {
+	if (nfd) {
 		struct cmsghdr *cm;
 
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfd * sizeof(int));
 	}
 	do {
 		n = sendmsg(s, &mh, MSG_NOSIGNAL);
@@ -59,31 +61,45 @@ static int xk_send(int s, const struct xk_msg *m, int fd)
 	return n == sizeof(*m) ? 0 : -EIO;
 }
 
-/* Receives one message; *fd is the passed socket or -1. */
-static int xk_recv(int s, struct xk_msg *m, int *fd)
+/* Receives one message; fd[0], fd[1] are the passed fds or -1. */
+static int xk_recv(int s, struct xk_msg *m, int fd[2])
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { m, sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	*fd = -1;
+	fd[0] = fd[1] = -1;
 	do {
 		n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
 	} while (n < 0 && errno == EINTR);
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(int)))
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fd, CMSG_DATA(cm), (nfd > 2 ? 2 : nfd) * sizeof(int));
+	}
 	if (n != sizeof(*m)) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
+		if (fd[0] >= 0)
+			close(fd[0]);
+		if (fd[1] >= 0)
+			close(fd[1]);
+		fd[0] = fd[1] = -1;
 		return n == 0 ? -EPIPE : -EIO;
 	}
 	return 0;
+}
+
+static void xk_close_kept(struct xs_kept_fd *k)
+{
+	close(k->fd);
+	if (k->cbuf_fd >= 0)
+		close(k->cbuf_fd);
 }
 
 /* The keeper process: never returns. */
@@ -128,17 +144,17 @@ static void xk_run(int lfd)
 				for (i = 0; i < n; i++) {
 					struct xk_msg g = { XK_GIVE, tab[i].readonly, tab[i].key };
 
-					xk_send(dfd, &g, tab[i].fd);
+					xk_send(dfd, &g, tab[i].fd, tab[i].cbuf_fd);
 				}
-				xk_send(dfd, &m, -1);
+				xk_send(dfd, &m, -1, -1);
 				continue;
 			}
 		}
 		if (dfd >= 0 && r > 0 && pf[1].revents) {
 			struct xk_msg m;
-			int fd;
+			int fd[2];
 
-			if (xk_recv(dfd, &m, &fd)) {
+			if (xk_recv(dfd, &m, fd)) {
 				close(dfd);
 				dfd = -1;
 				orphan_since = time(NULL);
@@ -149,13 +165,13 @@ static void xk_run(int lfd)
 			if (m.op == XK_DEL || m.op == XK_ADD) {
 				for (i = 0; i < n; i++) {
 					if (tab[i].key == m.key) {
-						close(tab[i].fd);
+						xk_close_kept(&tab[i]);
 						tab[i] = tab[--n];
 						break;
 					}
 				}
 			}
-			if (m.op == XK_ADD && fd >= 0) {
+			if (m.op == XK_ADD && fd[0] >= 0) {
 				if (n == cap) {
 					struct xs_kept_fd *t;
 
@@ -165,11 +181,14 @@ static void xk_run(int lfd)
 						_exit(1);
 					tab = t;
 				}
-				tab[n++] = (struct xs_kept_fd){ m.key, fd, m.readonly != 0 };
-				fd = -1;
+				tab[n++] = (struct xs_kept_fd){ m.key, fd[0], fd[1],
+								m.readonly != 0 };
+				fd[0] = fd[1] = -1;
 			}
-			if (fd >= 0)
-				close(fd);
+			if (fd[0] >= 0)
+				close(fd[0]);
+			if (fd[1] >= 0)
+				close(fd[1]);
 		}
 	}
 }
@@ -256,29 +275,34 @@ int xs_keeper_open(struct xs_keeper *k, const char *rundir)
 	/* Whatever a previous daemon left, then END. */
 	for (;;) {
 		struct xk_msg m;
-		int fd;
+		int fd[2];
 
-		ret = xk_recv(s, &m, &fd);
+		ret = xk_recv(s, &m, fd);
 		if (ret)
 			goto out_close;
 		if (m.op == XK_END)
 			break;
-		if (m.op != XK_GIVE || fd < 0) {
-			if (fd >= 0)
-				close(fd);
+		if (m.op != XK_GIVE || fd[0] < 0) {
+			if (fd[0] >= 0)
+				close(fd[0]);
+			if (fd[1] >= 0)
+				close(fd[1]);
 			continue;
 		}
 		if (k->nkept % 64 == 0) {
 			struct xs_kept_fd *t = realloc(k->kept, (k->nkept + 64) * sizeof(*t));
 
 			if (!t) {
-				close(fd);
+				close(fd[0]);
+				if (fd[1] >= 0)
+					close(fd[1]);
 				ret = -ENOMEM;
 				goto out_close;
 			}
 			k->kept = t;
 		}
-		k->kept[k->nkept++] = (struct xs_kept_fd){ m.key, fd, m.readonly != 0 };
+		k->kept[k->nkept++] = (struct xs_kept_fd){ m.key, fd[0], fd[1],
+							   m.readonly != 0 };
 	}
 	k->fd = s;
 	return 0;
@@ -288,13 +312,14 @@ out_close:
 	return ret;
 }
 
-int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, bool readonly)
+int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, int cbuf_fd,
+		  bool readonly)
 {
 	struct xk_msg m = { XK_ADD, readonly, key };
 
 	if (k->fd < 0)
 		return 0;
-	return xk_send(k->fd, &m, fd);
+	return xk_send(k->fd, &m, fd, cbuf_fd);
 }
 
 void xs_keeper_del(struct xs_keeper *k, uint64_t key)
@@ -302,7 +327,7 @@ void xs_keeper_del(struct xs_keeper *k, uint64_t key)
 	struct xk_msg m = { XK_DEL, 0, key };
 
 	if (k->fd >= 0)
-		xk_send(k->fd, &m, -1);
+		xk_send(k->fd, &m, -1, -1);
 }
 
 void xs_keeper_bye(struct xs_keeper *k)
@@ -311,7 +336,7 @@ void xs_keeper_bye(struct xs_keeper *k)
 
 	if (k->fd < 0)
 		return;
-	xk_send(k->fd, &m, -1);
+	xk_send(k->fd, &m, -1, -1);
 	close(k->fd);
 	k->fd = -1;
 	unlink(k->path);

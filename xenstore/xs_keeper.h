@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The fd keeper: a tiny helper process that holds the listening and client sockets so they outlive a crashed xenstored.
+// The fd keeper: a tiny helper process that holds the listening and client sockets (and client buffers) so they outlive a crashed xenstored.
 #ifndef XS_KEEPER_H
 #define XS_KEEPER_H
 
@@ -14,6 +14,7 @@
 struct xs_kept_fd {
 	uint64_t key;
 	int fd;
+	int cbuf_fd;		/* its connection buffers (xs_cbuf.c), or -1 */
 	bool readonly;
 };
 
@@ -30,8 +31,9 @@ struct xs_keeper {
  * daemon then runs without one: sockets do not survive a crash).
  */
 int xs_keeper_open(struct xs_keeper *k, const char *rundir);
-/* Gives the keeper a duplicate of @fd under @key. */
-int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, bool readonly);
+/* Gives the keeper a duplicate of @fd (and of @cbuf_fd unless -1) under @key. */
+int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, int cbuf_fd,
+		  bool readonly);
 /* The socket under @key was closed for good: the keeper drops its copy. */
 void xs_keeper_del(struct xs_keeper *k, uint64_t key);
 /* Clean shutdown: the keeper closes everything and exits; its socket goes. */

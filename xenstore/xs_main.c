@@ -69,7 +69,11 @@ static void xs_accept_all(struct xs_main *m, int lfd, bool ro)
 			break;
 }
 
-/* Replies leave after the journal is written; stalled readers resume. */
+/*
+ * Replies leave after the journal is written, each connection's in one
+ * gathered send straight from the loop (write interest is armed only if
+ * the socket refuses some); stalled readers resume; rings get one kick.
+ */
 static void xs_end_of_pass(struct xs_main *m)
 {
 	struct xs_list *pos, *tmp;
@@ -87,6 +91,8 @@ static void xs_end_of_pass(struct xs_main *m)
 			xs_conn_handle_input(c);
 			xs_persist_flush(&m->d);
 		}
+		if (!c->dead && c->ops->end_pass)
+			c->ops->end_pass(c);
 	}
 	xs_list_for_each_safe(pos, tmp, &m->d.conns) {
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
@@ -158,8 +164,9 @@ static int xs_loop(struct xs_main *m)
 				c = tag;
 				if (c->dead)
 					continue;
+				/* Sent at the end of the pass, after the journal. */
 				if (evs[i].events & EPOLLOUT)
-					xs_conn_flush(c);
+					c->want_out = true;
 				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 					xs_conn_handle_input(c);
 			}
@@ -194,7 +201,7 @@ static int xs_listener(struct xs_main *m, int *fd, const char *path, mode_t mode
 		xs_accept_all(m, old, ro);
 		close(old);
 	}
-	xs_keeper_add(&m->keeper, key, *fd, ro);
+	xs_keeper_add(&m->keeper, key, *fd, -1, ro);
 	return 0;
 }
 
@@ -223,6 +230,8 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 		else
 			continue;
 		k->kept[i].fd = -1;
+		if (k->kept[i].cbuf_fd >= 0)
+			close(k->kept[i].cbuf_fd);
 	}
 	ret = xs_listener(m, &m->lrw, m->sock_rw, 0600, XS_KEEPER_LISTEN_RW, false);
 	if (!ret)
@@ -234,8 +243,8 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 			continue;
 		if (k->kept[i].key >= m->d.next_conn_key)
 			m->d.next_conn_key = k->kept[i].key;
-		if (xs_sock_adopt(&m->d, k->kept[i].fd, k->kept[i].key,
-				  k->kept[i].readonly))
+		if (xs_sock_adopt(&m->d, k->kept[i].fd, k->kept[i].cbuf_fd,
+				  k->kept[i].key, k->kept[i].readonly))
 			restored++;
 	}
 	if (k->nkept)

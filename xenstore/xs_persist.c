@@ -11,11 +11,14 @@
 //   'X' conn gone: u64 key
 //   'W' watch:  u64 key, u32 rel_prefix, u32 plen, path, token
 //   'U' unwatch: u64 key, u32 0, u32 plen, path, token
+//   'S' pass:   u64 pass number; ends every batch and every snapshot
 // Records are buffered during one pass of the event loop and written with
 // one write() before any reply of that pass leaves, so an acknowledged
-// change is in the kernel's page cache and survives a daemon crash. A torn
-// or invalid tail is ignored on load. Start-up and growth compact the file
-// (snapshot to a temporary file, then rename).
+// change is in the kernel's page cache and survives a daemon crash. On
+// load only whole batches count: records after the last 'S' (a write torn
+// by the crash) are ignored, as is an invalid tail. Connection buffers
+// (xs_cbuf.c) are rolled back to the last pass found. Start-up and growth
+// compact the file (snapshot to a temporary file, then rename).
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -248,6 +251,15 @@ static int xs_persist_apply(struct xs_daemon *d, uint32_t type,
 				d->quota.val[i] = q[i];
 		return 0;
 	}
+	case 'S': {
+		uint64_t pass;
+
+		if (len != sizeof(pass))
+			return -EINVAL;
+		memcpy(&pass, b, sizeof(pass));
+		d->persist->loaded_pass = pass;
+		return 0;
+	}
 	case 'C':
 	case 'X':
 	case 'W':
@@ -258,11 +270,32 @@ static int xs_persist_apply(struct xs_daemon *d, uint32_t type,
 	}
 }
 
+/*
+ * Where the last whole batch ends: just after the last 'S' record. Files
+ * written before pass records existed have none: then everything counts.
+ */
+static size_t xs_persist_batches_end(const uint8_t *buf, size_t size)
+{
+	size_t off = 8, end = 0;
+
+	while (off + sizeof(struct xs_rec_hdr) <= size) {
+		struct xs_rec_hdr h;
+
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.len > size - off - sizeof(h))
+			break;
+		off += sizeof(h) + h.len;
+		if (h.type == 'S')
+			end = off;
+	}
+	return end ? end : size;
+}
+
 static int xs_persist_load(struct xs_daemon *d, const char *path)
 {
 	struct stat st;
 	uint8_t *buf;
-	size_t off = 8, nrec = 0;
+	size_t off = 8, nrec = 0, end;
 	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -285,11 +318,15 @@ static int xs_persist_load(struct xs_daemon *d, const char *path)
 		xs_log(d, "persist: %s is not a state file; starting empty", path);
 		goto out_free;
 	}
-	while (off + sizeof(struct xs_rec_hdr) <= (size_t)st.st_size) {
+	end = xs_persist_batches_end(buf, (size_t)st.st_size);
+	if (end < (size_t)st.st_size)
+		xs_log(d, "persist: %zu bytes after the last whole batch ignored",
+		       (size_t)st.st_size - end);
+	while (off + sizeof(struct xs_rec_hdr) <= end) {
 		struct xs_rec_hdr h;
 
 		memcpy(&h, buf + off, sizeof(h));
-		if (h.len > (size_t)st.st_size - off - sizeof(h))
+		if (h.len > end - off - sizeof(h))
 			break; /* torn tail */
 		ret = xs_persist_apply(d, h.type, buf + off + sizeof(h), h.len);
 		if (ret == -ENOMEM)
@@ -388,6 +425,8 @@ static int xs_persist_compact(struct xs_daemon *d)
 			xs_persist_dom_rec(p, d->domains[i]);
 	xs_persist_quota(d);
 	xs_persist_snap_conns(d);
+	xs_persist_append(p, 'S', &d->pass, sizeof(d->pass), NULL, 0, NULL, 0,
+			  NULL, 0);
 	fd = ret ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		p->len = 0;
@@ -427,6 +466,7 @@ int xs_persist_open(struct xs_daemon *d, const char *path)
 	}
 	d->persist = p; /* the loader fills p's saved connections */
 	ret = xs_persist_load(d, path);
+	d->pass = p->loaded_pass;
 	if (ret) {
 		xs_log(d, "persist: cannot load %s: %s", path, strerror(-ret));
 		d->persist = NULL;
@@ -460,21 +500,38 @@ out_free:
 void xs_persist_flush(struct xs_daemon *d)
 {
 	struct xs_persist *p = d->persist;
+	bool records = p && p->len;
+	uint64_t pass;
 	int ret;
 
-	if (!p || !p->len)
+	if (!records && xs_list_empty(&d->dirty))
 		return;
-	ret = xs_persist_write_all(p->fd, p->buf, p->len);
-	if (ret && !p->failed)
-		xs_log(d, "persist: journal write failed: %s", strerror(-ret));
-	p->failed = ret != 0;
-	p->file_bytes += p->len;
-	p->len = 0;
-	if (p->file_bytes > XS_COMPACT_MIN && p->file_bytes > 4 * p->snap_bytes) {
+	pass = ++d->pass;
+	/* Where each connection stands if this batch makes it to the file. */
+	xs_conn_mark_pending(d, pass);
+	if (records) {
+		xs_persist_append(p, 'S', &pass, sizeof(pass), NULL, 0, NULL, 0,
+				  NULL, 0);
+		ret = xs_persist_write_all(p->fd, p->buf, p->len);
+		if (ret && !p->failed)
+			xs_log(d, "persist: journal write failed: %s", strerror(-ret));
+		p->failed = ret != 0;
+		p->file_bytes += p->len;
+		p->len = 0;
+	}
+	/* Written (or no change to write): those replies may leave. */
+	xs_conn_mark_committed(d, pass);
+	if (records && p->file_bytes > XS_COMPACT_MIN &&
+	    p->file_bytes > 4 * p->snap_bytes) {
 		ret = xs_persist_compact(d);
 		if (ret)
 			xs_log(d, "persist: compaction failed: %s", strerror(-ret));
 	}
+}
+
+uint64_t xs_persist_loaded_pass(struct xs_daemon *d)
+{
+	return d->persist ? d->persist->loaded_pass : 0;
 }
 
 void xs_persist_close(struct xs_daemon *d)

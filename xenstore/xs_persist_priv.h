@@ -29,6 +29,7 @@ struct xs_persist {
 	size_t file_bytes;		/* current file size */
 	size_t snap_bytes;		/* size right after the last compaction */
 	bool failed;			/* write error already logged */
+	uint64_t loaded_pass;		/* last 'S' record found at load */
 };
 
 struct xs_rec_hdr {

@@ -27,8 +27,19 @@ static void xs_ring_store(XENSTORE_RING_IDX *p, uint32_t v)
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 
+/* The guest is told once per loop pass (end_pass), not per message. */
 static void xs_ring_kick(struct xs_ring *r)
 {
+	r->kick_due = true;
+}
+
+static void xs_ring_end_pass(struct xs_conn *c)
+{
+	struct xs_ring *r = c->priv;
+
+	if (!r->kick_due)
+		return;
+	r->kick_due = false;
 	if (r->notify)
 		r->notify(r);
 }
@@ -66,7 +77,7 @@ static ssize_t xs_ring_read(struct xs_conn *c, void *buf, size_t len)
 	 * Take a message that fits in the ring only when all of it is there:
 	 * the ring then stays at a message boundary if the daemon restarts.
 	 */
-	if (c->in_end == c->in_start) {
+	if (xs_cbuf_in_avail(&c->cb) == 0) {
 		struct xsd_sockmsg h;
 
 		if (avail < sizeof(h))
@@ -156,4 +167,5 @@ const struct xs_transport_ops xs_ring_ops = {
 	.can_read = xs_ring_can_read,
 	.can_write = xs_ring_can_write,
 	.close = xs_ring_close,
+	.end_pass = xs_ring_end_pass,
 };

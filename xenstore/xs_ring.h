@@ -14,6 +14,7 @@ struct xs_ring {
 	unsigned int domid;
 	int local_port;				/* our end of the event channel */
 	bool broken;				/* the guest corrupted the indexes */
+	bool kick_due;				/* indexes moved since the last kick */
 };
 
 extern const struct xs_transport_ops xs_ring_ops;

@@ -37,6 +37,37 @@ static ssize_t xs_sock_write(struct xs_conn *c, const void *buf, size_t len)
 	return (errno == EPIPE || errno == ECONNRESET) ? -EPIPE : -errno;
 }
 
+/*
+ * recvmmsg/sendmmsg of one message: the kernel stores the byte count in
+ * io->mh.msg_len (shared memory) before returning, so a kill right after
+ * the call cannot lose received requests or send replies twice.
+ */
+static ssize_t xs_sock_recvmm(struct xs_conn *c, struct xs_cbuf_io *io)
+{
+	int n = recvmmsg(c->fd, &io->mh, 1, MSG_DONTWAIT, NULL);
+
+	if (n == 1)
+		return io->mh.msg_len ? (ssize_t)io->mh.msg_len : -EPIPE;
+	if (n == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	return errno == ECONNRESET ? -EPIPE : -errno;
+}
+
+static ssize_t xs_sock_sendmm(struct xs_conn *c, struct xs_cbuf_io *io)
+{
+	int n = sendmmsg(c->fd, &io->mh, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n == 1)
+		return (ssize_t)io->mh.msg_len;
+	if (n == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	return (errno == EPIPE || errno == ECONNRESET) ? -EPIPE : -errno;
+}
+
 static bool xs_sock_ready(struct xs_conn *c)
 {
 	return true; /* epoll tells us */
@@ -59,6 +90,8 @@ const struct xs_transport_ops xs_sock_ops = {
 	.can_read = xs_sock_ready,
 	.can_write = xs_sock_ready,
 	.close = xs_sock_close,
+	.recvmm = xs_sock_recvmm,
+	.sendmm = xs_sock_sendmm,
 };
 
 int xs_sock_listen(const char *path, mode_t mode)
@@ -92,15 +125,17 @@ out_close:
 	return -err;
 }
 
-/* Registers a connected socket with epoll. */
-static struct xs_conn *xs_sock_conn(struct xs_daemon *d, int fd, bool readonly)
+/* Registers a connected socket over buffers @cb with epoll. */
+static struct xs_conn *xs_sock_conn(struct xs_daemon *d, int fd, bool readonly,
+				    struct xs_cbuf *cb)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct xs_conn *c;
 
 	/* Socket clients are dom0 tools; the read-only socket can't write. */
-	c = xs_conn_new(d, &xs_sock_ops, NULL, fd, 0, readonly);
+	c = xs_conn_new_cbuf(d, &xs_sock_ops, NULL, fd, 0, readonly, cb);
 	if (!c) {
+		xs_cbuf_free(cb);
 		close(fd);
 		return NULL;
 	}
@@ -115,43 +150,88 @@ static struct xs_conn *xs_sock_conn(struct xs_daemon *d, int fd, bool readonly)
 	return c;
 }
 
+/*
+ * A new client. With a keeper its buffers go in a memfd the keeper holds
+ * beside the socket, so a restart can answer what it had sent.
+ */
 struct xs_conn *xs_sock_accept(struct xs_daemon *d, int lfd, bool readonly)
 {
+	struct xs_cbuf cb;
 	struct xs_conn *c;
+	uint64_t key;
 	int fd;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	c = xs_sock_conn(d, fd, readonly);
-	if (c && d->keeper &&
-	    xs_keeper_add(d->keeper, c->key, fd, readonly) == 0) {
+	key = d->next_conn_key + 1;
+	if (!d->keeper || xs_cbuf_init_shared(&cb, key)) {
+		if (xs_cbuf_init_heap(&cb)) {
+			close(fd);
+			return NULL;
+		}
+	}
+	c = xs_sock_conn(d, fd, readonly, &cb);
+	if (!c)
+		return NULL;
+	if (d->keeper && c->cb.memfd >= 0 &&
+	    xs_keeper_add(d->keeper, c->key, fd, c->cb.memfd, readonly) == 0) {
 		c->persistent = true;
 		xs_persist_conn(d, c);
 	}
 	return c;
 }
 
-struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, uint64_t key,
-			      bool readonly)
+struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd,
+			      uint64_t key, bool readonly)
 {
+	struct xs_cbuf cb = { .memfd = -1 };
+	uint64_t max_pass = 0;
 	struct xs_conn *c;
-	int fl = fcntl(fd, F_GETFL);
+	bool recovered = false;
+	int fl = fcntl(fd, F_GETFL), ret;
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK)) {
 		close(fd);
+		if (cbuf_fd >= 0)
+			close(cbuf_fd);
 		return NULL;
 	}
-	c = xs_sock_conn(d, fd, readonly);
+	ret = cbuf_fd >= 0 ? xs_cbuf_recover(&cb, cbuf_fd, key,
+					     xs_persist_loaded_pass(d), &max_pass) :
+			     -ENOENT;
+	if (ret == 0) {
+		recovered = true;
+		if (max_pass > d->pass)
+			d->pass = max_pass;
+	} else {
+		if (cbuf_fd >= 0) {
+			xs_log(d, "connection %llu: buffers unusable (%s): in-flight requests lost",
+			       (unsigned long long)key, strerror(-ret));
+			close(cbuf_fd);
+		}
+		if (xs_cbuf_init_shared(&cb, key) && xs_cbuf_init_heap(&cb)) {
+			close(fd);
+			return NULL;
+		}
+	}
+	c = xs_sock_conn(d, fd, readonly, &cb);
 	if (!c)
 		return NULL;
 	c->key = key;
 	c->persistent = true;
+	/* The keeper gets the (possibly new) buffers under the same key. */
+	if (!recovered && d->keeper && c->cb.memfd >= 0)
+		xs_keeper_add(d->keeper, key, fd, c->cb.memfd, readonly);
 	if (xs_persist_restore_conn(d, c)) {
 		/* Accepted just before the crash: a fresh dom0 client. */
 		xs_persist_conn(d, c);
 	}
-	xs_log(d, "connection %llu restored (domain %u, %u watches)",
-	       (unsigned long long)key, c->domid, c->nwatches);
+	xs_log(d, "connection %llu restored (domain %u, %u watches, %llu bytes of replies and %llu of requests pending)",
+	       (unsigned long long)key, c->domid, c->nwatches,
+	       (unsigned long long)xs_conn_unsent(c),
+	       (unsigned long long)xs_cbuf_in_avail(&c->cb));
+	/* Requests the crash left unanswered: handled again now. */
+	xs_conn_handle_input(c);
 	return c;
 }

@@ -11,8 +11,12 @@ extern const struct xs_transport_ops xs_sock_ops;
 int xs_sock_listen(const char *path, mode_t mode);
 /* Accepts one client as a dom0 connection; NULL on failure. */
 struct xs_conn *xs_sock_accept(struct xs_daemon *d, int lfd, bool readonly);
-/* Takes back a client socket the keeper held across a restart. */
-struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, uint64_t key,
-			      bool readonly);
+/*
+ * Takes back a client socket the keeper held across a restart, with its
+ * buffers (@cbuf_fd, or -1): committed replies not yet sent are queued
+ * and requests the journal does not cover are handled again.
+ */
+struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd,
+			      uint64_t key, bool readonly);
 
 #endif

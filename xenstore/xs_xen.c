@@ -257,7 +257,7 @@ int xs_xen_events(struct xs_daemon *d)
 				continue;
 			/* Requests in, and room for replies that waited. */
 			xs_conn_handle_input(c);
-			if (c->out_len > c->out_off)
+			if (xs_conn_unsent(c))
 				c->want_out = true;
 		}
 	}

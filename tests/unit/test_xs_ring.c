@@ -82,7 +82,7 @@ static size_t guest_get(void *buf, size_t len)
 	return n;
 }
 
-/* Daemon work as on an event: requests in, replies out. */
+/* Daemon work as on an event: requests in, replies out, one kick (as the loop's pass end). */
 static void serve(void)
 {
 	xs_conn_handle_input(c);
@@ -91,6 +91,8 @@ static void serve(void)
 		xs_conn_handle_input(c);
 		xs_conn_flush(c);
 	}
+	if (!c->dead)
+		c->ops->end_pass(c);
 }
 
 static size_t msg(char *buf, uint32_t type, const char *payload, uint32_t len)
@@ -127,6 +129,23 @@ START_TEST(request_and_reply)
 	ck_assert_int_gt(kicks, 0);
 	/* Relative to the guest's home. */
 	ck_assert_ptr_nonnull(xs_map_get(&d.tree.map, "/local/domain/5/data"));
+}
+END_TEST
+
+START_TEST(one_kick_per_burst)
+{
+	char buf[512], out[256];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		n += msg(buf + n, XS_WRITE, "data\0hello", 10);
+	ck_assert_uint_eq(guest_put(buf, n), n);
+	serve();
+	/* Three requests consumed, three replies produced: one event. */
+	ck_assert_int_eq(kicks, 1);
+	for (i = 0; i < 3; i++)
+		ck_assert_uint_eq(reply(out, sizeof(out)), XS_WRITE);
 }
 END_TEST
 
@@ -280,6 +299,7 @@ static Suite *xs_suite(void)
 	tcase_add_test(t, hostile_response_index);
 	tcase_add_test(t, hostile_length);
 	tcase_add_test(t, watch_events_reach_the_guest);
+	tcase_add_test(t, one_kick_per_burst);
 	suite_add_tcase(s, t);
 	return s;
 }
