@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
-// xenstored benchmark: writes, reads, watch events and transactions per second over 1 and 16 connections, against a UNIX-socket echo floor.
+// xenstored benchmark: throughput and daemon CPU per request over 1 and 16 connections, beside other daemons and a UNIX-socket echo floor.
 //
-//   xenstore_bench SOCKET [SECONDS]
+//   xenstore_bench SECONDS NAME=SOCKET[:PID] [NAME=SOCKET[:PID]...]
 // Speaks the wire protocol directly (one request in flight per
-// connection, like libxenstore). The floor is the round-trip rate of a
-// single-threaded epoll echo server over the same kind of socket, run in
-// the same process tree and measured in the same run.
+// connection, like libxenstore, except writes-pipe32). The first daemon
+// is the one measured; each further one (Debian's C xenstored in
+// bench/xenstore.sh) runs the same load in the same run, and the first is
+// reported as a ratio to it: throughput, and daemon CPU per request, read
+// from /proc/PID/schedstat (time on CPU, ns), not from wall time. The
+// floor is the round-trip rate of a single-threaded epoll echo server.
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,6 +33,16 @@ static const char *const op_names[OP_COUNT] = {
 
 /* Requests a pipelining client keeps in flight (OP_PIPE). */
 #define PIPE_DEPTH 32
+
+/* Requests each operation sends: a transaction is start, read, write, end. */
+static const int op_reqs[OP_COUNT] = { 1, 1, 1, 4, 1, 1 };
+
+/* A daemon under test. */
+struct target {
+	const char *name;
+	char sock[256];
+	int pid;			/* 0: CPU not measured */
+};
 
 struct worker {
 	pthread_t th;
@@ -302,36 +316,144 @@ static pid_t echo_server(const char *path)
 	}
 }
 
+/* CPU time the process has used, in ns; -1 if unknown. */
+static double cpu_ns(int pid)
+{
+	char path[64];
+	unsigned long long run = 0, ut = 0, st = 0;
+	FILE *f;
+	int ok;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "r");
+	if (f) {
+		ok = fscanf(f, "%llu", &run) == 1;
+		fclose(f);
+		if (ok)
+			return (double)run;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	/* Fields 14 and 15 (utime, stime), after the ")" that ends the name. */
+	ok = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		    &ut, &st) == 2;
+	fclose(f);
+	return ok ? (double)(ut + st) * 1e9 / (double)sysconf(_SC_CLK_TCK) : -1;
+}
+
+struct result {
+	double rate;			/* operations per second */
+	double us_per_req;		/* daemon CPU per request, -1 unknown */
+};
+
+static struct result measure(const struct target *t, enum bench_op op,
+			     int nconn, double secs)
+{
+	struct result r;
+	double c0 = cpu_ns(t->pid), c1, t0 = now(), t1;
+
+	r.rate = run(t->sock, op, nconn, secs);
+	t1 = now();
+	c1 = cpu_ns(t->pid);
+	r.us_per_req = (c0 < 0 || c1 < 0 || r.rate <= 0) ? -1 :
+		(c1 - c0) / 1e3 / (r.rate * (t1 - t0) * op_reqs[op]);
+	return r;
+}
+
+static void print_cpu(double us)
+{
+	if (us < 0)
+		printf("   cpu    ?    ");
+	else
+		printf("   cpu %5.1f us/req", us);
+}
+
 int main(int argc, char **argv)
 {
 	static const enum bench_op ops[] = { OP_WRITE, OP_READ, OP_WATCH, OP_TXN,
 					     OP_PIPE };
 	static const int conns[] = { 1, 16 };
-	char echo_path[256];
+	struct target tg[8];
+	char echo_path[300];
 	double secs, floor_rate;
+	int ntg = 0, a;
 	pid_t echo;
 	unsigned int i, k;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: xenstore_bench SOCKET [SECONDS]\n");
+	if (argc < 3) {
+		fprintf(stderr, "usage: xenstore_bench SECONDS NAME=SOCKET[:PID]...\n");
 		return 2;
 	}
-	secs = argc > 2 ? atof(argv[2]) : 2.0;
+	secs = atof(argv[1]);
+	for (a = 2; a < argc && ntg < 8; a++) {
+		char *eq = strchr(argv[a], '='), *colon;
+
+		if (!eq) {
+			fprintf(stderr, "xenstore_bench: %s: want NAME=SOCKET[:PID]\n", argv[a]);
+			return 2;
+		}
+		*eq = '\0';
+		tg[ntg].name = argv[a];
+		snprintf(tg[ntg].sock, sizeof(tg[ntg].sock), "%s", eq + 1);
+		colon = strrchr(tg[ntg].sock, ':');
+		tg[ntg].pid = 0;
+		if (colon) {
+			*colon = '\0';
+			tg[ntg].pid = atoi(colon + 1);
+		}
+		ntg++;
+	}
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(echo_path, sizeof(echo_path), "%s.echo", argv[1]);
+	snprintf(echo_path, sizeof(echo_path), "%s.echo", tg[0].sock);
 	echo = echo_server(echo_path);
 	for (k = 0; k < 2; k++) {
+		double lthr = 0, lcpu = 0;
+		int nthr = 0, ncpu = 0;
+
 		floor_rate = run(echo_path, OP_ECHO, conns[k], secs);
 		printf("xenstore bench, %2d connection%s: UNIX socket echo floor %.0f round trips/s\n",
 		       conns[k], conns[k] > 1 ? "s" : " ", floor_rate);
 		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-			double r = run(argv[1], ops[i], conns[k], secs);
-			/* Round trips per operation: txn = start, read, write, end. */
-			int rt = ops[i] == OP_TXN ? 4 : 1;
+			struct result r[8];
+			int t;
 
-			printf("  %-13s %9.0f /s   ratio to floor %.2f (%.2f per round trip)\n",
-			       op_names[ops[i]], r, r / floor_rate, r * rt / floor_rate);
+			for (t = 0; t < ntg; t++)
+				r[t] = measure(&tg[t], ops[i], conns[k], secs);
+			printf("  %-13s %-10s %8.0f /s  %.2fx floor", op_names[ops[i]],
+			       tg[0].name, r[0].rate,
+			       r[0].rate * op_reqs[ops[i]] / floor_rate);
+			print_cpu(r[0].us_per_req);
+			printf("\n");
+			for (t = 1; t < ntg; t++) {
+				printf("  %-13s %-10s %8.0f /s  %.2fx floor", "",
+				       tg[t].name, r[t].rate,
+				       r[t].rate * op_reqs[ops[i]] / floor_rate);
+				print_cpu(r[t].us_per_req);
+				printf("\n  %-13s %s/%s: throughput %.2fx", "",
+				       tg[0].name, tg[t].name, r[0].rate / r[t].rate);
+				if (r[0].us_per_req > 0 && r[t].us_per_req > 0)
+					printf(", cpu per request %.2fx",
+					       r[0].us_per_req / r[t].us_per_req);
+				printf("\n");
+				if (t == 1 && r[1].rate > 0) {
+					lthr += log(r[0].rate / r[1].rate);
+					nthr++;
+				}
+				if (t == 1 && r[0].us_per_req > 0 && r[1].us_per_req > 0) {
+					lcpu += log(r[0].us_per_req / r[1].us_per_req);
+					ncpu++;
+				}
+			}
 		}
+		if (nthr)
+			printf("  summary, %d connection%s, %s/%s (geometric mean of the %d operations): throughput %.2fx, cpu per request %.2fx\n",
+			       conns[k], conns[k] > 1 ? "s" : "", tg[0].name,
+			       tg[1].name, nthr, exp(lthr / nthr),
+			       ncpu ? exp(lcpu / ncpu) : 0.0);
 	}
 	kill(echo, SIGTERM);
 	waitpid(echo, NULL, 0);
