@@ -117,9 +117,10 @@ probe ring take "$d1" >/dev/null
 # About 540 KB of output: more than its 64 KiB queue plus the socket buffers.
 attached() { [ "$(grep -c "hold-me" "$work/h.out" 2>/dev/null)" -gt 0 ]; }
 probe ring put "$d1" $'hold-me\n' >/dev/null
-probe -t 60 attach "$d1" expect:hold-me hold:30000 > "$work/h.out" 2>&1 &
+# It holds (never reading) until killed below, however long the flood takes.
+probe -t 900 attach "$d1" expect:hold-me hold:900000 > "$work/h.out" 2>&1 &
 hpid=$!
-wait_for 10 attached || fail "stalled client did not attach"
+wait_for 60 attached || fail "stalled client did not attach"
 chunk=$(printf 'flood-%.0s' {1..280})
 for i in $(seq 1 320); do
 	probe ring put "$d1" "$chunk" >/dev/null 2>&1
