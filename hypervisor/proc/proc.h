@@ -22,14 +22,19 @@ struct proc_dom {
 	bool reaper_started;
 	atomic_bool dead;           /* the runner has ended */
 	int status;                 /* its wait status, once dead */
-	pthread_mutex_t map_lock;   /* the queue and mapped_cr3 */
-	struct proc_map_queue queue;/* mapping changes the next run applies */
+	pthread_mutex_t map_lock;   /* mapped_cr3, and walks of the tables it names */
 	uint64_t mapped_cr3;        /* the tables the runner's address space follows; 0: none */
 };
 
 struct proc_vcpu {
 	struct sv_proc_vcpu *blk;   /* shared with the runner (and so the guest) */
 	pid_t tid;                  /* its host thread, read once at start-up */
+	/*
+	 * Mapping changes this vCPU's hypercalls made, applied by its next
+	 * run before it runs guest code again (the address space is shared,
+	 * so every vCPU sees them from then on).  Only its thread touches it.
+	 */
+	struct proc_map_queue queue;
 };
 
 static inline struct proc_dom *proc_dom(struct hv_domain *d)
@@ -56,11 +61,11 @@ void proc_cgroup_add(struct hv_domain *d, pid_t pid);
 void proc_cgroup_remove(pid_t pid);
 
 /* proc_map.c: the runner's address space follows the guest's page tables. */
-int proc_map_queue_op(struct proc_dom *pd, const struct sv_proc_map *op);
-/* Queue the whole address space of the tables at cr3 (replacing what was mapped). */
-int proc_map_rebuild(struct hv_domain *d, uint64_t cr3);
-/* Queue the new mapping of one page after its level-1 entry changed. */
-int proc_map_page(struct hv_domain *d, uint64_t cr3, uint64_t va);
+int proc_map_queue_op(struct proc_map_queue *q, const struct sv_proc_map *op);
+/* Queue on v the whole address space of the tables at cr3 (replacing what was mapped). */
+int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3);
+/* Queue on v the new mapping of one page after its level-1 entry changed. */
+int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va);
 void proc_map_queue_free(struct proc_map_queue *q);
 
 #endif

@@ -130,7 +130,6 @@ static void proc_domain_fini(struct hv_domain *d)
 		munmap(pd->shared, SV_PROC_SHARED_SIZE);
 	if (pd->shared_fd >= 0)
 		close(pd->shared_fd);
-	proc_map_queue_free(&pd->queue);
 	pthread_mutex_destroy(&pd->map_lock);
 	free(pd);
 	d->eng_priv = NULL;
@@ -152,6 +151,8 @@ static int proc_vcpu_init(struct hv_vcpu *v)
 
 static void proc_vcpu_fini(struct hv_vcpu *v)
 {
+	if (v->eng)
+		proc_map_queue_free(&proc_vcpu(v)->queue);
 	free(v->eng);
 	v->eng = NULL;
 }
@@ -167,7 +168,7 @@ static int proc_vcpu_load(struct hv_vcpu *v)
 	mapped = pd->mapped_cr3;
 	pthread_mutex_unlock(&pd->map_lock);
 	if (mapped != v->cr3)
-		ret = proc_map_rebuild(v->dom, v->cr3);
+		ret = proc_map_rebuild(v, v->cr3);
 	v->regs_dirty = true;
 	return ret;
 }
@@ -220,10 +221,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		snprintf(e->why, sizeof(e->why), "its process is gone");
 		return 0;
 	}
-	pthread_mutex_lock(&pd->map_lock);
-	q = pd->queue;
-	memset(&pd->queue, 0, sizeof(pd->queue));
-	pthread_mutex_unlock(&pd->map_lock);
+	q = proc_vcpu(v)->queue;
+	memset(&proc_vcpu(v)->queue, 0, sizeof(q));
 	for (;;) {
 		size_t n = q.nr - done < SV_PROC_MAX_MAPS ? q.nr - done : SV_PROC_MAX_MAPS;
 		bool last = done + n == q.nr;
@@ -374,7 +373,7 @@ static int proc_install_l4(struct hv_domain *d, uint64_t l4_gpa)
 
 static int proc_pte_changed(struct hv_vcpu *v, uint64_t va)
 {
-	return proc_map_page(v->dom, v->cr3, va);
+	return proc_map_page(v, v->cr3, va);
 }
 
 static bool proc_va_reserved(uint64_t va)

@@ -20,10 +20,8 @@
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define QUEUE_MAX (1u << 20)
 
-int proc_map_queue_op(struct proc_dom *pd, const struct sv_proc_map *op)
+int proc_map_queue_op(struct proc_map_queue *q, const struct sv_proc_map *op)
 {
-	struct proc_map_queue *q = &pd->queue;
-
 	if (q->nr == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 64;
 		struct sv_proc_map *n;
@@ -59,6 +57,7 @@ static int64_t frame_offset(struct hv_domain *d, uint64_t gpa, uint64_t len)
 /* Runs of pages with consecutive offsets and the same protection become one mmap. */
 struct run_builder {
 	struct hv_domain *d;
+	struct proc_map_queue *q;
 	struct sv_proc_map cur;
 	bool have;
 	int err;
@@ -67,7 +66,7 @@ struct run_builder {
 static void flush_run(struct run_builder *b)
 {
 	if (b->have && !b->err)
-		b->err = proc_map_queue_op(proc_dom(b->d), &b->cur);
+		b->err = proc_map_queue_op(b->q, &b->cur);
 	b->have = false;
 }
 
@@ -165,10 +164,11 @@ static void walk(struct run_builder *b, uint64_t cr3)
 	flush_run(b);
 }
 
-int proc_map_rebuild(struct hv_domain *d, uint64_t cr3)
+int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3)
 {
+	struct hv_domain *d = v->dom;
 	struct proc_dom *pd = proc_dom(d);
-	struct run_builder b = { .d = d };
+	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
 
 	pthread_mutex_lock(&pd->map_lock);
 	if (pd->mapped_cr3) {
@@ -178,7 +178,7 @@ int proc_map_rebuild(struct hv_domain *d, uint64_t cr3)
 			if (len > SV_PROC_GUEST_VA_END - va)
 				len = SV_PROC_GUEST_VA_END - va;
 			struct sv_proc_map op = { .va = va, .len = len, .op = SV_PROC_OP_UNMAP };
-			b.err = proc_map_queue_op(pd, &op);
+			b.err = proc_map_queue_op(b.q, &op);
 			va += len;
 		}
 	}
@@ -189,10 +189,11 @@ int proc_map_rebuild(struct hv_domain *d, uint64_t cr3)
 	return b.err;
 }
 
-int proc_map_page(struct hv_domain *d, uint64_t cr3, uint64_t va)
+int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va)
 {
+	struct hv_domain *d = v->dom;
 	struct proc_dom *pd = proc_dom(d);
-	struct run_builder b = { .d = d };
+	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
 	uint64_t flags = PTE_RW, e = 0, entry = cr3 & PTE_ADDR;
 	int level;
 
@@ -217,10 +218,10 @@ int proc_map_page(struct hv_domain *d, uint64_t cr3, uint64_t va)
 	flush_run(&b);
 	if (!b.err && level != 0) {
 		struct sv_proc_map op = { .va = va, .len = PAGE_SIZE, .op = SV_PROC_OP_UNMAP };
-		b.err = proc_map_queue_op(pd, &op);
+		b.err = proc_map_queue_op(b.q, &op);
 	} else if (!b.err && frame_offset(d, e & PTE_ADDR, PAGE_SIZE) < 0) {
 		struct sv_proc_map op = { .va = va, .len = PAGE_SIZE, .op = SV_PROC_OP_UNMAP };
-		b.err = proc_map_queue_op(pd, &op);
+		b.err = proc_map_queue_op(b.q, &op);
 	}
 	pthread_mutex_unlock(&pd->map_lock);
 	return b.err;
