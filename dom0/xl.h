@@ -46,6 +46,11 @@ int xl_cmd_network_detach(int argc, char **argv);
 int xl_cmd_network_list(int argc, char **argv);
 
 /* Follows a domain's console until it is gone (or forever with follow). */
-int xl_console_follow(struct svctl *c, uint32_t domid);
+/*
+ * Follow domid's console until the domain is gone (or Ctrl-]).  Once it is
+ * attached and has shown what the guest wrote so far, it closes
+ * attached_fd (when >= 0): xl create -c tells the monitor so.
+ */
+int xl_console_follow(struct svctl *c, uint32_t domid, int attached_fd);
 
 #endif

@@ -137,7 +137,7 @@ static int consoled_attach(uint32_t domid)
  * early console), then its console ring through xenconsoled, both ways;
  * Ctrl-] leaves.  Without xenconsoled, the early console alone.
  */
-int xl_console_follow(struct svctl *c, uint32_t domid)
+int xl_console_follow(struct svctl *c, uint32_t domid, int attached_fd)
 {
 	struct termios saved, raw;
 	bool tty = isatty(0);
@@ -145,9 +145,14 @@ int xl_console_follow(struct svctl *c, uint32_t domid)
 	int fd, ret = 0;
 
 	fd = consoled_attach(domid);
-	if (fd < 0)
+	if (fd < 0) {
+		if (attached_fd >= 0)
+			close(attached_fd);
 		return follow_console_io(c, domid, false);
+	}
 	follow_console_io(c, domid, true);
+	if (attached_fd >= 0)
+		close(attached_fd);
 	if (tty && tcgetattr(0, &saved) == 0) {
 		raw = saved;
 		cfmakeraw(&raw);
@@ -205,7 +210,7 @@ int xl_cmd_console(int argc, char **argv)
 	c = xl_connect();
 	if (!c)
 		return 1;
-	ret = xl_domid(c, argv[1], &domid) ? 1 : xl_console_follow(c, domid);
+	ret = xl_domid(c, argv[1], &domid) ? 1 : xl_console_follow(c, domid, -1);
 	svctl_close(c);
 	return ret;
 }

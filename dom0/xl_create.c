@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -273,7 +274,26 @@ static void mlog(const char *fmt, ...)
  * The monitor: a daemon per domain, as xl's own, that waits for the guest
  * to shut down and then does what the config says for that reason.
  */
-static void monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid)
+/*
+ * Until the console client of `xl create -c` is attached (it closes its
+ * end of hold_fd then, or by exiting), keep a domain that already shut
+ * down: a guest that halts at once would otherwise be destroyed before
+ * anyone saw its output.
+ */
+static void wait_console_client(int *hold_fd)
+{
+	struct pollfd p = { .fd = *hold_fd, .events = POLLIN };
+
+	if (*hold_fd < 0)
+		return;
+	while (poll(&p, 1, 60000) < 0 && errno == EINTR)
+		;
+	close(*hold_fd);
+	*hold_fd = -1;
+}
+
+static void monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid,
+		    int hold_fd)
 {
 	struct svctl *c = svctl_open(svctl_rundir());
 	struct xs_handle *xs = xl_xs_open();
@@ -304,6 +324,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		}
 		mlog("domain %u shut down (%s): action %s", domid, xl_reason_name(di.shutdown_reason),
 		     sv_action_name(act));
+		wait_console_client(&hold_fd);
 		if (act == SV_ACTION_PRESERVE)
 			break;
 		if (act == SV_ACTION_COREDUMP_DESTROY || act == SV_ACTION_COREDUMP_RESTART)
@@ -321,12 +342,15 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		}
 		mlog("restarted '%s' as domain %u", cfg->name, domid);
 	}
+	if (hold_fd >= 0)
+		close(hold_fd);
 	xl_xs_close(xs);
 	svctl_close(c);
 }
 
 /* Detach the monitor: double fork, new session, output to RUNDIR/xl-NAME.log. */
-static int spawn_monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid)
+static int spawn_monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid,
+			 const int hold[2])
 {
 	char path[4096];
 	pid_t pid = fork();
@@ -340,6 +364,8 @@ static int spawn_monitor(const struct sv_config *cfg, const struct images *im, u
 	}
 	if (setsid() < 0 || fork() != 0)
 		_exit(0);
+	if (hold[1] >= 0)
+		close(hold[1]); /* only the console client holds the write end */
 	snprintf(path, sizeof(path), "%s/xl-%s.log", svctl_rundir(), cfg->name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	int null = open("/dev/null", O_RDWR);
@@ -348,7 +374,7 @@ static int spawn_monitor(const struct sv_config *cfg, const struct images *im, u
 		dup2(fd >= 0 ? fd : null, 1);
 		dup2(fd >= 0 ? fd : null, 2);
 	}
-	monitor(cfg, im, domid);
+	monitor(cfg, im, domid, hold[0]);
 	_exit(0);
 }
 
@@ -413,11 +439,18 @@ int xl_cmd_create(int argc, char **argv)
 		fprintf(stderr, "xl: warning: xenstored is not reachable: the guest gets no store\n");
 	if (start_domain(c, xs, &cfg, &im, paused, &domid))
 		goto out;
-	if (spawn_monitor(&cfg, &im, domid))
+	int hold[2] = { -1, -1 };
+	if (console && pipe2(hold, O_CLOEXEC) < 0)
+		hold[0] = hold[1] = -1; /* then the console may miss a guest that halts at once */
+	if (spawn_monitor(&cfg, &im, domid, hold))
 		xl_err("warning: could not start the domain monitor: on_poweroff etc. will not act");
+	if (hold[0] >= 0)
+		close(hold[0]);
 	ret = 0;
 	if (console)
-		ret = xl_console_follow(c, domid);
+		ret = xl_console_follow(c, domid, hold[1]);
+	else if (hold[1] >= 0)
+		close(hold[1]);
 out:
 	xl_xs_close(xs);
 	svctl_close(c);
