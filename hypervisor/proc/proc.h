@@ -29,6 +29,7 @@ struct proc_dom {
 struct proc_vcpu {
 	struct sv_proc_vcpu *blk;   /* shared with the runner (and so the guest) */
 	pid_t tid;                  /* its host thread, read once at start-up */
+	uint64_t spin_budget;       /* TSC cycles handoff spins before it sleeps (adaptive) */
 	/*
 	 * Mapping changes this vCPU's hypercalls made, applied by its next
 	 * run before it runs guest code again (the address space is shared,

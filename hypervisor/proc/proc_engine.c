@@ -22,7 +22,9 @@
 #include "proc.h"
 #include <xen/arch-x86/xen-x86_64.h>
 
-#define SPIN_ROUNDS 64
+/* Spin budgets, grown and shrunk per vCPU as in runner.c (sv_exchange). */
+#define SPIN_MAX 50000
+#define SPIN_MIN 10000
 
 _Static_assert(sizeof(struct hv_regs) == 8 * SV_PROC_NR_REGS, "hv_regs is the block's order");
 _Static_assert(offsetof(struct sv_proc_vcpu, state) == SV_PROC_OFF_STATE, "block layout");
@@ -174,22 +176,32 @@ static int proc_vcpu_load(struct hv_vcpu *v)
 }
 
 /* Give the block to the runner and wait until it comes back (or the runner is gone). */
-static uint32_t handoff(struct proc_dom *pd, struct sv_proc_vcpu *b)
+static uint32_t handoff(struct proc_dom *pd, struct proc_vcpu *pv)
 {
+	struct sv_proc_vcpu *b = pv->blk;
+	bool slept = false;
 	uint32_t s;
+
+	if (pv->spin_budget < SPIN_MIN || pv->spin_budget > SPIN_MAX)
+		pv->spin_budget = SPIN_MAX;
 
 	/* The sleep flags' protocol is described in runner.c, sv_exchange. */
 	__atomic_store_n(&b->state, SV_PROC_RUN, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&b->rt_sleeps, __ATOMIC_SEQ_CST))
 		futex(&b->state, FUTEX_WAKE, 1);
-	for (unsigned spin = 0;; spin++) {
+	uint64_t t0 = __rdtsc();
+	for (;;) {
 		s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
-		if (s != SV_PROC_RUN || atomic_load(&pd->dead))
+		if (s != SV_PROC_RUN || atomic_load(&pd->dead)) {
+			pv->spin_budget = slept ? (pv->spin_budget / 2 > SPIN_MIN ? pv->spin_budget / 2 : SPIN_MIN)
+						: (pv->spin_budget * 2 < SPIN_MAX ? pv->spin_budget * 2 : SPIN_MAX);
 			return atomic_load(&pd->dead) ? SV_PROC_DEAD : s;
-		if (spin < SPIN_ROUNDS) {
+		}
+		if (!slept && __rdtsc() - t0 < pv->spin_budget) {
 			__builtin_ia32_pause();
 			continue;
 		}
+		slept = true;
 		__atomic_store_n(&b->hv_sleeps, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&b->state, __ATOMIC_SEQ_CST) == SV_PROC_RUN &&
 		    !atomic_load(&pd->dead))
@@ -234,7 +246,7 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		b->maps_only = !last;
 		if (last)
 			memcpy(b->regs, &v->regs, sizeof(v->regs));
-		s = handoff(pd, b);
+		s = handoff(pd, proc_vcpu(v));
 		/* Everything the runner (and so the guest) wrote is read once, here. */
 		memcpy(&got, b, offsetof(struct sv_proc_vcpu, maps));
 		if (s == SV_PROC_DEAD || atomic_load(&pd->dead)) {
