@@ -118,8 +118,11 @@ probe ring take "$d1" >/dev/null
 attached() { [ "$(grep -c "hold-me" "$work/h.out" 2>/dev/null)" -gt 0 ]; }
 probe ring put "$d1" $'hold-me\n' >/dev/null
 # It holds (never reading) until killed below, however long the flood takes.
-probe -t 900 attach "$d1" expect:hold-me hold:900000 > "$work/h.out" 2>&1 &
+# Started directly (not through the probe function), so $! is its pid.
+xenconsoled-probe --rundir "$SPLITVISOR_RUNDIR" -t 900 attach "$d1" expect:hold-me hold:900000 \
+	> "$work/h.out" 2>&1 &
 hpid=$!
+on_exit "kill $hpid 2>/dev/null"
 wait_for 60 attached || fail "stalled client did not attach"
 chunk=$(printf 'flood-%.0s' {1..280})
 for i in $(seq 1 320); do
