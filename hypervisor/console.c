@@ -38,12 +38,9 @@ void console_set_limits(struct hv_domain *d, uint64_t rate, uint64_t burst, uint
 			uint64_t (*clock)(void))
 {
 	pthread_mutex_lock(&d->lock);
-	d->cons_rate = rate ? rate : 1;
-	d->cons_burst = burst;
-	d->cons_tokens = burst;
 	d->cons_log_max = log_max;
 	d->cons_clock = clock ? clock : console_clock_mono;
-	d->cons_last_ns = d->cons_clock();
+	sv_rate_init(&d->cons_rate, rate, burst, d->cons_clock());
 	d->cons_dropped = 0;
 	pthread_mutex_unlock(&d->lock);
 }
@@ -80,39 +77,24 @@ void console_fini(struct hv_domain *d)
 	d->cons_log_path = NULL;
 }
 
-/*
- * How many of len bytes the token bucket keeps now (a prefix; the rest is
- * dropped).  Tokens come at cons_rate per second up to cons_burst; the
- * clock advances only by the time the tokens added stand for, so frequent
- * calls lose no fraction of a token.
- */
+/* How many of len bytes the token bucket keeps now (a prefix; the rest is dropped). */
 static size_t console_admit(struct hv_domain *d, size_t len)
 {
-	uint64_t now = d->cons_clock(), elapsed = now - d->cons_last_ns, add;
+	uint64_t tokens = sv_rate_avail(&d->cons_rate, d->cons_clock());
 	size_t keep;
 
-	if (now < d->cons_last_ns)
-		elapsed = 0;
-	add = (uint64_t)((unsigned __int128)elapsed * d->cons_rate / NS_PER_S);
-	if (add >= d->cons_burst - d->cons_tokens) {
-		d->cons_tokens = d->cons_burst;
-		d->cons_last_ns = now;
-	} else {
-		d->cons_tokens += add;
-		d->cons_last_ns += (uint64_t)((unsigned __int128)add * NS_PER_S / d->cons_rate);
-	}
-	if (d->cons_dropped && d->cons_tokens == d->cons_burst) {
+	if (d->cons_dropped && tokens == d->cons_rate.burst) {
 		/* A whole burst's worth of time under the rate: the episode is over. */
 		hv_log("d%u: console rate limit over: %llu bytes were dropped", d->domid,
 		       (unsigned long long)d->cons_dropped);
 		d->cons_dropped = 0;
 	}
-	keep = len < d->cons_tokens ? len : (size_t)d->cons_tokens;
-	d->cons_tokens -= keep;
+	keep = len < tokens ? len : (size_t)tokens;
+	sv_rate_take(&d->cons_rate, keep);
 	if (keep < len) {
 		if (!d->cons_dropped)
 			hv_log("d%u: console rate limit hit: dropping output (%llu bytes/s allowed)",
-			       d->domid, (unsigned long long)d->cons_rate);
+			       d->domid, (unsigned long long)d->cons_rate.rate);
 		d->cons_dropped += len - keep;
 	}
 	return keep;

@@ -118,14 +118,6 @@ static int check_entry(struct hv_domain *d, uint32_t ref, uint32_t to, bool writ
 	return GNTST_okay;
 }
 
-static uint64_t memfd_offset(const struct hv_mem *m, uint64_t gpa)
-{
-	for (unsigned i = 0; i < m->nr_ram; i++)
-		if (gpa >= m->ram[i].gpa && gpa < m->ram[i].gpa + m->ram[i].size)
-			return m->ram[i].offset + (gpa - m->ram[i].gpa);
-	return UINT64_MAX;
-}
-
 /* Map ref of d for dom0: returns GNTST_* and fills handle and memfd offset. */
 int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void *owner,
 		    uint32_t *handle, uint64_t *offset)
@@ -180,7 +172,7 @@ int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void
 	else
 		gt->pins[ref].writers++;
 	*handle = h;
-	*offset = memfd_offset(&d->mem, gpa);
+	*offset = (uint64_t)mem_offset(&d->mem, gpa); /* RAM: check_entry said so */
 	st = GNTST_okay;
 	goto out;
 

@@ -11,6 +11,7 @@
 #include <xen/xen.h>
 #include "sv/ctl.h"
 #include "sv/pvabi.h"
+#include "sv/rate.h"
 
 #define HV_MAX_DOMAINS 1024
 #define PAGE_SIZE 4096ULL
@@ -217,10 +218,7 @@ struct hv_domain {
 	unsigned cons_line_len;
 	/* What console_io output may cost the host (console.c, under lock). */
 	char *cons_log_path;        /* console/guest-NAME.log, for rotation */
-	uint64_t cons_rate;         /* bytes per second kept, sustained */
-	uint64_t cons_burst;        /* bytes kept at once (the bucket) */
-	uint64_t cons_tokens;       /* bytes that may be kept now */
-	uint64_t cons_last_ns;      /* cons_clock when the tokens were counted */
+	struct sv_rate cons_rate;   /* bytes kept: per second, and at once */
 	uint64_t cons_dropped;      /* bytes dropped since the limit was hit; 0: not limited */
 	uint64_t cons_log_max;      /* guest log size at which it becomes guest-NAME.log.1 */
 	uint64_t cons_hvlog;        /* bytes of its lines given to the hypervisor log */

@@ -2,7 +2,7 @@
 # xenconsoled (the console backend) and its Check suites.
 
 CONSOLED_CORE_SRCS := backends/console/cons_buf.c backends/console/cons_ring.c \
-	backends/console/cons_proto.c backends/console/cons_rate.c
+	backends/console/cons_proto.c
 CONSOLED_DAEMON_SRCS := backends/common/svd.c backends/console/cons_domain.c \
 	backends/console/cons_client.c backends/console/cons_xs.c \
 	backends/console/cons_dominfo.c \

@@ -12,7 +12,7 @@
 
 #include "cons_buf.h"
 #include "cons_proto.h"
-#include "cons_rate.h"
+#include "sv/rate.h"
 #include "cons_ring.h"
 
 /* Bytes of output history a newly attached client receives first. */
@@ -104,7 +104,7 @@ struct cons_domain {
 	int log_fd;			/* DIR/console/guest-NAME.log or -1 */
 	bool log_failed;		/* log write error already reported */
 	bool log_mid_line;		/* the log's last byte was not '\n' */
-	struct cons_rate out_rate;	/* bytes of out[] it may have read now */
+	struct sv_rate out_rate;	/* bytes of out[] it may have read now */
 	bool throttled;			/* out[] holds output the rate does not allow yet */
 	bool limited;			/* in a rate-limit episode (logged at its start and end) */
 	uint64_t throttles;		/* times it was throttled */

@@ -90,7 +90,7 @@ struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid,
 	dom->log_fd = -1;
 	cons_list_init(&dom->clients);
 	cons_domain_sanitise_name(dom->name, sizeof(dom->name), name, domid);
-	cons_rate_init(&dom->out_rate, d->out_rate ? d->out_rate : CONS_OUT_RATE,
+	sv_rate_init(&dom->out_rate, d->out_rate ? d->out_rate : CONS_OUT_RATE,
 		       d->out_burst ? d->out_burst : CONS_OUT_BURST, cons_now(d));
 	ret = cons_buf_init(&dom->history, CONS_HISTORY_SIZE);
 	if (ret)
@@ -419,8 +419,8 @@ static void cons_domain_resume_clients(struct cons_domain *dom)
  */
 static int cons_domain_out_allowed(struct cons_domain *dom, size_t cap, size_t *allowed)
 {
-	struct cons_rate *r = &dom->out_rate;
-	uint64_t tokens = cons_rate_avail(r, cons_now(dom->d));
+	struct sv_rate *r = &dom->out_rate;
+	uint64_t tokens = sv_rate_avail(r, cons_now(dom->d));
 	uint32_t avail, bc = 0, bp = 0;
 
 	if (dom->limited && tokens == r->burst) {
@@ -469,7 +469,7 @@ void cons_domain_service(struct cons_domain *dom)
 		}
 		if (len) {
 			notify = true;
-			cons_rate_take(&dom->out_rate, len);
+			sv_rate_take(&dom->out_rate, len);
 			cons_domain_output(dom, buf, len);
 		}
 		total += len;
@@ -503,7 +503,7 @@ int cons_domain_timeout_ms(struct cons_daemon *d)
 
 		if (!dom->throttled || !dom->intf)
 			continue;
-		at = dom->out_rate.last_ns + cons_rate_wait_ns(&dom->out_rate,
+		at = dom->out_rate.last_ns + sv_rate_wait_ns(&dom->out_rate,
 							       cons_domain_resume_at(dom));
 		if (at < best)
 			best = at;
@@ -526,7 +526,7 @@ void cons_domain_service_throttled(struct cons_daemon *d)
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
 		if (dom->throttled && dom->intf &&
-		    cons_rate_avail(&dom->out_rate, now) >= cons_domain_resume_at(dom))
+		    sv_rate_avail(&dom->out_rate, now) >= cons_domain_resume_at(dom))
 			cons_domain_service(dom);
 	}
 }
