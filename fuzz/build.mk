@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: MIT
 # libFuzzer targets (clang) for the parsers a guest or a config file feeds:
 # blkback's request checks, netback's tx request chains, the xl config
-# parser and the ELF loader.  Each is compiled with the real sources (never
+# parser, the ELF loader and the hypercall argument decoders.  Each is compiled with the real sources (never
 # copies); fuzz/run_fuzz.sh NAME SECONDS runs one from tests/fuzz/NAME/.
 # tests/integration/fuzz_targets.sh runs each for 10 s in `make test`;
 # `make bench-fuzz` for FUZZ_SECONDS (default 120) each.
 # (xenstore's own target, XS_FUZZ, is in xenstore/build.mk.)
 
-FUZZ_NAMES := blk_req net_tx config elf
+FUZZ_NAMES := blk_req net_tx config elf hypercall
 FUZZERS := $(addprefix $(BUILD)/fuzz/,$(addsuffix _fuzz,$(FUZZ_NAMES)))
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -D__XEN_TOOLS__ -Iinclude \
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wno-gnu-variable-sized-type-not-at-end -D_GNU_SOURCE -D__XEN_TOOLS__ -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 all: $(FUZZERS)
 
@@ -23,6 +23,10 @@ FUZZ_config_SRCS := dom0/config.c dom0/config_syntax.c dom0/devspec.c
 FUZZ_config_LIBS :=
 FUZZ_elf_SRCS := dom0/elf.c
 FUZZ_elf_LIBS :=
+# The hypervisor core without its daemon parts (main.c, ctl.c), as test_hypercall links
+# it ("=": hypervisor/build.mk, read later, defines HV_SRCS).
+FUZZ_hypercall_SRCS = $(filter-out hypervisor/main.c hypervisor/ctl.c,$(HV_SRCS))
+FUZZ_hypercall_LIBS := -lurcu-bp -pthread
 
 $(BUILD)/fuzz/net_tx_fuzz: $(NETBACK_SVLIB)
 

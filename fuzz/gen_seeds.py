@@ -198,3 +198,39 @@ write("elf", {
     "note_sections": elf(sections=True),
     "bzimage_hdr": b"\0" * 0x1f1 + b"\x10" + b"\0" * 0x0c + b"\x55\xaa" + b"\0" * 0x2 + b"HdrS" + b"\x0c\x02" + b"\0" * 0x20,
 })
+
+
+# ---- hypercall: fill length u16, data-page bytes, then records (see hypercall_fuzz.c) ----
+RAW, PTR, SMALL = 0, 1, 2
+
+
+def call(nr, *args):
+    # args: (how, value) pairs or plain ints (raw); a PTR value is an offset in the data pages
+    how, vals = 0, []
+    for i in range(5):
+        a = args[i] if i < len(args) else 0
+        h, v = a if isinstance(a, tuple) else (RAW, a)
+        how |= h << (2 * i)
+        vals.append(v)
+    return struct.pack("<BH5Q", nr, how, *vals)
+
+
+def hc(data, *calls):
+    return struct.pack("<H", len(data)) + data + b"".join(calls)
+
+
+DOMID_SELF = 0x7FF0
+write("hypercall", {
+    "version_console": hc(b"hello", call(17, 0), call(17, 6, (PTR, 64)), call(18, 0, 5, (PTR, 0))),
+    "evtchn": hc(struct.pack("<HHI", DOMID_SELF, 0, 0) + b"\0" * 8 + struct.pack("<III", 0, 0, 0),
+                 call(32, 6, (PTR, 0)), call(32, 1, (PTR, 16)), call(32, 4, (PTR, 4)),
+                 call(32, 3, (PTR, 4))),
+    "gnttab_setup": hc(struct.pack("<HHIhhIQ", DOMID_SELF, 0, 1, 0, 0, 0, 0x400000 + 256),
+                       call(20, 2, (PTR, 0), 1), call(20, 1, 0, 0)),
+    "update_va": hc(b"", call(14, 0x401000, 0x11000 | 7, 0), call(14, 0x401000, 0, 2)),
+    "vcpu_up": hc(b"\0" * 5168, call(24, 0, 1, (PTR, 0)), call(24, 1, 1), call(24, 3, 1),
+                  call(24, 2, 1)),
+    "memory": hc(struct.pack("<H", DOMID_SELF), call(12, 3, (PTR, 0)), call(12, 2, 0),
+                 call(12, 12, (PTR, 64))),
+    "shutdown": hc(struct.pack("<I", 0), call(29, 2, (PTR, 0))),
+})

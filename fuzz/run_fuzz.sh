@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs one libFuzzer target for SECONDS (default 10) from its committed seed corpus:
-#   fuzz/run_fuzz.sh NAME [SECONDS]     (NAME: blk_req, net_tx, config, elf)
+#   fuzz/run_fuzz.sh NAME [SECONDS]     (NAME: blk_req, net_tx, config, elf, hypercall)
 # Runs $BUILD/fuzz/NAME_fuzz on a scratch copy of tests/fuzz/NAME/, so the
 # committed seeds never change; crashing inputs are kept in $BUILD/fuzz/crashes/NAME.
 set -uo pipefail
