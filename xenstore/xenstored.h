@@ -198,6 +198,12 @@ struct xs_daemon {
 	bool trace;			/* CONTROL log on: log every request */
 	struct xs_persist *persist;
 	struct xs_keeper *keeper;	/* NULL: sockets die with the daemon */
+	/* Ring connections' buffers the keeper handed back, until attached. */
+	struct xs_kept_ring {
+		uint64_t key;
+		int memfd;		/* -1 once taken */
+	} *kept_rings;
+	unsigned int nkept_rings;
 	void *xen;			/* hypervisor handles (xs_xen.c), NULL if none */
 	/* Binds a domain's ring; set when the hypervisor is there. */
 	int (*ring_attach)(struct xs_daemon *d, struct xs_domain *dom);

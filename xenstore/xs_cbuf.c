@@ -251,6 +251,15 @@ static uint64_t xs_cbuf_io_end(const struct xs_cbuf_io *io, uint64_t cur,
 	return end <= limit ? end : cur;
 }
 
+int xs_cbuf_peek(int memfd, struct xs_cbuf_hdr *out)
+{
+	ssize_t n = pread(memfd, out, sizeof(*out), 0);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(*out) && out->magic == XS_CBUF_MAGIC ? 0 : -EINVAL;
+}
+
 int xs_cbuf_recover(struct xs_cbuf *b, int memfd, uint64_t key,
 		    uint64_t journal_pass, uint64_t *max_pass)
 {

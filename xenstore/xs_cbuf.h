@@ -28,12 +28,14 @@ struct xs_cbuf_mark {
  * recvmmsg/sendmmsg, which store the byte count in mh.msg_len before
  * returning: if the daemon is killed right after the call, the count is
  * still here, and @from + mh.msg_len is where the stream really is.
+ * The ring transport stores the count itself, after copying the bytes
+ * and before moving the ring's index (see xs_ring_finish_io).
  */
 struct xs_cbuf_io {
 	struct mmsghdr mh;
 	uint64_t from;			/* stream offset the call started at */
 	uint32_t pending;		/* 1 while the call may have moved bytes */
-	uint32_t pad;
+	uint32_t ring_idx;		/* guest rings: the ring index it started at */
 };
 
 /*
@@ -79,6 +81,8 @@ int xs_cbuf_init_shared(struct xs_cbuf *b, uint64_t key);
  */
 int xs_cbuf_recover(struct xs_cbuf *b, int memfd, uint64_t key,
 		    uint64_t journal_pass, uint64_t *max_pass);
+/* The header a crashed daemon left in @memfd, before any recovery. 0 or -errno. */
+int xs_cbuf_peek(int memfd, struct xs_cbuf_hdr *out);
 void xs_cbuf_free(struct xs_cbuf *b);
 
 static inline uint64_t xs_cbuf_in_avail(const struct xs_cbuf *b)

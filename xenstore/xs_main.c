@@ -15,6 +15,7 @@
 
 #include "xenstored.h"
 #include "xs_keeper.h"
+#include "xs_ring.h"
 #include "xs_sock.h"
 #include "xs_xen.h"
 
@@ -241,6 +242,19 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 	for (i = 0; i < k->nkept; i++) {
 		if (k->kept[i].fd < 0)
 			continue;
+		if (XS_IS_RING_KEY(k->kept[i].key)) {
+			/* A guest ring's buffers: its domain attaches them (xs_xen.c). */
+			struct xs_kept_ring *t = realloc(m->d.kept_rings,
+							 (m->d.nkept_rings + 1) * sizeof(*t));
+
+			if (!t) {
+				close(k->kept[i].fd);
+				continue;
+			}
+			m->d.kept_rings = t;
+			t[m->d.nkept_rings++] = (struct xs_kept_ring){ k->kept[i].key, k->kept[i].fd };
+			continue;
+		}
 		if (k->kept[i].key >= m->d.next_conn_key)
 			m->d.next_conn_key = k->kept[i].key;
 		if (xs_sock_adopt(&m->d, k->kept[i].fd, k->kept[i].cbuf_fd,
@@ -291,6 +305,25 @@ static void xs_setup_rings(struct xs_main *m)
 			xs_domain_attach_ring(&m->d, m->d.domains[i]);
 	/* Domains that died while we were down. */
 	xs_xen_check_domains(&m->d);
+}
+
+/* Kept ring buffers no introduced domain took back: gone for good. */
+static void xs_forget_kept_rings(struct xs_main *m)
+{
+	for (unsigned int i = 0; i < m->d.nkept_rings; i++) {
+		struct xs_kept_ring *t = &m->d.kept_rings[i];
+
+		if (t->memfd < 0)
+			continue;
+		xs_log(&m->d, "ring buffers of domain %llu dropped: no such domain now",
+		       (unsigned long long)(t->key - XS_RING_KEY(0)));
+		close(t->memfd);
+		if (m->d.keeper)
+			xs_keeper_del(m->d.keeper, t->key);
+	}
+	free(m->d.kept_rings);
+	m->d.kept_rings = NULL;
+	m->d.nkept_rings = 0;
 }
 
 static int xs_setup(struct xs_main *m, const char *rundir)
@@ -344,6 +377,7 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	if (ret)
 		return ret;
 	xs_setup_rings(m);
+	xs_forget_kept_rings(m);
 	/* Saved connections nobody took back are gone for good. */
 	xs_persist_forget_saved(&m->d);
 	ret = xs_epoll_add(m->d.epfd, m->lrw, &xs_tag_rw);

@@ -7,6 +7,10 @@
 // page, so every index pair is checked (at most XENSTORE_RING_SIZE apart)
 // and data is copied out once before the core looks at it. A broken ring
 // closes this domain's connection only.
+//
+// Bytes move through the connection's buffers (xs_cbuf.c), which the fd
+// keeper holds as for sockets, so requests a crash left unanswered are
+// answered by the restarted daemon.
 #include <errno.h>
 #include <string.h>
 
@@ -55,11 +59,40 @@ static void xs_ring_copy_out(void *dst, const char *ring, uint32_t idx, uint32_t
 	memcpy((char *)dst + first, ring, n - first);
 }
 
-static ssize_t xs_ring_read(struct xs_conn *c, void *buf, size_t len)
+/* Copies @n bytes into the iovecs of @io, which hold at least that many. */
+static void xs_ring_to_iov(struct xs_cbuf_io *io, const char *ring, uint32_t idx, uint32_t n)
+{
+	const struct msghdr *mh = &io->mh.msg_hdr;
+
+	for (size_t i = 0; i < mh->msg_iovlen && n; i++) {
+		uint32_t k = mh->msg_iov[i].iov_len < n ? (uint32_t)mh->msg_iov[i].iov_len : n;
+
+		xs_ring_copy_out(mh->msg_iov[i].iov_base, ring, idx, k);
+		idx += k;
+		n -= k;
+	}
+}
+
+static uint32_t xs_ring_iov_len(const struct xs_cbuf_io *io)
+{
+	const struct msghdr *mh = &io->mh.msg_hdr;
+	uint64_t len = 0;
+
+	for (size_t i = 0; i < mh->msg_iovlen; i++)
+		len += mh->msg_iov[i].iov_len;
+	return len < XENSTORE_RING_SIZE ? (uint32_t)len : XENSTORE_RING_SIZE;
+}
+
+/*
+ * Requests out of req[] into the connection's buffers. The order makes a
+ * kill at any point recoverable (xs_ring_finish_io): the bytes are copied,
+ * then the count is stored in the shared io record, then req_cons moves.
+ */
+static ssize_t xs_ring_recvmm(struct xs_conn *c, struct xs_cbuf_io *io)
 {
 	struct xs_ring *r = c->priv;
 	struct xenstore_domain_interface *intf = r->intf;
-	uint32_t cons, prod, avail, n;
+	uint32_t cons, prod, avail, n, len = xs_ring_iov_len(io);
 
 	if (r->broken)
 		return -EIO;
@@ -72,7 +105,7 @@ static ssize_t xs_ring_read(struct xs_conn *c, void *buf, size_t len)
 		intf->error = XENSTORE_ERROR_RINGIDX;
 		return -EIO;
 	}
-	n = avail < len ? avail : (uint32_t)len;
+	n = avail < len ? avail : len;
 	/*
 	 * Take a message that fits in the ring only when all of it is there:
 	 * the ring then stays at a message boundary if the daemon restarts.
@@ -89,18 +122,24 @@ static ssize_t xs_ring_read(struct xs_conn *c, void *buf, size_t len)
 	}
 	if (!n)
 		return 0;
-	xs_ring_copy_out(buf, intf->req, cons, n);
+	io->ring_idx = cons;
+	xs_ring_to_iov(io, intf->req, cons, n);
+	xs_cbuf_order();
+	io->mh.msg_len = n;
+	xs_cbuf_order();
 	xs_ring_mb(); /* finish reading before the guest may reuse the slots */
 	xs_ring_store(&intf->req_cons, cons + n);
 	xs_ring_kick(r);
 	return n;
 }
 
-static ssize_t xs_ring_write(struct xs_conn *c, const void *buf, size_t len)
+/* Replies into rsp[]: the bytes, then the count in the io record, then rsp_prod. */
+static ssize_t xs_ring_sendmm(struct xs_conn *c, struct xs_cbuf_io *io)
 {
 	struct xs_ring *r = c->priv;
 	struct xenstore_domain_interface *intf = r->intf;
-	uint32_t cons, prod, used, space, n, off, first;
+	const struct msghdr *mh = &io->mh.msg_hdr;
+	uint32_t cons, prod, used, space, n, left, idx;
 
 	if (r->broken)
 		return -EIO;
@@ -114,19 +153,53 @@ static ssize_t xs_ring_write(struct xs_conn *c, const void *buf, size_t len)
 		return -EIO;
 	}
 	space = XENSTORE_RING_SIZE - used;
-	n = space < len ? space : (uint32_t)len;
+	left = n = space < xs_ring_iov_len(io) ? space : xs_ring_iov_len(io);
 	if (!n)
 		return 0;
-	off = MASK_XENSTORE_IDX(prod);
-	first = XENSTORE_RING_SIZE - off;
-	if (first > n)
-		first = n;
-	memcpy(intf->rsp + off, buf, first);
-	memcpy(intf->rsp, (const char *)buf + first, n - first);
+	io->ring_idx = prod;
+	idx = prod;
+	for (size_t i = 0; i < mh->msg_iovlen && left; i++) {
+		const char *src = mh->msg_iov[i].iov_base;
+		uint32_t k = mh->msg_iov[i].iov_len < left ? (uint32_t)mh->msg_iov[i].iov_len : left;
+
+		for (uint32_t done = 0; done < k;) {
+			uint32_t off = MASK_XENSTORE_IDX(idx), m = XENSTORE_RING_SIZE - off;
+
+			if (m > k - done)
+				m = k - done;
+			memcpy(intf->rsp + off, src + done, m);
+			done += m;
+			idx += m;
+		}
+		left -= k;
+	}
+	xs_cbuf_order();
+	io->mh.msg_len = n;
+	xs_cbuf_order();
 	xs_ring_wmb(); /* data before the index that publishes it */
 	xs_ring_store(&intf->rsp_prod, prod + n);
 	xs_ring_kick(r);
 	return n;
+}
+
+void xs_ring_finish_io(struct xs_ring *r, const struct xs_cbuf_hdr *h)
+{
+	struct xenstore_domain_interface *intf = r->intf;
+	const struct xs_cbuf_io *in = &h->io_in, *out = &h->io_out;
+
+	/*
+	 * A call the kill cut after it stored its count but before it moved
+	 * the index: the bytes are in our buffer (requests) or in the page
+	 * (replies), so the move is finished now, as the count says.
+	 */
+	if (in->pending && in->mh.msg_len &&
+	    xs_ring_load(&intf->req_cons) == in->ring_idx)
+		xs_ring_store(&intf->req_cons, in->ring_idx + in->mh.msg_len);
+	if (out->pending && out->mh.msg_len &&
+	    xs_ring_load(&intf->rsp_prod) == out->ring_idx) {
+		xs_ring_wmb();
+		xs_ring_store(&intf->rsp_prod, out->ring_idx + out->mh.msg_len);
+	}
 }
 
 static bool xs_ring_can_read(struct xs_conn *c)
@@ -162,8 +235,8 @@ void xs_ring_init_page(struct xs_ring *r)
 
 const struct xs_transport_ops xs_ring_ops = {
 	.name = "ring",
-	.read = xs_ring_read,
-	.write = xs_ring_write,
+	.recvmm = xs_ring_recvmm,
+	.sendmm = xs_ring_sendmm,
 	.can_read = xs_ring_can_read,
 	.can_write = xs_ring_can_write,
 	.close = xs_ring_close,

@@ -19,6 +19,16 @@ struct xs_ring {
 
 extern const struct xs_transport_ops xs_ring_ops;
 
+/* Ring connections' keys (for the fd keeper) lie above every socket's. */
+#define XS_RING_KEY(domid) ((1ULL << 62) + (domid))
+#define XS_IS_RING_KEY(key) ((key) >= (1ULL << 62) && (key) < (1ULL << 63))
+
+/*
+ * After a crash, before the ring is used: completes an index move that
+ * the kill cut short, from the buffers' header as the dead daemon left it.
+ */
+void xs_ring_finish_io(struct xs_ring *r, const struct xs_cbuf_hdr *h);
+
 /* Announces what the daemon supports in the page (server_features). */
 void xs_ring_init_page(struct xs_ring *r);
 

@@ -15,6 +15,7 @@
 #include <xenforeignmemory.h>
 
 #include "../dom0/svctl.h"
+#include "xs_keeper.h"
 #include "xs_ring.h"
 #include "xs_xen.h"
 
@@ -28,9 +29,6 @@ struct xs_xen {
 
 /* How often introduced domains are checked for shutdown and death. */
 #define XS_XEN_CHECK_MS 500
-
-/* Ring connections use keys above every socket's: 2^62 + domid. */
-#define XS_RING_KEY(domid) ((1ULL << 62) + (domid))
 
 static void xs_xen_notify(struct xs_ring *r)
 {
@@ -53,13 +51,59 @@ static void xs_xen_release(struct xs_ring *r)
 	free(r);
 }
 
+/*
+ * The connection's buffers: those a crashed daemon left with the keeper
+ * for this domain (the interrupted ring index move finished first, then
+ * rolled back to what the journal has), else new ones in a memfd the
+ * keeper will hold, else (no keeper) on the heap.
+ */
+static int xs_xen_ring_buffers(struct xs_daemon *d, struct xs_ring *r, struct xs_cbuf *cb,
+			       bool *kept)
+{
+	uint64_t key = XS_RING_KEY(r->domid), max_pass = 0;
+	struct xs_cbuf_hdr h;
+	int ret;
+
+	*kept = false;
+	for (unsigned int i = 0; i < d->nkept_rings; i++) {
+		struct xs_kept_ring *t = &d->kept_rings[i];
+		int fd = t->memfd;
+
+		if (t->key != key || fd < 0)
+			continue;
+		t->memfd = -1;
+		ret = xs_cbuf_peek(fd, &h);
+		if (!ret && h.key == key) {
+			xs_ring_finish_io(r, &h);
+			ret = xs_cbuf_recover(cb, fd, key, xs_persist_loaded_pass(d), &max_pass);
+		} else if (!ret) {
+			ret = -EINVAL;
+		}
+		if (!ret) {
+			if (max_pass > d->pass)
+				d->pass = max_pass;
+			*kept = true;
+			return 0;
+		}
+		xs_log(d, "domain %u: ring buffers unusable (%s): in-flight requests lost",
+		       r->domid, strerror(-ret));
+		close(fd);
+		break;
+	}
+	if (d->keeper && !xs_cbuf_init_shared(cb, key))
+		return 0;
+	return xs_cbuf_init_heap(cb);
+}
+
 static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 {
 	struct xs_xen *x = d->xen;
 	xen_pfn_t gfn = (xen_pfn_t)dom->mfn;
 	xenevtchn_port_or_error_t port;
+	struct xs_cbuf cb;
 	struct xs_ring *r;
 	struct xs_conn *c;
+	bool kept;
 	int err = 0, ret;
 
 	if (dom->conn)
@@ -92,14 +136,26 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 		return ret ? ret : -EIO;
 	}
 	r->local_port = port;
-	c = xs_conn_new(d, &xs_ring_ops, r, -1, dom->domid, false);
+	ret = xs_xen_ring_buffers(d, r, &cb, &kept);
+	if (ret) {
+		xs_xen_release(r);
+		return ret;
+	}
+	c = xs_conn_new_cbuf(d, &xs_ring_ops, r, -1, dom->domid, false, &cb);
 	if (!c) {
+		xs_cbuf_free(&cb);
 		xs_xen_release(r);
 		return -ENOMEM;
 	}
 	c->key = XS_RING_KEY(dom->domid);
 	c->persistent = true;
 	dom->conn = c;
+	if (!kept && d->keeper && c->cb.memfd >= 0)
+		xs_keeper_add(d->keeper, c->key, c->cb.memfd, -1, false);
+	if (kept)
+		xs_log(d, "domain %u: ring buffers restored (%llu bytes of replies and %llu of requests pending)",
+		       dom->domid, (unsigned long long)xs_conn_unsent(c),
+		       (unsigned long long)xs_cbuf_in_avail(&c->cb));
 	/* After a daemon restart the domain gets its watches back. */
 	if (xs_persist_restore_conn(d, c))
 		xs_persist_conn(d, c);

@@ -207,6 +207,11 @@ static void cmd_xs_bench(const start_info_t *si, const char *arg)
 	selftest_xs_bench(arg);
 }
 
+static void cmd_xs_stress(const start_info_t *si, const char *arg)
+{
+	selftest_xs_stress(arg);
+}
+
 static void cmd_gnttab_exhaust(const start_info_t *si, const char *arg)
 {
 	selftest_gnttab_exhaust(arg);
@@ -272,6 +277,7 @@ static const struct command commands[] = {
 	{ .name = "xs-dev", .run = cmd_xs_dev },
 	{ .name = "xs-read", .run = cmd_xs_read },
 	{ .name = "xs-bench", .run = cmd_xs_bench },
+	{ .name = "xs-stress", .run = cmd_xs_stress },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 };
 

@@ -635,6 +635,50 @@ void selftest_xs_bench(const char *arg)
 	       (unsigned long long)((t1 - t0) / n));
 }
 
+/* ---- xs-stress ----------------------------------------------------------- */
+
+/*
+ * N writes of data/stress, each read back and compared, with a line every
+ * 1000: a request xenstored loses (say, in a crash) leaves this waiting
+ * forever, and one answered twice puts the replies out of step.
+ */
+void selftest_xs_stress(const char *arg)
+{
+	char want[24], got[24];
+	uint64_t n;
+	int rc;
+
+	if (!arg || parse_u64(arg, &n) || n == 0) {
+		printk("xs-stress: needs a number (xs-stress=N)\n");
+		return;
+	}
+	if (!need_xenbus("xs-stress"))
+		return;
+	for (uint64_t i = 1; i <= n; i++) {
+		char *p = want + sizeof(want) - 1;
+		uint64_t v = i;
+
+		*p = '\0';
+		do
+			*--p = (char)('0' + v % 10);
+		while (v /= 10);
+		rc = xenbus_write(XBT_NIL, "data/stress", p);
+		if (rc) {
+			printk("xs-stress: FAIL write %llu: %d\n", (unsigned long long)i, rc);
+			return;
+		}
+		rc = xenbus_read(XBT_NIL, "data/stress", got, sizeof(got));
+		if (rc < 0 || strcmp(got, p)) {
+			printk("xs-stress: FAIL read %llu: %d '%s'\n", (unsigned long long)i, rc,
+			       rc < 0 ? "" : got);
+			return;
+		}
+		if (i % 1000 == 0)
+			printk("xs-stress: %llu\n", (unsigned long long)i);
+	}
+	printk("xs-stress: ok %llu\n", (unsigned long long)n);
+}
+
 /* ---- gnttab-exhaust ------------------------------------------------------ */
 
 /*

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_xs_harness.h"
 #include "test_xs_main.h"
@@ -266,6 +267,107 @@ START_TEST(hostile_length)
 }
 END_TEST
 
+/* The kill came after the count was stored, before the index moved: finished on restart. */
+START_TEST(interrupted_index_moves_are_finished)
+{
+	struct xs_cbuf_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	page->req_cons = 100, page->req_prod = 130;
+	page->rsp_cons = 200, page->rsp_prod = 200;
+	h.io_in = (struct xs_cbuf_io){ .pending = 1, .ring_idx = 100 };
+	h.io_in.mh.msg_len = 30;
+	h.io_out = (struct xs_cbuf_io){ .pending = 1, .ring_idx = 200 };
+	h.io_out.mh.msg_len = 16;
+	xs_ring_finish_io(ring, &h);
+	ck_assert_uint_eq(page->req_cons, 130);
+	ck_assert_uint_eq(page->rsp_prod, 216);
+	/* Already moved: left alone, not moved twice. */
+	xs_ring_finish_io(ring, &h);
+	ck_assert_uint_eq(page->req_cons, 130);
+	ck_assert_uint_eq(page->rsp_prod, 216);
+	/* Killed before the count: nothing was taken or published. */
+	h.io_in.ring_idx = 130, h.io_in.mh.msg_len = 0;
+	h.io_out.ring_idx = 216, h.io_out.mh.msg_len = 0;
+	xs_ring_finish_io(ring, &h);
+	ck_assert_uint_eq(page->req_cons, 130);
+	ck_assert_uint_eq(page->rsp_prod, 216);
+	/* No call in flight: the counts of an old call mean nothing. */
+	h.io_in.pending = h.io_out.pending = 0;
+	h.io_in.mh.msg_len = h.io_out.mh.msg_len = 5;
+	xs_ring_finish_io(ring, &h);
+	ck_assert_uint_eq(page->req_cons, 130);
+	ck_assert_uint_eq(page->rsp_prod, 216);
+}
+END_TEST
+
+/*
+ * A request the daemon took off the ring when it was killed (count stored,
+ * req_cons not yet moved) is answered once by the next daemon, from the
+ * buffers the keeper held, and the ring moves past it once.
+ */
+START_TEST(request_in_flight_survives_a_kill)
+{
+	struct xs_cbuf cb, rec;
+	struct xs_cbuf_io *io;
+	struct iovec iov[2];
+	struct xs_conn *c2;
+	struct xs_cbuf_hdr h;
+	char buf[128], out[64];
+	uint64_t maxp = 0;
+	uint32_t cons;
+	size_t n;
+	int fd, niov;
+
+	ck_assert_int_eq(xs_cbuf_init_shared(&cb, XS_RING_KEY(5)), 0);
+	xs_conn_free(c);
+	c = xs_conn_new_cbuf(&d, &xs_ring_ops, ring, -1, 5, false, &cb);
+	ck_assert_ptr_nonnull(c);
+	n = msg(buf, XS_WRITE, "/local/domain/5/k\0v", 19);
+	ck_assert_uint_eq(guest_put(buf, n), n);
+
+	/* The daemon's receive, as xs_conn_read makes it, cut before req_cons moves. */
+	cons = page->req_cons;
+	io = &c->cb.h->io_in;
+	niov = xs_cbuf_in_space(&c->cb, iov);
+	memset(&io->mh, 0, sizeof(io->mh));
+	io->mh.msg_hdr.msg_iov = iov;
+	io->mh.msg_hdr.msg_iovlen = (size_t)niov;
+	io->from = c->cb.h->in_tail;
+	io->pending = 1;
+	ck_assert_int_eq(xs_ring_ops.recvmm(c, io), (ssize_t)n);
+	page->req_cons = cons;
+	fd = dup(c->cb.memfd);
+	ck_assert_int_ge(fd, 0);
+	/* The dead daemon's connection is forgotten, not closed (its ring stays). */
+	ring->release = NULL;
+	xs_list_del(&c->link);
+	xs_list_del(&c->dirty_link);
+	free(c);
+	c = NULL;
+
+	/* The next daemon: finish the move, recover, answer. */
+	ck_assert_int_eq(xs_cbuf_peek(fd, &h), 0);
+	xs_ring_finish_io(ring, &h);
+	ck_assert_uint_eq(page->req_cons, cons + n);
+	ck_assert_int_eq(xs_cbuf_recover(&rec, fd, XS_RING_KEY(5), 0, &maxp), 0);
+	ck_assert_uint_eq(xs_cbuf_in_avail(&rec), n);
+	c2 = xs_conn_new_cbuf(&d, &xs_ring_ops, ring, -1, 5, false, &rec);
+	ck_assert_ptr_nonnull(c2);
+	c = c2;
+	serve();
+	/* Shared buffers send a reply only after its journal batch (the loop's pass end). */
+	ck_assert_uint_eq(page->rsp_prod, page->rsp_cons);
+	xs_persist_flush(&d);
+	xs_conn_flush(c);
+	ck_assert_uint_eq(reply(out, sizeof(out)), XS_WRITE);
+	ck_assert_str_eq(out, "OK");
+	ck_assert_uint_eq(page->rsp_prod, page->rsp_cons); /* one reply, not two */
+	ck_assert_str_eq(xt_read(xt_conn(&d, 0), 0, "/local/domain/5/k"), "v");
+	xs_cbuf_free(&cb);
+}
+END_TEST
+
 START_TEST(watch_events_reach_the_guest)
 {
 	struct xs_conn *dom0 = xt_conn(&d, 0);
@@ -300,6 +402,8 @@ static Suite *xs_suite(void)
 	tcase_add_test(t, hostile_length);
 	tcase_add_test(t, watch_events_reach_the_guest);
 	tcase_add_test(t, one_kick_per_burst);
+	tcase_add_test(t, interrupted_index_moves_are_finished);
+	tcase_add_test(t, request_in_flight_survives_a_kill);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -16,6 +16,7 @@ void selftest_console_echo(const char *arg);
 void selftest_xs_dev(const char *arg);
 void selftest_xs_read(const char *arg);
 void selftest_xs_bench(const char *arg);
+void selftest_xs_stress(const char *arg);
 void selftest_gnttab_exhaust(const char *arg);
 
 #endif
