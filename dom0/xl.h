@@ -32,6 +32,9 @@ int xl_cmd_reboot(int argc, char **argv);
 int xl_cmd_destroy(int argc, char **argv);
 int xl_cmd_domid(int argc, char **argv);
 int xl_cmd_domname(int argc, char **argv);
+int xl_cmd_vcpu_list(int argc, char **argv);
+int xl_cmd_vcpu_pin(int argc, char **argv);
+int xl_cmd_vcpu_set(int argc, char **argv);
 
 /* Devices (xl_block.c, xl_net.c): create the config's devices of a new domain. */
 struct xs_handle;
