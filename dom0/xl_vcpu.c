@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,7 @@ int xl_cmd_vcpu_list(int argc, char **argv)
 	int opt, n, ret;
 
 	optind = 1;
+	opterr = 0; /* one line of our own instead */
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		xl_err(LIST_USAGE);
 		return 2;
@@ -171,6 +173,7 @@ int xl_cmd_vcpu_pin(int argc, char **argv)
 	int opt, ret;
 
 	optind = 1;
+	opterr = 0; /* one line of our own instead */
 	while ((opt = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
 		if (opt != 'f') {
 			xl_err(PIN_USAGE);
@@ -205,7 +208,7 @@ int xl_cmd_vcpu_pin(int argc, char **argv)
 	} else {
 		errno = 0;
 		unsigned long v = strtoul(vcpu_arg, &end, 10);
-		if (!*vcpu_arg || *end || errno || *vcpu_arg == '-' || v >= SV_VCPU_ALL) {
+		if (!*vcpu_arg || *end || errno || *vcpu_arg == '-' || v > UINT32_MAX) {
 			xl_err("vcpu-pin: invalid argument '%s' as VCPU", vcpu_arg);
 			goto out_fail;
 		}
@@ -314,6 +317,7 @@ int xl_cmd_vcpu_set(int argc, char **argv)
 	int opt, ret;
 
 	optind = 1;
+	opterr = 0; /* one line of our own instead */
 	while ((opt = getopt_long(argc, argv, "+ih", opts, NULL)) != -1) {
 		if (opt != 'i') {
 			xl_err(SET_USAGE);

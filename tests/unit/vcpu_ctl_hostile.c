@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 	expect("pin of all to no CPU", pin(c, domid, SV_VCPU_ALL, map), -EINVAL);
 	map[nr / 8] = (uint8_t)(1u << (nr % 8));
 	expect("pin to the CPU past the host's", pin(c, domid, 0, map), -EINVAL);
-	map[0] = 1;
+	map[0] |= 1;
 	expect("pin to CPU 0 and one past the host's", pin(c, domid, SV_VCPU_ALL, map), -EINVAL);
 	memset(map, 0, sizeof(map));
 	map[SV_CPUMAP_BYTES - 1] = 0x80;
