@@ -508,6 +508,9 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 	if (r)
 		return r;
 	out->maxvcpus = found2 ? (unsigned)v : out->vcpus;
+	r = get_string(out, "cpus", out->cpus, sizeof(out->cpus), NULL, err, errlen);
+	if (r)
+		return r;
 	r = get_string(out, "kernel", out->kernel, sizeof(out->kernel), NULL,
 		       err, errlen);
 	if (!r)
@@ -594,7 +597,7 @@ static int recompute(struct sv_config *cfg, char *err, size_t errlen)
 static const char *const handled_keys[] = {
 	"name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus",
 	"kernel", "ramdisk", "cmdline", "root", "extra", "disk", "vif",
-	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine",
+	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine", "cpus",
 };
 
 static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)

@@ -412,3 +412,33 @@ out_fail:
 	svctl_close(c);
 	return 1;
 }
+
+/*
+ * cpus = "LIST" of a domain being created: every vCPU's hard affinity,
+ * set before it first runs (xl create and the monitor's restarts).
+ */
+int xl_vcpu_pin_config(struct svctl *c, uint32_t domid, const struct sv_config *cfg)
+{
+	struct sv_ctl_vcpu_pin pin = { .domid = domid, .vcpu = SV_VCPU_ALL };
+	struct sv_host_info hi;
+	char err[160];
+	int ret;
+
+	if (!cfg->cpus[0])
+		return 0;
+	ret = svctl_host_info(c, &hi);
+	if (ret) {
+		xl_err("cannot create '%s': cannot read host information: %s", cfg->name, strerror(-ret));
+		return ret;
+	}
+	ret = xl_cpulist_parse(cfg->cpus, hi.nr_cpus, pin.hard, err, sizeof(err));
+	if (ret) {
+		xl_err("cannot create '%s': cpus = \"%s\": %s", cfg->name, cfg->cpus, err);
+		return ret;
+	}
+	ret = svctl_call(c, SV_CTL_VCPU_PIN, &pin, sizeof(pin), NULL, 0, NULL, NULL);
+	if (ret)
+		xl_err("cannot create '%s': cannot pin its vCPUs to %s: %s", cfg->name, cfg->cpus,
+		       strerror(-ret));
+	return ret;
+}

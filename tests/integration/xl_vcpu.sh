@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(vcpu-list-header vcpu-list-dom0 vcpu-list-columns vcpu-list-named vcpu-list-unknown
 	vcpu-pin-one vcpu-pin-threads vcpu-pin-all vcpu-pin-bad-args vcpu-ctl-hostile
-	vcpu-set-down vcpu-set-up vcpu-set-pin-kept vcpu-set-bad-args vcpu-set-guest-idle)
+	vcpu-set-down vcpu-set-up vcpu-set-pin-kept vcpu-set-bad-args vcpu-set-guest-idle
+	vcpu-cfg-cpus vcpu-cfg-cpus-bad)
 need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -238,3 +239,25 @@ else
 fi
 
 xl destroy vc
+
+# cpus= in the config: every vCPU pinned before it runs; a CPU the host
+# lacks fails the create and leaves no domain.
+{
+	echo 'name = "vp"'
+	echo "kernel = \"$SV_GUEST/svkernel\""
+	echo 'memory = 32'
+	echo 'vcpus = 2'
+	echo "cpus = \"$last\""
+	echo 'cmdline = "wait"'
+} > "$work/vp.cfg"
+if xl create -q "$work/vp.cfg" >/dev/null 2>&1 && wait_for 20 online_is vp 2 &&
+	[ "$(xl vcpu-list vp | tail -n +2 | fields | cut -d'|' -f3,7 | tr '\n' ' ')" = "0|$last / all 1|$last / all " ]; then
+	pass vcpu-cfg-cpus
+else
+	fail vcpu-cfg-cpus; xl vcpu-list vp 2>&1 | sed 's/^/    /'
+fi
+xl destroy vp >/dev/null 2>&1
+sed -i "s/^name = .*/name = \"vb\"/; s/^cpus = .*/cpus = \"0,$ncpu\"/" "$work/vp.cfg"
+err=$(xl create -q "$work/vp.cfg" 2>&1); rc=$?
+check vcpu-cfg-cpus-bad test "$rc|$err|$(xl list vb 2>/dev/null | grep -c '^vb ')" = \
+	"1|xl: cannot create 'vb': cpus = \"0,$ncpu\": cpu $ncpu out of range (host has $ncpu CPU$([ "$ncpu" = 1 ] || echo s))|0"
