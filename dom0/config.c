@@ -375,6 +375,27 @@ out:
 	return ret;
 }
 
+/*
+ * cpus = "LIST": one CPU list for every vCPU (checked against the host by
+ * xl create).  Xen's list form, one list per vCPU, is ignored with a warning.
+ */
+static int get_cpus(struct sv_config *cfg, char *err, size_t errlen)
+{
+	struct resolved r;
+	int ret = resolve(cfg, "cpus", &r, err, errlen);
+
+	if (!ret && r.found && r.kind == VAL_LIST) {
+		warn_at(cfg, r.source, r.line,
+			"ignoring 'cpus': the list form (one CPU list per vCPU) is not supported");
+		resolved_free(&r);
+		return 0;
+	}
+	resolved_free(&r);
+	if (ret)
+		return ret;
+	return get_string(cfg, "cpus", cfg->cpus, sizeof(cfg->cpus), NULL, err, errlen);
+}
+
 static int get_cmdline(struct sv_config *cfg, char *err, size_t errlen)
 {
 	char root[1024], extra[1024];
@@ -508,6 +529,9 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 	if (r)
 		return r;
 	out->maxvcpus = found2 ? (unsigned)v : out->vcpus;
+	r = get_cpus(out, err, errlen);
+	if (r)
+		return r;
 	r = get_string(out, "kernel", out->kernel, sizeof(out->kernel), NULL,
 		       err, errlen);
 	if (!r)
@@ -594,7 +618,7 @@ static int recompute(struct sv_config *cfg, char *err, size_t errlen)
 static const char *const handled_keys[] = {
 	"name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus",
 	"kernel", "ramdisk", "cmdline", "root", "extra", "disk", "vif",
-	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine",
+	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine", "cpus",
 };
 
 static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)

@@ -47,6 +47,7 @@ struct sv_config {
 	uint64_t maxmem_mb;		/* defaults to memory */
 	unsigned vcpus;			/* default 1 */
 	unsigned maxvcpus;		/* defaults to vcpus */
+	char cpus[256];			/* cpus=: every vCPU's hard affinity, an xl CPU list; "" if not given */
 	char kernel[4096], ramdisk[4096];
 	char cmdline[1024];		/* cmdline=, or "root=R E" from root=/extra= */
 	struct sv_disk *disks;

@@ -127,6 +127,9 @@ static const struct {
 	{ "network-attach", xl_cmd_network_attach, "network-attach <Domain> <VifSpec>" },
 	{ "network-detach", xl_cmd_network_detach, "network-detach <Domain> <DevId|mac>" },
 	{ "network-list", xl_cmd_network_list, "network-list <Domain>" },
+	{ "vcpu-list", xl_cmd_vcpu_list, "vcpu-list [<Domain> ...]" },
+	{ "vcpu-pin", xl_cmd_vcpu_pin, "vcpu-pin [-f|--force] <Domain> <VCPU|all> <CPUs|all> [<CPUs-soft>]" },
+	{ "vcpu-set", xl_cmd_vcpu_set, "vcpu-set [-i|--ignore-host] <Domain> <vCPUs count>" },
 };
 
 static void usage(FILE *f)

@@ -32,6 +32,11 @@ int xl_cmd_reboot(int argc, char **argv);
 int xl_cmd_destroy(int argc, char **argv);
 int xl_cmd_domid(int argc, char **argv);
 int xl_cmd_domname(int argc, char **argv);
+int xl_cmd_vcpu_list(int argc, char **argv);
+int xl_cmd_vcpu_pin(int argc, char **argv);
+int xl_cmd_vcpu_set(int argc, char **argv);
+/* A new domain's cpus= (xl_vcpu.c): every vCPU pinned there; 0, or -errno after saying why. */
+int xl_vcpu_pin_config(struct svctl *c, uint32_t domid, const struct sv_config *cfg);
 
 /* Devices (xl_block.c, xl_net.c): create the config's devices of a new domain. */
 struct xs_handle;

@@ -29,6 +29,7 @@ GUEST_SRCS := \
 	frontends/kernel/time.c \
 	frontends/kernel/sched.c \
 	frontends/kernel/smp.c \
+	frontends/kernel/cpuhotplug.c \
 	frontends/kernel/events.c \
 	frontends/kernel/m2p.c \
 	frontends/kernel/wait.c \

@@ -144,6 +144,8 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_GNT_MAP: return sizeof(struct sv_ctl_gnt_map);
 	case SV_CTL_GNT_UNMAP: return sizeof(struct sv_ctl_gnt_unmap);
 	case SV_CTL_GNT_COPY: return sizeof(struct sv_ctl_gnt_copy);
+	case SV_CTL_VCPU_INFO: return sizeof(struct sv_ctl_domid);
+	case SV_CTL_VCPU_PIN: return sizeof(struct sv_ctl_vcpu_pin);
 	default: return UINT32_MAX;
 	}
 }
@@ -259,11 +261,34 @@ static int handle_dom0(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 	}
 }
 
+/* vCPU placement (vcpu_pin.c): both ops name a live guest first. */
+static int handle_vcpu(struct conn *c, const struct sv_ctl_hdr *h, void *p)
+{
+	struct hv_domain *d = domain_get(*(uint32_t *)p);
+	int ret;
+
+	if (!d)
+		return reply(c->fd, h, -ESRCH, NULL, 0, -1);
+	if (h->op == SV_CTL_VCPU_INFO) {
+		struct sv_ctl_vcpu_info *out = malloc(sizeof(*out));
+		ret = out ? vcpu_pin_info(d, out) : -ENOMEM;
+		ret = reply(c->fd, h, ret, out, sizeof(*out), -1);
+		free(out);
+	} else {
+		const struct sv_ctl_vcpu_pin *pin = p;
+		ret = reply(c->fd, h, vcpu_pin_set(d, pin->vcpu, pin->hard), NULL, 0, -1);
+	}
+	domain_put(d);
+	return ret;
+}
+
 /* Ops that name a domain start with its domid. */
 static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 {
 	int fd = c->fd;
 
+	if (h->op == SV_CTL_VCPU_INFO || h->op == SV_CTL_VCPU_PIN)
+		return handle_vcpu(c, h, p);
 	if (h->op >= SV_CTL_EVTCHN_OPEN && h->op < SV_CTL_OP_MAX)
 		return handle_dom0(c, h, p);
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <xen/xen.h>
 #include "sv/ctl.h"
 #include "sv/pvabi.h"
@@ -102,6 +103,11 @@ struct hv_engine {
 	int (*install_l4)(struct hv_domain *d, uint64_t l4_gpa);
 	/* The hypervisor changed the level-1 entry of va in v's tables. */
 	int (*pte_changed)(struct hv_vcpu *v, uint64_t va);
+	/*
+	 * The host thread that runs v's guest code: its tid, and in *pid the
+	 * process it belongs to (for /proc/PID/task/TID); 0 while there is none.
+	 */
+	pid_t (*vcpu_host_tid)(struct hv_vcpu *v, pid_t *pid);
 };
 
 extern const struct hv_engine hv_kvm_engine;  /* kvm/ */
@@ -176,6 +182,10 @@ struct hv_vcpu {
 	bool ran;                   /* has run once: regs hold its live registers */
 	uint64_t upcalls;           /* event callbacks entered */
 	pthread_cond_t wake;        /* with dom->lock: state changes, events */
+	/* Placement (vcpu_pin.c), under dom->lock. */
+	pid_t host_tid;             /* the core's thread for this vCPU; 0 before it started */
+	bool pinned;                /* hard set by SV_CTL_VCPU_PIN: applied to every thread */
+	uint8_t hard[SV_CPUMAP_BYTES];
 };
 
 enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };
@@ -257,6 +267,15 @@ int vcpu_copy_to_guest(struct hv_vcpu *v, uint64_t gva, const void *src, size_t 
 int vcpu_walk_l1(struct hv_vcpu *v, uint64_t gva, uint64_t *pte_gpa);
 
 void vcpu_dump_and_crash(struct hv_vcpu *v, const char *why);
+
+/* vcpu_pin.c: where vCPUs run on the host. */
+int vcpu_pin_info(struct hv_domain *d, struct sv_ctl_vcpu_info *out);
+/* Hard affinity of vCPU vcpu (or SV_VCPU_ALL); 0 or -errno, and then nothing changed. */
+int vcpu_pin_set(struct hv_domain *d, uint32_t vcpu, const uint8_t hard[SV_CPUMAP_BYTES]);
+/* On the vCPU's own thread as it starts: note its tid, apply an earlier pin. */
+void vcpu_pin_thread_start(struct hv_vcpu *v);
+/* Host CPU a thread last ran on (field 39 of /proc/PID/task/TID/stat), or -1. */
+int vcpu_pin_thread_cpu(pid_t pid, pid_t tid);
 
 /* pv.c */
 uint64_t pv_priv_size(unsigned max_vcpus, uint64_t ram_bytes);

@@ -294,6 +294,7 @@ static void *vcpu_thread(void *arg)
 	const struct hv_engine *eng = d->eng;
 	struct hv_exit e;
 
+	vcpu_pin_thread_start(v);
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
 		bool slept = !may_run(v);

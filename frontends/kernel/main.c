@@ -3,6 +3,7 @@
 #include <svk/commands.h>
 #include <svk/console.h>
 #include <svk/control.h>
+#include <svk/cpuhotplug.h>
 #include <svk/gnttab.h>
 #include <svk/m2p.h>
 #include <svk/wait.h>
@@ -65,6 +66,11 @@ static void devices_init(const start_info_t *si, const struct early *e)
 	xs = xenbus_init(si);
 	if (!xs)
 		ctl = control_init();
+	if (!ctl) {
+		int hp = cpuhotplug_init(si);
+		if (hp)
+			printk("cpuhotplug: watching cpu/ failed: %d\n", hp);
+	}
 	printk("devices: m2p=%d timer=%d console-ring=%d gnttab=%d xenbus=%d control=%d\n",
 	       e->m2p, timer, e->cons, gnt, xs, ctl);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Starts the secondary vCPUs with VCPUOP_initialise/VCPUOP_up and waits for their reports.
+// Starts the secondary vCPUs with VCPUOP_initialise/VCPUOP_up, waits for their reports, keeps them online or lets them go.
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/mm.h>
@@ -20,33 +20,65 @@ void smp_secondary_main(unsigned long cpu) __noreturn;
 #define SMP_WAIT_NS_PER_VCPU 1000000000ULL
 #define SMP_WAIT_SPINS_PER_VCPU 200000000ULL
 
+/* How long a kept secondary sleeps before it looks at its flags again. */
+#define SMP_IDLE_NS 100000000ULL
+
 /*
  * State shared between vCPUs, owned by this file.  smp_gen is bumped by the
  * boot vCPU for every smp_run; a secondary reports once per generation it
- * sees and then records it in smp_done[its id].
+ * sees and then records it in smp_done[its id].  smp_keep (boot vCPU)
+ * says a secondary stays online, idle, rather than taking itself down;
+ * smp_idling (the secondary) says it saw that and idles.
  */
 static unsigned int smp_gen;
 static unsigned int smp_done[SCHED_MAX_VCPUS];
 static bool smp_started[SCHED_MAX_VCPUS];
+static bool smp_keep[SCHED_MAX_VCPUS];
+static bool smp_idling[SCHED_MAX_VCPUS];
+
+/*
+ * Sleep about @ns in SCHEDOP_poll on no port: blocked, with events masked
+ * (a secondary registers no callback), woken by the timeout.  Without a
+ * clock, one SCHEDOP_yield.
+ */
+static void smp_nap(uint64_t ns)
+{
+	struct sched_poll p = { .nr_ports = 0 };
+
+	if (!time_available()) {
+		(void)sched_yield();
+		return;
+	}
+	set_xen_guest_handle(p.ports, NULL);
+	p.timeout = time_now_ns() + ns;
+	(void)HYPERVISOR_sched_op(SCHEDOP_poll, &p);
+}
 
 void smp_secondary_main(unsigned long cpu)
 {
-	unsigned int seen;
+	unsigned int reported = 0, gen;
 
 	for (;;) {
-		seen = __atomic_load_n(&smp_gen, __ATOMIC_SEQ_CST);
-		printk("vcpu %lu: online\n", cpu);
-		__atomic_store_n(&smp_done[cpu], seen, __ATOMIC_SEQ_CST);
+		gen = __atomic_load_n(&smp_gen, __ATOMIC_SEQ_CST);
+		if (gen != reported) {
+			printk("vcpu %lu: online\n", cpu);
+			reported = gen;
+			__atomic_store_n(&smp_done[cpu], gen, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (__atomic_load_n(&smp_keep[cpu], __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&smp_idling[cpu], true, __ATOMIC_SEQ_CST);
+			smp_nap(SMP_IDLE_NS);
+			continue;
+		}
+		__atomic_store_n(&smp_idling[cpu], false, __ATOMIC_SEQ_CST);
 		/*
 		 * VCPUOP_down on ourselves takes effect when the hypervisor
 		 * next schedules; we come back here after a later VCPUOP_up,
 		 * and report again only for a new run.
 		 */
-		while (__atomic_load_n(&smp_gen, __ATOMIC_SEQ_CST) == seen) {
-			(void)HYPERVISOR_vcpu_op(VCPUOP_down, (unsigned int)cpu,
-						 NULL);
-			(void)sched_yield();
-		}
+		(void)HYPERVISOR_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
+		(void)sched_yield();
 	}
 }
 
@@ -195,4 +227,56 @@ int smp_run(const start_info_t *si, unsigned int nr_vcpus)
 	if (got < nr_want)
 		printk("smp: only %u of %u vcpus reported\n", got, nr_want);
 	return (int)got + 1;
+}
+
+bool smp_cpu_kept(unsigned int cpu)
+{
+	return cpu < SCHED_MAX_VCPUS && __atomic_load_n(&smp_keep[cpu], __ATOMIC_SEQ_CST);
+}
+
+int smp_cpu_up(const start_info_t *si, unsigned int cpu, uint64_t timeout_ns)
+{
+	uint64_t deadline;
+	long rc;
+
+	if (cpu == 0 || cpu >= SCHED_MAX_VCPUS)
+		return -XEN_EINVAL;
+	if (!smp_started[cpu]) {
+		rc = smp_initialise(si, cpu);
+		if (rc)
+			return (int)rc;
+		smp_started[cpu] = true;
+	}
+	__atomic_store_n(&smp_keep[cpu], true, __ATOMIC_SEQ_CST);
+	deadline = time_available() ? time_now_ns() + timeout_ns : 0;
+	/* An up can be lost to a secondary on its way down: ask until it idles. */
+	while (!__atomic_load_n(&smp_idling[cpu], __ATOMIC_SEQ_CST)) {
+		rc = smp_kick(cpu);
+		if (rc)
+			return (int)rc;
+		if (deadline && time_now_ns() > deadline)
+			return -XEN_ETIMEDOUT;
+		smp_nap(1000000);
+	}
+	return 0;
+}
+
+int smp_cpu_down(unsigned int cpu, uint64_t timeout_ns)
+{
+	uint64_t deadline;
+	long rc;
+
+	if (cpu == 0 || cpu >= SCHED_MAX_VCPUS)
+		return -XEN_EINVAL;
+	__atomic_store_n(&smp_keep[cpu], false, __ATOMIC_SEQ_CST);
+	if (!smp_started[cpu])
+		return 0;
+	deadline = time_available() ? time_now_ns() + timeout_ns : 0;
+	/* It notices within SMP_IDLE_NS and takes itself down, as Linux's play_dead. */
+	while ((rc = HYPERVISOR_vcpu_op(VCPUOP_is_up, cpu, NULL)) > 0) {
+		if (deadline && time_now_ns() > deadline)
+			return -XEN_ETIMEDOUT;
+		smp_nap(1000000);
+	}
+	return rc < 0 ? (int)rc : 0;
 }

@@ -199,6 +199,13 @@ static int kvm_pte_changed(struct hv_vcpu *v, uint64_t va)
 	return kvm_mem_flush_shadow(v->dom);
 }
 
+/* KVM_RUN runs on the core's own vCPU thread. */
+static pid_t kvm_vcpu_host_tid(struct hv_vcpu *v, pid_t *pid)
+{
+	*pid = getpid();
+	return v->host_tid;
+}
+
 const struct hv_engine hv_kvm_engine = {
 	.name = "kvm",
 	.id = SV_ENGINE_KVM,
@@ -218,4 +225,5 @@ const struct hv_engine hv_kvm_engine = {
 	.hypercall_page = kvm_pv_hypercall_page,
 	.install_l4 = kvm_pv_install_l4,
 	.pte_changed = kvm_pte_changed,
+	.vcpu_host_tid = kvm_vcpu_host_tid,
 };

@@ -388,6 +388,13 @@ static int proc_pte_changed(struct hv_vcpu *v, uint64_t va)
 	return proc_map_page(v, v->cr3, va);
 }
 
+/* Guest code runs on the runner's thread for the vCPU, named at start-up. */
+static pid_t proc_vcpu_host_tid(struct hv_vcpu *v, pid_t *pid)
+{
+	*pid = proc_dom(v->dom)->pid;
+	return proc_vcpu(v)->tid;
+}
+
 static bool proc_va_reserved(uint64_t va)
 {
 	return va >= SV_PROC_GUEST_VA_END;
@@ -412,4 +419,5 @@ const struct hv_engine hv_proc_engine = {
 	.hypercall_page = proc_hypercall_page,
 	.install_l4 = proc_install_l4,
 	.pte_changed = proc_pte_changed,
+	.vcpu_host_tid = proc_vcpu_host_tid,
 };

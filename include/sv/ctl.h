@@ -76,6 +76,9 @@ enum sv_ctl_op {
 	SV_CTL_GNT_UNMAP,          /* sv_ctl_gnt_unmap -> sv_ctl_gnt_unmap_reply */
 	/* GNTTABOP_copy for dom0: both sides named by (domid, grant ref) or (domid, gfn). */
 	SV_CTL_GNT_COPY,           /* sv_ctl_gnt_copy -> sv_ctl_gnt_copy_reply */
+	/* vCPUs of a domain (xl vcpu-list, vcpu-pin): hypervisor/vcpu_pin.c. */
+	SV_CTL_VCPU_INFO,          /* sv_ctl_domid -> sv_ctl_vcpu_info */
+	SV_CTL_VCPU_PIN,           /* sv_ctl_vcpu_pin -> - */
 	SV_CTL_OP_MAX
 };
 
@@ -301,5 +304,45 @@ struct sv_ctl_gnt_copy {
 	struct sv_gnt_copy_seg seg[SV_GNT_MAX_COPY];
 };
 /* The reply is the same structure with each seg's status filled in. */
+
+/*
+ * vCPU placement.  A CPU map has bit i (byte i / 8, bit i % 8) set for host
+ * CPU i, as Xen's cpumaps; only the first nr_cpus bits mean anything.
+ */
+#define SV_CPUMAP_BYTES 128       /* host CPUs 0..1023 */
+#define SV_CTL_VCPU_MAX 64        /* entries in one VCPU_INFO reply */
+#define SV_VCPU_ALL 0xffffffffu   /* VCPU_PIN: every vCPU of the domain */
+
+#define SV_VCPUF_ONLINE (1u << 0)  /* up (VCPUOP_up), not down */
+#define SV_VCPUF_RUNNING (1u << 1) /* runnable or in the guest now */
+#define SV_VCPUF_BLOCKED (1u << 2) /* SCHEDOP_block or poll */
+
+struct sv_vcpu_info {
+	uint32_t vcpu;
+	uint32_t flags;           /* SV_VCPUF_* */
+	int32_t cpu;              /* host CPU its thread runs or last ran on (a thread asleep since
+	                             a pin moved it: the first it may use); -1: not known */
+	uint32_t pad;
+	uint64_t cpu_time_ns;     /* guest run time of this vCPU */
+	uint8_t hard[SV_CPUMAP_BYTES]; /* host CPUs it may run on */
+};
+
+struct sv_ctl_vcpu_info {
+	uint32_t nr;              /* entries that follow: the domain's max vCPUs */
+	uint32_t nr_cpus;         /* host CPUs, as in sv_host_info */
+	struct sv_vcpu_info vcpu[SV_CTL_VCPU_MAX];
+};
+
+/*
+ * Hard affinity of one vCPU (or SV_VCPU_ALL): every host thread that runs
+ * it is bound to these CPUs (sched_setaffinity), now and whenever such a
+ * thread starts later.  -EINVAL for a vCPU beyond the domain's, an empty
+ * map or a CPU beyond the host's; then nothing changed.
+ */
+struct sv_ctl_vcpu_pin {
+	uint32_t domid;
+	uint32_t vcpu;            /* or SV_VCPU_ALL */
+	uint8_t hard[SV_CPUMAP_BYTES];
+};
 
 #endif

@@ -268,6 +268,18 @@ START_TEST(syntax_variants)
 	ck_assert_str_eq(cfg.name, "42");
 	ck_assert_uint_eq(cfg.vcpus, 8);
 	sv_config_free(&cfg);
+
+	/* cpus= as one CPU list is kept as written (xl create checks it); absent: "". */
+	parse_ok(&cfg, "name = 'a'\ncpus = \"0-3,^1\"\n");
+	ck_assert_str_eq(cfg.cpus, "0-3,^1");
+	ck_assert_str_eq(cfg.warnings, "");
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "name = 'a'\ncpus = 1\n");
+	ck_assert_str_eq(cfg.cpus, "1");
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "name = 'a'\n");
+	ck_assert_str_eq(cfg.cpus, "");
+	sv_config_free(&cfg);
 }
 END_TEST
 

@@ -14,4 +14,16 @@
  */
 int smp_run(const start_info_t *si, unsigned int nr_vcpus);
 
+/*
+ * smp_cpu_up: keep vCPU @cpu (not 0) online: start it the first time,
+ * VCPUOP_up it, and wait until it idles (SCHEDOP_poll, woken every
+ * 100 ms) or @timeout_ns passed.  smp_cpu_down: let it go; it takes
+ * itself down (VCPUOP_down) within 100 ms; wait until VCPUOP_is_up says
+ * so or @timeout_ns passed.  Both: 0, -XEN_ETIMEDOUT, or a hypercall's
+ * -errno.  Boot vCPU only.  smp_cpu_kept: whether @cpu is kept online.
+ */
+int smp_cpu_up(const start_info_t *si, unsigned int cpu, uint64_t timeout_ns);
+int smp_cpu_down(unsigned int cpu, uint64_t timeout_ns);
+bool smp_cpu_kept(unsigned int cpu);
+
 #endif
