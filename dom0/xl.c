@@ -127,6 +127,7 @@ static const struct {
 	{ "network-attach", xl_cmd_network_attach, "network-attach <Domain> <VifSpec>" },
 	{ "network-detach", xl_cmd_network_detach, "network-detach <Domain> <DevId|mac>" },
 	{ "network-list", xl_cmd_network_list, "network-list <Domain>" },
+	{ "sched-credit", xl_cmd_sched_credit, "sched-credit [-d <Domain> [-w <Weight>] [-c <Cap>]] [-s]" },
 };
 
 static void usage(FILE *f)

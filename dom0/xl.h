@@ -32,6 +32,9 @@ int xl_cmd_reboot(int argc, char **argv);
 int xl_cmd_destroy(int argc, char **argv);
 int xl_cmd_domid(int argc, char **argv);
 int xl_cmd_domname(int argc, char **argv);
+int xl_cmd_sched_credit(int argc, char **argv);
+/* xl_sched.c: a new domain's cpu_weight and cap from its config (before it runs). */
+int xl_sched_apply_config(struct svctl *c, uint32_t domid, const struct sv_config *cfg);
 
 /* Devices (xl_block.c, xl_net.c): create the config's devices of a new domain. */
 struct xs_handle;

@@ -201,6 +201,9 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		create_error(c, cfg, ret);
 		return ret;
 	}
+	ret = xl_sched_apply_config(c, domid, cfg);
+	if (ret)
+		goto out_destroy;
 	ret = alloc_port_for_dom0(c, domid, &img.store_evtchn);
 	if (!ret)
 		ret = alloc_port_for_dom0(c, domid, &img.console_evtchn);

@@ -7,7 +7,7 @@ HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
 	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c \
-	hypervisor/proc/proc_cgroup.c
+	hypervisor/cgroup.c hypervisor/cgroup_hv.c
 HV_OBJS := $(call host_objs,$(HV_SRCS))
 PROGRAMS += $(BIN)/hypervisor $(BIN)/sv-runner
 

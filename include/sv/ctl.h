@@ -76,6 +76,9 @@ enum sv_ctl_op {
 	SV_CTL_GNT_UNMAP,          /* sv_ctl_gnt_unmap -> sv_ctl_gnt_unmap_reply */
 	/* GNTTABOP_copy for dom0: both sides named by (domid, grant ref) or (domid, gfn). */
 	SV_CTL_GNT_COPY,           /* sv_ctl_gnt_copy -> sv_ctl_gnt_copy_reply */
+	/* Credit scheduler parameters of a domain (xl sched-credit); dom0 reads 256/0. */
+	SV_CTL_SCHED_GET,          /* sv_ctl_domid -> sv_ctl_sched */
+	SV_CTL_SCHED_SET,          /* sv_ctl_sched -> sv_ctl_sched (as now in force) */
 	SV_CTL_OP_MAX
 };
 
@@ -301,5 +304,23 @@ struct sv_ctl_gnt_copy {
 	struct sv_gnt_copy_seg seg[SV_GNT_MAX_COPY];
 };
 /* The reply is the same structure with each seg's status filled in. */
+
+/*
+ * Xen's credit scheduler parameters.  weight: relative share,
+ * SV_SCHED_WEIGHT_MIN..MAX; cap: 0 for none, else the most CPU the domain
+ * may use, in percent of one host CPU, at most 100 x its vCPUs.  SET takes
+ * both (read them first to change one); anything out of range is -EINVAL
+ * and changes nothing.
+ */
+#define SV_SCHED_WEIGHT_MIN 1
+#define SV_SCHED_WEIGHT_MAX 65535
+#define SV_SCHED_WEIGHT_DEFAULT 256
+#define SV_SCHED_F_CGROUP (1u << 0) /* reply: in force through a host cgroup (else only recorded) */
+struct sv_ctl_sched {
+	uint32_t domid;
+	uint32_t weight;
+	uint32_t cap;
+	uint32_t flags;           /* reply: SV_SCHED_F_*; request: 0 */
+};
 
 #endif
