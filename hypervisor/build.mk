@@ -64,3 +64,10 @@ $(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp
+
+# Unit test: cgroup.c's weight/cap mapping and the files it writes, in a temporary tree.
+UNIT_TESTS += $(TESTBIN)/test_cgroup
+$(TESTBIN)/test_cgroup: $(call host_objs,tests/unit/test_cgroup.c) $(OBJ)/hypervisor/cgroup.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
