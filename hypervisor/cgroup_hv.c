@@ -16,10 +16,15 @@
 #include "cgroup.h"
 
 /*
- * What the runner needs beside guest RAM, measured (memory.max_usage_in_bytes
- * of a runner's group with a 32 MiB guest that touched all of its RAM: guest
- * RAM + under 1 MiB: page tables of its mappings, its stacks and kernel
- * objects); the margin leaves room for a guest with more vCPUs and mappings.
+ * What the runner needs beside guest RAM.  Measured on the v1 memory
+ * hierarchy (memory.max_usage_in_bytes of dom<N> with a 64 MiB guest
+ * running smp, grant-selftest, xs-selftest and spin): 256 KiB with one
+ * vCPU, 512 KiB with four, of which under 64 KiB are guest pages (the
+ * kernel image and start pages were written, so charged, by xl).  The
+ * rest is the runner's kernel objects: thread stacks, task structures and
+ * page tables, which grow to 1/512 of guest RAM once it is all mapped.  So
+ * the limit is RAM + RAM/256 + 16 MiB: twice the page tables, and room for
+ * 128 vCPUs many times over.
  */
 #define RUNNER_MEM_MARGIN (16ull << 20)
 
@@ -217,7 +222,7 @@ void hv_cgroup_domain_create(struct hv_domain *d)
 	d->cg_applied = !ret;
 	if (!threads) {
 		if (tree.mem[0]) {
-			uint64_t limit = d->mem.memfd_size + RUNNER_MEM_MARGIN;
+			uint64_t limit = d->mem.memfd_size + d->mem.memfd_size / 256 + RUNNER_MEM_MARGIN;
 			int r = cg_dom_memory(&tree, d->domid, limit);
 			if (r && !mem_warned) {
 				mem_warned = true;
