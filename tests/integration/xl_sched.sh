@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(sched-list sched-list-columns sched-one-domain sched-config-keys sched-set-files
 	sched-set-keeps-other sched-membership sched-memory-limit sched-bad-args
-	sched-bad-config sched-cap-enforced sched-destroy-removes sched-stack-removes)
+	sched-bad-config sched-hostile-ctl sched-cap-enforced sched-destroy-removes sched-stack-removes)
 need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -208,6 +208,48 @@ for kv in "cpu_weight = 0" "cpu_weight = 65536" "cap = 101" "cap = -1"; do
 	xl domid badcfg >/dev/null 2>&1 && { bad+=" [$kv: domain exists]"; xl destroy badcfg; }
 done
 if [ -z "$bad" ]; then pass sched-bad-config; else fail "sched-bad-config:$bad"; fi
+
+# The hypervisor's own checks, below xl: raw SCHED_GET/SET requests with
+# bad values answer -errno and change nothing. Op numbers come from the header.
+out=$(python3 - "$SPLITVISOR_RUNDIR/hypervisor.sock" include/sv/ctl.h "$ida" <<'PY' 2>&1
+import re, socket, struct, sys
+sock, hdr, ida = sys.argv[1], open(sys.argv[2]).read(), int(sys.argv[3])
+body = hdr[hdr.index("enum sv_ctl_op {"):hdr.index("SV_CTL_OP_MAX")]
+body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+ops = re.findall(r"\b(SV_CTL_[A-Z0-9_]+)\b", body)
+num = {n: i + 1 for i, n in enumerate(ops)}
+s = socket.socket(socket.AF_UNIX); s.connect(sock)
+def call(op, payload):
+    s.sendall(struct.pack("<IIiIII", num[op] if isinstance(op, str) else op, len(payload), 0, 7, 0, 0) + payload)
+    h = b""
+    while len(h) < 24: h += s.recv(24 - len(h))
+    _, n, st, _, _, _ = struct.unpack("<IIiIII", h)
+    data = b""
+    while len(data) < n: data += s.recv(n - len(data))
+    return st, data
+def get(d):
+    st, data = call("SV_CTL_SCHED_GET", struct.pack("<II", d, 0))
+    return st, struct.unpack("<IIII", data)[1:3] if st == 0 else None
+before = get(ida)
+cases = [((ida, 0, 0), -22), ((ida, 65536, 0), -22), ((ida, 0xFFFFFFFF, 0), -22),
+         ((ida, 256, 101), -22), ((ida, 256, 0xFFFFFFFF), -22), ((0, 256, 0), -1),
+         ((5000, 256, 0), -3), ((0xFFFFFFFF, 256, 0), -3), ((1023, 256, 0), -3)]
+bad = []
+for (d, w, c), want in cases:
+    st, _ = call("SV_CTL_SCHED_SET", struct.pack("<IIII", d, w, c, 0))
+    if st != want: bad.append("set %s: %d, want %d" % ((d, w, c), st, want))
+st, _ = call("SV_CTL_SCHED_SET", struct.pack("<III", ida, 256, 0))   # short
+if st != -22: bad.append("short set: %d" % st)
+for d, want in ((0xFFFFFFFF, -3), (5000, -3)):
+    st, _ = get(d)
+    if st != want: bad.append("get %d: %d" % (d, st))
+if get(0) != (0, (256, 0)): bad.append("dom0 reads %s" % (get(0),))
+if get(ida) != before: bad.append("changed: %s -> %s" % (before, get(ida)))
+print("; ".join(bad) if bad else "ok")
+PY
+)
+$cgok && [ "$(cgvals "$ida")" != "$files" ] && out+=" (files changed)"
+if [ "$out" = ok ]; then pass sched-hostile-ctl; else fail "sched-hostile-ctl: $out"; fi
 
 # --- behaviour: a guest spinning with cap 25 uses at most ~40% of a CPU ---
 # The cap only ever lowers what it gets, so a loaded host cannot fail this.
