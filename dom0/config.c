@@ -532,6 +532,16 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 	r = get_cpus(out, err, errlen);
 	if (r)
 		return r;
+	r = get_number(out, "cpu_weight", 65535, &v, &found, err, errlen);
+	if (r)
+		return r;
+	if (found)
+		out->cpu_weight = (uint32_t)v;
+	r = get_number(out, "cap", 100ull * SV_CONFIG_MAX_VCPUS, &v, &found, err, errlen);
+	if (r)
+		return r;
+	if (found)
+		out->cap = (uint32_t)v;
 	r = get_string(out, "kernel", out->kernel, sizeof(out->kernel), NULL,
 		       err, errlen);
 	if (!r)
@@ -572,6 +582,8 @@ static void set_defaults(struct sv_config *cfg)
 	cfg->maxmem_mb = 32;
 	cfg->vcpus = 1;
 	cfg->maxvcpus = 1;
+	cfg->cpu_weight = 256;
+	cfg->cap = 0;
 	cfg->kernel[0] = '\0';
 	cfg->ramdisk[0] = '\0';
 	cfg->cmdline[0] = '\0';
@@ -618,7 +630,7 @@ static int recompute(struct sv_config *cfg, char *err, size_t errlen)
 static const char *const handled_keys[] = {
 	"name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus",
 	"kernel", "ramdisk", "cmdline", "root", "extra", "disk", "vif",
-	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine", "cpus",
+	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine", "cpus", "cpu_weight", "cap",
 };
 
 static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)
@@ -891,6 +903,17 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 		       "maxvcpus = %u is out of range (vcpus..%u, here %u..%u)",
 		       cfg->maxvcpus, SV_CONFIG_MAX_VCPUS, cfg->vcpus,
 		       SV_CONFIG_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (cfg->cpu_weight < 1 || cfg->cpu_weight > 65535) {
+		cfg_msg_at(err, errlen, src, 0,
+		       "cpu_weight = %u is out of range (1..65535)", cfg->cpu_weight);
+		return -EINVAL;
+	}
+	if ((uint64_t)cfg->cap > 100ull * cfg->maxvcpus) {
+		cfg_msg_at(err, errlen, src, 0,
+		       "cap = %u is out of range (0..%u: 100 per vCPU, maxvcpus = %u)",
+		       cfg->cap, 100 * cfg->maxvcpus, cfg->maxvcpus);
 		return -EINVAL;
 	}
 	if (cfg->engine == SV_ENGINE_PROCESS && cfg->type != SV_GUEST_PV) {

@@ -48,6 +48,8 @@ struct sv_config {
 	unsigned vcpus;			/* default 1 */
 	unsigned maxvcpus;		/* defaults to vcpus */
 	char cpus[256];			/* cpus=: every vCPU's hard affinity, an xl CPU list; "" if not given */
+	uint32_t cpu_weight;		/* credit weight 1..65535, default 256 */
+	uint32_t cap;			/* credit cap, % of one CPU; 0 (default): none */
 	char kernel[4096], ramdisk[4096];
 	char cmdline[1024];		/* cmdline=, or "root=R E" from root=/extra= */
 	struct sv_disk *disks;
@@ -106,7 +108,8 @@ int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
  * Checks the whole configuration makes a domain we can build: a sane
  * name (1..63 of [A-Za-z0-9_.+:@-], not starting with '-', not all
  * digits, not "Domain-0"), a kernel, memory >= 16 MB and at most 1 TiB,
- * maxmem >= memory, vcpus 1..128, maxvcpus vcpus..128, no vdev twice,
+ * maxmem >= memory, vcpus 1..128, maxvcpus vcpus..128, cpu_weight
+ * 1..65535, cap 0..100 x maxvcpus, no vdev twice,
  * and engine = "process" only for type = "pv" (it runs PV guests only).
  * Returns 0 or -EINVAL with a message in err.
  */

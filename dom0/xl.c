@@ -130,6 +130,7 @@ static const struct {
 	{ "vcpu-list", xl_cmd_vcpu_list, "vcpu-list [<Domain> ...]" },
 	{ "vcpu-pin", xl_cmd_vcpu_pin, "vcpu-pin [-f|--force] <Domain> <VCPU|all> <CPUs|all> [<CPUs-soft>]" },
 	{ "vcpu-set", xl_cmd_vcpu_set, "vcpu-set [-i|--ignore-host] <Domain> <vCPUs count>" },
+	{ "sched-credit", xl_cmd_sched_credit, "sched-credit [-d <Domain> [-w <Weight>] [-c <Cap>]] [-s]" },
 };
 
 static void usage(FILE *f)

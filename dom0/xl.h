@@ -37,6 +37,9 @@ int xl_cmd_vcpu_pin(int argc, char **argv);
 int xl_cmd_vcpu_set(int argc, char **argv);
 /* A new domain's cpus= (xl_vcpu.c): every vCPU pinned there; 0, or -errno after saying why. */
 int xl_vcpu_pin_config(struct svctl *c, uint32_t domid, const struct sv_config *cfg);
+int xl_cmd_sched_credit(int argc, char **argv);
+/* xl_sched.c: a new domain's cpu_weight and cap from its config (before it runs). */
+int xl_sched_apply_config(struct svctl *c, uint32_t domid, const struct sv_config *cfg);
 
 /* Devices (xl_block.c, xl_net.c): create the config's devices of a new domain. */
 struct xs_handle;

@@ -202,6 +202,8 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		return ret;
 	}
 	ret = xl_vcpu_pin_config(c, domid, cfg);
+	if (!ret)
+		ret = xl_sched_apply_config(c, domid, cfg);
 	if (ret)
 		goto out_destroy;
 	ret = alloc_port_for_dom0(c, domid, &img.store_evtchn);

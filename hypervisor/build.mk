@@ -7,7 +7,7 @@ HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
 	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c \
-	hypervisor/proc/proc_cgroup.c
+	hypervisor/cgroup.c hypervisor/cgroup_hv.c
 HV_OBJS := $(call host_objs,$(HV_SRCS))
 PROGRAMS += $(BIN)/hypervisor $(BIN)/sv-runner
 
@@ -64,3 +64,10 @@ $(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp
+
+# Unit test: cgroup.c's weight/cap mapping and the files it writes, in a temporary tree.
+UNIT_TESTS += $(TESTBIN)/test_cgroup
+$(TESTBIN)/test_cgroup: $(call host_objs,tests/unit/test_cgroup.c) $(OBJ)/hypervisor/cgroup.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

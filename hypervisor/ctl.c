@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "hv.h"
+#include "cgroup.h"
 
 const char *hv_rundir;
 volatile sig_atomic_t ctl_stop;
@@ -146,6 +147,8 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_GNT_COPY: return sizeof(struct sv_ctl_gnt_copy);
 	case SV_CTL_VCPU_INFO: return sizeof(struct sv_ctl_domid);
 	case SV_CTL_VCPU_PIN: return sizeof(struct sv_ctl_vcpu_pin);
+	case SV_CTL_SCHED_GET: return sizeof(struct sv_ctl_domid);
+	case SV_CTL_SCHED_SET: return sizeof(struct sv_ctl_sched);
 	default: return UINT32_MAX;
 	}
 }
@@ -289,6 +292,12 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 
 	if (h->op == SV_CTL_VCPU_INFO || h->op == SV_CTL_VCPU_PIN)
 		return handle_vcpu(c, h, p);
+	if (h->op == SV_CTL_SCHED_GET || h->op == SV_CTL_SCHED_SET) {
+		struct sv_ctl_sched out;
+		int r = h->op == SV_CTL_SCHED_GET ? hv_sched_get(*(uint32_t *)p, &out)
+						  : hv_sched_set(p, &out);
+		return reply(fd, h, r, &out, sizeof(out), -1);
+	}
 	if (h->op >= SV_CTL_EVTCHN_OPEN && h->op < SV_CTL_OP_MAX)
 		return handle_dom0(c, h, p);
 

@@ -10,6 +10,7 @@
 #include <urcu-bp.h>
 #include <xen/sched.h>
 #include "hv.h"
+#include "cgroup.h"
 
 /*
  * The table maps domid to domain.  Lookups, on every grant copy and event
@@ -65,6 +66,7 @@ static void domain_free(struct hv_domain *d)
 	console_fini(d);
 	if (d->eng)
 		d->eng->domain_fini(d); /* the address space goes before the memory */
+	hv_cgroup_domain_remove(d); /* its runner is reaped, its vCPU threads joined */
 	mem_fini(&d->mem);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->changed);
@@ -265,6 +267,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	atomic_fetch_add(&d->refs, 1); /* the caller's */
 	rcu_assign_pointer(table[d->domid], d);
 	pthread_mutex_unlock(&table_lock);
+	hv_cgroup_domain_create(d);
 	hv_log("d%u: created '%s', %llu KiB, %u vCPU(s), %s engine", d->domid, d->name,
 	       (unsigned long long)req->mem_kb, d->max_vcpus, eng->name);
 	return d;

@@ -4,6 +4,7 @@
 #define HV_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -233,6 +234,11 @@ struct hv_domain {
 	uint64_t cons_log_max;      /* guest log size at which it becomes guest-NAME.log.1 */
 	uint64_t cons_hvlog;        /* bytes of its lines given to the hypervisor log */
 	uint64_t (*cons_clock)(void); /* monotonic ns (a test sets its own) */
+	/* Credit parameters and the host cgroup that applies them (cgroup_hv.c, under lock). */
+	uint32_t sched_weight, sched_cap;
+	bool cg_made;               /* its group exists */
+	bool cg_applied;            /* the parameters are in force there */
+	pid_t host_pid;             /* process engine: the runner; 0: its vCPUs are our threads */
 };
 
 /* domain.c */

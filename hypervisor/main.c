@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "hv.h"
+#include "cgroup.h"
 
 struct hv_host hv_host;
 extern volatile sig_atomic_t ctl_stop;
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return 1;
 	domain_table_init();
+	hv_cgroup_init();
 	snprintf(pidpath, sizeof(pidpath), "%s/hypervisor.pid", rundir);
 	FILE *pf = fopen(pidpath, "w");
 	if (pf) {

@@ -25,6 +25,7 @@ struct kvm_vcpu {
 	/* PV private area of this vCPU: GDT, TSS, fault stack (kvm_pv.c). */
 	uint64_t gdt_va, tss_va, ist_top_va;
 	uint8_t *ist_top;         /* host pointer to the top of the fault stack */
+	bool in_cgroup;           /* its thread joined the domain's cgroup (first run) */
 };
 
 static inline struct kvm_dom *kvm_dom(struct hv_domain *d)

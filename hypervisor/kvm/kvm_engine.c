@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "kvm.h"
+#include "../cgroup.h"
 #include <xen/arch-x86/xen-x86_64.h>
 
 static int kvm_domain_init(struct hv_domain *d)
@@ -113,6 +114,11 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 	int ret, err;
 
 	e->kind = HV_EXIT_NONE;
+	if (!k->in_cgroup) {
+		/* This thread is the vCPU: the domain's weight and cap apply to it. */
+		hv_cgroup_add_thread(v->dom);
+		k->in_cgroup = true;
+	}
 	if (v->regs_dirty) {
 		memcpy(&run->s.regs.regs, &v->regs, sizeof(v->regs));
 		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;

@@ -56,11 +56,6 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len);
 void proc_kill(struct hv_domain *d);
 void proc_reap(struct hv_domain *d);
 
-/* proc_cgroup.c: a CPU cgroup per runner where the host has one. */
-void proc_cgroup_init(void);
-void proc_cgroup_add(struct hv_domain *d, pid_t pid);
-void proc_cgroup_remove(pid_t pid);
-
 /* proc_map.c: the runner's address space follows the guest's page tables. */
 int proc_map_queue_op(struct proc_map_queue *q, const struct sv_proc_map *op);
 /* Queue on v the whole address space of the tables at cr3 (replacing what was mapped). */

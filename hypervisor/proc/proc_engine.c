@@ -66,7 +66,6 @@ int proc_engine_probe(struct hv_host *h, char *why, size_t len)
 	ret = proc_spawn_init(why, len);
 	if (ret)
 		return ret;
-	proc_cgroup_init();
 	if (!h->tsc_khz)
 		h->tsc_khz = measure_tsc_khz();
 	if (!h->tsc_khz) {

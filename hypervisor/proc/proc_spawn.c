@@ -207,7 +207,7 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 		return err;
 	}
 	pd->pidfd = (int)syscall(SYS_pidfd_open, pd->pid, 0);
-	proc_cgroup_add(d, pd->pid);
+	d->host_pid = pd->pid; /* cgroup_hv.c moves it into the domain's group */
 	ret = pthread_create(&pd->reaper, NULL, reaper_thread, d);
 	if (ret) {
 		kill(pd->pid, SIGKILL);
@@ -268,6 +268,5 @@ void proc_reap(struct hv_domain *d)
 	if (pd->reaper_started) {
 		pthread_join(pd->reaper, NULL);
 		pd->reaper_started = false;
-		proc_cgroup_remove(pd->pid);
 	}
 }

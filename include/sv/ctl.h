@@ -79,6 +79,9 @@ enum sv_ctl_op {
 	/* vCPUs of a domain (xl vcpu-list, vcpu-pin): hypervisor/vcpu_pin.c. */
 	SV_CTL_VCPU_INFO,          /* sv_ctl_domid -> sv_ctl_vcpu_info */
 	SV_CTL_VCPU_PIN,           /* sv_ctl_vcpu_pin -> - */
+	/* Credit scheduler parameters of a domain (xl sched-credit); dom0 reads 256/0. */
+	SV_CTL_SCHED_GET,          /* sv_ctl_domid -> sv_ctl_sched */
+	SV_CTL_SCHED_SET,          /* sv_ctl_sched -> sv_ctl_sched (as now in force) */
 	SV_CTL_OP_MAX
 };
 
@@ -343,6 +346,24 @@ struct sv_ctl_vcpu_pin {
 	uint32_t domid;
 	uint32_t vcpu;            /* or SV_VCPU_ALL */
 	uint8_t hard[SV_CPUMAP_BYTES];
+};
+
+/*
+ * Xen's credit scheduler parameters.  weight: relative share,
+ * SV_SCHED_WEIGHT_MIN..MAX; cap: 0 for none, else the most CPU the domain
+ * may use, in percent of one host CPU, at most 100 x its vCPUs.  SET takes
+ * both (read them first to change one); anything out of range is -EINVAL
+ * and changes nothing.
+ */
+#define SV_SCHED_WEIGHT_MIN 1
+#define SV_SCHED_WEIGHT_MAX 65535
+#define SV_SCHED_WEIGHT_DEFAULT 256
+#define SV_SCHED_F_CGROUP (1u << 0) /* reply: in force through a host cgroup (else only recorded) */
+struct sv_ctl_sched {
+	uint32_t domid;
+	uint32_t weight;
+	uint32_t cap;
+	uint32_t flags;           /* reply: SV_SCHED_F_*; request: 0 */
 };
 
 #endif

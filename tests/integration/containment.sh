@@ -237,7 +237,7 @@ else
 		[ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
 		bad=""
 		for p in $spinning; do
-			grep -qE "(^0::|cpu[,a-z]*:)/splitvisor-$hv/runner-$p\$" "/proc/$p/cgroup" ||
+			grep -qE "(^0::|cpu[,a-z]*:)/splitvisor-$hv/guests/dom[0-9]+\$" "/proc/$p/cgroup" ||
 				bad+=" $p:$(tr '\n' ' ' < "/proc/$p/cgroup")"
 		done
 		if [ -z "$bad" ]; then pass guest-cpu-cgroup; else fail "guest-cpu-cgroup:$bad"; fi

@@ -478,6 +478,39 @@ START_TEST(validation)
 }
 END_TEST
 
+START_TEST(sched_keys)
+{
+	struct sv_config cfg;
+
+	/* Xen's credit defaults, then the keys of xl.cfg(5). */
+	parse_ok(&cfg, "name='a'\nkernel='/k'\n");
+	ck_assert_uint_eq(cfg.cpu_weight, 256);
+	ck_assert_uint_eq(cfg.cap, 0);
+	sv_config_free(&cfg);
+	parse_ok(&cfg, "name='a'\nkernel='/k'\nvcpus=2\ncpu_weight=512\ncap=200\n");
+	ck_assert_uint_eq(cfg.cpu_weight, 512);
+	ck_assert_uint_eq(cfg.cap, 200);
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_msg(!strstr(cfg.warnings, "cpu_weight") && !strstr(cfg.warnings, "cap"),
+		      "warned: %s", cfg.warnings);
+	sv_config_free(&cfg);
+	/* The cap follows maxvcpus, not the vCPUs online at start. */
+	parse_ok(&cfg, "name='a'\nkernel='/k'\nvcpus=1\nmaxvcpus=4\ncap=400\n");
+	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+	sv_config_free(&cfg);
+	invalid("name='a'\nkernel='/k'\ncpu_weight=0",
+		"hello.cfg: cpu_weight = 0 is out of range (1..65535)");
+	invalid("name='a'\nkernel='/k'\ncap=101",
+		"hello.cfg: cap = 101 is out of range (0..100: 100 per vCPU, maxvcpus = 1)");
+	invalid("name='a'\nkernel='/k'\nvcpus=2\ncap=201",
+		"hello.cfg: cap = 201 is out of range (0..200: 100 per vCPU, maxvcpus = 2)");
+	parse_bad("cpu_weight = 65536\n",
+		  "hello.cfg:1: cpu_weight: 65536 is too large (at most 65535)");
+	parse_bad("cap = -1\n", "hello.cfg:1: cap: expected a number, got '-1'");
+	parse_bad("cap = 12801\n", "hello.cfg:1: cap: 12801 is too large (at most 12800)");
+}
+END_TEST
+
 START_TEST(files)
 {
 	struct sv_config cfg;
@@ -636,6 +669,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, overrides);
 	tcase_add_test(tc, warn_callback);
 	tcase_add_test(tc, validation);
+	tcase_add_test(tc, sched_keys);
 	tcase_add_test(tc, files);
 	tcase_add_test(tc, hostile);
 	tcase_add_test(tc, random_token_soup);
