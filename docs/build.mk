@@ -26,7 +26,7 @@ define render_man
 		-o $@.tmp $<
 	$(Q)for s in NAME SYNOPSIS; do grep -q "^\.SH $$s" $@.tmp || \
 		{ echo "man: $< has no '## $$s' section" >&2; rm -f $@.tmp; exit 1; }; done
-	$(Q)w=$$(groff -man -Tutf8 -ww -z $@.tmp 2>&1); if [ -n "$$w" ]; then \
+	$(Q)w=$$(groff -t -man -Tutf8 -ww -z $@.tmp 2>&1); if [ -n "$$w" ]; then \
 		echo "man: groff warns about $@:" >&2; echo "$$w" >&2; rm -f $@.tmp; exit 1; fi
 	$(Q)mv $@.tmp $@
 endef

@@ -55,6 +55,61 @@ function BulletList(l)
 end
 OrderedList = BulletList
 
+-- Tables: our cells hold long paths and code that tbl cannot fit into 80
+-- columns (it warns, and wraps badly), so on a manual page each row becomes a
+-- definition: the first cell is the term, each other cell a paragraph
+-- "header: cell".  A table whose header has only its first cell (a caption)
+-- gets that caption as a paragraph before it.
+local function cell_inlines(blocks)
+  local out = pandoc.List()
+  for i, b in ipairs(blocks) do
+    if i > 1 then
+      out:insert(pandoc.Space())
+    end
+    if b.content then
+      out:extend(b.content)
+    end
+  end
+  return out
+end
+
+function Table(tbl)
+  local st = pandoc.utils.to_simple_table(tbl)
+  local heads = {}
+  local captioned = #st.headers > 0
+  for j, h in ipairs(st.headers) do
+    heads[j] = cell_inlines(h)
+    if j > 1 and #heads[j] > 0 then
+      captioned = false
+    end
+  end
+  local items = {}
+  for _, row in ipairs(st.rows) do
+    local defs = {}
+    for j = 2, #row do
+      local text = cell_inlines(row[j])
+      if heads[j] and #heads[j] > 0 then
+        local label = pandoc.List({ pandoc.Emph(heads[j]), pandoc.Str(":"), pandoc.Space() })
+        label:extend(text)
+        text = label
+      end
+      if #text > 0 then
+        table.insert(defs, pandoc.Para(text))
+      end
+    end
+    if #defs == 0 then
+      defs = { pandoc.Para({}) }
+    end
+    table.insert(items, { cell_inlines(row[1]), { defs } })
+  end
+  local out = {}
+  if captioned and heads[1] and #heads[1] > 0 then
+    table.insert(out, pandoc.Para(heads[1]))
+  end
+  table.insert(out, pandoc.DefinitionList(items))
+  return out
+end
+
 -- NAME: plain text, and the summary's dash becomes roff's "\-", the separator
 -- whatis and apropos read.
 function Pandoc(doc)
