@@ -6,6 +6,9 @@
 #   make test       deps + build + every test (unit and integration)
 #   make demo       deps + build + boot the bundled PV guest and show its console
 #   make bench      deps + build + benchmarks (ratios against same-run baselines)
+#   make install    programs, guest kernel, man pages, completion, systemd unit
+#                   into $(DESTDIR)$(PREFIX) (default /usr/local); make uninstall
+#                   (dist/install.mk)
 
 SHELL := /bin/bash
 V ?= 0
@@ -56,6 +59,7 @@ $(OBJ)/%.o: %.c
 
 include $(sort $(wildcard */build.mk))
 include $(sort $(wildcard tests/unit/*.mk))
+include dist/install.mk
 
 all: $(PROGRAMS) $(GUEST_IMAGES) $(UNIT_TESTS) $(BENCHES)
 

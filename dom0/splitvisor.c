@@ -43,7 +43,8 @@ static void sv_usage(FILE *out)
 		"\n"
 		"environment:\n"
 		"  SPLITVISOR_RUNDIR      run directory (default " SVC_DEFAULT_RUNDIR ")\n"
-		"  SPLITVISOR_BINDIR      where service binaries are (default: beside splitvisor)\n"
+		"  SPLITVISOR_BINDIR      where service binaries are (default: beside splitvisor,\n"
+		"                         else ../lib/splitvisor from it, as installed)\n"
 		"  SPLITVISOR_ENGINE      engine when start has no --engine (kvm or process)\n");
 }
 
@@ -170,7 +171,19 @@ static int sv_rundir(char *out, bool create)
 	return 0;
 }
 
-/* Service binaries: $SPLITVISOR_BINDIR or the folder of this executable. */
+/* True when DIR holds an executable hypervisor (the one required service). */
+static bool sv_has_hypervisor(const char *dir)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/hypervisor", dir);
+	return access(path, X_OK) == 0;
+}
+
+/*
+ * Service binaries: $SPLITVISOR_BINDIR, else the folder of this executable
+ * (the build tree), else SVC_INSTALLED_BINDIR relative to it (installed).
+ */
 static int sv_bindir(char *out)
 {
 	const char *env = getenv("SPLITVISOR_BINDIR");
@@ -199,6 +212,14 @@ static int sv_bindir(char *out)
 	}
 	*slash = '\0';
 	snprintf(out, PATH_MAX, "%s", self[0] ? self : "/");
+	/* Installed: splitvisor in PREFIX/sbin, the services in PREFIX/lib/splitvisor. */
+	if (!sv_has_hypervisor(out)) {
+		char alt[PATH_MAX + sizeof(SVC_INSTALLED_BINDIR) + 1], real[PATH_MAX];
+
+		snprintf(alt, sizeof(alt), "%s/%s", self, SVC_INSTALLED_BINDIR);
+		if (sv_has_hypervisor(alt) && realpath(alt, real))
+			snprintf(out, PATH_MAX, "%s", real);
+	}
 	return 0;
 }
 

@@ -8,6 +8,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * Where an installed splitvisor finds its services, relative to its own
+ * folder: `make install` puts splitvisor in PREFIX/sbin and the services
+ * (hypervisor, sv-runner, xenstored, ...) in PREFIX/lib/splitvisor.
+ */
+#define SVC_INSTALLED_BINDIR "../lib/splitvisor"
+
 /* Default run directory when SPLITVISOR_RUNDIR is not set. */
 #define SVC_DEFAULT_RUNDIR "/run/splitvisor"
 

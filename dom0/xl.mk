@@ -5,6 +5,8 @@ XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_list.c dom0/xl_create.c dom0/svctl.c
 	dom0/xl_vcpu.c dom0/xl_cpumap.c dom0/xl_sched.c
 XL_OBJS := $(call host_objs,$(XL_SRCS)) $(DOM0_PARSE_OBJS)
 PROGRAMS += $(BIN)/xl
+# The progress line of long waits, and where an installed xl finds the bundled kernel.
+XL_OBJS += $(call host_objs,dom0/xl_progress.c dom0/xl_boot.c)
 
 # json-c (`xl list -l`) is used by xl_list.c alone.
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)

@@ -14,6 +14,7 @@
 #include <xen/io/xenbus.h>
 #include "devspec.h"
 #include "xl.h"
+#include "xl_progress.h"
 #include "xl_xs.h"
 
 /*
@@ -256,6 +257,20 @@ static int xl_block_read_int(struct xs_handle *xs, const char *dir, const char *
 	return (int)n;
 }
 
+/* Xenbus state names for block-detach's progress line ("gone" when the key is). */
+static const char *xl_block_state_name(int state)
+{
+	static const char *const names[] = { "Unknown", "Initialising", "InitWait",
+					     "Initialised", "Connected", "Closing", "Closed",
+					     "Reconfiguring", "Reconfigured" };
+
+	if (state < 0)
+		return "gone";
+	if ((size_t)state >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[state];
+}
+
 int xl_cmd_block_detach(int argc, char **argv)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
@@ -305,12 +320,19 @@ int xl_cmd_block_detach(int argc, char **argv)
 		if (!ok)
 			fprintf(stderr, "xl: warning: cannot ask %s to close: %s\n", be,
 				strerror(errno));
+		if (ok)
+			xl_progress_start("Waiting for disk %s of domain %u to close",
+					  argv[optind + 1], domid);
 		for (int waited = 0; ok && waited < XL_BLK_DETACH_TIMEOUT_MS; waited += 50) {
 			state = xl_block_read_int(xs, be, "state", XenbusStateClosed);
 			if (state == XenbusStateClosed)
 				break;
+			xl_progress_tick("backend %s, frontend %s",
+					 xl_block_state_name(state),
+					 xl_block_state_name(xl_block_read_int(xs, fe, "state", -1)));
 			usleep(50 * 1000);
 		}
+		xl_progress_done();
 		if (state != XenbusStateClosed)
 			fprintf(stderr,
 				"xl: warning: disk %s of domain %u did not close within %d s "

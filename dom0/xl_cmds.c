@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <xen/sched.h>
 #include "xl.h"
+#include "xl_progress.h"
 #include "xl_xs.h"
 
 static const char *kvm_kind_name(uint32_t kind)
@@ -267,6 +268,59 @@ int xl_cmd_destroy(int argc, char **argv)
 	return simple(argc, argv, destroy_and_cleanup, "destroy");
 }
 
+/* How long `shutdown -w`/`reboot -w` wait for the monitor to act on the domain. */
+#define XL_SHUTDOWN_WAIT_MS 30000
+
+/*
+ * -w of shutdown/reboot: wait until the monitor has acted (the domain is
+ * gone), with a progress line on a terminal.  A domain still there after
+ * XL_SHUTDOWN_WAIT_MS counts as done when it is shut down (kept by
+ * on_poweroff/on_reboot = "preserve"), else it is an error.  0 or -errno.
+ */
+static int shutdown_wait(struct svctl *c, uint32_t domid, const char *name, uint32_t reason)
+{
+	struct timespec t0, now;
+	struct sv_dominfo di;
+	bool gone = false;
+	int r = 0;
+
+	fprintf(stderr, "Waiting for 1 domains\n");
+	xl_progress_start("Waiting for domain %s (%u) to %s", name, domid,
+			  reason == SHUTDOWN_reboot ? "reboot" : "shut down");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		r = svctl_domain_info(c, domid, &di);
+		if (r == -ESRCH) {
+			gone = true;
+			break;
+		}
+		if (r)
+			break;
+		if (di.flags & SV_DOMF_SHUTDOWN)
+			xl_progress_tick("shut down (%s), waiting for its monitor",
+					 xl_reason_name(di.shutdown_reason));
+		else
+			xl_progress_tick("%s", di.flags & SV_DOMF_PAUSED ? "paused" : "running");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >=
+		    XL_SHUTDOWN_WAIT_MS)
+			break;
+		usleep(50000);
+	}
+	xl_progress_done();
+	if (!gone && r) {
+		xl_err("lost domain %u while waiting: %s", domid, strerror(-r));
+		return r;
+	}
+	if (!gone && !(di.flags & SV_DOMF_SHUTDOWN)) {
+		xl_err("domain %s (%u) did not shut down within %d s", name, domid,
+		       XL_SHUTDOWN_WAIT_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	fprintf(stderr, "Domain %u has been shut down, reason code %u\n", domid, reason);
+	return 0;
+}
+
 /*
  * shutdown/reboot, as xl does: ask the guest through control/shutdown when
  * it advertises control/feature-poweroff (or -reboot); with -F and no such
@@ -327,18 +381,8 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
-	if (wait) {
-		/* Until the monitor has acted (the domain is gone) or it stays shut down (preserve). */
-		fprintf(stderr, "Waiting for 1 domains\n");
-		for (int i = 0; i < 600; i++) {
-			struct sv_dominfo di;
-			int r = svctl_domain_info(c, domid, &di);
-			if (r == -ESRCH)
-				break;
-			usleep(50000);
-		}
-		fprintf(stderr, "Domain %u has been shut down, reason code %u\n", domid, reason);
-	}
+	if (wait)
+		ret = shutdown_wait(c, domid, argv[optind], reason);
 out:
 	xl_xs_close(xs);
 	svctl_close(c);

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "elf.h"
 #include "xl.h"
+#include "xl_boot.h"
 #include "xl_xs.h"
 
 #define MAX_IMAGE (512u << 20)
@@ -69,7 +70,7 @@ struct images {
 
 static int load_images(const struct sv_config *cfg, struct images *im)
 {
-	char err[256];
+	char err[256], path[4096];
 	int ret;
 
 	memset(im, 0, sizeof(*im));
@@ -78,7 +79,11 @@ static int load_images(const struct sv_config *cfg, struct images *im)
 		       sv_guest_type_name(cfg->type));
 		return -EOPNOTSUPP;
 	}
-	ret = read_file("kernel", cfg->kernel, &im->kernel, &im->kernel_size);
+	ret = xl_boot_path(cfg->kernel, path, sizeof(path));
+	if (ret)
+		xl_err("kernel '%s': %s", cfg->kernel, strerror(-ret));
+	else
+		ret = read_file("kernel", path, &im->kernel, &im->kernel_size);
 	if (ret)
 		return ret;
 	if (sv_elf_parse(&im->elf, im->kernel, im->kernel_size, err, sizeof(err)) ||
@@ -87,7 +92,11 @@ static int load_images(const struct sv_config *cfg, struct images *im)
 		return -EINVAL;
 	}
 	if (cfg->ramdisk[0]) {
-		ret = read_file("ramdisk", cfg->ramdisk, &im->ramdisk, &im->ramdisk_size);
+		ret = xl_boot_path(cfg->ramdisk, path, sizeof(path));
+		if (ret)
+			xl_err("ramdisk '%s': %s", cfg->ramdisk, strerror(-ret));
+		else
+			ret = read_file("ramdisk", path, &im->ramdisk, &im->ramdisk_size);
 		if (ret)
 			return ret;
 	}
