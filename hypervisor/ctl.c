@@ -144,6 +144,7 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_GNT_MAP: return sizeof(struct sv_ctl_gnt_map);
 	case SV_CTL_GNT_UNMAP: return sizeof(struct sv_ctl_gnt_unmap);
 	case SV_CTL_GNT_COPY: return sizeof(struct sv_ctl_gnt_copy);
+	case SV_CTL_DOMAIN_SET_MAXMEM: return sizeof(struct sv_ctl_maxmem);
 	default: return UINT32_MAX;
 	}
 }
@@ -331,6 +332,7 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		m.gnttab_gpa = pv_gnttab_gpa(d);
 		m.gnttab_frames = SV_GNT_MAX_FRAMES;
 		m.gen = d->gen;
+		m.boot_kb = d->mem.boot_pages * (PAGE_SIZE / 1024);
 		ret = reply(fd, h, 0, &m, sizeof(m), d->mem.memfd);
 		break;
 	}
@@ -370,6 +372,10 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		ret = reply(fd, h, 0, NULL, 0, -1);
 		break;
 	}
+	case SV_CTL_DOMAIN_SET_MAXMEM:
+		ret = reply(fd, h, memop_set_max(d, ((const struct sv_ctl_maxmem *)p)->max_kb), NULL, 0,
+			    -1);
+		break;
 	case SV_CTL_DOMAIN_INFO: {
 		struct sv_dominfo di;
 		domain_info(d, &di);
