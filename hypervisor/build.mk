@@ -64,3 +64,10 @@ $(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp
+
+# Unit test: memory reservations (memop.c) from a hostile guest, same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_memop
+$(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)
