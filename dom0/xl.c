@@ -127,6 +127,8 @@ static const struct {
 	{ "network-attach", xl_cmd_network_attach, "network-attach <Domain> <VifSpec>" },
 	{ "network-detach", xl_cmd_network_detach, "network-detach <Domain> <DevId|mac>" },
 	{ "network-list", xl_cmd_network_list, "network-list <Domain>" },
+	{ "mem-set", xl_cmd_mem_set, "mem-set <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
+	{ "mem-max", xl_cmd_mem_max, "mem-max <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
 };
 
 static void usage(FILE *f)

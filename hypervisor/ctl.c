@@ -265,7 +265,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 {
 	int fd = c->fd;
 
-	if (h->op >= SV_CTL_EVTCHN_OPEN && h->op < SV_CTL_OP_MAX)
+	/* dom0's own event channels and grants: the ops from EVTCHN_OPEN to GNT_COPY. */
+	if (h->op >= SV_CTL_EVTCHN_OPEN && h->op <= SV_CTL_GNT_COPY)
 		return handle_dom0(c, h, p);
 
 	static const uint32_t max_data = SV_CTL_MAX_PAYLOAD - sizeof(struct sv_ctl_console_data);
