@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <xen/errno.h>
 #include <xen/memory.h>
+#include <xen/grant_table.h>
 #include "../../hypervisor/hv.h"
 
 /* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
@@ -337,6 +338,29 @@ START_TEST(continuation_start_is_honoured)
 }
 END_TEST
 
+START_TEST(frames_given_back_cannot_be_granted)
+{
+	struct gnttab_setup_table *st = guest(VA_DATA + 3 * 4096);
+	grant_entry_v1_t *e;
+	uint32_t h;
+	uint64_t off;
+
+	ck_assert_int_eq(gnttab_init(d), 0);
+	st->dom = DOMID_SELF;
+	st->nr_frames = 1;
+	set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(uintptr_t)(VA_DATA + 3 * 4096 + 64));
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA + 3 * 4096, 1), 0);
+	e = mem_gpa(&d->mem, pv_gnttab_gpa(d), 4096);
+	e[1] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = BOOT + 1 };
+	e[2] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = 0x80 };
+	ck_assert_int_eq(gnttab_map_dom0(d, 1, true, NULL, &h, &off), GNTST_bad_page);
+	set_list(0, 0x80);
+	ck_assert_int_eq(memop(XENMEM_decrease_reservation, LIST, 1, 0, 0, DOMID_SELF), 1);
+	ck_assert_int_eq(gnttab_map_dom0(d, 2, true, NULL, &h, &off), GNTST_bad_page);
+	gnttab_fini(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("memop");
@@ -354,6 +378,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, increase_picks_absent_frames);
 	tcase_add_test(tc, other_domains_are_refused);
 	tcase_add_test(tc, continuation_start_is_honoured);
+	tcase_add_test(tc, frames_given_back_cannot_be_granted);
 	suite_add_tcase(s, tc);
 	return s;
 }
