@@ -61,7 +61,7 @@ void mm_init(const start_info_t *si, unsigned long boot_sp)
 
 unsigned long mm_nr_pages(void)
 {
-	return nr_pages;
+	return nr_pages + p2m_ext_nr;
 }
 
 unsigned long pfn_to_mfn(unsigned long pfn)

@@ -51,7 +51,10 @@ static inline void *pfn_to_virt(unsigned long pfn)
  */
 void mm_init(const start_info_t *si, unsigned long boot_sp);
 
-/* Number of pages of the domain, and the machine frame of a pfn (or ~0UL). */
+/*
+ * Pfns the p2m covers (start_info's nr_pages, more once the balloon grew
+ * it for maxmem), and the machine frame of a pfn (~0UL: none).
+ */
 unsigned long mm_nr_pages(void);
 unsigned long pfn_to_mfn(unsigned long pfn);
 
