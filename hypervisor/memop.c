@@ -152,6 +152,10 @@ int memop_domain_init(struct hv_domain *d, uint64_t boot_pages)
 static bool find_absent_run(const struct hv_mem *m, uint64_t n, uint64_t *pfn)
 {
 	for (uint64_t p = 0; p + n <= m->nr_frames; p += n) {
+		if (n <= 64 && !m->absent[p / 64]) {
+			p = (p / 64 + 1) * 64 - n; /* a word with nothing absent: the next word */
+			continue;
+		}
 		if (!(m->absent[p / 64] & (1ULL << (p % 64))))
 			continue;
 		if (run_ok(m, p, n, true)) {
