@@ -36,10 +36,21 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
+/*
+ * Past Xen's bootstrap region we map the rest of RAM too, at the same
+ * offset from VIRT_BASE, for guests of up to this many frames (1 GiB):
+ * our kernel has no mmu_update to build tables of its own, and this is
+ * how it reaches all its memory.  The tables cover every RAM frame, also
+ * those not populated at start (maxmem above memory), whose entries stay
+ * empty until the guest balloons them in and maps them.
+ */
+#define MAP_ALL_MAX_FRAMES (1ULL << 18)
+
 struct builder {
 	uint8_t *mem;              /* the whole memfd */
 	struct sv_ctl_memory m;
-	uint64_t nr_pages;
+	uint64_t nr_pages;         /* populated at start (start_info's nr_pages) */
+	uint64_t nr_frames;        /* RAM frames laid out (up to maxmem) */
 	uint64_t virt_base;
 	uint64_t alloc;            /* next free pfn */
 };
@@ -108,6 +119,8 @@ static void build_tables(struct builder *b, uint64_t pt_pfn, uint64_t nr_pt, uin
 
 		uint64_t pfn = (va - b->virt_base) / PAGE;
 		uint64_t flags = PTE_P | PTE_US | PTE_A | PTE_D;
+		if (pfn >= b->nr_pages)
+			continue; /* not populated: the table exists, the entry stays empty */
 		if (pfn < pt_pfn || pfn >= pt_pfn + nr_pt)
 			flags |= PTE_RW;
 		l1[i1] = (pfn_to_mfn(b, pfn) * PAGE) | flags;
@@ -121,7 +134,7 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	struct builder b = { 0 };
 	int memfd = -1, ret;
 	uint64_t kern_end_pfn, rd_pfn = 0, p2m_pfn, si_pfn, store_pfn, cons_pfn, pt_pfn, nr_pt,
-		 stack_pfn, virt_end;
+		 stack_pfn, virt_end, boot_end;
 
 	ret = svctl_domain_memory(c, domid, &b.m, &memfd);
 	if (ret)
@@ -131,7 +144,12 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 		ret = fail(err, errlen, -EPROTO, "hypervisor reported a bad memory layout");
 		goto out_close;
 	}
-	b.nr_pages = b.m.ram_kb / 4;
+	b.nr_frames = b.m.ram_kb / 4;
+	b.nr_pages = (b.m.boot_kb ? b.m.boot_kb : b.m.ram_kb) / 4;
+	if (b.nr_pages > b.nr_frames) {
+		ret = fail(err, errlen, -EPROTO, "hypervisor reported a bad memory layout");
+		goto out_close;
+	}
 	b.mem = mmap(NULL, b.m.memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (b.mem == MAP_FAILED) {
 		ret = fail(err, errlen, -errno, "cannot map guest memory: %s", strerror(errno));
@@ -176,7 +194,10 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	nr_pt = 0;
 	for (;;) {
 		uint64_t end_pfn = pt_pfn + nr_pt + 1 /* stack */;
-		virt_end = round_up(va_of(&b, end_pfn) + 512 * 1024, 4ULL << 20);
+		boot_end = round_up(va_of(&b, end_pfn) + 512 * 1024, 4ULL << 20);
+		virt_end = boot_end;
+		if (b.nr_frames <= MAP_ALL_MAX_FRAMES && va_of(&b, b.nr_frames) > virt_end)
+			virt_end = round_up(va_of(&b, b.nr_frames), 2ULL << 20);
 		uint64_t need = count_tables(b.virt_base, virt_end);
 		if (need <= nr_pt)
 			break;
@@ -184,7 +205,7 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	}
 	stack_pfn = pt_pfn + nr_pt;
 	b.alloc = stack_pfn + 1;
-	if ((virt_end - b.virt_base) / PAGE > b.nr_pages) {
+	if ((boot_end - b.virt_base) / PAGE > b.nr_pages) {
 		ret = fail(err, errlen, -ENOMEM,
 			   "%llu KiB of memory is too little for this kernel's bootstrap region",
 			   (unsigned long long)(b.nr_pages * 4));

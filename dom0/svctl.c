@@ -352,3 +352,10 @@ int svctl_domain_find(struct svctl *c, const char *name, uint32_t *domid)
 		*domid = r.domid;
 	return ret;
 }
+
+int svctl_domain_set_maxmem(struct svctl *c, uint32_t domid, uint64_t max_kb)
+{
+	struct sv_ctl_maxmem q = { .domid = domid, .max_kb = max_kb };
+
+	return call_fixed(c, SV_CTL_DOMAIN_SET_MAXMEM, &q, sizeof(q), NULL, 0);
+}

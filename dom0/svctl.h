@@ -57,5 +57,7 @@ int svctl_domain_wait(struct svctl *c, uint32_t domid, uint32_t timeout_ms,
 int svctl_console_read(struct svctl *c, uint32_t domid, uint64_t *offset, uint32_t timeout_ms,
 		       char *buf, uint32_t max, uint32_t *len, int *gone);
 int svctl_domain_find(struct svctl *c, const char *name, uint32_t *domid);
+/* XEN_DOMCTL_max_mem: the most the domain may hold, in KiB (whole pages count). 0 or -errno. */
+int svctl_domain_set_maxmem(struct svctl *c, uint32_t domid, uint64_t max_kb);
 
 #endif

@@ -131,6 +131,8 @@ static const struct {
 	{ "vcpu-pin", xl_cmd_vcpu_pin, "vcpu-pin [-f|--force] <Domain> <VCPU|all> <CPUs|all> [<CPUs-soft>]" },
 	{ "vcpu-set", xl_cmd_vcpu_set, "vcpu-set [-i|--ignore-host] <Domain> <vCPUs count>" },
 	{ "sched-credit", xl_cmd_sched_credit, "sched-credit [-d <Domain> [-w <Weight>] [-c <Cap>]] [-s]" },
+	{ "mem-set", xl_cmd_mem_set, "mem-set <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
+	{ "mem-max", xl_cmd_mem_max, "mem-max <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
 };
 
 static void usage(FILE *f)

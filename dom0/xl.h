@@ -53,6 +53,11 @@ int xl_cmd_network_attach(int argc, char **argv);
 int xl_cmd_network_detach(int argc, char **argv);
 int xl_cmd_network_list(int argc, char **argv);
 
+/* Memory (xl_mem.c): balloon target and maximum; Xen's size syntax (KiB, or -1). */
+int xl_cmd_mem_set(int argc, char **argv);
+int xl_cmd_mem_max(int argc, char **argv);
+int64_t xl_parse_mem_kb(const char *s);
+
 /* Follows a domain's console until it is gone (or forever with follow). */
 /*
  * Follow domid's console until the domain is gone (or Ctrl-]).  Once it is

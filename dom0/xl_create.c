@@ -194,7 +194,8 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 			const struct images *im, bool paused, uint32_t *domid_out)
 {
 	struct sv_ctl_create req = { .kind = SV_DOM_PV, .max_vcpus = cfg->maxvcpus,
-				     .mem_kb = cfg->memory_mb * 1024, .engine = cfg->engine };
+				     .mem_kb = cfg->memory_mb * 1024, .engine = cfg->engine,
+				     .max_kb = cfg->maxmem_mb * 1024 };
 	struct sv_pv_image img = { .kernel = &im->elf, .ramdisk = im->ramdisk,
 				   .ramdisk_size = im->ramdisk_size, .cmdline = cfg->cmdline };
 	struct sv_pv_layout lay;

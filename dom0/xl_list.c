@@ -130,7 +130,9 @@ static struct json_object *vcpu_list(uint32_t online)
  * c_info and b_info we know), plus what our hypervisor says beside it:
  * "engine" (null for dom0, and while the hypervisor does not say),
  * "state" (xl list's letters), and as libxl_dominfo names them "cpu_time"
- * (ns), "vcpu_online" and, once shut down, "shutdown_reason".  NULL when
+ * (ns), "vcpu_online", "current_memkb" and "max_memkb" (the reservation and
+ * its maximum), "host_memkb" (what the host holds for it: its memory's
+ * allocated blocks), and once shut down "shutdown_reason".  NULL when
  * out of memory.
  */
 static struct json_object *dom_json(const struct sv_dominfo *d, struct xs_handle *xs)
@@ -168,6 +170,12 @@ static struct json_object *dom_json(const struct sv_dominfo *d, struct xs_handle
 	    jadd_text(o, "state", state) ||
 	    jadd(o, "cpu_time", json_object_new_int64((int64_t)d->cpu_time_ns)) ||
 	    jadd(o, "vcpu_online", json_object_new_int64(d->online_vcpus)))
+		goto out_put;
+	/* libxl_dominfo's current and maximum reservation; host_memkb is ours (the host's share). */
+	if (d->domid != 0 &&
+	    (jadd(o, "current_memkb", json_object_new_int64((int64_t)d->mem_kb)) ||
+	     jadd(o, "max_memkb", json_object_new_int64((int64_t)d->max_mem_kb)) ||
+	     jadd(o, "host_memkb", json_object_new_int64((int64_t)d->host_kb))))
 		goto out_put;
 	if ((d->flags & SV_DOMF_SHUTDOWN) &&
 	    jadd_text(o, "shutdown_reason", xl_reason_name(d->shutdown_reason)))

@@ -89,6 +89,7 @@ again:;
 		  put(xs, t, rw, 1, "", "%s/control/shutdown", base) &&
 		  put(xs, t, rw, 1, "", "%s/control/feature-poweroff", base) &&
 		  put(xs, t, rw, 1, "", "%s/control/feature-reboot", base) &&
+		  put(xs, t, rw, 1, "", "%s/control/feature-balloon", base) &&
 		  put(xs, t, rw, 1, "", "%s/data", base) &&
 		  put(xs, t, rw, 1, "", "%s/drivers", base) &&
 		  put(xs, t, rw, 1, "", "%s/feature", base) &&

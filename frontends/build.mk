@@ -25,6 +25,7 @@ GUEST_SRCS := \
 	frontends/kernel/printk.c \
 	frontends/kernel/lib.c \
 	frontends/kernel/mm.c \
+	frontends/kernel/balloon.c \
 	frontends/kernel/shinfo.c \
 	frontends/kernel/time.c \
 	frontends/kernel/sched.c \

@@ -149,6 +149,7 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_VCPU_PIN: return sizeof(struct sv_ctl_vcpu_pin);
 	case SV_CTL_SCHED_GET: return sizeof(struct sv_ctl_domid);
 	case SV_CTL_SCHED_SET: return sizeof(struct sv_ctl_sched);
+	case SV_CTL_DOMAIN_SET_MAXMEM: return sizeof(struct sv_ctl_maxmem);
 	default: return UINT32_MAX;
 	}
 }
@@ -298,7 +299,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 						  : hv_sched_set(p, &out);
 		return reply(fd, h, r, &out, sizeof(out), -1);
 	}
-	if (h->op >= SV_CTL_EVTCHN_OPEN && h->op < SV_CTL_OP_MAX)
+	/* dom0's own event channels and grants: the ops from EVTCHN_OPEN to GNT_COPY. */
+	if (h->op >= SV_CTL_EVTCHN_OPEN && h->op <= SV_CTL_GNT_COPY)
 		return handle_dom0(c, h, p);
 
 	static const uint32_t max_data = SV_CTL_MAX_PAYLOAD - sizeof(struct sv_ctl_console_data);
@@ -365,6 +367,7 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		m.gnttab_gpa = pv_gnttab_gpa(d);
 		m.gnttab_frames = SV_GNT_MAX_FRAMES;
 		m.gen = d->gen;
+		m.boot_kb = d->mem.boot_pages * (PAGE_SIZE / 1024);
 		ret = reply(fd, h, 0, &m, sizeof(m), d->mem.memfd);
 		break;
 	}
@@ -404,6 +407,10 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		ret = reply(fd, h, 0, NULL, 0, -1);
 		break;
 	}
+	case SV_CTL_DOMAIN_SET_MAXMEM:
+		ret = reply(fd, h, memop_set_max(d, ((const struct sv_ctl_maxmem *)p)->max_kb), NULL, 0,
+			    -1);
+		break;
 	case SV_CTL_DOMAIN_INFO: {
 		struct sv_dominfo di;
 		domain_info(d, &di);

@@ -182,7 +182,9 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 		return NULL;
 	}
 	if (req->max_vcpus < 1 || req->max_vcpus > SV_MAX_VCPUS || req->mem_kb < 4096 ||
-	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024 || req->engine > SV_ENGINE_PROCESS) {
+	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024 || req->engine > SV_ENGINE_PROCESS ||
+	    (req->max_kb && (req->max_kb < req->mem_kb || req->max_kb % 4 ||
+			     req->max_kb > (1ULL << 40) / 1024))) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -210,10 +212,13 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->changed, NULL);
 
-	ret = mem_init(&d->mem, req->mem_kb * 1024, pv_priv_size(d->max_vcpus, req->mem_kb * 1024));
+	uint64_t ram_kb = req->max_kb ? req->max_kb : req->mem_kb;
+	ret = mem_init(&d->mem, ram_kb * 1024, pv_priv_size(d->max_vcpus, ram_kb * 1024));
 	if (ret)
 		goto out_free;
 	ret = pv_domain_init(d);
+	if (!ret)
+		ret = memop_domain_init(d, req->mem_kb * 1024 / PAGE_SIZE);
 	if (ret)
 		goto out_free;
 	d->eng = eng;
@@ -268,8 +273,8 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	rcu_assign_pointer(table[d->domid], d);
 	pthread_mutex_unlock(&table_lock);
 	hv_cgroup_domain_create(d);
-	hv_log("d%u: created '%s', %llu KiB, %u vCPU(s), %s engine", d->domid, d->name,
-	       (unsigned long long)req->mem_kb, d->max_vcpus, eng->name);
+	hv_log("d%u: created '%s', %llu KiB (of %llu), %u vCPU(s), %s engine", d->domid, d->name,
+	       (unsigned long long)req->mem_kb, (unsigned long long)ram_kb, d->max_vcpus, eng->name);
 	return d;
 
 out_stop:
@@ -421,7 +426,9 @@ void domain_info(struct hv_domain *d, struct sv_dominfo *out)
 	out->kind = d->kind;
 	out->engine = d->eng ? d->eng->id : 0;
 	out->max_vcpus = d->max_vcpus;
-	out->mem_kb = d->mem.ram_size / 1024;
+	out->mem_kb = d->mem.cur_pages * (PAGE_SIZE / 1024);
+	out->max_mem_kb = d->mem.max_pages * (PAGE_SIZE / 1024);
+	out->host_kb = memop_host_bytes(d) / 1024;
 	memcpy(out->name, d->name, sizeof(out->name));
 	memcpy(out->handle, d->handle, sizeof(out->handle));
 	for (unsigned i = 0; i < d->max_vcpus; i++) {

@@ -112,7 +112,8 @@ static int check_entry(struct hv_domain *d, uint32_t ref, uint32_t to, bool writ
 	if (write && (flags & GTF_readonly))
 		return GNTST_permission_denied;
 	*gpa = (uint64_t)frame << PAGE_SHIFT;
-	if (!mem_is_ram(&d->mem, *gpa, PAGE_SIZE))
+	/* RAM the guest holds: a frame it gave back (memop.c) is no page to grant. */
+	if (!mem_is_ram(&d->mem, *gpa, PAGE_SIZE) || !mem_frame_present(&d->mem, *gpa))
 		return GNTST_bad_page;
 	*word = (uint32_t)e;
 	return GNTST_okay;
@@ -272,7 +273,8 @@ static int copy_side(struct hv_domain *self, uint32_t caller, uint32_t domid, bo
 		pthread_mutex_unlock(&d->gt->lock);
 	} else {
 		gpa = ref_or_gfn << PAGE_SHIFT;
-		st = mem_is_ram(&d->mem, gpa, PAGE_SIZE) && ref_or_gfn < (1ULL << 40)
+		st = ref_or_gfn < (1ULL << 40) && mem_is_ram(&d->mem, gpa, PAGE_SIZE) &&
+				     mem_frame_present(&d->mem, gpa)
 			     ? GNTST_okay : GNTST_bad_page;
 	}
 	if (st != GNTST_okay) {

@@ -128,15 +128,30 @@ struct hv_mem {
 	unsigned nr_ram;
 	struct sv_mem_range ram[2];
 	struct sv_mem_range priv;
+	/*
+	 * Ballooning (memop.c), under the domain's lock: which RAM frames
+	 * the guest gave back (one bit per frame, in pfn = memfd order; their
+	 * memory went back to the host), how many it holds, and how many it
+	 * may hold (XEN_DOMCTL_max_mem's figure).
+	 */
+	uint64_t *absent;
+	uint64_t nr_frames;       /* RAM frames: ram_size / PAGE_SIZE */
+	uint64_t cur_pages;
+	uint64_t max_pages;
+	uint64_t boot_pages;      /* populated at create: the first boot_pages frames */
 };
 
 int mem_init(struct hv_mem *m, uint64_t ram_bytes, uint64_t priv_bytes);
+/* The balloon state of mem_init's memory: every frame present, the maximum at all of them. */
+int mem_balloon_setup(struct hv_mem *m);
 void mem_fini(struct hv_mem *m);
 /* Host pointer for [gpa, gpa+len) if it lies inside one range, else NULL. */
 void *mem_gpa(const struct hv_mem *m, uint64_t gpa, uint64_t len);
 bool mem_is_ram(const struct hv_mem *m, uint64_t gpa, uint64_t len);
 /* Offset in the memfd of the page at gpa (RAM or private), or -EINVAL. */
 int64_t mem_offset(const struct hv_mem *m, uint64_t gpa);
+/* gpa is in a RAM frame the guest has not given back (any thread; no lock needed). */
+bool mem_frame_present(const struct hv_mem *m, uint64_t gpa);
 
 struct evtchn;
 struct evtchn_client;
@@ -346,6 +361,18 @@ void sched_timer_stop(struct hv_domain *d);
 
 /* hypercall.c */
 void hypercall_dispatch(struct hv_vcpu *v);
+
+/* memop.c: reservations, as Xen's XENMEM_* and XEN_DOMCTL_max_mem. */
+/* At create: only the first boot_pages RAM frames are populated; the rest wait for the balloon. */
+int memop_domain_init(struct hv_domain *d, uint64_t boot_pages);
+long memop_reservation(struct hv_vcpu *v, unsigned op, unsigned start, uint64_t arg);
+/* The domain's current or maximum reservation (pages), read under its lock. */
+uint64_t memop_current(struct hv_domain *d);
+uint64_t memop_maximum(struct hv_domain *d);
+/* XEN_DOMCTL_max_mem: may go below the current reservation (allocations then fail). */
+int memop_set_max(struct hv_domain *d, uint64_t max_kb);
+/* Bytes of the domain's memfd the host really holds (its allocated blocks). */
+uint64_t memop_host_bytes(struct hv_domain *d);
 
 /* console.c */
 int console_init(struct hv_domain *d, const char *rundir);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Hypercall dispatch and the simple hypercalls: xen_version, console_io, memory_op, vm_assist, update_va_mapping. */
+/* Hypercall dispatch and the simple hypercalls: xen_version, console_io, memory_op (reservations in memop.c), vm_assist, update_va_mapping. */
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
@@ -106,13 +106,18 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 	domid_t who;
 
 	switch (a[0] & 0x3f) { /* low 6 bits: the command; the rest: a continuation */
+	case XENMEM_increase_reservation:
+	case XENMEM_decrease_reservation:
+	case XENMEM_populate_physmap:
+		return memop_reservation(v, (unsigned)(a[0] & 0x3f), (unsigned)(a[0] >> 6), a[1]);
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:
 		if (vcpu_copy_from_guest(v, &who, a[1], sizeof(who)))
 			return -XEN_EFAULT;
 		if (who != DOMID_SELF && who != d->domid)
 			return -XEN_EPERM;
-		return (long)(d->mem.ram_size / PAGE_SIZE);
+		return (long)((a[0] & 0x3f) == XENMEM_current_reservation ? memop_current(d)
+									 : memop_maximum(d));
 	case XENMEM_maximum_ram_page: {
 		const struct sv_mem_range *top = &d->mem.ram[d->mem.nr_ram - 1];
 		return (long)((top->gpa + top->size) / PAGE_SIZE - 1);
@@ -163,6 +168,8 @@ static long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
 		if (!mem_is_ram(&d->mem, frame, PAGE_SIZE) && frame != SV_SHARED_INFO_GPA &&
 		    !gnttab_is_frame(d, frame))
 			return -XEN_EINVAL;
+		if (mem_is_ram(&d->mem, frame, PAGE_SIZE) && !mem_frame_present(&d->mem, frame))
+			return -XEN_EINVAL; /* given back (memop.c): not the guest's to map */
 		val |= PTE_US;
 	}
 	ret = vcpu_walk_l1(v, va, &pte_gpa);

@@ -2,6 +2,7 @@
 /* Guest memory: one memfd per domain (so dom0 and the engines can map it), and lookups. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -44,7 +45,14 @@ int mem_init(struct hv_mem *m, uint64_t ram_bytes, uint64_t priv_bytes)
 		m->nr_ram = 2;
 	}
 	m->priv = (struct sv_mem_range){ .gpa = SV_PRIV_GPA, .size = priv_bytes, .offset = ram_bytes };
+	ret = mem_balloon_setup(m);
+	if (ret)
+		goto out_unmap;
 	return 0;
+
+out_unmap:
+	munmap(m->base, m->memfd_size);
+	m->base = NULL;
 
 out_close:
 	close(m->memfd);
@@ -52,8 +60,34 @@ out_close:
 	return ret;
 }
 
+int mem_balloon_setup(struct hv_mem *m)
+{
+	m->nr_frames = m->ram_size / PAGE_SIZE;
+	m->absent = calloc((m->nr_frames + 63) / 64, sizeof(uint64_t));
+	if (!m->absent)
+		return -ENOMEM;
+	m->cur_pages = m->max_pages = m->boot_pages = m->nr_frames;
+	return 0;
+}
+
+bool mem_frame_present(const struct hv_mem *m, uint64_t gpa)
+{
+	int64_t off;
+	uint64_t pfn;
+
+	if (!mem_is_ram(m, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE))
+		return false;
+	off = mem_offset(m, gpa);
+	pfn = (uint64_t)off / PAGE_SIZE;
+	if (!m->absent || pfn >= m->nr_frames)
+		return m->absent == NULL;
+	return !(__atomic_load_n(&m->absent[pfn / 64], __ATOMIC_RELAXED) & (1ULL << (pfn % 64)));
+}
+
 void mem_fini(struct hv_mem *m)
 {
+	free(m->absent);
+	m->absent = NULL;
 	if (m->base)
 		munmap(m->base, m->memfd_size);
 	if (m->memfd >= 0)

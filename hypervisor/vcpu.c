@@ -125,11 +125,15 @@ static int walk(struct hv_vcpu *v, uint64_t gva, bool write, uint64_t *gpa)
 		if ((level == 2 || level == 3) && (pte & PTE_PS)) {
 			uint64_t size = 1ULL << shift;
 			*gpa = (pte & PTE_ADDR & ~(size - 1)) | (gva & (size - 1));
-			return 0;
+			break;
 		}
 		table = pte & PTE_ADDR;
 	}
-	*gpa = table | (gva & (PAGE_SIZE - 1));
+	if (level < 1)
+		*gpa = table | (gva & (PAGE_SIZE - 1));
+	/* A frame the guest gave back (memop.c) is not there to copy to or from. */
+	if (mem_is_ram(m, *gpa & PTE_ADDR, PAGE_SIZE) && !mem_frame_present(m, *gpa))
+		return -EFAULT;
 	return 0;
 }
 

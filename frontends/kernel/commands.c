@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The command words of the guest kernel: a table of names and their actions.
+#include <svk/balloon.h>
 #include <svk/cmdline.h>
 #include <svk/commands.h>
 #include <svk/driver_words.h>
@@ -256,6 +257,44 @@ static void cmd_print(const start_info_t *si, const char *arg)
 	printk("%s\n", arg ? arg : "");
 }
 
+static void cmd_memcheck(const start_info_t *si, const char *arg)
+{
+	balloon_memcheck();
+}
+
+/* balloon-wait[=SECONDS]: until the balloon next reaches (or stops short of) a target. */
+static void cmd_balloon_wait(const start_info_t *si, const char *arg)
+{
+	uint64_t s = 120;
+	int rc;
+
+	if (arg && !need_number("balloon-wait", arg, &s))
+		return;
+	if (s > 86400)
+		s = 86400;
+	rc = balloon_wait(s * 1000000000ULL);
+	if (rc)
+		printk("balloon-wait: %s (%d)\n",
+		       rc == -XEN_ETIMEDOUT ? "timed out" : "no balloon", rc);
+}
+
+static void cmd_balloon_status(const start_info_t *si, const char *arg)
+{
+	unsigned long held, out;
+	domid_t self = DOMID_SELF;
+	long cur;
+
+	int rc = balloon_status(&held, &out);
+
+	if (rc) {
+		printk("balloon: not running (%d)\n", rc);
+		return;
+	}
+	cur = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+	printk("balloon: holds %lu KiB, %lu KiB given back; reservation %ld KiB\n", held * 4,
+	       out * 4, cur < 0 ? cur : cur * 4);
+}
+
 static const struct command commands[] = {
 	{ .name = "halt", .run = cmd_halt },
 	{ .name = "reboot", .run = cmd_reboot },
@@ -279,6 +318,9 @@ static const struct command commands[] = {
 	{ .name = "xs-bench", .run = cmd_xs_bench },
 	{ .name = "xs-stress", .run = cmd_xs_stress },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
+	{ .name = "memcheck", .run = cmd_memcheck },
+	{ .name = "balloon-wait", .run = cmd_balloon_wait },
+	{ .name = "balloon-status", .run = cmd_balloon_status },
 };
 
 /* A word from a driver's table (blkfront, netfront) or hostile.c's, if one has it. */

@@ -142,9 +142,13 @@ void console_write(const char *buf, size_t len)
 		io_write(buf, len);
 		return;
 	}
-	/* The upcall may not spin on a lock its own vCPU holds. */
+	/*
+	 * The upcall may not spin on a lock its own vCPU holds.  Upcalls run
+	 * on the boot vCPU only: another vCPU printing meanwhile waits its
+	 * turn (else its line would go to console_io, out of the ring's order).
+	 */
 	while (__atomic_exchange_n(&out_lock, 1, __ATOMIC_ACQUIRE)) {
-		if (events_in_upcall()) {
+		if (events_in_upcall() && on_boot_stack()) {
 			io_write(buf, len);
 			return;
 		}

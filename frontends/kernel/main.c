@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The guest kernel's C entry: set up, say who we are, run the command line.
+#include <svk/balloon.h>
 #include <svk/commands.h>
 #include <svk/console.h>
 #include <svk/control.h>
@@ -71,6 +72,8 @@ static void devices_init(const start_info_t *si, const struct early *e)
 		if (hp)
 			printk("cpuhotplug: watching cpu/ failed: %d\n", hp);
 	}
+	if (!ctl)
+		(void)balloon_init(si); /* no line of its own: balloon-status tells */
 	printk("devices: m2p=%d timer=%d console-ring=%d gnttab=%d xenbus=%d control=%d\n",
 	       e->m2p, timer, e->cons, gnt, xs, ctl);
 }

@@ -13,8 +13,18 @@ extern char _end[];
  * their first word.  mm_limit drops to mm_next the first time a fresh frame
  * cannot be mapped.
  */
-static const unsigned long *p2m;
+static unsigned long *p2m;
 static unsigned long nr_pages;
+
+/*
+ * Frames past start_info's nr_pages (RAM laid out up to maxmem, ballooned
+ * in later): their machine frames, in pages of 512 entries that
+ * mm_p2m_grow takes from the allocator.  Owned by this file.
+ */
+#define P2M_PER_PAGE (PAGE_SIZE / sizeof(unsigned long))
+#define P2M_EXT_PAGES 512
+static unsigned long *p2m_ext[P2M_EXT_PAGES];
+static unsigned long p2m_ext_nr;
 static unsigned long mm_next, mm_limit;
 static void *free_list;
 static unsigned long free_count;
@@ -35,7 +45,7 @@ void mm_init(const start_info_t *si, unsigned long boot_sp)
 {
 	unsigned long end = (unsigned long)_end;
 
-	p2m = (const unsigned long *)si->mfn_list;
+	p2m = (unsigned long *)si->mfn_list;
 	nr_pages = si->nr_pages;
 	end = max_ul(end, si->mfn_list + si->nr_pages * sizeof(unsigned long));
 	end = max_ul(end, (unsigned long)si + PAGE_SIZE);
@@ -51,14 +61,51 @@ void mm_init(const start_info_t *si, unsigned long boot_sp)
 
 unsigned long mm_nr_pages(void)
 {
-	return nr_pages;
+	return nr_pages + p2m_ext_nr;
 }
 
 unsigned long pfn_to_mfn(unsigned long pfn)
 {
-	if (!p2m || pfn >= nr_pages)
+	if (!p2m)
 		return ~0UL;
-	return p2m[pfn];
+	if (pfn < nr_pages)
+		return p2m[pfn];
+	pfn -= nr_pages;
+	if (pfn >= p2m_ext_nr)
+		return ~0UL;
+	return p2m_ext[pfn / P2M_PER_PAGE][pfn % P2M_PER_PAGE];
+}
+
+void mm_p2m_set(unsigned long pfn, unsigned long mfn)
+{
+	if (!p2m)
+		return;
+	if (pfn < nr_pages) {
+		p2m[pfn] = mfn;
+		return;
+	}
+	pfn -= nr_pages;
+	if (pfn < p2m_ext_nr)
+		p2m_ext[pfn / P2M_PER_PAGE][pfn % P2M_PER_PAGE] = mfn;
+}
+
+int mm_p2m_grow(unsigned long frames)
+{
+	while (p2m && nr_pages + p2m_ext_nr < frames) {
+		unsigned long i = p2m_ext_nr / P2M_PER_PAGE;
+		unsigned long *page;
+
+		if (i >= P2M_EXT_PAGES)
+			return -XEN_E2BIG;
+		page = page_alloc();
+		if (!page)
+			return -XEN_ENOMEM;
+		for (unsigned long j = 0; j < P2M_PER_PAGE; j++)
+			page[j] = ~0UL;
+		p2m_ext[i] = page;
+		p2m_ext_nr += P2M_PER_PAGE;
+	}
+	return 0;
 }
 
 void *page_alloc(void)

@@ -47,8 +47,13 @@ void proc_map_queue_free(struct proc_map_queue *q)
 /* Offset in the memfd of a frame the guest may map, or -EINVAL. */
 static int64_t frame_offset(struct hv_domain *d, uint64_t gpa, uint64_t len)
 {
-	if (mem_is_ram(&d->mem, gpa, len))
+	if (mem_is_ram(&d->mem, gpa, len)) {
+		/* A frame the guest gave back is not mapped: a hole it faults on (memop.c). */
+		for (uint64_t o = 0; o < len; o += PAGE_SIZE)
+			if (!mem_frame_present(&d->mem, gpa + o))
+				return -EINVAL;
 		return mem_offset(&d->mem, gpa);
+	}
 	if (len == PAGE_SIZE && (gpa == SV_SHARED_INFO_GPA || gnttab_is_frame(d, gpa)))
 		return mem_offset(&d->mem, gpa);
 	return -EINVAL;

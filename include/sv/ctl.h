@@ -82,6 +82,12 @@ enum sv_ctl_op {
 	/* Credit scheduler parameters of a domain (xl sched-credit); dom0 reads 256/0. */
 	SV_CTL_SCHED_GET,          /* sv_ctl_domid -> sv_ctl_sched */
 	SV_CTL_SCHED_SET,          /* sv_ctl_sched -> sv_ctl_sched (as now in force) */
+	/*
+	 * XEN_DOMCTL_max_mem: the most the domain may hold.  It may be set
+	 * below what the domain holds now: it keeps that, and may only shrink
+	 * (populate and increase_reservation fail) until it is under.
+	 */
+	SV_CTL_DOMAIN_SET_MAXMEM,  /* sv_ctl_maxmem -> - */
 	SV_CTL_OP_MAX
 };
 
@@ -123,6 +129,12 @@ struct sv_ctl_create {
 	uint8_t handle[16];       /* UUID */
 	uint32_t engine;          /* sv_engine; SV_ENGINE_DEFAULT: the host's */
 	uint32_t pad;
+	/*
+	 * RAM laid out for the domain (0: mem_kb).  When above mem_kb, only
+	 * the first mem_kb are populated at start; the guest may balloon the
+	 * rest in (populate_physmap) up to its maximum, which starts here.
+	 */
+	uint64_t max_kb;
 };
 
 struct sv_ctl_domid {
@@ -148,6 +160,7 @@ struct sv_ctl_memory {
 	uint32_t gnttab_frames;   /* how many the guest may set up */
 	uint32_t pad2;
 	uint64_t gen;             /* this domain's creation number: never reused, unlike domids */
+	uint64_t boot_kb;         /* RAM populated at create (the first boot_kb, pfn order); 0: ram_kb */
 };
 
 struct sv_ctl_hcall_page {
@@ -188,6 +201,9 @@ struct sv_dominfo {
 	uint8_t handle[16];
 	uint32_t engine;          /* sv_engine that runs it; 0 for dom0 */
 	uint32_t pad;
+	/* mem_kb above is the current reservation (what the guest holds, as Xen's tot_pages). */
+	uint64_t max_mem_kb;      /* its maximum (XEN_DOMCTL_max_mem) */
+	uint64_t host_kb;         /* what the host really holds for it: its memory's allocated blocks */
 };
 
 struct sv_ctl_list {
@@ -228,6 +244,12 @@ struct sv_ctl_console_data {
 	uint32_t len;
 	uint32_t flags;           /* SV_CONSOLE_F_* */
 	char data[];
+};
+
+struct sv_ctl_maxmem {
+	uint32_t domid;
+	uint32_t pad;
+	uint64_t max_kb;          /* rounded down to whole pages; at most 1 TiB */
 };
 
 struct sv_ctl_find {

@@ -93,6 +93,7 @@ static void setup(void)
 	m->nr_ram = 1;
 	m->ram[0] = (struct sv_mem_range){ 0, RAM, 0 };
 	m->priv = (struct sv_mem_range){ SV_PRIV_GPA, pv_priv_size(2, RAM), RAM };
+	ck_assert_int_eq(mem_balloon_setup(m), 0);
 	ck_assert_int_eq(pv_domain_init(d), 0);
 	ck_assert_int_eq(console_init(d, rundir), 0);
 	d->shinfo = mem_gpa(&d->mem, SV_SHARED_INFO_GPA, 4096);
@@ -133,6 +134,7 @@ static void teardown(void)
 	gnttab_fini(d);
 	munmap(d->mem.base, d->mem.memfd_size);
 	close(d->mem.memfd);
+	free(d->mem.absent);
 	free(d);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", rundir);

@@ -51,9 +51,20 @@ static inline void *pfn_to_virt(unsigned long pfn)
  */
 void mm_init(const start_info_t *si, unsigned long boot_sp);
 
-/* Number of pages of the domain, and the machine frame of a pfn (or ~0UL). */
+/*
+ * Pfns the p2m covers (start_info's nr_pages, more once the balloon grew
+ * it for maxmem), and the machine frame of a pfn (~0UL: none).
+ */
 unsigned long mm_nr_pages(void);
 unsigned long pfn_to_mfn(unsigned long pfn);
+
+/*
+ * The p2m as the balloon changes it: mm_p2m_set records pfn's machine
+ * frame (~0UL: given back); mm_p2m_grow makes room for pfns up to
+ * @frames, past start_info's nr_pages (0, or -errno).
+ */
+void mm_p2m_set(unsigned long pfn, unsigned long mfn);
+int mm_p2m_grow(unsigned long frames);
 
 static inline unsigned long virt_to_mfn(const void *va)
 {
