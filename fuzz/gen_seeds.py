@@ -233,4 +233,9 @@ write("hypercall", {
     "memory": hc(struct.pack("<H", DOMID_SELF), call(12, 3, (PTR, 0)), call(12, 2, 0),
                  call(12, 12, (PTR, 64))),
     "shutdown": hc(struct.pack("<I", 0), call(29, 2, (PTR, 0))),
+    # xen_memory_reservation {extent_start, nr_extents, extent_order, mem_flags, domid}, frames at +64
+    "balloon": hc(struct.pack("<QQIIH", 0x400000 + 64, 2, 0, 0, DOMID_SELF).ljust(64, b"\0")
+                  + struct.pack("<QQ", 0x30, 0x31),
+                  call(12, 1, (PTR, 0)), call(12, 3, (PTR, 96)), call(12, 6, (PTR, 0)),
+                  call(12, 0, (PTR, 0))),
 })
