@@ -52,36 +52,55 @@ static void ring_copy_out(const struct hv_logring *r, uint64_t at, char *out, si
 	memcpy(out + first, r->buf, len - first);
 }
 
+/* The byte at offset off while s (len bytes) is being appended at head: new or still kept. */
+static char byte_at(const struct hv_logring *r, const char *s, uint64_t off)
+{
+	return off >= r->head ? s[off - r->head] : r->buf[off % r->size];
+}
+
 /*
  * Past the ring's size the oldest bytes go; the kept part then starts at
- * the first whole line, so a reader never sees half of one (unless one
- * line is larger than the ring, when its tail is all that is kept).
+ * a whole line, so a reader never sees half of one (text without any
+ * newline is cut where it must be).  The new start is found before the
+ * bytes are written, while every byte it looks at is still there.
  */
-void hv_logring_append(struct hv_logring *r, const char *s, size_t len)
+static void append_locked(struct hv_logring *r, const char *s, size_t len)
 {
-	if (!r->size)
-		return;
-	pthread_mutex_lock(&r->lock);
-	if (len > r->size) {
-		r->head += len - r->size;
-		s += len - r->size;
-		len = r->size;
+	uint64_t new_head = r->head + len, new_start = r->start;
+
+	if (new_head - r->start > r->size) {
+		uint64_t at = new_head - r->size; /* > start, and at - 1 is still kept */
+
+		new_start = at;
+		if (byte_at(r, s, at - 1) != '\n') {
+			for (; at < new_head; at++) {
+				if (byte_at(r, s, at) == '\n') {
+					new_start = at + 1;
+					break;
+				}
+			}
+		}
 	}
 	size_t pos = (size_t)(r->head % r->size);
 	size_t first = len < r->size - pos ? len : r->size - pos;
 	memcpy(r->buf + pos, s, first);
 	memcpy(r->buf, s + first, len - first);
-	r->head += len;
-	if (r->head - r->start > r->size) {
-		uint64_t at = r->head - r->size;
+	r->head = new_head;
+	r->start = new_start;
+}
 
-		r->start = at;
-		for (; at < r->head; at++) {
-			if (r->buf[at % r->size] == '\n') {
-				r->start = at + 1;
-				break;
-			}
-		}
+void hv_logring_append(struct hv_logring *r, const char *s, size_t len)
+{
+	if (!r->size)
+		return;
+	pthread_mutex_lock(&r->lock);
+	/* More than the ring holds goes in ring-sized pieces, each cut as above. */
+	while (len) {
+		size_t n = len < r->size ? len : r->size;
+
+		append_locked(r, s, n);
+		s += n;
+		len -= n;
 	}
 	pthread_mutex_unlock(&r->lock);
 }
