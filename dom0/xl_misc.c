@@ -92,6 +92,7 @@ int xl_cmd_uptime(int argc, char **argv)
 	time_t now;
 
 	optind = 1;
+	opterr = 0; /* one line of our own on a bad option */
 	while ((opt = getopt_long(argc, argv, "+sh", opts, NULL)) != -1) {
 		if (opt != 's') {
 			xl_err(UPTIME_USAGE);
@@ -184,6 +185,7 @@ int xl_cmd_dmesg(int argc, char **argv)
 	int opt, ret = 0;
 
 	optind = 1;
+	opterr = 0; /* one line of our own on a bad option */
 	while ((opt = getopt_long(argc, argv, "+ch", opts, NULL)) != -1) {
 		if (opt != 'c') {
 			xl_err("usage: xl dmesg [-c]");

@@ -383,6 +383,7 @@ int xl_cmd_top(int argc, char **argv)
 	int opt, ret = 0;
 
 	optind = 1;
+	opterr = 0; /* one line of our own on a bad option */
 	while ((opt = getopt_long(argc, argv, "+bi:d:fh", opts, NULL)) != -1) {
 		char *end;
 
