@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(xl-uptime xl-uptime-short xl-uptime-bad xl-list-verbose xl-dmesg xl-dmesg-clear
-	xl-top-batch xl-top-bad xl-rename xl-rename-bad xl-rename-reboot xl-sysrq-keys
+	xl-top-batch xl-top-terminal xl-top-bad xl-rename xl-rename-bad xl-rename-reboot xl-sysrq-keys
 	xl-sysrq-bad xl-sysrq-poweroff xl-sysrq-crash xl-trigger-nmi xl-trigger-bad
 	xl-create-dryrun xl-create-dryrun-bad)
 need_guest_engine "${TESTS[@]}" || exit 0
@@ -146,6 +146,22 @@ if [ "$(wc -l <<<"$out")" -eq 8 ] && [ "$(grep -cxF "$thdr" <<<"$out")" -eq 2 ] 
 	pass xl-top-batch
 else
 	fail xl-top-batch; show "xl top -b -i 2 -d 0.2" "$out"
+fi
+
+# On a terminal: xentop's summary above the table, redrawn until q (sent at once: it waits in the tty).
+if ! command -v script >/dev/null; then
+	skip "xl-top-terminal: no script(1) to give it a terminal"
+else
+	out=$(printf q | timeout 60 script -qec "xl top -d 0.2" /dev/null 2>&1); rc=$?
+	out=$(tr -d '\r' <<<"$out")
+	if [ $rc -eq 0 ] && grep -qE '^(q)?.\[H.\[2Jxentop - [0-9]{2}:[0-9]{2}:[0-9]{2}   Xen 4\.17' <<<"$out" &&
+		grep -qE '^[0-9]+ domains: [0-9]+ running, [0-9]+ blocked, [0-9]+ paused, 0 crashed, 0 dying, 0 shutdown $' <<<"$out" &&
+		grep -qE '^Mem: [0-9]+k total, [0-9]+k used, [0-9]+k free    CPUs: [0-9]+ @ [0-9]+MHz$' <<<"$out" &&
+		grep -qxF "$thdr" <<<"$out" && grep -qE "$re_xa" <<<"$out"; then
+		pass xl-top-terminal
+	else
+		fail xl-top-terminal; show "xl top on a terminal (exit $rc)" "$(cat -v <<<"$out")"
+	fi
 fi
 
 if expect_error xl-top-bad 2 "invalid number of iterations '0'" xl top -b -i 0 &&
