@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(xl-uptime xl-uptime-short xl-uptime-bad xl-list-verbose xl-dmesg xl-dmesg-clear
-	xl-top-batch xl-top-terminal xl-top-bad xl-rename xl-rename-bad xl-rename-reboot xl-sysrq-keys
+	xl-top-batch xl-top-terminal xl-top-vbds xl-top-bad xl-rename xl-rename-bad xl-rename-reboot xl-sysrq-keys
 	xl-sysrq-bad xl-sysrq-poweroff xl-sysrq-crash xl-trigger-nmi xl-trigger-bad
 	xl-create-dryrun xl-create-dryrun-bad)
 need_guest_engine "${TESTS[@]}" || exit 0
@@ -163,6 +163,19 @@ else
 		fail xl-top-terminal; show "xl top on a terminal (exit $rc)" "$(cat -v <<<"$out")"
 	fi
 fi
+
+# VBDS counts the backend's directories of the domain (blkback's request counts are of live rings).
+truncate -s 8M "$work/top.img"
+xl create -q "$(cfg xd "disk = [ '$work/top.img,raw,xvda,rw', '$work/top.img,raw,xvdb,r' ]")" \
+	>/dev/null 2>&1 && wait_for 30 ready xd
+out=$(xl top -b -i 1 -f)
+re_xd='^ {8}xd --b--- +[0-9]+ +[0-9]+\.[0-9] +32768 +[0-9]+\.[0-9] +32768 +[0-9]+\.[0-9] +1 +0 +0 +0 +2 +0 +[0-9]+ +[0-9]+ +0 +0 +0$'
+if grep -qE "$re_xd" <<<"$out"; then
+	pass xl-top-vbds
+else
+	fail xl-top-vbds; show "xl top -b -i 1 -f" "$out"
+fi
+xl destroy xd >/dev/null 2>&1
 
 if expect_error xl-top-bad 2 "invalid number of iterations '0'" xl top -b -i 0 &&
 	expect_error xl-top-bad 2 "invalid delay 'soon'" xl top -b -d soon &&
