@@ -210,14 +210,16 @@ static uint64_t xs_maxmem_kb(struct top_state *t, uint32_t domid, uint64_t fallb
 {
 	char *text = t->xs ? xl_xs_read(t->xs, domid, "memory/static-max") : NULL;
 	unsigned long long v;
+	bool ok;
 	char *end;
 
 	if (!text)
 		return fallback;
 	errno = 0;
 	v = strtoull(text, &end, 10);
+	ok = !errno && end != text && !*end;
 	free(text);
-	return errno || end == text || *end ? fallback : v;
+	return ok ? v : fallback;
 }
 
 /* The previous sample's CPU time of the same domain, when there is one. */
