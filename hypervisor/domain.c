@@ -150,7 +150,7 @@ int domain_rename(struct hv_domain *d, const char *name)
 	char old[64];
 	int ret = 0;
 
-	if (!name_ok(name))
+	if (!name_ok(name) || !strcmp(name, hv_dom0->name))
 		return -EINVAL;
 	pthread_mutex_lock(&table_lock);
 	for (unsigned i = 1; i < HV_MAX_DOMAINS && !ret; i++)

@@ -260,7 +260,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err);
 struct hv_domain *domain_get(uint32_t domid);  /* takes a reference; NULL if none */
 void domain_table_locked_reads(bool on);       /* bench only: lookups under the writers' lock */
 struct hv_domain *domain_find(const char *name);
-/* The domain's new name: 0, -EINVAL (not a valid name), -EEXIST (another live domain's). */
+/* The domain's new name: 0, -EINVAL (not a valid name, or dom0's), -EEXIST (another live domain's). */
 int domain_rename(struct hv_domain *d, const char *name);
 void domain_put(struct hv_domain *d);
 int domain_destroy(uint32_t domid);
