@@ -76,7 +76,8 @@ void sysrq_handle(char key)
  * Runs from the wait loop (outside the upcall).  The key is read and
  * cleared in one transaction, so a letter written meanwhile is not lost
  * (the transaction then fails and we read again).  Empty: nothing asked,
- * or our own clear firing the watch.
+ * or our own clear firing the watch; that common case (the watch fires
+ * once at boot too) costs one plain read, no transaction.
  */
 static void sysrq_cb(const char *path, void *data)
 {
@@ -84,6 +85,8 @@ static void sysrq_cb(const char *path, void *data)
 	char key[16];
 	int rc;
 
+	if (xenbus_read(XBT_NIL, "control/sysrq", key, sizeof(key)) <= 0)
+		return;
 	for (int tries = 0; tries < 10; tries++) {
 		rc = xenbus_transaction_start(&t);
 		if (rc)
