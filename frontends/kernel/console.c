@@ -142,9 +142,14 @@ void console_write(const char *buf, size_t len)
 		io_write(buf, len);
 		return;
 	}
-	/* The upcall may not spin on a lock its own vCPU holds. */
+	/*
+	 * The upcall may not spin on a lock its own vCPU holds.  The upcall
+	 * runs on the boot vCPU only: a secondary that finds the lock taken
+	 * waits for it even while the boot vCPU is in an upcall, or its line
+	 * would leave the ring for console_io.
+	 */
 	while (__atomic_exchange_n(&out_lock, 1, __ATOMIC_ACQUIRE)) {
-		if (events_in_upcall()) {
+		if (events_in_upcall() && on_boot_stack()) {
 			io_write(buf, len);
 			return;
 		}
