@@ -821,7 +821,7 @@ int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
 			OVERRIDE_SOURCE, false, err, errlen);
 }
 
-static bool name_ok(const char *name, const char **why)
+bool sv_config_name_ok(const char *name, const char **why)
 {
 	const char *p;
 	bool digits_only = true;
@@ -861,7 +861,7 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 
 	if (err && errlen)
 		err[0] = '\0';
-	if (!name_ok(cfg->name, &why)) {
+	if (!sv_config_name_ok(cfg->name, &why)) {
 		if (*cfg->name)
 			cfg_msg_at(err, errlen, src, 0, "name '%s' %s", cfg->name, why);
 		else

@@ -115,6 +115,12 @@ int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
  */
 int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen);
 
+/*
+ * Whether name may name a domain, by the rules sv_config_validate()
+ * applies (length aside: the caller bounds it); when not, *why says why.
+ */
+bool sv_config_name_ok(const char *name, const char **why);
+
 /* Releases what cfg owns (disks, vifs, store); cfg may be re-initialised. */
 void sv_config_free(struct sv_config *cfg);
 

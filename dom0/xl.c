@@ -110,8 +110,8 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *usage;
 } cmds[] = {
-	{ "create", xl_cmd_create, "create [-c] [-p] [-q] <ConfigFile> [key=value ...]" },
-	{ "list", xl_cmd_list, "list [-l] [<Domain> ...]" },
+	{ "create", xl_cmd_create, "create [-c] [-p] [-q] [-n] <ConfigFile> [key=value ...]" },
+	{ "list", xl_cmd_list, "list [-l] [-v] [<Domain> ...]" },
 	{ "info", xl_cmd_info, "info" },
 	{ "console", xl_cmd_console, "console <Domain>" },
 	{ "pause", xl_cmd_pause, "pause <Domain>" },
@@ -133,6 +133,12 @@ static const struct {
 	{ "sched-credit", xl_cmd_sched_credit, "sched-credit [-d <Domain> [-w <Weight>] [-c <Cap>]] [-s]" },
 	{ "mem-set", xl_cmd_mem_set, "mem-set <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
 	{ "mem-max", xl_cmd_mem_max, "mem-max <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
+	{ "uptime", xl_cmd_uptime, "uptime [-s] [<Domain> ...]" },
+	{ "dmesg", xl_cmd_dmesg, "dmesg [-c]" },
+	{ "top", xl_cmd_top, "top [-b] [-i <Iterations>] [-d <Seconds>] [-f]" },
+	{ "rename", xl_cmd_rename, "rename <Domain> <NewName>" },
+	{ "sysrq", xl_cmd_sysrq, "sysrq <Domain> <letter>" },
+	{ "trigger", xl_cmd_trigger, "trigger <Domain> <nmi|reset|init|power|sleep|s3resume> [<VCPU>]" },
 };
 
 static void usage(FILE *f)

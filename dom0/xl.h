@@ -40,6 +40,15 @@ int xl_vcpu_pin_config(struct svctl *c, uint32_t domid, const struct sv_config *
 int xl_cmd_sched_credit(int argc, char **argv);
 /* xl_sched.c: a new domain's cpu_weight and cap from its config (before it runs). */
 int xl_sched_apply_config(struct svctl *c, uint32_t domid, const struct sv_config *cfg);
+/* xl_misc.c, xl_top.c */
+int xl_cmd_uptime(int argc, char **argv);
+int xl_cmd_dmesg(int argc, char **argv);
+int xl_cmd_rename(int argc, char **argv);
+int xl_cmd_sysrq(int argc, char **argv);
+int xl_cmd_trigger(int argc, char **argv);
+int xl_cmd_top(int argc, char **argv);
+/* xl_list.c: the "config" object of `xl list -l` for a parsed config (`xl create -n`); 0 or -ENOMEM. */
+int xl_config_print_json(const struct sv_config *cfg, const char *uuid);
 
 /* Devices (xl_block.c, xl_net.c): create the config's devices of a new domain. */
 struct xs_handle;

@@ -350,12 +350,17 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		xl_xs_domain_cleanup(xs, domid);
 		if (act == SV_ACTION_DESTROY || act == SV_ACTION_COREDUMP_DESTROY)
 			break;
-		ret = start_domain(c, xs, cfg, im, false, &domid);
+		/* Under its current name: `xl rename` may have changed it, as libxl would see. */
+		static struct sv_config now;
+		now = *cfg;
+		if (di.name[0] && memchr(di.name, '\0', sizeof(di.name)))
+			snprintf(now.name, sizeof(now.name), "%s", di.name);
+		ret = start_domain(c, xs, &now, im, false, &domid);
 		if (ret) {
-			mlog("restart of '%s' failed: %s", cfg->name, strerror(-ret));
+			mlog("restart of '%s' failed: %s", now.name, strerror(-ret));
 			break;
 		}
-		mlog("restarted '%s' as domain %u", cfg->name, domid);
+		mlog("restarted '%s' as domain %u", now.name, domid);
 	}
 	if (hold_fd >= 0)
 		close(hold_fd);
@@ -402,7 +407,7 @@ static void warn_cb(void *opaque, const char *msg)
 int xl_cmd_create(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-	bool console = false, paused = false, quiet = false;
+	bool console = false, paused = false, quiet = false, dryrun = false;
 	struct sv_config cfg;
 	struct images im = { 0 };
 	struct svctl *c = NULL;
@@ -412,18 +417,19 @@ int xl_cmd_create(int argc, char **argv)
 	int opt, ret = 1;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+cpqh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+cpqnh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': console = true; break;
 		case 'p': paused = true; break;
 		case 'q': quiet = true; break;
+		case 'n': dryrun = true; break;
 		default:
-			xl_err("usage: xl create [-c] [-p] [-q] <ConfigFile> [key=value ...]");
+			xl_err("usage: xl create [-c] [-p] [-q] [-n] <ConfigFile> [key=value ...]");
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		xl_err("usage: xl create [-c] [-p] [-q] <ConfigFile> [key=value ...]");
+		xl_err("usage: xl create [-c] [-p] [-q] [-n] <ConfigFile> [key=value ...]");
 		return 2;
 	}
 	sv_config_init(&cfg);
@@ -446,6 +452,18 @@ int xl_cmd_create(int argc, char **argv)
 	}
 	if (load_images(&cfg, &im))
 		goto out;
+	if (dryrun) {
+		/* -n: what would be built, checked as a create checks it; nothing is created. */
+		uint8_t handle[16];
+		char uuid[37];
+
+		make_handle(&cfg, handle);
+		xl_uuid_text(handle, uuid);
+		ret = xl_config_print_json(&cfg, uuid) ? 1 : 0;
+		if (ret)
+			xl_err("cannot format the configuration: %s", strerror(ENOMEM));
+		goto out;
+	}
 	c = xl_connect();
 	if (!c)
 		goto out;

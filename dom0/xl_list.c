@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* xl list: Xen's table of domains, and with -l their long form as JSON (json-c lives only here). */
+/* xl list: Xen's table of domains, and with -l their long form as JSON; xl create -n's JSON too (json-c lives only here). */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -11,7 +11,7 @@
 #include "xl.h"
 #include "xl_xs.h"
 
-#define LIST_USAGE "usage: xl list [-l] [<Domain> ...]"
+#define LIST_USAGE "usage: xl list [-l] [-v] [<Domain> ...]"
 
 /* dom0's CPU time: the host's user + system time, as Xen counts dom0's vCPUs. */
 static double host_cpu_seconds(void)
@@ -43,14 +43,28 @@ static void state_letters(const struct sv_dominfo *d, char out[7])
 	out[6] = '\0';
 }
 
-static void print_row(const struct sv_dominfo *d)
+/*
+ * One row; verbose (-v) adds, as Xen's, the UUID, the shutdown reason code
+ * in hex ("-" while not shut down) and the security label (none here: "-").
+ */
+static void print_row(const struct sv_dominfo *d, bool verbose)
 {
-	char state[7];
+	char state[7], uuid[37];
 
 	state_letters(d, state);
-	printf("%-40s %5u %5llu %5u     %s  %8.1f\n", d->name, d->domid,
+	printf("%-40s %5u %5llu %5u     %s  %8.1f", d->name, d->domid,
 	       (unsigned long long)(d->mem_kb / 1024), d->online_vcpus, state,
 	       (double)d->cpu_time_ns / 1e9);
+	if (verbose) {
+		xl_uuid_text(d->handle, uuid);
+		printf(" %s", uuid);
+		if (d->flags & SV_DOMF_SHUTDOWN)
+			printf(" %8x", d->shutdown_reason);
+		else
+			printf(" %8s", "-");
+		printf(" %16s", "-");
+	}
+	putchar('\n');
 }
 
 /* ---- xl list -l ---- */
@@ -219,14 +233,16 @@ out:
 }
 
 /*
- * xl list [-l] [<Domain> ...]: every domain (Domain-0 first), or the ones
- * named.  With -l, as Xen 4.17: a JSON array of the guests (Domain-0 only
- * when named, since Xen keeps no configuration for it).
+ * xl list [-l] [-v] [<Domain> ...]: every domain (Domain-0 first), or the
+ * ones named.  With -l, as Xen 4.17: a JSON array of the guests (Domain-0
+ * only when named, since Xen keeps no configuration for it); -v adds
+ * columns to the table (-l wins over it, as in Xen).
  */
 int xl_cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "long", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ "long", no_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct sv_dominfo doms[SV_CTL_LIST_MAX];
@@ -234,16 +250,19 @@ int xl_cmd_list(int argc, char **argv)
 	struct sv_dominfo dom0 = { .domid = 0, .flags = SV_DOMF_RUNNING };
 	struct sv_host_info hi;
 	struct svctl *c;
-	bool long_form = false;
+	bool long_form = false, verbose = false;
 	int opt, n, nshow = 0, ret = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+lh", opts, NULL)) != -1) {
-		if (opt != 'l') {
+	while ((opt = getopt_long(argc, argv, "+lvh", opts, NULL)) != -1) {
+		if (opt == 'l') {
+			long_form = true;
+		} else if (opt == 'v') {
+			verbose = true;
+		} else {
 			xl_err(LIST_USAGE);
 			return 2;
 		}
-		long_form = true;
 	}
 	c = xl_connect();
 	if (!c)
@@ -299,8 +318,137 @@ int xl_cmd_list(int argc, char **argv)
 		}
 		return ret;
 	}
-	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)%s\n",
+	       verbose ? "   UUID                            Reason-Code\tSecurity Label" : "");
 	for (int i = 0; i < nshow; i++)
-		print_row(show[i]);
+		print_row(show[i], verbose);
+	return ret;
+}
+
+/* ---- xl create -n ---- */
+
+static const char *disk_format_name(int f)
+{
+	switch (f) {
+	case SV_DISK_FMT_QCOW: return "qcow";
+	case SV_DISK_FMT_QCOW2: return "qcow2";
+	case SV_DISK_FMT_VHD: return "vhd";
+	case SV_DISK_FMT_QED: return "qed";
+	case SV_DISK_FMT_EMPTY: return "empty";
+	default: return "raw";
+	}
+}
+
+/* Adds key: "text" when text is not empty; 0 or -ENOMEM. */
+static int jadd_set(struct json_object *obj, const char *key, const char *text)
+{
+	return *text ? jadd_text(obj, key, text) : 0;
+}
+
+/* libxl_device_disk as libxl's JSON names it. */
+static struct json_object *disk_json(const struct sv_disk *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o || jadd_set(o, "pdev_path", d->target) || jadd_text(o, "vdev", d->vdev) ||
+	    jadd_set(o, "backend", d->backendtype) ||
+	    jadd_text(o, "format", disk_format_name(d->format)) ||
+	    jadd_set(o, "script", d->script) ||
+	    jadd(o, "readwrite", json_object_new_int(!d->readonly)) ||
+	    jadd(o, "is_cdrom", json_object_new_int(d->cdrom))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* libxl_device_nic as libxl's JSON names it; "mac" only when the config gave one. */
+static struct json_object *nic_json(const struct sv_vif *v, int index)
+{
+	struct json_object *o = json_object_new_object();
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1],
+		 v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+	if (!o || jadd(o, "devid", json_object_new_int(v->devid >= 0 ? v->devid : index)) ||
+	    (v->mac_set && jadd_text(o, "mac", mac)) || jadd_set(o, "ip", v->ip) ||
+	    jadd_set(o, "bridge", v->bridge) || jadd_set(o, "ifname", v->vifname) ||
+	    jadd_set(o, "script", v->script) || jadd_set(o, "model", v->model) ||
+	    (v->mtu && jadd(o, "mtu", json_object_new_int((int32_t)v->mtu)))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Adds key: [ item(0) .. item(n-1) ]; 0 or -ENOMEM. */
+static int jadd_array(struct json_object *obj, const char *key, size_t n,
+		      struct json_object *(*item)(const void *base, size_t i), const void *base)
+{
+	struct json_object *arr = json_object_new_array();
+
+	if (jadd(obj, key, arr))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = item(base, i);
+
+		if (!o || json_object_array_add(arr, o) < 0) {
+			json_object_put(o);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static struct json_object *disk_item(const void *base, size_t i)
+{
+	return disk_json(&((const struct sv_disk *)base)[i]);
+}
+
+static struct json_object *nic_item(const void *base, size_t i)
+{
+	return nic_json(&((const struct sv_vif *)base)[i], (int)i);
+}
+
+/*
+ * The domain configuration a create would build, as Xen's `xl create -n`
+ * prints libxl_domain_config: c_info and b_info as `xl list -l` shows them
+ * under "config", then the kernel, disks, nics and the on_* actions; our
+ * "engine" when the config names one.
+ */
+int xl_config_print_json(const struct sv_config *cfg, const char *uuid)
+{
+	struct json_object *o = json_object_new_object(), *c_info, *b_info;
+	const char *text;
+	int ret = -ENOMEM;
+
+	c_info = o ? jchild(o, "c_info") : NULL;
+	b_info = o ? jchild(o, "b_info") : NULL;
+	if (!c_info || !b_info)
+		goto out;
+	if (jadd_text(c_info, "type", sv_guest_type_name(cfg->type)) ||
+	    jadd_text(c_info, "name", cfg->name) || jadd_text(c_info, "uuid", uuid) ||
+	    jadd(b_info, "max_vcpus", json_object_new_int64(cfg->maxvcpus)) ||
+	    jadd(b_info, "avail_vcpus", vcpu_list(cfg->vcpus)) ||
+	    jadd(b_info, "max_memkb", json_object_new_int64((int64_t)cfg->maxmem_mb * 1024)) ||
+	    jadd(b_info, "target_memkb", json_object_new_int64((int64_t)cfg->memory_mb * 1024)) ||
+	    jadd_set(b_info, "kernel", cfg->kernel) || jadd_set(b_info, "cmdline", cfg->cmdline) ||
+	    jadd_set(b_info, "ramdisk", cfg->ramdisk))
+		goto out;
+	if (jadd_array(o, "disks", cfg->nr_disks, disk_item, cfg->disks) ||
+	    jadd_array(o, "nics", cfg->nr_vifs, nic_item, cfg->vifs) ||
+	    jadd_text(o, "on_poweroff", sv_action_name(cfg->on_poweroff)) ||
+	    jadd_text(o, "on_reboot", sv_action_name(cfg->on_reboot)) ||
+	    jadd_text(o, "on_crash", sv_action_name(cfg->on_crash)) ||
+	    (cfg->engine && jadd_text(o, "engine", sv_engine_name(cfg->engine))))
+		goto out;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text)
+		goto out;
+	printf("%s\n", text);
+	ret = 0;
+out:
+	json_object_put(o);
 	return ret;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xenstore.h>
 #include "svctl.h"
 #include "xl_xs.h"
@@ -44,6 +45,15 @@ static bool put(struct xs_handle *xs, xs_transaction_t t, struct xs_permissions 
 	return !perms || xs_set_permissions(xs, t, path, perms, nperms);
 }
 
+/* Now as libxl writes /vm/<uuid>/start_time: seconds and hundredths since the epoch. */
+static void start_time_text(char *buf, size_t len)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, len, "%llu.%02ld", (unsigned long long)ts.tv_sec, ts.tv_nsec / 10000000);
+}
+
 int xl_xs_domain_setup(struct xs_handle *xs, const struct xl_xs_domain *dom, char *err,
 		       size_t errlen)
 {
@@ -69,6 +79,8 @@ again:;
 		  put(xs, t, NULL, 0, "", "/vm/%s", dom->uuid) &&
 		  put(xs, t, NULL, 0, dom->uuid, "/vm/%s/uuid", dom->uuid) &&
 		  put(xs, t, NULL, 0, dom->name, "/vm/%s/name", dom->uuid) &&
+		  (start_time_text(v, sizeof(v)),
+		   put(xs, t, NULL, 0, v, "/vm/%s/start_time", dom->uuid)) &&
 		  (snprintf(v, sizeof(v), "/vm/%s", dom->uuid), put(xs, t, ro, 2, v, "%s/vm", base)) &&
 		  (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->memory_kb),
 		   put(xs, t, ro, 2, v, "%s/memory/target", base)) &&
@@ -90,6 +102,7 @@ again:;
 		  put(xs, t, rw, 1, "", "%s/control/feature-poweroff", base) &&
 		  put(xs, t, rw, 1, "", "%s/control/feature-reboot", base) &&
 		  put(xs, t, rw, 1, "", "%s/control/feature-balloon", base) &&
+		  put(xs, t, rw, 1, "", "%s/control/sysrq", base) &&
 		  put(xs, t, rw, 1, "", "%s/data", base) &&
 		  put(xs, t, rw, 1, "", "%s/drivers", base) &&
 		  put(xs, t, rw, 1, "", "%s/feature", base) &&

@@ -24,8 +24,9 @@ struct xl_xs_domain {
 };
 
 /*
- * Writes the domain's nodes as libxl does for a PV guest (name, domid, vm,
- * memory, cpu availability, store, console, control, data, device) with
+ * Writes the domain's nodes as libxl does for a PV guest (name, domid, vm
+ * with its start_time, memory, cpu availability, store, console, control
+ * with shutdown and sysrq, data, device) with
  * the guest owning the nodes it may write, then introduces the domain to
  * xenstored (which starts serving its store ring).  Returns 0 or -errno
  * with a message in err.

@@ -38,6 +38,8 @@ GUEST_SRCS := \
 	frontends/kernel/xenbus.c \
 	frontends/kernel/xenbus_state.c \
 	frontends/kernel/control.c \
+	frontends/kernel/sysrq.c \
+	frontends/kernel/nmi.c \
 	frontends/kernel/selftests.c \
 	frontends/kernel/hostile.c
 # Drivers in folders of their own (blkfront, netfront and its IPv4 stack).

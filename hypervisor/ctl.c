@@ -150,6 +150,9 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_SCHED_GET: return sizeof(struct sv_ctl_domid);
 	case SV_CTL_SCHED_SET: return sizeof(struct sv_ctl_sched);
 	case SV_CTL_DOMAIN_SET_MAXMEM: return sizeof(struct sv_ctl_maxmem);
+	case SV_CTL_HVLOG_READ: return sizeof(struct sv_ctl_hvlog_read);
+	case SV_CTL_DOMAIN_RENAME: return sizeof(struct sv_ctl_rename);
+	case SV_CTL_DOMAIN_TRIGGER: return sizeof(struct sv_ctl_trigger);
 	default: return UINT32_MAX;
 	}
 }
@@ -348,6 +351,21 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 	}
 	case SV_CTL_DOMAIN_DESTROY:
 		return reply(fd, h, domain_destroy(((struct sv_ctl_domid *)p)->domid), NULL, 0, -1);
+	case SV_CTL_HVLOG_READ: {
+		static const uint32_t max_log = SV_CTL_MAX_PAYLOAD - sizeof(struct sv_ctl_hvlog_data);
+		const struct sv_ctl_hvlog_read *lr = p;
+		uint32_t max = lr->max < max_log ? lr->max : max_log;
+		struct sv_ctl_hvlog_data *out = malloc(sizeof(*out) + max);
+		if (!out)
+			return reply(fd, h, -ENOMEM, NULL, 0, -1);
+		memset(out, 0, sizeof(*out));
+		out->offset = lr->offset;
+		out->len = hv_logring_read(&hv_log_ring, &out->offset, &out->next, out->data, max,
+					   lr->flags & SV_HVLOG_F_CLEAR);
+		ret = reply(fd, h, 0, out, (uint32_t)sizeof(*out) + out->len, -1);
+		free(out);
+		return ret;
+	}
 	default:
 		break;
 	}
@@ -423,6 +441,25 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		int r = domain_wait(d, w->timeout_ms);
 		domain_info(d, &di);
 		ret = reply(fd, h, r, &di, sizeof(di), -1);
+		break;
+	}
+	case SV_CTL_DOMAIN_RENAME: {
+		struct sv_ctl_rename *rn = p;
+		rn->name[sizeof(rn->name) - 1] = '\0';
+		ret = reply(fd, h, domain_rename(d, rn->name), NULL, 0, -1);
+		break;
+	}
+	case SV_CTL_DOMAIN_TRIGGER: {
+		const struct sv_ctl_trigger *t = p;
+		int r;
+		/* As Xen's XEN_DOMCTL_sendtrigger for a PV domain. */
+		if (t->trigger == SV_TRIGGER_NMI)
+			r = nmi_send(d, t->vcpu);
+		else if (t->trigger == SV_TRIGGER_POWER || t->trigger == SV_TRIGGER_SLEEP)
+			r = -EINVAL; /* ACPI buttons: HVM guests only */
+		else
+			r = -ENOSYS;
+		ret = reply(fd, h, r, NULL, 0, -1);
 		break;
 	}
 	case SV_CTL_CONSOLE_READ: {

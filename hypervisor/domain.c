@@ -125,20 +125,52 @@ struct hv_domain *domain_get(uint32_t domid)
 	return d;
 }
 
+/* Names change under table_lock (domain_rename), so they are compared under it. */
 struct hv_domain *domain_find(const char *name)
 {
 	struct hv_domain *d = NULL;
 
-	rcu_read_lock();
+	pthread_mutex_lock(&table_lock);
 	for (unsigned i = 1; i < HV_MAX_DOMAINS; i++) {
-		struct hv_domain *x = rcu_dereference(table[i]);
+		struct hv_domain *x = table[i];
 		if (x && !strcmp(x->name, name) && ref_get_live(x)) {
 			d = x;
 			break;
 		}
 	}
-	rcu_read_unlock();
+	pthread_mutex_unlock(&table_lock);
 	return d;
+}
+
+/*
+ * A live domain's new name, unique among live domains as at create.  The
+ * name is written under table_lock (create's and find's comparisons) and
+ * dom->lock (domain_info's copy).  Renaming to its own name changes nothing.
+ */
+int domain_rename(struct hv_domain *d, const char *name)
+{
+	char old[64];
+	int ret = 0;
+
+	if (!name_ok(name) || !strcmp(name, hv_dom0->name))
+		return -EINVAL;
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 1; i < HV_MAX_DOMAINS && !ret; i++)
+		if (table[i] && table[i] != d && !strcmp(table[i]->name, name))
+			ret = -EEXIST;
+	if (!ret && table[d->domid] != d)
+		ret = -ESRCH; /* destroyed meanwhile */
+	if (!ret) {
+		pthread_mutex_lock(&d->lock);
+		memcpy(old, d->name, sizeof(old));
+		memset(d->name, 0, sizeof(d->name));
+		memcpy(d->name, name, strnlen(name, sizeof(d->name) - 1));
+		pthread_mutex_unlock(&d->lock);
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (!ret && strcmp(old, name))
+		hv_log("d%u: renamed '%s' to '%s'", d->domid, old, name);
+	return ret;
 }
 
 unsigned domain_count(void)

@@ -23,6 +23,30 @@
 void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define hv_err(...) hv_log("error: " __VA_ARGS__)
 
+/*
+ * A ring of log text (log.c): what `xl dmesg` reads.  Offsets count every
+ * byte ever appended; what is kept is [start, head), at most size bytes,
+ * beginning at a line.  Every call takes lock: any thread may log.
+ */
+struct hv_logring {
+	pthread_mutex_t lock;
+	char *buf;
+	size_t size;
+	uint64_t head;              /* bytes ever appended */
+	uint64_t start;             /* oldest byte kept (moved by overflow and clear) */
+};
+extern struct hv_logring hv_log_ring; /* hv_log's lines, SV_HVLOG_BUF bytes */
+int hv_logring_init(struct hv_logring *r, size_t size);
+void hv_logring_fini(struct hv_logring *r);
+void hv_logring_append(struct hv_logring *r, const char *s, size_t len);
+/*
+ * Up to max bytes from *offset on (from the oldest kept when *offset is
+ * older); *offset becomes where they start, *next the offset after them.
+ * With clear, everything before *next is dropped.  Returns the count.
+ */
+uint32_t hv_logring_read(struct hv_logring *r, uint64_t *offset, uint64_t *next, char *out,
+			 uint32_t max, bool clear);
+
 struct hv_domain;
 struct hv_vcpu;
 
@@ -197,6 +221,11 @@ struct hv_vcpu {
 	atomic_bool in_guest;
 	bool ran;                   /* has run once: regs hold its live registers */
 	uint64_t upcalls;           /* event callbacks entered */
+	/* NMIs (nmi.c): set by a trigger under dom->lock, taken by the vCPU's own thread. */
+	uint64_t nmi_callback;      /* CALLBACKTYPE_nmi of this vCPU; 0: NMIs are dropped */
+	atomic_bool nmi_pending;
+	bool nmi_masked;            /* in the guest's NMI handler until its iret */
+	uint64_t nmis;              /* NMI callbacks entered */
 	pthread_cond_t wake;        /* with dom->lock: state changes, events */
 	/* Placement (vcpu_pin.c), under dom->lock. */
 	pid_t host_tid;             /* the core's thread for this vCPU; 0 before it started */
@@ -262,6 +291,8 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err);
 struct hv_domain *domain_get(uint32_t domid);  /* takes a reference; NULL if none */
 void domain_table_locked_reads(bool on);       /* bench only: lookups under the writers' lock */
 struct hv_domain *domain_find(const char *name);
+/* The domain's new name: 0, -EINVAL (not a valid name, or dom0's), -EEXIST (another live domain's). */
+int domain_rename(struct hv_domain *d, const char *name);
 void domain_put(struct hv_domain *d);
 int domain_destroy(uint32_t domid);
 int domain_unpause(struct hv_domain *d);
@@ -310,6 +341,13 @@ enum { PV_VCPU_GDT = 0, PV_VCPU_TSS = 16, PV_VCPU_STACK = 19, PV_PRIV_PER_VCPU =
 uint64_t pv_priv_pages(unsigned max_vcpus); /* mapped for the CPU by the KVM engine */
 /* Enter the guest's event callback if an upcall is pending and unmasked. */
 void pv_deliver_upcall(struct hv_vcpu *v);
+/* Enter entry with Xen's bounce frame, events masked; -EFAULT: the domain is crashed. */
+int pv_bounce(struct hv_vcpu *v, uint64_t entry, const char *what);
+
+/* nmi.c: Xen's PV NMIs (xl trigger nmi). */
+int nmi_send(struct hv_domain *d, uint32_t vcpu);
+/* The vCPU's thread, before it runs: enter the NMI callback if one is pending. */
+void nmi_deliver(struct hv_vcpu *v);
 /* HYPERVISOR_iret: returns nonzero when it could not (the domain is crashed). */
 int pv_iret(struct hv_vcpu *v);
 /* A guest exception the engine caught: log it with the registers, crash the domain. */

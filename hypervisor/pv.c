@@ -172,45 +172,58 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 #define RFLAGS_GUEST 0x40cd5ULL /* CF PF AF ZF SF DF OF AC: the guest's to keep */
 
 /*
- * Bounce into the guest's event callback, as Xen does for x86-64 PV: on
- * the guest kernel stack (aligned to 16) a frame of rcx, r11, rip, cs
- * (with the saved upcall mask in bits 32-39), rflags (IF = events were
- * enabled), rsp, ss; events are then masked until the guest's iret or
- * its own unmask.  Runs on the vCPU's thread between runs.
+ * Bounce into a guest entry point as Xen does for x86-64 PV (its
+ * create_bounce_frame with TBF_INTERRUPT): on the guest kernel stack
+ * (aligned to 16) a frame of rcx, r11, rip, cs (with the saved upcall mask
+ * in bits 32-39), rflags (IF = events were enabled), rsp, ss; events are
+ * then masked until the guest's iret or its own unmask.  Runs on the
+ * vCPU's thread between runs.  Returns 0, or -EFAULT when the stack is not
+ * writable (the domain is crashed then).
  */
+int pv_bounce(struct hv_vcpu *v, uint64_t entry, const char *what)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+	struct hv_regs *r = &v->regs;
+	uint64_t frame[7], top;
+	bool masked = vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE);
+
+	top = r->rsp & ~0xfULL;
+	frame[0] = r->rcx;
+	frame[1] = r->r11;
+	frame[2] = r->rip;
+	frame[3] = FLAT_KERNEL_CS;
+	frame[4] = (r->rflags & RFLAGS_GUEST) | (masked ? 0 : RFLAGS_IF) | 2;
+	frame[5] = r->rsp;
+	frame[6] = FLAT_KERNEL_SS;
+	if (vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
+		char why[96];
+		snprintf(why, sizeof(why), "%s delivery: kernel stack %#llx is not writable", what,
+			 (unsigned long long)r->rsp);
+		domain_crash(v->dom, why);
+		return -EFAULT;
+	}
+	if (vi)
+		__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_RELEASE);
+	r->rsp = top - sizeof(frame);
+	r->rip = entry;
+	r->rflags = (r->rflags & RFLAGS_GUEST & ~0x400ULL /* DF */) | RFLAGS_IF | 2;
+	v->regs_dirty = true;
+	return 0;
+}
+
+/* The event callback, when an upcall is pending and events are not masked. */
 void pv_deliver_upcall(struct hv_vcpu *v)
 {
 	struct hv_domain *d = v->dom;
 	struct vcpu_info *vi = vcpu_info_of(v);
-	struct hv_regs *r = &v->regs;
-	uint64_t frame[7], top;
 
 	if (!vi || !d->event_callback || !v->ran)
 		return;
 	if (!__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE))
 		return;
-	top = r->rsp & ~0xfULL;
-	frame[0] = r->rcx;
-	frame[1] = r->r11;
-	frame[2] = r->rip;
-	frame[3] = FLAT_KERNEL_CS;
-	frame[4] = (r->rflags & RFLAGS_GUEST) | RFLAGS_IF | 2;
-	frame[5] = r->rsp;
-	frame[6] = FLAT_KERNEL_SS;
-	if (vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
-		char why[96];
-		snprintf(why, sizeof(why), "event delivery: kernel stack %#llx is not writable",
-			 (unsigned long long)r->rsp);
-		domain_crash(d, why);
-		return;
-	}
-	__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_RELEASE);
-	r->rsp = top - sizeof(frame);
-	r->rip = d->event_callback;
-	r->rflags = (r->rflags & RFLAGS_GUEST & ~0x400ULL /* DF */) | RFLAGS_IF | 2;
-	v->regs_dirty = true;
-	v->upcalls++;
+	if (!pv_bounce(v, d->event_callback, "event"))
+		v->upcalls++;
 }
 
 /*
@@ -239,6 +252,7 @@ int pv_iret(struct hv_vcpu *v)
 	r->rflags = (ic.rflags & RFLAGS_GUEST) | RFLAGS_IF | 2;
 	if (vi)
 		__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF), __ATOMIC_RELEASE);
+	v->nmi_masked = false; /* as Xen's iret ends an NMI handler */
 	v->regs_dirty = true;
 	return 0;
 }

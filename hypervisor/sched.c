@@ -84,7 +84,8 @@ static void block(struct hv_vcpu *v)
 	if (vi)
 		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
 	if (v->state == VCPU_RUNNABLE &&
-	    !(vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)))
+	    !(vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)) &&
+	    !(atomic_load(&v->nmi_pending) && !v->nmi_masked))
 		v->state = VCPU_BLOCKED;
 	pthread_mutex_unlock(&d->lock);
 }
@@ -363,6 +364,12 @@ long hc_callback_op(struct hv_vcpu *v, const uint64_t *a)
 	case CALLBACKTYPE_event: slot = &d->event_callback; break;
 	case CALLBACKTYPE_failsafe: slot = &d->failsafe_callback; break;
 	case CALLBACKTYPE_syscall: slot = &d->syscall_callback; break;
+	case CALLBACKTYPE_nmi: /* per vCPU, as Xen keeps it: the caller's */
+		if (a[0] == CALLBACKOP_register &&
+		    (uint64_t)((int64_t)(cb.address << 16) >> 16) != cb.address)
+			return -XEN_EINVAL; /* not canonical */
+		slot = &v->nmi_callback;
+		break;
 	default: return -XEN_EINVAL;
 	}
 	pthread_mutex_lock(&d->lock);

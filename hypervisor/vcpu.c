@@ -325,6 +325,7 @@ static void *vcpu_thread(void *arg)
 		pthread_mutex_unlock(&d->lock);
 		if (slept && v->ran)
 			time_update(v); /* keep vcpu_time_info current across sleeps */
+		nmi_deliver(v);
 		pv_deliver_upcall(v);
 
 		uint64_t t0 = hv_now_ns();

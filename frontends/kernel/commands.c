@@ -3,6 +3,7 @@
 #include <svk/balloon.h>
 #include <svk/cmdline.h>
 #include <svk/commands.h>
+#include <svk/control.h>
 #include <svk/driver_words.h>
 #include <svk/events.h>
 #include <svk/hostile.h>
@@ -115,10 +116,10 @@ static void cmd_wait(const start_info_t *si, const char *arg)
 		printk("wait: no event callbacks: an event will crash us\n");
 	printk("wait: blocking until the domain is shut down from outside\n");
 	for (;;) {
-		/* control/shutdown and other watch callbacks run here. */
-		xenbus_run_watches();
+		/* control/shutdown and other watch callbacks, NMI lines, run here. */
+		control_poll();
 		events_mask();
-		if (xenbus_watches_pending()) {
+		if (control_poll_pending()) {
 			events_unmask();
 			continue;
 		}

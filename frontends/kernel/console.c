@@ -143,9 +143,10 @@ void console_write(const char *buf, size_t len)
 		return;
 	}
 	/*
-	 * The upcall may not spin on a lock its own vCPU holds.  Upcalls run
-	 * on the boot vCPU only: another vCPU printing meanwhile waits its
-	 * turn (else its line would go to console_io, out of the ring's order).
+	 * The upcall may not spin on a lock its own vCPU holds.  The upcall
+	 * runs on the boot vCPU only: a secondary that finds the lock taken
+	 * waits for it even while the boot vCPU is in an upcall, or its line
+	 * would leave the ring for console_io.
 	 */
 	while (__atomic_exchange_n(&out_lock, 1, __ATOMIC_ACQUIRE)) {
 		if (events_in_upcall() && on_boot_stack()) {

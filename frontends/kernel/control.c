@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
-// control/shutdown: the toolstack asks, the kernel acknowledges and shuts down.
+// control/shutdown: the toolstack asks, the kernel acknowledges and shuts down; control/sysrq beside it.
 #include <svk/control.h>
 #include <svk/lib.h>
+#include <svk/nmi.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
+#include <svk/sysrq.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
 
@@ -46,8 +48,21 @@ int control_init(void)
 		rc = rc < 0 ? rc : 0;
 	}
 	if (!rc)
-		wait_set_hook(xenbus_run_watches);
+		rc = sysrq_init();
+	if (!rc)
+		wait_set_hook(control_poll);
 	return rc;
+}
+
+void control_poll(void)
+{
+	xenbus_run_watches();
+	nmi_report();
+}
+
+bool control_poll_pending(void)
+{
+	return xenbus_watches_pending() || nmi_report_pending();
 }
 
 int control_domid(void)

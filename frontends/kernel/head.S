@@ -72,17 +72,18 @@ smp_secondary_entry:
 	ud2
 
 /*
- * hypervisor_callback: Xen's x86-64 PV event upcall.  Xen left, from the
- * stack pointer up: rcx, r11, then an iret frame (rip, cs, rflags, rsp,
- * ss) with events masked.  Restore rcx and r11, save the registers C may
- * clobber, run evtchn_do_upcall, and return with HYPERVISOR_iret, whose
+ * XEN_BOUNCE_ENTRY: an entry Xen bounces to on x86-64 PV.  Xen left, from
+ * the stack pointer up: rcx, r11, then an iret frame (rip, cs, rflags,
+ * rsp, ss) with events masked.  Restore rcx and r11, save the registers C
+ * may clobber, run the handler, and return with HYPERVISOR_iret, whose
  * frame is rax, r11, rcx, flags (0: not a syscall return), then the iret
  * frame; it also restores the event mask from the saved rflags.IF.
  * Xen aligned the frame to 16 bytes: 5 qwords + 9 saved = 112 keeps the
  * call aligned.
  */
-	.globl hypervisor_callback
-hypervisor_callback:
+.macro XEN_BOUNCE_ENTRY name, handler
+	.globl \name
+\name:
 	popq %rcx
 	popq %r11
 	pushq %rax
@@ -95,7 +96,7 @@ hypervisor_callback:
 	pushq %r10
 	pushq %r11
 	cld
-	call evtchn_do_upcall
+	call \handler
 	popq %r11
 	popq %r10
 	popq %r9
@@ -111,6 +112,13 @@ hypervisor_callback:
 	pushq %rcx
 	pushq %r11
 1:	jmp hypercall_page + __HYPERVISOR_iret * 32
+.endm
+
+/* hypervisor_callback: the event upcall (events.c). */
+	XEN_BOUNCE_ENTRY hypervisor_callback, evtchn_do_upcall
+
+/* nmi_callback: an NMI (nmi.c); Xen sends no other until our iret. */
+	XEN_BOUNCE_ENTRY nmi_callback, nmi_do
 
 /*
  * failsafe_callback: Xen could not load a segment register on return to

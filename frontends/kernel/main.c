@@ -12,6 +12,7 @@
 #include <svk/events.h>
 #include <svk/lib.h>
 #include <svk/mm.h>
+#include <svk/nmi.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
 #include <svk/shinfo.h>
@@ -33,12 +34,12 @@ static char cmdline[MAX_GUEST_CMDLINE + 1];
  * results are reported after the banner.
  */
 struct early {
-	int shinfo, time, events, m2p, cons;
+	int shinfo, time, events, m2p, cons, nmi;
 };
 
 static void early_init(const start_info_t *si, struct early *e)
 {
-	e->time = e->events = e->m2p = e->cons = -XEN_ENODEV;
+	e->time = e->events = e->m2p = e->cons = e->nmi = -XEN_ENODEV;
 	e->shinfo = shinfo_map(si);
 	if (e->shinfo)
 		return;
@@ -46,6 +47,7 @@ static void early_init(const start_info_t *si, struct early *e)
 	e->events = events_init();
 	if (e->events)
 		return;
+	e->nmi = nmi_init();
 	events_enable();
 	e->m2p = m2p_init();
 	if (!commands_has_word(cmdline, "console=io"))
@@ -102,6 +104,8 @@ void kernel_main(start_info_t *si, unsigned long boot_sp)
 		printk("time: shared_info carries no time; running without time\n");
 	if (!e.shinfo && e.events)
 		printk("events: registering callbacks failed: %d\n", e.events);
+	if (!e.events && e.nmi)
+		printk("nmi: registering the NMI callback failed: %d\n", e.nmi);
 	if (!e.events)
 		devices_init(si, &e);
 

@@ -88,6 +88,12 @@ enum sv_ctl_op {
 	 * (populate and increase_reservation fail) until it is under.
 	 */
 	SV_CTL_DOMAIN_SET_MAXMEM,  /* sv_ctl_maxmem -> - */
+	/* xl dmesg: the hypervisor's log ring; SV_HVLOG_F_CLEAR drops what was read. */
+	SV_CTL_HVLOG_READ,         /* sv_ctl_hvlog_read -> sv_ctl_hvlog_data */
+	/* xl rename: a new name, unique among live domains (-EEXIST), valid (-EINVAL). */
+	SV_CTL_DOMAIN_RENAME,      /* sv_ctl_rename -> - */
+	/* xl trigger: SV_TRIGGER_NMI for PV; the others are HVM-only (-EINVAL, -ENOSYS). */
+	SV_CTL_DOMAIN_TRIGGER,     /* sv_ctl_trigger -> - */
 	SV_CTL_OP_MAX
 };
 
@@ -386,6 +392,51 @@ struct sv_ctl_sched {
 	uint32_t weight;
 	uint32_t cap;
 	uint32_t flags;           /* reply: SV_SCHED_F_*; request: 0 */
+};
+
+/*
+ * The hypervisor's log lines (as in its log file) are also kept in a ring
+ * of SV_HVLOG_BUF bytes, as Xen keeps its console ring.  `offset` counts
+ * every byte ever logged; a reader asks from its offset and gets what is
+ * still kept (from the oldest whole line).  With SV_HVLOG_F_CLEAR, what
+ * the reply carries is dropped from the ring (`xl dmesg -c`).
+ */
+#define SV_HVLOG_BUF (64 * 1024)
+#define SV_HVLOG_F_CLEAR (1u << 0)
+struct sv_ctl_hvlog_read {
+	uint64_t offset;
+	uint32_t max;             /* at most SV_CTL_MAX_PAYLOAD - sizeof(sv_ctl_hvlog_data) */
+	uint32_t flags;           /* SV_HVLOG_F_* */
+};
+
+struct sv_ctl_hvlog_data {
+	uint64_t offset;          /* of data[0] (> asked when older lines are gone) */
+	uint64_t next;            /* offset to ask next */
+	uint32_t len;
+	uint32_t pad;
+	char data[];
+};
+
+struct sv_ctl_rename {
+	uint32_t domid;
+	uint32_t pad;
+	char name[64];            /* NUL-terminated */
+};
+
+/* The values of Xen's XEN_DOMCTL_SENDTRIGGER_* (xen/domctl.h). */
+enum sv_trigger {
+	SV_TRIGGER_NMI = 0,
+	SV_TRIGGER_RESET = 1,
+	SV_TRIGGER_INIT = 2,
+	SV_TRIGGER_POWER = 3,
+	SV_TRIGGER_SLEEP = 4,
+};
+
+struct sv_ctl_trigger {
+	uint32_t domid;
+	uint32_t trigger;         /* sv_trigger */
+	uint32_t vcpu;
+	uint32_t pad;
 };
 
 #endif

@@ -16,8 +16,18 @@
  * "reboot" (SHUTDOWN_reboot), the kernel clears the key (the toolstack's
  * acknowledgement), prints "control: <request> requested" and shuts down.
  * Requests are acted on at the next wait (wait_until, the wait word).
+ * It also starts sysrq (sysrq.h).
  */
 int control_init(void);
+
+/*
+ * control_poll: what the wait loop runs outside the upcall (wait_until's
+ * hook once control_init succeeded): watch callbacks, then the line for
+ * NMIs that came (nmi.h).  control_poll_pending: whether it has work
+ * (check with events masked before blocking).
+ */
+void control_poll(void);
+bool control_poll_pending(void);
 
 /* The domain id the toolstack wrote to "domid", or -errno. */
 int control_domid(void);
