@@ -101,6 +101,9 @@ static void guest_reset(void)
 		v->timer_deadline_ns = v->poll_deadline_ns = 0;
 		v->polling = false;
 		v->nr_poll_ports = 0;
+		v->nmi_callback = 0;
+		v->nmi_pending = false;
+		v->nmi_masked = false;
 	}
 	if (evtchn_init(d, EVTCHN_GUEST_PORTS) || gnttab_init(d))
 		abort();
