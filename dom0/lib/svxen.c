@@ -148,9 +148,14 @@ void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m)
 {
 	if (m->users && --m->users)
 		return;
-	m->last_used_ns = dommem_now_ns();
-	if (!m->stale)
-		return; /* kept for reuse until the idle trim */
+	/*
+	 * The last mapping of the domain is gone: let go of its memory now.
+	 * Kept "for reuse", a dead domain's memfd stayed open (and its RAM
+	 * pinned) until some later call trimmed the cache, which in a daemon
+	 * whose other guests keep their grants mapped never came.  A live
+	 * device keeps its ring mapped, so a busy backend does not get here
+	 * between requests; grant copies (never held) keep the idle cache.
+	 */
 	for (size_t i = 0; i < cache->n; i++) {
 		if (cache->v[i] == m) {
 			dommem_remove(cache, i);

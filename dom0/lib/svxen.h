@@ -43,11 +43,11 @@ struct svxen_dommem {
 };
 
 /*
- * Per-handle cache of domain memfds.  An entry lives while mappings hold it
- * (svxen_dommem_hold/put), and otherwise until a trim finds it unused for
+ * Per-handle cache of domain memfds.  An entry held by mappings
+ * (svxen_dommem_hold) is closed with its last one (svxen_dommem_put); one
+ * never held (grant copies) lives until a trim finds it unused for
  * SVXEN_DOMMEM_IDLE_NS: a busy backend copying to a guest asks for the
- * memfd once, and a long-lived daemon still lets go of a dead domain's
- * memory soon.  Every map reply names the domain's creation number; a
+ * memfd once, and no daemon keeps a dead domain's memory.  Every map reply names the domain's creation number; a
  * mismatch marks the entry stale (the domid was reused), and the next get
  * fetches the new domain's memfd.  Entries are separately allocated, so
  * pointers stay valid across later gets.
@@ -62,7 +62,7 @@ struct svxen_dommem_cache {
 int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t domid,
 		     struct svxen_dommem **out);
 void svxen_dommem_hold(struct svxen_dommem *m);
-/* Drops one hold; the entry is closed and freed with its last. */
+/* Drops one hold; the entry is closed and freed with its last (at once). */
 void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m);
 /* Closes every entry nobody holds that is stale or idle. */
 void svxen_dommem_trim(struct svxen_dommem_cache *cache);
