@@ -307,8 +307,8 @@ static void hb_limits(struct blkfront_dev *d, const char *way, grant_ref_t ref, 
  * name the same page (indirect, the most segments the backend allows, all
  * from one indirect page; else 11 direct segments).
  */
-static void hb_same_gref(struct blkfront_dev *d, const char *way, grant_ref_t ref,
-			 grant_ref_t iref, uint64_t rounds)
+static void hb_same_gref(struct blkfront_dev *d, const char *way, grant_ref_t ref, grant_ref_t iref,
+			 uint64_t rounds)
 {
 	struct hb_result r = {0};
 	unsigned long sent = 0;
@@ -394,8 +394,8 @@ out:
 
 static void word_blk(const start_info_t *si, const char *arg)
 {
-	static const char *const ways[] = {"prod-back", "prod-ahead", "nsegs",	 "sect-range",
-					   "indirect-segs", "same-gref", "revoke"};
+	static const char *const ways[] = {"prod-back",	    "prod-ahead", "nsegs", "sect-range",
+					   "indirect-segs", "same-gref",  "revoke"};
 	struct blkfront_dev *d;
 	grant_ref_t ref, iref;
 	void *page, *ipage;
@@ -572,8 +572,8 @@ static void hn_same_gref(struct netfront *nf, const char *way, grant_ref_t ref, 
 		for (unsigned int f = 0; f < frames; f++) {
 			hn_put(nf, ref, 0, 65535, NETTXF_more_data, (uint16_t)f);
 			for (unsigned int i = 1; i < slots; i++)
-				hn_put(nf, ref, 0, PAGE_SIZE,
-				       i + 1 == slots ? 0 : NETTXF_more_data, (uint16_t)f);
+				hn_put(nf, ref, 0, PAGE_SIZE, i + 1 == slots ? 0 : NETTXF_more_data,
+				       (uint16_t)f);
 			sent += slots;
 		}
 		hn_publish(nf, nf->tx.req_prod_pvt);
@@ -590,10 +590,37 @@ static void hn_same_gref(struct netfront *nf, const char *way, grant_ref_t ref, 
 	hn_report(nf, way, "same grant in every slot", sent, &r, st);
 }
 
+/*
+ * The rx ring's req_prod one past a full ring ahead of what netback
+ * answered, or one behind it; then an ARP request to the .1 of our /24
+ * (sent while the vif is still up), whose answer makes netback look at
+ * the rx ring if the notification did not.
+ */
+static void hn_rx_prod(struct netfront *nf, const char *way)
+{
+	struct hn_result r = {0};
+	RING_IDX rsp = READ_ONCE(nf->rx.sring->rsp_prod), to;
+	uint32_t gw = (nf->nif.ip & 0x00ffffffu) | 0x01000000u; /* a.b.c.1, network order */
+
+	to = strcmp(way, "rx-prod-back") ? rsp + RING_SIZE(&nf->rx) + 1 : rsp - 1;
+	xen_wmb();
+	WRITE_ONCE(nf->rx.sring->req_prod, to);
+	xen_mb();
+	(void)evtchn_notify(nf->rx_port ? nf->rx_port : nf->port);
+	printk("hostile-net: %s: rx req_prod set to %u, the backend's rx responses at %u\n", way,
+	       to, rsp);
+	if (nf->nif.ip)
+		(void)net_arp_request(&nf->nif, gw);
+	/* Nothing of ours reads the rings from now on. */
+	nf->state = NETFRONT_BROKEN;
+	hn_report(nf, way, "rx producer out of range", 0, &r, hn_state_after(nf, 10));
+}
+
 static void word_net(const start_info_t *si, const char *arg)
 {
-	static const char *const ways[] = {"prod-back",	 "prod-ahead", "chain-endless",
-					   "chain-long", "size-big",   "same-gref"};
+	static const char *const ways[] = {"prod-back",	    "prod-ahead",  "chain-endless",
+					   "chain-long",    "size-big",	   "same-gref",
+					   "rx-prod-ahead", "rx-prod-back"};
 	struct hn_result r = {0};
 	struct netfront *nf;
 	grant_ref_t ref;
@@ -617,6 +644,10 @@ static void word_net(const start_info_t *si, const char *arg)
 		return;
 	}
 	nf = netfront_get(0);
+	if (!strncmp(way, "rx-", 3)) {
+		hn_rx_prod(nf, way);
+		goto out;
+	}
 	/* The tx ring is ours from now on: netfront leaves a broken vif alone. */
 	nf->state = NETFRONT_BROKEN;
 	printk("hostile-net: %s: vif%u connected (backend %d, %u tx slots)\n", way, nf->devid,
@@ -767,7 +798,7 @@ static unsigned long hc_ring(const start_info_t *si, uint64_t end, const char *c
 
 		if (prod - cons > sizeof(c->out))
 			break; /* the backend broke it: nothing more to do */
-		xen_mb(); /* the space seen before we write over it */
+		xen_mb();      /* the space seen before we write over it */
 		for (uint32_t i = 0; i < space; i++)
 			c->out[MASK_XENCONS_IDX(prod + i, c->out)] = chunk[(bytes + i) % HC_CHUNK];
 		xen_wmb(); /* bytes before the index */
@@ -780,17 +811,49 @@ static unsigned long hc_ring(const start_info_t *si, uint64_t end, const char *c
 	return bytes;
 }
 
+/*
+ * out_prod published three rings ahead of out_cons: xenconsoled must stop
+ * serving this console alone.  Our own console driver sees the index out
+ * of range too and goes back to console_io, which the hypervisor logs in
+ * the same file, so the lines after it are still seen.
+ */
+static void hc_ring_prod(const start_info_t *si)
+{
+	struct xencons_interface *c = mfn_to_virt(si->console.domU.mfn);
+	XENCONS_RING_IDX to;
+
+	if (!c || !si->console.domU.evtchn) {
+		printk("hostile-console: ring-prod: FAIL no console ring\n");
+		return;
+	}
+	printk("hostile-console: ring-prod: pushing out_prod three rings ahead\n");
+	console_flush();
+	to = READ_ONCE(c->out_cons) + 3 * (XENCONS_RING_IDX)sizeof(c->out);
+	xen_wmb();
+	WRITE_ONCE(c->out_prod, to);
+	(void)evtchn_notify(si->console.domU.evtchn);
+	pause_ms(2000);
+	printk("hostile-console: ring-prod: out_prod %u, out_cons %u\n", to,
+	       READ_ONCE(c->out_cons));
+	printk("hostile-console: ring-prod: done\n");
+}
+
 static void word_console(const start_info_t *si, const char *arg)
 {
 	static char chunk[HC_CHUNK];
 	unsigned long bytes = 0, calls = 0;
 	uint64_t secs = 5, end;
-	char way[8];
+	char way[16];
 
 	if (!parse_way("hostile-console", arg, way, sizeof(way), &secs))
 		return;
-	if ((strcmp(way, "io") && strcmp(way, "ring")) || secs == 0 || secs > 3600) {
-		printk("hostile-console: usage hostile-console=io|ring[,SECONDS]\n");
+	if ((strcmp(way, "io") && strcmp(way, "ring") && strcmp(way, "ring-prod")) || secs == 0 ||
+	    secs > 3600) {
+		printk("hostile-console: usage hostile-console=io|ring|ring-prod[,SECONDS]\n");
+		return;
+	}
+	if (!strcmp(way, "ring-prod")) {
+		hc_ring_prod(si);
 		return;
 	}
 	hc_fill(chunk, sizeof(chunk));
@@ -878,7 +941,8 @@ static void word_xs(const start_info_t *si, const char *arg)
 	if ((strcmp(way, "requests") && strcmp(way, "watches") && strcmp(way, "transactions") &&
 	     strcmp(way, "noread")) ||
 	    secs == 0 || secs > 3600) {
-		printk("hostile-xs: usage hostile-xs=requests|watches|transactions|noread[,SECONDS]\n");
+		printk("hostile-xs: usage "
+		       "hostile-xs=requests|watches|transactions|noread[,SECONDS]\n");
 		return;
 	}
 	if (!xenbus_ready() || !si->store_mfn) {
