@@ -433,6 +433,7 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	ret = svxen_gnttab_unmap_handles(xgt, m->count, m->domids, m->handles);
 	for (uint32_t i = 0; i < m->count; i++)
 		svxen_dommem_put(&xgt->mem, m->mems[i]);
+	svxen_dommem_trim(&xgt->mem);
 	if (m->notify_port >= 0) {
 		struct sv_ctl_evtchn_port q = { .port = (uint32_t)m->notify_port };
 		int r2 = svctl_send_noreply(xgt->ctl, SV_CTL_EVTCHN_NOTIFY, &q, sizeof(q));

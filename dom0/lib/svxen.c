@@ -127,6 +127,9 @@ int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t
 		return ret;
 	}
 	e->last_used_ns = dommem_now_ns();
+	/* Fetched again right after its last mapping closed it: keep it from now on. */
+	e->cycling = cache->closed_domid == domid && cache->closed_ns &&
+		     e->last_used_ns - cache->closed_ns < SVXEN_DOMMEM_IDLE_NS;
 	cache->v[cache->n++] = e;
 	*out = e;
 	return 0;
@@ -149,8 +152,20 @@ void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m)
 	if (m->users && --m->users)
 		return;
 	m->last_used_ns = dommem_now_ns();
-	if (!m->stale)
-		return; /* kept for reuse until the idle trim */
+	/*
+	 * The last mapping of the domain is gone: let go of its memory now.
+	 * Kept "for reuse", a dead domain's memfd stayed open (and its RAM
+	 * pinned) until some later call trimmed the cache, which in a daemon
+	 * whose other guests keep their grants mapped never came.  A live
+	 * device keeps its ring mapped, so a backend does not get here
+	 * between requests.  Only a caller that maps and unmaps one grant at
+	 * a time (its memfd fetched again within a second of being closed)
+	 * keeps it, until an idle trim; grant copies (never held) do too.
+	 */
+	if (m->cycling && !m->stale)
+		return;
+	cache->closed_domid = m->domid;
+	cache->closed_ns = m->last_used_ns;
 	for (size_t i = 0; i < cache->n; i++) {
 		if (cache->v[i] == m) {
 			dommem_remove(cache, i);

@@ -39,15 +39,19 @@ struct svxen_dommem {
 	unsigned users;           /* mappings that keep this entry */
 	bool stale;               /* the domid now names another domain */
 	uint64_t last_used_ns;    /* monotonic, for the idle trim */
+	bool cycling;             /* refetched soon after a close: kept when unused */
 	struct sv_ctl_memory mem; /* mem.gen: the domain's creation number */
 };
 
 /*
  * Per-handle cache of domain memfds.  An entry lives while mappings hold it
- * (svxen_dommem_hold/put), and otherwise until a trim finds it unused for
- * SVXEN_DOMMEM_IDLE_NS: a busy backend copying to a guest asks for the
- * memfd once, and a long-lived daemon still lets go of a dead domain's
- * memory soon.  Every map reply names the domain's creation number; a
+ * (svxen_dommem_hold/put) and is closed with the last one, unless it is
+ * "cycling" (fetched again within SVXEN_DOMMEM_IDLE_NS of being closed: one
+ * grant mapped and unmapped at a time).  Cycling entries and entries never
+ * held (grant copies) live until a trim (every unmap, copy and failed map)
+ * finds them unused for SVXEN_DOMMEM_IDLE_NS: a busy backend asks for the
+ * memfd once, and no daemon keeps a dead domain's memory once its devices
+ * let go of their mappings.  Every map reply names the domain's creation number; a
  * mismatch marks the entry stale (the domid was reused), and the next get
  * fetches the new domain's memfd.  Entries are separately allocated, so
  * pointers stay valid across later gets.
@@ -56,13 +60,15 @@ struct svxen_dommem {
 struct svxen_dommem_cache {
 	struct svxen_dommem **v;
 	size_t n, cap;
+	uint32_t closed_domid; /* the entry last closed by its last mapping ... */
+	uint64_t closed_ns;    /* ... and when (0: none yet) */
 };
 
 /* The domain's entry, asking the hypervisor through c on a miss.  0 or -errno. */
 int svxen_dommem_get(struct svxen_dommem_cache *cache, struct svctl *c, uint32_t domid,
 		     struct svxen_dommem **out);
 void svxen_dommem_hold(struct svxen_dommem *m);
-/* Drops one hold; the entry is closed and freed with its last. */
+/* Drops one hold; the entry is closed and freed with its last, unless cycling. */
 void svxen_dommem_put(struct svxen_dommem_cache *cache, struct svxen_dommem *m);
 /* Closes every entry nobody holds that is stale or idle. */
 void svxen_dommem_trim(struct svxen_dommem_cache *cache);

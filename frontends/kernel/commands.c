@@ -324,14 +324,15 @@ static const struct command commands[] = {
 	{ .name = "balloon-status", .run = cmd_balloon_status },
 };
 
-/* A word from a driver's table (blkfront, netfront) or hostile.c's, if one has it. */
+/* A word from a driver's table (blkfront, netfront, hostile_rings) or hostile.c's, if one has it. */
 static bool driver_word_run(const start_info_t *si, const char *name, const char *arg)
 {
-	const struct driver_word *tables[3] = { blk_words, net_words, hostile_words };
-	unsigned counts[3] = { &blk_nwords ? blk_nwords : 0, &net_nwords ? net_nwords : 0,
-			       hostile_nwords };
+	const struct driver_word *tables[] = { blk_words, net_words, hostile_words,
+					       hostile_ring_words };
+	unsigned counts[] = { &blk_nwords ? blk_nwords : 0, &net_nwords ? net_nwords : 0,
+			      hostile_nwords, &hostile_ring_nwords ? hostile_ring_nwords : 0 };
 
-	for (unsigned t = 0; t < 3; t++) {
+	for (unsigned t = 0; t < ARRAY_SIZE(tables); t++) {
 		if (!tables[t])
 			continue;
 		for (unsigned i = 0; i < counts[t]; i++) {

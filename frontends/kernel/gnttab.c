@@ -118,6 +118,13 @@ int gnttab_end_access(grant_ref_t ref)
 	return 0;
 }
 
+int gnttab_revoke_force(grant_ref_t ref)
+{
+	if (!table || ref < GNTTAB_RESERVED_REFS || ref >= nr_refs || !in_use[ref])
+		return -XEN_EINVAL;
+	return __atomic_exchange_n(&table[ref].flags, (uint16_t)0, __ATOMIC_SEQ_CST);
+}
+
 uint16_t gnttab_entry_flags(grant_ref_t ref)
 {
 	if (!table || ref >= nr_refs)

@@ -20,5 +20,7 @@ extern const struct driver_word blk_words[] __attribute__((weak));
 extern const unsigned blk_nwords __attribute__((weak));
 extern const struct driver_word net_words[] __attribute__((weak));
 extern const unsigned net_nwords __attribute__((weak));
+extern const struct driver_word hostile_ring_words[] __attribute__((weak));
+extern const unsigned hostile_ring_nwords __attribute__((weak));
 
 #endif

@@ -38,6 +38,14 @@ int gnttab_grant_access(domid_t domid, unsigned long mfn, bool readonly);
  */
 int gnttab_end_access(grant_ref_t ref);
 
+/*
+ * gnttab_revoke_force: for the hostile words (hostile_rings.c): clear
+ * @ref's flags whatever the other domain holds, as a guest can always do
+ * by writing its own table.  The ref stays allocated (gnttab_end_access
+ * frees it).  Returns the flags it found, or -XEN_EINVAL for a ref not ours.
+ */
+int gnttab_revoke_force(grant_ref_t ref);
+
 /* gnttab_entry_flags: the current flags of @ref (for tests and reports). */
 uint16_t gnttab_entry_flags(grant_ref_t ref);
 
