@@ -99,9 +99,10 @@ left() {
 		case $(readlink "$p/exe" 2>/dev/null) in "$dest"/*) echo "${p#/proc/}";; esac
 	done
 }
-no_left() { [ -z "$(left)" ]; }
-if env -i "${uenv[@]}" $stop >"$root/stop.log" 2>&1 && wait_for 15 no_left &&
-	! kill -0 "$pid" 2>/dev/null; then
+# A dead supervisor may stay a zombie until whoever adopted it reaps it: that is gone too.
+sup_gone() { [ ! -e "/proc/$pid" ] || [ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$pid/stat" 2>/dev/null)" = Z ]; }
+no_left() { [ -z "$(left)" ] && sup_gone; }
+if env -i "${uenv[@]}" $stop >"$root/stop.log" 2>&1 && wait_for 30 no_left; then
 	pass unit-stop-cleans
 else
 	fail unit-stop-cleans; sed 's/^/    /' "$root/stop.log"; echo "    left: $(left)"
