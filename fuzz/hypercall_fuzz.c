@@ -90,6 +90,7 @@ static void guest_reset(void)
 	memcpy(mem_gpa(&d->mem, d->m2p_tab_gpa, m2p_snapshot_len), m2p_snapshot, m2p_snapshot_len);
 	d->state = DOM_ACTIVE;
 	d->shutdown_reason = 0;
+	memset(d->watchdog_ns, 0, sizeof(d->watchdog_ns));
 	d->event_callback = d->failsafe_callback = d->syscall_callback = 0;
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
 		struct hv_vcpu *v = d->vcpus[i];
@@ -101,6 +102,10 @@ static void guest_reset(void)
 		v->timer_deadline_ns = v->poll_deadline_ns = 0;
 		v->polling = false;
 		v->nr_poll_ports = 0;
+		v->period_ns = v->period_next_ns = 0;
+		memset(&v->runstate, 0, sizeof(v->runstate));
+		v->runstate.state = RUNSTATE_offline;
+		v->runstate_area = 0;
 		v->nmi_callback = 0;
 		v->nmi_pending = false;
 		v->nmi_masked = false;

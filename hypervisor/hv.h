@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <xen/xen.h>
+#include <xen/vcpu.h>
 #include "sv/ctl.h"
 #include "sv/pvabi.h"
 #include "sv/rate.h"
@@ -213,6 +214,10 @@ struct hv_vcpu {
 	uint64_t fs_base, gs_base_kernel; /* start state */
 	uint64_t cr3;               /* the guest's page-table base (a PV guest cannot change it behind us) */
 	uint64_t timer_deadline_ns; /* singleshot timer (host monotonic ns), 0 = none */
+	uint64_t period_ns;         /* VCPUOP_set_periodic_timer; 0 = stopped */
+	uint64_t period_next_ns;    /* its next tick (host monotonic ns) */
+	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
+	uint64_t runstate_area;     /* guest VA of its registered copy, 0 = none */
 	uint64_t poll_deadline_ns;  /* SCHEDOP_poll timeout, 0 = none */
 	bool polling;               /* in SCHEDOP_poll on poll_ports */
 	unsigned nr_poll_ports;
@@ -254,6 +259,8 @@ struct hv_domain {
 	atomic_int refs;
 	/* PV */
 	uint64_t hcall_page_gpa;
+	uint64_t enosys_logged;     /* hypercall numbers < 64 said -ENOSYS to, logged once */
+	uint64_t watchdog_ns[2];    /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t event_callback, failsafe_callback, syscall_callback;
 	uint64_t priv_l3_gpa;       /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
 	uint64_t m2p_l3_gpa;        /* the M2P's PDPT for slot 257; 0: no M2P */
@@ -393,6 +400,10 @@ int gnttab_copy_one(struct hv_domain *self, uint32_t caller, const struct sv_gnt
 
 /* sched.c */
 void time_update(struct hv_vcpu *v);
+/* The vCPU enters RUNSTATE_* @state now (d->lock held). */
+void runstate_set(struct hv_vcpu *v, int state);
+/* Its own thread, about to run guest code: the registered runstate copy brought up to date. */
+void runstate_publish(struct hv_vcpu *v);
 bool sched_poll_ready(struct hv_vcpu *v);
 int sched_timer_start(struct hv_domain *d);
 void sched_timer_stop(struct hv_domain *d);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Hypercall dispatch and the simple hypercalls: xen_version, console_io, memory_op (reservations in memop.c), vm_assist, update_va_mapping. */
+#include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
@@ -118,6 +119,20 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 			return -XEN_EPERM;
 		return (long)((a[0] & 0x3f) == XENMEM_current_reservation ? memop_current(d)
 									 : memop_maximum(d));
+	case XENMEM_maximum_gpfn: {
+		/* As Xen for PV: from the max_pfn the guest keeps in shared_info. */
+		uint64_t max_pfn;
+
+		if (vcpu_copy_from_guest(v, &who, a[1], sizeof(who)))
+			return -XEN_EFAULT;
+		if (who != DOMID_SELF && who != d->domid)
+			return -XEN_EPERM;
+		max_pfn = d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED) : 0;
+		return (long)((max_pfn ? max_pfn : 1) - 1);
+	}
+	case XENMEM_memory_map:
+		/* No map set by the toolstack (no e820_host for PV): Xen says -ENOSYS too. */
+		return -XEN_ENOSYS;
 	case XENMEM_maximum_ram_page: {
 		const struct sv_mem_range *top = &d->mem.ram[d->mem.nr_ram - 1];
 		return (long)((top->gpa + top->size) / PAGE_SIZE - 1);
@@ -193,7 +208,11 @@ static long hc_iret(struct hv_vcpu *v, const uint64_t *a)
 	return HC_NORETURN;
 }
 
+static long hc_multicall(struct hv_vcpu *v, const uint64_t *a);
+static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr);
+
 static const hypercall_fn table[] = {
+	[__HYPERVISOR_multicall] = hc_multicall,
 	[__HYPERVISOR_set_callbacks] = hc_set_callbacks,
 	[__HYPERVISOR_sched_op_compat] = hc_sched_op_compat,
 	[__HYPERVISOR_memory_op] = hc_memory_op,
@@ -211,6 +230,53 @@ static const hypercall_fn table[] = {
 	[__HYPERVISOR_iret] = hc_iret,
 };
 
+#define NR_TABLE (sizeof(table) / sizeof(table[0]))
+
+/* What we do not implement is -ENOSYS, said once per domain and number in the log. */
+static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr)
+{
+	struct hv_domain *d = v->dom;
+
+	if (nr < 64 && !(__atomic_fetch_or(&d->enosys_logged, 1ULL << nr, __ATOMIC_RELAXED) &
+			 (1ULL << nr)))
+		hv_log("d%u: hypercall %llu not implemented: -ENOSYS", d->domid,
+		       (unsigned long long)nr);
+	return -XEN_ENOSYS;
+}
+
+/*
+ * __HYPERVISOR_multicall: each entry's call is made and its result written
+ * back into the entry; a failing call does not stop the rest, as in Xen.
+ * A multicall inside a multicall is refused (-EINVAL), as Xen refuses
+ * re-entry, and so is iret (it does not return to the caller).
+ */
+static long hc_multicall(struct hv_vcpu *v, const uint64_t *a)
+{
+	uint64_t list = a[0], nr = a[1] & 0xffffffffu;
+	struct multicall_entry e;
+
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t at = list + i * sizeof(e);
+		long ret;
+
+		if (at < list || vcpu_copy_from_guest(v, &e, at, sizeof(e)))
+			return -XEN_EFAULT;
+		if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
+			ret = -XEN_EINVAL;
+		else if (e.op < NR_TABLE && table[e.op])
+			ret = table[e.op](v, e.args);
+		else
+			ret = hc_not_implemented(v, e.op);
+		e.result = (xen_ulong_t)ret;
+		if (vcpu_copy_to_guest(v, at + offsetof(struct multicall_entry, result), &e.result,
+				       sizeof(e.result)))
+			return -XEN_EFAULT;
+		if (v->dom->state != DOM_ACTIVE)
+			break; /* a call shut the domain down: the rest would run on a dead guest */
+	}
+	return 0;
+}
+
 /*
  * The guest executed a hypercall stub: number in rax, arguments in rdi,
  * rsi, rdx, r10, r8, result back in rax.
@@ -220,10 +286,12 @@ void hypercall_dispatch(struct hv_vcpu *v)
 	struct hv_regs *r = &v->regs;
 	const uint64_t args[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
 	uint64_t nr = r->rax;
-	long ret = -XEN_ENOSYS;
+	long ret;
 
-	if (nr < sizeof(table) / sizeof(table[0]) && table[nr])
+	if (nr < NR_TABLE && table[nr])
 		ret = table[nr](v, args);
+	else
+		ret = hc_not_implemented(v, nr);
 	if (ret == HC_NORETURN)
 		return;
 	r->rax = (uint64_t)ret;

@@ -131,6 +131,39 @@ static long do_shutdown(struct hv_vcpu *v, uint64_t reason)
 	return 0;
 }
 
+/*
+ * SCHEDOP_watchdog, as Xen: id 0 takes a free watchdog (of 2) and returns
+ * its id; id N with a timeout (seconds) rearms it, with 0 frees it.  One
+ * that runs out shuts the domain down with SHUTDOWN_watchdog.
+ */
+static long watchdog(struct hv_domain *d, uint32_t id, uint32_t timeout)
+{
+	const unsigned nr = sizeof(d->watchdog_ns) / sizeof(d->watchdog_ns[0]);
+	long ret = 0;
+
+	if (id > nr)
+		return -XEN_EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (id == 0) {
+		ret = -XEN_EBUSY;
+		for (unsigned i = 0; i < nr; i++)
+			if (!d->watchdog_ns[i]) {
+				id = i + 1;
+				ret = id;
+				break;
+			}
+	} else if (!d->watchdog_ns[id - 1]) {
+		ret = -XEN_EINVAL;
+	}
+	if (ret >= 0) {
+		/* A timeout of 0 on a new one arms it "now", as Xen's does. */
+		d->watchdog_ns[id - 1] = timeout || ret > 0 ? hv_now_ns() + timeout * 1000000000ULL : 0;
+		pthread_cond_signal(&d->timer_cond);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
 long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
 {
 	switch (a[0]) {
@@ -162,6 +195,28 @@ long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
 	}
 	case SCHEDOP_shutdown_code:
 		return 0;
+	case SCHEDOP_remote_shutdown: {
+		struct sched_remote_shutdown rs;
+		struct hv_domain *t;
+
+		if (vcpu_copy_from_guest(v, &rs, a[1], sizeof(rs)))
+			return -XEN_EFAULT;
+		if (rs.domain_id != DOMID_SELF && rs.domain_id != v->dom->domid) {
+			t = domain_get(rs.domain_id);
+			if (!t)
+				return -XEN_ESRCH;
+			domain_put(t);
+		}
+		/* Only a privileged domain (or a device model) may: no guest is one here. */
+		return -XEN_EPERM;
+	}
+	case SCHEDOP_watchdog: {
+		struct sched_watchdog w;
+
+		if (vcpu_copy_from_guest(v, &w, a[1], sizeof(w)))
+			return -XEN_EFAULT;
+		return watchdog(v->dom, w.id, w.timeout);
+	}
 	default:
 		return -XEN_ENOSYS;
 	}
@@ -193,6 +248,52 @@ static long set_timer(struct hv_vcpu *v, uint64_t abs_ns)
 	return 0;
 }
 
+/* Start (period > 0) or stop v's periodic timer; it too fires VIRQ_TIMER on v. */
+static long set_period(struct hv_vcpu *v, uint64_t period_ns)
+{
+	struct hv_domain *d = v->dom;
+
+	pthread_mutex_lock(&d->lock);
+	v->period_ns = period_ns;
+	v->period_next_ns = period_ns ? hv_now_ns() + period_ns : 0;
+	pthread_cond_signal(&d->timer_cond);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* v's runstate with the time in its current state counted up to now (d->lock held). */
+static struct vcpu_runstate_info runstate_now(struct hv_vcpu *v)
+{
+	struct vcpu_runstate_info ri = v->runstate;
+	uint64_t now = system_time_ns();
+
+	if (ri.state >= 0 && ri.state < 4 && ri.state_entry_time && now > ri.state_entry_time)
+		ri.time[ri.state] += now - ri.state_entry_time;
+	ri.state_entry_time = now;
+	return ri;
+}
+
+void runstate_set(struct hv_vcpu *v, int state)
+{
+	if (v->runstate.state == state)
+		return;
+	v->runstate = runstate_now(v);
+	v->runstate.state = state;
+}
+
+void runstate_publish(struct hv_vcpu *v)
+{
+	struct vcpu_runstate_info ri;
+	uint64_t area;
+
+	pthread_mutex_lock(&v->dom->lock);
+	area = v->runstate_area;
+	ri = v->runstate;
+	pthread_mutex_unlock(&v->dom->lock);
+	if (area)
+		(void)vcpu_copy_to_guest(v, area, &ri, sizeof(ri));
+}
+
 /* One thread per domain fires its vCPUs' timers as VIRQ_TIMER events. */
 static void *timer_thread(void *arg)
 {
@@ -203,8 +304,40 @@ static void *timer_thread(void *arg)
 		uint64_t now = hv_now_ns(), next = 0;
 		int fire = -1;
 
+		bool wd_fired = false;
+
+		for (unsigned i = 0; i < sizeof(d->watchdog_ns) / sizeof(d->watchdog_ns[0]); i++) {
+			uint64_t t = d->watchdog_ns[i];
+			if (!t)
+				continue;
+			if (t <= now) {
+				d->watchdog_ns[i] = 0;
+				wd_fired = true;
+			} else if (!next || t < next) {
+				next = t;
+			}
+		}
+		if (wd_fired) {
+			pthread_mutex_unlock(&d->lock);
+			hv_log("d%u: watchdog timer fired", d->domid);
+			domain_shutdown(d, SHUTDOWN_watchdog);
+			pthread_mutex_lock(&d->lock);
+			continue;
+		}
 		for (unsigned i = 0; i < d->max_vcpus && fire < 0; i++) {
-			uint64_t t = d->vcpus[i]->timer_deadline_ns;
+			struct hv_vcpu *x = d->vcpus[i];
+			uint64_t t = x->timer_deadline_ns;
+
+			if (x->period_ns && x->period_next_ns <= now) {
+				/* Ticks missed while the host was busy are not made up. */
+				x->period_next_ns += x->period_ns;
+				if (x->period_next_ns <= now)
+					x->period_next_ns = now + x->period_ns;
+				fire = (int)i;
+				break;
+			}
+			if (x->period_ns && (!next || x->period_next_ns < next))
+				next = x->period_next_ns;
 			if (!t)
 				continue;
 			if (t <= now)
@@ -213,7 +346,8 @@ static void *timer_thread(void *arg)
 				next = t;
 		}
 		if (fire >= 0) {
-			d->vcpus[fire]->timer_deadline_ns = 0;
+			if (d->vcpus[fire]->timer_deadline_ns && d->vcpus[fire]->timer_deadline_ns <= now)
+				d->vcpus[fire]->timer_deadline_ns = 0;
 			pthread_mutex_unlock(&d->lock); /* evtchn locks come before d->lock */
 			evtchn_send_virq(d, (unsigned)fire, VIRQ_TIMER);
 			pthread_mutex_lock(&d->lock);
@@ -331,8 +465,41 @@ long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
 		if (t != v)
 			return -XEN_EINVAL;
 		return set_timer(v, 0);
+	case VCPUOP_set_periodic_timer: {
+		struct vcpu_set_periodic_timer pt;
+		if (t != v)
+			return -XEN_EINVAL;
+		if (vcpu_copy_from_guest(v, &pt, a[2], sizeof(pt)))
+			return -XEN_EFAULT;
+		if (pt.period_ns < 1000000ULL)
+			return -XEN_EINVAL; /* Xen's floor: 1 ms */
+		return set_period(v, pt.period_ns);
+	}
 	case VCPUOP_stop_periodic_timer:
-		return 0; /* no periodic timer ever runs */
+		if (t != v)
+			return -XEN_EINVAL;
+		return set_period(v, 0);
+	case VCPUOP_get_runstate_info: {
+		struct vcpu_runstate_info ri;
+		pthread_mutex_lock(&d->lock);
+		ri = runstate_now(t);
+		pthread_mutex_unlock(&d->lock);
+		return vcpu_copy_to_guest(v, a[2], &ri, sizeof(ri)) ? -XEN_EFAULT : 0;
+	}
+	case VCPUOP_register_runstate_memory_area: {
+		struct vcpu_register_runstate_memory_area ra;
+		struct vcpu_runstate_info ri;
+		if (vcpu_copy_from_guest(v, &ra, a[2], sizeof(ra)))
+			return -XEN_EFAULT;
+		pthread_mutex_lock(&d->lock);
+		t->runstate_area = ra.addr.v ? (uint64_t)(uintptr_t)ra.addr.v : 0;
+		ri = runstate_now(t);
+		pthread_mutex_unlock(&d->lock);
+		/* Xen writes the area at once (a bad address is the guest's loss, not an error). */
+		if (t->runstate_area && t == v)
+			(void)vcpu_copy_to_guest(v, t->runstate_area, &ri, sizeof(ri));
+		return 0;
+	}
 	default:
 		return -XEN_ENOSYS;
 	}

@@ -41,6 +41,7 @@ struct hv_vcpu *vcpu_create(struct hv_domain *d, unsigned id, int *err)
 		return NULL;
 	}
 	v->state = VCPU_OFFLINE;
+	v->runstate.state = RUNSTATE_offline; /* entered at time 0: nothing counted before */
 	return v;
 }
 
@@ -302,11 +303,15 @@ static void *vcpu_thread(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
 		bool slept = !may_run(v);
+		if (slept)
+			runstate_set(v, v->state == VCPU_BLOCKED ? RUNSTATE_blocked :
+					v->state == VCPU_RUNNABLE ? RUNSTATE_runnable : RUNSTATE_offline);
 		wait_runnable(v);
 		if (d->state == DOM_DYING) {
 			pthread_mutex_unlock(&d->lock);
 			break;
 		}
+		runstate_set(v, RUNSTATE_running);
 		eng->vcpu_unkick(v);
 		if (v->load_state) {
 			v->load_state = false;
@@ -325,6 +330,8 @@ static void *vcpu_thread(void *arg)
 		pthread_mutex_unlock(&d->lock);
 		if (slept && v->ran)
 			time_update(v); /* keep vcpu_time_info current across sleeps */
+		if (slept)
+			runstate_publish(v);
 		nmi_deliver(v);
 		pv_deliver_upcall(v);
 

@@ -209,6 +209,16 @@ static void cmd_xs_bench(const start_info_t *si, const char *arg)
 	selftest_xs_bench(arg);
 }
 
+static void cmd_watchdog(const start_info_t *si, const char *arg)
+{
+	selftest_watchdog(arg);
+}
+
+static void cmd_pv_abi(const start_info_t *si, const char *arg)
+{
+	selftest_pv_abi(arg);
+}
+
 static void cmd_xs_stress(const start_info_t *si, const char *arg)
 {
 	selftest_xs_stress(arg);
@@ -318,6 +328,8 @@ static const struct command commands[] = {
 	{ .name = "xs-read", .run = cmd_xs_read },
 	{ .name = "xs-bench", .run = cmd_xs_bench },
 	{ .name = "xs-stress", .run = cmd_xs_stress },
+	{ .name = "pv-abi", .run = cmd_pv_abi },
+	{ .name = "watchdog", .run = cmd_watchdog },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },

@@ -8,6 +8,8 @@
 #include <svk/mm.h>
 #include <svk/printk.h>
 #include <svk/selftests.h>
+#include <svk/shinfo.h>
+#include <svk/hypercall.h>
 #include <svk/time.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
@@ -677,6 +679,126 @@ void selftest_xs_stress(const char *arg)
 			printk("xs-stress: %llu\n", (unsigned long long)i);
 	}
 	printk("xs-stress: ok %llu\n", (unsigned long long)n);
+}
+
+/* ---- pv-abi -------------------------------------------------------------- */
+
+static unsigned long pv_abi_ticks_from;
+
+static bool pv_abi_five_ticks(void *arg)
+{
+	return wait_timer_fired() >= pv_abi_ticks_from + 5;
+}
+
+static bool pv_abi_never(void *arg)
+{
+	return false;
+}
+
+/* One line per family; returns false after printing why on a failure. */
+static bool pv_abi_check(bool ok, const char *what, long got)
+{
+	if (!ok)
+		printk("pv-abi: FAIL %s (got %ld)\n", what, got);
+	return ok;
+}
+
+/*
+ * The hypercall families beyond what the kernel needs to boot, from a
+ * real guest: multicall, the periodic timer, runstate, watchdogs,
+ * remote_shutdown and maximum_gpfn.  "pv-abi: ok" when every one behaved.
+ */
+void selftest_pv_abi(const char *arg)
+{
+	static struct multicall_entry mc[3];
+	static struct vcpu_runstate_info rs;
+	struct vcpu_register_runstate_memory_area ra = { .addr.v = &rs };
+	struct vcpu_set_periodic_timer pt = { .period_ns = 10000000ULL };
+	struct sched_watchdog wd = { .id = 0, .timeout = 600 };
+	struct sched_remote_shutdown rsd = { .domain_id = DOMID_SELF, .reason = SHUTDOWN_poweroff };
+	domid_t self = DOMID_SELF;
+	uint64_t max_pfn;
+	long rc, id;
+	bool ok = true;
+
+	mc[0] = (struct multicall_entry){ .op = __HYPERVISOR_xen_version, .args = { XENVER_version } };
+	mc[1] = (struct multicall_entry){ .op = 99 };
+	mc[2] = (struct multicall_entry){ .op = __HYPERVISOR_xen_version, .args = { XENVER_pagesize } };
+	rc = HYPERVISOR_multicall(mc, 3);
+	ok &= pv_abi_check(rc == 0, "multicall", rc);
+	ok &= pv_abi_check((long)mc[0].result == ((4 << 16) | 17), "multicall entry 0", (long)mc[0].result);
+	ok &= pv_abi_check((long)mc[1].result == -XEN_ENOSYS, "multicall entry 1", (long)mc[1].result);
+	ok &= pv_abi_check((long)mc[2].result == 4096, "multicall entry 2", (long)mc[2].result);
+	if (ok)
+		printk("pv-abi: multicall: 3 entries, each result written back\n");
+
+	if (wait_timer_available() && time_available()) {
+		pv_abi_ticks_from = wait_timer_fired();
+		rc = HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &pt);
+		ok &= pv_abi_check(rc == 0, "set_periodic_timer", rc);
+		/* Five ticks of 10 ms, or the 30 s one-shot backstop fires once: failure. */
+		rc = wait_until(pv_abi_five_ticks, NULL, 30000000000ULL);
+		ok &= pv_abi_check(rc == 0, "periodic timer ticks", rc);
+		rc = HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
+		ok &= pv_abi_check(rc == 0, "stop_periodic_timer", rc);
+		if (ok)
+			printk("pv-abi: periodic timer: %lu ticks\n",
+			       wait_timer_fired() - pv_abi_ticks_from);
+		pt.period_ns = 1000; /* under the 1 ms floor */
+		rc = HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &pt);
+		ok &= pv_abi_check(rc == -XEN_EINVAL, "period under 1 ms refused", rc);
+
+		rc = HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &ra);
+		ok &= pv_abi_check(rc == 0, "register_runstate_memory_area", rc);
+		(void)wait_until(pv_abi_never, NULL, 20000000ULL); /* blocks 20 ms */
+		ok &= pv_abi_check(rs.state == RUNSTATE_running, "runstate state", rs.state);
+		ok &= pv_abi_check(rs.time[RUNSTATE_blocked] > 0, "runstate blocked time",
+				   (long)rs.time[RUNSTATE_blocked]);
+		ok &= pv_abi_check(rs.time[RUNSTATE_running] > 0, "runstate running time",
+				   (long)rs.time[RUNSTATE_running]);
+		if (ok)
+			printk("pv-abi: runstate: running %llu ns, blocked %llu ns\n",
+			       (unsigned long long)rs.time[RUNSTATE_running],
+			       (unsigned long long)rs.time[RUNSTATE_blocked]);
+		ra.addr.v = NULL;
+		(void)HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &ra);
+	}
+
+	id = HYPERVISOR_sched_op(SCHEDOP_watchdog, &wd);
+	ok &= pv_abi_check(id == 1 || id == 2, "watchdog taken", id);
+	wd = (struct sched_watchdog){ .id = (uint32_t)id, .timeout = 0 };
+	rc = HYPERVISOR_sched_op(SCHEDOP_watchdog, &wd);
+	ok &= pv_abi_check(rc == 0, "watchdog freed", rc);
+	rc = HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rsd);
+	ok &= pv_abi_check(rc == -XEN_EPERM, "remote_shutdown refused to a guest", rc);
+	/* Not implemented here: -ENOSYS each time (the hypervisor logs it once). */
+	for (int i = 0; i < 2; i++) {
+		rc = _hypercall2(__HYPERVISOR_physdev_op, 0, NULL);
+		ok &= pv_abi_check(rc == -XEN_ENOSYS, "physdev_op not implemented", rc);
+	}
+	max_pfn = shared_info ? shared_info->arch.max_pfn : 0;
+	rc = HYPERVISOR_memory_op(XENMEM_maximum_gpfn, &self);
+	ok &= pv_abi_check(rc == (long)((max_pfn ? max_pfn : 1) - 1), "maximum_gpfn", rc);
+	printk(ok ? "pv-abi: ok\n" : "pv-abi: FAIL\n");
+}
+
+/* watchdog=S: arm a watchdog of S seconds and never feed it (the domain is shut down). */
+void selftest_watchdog(const char *arg)
+{
+	struct sched_watchdog wd = { .id = 0 };
+	uint64_t secs;
+	long id;
+
+	if (!arg || parse_u64(arg, &secs) || secs == 0 || secs > 3600) {
+		printk("watchdog: needs seconds, 1 to 3600 (watchdog=S)\n");
+		return;
+	}
+	wd.timeout = (uint32_t)secs;
+	id = HYPERVISOR_sched_op(SCHEDOP_watchdog, &wd);
+	if (id <= 0)
+		printk("watchdog: FAIL %ld\n", id);
+	else
+		printk("watchdog: %ld armed for %llu s, never fed\n", id, (unsigned long long)secs);
 }
 
 /* ---- gnttab-exhaust ------------------------------------------------------ */

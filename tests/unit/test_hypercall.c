@@ -118,6 +118,7 @@ static void setup(void)
 		x->id = i;
 		x->cr3 = 0x1000;
 		x->state = i == 0 ? VCPU_RUNNABLE : VCPU_OFFLINE;
+		x->runstate.state = RUNSTATE_offline; /* as vcpu_create leaves it */
 		pthread_cond_init(&x->wake, NULL);
 		d->vcpus[i] = x;
 	}
@@ -743,6 +744,187 @@ START_TEST(gnttab_copy_checks)
 }
 END_TEST
 
+/* Fills multicall entry i at VA_DATA + i * 64. */
+static void mc_entry(unsigned i, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct multicall_entry *e = guest(VA_DATA + i * sizeof(*e));
+
+	memset(e, 0, sizeof(*e));
+	e->op = op;
+	e->result = 0x1234;
+	e->args[0] = a0, e->args[1] = a1, e->args[2] = a2;
+}
+
+static long mc_result(unsigned i)
+{
+	return (long)((struct multicall_entry *)guest(VA_DATA + i * sizeof(struct multicall_entry)))->result;
+}
+
+START_TEST(multicall_writes_every_result)
+{
+	mc_entry(0, __HYPERVISOR_xen_version, XENVER_version, 0, 0);
+	mc_entry(1, 99, 0, 0, 0);                                             /* no such call */
+	mc_entry(2, __HYPERVISOR_xen_version, XENVER_extraversion, VA_NOTMAPPED, 0);
+	mc_entry(3, __HYPERVISOR_multicall, VA_DATA, 1, 0);                   /* nested */
+	mc_entry(4, __HYPERVISOR_iret, 0, 0, 0);
+	mc_entry(5, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA, 6, 0), 0);
+	ck_assert_int_eq(mc_result(0), (4 << 16) | 17);
+	ck_assert_int_eq(mc_result(1), -XEN_ENOSYS);
+	ck_assert_int_eq(mc_result(2), -XEN_EFAULT);
+	ck_assert_int_eq(mc_result(3), -XEN_EINVAL);
+	ck_assert_int_eq(mc_result(4), -XEN_EINVAL);
+	ck_assert_int_eq(mc_result(5), 4096); /* failures before it did not stop it */
+	ck_assert_uint_eq(d->enosys_logged, 0); /* 99 is past what is logged; nothing else marked */
+
+	/* The list runs off the user pages (VA_SUPER next): -EFAULT, the entries before it done. */
+	mc_entry(1023, __HYPERVISOR_xen_version, XENVER_version, 0, 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA + 1023 * 64, 2, 0), -XEN_EFAULT);
+	ck_assert_int_eq(mc_result(1023), (4 << 16) | 17);
+	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_NOTMAPPED, 1, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA, 0, 0), 0);
+	/* A list whose end wraps the address space is refused, not walked from 0. */
+	ck_assert_int_eq(hc(__HYPERVISOR_multicall, ~0ULL - 63, 3, 0), -XEN_EFAULT);
+}
+END_TEST
+
+START_TEST(unimplemented_calls_are_logged_once)
+{
+	d->enosys_logged = 0;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, 0, 0, 0), -XEN_ENOSYS);
+	ck_assert_uint_eq(d->enosys_logged, 1ULL << __HYPERVISOR_physdev_op);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, 0, 0, 0), -XEN_ENOSYS);
+	ck_assert_uint_eq(d->enosys_logged, 1ULL << __HYPERVISOR_physdev_op);
+	ck_assert_int_eq(hc(1ULL << 40, 0, 0, 0), -XEN_ENOSYS); /* not loggable, still refused */
+	ck_assert_uint_eq(d->enosys_logged, 1ULL << __HYPERVISOR_physdev_op);
+}
+END_TEST
+
+START_TEST(periodic_timer_checks_period_and_vcpu)
+{
+	uint64_t *period = guest(VA_DATA);
+
+	*period = 999999; /* under Xen's 1 ms floor */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_uint_eq(v->period_ns, 0);
+	*period = 10000000;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_NOTMAPPED),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(v->period_ns, 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA), 0);
+	ck_assert_uint_eq(v->period_ns, 10000000);
+	ck_assert_uint_gt(v->period_next_ns, 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 1, 0), -XEN_EINVAL);
+	ck_assert_uint_eq(v->period_ns, 10000000);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0), 0);
+	ck_assert_uint_eq(v->period_ns, 0);
+}
+END_TEST
+
+START_TEST(runstate_counts_and_publishes)
+{
+	struct vcpu_runstate_info *ri = guest(VA_DATA), *area = guest(VA_DATA + 4096);
+	struct vcpu_register_runstate_memory_area *ra = guest(VA_DATA + 2048);
+	uint64_t sum = 0;
+
+	/* vCPU 1 never ran: offline, and nothing counted yet. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 1, VA_DATA), 0);
+	ck_assert_int_eq(ri->state, RUNSTATE_offline);
+	ck_assert_uint_eq(ri->time[RUNSTATE_running] + ri->time[RUNSTATE_blocked], 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 2, VA_DATA), -XEN_ENOENT);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 0, VA_RO), -XEN_EFAULT);
+
+	pthread_mutex_lock(&d->lock);
+	runstate_set(v, RUNSTATE_running);
+	pthread_mutex_unlock(&d->lock);
+	usleep(2000);
+	pthread_mutex_lock(&d->lock);
+	runstate_set(v, RUNSTATE_blocked);
+	pthread_mutex_unlock(&d->lock);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 0, VA_DATA), 0);
+	ck_assert_int_eq(ri->state, RUNSTATE_blocked);
+	ck_assert_uint_ge(ri->time[RUNSTATE_running], 2000000);
+	for (int i = 0; i < 4; i++)
+		sum += ri->time[i];
+	ck_assert_uint_le(sum, ri->state_entry_time); /* no more time than has passed */
+
+	/* A registered copy is written at once and whenever the vCPU is about to run. */
+	ra->addr.v = (void *)(uintptr_t)(VA_DATA + 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
+			    VA_DATA + 2048), 0);
+	ck_assert_int_eq(area->state, RUNSTATE_blocked);
+	pthread_mutex_lock(&d->lock);
+	runstate_set(v, RUNSTATE_running);
+	pthread_mutex_unlock(&d->lock);
+	runstate_publish(v);
+	ck_assert_int_eq(area->state, RUNSTATE_running);
+	/* An unmapped area is the guest's loss: accepted, nothing written anywhere. */
+	ra->addr.v = (void *)(uintptr_t)VA_NOTMAPPED;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
+			    VA_DATA + 2048), 0);
+	runstate_publish(v);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
+			    VA_NOTMAPPED), -XEN_EFAULT);
+}
+END_TEST
+
+START_TEST(watchdog_slots_and_ids)
+{
+	struct sched_watchdog *w = guest(VA_DATA);
+
+	*w = (struct sched_watchdog){ .id = 0, .timeout = 100 };
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 1);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 2);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_EBUSY);
+	*w = (struct sched_watchdog){ .id = 3, .timeout = 100 };
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_EINVAL);
+	*w = (struct sched_watchdog){ .id = 1, .timeout = 0 }; /* freed */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 0);
+	ck_assert_uint_eq(d->watchdog_ns[0], 0);
+	ck_assert_uint_ne(d->watchdog_ns[1], 0);
+	*w = (struct sched_watchdog){ .id = 1, .timeout = 5 }; /* not in use now */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_EINVAL);
+	*w = (struct sched_watchdog){ .id = 2, .timeout = 5 }; /* rearmed */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_NOTMAPPED, 0), -XEN_EFAULT);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+}
+END_TEST
+
+START_TEST(remote_shutdown_is_refused_to_guests)
+{
+	struct sched_remote_shutdown *rs = guest(VA_DATA);
+
+	*rs = (struct sched_remote_shutdown){ .domain_id = 7, .reason = SHUTDOWN_poweroff };
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0), -XEN_EPERM);
+	rs->domain_id = DOMID_SELF;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0), -XEN_EPERM);
+	rs->domain_id = 999;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0), -XEN_ESRCH);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_NOTMAPPED, 0),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+}
+END_TEST
+
+START_TEST(maximum_gpfn_from_shared_info)
+{
+	domid_t *who = guest(VA_DATA);
+
+	*who = DOMID_SELF;
+	d->shinfo->arch.max_pfn = 256;
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), 255);
+	d->shinfo->arch.max_pfn = 0;
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), 0);
+	*who = 3;
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_NOTMAPPED, 0),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_memory_map, VA_DATA, 0), -XEN_ENOSYS);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -764,6 +946,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, callback_op_checks_type);
 	tcase_add_test(tc, hypercall_page_stubs);
 	tcase_add_test(tc, process_hypercall_page_stubs);
+	tcase_add_test(tc, multicall_writes_every_result);
+	tcase_add_test(tc, unimplemented_calls_are_logged_once);
+	tcase_add_test(tc, periodic_timer_checks_period_and_vcpu);
+	tcase_add_test(tc, runstate_counts_and_publishes);
+	tcase_add_test(tc, watchdog_slots_and_ids);
+	tcase_add_test(tc, remote_shutdown_is_refused_to_guests);
+	tcase_add_test(tc, maximum_gpfn_from_shared_info);
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");

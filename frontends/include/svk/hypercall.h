@@ -78,6 +78,11 @@ static inline long HYPERVISOR_memory_op(int cmd, void *arg)
 	return _hypercall2(__HYPERVISOR_memory_op, cmd, arg);
 }
 
+static inline long HYPERVISOR_multicall(void *entries, unsigned int nr)
+{
+	return _hypercall2(__HYPERVISOR_multicall, entries, nr);
+}
+
 static inline long HYPERVISOR_grant_table_op(int cmd, void *uop,
 					     unsigned int count)
 {

@@ -17,6 +17,8 @@ void selftest_xs_dev(const char *arg);
 void selftest_xs_read(const char *arg);
 void selftest_xs_bench(const char *arg);
 void selftest_xs_stress(const char *arg);
+void selftest_pv_abi(const char *arg);
+void selftest_watchdog(const char *arg);
 void selftest_gnttab_exhaust(const char *arg);
 
 #endif
