@@ -106,6 +106,7 @@ static void guest_reset(void)
 		memset(&v->runstate, 0, sizeof(v->runstate));
 		v->runstate.state = RUNSTATE_offline;
 		v->runstate_area = 0;
+		v->vinfo = NULL;
 		v->nmi_callback = 0;
 		v->nmi_pending = false;
 		v->nmi_masked = false;

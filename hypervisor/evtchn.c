@@ -143,6 +143,14 @@ void evtchn_vcpu_mark_pending(struct hv_vcpu *v)
 	vcpu_info_kick(v);
 }
 
+/* Sets @sel in the vCPU's pending selector; true if it was clear (an upcall may be due). */
+static bool set_pending_sel(struct hv_vcpu *v, xen_ulong_t sel)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	return vi && !(__atomic_fetch_or(&vi->evtchn_pending_sel, sel, __ATOMIC_SEQ_CST) & sel);
+}
+
 /* Xen's 2-level delivery: pending bit, then selector, then upcall flag. */
 static void guest_set_pending(struct hv_domain *d, uint32_t port, uint32_t vcpu)
 {
@@ -156,8 +164,7 @@ static void guest_set_pending(struct hv_domain *d, uint32_t port, uint32_t vcpu)
 		return;
 	if (vcpu >= d->max_vcpus)
 		vcpu = 0;
-	if (__atomic_fetch_or(&si->vcpu_info[vcpu].evtchn_pending_sel, sel, __ATOMIC_SEQ_CST) &
-	    sel)
+	if (!set_pending_sel(d->vcpus[vcpu], sel))
 		return;
 	evtchn_vcpu_mark_pending(d->vcpus[vcpu]);
 }
@@ -443,8 +450,7 @@ int evtchn_unmask(struct hv_domain *d, uint32_t port)
 		uint32_t vcpu = d->ev.ports[port].vcpu < d->max_vcpus ? d->ev.ports[port].vcpu : 0;
 		__atomic_fetch_and(&si->evtchn_mask[port / 64], ~bit, __ATOMIC_SEQ_CST);
 		if ((__atomic_load_n(&si->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) & bit) &&
-		    !(__atomic_fetch_or(&si->vcpu_info[vcpu].evtchn_pending_sel, sel,
-					__ATOMIC_SEQ_CST) & sel))
+		    set_pending_sel(d->vcpus[vcpu], sel))
 			evtchn_vcpu_mark_pending(d->vcpus[vcpu]);
 	}
 	pthread_mutex_unlock(&d->ev.lock);

@@ -218,6 +218,7 @@ struct hv_vcpu {
 	uint64_t period_next_ns;    /* its next tick (host monotonic ns) */
 	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
 	uint64_t runstate_area;     /* guest VA of its registered copy, 0 = none */
+	struct vcpu_info *vinfo;    /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
 	uint64_t poll_deadline_ns;  /* SCHEDOP_poll timeout, 0 = none */
 	bool polling;               /* in SCHEDOP_poll on poll_ports */
 	unsigned nr_poll_ports;
@@ -383,6 +384,10 @@ void evtchn_client_free(struct evtchn_client *c);
 
 static inline struct vcpu_info *vcpu_info_of(struct hv_vcpu *v)
 {
+	struct vcpu_info *moved = __atomic_load_n(&v->vinfo, __ATOMIC_ACQUIRE);
+
+	if (moved)
+		return moved;
 	return v->id < XEN_LEGACY_MAX_VCPUS && v->dom->shinfo ? &v->dom->shinfo->vcpu_info[v->id] : NULL;
 }
 

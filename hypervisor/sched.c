@@ -28,11 +28,12 @@ static uint64_t system_time_ns(void)
 void time_update(struct hv_vcpu *v)
 {
 	struct shared_info *si = mem_gpa(&v->dom->mem, SV_SHARED_INFO_GPA, PAGE_SIZE);
+	struct vcpu_info *vi = vcpu_info_of(v);
 	struct vcpu_time_info *t;
 	uint64_t mul = (1000000ULL << 32) / hv_host.tsc_khz;
 	int shift = 0;
 
-	if (!si || v->id >= XEN_LEGACY_MAX_VCPUS)
+	if (!si || !vi)
 		return;
 	uint64_t tsc = v->dom->eng->vcpu_tsc(v);
 	if (!tsc)
@@ -45,7 +46,7 @@ void time_update(struct hv_vcpu *v)
 		mul <<= 1;
 		shift--;
 	}
-	t = &si->vcpu_info[v->id].time;
+	t = &vi->time;
 	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* version odd before the fields change */
 	t->tsc_timestamp = tsc;
@@ -246,6 +247,44 @@ static long set_timer(struct hv_vcpu *v, uint64_t abs_ns)
 	pthread_cond_signal(&d->timer_cond);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+/*
+ * VCPUOP_register_vcpu_info, as Xen: once per vCPU, for itself or a vCPU
+ * that is down, in a frame of the guest's own RAM, the structure within
+ * the page.  What was in the old place is carried over, and the upcall
+ * and every selector bit are set so the guest rescans for events that
+ * landed in the old place meanwhile.
+ */
+static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
+			       const struct vcpu_register_vcpu_info *ri)
+{
+	struct hv_domain *d = v->dom;
+	uint64_t gpa = ri->mfn << PAGE_SHIFT;
+	struct vcpu_info *old, *to;
+	long ret = 0;
+
+	if (ri->offset > PAGE_SIZE - sizeof(struct vcpu_info) || ri->rsvd ||
+	    ri->mfn >= (1ULL << (64 - PAGE_SHIFT)) || !mem_frame_present(&d->mem, gpa))
+		return -XEN_EINVAL;
+	to = mem_gpa(&d->mem, gpa + ri->offset, sizeof(*to));
+	if (!to)
+		return -XEN_EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (t->vinfo || (t != v && t->state != VCPU_OFFLINE)) {
+		ret = -XEN_EINVAL;
+	} else {
+		old = vcpu_info_of(t);
+		if (old)
+			memmove(to, old, sizeof(*to));
+		__atomic_store_n(&t->vinfo, to, __ATOMIC_RELEASE);
+		__atomic_store_n(&to->evtchn_pending_sel, ~(xen_ulong_t)0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&to->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!ret && t == v)
+		time_update(v); /* a vCPU that is down gets it when it next runs */
+	return ret;
 }
 
 /* Start (period > 0) or stop v's periodic timer; it too fires VIRQ_TIMER on v. */
@@ -479,6 +518,12 @@ long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
 		if (t != v)
 			return -XEN_EINVAL;
 		return set_period(v, 0);
+	case VCPUOP_register_vcpu_info: {
+		struct vcpu_register_vcpu_info ri;
+		if (vcpu_copy_from_guest(v, &ri, a[2], sizeof(ri)))
+			return -XEN_EFAULT;
+		return register_vcpu_info(v, t, &ri);
+	}
 	case VCPUOP_get_runstate_info: {
 		struct vcpu_runstate_info ri;
 		pthread_mutex_lock(&d->lock);

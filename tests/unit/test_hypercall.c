@@ -925,6 +925,65 @@ START_TEST(maximum_gpfn_from_shared_info)
 }
 END_TEST
 
+START_TEST(register_vcpu_info_moves_it)
+{
+	struct vcpu_register_vcpu_info *ri = guest(VA_DATA);
+	struct vcpu_info *to = guest(VA_DATA + 4096 + 64);
+	struct evtchn_alloc_unbound *au = guest(VA_DATA + 512);
+	struct evtchn_send *snd = guest(VA_DATA + 640);
+
+	d->shinfo->vcpu_info[0].arch.cr2 = 0xc2c2; /* carried over */
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 4096 - 63 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64, .rsvd = 1 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x7f000, .offset = 64 }; /* not its RAM */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = SV_SHARED_INFO_GPA >> 12, .offset = 64 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = ~0ULL, .offset = 64 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_ptr_null(v->vinfo);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_NOTMAPPED),
+			 -XEN_EFAULT);
+
+	/* Frame 0x11 is VA_DATA + 4096. */
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), 0);
+	ck_assert_ptr_eq(vcpu_info_of(v), to);
+	ck_assert_uint_eq(to->arch.cr2, 0xc2c2);
+	ck_assert_uint_eq(to->evtchn_upcall_pending, 1);
+	ck_assert_uint_eq(to->evtchn_pending_sel, ~0UL);
+	/* Once only. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+
+	/* Events now land in the new place. */
+	to->evtchn_pending_sel = 0;
+	to->evtchn_upcall_pending = 0;
+	d->shinfo->vcpu_info[0].evtchn_pending_sel = 0;
+	*au = (struct evtchn_alloc_unbound){ .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, VA_DATA + 512, 0), 0);
+	struct evtchn_bind_interdomain *bi = guest(VA_DATA + 768);
+	*bi = (struct evtchn_bind_interdomain){ .remote_dom = DOMID_SELF, .remote_port = au->port };
+	snd->port = au->port;
+	/* An unbound port is not delivered; a loopback bind is (as evtchn_loopback_delivers). */
+	(void)hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, VA_DATA + 768, 0);
+	snd->port = bi->local_port;
+	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, VA_DATA + 640, 0), 0);
+	ck_assert_uint_ne(to->evtchn_pending_sel, 0);
+	ck_assert_uint_eq(to->evtchn_upcall_pending, 1);
+	ck_assert_uint_eq(d->shinfo->vcpu_info[0].evtchn_pending_sel, 0);
+
+	/* Another vCPU: only while it is down. */
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 256 };
+	d->vcpus[1]->state = VCPU_RUNNABLE;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA), -XEN_EINVAL);
+	d->vcpus[1]->state = VCPU_OFFLINE;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA), 0);
+	ck_assert_ptr_eq(vcpu_info_of(d->vcpus[1]), guest(VA_DATA + 4096 + 256));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -953,6 +1012,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, watchdog_slots_and_ids);
 	tcase_add_test(tc, remote_shutdown_is_refused_to_guests);
 	tcase_add_test(tc, maximum_gpfn_from_shared_info);
+	tcase_add_test(tc, register_vcpu_info_moves_it);
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");
