@@ -19,6 +19,7 @@ GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 GUEST_SRCS := \
 	frontends/kernel/head.S \
 	frontends/kernel/main.c \
+	frontends/kernel/traps.c \
 	frontends/kernel/commands.c \
 	frontends/kernel/cmdline.c \
 	frontends/kernel/console.c \

@@ -107,6 +107,8 @@ static void guest_reset(void)
 		v->runstate.state = RUNSTATE_offline;
 		v->runstate_area = 0;
 		v->vinfo = NULL;
+		memset(v->trap_addr, 0, sizeof(v->trap_addr));
+		memset(v->trap_flags, 0, sizeof(v->trap_flags));
 		v->nmi_callback = 0;
 		v->nmi_pending = false;
 		v->nmi_masked = false;

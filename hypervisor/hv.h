@@ -219,6 +219,10 @@ struct hv_vcpu {
 	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
 	uint64_t runstate_area;     /* guest VA of its registered copy, 0 = none */
 	struct vcpu_info *vinfo;    /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
+	/* set_trap_table (its own thread only): entry and flags (DPL, TI_GET_IF) per vector. */
+	uint64_t trap_addr[256];
+	uint8_t trap_flags[256];
+	uint64_t kernel_ss, kernel_sp; /* stack_switch */
 	uint64_t poll_deadline_ns;  /* SCHEDOP_poll timeout, 0 = none */
 	bool polling;               /* in SCHEDOP_poll on poll_ports */
 	unsigned nr_poll_ports;
@@ -351,6 +355,8 @@ uint64_t pv_priv_pages(unsigned max_vcpus); /* mapped for the CPU by the KVM eng
 void pv_deliver_upcall(struct hv_vcpu *v);
 /* Enter entry with Xen's bounce frame, events masked; -EFAULT: the domain is crashed. */
 int pv_bounce(struct hv_vcpu *v, uint64_t entry, const char *what);
+int pv_bounce_frame(struct hv_vcpu *v, uint64_t entry, const char *what, bool has_err,
+		    uint64_t err, bool mask);
 
 /* nmi.c: Xen's PV NMIs (xl trigger nmi). */
 int nmi_send(struct hv_domain *d, uint32_t vcpu);
@@ -360,6 +366,8 @@ void nmi_deliver(struct hv_vcpu *v);
 int pv_iret(struct hv_vcpu *v);
 /* A guest exception the engine caught: log it with the registers, crash the domain. */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e);
+/* A guest exception its trap table handles: bounced to it (true), else false. */
+bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e);
 
 /* evtchn.c */
 extern struct hv_domain *hv_dom0; /* dom0's event channels; no vCPUs, no memory */

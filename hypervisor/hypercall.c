@@ -202,6 +202,45 @@ static long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
 	return 0;
 }
 
+/*
+ * set_trap_table: entries up to the one whose address is 0 replace the
+ * vCPU's (a NULL list clears them all), as Xen.  The list is read whole
+ * before anything changes, at most one entry per vector and then some.
+ */
+static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct trap_info ti[512];
+	unsigned n = 0;
+
+	if (!a[0]) {
+		memset(v->trap_addr, 0, sizeof(v->trap_addr));
+		memset(v->trap_flags, 0, sizeof(v->trap_flags));
+		return 0;
+	}
+	for (;; n++) {
+		if (n == sizeof(ti) / sizeof(ti[0]))
+			return -XEN_E2BIG;
+		if (a[0] + (n + 1) * sizeof(ti[0]) < a[0] ||
+		    vcpu_copy_from_guest(v, &ti[n], a[0] + n * sizeof(ti[0]), sizeof(ti[0])))
+			return -XEN_EFAULT;
+		if (!ti[n].address)
+			break;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		v->trap_addr[ti[i].vector] = ti[i].address;
+		v->trap_flags[ti[i].vector] = ti[i].flags;
+	}
+	return 0;
+}
+
+/* stack_switch: the kernel stack for entries from guest user mode (kept; see docs). */
+static long hc_stack_switch(struct hv_vcpu *v, const uint64_t *a)
+{
+	v->kernel_ss = a[0];
+	v->kernel_sp = a[1];
+	return 0;
+}
+
 static long hc_iret(struct hv_vcpu *v, const uint64_t *a)
 {
 	pv_iret(v);
@@ -213,6 +252,8 @@ static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr);
 
 static const hypercall_fn table[] = {
 	[__HYPERVISOR_multicall] = hc_multicall,
+	[__HYPERVISOR_set_trap_table] = hc_set_trap_table,
+	[__HYPERVISOR_stack_switch] = hc_stack_switch,
 	[__HYPERVISOR_set_callbacks] = hc_set_callbacks,
 	[__HYPERVISOR_sched_op_compat] = hc_sched_op_compat,
 	[__HYPERVISOR_memory_op] = hc_memory_op,

@@ -142,6 +142,8 @@ static const char *const vec_names[32] = {
  */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 {
+	if (pv_trap_bounce(v, e))
+		return;
 	const struct hv_regs *r = &v->regs;
 	unsigned vec = e->vector < 32 ? e->vector : 15;
 	const char *name = vec_names[vec] ? vec_names[vec] : "exception";
@@ -182,33 +184,107 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
  */
 int pv_bounce(struct hv_vcpu *v, uint64_t entry, const char *what)
 {
+	return pv_bounce_frame(v, entry, what, false, 0, true);
+}
+
+/*
+ * The same with an exception's error code (between r11 and rip, as Xen
+ * puts it) when @has_err, and events masked only when @mask (a trap
+ * table entry without TI_GET_IF leaves them as they were).
+ */
+int pv_bounce_frame(struct hv_vcpu *v, uint64_t entry, const char *what, bool has_err,
+		    uint64_t err, bool mask)
+{
 	struct vcpu_info *vi = vcpu_info_of(v);
 	struct hv_regs *r = &v->regs;
-	uint64_t frame[7], top;
+	uint64_t frame[8], top;
+	unsigned n = 0;
 	bool masked = vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE);
 
 	top = r->rsp & ~0xfULL;
-	frame[0] = r->rcx;
-	frame[1] = r->r11;
-	frame[2] = r->rip;
-	frame[3] = FLAT_KERNEL_CS;
-	frame[4] = (r->rflags & RFLAGS_GUEST) | (masked ? 0 : RFLAGS_IF) | 2;
-	frame[5] = r->rsp;
-	frame[6] = FLAT_KERNEL_SS;
-	if (vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
+	frame[n++] = r->rcx;
+	frame[n++] = r->r11;
+	if (has_err)
+		frame[n++] = err;
+	frame[n++] = r->rip;
+	frame[n++] = FLAT_KERNEL_CS;
+	frame[n++] = (r->rflags & RFLAGS_GUEST) | (masked ? 0 : RFLAGS_IF) | 2;
+	frame[n++] = r->rsp;
+	frame[n++] = FLAT_KERNEL_SS;
+	if (top < n * 8 || vcpu_copy_to_guest(v, top - n * 8, frame, n * 8)) {
 		char why[96];
 		snprintf(why, sizeof(why), "%s delivery: kernel stack %#llx is not writable", what,
 			 (unsigned long long)r->rsp);
 		domain_crash(v->dom, why);
 		return -EFAULT;
 	}
-	if (vi)
+	if (vi && mask)
 		__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_RELEASE);
-	r->rsp = top - sizeof(frame);
+	r->rsp = top - n * 8;
 	r->rip = entry;
 	r->rflags = (r->rflags & RFLAGS_GUEST & ~0x400ULL /* DF */) | RFLAGS_IF | 2;
 	v->regs_dirty = true;
 	return 0;
+}
+
+/* Exceptions that push an error code (#DF #TS #NP #SS #GP #PF #AC #CP #VC #SX). */
+static bool vector_has_err(unsigned vec)
+{
+	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 ||
+	       vec == 30;
+}
+
+#define PFEC_USER 4ULL
+
+/*
+ * Xen's exception bouncing for x86-64 PV: a fault whose vector has an entry
+ * in the vCPU's trap table goes to that entry with Xen's frame, the
+ * faulting address of a #PF in vcpu_info.arch.cr2 (its error code without
+ * the user bit: the guest kernel runs at CPL3, the guest must see kernel
+ * mode), events masked when the entry asks (TI_GET_IF).  A #GP raised by
+ * `int $N` (error code: IDT entry N) is the software interrupt N when the
+ * table lets the guest kernel raise it (DPL 3), returning after the
+ * two-byte instruction, as Xen's emulation of it does.
+ */
+bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e)
+{
+	unsigned vec = e->vector;
+	uint64_t err = e->error_code;
+	struct hv_regs *r = &v->regs;
+	bool has_err;
+
+	if (vec >= 32)
+		return false;
+	if (vec == 13 && (err & 2) && !(err & 1) && (err >> 3) < 256 &&
+	    v->trap_addr[err >> 3] && (v->trap_flags[err >> 3] & 3) == 3) {
+		unsigned soft = (unsigned)(err >> 3);
+
+		r->rip = e->frame[0] + 2; /* int $N is CD ib */
+		r->rsp = e->frame[3];
+		r->rflags = e->frame[2];
+		v->regs_dirty = true;
+		(void)pv_bounce_frame(v, v->trap_addr[soft], "software interrupt", false, 0,
+				      v->trap_flags[soft] & 4);
+		return true;
+	}
+	if (!v->trap_addr[vec])
+		return false;
+	has_err = vector_has_err(vec);
+	if (vec == 14) {
+		struct vcpu_info *vi = vcpu_info_of(v);
+
+		if (vi)
+			__atomic_store_n(&vi->arch.cr2, e->cr2, __ATOMIC_RELEASE);
+		err &= ~PFEC_USER;
+	}
+	r->rip = e->frame[0];
+	r->rflags = e->frame[2];
+	r->rsp = e->frame[3];
+	v->regs_dirty = true;
+	/* A stack we cannot write crashes the domain (in pv_bounce_frame): handled either way. */
+	(void)pv_bounce_frame(v, v->trap_addr[vec], "exception", has_err, err,
+			      v->trap_flags[vec] & 4);
+	return true;
 }
 
 /* The event callback, when an upcall is pending and events are not masked. */

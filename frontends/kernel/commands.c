@@ -16,6 +16,7 @@
 #include <svk/xenbus.h>
 #include <svk/smp.h>
 #include <svk/time.h>
+#include <svk/traps.h>
 
 /* Longest command word we keep; longer ones are reported and skipped. */
 #define WORD_MAX 128
@@ -330,6 +331,7 @@ static const struct command commands[] = {
 	{ .name = "xs-stress", .run = cmd_xs_stress },
 	{ .name = "pv-abi", .run = cmd_pv_abi },
 	{ .name = "watchdog", .run = cmd_watchdog },
+	{ .name = "traps", .run = traps_selftest },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },

@@ -121,6 +121,62 @@ smp_secondary_entry:
 	XEN_BOUNCE_ENTRY nmi_callback, nmi_do
 
 /*
+ * XEN_TRAP_ENTRY: an exception Xen bounces to through our trap table
+ * (traps.c).  Xen left rcx, r11, the error code when the vector has one,
+ * then the iret frame.  trap_do(vector, error code, saved registers with
+ * the iret frame after them) may change the frame's rip; we return as
+ * from an upcall.  5 qwords + 9 saved keep the call 16-byte aligned, as in
+ * XEN_BOUNCE_ENTRY.
+ */
+.macro XEN_TRAP_ENTRY name, vec, err
+	.globl \name
+\name:
+	popq %rcx
+	popq %r11
+	.if \err
+	popq trap_err_scratch(%rip)
+	.else
+	movq $0, trap_err_scratch(%rip)
+	.endif
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	movl $\vec, %edi
+	movq trap_err_scratch(%rip), %rsi
+	movq %rsp, %rdx
+	cld
+	call trap_do
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	pushq $0
+	cmpb $0, iret_guest_pushes_regs(%rip)
+	je 1f
+	pushq %rcx
+	pushq %r11
+1:	jmp hypercall_page + __HYPERVISOR_iret * 32
+.endm
+
+	XEN_TRAP_ENTRY trap_divide_error, 0, 0
+	XEN_TRAP_ENTRY trap_int3, 3, 0
+	XEN_TRAP_ENTRY trap_invalid_op, 6, 0
+	XEN_TRAP_ENTRY trap_general_protection, 13, 1
+	XEN_TRAP_ENTRY trap_page_fault, 14, 1
+	XEN_TRAP_ENTRY trap_soft_0x80, 0x80, 0
+
+/*
  * failsafe_callback: Xen could not load a segment register on return to
  * us.  We never change segments, so this is a bug: report and crash.
  */

@@ -984,6 +984,98 @@ START_TEST(register_vcpu_info_moves_it)
 }
 END_TEST
 
+START_TEST(set_trap_table_reads_whole_list)
+{
+	struct trap_info *ti = guest(VA_DATA);
+
+	ti[0] = (struct trap_info){ .vector = 14, .flags = 4, .address = 0x401000 };
+	ti[1] = (struct trap_info){ .vector = 0x80, .flags = 3, .address = 0x402000 };
+	ti[2] = (struct trap_info){ 0 };
+	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), 0);
+	ck_assert_uint_eq(v->trap_addr[14], 0x401000);
+	ck_assert_uint_eq(v->trap_flags[0x80], 3);
+	/* No end before the pages do: -EFAULT, nothing changed. */
+	for (unsigned i = 0; i < 16 * 4096 / sizeof(*ti); i++)
+		ti[i] = (struct trap_info){ .vector = 6, .address = 0x403000 };
+	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA + 16 * 4096 - 2 * sizeof(*ti), 0, 0),
+			 -XEN_EFAULT);
+	/* No end within 512 entries: -E2BIG, nothing changed. */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), -XEN_E2BIG);
+	ck_assert_uint_eq(v->trap_addr[6], 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, ~0ULL - 8, 0, 0), -XEN_EFAULT);
+	/* NULL clears the table. */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, 0, 0, 0), 0);
+	ck_assert_uint_eq(v->trap_addr[14], 0);
+}
+END_TEST
+
+/* A fault as an engine reports it, at rip 0x400500 with the stack in the data pages. */
+static struct hv_exit fault_at(unsigned vector, uint64_t err, uint64_t cr2)
+{
+	struct hv_exit e = { .kind = HV_EXIT_FAULT, .vector = vector, .error_code = err, .cr2 = cr2 };
+
+	e.frame[0] = 0x400500;
+	e.frame[1] = FLAT_KERNEL_CS;
+	e.frame[2] = 0x246;
+	e.frame[3] = VA_DATA + 8192;
+	e.frame[4] = FLAT_KERNEL_SS;
+	v->regs.rcx = 0xc0c0, v->regs.r11 = 0x1111;
+	return e;
+}
+
+START_TEST(exceptions_bounce_to_the_trap_table)
+{
+	const uint64_t *fr = guest(VA_DATA + 8192 - 64);
+	struct hv_exit e;
+
+	v->trap_addr[14] = 0x401000, v->trap_flags[14] = 4;
+	e = fault_at(14, 0x7, 0xdead000);
+	pv_fault(v, &e);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_uint_eq(v->regs.rip, 0x401000);
+	ck_assert_uint_eq(v->regs.rsp, VA_DATA + 8192 - 64);
+	ck_assert_uint_eq(fr[0], 0xc0c0);
+	ck_assert_uint_eq(fr[1], 0x1111);
+	ck_assert_uint_eq(fr[2], 0x3); /* the user bit cleared: the guest kernel faulted */
+	ck_assert_uint_eq(fr[3], 0x400500);
+	ck_assert_uint_eq(fr[5] & 0x200, 0x200);
+	ck_assert_uint_eq(fr[6], VA_DATA + 8192);
+	ck_assert_uint_eq(d->shinfo->vcpu_info[0].arch.cr2, 0xdead000);
+	ck_assert_uint_eq(d->shinfo->vcpu_info[0].evtchn_upcall_mask, 1); /* TI_GET_IF */
+
+	/* int $0x80 (a #GP naming IDT entry 0x80) with a DPL-3 entry: after the instruction. */
+	v->trap_addr[0x80] = 0x402000, v->trap_flags[0x80] = 3;
+	d->shinfo->vcpu_info[0].evtchn_upcall_mask = 0;
+	e = fault_at(13, (0x80 << 3) | 2, 0);
+	pv_fault(v, &e);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_uint_eq(v->regs.rip, 0x402000);
+	fr = guest(VA_DATA + 8192 - 56); /* no error code */
+	ck_assert_uint_eq(fr[2], 0x400502);
+	ck_assert_uint_eq(d->shinfo->vcpu_info[0].evtchn_upcall_mask, 0);
+
+	/* A stack it cannot write: the domain is crashed, nothing else. */
+	e = fault_at(14, 0x4, 0x10);
+	e.frame[3] = VA_RO + 64;
+	pv_fault(v, &e);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_uint_eq(d->shutdown_reason, SHUTDOWN_crash);
+}
+END_TEST
+
+START_TEST(unhandled_exceptions_still_crash)
+{
+	struct hv_exit e;
+
+	/* int $0x80 whose entry only the kernel may raise (DPL 0) is a #GP: none handles it. */
+	v->trap_addr[0x80] = 0x402000, v->trap_flags[0x80] = 0;
+	e = fault_at(13, (0x80 << 3) | 2, 0);
+	pv_fault(v, &e);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_uint_eq(d->shutdown_reason, SHUTDOWN_crash);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -1013,6 +1105,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, remote_shutdown_is_refused_to_guests);
 	tcase_add_test(tc, maximum_gpfn_from_shared_info);
 	tcase_add_test(tc, register_vcpu_info_moves_it);
+	tcase_add_test(tc, set_trap_table_reads_whole_list);
+	tcase_add_test(tc, exceptions_bounce_to_the_trap_table);
+	tcase_add_test(tc, unhandled_exceptions_still_crash);
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");

@@ -78,6 +78,11 @@ static inline long HYPERVISOR_memory_op(int cmd, void *arg)
 	return _hypercall2(__HYPERVISOR_memory_op, cmd, arg);
 }
 
+static inline long HYPERVISOR_set_trap_table(const void *table)
+{
+	return _hypercall1(__HYPERVISOR_set_trap_table, table);
+}
+
 static inline long HYPERVISOR_multicall(void *entries, unsigned int nr)
 {
 	return _hypercall2(__HYPERVISOR_multicall, entries, nr);
