@@ -91,6 +91,7 @@ static void guest_reset(void)
 	d->state = DOM_ACTIVE;
 	d->shutdown_reason = 0;
 	memset(d->watchdog_ns, 0, sizeof(d->watchdog_ns));
+	d->vm_assist = 0;
 	d->event_callback = d->failsafe_callback = d->syscall_callback = 0;
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
 		struct hv_vcpu *v = d->vcpus[i];

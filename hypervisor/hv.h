@@ -265,6 +265,7 @@ struct hv_domain {
 	/* PV */
 	uint64_t hcall_page_gpa;
 	uint64_t enosys_logged;     /* hypercall numbers < 64 said -ENOSYS to, logged once */
+	uint64_t vm_assist;         /* VMASST_TYPE_* bits enabled */
 	uint64_t watchdog_ns[2];    /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t event_callback, failsafe_callback, syscall_callback;
 	uint64_t priv_l3_gpa;       /* hypervisor's PDPT for SV_PRIV_L4_SLOT */

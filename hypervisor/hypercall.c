@@ -152,10 +152,34 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 	}
 }
 
-/* No VM assists are implemented: say so rather than pretend. */
+/*
+ * vm_assist, for the types Xen allows x86-64 PV guests.  The 32-bit ones
+ * (4gb_segments*, pae_extended_cr3) change nothing for a 64-bit guest;
+ * runstate_update_flag is honoured (runstate_publish); m2p_strict and
+ * architectural_iopl are kept (the M2P is never guest-writable and there
+ * is no port I/O to grant).  writable_pagetables is refused: guest page
+ * tables are never writable here, and saying yes would be a lie.
+ */
+#define VMASST_OK ((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) | \
+		   (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) | \
+		   (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
+
 static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 {
-	return -XEN_EINVAL;
+	uint64_t cmd = a[0], type = a[1];
+
+	if (type >= 64 || !(VMASST_OK & (1ULL << type)))
+		return -XEN_EINVAL;
+	switch (cmd) {
+	case VMASST_CMD_enable:
+		__atomic_fetch_or(&v->dom->vm_assist, 1ULL << type, __ATOMIC_RELAXED);
+		return 0;
+	case VMASST_CMD_disable:
+		__atomic_fetch_and(&v->dom->vm_assist, ~(1ULL << type), __ATOMIC_RELAXED);
+		return 0;
+	default:
+		return -XEN_ENOSYS;
+	}
 }
 
 #define PTE_P (1ULL << 0)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Scheduling hypercalls (sched_op, vcpu_op, timers, callbacks) and Xen system time for guests. */
+#include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
@@ -329,8 +330,26 @@ void runstate_publish(struct hv_vcpu *v)
 	area = v->runstate_area;
 	ri = v->runstate;
 	pthread_mutex_unlock(&v->dom->lock);
-	if (area)
-		(void)vcpu_copy_to_guest(v, area, &ri, sizeof(ri));
+	if (!area)
+		return;
+	if (__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
+	    (1ULL << VMASST_TYPE_runstate_update_flag)) {
+		/* The guest sees XEN_RUNSTATE_UPDATE in state_entry_time while the copy changes. */
+		uint64_t busy = ri.state_entry_time | XEN_RUNSTATE_UPDATE;
+		size_t at = offsetof(struct vcpu_runstate_info, state_entry_time);
+
+		if (vcpu_copy_to_guest(v, area + at, &busy, sizeof(busy)))
+			return;
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		(void)vcpu_copy_to_guest(v, area, &ri.state, sizeof(ri.state));
+		(void)vcpu_copy_to_guest(v, area + offsetof(struct vcpu_runstate_info, time), ri.time,
+					 sizeof(ri.time));
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		/* Last, the time without the flag: the copy is whole again. */
+		(void)vcpu_copy_to_guest(v, area + at, &ri.state_entry_time, sizeof(ri.state_entry_time));
+		return;
+	}
+	(void)vcpu_copy_to_guest(v, area, &ri, sizeof(ri));
 }
 
 /* One thread per domain fires its vCPUs' timers as VIRQ_TIMER events. */

@@ -1076,6 +1076,38 @@ START_TEST(unhandled_exceptions_still_crash)
 }
 END_TEST
 
+START_TEST(vm_assist_types)
+{
+	struct vcpu_runstate_info *area = guest(VA_DATA + 4096);
+	struct vcpu_register_runstate_memory_area *ra = guest(VA_DATA);
+
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables, 0),
+			 -XEN_EINVAL); /* not done here: refused, not pretended */
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 31, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 64, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, 7, VMASST_TYPE_m2p_strict, 0), -XEN_ENOSYS);
+	ck_assert_uint_eq(d->vm_assist, 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_m2p_strict, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
+			    VMASST_TYPE_runstate_update_flag, 0), 0);
+	ck_assert_uint_eq(d->vm_assist,
+			  (1ULL << VMASST_TYPE_m2p_strict) | (1ULL << VMASST_TYPE_runstate_update_flag));
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_disable, VMASST_TYPE_m2p_strict, 0), 0);
+	ck_assert_uint_eq(d->vm_assist, 1ULL << VMASST_TYPE_runstate_update_flag);
+
+	/* With the flag: the published copy ends whole, the flag off. */
+	ra->addr.v = (void *)(uintptr_t)(VA_DATA + 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, VA_DATA), 0);
+	pthread_mutex_lock(&d->lock);
+	runstate_set(v, RUNSTATE_running);
+	pthread_mutex_unlock(&d->lock);
+	runstate_publish(v);
+	ck_assert_int_eq(area->state, RUNSTATE_running);
+	ck_assert_uint_eq(area->state_entry_time & XEN_RUNSTATE_UPDATE, 0);
+	ck_assert_uint_ne(area->state_entry_time, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -1108,6 +1140,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, set_trap_table_reads_whole_list);
 	tcase_add_test(tc, exceptions_bounce_to_the_trap_table);
 	tcase_add_test(tc, unhandled_exceptions_still_crash);
+	tcase_add_test(tc, vm_assist_types);
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");
