@@ -16,6 +16,11 @@
 #include "sv/rate.h"
 
 #define HV_MAX_DOMAINS 1024
+/* The Xen release whose ABI we answer with (xen_version, xl info). */
+#define HV_XEN_MAJOR 4
+#define HV_XEN_MINOR 17
+#define HV_XEN_EXTRA ".0-splitvisor"
+#define HV_XEN_CAPS "xen-3.0-x86_64"
 #define PAGE_SIZE 4096ULL
 #define PAGE_SHIFT 12
 
