@@ -448,6 +448,91 @@ static long sysctl(const struct xctl_peer *p, uint64_t arg)
 
 /* ---- domctl ---- */
 
+/* dom0's vCPU i is host CPU i, busy for its user + nice + system time (as our xl shows). */
+static int dom0_vcpuinfo(struct xen_domctl_getvcpuinfo *vi)
+{
+	char line[256];
+	FILE *f;
+
+	if (vi->vcpu >= host_cpus())
+		return -XEN_EINVAL;
+	vi->online = vi->running = 1;
+	vi->blocked = 0;
+	vi->cpu = vi->vcpu;
+	vi->cpu_time = 0;
+	f = fopen("/proc/stat", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long user, nice, sys;
+		unsigned cpu;
+
+		if (sscanf(line, "cpu%u %llu %llu %llu", &cpu, &user, &nice, &sys) == 4 &&
+		    cpu == vi->vcpu)
+			vi->cpu_time = (uint64_t)((double)(user + nice + sys) /
+						  (double)sysconf(_SC_CLK_TCK) * 1e9);
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+/*
+ * One xenctl_bitmap out: our map (SV_CPUMAP_BYTES, bit i = host CPU i)
+ * into the caller's nr_bits, the bytes past ours zeroed, as Xen's
+ * cpumask_to_xenctl_bitmap.
+ */
+static int bitmap_out(const struct xctl_peer *p, const struct xenctl_bitmap *b,
+		      const uint8_t map[SV_CPUMAP_BYTES])
+{
+	uint32_t bytes = (b->nr_bits + 7) / 8;
+	uint8_t *out;
+	int r;
+
+	if (!GH(b->bitmap) || !bytes)
+		return -XEN_EINVAL;
+	if (bytes > XCTL_MAX_COPY)
+		return -XEN_E2BIG;
+	out = calloc(1, bytes);
+	if (!out)
+		return -XEN_ENOMEM;
+	memcpy(out, map, bytes < SV_CPUMAP_BYTES ? bytes : SV_CPUMAP_BYTES);
+	if (b->nr_bits % 8)
+		out[bytes - 1] &= (uint8_t)((1u << (b->nr_bits % 8)) - 1);
+	r = copy_to(p, GH(b->bitmap), out, bytes);
+	free(out);
+	return r;
+}
+
+/* Hard affinity as vcpu_pin keeps it; soft affinity is every CPU (we have none). */
+static int getvcpuaffinity(const struct xctl_peer *p, struct hv_domain *d,
+			   struct xen_domctl_vcpuaffinity *va)
+{
+	uint8_t all[SV_CPUMAP_BYTES];
+	struct sv_ctl_vcpu_info *info;
+	int r = 0;
+
+	memset(all, 0, sizeof(all));
+	for (uint32_t i = 0; i < host_cpus() && i < SV_CPUMAP_BYTES * 8; i++)
+		all[i / 8] |= (uint8_t)(1u << (i % 8));
+	if (!(va->flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)))
+		return -XEN_EINVAL;
+	info = malloc(sizeof(*info));
+	if (!info)
+		return -XEN_ENOMEM;
+	if (d) {
+		r = vcpu_pin_info(d, info);
+		if (!r && va->vcpu >= info->nr)
+			r = -XEN_EINVAL;
+	} else if (va->vcpu >= host_cpus()) {
+		r = -XEN_EINVAL;
+	}
+	if (!r && (va->flags & XEN_VCPUAFFINITY_HARD))
+		r = bitmap_out(p, &va->cpumap_hard, d ? info->vcpu[va->vcpu].hard : all);
+	if (!r && (va->flags & XEN_VCPUAFFINITY_SOFT))
+		r = bitmap_out(p, &va->cpumap_soft, all);
+	free(info);
+	return r;
+}
+
 static int getvcpuinfo(struct hv_domain *d, struct xen_domctl_getvcpuinfo *vi)
 {
 	struct sv_ctl_vcpu_info *info = malloc(sizeof(*info));
@@ -471,7 +556,8 @@ static int getvcpuinfo(struct hv_domain *d, struct xen_domctl_getvcpuinfo *vi)
 }
 
 /* The ops that act on one existing guest. */
-static int domctl_guest(struct hv_domain *d, struct xen_domctl *c, bool *copyback)
+static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct xen_domctl *c,
+			bool *copyback)
 {
 	switch (c->cmd) {
 	case XEN_DOMCTL_pausedomain:
@@ -483,6 +569,8 @@ static int domctl_guest(struct hv_domain *d, struct xen_domctl *c, bool *copybac
 		return getvcpuinfo(d, &c->u.getvcpuinfo);
 	case XEN_DOMCTL_max_mem:
 		return memop_set_max(d, c->u.max_mem.max_memkb);
+	case XEN_DOMCTL_getvcpuaffinity:
+		return getvcpuaffinity(p, d, &c->u.vcpuaffinity);
 	default:
 		hv_log("xctl: domctl %u not implemented", c->cmd);
 		return -XEN_ENOSYS;
@@ -517,8 +605,12 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 		case XEN_DOMCTL_unpausedomain:
 		case XEN_DOMCTL_destroydomain:
 		case XEN_DOMCTL_max_mem:
-		case XEN_DOMCTL_getvcpuinfo:
 			return -XEN_EINVAL;
+		case XEN_DOMCTL_getvcpuinfo:
+			r = dom0_vcpuinfo(&c.u.getvcpuinfo);
+			return r ? r : copy_to(p, arg, &c, sizeof(c));
+		case XEN_DOMCTL_getvcpuaffinity:
+			return getvcpuaffinity(p, NULL, &c.u.vcpuaffinity);
 		default:
 			hv_log("xctl: domctl %u not implemented", c.cmd);
 			return -XEN_ENOSYS;
@@ -527,7 +619,7 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 	d = domain_get(c.domain);
 	if (!d)
 		return -XEN_ESRCH;
-	r = domctl_guest(d, &c, &copyback);
+	r = domctl_guest(p, d, &c, &copyback);
 	domain_put(d);
 	if (r || !copyback)
 		return r;
@@ -545,6 +637,8 @@ long xctl_hypercall(const struct xctl_peer *p, const struct sv_ctl_hypercall *hc
 		return sysctl(p, hc->arg[0]);
 	case __HYPERVISOR_domctl:
 		return domctl(p, hc->arg[0]);
+	case __HYPERVISOR_xsm_op:
+		return -XEN_ENOSYS; /* no XSM/FLASK, as Xen's default build: libxl asks every time */
 	default:
 		hv_log("xctl: hypercall %llu from dom0 process %d not implemented",
 		       (unsigned long long)hc->op, (int)p->pid);
