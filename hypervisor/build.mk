@@ -77,3 +77,9 @@ $(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)
+# Unit test: Xen hypercalls from hostile dom0 clients (xctl.c), the test process as the client.
+UNIT_TESTS += $(TESTBIN)/test_xctl
+$(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)

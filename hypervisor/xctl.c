@@ -483,7 +483,7 @@ static int dom0_vcpuinfo(struct xen_domctl_getvcpuinfo *vi)
 static int bitmap_out(const struct xctl_peer *p, const struct xenctl_bitmap *b,
 		      const uint8_t map[SV_CPUMAP_BYTES])
 {
-	uint32_t bytes = (b->nr_bits + 7) / 8;
+	uint64_t bytes = ((uint64_t)b->nr_bits + 7) / 8;
 	uint8_t *out;
 	int r;
 
@@ -494,7 +494,7 @@ static int bitmap_out(const struct xctl_peer *p, const struct xenctl_bitmap *b,
 	out = calloc(1, bytes);
 	if (!out)
 		return -XEN_ENOMEM;
-	memcpy(out, map, bytes < SV_CPUMAP_BYTES ? bytes : SV_CPUMAP_BYTES);
+	memcpy(out, map, bytes < SV_CPUMAP_BYTES ? (size_t)bytes : SV_CPUMAP_BYTES);
 	if (b->nr_bits % 8)
 		out[bytes - 1] &= (uint8_t)((1u << (b->nr_bits % 8)) - 1);
 	r = copy_to(p, GH(b->bitmap), out, bytes);
