@@ -375,6 +375,8 @@ int evtchn_unmask(struct hv_domain *d, uint32_t port);
 int evtchn_send_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
 int evtchn_unmask_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
 void evtchn_send_virq(struct hv_domain *d, unsigned vcpu, unsigned virq);
+struct evtchn_status;
+int evtchn_status(struct hv_domain *d, struct evtchn_status *op); /* EVTCHNOP_status */
 void evtchn_vcpu_mark_pending(struct hv_vcpu *v);
 struct evtchn_client *evtchn_client_new(int *read_fd);
 void evtchn_client_free(struct evtchn_client *c);

@@ -16,6 +16,7 @@
 #include <xen/version.h>
 #include <xen/sysctl.h>
 #include <xen/domctl.h>
+#include <xen/event_channel.h>
 #include "hv.h"
 #include "xctl.h"
 
@@ -626,6 +627,32 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 	return copy_to(p, arg, &c, sizeof(c));
 }
 
+/* ---- event_channel_op: what libxenctrl asks by hypercall (lsevtchn's status) ---- */
+
+static long event_channel_op(const struct xctl_peer *p, uint64_t cmd, uint64_t arg)
+{
+	struct evtchn_status st;
+	struct hv_domain *d;
+	int r;
+
+	if (cmd != EVTCHNOP_status) {
+		hv_log("xctl: event_channel_op %llu not implemented", (unsigned long long)cmd);
+		return -XEN_ENOSYS;
+	}
+	r = copy_from(p, &st, arg, sizeof(st));
+	if (r)
+		return r;
+	/* dom0 may ask about any domain's ports, as Xen's privileged domain. */
+	if (st.dom == DOMID_SELF || st.dom == 0)
+		return (r = evtchn_status(hv_dom0, &st)) ? r : copy_to(p, arg, &st, sizeof(st));
+	d = domain_get(st.dom);
+	if (!d)
+		return -XEN_ESRCH;
+	r = evtchn_status(d, &st);
+	domain_put(d);
+	return r ? r : copy_to(p, arg, &st, sizeof(st));
+}
+
 long xctl_hypercall(const struct xctl_peer *p, const struct sv_ctl_hypercall *hc)
 {
 	if (!xctl_peer_privileged(p))
@@ -637,6 +664,8 @@ long xctl_hypercall(const struct xctl_peer *p, const struct sv_ctl_hypercall *hc
 		return sysctl(p, hc->arg[0]);
 	case __HYPERVISOR_domctl:
 		return domctl(p, hc->arg[0]);
+	case __HYPERVISOR_event_channel_op:
+		return event_channel_op(p, hc->arg[0], hc->arg[1]);
 	case __HYPERVISOR_xsm_op:
 		return -XEN_ENOSYS; /* no XSM/FLASK, as Xen's default build: libxl asks every time */
 	default:

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(xen-env xen-list xen-info xen-domid xen-domname xen-pause xen-unpause xen-vcpu-list
-	xen-uptime xen-dmesg xen-xenstore-ls xen-destroy xen-alive)
+	xen-uptime xen-dmesg xen-xenstore-ls xen-lsevtchn xen-destroy xen-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
 	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
@@ -182,6 +182,18 @@ if grep -q '^ name = "Domain-0"' <<<"$out" && grep -q '^ name = "xa"' <<<"$out";
 	pass "xen-xenstore-ls"
 else
 	fail "xen-xenstore-ls"; show out "$out"
+fi
+
+# ---- lsevtchn: the guest's ports to dom0 are dom0's ports back to it ----
+# (pairs "guest-port dom0-port", as each side lists them)
+dbin lsevtchn "$ida" > "$work/evg" 2>&1
+dbin lsevtchn 0 > "$work/ev0" 2>&1
+pairs_g=$(sed -nE 's/^ *([0-9]+): VCPU [0-9]+: Interdomain \(Connected\) - Remote Domain 0, Port ([0-9]+)$/\1 \2/p' "$work/evg" | sort)
+pairs_0=$(sed -nE "s/^ *([0-9]+): VCPU [0-9]+: Interdomain \(Connected\) - Remote Domain $ida, Port ([0-9]+)\$/\2 \1/p" "$work/ev0" | sort)
+if [ -n "$pairs_g" ] && [ "$pairs_g" = "$pairs_0" ] && grep -qE '^ *[0-9]+: VCPU [0-9]+: Virtual IRQ' "$work/evg"; then
+	pass "xen-lsevtchn"
+else
+	fail "xen-lsevtchn"; show "lsevtchn $ida" "$(cat "$work/evg")"; show "lsevtchn 0" "$(cat "$work/ev0")"
 fi
 
 # ---- xl destroy ----

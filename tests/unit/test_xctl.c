@@ -18,6 +18,7 @@
 #include <xen/version.h>
 #include <xen/sysctl.h>
 #include <xen/domctl.h>
+#include <xen/event_channel.h>
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/xctl.h"
 
@@ -256,6 +257,32 @@ START_TEST(domains_checked)
 }
 END_TEST
 
+START_TEST(evtchn_status_checked)
+{
+	struct evtchn_status *st = (struct evtchn_status *)page;
+
+	memset(page, 0, 4096);
+	st->dom = DOMID_SELF;
+	st->port = 0xffffffffu;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(st)),
+			 -XEN_EINVAL);
+	st->dom = 5;
+	st->port = 1;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(st)),
+			 -XEN_ESRCH);
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(guard)),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_send, addr(st)),
+			 -XEN_ENOSYS);
+	st->dom = 0;
+	st->port = 1;
+	st->status = 0xff;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(st)), 0);
+	ck_assert_uint_eq(st->status, EVTCHNSTAT_closed);
+	assert_alive();
+}
+END_TEST
+
 /* A client of another user, over a real socket: refused before anything is read. */
 START_TEST(unprivileged_client_is_eperm)
 {
@@ -344,6 +371,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wrong_interface_version_is_eacces);
 	tcase_add_test(tc, unknown_ops_are_enosys);
 	tcase_add_test(tc, domains_checked);
+	tcase_add_test(tc, evtchn_status_checked);
 	tcase_add_test(tc, unprivileged_client_is_eperm);
 	tcase_add_test(tc, unknown_peer_is_eperm);
 	suite_add_tcase(s, tc);
