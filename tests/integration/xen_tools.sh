@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(xen-env xen-list xen-info xen-domid xen-domname xen-pause xen-unpause xen-vcpu-list
-	xen-uptime xen-dmesg xen-xenstore-ls xen-lsevtchn xen-destroy xen-alive)
+	xen-uptime xen-dmesg xen-xenstore-ls xen-lsevtchn xen-shutdown xen-destroy xen-bad-args xen-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
 	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
@@ -75,12 +75,12 @@ else
 	fail "xen-env: LD_LIBRARY_PATH='$LD_LIBRARY_PATH' XENSTORED_PATH='$XENSTORED_PATH'"
 fi
 
-xl create -q "$(cfg xa 48 2)" >/dev/null 2>&1 && xl create -q "$(cfg xb 32 1)" >/dev/null 2>&1 ||
-	{ fail "create the guests"; exit 1; }
-if ! wait_for 30 ready xa || ! wait_for 30 ready xb; then
-	fail "guests xa and xb came up"; xl list | sed 's/^/    /'; exit 1
+xl create -q "$(cfg xa 48 2)" >/dev/null 2>&1 && xl create -q "$(cfg xb 32 1)" >/dev/null 2>&1 &&
+	xl create -q "$(cfg xc 32 1)" >/dev/null 2>&1 || { fail "create the guests"; exit 1; }
+if ! wait_for 30 ready xa || ! wait_for 30 ready xb || ! wait_for 30 ready xc; then
+	fail "guests xa, xb and xc came up"; xl list | sed 's/^/    /'; exit 1
 fi
-ida=$(xl domid xa); idb=$(xl domid xb)
+ida=$(xl domid xa); idb=$(xl domid xb); idc=$(xl domid xc)
 
 # ---- xl list: every column but the running CPU time ----
 # (Domain-0's time is the host's and moves between the two runs.)
@@ -92,7 +92,7 @@ same_list() {
 		[ "$(list_cols < "$work/dlist")" = "$(list_cols < "$work/ourlist")" ] &&
 		[ ! -s "$work/err" ]
 }
-if wait_for 20 same_list && [ "$(wc -l < "$work/dlist")" -eq 4 ]; then
+if wait_for 20 same_list && [ "$(wc -l < "$work/dlist")" -eq 5 ]; then
 	pass "xen-list"
 else
 	fail "xen-list"; show "Debian's xl list" "$(cat "$work/dlist" "$work/err")"
@@ -161,7 +161,7 @@ fi
 # ---- xl uptime: the same domains ----
 dxl uptime > "$work/dup"; xl uptime > "$work/ourup"
 if [ "$(awk '{print $1, $2}' "$work/dup")" = "$(awk '{print $1, $2}' "$work/ourup")" ] &&
-	[ "$(wc -l < "$work/dup")" -eq 4 ]; then
+	[ "$(wc -l < "$work/dup")" -eq 5 ]; then
 	pass "xen-uptime"
 else
 	fail "xen-uptime"; show "Debian's" "$(cat "$work/dup" "$work/err")"; show "ours" "$(cat "$work/ourup")"
@@ -196,6 +196,17 @@ else
 	fail "xen-lsevtchn"; show "lsevtchn $ida" "$(cat "$work/evg")"; show "lsevtchn 0" "$(cat "$work/ev0")"
 fi
 
+# ---- xl shutdown -w: libxl asks through control/shutdown, our guest powers off ----
+gone_c() { ! xl list xc >/dev/null 2>&1; }
+if LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" \
+	timeout 120 "$XD/usr/lib/xen-4.17/bin/xl" shutdown -w xc >/dev/null 2>&1 && wait_for 20 gone_c &&
+	in_console xc "control: poweroff requested" &&
+	grep -q "d$idc: shut down (poweroff)" "$SPLITVISOR_RUNDIR/hypervisor.log"; then
+	pass "xen-shutdown"
+else
+	fail "xen-shutdown"; xl list | sed 's/^/    /'; tail -3 "$SPLITVISOR_RUNDIR/console/guest-xc.log" | sed 's/^/    /'
+fi
+
 # ---- xl destroy ----
 gone() { ! xl list xb >/dev/null 2>&1; }
 if dxl destroy xb && wait_for 20 gone && xl list xa >/dev/null 2>&1 &&
@@ -203,6 +214,21 @@ if dxl destroy xb && wait_for 20 gone && xl list xa >/dev/null 2>&1 &&
 	pass "xen-destroy"
 else
 	fail "xen-destroy"; show stderr "$(cat "$work/err")"; xl list | sed 's/^/    /'
+fi
+
+# ---- bad requests change nothing ----
+# (Xen 4.17's xl pause and unpause exit 0 whatever libxl said: the errno is
+# in libxl's message.)
+before=$(xl list | list_cols)
+err_has() { grep -q "$1" "$work/err"; }
+if { dxl pause 999; err_has 'Pausing domain: No such process'; } &&
+	{ dxl pause 0; err_has 'Pausing domain: Invalid argument'; } &&
+	{ dxl unpause 999; err_has 'unable to get domain type for domid=999'; } &&
+	! dxl destroy 999 && ! dxl destroy 0 && ! dxl domid nosuch &&
+	[ "$(xl list | list_cols)" = "$before" ]; then
+	pass "xen-bad-args"
+else
+	fail "xen-bad-args"; xl list | sed 's/^/    /'
 fi
 
 # ---- after all that, the hypervisor still serves both tool sets ----
