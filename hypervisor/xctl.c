@@ -2,6 +2,7 @@
 /* Xen hypercalls from dom0 processes (privcmd's role): xen_version, sysctl and domctl with Xen 4.17's ABI. */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <xen/sysctl.h>
 #include <xen/domctl.h>
 #include <xen/event_channel.h>
+#include <xen/memory.h>
 #include "hv.h"
 #include "xctl.h"
 
@@ -653,10 +655,64 @@ static long event_channel_op(const struct xctl_peer *p, uint64_t cmd, uint64_t a
 	return r ? r : copy_to(p, arg, &st, sizeof(st));
 }
 
+/* ---- memory_op: the counters libxl reads for xl info ---- */
+
+static long memory_op(uint64_t cmd)
+{
+	switch (cmd) {
+	case XENMEM_get_sharing_freed_pages:
+	case XENMEM_get_sharing_shared_pages:
+		return 0; /* no page sharing */
+	default:
+		hv_log("xctl: memory_op %llu not implemented", (unsigned long long)cmd);
+		return -XEN_ENOSYS;
+	}
+}
+
+/*
+ * multicall: each entry is served as its own hypercall and its result
+ * written back (libxenctrl batches a few calls this way).  At most
+ * XCTL_MAX_MULTICALL entries; a multicall inside one is -EINVAL for that
+ * entry, as Xen refuses nesting.
+ */
+#define XCTL_MAX_MULTICALL 64
+static long xctl_one(const struct xctl_peer *p, const struct sv_ctl_hypercall *hc);
+
+static long multicall(const struct xctl_peer *p, uint64_t list, uint64_t nr)
+{
+	struct multicall_entry e;
+
+	if (nr > XCTL_MAX_MULTICALL)
+		return -XEN_EINVAL;
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t at = list + i * sizeof(e);
+		int r = copy_from(p, &e, at, sizeof(e));
+		if (r)
+			return r;
+		if (e.op == __HYPERVISOR_multicall) {
+			e.result = (xen_ulong_t)-XEN_EINVAL;
+		} else {
+			struct sv_ctl_hypercall one = { .op = e.op };
+			memcpy(one.arg, e.args, sizeof(one.arg));
+			e.result = (xen_ulong_t)xctl_one(p, &one);
+		}
+		r = copy_to(p, at + offsetof(struct multicall_entry, result), &e.result,
+			    sizeof(e.result));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 long xctl_hypercall(const struct xctl_peer *p, const struct sv_ctl_hypercall *hc)
 {
 	if (!xctl_peer_privileged(p))
 		return -XEN_EPERM;
+	return xctl_one(p, hc);
+}
+
+static long xctl_one(const struct xctl_peer *p, const struct sv_ctl_hypercall *hc)
+{
 	switch (hc->op) {
 	case __HYPERVISOR_xen_version:
 		return xen_version(p, hc->arg[0], hc->arg[1]);
@@ -666,11 +722,15 @@ long xctl_hypercall(const struct xctl_peer *p, const struct sv_ctl_hypercall *hc
 		return domctl(p, hc->arg[0]);
 	case __HYPERVISOR_event_channel_op:
 		return event_channel_op(p, hc->arg[0], hc->arg[1]);
+	case __HYPERVISOR_memory_op:
+		return memory_op(hc->arg[0]);
+	case __HYPERVISOR_multicall:
+		return multicall(p, hc->arg[0], hc->arg[1]);
 	case __HYPERVISOR_xsm_op:
 		return -XEN_ENOSYS; /* no XSM/FLASK, as Xen's default build: libxl asks every time */
 	default:
-		hv_log("xctl: hypercall %llu from dom0 process %d not implemented",
-		       (unsigned long long)hc->op, (int)p->pid);
+		hv_log("xctl: hypercall %llu (sub-op %llu) from dom0 process %d not implemented",
+		       (unsigned long long)hc->op, (unsigned long long)hc->arg[0], (int)p->pid);
 		return -XEN_ENOSYS;
 	}
 }

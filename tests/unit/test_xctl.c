@@ -19,6 +19,7 @@
 #include <xen/sysctl.h>
 #include <xen/domctl.h>
 #include <xen/event_channel.h>
+#include <xen/memory.h>
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/xctl.h"
 
@@ -283,6 +284,31 @@ START_TEST(evtchn_status_checked)
 }
 END_TEST
 
+START_TEST(multicall_checked)
+{
+	struct multicall_entry *e = (struct multicall_entry *)page;
+
+	memset(page, 0, 4096);
+	e[0].op = __HYPERVISOR_xen_version;
+	e[0].args[0] = XENVER_pagesize;
+	e[1].op = __HYPERVISOR_multicall; /* nested: refused for this entry alone */
+	e[1].args[0] = addr(e);
+	e[1].args[1] = 2;
+	e[2].op = __HYPERVISOR_memory_op;
+	e[2].args[0] = XENMEM_get_sharing_freed_pages;
+	e[2].result = 12345;
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, addr(e), 3), 0);
+	ck_assert_uint_eq(e[0].result, 4096);
+	ck_assert_int_eq((long)e[1].result, -XEN_EINVAL);
+	ck_assert_uint_eq(e[2].result, 0);
+	/* Too many entries, and a list that runs into the guard page. */
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, addr(e), 65), -XEN_EINVAL);
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, addr(guard) - sizeof(*e), 2), -XEN_EFAULT);
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, UINT64_MAX - 16, 1), -XEN_EFAULT);
+	assert_alive();
+}
+END_TEST
+
 /* A client of another user, over a real socket: refused before anything is read. */
 START_TEST(unprivileged_client_is_eperm)
 {
@@ -372,6 +398,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, unknown_ops_are_enosys);
 	tcase_add_test(tc, domains_checked);
 	tcase_add_test(tc, evtchn_status_checked);
+	tcase_add_test(tc, multicall_checked);
 	tcase_add_test(tc, unprivileged_client_is_eperm);
 	tcase_add_test(tc, unknown_peer_is_eperm);
 	suite_add_tcase(s, tc);
