@@ -39,7 +39,7 @@ $(SV_LIBS_PROBE): $(call host_objs,dom0/lib/svxen_probe.c) $(SV_LIBS_A)
 SV_XEN_SO_DIR := $(BUILD)/lib/xen
 SV_XEN_SO_COMMON := dom0/lib/svxen.c dom0/svctl.c
 SV_XEN_SOS := $(addprefix $(SV_XEN_SO_DIR)/,libxencall.so.1 libxenevtchn.so.1 libxengnttab.so.1 \
-	libxenforeignmemory.so.1 libxendevicemodel.so.1)
+	libxenforeignmemory.so.1 libxendevicemodel.so.1 libxentoolcore.so.1)
 pic_objs = $(patsubst %.c,$(OBJ)/pic/%.o,$(1))
 all: $(SV_XEN_SOS)
 
@@ -55,6 +55,7 @@ $(SV_XEN_SO_DIR)/libxengnttab.so.1: $(call pic_objs,dom0/lib/gnttab.c dom0/lib/g
 $(SV_XEN_SO_DIR)/libxenforeignmemory.so.1: $(call pic_objs,dom0/lib/foreignmemory.c \
 	$(SV_XEN_SO_COMMON))
 $(SV_XEN_SO_DIR)/libxendevicemodel.so.1: $(call pic_objs,dom0/lib/devicemodel.c)
+$(SV_XEN_SO_DIR)/libxentoolcore.so.1: $(call pic_objs,dom0/lib/toolcore.c)
 $(SV_XEN_SOS): $(SV_XEN_SO_DIR)/%.so.1: dom0/lib/xen/%.map
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

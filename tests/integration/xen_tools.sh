@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Debian's own, unmodified Xen 4.17 tools (xl, xenstore-ls, lsevtchn) on our stack, through
-# our libxencall & co. (build/lib/xen): the same facts as our xl for the same domains.
+# our libxencall & co. (build/lib/xen, which Debian's xl must load in place of Xen's):
+# the same facts as our xl for the same domains.
 #
 # The tools come from Debian's xen-utils-4.17 and libxenmisc4.17 packages,
 # unpacked into the build tree by scripts/xen_debian.sh (dpkg-deb -x), not
@@ -69,7 +70,10 @@ ready() { blocked "$1" && in_console "$1" "wait: blocking until"; }
 # ---- the environment splitvisor start printed ----
 if [ -r "$LD_LIBRARY_PATH/libxencall.so.1" ] &&
 	[ "$LD_LIBRARY_PATH" = "$(cd "$BUILD/lib/xen" && pwd)" ] &&
-	[ -n "$XENSTORED_PATH" ]; then
+	[ -n "$XENSTORED_PATH" ] &&
+	[ "$(LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" \
+		ldd "$XD/usr/lib/xen-4.17/bin/xl" |
+		grep -cE "lib(xencall|xenevtchn|xengnttab|xenforeignmemory|xendevicemodel|xentoolcore)\.so\.1 => $LD_LIBRARY_PATH/")" -eq 6 ]; then
 	pass "xen-env"
 else
 	fail "xen-env: LD_LIBRARY_PATH='$LD_LIBRARY_PATH' XENSTORED_PATH='$XENSTORED_PATH'"
