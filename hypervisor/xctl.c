@@ -115,7 +115,7 @@ static uint64_t dom0_cpu_ns(void)
 {
 	unsigned long long user, nice, sys;
 	uint64_t ns = 0;
-	FILE *f = fopen("/proc/stat", "r");
+	FILE *f = fopen("/proc/stat", "re");
 
 	if (f) {
 		if (fscanf(f, "cpu %llu %llu %llu", &user, &nice, &sys) == 3)
