@@ -8,6 +8,7 @@
 # PREFIX/lib/splitvisor/                   the services splitvisor runs, and sv-runner
 # PREFIX/lib/splitvisor/boot/svkernel      the bundled PV guest kernel
 # PREFIX/lib/MULTIARCH/libsvxen.a          Xen's dom0 library APIs (headers: Debian's libxen-dev)
+# PREFIX/lib/splitvisor/xen/*.so.1         the same with Xen's sonames, for Debian's Xen tools
 # PREFIX/share/man/man{1,5,8}/             xl(1), xl.cfg(5), splitvisor(8), xenstored(8), ...
 # PREFIX/share/bash-completion/completions/{xl,splitvisor}
 # PREFIX/share/doc/splitvisor/             README.md, docs/*.md; examples/*.cfg under examples/
@@ -40,12 +41,13 @@ INSTALL_EXAMPLES := $(wildcard examples/*.cfg)
 INSTALL_COMPLETIONS := xl splitvisor
 
 INSTALL_BUILT := $(addprefix $(BIN)/,$(INSTALL_SBIN) $(INSTALL_PKGLIB)) \
-	$(BUILD)/guest/svkernel $(BUILD)/lib/libsvxen.a $(MANPAGES)
+	$(BUILD)/guest/svkernel $(BUILD)/lib/libsvxen.a $(SV_XEN_SOS) $(MANPAGES)
 
 .PHONY: install uninstall
 install: $(INSTALL_BUILT)
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(BOOTDIR) \
+		$(DESTDIR)$(PKGLIBDIR)/xen \
 		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(SYSTEMDUNITDIR)
@@ -53,6 +55,7 @@ install: $(INSTALL_BUILT)
 	$(Q)install -m 0755 $(addprefix $(BIN)/,$(INSTALL_PKGLIB)) $(DESTDIR)$(PKGLIBDIR)/
 	$(Q)install -m 0644 $(BUILD)/guest/svkernel $(DESTDIR)$(BOOTDIR)/
 	$(Q)install -m 0644 $(BUILD)/lib/libsvxen.a $(DESTDIR)$(LIBDIR)/
+	$(Q)install -m 0644 $(SV_XEN_SOS) $(DESTDIR)$(PKGLIBDIR)/xen/
 	$(Q)install -m 0644 $(MAN_DIR)/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(Q)install -m 0644 $(MAN_DIR)/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(Q)install -m 0644 $(MAN_DIR)/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
@@ -69,6 +72,7 @@ uninstall:
 	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(INSTALL_SBIN)) \
 		$(addprefix $(DESTDIR)$(PKGLIBDIR)/,$(INSTALL_PKGLIB)) \
 		$(DESTDIR)$(BOOTDIR)/svkernel $(DESTDIR)$(LIBDIR)/libsvxen.a \
+		$(addprefix $(DESTDIR)$(PKGLIBDIR)/xen/,$(notdir $(SV_XEN_SOS))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1:%=%.1)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5:%=%.5)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8:%=%.8)) \
@@ -76,5 +80,6 @@ uninstall:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/splitvisor.service
 	$(Q)rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INSTALL_DOCS))) \
 		$(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(INSTALL_EXAMPLES)))
-	$(Q)rmdir $(DESTDIR)$(BOOTDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)/examples \
+	$(Q)rmdir $(DESTDIR)$(BOOTDIR) $(DESTDIR)$(PKGLIBDIR)/xen $(DESTDIR)$(PKGLIBDIR) \
+		$(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(DOCDIR) 2>/dev/null || true

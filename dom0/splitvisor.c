@@ -29,8 +29,9 @@ static void sv_usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  start [--engine=kvm|process]\n"
-		"                         start the stack; print SPLITVISOR_RUNDIR=... and\n"
-		"                         XENSTORED_PATH=... on stdout once it is ready;\n"
+		"                         start the stack; print SPLITVISOR_RUNDIR=...,\n"
+		"                         XENSTORED_PATH=... and (for Xen's own tools)\n"
+		"                         LD_LIBRARY_PATH=... on stdout once it is ready;\n"
 		"                         --engine picks the engine that runs domains\n"
 		"                         (default: kvm when /dev/kvm works, else process)\n"
 		"  stop                   stop the stack and every process it started\n"
@@ -436,9 +437,30 @@ static int sv_start_wait(int fd, struct sv_start_result *res)
 	}
 }
 
+/*
+ * The folder of our libxencall.so.1 and friends (Xen's sonames over the
+ * control socket), with which Debian's own Xen tools reach this stack:
+ * BINDIR/../lib/xen in the build tree, BINDIR/xen when installed (BINDIR
+ * is then PREFIX/lib/splitvisor).  false when neither has them.
+ */
+static bool sv_xen_libdir(const char *bindir, char *out)
+{
+	static const char *const rel[] = { "../lib/xen", "xen" };
+	char path[PATH_MAX + 32];
+
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s/libxencall.so.1", bindir, rel[i]);
+		if (access(path, R_OK) == 0 && realpath(path, out)) {
+			*strrchr(out, '/') = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
 static int sv_cmd_start(int argc, char **argv)
 {
-	char rundir[PATH_MAX], bindir[PATH_MAX];
+	char rundir[PATH_MAX], bindir[PATH_MAX], libdir[PATH_MAX];
 	struct sv_start_result res = { 0 };
 	const char *name = NULL, *engine;
 	int notify[2], err, i;
@@ -482,6 +504,8 @@ static int sv_cmd_start(int argc, char **argv)
 		close(notify[0]);
 		printf("SPLITVISOR_RUNDIR=%s\n", rundir);
 		printf("XENSTORED_PATH=%s/xenstored.sock\n", rundir);
+		if (sv_xen_libdir(bindir, libdir))
+			printf("LD_LIBRARY_PATH=%s\n", libdir);
 		fflush(stdout);
 		return 0;
 	}

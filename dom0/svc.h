@@ -112,5 +112,7 @@ bool svc_sock_accepts(const char *path);
  * lines for `start` and is closed once the stack is up. Returns the
  * process exit code. */
 int svc_supervise(const char *rundir, const char *bindir, const char *engine, int notify_fd);
+/* dom0's xenstore nodes (/local/domain/0/name, domid), as xen-init-dom0 writes them (svc_dom0.c). */
+int svc_dom0_xenstore(void);
 
 #endif

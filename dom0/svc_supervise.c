@@ -769,6 +769,9 @@ int svc_supervise(const char *rundir, const char *bindir, const char *engine, in
 		goto out_free;
 	}
 	sup->phase = SUP_RUNNING;
+	err = svc_dom0_xenstore();
+	if (err)
+		sup_log("warning: cannot write dom0's xenstore nodes: %s", strerror(-err));
 	sup_log("stack is up");
 	sup_notify(sup, "ready");
 	sup_notify_done(sup);

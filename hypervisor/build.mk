@@ -3,7 +3,7 @@
 HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
-	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c \
+	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c hypervisor/xctl.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
 	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c \
@@ -74,6 +74,12 @@ $(TESTBIN)/test_cgroup: $(call host_objs,tests/unit/test_cgroup.c) $(OBJ)/hyperv
 # Unit test: memory reservations (memop.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_memop
 $(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)
+# Unit test: Xen hypercalls from hostile dom0 clients (xctl.c), the test process as the client.
+UNIT_TESTS += $(TESTBIN)/test_xctl
+$(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "hv.h"
 #include "cgroup.h"
+#include "xctl.h"
 
 const char *hv_rundir;
 volatile sig_atomic_t ctl_stop;
@@ -22,6 +23,7 @@ struct conn {
 	int fd;
 	struct evtchn_client *ev;
 	bool mapped;              /* has mapped grants at some point */
+	struct xctl_peer peer;    /* the process at the other end (SV_CTL_XEN_HYPERCALL) */
 };
 
 static int read_full(int fd, void *buf, size_t len)
@@ -107,10 +109,10 @@ static void host_info(struct sv_host_info *hi)
 	hi->engine = hv_host.engine->id;
 	hi->engines = hv_host.engines;
 	snprintf(hi->engine_detail, sizeof(hi->engine_detail), "%s", hv_host.engine_detail);
-	hi->xen_major = 4;
-	hi->xen_minor = 17;
-	snprintf(hi->xen_extra, sizeof(hi->xen_extra), ".0-splitvisor");
-	snprintf(hi->xen_caps, sizeof(hi->xen_caps), "xen-3.0-x86_64");
+	hi->xen_major = HV_XEN_MAJOR;
+	hi->xen_minor = HV_XEN_MINOR;
+	snprintf(hi->xen_extra, sizeof(hi->xen_extra), "%s", HV_XEN_EXTRA);
+	snprintf(hi->xen_caps, sizeof(hi->xen_caps), "%s", HV_XEN_CAPS);
 	hi->max_vcpus = SV_MAX_VCPUS;
 	hi->nr_domains = domain_count();
 	hi->uptime_ns = hv_now_ns() - hv_host.start_ns;
@@ -153,6 +155,7 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_HVLOG_READ: return sizeof(struct sv_ctl_hvlog_read);
 	case SV_CTL_DOMAIN_RENAME: return sizeof(struct sv_ctl_rename);
 	case SV_CTL_DOMAIN_TRIGGER: return sizeof(struct sv_ctl_trigger);
+	case SV_CTL_XEN_HYPERCALL: return sizeof(struct sv_ctl_hypercall);
 	default: return UINT32_MAX;
 	}
 }
@@ -296,6 +299,10 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 
 	if (h->op == SV_CTL_VCPU_INFO || h->op == SV_CTL_VCPU_PIN)
 		return handle_vcpu(c, h, p);
+	if (h->op == SV_CTL_XEN_HYPERCALL) {
+		struct sv_ctl_hypercall_ret r = { .ret = xctl_hypercall(&c->peer, p) };
+		return reply(fd, h, 0, &r, sizeof(r), -1);
+	}
 	if (h->op == SV_CTL_SCHED_GET || h->op == SV_CTL_SCHED_SET) {
 		struct sv_ctl_sched out;
 		int r = h->op == SV_CTL_SCHED_GET ? hv_sched_get(*(uint32_t *)p, &out)
@@ -523,6 +530,7 @@ static void *conn_thread(void *arg)
 			}
 		}
 	}
+	xctl_peer_fini(&c->peer);
 	close(c->fd);
 	free(c);
 	return NULL;
@@ -569,9 +577,11 @@ int ctl_serve(const char *rundir)
 		}
 		memset(c, 0, sizeof(*c));
 		c->fd = cfd;
+		xctl_peer_init(&c->peer, cfd); /* now, before its pid could be reused */
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		if (pthread_create(&t, &attr, conn_thread, c)) {
+			xctl_peer_fini(&c->peer);
 			close(cfd);
 			free(c);
 		}

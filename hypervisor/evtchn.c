@@ -517,6 +517,38 @@ static int xen_err(int e)
 }
 
 /* The guest's event_channel_op. */
+
+/* EVTCHNOP_status of op->port in d: fills op's status, vcpu and u.  0 or -XEN_EINVAL. */
+int evtchn_status(struct hv_domain *d, struct evtchn_status *op)
+{
+	struct evtchn *ch;
+
+	pthread_mutex_lock(&d->ev.lock);
+	if (op->port >= d->ev.nr) {
+		pthread_mutex_unlock(&d->ev.lock);
+		return -XEN_EINVAL;
+	}
+	ch = &d->ev.ports[op->port];
+	memset(&op->u, 0, sizeof(op->u));
+	op->vcpu = ch->vcpu;
+	switch (ch->state) {
+	case ECS_FREE: op->status = EVTCHNSTAT_closed; break;
+	case ECS_UNBOUND:
+		op->status = EVTCHNSTAT_unbound;
+		op->u.unbound.dom = (domid_t)ch->remote_dom;
+		break;
+	case ECS_INTERDOMAIN:
+		op->status = EVTCHNSTAT_interdomain;
+		op->u.interdomain.dom = (domid_t)ch->remote_dom;
+		op->u.interdomain.port = ch->remote_port;
+		break;
+	case ECS_VIRQ: op->status = EVTCHNSTAT_virq; op->u.virq = ch->virq; break;
+	case ECS_IPI: op->status = EVTCHNSTAT_ipi; break;
+	}
+	pthread_mutex_unlock(&d->ev.lock);
+	return 0;
+}
+
 long hc_event_channel_op(struct hv_vcpu *v, const uint64_t *a)
 {
 	struct hv_domain *d = v->dom;
@@ -598,29 +630,9 @@ long hc_event_channel_op(struct hv_vcpu *v, const uint64_t *a)
 			return -XEN_EFAULT;
 		if (op.dom != DOMID_SELF && op.dom != d->domid)
 			return -XEN_EPERM;
-		pthread_mutex_lock(&d->ev.lock);
-		if (op.port >= d->ev.nr) {
-			pthread_mutex_unlock(&d->ev.lock);
-			return -XEN_EINVAL;
-		}
-		struct evtchn *ch = &d->ev.ports[op.port];
-		memset(&op.u, 0, sizeof(op.u));
-		op.vcpu = ch->vcpu;
-		switch (ch->state) {
-		case ECS_FREE: op.status = EVTCHNSTAT_closed; break;
-		case ECS_UNBOUND:
-			op.status = EVTCHNSTAT_unbound;
-			op.u.unbound.dom = (domid_t)ch->remote_dom;
-			break;
-		case ECS_INTERDOMAIN:
-			op.status = EVTCHNSTAT_interdomain;
-			op.u.interdomain.dom = (domid_t)ch->remote_dom;
-			op.u.interdomain.port = ch->remote_port;
-			break;
-		case ECS_VIRQ: op.status = EVTCHNSTAT_virq; op.u.virq = ch->virq; break;
-		case ECS_IPI: op.status = EVTCHNSTAT_ipi; break;
-		}
-		pthread_mutex_unlock(&d->ev.lock);
+		ret = evtchn_status(d, &op);
+		if (ret)
+			return ret;
 		return vcpu_copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
 	}
 	case EVTCHNOP_bind_vcpu: {

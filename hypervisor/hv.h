@@ -17,6 +17,11 @@
 #include "sv/rate.h"
 
 #define HV_MAX_DOMAINS 1024
+/* The Xen release whose ABI we answer with (xen_version, xl info). */
+#define HV_XEN_MAJOR 4
+#define HV_XEN_MINOR 17
+#define HV_XEN_EXTRA ".0-splitvisor"
+#define HV_XEN_CAPS "xen-3.0-x86_64"
 #define PAGE_SIZE 4096ULL
 #define PAGE_SHIFT 12
 
@@ -387,6 +392,8 @@ int evtchn_unmask(struct hv_domain *d, uint32_t port);
 int evtchn_send_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
 int evtchn_unmask_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
 void evtchn_send_virq(struct hv_domain *d, unsigned vcpu, unsigned virq);
+struct evtchn_status;
+int evtchn_status(struct hv_domain *d, struct evtchn_status *op); /* EVTCHNOP_status */
 void evtchn_vcpu_mark_pending(struct hv_vcpu *v);
 struct evtchn_client *evtchn_client_new(int *read_fd);
 void evtchn_client_free(struct evtchn_client *c);

@@ -13,9 +13,9 @@
 #include "hv.h"
 #include "hypercall.h"
 
-#define XEN_MAJOR 4
-#define XEN_MINOR 17
-#define XEN_EXTRA ".0-splitvisor"
+#define XEN_MAJOR HV_XEN_MAJOR
+#define XEN_MINOR HV_XEN_MINOR
+#define XEN_EXTRA HV_XEN_EXTRA
 
 static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 {

@@ -3,7 +3,7 @@
 # Programs link $(SV_LIBS_A) -pthread and include Debian's <xenevtchn.h>, <xengnttab.h>,
 # <xenforeignmemory.h>.
 SV_LIBS_SRCS := dom0/lib/svxen.c dom0/lib/evtchn.c dom0/lib/gnttab.c dom0/lib/gnttab_copy.c \
-	dom0/lib/foreignmemory.c dom0/svctl.c
+	dom0/lib/foreignmemory.c dom0/lib/xencall.c dom0/lib/devicemodel.c dom0/svctl.c
 SV_LIBS_OBJS := $(call host_objs,$(SV_LIBS_SRCS))
 SV_LIBS_A := $(BUILD)/lib/libsvxen.a
 # The fake hypervisor control server the unit tests run in a thread (not in the library).
@@ -31,3 +31,33 @@ $(SV_LIBS_PROBE): $(call host_objs,dom0/lib/svxen_probe.c) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+
+# The same sources as shared libraries with Xen's sonames and version nodes
+# (dom0/lib/xen/*.map: only Xen's symbols are exported), for Debian's own
+# libxenctrl and tools: LD_LIBRARY_PATH=$(BUILD)/lib/xen.  Never sanitized:
+# they load into Debian's unsanitized programs.
+SV_XEN_SO_DIR := $(BUILD)/lib/xen
+SV_XEN_SO_COMMON := dom0/lib/svxen.c dom0/svctl.c
+SV_XEN_SOS := $(addprefix $(SV_XEN_SO_DIR)/,libxencall.so.1 libxenevtchn.so.1 libxengnttab.so.1 \
+	libxenforeignmemory.so.1 libxendevicemodel.so.1 libxentoolcore.so.1)
+pic_objs = $(patsubst %.c,$(OBJ)/pic/%.o,$(1))
+all: $(SV_XEN_SOS)
+
+$(OBJ)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (shared)"
+	$(Q)$(CC) $(CFLAGS_COMMON) -fPIC -fvisibility=default -pthread $(EXTRA_CFLAGS) -c $< -o $@
+
+$(SV_XEN_SO_DIR)/libxencall.so.1: $(call pic_objs,dom0/lib/xencall.c $(SV_XEN_SO_COMMON))
+$(SV_XEN_SO_DIR)/libxenevtchn.so.1: $(call pic_objs,dom0/lib/evtchn.c $(SV_XEN_SO_COMMON))
+$(SV_XEN_SO_DIR)/libxengnttab.so.1: $(call pic_objs,dom0/lib/gnttab.c dom0/lib/gnttab_copy.c \
+	$(SV_XEN_SO_COMMON))
+$(SV_XEN_SO_DIR)/libxenforeignmemory.so.1: $(call pic_objs,dom0/lib/foreignmemory.c \
+	$(SV_XEN_SO_COMMON))
+$(SV_XEN_SO_DIR)/libxendevicemodel.so.1: $(call pic_objs,dom0/lib/devicemodel.c)
+$(SV_XEN_SO_DIR)/libxentoolcore.so.1: $(call pic_objs,dom0/lib/toolcore.c)
+$(SV_XEN_SOS): $(SV_XEN_SO_DIR)/%.so.1: dom0/lib/xen/%.map
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -pthread -Wl,-soname,$(notdir $@) -Wl,--version-script=dom0/lib/xen/$*.map \
+		-Wl,-z,defs -o $@ $(filter %.o,$^)

@@ -94,6 +94,14 @@ enum sv_ctl_op {
 	SV_CTL_DOMAIN_RENAME,      /* sv_ctl_rename -> - */
 	/* xl trigger: SV_TRIGGER_NMI for PV; the others are HVM-only (-EINVAL, -ENOSYS). */
 	SV_CTL_DOMAIN_TRIGGER,     /* sv_ctl_trigger -> - */
+	/*
+	 * One Xen hypercall from a dom0 process, as privcmd's
+	 * IOCTL_PRIVCMD_HYPERCALL (libxencall): pointer arguments are addresses
+	 * in the caller's own memory, which the hypervisor reads and writes
+	 * (the process is the socket's peer, SO_PEERCRED at connect time).
+	 * hypervisor/xctl.c: xen_version, sysctl, domctl.
+	 */
+	SV_CTL_XEN_HYPERCALL,      /* sv_ctl_hypercall -> sv_ctl_hypercall_ret */
 	SV_CTL_OP_MAX
 };
 
@@ -437,6 +445,17 @@ struct sv_ctl_trigger {
 	uint32_t trigger;         /* sv_trigger */
 	uint32_t vcpu;
 	uint32_t pad;
+};
+
+/* __HYPERVISOR_* and its arguments, as privcmd_hypercall_t. */
+struct sv_ctl_hypercall {
+	uint64_t op;
+	uint64_t arg[5];
+};
+
+/* The hypercall's result: >= 0, or -errno (Xen's); the reply's status is 0 unless the request was bad. */
+struct sv_ctl_hypercall_ret {
+	int64_t ret;
 };
 
 #endif

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: MIT
+/* Check suite: Xen hypercalls from hostile dom0 clients (hypervisor/xctl.c): errors, nothing changed, alive. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xen/xen.h>
+#include <xen/errno.h>
+#include <xen/version.h>
+#include <xen/sysctl.h>
+#include <xen/domctl.h>
+#include <xen/event_channel.h>
+#include <xen/memory.h>
+#include "../../hypervisor/hv.h"
+#include "../../hypervisor/xctl.h"
+
+/* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
+struct hv_host hv_host = { .tsc_khz = 2000000 };
+const char *hv_rundir = "/tmp";
+
+/*
+ * The client is this very process (the peer of a socketpair), so its
+ * memory is what the hypervisor reads and writes: a page of buffers with
+ * an unmapped page right after it, where "past the buffer" faults.
+ */
+static struct xctl_peer peer;
+static int sp[2];
+static uint8_t *page;      /* one read-write page */
+static uint8_t *guard;     /* the PROT_NONE page after it */
+
+static void setup(void)
+{
+	if (!hv_dom0)
+		ck_assert_int_eq(domain_table_init(), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	xctl_peer_init(&peer, sp[0]);
+	ck_assert_int_eq(peer.pid, getpid());
+	ck_assert_int_ge(peer.pidfd, 0);
+	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(page, MAP_FAILED);
+	guard = page + 4096;
+	ck_assert_int_eq(mprotect(guard, 4096, PROT_NONE), 0);
+}
+
+static void teardown(void)
+{
+	xctl_peer_fini(&peer);
+	close(sp[0]);
+	close(sp[1]);
+	munmap(page, 8192);
+}
+
+static long call(uint64_t op, uint64_t a0, uint64_t a1)
+{
+	struct sv_ctl_hypercall hc = { .op = op, .arg = { a0, a1 } };
+
+	return xctl_hypercall(&peer, &hc);
+}
+
+static uint64_t addr(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static struct xen_sysctl *new_sysctl(uint32_t cmd)
+{
+	struct xen_sysctl *s = (struct xen_sysctl *)page;
+
+	memset(page, 0, 4096);
+	s->cmd = cmd;
+	s->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+	return s;
+}
+
+static struct xen_domctl *new_domctl(uint32_t cmd, domid_t dom)
+{
+	struct xen_domctl *c = (struct xen_domctl *)page;
+
+	memset(page, 0, 4096);
+	c->cmd = cmd;
+	c->domain = dom;
+	c->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	return c;
+}
+
+/* A physinfo call still works: the hypervisor is alive and consistent after each abuse. */
+static void assert_alive(void)
+{
+	struct xen_sysctl *s = new_sysctl(XEN_SYSCTL_physinfo);
+
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	ck_assert_uint_ge(s->u.physinfo.nr_cpus, 1);
+	ck_assert_uint_gt(s->u.physinfo.total_pages, 0);
+	ck_assert_int_eq(call(__HYPERVISOR_xen_version, XENVER_version, 0), (4 << 16) | 17);
+}
+
+START_TEST(version_and_physinfo)
+{
+	xen_extraversion_t *x = (xen_extraversion_t *)page;
+
+	ck_assert_int_eq(call(__HYPERVISOR_xen_version, XENVER_extraversion, addr(x)), 0);
+	ck_assert_str_eq(*x, HV_XEN_EXTRA);
+	ck_assert_int_eq(call(__HYPERVISOR_xen_version, XENVER_pagesize, 0), 4096);
+	assert_alive();
+}
+END_TEST
+
+START_TEST(bad_pointers_are_efault)
+{
+	/* Unmapped, NULL, kernel-half and wrapping addresses, for each kind of argument. */
+	const uint64_t bad[] = { addr(guard), 0, 0xffff800000000000ull, UINT64_MAX - 8 };
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(call(__HYPERVISOR_sysctl, bad[i], 0), -XEN_EFAULT);
+		ck_assert_int_eq(call(__HYPERVISOR_domctl, bad[i], 0), -XEN_EFAULT);
+		ck_assert_int_eq(call(__HYPERVISOR_xen_version, XENVER_extraversion, bad[i]),
+				 -XEN_EFAULT);
+		ck_assert_int_eq(call(__HYPERVISOR_xen_version, XENVER_get_features, bad[i]),
+				 -XEN_EFAULT);
+	}
+	/* A structure that starts in the page and runs into the guard. */
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(guard - 8), 0), -XEN_EFAULT);
+	assert_alive();
+}
+END_TEST
+
+START_TEST(lengths_past_the_buffer)
+{
+	struct xen_sysctl *s;
+	struct xen_domctl *c;
+
+	/* A domain list whose buffer holds less than one record. */
+	s = new_sysctl(XEN_SYSCTL_getdomaininfolist);
+	s->u.getdomaininfolist.first_domain = 0;
+	s->u.getdomaininfolist.max_domains = 0xffffffffu;
+	set_xen_guest_handle(s->u.getdomaininfolist.buffer,
+			     (xen_domctl_getdomaininfo_t *)(guard - 16));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EFAULT);
+	ck_assert_uint_eq(s->u.getdomaininfolist.num_domains, 0); /* not copied back */
+
+	/* The log ring asked into 64 bytes before the guard, with a count of 4 GiB. */
+	for (int i = 0; i < 20; i++)
+		hv_log("test line %d: filling the ring past 64 bytes", i);
+	s = new_sysctl(XEN_SYSCTL_readconsole);
+	s->u.readconsole.count = 0xffffffffu;
+	set_xen_guest_handle(s->u.readconsole.buffer, (char *)(guard - 64));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EFAULT);
+	ck_assert_uint_eq(s->u.readconsole.count, 0xffffffffu);
+
+	/* A CPU bitmap of 2^32 bits: bounded before anything is allocated. */
+	c = new_domctl(XEN_DOMCTL_getvcpuaffinity, 0);
+	c->u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
+	c->u.vcpuaffinity.cpumap_hard.nr_bits = 0xffffffffu;
+	set_xen_guest_handle(c->u.vcpuaffinity.cpumap_hard.bitmap, page + 2048);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_E2BIG);
+	/* ... and one that runs into the guard. */
+	c->u.vcpuaffinity.cpumap_hard.nr_bits = 8 * 4096;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EFAULT);
+
+	/* Too short a topology array: -ENOBUFS and the count needed, as Xen. */
+	s = new_sysctl(XEN_SYSCTL_cputopoinfo);
+	s->u.cputopoinfo.num_cpus = 0;
+	set_xen_guest_handle(s->u.cputopoinfo.cputopo, (xen_sysctl_cputopo_t *)(page + 2048));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_ENOBUFS);
+	ck_assert_uint_eq(s->u.cputopoinfo.num_cpus, (uint32_t)sysconf(_SC_NPROCESSORS_ONLN));
+	assert_alive();
+}
+END_TEST
+
+START_TEST(wrong_interface_version_is_eacces)
+{
+	struct xen_sysctl *s = new_sysctl(XEN_SYSCTL_physinfo);
+	struct xen_domctl *c;
+
+	s->interface_version = XEN_SYSCTL_INTERFACE_VERSION - 1;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EACCES);
+	ck_assert_uint_eq(s->u.physinfo.nr_cpus, 0); /* nothing written back */
+	s->interface_version = 0xdeadbeef;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EACCES);
+
+	c = new_domctl(XEN_DOMCTL_getdomaininfo, 0);
+	c->interface_version = XEN_DOMCTL_INTERFACE_VERSION + 1;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EACCES);
+	ck_assert_uint_eq(c->u.getdomaininfo.tot_pages, 0);
+	assert_alive();
+}
+END_TEST
+
+START_TEST(unknown_ops_are_enosys)
+{
+	struct xen_sysctl *s = new_sysctl(XEN_SYSCTL_perfc_op);
+	struct xen_domctl *c;
+
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_ENOSYS);
+	s->cmd = 0xffffffffu;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_ENOSYS);
+	/* (An op on a missing guest is -ESRCH first, as Xen looks the domain up first.) */
+	c = new_domctl(XEN_DOMCTL_createdomain, 0);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ENOSYS);
+	c = new_domctl(XEN_DOMCTL_setvcpucontext, 0);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ENOSYS);
+	ck_assert_int_eq(call(__HYPERVISOR_mmu_update, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(call(UINT64_MAX, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(call(__HYPERVISOR_xen_version, 0x7fffffff, 0), -XEN_ENOSYS);
+	assert_alive();
+}
+END_TEST
+
+START_TEST(domains_checked)
+{
+	struct xen_domctl *c;
+	struct xen_sysctl *s;
+
+	/* getdomaininfo: dom0 as our xl shows it; 4.17's "next domain"; reserved ids. */
+	c = new_domctl(XEN_DOMCTL_getdomaininfo, 0);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), 0);
+	ck_assert_uint_eq(c->u.getdomaininfo.domain, 0);
+	ck_assert(c->u.getdomaininfo.flags & XEN_DOMINF_running);
+	ck_assert_uint_gt(c->u.getdomaininfo.tot_pages, 0);
+	c = new_domctl(XEN_DOMCTL_getdomaininfo, 1);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ESRCH);
+	c = new_domctl(XEN_DOMCTL_getdomaininfo, DOMID_SELF);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EINVAL);
+
+	/* dom0 is the host: not paused, destroyed or resized; missing guests are -ESRCH. */
+	c = new_domctl(XEN_DOMCTL_pausedomain, 0);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EINVAL);
+	c = new_domctl(XEN_DOMCTL_destroydomain, 0);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EINVAL);
+	c = new_domctl(XEN_DOMCTL_unpausedomain, 5);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ESRCH);
+	c = new_domctl(XEN_DOMCTL_destroydomain, 0xffff);
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ESRCH);
+	c = new_domctl(XEN_DOMCTL_getvcpuinfo, 0);
+	c->u.getvcpuinfo.vcpu = 0xffffffffu;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EINVAL);
+
+	/* The list holds dom0 alone, however many are asked for and from where. */
+	s = new_sysctl(XEN_SYSCTL_getdomaininfolist);
+	s->u.getdomaininfolist.max_domains = 0xffffffffu;
+	set_xen_guest_handle(s->u.getdomaininfolist.buffer,
+			     (xen_domctl_getdomaininfo_t *)(page + 1024));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	ck_assert_uint_eq(s->u.getdomaininfolist.num_domains, 1);
+	s->u.getdomaininfolist.first_domain = 0xffff;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	ck_assert_uint_eq(s->u.getdomaininfolist.num_domains, 0);
+	assert_alive();
+}
+END_TEST
+
+START_TEST(evtchn_status_checked)
+{
+	struct evtchn_status *st = (struct evtchn_status *)page;
+
+	memset(page, 0, 4096);
+	st->dom = DOMID_SELF;
+	st->port = 0xffffffffu;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(st)),
+			 -XEN_EINVAL);
+	st->dom = 5;
+	st->port = 1;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(st)),
+			 -XEN_ESRCH);
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(guard)),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_send, addr(st)),
+			 -XEN_ENOSYS);
+	st->dom = 0;
+	st->port = 1;
+	st->status = 0xff;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(st)), 0);
+	ck_assert_uint_eq(st->status, EVTCHNSTAT_closed);
+	assert_alive();
+}
+END_TEST
+
+START_TEST(multicall_checked)
+{
+	struct multicall_entry *e = (struct multicall_entry *)page;
+
+	memset(page, 0, 4096);
+	e[0].op = __HYPERVISOR_xen_version;
+	e[0].args[0] = XENVER_pagesize;
+	e[1].op = __HYPERVISOR_multicall; /* nested: refused for this entry alone */
+	e[1].args[0] = addr(e);
+	e[1].args[1] = 2;
+	e[2].op = __HYPERVISOR_memory_op;
+	e[2].args[0] = XENMEM_get_sharing_freed_pages;
+	e[2].result = 12345;
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, addr(e), 3), 0);
+	ck_assert_uint_eq(e[0].result, 4096);
+	ck_assert_int_eq((long)e[1].result, -XEN_EINVAL);
+	ck_assert_uint_eq(e[2].result, 0);
+	/* Too many entries, and a list that runs into the guard page. */
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, addr(e), 65), -XEN_EINVAL);
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, addr(guard) - sizeof(*e), 2), -XEN_EFAULT);
+	ck_assert_int_eq(call(__HYPERVISOR_multicall, UINT64_MAX - 16, 1), -XEN_EFAULT);
+	assert_alive();
+}
+END_TEST
+
+/* A client of another user, over a real socket: refused before anything is read. */
+START_TEST(unprivileged_client_is_eperm)
+{
+	char dir[] = "/tmp/sv-xctl.XXXXXX";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct xctl_peer other;
+	int lfd, cfd, status;
+	pid_t child;
+
+	if (geteuid() != 0)
+		return; /* needs root to become another user */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(chmod(sa.sun_path, 0777), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char c;
+		int fd;
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			_exit(3);
+		(void)!read(fd, &c, 1); /* stay until the parent is done */
+		_exit(0);
+	}
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(cfd, 0);
+	xctl_peer_init(&other, cfd);
+	ck_assert_int_eq(other.pid, child);
+	ck_assert_uint_eq(other.uid, 65534);
+	ck_assert(!xctl_peer_privileged(&other));
+	struct sv_ctl_hypercall hc = { .op = __HYPERVISOR_xen_version, .arg = { XENVER_version } };
+	ck_assert_int_eq(xctl_hypercall(&other, &hc), -XEN_EPERM);
+	hc.op = __HYPERVISOR_domctl;
+	ck_assert_int_eq(xctl_hypercall(&other, &hc), -XEN_EPERM);
+	close(cfd);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The child is gone: its pid may be anyone's now, its pidfd says so. */
+	ck_assert(!xctl_peer_privileged(&other));
+	ck_assert_int_eq(xctl_hypercall(&other, &hc), -XEN_EPERM);
+	xctl_peer_fini(&other);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	assert_alive();
+}
+END_TEST
+
+/* A peer that cannot be identified gets nothing. */
+START_TEST(unknown_peer_is_eperm)
+{
+	struct xctl_peer none = { .pid = getpid(), .uid = 0, .pidfd = -1 };
+	struct sv_ctl_hypercall hc = { .op = __HYPERVISOR_xen_version, .arg = { XENVER_version } };
+	struct xctl_peer pipe_peer;
+	int p[2];
+
+	ck_assert_int_eq(xctl_hypercall(&none, &hc), -XEN_EPERM);
+	/* Not a socket: SO_PEERCRED fails, the peer stays unknown. */
+	ck_assert_int_eq(pipe(p), 0);
+	xctl_peer_init(&pipe_peer, p[0]);
+	ck_assert_int_eq(pipe_peer.pidfd, -1);
+	ck_assert_int_eq(xctl_hypercall(&pipe_peer, &hc), -XEN_EPERM);
+	xctl_peer_fini(&pipe_peer);
+	close(p[0]);
+	close(p[1]);
+	assert_alive();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("xctl");
+	TCase *tc = tcase_create("hostile dom0 clients");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, version_and_physinfo);
+	tcase_add_test(tc, bad_pointers_are_efault);
+	tcase_add_test(tc, lengths_past_the_buffer);
+	tcase_add_test(tc, wrong_interface_version_is_eacces);
+	tcase_add_test(tc, unknown_ops_are_enosys);
+	tcase_add_test(tc, domains_checked);
+	tcase_add_test(tc, evtchn_status_checked);
+	tcase_add_test(tc, multicall_checked);
+	tcase_add_test(tc, unprivileged_client_is_eperm);
+	tcase_add_test(tc, unknown_peer_is_eperm);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
