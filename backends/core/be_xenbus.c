@@ -64,7 +64,7 @@ static void be_dev_verror(struct be_dev *dev, const char *fmt, va_list ap)
 	char msg[256];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	svd_log("%s: %s", dev->name, msg);
+	svd_log("%s (domain %u, device %u): %s", dev->name, dev->domid, dev->devid, msg);
 	be_printf(dev->bk->xs, XBT_NULL, dev->be, "error", "%s", msg);
 }
 

@@ -97,7 +97,7 @@ struct be_dev *be_backend_find(struct be_backend *bk, uint32_t domid, uint32_t d
 
 /* Our state: written (when it changes) to the backend's state key. */
 void be_dev_switch(struct be_dev *dev, int state);
-/* Logs "NAME: message" and writes the message to the backend's error key. */
+/* Logs "NAME (domain D, device N): message"; writes the message to the backend's error key. */
 void be_dev_error(struct be_dev *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The frontend broke the protocol (found by the data plane): error, disconnect, Closing. */
 void be_dev_fatal(struct be_dev *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for netback's control plane (nb_xenbus.c) on a fake store and fake hypervisor. */
+/* Check suite for netback's control plane (nb_xenbus.c on the backend core) on a fake store and fake hypervisor. */
 #include <check.h>
 #include <errno.h>
 #include <sched.h>
@@ -168,6 +168,17 @@ char **xs_check_watch(struct xs_handle *h)
 	return ev;
 }
 
+/* Transactions of one call each (the backend core's be_transaction). */
+xs_transaction_t xs_transaction_start(struct xs_handle *h)
+{
+	return 1;
+}
+
+bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool abort)
+{
+	return true;
+}
+
 bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
 {
 	return domid == 0 || dom_alive;
@@ -267,10 +278,7 @@ static void frontend_keys(int devid, const char *sub, int tx, int rx, bool split
 
 static struct nb_vif *vif(uint32_t devid)
 {
-	for (struct nb_vif *v = d.vifs; v; v = v->next)
-		if (v->devid == devid)
-			return v;
-	return NULL;
+	return (struct nb_vif *)be_backend_find(&d.vifs, 1, devid);
 }
 
 static void xb_setup(void)
@@ -523,7 +531,7 @@ START_TEST(released_domain_cleaned_up)
 	ck_assert_uint_ne(if_nametoindex("vif1.0"), 0);
 	dom_alive = false;
 	fire();
-	ck_assert_ptr_null(d.vifs);
+	ck_assert_ptr_null(d.vifs.devs);
 	ck_assert_uint_eq(if_nametoindex("vif1.0"), 0);
 	ck_assert_str_eq(get(BE "/0/state"), "(none)");
 }
