@@ -299,9 +299,14 @@ static void be_dev_update(struct be_dev *dev)
 		break;
 	case XenbusStateClosed:
 	default:
-		/* Closed, or no frontend at all. */
+		/*
+		 * Closed, or no frontend at all.  Once Closed we stay so: our own
+		 * writes fire our watches, and going through Closing again would
+		 * never end.
+		 */
 		be_dev_disconnect(dev, false);
-		if (dev->state != XenbusStateInitWait || dev->broken) {
+		if (dev->state != XenbusStateClosed &&
+		    (dev->state != XenbusStateInitWait || dev->broken)) {
 			be_dev_switch(dev, XenbusStateClosing);
 			be_dev_switch(dev, XenbusStateClosed);
 		}

@@ -95,6 +95,12 @@ void be_backend_stop(struct be_backend *bk);
 /* The device DOMID/DEVID, or NULL. */
 struct be_dev *be_backend_find(struct be_backend *bk, uint32_t domid, uint32_t devid);
 
+/* The daemon state given to be_backend_start, from one of its devices. */
+static inline void *be_dev_daemon(const struct be_dev *dev)
+{
+	return dev->bk->priv;
+}
+
 /* Our state: written (when it changes) to the backend's state key. */
 void be_dev_switch(struct be_dev *dev, int state);
 /* Logs "NAME (domain D, device N): message"; writes the message to the backend's error key. */

@@ -17,15 +17,10 @@ static struct nb_vif *to_vif(struct be_dev *dev)
 	return (struct nb_vif *)dev;
 }
 
-static struct nb_daemon *to_daemon(struct be_dev *dev)
-{
-	return dev->bk->priv;
-}
-
 /* Tears the rings and event channels of every queue down; the TAP itself stays. */
 static void disconnect(struct be_dev *dev, bool exiting)
 {
-	struct nb_daemon *d = to_daemon(dev);
+	struct nb_daemon *d = be_dev_daemon(dev);
 	struct nb_vif *v = to_vif(dev);
 
 	(void)exiting; /* a successor starts the vif over: nothing to keep */
@@ -146,7 +141,7 @@ static int connect_queue(struct nb_daemon *d, struct nb_vif *v, unsigned i, cons
 /* Reads what the frontend negotiated and connects every queue it asked for. */
 static int connect_vif(struct be_dev *dev)
 {
-	struct nb_daemon *d = to_daemon(dev);
+	struct nb_daemon *d = be_dev_daemon(dev);
 	struct nb_vif *v = to_vif(dev);
 	struct xs_handle *xs = d->xs;
 	struct nb_features f;
@@ -288,7 +283,7 @@ static int probe_vif(struct nb_daemon *d, struct nb_vif *v)
 
 static int probe(struct be_dev *dev)
 {
-	struct nb_daemon *d = to_daemon(dev);
+	struct nb_daemon *d = be_dev_daemon(dev);
 	struct nb_vif *v = to_vif(dev);
 	int ret;
 
@@ -303,7 +298,7 @@ static int probe(struct be_dev *dev)
 /* Closes the vif's TAP (the device goes with its last fd). */
 static void remove_vif(struct be_dev *dev)
 {
-	struct nb_daemon *d = to_daemon(dev);
+	struct nb_daemon *d = be_dev_daemon(dev);
 	struct nb_vif *v = to_vif(dev);
 
 	if (!dev->probed && !dev->failed)
