@@ -13,3 +13,11 @@ $(BE_CORE_A): $(BE_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Check suite: the strict readers, against a one-key fake store (the suite defines the xs_* calls).
+UNIT_TESTS += $(TESTBIN)/test_be_store
+$(OBJ)/tests/unit/test_be_store.o: HOST_CFLAGS += -Ibackends/core
+$(TESTBIN)/test_be_store: $(OBJ)/tests/unit/test_be_store.o $(OBJ)/backends/core/be_store.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
