@@ -95,6 +95,11 @@ void be_backend_stop(struct be_backend *bk);
 /* The device DOMID/DEVID, or NULL. */
 struct be_dev *be_backend_find(struct be_backend *bk, uint32_t domid, uint32_t devid);
 
+/* Each device of BK as the backend's own TYPE (which starts with its struct be_dev). */
+#define be_backend_for_each(bk, type, v) \
+	for (type *v = (type *)(void *)(bk)->devs; v; \
+	     v = (type *)(void *)((struct be_dev *)(void *)v)->next)
+
 /* The daemon state given to be_backend_start, from one of its devices. */
 static inline void *be_dev_daemon(const struct be_dev *dev)
 {

@@ -25,9 +25,7 @@ struct nb_vif {
 };
 
 /* Each vif of the daemon D. */
-#define nb_for_each_vif(d, v) \
-	for (struct nb_vif *v = (struct nb_vif *)(d)->vifs.devs; v; \
-	     v = (struct nb_vif *)v->dev.next)
+#define nb_for_each_vif(d, v) be_backend_for_each(&(d)->vifs, struct nb_vif, v)
 
 struct nb_daemon {
 	const char *rundir;
