@@ -181,21 +181,25 @@ int be_dev_bind(struct be_dev *dev, xenevtchn_handle *xce, const char *dir, cons
 	return 0;
 }
 
-/* The backend's frontend key, once; watched for the frontend's state. */
-static bool be_dev_find_frontend(struct be_dev *dev)
+/*
+ * The backend's frontend key, once; its directory is watched.  1 when
+ * known, 0 when the toolstack has not written it yet, -EINVAL when it is
+ * no path.
+ */
+static int be_dev_find_frontend(struct be_dev *dev)
 {
 	struct xs_handle *xs = dev->bk->xs;
 	char *fe;
 
 	if (dev->fe[0])
-		return true;
+		return 1;
 	fe = be_read(xs, XBT_NULL, dev->be, "frontend");
 	if (!fe)
-		return false; /* the toolstack is still writing */
+		return 0;
 	if (strlen(fe) >= sizeof(dev->fe) || fe[0] != '/') {
 		be_dev_error(dev, "frontend key '%.64s' is not a path", fe);
 		free(fe);
-		return false;
+		return -EINVAL;
 	}
 	snprintf(dev->fe, sizeof(dev->fe), "%s", fe);
 	free(fe);
@@ -203,16 +207,17 @@ static bool be_dev_find_frontend(struct be_dev *dev)
 		dev->fe_watched = true;
 	else
 		svd_log("%s: cannot watch %s: %s", dev->name, dev->fe, strerror(errno));
-	return true;
+	return 1;
 }
 
 static void be_dev_probe(struct be_dev *dev, int bstate)
 {
-	int ret;
+	int ret = be_dev_find_frontend(dev);
 
-	if (!be_dev_find_frontend(dev))
-		return;
-	ret = dev->bk->ops->probe(dev);
+	if (ret == 0)
+		return; /* the toolstack is still writing */
+	if (ret > 0)
+		ret = dev->bk->ops->probe(dev);
 	if (ret == -EAGAIN)
 		return;
 	if (ret) {
@@ -369,13 +374,25 @@ static void be_dev_domain_gone(struct be_dev *dev)
 	be_dev_free(dev, false);
 }
 
+/* xenstored says the domain is not (or no longer) introduced; not when it cannot be asked. */
+static bool be_domain_gone(struct be_backend *bk, uint32_t domid)
+{
+	errno = 0;
+	return !xs_is_domain_introduced(bk->xs, domid) && errno == 0;
+}
+
 void be_backend_scan(struct be_backend *bk)
 {
 	uint64_t limit = bk->ops->devid_limit ? bk->ops->devid_limit : (uint64_t)UINT32_MAX + 1;
 	unsigned nd = 0;
 	char **doms = xs_directory(bk->xs, XBT_NULL, bk->root, &nd);
 	struct be_dev *dev, *next;
+	bool partial = false; /* a listing failed: what we did not read may still be there */
 
+	if (!doms && errno != ENOENT) {
+		svd_log("listing %s: %s", bk->root, strerror(errno));
+		return;
+	}
 	for (dev = bk->devs; dev; dev = dev->next)
 		dev->seen = false;
 	for (unsigned i = 0; doms && i < nd; i++) {
@@ -389,6 +406,8 @@ void be_backend_scan(struct be_backend *bk)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%u", bk->root, domid);
 		devs = xs_directory(bk->xs, XBT_NULL, dir, &nv);
+		if (!devs && errno != ENOENT)
+			partial = true;
 		for (unsigned j = 0; devs && j < nv; j++) {
 			uint32_t devid;
 
@@ -405,10 +424,12 @@ void be_backend_scan(struct be_backend *bk)
 	free(doms);
 	for (dev = bk->devs; dev; dev = next) {
 		next = dev->next;
-		if (!dev->seen) {
+		if (!dev->seen && partial) {
+			continue;
+		} else if (!dev->seen) {
 			svd_log("%s: backend directory removed", dev->name);
 			be_dev_free(dev, false);
-		} else if (!xs_is_domain_introduced(bk->xs, dev->domid)) {
+		} else if (be_domain_gone(bk, dev->domid)) {
 			be_dev_domain_gone(dev);
 		} else {
 			be_dev_update(dev);

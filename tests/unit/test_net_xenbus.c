@@ -29,6 +29,7 @@ static struct {
 } keys[MAXKEYS];
 static bool pending_watch;
 static unsigned state_writes; /* writes of vif 0's backend state */
+static bool store_lost;	      /* listings and queries fail as with xenstored gone */
 static bool dom_alive = true;
 static struct nb_daemon d;
 
@@ -110,6 +111,10 @@ char **xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path, u
 	unsigned k = 0;
 	char **out, *s;
 
+	if (store_lost) {
+		errno = EBADF;
+		return NULL;
+	}
 	for (int i = 0; i < MAXKEYS; i++) {
 		const char *p = keys[i].path, *rest;
 		size_t len;
@@ -184,6 +189,10 @@ bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool abort)
 
 bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
 {
+	if (store_lost) {
+		errno = EBADF;
+		return false;
+	}
 	return domid == 0 || dom_alive;
 }
 
@@ -517,6 +526,21 @@ START_TEST(closed_stays_closed)
 }
 END_TEST
 
+START_TEST(lost_store_removes_nothing)
+{
+	toolstack_add(0, NULL, NULL);
+	fire();
+	ck_assert_uint_ne(if_nametoindex("vif1.0"), 0);
+	/* A failed listing is no removed directory, a failed query no dead domain. */
+	store_lost = true;
+	fire();
+	store_lost = false;
+	ck_assert_ptr_nonnull(vif(0));
+	ck_assert_uint_ne(if_nametoindex("vif1.0"), 0);
+	ck_assert_str_eq(get(BE "/0/state"), "2");
+}
+END_TEST
+
 START_TEST(detach_waits_for_connected_frontend)
 {
 	toolstack_add(0, NULL, NULL);
@@ -580,6 +604,7 @@ int main(void)
 	tcase_add_test(tc, data_plane_fatal_disables_vif);
 	tcase_add_test(tc, frontend_closing_then_closed);
 	tcase_add_test(tc, closed_stays_closed);
+	tcase_add_test(tc, lost_store_removes_nothing);
 	tcase_add_test(tc, detach_waits_for_connected_frontend);
 	tcase_add_test(tc, released_domain_cleaned_up);
 	suite_add_tcase(s, tc);
