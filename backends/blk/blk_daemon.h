@@ -3,26 +3,23 @@
 #ifndef SV_BLK_DAEMON_H
 #define SV_BLK_DAEMON_H
 
-#include <xenstore.h>
+#include "be_xenbus.h"
 #include "blkback.h"
 
-/* One virtual block device: /local/domain/0/backend/vbd/<domid>/<devid>. */
+/*
+ * One virtual block device: /local/domain/0/backend/vbd/<domid>/<devid>, a
+ * device of the backend core (its ids, directories and states in dev).
+ */
 struct blk_vbd {
-	struct blkback *bb;
-	uint32_t domid, devid;
-	char be[96];			/* backend directory */
-	char fe[160];			/* frontend directory (from the backend's "frontend" key) */
-	bool fe_watched;
+	struct be_dev dev;		/* first: the core allocates the vbd */
 	struct blk_disk disk;
 	bool disk_open;
-	bool features_written;
-	bool connected;			/* rings mapped, bound, started */
-	bool failed;			/* shut down (bad frontend or disk): waits for Closed */
-	bool fresh;			/* first look since blkback started (restart recovery) */
 	unsigned nr_rings;
 	struct blk_ring rings[BLK_MAX_QUEUES];
-	struct blk_vbd *next;
 };
+
+/* Each vbd of BB. */
+#define blk_for_each_vbd(bb, v) be_backend_for_each(&(bb)->vbds, struct blk_vbd, v)
 
 struct blkback {
 	const char *rundir;
@@ -33,7 +30,7 @@ struct blkback {
 	xengnttab_handle *xgt;
 	struct blk_io io;
 	struct blk_maps maps;		/* grant mapping limits shared by every ring */
-	struct blk_vbd *vbds;
+	struct be_backend vbds;		/* the vbd devices (backend core) */
 	int epfd, sigfd, lfd;
 	bool quit;
 };

@@ -206,13 +206,13 @@ static bool blk_flush_round(struct blkback *bb)
 {
 	bool busy = false;
 
-	for (struct blk_vbd *v = bb->vbds; v; v = v->next)
+	blk_for_each_vbd(bb, v)
 		for (unsigned q = 0; q < v->nr_rings; q++)
 			if (blk_ring_wants_kick(&v->rings[q]))
 				blk_ring_kick(&v->rings[q]);
 	if (blk_io_submit(&bb->io) < 0)
 		blk_log("io_uring submit: %s", strerror(errno));
-	for (struct blk_vbd *v = bb->vbds; v; v = v->next)
+	blk_for_each_vbd(bb, v)
 		for (unsigned q = 0; q < v->nr_rings; q++) {
 			struct blk_ring *r = &v->rings[q];
 

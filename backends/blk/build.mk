@@ -13,7 +13,7 @@ BLK_LIBS := -luring
 
 PROGRAMS += $(BIN)/blkback
 
-$(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BLK_SVLIB)
+$(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BE_CORE_A) $(BLK_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(BLK_LIBS)

@@ -15,7 +15,7 @@ CONSOLED_SVLIB := $(BUILD)/lib/libsvxen.a
 
 PROGRAMS += $(BIN)/xenconsoled
 
-$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(CONSOLED_SVLIB)
+$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(BE_CORE_A) $(CONSOLED_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(LIBS)

@@ -195,7 +195,6 @@ void cons_dominfo_close(struct cons_daemon *d);
 
 /* cons_xs.c: the control plane, domains and their keys in xenstore. */
 int cons_xs_watch(struct cons_daemon *d);
-int cons_xs_canary_open(void);
 int cons_xs_handle(struct cons_daemon *d);
 void cons_xs_rescan(struct cons_daemon *d);
 

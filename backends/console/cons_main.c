@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "be_store.h"
 #include "cons_daemon.h"
 
 static void cons_usage(FILE *f)
@@ -181,7 +182,7 @@ static int cons_setup(struct cons_daemon *d)
 	ret = cons_epoll_add(d, xs_fileno(d->xs), &d->ep_xs);
 	if (ret)
 		return ret;
-	d->xs_canary = cons_xs_canary_open();
+	d->xs_canary = be_store_canary_open();
 	if (d->xs_canary < 0) {
 		cons_log("cannot connect to xenstored at %s: %s",
 			 getenv("XENSTORED_PATH"), strerror(-d->xs_canary));

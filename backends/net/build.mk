@@ -18,7 +18,7 @@ $(OBJ)/backends/net/nb_link.o: HOST_CFLAGS += $(NETBACK_NL_CFLAGS)
 
 PROGRAMS += $(BIN)/netback
 
-$(BIN)/netback: $(NETBACK_DAEMON_OBJS) $(NETBACK_CORE_OBJS) $(NETBACK_SVLIB)
+$(BIN)/netback: $(NETBACK_DAEMON_OBJS) $(NETBACK_CORE_OBJS) $(BE_CORE_A) $(NETBACK_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(NETBACK_NL_LIBS)
@@ -45,7 +45,10 @@ $(BUILD)/bench/net_bench: $(call host_objs,backends/net/nb_bench.c) $(NETBACK_CO
 UNIT_TESTS += $(TESTBIN)/test_net_xenbus
 $(TESTBIN)/test_net_xenbus: $(OBJ)/tests/unit/test_net_xenbus.o $(OBJ)/backends/net/nb_xenbus.o \
 		$(OBJ)/backends/net/nb_link.o $(NETBACK_CORE_OBJS) $(OBJ)/tests/unit/test_net_harness.o \
-		$(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
+		$(OBJ)/dom0/lib/fakehv.o $(BE_CORE_A) $(NETBACK_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(NETBACK_NL_LIBS) $(CHECK_LIBS)
+
+# The control-plane suite includes netback's headers, which include the backend core's.
+$(OBJ)/tests/unit/test_net_xenbus.o: HOST_CFLAGS += -Ibackends/core

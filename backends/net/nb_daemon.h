@@ -3,30 +3,29 @@
 #ifndef SV_NB_DAEMON_H
 #define SV_NB_DAEMON_H
 
+#include "be_xenbus.h"
 #include "nb.h"
 
 struct xs_handle;
 struct nb_link;
 struct nb_daemon;
 
-/* One virtual interface: /local/domain/0/backend/vif/<domid>/<devid>. */
+/*
+ * One virtual interface: /local/domain/0/backend/vif/<domid>/<devid>, a
+ * device of the backend core (its ids, directories and states in dev).
+ */
 struct nb_vif {
-	struct nb_vif *next;
-	struct nb_daemon *d;
-	uint32_t domid, devid;
-	char be[96];			 /* backend directory */
-	char fe[128];			 /* frontend directory (from the backend's frontend key) */
+	struct be_dev dev;		 /* first: the core allocates the vif */
 	char ifname[IFNAMSIZ];		 /* TAP: vifname or vif<domid>.<devid> */
 	char bridge[IFNAMSIZ];		 /* bridge key, default xenbr0 */
 	uint64_t rate_bytes, rate_usecs; /* rate key; 0 = unlimited */
 	unsigned mtu;			 /* mtu key; 0 = the kernel's default */
-	int state;			 /* our XenbusState, as last written */
-	bool failed;			 /* probe failed: nothing more until it is removed */
-	bool broken;			 /* frontend broke the protocol: until it closes */
-	bool seen;			 /* found by the current scan */
 	unsigned nqueues;		 /* connected queues */
 	struct nb_queue q[NB_MAX_QUEUES];
 };
+
+/* Each vif of the daemon D. */
+#define nb_for_each_vif(d, v) be_backend_for_each(&(d)->vifs, struct nb_vif, v)
 
 struct nb_daemon {
 	const char *rundir;
@@ -36,7 +35,7 @@ struct nb_daemon {
 	struct nb_link *link;
 	int epfd, listen_fd, sig_fd;
 	struct nb_ep ep_listen, ep_sig, ep_xs, ep_evtchn;
-	struct nb_vif *vifs;
+	struct be_backend vifs;		 /* the vif devices (backend core) */
 };
 
 /* Control plane (nb_xenbus.c). */

@@ -106,7 +106,7 @@ static void serve_status(struct nb_daemon *d)
 
 	if (c < 0)
 		return;
-	for (struct nb_vif *v = d->vifs; v; v = v->next) {
+	nb_for_each_vif(d, v) {
 		struct nb_stats s = {0};
 
 		for (unsigned i = 0; i < v->nqueues; i++) {
@@ -123,8 +123,8 @@ static void serve_status(struct nb_daemon *d)
 				 " tx_packets %" PRIu64 " tx_bytes %" PRIu64 " tx_dropped %" PRIu64
 				 " tx_errors %" PRIu64 " rx_packets %" PRIu64 " rx_bytes %" PRIu64
 				 " rx_dropped %" PRIu64 "\n",
-				 v->ifname, v->domid, v->devid, v->bridge, v->state, v->nqueues,
-				 v->failed ? " failed" : "", v->broken ? " broken" : "",
+				 v->ifname, v->dev.domid, v->dev.devid, v->bridge, v->dev.state, v->nqueues,
+				 v->dev.failed ? " failed" : "", v->dev.broken ? " broken" : "",
 				 s.tx_packets, s.tx_bytes, s.tx_dropped, s.tx_errors, s.rx_packets,
 				 s.rx_bytes, s.rx_dropped);
 		if (n > 0 && write(c, line, (size_t)n) < 0)
@@ -136,7 +136,7 @@ static void serve_status(struct nb_daemon *d)
 /* Marks the queues an event channel port belongs to. */
 static void port_fired(struct nb_daemon *d, evtchn_port_t port)
 {
-	for (struct nb_vif *v = d->vifs; v; v = v->next) {
+	nb_for_each_vif(d, v) {
 		for (unsigned i = 0; i < v->nqueues; i++) {
 			struct nb_queue *q = &v->q[i];
 
@@ -191,7 +191,7 @@ static uint64_t run_queues(struct nb_daemon *d, bool *busy)
 	uint64_t deadline = 0;
 
 	*busy = false;
-	for (struct nb_vif *v = d->vifs; v; v = v->next) {
+	nb_for_each_vif(d, v) {
 		for (unsigned i = 0; i < v->nqueues; i++) {
 			struct nb_queue *q = &v->q[i];
 			uint64_t now = now_us();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for netback's control plane (nb_xenbus.c) on a fake store and fake hypervisor. */
+/* Check suite for netback's control plane (nb_xenbus.c on the backend core) on a fake store and fake hypervisor. */
 #include <check.h>
 #include <errno.h>
 #include <sched.h>
@@ -28,6 +28,8 @@ static struct {
 	char *path, *val;
 } keys[MAXKEYS];
 static bool pending_watch;
+static unsigned state_writes; /* writes of vif 0's backend state */
+static bool store_lost;	      /* listings and queries fail as with xenstored gone */
 static bool dom_alive = true;
 static struct nb_daemon d;
 
@@ -88,6 +90,8 @@ bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const v
 {
 	char *v = strndup(data, len);
 
+	if (!strcmp(path, "/local/domain/0/backend/vif/1/0/state"))
+		state_writes++;
 	put(path, v);
 	free(v);
 	return true;
@@ -107,6 +111,10 @@ char **xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path, u
 	unsigned k = 0;
 	char **out, *s;
 
+	if (store_lost) {
+		errno = EBADF;
+		return NULL;
+	}
 	for (int i = 0; i < MAXKEYS; i++) {
 		const char *p = keys[i].path, *rest;
 		size_t len;
@@ -168,8 +176,23 @@ char **xs_check_watch(struct xs_handle *h)
 	return ev;
 }
 
+/* Transactions of one call each (the backend core's be_transaction). */
+xs_transaction_t xs_transaction_start(struct xs_handle *h)
+{
+	return 1;
+}
+
+bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool abort)
+{
+	return true;
+}
+
 bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
 {
+	if (store_lost) {
+		errno = EBADF;
+		return false;
+	}
 	return domid == 0 || dom_alive;
 }
 
@@ -267,10 +290,7 @@ static void frontend_keys(int devid, const char *sub, int tx, int rx, bool split
 
 static struct nb_vif *vif(uint32_t devid)
 {
-	for (struct nb_vif *v = d.vifs; v; v = v->next)
-		if (v->devid == devid)
-			return v;
-	return NULL;
+	return (struct nb_vif *)be_backend_find(&d.vifs, 1, devid);
 }
 
 static void xb_setup(void)
@@ -487,6 +507,40 @@ START_TEST(frontend_closing_then_closed)
 }
 END_TEST
 
+START_TEST(closed_stays_closed)
+{
+	toolstack_add(0, NULL, NULL);
+	fire();
+	frontend_keys(0, "", 0, 1, false);
+	setf("4", FE "/0/state");
+	fire();
+	setf("6", FE "/0/state");
+	fire();
+	ck_assert_str_eq(get(BE "/0/state"), "6");
+	/* Our own state write fires our watch: the next passes must write nothing. */
+	state_writes = 0;
+	fire();
+	fire();
+	ck_assert_uint_eq(state_writes, 0);
+	ck_assert_str_eq(get(BE "/0/state"), "6");
+}
+END_TEST
+
+START_TEST(lost_store_removes_nothing)
+{
+	toolstack_add(0, NULL, NULL);
+	fire();
+	ck_assert_uint_ne(if_nametoindex("vif1.0"), 0);
+	/* A failed listing is no removed directory, a failed query no dead domain. */
+	store_lost = true;
+	fire();
+	store_lost = false;
+	ck_assert_ptr_nonnull(vif(0));
+	ck_assert_uint_ne(if_nametoindex("vif1.0"), 0);
+	ck_assert_str_eq(get(BE "/0/state"), "2");
+}
+END_TEST
+
 START_TEST(detach_waits_for_connected_frontend)
 {
 	toolstack_add(0, NULL, NULL);
@@ -523,7 +577,7 @@ START_TEST(released_domain_cleaned_up)
 	ck_assert_uint_ne(if_nametoindex("vif1.0"), 0);
 	dom_alive = false;
 	fire();
-	ck_assert_ptr_null(d.vifs);
+	ck_assert_ptr_null(d.vifs.devs);
 	ck_assert_uint_eq(if_nametoindex("vif1.0"), 0);
 	ck_assert_str_eq(get(BE "/0/state"), "(none)");
 }
@@ -549,6 +603,8 @@ int main(void)
 	tcase_add_test(tc, uninitialised_ring_refused_before_binding);
 	tcase_add_test(tc, data_plane_fatal_disables_vif);
 	tcase_add_test(tc, frontend_closing_then_closed);
+	tcase_add_test(tc, closed_stays_closed);
+	tcase_add_test(tc, lost_store_removes_nothing);
 	tcase_add_test(tc, detach_waits_for_connected_frontend);
 	tcase_add_test(tc, released_domain_cleaned_up);
 	suite_add_tcase(s, tc);
