@@ -3,7 +3,7 @@
 XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_list.c dom0/xl_create.c dom0/svctl.c dom0/build_pv.c \
 	dom0/xl_xs.c dom0/xl_block.c dom0/xl_net.c \
 	dom0/xl_vcpu.c dom0/xl_cpumap.c dom0/xl_sched.c dom0/xl_mem.c \
-	dom0/xl_misc.c dom0/xl_top.c dom0/xl_format.c
+	dom0/xl_misc.c dom0/xl_top.c dom0/xl_format.c dom0/domstat.c
 XL_OBJS := $(call host_objs,$(XL_SRCS)) $(DOM0_PARSE_OBJS)
 PROGRAMS += $(BIN)/xl
 # The progress line of long waits, and where an installed xl finds the bundled kernel.
