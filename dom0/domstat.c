@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Per-domain device statistics shared by xl top and our libxenstat. */
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,10 +27,10 @@ int domstat_parse_vbds(char *buf, struct domstat_vbd *out, int max)
 			continue;
 		errno = 0;
 		rd = strtoull(r + 7, &end, 10);
-		if (errno || end == r + 7 || r[7] == '-')
+		if (errno || end == r + 7 || !isdigit((unsigned char)r[7]))
 			continue;
 		wr = strtoull(w + 8, &end, 10);
-		if (errno || end == w + 8 || w[8] == '-')
+		if (errno || end == w + 8 || !isdigit((unsigned char)w[8]))
 			continue;
 		out[n].domid = domid;
 		out[n].devid = devid;

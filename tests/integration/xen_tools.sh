@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(xen-env xen-list xen-info xen-domid xen-domname xen-pause xen-unpause xen-vcpu-list
-	xen-uptime xen-dmesg xen-xenstore-ls xen-lsevtchn xen-shutdown xen-destroy xen-bad-args xen-alive)
+	xen-uptime xen-xentop xen-dmesg xen-xenstore-ls xen-lsevtchn xen-shutdown xen-destroy xen-bad-args xen-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
 	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
@@ -169,6 +169,30 @@ if [ "$(awk '{print $1, $2}' "$work/dup")" = "$(awk '{print $1, $2}' "$work/ouru
 	pass "xen-uptime"
 else
 	fail "xen-uptime"; show "Debian's" "$(cat "$work/dup" "$work/err")"; show "ours" "$(cat "$work/ourup")"
+fi
+
+# ---- xentop -b -i 2: Debian's xentop through our libxenstat.so.4.17, as our xl top ----
+# The second table of each, in domid order: name, state, memory, maxmem and
+# vCPUs (MAXMEM is "no limit  n/a" for Domain-0: two words).  CPU times,
+# percentages and device counters move between the two runs.
+top_cols() {
+	awk '$1 == "NAME" { n = 0; delete row; next }
+		{ mx = $7; v = $9; if ($7 == "no") { mx = "nolimit"; v = $10 }
+		  row[++n] = $1 " " $2 " " $5 " " mx " " v }
+		END { for (i = 1; i <= n; i++) print row[i] }'
+}
+same_top() {
+	dbin xentop -b -i 2 -d 1 > "$work/dtop" 2>&1 || return 1
+	xl top -b -i 2 -d 1 > "$work/ourtop" 2>&1 || return 1
+	[ "$(top_cols < "$work/dtop")" = "$(top_cols < "$work/ourtop")" ] &&
+		[ "$(top_cols < "$work/dtop" | wc -l)" -eq 4 ]
+}
+if wait_for 60 same_top && [ "$(head -1 "$work/dtop")" = "$(head -1 "$work/ourtop")" ] &&
+	top_cols < "$work/dtop" | grep -q "^xa --b--- 49152 49152 2$" &&
+	top_cols < "$work/dtop" | grep -q "^Domain-0 -----r [0-9]* nolimit $(nproc)$"; then
+	pass "xen-xentop"
+else
+	fail "xen-xentop"; show "Debian's xentop" "$(cat "$work/dtop")"; show "our xl top" "$(cat "$work/ourtop")"
 fi
 
 # ---- xl dmesg: the hypervisor's log ring, as our xl dmesg ----
