@@ -108,8 +108,8 @@ fi
 # domain config JSON; Debian's libxl parses it (its "Fail to get domain
 # configuration" is then for Domain-0 alone, which has none, as on Xen).
 # Debian's xl list -l itself still prints no guest: libxl then asks the
-# domain's scheduler parameters (cpupool info, XEN_DOMCTL_scheduler_op),
-# which hypervisor/xctl.c does not answer yet (docs/dom0-libs.md).
+# domain's scheduler parameters, which need /local/pool/0/name in the store
+# and XEN_DOMCTL_scheduler_op, neither there yet (docs/dom0-libs.md).
 record() { ls /var/lib/xen/userdata-d."$1".*.libxl-json 2>/dev/null; }
 rec_ok() {
 	local f; f=$(record "$1") && [ -n "$f" ] &&
