@@ -79,6 +79,7 @@ xenstat_handle *xenstat_init(void)
 		free(h);
 		return NULL;
 	}
+	/* As our xl: the stack's xenstored unless the caller named one. */
 	if (!getenv("XENSTORED_PATH")) {
 		snprintf(path, sizeof(path), "%s/xenstored.sock", h->rundir);
 		setenv("XENSTORED_PATH", path, 0);
@@ -193,7 +194,7 @@ static int fill_vcpus(xenstat_domain *d, unsigned max, unsigned online)
 
 xenstat_node *xenstat_get_node(xenstat_handle *handle, unsigned int flags)
 {
-	static struct sv_dominfo doms[SV_CTL_LIST_MAX];
+	struct sv_dominfo *doms;
 	struct domstat_vbd *bb = NULL;
 	struct sv_host_info host;
 	xenstat_node *node;
@@ -206,14 +207,20 @@ xenstat_node *xenstat_get_node(xenstat_handle *handle, unsigned int flags)
 		errno = -ret;
 		return NULL;
 	}
+	doms = calloc(SV_CTL_LIST_MAX, sizeof(*doms));
+	if (!doms)
+		return NULL;
 	n = svctl_domain_list(handle->c, 1, doms, SV_CTL_LIST_MAX);
 	if (n < 0) {
+		free(doms);
 		errno = -n;
 		return NULL;
 	}
 	node = calloc(1, sizeof(*node));
-	if (!node)
+	if (!node) {
+		free(doms);
 		return NULL;
+	}
 	node->handle = handle;
 	node->flags = flags;
 	node->cpu_hz = host.tsc_khz * 1000ULL;
@@ -264,9 +271,11 @@ xenstat_node *xenstat_get_node(xenstat_handle *handle, unsigned int flags)
 			goto fail;
 	}
 	free(bb);
+	free(doms);
 	return node;
 fail:
 	free(bb);
+	free(doms);
 	xenstat_free_node(node);
 	errno = ENOMEM;
 	return NULL;
