@@ -49,6 +49,17 @@ int xl_cmd_trigger(int argc, char **argv);
 int xl_cmd_top(int argc, char **argv);
 /* xl_list.c: the "config" object of `xl list -l` for a parsed config (`xl create -n`); 0 or -ENOMEM. */
 int xl_config_print_json(const struct sv_config *cfg, const char *uuid);
+/* The same object for others to serialise (json-c's; the caller puts it); NULL when out of memory. */
+struct json_object *xl_config_json(const struct sv_config *cfg, const char *uuid);
+/*
+ * xl_userdata.c: libxl's record of a domain we created,
+ * /var/lib/xen/userdata-d.DOMID.UUID.libxl-json (the config object above),
+ * so that Xen's own libxl (Debian's `xl list -l`) sees its configuration.
+ * Written only where /var/lib/xen exists; failures are warnings.
+ */
+void xl_userdata_write(const struct sv_config *cfg, uint32_t domid, const char *uuid);
+/* Removes libxl's records and locks of the domain id (any uuid). */
+void xl_userdata_remove(uint32_t domid);
 
 /* Devices (xl_block.c, xl_net.c): create the config's devices of a new domain. */
 struct xs_handle;

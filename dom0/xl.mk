@@ -3,7 +3,8 @@
 XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_list.c dom0/xl_create.c dom0/svctl.c dom0/build_pv.c \
 	dom0/xl_xs.c dom0/xl_block.c dom0/xl_net.c \
 	dom0/xl_vcpu.c dom0/xl_cpumap.c dom0/xl_sched.c dom0/xl_mem.c \
-	dom0/xl_misc.c dom0/xl_top.c dom0/xl_format.c
+	dom0/xl_misc.c dom0/xl_top.c dom0/xl_format.c dom0/domstat.c \
+	dom0/xl_userdata.c
 XL_OBJS := $(call host_objs,$(XL_SRCS)) $(DOM0_PARSE_OBJS)
 PROGRAMS += $(BIN)/xl
 # The progress line of long waits, and where an installed xl finds the bundled kernel.
@@ -12,7 +13,7 @@ XL_OBJS += $(call host_objs,dom0/xl_progress.c dom0/xl_boot.c)
 # json-c (`xl list -l`) is used by xl_list.c alone.
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSONC_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
-$(OBJ)/dom0/xl_list.o: HOST_CFLAGS += $(JSONC_CFLAGS)
+$(OBJ)/dom0/xl_list.o $(OBJ)/dom0/xl_userdata.o: HOST_CFLAGS += $(JSONC_CFLAGS)
 
 $(BIN)/xl: $(XL_OBJS)
 	@mkdir -p $(dir $@)

@@ -254,6 +254,7 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		ret = -ENOTCONN;
 		goto out_destroy;
 	}
+	xl_userdata_write(cfg, domid, uuid);
 	if (!paused) {
 		ret = svctl_domain_unpause(c, domid);
 		if (ret) {

@@ -416,11 +416,9 @@ static struct json_object *nic_item(const void *base, size_t i)
  * under "config", then the kernel, disks, nics and the on_* actions; our
  * "engine" when the config names one.
  */
-int xl_config_print_json(const struct sv_config *cfg, const char *uuid)
+struct json_object *xl_config_json(const struct sv_config *cfg, const char *uuid)
 {
 	struct json_object *o = json_object_new_object(), *c_info, *b_info;
-	const char *text;
-	int ret = -ENOMEM;
 
 	c_info = o ? jchild(o, "c_info") : NULL;
 	b_info = o ? jchild(o, "b_info") : NULL;
@@ -442,13 +440,26 @@ int xl_config_print_json(const struct sv_config *cfg, const char *uuid)
 	    jadd_text(o, "on_crash", sv_action_name(cfg->on_crash)) ||
 	    (cfg->engine && jadd_text(o, "engine", sv_engine_name(cfg->engine))))
 		goto out;
+	return o;
+out:
+	json_object_put(o);
+	return NULL;
+}
+
+int xl_config_print_json(const struct sv_config *cfg, const char *uuid)
+{
+	struct json_object *o = xl_config_json(cfg, uuid);
+	const char *text;
+	int ret = -ENOMEM;
+
+	if (!o)
+		return ret;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						 JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text)
-		goto out;
-	printf("%s\n", text);
-	ret = 0;
-out:
+	if (text) {
+		printf("%s\n", text);
+		ret = 0;
+	}
 	json_object_put(o);
 	return ret;
 }

@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
+#include "domstat.h"
 #include "xl.h"
 #include "xl_format.h"
 #include "xl_xs.h"
@@ -29,19 +28,13 @@ struct top_sample {
 	struct sv_dominfo doms[SV_CTL_LIST_MAX];
 };
 
-/* blkback's request counts per device, from its status socket. */
-struct vbd_stat {
-	uint32_t domid;
-	uint64_t reads, writes;
-};
-
 struct top_state {
 	struct svctl *c;
 	struct xs_handle *xs;
 	struct top_sample s[2];   /* the current and the previous */
 	int cur;                  /* index of the current in s */
 	bool have_prev;
-	struct vbd_stat vbd[256];
+	struct domstat_vbd vbd[DOMSTAT_VBD_MAX];
 	int nvbd;
 };
 
@@ -51,21 +44,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t host_cpu_ns(void)
-{
-	unsigned long long user, nice, sys;
-	FILE *f = fopen("/proc/stat", "r");
-	uint64_t ns = 0;
-
-	if (f) {
-		if (fscanf(f, "cpu %llu %llu %llu", &user, &nice, &sys) == 3)
-			ns = (uint64_t)((double)(user + nice + sys) * 1e9 /
-					(double)sysconf(_SC_CLK_TCK));
-		fclose(f);
-	}
-	return ns;
 }
 
 static int take_sample(struct top_state *t)
@@ -79,75 +57,14 @@ static int take_sample(struct top_state *t)
 	if (s->n < 0)
 		return s->n;
 	s->when_ns = mono_ns();
-	s->dom0_cpu_ns = host_cpu_ns();
+	s->dom0_cpu_ns = domstat_host_cpu_ns();
 	return 0;
 }
 
-/*
- * blkback's status socket (RUNDIR/blkback.sock): one line per device,
- * "vbd DOMID/DEVID ... reads R writes W ...".  No blkback: no counts.
- */
+/* blkback's request counts per device (none without blkback). */
 static void read_vbd_stats(struct top_state *t)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[65536], *line, *save = NULL;
-	size_t got = 0;
-	int fd;
-
-	t->nvbd = 0;
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/blkback.sock", svctl_rundir()) >=
-	    sizeof(sa.sun_path))
-		return;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		for (;;) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-			ssize_t n;
-
-			if (got == sizeof(buf) - 1 || poll(&p, 1, 1000) <= 0)
-				break;
-			n = read(fd, buf + got, sizeof(buf) - 1 - got);
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-	}
-	close(fd);
-	buf[got] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line && t->nvbd < 256;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned domid, devid;
-		const char *r = strstr(line, " reads "), *w = strstr(line, " writes ");
-		struct vbd_stat *v = &t->vbd[t->nvbd];
-
-		if (sscanf(line, "vbd %u/%u ", &domid, &devid) != 2 || !r || !w)
-			continue;
-		v->domid = domid;
-		v->reads = strtoull(r + 7, NULL, 10);
-		v->writes = strtoull(w + 8, NULL, 10);
-		t->nvbd++;
-	}
-}
-
-/* A counter of the host interface, from sysfs; 0 when it cannot be read. */
-static uint64_t if_counter(const char *ifname, const char *which)
-{
-	char path[160];
-	unsigned long long v = 0;
-	FILE *f;
-
-	if (!*ifname || strchr(ifname, '/') || !strcmp(ifname, ".") || !strcmp(ifname, ".."))
-		return 0;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, which);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
+	t->nvbd = domstat_read_vbds(svctl_rundir(), t->vbd, DOMSTAT_VBD_MAX);
 }
 
 /*
@@ -169,18 +86,11 @@ static void net_stats(struct top_state *t, uint32_t domid, struct xl_top_row *r)
 		return;
 	r->nets = n;
 	for (unsigned i = 0; i < n; i++) {
-		char key[160], ifname[32];
-		char *v;
+		char ifname[32];
 
-		snprintf(key, sizeof(key), "%s/%s/vifname", path, ents[i]);
-		v = xs_read(t->xs, XBT_NULL, key, NULL);
-		if (v && *v && strlen(v) < 16)
-			snprintf(ifname, sizeof(ifname), "%s", v);
-		else
-			snprintf(ifname, sizeof(ifname), "vif%u.%.8s", domid, ents[i]);
-		free(v);
-		r->net_tx_bytes += if_counter(ifname, "rx_bytes");
-		r->net_rx_bytes += if_counter(ifname, "tx_bytes");
+		domstat_vif_ifname(t->xs, domid, ents[i], ifname, sizeof(ifname));
+		r->net_tx_bytes += domstat_if_counter(ifname, "rx_bytes");
+		r->net_rx_bytes += domstat_if_counter(ifname, "tx_bytes");
 	}
 	free(ents);
 }
@@ -204,22 +114,6 @@ static void vbd_stats(struct top_state *t, uint32_t domid, struct xl_top_row *r)
 		r->vbd_rd += t->vbd[i].reads;
 		r->vbd_wr += t->vbd[i].writes;
 	}
-}
-
-static uint64_t xs_maxmem_kb(struct top_state *t, uint32_t domid, uint64_t fallback)
-{
-	char *text = t->xs ? xl_xs_read(t->xs, domid, "memory/static-max") : NULL;
-	unsigned long long v;
-	bool ok;
-	char *end;
-
-	if (!text)
-		return fallback;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	ok = !errno && end != text && !*end;
-	free(text);
-	return ok ? v : fallback;
 }
 
 /* The previous sample's CPU time of the same domain, when there is one. */
@@ -275,7 +169,7 @@ static void print_table(struct top_state *t, bool full_name)
 		if (prev_cpu(t, d, &then_ns, &when))
 			r.cpu_pct = xl_top_cpu_pct(then_ns, d->cpu_time_ns, s->when_ns - when);
 		r.mem_kb = d->mem_kb;
-		r.maxmem_kb = xs_maxmem_kb(t, d->domid, d->mem_kb);
+		r.maxmem_kb = domstat_maxmem_kb(t->xs, d->domid, d->mem_kb);
 		r.host_kb = s->host.total_kb;
 		r.vcpus = d->online_vcpus;
 		net_stats(t, d->domid, &r);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <xenstore.h>
 #include "svctl.h"
+#include "xl.h"
 #include "xl_xs.h"
 
 struct xs_handle *xl_xs_open(void)
@@ -136,6 +137,7 @@ void xl_xs_domain_cleanup(struct xs_handle *xs, uint32_t domid)
 	char path[64];
 	char *vm;
 
+	xl_userdata_remove(domid); /* libxl's record of it, beside its nodes */
 	if (!xs)
 		return;
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);

@@ -61,3 +61,15 @@ $(SV_XEN_SOS): $(SV_XEN_SO_DIR)/%.so.1: dom0/lib/xen/%.map
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -pthread -Wl,-soname,$(notdir $@) -Wl,--version-script=dom0/lib/xen/$*.map \
 		-Wl,-z,defs -o $@ $(filter %.o,$^)
+
+# libxenstat.so.4.17 (Debian's xentop's): the same facts as `xl top`, through
+# dom0/domstat.c (shared with xl_top.c), the control socket and libxenstore.
+SV_XENSTAT_SO := $(SV_XEN_SO_DIR)/libxenstat.so.4.17
+all: $(SV_XENSTAT_SO)
+
+$(SV_XENSTAT_SO): $(call pic_objs,dom0/lib/xenstat.c dom0/domstat.c dom0/svctl.c) \
+		dom0/lib/xen/libxenstat.map
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -pthread -Wl,-soname,$(notdir $@) -Wl,--version-script=dom0/lib/xen/libxenstat.map \
+		-Wl,-z,defs -o $@ $(filter %.o,$^) -lxenstore
