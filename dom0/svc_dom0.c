@@ -87,7 +87,8 @@ static int xs_put(int fd, uint32_t id, const char *path, const char *value, int6
  * Xen's toolstack learns dom0's name from /local/domain/0/name (libxl's
  * libxl_domid_to_name): on Xen, xen-init-dom0 writes it at boot.  Our xl
  * knows dom0 is "Domain-0" by itself; Debian's xl and xentop read the
- * node.  Writes /local/domain/0/name and /local/domain/0/domid through the
+ * node.  Writes /local/domain/0/name and /local/domain/0/domid (and the
+ * pool name, /local/pool/0/name) through the
  * store at XENSTORED_PATH (owned by dom0, readable by nobody else: the
  * store's default for a node dom0 creates).  Values already there (a
  * restarted xenstored keeps its tree) are written again.  0 or -errno.
@@ -113,6 +114,9 @@ int svc_dom0_xenstore(void)
 	ret = xs_put(fd, 1, "/local/domain/0/name", "Domain-0", deadline);
 	if (!ret)
 		ret = xs_put(fd, 2, "/local/domain/0/domid", "0", deadline);
+	/* The one CPU pool's name, as Xen's toolstack keeps it (libxl asks it of each domain). */
+	if (!ret)
+		ret = xs_put(fd, 3, "/local/pool/0/name", "Pool-0", deadline);
 	close(fd);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <xen/event_channel.h>
 #include <xen/memory.h>
 #include "hv.h"
+#include "cgroup.h"
 #include "xctl.h"
 
 /*
@@ -440,6 +441,18 @@ static long sysctl(const struct xctl_peer *p, uint64_t arg)
 	case XEN_SYSCTL_cpupool_op:
 		r = cpupool_op(p, &s.u.cpupool_op);
 		break;
+	case XEN_SYSCTL_scheduler_op: {
+		/* The pool's credit parameters, as `xl sched-credit` prints them; fixed here. */
+		struct xen_sysctl_scheduler_op *so = &s.u.scheduler_op;
+
+		if (so->cpupool_id != 0 || so->sched_id != XEN_SCHEDULER_CREDIT ||
+		    so->cmd != XEN_SYSCTL_SCHEDOP_getinfo)
+			return -XEN_EINVAL;
+		so->u.sched_credit.tslice_ms = 30;
+		so->u.sched_credit.ratelimit_us = 1000;
+		so->u.sched_credit.vcpu_migr_delay_us = 0;
+		break;
+	}
 	default:
 		hv_log("xctl: sysctl %u not implemented", s.cmd);
 		return -XEN_ENOSYS;
@@ -558,6 +571,50 @@ static int getvcpuinfo(struct hv_domain *d, struct xen_domctl_getvcpuinfo *vi)
 	return r;
 }
 
+/*
+ * XEN_DOMCTL_scheduler_op for the credit scheduler (libxl reads it for
+ * every domain it lists): weight and cap as `xl sched-credit` keeps them.
+ * putinfo as Xen's credit: weight 0 and cap 0xffff leave that one as it
+ * is.  dom0 reads 256/0 and cannot be changed here (-EINVAL, as our xl).
+ */
+static int sched_credit(uint32_t domid, struct xen_domctl_scheduler_op *op, bool *copyback)
+{
+	struct sv_ctl_sched now, want;
+	int r;
+
+	if (op->sched_id != XEN_SCHEDULER_CREDIT)
+		return -XEN_EINVAL;
+	if (domid == 0) {
+		if (op->cmd != XEN_DOMCTL_SCHEDOP_getinfo)
+			return -XEN_EINVAL;
+		op->u.credit.weight = SV_SCHED_WEIGHT_DEFAULT;
+		op->u.credit.cap = 0;
+		*copyback = true;
+		return 0;
+	}
+	r = hv_sched_get(domid, &now);
+	if (r)
+		return r == -ESRCH ? -XEN_ESRCH : -XEN_EINVAL;
+	switch (op->cmd) {
+	case XEN_DOMCTL_SCHEDOP_getinfo:
+		op->u.credit.weight = (uint16_t)now.weight;
+		op->u.credit.cap = (uint16_t)now.cap;
+		*copyback = true;
+		return 0;
+	case XEN_DOMCTL_SCHEDOP_putinfo:
+		want = now;
+		if (op->u.credit.weight)
+			want.weight = op->u.credit.weight;
+		if (op->u.credit.cap != (uint16_t)~0U)
+			want.cap = op->u.credit.cap;
+		want.flags = 0;
+		r = hv_sched_set(&want, &now);
+		return r == -ESRCH ? -XEN_ESRCH : r ? -XEN_EINVAL : 0;
+	default:
+		return -XEN_EINVAL;
+	}
+}
+
 /* The ops that act on one existing guest. */
 static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct xen_domctl *c,
 			bool *copyback)
@@ -574,6 +631,8 @@ static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct x
 		return memop_set_max(d, c->u.max_mem.max_memkb);
 	case XEN_DOMCTL_getvcpuaffinity:
 		return getvcpuaffinity(p, d, &c->u.vcpuaffinity);
+	case XEN_DOMCTL_scheduler_op:
+		return sched_credit(d->domid, &c->u.scheduler_op, copyback);
 	default:
 		hv_log("xctl: domctl %u not implemented", c->cmd);
 		return -XEN_ENOSYS;
@@ -614,6 +673,9 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 			return r ? r : copy_to(p, arg, &c, sizeof(c));
 		case XEN_DOMCTL_getvcpuaffinity:
 			return getvcpuaffinity(p, NULL, &c.u.vcpuaffinity);
+		case XEN_DOMCTL_scheduler_op:
+			r = sched_credit(0, &c.u.scheduler_op, &copyback);
+			return r ? r : copy_to(p, arg, &c, sizeof(c));
 		default:
 			hv_log("xctl: domctl %u not implemented", c.cmd);
 			return -XEN_ENOSYS;

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libxen-dev xenstore-utils libxenstore4 liburcu-dev
       libnl-3-dev libnl-route-3-dev liburing-dev libjson-c-dev check libsubunit-dev clang lld
-      libclang-rt-14-dev iproute2 iputils-ping fio binutils util-linux procps python3
+      libclang-rt-14-dev iproute2 iputils-ping fio binutils util-linux procps python3 jq
       pandoc groff-base man-db bsdutils)  # last line: man pages (docs/build.mk) and their tests
 missing=()
 for p in "${pkgs[@]}"; do

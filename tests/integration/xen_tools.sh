@@ -12,7 +12,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(xen-env xen-list xen-userdata xen-info xen-domid xen-domname xen-pause xen-unpause xen-vcpu-list
+TESTS=(xen-env xen-list xen-userdata xen-list-long xen-sched-credit xen-info xen-domid xen-domname xen-pause xen-unpause xen-vcpu-list
 	xen-uptime xen-xentop xen-dmesg xen-xenstore-ls xen-lsevtchn xen-shutdown xen-destroy xen-bad-args xen-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
@@ -107,9 +107,8 @@ fi
 # Our xl create writes /var/lib/xen/userdata-d.DOMID.UUID.libxl-json, libxl's
 # domain config JSON; Debian's libxl parses it (its "Fail to get domain
 # configuration" is then for Domain-0 alone, which has none, as on Xen).
-# Debian's xl list -l itself still prints no guest: libxl then asks the
-# domain's scheduler parameters, which need /local/pool/0/name in the store
-# and XEN_DOMCTL_scheduler_op, neither there yet (docs/dom0-libs.md).
+# Debian's xl list -l then asks each domain's scheduler parameters
+# (/local/pool/0/name, XEN_DOMCTL_scheduler_op) and prints it.
 record() { ls /var/lib/xen/userdata-d."$1".*.libxl-json 2>/dev/null; }
 rec_ok() {
 	local f; f=$(record "$1") && [ -n "$f" ] &&
@@ -123,6 +122,31 @@ if rec_ok "$ida" xa 49152 2 && rec_ok "$idb" xb 32768 1 && rec_ok "$idc" xc 3276
 	pass "xen-userdata"
 else
 	fail "xen-userdata"; ls -l /var/lib/xen | sed 's/^/    /'; show "Debian's xl list -l" "$(cat "$work/dlistl" "$work/err")"
+fi
+
+# Debian's xl list -l: every guest, with the name, memory and vCPUs ours has.
+long_of() { jq -r '.[] | "\(.domid) \(.config.c_info.name) \(.config.b_info.max_memkb) \(.config.b_info.max_vcpus)"' | sort; }
+if [ "$(long_of < "$work/dlistl")" = "$(printf '%s\n' "$ida xa 49152 2" "$idb xb 32768 1" "$idc xc 32768 1" | sort)" ] &&
+	[ "$(long_of < "$work/dlistl")" = "$(xl list -l | long_of)" ]; then
+	pass "xen-list-long"
+else
+	fail "xen-list-long"; show "Debian's xl list -l" "$(cat "$work/dlistl" "$work/err")"
+fi
+
+# ---- xl sched-credit: the pool line and every domain's weight and cap, after ours set one ----
+xl sched-credit -d xb -w 512 -c 50 >/dev/null
+dxl sched-credit > "$work/dsched"; xl sched-credit > "$work/oursched"
+if [ -s "$work/dsched" ] && cmp -s "$work/dsched" "$work/oursched" && grep -q '^xb .* 512 *50$' "$work/dsched" &&
+	[ ! -s "$work/err" ]; then
+	pass "xen-sched-credit"
+else
+	fail "xen-sched-credit"; show "Debian's" "$(cat "$work/dsched" "$work/err")"; show "ours" "$(cat "$work/oursched")"
+fi
+# Debian's xl sets it too; ours reads it back.
+if dxl sched-credit -d xc -w 128 && xl sched-credit -d xc | grep -q '^xc .* 128 *0$'; then
+	:
+else
+	fail "xen-sched-credit: Debian's xl sched-credit -d xc -w 128"; show "err" "$(cat "$work/err")"
 fi
 
 # ---- xl info: the host's facts and the Xen version ----
