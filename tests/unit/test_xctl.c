@@ -258,6 +258,54 @@ START_TEST(domains_checked)
 }
 END_TEST
 
+START_TEST(scheduler_ops_checked)
+{
+	struct xen_domctl *c;
+	struct xen_sysctl *s;
+
+	/* dom0's credit parameters: read 256/0, never set. */
+	c = new_domctl(XEN_DOMCTL_scheduler_op, 0);
+	c->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+	c->u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_getinfo;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), 0);
+	ck_assert_uint_eq(c->u.scheduler_op.u.credit.weight, 256);
+	ck_assert_uint_eq(c->u.scheduler_op.u.credit.cap, 0);
+	c->u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
+	c->u.scheduler_op.u.credit.weight = 1;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EINVAL);
+	/* Another scheduler, a bad command, a domain that is not there. */
+	c = new_domctl(XEN_DOMCTL_scheduler_op, 0);
+	c->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT2;
+	c->u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_getinfo;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EINVAL);
+	c = new_domctl(XEN_DOMCTL_scheduler_op, 0);
+	c->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+	c->u.scheduler_op.cmd = 77;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_EINVAL);
+	c = new_domctl(XEN_DOMCTL_scheduler_op, 9);
+	c->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+	c->u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_getinfo;
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ESRCH);
+
+	/* The pool's parameters: read only, pool 0 only. */
+	s = new_sysctl(XEN_SYSCTL_scheduler_op);
+	s->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+	s->u.scheduler_op.cmd = XEN_SYSCTL_SCHEDOP_getinfo;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	ck_assert_uint_eq(s->u.scheduler_op.u.sched_credit.tslice_ms, 30);
+	ck_assert_uint_eq(s->u.scheduler_op.u.sched_credit.ratelimit_us, 1000);
+	s = new_sysctl(XEN_SYSCTL_scheduler_op);
+	s->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+	s->u.scheduler_op.cmd = XEN_SYSCTL_SCHEDOP_putinfo;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EINVAL);
+	s = new_sysctl(XEN_SYSCTL_scheduler_op);
+	s->u.scheduler_op.cpupool_id = 3;
+	s->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EINVAL);
+	assert_alive();
+}
+END_TEST
+
 START_TEST(evtchn_status_checked)
 {
 	struct evtchn_status *st = (struct evtchn_status *)page;
@@ -397,6 +445,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wrong_interface_version_is_eacces);
 	tcase_add_test(tc, unknown_ops_are_enosys);
 	tcase_add_test(tc, domains_checked);
+	tcase_add_test(tc, scheduler_ops_checked);
 	tcase_add_test(tc, evtchn_status_checked);
 	tcase_add_test(tc, multicall_checked);
 	tcase_add_test(tc, unprivileged_client_is_eperm);
