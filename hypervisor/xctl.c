@@ -328,6 +328,41 @@ static int cputopoinfo(const struct xctl_peer *p, struct xen_sysctl_cputopoinfo 
 	return 0;
 }
 
+/*
+ * XEN_SYSCTL_getcpuinfo: each host CPU's idle time in ns (/proc/stat's idle
+ * + iowait), up to max_cpus entries; nr_cpus says how many were written.
+ */
+static int getcpuinfo(const struct xctl_peer *p, struct xen_sysctl_getcpuinfo *gi)
+{
+	uint32_t n = host_cpus(), done = 0;
+	char line[256];
+	FILE *f;
+	int r = 0;
+
+	if (!GH(gi->info))
+		return -XEN_EINVAL;
+	if (n > gi->max_cpus)
+		n = gi->max_cpus;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -XEN_EIO;
+	while (!r && done < n && fgets(line, sizeof(line), f)) {
+		unsigned long long user, nice, sys, idle, iowait;
+		unsigned cpu;
+		struct xen_sysctl_cpuinfo ci;
+
+		if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu", &cpu, &user, &nice, &sys, &idle,
+			   &iowait) != 6 || cpu != done)
+			continue;
+		ci.idletime = (uint64_t)((double)(idle + iowait) / (double)sysconf(_SC_CLK_TCK) * 1e9);
+		r = copy_to(p, GH(gi->info) + (uint64_t)done * sizeof(ci), &ci, sizeof(ci));
+		done++;
+	}
+	fclose(f);
+	gi->nr_cpus = done;
+	return r;
+}
+
 /* One node holding all of the host's memory, at distance 10 from itself. */
 static int numainfo(const struct xctl_peer *p, struct xen_sysctl_numainfo *ni)
 {
@@ -437,6 +472,9 @@ static long sysctl(const struct xctl_peer *p, uint64_t arg)
 		return r;
 	case XEN_SYSCTL_readconsole:
 		r = readconsole(p, &s.u.readconsole);
+		break;
+	case XEN_SYSCTL_getcpuinfo:
+		r = getcpuinfo(p, &s.u.getcpuinfo);
 		break;
 	case XEN_SYSCTL_cpupool_op:
 		r = cpupool_op(p, &s.u.cpupool_op);

@@ -287,6 +287,19 @@ START_TEST(scheduler_ops_checked)
 	c->u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_getinfo;
 	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ESRCH);
 
+	/* Idle time per host CPU; a NULL list or one off the caller's memory is refused. */
+	s = new_sysctl(XEN_SYSCTL_getcpuinfo);
+	s->u.getcpuinfo.max_cpus = 1;
+	set_xen_guest_handle(s->u.getcpuinfo.info, (xen_sysctl_cpuinfo_t *)(page + 2048));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	ck_assert_uint_eq(s->u.getcpuinfo.nr_cpus, 1);
+	ck_assert_uint_gt(((xen_sysctl_cpuinfo_t *)(page + 2048))->idletime, 0);
+	s = new_sysctl(XEN_SYSCTL_getcpuinfo);
+	s->u.getcpuinfo.max_cpus = 4;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EINVAL);
+	set_xen_guest_handle(s->u.getcpuinfo.info, (xen_sysctl_cpuinfo_t *)8);
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EFAULT);
+
 	/* The pool's parameters: read only, pool 0 only. */
 	s = new_sysctl(XEN_SYSCTL_scheduler_op);
 	s->u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
