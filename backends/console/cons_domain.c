@@ -554,11 +554,11 @@ int cons_domain_handle_evtchn(struct cons_daemon *d)
 	if (port < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
-		cons_log("event channel: pending: %s", strerror(errno));
+		cons_log("event channel: pending: %m");
 		return errno ? -errno : -EIO;
 	}
 	if (xenevtchn_unmask(d->xce, (evtchn_port_t)port) < 0)
-		cons_log("event channel: unmask %d: %s", port, strerror(errno));
+		cons_log("event channel: unmask %d: %m", port);
 	dom = cons_domain_by_port(d, port);
 	if (dom)
 		cons_domain_service(dom);
