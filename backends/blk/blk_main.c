@@ -34,33 +34,6 @@ static int blk_epoll_add(struct blkback *bb, int fd, uint32_t kind)
 	return epoll_ctl(bb->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-static int blk_listen(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (unlink(path) < 0 && errno != ENOENT) {
-		ret = -errno;
-		goto out_close;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		ret = -errno;
-		goto out_close;
-	}
-	return fd;
-
-out_close:
-	close(fd);
-	return ret;
-}
-
 /* A status client: one line per device, then the connection closes. */
 static void blk_accept(struct blkback *bb)
 {
@@ -102,8 +75,7 @@ static int blk_setup(struct blkback *bb)
 		return ret;
 	bb->xce = xenevtchn_open(NULL, 0);
 	if (!bb->xce) {
-		blk_log("cannot open event channels (is the hypervisor running?): %s",
-			strerror(errno));
+		blk_log("cannot open event channels (is the hypervisor running?): %m");
 		return -errno;
 	}
 	fl = fcntl(xenevtchn_fd(bb->xce), F_GETFL);
@@ -119,8 +91,7 @@ static int blk_setup(struct blkback *bb)
 	}
 	bb->xs = xs_open(0);
 	if (!bb->xs) {
-		blk_log("cannot connect to xenstored at %s: %s", getenv("XENSTORED_PATH"),
-			strerror(errno));
+		blk_log("cannot connect to xenstored at %s: %m", getenv("XENSTORED_PATH"));
 		return -errno;
 	}
 	ret = blk_epoll_add(bb, xs_fileno(bb->xs), BLK_EP_XS);
@@ -132,7 +103,7 @@ static int blk_setup(struct blkback *bb)
 		return ret;
 	}
 	/* Last: once the socket accepts, the devices already there are served. */
-	bb->lfd = blk_listen(bb->sock_path);
+	bb->lfd = svd_listen(bb->sock_path, 16);
 	if (bb->lfd < 0) {
 		blk_log("cannot listen on %s: %s", bb->sock_path, strerror(-bb->lfd));
 		return bb->lfd;

@@ -58,32 +58,10 @@ static bool cons_sock_live(const char *path)
 /* Listen on PATH (a stale socket from a dead daemon is replaced). */
 static int cons_listen(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	/* A socket that still accepts belongs to a live xenconsoled: leave it. */
 	if (cons_sock_live(path))
 		return -EADDRINUSE;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (unlink(path) < 0 && errno != ENOENT) {
-		ret = -errno;
-		goto out_close;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
-		ret = -errno;
-		goto out_close;
-	}
-	return fd;
-
-out_close:
-	close(fd);
-	return ret;
+	return svd_listen(path, 64);
 }
 
 static int cons_write_pidfile(const char *path)

@@ -77,24 +77,11 @@ void nb_daemon_tap_sync(struct nb_daemon *d, struct nb_queue *q)
 /* Listens on DIR/netback.sock (a stale socket of a dead netback is replaced). */
 static int listen_on(const char *rundir)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/netback.sock", rundir) >=
-	    sizeof(sa.sun_path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/netback.sock", rundir) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if ((unlink(sa.sun_path) < 0 && errno != ENOENT) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	return fd;
+	return svd_listen(path, 16);
 }
 
 /* A status client: one line per vif, then the connection is closed. */

@@ -75,6 +75,13 @@ void svd_format_line(char *buf, size_t size, const char *fmt, va_list ap)
 int svd_signalfd(void);
 
 /*
+ * The status (and ready) socket: a fresh non-blocking close-on-exec
+ * listening UNIX socket at path, mode 0600, replacing a stale one; the
+ * supervisor takes the daemon as ready once it accepts.  fd or -errno.
+ */
+int svd_listen(const char *path, int backlog);
+
+/*
  * Without --foreground: fork; the child does all the work (libxenstore's
  * threads do not survive a fork) and writes one byte to *notify_fd once it
  * is ready; the parent waits for that byte and gets 1 back with *status
