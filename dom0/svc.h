@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "sv/daemon.h"
 
 /*
  * Where an installed splitvisor finds its services, relative to its own
@@ -15,8 +16,8 @@
  */
 #define SVC_INSTALLED_BINDIR "../lib/splitvisor"
 
-/* Default run directory when SPLITVISOR_RUNDIR is not set. */
-#define SVC_DEFAULT_RUNDIR "/run/splitvisor"
+/* Default run directory when SPLITVISOR_RUNDIR is not set (defined once, in sv/daemon.h). */
+#define SVC_DEFAULT_RUNDIR SV_RUNDIR_DEFAULT
 
 /* How long `start` waits for the whole stack, and the supervisor's own
  * (slightly shorter) budget so it reports the guilty service first. */

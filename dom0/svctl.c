@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "sv/daemon.h"
 #include "svctl.h"
 
 struct svctl {
@@ -18,7 +19,7 @@ const char *svctl_rundir(void)
 {
 	const char *r = getenv("SPLITVISOR_RUNDIR");
 
-	return r && *r ? r : "/run/splitvisor";
+	return r && *r ? r : SV_RUNDIR_DEFAULT;
 }
 
 struct svctl *svctl_open(const char *rundir)

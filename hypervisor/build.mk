@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The hypervisor core daemon, its two engines, and sv-runner (the process engine's guest process).
-HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem.c \
+HV_SRCS := hypervisor/main.c hypervisor/log.c backends/common/svd.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c hypervisor/xctl.c \

@@ -62,7 +62,7 @@ int console_init(struct hv_domain *d, const char *rundir)
 		return -ENOMEM;
 	d->cons_log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (d->cons_log_fd < 0)
-		hv_log("d%u: cannot open console log %s: %s", d->domid, path, strerror(errno));
+		hv_log("d%u: cannot open console log %s: %m", d->domid, path);
 	return 0;
 }
 
@@ -120,8 +120,7 @@ static void console_log_append(struct hv_domain *d, const char *buf, size_t len)
 
 		snprintf(old, sizeof(old), "%s.1", d->cons_log_path);
 		if (!moved && rename(d->cons_log_path, old) < 0)
-			hv_log("d%u: cannot rotate %s: %s", d->domid, d->cons_log_path,
-			       strerror(errno));
+			hv_log("d%u: cannot rotate %s: %m", d->domid, d->cons_log_path);
 		else if (!moved)
 			hv_log("d%u: console log reached %llu bytes: now %s", d->domid,
 			       (unsigned long long)st.st_size, old);
@@ -129,8 +128,7 @@ static void console_log_append(struct hv_domain *d, const char *buf, size_t len)
 		d->cons_log_fd = open(d->cons_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 				      0600);
 		if (d->cons_log_fd < 0) {
-			hv_log("d%u: cannot open console log %s: %s", d->domid, d->cons_log_path,
-			       strerror(errno));
+			hv_log("d%u: cannot open console log %s: %m", d->domid, d->cons_log_path);
 			return;
 		}
 	}

@@ -131,18 +131,21 @@ uint32_t hv_logring_read(struct hv_logring *r, uint64_t *offset, uint64_t *next,
 
 void hv_log(const char *fmt, ...)
 {
-	char line[1024];
+	int saved = errno; /* kept for the caller, and what %m shows */
+	char line[1024], stamp[32] = "";
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
 	int n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-	n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ld ", ts.tv_nsec / 1000000);
+	/* The line format of every daemon (sv/daemon.h): time stamp, name, message. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && gmtime_r(&ts.tv_sec, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof(line), "%s hypervisor: ", stamp);
+	errno = saved;
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (n > 0 && (size_t)n < sizeof(line))
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
 	/* One fputs per line so lines from several threads do not interleave. */
 	fprintf(stderr, "%s\n", line);
@@ -151,4 +154,5 @@ void hv_log(const char *fmt, ...)
 		len--; /* cut short: the newline takes the last byte */
 	line[len++] = '\n';
 	hv_logring_append(&hv_log_ring, line, len);
+	errno = saved;
 }

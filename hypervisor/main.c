@@ -2,13 +2,13 @@
 /* The hypervisor daemon: owns the engines and every domain, serves the control socket. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "sv/daemon.h"
 #include "hv.h"
 #include "cgroup.h"
 
@@ -26,41 +26,43 @@ static void noop(int sig)
 	(void)sig;
 }
 
-static void usage(FILE *f)
+static const char hv_usage[] =
+	"usage: hypervisor [--rundir DIR] [--foreground] [--verbose] [--engine kvm|process]\n"
+	"  Runs the Splitvisor hypervisor core; `splitvisor start` starts it.\n"
+	"  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".  The engine\n"
+	"  defaults to kvm where /dev/kvm works, else process.  It always runs in\n"
+	"  the foreground (the supervisor detaches the stack): --foreground is\n"
+	"  accepted for the common command line.\n";
+
+static int hv_option(int opt, const char *arg, void *ctx)
 {
-	fprintf(f, "usage: hypervisor [--rundir DIR] [--foreground] [--engine kvm|process]\n"
-		   "  Runs the Splitvisor hypervisor core; `splitvisor start` starts it.\n"
-		   "  DIR defaults to $SPLITVISOR_RUNDIR or /run/splitvisor.  The engine\n"
-		   "  defaults to kvm where /dev/kvm works, else process.\n");
+	if (opt != 'e')
+		return -1;
+	*(const char **)ctx = arg;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rundir", required_argument, NULL, 'r' },
-		{ "foreground", no_argument, NULL, 'f' },
+	static const struct option extra[] = {
 		{ "engine", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rundir = getenv("SPLITVISOR_RUNDIR");
 	const char *engine = NULL;
+	const struct svd_args args = { .name = "hypervisor", .usage = hv_usage, .extra = extra,
+				       .extra_short = "e:", .extra_fn = hv_option, .ctx = &engine };
+	struct svd_opts o;
+	const char *rundir;
 	char pidpath[4096];
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "r:fe:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': rundir = optarg; break;
-		case 'f': break; /* it never daemonizes: the supervisor does that */
-		case 'e': engine = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (!rundir || !*rundir)
-		rundir = "/run/splitvisor";
+	svd_log_name("hypervisor");
+	ret = svd_parse_args(&args, &o, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	rundir = o.rundir;
 	if (mkdir(rundir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "hypervisor: cannot create %s: %s\n", rundir, strerror(errno));
+		fprintf(stderr, "hypervisor: cannot create %s: %m\n", rundir);
 		return 1;
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	svd_debug("run directory %s, engine %s", rundir, engine ? engine : "(default)");
 	hv_host.start_ns = hv_now_ns();
 	ret = hv_engines_init(engine);
 	if (ret)

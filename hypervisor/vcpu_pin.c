@@ -242,7 +242,7 @@ void vcpu_pin_thread_start(struct hv_vcpu *v)
 		cpu_set_t set;
 		map_to_set(v->hard, &set);
 		if (sched_setaffinity(tid, sizeof(set), &set) < 0)
-			hv_log("d%u v%u: cannot apply its pin: %s", d->domid, v->id, strerror(errno));
+			hv_log("d%u v%u: cannot apply its pin: %m", d->domid, v->id);
 	}
 	pthread_mutex_unlock(&d->lock);
 }

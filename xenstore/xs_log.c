@@ -1,26 +1,25 @@
 // SPDX-License-Identifier: MIT
-// The daemon log: timestamped lines in DIR/xenstored.log (stderr when no log is open).
+// The daemon log: lines in the common format in DIR/xenstored.log (stderr when no log is open).
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
+
+#include "sv/daemon.h"
 
 #include "xenstored.h"
 
 void xs_log(struct xs_daemon *d, const char *fmt, ...)
 {
+	int saved = errno;
 	FILE *f = d->log ? d->log : stderr;
-	struct timespec ts;
-	struct tm tm;
+	char line[1024];
 	va_list ap;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	fprintf(f, "%04d-%02d-%02d %02d:%02d:%02d.%03ld xenstored: ",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	/* The one line format of every daemon (sv/daemon.h), %m included. */
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	svd_format_line(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
+	fprintf(f, "%s\n", line);
 	fflush(f);
+	errno = saved;
 }

@@ -2,7 +2,6 @@
 // xenstored: command line, run directory files, and the single-threaded epoll loop.
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sv/daemon.h"
 #include "xenstored.h"
 #include "xs_keeper.h"
 #include "xs_ring.h"
@@ -32,13 +32,13 @@ struct xs_main {
 	bool quit;
 };
 
-static void xs_usage(FILE *f)
-{
-	fprintf(f, "usage: xenstored --rundir DIR [--foreground]\n"
-		   "  Serves the Xen store on DIR/xenstored.sock (read-write) and\n"
-		   "  DIR/xenstored_ro.sock (read-only); logs to DIR/xenstored.log,\n"
-		   "  keeps state in DIR/xenstored.state, writes DIR/xenstored.pid.\n");
-}
+static const char xs_usage[] =
+	"usage: xenstored [--rundir DIR] [--foreground] [--verbose]\n"
+	"  Serves the Xen store on DIR/xenstored.sock (read-write) and\n"
+	"  DIR/xenstored_ro.sock (read-only); logs to DIR/xenstored.log,\n"
+	"  keeps state in DIR/xenstored.state, writes DIR/xenstored.pid.\n"
+	"  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".\n"
+	"  Without --foreground it detaches once ready.\n";
 
 static int xs_epoll_add(int ep, int fd, void *tag)
 {
@@ -108,8 +108,7 @@ static void xs_reopen_log(struct xs_main *m)
 	FILE *f = fopen(m->logfile, "ae");
 
 	if (!f) {
-		xs_log(&m->d, "SIGHUP: cannot reopen %s: %s", m->logfile,
-		       strerror(errno));
+		xs_log(&m->d, "SIGHUP: cannot reopen %s: %m", m->logfile);
 		return;
 	}
 	if (m->d.log)
@@ -328,7 +327,6 @@ static void xs_forget_kept_rings(struct xs_main *m)
 
 static int xs_setup(struct xs_main *m, const char *rundir)
 {
-	sigset_t set;
 	int ret;
 
 	snprintf(m->sock_rw, sizeof(m->sock_rw), "%s/xenstored.sock", rundir);
@@ -362,16 +360,11 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	if (ret)
 		return ret;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);
-	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m->sigfd = svd_signalfd();
+	if (m->sigfd < 0)
+		return m->sigfd;
 	m->d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (m->sigfd < 0 || m->d.epfd < 0)
+	if (m->d.epfd < 0)
 		return -errno;
 	ret = xs_setup_sockets(m, rundir);
 	if (ret)
@@ -421,69 +414,32 @@ static void xs_teardown(struct xs_main *m)
 		close(m->lockfd);
 }
 
-/* Detaches; the parent exits once the child reports it is serving. */
-static int xs_daemonize(int *ready_fd)
-{
-	int p[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(p[1]);
-		exit(read(p[0], &c, 1) == 1 && c == 'R' ? 0 : 1);
-	}
-	close(p[0]);
-	if (setsid() < 0)
-		return -errno;
-	*ready_fd = p[1];
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rundir", required_argument, NULL, 'r' },
-		{ "foreground", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct svd_args args = { .name = "xenstored", .usage = xs_usage };
 	static struct xs_main m;
-	const char *rundir = getenv("SPLITVISOR_RUNDIR");
-	bool fg = false;
-	int ready = -1, opt, ret;
+	struct svd_opts o;
+	const char *rundir;
+	int ready = -1, status = 0, ret;
 
-	while ((opt = getopt_long(argc, argv, "r:Fh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			rundir = optarg;
-			break;
-		case 'F':
-			fg = true;
-			break;
-		case 'h':
-			xs_usage(stdout);
-			return 0;
-		default:
-			xs_usage(stderr);
-			return 2;
-		}
-	}
-	if (!rundir || optind != argc) {
-		xs_usage(stderr);
-		return 2;
-	}
+	svd_log_name("xenstored");
+	ret = svd_parse_args(&args, &o, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	rundir = o.rundir;
 	if (mkdir(rundir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "xenstored: %s: %s\n", rundir, strerror(errno));
 		return 1;
 	}
-	if (!fg && xs_daemonize(&ready)) {
-		perror("xenstored: daemonize");
-		return 1;
+	/* Start-up errors still reach the terminal; its own log is DIR/xenstored.log. */
+	if (!o.foreground) {
+		ret = svd_daemonize(NULL, &ready, &status);
+		if (ret == 1)
+			return status;
+		if (ret < 0) {
+			fprintf(stderr, "xenstored: cannot detach: %s\n", strerror(-ret));
+			return 1;
+		}
 	}
 	ret = xs_setup(&m, rundir);
 	if (ret) {
@@ -494,16 +450,13 @@ int main(int argc, char **argv)
 	}
 	xs_log(&m.d, "ready on %s", m.sock_rw);
 	if (ready >= 0) {
-		if (write(ready, "R", 1) != 1)
-			xs_log(&m.d, "could not signal readiness");
-		close(ready);
-		ready = open("/dev/null", O_RDWR);
-		if (ready >= 0) {
-			dup2(ready, 0);
-			dup2(ready, 1);
-			dup2(ready, 2);
-			if (ready > 2)
-				close(ready);
+		int null;
+
+		svd_ready(&ready);
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, STDERR_FILENO);
+			close(null);
 		}
 	}
 	ret = xs_loop(&m);

@@ -130,8 +130,8 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 	port = xenevtchn_bind_interdomain(x->xce, dom->domid, dom->port);
 	if (port < 0) {
 		ret = -errno;
-		xs_log(d, "domain %u: cannot bind event channel %u: %s", dom->domid,
-		       dom->port, strerror(errno));
+		xs_log(d, "domain %u: cannot bind event channel %u: %m", dom->domid,
+		       dom->port);
 		xs_xen_release(r);
 		return ret ? ret : -EIO;
 	}

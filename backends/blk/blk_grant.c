@@ -45,7 +45,7 @@ void blk_gcache_fini(struct blk_ring *r)
 	for (g = c->regions; g; g = next) {
 		next = g->next;
 		if (xengnttab_unmap(r->xgt, g->addr, g->count) < 0)
-			blk_log("unmapping %u persistent grants: %s", g->count, strerror(errno));
+			blk_log("unmapping %u persistent grants: %m", g->count);
 		blk_maps_put(r, g->count);
 		free(g);
 	}
@@ -198,6 +198,6 @@ void blk_grant_put(struct blk_ring *r, void *tmp, uint32_t tmp_count)
 	if (!tmp)
 		return;
 	if (xengnttab_unmap(r->xgt, tmp, tmp_count) < 0)
-		blk_log("%s: unmapping %u grants: %s", r->name, tmp_count, strerror(errno));
+		blk_log("%s: unmapping %u grants: %m", r->name, tmp_count);
 	blk_maps_put(r, tmp_count);
 }

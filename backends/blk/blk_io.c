@@ -95,7 +95,7 @@ unsigned blk_io_reap(struct blk_io *io, bool wait)
 	 * the next epoll round clears it with a reap that may find nothing.
 	 */
 	if (!wait && read(io->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		blk_log("reading the completion eventfd: %s", strerror(errno));
+		blk_log("reading the completion eventfd: %m");
 	if (wait && io->inflight) {
 		int ret;
 

@@ -2,7 +2,6 @@
 /* blkback: command line, run directory, status socket and the epoll loop. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,50 +17,21 @@
 /* What an epoll event is about (data.u32). */
 enum { BLK_EP_LISTEN = 1, BLK_EP_SIGNAL, BLK_EP_XS, BLK_EP_EVTCHN, BLK_EP_IO };
 
-static void blk_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: blkback --rundir DIR [--foreground]\n"
-		"  Serves every virtual block device under /local/domain/0/backend/vbd\n"
-		"  (Xen's blkif protocol) from raw image files or block devices.\n"
-		"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock) and\n"
-		"  to the hypervisor in DIR; keeps ring shadows in DIR/blkback/.  Ready when\n"
-		"  DIR/blkback.sock accepts; a connection gets one status line per device.\n"
-		"  Without --foreground it detaches once ready and logs to DIR/blkback.log.\n");
-}
+static const char blk_usage[] =
+	"usage: blkback [--rundir DIR] [--foreground] [--verbose]\n"
+	"  Serves every virtual block device under /local/domain/0/backend/vbd\n"
+	"  (Xen's blkif protocol) from raw image files or block devices.\n"
+	"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock) and\n"
+	"  to the hypervisor in DIR; keeps ring shadows in DIR/blkback/.  Ready when\n"
+	"  DIR/blkback.sock accepts; a connection gets one status line per device.\n"
+	"  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".\n"
+	"  Without --foreground it detaches once ready and logs to DIR/blkback.log.\n";
 
 static int blk_epoll_add(struct blkback *bb, int fd, uint32_t kind)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = kind };
 
 	return epoll_ctl(bb->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-static int blk_listen(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (unlink(path) < 0 && errno != ENOENT) {
-		ret = -errno;
-		goto out_close;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		ret = -errno;
-		goto out_close;
-	}
-	return fd;
-
-out_close:
-	close(fd);
-	return ret;
 }
 
 /* A status client: one line per device, then the connection closes. */
@@ -77,21 +47,17 @@ static void blk_accept(struct blkback *bb)
 
 static int blk_setup(struct blkback *bb)
 {
-	sigset_t set;
 	int ret, fl;
 
 	if (mkdir(bb->state_dir, 0700) < 0 && errno != EEXIST) {
-		blk_log("cannot create %s: %s", bb->state_dir, strerror(errno));
+		blk_log("cannot create %s: %m", bb->state_dir);
 		return -errno;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		return -errno;
-	bb->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	bb->sigfd = svd_signalfd();
+	if (bb->sigfd < 0)
+		return bb->sigfd;
 	bb->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (bb->sigfd < 0 || bb->epfd < 0)
+	if (bb->epfd < 0)
 		return -errno;
 	ret = blk_epoll_add(bb, bb->sigfd, BLK_EP_SIGNAL);
 	if (ret)
@@ -109,8 +75,7 @@ static int blk_setup(struct blkback *bb)
 		return ret;
 	bb->xce = xenevtchn_open(NULL, 0);
 	if (!bb->xce) {
-		blk_log("cannot open event channels (is the hypervisor running?): %s",
-			strerror(errno));
+		blk_log("cannot open event channels (is the hypervisor running?): %m");
 		return -errno;
 	}
 	fl = fcntl(xenevtchn_fd(bb->xce), F_GETFL);
@@ -121,13 +86,12 @@ static int blk_setup(struct blkback *bb)
 		return ret;
 	bb->xgt = xengnttab_open(NULL, 0);
 	if (!bb->xgt) {
-		blk_log("cannot open grant tables: %s", strerror(errno));
+		blk_log("cannot open grant tables: %m");
 		return -errno;
 	}
 	bb->xs = xs_open(0);
 	if (!bb->xs) {
-		blk_log("cannot connect to xenstored at %s: %s", getenv("XENSTORED_PATH"),
-			strerror(errno));
+		blk_log("cannot connect to xenstored at %s: %m", getenv("XENSTORED_PATH"));
 		return -errno;
 	}
 	ret = blk_epoll_add(bb, xs_fileno(bb->xs), BLK_EP_XS);
@@ -139,7 +103,7 @@ static int blk_setup(struct blkback *bb)
 		return ret;
 	}
 	/* Last: once the socket accepts, the devices already there are served. */
-	bb->lfd = blk_listen(bb->sock_path);
+	bb->lfd = svd_listen(bb->sock_path, 16);
 	if (bb->lfd < 0) {
 		blk_log("cannot listen on %s: %s", bb->sock_path, strerror(-bb->lfd));
 		return bb->lfd;
@@ -184,11 +148,11 @@ static int blk_handle_evtchn(struct blkback *bb)
 		if (port < 0) {
 			if (errno == EAGAIN)
 				return 0;
-			blk_log("event channel handle failed: %s", strerror(errno));
+			blk_log("event channel handle failed: %m");
 			return -errno;
 		}
 		if (xenevtchn_unmask(bb->xce, (evtchn_port_t)port) < 0)
-			blk_log("unmask port %d: %s", port, strerror(errno));
+			blk_log("unmask port %d: %m", port);
 		r = blk_xenbus_ring_by_port(bb, (evtchn_port_t)port);
 		if (r)
 			r->more = true;
@@ -211,7 +175,7 @@ static bool blk_flush_round(struct blkback *bb)
 			if (blk_ring_wants_kick(&v->rings[q]))
 				blk_ring_kick(&v->rings[q]);
 	if (blk_io_submit(&bb->io) < 0)
-		blk_log("io_uring submit: %s", strerror(errno));
+		blk_log("io_uring submit: %m");
 	blk_for_each_vbd(bb, v)
 		for (unsigned q = 0; q < v->nr_rings; q++) {
 			struct blk_ring *r = &v->rings[q];
@@ -269,40 +233,18 @@ static int blk_loop(struct blkback *bb)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rundir", required_argument, NULL, 'r' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct svd_args args = { .name = "blkback", .usage = blk_usage };
 	static struct blkback bb_ctx;
 	struct blkback *bb = &bb_ctx;
-	const char *rundir = NULL;
-	bool foreground = false;
-	int opt, ret, notify_fd = -1, status = 0;
+	struct svd_opts o;
+	const char *rundir;
+	int ret, notify_fd = -1, status = 0;
 
 	svd_log_name("blkback");
-
-	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			rundir = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 'h':
-			blk_usage(stdout);
-			return 0;
-		default:
-			blk_usage(stderr);
-			return 2;
-		}
-	}
-	if (!rundir || optind != argc) {
-		blk_usage(stderr);
-		return 2;
-	}
+	ret = svd_parse_args(&args, &o, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	rundir = o.rundir;
 	bb->rundir = rundir;
 	bb->epfd = bb->lfd = bb->sigfd = -1;
 	bb->io.efd = -1;
@@ -314,7 +256,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "blkback: run directory path too long\n");
 		return 2;
 	}
-	ret = svd_start("blkback", rundir, foreground, &notify_fd, &status);
+	ret = svd_start("blkback", rundir, o.foreground, &notify_fd, &status);
 	if (ret)
 		return ret == 1 ? status : 1;
 	blk_log("starting (pid %d)", (int)getpid());
@@ -326,7 +268,7 @@ int main(int argc, char **argv)
 	}
 	blk_teardown(bb);
 	if (ret)
-		blk_log("exiting on error: %s", strerror(-ret));
+		svd_log_err(ret, "exiting on error");
 	else
 		blk_log("stopped");
 	if (notify_fd >= 0)

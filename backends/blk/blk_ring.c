@@ -95,7 +95,7 @@ void blk_ring_push(struct blk_ring *r)
 		r->free = p;
 	}
 	if (notify && xenevtchn_notify(r->xce, r->local_port) < 0)
-		blk_log("%s: notify: %s", r->name, strerror(errno));
+		blk_log("%s: notify: %m", r->name);
 	if (r->stalled) {
 		/* Slots came free: the ring is taken up again in the next round. */
 		r->stalled = false;

@@ -91,5 +91,5 @@ void blk_shadow_close(struct blk_shadow *s, bool remove)
 	s->hdr = NULL;
 	s->ent = NULL;
 	if (remove && unlink(s->path) < 0 && errno != ENOENT)
-		blk_log("cannot remove %s: %s", s->path, strerror(errno));
+		blk_log("cannot remove %s: %m", s->path);
 }

@@ -58,9 +58,9 @@ static void blk_vbd_disconnect(struct be_dev *dev, bool exiting)
 
 		blk_ring_stop(r, !exiting);
 		if (r->local_port && xenevtchn_unbind(bb->xce, r->local_port) < 0)
-			blk_log("%s: unbind port %u: %s", r->name, r->local_port, strerror(errno));
+			blk_log("%s: unbind port %u: %m", r->name, r->local_port);
 		if (r->sring && xengnttab_unmap(bb->xgt, r->sring, r->nr_pages) < 0)
-			blk_log("%s: unmap ring: %s", r->name, strerror(errno));
+			blk_log("%s: unmap ring: %m", r->name);
 		r->sring = NULL;
 		r->local_port = 0;
 	}

@@ -1,40 +1,199 @@
 // SPDX-License-Identifier: MIT
-/* The backend daemons' shared log lines and detaching (see include/sv/daemon.h). */
+/* The daemon skeleton: options, log lines, detaching, signals (see include/sv/daemon.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include "sv/daemon.h"
 
 static const char *log_name = "daemon"; /* set once by main before any thread starts */
+static bool log_verbose;
+
+const char *svd_rundir_default(void)
+{
+	const char *r = getenv("SPLITVISOR_RUNDIR");
+
+	return r && *r ? r : SV_RUNDIR_DEFAULT;
+}
 
 void svd_log_name(const char *name)
 {
 	log_name = name;
 }
 
-void svd_log(const char *fmt, ...)
+void svd_set_verbose(bool on)
 {
-	char line[1024], stamp[32] = "";
+	log_verbose = on;
+}
+
+bool svd_verbose(void)
+{
+	return log_verbose;
+}
+
+void svd_format_line(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int saved = errno; /* %m in fmt is the caller's errno, not clock_gettime's */
+	char stamp[32] = "";
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int n;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && gmtime_r(&ts.tv_sec, &tm))
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "%s %s: ", stamp, log_name);
-	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
+	n = snprintf(buf, size, "%s %s: ", stamp, log_name);
+	errno = saved;
+	if (n > 0 && (size_t)n < size)
+		vsnprintf(buf + n, size - (size_t)n, fmt, ap);
+	errno = saved;
+}
+
+static void log_line(const char *line)
+{
+	int saved = errno;
+
 	/* One write per line, so lines from several threads never interleave. */
 	fprintf(stderr, "%s\n", line);
 	fflush(stderr);
+	errno = saved;
+}
+
+void svd_log(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	svd_format_line(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_line(line);
+}
+
+void svd_log_err(int err, const char *fmt, ...)
+{
+	int saved = errno;
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	svd_log("%s: %s", msg, strerror(err < 0 ? -err : err));
+	errno = saved;
+}
+
+void svd_debug(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	svd_format_line(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_line(line);
+}
+
+int svd_parse_args(const struct svd_args *a, struct svd_opts *o, int argc, char **argv)
+{
+	static const struct option common[] = {
+		{ "rundir", required_argument, NULL, 'r' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	const size_t ncommon = sizeof(common) / sizeof(common[0]);
+	struct option opts[32];
+	char shorts[64];
+	size_t n = 0;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	memcpy(opts, common, sizeof(common));
+	n = ncommon;
+	for (const struct option *e = a->extra; e && e->name && n < 31; e++)
+		opts[n++] = *e;
+	memset(&opts[n], 0, sizeof(opts[n]));
+	snprintf(shorts, sizeof(shorts), "r:fFvh%s", a->extra_short ? a->extra_short : "");
+	optind = 0; /* glibc: start afresh, even when called twice (the tests do) */
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			o->rundir = optarg;
+			break;
+		case 'f':
+		case 'F':
+			o->foreground = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(a->usage, stdout);
+			return 1;
+		default:
+			if (opt != '?' && a->extra_fn && a->extra_fn(opt, optarg, a->ctx) == 0)
+				break;
+			fputs(a->usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (o->rundir && !*o->rundir)) {
+		fputs(a->usage, stderr);
+		return 2;
+	}
+	if (!o->rundir)
+		o->rundir = svd_rundir_default();
+	svd_set_verbose(o->verbose);
+	return 0;
+}
+
+int svd_signalfd(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int svd_listen(const char *path, int backlog)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((unlink(path) < 0 && errno != ENOENT) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, backlog) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 int svd_daemonize(const char *logpath, int *notify_fd, int *status)
@@ -61,18 +220,20 @@ int svd_daemonize(const char *logpath, int *notify_fd, int *status)
 	*notify_fd = pfd[1];
 	if (setsid() < 0)
 		return -errno;
-	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (dup2(fd, STDERR_FILENO) < 0) {
+	if (logpath) {
+		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		if (dup2(fd, STDERR_FILENO) < 0) {
+			close(fd);
+			return -errno;
+		}
 		close(fd);
-		return -errno;
 	}
-	close(fd);
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
 		if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
-			svd_log("cannot redirect stdio to /dev/null: %s", strerror(errno));
+			svd_log("cannot redirect stdio to /dev/null: %m");
 		close(fd);
 	}
 	return 0;
@@ -108,7 +269,7 @@ void svd_ready(int *notify_fd)
 	if (*notify_fd < 0)
 		return;
 	if (write(*notify_fd, "r", 1) != 1)
-		svd_log("cannot tell the parent we are ready: %s", strerror(errno));
+		svd_log("cannot tell the parent we are ready: %m");
 	close(*notify_fd);
 	*notify_fd = -1;
 }

@@ -39,7 +39,7 @@ static void cons_client_update_events(struct cons_client *c, uint32_t events)
 	if (c->dead || c->events == events)
 		return;
 	if (epoll_ctl(c->d->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
-		cons_log("client fd %d: epoll: %s", c->fd, strerror(errno));
+		cons_log("client fd %d: epoll: %m", c->fd);
 		cons_client_kill(c);
 		return;
 	}
@@ -326,14 +326,14 @@ void cons_client_accept(struct cons_daemon *d)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
-				cons_log("accept: %s", strerror(errno));
+				cons_log("accept: %m");
 			return;
 		}
 		if (cons_client_count(d) >= CONS_MAX_CLIENTS) {
 			static const char msg[] = "error too many clients\n";
 
 			if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				cons_log("refusing client: %s", strerror(errno));
+				cons_log("refusing client: %m");
 			close(fd);
 			continue;
 		}
@@ -350,7 +350,7 @@ void cons_client_accept(struct cons_daemon *d)
 		c->events = EPOLLIN;
 		ev.data.ptr = &c->ep;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			cons_log("client: epoll: %s", strerror(errno));
+			cons_log("client: epoll: %m");
 			cons_buf_fini(&c->out);
 			free(c);
 			close(fd);

@@ -123,8 +123,8 @@ static void cons_domain_open_log(struct cons_domain *dom)
 	cons_domain_log_path(dom, path, sizeof(path));
 	dom->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (dom->log_fd < 0)
-		cons_log("domain %u: cannot open %s: %s (output not logged)",
-			 dom->domid, path, strerror(errno));
+		cons_log("domain %u: cannot open %s: %m (output not logged)",
+			 dom->domid, path);
 }
 
 /* Close and reopen every guest log (after logrotate renamed them). */
@@ -152,14 +152,13 @@ static void cons_domain_disconnect(struct cons_domain *dom)
 
 	if (dom->local_port >= 0) {
 		if (xenevtchn_unbind(d->xce, (evtchn_port_t)dom->local_port) < 0)
-			cons_log("domain %u: unbind port %d: %s", dom->domid,
-				 dom->local_port, strerror(errno));
+			cons_log("domain %u: unbind port %d: %m", dom->domid,
+				 dom->local_port);
 		dom->local_port = -1;
 	}
 	if (dom->intf) {
 		if (xenforeignmemory_unmap(d->fmem, dom->intf, 1) < 0)
-			cons_log("domain %u: unmap console page: %s", dom->domid,
-				 strerror(errno));
+			cons_log("domain %u: unmap console page: %m", dom->domid);
 		dom->intf = NULL;
 	}
 }
@@ -193,8 +192,7 @@ int cons_domain_connect(struct cons_domain *dom)
 	if (!dom->intf || err) {
 		ret = err ? -abs(err) : -errno;
 		if (dom->intf && xenforeignmemory_unmap(d->fmem, dom->intf, 1) < 0)
-			cons_log("domain %u: unmap console page: %s", dom->domid,
-				 strerror(errno));
+			cons_log("domain %u: unmap console page: %m", dom->domid);
 		dom->intf = NULL;
 		cons_log("domain %u: cannot map console page %#llx: %s", dom->domid,
 			 (unsigned long long)dom->ring_ref, strerror(-ret));
@@ -203,8 +201,8 @@ int cons_domain_connect(struct cons_domain *dom)
 	port = xenevtchn_bind_interdomain(d->xce, dom->domid, dom->remote_port);
 	if (port < 0) {
 		ret = -errno;
-		cons_log("domain %u: cannot bind port %u: %s", dom->domid,
-			 dom->remote_port, strerror(errno));
+		cons_log("domain %u: cannot bind port %u: %m", dom->domid,
+			 dom->remote_port);
 		goto out_unmap;
 	}
 	dom->local_port = port;
@@ -218,8 +216,7 @@ int cons_domain_connect(struct cons_domain *dom)
 
 out_unmap:
 	if (xenforeignmemory_unmap(d->fmem, dom->intf, 1) < 0)
-		cons_log("domain %u: unmap console page: %s", dom->domid,
-			 strerror(errno));
+		cons_log("domain %u: unmap console page: %m", dom->domid);
 	dom->intf = NULL;
 	return ret ? ret : -EIO;
 }
@@ -300,8 +297,7 @@ static void cons_domain_log_room(struct cons_domain *dom, size_t len)
 	moved = stat(path, &cur) || cur.st_ino != st.st_ino || cur.st_dev != st.st_dev;
 	if (!moved) {
 		if (rename(path, old) < 0)
-			cons_log("domain %u: cannot rotate %s: %s", dom->domid, path,
-				 strerror(errno));
+			cons_log("domain %u: cannot rotate %s: %m", dom->domid, path);
 		else
 			cons_log("domain %u (%s): log reached %llu bytes: now %s", dom->domid,
 				 dom->name, (unsigned long long)st.st_size, old);
@@ -481,8 +477,8 @@ void cons_domain_service(struct cons_domain *dom)
 	if (!dom->intf)
 		return;
 	if (notify && xenevtchn_notify(dom->d->xce, (evtchn_port_t)dom->local_port) < 0)
-		cons_log("domain %u: notify port %d: %s", dom->domid,
-			 dom->local_port, strerror(errno));
+		cons_log("domain %u: notify port %d: %m", dom->domid,
+			 dom->local_port);
 	cons_domain_resume_clients(dom);
 }
 
@@ -554,11 +550,11 @@ int cons_domain_handle_evtchn(struct cons_daemon *d)
 	if (port < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
-		cons_log("event channel: pending: %s", strerror(errno));
+		cons_log("event channel: pending: %m");
 		return errno ? -errno : -EIO;
 	}
 	if (xenevtchn_unmask(d->xce, (evtchn_port_t)port) < 0)
-		cons_log("event channel: unmask %d: %s", port, strerror(errno));
+		cons_log("event channel: unmask %d: %m", port);
 	dom = cons_domain_by_port(d, port);
 	if (dom)
 		cons_domain_service(dom);

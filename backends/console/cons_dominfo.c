@@ -20,7 +20,7 @@ bool cons_dominfo_dead(struct cons_daemon *d, uint32_t domid)
 	if (!d->ctl) {
 		d->ctl = svctl_open(d->rundir);
 		if (!d->ctl) {
-			cons_log("hypervisor control socket: %s", strerror(errno));
+			cons_log("hypervisor control socket: %m");
 			return false;
 		}
 	}

@@ -2,7 +2,6 @@
 // xenconsoled: command line, run directory, start-up and the epoll loop.
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,21 +16,19 @@
 #include "be_store.h"
 #include "cons_daemon.h"
 
-static void cons_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: xenconsoled [--rundir DIR] [--foreground] [--timestamp=none|guest|all]\n"
-		"  Serves every guest's console ring.  Guest output is appended to\n"
-		"  DIR/console/guest-NAME.log; clients attach on DIR/xenconsoled.sock\n"
-		"  by sending \"attach <domid>\\n\" (reply \"ok\" or \"error <why>\").\n"
-		"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock)\n"
-		"  and to the hypervisor in DIR.  Without --foreground it detaches\n"
-		"  once ready and logs to DIR/xenconsoled.log.  DIR defaults to\n"
-		"  $SPLITVISOR_RUNDIR, else /run/splitvisor.  Writes DIR/xenconsoled.pid.\n"
-		"  SIGTERM/SIGINT: clean exit.  SIGHUP: reopen the guest logs.\n"
-		"  --timestamp=guest (or all) starts each guest log line with\n"
-		"  \"[YYYY-MM-DD HH:MM:SS] \" (UTC).\n");
-}
+static const char cons_usage[] =
+	"usage: xenconsoled [--rundir DIR] [--foreground] [--verbose]\n"
+	"                   [--timestamp=none|guest|all]\n"
+	"  Serves every guest's console ring.  Guest output is appended to\n"
+	"  DIR/console/guest-NAME.log; clients attach on DIR/xenconsoled.sock\n"
+	"  by sending \"attach <domid>\\n\" (reply \"ok\" or \"error <why>\").\n"
+	"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock)\n"
+	"  and to the hypervisor in DIR.  Without --foreground it detaches\n"
+	"  once ready and logs to DIR/xenconsoled.log.  DIR defaults to\n"
+	"  $SPLITVISOR_RUNDIR, else " SV_RUNDIR_DEFAULT ".  Writes DIR/xenconsoled.pid.\n"
+	"  SIGTERM/SIGINT: clean exit.  SIGHUP: reopen the guest logs.\n"
+	"  --timestamp=guest (or all) starts each guest log line with\n"
+	"  \"[YYYY-MM-DD HH:MM:SS] \" (UTC).\n";
 
 static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
 {
@@ -61,32 +58,10 @@ static bool cons_sock_live(const char *path)
 /* Listen on PATH (a stale socket from a dead daemon is replaced). */
 static int cons_listen(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	/* A socket that still accepts belongs to a live xenconsoled: leave it. */
 	if (cons_sock_live(path))
 		return -EADDRINUSE;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (unlink(path) < 0 && errno != ENOENT) {
-		ret = -errno;
-		goto out_close;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
-		ret = -errno;
-		goto out_close;
-	}
-	return fd;
-
-out_close:
-	close(fd);
-	return ret;
+	return svd_listen(path, 64);
 }
 
 static int cons_write_pidfile(const char *path)
@@ -96,7 +71,7 @@ static int cons_write_pidfile(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
-		cons_log("cannot write %s: %s", path, strerror(errno));
+		cons_log("cannot write %s: %m", path);
 		return -errno;
 	}
 	if (write(fd, buf, (size_t)n) != n) {
@@ -109,7 +84,6 @@ static int cons_write_pidfile(const char *path)
 
 static int cons_setup(struct cons_daemon *d)
 {
-	sigset_t set;
 	int ret, fl;
 
 	cons_list_init(&d->domains);
@@ -131,17 +105,11 @@ static int cons_setup(struct cons_daemon *d)
 		cons_log("cannot create %s: %s", d->console_dir, strerror(-ret));
 		return ret;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		return -errno;
-	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->sigfd = svd_signalfd();
+	if (d->sigfd < 0)
+		return d->sigfd;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sigfd < 0 || d->epfd < 0)
+	if (d->epfd < 0)
 		return -errno;
 	ret = cons_epoll_add(d, d->sigfd, &d->ep_sig);
 	if (ret)
@@ -305,57 +273,41 @@ static int cons_loop(struct cons_daemon *d)
 	return ret;
 }
 
+static int cons_option(int opt, const char *arg, void *ctx)
+{
+	struct cons_daemon *d = ctx;
+
+	if (opt != 't')
+		return -1;
+	/* Xen's values; only guest logs exist here. */
+	if (!strcmp(arg, "guest") || !strcmp(arg, "all"))
+		d->log_timestamps = true;
+	else if (strcmp(arg, "none") != 0 && strcmp(arg, "hv") != 0)
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rundir", required_argument, NULL, 'r' },
-		{ "foreground", no_argument, NULL, 'f' },
+	static const struct option extra[] = {
 		{ "timestamp", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct cons_daemon daemon_ctx;	/* large (recheck bitmap) */
 	struct cons_daemon *d = &daemon_ctx;
-	const char *rundir = NULL;
-	bool foreground = false, wrote_pid = false;
+	const struct svd_args args = { .name = "xenconsoled", .usage = cons_usage, .extra = extra,
+				       .extra_short = "t:", .extra_fn = cons_option, .ctx = d };
+	struct svd_opts o;
+	const char *rundir;
+	bool wrote_pid = false;
 	char pidpath[4096 + 32];
-	int opt, ret, notify_fd = -1, status = 0;
+	int ret, notify_fd = -1, status = 0;
 
 	svd_log_name("xenconsoled");
-
-	while ((opt = getopt_long(argc, argv, "r:ft:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			rundir = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 't':
-			/* Xen's values; only guest logs exist here. */
-			if (!strcmp(optarg, "guest") || !strcmp(optarg, "all")) {
-				d->log_timestamps = true;
-			} else if (strcmp(optarg, "none") != 0 && strcmp(optarg, "hv") != 0) {
-				cons_usage(stderr);
-				return 2;
-			}
-			break;
-		case 'h':
-			cons_usage(stdout);
-			return 0;
-		default:
-			cons_usage(stderr);
-			return 2;
-		}
-	}
-	if (!rundir)
-		rundir = getenv("SPLITVISOR_RUNDIR");
-	if (!rundir || !*rundir)
-		rundir = "/run/splitvisor";
-	if (optind != argc) {
-		cons_usage(stderr);
-		return 2;
-	}
+	ret = svd_parse_args(&args, &o, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	rundir = o.rundir;
 	d->rundir = rundir;
 	d->epfd = d->lfd = d->sigfd = d->xs_canary = -1;
 	if (snprintf(d->sock_path, sizeof(d->sock_path), "%s/xenconsoled.sock",
@@ -366,7 +318,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(pidpath, sizeof(pidpath), "%s/xenconsoled.pid", rundir);
-	ret = svd_start("xenconsoled", rundir, foreground, &notify_fd, &status);
+	ret = svd_start("xenconsoled", rundir, o.foreground, &notify_fd, &status);
 	if (ret)
 		return ret == 1 ? status : 1;
 	cons_log("starting (pid %d)", (int)getpid());
@@ -382,9 +334,9 @@ int main(int argc, char **argv)
 	}
 	cons_teardown(d);
 	if (wrote_pid && unlink(pidpath) < 0 && errno != ENOENT)
-		cons_log("cannot remove %s: %s", pidpath, strerror(errno));
+		cons_log("cannot remove %s: %m", pidpath);
 	if (ret)
-		cons_log("exiting on error: %s", strerror(-ret));
+		svd_log_err(ret, "exiting on error");
 	else
 		cons_log("stopped");
 	if (notify_fd >= 0)

@@ -86,7 +86,7 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 	dom = cons_domain_new(d, domid, name, ref, (uint32_t)port);
 	free(name);
 	if (!dom) {
-		cons_log("domain %u: %s", domid, strerror(errno));
+		cons_log("domain %u: %m", domid);
 		return;
 	}
 	dom->seen = true;
@@ -107,7 +107,7 @@ void cons_xs_rescan(struct cons_daemon *d)
 
 	ents = xs_directory(d->xs, XBT_NULL, CONS_XS_ROOT, &num);
 	if (!ents && errno != ENOENT) {
-		cons_log("listing " CONS_XS_ROOT ": %s", strerror(errno));
+		cons_log("listing " CONS_XS_ROOT ": %m");
 		if (be_store_lost(-errno))
 			d->xs_failed = true;
 		return;

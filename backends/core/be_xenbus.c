@@ -206,7 +206,7 @@ static int be_dev_find_frontend(struct be_dev *dev)
 	if (xs_watch(xs, dev->fe, dev->bk->ops->type))
 		dev->fe_watched = true;
 	else
-		svd_log("%s: cannot watch %s: %s", dev->name, dev->fe, strerror(errno));
+		svd_log("%s: cannot watch %s: %m", dev->name, dev->fe);
 	return 1;
 }
 
@@ -390,7 +390,7 @@ void be_backend_scan(struct be_backend *bk)
 	bool partial = false; /* a listing failed: what we did not read may still be there */
 
 	if (!doms && errno != ENOENT) {
-		svd_log("listing %s: %s", bk->root, strerror(errno));
+		svd_log("listing %s: %m", bk->root);
 		return;
 	}
 	for (dev = bk->devs; dev; dev = dev->next)

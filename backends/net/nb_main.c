@@ -2,7 +2,6 @@
 /* netback: command line, start-up, status socket and the epoll loop driving both planes. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,17 +19,17 @@
 #include "nb_daemon.h"
 #include "nb_link.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: netback --rundir DIR [--foreground]\n"
-		   "  Serves every vif under /local/domain/0/backend/vif: a TAP device per\n"
-		   "  interface (vif<domid>.<devid> or vifname=) in its bridge (bridge=,\n"
-		   "  default xenbr0, created when missing), joined to the guest's netif\n"
-		   "  rings.  Ready when DIR/netback.sock accepts a connection; a client\n"
-		   "  connecting there reads one status line per vif.  Talks to xenstored\n"
-		   "  at $XENSTORED_PATH (default DIR/xenstored.sock) and to the\n"
-		   "  hypervisor in DIR.  Logs to stderr.\n");
-}
+static const char nb_usage[] =
+	"usage: netback [--rundir DIR] [--foreground] [--verbose]\n"
+	"  Serves every vif under /local/domain/0/backend/vif: a TAP device per\n"
+	"  interface (vif<domid>.<devid> or vifname=) in its bridge (bridge=,\n"
+	"  default xenbr0, created when missing), joined to the guest's netif\n"
+	"  rings.  Ready when DIR/netback.sock accepts a connection; a client\n"
+	"  connecting there reads one status line per vif.  Talks to xenstored\n"
+	"  at $XENSTORED_PATH (default DIR/xenstored.sock) and to the\n"
+	"  hypervisor in DIR.  DIR defaults to $SPLITVISOR_RUNDIR or\n"
+	"  " SV_RUNDIR_DEFAULT ".  Without --foreground it detaches once ready\n"
+	"  and logs to DIR/netback.log.\n";
 
 static uint64_t now_us(void)
 {
@@ -70,7 +69,7 @@ void nb_daemon_tap_sync(struct nb_daemon *d, struct nb_queue *q)
 	if (q->tap_fd < 0 || want == q->tap_events)
 		return;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, q->tap_fd, &ev))
-		nb_log("epoll: cannot watch TAP fd: %s", strerror(errno));
+		nb_log("epoll: cannot watch TAP fd: %m");
 	else
 		q->tap_events = want;
 }
@@ -78,24 +77,11 @@ void nb_daemon_tap_sync(struct nb_daemon *d, struct nb_queue *q)
 /* Listens on DIR/netback.sock (a stale socket of a dead netback is replaced). */
 static int listen_on(const char *rundir)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/netback.sock", rundir) >=
-	    sizeof(sa.sun_path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/netback.sock", rundir) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if ((unlink(sa.sun_path) < 0 && errno != ENOENT) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	return fd;
+	return svd_listen(path, 16);
 }
 
 /* A status client: one line per vif, then the connection is closed. */
@@ -167,7 +153,7 @@ static int evtchn_ready(struct nb_daemon *d)
 		if (p < 0)
 			goto out_err;
 		if (xenevtchn_unmask(d->xce, (evtchn_port_t)p) < 0)
-			nb_log("unmask of port %d failed: %s", p, strerror(errno));
+			nb_log("unmask of port %d failed: %m", p);
 		port_fired(d, (evtchn_port_t)p);
 	}
 	return 0;
@@ -175,7 +161,7 @@ static int evtchn_ready(struct nb_daemon *d)
 out_err:
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
-	nb_log("event channels: %s: exiting", strerror(errno));
+	nb_log("event channels: %m: exiting");
 	return -errno;
 }
 
@@ -248,7 +234,7 @@ static int loop(struct nb_daemon *d)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			nb_log("epoll_wait: %s", strerror(errno));
+			nb_log("epoll_wait: %m");
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
@@ -285,50 +271,35 @@ static int loop(struct nb_daemon *d)
 
 static int setup(struct nb_daemon *d)
 {
-	char path[4096];
-	sigset_t set;
 	int ret;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (!getenv("XENSTORED_PATH")) {
-		snprintf(path, sizeof(path), "%s/xenstored.sock", d->rundir);
-		setenv("XENSTORED_PATH", path, 1);
-	}
-	if (!getenv("SPLITVISOR_RUNDIR"))
-		setenv("SPLITVISOR_RUNDIR", d->rundir, 1);
+	/* svd_start pointed XENSTORED_PATH and SPLITVISOR_RUNDIR at d->rundir. */
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
 		return -errno;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->sig_fd = svd_signalfd();
 	if (d->sig_fd < 0)
-		return -errno;
+		return d->sig_fd;
 	d->xs = xs_open(0);
 	if (!d->xs) {
-		nb_log("cannot reach xenstored at %s: %s", getenv("XENSTORED_PATH"),
-		       strerror(errno));
+		nb_log("cannot reach xenstored at %s: %m", getenv("XENSTORED_PATH"));
 		return -ENOTCONN;
 	}
 	d->xce = xenevtchn_open(NULL, 0);
 	d->gt = xengnttab_open(NULL, 0);
 	if (!d->xce || !d->gt) {
-		nb_log("cannot reach the hypervisor in %s: %s", d->rundir, strerror(errno));
+		nb_log("cannot reach the hypervisor in %s: %m", d->rundir);
 		return -ENOTCONN;
 	}
 	/* Drain pending ports without blocking: the pipe is blocking as Xen's device. */
 	ret = fcntl(xenevtchn_fd(d->xce), F_GETFL);
 	if (ret < 0 || fcntl(xenevtchn_fd(d->xce), F_SETFL, ret | O_NONBLOCK) < 0) {
-		nb_log("cannot make the event channel fd non-blocking: %s", strerror(errno));
+		nb_log("cannot make the event channel fd non-blocking: %m");
 		return -errno;
 	}
 	d->link = nb_link_open();
 	if (!d->link) {
-		nb_log("cannot open a netlink socket: %s", strerror(errno));
+		nb_log("cannot open a netlink socket: %m");
 		return -errno;
 	}
 	d->ep_sig.kind = NB_EP_SIGNAL;
@@ -381,43 +352,27 @@ static void teardown(struct nb_daemon *d)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"rundir", required_argument, NULL, 'r'},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
+	static const struct svd_args args = { .name = "netback", .usage = nb_usage };
 	struct nb_daemon d = {.epfd = -1, .listen_fd = -1, .sig_fd = -1};
-	int opt, ret;
+	struct svd_opts o;
+	int ret, notify_fd = -1, status = 0;
 
 	svd_log_name("netback");
-
-	while ((opt = getopt_long(argc, argv, "r:fh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			d.rundir = optarg;
-			break;
-		case 'f':
-			break; /* always in the foreground: the supervisor detaches us */
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!d.rundir)
-		d.rundir = getenv("SPLITVISOR_RUNDIR");
-	if (!d.rundir || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	ret = svd_parse_args(&args, &o, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	d.rundir = o.rundir;
+	ret = svd_start("netback", d.rundir, o.foreground, &notify_fd, &status);
+	if (ret)
+		return ret == 1 ? status : 1;
 	ret = setup(&d);
 	if (!ret) {
 		nb_log("serving /local/domain/0/backend/vif");
+		svd_ready(&notify_fd);
 		ret = loop(&d);
 	}
 	teardown(&d);
+	if (notify_fd >= 0)
+		close(notify_fd);
 	return ret ? 1 : 0;
 }

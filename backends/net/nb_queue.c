@@ -54,5 +54,5 @@ void nb_queue_notify(struct nb_queue *q, evtchn_port_t port)
 {
 	q->st.notifies++;
 	if (xenevtchn_notify(q->xce, port) < 0)
-		nb_log("%s: notify on port %u failed: %s", q->name, port, strerror(errno));
+		nb_log("%s: notify on port %u failed: %m", q->name, port);
 }

@@ -259,7 +259,7 @@ int nb_rx_run(struct nb_queue *q)
 			q->rx_more = true;
 	}
 	if (nsegs && xengnttab_grant_copy(q->gt, nsegs, q->segs))
-		nb_log("%s: grant copy failed: %s", q->name, strerror(errno));
+		nb_log("%s: grant copy failed: %m", q->name);
 	for (unsigned i = 0; i < n; i++)
 		rx_respond(q, &items[i]);
 	if (n) {

@@ -317,7 +317,7 @@ int nb_tx_run(struct nb_queue *q, uint64_t now_us)
 		return ret;
 	if (nsegs && xengnttab_grant_copy(q->gt, nsegs, q->segs)) {
 		/* The hypervisor could not be asked: every segment says general error. */
-		nb_log("%s: grant copy failed: %s", q->name, strerror(errno));
+		nb_log("%s: grant copy failed: %m", q->name);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		int16_t st = NETIF_RSP_ERROR;
