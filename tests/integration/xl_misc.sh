@@ -110,7 +110,7 @@ fi
 
 # ---- dmesg ----
 out=$(xl dmesg)
-if grep -qE "^[0-9-]{10} [0-9:.]{12} d$ida: created 'xa', 32768 KiB" <<<"$out" &&
+if grep -qE "^[0-9-]{10}T[0-9:]{8}Z hypervisor: d$ida: created 'xa', 32768 KiB" <<<"$out" &&
 	grep -qE "d$idb: created 'xb'" <<<"$out" && grep -q 'listening on' <<<"$out"; then
 	pass xl-dmesg
 else
