@@ -58,7 +58,8 @@ $(OBJ)/%.o: %.c
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 include $(sort $(wildcard */build.mk))
-include $(sort $(wildcard tests/unit/*.mk))
+# Test suites and tools last: their rules name the product objects by variable.
+include $(sort $(wildcard tests/unit/*.mk tests/*/build.mk))
 include dist/install.mk
 
 all: $(PROGRAMS) $(GUEST_IMAGES) $(UNIT_TESTS) $(BENCHES)

@@ -125,12 +125,3 @@ $(TESTBIN)/test_guest_boot: $(GUEST_BOOT_TEST_OBJS) $(BUILD)/guest/svkernel-host
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(GUEST_BOOT_TEST_OBJS) $(CHECK_LIBS)
 
 UNIT_TESTS += $(TESTBIN)/test_guest_boot
-
-# dom0's half of evtchn-pingpong on the real stack (tests/integration/guest_xen.sh).
-GUEST_PEER := $(TESTBIN)/guest-peer
-all: $(GUEST_PEER)
-
-$(GUEST_PEER): $(call host_objs,tests/unit/test_guest_peer.c) $(SV_LIBS_A)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^

@@ -29,13 +29,6 @@ $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_T
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-# xs-client: test client on Debian's libxenstore (the integration tests' C client).
-PROGRAMS += $(BIN)/xs-client
-$(BIN)/xs-client: $(call host_objs,xenstore/xs_client.c xenstore/xs_client_raw.c) $(OBJ)/xenstore/xs_wire.o
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
-
 # libFuzzer target for the request path (clang); run briefly by
 # tests/integration/xenstore_fuzz.sh and for long by `make bench-fuzz`.
 XS_FUZZ := $(BUILD)/fuzz/xenstore_fuzz

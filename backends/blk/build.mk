@@ -34,18 +34,11 @@ $(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_FAKEXEN_OBJS) 
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS) $(CHECK_LIBS)
 
-# Test tool for the integration tests: a frontend played from dom0 (see blk_fakefront.c).
-BLK_FAKEFRONT := $(TESTBIN)/blk_fakefront
-all: $(BLK_FAKEFRONT)
-
-$(BLK_FAKEFRONT): $(call host_objs,backends/blk/blk_fakefront.c) $(BLK_SVLIB)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
-
-# blk_bench: the data plane alone under a zero-cost frontend (bench/blk.sh compares it with fio).
+# blk_bench (bench/blk_bench.c): the data plane alone under a zero-cost frontend (bench/blk.sh
+# compares it with fio); here because it links blkback's objects.
 BENCHES += $(BUILD)/bench/blk_bench
-$(BUILD)/bench/blk_bench: $(call host_objs,backends/blk/blk_bench.c) $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
+$(OBJ)/bench/blk_bench.o: HOST_CFLAGS += -Ibackends/blk -Ibackends/core -Itests/unit
+$(BUILD)/bench/blk_bench: $(call host_objs,bench/blk_bench.c) $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS)

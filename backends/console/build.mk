@@ -38,10 +38,3 @@ $(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONS
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
-
-# xenconsoled-probe: scripted client for the integration tests and debugging.
-PROGRAMS += $(BIN)/xenconsoled-probe
-$(BIN)/xenconsoled-probe: $(call host_objs,backends/console/cons_probe.c) $(CONSOLED_SVLIB)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(LIBS)

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "../../dom0/lib/fakehv.h"
+#include "../fakes/fakehv.h"
 #include "test_net_harness.h"
 
 uint8_t *tnh_guest;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <xenevtchn.h>
 #include <xentoollog.h>
-#include "../../dom0/lib/fakehv.h"
+#include "../fakes/fakehv.h"
 
 static char rundir[64];
 static struct fakehv *hv;

@@ -11,7 +11,7 @@
 #include <xengnttab.h>
 #include <xenforeignmemory.h>
 #include "../../dom0/lib/svxen.h" /* SVXEN_DOMMEM_IDLE_NS */
-#include "../../dom0/lib/fakehv.h"
+#include "../fakes/fakehv.h"
 
 #define PG 4096
 #define DOM FAKEHV_DOMID
