@@ -117,7 +117,7 @@ UNIT_TESTS += $(TESTBIN)/test_guest_printk
 # Host-side boot test: loads svkernel-hosted into a child process and plays
 # the PV domain builder and hypervisor for it.
 GUEST_BOOT_TEST_OBJS := $(call host_objs,tests/unit/test_guest_boot.c \
-	tests/unit/test_guest_xen.c tests/unit/test_guest_fakexen.c)
+	tests/unit/test_guest_xen.c tests/fakes/fakexen_guest.c)
 
 $(TESTBIN)/test_guest_boot: $(GUEST_BOOT_TEST_OBJS) $(BUILD)/guest/svkernel-hosted
 	@mkdir -p $(dir $@)

@@ -18,7 +18,8 @@ $(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BE_CORE_A) $(BLK_SVLIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(BLK_LIBS)
 
-# Check suites: the real sources; test_blk_ring brings a fake grant/event library of its own.
+# Check suites: the real sources; test_blk_ring links the in-process fake of the Xen libraries
+# (tests/fakes/fakexen_libs.c) instead of libsvxen.a.
 BLK_REQ_TEST_OBJS := $(call host_objs,backends/blk/blk_req.c backends/common/svd.c)
 UNIT_TESTS += $(TESTBIN)/test_blk_req $(TESTBIN)/test_blk_ring
 
@@ -27,7 +28,7 @@ $(TESTBIN)/test_blk_req: $(OBJ)/tests/unit/test_blk_req.o $(BLK_REQ_TEST_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-BLK_FAKEXEN_OBJS := $(call host_objs,tests/unit/test_blk_fakexen.c)
+BLK_FAKEXEN_OBJS := $(call host_objs,tests/fakes/fakexen_libs.c)
 
 $(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
@@ -37,7 +38,7 @@ $(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_FAKEXEN_OBJS) 
 # blk_bench (bench/blk_bench.c): the data plane alone under a zero-cost frontend (bench/blk.sh
 # compares it with fio); here because it links blkback's objects.
 BENCHES += $(BUILD)/bench/blk_bench
-$(OBJ)/bench/blk_bench.o: HOST_CFLAGS += -Ibackends/blk -Ibackends/core -Itests/unit
+$(OBJ)/bench/blk_bench.o: HOST_CFLAGS += -Ibackends/blk -Ibackends/core -Itests/fakes
 $(BUILD)/bench/blk_bench: $(call host_objs,bench/blk_bench.c) $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

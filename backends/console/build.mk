@@ -29,12 +29,13 @@ $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o 
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-# The data plane and clients against fake event channels and an in-memory
-# page (the test defines the libxenevtchn/libxenforeignmemory calls).
+# The data plane and clients against the in-process fake of the Xen libraries
+# (tests/fakes/fakexen_libs.c) and an in-memory page.
 CONSOLED_PLANE_OBJS := $(call host_objs,backends/common/svd.c \
 	backends/console/cons_domain.c backends/console/cons_client.c)
 UNIT_TESTS += $(TESTBIN)/test_consoled_domain
-$(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS)
+$(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS) \
+		$(call host_objs,tests/fakes/fakexen_libs.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* A fake hypervisor control server for the dom0 library unit tests (not part of libsvxen). */
+/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it (fakexen_libs.h fakes the libraries instead). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -30,7 +30,7 @@
 #include <xen/grant_table.h>
 
 #include "test_guest_boot.h"
-#include "test_guest_fakexen.h"
+#include "../fakes/fakexen_guest.h"
 
 /*
  * The harness plays the domain builder and the hypervisor for one guest in

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Check test case of the guest kernel's Xen devices, booted against the fake services of test_guest_fakexen.c.
+// Check test case of the guest kernel's Xen devices, booted against the fake services of tests/fakes/fakexen_guest.c.
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
