@@ -19,7 +19,7 @@ $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS) $(SV_LIBS_A)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIBS)
 
 # Check suites: the real sources against an in-memory transport.
-XS_TEST_HARNESS := $(call host_objs,tests/unit/test_xs_harness.c)
+XS_TEST_HARNESS := $(call host_objs,tests/unit/xs_harness.c)
 XS_TESTS := test_xs_wire test_xs_tree test_xs_perms test_xs_watch \
 	test_xs_txn test_xs_quota test_xs_restart test_xs_ring test_xs_cbuf
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(XS_TESTS))

@@ -28,7 +28,7 @@ NETBACK_TESTS := test_net_csum test_net_credit test_net_tx test_net_rx test_net_
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(NETBACK_TESTS))
 
 $(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(NETBACK_CORE_OBJS) \
-		$(OBJ)/tests/unit/test_net_harness.o $(OBJ)/tests/fakes/fakehv.o $(NETBACK_SVLIB)
+		$(OBJ)/tests/unit/net_harness.o $(OBJ)/tests/fakes/fakehv.o $(NETBACK_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
@@ -46,7 +46,7 @@ $(BUILD)/bench/net_bench: $(call host_objs,bench/net_bench.c) $(NETBACK_CORE_OBJ
 # The control plane against a fake store (the suite defines the xs_* it uses) and the fake hypervisor.
 UNIT_TESTS += $(TESTBIN)/test_net_xenbus
 $(TESTBIN)/test_net_xenbus: $(OBJ)/tests/unit/test_net_xenbus.o $(OBJ)/backends/net/nb_xenbus.o \
-		$(OBJ)/backends/net/nb_link.o $(NETBACK_CORE_OBJS) $(OBJ)/tests/unit/test_net_harness.o \
+		$(OBJ)/backends/net/nb_link.o $(NETBACK_CORE_OBJS) $(OBJ)/tests/unit/net_harness.o \
 		$(OBJ)/tests/fakes/fakehv.o $(BE_CORE_A) $(NETBACK_SVLIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

@@ -29,7 +29,7 @@
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
 
-#include "test_guest_boot.h"
+#include "guest_boot.h"
 #include "../fakes/fakexen_guest.h"
 
 /*

@@ -7,7 +7,7 @@
 #include <xen/xen.h>
 #include <xen/sched.h>
 
-#include "test_guest_boot.h"
+#include "guest_boot.h"
 
 #define XEN_ON .xen = { .on = true, .domid = 7 }
 

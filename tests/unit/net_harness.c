@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "../fakes/fakehv.h"
-#include "test_net_harness.h"
+#include "net_harness.h"
 
 uint8_t *tnh_guest;
 struct nb_queue *tnh_q;
