@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "svctl.h"
+#include "sv/svctl.h"
 
 struct svctl {
 	int fd;
