@@ -16,7 +16,7 @@ PROGRAMS += $(BIN)/xenstored
 $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
 
 # Check suites: the real sources against an in-memory transport.
 XS_TEST_HARNESS := $(call host_objs,tests/unit/xs_harness.c)

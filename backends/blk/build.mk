@@ -7,13 +7,11 @@ BLK_CORE_SRCS := backends/common/svd.c backends/blk/blk_disk.c backends/blk/blk_
 BLK_DAEMON_SRCS := backends/blk/blk_xenbus.c backends/blk/blk_main.c
 BLK_CORE_OBJS := $(call host_objs,$(BLK_CORE_SRCS))
 BLK_DAEMON_OBJS := $(call host_objs,$(BLK_DAEMON_SRCS))
-# libsvxen.a (dom0/lib/lib.mk is included after backends/, so named here).
-BLK_SVLIB := $(BUILD)/lib/libsvxen.a
 BLK_LIBS := -luring
 
 PROGRAMS += $(BIN)/blkback
 
-$(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BE_CORE_A) $(BLK_SVLIB)
+$(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BE_CORE_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(BLK_LIBS)

@@ -9,16 +9,13 @@ CONSOLED_DAEMON_SRCS := backends/common/svd.c backends/console/cons_domain.c \
 	backends/console/cons_main.c
 CONSOLED_CORE_OBJS := $(call host_objs,$(CONSOLED_CORE_SRCS))
 CONSOLED_DAEMON_OBJS := $(call host_objs,$(CONSOLED_DAEMON_SRCS))
-# libsvxen.a (dom0/lib/lib.mk, included after this file, so named here):
-# Xen's libxenevtchn and libxenforeignmemory APIs on our hypervisor.
-CONSOLED_SVLIB := $(BUILD)/lib/libsvxen.a
 
 PROGRAMS += $(BIN)/xenconsoled
 
-$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(BE_CORE_A) $(CONSOLED_SVLIB)
+$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(BE_CORE_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
 
 # Check suites: the real ring, buffer and protocol sources, no daemon.
 CONSOLED_TESTS := test_consoled_ring test_consoled_buf test_consoled_proto test_consoled_rate
