@@ -26,6 +26,15 @@ struct fakehv *fakehv_start(const char *rundir);
 /* The hypervisor goes away: every connection is cut, then everything is freed. */
 void fakehv_stop(struct fakehv *hv);
 
+/*
+ * The fixture every suite wants: rundir (a mkdtemp template, filled in) made,
+ * SPLITVISOR_RUNDIR pointed at it for libsvxen, and a fake hypervisor serving it.
+ * NULL on failure.  fakehv_stop_private stops hv (unless NULL: a test stopped it)
+ * and removes the socket and the directory.
+ */
+struct fakehv *fakehv_start_private(char *rundir);
+void fakehv_stop_private(struct fakehv *hv, const char *rundir);
+
 /* The domain's memory, for checking what a mapping or copy did. */
 int fakehv_memfd(struct fakehv *hv);
 /* Grant ref (< FAKEHV_NR_GREFS) of FAKEHV_DOMID to dom0: memfd page frame. */
