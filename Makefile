@@ -40,6 +40,12 @@ HOST_CFLAGS := $(CFLAGS_COMMON) -pthread $(SAN_FLAGS) $(EXTRA_CFLAGS)
 HOST_LDFLAGS := -pthread $(SAN_FLAGS)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
+# The project's libraries, named here so any fragment may link them whatever the include
+# order: libsvxen.a (dom0/lib/lib.mk: Xen's dom0 library APIs and the control-socket client,
+# include/sv/svctl.h) and libsvbackend.a (backends/core/build.mk).
+SV_LIBS_A := $(BUILD)/lib/libsvxen.a
+BE_CORE_A := $(BUILD)/lib/libsvbackend.a
+
 # Everything a build.mk adds to.
 PROGRAMS :=
 UNIT_TESTS :=
@@ -58,7 +64,8 @@ $(OBJ)/%.o: %.c
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 include $(sort $(wildcard */build.mk))
-include $(sort $(wildcard tests/unit/*.mk))
+# Test suites and tools last: their rules name the product objects by variable.
+include $(sort $(wildcard tests/unit/*.mk tests/*/build.mk))
 include dist/install.mk
 
 all: $(PROGRAMS) $(GUEST_IMAGES) $(UNIT_TESTS) $(BENCHES)

@@ -14,7 +14,7 @@ $(BUILD)/bench/kvmraw: $(KVMRAW_OBJS)
 
 # svbench-io: event-channel round trips and grant map/copy rates, with their floors.
 BENCHES += $(BUILD)/bench/svbench-io
-$(BUILD)/bench/svbench-io: $(call host_objs,bench/svbench_io.c) $(BUILD)/lib/libsvxen.a
+$(BUILD)/bench/svbench-io: $(call host_objs,bench/svbench_io.c) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore

@@ -41,7 +41,7 @@ INSTALL_EXAMPLES := $(wildcard examples/*.cfg)
 INSTALL_COMPLETIONS := xl splitvisor
 
 INSTALL_BUILT := $(addprefix $(BIN)/,$(INSTALL_SBIN) $(INSTALL_PKGLIB)) \
-	$(BUILD)/guest/svkernel $(BUILD)/lib/libsvxen.a $(SV_XEN_SOS) $(MANPAGES)
+	$(BUILD)/guest/svkernel $(SV_LIBS_A) $(SV_XEN_SOS) $(MANPAGES)
 
 .PHONY: install uninstall
 install: $(INSTALL_BUILT)
@@ -54,7 +54,7 @@ install: $(INSTALL_BUILT)
 	$(Q)install -m 0755 $(addprefix $(BIN)/,$(INSTALL_SBIN)) $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0755 $(addprefix $(BIN)/,$(INSTALL_PKGLIB)) $(DESTDIR)$(PKGLIBDIR)/
 	$(Q)install -m 0644 $(BUILD)/guest/svkernel $(DESTDIR)$(BOOTDIR)/
-	$(Q)install -m 0644 $(BUILD)/lib/libsvxen.a $(DESTDIR)$(LIBDIR)/
+	$(Q)install -m 0644 $(SV_LIBS_A) $(DESTDIR)$(LIBDIR)/
 	$(Q)install -m 0644 $(SV_XEN_SOS) $(DESTDIR)$(PKGLIBDIR)/xen/
 	$(Q)install -m 0644 $(MAN_DIR)/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(Q)install -m 0644 $(MAN_DIR)/man5/*.5 $(DESTDIR)$(MANDIR)/man5/

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "elf.h"
-#include "svctl.h"
+#include "sv/svctl.h"
 
 struct sv_pv_image {
 	const struct sv_elf *kernel;   /* parsed, sv_elf_check_pv passed */

@@ -10,4 +10,4 @@ PROGRAMS += $(BIN)/splitvisor
 $(BIN)/splitvisor: $(LAUNCHER_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(LAUNCHER_OBJS) $(LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(LAUNCHER_OBJS)

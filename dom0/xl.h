@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "svctl.h"
+#include "sv/svctl.h"
 #include "config.h"
 
 /* Prints "xl: <message>" on stderr. */

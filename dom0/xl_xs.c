@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <xenstore.h>
-#include "svctl.h"
+#include "sv/svctl.h"
 #include "xl.h"
 #include "xl_xs.h"
 

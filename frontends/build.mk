@@ -117,7 +117,7 @@ UNIT_TESTS += $(TESTBIN)/test_guest_printk
 # Host-side boot test: loads svkernel-hosted into a child process and plays
 # the PV domain builder and hypervisor for it.
 GUEST_BOOT_TEST_OBJS := $(call host_objs,tests/unit/test_guest_boot.c \
-	tests/unit/test_guest_xen.c tests/unit/test_guest_fakexen.c)
+	tests/unit/test_guest_xen.c tests/fakes/fakexen_guest.c)
 
 $(TESTBIN)/test_guest_boot: $(GUEST_BOOT_TEST_OBJS) $(BUILD)/guest/svkernel-hosted
 	@mkdir -p $(dir $@)
@@ -125,12 +125,3 @@ $(TESTBIN)/test_guest_boot: $(GUEST_BOOT_TEST_OBJS) $(BUILD)/guest/svkernel-host
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(GUEST_BOOT_TEST_OBJS) $(CHECK_LIBS)
 
 UNIT_TESTS += $(TESTBIN)/test_guest_boot
-
-# dom0's half of evtchn-pingpong on the real stack (tests/integration/guest_xen.sh).
-GUEST_PEER := $(TESTBIN)/guest-peer
-all: $(GUEST_PEER)
-
-$(GUEST_PEER): $(call host_objs,tests/unit/test_guest_peer.c) $(SV_LIBS_A)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^

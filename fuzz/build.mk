@@ -18,7 +18,7 @@ FUZZ_blk_req_LIBS :=
 # nb_tx.c holds the data plane too: link the rest of it and libsvxen.a
 # (uninstrumented, only to resolve the grant/event calls nothing here makes).
 FUZZ_net_tx_SRCS := $(NETBACK_CORE_SRCS)
-FUZZ_net_tx_LIBS := $(NETBACK_SVLIB) -pthread
+FUZZ_net_tx_LIBS := $(SV_LIBS_A) -pthread
 FUZZ_config_SRCS := dom0/config.c dom0/config_syntax.c dom0/devspec.c
 FUZZ_config_LIBS :=
 FUZZ_elf_SRCS := dom0/elf.c
@@ -28,7 +28,7 @@ FUZZ_elf_LIBS :=
 FUZZ_hypercall_SRCS = $(filter-out hypervisor/main.c hypervisor/ctl.c,$(HV_SRCS))
 FUZZ_hypercall_LIBS := -lurcu-bp -pthread
 
-$(BUILD)/fuzz/net_tx_fuzz: $(NETBACK_SVLIB)
+$(BUILD)/fuzz/net_tx_fuzz: $(SV_LIBS_A)
 
 .SECONDEXPANSION:
 $(FUZZERS): $(BUILD)/fuzz/%_fuzz: fuzz/%_fuzz.c $$(FUZZ_$$*_SRCS) $$(wildcard $$(dir $$(FUZZ_$$*_SRCS))*.h)

@@ -9,12 +9,14 @@ HV_SRCS := hypervisor/main.c hypervisor/log.c backends/common/svd.c hypervisor/e
 	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c \
 	hypervisor/cgroup.c hypervisor/cgroup_hv.c
 HV_OBJS := $(call host_objs,$(HV_SRCS))
+# The domain table's read side is RCU (liburcu's bulletproof flavour).
+HV_LIBS := -lurcu-bp
 PROGRAMS += $(BIN)/hypervisor $(BIN)/sv-runner
 
 $(BIN)/hypervisor: $(HV_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS)
 
 # sv-runner: freestanding, static, linked at SV_PROC_RUNNER_VA; never
 # sanitized (it runs beside guest code, with no libc and no allocator).
@@ -48,7 +50,7 @@ UNIT_TESTS += $(TESTBIN)/test_hypercall
 $(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 
 # Unit test: sv-runner's seccomp filter, installed in child processes.
 UNIT_TESTS += $(TESTBIN)/test_proc_filter
@@ -63,7 +65,7 @@ BENCHES += $(BUILD)/bench/domtable
 $(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS)
 
 # Unit test: cgroup.c's weight/cap mapping and the files it writes, in a temporary tree.
 UNIT_TESTS += $(TESTBIN)/test_cgroup
@@ -76,10 +78,10 @@ UNIT_TESTS += $(TESTBIN)/test_memop
 $(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: Xen hypercalls from hostile dom0 clients (xctl.c), the test process as the client.
 UNIT_TESTS += $(TESTBIN)/test_xctl
 $(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lurcu-bp $(CHECK_LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

@@ -17,10 +17,10 @@ PROGRAMS += $(BIN)/xenstored
 $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
 
 # Check suites: the real sources against an in-memory transport.
-XS_TEST_HARNESS := $(call host_objs,tests/unit/test_xs_harness.c)
+XS_TEST_HARNESS := $(call host_objs,tests/unit/xs_harness.c)
 XS_TESTS := test_xs_wire test_xs_tree test_xs_perms test_xs_watch \
 	test_xs_txn test_xs_quota test_xs_restart test_xs_ring test_xs_cbuf
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(XS_TESTS))
@@ -29,13 +29,6 @@ $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_T
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
-
-# xs-client: test client on Debian's libxenstore (the integration tests' C client).
-PROGRAMS += $(BIN)/xs-client
-$(BIN)/xs-client: $(call host_objs,xenstore/xs_client.c xenstore/xs_client_raw.c) $(OBJ)/xenstore/xs_wire.o
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
 
 # libFuzzer target for the request path (clang); run briefly by
 # tests/integration/xenstore_fuzz.sh and for long by `make bench-fuzz`.

@@ -14,7 +14,7 @@
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
-#include "../dom0/svctl.h"
+#include "sv/svctl.h"
 #include "xs_keeper.h"
 #include "xs_ring.h"
 #include "xs_xen.h"

@@ -7,18 +7,17 @@ BLK_CORE_SRCS := backends/common/svd.c backends/blk/blk_disk.c backends/blk/blk_
 BLK_DAEMON_SRCS := backends/blk/blk_xenbus.c backends/blk/blk_main.c
 BLK_CORE_OBJS := $(call host_objs,$(BLK_CORE_SRCS))
 BLK_DAEMON_OBJS := $(call host_objs,$(BLK_DAEMON_SRCS))
-# libsvxen.a (dom0/lib/lib.mk is included after backends/, so named here).
-BLK_SVLIB := $(BUILD)/lib/libsvxen.a
 BLK_LIBS := -luring
 
 PROGRAMS += $(BIN)/blkback
 
-$(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BE_CORE_A) $(BLK_SVLIB)
+$(BIN)/blkback: $(BLK_DAEMON_OBJS) $(BLK_CORE_OBJS) $(BE_CORE_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(BLK_LIBS)
 
-# Check suites: the real sources; test_blk_ring brings a fake grant/event library of its own.
+# Check suites: the real sources; test_blk_ring links the in-process fake of the Xen libraries
+# (tests/fakes/fakexen_libs.c) instead of libsvxen.a.
 BLK_REQ_TEST_OBJS := $(call host_objs,backends/blk/blk_req.c backends/common/svd.c)
 UNIT_TESTS += $(TESTBIN)/test_blk_req $(TESTBIN)/test_blk_ring
 
@@ -27,25 +26,18 @@ $(TESTBIN)/test_blk_req: $(OBJ)/tests/unit/test_blk_req.o $(BLK_REQ_TEST_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-BLK_FAKEXEN_OBJS := $(call host_objs,tests/unit/test_blk_fakexen.c)
+BLK_FAKEXEN_OBJS := $(call host_objs,tests/fakes/fakexen_libs.c)
 
 $(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS) $(CHECK_LIBS)
 
-# Test tool for the integration tests: a frontend played from dom0 (see blk_fakefront.c).
-BLK_FAKEFRONT := $(TESTBIN)/blk_fakefront
-all: $(BLK_FAKEFRONT)
-
-$(BLK_FAKEFRONT): $(call host_objs,backends/blk/blk_fakefront.c) $(BLK_SVLIB)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
-
-# blk_bench: the data plane alone under a zero-cost frontend (bench/blk.sh compares it with fio).
+# blk_bench (bench/blk_bench.c): the data plane alone under a zero-cost frontend (bench/blk.sh
+# compares it with fio); here because it links blkback's objects.
 BENCHES += $(BUILD)/bench/blk_bench
-$(BUILD)/bench/blk_bench: $(call host_objs,backends/blk/blk_bench.c) $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
+$(OBJ)/bench/blk_bench.o: HOST_CFLAGS += -Ibackends/blk -Ibackends/core -Itests/fakes
+$(BUILD)/bench/blk_bench: $(call host_objs,bench/blk_bench.c) $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(BLK_LIBS)

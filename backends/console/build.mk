@@ -9,16 +9,13 @@ CONSOLED_DAEMON_SRCS := backends/common/svd.c backends/console/cons_domain.c \
 	backends/console/cons_main.c
 CONSOLED_CORE_OBJS := $(call host_objs,$(CONSOLED_CORE_SRCS))
 CONSOLED_DAEMON_OBJS := $(call host_objs,$(CONSOLED_DAEMON_SRCS))
-# libsvxen.a (dom0/lib/lib.mk, included after this file, so named here):
-# Xen's libxenevtchn and libxenforeignmemory APIs on our hypervisor.
-CONSOLED_SVLIB := $(BUILD)/lib/libsvxen.a
 
 PROGRAMS += $(BIN)/xenconsoled
 
-$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(BE_CORE_A) $(CONSOLED_SVLIB)
+$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(BE_CORE_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
 
 # Check suites: the real ring, buffer and protocol sources, no daemon.
 CONSOLED_TESTS := test_consoled_ring test_consoled_buf test_consoled_proto test_consoled_rate
@@ -29,19 +26,13 @@ $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o 
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-# The data plane and clients against fake event channels and an in-memory
-# page (the test defines the libxenevtchn/libxenforeignmemory calls).
+# The data plane and clients against the in-process fake of the Xen libraries
+# (tests/fakes/fakexen_libs.c) and an in-memory page.
 CONSOLED_PLANE_OBJS := $(call host_objs,backends/common/svd.c \
 	backends/console/cons_domain.c backends/console/cons_client.c)
 UNIT_TESTS += $(TESTBIN)/test_consoled_domain
-$(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS)
+$(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS) \
+		$(call host_objs,tests/fakes/fakexen_libs.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
-
-# xenconsoled-probe: scripted client for the integration tests and debugging.
-PROGRAMS += $(BIN)/xenconsoled-probe
-$(BIN)/xenconsoled-probe: $(call host_objs,backends/console/cons_probe.c) $(CONSOLED_SVLIB)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(LIBS)

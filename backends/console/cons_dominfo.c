@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../dom0/svctl.h"
+#include "sv/svctl.h"
 #include "cons_daemon.h"
 
 /*

@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: MIT
-# The host backend core (libsvbackend.a): typed xenstore helpers and the xenbus backend device
+# The host backend core (libsvbackend.a, $(BE_CORE_A)): typed xenstore helpers and the xenbus backend device
 # model every backend daemon is built on.  Backends include its headers by name.
 BE_CORE_SRCS := backends/core/be_store.c backends/core/be_xenbus.c
 BE_CORE_OBJS := $(call host_objs,$(BE_CORE_SRCS))
-BE_CORE_A := $(BUILD)/lib/libsvbackend.a
 
 $(OBJ)/backends/%.o: HOST_CFLAGS += -Ibackends/core
 

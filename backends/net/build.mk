@@ -10,15 +10,13 @@ NETBACK_CORE_SRCS := backends/net/nb_tx.c backends/net/nb_rx.c backends/net/nb_q
 NETBACK_DAEMON_SRCS := backends/net/nb_main.c backends/net/nb_xenbus.c backends/net/nb_link.c
 NETBACK_CORE_OBJS := $(call host_objs,$(NETBACK_CORE_SRCS))
 NETBACK_DAEMON_OBJS := $(call host_objs,$(NETBACK_DAEMON_SRCS))
-# libsvxen.a (dom0/lib/lib.mk is included after this file, so it is named here).
-NETBACK_SVLIB := $(BUILD)/lib/libsvxen.a
 
 # libnl's headers only where libnl is used.
 $(OBJ)/backends/net/nb_link.o: HOST_CFLAGS += $(NETBACK_NL_CFLAGS)
 
 PROGRAMS += $(BIN)/netback
 
-$(BIN)/netback: $(NETBACK_DAEMON_OBJS) $(NETBACK_CORE_OBJS) $(BE_CORE_A) $(NETBACK_SVLIB)
+$(BIN)/netback: $(NETBACK_DAEMON_OBJS) $(NETBACK_CORE_OBJS) $(BE_CORE_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(NETBACK_NL_LIBS)
@@ -28,15 +26,17 @@ NETBACK_TESTS := test_net_csum test_net_credit test_net_tx test_net_rx test_net_
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(NETBACK_TESTS))
 
 $(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(NETBACK_CORE_OBJS) \
-		$(OBJ)/tests/unit/test_net_harness.o $(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
+		$(OBJ)/tests/unit/net_harness.o $(OBJ)/tests/fakes/fakehv.o $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-# net_bench: UDP rates over veth, and through the data plane with a fake guest (bench/net.sh).
+# net_bench (bench/net_bench.c): UDP rates over veth, and through the data plane with a fake
+# guest (bench/net.sh); here because it links netback's objects.
 BENCHES += $(BUILD)/bench/net_bench
-$(BUILD)/bench/net_bench: $(call host_objs,backends/net/nb_bench.c) $(NETBACK_CORE_OBJS) \
-		$(OBJ)/dom0/lib/fakehv.o $(NETBACK_SVLIB)
+$(OBJ)/bench/net_bench.o: HOST_CFLAGS += -Ibackends/net -Ibackends/core -Itests/fakes
+$(BUILD)/bench/net_bench: $(call host_objs,bench/net_bench.c) $(NETBACK_CORE_OBJS) \
+		$(OBJ)/tests/fakes/fakehv.o $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
@@ -44,8 +44,8 @@ $(BUILD)/bench/net_bench: $(call host_objs,backends/net/nb_bench.c) $(NETBACK_CO
 # The control plane against a fake store (the suite defines the xs_* it uses) and the fake hypervisor.
 UNIT_TESTS += $(TESTBIN)/test_net_xenbus
 $(TESTBIN)/test_net_xenbus: $(OBJ)/tests/unit/test_net_xenbus.o $(OBJ)/backends/net/nb_xenbus.o \
-		$(OBJ)/backends/net/nb_link.o $(NETBACK_CORE_OBJS) $(OBJ)/tests/unit/test_net_harness.o \
-		$(OBJ)/dom0/lib/fakehv.o $(BE_CORE_A) $(NETBACK_SVLIB)
+		$(OBJ)/backends/net/nb_link.o $(NETBACK_CORE_OBJS) $(OBJ)/tests/unit/net_harness.o \
+		$(OBJ)/tests/fakes/fakehv.o $(BE_CORE_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(NETBACK_NL_LIBS) $(CHECK_LIBS)

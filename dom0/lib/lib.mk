@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: MIT
-# libsvxen.a: Xen's libxenevtchn, libxengnttab and libxenforeignmemory APIs over the control socket.
-# Programs link $(SV_LIBS_A) -pthread and include Debian's <xenevtchn.h>, <xengnttab.h>,
-# <xenforeignmemory.h>.
+# libsvxen.a ($(SV_LIBS_A)): Xen's libxenevtchn, libxengnttab and libxenforeignmemory APIs over
+# the control socket, and that socket's client (svctl.c, include/sv/svctl.h), built once for
+# every program.  Programs link $(SV_LIBS_A) -pthread and include Debian's <xenevtchn.h>,
+# <xengnttab.h>, <xenforeignmemory.h>, or "sv/svctl.h".
 SV_LIBS_SRCS := dom0/lib/svxen.c dom0/lib/evtchn.c dom0/lib/gnttab.c dom0/lib/gnttab_copy.c \
-	dom0/lib/foreignmemory.c dom0/lib/xencall.c dom0/lib/devicemodel.c dom0/svctl.c
+	dom0/lib/foreignmemory.c dom0/lib/xencall.c dom0/lib/devicemodel.c dom0/lib/svctl.c
 SV_LIBS_OBJS := $(call host_objs,$(SV_LIBS_SRCS))
-SV_LIBS_A := $(BUILD)/lib/libsvxen.a
-# The fake hypervisor control server the unit tests run in a thread (not in the library).
-SV_LIBS_FAKEHV_OBJS := $(call host_objs,dom0/lib/fakehv.c)
+# The fake hypervisor control server the unit tests run in a thread (tests/fakes/).
+SV_LIBS_FAKEHV_OBJS := $(call host_objs,tests/fakes/fakehv.c)
 SV_LIBS_TESTS := $(TESTBIN)/test_xenevtchn $(TESTBIN)/test_xengnttab
 UNIT_TESTS += $(SV_LIBS_TESTS)
 
@@ -23,21 +23,12 @@ $(SV_LIBS_TESTS): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(SV_LIBS_FAKEHV_OBJS) $(S
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-# svxen-probe: drives the libraries against a running stack for tests/integration/dom0_libs.sh.
-SV_LIBS_PROBE := $(TESTBIN)/svxen-probe
-all: $(SV_LIBS_PROBE)
-
-$(SV_LIBS_PROBE): $(call host_objs,dom0/lib/svxen_probe.c) $(SV_LIBS_A)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
-
 # The same sources as shared libraries with Xen's sonames and version nodes
 # (dom0/lib/xen/*.map: only Xen's symbols are exported), for Debian's own
 # libxenctrl and tools: LD_LIBRARY_PATH=$(BUILD)/lib/xen.  Never sanitized:
 # they load into Debian's unsanitized programs.
 SV_XEN_SO_DIR := $(BUILD)/lib/xen
-SV_XEN_SO_COMMON := dom0/lib/svxen.c dom0/svctl.c
+SV_XEN_SO_COMMON := dom0/lib/svxen.c dom0/lib/svctl.c
 SV_XEN_SOS := $(addprefix $(SV_XEN_SO_DIR)/,libxencall.so.1 libxenevtchn.so.1 libxengnttab.so.1 \
 	libxenforeignmemory.so.1 libxendevicemodel.so.1 libxentoolcore.so.1)
 pic_objs = $(patsubst %.c,$(OBJ)/pic/%.o,$(1))

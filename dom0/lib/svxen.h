@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
-#include "../svctl.h"
+#include "sv/svctl.h"
 
 struct xentoollog_logger;
 

@@ -14,7 +14,7 @@
 #include <xenstore.h>
 #include <xen/sched.h>
 #include "../domstat.h"
-#include "../svctl.h"
+#include "sv/svctl.h"
 
 struct xenstat_handle {
 	struct svctl *c;

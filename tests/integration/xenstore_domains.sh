@@ -3,7 +3,7 @@
 # xenstored permissions between domains, quotas and domain events, via xenstore-* tools and libxenstore (xs-client).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 XC="$SV_BIN/xs-client"
 
 xs_start || { fail "xenstored starts"; exit 1; }

@@ -3,7 +3,7 @@
 # xenstored serving a real PV guest over its ring: the guest's xenbus self-test, a guest watch, and the watch across a xenstored crash.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 
 names=(guest-xs-selftest guest-xs-watch guest-watch-survives-restart guest-after-hypervisor-restart)
 need_guest_engine "${names[@]}" || exit 0

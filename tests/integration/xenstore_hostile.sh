@@ -3,7 +3,7 @@
 # xenstored against hostile clients: garbage, bad lengths, missing NULs, floods; the daemon and other clients carry on.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 XC="$SV_BIN/xs-client"
 
 xs_start || { fail "xenstored starts"; exit 1; }

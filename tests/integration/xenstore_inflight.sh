@@ -3,7 +3,7 @@
 # xenstored under load: pipelined requests, a client that never reads, and kill -9 with requests in flight from 8 clients (one reply each, none twice).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 XC="$SV_BIN/xs-client"
 
 xs_start || { fail "xenstored starts"; exit 1; }

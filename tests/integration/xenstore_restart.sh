@@ -3,7 +3,7 @@
 # xenstored crash and restart: nodes, permissions, domains, quotas, client connections and their watches all come back.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 XC="$SV_BIN/xs-client"
 
 xs_start || { fail "xenstored starts"; exit 1; }

@@ -3,7 +3,7 @@
 # xenstored under the splitvisor supervisor: killed, restarted by it, back with nodes, permissions and live watches.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 
 need_guest_engine "supervised xenstored restart" || exit 0
 stack_start || exit 1

@@ -3,7 +3,7 @@
 # xenstored driven by Debian's xenstore-utils: read/write/ls/list/exists/rm/chmod/watch/control and the read-only socket.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 
 xs_start || { fail "xenstored starts"; exit 1; }
 pass "xenstored starts and accepts xenstore-* clients"

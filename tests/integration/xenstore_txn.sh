@@ -3,7 +3,7 @@
 # xenstored transactions through libxenstore: conflicts give EAGAIN, concurrent retry loops lose nothing, watches fire on commit.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 XC="$SV_BIN/xs-client"
 
 xs_start || { fail "xenstored starts"; exit 1; }

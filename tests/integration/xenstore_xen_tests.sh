@@ -3,7 +3,7 @@
 # Xen's own xenstore test program (test-xenstore from xen-utils-4.17) against our xenstored: fixed tests, then random ones.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-. xenstore/xs_test_env.sh
+. tests/xs_test_env.sh
 # Installed (a Xen host), else from xen-utils-4.17 unpacked into the build tree by
 # scripts/xen_debian.sh (dpkg-deb -x: installing it pulls in systemd and udev).
 : "${BUILD:=build}"

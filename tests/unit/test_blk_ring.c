@@ -12,7 +12,7 @@
 
 #include "../../backends/blk/blkback.h"
 
-#include "test_blk_fakexen.h"
+#include "../fakes/fakexen_libs.h"
 
 #define IMG_SECTORS 2048 /* 1 MiB */
 #define GUEST_PAGES 64

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for backends/console/cons_domain.c and cons_client.c: the data plane and clients, on fake event channels and an in-memory console page. */
+/* Check suite for backends/console/cons_domain.c and cons_client.c: the data plane and clients, on the in-process fake of the Xen libraries (tests/fakes/fakexen_libs.c) and an in-memory console page. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,67 +13,10 @@
 #include <unistd.h>
 
 #include "../../backends/console/cons_daemon.h"
+#include "../fakes/fakexen_libs.h"
 
-/*
- * Fakes of the libxenevtchn and libxenforeignmemory calls the data plane
- * makes: one page per test, ports counted, notifications recorded.
- */
+/* The console page the guest shares: what the fake maps for every domain. */
 static struct xencons_interface *fake_page;
-static int fake_notifies, fake_maps, fake_unmaps, fake_binds, fake_unbinds;
-static int fake_pending_port = -1;
-static bool fake_map_fails;
-
-void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot,
-			   size_t pages, const xen_pfn_t arr[], int err[])
-{
-	if (fake_map_fails) {
-		errno = ESRCH;
-		return NULL;
-	}
-	fake_maps++;
-	err[0] = 0;
-	return fake_page;
-}
-
-int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pages)
-{
-	fake_unmaps++;
-	return 0;
-}
-
-xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
-						     evtchn_port_t remote_port)
-{
-	fake_binds++;
-	return 40 + (int)domid;
-}
-
-int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
-{
-	fake_unbinds++;
-	return 0;
-}
-
-int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
-{
-	fake_notifies++;
-	return 0;
-}
-
-xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
-{
-	int p = fake_pending_port;
-
-	fake_pending_port = -1;
-	if (p < 0)
-		errno = EAGAIN;
-	return p;
-}
-
-int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
-{
-	return 0;
-}
 
 static struct cons_daemon dd;
 static char tmpdir[] = "/tmp/consoled-test.XXXXXX";
@@ -104,8 +47,9 @@ static void setup(void)
 	memset(&dd, 0, sizeof(dd));
 	fake_page = calloc(1, sizeof(*fake_page));
 	ck_assert_ptr_nonnull(fake_page);
-	fake_notifies = fake_maps = fake_unmaps = fake_binds = fake_unbinds = 0;
-	fake_map_fails = false;
+	fx_fmem_page = fake_page;
+	fx_notifies = fx_fmem_maps = fx_fmem_unmaps = fx_binds = fx_unbinds = 0;
+	fx_fmem_fails = false;
 	strcpy(tmpdir, "/tmp/consoled-test.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(dd.console_dir, sizeof(dd.console_dir), "%s", tmpdir);
@@ -185,7 +129,7 @@ START_TEST(connect_takes_early_output)
 	guest_put("before-connect\n", 15);
 	dom = domain_up(5);
 	ck_assert_uint_eq(fake_page->out_cons, 15);
-	ck_assert_int_eq(fake_notifies, 1);
+	ck_assert_int_eq(fx_notifies, 1);
 	ck_assert_uint_eq(cons_buf_len(&dom->history), 15);
 	f = fopen(logpath, "r");
 	ck_assert_ptr_nonnull(f);
@@ -206,7 +150,7 @@ START_TEST(log_timestamps_start_each_line)
 	guest_put("one\ntw", 6);
 	domain_up(5);
 	guest_put("o\n", 2);
-	fake_pending_port = 45;
+	fx_pending_port = 45;
 	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
 	f = fopen(logpath, "r");
 	ck_assert_ptr_nonnull(f);
@@ -229,11 +173,11 @@ START_TEST(map_failure_leaves_domain_unconnected)
 {
 	struct cons_domain *dom = cons_domain_new(&dd, 6, "web", 0x45, 2);
 
-	fake_map_fails = true;
+	fx_fmem_fails = true;
 	ck_assert_int_lt(cons_domain_connect(dom), 0);
 	ck_assert_ptr_null(dom->intf);
 	ck_assert_int_eq(dom->local_port, -1);
-	ck_assert_int_eq(fake_binds, 0);
+	ck_assert_int_eq(fx_binds, 0);
 }
 END_TEST
 
@@ -245,7 +189,7 @@ START_TEST(attach_gets_history_then_live)
 
 	domain_up(5);
 	guest_put("old line\n", 9);
-	fake_pending_port = 45;
+	fx_pending_port = 45;
 	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
 	fd = client_new(&c);
 	ck_assert_int_eq(send(fd, "attach 5\n", 9, 0), 9);
@@ -253,7 +197,7 @@ START_TEST(attach_gets_history_then_live)
 	drain(fd, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "ok\nold line\n");
 	guest_put("new line\n", 9);
-	fake_pending_port = 45;
+	fx_pending_port = 45;
 	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
 	drain(fd, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "new line\n");
@@ -317,7 +261,7 @@ START_TEST(input_reaches_ring_with_backpressure)
 
 		ck_assert_uint_gt(n, 0);
 		total += n;
-		fake_pending_port = 45;
+		fx_pending_port = 45;
 		ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
 		if (c->events & EPOLLIN)
 			cons_client_handle(c, EPOLLIN);
@@ -347,7 +291,7 @@ START_TEST(stalled_client_loses_output_others_do_not)
 	fast_got = drain(ffd, buf, sizeof(buf)) - 3;
 	for (int i = 0; i < 200; i++) {
 		guest_put(chunk, sizeof(chunk));
-		fake_pending_port = 45;
+		fx_pending_port = 45;
 		ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
 		/* The guest is never held up: out[] is always emptied. */
 		ck_assert_uint_eq(fake_page->out_cons, fake_page->out_prod);
@@ -377,12 +321,12 @@ START_TEST(rogue_ring_disables_and_closes_clients)
 	cons_client_handle(c, EPOLLIN);
 	drain(fd, buf, sizeof(buf));
 	fake_page->out_prod = fake_page->out_cons + CONS_RING_OUT_SIZE + 1;
-	fake_pending_port = 45;
+	fx_pending_port = 45;
 	ck_assert_int_eq(cons_domain_handle_evtchn(&dd), 0);
 	ck_assert(dom->disabled);
 	ck_assert_ptr_null(dom->intf);
-	ck_assert_int_eq(fake_unbinds, 1);
-	ck_assert_int_eq(fake_unmaps, 1);
+	ck_assert_int_eq(fx_unbinds, 1);
+	ck_assert_int_eq(fx_fmem_unmaps, 1);
 	ck_assert(c->dead);
 	ck_assert(!other->disabled);
 	ck_assert_int_eq(recv(fd, buf, sizeof(buf), 0), 0);	/* closed */
@@ -576,7 +520,7 @@ START_TEST(flooding_guest_does_not_stall_others)
 	flood_page = fake_page;
 	guest_flood(flood, 1000);
 	ck_assert(flood->throttled);
-	fake_page = quiet_page;
+	fake_page = fx_fmem_page = quiet_page;
 	quiet = cons_domain_new(&dd, 6, "quiet", 0x46, 3);
 	ck_assert_ptr_nonnull(quiet);
 	guest_put("hello\n", 6);
@@ -590,7 +534,7 @@ START_TEST(flooding_guest_does_not_stall_others)
 	fclose(f);
 	ck_assert_str_eq(buf, "hello\n");
 	cons_domain_free(quiet, "test");
-	fake_page = flood_page;
+	fake_page = fx_fmem_page = flood_page;
 	free(quiet_page);
 }
 END_TEST

@@ -29,8 +29,8 @@
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
 
-#include "test_guest_boot.h"
-#include "test_guest_fakexen.h"
+#include "guest_boot.h"
+#include "../fakes/fakexen_guest.h"
 
 /*
  * The harness plays the domain builder and the hypervisor for one guest in

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Check test case of the guest kernel's Xen devices, booted against the fake services of test_guest_fakexen.c.
+// Check test case of the guest kernel's Xen devices, booted against the fake services of tests/fakes/fakexen_guest.c.
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <xen/xen.h>
 #include <xen/sched.h>
 
-#include "test_guest_boot.h"
+#include "guest_boot.h"
 
 #define XEN_ON .xen = { .on = true, .domid = 7 }
 

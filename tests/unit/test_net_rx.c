@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/virtio_net.h>
-#include "test_net_harness.h"
+#include "net_harness.h"
 #include "../../backends/net/nb_csum.h"
 
 /* The gref posted at each ring index (the response overwrites the request). */

@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/virtio_net.h>
-#include "test_net_harness.h"
+#include "net_harness.h"
 #include "../../backends/net/nb_csum.h"
 #include "../../backends/net/nb_tap.h"
 

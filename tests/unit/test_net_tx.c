@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/virtio_net.h>
-#include "test_net_harness.h"
+#include "net_harness.h"
 
 /* Queues one transmit slot on the frontend's ring (not pushed). */
 static void put(grant_ref_t gref, uint16_t off, uint16_t size, uint16_t flags, uint16_t id)

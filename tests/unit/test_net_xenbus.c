@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <xenstore.h>
 #include <xen/io/xenbus.h>
-#include "test_net_harness.h"
+#include "net_harness.h"
 #include "../../backends/net/nb_daemon.h"
 #include "../../backends/net/nb_link.h"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <xenevtchn.h>
 #include <xentoollog.h>
-#include "../../dom0/lib/fakehv.h"
+#include "../fakes/fakehv.h"
 
 static char rundir[64];
 static struct fakehv *hv;
@@ -20,22 +20,14 @@ static struct fakehv *hv;
 static void setup(void)
 {
 	strcpy(rundir, "/tmp/svxen-evtchn-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(rundir));
-	setenv("SPLITVISOR_RUNDIR", rundir, 1);
-	hv = fakehv_start(rundir);
+	hv = fakehv_start_private(rundir);
 	ck_assert_ptr_nonnull(hv);
 }
 
 static void teardown(void)
 {
-	char path[128];
-
-	if (hv)
-		fakehv_stop(hv);
+	fakehv_stop_private(hv, rundir);
 	hv = NULL;
-	snprintf(path, sizeof(path), "%s/hypervisor.sock", rundir);
-	unlink(path);
-	rmdir(rundir);
 }
 
 /* The next port within timeout_ms, or -1 when none came. */

@@ -11,7 +11,7 @@
 #include <xengnttab.h>
 #include <xenforeignmemory.h>
 #include "../../dom0/lib/svxen.h" /* SVXEN_DOMMEM_IDLE_NS */
-#include "../../dom0/lib/fakehv.h"
+#include "../fakes/fakehv.h"
 
 #define PG 4096
 #define DOM FAKEHV_DOMID
@@ -41,9 +41,7 @@ static uint8_t guest_byte(unsigned page, unsigned off)
 static void setup(void)
 {
 	strcpy(rundir, "/tmp/svxen-gnttab-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(rundir));
-	setenv("SPLITVISOR_RUNDIR", rundir, 1);
-	hv = fakehv_start(rundir);
+	hv = fakehv_start_private(rundir);
 	ck_assert_ptr_nonnull(hv);
 	fill_pages();
 	/* refs 0..7 grant frames 7..0 (reverse order), ref 8 read-only frame 9. */
@@ -54,14 +52,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char path[128];
-
-	if (hv)
-		fakehv_stop(hv);
+	fakehv_stop_private(hv, rundir);
 	hv = NULL;
-	snprintf(path, sizeof(path), "%s/hypervisor.sock", rundir);
-	unlink(path);
-	rmdir(rundir);
 }
 
 /* The server drops a closed connection's handles asynchronously. */

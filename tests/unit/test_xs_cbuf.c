@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "../../xenstore/xs_cbuf.h"
-#include "test_xs_main.h"
+#include "xs_main.h"
 
 /* Simulates a crash: the daemon's mapping goes, the memfd (the keeper's) stays. */
 static int crash(struct xs_cbuf *b)

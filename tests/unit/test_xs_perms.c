@@ -3,8 +3,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "test_xs_harness.h"
-#include "test_xs_main.h"
+#include "xs_harness.h"
+#include "xs_main.h"
 
 static struct xs_daemon d;
 static struct xs_conn *dom0, *dom5, *dom6;

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "test_xs_harness.h"
-#include "test_xs_main.h"
+#include "xs_harness.h"
+#include "xs_main.h"
 
 static char dir[64], state[128];
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "test_xs_harness.h"
-#include "test_xs_main.h"
+#include "xs_harness.h"
+#include "xs_main.h"
 #include "../../xenstore/xs_ring.h"
 
 static struct xs_daemon d;

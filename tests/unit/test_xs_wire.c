@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_xs_harness.h"
+#include "xs_harness.h"
 
 START_TEST(header_limits)
 {

@@ -5,7 +5,7 @@
 $(TESTBIN)/test_hv_logring: $(call host_objs,tests/unit/test_hv_logring.c hypervisor/log.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(TESTBIN)/test_xl_format: $(call host_objs,tests/unit/test_xl_format.c dom0/xl_format.c)
 	@mkdir -p $(dir $@)

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include "blkback.h"
-#include "../../tests/unit/test_blk_fakexen.h"
+#include "fakexen_libs.h"
 
 /*
  * Jobs as bench/blk.sh runs them under fio on the host: 4 KiB random reads

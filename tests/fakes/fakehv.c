@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* A fake hypervisor control server for the dom0 library unit tests (not part of libsvxen). */
+/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it (fakexen_libs.h fakes the libraries instead). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -583,6 +584,28 @@ void fakehv_stop(struct fakehv *hv)
 	pthread_cond_destroy(&hv->cond);
 	pthread_mutex_destroy(&hv->lock);
 	free(hv);
+}
+
+struct fakehv *fakehv_start_private(char *rundir)
+{
+	if (!mkdtemp(rundir))
+		return NULL;
+	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0) {
+		rmdir(rundir);
+		return NULL;
+	}
+	return fakehv_start(rundir);
+}
+
+void fakehv_stop_private(struct fakehv *hv, const char *rundir)
+{
+	char path[PATH_MAX];
+
+	if (hv)
+		fakehv_stop(hv);
+	snprintf(path, sizeof(path), "%s/hypervisor.sock", rundir);
+	unlink(path);
+	rmdir(rundir);
 }
 
 int fakehv_memfd(struct fakehv *hv)

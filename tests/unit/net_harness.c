@@ -7,8 +7,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "../../dom0/lib/fakehv.h"
-#include "test_net_harness.h"
+#include "../fakes/fakehv.h"
+#include "net_harness.h"
 
 uint8_t *tnh_guest;
 struct nb_queue *tnh_q;
@@ -36,9 +36,7 @@ void tnh_setup(void)
 	xenevtchn_port_or_error_t p;
 
 	strcpy(rundir, "/tmp/sv-nettest-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(rundir));
-	setenv("SPLITVISOR_RUNDIR", rundir, 1);
-	hv = fakehv_start(rundir);
+	hv = fakehv_start_private(rundir);
 	ck_assert_ptr_nonnull(hv);
 	tnh_guest = mmap(NULL, FAKEHV_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 fakehv_memfd(hv), 0);
@@ -85,7 +83,6 @@ void tnh_setup(void)
 
 void tnh_teardown(void)
 {
-	char path[128];
 	struct nb_queue *q = tnh_q;
 
 	if (q) {
@@ -104,10 +101,6 @@ void tnh_teardown(void)
 	if (tnh_guest)
 		munmap(tnh_guest, FAKEHV_PAGES * 4096);
 	tnh_guest = NULL;
-	if (hv)
-		fakehv_stop(hv);
+	fakehv_stop_private(hv, rundir);
 	hv = NULL;
-	snprintf(path, sizeof(path), "%s/hypervisor.sock", rundir);
-	unlink(path);
-	rmdir(rundir);
 }

@@ -15,7 +15,7 @@
 #include <xen/io/xs_wire.h>
 #include <xen/io/console.h>
 
-#include "test_guest_fakexen.h"
+#include "fakexen_guest.h"
 
 /*
  * Everything runs in the forked child inside the guest's hypercalls, on

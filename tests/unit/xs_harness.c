@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_xs_harness.h"
+#include "xs_harness.h"
 
 /* In-memory transport: bytes to read, and everything the daemon wrote. */
 struct xt_pipe {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* A fake grant-table and event-channel library for blkback's data plane tests and benchmark. */
+/* The in-process fake of dom0's Xen libraries (grants, event channels, foreign maps): see fakexen_libs.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,14 +7,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <xenevtchn.h>
+#include <xenforeignmemory.h>
 #include <xengnttab.h>
-#include "test_blk_fakexen.h"
+#include "fakexen_libs.h"
 
 struct fx_grant fx_grants[FX_NR_GREFS];
 uint8_t *fx_guest;
 int fx_live_maps;
 int fx_peak_maps;
 int fx_notifies;
+void *fx_fmem_page;
+bool fx_fmem_fails;
+int fx_fmem_maps, fx_fmem_unmaps, fx_binds, fx_unbinds;
+int fx_pending_port = -1;
 static int fx_fd = -1;
 static unsigned fx_pages;
 
@@ -90,8 +95,54 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	return munmap(start_address, count * 4096ul);
 }
 
+void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot,
+			   size_t pages, const xen_pfn_t arr[], int err[])
+{
+	if (fx_fmem_fails) {
+		errno = ESRCH;
+		return NULL;
+	}
+	fx_fmem_maps++;
+	err[0] = 0;
+	return fx_fmem_page;
+}
+
+int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pages)
+{
+	fx_fmem_unmaps++;
+	return 0;
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
+						     evtchn_port_t remote_port)
+{
+	fx_binds++;
+	return 40 + (int)domid;
+}
+
+int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	fx_unbinds++;
+	return 0;
+}
+
 int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 {
 	fx_notifies++;
+	return 0;
+}
+
+xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
+{
+	int p = fx_pending_port;
+
+	fx_pending_port = -1;
+	if (p < 0)
+		errno = EAGAIN;
+	return p;
+}
+
+int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
+{
 	return 0;
 }

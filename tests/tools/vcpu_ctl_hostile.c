@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../dom0/svctl.h"
+#include "sv/svctl.h"
 
 static int failures;
 

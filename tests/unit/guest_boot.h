@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <check.h>
 
-#include "test_guest_fakexen.h"
+#include "../fakes/fakexen_guest.h"
 
 /* How the child ends: SCHEDOP_shutdown(reason) or blocked for good. */
 #define EXIT_SHUTDOWN 100

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The fake Xen services of the guest boot test: event channels, grant table, a tiny xenstored, a console backend, a scripted dom0.
-#ifndef TEST_GUEST_FAKEXEN_H
-#define TEST_GUEST_FAKEXEN_H
+// Xen as the guest kernel sees it (hypercalls, shared pages), for the guest boot test: event channels, grant table, a tiny xenstored, a console backend, a scripted dom0.
+#ifndef SV_TESTS_FAKEXEN_GUEST_H
+#define SV_TESTS_FAKEXEN_GUEST_H
 
 #include <stdbool.h>
 #include <stdint.h>

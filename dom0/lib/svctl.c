@@ -8,7 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "sv/daemon.h"
-#include "svctl.h"
+#include "sv/svctl.h"
 
 struct svctl {
 	int fd;

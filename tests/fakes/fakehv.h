@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A fake hypervisor control server for the dom0 library unit tests (not part of libsvxen). */
+/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it (fakexen_libs.h fakes the libraries instead). */
 #ifndef SVXEN_FAKEHV_H
 #define SVXEN_FAKEHV_H
 
@@ -25,6 +25,15 @@ struct fakehv;
 struct fakehv *fakehv_start(const char *rundir);
 /* The hypervisor goes away: every connection is cut, then everything is freed. */
 void fakehv_stop(struct fakehv *hv);
+
+/*
+ * The fixture every suite wants: rundir (a mkdtemp template, filled in) made,
+ * SPLITVISOR_RUNDIR pointed at it for libsvxen, and a fake hypervisor serving it.
+ * NULL on failure.  fakehv_stop_private stops hv (unless NULL: a test stopped it)
+ * and removes the socket and the directory.
+ */
+struct fakehv *fakehv_start_private(char *rundir);
+void fakehv_stop_private(struct fakehv *hv, const char *rundir);
 
 /* The domain's memory, for checking what a mapping or copy did. */
 int fakehv_memfd(struct fakehv *hv);

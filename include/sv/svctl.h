@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Client side of the hypervisor control socket, for xl and the domain builder. */
-#ifndef SVCTL_H
-#define SVCTL_H
+#ifndef SV_SVCTL_H
+#define SV_SVCTL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
-#include "../../dom0/lib/fakehv.h"
+#include "fakehv.h"
 #include "nb.h"
 #include "nb_csum.h"
 #include "nb_tap.h"

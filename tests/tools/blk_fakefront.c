@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <xenstore.h>
 #include <xen/io/xenbus.h>
-#include "../../dom0/svctl.h"
+#include "sv/svctl.h"
 #include "sv/ctl.h"
 #include "blkback.h"
 
