@@ -58,7 +58,7 @@ $(SV_XEN_SOS): $(SV_XEN_SO_DIR)/%.so.1: dom0/lib/xen/%.map
 SV_XENSTAT_SO := $(SV_XEN_SO_DIR)/libxenstat.so.4.17
 all: $(SV_XENSTAT_SO)
 
-$(SV_XENSTAT_SO): $(call pic_objs,dom0/lib/xenstat.c dom0/domstat.c dom0/svctl.c) \
+$(SV_XENSTAT_SO): $(call pic_objs,dom0/lib/xenstat.c dom0/domstat.c dom0/lib/svctl.c) \
 		dom0/lib/xen/libxenstat.map
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
