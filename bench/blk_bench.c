@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Benchmark of blkback's data plane alone: a zero-cost frontend keeps N requests in flight on one ring over the real io_uring path. */
+/* Benchmark of blkback's data plane alone: a zero-cost frontend keeps N requests in flight on one
+ * ring over the real io_uring path. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 struct bb_job {
 	const char *name;
 	uint8_t op;
-	unsigned segs;			/* 4 KiB pages per request */
+	unsigned segs; /* 4 KiB pages per request */
 	unsigned depth;
 	bool random;
 };
@@ -129,8 +130,8 @@ static int bb_run(const char *img, const struct bb_job *j, double seconds)
 
 	double t0 = bb_now(), end = t0 + seconds, t1;
 	for (unsigned s = 0; s < j->depth; s++)
-		bb_put(&fr, j, s, (j->random ? bb_rand(&seed) % span : next_seq++ % span) *
-					  (bytes >> 9));
+		bb_put(&fr, j, s,
+		       (j->random ? bb_rand(&seed) % span : next_seq++ % span) * (bytes >> 9));
 	for (;;) {
 		RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&fr, notify);
 		(void)notify; /* the backend is driven directly */
@@ -153,7 +154,7 @@ static int bb_run(const char *img, const struct bb_job *j, double seconds)
 			if (t1 < end)
 				bb_put(&fr, j, (unsigned)rsp.id,
 				       (j->random ? bb_rand(&seed) % span : next_seq++ % span) *
-					       (bytes >> 9));
+					   (bytes >> 9));
 		}
 		fr.sring->rsp_event = fr.rsp_cons + 1;
 		if (t1 >= end && !r.inflight && fr.req_prod_pvt == fr.rsp_cons)

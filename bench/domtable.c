@@ -18,23 +18,62 @@
 struct hv_host hv_host = { .tsc_khz = 1000000 };
 const char *hv_rundir;
 
-static int nop_dom(struct hv_domain *d) { return 0; }
-static void nop_dom_v(struct hv_domain *d) { }
-static int nop_vcpu(struct hv_vcpu *v) { return 0; }
-static void nop_vcpu_v(struct hv_vcpu *v) { }
-static int nop_run(struct hv_vcpu *v, struct hv_exit *e) { e->kind = HV_EXIT_NONE; return 0; }
-static uint64_t nop_tsc(struct hv_vcpu *v) { return 1; }
-static void nop_page(struct hv_domain *d, uint8_t *p) { }
-static int nop_l4(struct hv_domain *d, uint64_t g) { return 0; }
-static int nop_pte(struct hv_vcpu *v, uint64_t va) { return 0; }
-static bool nop_va(uint64_t va) { return false; }
+static int nop_dom(struct hv_domain *d)
+{
+	return 0;
+}
+static void nop_dom_v(struct hv_domain *d)
+{
+}
+static int nop_vcpu(struct hv_vcpu *v)
+{
+	return 0;
+}
+static void nop_vcpu_v(struct hv_vcpu *v)
+{
+}
+static int nop_run(struct hv_vcpu *v, struct hv_exit *e)
+{
+	e->kind = HV_EXIT_NONE;
+	return 0;
+}
+static uint64_t nop_tsc(struct hv_vcpu *v)
+{
+	return 1;
+}
+static void nop_page(struct hv_domain *d, uint8_t *p)
+{
+}
+static int nop_l4(struct hv_domain *d, uint64_t g)
+{
+	return 0;
+}
+static int nop_pte(struct hv_vcpu *v, uint64_t va)
+{
+	return 0;
+}
+static bool nop_va(uint64_t va)
+{
+	return false;
+}
 
 static const struct hv_engine null_engine = {
-	.name = "null", .id = SV_ENGINE_PROCESS, .va_reserved = nop_va,
-	.domain_init = nop_dom, .domain_stop = nop_dom_v, .domain_fini = nop_dom_v,
-	.vcpu_init = nop_vcpu, .vcpu_fini = nop_vcpu_v, .vcpu_load = nop_vcpu, .vcpu_run = nop_run,
-	.vcpu_kick = nop_vcpu_v, .vcpu_unkick = nop_vcpu_v, .vcpu_tsc = nop_tsc,
-	.hypercall_page = nop_page, .install_l4 = nop_l4, .pte_changed = nop_pte,
+	.name = "null",
+	.id = SV_ENGINE_PROCESS,
+	.va_reserved = nop_va,
+	.domain_init = nop_dom,
+	.domain_stop = nop_dom_v,
+	.domain_fini = nop_dom_v,
+	.vcpu_init = nop_vcpu,
+	.vcpu_fini = nop_vcpu_v,
+	.vcpu_load = nop_vcpu,
+	.vcpu_run = nop_run,
+	.vcpu_kick = nop_vcpu_v,
+	.vcpu_unkick = nop_vcpu_v,
+	.vcpu_tsc = nop_tsc,
+	.hypercall_page = nop_page,
+	.install_l4 = nop_l4,
+	.pte_changed = nop_pte,
 };
 
 #define COPIES 2000000UL

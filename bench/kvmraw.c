@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// kvmraw: raw /dev/kvm baselines (VM start to first exit, CPL3 I/O exit round trip, ioeventfd write) that benchmarks divide by.
+// kvmraw: raw /dev/kvm baselines (VM start to first exit, CPL3 I/O exit round trip, ioeventfd
+// write) that benchmarks divide by.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -23,35 +24,35 @@
  *
  * Guest physical memory (identity-mapped, 2 MiB):
  */
-#define KR_MEM_SIZE	0x200000
-#define KR_PML4		0x1000
-#define KR_PDPT		0x2000
-#define KR_PD		0x3000
-#define KR_PT		0x4000
-#define KR_GDT		0x5000
-#define KR_TSS		0x6000		/* 104-byte TSS, then the I/O bitmap */
-#define KR_KSTACK_TOP	0xb000		/* RSP0 */
-#define KR_CODE		0x10000
-#define KR_USTACK_TOP	0x20000
+#define KR_MEM_SIZE 0x200000
+#define KR_PML4 0x1000
+#define KR_PDPT 0x2000
+#define KR_PD 0x3000
+#define KR_PT 0x4000
+#define KR_GDT 0x5000
+#define KR_TSS 0x6000	     /* 104-byte TSS, then the I/O bitmap */
+#define KR_KSTACK_TOP 0xb000 /* RSP0 */
+#define KR_CODE 0x10000
+#define KR_USTACK_TOP 0x20000
 
-#define KR_TSS_IOMAP_OFF	104
-#define KR_TSS_LIMIT		(KR_TSS_IOMAP_OFF + 8192)	/* bitmap + 0xff terminator */
+#define KR_TSS_IOMAP_OFF 104
+#define KR_TSS_LIMIT (KR_TSS_IOMAP_OFF + 8192) /* bitmap + 0xff terminator */
 
 /* GDT selectors. */
-#define KR_SEL_KCODE	0x08
-#define KR_SEL_KDATA	0x10
-#define KR_SEL_UDATA	0x1b		/* index 3, RPL 3 */
-#define KR_SEL_UCODE	0x23		/* index 4, RPL 3 */
-#define KR_SEL_TSS	0x28		/* index 5-6 */
+#define KR_SEL_KCODE 0x08
+#define KR_SEL_KDATA 0x10
+#define KR_SEL_UDATA 0x1b /* index 3, RPL 3 */
+#define KR_SEL_UCODE 0x23 /* index 4, RPL 3 */
+#define KR_SEL_TSS 0x28	  /* index 5-6 */
 
 /* Ports: one that exits to us, one bound to an ioeventfd. */
-#define KR_PORT_EXIT	0xe0
-#define KR_PORT_EVT	0xe2
-#define KR_EVT_DATA	0x42
+#define KR_PORT_EXIT 0xe0
+#define KR_PORT_EVT 0xe2
+#define KR_EVT_DATA 0x42
 
 /* Entry points in the guest code below. */
-#define KR_ENTRY_EXIT	(KR_CODE + 0x00)
-#define KR_ENTRY_EVT	(KR_CODE + 0x10)
+#define KR_ENTRY_EXIT (KR_CODE + 0x00)
+#define KR_ENTRY_EVT (KR_CODE + 0x10)
 
 /*
  * 0x00: out %al,$0xe0 ; jmp 0x00           -- first instruction exits
@@ -59,18 +60,18 @@
  * 0x17: out %al,$0xe0 ; jmp 0x10           -- then one exit per batch
  */
 static const uint8_t kr_guest_code[] = {
-	[0x00] = 0xe6, KR_PORT_EXIT,		/* out %al, $0xe0 */
-	[0x02] = 0xeb, 0xfc,			/* jmp 0x00 */
-	[0x10] = 0xe6, KR_PORT_EVT,		/* out %al, $0xe2 */
-	[0x12] = 0x48, 0xff, 0xc9,		/* dec %rcx */
-	[0x15] = 0x75, 0xf9,			/* jnz 0x10 */
-	[0x17] = 0xe6, KR_PORT_EXIT,		/* out %al, $0xe0 */
-	[0x19] = 0xeb, 0xf5,			/* jmp 0x10 */
+	[0x00] = 0xe6, KR_PORT_EXIT,	   /* out %al, $0xe0 */
+	[0x02] = 0xeb, 0xfc,		   /* jmp 0x00 */
+	[0x10] = 0xe6, KR_PORT_EVT,	   /* out %al, $0xe2 */
+	[0x12] = 0x48, 0xff,	     0xc9, /* dec %rcx */
+	[0x15] = 0x75, 0xf9,		   /* jnz 0x10 */
+	[0x17] = 0xe6, KR_PORT_EXIT,	   /* out %al, $0xe0 */
+	[0x19] = 0xeb, 0xf5,		   /* jmp 0x10 */
 };
 
 /* Batch sizes: exits timed together, and ioeventfd writes per batch. */
-#define KR_EXITS_PER_BATCH	100
-#define KR_WRITES_PER_BATCH	1000
+#define KR_EXITS_PER_BATCH 100
+#define KR_WRITES_PER_BATCH 1000
 
 /* One VM with one vCPU. */
 struct kr_vm {
@@ -85,7 +86,7 @@ struct kr_vm {
 struct kr_kvm {
 	int fd;
 	int run_size;
-	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
 	bool sync_regs;
 };
 
@@ -126,7 +127,7 @@ static void kr_build_memory(uint8_t *mem)
 	uint64_t *pt = (uint64_t *)(mem + KR_PT);
 	uint64_t *gdt = (uint64_t *)(mem + KR_GDT);
 	uint8_t *tss = mem + KR_TSS;
-	const uint64_t pte = 0x7;	/* present, writable, user: at every level for CPL3 */
+	const uint64_t pte = 0x7; /* present, writable, user: at every level for CPL3 */
 	uint64_t base = KR_TSS, rsp0 = KR_KSTACK_TOP;
 	uint16_t iomap = KR_TSS_IOMAP_OFF;
 	int i;
@@ -138,10 +139,10 @@ static void kr_build_memory(uint8_t *mem)
 		pt[i] = (uint64_t)i * 0x1000 | pte;
 
 	gdt[0] = 0;
-	gdt[1] = kr_gdt_entry(0x9a, 0xa0);	/* kernel code, L */
-	gdt[2] = kr_gdt_entry(0x92, 0xc0);	/* kernel data */
-	gdt[3] = kr_gdt_entry(0xf2, 0xc0);	/* user data, DPL3 */
-	gdt[4] = kr_gdt_entry(0xfa, 0xa0);	/* user code, DPL3, L */
+	gdt[1] = kr_gdt_entry(0x9a, 0xa0); /* kernel code, L */
+	gdt[2] = kr_gdt_entry(0x92, 0xc0); /* kernel data */
+	gdt[3] = kr_gdt_entry(0xf2, 0xc0); /* user data, DPL3 */
+	gdt[4] = kr_gdt_entry(0xfa, 0xa0); /* user code, DPL3, L */
 	/* 64-bit TSS descriptor (busy, type 0xb), 16 bytes. */
 	gdt[5] = (KR_TSS_LIMIT & 0xffffULL) | (base & 0xffffffULL) << 16 | 0x8bULL << 40 |
 		 (uint64_t)((KR_TSS_LIMIT >> 16) & 0xf) << 48 | ((base >> 24) & 0xffULL) << 56;
@@ -150,8 +151,8 @@ static void kr_build_memory(uint8_t *mem)
 	memset(tss, 0, KR_TSS_LIMIT + 1);
 	/* The TSS is packed: RSP0 at offset 4 is not 8-byte aligned. */
 	memcpy(tss + 4, &rsp0, sizeof(rsp0));
-	memcpy(tss + 0x66, &iomap, sizeof(iomap));	/* I/O bitmap base */
-	tss[KR_TSS_LIMIT] = 0xff;	/* all ports allowed (clear bits), then the terminator */
+	memcpy(tss + 0x66, &iomap, sizeof(iomap)); /* I/O bitmap base */
+	tss[KR_TSS_LIMIT] = 0xff; /* all ports allowed (clear bits), then the terminator */
 
 	memcpy(mem + KR_CODE, kr_guest_code, sizeof(kr_guest_code));
 }
@@ -194,10 +195,10 @@ static int kr_set_cpu(struct kr_vm *vm, uint64_t rip)
 	sregs.gdt.limit = 7 * 8 - 1;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;
-	sregs.cr0 = 0x80050033;		/* PG WP NE ET MP PE */
+	sregs.cr0 = 0x80050033; /* PG WP NE ET MP PE */
 	sregs.cr3 = KR_PML4;
-	sregs.cr4 = 0x20;		/* PAE */
-	sregs.efer = 0x500;		/* LMA LME */
+	sregs.cr4 = 0x20;   /* PAE */
+	sregs.efer = 0x500; /* LMA LME */
 	if (ioctl(vm->vcpufd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 
@@ -342,7 +343,8 @@ static int kr_bench_enter(struct kr_kvm *kvm, int runs, double *out)
 
 		err = kr_vm_create(kvm, &vm, KR_ENTRY_EXIT, &what);
 		if (err) {
-			fprintf(stderr, "kvmraw: cannot set up a VM: %s: %s\n", what, strerror(-err));
+			fprintf(stderr, "kvmraw: cannot set up a VM: %s: %s\n", what,
+				strerror(-err));
 			break;
 		}
 		err = kr_run_to_port(&vm, KR_PORT_EXIT);
@@ -353,8 +355,10 @@ static int kr_bench_enter(struct kr_kvm *kvm, int runs, double *out)
 	}
 	if (!err) {
 		*out = kr_median(t, runs);
-		fprintf(stderr, "kvmraw: KVM_CREATE_VM to first KVM_EXIT_IO: median %.1f us "
-			"(min %.1f, max %.1f) over %d runs\n", *out, t[0], t[runs - 1], runs);
+		fprintf(stderr,
+			"kvmraw: KVM_CREATE_VM to first KVM_EXIT_IO: median %.1f us "
+			"(min %.1f, max %.1f) over %d runs\n",
+			*out, t[0], t[runs - 1], runs);
 	}
 	free(t);
 	return err;
@@ -373,8 +377,10 @@ static int kr_check_cpl3(struct kr_vm *vm)
 		return -errno;
 	}
 	if (sregs.cs.dpl != 3 || (sregs.cs.selector & 3) != 3 || !sregs.cs.l) {
-		fprintf(stderr, "kvmraw: the guest is not running 64-bit code at CPL3 "
-			"(cs 0x%x dpl %u l %u)\n", sregs.cs.selector, sregs.cs.dpl, sregs.cs.l);
+		fprintf(stderr,
+			"kvmraw: the guest is not running 64-bit code at CPL3 "
+			"(cs 0x%x dpl %u l %u)\n",
+			sregs.cs.selector, sregs.cs.dpl, sregs.cs.l);
 		return -EPROTO;
 	}
 	return 0;
@@ -414,9 +420,10 @@ static int kr_bench_exit(struct kr_vm *vm, int runs, double *out)
 	run->kvm_dirty_regs = 0;
 	if (!err) {
 		*out = kr_median(t, runs);
-		fprintf(stderr, "kvmraw: CPL3 `out` exit + re-entry with SYNC_REGS: median %.2f us "
-			"(min %.2f, max %.2f) over %d batches of %d exits\n", *out, t[0],
-			t[runs - 1], runs, KR_EXITS_PER_BATCH);
+		fprintf(stderr,
+			"kvmraw: CPL3 `out` exit + re-entry with SYNC_REGS: median %.2f us "
+			"(min %.2f, max %.2f) over %d batches of %d exits\n",
+			*out, t[0], t[runs - 1], runs, KR_EXITS_PER_BATCH);
 	}
 	if (seen != (uint64_t)KR_EVT_DATA * KR_EXITS_PER_BATCH * runs && !err)
 		fprintf(stderr, "kvmraw: warning: sync regs did not round-trip rax\n");
@@ -491,9 +498,10 @@ static int kr_bench_ioeventfd(struct kr_vm *vm, int runs, double exit_us, double
 	run->kvm_dirty_regs = 0;
 	if (!err) {
 		*out = kr_median(t, runs);
-		fprintf(stderr, "kvmraw: CPL3 `out` to an ioeventfd port (no exit): median %.2f us "
-			"per write (min %.2f, max %.2f) over %d batches of %d\n", *out, t[0],
-			t[runs - 1], runs, KR_WRITES_PER_BATCH);
+		fprintf(stderr,
+			"kvmraw: CPL3 `out` to an ioeventfd port (no exit): median %.2f us "
+			"per write (min %.2f, max %.2f) over %d batches of %d\n",
+			*out, t[0], t[runs - 1], runs, KR_WRITES_PER_BATCH);
 	}
 	io.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
 	ioctl(vm->vmfd, KVM_IOEVENTFD, &io);
@@ -516,8 +524,10 @@ static int kr_kvm_open(struct kr_kvm *kvm)
 	}
 	version = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
 	if (version < 0) {
-		fprintf(stderr, "kvmraw: /dev/kvm is not a usable KVM device "
-			"(KVM_GET_API_VERSION: %s)\n", strerror(errno));
+		fprintf(stderr,
+			"kvmraw: /dev/kvm is not a usable KVM device "
+			"(KVM_GET_API_VERSION: %s)\n",
+			strerror(errno));
 		return -ENODEV;
 	}
 	if (version != KVM_API_VERSION) {
@@ -559,17 +569,18 @@ static int kr_kvm_open(struct kr_kvm *kvm)
 
 static void kr_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: kvmraw [--runs N] [--json]\n"
-		"Measures raw /dev/kvm baselines and prints, one per line on stdout:\n"
-		"  kvm_enter_us=M      KVM_CREATE_VM, memory and vCPU setup to the first\n"
-		"                      KVM_EXIT_IO of a CPL3 guest whose first instruction is `out`\n"
-		"  kvm_io_exit_us=M    one CPL3 `out` exit and re-entry with SYNC_REGS\n"
-		"  kvm_ioeventfd_us=M  one CPL3 `out` to a KVM_IOEVENTFD port (no exit)\n"
-		"M is a median in microseconds over N runs (enter) or N batches of %d exits\n"
-		"or %d writes (default N = 20). --json prints one JSON object instead.\n"
-		"A human line per figure goes to stderr.\n",
-		KR_EXITS_PER_BATCH, KR_WRITES_PER_BATCH);
+	fprintf(
+	    f,
+	    "usage: kvmraw [--runs N] [--json]\n"
+	    "Measures raw /dev/kvm baselines and prints, one per line on stdout:\n"
+	    "  kvm_enter_us=M      KVM_CREATE_VM, memory and vCPU setup to the first\n"
+	    "                      KVM_EXIT_IO of a CPL3 guest whose first instruction is `out`\n"
+	    "  kvm_io_exit_us=M    one CPL3 `out` exit and re-entry with SYNC_REGS\n"
+	    "  kvm_ioeventfd_us=M  one CPL3 `out` to a KVM_IOEVENTFD port (no exit)\n"
+	    "M is a median in microseconds over N runs (enter) or N batches of %d exits\n"
+	    "or %d writes (default N = 20). --json prints one JSON object instead.\n"
+	    "A human line per figure goes to stderr.\n",
+	    KR_EXITS_PER_BATCH, KR_WRITES_PER_BATCH);
 }
 
 int main(int argc, char **argv)
@@ -587,8 +598,10 @@ int main(int argc, char **argv)
 			long v = strtol(argv[++i], &end, 10);
 
 			if (*end || v < 1 || v > 100000) {
-				fprintf(stderr, "kvmraw: --runs wants a number from 1 to 100000, "
-					"not '%s'\n", argv[i]);
+				fprintf(stderr,
+					"kvmraw: --runs wants a number from 1 to 100000, "
+					"not '%s'\n",
+					argv[i]);
 				return 2;
 			}
 			runs = (int)v;
@@ -627,8 +640,8 @@ int main(int argc, char **argv)
 
 	if (json)
 		printf("{\"kvm_enter_us\": %.2f, \"kvm_io_exit_us\": %.2f, "
-		       "\"kvm_ioeventfd_us\": %.2f, \"runs\": %d}\n", enter_us, exit_us, evt_us,
-		       runs);
+		       "\"kvm_ioeventfd_us\": %.2f, \"runs\": %d}\n",
+		       enter_us, exit_us, evt_us, runs);
 	else
 		printf("kvm_enter_us=%.2f\nkvm_io_exit_us=%.2f\nkvm_ioeventfd_us=%.2f\n", enter_us,
 		       exit_us, evt_us);

@@ -62,7 +62,7 @@ static int udp_sock(void)
 
 static int cmd_send(const char *ip, int port, size_t size, double secs)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	static uint8_t buf[65536];
 	int s = udp_sock();
 	double end = now_s() + secs;
@@ -81,8 +81,8 @@ static int cmd_send(const char *ip, int port, size_t size, double secs)
 /* Counts datagrams for secs from the first one; the size is what arrived. */
 static int cmd_recv(int port, double secs)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	struct timeval tv = {5, 0};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { 5, 0 };
 	static uint8_t buf[65536];
 	unsigned long long n = 0;
 	ssize_t size = 0, got;
@@ -115,7 +115,7 @@ static uint8_t *guest;
 static struct nb_queue q;
 static netif_tx_front_ring_t txf;
 static netif_rx_front_ring_t rxf;
-static const uint8_t guest_mac[6] = {0x00, 0x16, 0x3e, 0x00, 0x00, 0x02};
+static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
 static uint8_t host_mac[6];
 
 #define PAGE(n) (guest + (size_t)(n)*4096)
@@ -138,8 +138,8 @@ static void ifaddr(struct ifreq *ifr, const char *ip)
 /* TAP svtnbb0 192.0.2.1/24 in a fresh namespace; the guest 192.0.2.2 in the neighbour table. */
 static void setup_tap(void)
 {
-	struct ifreq ifr = {0};
-	struct arpreq arp = {0};
+	struct ifreq ifr = { 0 };
+	struct arpreq arp = { 0 };
 	int s;
 
 	if (unshare(CLONE_NEWNET))
@@ -215,7 +215,7 @@ static void setup_guest(void)
 	q.tx_port = q.rx_port = (evtchn_port_t)p;
 	if (nb_queue_buffers_alloc(&q))
 		die("buffers");
-	q.feat = (struct nb_features){.sg = true, .csum = true, .ipv6_csum = true};
+	q.feat = (struct nb_features){ .sg = true, .csum = true, .ipv6_csum = true };
 	nb_credit_init(&q.credit, 0, 0, 0);
 	q.connected = true;
 }
@@ -266,8 +266,8 @@ static void *host_reader(void *arg)
 /* Guest->host: the fake guest keeps the tx ring full of one datagram; the host counts. */
 static int bench_tx(size_t size, double secs)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
-	struct timeval tv = {0, 100000};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct timeval tv = { 0, 100000 };
 	size_t len = guest_frame(size);
 	int s = udp_sock();
 	pthread_t th;
@@ -312,7 +312,7 @@ static int bench_tx(size_t size, double secs)
 static void *host_writer(void *arg)
 {
 	size_t size = *(size_t *)arg;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	static uint8_t buf[65536];
 	int s = udp_sock();
 

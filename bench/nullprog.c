@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// nullprog: the smallest static program (no libc): exits 0 at once; procfloor times fork+execve+waitpid of it.
+// nullprog: the smallest static program (no libc): exits 0 at once; procfloor times
+// fork+execve+waitpid of it.
 void _start(void);
 
 void _start(void)

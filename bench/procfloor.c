@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// procfloor: host floors for the process engine (futex and spin hand-offs, fork+exec, the bench-cpu loop) that benchmarks divide by.
+// procfloor: host floors for the process engine (futex and spin hand-offs, fork+exec, the bench-cpu
+// loop) that benchmarks divide by.
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -49,16 +50,16 @@
  *          --cpu-iters N (default 250000000, about 0.5 s on a 2 GHz core)
  */
 
-#define MIN_ROUNDS	20000u
-#define WARMUP_ROUNDS	1000u
-#define MAX_RUNS	15u
+#define MIN_ROUNDS 20000u
+#define WARMUP_ROUNDS 1000u
+#define MAX_RUNS 15u
 
 /* Where the two sides of a ping-pong run. */
 enum { PIN_NONE, PIN_CROSS, PIN_SAME };
 static const char *const pin_names[] = { "none", "cross-cpu", "same-cpu" };
 
 struct shared {
-	_Alignas(64) uint32_t word;	/* odd: the parent stored; even: the child did */
+	_Alignas(64) uint32_t word; /* odd: the parent stored; even: the child did */
 	_Alignas(64) uint32_t ready;
 };
 
@@ -190,7 +191,8 @@ static int pingpong_run(bool spin, int pin, unsigned rounds, double *med_us, dou
 	}
 	if (waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		qsort(t, rounds, sizeof(*t), cmp_u64);
-		*med_us = (rounds % 2 ? t[rounds / 2] : (t[rounds / 2 - 1] + t[rounds / 2]) / 2) / 1000.0;
+		*med_us =
+		    (rounds % 2 ? t[rounds / 2] : (t[rounds / 2 - 1] + t[rounds / 2]) / 2) / 1000.0;
 		*p99_us = t[(size_t)rounds * 99 / 100] / 1000.0;
 		ret = 0;
 	} else {
@@ -271,7 +273,8 @@ static int cpuloop(uint64_t iters, unsigned runs)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: procfloor [--rounds N] [--runs N] [--pin|--pin-same] [--forks N] [--nullprog PATH]\n"
+	fprintf(stderr, "usage: procfloor [--rounds N] [--runs N] [--pin|--pin-same] [--forks N] "
+			"[--nullprog PATH]\n"
 			"                 [--cpu-iters N] [futex] [spin] [forkexec] [cpu]\n");
 	exit(2);
 }
@@ -337,8 +340,9 @@ int main(int argc, char **argv)
 
 	if (want_futex && pingpong("futex", false, pin, rounds, runs))
 		ret = 1;
-	if (want_spin && pingpong("spin", true, sysconf(_SC_NPROCESSORS_ONLN) > 1 ? PIN_CROSS : PIN_NONE,
-				  rounds, runs))
+	if (want_spin &&
+	    pingpong("spin", true, sysconf(_SC_NPROCESSORS_ONLN) > 1 ? PIN_CROSS : PIN_NONE, rounds,
+		     runs))
 		ret = 1;
 	if (want_fork && forkexec(nullprog, forks))
 		ret = 1;

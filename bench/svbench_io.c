@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Benchmarks of the split-driver substrate: event-channel round trips and grant map/copy, with floors. */
+/* Benchmarks of the split-driver substrate: event-channel round trips and grant map/copy, with
+ * floors. */
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -17,11 +18,10 @@
 
 /*
  *   svbench-io floor-evtchn N        eventfd ping-pong between two host processes
- *   svbench-io pingpong DOMID N      dom0 <-> guest over an event channel (guest: evtchn-pingpong=N)
- *   svbench-io floor-copy SECONDS    memcpy of 4 KiB blocks
- *   svbench-io grant DOMID SECONDS   map+unmap and grant copy of the page the guest's
- *                                    grant-selftest offers, then completes its check
- * Each prints key=value lines on stdout.
+ *   svbench-io pingpong DOMID N      dom0 <-> guest over an event channel (guest:
+ * evtchn-pingpong=N) svbench-io floor-copy SECONDS    memcpy of 4 KiB blocks svbench-io grant DOMID
+ * SECONDS   map+unmap and grant copy of the page the guest's grant-selftest offers, then completes
+ * its check Each prints key=value lines on stdout.
  */
 
 static uint64_t now_ns(void)
@@ -111,7 +111,8 @@ static int pingpong(unsigned domid, unsigned n)
 	char *v;
 
 	if (!xs || !x || !t) {
-		fprintf(stderr, "svbench-io: cannot open xenstore or event channels: %s\n", strerror(errno));
+		fprintf(stderr, "svbench-io: cannot open xenstore or event channels: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	v = xs_get(xs, domid, "pingpong-port", 10000);
@@ -119,7 +120,8 @@ static int pingpong(unsigned domid, unsigned n)
 		fprintf(stderr, "svbench-io: guest %u never wrote data/pingpong-port\n", domid);
 		return 1;
 	}
-	xenevtchn_port_or_error_t port = xenevtchn_bind_interdomain(x, domid, (evtchn_port_t)atoi(v));
+	xenevtchn_port_or_error_t port =
+	    xenevtchn_bind_interdomain(x, domid, (evtchn_port_t)atoi(v));
 	free(v);
 	if (port < 0) {
 		fprintf(stderr, "svbench-io: bind: %s\n", strerror(errno));
@@ -170,7 +172,8 @@ static int grant(unsigned domid, double seconds)
 	uint32_t ref;
 
 	if (!xs || !g) {
-		fprintf(stderr, "svbench-io: cannot open xenstore or grant tables: %s\n", strerror(errno));
+		fprintf(stderr, "svbench-io: cannot open xenstore or grant tables: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	v = xs_get(xs, domid, "grant-ref", 10000);
@@ -206,8 +209,8 @@ static int grant(unsigned domid, double seconds)
 			seg[i].len = sizeof(buf);
 		}
 		if (xengnttab_grant_copy(g, 16, seg) || seg[15].status != GNTST_okay) {
-			fprintf(stderr, "svbench-io: grant copy failed: %s (status %d)\n", strerror(errno),
-				seg[15].status);
+			fprintf(stderr, "svbench-io: grant copy failed: %s (status %d)\n",
+				strerror(errno), seg[15].status);
 			return 1;
 		}
 		bytes += 16 * sizeof(buf);
@@ -238,6 +241,8 @@ int main(int argc, char **argv)
 		return floor_copy(atof(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "grant"))
 		return grant((unsigned)atoi(argv[2]), atof(argv[3]));
-	fprintf(stderr, "usage: svbench-io floor-evtchn N | pingpong DOMID N | floor-copy S | grant DOMID S\n");
+	fprintf(
+	    stderr,
+	    "usage: svbench-io floor-evtchn N | pingpong DOMID N | floor-copy S | grant DOMID S\n");
 	return 2;
 }

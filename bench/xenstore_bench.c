@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// xenstored benchmark: throughput and daemon CPU per request over 1 and 16 connections, beside other daemons and a UNIX-socket echo floor.
+// xenstored benchmark: throughput and daemon CPU per request over 1 and 16 connections, beside
+// other daemons and a UNIX-socket echo floor.
 //
 //   xenstore_bench SECONDS NAME=SOCKET[:PID] [NAME=SOCKET[:PID]...]
 // Speaks the wire protocol directly (one request in flight per
@@ -27,8 +28,7 @@
 
 enum bench_op { OP_WRITE, OP_READ, OP_WATCH, OP_TXN, OP_PIPE, OP_ECHO, OP_COUNT };
 static const char *const op_names[OP_COUNT] = {
-	"writes", "reads", "watch-events", "transactions", "writes-pipe32",
-	"round-trips",
+	"writes", "reads", "watch-events", "transactions", "writes-pipe32", "round-trips",
 };
 
 /* Requests a pipelining client keeps in flight (OP_PIPE). */
@@ -41,7 +41,7 @@ static const int op_reqs[OP_COUNT] = { 1, 1, 1, 4, 1, 1 };
 struct target {
 	const char *name;
 	char sock[256];
-	int pid;			/* 0: CPU not measured */
+	int pid; /* 0: CPU not measured */
 };
 
 struct worker {
@@ -82,8 +82,8 @@ static int full_io(int fd, void *buf, size_t len, bool wr)
 	size_t off = 0;
 
 	while (off < len) {
-		ssize_t n = wr ? write(fd, (char *)buf + off, len - off) :
-				 read(fd, (char *)buf + off, len - off);
+		ssize_t n = wr ? write(fd, (char *)buf + off, len - off)
+			       : read(fd, (char *)buf + off, len - off);
 
 		if (n <= 0)
 			return -1;
@@ -117,8 +117,8 @@ static int recv_msg(int fd, char *out, size_t outsz, uint32_t *len)
 }
 
 /* One request, its reply (skipping watch events); -1 on error replies. */
-static int call(int fd, uint32_t type, uint32_t tx, const void *p, uint32_t len,
-		char *out, size_t outsz)
+static int call(int fd, uint32_t type, uint32_t tx, const void *p, uint32_t len, char *out,
+		size_t outsz)
 {
 	uint32_t rl;
 	int t;
@@ -200,7 +200,8 @@ static void *worker_main(void *arg)
 			case OP_PIPE: {
 				/* A window of writes in one send, then their replies. */
 				char batch[PIPE_DEPTH * 128];
-				struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 1,
+				struct xsd_sockmsg h = { .type = XS_WRITE,
+							 .req_id = 1,
 							 .len = plen + 16 };
 				size_t one = sizeof(h) + plen + 16;
 				int j;
@@ -339,19 +340,18 @@ static double cpu_ns(int pid)
 	if (!f)
 		return -1;
 	/* Fields 14 and 15 (utime, stime), after the ")" that ends the name. */
-	ok = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		    &ut, &st) == 2;
+	ok = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+		    &st) == 2;
 	fclose(f);
 	return ok ? (double)(ut + st) * 1e9 / (double)sysconf(_SC_CLK_TCK) : -1;
 }
 
 struct result {
-	double rate;			/* operations per second */
-	double us_per_req;		/* daemon CPU per request, -1 unknown */
+	double rate;	   /* operations per second */
+	double us_per_req; /* daemon CPU per request, -1 unknown */
 };
 
-static struct result measure(const struct target *t, enum bench_op op,
-			     int nconn, double secs)
+static struct result measure(const struct target *t, enum bench_op op, int nconn, double secs)
 {
 	struct result r;
 	double c0 = cpu_ns(t->pid), c1, t0 = now(), t1;
@@ -359,8 +359,9 @@ static struct result measure(const struct target *t, enum bench_op op,
 	r.rate = run(t->sock, op, nconn, secs);
 	t1 = now();
 	c1 = cpu_ns(t->pid);
-	r.us_per_req = (c0 < 0 || c1 < 0 || r.rate <= 0) ? -1 :
-		(c1 - c0) / 1e3 / (r.rate * (t1 - t0) * op_reqs[op]);
+	r.us_per_req = (c0 < 0 || c1 < 0 || r.rate <= 0)
+			   ? -1
+			   : (c1 - c0) / 1e3 / (r.rate * (t1 - t0) * op_reqs[op]);
 	return r;
 }
 
@@ -374,8 +375,7 @@ static void print_cpu(double us)
 
 int main(int argc, char **argv)
 {
-	static const enum bench_op ops[] = { OP_WRITE, OP_READ, OP_WATCH, OP_TXN,
-					     OP_PIPE };
+	static const enum bench_op ops[] = { OP_WRITE, OP_READ, OP_WATCH, OP_TXN, OP_PIPE };
 	static const int conns[] = { 1, 16 };
 	struct target tg[8];
 	char echo_path[300];
@@ -415,26 +415,25 @@ int main(int argc, char **argv)
 		int nthr = 0, ncpu = 0;
 
 		floor_rate = run(echo_path, OP_ECHO, conns[k], secs);
-		printf("xenstore bench, %2d connection%s: UNIX socket echo floor %.0f round trips/s\n",
-		       conns[k], conns[k] > 1 ? "s" : " ", floor_rate);
+		printf(
+		    "xenstore bench, %2d connection%s: UNIX socket echo floor %.0f round trips/s\n",
+		    conns[k], conns[k] > 1 ? "s" : " ", floor_rate);
 		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 			struct result r[8];
 			int t;
 
 			for (t = 0; t < ntg; t++)
 				r[t] = measure(&tg[t], ops[i], conns[k], secs);
-			printf("  %-13s %-10s %8.0f /s  %.2fx floor", op_names[ops[i]],
-			       tg[0].name, r[0].rate,
-			       r[0].rate * op_reqs[ops[i]] / floor_rate);
+			printf("  %-13s %-10s %8.0f /s  %.2fx floor", op_names[ops[i]], tg[0].name,
+			       r[0].rate, r[0].rate * op_reqs[ops[i]] / floor_rate);
 			print_cpu(r[0].us_per_req);
 			printf("\n");
 			for (t = 1; t < ntg; t++) {
-				printf("  %-13s %-10s %8.0f /s  %.2fx floor", "",
-				       tg[t].name, r[t].rate,
-				       r[t].rate * op_reqs[ops[i]] / floor_rate);
+				printf("  %-13s %-10s %8.0f /s  %.2fx floor", "", tg[t].name,
+				       r[t].rate, r[t].rate * op_reqs[ops[i]] / floor_rate);
 				print_cpu(r[t].us_per_req);
-				printf("\n  %-13s %s/%s: throughput %.2fx", "",
-				       tg[0].name, tg[t].name, r[0].rate / r[t].rate);
+				printf("\n  %-13s %s/%s: throughput %.2fx", "", tg[0].name,
+				       tg[t].name, r[0].rate / r[t].rate);
 				if (r[0].us_per_req > 0 && r[t].us_per_req > 0)
 					printf(", cpu per request %.2fx",
 					       r[0].us_per_req / r[t].us_per_req);
@@ -450,10 +449,10 @@ int main(int argc, char **argv)
 			}
 		}
 		if (nthr)
-			printf("  summary, %d connection%s, %s/%s (geometric mean of the %d operations): throughput %.2fx, cpu per request %.2fx\n",
-			       conns[k], conns[k] > 1 ? "s" : "", tg[0].name,
-			       tg[1].name, nthr, exp(lthr / nthr),
-			       ncpu ? exp(lcpu / ncpu) : 0.0);
+			printf("  summary, %d connection%s, %s/%s (geometric mean of the %d "
+			       "operations): throughput %.2fx, cpu per request %.2fx\n",
+			       conns[k], conns[k] > 1 ? "s" : "", tg[0].name, tg[1].name, nthr,
+			       exp(lthr / nthr), ncpu ? exp(lcpu / ncpu) : 0.0);
 	}
 	kill(echo, SIGTERM);
 	waitpid(echo, NULL, 0);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// LD_PRELOAD shim that lets Debian's C xenstored (xen-utils-4.17) run without Xen, for bench/xenstore.sh.
+// LD_PRELOAD shim that lets Debian's C xenstored (xen-utils-4.17) run without Xen, for
+// bench/xenstore.sh.
 //
 // C xenstored insists on a hypervisor at start: it opens libxenctrl,
 // libxenevtchn and libxengnttab, asks about dom0 and maps dom0's xenstore
@@ -25,13 +26,12 @@
 #define FAKE_XSD_PORT "/proc/xen/xsd_port"
 
 struct fake_evtchn {
-	int fd;			/* an eventfd nobody signals */
+	int fd; /* an eventfd nobody signals */
 };
 
-static int fake_handle;		/* xc and gnttab handles point here */
+static int fake_handle; /* xc and gnttab handles point here */
 
-xc_interface *xc_interface_open(xentoollog_logger *logger,
-				xentoollog_logger *dombuild_logger,
+xc_interface *xc_interface_open(xentoollog_logger *logger, xentoollog_logger *dombuild_logger,
 				unsigned int open_flags)
 {
 	return (xc_interface *)&fake_handle;
@@ -43,8 +43,8 @@ int xc_interface_close(xc_interface *xch)
 }
 
 /* Dom0 exists and runs; no other domain does. */
-int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
-		      unsigned int max_doms, xc_dominfo_t *info)
+int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, unsigned int max_doms,
+		      xc_dominfo_t *info)
 {
 	if (first_domid != 0 || max_doms == 0)
 		return 0;
@@ -72,8 +72,7 @@ xenevtchn_handle *xenevtchn_open(xentoollog_logger *logger, unsigned int flags)
 	return fake_evtchn_new(-1);
 }
 
-xenevtchn_handle *xenevtchn_fdopen(struct xentoollog_logger *logger, int fd,
-				   unsigned int flags)
+xenevtchn_handle *xenevtchn_fdopen(struct xentoollog_logger *logger, int fd, unsigned int flags)
 {
 	return fake_evtchn_new(-1);
 }
@@ -94,14 +93,12 @@ int xenevtchn_fd(xenevtchn_handle *xce)
 	return ((struct fake_evtchn *)xce)->fd;
 }
 
-xenevtchn_port_or_error_t xenevtchn_bind_virq(xenevtchn_handle *xce,
-					      unsigned int virq)
+xenevtchn_port_or_error_t xenevtchn_bind_virq(xenevtchn_handle *xce, unsigned int virq)
 {
 	return 1;
 }
 
-xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce,
-						     uint32_t domid,
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
 						     evtchn_port_t remote_port)
 {
 	static int next = 2;
@@ -145,11 +142,9 @@ int xengnttab_set_max_grants(xengnttab_handle *xgt, uint32_t nr_grants)
 	return 0;
 }
 
-void *xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid,
-			      uint32_t ref, int prot)
+void *xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid, uint32_t ref, int prot)
 {
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -166,8 +161,7 @@ static int fake_file(const char *data, size_t len, size_t size)
 
 	if (fd < 0)
 		return -1;
-	if (ftruncate(fd, (off_t)size) ||
-	    (len && pwrite(fd, data, len, 0) != (ssize_t)len)) {
+	if (ftruncate(fd, (off_t)size) || (len && pwrite(fd, data, len, 0) != (ssize_t)len)) {
 		close(fd);
 		return -1;
 	}

@@ -9,17 +9,17 @@
 #include "sv/svctl.h"
 
 struct sv_pv_image {
-	const struct sv_elf *kernel;   /* parsed, sv_elf_check_pv passed */
-	const void *ramdisk;           /* NULL when none */
+	const struct sv_elf *kernel; /* parsed, sv_elf_check_pv passed */
+	const void *ramdisk;	     /* NULL when none */
 	size_t ramdisk_size;
 	const char *cmdline;
-	uint32_t store_evtchn, console_evtchn;  /* 0 until event channels exist */
+	uint32_t store_evtchn, console_evtchn; /* 0 until event channels exist */
 };
 
 /* Where things landed, for xenstore entries and the toolstack. */
 struct sv_pv_layout {
 	uint64_t nr_pages;
-	uint64_t virt_base, virt_end;  /* bootstrap mapping */
+	uint64_t virt_base, virt_end; /* bootstrap mapping */
 	uint64_t start_info_va, p2m_va, pt_va, stack_top_va;
 	uint64_t store_mfn, console_mfn;
 	uint64_t nr_pt_frames;

@@ -47,12 +47,12 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 #define MAP_ALL_MAX_FRAMES (1ULL << 18)
 
 struct builder {
-	uint8_t *mem;              /* the whole memfd */
+	uint8_t *mem; /* the whole memfd */
 	struct sv_ctl_memory m;
-	uint64_t nr_pages;         /* populated at start (start_info's nr_pages) */
-	uint64_t nr_frames;        /* RAM frames laid out (up to maxmem) */
+	uint64_t nr_pages;  /* populated at start (start_info's nr_pages) */
+	uint64_t nr_frames; /* RAM frames laid out (up to maxmem) */
 	uint64_t virt_base;
-	uint64_t alloc;            /* next free pfn */
+	uint64_t alloc; /* next free pfn */
 };
 
 /* Pseudo-physical to machine (= guest-physical) frame, via the RAM ranges. */
@@ -134,7 +134,7 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	struct builder b = { 0 };
 	int memfd = -1, ret;
 	uint64_t kern_end_pfn, rd_pfn = 0, p2m_pfn, si_pfn, store_pfn, cons_pfn, pt_pfn, nr_pt,
-		 stack_pfn, virt_end, boot_end;
+			       stack_pfn, virt_end, boot_end;
 
 	ret = svctl_domain_memory(c, domid, &b.m, &memfd);
 	if (ret)
@@ -164,8 +164,9 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	/* Kernel at its virtual address: pfn = (vaddr - virt_base) / 4 KiB. */
 	kern_end_pfn = (elf->vend - b.virt_base) / PAGE;
 	if (kern_end_pfn + 16 > b.nr_pages) {
-		ret = fail(err, errlen, -ENOMEM, "kernel (%llu KiB) does not fit in %llu KiB of memory",
-			   (unsigned long long)(kern_end_pfn * 4), (unsigned long long)(b.nr_pages * 4));
+		ret = fail(
+		    err, errlen, -ENOMEM, "kernel (%llu KiB) does not fit in %llu KiB of memory",
+		    (unsigned long long)(kern_end_pfn * 4), (unsigned long long)(b.nr_pages * 4));
 		goto out_unmap;
 	}
 	ret = sv_elf_load(elf, pfn_ptr(&b, 0), b.virt_base, kern_end_pfn * PAGE, err, errlen);
@@ -176,8 +177,8 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	if (img->ramdisk_size) {
 		uint64_t n = round_up(img->ramdisk_size, PAGE) / PAGE;
 		if (b.alloc + n + 16 > b.nr_pages) {
-			ret = fail(err, errlen, -ENOMEM, "ramdisk (%zu bytes) does not fit in memory",
-				   img->ramdisk_size);
+			ret = fail(err, errlen, -ENOMEM,
+				   "ramdisk (%zu bytes) does not fit in memory", img->ramdisk_size);
 			goto out_unmap;
 		}
 		rd_pfn = b.alloc;

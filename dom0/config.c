@@ -44,8 +44,7 @@ warn_at(struct sv_config *cfg, const char *src, int line, const char *fmt, ...)
 	}
 	used = strnlen(cfg->warnings, sizeof(cfg->warnings));
 	if (used < sizeof(cfg->warnings) - 1)
-		snprintf(cfg->warnings + used, sizeof(cfg->warnings) - used,
-			 "%s\n", msg);
+		snprintf(cfg->warnings + used, sizeof(cfg->warnings) - used, "%s\n", msg);
 }
 
 /* ---- from settings to fields ---- */
@@ -57,7 +56,7 @@ struct resolved {
 	int line;
 	const char *source;
 	char *str;			/* scalars, malloc'd */
-	const struct cfg_value **items;	/* lists, malloc'd array */
+	const struct cfg_value **items; /* lists, malloc'd array */
 	size_t n;
 };
 
@@ -68,8 +67,8 @@ static void resolved_free(struct resolved *r)
 }
 
 /* Computes key's value; 0, -EINVAL (mixing list and string) or -ENOMEM. */
-static int resolve(const struct sv_config *cfg, const char *key,
-		   struct resolved *out, char *err, size_t errlen)
+static int resolve(const struct sv_config *cfg, const char *key, struct resolved *out, char *err,
+		   size_t errlen)
 {
 	const struct sv_config_store *st = cfg->store;
 	const struct cfg_setting *s;
@@ -87,8 +86,7 @@ static int resolve(const struct sv_config *cfg, const char *key,
 			memset(out, 0, sizeof(*out));
 		} else if ((out->kind == VAL_LIST) != (s->val.kind == VAL_LIST)) {
 			cfg_msg_at(err, errlen, s->source, s->line,
-			       "%s: cannot add a list to a string or a string to a list",
-			       key);
+				   "%s: cannot add a list to a string or a string to a list", key);
 			return -EINVAL;
 		}
 		out->appended |= out->found && s->append;
@@ -97,15 +95,13 @@ static int resolve(const struct sv_config *cfg, const char *key,
 		out->line = s->line;
 		out->source = s->source;
 		if (s->val.kind != VAL_LIST) {
-			if (asprintf(&str, "%s%s", out->str ? out->str : "",
-				     s->val.str) < 0)
+			if (asprintf(&str, "%s%s", out->str ? out->str : "", s->val.str) < 0)
 				goto nomem;
 			free(out->str);
 			out->str = str;
 			continue;
 		}
-		items = realloc(out->items,
-				(out->n + s->val.n + 1) * sizeof(*items));
+		items = realloc(out->items, (out->n + s->val.n + 1) * sizeof(*items));
 		if (!items)
 			goto nomem;
 		for (j = 0; j < s->val.n; j++)
@@ -120,8 +116,8 @@ nomem:
 }
 
 /* Gets a string key into dst (size dstlen); untouched when absent. */
-static int get_string(const struct sv_config *cfg, const char *key, char *dst,
-		      size_t dstlen, bool *found, char *err, size_t errlen)
+static int get_string(const struct sv_config *cfg, const char *key, char *dst, size_t dstlen,
+		      bool *found, char *err, size_t errlen)
 {
 	struct resolved r;
 	int ret = resolve(cfg, key, &r, err, errlen);
@@ -134,15 +130,13 @@ static int get_string(const struct sv_config *cfg, const char *key, char *dst,
 		goto out;
 	ret = -EINVAL;
 	if (r.kind == VAL_LIST)
-		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: expected a string, got a list", key);
+		cfg_msg_at(err, errlen, r.source, r.line, "%s: expected a string, got a list", key);
 	else if (r.kind == VAL_WORD && !isdigit((unsigned char)r.str[0]))
 		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: strings must be quoted, as in %s = \"%s\"", key,
-		       key, r.str);
+			   "%s: strings must be quoted, as in %s = \"%s\"", key, key, r.str);
 	else if (strlen(r.str) >= dstlen)
-		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: too long (at most %zu characters)", key, dstlen - 1);
+		cfg_msg_at(err, errlen, r.source, r.line, "%s: too long (at most %zu characters)",
+			   key, dstlen - 1);
 	else
 		ret = 0, memcpy(dst, r.str, strlen(r.str) + 1);
 out:
@@ -151,9 +145,8 @@ out:
 }
 
 /* Gets a non-negative number (decimal, 0x hex, 0 octal), at most max. */
-static int get_number(const struct sv_config *cfg, const char *key,
-		      uint64_t max, uint64_t *dst, bool *found, char *err,
-		      size_t errlen)
+static int get_number(const struct sv_config *cfg, const char *key, uint64_t max, uint64_t *dst,
+		      bool *found, char *err, size_t errlen)
 {
 	unsigned long long v;
 	struct resolved r;
@@ -168,26 +161,23 @@ static int get_number(const struct sv_config *cfg, const char *key,
 		goto out;
 	ret = -EINVAL;
 	if (r.kind == VAL_LIST) {
-		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: expected a number, got a list", key);
+		cfg_msg_at(err, errlen, r.source, r.line, "%s: expected a number, got a list", key);
 		goto out;
 	}
 	if (r.appended) {
-		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: cannot use += with numbers", key);
+		cfg_msg_at(err, errlen, r.source, r.line, "%s: cannot use += with numbers", key);
 		goto out;
 	}
 	errno = 0;
 	v = strtoull(r.str, &end, 0);
 	if (!isdigit((unsigned char)r.str[0]) || *end) {
-		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: expected a number, got '%.64s'", key, r.str);
+		cfg_msg_at(err, errlen, r.source, r.line, "%s: expected a number, got '%.64s'", key,
+			   r.str);
 		goto out;
 	}
 	if (errno || v > max) {
 		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: %.64s is too large (at most %" PRIu64 ")", key,
-		       r.str, max);
+			   "%s: %.64s is too large (at most %" PRIu64 ")", key, r.str, max);
 		goto out;
 	}
 	*dst = v;
@@ -217,9 +207,12 @@ const char *sv_action_name(enum sv_action a)
 const char *sv_guest_type_name(enum sv_guest_type t)
 {
 	switch (t) {
-	case SV_GUEST_PV: return "pv";
-	case SV_GUEST_PVH: return "pvh";
-	case SV_GUEST_HVM: return "hvm";
+	case SV_GUEST_PV:
+		return "pv";
+	case SV_GUEST_PVH:
+		return "pvh";
+	case SV_GUEST_HVM:
+		return "hvm";
 	}
 	return "unknown";
 }
@@ -238,8 +231,7 @@ const char *sv_engine_name(uint32_t engine)
 }
 
 /* Where a key was last set, for messages about its value. */
-static void key_where(const struct sv_config *cfg, const char *key,
-		      const char **src, int *line)
+static void key_where(const struct sv_config *cfg, const char *key, const char **src, int *line)
 {
 	const struct sv_config_store *st = cfg->store;
 	size_t i;
@@ -254,8 +246,8 @@ static void key_where(const struct sv_config *cfg, const char *key,
 	}
 }
 
-static int get_action(const struct sv_config *cfg, const char *key,
-		      enum sv_action *dst, char *err, size_t errlen)
+static int get_action(const struct sv_config *cfg, const char *key, enum sv_action *dst, char *err,
+		      size_t errlen)
 {
 	char buf[32];
 	bool found;
@@ -274,9 +266,9 @@ static int get_action(const struct sv_config *cfg, const char *key,
 	}
 	key_where(cfg, key, &src, &line);
 	cfg_msg_at(err, errlen, src, line,
-	       "%s: unknown action '%s' (expected destroy, restart, preserve, "
-	       "rename-restart, coredump-destroy, coredump-restart or soft-reset)",
-	       key, buf);
+		   "%s: unknown action '%s' (expected destroy, restart, preserve, "
+		   "rename-restart, coredump-destroy, coredump-restart or soft-reset)",
+		   key, buf);
 	return -EINVAL;
 }
 
@@ -320,8 +312,7 @@ static int get_type(struct sv_config *cfg, char *err, size_t errlen)
 			cfg->type = SV_GUEST_HVM;
 		else {
 			cfg_msg_at(err, errlen, src, line,
-			       "type: unknown guest type '%s' (expected pv, pvh or hvm)",
-			       buf);
+				   "type: unknown guest type '%s' (expected pv, pvh or hvm)", buf);
 			return -EINVAL;
 		}
 		return 0;
@@ -336,8 +327,7 @@ static int get_type(struct sv_config *cfg, char *err, size_t errlen)
 		cfg->type = SV_GUEST_PV;
 	else {
 		cfg_msg_at(err, errlen, src, line,
-		       "builder: unknown builder '%s' (expected generic or hvm)",
-		       buf);
+			   "builder: unknown builder '%s' (expected generic or hvm)", buf);
 		return -EINVAL;
 	}
 	return 0;
@@ -363,11 +353,10 @@ static int get_engine(struct sv_config *cfg, char *err, size_t errlen)
 	} else {
 		if (r.kind == VAL_LIST)
 			cfg_msg_at(err, errlen, r.source, r.line,
-			       "engine: expected \"kvm\" or \"process\", got a list");
+				   "engine: expected \"kvm\" or \"process\", got a list");
 		else
 			cfg_msg_at(err, errlen, r.source, r.line,
-			       "engine: expected \"kvm\" or \"process\", got '%.64s'",
-			       r.str);
+				   "engine: expected \"kvm\" or \"process\", got '%.64s'", r.str);
 		ret = -EINVAL;
 	}
 out:
@@ -403,19 +392,15 @@ static int get_cmdline(struct sv_config *cfg, char *err, size_t errlen)
 	const char *src;
 	int line, r, n;
 
-	r = get_string(cfg, "cmdline", cfg->cmdline, sizeof(cfg->cmdline),
-		       &has_cmd, err, errlen);
+	r = get_string(cfg, "cmdline", cfg->cmdline, sizeof(cfg->cmdline), &has_cmd, err, errlen);
 	if (!r)
-		r = get_string(cfg, "root", root, sizeof(root), &has_root, err,
-			       errlen);
+		r = get_string(cfg, "root", root, sizeof(root), &has_root, err, errlen);
 	if (!r)
-		r = get_string(cfg, "extra", extra, sizeof(extra), &has_extra,
-			       err, errlen);
+		r = get_string(cfg, "extra", extra, sizeof(extra), &has_extra, err, errlen);
 	if (r || has_cmd)
 		return r;
 	if (has_root && has_extra)
-		n = snprintf(cfg->cmdline, sizeof(cfg->cmdline), "root=%s %s",
-			     root, extra);
+		n = snprintf(cfg->cmdline, sizeof(cfg->cmdline), "root=%s %s", root, extra);
 	else if (has_root)
 		n = snprintf(cfg->cmdline, sizeof(cfg->cmdline), "root=%s", root);
 	else if (has_extra)
@@ -425,16 +410,16 @@ static int get_cmdline(struct sv_config *cfg, char *err, size_t errlen)
 	if (n < 0 || (size_t)n >= sizeof(cfg->cmdline)) {
 		key_where(cfg, has_extra ? "extra" : "root", &src, &line);
 		cfg_msg_at(err, errlen, src, line,
-		       "kernel command line from root= and extra= too long "
-		       "(at most %zu characters)", sizeof(cfg->cmdline) - 1);
+			   "kernel command line from root= and extra= too long "
+			   "(at most %zu characters)",
+			   sizeof(cfg->cmdline) - 1);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 /* Parses the disk = [...] or vif = [...] list into an array. */
-static int get_devices(struct sv_config *cfg, const char *key, bool disk,
-		       char *err, size_t errlen)
+static int get_devices(struct sv_config *cfg, const char *key, bool disk, char *err, size_t errlen)
 {
 	struct resolved r;
 	const struct cfg_value *it;
@@ -448,16 +433,15 @@ static int get_devices(struct sv_config *cfg, const char *key, bool disk,
 	ret = -EINVAL;
 	if (r.kind != VAL_LIST) {
 		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: expected a list, as in %s = [ '...' ]", key, key);
+			   "%s: expected a list, as in %s = [ '...' ]", key, key);
 		goto out;
 	}
 	if (r.n > max) {
-		cfg_msg_at(err, errlen, r.source, r.line,
-		       "%s: too many devices (at most %zu)", key, max);
+		cfg_msg_at(err, errlen, r.source, r.line, "%s: too many devices (at most %zu)", key,
+			   max);
 		goto out;
 	}
-	arr = calloc(r.n ? r.n : 1, disk ? sizeof(struct sv_disk) :
-					   sizeof(struct sv_vif));
+	arr = calloc(r.n ? r.n : 1, disk ? sizeof(struct sv_disk) : sizeof(struct sv_vif));
 	if (!arr) {
 		cfg_msg_at(err, errlen, r.source, r.line, "out of memory");
 		ret = -ENOMEM;
@@ -467,14 +451,11 @@ static int get_devices(struct sv_config *cfg, const char *key, bool disk,
 		it = r.items[i];
 		if (it->kind == VAL_LIST) {
 			cfg_msg_at(err, errlen, r.source, it->line,
-			       "%s: expected a list of strings, got a nested list",
-			       key);
+				   "%s: expected a list of strings, got a nested list", key);
 			goto out;
 		}
-		ret = disk ? sv_disk_parse((struct sv_disk *)arr + i, it->str,
-					   msg, sizeof(msg)) :
-			     sv_vif_parse((struct sv_vif *)arr + i, it->str, msg,
-					  sizeof(msg));
+		ret = disk ? sv_disk_parse((struct sv_disk *)arr + i, it->str, msg, sizeof(msg))
+			   : sv_vif_parse((struct sv_vif *)arr + i, it->str, msg, sizeof(msg));
 		if (ret) {
 			cfg_msg_at(err, errlen, r.source, it->line, "%s", msg);
 			goto out;
@@ -504,18 +485,17 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 	const char *src;
 	int line, r;
 
-	r = get_string(out, "name", out->name, sizeof(out->name), NULL, err,
-		       errlen);
+	r = get_string(out, "name", out->name, sizeof(out->name), NULL, err, errlen);
 	if (!r)
 		r = get_type(out, err, errlen);
 	if (!r)
 		r = get_engine(out, err, errlen);
 	if (!r)
-		r = get_number(out, "memory", UINT64_MAX >> 20, &out->memory_mb,
-			       &found, err, errlen);
+		r = get_number(out, "memory", UINT64_MAX >> 20, &out->memory_mb, &found, err,
+			       errlen);
 	if (!r)
-		r = get_number(out, "maxmem", UINT64_MAX >> 20, &out->maxmem_mb,
-			       &found2, err, errlen);
+		r = get_number(out, "maxmem", UINT64_MAX >> 20, &out->maxmem_mb, &found2, err,
+			       errlen);
 	if (r)
 		return r;
 	if (!found2)
@@ -542,11 +522,10 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 		return r;
 	if (found)
 		out->cap = (uint32_t)v;
-	r = get_string(out, "kernel", out->kernel, sizeof(out->kernel), NULL,
-		       err, errlen);
+	r = get_string(out, "kernel", out->kernel, sizeof(out->kernel), NULL, err, errlen);
 	if (!r)
-		r = get_string(out, "ramdisk", out->ramdisk,
-			       sizeof(out->ramdisk), NULL, err, errlen);
+		r = get_string(out, "ramdisk", out->ramdisk, sizeof(out->ramdisk), NULL, err,
+			       errlen);
 	if (!r)
 		r = get_cmdline(out, err, errlen);
 	if (!r)
@@ -556,15 +535,13 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 	if (!r)
 		r = get_action(out, "on_crash", &out->on_crash, err, errlen);
 	if (!r)
-		r = get_string(out, "uuid", uuid, sizeof(uuid), &found, err,
-			       errlen);
+		r = get_string(out, "uuid", uuid, sizeof(uuid), &found, err, errlen);
 	if (r)
 		return r;
 	if (found && !uuid_canon(uuid, out->uuid)) {
 		key_where(out, "uuid", &src, &line);
 		cfg_msg_at(err, errlen, src, line,
-		       "uuid: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-		       uuid);
+			   "uuid: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", uuid);
 		return -EINVAL;
 	}
 	r = get_devices(out, "disk", true, err, errlen);
@@ -628,9 +605,10 @@ static int recompute(struct sv_config *cfg, char *err, size_t errlen)
 
 /* Keys of xl.cfg(5) that we accept and ignore with a warning. */
 static const char *const handled_keys[] = {
-	"name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus",
-	"kernel", "ramdisk", "cmdline", "root", "extra", "disk", "vif",
-	"on_poweroff", "on_reboot", "on_crash", "uuid", "engine", "cpus", "cpu_weight", "cap",
+	"name",	    "type",   "builder",     "memory",	  "maxmem",   "vcpus",
+	"maxvcpus", "kernel", "ramdisk",     "cmdline",	  "root",     "extra",
+	"disk",	    "vif",    "on_poweroff", "on_reboot", "on_crash", "uuid",
+	"engine",   "cpus",   "cpu_weight",  "cap",
 };
 
 static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)
@@ -640,8 +618,7 @@ static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)
 	for (i = 0; i < sizeof(handled_keys) / sizeof(handled_keys[0]); i++)
 		if (!strcmp(s->key, handled_keys[i]))
 			return;
-	warn_at(cfg, s->source, s->line,
-		"ignoring '%s': not a key Splitvisor knows", s->key);
+	warn_at(cfg, s->source, s->line, "ignoring '%s': not a key Splitvisor knows", s->key);
 }
 
 /* ---- public API ---- */
@@ -660,8 +637,7 @@ static void store_truncate(struct sv_config_store *st, size_t keep)
 }
 
 /* True if key is set in the store at or after index from. */
-static bool key_set_since(const struct sv_config_store *st, const char *key,
-			  size_t from)
+static bool key_set_since(const struct sv_config_store *st, const char *key, size_t from)
 {
 	size_t i;
 
@@ -681,8 +657,7 @@ static void warn_cmdline(struct sv_config *cfg, size_t first_new)
 	if (!key_set_since(st, "cmdline", 0) ||
 	    !(key_set_since(st, "root", 0) || key_set_since(st, "extra", 0)))
 		return;
-	if (!key_set_since(st, "cmdline", first_new) &&
-	    !key_set_since(st, "root", first_new) &&
+	if (!key_set_since(st, "cmdline", first_new) && !key_set_since(st, "root", first_new) &&
 	    !key_set_since(st, "extra", first_new))
 		return;
 	key_where(cfg, "cmdline", &src, &line);
@@ -690,9 +665,8 @@ static void warn_cmdline(struct sv_config *cfg, size_t first_new)
 }
 
 /* Parses and recomputes, undoing the new settings if either fails. */
-static int add_text(struct sv_config *cfg, const char *text, size_t len,
-		    const char *source, bool with_lines, char *err,
-		    size_t errlen)
+static int add_text(struct sv_config *cfg, const char *text, size_t len, const char *source,
+		    bool with_lines, char *err, size_t errlen)
 {
 	size_t keep;
 	int r;
@@ -720,8 +694,8 @@ static int add_text(struct sv_config *cfg, const char *text, size_t len,
 	return r;
 }
 
-int sv_config_parse(struct sv_config *cfg, const char *text, size_t len,
-		    const char *source_name, char *err, size_t errlen)
+int sv_config_parse(struct sv_config *cfg, const char *text, size_t len, const char *source_name,
+		    char *err, size_t errlen)
 {
 	char old[sizeof(cfg->source)];
 	int r;
@@ -730,15 +704,13 @@ int sv_config_parse(struct sv_config *cfg, const char *text, size_t len,
 		source_name = "config";
 	memcpy(old, cfg->source, sizeof(old));
 	snprintf(cfg->source, sizeof(cfg->source), "%s", source_name);
-	r = add_text(cfg, text ? text : "", text ? len : 0, cfg->source, true,
-		     err, errlen);
+	r = add_text(cfg, text ? text : "", text ? len : 0, cfg->source, true, err, errlen);
 	if (r)
 		memcpy(cfg->source, old, sizeof(old));
 	return r;
 }
 
-int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
-			 size_t errlen)
+int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL, *grown;
@@ -769,9 +741,8 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 		if (got == cap) {
 			if (cap > SV_CONFIG_MAX_FILE) {
 				r = -EFBIG;
-				cfg_msg_at(err, errlen, path, 0,
-				       "too large (at most %u bytes)",
-				       SV_CONFIG_MAX_FILE);
+				cfg_msg_at(err, errlen, path, 0, "too large (at most %u bytes)",
+					   SV_CONFIG_MAX_FILE);
 				goto out_free;
 			}
 			cap = cap ? cap * 2 : 4096;
@@ -788,8 +759,7 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 			continue;
 		if (n < 0) {
 			r = -errno;
-			cfg_msg_at(err, errlen, path, 0, "read error: %s",
-			       strerror(-r));
+			cfg_msg_at(err, errlen, path, 0, "read error: %s", strerror(-r));
 			goto out_free;
 		}
 		if (n == 0)
@@ -799,7 +769,7 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
 	if (got > SV_CONFIG_MAX_FILE) {
 		r = -EFBIG;
 		cfg_msg_at(err, errlen, path, 0, "too large (at most %u bytes)",
-		       SV_CONFIG_MAX_FILE);
+			   SV_CONFIG_MAX_FILE);
 		goto out_free;
 	}
 	r = sv_config_parse(cfg, buf ? buf : "", got, path, err, errlen);
@@ -810,15 +780,14 @@ out_close:
 	return r;
 }
 
-int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
-		       char *err, size_t errlen)
+int sv_config_override(struct sv_config *cfg, const char *key_eq_value, char *err, size_t errlen)
 {
 	if (!key_eq_value) {
 		cfg_msg_at(err, errlen, OVERRIDE_SOURCE, 0, "empty setting");
 		return -EINVAL;
 	}
-	return add_text(cfg, key_eq_value, strlen(key_eq_value),
-			OVERRIDE_SOURCE, false, err, errlen);
+	return add_text(cfg, key_eq_value, strlen(key_eq_value), OVERRIDE_SOURCE, false, err,
+			errlen);
 }
 
 bool sv_config_name_ok(const char *name, const char **why)
@@ -870,56 +839,53 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 	}
 	if (!*cfg->kernel) {
 		cfg_msg_at(err, errlen, src, 0,
-		       "no kernel given (kernel = \"...\" is mandatory: "
-		       "Splitvisor boots every guest type directly)");
+			   "no kernel given (kernel = \"...\" is mandatory: "
+			   "Splitvisor boots every guest type directly)");
 		return -EINVAL;
 	}
 	if (cfg->memory_mb < SV_CONFIG_MIN_MEMORY_MB) {
 		cfg_msg_at(err, errlen, src, 0,
-		       "memory = %" PRIu64 " is too small (at least %u MB)",
-		       cfg->memory_mb, SV_CONFIG_MIN_MEMORY_MB);
+			   "memory = %" PRIu64 " is too small (at least %u MB)", cfg->memory_mb,
+			   SV_CONFIG_MIN_MEMORY_MB);
 		return -EINVAL;
 	}
-	if (cfg->memory_mb > SV_CONFIG_MAX_MEMORY_MB ||
-	    cfg->maxmem_mb > SV_CONFIG_MAX_MEMORY_MB) {
-		cfg_msg_at(err, errlen, src, 0,
-		       "memory and maxmem may be at most %u MB",
-		       SV_CONFIG_MAX_MEMORY_MB);
+	if (cfg->memory_mb > SV_CONFIG_MAX_MEMORY_MB || cfg->maxmem_mb > SV_CONFIG_MAX_MEMORY_MB) {
+		cfg_msg_at(err, errlen, src, 0, "memory and maxmem may be at most %u MB",
+			   SV_CONFIG_MAX_MEMORY_MB);
 		return -EINVAL;
 	}
 	if (cfg->maxmem_mb < cfg->memory_mb) {
 		cfg_msg_at(err, errlen, src, 0,
-		       "maxmem = %" PRIu64 " is less than memory = %" PRIu64,
-		       cfg->maxmem_mb, cfg->memory_mb);
+			   "maxmem = %" PRIu64 " is less than memory = %" PRIu64, cfg->maxmem_mb,
+			   cfg->memory_mb);
 		return -EINVAL;
 	}
 	if (cfg->vcpus < 1 || cfg->vcpus > SV_CONFIG_MAX_VCPUS) {
-		cfg_msg_at(err, errlen, src, 0, "vcpus = %u is out of range (1..%u)",
-		       cfg->vcpus, SV_CONFIG_MAX_VCPUS);
+		cfg_msg_at(err, errlen, src, 0, "vcpus = %u is out of range (1..%u)", cfg->vcpus,
+			   SV_CONFIG_MAX_VCPUS);
 		return -EINVAL;
 	}
 	if (cfg->maxvcpus < cfg->vcpus || cfg->maxvcpus > SV_CONFIG_MAX_VCPUS) {
 		cfg_msg_at(err, errlen, src, 0,
-		       "maxvcpus = %u is out of range (vcpus..%u, here %u..%u)",
-		       cfg->maxvcpus, SV_CONFIG_MAX_VCPUS, cfg->vcpus,
-		       SV_CONFIG_MAX_VCPUS);
+			   "maxvcpus = %u is out of range (vcpus..%u, here %u..%u)", cfg->maxvcpus,
+			   SV_CONFIG_MAX_VCPUS, cfg->vcpus, SV_CONFIG_MAX_VCPUS);
 		return -EINVAL;
 	}
 	if (cfg->cpu_weight < 1 || cfg->cpu_weight > 65535) {
-		cfg_msg_at(err, errlen, src, 0,
-		       "cpu_weight = %u is out of range (1..65535)", cfg->cpu_weight);
+		cfg_msg_at(err, errlen, src, 0, "cpu_weight = %u is out of range (1..65535)",
+			   cfg->cpu_weight);
 		return -EINVAL;
 	}
 	if ((uint64_t)cfg->cap > 100ull * cfg->maxvcpus) {
 		cfg_msg_at(err, errlen, src, 0,
-		       "cap = %u is out of range (0..%u: 100 per vCPU, maxvcpus = %u)",
-		       cfg->cap, 100 * cfg->maxvcpus, cfg->maxvcpus);
+			   "cap = %u is out of range (0..%u: 100 per vCPU, maxvcpus = %u)",
+			   cfg->cap, 100 * cfg->maxvcpus, cfg->maxvcpus);
 		return -EINVAL;
 	}
 	if (cfg->engine == SV_ENGINE_PROCESS && cfg->type != SV_GUEST_PV) {
 		cfg_msg_at(err, errlen, src, 0,
-		       "engine \"process\" runs only type = \"pv\" guests, not \"%s\"",
-		       sv_guest_type_name(cfg->type));
+			   "engine \"process\" runs only type = \"pv\" guests, not \"%s\"",
+			   sv_guest_type_name(cfg->type));
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->nr_disks; i++) {
@@ -927,18 +893,17 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 			if (cfg->disks[i].devid != cfg->disks[j].devid)
 				continue;
 			cfg_msg_at(err, errlen, src, 0,
-			       "disks '%s' and '%s' are the same virtual device",
-			       cfg->disks[j].vdev, cfg->disks[i].vdev);
+				   "disks '%s' and '%s' are the same virtual device",
+				   cfg->disks[j].vdev, cfg->disks[i].vdev);
 			return -EINVAL;
 		}
 	}
 	for (i = 0; i < cfg->nr_vifs; i++) {
 		for (j = 0; j < i; j++) {
-			if (cfg->vifs[i].devid < 0 ||
-			    cfg->vifs[i].devid != cfg->vifs[j].devid)
+			if (cfg->vifs[i].devid < 0 || cfg->vifs[i].devid != cfg->vifs[j].devid)
 				continue;
 			cfg_msg_at(err, errlen, src, 0, "two vifs have devid %d",
-			       cfg->vifs[i].devid);
+				   cfg->vifs[i].devid);
 			return -EINVAL;
 		}
 	}

@@ -42,31 +42,31 @@ typedef void (*sv_config_warn_fn)(void *opaque, const char *msg);
 
 struct sv_config {
 	char name[64];
-	enum sv_guest_type type;	/* type= or builder=; default pv */
-	uint64_t memory_mb;		/* default 32 (libxl's default) */
-	uint64_t maxmem_mb;		/* defaults to memory */
-	unsigned vcpus;			/* default 1 */
-	unsigned maxvcpus;		/* defaults to vcpus */
-	char cpus[256];			/* cpus=: every vCPU's hard affinity, an xl CPU list; "" if not given */
-	uint32_t cpu_weight;		/* credit weight 1..65535, default 256 */
-	uint32_t cap;			/* credit cap, % of one CPU; 0 (default): none */
+	enum sv_guest_type type; /* type= or builder=; default pv */
+	uint64_t memory_mb;	 /* default 32 (libxl's default) */
+	uint64_t maxmem_mb;	 /* defaults to memory */
+	unsigned vcpus;		 /* default 1 */
+	unsigned maxvcpus;	 /* defaults to vcpus */
+	char cpus[256]; /* cpus=: every vCPU's hard affinity, an xl CPU list; "" if not given */
+	uint32_t cpu_weight; /* credit weight 1..65535, default 256 */
+	uint32_t cap;	     /* credit cap, % of one CPU; 0 (default): none */
 	char kernel[4096], ramdisk[4096];
-	char cmdline[1024];		/* cmdline=, or "root=R E" from root=/extra= */
+	char cmdline[1024]; /* cmdline=, or "root=R E" from root=/extra= */
 	struct sv_disk *disks;
 	size_t nr_disks;
 	struct sv_vif *vifs;
 	size_t nr_vifs;
 	enum sv_action on_poweroff, on_reboot, on_crash; /* destroy, restart, destroy */
-	char uuid[37];			/* lower-case canonical form; "" if not given */
-	uint32_t engine;		/* enum sv_engine; SV_ENGINE_DEFAULT: the host's */
-	char source[4096];		/* the config file path, for messages */
+	char uuid[37];	   /* lower-case canonical form; "" if not given */
+	uint32_t engine;   /* enum sv_engine; SV_ENGINE_DEFAULT: the host's */
+	char source[4096]; /* the config file path, for messages */
 
 	/* Set by the caller after sv_config_init(), before parsing. */
 	sv_config_warn_fn warn;
 	void *warn_opaque;
-	char warnings[2048];		/* used when warn is NULL */
+	char warnings[2048]; /* used when warn is NULL */
 
-	struct sv_config_store *store;	/* private: raw settings, for overrides */
+	struct sv_config_store *store; /* private: raw settings, for overrides */
 };
 
 /* Sets every default; cfg owns nothing yet.  Always succeeds. */
@@ -84,15 +84,14 @@ void sv_config_init(struct sv_config *cfg);
  *   "hello.cfg:2: syntax error: unterminated string"
  * and cfg keeps whatever it held before the call (still to be freed).
  */
-int sv_config_parse(struct sv_config *cfg, const char *text, size_t len,
-		    const char *source_name, char *err, size_t errlen);
+int sv_config_parse(struct sv_config *cfg, const char *text, size_t len, const char *source_name,
+		    char *err, size_t errlen);
 
 /*
  * Reads path (a file, pipe or /dev/stdin; at most 1 MiB) and parses it.
  * -ENOENT if it is missing, -EISDIR, -EFBIG, or as sv_config_parse().
  */
-int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
-			 size_t errlen);
+int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err, size_t errlen);
 
 /*
  * Applies one "key=value" given after the file on xl's command line
@@ -101,8 +100,7 @@ int sv_config_parse_file(struct sv_config *cfg, const char *path, char *err,
  * rebuilds the command line from root= and extra=.  Messages say
  * "command line:" instead of "file:line:".
  */
-int sv_config_override(struct sv_config *cfg, const char *key_eq_value,
-		       char *err, size_t errlen);
+int sv_config_override(struct sv_config *cfg, const char *key_eq_value, char *err, size_t errlen);
 
 /*
  * Checks the whole configuration makes a domain we can build: a sane

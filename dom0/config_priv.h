@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include "config.h"
 
-#define MAX_NESTING 8		/* lists inside lists */
-#define MAX_LIST_ITEMS 4096	/* per list, and disks + vifs per domain */
+#define MAX_NESTING 8	    /* lists inside lists */
+#define MAX_LIST_ITEMS 4096 /* per list, and disks + vifs per domain */
 
 enum val_kind { VAL_STRING, VAL_WORD, VAL_LIST };
 
@@ -16,15 +16,15 @@ enum val_kind { VAL_STRING, VAL_WORD, VAL_LIST };
 struct cfg_value {
 	enum val_kind kind;
 	int line;
-	char *str;			/* STRING and WORD */
-	struct cfg_value *items;	/* LIST */
+	char *str;		 /* STRING and WORD */
+	struct cfg_value *items; /* LIST */
 	size_t n, cap;
 };
 
 struct cfg_setting {
 	char *key;
-	bool append;		/* "+=" */
-	int line;		/* 0 for command-line overrides */
+	bool append; /* "+=" */
+	int line;    /* 0 for command-line overrides */
 	char *source;
 	struct cfg_value val;
 };
@@ -36,7 +36,7 @@ struct sv_config_store {
 
 /* "src:line: message" (or "src: message" for line 0) into err. */
 void cfg_msg_at(char *err, size_t errlen, const char *src, int line, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 void cfg_value_free(struct cfg_value *v);
 void cfg_setting_free(struct cfg_setting *s);
 /* Appends one setting to the store, taking ownership of *s. */

@@ -51,31 +51,39 @@ void cfg_setting_free(struct cfg_setting *s)
 /* ---- lexer ---- */
 
 enum tok_kind {
-	TOK_EOF, TOK_NEWLINE, TOK_SEMI, TOK_EQ, TOK_PLUSEQ, TOK_LBRACK,
-	TOK_RBRACK, TOK_COMMA, TOK_STRING, TOK_WORD,
+	TOK_EOF,
+	TOK_NEWLINE,
+	TOK_SEMI,
+	TOK_EQ,
+	TOK_PLUSEQ,
+	TOK_LBRACK,
+	TOK_RBRACK,
+	TOK_COMMA,
+	TOK_STRING,
+	TOK_WORD,
 };
 
 struct lexer {
 	const char *p, *end;
-	int line;		/* of the next character */
+	int line; /* of the next character */
 	const char *source;
-	bool with_lines;	/* false for overrides */
+	bool with_lines; /* false for overrides */
 	char *err;
 	size_t errlen;
 	/* current token */
 	enum tok_kind kind;
 	int tok_line;
-	char *text;		/* STRING/WORD, malloc'd, owned until taken */
+	char *text; /* STRING/WORD, malloc'd, owned until taken */
 };
 
-#define LEX_ERR(lx, ...) \
-	cfg_msg_at((lx)->err, (lx)->errlen, (lx)->source, \
-	       (lx)->with_lines ? (lx)->tok_line : 0, __VA_ARGS__)
+#define LEX_ERR(lx, ...)                                                                           \
+	cfg_msg_at((lx)->err, (lx)->errlen, (lx)->source, (lx)->with_lines ? (lx)->tok_line : 0,   \
+		   __VA_ARGS__)
 
 static bool is_word_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' ||
-	       c == ':' || c == '/';
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' || c == ':' ||
+	       c == '/';
 }
 
 /* Reads a quoted string with xl's escapes; 0 or -errno. */
@@ -109,22 +117,40 @@ static int lex_string(struct lexer *lx)
 		}
 		c = *lx->p++;
 		switch (c) {
-		case '"': case '\'': case '\\': out[n++] = c; break;
-		case 'a': out[n++] = '\a'; break;
-		case 'b': out[n++] = '\b'; break;
-		case 'f': out[n++] = '\f'; break;
-		case 'n': out[n++] = '\n'; break;
-		case 'r': out[n++] = '\r'; break;
-		case 't': out[n++] = '\t'; break;
-		case 'v': out[n++] = '\v'; break;
+		case '"':
+		case '\'':
+		case '\\':
+			out[n++] = c;
+			break;
+		case 'a':
+			out[n++] = '\a';
+			break;
+		case 'b':
+			out[n++] = '\b';
+			break;
+		case 'f':
+			out[n++] = '\f';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'v':
+			out[n++] = '\v';
+			break;
 		case 'x':
 			v = 0;
 			for (i = 0; i < 2; i++) {
 				if (lx->p >= s || !isxdigit((unsigned char)*lx->p))
 					goto bad_escape;
 				c = (char)tolower((unsigned char)*lx->p++);
-				v = v * 16 + (unsigned)(isdigit((unsigned char)c) ?
-							c - '0' : c - 'a' + 10);
+				v = v * 16 +
+				    (unsigned)(isdigit((unsigned char)c) ? c - '0' : c - 'a' + 10);
 			}
 			if (!v)
 				goto bad_nul;
@@ -134,8 +160,7 @@ static int lex_string(struct lexer *lx)
 			if (c < '0' || c > '7')
 				goto bad_escape;
 			v = (unsigned)(c - '0');
-			for (i = 0; i < 2 && lx->p < s && *lx->p >= '0' &&
-				    *lx->p <= '7'; i++)
+			for (i = 0; i < 2 && lx->p < s && *lx->p >= '0' && *lx->p <= '7'; i++)
 				v = v * 8 + (unsigned)(*lx->p++ - '0');
 			if (!v || v > 255)
 				goto bad_nul;
@@ -166,10 +191,9 @@ static int lex_next(struct lexer *lx)
 
 	free(lx->text);
 	lx->text = NULL;
-	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' ||
-				   *lx->p == '\r'))
+	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r'))
 		lx->p++;
-	if (lx->p < lx->end && *lx->p == '#') {	/* a comment, to end of line */
+	if (lx->p < lx->end && *lx->p == '#') { /* a comment, to end of line */
 		while (lx->p < lx->end && *lx->p != '\n')
 			lx->p++;
 	}
@@ -185,11 +209,26 @@ static int lex_next(struct lexer *lx)
 		lx->line++;
 		lx->kind = TOK_NEWLINE;
 		return 0;
-	case ';': lx->p++; lx->kind = TOK_SEMI; return 0;
-	case '=': lx->p++; lx->kind = TOK_EQ; return 0;
-	case '[': lx->p++; lx->kind = TOK_LBRACK; return 0;
-	case ']': lx->p++; lx->kind = TOK_RBRACK; return 0;
-	case ',': lx->p++; lx->kind = TOK_COMMA; return 0;
+	case ';':
+		lx->p++;
+		lx->kind = TOK_SEMI;
+		return 0;
+	case '=':
+		lx->p++;
+		lx->kind = TOK_EQ;
+		return 0;
+	case '[':
+		lx->p++;
+		lx->kind = TOK_LBRACK;
+		return 0;
+	case ']':
+		lx->p++;
+		lx->kind = TOK_RBRACK;
+		return 0;
+	case ',':
+		lx->p++;
+		lx->kind = TOK_COMMA;
+		return 0;
 	case '"':
 	case '\'':
 		return lex_string(lx);
@@ -217,11 +256,9 @@ static int lex_next(struct lexer *lx)
 	}
 	if (isprint((unsigned char)c))
 		LEX_ERR(lx, "syntax error: unexpected character '%c'%s", c,
-			c == '(' || c == '{' ?
-				" (Python syntax is not supported)" : "");
+			c == '(' || c == '{' ? " (Python syntax is not supported)" : "");
 	else
-		LEX_ERR(lx, "syntax error: unexpected byte 0x%02x",
-			(unsigned char)c);
+		LEX_ERR(lx, "syntax error: unexpected byte 0x%02x", (unsigned char)c);
 	return -EINVAL;
 }
 
@@ -284,9 +321,9 @@ static int parse_list(struct lexer *lx, struct cfg_value *out, int depth)
 			if (!r)
 				r = skip_newlines(lx);
 		} else if (lx->kind != TOK_RBRACK) {
-			LEX_ERR(lx, lx->kind == TOK_EOF ?
-					    "syntax error: missing ']'" :
-					    "syntax error: expected ',' or ']' in list");
+			LEX_ERR(lx, lx->kind == TOK_EOF
+					? "syntax error: missing ']'"
+					: "syntax error: expected ',' or ']' in list");
 			return -EINVAL;
 		}
 	}
@@ -351,13 +388,16 @@ int cfg_store_add(struct sv_config_store *st, struct cfg_setting *s)
  * Parses text into settings appended to cfg->store.  On error the
  * store is left as it was.
  */
-int cfg_parse_text(struct sv_config *cfg, const char *text, size_t len,
-		      const char *source, bool with_lines, char *err,
-		      size_t errlen)
+int cfg_parse_text(struct sv_config *cfg, const char *text, size_t len, const char *source,
+		   bool with_lines, char *err, size_t errlen)
 {
-	struct lexer lx = { .p = text, .end = text + len, .line = 1,
-			    .source = source, .with_lines = with_lines,
-			    .err = err, .errlen = errlen };
+	struct lexer lx = { .p = text,
+			    .end = text + len,
+			    .line = 1,
+			    .source = source,
+			    .with_lines = with_lines,
+			    .err = err,
+			    .errlen = errlen };
 	struct sv_config_store *st = cfg->store;
 	struct cfg_setting s;
 	size_t first = st->n, i;
@@ -382,8 +422,7 @@ int cfg_parse_text(struct sv_config *cfg, const char *text, size_t len,
 		if (r)
 			break;
 		if (lx.kind != TOK_EQ && lx.kind != TOK_PLUSEQ) {
-			LEX_ERR(&lx, "syntax error: expected '=' after '%s'",
-				s.key);
+			LEX_ERR(&lx, "syntax error: expected '=' after '%s'", s.key);
 			r = -EINVAL;
 			break;
 		}
@@ -393,10 +432,11 @@ int cfg_parse_text(struct sv_config *cfg, const char *text, size_t len,
 			r = parse_value(&lx, &s.val, 0);
 		if (r)
 			break;
-		if (lx.kind != TOK_NEWLINE && lx.kind != TOK_SEMI &&
-		    lx.kind != TOK_EOF) {
-			LEX_ERR(&lx, "syntax error: unexpected text after the "
-				"value of '%s'", s.key);
+		if (lx.kind != TOK_NEWLINE && lx.kind != TOK_SEMI && lx.kind != TOK_EOF) {
+			LEX_ERR(&lx,
+				"syntax error: unexpected text after the "
+				"value of '%s'",
+				s.key);
 			r = -EINVAL;
 			break;
 		}
@@ -419,4 +459,3 @@ int cfg_parse_text(struct sv_config *cfg, const char *text, size_t len,
 	}
 	return 0;
 }
-

@@ -16,16 +16,15 @@
 
 /* Formats "<what> spec '<spec>': <msg>" into err; always returns -EINVAL. */
 static int __attribute__((format(printf, 5, 6)))
-spec_err(char *err, size_t errlen, const char *what, const char *spec,
-	 const char *fmt, ...)
+spec_err(char *err, size_t errlen, const char *what, const char *spec, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
 	if (!err || !errlen)
 		return -EINVAL;
-	n = snprintf(err, errlen, "%s spec '%.*s%s': ", what, SPEC_ECHO_MAX,
-		     spec, strlen(spec) > SPEC_ECHO_MAX ? "..." : "");
+	n = snprintf(err, errlen, "%s spec '%.*s%s': ", what, SPEC_ECHO_MAX, spec,
+		     strlen(spec) > SPEC_ECHO_MAX ? "..." : "");
 	if (n >= 0 && (size_t)n < errlen) {
 		va_start(ap, fmt);
 		vsnprintf(err + n, errlen - n, fmt, ap);
@@ -51,8 +50,8 @@ static bool copy_str(char *dst, size_t dstlen, const char *s, size_t len)
  * bijective base-26 disk index (a=0 .. z=25, aa=26 ...) and the partition
  * a decimal without leading zero.  Limits as in xen-vbd-interface(7).
  */
-static bool vdev_match(const char *vdev, const char *prefix, long max_disk,
-		       long max_part, long *disk, long *part)
+static bool vdev_match(const char *vdev, const char *prefix, long max_disk, long max_part,
+		       long *disk, long *part)
 {
 	size_t pl = strlen(prefix);
 	const char *p;
@@ -162,9 +161,9 @@ static int disk_set_format(struct disk_ctx *c, const char *v)
 		const char *name;
 		int fmt;
 	} fmts[] = {
-		{ "", SV_DISK_FMT_RAW },	   { "raw", SV_DISK_FMT_RAW },
-		{ "qcow", SV_DISK_FMT_QCOW },	   { "qcow2", SV_DISK_FMT_QCOW2 },
-		{ "vhd", SV_DISK_FMT_VHD },	   { "qed", SV_DISK_FMT_QED },
+		{ "", SV_DISK_FMT_RAW },	{ "raw", SV_DISK_FMT_RAW },
+		{ "qcow", SV_DISK_FMT_QCOW },	{ "qcow2", SV_DISK_FMT_QCOW2 },
+		{ "vhd", SV_DISK_FMT_VHD },	{ "qed", SV_DISK_FMT_QED },
 		{ "empty", SV_DISK_FMT_EMPTY },
 	};
 	size_t i;
@@ -194,21 +193,19 @@ static int disk_set_access(struct disk_ctx *c, const char *v)
 }
 
 /* Sets a string field once: giving a non-empty value twice is an error. */
-static int disk_set_str(struct disk_ctx *c, const char *what, char *dst,
-			size_t dstlen, const char *v, size_t len)
+static int disk_set_str(struct disk_ctx *c, const char *what, char *dst, size_t dstlen,
+			const char *v, size_t len)
 {
 	if (*dst)
 		return DISK_ERR(c, "%s given twice", what);
 	if (!copy_str(dst, dstlen, v, len))
-		return DISK_ERR(c, "%s too long (at most %zu characters)", what,
-				dstlen - 1);
+		return DISK_ERR(c, "%s too long (at most %zu characters)", what, dstlen - 1);
 	return 0;
 }
 
 static int disk_set_vdev(struct disk_ctx *c, const char *v)
 {
-	int r = disk_set_str(c, "vdev", c->d->vdev, sizeof(c->d->vdev), v,
-			     strlen(v));
+	int r = disk_set_str(c, "vdev", c->d->vdev, sizeof(c->d->vdev), v, strlen(v));
 
 	c->vdev_set = true;
 	return r;
@@ -224,8 +221,7 @@ static int disk_vdev_devtype(struct disk_ctx *c, const char *tok)
 	if (!colon)
 		return 0;
 	if (!copy_str(vdev, sizeof(vdev), tok, colon - tok))
-		return DISK_ERR(c, "vdev too long (at most %zu characters)",
-				sizeof(vdev) - 1);
+		return DISK_ERR(c, "vdev too long (at most %zu characters)", sizeof(vdev) - 1);
 	r = disk_set_vdev(c, vdev);
 	if (r)
 		return r;
@@ -245,8 +241,8 @@ static int disk_positional(struct disk_ctx *c, const char *tok)
 
 	if (!c->target_set) {
 		c->target_set = true;
-		return disk_set_str(c, "target", c->d->target,
-				    sizeof(c->d->target), tok, strlen(tok));
+		return disk_set_str(c, "target", c->d->target, sizeof(c->d->target), tok,
+				    strlen(tok));
 	}
 	if (!c->depr_prefix && !c->format_set) {
 		if (!*c->d->target) {
@@ -322,11 +318,9 @@ static int disk_keyword(struct disk_ctx *c, const char *tok)
 		return 0;
 	}
 	if (KEY("backend"))
-		return disk_set_str(c, "backend", d->backend,
-				    sizeof(d->backend), v, strlen(v));
+		return disk_set_str(c, "backend", d->backend, sizeof(d->backend), v, strlen(v));
 	if (KEY("script"))
-		return disk_set_str(c, "script", d->script, sizeof(d->script),
-				    v, strlen(v));
+		return disk_set_str(c, "script", d->script, sizeof(d->script), v, strlen(v));
 	if (KEY("specification")) {
 		if (!strcmp(v, "xen"))
 			return 0;
@@ -337,8 +331,8 @@ static int disk_keyword(struct disk_ctx *c, const char *tok)
 			return 0;
 		return DISK_ERR(c, "grant_usage=%s is not supported", v);
 	}
-	if (KEY("colo-host") || KEY("colo-port") || KEY("colo-export") ||
-	    KEY("active-disk") || KEY("hidden-disk"))
+	if (KEY("colo-host") || KEY("colo-port") || KEY("colo-export") || KEY("active-disk") ||
+	    KEY("hidden-disk"))
 		return DISK_ERR(c, "COLO is not supported");
 #undef KEY
 	if (isalpha((unsigned char)tok[0]))
@@ -353,8 +347,8 @@ static int disk_keyword(struct disk_ctx *c, const char *tok)
  */
 static int disk_prefix(struct disk_ctx *c, const char *p)
 {
-	static const char *const ignored[] = { "tapdisk", "tap", "tap2", "aio",
-					       "ioemu", "file", "phy" };
+	static const char *const ignored[] = { "tapdisk", "tap",  "tap2", "aio",
+					       "ioemu",	  "file", "phy" };
 	static const char *const scripts[] = { "iscsi", "nbd", "enbd", "drbd" };
 	char name[16], script[32];
 	size_t n = 0, i;
@@ -369,8 +363,8 @@ static int disk_prefix(struct disk_ctx *c, const char *p)
 	memcpy(name, p, n);
 	name[n] = '\0';
 
-	if (!strcmp(name, "raw") || !strcmp(name, "qcow") ||
-	    !strcmp(name, "qcow2") || !strcmp(name, "vhd")) {
+	if (!strcmp(name, "raw") || !strcmp(name, "qcow") || !strcmp(name, "qcow2") ||
+	    !strcmp(name, "vhd")) {
 		c->depr_prefix = true;
 		r = disk_set_format(c, name);
 		return r ? r : (int)n + 1;
@@ -380,8 +374,8 @@ static int disk_prefix(struct disk_ctx *c, const char *p)
 			continue;
 		c->depr_prefix = true;
 		snprintf(script, sizeof(script), "block-%s", name);
-		r = disk_set_str(c, "script", c->d->script,
-				 sizeof(c->d->script), script, strlen(script));
+		r = disk_set_str(c, "script", c->d->script, sizeof(c->d->script), script,
+				 strlen(script));
 		return r ? r : (int)n + 1;
 	}
 	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
@@ -391,8 +385,7 @@ static int disk_prefix(struct disk_ctx *c, const char *p)
 		}
 	}
 	/* "hdc:cdrom" is a vdev with a device type, not a prefix. */
-	if ((p[n + 1] >= 'a' && p[n + 1] <= 'z') ||
-	    isdigit((unsigned char)p[n + 1]))
+	if ((p[n + 1] >= 'a' && p[n + 1] <= 'z') || isdigit((unsigned char)p[n + 1]))
 		return 0;
 	return DISK_ERR(c, "unknown deprecated disk prefix '%s:'", name);
 }
@@ -424,9 +417,8 @@ int sv_disk_parse(struct sv_disk *d, const char *spec, char *err, size_t errlen)
 			len = strlen(p);
 			if (len && p[len - 1] == ',')
 				len--;
-			c.target_set = true;	/* may replace an empty positional */
-			r = disk_set_str(&c, "target", d->target,
-					 sizeof(d->target), p, len);
+			c.target_set = true; /* may replace an empty positional */
+			r = disk_set_str(&c, "target", d->target, sizeof(d->target), p, len);
 			if (r)
 				return r;
 			break;
@@ -443,8 +435,7 @@ int sv_disk_parse(struct sv_disk *d, const char *spec, char *err, size_t errlen)
 		if (!copy_str(tok, sizeof(tok), p, len))
 			return DISK_ERR(&c, "parameter too long");
 		p = comma ? comma + 1 : p + len;
-		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t' ||
-			       tok[len - 1] == '\n'))
+		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t' || tok[len - 1] == '\n'))
 			tok[--len] = '\0';
 		r = disk_keyword(&c, tok);
 		if (r < 0)
@@ -481,11 +472,10 @@ int sv_mac_parse(uint8_t mac[6], const char *s)
 		return -EINVAL;
 	for (i = 0; i < 6; i++) {
 		v = 0;
-		for (digits = 0; isxdigit((unsigned char)*s) && digits < 3;
-		     digits++, s++)
-			v = v * 16 + (isdigit((unsigned char)*s) ?
-					      *s - '0' :
-					      (tolower((unsigned char)*s) - 'a' + 10));
+		for (digits = 0; isxdigit((unsigned char)*s) && digits < 3; digits++, s++)
+			v = v * 16 + (isdigit((unsigned char)*s)
+					  ? *s - '0'
+					  : (tolower((unsigned char)*s) - 'a' + 10));
 		if (digits == 0 || digits > 2)
 			return -EINVAL;
 		if (i < 5 && *s++ != ':')
@@ -539,7 +529,7 @@ int sv_rate_parse(const char *s, uint64_t *bytes, uint64_t *usecs)
 	if (strncmp(p, "/s", 2))
 		return -EINVAL;
 	p += 2;
-	rate *= mult;	/* at most 2^32 * 10^9 < 2^62: no overflow */
+	rate *= mult; /* at most 2^32 * 10^9 < 2^62: no overflow */
 	if (bits)
 		rate /= 8;
 	if (*p == '@') {
@@ -571,12 +561,11 @@ int sv_rate_parse(const char *s, uint64_t *bytes, uint64_t *usecs)
 #define VIF_ERR(...) spec_err(err, errlen, "vif", spec, __VA_ARGS__)
 
 /* Stores a vif string value; too long is an error naming the key. */
-static int vif_str(char *dst, size_t dstlen, const char *key, const char *v,
-		   const char *spec, char *err, size_t errlen)
+static int vif_str(char *dst, size_t dstlen, const char *key, const char *v, const char *spec,
+		   char *err, size_t errlen)
 {
 	if (!copy_str(dst, dstlen, v, strlen(v)))
-		return VIF_ERR("%s '%s' too long (at most %zu characters)", key,
-			       v, dstlen - 1);
+		return VIF_ERR("%s '%s' too long (at most %zu characters)", key, v, dstlen - 1);
 	return 0;
 }
 
@@ -597,8 +586,7 @@ static bool vif_ulong(const char *v, unsigned long max, unsigned long *out)
 }
 
 /* One "key=value" or flag of a vif spec. */
-static int vif_item(struct sv_vif *vif, const char *tok, const char *spec,
-		    char *err, size_t errlen)
+static int vif_item(struct sv_vif *vif, const char *tok, const char *spec, char *err, size_t errlen)
 {
 	const char *eq = strchr(tok, '=');
 	const char *v = eq ? eq + 1 : "";
@@ -645,8 +633,7 @@ static int vif_item(struct sv_vif *vif, const char *tok, const char *spec,
 		return STR(type, "type");
 	}
 	if (KEY("rate")) {
-		r = sv_rate_parse(v, &vif->rate_bytes_per_interval,
-				  &vif->rate_interval_usecs);
+		r = sv_rate_parse(v, &vif->rate_bytes_per_interval, &vif->rate_interval_usecs);
 		if (r == -EOVERFLOW)
 			return VIF_ERR("rate '%s' is too large", v);
 		if (r)
@@ -693,8 +680,7 @@ int sv_vif_parse(struct sv_vif *v, const char *spec, char *err, size_t errlen)
 		if (!copy_str(tok, sizeof(tok), p, len))
 			return VIF_ERR("parameter too long");
 		p = comma ? comma + 1 : p + len;
-		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t' ||
-			       tok[len - 1] == '\n'))
+		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t' || tok[len - 1] == '\n'))
 			tok[--len] = '\0';
 		r = vif_item(v, tok, spec, err, errlen);
 		if (r)

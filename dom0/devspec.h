@@ -14,24 +14,24 @@
  * Filled by sv_disk_parse(); every string is NUL-terminated.
  */
 struct sv_disk {
-	char target[4096];	/* image path or block device ("" = empty cdrom) */
-	char vdev[32];		/* "xvda", "hda", "sda", "d0p1"... as given */
-	int devid;		/* Xen's virtual device number (xen-vbd-interface(7)) */
+	char target[4096]; /* image path or block device ("" = empty cdrom) */
+	char vdev[32];	   /* "xvda", "hda", "sda", "d0p1"... as given */
+	int devid;	   /* Xen's virtual device number (xen-vbd-interface(7)) */
 	enum {
 		SV_DISK_FMT_RAW,
 		SV_DISK_FMT_QCOW,
 		SV_DISK_FMT_QCOW2,
 		SV_DISK_FMT_VHD,
-		SV_DISK_FMT_QED,	/* accepted, like xl; no backend serves it */
-		SV_DISK_FMT_EMPTY,	/* a cdrom drive with no medium */
+		SV_DISK_FMT_QED,   /* accepted, like xl; no backend serves it */
+		SV_DISK_FMT_EMPTY, /* a cdrom drive with no medium */
 	} format;
-	bool readonly;		/* access=ro / r (always true for a cdrom) */
-	bool cdrom;		/* devtype=cdrom or the "cdrom" flag */
-	char backendtype[16];	/* "phy", "qdisk", "tap" or "" (choose) */
-	char script[256];	/* script= or a deprecated iscsi:/nbd:.. prefix */
-	bool discard;		/* advertise discard (default true; no-discard) */
-	bool direct_io_safe;	/* the direct-io-safe flag */
-	char backend[64];	/* backend= domain name, "" = dom0 */
+	bool readonly;	      /* access=ro / r (always true for a cdrom) */
+	bool cdrom;	      /* devtype=cdrom or the "cdrom" flag */
+	char backendtype[16]; /* "phy", "qdisk", "tap" or "" (choose) */
+	char script[256];     /* script= or a deprecated iscsi:/nbd:.. prefix */
+	bool discard;	      /* advertise discard (default true; no-discard) */
+	bool direct_io_safe;  /* the direct-io-safe flag */
+	char backend[64];     /* backend= domain name, "" = dom0 */
 };
 
 /*
@@ -41,15 +41,15 @@ struct sv_disk {
  */
 struct sv_vif {
 	uint8_t mac[6];
-	bool mac_set;		/* when false the caller picks 00:16:3e:xx:xx:xx */
-	char bridge[16];	/* IFNAMSIZ: at most 15 characters */
-	char ip[256];		/* space-separated list as given */
-	char vifname[16];	/* backend interface name, at most 15 characters */
+	bool mac_set;	  /* when false the caller picks 00:16:3e:xx:xx:xx */
+	char bridge[16];  /* IFNAMSIZ: at most 15 characters */
+	char ip[256];	  /* space-separated list as given */
+	char vifname[16]; /* backend interface name, at most 15 characters */
 	char model[32], type[16], script[256], backend[64], gatewayip[64];
-	char gatewaydev[16];	/* gatewaydev= (or its old name netdev=) */
+	char gatewaydev[16]; /* gatewaydev= (or its old name netdev=) */
 	uint64_t rate_bytes_per_interval, rate_interval_usecs; /* 0 = unlimited */
-	unsigned mtu;		/* 0 = not given (match the bridge) */
-	int devid;		/* devid= as given, -1 = next free index */
+	unsigned mtu; /* 0 = not given (match the bridge) */
+	int devid;    /* devid= as given, -1 = next free index */
 };
 
 /*

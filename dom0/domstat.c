@@ -17,7 +17,8 @@ int domstat_parse_vbds(char *buf, struct domstat_vbd *out, int max)
 	char *line, *save = NULL;
 	int n = 0;
 
-	for (line = strtok_r(buf, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
 		unsigned domid, devid;
 		const char *r = strstr(line, " reads "), *w = strstr(line, " writes ");
 		char *end;

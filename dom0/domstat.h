@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-domain device statistics for xl top and libxenstat: blkback's counts, the vifs' host counters. */
+/* Per-domain device statistics for xl top and libxenstat: blkback's counts, the vifs' host
+ * counters. */
 #ifndef DOMSTAT_H
 #define DOMSTAT_H
 
@@ -11,7 +12,7 @@ struct xs_handle;
 struct domstat_vbd {
 	uint32_t domid;
 	uint32_t devid;
-	uint64_t reads, writes;   /* requests */
+	uint64_t reads, writes; /* requests */
 };
 
 #define DOMSTAT_VBD_MAX 256

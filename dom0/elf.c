@@ -21,7 +21,7 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host");
 
 #define PAGE_SIZE_4K 4096ULL
-#define NOTE_MAX_SCANNED 4096	/* notes per file, bounds the work done */
+#define NOTE_MAX_SCANNED 4096 /* notes per file, bounds the work done */
 
 static int __attribute__((format(printf, 4, 5)))
 elf_err(int ret, char *err, size_t errlen, const char *fmt, ...)
@@ -63,7 +63,7 @@ int sv_bzimage_payload(const void *data, size_t size, size_t *off, size_t *len)
 	if (!sv_is_bzimage(data, size) || size < 0x250)
 		return -EINVAL;
 	memcpy(&version, p + 0x206, 2);
-	if (version < 0x208)	/* payload fields appeared in 2.08 */
+	if (version < 0x208) /* payload fields appeared in 2.08 */
 		return -EINVAL;
 	/* The protected-mode code follows the boot sector and setup. */
 	start = ((uint64_t)(p[0x1f1] ? p[0x1f1] : 4) + 1) * 512;
@@ -79,27 +79,42 @@ int sv_bzimage_payload(const void *data, size_t size, size_t *off, size_t *len)
 static const char *note_name(uint32_t type)
 {
 	switch (type) {
-	case XEN_ELFNOTE_ENTRY: return "ENTRY";
-	case XEN_ELFNOTE_HYPERCALL_PAGE: return "HYPERCALL_PAGE";
-	case XEN_ELFNOTE_VIRT_BASE: return "VIRT_BASE";
-	case XEN_ELFNOTE_PADDR_OFFSET: return "PADDR_OFFSET";
-	case XEN_ELFNOTE_XEN_VERSION: return "XEN_VERSION";
-	case XEN_ELFNOTE_GUEST_OS: return "GUEST_OS";
-	case XEN_ELFNOTE_GUEST_VERSION: return "GUEST_VERSION";
-	case XEN_ELFNOTE_LOADER: return "LOADER";
-	case XEN_ELFNOTE_PAE_MODE: return "PAE_MODE";
-	case XEN_ELFNOTE_FEATURES: return "FEATURES";
-	case XEN_ELFNOTE_INIT_P2M: return "INIT_P2M";
-	case XEN_ELFNOTE_MOD_START_PFN: return "MOD_START_PFN";
-	case XEN_ELFNOTE_SUPPORTED_FEATURES: return "SUPPORTED_FEATURES";
-	case XEN_ELFNOTE_PHYS32_ENTRY: return "PHYS32_ENTRY";
-	default: return "?";
+	case XEN_ELFNOTE_ENTRY:
+		return "ENTRY";
+	case XEN_ELFNOTE_HYPERCALL_PAGE:
+		return "HYPERCALL_PAGE";
+	case XEN_ELFNOTE_VIRT_BASE:
+		return "VIRT_BASE";
+	case XEN_ELFNOTE_PADDR_OFFSET:
+		return "PADDR_OFFSET";
+	case XEN_ELFNOTE_XEN_VERSION:
+		return "XEN_VERSION";
+	case XEN_ELFNOTE_GUEST_OS:
+		return "GUEST_OS";
+	case XEN_ELFNOTE_GUEST_VERSION:
+		return "GUEST_VERSION";
+	case XEN_ELFNOTE_LOADER:
+		return "LOADER";
+	case XEN_ELFNOTE_PAE_MODE:
+		return "PAE_MODE";
+	case XEN_ELFNOTE_FEATURES:
+		return "FEATURES";
+	case XEN_ELFNOTE_INIT_P2M:
+		return "INIT_P2M";
+	case XEN_ELFNOTE_MOD_START_PFN:
+		return "MOD_START_PFN";
+	case XEN_ELFNOTE_SUPPORTED_FEATURES:
+		return "SUPPORTED_FEATURES";
+	case XEN_ELFNOTE_PHYS32_ENTRY:
+		return "PHYS32_ENTRY";
+	default:
+		return "?";
 	}
 }
 
 /* A numeric note: 4 or 8 little-endian bytes. */
-static int note_number(const uint8_t *desc, uint32_t descsz, uint32_t type,
-		       uint64_t *v, char *err, size_t errlen)
+static int note_number(const uint8_t *desc, uint32_t descsz, uint32_t type, uint64_t *v, char *err,
+		       size_t errlen)
 {
 	uint32_t v32;
 
@@ -109,8 +124,8 @@ static int note_number(const uint8_t *desc, uint32_t descsz, uint32_t type,
 		memcpy(&v32, desc, 4);
 		*v = v32;
 	} else {
-		return FAIL("Xen note %s has size %" PRIu32 " (expected 4 or 8)",
-			    note_name(type), descsz);
+		return FAIL("Xen note %s has size %" PRIu32 " (expected 4 or 8)", note_name(type),
+			    descsz);
 	}
 	return 0;
 }
@@ -120,42 +135,48 @@ static int note_number(const uint8_t *desc, uint32_t descsz, uint32_t type,
  * none (Linux's FEATURES note is built with .ascii: 41 bytes, no NUL).
  * Either way it is read within the note, and must fit dst.
  */
-static int note_string(const uint8_t *desc, uint32_t descsz, uint32_t type,
-		       char *dst, size_t dstlen, char *err, size_t errlen)
+static int note_string(const uint8_t *desc, uint32_t descsz, uint32_t type, char *dst,
+		       size_t dstlen, char *err, size_t errlen)
 {
 	const uint8_t *nul = memchr(desc, '\0', descsz);
 	size_t len = nul ? (size_t)(nul - desc) : descsz;
 
 	if (len >= dstlen)
-		return FAIL("Xen note %s is too long (%zu bytes, at most %zu)",
-			    note_name(type), len, dstlen - 1);
+		return FAIL("Xen note %s is too long (%zu bytes, at most %zu)", note_name(type),
+			    len, dstlen - 1);
 	memcpy(dst, desc, len);
 	dst[len] = '\0';
 	return 0;
 }
 
 /* Records one note named "Xen". */
-static int xen_note(struct sv_xen_notes *n, uint32_t type, const uint8_t *desc,
-		    uint32_t descsz, char *err, size_t errlen)
+static int xen_note(struct sv_xen_notes *n, uint32_t type, const uint8_t *desc, uint32_t descsz,
+		    char *err, size_t errlen)
 {
 	uint64_t v = 0;
 	int r = 0;
 
 	n->found = true;
 	switch (type) {
-#define NUM(field)                                                              \
-	r = note_number(desc, descsz, type, &v, err, errlen);                   \
-	if (!r) {                                                               \
-		n->field = v;                                                   \
-		n->has_##field = true;                                          \
-	}                                                                       \
+#define NUM(field)                                                                                 \
+	r = note_number(desc, descsz, type, &v, err, errlen);                                      \
+	if (!r) {                                                                                  \
+		n->field = v;                                                                      \
+		n->has_##field = true;                                                             \
+	}                                                                                          \
 	break
-	case XEN_ELFNOTE_ENTRY: NUM(entry);
-	case XEN_ELFNOTE_HYPERCALL_PAGE: NUM(hypercall_page);
-	case XEN_ELFNOTE_VIRT_BASE: NUM(virt_base);
-	case XEN_ELFNOTE_PADDR_OFFSET: NUM(paddr_offset);
-	case XEN_ELFNOTE_INIT_P2M: NUM(init_p2m);
-	case XEN_ELFNOTE_PHYS32_ENTRY: NUM(phys32_entry);
+	case XEN_ELFNOTE_ENTRY:
+		NUM(entry);
+	case XEN_ELFNOTE_HYPERCALL_PAGE:
+		NUM(hypercall_page);
+	case XEN_ELFNOTE_VIRT_BASE:
+		NUM(virt_base);
+	case XEN_ELFNOTE_PADDR_OFFSET:
+		NUM(paddr_offset);
+	case XEN_ELFNOTE_INIT_P2M:
+		NUM(init_p2m);
+	case XEN_ELFNOTE_PHYS32_ENTRY:
+		NUM(phys32_entry);
 #undef NUM
 	case XEN_ELFNOTE_MOD_START_PFN:
 		r = note_number(desc, descsz, type, &v, err, errlen);
@@ -169,16 +190,24 @@ static int xen_note(struct sv_xen_notes *n, uint32_t type, const uint8_t *desc,
 		if (!r)
 			n->supported_features = (uint32_t)v;
 		break;
-#define STR(field) r = note_string(desc, descsz, type, n->field, sizeof(n->field), err, errlen); break
-	case XEN_ELFNOTE_GUEST_OS: STR(guest_os);
-	case XEN_ELFNOTE_GUEST_VERSION: STR(guest_version);
-	case XEN_ELFNOTE_XEN_VERSION: STR(xen_version);
-	case XEN_ELFNOTE_LOADER: STR(loader);
-	case XEN_ELFNOTE_FEATURES: STR(features);
-	case XEN_ELFNOTE_PAE_MODE: STR(pae_mode);
+#define STR(field)                                                                                 \
+	r = note_string(desc, descsz, type, n->field, sizeof(n->field), err, errlen);              \
+	break
+	case XEN_ELFNOTE_GUEST_OS:
+		STR(guest_os);
+	case XEN_ELFNOTE_GUEST_VERSION:
+		STR(guest_version);
+	case XEN_ELFNOTE_XEN_VERSION:
+		STR(xen_version);
+	case XEN_ELFNOTE_LOADER:
+		STR(loader);
+	case XEN_ELFNOTE_FEATURES:
+		STR(features);
+	case XEN_ELFNOTE_PAE_MODE:
+		STR(pae_mode);
 #undef STR
 	default:
-		break;	/* BSD_SYMTAB, HV_START_LOW, ...: not used here */
+		break; /* BSD_SYMTAB, HV_START_LOW, ...: not used here */
 	}
 	return r;
 }
@@ -188,9 +217,8 @@ static int xen_note(struct sv_xen_notes *n, uint32_t type, const uint8_t *desc,
  * name and the descriptor, each padded to 4 bytes.  what names the
  * container ("segment 3", "section 7") in messages.
  */
-static int scan_notes(struct sv_elf *elf, uint64_t off, uint64_t len,
-		      const char *what, unsigned *budget, char *err,
-		      size_t errlen)
+static int scan_notes(struct sv_elf *elf, uint64_t off, uint64_t len, const char *what,
+		      unsigned *budget, char *err, size_t errlen)
 {
 	const uint8_t *p = elf->data + off;
 	uint64_t pos = 0, namesz_pad, descsz_pad;
@@ -207,14 +235,13 @@ static int scan_notes(struct sv_elf *elf, uint64_t off, uint64_t len,
 		namesz_pad = ((uint64_t)hdr[0] + 3) & ~3ULL;
 		descsz_pad = ((uint64_t)hdr[1] + 3) & ~3ULL;
 		if (namesz_pad > len - pos)
-			return FAIL("%s: note name runs past the end of its %s",
-				    what, "notes");
+			return FAIL("%s: note name runs past the end of its %s", what, "notes");
 		if (descsz_pad > len - pos - namesz_pad)
-			return FAIL("%s: note descriptor runs past the end of its %s",
-				    what, "notes");
+			return FAIL("%s: note descriptor runs past the end of its %s", what,
+				    "notes");
 		if (hdr[0] == 4 && !memcmp(p + pos, "Xen", 4)) {
-			r = xen_note(&elf->notes, hdr[2], p + pos + namesz_pad,
-				     hdr[1], err, errlen);
+			r = xen_note(&elf->notes, hdr[2], p + pos + namesz_pad, hdr[1], err,
+				     errlen);
 			if (r)
 				return r;
 		}
@@ -224,31 +251,28 @@ static int scan_notes(struct sv_elf *elf, uint64_t off, uint64_t len,
 }
 
 /* Checks and records the PT_LOAD program headers. */
-static int parse_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, char *err,
-		       size_t errlen)
+static int parse_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, char *err, size_t errlen)
 {
 	Elf64_Phdr ph;
 	struct sv_elf_seg *s;
 	unsigned i;
 
 	for (i = 0; i < eh->e_phnum; i++) {
-		memcpy(&ph, elf->data + eh->e_phoff + (uint64_t)i * sizeof(ph),
-		       sizeof(ph));
+		memcpy(&ph, elf->data + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
 		if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
 			continue;
 		if (ph.p_filesz > ph.p_memsz && ph.p_type == PT_LOAD)
 			return FAIL("segment %u has a file size larger than its "
-				    "memory size", i);
+				    "memory size",
+				    i);
 		if (!in_file(ph.p_offset, ph.p_filesz, elf->size))
 			return FAIL("segment %u runs past the end of the file", i);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		if (ph.p_vaddr > UINT64_MAX - ph.p_memsz ||
-		    ph.p_paddr > UINT64_MAX - ph.p_memsz)
+		if (ph.p_vaddr > UINT64_MAX - ph.p_memsz || ph.p_paddr > UINT64_MAX - ph.p_memsz)
 			return FAIL("segment %u wraps around the address space", i);
 		if (elf->nr_segs == SV_ELF_MAX_SEGS)
-			return FAIL("more than %u loadable segments",
-				    SV_ELF_MAX_SEGS);
+			return FAIL("more than %u loadable segments", SV_ELF_MAX_SEGS);
 		s = &elf->segs[elf->nr_segs++];
 		s->vaddr = ph.p_vaddr;
 		s->paddr = ph.p_paddr;
@@ -275,7 +299,7 @@ static int layout(struct sv_elf *elf, char *err, size_t errlen)
 	struct sv_elf_seg *s, *o;
 	unsigned i, j;
 
-	if (n->found)	/* wraps like Xen's unsigned arithmetic */
+	if (n->found) /* wraps like Xen's unsigned arithmetic */
 		offset = (n->has_virt_base ? n->virt_base : 0) -
 			 (n->has_paddr_offset ? n->paddr_offset : 0);
 	for (i = 0; i < elf->nr_segs; i++) {
@@ -284,13 +308,15 @@ static int layout(struct sv_elf *elf, char *err, size_t errlen)
 		if (s->load > UINT64_MAX - s->memsz ||
 		    s->load + s->memsz > UINT64_MAX - (PAGE_SIZE_4K - 1))
 			return FAIL("segment %u ends too close to the top of the "
-				    "address space", s->index);
+				    "address space",
+				    s->index);
 		end = s->load + s->memsz;
 		for (j = 0; j < i; j++) {
 			o = &elf->segs[j];
 			if (s->load < o->load + o->memsz && o->load < end)
 				return FAIL("segment %u overlaps another loadable "
-					    "segment", s->index);
+					    "segment",
+					    s->index);
 		}
 		if (s->load < vmin)
 			vmin = s->load;
@@ -303,8 +329,8 @@ static int layout(struct sv_elf *elf, char *err, size_t errlen)
 }
 
 /* Xen notes from the PT_NOTE segments. */
-static int notes_from_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh,
-			    unsigned *budget, char *err, size_t errlen)
+static int notes_from_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, unsigned *budget, char *err,
+			    size_t errlen)
 {
 	Elf64_Phdr ph;
 	char what[32];
@@ -312,13 +338,11 @@ static int notes_from_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh,
 	int r;
 
 	for (i = 0; i < eh->e_phnum; i++) {
-		memcpy(&ph, elf->data + eh->e_phoff + (uint64_t)i * sizeof(ph),
-		       sizeof(ph));
+		memcpy(&ph, elf->data + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
 		if (ph.p_type != PT_NOTE)
 			continue;
 		snprintf(what, sizeof(what), "segment %u", i);
-		r = scan_notes(elf, ph.p_offset, ph.p_filesz, what, budget, err,
-			       errlen);
+		r = scan_notes(elf, ph.p_offset, ph.p_filesz, what, budget, err, errlen);
 		if (r)
 			return r;
 	}
@@ -330,8 +354,8 @@ static int notes_from_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh,
  * carry none.  The section table is optional (e_shnum 0), but when
  * present it is checked like the rest.
  */
-static int notes_from_shdrs(struct sv_elf *elf, const Elf64_Ehdr *eh,
-			    unsigned *budget, char *err, size_t errlen)
+static int notes_from_shdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, unsigned *budget, char *err,
+			    size_t errlen)
 {
 	Elf64_Shdr sh;
 	char what[32];
@@ -345,23 +369,20 @@ static int notes_from_shdrs(struct sv_elf *elf, const Elf64_Ehdr *eh,
 	if (!in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(sh), elf->size))
 		return FAIL("section header table runs past the end of the file");
 	for (i = 0; i < eh->e_shnum; i++) {
-		memcpy(&sh, elf->data + eh->e_shoff + (uint64_t)i * sizeof(sh),
-		       sizeof(sh));
+		memcpy(&sh, elf->data + eh->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
 		if (sh.sh_type != SHT_NOTE)
 			continue;
 		if (!in_file(sh.sh_offset, sh.sh_size, elf->size))
 			return FAIL("section %u runs past the end of the file", i);
 		snprintf(what, sizeof(what), "section %u", i);
-		r = scan_notes(elf, sh.sh_offset, sh.sh_size, what, budget, err,
-			       errlen);
+		r = scan_notes(elf, sh.sh_offset, sh.sh_size, what, budget, err, errlen);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
-		 size_t errlen)
+int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err, size_t errlen)
 {
 	const uint8_t *p = data;
 	unsigned budget = NOTE_MAX_SCANNED;
@@ -395,8 +416,9 @@ int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
 		return FAIL("not an x86-64 ELF file (machine %u)", eh.e_machine);
 	if (eh.e_type != ET_EXEC)
 		return FAIL("not an executable ELF file (type %u%s)", eh.e_type,
-			    eh.e_type == ET_DYN ? ", a shared object or PIE" :
-			    eh.e_type == ET_REL ? ", an object file" : "");
+			    eh.e_type == ET_DYN	  ? ", a shared object or PIE"
+			    : eh.e_type == ET_REL ? ", an object file"
+						  : "");
 	if (eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
 		return FAIL("no program headers");
 	if (eh.e_phentsize != sizeof(Elf64_Phdr))
@@ -421,8 +443,8 @@ int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
 	return 0;
 }
 
-int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr,
-		size_t dst_size, char *err, size_t errlen)
+int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr, size_t dst_size, char *err,
+		size_t errlen)
 {
 	const struct sv_elf_seg *s;
 	uint8_t *out = dst;
@@ -433,24 +455,19 @@ int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr,
 	/* Check everything first, so a failure leaves dst untouched. */
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
-		if (s->load < dst_vaddr || !in_file(s->load - dst_vaddr,
-						    s->memsz, dst_size))
+		if (s->load < dst_vaddr || !in_file(s->load - dst_vaddr, s->memsz, dst_size))
 			return elf_err(-ERANGE, err, errlen,
 				       "segment %u (0x%" PRIx64 "-0x%" PRIx64
-				       ") does not fit in 0x%" PRIx64
-				       "-0x%" PRIx64, s->index, s->load,
-				       s->load + s->memsz, dst_vaddr,
+				       ") does not fit in 0x%" PRIx64 "-0x%" PRIx64,
+				       s->index, s->load, s->load + s->memsz, dst_vaddr,
 				       dst_vaddr + dst_size);
 		if (!in_file(s->offset, s->filesz, elf->size))
-			return FAIL("segment %u runs past the end of the file",
-				    s->index);
+			return FAIL("segment %u runs past the end of the file", s->index);
 	}
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
-		memcpy(out + (s->load - dst_vaddr), elf->data + s->offset,
-		       s->filesz);
-		memset(out + (s->load - dst_vaddr) + s->filesz, 0,
-		       s->memsz - s->filesz);
+		memcpy(out + (s->load - dst_vaddr), elf->data + s->offset, s->filesz);
+		memset(out + (s->load - dst_vaddr) + s->filesz, 0, s->memsz - s->filesz);
 	}
 	return 0;
 }
@@ -461,16 +478,14 @@ uint64_t sv_elf_pv_entry(const struct sv_elf *elf)
 }
 
 /* The PT_LOAD holding [addr, addr+len), or NULL. */
-static const struct sv_elf_seg *seg_holding(const struct sv_elf *elf,
-					    uint64_t addr, uint64_t len)
+static const struct sv_elf_seg *seg_holding(const struct sv_elf *elf, uint64_t addr, uint64_t len)
 {
 	const struct sv_elf_seg *s;
 	unsigned i;
 
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
-		if (addr >= s->load && len <= s->memsz &&
-		    addr - s->load <= s->memsz - len)
+		if (addr >= s->load && len <= s->memsz && addr - s->load <= s->memsz - len)
 			return s;
 	}
 	return NULL;
@@ -492,19 +507,22 @@ int sv_elf_check_pv(const struct sv_elf *elf, char *err, size_t errlen)
 		return FAIL("unsupported Xen loader '%s'", n->loader);
 	if (n->has_virt_base && n->virt_base > elf->vstart)
 		return FAIL("VIRT_BASE 0x%" PRIx64 " is above the kernel's "
-			    "lowest address 0x%" PRIx64, n->virt_base,
-			    elf->vstart);
+			    "lowest address 0x%" PRIx64,
+			    n->virt_base, elf->vstart);
 	s = seg_holding(elf, entry, 1);
 	if (!s || !(s->flags & PF_X))
 		return FAIL("entry point 0x%" PRIx64 " is not inside an "
-			    "executable loadable segment", entry);
+			    "executable loadable segment",
+			    entry);
 	if (n->has_hypercall_page) {
 		if (n->hypercall_page & (PAGE_SIZE_4K - 1))
 			return FAIL("HYPERCALL_PAGE 0x%" PRIx64 " is not page "
-				    "aligned", n->hypercall_page);
+				    "aligned",
+				    n->hypercall_page);
 		if (!seg_holding(elf, n->hypercall_page, PAGE_SIZE_4K))
 			return FAIL("HYPERCALL_PAGE 0x%" PRIx64 " is not inside "
-				    "a loadable segment", n->hypercall_page);
+				    "a loadable segment",
+				    n->hypercall_page);
 	}
 	return 0;
 }

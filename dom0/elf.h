@@ -26,32 +26,31 @@ struct sv_elf_seg {
 	 * sv_elf_check_pv() use this address.
 	 */
 	uint64_t load;
-	unsigned index;		/* its program header's index, for messages */
+	unsigned index; /* its program header's index, for messages */
 };
 
 /* The Xen ELF notes (xen/elfnote.h) a kernel carries; has_* say which. */
 struct sv_xen_notes {
-	bool has_entry, has_hypercall_page, has_virt_base, has_paddr_offset,
-		has_phys32_entry, has_init_p2m, has_mod_start_pfn;
-	uint64_t entry, hypercall_page, virt_base, paddr_offset, phys32_entry,
-		init_p2m;
+	bool has_entry, has_hypercall_page, has_virt_base, has_paddr_offset, has_phys32_entry,
+	    has_init_p2m, has_mod_start_pfn;
+	uint64_t entry, hypercall_page, virt_base, paddr_offset, phys32_entry, init_p2m;
 	bool mod_start_pfn;
-	char guest_os[64], guest_version[64], xen_version[64], loader[64],
-		features[512], pae_mode[32];
-	uint32_t supported_features;	/* XEN_ELFNOTE_SUPPORTED_FEATURES */
-	bool found;			/* any Xen note present */
+	char guest_os[64], guest_version[64], xen_version[64], loader[64], features[512],
+	    pae_mode[32];
+	uint32_t supported_features; /* XEN_ELFNOTE_SUPPORTED_FEATURES */
+	bool found;		     /* any Xen note present */
 };
 
 #define SV_ELF_MAX_SEGS 16
 
 struct sv_elf {
-	const uint8_t *data;		/* caller-owned file image */
+	const uint8_t *data; /* caller-owned file image */
 	size_t size;
 	uint64_t ehdr_entry;
-	struct sv_elf_seg segs[SV_ELF_MAX_SEGS];	/* PT_LOAD only, file order */
+	struct sv_elf_seg segs[SV_ELF_MAX_SEGS]; /* PT_LOAD only, file order */
 	unsigned nr_segs;
-	uint64_t vstart, vend;	/* lowest load, highest load+memsz; 4K-rounded out */
-	struct sv_xen_notes notes;	/* PT_NOTE segments, else SHT_NOTE sections */
+	uint64_t vstart, vend;	   /* lowest load, highest load+memsz; 4K-rounded out */
+	struct sv_xen_notes notes; /* PT_NOTE segments, else SHT_NOTE sections */
 };
 
 /*
@@ -66,8 +65,7 @@ struct sv_elf {
  * kernels are not supported", "segment 2 runs past the end of the file"
  * or, for a Linux bzImage, "bzImage kernels need type = \"hvm\"".
  */
-int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
-		 size_t errlen);
+int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err, size_t errlen);
 
 /*
  * Copies each PT_LOAD segment to dst + (load - dst_vaddr) and zeroes its
@@ -75,8 +73,8 @@ int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err,
  * dst_vaddr..; returns 0, or -ERANGE (with a message) when a segment
  * does not fit, before anything is copied.
  */
-int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr,
-		size_t dst_size, char *err, size_t errlen);
+int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr, size_t dst_size, char *err,
+		size_t errlen);
 
 /*
  * Checks what a Xen PV kernel needs: Xen notes present, an entry point

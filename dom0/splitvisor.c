@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// splitvisor: the command that starts, stops and reports on one host stack (hypervisor and dom0 services).
+// splitvisor: the command that starts, stops and reports on one host stack (hypervisor and dom0
+// services).
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -151,7 +152,8 @@ static int sv_rundir(char *out, bool create)
 	if (create) {
 		err = sv_mkdirs(dir, failed, sizeof(failed));
 		if (err) {
-			fprintf(stderr, "splitvisor: cannot create %s: %s\n", failed, strerror(-err));
+			fprintf(stderr, "splitvisor: cannot create %s: %s\n", failed,
+				strerror(-err));
 			return 1;
 		}
 	}
@@ -165,8 +167,10 @@ static int sv_rundir(char *out, bool create)
 		return 1;
 	}
 	if (strlen(out) + 1 + SV_SOCK_NAME_RESERVE >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "splitvisor: run directory %s is too long: socket paths in it must "
-			"stay under %zu bytes\n", out, sizeof(sa.sun_path));
+		fprintf(stderr,
+			"splitvisor: run directory %s is too long: socket paths in it must "
+			"stay under %zu bytes\n",
+			out, sizeof(sa.sun_path));
 		return 1;
 	}
 	return 0;
@@ -194,7 +198,8 @@ static int sv_bindir(char *out)
 
 	if (env && *env) {
 		if (!realpath(env, out)) {
-			fprintf(stderr, "splitvisor: SPLITVISOR_BINDIR=%s: %s\n", env, strerror(errno));
+			fprintf(stderr, "splitvisor: SPLITVISOR_BINDIR=%s: %s\n", env,
+				strerror(errno));
 			return 1;
 		}
 		return 0;
@@ -288,8 +293,9 @@ static pid_t sv_spawn_supervisor(const char *rundir, const char *bindir, const c
 				 int notify[2])
 {
 	char logpath[PATH_MAX], fdtxt[16];
-	char *argv[] = { "splitvisor", "supervise", "--rundir", (char *)rundir, "--bindir",
-			 (char *)bindir, "--notify-fd", fdtxt, NULL, NULL, NULL };
+	char *argv[] = { "splitvisor", "supervise",    "--rundir",    (char *)rundir,
+			 "--bindir",   (char *)bindir, "--notify-fd", fdtxt,
+			 NULL,	       NULL,	       NULL };
 	pid_t pid;
 	int fd;
 
@@ -386,7 +392,8 @@ static bool sv_start_line(char *line, struct sv_start_result *res, bool *dots)
 		return true;
 	}
 	res->failed = true;
-	sv_copy(res->reason, sizeof(res->reason), strncmp(line, "error ", 6) == 0 ? line + 6 : line);
+	sv_copy(res->reason, sizeof(res->reason),
+		strncmp(line, "error ", 6) == 0 ? line + 6 : line);
 	return true;
 }
 
@@ -433,7 +440,7 @@ static int sv_start_wait(int fd, struct sv_start_result *res)
 			memmove(buf, nl + 1, used + 1);
 		}
 		if (used == sizeof(buf) - 1)
-			used = 0;	/* an absurd line: drop it */
+			used = 0; /* an absurd line: drop it */
 	}
 }
 
@@ -471,8 +478,10 @@ static int sv_cmd_start(int argc, char **argv)
 		if (err < 0)
 			return 2;
 		if (err == 0) {
-			fprintf(stderr, "splitvisor: start: unknown argument '%s' "
-				"(splitvisor --help lists them)\n", argv[i]);
+			fprintf(stderr,
+				"splitvisor: start: unknown argument '%s' "
+				"(splitvisor --help lists them)\n",
+				argv[i]);
 			return 2;
 		}
 	}
@@ -481,8 +490,10 @@ static int sv_cmd_start(int argc, char **argv)
 	if (sv_rundir(rundir, true) || sv_bindir(bindir))
 		return 1;
 	if (svc_stack_running(rundir, &other)) {
-		fprintf(stderr, "splitvisor: a stack already runs in %s (supervisor pid %d); "
-			"'splitvisor stop' stops it\n", rundir, (int)other);
+		fprintf(stderr,
+			"splitvisor: a stack already runs in %s (supervisor pid %d); "
+			"'splitvisor stop' stops it\n",
+			rundir, (int)other);
 		return 1;
 	}
 	if (pipe2(notify, O_CLOEXEC) < 0) {
@@ -573,21 +584,22 @@ static int sv_cmd_stop(void)
 		return 0;
 	}
 	if (pid <= 0) {
-		fprintf(stderr, "splitvisor: a stack runs in %s but %s/%s is unreadable\n",
-			rundir, rundir, SVC_PID_FILE);
+		fprintf(stderr, "splitvisor: a stack runs in %s but %s/%s is unreadable\n", rundir,
+			rundir, SVC_PID_FILE);
 		return 1;
 	}
 	if (kill(pid, SIGTERM) < 0 && errno != ESRCH) {
-		fprintf(stderr, "splitvisor: cannot signal the supervisor (pid %d): %s\n",
-			(int)pid, strerror(errno));
+		fprintf(stderr, "splitvisor: cannot signal the supervisor (pid %d): %s\n", (int)pid,
+			strerror(errno));
 		return 1;
 	}
 	end = svc_now_ns() + (int64_t)SVC_STOP_TIMEOUT_MS * 1000000;
 	while (svc_stack_running(rundir, NULL)) {
 		if (svc_now_ns() >= end) {
-			fprintf(stderr, "splitvisor: the supervisor (pid %d) did not stop within "
-				"%d s; killing it (its services die with it)\n", (int)pid,
-				SVC_STOP_TIMEOUT_MS / 1000);
+			fprintf(stderr,
+				"splitvisor: the supervisor (pid %d) did not stop within "
+				"%d s; killing it (its services die with it)\n",
+				(int)pid, SVC_STOP_TIMEOUT_MS / 1000);
 			kill(pid, SIGKILL);
 			return 1;
 		}
@@ -656,8 +668,8 @@ static int sv_cmd_status(void)
 		else
 			snprintf(state, sizeof(state), "%s", svc_state_name(st[i].state));
 		sv_format_uptime(up, sizeof(up), live ? svc_now_ns() - st[i].since_ns : -1);
-		printf("%-11s %-22s restarts %-3u uptime %s%s\n", st[i].name, state,
-		       st[i].restarts, up, st[i].required ? "" : "  (optional)");
+		printf("%-11s %-22s restarts %-3u uptime %s%s\n", st[i].name, state, st[i].restarts,
+		       up, st[i].required ? "" : "  (optional)");
 		if (st[i].state == SVC_NOT_INSTALLED)
 			missing++;
 		if (st[i].required && st[i].state != SVC_RUNNING)
@@ -714,8 +726,8 @@ static int sv_cmd_restart(const char *name)
 	}
 	close(fd);
 	if (kill(pid, SIGUSR1) < 0) {
-		fprintf(stderr, "splitvisor: cannot signal the supervisor (pid %d): %s\n",
-			(int)pid, strerror(errno));
+		fprintf(stderr, "splitvisor: cannot signal the supervisor (pid %d): %s\n", (int)pid,
+			strerror(errno));
 		return 1;
 	}
 	end = svc_now_ns() + (int64_t)(SVC_TERM_GRACE_MS + SVC_READY_TIMEOUT_MS) * 1000000;
@@ -728,13 +740,14 @@ static int sv_cmd_restart(const char *name)
 			fprintf(stderr, "splitvisor: %s is not installed\n", name);
 			return 1;
 		}
-		if (cur->state == SVC_RUNNING && (cur->pid != oldpid || cur->restarts != restarts)) {
+		if (cur->state == SVC_RUNNING &&
+		    (cur->pid != oldpid || cur->restarts != restarts)) {
 			fprintf(stderr, "splitvisor: %s restarted (pid %d)\n", name, (int)cur->pid);
 			return 0;
 		}
 	}
-	fprintf(stderr, "splitvisor: %s did not come back in time; see %s/%s.log\n", name,
-		rundir, name);
+	fprintf(stderr, "splitvisor: %s did not come back in time; see %s/%s.log\n", name, rundir,
+		name);
 	return 1;
 }
 
@@ -805,7 +818,9 @@ int main(int argc, char **argv)
 		return sv_cmd_restart(argv[2]);
 	if (strcmp(cmd, "supervise") == 0)
 		return sv_cmd_supervise(argc - 2, argv + 2);
-	fprintf(stderr, "splitvisor: unknown command or wrong arguments: '%s' "
-		"(splitvisor --help lists them)\n", cmd);
+	fprintf(stderr,
+		"splitvisor: unknown command or wrong arguments: '%s' "
+		"(splitvisor --help lists them)\n",
+		cmd);
 	return 2;
 }

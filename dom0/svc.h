@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Shared declarations of the splitvisor launcher: service table, run-directory files, status file, supervisor.
+// Shared declarations of the splitvisor launcher: service table, run-directory files, status file,
+// supervisor.
 #ifndef SV_DOM0_SVC_H
 #define SV_DOM0_SVC_H
 
@@ -49,7 +50,7 @@
 struct svc_desc {
 	const char *name;	/* shown in status and logs; log is NAME.log */
 	const char *binary;	/* file name in the binary folder */
-	const char *ready_sock;	/* ready when DIR/ready_sock accepts; NULL: ready once spawned */
+	const char *ready_sock; /* ready when DIR/ready_sock accepts; NULL: ready once spawned */
 	bool required;		/* missing binary or failure stops the stack */
 	bool takes_engine;	/* gets --engine=NAME when the stack was given one */
 };
@@ -64,21 +65,21 @@ extern const size_t svc_count;
 #define SVC_ENGINE_MAX 16
 
 enum svc_state {
-	SVC_NOT_INSTALLED,	/* binary missing: skipped */
-	SVC_STARTING,		/* spawned, waiting for its socket */
-	SVC_RUNNING,		/* ready */
-	SVC_RESTARTING,		/* died; waiting out its backoff */
-	SVC_FAILED,		/* died too often, or never became ready */
-	SVC_STOPPED,		/* not started (yet) or stopped */
+	SVC_NOT_INSTALLED, /* binary missing: skipped */
+	SVC_STARTING,	   /* spawned, waiting for its socket */
+	SVC_RUNNING,	   /* ready */
+	SVC_RESTARTING,	   /* died; waiting out its backoff */
+	SVC_FAILED,	   /* died too often, or never became ready */
+	SVC_STOPPED,	   /* not started (yet) or stopped */
 };
 
 /* One service's state as the supervisor publishes it in DIR/splitvisor.status. */
 struct svc_status {
 	char name[SVC_NAME_MAX];
 	enum svc_state state;
-	pid_t pid;		/* > 0 while STARTING or RUNNING */
-	unsigned int restarts;	/* times it was started again after the first */
-	int64_t since_ns;	/* CLOCK_MONOTONIC when the current run began */
+	pid_t pid;	       /* > 0 while STARTING or RUNNING */
+	unsigned int restarts; /* times it was started again after the first */
+	int64_t since_ns;      /* CLOCK_MONOTONIC when the current run began */
 	bool required;
 };
 
@@ -113,7 +114,8 @@ bool svc_sock_accepts(const char *path);
  * lines for `start` and is closed once the stack is up. Returns the
  * process exit code. */
 int svc_supervise(const char *rundir, const char *bindir, const char *engine, int notify_fd);
-/* dom0's xenstore nodes (/local/domain/0/name, domid), as xen-init-dom0 writes them (svc_dom0.c). */
+/* dom0's xenstore nodes (/local/domain/0/name, domid), as xen-init-dom0 writes them (svc_dom0.c).
+ */
 int svc_dom0_xenstore(void);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The supervisor's status file: one line per service, replaced atomically, read by `splitvisor status`.
+// The supervisor's status file: one line per service, replaced atomically, read by `splitvisor
+// status`.
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -72,8 +73,8 @@ int svc_status_write(const char *rundir, pid_t sup_pid, const char *engine,
 		fprintf(f, "engine %s\n", engine);
 	for (i = 0; i < n; i++)
 		fprintf(f, "service %s %s %d %u %" PRId64 " %d\n", st[i].name,
-			svc_state_name(st[i].state), (int)st[i].pid, st[i].restarts,
-			st[i].since_ns, st[i].required ? 1 : 0);
+			svc_state_name(st[i].state), (int)st[i].pid, st[i].restarts, st[i].since_ns,
+			st[i].required ? 1 : 0);
 	if (ferror(f))
 		err = -EIO;
 	if (fclose(f) != 0 && !err)
@@ -99,8 +100,8 @@ static int svc_status_parse_line(const char *line, struct svc_status *st)
 	unsigned int restarts;
 	int64_t since;
 
-	if (sscanf(line, "service %31s %31s %d %u %" SCNd64 " %d", name, state, &pid,
-		   &restarts, &since, &req) != 6)
+	if (sscanf(line, "service %31s %31s %d %u %" SCNd64 " %d", name, state, &pid, &restarts,
+		   &since, &req) != 6)
 		return -EBADMSG;
 	if (svc_state_parse(state, &st->state) || pid < 0 || (req != 0 && req != 1))
 		return -EBADMSG;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The splitvisor supervisor daemon: starts the dom0 services in order, restarts the ones that die, stops them all.
+// The splitvisor supervisor daemon: starts the dom0 services in order, restarts the ones that die,
+// stops them all.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,36 +30,36 @@
  */
 
 enum sup_phase {
-	SUP_STARTUP,	/* bringing services up in order; a death fails the start */
-	SUP_RUNNING,	/* supervising: deaths are restarted */
-	SUP_STOPPING,	/* taking services down; deaths are expected */
+	SUP_STARTUP,  /* bringing services up in order; a death fails the start */
+	SUP_RUNNING,  /* supervising: deaths are restarted */
+	SUP_STOPPING, /* taking services down; deaths are expected */
 };
 
 struct sup_svc {
 	const struct svc_desc *desc;
 	struct svc_status st;
 	char binpath[4096];
-	int64_t deaths[SVC_MAX_DEATHS + 1];	/* ring of death times (ns) */
-	unsigned int ndeaths;			/* deaths recorded in total */
-	int backoff_ms;				/* next restart delay */
-	int64_t restart_at;			/* RESTARTING: when to spawn again */
-	int64_t ready_by;			/* STARTING: readiness deadline */
-	int64_t kill_at;			/* pending restart: SIGKILL after this, 0: none */
-	bool restart_requested;			/* the next death is a requested restart */
-	char last_exit[96];			/* how it last ended */
+	int64_t deaths[SVC_MAX_DEATHS + 1]; /* ring of death times (ns) */
+	unsigned int ndeaths;		    /* deaths recorded in total */
+	int backoff_ms;			    /* next restart delay */
+	int64_t restart_at;		    /* RESTARTING: when to spawn again */
+	int64_t ready_by;		    /* STARTING: readiness deadline */
+	int64_t kill_at;		    /* pending restart: SIGKILL after this, 0: none */
+	bool restart_requested;		    /* the next death is a requested restart */
+	char last_exit[96];		    /* how it last ended */
 };
 
 struct sup {
 	const char *rundir;
 	const char *bindir;
-	const char *engine;		/* passed as --engine=NAME; NULL: the hypervisor picks */
+	const char *engine; /* passed as --engine=NAME; NULL: the hypervisor picks */
 	pid_t pid;
 	int sigfd;
-	int notify_fd;			/* pipe to `splitvisor start`, -1 once up */
+	int notify_fd; /* pipe to `splitvisor start`, -1 once up */
 	int lock_fd;
 	enum sup_phase phase;
 	bool stop_requested;
-	struct sup_svc *startup_death;	/* a service that died during startup */
+	struct sup_svc *startup_death; /* a service that died during startup */
 	struct sup_svc svc[SVC_MAX];
 	size_t n;
 };
@@ -140,7 +141,7 @@ static void __attribute__((noreturn)) sup_exec_child(struct sup *sup, struct sup
 {
 	char logpath[4096], engine[32];
 	char *argv[] = { (char *)s->desc->binary, "--rundir", (char *)sup->rundir,
-			 "--foreground", NULL, NULL };
+			 "--foreground",	  NULL,	      NULL };
 	sigset_t none;
 	int fd;
 
@@ -256,7 +257,8 @@ static void sup_on_death(struct sup *sup, struct sup_svc *s, int status)
 		sup_log("%s (pid %d) %s; restarting it as requested", s->desc->name, (int)pid,
 			s->last_exit);
 		if (strcmp(s->desc->name, "hypervisor") == 0)
-			sup_log("*** THE HYPERVISOR WAS RESTARTED: every domain it ran is gone. ***");
+			sup_log(
+			    "*** THE HYPERVISOR WAS RESTARTED: every domain it ran is gone. ***");
 		s->st.restarts++;
 		if (sup_spawn(sup, s) < 0) {
 			s->st.state = SVC_RESTARTING;
@@ -265,15 +267,15 @@ static void sup_on_death(struct sup *sup, struct sup_svc *s, int status)
 		return;
 	}
 
-	sup_log("%s (pid %d) died after %lld ms: %s", s->desc->name, (int)pid,
-		(long long)up_ms, s->last_exit);
+	sup_log("%s (pid %d) died after %lld ms: %s", s->desc->name, (int)pid, (long long)up_ms,
+		s->last_exit);
 	if (strcmp(s->desc->name, "hypervisor") == 0)
 		sup_log("*** THE HYPERVISOR DIED: every domain it ran is gone. "
 			"Restarting it with no domains. ***");
 	if (sup_record_death(s, now)) {
 		sup_log("%s died more than %d times within %d s: marked failed, not restarted "
-			"(splitvisor restart-service %s retries)", s->desc->name, SVC_MAX_DEATHS,
-			SVC_DEATH_WINDOW_MS / 1000, s->desc->name);
+			"(splitvisor restart-service %s retries)",
+			s->desc->name, SVC_MAX_DEATHS, SVC_DEATH_WINDOW_MS / 1000, s->desc->name);
 		s->st.state = SVC_FAILED;
 		sup_publish(sup);
 		return;
@@ -394,8 +396,8 @@ static int sup_start_one(struct sup *sup, struct sup_svc *s, int64_t deadline)
 		s->st.state = SVC_NOT_INSTALLED;
 		sup_publish(sup);
 		if (s->desc->required) {
-			sup_log("required service %s is missing: %s: %s", s->desc->name,
-				s->binpath, strerror(err));
+			sup_log("required service %s is missing: %s: %s", s->desc->name, s->binpath,
+				strerror(err));
 			sup_notify(sup, "fail %s required service %s cannot be run: %s: %s",
 				   s->desc->name, s->desc->name, s->binpath, strerror(err));
 			return -1;
@@ -438,7 +440,8 @@ static int sup_start_one(struct sup *sup, struct sup_svc *s, int64_t deadline)
 		now = svc_now_ns();
 		if (now >= deadline) {
 			sup_log("%s did not accept on %s in time", s->desc->name, sock);
-			sup_notify(sup, "fail %s %s (pid %d) did not accept connections on %s in time",
+			sup_notify(sup,
+				   "fail %s %s (pid %d) did not accept connections on %s in time",
 				   s->desc->name, s->desc->name, (int)s->st.pid, sock);
 			s->st.state = SVC_FAILED;
 			sup_publish(sup);
@@ -480,7 +483,8 @@ static void sup_run(struct sup *sup)
 					sup_log("%s ready (pid %d)", s->desc->name, (int)s->st.pid);
 					sup_publish(sup);
 				} else if (now >= s->ready_by) {
-					sup_log("%s (pid %d) did not accept on %s within %d s: killing it",
+					sup_log("%s (pid %d) did not accept on %s within %d s: "
+						"killing it",
 						s->desc->name, (int)s->st.pid, sock,
 						SVC_READY_TIMEOUT_MS / 1000);
 					kill(-s->st.pid, SIGKILL);
@@ -531,7 +535,8 @@ static void sup_sweep_orphans(struct sup *sup)
 			if (len <= 0)
 				continue;
 			buf[len] = '\0';
-			/* "pid (comm) state ppid ...": comm may hold anything but ')' ends it last. */
+			/* "pid (comm) state ppid ...": comm may hold anything but ')' ends it last.
+			 */
 			p = strrchr(buf, ')');
 			if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != sup->pid)
 				continue;
@@ -743,8 +748,8 @@ int svc_supervise(const char *rundir, const char *bindir, const char *engine, in
 		setenv("XENSTORED_PATH", xs, 1);
 	setenv("SPLITVISOR_RUNDIR", rundir, 1);
 
-	sup_log("supervisor started: run directory %s, binaries from %s, engine %s", rundir,
-		bindir, sup->engine ? sup->engine : "(the hypervisor's choice)");
+	sup_log("supervisor started: run directory %s, binaries from %s, engine %s", rundir, bindir,
+		sup->engine ? sup->engine : "(the hypervisor's choice)");
 	sup_publish(sup);
 	deadline = svc_now_ns() + (int64_t)SVC_SUP_START_BUDGET_MS * 1000000;
 	for (i = 0; i < sup->n; i++) {

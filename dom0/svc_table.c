@@ -11,10 +11,19 @@
  * Adding a service is adding one line here.
  */
 const struct svc_desc svc_table[] = {
-	{ .name = "hypervisor", .binary = "hypervisor", .ready_sock = "hypervisor.sock",
-	  .required = true, .takes_engine = true },
-	{ .name = "xenstored", .binary = "xenstored", .ready_sock = "xenstored.sock", .required = false },
-	{ .name = "xenconsoled", .binary = "xenconsoled", .ready_sock = "xenconsoled.sock", .required = false },
+	{ .name = "hypervisor",
+	  .binary = "hypervisor",
+	  .ready_sock = "hypervisor.sock",
+	  .required = true,
+	  .takes_engine = true },
+	{ .name = "xenstored",
+	  .binary = "xenstored",
+	  .ready_sock = "xenstored.sock",
+	  .required = false },
+	{ .name = "xenconsoled",
+	  .binary = "xenconsoled",
+	  .ready_sock = "xenconsoled.sock",
+	  .required = false },
 	{ .name = "blkback", .binary = "blkback", .ready_sock = "blkback.sock", .required = false },
 	{ .name = "netback", .binary = "netback", .ready_sock = "netback.sock", .required = false },
 };

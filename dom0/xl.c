@@ -64,13 +64,20 @@ int xl_domid(struct svctl *c, const char *arg, uint32_t *domid)
 const char *xl_reason_name(uint32_t reason)
 {
 	switch (reason) {
-	case SHUTDOWN_poweroff: return "poweroff";
-	case SHUTDOWN_reboot: return "reboot";
-	case SHUTDOWN_suspend: return "suspend";
-	case SHUTDOWN_crash: return "crash";
-	case SHUTDOWN_watchdog: return "watchdog";
-	case SHUTDOWN_soft_reset: return "soft_reset";
-	default: return "unknown";
+	case SHUTDOWN_poweroff:
+		return "poweroff";
+	case SHUTDOWN_reboot:
+		return "reboot";
+	case SHUTDOWN_suspend:
+		return "suspend";
+	case SHUTDOWN_crash:
+		return "crash";
+	case SHUTDOWN_watchdog:
+		return "watchdog";
+	case SHUTDOWN_soft_reset:
+		return "soft_reset";
+	default:
+		return "unknown";
 	}
 }
 
@@ -98,7 +105,7 @@ void xl_engines_text(uint32_t engines, char *buf, size_t len)
 		else
 			n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", name);
 		if (n < 0 || (size_t)n >= len - used)
-			break;	/* truncated: keep what fits */
+			break; /* truncated: keep what fits */
 		used += (size_t)n;
 	}
 	if (!used)
@@ -128,17 +135,22 @@ static const struct {
 	{ "network-detach", xl_cmd_network_detach, "network-detach <Domain> <DevId|mac>" },
 	{ "network-list", xl_cmd_network_list, "network-list <Domain>" },
 	{ "vcpu-list", xl_cmd_vcpu_list, "vcpu-list [<Domain> ...]" },
-	{ "vcpu-pin", xl_cmd_vcpu_pin, "vcpu-pin [-f|--force] <Domain> <VCPU|all> <CPUs|all> [<CPUs-soft>]" },
+	{ "vcpu-pin", xl_cmd_vcpu_pin,
+	  "vcpu-pin [-f|--force] <Domain> <VCPU|all> <CPUs|all> [<CPUs-soft>]" },
 	{ "vcpu-set", xl_cmd_vcpu_set, "vcpu-set [-i|--ignore-host] <Domain> <vCPUs count>" },
-	{ "sched-credit", xl_cmd_sched_credit, "sched-credit [-d <Domain> [-w <Weight>] [-c <Cap>]] [-s]" },
-	{ "mem-set", xl_cmd_mem_set, "mem-set <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
-	{ "mem-max", xl_cmd_mem_max, "mem-max <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
+	{ "sched-credit", xl_cmd_sched_credit,
+	  "sched-credit [-d <Domain> [-w <Weight>] [-c <Cap>]] [-s]" },
+	{ "mem-set", xl_cmd_mem_set,
+	  "mem-set <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
+	{ "mem-max", xl_cmd_mem_max,
+	  "mem-max <Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>" },
 	{ "uptime", xl_cmd_uptime, "uptime [-s] [<Domain> ...]" },
 	{ "dmesg", xl_cmd_dmesg, "dmesg [-c]" },
 	{ "top", xl_cmd_top, "top [-b] [-i <Iterations>] [-d <Seconds>] [-f]" },
 	{ "rename", xl_cmd_rename, "rename <Domain> <NewName>" },
 	{ "sysrq", xl_cmd_sysrq, "sysrq <Domain> <letter>" },
-	{ "trigger", xl_cmd_trigger, "trigger <Domain> <nmi|reset|init|power|sleep|s3resume> [<VCPU>]" },
+	{ "trigger", xl_cmd_trigger,
+	  "trigger <Domain> <nmi|reset|init|power|sleep|s3resume> [<VCPU>]" },
 };
 
 static void usage(FILE *f)
@@ -146,7 +158,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: xl <subcommand> [args]\n\nSubcommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  xl %s\n", cmds[i].usage);
-	fprintf(f, "\nThe host stack is found through SPLITVISOR_RUNDIR (default /run/splitvisor).\n");
+	fprintf(f,
+		"\nThe host stack is found through SPLITVISOR_RUNDIR (default /run/splitvisor).\n");
 }
 
 int main(int argc, char **argv)

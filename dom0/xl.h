@@ -47,9 +47,11 @@ int xl_cmd_rename(int argc, char **argv);
 int xl_cmd_sysrq(int argc, char **argv);
 int xl_cmd_trigger(int argc, char **argv);
 int xl_cmd_top(int argc, char **argv);
-/* xl_list.c: the "config" object of `xl list -l` for a parsed config (`xl create -n`); 0 or -ENOMEM. */
+/* xl_list.c: the "config" object of `xl list -l` for a parsed config (`xl create -n`); 0 or
+ * -ENOMEM. */
 int xl_config_print_json(const struct sv_config *cfg, const char *uuid);
-/* The same object for others to serialise (json-c's; the caller puts it); NULL when out of memory. */
+/* The same object for others to serialise (json-c's; the caller puts it); NULL when out of memory.
+ */
 struct json_object *xl_config_json(const struct sv_config *cfg, const char *uuid);
 /*
  * xl_userdata.c: libxl's record of a domain we created,

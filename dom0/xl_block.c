@@ -72,10 +72,10 @@ static int xl_block_check(const struct sv_disk *d)
 	return 0;
 }
 
-static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir,
-			 const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir,
-			 const char *key, const char *fmt, ...)
+static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
+			 const char *fmt, ...)
 {
 	char path[512], val[4200];
 	va_list ap;
@@ -122,8 +122,8 @@ static int xl_block_add(struct xs_handle *xs, uint32_t domid, const struct sv_di
 	}
 	for (int tries = 0;; tries++) {
 		xs_transaction_t t = xs_transaction_start(xs);
-		bool ok = t != XBT_NULL &&
-			  xs_write(xs, t, be, "", 0) && xs_set_permissions(xs, t, be, be_perms, 2) &&
+		bool ok = t != XBT_NULL && xs_write(xs, t, be, "", 0) &&
+			  xs_set_permissions(xs, t, be, be_perms, 2) &&
 			  xl_block_put(xs, t, be, "frontend", "%s", fe) &&
 			  xl_block_put(xs, t, be, "frontend-id", "%u", domid) &&
 			  xl_block_put(xs, t, be, "params", "%s", d->target) &&
@@ -136,7 +136,8 @@ static int xl_block_add(struct xs_handle *xs, uint32_t domid, const struct sv_di
 			  xl_block_put(xs, t, be, "device-type", "%s", devtype) &&
 			  xl_block_put(xs, t, be, "discard-enable", "%d", d->discard ? 1 : 0) &&
 			  xl_block_put(xs, t, be, "state", "%d", XenbusStateInitialising) &&
-			  xs_write(xs, t, fe, "", 0) && xs_set_permissions(xs, t, fe, fe_perms, 2) &&
+			  xs_write(xs, t, fe, "", 0) &&
+			  xs_set_permissions(xs, t, fe, fe_perms, 2) &&
 			  xl_block_put(xs, t, fe, "backend", "%s", be) &&
 			  xl_block_put(xs, t, fe, "backend-id", "0") &&
 			  xl_block_put(xs, t, fe, "virtual-device", "%d", d->devid) &&
@@ -168,8 +169,8 @@ static void xl_block_warn_no_backend(void)
 
 	snprintf(path, sizeof(path), "%s/blkback.sock", svctl_rundir());
 	if (access(path, F_OK) < 0)
-		fprintf(stderr, "xl: warning: blkback is not running (%s): disks will not connect\n",
-			path);
+		fprintf(stderr,
+			"xl: warning: blkback is not running (%s): disks will not connect\n", path);
 }
 
 int xl_block_create_all(struct xs_handle *xs, uint32_t domid, const struct sv_config *cfg)
@@ -260,9 +261,9 @@ static int xl_block_read_int(struct xs_handle *xs, const char *dir, const char *
 /* Xenbus state names for block-detach's progress line ("gone" when the key is). */
 static const char *xl_block_state_name(int state)
 {
-	static const char *const names[] = { "Unknown", "Initialising", "InitWait",
-					     "Initialised", "Connected", "Closing", "Closed",
-					     "Reconfiguring", "Reconfigured" };
+	static const char *const names[] = { "Unknown",	    "Initialising",  "InitWait",
+					     "Initialised", "Connected",     "Closing",
+					     "Closed",	    "Reconfiguring", "Reconfigured" };
 
 	if (state < 0)
 		return "gone";
@@ -296,7 +297,8 @@ int xl_cmd_block_detach(int argc, char **argv)
 	}
 	devid = sv_vdev_to_devid(argv[optind + 1]);
 	if (devid < 0) {
-		xl_err("block-detach: '%s' is not a virtual device name or number", argv[optind + 1]);
+		xl_err("block-detach: '%s' is not a virtual device name or number",
+		       argv[optind + 1]);
 		return 1;
 	}
 	if (xl_block_open(argv[optind], &c, &xs, &domid))
@@ -327,9 +329,9 @@ int xl_cmd_block_detach(int argc, char **argv)
 			state = xl_block_read_int(xs, be, "state", XenbusStateClosed);
 			if (state == XenbusStateClosed)
 				break;
-			xl_progress_tick("backend %s, frontend %s",
-					 xl_block_state_name(state),
-					 xl_block_state_name(xl_block_read_int(xs, fe, "state", -1)));
+			xl_progress_tick(
+			    "backend %s, frontend %s", xl_block_state_name(state),
+			    xl_block_state_name(xl_block_read_int(xs, fe, "state", -1)));
 			usleep(50 * 1000);
 		}
 		xl_progress_done();
@@ -397,8 +399,8 @@ int xl_cmd_block_list(int argc, char **argv)
 		xl_err("usage: xl block-list <Domain(s)>");
 		return 2;
 	}
-	printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state",
-	       "evt-ch", "ring-ref", "BE-path");
+	printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state", "evt-ch",
+	       "ring-ref", "BE-path");
 	for (int i = 1; i < argc; i++) {
 		uint32_t domid;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* xl_boot: a kernel or ramdisk named by a bare file name is looked up beside xl's own installation. */
+/* xl_boot: a kernel or ramdisk named by a bare file name is looked up beside xl's own installation.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

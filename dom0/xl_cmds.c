@@ -21,10 +21,14 @@
 static const char *kvm_kind_name(uint32_t kind)
 {
 	switch (kind) {
-	case SV_KVM_NONE: return "none";
-	case SV_KVM_HARDWARE: return "hardware";
-	case SV_KVM_PVM: return "pvm";
-	default: return "unknown";
+	case SV_KVM_NONE:
+		return "none";
+	case SV_KVM_HARDWARE:
+		return "hardware";
+	case SV_KVM_PVM:
+		return "pvm";
+	default:
+		return "unknown";
 	}
 }
 
@@ -164,7 +168,8 @@ int xl_console_follow(struct svctl *c, uint32_t domid, int attached_fd)
 	}
 	bool in_open = true;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = 0, .events = POLLIN } };
 		if (poll(p, in_open ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -366,7 +371,8 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 	if (pv) {
 		if (!xl_xs_write(xs, domid, "control/shutdown", word)) {
 			ret = -errno;
-			xl_err("cannot ask domain '%s' to %s: %s", argv[optind], word, strerror(errno));
+			xl_err("cannot ask domain '%s' to %s: %s", argv[optind], word,
+			       strerror(errno));
 			goto out;
 		}
 	} else if (force) {
@@ -376,7 +382,8 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 			goto out;
 		}
 	} else {
-		xl_err("PV control interface not available in domain '%s': use -F to stop it from outside, or 'xl destroy'",
+		xl_err("PV control interface not available in domain '%s': use -F to stop it from "
+		       "outside, or 'xl destroy'",
 		       argv[optind]);
 		ret = -EOPNOTSUPP;
 		goto out;

@@ -48,12 +48,12 @@ int xl_cpulist_parse(const char *s, unsigned nr_cpus, uint8_t map[SV_CPUMAP_BYTE
 	for (;;) {
 		size_t n = strcspn(p, ",");
 		bool not = n && *p == '^';
-		const char *item = p + not;
-		size_t len = n - not;
+		const char *item = p + not ;
+		size_t len = n - not ;
 		unsigned long a, b;
 
 		if (len == 3 && !strncmp(item, "all", 3)) {
-			if (not) {
+			if (not ) {
 				snprintf(err, errlen, "can't combine \"^\" and \"all\"");
 				return -EINVAL;
 			}
@@ -63,17 +63,17 @@ int xl_cpulist_parse(const char *s, unsigned nr_cpus, uint8_t map[SV_CPUMAP_BYTE
 			snprintf(err, errlen, "invalid CPU range '%.*s' in '%s'", (int)n, p, s);
 			return -EINVAL;
 		} else if (b >= nr_cpus) {
-			snprintf(err, errlen, "cpu %lu out of range (host has %u CPU%s)", b, nr_cpus,
-				 nr_cpus == 1 ? "" : "s");
+			snprintf(err, errlen, "cpu %lu out of range (host has %u CPU%s)", b,
+				 nr_cpus, nr_cpus == 1 ? "" : "s");
 			return -EINVAL;
 		}
 		for (unsigned long i = a; i <= b; i++) {
-			if (not)
-				map[i / 8] &= (uint8_t)~(1u << (i % 8));
+			if (not )
+				map[i / 8] &= (uint8_t) ~(1u << (i % 8));
 			else
 				map[i / 8] |= (uint8_t)(1u << (i % 8));
 		}
-		any |= !not;
+		any |= !not ;
 		if (!p[n])
 			break;
 		p += n + 1;
@@ -129,7 +129,7 @@ void xl_cpumap_text(const uint8_t map[SV_CPUMAP_BYTES], unsigned nr_cpus, char *
 }
 
 const char xl_vcpu_header[] =
-	"Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)";
+    "Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)";
 
 void xl_vcpu_row(char *buf, size_t len, const char *name, uint32_t domid,
 		 const struct sv_vcpu_info *vi, unsigned nr_cpus)

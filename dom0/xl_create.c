@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* xl create: config to running domain, and the monitor that applies on_poweroff/on_reboot/on_crash. */
+/* xl create: config to running domain, and the monitor that applies on_poweroff/on_reboot/on_crash.
+ */
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +38,8 @@ static int read_file(const char *what, const char *path, void **data, size_t *si
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > MAX_IMAGE) {
-		xl_err("%s '%s': not a regular file of 1 byte to %u MiB", what, path, MAX_IMAGE >> 20);
+		xl_err("%s '%s': not a regular file of 1 byte to %u MiB", what, path,
+		       MAX_IMAGE >> 20);
 		close(fd);
 		return -EINVAL;
 	}
@@ -49,7 +51,8 @@ static int read_file(const char *what, const char *path, void **data, size_t *si
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n <= 0) {
-			xl_err("%s '%s': read failed: %s", what, path, n ? strerror(errno) : "short file");
+			xl_err("%s '%s': read failed: %s", what, path,
+			       n ? strerror(errno) : "short file");
 			free(buf);
 			close(fd);
 			return -EIO;
@@ -143,7 +146,8 @@ static int alloc_port_for_dom0(struct svctl *c, uint32_t domid, uint32_t *port)
 	struct sv_ctl_evtchn_alloc q = { .dom = domid, .remote_dom = 0 };
 	struct sv_ctl_evtchn_port r;
 	uint32_t got = 0;
-	int ret = svctl_call(c, SV_CTL_EVTCHN_ALLOC_UNBOUND, &q, sizeof(q), &r, sizeof(r), &got, NULL);
+	int ret =
+	    svctl_call(c, SV_CTL_EVTCHN_ALLOC_UNBOUND, &q, sizeof(q), &r, sizeof(r), &got, NULL);
 
 	if (!ret && got != sizeof(r))
 		ret = -EPROTO;
@@ -171,15 +175,16 @@ static void create_error(struct svctl *c, const struct sv_config *cfg, int err)
 		return;
 	}
 	if (svctl_host_info(c, &hi)) {
-		xl_err("cannot create '%s': engine '%s' is not available on this host",
-		       cfg->name, sv_engine_name(cfg->engine));
+		xl_err("cannot create '%s': engine '%s' is not available on this host", cfg->name,
+		       sv_engine_name(cfg->engine));
 		return;
 	}
 	xl_engines_text(hi.engines, engines, sizeof(engines));
 	if (hi.engine_detail[0])
 		xl_err("cannot create '%s': engine '%s' is not available on this host (%.*s); "
-		       "it has: %s", cfg->name, sv_engine_name(cfg->engine),
-		       (int)sizeof(hi.engine_detail), hi.engine_detail, engines);
+		       "it has: %s",
+		       cfg->name, sv_engine_name(cfg->engine), (int)sizeof(hi.engine_detail),
+		       hi.engine_detail, engines);
 	else
 		xl_err("cannot create '%s': engine '%s' is not available on this host; it has: %s",
 		       cfg->name, sv_engine_name(cfg->engine), engines);
@@ -193,11 +198,15 @@ static void create_error(struct svctl *c, const struct sv_config *cfg, int err)
 static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_config *cfg,
 			const struct images *im, bool paused, uint32_t *domid_out)
 {
-	struct sv_ctl_create req = { .kind = SV_DOM_PV, .max_vcpus = cfg->maxvcpus,
-				     .mem_kb = cfg->memory_mb * 1024, .engine = cfg->engine,
+	struct sv_ctl_create req = { .kind = SV_DOM_PV,
+				     .max_vcpus = cfg->maxvcpus,
+				     .mem_kb = cfg->memory_mb * 1024,
+				     .engine = cfg->engine,
 				     .max_kb = cfg->maxmem_mb * 1024 };
-	struct sv_pv_image img = { .kernel = &im->elf, .ramdisk = im->ramdisk,
-				   .ramdisk_size = im->ramdisk_size, .cmdline = cfg->cmdline };
+	struct sv_pv_image img = { .kernel = &im->elf,
+				   .ramdisk = im->ramdisk,
+				   .ramdisk_size = im->ramdisk_size,
+				   .cmdline = cfg->cmdline };
 	struct sv_pv_layout lay;
 	char err[256], uuid[37];
 	uint32_t domid;
@@ -220,7 +229,8 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 	if (!ret)
 		ret = alloc_port_for_dom0(c, domid, &img.console_evtchn);
 	if (ret) {
-		xl_err("domain '%s': cannot allocate event channels: %s", cfg->name, strerror(-ret));
+		xl_err("domain '%s': cannot allocate event channels: %s", cfg->name,
+		       strerror(-ret));
 		goto out_destroy;
 	}
 	ret = sv_build_pv(c, domid, &img, &lay, err, sizeof(err));
@@ -230,11 +240,17 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 	}
 	if (xs) {
 		struct xl_xs_domain xd = {
-			.domid = domid, .name = cfg->name, .uuid = uuid,
-			.memory_kb = cfg->memory_mb * 1024, .maxmem_kb = cfg->maxmem_mb * 1024,
-			.vcpus = cfg->vcpus, .maxvcpus = cfg->maxvcpus,
-			.store_mfn = lay.store_mfn, .console_mfn = lay.console_mfn,
-			.store_port = img.store_evtchn, .console_port = img.console_evtchn,
+			.domid = domid,
+			.name = cfg->name,
+			.uuid = uuid,
+			.memory_kb = cfg->memory_mb * 1024,
+			.maxmem_kb = cfg->maxmem_mb * 1024,
+			.vcpus = cfg->vcpus,
+			.maxvcpus = cfg->maxvcpus,
+			.store_mfn = lay.store_mfn,
+			.console_mfn = lay.console_mfn,
+			.store_port = img.store_evtchn,
+			.console_port = img.console_evtchn,
 		};
 		ret = xl_xs_domain_setup(xs, &xd, err, sizeof(err));
 		if (ret) {
@@ -333,13 +349,21 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		}
 		enum sv_action act;
 		switch (di.shutdown_reason) {
-		case SHUTDOWN_poweroff: act = cfg->on_poweroff; break;
-		case SHUTDOWN_reboot: act = cfg->on_reboot; break;
-		case SHUTDOWN_soft_reset: act = SV_ACTION_RESTART; break;
-		default: act = cfg->on_crash; break; /* crash, watchdog, suspend */
+		case SHUTDOWN_poweroff:
+			act = cfg->on_poweroff;
+			break;
+		case SHUTDOWN_reboot:
+			act = cfg->on_reboot;
+			break;
+		case SHUTDOWN_soft_reset:
+			act = SV_ACTION_RESTART;
+			break;
+		default:
+			act = cfg->on_crash;
+			break; /* crash, watchdog, suspend */
 		}
-		mlog("domain %u shut down (%s): action %s", domid, xl_reason_name(di.shutdown_reason),
-		     sv_action_name(act));
+		mlog("domain %u shut down (%s): action %s", domid,
+		     xl_reason_name(di.shutdown_reason), sv_action_name(act));
 		wait_console_client(&hold_fd);
 		if (act == SV_ACTION_PRESERVE)
 			break;
@@ -407,7 +431,8 @@ static void warn_cb(void *opaque, const char *msg)
 
 int xl_cmd_create(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	bool console = false, paused = false, quiet = false, dryrun = false;
 	struct sv_config cfg;
 	struct images im = { 0 };
@@ -420,10 +445,18 @@ int xl_cmd_create(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+cpqnh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': console = true; break;
-		case 'p': paused = true; break;
-		case 'q': quiet = true; break;
-		case 'n': dryrun = true; break;
+		case 'c':
+			console = true;
+			break;
+		case 'p':
+			paused = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'n':
+			dryrun = true;
+			break;
 		default:
 			xl_err("usage: xl create [-c] [-p] [-q] [-n] <ConfigFile> [key=value ...]");
 			return 2;
@@ -470,14 +503,16 @@ int xl_cmd_create(int argc, char **argv)
 		goto out;
 	xs = xl_xs_open();
 	if (!xs)
-		fprintf(stderr, "xl: warning: xenstored is not reachable: the guest gets no store\n");
+		fprintf(stderr,
+			"xl: warning: xenstored is not reachable: the guest gets no store\n");
 	if (start_domain(c, xs, &cfg, &im, paused, &domid))
 		goto out;
 	int hold[2] = { -1, -1 };
 	if (console && pipe2(hold, O_CLOEXEC) < 0)
 		hold[0] = hold[1] = -1; /* then the console may miss a guest that halts at once */
 	if (spawn_monitor(&cfg, &im, domid, hold))
-		xl_err("warning: could not start the domain monitor: on_poweroff etc. will not act");
+		xl_err(
+		    "warning: could not start the domain monitor: on_poweroff etc. will not act");
 	if (hold[0] >= 0)
 		close(hold[0]);
 	ret = 0;

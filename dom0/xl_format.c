@@ -67,10 +67,12 @@ double xl_top_cpu_pct(uint64_t cpu_ns_then, uint64_t cpu_ns_now, uint64_t wall_n
 
 int xl_top_header(char *buf, size_t len)
 {
-	return snprintf(buf, len, "%10s %6s %10s %6s %10s %6s %10s %9s %5s %4s %8s %8s %4s %8s %8s %8s "
-			"%10s %10s %4s\n", "NAME", "STATE", "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)",
-			"MAXMEM(k)", "MAXMEM(%)", "VCPUS", "NETS", "NETTX(k)", "NETRX(k)", "VBDS",
-			"VBD_OO", "VBD_RD", "VBD_WR", "VBD_RSECT", "VBD_WSECT", "SSID");
+	return snprintf(buf, len,
+			"%10s %6s %10s %6s %10s %6s %10s %9s %5s %4s %8s %8s %4s %8s %8s %8s "
+			"%10s %10s %4s\n",
+			"NAME", "STATE", "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)", "MAXMEM(k)",
+			"MAXMEM(%)", "VCPUS", "NETS", "NETTX(k)", "NETRX(k)", "VBDS", "VBD_OO",
+			"VBD_RD", "VBD_WR", "VBD_RSECT", "VBD_WSECT", "SSID");
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -89,15 +91,15 @@ int xl_top_row_text(const struct xl_top_row *r, bool full_name, char *buf, size_
 		snprintf(maxmem, sizeof(maxmem), "%10llu", (unsigned long long)r->maxmem_kb);
 		snprintf(maxpct, sizeof(maxpct), "%9.1f", pct(r->maxmem_kb, r->host_kb));
 	}
-	return snprintf(buf, len,
-			"%10.*s %6s %10llu %6.1f %10llu %6.1f %s %s %5u %4u %8llu %8llu %4u %8llu %8llu "
-			"%8llu %10llu %10llu %4u\n",
-			full_name ? (int)sizeof(r->name) : 10, r->name, r->state,
-			(unsigned long long)(r->cpu_ns / 1000000000ULL), r->cpu_pct,
-			(unsigned long long)r->mem_kb, pct(r->mem_kb, r->host_kb), maxmem, maxpct,
-			r->vcpus, r->nets, (unsigned long long)(r->net_tx_bytes / 1024),
-			(unsigned long long)(r->net_rx_bytes / 1024), r->vbds,
-			(unsigned long long)r->vbd_oo, (unsigned long long)r->vbd_rd,
-			(unsigned long long)r->vbd_wr, (unsigned long long)r->vbd_rsect,
-			(unsigned long long)r->vbd_wsect, r->ssid);
+	return snprintf(
+	    buf, len,
+	    "%10.*s %6s %10llu %6.1f %10llu %6.1f %s %s %5u %4u %8llu %8llu %4u %8llu %8llu "
+	    "%8llu %10llu %10llu %4u\n",
+	    full_name ? (int)sizeof(r->name) : 10, r->name, r->state,
+	    (unsigned long long)(r->cpu_ns / 1000000000ULL), r->cpu_pct,
+	    (unsigned long long)r->mem_kb, pct(r->mem_kb, r->host_kb), maxmem, maxpct, r->vcpus,
+	    r->nets, (unsigned long long)(r->net_tx_bytes / 1024),
+	    (unsigned long long)(r->net_rx_bytes / 1024), r->vbds, (unsigned long long)r->vbd_oo,
+	    (unsigned long long)r->vbd_rd, (unsigned long long)r->vbd_wr,
+	    (unsigned long long)r->vbd_rsect, (unsigned long long)r->vbd_wsect, r->ssid);
 }

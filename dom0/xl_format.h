@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Text formats of xl's small commands (uptime, top), kept apart so that unit tests check them alone. */
+/* Text formats of xl's small commands (uptime, top), kept apart so that unit tests check them
+ * alone. */
 #ifndef SV_XL_FORMAT_H
 #define SV_XL_FORMAT_H
 
@@ -21,12 +22,12 @@ int xl_start_time_parse(const char *text, uint64_t *secs);
 /* One row of xentop's table; the numbers as xentop takes them from libxenstat. */
 struct xl_top_row {
 	char name[64];
-	char state[7];            /* xl_top_state() */
+	char state[7]; /* xl_top_state() */
 	uint64_t cpu_ns;
-	double cpu_pct;           /* from two samples; 0 for the first */
+	double cpu_pct; /* from two samples; 0 for the first */
 	uint64_t mem_kb;
-	uint64_t maxmem_kb;       /* UINT64_MAX: "no limit" */
-	uint64_t host_kb;         /* the host's memory, for the percentages */
+	uint64_t maxmem_kb; /* UINT64_MAX: "no limit" */
+	uint64_t host_kb;   /* the host's memory, for the percentages */
 	unsigned vcpus;
 	unsigned nets;
 	uint64_t net_tx_bytes, net_rx_bytes; /* from the domain's side */
@@ -35,7 +36,8 @@ struct xl_top_row {
 	unsigned ssid;
 };
 
-/* xentop's state letters, in its order: d(ying) s(hutdown) b(locked) c(rashed) p(aused) r(unning). */
+/* xentop's state letters, in its order: d(ying) s(hutdown) b(locked) c(rashed) p(aused) r(unning).
+ */
 void xl_top_state(const struct sv_dominfo *d, char out[7]);
 /* Per cent of one CPU that cpu_ns_now - cpu_ns_then is of wall_ns, as xentop computes it. */
 double xl_top_cpu_pct(uint64_t cpu_ns_then, uint64_t cpu_ns_now, uint64_t wall_ns);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* xl list: Xen's table of domains, and with -l their long form as JSON; xl create -n's JSON too (json-c lives only here). */
+/* xl list: Xen's table of domains, and with -l their long form as JSON; xl create -n's JSON too
+ * (json-c lives only here). */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -98,9 +99,12 @@ static struct json_object *jchild(struct json_object *parent, const char *key)
 static const char *kind_name(uint32_t kind)
 {
 	switch (kind) {
-	case SV_DOM_PVH: return "pvh";
-	case SV_DOM_HVM: return "hvm";
-	default: return "pv";	/* PV guests, and dom0 (0) as Xen has it */
+	case SV_DOM_PVH:
+		return "pvh";
+	case SV_DOM_HVM:
+		return "hvm";
+	default:
+		return "pv"; /* PV guests, and dom0 (0) as Xen has it */
 	}
 }
 
@@ -172,8 +176,8 @@ static struct json_object *dom_json(const struct sv_dominfo *d, struct xs_handle
 	if (!c_info || !b_info)
 		goto out_put;
 	if (jadd_text(c_info, "type", kind_name(d->kind)) ||
-	    jadd(c_info, "name", json_object_new_string_len(d->name,
-						    (int)strnlen(d->name, sizeof(d->name)))) ||
+	    jadd(c_info, "name",
+		 json_object_new_string_len(d->name, (int)strnlen(d->name, sizeof(d->name)))) ||
 	    jadd_text(c_info, "uuid", uuid) ||
 	    jadd(b_info, "max_vcpus", json_object_new_int64(d->max_vcpus)) ||
 	    jadd(b_info, "avail_vcpus", vcpu_list(d->online_vcpus)) ||
@@ -185,11 +189,11 @@ static struct json_object *dom_json(const struct sv_dominfo *d, struct xs_handle
 	    jadd(o, "cpu_time", json_object_new_int64((int64_t)d->cpu_time_ns)) ||
 	    jadd(o, "vcpu_online", json_object_new_int64(d->online_vcpus)))
 		goto out_put;
-	/* libxl_dominfo's current and maximum reservation; host_memkb is ours (the host's share). */
-	if (d->domid != 0 &&
-	    (jadd(o, "current_memkb", json_object_new_int64((int64_t)d->mem_kb)) ||
-	     jadd(o, "max_memkb", json_object_new_int64((int64_t)d->max_mem_kb)) ||
-	     jadd(o, "host_memkb", json_object_new_int64((int64_t)d->host_kb))))
+	/* libxl_dominfo's current and maximum reservation; host_memkb is ours (the host's share).
+	 */
+	if (d->domid != 0 && (jadd(o, "current_memkb", json_object_new_int64((int64_t)d->mem_kb)) ||
+			      jadd(o, "max_memkb", json_object_new_int64((int64_t)d->max_mem_kb)) ||
+			      jadd(o, "host_memkb", json_object_new_int64((int64_t)d->host_kb))))
 		goto out_put;
 	if ((d->flags & SV_DOMF_SHUTDOWN) &&
 	    jadd_text(o, "shutdown_reason", xl_reason_name(d->shutdown_reason)))
@@ -205,7 +209,7 @@ out_put:
 static int print_long(const struct sv_dominfo *const *doms, int n)
 {
 	struct json_object *arr = json_object_new_array();
-	struct xs_handle *xs = xl_xs_open();	/* for maxmem and target; fine without */
+	struct xs_handle *xs = xl_xs_open(); /* for maxmem and target; fine without */
 	const char *text;
 	int i, ret = -ENOMEM;
 
@@ -219,9 +223,9 @@ static int print_long(const struct sv_dominfo *const *doms, int n)
 			goto out;
 		}
 	}
-	text = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-					      JSON_C_TO_STRING_SPACED |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	text =
+	    json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!text)
 		goto out;
 	printf("%s\n", text);
@@ -240,11 +244,10 @@ out:
  */
 int xl_cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "long", no_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "long", no_argument, NULL, 'l' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	static struct sv_dominfo doms[SV_CTL_LIST_MAX];
 	static const struct sv_dominfo *show[SV_CTL_LIST_MAX + 1];
 	struct sv_dominfo dom0 = { .domid = 0, .flags = SV_DOMF_RUNNING };
@@ -330,12 +333,18 @@ int xl_cmd_list(int argc, char **argv)
 static const char *disk_format_name(int f)
 {
 	switch (f) {
-	case SV_DISK_FMT_QCOW: return "qcow";
-	case SV_DISK_FMT_QCOW2: return "qcow2";
-	case SV_DISK_FMT_VHD: return "vhd";
-	case SV_DISK_FMT_QED: return "qed";
-	case SV_DISK_FMT_EMPTY: return "empty";
-	default: return "raw";
+	case SV_DISK_FMT_QCOW:
+		return "qcow";
+	case SV_DISK_FMT_QCOW2:
+		return "qcow2";
+	case SV_DISK_FMT_VHD:
+		return "vhd";
+	case SV_DISK_FMT_QED:
+		return "qed";
+	case SV_DISK_FMT_EMPTY:
+		return "empty";
+	default:
+		return "raw";
 	}
 }
 
@@ -368,8 +377,8 @@ static struct json_object *nic_json(const struct sv_vif *v, int index)
 	struct json_object *o = json_object_new_object();
 	char mac[18];
 
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1],
-		 v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1], v->mac[2],
+		 v->mac[3], v->mac[4], v->mac[5]);
 	if (!o || jadd(o, "devid", json_object_new_int(v->devid >= 0 ? v->devid : index)) ||
 	    (v->mac_set && jadd_text(o, "mac", mac)) || jadd_set(o, "ip", v->ip) ||
 	    jadd_set(o, "bridge", v->bridge) || jadd_set(o, "ifname", v->vifname) ||
@@ -455,7 +464,7 @@ int xl_config_print_json(const struct sv_config *cfg, const char *uuid)
 	if (!o)
 		return ret;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-						 JSON_C_TO_STRING_NOSLASHESCAPE);
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text) {
 		printf("%s\n", text);
 		ret = 0;

@@ -38,13 +38,23 @@ int64_t xl_parse_mem_kb(const char *s)
 	if (*p && p[1])
 		return -1;
 	switch (tolower((unsigned char)*p)) {
-	case 't': shift = 30; break;
-	case 'g': shift = 20; break;
+	case 't':
+		shift = 30;
+		break;
+	case 'g':
+		shift = 20;
+		break;
 	case '\0':
-	case 'm': shift = 10; break;
-	case 'k': shift = 0; break;
-	case 'b': return (int64_t)(v >> 10);
-	default: return -1;
+	case 'm':
+		shift = 10;
+		break;
+	case 'k':
+		shift = 0;
+		break;
+	case 'b':
+		return (int64_t)(v >> 10);
+	default:
+		return -1;
 	}
 	if (v > ((uint64_t)INT64_MAX >> shift))
 		return -1;
@@ -131,7 +141,8 @@ static int wait_target(struct svctl *c, uint32_t domid, const char *name, uint64
 			if (tty)
 				fputc('\n', stderr);
 			fprintf(stderr,
-				"xl: warning: domain '%s' holds %llu KiB, not its target %llu KiB: its balloon driver stopped short\n",
+				"xl: warning: domain '%s' holds %llu KiB, not its target %llu KiB: "
+				"its balloon driver stopped short\n",
 				name, (unsigned long long)di.mem_kb, (unsigned long long)target_kb);
 			return 0;
 		}
@@ -180,7 +191,8 @@ int xl_cmd_mem_set(int argc, char **argv)
 	}
 	static_max = xs_kb(xs, domid, "memory/static-max", di.max_mem_kb);
 	if (target_kb > static_max) {
-		xl_err("cannot set the memory of '%s' to %s: memory_dynamic_max must be less than or equal to memory_static_max (%llu KiB)",
+		xl_err("cannot set the memory of '%s' to %s: memory_dynamic_max must be less than "
+		       "or equal to memory_static_max (%llu KiB)",
 		       argv[1], argv[2], (unsigned long long)static_max);
 		goto out;
 	}
@@ -191,7 +203,8 @@ int xl_cmd_mem_set(int argc, char **argv)
 	}
 	if (!has_balloon(xs, domid)) {
 		fprintf(stderr,
-			"xl: warning: domain '%s' has no balloon driver (no control/feature-balloon): target set to %llu KiB, it holds %llu KiB\n",
+			"xl: warning: domain '%s' has no balloon driver (no "
+			"control/feature-balloon): target set to %llu KiB, it holds %llu KiB\n",
 			argv[1], (unsigned long long)target_kb, (unsigned long long)di.mem_kb);
 		rc = 0;
 		goto out;
@@ -244,12 +257,14 @@ int xl_cmd_mem_max(int argc, char **argv)
 	}
 	target_kb = xs_kb(xs, domid, "memory/target", di.mem_kb);
 	if (max_kb < target_kb) {
-		xl_err("cannot set the maximum memory of '%s' to %s: memory_static_max must be greater than or equal to memory_dynamic_max (%llu KiB)",
+		xl_err("cannot set the maximum memory of '%s' to %s: memory_static_max must be "
+		       "greater than or equal to memory_dynamic_max (%llu KiB)",
 		       argv[1], argv[2], (unsigned long long)target_kb);
 		goto out;
 	}
 	if (max_kb > room_kb) {
-		xl_err("cannot set the maximum memory of '%s' to %s: it was created with room for %llu KiB (maxmem)",
+		xl_err("cannot set the maximum memory of '%s' to %s: it was created with room for "
+		       "%llu KiB (maxmem)",
 		       argv[1], argv[2], (unsigned long long)room_kb);
 		goto out;
 	}

@@ -377,7 +377,7 @@ out:
 
 static const struct {
 	const char *name;
-	int trigger;              /* sv_trigger; -1: none (s3resume is libxl's own) */
+	int trigger; /* sv_trigger; -1: none (s3resume is libxl's own) */
 } triggers[] = {
 	{ "nmi", SV_TRIGGER_NMI },     { "reset", SV_TRIGGER_RESET }, { "init", SV_TRIGGER_INIT },
 	{ "power", SV_TRIGGER_POWER }, { "sleep", SV_TRIGGER_SLEEP }, { "s3resume", -1 },
@@ -406,7 +406,8 @@ int xl_cmd_trigger(int argc, char **argv)
 		if (!strcmp(argv[2], triggers[t].name))
 			break;
 	if (t == sizeof(triggers) / sizeof(triggers[0])) {
-		xl_err("invalid trigger '%s' (nmi, reset, init, power, sleep or s3resume)", argv[2]);
+		xl_err("invalid trigger '%s' (nmi, reset, init, power, sleep or s3resume)",
+		       argv[2]);
 		return 1;
 	}
 	if (argc == 4) {
@@ -431,7 +432,8 @@ int xl_cmd_trigger(int argc, char **argv)
 		goto out;
 	}
 	if (triggers[t].trigger != SV_TRIGGER_NMI) {
-		xl_err("cannot send trigger '%s' to domain '%s': it acts on HVM guests only, and this is a PV guest",
+		xl_err("cannot send trigger '%s' to domain '%s': it acts on HVM guests only, and "
+		       "this is a PV guest",
 		       argv[2], argv[1]);
 		ret = -EINVAL;
 		goto out;

@@ -23,7 +23,7 @@
 
 static void xl_net_sleep_ms(unsigned ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
 }
@@ -87,7 +87,7 @@ static int xl_net_next_devid(struct xs_handle *xs, uint32_t domid)
 /* 00:16:3e (Xen's OUI) and three random bytes, the locally-relevant top bit clear as libxl. */
 static void xl_net_random_mac(uint8_t mac[6])
 {
-	uint8_t r[3] = {0};
+	uint8_t r[3] = { 0 };
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)clock();
@@ -130,10 +130,10 @@ static int xl_net_write(struct xs_handle *xs, uint32_t domid, const struct sv_vi
 			const uint8_t mac[6], int *devid_io, char *err, size_t errlen)
 {
 	/* Backend: dom0 owns, the guest reads.  Frontend: the guest owns, dom0 reads. */
-	struct xs_permissions be_perm[2] = {{.id = 0, .perms = XS_PERM_NONE},
-					    {.id = domid, .perms = XS_PERM_READ}};
-	struct xs_permissions fe_perm[2] = {{.id = domid, .perms = XS_PERM_NONE},
-					    {.id = 0, .perms = XS_PERM_READ}};
+	struct xs_permissions be_perm[2] = { { .id = 0, .perms = XS_PERM_NONE },
+					     { .id = domid, .perms = XS_PERM_READ } };
+	struct xs_permissions fe_perm[2] = { { .id = domid, .perms = XS_PERM_NONE },
+					     { .id = 0, .perms = XS_PERM_READ } };
 	char be[96], fe[96], macs[18], v[64];
 	int devid = *devid_io, tries = 0;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* xl_progress: a status line on stderr for xl's long waits, redrawn in place on a terminal, silent elsewhere. */
+/* xl_progress: a status line on stderr for xl's long waits, redrawn in place on a terminal, silent
+ * elsewhere. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,10 +21,10 @@
  * for one thing at a time).  Owned by this file.
  */
 static struct {
-	bool active;		/* between start and done, and stderr is a terminal */
-	bool drawn;		/* something is on the line and must be erased */
+	bool active; /* between start and done, and stderr is a terminal */
+	bool drawn;  /* something is on the line and must be erased */
 	int64_t start_ns;
-	int64_t drawn_ns;	/* when the line was last drawn */
+	int64_t drawn_ns; /* when the line was last drawn */
 	char what[160];
 	char detail[160];
 } xl_progress;

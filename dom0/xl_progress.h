@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* xl_progress: one self-rewriting status line on stderr while xl waits, shown only on a terminal. */
+/* xl_progress: one self-rewriting status line on stderr while xl waits, shown only on a terminal.
+ */
 #ifndef SV_XL_PROGRESS_H
 #define SV_XL_PROGRESS_H
 

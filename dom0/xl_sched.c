@@ -115,10 +115,18 @@ int xl_cmd_sched_credit(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+d:w:c:s", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': dom = optarg; break;
-		case 'w': wtext = optarg; break;
-		case 'c': ctext = optarg; break;
-		case 's': opt_s = true; break;
+		case 'd':
+			dom = optarg;
+			break;
+		case 'w':
+			wtext = optarg;
+			break;
+		case 'c':
+			ctext = optarg;
+			break;
+		case 's':
+			opt_s = true;
+			break;
 		default:
 			xl_err(SCHED_USAGE);
 			return 2;
@@ -191,7 +199,8 @@ int xl_cmd_sched_credit(int argc, char **argv)
 		return 1;
 	}
 	if (ctext && (cap < 0 || cap > (long)di.max_vcpus * 100)) {
-		xl_err("Cpu cap out of range, valid range is from 0 to %u for specified number of vcpus",
+		xl_err("Cpu cap out of range, valid range is from 0 to %u for specified number of "
+		       "vcpus",
 		       di.max_vcpus * 100);
 		svctl_close(c);
 		return 1;

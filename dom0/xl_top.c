@@ -21,9 +21,9 @@
 
 /* One look at every domain: what the hypervisor says, at one moment. */
 struct top_sample {
-	uint64_t when_ns;         /* CLOCK_MONOTONIC */
+	uint64_t when_ns; /* CLOCK_MONOTONIC */
 	struct sv_host_info host;
-	uint64_t dom0_cpu_ns;     /* the host's user + system time */
+	uint64_t dom0_cpu_ns; /* the host's user + system time */
 	int n;
 	struct sv_dominfo doms[SV_CTL_LIST_MAX];
 };
@@ -31,8 +31,8 @@ struct top_sample {
 struct top_state {
 	struct svctl *c;
 	struct xs_handle *xs;
-	struct top_sample s[2];   /* the current and the previous */
-	int cur;                  /* index of the current in s */
+	struct top_sample s[2]; /* the current and the previous */
+	int cur;		/* index of the current in s */
 	bool have_prev;
 	struct domstat_vbd vbd[DOMSTAT_VBD_MAX];
 	int nvbd;
@@ -204,8 +204,9 @@ static void print_summary(const struct top_state *t)
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
 	printf("xentop - %s   Xen %u.%u%.*s\n", clock, s->host.xen_major, s->host.xen_minor,
 	       (int)sizeof(s->host.xen_extra), s->host.xen_extra);
-	printf("%d domains: %u running, %u blocked, %u paused, %u crashed, %u dying, %u shutdown \n",
-	       s->n + 1, run, blk, pause, crash, dying, shut);
+	printf(
+	    "%d domains: %u running, %u blocked, %u paused, %u crashed, %u dying, %u shutdown \n",
+	    s->n + 1, run, blk, pause, crash, dying, shut);
 	printf("Mem: %lluk total, %lluk used, %lluk free    CPUs: %u @ %lluMHz\n",
 	       (unsigned long long)s->host.total_kb, (unsigned long long)used,
 	       (unsigned long long)s->host.free_kb, s->host.nr_cpus,
@@ -265,11 +266,12 @@ static bool parse_delay(const char *s, double *out)
  */
 int xl_cmd_top(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "batch", no_argument, NULL, 'b' }, { "iterations", required_argument, NULL, 'i' },
-		{ "delay", required_argument, NULL, 'd' }, { "full-name", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "batch", no_argument, NULL, 'b' },
+					      { "iterations", required_argument, NULL, 'i' },
+					      { "delay", required_argument, NULL, 'd' },
+					      { "full-name", no_argument, NULL, 'f' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	static struct top_state t;
 	bool batch = false, full = false, tty;
 	unsigned long iterations = 0;
@@ -284,8 +286,12 @@ int xl_cmd_top(int argc, char **argv)
 		char *end;
 
 		switch (opt) {
-		case 'b': batch = true; break;
-		case 'f': full = true; break;
+		case 'b':
+			batch = true;
+			break;
+		case 'f':
+			full = true;
+			break;
 		case 'i':
 			errno = 0;
 			iterations = strtoul(optarg, &end, 10);
@@ -353,7 +359,8 @@ int xl_cmd_top(int argc, char **argv)
 				break;
 		} else {
 			struct timespec ts = { .tv_sec = (time_t)delay,
-					       .tv_nsec = (long)((delay - (double)(time_t)delay) * 1e9) };
+					       .tv_nsec =
+						   (long)((delay - (double)(time_t)delay) * 1e9) };
 			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 				;
 		}

@@ -48,7 +48,8 @@ void xl_userdata_write(const struct sv_config *cfg, uint32_t domid, const char *
 		}
 	}
 	text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						     JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+							 JSON_C_TO_STRING_NOSLASHESCAPE)
+		 : NULL;
 	if (!text) {
 		xl_err("warning: domain '%s': no libxl record: out of memory", cfg->name);
 		goto out;
@@ -62,7 +63,8 @@ void xl_userdata_write(const struct sv_config *cfg, uint32_t domid, const char *
 			fd = -1;
 	}
 	if (fd < 0 || rename(tmp, path)) {
-		xl_err("warning: domain '%s': cannot write %s: %s", cfg->name, path, strerror(errno));
+		xl_err("warning: domain '%s': cannot write %s: %s", cfg->name, path,
+		       strerror(errno));
 		unlink(tmp);
 	}
 out:

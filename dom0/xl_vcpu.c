@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* xl vcpu-list, vcpu-pin and vcpu-set: a domain's vCPUs, where they run, and how many are online. */
+/* xl vcpu-list, vcpu-pin and vcpu-set: a domain's vCPUs, where they run, and how many are online.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -26,7 +27,8 @@ static bool is_dom0(const char *arg)
 	return !strcmp(arg, "Domain-0") || !strcmp(arg, "0");
 }
 
-/* dom0's vCPUs are the host's CPUs (as `xl list` counts them): CPU i's busy time from /proc/stat. */
+/* dom0's vCPUs are the host's CPUs (as `xl list` counts them): CPU i's busy time from /proc/stat.
+ */
 static void dom0_rows(unsigned nr_cpus)
 {
 	char line[512], row[512];
@@ -44,7 +46,8 @@ static void dom0_rows(unsigned nr_cpus)
 	if (f)
 		fclose(f);
 	for (unsigned i = 0; i < nr_cpus && i < SV_CPUMAP_BYTES * 8; i++) {
-		struct sv_vcpu_info vi = { .vcpu = i, .flags = SV_VCPUF_ONLINE | SV_VCPUF_RUNNING,
+		struct sv_vcpu_info vi = { .vcpu = i,
+					   .flags = SV_VCPUF_ONLINE | SV_VCPUF_RUNNING,
 					   .cpu = (int32_t)i,
 					   .cpu_time_ns = (uint64_t)(secs[i] * 1e9) };
 
@@ -188,7 +191,8 @@ int xl_cmd_vcpu_pin(int argc, char **argv)
 	hard_arg = argv[optind + 2];
 	soft_arg = argc - optind == 4 ? argv[optind + 3] : NULL;
 	if (is_dom0(argv[optind])) {
-		xl_err("vcpu-pin: Domain-0 is the host: its vCPUs are the host's CPUs (use taskset for its processes)");
+		xl_err("vcpu-pin: Domain-0 is the host: its vCPUs are the host's CPUs (use taskset "
+		       "for its processes)");
 		return 1;
 	}
 	c = xl_connect();
@@ -213,8 +217,8 @@ int xl_cmd_vcpu_pin(int argc, char **argv)
 			goto out_fail;
 		}
 		if (v >= di.max_vcpus) {
-			xl_err("vcpu-pin: vcpu %lu out of range (domain '%s' has %u vCPU%s)", v, di.name,
-			       di.max_vcpus, di.max_vcpus == 1 ? "" : "s");
+			xl_err("vcpu-pin: vcpu %lu out of range (domain '%s' has %u vCPU%s)", v,
+			       di.name, di.max_vcpus, di.max_vcpus == 1 ? "" : "s");
 			goto out_fail;
 		}
 		pin.vcpu = (uint32_t)v;
@@ -228,7 +232,8 @@ int xl_cmd_vcpu_pin(int argc, char **argv)
 		}
 		xl_cpumap_text(soft, hi.nr_cpus, text, sizeof(text));
 		if (strcmp(text, "all")) {
-			xl_err("vcpu-pin: soft affinity '%s' is not supported: only 'all' (the host scheduler takes no preference)",
+			xl_err("vcpu-pin: soft affinity '%s' is not supported: only 'all' (the "
+			       "host scheduler takes no preference)",
 			       soft_arg);
 			goto out_fail;
 		}
@@ -246,7 +251,8 @@ int xl_cmd_vcpu_pin(int argc, char **argv)
 		if (pin.vcpu == SV_VCPU_ALL)
 			xl_err("could not set affinity: %s", strerror(-ret));
 		else
-			xl_err("could not set affinity for vcpu `%u': %s", pin.vcpu, strerror(-ret));
+			xl_err("could not set affinity for vcpu `%u': %s", pin.vcpu,
+			       strerror(-ret));
 		goto out_fail;
 	}
 	svctl_close(c);
@@ -268,7 +274,8 @@ static int write_availability(struct xs_handle *xs, uint32_t domid, unsigned cou
 			char path[96];
 			const char *v = i < count ? "online" : "offline";
 
-			snprintf(path, sizeof(path), "/local/domain/%u/cpu/%u/availability", domid, i);
+			snprintf(path, sizeof(path), "/local/domain/%u/cpu/%u/availability", domid,
+				 i);
 			ok = xs_write(xs, t, path, v, (unsigned)strlen(v));
 		}
 		if (!ok) {
@@ -358,7 +365,8 @@ int xl_cmd_vcpu_set(int argc, char **argv)
 		goto out_fail;
 	}
 	if (check_host && count > di.online_vcpus && count > hi.nr_cpus) {
-		xl_err("vcpu-set: you are overcommitting! You have %u physical CPUs and want %lu vCPUs! Aborting, use --ignore-host to continue",
+		xl_err("vcpu-set: you are overcommitting! You have %u physical CPUs and want %lu "
+		       "vCPUs! Aborting, use --ignore-host to continue",
 		       hi.nr_cpus, count);
 		goto out_fail;
 	}
@@ -386,14 +394,16 @@ int xl_cmd_vcpu_set(int argc, char **argv)
 		if (di.online_vcpus == count)
 			break;
 		if (tty && di.online_vcpus != shown) {
-			fprintf(stderr, "\rWaiting for domain %s (%u) to have %lu vCPU%s online: %u now ", di.name,
-				domid, count, count == 1 ? "" : "s", di.online_vcpus);
+			fprintf(stderr,
+				"\rWaiting for domain %s (%u) to have %lu vCPU%s online: %u now ",
+				di.name, domid, count, count == 1 ? "" : "s", di.online_vcpus);
 			shown = di.online_vcpus;
 		}
 		if (now_ms() - start > SET_WAIT_MS) {
 			if (tty)
 				fputc('\n', stderr);
-			xl_err("vcpu-set: domain '%s' has %u vCPU%s online, not %lu, after %d s: the guest did not act on cpu/N/availability",
+			xl_err("vcpu-set: domain '%s' has %u vCPU%s online, not %lu, after %d s: "
+			       "the guest did not act on cpu/N/availability",
 			       di.name, di.online_vcpus, di.online_vcpus == 1 ? "" : "s", count,
 			       SET_WAIT_MS / 1000);
 			goto out_fail;
@@ -401,8 +411,8 @@ int xl_cmd_vcpu_set(int argc, char **argv)
 		usleep(50000);
 	}
 	if (tty && shown != ~0u)
-		fprintf(stderr, "\rDomain %s (%u) has %lu vCPU%s online.%*s\n", di.name, domid, count,
-			count == 1 ? "" : "s", 40, "");
+		fprintf(stderr, "\rDomain %s (%u) has %lu vCPU%s online.%*s\n", di.name, domid,
+			count, count == 1 ? "" : "s", 40, "");
 	xl_xs_close(xs);
 	svctl_close(c);
 	return 0;
@@ -428,7 +438,8 @@ int xl_vcpu_pin_config(struct svctl *c, uint32_t domid, const struct sv_config *
 		return 0;
 	ret = svctl_host_info(c, &hi);
 	if (ret) {
-		xl_err("cannot create '%s': cannot read host information: %s", cfg->name, strerror(-ret));
+		xl_err("cannot create '%s': cannot read host information: %s", cfg->name,
+		       strerror(-ret));
 		return ret;
 	}
 	ret = xl_cpulist_parse(cfg->cpus, hi.nr_cpus, pin.hard, err, sizeof(err));

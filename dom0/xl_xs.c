@@ -31,7 +31,7 @@ void xl_xs_close(struct xs_handle *xs)
 /* Write path=value (printf-formatted path) with the given permissions. */
 static bool put(struct xs_handle *xs, xs_transaction_t t, struct xs_permissions *perms,
 		unsigned nperms, const char *value, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 static bool put(struct xs_handle *xs, xs_transaction_t t, struct xs_permissions *perms,
 		unsigned nperms, const char *value, const char *fmt, ...)
 {
@@ -74,42 +74,39 @@ again:;
 		snprintf(err, errlen, "xenstore: cannot start a transaction: %s", strerror(errno));
 		return -errno;
 	}
-	bool ok = put(xs, t, ro, 2, "", "%s", base) &&
-		  put(xs, t, ro, 2, dom->name, "%s/name", base) &&
-		  (snprintf(v, sizeof(v), "%u", id), put(xs, t, ro, 2, v, "%s/domid", base)) &&
-		  put(xs, t, NULL, 0, "", "/vm/%s", dom->uuid) &&
-		  put(xs, t, NULL, 0, dom->uuid, "/vm/%s/uuid", dom->uuid) &&
-		  put(xs, t, NULL, 0, dom->name, "/vm/%s/name", dom->uuid) &&
-		  (start_time_text(v, sizeof(v)),
-		   put(xs, t, NULL, 0, v, "/vm/%s/start_time", dom->uuid)) &&
-		  (snprintf(v, sizeof(v), "/vm/%s", dom->uuid), put(xs, t, ro, 2, v, "%s/vm", base)) &&
-		  (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->memory_kb),
-		   put(xs, t, ro, 2, v, "%s/memory/target", base)) &&
-		  (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->maxmem_kb),
-		   put(xs, t, ro, 2, v, "%s/memory/static-max", base)) &&
-		  (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->store_mfn),
-		   put(xs, t, ro, 2, v, "%s/store/ring-ref", base)) &&
-		  (snprintf(v, sizeof(v), "%u", dom->store_port),
-		   put(xs, t, ro, 2, v, "%s/store/port", base)) &&
-		  (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->console_mfn),
-		   put(xs, t, ro, 2, v, "%s/console/ring-ref", base)) &&
-		  (snprintf(v, sizeof(v), "%u", dom->console_port),
-		   put(xs, t, ro, 2, v, "%s/console/port", base)) &&
-		  put(xs, t, ro, 2, "1048576", "%s/console/limit", base) &&
-		  put(xs, t, ro, 2, "xenconsoled", "%s/console/type", base) &&
-		  put(xs, t, ro, 2, "pty", "%s/console/output", base) &&
-		  put(xs, t, ro, 2, "", "%s/control", base) &&
-		  put(xs, t, rw, 1, "", "%s/control/shutdown", base) &&
-		  put(xs, t, rw, 1, "", "%s/control/feature-poweroff", base) &&
-		  put(xs, t, rw, 1, "", "%s/control/feature-reboot", base) &&
-		  put(xs, t, rw, 1, "", "%s/control/feature-balloon", base) &&
-		  put(xs, t, rw, 1, "", "%s/control/sysrq", base) &&
-		  put(xs, t, rw, 1, "", "%s/data", base) &&
-		  put(xs, t, rw, 1, "", "%s/drivers", base) &&
-		  put(xs, t, rw, 1, "", "%s/feature", base) &&
-		  put(xs, t, rw, 1, "", "%s/attr", base) &&
-		  put(xs, t, rw, 1, "", "%s/error", base) &&
-		  put(xs, t, ro, 2, "", "%s/device", base);
+	bool ok =
+	    put(xs, t, ro, 2, "", "%s", base) && put(xs, t, ro, 2, dom->name, "%s/name", base) &&
+	    (snprintf(v, sizeof(v), "%u", id), put(xs, t, ro, 2, v, "%s/domid", base)) &&
+	    put(xs, t, NULL, 0, "", "/vm/%s", dom->uuid) &&
+	    put(xs, t, NULL, 0, dom->uuid, "/vm/%s/uuid", dom->uuid) &&
+	    put(xs, t, NULL, 0, dom->name, "/vm/%s/name", dom->uuid) &&
+	    (start_time_text(v, sizeof(v)),
+	     put(xs, t, NULL, 0, v, "/vm/%s/start_time", dom->uuid)) &&
+	    (snprintf(v, sizeof(v), "/vm/%s", dom->uuid), put(xs, t, ro, 2, v, "%s/vm", base)) &&
+	    (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->memory_kb),
+	     put(xs, t, ro, 2, v, "%s/memory/target", base)) &&
+	    (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->maxmem_kb),
+	     put(xs, t, ro, 2, v, "%s/memory/static-max", base)) &&
+	    (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->store_mfn),
+	     put(xs, t, ro, 2, v, "%s/store/ring-ref", base)) &&
+	    (snprintf(v, sizeof(v), "%u", dom->store_port),
+	     put(xs, t, ro, 2, v, "%s/store/port", base)) &&
+	    (snprintf(v, sizeof(v), "%llu", (unsigned long long)dom->console_mfn),
+	     put(xs, t, ro, 2, v, "%s/console/ring-ref", base)) &&
+	    (snprintf(v, sizeof(v), "%u", dom->console_port),
+	     put(xs, t, ro, 2, v, "%s/console/port", base)) &&
+	    put(xs, t, ro, 2, "1048576", "%s/console/limit", base) &&
+	    put(xs, t, ro, 2, "xenconsoled", "%s/console/type", base) &&
+	    put(xs, t, ro, 2, "pty", "%s/console/output", base) &&
+	    put(xs, t, ro, 2, "", "%s/control", base) &&
+	    put(xs, t, rw, 1, "", "%s/control/shutdown", base) &&
+	    put(xs, t, rw, 1, "", "%s/control/feature-poweroff", base) &&
+	    put(xs, t, rw, 1, "", "%s/control/feature-reboot", base) &&
+	    put(xs, t, rw, 1, "", "%s/control/feature-balloon", base) &&
+	    put(xs, t, rw, 1, "", "%s/control/sysrq", base) &&
+	    put(xs, t, rw, 1, "", "%s/data", base) && put(xs, t, rw, 1, "", "%s/drivers", base) &&
+	    put(xs, t, rw, 1, "", "%s/feature", base) && put(xs, t, rw, 1, "", "%s/attr", base) &&
+	    put(xs, t, rw, 1, "", "%s/error", base) && put(xs, t, ro, 2, "", "%s/device", base);
 	for (unsigned c = 0; ok && c < dom->maxvcpus; c++)
 		ok = put(xs, t, ro, 2, c < dom->vcpus ? "online" : "offline",
 			 "%s/cpu/%u/availability", base, c);
@@ -126,7 +123,8 @@ again:;
 		return -errno;
 	}
 	if (!xs_introduce_domain(xs, id, dom->store_mfn, dom->store_port)) {
-		snprintf(err, errlen, "xenstore: cannot introduce domain %u: %s", id, strerror(errno));
+		snprintf(err, errlen, "xenstore: cannot introduce domain %u: %s", id,
+			 strerror(errno));
 		return -errno;
 	}
 	return 0;

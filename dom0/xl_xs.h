@@ -16,7 +16,7 @@ void xl_xs_close(struct xs_handle *xs);
 struct xl_xs_domain {
 	uint32_t domid;
 	const char *name;
-	const char *uuid;              /* canonical text form */
+	const char *uuid; /* canonical text form */
 	uint64_t memory_kb, maxmem_kb;
 	unsigned vcpus, maxvcpus;
 	uint64_t store_mfn, console_mfn;

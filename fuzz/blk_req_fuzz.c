@@ -40,10 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ri.nr_segs > BLK_MAX_INDIRECT_SEGS)
 		abort();
 	if (ri.nr_indirect) {
-		void *pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST] = {0};
+		void *pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST] = { 0 };
 
-		if (ri.nr_indirect > BLK_MAX_INDIRECT_PAGES ||
-		    (ri.nr_segs > max_indirect))
+		if (ri.nr_indirect > BLK_MAX_INDIRECT_PAGES || (ri.nr_segs > max_indirect))
 			abort();
 		/* Exactly the pages the grants would map: ASan catches reads past them. */
 		for (unsigned i = 0; i < ri.nr_indirect; i++) {

@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (sv_elf_load(&elf, mem, elf.vstart, span, err, sizeof(err)) == 0) {
 			/* Loading a second time, one byte short, must be refused, not overrun. */
 			if (span)
-				(void)sv_elf_load(&elf, mem, elf.vstart, span - 1, err, sizeof(err));
+				(void)sv_elf_load(&elf, mem, elf.vstart, span - 1, err,
+						  sizeof(err));
 		}
 		free(mem);
 	}

@@ -200,7 +200,8 @@ static void check_mappings(void)
 	const uint64_t *l1 = table(0x4000);
 
 	for (int i = 0; i < 512; i++) {
-		uint64_t e = __atomic_load_n(&l1[i], __ATOMIC_RELAXED), frame = e & 0x000ffffffffff000ULL;
+		uint64_t e = __atomic_load_n(&l1[i], __ATOMIC_RELAXED),
+			 frame = e & 0x000ffffffffff000ULL;
 
 		if (!(e & 1) || i == 18) /* 18: the test layout's own bad entry */
 			continue;

@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort(); /* -EPROTO always says why */
 			break;
 		}
-		if (p.first != i || p.nr_slots == 0 || p.nr_slots > end - i ||
-		    p.nr_data == 0 || p.nr_data > NB_MAX_SLOTS || p.nr_data > p.nr_slots)
+		if (p.first != i || p.nr_slots == 0 || p.nr_slots > end - i || p.nr_data == 0 ||
+		    p.nr_data > NB_MAX_SLOTS || p.nr_data > p.nr_slots)
 			abort();
 		for (unsigned d = 0; d < p.nr_data; d++) {
 			if (p.data_idx[d] - i >= p.nr_slots)

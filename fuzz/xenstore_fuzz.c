@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// libFuzzer target for xenstored's request path: arbitrary bytes from a client, through framing, parsing and every handler.
+// libFuzzer target for xenstored's request path: arbitrary bytes from a client, through framing,
+// parsing and every handler.
 //
 // Input: byte 0 picks the client (bit 0: a guest (domid 5) instead of
 // dom0, bit 1: read-only socket, bit 2: also open a second watcher
@@ -51,8 +52,12 @@ static void xf_close(struct xs_conn *c)
 }
 
 static const struct xs_transport_ops xf_ops = {
-	.name = "fuzz", .read = xf_read, .write = xf_write,
-	.can_read = xf_ready, .can_write = xf_ready, .close = xf_close,
+	.name = "fuzz",
+	.read = xf_read,
+	.write = xf_write,
+	.can_read = xf_ready,
+	.can_write = xf_ready,
+	.close = xf_close,
 };
 
 static struct xs_daemon xf_d;
@@ -138,8 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	p.in = data + 1;
 	p.len = size - 1;
-	c = xs_conn_new(&xf_d, &xf_ops, &p, -1, (data[0] & 1) ? 5 : 0,
-			(data[0] & 2) != 0);
+	c = xs_conn_new(&xf_d, &xf_ops, &p, -1, (data[0] & 1) ? 5 : 0, (data[0] & 2) != 0);
 	if (!c)
 		return 0;
 	if (data[0] & 4) {
@@ -157,6 +161,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xs_conn_flush(c);
 	/* Connections end with the input, as a socket client's would. */
 	xs_list_for_each_safe(pos, tmp, &xf_d.conns)
-		xs_conn_free(xs_container_of(pos, struct xs_conn, link));
+	    xs_conn_free(xs_container_of(pos, struct xs_conn, link));
 	return 0;
 }

@@ -159,7 +159,8 @@ int cg_tree_init(struct cg_tree *t, int version, const char *cpu_parent, const c
 		if (!ret)
 			ret = cg_write(t, g, "cpu.weight", CG_GUESTS_WEIGHT_V2);
 		if (!ret)
-			ret = cg_write(t, g, "cgroup.subtree_control", t->mem[0] ? "+cpu +memory" : "+cpu");
+			ret = cg_write(t, g, "cgroup.subtree_control",
+				       t->mem[0] ? "+cpu +memory" : "+cpu");
 	} else {
 		ret = make_dir(g);
 		if (!ret)
@@ -334,9 +335,10 @@ int cg_dom_add(struct cg_tree *t, uint32_t domid, bool threads, pid_t id)
 		return -ENOENT;
 	snprintf(val, sizeof(val), "%d", (int)id);
 	cg_dom_dir(t, domid, threads, false, dir, sizeof(dir));
-	/* v1: tasks takes one thread, cgroup.procs a whole process; v2: cgroup.threads, cgroup.procs. */
-	ret = cg_write(t, dir, threads ? (t->version == 2 ? "cgroup.threads" : "tasks") : "cgroup.procs",
-		       val);
+	/* v1: tasks takes one thread, cgroup.procs a whole process; v2: cgroup.threads,
+	 * cgroup.procs. */
+	ret = cg_write(
+	    t, dir, threads ? (t->version == 2 ? "cgroup.threads" : "tasks") : "cgroup.procs", val);
 	if (!ret && !threads && t->mem[0] && strcmp(t->mem, t->cpu)) {
 		cg_dom_dir(t, domid, false, true, dir, sizeof(dir));
 		ret = cg_write(t, dir, "cgroup.procs", val);

@@ -16,8 +16,8 @@
 #include <sys/types.h>
 
 /* Xen's credit scheduler: weight 1..65535 (default 256); cap 0 (none) or percent of one CPU. */
-#define CG_PERIOD_US 100000u          /* the CFS period a cap is a share of */
-#define CG_GUESTS_WEIGHT_V2 "25"      /* all guests together, against dom0's daemons */
+#define CG_PERIOD_US 100000u	 /* the CFS period a cap is a share of */
+#define CG_GUESTS_WEIGHT_V2 "25" /* all guests together, against dom0's daemons */
 #define CG_GUESTS_SHARES_V1 "256"
 
 /* 256 -> 100, clamped to cgroup v2's 1..10000. */
@@ -30,12 +30,12 @@ uint64_t cg_cap_quota_us(uint32_t cap);
 int cg_sched_check(uint32_t weight, uint32_t cap, uint32_t vcpus);
 
 struct cg_tree {
-	int version;              /* 0: no usable cgroup; 1 or 2 */
-	char cpu[256];            /* the stack's group: v1 cpu hierarchy, or v2 */
-	char mem[256];            /* v1: the stack's group in the memory hierarchy; v2: = cpu; "": none */
-	bool plain;               /* a test tree of plain files: create them, remove them */
-	bool threaded;            /* v2: the hypervisor moved to cpu/hv for KVM vCPU threads */
-	char home[256];           /* v2: the hypervisor's cgroup before that move */
+	int version;	/* 0: no usable cgroup; 1 or 2 */
+	char cpu[256];	/* the stack's group: v1 cpu hierarchy, or v2 */
+	char mem[256];	/* v1: the stack's group in the memory hierarchy; v2: = cpu; "": none */
+	bool plain;	/* a test tree of plain files: create them, remove them */
+	bool threaded;	/* v2: the hypervisor moved to cpu/hv for KVM vCPU threads */
+	char home[256]; /* v2: the hypervisor's cgroup before that move */
 	pid_t self;
 };
 
@@ -55,10 +55,12 @@ void cg_tree_fini(struct cg_tree *t);
  */
 int cg_tree_threaded(struct cg_tree *t);
 
-/* The group of domain domid: its vCPUs run as threads of ours (KVM) or in a process of their own. */
+/* The group of domain domid: its vCPUs run as threads of ours (KVM) or in a process of their own.
+ */
 int cg_dom_create(struct cg_tree *t, uint32_t domid, bool threads);
 int cg_dom_sched(struct cg_tree *t, uint32_t domid, bool threads, uint32_t weight, uint32_t cap);
-/* The memory limit (bytes, 0: none) of a process domain's group; -ENOENT without a memory hierarchy. */
+/* The memory limit (bytes, 0: none) of a process domain's group; -ENOENT without a memory
+ * hierarchy. */
 int cg_dom_memory(struct cg_tree *t, uint32_t domid, uint64_t bytes);
 /* Move a process (all its threads) or one thread into the domain's group. */
 int cg_dom_add(struct cg_tree *t, uint32_t domid, bool threads, pid_t id);

@@ -186,8 +186,9 @@ static void cgroup_fini(void)
 void hv_cgroup_init(void)
 {
 	if (!try_v2() && !try_v1()) {
-		hv_log("cgroups: no writable CPU cgroup (v2 cpu controller or v1 cpu hierarchy); "
-		       "guests are bounded by nice alone and sched-credit settings are only recorded");
+		hv_log(
+		    "cgroups: no writable CPU cgroup (v2 cpu controller or v1 cpu hierarchy); "
+		    "guests are bounded by nice alone and sched-credit settings are only recorded");
 		return;
 	}
 	hv_log("cgroups: v%d, domains run in %s/guests/dom<N> (guests together: %s %s)%s%s",
@@ -222,12 +223,14 @@ void hv_cgroup_domain_create(struct hv_domain *d)
 	d->cg_applied = !ret;
 	if (!threads) {
 		if (tree.mem[0]) {
-			uint64_t limit = d->mem.memfd_size + d->mem.memfd_size / 256 + RUNNER_MEM_MARGIN;
+			uint64_t limit =
+			    d->mem.memfd_size + d->mem.memfd_size / 256 + RUNNER_MEM_MARGIN;
 			int r = cg_dom_memory(&tree, d->domid, limit);
 			if (r && !mem_warned) {
 				mem_warned = true;
-				hv_log("cgroups: cannot set a memory limit (%s); runners go without",
-				       strerror(-r));
+				hv_log(
+				    "cgroups: cannot set a memory limit (%s); runners go without",
+				    strerror(-r));
 			}
 		}
 		ret = cg_dom_add(&tree, d->domid, false, d->host_pid);

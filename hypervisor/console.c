@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* What each domain writes with console_io: a ring for `xl console`, a log file, and the hypervisor log. */
+/* What each domain writes with console_io: a ring for `xl console`, a log file, and the hypervisor
+ * log. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -93,8 +94,9 @@ static size_t console_admit(struct hv_domain *d, size_t len)
 	sv_rate_take(&d->cons_rate, keep);
 	if (keep < len) {
 		if (!d->cons_dropped)
-			hv_log("d%u: console rate limit hit: dropping output (%llu bytes/s allowed)",
-			       d->domid, (unsigned long long)d->cons_rate.rate);
+			hv_log(
+			    "d%u: console rate limit hit: dropping output (%llu bytes/s allowed)",
+			    d->domid, (unsigned long long)d->cons_rate.rate);
 		d->cons_dropped += len - keep;
 	}
 	return keep;
@@ -115,8 +117,8 @@ static void console_log_append(struct hv_domain *d, const char *buf, size_t len)
 		return;
 	if (d->cons_log_path && !fstat(d->cons_log_fd, &st) &&
 	    (uint64_t)st.st_size + len > d->cons_log_max) {
-		bool moved = stat(d->cons_log_path, &cur) ||
-			     cur.st_ino != st.st_ino || cur.st_dev != st.st_dev;
+		bool moved = stat(d->cons_log_path, &cur) || cur.st_ino != st.st_ino ||
+			     cur.st_dev != st.st_dev;
 
 		snprintf(old, sizeof(old), "%s.1", d->cons_log_path);
 		if (!moved && rename(d->cons_log_path, old) < 0)
@@ -125,8 +127,8 @@ static void console_log_append(struct hv_domain *d, const char *buf, size_t len)
 			hv_log("d%u: console log reached %llu bytes: now %s", d->domid,
 			       (unsigned long long)st.st_size, old);
 		close(d->cons_log_fd);
-		d->cons_log_fd = open(d->cons_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-				      0600);
+		d->cons_log_fd =
+		    open(d->cons_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (d->cons_log_fd < 0) {
 			hv_log("d%u: cannot open console log %s: %m", d->domid, d->cons_log_path);
 			return;
@@ -177,9 +179,10 @@ void console_write(struct hv_domain *d, const char *buf, size_t len)
 		d->cons_hvlog += len;
 		log_lines(d, buf, len);
 		if (d->cons_hvlog >= CONSOLE_HVLOG_MAX)
-			hv_log("d%u: %u MiB of console output logged here: the rest goes to %s only",
-			       d->domid, CONSOLE_HVLOG_MAX >> 20,
-			       d->cons_log_path ? d->cons_log_path : "its console log");
+			hv_log(
+			    "d%u: %u MiB of console output logged here: the rest goes to %s only",
+			    d->domid, CONSOLE_HVLOG_MAX >> 20,
+			    d->cons_log_path ? d->cons_log_path : "its console log");
 	}
 	pthread_cond_broadcast(&d->changed);
 	pthread_mutex_unlock(&d->lock);

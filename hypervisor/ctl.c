@@ -22,8 +22,8 @@ volatile sig_atomic_t ctl_stop;
 struct conn {
 	int fd;
 	struct evtchn_client *ev;
-	bool mapped;              /* has mapped grants at some point */
-	struct xctl_peer peer;    /* the process at the other end (SV_CTL_XEN_HYPERCALL) */
+	bool mapped;	       /* has mapped grants at some point */
+	struct xctl_peer peer; /* the process at the other end (SV_CTL_XEN_HYPERCALL) */
 };
 
 static int read_full(int fd, void *buf, size_t len)
@@ -54,8 +54,9 @@ static int reply(int fd, const struct sv_ctl_hdr *req, int status, const void *p
 			hv_log("ctl: one-way op %u failed: %s", req->op, strerror(-status));
 		return 0;
 	}
-	struct sv_ctl_hdr h = { .op = req->op, .len = status ? 0 : len, .status = status,
-				.seq = req->seq };
+	struct sv_ctl_hdr h = {
+		.op = req->op, .len = status ? 0 : len, .status = status, .seq = req->seq
+	};
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, status ? 0 : len } };
 	union {
 		struct cmsghdr c;
@@ -82,7 +83,8 @@ static int reply(int fd, const struct sv_ctl_hdr *req, int status, const void *p
 		size_t done = (size_t)n;
 		const uint8_t *all[2] = { (const uint8_t *)&h, payload };
 		while (done < total) {
-			const uint8_t *src = done < sizeof(h) ? all[0] + done : all[1] + (done - sizeof(h));
+			const uint8_t *src =
+			    done < sizeof(h) ? all[0] + done : all[1] + (done - sizeof(h));
 			size_t left = done < sizeof(h) ? sizeof(h) - done : total - done;
 			ssize_t w = write(fd, src, left);
 			if (w <= 0)
@@ -122,41 +124,68 @@ static void host_info(struct sv_host_info *hi)
 static uint32_t req_size(uint32_t op)
 {
 	switch (op) {
-	case SV_CTL_HOST_INFO: return 0;
-	case SV_CTL_DOMAIN_CREATE: return sizeof(struct sv_ctl_create);
+	case SV_CTL_HOST_INFO:
+		return 0;
+	case SV_CTL_DOMAIN_CREATE:
+		return sizeof(struct sv_ctl_create);
 	case SV_CTL_DOMAIN_MEMORY:
 	case SV_CTL_DOMAIN_UNPAUSE:
 	case SV_CTL_DOMAIN_PAUSE:
 	case SV_CTL_DOMAIN_DESTROY:
-	case SV_CTL_DOMAIN_INFO: return sizeof(struct sv_ctl_domid);
-	case SV_CTL_DOMAIN_SET_HCALL_PAGE: return sizeof(struct sv_ctl_hcall_page);
-	case SV_CTL_VCPU_SET_CONTEXT: return sizeof(struct sv_ctl_vcpu_context);
-	case SV_CTL_DOMAIN_SHUTDOWN: return sizeof(struct sv_ctl_shutdown);
-	case SV_CTL_DOMAIN_LIST: return sizeof(struct sv_ctl_list);
-	case SV_CTL_DOMAIN_WAIT: return sizeof(struct sv_ctl_wait);
-	case SV_CTL_CONSOLE_READ: return sizeof(struct sv_ctl_console_read);
-	case SV_CTL_DOMAIN_FIND: return sizeof(struct sv_ctl_find);
-	case SV_CTL_EVTCHN_OPEN: return 0;
+	case SV_CTL_DOMAIN_INFO:
+		return sizeof(struct sv_ctl_domid);
+	case SV_CTL_DOMAIN_SET_HCALL_PAGE:
+		return sizeof(struct sv_ctl_hcall_page);
+	case SV_CTL_VCPU_SET_CONTEXT:
+		return sizeof(struct sv_ctl_vcpu_context);
+	case SV_CTL_DOMAIN_SHUTDOWN:
+		return sizeof(struct sv_ctl_shutdown);
+	case SV_CTL_DOMAIN_LIST:
+		return sizeof(struct sv_ctl_list);
+	case SV_CTL_DOMAIN_WAIT:
+		return sizeof(struct sv_ctl_wait);
+	case SV_CTL_CONSOLE_READ:
+		return sizeof(struct sv_ctl_console_read);
+	case SV_CTL_DOMAIN_FIND:
+		return sizeof(struct sv_ctl_find);
+	case SV_CTL_EVTCHN_OPEN:
+		return 0;
 	case SV_CTL_EVTCHN_BIND_INTERDOMAIN:
 	case SV_CTL_EVTCHN_BIND_UNBOUND:
-	case SV_CTL_EVTCHN_BIND_VIRQ: return sizeof(struct sv_ctl_evtchn_bind);
+	case SV_CTL_EVTCHN_BIND_VIRQ:
+		return sizeof(struct sv_ctl_evtchn_bind);
 	case SV_CTL_EVTCHN_UNBIND:
 	case SV_CTL_EVTCHN_NOTIFY:
-	case SV_CTL_EVTCHN_UNMASK: return sizeof(struct sv_ctl_evtchn_port);
-	case SV_CTL_EVTCHN_ALLOC_UNBOUND: return sizeof(struct sv_ctl_evtchn_alloc);
-	case SV_CTL_GNT_MAP: return sizeof(struct sv_ctl_gnt_map);
-	case SV_CTL_GNT_UNMAP: return sizeof(struct sv_ctl_gnt_unmap);
-	case SV_CTL_GNT_COPY: return sizeof(struct sv_ctl_gnt_copy);
-	case SV_CTL_VCPU_INFO: return sizeof(struct sv_ctl_domid);
-	case SV_CTL_VCPU_PIN: return sizeof(struct sv_ctl_vcpu_pin);
-	case SV_CTL_SCHED_GET: return sizeof(struct sv_ctl_domid);
-	case SV_CTL_SCHED_SET: return sizeof(struct sv_ctl_sched);
-	case SV_CTL_DOMAIN_SET_MAXMEM: return sizeof(struct sv_ctl_maxmem);
-	case SV_CTL_HVLOG_READ: return sizeof(struct sv_ctl_hvlog_read);
-	case SV_CTL_DOMAIN_RENAME: return sizeof(struct sv_ctl_rename);
-	case SV_CTL_DOMAIN_TRIGGER: return sizeof(struct sv_ctl_trigger);
-	case SV_CTL_XEN_HYPERCALL: return sizeof(struct sv_ctl_hypercall);
-	default: return UINT32_MAX;
+	case SV_CTL_EVTCHN_UNMASK:
+		return sizeof(struct sv_ctl_evtchn_port);
+	case SV_CTL_EVTCHN_ALLOC_UNBOUND:
+		return sizeof(struct sv_ctl_evtchn_alloc);
+	case SV_CTL_GNT_MAP:
+		return sizeof(struct sv_ctl_gnt_map);
+	case SV_CTL_GNT_UNMAP:
+		return sizeof(struct sv_ctl_gnt_unmap);
+	case SV_CTL_GNT_COPY:
+		return sizeof(struct sv_ctl_gnt_copy);
+	case SV_CTL_VCPU_INFO:
+		return sizeof(struct sv_ctl_domid);
+	case SV_CTL_VCPU_PIN:
+		return sizeof(struct sv_ctl_vcpu_pin);
+	case SV_CTL_SCHED_GET:
+		return sizeof(struct sv_ctl_domid);
+	case SV_CTL_SCHED_SET:
+		return sizeof(struct sv_ctl_sched);
+	case SV_CTL_DOMAIN_SET_MAXMEM:
+		return sizeof(struct sv_ctl_maxmem);
+	case SV_CTL_HVLOG_READ:
+		return sizeof(struct sv_ctl_hvlog_read);
+	case SV_CTL_DOMAIN_RENAME:
+		return sizeof(struct sv_ctl_rename);
+	case SV_CTL_DOMAIN_TRIGGER:
+		return sizeof(struct sv_ctl_trigger);
+	case SV_CTL_XEN_HYPERCALL:
+		return sizeof(struct sv_ctl_hypercall);
+	default:
+		return UINT32_MAX;
 	}
 }
 
@@ -252,7 +281,8 @@ static int handle_dom0(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		return reply(fd, h, -EBADF, NULL, 0, -1);
 	switch (h->op) {
 	case SV_CTL_EVTCHN_BIND_INTERDOMAIN:
-		ret = evtchn_bind_interdomain(hv_dom0, b->remote_dom, b->remote_port, &out.port, c->ev);
+		ret = evtchn_bind_interdomain(hv_dom0, b->remote_dom, b->remote_port, &out.port,
+					      c->ev);
 		return reply(fd, h, ret, &out, sizeof(out), -1);
 	case SV_CTL_EVTCHN_BIND_UNBOUND:
 		ret = evtchn_alloc_unbound(hv_dom0, b->remote_dom, &out.port, c->ev);
@@ -340,8 +370,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		if (!r)
 			return reply(fd, h, -ENOMEM, NULL, 0, -1);
 		r->nr = (uint32_t)domain_list(l->first_domid, r->info, max);
-		ret = reply(fd, h, 0, r,
-			    (uint32_t)(sizeof(*r) + r->nr * sizeof(struct sv_dominfo)), -1);
+		ret = reply(fd, h, 0, r, (uint32_t)(sizeof(*r) + r->nr * sizeof(struct sv_dominfo)),
+			    -1);
 		free(r);
 		return ret;
 	}
@@ -359,7 +389,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 	case SV_CTL_DOMAIN_DESTROY:
 		return reply(fd, h, domain_destroy(((struct sv_ctl_domid *)p)->domid), NULL, 0, -1);
 	case SV_CTL_HVLOG_READ: {
-		static const uint32_t max_log = SV_CTL_MAX_PAYLOAD - sizeof(struct sv_ctl_hvlog_data);
+		static const uint32_t max_log =
+		    SV_CTL_MAX_PAYLOAD - sizeof(struct sv_ctl_hvlog_data);
 		const struct sv_ctl_hvlog_read *lr = p;
 		uint32_t max = lr->max < max_log ? lr->max : max_log;
 		struct sv_ctl_hvlog_data *out = malloc(sizeof(*out) + max);
@@ -433,8 +464,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		break;
 	}
 	case SV_CTL_DOMAIN_SET_MAXMEM:
-		ret = reply(fd, h, memop_set_max(d, ((const struct sv_ctl_maxmem *)p)->max_kb), NULL, 0,
-			    -1);
+		ret = reply(fd, h, memop_set_max(d, ((const struct sv_ctl_maxmem *)p)->max_kb),
+			    NULL, 0, -1);
 		break;
 	case SV_CTL_DOMAIN_INFO: {
 		struct sv_dominfo di;
@@ -512,8 +543,8 @@ static void *conn_thread(void *arg)
 		if (read_full(c->fd, payload, h.len))
 			break;
 		if (req_size(h.op) != h.len) {
-			reply(c->fd, &h, h.op >= SV_CTL_OP_MAX || !h.op ? -ENOSYS : -EINVAL, NULL, 0,
-			      -1);
+			reply(c->fd, &h, h.op >= SV_CTL_OP_MAX || !h.op ? -ENOSYS : -EINVAL, NULL,
+			      0, -1);
 			continue;
 		}
 		if (handle(c, &h, payload))

@@ -25,7 +25,7 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hv_domain *table[HV_MAX_DOMAINS]; /* rcu_assign_pointer under table_lock */
 static uint32_t rover = 1;
-static uint64_t next_gen = 1;  /* under table_lock */
+static uint64_t next_gen = 1; /* under table_lock */
 
 /* Also creates dom0's pseudo-domain, which only owns event channels. */
 int domain_table_init(void)
@@ -66,7 +66,7 @@ static void domain_free(struct hv_domain *d)
 	console_fini(d);
 	if (d->eng)
 		d->eng->domain_fini(d); /* the address space goes before the memory */
-	hv_cgroup_domain_remove(d); /* its runner is reaped, its vCPU threads joined */
+	hv_cgroup_domain_remove(d);	/* its runner is reaped, its vCPU threads joined */
 	mem_fini(&d->mem);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->changed);
@@ -214,9 +214,10 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 		return NULL;
 	}
 	if (req->max_vcpus < 1 || req->max_vcpus > SV_MAX_VCPUS || req->mem_kb < 4096 ||
-	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024 || req->engine > SV_ENGINE_PROCESS ||
-	    (req->max_kb && (req->max_kb < req->mem_kb || req->max_kb % 4 ||
-			     req->max_kb > (1ULL << 40) / 1024))) {
+	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024 ||
+	    req->engine > SV_ENGINE_PROCESS ||
+	    (req->max_kb &&
+	     (req->max_kb < req->mem_kb || req->max_kb % 4 || req->max_kb > (1ULL << 40) / 1024))) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -306,7 +307,8 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	pthread_mutex_unlock(&table_lock);
 	hv_cgroup_domain_create(d);
 	hv_log("d%u: created '%s', %llu KiB (of %llu), %u vCPU(s), %s engine", d->domid, d->name,
-	       (unsigned long long)req->mem_kb, (unsigned long long)ram_kb, d->max_vcpus, eng->name);
+	       (unsigned long long)req->mem_kb, (unsigned long long)ram_kb, d->max_vcpus,
+	       eng->name);
 	return d;
 
 out_stop:
@@ -376,13 +378,20 @@ int domain_pause(struct hv_domain *d)
 static const char *reason_name(uint32_t r)
 {
 	switch (r) {
-	case SHUTDOWN_poweroff: return "poweroff";
-	case SHUTDOWN_reboot: return "reboot";
-	case SHUTDOWN_suspend: return "suspend";
-	case SHUTDOWN_crash: return "crash";
-	case SHUTDOWN_watchdog: return "watchdog";
-	case SHUTDOWN_soft_reset: return "soft_reset";
-	default: return "unknown";
+	case SHUTDOWN_poweroff:
+		return "poweroff";
+	case SHUTDOWN_reboot:
+		return "reboot";
+	case SHUTDOWN_suspend:
+		return "suspend";
+	case SHUTDOWN_crash:
+		return "crash";
+	case SHUTDOWN_watchdog:
+		return "watchdog";
+	case SHUTDOWN_soft_reset:
+		return "soft_reset";
+	default:
+		return "unknown";
 	}
 }
 
@@ -437,7 +446,7 @@ int domain_destroy(uint32_t domid)
 	hv_log("d%u: destroyed", domid);
 	evtchn_send_virq(hv_dom0, 0, VIRQ_DOM_EXC);
 	synchronize_rcu(); /* every lookup that found d has its reference by now */
-	domain_put(d);     /* the table's */
+	domain_put(d);	   /* the table's */
 	return 0;
 }
 

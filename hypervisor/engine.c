@@ -10,9 +10,12 @@ const struct hv_engine *hv_engine_by_id(enum sv_engine id)
 	if (!(hv_host.engines & SV_ENGINE_BIT(id)))
 		return NULL;
 	switch (id) {
-	case SV_ENGINE_KVM: return &hv_kvm_engine;
-	case SV_ENGINE_PROCESS: return &hv_proc_engine;
-	default: return NULL;
+	case SV_ENGINE_KVM:
+		return &hv_kvm_engine;
+	case SV_ENGINE_PROCESS:
+		return &hv_proc_engine;
+	default:
+		return NULL;
 	}
 }
 
@@ -39,14 +42,16 @@ int hv_engines_init(const char *want)
 			return -ENODEV;
 		}
 		hv_host.engine = &hv_kvm_engine;
-		snprintf(hv_host.engine_detail, sizeof(hv_host.engine_detail), "asked for at start");
+		snprintf(hv_host.engine_detail, sizeof(hv_host.engine_detail),
+			 "asked for at start");
 	} else if (want) {
 		if (!(hv_host.engines & SV_ENGINE_BIT(SV_ENGINE_PROCESS))) {
 			fprintf(stderr, "hypervisor: --engine=process: %s\n", proc_why);
 			return -ENODEV;
 		}
 		hv_host.engine = &hv_proc_engine;
-		snprintf(hv_host.engine_detail, sizeof(hv_host.engine_detail), "asked for at start");
+		snprintf(hv_host.engine_detail, sizeof(hv_host.engine_detail),
+			 "asked for at start");
 	} else if (hv_host.engines & SV_ENGINE_BIT(SV_ENGINE_KVM)) {
 		hv_host.engine = &hv_kvm_engine;
 		snprintf(hv_host.engine_detail, sizeof(hv_host.engine_detail), "/dev/kvm works");

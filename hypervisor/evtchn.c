@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Event channels, Xen's 2-level ABI: ports, interdomain binding, VIRQs, IPIs, delivery to guests and dom0. */
+/* Event channels, Xen's 2-level ABI: ports, interdomain binding, VIRQs, IPIs, delivery to guests
+ * and dom0. */
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +26,12 @@ enum { ECS_FREE, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI };
 struct evtchn {
 	uint8_t state;
 	uint8_t virq;
-	uint8_t dom0_masked;       /* dom0: fired, waiting for unmask */
-	uint8_t dom0_pending;      /* dom0: fired again while masked */
-	uint32_t vcpu;             /* notify vCPU (guests) */
-	uint32_t remote_dom;       /* UNBOUND: who may bind; INTERDOMAIN: peer */
+	uint8_t dom0_masked;  /* dom0: fired, waiting for unmask */
+	uint8_t dom0_pending; /* dom0: fired again while masked */
+	uint32_t vcpu;	      /* notify vCPU (guests) */
+	uint32_t remote_dom;  /* UNBOUND: who may bind; INTERDOMAIN: peer */
 	uint32_t remote_port;
-	struct hv_domain *peer;    /* INTERDOMAIN: referenced */
+	struct hv_domain *peer;	      /* INTERDOMAIN: referenced */
 	struct evtchn_client *client; /* dom0: owning connection */
 };
 
@@ -319,14 +320,17 @@ int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner
 		}
 		struct evtchn *ch = &d->ev.ports[port];
 		if (ch->state != ECS_INTERDOMAIN || ch->peer == d) {
-			if (ch->state == ECS_VIRQ) /* its slot: where it was bound, not whom it notifies */
-				d->ev.virq_port[virq_is_global(ch->virq) ? 0 : ch->vcpu][ch->virq] = 0;
+			if (ch->state ==
+			    ECS_VIRQ) /* its slot: where it was bound, not whom it notifies */
+				d->ev.virq_port[virq_is_global(ch->virq) ? 0 : ch->vcpu][ch->virq] =
+				    0;
 			if (ch->state == ECS_INTERDOMAIN) { /* loopback within d */
 				struct evtchn *o = &d->ev.ports[ch->remote_port];
 				o->state = ECS_UNBOUND;
 				o->remote_dom = d->domid;
 				o->peer = NULL;
-				atomic_fetch_sub(&d->refs, 2); /* both ends referenced d; d itself is held */
+				atomic_fetch_sub(&d->refs,
+						 2); /* both ends referenced d; d itself is held */
 			}
 			memset(ch, 0, sizeof(*ch));
 			pthread_mutex_unlock(&d->ev.lock);
@@ -344,7 +348,8 @@ int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner
 				o->state = ECS_UNBOUND;
 				o->remote_dom = d->domid;
 				o->peer = NULL;
-				atomic_fetch_sub(&d->refs, 1); /* never the last: the caller holds one */
+				atomic_fetch_sub(&d->refs,
+						 1); /* never the last: the caller holds one */
 			}
 			memset(ch, 0, sizeof(*ch));
 			unlock2(d, peer);
@@ -488,7 +493,8 @@ struct evtchn_client *evtchn_client_new(int *read_fd)
 		free(c);
 		return NULL;
 	}
-	/* The hypervisor never blocks on a slow client; the client's end blocks, like /dev/xen/evtchn. */
+	/* The hypervisor never blocks on a slow client; the client's end blocks, like
+	 * /dev/xen/evtchn. */
 	fcntl(p[0], F_SETFL, 0);
 	c->pipe_w = p[1];
 	*read_fd = p[0];
@@ -502,7 +508,8 @@ void evtchn_client_free(struct evtchn_client *c)
 		return;
 	for (uint32_t p = 1; p < hv_dom0->ev.nr; p++) {
 		pthread_mutex_lock(&hv_dom0->ev.lock);
-		bool mine = hv_dom0->ev.ports[p].state != ECS_FREE && hv_dom0->ev.ports[p].client == c;
+		bool mine =
+		    hv_dom0->ev.ports[p].state != ECS_FREE && hv_dom0->ev.ports[p].client == c;
 		pthread_mutex_unlock(&hv_dom0->ev.lock);
 		if (mine)
 			evtchn_close(hv_dom0, p, c);
@@ -532,7 +539,9 @@ int evtchn_status(struct hv_domain *d, struct evtchn_status *op)
 	memset(&op->u, 0, sizeof(op->u));
 	op->vcpu = ch->vcpu;
 	switch (ch->state) {
-	case ECS_FREE: op->status = EVTCHNSTAT_closed; break;
+	case ECS_FREE:
+		op->status = EVTCHNSTAT_closed;
+		break;
 	case ECS_UNBOUND:
 		op->status = EVTCHNSTAT_unbound;
 		op->u.unbound.dom = (domid_t)ch->remote_dom;
@@ -542,8 +551,13 @@ int evtchn_status(struct hv_domain *d, struct evtchn_status *op)
 		op->u.interdomain.dom = (domid_t)ch->remote_dom;
 		op->u.interdomain.port = ch->remote_port;
 		break;
-	case ECS_VIRQ: op->status = EVTCHNSTAT_virq; op->u.virq = ch->virq; break;
-	case ECS_IPI: op->status = EVTCHNSTAT_ipi; break;
+	case ECS_VIRQ:
+		op->status = EVTCHNSTAT_virq;
+		op->u.virq = ch->virq;
+		break;
+	case ECS_IPI:
+		op->status = EVTCHNSTAT_ipi;
+		break;
 	}
 	pthread_mutex_unlock(&d->ev.lock);
 	return 0;
@@ -648,7 +662,8 @@ long hc_event_channel_op(struct hv_vcpu *v, const uint64_t *a)
 		else if (d->ev.ports[op.port].state == ECS_IPI ||
 			 (d->ev.ports[op.port].state == ECS_VIRQ &&
 			  !virq_is_global(d->ev.ports[op.port].virq)))
-			ret = -XEN_EINVAL; /* as Xen: only global VIRQs and interdomain ports move */
+			ret =
+			    -XEN_EINVAL; /* as Xen: only global VIRQs and interdomain ports move */
 		else
 			d->ev.ports[op.port].vcpu = op.vcpu;
 		pthread_mutex_unlock(&d->ev.lock);

@@ -34,7 +34,7 @@ struct gnt_pin {
 struct gnt_map {
 	uint32_t ref;
 	bool used, readonly;
-	uint32_t next_free;         /* unused: the next free handle, or GNT_NO_MAP */
+	uint32_t next_free; /* unused: the next free handle, or GNT_NO_MAP */
 	const void *owner;
 };
 
@@ -46,8 +46,8 @@ struct hv_gnttab {
 	struct gnt_pin pins[GNT_MAX_ENTRIES];
 	struct gnt_map *maps;
 	unsigned nr_maps;
-	uint32_t free_head;         /* free handles, a stack threaded through maps */
-	bool limit_logged;          /* said once that GNT_MAX_MAPS was reached */
+	uint32_t free_head; /* free handles, a stack threaded through maps */
+	bool limit_logged;  /* said once that GNT_MAX_MAPS was reached */
 };
 
 int gnttab_init(struct hv_domain *d)
@@ -151,7 +151,8 @@ int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void
 		struct gnt_map *m = n <= GNT_MAX_MAPS ? realloc(gt->maps, n * sizeof(*m)) : NULL;
 		if (!m) {
 			if (!gt->limit_logged)
-				hv_log("d%u: dom0 holds %u grant mappings, the most it may: refusing more",
+				hv_log("d%u: dom0 holds %u grant mappings, the most it may: "
+				       "refusing more",
 				       d->domid, gt->nr_maps);
 			gt->limit_logged = true;
 			st = GNTST_no_space;
@@ -166,8 +167,11 @@ int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void
 	}
 	uint32_t h = gt->free_head;
 	gt->free_head = gt->maps[h].next_free;
-	gt->maps[h] = (struct gnt_map){ .ref = ref, .used = true, .readonly = readonly,
-					.next_free = GNT_NO_MAP, .owner = owner };
+	gt->maps[h] = (struct gnt_map){ .ref = ref,
+					.used = true,
+					.readonly = readonly,
+					.next_free = GNT_NO_MAP,
+					.owner = owner };
 	if (readonly)
 		gt->pins[ref].readers++;
 	else
@@ -274,8 +278,9 @@ static int copy_side(struct hv_domain *self, uint32_t caller, uint32_t domid, bo
 	} else {
 		gpa = ref_or_gfn << PAGE_SHIFT;
 		st = ref_or_gfn < (1ULL << 40) && mem_is_ram(&d->mem, gpa, PAGE_SIZE) &&
-				     mem_frame_present(&d->mem, gpa)
-			     ? GNTST_okay : GNTST_bad_page;
+			     mem_frame_present(&d->mem, gpa)
+			 ? GNTST_okay
+			 : GNTST_bad_page;
 	}
 	if (st != GNTST_okay) {
 		domain_put(d);
@@ -293,8 +298,8 @@ int gnttab_copy_one(struct hv_domain *self, uint32_t caller, const struct sv_gnt
 	void *src, *dst;
 	int st;
 
-	st = copy_side(self, caller, s->source.domid, !(s->source.flags & SV_GNT_COPY_GFN), s->source.ref,
-		       s->source.offset, s->len, false, &sd, &src);
+	st = copy_side(self, caller, s->source.domid, !(s->source.flags & SV_GNT_COPY_GFN),
+		       s->source.ref, s->source.offset, s->len, false, &sd, &src);
 	if (st != GNTST_okay)
 		return st;
 	st = copy_side(self, caller, s->dest.domid, !(s->dest.flags & SV_GNT_COPY_GFN), s->dest.ref,
@@ -334,7 +339,8 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a)
 			op.status = GNTST_okay;
 			for (uint32_t i = 0; i < op.nr_frames; i++) {
 				xen_pfn_t mfn = (gt->frames_gpa >> PAGE_SHIFT) + i;
-				uint64_t at = (uint64_t)(uintptr_t)op.frame_list.p + i * sizeof(mfn);
+				uint64_t at =
+				    (uint64_t)(uintptr_t)op.frame_list.p + i * sizeof(mfn);
 				if (vcpu_copy_to_guest(v, at, &mfn, sizeof(mfn)))
 					return -XEN_EFAULT;
 			}
@@ -389,12 +395,20 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a)
 			if (vcpu_copy_from_guest(v, &op, at, sizeof(op)))
 				return -XEN_EFAULT;
 			struct sv_gnt_copy_seg s = {
-				.source = { .domid = op.source.domid == DOMID_SELF ? d->domid : op.source.domid,
-					    .ref = (uint32_t)op.source.u.gmfn, .offset = op.source.offset,
-					    .flags = op.flags & GNTCOPY_source_gref ? 0 : SV_GNT_COPY_GFN },
-				.dest = { .domid = op.dest.domid == DOMID_SELF ? d->domid : op.dest.domid,
-					  .ref = (uint32_t)op.dest.u.gmfn, .offset = op.dest.offset,
-					  .flags = op.flags & GNTCOPY_dest_gref ? 0 : SV_GNT_COPY_GFN },
+				.source = { .domid = op.source.domid == DOMID_SELF
+							 ? d->domid
+							 : op.source.domid,
+					    .ref = (uint32_t)op.source.u.gmfn,
+					    .offset = op.source.offset,
+					    .flags = op.flags & GNTCOPY_source_gref
+							 ? 0
+							 : SV_GNT_COPY_GFN },
+				.dest = { .domid = op.dest.domid == DOMID_SELF ? d->domid
+									       : op.dest.domid,
+					  .ref = (uint32_t)op.dest.u.gmfn,
+					  .offset = op.dest.offset,
+					  .flags =
+					      op.flags & GNTCOPY_dest_gref ? 0 : SV_GNT_COPY_GFN },
 				.len = op.len,
 			};
 			if (op.flags & GNTCOPY_source_gref)
@@ -406,13 +420,14 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a)
 			else if (op.dest.u.gmfn > UINT32_MAX)
 				s.dest.ref = UINT32_MAX;
 			op.status = (int16_t)gnttab_copy_one(d, d->domid, &s);
-			if (vcpu_copy_to_guest(v, at + offsetof(struct gnttab_copy, status), &op.status,
-					       sizeof(op.status)))
+			if (vcpu_copy_to_guest(v, at + offsetof(struct gnttab_copy, status),
+					       &op.status, sizeof(op.status)))
 				return -XEN_EFAULT;
 		}
 		return 0;
 	default:
-		/* Guests mapping each other's grants (driver domains) and transfers: not offered. */
+		/* Guests mapping each other's grants (driver domains) and transfers: not offered.
+		 */
 		return -XEN_ENOSYS;
 	}
 }

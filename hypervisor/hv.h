@@ -38,8 +38,8 @@ struct hv_logring {
 	pthread_mutex_t lock;
 	char *buf;
 	size_t size;
-	uint64_t head;              /* bytes ever appended */
-	uint64_t start;             /* oldest byte kept (moved by overflow and clear) */
+	uint64_t head;	/* bytes ever appended */
+	uint64_t start; /* oldest byte kept (moved by overflow and clear) */
 };
 extern struct hv_logring hv_log_ring; /* hv_log's lines, SV_HVLOG_BUF bytes */
 int hv_logring_init(struct hv_logring *r, size_t size);
@@ -58,13 +58,13 @@ struct hv_vcpu;
 
 /* The host: which engines it has, set once at start-up by main.c, then read-only. */
 struct hv_host {
-	enum sv_kvm_kind kind;      /* SV_KVM_NONE without a usable /dev/kvm */
+	enum sv_kvm_kind kind; /* SV_KVM_NONE without a usable /dev/kvm */
 	char kind_detail[64];
-	uint64_t tsc_khz;           /* the TSC rate guests see (KVM's, or measured) */
+	uint64_t tsc_khz; /* the TSC rate guests see (KVM's, or measured) */
 	uint64_t start_ns;
 	const struct hv_engine *engine; /* a create that names none gets this one */
-	uint32_t engines;           /* SV_ENGINE_BIT() of each usable engine */
-	char engine_detail[128];    /* why the default is what it is */
+	uint32_t engines;		/* SV_ENGINE_BIT() of each usable engine */
+	char engine_detail[128];	/* why the default is what it is */
 };
 extern struct hv_host hv_host;
 
@@ -83,18 +83,18 @@ struct hv_regs {
 
 /* Why an engine's vcpu_run returned. */
 enum hv_exit_kind {
-	HV_EXIT_NONE,      /* kicked, interrupted: nothing to do */
+	HV_EXIT_NONE,	   /* kicked, interrupted: nothing to do */
 	HV_EXIT_HYPERCALL, /* number in rax, arguments in rdi rsi rdx r10 r8 */
-	HV_EXIT_FAULT,     /* a guest exception: vector, error_code, cr2, frame */
+	HV_EXIT_FAULT,	   /* a guest exception: vector, error_code, cr2, frame */
 	HV_EXIT_SYSCALL,   /* a host system call the engine denied: sys_nr, sys_abi */
-	HV_EXIT_CRASH,     /* the engine found the vCPU unrunnable: why */
+	HV_EXIT_CRASH,	   /* the engine found the vCPU unrunnable: why */
 };
 
 struct hv_exit {
 	enum hv_exit_kind kind;
 	unsigned vector;
 	uint64_t error_code, cr2;
-	uint64_t frame[5];          /* rip, cs, rflags, rsp, ss at the fault */
+	uint64_t frame[5]; /* rip, cs, rflags, rsp, ss at the fault */
 	uint64_t sys_nr;
 	const char *sys_abi;
 	char why[160];
@@ -108,8 +108,8 @@ struct hv_exit {
 struct hv_engine {
 	const char *name;
 	enum sv_engine id;
-	uint64_t m2p_va;            /* where the guest finds the M2P */
-	uint64_t virt_start;        /* XENVER_platform_parameters: where the hypervisor's range begins */
+	uint64_t m2p_va;     /* where the guest finds the M2P */
+	uint64_t virt_start; /* XENVER_platform_parameters: where the hypervisor's range begins */
 	/* The guest-virtual range the hypervisor owns: update_va_mapping refuses it. */
 	bool (*va_reserved)(uint64_t va);
 	/* After memory and the PV private pages exist: the address space. */
@@ -152,7 +152,7 @@ int hv_engines_init(const char *want);
 /* Guest memory (mem.c). */
 struct hv_mem {
 	int memfd;
-	uint8_t *base;            /* whole memfd mapped in this process */
+	uint8_t *base; /* whole memfd mapped in this process */
 	uint64_t memfd_size;
 	uint64_t ram_size;
 	unsigned nr_ram;
@@ -165,10 +165,10 @@ struct hv_mem {
 	 * may hold (XEN_DOMCTL_max_mem's figure).
 	 */
 	uint64_t *absent;
-	uint64_t nr_frames;       /* RAM frames: ram_size / PAGE_SIZE */
+	uint64_t nr_frames; /* RAM frames: ram_size / PAGE_SIZE */
 	uint64_t cur_pages;
 	uint64_t max_pages;
-	uint64_t boot_pages;      /* populated at create: the first boot_pages frames */
+	uint64_t boot_pages; /* populated at create: the first boot_pages frames */
 };
 
 int mem_init(struct hv_mem *m, uint64_t ram_bytes, uint64_t priv_bytes);
@@ -189,62 +189,63 @@ struct evtchn_client;
 /* A domain's event-channel table (evtchn.c). */
 struct hv_evtchn {
 	pthread_mutex_t lock;
-	unsigned nr;                /* ports 1..nr-1 usable */
+	unsigned nr; /* ports 1..nr-1 usable */
 	struct evtchn *ports;
 	uint32_t virq_port[SV_MAX_VCPUS][NR_VIRQS];
-	atomic_int nr_polling;      /* vCPUs in SCHEDOP_poll */
+	atomic_int nr_polling; /* vCPUs in SCHEDOP_poll */
 };
 
 #define EVTCHN_GUEST_PORTS 1024
 #define EVTCHN_DOM0_PORTS 4096
 
 enum hv_vcpu_state {
-	VCPU_OFFLINE,     /* not brought up (or downed) */
+	VCPU_OFFLINE, /* not brought up (or downed) */
 	VCPU_RUNNABLE,
-	VCPU_BLOCKED,     /* SCHEDOP_block: waits for an event or its timer */
-	VCPU_STOPPED,     /* domain shut down, crashed or dying */
+	VCPU_BLOCKED, /* SCHEDOP_block: waits for an event or its timer */
+	VCPU_STOPPED, /* domain shut down, crashed or dying */
 };
 
 struct hv_vcpu {
 	struct hv_domain *dom;
 	unsigned id;
-	void *eng;                  /* the engine's per-vCPU state */
+	void *eng; /* the engine's per-vCPU state */
 	pthread_t thread;
 	bool thread_started;
-	enum hv_vcpu_state state;   /* under dom->lock */
-	bool has_context;           /* registers set, may go online */
-	struct hv_regs regs;        /* the vCPU's registers whenever it is not running */
-	bool regs_dirty;            /* regs changed by the core: the engine must load them */
-	bool load_state;            /* apply the start state before the next run */
+	enum hv_vcpu_state state;	  /* under dom->lock */
+	bool has_context;		  /* registers set, may go online */
+	struct hv_regs regs;		  /* the vCPU's registers whenever it is not running */
+	bool regs_dirty;		  /* regs changed by the core: the engine must load them */
+	bool load_state;		  /* apply the start state before the next run */
 	uint64_t fs_base, gs_base_kernel; /* start state */
-	uint64_t cr3;               /* the guest's page-table base (a PV guest cannot change it behind us) */
-	uint64_t timer_deadline_ns; /* singleshot timer (host monotonic ns), 0 = none */
-	uint64_t period_ns;         /* VCPUOP_set_periodic_timer; 0 = stopped */
-	uint64_t period_next_ns;    /* its next tick (host monotonic ns) */
+	uint64_t cr3; /* the guest's page-table base (a PV guest cannot change it behind us) */
+	uint64_t timer_deadline_ns;	    /* singleshot timer (host monotonic ns), 0 = none */
+	uint64_t period_ns;		    /* VCPUOP_set_periodic_timer; 0 = stopped */
+	uint64_t period_next_ns;	    /* its next tick (host monotonic ns) */
 	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
-	uint64_t runstate_area;     /* guest VA of its registered copy, 0 = none */
-	struct vcpu_info *vinfo;    /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
+	uint64_t runstate_area;		    /* guest VA of its registered copy, 0 = none */
+	struct vcpu_info
+	    *vinfo; /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
 	/* set_trap_table (its own thread only): entry and flags (DPL, TI_GET_IF) per vector. */
 	uint64_t trap_addr[256];
 	uint8_t trap_flags[256];
 	uint64_t kernel_ss, kernel_sp; /* stack_switch */
-	uint64_t poll_deadline_ns;  /* SCHEDOP_poll timeout, 0 = none */
-	bool polling;               /* in SCHEDOP_poll on poll_ports */
+	uint64_t poll_deadline_ns;     /* SCHEDOP_poll timeout, 0 = none */
+	bool polling;		       /* in SCHEDOP_poll on poll_ports */
 	unsigned nr_poll_ports;
 	uint32_t poll_ports[128];
-	uint64_t cpu_ns;            /* time spent running guest code */
+	uint64_t cpu_ns; /* time spent running guest code */
 	atomic_bool in_guest;
-	bool ran;                   /* has run once: regs hold its live registers */
-	uint64_t upcalls;           /* event callbacks entered */
+	bool ran;	  /* has run once: regs hold its live registers */
+	uint64_t upcalls; /* event callbacks entered */
 	/* NMIs (nmi.c): set by a trigger under dom->lock, taken by the vCPU's own thread. */
-	uint64_t nmi_callback;      /* CALLBACKTYPE_nmi of this vCPU; 0: NMIs are dropped */
+	uint64_t nmi_callback; /* CALLBACKTYPE_nmi of this vCPU; 0: NMIs are dropped */
 	atomic_bool nmi_pending;
-	bool nmi_masked;            /* in the guest's NMI handler until its iret */
-	uint64_t nmis;              /* NMI callbacks entered */
-	pthread_cond_t wake;        /* with dom->lock: state changes, events */
+	bool nmi_masked;     /* in the guest's NMI handler until its iret */
+	uint64_t nmis;	     /* NMI callbacks entered */
+	pthread_cond_t wake; /* with dom->lock: state changes, events */
 	/* Placement (vcpu_pin.c), under dom->lock. */
-	pid_t host_tid;             /* the core's thread for this vCPU; 0 before it started */
-	bool pinned;                /* hard set by SV_CTL_VCPU_PIN: applied to every thread */
+	pid_t host_tid; /* the core's thread for this vCPU; 0 before it started */
+	bool pinned;	/* hard set by SV_CTL_VCPU_PIN: applied to every thread */
 	uint8_t hard[SV_CPUMAP_BYTES];
 };
 
@@ -252,64 +253,65 @@ enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };
 
 struct hv_domain {
 	uint32_t domid;
-	uint64_t gen;               /* creation number, never reused */
+	uint64_t gen; /* creation number, never reused */
 	char name[64];
 	uint8_t handle[16];
 	enum sv_guest_kind kind;
 	const struct hv_engine *eng; /* runs its vCPUs; NULL for dom0 */
-	void *eng_priv;             /* the engine's per-domain state */
+	void *eng_priv;		     /* the engine's per-domain state */
 	struct hv_mem mem;
 	unsigned max_vcpus;
 	struct hv_vcpu *vcpus[SV_MAX_VCPUS];
-	pthread_mutex_t lock;       /* state, pause, vCPU states, console */
-	pthread_cond_t changed;     /* broadcast on state/console changes */
+	pthread_mutex_t lock;	/* state, pause, vCPU states, console */
+	pthread_cond_t changed; /* broadcast on state/console changes */
 	enum hv_dom_state state;
-	unsigned pause_count;       /* toolstack pauses; created paused (1) */
+	unsigned pause_count; /* toolstack pauses; created paused (1) */
 	uint32_t shutdown_reason;
 	atomic_int refs;
 	/* PV */
 	uint64_t hcall_page_gpa;
-	uint64_t enosys_logged;     /* hypercall numbers < 64 said -ENOSYS to, logged once */
-	uint64_t vm_assist;         /* VMASST_TYPE_* bits enabled */
-	uint64_t watchdog_ns[2];    /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
+	uint64_t enosys_logged;	 /* hypercall numbers < 64 said -ENOSYS to, logged once */
+	uint64_t vm_assist;	 /* VMASST_TYPE_* bits enabled */
+	uint64_t watchdog_ns[2]; /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t event_callback, failsafe_callback, syscall_callback;
-	uint64_t priv_l3_gpa;       /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
-	uint64_t m2p_l3_gpa;        /* the M2P's PDPT for slot 257; 0: no M2P */
-	uint64_t m2p_tab_gpa;       /* first page of the M2P table itself */
+	uint64_t priv_l3_gpa; /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
+	uint64_t m2p_l3_gpa;  /* the M2P's PDPT for slot 257; 0: no M2P */
+	uint64_t m2p_tab_gpa; /* first page of the M2P table itself */
 	uint64_t m2p_entries;
 	struct shared_info *shinfo; /* host view of the shared_info page */
 	struct hv_evtchn ev;
-	struct hv_gnttab *gt;       /* gnttab.c */
-	pthread_t timer_thread;     /* singleshot timers -> VIRQ_TIMER */
+	struct hv_gnttab *gt;	/* gnttab.c */
+	pthread_t timer_thread; /* singleshot timers -> VIRQ_TIMER */
 	bool timer_started;
-	pthread_cond_t timer_cond;  /* with lock: a deadline changed */
+	pthread_cond_t timer_cond; /* with lock: a deadline changed */
 	/* console_io output (console.c) */
 	char *cons_buf;
-	uint64_t cons_written;      /* bytes ever written */
+	uint64_t cons_written; /* bytes ever written */
 	int cons_log_fd;
-	char cons_line[256];        /* partial line for the hypervisor log */
+	char cons_line[256]; /* partial line for the hypervisor log */
 	unsigned cons_line_len;
 	/* What console_io output may cost the host (console.c, under lock). */
-	char *cons_log_path;        /* console/guest-NAME.log, for rotation */
-	struct sv_rate cons_rate;   /* bytes kept: per second, and at once */
-	uint64_t cons_dropped;      /* bytes dropped since the limit was hit; 0: not limited */
-	uint64_t cons_log_max;      /* guest log size at which it becomes guest-NAME.log.1 */
-	uint64_t cons_hvlog;        /* bytes of its lines given to the hypervisor log */
+	char *cons_log_path;	      /* console/guest-NAME.log, for rotation */
+	struct sv_rate cons_rate;     /* bytes kept: per second, and at once */
+	uint64_t cons_dropped;	      /* bytes dropped since the limit was hit; 0: not limited */
+	uint64_t cons_log_max;	      /* guest log size at which it becomes guest-NAME.log.1 */
+	uint64_t cons_hvlog;	      /* bytes of its lines given to the hypervisor log */
 	uint64_t (*cons_clock)(void); /* monotonic ns (a test sets its own) */
 	/* Credit parameters and the host cgroup that applies them (cgroup_hv.c, under lock). */
 	uint32_t sched_weight, sched_cap;
-	bool cg_made;               /* its group exists */
-	bool cg_applied;            /* the parameters are in force there */
-	pid_t host_pid;             /* process engine: the runner; 0: its vCPUs are our threads */
+	bool cg_made;	 /* its group exists */
+	bool cg_applied; /* the parameters are in force there */
+	pid_t host_pid;	 /* process engine: the runner; 0: its vCPUs are our threads */
 };
 
 /* domain.c */
 int domain_table_init(void);
 struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err);
-struct hv_domain *domain_get(uint32_t domid);  /* takes a reference; NULL if none */
-void domain_table_locked_reads(bool on);       /* bench only: lookups under the writers' lock */
+struct hv_domain *domain_get(uint32_t domid); /* takes a reference; NULL if none */
+void domain_table_locked_reads(bool on);      /* bench only: lookups under the writers' lock */
 struct hv_domain *domain_find(const char *name);
-/* The domain's new name: 0, -EINVAL (not a valid name, or dom0's), -EEXIST (another live domain's). */
+/* The domain's new name: 0, -EINVAL (not a valid name, or dom0's), -EEXIST (another live domain's).
+ */
 int domain_rename(struct hv_domain *d, const char *name);
 void domain_put(struct hv_domain *d);
 int domain_destroy(uint32_t domid);
@@ -353,16 +355,23 @@ int pv_domain_init(struct hv_domain *d);
 int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa);
 uint64_t pv_gnttab_gpa(struct hv_domain *d);
 /* Private pages the KVM engine lays out between shared_info and the grant frames. */
-enum { PV_PRIV_SHARED_INFO = 0, PV_PRIV_L3, PV_PRIV_L2, PV_PRIV_L1, PV_PRIV_IDT, PV_PRIV_STUBS,
-       PV_PRIV_VCPU0 };
+enum {
+	PV_PRIV_SHARED_INFO = 0,
+	PV_PRIV_L3,
+	PV_PRIV_L2,
+	PV_PRIV_L1,
+	PV_PRIV_IDT,
+	PV_PRIV_STUBS,
+	PV_PRIV_VCPU0
+};
 enum { PV_VCPU_GDT = 0, PV_VCPU_TSS = 16, PV_VCPU_STACK = 19, PV_PRIV_PER_VCPU = 20 };
 uint64_t pv_priv_pages(unsigned max_vcpus); /* mapped for the CPU by the KVM engine */
 /* Enter the guest's event callback if an upcall is pending and unmasked. */
 void pv_deliver_upcall(struct hv_vcpu *v);
 /* Enter entry with Xen's bounce frame, events masked; -EFAULT: the domain is crashed. */
 int pv_bounce(struct hv_vcpu *v, uint64_t entry, const char *what);
-int pv_bounce_frame(struct hv_vcpu *v, uint64_t entry, const char *what, bool has_err,
-		    uint64_t err, bool mask);
+int pv_bounce_frame(struct hv_vcpu *v, uint64_t entry, const char *what, bool has_err, uint64_t err,
+		    bool mask);
 
 /* nmi.c: Xen's PV NMIs (xl trigger nmi). */
 int nmi_send(struct hv_domain *d, uint32_t vcpu);
@@ -404,7 +413,8 @@ static inline struct vcpu_info *vcpu_info_of(struct hv_vcpu *v)
 
 	if (moved)
 		return moved;
-	return v->id < XEN_LEGACY_MAX_VCPUS && v->dom->shinfo ? &v->dom->shinfo->vcpu_info[v->id] : NULL;
+	return v->id < XEN_LEGACY_MAX_VCPUS && v->dom->shinfo ? &v->dom->shinfo->vcpu_info[v->id]
+							      : NULL;
 }
 
 /* gnttab.c */
@@ -455,7 +465,8 @@ void console_write(struct hv_domain *d, const char *buf, size_t len);
  */
 void console_set_limits(struct hv_domain *d, uint64_t rate, uint64_t burst, uint64_t log_max,
 			uint64_t (*clock)(void));
-int console_read(struct hv_domain *d, uint64_t offset, uint32_t timeout_ms, struct sv_ctl_console_data *out, uint32_t max);
+int console_read(struct hv_domain *d, uint64_t offset, uint32_t timeout_ms,
+		 struct sv_ctl_console_data *out, uint32_t max);
 
 /* ctl.c */
 int ctl_serve(const char *rundir);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Hypercall dispatch and the simple hypercalls: xen_version, console_io, memory_op (reservations in memop.c), vm_assist, update_va_mapping. */
+/* Hypercall dispatch and the simple hypercalls: xen_version, console_io, memory_op (reservations in
+ * memop.c), vm_assist, update_va_mapping. */
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
@@ -63,7 +64,8 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		return PAGE_SIZE;
 	case XENVER_guest_handle:
 		return vcpu_copy_to_guest(v, arg, v->dom->handle, sizeof(xen_domain_handle_t))
-			       ? -XEN_EFAULT : 0;
+			   ? -XEN_EFAULT
+			   : 0;
 	case XENVER_commandline:
 	case XENVER_build_id:
 		return -XEN_EPERM; /* the hypervisor's own details, as Xen hides them from guests */
@@ -118,7 +120,7 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 		if (who != DOMID_SELF && who != d->domid)
 			return -XEN_EPERM;
 		return (long)((a[0] & 0x3f) == XENMEM_current_reservation ? memop_current(d)
-									 : memop_maximum(d));
+									  : memop_maximum(d));
 	case XENMEM_maximum_gpfn: {
 		/* As Xen for PV: from the max_pfn the guest keeps in shared_info. */
 		uint64_t max_pfn;
@@ -127,7 +129,8 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 			return -XEN_EFAULT;
 		if (who != DOMID_SELF && who != d->domid)
 			return -XEN_EPERM;
-		max_pfn = d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED) : 0;
+		max_pfn =
+		    d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED) : 0;
 		return (long)((max_pfn ? max_pfn : 1) - 1);
 	}
 	case XENMEM_memory_map:
@@ -160,9 +163,10 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
  * is no port I/O to grant).  writable_pagetables is refused: guest page
  * tables are never writable here, and saying yes would be a lie.
  */
-#define VMASST_OK ((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) | \
-		   (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) | \
-		   (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
+#define VMASST_OK                                                                                  \
+	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |          \
+	 (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) |       \
+	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
 
 static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 {
@@ -302,8 +306,8 @@ static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr)
 {
 	struct hv_domain *d = v->dom;
 
-	if (nr < 64 && !(__atomic_fetch_or(&d->enosys_logged, 1ULL << nr, __ATOMIC_RELAXED) &
-			 (1ULL << nr)))
+	if (nr < 64 &&
+	    !(__atomic_fetch_or(&d->enosys_logged, 1ULL << nr, __ATOMIC_RELAXED) & (1ULL << nr)))
 		hv_log("d%u: hypercall %llu not implemented: -ENOSYS", d->domid,
 		       (unsigned long long)nr);
 	return -XEN_ENOSYS;

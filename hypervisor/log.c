@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Timestamped log lines for the hypervisor (stderr, which the supervisor files), also kept in a ring for `xl dmesg`. */
+/* Timestamped log lines for the hypervisor (stderr, which the supervisor files), also kept in a
+ * ring for `xl dmesg`. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

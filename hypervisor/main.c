@@ -27,12 +27,12 @@ static void noop(int sig)
 }
 
 static const char hv_usage[] =
-	"usage: hypervisor [--rundir DIR] [--foreground] [--verbose] [--engine kvm|process]\n"
-	"  Runs the Splitvisor hypervisor core; `splitvisor start` starts it.\n"
-	"  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".  The engine\n"
-	"  defaults to kvm where /dev/kvm works, else process.  It always runs in\n"
-	"  the foreground (the supervisor detaches the stack): --foreground is\n"
-	"  accepted for the common command line.\n";
+    "usage: hypervisor [--rundir DIR] [--foreground] [--verbose] [--engine kvm|process]\n"
+    "  Runs the Splitvisor hypervisor core; `splitvisor start` starts it.\n"
+    "  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".  The engine\n"
+    "  defaults to kvm where /dev/kvm works, else process.  It always runs in\n"
+    "  the foreground (the supervisor detaches the stack): --foreground is\n"
+    "  accepted for the common command line.\n";
 
 static int hv_option(int opt, const char *arg, void *ctx)
 {
@@ -49,8 +49,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *engine = NULL;
-	const struct svd_args args = { .name = "hypervisor", .usage = hv_usage, .extra = extra,
-				       .extra_short = "e:", .extra_fn = hv_option, .ctx = &engine };
+	const struct svd_args args = { .name = "hypervisor",
+				       .usage = hv_usage,
+				       .extra = extra,
+				       .extra_short = "e:",
+				       .extra_fn = hv_option,
+				       .ctx = &engine };
 	struct svd_opts o;
 	const char *rundir;
 	char pidpath[4096];

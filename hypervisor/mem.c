@@ -40,11 +40,13 @@ int mem_init(struct hv_mem *m, uint64_t ram_bytes, uint64_t priv_bytes)
 	m->ram[0] = (struct sv_mem_range){ .gpa = 0, .size = low, .offset = 0 };
 	m->nr_ram = 1;
 	if (ram_bytes > low) {
-		m->ram[1] = (struct sv_mem_range){ .gpa = SV_RAM_HIGH_BASE, .size = ram_bytes - low,
+		m->ram[1] = (struct sv_mem_range){ .gpa = SV_RAM_HIGH_BASE,
+						   .size = ram_bytes - low,
 						   .offset = low };
 		m->nr_ram = 2;
 	}
-	m->priv = (struct sv_mem_range){ .gpa = SV_PRIV_GPA, .size = priv_bytes, .offset = ram_bytes };
+	m->priv =
+	    (struct sv_mem_range){ .gpa = SV_PRIV_GPA, .size = priv_bytes, .offset = ram_bytes };
 	ret = mem_balloon_setup(m);
 	if (ret)
 		goto out_unmap;

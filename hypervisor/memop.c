@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Reservations: XENMEM_{increase,decrease}_reservation and populate_physmap, and the domain's page counts. */
+/* Reservations: XENMEM_{increase,decrease}_reservation and populate_physmap, and the domain's page
+ * counts. */
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +30,8 @@
  * Counts and the absent bitmap change under the domain's lock.
  */
 
-#define MEMOP_EXTENT_SHIFT 6   /* Xen's: the cmd's bits above this are a continuation's start */
-#define MEMOP_MAX_ORDER 9      /* Xen's default domU_max_order (2 MiB extents) */
+#define MEMOP_EXTENT_SHIFT 6 /* Xen's: the cmd's bits above this are a continuation's start */
+#define MEMOP_MAX_ORDER 9    /* Xen's default domU_max_order (2 MiB extents) */
 #define INVALID_M2P_ENTRY (~0ULL)
 
 /* The guest's address in a guest handle. */
@@ -103,7 +104,8 @@ static bool run_ok(const struct hv_mem *m, uint64_t pfn, uint64_t n, bool want_a
 		return false;
 	gpa0 = pfn_gpa(m, pfn);
 	for (uint64_t j = 0; j < n; j++)
-		if (pfn_gpa(m, pfn + j) != gpa0 + j * PAGE_SIZE || pfn_absent(m, pfn + j) != want_absent)
+		if (pfn_gpa(m, pfn + j) != gpa0 + j * PAGE_SIZE ||
+		    pfn_absent(m, pfn + j) != want_absent)
 			return false;
 	return true;
 }

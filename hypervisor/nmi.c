@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* NMIs for PV guests, as Xen sends them (XEN_DOMCTL_SENDTRIGGER_NMI): a callback the guest registered, entered once until its iret. */
+/* NMIs for PV guests, as Xen sends them (XEN_DOMCTL_SENDTRIGGER_NMI): a callback the guest
+ * registered, entered once until its iret. */
 #include <errno.h>
 #include "hv.h"
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* PV mode, whatever the engine: the private pages and M2P, the hypercall page, event upcalls, iret, guest faults. */
+/* PV mode, whatever the engine: the private pages and M2P, the hypercall page, event upcalls, iret,
+ * guest faults. */
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
@@ -54,7 +55,8 @@ static uint64_t m2p_total_pages(uint64_t ram_bytes)
 
 static bool m2p_fits(unsigned max_vcpus, uint64_t ram_bytes)
 {
-	return (pv_priv_pages(max_vcpus) + m2p_total_pages(ram_bytes)) * PAGE_SIZE <= SV_PRIV_MAX_SIZE;
+	return (pv_priv_pages(max_vcpus) + m2p_total_pages(ram_bytes)) * PAGE_SIZE <=
+	       SV_PRIV_MAX_SIZE;
 }
 
 uint64_t pv_priv_size(unsigned max_vcpus, uint64_t ram_bytes)
@@ -127,11 +129,27 @@ int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa)
 }
 
 static const char *const vec_names[32] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
-	"coprocessor overrun", "#TS invalid TSS", "#NP segment not present", "#SS stack fault",
-	"#GP general protection", "#PF page fault", "reserved 15", "#MF x87 error",
-	"#AC alignment check", "#MC machine check", "#XM SIMD error", "#VE virtualization",
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM device not available",
+	"#DF double fault",
+	"coprocessor overrun",
+	"#TS invalid TSS",
+	"#NP segment not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"reserved 15",
+	"#MF x87 error",
+	"#AC alignment check",
+	"#MC machine check",
+	"#XM SIMD error",
+	"#VE virtualization",
 	"#CP control protection",
 };
 
@@ -149,7 +167,8 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	const char *name = vec_names[vec] ? vec_names[vec] : "exception";
 	char why[160];
 
-	hv_log("d%u v%u: %s (vector %u) error %#llx at rip %#llx cs %#llx rflags %#llx rsp %#llx ss %#llx cr2 %#llx",
+	hv_log("d%u v%u: %s (vector %u) error %#llx at rip %#llx cs %#llx rflags %#llx rsp %#llx "
+	       "ss %#llx cr2 %#llx",
 	       v->dom->domid, v->id, name, e->vector, (unsigned long long)e->error_code,
 	       (unsigned long long)e->frame[0], (unsigned long long)e->frame[1],
 	       (unsigned long long)e->frame[2], (unsigned long long)e->frame[3],
@@ -166,7 +185,8 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	hv_log("d%u v%u: r13 %016llx r14 %016llx r15 %016llx cr3 %016llx", v->dom->domid, v->id,
 	       (unsigned long long)r->r13, (unsigned long long)r->r14, (unsigned long long)r->r15,
 	       (unsigned long long)v->cr3);
-	snprintf(why, sizeof(why), "unhandled %s at rip %#llx", name, (unsigned long long)e->frame[0]);
+	snprintf(why, sizeof(why), "unhandled %s at rip %#llx", name,
+		 (unsigned long long)e->frame[0]);
 	domain_crash(v->dom, why);
 }
 
@@ -192,8 +212,8 @@ int pv_bounce(struct hv_vcpu *v, uint64_t entry, const char *what)
  * puts it) when @has_err, and events masked only when @mask (a trap
  * table entry without TI_GET_IF leaves them as they were).
  */
-int pv_bounce_frame(struct hv_vcpu *v, uint64_t entry, const char *what, bool has_err,
-		    uint64_t err, bool mask)
+int pv_bounce_frame(struct hv_vcpu *v, uint64_t entry, const char *what, bool has_err, uint64_t err,
+		    bool mask)
 {
 	struct vcpu_info *vi = vcpu_info_of(v);
 	struct hv_regs *r = &v->regs;
@@ -255,8 +275,8 @@ bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e)
 
 	if (vec >= 32)
 		return false;
-	if (vec == 13 && (err & 2) && !(err & 1) && (err >> 3) < 256 &&
-	    v->trap_addr[err >> 3] && (v->trap_flags[err >> 3] & 3) == 3) {
+	if (vec == 13 && (err & 2) && !(err & 1) && (err >> 3) < 256 && v->trap_addr[err >> 3] &&
+	    (v->trap_flags[err >> 3] & 3) == 3) {
 		unsigned soft = (unsigned)(err >> 3);
 
 		r->rip = e->frame[0] + 2; /* int $N is CD ib */
@@ -327,7 +347,8 @@ int pv_iret(struct hv_vcpu *v)
 	r->rsp = ic.rsp;
 	r->rflags = (ic.rflags & RFLAGS_GUEST) | RFLAGS_IF | 2;
 	if (vi)
-		__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF), __ATOMIC_RELEASE);
+		__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),
+				 __ATOMIC_RELEASE);
 	v->nmi_masked = false; /* as Xen's iret ends an NMI handler */
 	v->regs_dirty = true;
 	return 0;

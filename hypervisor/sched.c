@@ -61,8 +61,8 @@ void time_update(struct hv_vcpu *v)
 	/* Wall clock at system time 0. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	uint64_t wall = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec -
-			system_time_ns();
+	uint64_t wall =
+	    (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec - system_time_ns();
 	__atomic_store_n(&si->wc_version, si->wc_version + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	si->wc_sec = (uint32_t)(wall / 1000000000ULL);
@@ -98,7 +98,8 @@ bool sched_poll_ready(struct hv_vcpu *v)
 
 	for (unsigned i = 0; i < v->nr_poll_ports; i++) {
 		uint32_t p = v->poll_ports[i];
-		if (__atomic_load_n(&si->evtchn_pending[p / 64], __ATOMIC_SEQ_CST) & (1UL << (p % 64)))
+		if (__atomic_load_n(&si->evtchn_pending[p / 64], __ATOMIC_SEQ_CST) &
+		    (1UL << (p % 64)))
 			return true;
 	}
 	return false;
@@ -159,7 +160,8 @@ static long watchdog(struct hv_domain *d, uint32_t id, uint32_t timeout)
 	}
 	if (ret >= 0) {
 		/* A timeout of 0 on a new one arms it "now", as Xen's does. */
-		d->watchdog_ns[id - 1] = timeout || ret > 0 ? hv_now_ns() + timeout * 1000000000ULL : 0;
+		d->watchdog_ns[id - 1] =
+		    timeout || ret > 0 ? hv_now_ns() + timeout * 1000000000ULL : 0;
 		pthread_cond_signal(&d->timer_cond);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -342,11 +344,12 @@ void runstate_publish(struct hv_vcpu *v)
 			return;
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		(void)vcpu_copy_to_guest(v, area, &ri.state, sizeof(ri.state));
-		(void)vcpu_copy_to_guest(v, area + offsetof(struct vcpu_runstate_info, time), ri.time,
-					 sizeof(ri.time));
+		(void)vcpu_copy_to_guest(v, area + offsetof(struct vcpu_runstate_info, time),
+					 ri.time, sizeof(ri.time));
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		/* Last, the time without the flag: the copy is whole again. */
-		(void)vcpu_copy_to_guest(v, area + at, &ri.state_entry_time, sizeof(ri.state_entry_time));
+		(void)vcpu_copy_to_guest(v, area + at, &ri.state_entry_time,
+					 sizeof(ri.state_entry_time));
 		return;
 	}
 	(void)vcpu_copy_to_guest(v, area, &ri, sizeof(ri));
@@ -404,7 +407,8 @@ static void *timer_thread(void *arg)
 				next = t;
 		}
 		if (fire >= 0) {
-			if (d->vcpus[fire]->timer_deadline_ns && d->vcpus[fire]->timer_deadline_ns <= now)
+			if (d->vcpus[fire]->timer_deadline_ns &&
+			    d->vcpus[fire]->timer_deadline_ns <= now)
 				d->vcpus[fire]->timer_deadline_ns = 0;
 			pthread_mutex_unlock(&d->lock); /* evtchn locks come before d->lock */
 			evtchn_send_virq(d, (unsigned)fire, VIRQ_TIMER);
@@ -592,16 +596,23 @@ long hc_callback_op(struct hv_vcpu *v, const uint64_t *a)
 	if (vcpu_copy_from_guest(v, &cb, a[1], sizeof(cb)))
 		return -XEN_EFAULT;
 	switch (cb.type) {
-	case CALLBACKTYPE_event: slot = &d->event_callback; break;
-	case CALLBACKTYPE_failsafe: slot = &d->failsafe_callback; break;
-	case CALLBACKTYPE_syscall: slot = &d->syscall_callback; break;
+	case CALLBACKTYPE_event:
+		slot = &d->event_callback;
+		break;
+	case CALLBACKTYPE_failsafe:
+		slot = &d->failsafe_callback;
+		break;
+	case CALLBACKTYPE_syscall:
+		slot = &d->syscall_callback;
+		break;
 	case CALLBACKTYPE_nmi: /* per vCPU, as Xen keeps it: the caller's */
 		if (a[0] == CALLBACKOP_register &&
 		    (uint64_t)((int64_t)(cb.address << 16) >> 16) != cb.address)
 			return -XEN_EINVAL; /* not canonical */
 		slot = &v->nmi_callback;
 		break;
-	default: return -XEN_EINVAL;
+	default:
+		return -XEN_EINVAL;
 	}
 	pthread_mutex_lock(&d->lock);
 	*slot = a[0] == CALLBACKOP_register ? cb.address : 0;

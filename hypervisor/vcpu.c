@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* vCPUs: one thread each around its engine's run, exits dispatched, guest memory reached through its page tables. */
+/* vCPUs: one thread each around its engine's run, exits dispatched, guest memory reached through
+ * its page tables. */
 #include <stdint.h>
 #include <errno.h>
 #include <signal.h>
@@ -82,10 +83,22 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	if (ret)
 		return ret;
 	memset(r, 0, sizeof(*r));
-	r->rax = u->rax; r->rbx = u->rbx; r->rcx = u->rcx; r->rdx = u->rdx;
-	r->rsi = u->rsi; r->rdi = u->rdi; r->rbp = u->rbp; r->rsp = u->rsp;
-	r->r8 = u->r8; r->r9 = u->r9; r->r10 = u->r10; r->r11 = u->r11;
-	r->r12 = u->r12; r->r13 = u->r13; r->r14 = u->r14; r->r15 = u->r15;
+	r->rax = u->rax;
+	r->rbx = u->rbx;
+	r->rcx = u->rcx;
+	r->rdx = u->rdx;
+	r->rsi = u->rsi;
+	r->rdi = u->rdi;
+	r->rbp = u->rbp;
+	r->rsp = u->rsp;
+	r->r8 = u->r8;
+	r->r9 = u->r9;
+	r->r10 = u->r10;
+	r->r11 = u->r11;
+	r->r12 = u->r12;
+	r->r13 = u->r13;
+	r->r14 = u->r14;
+	r->r15 = u->r15;
 	r->rip = u->rip;
 	/* Arithmetic flags, DF and AC from the guest; IF on, IOPL 0. */
 	r->rflags = (u->rflags & 0x40cd5ULL) | 0x202;
@@ -214,9 +227,10 @@ void vcpu_dump_and_crash(struct hv_vcpu *v, const char *why)
 {
 	const struct hv_regs *r = &v->regs;
 
-	hv_log("d%u v%u: rip %#llx rsp %#llx rax %#llx rflags %#llx cr3 %#llx", v->dom->domid, v->id,
-	       (unsigned long long)r->rip, (unsigned long long)r->rsp, (unsigned long long)r->rax,
-	       (unsigned long long)r->rflags, (unsigned long long)v->cr3);
+	hv_log("d%u v%u: rip %#llx rsp %#llx rax %#llx rflags %#llx cr3 %#llx", v->dom->domid,
+	       v->id, (unsigned long long)r->rip, (unsigned long long)r->rsp,
+	       (unsigned long long)r->rax, (unsigned long long)r->rflags,
+	       (unsigned long long)v->cr3);
 	domain_crash(v->dom, why);
 }
 
@@ -304,8 +318,9 @@ static void *vcpu_thread(void *arg)
 		pthread_mutex_lock(&d->lock);
 		bool slept = !may_run(v);
 		if (slept)
-			runstate_set(v, v->state == VCPU_BLOCKED ? RUNSTATE_blocked :
-					v->state == VCPU_RUNNABLE ? RUNSTATE_runnable : RUNSTATE_offline);
+			runstate_set(v, v->state == VCPU_BLOCKED    ? RUNSTATE_blocked
+					: v->state == VCPU_RUNNABLE ? RUNSTATE_runnable
+								    : RUNSTATE_offline);
 		wait_runnable(v);
 		if (d->state == DOM_DYING) {
 			pthread_mutex_unlock(&d->lock);

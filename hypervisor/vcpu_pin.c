@@ -226,8 +226,8 @@ int vcpu_pin_set(struct hv_domain *d, uint32_t vcpu, const uint8_t hard[SV_CPUMA
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (ret)
-		hv_log("d%u: cannot pin vCPU %d: %s", d->domid, vcpu == SV_VCPU_ALL ? -1 : (int)vcpu,
-		       strerror(-ret));
+		hv_log("d%u: cannot pin vCPU %d: %s", d->domid,
+		       vcpu == SV_VCPU_ALL ? -1 : (int)vcpu, strerror(-ret));
 	return ret;
 }
 

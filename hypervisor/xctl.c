@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Xen hypercalls from dom0 processes (privcmd's role): xen_version, sysctl and domctl with Xen 4.17's ABI. */
+/* Xen hypercalls from dom0 processes (privcmd's role): xen_version, sysctl and domctl with
+ * Xen 4.17's ABI. */
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
@@ -42,7 +43,8 @@ void xctl_peer_init(struct xctl_peer *p, int sock)
 	p->pid = 0;
 	p->uid = (uid_t)-1;
 	p->pidfd = -1;
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &len) || len != sizeof(cr) || cr.pid <= 0)
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &len) || len != sizeof(cr) ||
+	    cr.pid <= 0)
 		return;
 	p->pid = cr.pid;
 	p->uid = cr.uid;
@@ -120,7 +122,8 @@ static uint64_t dom0_cpu_ns(void)
 
 	if (f) {
 		if (fscanf(f, "cpu %llu %llu %llu", &user, &nice, &sys) == 3)
-			ns = (uint64_t)((double)(user + nice + sys) / (double)sysconf(_SC_CLK_TCK) * 1e9);
+			ns = (uint64_t)((double)(user + nice + sys) / (double)sysconf(_SC_CLK_TCK) *
+					1e9);
 		fclose(f);
 	}
 	return ns;
@@ -150,8 +153,8 @@ static void guest_info(struct hv_domain *d, struct xen_domctl_getdomaininfo *out
 	if (di.flags & SV_DOMF_DYING)
 		out->flags |= XEN_DOMINF_dying;
 	if (di.flags & SV_DOMF_SHUTDOWN)
-		out->flags |= XEN_DOMINF_shutdown |
-			      ((di.shutdown_reason & XEN_DOMINF_shutdownmask) << XEN_DOMINF_shutdownshift);
+		out->flags |= XEN_DOMINF_shutdown | ((di.shutdown_reason & XEN_DOMINF_shutdownmask)
+						     << XEN_DOMINF_shutdownshift);
 	if (di.flags & SV_DOMF_PAUSED)
 		out->flags |= XEN_DOMINF_paused;
 	if (di.flags & SV_DOMF_BLOCKED)
@@ -319,7 +322,8 @@ static int cputopoinfo(const struct xctl_peer *p, struct xen_sysctl_cputopoinfo 
 		}
 		for (uint32_t i = 0; i < n; i++) {
 			struct xen_sysctl_cputopo t = { .core = i, .socket = 0, .node = 0 };
-			int r = copy_to(p, GH(ti->cputopo) + (uint64_t)i * sizeof(t), &t, sizeof(t));
+			int r =
+			    copy_to(p, GH(ti->cputopo) + (uint64_t)i * sizeof(t), &t, sizeof(t));
 			if (r)
 				return r;
 		}
@@ -352,9 +356,11 @@ static int getcpuinfo(const struct xctl_peer *p, struct xen_sysctl_getcpuinfo *g
 		struct xen_sysctl_cpuinfo ci;
 
 		if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu", &cpu, &user, &nice, &sys, &idle,
-			   &iowait) != 6 || cpu != done)
+			   &iowait) != 6 ||
+		    cpu != done)
 			continue;
-		ci.idletime = (uint64_t)((double)(idle + iowait) / (double)sysconf(_SC_CLK_TCK) * 1e9);
+		ci.idletime =
+		    (uint64_t)((double)(idle + iowait) / (double)sysconf(_SC_CLK_TCK) * 1e9);
 		r = copy_to(p, GH(gi->info) + (uint64_t)done * sizeof(ci), &ci, sizeof(ci));
 		done++;
 	}
@@ -827,7 +833,8 @@ static long xctl_one(const struct xctl_peer *p, const struct sv_ctl_hypercall *h
 	case __HYPERVISOR_multicall:
 		return multicall(p, hc->arg[0], hc->arg[1]);
 	case __HYPERVISOR_xsm_op:
-		return -XEN_ENOSYS; /* no XSM/FLASK, as Xen's default build: libxl asks every time */
+		return -XEN_ENOSYS; /* no XSM/FLASK, as Xen's default build: libxl asks every time
+				     */
 	default:
 		hv_log("xctl: hypercall %llu (sub-op %llu) from dom0 process %d not implemented",
 		       (unsigned long long)hc->op, (unsigned long long)hc->arg[0], (int)p->pid);

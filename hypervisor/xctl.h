@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Xen hypercalls from dom0 processes (libxencall over the control socket): xen_version, sysctl, domctl. */
+/* Xen hypercalls from dom0 processes (libxencall over the control socket): xen_version, sysctl,
+ * domctl. */
 #ifndef HV_XCTL_H
 #define HV_XCTL_H
 
@@ -17,7 +18,7 @@
 struct xctl_peer {
 	pid_t pid;
 	uid_t uid;
-	int pidfd;                /* -1: unknown peer, every hypercall is -EPERM */
+	int pidfd; /* -1: unknown peer, every hypercall is -EPERM */
 };
 
 /* Fills p from a connected socket (pidfd -1 when the peer cannot be known). */

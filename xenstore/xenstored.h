@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The daemon's shared types: daemon context, connections and their transport table, domains, watches, transactions.
+// The daemon's shared types: daemon context, connections and their transport table, domains,
+// watches, transactions.
 #ifndef XENSTORED_H
 #define XENSTORED_H
 
@@ -42,11 +43,10 @@ static inline void xs_list_del(struct xs_list *e)
 	e->next = e->prev = e;
 }
 
-#define xs_container_of(p, type, member)                                \
-	((type *)((char *)(p) - __builtin_offsetof(type, member)))
+#define xs_container_of(p, type, member) ((type *)((char *)(p) - __builtin_offsetof(type, member)))
 
-#define xs_list_for_each_safe(pos, tmp, head)                           \
-	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
+#define xs_list_for_each_safe(pos, tmp, head)                                                      \
+	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                           \
 	     (pos) = (tmp), (tmp) = (pos)->next)
 
 #define XS_NR_DOMAINS 65536u
@@ -54,12 +54,12 @@ static inline void xs_list_del(struct xs_list *e)
 
 /* Quotas, named as Xen's C xenstored names them in CONTROL quota. */
 enum xs_quota_id {
-	XS_Q_NODES,		/* nodes owned per domain */
-	XS_Q_WATCHES,		/* watches per connection */
-	XS_Q_TRANSACTIONS,	/* open transactions per connection */
-	XS_Q_OUTSTANDING,	/* requests queued unanswered per connection */
-	XS_Q_NODE_SIZE,		/* bytes of one node (value, perms, children) */
-	XS_Q_PERMS,		/* ACL entries per node */
+	XS_Q_NODES,	   /* nodes owned per domain */
+	XS_Q_WATCHES,	   /* watches per connection */
+	XS_Q_TRANSACTIONS, /* open transactions per connection */
+	XS_Q_OUTSTANDING,  /* requests queued unanswered per connection */
+	XS_Q_NODE_SIZE,	   /* bytes of one node (value, perms, children) */
+	XS_Q_PERMS,	   /* ACL entries per node */
 	XS_Q_COUNT
 };
 
@@ -70,9 +70,9 @@ struct xs_quotas {
 /* The main node tree: hash map plus per-domain ownership counts. */
 struct xs_tree {
 	struct xs_map map;
-	uint64_t gen;			/* last generation handed out */
-	uint64_t load_seq;		/* nodes loaded so far */
-	uint32_t *owned;		/* nodes per owner domid */
+	uint64_t gen;	   /* last generation handed out */
+	uint64_t load_seq; /* nodes loaded so far */
+	uint32_t *owned;   /* nodes per owner domid */
 	/* Persistence hooks, called for every main-tree change (may be NULL). */
 	void (*on_put)(void *ctx, const struct xs_node *n);
 	void (*on_del)(void *ctx, const char *path);
@@ -82,8 +82,8 @@ struct xs_tree {
 /* Who is asking: decides permissions and quotas. */
 struct xs_caller {
 	unsigned int domid;
-	int target;		/* domain this one may act for, or -1 */
-	bool privileged;	/* dom0 tools: every access, no quota */
+	int target;	 /* domain this one may act for, or -1 */
+	bool privileged; /* dom0 tools: every access, no quota */
 };
 
 struct xs_conn;
@@ -116,12 +116,12 @@ struct xs_transport_ops {
 };
 
 struct xs_watch {
-	struct xs_list conn_link;	/* in conn->watches */
-	struct xs_list all_link;	/* in d->watches */
+	struct xs_list conn_link; /* in conn->watches */
+	struct xs_list all_link;  /* in d->watches */
 	struct xs_conn *conn;
-	char *path;			/* absolute path or @special */
+	char *path; /* absolute path or @special */
 	char *token;
-	size_t rel_prefix;		/* bytes to strip for relative watches, 0 if absolute */
+	size_t rel_prefix; /* bytes to strip for relative watches, 0 if absolute */
 };
 
 /* An event remembered by a transaction until it commits. */
@@ -133,14 +133,14 @@ struct xs_txn_event {
 };
 
 struct xs_txn {
-	struct xs_list link;		/* in conn->txns */
+	struct xs_list link; /* in conn->txns */
 	uint32_t id;
-	struct xs_map overlay;		/* nodes written or deleted (tombstones) */
-	struct xs_map reads;		/* path -> node as first seen (deleted: absent) */
+	struct xs_map overlay; /* nodes written or deleted (tombstones) */
+	struct xs_map reads;   /* path -> node as first seen (deleted: absent) */
 	struct xs_txn_event *events;
 	uint32_t nevents, capevents;
-	int nodes_added;		/* net nodes created, for the node quota */
-	uint64_t seq;			/* overlay entries made so far */
+	int nodes_added; /* net nodes created, for the node quota */
+	uint64_t seq;	 /* overlay entries made so far */
 };
 
 struct xs_domain {
@@ -148,33 +148,33 @@ struct xs_domain {
 	bool introduced;
 	uint64_t mfn;
 	unsigned int port;
-	int target;			/* SET_TARGET, -1 none */
-	bool shutdown;			/* @releaseDomain sent for its shutdown */
-	struct xs_conn *conn;		/* ring connection once attached */
+	int target;	      /* SET_TARGET, -1 none */
+	bool shutdown;	      /* @releaseDomain sent for its shutdown */
+	struct xs_conn *conn; /* ring connection once attached */
 };
 
 struct xs_conn {
-	struct xs_list link;		/* in d->conns */
+	struct xs_list link; /* in d->conns */
 	struct xs_daemon *d;
 	const struct xs_transport_ops *ops;
-	void *priv;			/* transport state */
-	int fd;				/* pollable fd, -1 if none */
-	uint64_t key;			/* unique id for logs and restart */
+	void *priv;   /* transport state */
+	int fd;	      /* pollable fd, -1 if none */
+	uint64_t key; /* unique id for logs and restart */
 	unsigned int domid;
-	bool restricted;		/* dropped to domid's rights by CONTROL restrict */
-	bool readonly;			/* read-only socket */
-	bool dead;			/* to be freed at the end of the loop pass */
-	bool persistent;		/* survives restarts: journaled, fd with the keeper */
-	bool want_out;			/* output is queued */
-	bool out_blocked;		/* the transport took less than offered */
-	bool throttled;			/* input paused until output drains */
-	uint32_t ep_events;		/* epoll interest currently set */
-	struct xs_cbuf cb;		/* requests in, replies and events out */
-	struct xs_list dirty_link;	/* in d->dirty while cb.dirty */
-	uint32_t out_msgs;		/* replies queued but not yet sent */
-	bool events_dropped;		/* logged once per overflow */
-	bool quota_logged;		/* outstanding quota hit, logged once */
-	bool oversize_logged;		/* an event too long to send, logged */
+	bool restricted;	   /* dropped to domid's rights by CONTROL restrict */
+	bool readonly;		   /* read-only socket */
+	bool dead;		   /* to be freed at the end of the loop pass */
+	bool persistent;	   /* survives restarts: journaled, fd with the keeper */
+	bool want_out;		   /* output is queued */
+	bool out_blocked;	   /* the transport took less than offered */
+	bool throttled;		   /* input paused until output drains */
+	uint32_t ep_events;	   /* epoll interest currently set */
+	struct xs_cbuf cb;	   /* requests in, replies and events out */
+	struct xs_list dirty_link; /* in d->dirty while cb.dirty */
+	uint32_t out_msgs;	   /* replies queued but not yet sent */
+	bool events_dropped;	   /* logged once per overflow */
+	bool quota_logged;	   /* outstanding quota hit, logged once */
+	bool oversize_logged;	   /* an event too long to send, logged */
 	struct xs_list watches;
 	unsigned int nwatches;
 	struct xs_list txns;
@@ -187,24 +187,24 @@ struct xs_keeper;
 struct xs_daemon {
 	struct xs_tree tree;
 	struct xs_list conns;
-	struct xs_list dirty;		/* connections whose buffers moved this pass */
-	uint64_t pass;			/* loop passes (journal batches) so far */
+	struct xs_list dirty; /* connections whose buffers moved this pass */
+	uint64_t pass;	      /* loop passes (journal batches) so far */
 	struct xs_list watches;
-	struct xs_domain **domains;	/* indexed by domid, NULL if unknown */
+	struct xs_domain **domains; /* indexed by domid, NULL if unknown */
 	struct xs_quotas quota;
 	uint32_t next_txid;
 	uint64_t next_conn_key;
 	FILE *log;
-	bool trace;			/* CONTROL log on: log every request */
+	bool trace; /* CONTROL log on: log every request */
 	struct xs_persist *persist;
-	struct xs_keeper *keeper;	/* NULL: sockets die with the daemon */
+	struct xs_keeper *keeper; /* NULL: sockets die with the daemon */
 	/* Ring connections' buffers the keeper handed back, until attached. */
 	struct xs_kept_ring {
 		uint64_t key;
-		int memfd;		/* -1 once taken */
-	} *kept_rings;
+		int memfd; /* -1 once taken */
+	} * kept_rings;
 	unsigned int nkept_rings;
-	void *xen;			/* hypervisor handles (xs_xen.c), NULL if none */
+	void *xen; /* hypervisor handles (xs_xen.c), NULL if none */
 	/* Binds a domain's ring; set when the hypervisor is there. */
 	int (*ring_attach)(struct xs_daemon *d, struct xs_domain *dom);
 	/* Tries to reach the hypervisor again (it restarted); NULL in tests. */
@@ -214,16 +214,13 @@ struct xs_daemon {
 };
 
 /* xs_log.c */
-void xs_log(struct xs_daemon *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void xs_log(struct xs_daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* xs_tree.c: main tree and the transaction view of it. */
 int xs_tree_init(struct xs_tree *t);
 void xs_tree_destroy(struct xs_tree *t);
-const struct xs_node *xs_tree_get(struct xs_tree *t, struct xs_txn *tx,
-				  const char *path);
-struct xs_node *xs_tree_mut(struct xs_tree *t, struct xs_txn *tx,
-			    const char *path);
+const struct xs_node *xs_tree_get(struct xs_tree *t, struct xs_txn *tx, const char *path);
+struct xs_node *xs_tree_mut(struct xs_tree *t, struct xs_txn *tx, const char *path);
 int xs_tree_insert(struct xs_tree *t, struct xs_txn *tx, struct xs_node *n);
 int xs_tree_remove(struct xs_tree *t, struct xs_txn *tx, const char *path);
 void xs_tree_changed(struct xs_tree *t, struct xs_txn *tx, struct xs_node *n);
@@ -236,50 +233,43 @@ int xs_tree_link_children(struct xs_tree *t);
 struct xs_txn *xs_txn_new(uint32_t id);
 void xs_txn_free(struct xs_txn *tx);
 /* Records (once) the node as the transaction first saw it; NULL on ENOMEM. */
-struct xs_node *xs_txn_note_read(struct xs_txn *tx, const char *path,
-				 const struct xs_node *cur);
-int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive,
-		     const struct xs_perm *p, uint32_t np);
+struct xs_node *xs_txn_note_read(struct xs_txn *tx, const char *path, const struct xs_node *cur);
+int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive, const struct xs_perm *p,
+		     uint32_t np);
 /* Checks every read against the tree; -EAGAIN on conflict, else applies. */
 int xs_txn_commit(struct xs_tree *t, struct xs_txn *tx);
 
 /* xs_perms.c */
-unsigned int xs_perms_for(const struct xs_caller *who, const struct xs_perm *p,
-			  uint32_t np);
-bool xs_perms_can(const struct xs_caller *who, const struct xs_node *n,
-		  unsigned int want);
+unsigned int xs_perms_for(const struct xs_caller *who, const struct xs_perm *p, uint32_t np);
+bool xs_perms_can(const struct xs_caller *who, const struct xs_node *n, unsigned int want);
 /* "r5" -> entry; -EINVAL if malformed. */
 int xs_perms_parse(const char *s, struct xs_perm *out);
 /* Writes "b0\0r5\0" into @buf; returns bytes or -E2BIG. */
-int xs_perms_format(const struct xs_perm *p, uint32_t np, char *buf,
-		    size_t len);
+int xs_perms_format(const struct xs_perm *p, uint32_t np, char *buf, size_t len);
 
 /* xs_store.c: the store operations with permission and quota checks. */
 struct xs_store_ctx {
 	struct xs_daemon *d;
 	struct xs_caller who;
-	struct xs_txn *tx;		/* NULL outside a transaction */
+	struct xs_txn *tx; /* NULL outside a transaction */
 };
-int xs_store_read(struct xs_store_ctx *s, const char *path,
-		  const struct xs_node **out);
-int xs_store_write(struct xs_store_ctx *s, const char *path, const void *val,
-		   uint32_t len);
+int xs_store_read(struct xs_store_ctx *s, const char *path, const struct xs_node **out);
+int xs_store_write(struct xs_store_ctx *s, const char *path, const void *val, uint32_t len);
 int xs_store_mkdir(struct xs_store_ctx *s, const char *path);
 int xs_store_rm(struct xs_store_ctx *s, const char *path);
-int xs_store_set_perms(struct xs_store_ctx *s, const char *path,
-		       const struct xs_perm *p, uint32_t np);
+int xs_store_set_perms(struct xs_store_ctx *s, const char *path, const struct xs_perm *p,
+		       uint32_t np);
 /* Fire (or, in a transaction, remember) a change at @path. */
 void xs_store_event(struct xs_store_ctx *s, const char *path, bool recursive,
 		    const struct xs_perm *p, uint32_t np);
 
 /* xs_watch.c */
-int xs_watch_add(struct xs_daemon *d, struct xs_conn *c, const char *path,
-		 const char *token, size_t rel_prefix);
-int xs_watch_del(struct xs_daemon *d, struct xs_conn *c, const char *path,
-		 const char *token);
+int xs_watch_add(struct xs_daemon *d, struct xs_conn *c, const char *path, const char *token,
+		 size_t rel_prefix);
+int xs_watch_del(struct xs_daemon *d, struct xs_conn *c, const char *path, const char *token);
 void xs_watch_del_all(struct xs_daemon *d, struct xs_conn *c);
-void xs_watch_fire(struct xs_daemon *d, const char *path, bool recursive,
-		   const struct xs_perm *p, uint32_t np);
+void xs_watch_fire(struct xs_daemon *d, const char *path, bool recursive, const struct xs_perm *p,
+		   uint32_t np);
 /* Sends one WATCH_EVENT for @w with absolute @path. */
 void xs_watch_send(struct xs_watch *w, const char *path);
 
@@ -289,30 +279,25 @@ const char *xs_quota_name(enum xs_quota_id id);
 const char *xs_quota_descr(enum xs_quota_id id);
 int xs_quota_lookup(const char *name);
 /* True (and logged) if @used exceeds quota @id for @who. */
-bool xs_quota_exceeded(struct xs_daemon *d, const struct xs_caller *who,
-		       enum xs_quota_id id, long used);
+bool xs_quota_exceeded(struct xs_daemon *d, const struct xs_caller *who, enum xs_quota_id id,
+		       long used);
 
 /* xs_domain.c */
 struct xs_domain *xs_domain_get(struct xs_daemon *d, unsigned int domid);
-int xs_domain_introduce(struct xs_daemon *d, unsigned int domid, uint64_t mfn,
-			unsigned int port);
+int xs_domain_introduce(struct xs_daemon *d, unsigned int domid, uint64_t mfn, unsigned int port);
 int xs_domain_release(struct xs_daemon *d, unsigned int domid);
-int xs_domain_set_target(struct xs_daemon *d, unsigned int domid,
-			 unsigned int target);
+int xs_domain_set_target(struct xs_daemon *d, unsigned int domid, unsigned int target);
 bool xs_domain_is_introduced(struct xs_daemon *d, unsigned int domid);
 int xs_domain_attach_ring(struct xs_daemon *d, struct xs_domain *dom);
 void xs_domain_free_all(struct xs_daemon *d);
-void xs_caller_of(struct xs_daemon *d, const struct xs_conn *c,
-		  struct xs_caller *who);
+void xs_caller_of(struct xs_daemon *d, const struct xs_conn *c, struct xs_caller *who);
 
 /* xs_conn.c */
-struct xs_conn *xs_conn_new(struct xs_daemon *d,
-			    const struct xs_transport_ops *ops, void *priv,
+struct xs_conn *xs_conn_new(struct xs_daemon *d, const struct xs_transport_ops *ops, void *priv,
 			    int fd, unsigned int domid, bool readonly);
 /* The same over buffers the caller set up (shared, or recovered after a crash). */
-struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d,
-				 const struct xs_transport_ops *ops, void *priv,
-				 int fd, unsigned int domid, bool readonly,
+struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d, const struct xs_transport_ops *ops,
+				 void *priv, int fd, unsigned int domid, bool readonly,
 				 const struct xs_cbuf *cb);
 void xs_conn_kill(struct xs_conn *c, const char *why);
 void xs_conn_free(struct xs_conn *c);
@@ -320,11 +305,9 @@ void xs_conn_free(struct xs_conn *c);
 void xs_conn_handle_input(struct xs_conn *c);
 /* Pushes queued output to the transport. */
 void xs_conn_flush(struct xs_conn *c);
-int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id,
-		 uint32_t tx_id, const void *a, uint32_t alen, const void *b,
-		 uint32_t blen);
-int xs_conn_send_error(struct xs_conn *c, const struct xsd_sockmsg *req,
-		       int err);
+int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id, const void *a,
+		 uint32_t alen, const void *b, uint32_t blen);
+int xs_conn_send_error(struct xs_conn *c, const struct xsd_sockmsg *req, int err);
 struct xs_txn *xs_conn_find_txn(struct xs_conn *c, uint32_t id);
 void xs_conn_drop_txns(struct xs_conn *c);
 /* Updates epoll interest after a state change (no-op without epoll). */
@@ -339,12 +322,10 @@ static inline uint64_t xs_conn_unsent(const struct xs_conn *c)
 }
 
 /* xs_ops.c: one request in, replies queued on @c. */
-void xs_ops_handle(struct xs_conn *c, const struct xsd_sockmsg *hdr,
-		   const char *payload);
+void xs_ops_handle(struct xs_conn *c, const struct xsd_sockmsg *hdr, const char *payload);
 
 /* xs_control.c */
-int xs_control(struct xs_conn *c, const struct xsd_sockmsg *hdr,
-	       const struct xs_args *a);
+int xs_control(struct xs_conn *c, const struct xsd_sockmsg *hdr, const struct xs_args *a);
 
 /* xs_persist.c: state file (snapshot + journal); all no-ops when d->persist is NULL. */
 int xs_persist_open(struct xs_daemon *d, const char *path);
@@ -353,8 +334,8 @@ void xs_persist_quota(struct xs_daemon *d);
 /* Persistent connections: identity and watches, for a restart. */
 void xs_persist_conn(struct xs_daemon *d, const struct xs_conn *c);
 void xs_persist_conn_gone(struct xs_daemon *d, const struct xs_conn *c);
-void xs_persist_watch(struct xs_daemon *d, const struct xs_conn *c,
-		      const struct xs_watch *w, bool added);
+void xs_persist_watch(struct xs_daemon *d, const struct xs_conn *c, const struct xs_watch *w,
+		      bool added);
 /* Gives a restored connection its saved identity and watches; -ENOENT if none. */
 int xs_persist_restore_conn(struct xs_daemon *d, struct xs_conn *c);
 /* Drops saved connections nobody restored. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Connection buffers: a connection's request and reply bytes in memory that outlives the daemon, so a restart answers what a crash left unanswered.
+// Connection buffers: a connection's request and reply bytes in memory that outlives the daemon, so
+// a restart answers what a crash left unanswered.
 //
 // A socket connection's buffers live in a memfd that the fd keeper holds
 // beside the socket. Both are circular, indexed by free-running stream
@@ -31,8 +32,7 @@ static void xs_cbuf_setup(struct xs_cbuf *b, void *mem, uint64_t key)
 {
 	struct xs_cbuf_hdr *h = mem;
 
-	_Static_assert(sizeof(struct xs_cbuf_hdr) <= XS_CBUF_HDR_SPACE,
-		       "header fits its page");
+	_Static_assert(sizeof(struct xs_cbuf_hdr) <= XS_CBUF_HDR_SPACE, "header fits its page");
 	b->h = h;
 	b->in = (uint8_t *)mem + XS_CBUF_HDR_SPACE;
 	b->out = b->in + XS_CBUF_IN_SIZE;
@@ -201,8 +201,7 @@ void xs_cbuf_rebase(struct xs_cbuf *b)
 
 	if (h->out_sent == h->out_head && h->out_base != h->out_head)
 		h->out_base = h->out_head;
-	if (b->in_floor == h->in_tail && h->in_head == h->in_tail &&
-	    h->in_base != h->in_tail)
+	if (b->in_floor == h->in_tail && h->in_head == h->in_tail && h->in_base != h->in_tail)
 		h->in_base = h->in_tail;
 }
 
@@ -240,8 +239,7 @@ void xs_cbuf_mark_committed(struct xs_cbuf *b, uint64_t pass)
 }
 
 /* Where an I/O call the crash interrupted really left the stream. */
-static uint64_t xs_cbuf_io_end(const struct xs_cbuf_io *io, uint64_t cur,
-			       uint64_t limit)
+static uint64_t xs_cbuf_io_end(const struct xs_cbuf_io *io, uint64_t cur, uint64_t limit)
 {
 	uint64_t end;
 
@@ -260,8 +258,8 @@ int xs_cbuf_peek(int memfd, struct xs_cbuf_hdr *out)
 	return n == (ssize_t)sizeof(*out) && out->magic == XS_CBUF_MAGIC ? 0 : -EINVAL;
 }
 
-int xs_cbuf_recover(struct xs_cbuf *b, int memfd, uint64_t key,
-		    uint64_t journal_pass, uint64_t *max_pass)
+int xs_cbuf_recover(struct xs_cbuf *b, int memfd, uint64_t key, uint64_t journal_pass,
+		    uint64_t *max_pass)
 {
 	size_t len = xs_cbuf_len();
 	struct xs_cbuf_hdr *h;
@@ -278,22 +276,18 @@ int xs_cbuf_recover(struct xs_cbuf *b, int memfd, uint64_t key,
 	if (mem == MAP_FAILED)
 		return -errno;
 	h = mem;
-	if (h->magic != XS_CBUF_MAGIC || h->key != key ||
-	    h->in_size != XS_CBUF_IN_SIZE || h->out_size != XS_CBUF_OUT_SIZE ||
-	    h->in_head > h->in_tail || h->out_sent > h->out_head)
+	if (h->magic != XS_CBUF_MAGIC || h->key != key || h->in_size != XS_CBUF_IN_SIZE ||
+	    h->out_size != XS_CBUF_OUT_SIZE || h->in_head > h->in_tail || h->out_sent > h->out_head)
 		goto out_bad;
 	/* The kernel counted what the last calls moved. */
-	h->in_tail = xs_cbuf_io_end(&h->io_in, h->in_tail,
-				    h->io_in.from + h->in_size);
+	h->in_tail = xs_cbuf_io_end(&h->io_in, h->in_tail, h->io_in.from + h->in_size);
 	h->out_sent = xs_cbuf_io_end(&h->io_out, h->out_sent, h->out_head);
 	h->io_in.pending = h->io_out.pending = 0;
 
-	committed = h->committed_pass > journal_pass ? h->committed_pass :
-						       journal_pass;
-	m = (h->pend.pass != XS_CBUF_NO_PASS && h->pend.pass <= committed) ?
-		    h->pend : h->done;
-	if (m.in > h->in_tail || h->in_tail - m.in > h->in_size ||
-	    m.out > h->out_head || m.in < h->in_base || m.out < h->out_base)
+	committed = h->committed_pass > journal_pass ? h->committed_pass : journal_pass;
+	m = (h->pend.pass != XS_CBUF_NO_PASS && h->pend.pass <= committed) ? h->pend : h->done;
+	if (m.in > h->in_tail || h->in_tail - m.in > h->in_size || m.out > h->out_head ||
+	    m.in < h->in_base || m.out < h->out_base)
 		goto out_bad;
 	/* Nothing leaves before its journal: a later send is a bug; keep it. */
 	if (h->out_sent > m.out)

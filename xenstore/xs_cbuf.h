@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Connection buffers: a connection's request and reply bytes in memory that outlives the daemon, so a restart answers what a crash left unanswered.
+// Connection buffers: a connection's request and reply bytes in memory that outlives the daemon, so
+// a restart answers what a crash left unanswered.
 #ifndef XS_CBUF_H
 #define XS_CBUF_H
 
@@ -8,10 +9,10 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#define XS_CBUF_MAGIC 0x3146554243535858ULL	/* "XXSCBUF1" */
-#define XS_CBUF_IN_SIZE (64u * 1024)		/* requests read, not yet committed */
-#define XS_CBUF_OUT_SIZE (4u * 1024 * 1024)	/* replies and events not yet sent */
-#define XS_CBUF_NO_PASS UINT64_MAX		/* a mark being rewritten */
+#define XS_CBUF_MAGIC 0x3146554243535858ULL /* "XXSCBUF1" */
+#define XS_CBUF_IN_SIZE (64u * 1024)	    /* requests read, not yet committed */
+#define XS_CBUF_OUT_SIZE (4u * 1024 * 1024) /* replies and events not yet sent */
+#define XS_CBUF_NO_PASS UINT64_MAX	    /* a mark being rewritten */
 
 /*
  * Which requests a journal pass covers: every request that ends at or
@@ -19,8 +20,8 @@
  * them (and by other connections' changes in the same pass).
  */
 struct xs_cbuf_mark {
-	uint64_t pass;			/* loop pass (journal batch) number */
-	uint64_t in, out;		/* stream offsets */
+	uint64_t pass;	  /* loop pass (journal batch) number */
+	uint64_t in, out; /* stream offsets */
 };
 
 /*
@@ -33,9 +34,9 @@ struct xs_cbuf_mark {
  */
 struct xs_cbuf_io {
 	struct mmsghdr mh;
-	uint64_t from;			/* stream offset the call started at */
-	uint32_t pending;		/* 1 while the call may have moved bytes */
-	uint32_t ring_idx;		/* guest rings: the ring index it started at */
+	uint64_t from;	   /* stream offset the call started at */
+	uint32_t pending;  /* 1 while the call may have moved bytes */
+	uint32_t ring_idx; /* guest rings: the ring index it started at */
 };
 
 /*
@@ -45,27 +46,27 @@ struct xs_cbuf_io {
  * written only by the daemon; after a crash the next daemon reads them.
  */
 struct xs_cbuf_hdr {
-	uint64_t magic;			/* XS_CBUF_MAGIC once initialised */
-	uint64_t key;			/* connection key, as the keeper knows it */
-	uint32_t in_size, out_size;	/* capacities (powers of two) */
-	uint64_t in_base, out_base;	/* stream offset stored at index 0 */
-	uint64_t in_tail;		/* bytes received */
-	uint64_t in_head;		/* bytes of requests handled */
-	uint64_t out_head;		/* bytes of output queued */
-	uint64_t out_sent;		/* bytes the transport took */
-	struct xs_cbuf_mark pend;	/* written before a journal batch */
-	struct xs_cbuf_mark done;	/* last mark known committed */
-	uint64_t committed_pass;	/* last pass whose journal is written */
+	uint64_t magic;		    /* XS_CBUF_MAGIC once initialised */
+	uint64_t key;		    /* connection key, as the keeper knows it */
+	uint32_t in_size, out_size; /* capacities (powers of two) */
+	uint64_t in_base, out_base; /* stream offset stored at index 0 */
+	uint64_t in_tail;	    /* bytes received */
+	uint64_t in_head;	    /* bytes of requests handled */
+	uint64_t out_head;	    /* bytes of output queued */
+	uint64_t out_sent;	    /* bytes the transport took */
+	struct xs_cbuf_mark pend;   /* written before a journal batch */
+	struct xs_cbuf_mark done;   /* last mark known committed */
+	uint64_t committed_pass;    /* last pass whose journal is written */
 	struct xs_cbuf_io io_in, io_out;
 };
 
 struct xs_cbuf {
-	struct xs_cbuf_hdr *h;		/* NULL: no buffers */
+	struct xs_cbuf_hdr *h; /* NULL: no buffers */
 	uint8_t *in, *out;
 	size_t map_len;
-	int memfd;			/* -1: private memory (no restart) */
-	uint64_t in_floor;		/* in bytes below this may be overwritten */
-	bool dirty;			/* offsets moved since the last mark */
+	int memfd;	   /* -1: private memory (no restart) */
+	uint64_t in_floor; /* in bytes below this may be overwritten */
+	bool dirty;	   /* offsets moved since the last mark */
 };
 
 /* Heap buffers (die with the daemon). 0 or -ENOMEM. */
@@ -79,8 +80,8 @@ int xs_cbuf_init_shared(struct xs_cbuf *b, uint64_t key);
  * yet sent and in[] the requests still to handle. 0 or -errno (the fd is
  * not consumed on failure).
  */
-int xs_cbuf_recover(struct xs_cbuf *b, int memfd, uint64_t key,
-		    uint64_t journal_pass, uint64_t *max_pass);
+int xs_cbuf_recover(struct xs_cbuf *b, int memfd, uint64_t key, uint64_t journal_pass,
+		    uint64_t *max_pass);
 /* The header a crashed daemon left in @memfd, before any recovery. 0 or -errno. */
 int xs_cbuf_peek(int memfd, struct xs_cbuf_hdr *out);
 void xs_cbuf_free(struct xs_cbuf *b);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Connections: the transport-independent byte streams, request framing, reply queueing and flow control.
+// Connections: the transport-independent byte streams, request framing, reply queueing and flow
+// control.
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,8 @@ static void xs_conn_dirty(struct xs_conn *c)
 	xs_list_add_tail(&c->d->dirty, &c->dirty_link);
 }
 
-struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d,
-				 const struct xs_transport_ops *ops, void *priv,
-				 int fd, unsigned int domid, bool readonly,
+struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d, const struct xs_transport_ops *ops,
+				 void *priv, int fd, unsigned int domid, bool readonly,
 				 const struct xs_cbuf *cb)
 {
 	struct xs_conn *c = calloc(1, sizeof(*c));
@@ -51,8 +51,7 @@ struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d,
 	return c;
 }
 
-struct xs_conn *xs_conn_new(struct xs_daemon *d,
-			    const struct xs_transport_ops *ops, void *priv,
+struct xs_conn *xs_conn_new(struct xs_daemon *d, const struct xs_transport_ops *ops, void *priv,
 			    int fd, unsigned int domid, bool readonly)
 {
 	struct xs_cbuf cb;
@@ -72,7 +71,8 @@ struct xs_txn *xs_conn_find_txn(struct xs_conn *c, uint32_t id)
 {
 	struct xs_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &c->txns) {
+	xs_list_for_each_safe(pos, tmp, &c->txns)
+	{
 		struct xs_txn *tx = xs_container_of(pos, struct xs_txn, link);
 
 		if (tx->id == id)
@@ -85,7 +85,8 @@ void xs_conn_drop_txns(struct xs_conn *c)
 {
 	struct xs_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &c->txns) {
+	xs_list_for_each_safe(pos, tmp, &c->txns)
+	{
 		struct xs_txn *tx = xs_container_of(pos, struct xs_txn, link);
 
 		xs_list_del(&tx->link);
@@ -147,12 +148,14 @@ void xs_conn_update_events(struct xs_conn *c)
 		c->ep_events = ev.events;
 }
 
-int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id,
-		 uint32_t tx_id, const void *a, uint32_t alen, const void *b,
-		 uint32_t blen)
+int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id, const void *a,
+		 uint32_t alen, const void *b, uint32_t blen)
 {
 	struct xsd_sockmsg hdr = {
-		.type = type, .req_id = req_id, .tx_id = tx_id, .len = alen + blen,
+		.type = type,
+		.req_id = req_id,
+		.tx_id = tx_id,
+		.len = alen + blen,
 	};
 	struct xs_cbuf_hdr *h = c->cb.h;
 
@@ -162,15 +165,16 @@ int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id,
 		/* A long path plus a long token: logged once per client. */
 		if (!c->oversize_logged)
 			xs_log(c->d, "connection %llu: %s of %u bytes not sent (over %u)",
-			       (unsigned long long)c->key, xs_wire_typename(type),
-			       hdr.len, XENSTORE_PAYLOAD_MAX);
+			       (unsigned long long)c->key, xs_wire_typename(type), hdr.len,
+			       XENSTORE_PAYLOAD_MAX);
 		c->oversize_logged = true;
 		return -E2BIG;
 	}
 	if (type == XS_WATCH_EVENT && xs_conn_unsent(c) > XS_OUT_EVENT_MAX) {
 		/* A client that never reads loses events, not the daemon's memory. */
 		if (!c->events_dropped)
-			xs_log(c->d, "connection %llu (domain %u): not reading, watch events dropped",
+			xs_log(c->d,
+			       "connection %llu (domain %u): not reading, watch events dropped",
 			       (unsigned long long)c->key, c->domid);
 		c->events_dropped = true;
 		return -ENOSPC;
@@ -189,13 +193,12 @@ int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id,
 	return 0;
 }
 
-int xs_conn_send_error(struct xs_conn *c, const struct xsd_sockmsg *req,
-		       int err)
+int xs_conn_send_error(struct xs_conn *c, const struct xsd_sockmsg *req, int err)
 {
 	const char *name = xs_wire_errname(err);
 
-	return xs_conn_send(c, XS_ERROR, req->req_id, req->tx_id, name,
-			    (uint32_t)strlen(name) + 1, NULL, 0);
+	return xs_conn_send(c, XS_ERROR, req->req_id, req->tx_id, name, (uint32_t)strlen(name) + 1,
+			    NULL, 0);
 }
 
 /* Whether this connection must wait for its replies to drain. */
@@ -205,8 +208,10 @@ static bool xs_conn_should_throttle(struct xs_conn *c)
 	if ((c->domid != 0 || c->restricted) &&
 	    c->out_msgs >= (uint32_t)c->d->quota.val[XS_Q_OUTSTANDING]) {
 		if (!c->quota_logged)
-			xs_log(c->d, "quota: domain %u refused: outstanding quota %d reached, requests wait",
-			       c->domid, c->d->quota.val[XS_Q_OUTSTANDING]);
+			xs_log(
+			    c->d,
+			    "quota: domain %u refused: outstanding quota %d reached, requests wait",
+			    c->domid, c->d->quota.val[XS_Q_OUTSTANDING]);
 		c->quota_logged = true;
 		return true;
 	}
@@ -409,7 +414,8 @@ void xs_conn_mark_pending(struct xs_daemon *d, uint64_t pass)
 {
 	struct xs_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->dirty) {
+	xs_list_for_each_safe(pos, tmp, &d->dirty)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, dirty_link);
 
 		xs_cbuf_mark_pending(&c->cb, pass);
@@ -420,7 +426,8 @@ void xs_conn_mark_committed(struct xs_daemon *d, uint64_t pass)
 {
 	struct xs_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->dirty) {
+	xs_list_for_each_safe(pos, tmp, &d->dirty)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, dirty_link);
 
 		xs_cbuf_mark_committed(&c->cb, pass);

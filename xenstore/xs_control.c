@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// CONTROL requests (xenstore-control): help, log, logfile, print, check, memreport, quota, quota-soft, restrict.
+// CONTROL requests (xenstore-control): help, log, logfile, print, check, memreport, quota,
+// quota-soft, restrict.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +13,14 @@
 struct xs_ctl {
 	struct xs_conn *c;
 	const struct xsd_sockmsg *hdr;
-	const char *const *argv;	/* arguments after the command */
+	const char *const *argv; /* arguments after the command */
 	unsigned int argc;
 };
 
 static int xs_ctl_reply(struct xs_ctl *x, const char *text)
 {
-	return xs_conn_send(x->c, XS_CONTROL, x->hdr->req_id, x->hdr->tx_id,
-			    text, (uint32_t)strlen(text) + 1, NULL, 0);
+	return xs_conn_send(x->c, XS_CONTROL, x->hdr->req_id, x->hdr->tx_id, text,
+			    (uint32_t)strlen(text) + 1, NULL, 0);
 }
 
 static int xs_ctl_ok(struct xs_ctl *x)
@@ -73,7 +74,8 @@ static int xs_ctl_check(struct xs_ctl *x)
 	unsigned long bad = 0, links = 0;
 	size_t i;
 
-	xs_map_for_each(&d->tree.map, i, n) {
+	xs_map_for_each(&d->tree.map, i, n)
+	{
 		const struct xs_node *p;
 		uint32_t k;
 		bool found = false;
@@ -92,8 +94,7 @@ static int xs_ctl_check(struct xs_ctl *x)
 		}
 	}
 	if (links + 1 != d->tree.map.count) {
-		xs_log(d, "check: %lu child links for %zu nodes", links,
-		       d->tree.map.count);
+		xs_log(d, "check: %lu child links for %zu nodes", links, d->tree.map.count);
 		bad++;
 	}
 	xs_log(d, "check: %zu nodes, %lu problems", d->tree.map.count, bad);
@@ -106,14 +107,15 @@ static int xs_ctl_memreport(struct xs_ctl *x)
 	struct xs_list *pos, *tmp;
 	unsigned long conns = 0, watches = 0;
 
-	xs_list_for_each_safe(pos, tmp, &d->conns) {
+	xs_list_for_each_safe(pos, tmp, &d->conns)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 
 		conns++;
 		watches += c->nwatches;
 	}
-	xs_log(d, "memreport: %zu nodes, %lu connections, %lu watches",
-	       d->tree.map.count, conns, watches);
+	xs_log(d, "memreport: %zu nodes, %lu connections, %lu watches", d->tree.map.count, conns,
+	       watches);
 	return xs_ctl_ok(x);
 }
 
@@ -125,10 +127,8 @@ static int xs_ctl_quota_show(struct xs_ctl *x)
 
 	off = (size_t)snprintf(buf, sizeof(buf), "Quota settings:\n");
 	for (i = 0; i < XS_Q_COUNT && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
-					"%-17s: %8d %s\n", xs_quota_name(i),
-					x->c->d->quota.val[i],
-					xs_quota_descr(i));
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%-17s: %8d %s\n",
+					xs_quota_name(i), x->c->d->quota.val[i], xs_quota_descr(i));
 	return xs_ctl_reply(x, buf);
 }
 
@@ -142,7 +142,8 @@ static int xs_ctl_quota_domain(struct xs_ctl *x, unsigned int domid)
 
 	if (!xs_domain_is_introduced(d, domid))
 		return -ENOENT;
-	xs_list_for_each_safe(pos, tmp, &d->conns) {
+	xs_list_for_each_safe(pos, tmp, &d->conns)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 
 		if (c->domid != domid || c->dead)
@@ -152,9 +153,9 @@ static int xs_ctl_quota_domain(struct xs_ctl *x, unsigned int domid)
 		out += c->out_msgs;
 	}
 	snprintf(buf, sizeof(buf),
-		 "Domain %u:\n%-17s: %8u\n%-17s: %8lu\n%-17s: %8lu\n%-17s: %8lu\n",
-		 domid, "nodes", d->tree.owned[domid], "watches", watches,
-		 "transactions", txns, "outstanding", out);
+		 "Domain %u:\n%-17s: %8u\n%-17s: %8lu\n%-17s: %8lu\n%-17s: %8lu\n", domid, "nodes",
+		 d->tree.owned[domid], "watches", watches, "transactions", txns, "outstanding",
+		 out);
 	return xs_ctl_reply(x, buf);
 }
 
@@ -247,8 +248,7 @@ static int xs_ctl_help(struct xs_ctl *x)
 	return xs_ctl_reply(x, buf);
 }
 
-int xs_control(struct xs_conn *c, const struct xsd_sockmsg *hdr,
-	       const struct xs_args *a)
+int xs_control(struct xs_conn *c, const struct xsd_sockmsg *hdr, const struct xs_args *a)
 {
 	struct xs_ctl x = { .c = c, .hdr = hdr };
 	size_t i;

@@ -74,7 +74,7 @@ void xs_daemon_fini(struct xs_daemon *d)
 	struct xs_list *pos, *tmp;
 
 	xs_list_for_each_safe(pos, tmp, &d->conns)
-		xs_conn_free(xs_container_of(pos, struct xs_conn, link));
+	    xs_conn_free(xs_container_of(pos, struct xs_conn, link));
 	xs_tree_destroy(&d->tree);
 	xs_domain_free_all(d);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Domains: INTRODUCE/RELEASE/SET_TARGET bookkeeping, @introduceDomain/@releaseDomain, and the guest ring attach point.
+// Domains: INTRODUCE/RELEASE/SET_TARGET bookkeeping, @introduceDomain/@releaseDomain, and the guest
+// ring attach point.
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,7 @@ bool xs_domain_is_introduced(struct xs_daemon *d, unsigned int domid)
 	return dom && dom->introduced;
 }
 
-void xs_caller_of(struct xs_daemon *d, const struct xs_conn *c,
-		  struct xs_caller *who)
+void xs_caller_of(struct xs_daemon *d, const struct xs_conn *c, struct xs_caller *who)
 {
 	struct xs_domain *dom = xs_domain_get(d, c->domid);
 
@@ -55,13 +55,11 @@ int xs_domain_attach_ring(struct xs_daemon *d, struct xs_domain *dom)
 	}
 	ret = d->ring_attach(d, dom);
 	if (ret)
-		xs_log(d, "domain %u: ring attach failed: %s", dom->domid,
-		       strerror(-ret));
+		xs_log(d, "domain %u: ring attach failed: %s", dom->domid, strerror(-ret));
 	return ret;
 }
 
-int xs_domain_introduce(struct xs_daemon *d, unsigned int domid, uint64_t mfn,
-			unsigned int port)
+int xs_domain_introduce(struct xs_daemon *d, unsigned int domid, uint64_t mfn, unsigned int port)
 {
 	struct xs_domain *dom;
 
@@ -85,8 +83,7 @@ int xs_domain_introduce(struct xs_daemon *d, unsigned int domid, uint64_t mfn,
 	dom->introduced = true;
 	dom->mfn = mfn;
 	dom->port = port;
-	xs_log(d, "domain %u introduced (mfn %llu, port %u)", domid,
-	       (unsigned long long)mfn, port);
+	xs_log(d, "domain %u introduced (mfn %llu, port %u)", domid, (unsigned long long)mfn, port);
 	xs_domain_attach_ring(d, dom);
 	xs_persist_domain(d, dom);
 	xs_watch_fire(d, "@introduceDomain", false, NULL, 0);
@@ -108,7 +105,8 @@ static int xs_domain_path_cmp(const void *a, const void *b)
 static void xs_domain_remove_nodes(struct xs_daemon *d, unsigned int domid)
 {
 	struct xs_store_ctx s = {
-		.d = d, .who = { .domid = 0, .target = XS_DOMID_NONE, .privileged = true },
+		.d = d,
+		.who = { .domid = 0, .target = XS_DOMID_NONE, .privileged = true },
 	};
 	char **paths;
 	struct xs_node *n;
@@ -119,7 +117,8 @@ static void xs_domain_remove_nodes(struct xs_daemon *d, unsigned int domid)
 	paths = calloc(cnt, sizeof(*paths));
 	if (!paths)
 		return;
-	xs_map_for_each(&d->tree.map, i, n) {
+	xs_map_for_each(&d->tree.map, i, n)
+	{
 		if (n->perms[0].id == domid && k < cnt && strcmp(n->path, "/"))
 			paths[k++] = strdup(n->path);
 	}
@@ -144,7 +143,8 @@ int xs_domain_release(struct xs_daemon *d, unsigned int domid)
 	if (!dom || !dom->introduced)
 		return -ENOENT;
 	/* Every connection speaking as this domain loses watches and transactions. */
-	xs_list_for_each_safe(pos, tmp, &d->conns) {
+	xs_list_for_each_safe(pos, tmp, &d->conns)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 
 		if (c->domid != domid)
@@ -166,13 +166,12 @@ int xs_domain_release(struct xs_daemon *d, unsigned int domid)
 	return 0;
 }
 
-int xs_domain_set_target(struct xs_daemon *d, unsigned int domid,
-			 unsigned int target)
+int xs_domain_set_target(struct xs_daemon *d, unsigned int domid, unsigned int target)
 {
 	struct xs_domain *dom = xs_domain_get(d, domid);
 
-	if (domid == 0 || domid >= XS_DOMID_FIRST_RESERVED ||
-	    target >= XS_DOMID_FIRST_RESERVED || domid == target)
+	if (domid == 0 || domid >= XS_DOMID_FIRST_RESERVED || target >= XS_DOMID_FIRST_RESERVED ||
+	    domid == target)
 		return -EINVAL;
 	if (!dom || !dom->introduced || !xs_domain_is_introduced(d, target))
 		return -ENOENT;

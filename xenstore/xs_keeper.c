@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The fd keeper: a tiny helper process that holds the listening and client sockets (and client buffers) so they outlive a crashed xenstored.
+// The fd keeper: a tiny helper process that holds the listening and client sockets (and client
+// buffers) so they outlive a crashed xenstored.
 //
 // xenstored forks the keeper once; it listens on DIR/xenstored.keeper. The
 // daemon sends it a duplicate of every socket it opens (SCM_RIGHTS), with
-// the memfd holding that connection's buffers, and a DEL when one closes. If the daemon dies without saying BYE, the keeper
-// keeps every socket open, so clients see no hang-up and connections still
-// queue on the listening socket; the next daemon connects, receives every
-// socket back and restores each connection's identity and watches from the
-// state file. With no new daemon after XS_KEEPER_GRACE seconds the keeper
-// exits, closing everything.
+// the memfd holding that connection's buffers, and a DEL when one closes. If the daemon dies
+// without saying BYE, the keeper keeps every socket open, so clients see no hang-up and connections
+// still queue on the listening socket; the next daemon connects, receives every socket back and
+// restores each connection's identity and watches from the state file. With no new daemon after
+// XS_KEEPER_GRACE seconds the keeper exits, closing everything.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -66,8 +66,10 @@ static int xk_recv(int s, struct xk_msg *m, int fd[2])
 {
 	char cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	ssize_t n;
 
@@ -181,8 +183,8 @@ static void xk_run(int lfd)
 						_exit(1);
 					tab = t;
 				}
-				tab[n++] = (struct xs_kept_fd){ m.key, fd[0], fd[1],
-								m.readonly != 0 };
+				tab[n++] =
+				    (struct xs_kept_fd){ m.key, fd[0], fd[1], m.readonly != 0 };
 				fd[0] = fd[1] = -1;
 			}
 			if (fd[0] >= 0)
@@ -301,8 +303,7 @@ int xs_keeper_open(struct xs_keeper *k, const char *rundir)
 			}
 			k->kept = t;
 		}
-		k->kept[k->nkept++] = (struct xs_kept_fd){ m.key, fd[0], fd[1],
-							   m.readonly != 0 };
+		k->kept[k->nkept++] = (struct xs_kept_fd){ m.key, fd[0], fd[1], m.readonly != 0 };
 	}
 	k->fd = s;
 	return 0;
@@ -312,8 +313,7 @@ out_close:
 	return ret;
 }
 
-int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, int cbuf_fd,
-		  bool readonly)
+int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, int cbuf_fd, bool readonly)
 {
 	struct xk_msg m = { XK_ADD, readonly, key };
 

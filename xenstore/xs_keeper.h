@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The fd keeper: a tiny helper process that holds the listening and client sockets (and client buffers) so they outlive a crashed xenstored.
+// The fd keeper: a tiny helper process that holds the listening and client sockets (and client
+// buffers) so they outlive a crashed xenstored.
 #ifndef XS_KEEPER_H
 #define XS_KEEPER_H
 
@@ -14,14 +15,14 @@
 struct xs_kept_fd {
 	uint64_t key;
 	int fd;
-	int cbuf_fd;		/* its connection buffers (xs_cbuf.c), or -1 */
+	int cbuf_fd; /* its connection buffers (xs_cbuf.c), or -1 */
 	bool readonly;
 };
 
 struct xs_keeper {
-	int fd;				/* stream to the keeper, -1 if none */
-	char path[4096];		/* its socket, removed on a clean stop */
-	struct xs_kept_fd *kept;	/* sockets handed back at start-up */
+	int fd;			 /* stream to the keeper, -1 if none */
+	char path[4096];	 /* its socket, removed on a clean stop */
+	struct xs_kept_fd *kept; /* sockets handed back at start-up */
 	unsigned int nkept;
 };
 
@@ -32,8 +33,7 @@ struct xs_keeper {
  */
 int xs_keeper_open(struct xs_keeper *k, const char *rundir);
 /* Gives the keeper a duplicate of @fd (and of @cbuf_fd unless -1) under @key. */
-int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, int cbuf_fd,
-		  bool readonly);
+int xs_keeper_add(struct xs_keeper *k, uint64_t key, int fd, int cbuf_fd, bool readonly);
 /* The socket under @key was closed for good: the keeper drops its copy. */
 void xs_keeper_del(struct xs_keeper *k, uint64_t key);
 /* Clean shutdown: the keeper closes everything and exits; its socket goes. */

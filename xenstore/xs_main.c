@@ -24,21 +24,20 @@ static char xs_tag_rw, xs_tag_ro, xs_tag_sig, xs_tag_evtchn, xs_tag_timer;
 
 struct xs_main {
 	struct xs_daemon d;
-	char sock_rw[4096], sock_ro[4096], pidfile[4096], logfile[4096],
-		state[4096], lockfile[4096];
+	char sock_rw[4096], sock_ro[4096], pidfile[4096], logfile[4096], state[4096],
+	    lockfile[4096];
 	int lrw, lro, sigfd, lockfd;
 	bool wrote_pid;
 	struct xs_keeper keeper;
 	bool quit;
 };
 
-static const char xs_usage[] =
-	"usage: xenstored [--rundir DIR] [--foreground] [--verbose]\n"
-	"  Serves the Xen store on DIR/xenstored.sock (read-write) and\n"
-	"  DIR/xenstored_ro.sock (read-only); logs to DIR/xenstored.log,\n"
-	"  keeps state in DIR/xenstored.state, writes DIR/xenstored.pid.\n"
-	"  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".\n"
-	"  Without --foreground it detaches once ready.\n";
+static const char xs_usage[] = "usage: xenstored [--rundir DIR] [--foreground] [--verbose]\n"
+			       "  Serves the Xen store on DIR/xenstored.sock (read-write) and\n"
+			       "  DIR/xenstored_ro.sock (read-only); logs to DIR/xenstored.log,\n"
+			       "  keeps state in DIR/xenstored.state, writes DIR/xenstored.pid.\n"
+			       "  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".\n"
+			       "  Without --foreground it detaches once ready.\n";
 
 static int xs_epoll_add(int ep, int fd, void *tag)
 {
@@ -80,7 +79,8 @@ static void xs_end_of_pass(struct xs_main *m)
 	struct xs_list *pos, *tmp;
 
 	xs_persist_flush(&m->d);
-	xs_list_for_each_safe(pos, tmp, &m->d.conns) {
+	xs_list_for_each_safe(pos, tmp, &m->d.conns)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 		int rounds = 0;
 
@@ -95,7 +95,8 @@ static void xs_end_of_pass(struct xs_main *m)
 		if (!c->dead && c->ops->end_pass)
 			c->ops->end_pass(c);
 	}
-	xs_list_for_each_safe(pos, tmp, &m->d.conns) {
+	xs_list_for_each_safe(pos, tmp, &m->d.conns)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 
 		if (c->dead)
@@ -144,8 +145,7 @@ static int xs_loop(struct xs_main *m)
 			} else if (tag == &xs_tag_evtchn) {
 				if (xs_xen_events(&m->d) == -EPIPE) {
 					/* Its fd stays readable at EOF: stop polling it. */
-					epoll_ctl(m->d.epfd, EPOLL_CTL_DEL,
-						  xs_xen_fd(&m->d), NULL);
+					epoll_ctl(m->d.epfd, EPOLL_CTL_DEL, xs_xen_fd(&m->d), NULL);
 					if (xs_xen_timer_fd(&m->d) >= 0)
 						epoll_ctl(m->d.epfd, EPOLL_CTL_DEL,
 							  xs_xen_timer_fd(&m->d), NULL);
@@ -181,8 +181,8 @@ static int xs_loop(struct xs_main *m)
  * else a new one (a supervisor may have removed the path before the
  * restart). Clients already queued on an old socket are still accepted.
  */
-static int xs_listener(struct xs_main *m, int *fd, const char *path, mode_t mode,
-		       uint64_t key, bool ro)
+static int xs_listener(struct xs_main *m, int *fd, const char *path, mode_t mode, uint64_t key,
+		       bool ro)
 {
 	struct stat st;
 	int old = *fd;
@@ -243,21 +243,22 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 			continue;
 		if (XS_IS_RING_KEY(k->kept[i].key)) {
 			/* A guest ring's buffers: its domain attaches them (xs_xen.c). */
-			struct xs_kept_ring *t = realloc(m->d.kept_rings,
-							 (m->d.nkept_rings + 1) * sizeof(*t));
+			struct xs_kept_ring *t =
+			    realloc(m->d.kept_rings, (m->d.nkept_rings + 1) * sizeof(*t));
 
 			if (!t) {
 				close(k->kept[i].fd);
 				continue;
 			}
 			m->d.kept_rings = t;
-			t[m->d.nkept_rings++] = (struct xs_kept_ring){ k->kept[i].key, k->kept[i].fd };
+			t[m->d.nkept_rings++] =
+			    (struct xs_kept_ring){ k->kept[i].key, k->kept[i].fd };
 			continue;
 		}
 		if (k->kept[i].key >= m->d.next_conn_key)
 			m->d.next_conn_key = k->kept[i].key;
-		if (xs_sock_adopt(&m->d, k->kept[i].fd, k->kept[i].cbuf_fd,
-				  k->kept[i].key, k->kept[i].readonly))
+		if (xs_sock_adopt(&m->d, k->kept[i].fd, k->kept[i].cbuf_fd, k->kept[i].key,
+				  k->kept[i].readonly))
 			restored++;
 	}
 	if (k->nkept)
@@ -283,8 +284,7 @@ static int xs_ring_reopen(struct xs_daemon *d)
 		xs_xen_close(d);
 		return -EIO;
 	}
-	if (xs_xen_timer_fd(d) >= 0 &&
-	    xs_epoll_add(d->epfd, xs_xen_timer_fd(d), &xs_tag_timer))
+	if (xs_xen_timer_fd(d) >= 0 && xs_epoll_add(d->epfd, xs_xen_timer_fd(d), &xs_tag_timer))
 		xs_log(d, "cannot poll the domain check timer");
 	xs_log(d, "hypervisor reached: guest rings available");
 	return 0;
@@ -353,8 +353,7 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	m->d.rundir = rundir;
 	m->d.log = fopen(m->logfile, "ae");
 	if (!m->d.log)
-		fprintf(stderr, "xenstored: cannot open %s: %s\n", m->logfile,
-			strerror(errno));
+		fprintf(stderr, "xenstored: cannot open %s: %s\n", m->logfile, strerror(errno));
 	xs_log(&m->d, "starting (pid %d)", (int)getpid());
 	ret = xs_persist_open(&m->d, m->state);
 	if (ret)

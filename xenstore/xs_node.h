@@ -18,24 +18,24 @@ struct xs_perm {
 };
 
 struct xs_node {
-	struct xs_node *hnext;	/* hash chain */
+	struct xs_node *hnext; /* hash chain */
 	uint32_t hash;
-	bool deleted;		/* tombstone in a transaction overlay */
-	int acct_owner;		/* domid this node is counted against, -1 none */
-	char *path;		/* absolute path, owned */
-	char *value;		/* value bytes (not NUL-terminated), owned */
+	bool deleted;	/* tombstone in a transaction overlay */
+	int acct_owner; /* domid this node is counted against, -1 none */
+	char *path;	/* absolute path, owned */
+	char *value;	/* value bytes (not NUL-terminated), owned */
 	uint32_t vlen;
-	struct xs_perm *perms;	/* nperms >= 1 */
+	struct xs_perm *perms; /* nperms >= 1 */
 	uint32_t nperms;
-	char **children;	/* leaf names in creation order, owned */
+	char **children; /* leaf names in creation order, owned */
 	uint32_t nchildren, capchildren;
-	uint64_t gen;		/* generation of the last change */
-	uint64_t seq;		/* load order, to rebuild child order */
+	uint64_t gen; /* generation of the last change */
+	uint64_t seq; /* load order, to rebuild child order */
 };
 
 struct xs_map {
 	struct xs_node **b;
-	size_t nb;		/* bucket count, power of two */
+	size_t nb; /* bucket count, power of two */
 	size_t count;
 };
 
@@ -64,8 +64,8 @@ struct xs_node *xs_map_put(struct xs_map *m, struct xs_node *n);
 /* Unlinks and returns the node at @path, or NULL. */
 struct xs_node *xs_map_remove(struct xs_map *m, const char *path);
 
-#define xs_map_for_each(m, i, n)                                        \
-	for ((i) = 0; (i) < (m)->nb; (i)++)                              \
+#define xs_map_for_each(m, i, n)                                                                   \
+	for ((i) = 0; (i) < (m)->nb; (i)++)                                                        \
 		for ((n) = (m)->b[(i)]; (n); (n) = (n)->hnext)
 
 #endif

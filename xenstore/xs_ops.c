@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Request handlers: one function per xs_wire.h message type, reached through a table indexed by type.
+// Request handlers: one function per xs_wire.h message type, reached through a table indexed by
+// type.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +14,19 @@
 struct xs_req {
 	struct xs_conn *c;
 	const struct xsd_sockmsg *hdr;
-	const char *payload;		/* NUL-terminated copy, hdr->len bytes */
+	const char *payload; /* NUL-terminated copy, hdr->len bytes */
 	struct xs_args a;
 	struct xs_store_ctx s;
 };
 
 static int xs_ok(struct xs_req *r)
 {
-	return xs_conn_send(r->c, r->hdr->type, r->hdr->req_id, r->hdr->tx_id,
-			    "OK", 3, NULL, 0);
+	return xs_conn_send(r->c, r->hdr->type, r->hdr->req_id, r->hdr->tx_id, "OK", 3, NULL, 0);
 }
 
 static int xs_reply(struct xs_req *r, const void *buf, uint32_t len)
 {
-	return xs_conn_send(r->c, r->hdr->type, r->hdr->req_id, r->hdr->tx_id,
-			    buf, len, NULL, 0);
+	return xs_conn_send(r->c, r->hdr->type, r->hdr->req_id, r->hdr->tx_id, buf, len, NULL, 0);
 }
 
 /* The request's first string as an absolute path. */
@@ -35,8 +34,7 @@ static int xs_req_path(struct xs_req *r, bool special, char *out)
 {
 	if (r->a.n < 1)
 		return -EINVAL;
-	return xs_wire_canonical(r->a.s[0], r->c->domid, special, out,
-				 XS_PATH_BUF);
+	return xs_wire_canonical(r->a.s[0], r->c->domid, special, out, XS_PATH_BUF);
 }
 
 static int xs_req_domid(struct xs_req *r, unsigned int i, unsigned int *domid)
@@ -69,8 +67,7 @@ static int xs_op_write(struct xs_req *r)
 		return ret;
 	/* The value is everything after the path's NUL, binary-safe. */
 	plen = strlen(r->a.s[0]) + 1;
-	ret = xs_store_write(&r->s, path, r->payload + plen,
-			     r->hdr->len - (uint32_t)plen);
+	ret = xs_store_write(&r->s, path, r->payload + plen, r->hdr->len - (uint32_t)plen);
 	return ret ? ret : xs_ok(r);
 }
 
@@ -140,8 +137,7 @@ static int xs_op_directory_part(struct xs_req *r)
 	ret = xs_store_read(&r->s, path, &n);
 	if (ret)
 		return ret;
-	off = (uint32_t)snprintf(buf, sizeof(buf), "%llu",
-				 (unsigned long long)n->gen) + 1;
+	off = (uint32_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n->gen) + 1;
 	for (i = 0; i < n->nchildren; i++) {
 		size_t l = strlen(n->children[i]) + 1;
 
@@ -247,8 +243,7 @@ static int xs_op_txn_start(struct xs_req *r)
 
 	if (r->hdr->tx_id)
 		return -EBUSY; /* no nesting */
-	if (xs_quota_exceeded(d, &r->s.who, XS_Q_TRANSACTIONS,
-			      (long)r->c->ntxns + 1))
+	if (xs_quota_exceeded(d, &r->s.who, XS_Q_TRANSACTIONS, (long)r->c->ntxns + 1))
 		return -ENOSPC;
 	do {
 		if (++d->next_txid == 0)
@@ -279,10 +274,8 @@ static int xs_op_txn_end(struct xs_req *r)
 		ret = xs_txn_commit(&r->c->d->tree, tx);
 		if (!ret)
 			for (i = 0; i < tx->nevents; i++)
-				xs_watch_fire(r->c->d, tx->events[i].path,
-					      tx->events[i].recursive,
-					      tx->events[i].perms,
-					      tx->events[i].nperms);
+				xs_watch_fire(r->c->d, tx->events[i].path, tx->events[i].recursive,
+					      tx->events[i].perms, tx->events[i].nperms);
 	}
 	xs_txn_free(tx);
 	r->s.tx = NULL;
@@ -372,8 +365,7 @@ static int xs_op_is_introduced(struct xs_req *r)
 
 	if (xs_req_domid(r, 0, &domid))
 		return -EINVAL;
-	return xs_reply(r, xs_domain_is_introduced(r->c->d, domid) ? "T" : "F",
-			2);
+	return xs_reply(r, xs_domain_is_introduced(r->c->d, domid) ? "T" : "F", 2);
 }
 
 static int xs_op_control(struct xs_req *r)
@@ -384,8 +376,8 @@ static int xs_op_control(struct xs_req *r)
 }
 
 enum {
-	XS_OPF_TXN = 1,		/* honours tx_id */
-	XS_OPF_WRITE = 2,	/* refused on the read-only socket */
+	XS_OPF_TXN = 1,	  /* honours tx_id */
+	XS_OPF_WRITE = 2, /* refused on the read-only socket */
 };
 
 static const struct {
@@ -414,8 +406,7 @@ static const struct {
 	[XS_DIRECTORY_PART] = { xs_op_directory_part, XS_OPF_TXN },
 };
 
-void xs_ops_handle(struct xs_conn *c, const struct xsd_sockmsg *hdr,
-		   const char *payload)
+void xs_ops_handle(struct xs_conn *c, const struct xsd_sockmsg *hdr, const char *payload)
 {
 	struct xs_req r = { .c = c, .hdr = hdr, .payload = payload };
 	int ret;
@@ -428,10 +419,8 @@ void xs_ops_handle(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 	r.s.d = c->d;
 	xs_caller_of(c->d, c, &r.s.who);
 	if (c->d->trace)
-		xs_log(c->d, "conn %llu dom %u: %s %s tx %u",
-		       (unsigned long long)c->key, c->domid,
-		       xs_wire_typename(hdr->type), r.a.n ? r.a.s[0] : "",
-		       hdr->tx_id);
+		xs_log(c->d, "conn %llu dom %u: %s %s tx %u", (unsigned long long)c->key, c->domid,
+		       xs_wire_typename(hdr->type), r.a.n ? r.a.s[0] : "", hdr->tx_id);
 	if (c->readonly && (xs_ops[hdr->type].flags & XS_OPF_WRITE)) {
 		ret = -EROFS;
 		goto out_error;

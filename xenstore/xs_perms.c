@@ -11,8 +11,7 @@
  * owner) get everything; otherwise the first ACL entry naming the caller or
  * its target decides; otherwise entry 0's bits are everyone's default.
  */
-unsigned int xs_perms_for(const struct xs_caller *who, const struct xs_perm *p,
-			  uint32_t np)
+unsigned int xs_perms_for(const struct xs_caller *who, const struct xs_perm *p, uint32_t np)
 {
 	uint32_t i;
 
@@ -26,8 +25,7 @@ unsigned int xs_perms_for(const struct xs_caller *who, const struct xs_perm *p,
 	return p[0].perm;
 }
 
-bool xs_perms_can(const struct xs_caller *who, const struct xs_node *n,
-		  unsigned int want)
+bool xs_perms_can(const struct xs_caller *who, const struct xs_node *n, unsigned int want)
 {
 	return (xs_perms_for(who, n->perms, n->nperms) & want) == want;
 }
@@ -58,16 +56,14 @@ int xs_perms_parse(const char *s, struct xs_perm *out)
 	return 0;
 }
 
-int xs_perms_format(const struct xs_perm *p, uint32_t np, char *buf,
-		    size_t len)
+int xs_perms_format(const struct xs_perm *p, uint32_t np, char *buf, size_t len)
 {
 	static const char letter[] = { 'n', 'r', 'w', 'b' };
 	size_t off = 0;
 	uint32_t i;
 
 	for (i = 0; i < np; i++) {
-		int n = snprintf(buf + off, len - off, "%c%u",
-				 letter[p[i].perm & 3], p[i].id);
+		int n = snprintf(buf + off, len - off, "%c%u", letter[p[i].perm & 3], p[i].id);
 
 		if (n < 0 || (size_t)n + 1 > len - off)
 			return -E2BIG;

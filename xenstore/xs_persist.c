@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Persistent state: DIR/xenstored.state holds a snapshot followed by a journal of every change, replayed at start-up.
+// Persistent state: DIR/xenstored.state holds a snapshot followed by a journal of every change,
+// replayed at start-up.
 //
 // File: the 8-byte magic, then records { u32 type, u32 len, payload }.
 //   'N' node:   u64 gen, u32 nperms, u32 vlen, u32 plen, perms (u16 id,
@@ -29,7 +30,7 @@
 #include "xs_persist_priv.h"
 
 #define XS_STATE_MAGIC "XSSTATE1"
-#define XS_COMPACT_MIN (8u << 20)	/* never compact below this size */
+#define XS_COMPACT_MIN (8u << 20) /* never compact below this size */
 
 struct xs_rec_node {
 	uint64_t gen;
@@ -66,9 +67,9 @@ static int xs_persist_reserve(struct xs_persist *p, size_t need)
 	return 0;
 }
 
-int xs_persist_append(struct xs_persist *p, uint32_t type, const void *a,
-		      size_t alen, const void *b, size_t blen, const void *c,
-		      size_t clen, const void *e, size_t elen)
+int xs_persist_append(struct xs_persist *p, uint32_t type, const void *a, size_t alen,
+		      const void *b, size_t blen, const void *c, size_t clen, const void *e,
+		      size_t elen)
 {
 	struct xs_rec_hdr h = { type, (uint32_t)(alen + blen + clen + elen) };
 
@@ -94,7 +95,9 @@ static int xs_persist_put_node(struct xs_persist *p, const struct xs_node *n)
 {
 	struct xs_rec_perm perms[256];
 	struct xs_rec_node r = {
-		.gen = n->gen, .nperms = n->nperms, .vlen = n->vlen,
+		.gen = n->gen,
+		.nperms = n->nperms,
+		.vlen = n->vlen,
 		.plen = (uint32_t)strlen(n->path),
 	};
 	uint32_t i;
@@ -102,11 +105,9 @@ static int xs_persist_put_node(struct xs_persist *p, const struct xs_node *n)
 	if (n->nperms > 256)
 		return -E2BIG;
 	for (i = 0; i < n->nperms; i++)
-		perms[i] = (struct xs_rec_perm){ n->perms[i].id,
-						 n->perms[i].perm, 0 };
-	return xs_persist_append(p, 'N', &r, sizeof(r), perms,
-				 n->nperms * sizeof(perms[0]), n->path, r.plen,
-				 n->value, n->vlen);
+		perms[i] = (struct xs_rec_perm){ n->perms[i].id, n->perms[i].perm, 0 };
+	return xs_persist_append(p, 'N', &r, sizeof(r), perms, n->nperms * sizeof(perms[0]),
+				 n->path, r.plen, n->value, n->vlen);
 }
 
 static void xs_persist_on_put(void *ctx, const struct xs_node *n)
@@ -121,17 +122,18 @@ static void xs_persist_on_del(void *ctx, const char *path)
 {
 	struct xs_daemon *d = ctx;
 
-	if (xs_persist_append(d->persist, 'D', path, strlen(path), NULL, 0,
-			      NULL, 0, NULL, 0))
+	if (xs_persist_append(d->persist, 'D', path, strlen(path), NULL, 0, NULL, 0, NULL, 0))
 		xs_log(d, "persist: delete of %s not journaled (ENOMEM)", path);
 }
 
-static void xs_persist_dom_rec(struct xs_persist *p,
-			       const struct xs_domain *dom)
+static void xs_persist_dom_rec(struct xs_persist *p, const struct xs_domain *dom)
 {
 	struct xs_rec_dom r = {
-		.domid = dom->domid, .introduced = dom->introduced,
-		.mfn = dom->mfn, .port = dom->port, .target = dom->target,
+		.domid = dom->domid,
+		.introduced = dom->introduced,
+		.mfn = dom->mfn,
+		.port = dom->port,
+		.target = dom->target,
 	};
 
 	xs_persist_append(p, 'M', &r, sizeof(r), NULL, 0, NULL, 0, NULL, 0);
@@ -152,14 +154,11 @@ void xs_persist_quota(struct xs_daemon *d)
 		return;
 	for (i = 0; i < XS_Q_COUNT; i++)
 		q[i] = d->quota.val[i];
-	xs_persist_append(d->persist, 'Q', q, sizeof(q), NULL, 0, NULL, 0,
-			  NULL, 0);
+	xs_persist_append(d->persist, 'Q', q, sizeof(q), NULL, 0, NULL, 0, NULL, 0);
 }
 
-
 /* Applies one record read back from the file; -EINVAL if it is malformed. */
-static int xs_persist_apply(struct xs_daemon *d, uint32_t type,
-			    const uint8_t *b, uint32_t len)
+static int xs_persist_apply(struct xs_daemon *d, uint32_t type, const uint8_t *b, uint32_t len)
 {
 	char path[XENSTORE_ABS_PATH_MAX + 1];
 
@@ -173,10 +172,10 @@ static int xs_persist_apply(struct xs_daemon *d, uint32_t type,
 		if (len < sizeof(r))
 			return -EINVAL;
 		memcpy(&r, b, sizeof(r));
-		if (r.nperms == 0 || r.nperms > 256 ||
-		    r.plen > XENSTORE_ABS_PATH_MAX || r.vlen > 1u << 20 ||
-		    (uint64_t)sizeof(r) + r.nperms * sizeof(struct xs_rec_perm) +
-				    r.plen + r.vlen != len)
+		if (r.nperms == 0 || r.nperms > 256 || r.plen > XENSTORE_ABS_PATH_MAX ||
+		    r.vlen > 1u << 20 ||
+		    (uint64_t)sizeof(r) + r.nperms * sizeof(struct xs_rec_perm) + r.plen + r.vlen !=
+			len)
 			return -EINVAL;
 		b += sizeof(r);
 		for (i = 0; i < r.nperms; i++) {
@@ -195,8 +194,7 @@ static int xs_persist_apply(struct xs_daemon *d, uint32_t type,
 		n = xs_node_new(path);
 		if (!n)
 			return -ENOMEM;
-		if (xs_node_set_perms(n, perms, r.nperms) ||
-		    xs_node_set_value(n, b, r.vlen)) {
+		if (xs_node_set_perms(n, perms, r.nperms) || xs_node_set_value(n, b, r.vlen)) {
 			xs_node_free(n);
 			return -ENOMEM;
 		}
@@ -235,8 +233,8 @@ static int xs_persist_apply(struct xs_daemon *d, uint32_t type,
 		dom->introduced = true;
 		dom->mfn = r.mfn;
 		dom->port = r.port;
-		dom->target = (r.target >= 0 && r.target < (int32_t)XS_NR_DOMAINS) ?
-				      r.target : XS_DOMID_NONE;
+		dom->target =
+		    (r.target >= 0 && r.target < (int32_t)XS_NR_DOMAINS) ? r.target : XS_DOMID_NONE;
 		return 0;
 	}
 	case 'Q': {
@@ -350,8 +348,7 @@ static int xs_persist_load(struct xs_daemon *d, const char *path)
 		xs_tree_load_node(&d->tree, root);
 	}
 	ret = xs_tree_link_children(&d->tree);
-	xs_log(d, "persist: loaded %zu records, %zu nodes from %s", nrec,
-	       d->tree.map.count, path);
+	xs_log(d, "persist: loaded %zu records, %zu nodes from %s", nrec, d->tree.map.count, path);
 out_free:
 	free(buf);
 out_close:
@@ -363,8 +360,7 @@ out_close:
  * Snapshot in depth-first order, so children reload in the same order.
  * Paths can nest 1500 deep: each level keeps only a heap copy of its path.
  */
-static int xs_persist_snap_tree(struct xs_persist *p, struct xs_tree *t,
-				const char *path)
+static int xs_persist_snap_tree(struct xs_persist *p, struct xs_tree *t, const char *path)
 {
 	const struct xs_node *n = xs_map_get(&t->map, path);
 	size_t plen = strlen(path);
@@ -380,8 +376,7 @@ static int xs_persist_snap_tree(struct xs_persist *p, struct xs_tree *t,
 
 		if (!child)
 			return -ENOMEM;
-		snprintf(child, len, "%s%s%s", path, plen > 1 ? "/" : "",
-			 n->children[i]);
+		snprintf(child, len, "%s%s%s", path, plen > 1 ? "/" : "", n->children[i]);
 		ret = xs_persist_snap_tree(p, t, child);
 		free(child);
 	}
@@ -425,8 +420,7 @@ static int xs_persist_compact(struct xs_daemon *d)
 			xs_persist_dom_rec(p, d->domains[i]);
 	xs_persist_quota(d);
 	xs_persist_snap_conns(d);
-	xs_persist_append(p, 'S', &d->pass, sizeof(d->pass), NULL, 0, NULL, 0,
-			  NULL, 0);
+	xs_persist_append(p, 'S', &d->pass, sizeof(d->pass), NULL, 0, NULL, 0, NULL, 0);
 	fd = ret ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		p->len = 0;
@@ -510,8 +504,7 @@ void xs_persist_flush(struct xs_daemon *d)
 	/* Where each connection stands if this batch makes it to the file. */
 	xs_conn_mark_pending(d, pass);
 	if (records) {
-		xs_persist_append(p, 'S', &pass, sizeof(pass), NULL, 0, NULL, 0,
-				  NULL, 0);
+		xs_persist_append(p, 'S', &pass, sizeof(pass), NULL, 0, NULL, 0, NULL, 0);
 		ret = xs_persist_write_all(p->fd, p->buf, p->len);
 		if (ret && !p->failed)
 			xs_log(d, "persist: journal write failed: %s", strerror(-ret));
@@ -521,8 +514,7 @@ void xs_persist_flush(struct xs_daemon *d)
 	}
 	/* Written (or no change to write): those replies may leave. */
 	xs_conn_mark_committed(d, pass);
-	if (records && p->file_bytes > XS_COMPACT_MIN &&
-	    p->file_bytes > 4 * p->snap_bytes) {
+	if (records && p->file_bytes > XS_COMPACT_MIN && p->file_bytes > 4 * p->snap_bytes) {
 		ret = xs_persist_compact(d);
 		if (ret)
 			xs_log(d, "persist: compaction failed: %s", strerror(-ret));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// State-file records for client connections: who each socket or ring client is and its watches, to restore them after a restart.
+// State-file records for client connections: who each socket or ring client is and its watches, to
+// restore them after a restart.
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +20,25 @@ struct xs_rec_watch {
 static void xs_persist_conn_rec(struct xs_persist *p, const struct xs_conn *c)
 {
 	struct xs_rec_conn r = {
-		.key = c->key, .domid = c->domid,
+		.key = c->key,
+		.domid = c->domid,
 		.flags = (c->restricted ? 1u : 0u) | (c->readonly ? 2u : 0u),
 	};
 
 	xs_persist_append(p, 'C', &r, sizeof(r), NULL, 0, NULL, 0, NULL, 0);
 }
 
-static void xs_persist_watch_rec(struct xs_persist *p, uint32_t type,
-				 const struct xs_conn *c,
+static void xs_persist_watch_rec(struct xs_persist *p, uint32_t type, const struct xs_conn *c,
 				 const struct xs_watch *w)
 {
 	struct xs_rec_watch r = {
-		.key = c->key, .rel = (uint32_t)w->rel_prefix,
+		.key = c->key,
+		.rel = (uint32_t)w->rel_prefix,
 		.plen = (uint32_t)strlen(w->path),
 	};
 
-	xs_persist_append(p, type, &r, sizeof(r), w->path, r.plen, w->token,
-			  strlen(w->token), NULL, 0);
+	xs_persist_append(p, type, &r, sizeof(r), w->path, r.plen, w->token, strlen(w->token), NULL,
+			  0);
 }
 
 void xs_persist_conn(struct xs_daemon *d, const struct xs_conn *c)
@@ -48,19 +50,18 @@ void xs_persist_conn(struct xs_daemon *d, const struct xs_conn *c)
 void xs_persist_conn_gone(struct xs_daemon *d, const struct xs_conn *c)
 {
 	if (d->persist)
-		xs_persist_append(d->persist, 'X', &c->key, sizeof(c->key), NULL,
-				  0, NULL, 0, NULL, 0);
+		xs_persist_append(d->persist, 'X', &c->key, sizeof(c->key), NULL, 0, NULL, 0, NULL,
+				  0);
 }
 
-void xs_persist_watch(struct xs_daemon *d, const struct xs_conn *c,
-		      const struct xs_watch *w, bool added)
+void xs_persist_watch(struct xs_daemon *d, const struct xs_conn *c, const struct xs_watch *w,
+		      bool added)
 {
 	if (d->persist)
 		xs_persist_watch_rec(d->persist, added ? 'W' : 'U', c, w);
 }
 
-static struct xs_saved_conn *xs_persist_saved(struct xs_persist *p,
-					      uint64_t key, bool create)
+static struct xs_saved_conn *xs_persist_saved(struct xs_persist *p, uint64_t key, bool create)
 {
 	struct xs_saved_conn *s;
 	uint32_t i;
@@ -94,8 +95,7 @@ static void xs_saved_clear_watches(struct xs_saved_conn *s)
 }
 
 /* 'C', 'X', 'W', 'U' records: rebuild the saved connection table. */
-int xs_persist_apply_conn(struct xs_daemon *d, uint32_t type, const uint8_t *b,
-			  uint32_t len)
+int xs_persist_apply_conn(struct xs_daemon *d, uint32_t type, const uint8_t *b, uint32_t len)
 {
 	struct xs_persist *p = d->persist;
 	struct xs_saved_conn *s;
@@ -139,8 +139,7 @@ int xs_persist_apply_conn(struct xs_daemon *d, uint32_t type, const uint8_t *b,
 			return -EINVAL;
 		memcpy(&r, b, sizeof(r));
 		if (r.plen > XENSTORE_ABS_PATH_MAX || r.plen > len - sizeof(r) ||
-		    len - sizeof(r) - r.plen > XENSTORE_PAYLOAD_MAX ||
-		    r.rel > r.plen)
+		    len - sizeof(r) - r.plen > XENSTORE_PAYLOAD_MAX || r.rel > r.plen)
 			return -EINVAL;
 		tlen = len - (uint32_t)sizeof(r) - r.plen;
 		memcpy(path, b + sizeof(r), r.plen);
@@ -202,8 +201,7 @@ int xs_persist_restore_conn(struct xs_daemon *d, struct xs_conn *c)
 		if (xs_watch_add(d, c, s->w[i].path, s->w[i].token, s->w[i].rel))
 			continue;
 		/* Events during the outage are lost: say "re-read" once. */
-		xs_watch_send(xs_container_of(c->watches.prev, struct xs_watch,
-					      conn_link),
+		xs_watch_send(xs_container_of(c->watches.prev, struct xs_watch, conn_link),
 			      s->w[i].path);
 	}
 	xs_saved_clear_watches(s);
@@ -221,9 +219,8 @@ void xs_persist_forget_saved(struct xs_daemon *d)
 	for (i = 0; i < p->nsaved; i++) {
 		/* Not handed back: that client is gone. */
 		if (!p->saved[i].gone)
-			xs_persist_append(p, 'X', &p->saved[i].key,
-					  sizeof(p->saved[i].key), NULL, 0, NULL,
-					  0, NULL, 0);
+			xs_persist_append(p, 'X', &p->saved[i].key, sizeof(p->saved[i].key), NULL,
+					  0, NULL, 0, NULL, 0);
 		xs_saved_clear_watches(&p->saved[i]);
 	}
 	free(p->saved);
@@ -238,17 +235,16 @@ void xs_persist_snap_conns(struct xs_daemon *d)
 	uint32_t i;
 
 	/* Live socket connections and their watches. */
-	xs_list_for_each_safe(pos, tmp, &d->conns) {
+	xs_list_for_each_safe(pos, tmp, &d->conns)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 		struct xs_list *wp, *wt;
 
 		if (!c->persistent || c->dead)
 			continue;
 		xs_persist_conn_rec(p, c);
-		xs_list_for_each_safe(wp, wt, &c->watches)
-			xs_persist_watch_rec(p, 'W', c,
-					     xs_container_of(wp, struct xs_watch,
-							     conn_link));
+		xs_list_for_each_safe(wp, wt, &c->watches) xs_persist_watch_rec(
+		    p, 'W', c, xs_container_of(wp, struct xs_watch, conn_link));
 	}
 	/* Connections saved but not restored yet stay saved. */
 	for (i = 0; i < p->nsaved; i++) {
@@ -263,9 +259,8 @@ void xs_persist_snap_conns(struct xs_daemon *d)
 			struct xs_rec_watch w = { s->key, s->w[k].rel,
 						  (uint32_t)strlen(s->w[k].path) };
 
-			xs_persist_append(p, 'W', &w, sizeof(w), s->w[k].path,
-					  w.plen, s->w[k].token,
-					  strlen(s->w[k].token), NULL, 0);
+			xs_persist_append(p, 'W', &w, sizeof(w), s->w[k].path, w.plen,
+					  s->w[k].token, strlen(s->w[k].token), NULL, 0);
 		}
 	}
 }

@@ -20,16 +20,16 @@ struct xs_saved_conn {
 };
 
 struct xs_persist {
-	struct xs_saved_conn *saved;	/* loaded, until restored or forgotten */
+	struct xs_saved_conn *saved; /* loaded, until restored or forgotten */
 	uint32_t nsaved;
 	char *path;
 	int fd;
-	uint8_t *buf;			/* records not yet written */
+	uint8_t *buf; /* records not yet written */
 	size_t len, cap;
-	size_t file_bytes;		/* current file size */
-	size_t snap_bytes;		/* size right after the last compaction */
-	bool failed;			/* write error already logged */
-	uint64_t loaded_pass;		/* last 'S' record found at load */
+	size_t file_bytes;    /* current file size */
+	size_t snap_bytes;    /* size right after the last compaction */
+	bool failed;	      /* write error already logged */
+	uint64_t loaded_pass; /* last 'S' record found at load */
 };
 
 struct xs_rec_hdr {
@@ -38,12 +38,11 @@ struct xs_rec_hdr {
 };
 
 /* Appends one record (type, then up to four parts) to the write buffer. */
-int xs_persist_append(struct xs_persist *p, uint32_t type, const void *a,
-		      size_t alen, const void *b, size_t blen, const void *c,
-		      size_t clen, const void *e, size_t elen);
+int xs_persist_append(struct xs_persist *p, uint32_t type, const void *a, size_t alen,
+		      const void *b, size_t blen, const void *c, size_t clen, const void *e,
+		      size_t elen);
 /* Replays a 'C', 'X', 'W' or 'U' record into the saved connection table. */
-int xs_persist_apply_conn(struct xs_daemon *d, uint32_t type, const uint8_t *b,
-			  uint32_t len);
+int xs_persist_apply_conn(struct xs_daemon *d, uint32_t type, const uint8_t *b, uint32_t len);
 /* Snapshot records for every live and every still-saved connection. */
 void xs_persist_snap_conns(struct xs_daemon *d);
 

@@ -12,11 +12,9 @@ static const struct {
 	[XS_Q_NODES] = { "nodes", "Nodes per domain", 1000 },
 	[XS_Q_WATCHES] = { "watches", "Watches per domain", 128 },
 	[XS_Q_TRANSACTIONS] = { "transactions", "Transactions per domain", 10 },
-	[XS_Q_OUTSTANDING] = { "outstanding", "Outstanding requests per domain",
-			       20 },
+	[XS_Q_OUTSTANDING] = { "outstanding", "Outstanding requests per domain", 20 },
 	[XS_Q_NODE_SIZE] = { "node-size", "Max. size of a node", 2048 },
-	[XS_Q_PERMS] = { "permissions", "Max. number of permissions per node",
-			 5 },
+	[XS_Q_PERMS] = { "permissions", "Max. number of permissions per node", 5 },
 };
 
 void xs_quota_defaults(struct xs_quotas *q)
@@ -47,13 +45,13 @@ int xs_quota_lookup(const char *name)
 	return -1;
 }
 
-bool xs_quota_exceeded(struct xs_daemon *d, const struct xs_caller *who,
-		       enum xs_quota_id id, long used)
+bool xs_quota_exceeded(struct xs_daemon *d, const struct xs_caller *who, enum xs_quota_id id,
+		       long used)
 {
 	/* Like C xenstored, quotas bind unprivileged domains only. */
 	if (who->privileged || used <= d->quota.val[id])
 		return false;
-	xs_log(d, "quota: domain %u refused: %s quota %d exceeded (%ld)",
-	       who->domid, xs_quota_info[id].name, d->quota.val[id], used);
+	xs_log(d, "quota: domain %u refused: %s quota %d exceeded (%ld)", who->domid,
+	       xs_quota_info[id].name, d->quota.val[id], used);
 	return true;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The guest ring transport: struct xenstore_domain_interface (xen/io/xs_wire.h) behind struct xs_transport_ops.
+// The guest ring transport: struct xenstore_domain_interface (xen/io/xs_wire.h) behind struct
+// xs_transport_ops.
 //
 // Requests arrive in req[] (the guest produces, we consume), replies and
 // watch events leave in rsp[] (we produce, the guest consumes). Indexes
@@ -116,8 +117,7 @@ static ssize_t xs_ring_recvmm(struct xs_conn *c, struct xs_cbuf_io *io)
 		if (avail < sizeof(h))
 			return 0;
 		xs_ring_copy_out(&h, intf->req, cons, sizeof(h));
-		if (sizeof(h) + (uint64_t)h.len <= XENSTORE_RING_SIZE &&
-		    avail < sizeof(h) + h.len)
+		if (sizeof(h) + (uint64_t)h.len <= XENSTORE_RING_SIZE && avail < sizeof(h) + h.len)
 			return 0;
 	}
 	if (!n)
@@ -160,7 +160,8 @@ static ssize_t xs_ring_sendmm(struct xs_conn *c, struct xs_cbuf_io *io)
 	idx = prod;
 	for (size_t i = 0; i < mh->msg_iovlen && left; i++) {
 		const char *src = mh->msg_iov[i].iov_base;
-		uint32_t k = mh->msg_iov[i].iov_len < left ? (uint32_t)mh->msg_iov[i].iov_len : left;
+		uint32_t k =
+		    mh->msg_iov[i].iov_len < left ? (uint32_t)mh->msg_iov[i].iov_len : left;
 
 		for (uint32_t done = 0; done < k;) {
 			uint32_t off = MASK_XENSTORE_IDX(idx), m = XENSTORE_RING_SIZE - off;
@@ -192,11 +193,9 @@ void xs_ring_finish_io(struct xs_ring *r, const struct xs_cbuf_hdr *h)
 	 * the index: the bytes are in our buffer (requests) or in the page
 	 * (replies), so the move is finished now, as the count says.
 	 */
-	if (in->pending && in->mh.msg_len &&
-	    xs_ring_load(&intf->req_cons) == in->ring_idx)
+	if (in->pending && in->mh.msg_len && xs_ring_load(&intf->req_cons) == in->ring_idx)
 		xs_ring_store(&intf->req_cons, in->ring_idx + in->mh.msg_len);
-	if (out->pending && out->mh.msg_len &&
-	    xs_ring_load(&intf->rsp_prod) == out->ring_idx) {
+	if (out->pending && out->mh.msg_len && xs_ring_load(&intf->rsp_prod) == out->ring_idx) {
 		xs_ring_wmb();
 		xs_ring_store(&intf->rsp_prod, out->ring_idx + out->mh.msg_len);
 	}

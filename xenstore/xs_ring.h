@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: MIT
-// The guest ring transport: struct xenstore_domain_interface (xen/io/xs_wire.h) behind struct xs_transport_ops.
+// The guest ring transport: struct xenstore_domain_interface (xen/io/xs_wire.h) behind struct
+// xs_transport_ops.
 #ifndef XS_RING_H
 #define XS_RING_H
 
 #include "xenstored.h"
 
 struct xs_ring {
-	struct xenstore_domain_interface *intf;	/* the guest's page, mapped */
+	struct xenstore_domain_interface *intf; /* the guest's page, mapped */
 	/* Kicks the guest's event channel; NULL in tests. */
 	void (*notify)(struct xs_ring *r);
-	void (*release)(struct xs_ring *r);	/* unmap and unbind, on close */
-	void *ctx;				/* for notify/release */
+	void (*release)(struct xs_ring *r); /* unmap and unbind, on close */
+	void *ctx;			    /* for notify/release */
 	unsigned int domid;
-	int local_port;				/* our end of the event channel */
-	bool broken;				/* the guest corrupted the indexes */
-	bool kick_due;				/* indexes moved since the last kick */
+	int local_port; /* our end of the event channel */
+	bool broken;	/* the guest corrupted the indexes */
+	bool kick_due;	/* indexes moved since the last kick */
 };
 
 extern const struct xs_transport_ops xs_ring_ops;

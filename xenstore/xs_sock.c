@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The UNIX socket transport: listening sockets (read-write and read-only) and the socket side of struct xs_transport_ops.
+// The UNIX socket transport: listening sockets (read-write and read-only) and the socket side of
+// struct xs_transport_ops.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -126,8 +127,7 @@ out_close:
 }
 
 /* Registers a connected socket over buffers @cb with epoll. */
-static struct xs_conn *xs_sock_conn(struct xs_daemon *d, int fd, bool readonly,
-				    struct xs_cbuf *cb)
+static struct xs_conn *xs_sock_conn(struct xs_daemon *d, int fd, bool readonly, struct xs_cbuf *cb)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct xs_conn *c;
@@ -182,8 +182,7 @@ struct xs_conn *xs_sock_accept(struct xs_daemon *d, int lfd, bool readonly)
 	return c;
 }
 
-struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd,
-			      uint64_t key, bool readonly)
+struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd, uint64_t key, bool readonly)
 {
 	struct xs_cbuf cb = { .memfd = -1 };
 	uint64_t max_pass = 0;
@@ -197,9 +196,9 @@ struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd,
 			close(cbuf_fd);
 		return NULL;
 	}
-	ret = cbuf_fd >= 0 ? xs_cbuf_recover(&cb, cbuf_fd, key,
-					     xs_persist_loaded_pass(d), &max_pass) :
-			     -ENOENT;
+	ret = cbuf_fd >= 0
+		  ? xs_cbuf_recover(&cb, cbuf_fd, key, xs_persist_loaded_pass(d), &max_pass)
+		  : -ENOENT;
 	if (ret == 0) {
 		recovered = true;
 		if (max_pass > d->pass)
@@ -227,10 +226,11 @@ struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd,
 		/* Accepted just before the crash: a fresh dom0 client. */
 		xs_persist_conn(d, c);
 	}
-	xs_log(d, "connection %llu restored (domain %u, %u watches, %llu bytes of replies and %llu of requests pending)",
+	xs_log(d,
+	       "connection %llu restored (domain %u, %u watches, %llu bytes of replies and %llu of "
+	       "requests pending)",
 	       (unsigned long long)key, c->domid, c->nwatches,
-	       (unsigned long long)xs_conn_unsent(c),
-	       (unsigned long long)xs_cbuf_in_avail(&c->cb));
+	       (unsigned long long)xs_conn_unsent(c), (unsigned long long)xs_cbuf_in_avail(&c->cb));
 	/* Requests the crash left unanswered: handled again now. */
 	xs_conn_handle_input(c);
 	return c;

@@ -16,7 +16,7 @@ struct xs_conn *xs_sock_accept(struct xs_daemon *d, int lfd, bool readonly);
  * buffers (@cbuf_fd, or -1): committed replies not yet sent are queued
  * and requests the journal does not cover are handled again.
  */
-struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd,
-			      uint64_t key, bool readonly);
+struct xs_conn *xs_sock_adopt(struct xs_daemon *d, int fd, int cbuf_fd, uint64_t key,
+			      bool readonly);
 
 #endif

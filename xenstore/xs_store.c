@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Store operations (read, write, mkdir, rm, set-perms) with Xen's permission, implicit-parent and quota rules.
+// Store operations (read, write, mkdir, rm, set-perms) with Xen's permission, implicit-parent and
+// quota rules.
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,7 @@ static int xs_store_missing(struct xs_store_ctx *s, const char *path)
 		xs_node_parent(walk, parent, sizeof(parent));
 		n = xs_tree_get(&s->d->tree, s->tx, parent);
 		if (n)
-			return xs_perms_can(&s->who, n, XS_PERM_READ) ?
-				       -ENOENT : -EACCES;
+			return xs_perms_can(&s->who, n, XS_PERM_READ) ? -ENOENT : -EACCES;
 		snprintf(walk, sizeof(walk), "%s", parent);
 	}
 	return -ENOENT;
@@ -34,15 +34,13 @@ void xs_store_event(struct xs_store_ctx *s, const char *path, bool recursive,
 {
 	if (s->tx) {
 		if (xs_txn_add_event(s->tx, path, recursive, p, np))
-			xs_log(s->d, "transaction %u: event for %s lost (ENOMEM)",
-			       s->tx->id, path);
+			xs_log(s->d, "transaction %u: event for %s lost (ENOMEM)", s->tx->id, path);
 		return;
 	}
 	xs_watch_fire(s->d, path, recursive, p, np);
 }
 
-int xs_store_read(struct xs_store_ctx *s, const char *path,
-		  const struct xs_node **out)
+int xs_store_read(struct xs_store_ctx *s, const char *path, const struct xs_node **out)
 {
 	const struct xs_node *n = xs_tree_get(&s->d->tree, s->tx, path);
 
@@ -69,8 +67,7 @@ static int xs_store_new_perms(struct xs_store_ctx *s, struct xs_node *n,
  * Creates @path and any missing ancestors with empty values. Needs write
  * access to the nearest existing ancestor and room in the node quota.
  */
-static int xs_store_create(struct xs_store_ctx *s, const char *path,
-			   const void *val, uint32_t len)
+static int xs_store_create(struct xs_store_ctx *s, const char *path, const void *val, uint32_t len)
 {
 	struct xs_tree *t = &s->d->tree;
 	char node[XS_PATH_BUF], parent[XS_PATH_BUF];
@@ -97,8 +94,7 @@ static int xs_store_create(struct xs_store_ctx *s, const char *path,
 	}
 	if (!xs_perms_can(&s->who, anc, XS_PERM_WRITE))
 		return -EACCES;
-	used = (long)t->owned[s->who.domid] +
-	       (s->tx ? s->tx->nodes_added : 0) + nmissing;
+	used = (long)t->owned[s->who.domid] + (s->tx ? s->tx->nodes_added : 0) + nmissing;
 	if (xs_quota_exceeded(s->d, &s->who, XS_Q_NODES, used))
 		return -ENOSPC;
 	/* Create top-down: each new node's parent exists when it is made. */
@@ -133,8 +129,7 @@ static int xs_store_create(struct xs_store_ctx *s, const char *path,
 	return 0;
 }
 
-int xs_store_write(struct xs_store_ctx *s, const char *path, const void *val,
-		   uint32_t len)
+int xs_store_write(struct xs_store_ctx *s, const char *path, const void *val, uint32_t len)
 {
 	struct xs_node *n;
 	const struct xs_node *cur;
@@ -206,8 +201,7 @@ static int xs_store_rm_subtree(struct xs_store_ctx *s, const char *path)
 			ret = -ENOMEM;
 			goto out_free;
 		}
-		snprintf(kids[i], l, "%s%s%s", path,
-			 strcmp(path, "/") ? "/" : "", n->children[i]);
+		snprintf(kids[i], l, "%s%s%s", path, strcmp(path, "/") ? "/" : "", n->children[i]);
 	}
 	for (i = 0; i < nk && !ret; i++)
 		ret = xs_store_rm_subtree(s, kids[i]);
@@ -266,8 +260,8 @@ out_free:
 	return ret;
 }
 
-int xs_store_set_perms(struct xs_store_ctx *s, const char *path,
-		       const struct xs_perm *p, uint32_t np)
+int xs_store_set_perms(struct xs_store_ctx *s, const char *path, const struct xs_perm *p,
+		       uint32_t np)
 {
 	const struct xs_node *cur;
 	struct xs_node *n;
@@ -286,8 +280,7 @@ int xs_store_set_perms(struct xs_store_ctx *s, const char *path,
 		return ret;
 	/* Only the owner (or dom0) may change permissions ... */
 	if (!s->who.privileged && cur->perms[0].id != s->who.domid &&
-	    !(s->who.target >= 0 &&
-	      cur->perms[0].id == (unsigned int)s->who.target))
+	    !(s->who.target >= 0 && cur->perms[0].id == (unsigned int)s->who.target))
 		return -EACCES;
 	/* ... and only dom0 may give a node away. */
 	if (!s->who.privileged && p[0].id != cur->perms[0].id)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The main node tree and the transaction view of it: reads see a transaction's overlay first, writes go to the overlay.
+// The main node tree and the transaction view of it: reads see a transaction's overlay first,
+// writes go to the overlay.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +53,8 @@ static void xs_tree_unaccount(struct xs_tree *t, struct xs_node *n)
  * The node as transaction @tx first saw it, recording the sight; NULL if
  * it was absent. *@err is -ENOMEM if the sight could not be recorded.
  */
-static struct xs_node *xs_tree_tx_base(struct xs_tree *t, struct xs_txn *tx,
-				       const char *path, int *err)
+static struct xs_node *xs_tree_tx_base(struct xs_tree *t, struct xs_txn *tx, const char *path,
+				       int *err)
 {
 	struct xs_node *r = xs_txn_note_read(tx, path, xs_map_get(&t->map, path));
 
@@ -61,8 +62,7 @@ static struct xs_node *xs_tree_tx_base(struct xs_tree *t, struct xs_txn *tx,
 	return (r && !r->deleted) ? r : NULL;
 }
 
-const struct xs_node *xs_tree_get(struct xs_tree *t, struct xs_txn *tx,
-				  const char *path)
+const struct xs_node *xs_tree_get(struct xs_tree *t, struct xs_txn *tx, const char *path)
 {
 	struct xs_node *n;
 	int err;
@@ -77,8 +77,7 @@ const struct xs_node *xs_tree_get(struct xs_tree *t, struct xs_txn *tx,
 	return xs_map_get(&t->map, path);
 }
 
-struct xs_node *xs_tree_mut(struct xs_tree *t, struct xs_txn *tx,
-			    const char *path)
+struct xs_node *xs_tree_mut(struct xs_tree *t, struct xs_txn *tx, const char *path)
 {
 	struct xs_node *n, *c;
 	int err;
@@ -207,11 +206,13 @@ int xs_tree_link_children(struct xs_tree *t)
 		return -ENOMEM;
 	/* Recount ownership: deletions during load did not. */
 	memset(t->owned, 0, XS_NR_DOMAINS * sizeof(*t->owned));
-	xs_map_for_each(&t->map, i, n) {
+	xs_map_for_each(&t->map, i, n)
+	{
 		n->acct_owner = -1;
 		xs_tree_account(t, n);
 	}
-	xs_map_for_each(&t->map, i, n) {
+	xs_map_for_each(&t->map, i, n)
+	{
 		uint32_t c;
 
 		for (c = 0; c < n->nchildren; c++)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Transactions: an overlay of written nodes plus the generations of everything read; commit fails with EAGAIN on any change.
+// Transactions: an overlay of written nodes plus the generations of everything read; commit fails
+// with EAGAIN on any change.
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,7 @@ void xs_txn_free(struct xs_txn *tx)
 	free(tx);
 }
 
-struct xs_node *xs_txn_note_read(struct xs_txn *tx, const char *path,
-				 const struct xs_node *cur)
+struct xs_node *xs_txn_note_read(struct xs_txn *tx, const char *path, const struct xs_node *cur)
 {
 	struct xs_node *r = xs_map_get(&tx->reads, path);
 
@@ -66,8 +66,8 @@ struct xs_node *xs_txn_note_read(struct xs_txn *tx, const char *path,
 	return r;
 }
 
-int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive,
-		     const struct xs_perm *p, uint32_t np)
+int xs_txn_add_event(struct xs_txn *tx, const char *path, bool recursive, const struct xs_perm *p,
+		     uint32_t np)
 {
 	struct xs_txn_event *e;
 
@@ -108,13 +108,13 @@ int xs_txn_commit(struct xs_tree *t, struct xs_txn *tx)
 	struct xs_node *r, *n, *cur, **order;
 	size_t i, k = 0;
 
-	xs_map_for_each(&tx->reads, i, r) {
+	xs_map_for_each(&tx->reads, i, r)
+	{
 		cur = xs_map_get(&t->map, r->path);
 		if ((cur ? cur->gen : 0) != (r->deleted ? 0 : r->gen))
 			return -EAGAIN;
 	}
-	order = malloc((tx->overlay.count ? tx->overlay.count : 1) *
-		       sizeof(*order));
+	order = malloc((tx->overlay.count ? tx->overlay.count : 1) * sizeof(*order));
 	if (!order)
 		return -ENOMEM;
 	/* Apply in the order the transaction touched nodes (parents first). */

@@ -6,14 +6,15 @@
 
 #include "xenstored.h"
 
-int xs_watch_add(struct xs_daemon *d, struct xs_conn *c, const char *path,
-		 const char *token, size_t rel_prefix)
+int xs_watch_add(struct xs_daemon *d, struct xs_conn *c, const char *path, const char *token,
+		 size_t rel_prefix)
 {
 	struct xs_list *pos, *tmp;
 	struct xs_watch *w;
 	struct xs_caller who;
 
-	xs_list_for_each_safe(pos, tmp, &c->watches) {
+	xs_list_for_each_safe(pos, tmp, &c->watches)
+	{
 		w = xs_container_of(pos, struct xs_watch, conn_link);
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
 			return -EEXIST;
@@ -54,14 +55,13 @@ static void xs_watch_free(struct xs_daemon *d, struct xs_watch *w)
 	free(w);
 }
 
-int xs_watch_del(struct xs_daemon *d, struct xs_conn *c, const char *path,
-		 const char *token)
+int xs_watch_del(struct xs_daemon *d, struct xs_conn *c, const char *path, const char *token)
 {
 	struct xs_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &c->watches) {
-		struct xs_watch *w =
-			xs_container_of(pos, struct xs_watch, conn_link);
+	xs_list_for_each_safe(pos, tmp, &c->watches)
+	{
+		struct xs_watch *w = xs_container_of(pos, struct xs_watch, conn_link);
 
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
 			xs_watch_free(d, w);
@@ -76,7 +76,7 @@ void xs_watch_del_all(struct xs_daemon *d, struct xs_conn *c)
 	struct xs_list *pos, *tmp;
 
 	xs_list_for_each_safe(pos, tmp, &c->watches)
-		xs_watch_free(d, xs_container_of(pos, struct xs_watch, conn_link));
+	    xs_watch_free(d, xs_container_of(pos, struct xs_watch, conn_link));
 }
 
 void xs_watch_send(struct xs_watch *w, const char *path)
@@ -87,18 +87,18 @@ void xs_watch_send(struct xs_watch *w, const char *path)
 	if (w->rel_prefix && strncmp(path, w->path, w->rel_prefix) == 0 &&
 	    strlen(path) > w->rel_prefix)
 		p = path + w->rel_prefix;
-	xs_conn_send(w->conn, XS_WATCH_EVENT, 0, 0, p, (uint32_t)strlen(p) + 1,
-		     w->token, (uint32_t)strlen(w->token) + 1);
+	xs_conn_send(w->conn, XS_WATCH_EVENT, 0, 0, p, (uint32_t)strlen(p) + 1, w->token,
+		     (uint32_t)strlen(w->token) + 1);
 }
 
-void xs_watch_fire(struct xs_daemon *d, const char *path, bool recursive,
-		   const struct xs_perm *p, uint32_t np)
+void xs_watch_fire(struct xs_daemon *d, const char *path, bool recursive, const struct xs_perm *p,
+		   uint32_t np)
 {
 	struct xs_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->watches) {
-		struct xs_watch *w =
-			xs_container_of(pos, struct xs_watch, all_link);
+	xs_list_for_each_safe(pos, tmp, &d->watches)
+	{
+		struct xs_watch *w = xs_container_of(pos, struct xs_watch, all_link);
 		const char *epath;
 		struct xs_caller who;
 
@@ -106,8 +106,7 @@ void xs_watch_fire(struct xs_daemon *d, const char *path, bool recursive,
 			continue;
 		if (xs_wire_is_child(path, w->path))
 			epath = path;
-		else if (recursive && path[0] == '/' &&
-			 xs_wire_is_child(w->path, path))
+		else if (recursive && path[0] == '/' && xs_wire_is_child(w->path, path))
 			epath = w->path;
 		else
 			continue;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Wire-format helpers for the xenstore protocol: header checks, payload string splitting, path rules, error names.
+// Wire-format helpers for the xenstore protocol: header checks, payload string splitting, path
+// rules, error names.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,7 @@ enum xs_hdr_verdict xs_wire_check_header(const struct xsd_sockmsg *hdr)
 	return XS_HDR_OK;
 }
 
-unsigned int xs_wire_split(const char *buf, uint32_t len, unsigned int max,
-			   struct xs_args *args)
+unsigned int xs_wire_split(const char *buf, uint32_t len, unsigned int max, struct xs_args *args)
 {
 	uint32_t off = 0;
 
@@ -83,9 +83,8 @@ const char *xs_wire_typename(uint32_t type)
 
 static bool xs_wire_char_ok(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
-	       c == '@';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '/' || c == '_' || c == '@';
 }
 
 bool xs_wire_path_valid(const char *name, bool allow_special)
@@ -117,8 +116,8 @@ bool xs_wire_path_valid(const char *name, bool allow_special)
 	return true;
 }
 
-int xs_wire_canonical(const char *name, unsigned int domid, bool allow_special,
-		      char *out, size_t outsz)
+int xs_wire_canonical(const char *name, unsigned int domid, bool allow_special, char *out,
+		      size_t outsz)
 {
 	int n;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Wire-format helpers for the xenstore protocol: header checks, payload string splitting, path rules, error names.
+// Wire-format helpers for the xenstore protocol: header checks, payload string splitting, path
+// rules, error names.
 #ifndef XS_WIRE_H
 #define XS_WIRE_H
 
@@ -20,16 +21,16 @@
 
 /* What xs_wire_check_header() decided about a header. */
 enum xs_hdr_verdict {
-	XS_HDR_OK = 0,	  /* well-formed; payload of hdr->len bytes follows */
-	XS_HDR_TOO_LONG,  /* len over XENSTORE_PAYLOAD_MAX: drop the client */
-	XS_HDR_BAD_TYPE,  /* unknown type: answer EINVAL, keep the client */
+	XS_HDR_OK = 0,	 /* well-formed; payload of hdr->len bytes follows */
+	XS_HDR_TOO_LONG, /* len over XENSTORE_PAYLOAD_MAX: drop the client */
+	XS_HDR_BAD_TYPE, /* unknown type: answer EINVAL, keep the client */
 };
 
 /* A request split into its NUL-terminated strings; pointers into the copy. */
 struct xs_args {
-	unsigned int n;		   /* strings found */
+	unsigned int n; /* strings found */
 	const char *s[XS_MAX_ARGS];
-	const char *tail;	   /* bytes after the last NUL (may be none) */
+	const char *tail; /* bytes after the last NUL (may be none) */
 	uint32_t tail_len;
 };
 
@@ -39,8 +40,7 @@ enum xs_hdr_verdict xs_wire_check_header(const struct xsd_sockmsg *hdr);
  * Split @len bytes of @buf into NUL-terminated strings. Returns the number
  * found (at most @max) and sets @args->tail to the unterminated rest.
  */
-unsigned int xs_wire_split(const char *buf, uint32_t len, unsigned int max,
-			   struct xs_args *args);
+unsigned int xs_wire_split(const char *buf, uint32_t len, unsigned int max, struct xs_args *args);
 
 /* Xen's errno name ("EINVAL") for an errno value; "EIO" if it has none. */
 const char *xs_wire_errname(int err);
@@ -56,8 +56,8 @@ bool xs_wire_path_valid(const char *name, bool allow_special);
  * paths are placed under /local/domain/<domid>/. Returns 0, or -EINVAL when
  * the path is malformed or too long.
  */
-int xs_wire_canonical(const char *name, unsigned int domid, bool allow_special,
-		      char *out, size_t outsz);
+int xs_wire_canonical(const char *name, unsigned int domid, bool allow_special, char *out,
+		      size_t outsz);
 
 /* True if @child equals @parent or lies below it ("/" is everyone's parent). */
 bool xs_wire_is_child(const char *child, const char *parent);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Glue to the hypervisor (Xen's xenevtchn and xenforeignmemory APIs, from libsvxen): guest rings for xs_domain_attach_ring().
+// Glue to the hypervisor (Xen's xenevtchn and xenforeignmemory APIs, from libsvxen): guest rings
+// for xs_domain_attach_ring().
 //
 // The only file that needs the hypervisor: it maps a domain's xenstore page
 // (the mfn INTRODUCE named), binds the event channel (the port INTRODUCE
@@ -22,9 +23,9 @@
 struct xs_xen {
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
-	struct svctl *ctl;		/* domain state queries, NULL if refused */
-	int timerfd;			/* ticks for the domain check, -1 if none */
-	bool ctl_failing;		/* last check could not ask: logged once */
+	struct svctl *ctl; /* domain state queries, NULL if refused */
+	int timerfd;	   /* ticks for the domain check, -1 if none */
+	bool ctl_failing;  /* last check could not ask: logged once */
 };
 
 /* How often introduced domains are checked for shutdown and death. */
@@ -116,8 +117,7 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 	r->local_port = -1;
 	r->notify = xs_xen_notify;
 	r->release = xs_xen_release;
-	r->intf = xenforeignmemory_map(x->fmem, dom->domid, PROT_READ | PROT_WRITE,
-				       1, &gfn, &err);
+	r->intf = xenforeignmemory_map(x->fmem, dom->domid, PROT_READ | PROT_WRITE, 1, &gfn, &err);
 	if (!r->intf || err) {
 		ret = err ? -abs(err) : -errno;
 		if (r->intf)
@@ -130,8 +130,7 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 	port = xenevtchn_bind_interdomain(x->xce, dom->domid, dom->port);
 	if (port < 0) {
 		ret = -errno;
-		xs_log(d, "domain %u: cannot bind event channel %u: %m", dom->domid,
-		       dom->port);
+		xs_log(d, "domain %u: cannot bind event channel %u: %m", dom->domid, dom->port);
 		xs_xen_release(r);
 		return ret ? ret : -EIO;
 	}
@@ -153,7 +152,9 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
 	if (!kept && d->keeper && c->cb.memfd >= 0)
 		xs_keeper_add(d->keeper, c->key, c->cb.memfd, -1, false);
 	if (kept)
-		xs_log(d, "domain %u: ring buffers restored (%llu bytes of replies and %llu of requests pending)",
+		xs_log(d,
+		       "domain %u: ring buffers restored (%llu bytes of replies and %llu of "
+		       "requests pending)",
 		       dom->domid, (unsigned long long)xs_conn_unsent(c),
 		       (unsigned long long)xs_cbuf_in_avail(&c->cb));
 	/* After a daemon restart the domain gets its watches back. */
@@ -193,16 +194,14 @@ void xs_xen_check_domains(struct xs_daemon *d)
 		if (ret == -ESRCH) {
 			xs_log(d, "domain %u is gone", i);
 			xs_domain_release(d, i);
-		} else if (ret == 0 &&
-			   (info.flags & (SV_DOMF_SHUTDOWN | SV_DOMF_DYING)) &&
+		} else if (ret == 0 && (info.flags & (SV_DOMF_SHUTDOWN | SV_DOMF_DYING)) &&
 			   !dom->shutdown) {
 			dom->shutdown = true;
 			xs_log(d, "domain %u shut down", i);
 			xs_watch_fire(d, "@releaseDomain", false, NULL, 0);
 		} else if (ret && ret != -ESRCH) {
 			if (!x->ctl_failing)
-				xs_log(d, "domain %u: state unknown: %s", i,
-				       strerror(-ret));
+				xs_log(d, "domain %u: state unknown: %s", i, strerror(-ret));
 			x->ctl_failing = true;
 			return; /* the hypervisor is not answering */
 		}
@@ -296,7 +295,8 @@ int xs_xen_events(struct xs_daemon *d)
 			if (errno != EPIPE)
 				break;
 			xs_log(d, "hypervisor went away: guest rings stop");
-			xs_list_for_each_safe(pos, tmp, &d->conns) {
+			xs_list_for_each_safe(pos, tmp, &d->conns)
+			{
 				struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 
 				if (c->ops == &xs_ring_ops)
@@ -305,7 +305,8 @@ int xs_xen_events(struct xs_daemon *d)
 			return -EPIPE;
 		}
 		xenevtchn_unmask(x->xce, (evtchn_port_t)port);
-		xs_list_for_each_safe(pos, tmp, &d->conns) {
+		xs_list_for_each_safe(pos, tmp, &d->conns)
+		{
 			struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 			struct xs_ring *r = c->priv;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Glue to the hypervisor (Xen's xenevtchn and xenforeignmemory APIs, from libsvxen): guest rings for xs_domain_attach_ring().
+// Glue to the hypervisor (Xen's xenevtchn and xenforeignmemory APIs, from libsvxen): guest rings
+// for xs_domain_attach_ring().
 #ifndef XS_XEN_H
 #define XS_XEN_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* blkback's daemon state and its control plane (xenbus devices), shared by blk_main.c and blk_xenbus.c. */
+/* blkback's daemon state and its control plane (xenbus devices), shared by blk_main.c and
+ * blk_xenbus.c. */
 #ifndef SV_BLK_DAEMON_H
 #define SV_BLK_DAEMON_H
 
@@ -11,7 +12,7 @@
  * device of the backend core (its ids, directories and states in dev).
  */
 struct blk_vbd {
-	struct be_dev dev;		/* first: the core allocates the vbd */
+	struct be_dev dev; /* first: the core allocates the vbd */
 	struct blk_disk disk;
 	bool disk_open;
 	unsigned nr_rings;
@@ -24,13 +25,13 @@ struct blk_vbd {
 struct blkback {
 	const char *rundir;
 	char sock_path[4200];
-	char state_dir[4200];		/* RUNDIR/blkback: ring shadows */
+	char state_dir[4200]; /* RUNDIR/blkback: ring shadows */
 	struct xs_handle *xs;
 	xenevtchn_handle *xce;
 	xengnttab_handle *xgt;
 	struct blk_io io;
-	struct blk_maps maps;		/* grant mapping limits shared by every ring */
-	struct be_backend vbds;		/* the vbd devices (backend core) */
+	struct blk_maps maps;	/* grant mapping limits shared by every ring */
+	struct be_backend vbds; /* the vbd devices (backend core) */
 	int epfd, sigfd, lfd;
 	bool quit;
 };

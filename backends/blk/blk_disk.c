@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The image behind a virtual block device: open, size, sector sizes, O_DIRECT and discard support. */
+/* The image behind a virtual block device: open, size, sector sizes, O_DIRECT and discard support.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -23,8 +24,8 @@ static bool blk_disk_dio_ok(const char *path)
 
 	if (statx(AT_FDCWD, path, 0, STATX_DIOALIGN, &sx) < 0 || !(sx.stx_mask & STATX_DIOALIGN))
 		return false;
-	return sx.stx_dio_mem_align && sx.stx_dio_mem_align <= 512 &&
-	       sx.stx_dio_offset_align && sx.stx_dio_offset_align <= 512;
+	return sx.stx_dio_mem_align && sx.stx_dio_mem_align <= 512 && sx.stx_dio_offset_align &&
+	       sx.stx_dio_offset_align <= 512;
 }
 
 int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, char *err, size_t errlen)

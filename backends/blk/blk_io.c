@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* blkback's I/O engine: one io_uring shared by every ring, submissions and completions in batches. */
+/* blkback's I/O engine: one io_uring shared by every ring, submissions and completions in batches.
+ */
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -108,7 +109,8 @@ unsigned blk_io_reap(struct blk_io *io, bool wait)
 		struct blk_pending *batch[64];
 		int res[64];
 
-		io_uring_for_each_cqe(&io->uring, head, cqe) {
+		io_uring_for_each_cqe(&io->uring, head, cqe)
+		{
 			batch[n] = io_uring_cqe_get_data(cqe);
 			res[n] = cqe->res;
 			if (++n == 64)

@@ -18,14 +18,14 @@
 enum { BLK_EP_LISTEN = 1, BLK_EP_SIGNAL, BLK_EP_XS, BLK_EP_EVTCHN, BLK_EP_IO };
 
 static const char blk_usage[] =
-	"usage: blkback [--rundir DIR] [--foreground] [--verbose]\n"
-	"  Serves every virtual block device under /local/domain/0/backend/vbd\n"
-	"  (Xen's blkif protocol) from raw image files or block devices.\n"
-	"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock) and\n"
-	"  to the hypervisor in DIR; keeps ring shadows in DIR/blkback/.  Ready when\n"
-	"  DIR/blkback.sock accepts; a connection gets one status line per device.\n"
-	"  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".\n"
-	"  Without --foreground it detaches once ready and logs to DIR/blkback.log.\n";
+    "usage: blkback [--rundir DIR] [--foreground] [--verbose]\n"
+    "  Serves every virtual block device under /local/domain/0/backend/vbd\n"
+    "  (Xen's blkif protocol) from raw image files or block devices.\n"
+    "  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock) and\n"
+    "  to the hypervisor in DIR; keeps ring shadows in DIR/blkback/.  Ready when\n"
+    "  DIR/blkback.sock accepts; a connection gets one status line per device.\n"
+    "  DIR defaults to $SPLITVISOR_RUNDIR or " SV_RUNDIR_DEFAULT ".\n"
+    "  Without --foreground it detaches once ready and logs to DIR/blkback.log.\n";
 
 static int blk_epoll_add(struct blkback *bb, int fd, uint32_t kind)
 {
@@ -138,7 +138,8 @@ static void blk_teardown(struct blkback *bb)
  */
 #define BLK_EVTCHN_BUDGET 256
 
-/* Ports that fired: unmask each first (a later event is not lost), then mark its ring for the round. */
+/* Ports that fired: unmask each first (a later event is not lost), then mark its ring for the
+ * round. */
 static int blk_handle_evtchn(struct blkback *bb)
 {
 	for (unsigned n = 0; n < BLK_EVTCHN_BUDGET; n++) {
@@ -170,20 +171,19 @@ static bool blk_flush_round(struct blkback *bb)
 {
 	bool busy = false;
 
-	blk_for_each_vbd(bb, v)
-		for (unsigned q = 0; q < v->nr_rings; q++)
-			if (blk_ring_wants_kick(&v->rings[q]))
-				blk_ring_kick(&v->rings[q]);
+	blk_for_each_vbd(bb, v) for (unsigned q = 0; q < v->nr_rings;
+				     q++) if (blk_ring_wants_kick(&v->rings[q]))
+	    blk_ring_kick(&v->rings[q]);
 	if (blk_io_submit(&bb->io) < 0)
 		blk_log("io_uring submit: %m");
-	blk_for_each_vbd(bb, v)
-		for (unsigned q = 0; q < v->nr_rings; q++) {
-			struct blk_ring *r = &v->rings[q];
+	blk_for_each_vbd(bb, v) for (unsigned q = 0; q < v->nr_rings; q++)
+	{
+		struct blk_ring *r = &v->rings[q];
 
-			blk_ring_push(r);
-			/* A parked ring waits for completions (which wake us), not for a round. */
-			busy |= r->started && !r->broken && r->more;
-		}
+		blk_ring_push(r);
+		/* A parked ring waits for completions (which wake us), not for a round. */
+		busy |= r->started && !r->broken && r->more;
+	}
 	blk_xenbus_reap_broken(bb);
 	return busy;
 }
@@ -249,9 +249,9 @@ int main(int argc, char **argv)
 	bb->epfd = bb->lfd = bb->sigfd = -1;
 	bb->io.efd = -1;
 	if (snprintf(bb->sock_path, sizeof(bb->sock_path), "%s/blkback.sock", rundir) >=
-		    (int)sizeof(bb->sock_path) ||
+		(int)sizeof(bb->sock_path) ||
 	    snprintf(bb->state_dir, sizeof(bb->state_dir), "%s/blkback", rundir) >=
-		    (int)sizeof(bb->state_dir) ||
+		(int)sizeof(bb->state_dir) ||
 	    strlen(rundir) > 4000) {
 		fprintf(stderr, "blkback: run directory path too long\n");
 		return 2;

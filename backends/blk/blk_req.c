@@ -77,8 +77,8 @@ void blk_req_load_indirect(struct blk_req_info *ri, void *const *pages, struct b
 {
 	for (unsigned i = 0; i < ri->nr_segs; i++) {
 		const struct blkif_request_segment *s =
-			(const struct blkif_request_segment *)pages[i / BLK_SEGS_PER_INDIRECT_PAGE] +
-			i % BLK_SEGS_PER_INDIRECT_PAGE;
+		    (const struct blkif_request_segment *)pages[i / BLK_SEGS_PER_INDIRECT_PAGE] +
+		    i % BLK_SEGS_PER_INDIRECT_PAGE;
 		struct blkif_request_segment copy;
 
 		/* One read of the shared entry, then only the copy is used. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* blkback's data plane: requests off a blkif ring, checked, done on io_uring, answered in batches. */
+/* blkback's data plane: requests off a blkif ring, checked, done on io_uring, answered in batches.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -39,10 +40,10 @@ static void blk_ring_refuse_log(struct blk_ring *r, const char *why, const struc
 {
 	r->st.errors++;
 	if (r->st.errors <= 5 || r->st.errors % 1000 == 0)
-		blk_log("%s: request %llu (op %u, sector %llu, %llu sectors) refused: %s [%llu so far]",
-			r->name, (unsigned long long)ri->id, ri->op,
-			(unsigned long long)ri->sector, (unsigned long long)ri->nr_sectors, why,
-			(unsigned long long)r->st.errors);
+		blk_log(
+		    "%s: request %llu (op %u, sector %llu, %llu sectors) refused: %s [%llu so far]",
+		    r->name, (unsigned long long)ri->id, ri->op, (unsigned long long)ri->sector,
+		    (unsigned long long)ri->nr_sectors, why, (unsigned long long)r->st.errors);
 }
 
 /* Write the response of p and free its slot; pushed later by blk_ring_push. */
@@ -150,7 +151,8 @@ static bool blk_ring_rw(struct blk_ring *r, struct blk_pending *p)
 		return false;
 	}
 	for (unsigned i = 0; i < ri->nr_segs; i++) {
-		p->iov[i].iov_base = (char *)pages[i] + ((size_t)p->segs[i].first << BLK_SECTOR_SHIFT);
+		p->iov[i].iov_base =
+		    (char *)pages[i] + ((size_t)p->segs[i].first << BLK_SECTOR_SHIFT);
 		p->iov[i].iov_len = (size_t)(p->segs[i].last - p->segs[i].first + 1)
 				    << BLK_SECTOR_SHIFT;
 	}
@@ -284,7 +286,8 @@ static bool blk_ring_start_req(struct blk_ring *r, struct blk_pending *p)
 		return blk_ring_rw(r, p);
 	case BLKIF_OP_FLUSH_DISKCACHE:
 		if (ri->nr_segs)
-			return blk_ring_rw(r, p); /* the write, then the fdatasync (blk_ring_io_done) */
+			return blk_ring_rw(
+			    r, p); /* the write, then the fdatasync (blk_ring_io_done) */
 		blk_ring_fsync(r, p);
 		return false;
 	case BLKIF_OP_DISCARD:
@@ -417,7 +420,8 @@ void blk_ring_kick(struct blk_ring *r)
 				e->req = req;
 				e->req_idx = rc;
 				__atomic_store_n(&e->state, BLK_SH_INFLIGHT, __ATOMIC_RELEASE);
-				__atomic_store_n(&r->shadow.hdr->req_cons, rc + 1, __ATOMIC_RELEASE);
+				__atomic_store_n(&r->shadow.hdr->req_cons, rc + 1,
+						 __ATOMIC_RELEASE);
 			}
 			r->br.req_cons = ++rc;
 			if (blk_ring_dispatch(r, p, &req) || r->broken)
@@ -544,7 +548,8 @@ int blk_ring_start(struct blk_ring *r, const char *shadow_path, const struct blk
 			__atomic_store_n(&e->state, BLK_SH_INFLIGHT, __ATOMIC_RELEASE);
 			blk_ring_dispatch(r, &r->pend[redo_slot[k]], &req);
 		}
-		blk_log("%s: resumed after a restart at request %u, response %u; %u request(s) done again",
+		blk_log("%s: resumed after a restart at request %u, response %u; %u request(s) "
+			"done again",
 			r->name, req_cons, rsp_prod, redo);
 	}
 	return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The shadow of a ring: in-flight requests kept in a mapped file so a restarted blkback can finish them. */
+/* The shadow of a ring: in-flight requests kept in a mapped file so a restarted blkback can finish
+ * them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -223,21 +223,23 @@ static int blk_vbd_connect(struct be_dev *dev)
 		return -EPROTONOSUPPORT;
 	}
 	free(proto);
-	ret = be_read_uint(xs, XBT_NULL, dev->fe, "multi-queue-num-queues", BLK_MAX_QUEUES + 1,
-			   &nq);
+	ret =
+	    be_read_uint(xs, XBT_NULL, dev->fe, "multi-queue-num-queues", BLK_MAX_QUEUES + 1, &nq);
 	if ((ret && ret != -ENOENT) || !nq) {
 		be_dev_error(dev, "bad multi-queue-num-queues (at most %u)", BLK_MAX_QUEUES);
 		return -EINVAL;
 	}
-	ret = be_read_uint(xs, XBT_NULL, dev->fe, "ring-page-order", BLK_MAX_RING_ORDER + 1,
-			   &order);
+	ret =
+	    be_read_uint(xs, XBT_NULL, dev->fe, "ring-page-order", BLK_MAX_RING_ORDER + 1, &order);
 	if (ret && ret != -ENOENT) {
 		be_dev_error(dev, "bad ring-page-order (at most %u)", BLK_MAX_RING_ORDER);
 		return -EINVAL;
 	}
 	be_read_uint(xs, XBT_NULL, dev->fe, "feature-persistent", 2, &persistent);
 	for (unsigned q = 0; q < nq; q++) {
-		struct blk_shadow_id id = { .domid = dev->domid, .devid = dev->devid, .queue = q,
+		struct blk_shadow_id id = { .domid = dev->domid,
+					    .devid = dev->devid,
+					    .queue = q,
 					    .nr_pages = 1u << order };
 		char dir[200];
 
@@ -256,8 +258,8 @@ static int blk_vbd_connect(struct be_dev *dev)
 		be_dev_error(dev, "cannot write the disk keys: %s", strerror(-ret));
 		goto out_stop;
 	}
-	blk_log("vbd %u/%u: connected: %u queue(s) of %u page(s), persistent grants %s",
-		dev->domid, dev->devid, v->nr_rings, 1u << order, persistent == 1 ? "on" : "off");
+	blk_log("vbd %u/%u: connected: %u queue(s) of %u page(s), persistent grants %s", dev->domid,
+		dev->devid, v->nr_rings, 1u << order, persistent == 1 ? "on" : "off");
 	for (unsigned q = 0; q < v->nr_rings; q++) {
 		blk_ring_kick(&v->rings[q]);
 		blk_ring_push(&v->rings[q]);
@@ -308,7 +310,8 @@ int blk_xenbus_handle(struct blkback *bb)
 
 void blk_xenbus_reap_broken(struct blkback *bb)
 {
-	blk_for_each_vbd(bb, v) {
+	blk_for_each_vbd(bb, v)
+	{
 		bool broken = false;
 
 		for (unsigned q = 0; q < v->nr_rings; q++)
@@ -320,10 +323,9 @@ void blk_xenbus_reap_broken(struct blkback *bb)
 
 struct blk_ring *blk_xenbus_ring_by_port(struct blkback *bb, evtchn_port_t port)
 {
-	blk_for_each_vbd(bb, v)
-		for (unsigned q = 0; q < v->nr_rings; q++)
-			if (v->rings[q].local_port == port && v->rings[q].started)
-				return &v->rings[q];
+	blk_for_each_vbd(bb, v) for (unsigned q = 0; q < v->nr_rings;
+				     q++) if (v->rings[q].local_port == port &&
+					      v->rings[q].started) return &v->rings[q];
 	return NULL;
 }
 
@@ -337,7 +339,8 @@ void blk_xenbus_status(struct blkback *bb, int fd)
 {
 	char line[512];
 
-	blk_for_each_vbd(bb, v) {
+	blk_for_each_vbd(bb, v)
+	{
 		struct blk_ring_stats s = { 0 };
 		uint64_t state = 0;
 
@@ -354,19 +357,20 @@ void blk_xenbus_status(struct blkback *bb, int fd)
 			s.pgrant_hits += r->pgrant_hits;
 		}
 		be_read_uint(bb->xs, XBT_NULL, v->dev.be, "state", 64, &state);
-		int n = snprintf(line, sizeof(line),
-				 "vbd %u/%u state %d %s queues %u reqs %llu reads %llu writes %llu "
-				 "flushes %llu discards %llu errors %llu indirect %llu "
-				 "pgrant-hits %llu direct %d ro %d\n",
-				 v->dev.domid, v->dev.devid, (int)state,
-				 v->dev.connected ? "connected" :
-				 v->dev.failed || v->dev.broken ? "failed" : "idle",
-				 v->nr_rings, (unsigned long long)s.reqs,
-				 (unsigned long long)s.reads, (unsigned long long)s.writes,
-				 (unsigned long long)s.flushes, (unsigned long long)s.discards,
-				 (unsigned long long)s.errors, (unsigned long long)s.indirect,
-				 (unsigned long long)s.pgrant_hits, v->disk.direct,
-				 v->disk.readonly);
+		int n =
+		    snprintf(line, sizeof(line),
+			     "vbd %u/%u state %d %s queues %u reqs %llu reads %llu writes %llu "
+			     "flushes %llu discards %llu errors %llu indirect %llu "
+			     "pgrant-hits %llu direct %d ro %d\n",
+			     v->dev.domid, v->dev.devid, (int)state,
+			     v->dev.connected		      ? "connected"
+			     : v->dev.failed || v->dev.broken ? "failed"
+							      : "idle",
+			     v->nr_rings, (unsigned long long)s.reqs, (unsigned long long)s.reads,
+			     (unsigned long long)s.writes, (unsigned long long)s.flushes,
+			     (unsigned long long)s.discards, (unsigned long long)s.errors,
+			     (unsigned long long)s.indirect, (unsigned long long)s.pgrant_hits,
+			     v->disk.direct, v->disk.readonly);
 		if (n > 0 && write(fd, line, (size_t)n) < 0)
 			return;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* blkback's shared types: disks, the io_uring engine, rings (data plane) and devices (control plane). */
+/* blkback's shared types: disks, the io_uring engine, rings (data plane) and devices (control
+ * plane). */
 #ifndef SV_BLKBACK_H
 #define SV_BLKBACK_H
 
@@ -32,7 +33,7 @@
 #define BLK_MAX_QUEUES 4
 #define BLK_MAX_INDIRECT_SEGS 256
 #define BLK_SEGS_PER_INDIRECT_PAGE (BLK_PAGE_SIZE / sizeof(struct blkif_request_segment))
-#define BLK_MAX_INDIRECT_PAGES \
+#define BLK_MAX_INDIRECT_PAGES                                                                     \
 	((BLK_MAX_INDIRECT_SEGS + BLK_SEGS_PER_INDIRECT_PAGE - 1) / BLK_SEGS_PER_INDIRECT_PAGE)
 #define BLK_MAX_PERSISTENT 1056
 /*
@@ -49,13 +50,13 @@
 /* ---- blk_disk.c: the image behind one device ---- */
 struct blk_disk {
 	int fd;
-	uint64_t sectors;		/* size in 512-byte sectors */
-	uint32_t sector_size;		/* logical block size */
+	uint64_t sectors;     /* size in 512-byte sectors */
+	uint32_t sector_size; /* logical block size */
 	uint32_t physical_sector_size;
 	uint32_t discard_granularity;
-	bool readonly;			/* opened O_RDONLY: writes are refused */
+	bool readonly; /* opened O_RDONLY: writes are refused */
 	bool is_bdev;
-	bool direct;			/* opened with O_DIRECT */
+	bool direct; /* opened with O_DIRECT */
 	bool can_discard;
 };
 
@@ -66,18 +67,18 @@ void blk_disk_close(struct blk_disk *d);
 /* ---- blk_req.c: a request copied off the ring, then checked ---- */
 struct blk_seg {
 	uint32_t gref;
-	uint8_t first, last;		/* sectors within the page, inclusive */
+	uint8_t first, last; /* sectors within the page, inclusive */
 };
 
 struct blk_req_info {
-	uint64_t id;			/* echoed in the response */
-	uint64_t sector;		/* first 512-byte sector on the disk */
-	uint64_t nr_sectors;		/* read/write: sum of segments; discard: as asked */
-	uint8_t ring_op;		/* operation as on the ring (echoed) */
-	uint8_t op;			/* what to do: READ, WRITE, FLUSH_DISKCACHE, DISCARD */
-	bool secure;			/* discard with BLKIF_DISCARD_SECURE */
+	uint64_t id;	     /* echoed in the response */
+	uint64_t sector;     /* first 512-byte sector on the disk */
+	uint64_t nr_sectors; /* read/write: sum of segments; discard: as asked */
+	uint8_t ring_op;     /* operation as on the ring (echoed) */
+	uint8_t op;	     /* what to do: READ, WRITE, FLUSH_DISKCACHE, DISCARD */
+	bool secure;	     /* discard with BLKIF_DISCARD_SECURE */
 	unsigned nr_segs;
-	unsigned nr_indirect;		/* indirect pages holding the segments */
+	unsigned nr_indirect; /* indirect pages holding the segments */
 	uint32_t indirect_grefs[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 };
 
@@ -99,8 +100,8 @@ bool blk_req_in_range(const struct blk_req_info *ri, uint64_t disk_sectors);
 /* ---- blk_io.c: one io_uring for every ring of the daemon ---- */
 struct blk_io {
 	struct io_uring uring;
-	int efd;			/* eventfd signalled on completions (polled by epoll) */
-	unsigned queued;		/* SQEs prepared and not yet submitted */
+	int efd;	 /* eventfd signalled on completions (polled by epoll) */
+	unsigned queued; /* SQEs prepared and not yet submitted */
 	unsigned inflight;
 };
 
@@ -122,23 +123,23 @@ struct blk_shadow_id {
 enum { BLK_SH_FREE = 0, BLK_SH_INFLIGHT = 1, BLK_SH_ANSWERED = 2 };
 
 struct blk_shadow_ent {
-	uint32_t state;			/* BLK_SH_* */
-	uint32_t req_idx;		/* ring index the request was consumed at */
-	uint32_t rsp_idx;		/* ANSWERED: ring index of its response */
+	uint32_t state;	  /* BLK_SH_* */
+	uint32_t req_idx; /* ring index the request was consumed at */
+	uint32_t rsp_idx; /* ANSWERED: ring index of its response */
 	uint32_t pad;
-	blkif_request_t req;		/* the copy taken off the ring */
+	blkif_request_t req; /* the copy taken off the ring */
 };
 
 struct blk_shadow_hdr {
 	uint32_t magic, version;
 	struct blk_shadow_id id;
-	uint32_t req_cons;		/* ring requests before this are in entries or done */
+	uint32_t req_cons; /* ring requests before this are in entries or done */
 	uint32_t pad;
 };
 
 struct blk_shadow {
-	struct blk_shadow_hdr *hdr;	/* NULL: no shadow (state dir unusable) */
-	struct blk_shadow_ent *ent;	/* ring_size entries */
+	struct blk_shadow_hdr *hdr; /* NULL: no shadow (state dir unusable) */
+	struct blk_shadow_ent *ent; /* ring_size entries */
 	size_t len;
 	char path[256];
 };
@@ -152,14 +153,14 @@ void blk_shadow_close(struct blk_shadow *s, bool remove);
 /* ---- blk_maps.c: guest pages mapped, per ring, per domain and in all, under limits ---- */
 struct blk_maps_dom {
 	uint32_t domid;
-	unsigned mapped;		/* pages its rings have mapped */
-	unsigned rings;			/* rings attached */
+	unsigned mapped; /* pages its rings have mapped */
+	unsigned rings;	 /* rings attached */
 	struct blk_maps_dom *next;
 };
 
 struct blk_maps {
-	unsigned ring_max, dom_max, total_max;	/* limits, in pages */
-	unsigned total;			/* pages mapped by every ring */
+	unsigned ring_max, dom_max, total_max; /* limits, in pages */
+	unsigned total;			       /* pages mapped by every ring */
 	struct blk_maps_dom *doms;
 };
 
@@ -190,10 +191,10 @@ struct blk_gregion {
 };
 
 struct blk_gcache {
-	uint32_t *keys;			/* open addressing; UINT32_MAX = empty */
+	uint32_t *keys; /* open addressing; UINT32_MAX = empty */
 	void **pages;
 	unsigned cap, n, max;
-	struct blk_gregion *regions;	/* persistent mappings, unmapped at close */
+	struct blk_gregion *regions; /* persistent mappings, unmapped at close */
 };
 
 struct blk_ring;
@@ -217,50 +218,50 @@ void blk_gcache_fini(struct blk_ring *r);
 struct blk_pending {
 	struct blk_ring *ring;
 	struct blk_req_info info;
-	struct blk_seg *segs;		/* BLK_MAX_INDIRECT_SEGS, allocated with the ring */
+	struct blk_seg *segs; /* BLK_MAX_INDIRECT_SEGS, allocated with the ring */
 	struct iovec *iov;
-	void *tmp;			/* per-request grant mapping to unmap at completion */
+	void *tmp; /* per-request grant mapping to unmap at completion */
 	uint32_t tmp_count;
-	int stage;			/* 0: data I/O; 1: the fdatasync after a flush-write */
-	bool checked;			/* segments loaded (indirect) and checked */
-	unsigned slot;			/* index here and in the shadow */
+	int stage;     /* 0: data I/O; 1: the fdatasync after a flush-write */
+	bool checked;  /* segments loaded (indirect) and checked */
+	unsigned slot; /* index here and in the shadow */
 	struct blk_pending *next_free;
 };
 
 struct blk_ring_stats {
 	uint64_t reqs, reads, writes, flushes, discards, errors, indirect, pgrant_hits;
-	uint64_t map_waits;		/* requests that waited for the mapping limits */
+	uint64_t map_waits; /* requests that waited for the mapping limits */
 };
 
 struct blk_ring {
-	char name[48];			/* "vbd 1/51712 q0" for logs */
-	uint32_t domid;			/* the frontend's domain */
+	char name[48];	/* "vbd 1/51712 q0" for logs */
+	uint32_t domid; /* the frontend's domain */
 	unsigned queue;
 	/* Set by the control plane before blk_ring_start. */
 	xengnttab_handle *xgt;
 	xenevtchn_handle *xce;
 	struct blk_io *io;
 	struct blk_disk *disk;
-	void *sring;			/* the mapped shared ring */
+	void *sring; /* the mapped shared ring */
 	unsigned nr_pages;
 	evtchn_port_t local_port;
-	bool persistent;		/* frontend's feature-persistent */
-	struct blk_maps *maps;		/* the daemon's mapping limits (NULL: none) */
-	struct blk_maps_dom *mdom;	/* this domain's count in maps */
-	unsigned mapped;		/* grant pages this ring has mapped now */
+	bool persistent;	   /* frontend's feature-persistent */
+	struct blk_maps *maps;	   /* the daemon's mapping limits (NULL: none) */
+	struct blk_maps_dom *mdom; /* this domain's count in maps */
+	unsigned mapped;	   /* grant pages this ring has mapped now */
 	/* Data plane state. */
 	blkif_back_ring_t br;
 	unsigned ring_size;
-	struct blk_pending *pend;	/* ring_size slots */
+	struct blk_pending *pend; /* ring_size slots */
 	struct blk_pending *free;
-	struct blk_pending *done;	/* answered, slots free once pushed */
+	struct blk_pending *done; /* answered, slots free once pushed */
 	unsigned inflight;
-	bool stalled;			/* stopped taking requests: no free slot */
-	bool more;			/* requests may be waiting: kick again next round */
+	bool stalled; /* stopped taking requests: no free slot */
+	bool more;    /* requests may be waiting: kick again next round */
 	/* Taken off the ring, waiting for room under the mapping limits (FIFO by next_free). */
 	struct blk_pending *parked, *parked_tail;
-	bool need_push;			/* responses written, not pushed yet */
-	bool broken;			/* the frontend broke the protocol: stopped */
+	bool need_push; /* responses written, not pushed yet */
+	bool broken;	/* the frontend broke the protocol: stopped */
 	bool started;
 	struct blk_gcache gc;
 	struct blk_shadow shadow;

@@ -244,13 +244,15 @@ int svd_start(const char *name, const char *rundir, bool foreground, int *notify
 	char xs_path[4200], logpath[4200];
 	int ret;
 
-	if (snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir) >= (int)sizeof(xs_path) ||
+	if (snprintf(xs_path, sizeof(xs_path), "%s/xenstored.sock", rundir) >=
+		(int)sizeof(xs_path) ||
 	    snprintf(logpath, sizeof(logpath), "%s/%s.log", rundir, name) >= (int)sizeof(logpath)) {
 		fprintf(stderr, "%s: run directory path too long\n", name);
 		return -1;
 	}
 	/* --rundir names the stack: the hypervisor socket is found there. */
-	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 || setenv("XENSTORED_PATH", xs_path, 0) < 0) {
+	if (setenv("SPLITVISOR_RUNDIR", rundir, 1) < 0 ||
+	    setenv("XENSTORED_PATH", xs_path, 0) < 0) {
 		fprintf(stderr, "%s: setenv: %s\n", name, strerror(errno));
 		return -1;
 	}

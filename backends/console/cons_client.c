@@ -20,14 +20,13 @@ static size_t cons_client_count(struct cons_daemon *d)
 	struct cons_list *pos, *tmp;
 	size_t n = 0;
 
-	cons_list_for_each_safe(pos, tmp, &d->pending)
-		n++;
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->pending) n++;
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 		struct cons_list *p2, *t2;
 
-		cons_list_for_each_safe(p2, t2, &dom->clients)
-			n++;
+		cons_list_for_each_safe(p2, t2, &dom->clients) n++;
 	}
 	return n;
 }
@@ -82,7 +81,8 @@ void cons_client_reap(struct cons_daemon *d)
 {
 	struct cons_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->dead) {
+	cons_list_for_each_safe(pos, tmp, &d->dead)
+	{
 		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
 
 		cons_list_del(&c->link);
@@ -141,8 +141,7 @@ void cons_client_send(struct cons_client *c, const char *buf, size_t len)
 	took = cons_buf_push(&c->out, buf, len);
 	if (took < len) {
 		if (c->dropped == 0)
-			cons_log("client fd %d: not reading; dropping console output",
-				 c->fd);
+			cons_log("client fd %d: not reading; dropping console output", c->fd);
 		c->dropped += len - took;
 	}
 	cons_client_flush(c);
@@ -159,8 +158,7 @@ static void cons_client_refuse(struct cons_client *c, const char *msg)
 	cons_client_send(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-static void cons_client_queue_input(struct cons_client *c, const char *buf,
-				    size_t len)
+static void cons_client_queue_input(struct cons_client *c, const char *buf, size_t len)
 {
 	struct cons_domain *dom = c->dom;
 	size_t took;
@@ -173,8 +171,8 @@ static void cons_client_queue_input(struct cons_client *c, const char *buf,
 	cons_domain_input_ready(dom);
 }
 
-static void cons_client_attach(struct cons_client *c, uint32_t domid,
-			       const char *rest, size_t rest_len)
+static void cons_client_attach(struct cons_client *c, uint32_t domid, const char *rest,
+			       size_t rest_len)
 {
 	struct cons_domain *dom = cons_domain_find(c->d, domid);
 	char *hist;
@@ -229,8 +227,7 @@ static void cons_client_read_request(struct cons_client *c)
 	ssize_t n;
 	int ret;
 
-	n = recv(c->fd, c->line + c->line_len, sizeof(c->line) - c->line_len,
-		 MSG_DONTWAIT);
+	n = recv(c->fd, c->line + c->line_len, sizeof(c->line) - c->line_len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n <= 0) {

@@ -41,11 +41,9 @@ struct cons_list {
 	struct cons_list *next, *prev;
 };
 
-#define cons_container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-#define cons_list_for_each_safe(pos, tmp, head) \
-	for (pos = (head)->next, tmp = pos->next; pos != (head); \
-	     pos = tmp, tmp = pos->next)
+#define cons_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define cons_list_for_each_safe(pos, tmp, head)                                                    \
+	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
 
 static inline void cons_list_init(struct cons_list *h)
 {
@@ -91,14 +89,14 @@ struct svctl;
 
 /* One guest's console as found in xenstore. */
 struct cons_domain {
-	struct cons_list link;		/* in cons_daemon.domains */
+	struct cons_list link; /* in cons_daemon.domains */
 	struct cons_daemon *d;
 	uint32_t domid;
 	char name[CONS_NAME_MAX + 1];	/* /local/domain/N/name, sanitised */
 	uint64_t ring_ref;		/* console/ring-ref: gfn of the page */
 	uint32_t remote_port;		/* console/port: the guest's port */
 	int local_port;			/* our bound port, -1 when unbound */
-	struct xencons_interface *intf;	/* mapped page, NULL when unmapped */
+	struct xencons_interface *intf; /* mapped page, NULL when unmapped */
 	bool disabled;			/* rogue ring: ignored until keys change */
 	bool seen;			/* mark for a full rescan */
 	int log_fd;			/* DIR/console/guest-NAME.log or -1 */
@@ -115,21 +113,21 @@ struct cons_domain {
 
 /* One connection on xenconsoled.sock. */
 struct cons_client {
-	struct cons_ep ep;		/* CONS_EP_CLIENT */
-	struct cons_list link;		/* pending, a domain's clients, or dead */
+	struct cons_ep ep;     /* CONS_EP_CLIENT */
+	struct cons_list link; /* pending, a domain's clients, or dead */
 	struct cons_daemon *d;
-	struct cons_domain *dom;	/* NULL until attached */
+	struct cons_domain *dom; /* NULL until attached */
 	int fd;
 	uint32_t events;		/* epoll mask currently registered */
-	char line[CONS_PROTO_MAX_LINE];	/* request line received so far */
+	char line[CONS_PROTO_MAX_LINE]; /* request line received so far */
 	size_t line_len;
-	struct cons_buf out;		/* bytes queued for the client */
-	uint64_t dropped;		/* output bytes lost to a full queue */
-	bool close_after_flush;		/* error reply queued: then close */
-	bool eof;			/* client shut its sending side */
-	bool draining;			/* refused: discarding input until EOF */
-	size_t drained;			/* bytes discarded so far */
-	bool dead;			/* freed at the end of the loop pass */
+	struct cons_buf out;	/* bytes queued for the client */
+	uint64_t dropped;	/* output bytes lost to a full queue */
+	bool close_after_flush; /* error reply queued: then close */
+	bool eof;		/* client shut its sending side */
+	bool draining;		/* refused: discarding input until EOF */
+	size_t drained;		/* bytes discarded so far */
+	bool dead;		/* freed at the end of the loop pass */
 };
 
 struct cons_daemon {
@@ -138,19 +136,19 @@ struct cons_daemon {
 	char console_dir[4096];
 	int epfd, lfd, sigfd;
 	struct xs_handle *xs;
-	int xs_canary;			/* idle socket to xenstored: HUP = gone */
+	int xs_canary; /* idle socket to xenstored: HUP = gone */
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
-	struct svctl *ctl;		/* hypervisor control, for domain info */
-	struct cons_list domains;	/* struct cons_domain.link */
-	struct cons_list pending;	/* clients that have not attached yet */
-	struct cons_list dead;		/* clients to free after this pass */
+	struct svctl *ctl;	  /* hypervisor control, for domain info */
+	struct cons_list domains; /* struct cons_domain.link */
+	struct cons_list pending; /* clients that have not attached yet */
+	struct cons_list dead;	  /* clients to free after this pass */
 	bool quit;
-	bool log_timestamps;		/* --timestamp=guest */
-	uint64_t out_rate, out_burst;	/* per-guest output limits (0: CONS_OUT_*) */
-	uint64_t log_max;		/* guest log rotation size (0: CONS_LOG_MAX) */
-	uint64_t (*clock)(void);	/* monotonic ns (NULL: CLOCK_MONOTONIC; tests set theirs) */
-	bool xs_failed;			/* a xenstore call failed for good */
+	bool log_timestamps;	      /* --timestamp=guest */
+	uint64_t out_rate, out_burst; /* per-guest output limits (0: CONS_OUT_*) */
+	uint64_t log_max;	      /* guest log rotation size (0: CONS_LOG_MAX) */
+	uint64_t (*clock)(void);      /* monotonic ns (NULL: CLOCK_MONOTONIC; tests set theirs) */
+	bool xs_failed;		      /* a xenstore call failed for good */
 	/* Domains named by the watch events of one wakeup (cons_xs.c). */
 	uint64_t recheck[DOMID_FIRST_RESERVED / 64 + 1];
 	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn, ep_canary;
@@ -162,12 +160,10 @@ struct cons_daemon {
 
 /* cons_domain.c: the data plane of one guest console. */
 struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid);
-struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid,
-				    const char *name, uint64_t ring_ref,
-				    uint32_t remote_port);
+struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid, const char *name,
+				    uint64_t ring_ref, uint32_t remote_port);
 int cons_domain_connect(struct cons_domain *dom);
-int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref,
-			  uint32_t remote_port);
+int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref, uint32_t remote_port);
 void cons_domain_free(struct cons_domain *dom, const char *why);
 void cons_domain_disable(struct cons_domain *dom, const char *why);
 int cons_domain_handle_evtchn(struct cons_daemon *d);
@@ -178,8 +174,7 @@ int cons_domain_timeout_ms(struct cons_daemon *d);
 void cons_domain_service_throttled(struct cons_daemon *d);
 void cons_domain_input_ready(struct cons_domain *dom);
 void cons_domain_reopen_logs(struct cons_daemon *d);
-void cons_domain_sanitise_name(char *dst, size_t cap, const char *src,
-			       uint32_t domid);
+void cons_domain_sanitise_name(char *dst, size_t cap, const char *src, uint32_t domid);
 
 /* cons_client.c: connections on xenconsoled.sock. */
 void cons_client_accept(struct cons_daemon *d);

@@ -30,7 +30,8 @@ struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid)
 {
 	struct cons_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
 		if (dom->domid == domid)
@@ -43,7 +44,8 @@ static struct cons_domain *cons_domain_by_port(struct cons_daemon *d, int port)
 {
 	struct cons_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
 		if (dom->local_port >= 0 && dom->local_port == port)
@@ -56,8 +58,7 @@ static struct cons_domain *cons_domain_by_port(struct cons_daemon *d, int port)
  * The name becomes part of a file name: keep [A-Za-z0-9._-], map every
  * other byte to '_', refuse "." and "..", and fall back to "dom<N>".
  */
-void cons_domain_sanitise_name(char *dst, size_t cap, const char *src,
-			       uint32_t domid)
+void cons_domain_sanitise_name(char *dst, size_t cap, const char *src, uint32_t domid)
 {
 	size_t i = 0;
 
@@ -73,9 +74,8 @@ void cons_domain_sanitise_name(char *dst, size_t cap, const char *src,
 		snprintf(dst, cap, "dom%u", domid);
 }
 
-struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid,
-				    const char *name, uint64_t ring_ref,
-				    uint32_t remote_port)
+struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid, const char *name,
+				    uint64_t ring_ref, uint32_t remote_port)
 {
 	struct cons_domain *dom = calloc(1, sizeof(*dom));
 	int ret;
@@ -91,7 +91,7 @@ struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid,
 	cons_list_init(&dom->clients);
 	cons_domain_sanitise_name(dom->name, sizeof(dom->name), name, domid);
 	sv_rate_init(&dom->out_rate, d->out_rate ? d->out_rate : CONS_OUT_RATE,
-		       d->out_burst ? d->out_burst : CONS_OUT_BURST, cons_now(d));
+		     d->out_burst ? d->out_burst : CONS_OUT_BURST, cons_now(d));
 	ret = cons_buf_init(&dom->history, CONS_HISTORY_SIZE);
 	if (ret)
 		goto out_free;
@@ -123,8 +123,7 @@ static void cons_domain_open_log(struct cons_domain *dom)
 	cons_domain_log_path(dom, path, sizeof(path));
 	dom->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (dom->log_fd < 0)
-		cons_log("domain %u: cannot open %s: %m (output not logged)",
-			 dom->domid, path);
+		cons_log("domain %u: cannot open %s: %m (output not logged)", dom->domid, path);
 }
 
 /* Close and reopen every guest log (after logrotate renamed them). */
@@ -132,11 +131,12 @@ void cons_domain_reopen_logs(struct cons_daemon *d)
 {
 	struct cons_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
 		if (dom->log_fd < 0 && !dom->intf)
-			continue;	/* never connected: no log yet */
+			continue; /* never connected: no log yet */
 		if (dom->log_fd >= 0)
 			close(dom->log_fd);
 		dom->log_fd = -1;
@@ -152,8 +152,7 @@ static void cons_domain_disconnect(struct cons_domain *dom)
 
 	if (dom->local_port >= 0) {
 		if (xenevtchn_unbind(d->xce, (evtchn_port_t)dom->local_port) < 0)
-			cons_log("domain %u: unbind port %d: %m", dom->domid,
-				 dom->local_port);
+			cons_log("domain %u: unbind port %d: %m", dom->domid, dom->local_port);
 		dom->local_port = -1;
 	}
 	if (dom->intf) {
@@ -168,7 +167,8 @@ static void cons_domain_drop_clients(struct cons_domain *dom)
 {
 	struct cons_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &dom->clients) {
+	cons_list_for_each_safe(pos, tmp, &dom->clients)
+	{
 		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
 
 		cons_client_kill(c);
@@ -187,8 +187,8 @@ int cons_domain_connect(struct cons_domain *dom)
 	xenevtchn_port_or_error_t port;
 	int err = 0, ret;
 
-	dom->intf = xenforeignmemory_map(d->fmem, dom->domid,
-					 PROT_READ | PROT_WRITE, 1, &gfn, &err);
+	dom->intf =
+	    xenforeignmemory_map(d->fmem, dom->domid, PROT_READ | PROT_WRITE, 1, &gfn, &err);
 	if (!dom->intf || err) {
 		ret = err ? -abs(err) : -errno;
 		if (dom->intf && xenforeignmemory_unmap(d->fmem, dom->intf, 1) < 0)
@@ -201,16 +201,14 @@ int cons_domain_connect(struct cons_domain *dom)
 	port = xenevtchn_bind_interdomain(d->xce, dom->domid, dom->remote_port);
 	if (port < 0) {
 		ret = -errno;
-		cons_log("domain %u: cannot bind port %u: %m", dom->domid,
-			 dom->remote_port);
+		cons_log("domain %u: cannot bind port %u: %m", dom->domid, dom->remote_port);
 		goto out_unmap;
 	}
 	dom->local_port = port;
 	dom->disabled = false;
 	cons_domain_open_log(dom);
-	cons_log("domain %u (%s): console connected, page %#llx, port %u -> %d",
-		 dom->domid, dom->name, (unsigned long long)dom->ring_ref,
-		 dom->remote_port, port);
+	cons_log("domain %u (%s): console connected, page %#llx, port %u -> %d", dom->domid,
+		 dom->name, (unsigned long long)dom->ring_ref, dom->remote_port, port);
 	cons_domain_service(dom);
 	return 0;
 
@@ -222,8 +220,7 @@ out_unmap:
 }
 
 /* The toolstack or guest moved the ring: serve the new page and port. */
-int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref,
-			  uint32_t remote_port)
+int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref, uint32_t remote_port)
 {
 	cons_domain_disconnect(dom);
 	cons_buf_consume(&dom->input, cons_buf_len(&dom->input));
@@ -236,8 +233,7 @@ int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref,
 /* A rogue ring: stop serving this console only, and say so. */
 void cons_domain_disable(struct cons_domain *dom, const char *why)
 {
-	cons_log("domain %u (%s): %s; console disabled", dom->domid, dom->name,
-		 why);
+	cons_log("domain %u (%s): %s; console disabled", dom->domid, dom->name, why);
 	cons_domain_disconnect(dom);
 	cons_domain_drop_clients(dom);
 	cons_buf_consume(&dom->input, cons_buf_len(&dom->input));
@@ -257,8 +253,7 @@ void cons_domain_free(struct cons_domain *dom, const char *why)
 	free(dom);
 }
 
-static void cons_domain_log_raw(struct cons_domain *dom, const char *buf,
-				size_t len)
+static void cons_domain_log_raw(struct cons_domain *dom, const char *buf, size_t len)
 {
 	while (dom->log_fd >= 0 && !dom->log_failed && len) {
 		ssize_t n = write(dom->log_fd, buf, len);
@@ -311,8 +306,7 @@ static void cons_domain_log_room(struct cons_domain *dom, size_t len)
  * Append output to the guest's log; with --timestamp=guest each line
  * starts with "[YYYY-MM-DD HH:MM:SS] " (UTC), as Xen's xenconsoled does.
  */
-static void cons_domain_log_write(struct cons_domain *dom, const char *buf,
-				  size_t len)
+static void cons_domain_log_write(struct cons_domain *dom, const char *buf, size_t len)
 {
 	char stamp[32];
 	struct tm tm;
@@ -342,27 +336,26 @@ static void cons_domain_log_write(struct cons_domain *dom, const char *buf,
 }
 
 /* Guest output goes to the log, the history and every attached client. */
-static void cons_domain_output(struct cons_domain *dom, const char *buf,
-			       size_t len)
+static void cons_domain_output(struct cons_domain *dom, const char *buf, size_t len)
 {
 	struct cons_list *pos, *tmp;
 
 	cons_domain_log_write(dom, buf, len);
 	cons_buf_push_overwrite(&dom->history, buf, len);
-	cons_list_for_each_safe(pos, tmp, &dom->clients) {
+	cons_list_for_each_safe(pos, tmp, &dom->clients)
+	{
 		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
 
 		cons_client_send(c, buf, len);
 	}
 }
 
-static void cons_domain_rogue(struct cons_domain *dom, const char *ring,
-			      uint32_t cons, uint32_t prod)
+static void cons_domain_rogue(struct cons_domain *dom, const char *ring, uint32_t cons,
+			      uint32_t prod)
 {
 	char why[128];
 
-	snprintf(why, sizeof(why), "rogue %s ring indices (cons %u, prod %u)",
-		 ring, cons, prod);
+	snprintf(why, sizeof(why), "rogue %s ring indices (cons %u, prod %u)", ring, cons, prod);
 	cons_domain_disable(dom, why);
 }
 
@@ -395,7 +388,8 @@ static void cons_domain_resume_clients(struct cons_domain *dom)
 
 	if (cons_buf_space(&dom->input) == 0)
 		return;
-	cons_list_for_each_safe(pos, tmp, &dom->clients) {
+	cons_list_for_each_safe(pos, tmp, &dom->clients)
+	{
 		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
 
 		cons_client_set_reading(c, true);
@@ -421,8 +415,8 @@ static int cons_domain_out_allowed(struct cons_domain *dom, size_t cap, size_t *
 
 	if (dom->limited && tokens == r->burst) {
 		cons_log("domain %u (%s): console output under the rate limit again "
-			 "(throttled %llu times)", dom->domid, dom->name,
-			 (unsigned long long)dom->throttles);
+			 "(throttled %llu times)",
+			 dom->domid, dom->name, (unsigned long long)dom->throttles);
 		dom->limited = false;
 	}
 	*allowed = tokens < cap ? (size_t)tokens : cap;
@@ -437,8 +431,8 @@ static int cons_domain_out_allowed(struct cons_domain *dom, size_t cap, size_t *
 		dom->throttles++;
 		if (!dom->limited)
 			cons_log("domain %u (%s): console rate limit hit: reading its output at "
-				 "%llu bytes/s", dom->domid, dom->name,
-				 (unsigned long long)r->rate);
+				 "%llu bytes/s",
+				 dom->domid, dom->name, (unsigned long long)r->rate);
 		dom->limited = true;
 	}
 	return 0;
@@ -477,8 +471,7 @@ void cons_domain_service(struct cons_domain *dom)
 	if (!dom->intf)
 		return;
 	if (notify && xenevtchn_notify(dom->d->xce, (evtchn_port_t)dom->local_port) < 0)
-		cons_log("domain %u: notify port %d: %m", dom->domid,
-			 dom->local_port);
+		cons_log("domain %u: notify port %d: %m", dom->domid, dom->local_port);
 	cons_domain_resume_clients(dom);
 }
 
@@ -493,14 +486,15 @@ int cons_domain_timeout_ms(struct cons_daemon *d)
 	struct cons_list *pos, *tmp;
 	uint64_t now = cons_now(d), best = UINT64_MAX;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 		uint64_t at;
 
 		if (!dom->throttled || !dom->intf)
 			continue;
-		at = dom->out_rate.last_ns + sv_rate_wait_ns(&dom->out_rate,
-							       cons_domain_resume_at(dom));
+		at = dom->out_rate.last_ns +
+		     sv_rate_wait_ns(&dom->out_rate, cons_domain_resume_at(dom));
 		if (at < best)
 			best = at;
 	}
@@ -518,7 +512,8 @@ void cons_domain_service_throttled(struct cons_daemon *d)
 	struct cons_list *pos, *tmp;
 	uint64_t now = cons_now(d);
 
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
 		if (dom->throttled && dom->intf &&

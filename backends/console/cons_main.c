@@ -17,18 +17,18 @@
 #include "cons_daemon.h"
 
 static const char cons_usage[] =
-	"usage: xenconsoled [--rundir DIR] [--foreground] [--verbose]\n"
-	"                   [--timestamp=none|guest|all]\n"
-	"  Serves every guest's console ring.  Guest output is appended to\n"
-	"  DIR/console/guest-NAME.log; clients attach on DIR/xenconsoled.sock\n"
-	"  by sending \"attach <domid>\\n\" (reply \"ok\" or \"error <why>\").\n"
-	"  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock)\n"
-	"  and to the hypervisor in DIR.  Without --foreground it detaches\n"
-	"  once ready and logs to DIR/xenconsoled.log.  DIR defaults to\n"
-	"  $SPLITVISOR_RUNDIR, else " SV_RUNDIR_DEFAULT ".  Writes DIR/xenconsoled.pid.\n"
-	"  SIGTERM/SIGINT: clean exit.  SIGHUP: reopen the guest logs.\n"
-	"  --timestamp=guest (or all) starts each guest log line with\n"
-	"  \"[YYYY-MM-DD HH:MM:SS] \" (UTC).\n";
+    "usage: xenconsoled [--rundir DIR] [--foreground] [--verbose]\n"
+    "                   [--timestamp=none|guest|all]\n"
+    "  Serves every guest's console ring.  Guest output is appended to\n"
+    "  DIR/console/guest-NAME.log; clients attach on DIR/xenconsoled.sock\n"
+    "  by sending \"attach <domid>\\n\" (reply \"ok\" or \"error <why>\").\n"
+    "  Talks to xenstored at $XENSTORED_PATH (default DIR/xenstored.sock)\n"
+    "  and to the hypervisor in DIR.  Without --foreground it detaches\n"
+    "  once ready and logs to DIR/xenconsoled.log.  DIR defaults to\n"
+    "  $SPLITVISOR_RUNDIR, else " SV_RUNDIR_DEFAULT ".  Writes DIR/xenconsoled.pid.\n"
+    "  SIGTERM/SIGINT: clean exit.  SIGHUP: reopen the guest logs.\n"
+    "  --timestamp=guest (or all) starts each guest log line with\n"
+    "  \"[YYYY-MM-DD HH:MM:SS] \" (UTC).\n";
 
 static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
 {
@@ -143,8 +143,8 @@ static int cons_setup(struct cons_daemon *d)
 	}
 	if (!d->xs) {
 		ret = errno ? -errno : -EIO;
-		cons_log("cannot connect to xenstored at %s: %s",
-			 getenv("XENSTORED_PATH"), strerror(-ret));
+		cons_log("cannot connect to xenstored at %s: %s", getenv("XENSTORED_PATH"),
+			 strerror(-ret));
 		return ret;
 	}
 	ret = cons_epoll_add(d, xs_fileno(d->xs), &d->ep_xs);
@@ -152,8 +152,8 @@ static int cons_setup(struct cons_daemon *d)
 		return ret;
 	d->xs_canary = be_store_canary_open();
 	if (d->xs_canary < 0) {
-		cons_log("cannot connect to xenstored at %s: %s",
-			 getenv("XENSTORED_PATH"), strerror(-d->xs_canary));
+		cons_log("cannot connect to xenstored at %s: %s", getenv("XENSTORED_PATH"),
+			 strerror(-d->xs_canary));
 		return d->xs_canary;
 	}
 	{
@@ -175,8 +175,8 @@ static int cons_setup(struct cons_daemon *d)
 	d->lfd = cons_listen(d->sock_path);
 	if (d->lfd < 0) {
 		cons_log("cannot listen on %s: %s", d->sock_path,
-			 d->lfd == -EADDRINUSE ? "another xenconsoled serves it" :
-			 strerror(-d->lfd));
+			 d->lfd == -EADDRINUSE ? "another xenconsoled serves it"
+					       : strerror(-d->lfd));
 		return d->lfd;
 	}
 	return cons_epoll_add(d, d->lfd, &d->ep_listen);
@@ -191,10 +191,9 @@ static void cons_teardown(struct cons_daemon *d)
 		unlink(d->sock_path);
 	}
 	cons_list_for_each_safe(pos, tmp, &d->pending)
-		cons_client_kill(cons_container_of(pos, struct cons_client, link));
-	cons_list_for_each_safe(pos, tmp, &d->domains)
-		cons_domain_free(cons_container_of(pos, struct cons_domain, link),
-				 "xenconsoled is stopping");
+	    cons_client_kill(cons_container_of(pos, struct cons_client, link));
+	cons_list_for_each_safe(pos, tmp, &d->domains) cons_domain_free(
+	    cons_container_of(pos, struct cons_domain, link), "xenconsoled is stopping");
 	cons_client_reap(d);
 	if (d->xs)
 		xs_close(d->xs);
@@ -293,10 +292,14 @@ int main(int argc, char **argv)
 		{ "timestamp", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct cons_daemon daemon_ctx;	/* large (recheck bitmap) */
+	static struct cons_daemon daemon_ctx; /* large (recheck bitmap) */
 	struct cons_daemon *d = &daemon_ctx;
-	const struct svd_args args = { .name = "xenconsoled", .usage = cons_usage, .extra = extra,
-				       .extra_short = "t:", .extra_fn = cons_option, .ctx = d };
+	const struct svd_args args = { .name = "xenconsoled",
+				       .usage = cons_usage,
+				       .extra = extra,
+				       .extra_short = "t:",
+				       .extra_fn = cons_option,
+				       .ctx = d };
 	struct svd_opts o;
 	const char *rundir;
 	bool wrote_pid = false;
@@ -310,10 +313,10 @@ int main(int argc, char **argv)
 	rundir = o.rundir;
 	d->rundir = rundir;
 	d->epfd = d->lfd = d->sigfd = d->xs_canary = -1;
-	if (snprintf(d->sock_path, sizeof(d->sock_path), "%s/xenconsoled.sock",
-		     rundir) >= (int)sizeof(d->sock_path) ||
-	    snprintf(d->console_dir, sizeof(d->console_dir), "%s/console",
-		     rundir) >= (int)sizeof(d->console_dir)) {
+	if (snprintf(d->sock_path, sizeof(d->sock_path), "%s/xenconsoled.sock", rundir) >=
+		(int)sizeof(d->sock_path) ||
+	    snprintf(d->console_dir, sizeof(d->console_dir), "%s/console", rundir) >=
+		(int)sizeof(d->console_dir)) {
 		fprintf(stderr, "xenconsoled: run directory path too long\n");
 		return 2;
 	}

@@ -15,8 +15,7 @@ static int cons_proto_fail(const char **err, const char *msg, int ret)
 }
 
 /* Strict decimal: digits only, no sign, no leading zeros, below LIMIT. */
-static int cons_proto_number(const char *s, size_t len, uint32_t limit,
-			     uint32_t *out)
+static int cons_proto_number(const char *s, size_t len, uint32_t limit, uint32_t *out)
 {
 	uint64_t v = 0;
 
@@ -33,8 +32,8 @@ static int cons_proto_number(const char *s, size_t len, uint32_t limit,
 	return 0;
 }
 
-int cons_proto_parse(const char *buf, size_t len, struct cons_proto_req *req,
-		     size_t *consumed, const char **err)
+int cons_proto_parse(const char *buf, size_t len, struct cons_proto_req *req, size_t *consumed,
+		     const char **err)
 {
 	static const char attach[] = "attach ";
 	const char *nl = memchr(buf, '\n', len < CONS_PROTO_MAX_LINE ? len : CONS_PROTO_MAX_LINE);
@@ -51,10 +50,8 @@ int cons_proto_parse(const char *buf, size_t len, struct cons_proto_req *req,
 	if (line > 0 && buf[line - 1] == '\r')
 		line--;
 	if (line < alen || memcmp(buf, attach, alen) != 0)
-		return cons_proto_fail(err, "unknown request (expected: attach <domid>)",
-				       -EINVAL);
-	ret = cons_proto_number(buf + alen, line - alen, DOMID_FIRST_RESERVED,
-				&req->domid);
+		return cons_proto_fail(err, "unknown request (expected: attach <domid>)", -EINVAL);
+	ret = cons_proto_number(buf + alen, line - alen, DOMID_FIRST_RESERVED, &req->domid);
 	if (ret == -ERANGE)
 		return cons_proto_fail(err, "domid out of range", ret);
 	if (ret)

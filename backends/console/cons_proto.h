@@ -31,7 +31,7 @@ struct cons_proto_req {
  * CONS_PROTO_MAX_LINE, -ERANGE for a domid out of range.  *ERR (if non-NULL)
  * then names the problem for the "error" reply.
  */
-int cons_proto_parse(const char *buf, size_t len, struct cons_proto_req *req,
-		     size_t *consumed, const char **err);
+int cons_proto_parse(const char *buf, size_t len, struct cons_proto_req *req, size_t *consumed,
+		     const char **err);
 
 #endif

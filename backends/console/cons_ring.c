@@ -21,8 +21,7 @@ static inline void cons_ring_store(XENCONS_RING_IDX *p, uint32_t v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-static void cons_ring_report(uint32_t cons, uint32_t prod, uint32_t *bad_cons,
-			     uint32_t *bad_prod)
+static void cons_ring_report(uint32_t cons, uint32_t prod, uint32_t *bad_cons, uint32_t *bad_prod)
 {
 	if (bad_cons)
 		*bad_cons = cons;
@@ -30,8 +29,8 @@ static void cons_ring_report(uint32_t cons, uint32_t prod, uint32_t *bad_cons,
 		*bad_prod = prod;
 }
 
-int cons_ring_read_out(struct xencons_interface *intf, char *dst, size_t cap,
-		       size_t *len, uint32_t *bad_cons, uint32_t *bad_prod)
+int cons_ring_read_out(struct xencons_interface *intf, char *dst, size_t cap, size_t *len,
+		       uint32_t *bad_cons, uint32_t *bad_prod)
 {
 	/* out_cons is ours, but lives in guest memory: load it once too. */
 	uint32_t cons = __atomic_load_n(&intf->out_cons, __ATOMIC_RELAXED);
@@ -76,9 +75,8 @@ int cons_ring_out_avail(struct xencons_interface *intf, uint32_t *avail, uint32_
 	return 0;
 }
 
-int cons_ring_write_in(struct xencons_interface *intf, const char *src,
-		       size_t len, size_t *done, uint32_t *bad_cons,
-		       uint32_t *bad_prod)
+int cons_ring_write_in(struct xencons_interface *intf, const char *src, size_t len, size_t *done,
+		       uint32_t *bad_cons, uint32_t *bad_prod)
 {
 	uint32_t cons = cons_ring_load(&intf->in_cons);
 	uint32_t prod = __atomic_load_n(&intf->in_prod, __ATOMIC_RELAXED);

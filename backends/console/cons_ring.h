@@ -25,8 +25,8 @@
  * out_cons over them.  *LEN receives the count (0 when empty).
  * Returns 0 or -EPROTO.
  */
-int cons_ring_read_out(struct xencons_interface *intf, char *dst, size_t cap,
-		       size_t *len, uint32_t *bad_cons, uint32_t *bad_prod);
+int cons_ring_read_out(struct xencons_interface *intf, char *dst, size_t cap, size_t *len,
+		       uint32_t *bad_cons, uint32_t *bad_prod);
 
 /*
  * Bytes of guest output waiting in out[] (*AVAIL), without taking them.
@@ -40,8 +40,7 @@ int cons_ring_out_avail(struct xencons_interface *intf, uint32_t *avail, uint32_
  * allows and advance in_prod.  *DONE receives how many were taken.
  * Returns 0 or -EPROTO.
  */
-int cons_ring_write_in(struct xencons_interface *intf, const char *src,
-		       size_t len, size_t *done, uint32_t *bad_cons,
-		       uint32_t *bad_prod);
+int cons_ring_write_in(struct xencons_interface *intf, const char *src, size_t len, size_t *done,
+		       uint32_t *bad_cons, uint32_t *bad_prod);
 
 #endif

@@ -61,8 +61,8 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 		if (ret != -ENOENT)
 			cons_log("domain %u: unusable console keys: %s", domid, strerror(-ret));
 		if (dom)
-			cons_domain_free(dom, ret == -ENOENT ? "its console keys are gone" :
-							       "its console keys are unusable");
+			cons_domain_free(dom, ret == -ENOENT ? "its console keys are gone"
+							     : "its console keys are unusable");
 		return;
 	}
 	if (dom && dom->ring_ref == ref && dom->remote_port == port) {
@@ -113,7 +113,8 @@ void cons_xs_rescan(struct cons_daemon *d)
 		return;
 	}
 	cons_list_for_each_safe(pos, tmp, &d->domains)
-		cons_container_of(pos, struct cons_domain, link)->seen = false;
+	    cons_container_of(pos, struct cons_domain, link)
+		->seen = false;
 	for (unsigned int i = 0; ents && i < num; i++) {
 		uint32_t domid;
 
@@ -123,7 +124,8 @@ void cons_xs_rescan(struct cons_daemon *d)
 	free(ents);
 	if (d->xs_failed)
 		return; /* what we did not read may still be there */
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
 		if (!dom->seen)
@@ -161,7 +163,8 @@ static void cons_xs_drop_dead(struct cons_daemon *d)
 {
 	struct cons_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains) {
+	cons_list_for_each_safe(pos, tmp, &d->domains)
+	{
 		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
 
 		if (cons_dominfo_dead(d, dom->domid))

@@ -118,9 +118,8 @@ int be_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir, const c
 	return 0;
 }
 
-int be_transaction(struct xs_handle *xs, int (*fn)(struct xs_handle *xs, xs_transaction_t t,
-						    void *arg),
-		   void *arg)
+int be_transaction(struct xs_handle *xs,
+		   int (*fn)(struct xs_handle *xs, xs_transaction_t t, void *arg), void *arg)
 {
 	for (int tries = 0;; tries++) {
 		xs_transaction_t t = xs_transaction_start(xs);
@@ -146,8 +145,7 @@ bool be_store_lost(int err)
 	       err != -E2BIG && err != -ENAMETOOLONG && err != 0;
 }
 
-int be_watch_drain(struct xs_handle *xs, void (*fn)(void *arg, const char *path,
-						     const char *token),
+int be_watch_drain(struct xs_handle *xs, void (*fn)(void *arg, const char *path, const char *token),
 		   void *arg)
 {
 	int n = 0;

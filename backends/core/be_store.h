@@ -49,9 +49,8 @@ int be_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir, const c
  * conflicting writer), at most a few times.  FN returns 0 or -errno (then
  * the transaction is abandoned).  0 or -errno.
  */
-int be_transaction(struct xs_handle *xs, int (*fn)(struct xs_handle *xs, xs_transaction_t t,
-						    void *arg),
-		   void *arg);
+int be_transaction(struct xs_handle *xs,
+		   int (*fn)(struct xs_handle *xs, xs_transaction_t t, void *arg), void *arg);
 
 /*
  * S[0..LEN) as a strict unsigned decimal of at most 20 digits below LIMIT.
@@ -74,8 +73,7 @@ bool be_store_lost(int err);
  * while events remain), calling FN for each (FN may be NULL).  The number
  * of events, or -errno when the connection to xenstored failed.
  */
-int be_watch_drain(struct xs_handle *xs, void (*fn)(void *arg, const char *path,
-						     const char *token),
+int be_watch_drain(struct xs_handle *xs, void (*fn)(void *arg, const char *path, const char *token),
 		   void *arg);
 
 /*

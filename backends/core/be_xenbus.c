@@ -150,7 +150,8 @@ void *be_dev_map_ring(struct be_dev *dev, xengnttab_handle *gt, const char *dir,
 		if (!p) {
 			int err = errno;
 
-			be_dev_error(dev, "cannot map %s grant %u: %s", key, refs[0], strerror(err));
+			be_dev_error(dev, "cannot map %s grant %u: %s", key, refs[0],
+				     strerror(err));
 			errno = err;
 		}
 		return p;

@@ -60,8 +60,8 @@ struct be_dev {
 };
 
 struct be_ops {
-	const char *type;  /* "vbd", "vif": the directory under backend/ */
-	size_t dev_size;   /* the backend's device struct, a struct be_dev first */
+	const char *type;     /* "vbd", "vif": the directory under backend/ */
+	size_t dev_size;      /* the backend's device struct, a struct be_dev first */
 	uint64_t devid_limit; /* device ids below this (0: 2^32) */
 	int (*probe)(struct be_dev *dev);
 	int (*connect)(struct be_dev *dev);
@@ -73,8 +73,8 @@ struct be_ops {
 struct be_backend {
 	const struct be_ops *ops;
 	struct xs_handle *xs;
-	void *priv;	   /* the daemon's own state */
-	char root[64];	   /* /local/domain/0/backend/TYPE */
+	void *priv;    /* the daemon's own state */
+	char root[64]; /* /local/domain/0/backend/TYPE */
 	struct be_dev *devs;
 };
 
@@ -96,8 +96,8 @@ void be_backend_stop(struct be_backend *bk);
 struct be_dev *be_backend_find(struct be_backend *bk, uint32_t domid, uint32_t devid);
 
 /* Each device of BK as the backend's own TYPE (which starts with its struct be_dev). */
-#define be_backend_for_each(bk, type, v) \
-	for (type *v = (type *)(void *)(bk)->devs; v; \
+#define be_backend_for_each(bk, type, v)                                                           \
+	for (type *v = (type *)(void *)(bk)->devs; v;                                              \
 	     v = (type *)(void *)((struct be_dev *)(void *)v)->next)
 
 /* The daemon state given to be_backend_start, from one of its devices. */

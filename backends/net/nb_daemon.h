@@ -35,7 +35,7 @@ struct nb_daemon {
 	struct nb_link *link;
 	int epfd, listen_fd, sig_fd;
 	struct nb_ep ep_listen, ep_sig, ep_xs, ep_evtchn;
-	struct be_backend vifs;		 /* the vif devices (backend core) */
+	struct be_backend vifs; /* the vif devices (backend core) */
 };
 
 /* Control plane (nb_xenbus.c). */

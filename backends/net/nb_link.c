@@ -158,7 +158,7 @@ int nb_link_bridge_ensure(struct nb_link *l, const char *br)
 
 int nb_link_attach(struct nb_link *l, const char *ifname, const char *br, unsigned mtu)
 {
-	static const uint8_t mac[6] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t mac[6] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct rtnl_link *chg, *master, *slave;
 	struct nl_addr *addr;
 	int ret, err;

@@ -20,16 +20,16 @@
 #include "nb_link.h"
 
 static const char nb_usage[] =
-	"usage: netback [--rundir DIR] [--foreground] [--verbose]\n"
-	"  Serves every vif under /local/domain/0/backend/vif: a TAP device per\n"
-	"  interface (vif<domid>.<devid> or vifname=) in its bridge (bridge=,\n"
-	"  default xenbr0, created when missing), joined to the guest's netif\n"
-	"  rings.  Ready when DIR/netback.sock accepts a connection; a client\n"
-	"  connecting there reads one status line per vif.  Talks to xenstored\n"
-	"  at $XENSTORED_PATH (default DIR/xenstored.sock) and to the\n"
-	"  hypervisor in DIR.  DIR defaults to $SPLITVISOR_RUNDIR or\n"
-	"  " SV_RUNDIR_DEFAULT ".  Without --foreground it detaches once ready\n"
-	"  and logs to DIR/netback.log.\n";
+    "usage: netback [--rundir DIR] [--foreground] [--verbose]\n"
+    "  Serves every vif under /local/domain/0/backend/vif: a TAP device per\n"
+    "  interface (vif<domid>.<devid> or vifname=) in its bridge (bridge=,\n"
+    "  default xenbr0, created when missing), joined to the guest's netif\n"
+    "  rings.  Ready when DIR/netback.sock accepts a connection; a client\n"
+    "  connecting there reads one status line per vif.  Talks to xenstored\n"
+    "  at $XENSTORED_PATH (default DIR/xenstored.sock) and to the\n"
+    "  hypervisor in DIR.  DIR defaults to $SPLITVISOR_RUNDIR or\n"
+    "  " SV_RUNDIR_DEFAULT ".  Without --foreground it detaches once ready\n"
+    "  and logs to DIR/netback.log.\n";
 
 static uint64_t now_us(void)
 {
@@ -41,7 +41,7 @@ static uint64_t now_us(void)
 
 static int ep_add(struct nb_daemon *d, int fd, uint32_t events, struct nb_ep *ep)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = ep};
+	struct epoll_event ev = { .events = events, .data.ptr = ep };
 
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
@@ -64,7 +64,7 @@ void nb_daemon_tap_del(struct nb_daemon *d, struct nb_queue *q)
 void nb_daemon_tap_sync(struct nb_daemon *d, struct nb_queue *q)
 {
 	uint32_t want = q->connected && q->tap_polled ? EPOLLIN : 0;
-	struct epoll_event ev = {.events = want, .data.ptr = &q->tap_ep};
+	struct epoll_event ev = { .events = want, .data.ptr = &q->tap_ep };
 
 	if (q->tap_fd < 0 || want == q->tap_events)
 		return;
@@ -92,8 +92,9 @@ static void serve_status(struct nb_daemon *d)
 
 	if (c < 0)
 		return;
-	nb_for_each_vif(d, v) {
-		struct nb_stats s = {0};
+	nb_for_each_vif(d, v)
+	{
+		struct nb_stats s = { 0 };
 
 		for (unsigned i = 0; i < v->nqueues; i++) {
 			s.tx_packets += v->q[i].st.tx_packets;
@@ -109,10 +110,10 @@ static void serve_status(struct nb_daemon *d)
 				 " tx_packets %" PRIu64 " tx_bytes %" PRIu64 " tx_dropped %" PRIu64
 				 " tx_errors %" PRIu64 " rx_packets %" PRIu64 " rx_bytes %" PRIu64
 				 " rx_dropped %" PRIu64 "\n",
-				 v->ifname, v->dev.domid, v->dev.devid, v->bridge, v->dev.state, v->nqueues,
-				 v->dev.failed ? " failed" : "", v->dev.broken ? " broken" : "",
-				 s.tx_packets, s.tx_bytes, s.tx_dropped, s.tx_errors, s.rx_packets,
-				 s.rx_bytes, s.rx_dropped);
+				 v->ifname, v->dev.domid, v->dev.devid, v->bridge, v->dev.state,
+				 v->nqueues, v->dev.failed ? " failed" : "",
+				 v->dev.broken ? " broken" : "", s.tx_packets, s.tx_bytes,
+				 s.tx_dropped, s.tx_errors, s.rx_packets, s.rx_bytes, s.rx_dropped);
 		if (n > 0 && write(c, line, (size_t)n) < 0)
 			break;
 	}
@@ -122,7 +123,8 @@ static void serve_status(struct nb_daemon *d)
 /* Marks the queues an event channel port belongs to. */
 static void port_fired(struct nb_daemon *d, evtchn_port_t port)
 {
-	nb_for_each_vif(d, v) {
+	nb_for_each_vif(d, v)
+	{
 		for (unsigned i = 0; i < v->nqueues; i++) {
 			struct nb_queue *q = &v->q[i];
 
@@ -177,7 +179,8 @@ static uint64_t run_queues(struct nb_daemon *d, bool *busy)
 	uint64_t deadline = 0;
 
 	*busy = false;
-	nb_for_each_vif(d, v) {
+	nb_for_each_vif(d, v)
+	{
 		for (unsigned i = 0; i < v->nqueues; i++) {
 			struct nb_queue *q = &v->q[i];
 			uint64_t now = now_us();
@@ -216,7 +219,7 @@ static int loop(struct nb_daemon *d)
 	bool busy = false;
 
 	for (;;) {
-		struct timespec ts = {0, 0}, *tp = NULL;
+		struct timespec ts = { 0, 0 }, *tp = NULL;
 		uint64_t deadline;
 		int n;
 
@@ -353,7 +356,7 @@ static void teardown(struct nb_daemon *d)
 int main(int argc, char **argv)
 {
 	static const struct svd_args args = { .name = "netback", .usage = nb_usage };
-	struct nb_daemon d = {.epfd = -1, .listen_fd = -1, .sig_fd = -1};
+	struct nb_daemon d = { .epfd = -1, .listen_fd = -1, .sig_fd = -1 };
 	struct svd_opts o;
 	int ret, notify_fd = -1, status = 0;
 

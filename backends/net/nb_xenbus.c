@@ -150,7 +150,8 @@ static int connect_vif(struct be_dev *dev)
 	int ret;
 
 	if (!be_read_flag(xs, XBT_NULL, dev->fe, "request-rx-copy", false)) {
-		be_dev_error(dev, "frontend does not offer request-rx-copy (rx-flip is not supported)");
+		be_dev_error(dev,
+			     "frontend does not offer request-rx-copy (rx-flip is not supported)");
 		return -EOPNOTSUPP;
 	}
 	if (!be_read_flag(xs, XBT_NULL, dev->fe, "feature-rx-notify", false)) {
@@ -189,9 +190,9 @@ static int connect_vif(struct be_dev *dev)
 /* Features we offer, written before InitWait as Linux's netback does. */
 static bool write_features(struct nb_daemon *d, struct be_dev *dev)
 {
-	static const char *const on[] = { "feature-sg", "feature-gso-tcpv4", "feature-gso-tcpv6",
-					  "feature-ipv6-csum-offload", "feature-rx-copy",
-					  "feature-split-event-channels" };
+	static const char *const on[] = { "feature-sg",	       "feature-gso-tcpv4",
+					  "feature-gso-tcpv6", "feature-ipv6-csum-offload",
+					  "feature-rx-copy",   "feature-split-event-channels" };
 
 	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
 		if (be_printf(d->xs, XBT_NULL, dev->be, on[i], "1"))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* libxendevicemodel (Xen's xendevicemodel.h API): a handle opens; every device-model op is ENOSYS. */
+/* libxendevicemodel (Xen's xendevicemodel.h API): a handle opens; every device-model op is ENOSYS.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <xendevicemodel.h>
@@ -41,9 +42,9 @@ int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domi
 	return nosys();
 }
 
-int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid,
-					 ioservid_t id, xen_pfn_t *ioreq_gfn,
-					 xen_pfn_t *bufioreq_gfn, evtchn_port_t *bufioreq_port)
+int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
+					 xen_pfn_t *ioreq_gfn, xen_pfn_t *bufioreq_gfn,
+					 evtchn_port_t *bufioreq_port)
 {
 	return nosys();
 }
@@ -82,21 +83,19 @@ int xendevicemodel_unmap_pcidev_from_ioreq_server(xendevicemodel_handle *dmod, d
 	return nosys();
 }
 
-int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
-					ioservid_t id)
+int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id)
 {
 	return nosys();
 }
 
-int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid,
-					  ioservid_t id, int enabled)
+int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
+					  int enabled)
 {
 	return nosys();
 }
 
-int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid,
-				      uint16_t segment, uint8_t bus, uint8_t device, uint8_t intx,
-				      unsigned int level)
+int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid, uint16_t segment,
+				      uint8_t bus, uint8_t device, uint8_t intx, unsigned int level)
 {
 	return nosys();
 }
@@ -125,14 +124,14 @@ int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64
 	return nosys();
 }
 
-int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid,
-				    uint64_t first_pfn, uint32_t nr, unsigned long *dirty_bitmap)
+int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid, uint64_t first_pfn,
+				    uint32_t nr, unsigned long *dirty_bitmap)
 {
 	return nosys();
 }
 
-int xendevicemodel_modified_memory(xendevicemodel_handle *dmod, domid_t domid,
-				   uint64_t first_pfn, uint32_t nr)
+int xendevicemodel_modified_memory(xendevicemodel_handle *dmod, domid_t domid, uint64_t first_pfn,
+				   uint32_t nr)
 {
 	return nosys();
 }
@@ -144,15 +143,15 @@ int xendevicemodel_modified_memory_bulk(xendevicemodel_handle *dmod, domid_t dom
 	return nosys();
 }
 
-int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid,
-				hvmmem_type_t mem_type, uint64_t first_pfn, uint32_t nr)
+int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid, hvmmem_type_t mem_type,
+				uint64_t first_pfn, uint32_t nr)
 {
 	return nosys();
 }
 
 int xendevicemodel_inject_event(xendevicemodel_handle *dmod, domid_t domid, int vcpu,
-				uint8_t vector, uint8_t type, uint32_t error_code,
-				uint8_t insn_len, uint64_t extra)
+				uint8_t vector, uint8_t type, uint32_t error_code, uint8_t insn_len,
+				uint64_t extra)
 {
 	return nosys();
 }
@@ -168,8 +167,8 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *dmod, domid_t domid, u
 	return nosys();
 }
 
-int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t domid,
-					uint64_t start, uint64_t end, uint32_t type)
+int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t domid, uint64_t start,
+					uint64_t end, uint32_t type)
 {
 	return nosys();
 }

@@ -76,7 +76,7 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr
 	/* Reserve the whole range first; frames are mapped over it, failures stay PROT_NONE. */
 	base = mmap(addr, len, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-			    (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
+			(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
 		    -1, 0);
 	if (base == MAP_FAILED) {
 		ret = errno;
@@ -146,9 +146,10 @@ int xenforeignmemory_restrict(xenforeignmemory_handle *h, domid_t domid)
 }
 
 /* Resources (ioreq pages, grant table frames) are not offered: callers fall back on EOPNOTSUPP. */
-xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
-	xenforeignmemory_handle *h, domid_t domid, unsigned int type, unsigned int id,
-	unsigned long frame, unsigned long nr_frames, void **paddr, int prot, int flags)
+xenforeignmemory_resource_handle *
+xenforeignmemory_map_resource(xenforeignmemory_handle *h, domid_t domid, unsigned int type,
+			      unsigned int id, unsigned long frame, unsigned long nr_frames,
+			      void **paddr, int prot, int flags)
 {
 	errno = EOPNOTSUPP;
 	return NULL;

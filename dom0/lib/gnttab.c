@@ -85,8 +85,8 @@ static int map_once(struct xengntdev_handle *h, struct sv_ctl_gnt_map *q,
 #define GNTTAB_EAGAIN_TRIES 8
 
 int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, uint32_t count,
-		     const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
-		     uint64_t *offsets)
+			   const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
+			   uint64_t *offsets)
 {
 	struct sv_ctl_gnt_map *q;
 	struct sv_ctl_gnt_map_reply *r;
@@ -123,7 +123,8 @@ int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, u
 			for (uint32_t k = 0; k < n; k++) {
 				uint32_t i = todo[k];
 				if (r->map[k].status == GNTST_okay)
-					svxen_gnttab_unmap_handles(h, 1, &m->domid, &r->map[k].handle);
+					svxen_gnttab_unmap_handles(h, 1, &m->domid,
+								   &r->map[k].handle);
 				status[i] = GNTST_bad_domain;
 			}
 			m->stale = true;
@@ -137,7 +138,8 @@ int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, u
 			handles[i] = r->map[k].handle;
 			offsets[i] = r->map[k].offset;
 			if (status[i] == GNTST_okay && !svxen_dommem_page_ok(m, offsets[i])) {
-				/* A mapping at an offset outside the memfd is not used: give it back. */
+				/* A mapping at an offset outside the memfd is not used: give it
+				 * back. */
 				status[i] = GNTST_general_error;
 				svxen_gnttab_unmap_handles(h, 1, &m->domid, &handles[i]);
 			} else if (status[i] == GNTST_eagain) {
@@ -179,7 +181,8 @@ static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 			done += k;
 			continue;
 		}
-		ret = svctl_call(h->ctl, SV_CTL_GNT_UNMAP, q, sizeof(*q), r, sizeof(*r), &got, NULL);
+		ret =
+		    svctl_call(h->ctl, SV_CTL_GNT_UNMAP, q, sizeof(*q), r, sizeof(*r), &got, NULL);
 		if (!ret && (got != sizeof(*r) || r->count != k))
 			ret = -EPROTO;
 		if (ret)
@@ -202,7 +205,8 @@ static int unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t 
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	/* Each run of one domain's handles is one batch; the first error is kept, the rest still go. */
+	/* Each run of one domain's handles is one batch; the first error is kept, the rest still
+	 * go. */
 	for (uint32_t i = 0; i < n;) {
 		uint32_t j = i + 1;
 		int r2;
@@ -297,20 +301,22 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 		if (ret)
 			break;
 		ret = svxen_gnttab_map_batch(h, m, k, refs + i, readonly, status + i, handles + i,
-				       offsets + i);
+					     offsets + i);
 		if (ret == -ESTALE) {
-			/* The domid was reused since the memfd was fetched: once more with the new one. */
+			/* The domid was reused since the memfd was fetched: once more with the new
+			 * one. */
 			ret = svxen_dommem_get(&h->mem, h->ctl, domids[i], &m);
 			if (!ret)
-				ret = svxen_gnttab_map_batch(h, m, k, refs + i, readonly, status + i,
-							     handles + i, offsets + i);
+				ret = svxen_gnttab_map_batch(h, m, k, refs + i, readonly,
+							     status + i, handles + i, offsets + i);
 		}
 		if (ret)
 			break;
 		for (uint32_t j = i; j < i + k; j++) {
 			mems[j] = m;
 			if (status[j] == GNTST_okay) {
-				/* Kept in order so the first nr_held handles are what to give back. */
+				/* Kept in order so the first nr_held handles are what to give back.
+				 */
 				held_doms[nr_held] = domids[j];
 				handles[nr_held++] = handles[j];
 			} else if (!ret) {
@@ -404,8 +410,8 @@ void *xengnttab_map_domain_grant_refs(xengnttab_handle *xgt, uint32_t count, uin
  * writable map; an offset beyond the page means none) and notify_port
  * (-1: none) is signalled, so a frontend learns its backend went away.
  */
-void *xengnttab_map_grant_ref_notify(xengnttab_handle *xgt, uint32_t domid, uint32_t ref,
-				     int prot, uint32_t notify_offset, evtchn_port_t notify_port)
+void *xengnttab_map_grant_ref_notify(xengnttab_handle *xgt, uint32_t domid, uint32_t ref, int prot,
+				     uint32_t notify_offset, evtchn_port_t notify_port)
 {
 	uint32_t off = notify_offset < SVXEN_PAGE_SIZE ? notify_offset : UINT32_MAX;
 	int64_t port = notify_port == (evtchn_port_t)-1 ? -1 : (int64_t)notify_port;
@@ -470,8 +476,8 @@ int xengnttab_dmabuf_exp_wait_released(xengnttab_handle *xgt, uint32_t fd, uint3
 	return svxen_fail(-EOPNOTSUPP);
 }
 
-int xengnttab_dmabuf_imp_to_refs(xengnttab_handle *xgt, uint32_t domid, uint32_t fd,
-				 uint32_t count, uint32_t *refs)
+int xengnttab_dmabuf_imp_to_refs(xengnttab_handle *xgt, uint32_t domid, uint32_t fd, uint32_t count,
+				 uint32_t *refs)
 {
 	return svxen_fail(-EOPNOTSUPP);
 }

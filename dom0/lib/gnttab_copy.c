@@ -81,7 +81,7 @@ static int copy_g2g(xengnttab_handle *h, seg_t *segs, const uint32_t *idx, uint3
 			int32_t st = r->seg[i].status;
 
 			segs[idx[done + i]].status =
-				(int16_t)(st > 0 || st < GNTST_no_space ? GNTST_general_error : st);
+			    (int16_t)(st > 0 || st < GNTST_no_space ? GNTST_general_error : st);
 		}
 		done += k;
 	}
@@ -97,11 +97,9 @@ static int16_t copy_local(const struct svxen_dommem *m, seg_t *s, uint64_t off)
 	ssize_t n;
 
 	if (src_is_gref(s))
-		n = pread(m->memfd, s->dest.virt, s->len,
-			  (off_t)(off + s->source.foreign.offset));
+		n = pread(m->memfd, s->dest.virt, s->len, (off_t)(off + s->source.foreign.offset));
 	else
-		n = pwrite(m->memfd, s->source.virt, s->len,
-			   (off_t)(off + s->dest.foreign.offset));
+		n = pwrite(m->memfd, s->source.virt, s->len, (off_t)(off + s->dest.foreign.offset));
 	return n == (ssize_t)s->len ? GNTST_okay : GNTST_general_error;
 }
 

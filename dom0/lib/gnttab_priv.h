@@ -13,10 +13,10 @@ struct gnttab_mapping {
 	void *addr;
 	uint32_t count;
 	bool writable;
-	uint32_t notify_offset;   /* byte cleared at unmap, or UINT32_MAX */
-	int64_t notify_port;      /* port notified after unmap, or -1 */
-	uint32_t *domids;         /* per page: the granting domain */
-	uint32_t *handles;        /* per page: its handle there, for GNT_UNMAP */
+	uint32_t notify_offset;	    /* byte cleared at unmap, or UINT32_MAX */
+	int64_t notify_port;	    /* port notified after unmap, or -1 */
+	uint32_t *domids;	    /* per page: the granting domain */
+	uint32_t *handles;	    /* per page: its handle there, for GNT_UNMAP */
 	struct svxen_dommem **mems; /* per page: the held memfd entry */
 	struct gnttab_mapping *next;
 };
@@ -44,8 +44,8 @@ struct xengntdev_handle {
  * error.  Call with lock held.
  */
 int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, uint32_t count,
-		     const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
-		     uint64_t *offsets);
+			   const uint32_t *refs, bool readonly, int32_t *status, uint32_t *handles,
+			   uint64_t *offsets);
 /*
  * GNT_UNMAP of n handles, handles[i] belonging to domain domids[i], in
  * batches of one domain each; 0, -EINVAL if one was refused, or -errno
@@ -55,6 +55,6 @@ int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, u
 int svxen_gnttab_unmap_handles_oneway(struct xengntdev_handle *h, uint32_t n,
 				      const uint32_t *domids, const uint32_t *handles);
 int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
-			 const uint32_t *handles);
+			       const uint32_t *handles);
 
 #endif

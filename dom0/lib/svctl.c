@@ -88,7 +88,9 @@ static int read_full(int fd, void *buf, size_t len, int *fd_out)
 			char b[CMSG_SPACE(sizeof(int))];
 		} cm;
 		struct iovec iov = { p, len };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+		struct msghdr msg = { .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = cm.b,
 				      .msg_controllen = sizeof(cm.b) };
 		ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 
@@ -160,8 +162,9 @@ out_fd:
 int svctl_send_noreply(struct svctl *c, uint32_t op, const void *req, uint32_t req_len)
 {
 	uint8_t buf[sizeof(struct sv_ctl_hdr) + 64];
-	struct sv_ctl_hdr h = { .op = op, .len = req_len, .seq = ++c->seq,
-				.flags = SV_CTL_F_NOREPLY };
+	struct sv_ctl_hdr h = {
+		.op = op, .len = req_len, .seq = ++c->seq, .flags = SV_CTL_F_NOREPLY
+	};
 	int ret;
 
 	/* Small requests go out in one send, so concurrent writers under one lock stay cheap. */
@@ -208,7 +211,8 @@ int svctl_domain_memory(struct svctl *c, uint32_t domid, struct sv_ctl_memory *o
 {
 	struct sv_ctl_domid q = { .domid = domid };
 	uint32_t got = 0;
-	int ret = svctl_call(c, SV_CTL_DOMAIN_MEMORY, &q, sizeof(q), out, sizeof(*out), &got, memfd);
+	int ret =
+	    svctl_call(c, SV_CTL_DOMAIN_MEMORY, &q, sizeof(q), out, sizeof(*out), &got, memfd);
 
 	if (!ret && (got != sizeof(*out) || *memfd < 0)) {
 		if (*memfd >= 0)
@@ -278,8 +282,7 @@ int svctl_domain_info(struct svctl *c, uint32_t domid, struct sv_dominfo *out)
 	return call_fixed(c, SV_CTL_DOMAIN_INFO, &q, sizeof(q), out, sizeof(*out));
 }
 
-int svctl_domain_list(struct svctl *c, uint32_t first_domid, struct sv_dominfo *out,
-		      unsigned max)
+int svctl_domain_list(struct svctl *c, uint32_t first_domid, struct sv_dominfo *out, unsigned max)
 {
 	struct sv_ctl_list q = { .first_domid = first_domid,
 				 .max = max < SV_CTL_LIST_MAX ? max : SV_CTL_LIST_MAX };
@@ -304,8 +307,7 @@ int svctl_domain_list(struct svctl *c, uint32_t first_domid, struct sv_dominfo *
 	return ret;
 }
 
-int svctl_domain_wait(struct svctl *c, uint32_t domid, uint32_t timeout_ms,
-		      struct sv_dominfo *out)
+int svctl_domain_wait(struct svctl *c, uint32_t domid, uint32_t timeout_ms, struct sv_dominfo *out)
 {
 	struct sv_ctl_wait q = { .domid = domid, .timeout_ms = timeout_ms };
 
@@ -315,8 +317,9 @@ int svctl_domain_wait(struct svctl *c, uint32_t domid, uint32_t timeout_ms,
 int svctl_console_read(struct svctl *c, uint32_t domid, uint64_t *offset, uint32_t timeout_ms,
 		       char *buf, uint32_t max, uint32_t *len, int *gone)
 {
-	struct sv_ctl_console_read q = { .domid = domid, .timeout_ms = timeout_ms,
-					 .offset = *offset, .max = max };
+	struct sv_ctl_console_read q = {
+		.domid = domid, .timeout_ms = timeout_ms, .offset = *offset, .max = max
+	};
 	uint32_t cap = (uint32_t)sizeof(struct sv_ctl_console_data) + max, got = 0;
 	struct sv_ctl_console_data *r = malloc(cap);
 	int ret;

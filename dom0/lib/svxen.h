@@ -16,7 +16,7 @@ struct xentoollog_logger;
 
 /* Log through a caller's xentoollog logger; silent when lg is NULL (never prints itself). */
 void svxen_log(struct xentoollog_logger *lg, int errnoval, const char *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * What every handle's open does: its lock and its own connection to the
@@ -36,10 +36,10 @@ int svxen_gntst_errno(int32_t gntst);
 struct svxen_dommem {
 	uint32_t domid;
 	int memfd;
-	unsigned users;           /* mappings that keep this entry */
-	bool stale;               /* the domid now names another domain */
-	uint64_t last_used_ns;    /* monotonic, for the idle trim */
-	bool cycling;             /* refetched soon after a close: kept when unused */
+	unsigned users;		  /* mappings that keep this entry */
+	bool stale;		  /* the domid now names another domain */
+	uint64_t last_used_ns;	  /* monotonic, for the idle trim */
+	bool cycling;		  /* refetched soon after a close: kept when unused */
 	struct sv_ctl_memory mem; /* mem.gen: the domain's creation number */
 };
 

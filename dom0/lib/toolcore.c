@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* libxentoolcore (Xen's xentoolcore.h and its library-internal ABI): restrict every open handle to one domain. */
+/* libxentoolcore (Xen's xentoolcore.h and its library-internal ABI): restrict every open handle to
+ * one domain. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

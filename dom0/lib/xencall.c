@@ -60,8 +60,8 @@ int xencall_fd(xencall_handle *h)
 }
 
 /* The hypercall's result, or -errno: the hypervisor's, or the transport's. */
-static long call(xencall_handle *h, unsigned op, uint64_t a1, uint64_t a2, uint64_t a3,
-		 uint64_t a4, uint64_t a5)
+static long call(xencall_handle *h, unsigned op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		 uint64_t a5)
 {
 	struct sv_ctl_hypercall req = { .op = op, .arg = { a1, a2, a3, a4, a5 } };
 	struct sv_ctl_hypercall_ret rep = { 0 };
@@ -114,14 +114,13 @@ int xencall3(xencall_handle *h, unsigned int op, uint64_t a1, uint64_t a2, uint6
 	return (int)result(call(h, op, a1, a2, a3, 0, 0));
 }
 
-int xencall4(xencall_handle *h, unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3,
-	     uint64_t a4)
+int xencall4(xencall_handle *h, unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	return (int)result(call(h, op, a1, a2, a3, a4, 0));
 }
 
-int xencall5(xencall_handle *h, unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3,
-	     uint64_t a4, uint64_t a5)
+int xencall5(xencall_handle *h, unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+	     uint64_t a5)
 {
 	return (int)result(call(h, op, a1, a2, a3, a4, a5));
 }

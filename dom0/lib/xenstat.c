@@ -34,7 +34,7 @@ struct xenstat_network {
 };
 
 struct xenstat_vbd {
-	unsigned int back_type;   /* 1: blkback, as Xen's libxenstat numbers them */
+	unsigned int back_type; /* 1: blkback, as Xen's libxenstat numbers them */
 	unsigned int dev;
 	unsigned int error;
 	unsigned long long oo_reqs, rd_reqs, wr_reqs, rd_sects, wr_sects;
@@ -43,12 +43,12 @@ struct xenstat_vbd {
 struct xenstat_domain {
 	unsigned int id;
 	char name[64];
-	unsigned int state;       /* SV_DOMF_* */
+	unsigned int state; /* SV_DOMF_* */
 	unsigned int shutdown_reason;
 	unsigned long long cpu_ns;
-	unsigned int num_vcpus;   /* slots in vcpus (the maximum) */
+	unsigned int num_vcpus; /* slots in vcpus (the maximum) */
 	xenstat_vcpu *vcpus;
-	unsigned long long cur_mem, max_mem;   /* bytes; max_mem -1: no limit */
+	unsigned long long cur_mem, max_mem; /* bytes; max_mem -1: no limit */
 	unsigned int num_networks;
 	xenstat_network *networks;
 	unsigned int num_vbds;
@@ -98,7 +98,8 @@ void xenstat_uninit(xenstat_handle *handle)
 	free(handle);
 }
 
-/* The domain's vifs and the host side's counters (the domain's view: what the host sent it is received). */
+/* The domain's vifs and the host side's counters (the domain's view: what the host sent it is
+ * received). */
 static int collect_networks(xenstat_handle *h, xenstat_domain *d)
 {
 	char path[96];
@@ -139,7 +140,8 @@ static int collect_networks(xenstat_handle *h, xenstat_domain *d)
 	return 0;
 }
 
-/* The domain's vbds; request counts from blkback where it has them, 0 otherwise (no sectors, no out-of-requests). */
+/* The domain's vbds; request counts from blkback where it has them, 0 otherwise (no sectors, no
+ * out-of-requests). */
 static int collect_vbds(xenstat_handle *h, xenstat_domain *d, const struct domstat_vbd *bb, int nbb)
 {
 	char path[96];
@@ -307,18 +309,49 @@ xenstat_domain *xenstat_node_domain_by_index(xenstat_node *node, unsigned index)
 	return index < node->num_domains ? &node->domains[index] : NULL;
 }
 
-const char *xenstat_node_xen_version(xenstat_node *node) { return node->xen_version; }
-unsigned long long xenstat_node_tot_mem(xenstat_node *node) { return node->tot_mem; }
-unsigned long long xenstat_node_free_mem(xenstat_node *node) { return node->free_mem; }
+const char *xenstat_node_xen_version(xenstat_node *node)
+{
+	return node->xen_version;
+}
+unsigned long long xenstat_node_tot_mem(xenstat_node *node)
+{
+	return node->tot_mem;
+}
+unsigned long long xenstat_node_free_mem(xenstat_node *node)
+{
+	return node->free_mem;
+}
 /* No tmem (removed from Xen): nothing freeable. */
-long xenstat_node_freeable_mb(xenstat_node *node) { (void)node; return 0; }
-unsigned int xenstat_node_num_domains(xenstat_node *node) { return node->num_domains; }
-unsigned int xenstat_node_num_cpus(xenstat_node *node) { return node->num_cpus; }
-unsigned long long xenstat_node_cpu_hz(xenstat_node *node) { return node->cpu_hz; }
+long xenstat_node_freeable_mb(xenstat_node *node)
+{
+	(void)node;
+	return 0;
+}
+unsigned int xenstat_node_num_domains(xenstat_node *node)
+{
+	return node->num_domains;
+}
+unsigned int xenstat_node_num_cpus(xenstat_node *node)
+{
+	return node->num_cpus;
+}
+unsigned long long xenstat_node_cpu_hz(xenstat_node *node)
+{
+	return node->cpu_hz;
+}
 
-unsigned xenstat_domain_id(xenstat_domain *domain) { return domain->id; }
-char *xenstat_domain_name(xenstat_domain *domain) { return domain->name; }
-unsigned long long xenstat_domain_cpu_ns(xenstat_domain *domain) { return domain->cpu_ns; }
+unsigned xenstat_domain_id(xenstat_domain *domain)
+{
+	return domain->id;
+}
+char *xenstat_domain_name(xenstat_domain *domain)
+{
+	return domain->name;
+}
+unsigned long long xenstat_domain_cpu_ns(xenstat_domain *domain)
+{
+	return domain->cpu_ns;
+}
 
 unsigned int xenstat_domain_num_vcpus(xenstat_domain *domain)
 {
@@ -334,10 +367,20 @@ xenstat_vcpu *xenstat_domain_vcpu(xenstat_domain *domain, unsigned int vcpu)
 	return vcpu < domain->num_vcpus ? &domain->vcpus[vcpu] : NULL;
 }
 
-unsigned long long xenstat_domain_cur_mem(xenstat_domain *domain) { return domain->cur_mem; }
-unsigned long long xenstat_domain_max_mem(xenstat_domain *domain) { return domain->max_mem; }
+unsigned long long xenstat_domain_cur_mem(xenstat_domain *domain)
+{
+	return domain->cur_mem;
+}
+unsigned long long xenstat_domain_max_mem(xenstat_domain *domain)
+{
+	return domain->max_mem;
+}
 /* No XSM. */
-unsigned int xenstat_domain_ssid(xenstat_domain *domain) { (void)domain; return 0; }
+unsigned int xenstat_domain_ssid(xenstat_domain *domain)
+{
+	(void)domain;
+	return 0;
+}
 unsigned int xenstat_domain_dying(xenstat_domain *domain)
 {
 	return !!(domain->state & SV_DOMF_DYING);
@@ -363,38 +406,101 @@ unsigned int xenstat_domain_running(xenstat_domain *domain)
 	return !!(domain->state & SV_DOMF_RUNNING);
 }
 
-unsigned int xenstat_domain_num_networks(xenstat_domain *domain) { return domain->num_networks; }
+unsigned int xenstat_domain_num_networks(xenstat_domain *domain)
+{
+	return domain->num_networks;
+}
 xenstat_network *xenstat_domain_network(xenstat_domain *domain, unsigned int network)
 {
 	return network < domain->num_networks ? &domain->networks[network] : NULL;
 }
-unsigned int xenstat_domain_num_vbds(xenstat_domain *domain) { return domain->num_vbds; }
+unsigned int xenstat_domain_num_vbds(xenstat_domain *domain)
+{
+	return domain->num_vbds;
+}
 xenstat_vbd *xenstat_domain_vbd(xenstat_domain *domain, unsigned int vbd)
 {
 	return vbd < domain->num_vbds ? &domain->vbds[vbd] : NULL;
 }
 
-unsigned int xenstat_vcpu_online(xenstat_vcpu *vcpu) { return vcpu->online; }
-unsigned long long xenstat_vcpu_ns(xenstat_vcpu *vcpu) { return vcpu->ns; }
+unsigned int xenstat_vcpu_online(xenstat_vcpu *vcpu)
+{
+	return vcpu->online;
+}
+unsigned long long xenstat_vcpu_ns(xenstat_vcpu *vcpu)
+{
+	return vcpu->ns;
+}
 
-unsigned int xenstat_network_id(xenstat_network *n) { return n->id; }
-unsigned long long xenstat_network_rbytes(xenstat_network *n) { return n->rbytes; }
-unsigned long long xenstat_network_rpackets(xenstat_network *n) { return n->rpackets; }
-unsigned long long xenstat_network_rerrs(xenstat_network *n) { return n->rerrs; }
-unsigned long long xenstat_network_rdrop(xenstat_network *n) { return n->rdrop; }
-unsigned long long xenstat_network_tbytes(xenstat_network *n) { return n->tbytes; }
-unsigned long long xenstat_network_tpackets(xenstat_network *n) { return n->tpackets; }
-unsigned long long xenstat_network_terrs(xenstat_network *n) { return n->terrs; }
-unsigned long long xenstat_network_tdrop(xenstat_network *n) { return n->tdrop; }
+unsigned int xenstat_network_id(xenstat_network *n)
+{
+	return n->id;
+}
+unsigned long long xenstat_network_rbytes(xenstat_network *n)
+{
+	return n->rbytes;
+}
+unsigned long long xenstat_network_rpackets(xenstat_network *n)
+{
+	return n->rpackets;
+}
+unsigned long long xenstat_network_rerrs(xenstat_network *n)
+{
+	return n->rerrs;
+}
+unsigned long long xenstat_network_rdrop(xenstat_network *n)
+{
+	return n->rdrop;
+}
+unsigned long long xenstat_network_tbytes(xenstat_network *n)
+{
+	return n->tbytes;
+}
+unsigned long long xenstat_network_tpackets(xenstat_network *n)
+{
+	return n->tpackets;
+}
+unsigned long long xenstat_network_terrs(xenstat_network *n)
+{
+	return n->terrs;
+}
+unsigned long long xenstat_network_tdrop(xenstat_network *n)
+{
+	return n->tdrop;
+}
 
-unsigned int xenstat_vbd_type(xenstat_vbd *v) { return v->back_type; }
-unsigned int xenstat_vbd_dev(xenstat_vbd *v) { return v->dev; }
-unsigned long long xenstat_vbd_oo_reqs(xenstat_vbd *v) { return v->oo_reqs; }
-unsigned long long xenstat_vbd_rd_reqs(xenstat_vbd *v) { return v->rd_reqs; }
-unsigned long long xenstat_vbd_wr_reqs(xenstat_vbd *v) { return v->wr_reqs; }
-unsigned long long xenstat_vbd_rd_sects(xenstat_vbd *v) { return v->rd_sects; }
-unsigned long long xenstat_vbd_wr_sects(xenstat_vbd *v) { return v->wr_sects; }
-bool xenstat_vbd_error(xenstat_vbd *v) { return v->error != 0; }
+unsigned int xenstat_vbd_type(xenstat_vbd *v)
+{
+	return v->back_type;
+}
+unsigned int xenstat_vbd_dev(xenstat_vbd *v)
+{
+	return v->dev;
+}
+unsigned long long xenstat_vbd_oo_reqs(xenstat_vbd *v)
+{
+	return v->oo_reqs;
+}
+unsigned long long xenstat_vbd_rd_reqs(xenstat_vbd *v)
+{
+	return v->rd_reqs;
+}
+unsigned long long xenstat_vbd_wr_reqs(xenstat_vbd *v)
+{
+	return v->wr_reqs;
+}
+unsigned long long xenstat_vbd_rd_sects(xenstat_vbd *v)
+{
+	return v->rd_sects;
+}
+unsigned long long xenstat_vbd_wr_sects(xenstat_vbd *v)
+{
+	return v->wr_sects;
+}
+bool xenstat_vbd_error(xenstat_vbd *v)
+{
+	return v->error != 0;
+}
 
 /*
  * Xen's libxenstat exports its internal collectors too (its build exports
@@ -408,11 +514,28 @@ void xenstat_uninit_vbds(xenstat_handle *handle);
 xenstat_vbd *xenstat_save_vbd(xenstat_domain *domain, xenstat_vbd *vbd);
 void read_attributes_qdisk(xenstat_node *node);
 
-int xenstat_collect_networks(xenstat_node *node) { (void)node; return 1; }
-void xenstat_uninit_networks(xenstat_handle *handle) { (void)handle; }
-int xenstat_collect_vbds(xenstat_node *node) { (void)node; return 1; }
-void xenstat_uninit_vbds(xenstat_handle *handle) { (void)handle; }
-void read_attributes_qdisk(xenstat_node *node) { (void)node; }
+int xenstat_collect_networks(xenstat_node *node)
+{
+	(void)node;
+	return 1;
+}
+void xenstat_uninit_networks(xenstat_handle *handle)
+{
+	(void)handle;
+}
+int xenstat_collect_vbds(xenstat_node *node)
+{
+	(void)node;
+	return 1;
+}
+void xenstat_uninit_vbds(xenstat_handle *handle)
+{
+	(void)handle;
+}
+void read_attributes_qdisk(xenstat_node *node)
+{
+	(void)node;
+}
 
 /* Appends a copy of vbd to the domain's; the new entry, NULL without memory. */
 xenstat_vbd *xenstat_save_vbd(xenstat_domain *domain, xenstat_vbd *vbd)

@@ -15,9 +15,9 @@ struct bench_job {
 
 /* docs/blkback.md: the jobs bench/blk.sh parses, in its order. */
 static const struct bench_job jobs[] = {
-    {"randread-4k-qd1", false, true, 4, 1},    {"randread-4k-qd32", false, true, 4, 32},
-    {"randwrite-4k-qd1", true, true, 4, 1},    {"randwrite-4k-qd32", true, true, 4, 32},
-    {"seqread-1m-qd1", false, false, 1024, 1}, {"seqwrite-1m-qd1", true, false, 1024, 1},
+	{ "randread-4k-qd1", false, true, 4, 1 },    { "randread-4k-qd32", false, true, 4, 32 },
+	{ "randwrite-4k-qd1", true, true, 4, 1 },    { "randwrite-4k-qd32", true, true, 4, 32 },
+	{ "seqread-1m-qd1", false, false, 1024, 1 }, { "seqwrite-1m-qd1", true, false, 1024, 1 },
 };
 
 struct bench_run {
@@ -58,7 +58,7 @@ static int bench_job(struct blkfront_dev *d, const struct bench_job *j, uint64_t
 	unsigned int depth = j->depth * ((io_pages + req_pages - 1) / req_pages);
 	uint64_t req_sectors = (uint64_t)req_pages * (PAGE_SIZE / BLKFRONT_SECTOR);
 	uint64_t slots = d->sectors / req_sectors, seq = 0;
-	struct bench_run r = {.rng = 0x9e3779b97f4a7c15ULL ^ d->sectors};
+	struct bench_run r = { .rng = 0x9e3779b97f4a7c15ULL ^ d->sectors };
 	uint64_t t0, t1, end, ios, mib10;
 	int rc = 0;
 

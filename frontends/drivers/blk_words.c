@@ -379,7 +379,7 @@ static bool backend_waiting(unsigned int devid)
  */
 static void word_watch(const start_info_t *si, const char *arg)
 {
-	struct blkfront_dev *open[BLKFRONT_MAX_DEVS] = {0};
+	struct blkfront_dev *open[BLKFRONT_MAX_DEVS] = { 0 };
 	unsigned int ids[16];
 	uint64_t seconds, end;
 	int id, n;
@@ -468,7 +468,7 @@ static void word_config(const start_info_t *si, const char *arg)
 			blkfront_opts.no_indirect = true;
 		else if (!strcmp(opt, "default"))
 			blkfront_opts =
-			    (struct blkfront_opts){.max_ring_order = BLKFRONT_MAX_RING_ORDER};
+			    (struct blkfront_opts){ .max_ring_order = BLKFRONT_MAX_RING_ORDER };
 		else
 			printk("blk-config: unknown option '%s'\n", opt);
 		p = end ? end + 1 : NULL;
@@ -479,9 +479,13 @@ static void word_config(const start_info_t *si, const char *arg)
 }
 
 const struct driver_word blk_words[] = {
-    {.name = "blk-info", .run = word_info},	  {.name = "blk-selftest", .run = word_selftest},
-    {.name = "blk-bench", .run = blk_word_bench}, {.name = "blk-write-ro", .run = word_write_ro},
-    {.name = "blk-discard", .run = word_discard}, {.name = "blk-hostile", .run = word_hostile},
-    {.name = "blk-config", .run = word_config},	  {.name = "blk-watch", .run = word_watch},
+	{ .name = "blk-info", .run = word_info },
+	{ .name = "blk-selftest", .run = word_selftest },
+	{ .name = "blk-bench", .run = blk_word_bench },
+	{ .name = "blk-write-ro", .run = word_write_ro },
+	{ .name = "blk-discard", .run = word_discard },
+	{ .name = "blk-hostile", .run = word_hostile },
+	{ .name = "blk-config", .run = word_config },
+	{ .name = "blk-watch", .run = word_watch },
 };
 const unsigned blk_nwords = ARRAY_SIZE(blk_words);

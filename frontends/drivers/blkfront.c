@@ -17,7 +17,7 @@
 #define DRAIN_TIMEOUT_NS (5000ULL * MS)
 #define UNGRANT_TIMEOUT_NS (1000ULL * MS)
 
-struct blkfront_opts blkfront_opts = {.max_ring_order = BLKFRONT_MAX_RING_ORDER};
+struct blkfront_opts blkfront_opts = { .max_ring_order = BLKFRONT_MAX_RING_ORDER };
 
 /*
  * Devices and their ring pages, owned by this file.  Ring pages sit in a
@@ -115,7 +115,7 @@ static bool state_changed(void *arg)
  */
 static int wait_be_state(struct blkfront_dev *d, unsigned int mask, uint64_t timeout_ns)
 {
-	struct state_wait w = {.d = d};
+	struct state_wait w = { .d = d };
 	bool clock = time_available();
 	uint64_t end = clock ? time_now_ns() + timeout_ns : 0, waited = 0;
 	int st;

@@ -435,7 +435,7 @@ static void wake_arm(uint64_t end, uint64_t now)
 
 void blkfront_wake_cancel(void)
 {
-	struct vcpu_set_singleshot_timer t = {0};
+	struct vcpu_set_singleshot_timer t = { 0 };
 
 	if (!wake.armed)
 		return;
@@ -473,7 +473,7 @@ static bool ring_ready(void *arg)
 
 int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 {
-	struct ring_wait w = {.d = d};
+	struct ring_wait w = { .d = d };
 
 	/* Without the timer, wait_until polls to the deadline itself. */
 	if (!time_available() || !wait_timer_available()) {

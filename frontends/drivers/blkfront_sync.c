@@ -84,7 +84,7 @@ static int rw_queue_one(struct blkfront_dev *d, struct rw_state *st, uint64_t se
 int blkfront_rw(struct blkfront_dev *d, bool write, uint64_t sector, uint64_t nbytes,
 		blkfront_page_fn fn, void *arg)
 {
-	struct rw_state st = {.write = write, .fn = fn, .arg = arg};
+	struct rw_state st = { .write = write, .fn = fn, .arg = arg };
 	uint64_t chunk, off = 0;
 	int rc;
 
@@ -163,7 +163,7 @@ static void one_done(void *arg, struct blkfront_dev *d, unsigned int id)
 /* Push slot @id's request and wait for its answer.  Its -errno. */
 static int one_request(struct blkfront_dev *d, unsigned int id)
 {
-	struct one o = {.id = id};
+	struct one o = { .id = id };
 	int rc;
 
 	blkfront_kick(d);

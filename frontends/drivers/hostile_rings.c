@@ -255,7 +255,7 @@ static void hb_prod_ahead(struct blkfront_dev *d, const char *way)
 /* Limits of a request: segment count, sector spans, indirect segment count. */
 static void hb_limits(struct blkfront_dev *d, const char *way, grant_ref_t ref, grant_ref_t iref)
 {
-	struct hb_result r = {0};
+	struct hb_result r = { 0 };
 	blkif_request_t req;
 	unsigned int sent = 0;
 
@@ -310,7 +310,7 @@ static void hb_limits(struct blkfront_dev *d, const char *way, grant_ref_t ref, 
 static void hb_same_gref(struct blkfront_dev *d, const char *way, grant_ref_t ref, grant_ref_t iref,
 			 uint64_t rounds)
 {
-	struct hb_result r = {0};
+	struct hb_result r = { 0 };
 	unsigned long sent = 0;
 	bool indirect = d->max_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST;
 	unsigned int segs = indirect ? d->max_segs : BLKIF_MAX_SEGMENTS_PER_REQUEST;
@@ -350,7 +350,7 @@ static void hb_same_gref(struct blkfront_dev *d, const char *way, grant_ref_t re
 static void hb_revoke(struct blkfront_dev *d, const char *way, grant_ref_t ref)
 {
 	static uint8_t buf[4 * PAGE_SIZE];
-	struct hb_result r = {0};
+	struct hb_result r = { 0 };
 	blkif_request_t req;
 	unsigned int n;
 	int rc, flags;
@@ -394,8 +394,8 @@ out:
 
 static void word_blk(const start_info_t *si, const char *arg)
 {
-	static const char *const ways[] = {"prod-back",	    "prod-ahead", "nsegs", "sect-range",
-					   "indirect-segs", "same-gref",  "revoke"};
+	static const char *const ways[] = { "prod-back",     "prod-ahead", "nsegs", "sect-range",
+					    "indirect-segs", "same-gref",  "revoke" };
 	struct blkfront_dev *d;
 	grant_ref_t ref, iref;
 	void *page, *ipage;
@@ -558,8 +558,8 @@ static void hn_same_gref(struct netfront *nf, const char *way, grant_ref_t ref, 
 {
 	/* 16 slots of one page: 4095 + 15 * 4096 = 65535 bytes, the most a frame may be. */
 	const unsigned int slots = 16;
-	struct hn_result r = {0};
-	struct hn_wait w = {nf, &r};
+	struct hn_result r = { 0 };
+	struct hn_wait w = { nf, &r };
 	unsigned long sent = 0;
 	int st = XenbusStateConnected;
 
@@ -598,7 +598,7 @@ static void hn_same_gref(struct netfront *nf, const char *way, grant_ref_t ref, 
  */
 static void hn_rx_prod(struct netfront *nf, const char *way)
 {
-	struct hn_result r = {0};
+	struct hn_result r = { 0 };
 	RING_IDX rsp = READ_ONCE(nf->rx.sring->rsp_prod), to;
 	uint32_t gw = (nf->nif.ip & 0x00ffffffu) | 0x01000000u; /* a.b.c.1, network order */
 
@@ -618,10 +618,10 @@ static void hn_rx_prod(struct netfront *nf, const char *way)
 
 static void word_net(const start_info_t *si, const char *arg)
 {
-	static const char *const ways[] = {"prod-back",	    "prod-ahead",  "chain-endless",
-					   "chain-long",    "size-big",	   "same-gref",
-					   "rx-prod-ahead", "rx-prod-back"};
-	struct hn_result r = {0};
+	static const char *const ways[] = { "prod-back",     "prod-ahead",  "chain-endless",
+					    "chain-long",    "size-big",    "same-gref",
+					    "rx-prod-ahead", "rx-prod-back" };
+	struct hn_result r = { 0 };
 	struct netfront *nf;
 	grant_ref_t ref;
 	uint64_t n = 20;
@@ -755,7 +755,7 @@ static void word_evtchn(const start_info_t *si, const char *arg)
 	end = time_now_ns() + secs * SEC;
 	while (nports && time_now_ns() < end) {
 		for (unsigned int k = 0; k < 256; k++) {
-			struct evtchn_send send = {.port = ports[k % nports]};
+			struct evtchn_send send = { .port = ports[k % nports] };
 			int rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
 
 			sends++;
@@ -891,7 +891,7 @@ static evtchn_port_t hx_port;
 static bool hx_send(uint32_t type, uint32_t tx, const char *a, const char *b, uint64_t end)
 {
 	static uint32_t id = HX_REQ_ID;
-	struct xsd_sockmsg h = {.type = type, .req_id = id++, .tx_id = tx};
+	struct xsd_sockmsg h = { .type = type, .req_id = id++, .tx_id = tx };
 	char body[160];
 	size_t len = strlen(a) + 1, total;
 	XENSTORE_RING_IDX prod;
@@ -1006,11 +1006,11 @@ static void word_xs(const start_info_t *si, const char *arg)
 }
 
 const struct driver_word hostile_ring_words[] = {
-    {.name = "hostile-blk", .run = word_blk},
-    {.name = "hostile-net", .run = word_net},
-    {.name = "hostile-evtchn", .run = word_evtchn},
-    {.name = "hostile-console", .run = word_console},
-    {.name = "hostile-xs", .run = word_xs},
-    {.name = "honest", .run = honest_word},
+	{ .name = "hostile-blk", .run = word_blk },
+	{ .name = "hostile-net", .run = word_net },
+	{ .name = "hostile-evtchn", .run = word_evtchn },
+	{ .name = "hostile-console", .run = word_console },
+	{ .name = "hostile-xs", .run = word_xs },
+	{ .name = "honest", .run = honest_word },
 };
 const unsigned hostile_ring_nwords = ARRAY_SIZE(hostile_ring_words);

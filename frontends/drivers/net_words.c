@@ -50,7 +50,7 @@ static bool run_wake(void *arg)
  */
 static int net_run(net_done_fn done, void *arg, uint64_t timeout_ns)
 {
-	struct run_cond c = {done, arg};
+	struct run_cond c = { done, arg };
 	uint64_t end = timeout_ns ? time_now_ns() + timeout_ns : 0;
 
 	for (;;) {
@@ -131,7 +131,7 @@ static bool arp_known(void *arg)
 /* The MAC of @ip on @nif: three requests, a second each. */
 static int resolve(struct net_if *nif, uint32_t ip, uint8_t mac[ETH_ALEN])
 {
-	struct arp_wait w = {.nif = nif, .ip = ip};
+	struct arp_wait w = { .nif = nif, .ip = ip };
 
 	for (int i = 0; i < 3; i++) {
 		if (net_arp_lookup(nif, ip, mac))
@@ -457,8 +457,11 @@ static void cmd_net_hostile(const start_info_t *si, const char *arg)
 }
 
 const struct driver_word net_words[] = {
-    {.name = "net-info", .run = cmd_net_info}, {.name = "udp-echo", .run = cmd_udp_echo},
-    {.name = "ping", .run = cmd_ping},	       {.name = "udp-send", .run = cmd_udp_send},
-    {.name = "udp-sink", .run = cmd_udp_sink}, {.name = "net-hostile", .run = cmd_net_hostile},
+	{ .name = "net-info", .run = cmd_net_info },
+	{ .name = "udp-echo", .run = cmd_udp_echo },
+	{ .name = "ping", .run = cmd_ping },
+	{ .name = "udp-send", .run = cmd_udp_send },
+	{ .name = "udp-sink", .run = cmd_udp_sink },
+	{ .name = "net-hostile", .run = cmd_net_hostile },
 };
 const unsigned net_nwords = ARRAY_SIZE(net_words);

@@ -16,7 +16,7 @@ static struct netfront devs[NETFRONT_MAX];
 static int vif_watch = -1;
 static volatile bool vif_changed;
 
-static const struct net_if_ops netfront_ops = {.xmit = netfront_xmit};
+static const struct net_if_ops netfront_ops = { .xmit = netfront_xmit };
 
 /* The port's upcall: waking the waiter is the point; netfront_poll does the work. */
 static void netfront_event(evtchn_port_t port, void *data)

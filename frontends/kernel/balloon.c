@@ -18,21 +18,21 @@
  * the work runs from the watch callback (at a wait).  State owned here.
  */
 #define BAL_BATCH 256
-#define BAL_MAX_FRAMES (1UL << 18)  /* pfns we can track: 1 GiB */
-#define BAL_KEEP_FREE 64            /* pages the kernel keeps, whatever the target */
+#define BAL_MAX_FRAMES (1UL << 18) /* pfns we can track: 1 GiB */
+#define BAL_KEEP_FREE 64	   /* pages the kernel keeps, whatever the target */
 #define BITS (8 * sizeof(unsigned long))
 
-static int init_rc = -XEN_ENODEV; /* balloon_init's result */
-static unsigned long frames;        /* pfn space: nr_pages, or more with maxmem */
+static int init_rc = -XEN_ENODEV;		 /* balloon_init's result */
+static unsigned long frames;			 /* pfn space: nr_pages, or more with maxmem */
 static unsigned long out[BAL_MAX_FRAMES / BITS]; /* pfn given back (or never populated) */
 static unsigned long nr_out;
-static unsigned long target;        /* pages; valid once have_target */
+static unsigned long target; /* pages; valid once have_target */
 static bool have_target, at_target, stuck;
-static unsigned long reached;       /* times the target was reached */
+static unsigned long reached; /* times the target was reached */
 static xen_pfn_t frame_list[BAL_BATCH];
 static unsigned long pfn_list[BAL_BATCH];
 static void *page_list[BAL_BATCH];
-static unsigned long not_zero;      /* frames that came back with data in them */
+static unsigned long not_zero; /* frames that came back with data in them */
 
 static bool is_out(unsigned long pfn)
 {
@@ -56,7 +56,8 @@ static long reservation(int cmd)
 
 static long memop(int cmd, xen_pfn_t *list, unsigned long n)
 {
-	struct xen_memory_reservation r = { .nr_extents = n, .extent_order = 0,
+	struct xen_memory_reservation r = { .nr_extents = n,
+					    .extent_order = 0,
 					    .domid = DOMID_SELF };
 
 	set_xen_guest_handle(r.extent_start, list);
@@ -98,7 +99,8 @@ static unsigned long balloon_out(unsigned long n)
 		}
 		/* Not taken: map it again and keep it. */
 		(void)HYPERVISOR_update_va_mapping((unsigned long)page_list[i],
-						   ((uint64_t)frame_list[i] << PAGE_SHIFT) | PAGE_KERNEL_RW,
+						   ((uint64_t)frame_list[i] << PAGE_SHIFT) |
+						       PAGE_KERNEL_RW,
 						   UVMF_INVLPG | UVMF_LOCAL);
 		page_free(page_list[i]);
 	}
@@ -129,7 +131,8 @@ static unsigned long balloon_in(unsigned long n)
 		nr_out--;
 		mm_p2m_set(pfn, frame_list[i]);
 		if (HYPERVISOR_update_va_mapping((unsigned long)page,
-						 ((uint64_t)frame_list[i] << PAGE_SHIFT) | PAGE_KERNEL_RW,
+						 ((uint64_t)frame_list[i] << PAGE_SHIFT) |
+						     PAGE_KERNEL_RW,
 						 UVMF_INVLPG | UVMF_LOCAL))
 			continue; /* ours, but out of our page tables' reach: held unused */
 		for (unsigned long j = 0; j < PAGE_SIZE / sizeof(*page); j++) {
@@ -163,8 +166,9 @@ static void balloon_work(void)
 		if ((unsigned long)cur == target) {
 			if (!moved_any)
 				return;
-			printk("balloon: reached target %lu KiB (holds %lu pages, %lu given back)\n",
-			       target * 4, frames - nr_out, nr_out);
+			printk(
+			    "balloon: reached target %lu KiB (holds %lu pages, %lu given back)\n",
+			    target * 4, frames - nr_out, nr_out);
 			if (not_zero)
 				printk("balloon: %lu frames came back not zeroed\n", not_zero);
 			not_zero = 0;
@@ -182,8 +186,9 @@ static void balloon_work(void)
 			if (!stuck)
 				printk("balloon: stopped at %lu KiB, target %lu KiB (%s)\n",
 				       (unsigned long)cur * 4, target * 4,
-				       (unsigned long)cur > target ? "keeping the last free pages"
-								    : "the hypervisor gives no more");
+				       (unsigned long)cur > target
+					   ? "keeping the last free pages"
+					   : "the hypervisor gives no more");
 			stuck = true;
 			reached++; /* as far as it goes: a waiter may go on */
 			return;

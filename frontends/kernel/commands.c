@@ -132,8 +132,8 @@ static void cmd_wait(const start_info_t *si, const char *arg)
 			(void)sched_yield();
 		} else if (wakes < WAIT_REPORTS) {
 			wakes++;
-			printk("wait: woke (upcalls=%lu spurious=%lu)\n",
-			       events_upcalls(), events_spurious());
+			printk("wait: woke (upcalls=%lu spurious=%lu)\n", events_upcalls(),
+			       events_spurious());
 		}
 	}
 }
@@ -255,8 +255,8 @@ static void cmd_bench_hypercall(const start_info_t *si, const char *arg)
 	for (uint64_t i = 0; i < n; i++)
 		(void)HYPERVISOR_xen_version(XENVER_version, NULL);
 	t1 = time_now_ns();
-	printk("bench-hypercall: calls=%llu ns_per_call=%llu\n",
-	       (unsigned long long)n, (unsigned long long)((t1 - t0) / n));
+	printk("bench-hypercall: calls=%llu ns_per_call=%llu\n", (unsigned long long)n,
+	       (unsigned long long)((t1 - t0) / n));
 }
 
 /* bench-boot prints its line right after the banner (main.c). */
@@ -286,8 +286,8 @@ static void cmd_balloon_wait(const start_info_t *si, const char *arg)
 		s = 86400;
 	rc = balloon_wait(s * 1000000000ULL);
 	if (rc)
-		printk("balloon-wait: %s (%d)\n",
-		       rc == -XEN_ETIMEDOUT ? "timed out" : "no balloon", rc);
+		printk("balloon-wait: %s (%d)\n", rc == -XEN_ETIMEDOUT ? "timed out" : "no balloon",
+		       rc);
 }
 
 static void cmd_balloon_status(const start_info_t *si, const char *arg)
@@ -338,7 +338,8 @@ static const struct command commands[] = {
 	{ .name = "balloon-status", .run = cmd_balloon_status },
 };
 
-/* A word from a driver's table (blkfront, netfront, hostile_rings) or hostile.c's, if one has it. */
+/* A word from a driver's table (blkfront, netfront, hostile_rings) or hostile.c's, if one has it.
+ */
 static bool driver_word_run(const start_info_t *si, const char *name, const char *arg)
 {
 	const struct driver_word *tables[] = { blk_words, net_words, hostile_words,

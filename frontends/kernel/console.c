@@ -73,12 +73,10 @@ static long out_space(void)
 static void out_wait(void)
 {
 	/* A caller that masked events keeps them masked: it only yields. */
-	if (on_boot_stack() && !events_in_upcall() && events_ready() &&
-	    !events_masked()) {
+	if (on_boot_stack() && !events_in_upcall() && events_ready() && !events_masked()) {
 		events_mask();
 		/* The timer bounds the block, so a stall is noticed. */
-		if (out_space() == 0 &&
-		    wait_timer_arm(time_now_ns() + CONSOLE_STALL_NS / 20)) {
+		if (out_space() == 0 && wait_timer_arm(time_now_ns() + CONSOLE_STALL_NS / 20)) {
 			if (sched_block())
 				(void)sched_yield();
 		} else {
@@ -106,9 +104,8 @@ static bool ring_write(const char *buf, size_t len)
 			return false;
 		if (space == 0) {
 			(void)evtchn_notify(ring_port);
-			if (time_available() ?
-				    time_now_ns() - start > CONSOLE_STALL_NS :
-				    ++rounds > CONSOLE_STALL_ROUNDS)
+			if (time_available() ? time_now_ns() - start > CONSOLE_STALL_NS
+					     : ++rounds > CONSOLE_STALL_ROUNDS)
 				return false;
 			out_wait();
 			continue;
@@ -135,8 +132,7 @@ static bool ring_write(const char *buf, size_t len)
 
 void console_write(const char *buf, size_t len)
 {
-	static const char stalled[] =
-		"console: ring stalled or broken; back to console_io\n";
+	static const char stalled[] = "console: ring stalled or broken; back to console_io\n";
 
 	if (!READ_ONCE(ring_on)) {
 		io_write(buf, len);
@@ -180,11 +176,9 @@ void console_flush(void)
 		return;
 	(void)evtchn_notify(ring_port);
 	while (!out_drained()) {
-		if (time_available() ?
-			    time_now_ns() - start > CONSOLE_STALL_NS :
-			    ++rounds > CONSOLE_STALL_ROUNDS) {
-			static const char msg[] =
-				"console: the backend left output in the ring\n";
+		if (time_available() ? time_now_ns() - start > CONSOLE_STALL_NS
+				     : ++rounds > CONSOLE_STALL_ROUNDS) {
+			static const char msg[] = "console: the backend left output in the ring\n";
 
 			io_write(msg, sizeof(msg) - 1);
 			return;
@@ -251,8 +245,7 @@ int console_ring_init(const start_info_t *si)
 	struct xencons_interface *r;
 	int rc;
 
-	if (!si->console.domU.mfn || !si->console.domU.evtchn ||
-	    !events_ready())
+	if (!si->console.domU.mfn || !si->console.domU.evtchn || !events_ready())
 		return -XEN_ENODEV;
 	r = mfn_to_virt(si->console.domU.mfn);
 	if (!r)

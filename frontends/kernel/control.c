@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// control/shutdown: the toolstack asks, the kernel acknowledges and shuts down; control/sysrq beside it.
+// control/shutdown: the toolstack asks, the kernel acknowledges and shuts down; control/sysrq
+// beside it.
 #include <svk/control.h>
 #include <svk/lib.h>
 #include <svk/nmi.h>
@@ -43,8 +44,7 @@ int control_init(void)
 	if (!rc)
 		rc = xenbus_write_async("control/feature-reboot", "1");
 	if (!rc) {
-		rc = xenbus_watch_async("control/shutdown", control_shutdown_cb,
-					NULL);
+		rc = xenbus_watch_async("control/shutdown", control_shutdown_cb, NULL);
 		rc = rc < 0 ? rc : 0;
 	}
 	if (!rc)

@@ -50,8 +50,7 @@ int events_init(void)
 
 	if (!shared_info)
 		return -XEN_ENODEV;
-	iret_guest_pushes_regs =
-		(unsigned char)hypercall_page[__HYPERVISOR_iret * 32] == 0x50;
+	iret_guest_pushes_regs = (unsigned char)hypercall_page[__HYPERVISOR_iret * 32] == 0x50;
 	rc = register_callback(CALLBACKTYPE_event, hypervisor_callback);
 	if (rc)
 		return rc;
@@ -84,8 +83,7 @@ void evtchn_do_upcall(void)
 	upcall_depth++;
 	do {
 		WRITE_ONCE(vi->evtchn_upcall_pending, 0);
-		sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0,
-					  __ATOMIC_SEQ_CST);
+		sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 		while (sel) {
 			w = (unsigned int)__builtin_ctzl(sel);
 			sel &= sel - 1;
@@ -98,11 +96,9 @@ void evtchn_do_upcall(void)
 				pending &= pending - 1;
 				port = w * BITS_PER_WORD + b;
 				__atomic_fetch_and(&shared_info->evtchn_pending[w],
-						   ~((xen_ulong_t)1 << b),
-						   __ATOMIC_SEQ_CST);
+						   ~((xen_ulong_t)1 << b), __ATOMIC_SEQ_CST);
 				if (ports[port].handler)
-					ports[port].handler(port,
-							    ports[port].data);
+					ports[port].handler(port, ports[port].data);
 				else
 					nr_spurious++;
 			}
@@ -125,8 +121,7 @@ void evtchn_failsafe(void)
 static void port_mask(evtchn_port_t port)
 {
 	__atomic_fetch_or(&shared_info->evtchn_mask[port / BITS_PER_WORD],
-			  (xen_ulong_t)1 << (port % BITS_PER_WORD),
-			  __ATOMIC_SEQ_CST);
+			  (xen_ulong_t)1 << (port % BITS_PER_WORD), __ATOMIC_SEQ_CST);
 }
 
 int evtchn_bind(evtchn_port_t port, evtchn_handler_t handler, void *data)
@@ -183,20 +178,16 @@ static int port_checked(evtchn_port_t in, evtchn_port_t *out)
 
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
 {
-	struct evtchn_alloc_unbound op = { .dom = DOMID_SELF,
-					   .remote_dom = remote };
+	struct evtchn_alloc_unbound op = { .dom = DOMID_SELF, .remote_dom = remote };
 	int rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &op);
 
 	return rc ? rc : port_checked(op.port, port);
 }
 
-int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,
-			    evtchn_port_t *port)
+int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *port)
 {
-	struct evtchn_bind_interdomain op = { .remote_dom = remote,
-					      .remote_port = remote_port };
-	int rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain,
-						  &op);
+	struct evtchn_bind_interdomain op = { .remote_dom = remote, .remote_port = remote_port };
+	int rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &op);
 
 	return rc ? rc : port_checked(op.local_port, port);
 }
@@ -255,8 +246,7 @@ void events_unmask(void)
 
 bool events_masked(void)
 {
-	return !shared_info ||
-	       READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask);
+	return !shared_info || READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask);
 }
 
 void events_enable(void)

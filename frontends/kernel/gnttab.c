@@ -32,8 +32,7 @@ int gnttab_init(void)
 		return rc;
 	if (q.status != GNTST_okay)
 		return -XEN_EINVAL;
-	n = q.max_nr_frames < GNTTAB_MAX_FRAMES ? q.max_nr_frames :
-						  GNTTAB_MAX_FRAMES;
+	n = q.max_nr_frames < GNTTAB_MAX_FRAMES ? q.max_nr_frames : GNTTAB_MAX_FRAMES;
 	if (n == 0)
 		return -XEN_ENOSPC;
 	st.nr_frames = n;
@@ -44,14 +43,12 @@ int gnttab_init(void)
 	if (st.status != GNTST_okay)
 		return -XEN_EINVAL;
 	for (i = 0; i < n; i++) {
-		uint64_t pte = ((uint64_t)frames[i] << PAGE_SHIFT) |
-			       PAGE_KERNEL_RW;
+		uint64_t pte = ((uint64_t)frames[i] << PAGE_SHIFT) | PAGE_KERNEL_RW;
 
 		if (frames[i] >> (52 - PAGE_SHIFT))
 			return -XEN_EINVAL;
-		rc = (int)HYPERVISOR_update_va_mapping(
-			(unsigned long)table_area[i], pte,
-			UVMF_INVLPG | UVMF_LOCAL);
+		rc = (int)HYPERVISOR_update_va_mapping((unsigned long)table_area[i], pte,
+						       UVMF_INVLPG | UVMF_LOCAL);
 		if (rc)
 			return rc;
 	}
@@ -93,8 +90,7 @@ int gnttab_grant_access(domid_t domid, unsigned long mfn, bool readonly)
 	table[ref].domid = domid;
 	/* Frame and domid before the flag that makes the entry valid. */
 	xen_wmb();
-	WRITE_ONCE(table[ref].flags,
-		   (uint16_t)(GTF_permit_access | (readonly ? GTF_readonly : 0)));
+	WRITE_ONCE(table[ref].flags, (uint16_t)(GTF_permit_access | (readonly ? GTF_readonly : 0)));
 	return (int)ref;
 }
 
@@ -102,15 +98,13 @@ int gnttab_end_access(grant_ref_t ref)
 {
 	uint16_t flags;
 
-	if (!table || ref < GNTTAB_RESERVED_REFS || ref >= nr_refs ||
-	    !in_use[ref])
+	if (!table || ref < GNTTAB_RESERVED_REFS || ref >= nr_refs || !in_use[ref])
 		return -XEN_EINVAL;
 	flags = READ_ONCE(table[ref].flags);
 	do {
 		if (flags & (GTF_reading | GTF_writing))
 			return -XEN_EBUSY;
-	} while (!__atomic_compare_exchange_n(&table[ref].flags, &flags, 0,
-					      false, __ATOMIC_SEQ_CST,
+	} while (!__atomic_compare_exchange_n(&table[ref].flags, &flags, 0, false, __ATOMIC_SEQ_CST,
 					      __ATOMIC_SEQ_CST));
 	in_use[ref] = false;
 	free_next[ref] = (uint16_t)free_head;

@@ -40,8 +40,8 @@
 
 /* The ways into the host kernel, and the ABI each one speaks. */
 enum hostile_way {
-	WAY_SYSCALL, /* x86_64 */
-	WAY_INT80, /* i386 */
+	WAY_SYSCALL,  /* x86_64 */
+	WAY_INT80,    /* i386 */
 	WAY_SYSENTER, /* i386 (#UD on AMD in 64-bit mode) */
 };
 
@@ -128,8 +128,7 @@ static long raw_syscall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint
  * i386 ABI through int $0x80: eax = nr, ebx, ecx, edx, esi, edi.  From a
  * 64-bit process Linux zeroes r8-r11 on the way back.
  */
-static long raw_int80(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4,
-		      uint32_t a5)
+static long raw_int80(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5)
 {
 	uint64_t rax = nr, rbx = a1, rcx = a2, rdx = a3, rsi = a4, rdi = a5;
 
@@ -157,8 +156,8 @@ static long raw_sysenter(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3, uin
 			     "mov %k[frame], %%ebp\n\t"
 			     "sysenter\n\t"
 			     "pop %%rbp"
-			     : "+a"(rax), "+b"(rbx), "+c"(rcx), "+d"(rdx), "+S"(rsi), "+D"(rdi),
-			       [frame] "+r"(frame)
+			     : "+a"(rax), "+b"(rbx), "+c"(rcx), "+d"(rdx), "+S"(rsi),
+			       "+D"(rdi), [frame] "+r"(frame)
 			     :
 			     : "r8", "r9", "r10", "r11", "memory", "cc");
 	return (int32_t)(uint32_t)rax;
@@ -216,8 +215,7 @@ static void args64(enum hostile_call c, uint64_t a[5])
 	case CALL_MMAP:
 		/* The sixth argument (offset, r9) is 0 either way. */
 		a[0] = MMAP_ADDR64, a[1] = 4096, a[2] = L_PROT_RW,
-		a[3] = L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED_NOREPLACE,
-		a[4] = (uint64_t)-1;
+		a[3] = L_MAP_PRIVATE | L_MAP_ANONYMOUS | L_MAP_FIXED_NOREPLACE, a[4] = (uint64_t)-1;
 		break;
 	case CALL_CLONE:
 		/* flags, newsp, parent_tid, child_tid, tls: a plain fork. */

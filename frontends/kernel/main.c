@@ -76,8 +76,8 @@ static void devices_init(const start_info_t *si, const struct early *e)
 	}
 	if (!ctl)
 		(void)balloon_init(si); /* no line of its own: balloon-status tells */
-	printk("devices: m2p=%d timer=%d console-ring=%d gnttab=%d xenbus=%d control=%d\n",
-	       e->m2p, timer, e->cons, gnt, xs, ctl);
+	printk("devices: m2p=%d timer=%d console-ring=%d gnttab=%d xenbus=%d control=%d\n", e->m2p,
+	       timer, e->cons, gnt, xs, ctl);
 }
 
 void kernel_main(start_info_t *si, unsigned long boot_sp)
@@ -93,13 +93,13 @@ void kernel_main(start_info_t *si, unsigned long boot_sp)
 	if (commands_has_word(cmdline, "bench-boot"))
 		printk("bench-boot: ready\n");
 	printk("cmdline: %s\n", cmdline);
-	printk("memory: %lu MiB (%lu pages)\n",
-	       si->nr_pages >> (20 - PAGE_SHIFT), si->nr_pages);
+	printk("memory: %lu MiB (%lu pages)\n", si->nr_pages >> (20 - PAGE_SHIFT), si->nr_pages);
 	printk("vcpus: %u\n", sched_vcpu_count());
 
 	if (e.shinfo)
-		printk("shared_info: mapping machine address 0x%lx failed: %d; running without time\n",
-		       si->shared_info, e.shinfo);
+		printk(
+		    "shared_info: mapping machine address 0x%lx failed: %d; running without time\n",
+		    si->shared_info, e.shinfo);
 	else if (e.time)
 		printk("time: shared_info carries no time; running without time\n");
 	if (!e.shinfo && e.events)

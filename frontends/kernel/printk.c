@@ -51,9 +51,8 @@ static void put_str(struct out *o, const char *s, const struct spec *sp)
  * Print @v in @base; @neg adds a '-'.  Zero padding goes between the sign
  * (or "0x" @prefix) and the digits, as C does.
  */
-static void put_num(struct out *o, unsigned long long v, unsigned int base,
-		    bool neg, bool upper, const char *prefix,
-		    const struct spec *sp)
+static void put_num(struct out *o, unsigned long long v, unsigned int base, bool neg, bool upper,
+		    const char *prefix, const struct spec *sp)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -191,27 +190,21 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		case 'd':
 		case 'i':
 			sv = arg_signed(&ap, m);
-			put_num(&o,
-				sv < 0 ? -(unsigned long long)sv :
-					 (unsigned long long)sv,
-				10, sv < 0, false, "", &sp);
+			put_num(&o, sv < 0 ? -(unsigned long long)sv : (unsigned long long)sv, 10,
+				sv < 0, false, "", &sp);
 			break;
 		case 'u':
-			put_num(&o, arg_unsigned(&ap, m), 10, false, false, "",
-				&sp);
+			put_num(&o, arg_unsigned(&ap, m), 10, false, false, "", &sp);
 			break;
 		case 'x':
 		case 'X':
-			put_num(&o, arg_unsigned(&ap, m), 16, false,
-				*fmt == 'X', "", &sp);
+			put_num(&o, arg_unsigned(&ap, m), 16, false, *fmt == 'X', "", &sp);
 			break;
 		case 'o':
-			put_num(&o, arg_unsigned(&ap, m), 8, false, false, "",
-				&sp);
+			put_num(&o, arg_unsigned(&ap, m), 8, false, false, "", &sp);
 			break;
 		case 'p':
-			put_num(&o, (unsigned long)va_arg(ap, void *), 16,
-				false, false, "0x", &sp);
+			put_num(&o, (unsigned long)va_arg(ap, void *), 16, false, false, "0x", &sp);
 			break;
 		case 'c': {
 			char c[2] = { (char)va_arg(ap, int), '\0' };

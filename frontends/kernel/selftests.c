@@ -21,8 +21,7 @@
 #define PEER_TIMEOUT_NS (30000ULL * MS)
 
 /* "/local/domain/<id>/data/<rest>" into @buf; false (said) if no domid. */
-static bool data_path(const char *who, char *buf, size_t size,
-		      const char *rest)
+static bool data_path(const char *who, char *buf, size_t size, const char *rest)
 {
 	int id = control_domid();
 
@@ -30,8 +29,7 @@ static bool data_path(const char *who, char *buf, size_t size,
 		printk("%s: FAIL reading domid: %d\n", who, id);
 		return false;
 	}
-	if ((size_t)ksnprintf(buf, size, "/local/domain/%d/data/%s", id,
-			      rest) >= size) {
+	if ((size_t)ksnprintf(buf, size, "/local/domain/%d/data/%s", id, rest) >= size) {
 		printk("%s: FAIL path too long\n", who);
 		return false;
 	}
@@ -48,13 +46,13 @@ static bool need_xenbus(const char *who)
 
 /* ---- xs-selftest --------------------------------------------------------- */
 
-#define XS_CHECK(step, expr)                                             \
-	do {                                                             \
-		rc = (expr);                                             \
-		if (rc < 0) {                                            \
-			printk("xs-selftest: FAIL %s: %d\n", step, rc);  \
-			goto out_rm;                                     \
-		}                                                        \
+#define XS_CHECK(step, expr)                                                                       \
+	do {                                                                                       \
+		rc = (expr);                                                                       \
+		if (rc < 0) {                                                                      \
+			printk("xs-selftest: FAIL %s: %d\n", step, rc);                            \
+			goto out_rm;                                                               \
+		}                                                                                  \
 	} while (0)
 
 /* A key below the self-test's home. */
@@ -73,25 +71,20 @@ void selftest_xs(const char *arg)
 	if (!need_xenbus("xs-selftest") ||
 	    !data_path("xs-selftest", home, sizeof(home), "xs-selftest"))
 		return;
-	XS_CHECK("write a", xenbus_write(XBT_NIL, xs_key(key, home, "a"),
-					 "alpha"));
-	XS_CHECK("printf b", xenbus_printf(XBT_NIL, xs_key(key, home, "b"),
-					   "%d-%s", 42, "beta"));
-	XS_CHECK("read a", xenbus_read(XBT_NIL, xs_key(key, home, "a"), val,
-				       sizeof(val)));
+	XS_CHECK("write a", xenbus_write(XBT_NIL, xs_key(key, home, "a"), "alpha"));
+	XS_CHECK("printf b", xenbus_printf(XBT_NIL, xs_key(key, home, "b"), "%d-%s", 42, "beta"));
+	XS_CHECK("read a", xenbus_read(XBT_NIL, xs_key(key, home, "a"), val, sizeof(val)));
 	if (strcmp(val, "alpha")) {
 		printk("xs-selftest: FAIL read a: '%s'\n", val);
 		goto out_rm;
 	}
-	XS_CHECK("read b", xenbus_read(XBT_NIL, xs_key(key, home, "b"), val,
-				       sizeof(val)));
+	XS_CHECK("read b", xenbus_read(XBT_NIL, xs_key(key, home, "b"), val, sizeof(val)));
 	if (strcmp(val, "42-beta")) {
 		printk("xs-selftest: FAIL read b: '%s'\n", val);
 		goto out_rm;
 	}
 	XS_CHECK("mkdir d", xenbus_mkdir(XBT_NIL, xs_key(key, home, "d")));
-	XS_CHECK("directory", xenbus_directory(XBT_NIL, home, list,
-					       sizeof(list)));
+	XS_CHECK("directory", xenbus_directory(XBT_NIL, home, list, sizeof(list)));
 	if (rc != 3) {
 		printk("xs-selftest: FAIL directory: %d entries\n", rc);
 		goto out_rm;
@@ -102,8 +95,7 @@ void selftest_xs(const char *arg)
 		rc = xenbus_write(t, xs_key(key, home, "t"), "in-tx");
 		if (rc) {
 			(void)xenbus_transaction_end(t, true);
-			printk("xs-selftest: FAIL write in transaction: %d\n",
-			       rc);
+			printk("xs-selftest: FAIL write in transaction: %d\n", rc);
 			goto out_rm;
 		}
 		rc = xenbus_transaction_end(t, false);
@@ -111,8 +103,7 @@ void selftest_xs(const char *arg)
 			break;
 	}
 	XS_CHECK("transaction end", rc);
-	XS_CHECK("read t", xenbus_read(XBT_NIL, xs_key(key, home, "t"), val,
-				       sizeof(val)));
+	XS_CHECK("read t", xenbus_read(XBT_NIL, xs_key(key, home, "t"), val, sizeof(val)));
 	if (strcmp(val, "in-tx")) {
 		printk("xs-selftest: FAIL read t: '%s'\n", val);
 		goto out_rm;
@@ -140,8 +131,7 @@ void selftest_xs_watch(const char *arg)
 		printk("xs-watch: needs a key (xs-watch=KEY)\n");
 		return;
 	}
-	if (!need_xenbus("xs-watch") ||
-	    !data_path("xs-watch", path, sizeof(path), arg))
+	if (!need_xenbus("xs-watch") || !data_path("xs-watch", path, sizeof(path), arg))
 		return;
 	id = xenbus_watch(path, NULL, NULL);
 	if (id < 0) {
@@ -269,8 +259,7 @@ void selftest_pingpong(const char *arg)
 	if (initiator) {
 		rc = pp_wait_ready(port);
 		if (rc) {
-			printk("evtchn-pingpong: FAIL dom0 did not connect: %d\n",
-			       rc);
+			printk("evtchn-pingpong: FAIL dom0 did not connect: %d\n", rc);
 			goto out_close;
 		}
 	}
@@ -279,8 +268,7 @@ void selftest_pingpong(const char *arg)
 		if (initiator && (rc = evtchn_notify(port)) != 0)
 			break;
 		rc = wait_until(pp_more_than, &seen,
-				i == 0 && !initiator ? PEER_TIMEOUT_NS :
-						       5000 * MS);
+				i == 0 && !initiator ? PEER_TIMEOUT_NS : 5000 * MS);
 		if (rc)
 			break;
 		seen++;
@@ -292,8 +280,8 @@ void selftest_pingpong(const char *arg)
 		max = dt > max ? dt : max;
 	}
 	if (rc) {
-		printk("evtchn-pingpong: FAIL after %lu of %llu: %d\n", i,
-		       (unsigned long long)n, rc);
+		printk("evtchn-pingpong: FAIL after %lu of %llu: %d\n", i, (unsigned long long)n,
+		       rc);
 		goto out_close;
 	}
 	if (initiator)
@@ -301,11 +289,9 @@ void selftest_pingpong(const char *arg)
 		       (unsigned long long)n, (unsigned long long)min,
 		       (unsigned long long)(sum / n), (unsigned long long)max);
 	else
-		printk("evtchn-pingpong: answered %llu\n",
-		       (unsigned long long)n);
+		printk("evtchn-pingpong: answered %llu\n", (unsigned long long)n);
 	if (data_path("evtchn-pingpong", path, sizeof(path), "pingpong-done"))
-		(void)xenbus_printf(XBT_NIL, path, "%llu",
-				    (unsigned long long)n);
+		(void)xenbus_printf(XBT_NIL, path, "%llu", (unsigned long long)n);
 out_close:
 	(void)evtchn_close(port);
 }
@@ -389,7 +375,8 @@ void selftest_peer(const char *arg)
 				break;
 		}
 		if (rc)
-			printk("evtchn-peer: FAIL after %lu of %llu: %d\n", i, (unsigned long long)n, rc);
+			printk("evtchn-peer: FAIL after %lu of %llu: %d\n", i,
+			       (unsigned long long)n, rc);
 		else
 			printk("evtchn-peer: answered %llu\n", (unsigned long long)n);
 		goto out_close;
@@ -450,10 +437,8 @@ void selftest_grant(const char *arg)
 		printk("grant-selftest: FAIL no grant table\n");
 		return;
 	}
-	if (!data_path("grant-selftest", ref_path, sizeof(ref_path),
-		       "grant-ref") ||
-	    !data_path("grant-selftest", done_path, sizeof(done_path),
-		       "grant-done"))
+	if (!data_path("grant-selftest", ref_path, sizeof(ref_path), "grant-ref") ||
+	    !data_path("grant-selftest", done_path, sizeof(done_path), "grant-done"))
 		return;
 	page = page_alloc();
 	if (!page) {
@@ -483,8 +468,7 @@ void selftest_grant(const char *arg)
 	for (;;) {
 		rc = xenbus_watch_wait(id, NULL, 0, PEER_TIMEOUT_NS);
 		if (rc) {
-			printk("grant-selftest: FAIL waiting for %s: %d\n",
-			       done_path, rc);
+			printk("grant-selftest: FAIL waiting for %s: %d\n", done_path, rc);
 			goto out_unwatch;
 		}
 		rc = xenbus_read(XBT_NIL, done_path, val, sizeof(val));
@@ -498,8 +482,7 @@ void selftest_grant(const char *arg)
 	for (i = 0; i < PAGE_SIZE && page[i] == DOM0_BYTE(i); i++)
 		;
 	if (i < PAGE_SIZE) {
-		printk("grant-selftest: FAIL byte %zu is %#x, not %#x\n", i,
-		       page[i], DOM0_BYTE(i));
+		printk("grant-selftest: FAIL byte %zu is %#x, not %#x\n", i, page[i], DOM0_BYTE(i));
 		goto out_unwatch;
 	}
 	passed = true;
@@ -513,8 +496,7 @@ out_end:
 
 		if (end != -XEN_EBUSY) {
 			if (end)
-				printk("grant-selftest: FAIL end_access: %d\n",
-				       end);
+				printk("grant-selftest: FAIL end_access: %d\n", end);
 			else
 				page_free(page);
 			if (!end && passed)
@@ -569,18 +551,16 @@ void selftest_xs_dev(const char *arg)
 		return;
 	memcpy(type, arg, (size_t)(slash - arg));
 	type[slash - arg] = '\0';
-	rc = xenbus_read_backend(type, (unsigned int)id, backend,
-				 sizeof(backend));
+	rc = xenbus_read_backend(type, (unsigned int)id, backend, sizeof(backend));
 	if (rc < 0) {
 		printk("xs-dev: %s: no backend: %d\n", arg, rc);
 		return;
 	}
-	ksnprintf(front, sizeof(front), "device/%s/%llu", type,
-		  (unsigned long long)id);
+	ksnprintf(front, sizeof(front), "device/%s/%llu", type, (unsigned long long)id);
 	bstate = xenbus_read_state(backend);
 	fstate = xenbus_read_state(front);
-	printk("xs-dev: %s backend=%s backend-state=%d frontend-state=%d\n",
-	       arg, backend, bstate, fstate);
+	printk("xs-dev: %s backend=%s backend-state=%d frontend-state=%d\n", arg, backend, bstate,
+	       fstate);
 }
 
 /* ---- xs-read=PATH -------------------------------------------------------- */
@@ -603,8 +583,7 @@ void selftest_xs_read(const char *arg)
 	}
 	/* Long values: the length, and the start and end of the value. */
 	if (rc > 64)
-		printk("xs-read: %s (%d bytes)=%.32s...%s\n", arg, rc, val,
-		       val + rc - 16);
+		printk("xs-read: %s (%d bytes)=%.32s...%s\n", arg, rc, val, val + rc - 16);
 	else
 		printk("xs-read: %s (%d bytes)=%s\n", arg, rc, val);
 }
@@ -627,8 +606,7 @@ void selftest_xs_bench(const char *arg)
 	for (uint64_t i = 0; i < n; i++) {
 		rc = xenbus_read(XBT_NIL, "domid", val, sizeof(val));
 		if (rc < 0) {
-			printk("xs-bench: FAIL read %llu: %d\n",
-			       (unsigned long long)i, rc);
+			printk("xs-bench: FAIL read %llu: %d\n", (unsigned long long)i, rc);
 			return;
 		}
 	}
@@ -721,13 +699,17 @@ void selftest_pv_abi(const char *arg)
 	long rc, id;
 	bool ok = true;
 
-	mc[0] = (struct multicall_entry){ .op = __HYPERVISOR_xen_version, .args = { XENVER_version } };
+	mc[0] =
+	    (struct multicall_entry){ .op = __HYPERVISOR_xen_version, .args = { XENVER_version } };
 	mc[1] = (struct multicall_entry){ .op = 99 };
-	mc[2] = (struct multicall_entry){ .op = __HYPERVISOR_xen_version, .args = { XENVER_pagesize } };
+	mc[2] =
+	    (struct multicall_entry){ .op = __HYPERVISOR_xen_version, .args = { XENVER_pagesize } };
 	rc = HYPERVISOR_multicall(mc, 3);
 	ok &= pv_abi_check(rc == 0, "multicall", rc);
-	ok &= pv_abi_check((long)mc[0].result == ((4 << 16) | 17), "multicall entry 0", (long)mc[0].result);
-	ok &= pv_abi_check((long)mc[1].result == -XEN_ENOSYS, "multicall entry 1", (long)mc[1].result);
+	ok &= pv_abi_check((long)mc[0].result == ((4 << 16) | 17), "multicall entry 0",
+			   (long)mc[0].result);
+	ok &= pv_abi_check((long)mc[1].result == -XEN_ENOSYS, "multicall entry 1",
+			   (long)mc[1].result);
 	ok &= pv_abi_check((long)mc[2].result == 4096, "multicall entry 2", (long)mc[2].result);
 	if (ok)
 		printk("pv-abi: multicall: 3 entries, each result written back\n");

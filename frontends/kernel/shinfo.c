@@ -14,8 +14,8 @@ int shinfo_map(const start_info_t *si)
 	uint64_t pte = (si->shared_info & ~(PAGE_SIZE - 1)) | PAGE_KERNEL_RW;
 	long rc;
 
-	rc = HYPERVISOR_update_va_mapping((unsigned long)shinfo_page, pte,
-					  UVMF_INVLPG | UVMF_LOCAL);
+	rc =
+	    HYPERVISOR_update_va_mapping((unsigned long)shinfo_page, pte, UVMF_INVLPG | UVMF_LOCAL);
 	if (rc)
 		return (int)rc;
 	shared_info = (struct shared_info *)shinfo_page;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Starts the secondary vCPUs with VCPUOP_initialise/VCPUOP_up, waits for their reports, keeps them online or lets them go.
+// Starts the secondary vCPUs with VCPUOP_initialise/VCPUOP_up, waits for their reports, keeps them
+// online or lets them go.
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/mm.h>
@@ -183,8 +184,7 @@ int smp_run(const start_info_t *si, unsigned int nr_vcpus)
 		if (!smp_started[cpu]) {
 			rc = smp_initialise(si, cpu);
 			if (rc) {
-				printk("smp: vcpu %u: initialise failed: %ld\n",
-				       cpu, rc);
+				printk("smp: vcpu %u: initialise failed: %ld\n", cpu, rc);
 				continue;
 			}
 			smp_started[cpu] = true;
@@ -202,23 +202,21 @@ int smp_run(const start_info_t *si, unsigned int nr_vcpus)
 		for (cpu = 1; cpu < nr_vcpus; cpu++) {
 			if (!want[cpu])
 				continue;
-			if (__atomic_load_n(&smp_done[cpu], __ATOMIC_SEQ_CST) ==
-			    gen) {
+			if (__atomic_load_n(&smp_done[cpu], __ATOMIC_SEQ_CST) == gen) {
 				got++;
 				continue;
 			}
 			rc = smp_kick(cpu);
 			if (rc) {
-				printk("smp: vcpu %u: up failed: %ld\n", cpu,
-				       rc);
+				printk("smp: vcpu %u: up failed: %ld\n", cpu, rc);
 				want[cpu] = false;
 				nr_want--;
 			}
 		}
 		if (got >= nr_want)
 			break;
-		if (time_available() ? time_now_ns() > deadline :
-				       ++spins > SMP_WAIT_SPINS_PER_VCPU / 1000 * nr_want)
+		if (time_available() ? time_now_ns() > deadline
+				     : ++spins > SMP_WAIT_SPINS_PER_VCPU / 1000 * nr_want)
 			break;
 		/* Let the secondaries run before asking the hypervisor again. */
 		for (unsigned int i = 0; i < 1000; i++)

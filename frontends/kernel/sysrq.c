@@ -12,7 +12,8 @@
 
 static void sysrq_help(void)
 {
-	printk("sysrq: HELP : reboot(b) crash(c) help(h) show-memory-usage(m) poweroff(o) show-task-states(t)\n");
+	printk("sysrq: HELP : reboot(b) crash(c) help(h) show-memory-usage(m) poweroff(o) "
+	       "show-task-states(t)\n");
 }
 
 static void sysrq_memory(void)

@@ -10,7 +10,7 @@
 
 /* The entries in head.S. */
 extern char trap_divide_error[], trap_int3[], trap_invalid_op[], trap_general_protection[],
-	trap_page_fault[], trap_soft_0x80[];
+    trap_page_fault[], trap_soft_0x80[];
 
 /* head.S keeps the error code here between the entry's pops and the call. */
 unsigned long trap_err_scratch;
@@ -33,9 +33,10 @@ void trap_do(unsigned long vector, unsigned long err, unsigned long *saved)
 		if (dz_va && trap_cr2 == dz_va) {
 			void *page = page_alloc();
 
-			if (page && !HYPERVISOR_update_va_mapping(
-					    dz_va, ((uint64_t)virt_to_mfn(page) << PAGE_SHIFT) | PAGE_KERNEL_RW,
-					    UVMF_INVLPG | UVMF_LOCAL)) {
+			if (page &&
+			    !HYPERVISOR_update_va_mapping(
+				dz_va, ((uint64_t)virt_to_mfn(page) << PAGE_SHIFT) | PAGE_KERNEL_RW,
+				UVMF_INVLPG | UVMF_LOCAL)) {
 				dz_va = 0;
 				return; /* the access runs again, on the new page */
 			}
@@ -48,35 +49,53 @@ void trap_do(unsigned long vector, unsigned long err, unsigned long *saved)
 	}
 	if (vector == 0x80)
 		return; /* a software interrupt returns after its instruction */
-	printk("traps: FAIL unexpected vector %lu error 0x%lx at rip 0x%lx\n", vector, err, saved[9]);
+	printk("traps: FAIL unexpected vector %lu error 0x%lx at rip 0x%lx\n", vector, err,
+	       saved[9]);
 	sched_shutdown(SHUTDOWN_crash);
 }
 
 /* Run @insn with the handler resuming at the label after it. */
-#define EXPECT_TRAP(insn, ...)                                                                  \
-	__asm__ __volatile__("leaq 1f(%%rip), %%rax\n\tmovq %%rax, %0\n\t" insn "\n1:"            \
-			     : "=m"(trap_resume)                                                    \
-			     :                                                                      \
+#define EXPECT_TRAP(insn, ...)                                                                     \
+	__asm__ __volatile__("leaq 1f(%%rip), %%rax\n\tmovq %%rax, %0\n\t" insn "\n1:"             \
+			     : "=m"(trap_resume)                                                   \
+			     :                                                                     \
 			     : "rax", "memory", ##__VA_ARGS__)
 
 static bool traps_check(bool ok, const char *what)
 {
 	if (!ok)
-		printk("traps: FAIL %s (vector %lu error 0x%lx cr2 0x%lx count %lu)\n", what, trap_vector,
-		       trap_err, trap_cr2, trap_count);
+		printk("traps: FAIL %s (vector %lu error 0x%lx cr2 0x%lx count %lu)\n", what,
+		       trap_vector, trap_err, trap_cr2, trap_count);
 	return ok;
 }
 
 void traps_selftest(const start_info_t *si, const char *arg)
 {
 	const struct trap_info table[] = {
-		{ .vector = 0, .flags = 0, .cs = FLAT_KERNEL_CS, .address = (unsigned long)trap_divide_error },
-		{ .vector = 3, .flags = 3, .cs = FLAT_KERNEL_CS, .address = (unsigned long)trap_int3 },
-		{ .vector = 6, .flags = 0, .cs = FLAT_KERNEL_CS, .address = (unsigned long)trap_invalid_op },
-		{ .vector = 13, .flags = 0, .cs = FLAT_KERNEL_CS,
+		{ .vector = 0,
+		  .flags = 0,
+		  .cs = FLAT_KERNEL_CS,
+		  .address = (unsigned long)trap_divide_error },
+		{ .vector = 3,
+		  .flags = 3,
+		  .cs = FLAT_KERNEL_CS,
+		  .address = (unsigned long)trap_int3 },
+		{ .vector = 6,
+		  .flags = 0,
+		  .cs = FLAT_KERNEL_CS,
+		  .address = (unsigned long)trap_invalid_op },
+		{ .vector = 13,
+		  .flags = 0,
+		  .cs = FLAT_KERNEL_CS,
 		  .address = (unsigned long)trap_general_protection },
-		{ .vector = 14, .flags = 4, .cs = FLAT_KERNEL_CS, .address = (unsigned long)trap_page_fault },
-		{ .vector = 0x80, .flags = 3, .cs = FLAT_KERNEL_CS, .address = (unsigned long)trap_soft_0x80 },
+		{ .vector = 14,
+		  .flags = 4,
+		  .cs = FLAT_KERNEL_CS,
+		  .address = (unsigned long)trap_page_fault },
+		{ .vector = 0x80,
+		  .flags = 3,
+		  .cs = FLAT_KERNEL_CS,
+		  .address = (unsigned long)trap_soft_0x80 },
 		{ 0 },
 	};
 	volatile unsigned long *probe;
@@ -94,7 +113,8 @@ void traps_selftest(const start_info_t *si, const char *arg)
 	before = trap_count;
 	EXPECT_TRAP("ud2");
 	ok &= traps_check(trap_count == before + 1 && trap_vector == 6, "#UD from ud2");
-	EXPECT_TRAP("xorl %%ecx, %%ecx\n\tmovl $1, %%eax\n\txorl %%edx, %%edx\n\tdivl %%ecx", "rcx", "rdx");
+	EXPECT_TRAP("xorl %%ecx, %%ecx\n\tmovl $1, %%eax\n\txorl %%edx, %%edx\n\tdivl %%ecx", "rcx",
+		    "rdx");
 	ok &= traps_check(trap_count == before + 2 && trap_vector == 0, "#DE from a division by 0");
 	EXPECT_TRAP("int3");
 	ok &= traps_check(trap_count == before + 3 && trap_vector == 3, "#BP from int3");
@@ -104,9 +124,11 @@ void traps_selftest(const start_info_t *si, const char *arg)
 	/* int $0x80 with a DPL-3 entry: the software interrupt, resuming after it. */
 	trap_resume = 0;
 	__asm__ __volatile__("int $0x80" ::: "memory");
-	ok &= traps_check(trap_count == before + 5 && trap_vector == 0x80, "int $0x80 to its entry");
+	ok &=
+	    traps_check(trap_count == before + 5 && trap_vector == 0x80, "int $0x80 to its entry");
 	if (ok)
-		printk("traps: #UD #DE #BP #GP and int $0x80 bounced to their entries and returned\n");
+		printk(
+		    "traps: #UD #DE #BP #GP and int $0x80 bounced to their entries and returned\n");
 
 	/*
 	 * A write to a read-only page (our own top-level page table): #PF,
@@ -119,7 +141,7 @@ void traps_selftest(const start_info_t *si, const char *arg)
 			     : "r"(si->pt_base)
 			     : "rax", "rcx", "memory");
 	ok &= traps_check(trap_vector == 14 && (trap_err & 3) == 3 && !(trap_err & 4) &&
-				  trap_cr2 == si->pt_base,
+			      trap_cr2 == si->pt_base,
 			  "#PF for a write to a read-only page");
 	if (ok)
 		printk("traps: write to read-only 0x%lx caught: #PF error 0x%lx cr2 0x%lx\n",
@@ -137,7 +159,7 @@ void traps_selftest(const start_info_t *si, const char *arg)
 	dz_va = (unsigned long)page;
 	value = *probe;
 	ok &= traps_check(trap_count == before + 1 && value == 0 && dz_va == 0 &&
-				  trap_cr2 == (unsigned long)page && !(trap_err & 1),
+			      trap_cr2 == (unsigned long)page && !(trap_err & 1),
 			  "demand-zero page fault");
 	if (ok)
 		printk("traps: demand-zero page at 0x%lx mapped on its fault, read %lu\n",

@@ -15,8 +15,7 @@ static bool in_hook;
 /* Arm the one-shot timer at @deadline (system time, ns). */
 static bool timer_arm(uint64_t deadline)
 {
-	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline,
-					       .flags = 0 };
+	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline, .flags = 0 };
 
 	return HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t) == 0;
 }
@@ -78,8 +77,7 @@ int wait_until(wait_cond_t cond, void *arg, uint64_t timeout_ns)
 	uint64_t deadline = 0, rounds = 0;
 
 	if (timeout_ns)
-		deadline = clock ? time_now_ns() + timeout_ns
-				 : timeout_ns / WAIT_NS_PER_ROUND + 1;
+		deadline = clock ? time_now_ns() + timeout_ns : timeout_ns / WAIT_NS_PER_ROUND + 1;
 	for (;;) {
 		if (wait_hook && !in_hook) {
 			in_hook = true;
@@ -91,8 +89,7 @@ int wait_until(wait_cond_t cond, void *arg, uint64_t timeout_ns)
 			events_unmask();
 			return 0;
 		}
-		if (deadline &&
-		    (clock ? time_now_ns() >= deadline : ++rounds >= deadline)) {
+		if (deadline && (clock ? time_now_ns() >= deadline : ++rounds >= deadline)) {
 			events_unmask();
 			return -XEN_ETIMEDOUT;
 		}
@@ -100,8 +97,7 @@ int wait_until(wait_cond_t cond, void *arg, uint64_t timeout_ns)
 		 * Block only when something is sure to wake us: events on,
 		 * and for a deadline the timer.  Otherwise poll politely.
 		 */
-		if (!events_ready() ||
-		    (deadline && !(clock && timer_on && timer_arm(deadline)))) {
+		if (!events_ready() || (deadline && !(clock && timer_on && timer_arm(deadline)))) {
 			events_unmask();
 			(void)sched_yield();
 			continue;

@@ -77,8 +77,7 @@ static int xb_find_token(const char *token)
 {
 	uint64_t id;
 
-	if (token[0] != 'w' || parse_u64(token + 1, &id) || id >= XB_WATCHES ||
-	    !xb.watch[id].used)
+	if (token[0] != 'w' || parse_u64(token + 1, &id) || id >= XB_WATCHES || !xb.watch[id].used)
 		return -1;
 	return (int)id;
 }
@@ -131,8 +130,7 @@ static void xb_deliver(void)
 	}
 	if (s->discard) {
 		if (xb.hdr.type == XS_ERROR)
-			printk("xenbus: background request failed: %s\n",
-			       xb.body);
+			printk("xenbus: background request failed: %s\n", xb.body);
 		s->busy = false;
 		return;
 	}
@@ -242,8 +240,7 @@ struct xb_iov {
 static bool xb_has_space(void *arg)
 {
 	struct xenstore_domain_interface *in = xb.intf;
-	XENSTORE_RING_IDX used = READ_ONCE(in->req_prod) -
-				 READ_ONCE(in->req_cons);
+	XENSTORE_RING_IDX used = READ_ONCE(in->req_prod) - READ_ONCE(in->req_cons);
 
 	return xb.broken || used < XENSTORE_RING_SIZE;
 }
@@ -295,9 +292,8 @@ static bool xb_slot_free(void *arg)
 }
 
 /* Take a slot and send one message; returns the slot or NULL with *rc set. */
-static struct xb_slot *xb_send(uint32_t type, xenbus_transaction_t t,
-			       const struct xb_iov *iov, unsigned int n,
-			       bool discard, int *rc)
+static struct xb_slot *xb_send(uint32_t type, xenbus_transaction_t t, const struct xb_iov *iov,
+			       unsigned int n, bool discard, int *rc)
 {
 	struct xsd_sockmsg hdr = { .type = type, .tx_id = t };
 	struct xb_slot *s = NULL;
@@ -358,14 +354,12 @@ static const struct {
 	const char *name;
 	int err;
 } xb_errors[] = {
-	{ "EINVAL", XEN_EINVAL },     { "EACCES", XEN_EACCES },
-	{ "EEXIST", XEN_EEXIST },     { "EISDIR", XEN_EISDIR },
-	{ "ENOENT", XEN_ENOENT },     { "ENOMEM", XEN_ENOMEM },
-	{ "ENOSPC", XEN_ENOSPC },     { "EIO", XEN_EIO },
-	{ "ENOTEMPTY", XEN_ENOTEMPTY }, { "ENOSYS", XEN_ENOSYS },
-	{ "EROFS", XEN_EROFS },       { "EBUSY", XEN_EBUSY },
-	{ "EAGAIN", XEN_EAGAIN },     { "EISCONN", XEN_EISCONN },
-	{ "E2BIG", XEN_E2BIG },       { "EPERM", XEN_EPERM },
+	{ "EINVAL", XEN_EINVAL }, { "EACCES", XEN_EACCES },   { "EEXIST", XEN_EEXIST },
+	{ "EISDIR", XEN_EISDIR }, { "ENOENT", XEN_ENOENT },   { "ENOMEM", XEN_ENOMEM },
+	{ "ENOSPC", XEN_ENOSPC }, { "EIO", XEN_EIO },	      { "ENOTEMPTY", XEN_ENOTEMPTY },
+	{ "ENOSYS", XEN_ENOSYS }, { "EROFS", XEN_EROFS },     { "EBUSY", XEN_EBUSY },
+	{ "EAGAIN", XEN_EAGAIN }, { "EISCONN", XEN_EISCONN }, { "E2BIG", XEN_E2BIG },
+	{ "EPERM", XEN_EPERM },
 };
 
 static int xb_error(const char *name)
@@ -382,9 +376,8 @@ static int xb_error(const char *name)
  * @reply (NUL-terminated, when given).  Returns the reply's length or
  * -errno.
  */
-static int xb_talk(uint32_t type, xenbus_transaction_t t,
-		   const struct xb_iov *iov, unsigned int n, char *reply,
-		   size_t size)
+static int xb_talk(uint32_t type, xenbus_transaction_t t, const struct xb_iov *iov, unsigned int n,
+		   char *reply, size_t size)
 {
 	struct xb_slot *s;
 	int rc;
@@ -423,8 +416,7 @@ static struct xb_iov xb_str(const char *s)
 	return (struct xb_iov){ .base = s, .len = strlen(s) + 1 };
 }
 
-int xenbus_read(xenbus_transaction_t t, const char *path, char *buf,
-		size_t size)
+int xenbus_read(xenbus_transaction_t t, const char *path, char *buf, size_t size)
 {
 	struct xb_iov iov = xb_str(path);
 
@@ -444,15 +436,13 @@ int xenbus_read_u64(xenbus_transaction_t t, const char *path, uint64_t *val)
 int xenbus_write(xenbus_transaction_t t, const char *path, const char *value)
 {
 	/* The value goes without its NUL. */
-	struct xb_iov iov[2] = { xb_str(path),
-				 { .base = value, .len = strlen(value) } };
+	struct xb_iov iov[2] = { xb_str(path), { .base = value, .len = strlen(value) } };
 	int rc = xb_talk(XS_WRITE, t, iov, 2, NULL, 0);
 
 	return rc < 0 ? rc : 0;
 }
 
-int xenbus_printf(xenbus_transaction_t t, const char *path, const char *fmt,
-		  ...)
+int xenbus_printf(xenbus_transaction_t t, const char *path, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -482,8 +472,7 @@ int xenbus_rm(xenbus_transaction_t t, const char *path)
 	return rc < 0 ? rc : 0;
 }
 
-int xenbus_directory(xenbus_transaction_t t, const char *path, char *buf,
-		     size_t size)
+int xenbus_directory(xenbus_transaction_t t, const char *path, char *buf, size_t size)
 {
 	struct xb_iov iov = xb_str(path);
 	int len = xb_talk(XS_DIRECTORY, t, &iov, 1, buf, size);
@@ -502,8 +491,7 @@ int xenbus_transaction_start(xenbus_transaction_t *t)
 	struct xb_iov iov = { .base = "", .len = 1 };
 	char reply[16];
 	uint64_t id;
-	int rc = xb_talk(XS_TRANSACTION_START, XBT_NIL, &iov, 1, reply,
-			 sizeof(reply));
+	int rc = xb_talk(XS_TRANSACTION_START, XBT_NIL, &iov, 1, reply, sizeof(reply));
 
 	if (rc < 0)
 		return rc;
@@ -601,8 +589,7 @@ static void xb_queue_take(unsigned int i, struct xb_event *out)
 {
 	*out = xb.queue[(xb.q_head + i) % XB_QUEUE];
 	for (; i + 1 < xb.q_len; i++)
-		xb.queue[(xb.q_head + i) % XB_QUEUE] =
-			xb.queue[(xb.q_head + i + 1) % XB_QUEUE];
+		xb.queue[(xb.q_head + i) % XB_QUEUE] = xb.queue[(xb.q_head + i + 1) % XB_QUEUE];
 	xb.q_len--;
 }
 
@@ -616,8 +603,7 @@ int xenbus_watch_wait(int id, char *path, size_t size, uint64_t timeout_ns)
 	struct xb_event ev;
 	int i, rc;
 
-	if (id < 0 || id >= XB_WATCHES || !xb.watch[id].used ||
-	    xb.watch[id].cb)
+	if (id < 0 || id >= XB_WATCHES || !xb.watch[id].used || xb.watch[id].cb)
 		return -XEN_EINVAL;
 	rc = wait_until(xb_has_event, &id, timeout_ns);
 	if (rc)

@@ -6,13 +6,11 @@
 
 #define XS_PATH 256
 
-int xenbus_read_backend(const char *type, unsigned int id, char *buf,
-			size_t size)
+int xenbus_read_backend(const char *type, unsigned int id, char *buf, size_t size)
 {
 	char path[XS_PATH];
 
-	if ((size_t)ksnprintf(path, sizeof(path), "device/%s/%u/backend", type,
-			      id) >= sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "device/%s/%u/backend", type, id) >= sizeof(path))
 		return -XEN_E2BIG;
 	return xenbus_read(XBT_NIL, path, buf, size);
 }
@@ -23,8 +21,7 @@ int xenbus_read_state(const char *dir)
 	uint64_t v;
 	int rc;
 
-	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", dir) >=
-	    sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", dir) >= sizeof(path))
 		return -XEN_E2BIG;
 	rc = xenbus_read_u64(XBT_NIL, path, &v);
 	if (rc == -XEN_ENOENT)
@@ -39,20 +36,17 @@ int xenbus_switch_state(const char *dir, enum xenbus_state state)
 {
 	char path[XS_PATH];
 
-	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", dir) >=
-	    sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", dir) >= sizeof(path))
 		return -XEN_E2BIG;
 	return xenbus_printf(XBT_NIL, path, "%d", (int)state);
 }
 
-int xenbus_wait_state(const char *dir, enum xenbus_state want,
-		      uint64_t timeout_ns)
+int xenbus_wait_state(const char *dir, enum xenbus_state want, uint64_t timeout_ns)
 {
 	char path[XS_PATH];
 	int id, st, rc;
 
-	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", dir) >=
-	    sizeof(path))
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/state", dir) >= sizeof(path))
 		return -XEN_E2BIG;
 	id = xenbus_watch(path, NULL, NULL);
 	if (id < 0)

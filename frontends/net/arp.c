@@ -40,17 +40,17 @@ static int arp_send(struct net_if *nif, uint16_t op, const uint8_t dmac[ETH_ALEN
 		    const uint8_t tha[ETH_ALEN], uint32_t tpa)
 {
 	struct arp_pkt a = {
-	    .hrd = net_htons(ARP_HRD_ETHER),
-	    .pro = net_htons(ETH_P_IP),
-	    .hln = ETH_ALEN,
-	    .pln = 4,
-	    .op = net_htons(op),
-	    .spa = nif->ip,
-	    .tpa = tpa,
+		.hrd = net_htons(ARP_HRD_ETHER),
+		.pro = net_htons(ETH_P_IP),
+		.hln = ETH_ALEN,
+		.pln = 4,
+		.op = net_htons(op),
+		.spa = nif->ip,
+		.tpa = tpa,
 	};
 	/* Padded to Ethernet's 60-byte minimum, as hardware would. */
 	static const uint8_t pad[18];
-	struct net_iov iov[2] = {{&a, sizeof(a)}, {pad, sizeof(pad)}};
+	struct net_iov iov[2] = { { &a, sizeof(a) }, { pad, sizeof(pad) } };
 
 	memcpy(a.sha, nif->mac, ETH_ALEN);
 	memcpy(a.tha, tha, ETH_ALEN);

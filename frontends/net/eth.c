@@ -3,7 +3,7 @@
 #include <svk/lib.h>
 #include "wire.h"
 
-const uint8_t eth_broadcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+const uint8_t eth_broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 void net_if_init(struct net_if *nif, const uint8_t mac[ETH_ALEN], uint32_t ip, unsigned int mtu,
 		 const struct net_if_ops *ops, void *priv)

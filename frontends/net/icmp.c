@@ -49,9 +49,9 @@ int net_icmp_echo(struct net_if *nif, uint32_t dst, const uint8_t dmac[ETH_ALEN]
 {
 	static uint8_t data[IP_MAX_LEN - IP_HLEN - ICMP_HLEN];
 	struct icmp_echo e = {
-	    .type = ICMP_ECHO_REQUEST,
-	    .id = net_htons(id),
-	    .seq = net_htons(seq),
+		.type = ICMP_ECHO_REQUEST,
+		.id = net_htons(id),
+		.seq = net_htons(seq),
 	};
 	uint32_t sum;
 

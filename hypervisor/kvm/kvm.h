@@ -21,11 +21,11 @@ struct kvm_dom {
 struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
-	struct kvm_sregs sregs;   /* the CPL3 start state, cr3 and bases filled at load */
+	struct kvm_sregs sregs; /* the CPL3 start state, cr3 and bases filled at load */
 	/* PV private area of this vCPU: GDT, TSS, fault stack (kvm_pv.c). */
 	uint64_t gdt_va, tss_va, ist_top_va;
-	uint8_t *ist_top;         /* host pointer to the top of the fault stack */
-	bool in_cgroup;           /* its thread joined the domain's cgroup (first run) */
+	uint8_t *ist_top; /* host pointer to the top of the fault stack */
+	bool in_cgroup;	  /* its thread joined the domain's cgroup (first run) */
 };
 
 static inline struct kvm_dom *kvm_dom(struct hv_domain *d)

@@ -146,7 +146,8 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		}
 		e->kind = HV_EXIT_CRASH;
 		snprintf(e->why, sizeof(e->why), "I/O %s port %#x, which no device claims",
-			 run->io.direction == KVM_EXIT_IO_OUT ? "write to" : "read from", run->io.port);
+			 run->io.direction == KVM_EXIT_IO_OUT ? "write to" : "read from",
+			 run->io.port);
 		return 0;
 	case KVM_EXIT_INTR:
 		return 0;

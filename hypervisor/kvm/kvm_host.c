@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The KVM engine's host: /dev/kvm, the capabilities we rely on, PVM or hardware, TSC rate, CPUID. */
+/* The KVM engine's host: /dev/kvm, the capabilities we rely on, PVM or hardware, TSC rate, CPUID.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +29,8 @@ static void detect_kind(struct hv_host *h)
 {
 	if (module_loaded("kvm_pvm")) {
 		h->kind = SV_KVM_PVM;
-		snprintf(h->kind_detail, sizeof(h->kind_detail), "kvm_pvm (no VT-x/AMD-V, shadow paging)");
+		snprintf(h->kind_detail, sizeof(h->kind_detail),
+			 "kvm_pvm (no VT-x/AMD-V, shadow paging)");
 	} else if (module_loaded("kvm_intel")) {
 		h->kind = SV_KVM_HARDWARE;
 		snprintf(h->kind_detail, sizeof(h->kind_detail), "kvm_intel (VT-x)");
@@ -108,8 +110,8 @@ static int build_cpuid(struct hv_host *h)
 	x[1].function = XEN_CPUID_BASE + 1;
 	x[1].eax = (4u << 16) | 17u; /* the Xen version whose ABI we keep */
 	x[2].function = XEN_CPUID_BASE + 2;
-	x[2].eax = 1;                /* hypercall pages */
-	x[2].ebx = 0x40000000;       /* MSR that installs them */
+	x[2].eax = 1;	       /* hypercall pages */
+	x[2].ebx = 0x40000000; /* MSR that installs them */
 	c->nent = out + 3;
 	free(sup);
 	kvm_host.cpuid = c;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* PV at CPL3 on KVM: the hypervisor's private pages (GDT, IDT, TSS, stubs), the CPL3 start state, faults. */
+/* PV at CPL3 on KVM: the hypervisor's private pages (GDT, IDT, TSS, stubs), the CPL3 start state,
+ * faults. */
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +16,9 @@
  * CPU finds its descriptor tables while the CPL3 guest kernel cannot touch
  * them.  Page i is at SV_PRIV_VA + i * 4 KiB.
  */
-#define PRIV_L3 PV_PRIV_L3       /* PDPT for the private slot */
+#define PRIV_L3 PV_PRIV_L3 /* PDPT for the private slot */
 #define PRIV_L2 PV_PRIV_L2
-#define PRIV_L1 PV_PRIV_L1       /* maps the private pages (at most 512) */
+#define PRIV_L1 PV_PRIV_L1 /* maps the private pages (at most 512) */
 #define PRIV_IDT PV_PRIV_IDT
 #define PRIV_STUBS PV_PRIV_STUBS /* CPL0 exception stubs */
 #define PRIV_VCPU0 PV_PRIV_VCPU0 /* then PRIV_PER_VCPU pages for each vCPU */
@@ -76,7 +77,8 @@ static void set_gate(uint8_t *idt, unsigned vec, uint64_t target)
 
 int kvm_pv_domain_init(struct hv_domain *d)
 {
-	unsigned nr_pages = (unsigned)pv_priv_pages(d->max_vcpus); /* mapped for the CPU at SV_PRIV_VA */
+	unsigned nr_pages =
+	    (unsigned)pv_priv_pages(d->max_vcpus); /* mapped for the CPU at SV_PRIV_VA */
 	uint64_t *l3 = priv_ptr(d, PRIV_L3), *l2 = priv_ptr(d, PRIV_L2), *l1 = priv_ptr(d, PRIV_L1);
 	uint8_t *idt = priv_ptr(d, PRIV_IDT), *stubs = priv_ptr(d, PRIV_STUBS);
 
@@ -112,15 +114,23 @@ static uint64_t seg_desc(unsigned dpl, bool code, bool l64)
 	uint64_t d = 0xffffULL | (0xfULL << 48);
 
 	d |= (type | 0x10 | ((uint64_t)dpl << 5) | 0x80) << 40; /* S, DPL, P */
-	d |= (l64 ? 1ULL << 53 : 1ULL << 54) | (1ULL << 55);   /* L or D/B, G */
+	d |= (l64 ? 1ULL << 53 : 1ULL << 54) | (1ULL << 55);	/* L or D/B, G */
 	return d;
 }
 
 static struct kvm_segment kseg(uint16_t sel, unsigned dpl, bool code, bool l64)
 {
 	return (struct kvm_segment){
-		.base = 0, .limit = 0xffffffff, .selector = sel, .type = code ? 0xb : 0x3,
-		.present = 1, .dpl = (uint8_t)dpl, .db = !l64, .s = 1, .l = l64, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = sel,
+		.type = code ? 0xb : 0x3,
+		.present = 1,
+		.dpl = (uint8_t)dpl,
+		.db = !l64,
+		.s = 1,
+		.l = l64,
+		.g = 1,
 	};
 }
 
@@ -171,21 +181,24 @@ int kvm_pv_vcpu_init(struct hv_vcpu *v)
 	uint16_t iomap = TSS_BASE_SIZE;
 	memcpy(tss + 0x66, &iomap, 2);
 	memset(tss + TSS_BASE_SIZE, 0xff, TSS_IOMAP_SIZE + 1);
-	tss[TSS_BASE_SIZE + SV_PORT_HYPERCALL / 8] &= (uint8_t)~(1u << (SV_PORT_HYPERCALL % 8));
+	tss[TSS_BASE_SIZE + SV_PORT_HYPERCALL / 8] &= (uint8_t) ~(1u << (SV_PORT_HYPERCALL % 8));
 
 	memset(s, 0, sizeof(*s));
 	s->cs = kseg(FLAT_RING3_CS64, 3, true, true);
 	s->ss = kseg(FLAT_RING3_SS64, 3, false, false);
 	s->ds = s->es = s->fs = s->gs = null_seg();
-	s->tr = (struct kvm_segment){ .base = k->tss_va, .limit = TSS_LIMIT, .selector = SEL_TSS,
-				      .type = 0xb, .present = 1 };
+	s->tr = (struct kvm_segment){ .base = k->tss_va,
+				      .limit = TSS_LIMIT,
+				      .selector = SEL_TSS,
+				      .type = 0xb,
+				      .present = 1 };
 	s->ldt = (struct kvm_segment){ .unusable = 1, .type = 2 };
 	s->gdt.base = k->gdt_va;
 	s->gdt.limit = 0xffff;
 	s->idt.base = priv_va(PRIV_IDT);
 	s->idt.limit = 0xfff;
 	s->cr0 = 0x80010033; /* PG, WP, NE, ET, MP, PE */
-	s->cr4 = 0x620;      /* OSXMMEXCPT, OSFXSR, PAE */
+	s->cr4 = 0x620;	     /* OSXMMEXCPT, OSFXSR, PAE */
 	s->efer = 0xd01;     /* NXE, LMA, LME, SCE */
 	s->apic_base = 0xfee00900;
 	if (ioctl(k->fd, KVM_SET_FPU, &fpu) < 0)
@@ -226,8 +239,10 @@ void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *p)
 	}
 	uint8_t *iret = p + __HYPERVISOR_iret * SV_HYPERCALL_STUB_SIZE;
 	/* push %rcx; push %r11; push %rax: the frame's first three words, as in Xen's stub. */
-	const uint8_t stub[] = { 0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0,
-				 0xe6, SV_PORT_HYPERCALL, 0x0f, 0x0b };
+	const uint8_t stub[] = {
+		0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0, 0xe6, SV_PORT_HYPERCALL,
+		0x0f, 0x0b
+	};
 	memcpy(iret, stub, sizeof(stub));
 }
 
@@ -257,7 +272,8 @@ void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e)
 
 	if (r->rip < priv_va(PRIV_STUBS) + 2 || stub % STUB_SIZE || stub / STUB_SIZE >= 32) {
 		e->kind = HV_EXIT_CRASH;
-		snprintf(e->why, sizeof(e->why), "fault port written from outside the exception stubs");
+		snprintf(e->why, sizeof(e->why),
+			 "fault port written from outside the exception stubs");
 		return;
 	}
 	vec = (unsigned)(stub / STUB_SIZE);

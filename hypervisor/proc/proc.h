@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The process engine's private state: one sv-runner process per domain, one shared block per vCPU. */
+/* The process engine's private state: one sv-runner process per domain, one shared block per vCPU.
+ */
 #ifndef PROC_ENGINE_H
 #define PROC_ENGINE_H
 
@@ -13,23 +14,23 @@ struct proc_map_queue {
 };
 
 struct proc_dom {
-	pid_t pid;                  /* the runner; 0 before it is started */
-	int pidfd;                  /* signals reach that process only, even after it is reaped */
-	atomic_bool stopping;       /* the domain is going: the runner's end is no crash */
+	pid_t pid;	      /* the runner; 0 before it is started */
+	int pidfd;	      /* signals reach that process only, even after it is reaped */
+	atomic_bool stopping; /* the domain is going: the runner's end is no crash */
 	int shared_fd;
-	uint8_t *shared;            /* SV_PROC_SHARED_SIZE bytes, mapped here too */
-	pthread_t reaper;           /* waits for the runner to end */
+	uint8_t *shared;  /* SV_PROC_SHARED_SIZE bytes, mapped here too */
+	pthread_t reaper; /* waits for the runner to end */
 	bool reaper_started;
-	atomic_bool dead;           /* the runner has ended */
-	int status;                 /* its wait status, once dead */
-	pthread_mutex_t map_lock;   /* mapped_cr3, and walks of the tables it names */
-	uint64_t mapped_cr3;        /* the tables the runner's address space follows; 0: none */
+	atomic_bool dead;	  /* the runner has ended */
+	int status;		  /* its wait status, once dead */
+	pthread_mutex_t map_lock; /* mapped_cr3, and walks of the tables it names */
+	uint64_t mapped_cr3;	  /* the tables the runner's address space follows; 0: none */
 };
 
 struct proc_vcpu {
-	struct sv_proc_vcpu *blk;   /* shared with the runner (and so the guest) */
-	pid_t tid;                  /* its host thread, read once at start-up */
-	uint64_t spin_budget;       /* TSC cycles handoff spins before it sleeps (adaptive) */
+	struct sv_proc_vcpu *blk; /* shared with the runner (and so the guest) */
+	pid_t tid;		  /* its host thread, read once at start-up */
+	uint64_t spin_budget;	  /* TSC cycles handoff spins before it sleeps (adaptive) */
 	/*
 	 * Mapping changes this vCPU's hypercalls made, applied by its next
 	 * run before it runs guest code again (the address space is shared,

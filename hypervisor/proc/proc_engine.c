@@ -51,7 +51,8 @@ static uint64_t measure_tsc_khz(void)
 	nanosleep(&nap, NULL);
 	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
 	c1 = __rdtsc();
-	ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ULL + (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec;
+	ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ULL + (uint64_t)b.tv_nsec -
+	     (uint64_t)a.tv_nsec;
 	return ns ? (c1 - c0) * 1000000ULL / ns : 0;
 }
 
@@ -98,8 +99,8 @@ static int proc_domain_init(struct hv_domain *d)
 		return -errno; /* proc_domain_fini cleans up */
 	if (ftruncate(pd->shared_fd, (off_t)SV_PROC_SHARED_SIZE) < 0)
 		return -errno;
-	pd->shared = mmap(NULL, SV_PROC_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			  pd->shared_fd, 0);
+	pd->shared =
+	    mmap(NULL, SV_PROC_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, pd->shared_fd, 0);
 	if (pd->shared == MAP_FAILED)
 		return -errno;
 	uint64_t t0 = hv_now_ns();
@@ -192,8 +193,10 @@ static uint32_t handoff(struct proc_dom *pd, struct proc_vcpu *pv)
 	for (;;) {
 		s = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
 		if (s != SV_PROC_RUN || atomic_load(&pd->dead)) {
-			pv->spin_budget = slept ? (pv->spin_budget / 2 > SPIN_MIN ? pv->spin_budget / 2 : SPIN_MIN)
-						: (pv->spin_budget * 2 < SPIN_MAX ? pv->spin_budget * 2 : SPIN_MAX);
+			pv->spin_budget =
+			    slept
+				? (pv->spin_budget / 2 > SPIN_MIN ? pv->spin_budget / 2 : SPIN_MIN)
+				: (pv->spin_budget * 2 < SPIN_MAX ? pv->spin_budget * 2 : SPIN_MAX);
 			return atomic_load(&pd->dead) ? SV_PROC_DEAD : s;
 		}
 		if (!slept && __rdtsc() - t0 < pv->spin_budget) {
@@ -261,8 +264,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		if (last)
 			break;
 		if (got.reason != SV_PROC_R_MAPPED) {
-			snprintf(e->why, sizeof(e->why), "runner protocol error: reason %u for a map request",
-				 got.reason);
+			snprintf(e->why, sizeof(e->why),
+				 "runner protocol error: reason %u for a map request", got.reason);
 			goto out;
 		}
 	}
@@ -298,7 +301,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		break;
 	case SV_PROC_R_RUNTIME:
 		snprintf(e->why, sizeof(e->why),
-			 "the runner faulted at %#llx (trap %llu, address %#llx): a hypercall with an unusable stack?",
+			 "the runner faulted at %#llx (trap %llu, address %#llx): a hypercall with "
+			 "an unusable stack?",
 			 (unsigned long long)v->regs.rip, (unsigned long long)got.trapno,
 			 (unsigned long long)got.cr2);
 		break;
@@ -352,24 +356,29 @@ static void proc_hypercall_page(struct hv_domain *d, uint8_t *p)
 		unsigned o = 0;
 
 		if (nr == __HYPERVISOR_iret) {
-			s[o++] = 0x51;                  /* push %rcx */
-			s[o++] = 0x41; s[o++] = 0x53;   /* push %r11 */
-			s[o++] = 0x50;                  /* push %rax */
+			s[o++] = 0x51; /* push %rcx */
+			s[o++] = 0x41;
+			s[o++] = 0x53; /* push %r11 */
+			s[o++] = 0x50; /* push %rax */
 		}
-		s[o++] = 0xb8;                          /* mov $nr, %eax */
+		s[o++] = 0xb8; /* mov $nr, %eax */
 		memcpy(s + o, &nr, 4);
 		o += 4;
 		const uint8_t lea[] = { 0x48, 0x8d, 0x0d, 13, 0, 0, 0 }; /* lea 13(%rip), %rcx */
 		memcpy(s + o, lea, sizeof(lea));
 		o += sizeof(lea);
-		s[o++] = 0x49; s[o++] = 0xbb;           /* movabs $entry, %r11 */
+		s[o++] = 0x49;
+		s[o++] = 0xbb; /* movabs $entry, %r11 */
 		memcpy(s + o, &entry, 8);
 		o += 8;
-		s[o++] = 0x41; s[o++] = 0xff; s[o++] = 0xe3; /* jmp *%r11 */
+		s[o++] = 0x41;
+		s[o++] = 0xff;
+		s[o++] = 0xe3; /* jmp *%r11 */
 		if (nr == __HYPERVISOR_iret) {
-			s[o++] = 0x0f; s[o++] = 0x0b;   /* ud2: iret never returns */
+			s[o++] = 0x0f;
+			s[o++] = 0x0b; /* ud2: iret never returns */
 		} else {
-			s[o++] = 0xc3;                  /* ret */
+			s[o++] = 0xc3; /* ret */
 		}
 	}
 }

@@ -86,14 +86,15 @@ static void emit(struct run_builder *b, uint64_t va, uint64_t len, uint64_t gpa,
 		prot |= PROT_WRITE;
 	if (!(flags & PTE_NX))
 		prot |= PROT_EXEC;
-	if (b->have && b->cur.va + b->cur.len == va && b->cur.offset + b->cur.len == (uint64_t)off &&
-	    b->cur.prot == prot) {
+	if (b->have && b->cur.va + b->cur.len == va &&
+	    b->cur.offset + b->cur.len == (uint64_t)off && b->cur.prot == prot) {
 		b->cur.len += len;
 		return;
 	}
 	flush_run(b);
-	b->cur = (struct sv_proc_map){ .va = va, .len = len, .offset = (uint64_t)off,
-				       .op = SV_PROC_OP_MAP, .prot = prot };
+	b->cur = (struct sv_proc_map){
+		.va = va, .len = len, .offset = (uint64_t)off, .op = SV_PROC_OP_MAP, .prot = prot
+	};
 	b->have = true;
 }
 
@@ -151,7 +152,8 @@ static void walk(struct run_builder *b, uint64_t cr3)
 				if (!(e2 & PTE_P))
 					continue;
 				if (e2 & PTE_PS) {
-					emit(b, va2, 1ULL << 21, e2 & PTE_ADDR & ~((1ULL << 21) - 1), f2);
+					emit(b, va2, 1ULL << 21,
+					     e2 & PTE_ADDR & ~((1ULL << 21) - 1), f2);
 					continue;
 				}
 				const uint64_t *l1 = table(b->d, e2);
@@ -160,8 +162,8 @@ static void walk(struct run_builder *b, uint64_t cr3)
 				for (unsigned i1 = 0; i1 < 512; i1++) {
 					uint64_t e1 = rd(l1, i1);
 					if (e1 & PTE_P)
-						emit(b, va2 | ((uint64_t)i1 << 12), PAGE_SIZE, e1 & PTE_ADDR,
-						     combine(f2, e1));
+						emit(b, va2 | ((uint64_t)i1 << 12), PAGE_SIZE,
+						     e1 & PTE_ADDR, combine(f2, e1));
 				}
 			}
 		}

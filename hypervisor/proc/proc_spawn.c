@@ -145,7 +145,8 @@ static void wake_all(struct hv_domain *d)
 	struct proc_dom *pd = proc_dom(d);
 
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
-		struct sv_proc_vcpu *b = (struct sv_proc_vcpu *)(pd->shared + 4096 * (1 + SV_PROC_VCPU_PAGES * i));
+		struct sv_proc_vcpu *b =
+		    (struct sv_proc_vcpu *)(pd->shared + 4096 * (1 + SV_PROC_VCPU_PAGES * i));
 		__atomic_store_n(&b->state, SV_PROC_DEAD, __ATOMIC_SEQ_CST);
 		futex(&b->state, FUTEX_WAKE, INT32_MAX, NULL);
 	}
@@ -155,7 +156,8 @@ static void wake_all(struct hv_domain *d)
 static void describe(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
 	else
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
@@ -173,7 +175,8 @@ static void *reaper_thread(void *arg)
 	atomic_store(&pd->dead, true);
 	wake_all(d);
 	pthread_mutex_lock(&d->lock);
-	bool alive = (d->state == DOM_CREATED || d->state == DOM_ACTIVE) && !atomic_load(&pd->stopping);
+	bool alive =
+	    (d->state == DOM_CREATED || d->state == DOM_ACTIVE) && !atomic_load(&pd->stopping);
 	pthread_mutex_unlock(&d->lock);
 	if (alive) {
 		char why[160];
@@ -226,8 +229,8 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 		if (r == 1)
 			break;
 		if (r == 2) {
-			snprintf(why, len, "the runner failed to %.*s: %s", (int)sizeof(h->error_msg),
-				 h->error_msg, strerror(-h->error));
+			snprintf(why, len, "the runner failed to %.*s: %s",
+				 (int)sizeof(h->error_msg), h->error_msg, strerror(-h->error));
 			return -EIO;
 		}
 		if (atomic_load(&pd->dead)) {
@@ -237,9 +240,11 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 			return -EIO;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		long ms =
+		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (ms > READY_TIMEOUT_MS) {
-			snprintf(why, len, "the runner was not ready after %d ms", READY_TIMEOUT_MS);
+			snprintf(why, len, "the runner was not ready after %d ms",
+				 READY_TIMEOUT_MS);
 			return -ETIMEDOUT;
 		}
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };

@@ -18,11 +18,11 @@
 #define SV_CTL_MAX_PAYLOAD (64 * 1024)
 
 struct sv_ctl_hdr {
-	uint32_t op;     /* SV_CTL_* */
-	uint32_t len;    /* payload bytes that follow */
-	int32_t status;  /* reply: 0 or -errno */
-	uint32_t seq;    /* echoed in the reply */
-	uint32_t flags;  /* request: SV_CTL_F_* */
+	uint32_t op;	/* SV_CTL_* */
+	uint32_t len;	/* payload bytes that follow */
+	int32_t status; /* reply: 0 or -errno */
+	uint32_t seq;	/* echoed in the reply */
+	uint32_t flags; /* request: SV_CTL_F_* */
 	uint32_t pad;
 };
 
@@ -30,20 +30,20 @@ struct sv_ctl_hdr {
 #define SV_CTL_F_NOREPLY (1u << 0)
 
 enum sv_ctl_op {
-	SV_CTL_HOST_INFO = 1,      /* - -> sv_host_info */
-	SV_CTL_DOMAIN_CREATE,      /* sv_ctl_create -> sv_ctl_domid */
-	SV_CTL_DOMAIN_MEMORY,      /* sv_ctl_domid -> sv_ctl_memory + memfd */
+	SV_CTL_HOST_INFO = 1,	      /* - -> sv_host_info */
+	SV_CTL_DOMAIN_CREATE,	      /* sv_ctl_create -> sv_ctl_domid */
+	SV_CTL_DOMAIN_MEMORY,	      /* sv_ctl_domid -> sv_ctl_memory + memfd */
 	SV_CTL_DOMAIN_SET_HCALL_PAGE, /* sv_ctl_hcall_page -> - */
-	SV_CTL_VCPU_SET_CONTEXT,   /* sv_ctl_vcpu_context -> - */
-	SV_CTL_DOMAIN_UNPAUSE,     /* sv_ctl_domid -> - */
-	SV_CTL_DOMAIN_PAUSE,       /* sv_ctl_domid -> - */
-	SV_CTL_DOMAIN_SHUTDOWN,    /* sv_ctl_shutdown -> - (forced, no guest help) */
-	SV_CTL_DOMAIN_DESTROY,     /* sv_ctl_domid -> - */
-	SV_CTL_DOMAIN_INFO,        /* sv_ctl_domid -> sv_dominfo */
-	SV_CTL_DOMAIN_LIST,        /* sv_ctl_list -> sv_ctl_list_reply */
-	SV_CTL_DOMAIN_WAIT,        /* sv_ctl_wait -> sv_dominfo */
-	SV_CTL_CONSOLE_READ,       /* sv_ctl_console_read -> sv_ctl_console_data */
-	SV_CTL_DOMAIN_FIND,        /* sv_ctl_find -> sv_ctl_domid */
+	SV_CTL_VCPU_SET_CONTEXT,      /* sv_ctl_vcpu_context -> - */
+	SV_CTL_DOMAIN_UNPAUSE,	      /* sv_ctl_domid -> - */
+	SV_CTL_DOMAIN_PAUSE,	      /* sv_ctl_domid -> - */
+	SV_CTL_DOMAIN_SHUTDOWN,	      /* sv_ctl_shutdown -> - (forced, no guest help) */
+	SV_CTL_DOMAIN_DESTROY,	      /* sv_ctl_domid -> - */
+	SV_CTL_DOMAIN_INFO,	      /* sv_ctl_domid -> sv_dominfo */
+	SV_CTL_DOMAIN_LIST,	      /* sv_ctl_list -> sv_ctl_list_reply */
+	SV_CTL_DOMAIN_WAIT,	      /* sv_ctl_wait -> sv_dominfo */
+	SV_CTL_CONSOLE_READ,	      /* sv_ctl_console_read -> sv_ctl_console_data */
+	SV_CTL_DOMAIN_FIND,	      /* sv_ctl_find -> sv_ctl_domid */
 
 	/*
 	 * Event channels of dom0.  A connection that sends EVTCHN_OPEN becomes
@@ -53,14 +53,15 @@ enum sv_ctl_op {
 	 * fired is masked until EVTCHN_UNMASK, so each port is in the pipe at
 	 * most once.  Ports bound through the connection are closed with it.
 	 */
-	SV_CTL_EVTCHN_OPEN,        /* - -> - + pipe fd */
+	SV_CTL_EVTCHN_OPEN,		/* - -> - + pipe fd */
 	SV_CTL_EVTCHN_BIND_INTERDOMAIN, /* sv_ctl_evtchn_bind -> sv_ctl_evtchn_port */
-	SV_CTL_EVTCHN_BIND_UNBOUND,   /* sv_ctl_evtchn_bind (remote_dom) -> sv_ctl_evtchn_port */
-	SV_CTL_EVTCHN_BIND_VIRQ,   /* sv_ctl_evtchn_bind (virq) -> sv_ctl_evtchn_port */
-	SV_CTL_EVTCHN_UNBIND,      /* sv_ctl_evtchn_port -> - */
-	SV_CTL_EVTCHN_NOTIFY,      /* sv_ctl_evtchn_port -> - (usually NOREPLY) */
-	SV_CTL_EVTCHN_UNMASK,      /* sv_ctl_evtchn_port -> - (usually NOREPLY) */
-	/* Toolstack: a port in domain dom, unbound, that remote_dom may bind (xc_evtchn_alloc_unbound). */
+	SV_CTL_EVTCHN_BIND_UNBOUND,	/* sv_ctl_evtchn_bind (remote_dom) -> sv_ctl_evtchn_port */
+	SV_CTL_EVTCHN_BIND_VIRQ,	/* sv_ctl_evtchn_bind (virq) -> sv_ctl_evtchn_port */
+	SV_CTL_EVTCHN_UNBIND,		/* sv_ctl_evtchn_port -> - */
+	SV_CTL_EVTCHN_NOTIFY,		/* sv_ctl_evtchn_port -> - (usually NOREPLY) */
+	SV_CTL_EVTCHN_UNMASK,		/* sv_ctl_evtchn_port -> - (usually NOREPLY) */
+	/* Toolstack: a port in domain dom, unbound, that remote_dom may bind
+	   (xc_evtchn_alloc_unbound). */
 	SV_CTL_EVTCHN_ALLOC_UNBOUND, /* sv_ctl_evtchn_alloc -> sv_ctl_evtchn_port */
 
 	/*
@@ -72,28 +73,28 @@ enum sv_ctl_op {
 	 * mappings; the flags clear when a ref's last mapping goes.  Mappings
 	 * still held when the connection closes are dropped with it.
 	 */
-	SV_CTL_GNT_MAP,            /* sv_ctl_gnt_map -> sv_ctl_gnt_map_reply */
-	SV_CTL_GNT_UNMAP,          /* sv_ctl_gnt_unmap -> sv_ctl_gnt_unmap_reply */
+	SV_CTL_GNT_MAP,	  /* sv_ctl_gnt_map -> sv_ctl_gnt_map_reply */
+	SV_CTL_GNT_UNMAP, /* sv_ctl_gnt_unmap -> sv_ctl_gnt_unmap_reply */
 	/* GNTTABOP_copy for dom0: both sides named by (domid, grant ref) or (domid, gfn). */
-	SV_CTL_GNT_COPY,           /* sv_ctl_gnt_copy -> sv_ctl_gnt_copy_reply */
+	SV_CTL_GNT_COPY, /* sv_ctl_gnt_copy -> sv_ctl_gnt_copy_reply */
 	/* vCPUs of a domain (xl vcpu-list, vcpu-pin): hypervisor/vcpu_pin.c. */
-	SV_CTL_VCPU_INFO,          /* sv_ctl_domid -> sv_ctl_vcpu_info */
-	SV_CTL_VCPU_PIN,           /* sv_ctl_vcpu_pin -> - */
+	SV_CTL_VCPU_INFO, /* sv_ctl_domid -> sv_ctl_vcpu_info */
+	SV_CTL_VCPU_PIN,  /* sv_ctl_vcpu_pin -> - */
 	/* Credit scheduler parameters of a domain (xl sched-credit); dom0 reads 256/0. */
-	SV_CTL_SCHED_GET,          /* sv_ctl_domid -> sv_ctl_sched */
-	SV_CTL_SCHED_SET,          /* sv_ctl_sched -> sv_ctl_sched (as now in force) */
+	SV_CTL_SCHED_GET, /* sv_ctl_domid -> sv_ctl_sched */
+	SV_CTL_SCHED_SET, /* sv_ctl_sched -> sv_ctl_sched (as now in force) */
 	/*
 	 * XEN_DOMCTL_max_mem: the most the domain may hold.  It may be set
 	 * below what the domain holds now: it keeps that, and may only shrink
 	 * (populate and increase_reservation fail) until it is under.
 	 */
-	SV_CTL_DOMAIN_SET_MAXMEM,  /* sv_ctl_maxmem -> - */
+	SV_CTL_DOMAIN_SET_MAXMEM, /* sv_ctl_maxmem -> - */
 	/* xl dmesg: the hypervisor's log ring; SV_HVLOG_F_CLEAR drops what was read. */
-	SV_CTL_HVLOG_READ,         /* sv_ctl_hvlog_read -> sv_ctl_hvlog_data */
+	SV_CTL_HVLOG_READ, /* sv_ctl_hvlog_read -> sv_ctl_hvlog_data */
 	/* xl rename: a new name, unique among live domains (-EEXIST), valid (-EINVAL). */
-	SV_CTL_DOMAIN_RENAME,      /* sv_ctl_rename -> - */
+	SV_CTL_DOMAIN_RENAME, /* sv_ctl_rename -> - */
 	/* xl trigger: SV_TRIGGER_NMI for PV; the others are HVM-only (-EINVAL, -ENOSYS). */
-	SV_CTL_DOMAIN_TRIGGER,     /* sv_ctl_trigger -> - */
+	SV_CTL_DOMAIN_TRIGGER, /* sv_ctl_trigger -> - */
 	/*
 	 * One Xen hypercall from a dom0 process, as privcmd's
 	 * IOCTL_PRIVCMD_HYPERCALL (libxencall): pointer arguments are addresses
@@ -101,7 +102,7 @@ enum sv_ctl_op {
 	 * (the process is the socket's peer, SO_PEERCRED at connect time).
 	 * hypervisor/xctl.c: xen_version, sysctl, domctl.
 	 */
-	SV_CTL_XEN_HYPERCALL,      /* sv_ctl_hypercall -> sv_ctl_hypercall_ret */
+	SV_CTL_XEN_HYPERCALL, /* sv_ctl_hypercall -> sv_ctl_hypercall_ret */
 	SV_CTL_OP_MAX
 };
 
@@ -116,7 +117,7 @@ enum sv_engine { SV_ENGINE_DEFAULT = 0, SV_ENGINE_KVM = 1, SV_ENGINE_PROCESS = 2
 #define SV_ENGINE_BIT(e) (1u << (e))
 
 struct sv_host_info {
-	uint32_t kvm_kind;        /* sv_kvm_kind */
+	uint32_t kvm_kind; /* sv_kvm_kind */
 	uint32_t nr_cpus;
 	uint64_t total_kb;
 	uint64_t free_kb;
@@ -125,23 +126,24 @@ struct sv_host_info {
 	char xen_extra[16];
 	char xen_caps[128];
 	uint32_t max_vcpus;
-	uint32_t nr_domains;      /* guests, not counting dom0 */
+	uint32_t nr_domains; /* guests, not counting dom0 */
 	uint64_t uptime_ns;
-	char kvm_detail[64];      /* e.g. "kvm_pvm (shadow paging)" */
-	uint32_t engine;          /* sv_engine: what a create without one gets */
-	uint32_t engines;         /* SV_ENGINE_BIT() of each engine this host can run */
-	char engine_detail[128];  /* why that default, e.g. "no /dev/kvm: No such file or directory" */
+	char kvm_detail[64];	 /* e.g. "kvm_pvm (shadow paging)" */
+	uint32_t engine;	 /* sv_engine: what a create without one gets */
+	uint32_t engines;	 /* SV_ENGINE_BIT() of each engine this host can run */
+	char engine_detail[128]; /* why that default, e.g. "no /dev/kvm: No such file or directory"
+				  */
 };
 
 enum sv_guest_kind { SV_DOM_PV = 1, SV_DOM_PVH = 2, SV_DOM_HVM = 3 };
 
 struct sv_ctl_create {
-	uint32_t kind;            /* sv_guest_kind */
+	uint32_t kind; /* sv_guest_kind */
 	uint32_t max_vcpus;
 	uint64_t mem_kb;
-	char name[64];            /* NUL-terminated, unique among live domains */
-	uint8_t handle[16];       /* UUID */
-	uint32_t engine;          /* sv_engine; SV_ENGINE_DEFAULT: the host's */
+	char name[64];	    /* NUL-terminated, unique among live domains */
+	uint8_t handle[16]; /* UUID */
+	uint32_t engine;    /* sv_engine; SV_ENGINE_DEFAULT: the host's */
 	uint32_t pad;
 	/*
 	 * RAM laid out for the domain (0: mem_kb).  When above mem_kb, only
@@ -160,43 +162,43 @@ struct sv_ctl_domid {
 struct sv_mem_range {
 	uint64_t gpa;
 	uint64_t size;
-	uint64_t offset;          /* in the memfd */
+	uint64_t offset; /* in the memfd */
 };
 
 struct sv_ctl_memory {
 	uint64_t ram_kb;
-	uint32_t nr_ranges;       /* RAM ranges, in pfn order */
+	uint32_t nr_ranges; /* RAM ranges, in pfn order */
 	uint32_t pad;
 	struct sv_mem_range ram[2];
 	struct sv_mem_range priv; /* hypervisor-private pages (shared_info first) */
 	uint64_t memfd_size;
-	uint64_t gnttab_gpa;      /* the grant-table frames (inside priv) */
-	uint32_t gnttab_frames;   /* how many the guest may set up */
+	uint64_t gnttab_gpa;	/* the grant-table frames (inside priv) */
+	uint32_t gnttab_frames; /* how many the guest may set up */
 	uint32_t pad2;
-	uint64_t gen;             /* this domain's creation number: never reused, unlike domids */
-	uint64_t boot_kb;         /* RAM populated at create (the first boot_kb, pfn order); 0: ram_kb */
+	uint64_t gen;	  /* this domain's creation number: never reused, unlike domids */
+	uint64_t boot_kb; /* RAM populated at create (the first boot_kb, pfn order); 0: ram_kb */
 };
 
 struct sv_ctl_hcall_page {
 	uint32_t domid;
 	uint32_t pad;
-	uint64_t gpa;             /* page-aligned guest RAM address */
+	uint64_t gpa; /* page-aligned guest RAM address */
 };
 
 struct sv_ctl_vcpu_context {
 	uint32_t domid;
 	uint32_t vcpu;
-	struct vcpu_guest_context ctx;  /* Xen's, as for VCPUOP_initialise */
+	struct vcpu_guest_context ctx; /* Xen's, as for VCPUOP_initialise */
 };
 
 struct sv_ctl_shutdown {
 	uint32_t domid;
-	uint32_t reason;          /* SHUTDOWN_* from xen/sched.h */
+	uint32_t reason; /* SHUTDOWN_* from xen/sched.h */
 };
 
 /* Domain state bits, as Xen's XEN_DOMINF_* express them in `xl list`. */
-#define SV_DOMF_RUNNING (1u << 0)  /* a vCPU is in the guest */
-#define SV_DOMF_BLOCKED (1u << 1)  /* every online vCPU is blocked */
+#define SV_DOMF_RUNNING (1u << 0) /* a vCPU is in the guest */
+#define SV_DOMF_BLOCKED (1u << 1) /* every online vCPU is blocked */
 #define SV_DOMF_PAUSED (1u << 2)
 #define SV_DOMF_SHUTDOWN (1u << 3) /* see shutdown_reason */
 #define SV_DOMF_DYING (1u << 4)
@@ -204,25 +206,25 @@ struct sv_ctl_shutdown {
 
 struct sv_dominfo {
 	uint32_t domid;
-	uint32_t flags;           /* SV_DOMF_* */
+	uint32_t flags;		  /* SV_DOMF_* */
 	uint32_t shutdown_reason; /* SHUTDOWN_*, valid with SV_DOMF_SHUTDOWN */
-	uint32_t kind;            /* sv_guest_kind; 0 for dom0 */
+	uint32_t kind;		  /* sv_guest_kind; 0 for dom0 */
 	uint32_t max_vcpus;
 	uint32_t online_vcpus;
 	uint64_t mem_kb;
-	uint64_t cpu_time_ns;     /* guest run time summed over vCPUs */
+	uint64_t cpu_time_ns; /* guest run time summed over vCPUs */
 	char name[64];
 	uint8_t handle[16];
-	uint32_t engine;          /* sv_engine that runs it; 0 for dom0 */
+	uint32_t engine; /* sv_engine that runs it; 0 for dom0 */
 	uint32_t pad;
 	/* mem_kb above is the current reservation (what the guest holds, as Xen's tot_pages). */
-	uint64_t max_mem_kb;      /* its maximum (XEN_DOMCTL_max_mem) */
-	uint64_t host_kb;         /* what the host really holds for it: its memory's allocated blocks */
+	uint64_t max_mem_kb; /* its maximum (XEN_DOMCTL_max_mem) */
+	uint64_t host_kb;    /* what the host really holds for it: its memory's allocated blocks */
 };
 
 struct sv_ctl_list {
 	uint32_t first_domid;
-	uint32_t max;             /* at most SV_CTL_LIST_MAX */
+	uint32_t max; /* at most SV_CTL_LIST_MAX */
 };
 
 #define SV_CTL_LIST_MAX 256
@@ -234,7 +236,7 @@ struct sv_ctl_list_reply {
 
 struct sv_ctl_wait {
 	uint32_t domid;
-	uint32_t timeout_ms;      /* 0: forever */
+	uint32_t timeout_ms; /* 0: forever */
 };
 
 /*
@@ -245,25 +247,25 @@ struct sv_ctl_wait {
 #define SV_CONSOLE_BUF (64 * 1024)
 struct sv_ctl_console_read {
 	uint32_t domid;
-	uint32_t timeout_ms;      /* wait this long for new output; 0: do not wait */
+	uint32_t timeout_ms; /* wait this long for new output; 0: do not wait */
 	uint64_t offset;
-	uint32_t max;             /* at most SV_CTL_MAX_PAYLOAD - header */
+	uint32_t max; /* at most SV_CTL_MAX_PAYLOAD - header */
 	uint32_t pad;
 };
 
 #define SV_CONSOLE_F_GONE (1u << 0) /* domain is shut down or dying: no more output */
 struct sv_ctl_console_data {
-	uint64_t offset;          /* of data[0] (> asked when bytes were lost) */
-	uint64_t next;            /* offset to ask next */
+	uint64_t offset; /* of data[0] (> asked when bytes were lost) */
+	uint64_t next;	 /* offset to ask next */
 	uint32_t len;
-	uint32_t flags;           /* SV_CONSOLE_F_* */
+	uint32_t flags; /* SV_CONSOLE_F_* */
 	char data[];
 };
 
 struct sv_ctl_maxmem {
 	uint32_t domid;
 	uint32_t pad;
-	uint64_t max_kb;          /* rounded down to whole pages; at most 1 TiB */
+	uint64_t max_kb; /* rounded down to whole pages; at most 1 TiB */
 };
 
 struct sv_ctl_find {
@@ -271,9 +273,9 @@ struct sv_ctl_find {
 };
 
 struct sv_ctl_evtchn_bind {
-	uint32_t remote_dom;      /* BIND_INTERDOMAIN, BIND_UNBOUND */
-	uint32_t remote_port;     /* BIND_INTERDOMAIN */
-	uint32_t virq;            /* BIND_VIRQ (VIRQ_DOM_EXC, ...) */
+	uint32_t remote_dom;  /* BIND_INTERDOMAIN, BIND_UNBOUND */
+	uint32_t remote_port; /* BIND_INTERDOMAIN */
+	uint32_t virq;	      /* BIND_VIRQ (VIRQ_DOM_EXC, ...) */
 	uint32_t pad;
 };
 
@@ -283,35 +285,35 @@ struct sv_ctl_evtchn_port {
 };
 
 struct sv_ctl_evtchn_alloc {
-	uint32_t dom;             /* where the port is allocated */
-	uint32_t remote_dom;      /* who may bind it */
+	uint32_t dom;	     /* where the port is allocated */
+	uint32_t remote_dom; /* who may bind it */
 };
 
 #define SV_GNT_MAX_BATCH 256
 struct sv_ctl_gnt_map {
-	uint32_t domid;           /* the granting domain */
-	uint32_t count;           /* 1..SV_GNT_MAX_BATCH */
-	uint32_t readonly;        /* map for reading only */
+	uint32_t domid;	   /* the granting domain */
+	uint32_t count;	   /* 1..SV_GNT_MAX_BATCH */
+	uint32_t readonly; /* map for reading only */
 	uint32_t pad;
 	uint32_t refs[SV_GNT_MAX_BATCH];
 };
 
 struct sv_gnt_mapping {
-	int32_t status;           /* GNTST_* (0 = okay) */
-	uint32_t handle;          /* for UNMAP */
-	uint64_t offset;          /* of the granted frame in the domain's memfd */
+	int32_t status;	 /* GNTST_* (0 = okay) */
+	uint32_t handle; /* for UNMAP */
+	uint64_t offset; /* of the granted frame in the domain's memfd */
 };
 
 struct sv_ctl_gnt_map_reply {
 	uint32_t count;
 	uint32_t pad;
-	uint64_t gen;             /* of the granting domain, as in DOMAIN_MEMORY */
+	uint64_t gen; /* of the granting domain, as in DOMAIN_MEMORY */
 	struct sv_gnt_mapping map[SV_GNT_MAX_BATCH];
 };
 
 struct sv_ctl_gnt_unmap {
 	uint32_t count;
-	uint32_t domid;           /* the granting domain the handles belong to */
+	uint32_t domid; /* the granting domain the handles belong to */
 	uint32_t handles[SV_GNT_MAX_BATCH];
 };
 
@@ -324,21 +326,21 @@ struct sv_ctl_gnt_unmap_reply {
 /* One side of a copy: a grant ref of domid, or (with SV_GNT_COPY_GFN) a frame of domid. */
 struct sv_gnt_copy_ptr {
 	uint32_t domid;
-	uint32_t ref;             /* grant ref, or the gfn with SV_GNT_COPY_GFN */
+	uint32_t ref; /* grant ref, or the gfn with SV_GNT_COPY_GFN */
 	uint32_t offset;
-	uint32_t flags;           /* SV_GNT_COPY_GFN */
+	uint32_t flags; /* SV_GNT_COPY_GFN */
 };
 #define SV_GNT_COPY_GFN 1u
 
 #define SV_GNT_MAX_COPY 64
 struct sv_gnt_copy_seg {
 	struct sv_gnt_copy_ptr source, dest;
-	uint32_t len;             /* source and dest each stay within one page */
-	int32_t status;           /* reply: GNTST_* */
+	uint32_t len;	/* source and dest each stay within one page */
+	int32_t status; /* reply: GNTST_* */
 };
 
 struct sv_ctl_gnt_copy {
-	uint32_t count;           /* 1..SV_GNT_MAX_COPY */
+	uint32_t count; /* 1..SV_GNT_MAX_COPY */
 	uint32_t pad;
 	struct sv_gnt_copy_seg seg[SV_GNT_MAX_COPY];
 };
@@ -348,9 +350,9 @@ struct sv_ctl_gnt_copy {
  * vCPU placement.  A CPU map has bit i (byte i / 8, bit i % 8) set for host
  * CPU i, as Xen's cpumaps; only the first nr_cpus bits mean anything.
  */
-#define SV_CPUMAP_BYTES 128       /* host CPUs 0..1023 */
-#define SV_CTL_VCPU_MAX 64        /* entries in one VCPU_INFO reply */
-#define SV_VCPU_ALL 0xffffffffu   /* VCPU_PIN: every vCPU of the domain */
+#define SV_CPUMAP_BYTES 128	/* host CPUs 0..1023 */
+#define SV_CTL_VCPU_MAX 64	/* entries in one VCPU_INFO reply */
+#define SV_VCPU_ALL 0xffffffffu /* VCPU_PIN: every vCPU of the domain */
 
 #define SV_VCPUF_ONLINE (1u << 0)  /* up (VCPUOP_up), not down */
 #define SV_VCPUF_RUNNING (1u << 1) /* runnable or in the guest now */
@@ -358,17 +360,17 @@ struct sv_ctl_gnt_copy {
 
 struct sv_vcpu_info {
 	uint32_t vcpu;
-	uint32_t flags;           /* SV_VCPUF_* */
-	int32_t cpu;              /* host CPU its thread runs or last ran on (a thread asleep since
-	                             a pin moved it: the first it may use); -1: not known */
+	uint32_t flags; /* SV_VCPUF_* */
+	int32_t cpu;	/* host CPU its thread runs or last ran on (a thread asleep since
+			   a pin moved it: the first it may use); -1: not known */
 	uint32_t pad;
-	uint64_t cpu_time_ns;     /* guest run time of this vCPU */
+	uint64_t cpu_time_ns;	       /* guest run time of this vCPU */
 	uint8_t hard[SV_CPUMAP_BYTES]; /* host CPUs it may run on */
 };
 
 struct sv_ctl_vcpu_info {
-	uint32_t nr;              /* entries that follow: the domain's max vCPUs */
-	uint32_t nr_cpus;         /* host CPUs, as in sv_host_info */
+	uint32_t nr;	  /* entries that follow: the domain's max vCPUs */
+	uint32_t nr_cpus; /* host CPUs, as in sv_host_info */
 	struct sv_vcpu_info vcpu[SV_CTL_VCPU_MAX];
 };
 
@@ -380,7 +382,7 @@ struct sv_ctl_vcpu_info {
  */
 struct sv_ctl_vcpu_pin {
 	uint32_t domid;
-	uint32_t vcpu;            /* or SV_VCPU_ALL */
+	uint32_t vcpu; /* or SV_VCPU_ALL */
 	uint8_t hard[SV_CPUMAP_BYTES];
 };
 
@@ -394,12 +396,13 @@ struct sv_ctl_vcpu_pin {
 #define SV_SCHED_WEIGHT_MIN 1
 #define SV_SCHED_WEIGHT_MAX 65535
 #define SV_SCHED_WEIGHT_DEFAULT 256
-#define SV_SCHED_F_CGROUP (1u << 0) /* reply: in force through a host cgroup (else only recorded) */
+#define SV_SCHED_F_CGROUP (1u << 0) /* reply: in force through a host cgroup (else only recorded)  \
+				     */
 struct sv_ctl_sched {
 	uint32_t domid;
 	uint32_t weight;
 	uint32_t cap;
-	uint32_t flags;           /* reply: SV_SCHED_F_*; request: 0 */
+	uint32_t flags; /* reply: SV_SCHED_F_*; request: 0 */
 };
 
 /*
@@ -413,13 +416,13 @@ struct sv_ctl_sched {
 #define SV_HVLOG_F_CLEAR (1u << 0)
 struct sv_ctl_hvlog_read {
 	uint64_t offset;
-	uint32_t max;             /* at most SV_CTL_MAX_PAYLOAD - sizeof(sv_ctl_hvlog_data) */
-	uint32_t flags;           /* SV_HVLOG_F_* */
+	uint32_t max;	/* at most SV_CTL_MAX_PAYLOAD - sizeof(sv_ctl_hvlog_data) */
+	uint32_t flags; /* SV_HVLOG_F_* */
 };
 
 struct sv_ctl_hvlog_data {
-	uint64_t offset;          /* of data[0] (> asked when older lines are gone) */
-	uint64_t next;            /* offset to ask next */
+	uint64_t offset; /* of data[0] (> asked when older lines are gone) */
+	uint64_t next;	 /* offset to ask next */
 	uint32_t len;
 	uint32_t pad;
 	char data[];
@@ -428,7 +431,7 @@ struct sv_ctl_hvlog_data {
 struct sv_ctl_rename {
 	uint32_t domid;
 	uint32_t pad;
-	char name[64];            /* NUL-terminated */
+	char name[64]; /* NUL-terminated */
 };
 
 /* The values of Xen's XEN_DOMCTL_SENDTRIGGER_* (xen/domctl.h). */
@@ -442,7 +445,7 @@ enum sv_trigger {
 
 struct sv_ctl_trigger {
 	uint32_t domid;
-	uint32_t trigger;         /* sv_trigger */
+	uint32_t trigger; /* sv_trigger */
 	uint32_t vcpu;
 	uint32_t pad;
 };
@@ -453,7 +456,8 @@ struct sv_ctl_hypercall {
 	uint64_t arg[5];
 };
 
-/* The hypercall's result: >= 0, or -errno (Xen's); the reply's status is 0 unless the request was bad. */
+/* The hypercall's result: >= 0, or -errno (Xen's); the reply's status is 0 unless the request was
+ * bad. */
 struct sv_ctl_hypercall_ret {
 	int64_t ret;
 };

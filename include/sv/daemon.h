@@ -23,7 +23,7 @@ const char *svd_rundir_default(void);
 struct svd_opts {
 	const char *rundir; /* --rundir DIR, -r DIR; svd_rundir_default() when not given */
 	bool foreground;    /* --foreground, -f, -F (the old short spellings) */
-	bool verbose;       /* --verbose, -v: svd_debug() lines are written too */
+	bool verbose;	    /* --verbose, -v: svd_debug() lines are written too */
 };
 
 /*
@@ -64,9 +64,10 @@ void svd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void svd_log_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* As svd_log, only with --verbose. */
 void svd_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Formats a whole log line (without its newline) into buf; for daemons that write their own file. */
+/* Formats a whole log line (without its newline) into buf; for daemons that write their own file.
+ */
 void svd_format_line(char *buf, size_t size, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 /*
  * Blocks SIGTERM, SIGINT and SIGHUP, ignores SIGPIPE and returns a

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The contract between the hypervisor's process engine and sv-runner, the host process that is one PV domain. */
+/* The contract between the hypervisor's process engine and sv-runner, the host process that is one
+ * PV domain. */
 #ifndef SV_PROCABI_H
 #define SV_PROCABI_H
 
@@ -50,7 +51,8 @@
 #define SV_PROC_R_SYSCALL 4   /* a denied host system call: trapno = nr, err = AUDIT_ARCH_* */
 #define SV_PROC_R_KICK 5      /* interrupted on the hypervisor's request */
 #define SV_PROC_R_MAPPED 6    /* maps_only request done */
-#define SV_PROC_R_RUNTIME 7   /* the runner's own code faulted (e.g. a bad guest stack at a hypercall) */
+#define SV_PROC_R_RUNTIME                                                                          \
+	7 /* the runner's own code faulted (e.g. a bad guest stack at a hypercall) */
 
 #define SV_PROC_OP_MAP 1
 #define SV_PROC_OP_UNMAP 2
@@ -94,8 +96,8 @@ struct sv_proc_map {
 	uint64_t va;
 	uint64_t len;
 	uint64_t offset; /* in the guest memfd (MAP only) */
-	uint32_t op;     /* SV_PROC_OP_* */
-	uint32_t prot;   /* PROT_READ | PROT_WRITE | PROT_EXEC subset */
+	uint32_t op;	 /* SV_PROC_OP_* */
+	uint32_t prot;	 /* PROT_READ | PROT_WRITE | PROT_EXEC subset */
 };
 
 /*
@@ -104,17 +106,17 @@ struct sv_proc_map {
  * trusts none of it).
  */
 struct sv_proc_vcpu {
-	uint32_t state;      /* SV_PROC_RUN / EXIT / DEAD: futex word, the thread's clear_child_tid */
-	uint32_t reason;     /* runner: SV_PROC_R_* */
-	uint32_t kick;       /* hypervisor: leave the guest soon; the runner clears it when it does */
-	uint32_t maps_only;  /* hypervisor: apply the maps and come back without running */
-	uint32_t tid;        /* runner: this vCPU's host thread */
-	uint32_t nr_maps;    /* hypervisor: entries of maps[] to apply */
+	uint32_t state;	 /* SV_PROC_RUN / EXIT / DEAD: futex word, the thread's clear_child_tid */
+	uint32_t reason; /* runner: SV_PROC_R_* */
+	uint32_t kick;	 /* hypervisor: leave the guest soon; the runner clears it when it does */
+	uint32_t maps_only; /* hypervisor: apply the maps and come back without running */
+	uint32_t tid;	    /* runner: this vCPU's host thread */
+	uint32_t nr_maps;   /* hypervisor: entries of maps[] to apply */
 	uint64_t regs[SV_PROC_NR_REGS];
 	uint64_t trapno, err, cr2;
-	int64_t map_error;   /* runner: -errno of the first map op that failed, else 0 */
-	uint32_t hv_sleeps;  /* hypervisor: in (or going into) FUTEX_WAIT on state: wake it */
-	uint32_t rt_sleeps;  /* runner: likewise; a side that spins is never woken by syscall */
+	int64_t map_error;  /* runner: -errno of the first map op that failed, else 0 */
+	uint32_t hv_sleeps; /* hypervisor: in (or going into) FUTEX_WAIT on state: wake it */
+	uint32_t rt_sleeps; /* runner: likewise; a side that spins is never woken by syscall */
 	struct sv_proc_map maps[SV_PROC_MAX_MAPS];
 };
 
@@ -122,15 +124,15 @@ struct sv_proc_vcpu {
 struct sv_proc_hdr {
 	uint32_t magic, version;
 	uint32_t nr_vcpus;
-	int32_t parent_pid;  /* the runner dies if its parent is not this one */
+	int32_t parent_pid; /* the runner dies if its parent is not this one */
 	uint64_t memfd_size;
 	uint64_t m2p_offset; /* M2P table pages in the memfd; m2p_len 0: none */
 	uint64_t m2p_len;
-	uint32_t nice;       /* CPU priority of every guest thread */
-	uint32_t ready;      /* runner: 1 when every vCPU thread waits and seccomp is on (futex) */
-	int32_t error;       /* runner: -errno of a failed setup step */
-	uint32_t userns;     /* runner: 1 if it entered a user namespace of its own */
-	char error_msg[96];  /* runner: which step failed */
+	uint32_t nice;	    /* CPU priority of every guest thread */
+	uint32_t ready;	    /* runner: 1 when every vCPU thread waits and seccomp is on (futex) */
+	int32_t error;	    /* runner: -errno of a failed setup step */
+	uint32_t userns;    /* runner: 1 if it entered a user namespace of its own */
+	char error_msg[96]; /* runner: which step failed */
 };
 #endif
 

@@ -24,10 +24,10 @@
  * the event path) the local APIC at 0xFEE00000.  For a PV guest the
  * "machine frame" of a page is its guest-physical frame here.
  */
-#define SV_RAM_LOW_MAX 0xC0000000ULL      /* 3 GiB */
-#define SV_RAM_HIGH_BASE 0x100000000ULL   /* 4 GiB */
-#define SV_PRIV_GPA 0xFD000000ULL         /* hypervisor-private pages */
-#define SV_PRIV_MAX_SIZE 0x01000000ULL    /* at most 16 MiB of them */
+#define SV_RAM_LOW_MAX 0xC0000000ULL	/* 3 GiB */
+#define SV_RAM_HIGH_BASE 0x100000000ULL /* 4 GiB */
+#define SV_PRIV_GPA 0xFD000000ULL	/* hypervisor-private pages */
+#define SV_PRIV_MAX_SIZE 0x01000000ULL	/* at most 16 MiB of them */
 
 /* Frame of the shared_info page: the first private page. */
 #define SV_SHARED_INFO_GPA SV_PRIV_GPA
@@ -38,8 +38,8 @@
  * PVM hosts, so the read-only M2P goes to slot 257 and the hypervisor's
  * private pages (GDT, IDT, TSS, stubs: supervisor-only) to slot 258.
  */
-#define SV_M2P_VA 0xFFFF808000000000ULL   /* PML4 slot 257 */
-#define SV_PRIV_VA 0xFFFF810000000000ULL  /* PML4 slot 258 */
+#define SV_M2P_VA 0xFFFF808000000000ULL	 /* PML4 slot 257 */
+#define SV_PRIV_VA 0xFFFF810000000000ULL /* PML4 slot 258 */
 #define SV_PRIV_L4_SLOT 258
 #define SV_XEN_L4_FIRST 256
 #define SV_XEN_L4_LAST 271

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A token bucket of bytes on a clock the caller passes in: the console limits of the hypervisor and xenconsoled. */
+/* A token bucket of bytes on a clock the caller passes in: the console limits of the hypervisor and
+ * xenconsoled. */
 #ifndef SV_RATE_H
 #define SV_RATE_H
 
@@ -13,8 +14,8 @@
  * clock of their own.  Not thread-safe: the caller serialises.
  */
 struct sv_rate {
-	uint64_t rate;    /* bytes per second (at least 1) */
-	uint64_t burst;   /* most tokens held */
+	uint64_t rate;	  /* bytes per second (at least 1) */
+	uint64_t burst;	  /* most tokens held */
 	uint64_t tokens;  /* held now (as of last_ns) */
 	uint64_t last_ns; /* time the tokens were counted up to */
 };

@@ -48,11 +48,9 @@ int svctl_domain_shutdown(struct svctl *c, uint32_t domid, uint32_t reason);
 int svctl_domain_destroy(struct svctl *c, uint32_t domid);
 int svctl_domain_info(struct svctl *c, uint32_t domid, struct sv_dominfo *out);
 /* Fills up to max entries from first_domid on; returns how many. */
-int svctl_domain_list(struct svctl *c, uint32_t first_domid, struct sv_dominfo *out,
-		      unsigned max);
+int svctl_domain_list(struct svctl *c, uint32_t first_domid, struct sv_dominfo *out, unsigned max);
 /* Waits until the domain shuts down or dies; -ETIMEDOUT after timeout_ms (0: forever). */
-int svctl_domain_wait(struct svctl *c, uint32_t domid, uint32_t timeout_ms,
-		      struct sv_dominfo *out);
+int svctl_domain_wait(struct svctl *c, uint32_t domid, uint32_t timeout_ms, struct sv_dominfo *out);
 /* Console bytes from *offset on into buf; advances *offset; *gone when no more will come. */
 int svctl_console_read(struct svctl *c, uint32_t domid, uint64_t *offset, uint32_t timeout_ms,
 		       char *buf, uint32_t max, uint32_t *len, int *gone);

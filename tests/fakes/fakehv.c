@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it (fakexen_libs.h fakes the libraries instead). */
+/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it
+ * (fakexen_libs.h fakes the libraries instead). */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -42,14 +43,14 @@ struct gref {
 };
 
 struct ghandle {
-	struct conn *owner;   /* NULL: free */
+	struct conn *owner; /* NULL: free */
 	uint32_t ref;
 };
 
 struct conn {
 	struct fakehv *hv;
 	int fd;
-	int pipe_w;           /* after EVTCHN_OPEN */
+	int pipe_w; /* after EVTCHN_OPEN */
 	pthread_t thread;
 	bool done;
 	struct conn *next;
@@ -90,8 +91,9 @@ static int io_full(int fd, void *buf, size_t len, bool rd)
 static int send_reply(struct conn *c, const struct sv_ctl_hdr *q, int status, const void *rep,
 		      uint32_t len, int fd)
 {
-	struct sv_ctl_hdr h = { .op = q->op, .len = status ? 0 : len, .status = status,
-				.seq = q->seq };
+	struct sv_ctl_hdr h = {
+		.op = q->op, .len = status ? 0 : len, .status = status, .seq = q->seq
+	};
 	union {
 		struct cmsghdr c;
 		char b[CMSG_SPACE(sizeof(int))];
@@ -279,8 +281,8 @@ static void handle_put(struct fakehv *hv, uint32_t h)
 }
 
 /* One side of a copy: its page's memfd offset, or a GNTST_* error. */
-static int copy_side(struct fakehv *hv, const struct sv_gnt_copy_ptr *p, uint32_t len,
-		     bool write, uint64_t *off)
+static int copy_side(struct fakehv *hv, const struct sv_gnt_copy_ptr *p, uint32_t len, bool write,
+		     uint64_t *off)
 {
 	if (p->domid != FAKEHV_DOMID)
 		return GNTST_bad_domain;
@@ -343,8 +345,8 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 
 	memset(&out, 0, sizeof(out));
 	pthread_mutex_lock(&hv->lock);
-	if (q->op >= SV_CTL_OP_MAX || !q->op ||
-	    (q->op != SV_CTL_EVTCHN_OPEN && !req_size[q->op]) || q->len != req_size[q->op]) {
+	if (q->op >= SV_CTL_OP_MAX || !q->op || (q->op != SV_CTL_EVTCHN_OPEN && !req_size[q->op]) ||
+	    q->len != req_size[q->op]) {
 		st = q->op < SV_CTL_OP_MAX ? -EINVAL : -ENOSYS;
 	} else if ((q->flags & SV_CTL_F_NOREPLY) && q->op != SV_CTL_GNT_UNMAP) {
 		uint32_t port = ((struct sv_ctl_evtchn_port *)in)->port;
@@ -545,8 +547,7 @@ struct fakehv *fakehv_start(const char *rundir)
 	hv->memfd = memfd_create("fakehv-guest", MFD_CLOEXEC);
 	hv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (hv->memfd < 0 || ftruncate(hv->memfd, FAKEHV_PAGES * 4096) || hv->listen_fd < 0 ||
-	    bind(hv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(hv->listen_fd, 16) ||
+	    bind(hv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(hv->listen_fd, 16) ||
 	    pthread_create(&hv->accept_thread, NULL, accept_main, hv)) {
 		int e = errno;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Fake Xen services for the guest boot test: event channels, a grant table, a tiny xenstored, a console backend and a scripted dom0.
+// Fake Xen services for the guest boot test: event channels, a grant table, a tiny xenstored, a
+// console backend and a scripted dom0.
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,12 +73,10 @@ static void raise_port(evtchn_port_t p)
 {
 	struct vcpu_info *vi = &fx.sh->vcpu_info[0];
 
-	__atomic_fetch_or(&fx.sh->evtchn_pending[p / 64], 1UL << (p % 64),
-			  __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&fx.sh->evtchn_pending[p / 64], 1UL << (p % 64), __ATOMIC_SEQ_CST);
 	if (fx.sh->evtchn_mask[p / 64] & (1UL << (p % 64)))
 		return;
-	__atomic_fetch_or(&vi->evtchn_pending_sel, 1UL << (p / 64),
-			  __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&vi->evtchn_pending_sel, 1UL << (p / 64), __ATOMIC_SEQ_CST);
 	vi->evtchn_upcall_pending = 1;
 }
 
@@ -179,10 +178,8 @@ long fakexen_event_channel_op(long cmd, void *arg)
 	case EVTCHNOP_status: {
 		struct evtchn_status *s = arg;
 		static const uint32_t st[] = {
-			[P_FREE] = EVTCHNSTAT_closed,
-			[P_UNBOUND] = EVTCHNSTAT_unbound,
-			[P_DOM0] = EVTCHNSTAT_interdomain,
-			[P_VIRQ] = EVTCHNSTAT_virq,
+			[P_FREE] = EVTCHNSTAT_closed,	   [P_UNBOUND] = EVTCHNSTAT_unbound,
+			[P_DOM0] = EVTCHNSTAT_interdomain, [P_VIRQ] = EVTCHNSTAT_virq,
 			[P_IPI] = EVTCHNSTAT_ipi,
 		};
 
@@ -212,8 +209,7 @@ uint64_t fakexen_now_ns(void)
 	uint64_t d = host_tsc() - t->tsc_timestamp;
 
 	d = t->tsc_shift < 0 ? d >> -t->tsc_shift : d << t->tsc_shift;
-	return t->system_time +
-	       (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
+	return t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
 }
 
 long fakexen_set_timer(uint64_t deadline_ns)
@@ -281,11 +277,9 @@ static int node_find(const char *path)
 	return -1;
 }
 
-static void queue_msg(uint32_t type, uint32_t req_id, uint32_t tx,
-		      const void *body, uint32_t len)
+static void queue_msg(uint32_t type, uint32_t req_id, uint32_t tx, const void *body, uint32_t len)
 {
-	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .tx_id = tx,
-				 .len = len };
+	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .tx_id = tx, .len = len };
 
 	if (fx.outq_len + sizeof(h) + len > sizeof(fx.outq)) {
 		fx.say("[xs] reply queue full\n");
@@ -317,8 +311,7 @@ static void fire(const char *path)
 		/* A relative watch hears relative paths. */
 		if (w[0] != '/' && !strncmp(path, fx.home, hl) && path[hl] == '/')
 			shown = path + hl + 1;
-		len = snprintf(body, sizeof(body), "%s%c%s", shown, 0,
-			       fx.watch[i].token);
+		len = snprintf(body, sizeof(body), "%s%c%s", shown, 0, fx.watch[i].token);
 		queue_msg(XS_WATCH_EVENT, 0, 0, body, (uint32_t)len + 1);
 	}
 }
@@ -369,8 +362,7 @@ static void store_rm(const char *path)
 	fire(path);
 }
 
-static void reply_str(const struct xsd_sockmsg *h, uint32_t type,
-		      const char *s)
+static void reply_str(const struct xsd_sockmsg *h, uint32_t type, const char *s)
 {
 	queue_msg(type, h->req_id, h->tx_id, s, (uint32_t)strlen(s) + 1);
 }
@@ -427,12 +419,10 @@ static void store_request(const struct xsd_sockmsg *h, char *body)
 			if (!p[0] || strncmp(p, path, pl) || p[pl] != '/' ||
 			    strchr(p + pl + 1, '/'))
 				continue;
-			n = snprintf(list + len, sizeof(list) - len, "%s",
-				     p + pl + 1);
+			n = snprintf(list + len, sizeof(list) - len, "%s", p + pl + 1);
 			len += (size_t)n + 1;
 		}
-		queue_msg(XS_DIRECTORY, h->req_id, h->tx_id, list,
-			  (uint32_t)len);
+		queue_msg(XS_DIRECTORY, h->req_id, h->tx_id, list, (uint32_t)len);
 		return;
 	}
 	case XS_WATCH:
@@ -440,16 +430,13 @@ static void store_request(const struct xsd_sockmsg *h, char *body)
 			;
 		if (i == NR_WATCHES || plen + 1 >= h->len)
 			return reply_err(h, "ENOSPC");
-		snprintf(fx.watch[i].path, sizeof(fx.watch[i].path), "%s",
-			 body);
-		snprintf(fx.watch[i].token, sizeof(fx.watch[i].token), "%s",
-			 body + plen + 1);
+		snprintf(fx.watch[i].path, sizeof(fx.watch[i].path), "%s", body);
+		snprintf(fx.watch[i].token, sizeof(fx.watch[i].token), "%s", body + plen + 1);
 		fx.watch[i].used = true;
 		fx.say("[xs] watch %s\n", body);
 		reply_str(h, XS_WATCH, "OK");
 		/* Like xenstored: one event at once, for the path itself. */
-		n = snprintf(list, sizeof(list), "%s%c%s", body, 0,
-			     fx.watch[i].token);
+		n = snprintf(list, sizeof(list), "%s%c%s", body, 0, fx.watch[i].token);
 		queue_msg(XS_WATCH_EVENT, 0, 0, list, (uint32_t)n + 1);
 		return;
 	case XS_UNWATCH:
@@ -487,8 +474,7 @@ static void store_flush(void)
 		raise_port(STORE_PORT);
 		return;
 	}
-	while (done < fx.outq_len &&
-	       in->rsp_prod - in->rsp_cons < XENSTORE_RING_SIZE) {
+	while (done < fx.outq_len && in->rsp_prod - in->rsp_cons < XENSTORE_RING_SIZE) {
 		in->rsp[MASK_XENSTORE_IDX(in->rsp_prod)] = fx.outq[done++];
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		in->rsp_prod++;
@@ -591,8 +577,7 @@ static bool grant_peer(void)
 		return true;
 	}
 	e = &fx.gnt[ref];
-	if (!(e->flags & GTF_permit_access) || e->domid != 0 ||
-	    (e->flags & GTF_readonly)) {
+	if (!(e->flags & GTF_permit_access) || e->domid != 0 || (e->flags & GTF_readonly)) {
 		dom0_write("data/grant-done", "bad-entry");
 		return true;
 	}
@@ -608,7 +593,7 @@ static bool grant_peer(void)
 	for (int i = 0; i < 4096; i++)
 		page[i] = (unsigned char)(i ^ 0xa5);
 	if (!fx.o.grant_peer_keeps_mapping)
-		e->flags &= (uint16_t)~(GTF_reading | GTF_writing);
+		e->flags &= (uint16_t) ~(GTF_reading | GTF_writing);
 	fx.say("[dom0] grant ref %lu checked and written\n", ref);
 	dom0_write("data/grant-done", says);
 	return true;
@@ -687,8 +672,7 @@ bool fakexen_idle(void)
 		return false;
 	if (grant_peer() || pingpong_peer() || console_type())
 		return true;
-	if (fx.o.watch_key && fx.o.watch_values &&
-	    (v = fx.o.watch_values[fx.watch_step]) != NULL) {
+	if (fx.o.watch_key && fx.o.watch_values && (v = fx.o.watch_values[fx.watch_step]) != NULL) {
 		char key[128];
 
 		snprintf(key, sizeof(key), "data/%s", fx.o.watch_key);
@@ -717,9 +701,9 @@ bool fakexen_idle(void)
 	return false;
 }
 
-void fakexen_init(const struct fakexen_opts *o, struct shared_info *sh,
-		  void *store, void *cons, void *gnt, unsigned int nr_gnt,
-		  unsigned long gnt_mfn, int out, fakexen_say_fn say)
+void fakexen_init(const struct fakexen_opts *o, struct shared_info *sh, void *store, void *cons,
+		  void *gnt, unsigned int nr_gnt, unsigned long gnt_mfn, int out,
+		  fakexen_say_fn say)
 {
 	char v[16];
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The in-process fake of dom0's Xen libraries (grants, event channels, foreign maps): see fakexen_libs.h. */
+/* The in-process fake of dom0's Xen libraries (grants, event channels, foreign maps): see
+ * fakexen_libs.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +96,8 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 	return munmap(start_address, count * 4096ul);
 }
 
-void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot,
-			   size_t pages, const xen_pfn_t arr[], int err[])
+void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot, size_t pages,
+			   const xen_pfn_t arr[], int err[])
 {
 	if (fx_fmem_fails) {
 		errno = ESRCH;

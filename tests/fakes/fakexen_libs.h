@@ -29,10 +29,10 @@ struct fx_grant {
 };
 
 extern struct fx_grant fx_grants[FX_NR_GREFS];
-extern uint8_t *fx_guest;	/* the guest's view of its memory */
-extern int fx_live_maps;	/* pages the backend has mapped now */
-extern int fx_peak_maps;	/* the most it ever had at once (fx_guest_init resets it) */
-extern int fx_notifies;		/* xenevtchn_notify calls */
+extern uint8_t *fx_guest; /* the guest's view of its memory */
+extern int fx_live_maps;  /* pages the backend has mapped now */
+extern int fx_peak_maps;  /* the most it ever had at once (fx_guest_init resets it) */
+extern int fx_notifies;	  /* xenevtchn_notify calls */
 
 /* New guest memory of pages pages; refs 0..pages-1 grant pages 0..pages-1 read-write. */
 void fx_guest_init(unsigned pages);

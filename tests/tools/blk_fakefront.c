@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Test tool: a blkif frontend played from dom0 in a live guest's memory, to drive blkback end to end without blkfront. */
+/* Test tool: a blkif frontend played from dom0 in a live guest's memory, to drive blkback end to
+ * end without blkfront. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,10 +50,10 @@ struct ff {
 	size_t memlen;
 	struct sv_ctl_memory layout;
 	grant_entry_v1_t *gt;
-	uint64_t top_gfn;		/* first of our FF_PAGES frames */
-	unsigned order;			/* ring-page-order */
-	unsigned nq;			/* queues (multi-queue-num-queues; 0 = key absent) */
-	blkif_front_ring_t fr;		/* queue 0 */
+	uint64_t top_gfn;      /* first of our FF_PAGES frames */
+	unsigned order;	       /* ring-page-order */
+	unsigned nq;	       /* queues (multi-queue-num-queues; 0 = key absent) */
+	blkif_front_ring_t fr; /* queue 0 */
 	blkif_front_ring_t qr[FF_RING_PAGES_MAX]; /* every queue's ring (qr[0] is fr's twin) */
 	char be[128], fe[128];
 	const char *image;
@@ -111,7 +112,7 @@ static uint32_t ff_grant(struct ff *f, unsigned i, bool ro)
 static xs_transaction_t ff_t = XBT_NULL; /* the toolstack's transaction while setting up */
 
 static void ff_put(struct ff *f, const char *dir, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void ff_put(struct ff *f, const char *dir, const char *key, const char *fmt, ...)
 {
 	char path[256], val[512];
@@ -210,8 +211,8 @@ static void ff_setup(struct ff *f)
 		char dir[160];
 		unsigned p0 = q * np;
 
-		ret = svctl_call(f->c, SV_CTL_EVTCHN_ALLOC_UNBOUND, &q_alloc, sizeof(q_alloc), &port,
-				 sizeof(port), &got, NULL);
+		ret = svctl_call(f->c, SV_CTL_EVTCHN_ALLOC_UNBOUND, &q_alloc, sizeof(q_alloc),
+				 &port, sizeof(port), &got, NULL);
 		if (ret || got != sizeof(port))
 			die("event channel: %s", strerror(ret ? -ret : EPROTO));
 		for (unsigned i = 0; i < np; i++)
@@ -372,17 +373,17 @@ static bool ff_image_has(struct ff *f, uint64_t sector, unsigned p0, unsigned n)
 	return true;
 }
 
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (cond) {                                               \
-			printf("ok: " __VA_ARGS__);                       \
-			putchar('\n');                                    \
-		} else {                                                  \
-			printf("FAILED: " __VA_ARGS__);                   \
-			putchar('\n');                                    \
-			failures++;                                       \
-		}                                                         \
-		fflush(stdout);                                           \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			printf("ok: " __VA_ARGS__);                                                \
+			putchar('\n');                                                             \
+		} else {                                                                           \
+			printf("FAILED: " __VA_ARGS__);                                            \
+			putchar('\n');                                                             \
+			failures++;                                                                \
+		}                                                                                  \
+		fflush(stdout);                                                                    \
 	} while (0)
 
 static int failures;
@@ -476,7 +477,8 @@ static void sc_hostile(struct ff *f)
 	ff_push(f);
 	ff_kick(f);
 	ff_wait_be(f, XenbusStateClosing, XenbusStateClosed);
-	CHECK(ff_state(f, f->be) >= XenbusStateClosing, "the hostile frontend's device is shut down");
+	CHECK(ff_state(f, f->be) >= XenbusStateClosing,
+	      "the hostile frontend's device is shut down");
 	CHECK(!RING_HAS_UNCONSUMED_RESPONSES(&f->fr), "the bad request got no answer");
 }
 
@@ -558,7 +560,7 @@ static void sc_multiqueue(struct ff *f)
 			usleep(5000);
 		blkif_response_t rsp = *RING_GET_RESPONSE(fr, fr->rsp_cons);
 		CHECK(RING_HAS_UNCONSUMED_RESPONSES(fr) && rsp.id == 1000 + q &&
-			      rsp.status == BLKIF_RSP_OKAY && ff_image_has(f, 12000 + q * 8, 80 + q, 1),
+			  rsp.status == BLKIF_RSP_OKAY && ff_image_has(f, 12000 + q * 8, 80 + q, 1),
 		      "queue %u: write answered on its own ring and in the image", q);
 		fr->rsp_cons++;
 	}
@@ -604,10 +606,14 @@ static void ff_release(struct ff *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'd' }, { "devid", required_argument, NULL, 'n' },
-		{ "image", required_argument, NULL, 'i' }, { "ro", no_argument, NULL, 'r' },
-		{ "persistent", no_argument, NULL, 'p' }, { "order", required_argument, NULL, 'o' },
-		{ "kill", required_argument, NULL, 'k' }, { "queues", required_argument, NULL, 'q' },
+		{ "domid", required_argument, NULL, 'd' },
+		{ "devid", required_argument, NULL, 'n' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "ro", no_argument, NULL, 'r' },
+		{ "persistent", no_argument, NULL, 'p' },
+		{ "order", required_argument, NULL, 'o' },
+		{ "kill", required_argument, NULL, 'k' },
+		{ "queues", required_argument, NULL, 'q' },
 		{ "keep", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -618,16 +624,35 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': f.domid = (uint32_t)atoi(optarg); break;
-		case 'n': f.devid = (uint32_t)atoi(optarg); break;
-		case 'i': f.image = optarg; break;
-		case 'r': f.ro = true; break;
-		case 'p': f.persistent = true; break;
-		case 'o': f.order = (unsigned)atoi(optarg); break;
-		case 'k': victim = atoi(optarg); break;
-		case 'q': f.nq = (unsigned)atoi(optarg); break;
-		case 'K': keep = true; break;
-		default: return 2;
+		case 'd':
+			f.domid = (uint32_t)atoi(optarg);
+			break;
+		case 'n':
+			f.devid = (uint32_t)atoi(optarg);
+			break;
+		case 'i':
+			f.image = optarg;
+			break;
+		case 'r':
+			f.ro = true;
+			break;
+		case 'p':
+			f.persistent = true;
+			break;
+		case 'o':
+			f.order = (unsigned)atoi(optarg);
+			break;
+		case 'k':
+			victim = atoi(optarg);
+			break;
+		case 'q':
+			f.nq = (unsigned)atoi(optarg);
+			break;
+		case 'K':
+			keep = true;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!f.domid || !f.image || optind >= argc || f.order > 2 || f.nq > FF_RING_PAGES_MAX) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// guest-peer: dom0's half of the guest kernel's evtchn-pingpong, for tests/integration/guest_xen.sh.
+// guest-peer: dom0's half of the guest kernel's evtchn-pingpong, for
+// tests/integration/guest_xen.sh.
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -68,8 +69,7 @@ int main(int argc, char **argv)
 	}
 	lp = xenevtchn_bind_interdomain(x, (uint32_t)dom, (evtchn_port_t)port);
 	if (lp < 0) {
-		fprintf(stderr, "bind_interdomain(%lu, %lu): %s\n", dom, port,
-			strerror(errno));
+		fprintf(stderr, "bind_interdomain(%lu, %lu): %s\n", dom, port, strerror(errno));
 		return 1;
 	}
 	/*
@@ -81,8 +81,7 @@ int main(int argc, char **argv)
 	if (!ping) {
 		char cmd[128];
 
-		snprintf(cmd, sizeof(cmd),
-			 "xenstore-write /local/domain/%lu/data/pingpong-ready 1",
+		snprintf(cmd, sizeof(cmd), "xenstore-write /local/domain/%lu/data/pingpong-ready 1",
 			 dom);
 		if (system(cmd) != 0) {
 			fprintf(stderr, "could not write pingpong-ready\n");
@@ -109,9 +108,8 @@ int main(int argc, char **argv)
 		max = dt > max ? dt : max;
 	}
 	if (ping)
-		printf("peer-pingpong: rounds=%lu min_ns=%lld avg_ns=%lld max_ns=%lld\n",
-		       n, (long long)min, (long long)(sum / (int64_t)n),
-		       (long long)max);
+		printf("peer-pingpong: rounds=%lu min_ns=%lld avg_ns=%lld max_ns=%lld\n", n,
+		       (long long)min, (long long)(sum / (int64_t)n), (long long)max);
 	else
 		printf("peer-echo: answered %lu\n", n);
 	xenevtchn_close(x);

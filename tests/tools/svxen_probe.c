@@ -18,7 +18,12 @@
  * line on stderr saying what differed) when not.
  */
 
-#define FAILF(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); return 1; } while (0)
+#define FAILF(...)                                                                                 \
+	do {                                                                                       \
+		fprintf(stderr, __VA_ARGS__);                                                      \
+		fputc('\n', stderr);                                                               \
+		return 1;                                                                          \
+	} while (0)
 
 static int wait_port(xenevtchn_handle *x, int timeout_ms)
 {
@@ -335,7 +340,8 @@ static int cmd_gnt_serve(uint32_t dom, uint32_t ref, bool leak)
 	if (i < sizeof(buf))
 		FAILF("byte %zu reads %#x after the writes, not %#x", i, ro[i], DOM0_BYTE(i));
 	if (leak) {
-		/* Die holding both maps (no exit handlers, as a crash): the hypervisor drops them. */
+		/* Die holding both maps (no exit handlers, as a crash): the hypervisor drops them.
+		 */
 		printf("exiting with ref %u mapped\n", ref);
 		fflush(stdout);
 		_exit(0);

@@ -71,9 +71,11 @@ int main(int argc, char **argv)
 	expect("info of domid 0x7ff0", info(c, 0x7ff0, &after), -ESRCH);
 	expect("info of domid 0xffffffff", info(c, 0xffffffff, &after), -ESRCH);
 	expect("info with a short payload",
-	       svctl_call(c, SV_CTL_VCPU_INFO, &domid, 4, &after, sizeof(after), NULL, NULL), -EINVAL);
+	       svctl_call(c, SV_CTL_VCPU_INFO, &domid, 4, &after, sizeof(after), NULL, NULL),
+	       -EINVAL);
 	expect("info with a long payload",
-	       svctl_call(c, SV_CTL_VCPU_INFO, raw, 64, &after, sizeof(after), NULL, NULL), -EINVAL);
+	       svctl_call(c, SV_CTL_VCPU_INFO, raw, 64, &after, sizeof(after), NULL, NULL),
+	       -EINVAL);
 
 	memset(map, 0, sizeof(map));
 	map[0] = 1;
@@ -96,8 +98,9 @@ int main(int argc, char **argv)
 	memset(map, 0xff, sizeof(map));
 	expect("pin to every bit of the map", pin(c, domid, 0, map), -EINVAL);
 	expect("pin with a short payload",
-	       svctl_call(c, SV_CTL_VCPU_PIN, raw, sizeof(struct sv_ctl_vcpu_pin) - 1, NULL, 0, NULL,
-			  NULL), -EINVAL);
+	       svctl_call(c, SV_CTL_VCPU_PIN, raw, sizeof(struct sv_ctl_vcpu_pin) - 1, NULL, 0,
+			  NULL, NULL),
+	       -EINVAL);
 	expect("pin with a long payload",
 	       svctl_call(c, SV_CTL_VCPU_PIN, raw, sizeof(raw), NULL, 0, NULL, NULL), -EINVAL);
 
@@ -107,7 +110,8 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < before.nr && i < SV_CTL_VCPU_MAX; i++) {
 		char what[64];
 		snprintf(what, sizeof(what), "vCPU %u's affinity unchanged", i);
-		expect(what, memcmp(before.vcpu[i].hard, after.vcpu[i].hard, SV_CPUMAP_BYTES) ? -EIO : 0,
+		expect(what,
+		       memcmp(before.vcpu[i].hard, after.vcpu[i].hard, SV_CPUMAP_BYTES) ? -EIO : 0,
 		       0);
 	}
 	svctl_close(c);

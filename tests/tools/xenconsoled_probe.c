@@ -20,27 +20,26 @@
 struct probe_seen {
 	char *buf;
 	size_t len, cap;
-	size_t from;	/* searches start here: each expect consumes */
+	size_t from; /* searches start here: each expect consumes */
 };
 
 static void probe_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: xenconsoled-probe --rundir DIR [-t SECONDS] COMMAND ...\n"
-		"  attach DOMID STEP...   attach and run the steps in order:\n"
-		"      send:TEXT    send TEXT and a newline to the guest\n"
-		"      expect:TEXT  read console output until TEXT appears\n"
-		"      sleep:MS     wait, still reading output\n"
-		"      hold:MS      wait without reading (a stalled client)\n"
-		"    Console output goes to stdout; exit 0 when every step is done,\n"
-		"    1 on timeout, refusal or end of stream.\n"
-		"  request LINE          send LINE (a newline is added) and print the reply\n"
-		"  ring OP DOMID [TEXT]  play the guest's side of its console ring\n"
-		"                        (for a paused domain in tests):\n"
-		"      put      write TEXT into out[] (no event: xenconsoled sees it\n"
-		"               on its next service of the domain)\n"
-		"      take     print and consume what xenconsoled put in in[]\n"
-		"      rogue-in / rogue-out   move in_cons / out_prod out of range\n");
+	fprintf(f, "usage: xenconsoled-probe --rundir DIR [-t SECONDS] COMMAND ...\n"
+		   "  attach DOMID STEP...   attach and run the steps in order:\n"
+		   "      send:TEXT    send TEXT and a newline to the guest\n"
+		   "      expect:TEXT  read console output until TEXT appears\n"
+		   "      sleep:MS     wait, still reading output\n"
+		   "      hold:MS      wait without reading (a stalled client)\n"
+		   "    Console output goes to stdout; exit 0 when every step is done,\n"
+		   "    1 on timeout, refusal or end of stream.\n"
+		   "  request LINE          send LINE (a newline is added) and print the reply\n"
+		   "  ring OP DOMID [TEXT]  play the guest's side of its console ring\n"
+		   "                        (for a paused domain in tests):\n"
+		   "      put      write TEXT into out[] (no event: xenconsoled sees it\n"
+		   "               on its next service of the domain)\n"
+		   "      take     print and consume what xenconsoled put in in[]\n"
+		   "      rogue-in / rogue-out   move in_cons / out_prod out of range\n");
 }
 
 static double probe_now(void)
@@ -56,15 +55,14 @@ static int probe_connect(const char *rundir)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/xenconsoled.sock",
-		     rundir) >= (int)sizeof(sa.sun_path)) {
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/xenconsoled.sock", rundir) >=
+	    (int)sizeof(sa.sun_path)) {
 		fprintf(stderr, "xenconsoled-probe: run directory path too long\n");
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "xenconsoled-probe: %s: %s\n", sa.sun_path,
-			strerror(errno));
+		fprintf(stderr, "xenconsoled-probe: %s: %s\n", sa.sun_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -185,12 +183,14 @@ static int probe_attach(const char *rundir, double timeout, int argc, char **arg
 		} else if (!strncmp(step, "expect:", 7)) {
 			while (!probe_find(&seen, step + 7)) {
 				if (probe_now() >= end) {
-					fprintf(stderr, "xenconsoled-probe: timeout waiting for '%s'\n",
+					fprintf(stderr,
+						"xenconsoled-probe: timeout waiting for '%s'\n",
 						step + 7);
 					goto out_close;
 				}
 				if (!probe_read(fd, &seen, end - probe_now())) {
-					fprintf(stderr, "xenconsoled-probe: stream ended before '%s'\n",
+					fprintf(stderr,
+						"xenconsoled-probe: stream ended before '%s'\n",
 						step + 7);
 					goto out_close;
 				}
@@ -235,8 +235,7 @@ static int probe_request(const char *rundir, const char *req)
 }
 
 /* Map domain DOMID's console page as xenconsoled does.  NULL on failure. */
-static struct xencons_interface *probe_map(xenforeignmemory_handle **fmp,
-					   const char *domid_s)
+static struct xencons_interface *probe_map(xenforeignmemory_handle **fmp, const char *domid_s)
 {
 	char path[64], *val;
 	unsigned int len;
@@ -265,11 +264,9 @@ static struct xencons_interface *probe_map(xenforeignmemory_handle **fmp,
 		perror("xenconsoled-probe: xenforeignmemory_open");
 		return NULL;
 	}
-	intf = xenforeignmemory_map(*fmp, (uint32_t)domid, PROT_READ | PROT_WRITE, 1,
-				    &gfn, &err);
+	intf = xenforeignmemory_map(*fmp, (uint32_t)domid, PROT_READ | PROT_WRITE, 1, &gfn, &err);
 	if (!intf || err) {
-		fprintf(stderr, "xenconsoled-probe: map: %s\n",
-			strerror(err ? abs(err) : errno));
+		fprintf(stderr, "xenconsoled-probe: map: %s\n", strerror(err ? abs(err) : errno));
 		xenforeignmemory_close(*fmp);
 		return NULL;
 	}
@@ -303,8 +300,7 @@ static int probe_ring(const char *op, const char *domid_s, const char *text)
 		} else {
 			for (size_t i = 0; i < len; i++)
 				intf->out[MASK_XENCONS_IDX(prod + i, intf->out)] = text[i];
-			__atomic_store_n(&intf->out_prod, prod + (uint32_t)len,
-					 __ATOMIC_RELEASE);
+			__atomic_store_n(&intf->out_prod, prod + (uint32_t)len, __ATOMIC_RELEASE);
 		}
 	} else if (!strcmp(op, "take")) {
 		uint32_t cons = intf->in_cons;

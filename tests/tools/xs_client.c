@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// xs-client: a test and scripting client built on Debian's libxenstore, plus raw-socket hostile-client checks.
+// xs-client: a test and scripting client built on Debian's libxenstore, plus raw-socket
+// hostile-client checks.
 //
 //   xs-client [--as DOMID] COMMAND ARGS...
 //     --as DOMID            drop this connection to DOMID first (CONTROL restrict)
@@ -134,15 +135,13 @@ static int raw_connect(const char *sock)
 }
 
 /* Sends one message; reads one reply header + payload into @out. */
-static int raw_call(int fd, uint32_t type, const void *p, uint32_t len,
-		    uint32_t claimed_len, struct xsd_sockmsg *rh, char *out,
-		    size_t outsz)
+static int raw_call(int fd, uint32_t type, const void *p, uint32_t len, uint32_t claimed_len,
+		    struct xsd_sockmsg *rh, char *out, size_t outsz)
 {
 	struct xsd_sockmsg h = { .type = type, .req_id = 9, .len = claimed_len };
 	size_t got = 0;
 
-	if (write(fd, &h, sizeof(h)) != sizeof(h) ||
-	    (len && write(fd, p, len) != (ssize_t)len))
+	if (write(fd, &h, sizeof(h)) != sizeof(h) || (len && write(fd, p, len) != (ssize_t)len))
 		return -1;
 	while (got < sizeof(*rh)) {
 		ssize_t n = read(fd, (char *)rh + got, sizeof(*rh) - got);
@@ -182,20 +181,20 @@ static int cmd_hostile(const char *sock)
 	fd = raw_connect(sock);
 	bad |= check("unknown type gets EINVAL",
 		     fd >= 0 && !raw_call(fd, 1234, "", 0, 0, &rh, out, sizeof(out)) &&
-			     rh.type == XS_ERROR && !strcmp(out, "EINVAL"));
-	bad |= check("connection usable after error",
-		     !raw_call(fd, XS_READ, "/", 2, 2, &rh, out, sizeof(out)) &&
-			     rh.type == XS_READ);
+			 rh.type == XS_ERROR && !strcmp(out, "EINVAL"));
+	bad |=
+	    check("connection usable after error",
+		  !raw_call(fd, XS_READ, "/", 2, 2, &rh, out, sizeof(out)) && rh.type == XS_READ);
 	/* Path without NUL. */
 	bad |= check("path without NUL gets EINVAL",
 		     !raw_call(fd, XS_READ, "/tool", 5, 5, &rh, out, sizeof(out)) &&
-			     rh.type == XS_ERROR && !strcmp(out, "EINVAL"));
+			 rh.type == XS_ERROR && !strcmp(out, "EINVAL"));
 	close(fd);
 	/* Over-long payload: disconnected. */
 	fd = raw_connect(sock);
 	bad |= check("payload over 4096 disconnects",
-		     fd >= 0 && raw_call(fd, XS_WRITE, big, sizeof(big), sizeof(big),
-					 &rh, out, sizeof(out)) < 0);
+		     fd >= 0 && raw_call(fd, XS_WRITE, big, sizeof(big), sizeof(big), &rh, out,
+					 sizeof(out)) < 0);
 	close(fd);
 	/* Half a header, then hang up. */
 	fd = raw_connect(sock);
@@ -221,8 +220,9 @@ static int cmd_hostile(const char *sock)
 	/* Everyone else carries on. */
 	fd = raw_connect(sock);
 	bad |= check("daemon still answers",
-		     fd >= 0 && !raw_call(fd, XS_WRITE, "/hostile\0ok", 11, 11, &rh,
-					  out, sizeof(out)) && rh.type == XS_WRITE);
+		     fd >= 0 &&
+			 !raw_call(fd, XS_WRITE, "/hostile\0ok", 11, 11, &rh, out, sizeof(out)) &&
+			 rh.type == XS_WRITE);
 	close(fd);
 	return bad;
 }
@@ -279,7 +279,13 @@ int main(int argc, char **argv)
 	h = open_as(as);
 	if (!h)
 		return fail("open");
-#define NEED(k) do { if (argc < (k)) { fprintf(stderr, "missing arguments\n"); return 2; } } while (0)
+#define NEED(k)                                                                                    \
+	do {                                                                                       \
+		if (argc < (k)) {                                                                  \
+			fprintf(stderr, "missing arguments\n");                                    \
+			return 2;                                                                  \
+		}                                                                                  \
+	} while (0)
 	if (!strcmp(argv[1], "read")) {
 		NEED(3);
 		v = xs_read(h, XBT_NULL, argv[2], &len);
@@ -324,8 +330,10 @@ int main(int argc, char **argv)
 		for (k = 3; k < argc && k - 3 < 16; k++) {
 			const char *s = argv[k];
 
-			p[k - 3].perms = s[0] == 'r' ? XS_PERM_READ : s[0] == 'w' ? XS_PERM_WRITE :
-					 s[0] == 'b' ? XS_PERM_READ | XS_PERM_WRITE : XS_PERM_NONE;
+			p[k - 3].perms = s[0] == 'r'   ? XS_PERM_READ
+					 : s[0] == 'w' ? XS_PERM_WRITE
+					 : s[0] == 'b' ? XS_PERM_READ | XS_PERM_WRITE
+						       : XS_PERM_NONE;
 			p[k - 3].id = (unsigned int)atoi(s + 1);
 		}
 		if (!xs_set_permissions(h, XBT_NULL, argv[2], p, (unsigned int)(k - 3)))
@@ -350,8 +358,7 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(argv[1], "introduce")) {
 		NEED(5);
-		if (!xs_introduce_domain(h, (unsigned int)atoi(argv[2]),
-					 strtoul(argv[3], NULL, 10),
+		if (!xs_introduce_domain(h, (unsigned int)atoi(argv[2]), strtoul(argv[3], NULL, 10),
 					 (unsigned int)atoi(argv[4])))
 			return fail("introduce");
 		printf("OK\n");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// xs-client's raw-protocol test modes: pipelined requests, a client that never reads, and a client that checks every reply across daemon crashes.
+// xs-client's raw-protocol test modes: pipelined requests, a client that never reads, and a client
+// that checks every reply across daemon crashes.
 //
 //   xs-client pipeline SOCKET N      N writes in one write(), N replies in order
 //   xs-client noread SOCKET PATH     READ PATH until the daemon drops us
@@ -23,7 +24,7 @@
 #include "xs_wire.h"
 
 #define RAW_WINDOW 16
-#define RAW_TIMEOUT_S 120	/* a reply that never comes fails, eventually */
+#define RAW_TIMEOUT_S 120 /* a reply that never comes fails, eventually */
 
 static int raw_fail(const char *what)
 {
@@ -53,8 +54,8 @@ static int raw_io(int fd, void *buf, size_t len, bool wr)
 	size_t off = 0;
 
 	while (off < len) {
-		ssize_t n = wr ? write(fd, (char *)buf + off, len - off) :
-				 read(fd, (char *)buf + off, len - off);
+		ssize_t n = wr ? write(fd, (char *)buf + off, len - off)
+			       : read(fd, (char *)buf + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -69,12 +70,11 @@ static int raw_io(int fd, void *buf, size_t len, bool wr)
 }
 
 /* Appends one request to @buf at @off; returns the new offset. */
-static size_t raw_put(char *buf, size_t off, uint32_t type, uint32_t req_id,
-		      const char *a, const char *b)
+static size_t raw_put(char *buf, size_t off, uint32_t type, uint32_t req_id, const char *a,
+		      const char *b)
 {
 	size_t al = strlen(a) + 1, bl = b ? strlen(b) : 0;
-	struct xsd_sockmsg h = { .type = type, .req_id = req_id,
-				 .len = (uint32_t)(al + bl) };
+	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .len = (uint32_t)(al + bl) };
 
 	memcpy(buf + off, &h, sizeof(h));
 	memcpy(buf + off + sizeof(h), a, al);
@@ -117,8 +117,8 @@ static int raw_pipeline(const char *sock, int n)
 		if (raw_get(fd, &h, out))
 			return raw_fail("reply");
 		if (h.req_id != (uint32_t)i || h.type != XS_WRITE || strcmp(out, "OK")) {
-			fprintf(stderr, "reply %d: req_id %u type %u '%s'\n", i,
-				h.req_id, h.type, out);
+			fprintf(stderr, "reply %d: req_id %u type %u '%s'\n", i, h.req_id, h.type,
+				out);
 			return 1;
 		}
 	}
@@ -151,12 +151,11 @@ static int raw_noread(const char *sock, const char *path)
 }
 
 struct raw_key {
-	char state;			/* 0 unsent, 'w' waiting, 'o' OK, 'e' failed */
+	char state; /* 0 unsent, 'w' waiting, 'o' OK, 'e' failed */
 };
 
 /* Checks one reply against what we sent: in order, exactly once. */
-static int raw_inflight_reply(int fd, uint32_t want, struct raw_key *k,
-			      long *errors)
+static int raw_inflight_reply(int fd, uint32_t want, struct raw_key *k, long *errors)
 {
 	char out[XENSTORE_PAYLOAD_MAX + 1];
 	struct xsd_sockmsg h;
@@ -164,8 +163,8 @@ static int raw_inflight_reply(int fd, uint32_t want, struct raw_key *k,
 	if (raw_get(fd, &h, out))
 		return raw_fail("reply");
 	if (h.req_id != want || k->state != 'w') {
-		fprintf(stderr, "reply out of order or twice: req_id %u, want %u\n",
-			h.req_id, want);
+		fprintf(stderr, "reply out of order or twice: req_id %u, want %u\n", h.req_id,
+			want);
 		return 1;
 	}
 	if (h.type == XS_WRITE && !strcmp(out, "OK")) {
@@ -242,14 +241,14 @@ static int raw_inflight(const char *sock, int id, const char *dir)
 		if (raw_io(fd, buf, len, true) || raw_get(fd, &h, out))
 			return raw_fail("read back");
 		if (h.req_id != 0x40000000u + j) {
-			fprintf(stderr, "extra reply (req_id %u) before read-back %u\n",
-				h.req_id, j);
+			fprintf(stderr, "extra reply (req_id %u) before read-back %u\n", h.req_id,
+				j);
 			return 1;
 		}
 		snprintf(val, sizeof(val), "%u", j);
 		if (keys[j].state == 'o' && (h.type != XS_READ || strcmp(out, val))) {
-			fprintf(stderr, "k%u acknowledged but reads type %u '%s'\n", j,
-				h.type, out);
+			fprintf(stderr, "k%u acknowledged but reads type %u '%s'\n", j, h.type,
+				out);
 			return 1;
 		}
 		if (keys[j].state == 'e' && h.type != XS_ERROR) {
@@ -257,8 +256,8 @@ static int raw_inflight(const char *sock, int id, const char *dir)
 			return 1;
 		}
 	}
-	printf("client %d: %u requests, %u replies, %ld EAGAIN, store agrees\n",
-	       id, sent, got, errors);
+	printf("client %d: %u requests, %u replies, %ld EAGAIN, store agrees\n", id, sent, got,
+	       errors);
 	free(keys);
 	close(fd);
 	return 0;

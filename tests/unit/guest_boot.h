@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The guest boot harness shared by the boot test's suites: boot a guest in a child, look at its console.
+// The guest boot harness shared by the boot test's suites: boot a guest in a child, look at its
+// console.
 #ifndef TEST_GUEST_BOOT_H
 #define TEST_GUEST_BOOT_H
 
@@ -40,8 +41,7 @@ bool exited_with(const struct boot_result *r, int code);
 bool has_line(const struct boot_result *r, const char *line);
 int count_lines(const struct boot_result *r, const char *line);
 
-#define ck_line(r, l) \
-	ck_assert_msg(has_line(r, l), "no line '%s' in:\n%s", l, (r)->out)
+#define ck_line(r, l) ck_assert_msg(has_line(r, l), "no line '%s' in:\n%s", l, (r)->out)
 
 /* The test case of the guest's Xen devices (test_guest_xen.c). */
 TCase *guest_xen_tcase(void);

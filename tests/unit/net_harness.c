@@ -76,7 +76,8 @@ void tnh_setup(void)
 	tnh_host_fd = sv[1];
 	ck_assert_int_eq(nb_queue_buffers_alloc(q), 0);
 	q->feat = (struct nb_features){
-	    .sg = true, .gso_tcpv4 = true, .gso_tcpv6 = true, .csum = true, .ipv6_csum = true};
+		.sg = true, .gso_tcpv4 = true, .gso_tcpv6 = true, .csum = true, .ipv6_csum = true
+	};
 	nb_credit_init(&q->credit, 0, 0, 0);
 	q->connected = true;
 }

@@ -102,7 +102,10 @@ START_TEST(read_refuses_embedded_nul)
 	uint64_t v = 0;
 	char *s;
 
-	set_key("/a/b", "12\0" "3", 4);
+	set_key("/a/b",
+		"12\0"
+		"3",
+		4);
 	errno = 0;
 	ck_assert_ptr_null(be_read(NULL, XBT_NULL, "/a", "b"));
 	ck_assert_int_eq(errno, EINVAL);

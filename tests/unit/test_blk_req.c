@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for backends/blk/blk_req.c: blkif request checks against honest and hostile frontends. */
+/* Check suite for backends/blk/blk_req.c: blkif request checks against honest and hostile
+ * frontends. */
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for blkback's data plane (blk_ring.c, blk_grant.c, blk_io.c, blk_shadow.c) on a real image file, with a fake grant and event library. */
+/* Check suite for blkback's data plane (blk_ring.c, blk_grant.c, blk_io.c, blk_shadow.c) on a real
+ * image file, with a fake grant and event library. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -259,13 +260,13 @@ START_TEST(out_of_range_and_bad_grants_are_errors)
 
 	setup_guest();
 	fx_start(&f, 1, false, false, NULL, true);
-	put_rw(&f, BLKIF_OP_WRITE, 1, IMG_SECTORS - 4, 1, 0, 7);      /* runs off the end */
-	put_rw(&f, BLKIF_OP_READ, 2, UINT64_MAX - 2, 1, 0, 7);         /* wraps */
-	put_rw(&f, BLKIF_OP_READ, 3, 0, 100, 0, 7);                    /* not granted */
+	put_rw(&f, BLKIF_OP_WRITE, 1, IMG_SECTORS - 4, 1, 0, 7); /* runs off the end */
+	put_rw(&f, BLKIF_OP_READ, 2, UINT64_MAX - 2, 1, 0, 7);	 /* wraps */
+	put_rw(&f, BLKIF_OP_READ, 3, 0, 100, 0, 7);		 /* not granted */
 	fx_grant(101, 3, true);
-	put_rw(&f, BLKIF_OP_READ, 4, 0, 101, 0, 7);                    /* read-only grant */
-	put_rw(&f, BLKIF_OP_WRITE, 5, 0, 101, 0, 7);                   /* fine to read from */
-	put_rw(&f, BLKIF_OP_READ, 6, IMG_SECTORS - 8, 1, 0, 7);        /* the last page */
+	put_rw(&f, BLKIF_OP_READ, 4, 0, 101, 0, 7);		/* read-only grant */
+	put_rw(&f, BLKIF_OP_WRITE, 5, 0, 101, 0, 7);		/* fine to read from */
+	put_rw(&f, BLKIF_OP_READ, 6, IMG_SECTORS - 8, 1, 0, 7); /* the last page */
 	run(&f, 6);
 	ck_assert_int_eq(get(&f).status, BLKIF_RSP_ERROR);
 	ck_assert_int_eq(get(&f).status, BLKIF_RSP_ERROR);
@@ -285,7 +286,7 @@ START_TEST(protocol_breakers_stop_the_ring)
 
 	setup_guest();
 	fx_start(&f, 1, false, false, NULL, true);
-	put_rw(&f, BLKIF_OP_READ, 1, 0, 1, 6, 2);                       /* first > last */
+	put_rw(&f, BLKIF_OP_READ, 1, 0, 1, 6, 2); /* first > last */
 	run(&f, 1);
 	ck_assert(f.r.broken);
 	ck_assert(!RING_HAS_UNCONSUMED_RESPONSES(&f.fr));
@@ -293,14 +294,14 @@ START_TEST(protocol_breakers_stop_the_ring)
 
 	setup_guest();
 	fx_start(&f, 1, false, false, NULL, true);
-	put_rw(&f, 77, 1, 0, 1, 0, 7);                                  /* unknown op */
+	put_rw(&f, 77, 1, 0, 1, 0, 7); /* unknown op */
 	run(&f, 1);
 	ck_assert(f.r.broken);
 	fx_stop(&f);
 
 	setup_guest();
 	fx_start(&f, 1, false, false, NULL, true);
-	f.fr.req_prod_pvt += 1000;                                      /* req_prod far ahead */
+	f.fr.req_prod_pvt += 1000; /* req_prod far ahead */
 	run(&f, 1);
 	ck_assert(f.r.broken);
 	fx_stop(&f);
@@ -363,8 +364,8 @@ START_TEST(discard_punches_holes)
 	blkif_request_discard_t *dr = (void *)put(&f);
 	dr->operation = BLKIF_OP_DISCARD;
 	dr->id = 11;
-	dr->sector_number = 128;        /* 64 KiB */
-	dr->nr_sectors = 512;           /* 256 KiB */
+	dr->sector_number = 128; /* 64 KiB */
+	dr->nr_sectors = 512;	 /* 256 KiB */
 	run(&f, 1);
 	blkif_response_t rsp = get(&f);
 	ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
@@ -595,7 +596,8 @@ START_TEST(same_grant_in_every_segment_is_mapped_once)
 	n = RING_SIZE(&f.fr);
 	ck_assert_uint_eq(n, 512);
 	for (unsigned i = 0; i < 256; i++)
-		seg[i] = (struct blkif_request_segment){ .gref = 10, .first_sect = 0, .last_sect = 7 };
+		seg[i] =
+		    (struct blkif_request_segment){ .gref = 10, .first_sect = 0, .last_sect = 7 };
 	for (unsigned k = 0; k < n; k++)
 		put_indirect(&f, BLKIF_OP_READ, k, 0, 9, 256);
 	run(&f, n);
@@ -687,14 +689,14 @@ START_TEST(mapping_limits_count_per_ring_domain_and_total)
 	ck_assert_int_eq(blk_maps_attach(&m, &r2), 0);
 	ck_assert_int_eq(blk_maps_attach(&m, &r3), 0);
 	ck_assert(blk_maps_take(&r1, 600, false));
-	ck_assert(!blk_maps_take(&r1, 1, false));	/* the ring's limit */
+	ck_assert(!blk_maps_take(&r1, 1, false)); /* the ring's limit */
 	ck_assert(blk_maps_take(&r2, 200, false));
-	ck_assert(!blk_maps_take(&r2, 1, false));	/* domain 1's */
+	ck_assert(!blk_maps_take(&r2, 1, false)); /* domain 1's */
 	ck_assert(blk_maps_take(&r3, 200, false));
-	ck_assert(!blk_maps_take(&r3, 1, false));	/* blkback's */
+	ck_assert(!blk_maps_take(&r3, 1, false)); /* blkback's */
 	ck_assert_uint_eq(m.total, 1000);
 	blk_maps_put(&r1, 600);
-	ck_assert(!blk_maps_take(&r3, 101, true));	/* kept maps: half of each limit */
+	ck_assert(!blk_maps_take(&r3, 101, true)); /* kept maps: half of each limit */
 	ck_assert(blk_maps_take(&r3, 100, true));
 	ck_assert_uint_eq(r3.mapped, 300);
 	blk_maps_detach(&r1);

@@ -74,7 +74,7 @@ START_TEST(weight_maps_to_v2_and_v1)
 	ck_assert_uint_eq(cg_weight_v2(256), 100);
 	ck_assert_uint_eq(cg_weight_v2(512), 200);
 	ck_assert_uint_eq(cg_weight_v2(128), 50);
-	ck_assert_uint_eq(cg_weight_v2(1), 1);      /* 0.39 rounds to 0: clamped up */
+	ck_assert_uint_eq(cg_weight_v2(1), 1); /* 0.39 rounds to 0: clamped up */
 	ck_assert_uint_eq(cg_weight_v2(25600), 10000);
 	ck_assert_uint_eq(cg_weight_v2(65535), 10000); /* clamped to v2's top */
 	ck_assert_uint_eq(cg_weight_v1(256), 1024);
@@ -133,12 +133,14 @@ START_TEST(v1_tree_files)
 	ck_assert_str_eq(slurp(cpu, "splitvisor-4242/guests/dom7/cpu.shares"), "1024");
 	ck_assert_str_eq(slurp(cpu, "splitvisor-4242/guests/dom7/cpu.cfs_quota_us"), "-1");
 	ck_assert_int_eq(cg_dom_memory(&t, 7, 48ull << 20), 0);
-	ck_assert_str_eq(slurp(mem, "splitvisor-4242/guests/dom7/memory.limit_in_bytes"), "50331648");
+	ck_assert_str_eq(slurp(mem, "splitvisor-4242/guests/dom7/memory.limit_in_bytes"),
+			 "50331648");
 	ck_assert_int_eq(cg_dom_add(&t, 7, false, 1234), 0);
 	ck_assert_str_eq(slurp(cpu, "splitvisor-4242/guests/dom7/cgroup.procs"), "1234");
 	ck_assert_str_eq(slurp(mem, "splitvisor-4242/guests/dom7/cgroup.procs"), "1234");
 
-	/* A KVM domain on v1: the same place, one thread at a time through tasks; no memory group. */
+	/* A KVM domain on v1: the same place, one thread at a time through tasks; no memory group.
+	 */
 	ck_assert_int_eq(cg_dom_create(&t, 8, true), 0);
 	ck_assert(!is_dir(mem, "splitvisor-4242/guests/dom8"));
 	ck_assert_int_eq(cg_dom_add(&t, 8, true, 5555), 0);

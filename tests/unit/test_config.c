@@ -30,29 +30,27 @@ static void parse_bad(const char *text, const char *want)
 	sv_config_init(&cfg);
 	r = sv_config_parse(&cfg, text, strlen(text), "hello.cfg", err, sizeof(err));
 	ck_assert_msg(r == -EINVAL, "gave %d for:\n%s", r, text);
-	ck_assert_msg(!strcmp(err, want), "message\n  '%s'\nwanted\n  '%s'", err,
-		      want);
+	ck_assert_msg(!strcmp(err, want), "message\n  '%s'\nwanted\n  '%s'", err, want);
 	sv_config_free(&cfg);
 }
 
-static const char hello_cfg[] =
-	"# A PV guest.\n"
-	"name = \"hello\"\n"
-	"type = 'pv'\n"
-	"memory = 256\n"
-	"maxmem = 0x200   # hex is fine\n"
-	"vcpus = 2; maxvcpus = 4\n"
-	"kernel = \"/boot/hello.elf\"\n"
-	"ramdisk = \"/boot/initrd\"\n"
-	"root = \"/dev/xvda1 ro\"\n"
-	"extra = \"console=hvc0\"\n"
-	"disk = [ 'phy:/dev/vg/hello,xvda,w',\n"
-	"         '/img/data.img,raw,xvdb,ro', # trailing comma next\n"
-	"       ]\n"
-	"vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0', '' ]\n"
-	"on_poweroff = \"preserve\"\n"
-	"on_crash = \"coredump-restart\"\n"
-	"uuid = \"3D9A2F2E-1b2c-4d5e-8f90-a1b2c3d4e5f6\"\n";
+static const char hello_cfg[] = "# A PV guest.\n"
+				"name = \"hello\"\n"
+				"type = 'pv'\n"
+				"memory = 256\n"
+				"maxmem = 0x200   # hex is fine\n"
+				"vcpus = 2; maxvcpus = 4\n"
+				"kernel = \"/boot/hello.elf\"\n"
+				"ramdisk = \"/boot/initrd\"\n"
+				"root = \"/dev/xvda1 ro\"\n"
+				"extra = \"console=hvc0\"\n"
+				"disk = [ 'phy:/dev/vg/hello,xvda,w',\n"
+				"         '/img/data.img,raw,xvdb,ro', # trailing comma next\n"
+				"       ]\n"
+				"vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0', '' ]\n"
+				"on_poweroff = \"preserve\"\n"
+				"on_crash = \"coredump-restart\"\n"
+				"uuid = \"3D9A2F2E-1b2c-4d5e-8f90-a1b2c3d4e5f6\"\n";
 
 START_TEST(full_file)
 {
@@ -91,7 +89,7 @@ START_TEST(defaults)
 {
 	struct sv_config cfg;
 
-	parse_ok(&cfg, "name='a'\nkernel='/k'");	/* no final newline */
+	parse_ok(&cfg, "name='a'\nkernel='/k'"); /* no final newline */
 	ck_assert_int_eq(cfg.type, SV_GUEST_PV);
 	ck_assert_uint_eq(cfg.memory_mb, 32);
 	ck_assert_uint_eq(cfg.maxmem_mb, 32);
@@ -131,7 +129,7 @@ START_TEST(types)
 	parse_ok(&cfg, "builder=\"generic\"");
 	ck_assert_int_eq(cfg.type, SV_GUEST_PV);
 	sv_config_free(&cfg);
-	parse_ok(&cfg, "builder=\"hvm\"\ntype=\"pvh\"");	/* type wins */
+	parse_ok(&cfg, "builder=\"hvm\"\ntype=\"pvh\""); /* type wins */
 	ck_assert_int_eq(cfg.type, SV_GUEST_PVH);
 	sv_config_free(&cfg);
 	ck_assert_str_eq(sv_guest_type_name(SV_GUEST_PVH), "pvh");
@@ -155,7 +153,7 @@ START_TEST(engine_values)
 	parse_ok(&cfg, "engine = process\n");
 	ck_assert_uint_eq(cfg.engine, SV_ENGINE_PROCESS);
 	sv_config_free(&cfg);
-	parse_ok(&cfg, "engine = 'kvm'\nengine = 'process'\n");	/* last one wins */
+	parse_ok(&cfg, "engine = 'kvm'\nengine = 'process'\n"); /* last one wins */
 	ck_assert_uint_eq(cfg.engine, SV_ENGINE_PROCESS);
 	sv_config_free(&cfg);
 	ck_assert_str_eq(sv_engine_name(SV_ENGINE_KVM), "kvm");
@@ -212,7 +210,7 @@ START_TEST(engine_overrides)
 	ck_assert_int_eq(sv_config_override(&cfg, "engine='process'", err, sizeof(err)), 0);
 	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "hello.cfg: engine \"process\" runs only type = \"pv\" guests, "
-			 "not \"hvm\"");
+			      "not \"hvm\"");
 	sv_config_free(&cfg);
 }
 END_TEST
@@ -224,7 +222,7 @@ START_TEST(cmdline_rules)
 	parse_ok(&cfg, "cmdline='console=hvc0 quiet'\nroot='/dev/xvda'\nextra='x'");
 	ck_assert_str_eq(cfg.cmdline, "console=hvc0 quiet");
 	ck_assert_str_eq(cfg.warnings, "hello.cfg:1: warning: ignoring root= and extra= "
-			 "in favour of cmdline=\n");
+				       "in favour of cmdline=\n");
 	ck_assert_int_eq(sv_config_override(&cfg, "extra='y'", err, sizeof(err)), 0);
 	ck_assert_str_eq(cfg.cmdline, "console=hvc0 quiet");
 	ck_assert_ptr_nonnull(strstr(cfg.warnings, "=\nhello.cfg:1: warning: ignoring root="));
@@ -243,24 +241,22 @@ START_TEST(syntax_variants)
 	struct sv_config cfg;
 
 	/* Semicolons, escapes, last one wins, +=, nested lists, CRLF. */
-	parse_ok(&cfg,
-		 "name=\"a\"; name=\"b\\\"q\\x41\\101\\t\"\r\n"
-		 "extra = 'one'\n"
-		 "extra += ' two'\n"
-		 "disk = ['/a,,xvda']\n"
-		 "disk += [ '/b,,xvdb', ]\n"
-		 "cpus = [ [\"1\", \"2\"], [] ]   # ignored, nested is fine\n"
-		 "vif=[]\n"
-		 "\n\n;;\n"
-		 "memory = '512'\n");
+	parse_ok(&cfg, "name=\"a\"; name=\"b\\\"q\\x41\\101\\t\"\r\n"
+		       "extra = 'one'\n"
+		       "extra += ' two'\n"
+		       "disk = ['/a,,xvda']\n"
+		       "disk += [ '/b,,xvdb', ]\n"
+		       "cpus = [ [\"1\", \"2\"], [] ]   # ignored, nested is fine\n"
+		       "vif=[]\n"
+		       "\n\n;;\n"
+		       "memory = '512'\n");
 	ck_assert_str_eq(cfg.name, "b\"qAA\t");
 	ck_assert_str_eq(cfg.cmdline, "one two");
 	ck_assert_uint_eq(cfg.nr_disks, 2);
 	ck_assert_str_eq(cfg.disks[1].vdev, "xvdb");
 	ck_assert_uint_eq(cfg.nr_vifs, 0);
 	ck_assert_uint_eq(cfg.memory_mb, 512);
-	ck_assert_ptr_nonnull(strstr(cfg.warnings,
-				     "hello.cfg:6: warning: ignoring 'cpus'"));
+	ck_assert_ptr_nonnull(strstr(cfg.warnings, "hello.cfg:6: warning: ignoring 'cpus'"));
 	sv_config_free(&cfg);
 
 	/* Numbers may be bare or quoted; strings may be numbers. */
@@ -294,18 +290,19 @@ START_TEST(syntax_errors)
 	parse_bad("disk = [ 'a'\n", "hello.cfg:2: syntax error: missing ']'");
 	parse_bad("disk = [", "hello.cfg:1: syntax error: missing ']'");
 	parse_bad("disk = [ 'a',\n\n", "hello.cfg:3: syntax error: missing ']'");
-	parse_bad("disk = [ 'a' 'b' ]\n",
-		  "hello.cfg:1: syntax error: expected ',' or ']' in list");
+	parse_bad("disk = [ 'a' 'b' ]\n", "hello.cfg:1: syntax error: expected ',' or ']' in list");
 	parse_bad("= 3\n", "hello.cfg:1: syntax error: expected 'key = value'");
 	parse_bad("9lives = 3\n", "hello.cfg:1: syntax error: expected 'key = value'");
-	parse_bad("x = (1, 2)\n",
-		  "hello.cfg:1: syntax error: unexpected character '(' (Python syntax is not supported)");
+	parse_bad(
+	    "x = (1, 2)\n",
+	    "hello.cfg:1: syntax error: unexpected character '(' (Python syntax is not supported)");
 	parse_bad("name = 'a\\qb'\n",
 		  "hello.cfg:1: syntax error: invalid escape sequence in string");
 	parse_bad("name = 'a\\x00'\n", "hello.cfg:1: syntax error: NUL character in string");
 	parse_bad("name = 'a\\x4'\n",
 		  "hello.cfg:1: syntax error: invalid escape sequence in string");
-	parse_bad("x = [[[[[[[[[[]]]]]]]]]]\n", "hello.cfg:1: syntax error: lists nested too deeply");
+	parse_bad("x = [[[[[[[[[[]]]]]]]]]]\n",
+		  "hello.cfg:1: syntax error: lists nested too deeply");
 	parse_bad("x = \x01\n", "hello.cfg:1: syntax error: unexpected byte 0x01");
 }
 END_TEST
@@ -317,8 +314,9 @@ START_TEST(value_errors)
 	parse_bad("memory = lots\n", "hello.cfg:1: memory: expected a number, got 'lots'");
 	parse_bad("memory = -5\n", "hello.cfg:1: memory: expected a number, got '-5'");
 	parse_bad("memory = [1]\n", "hello.cfg:1: memory: expected a number, got a list");
-	parse_bad("memory = 99999999999999999999999\n",
-		  "hello.cfg:1: memory: 99999999999999999999999 is too large (at most 17592186044415)");
+	parse_bad(
+	    "memory = 99999999999999999999999\n",
+	    "hello.cfg:1: memory: 99999999999999999999999 is too large (at most 17592186044415)");
 	parse_bad("memory = 5\nmemory += 5\n", "hello.cfg:2: memory: cannot use += with numbers");
 	parse_bad("vcpus = 5000\n", "hello.cfg:1: vcpus: 5000 is too large (at most 4096)");
 	parse_bad("kernel = /boot/k\n",
@@ -335,8 +333,9 @@ START_TEST(value_errors)
 	parse_bad("\non_crash = 'explode'\n",
 		  "hello.cfg:2: on_crash: unknown action 'explode' (expected destroy, restart, "
 		  "preserve, rename-restart, coredump-destroy, coredump-restart or soft-reset)");
-	parse_bad("uuid = 'not-a-uuid'\n",
-		  "hello.cfg:1: uuid: 'not-a-uuid' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+	parse_bad(
+	    "uuid = 'not-a-uuid'\n",
+	    "hello.cfg:1: uuid: 'not-a-uuid' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
 	parse_bad("disk = '/a,,xvda'\n",
 		  "hello.cfg:1: disk: expected a list, as in disk = [ '...' ]");
 	parse_bad("disk = [ '/a,,xvda',\n  'foo' ]\n",
@@ -356,8 +355,8 @@ START_TEST(failed_parse_keeps_cfg)
 	const char bad[] = "memory = 'lots'\n";
 
 	parse_ok(&cfg, "name='keep'\nmemory=64\ndisk=['/a,,xvda']\n");
-	ck_assert_int_eq(sv_config_parse(&cfg, bad, strlen(bad), "x.cfg", err,
-					 sizeof(err)), -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, bad, strlen(bad), "x.cfg", err, sizeof(err)),
+			 -EINVAL);
 	ck_assert_str_eq(cfg.name, "keep");
 	ck_assert_uint_eq(cfg.memory_mb, 64);
 	ck_assert_uint_eq(cfg.nr_disks, 1);
@@ -390,8 +389,7 @@ START_TEST(overrides)
 	ck_assert_str_eq(err, "command line: syntax error: expected '=' after 'memory'");
 	ck_assert_int_eq(sv_config_override(&cfg, NULL, err, sizeof(err)), -EINVAL);
 	ck_assert_int_eq(sv_config_override(&cfg, "colour='blue'", err, sizeof(err)), 0);
-	ck_assert_ptr_nonnull(strstr(cfg.warnings,
-				     "command line: warning: ignoring 'colour'"));
+	ck_assert_ptr_nonnull(strstr(cfg.warnings, "command line: warning: ignoring 'colour'"));
 	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
 	sv_config_free(&cfg);
 
@@ -422,13 +420,11 @@ START_TEST(warn_callback)
 	cfg.warn = collect;
 	cfg.warn_opaque = warned;
 	nr_warned = 0;
-	ck_assert_int_eq(sv_config_parse(&cfg, text, strlen(text), "w.cfg", err,
-					 sizeof(err)), 0);
+	ck_assert_int_eq(sv_config_parse(&cfg, text, strlen(text), "w.cfg", err, sizeof(err)), 0);
 	ck_assert_int_eq(nr_warned, 2);
 	ck_assert_str_eq(warned[0],
 			 "w.cfg:2: warning: ignoring 'bootloader': not a key Splitvisor knows");
-	ck_assert_str_eq(warned[1],
-			 "w.cfg:3: warning: ignoring 'vnc': not a key Splitvisor knows");
+	ck_assert_str_eq(warned[1], "w.cfg:3: warning: ignoring 'vnc': not a key Splitvisor knows");
 	ck_assert_str_eq(cfg.warnings, "");
 	sv_config_free(&cfg);
 }
@@ -441,8 +437,7 @@ static void invalid(const char *text, const char *want)
 
 	parse_ok(&cfg, text);
 	ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), -EINVAL);
-	ck_assert_msg(!strcmp(err, want), "message\n  '%s'\nwanted\n  '%s'", err,
-		      want);
+	ck_assert_msg(!strcmp(err, want), "message\n  '%s'\nwanted\n  '%s'", err, want);
 	sv_config_free(&cfg);
 }
 
@@ -465,8 +460,7 @@ START_TEST(validation)
 		"hello.cfg: maxmem = 32 is less than memory = 64");
 	invalid("name='a'\nkernel='/k'\nmemory=2000000",
 		"hello.cfg: memory and maxmem may be at most 1048576 MB");
-	invalid("name='a'\nkernel='/k'\nvcpus=0",
-		"hello.cfg: vcpus = 0 is out of range (1..128)");
+	invalid("name='a'\nkernel='/k'\nvcpus=0", "hello.cfg: vcpus = 0 is out of range (1..128)");
 	invalid("name='a'\nkernel='/k'\nvcpus=129",
 		"hello.cfg: vcpus = 129 is out of range (1..128)");
 	invalid("name='a'\nkernel='/k'\nvcpus=4\nmaxvcpus=2",
@@ -567,10 +561,8 @@ START_TEST(hostile)
 
 	/* Embedded NUL bytes, binary junk, huge lists, tiny err buffers. */
 	sv_config_init(&cfg);
-	ck_assert_int_eq(sv_config_parse(&cfg, "name='a'\0x", 10, "h", err, sizeof(err)),
-			 -EINVAL);
-	ck_assert_int_eq(sv_config_parse(&cfg, "name='a\0'", 9, "h", err, sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, "name='a'\0x", 10, "h", err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, "name='a\0'", 9, "h", err, sizeof(err)), -EINVAL);
 	ck_assert_int_eq(sv_config_parse(&cfg, NULL, 0, NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(sv_config_parse(&cfg, "memory='x'", 10, "h", err, 5), -EINVAL);
 	ck_assert_int_eq(strlen(err), 4);
@@ -586,8 +578,7 @@ START_TEST(hostile)
 	for (i = 0; i < 10000; i++)
 		memcpy(big + 5 + 2 * i, "1,", 3);
 	strcat(big, "]");
-	ck_assert_int_eq(sv_config_parse(&cfg, big, strlen(big), "h", err, sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, big, strlen(big), "h", err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "h:1: syntax error: list too long");
 	/* 300 disks are too many. */
 	strcpy(big, "disk = [");
@@ -595,14 +586,12 @@ START_TEST(hostile)
 		sprintf(big + strlen(big), "'/a,,xvd%c%c',", 'a' + (int)(i / 26),
 			'a' + (int)(i % 26));
 	strcat(big, "]");
-	ck_assert_int_eq(sv_config_parse(&cfg, big, strlen(big), "h", err, sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, big, strlen(big), "h", err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "h:1: disk: too many devices (at most 256)");
 	/* Deep nesting stops at the limit without recursion trouble. */
 	memset(big, '[', 100000);
 	memcpy(big, "x = ", 4);
-	ck_assert_int_eq(sv_config_parse(&cfg, big, 100000, "h", err, sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(sv_config_parse(&cfg, big, 100000, "h", err, sizeof(err)), -EINVAL);
 	sv_config_free(&cfg);
 }
 END_TEST
@@ -610,11 +599,45 @@ END_TEST
 START_TEST(random_token_soup)
 {
 	static const char *const toks[] = {
-		"name", "memory", "disk", "vif", "extra", "root", "cmdline",
-		"type", "uuid", "x", " = ", "+=", "=", "'a'", "\"b\\n\"", "'",
-		"\"", "[", "]", ",", ";", "\n", "# c\n", "12", "0x10", "-1",
-		"'/a,,xvda'", "'hvm'", "'mac=00:16:3e:0:0:1'", "\\", "\r", " ",
-		"\t", "(", "\x80", "'\\x4", "engine", "'process'", "kvm",
+		"name",
+		"memory",
+		"disk",
+		"vif",
+		"extra",
+		"root",
+		"cmdline",
+		"type",
+		"uuid",
+		"x",
+		" = ",
+		"+=",
+		"=",
+		"'a'",
+		"\"b\\n\"",
+		"'",
+		"\"",
+		"[",
+		"]",
+		",",
+		";",
+		"\n",
+		"# c\n",
+		"12",
+		"0x10",
+		"-1",
+		"'/a,,xvda'",
+		"'hvm'",
+		"'mac=00:16:3e:0:0:1'",
+		"\\",
+		"\r",
+		" ",
+		"\t",
+		"(",
+		"\x80",
+		"'\\x4",
+		"engine",
+		"'process'",
+		"kvm",
 	};
 	struct sv_config cfg;
 	char text[512];

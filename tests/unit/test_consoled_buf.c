@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for backends/console/cons_buf.c: the bounded byte FIFO behind history, client output and input queues. */
+/* Check suite for backends/console/cons_buf.c: the bounded byte FIFO behind history, client output
+ * and input queues. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ START_TEST(peek_consume_wrap)
 	ck_assert_int_eq(cons_buf_init(&b, 8), 0);
 	cons_buf_push(&b, "abcdef", 6);
 	cons_buf_consume(&b, 4);
-	cons_buf_push(&b, "ghijk", 5);	/* wraps: "efghijk" */
+	cons_buf_push(&b, "ghijk", 5); /* wraps: "efghijk" */
 	p = cons_buf_peek(&b, &contig);
 	ck_assert_uint_eq(contig, 4);
 	ck_assert_mem_eq(p, "efgh", 4);
@@ -64,7 +65,7 @@ START_TEST(peek_consume_wrap)
 	p = cons_buf_peek(&b, &contig);
 	ck_assert_uint_eq(contig, 3);
 	ck_assert_mem_eq(p, "ijk", 3);
-	cons_buf_consume(&b, 100);	/* more than held: empties */
+	cons_buf_consume(&b, 100); /* more than held: empties */
 	ck_assert(cons_buf_empty(&b));
 	p = cons_buf_peek(&b, &contig);
 	ck_assert_uint_eq(contig, 0);
@@ -83,7 +84,7 @@ START_TEST(overwrite_keeps_newest)
 	s = contents(&b);
 	ck_assert_str_eq(s, "cdefghij");
 	free(s);
-	cons_buf_push_overwrite(&b, "0123456789XY", 12);	/* longer than cap */
+	cons_buf_push_overwrite(&b, "0123456789XY", 12); /* longer than cap */
 	s = contents(&b);
 	ck_assert_str_eq(s, "456789XY");
 	free(s);

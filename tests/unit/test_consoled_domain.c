@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for backends/console/cons_domain.c and cons_client.c: the data plane and clients, on the in-process fake of the Xen libraries (tests/fakes/fakexen_libs.c) and an in-memory console page. */
+/* Check suite for backends/console/cons_domain.c and cons_client.c: the data plane and clients, on
+ * the in-process fake of the Xen libraries (tests/fakes/fakexen_libs.c) and an in-memory console
+ * page. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -73,9 +75,9 @@ static void teardown(void)
 	char cmd[600];
 
 	cons_list_for_each_safe(pos, tmp, &dd.pending)
-		cons_client_kill(cons_container_of(pos, struct cons_client, link));
+	    cons_client_kill(cons_container_of(pos, struct cons_client, link));
 	cons_list_for_each_safe(pos, tmp, &dd.domains)
-		cons_domain_free(cons_container_of(pos, struct cons_domain, link), "test over");
+	    cons_domain_free(cons_container_of(pos, struct cons_domain, link), "test over");
 	cons_client_reap(&dd);
 	close(dd.lfd);
 	close(dd.epfd);
@@ -247,7 +249,7 @@ START_TEST(input_reaches_ring_with_backpressure)
 	cons_client_handle(c, EPOLLIN);
 	drain(fd, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "ok\n");
-	ck_assert_uint_eq(fake_page->in_prod, 2);	/* bytes after the line */
+	ck_assert_uint_eq(fake_page->in_prod, 2); /* bytes after the line */
 	ck_assert_int_eq(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
 	for (int i = 0; i < 4; i++)
 		cons_client_handle(c, EPOLLIN);
@@ -329,7 +331,7 @@ START_TEST(rogue_ring_disables_and_closes_clients)
 	ck_assert_int_eq(fx_fmem_unmaps, 1);
 	ck_assert(c->dead);
 	ck_assert(!other->disabled);
-	ck_assert_int_eq(recv(fd, buf, sizeof(buf), 0), 0);	/* closed */
+	ck_assert_int_eq(recv(fd, buf, sizeof(buf), 0), 0); /* closed */
 	close(fd);
 	/* New attaches are refused with the reason. */
 	fd = client_new(&c);
@@ -418,8 +420,9 @@ START_TEST(names_are_safe_file_names)
 	ck_assert_str_eq(out, "dom4");
 	cons_domain_sanitise_name(out, sizeof(out), NULL, 5);
 	ck_assert_str_eq(out, "dom5");
-	cons_domain_sanitise_name(out, sizeof(out),
-				  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 6);
+	cons_domain_sanitise_name(
+	    out, sizeof(out),
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 6);
 	ck_assert_uint_eq(strlen(out), CONS_NAME_MAX);
 }
 END_TEST

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for backends/console/cons_proto.c: the "attach <domid>" request line of xenconsoled.sock. */
+/* Check suite for backends/console/cons_proto.c: the "attach <domid>" request line of
+ * xenconsoled.sock. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -7,8 +8,8 @@
 
 #include "../../backends/console/cons_proto.h"
 
-static int parse(const char *s, size_t len, struct cons_proto_req *req,
-		 size_t *used, const char **err)
+static int parse(const char *s, size_t len, struct cons_proto_req *req, size_t *used,
+		 const char **err)
 {
 	*used = 0;
 	*err = NULL;
@@ -62,8 +63,8 @@ static void bad(const char *s, int want)
 	const char *err;
 	size_t used;
 
-	ck_assert_msg(parse(s, strlen(s), &req, &used, &err) == want,
-		      "'%s' did not give %d", s, want);
+	ck_assert_msg(parse(s, strlen(s), &req, &used, &err) == want, "'%s' did not give %d", s,
+		      want);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_uint_gt(strlen(err), 0);
 }

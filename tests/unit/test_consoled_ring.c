@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for backends/console/cons_ring.c: the backend's half of the console ring, against honest and hostile guests. */
+/* Check suite for backends/console/cons_ring.c: the backend's half of the console ring, against
+ * honest and hostile guests. */
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -134,7 +135,7 @@ START_TEST(read_rogue_distance_refused)
 	ck_assert_uint_eq(len, 0);
 	ck_assert_uint_eq(bc, 10);
 	ck_assert_uint_eq(bp, 10 + CONS_RING_OUT_SIZE + 1);
-	ck_assert_uint_eq(r->out_cons, 10);	/* untouched */
+	ck_assert_uint_eq(r->out_cons, 10); /* untouched */
 	free(r);
 }
 END_TEST

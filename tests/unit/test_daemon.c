@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for the daemon skeleton (backends/common/svd.c): options, default run directory, errno-safe logging. */
+/* Check suite for the daemon skeleton (backends/common/svd.c): options, default run directory,
+ * errno-safe logging. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,8 @@
 
 #include "sv/daemon.h"
 
-static const char usage[] = "usage: testd [--rundir DIR] [--foreground] [--verbose] [--engine NAME]\n";
+static const char usage[] =
+    "usage: testd [--rundir DIR] [--foreground] [--verbose] [--engine NAME]\n";
 
 struct extra {
 	const char *engine;
@@ -36,8 +38,12 @@ static const struct option extra_opts[] = {
 /* Parses a NULL-terminated list, stdout/stderr silenced; returns svd_parse_args' result. */
 static int parse(struct svd_opts *o, struct extra *x, const char *const *list)
 {
-	struct svd_args a = { .name = "testd", .usage = usage, .extra = extra_opts,
-			      .extra_short = "e:", .extra_fn = extra_fn, .ctx = x };
+	struct svd_args a = { .name = "testd",
+			      .usage = usage,
+			      .extra = extra_opts,
+			      .extra_short = "e:",
+			      .extra_fn = extra_fn,
+			      .ctx = x };
 	char *argv[16];
 	int argc = 0, ret, out, err, null;
 
@@ -104,8 +110,8 @@ START_TEST(long_options)
 {
 	struct svd_opts o;
 	struct extra x = { 0 };
-	const char *const argv[] = { "testd", "--rundir", "/tmp/a", "--foreground", "--verbose",
-				     "--engine", "process", NULL };
+	const char *const argv[] = { "testd",	  "--rundir", "/tmp/a",	 "--foreground",
+				     "--verbose", "--engine", "process", NULL };
 
 	ck_assert_int_eq(parse(&o, &x, argv), 0);
 	ck_assert_str_eq(o.rundir, "/tmp/a");
@@ -201,7 +207,8 @@ START_TEST(log_keeps_errno)
 	svd_debug("not shown without --verbose");
 	ck_assert_int_eq(errno, EBUSY);
 	out = capture_end(saved, p);
-	ck_assert_msg(strstr(out, "testd: opening /nowhere: No such file or directory\n"), "%s", out);
+	ck_assert_msg(strstr(out, "testd: opening /nowhere: No such file or directory\n"), "%s",
+		      out);
 	ck_assert_msg(strstr(out, "testd: writing 3: Broken pipe\n"), "%s", out);
 	ck_assert_ptr_null(strstr(out, "not shown"));
 }
@@ -222,7 +229,8 @@ START_TEST(log_line_format)
 	out = capture_end(saved, p);
 	svd_set_verbose(false);
 	ck_assert_int_eq(sscanf(out, "%4d-%2d-%2dT%2d:%2d:%2dZ %31s %63[^\n]", &year, &mon, &day,
-				&h, &m, &s, name, rest), 8);
+				&h, &m, &s, name, rest),
+			 8);
 	ck_assert_str_eq(name, "testd:");
 	ck_assert_str_eq(rest, "detail 7");
 }

@@ -26,8 +26,7 @@ static void disk_bad(const char *spec, const char *want)
 	int r = sv_disk_parse(&d, spec, err, sizeof(err));
 
 	ck_assert_msg(r == -EINVAL, "spec '%s' gave %d", spec, r);
-	ck_assert_msg(strstr(err, want), "spec '%s': message '%s' lacks '%s'",
-		      spec, err, want);
+	ck_assert_msg(strstr(err, want), "spec '%s': message '%s' lacks '%s'", spec, err, want);
 	ck_assert_msg(!strncmp(err, "disk spec '", 11), "message '%s'", err);
 }
 
@@ -59,16 +58,16 @@ END_TEST
 START_TEST(vdev_invalid)
 {
 	static const char *const bad[] = {
-		"", "xvd", "xvda0", "xvda01", "xvda256", "hde", "hda64", "sdq",
-		"sda16", "vda", "xvdA", "xvda-1", "d", "dp1", "d1p", "d1p256",
-		"d1048576", "99999999999999999999", "0x", "xvdzzzzzz", "hd",
-		"xvda1x",
+		"",	 "xvd",	      "xvda0", "xvda01", "xvda256",  "hde",
+		"hda64", "sdq",	      "sda16", "vda",	 "xvdA",     "xvda-1",
+		"d",	 "dp1",	      "d1p",   "d1p256", "d1048576", "99999999999999999999",
+		"0x",	 "xvdzzzzzz", "hd",    "xvda1x",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(sv_vdev_to_devid(bad[i]) == -1, "'%s' mapped to %d",
-			      bad[i], sv_vdev_to_devid(bad[i]));
+		ck_assert_msg(sv_vdev_to_devid(bad[i]) == -1, "'%s' mapped to %d", bad[i],
+			      sv_vdev_to_devid(bad[i]));
 	ck_assert_int_eq(sv_vdev_to_devid(NULL), -1);
 }
 END_TEST
@@ -278,18 +277,23 @@ START_TEST(vif_parse)
 	ck_assert_int_eq(v.devid, -1);
 	ck_assert_str_eq(v.bridge, "");
 
-	ck_assert_int_eq(sv_vif_parse(&v, "mac=00:16:3E:74:3d:76,model=rtl8139,"
-				      "bridge=xenbr0", err, sizeof(err)), 0);
+	ck_assert_int_eq(sv_vif_parse(&v,
+				      "mac=00:16:3E:74:3d:76,model=rtl8139,"
+				      "bridge=xenbr0",
+				      err, sizeof(err)),
+			 0);
 	ck_assert(v.mac_set);
 	ck_assert_int_eq(v.mac[5], 0x76);
 	ck_assert_str_eq(v.model, "rtl8139");
 	ck_assert_str_eq(v.bridge, "xenbr0");
 
-	ck_assert_int_eq(sv_vif_parse(&v, "bridge=br1, ip=10.0.0.2 10.0.0.3, "
+	ck_assert_int_eq(sv_vif_parse(&v,
+				      "bridge=br1, ip=10.0.0.2 10.0.0.3, "
 				      "vifname=web0,rate=1MB/s@20ms,mtu=9000,"
 				      "type=vif,script=vif-route,backend=dd,"
 				      "gatewaydev=eth0,devid=3,trusted",
-				      err, sizeof(err)), 0);
+				      err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(v.ip, "10.0.0.2 10.0.0.3");
 	ck_assert_str_eq(v.vifname, "web0");
 	ck_assert_uint_eq(v.rate_bytes_per_interval, 20000);
@@ -310,8 +314,7 @@ static void vif_bad(const char *spec, const char *want)
 	int r = sv_vif_parse(&v, spec, err, sizeof(err));
 
 	ck_assert_msg(r == -EINVAL, "spec '%s' gave %d", spec, r);
-	ck_assert_msg(strstr(err, want), "spec '%s': message '%s' lacks '%s'",
-		      spec, err, want);
+	ck_assert_msg(strstr(err, want), "spec '%s': message '%s' lacks '%s'", spec, err, want);
 	ck_assert_msg(!strncmp(err, "vif spec '", 10), "message '%s'", err);
 }
 
@@ -319,7 +322,8 @@ START_TEST(vif_errors)
 {
 	vif_bad("mac=zz", "invalid MAC address 'zz'");
 	vif_bad("mac=01:00:5e:00:00:01", "multicast");
-	vif_bad("bridge=averyveryverylongbridgename", "bridge 'averyveryverylongbridgename' too long");
+	vif_bad("bridge=averyveryverylongbridgename",
+		"bridge 'averyveryverylongbridgename' too long");
 	vif_bad("vifname=0123456789abcdef", "vifname '0123456789abcdef' too long");
 	vif_bad("rate=fast", "invalid rate 'fast'");
 	vif_bad("rate=99999999999GB/s", "too large");
@@ -337,11 +341,13 @@ END_TEST
 START_TEST(random_specs)
 {
 	static const char *const toks[] = {
-		",", "=", ":", " ", "/x", "xvda", "hdc", "raw", "qcow2", "r", "w",
-		"rw", "cdrom", "target=", "vdev=", "format=", "access=", "phy:",
-		"tap:", "aio:", "devtype=", "script=", "mac=", "00:16:3e:1:2:3",
-		"rate=", "10Mb/s", "@20ms", "bridge=", "br0", "mtu=", "1500",
-		"ip=", "type=", "vif", "\t", "zz", "0x", "99999999999",
+		",",	 "=",		":",	    " ",       "/x",	  "xvda",
+		"hdc",	 "raw",		"qcow2",    "r",       "w",	  "rw",
+		"cdrom", "target=",	"vdev=",    "format=", "access=", "phy:",
+		"tap:",	 "aio:",	"devtype=", "script=", "mac=",	  "00:16:3e:1:2:3",
+		"rate=", "10Mb/s",	"@20ms",    "bridge=", "br0",	  "mtu=",
+		"1500",	 "ip=",		"type=",    "vif",     "\t",	  "zz",
+		"0x",	 "99999999999",
 	};
 	struct sv_disk d;
 	struct sv_vif v;

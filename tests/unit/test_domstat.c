@@ -20,7 +20,8 @@ START_TEST(vbd_lines)
 {
 	struct domstat_vbd v[4];
 	int n = parse("vbd 3/51712 state 4 file /x.img reads 12 writes 7 errors 0\n"
-		      "vbd 4/51728 reads 0 writes 18446744073709551615\n", v, 4);
+		      "vbd 4/51728 reads 0 writes 18446744073709551615\n",
+		      v, 4);
 
 	ck_assert_int_eq(n, 2);
 	ck_assert_uint_eq(v[0].domid, 3);
@@ -39,14 +40,15 @@ START_TEST(vbd_bad_lines_skipped)
 	struct domstat_vbd v[8];
 	int n = parse("blkback 1 devices\n"
 		      "vbd x/1 reads 1 writes 1\n"
-		      "vbd 5/1 reads 1\n"                           /* no writes */
-		      "vbd 5/2 writes 1\n"                          /* no reads */
-		      "vbd 5/3 reads -1 writes 2\n"                 /* negative */
+		      "vbd 5/1 reads 1\n"			      /* no writes */
+		      "vbd 5/2 writes 1\n"			      /* no reads */
+		      "vbd 5/3 reads -1 writes 2\n"		      /* negative */
 		      "vbd 5/4 reads 99999999999999999999 writes 2\n" /* too big */
-		      "vbd 5/5 reads  writes 2\n"                   /* empty */
-		      "vbd 5/6 reads 1 writes  -3\n"                /* spaced negative */
+		      "vbd 5/5 reads  writes 2\n"		      /* empty */
+		      "vbd 5/6 reads 1 writes  -3\n"		      /* spaced negative */
 		      "\n\n"
-		      "vbd 6/7 reads 8 writes 9", v, 8);
+		      "vbd 6/7 reads 8 writes 9",
+		      v, 8);
 
 	ck_assert_int_eq(n, 1);
 	ck_assert_uint_eq(v[0].domid, 6);
@@ -62,7 +64,9 @@ START_TEST(vbd_max_respected)
 
 	memset(v, 0xaa, sizeof(v));
 	ck_assert_int_eq(parse("vbd 1/1 reads 1 writes 1\nvbd 1/2 reads 1 writes 1\n"
-			       "vbd 1/3 reads 1 writes 1\n", v, 2), 2);
+			       "vbd 1/3 reads 1 writes 1\n",
+			       v, 2),
+			 2);
 	ck_assert_uint_eq(v[1].devid, 2);
 	ck_assert_uint_eq(v[2].domid, 0xaaaaaaaau); /* untouched */
 	ck_assert_int_eq(parse("", v, 2), 0);

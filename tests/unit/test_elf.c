@@ -18,15 +18,21 @@
 #define DATA_MEMSZ 0x1800
 #define NOTE_OFF 0x200
 #define IMG_SIZE (DATA_OFF + DATA_FILESZ)
-#define SHDR_OFF IMG_SIZE	/* only in images built with sections */
+#define SHDR_OFF IMG_SIZE /* only in images built with sections */
 
 static uint8_t img[IMG_SIZE + 4 * sizeof(Elf64_Shdr)];
 static size_t img_size;
 static size_t note_len;
 static char err[512];
 
-static Elf64_Ehdr *ehdr(void) { return (Elf64_Ehdr *)img; }
-static Elf64_Phdr *phdr(int i) { return (Elf64_Phdr *)(img + 64) + i; }
+static Elf64_Ehdr *ehdr(void)
+{
+	return (Elf64_Ehdr *)img;
+}
+static Elf64_Phdr *phdr(int i)
+{
+	return (Elf64_Phdr *)(img + 64) + i;
+}
 
 /* Appends one note named "Xen" at NOTE_OFF + note_len. */
 static void add_note(uint32_t type, const void *desc, uint32_t descsz)
@@ -40,9 +46,18 @@ static void add_note(uint32_t type, const void *desc, uint32_t descsz)
 	note_len += 16 + ((descsz + 3) & ~3u);
 }
 
-static void add_note64(uint32_t type, uint64_t v) { add_note(type, &v, 8); }
-static void add_note32(uint32_t type, uint32_t v) { add_note(type, &v, 4); }
-static void add_note_str(uint32_t type, const char *s) { add_note(type, s, strlen(s) + 1); }
+static void add_note64(uint32_t type, uint64_t v)
+{
+	add_note(type, &v, 8);
+}
+static void add_note32(uint32_t type, uint32_t v)
+{
+	add_note(type, &v, 4);
+}
+static void add_note_str(uint32_t type, const char *s)
+{
+	add_note(type, s, strlen(s) + 1);
+}
 
 /*
  * A valid PV kernel: text (R+X) at BASE, data+bss (RW) after it, a
@@ -68,17 +83,24 @@ static void build(void)
 	e->e_phentsize = sizeof(Elf64_Phdr);
 	e->e_phnum = 3;
 
-	*phdr(0) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X,
-				 .p_offset = TEXT_OFF, .p_vaddr = BASE,
-				 .p_paddr = 0, .p_filesz = TEXT_SIZE,
-				 .p_memsz = TEXT_SIZE, .p_align = 4096 };
-	*phdr(1) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W,
-				 .p_offset = DATA_OFF, .p_vaddr = BASE + TEXT_SIZE,
+	*phdr(0) = (Elf64_Phdr){ .p_type = PT_LOAD,
+				 .p_flags = PF_R | PF_X,
+				 .p_offset = TEXT_OFF,
+				 .p_vaddr = BASE,
+				 .p_paddr = 0,
+				 .p_filesz = TEXT_SIZE,
+				 .p_memsz = TEXT_SIZE,
+				 .p_align = 4096 };
+	*phdr(1) = (Elf64_Phdr){ .p_type = PT_LOAD,
+				 .p_flags = PF_R | PF_W,
+				 .p_offset = DATA_OFF,
+				 .p_vaddr = BASE + TEXT_SIZE,
 				 .p_paddr = TEXT_SIZE,
-				 .p_filesz = DATA_FILESZ, .p_memsz = DATA_MEMSZ,
+				 .p_filesz = DATA_FILESZ,
+				 .p_memsz = DATA_MEMSZ,
 				 .p_align = 4096 };
 
-	memcpy(img + NOTE_OFF, gnu, 12);	/* a foreign note is skipped */
+	memcpy(img + NOTE_OFF, gnu, 12); /* a foreign note is skipped */
 	memcpy(img + NOTE_OFF + 12, "GNU", 4);
 	note_len = 20;
 	add_note_str(XEN_ELFNOTE_GUEST_OS, "linux");
@@ -95,10 +117,13 @@ static void build(void)
 	add_note32(XEN_ELFNOTE_SUPPORTED_FEATURES, 0x3);
 	add_note32(XEN_ELFNOTE_PHYS32_ENTRY, 0x1000200);
 	add_note32(XEN_ELFNOTE_MOD_START_PFN, 1);
-	add_note32(XEN_ELFNOTE_SUSPEND_CANCEL, 1);	/* known, unused */
-	*phdr(2) = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
-				 .p_offset = NOTE_OFF, .p_filesz = note_len,
-				 .p_memsz = note_len, .p_align = 4 };
+	add_note32(XEN_ELFNOTE_SUSPEND_CANCEL, 1); /* known, unused */
+	*phdr(2) = (Elf64_Phdr){ .p_type = PT_NOTE,
+				 .p_flags = PF_R,
+				 .p_offset = NOTE_OFF,
+				 .p_filesz = note_len,
+				 .p_memsz = note_len,
+				 .p_align = 4 };
 
 	memset(img + TEXT_OFF, 0x90, TEXT_SIZE);
 	memset(img + DATA_OFF, 0xda, DATA_FILESZ);
@@ -176,60 +201,121 @@ START_TEST(load)
 		ck_assert_uint_eq(mem[TEXT_SIZE + i], 0xda);
 	for (i = DATA_FILESZ; i < DATA_MEMSZ; i++)
 		ck_assert_uint_eq(mem[TEXT_SIZE + i], 0);
-	ck_assert_uint_eq(mem[TEXT_SIZE + DATA_MEMSZ], 0xee);	/* no more */
+	ck_assert_uint_eq(mem[TEXT_SIZE + DATA_MEMSZ], 0xee); /* no more */
 
 	/* A load area too small, or starting too high: -ERANGE, untouched. */
 	memset(mem, 0xee, sz);
-	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE, TEXT_SIZE + DATA_MEMSZ - 1,
-				     err, sizeof(err)), -ERANGE);
-	ck_assert_ptr_nonnull(strstr(err, "segment 1 (0xffffffff80002000-0xffffffff80003800) does not fit"));
-	ck_assert_uint_eq(mem[0], 0xee);
-	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE + 1, sz, err, sizeof(err)),
+	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE, TEXT_SIZE + DATA_MEMSZ - 1, err, sizeof(err)),
 			 -ERANGE);
+	ck_assert_ptr_nonnull(
+	    strstr(err, "segment 1 (0xffffffff80002000-0xffffffff80003800) does not fit"));
+	ck_assert_uint_eq(mem[0], 0xee);
+	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE + 1, sz, err, sizeof(err)), -ERANGE);
 	free(mem);
 }
 END_TEST
 
 START_TEST(header_corruption)
 {
-	build(); img[0] = 0x7e; parse_bad("not an ELF file");
-	build(); img_size = 3; parse_bad("not an ELF file");
-	build(); img_size = 10; parse_bad("truncated ELF header");
-	build(); img_size = 40; parse_bad("truncated ELF header");
-	build(); img[EI_CLASS] = ELFCLASS32; parse_bad("32-bit ELF kernels are not supported");
-	build(); img[EI_CLASS] = 7; parse_bad("unknown ELF class 7");
-	build(); img[EI_DATA] = ELFDATA2MSB; parse_bad("big-endian ELF files are not supported");
-	build(); img[EI_VERSION] = 2; parse_bad("unknown ELF version 2");
-	build(); ehdr()->e_machine = EM_386; parse_bad("not an x86-64 ELF file (machine 3)");
-	build(); ehdr()->e_machine = EM_AARCH64; parse_bad("not an x86-64 ELF file");
-	build(); ehdr()->e_type = ET_DYN; parse_bad("not an executable ELF file (type 3, a shared object or PIE)");
-	build(); ehdr()->e_type = ET_REL; parse_bad("an object file");
-	build(); ehdr()->e_phnum = 0; parse_bad("no program headers");
-	build(); ehdr()->e_phnum = PN_XNUM; parse_bad("no program headers");
-	build(); ehdr()->e_phentsize = 32; parse_bad("unexpected program header size 32");
-	build(); ehdr()->e_phoff = IMG_SIZE - 100; parse_bad("program header table runs past the end of the file");
-	build(); ehdr()->e_phoff = UINT64_MAX - 10; parse_bad("program header table runs past the end of the file");
-	build(); ehdr()->e_phnum = 0xfffe; parse_bad("program header table runs past the end of the file");
+	build();
+	img[0] = 0x7e;
+	parse_bad("not an ELF file");
+	build();
+	img_size = 3;
+	parse_bad("not an ELF file");
+	build();
+	img_size = 10;
+	parse_bad("truncated ELF header");
+	build();
+	img_size = 40;
+	parse_bad("truncated ELF header");
+	build();
+	img[EI_CLASS] = ELFCLASS32;
+	parse_bad("32-bit ELF kernels are not supported");
+	build();
+	img[EI_CLASS] = 7;
+	parse_bad("unknown ELF class 7");
+	build();
+	img[EI_DATA] = ELFDATA2MSB;
+	parse_bad("big-endian ELF files are not supported");
+	build();
+	img[EI_VERSION] = 2;
+	parse_bad("unknown ELF version 2");
+	build();
+	ehdr()->e_machine = EM_386;
+	parse_bad("not an x86-64 ELF file (machine 3)");
+	build();
+	ehdr()->e_machine = EM_AARCH64;
+	parse_bad("not an x86-64 ELF file");
+	build();
+	ehdr()->e_type = ET_DYN;
+	parse_bad("not an executable ELF file (type 3, a shared object or PIE)");
+	build();
+	ehdr()->e_type = ET_REL;
+	parse_bad("an object file");
+	build();
+	ehdr()->e_phnum = 0;
+	parse_bad("no program headers");
+	build();
+	ehdr()->e_phnum = PN_XNUM;
+	parse_bad("no program headers");
+	build();
+	ehdr()->e_phentsize = 32;
+	parse_bad("unexpected program header size 32");
+	build();
+	ehdr()->e_phoff = IMG_SIZE - 100;
+	parse_bad("program header table runs past the end of the file");
+	build();
+	ehdr()->e_phoff = UINT64_MAX - 10;
+	parse_bad("program header table runs past the end of the file");
+	build();
+	ehdr()->e_phnum = 0xfffe;
+	parse_bad("program header table runs past the end of the file");
 }
 END_TEST
 
 START_TEST(segment_corruption)
 {
-	build(); phdr(1)->p_offset = IMG_SIZE - 10; parse_bad("segment 1 runs past the end of the file");
-	build(); phdr(1)->p_offset = UINT64_MAX - 4; parse_bad("segment 1 runs past the end of the file");
-	build(); phdr(0)->p_filesz = UINT64_MAX; phdr(0)->p_memsz = UINT64_MAX;
+	build();
+	phdr(1)->p_offset = IMG_SIZE - 10;
+	parse_bad("segment 1 runs past the end of the file");
+	build();
+	phdr(1)->p_offset = UINT64_MAX - 4;
+	parse_bad("segment 1 runs past the end of the file");
+	build();
+	phdr(0)->p_filesz = UINT64_MAX;
+	phdr(0)->p_memsz = UINT64_MAX;
 	parse_bad("segment 0 runs past the end of the file");
-	build(); phdr(2)->p_filesz = IMG_SIZE; parse_bad("segment 2 runs past the end of the file");
-	build(); phdr(1)->p_filesz = DATA_MEMSZ + 1; parse_bad("segment 1 has a file size larger than its memory size");
-	build(); phdr(1)->p_vaddr = UINT64_MAX - 0x100; parse_bad("segment 1 wraps around the address space");
-	build(); phdr(1)->p_paddr = UINT64_MAX - 0x100; parse_bad("segment 1 wraps around the address space");
+	build();
+	phdr(2)->p_filesz = IMG_SIZE;
+	parse_bad("segment 2 runs past the end of the file");
+	build();
+	phdr(1)->p_filesz = DATA_MEMSZ + 1;
+	parse_bad("segment 1 has a file size larger than its memory size");
+	build();
+	phdr(1)->p_vaddr = UINT64_MAX - 0x100;
+	parse_bad("segment 1 wraps around the address space");
+	build();
+	phdr(1)->p_paddr = UINT64_MAX - 0x100;
+	parse_bad("segment 1 wraps around the address space");
 	/* With Xen notes, segments are placed by paddr + VIRT_BASE. */
-	build(); phdr(1)->p_paddr = (UINT64_MAX - BASE) - DATA_MEMSZ - 10;
+	build();
+	phdr(1)->p_paddr = (UINT64_MAX - BASE) - DATA_MEMSZ - 10;
 	parse_bad("segment 1 ends too close to the top of the address space");
-	build(); phdr(1)->p_paddr = TEXT_SIZE - 1; parse_bad("segment 1 overlaps another loadable segment");
-	build(); phdr(1)->p_paddr = 0x100; parse_bad("segment 1 overlaps another loadable segment");
-	build(); phdr(1)->p_type = PT_NULL; phdr(0)->p_type = PT_NULL; parse_bad("no loadable segments");
-	build(); phdr(0)->p_memsz = 0; phdr(0)->p_filesz = 0; phdr(1)->p_type = PT_NULL;
+	build();
+	phdr(1)->p_paddr = TEXT_SIZE - 1;
+	parse_bad("segment 1 overlaps another loadable segment");
+	build();
+	phdr(1)->p_paddr = 0x100;
+	parse_bad("segment 1 overlaps another loadable segment");
+	build();
+	phdr(1)->p_type = PT_NULL;
+	phdr(0)->p_type = PT_NULL;
+	parse_bad("no loadable segments");
+	build();
+	phdr(0)->p_memsz = 0;
+	phdr(0)->p_filesz = 0;
+	phdr(1)->p_type = PT_NULL;
 	parse_bad("no loadable segments");
 }
 END_TEST
@@ -315,7 +401,8 @@ START_TEST(too_many_segments)
 	memcpy(big, img, 64);
 	((Elf64_Ehdr *)big)->e_phnum = 17;
 	for (i = 0; i < 17; i++)
-		ph[i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X,
+		ph[i] = (Elf64_Phdr){ .p_type = PT_LOAD,
+				      .p_flags = PF_R | PF_X,
 				      .p_vaddr = BASE + i * 0x1000ULL,
 				      .p_memsz = 0x1000 };
 	ck_assert_int_eq(sv_elf_parse(&elf, big, sizeof(big), err, sizeof(err)), -EINVAL);
@@ -337,27 +424,40 @@ START_TEST(note_corruption)
 	struct sv_elf elf;
 	uint32_t v;
 
-	build(); v = 0x7fffffff; memcpy(img + XEN_NOTE0, &v, 4);
+	build();
+	v = 0x7fffffff;
+	memcpy(img + XEN_NOTE0, &v, 4);
 	parse_bad("segment 2: note name runs past the end of its notes");
-	build(); v = 0xffffffff; memcpy(img + XEN_NOTE0 + 4, &v, 4);
+	build();
+	v = 0xffffffff;
+	memcpy(img + XEN_NOTE0 + 4, &v, 4);
 	parse_bad("segment 2: note descriptor runs past the end of its notes");
-	build(); phdr(2)->p_filesz = note_len - 1;
+	build();
+	phdr(2)->p_filesz = note_len - 1;
 	parse_bad("segment 2: note");
-	build(); phdr(2)->p_filesz = 20 + 5; parse_bad("segment 2: truncated note header");
+	build();
+	phdr(2)->p_filesz = 20 + 5;
+	parse_bad("segment 2: truncated note header");
 	/* GUEST_OS "linux\0" -> "linuxx" with no NUL: read to its size. */
-	build(); img[XEN_NOTE0 + 16 + 5] = 'x';
+	build();
+	img[XEN_NOTE0 + 16 + 5] = 'x';
 	ck_assert_int_eq(parse(&elf), 0);
 	ck_assert_str_eq(elf.notes.guest_os, "linuxx");
 	/* ENTRY with a 3-byte descriptor. */
-	build(); note_len = 20; add_note(XEN_ELFNOTE_ENTRY, "abc", 3);
+	build();
+	note_len = 20;
+	add_note(XEN_ELFNOTE_ENTRY, "abc", 3);
 	phdr(2)->p_filesz = note_len;
 	parse_bad("Xen note ENTRY has size 3 (expected 4 or 8)");
 	/* An over-long string note. */
 	{
 		char s[100];
 
-		build(); memset(s, 'a', 99); s[99] = 0;
-		note_len = 20; add_note_str(XEN_ELFNOTE_GUEST_OS, s);
+		build();
+		memset(s, 'a', 99);
+		s[99] = 0;
+		note_len = 20;
+		add_note_str(XEN_ELFNOTE_GUEST_OS, s);
 		phdr(2)->p_filesz = note_len;
 		parse_bad("Xen note GUEST_OS is too long (99 bytes, at most 63)");
 	}
@@ -370,12 +470,13 @@ START_TEST(notes_from_sections)
 	Elf64_Shdr *sh = (Elf64_Shdr *)(img + SHDR_OFF);
 
 	build();
-	phdr(2)->p_type = PT_NULL;	/* notes only reachable through sections */
+	phdr(2)->p_type = PT_NULL; /* notes only reachable through sections */
 	ehdr()->e_shoff = SHDR_OFF;
 	ehdr()->e_shentsize = sizeof(Elf64_Shdr);
 	ehdr()->e_shnum = 2;
-	sh[1] = (Elf64_Shdr){ .sh_type = SHT_NOTE, .sh_offset = NOTE_OFF,
-			      .sh_size = note_len, .sh_addralign = 4 };
+	sh[1] = (Elf64_Shdr){
+		.sh_type = SHT_NOTE, .sh_offset = NOTE_OFF, .sh_size = note_len, .sh_addralign = 4
+	};
 	img_size = SHDR_OFF + 2 * sizeof(Elf64_Shdr);
 	ck_assert_int_eq(parse(&elf), 0);
 	ck_assert(elf.notes.found);
@@ -430,19 +531,26 @@ START_TEST(pv_checks)
 {
 	struct sv_elf elf;
 
-	build(); set_note64(XEN_ELFNOTE_ENTRY, BASE + TEXT_SIZE + 8);
+	build();
+	set_note64(XEN_ELFNOTE_ENTRY, BASE + TEXT_SIZE + 8);
 	check_pv_bad("entry point 0xffffffff80002008 is not inside an executable loadable segment");
-	build(); set_note64(XEN_ELFNOTE_ENTRY, 0x1234);
+	build();
+	set_note64(XEN_ELFNOTE_ENTRY, 0x1234);
 	check_pv_bad("entry point 0x1234 is not inside");
-	build(); set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x1008);
+	build();
+	set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x1008);
 	check_pv_bad("HYPERCALL_PAGE 0xffffffff80001008 is not page aligned");
-	build(); set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x4000);
+	build();
+	set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, BASE + 0x4000);
 	check_pv_bad("HYPERCALL_PAGE 0xffffffff80004000 is not inside a loadable segment");
-	build(); set_note64(XEN_ELFNOTE_PADDR_OFFSET, 0x1000);
-	check_pv_bad("VIRT_BASE 0xffffffff80000000 is above the kernel's lowest address 0xffffffff7ffff000");
+	build();
+	set_note64(XEN_ELFNOTE_PADDR_OFFSET, 0x1000);
+	check_pv_bad(
+	    "VIRT_BASE 0xffffffff80000000 is above the kernel's lowest address 0xffffffff7ffff000");
 
 	/* Without the ENTRY note, e_entry is used. */
-	build(); set_note64(XEN_ELFNOTE_ENTRY, 0);
+	build();
+	set_note64(XEN_ELFNOTE_ENTRY, 0);
 	ck_assert_int_eq(parse(&elf), 0);
 	elf.notes.has_entry = false;
 	ck_assert_uint_eq(sv_elf_pv_entry(&elf), BASE + 0x40);
@@ -463,7 +571,8 @@ START_TEST(bzimage)
 	ck_assert(!sv_is_bzimage(bz, 0x205));
 	ck_assert(!sv_is_bzimage(NULL, 0));
 	ck_assert_int_eq(sv_elf_parse(&elf, bz, sizeof(bz), err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "this is a bzImage, not an ELF kernel: bzImage kernels need type = \"hvm\"");
+	ck_assert_str_eq(
+	    err, "this is a bzImage, not an ELF kernel: bzImage kernels need type = \"hvm\"");
 	bz[0x202] = 'X';
 	ck_assert(!sv_is_bzimage(bz, sizeof(bz)));
 	ck_assert_int_eq(sv_elf_parse(&elf, bz, sizeof(bz), err, sizeof(err)), -EINVAL);
@@ -483,13 +592,13 @@ START_TEST(bzimage_payload)
 	bz[0x1ff] = 0xaa;
 	memcpy(bz + 0x202, "HdrS", 4);
 	memcpy(bz + 0x206, &version, 2);
-	bz[0x1f1] = 3;				/* code at (3 + 1) * 512 */
+	bz[0x1f1] = 3; /* code at (3 + 1) * 512 */
 	memcpy(bz + 0x248, &poff, 4);
 	memcpy(bz + 0x24c, &plen, 4);
 	ck_assert_int_eq(sv_bzimage_payload(bz, sizeof(bz), &off, &len), 0);
 	ck_assert_uint_eq(off, 0x800 + 0x100);
 	ck_assert_uint_eq(len, 0x400);
-	bz[0x1f1] = 0;				/* 0 means 4 setup sectors */
+	bz[0x1f1] = 0; /* 0 means 4 setup sectors */
 	ck_assert_int_eq(sv_bzimage_payload(bz, sizeof(bz), &off, &len), 0);
 	ck_assert_uint_eq(off, 0xa00 + 0x100);
 

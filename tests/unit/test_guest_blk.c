@@ -487,7 +487,7 @@ END_TEST
 
 START_TEST(test_error_answer_keeps_device)
 {
-	uint8_t buf[4096] = {0};
+	uint8_t buf[4096] = { 0 };
 
 	be_mode = BE_ERROR;
 	ck_assert_int_eq(blkfront_write(&dev, 0, buf, sizeof(buf)), -XEN_EIO);
@@ -535,7 +535,7 @@ END_TEST
 
 START_TEST(test_silent_backend_times_out)
 {
-	uint8_t buf[4096] = {0};
+	uint8_t buf[4096] = { 0 };
 
 	be_mode = BE_SILENT;
 	ck_assert_int_eq(blkfront_read(&dev, 0, buf, sizeof(buf)), -XEN_ETIMEDOUT);
@@ -545,7 +545,7 @@ END_TEST
 
 START_TEST(test_mapped_grant_page_never_reused)
 {
-	uint8_t buf[4096] = {0};
+	uint8_t buf[4096] = { 0 };
 
 	dev_setup(0, false, BLKIF_MAX_SEGMENTS_PER_REQUEST);
 	be_mode = BE_KEEP_MAPPED;
@@ -599,7 +599,7 @@ END_TEST
 
 START_TEST(test_backend_leaves_connected)
 {
-	uint8_t buf[4096] = {0};
+	uint8_t buf[4096] = { 0 };
 
 	dev.be_state = XenbusStateClosing;
 	ck_assert_int_eq(blkfront_read(&dev, 0, buf, sizeof(buf)), -XEN_ENOTCONN);

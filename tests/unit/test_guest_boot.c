@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check suite that boots the guest kernel (linked low) in a child process against a fake Xen PV hypervisor.
+// Check suite that boots the guest kernel (linked low) in a child process against a fake Xen PV
+// hypervisor.
 #include <check.h>
 #include <elf.h>
 #include <errno.h>
@@ -53,8 +54,7 @@ static const char *kernel_path(void)
 	static char path[512];
 	const char *b = getenv("BUILD");
 
-	snprintf(path, sizeof(path), "%s/guest/svkernel-hosted",
-		 b && *b ? b : "build");
+	snprintf(path, sizeof(path), "%s/guest/svkernel-hosted", b && *b ? b : "build");
 	return path;
 }
 
@@ -95,12 +95,10 @@ static void image_parse(struct image *im)
 	ck_assert(memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0);
 	ck_assert_int_eq(eh->e_ident[EI_CLASS], ELFCLASS64);
 	ck_assert_int_eq(eh->e_machine, EM_X86_64);
-	ck_assert(eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) <=
-		  im->size);
+	ck_assert(eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) <= im->size);
 	im->entry = eh->e_entry;
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph =
-			(const Elf64_Phdr *)(im->data + eh->e_phoff) + i;
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(im->data + eh->e_phoff) + i;
 		if (ph->p_type == PT_LOAD) {
 			ck_assert(ph->p_offset + ph->p_filesz <= im->size);
 			ck_assert_uint_eq(ph->p_paddr, ph->p_vaddr - GUEST_BASE);
@@ -110,15 +108,13 @@ static void image_parse(struct image *im)
 		if (ph->p_type != PT_NOTE)
 			continue;
 		for (uint64_t off = 0; off + 12 <= ph->p_filesz;) {
-			const uint32_t *n =
-				(const uint32_t *)(im->data + ph->p_offset + off);
+			const uint32_t *n = (const uint32_t *)(im->data + ph->p_offset + off);
 			uint32_t namesz = n[0], descsz = n[1], type = n[2];
 			const char *name = (const char *)(n + 3);
 			const unsigned char *desc =
-				(const unsigned char *)name + ((namesz + 3) & ~3U);
+			    (const unsigned char *)name + ((namesz + 3) & ~3U);
 
-			if (namesz == 4 && !memcmp(name, "Xen", 4) &&
-			    type <= XEN_ELFNOTE_MAX) {
+			if (namesz == 4 && !memcmp(name, "Xen", 4) && type <= XEN_ELFNOTE_MAX) {
 				im->has[type] = true;
 				if (descsz == 8)
 					memcpy(&im->num[type], desc, 8);
@@ -175,7 +171,8 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_mutex_t fx_lock; /* the fake Xen services, any vCPU */
-} hv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+} hv = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	 .cond = PTHREAD_COND_INITIALIZER,
 	 .fx_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread unsigned int hc_vcpu;
@@ -201,10 +198,9 @@ static void hv_exit(int code)
 
 long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5);
 void hc_entry(void);
-void guest_enter(unsigned long entry, void *si, unsigned long sp)
-	__attribute__((noreturn));
-void guest_enter_secondary(unsigned long rip, unsigned long rdi,
-			   unsigned long sp) __attribute__((noreturn));
+void guest_enter(unsigned long entry, void *si, unsigned long sp) __attribute__((noreturn));
+void guest_enter_secondary(unsigned long rip, unsigned long rdi, unsigned long sp)
+    __attribute__((noreturn));
 
 /* The stub's target: Xen's argument registers to the SysV C convention. */
 __asm__(".text\n"
@@ -292,8 +288,7 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = &hv.vcpu[id];
 
 	hc_vcpu = id;
-	guest_enter_secondary(v->ctx.user_regs.rip, v->ctx.user_regs.rdi,
-			      v->ctx.user_regs.rsp);
+	guest_enter_secondary(v->ctx.user_regs.rip, v->ctx.user_regs.rdi, v->ctx.user_regs.rsp);
 }
 
 static long hc_vcpu_op(long cmd, unsigned int id, void *arg)
@@ -317,15 +312,11 @@ static long hc_vcpu_op(long cmd, unsigned int id, void *arg)
 		} else if (hv.refuse_first_initialise[id]) {
 			hv.refuse_first_initialise[id] = false;
 			rc = -XEN_ENOMEM;
-		} else if (!(c->flags & VGCF_in_kernel) ||
-			   c->user_regs.cs != FLAT_KERNEL_CS ||
-			   c->user_regs.ss != FLAT_KERNEL_SS ||
-			   c->kernel_ss != FLAT_KERNEL_SS ||
-			   c->kernel_sp != c->user_regs.rsp ||
-			   c->user_regs.rsp % 16 != 0 ||
+		} else if (!(c->flags & VGCF_in_kernel) || c->user_regs.cs != FLAT_KERNEL_CS ||
+			   c->user_regs.ss != FLAT_KERNEL_SS || c->kernel_ss != FLAT_KERNEL_SS ||
+			   c->kernel_sp != c->user_regs.rsp || c->user_regs.rsp % 16 != 0 ||
 			   c->user_regs.rdi != id ||
-			   c->ctrlreg[3] != xen_pfn_to_cr3(
-				   (hv.pt_base - GUEST_BASE) / PAGE)) {
+			   c->ctrlreg[3] != xen_pfn_to_cr3((hv.pt_base - GUEST_BASE) / PAGE)) {
 			hv_say("[hv] vcpu %u: bad context\n", id);
 			rc = -XEN_EINVAL;
 		} else {
@@ -343,19 +334,16 @@ static long hc_vcpu_op(long cmd, unsigned int id, void *arg)
 		if (!v->thread) {
 			pthread_t t;
 
-			if (pthread_create(&t, NULL, vcpu_thread,
-					   (void *)(uintptr_t)id))
+			if (pthread_create(&t, NULL, vcpu_thread, (void *)(uintptr_t)id))
 				hv_exit(3);
 			v->thread = true;
 		}
 		pthread_cond_broadcast(&hv.cond);
 		break;
 	case VCPUOP_set_singleshot_timer:
-		rc = id == hc_vcpu ?
-			     fakexen_set_timer(
-				     ((struct vcpu_set_singleshot_timer *)arg)
-					     ->timeout_abs_ns) :
-			     -XEN_EINVAL;
+		rc = id == hc_vcpu ? fakexen_set_timer(
+					 ((struct vcpu_set_singleshot_timer *)arg)->timeout_abs_ns)
+				   : -XEN_EINVAL;
 		break;
 	case VCPUOP_down:
 		v->up = false;
@@ -370,19 +358,17 @@ static long hc_vcpu_op(long cmd, unsigned int id, void *arg)
 	return rc;
 }
 
-static long hc_update_va_mapping(unsigned long va, uint64_t pte,
-				 unsigned long flags)
+static long hc_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
 {
 	uint64_t mfn = (pte & 0x000ffffffffff000ULL) / PAGE;
 
-	if (va % PAGE || va < GUEST_BASE || va >= hv.mapped_end ||
-	    !(pte & 1) || mfn >= GNT_MFN + GNT_FRAMES || flags != UVMF_INVLPG)
+	if (va % PAGE || va < GUEST_BASE || va >= hv.mapped_end || !(pte & 1) ||
+	    mfn >= GNT_MFN + GNT_FRAMES || flags != UVMF_INVLPG)
 		return -XEN_EINVAL;
 	if (mfn == SHINFO_MFN && hv.map_shinfo_fails)
 		return -XEN_EPERM;
-	if (mmap((void *)va, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
-		 MAP_SHARED | MAP_FIXED, hv.memfd, (off_t)(mfn * PAGE)) ==
-	    MAP_FAILED)
+	if (mmap((void *)va, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_SHARED | MAP_FIXED,
+		 hv.memfd, (off_t)(mfn * PAGE)) == MAP_FAILED)
 		hv_exit(4);
 	return 0;
 }
@@ -443,8 +429,7 @@ static long hc_callback_op(long cmd, const struct callback_register *cb)
 	return 0;
 }
 
-static long hc_fake(long (*fn)(long, void *, long), long a1, long a2,
-		    long a3)
+static long hc_fake(long (*fn)(long, void *, long), long a1, long a2, long a3)
 {
 	long rc;
 
@@ -459,8 +444,7 @@ static long evtchn_op(long cmd, void *arg, long unused)
 	return fakexen_event_channel_op(cmd, arg);
 }
 
-static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4,
-			    long a5);
+static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4, long a5);
 
 /*
  * After a hypercall on vCPU 0, bounce into the event callback when an
@@ -471,8 +455,8 @@ long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
 	long rc = hc_dispatch_one(nr, a1, a2, a3, a4, a5);
 	struct vcpu_info *vi = &hv.sh->vcpu_info[0];
 
-	if (hc_vcpu == 0 && hv.event_cb && !hv_deliver &&
-	    vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask) {
+	if (hc_vcpu == 0 && hv.event_cb && !hv_deliver && vi->evtchn_upcall_pending &&
+	    !vi->evtchn_upcall_mask) {
 		vi->evtchn_upcall_mask = 1;
 		hv_event_cb = hv.event_cb;
 		hv_deliver = 1;
@@ -480,8 +464,7 @@ long hc_dispatch(long nr, long a1, long a2, long a3, long a4, long a5)
 	return rc;
 }
 
-static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4,
-			    long a5)
+static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4, long a5)
 {
 	switch (nr) {
 	case __HYPERVISOR_console_io:
@@ -492,14 +475,12 @@ static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4,
 		return 0;
 	case __HYPERVISOR_sched_op:
 		if (a1 == SCHEDOP_shutdown) {
-			unsigned int reason =
-				((struct sched_shutdown *)a2)->reason;
+			unsigned int reason = ((struct sched_shutdown *)a2)->reason;
 
 			pthread_mutex_lock(&hv.fx_lock);
 			fakexen_console_drain();
 			pthread_mutex_unlock(&hv.fx_lock);
-			hv_say("[hv] xen_version calls: %lu\n",
-			       hv.xen_version_calls);
+			hv_say("[hv] xen_version calls: %lu\n", hv.xen_version_calls);
 			hv_exit(EXIT_SHUTDOWN + (int)reason);
 			return 0;
 		}
@@ -518,8 +499,7 @@ static long hc_dispatch_one(long nr, long a1, long a2, long a3, long a4,
 	case __HYPERVISOR_callback_op:
 		return hc_callback_op(a1, (const struct callback_register *)a2);
 	case __HYPERVISOR_update_va_mapping:
-		return hc_update_va_mapping((unsigned long)a1, (uint64_t)a2,
-					    (unsigned long)a3);
+		return hc_update_va_mapping((unsigned long)a1, (uint64_t)a2, (unsigned long)a3);
 	case __HYPERVISOR_event_channel_op:
 		return hc_fake(evtchn_op, a1, a2, 0);
 	case __HYPERVISOR_grant_table_op:
@@ -593,22 +573,18 @@ static void child_boot(const struct boot_opts *o, int out)
 	image_parse(&im);
 
 	hv.memfd = memfd_create("guest", 0);
-	if (hv.memfd < 0 ||
-	    ftruncate(hv.memfd, (off_t)((GNT_MFN + GNT_FRAMES) * PAGE)))
+	if (hv.memfd < 0 || ftruncate(hv.memfd, (off_t)((GNT_MFN + GNT_FRAMES) * PAGE)))
 		hv_exit(6);
-	mem = mmap((void *)GUEST_BASE, NR_PAGES * PAGE,
-		   PROT_READ | PROT_WRITE | PROT_EXEC,
+	mem = mmap((void *)GUEST_BASE, NR_PAGES * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
 		   MAP_SHARED | MAP_FIXED_NOREPLACE, hv.memfd, 0);
 	if (mem != (void *)GUEST_BASE)
 		hv_exit(7);
 
 	eh = (const Elf64_Ehdr *)im.data;
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph =
-			(const Elf64_Phdr *)(im.data + eh->e_phoff) + i;
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(im.data + eh->e_phoff) + i;
 		if (ph->p_type == PT_LOAD)
-			memcpy((void *)ph->p_vaddr, im.data + ph->p_offset,
-			       ph->p_filesz);
+			memcpy((void *)ph->p_vaddr, im.data + ph->p_offset, ph->p_filesz);
 	}
 	/* Garbage in .bss: the kernel must zero it itself. */
 	memset((void *)((im.end - 64) & ~7UL), 0x5a, 64);
@@ -623,9 +599,7 @@ static void child_boot(const struct boot_opts *o, int out)
 			 * Xen's iret stub: push %rcx; push %r11; push %rax,
 			 * then (here) jump to hc_iret; the guest pushed flags.
 			 */
-			static const unsigned char iret[] = {
-				0x51, 0x41, 0x53, 0x50, 0x49, 0xbb
-			};
+			static const unsigned char iret[] = { 0x51, 0x41, 0x53, 0x50, 0x49, 0xbb };
 
 			target = (uint64_t)(uintptr_t)hc_iret;
 			memcpy(s, iret, sizeof(iret));
@@ -658,9 +632,8 @@ static void child_boot(const struct boot_opts *o, int out)
 	stack_pfn = pfn++;
 	hv.pt_base = GUEST_BASE + pt_pfn * PAGE;
 	/* Xen: at least 512 KiB after the last element, to 4 MiB. */
-	hv.mapped_end = GUEST_BASE +
-			((pfn * PAGE + (512 << 10) + (4 << 20) - 1) &
-			 ~((4UL << 20) - 1));
+	hv.mapped_end =
+	    GUEST_BASE + ((pfn * PAGE + (512 << 10) + (4 << 20) - 1) & ~((4UL << 20) - 1));
 
 	si = (struct start_info *)(GUEST_BASE + si_pfn * PAGE);
 	snprintf(si->magic, sizeof(si->magic), "xen-3.0-x86_64");
@@ -673,8 +646,7 @@ static void child_boot(const struct boot_opts *o, int out)
 	si->pt_base = hv.pt_base;
 	si->nr_pt_frames = 4;
 	si->mfn_list = GUEST_BASE + p2m_pfn * PAGE;
-	snprintf((char *)si->cmd_line, sizeof(si->cmd_line), "%s",
-		 o->cmdline ? o->cmdline : "");
+	snprintf((char *)si->cmd_line, sizeof(si->cmd_line), "%s", o->cmdline ? o->cmdline : "");
 	/* The bootstrap page tables are read-only for the guest. */
 	if (mprotect((void *)hv.pt_base, 4 * PAGE, PROT_READ))
 		hv_exit(8);
@@ -687,13 +659,13 @@ static void child_boot(const struct boot_opts *o, int out)
 	hv.sh->vcpu_info[0].evtchn_upcall_mask = 1;
 	if (!o->no_time)
 		fill_time(hv.sh);
-	gnt = mmap(NULL, GNT_FRAMES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   hv.memfd, (off_t)(GNT_MFN * PAGE));
+	gnt = mmap(NULL, GNT_FRAMES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, hv.memfd,
+		   (off_t)(GNT_MFN * PAGE));
 	if (gnt == MAP_FAILED)
 		hv_exit(10);
 	fakexen_init(&o->xen, hv.sh, (void *)(GUEST_BASE + (si_pfn + 1) * PAGE),
-		     (void *)(GUEST_BASE + (si_pfn + 2) * PAGE), gnt, GNT_FRAMES,
-		     GNT_MFN, out, hv_say);
+		     (void *)(GUEST_BASE + (si_pfn + 2) * PAGE), gnt, GNT_FRAMES, GNT_MFN, out,
+		     hv_say);
 	guest_enter(im.entry, si, GUEST_BASE + (stack_pfn + 1) * PAGE);
 }
 
@@ -728,8 +700,7 @@ void boot(const struct boot_opts *o, struct boot_result *r)
 	r->ns = now_ns() - t0;
 	/* GUEST_BOOT_SHOW=1: show each guest's console, for debugging. */
 	if (getenv("GUEST_BOOT_SHOW"))
-		fprintf(stderr, "---- %s (status %#x)\n%s", o->cmdline,
-			r->status, r->out);
+		fprintf(stderr, "---- %s (status %#x)\n%s", o->cmdline, r->status, r->out);
 }
 
 bool exited_with(const struct boot_result *r, int code)
@@ -766,7 +737,6 @@ int count_lines(const struct boot_result *r, const char *line)
 	return count;
 }
 
-
 START_TEST(test_boot_banner_and_poweroff)
 {
 	struct boot_opts o = { .cmdline = "" };
@@ -787,8 +757,7 @@ END_TEST
 
 START_TEST(test_boot_words_in_order)
 {
-	struct boot_opts o = { .cmdline = "print=one frob print=two",
-			       .vcpus = 3 };
+	struct boot_opts o = { .cmdline = "print=one frob print=two", .vcpus = 3 };
 	static struct boot_result r;
 	char *a, *b, *c;
 
@@ -848,8 +817,8 @@ START_TEST(test_boot_crash_faults)
 	static struct boot_result r;
 
 	boot(&o, &r);
-	ck_assert_msg(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGSEGV,
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGSEGV, "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "crashing on purpose");
 	ck_assert(!has_line(&r, "after"));
 }
@@ -873,8 +842,7 @@ START_TEST(test_boot_spin)
 	boot(&o, &r);
 	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
 	ck_line(&r, "spin: 150 ms done");
-	ck_assert_msg(r.ns >= 150000000ULL, "took %llu ns",
-		      (unsigned long long)r.ns);
+	ck_assert_msg(r.ns >= 150000000ULL, "took %llu ns", (unsigned long long)r.ns);
 }
 END_TEST
 
@@ -892,8 +860,7 @@ END_TEST
 
 START_TEST(test_boot_shinfo_map_failure_reported)
 {
-	struct boot_opts o = { .cmdline = "print=ok",
-			       .map_shinfo_fails = true };
+	struct boot_opts o = { .cmdline = "print=ok", .map_shinfo_fails = true };
 	static struct boot_result r;
 
 	boot(&o, &r);
@@ -914,8 +881,7 @@ START_TEST(test_boot_bench_hypercall)
 	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
 	l = strstr(r.out, "bench-hypercall: ");
 	ck_assert_ptr_nonnull(l);
-	ck_assert_int_eq(sscanf(l, "bench-hypercall: calls=%llu ns_per_call=%llu",
-				&calls, &ns), 2);
+	ck_assert_int_eq(sscanf(l, "bench-hypercall: calls=%llu ns_per_call=%llu", &calls, &ns), 2);
 	ck_assert_uint_eq(calls, 1000);
 	ck_line(&r, "[hv] xen_version calls: 1000");
 }
@@ -923,7 +889,8 @@ END_TEST
 
 START_TEST(test_boot_bad_arguments_continue)
 {
-	struct boot_opts o = { .cmdline = "spin=abc bench-hypercall spin=99999999999999999999 print=end" };
+	struct boot_opts o = { .cmdline =
+				   "spin=abc bench-hypercall spin=99999999999999999999 print=end" };
 	static struct boot_result r;
 
 	boot(&o, &r);
@@ -957,8 +924,8 @@ START_TEST(test_boot_smp)
 	char line[32];
 
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	/* Three runs, each with every secondary reporting once before it. */
 	for (int run = 0; run < 3; run++) {
 		const char *end = strstr(p, "smp: 8 vcpus ran\n");
@@ -969,8 +936,7 @@ START_TEST(test_boot_smp)
 
 			snprintf(line, sizeof(line), "vcpu %d: online\n", cpu);
 			l = strstr(p, line);
-			ck_assert_msg(l && l < end, "run %d cpu %d:\n%s", run,
-				      cpu, r.out);
+			ck_assert_msg(l && l < end, "run %d cpu %d:\n%s", run, cpu, r.out);
 		}
 		p = end + 1;
 	}
@@ -981,13 +947,12 @@ END_TEST
 
 START_TEST(test_boot_smp_initialise_refused_then_retried)
 {
-	struct boot_opts o = { .cmdline = "smp smp", .vcpus = 3,
-			       .refuse_first_initialise = true };
+	struct boot_opts o = { .cmdline = "smp smp", .vcpus = 3, .refuse_first_initialise = true };
 	static struct boot_result r;
 
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "smp: vcpu 1: initialise failed: -12");
 	ck_line(&r, "smp: vcpu 2: initialise failed: -12");
 	ck_line(&r, "smp: failed: -19");
@@ -1014,8 +979,7 @@ START_TEST(test_boot_wait_survives_events)
 	static struct boot_result r;
 
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_BLOCKED), "status %#x:\n%s",
-		      r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_BLOCKED), "status %#x:\n%s", r.status, r.out);
 	ck_line(&r, "wait: woke (upcalls=1 spurious=1)");
 	ck_line(&r, "wait: woke (upcalls=3 spurious=3)");
 	/* Only the first three wake-ups are reported. */
@@ -1040,7 +1004,6 @@ START_TEST(test_boot_wait_blocks)
 	ck_assert(!has_line(&r, "never"));
 }
 END_TEST
-
 
 static Suite *guest_boot_suite(void)
 {

@@ -57,10 +57,10 @@ static int cap_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int 
 	return 0;
 }
 
-static const struct net_if_ops cap_ops = {.xmit = cap_xmit};
+static const struct net_if_ops cap_ops = { .xmit = cap_xmit };
 static struct net_if a, b;
-static const uint8_t mac_a[6] = {0x00, 0x16, 0x3e, 0, 0, 0xa};
-static const uint8_t mac_b[6] = {0x00, 0x16, 0x3e, 0, 0, 0xb};
+static const uint8_t mac_a[6] = { 0x00, 0x16, 0x3e, 0, 0, 0xa };
+static const uint8_t mac_b[6] = { 0x00, 0x16, 0x3e, 0, 0, 0xb };
 static uint32_t ip_a, ip_b;
 
 /* What a bound port received last. */
@@ -125,7 +125,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 START_TEST(test_csum_rfc1071)
 {
 	/* RFC 1071's example: the words sum to 0xddf2 (folded). */
-	static const uint8_t w[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+	static const uint8_t w[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
 	uint16_t c = net_csum_fold(net_csum_add(0, w, sizeof(w)));
 	const uint8_t *cb = (const uint8_t *)&c;
 
@@ -213,7 +213,7 @@ END_TEST
 
 START_TEST(test_arp_cache_replaces_oldest)
 {
-	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0};
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0 };
 
 	for (uint32_t i = 1; i <= NET_ARP_ENTRIES + 1; i++) {
 		mac[5] = (uint8_t)i;
@@ -514,7 +514,7 @@ END_TEST
 
 START_TEST(test_malformed_frames_dropped)
 {
-	uint8_t f[128] = {0};
+	uint8_t f[128] = { 0 };
 	struct ip_hdr ih;
 
 	net_input(&b, f, 5); /* shorter than Ethernet */

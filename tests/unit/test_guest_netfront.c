@@ -140,10 +140,10 @@ struct netfront *netfront_of(struct net_if *nif)
 static struct netfront nf;
 static netif_tx_back_ring_t btx;
 static netif_rx_back_ring_t brx;
-static const uint8_t mac_g[6] = {0x00, 0x16, 0x3e, 0, 0, 2};
-static const uint8_t mac_h[6] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t mac_g[6] = { 0x00, 0x16, 0x3e, 0, 0, 2 };
+static const uint8_t mac_h[6] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff };
 static uint32_t ip_g, ip_h;
-static const struct net_if_ops ops = {.xmit = netfront_xmit};
+static const struct net_if_ops ops = { .xmit = netfront_xmit };
 
 /* A peer stack that builds frames for the guest (captured, never sent). */
 static struct net_if peer;
@@ -160,7 +160,7 @@ static int peer_xmit(struct net_if *nif, const struct net_iov *iov, unsigned int
 	return 0;
 }
 
-static const struct net_if_ops peer_ops = {.xmit = peer_xmit};
+static const struct net_if_ops peer_ops = { .xmit = peer_xmit };
 
 static struct {
 	unsigned calls;
@@ -439,10 +439,10 @@ START_TEST(test_rx_bad_slots_dropped_vif_stays)
 		uint16_t id, offset;
 		int16_t status;
 	} bad[] = {
-	    {0, 0, 0},	    /* empty */
-	    {1, 0, -1},	    /* an error */
-	    {2, 100, 4000}, /* crosses the page */
-	    {7, 0, 60},	    /* another slot's buffer */
+		{ 0, 0, 0 },	  /* empty */
+		{ 1, 0, -1 },	  /* an error */
+		{ 2, 100, 4000 }, /* crosses the page */
+		{ 7, 0, 60 },	  /* another slot's buffer */
 	};
 
 	for (unsigned k = 0; k < 4; k++) {
@@ -502,7 +502,7 @@ END_TEST
 START_TEST(test_tx_scatter_gather)
 {
 	static uint8_t a[5000], b[5000];
-	struct net_iov iov[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
+	struct net_iov iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
 	netif_tx_request_t *r;
 
 	memset(a, 0xa1, sizeof(a));
@@ -533,7 +533,7 @@ END_TEST
 START_TEST(test_tx_largest_frame_17_slots)
 {
 	static uint8_t f[XEN_NETIF_MAX_TX_SIZE];
-	struct net_iov iov = {f, sizeof(f)};
+	struct net_iov iov = { f, sizeof(f) };
 
 	ck_assert_int_eq(netfront_xmit(&nf.nif, &iov, 1), 0);
 	ck_assert_uint_eq(nf.tx.sring->req_prod, 16);
@@ -547,7 +547,7 @@ END_TEST
 START_TEST(test_tx_without_sg_one_page_only)
 {
 	static uint8_t f[5000];
-	struct net_iov iov = {f, sizeof(f)};
+	struct net_iov iov = { f, sizeof(f) };
 
 	nf.be_sg = false;
 	ck_assert_int_eq(netfront_xmit(&nf.nif, &iov, 1), -XEN_EMSGSIZE);
@@ -559,7 +559,7 @@ END_TEST
 START_TEST(test_tx_full_waits_for_the_backend)
 {
 	static uint8_t f[100];
-	struct net_iov iov = {f, sizeof(f)};
+	struct net_iov iov = { f, sizeof(f) };
 
 	for (int i = 0; i < NETFRONT_TX_BUFS; i++)
 		ck_assert_int_eq(netfront_xmit(&nf.nif, &iov, 1), 0);
@@ -576,7 +576,7 @@ END_TEST
 START_TEST(test_tx_notifies_only_when_asked)
 {
 	static uint8_t f[100];
-	struct net_iov iov = {f, sizeof(f)};
+	struct net_iov iov = { f, sizeof(f) };
 	unsigned before = notifies;
 
 	ck_assert_int_eq(netfront_xmit(&nf.nif, &iov, 1), 0);
@@ -600,7 +600,7 @@ END_TEST
 START_TEST(test_split_channels_kick_their_ring)
 {
 	static uint8_t f[100];
-	struct net_iov iov = {f, sizeof(f)};
+	struct net_iov iov = { f, sizeof(f) };
 
 	nf.rx_port = 6;
 	ck_assert_int_eq(netfront_xmit(&nf.nif, &iov, 1), 0);
@@ -618,7 +618,7 @@ END_TEST
 START_TEST(test_tx_hostile_responses_disable)
 {
 	static uint8_t f[100];
-	struct net_iov iov = {f, sizeof(f)};
+	struct net_iov iov = { f, sizeof(f) };
 	netif_tx_response_t *rsp;
 	int notify __unused;
 

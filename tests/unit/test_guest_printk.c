@@ -36,8 +36,7 @@ static void console_reset(void)
 }
 
 /* Format with ours and compare with the expected text and length. */
-static void expect(const char *want, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void expect(const char *want, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void expect(const char *want, const char *fmt, ...)
 {
 	char buf[256];
@@ -150,11 +149,9 @@ END_TEST
 START_TEST(test_printk_one_write)
 {
 	console_reset();
-	printk("bench-hypercall: calls=%llu ns_per_call=%llu\n", 1000ULL,
-	       27ULL);
+	printk("bench-hypercall: calls=%llu ns_per_call=%llu\n", 1000ULL, 27ULL);
 	ck_assert_int_eq(console_calls, 1);
-	ck_assert_str_eq(console_buf,
-			 "bench-hypercall: calls=1000 ns_per_call=27\n");
+	ck_assert_str_eq(console_buf, "bench-hypercall: calls=1000 ns_per_call=27\n");
 }
 END_TEST
 

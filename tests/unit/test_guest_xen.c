@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check test case of the guest kernel's Xen devices, booted against the fake services of tests/fakes/fakexen_guest.c.
+// Check test case of the guest kernel's Xen devices, booted against the fake services of
+// tests/fakes/fakexen_guest.c.
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,8 +18,8 @@ START_TEST(test_xen_devices_come_up)
 	static struct boot_result r;
 
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "devices: m2p=-38 timer=0 console-ring=0 gnttab=0 xenbus=0 control=0");
 	ck_line(&r, "[hv] grant table: 4 frames");
 	ck_line(&r, "[xs] write /local/domain/7/control/feature-poweroff=1");
@@ -49,12 +50,11 @@ START_TEST(test_xen_sleep_blocks_on_timer)
 	static struct boot_result r;
 
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "sleep: 200 ms done (blocked)");
 	ck_line(&r, "sleep: 0 ms done (blocked)");
-	ck_assert_msg(r.ns >= 200000000ULL, "took %llu ns",
-		      (unsigned long long)r.ns);
+	ck_assert_msg(r.ns >= 200000000ULL, "took %llu ns", (unsigned long long)r.ns);
 	ck_assert_ptr_nonnull(strstr(r.out, "[hv] block: mask 1"));
 }
 END_TEST
@@ -77,8 +77,8 @@ START_TEST(test_xen_xs_selftest)
 
 	o.xen.tx_eagain_once = true;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "xs-selftest: ok (transaction retries 1)");
 	ck_line(&r, "[xs] write /local/domain/7/data/xs-selftest/a=alpha");
 	ck_line(&r, "[xs] write /local/domain/7/data/xs-selftest/b=42-beta");
@@ -88,7 +88,8 @@ END_TEST
 
 START_TEST(test_xen_xs_selftest_without_xenbus)
 {
-	struct boot_opts o = { .cmdline = "xs-selftest grant-selftest console-echo evtchn-pingpong=2" };
+	struct boot_opts o = { .cmdline =
+				   "xs-selftest grant-selftest console-echo evtchn-pingpong=2" };
 	static struct boot_result r;
 
 	boot(&o, &r);
@@ -102,14 +103,13 @@ END_TEST
 
 START_TEST(test_xen_hostile_store_breaks_only_xenbus)
 {
-	struct boot_opts o = { .cmdline = "xs-selftest print=still-here",
-			       XEN_ON };
+	struct boot_opts o = { .cmdline = "xs-selftest print=still-here", XEN_ON };
 	static struct boot_result r;
 
 	o.xen.hostile_store = true;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "xenbus: ring broken: response index out of range");
 	ck_assert_ptr_nonnull(strstr(r.out, "xs-selftest: FAIL"));
 	ck_line(&r, "still-here");
@@ -126,8 +126,8 @@ START_TEST(test_xen_xs_watch)
 	o.xen.watch_key = "k";
 	o.xen.watch_values = values;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "xs-watch: watching /local/domain/7/data/k");
 	a = strstr(r.out, "xs-watch: k=one\n");
 	b = strstr(r.out, "xs-watch: k=two\n");
@@ -144,8 +144,8 @@ START_TEST(test_xen_grant_selftest)
 
 	o.xen.grant_peer = true;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "grant-selftest: ref 8 in /local/domain/7/data/grant-ref");
 	ck_line(&r, "[dom0] grant ref 8 checked and written");
 	ck_line(&r, "grant-selftest: ok");
@@ -187,8 +187,8 @@ START_TEST(test_xen_pingpong_dom0_pings)
 
 	o.xen.pingpong = 5;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "evtchn-pingpong: answered 5");
 	ck_line(&r, "[xs] write /local/domain/7/data/pingpong-done=5");
 	ck_assert_ptr_nonnull(strstr(r.out, "[dom0] bound pingpong port "));
@@ -204,12 +204,14 @@ START_TEST(test_xen_pingpong_guest_pings)
 
 	o.xen.pingpong_echo = true;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	l = strstr(r.out, "evtchn-pingpong: rounds=");
 	ck_assert_msg(l != NULL, "%s", r.out);
-	ck_assert_int_eq(sscanf(l, "evtchn-pingpong: rounds=%llu min_ns=%llu avg_ns=%llu max_ns=%llu",
-				&n, &mn, &avg, &mx), 4);
+	ck_assert_int_eq(sscanf(l,
+				"evtchn-pingpong: rounds=%llu min_ns=%llu avg_ns=%llu max_ns=%llu",
+				&n, &mn, &avg, &mx),
+			 4);
 	ck_assert_uint_eq(n, 7);
 	ck_assert(mn <= avg && avg <= mx);
 }
@@ -217,7 +219,8 @@ END_TEST
 
 START_TEST(test_xen_pingpong_bad_argument)
 {
-	struct boot_opts o = { .cmdline = "evtchn-pingpong=3,dom1 evtchn-pingpong=0 evtchn-pingpong",
+	struct boot_opts o = { .cmdline =
+				   "evtchn-pingpong=3,dom1 evtchn-pingpong=0 evtchn-pingpong",
 			       XEN_ON };
 	static struct boot_result r;
 
@@ -236,8 +239,8 @@ START_TEST(test_xen_console_echo)
 
 	o.xen.console_input = "hello\r\nworld\n\nquit\n";
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "echo: hello");
 	ck_line(&r, "echo: world");
 	ck_line(&r, "echo: ");
@@ -255,8 +258,8 @@ START_TEST(test_xen_console_hostile_input_ignored)
 	o.xen.console_input = "fine\nquit\n";
 	o.xen.hostile_console = true;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "[cons] hostile in_prod");
 	ck_line(&r, "[cons] in_cons after hostile: 0");
 	ck_line(&r, "echo: fine");
@@ -266,23 +269,25 @@ END_TEST
 
 START_TEST(test_xen_xs_dev)
 {
-	static const char *const nodes[] = {
-		"/local/domain/7/device/vbd/51712/backend",
-		"/local/domain/0/backend/vbd/7/51712",
-		"/local/domain/7/device/vbd/51712/state", "1",
-		"/local/domain/0/backend/vbd/7/51712/state", "2",
-		"/local/domain/7/device/vif/0/backend", "/nowhere",
-		NULL
-	};
+	static const char *const nodes[] = { "/local/domain/7/device/vbd/51712/backend",
+					     "/local/domain/0/backend/vbd/7/51712",
+					     "/local/domain/7/device/vbd/51712/state",
+					     "1",
+					     "/local/domain/0/backend/vbd/7/51712/state",
+					     "2",
+					     "/local/domain/7/device/vif/0/backend",
+					     "/nowhere",
+					     NULL };
 	struct boot_opts o = { .cmdline = "xs-dev=vbd/51712 xs-dev=vif/0 xs-dev=vif/1 xs-dev=junk",
 			       XEN_ON };
 	static struct boot_result r;
 
 	o.xen.nodes = nodes;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
-	ck_line(&r, "xs-dev: vbd/51712 backend=/local/domain/0/backend/vbd/7/51712 backend-state=2 frontend-state=1");
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
+	ck_line(&r, "xs-dev: vbd/51712 backend=/local/domain/0/backend/vbd/7/51712 backend-state=2 "
+		    "frontend-state=1");
 	ck_line(&r, "xs-dev: vif/0 backend=/nowhere backend-state=0 frontend-state=0");
 	ck_line(&r, "xs-dev: vif/1: no backend: -2");
 	ck_line(&r, "xs-dev: needs TYPE/ID (xs-dev=vbd/51712)");
@@ -304,9 +309,13 @@ START_TEST(test_xen_xs_read_long_value)
 	big[sizeof(big) - 2] = 'E';
 	o.xen.nodes = nodes;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
-	ck_assert_int_eq(count_lines(&r, "xs-read: /big (4000 bytes)=Sbcdefghijklmnopqrstuvwxyzabcdef...ghijklmnopqrstuE"), 2);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
+	ck_assert_int_eq(
+	    count_lines(
+		&r,
+		"xs-read: /big (4000 bytes)=Sbcdefghijklmnopqrstuvwxyzabcdef...ghijklmnopqrstuE"),
+	    2);
 	ck_line(&r, "xs-read: /empty (0 bytes)=");
 	ck_line(&r, "xs-read: /none: -2");
 }
@@ -314,13 +323,12 @@ END_TEST
 
 START_TEST(test_xen_smp_prints_through_the_ring)
 {
-	struct boot_opts o = { .cmdline = "smp smp", .vcpus = MAX_VCPUS,
-			       XEN_ON };
+	struct boot_opts o = { .cmdline = "smp smp", .vcpus = MAX_VCPUS, XEN_ON };
 	static struct boot_result r;
 
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_assert_int_eq(count_lines(&r, "smp: 8 vcpus ran"), 2);
 	for (int cpu = 1; cpu < MAX_VCPUS; cpu++) {
 		char line[32];
@@ -340,13 +348,13 @@ START_TEST(test_xen_console_stall_falls_back)
 
 	/* Unknown words: more than the 2 KiB ring of output. */
 	for (int i = 0; i < 30; i++)
-		n += (size_t)snprintf(cl + n, sizeof(cl) - n,
-				      "w%02d-abcdefghijklmnopqrstuvwxyz ", i);
+		n += (size_t)snprintf(cl + n, sizeof(cl) - n, "w%02d-abcdefghijklmnopqrstuvwxyz ",
+				      i);
 	snprintf(cl + n, sizeof(cl) - n, "print=last");
 	o.xen.console_stalls = true;
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "console: ring stalled or broken; back to console_io");
 	ck_line(&r, "last");
 	ck_line(&r, "poweroff");
@@ -360,8 +368,8 @@ START_TEST(test_xen_control_shutdown_poweroff)
 
 	o.xen.shutdown = "poweroff";
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff), "status %#x:\n%s",
+		      r.status, r.out);
 	ck_line(&r, "control: poweroff requested");
 	ck_line(&r, "[xs] write /local/domain/7/control/shutdown=");
 	ck_assert(!has_line(&r, "never"));
@@ -375,8 +383,8 @@ START_TEST(test_xen_control_shutdown_reboot_while_sleeping)
 
 	o.xen.shutdown = "reboot";
 	boot(&o, &r);
-	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_reboot),
-		      "status %#x:\n%s", r.status, r.out);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_reboot), "status %#x:\n%s", r.status,
+		      r.out);
 	ck_line(&r, "control: reboot requested");
 	ck_assert(!has_line(&r, "never"));
 }
@@ -406,8 +414,7 @@ START_TEST(test_xen_xs_bench)
 	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
 	l = strstr(r.out, "xs-bench: reads=");
 	ck_assert_msg(l != NULL, "%s", r.out);
-	ck_assert_int_eq(sscanf(l, "xs-bench: reads=%llu ns_per_read=%llu", &n,
-				&ns), 2);
+	ck_assert_int_eq(sscanf(l, "xs-bench: reads=%llu ns_per_read=%llu", &n, &ns), 2);
 	ck_assert_uint_eq(n, 100);
 	ck_line(&r, "xs-bench: needs a number (xs-bench=N)");
 }
@@ -415,8 +422,7 @@ END_TEST
 
 START_TEST(test_xen_gnttab_exhaust)
 {
-	struct boot_opts o = { .cmdline = "gnttab-exhaust gnttab-exhaust",
-			       XEN_ON };
+	struct boot_opts o = { .cmdline = "gnttab-exhaust gnttab-exhaust", XEN_ON };
 	static struct boot_result r;
 
 	boot(&o, &r);

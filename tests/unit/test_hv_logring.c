@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for the hypervisor's log ring (hypervisor/log.c): wrap, whole lines, clear, concurrent writers. */
+/* Check suite for the hypervisor's log ring (hypervisor/log.c): wrap, whole lines, clear,
+ * concurrent writers. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -66,7 +67,8 @@ START_TEST(wrap_drops_oldest_whole_lines)
 		int n = snprintf(line, sizeof(line), "line %d\n", i); /* 7 bytes each */
 		hv_logring_append(&r, line, (size_t)n);
 	}
-	/* 70 bytes through a 32-byte ring: the last 32 start inside "line 5"; whole lines from "line 6". */
+	/* 70 bytes through a 32-byte ring: the last 32 start inside "line 5"; whole lines from
+	 * "line 6". */
 	s = read_all(&r, &first, false);
 	ck_assert_str_eq(s, "line 6\nline 7\nline 8\nline 9\n");
 	ck_assert_uint_eq(first, 42);

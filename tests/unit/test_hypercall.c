@@ -108,9 +108,9 @@ static void setup(void)
 	pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
 	for (int i = 0; i < 16; i++)
 		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
-	pt(0x4000)[16] = 0x20000 | 3;      /* no user bit */
-	pt(0x4000)[17] = 0x21000 | 5;      /* no write bit */
-	pt(0x4000)[18] = 0x7f000000 | 7;   /* not guest memory */
+	pt(0x4000)[16] = 0x20000 | 3;	 /* no user bit */
+	pt(0x4000)[17] = 0x21000 | 5;	 /* no write bit */
+	pt(0x4000)[18] = 0x7f000000 | 7; /* not guest memory */
 
 	for (unsigned i = 0; i < 2; i++) {
 		struct hv_vcpu *x = calloc(1, sizeof(*x));
@@ -179,13 +179,17 @@ START_TEST(xen_version_checks_pointers)
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_DATA, 0), 0);
 	ck_assert_str_eq((char *)guest(VA_DATA), ".0-splitvisor");
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, 0, 0), -XEN_EFAULT);
-	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_SUPER, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_SUPER, 0),
+			 -XEN_EFAULT);
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_RO, 0), -XEN_EFAULT);
-	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_BADGPA, 0), -XEN_EFAULT);
-	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, 0x0000800000000000ULL, 0),
-			 -XEN_EFAULT); /* not canonical */
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_extraversion, VA_BADGPA, 0),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_xen_version, XENVER_extraversion, 0x0000800000000000ULL, 0),
+	    -XEN_EFAULT); /* not canonical */
 	/* A 1 KiB structure ending past the mapped pages. */
-	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_capabilities, VA_RO - 8, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_capabilities, VA_RO - 8, 0),
+			 -XEN_EFAULT);
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, 99, VA_DATA, 0), -XEN_ENOSYS);
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_commandline, VA_DATA, 0), -XEN_EPERM);
 }
@@ -200,7 +204,8 @@ START_TEST(console_io_checks_buffer)
 	/* Runs from the last user page into the supervisor-only one. */
 	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8192, VA_SUPER - 4096),
 			 -XEN_EFAULT);
-	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 2u << 20, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 2u << 20, VA_DATA),
+			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_console_io, 77, 1, VA_DATA), -XEN_ENOSYS);
 }
 END_TEST
@@ -254,7 +259,8 @@ START_TEST(console_io_flood_is_limited)
 
 	memset(guest(VA_DATA), 0, 16 * 4096); /* NULs: nothing for the hypervisor log's lines */
 	for (int i = 0; i < 256; i++)
-		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 16 * 4096, VA_DATA), 0);
+		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 16 * 4096, VA_DATA),
+				 0);
 	ck_assert_uint_le(d->cons_written - before, 8u << 20);
 	snprintf(path, sizeof(path), "%s/console/guest-t.log", rundir);
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -283,7 +289,7 @@ START_TEST(console_io_rate_counts_bytes)
 	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
 	ck_assert_uint_eq(d->cons_written - w, 4096); /* dropped: still success for the guest */
 	ck_assert_uint_eq(d->cons_dropped, 4096);
-	fake_now_ns += 1000000000ULL;		   /* one second: 1000 bytes */
+	fake_now_ns += 1000000000ULL; /* one second: 1000 bytes */
 	ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
 	ck_assert_uint_eq(d->cons_written - w, 5096);
 	ck_assert_uint_eq(d->cons_dropped, 4096 + 3096);
@@ -378,7 +384,8 @@ START_TEST(vcpu_op_checks_ids_and_state)
 	/* A context naming a page table outside guest RAM. */
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, VA_DATA), -XEN_EINVAL);
 	ck_assert(!d->vcpus[1]->has_context);
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 1, VA_DATA),
+			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, 99, 0, 0), -XEN_ENOSYS);
 }
 END_TEST
@@ -389,14 +396,17 @@ START_TEST(update_va_mapping_checks_frame_and_va)
 	uint64_t before = l1[0];
 
 	/* A frame outside the domain's memory. */
-	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x7f000000 | 7, 0), -XEN_EINVAL);
-	/* Another private page than shared_info (the IDT, say). */
-	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, (SV_PRIV_GPA + 4 * 4096) | 7, 0),
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x7f000000 | 7, 0),
 			 -XEN_EINVAL);
+	/* Another private page than shared_info (the IDT, say). */
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_update_va_mapping, VA_DATA, (SV_PRIV_GPA + 4 * 4096) | 7, 0),
+	    -XEN_EINVAL);
 	/* Xen's own range and an address with no level-1 table. */
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0xffff800000000000ULL, 0x10000 | 7, 0),
 			 -XEN_EINVAL);
-	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0x40000000ULL, 0x10000 | 7, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0x40000000ULL, 0x10000 | 7, 0),
+			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x10000 | 7, 3), -XEN_EINVAL);
 	ck_assert_uint_eq(l1[0], before);
 	ck_assert_uint_eq(pte_changes, 0);
@@ -417,9 +427,11 @@ START_TEST(memory_op_only_for_self)
 	domid_t *who = guest(VA_DATA);
 
 	*who = DOMID_SELF;
-	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0), RAM / 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
+			 RAM / 4096);
 	*who = 3;
-	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
+			 -XEN_EPERM);
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, 0, 0), -XEN_EFAULT);
 }
 END_TEST
@@ -429,7 +441,8 @@ START_TEST(callback_op_checks_type)
 	struct callback_register *cb = guest(VA_DATA);
 
 	cb->type = 42;
-	ck_assert_int_eq(hc(__HYPERVISOR_callback_op, CALLBACKOP_register, VA_DATA, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_callback_op, CALLBACKOP_register, VA_DATA, 0),
+			 -XEN_EINVAL);
 	cb->type = CALLBACKTYPE_event;
 	cb->address = 0xffffffff80001000ULL;
 	ck_assert_int_eq(hc(__HYPERVISOR_callback_op, CALLBACKOP_register, VA_DATA, 0), 0);
@@ -472,7 +485,6 @@ START_TEST(process_hypercall_page_stubs)
 }
 END_TEST
 
-
 /* ---- event channels ---- */
 
 static long evop(unsigned cmd, void *op, size_t len)
@@ -494,7 +506,8 @@ START_TEST(evtchn_bad_ports_refused)
 	ck_assert_int_eq(evop(EVTCHNOP_send, &snd, sizeof(snd)), -XEN_EINVAL);
 	ck_assert_int_eq(evop(EVTCHNOP_close, &cl, sizeof(cl)), -XEN_EINVAL); /* never bound */
 	ck_assert_int_eq(evop(EVTCHNOP_unmask, &um, sizeof(um)), -XEN_EINVAL);
-	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, VA_NOTMAPPED, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, VA_NOTMAPPED, 0),
+			 -XEN_EFAULT);
 	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, 99, VA_DATA, 0), -XEN_ENOSYS);
 }
 END_TEST
@@ -515,7 +528,8 @@ START_TEST(evtchn_bind_checks)
 	bv.vcpu = 0;
 	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), 0);
 	ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bv, sizeof(bv)), -XEN_EEXIST);
-	ck_assert_int_eq(evop(EVTCHNOP_alloc_unbound, &au, sizeof(au)), -XEN_EPERM); /* not itself */
+	ck_assert_int_eq(evop(EVTCHNOP_alloc_unbound, &au, sizeof(au)),
+			 -XEN_EPERM); /* not itself */
 	/* A port offered to dom0 cannot be bound by the domain itself. */
 	au.dom = DOMID_SELF;
 	ck_assert_int_eq(evop(EVTCHNOP_alloc_unbound, &au, sizeof(au)), 0);
@@ -617,7 +631,8 @@ START_TEST(gnttab_setup_checks)
 			 -XEN_EINVAL);
 	struct gnttab_set_version *sv = guest(VA_DATA);
 	sv->version = 2;
-	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, VA_DATA, 1), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, VA_DATA, 1),
+			 -XEN_EINVAL);
 }
 END_TEST
 
@@ -635,7 +650,9 @@ START_TEST(gnttab_dom0_map_checks_entries)
 	e = entries();
 	e[1] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = 0x10 };
 	e[2] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 4, .frame = 0x10 };
-	e[3] = (grant_entry_v1_t){ .flags = GTF_permit_access | GTF_readonly, .domid = 0, .frame = 0x11 };
+	e[3] = (grant_entry_v1_t){ .flags = GTF_permit_access | GTF_readonly,
+				   .domid = 0,
+				   .frame = 0x11 };
 	e[4] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = 0x7f000 };
 	e[5] = (grant_entry_v1_t){ .flags = GTF_invalid, .domid = 0, .frame = 0x10 };
 
@@ -712,7 +729,8 @@ START_TEST(gnttab_copy_checks)
 	set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(uintptr_t)(VA_DATA + 64));
 	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA, 1), 0);
 
-	/* Guest copies between its own frames (gmfn on both sides); hv_dom0 lookups need a real domain. */
+	/* Guest copies between its own frames (gmfn on both sides); hv_dom0 lookups need a real
+	 * domain. */
 	struct gnttab_copy *c = guest(VA_DATA + 2048);
 	memset(c, 0, sizeof(*c));
 	c->source.domid = DOMID_SELF;
@@ -740,7 +758,8 @@ START_TEST(gnttab_copy_checks)
 	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_DATA + 2048, 1), 0);
 	ck_assert_int_eq(c->status, GNTST_okay);
 	ck_assert_int_eq(*(uint8_t *)mem_gpa(&d->mem, 0x12fff, 1), 0x5a);
-	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_NOTMAPPED, 1), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_copy, VA_NOTMAPPED, 1),
+			 -XEN_EFAULT);
 }
 END_TEST
 
@@ -757,15 +776,16 @@ static void mc_entry(unsigned i, uint64_t op, uint64_t a0, uint64_t a1, uint64_t
 
 static long mc_result(unsigned i)
 {
-	return (long)((struct multicall_entry *)guest(VA_DATA + i * sizeof(struct multicall_entry)))->result;
+	return (long)((struct multicall_entry *)guest(VA_DATA + i * sizeof(struct multicall_entry)))
+	    ->result;
 }
 
 START_TEST(multicall_writes_every_result)
 {
 	mc_entry(0, __HYPERVISOR_xen_version, XENVER_version, 0, 0);
-	mc_entry(1, 99, 0, 0, 0);                                             /* no such call */
+	mc_entry(1, 99, 0, 0, 0); /* no such call */
 	mc_entry(2, __HYPERVISOR_xen_version, XENVER_extraversion, VA_NOTMAPPED, 0);
-	mc_entry(3, __HYPERVISOR_multicall, VA_DATA, 1, 0);                   /* nested */
+	mc_entry(3, __HYPERVISOR_multicall, VA_DATA, 1, 0); /* nested */
 	mc_entry(4, __HYPERVISOR_iret, 0, 0, 0);
 	mc_entry(5, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA, 6, 0), 0);
@@ -774,7 +794,7 @@ START_TEST(multicall_writes_every_result)
 	ck_assert_int_eq(mc_result(2), -XEN_EFAULT);
 	ck_assert_int_eq(mc_result(3), -XEN_EINVAL);
 	ck_assert_int_eq(mc_result(4), -XEN_EINVAL);
-	ck_assert_int_eq(mc_result(5), 4096); /* failures before it did not stop it */
+	ck_assert_int_eq(mc_result(5), 4096);	/* failures before it did not stop it */
 	ck_assert_uint_eq(d->enosys_logged, 0); /* 99 is past what is logged; nothing else marked */
 
 	/* The list runs off the user pages (VA_SUPER next): -EFAULT, the entries before it done. */
@@ -805,10 +825,12 @@ START_TEST(periodic_timer_checks_period_and_vcpu)
 	uint64_t *period = guest(VA_DATA);
 
 	*period = 999999; /* under Xen's 1 ms floor */
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA),
+			 -XEN_EINVAL);
 	ck_assert_uint_eq(v->period_ns, 0);
 	*period = 10000000;
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 1, VA_DATA),
+			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_NOTMAPPED),
 			 -XEN_EFAULT);
 	ck_assert_uint_eq(v->period_ns, 0);
@@ -832,7 +854,8 @@ START_TEST(runstate_counts_and_publishes)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 1, VA_DATA), 0);
 	ck_assert_int_eq(ri->state, RUNSTATE_offline);
 	ck_assert_uint_eq(ri->time[RUNSTATE_running] + ri->time[RUNSTATE_blocked], 0);
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 2, VA_DATA), -XEN_ENOENT);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 2, VA_DATA),
+			 -XEN_ENOENT);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 0, VA_RO), -XEN_EFAULT);
 
 	pthread_mutex_lock(&d->lock);
@@ -851,8 +874,8 @@ START_TEST(runstate_counts_and_publishes)
 
 	/* A registered copy is written at once and whenever the vCPU is about to run. */
 	ra->addr.v = (void *)(uintptr_t)(VA_DATA + 4096);
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
-			    VA_DATA + 2048), 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, VA_DATA + 2048), 0);
 	ck_assert_int_eq(area->state, RUNSTATE_blocked);
 	pthread_mutex_lock(&d->lock);
 	runstate_set(v, RUNSTATE_running);
@@ -861,11 +884,12 @@ START_TEST(runstate_counts_and_publishes)
 	ck_assert_int_eq(area->state, RUNSTATE_running);
 	/* An unmapped area is the guest's loss: accepted, nothing written anywhere. */
 	ra->addr.v = (void *)(uintptr_t)VA_NOTMAPPED;
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
-			    VA_DATA + 2048), 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, VA_DATA + 2048), 0);
 	runstate_publish(v);
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
-			    VA_NOTMAPPED), -XEN_EFAULT);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, VA_NOTMAPPED),
+	    -XEN_EFAULT);
 }
 END_TEST
 
@@ -897,11 +921,14 @@ START_TEST(remote_shutdown_is_refused_to_guests)
 	struct sched_remote_shutdown *rs = guest(VA_DATA);
 
 	*rs = (struct sched_remote_shutdown){ .domain_id = 7, .reason = SHUTDOWN_poweroff };
-	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
+			 -XEN_EPERM);
 	rs->domain_id = DOMID_SELF;
-	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
+			 -XEN_EPERM);
 	rs->domain_id = 999;
-	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0), -XEN_ESRCH);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
+			 -XEN_ESRCH);
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_NOTMAPPED, 0),
 			 -XEN_EFAULT);
 	ck_assert_int_eq(d->state, DOM_ACTIVE);
@@ -934,15 +961,20 @@ START_TEST(register_vcpu_info_moves_it)
 
 	d->shinfo->vcpu_info[0].arch.cr2 = 0xc2c2; /* carried over */
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 4096 - 63 };
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
+			 -XEN_EINVAL);
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64, .rsvd = 1 };
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
+			 -XEN_EINVAL);
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x7f000, .offset = 64 }; /* not its RAM */
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
+			 -XEN_EINVAL);
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = SV_SHARED_INFO_GPA >> 12, .offset = 64 };
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
+			 -XEN_EINVAL);
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = ~0ULL, .offset = 64 };
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
+			 -XEN_EINVAL);
 	ck_assert_ptr_null(v->vinfo);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_NOTMAPPED),
 			 -XEN_EFAULT);
@@ -955,14 +987,16 @@ START_TEST(register_vcpu_info_moves_it)
 	ck_assert_uint_eq(to->evtchn_upcall_pending, 1);
 	ck_assert_uint_eq(to->evtchn_pending_sel, ~0UL);
 	/* Once only. */
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
+			 -XEN_EINVAL);
 
 	/* Events now land in the new place. */
 	to->evtchn_pending_sel = 0;
 	to->evtchn_upcall_pending = 0;
 	d->shinfo->vcpu_info[0].evtchn_pending_sel = 0;
 	*au = (struct evtchn_alloc_unbound){ .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
-	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, VA_DATA + 512, 0), 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, VA_DATA + 512, 0), 0);
 	struct evtchn_bind_interdomain *bi = guest(VA_DATA + 768);
 	*bi = (struct evtchn_bind_interdomain){ .remote_dom = DOMID_SELF, .remote_port = au->port };
 	snd->port = au->port;
@@ -977,7 +1011,8 @@ START_TEST(register_vcpu_info_moves_it)
 	/* Another vCPU: only while it is down. */
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 256 };
 	d->vcpus[1]->state = VCPU_RUNNABLE;
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA),
+			 -XEN_EINVAL);
 	d->vcpus[1]->state = VCPU_OFFLINE;
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA), 0);
 	ck_assert_ptr_eq(vcpu_info_of(d->vcpus[1]), guest(VA_DATA + 4096 + 256));
@@ -997,8 +1032,9 @@ START_TEST(set_trap_table_reads_whole_list)
 	/* No end before the pages do: -EFAULT, nothing changed. */
 	for (unsigned i = 0; i < 16 * 4096 / sizeof(*ti); i++)
 		ti[i] = (struct trap_info){ .vector = 6, .address = 0x403000 };
-	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA + 16 * 4096 - 2 * sizeof(*ti), 0, 0),
-			 -XEN_EFAULT);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_set_trap_table, VA_DATA + 16 * 4096 - 2 * sizeof(*ti), 0, 0),
+	    -XEN_EFAULT);
 	/* No end within 512 entries: -E2BIG, nothing changed. */
 	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), -XEN_E2BIG);
 	ck_assert_uint_eq(v->trap_addr[6], 0);
@@ -1012,7 +1048,9 @@ END_TEST
 /* A fault as an engine reports it, at rip 0x400500 with the stack in the data pages. */
 static struct hv_exit fault_at(unsigned vector, uint64_t err, uint64_t cr2)
 {
-	struct hv_exit e = { .kind = HV_EXIT_FAULT, .vector = vector, .error_code = err, .cr2 = cr2 };
+	struct hv_exit e = {
+		.kind = HV_EXIT_FAULT, .vector = vector, .error_code = err, .cr2 = cr2
+	};
 
 	e.frame[0] = 0x400500;
 	e.frame[1] = FLAT_KERNEL_CS;
@@ -1081,23 +1119,27 @@ START_TEST(vm_assist_types)
 	struct vcpu_runstate_info *area = guest(VA_DATA + 4096);
 	struct vcpu_register_runstate_memory_area *ra = guest(VA_DATA);
 
-	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables, 0),
-			 -XEN_EINVAL); /* not done here: refused, not pretended */
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables, 0),
+	    -XEN_EINVAL); /* not done here: refused, not pretended */
 	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 31, 0), -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 64, 0), -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, 7, VMASST_TYPE_m2p_strict, 0), -XEN_ENOSYS);
 	ck_assert_uint_eq(d->vm_assist, 0);
-	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_m2p_strict, 0), 0);
-	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
-			    VMASST_TYPE_runstate_update_flag, 0), 0);
-	ck_assert_uint_eq(d->vm_assist,
-			  (1ULL << VMASST_TYPE_m2p_strict) | (1ULL << VMASST_TYPE_runstate_update_flag));
-	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_disable, VMASST_TYPE_m2p_strict, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_m2p_strict, 0),
+			 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_runstate_update_flag, 0), 0);
+	ck_assert_uint_eq(d->vm_assist, (1ULL << VMASST_TYPE_m2p_strict) |
+					    (1ULL << VMASST_TYPE_runstate_update_flag));
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_disable, VMASST_TYPE_m2p_strict, 0),
+			 0);
 	ck_assert_uint_eq(d->vm_assist, 1ULL << VMASST_TYPE_runstate_update_flag);
 
 	/* With the flag: the published copy ends whole, the flag off. */
 	ra->addr.v = (void *)(uintptr_t)(VA_DATA + 4096);
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, VA_DATA), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, VA_DATA),
+			 0);
 	pthread_mutex_lock(&d->lock);
 	runstate_set(v, RUNSTATE_running);
 	pthread_mutex_unlock(&d->lock);

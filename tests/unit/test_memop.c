@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite: XENMEM reservations from a hostile guest get Xen's answers and change nothing they should not. */
+/* Check suite: XENMEM reservations from a hostile guest get Xen's answers and change nothing they
+ * should not. */
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
@@ -15,12 +16,12 @@
 struct hv_host hv_host = { .tsc_khz = 2000000 };
 const char *hv_rundir = "/tmp";
 
-#define FRAMES 512            /* RAM laid out: 2 MiB */
-#define BOOT 256              /* populated at create: 1 MiB */
-#define VA_DATA 0x400000ULL   /* 16 user pages, read-write, frames 0x10.. */
+#define FRAMES 512	    /* RAM laid out: 2 MiB */
+#define BOOT 256	    /* populated at create: 1 MiB */
+#define VA_DATA 0x400000ULL /* 16 user pages, read-write, frames 0x10.. */
 #define DATA_FRAME 0x10
-#define VA_RO 0x410000ULL     /* read-only user page, frame 0x20 */
-#define VA_END 0x411000ULL    /* nothing mapped from here */
+#define VA_RO 0x410000ULL  /* read-only user page, frame 0x20 */
+#define VA_END 0x411000ULL /* nothing mapped from here */
 #define INVALID_M2P (~0ULL)
 
 static struct hv_domain *d;
@@ -186,11 +187,12 @@ END_TEST
 START_TEST(decrease_refuses_frames_not_the_domains)
 {
 	static const uint64_t bad[] = {
-		0x7f000,                         /* past RAM */
-		SV_PRIV_GPA >> 12,               /* shared_info */
-		(SV_PRIV_GPA >> 12) + 5,         /* the hypervisor's private pages */
-		BOOT + 3,                        /* RAM, but never populated */
-		1ULL << 52, ~0ULL,               /* nonsense */
+		0x7f000,		 /* past RAM */
+		SV_PRIV_GPA >> 12,	 /* shared_info */
+		(SV_PRIV_GPA >> 12) + 5, /* the hypervisor's private pages */
+		BOOT + 3,		 /* RAM, but never populated */
+		1ULL << 52,
+		~0ULL, /* nonsense */
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		set_list(0, bad[i]);
@@ -261,7 +263,8 @@ START_TEST(populate_writes_back_the_machine_frame)
 	ck_assert_int_eq(reservation(XENMEM_current_reservation), BOOT + 1);
 	for (int i = 0; i < 4096; i++)
 		ck_assert_uint_eq(page[i], 0);
-	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, ((BOOT + 5) * 4096ULL) | 7, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, ((BOOT + 5) * 4096ULL) | 7, 0),
+			 0);
 	/* Present already, past RAM, into the private pages: refused. */
 	set_list(0, BOOT + 5);
 	ck_assert_int_eq(memop(XENMEM_populate_physmap, LIST, 1, 0, 0, DOMID_SELF), 0);
@@ -271,8 +274,8 @@ START_TEST(populate_writes_back_the_machine_frame)
 	ck_assert_int_eq(memop(XENMEM_populate_physmap, LIST, 1, 0, 0, DOMID_SELF), 0);
 	set_list(0, SV_PRIV_GPA >> 12);
 	ck_assert_int_eq(memop(XENMEM_populate_physmap, LIST, 1, 0, 0, DOMID_SELF), 0);
-	ck_assert_int_eq(memop(XENMEM_populate_physmap, LIST, 1, 0, XENMEMF_populate_on_demand,
-			       DOMID_SELF), 0);
+	ck_assert_int_eq(
+	    memop(XENMEM_populate_physmap, LIST, 1, 0, XENMEMF_populate_on_demand, DOMID_SELF), 0);
 	ck_assert_int_eq(reservation(XENMEM_current_reservation), BOOT + 1);
 }
 END_TEST
@@ -329,11 +332,13 @@ START_TEST(continuation_start_is_honoured)
 	set_list(0, 0x80);
 	set_list(1, 0x81);
 	/* Start at extent 1: only 0x81 goes, and the count includes the skipped one. */
-	ck_assert_int_eq(memop(XENMEM_decrease_reservation | (1u << 6), LIST, 2, 0, 0, DOMID_SELF), 2);
+	ck_assert_int_eq(memop(XENMEM_decrease_reservation | (1u << 6), LIST, 2, 0, 0, DOMID_SELF),
+			 2);
 	ck_assert(mem_frame_present(&d->mem, 0x80 * 4096ULL));
 	ck_assert(!mem_frame_present(&d->mem, 0x81 * 4096ULL));
 	/* A start at or past the end does nothing and says so. */
-	ck_assert_int_eq(memop(XENMEM_decrease_reservation | (5u << 6), LIST, 2, 0, 0, DOMID_SELF), 5);
+	ck_assert_int_eq(memop(XENMEM_decrease_reservation | (5u << 6), LIST, 2, 0, 0, DOMID_SELF),
+			 5);
 	ck_assert_int_eq(reservation(XENMEM_current_reservation), BOOT - 1);
 }
 END_TEST
@@ -349,7 +354,8 @@ START_TEST(frames_given_back_cannot_be_granted)
 	st->dom = DOMID_SELF;
 	st->nr_frames = 1;
 	set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(uintptr_t)(VA_DATA + 3 * 4096 + 64));
-	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA + 3 * 4096, 1), 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, VA_DATA + 3 * 4096, 1), 0);
 	e = mem_gpa(&d->mem, pv_gnttab_gpa(d), 4096);
 	e[1] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = BOOT + 1 };
 	e[2] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0, .frame = 0x80 };

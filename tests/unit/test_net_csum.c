@@ -91,7 +91,7 @@ END_TEST
 
 START_TEST(ipv6_with_extension_header)
 {
-	uint8_t f[256] = {0};
+	uint8_t f[256] = { 0 };
 	struct nb_l4 l4;
 
 	f[12] = 0x86;
@@ -128,7 +128,7 @@ END_TEST
 
 START_TEST(complete_checks_bounds)
 {
-	uint8_t f[64] = {0};
+	uint8_t f[64] = { 0 };
 
 	ck_assert_int_eq(nb_csum_complete(f, 64, 60, 6), -EINVAL);
 	ck_assert_int_eq(nb_csum_complete(f, 64, 0xffff, 0xffff), -EINVAL);

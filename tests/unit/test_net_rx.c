@@ -59,7 +59,7 @@ static void pattern(uint8_t *f, size_t len, uint8_t seed)
 
 START_TEST(small_packet_one_slot)
 {
-	struct virtio_net_hdr h = {0};
+	struct virtio_net_hdr h = { 0 };
 	uint8_t f[100];
 	unsigned before = tnh_notifies();
 
@@ -80,7 +80,7 @@ END_TEST
 
 START_TEST(jumbo_packet_spans_slots)
 {
-	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_DATA_VALID};
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 	static uint8_t f[9000];
 
 	pattern(f, sizeof(f), 2);
@@ -102,12 +102,12 @@ END_TEST
 
 START_TEST(gso_packet_gets_extra_slot)
 {
-	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-				   .gso_size = 1448,
-				   .csum_start = 34,
-				   .csum_offset = 16,
-				   .hdr_len = 66};
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				    .gso_size = 1448,
+				    .csum_start = 34,
+				    .csum_offset = 16,
+				    .hdr_len = 66 };
 	static uint8_t f[20000];
 	const netif_extra_info_t *ex;
 
@@ -135,11 +135,11 @@ END_TEST
 
 START_TEST(gso_refused_without_feature)
 {
-	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
-				   .gso_size = 1400,
-				   .csum_start = 54,
-				   .csum_offset = 16};
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
+				    .gso_size = 1400,
+				    .csum_start = 54,
+				    .csum_offset = 16 };
 	static uint8_t f[5000];
 
 	tnh_q->feat.gso_tcpv6 = false;
@@ -153,7 +153,7 @@ END_TEST
 
 START_TEST(no_sg_drops_big_frames)
 {
-	struct virtio_net_hdr h = {0};
+	struct virtio_net_hdr h = { 0 };
 	static uint8_t f[5000];
 
 	tnh_q->feat.sg = false;
@@ -170,8 +170,9 @@ END_TEST
 
 START_TEST(software_checksum_for_frontend_without_offload)
 {
-	struct virtio_net_hdr h = {
-	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 6};
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .csum_start = 34,
+				    .csum_offset = 6 };
 	uint8_t f[300];
 	struct nb_l4 l4;
 	uint32_t s;
@@ -196,7 +197,7 @@ END_TEST
 
 START_TEST(stalls_until_buffers_are_posted)
 {
-	struct virtio_net_hdr h = {0};
+	struct virtio_net_hdr h = { 0 };
 	static uint8_t f[9000];
 
 	pattern(f, sizeof(f), 6);
@@ -222,7 +223,7 @@ END_TEST
 
 START_TEST(ungranted_buffer_is_an_error_not_fatal)
 {
-	struct virtio_net_hdr h = {0};
+	struct virtio_net_hdr h = { 0 };
 	uint8_t f[100];
 	netif_rx_request_t *r;
 	int notify;
@@ -255,11 +256,11 @@ END_TEST
 START_TEST(every_size_round_trips)
 {
 	static uint8_t f[NB_MAX_FRAME];
-	struct virtio_net_hdr h = {0};
+	struct virtio_net_hdr h = { 0 };
 
 	/* Sizes around the page boundaries, up to the largest frame. */
-	static const size_t sizes[] = {14,   15,   60,	 1514,	4095,  4096,
-				       4097, 8192, 8193, 32768, 65535, NB_MAX_FRAME};
+	static const size_t sizes[] = { 14,   15,   60,	  1514,	 4095,	4096,
+					4097, 8192, 8193, 32768, 65535, NB_MAX_FRAME };
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t len = sizes[k], got = 0;
 		RING_IDX start = tnh_rxf.rsp_cons;

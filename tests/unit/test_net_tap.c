@@ -25,7 +25,7 @@
  */
 #define TAP_NAME "svtnb0"
 #define PORT 7777
-static const uint8_t guest_mac[6] = {0x00, 0x16, 0x3e, 0x00, 0x00, 0x02};
+static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
 static uint8_t host_mac[6];
 
 static void ifreq_addr(struct ifreq *ifr, const char *ip)
@@ -44,8 +44,8 @@ static void set_offload(void)
 
 static void tap_setup(void)
 {
-	struct ifreq ifr = {0};
-	struct arpreq arp = {0};
+	struct ifreq ifr = { 0 };
+	struct arpreq arp = { 0 };
 	int s, fd;
 
 	if (unshare(CLONE_NEWNET))
@@ -81,8 +81,8 @@ static void tap_setup(void)
 /* A UDP socket of the host, bound to 192.0.2.1:PORT, with a 2 s receive timeout. */
 static int host_udp(void)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
-	struct timeval tv = {2, 0};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct timeval tv = { 2, 0 };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), big = 4 << 20;
 
 	ck_assert_int_ge(s, 0);
@@ -203,7 +203,7 @@ static void post(unsigned n)
 
 static void host_send(size_t n)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	static uint8_t buf[65536];
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 

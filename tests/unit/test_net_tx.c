@@ -129,7 +129,7 @@ END_TEST
 START_TEST(gso_extra_sets_tso)
 {
 	struct virtio_net_hdr h;
-	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO};
+	netif_extra_info_t ex = { .type = XEN_NETIF_EXTRA_TYPE_GSO };
 	uint8_t *f = TNH_PAGE(2), out[8192];
 
 	memset(f, 0, 4096);
@@ -224,7 +224,7 @@ END_TEST
 
 START_TEST(bad_extra_is_fatal)
 {
-	netif_extra_info_t ex = {.type = 9};
+	netif_extra_info_t ex = { .type = 9 };
 
 	put(2, 0, 60, NETTXF_extra_info, 1);
 	put_extra(&ex);
@@ -235,7 +235,7 @@ END_TEST
 
 START_TEST(gso_size_zero_is_fatal)
 {
-	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO};
+	netif_extra_info_t ex = { .type = XEN_NETIF_EXTRA_TYPE_GSO };
 
 	ex.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
 	put(2, 0, 60, NETTXF_extra_info, 1);
@@ -329,13 +329,13 @@ END_TEST
 
 START_TEST(parse_is_pure)
 {
-	netif_tx_request_t copy[NB_TX_RING_SIZE] = {0};
+	netif_tx_request_t copy[NB_TX_RING_SIZE] = { 0 };
 	struct nb_txpkt p;
 	char why[128];
 
 	/* Wrapping around the ring: slots 255 and 0 make one packet. */
-	copy[255] = (netif_tx_request_t){.gref = 2, .size = 100, .flags = NETTXF_more_data};
-	copy[0] = (netif_tx_request_t){.gref = 3, .size = 40};
+	copy[255] = (netif_tx_request_t){ .gref = 2, .size = 100, .flags = NETTXF_more_data };
+	copy[0] = (netif_tx_request_t){ .gref = 3, .size = 40 };
 	ck_assert_int_eq(nb_tx_parse(copy, 255, 257, &p, why, sizeof(why)), 1);
 	ck_assert_uint_eq(p.nr_slots, 2);
 	ck_assert_uint_eq(p.data_len[0], 60);

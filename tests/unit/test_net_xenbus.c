@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for netback's control plane (nb_xenbus.c on the backend core) on a fake store and fake hypervisor. */
+/* Check suite for netback's control plane (nb_xenbus.c on the backend core) on a fake store and
+ * fake hypervisor. */
 #include <check.h>
 #include <errno.h>
 #include <sched.h>
@@ -362,7 +363,7 @@ END_TEST
 
 START_TEST(mtu_applied_and_checked)
 {
-	struct ifreq ifr = {0};
+	struct ifreq ifr = { 0 };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	toolstack_add(0, "mtu", "9000");
@@ -448,7 +449,7 @@ END_TEST
 
 START_TEST(uninitialised_ring_refused_before_binding)
 {
-	memset(TNH_PAGE(4), 0x5a, 4096);	/* req_prod 0x5a5a5a5a */
+	memset(TNH_PAGE(4), 0x5a, 4096); /* req_prod 0x5a5a5a5a */
 	toolstack_add(0, NULL, NULL);
 	fire();
 	frontend_keys(0, "", 4, 1, false);

@@ -45,7 +45,8 @@ static int under_filter(void (*fn)(void))
 			.len = sizeof(sv_runner_filter) / sizeof(sv_runner_filter[0]),
 			.filter = (struct sock_filter *)sv_runner_filter,
 		};
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
 			_exit(2);
 		fn();
 		syscall(SYS_exit_group, ALLOWED);
@@ -62,27 +63,99 @@ static long raw_mmap(uint64_t addr, uint64_t len, long prot, long flags, long fd
 	return syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
-static void do_gettid(void) { syscall(SYS_gettid); }
-static void do_futex_wake(void) { static uint32_t w; syscall(SYS_futex, &w, FUTEX_WAKE, 1, 0, 0, 0); }
-static void do_futex_requeue(void) { static uint32_t w; syscall(SYS_futex, &w, FUTEX_CMP_REQUEUE, 1, 0, &w, 0); }
-static void do_mmap_guest(void) { raw_mmap(0x40000000, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, 0); }
-static void do_munmap_guest(void) { syscall(SYS_munmap, 0x40000000, 1 << 20); }
-static void do_open(void) { syscall(SYS_openat, AT_FDCWD, "/tmp/sv-filter-test", O_CREAT | O_WRONLY, 0600); }
-static void do_socket(void) { syscall(SYS_socket, 2, 1, 0); }
-static void do_kill(void) { syscall(SYS_kill, 1, 0); }
-static void do_clone(void) { syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0); }
-static void do_execve(void) { static char *const argv[] = { "/bin/true", NULL }; syscall(SYS_execve, "/bin/true", argv, NULL); }
-static void do_mprotect(void) { static char page[4096] __attribute__((aligned(4096))); syscall(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC); }
-static void do_mmap_anon(void) { raw_mmap(0x40000000, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0); }
-static void do_mmap_other_fd(void) { raw_mmap(0x40000000, 4096, PROT_READ, MAP_SHARED | MAP_FIXED, 0, 0); }
-static void do_mmap_private(void) { raw_mmap(0x40000000, 4096, PROT_READ, MAP_PRIVATE | MAP_FIXED, SV_PROC_MEMFD, 0); }
-static void do_mmap_not_fixed(void) { raw_mmap(0, 4096, PROT_READ, MAP_SHARED, SV_PROC_MEMFD, 0); }
-static void do_mmap_runner(void) { raw_mmap(SV_PROC_RUNNER_VA, 4096, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, 0); }
-static void do_mmap_long(void) { raw_mmap(0x40000000, SV_PROC_MAP_LEN_MAX, PROT_READ, MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, 0); }
-static void do_mmap_growsdown(void) { raw_mmap(0x40000000, 4096, PROT_READ | PROT_GROWSDOWN, MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, 0); }
-static void do_mmap_high_flags(void) { raw_mmap(0x40000000, 4096, PROT_READ, (1L << 32) | MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, 0); }
-static void do_munmap_runner(void) { syscall(SYS_munmap, SV_PROC_SHARED_VA, 4096); }
-static void do_x32(void) { syscall(0x40000000 | SYS_getpid); }
+static void do_gettid(void)
+{
+	syscall(SYS_gettid);
+}
+static void do_futex_wake(void)
+{
+	static uint32_t w;
+	syscall(SYS_futex, &w, FUTEX_WAKE, 1, 0, 0, 0);
+}
+static void do_futex_requeue(void)
+{
+	static uint32_t w;
+	syscall(SYS_futex, &w, FUTEX_CMP_REQUEUE, 1, 0, &w, 0);
+}
+static void do_mmap_guest(void)
+{
+	raw_mmap(0x40000000, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_SHARED | MAP_FIXED,
+		 SV_PROC_MEMFD, 0);
+}
+static void do_munmap_guest(void)
+{
+	syscall(SYS_munmap, 0x40000000, 1 << 20);
+}
+static void do_open(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/sv-filter-test", O_CREAT | O_WRONLY, 0600);
+}
+static void do_socket(void)
+{
+	syscall(SYS_socket, 2, 1, 0);
+}
+static void do_kill(void)
+{
+	syscall(SYS_kill, 1, 0);
+}
+static void do_clone(void)
+{
+	syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+}
+static void do_execve(void)
+{
+	static char *const argv[] = { "/bin/true", NULL };
+	syscall(SYS_execve, "/bin/true", argv, NULL);
+}
+static void do_mprotect(void)
+{
+	static char page[4096] __attribute__((aligned(4096)));
+	syscall(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+static void do_mmap_anon(void)
+{
+	raw_mmap(0x40000000, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+}
+static void do_mmap_other_fd(void)
+{
+	raw_mmap(0x40000000, 4096, PROT_READ, MAP_SHARED | MAP_FIXED, 0, 0);
+}
+static void do_mmap_private(void)
+{
+	raw_mmap(0x40000000, 4096, PROT_READ, MAP_PRIVATE | MAP_FIXED, SV_PROC_MEMFD, 0);
+}
+static void do_mmap_not_fixed(void)
+{
+	raw_mmap(0, 4096, PROT_READ, MAP_SHARED, SV_PROC_MEMFD, 0);
+}
+static void do_mmap_runner(void)
+{
+	raw_mmap(SV_PROC_RUNNER_VA, 4096, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED,
+		 SV_PROC_MEMFD, 0);
+}
+static void do_mmap_long(void)
+{
+	raw_mmap(0x40000000, SV_PROC_MAP_LEN_MAX, PROT_READ, MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD,
+		 0);
+}
+static void do_mmap_growsdown(void)
+{
+	raw_mmap(0x40000000, 4096, PROT_READ | PROT_GROWSDOWN, MAP_SHARED | MAP_FIXED,
+		 SV_PROC_MEMFD, 0);
+}
+static void do_mmap_high_flags(void)
+{
+	raw_mmap(0x40000000, 4096, PROT_READ, (1L << 32) | MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD,
+		 0);
+}
+static void do_munmap_runner(void)
+{
+	syscall(SYS_munmap, SV_PROC_SHARED_VA, 4096);
+}
+static void do_x32(void)
+{
+	syscall(0x40000000 | SYS_getpid);
+}
 
 START_TEST(runner_calls_pass)
 {

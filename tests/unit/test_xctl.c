@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite: Xen hypercalls from hostile dom0 clients (hypervisor/xctl.c): errors, nothing changed, alive. */
+/* Check suite: Xen hypercalls from hostile dom0 clients (hypervisor/xctl.c): errors, nothing
+ * changed, alive. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -34,8 +35,8 @@ const char *hv_rundir = "/tmp";
  */
 static struct xctl_peer peer;
 static int sp[2];
-static uint8_t *page;      /* one read-write page */
-static uint8_t *guard;     /* the PROT_NONE page after it */
+static uint8_t *page;  /* one read-write page */
+static uint8_t *guard; /* the PROT_NONE page after it */
 
 static void setup(void)
 {
@@ -334,8 +335,7 @@ START_TEST(evtchn_status_checked)
 			 -XEN_ESRCH);
 	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_status, addr(guard)),
 			 -XEN_EFAULT);
-	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_send, addr(st)),
-			 -XEN_ENOSYS);
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_send, addr(st)), -XEN_ENOSYS);
 	st->dom = 0;
 	st->port = 1;
 	st->status = 0xff;

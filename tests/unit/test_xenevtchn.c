@@ -280,7 +280,8 @@ END_TEST
 
 START_TEST(no_cloexec_flag)
 {
-	xenevtchn_handle *a = xenevtchn_open(NULL, 0), *b = xenevtchn_open(NULL, XENEVTCHN_NO_CLOEXEC);
+	xenevtchn_handle *a = xenevtchn_open(NULL, 0),
+			 *b = xenevtchn_open(NULL, XENEVTCHN_NO_CLOEXEC);
 
 	ck_assert_int_ne(fcntl(xenevtchn_fd(a), F_GETFD) & FD_CLOEXEC, 0);
 	ck_assert_int_eq(fcntl(xenevtchn_fd(b), F_GETFD) & FD_CLOEXEC, 0);

@@ -414,11 +414,11 @@ START_TEST(grant_copy_kinds_and_statuses)
 
 	memset(in, 0, sizeof(in));
 	memset(in2, 0, sizeof(in2));
-	seg_local_to_gref(&s[0], out, 0, 100, 12);      /* frame 7 */
-	seg_gref_to_local(&s[1], 8, 0, in, 16);          /* read-only frame 9 */
-	seg_gref_to_local(&s[2], 30, 0, in, 16);         /* not granted */
-	seg_local_to_gref(&s[3], out, 8, 0, 4);          /* read-only as dest */
-	seg_local_to_gref(&s[4], out, 1, 4090, 12);      /* crosses the page */
+	seg_local_to_gref(&s[0], out, 0, 100, 12);  /* frame 7 */
+	seg_gref_to_local(&s[1], 8, 0, in, 16);	    /* read-only frame 9 */
+	seg_gref_to_local(&s[2], 30, 0, in, 16);    /* not granted */
+	seg_local_to_gref(&s[3], out, 8, 0, 4);	    /* read-only as dest */
+	seg_local_to_gref(&s[4], out, 1, 4090, 12); /* crosses the page */
 	/* grant to grant: ref 1 (frame 6) offset 0 -> ref 2 (frame 5) offset 200 */
 	memset(&s[5], 0, sizeof(s[5]));
 	s[5].source.foreign.domid = DOM;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for dom0/xl_cpumap.c: CPU lists parsed as Xen's xl does, printed as Xen prints them, vcpu-list rows. */
+/* Check suite for dom0/xl_cpumap.c: CPU lists parsed as Xen's xl does, printed as Xen prints them,
+ * vcpu-list rows. */
 #include <check.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -141,37 +142,45 @@ END_TEST
 
 START_TEST(rows)
 {
-	struct sv_vcpu_info vi = { .vcpu = 1, .flags = SV_VCPUF_ONLINE | SV_VCPUF_RUNNING, .cpu = 1,
+	struct sv_vcpu_info vi = { .vcpu = 1,
+				   .flags = SV_VCPUF_ONLINE | SV_VCPUF_RUNNING,
+				   .cpu = 1,
 				   .cpu_time_ns = 12345000000ULL };
 	char row[256];
 
 	memset(vi.hard, 0xff, sizeof(vi.hard));
 	xl_vcpu_row(row, sizeof(row), "guest", 3, &vi, 2);
-	ck_assert_str_eq(row, "guest                                3     1    1   r--      12.3  all / all");
+	ck_assert_str_eq(
+	    row, "guest                                3     1    1   r--      12.3  all / all");
 
 	vi.flags = SV_VCPUF_ONLINE | SV_VCPUF_BLOCKED;
 	vi.cpu = 0;
 	memset(vi.hard, 0, sizeof(vi.hard));
 	vi.hard[0] = 0x0d; /* 0, 2, 3 */
 	xl_vcpu_row(row, sizeof(row), "guest", 3, &vi, 4);
-	ck_assert_str_eq(row, "guest                                3     1    0   -b-      12.3  0,2-3 / all");
+	ck_assert_str_eq(
+	    row, "guest                                3     1    0   -b-      12.3  0,2-3 / all");
 
 	/* Offline: no CPU, "--p", whatever else the flags say. */
 	vi.flags = SV_VCPUF_RUNNING;
 	vi.cpu_time_ns = 0;
 	xl_vcpu_row(row, sizeof(row), "guest", 3, &vi, 4);
-	ck_assert_str_eq(row, "guest                                3     1    -   --p       0.0  0,2-3 / all");
+	ck_assert_str_eq(
+	    row, "guest                                3     1    -   --p       0.0  0,2-3 / all");
 
 	/* Online but not running nor blocked (paused): "---"; an unknown CPU is "-". */
 	vi.flags = SV_VCPUF_ONLINE;
 	vi.cpu = -1;
 	xl_vcpu_row(row, sizeof(row), "guest", 3, &vi, 4);
-	ck_assert_str_eq(row, "guest                                3     1    -   ---       0.0  0,2-3 / all");
+	ck_assert_str_eq(
+	    row, "guest                                3     1    -   ---       0.0  0,2-3 / all");
 
 	/* A long name pushes the columns, as Xen's %-32s does. */
 	vi.cpu = 2;
 	xl_vcpu_row(row, sizeof(row), "a-name-that-is-longer-than-32-chars", 12, &vi, 4);
-	ck_assert_str_eq(row, "a-name-that-is-longer-than-32-chars    12     1    2   ---       0.0  0,2-3 / all");
+	ck_assert_str_eq(
+	    row,
+	    "a-name-that-is-longer-than-32-chars    12     1    2   ---       0.0  0,2-3 / all");
 }
 END_TEST
 

@@ -63,8 +63,8 @@ START_TEST(start_time_values)
 END_TEST
 
 static const char header[] =
-	"      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) VCPUS NETS "
-	"NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID\n";
+    "      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) VCPUS NETS "
+    "NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID\n";
 
 START_TEST(top_header_is_xentops)
 {
@@ -93,25 +93,40 @@ static void assert_aligned(const char *row)
 START_TEST(top_row_columns)
 {
 	struct xl_top_row r = {
-		.name = "guest-with-a-long-name", .state = "--b---", .cpu_ns = 12500000000ULL,
-		.cpu_pct = 3.14159, .mem_kb = 65536, .maxmem_kb = 131072, .host_kb = 1048576,
-		.vcpus = 2, .nets = 1, .net_tx_bytes = 10 * 1024 + 5, .net_rx_bytes = 2048,
-		.vbds = 1, .vbd_rd = 17, .vbd_wr = 4,
+		.name = "guest-with-a-long-name",
+		.state = "--b---",
+		.cpu_ns = 12500000000ULL,
+		.cpu_pct = 3.14159,
+		.mem_kb = 65536,
+		.maxmem_kb = 131072,
+		.host_kb = 1048576,
+		.vcpus = 2,
+		.nets = 1,
+		.net_tx_bytes = 10 * 1024 + 5,
+		.net_rx_bytes = 2048,
+		.vbds = 1,
+		.vbd_rd = 17,
+		.vbd_wr = 4,
 	};
 	char buf[512];
 
 	xl_top_row_text(&r, false, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "guest-with --b---         12    3.1      65536    6.2     131072      12.5"
-			      "     2    1       10        2    1        0       17        4          0"
-			      "          0    0\n");
+	ck_assert_str_eq(
+	    buf, "guest-with --b---         12    3.1      65536    6.2     131072      12.5"
+		 "     2    1       10        2    1        0       17        4          0"
+		 "          0    0\n");
 	assert_aligned(buf);
 }
 END_TEST
 
 START_TEST(top_row_no_limit)
 {
-	struct xl_top_row r = { .name = "Domain-0", .state = "-----r", .mem_kb = 1024,
-				.maxmem_kb = UINT64_MAX, .host_kb = 1024, .vcpus = 4 };
+	struct xl_top_row r = { .name = "Domain-0",
+				.state = "-----r",
+				.mem_kb = 1024,
+				.maxmem_kb = UINT64_MAX,
+				.host_kb = 1024,
+				.vcpus = 4 };
 	char buf[512];
 
 	xl_top_row_text(&r, false, buf, sizeof(buf));
@@ -160,7 +175,8 @@ START_TEST(top_cpu_percent)
 	/* Two vCPUs busy: more than one CPU's worth, as xentop shows. */
 	ck_assert_double_eq_tol(xl_top_cpu_pct(0, 2000000000, 1000000000), 200.0, 1e-9);
 	ck_assert_double_eq_tol(xl_top_cpu_pct(5, 10, 0), 0.0, 1e-9);
-	ck_assert_double_eq_tol(xl_top_cpu_pct(10, 5, 1000), 0.0, 1e-9); /* a new domain with the old id */
+	ck_assert_double_eq_tol(xl_top_cpu_pct(10, 5, 1000), 0.0,
+				1e-9); /* a new domain with the old id */
 }
 END_TEST
 

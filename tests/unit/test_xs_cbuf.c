@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check suite for xs_cbuf.c: connection buffers in a memfd and how a restart rolls them back to the journal.
+// Check suite for xs_cbuf.c: connection buffers in a memfd and how a restart rolls them back to the
+// journal.
 #include <check.h>
 #include <errno.h>
 #include <string.h>
@@ -42,17 +43,17 @@ START_TEST(committed_output_survives_uncommitted_rolls_back)
 
 	ck_assert_int_eq(xs_cbuf_init_shared(&b, 9), 0);
 	receive(&b, "AAAABBBB");
-	b.h->in_head += 4;			/* request A handled */
+	b.h->in_head += 4; /* request A handled */
 	ck_assert_int_eq(xs_cbuf_out_put(&b, "ra", 2), 0);
 	xs_cbuf_mark_pending(&b, 1);
-	xs_cbuf_mark_committed(&b, 1);		/* its journal batch written */
-	b.h->in_head += 4;			/* B handled, not committed */
+	xs_cbuf_mark_committed(&b, 1); /* its journal batch written */
+	b.h->in_head += 4;	       /* B handled, not committed */
 	ck_assert_int_eq(xs_cbuf_out_put(&b, "rb", 2), 0);
 	fd = crash(&b);
 
 	ck_assert_int_eq(xs_cbuf_recover(&r, fd, 9, 0, &maxp), 0);
-	ck_assert_uint_eq(xs_cbuf_out_unsent(&r), 2);	/* "ra" only */
-	ck_assert_uint_eq(xs_cbuf_in_avail(&r), 4);	/* B again */
+	ck_assert_uint_eq(xs_cbuf_out_unsent(&r), 2); /* "ra" only */
+	ck_assert_uint_eq(xs_cbuf_in_avail(&r), 4);   /* B again */
 	xs_cbuf_in_copy(&r, r.h->in_head, got, 4);
 	ck_assert_mem_eq(got, "BBBB", 4);
 	xs_cbuf_free(&r);
@@ -91,10 +92,10 @@ START_TEST(torn_pending_mark_uses_the_last_done)
 	b.h->in_head += 4;
 	ck_assert_int_eq(xs_cbuf_out_put(&b, "ra", 2), 0);
 	xs_cbuf_mark_pending(&b, 7);
-	b.h->pend.pass = XS_CBUF_NO_PASS;	/* killed while rewriting it */
+	b.h->pend.pass = XS_CBUF_NO_PASS; /* killed while rewriting it */
 	fd = crash(&b);
 	ck_assert_int_eq(xs_cbuf_recover(&r, fd, 3, 100, &maxp), 0);
-	ck_assert_uint_eq(xs_cbuf_in_avail(&r), 4);	/* handled again */
+	ck_assert_uint_eq(xs_cbuf_in_avail(&r), 4); /* handled again */
 	ck_assert_uint_eq(xs_cbuf_out_unsent(&r), 0);
 	xs_cbuf_free(&r);
 }
@@ -131,7 +132,7 @@ START_TEST(wraps_without_moving_bytes)
 	ck_assert_int_eq(xs_cbuf_init_heap(&b), 0);
 	memset(big, 'x', sizeof(big));
 	ck_assert_int_eq(xs_cbuf_out_put(&b, big, sizeof(big)), 0);
-	b.h->out_sent += sizeof(big) - 1;	/* all but one byte sent */
+	b.h->out_sent += sizeof(big) - 1; /* all but one byte sent */
 	ck_assert_int_eq(xs_cbuf_out_put(&b, big, sizeof(big)), 0);
 	ck_assert_int_eq(xs_cbuf_out_data(&b, iov), 2);
 	ck_assert_uint_eq(iov[0].iov_len + iov[1].iov_len, sizeof(big) + 1);

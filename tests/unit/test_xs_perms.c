@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for xenstored permissions: owner and ACL, dom0 privilege, inheritance, SET_TARGET, restrict.
+// Check tests for xenstored permissions: owner and ACL, dom0 privilege, inheritance, SET_TARGET,
+// restrict.
 #include <check.h>
 #include <string.h>
 
@@ -68,8 +69,7 @@ END_TEST
 START_TEST(owner_has_everything)
 {
 	ck_assert_str_eq(xt_write(dom0, 0, "/local/domain/5/x", ""), "OK");
-	ck_assert_str_eq(xt_strs(dom0, XS_SET_PERMS, 0, 2, "/local/domain/5", "n5"),
-			 "OK");
+	ck_assert_str_eq(xt_strs(dom0, XS_SET_PERMS, 0, 2, "/local/domain/5", "n5"), "OK");
 	ck_assert_str_eq(xt_write(dom5, 0, "/local/domain/5/mine", "1"), "OK");
 	ck_assert_str_eq(xt_write(dom5, 0, "data", "2"), "OK"); /* relative */
 	ck_assert_str_eq(xt_read(dom0, 0, "/local/domain/5/data"), "2");
@@ -102,8 +102,7 @@ END_TEST
 START_TEST(set_target_grants_access)
 {
 	ck_assert_str_eq(xt_write(dom0, 0, "/local/domain/6/dev", "x"), "OK");
-	ck_assert_str_eq(xt_strs(dom0, XS_SET_PERMS, 0, 2, "/local/domain/6/dev", "n6"),
-			 "OK");
+	ck_assert_str_eq(xt_strs(dom0, XS_SET_PERMS, 0, 2, "/local/domain/6/dev", "n6"), "OK");
 	ck_assert_str_eq(xt_read(dom5, 0, "/local/domain/6/dev"), "EACCES");
 	ck_assert_str_eq(xt_strs(dom0, XS_SET_TARGET, 0, 2, "5", "6"), "OK");
 	ck_assert_str_eq(xt_read(dom5, 0, "/local/domain/6/dev"), "x");

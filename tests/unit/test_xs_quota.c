@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for xenstored quotas: defaults, each refusal and its error, run-time changes, dom0 exemption, flow control.
+// Check tests for xenstored quotas: defaults, each refusal and its error, run-time changes, dom0
+// exemption, flow control.
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,10 +98,12 @@ END_TEST
 START_TEST(permissions_per_node)
 {
 	ck_assert_str_eq(xt_write(g, 0, "p", ""), "OK");
-	ck_assert_str_eq(xt_strs(g, XS_SET_PERMS, 0, 7, "local/domain/3/p", "n3",
-				 "r1", "r2", "r4", "r5", "r6"), "ENOSPC");
-	ck_assert_str_eq(xt_strs(g, XS_SET_PERMS, 0, 6, "/local/domain/3/p", "n3",
-				 "r1", "r2", "r4", "r5"), "OK");
+	ck_assert_str_eq(
+	    xt_strs(g, XS_SET_PERMS, 0, 7, "local/domain/3/p", "n3", "r1", "r2", "r4", "r5", "r6"),
+	    "ENOSPC");
+	ck_assert_str_eq(
+	    xt_strs(g, XS_SET_PERMS, 0, 6, "/local/domain/3/p", "n3", "r1", "r2", "r4", "r5"),
+	    "OK");
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for xenstored's state file: nodes, permissions, domains and quotas survive a restart; damage is contained.
+// Check tests for xenstored's state file: nodes, permissions, domains and quotas survive a restart;
+// damage is contained.
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -86,8 +87,7 @@ START_TEST(child_order_survives)
 	ck_assert_str_eq(xt_simple(c, XS_TRANSACTION_END, tx, "T", NULL), "OK");
 	crash(&d);
 	c = boot(&d);
-	ck_assert_uint_eq(xt_req(c, XS_DIRECTORY, 0, "/o", 3, out, sizeof(out)),
-			  XS_DIRECTORY);
+	ck_assert_uint_eq(xt_req(c, XS_DIRECTORY, 0, "/o", 3, out, sizeof(out)), XS_DIRECTORY);
 	ck_assert_int_eq(memcmp(out, "zz\0aa\0mm\0bb\0", 12), 0);
 	crash(&d);
 }

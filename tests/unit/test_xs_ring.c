@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for xenstored's guest ring transport: framing over xenstore_domain_interface, wrap-around, flow control, hostile indexes.
+// Check tests for xenstored's guest ring transport: framing over xenstore_domain_interface,
+// wrap-around, flow control, hostile indexes.
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,8 @@ static void teardown(void)
 	struct xs_list *pos, *tmp;
 
 	/* Ring connections own no harness pipe: free them here. */
-	xs_list_for_each_safe(pos, tmp, &d.conns) {
+	xs_list_for_each_safe(pos, tmp, &d.conns)
+	{
 		struct xs_conn *x = xs_container_of(pos, struct xs_conn, link);
 
 		if (x->ops == &xs_ring_ops)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for the xenstored node tree: read/write/mkdir/rm, implicit parents, directories, sizes.
+// Check tests for the xenstored node tree: read/write/mkdir/rm, implicit parents, directories,
+// sizes.
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,10 +51,8 @@ START_TEST(binary_values)
 {
 	char out[64];
 
-	ck_assert_uint_eq(xt_req(c, XS_WRITE, 0, "/b\0a\0b", 6, out, sizeof(out)),
-			  XS_WRITE);
-	ck_assert_uint_eq(xt_req(c, XS_READ, 0, "/b", 3, out, sizeof(out)),
-			  XS_READ);
+	ck_assert_uint_eq(xt_req(c, XS_WRITE, 0, "/b\0a\0b", 6, out, sizeof(out)), XS_WRITE);
+	ck_assert_uint_eq(xt_req(c, XS_READ, 0, "/b", 3, out, sizeof(out)), XS_READ);
 	ck_assert_int_eq(memcmp(out, "a\0b", 3), 0);
 }
 END_TEST
@@ -155,8 +154,7 @@ END_TEST
 
 START_TEST(domain_paths)
 {
-	ck_assert_str_eq(xt_simple(c, XS_GET_DOMAIN_PATH, 0, "7", NULL),
-			 "/local/domain/7");
+	ck_assert_str_eq(xt_simple(c, XS_GET_DOMAIN_PATH, 0, "7", NULL), "/local/domain/7");
 	ck_assert_str_eq(xt_simple(c, XS_IS_DOMAIN_INTRODUCED, 0, "7", NULL), "F");
 	ck_assert_str_eq(xt_strs(c, XS_INTRODUCE, 0, 3, "7", "1234", "5"), "OK");
 	ck_assert_str_eq(xt_simple(c, XS_IS_DOMAIN_INTRODUCED, 0, "7", NULL), "T");
@@ -192,17 +190,14 @@ START_TEST(control_commands)
 
 	r = xt_simple(c, XS_CONTROL, 0, "quota", NULL);
 	ck_assert_ptr_nonnull(strstr(r, "nodes            :     1000"));
-	ck_assert_str_eq(xt_strs(c, XS_CONTROL, 0, 4, "quota", "set", "nodes", "50"),
-			 "OK");
+	ck_assert_str_eq(xt_strs(c, XS_CONTROL, 0, 4, "quota", "set", "nodes", "50"), "OK");
 	ck_assert_int_eq(d.quota.val[XS_Q_NODES], 50);
-	ck_assert_str_eq(xt_strs(c, XS_CONTROL, 0, 4, "quota", "set", "bogus", "5"),
-			 "EINVAL");
+	ck_assert_str_eq(xt_strs(c, XS_CONTROL, 0, 4, "quota", "set", "bogus", "5"), "EINVAL");
 	ck_assert_str_eq(xt_simple(c, XS_CONTROL, 0, "check", NULL), "OK");
 	ck_assert_str_eq(xt_simple(c, XS_CONTROL, 0, "print", "hi"), "OK");
 	ck_assert_str_eq(xt_simple(c, XS_CONTROL, 0, "log", "on"), "OK");
 	ck_assert_str_eq(xt_simple(c, XS_CONTROL, 0, "nonsense", NULL), "EINVAL");
-	ck_assert_ptr_nonnull(strstr(xt_simple(c, XS_CONTROL, 0, "help", NULL),
-				     "quota\t"));
+	ck_assert_ptr_nonnull(strstr(xt_simple(c, XS_CONTROL, 0, "help", NULL), "quota\t"));
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for xenstored transactions: isolation, commit, abort, conflicts (EAGAIN), watches on commit.
+// Check tests for xenstored transactions: isolation, commit, abort, conflicts (EAGAIN), watches on
+// commit.
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

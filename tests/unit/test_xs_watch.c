@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for xenstored watches: first firing, children, rm, relative paths, special events, permissions.
+// Check tests for xenstored watches: first firing, children, rm, relative paths, special events,
+// permissions.
 #include <check.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check tests for xenstored wire parsing: headers, string splitting, paths, and hostile byte streams.
+// Check tests for xenstored wire parsing: headers, string splitting, paths, and hostile byte
+// streams.
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,11 +145,9 @@ START_TEST(missing_nul_is_einval)
 
 	xt_daemon(&d);
 	c = xt_conn(&d, 0);
-	ck_assert_uint_eq(xt_req(c, XS_READ, 0, "/tool", 5, out, sizeof(out)),
-			  XS_ERROR);
+	ck_assert_uint_eq(xt_req(c, XS_READ, 0, "/tool", 5, out, sizeof(out)), XS_ERROR);
 	ck_assert_str_eq(out, "EINVAL");
-	ck_assert_uint_eq(xt_req(c, XS_WRITE, 0, "/novalue", 8, out, sizeof(out)),
-			  XS_ERROR);
+	ck_assert_uint_eq(xt_req(c, XS_WRITE, 0, "/novalue", 8, out, sizeof(out)), XS_ERROR);
 	xt_done(&d);
 }
 END_TEST

@@ -76,7 +76,8 @@ void xt_done(struct xs_daemon *d)
 {
 	struct xs_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->conns) {
+	xs_list_for_each_safe(pos, tmp, &d->conns)
+	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 		struct xt_pipe *p = c->priv;
 
@@ -125,8 +126,7 @@ void xt_feed(struct xs_conn *c, const void *buf, size_t len)
 }
 
 /* Finds the first queued message that is (or is not) an event; removes it. */
-static int xt_pop(struct xt_pipe *p, bool event, struct xsd_sockmsg *hdr,
-		  char *out, size_t outsz)
+static int xt_pop(struct xt_pipe *p, bool event, struct xsd_sockmsg *hdr, char *out, size_t outsz)
 {
 	size_t off = p->out_off;
 
@@ -150,12 +150,11 @@ static int xt_pop(struct xt_pipe *p, bool event, struct xsd_sockmsg *hdr,
 	return 0;
 }
 
-uint32_t xt_req(struct xs_conn *c, uint32_t type, uint32_t tx,
-		const void *payload, size_t len, char *out, size_t outsz)
+uint32_t xt_req(struct xs_conn *c, uint32_t type, uint32_t tx, const void *payload, size_t len,
+		char *out, size_t outsz)
 {
 	struct xt_pipe *p = c->priv;
-	struct xsd_sockmsg h = { .type = type, .req_id = 77, .tx_id = tx,
-				 .len = (uint32_t)len };
+	struct xsd_sockmsg h = { .type = type, .req_id = 77, .tx_id = tx, .len = (uint32_t)len };
 	uint8_t buf[sizeof(h) + 8192];
 
 	ck_assert_uint_le(len, 8192);
@@ -168,8 +167,8 @@ uint32_t xt_req(struct xs_conn *c, uint32_t type, uint32_t tx,
 	return h.type;
 }
 
-static const char *xt_result(struct xs_conn *c, uint32_t type, uint32_t tx,
-			     const char *buf, size_t len)
+static const char *xt_result(struct xs_conn *c, uint32_t type, uint32_t tx, const char *buf,
+			     size_t len)
 {
 	struct xt_pipe *p = c->priv;
 	uint32_t t = xt_req(c, type, tx, buf, len, p->reply, sizeof(p->reply));
@@ -182,8 +181,7 @@ static const char *xt_result(struct xs_conn *c, uint32_t type, uint32_t tx,
 	return p->reply;
 }
 
-const char *xt_write(struct xs_conn *c, uint32_t tx, const char *path,
-		     const char *val)
+const char *xt_write(struct xs_conn *c, uint32_t tx, const char *path, const char *val)
 {
 	char buf[8192];
 	size_t pl = strlen(path) + 1, vl = strlen(val);
@@ -216,8 +214,7 @@ const char *xt_strs(struct xs_conn *c, uint32_t type, uint32_t tx, int n, ...)
 	return xt_result(c, type, tx, buf, off);
 }
 
-const char *xt_simple(struct xs_conn *c, uint32_t type, uint32_t tx,
-		      const char *a, const char *b)
+const char *xt_simple(struct xs_conn *c, uint32_t type, uint32_t tx, const char *a, const char *b)
 {
 	if (b)
 		return xt_strs(c, type, tx, 2, a, b);

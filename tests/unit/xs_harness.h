@@ -20,14 +20,12 @@ void xt_feed(struct xs_conn *c, const void *buf, size_t len);
  * Sends one request (@nstr strings, NUL-separated in @payload of @len) and
  * returns the reply's type; the payload goes to @out (NUL-terminated).
  */
-uint32_t xt_req(struct xs_conn *c, uint32_t type, uint32_t tx,
-		const void *payload, size_t len, char *out, size_t outsz);
+uint32_t xt_req(struct xs_conn *c, uint32_t type, uint32_t tx, const void *payload, size_t len,
+		char *out, size_t outsz);
 /* Reply text or "E..." error name of common requests. */
-const char *xt_write(struct xs_conn *c, uint32_t tx, const char *path,
-		     const char *val);
+const char *xt_write(struct xs_conn *c, uint32_t tx, const char *path, const char *val);
 const char *xt_read(struct xs_conn *c, uint32_t tx, const char *path);
-const char *xt_simple(struct xs_conn *c, uint32_t type, uint32_t tx,
-		      const char *a, const char *b);
+const char *xt_simple(struct xs_conn *c, uint32_t type, uint32_t tx, const char *a, const char *b);
 /* Request from a list of strings, e.g. xt_strs(c, XS_SET_PERMS, 0, 3, "/a", "b0", "r1"). */
 const char *xt_strs(struct xs_conn *c, uint32_t type, uint32_t tx, int n, ...);
 /* Pops the next queued WATCH_EVENT: 1 if one was there. */

@@ -8,7 +8,7 @@
 /* One command word, split at its first '='. */
 struct cmd_word {
 	char *name; /* the word up to '=' (the whole word if none) */
-	char *arg; /* after '=', or NULL when the word has no '=' */
+	char *arg;  /* after '=', or NULL when the word has no '=' */
 };
 
 /*

@@ -13,8 +13,8 @@
 #define __unused __attribute__((unused))
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ROUND_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
-#define ROUND_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define ROUND_UP(x, a) (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
+#define ROUND_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
 
 /*
  * Barriers for memory shared with the hypervisor and other vCPUs.  x86 keeps

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The control/ directory: shutdown requests from the toolstack, the features we announce (control.c).
+// The control/ directory: shutdown requests from the toolstack, the features we announce
+// (control.c).
 #ifndef SVK_CONTROL_H
 #define SVK_CONTROL_H
 

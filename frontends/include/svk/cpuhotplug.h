@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// vCPU hot-plug: the toolstack's cpu/N/availability keys bring vCPUs online and offline (cpuhotplug.c).
+// vCPU hot-plug: the toolstack's cpu/N/availability keys bring vCPUs online and offline
+// (cpuhotplug.c).
 #ifndef SVK_CPUHOTPLUG_H
 #define SVK_CPUHOTPLUG_H
 

@@ -54,8 +54,7 @@ int evtchn_notify(evtchn_port_t port);
  * evtchn_bind_ipi: a port that signals vCPU @vcpu of this domain.
  */
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
-int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,
-			    evtchn_port_t *port);
+int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *port);
 int evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_port_t *port);
 int evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
 

@@ -15,18 +15,18 @@
  */
 extern char hypercall_page[4096];
 
-#define _hypercall5(nr, a1, a2, a3, a4, a5)                                   \
-	({                                                                    \
-		long __a1 = (long)(a1), __a2 = (long)(a2), __a3 = (long)(a3); \
-		long __a4 = (long)(a4), __a5 = (long)(a5), __res;             \
-		register long __r10 __asm__("r10") = __a4;                    \
-		register long __r8 __asm__("r8") = __a5;                      \
-		__asm__ __volatile__("call hypercall_page + %c[off]"          \
-				     : "=a"(__res), "+D"(__a1), "+S"(__a2),   \
-				       "+d"(__a3), "+r"(__r10), "+r"(__r8)    \
-				     : [off] "i"((nr) * 32)                   \
-				     : "rcx", "r9", "r11", "memory", "cc");   \
-		__res;                                                        \
+#define _hypercall5(nr, a1, a2, a3, a4, a5)                                                        \
+	({                                                                                         \
+		long __a1 = (long)(a1), __a2 = (long)(a2), __a3 = (long)(a3);                      \
+		long __a4 = (long)(a4), __a5 = (long)(a5), __res;                                  \
+		register long __r10 __asm__("r10") = __a4;                                         \
+		register long __r8 __asm__("r8") = __a5;                                           \
+		__asm__ __volatile__("call hypercall_page + %c[off]"                               \
+				     : "=a"(__res), "+D"(__a1), "+S"(__a2), "+d"(__a3),            \
+				       "+r"(__r10), "+r"(__r8)                                     \
+				     : [off] "i"((nr)*32)                                          \
+				     : "rcx", "r9", "r11", "memory", "cc");                        \
+		__res;                                                                             \
 	})
 
 #define _hypercall0(nr) _hypercall5(nr, 0, 0, 0, 0, 0)
@@ -35,8 +35,7 @@ extern char hypercall_page[4096];
 #define _hypercall3(nr, a1, a2, a3) _hypercall5(nr, a1, a2, a3, 0, 0)
 #define _hypercall4(nr, a1, a2, a3, a4) _hypercall5(nr, a1, a2, a3, a4, 0)
 
-static inline long HYPERVISOR_console_io(int cmd, unsigned long count,
-					 const char *buf)
+static inline long HYPERVISOR_console_io(int cmd, unsigned long count, const char *buf)
 {
 	return _hypercall3(__HYPERVISOR_console_io, cmd, count, buf);
 }
@@ -57,8 +56,7 @@ static inline long HYPERVISOR_xen_version(int cmd, void *arg)
 }
 
 /* Rewrite the PTE mapping @va to @pte (a machine address plus _PAGE_* bits). */
-static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte,
-						unsigned long flags)
+static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
 {
 	return _hypercall3(__HYPERVISOR_update_va_mapping, va, pte, flags);
 }
@@ -88,8 +86,7 @@ static inline long HYPERVISOR_multicall(void *entries, unsigned int nr)
 	return _hypercall2(__HYPERVISOR_multicall, entries, nr);
 }
 
-static inline long HYPERVISOR_grant_table_op(int cmd, void *uop,
-					     unsigned int count)
+static inline long HYPERVISOR_grant_table_op(int cmd, void *uop, unsigned int count)
 {
 	return _hypercall3(__HYPERVISOR_grant_table_op, cmd, uop, count);
 }

@@ -27,8 +27,7 @@
 #define _PAGE_USER 0x004UL
 #define _PAGE_ACCESSED 0x020UL
 #define _PAGE_DIRTY 0x040UL
-#define PAGE_KERNEL_RW \
-	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY)
+#define PAGE_KERNEL_RW (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY)
 
 /*
  * The bootstrap region maps pseudo-physical frame N at VIRT_BASE + N pages

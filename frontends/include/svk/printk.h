@@ -14,8 +14,7 @@
  * full output has, like C99 vsnprintf, so a result >= @size means the
  * output was truncated.  Unknown conversions are copied literally.
  */
-int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
-	__printf(3, 0);
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap) __printf(3, 0);
 int ksnprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 
 /* Longest line printk emits in one console write; longer output is cut. */

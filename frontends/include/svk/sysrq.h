@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Magic SysRq from the toolstack (`xl sysrq`): control/sysrq, as Linux's Xen driver serves it (sysrq.c).
+// Magic SysRq from the toolstack (`xl sysrq`): control/sysrq, as Linux's Xen driver serves it
+// (sysrq.c).
 #ifndef SVK_SYSRQ_H
 #define SVK_SYSRQ_H
 

@@ -5,7 +5,8 @@
 
 #include <xen/xen.h>
 
-/* Registers a trap table, raises #UD #DE #BP #GP #PF and int $0x80, handles each, says "traps: ok". */
+/* Registers a trap table, raises #UD #DE #BP #GP #PF and int $0x80, handles each, says "traps: ok".
+ */
 void traps_selftest(const start_info_t *si, const char *arg);
 
 #endif

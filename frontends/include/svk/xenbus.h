@@ -36,8 +36,7 @@ int xenbus_init(const start_info_t *si);
 bool xenbus_ready(void);
 
 /* xenbus_read: the value at @path into @buf (NUL-terminated); its length or -errno. */
-int xenbus_read(xenbus_transaction_t t, const char *path, char *buf,
-		size_t size);
+int xenbus_read(xenbus_transaction_t t, const char *path, char *buf, size_t size);
 
 /* xenbus_read_u64: the value at @path as a number.  0 or -errno (-XEN_EINVAL: not a number). */
 int xenbus_read_u64(xenbus_transaction_t t, const char *path, uint64_t *val);
@@ -46,8 +45,7 @@ int xenbus_read_u64(xenbus_transaction_t t, const char *path, uint64_t *val);
 int xenbus_write(xenbus_transaction_t t, const char *path, const char *value);
 
 /* xenbus_printf: xenbus_write of a formatted value (at most 511 bytes). */
-int xenbus_printf(xenbus_transaction_t t, const char *path, const char *fmt,
-		  ...) __printf(3, 4);
+int xenbus_printf(xenbus_transaction_t t, const char *path, const char *fmt, ...) __printf(3, 4);
 
 /* xenbus_mkdir / xenbus_rm: create an empty node; remove a subtree.  0 or -errno. */
 int xenbus_mkdir(xenbus_transaction_t t, const char *path);
@@ -57,8 +55,7 @@ int xenbus_rm(xenbus_transaction_t t, const char *path);
  * xenbus_directory: the children of @path into @buf as NUL-separated
  * names.  Returns how many, or -errno.
  */
-int xenbus_directory(xenbus_transaction_t t, const char *path, char *buf,
-		     size_t size);
+int xenbus_directory(xenbus_transaction_t t, const char *path, char *buf, size_t size);
 
 /*
  * Transactions: xenbus_transaction_end returns -XEN_EAGAIN when the store

@@ -10,8 +10,7 @@
  * from "device/<type>/<id>/backend" (relative: our home), into @buf.
  * Returns its length or -errno.
  */
-int xenbus_read_backend(const char *type, unsigned int id, char *buf,
-			size_t size);
+int xenbus_read_backend(const char *type, unsigned int id, char *buf, size_t size);
 
 /* xenbus_read_state: XenbusState at "<dir>/state" (XenbusStateUnknown when absent), or -errno. */
 int xenbus_read_state(const char *dir);
@@ -27,7 +26,6 @@ int xenbus_switch_state(const char *dir, enum xenbus_state state);
  * XenbusStateClosing/Closed (the other end gave up), or @timeout_ns runs
  * out.  Returns the state seen (>= 0) or -errno.
  */
-int xenbus_wait_state(const char *dir, enum xenbus_state want,
-		      uint64_t timeout_ns);
+int xenbus_wait_state(const char *dir, enum xenbus_state want, uint64_t timeout_ns);
 
 #endif

@@ -44,8 +44,8 @@ static const struct sock_filter sv_runner_filter[] = {
 	/* 8 */ JEQ(__NR_exit, 6, 0),
 	/* 9 */ JEQ(__NR_exit_group, 5, 0),
 	/* 10 */ JEQ(__NR_sched_yield, 4, 0),
-	/* 11 */ JEQ(__NR_futex, 4, 0),   /* -> 16 */
-	/* 12 */ JEQ(__NR_mmap, 8, 0),    /* -> 21 */
+	/* 11 */ JEQ(__NR_futex, 4, 0),	  /* -> 16 */
+	/* 12 */ JEQ(__NR_mmap, 8, 0),	  /* -> 21 */
 	/* 13 */ JEQ(__NR_munmap, 23, 0), /* -> 37 */
 	/* 14 */ RET(SECCOMP_RET_TRAP),
 	/* 15 */ RET(SECCOMP_RET_ALLOW),

@@ -230,33 +230,56 @@ struct k_ucontext {
 struct k_siginfo {
 	int si_signo, si_errno, si_code, pad;
 	union {
-		void *addr;                      /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
+		void *addr; /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
 		struct {
 			void *call_addr;
 			int syscall;
 			unsigned arch;
-		} sys;                           /* SIGSYS */
+		} sys; /* SIGSYS */
 	};
 };
 
 static void regs_from_mc(uint64_t *r, const struct sigcontext *mc)
 {
-	r[SV_PROC_RAX] = mc->rax; r[SV_PROC_RBX] = mc->rbx; r[SV_PROC_RCX] = mc->rcx;
-	r[SV_PROC_RDX] = mc->rdx; r[SV_PROC_RSI] = mc->rsi; r[SV_PROC_RDI] = mc->rdi;
-	r[SV_PROC_RSP] = mc->rsp; r[SV_PROC_RBP] = mc->rbp; r[SV_PROC_R8] = mc->r8;
-	r[SV_PROC_R9] = mc->r9; r[SV_PROC_R10] = mc->r10; r[SV_PROC_R11] = mc->r11;
-	r[SV_PROC_R12] = mc->r12; r[SV_PROC_R13] = mc->r13; r[SV_PROC_R14] = mc->r14;
-	r[SV_PROC_R15] = mc->r15; r[SV_PROC_RIP] = mc->rip; r[SV_PROC_RFLAGS] = mc->eflags;
+	r[SV_PROC_RAX] = mc->rax;
+	r[SV_PROC_RBX] = mc->rbx;
+	r[SV_PROC_RCX] = mc->rcx;
+	r[SV_PROC_RDX] = mc->rdx;
+	r[SV_PROC_RSI] = mc->rsi;
+	r[SV_PROC_RDI] = mc->rdi;
+	r[SV_PROC_RSP] = mc->rsp;
+	r[SV_PROC_RBP] = mc->rbp;
+	r[SV_PROC_R8] = mc->r8;
+	r[SV_PROC_R9] = mc->r9;
+	r[SV_PROC_R10] = mc->r10;
+	r[SV_PROC_R11] = mc->r11;
+	r[SV_PROC_R12] = mc->r12;
+	r[SV_PROC_R13] = mc->r13;
+	r[SV_PROC_R14] = mc->r14;
+	r[SV_PROC_R15] = mc->r15;
+	r[SV_PROC_RIP] = mc->rip;
+	r[SV_PROC_RFLAGS] = mc->eflags;
 }
 
 static void regs_to_mc(struct sigcontext *mc, const uint64_t *r)
 {
-	mc->rax = r[SV_PROC_RAX]; mc->rbx = r[SV_PROC_RBX]; mc->rcx = r[SV_PROC_RCX];
-	mc->rdx = r[SV_PROC_RDX]; mc->rsi = r[SV_PROC_RSI]; mc->rdi = r[SV_PROC_RDI];
-	mc->rsp = r[SV_PROC_RSP]; mc->rbp = r[SV_PROC_RBP]; mc->r8 = r[SV_PROC_R8];
-	mc->r9 = r[SV_PROC_R9]; mc->r10 = r[SV_PROC_R10]; mc->r11 = r[SV_PROC_R11];
-	mc->r12 = r[SV_PROC_R12]; mc->r13 = r[SV_PROC_R13]; mc->r14 = r[SV_PROC_R14];
-	mc->r15 = r[SV_PROC_R15]; mc->rip = r[SV_PROC_RIP];
+	mc->rax = r[SV_PROC_RAX];
+	mc->rbx = r[SV_PROC_RBX];
+	mc->rcx = r[SV_PROC_RCX];
+	mc->rdx = r[SV_PROC_RDX];
+	mc->rsi = r[SV_PROC_RSI];
+	mc->rdi = r[SV_PROC_RDI];
+	mc->rsp = r[SV_PROC_RSP];
+	mc->rbp = r[SV_PROC_RBP];
+	mc->r8 = r[SV_PROC_R8];
+	mc->r9 = r[SV_PROC_R9];
+	mc->r10 = r[SV_PROC_R10];
+	mc->r11 = r[SV_PROC_R11];
+	mc->r12 = r[SV_PROC_R12];
+	mc->r13 = r[SV_PROC_R13];
+	mc->r14 = r[SV_PROC_R14];
+	mc->r15 = r[SV_PROC_R15];
+	mc->rip = r[SV_PROC_RIP];
 	mc->eflags = r[SV_PROC_RFLAGS]; /* the kernel keeps only what user mode may set */
 }
 
@@ -363,7 +386,8 @@ static void unmap_foreign(void)
 
 	if (fd < 0)
 		fail("open /proc/self/maps", fd);
-	while (n < (long)sizeof(buf) - 1 && (r = sys(__NR_read, fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+	while (n < (long)sizeof(buf) - 1 &&
+	       (r = sys(__NR_read, fd, buf + n, sizeof(buf) - 1 - n)) > 0)
 		n += r;
 	sys(__NR_close, fd, 0, 0);
 	buf[n] = '\0';
@@ -412,8 +436,8 @@ void sv_main(void)
 	struct sv_proc_hdr *h;
 	long r;
 
-	r = sys6(__NR_mmap, (long)SV_PROC_SHARED_VA, (long)SV_PROC_SHARED_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED_NOREPLACE, SV_PROC_SHAREDFD, 0);
+	r = sys6(__NR_mmap, (long)SV_PROC_SHARED_VA, (long)SV_PROC_SHARED_SIZE,
+		 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, SV_PROC_SHAREDFD, 0);
 	if (r != (long)SV_PROC_SHARED_VA)
 		die(3);
 	sys(__NR_close, SV_PROC_SHAREDFD, 0, 0);
@@ -459,9 +483,10 @@ void sv_main(void)
 	block(0)->tid = sv_tids[0];
 	sys(__NR_set_tid_address, &block(0)->state, 0, 0);
 	for (long i = 1; i < (long)h->nr_vcpus; i++) {
-		r = sv_clone_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-					    CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
-				    thread_stacks[i] + THREAD_STACK_SIZE, &block(i)->state, vcpu_thread, i);
+		r = sv_clone_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+					CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
+				    thread_stacks[i] + THREAD_STACK_SIZE, &block(i)->state,
+				    vcpu_thread, i);
 		if (r < 0)
 			fail("clone", r);
 	}
