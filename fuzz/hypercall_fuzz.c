@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../hypervisor/hv.h"
@@ -125,10 +127,22 @@ static void guest_release(void)
 	gnttab_fini(d);
 }
 
+/* At exit: the console log directory console_init made goes with the run. */
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void remove_rundir(void)
+{
+	nftw(rundir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static void setup_once(void)
 {
 	if (!mkdtemp(rundir))
 		abort();
+	atexit(remove_rundir);
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		abort();
