@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xen/sched.h>
+#include "sv/shutdown.h"
 #include "xl.h"
 
 void xl_err(const char *fmt, ...)
@@ -63,22 +64,7 @@ int xl_domid(struct svctl *c, const char *arg, uint32_t *domid)
 
 const char *xl_reason_name(uint32_t reason)
 {
-	switch (reason) {
-	case SHUTDOWN_poweroff:
-		return "poweroff";
-	case SHUTDOWN_reboot:
-		return "reboot";
-	case SHUTDOWN_suspend:
-		return "suspend";
-	case SHUTDOWN_crash:
-		return "crash";
-	case SHUTDOWN_watchdog:
-		return "watchdog";
-	case SHUTDOWN_soft_reset:
-		return "soft_reset";
-	default:
-		return "unknown";
-	}
+	return sv_shutdown_reason_name(reason);
 }
 
 void xl_uuid_text(const uint8_t h[16], char out[37])

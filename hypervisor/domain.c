@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 #include <xen/sched.h>
+#include "sv/shutdown.h"
 #include "hv.h"
 #include "cgroup.h"
 
@@ -375,26 +376,6 @@ int domain_pause(struct hv_domain *d)
 	return 0;
 }
 
-static const char *reason_name(uint32_t r)
-{
-	switch (r) {
-	case SHUTDOWN_poweroff:
-		return "poweroff";
-	case SHUTDOWN_reboot:
-		return "reboot";
-	case SHUTDOWN_suspend:
-		return "suspend";
-	case SHUTDOWN_crash:
-		return "crash";
-	case SHUTDOWN_watchdog:
-		return "watchdog";
-	case SHUTDOWN_soft_reset:
-		return "soft_reset";
-	default:
-		return "unknown";
-	}
-}
-
 /* Stop every vCPU and record why; the toolstack decides what follows. */
 void domain_shutdown(struct hv_domain *d, uint32_t reason)
 {
@@ -404,7 +385,7 @@ void domain_shutdown(struct hv_domain *d, uint32_t reason)
 		d->shutdown_reason = reason;
 		for (unsigned i = 0; i < d->max_vcpus; i++)
 			d->vcpus[i]->state = VCPU_STOPPED;
-		hv_log("d%u: shut down (%s)", d->domid, reason_name(reason));
+		hv_log("d%u: shut down (%s)", d->domid, sv_shutdown_reason_name(reason));
 		pthread_cond_broadcast(&d->changed);
 		domain_kick_vcpus(d);
 		pthread_mutex_unlock(&d->lock);

@@ -81,11 +81,8 @@ smp_secondary_entry:
  * Xen aligned the frame to 16 bytes: 5 qwords + 9 saved = 112 keeps the
  * call aligned.
  */
-.macro XEN_BOUNCE_ENTRY name, handler
-	.globl \name
-\name:
-	popq %rcx
-	popq %r11
+/* The registers C may clobber (9 qwords), saved around a handler's call. */
+.macro SAVE_CALLER_REGS
 	pushq %rax
 	pushq %rcx
 	pushq %rdx
@@ -95,8 +92,13 @@ smp_secondary_entry:
 	pushq %r9
 	pushq %r10
 	pushq %r11
-	cld
-	call \handler
+.endm
+
+/*
+ * Restore them and return with HYPERVISOR_iret, whose frame is rax, r11,
+ * rcx, flags (0: not a syscall return), then the iret frame.
+ */
+.macro RESTORE_AND_IRET
 	popq %r11
 	popq %r10
 	popq %r9
@@ -112,6 +114,17 @@ smp_secondary_entry:
 	pushq %rcx
 	pushq %r11
 1:	jmp hypercall_page + __HYPERVISOR_iret * 32
+.endm
+
+.macro XEN_BOUNCE_ENTRY name, handler
+	.globl \name
+\name:
+	popq %rcx
+	popq %r11
+	SAVE_CALLER_REGS
+	cld
+	call \handler
+	RESTORE_AND_IRET
 .endm
 
 /* hypervisor_callback: the event upcall (events.c). */
@@ -138,35 +151,13 @@ smp_secondary_entry:
 	.else
 	movq $0, trap_err_scratch(%rip)
 	.endif
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
+	SAVE_CALLER_REGS
 	movl $\vec, %edi
 	movq trap_err_scratch(%rip), %rsi
 	movq %rsp, %rdx
 	cld
 	call trap_do
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rax
-	pushq $0
-	cmpb $0, iret_guest_pushes_regs(%rip)
-	je 1f
-	pushq %rcx
-	pushq %r11
-1:	jmp hypercall_page + __HYPERVISOR_iret * 32
+	RESTORE_AND_IRET
 .endm
 
 	XEN_TRAP_ENTRY trap_divide_error, 0, 0
