@@ -110,6 +110,7 @@ struct hv_engine {
 	enum sv_engine id;
 	uint64_t m2p_va;     /* where the guest finds the M2P */
 	uint64_t virt_start; /* XENVER_platform_parameters: where the hypervisor's range begins */
+	uint64_t seg_base_max; /* %fs/%gs bases it can load lie below this; 0: any canonical */
 	/* The guest-virtual range the hypervisor owns: update_va_mapping refuses it. */
 	bool (*va_reserved)(uint64_t va);
 	/* After memory and the PV private pages exist: the address space. */
@@ -119,7 +120,10 @@ struct hv_engine {
 	void (*domain_fini)(struct hv_domain *d);
 	int (*vcpu_init)(struct hv_vcpu *v);
 	void (*vcpu_fini)(struct hv_vcpu *v);
-	/* Apply the start state: v->regs, v->cr3, v->fs_base, v->gs_base_kernel. */
+	/*
+	 * Apply the start state: v->regs, v->cr3, the segment bases.  Later
+	 * changes (segs_dirty, fpu_ts_dirty) are loaded by vcpu_run.
+	 */
 	int (*vcpu_load)(struct hv_vcpu *v);
 	/* Run until something needs the core; registers in v->regs on return. */
 	int (*vcpu_run)(struct hv_vcpu *v, struct hv_exit *e);
@@ -216,7 +220,7 @@ struct hv_vcpu {
 	struct hv_regs regs;		  /* the vCPU's registers whenever it is not running */
 	bool regs_dirty;		  /* regs changed by the core: the engine must load them */
 	bool load_state;		  /* apply the start state before the next run */
-	uint64_t fs_base, gs_base_kernel; /* start state */
+	uint64_t fs_base, gs_base_kernel; /* the segment bases (pv_priv.c keeps them) */
 	uint64_t cr3; /* the guest's page-table base (a PV guest cannot change it behind us) */
 	uint64_t timer_deadline_ns;	    /* singleshot timer (host monotonic ns), 0 = none */
 	uint64_t period_ns;		    /* VCPUOP_set_periodic_timer; 0 = stopped */
@@ -247,6 +251,16 @@ struct hv_vcpu {
 	pid_t host_tid; /* the core's thread for this vCPU; 0 before it started */
 	bool pinned;	/* hard set by SV_CTL_VCPU_PIN: applied to every thread */
 	uint8_t hard[SV_CPUMAP_BYTES];
+	/* Privileged state (pv_priv.c, pv_emul.c, physdev.c): the vCPU's own thread only. */
+	uint64_t gs_base_user; /* SEGBASE_GS_USER, MSR_SHADOW_GS_BASE: user mode's %gs */
+	uint16_t gs_sel_user;  /* SEGBASE_GS_USER_SEL */
+	bool segs_dirty;       /* a base changed: the engine loads them before guest code runs */
+	bool fpu_ts;	       /* the virtual CR0.TS (fpu_taskswitch) */
+	bool fpu_ts_dirty;     /* it changed: the engine that can trap FPU use applies it */
+	bool msr_logged;       /* a refused MSR access was logged (once per vCPU) */
+	uint32_t iopl;	       /* PHYSDEVOP_set_iopl (no port I/O exists to grant) */
+	uint64_t iobmp;	       /* PHYSDEVOP_set_iobitmap, kept */
+	uint32_t iobmp_ports;
 };
 
 enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };
@@ -302,6 +316,7 @@ struct hv_domain {
 	bool cg_made;	 /* its group exists */
 	bool cg_applied; /* the parameters are in force there */
 	pid_t host_pid;	 /* process engine: the runner; 0: its vCPUs are our threads */
+	uint64_t pirq_eoi_gmfn; /* PHYSDEVOP_pirq_eoi_gmfn: the frame + 1; 0: none (physdev.c) */
 };
 
 /* domain.c */
@@ -381,6 +396,12 @@ void nmi_deliver(struct hv_vcpu *v);
 int pv_iret(struct hv_vcpu *v);
 /* A guest exception the engine caught: log it with the registers, crash the domain. */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e);
+/* pv_emul.c: a #GP(0), #UD or #PF emulated as Xen does (true: done, rip past it). */
+bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e);
+/* The guest's view of cpuid leaf/subleaf: Xen's leaves, the host's filtered for PV. */
+void pv_cpuid(struct hv_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* pv_priv.c: SEGBASE_* as set_segment_base; 0 or -XEN_EINVAL. */
+long pv_set_segment_base(struct hv_vcpu *v, unsigned which, uint64_t base);
 /* A guest exception its trap table handles: bounced to it (true), else false. */
 bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e);
 

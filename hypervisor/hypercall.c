@@ -297,6 +297,9 @@ static const hypercall_fn table[] = {
 	[__HYPERVISOR_event_channel_op] = hc_event_channel_op,
 	[__HYPERVISOR_grant_table_op] = hc_grant_table_op,
 	[__HYPERVISOR_iret] = hc_iret,
+	[__HYPERVISOR_set_segment_base] = hc_set_segment_base,
+	[__HYPERVISOR_fpu_taskswitch] = hc_fpu_taskswitch,
+	[__HYPERVISOR_physdev_op] = hc_physdev_op,
 };
 
 #define NR_TABLE (sizeof(table) / sizeof(table[0]))

@@ -160,6 +160,13 @@ static const char *const vec_names[32] = {
  */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 {
+	if (pv_emul_fault(v, e))
+		return;
+	if (e->vector == 7 && v->fpu_ts) {
+		/* Xen clears the virtual CR0.TS as it delivers the #NM it caused. */
+		v->fpu_ts = false;
+		v->fpu_ts_dirty = true;
+	}
 	if (pv_trap_bounce(v, e))
 		return;
 	const struct hv_regs *r = &v->regs;
@@ -325,8 +332,12 @@ void pv_deliver_upcall(struct hv_vcpu *v)
 /*
  * HYPERVISOR_iret: the guest pushed flags and the return frame, the stub
  * rcx, r11 and rax, so rsp points at Xen's iret_context.  Restores the
- * interrupted state and the event mask from the saved IF.  Returns
- * nonzero when the frame could not be read (the domain is crashed then).
+ * interrupted state and the event mask from the saved IF, as Xen's
+ * do_iret: rax always; rcx and r11 from the frame unless VGCF_in_syscall,
+ * in which case the return is Xen's sysret (rcx = rip, r11 = rflags);
+ * IOPL and VM never from the frame (IOPL becomes the vCPU's I/O privilege
+ * under VMASST_TYPE_architectural_iopl).  Returns nonzero when the frame
+ * could not be read (the domain is crashed then).
  */
 int pv_iret(struct hv_vcpu *v)
 {
@@ -339,13 +350,19 @@ int pv_iret(struct hv_vcpu *v)
 		return -1;
 	}
 	r->rax = ic.rax;
-	if (!(ic.flags & VGCF_in_syscall)) {
-		r->r11 = ic.r11;
-		r->rcx = ic.rcx;
-	}
 	r->rip = ic.rip;
 	r->rsp = ic.rsp;
 	r->rflags = (ic.rflags & RFLAGS_GUEST) | RFLAGS_IF | 2;
+	if (ic.flags & VGCF_in_syscall) {
+		r->rcx = r->rip;
+		r->r11 = r->rflags;
+	} else {
+		r->r11 = ic.r11;
+		r->rcx = ic.rcx;
+	}
+	if (__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
+	    (1ULL << VMASST_TYPE_architectural_iopl))
+		v->iopl = (uint32_t)((ic.rflags >> 12) & 3);
 	if (vi)
 		__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),
 				 __ATOMIC_RELEASE);

@@ -104,6 +104,8 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	r->rflags = (u->rflags & 0x40cd5ULL) | 0x202;
 	v->fs_base = ctx->fs_base;
 	v->gs_base_kernel = ctx->gs_base_kernel;
+	v->gs_base_user = ctx->gs_base_user;
+	v->fpu_ts = false;
 	v->cr3 = cr3;
 	v->has_context = true;
 	v->load_state = true;

@@ -102,6 +102,40 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 		return -errno;
 	k->run->kvm_dirty_regs = 0;
 	v->regs_dirty = false;
+	v->segs_dirty = true; /* the user %gs base goes into its MSR at the next run */
+	v->fpu_ts_dirty = v->fpu_ts;
+	return 0;
+}
+
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+#define CR0_TS (1ULL << 3)
+
+/*
+ * Privileged state the core changed (pv_priv.c): the %fs and kernel %gs
+ * bases, the user %gs base (the inactive one, in KERNEL_GS_BASE as
+ * swapgs would find it) and the virtual CR0.TS, which here is the
+ * vCPU's own: a CPL3 FPU/SSE instruction then raises #NM.
+ */
+static int kvm_sync_priv(struct hv_vcpu *v)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	struct kvm_sregs sr;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} msr = { .hdr.nmsrs = 1, .e.index = MSR_KERNEL_GS_BASE, .e.data = v->gs_base_user };
+
+	if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
+		return -errno;
+	sr.fs.base = v->fs_base;
+	sr.gs.base = v->gs_base_kernel;
+	sr.cr0 = v->fpu_ts ? sr.cr0 | CR0_TS : sr.cr0 & ~CR0_TS;
+	if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
+		return -errno;
+	if (v->segs_dirty && ioctl(k->fd, KVM_SET_MSRS, &msr) != 1)
+		return -EIO;
+	v->segs_dirty = false;
+	v->fpu_ts_dirty = false;
 	return 0;
 }
 
@@ -118,6 +152,15 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		/* This thread is the vCPU: the domain's weight and cap apply to it. */
 		hv_cgroup_add_thread(v->dom);
 		k->in_cgroup = true;
+	}
+	if (v->segs_dirty || v->fpu_ts_dirty) {
+		ret = kvm_sync_priv(v);
+		if (ret) {
+			e->kind = HV_EXIT_CRASH;
+			snprintf(e->why, sizeof(e->why), "cannot load segment bases or CR0.TS: %s",
+				 strerror(-ret));
+			return 0;
+		}
 	}
 	if (v->regs_dirty) {
 		memcpy(&run->s.regs.regs, &v->regs, sizeof(v->regs));

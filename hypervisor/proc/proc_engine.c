@@ -172,6 +172,7 @@ static int proc_vcpu_load(struct hv_vcpu *v)
 	if (mapped != v->cr3)
 		ret = proc_map_rebuild(v, v->cr3);
 	v->regs_dirty = true;
+	v->segs_dirty = true; /* the start state's %fs and %gs bases */
 	return ret;
 }
 
@@ -246,8 +247,16 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		b->nr_maps = (uint32_t)n;
 		b->map_error = 0;
 		b->maps_only = !last;
-		if (last)
+		if (last) {
 			memcpy(b->regs, &v->regs, sizeof(v->regs));
+			if (v->segs_dirty) {
+				b->fs_base = v->fs_base;
+				b->gs_base = v->gs_base_kernel;
+				__atomic_store_n(&b->seg_load, SV_PROC_SEG_FS | SV_PROC_SEG_GS,
+						 __ATOMIC_RELEASE);
+				v->segs_dirty = false;
+			}
+		}
 		s = handoff(pd, proc_vcpu(v));
 		/* Everything the runner (and so the guest) wrote is read once, here. */
 		memcpy(&got, b, offsetof(struct sv_proc_vcpu, maps));
@@ -413,6 +422,7 @@ const struct hv_engine hv_proc_engine = {
 	.id = SV_ENGINE_PROCESS,
 	.m2p_va = SV_PROC_M2P_VA,
 	.virt_start = SV_PROC_GUEST_VA_END,
+	.seg_base_max = SV_PROC_GUEST_VA_END, /* arch_prctl takes lower-half bases only */
 	.va_reserved = proc_va_reserved,
 	.domain_init = proc_domain_init,
 	.domain_stop = proc_domain_stop,

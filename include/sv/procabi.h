@@ -37,7 +37,7 @@
 #define SV_PROC_SHAREDFD 4
 
 #define SV_PROC_MAGIC 0x53565052u /* "SVPR" */
-#define SV_PROC_VERSION 1
+#define SV_PROC_VERSION 2
 
 /* vCPU block state: whose turn it is.  A futex word for both sides. */
 #define SV_PROC_DEAD 0 /* the kernel clears it when the thread dies */
@@ -53,6 +53,9 @@
 #define SV_PROC_R_MAPPED 6    /* maps_only request done */
 #define SV_PROC_R_RUNTIME                                                                          \
 	7 /* the runner's own code faulted (e.g. a bad guest stack at a hypercall) */
+
+#define SV_PROC_SEG_FS 1
+#define SV_PROC_SEG_GS 2
 
 #define SV_PROC_OP_MAP 1
 #define SV_PROC_OP_UNMAP 2
@@ -117,6 +120,13 @@ struct sv_proc_vcpu {
 	int64_t map_error;  /* runner: -errno of the first map op that failed, else 0 */
 	uint32_t hv_sleeps; /* hypervisor: in (or going into) FUTEX_WAIT on state: wake it */
 	uint32_t rt_sleeps; /* runner: likewise; a side that spins is never woken by syscall */
+	/*
+	 * hypervisor: SV_PROC_SEG_* of the bases below to load (arch_prctl)
+	 * before the guest runs; the runner clears it as it takes them.
+	 */
+	uint32_t seg_load;
+	uint32_t seg_pad;
+	uint64_t fs_base, gs_base; /* hypervisor: %fs and the active (kernel) %gs base */
 	struct sv_proc_map maps[SV_PROC_MAX_MAPS];
 };
 

@@ -14,11 +14,15 @@
 
 #define SV_MAP_SHARED 0x01
 #define SV_MAP_FIXED 0x10
+#define SV_ARCH_SET_GS 0x1001
+#define SV_ARCH_SET_FS 0x1002
 
 /*
  * The seccomp filter.  Allowed: gettid, rt_sigreturn, exit, exit_group,
  * sched_yield; futex WAIT and WAKE; mmap of the guest memfd only, shared
- * and fixed, inside the guest window; munmap inside the guest window.
+ * and fixed, inside the guest window; munmap inside the guest window;
+ * arch_prctl ARCH_SET_FS and ARCH_SET_GS (the guest's segment bases; the
+ * runner uses neither register), and no other arch_prctl code.
  * Anything else, any other ABI (int $0x80, sysenter) and x32 numbers:
  * SIGSYS, which is reported to the hypervisor as a denied call.
  */
@@ -47,7 +51,7 @@ static const struct sock_filter sv_runner_filter[] = {
 	/* 11 */ JEQ(__NR_futex, 4, 0),	  /* -> 16 */
 	/* 12 */ JEQ(__NR_mmap, 8, 0),	  /* -> 21 */
 	/* 13 */ JEQ(__NR_munmap, 23, 0), /* -> 37 */
-	/* 14 */ RET(SECCOMP_RET_TRAP),
+	/* 14 */ JEQ(__NR_arch_prctl, 28, 27), /* -> 43, else -> 42 */
 	/* 15 */ RET(SECCOMP_RET_ALLOW),
 	/* futex: WAIT or WAKE, shared (the hypervisor waits on the same words) */
 	/* 16 */ LD(ARG_LO(1)),
@@ -79,6 +83,14 @@ static const struct sock_filter sv_runner_filter[] = {
 	/* 40 */ JGE(LEN_MAX_HI, 1, 0),
 	/* 41 */ RET(SECCOMP_RET_ALLOW),
 	/* 42 */ RET(SECCOMP_RET_TRAP),
+	/* arch_prctl(ARCH_SET_FS or ARCH_SET_GS, base): the whole 64-bit code compared */
+	/* 43 */ LD(ARG_HI(0)),
+	/* 44 */ JEQ(0, 0, 4),
+	/* 45 */ LD(ARG_LO(0)),
+	/* 46 */ JEQ(SV_ARCH_SET_FS, 1, 0),
+	/* 47 */ JEQ(SV_ARCH_SET_GS, 0, 1),
+	/* 48 */ RET(SECCOMP_RET_ALLOW),
+	/* 49 */ RET(SECCOMP_RET_TRAP),
 };
 
 #endif

@@ -48,6 +48,8 @@
 #define RLIMIT_NOFILE 7
 #define RLIMIT_AS 9
 #define PRIO_PROCESS 0
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
 
 #define ALT_STACK_SIZE 16384
 #define THREAD_STACK_SIZE 16384
@@ -161,6 +163,23 @@ static void apply_maps(struct sv_proc_vcpu *c)
 }
 
 /*
+ * The guest's %fs and %gs bases, when the hypervisor changed them: this
+ * host gives user space no wrfsbase, so arch_prctl (which the filter
+ * allows with these two codes only).  The runner itself never uses %fs or
+ * %gs.  A base the kernel refuses stays as it was: the hypervisor only
+ * sends lower-half ones (seg_base_max).
+ */
+static void load_segs(struct sv_proc_vcpu *c)
+{
+	uint32_t load = __atomic_exchange_n(&c->seg_load, 0, __ATOMIC_ACQUIRE);
+
+	if (load & SV_PROC_SEG_FS)
+		sys(__NR_arch_prctl, ARCH_SET_FS, c->fs_base, 0);
+	if (load & SV_PROC_SEG_GS)
+		sys(__NR_arch_prctl, ARCH_SET_GS, c->gs_base, 0);
+}
+
+/*
  * Hand the vCPU to the hypervisor (state EXIT, reason already set) and
  * wait for it to come back.  Returns with the registers to run in the
  * block, the maps applied and no kick pending.
@@ -209,6 +228,7 @@ void sv_exchange(struct sv_proc_vcpu *c)
 			c->reason = SV_PROC_R_MAPPED;
 			continue;
 		}
+		load_segs(c);
 		if (__atomic_exchange_n(&c->kick, 0, __ATOMIC_SEQ_CST)) {
 			c->reason = SV_PROC_R_KICK;
 			continue;
