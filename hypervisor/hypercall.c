@@ -10,6 +10,7 @@
 #include <xen/errno.h>
 #include <xen/memory.h>
 #include <xen/version.h>
+#include <xen/features.h>
 #include <xen/arch-x86/xen-x86_64.h>
 #include "hv.h"
 #include "hypercall.h"
@@ -54,10 +55,20 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		return vcpu_copy_to_guest(v, arg, &pp, sizeof(pp)) ? -XEN_EFAULT : 0;
 	}
 	case XENVER_get_features: {
+		/*
+		 * Only what we honour: pae_pgdir_above_4gb follows the
+		 * vm_assist as in Xen; a PV domain is direct-mapped (not
+		 * translated).  No other map exists (-EINVAL, as Xen).
+		 */
 		xen_feature_info_t fi;
 		if (vcpu_copy_from_guest(v, &fi, arg, sizeof(fi)))
 			return -XEN_EFAULT;
-		fi.submap = 0; /* no optional features yet */
+		if (fi.submap_idx != 0)
+			return -XEN_EINVAL;
+		fi.submap = 1U << XENFEAT_direct_mapped;
+		if (__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
+		    (1ULL << VMASST_TYPE_pae_extended_cr3))
+			fi.submap |= 1U << XENFEAT_pae_pgdir_above_4gb;
 		return vcpu_copy_to_guest(v, arg, &fi, sizeof(fi)) ? -XEN_EFAULT : 0;
 	}
 	case XENVER_pagesize:
@@ -66,9 +77,13 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		return vcpu_copy_to_guest(v, arg, v->dom->handle, sizeof(xen_domain_handle_t))
 			   ? -XEN_EFAULT
 			   : 0;
-	case XENVER_commandline:
+	case XENVER_commandline: {
+		/* XSM denies it to a domU: Xen copies its "<denied>" string and succeeds. */
+		static const char denied[] = "<denied>";
+		return vcpu_copy_to_guest(v, arg, denied, sizeof(denied)) ? -XEN_EFAULT : 0;
+	}
 	case XENVER_build_id:
-		return -XEN_EPERM; /* the hypervisor's own details, as Xen hides them from guests */
+		return -XEN_EPERM; /* denied to a domU, as Xen's XSM default */
 	default:
 		return -XEN_ENOSYS;
 	}

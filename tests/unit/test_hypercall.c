@@ -18,6 +18,9 @@
 #include <xen/memory.h>
 #include <xen/grant_table.h>
 #include <xen/event_channel.h>
+#include <xen/physdev.h>
+#include <xen/features.h>
+#include <xen/arch-x86/xen-x86_64.h>
 #include "../../hypervisor/hv.h"
 #include "sv/procabi.h"
 
@@ -191,7 +194,176 @@ START_TEST(xen_version_checks_pointers)
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_capabilities, VA_RO - 8, 0),
 			 -XEN_EFAULT);
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, 99, VA_DATA, 0), -XEN_ENOSYS);
-	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_commandline, VA_DATA, 0), -XEN_EPERM);
+	/* Denied to a domU as Xen does it: the "<denied>" string, success. */
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_commandline, VA_DATA, 0), 0);
+	ck_assert_str_eq((char *)guest(VA_DATA), "<denied>");
+}
+END_TEST
+
+/* Every XENVER_ sub-op: Xen's answer to a PV domU. */
+START_TEST(xen_version_every_subop)
+{
+	xen_feature_info_t *fi = guest(VA_DATA);
+	xen_platform_parameters_t *pp = guest(VA_DATA);
+	struct xen_compile_info *ci = guest(VA_DATA);
+
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_capabilities, VA_DATA, 0), 0);
+	ck_assert_str_eq((char *)guest(VA_DATA), "xen-3.0-x86_64");
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_changeset, VA_DATA, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_compile_info, VA_DATA, 0), 0);
+	ck_assert_str_eq(ci->compile_by, "splitvisor");
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_platform_parameters, VA_DATA, 0), 0);
+	ck_assert_uint_eq(pp->virt_start, d->eng->virt_start);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_pagesize, 0, 0), 4096);
+	memset(d->handle, 0xab, sizeof(d->handle));
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_guest_handle, VA_DATA, 0), 0);
+	ck_assert_int_eq(memcmp(guest(VA_DATA), d->handle, 16), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_build_id, VA_DATA, 0), -XEN_EPERM);
+	/* Features: only the bits we honour; pae_pgdir_above_4gb follows the vm_assist. */
+	fi->submap_idx = 0;
+	fi->submap = 0xffffffff;
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
+	ck_assert_uint_eq(fi->submap, 1u << XENFEAT_direct_mapped);
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
+			    VMASST_TYPE_pae_extended_cr3, 0),
+			 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
+	ck_assert_uint_eq(fi->submap,
+			  (1u << XENFEAT_direct_mapped) | (1u << XENFEAT_pae_pgdir_above_4gb));
+	fi->submap_idx = 1;
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_RO, 0), -XEN_EFAULT);
+}
+END_TEST
+
+/* physdev_op for a domU without devices: each sub-op's Xen error, nothing else changed. */
+START_TEST(physdev_op_as_xen_answers_a_domu)
+{
+	uint32_t *w = guest(VA_DATA);
+
+	w[0] = 3;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, VA_DATA, 0), 0);
+	ck_assert_uint_eq(v->iopl, 3);
+	w[0] = 4;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, VA_DATA, 0), -XEN_EINVAL);
+	ck_assert_uint_eq(v->iopl, 3);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, VA_NOTMAPPED, 0),
+			 -XEN_EFAULT);
+	w[0] = 1;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_irq_status_query, VA_DATA, 0),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_eoi, VA_DATA, 0), -XEN_EINVAL);
+	/* The vector is the irq: Xen's dummy. */
+	w[0] = 9;
+	w[1] = 0;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_alloc_irq_vector, VA_DATA, 0), 0);
+	ck_assert_uint_eq(w[1], 9);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_get_free_pirq, VA_DATA, 0),
+			 -XEN_ENOSPC);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_map_pirq, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_apic_read, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pci_device_add, VA_DATA, 0),
+			 -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_setup_gsi, VA_DATA, 0), -XEN_EPERM);
+	/* The pirq EOI map: a RAM frame of the domain, once. */
+	uint64_t *gmfn = guest(VA_DATA);
+	*gmfn = RAM / 4096;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA, 0),
+			 -XEN_EINVAL);
+	ck_assert_uint_eq(d->pirq_eoi_gmfn, 0);
+	*gmfn = 0x10;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v1, VA_DATA, 0),
+			 -XEN_EBUSY);
+	/* The I/O bitmap: kept when the range is a guest address, refused past 65536 ports. */
+	struct physdev_set_iobitmap *bm = guest(VA_DATA);
+	bm->bitmap.p = (uint8_t *)(uintptr_t)VA_DATA;
+	bm->nr_ports = 65537;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iobitmap, VA_DATA, 0),
+			 -XEN_EINVAL);
+	bm->nr_ports = 1024;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iobitmap, VA_DATA, 0), 0);
+	ck_assert_uint_eq(v->iobmp_ports, 1024);
+}
+END_TEST
+
+/* set_segment_base: canonical bases only; the selector form clears the user base. */
+START_TEST(set_segment_base_cases)
+{
+	v->segs_dirty = false;
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0x401000, 0), 0);
+	ck_assert_uint_eq(v->fs_base, 0x401000);
+	ck_assert(v->segs_dirty);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, 0x402000, 0), 0);
+	ck_assert_uint_eq(v->gs_base_kernel, 0x402000);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER, 0x403000, 0), 0);
+	ck_assert_uint_eq(v->gs_base_user, 0x403000);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0x0000800000000000ULL, 0),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0xffff800000000000ULL, 0),
+			 0); /* canonical: the KVM engine takes any */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, 4, 0, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0x10028, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0x2b); /* low 16 bits, RPL 3 */
+	ck_assert_uint_eq(v->gs_base_user, 0);
+	ck_assert_uint_eq(v->gs_base_kernel, 0x402000);
+	/* The process engine loads lower-half bases only. */
+	test_engine.seg_base_max = hv_proc_engine.seg_base_max;
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, SV_PROC_GUEST_VA_END, 0),
+			 -XEN_EINVAL);
+	ck_assert_uint_eq(v->fs_base, 0xffff800000000000ULL);
+	/* fpu_taskswitch: the virtual TS. */
+	ck_assert_int_eq(hc(__HYPERVISOR_fpu_taskswitch, 1, 0, 0), 0);
+	ck_assert(v->fpu_ts && v->fpu_ts_dirty);
+	ck_assert_int_eq(hc(__HYPERVISOR_fpu_taskswitch, 0, 0, 0), 0);
+	ck_assert(!v->fpu_ts);
+}
+END_TEST
+
+/* HYPERVISOR_iret: every flags case of Xen's do_iret. */
+static void iret_frame(uint64_t flags, uint64_t rflags)
+{
+	/* rax r11 rcx flags rip cs rflags rsp ss, at VA_DATA + 0x100 */
+	uint64_t f[9] = { 0x1111, 0x2222, 0x3333, flags, 0x401234, 0xe033, rflags, 0x405000, 0xe02b };
+	memcpy(guest(VA_DATA + 0x100), f, sizeof(f));
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rax = __HYPERVISOR_iret;
+	v->regs.rsp = VA_DATA + 0x100;
+	v->regs.rcx = 0xdead;
+	v->regs.r11 = 0xbeef;
+	hypercall_dispatch(v);
+}
+
+START_TEST(iret_flags_cases)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	iret_frame(0, 0x202 | 0x3000 | 0x20000 | 1); /* IF, IOPL 3, VM, CF */
+	ck_assert_uint_eq(v->regs.rax, 0x1111);
+	ck_assert_uint_eq(v->regs.r11, 0x2222);
+	ck_assert_uint_eq(v->regs.rcx, 0x3333);
+	ck_assert_uint_eq(v->regs.rip, 0x401234);
+	ck_assert_uint_eq(v->regs.rsp, 0x405000);
+	ck_assert_uint_eq(v->regs.rflags, 0x203); /* never IOPL or VM from the frame */
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0);
+	ck_assert_uint_eq(v->iopl, 0); /* architectural_iopl off */
+	/* In a syscall: sysret semantics, rcx = rip and r11 = rflags; IF clear masks events. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
+			    VMASST_TYPE_architectural_iopl, 0),
+			 0);
+	iret_frame(VGCF_in_syscall, 0x2000 | 0x80);
+	ck_assert_uint_eq(v->regs.rcx, 0x401234);
+	ck_assert_uint_eq(v->regs.r11, v->regs.rflags);
+	ck_assert_uint_eq(v->regs.rflags, 0x282);
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 1);
+	ck_assert_uint_eq(v->iopl, 2);
+	/* A frame it cannot read crashes the domain. */
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rax = __HYPERVISOR_iret;
+	v->regs.rsp = VA_NOTMAPPED;
+	hypercall_dispatch(v);
+	ck_assert_int_ne(d->state, DOM_ACTIVE);
 }
 END_TEST
 
@@ -1183,6 +1355,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, exceptions_bounce_to_the_trap_table);
 	tcase_add_test(tc, unhandled_exceptions_still_crash);
 	tcase_add_test(tc, vm_assist_types);
+	tcase_add_test(tc, xen_version_every_subop);
+	tcase_add_test(tc, physdev_op_as_xen_answers_a_domu);
+	tcase_add_test(tc, set_segment_base_cases);
+	tcase_add_test(tc, iret_flags_cases);
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");
