@@ -157,6 +157,50 @@ static void do_x32(void)
 	syscall(0x40000000 | SYS_getpid);
 }
 
+/* arch_prctl: the two codes the runner loads guest segment bases with, and no other. */
+static void do_arch_set_fs(void)
+{
+	uint64_t self;
+	/* glibc's TCB starts with a pointer to itself: the current %fs base, kept as it is. */
+	__asm__ volatile("mov %%fs:0, %0" : "=r"(self));
+	if (syscall(SYS_arch_prctl, 0x1002 /* ARCH_SET_FS */, self) != 0)
+		syscall(SYS_exit_group, 3);
+}
+static void do_arch_set_gs(void)
+{
+	if (syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, 0x12345000UL) != 0)
+		syscall(SYS_exit_group, 3);
+}
+static void do_arch_get_fs(void)
+{
+	uint64_t base;
+	syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &base);
+}
+static void do_arch_set_cpuid(void)
+{
+	syscall(SYS_arch_prctl, 0x1012 /* ARCH_SET_CPUID */, 0);
+}
+static void do_arch_set_fs_high(void)
+{
+	/* The code compared as 64 bits: ARCH_SET_FS with a high word is another code. */
+	syscall(SYS_arch_prctl, (1UL << 32) | 0x1002, 0);
+}
+static void do_arch_map_vdso(void)
+{
+	syscall(SYS_arch_prctl, 0x2001 /* ARCH_MAP_VDSO_64 */, 0x40000000UL);
+}
+
+START_TEST(arch_prctl_set_fs_gs_only)
+{
+	ck_assert_int_eq(under_filter(do_arch_set_fs), ALLOWED);
+	ck_assert_int_eq(under_filter(do_arch_set_gs), ALLOWED);
+	ck_assert_int_eq(under_filter(do_arch_get_fs), DENIED);
+	ck_assert_int_eq(under_filter(do_arch_set_cpuid), DENIED);
+	ck_assert_int_eq(under_filter(do_arch_set_fs_high), DENIED);
+	ck_assert_int_eq(under_filter(do_arch_map_vdso), DENIED);
+}
+END_TEST
+
 START_TEST(runner_calls_pass)
 {
 	ck_assert_int_eq(under_filter(do_gettid), ALLOWED);
@@ -205,6 +249,7 @@ int main(void)
 	tcase_add_test(tc, runner_calls_pass);
 	tcase_add_test(tc, host_calls_are_denied);
 	tcase_add_test(tc, mmap_only_guest_memory_in_the_window);
+	tcase_add_test(tc, arch_prctl_set_fs_gs_only);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
