@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Check suite: the PV instruction emulator (pv_emul.c).  Its decoder with
+ * hostile bytes (truncated, prefixes galore, too long), and the emulation
+ * of faults from a guest with real page tables: MSRs at the edges, Xen's
+ * cpuid leaves behind the forced-emulation signature, M2P loads, and an
+ * instruction at a page end or in an unmapped page left to the guest.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xen/arch-x86/xen-x86_64.h>
+#include "../../hypervisor/hv.h"
+#include "../../hypervisor/pv_emul.h"
+
+struct hv_host hv_host = { .tsc_khz = 2000000 };
+const char *hv_rundir = "/tmp";
+
+#define RAM (1u << 20)
+#define VA_CODE 0x400000ULL /* 16 user pages at frames 0x10000.., then nothing */
+#define VA_END (VA_CODE + 16 * 4096)
+
+static struct hv_domain *d;
+static struct hv_vcpu *v;
+static struct hv_engine test_engine;
+
+static uint64_t fake_tsc(struct hv_vcpu *x)
+{
+	return 0x123456789abcULL;
+}
+
+static uint64_t *pt(uint64_t gpa)
+{
+	return mem_gpa(&d->mem, gpa, 4096);
+}
+
+static uint8_t *guest(uint64_t va)
+{
+	return mem_gpa(&d->mem, 0x10000 + (va - VA_CODE), 1);
+}
+
+static void setup(void)
+{
+	struct hv_mem *m;
+
+	d = calloc(1, sizeof(*d));
+	d->domid = 9;
+	test_engine = hv_kvm_engine;
+	test_engine.vcpu_tsc = fake_tsc;
+	d->eng = &test_engine;
+	d->max_vcpus = 1;
+	d->state = DOM_ACTIVE;
+	m = &d->mem;
+	m->ram_size = RAM;
+	m->memfd_size = RAM + pv_priv_size(1, RAM);
+	m->memfd = memfd_create("t", 0);
+	ck_assert_int_ge(m->memfd, 0);
+	ck_assert_int_eq(ftruncate(m->memfd, (off_t)m->memfd_size), 0);
+	m->base = mmap(NULL, m->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, m->memfd, 0);
+	ck_assert_ptr_ne(m->base, MAP_FAILED);
+	m->nr_ram = 1;
+	m->ram[0] = (struct sv_mem_range){ 0, RAM, 0 };
+	m->priv = (struct sv_mem_range){ SV_PRIV_GPA, pv_priv_size(1, RAM), RAM };
+	ck_assert_int_eq(mem_balloon_setup(m), 0);
+	ck_assert_int_eq(pv_domain_init(d), 0);
+	ck_assert_uint_ne(d->m2p_l3_gpa, 0);
+	d->shinfo = mem_gpa(m, SV_SHARED_INFO_GPA, 4096);
+	pt(0x1000)[0] = 0x2000 | 7;
+	pt(0x2000)[0] = 0x3000 | 7;
+	pt(0x3000)[2] = 0x4000 | 7;
+	for (int i = 0; i < 16; i++)
+		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
+	v = calloc(1, sizeof(*v));
+	v->dom = d;
+	v->cr3 = 0x1000;
+	d->vcpus[0] = v;
+}
+
+static void teardown(void)
+{
+	free(v);
+	munmap(d->mem.base, d->mem.memfd_size);
+	close(d->mem.memfd);
+	free(d->mem.absent);
+	free(d);
+}
+
+/* ---- the decoder alone ---- */
+
+static int dec(const char *bytes, size_t n, struct pv_insn *in)
+{
+	return pv_emul_decode((const uint8_t *)bytes, n, in);
+}
+
+START_TEST(decode_each_kind)
+{
+	struct pv_insn in;
+
+	ck_assert_int_eq(dec("\x0f\x32", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_RDMSR && in.len == 2 && !in.forced);
+	ck_assert_int_eq(dec("\x0f\x30", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_WRMSR);
+	ck_assert_int_eq(dec("\x0f\x31", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_RDTSC);
+	ck_assert_int_eq(dec("\x0f\x01\xf9", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_RDTSCP && in.len == 3);
+	ck_assert_int_eq(dec("\x0f\x01\xf8", 3, &in), -EINVAL); /* swapgs: not ours */
+	ck_assert_int_eq(dec("\x0f\xa2", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_CPUID && !in.forced);
+	ck_assert_int_eq(dec("\x0f\x0bxen\x0f\xa2", 7, &in), 0);
+	ck_assert(in.kind == PV_INSN_CPUID && in.forced && in.len == 7);
+	/* Xen emulates only cpuid behind the signature, and only right behind it. */
+	ck_assert_int_eq(dec("\x0f\x0bxen\x0f\x32", 7, &in), -EINVAL);
+	ck_assert_int_eq(dec("\x0f\x0bxen\x48\x0f\xa2", 8, &in), -EINVAL);
+	ck_assert_int_eq(dec("\x0f\x0bxeN\x0f\xa2", 7, &in), -EINVAL);
+	ck_assert_int_eq(dec("\x0f\x0b", 2, &in), -EAGAIN); /* could still be the signature */
+	ck_assert_int_eq(dec("\x0f\x0b\x90\x90\x90", 5, &in), -EINVAL); /* plain ud2 */
+	ck_assert_int_eq(dec("\xcc", 1, &in), -EINVAL);
+}
+END_TEST
+
+START_TEST(decode_truncated)
+{
+	struct pv_insn in;
+
+	ck_assert_int_eq(dec("\x0f", 1, &in), -EAGAIN);
+	ck_assert_int_eq(dec("\x0f\x01", 2, &in), -EAGAIN);
+	ck_assert_int_eq(dec("\x0f\x0bxen\x0f", 6, &in), -EAGAIN);
+	ck_assert_int_eq(dec("\x66\x66\x48", 3, &in), -EAGAIN);
+	ck_assert_int_eq(dec("\x48\x8b", 2, &in), -EAGAIN);	       /* no ModRM */
+	ck_assert_int_eq(dec("\x48\x8b\x04", 3, &in), -EAGAIN);       /* no SIB */
+	ck_assert_int_eq(dec("\x48\x8b\x05\x00\x10", 5, &in), -EAGAIN); /* half a disp32 */
+	ck_assert_int_eq(dec("", 0, &in), -EAGAIN);
+}
+END_TEST
+
+START_TEST(decode_prefixes)
+{
+	struct pv_insn in;
+	char buf[32];
+
+	/* 13 prefixes and a 2-byte opcode: 15 bytes, the most there may be. */
+	memset(buf, 0x66, 13);
+	memcpy(buf + 13, "\x0f\x32", 2);
+	ck_assert_int_eq(dec(buf, 15, &in), 0);
+	ck_assert_uint_eq(in.len, 15);
+	/* One more is 16 bytes: the CPU's #GP, never emulated, however much is readable. */
+	memset(buf, 0x2e, 14);
+	memcpy(buf + 14, "\x0f\x32", 2);
+	ck_assert_int_eq(dec(buf, 16, &in), -EINVAL);
+	memset(buf, 0x40, 20);
+	ck_assert_int_eq(dec(buf, 20, &in), -EINVAL);
+	/* lock and rep are not for these. */
+	ck_assert_int_eq(dec("\xf0\x0f\x32", 3, &in), -EINVAL);
+	ck_assert_int_eq(dec("\xf3\x0f\x31", 3, &in), -EINVAL);
+	ck_assert_int_eq(dec("\xf2\x48\x8b\x00", 4, &in), -EINVAL);
+	/* A REX counts only right before the opcode. */
+	ck_assert_int_eq(dec("\x48\x66\x8b\x00", 4, &in), 0);
+	ck_assert_uint_eq(in.size, 2);
+	ck_assert_int_eq(dec("\x66\x48\x8b\x00", 4, &in), 0);
+	ck_assert_uint_eq(in.size, 8);
+	ck_assert_int_eq(dec("\x4c\x41\x8b\x00", 4, &in), 0); /* the last REX: B, not R or W */
+	ck_assert_uint_eq(in.reg, 0);
+	ck_assert_int_eq(in.base, 8);
+	ck_assert_uint_eq(in.size, 4);
+	/* Segment overrides: the last one; the old four mean nothing in 64-bit mode. */
+	ck_assert_int_eq(dec("\x64\x48\x8b\x00", 4, &in), 0);
+	ck_assert_uint_eq(in.seg, 4);
+	ck_assert_int_eq(dec("\x64\x2e\x65\x48\x8b\x00", 6, &in), 0);
+	ck_assert_uint_eq(in.seg, 5);
+	ck_assert_int_eq(dec("\x65\x3e\x48\x8b\x00", 5, &in), 0);
+	ck_assert_uint_eq(in.seg, 0);
+	/* 32-bit addressing never reaches the M2P: not emulated. */
+	ck_assert_int_eq(dec("\x67\x48\x8b\x00", 4, &in), -EINVAL);
+}
+END_TEST
+
+START_TEST(decode_modrm_forms)
+{
+	struct pv_insn in;
+
+	/* mov (%rax,%rdx,8), %rcx */
+	ck_assert_int_eq(dec("\x48\x8b\x0c\xd0", 4, &in), 0);
+	ck_assert(in.kind == PV_INSN_MOV_LOAD && in.len == 4 && in.size == 8);
+	ck_assert(in.reg == 1 && in.base == 0 && in.index == 2 && in.scale == 8 && in.disp == 0);
+	/* mov 0x10(%rip), %r9d */
+	ck_assert_int_eq(dec("\x44\x8b\x0d\x10\x00\x00\x00", 7, &in), 0);
+	ck_assert(in.reg == 9 && in.base == PV_EA_RIP && in.disp == 0x10 && in.size == 4);
+	/* mov -8(%rbp), %rax: disp8, sign-extended */
+	ck_assert_int_eq(dec("\x48\x8b\x45\xf8", 4, &in), 0);
+	ck_assert(in.base == 5 && in.disp == -8 && in.index == -1);
+	/* SIB with no base (disp32) and no index (4 without REX.X) */
+	ck_assert_int_eq(dec("\x48\x8b\x04\x25\x00\x00\x80\xff", 8, &in), 0);
+	ck_assert(in.base == -1 && in.index == -1 && in.disp == (int32_t)0xff800000);
+	/* REX.X: index 12 is r12, not "none" */
+	ck_assert_int_eq(dec("\x4a\x8b\x04\xe0", 4, &in), 0);
+	ck_assert(in.index == 12 && in.base == 0 && in.scale == 8);
+	/* rsp as base needs a SIB: (%rsp) */
+	ck_assert_int_eq(dec("\x48\x8b\x04\x24", 4, &in), 0);
+	ck_assert(in.base == 4 && in.index == -1);
+	/* a register operand: nothing to emulate */
+	ck_assert_int_eq(dec("\x48\x8b\xc1", 3, &in), -EINVAL);
+	/* mov to memory, or any other opcode: not ours */
+	ck_assert_int_eq(dec("\x48\x89\x00", 3, &in), -EINVAL);
+}
+END_TEST
+
+/* ---- emulation of faults ---- */
+
+static bool fault_at(uint64_t rip, unsigned vec, uint64_t err, uint64_t cr2)
+{
+	struct hv_exit e = { .kind = HV_EXIT_FAULT, .vector = vec, .error_code = err, .cr2 = cr2 };
+
+	e.frame[0] = rip;
+	e.frame[1] = FLAT_KERNEL_CS;
+	e.frame[2] = 0x202;
+	e.frame[3] = VA_CODE + 0x8000;
+	e.frame[4] = FLAT_KERNEL_SS;
+	v->regs.rip = rip;
+	v->regs_dirty = false;
+	return pv_emul_fault(v, &e);
+}
+
+static void put(uint64_t va, const char *bytes, size_t n)
+{
+	memcpy(guest(va), bytes, n);
+}
+
+START_TEST(msrs_as_xen_allows)
+{
+	put(VA_CODE, "\x0f\x32", 2);
+	put(VA_CODE + 16, "\x0f\x30", 2);
+	v->fs_base = 0x1234567890ULL;
+	v->regs.rcx = 0xc0000100;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x34567890);
+	ck_assert_uint_eq(v->regs.rdx, 0x12);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 2);
+	ck_assert(v->regs_dirty);
+	/* Only ECX names the MSR: the upper half of rcx is ignored. */
+	v->regs.rcx = 0xffffffff00000000ULL | 0xc0000100;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x34567890);
+	/* Write the kernel %gs base, read the user one. */
+	v->regs.rcx = 0xc0000101;
+	v->regs.rax = 0xffffffff00005000ULL; /* only EAX counts */
+	v->regs.rdx = 0x7;
+	v->segs_dirty = false;
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->gs_base_kernel, 0x700005000ULL);
+	ck_assert(v->segs_dirty);
+	v->gs_base_user = 42;
+	v->regs.rcx = 0xc0000102;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 42);
+	/* A non-canonical base: #GP left to the guest, nothing changed. */
+	v->regs.rcx = 0xc0000100;
+	v->regs.rdx = 0x8000;
+	v->regs.rax = 0;
+	ck_assert(!fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->fs_base, 0x1234567890ULL);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 16);
+	ck_assert(!v->regs_dirty);
+	/* MSRs at the edges and ones a PV guest may not see. */
+	static const uint32_t refused[] = { 0, 0x1b, 0x3a, 0x174, 0xc0000081, 0xc0000082,
+					    0x40000000, 0x40000001, 0xffffffff, 0xc0000103 };
+	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		v->regs.rcx = refused[i];
+		v->regs.rax = 0x5555;
+		ck_assert_msg(!fault_at(VA_CODE, 13, 0, 0), "rdmsr %#x", refused[i]);
+		ck_assert_uint_eq(v->regs.rax, 0x5555);
+	}
+	/* What Xen shows: the TSC (the engine's), EFER, MISC_ENABLE. */
+	v->regs.rcx = 0x10;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq((v->regs.rdx << 32) | v->regs.rax, 0x123456789abcULL);
+	v->regs.rcx = 0xc0000080;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax & 0x500, 0x500); /* LME, LMA */
+	/* Writing EFER back as read is nothing; changing it is #GP. */
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	v->regs.rax ^= 0x800; /* NXE off */
+	ck_assert(!fault_at(VA_CODE + 16, 13, 0, 0));
+	/* A #GP with an error code is a selector fault: never an MSR access. */
+	v->regs.rcx = 0xc0000100;
+	ck_assert(!fault_at(VA_CODE, 13, 0x18, 0));
+	/* The hypercall-page MSR: page index 0 of a RAM frame only. */
+	v->regs.rcx = 0x40000000;
+	v->regs.rdx = 0;
+	v->regs.rax = 0x30000;
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(d->hcall_page_gpa, 0x30000);
+	v->regs.rax = 0x31001;
+	ck_assert(!fault_at(VA_CODE + 16, 13, 0, 0));
+	v->regs.rax = 0;
+	v->regs.rdx = 0x7f;
+	ck_assert(!fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(d->hcall_page_gpa, 0x30000);
+}
+END_TEST
+
+static void cpuid_forced(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	put(VA_CODE + 32, "\x0f\x0bxen\x0f\xa2", 7);
+	v->regs.rax = 0xdead00000000ULL | leaf;
+	v->regs.rcx = sub;
+	ck_assert(fault_at(VA_CODE + 32, 6, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 39);
+	r[0] = (uint32_t)v->regs.rax;
+	r[1] = (uint32_t)v->regs.rbx;
+	r[2] = (uint32_t)v->regs.rcx;
+	r[3] = (uint32_t)v->regs.rdx;
+	ck_assert_uint_eq(v->regs.rax >> 32, 0); /* 32-bit results, zero-extended */
+}
+
+START_TEST(forced_cpuid_xen_leaves)
+{
+	uint32_t r[4];
+	char sig[13] = { 0 };
+
+	cpuid_forced(0x40000000, 0, r);
+	ck_assert_uint_eq(r[0], 0x40000005);
+	memcpy(sig, &r[1], 4);
+	memcpy(sig + 4, &r[2], 4);
+	memcpy(sig + 8, &r[3], 4);
+	ck_assert_str_eq(sig, "XenVMMXenVMM");
+	cpuid_forced(0x40000001, 0, r);
+	ck_assert_uint_eq(r[0], (4u << 16) | 17);
+	cpuid_forced(0x40000002, 0, r);
+	ck_assert_uint_eq(r[0], 1);
+	ck_assert_uint_eq(r[1], 0x40000000);
+	cpuid_forced(0x40000003, 2, r);
+	ck_assert_uint_eq(r[0], 2000000);
+	cpuid_forced(0x40000004, 0, r); /* HVM only */
+	ck_assert(!r[0] && !r[1] && !r[2] && !r[3]);
+	cpuid_forced(0x40000005, 0, r);
+	ck_assert_uint_eq(r[1], 20); /* 1 MiB of RAM: machine addresses of 20 bits */
+	cpuid_forced(0x40000006, 0, r);
+	ck_assert(!r[0] && !r[1] && !r[2] && !r[3]);
+	cpuid_forced(0x400000ff, 0, r);
+	ck_assert(!r[0] && !r[1] && !r[2] && !r[3]);
+	/* The host's leaves, filtered: a hypervisor, no VMX, no MONITOR, no FSGSBASE. */
+	cpuid_forced(1, 0, r);
+	ck_assert(r[2] & (1u << 31));
+	ck_assert(!(r[2] & ((1u << 5) | (1u << 3))));
+	cpuid_forced(7, 0, r);
+	ck_assert(!(r[1] & 1));
+	cpuid_forced(0x80000001, 0, r);
+	ck_assert(!(r[2] & (1u << 2)));
+}
+END_TEST
+
+START_TEST(forced_cpuid_only_from_ud)
+{
+	put(VA_CODE + 32, "\x0f\x0bxen\x0f\xa2", 7);
+	ck_assert(!fault_at(VA_CODE + 32, 13, 0, 0));
+	put(VA_CODE + 32, "\x0f\x0b\x90", 3);
+	ck_assert(!fault_at(VA_CODE + 32, 6, 0, 0)); /* a plain ud2 is the guest's */
+	put(VA_CODE, "\x0f\x32", 2);
+	ck_assert(!fault_at(VA_CODE, 6, 0, 0)); /* rdmsr with a #UD: not an emulation case */
+	ck_assert(!fault_at(VA_CODE, 0, 0, 0));
+	ck_assert(!fault_at(VA_CODE, 14, 0, VA_CODE));
+}
+END_TEST
+
+START_TEST(fetch_stops_at_unmapped)
+{
+	/* The signature's first bytes at the end of the last mapped page. */
+	put(VA_END - 3, "\x0f\x0bx", 3);
+	v->regs.rax = 0x40000000;
+	ck_assert(!fault_at(VA_END - 3, 6, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_END - 3);
+	ck_assert(!v->regs_dirty);
+	put(VA_END - 1, "\x0f", 1);
+	ck_assert(!fault_at(VA_END - 1, 13, 0, 0));
+	/* rip in an unmapped page, in a supervisor page, non-canonical, at the top. */
+	ck_assert(!fault_at(VA_END, 13, 0, 0));
+	pt(0x4000)[3] &= ~4ULL;
+	put(VA_CODE + 0x3000, "\x0f\x32", 2);
+	ck_assert(!fault_at(VA_CODE + 0x3000, 13, 0, 0));
+	ck_assert(!fault_at(0x0000800000000000ULL, 13, 0, 0));
+	ck_assert(!fault_at(~0ULL, 13, 0, 0));
+	/* A short instruction at a page end still runs: rdtsc in its last two bytes. */
+	put(VA_END - 2, "\x0f\x31", 2);
+	ck_assert(fault_at(VA_END - 2, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_END);
+	ck_assert_uint_eq(v->regs.rax, 0x56789abc);
+}
+END_TEST
+
+START_TEST(m2p_loads_at_the_fixed_address)
+{
+	const uint64_t *m2p = mem_gpa(&d->mem, d->m2p_tab_gpa, 8 * 0x20);
+
+	/* mov (%rax,%rdx,8), %rcx */
+	put(VA_CODE, "\x48\x8b\x0c\xd0", 4);
+	v->regs.rax = MACH2PHYS_VIRT_START;
+	v->regs.rdx = 0x12;
+	ck_assert(fault_at(VA_CODE, 14, 5, MACH2PHYS_VIRT_START + 0x90));
+	ck_assert_uint_eq(v->regs.rcx, m2p[0x12]);
+	ck_assert_uint_eq(v->regs.rcx, 0x12); /* frame 0x12 is pfn 0x12 */
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 4);
+	/* 32-bit load: zero-extended; 16-bit: merged. */
+	put(VA_CODE, "\x8b\x0c\xd0", 3);
+	v->regs.rcx = ~0ULL;
+	ck_assert(fault_at(VA_CODE, 14, 5, MACH2PHYS_VIRT_START + 0x90));
+	ck_assert_uint_eq(v->regs.rcx, 0x12);
+	put(VA_CODE, "\x66\x8b\x0c\xd0", 4);
+	v->regs.rcx = ~0ULL;
+	ck_assert(fault_at(VA_CODE, 14, 5, MACH2PHYS_VIRT_START + 0x90));
+	ck_assert_uint_eq(v->regs.rcx, 0xffffffffffff0012ULL);
+	/* Past the end of the table, a write, a fetch, a cr2 that is not the operand: left. */
+	put(VA_CODE, "\x48\x8b\x0c\xd0", 4);
+	v->regs.rdx = d->m2p_entries;
+	ck_assert(!fault_at(VA_CODE, 14, 5, MACH2PHYS_VIRT_START + 8 * d->m2p_entries));
+	v->regs.rdx = 0x12;
+	ck_assert(!fault_at(VA_CODE, 14, 7, MACH2PHYS_VIRT_START + 0x90));
+	ck_assert(!fault_at(VA_CODE, 14, 0x15, MACH2PHYS_VIRT_START + 0x90));
+	ck_assert(!fault_at(VA_CODE, 14, 5, MACH2PHYS_VIRT_START + 0x98));
+	/* An 8-byte load straddling the end of the table. */
+	v->regs.rdx = 0;
+	put(VA_CODE, "\x48\x8b\x88\x00\x00\x00\x00", 7); /* mov disp32(%rax), %rcx */
+	memcpy(guest(VA_CODE + 3), &(int32_t){ (int32_t)(8 * d->m2p_entries - 4) }, 4);
+	ck_assert(!fault_at(VA_CODE, 14, 5, MACH2PHYS_VIRT_START + 8 * d->m2p_entries - 4));
+	/* Without an M2P nothing is emulated. */
+	put(VA_CODE, "\x48\x8b\x0c\xd0", 4);
+	d->m2p_l3_gpa = 0;
+	ck_assert(!fault_at(VA_CODE, 14, 5, MACH2PHYS_VIRT_START + 0x90));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pv_emul");
+	TCase *dc = tcase_create("decode");
+	TCase *tc = tcase_create("emulate");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(dc, decode_each_kind);
+	tcase_add_test(dc, decode_truncated);
+	tcase_add_test(dc, decode_prefixes);
+	tcase_add_test(dc, decode_modrm_forms);
+	suite_add_tcase(s, dc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, msrs_as_xen_allows);
+	tcase_add_test(tc, forced_cpuid_xen_leaves);
+	tcase_add_test(tc, forced_cpuid_only_from_ud);
+	tcase_add_test(tc, fetch_stops_at_unmapped);
+	tcase_add_test(tc, m2p_loads_at_the_fixed_address);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
