@@ -10,6 +10,7 @@
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/printk.h>
+#include <svk/privops.h>
 #include <svk/sched.h>
 #include <svk/selftests.h>
 #include <svk/wait.h>
@@ -332,6 +333,7 @@ static const struct command commands[] = {
 	{ .name = "pv-abi", .run = cmd_pv_abi },
 	{ .name = "watchdog", .run = cmd_watchdog },
 	{ .name = "traps", .run = traps_selftest },
+	{ .name = "privops", .run = privops_selftest },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },

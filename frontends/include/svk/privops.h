@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The privops word (privops.c): Xen's emulation of privileged instructions, seen from a guest. */
+#ifndef SVK_PRIVOPS_H
+#define SVK_PRIVOPS_H
+
+#include <xen/xen.h>
+
+/*
+ * Runs each check, prints a line per family and "privops: ok" or "privops: FAIL";
+ * with arg "bare", a refused rdmsr with no trap table (the domain must crash).
+ */
+void privops_selftest(const start_info_t *si, const char *arg);
+
+#endif

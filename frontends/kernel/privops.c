@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The privops word: what Xen does for a PV kernel beyond hypercalls, used
+ * as a PV kernel would: SSE and x87 from the start, rdmsr/wrmsr of the
+ * segment-base MSRs (and a refused one caught by our #GP handler), Xen's
+ * cpuid leaves through the forced-emulation signature, set_segment_base
+ * then %fs:/%gs: loads, fpu_taskswitch and #NM, every iret flags case,
+ * physdev_op and xen_version answers, and the M2P read at Xen's fixed
+ * MACH2PHYS_VIRT_START.  Each check prints one line; "privops: ok" ends.
+ */
+#include <svk/hypercall.h>
+#include <svk/lib.h>
+#include <svk/mm.h>
+#include <svk/printk.h>
+#include <svk/shinfo.h>
+#include <xen/physdev.h>
+#include <xen/version.h>
+#include <xen/features.h>
+
+#include <svk/privops.h>
+
+static inline long HYPERVISOR_set_segment_base(int which, unsigned long base)
+{
+	return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
+}
+
+static inline long HYPERVISOR_fpu_taskswitch(int set)
+{
+	return _hypercall1(__HYPERVISOR_fpu_taskswitch, set);
+}
+
+/* What the last exception was (set by the entries below), and where to resume (0: retry). */
+volatile unsigned long privops_vec, privops_err, privops_count, privops_resume;
+
+/*
+ * Trap entries: Xen left rcx, r11, the error code for #GP, then the iret
+ * frame.  Record the vector, move the frame's rip to privops_resume when
+ * set, and return with HYPERVISOR_iret (the frame head.S's entries use).
+ */
+__asm__(".pushsection .text\n"
+	".macro PRIVOPS_ENTRY name, vec, err\n"
+	"\\name:\n"
+	"	popq %rcx\n"
+	"	popq %r11\n"
+	"	.if \\err\n"
+	"	popq privops_err(%rip)\n"
+	"	.else\n"
+	"	movq $0, privops_err(%rip)\n"
+	"	.endif\n"
+	"	movq $\\vec, privops_vec(%rip)\n"
+	"	incq privops_count(%rip)\n"
+	"	pushq %rax\n"
+	"	movq privops_resume(%rip), %rax\n"
+	"	testq %rax, %rax\n"
+	"	jz 1f\n"
+	"	movq %rax, 8(%rsp)\n"
+	"	movq $0, privops_resume(%rip)\n"
+	"1:	popq %rax\n"
+	"	pushq $0\n"
+	"	cmpb $0, iret_guest_pushes_regs(%rip)\n"
+	"	je 2f\n"
+	"	pushq %rcx\n"
+	"	pushq %r11\n"
+	"2:	jmp hypercall_page + 23 * 32\n" /* __HYPERVISOR_iret */
+	".endm\n"
+	"PRIVOPS_ENTRY privops_ud, 6, 0\n"
+	"PRIVOPS_ENTRY privops_nm, 7, 0\n"
+	"PRIVOPS_ENTRY privops_gp, 13, 1\n"
+	".purgem PRIVOPS_ENTRY\n"
+	".popsection\n");
+extern char privops_ud[], privops_nm[], privops_gp[];
+
+#define MSR_FS_BASE 0xc0000100u
+#define MSR_GS_BASE 0xc0000101u
+#define MSR_SHADOW_GS_BASE 0xc0000102u
+
+static bool check(bool ok, const char *what)
+{
+	if (!ok)
+		printk("privops: FAIL %s (vector %lu error 0x%lx traps %lu)\n", what, privops_vec,
+		       privops_err, privops_count);
+	return ok;
+}
+
+static unsigned long rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((unsigned long)hi << 32) | lo;
+}
+
+static void wrmsr(uint32_t msr, unsigned long val)
+{
+	__asm__ __volatile__("wrmsr" ::"c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+			     : "memory");
+}
+
+/* rdmsr of msr with our #GP handler resuming after it: the trap count it took. */
+static unsigned long rdmsr_trapping(uint32_t msr)
+{
+	unsigned long before = privops_count;
+
+	__asm__ __volatile__("leaq 1f(%%rip), %%rax\n\tmovq %%rax, %0\n\t"
+			     "rdmsr\n1:"
+			     : "=m"(privops_resume)
+			     : "c"(msr)
+			     : "rax", "rdx", "memory");
+	privops_resume = 0;
+	return privops_count - before;
+}
+
+static void xen_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ __volatile__("ud2\n\t.ascii \"xen\"\n\tcpuid"
+			     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			     : "0"(leaf), "2"(sub));
+}
+
+/* SSE and x87 with no set-up at all: Xen's PV vCPUs start with both usable. */
+static bool fpu_sse(void)
+{
+	static const uint32_t a[4] __attribute__((aligned(16))) = { 1, 2, 3, 4 };
+	static const uint32_t b[4] __attribute__((aligned(16))) = { 10, 20, 30, 40 };
+	static uint32_t out[4] __attribute__((aligned(16)));
+	uint16_t x87 = 0;
+
+	__asm__ __volatile__("movdqa %1, %%xmm0\n\tpaddd %2, %%xmm0\n\tmovdqa %%xmm0, %0"
+			     : "=m"(out)
+			     : "m"(a), "m"(b)); /* no xmm clobber: C here uses none (-mgeneral-regs-only) */
+	__asm__ __volatile__("fninit\n\tfld1\n\tfld1\n\tfaddp\n\tfistps %0" : "=m"(x87));
+	return out[0] == 11 && out[1] == 22 && out[2] == 33 && out[3] == 44 && x87 == 2;
+}
+
+static bool segs(void)
+{
+	unsigned long *p = page_alloc(), *q = page_alloc(), got;
+	bool ok = true;
+
+	if (!check(p && q, "two pages for the segment bases"))
+		return false;
+	p[2] = 0x1111222233334444UL;
+	q[2] = 0x5555666677778888UL;
+	p[3] = 0xabcdUL;
+	ok &= check(!HYPERVISOR_set_segment_base(SEGBASE_FS, (unsigned long)p), "SEGBASE_FS");
+	__asm__ __volatile__("movq %%fs:0x10, %0" : "=r"(got));
+	ok &= check(got == p[2], "%fs:0x10 after SEGBASE_FS");
+	ok &= check(rdmsr(MSR_FS_BASE) == (unsigned long)p, "rdmsr FS_BASE");
+	wrmsr(MSR_FS_BASE, (unsigned long)q);
+	__asm__ __volatile__("movq %%fs:0x10, %0" : "=r"(got));
+	ok &= check(got == q[2], "%fs:0x10 after wrmsr FS_BASE");
+	ok &= check(!HYPERVISOR_set_segment_base(SEGBASE_GS_KERNEL, (unsigned long)p),
+		    "SEGBASE_GS_KERNEL");
+	__asm__ __volatile__("movq %%gs:0x18, %0" : "=r"(got));
+	ok &= check(got == 0xabcd, "%gs:0x18 after SEGBASE_GS_KERNEL");
+	ok &= check(rdmsr(MSR_GS_BASE) == (unsigned long)p, "rdmsr GS_BASE");
+	ok &= check(!HYPERVISOR_set_segment_base(SEGBASE_GS_USER, (unsigned long)q),
+		    "SEGBASE_GS_USER");
+	ok &= check(rdmsr(MSR_SHADOW_GS_BASE) == (unsigned long)q, "rdmsr SHADOW_GS_BASE");
+	/* The kernel's %gs did not move: the user base is the inactive one. */
+	__asm__ __volatile__("movq %%gs:0x18, %0" : "=r"(got));
+	ok &= check(got == 0xabcd, "kernel %gs kept under SEGBASE_GS_USER");
+	wrmsr(MSR_SHADOW_GS_BASE, (unsigned long)p);
+	ok &= check(rdmsr(MSR_SHADOW_GS_BASE) == (unsigned long)p, "wrmsr SHADOW_GS_BASE");
+	ok &= check(!HYPERVISOR_set_segment_base(SEGBASE_GS_USER_SEL, 0), "SEGBASE_GS_USER_SEL");
+	ok &= check(rdmsr(MSR_SHADOW_GS_BASE) == 0, "user %gs base 0 after a NUL selector");
+	ok &= check(HYPERVISOR_set_segment_base(SEGBASE_FS, 0x0000800000000000UL) == -XEN_EINVAL,
+		    "a non-canonical base refused");
+	ok &= check(HYPERVISOR_set_segment_base(7, 0) == -XEN_EINVAL, "an unknown SEGBASE");
+	if (ok)
+		printk("privops: set_segment_base and wrmsr FS/GS: %%fs:/%%gs: loads read 0x%lx "
+		       "and 0x%lx\n",
+		       q[2], p[3]);
+	(void)HYPERVISOR_set_segment_base(SEGBASE_FS, 0);
+	(void)HYPERVISOR_set_segment_base(SEGBASE_GS_KERNEL, 0);
+	page_free(p);
+	page_free(q);
+	return ok;
+}
+
+static bool cpuid_leaves(void)
+{
+	uint32_t r[4];
+	char sig[13];
+	bool ok = true;
+
+	xen_cpuid(0x40000000, 0, r);
+	memcpy(sig, &r[1], 4);
+	memcpy(sig + 4, &r[2], 4);
+	memcpy(sig + 8, &r[3], 4);
+	sig[12] = '\0';
+	ok &= check(!strcmp(sig, "XenVMMXenVMM") && r[0] >= 0x40000002, "Xen's signature leaf");
+	xen_cpuid(0x40000001, 0, r);
+	ok &= check(r[0] == ((4u << 16) | 17), "version leaf");
+	uint32_t ver = r[0];
+	xen_cpuid(0x40000002, 0, r);
+	ok &= check(r[0] == 1 && r[1] == 0x40000000, "hypercall page leaf");
+	uint32_t msr = r[1];
+	xen_cpuid(1, 0, r);
+	ok &= check(r[2] & (1u << 31), "leaf 1 says hypervisor");
+	ok &= check(!(r[2] & (1u << 5)), "leaf 1 hides VMX");
+	if (ok)
+		printk("privops: forced cpuid: %s version %u.%u hypercall MSR 0x%x\n", sig, ver >> 16,
+		       ver & 0xffff, msr);
+	return ok;
+}
+
+static bool msrs(void)
+{
+	bool ok = true;
+	unsigned long t0, t1;
+
+	ok &= check(rdmsr_trapping(0x1b) == 1 && privops_vec == 13 && privops_err == 0,
+		    "rdmsr APIC_BASE is #GP to our handler");
+	ok &= check(rdmsr_trapping(0xc0000082) == 1, "rdmsr LSTAR is #GP");
+	ok &= check(rdmsr_trapping(MSR_FS_BASE) == 0, "rdmsr FS_BASE does not trap");
+	t0 = rdmsr(0x10);
+	__asm__ __volatile__("rdtsc" : "=a"(t1) : : "rdx");
+	(void)t1;
+	ok &= check(t0 != 0, "rdmsr TSC");
+	if (ok)
+		printk("privops: rdmsr of APIC_BASE and LSTAR: #GP error 0 to our handler\n");
+	return ok;
+}
+
+/* fpu_taskswitch(1), then SSE: #NM to our handler where the engine can trap it. */
+static bool fpu_ts(void)
+{
+	unsigned long before = privops_count;
+	bool ok;
+
+	ok = check(!HYPERVISOR_fpu_taskswitch(1), "fpu_taskswitch(1)");
+	__asm__ __volatile__("xorps %%xmm1, %%xmm1" ::: "memory");
+	if (privops_count == before + 1 && privops_vec == 7)
+		printk("privops: fpu_taskswitch: #NM delivered, TS cleared\n");
+	else if (privops_count == before)
+		printk("privops: fpu_taskswitch: TS kept, no #NM (engine cannot trap FPU use)\n");
+	else
+		ok = check(false, "fpu_taskswitch's #NM");
+	ok &= check(!HYPERVISOR_fpu_taskswitch(0), "fpu_taskswitch(0)");
+	return ok;
+}
+
+/*
+ * HYPERVISOR_iret with a frame of our own, returning to the label after
+ * it: with VGCF_in_syscall rcx and r11 come back as rip and rflags
+ * (Xen's sysret); without, as the frame had them.
+ */
+static bool iret_case(unsigned long flags, unsigned long *rcx, unsigned long *r11,
+		      unsigned long *rax, unsigned long *label)
+{
+	unsigned long mask = shared_info->vcpu_info[0].evtchn_upcall_mask;
+	unsigned long rflags = 0x3 | (mask ? 0 : 0x200); /* CF; IF = events as they are */
+
+	__asm__ __volatile__("movq %%rsp, %%rdx\n\t"
+			     "pushq $0xe02b\n\t" /* FLAT_KERNEL_SS */
+			     "pushq %%rdx\n\t"
+			     "pushq %[rflags]\n\t"
+			     "pushq $0xe033\n\t" /* FLAT_KERNEL_CS */
+			     "leaq 1f(%%rip), %%rax\n\t"
+			     "pushq %%rax\n\t"
+			     "pushq %[flags]\n\t"
+			     "movq $0x1234, %%rcx\n\t"
+			     "movq $0x5678, %%r11\n\t"
+			     "movq $0x4242, %%rax\n\t"
+			     "cmpb $0, iret_guest_pushes_regs(%%rip)\n\t"
+			     "je 2f\n\t"
+			     "pushq %%rcx\n\t"
+			     "pushq %%r11\n\t"
+			     "2: jmp hypercall_page + 23 * 32\n"
+			     "1:\tmovq %%r11, %%rsi\n\t"
+			     "leaq 1b(%%rip), %%rdx\n\t"
+			     : "=c"(*rcx), "=S"(*r11), "=a"(*rax), "=d"(*label)
+			     : [rflags] "r"(rflags), [flags] "r"(flags)
+			     : "r11", "memory", "cc");
+	return true;
+}
+
+static bool irets(void)
+{
+	unsigned long rcx, r11, rax, label;
+	bool ok = true;
+
+	iret_case(0, &rcx, &r11, &rax, &label);
+	ok &= check(rcx == 0x1234 && r11 == 0x5678 && rax == 0x4242,
+		    "plain iret restores rcx, r11 and rax");
+	iret_case(VGCF_in_syscall, &rcx, &r11, &rax, &label);
+	ok &= check(rcx == label && r11 == 0x203 && rax == 0x4242,
+		    "iret in a syscall: rcx = rip, r11 = rflags (sysret)");
+	if (ok)
+		printk("privops: iret: plain restores rcx r11 rax; VGCF_in_syscall returns as "
+		       "sysret (rcx = rip)\n");
+	return ok;
+}
+
+static bool answers(void)
+{
+	struct physdev_set_iopl iopl = { .iopl = 1 };
+	struct physdev_irq_status_query q = { .irq = 1 };
+	xen_feature_info_t fi = { .submap_idx = 0 };
+	char cmdline[1024];
+	bool ok = true;
+	long rc;
+
+	ok &= check(_hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, &iopl) == 0,
+		    "PHYSDEVOP_set_iopl");
+	rc = _hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_irq_status_query, &q);
+	ok &= check(rc == -XEN_EINVAL, "PHYSDEVOP_irq_status_query: no pirq");
+	rc = _hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_map_pirq, &q);
+	ok &= check(rc == -XEN_EPERM, "PHYSDEVOP_map_pirq: not ours");
+	ok &= check(!HYPERVISOR_xen_version(XENVER_get_features, &fi) &&
+			(fi.submap & (1u << XENFEAT_direct_mapped)) &&
+			!(fi.submap & (1u << XENFEAT_auto_translated_physmap)),
+		    "XENVER_get_features");
+	ok &= check(!HYPERVISOR_xen_version(XENVER_commandline, cmdline) &&
+			!strcmp(cmdline, "<denied>"),
+		    "XENVER_commandline denied");
+	ok &= check(HYPERVISOR_xen_version(XENVER_build_id, cmdline) == -XEN_EPERM,
+		    "XENVER_build_id");
+	if (ok)
+		printk("privops: physdev_op and xen_version answered as Xen answers a domU "
+		       "(features 0x%x)\n",
+		       fi.submap);
+	return ok;
+}
+
+/* Read our own M2P entries at Xen's fixed address (emulated where nothing maps it). */
+static bool m2p_fixed(void)
+{
+	void *page = page_alloc();
+	unsigned long mfn, got = ~0UL;
+	bool ok;
+
+	if (!check(page != NULL, "a page for the M2P read"))
+		return false;
+	mfn = virt_to_mfn(page);
+	__asm__ __volatile__("movq (%1,%2,8), %0"
+			     : "=r"(got)
+			     : "r"(0xffff800000000000UL), "r"(mfn)
+			     : "memory");
+	ok = check(got == virt_to_pfn(page), "M2P at MACH2PHYS_VIRT_START");
+	if (ok)
+		printk("privops: M2P at 0xffff800000000000: mfn 0x%lx -> pfn 0x%lx\n", mfn, got);
+	page_free(page);
+	return ok;
+}
+
+void privops_selftest(const start_info_t *si, const char *arg)
+{
+	const struct trap_info table[] = {
+		{ .vector = 6, .cs = FLAT_KERNEL_CS, .address = (unsigned long)privops_ud },
+		{ .vector = 7, .cs = FLAT_KERNEL_CS, .address = (unsigned long)privops_nm },
+		{ .vector = 13, .cs = FLAT_KERNEL_CS, .address = (unsigned long)privops_gp },
+		{ 0 },
+	};
+	bool ok = true;
+
+	if (arg && !strcmp(arg, "bare")) {
+		/* No trap table: the refused MSR's #GP has nowhere to go but the crash. */
+		(void)HYPERVISOR_set_trap_table(NULL);
+		printk("privops: rdmsr of APIC_BASE with no #GP handler\n");
+		(void)rdmsr(0x1b);
+		printk("privops: FAIL survived a #GP with no handler\n");
+		return;
+	}
+	if (!fpu_sse()) {
+		printk("privops: FAIL SSE/x87 at start\n");
+		ok = false;
+	} else {
+		printk("privops: SSE and x87 usable without set-up\n");
+	}
+	if (HYPERVISOR_set_trap_table(table)) {
+		printk("privops: FAIL set_trap_table\n");
+		return;
+	}
+	ok &= msrs();
+	ok &= cpuid_leaves();
+	ok &= segs();
+	ok &= irets();
+	ok &= answers();
+	ok &= fpu_ts();
+	ok &= fpu_sse();
+	ok &= m2p_fixed();
+	(void)HYPERVISOR_set_trap_table(NULL);
+	printk(ok ? "privops: ok\n" : "privops: FAIL\n");
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# What Xen does for a PV guest beyond hypercalls, driven by a real guest (its privops word):
+# SSE and x87 usable at once; rdmsr/wrmsr of the FS/GS bases emulated and a refused MSR
+# caught by the guest's #GP handler; Xen's cpuid leaves through the forced-emulation
+# signature; set_segment_base then %fs:/%gs: loads; every iret flags case; physdev_op and
+# xen_version as Xen answers a domU; fpu_taskswitch's #NM where the engine can trap it;
+# the M2P read at MACH2PHYS_VIRT_START; and a guest with no #GP handler crashed with a dump.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+names=(privops-word privops-fpu-ts privops-refused-msr-logged privops-no-handler-crashes)
+need_guest_engine "${names[@]}" || exit 0
+[ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
+stack_start || exit 1
+engine=$(guest_engine)
+cfg=$SPLITVISOR_RUNDIR/privops.cfg
+guest_cfg() {
+	cat > "$cfg" <<CFG
+name = "$1"
+type = "pv"
+kernel = "$SV_GUEST/svkernel"
+memory = 32
+vcpus = 1
+cmdline = "$2"
+on_poweroff = "destroy"
+on_crash = "destroy"
+CFG
+}
+
+guest_cfg priv "privops halt"
+xl create "$cfg" > /dev/null 2>&1 || { fail "privops-word: xl create"; exit 1; }
+log=$SPLITVISOR_RUNDIR/console/guest-priv.log
+if wait_for 90 grep -qE '^privops: (ok|FAIL)' "$log" && grep -q '^privops: ok' "$log"; then
+	pass privops-word
+	grep '^privops: ' "$log" | sed 's/^/    /'
+else
+	fail privops-word; grep -E 'privops|crash|unhandled' "$log" | sed 's/^/    /'
+	grep -E 'd[0-9]+ v0: ' "$SPLITVISOR_RUNDIR/hypervisor.log" | tail -8 | sed 's/^/    /'
+fi
+# KVM runs the guest with its CR0.TS: the #NM reaches the guest.  A process's FPU use
+# cannot be trapped: the state is kept and said to be so.
+if [ "$engine" = kvm ]; then
+	check privops-fpu-ts grep -q '^privops: fpu_taskswitch: #NM delivered' "$log"
+else
+	check privops-fpu-ts grep -q '^privops: fpu_taskswitch: TS kept, no #NM' "$log"
+fi
+# The refused MSR reads were #GP to the guest, logged once for the vCPU.
+check privops-refused-msr-logged bash -c \
+	"[ \$(grep -c 'rdmsr of MSR 0x1b .*refused' '$SPLITVISOR_RUNDIR/hypervisor.log') -eq 1 ]"
+
+# A refused MSR with no trap table: the domain is crashed with the register dump.
+guest_cfg bare "privops=bare halt"
+xl create "$cfg" > /dev/null 2>&1
+if wait_for 60 grep -q "crashed: unhandled #GP general protection" "$SPLITVISOR_RUNDIR/hypervisor.log" &&
+	grep -qE 'd[0-9]+ v0: rax [0-9a-f]{16}' "$SPLITVISOR_RUNDIR/hypervisor.log"; then
+	pass privops-no-handler-crashes
+else
+	fail privops-no-handler-crashes; tail -5 "$SPLITVISOR_RUNDIR/hypervisor.log" | sed 's/^/    /'
+fi
