@@ -288,6 +288,7 @@ struct hv_domain {
 	uint64_t vm_assist;	 /* VMASST_TYPE_* bits enabled */
 	uint64_t watchdog_ns[2]; /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t event_callback, failsafe_callback, syscall_callback;
+	bool failsafe_masks; /* CALLBACKF_mask_events on the failsafe callback (under lock) */
 	uint64_t priv_l3_gpa; /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
 	uint64_t m2p_l3_gpa;  /* the M2P's PDPT for slot 257; 0: no M2P */
 	uint64_t m2p_tab_gpa; /* first page of the M2P table itself */
@@ -402,6 +403,12 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e);
 void pv_cpuid(struct hv_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 /* pv_priv.c: SEGBASE_* as set_segment_base; 0 or -XEN_EINVAL. */
 long pv_set_segment_base(struct hv_vcpu *v, unsigned which, uint64_t base);
+/*
+ * The return HYPERVISOR_iret set up (v->regs) cannot be made with these
+ * selectors: enter the failsafe callback as Xen does, or crash the domain
+ * (-EFAULT) when there is none or its frame cannot be written.
+ */
+int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss);
 /* A guest exception its trap table handles: bounced to it (true), else false. */
 bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e);
 

@@ -363,6 +363,22 @@ int pv_iret(struct hv_vcpu *v)
 	if (__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
 	    (1ULL << VMASST_TYPE_architectural_iopl))
 		v->iopl = (uint32_t)((ic.rflags >> 12) & 3);
+	/*
+	 * Xen forces RPL 3 and lets the CPU's iretq judge the rest; an iretq
+	 * that faults goes to the failsafe callback.  Our vCPUs run on the
+	 * flat 64-bit ring-3 selectors only, so any other (compat mode
+	 * included) and a non-canonical rip are what would fault here.
+	 */
+	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
+	if (cs != FLAT_RING3_CS64 || ss != FLAT_RING3_SS64 ||
+	    (uint64_t)((int64_t)(ic.rip << 16) >> 16) != ic.rip) {
+		if (vi)
+			__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),
+					 __ATOMIC_RELEASE);
+		v->nmi_masked = false;
+		v->regs_dirty = true;
+		return pv_failsafe(v, cs, ss);
+	}
 	if (vi)
 		__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),
 				 __ATOMIC_RELEASE);

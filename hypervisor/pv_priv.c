@@ -5,6 +5,7 @@
  * writes pv_emul.c takes) and the virtual CR0.TS (fpu_taskswitch).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <xen/errno.h>
 #include <xen/arch-x86/xen-x86_64.h>
@@ -76,5 +77,62 @@ long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a)
 		v->fpu_ts = ts;
 		v->fpu_ts_dirty = true;
 	}
+	return 0;
+}
+
+#define RFLAGS_IF 0x200ULL
+#define RFLAGS_GUEST 0x40cd5ULL /* CF PF AF ZF SF DF OF AC */
+
+/*
+ * Xen's failsafe bounce (create_bounce_frame with TBF_FAILSAFE): on the
+ * stack the failed return would have used, aligned to 16, from the new
+ * rsp up: rcx, r11, ds, es, fs, gs, then the return frame rip, cs (the
+ * saved upcall mask in bits 32-39), rflags, rsp, ss as the guest gave
+ * them.  Our data selectors are always NUL.  Events are masked only when
+ * the callback was registered with CALLBACKF_mask_events.
+ */
+int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss)
+{
+	struct hv_domain *d = v->dom;
+	struct vcpu_info *vi = vcpu_info_of(v);
+	struct hv_regs *r = &v->regs;
+	uint64_t entry, frame[11], top;
+	bool mask, masked;
+	char why[128];
+
+	pthread_mutex_lock(&d->lock);
+	entry = d->failsafe_callback;
+	mask = d->failsafe_masks;
+	pthread_mutex_unlock(&d->lock);
+	masked = vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE);
+	if (!entry) {
+		snprintf(why, sizeof(why),
+			 "iret to cs %#x ss %#x rip %#llx, which cannot be loaded, with no failsafe "
+			 "callback",
+			 cs, ss, (unsigned long long)r->rip);
+		vcpu_dump_and_crash(v, why);
+		return -EFAULT;
+	}
+	top = r->rsp & ~0xfULL;
+	frame[0] = r->rcx;
+	frame[1] = r->r11;
+	frame[2] = frame[3] = frame[4] = frame[5] = 0; /* ds es fs gs */
+	frame[6] = r->rip;
+	frame[7] = cs | ((uint64_t)masked << 32);
+	frame[8] = (r->rflags & RFLAGS_GUEST) | (masked ? 0 : RFLAGS_IF) | 2;
+	frame[9] = r->rsp;
+	frame[10] = ss;
+	if (top < sizeof(frame) || vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
+		snprintf(why, sizeof(why), "failsafe callback: stack %#llx is not writable",
+			 (unsigned long long)r->rsp);
+		domain_crash(d, why);
+		return -EFAULT;
+	}
+	if (vi && mask)
+		__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_RELEASE);
+	r->rsp = top - sizeof(frame);
+	r->rip = entry;
+	r->rflags = (r->rflags & RFLAGS_GUEST & ~0x400ULL) | RFLAGS_IF | 2;
+	v->regs_dirty = true;
 	return 0;
 }

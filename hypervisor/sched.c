@@ -580,6 +580,7 @@ long hc_set_callbacks(struct hv_vcpu *v, const uint64_t *a)
 	pthread_mutex_lock(&d->lock);
 	d->event_callback = a[0];
 	d->failsafe_callback = a[1];
+	d->failsafe_masks = false; /* as Xen's set_callbacks registers them: flags 0 */
 	d->syscall_callback = a[2];
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -616,6 +617,9 @@ long hc_callback_op(struct hv_vcpu *v, const uint64_t *a)
 	}
 	pthread_mutex_lock(&d->lock);
 	*slot = a[0] == CALLBACKOP_register ? cb.address : 0;
+	if (cb.type == CALLBACKTYPE_failsafe)
+		d->failsafe_masks =
+		    a[0] == CALLBACKOP_register && (cb.flags & CALLBACKF_mask_events);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <xen/physdev.h>
 #include <xen/version.h>
 #include <xen/features.h>
+#include <xen/callback.h>
 
 #include <svk/privops.h>
 
@@ -67,8 +68,23 @@ __asm__(".pushsection .text\n"
 	"PRIVOPS_ENTRY privops_nm, 7, 0\n"
 	"PRIVOPS_ENTRY privops_gp, 13, 1\n"
 	".purgem PRIVOPS_ENTRY\n"
+	/*
+	 * The failsafe callback: rcx, r11, ds, es, fs, gs, then the frame of
+	 * the return that failed.  Note its cs and ss, then go on where that
+	 * return was going, on its stack, at privops_failsafe_resume.
+	 */
+	"privops_failsafe:\n"
+	"	movq 56(%rsp), %rax\n"
+	"	movq %rax, privops_fs_cs(%rip)\n"
+	"	movq 80(%rsp), %rax\n"
+	"	movq %rax, privops_fs_ss(%rip)\n"
+	"	incq privops_failsafes(%rip)\n"
+	"	movq 72(%rsp), %rsp\n"
+	"	jmp *privops_failsafe_resume(%rip)\n"
 	".popsection\n");
-extern char privops_ud[], privops_nm[], privops_gp[];
+extern char privops_ud[], privops_nm[], privops_gp[], privops_failsafe[];
+volatile unsigned long privops_fs_cs, privops_fs_ss, privops_failsafes, privops_failsafe_resume;
+extern char failsafe_callback[]; /* head.S: the kernel's own */
 
 #define MSR_FS_BASE 0xc0000100u
 #define MSR_GS_BASE 0xc0000101u
@@ -246,18 +262,19 @@ static bool fpu_ts(void)
  * it: with VGCF_in_syscall rcx and r11 come back as rip and rflags
  * (Xen's sysret); without, as the frame had them.
  */
-static bool iret_case(unsigned long flags, unsigned long *rcx, unsigned long *r11,
-		      unsigned long *rax, unsigned long *label)
+static bool iret_case(unsigned long flags, unsigned long cs, unsigned long ss, unsigned long *rcx,
+		      unsigned long *r11, unsigned long *rax, unsigned long *label)
 {
 	unsigned long mask = shared_info->vcpu_info[0].evtchn_upcall_mask;
 	unsigned long rflags = 0x3 | (mask ? 0 : 0x200); /* CF; IF = events as they are */
 
 	__asm__ __volatile__("movq %%rsp, %%rdx\n\t"
-			     "pushq $0xe02b\n\t" /* FLAT_KERNEL_SS */
+			     "pushq %[ss]\n\t"
 			     "pushq %%rdx\n\t"
 			     "pushq %[rflags]\n\t"
-			     "pushq $0xe033\n\t" /* FLAT_KERNEL_CS */
+			     "pushq %[cs]\n\t"
 			     "leaq 1f(%%rip), %%rax\n\t"
+			     "movq %%rax, privops_failsafe_resume(%%rip)\n\t"
 			     "pushq %%rax\n\t"
 			     "pushq %[flags]\n\t"
 			     "movq $0x1234, %%rcx\n\t"
@@ -270,8 +287,8 @@ static bool iret_case(unsigned long flags, unsigned long *rcx, unsigned long *r1
 			     "2: jmp hypercall_page + 23 * 32\n"
 			     "1:\tmovq %%r11, %%rsi\n\t"
 			     "leaq 1b(%%rip), %%rdx\n\t"
-			     : "=c"(*rcx), "=S"(*r11), "=a"(*rax), "=d"(*label)
-			     : [rflags] "r"(rflags), [flags] "r"(flags)
+			     : "=&c"(*rcx), "=&S"(*r11), "=&a"(*rax), "=&d"(*label)
+			     : [rflags] "r"(rflags), [flags] "r"(flags), [cs] "r"(cs), [ss] "r"(ss)
 			     : "r11", "memory", "cc");
 	return true;
 }
@@ -281,16 +298,35 @@ static bool irets(void)
 	unsigned long rcx, r11, rax, label;
 	bool ok = true;
 
-	iret_case(0, &rcx, &r11, &rax, &label);
+	iret_case(0, FLAT_KERNEL_CS, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
 	ok &= check(rcx == 0x1234 && r11 == 0x5678 && rax == 0x4242,
 		    "plain iret restores rcx, r11 and rax");
-	iret_case(VGCF_in_syscall, &rcx, &r11, &rax, &label);
+	iret_case(VGCF_in_syscall, FLAT_KERNEL_CS, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
 	ok &= check(rcx == label && r11 == 0x203 && rax == 0x4242,
 		    "iret in a syscall: rcx = rip, r11 = rflags (sysret)");
 	if (ok)
 		printk("privops: iret: plain restores rcx r11 rax; VGCF_in_syscall returns as "
 		       "sysret (rcx = rip)\n");
-	return ok;
+
+	/* An iret to selectors the CPU would refuse: our failsafe callback, then on. */
+	struct callback_register cb = { .type = CALLBACKTYPE_failsafe,
+					.address = (unsigned long)privops_failsafe };
+	unsigned long before = privops_failsafes;
+	bool fok;
+	fok = check(!HYPERVISOR_callback_op(CALLBACKOP_register, &cb), "register a failsafe");
+	iret_case(0, 0x10, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
+	fok &= check(privops_failsafes == before + 1 && privops_fs_cs == 0x13 &&
+			 privops_fs_ss == FLAT_KERNEL_SS,
+		     "iret to cs 0x10: the failsafe callback");
+	iret_case(0, FLAT_KERNEL_CS, 0, &rcx, &r11, &rax, &label);
+	fok &= check(privops_failsafes == before + 2 && privops_fs_ss == 3,
+		     "iret to a NUL ss: the failsafe callback");
+	cb.address = (unsigned long)failsafe_callback;
+	fok &= check(!HYPERVISOR_callback_op(CALLBACKOP_register, &cb), "restore the failsafe");
+	if (fok)
+		printk("privops: iret to cs 0x%lx / ss 0x%lx: failsafe callback entered\n",
+		       (unsigned long)0x13, (unsigned long)3);
+	return ok && fok;
 }
 
 static bool answers(void)

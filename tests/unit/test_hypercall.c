@@ -322,10 +322,10 @@ START_TEST(set_segment_base_cases)
 END_TEST
 
 /* HYPERVISOR_iret: every flags case of Xen's do_iret. */
-static void iret_frame(uint64_t flags, uint64_t rflags)
+static void iret_frame_sel(uint64_t flags, uint64_t rflags, uint64_t cs, uint64_t ss)
 {
 	/* rax r11 rcx flags rip cs rflags rsp ss, at VA_DATA + 0x100 */
-	uint64_t f[9] = { 0x1111, 0x2222, 0x3333, flags, 0x401234, 0xe033, rflags, 0x405000, 0xe02b };
+	uint64_t f[9] = { 0x1111, 0x2222, 0x3333, flags, 0x401234, cs, rflags, 0x405000, ss };
 	memcpy(guest(VA_DATA + 0x100), f, sizeof(f));
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.rax = __HYPERVISOR_iret;
@@ -334,6 +334,50 @@ static void iret_frame(uint64_t flags, uint64_t rflags)
 	v->regs.r11 = 0xbeef;
 	hypercall_dispatch(v);
 }
+
+static void iret_frame(uint64_t flags, uint64_t rflags)
+{
+	iret_frame_sel(flags, rflags, 0xe033, 0xe02b);
+}
+
+/* An iret the CPU would refuse (bad CS or SS, non-canonical rip): the failsafe callback. */
+START_TEST(iret_bad_selectors_go_to_failsafe)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+	uint64_t *f;
+
+	d->failsafe_callback = 0x400abc;
+	d->failsafe_masks = false;
+	vi->evtchn_upcall_mask = 0;
+	iret_frame_sel(0, 0x202, 0x10, 0xe02b); /* RPL forced to 3: 0x13, not a ring-3 code segment */
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_uint_eq(v->regs.rip, 0x400abc);
+	ck_assert_uint_eq(v->regs.rsp, 0x405000 - 88); /* on the stack the iret meant to use */
+	f = guest(0x405000 - 88);
+	/* rcx r11 ds es fs gs rip cs rflags rsp ss */
+	ck_assert_uint_eq(f[0], 0x3333);
+	ck_assert_uint_eq(f[1], 0x2222);
+	ck_assert_uint_eq(f[2] | f[3] | f[4] | f[5], 0);
+	ck_assert_uint_eq(f[6], 0x401234);
+	ck_assert_uint_eq(f[7], 0x13);
+	ck_assert_uint_eq(f[9], 0x405000);
+	ck_assert_uint_eq(f[10], 0xe02b);
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0); /* registered without mask_events */
+	/* A bad SS, with CALLBACKF_mask_events: events masked. */
+	d->failsafe_masks = true;
+	iret_frame_sel(0, 0x202, 0xe033, 0);
+	ck_assert_uint_eq(v->regs.rip, 0x400abc);
+	ck_assert_uint_eq(((uint64_t *)guest(0x405000 - 88))[10], 3); /* NUL SS, RPL 3 */
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 1);
+	/* Compat mode cannot run here either. */
+	iret_frame_sel(0, 0x202, FLAT_RING3_CS32, 0xe02b);
+	ck_assert_uint_eq(v->regs.rip, 0x400abc);
+	/* No failsafe callback: the domain is crashed. */
+	d->failsafe_callback = 0;
+	iret_frame_sel(0, 0x202, 0x10, 0xe02b);
+	ck_assert_int_ne(d->state, DOM_ACTIVE);
+}
+END_TEST
 
 START_TEST(iret_flags_cases)
 {
@@ -1359,6 +1403,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, physdev_op_as_xen_answers_a_domu);
 	tcase_add_test(tc, set_segment_base_cases);
 	tcase_add_test(tc, iret_flags_cases);
+	tcase_add_test(tc, iret_bad_selectors_go_to_failsafe);
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");
