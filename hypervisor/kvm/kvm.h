@@ -26,6 +26,7 @@ struct kvm_vcpu {
 	uint64_t gdt_va, tss_va, ist_top_va;
 	uint8_t *ist_top; /* host pointer to the top of the fault stack */
 	bool in_cgroup;	  /* its thread joined the domain's cgroup (first run) */
+	bool in_stub;	  /* stopped in a CPL0 fault stub: CPL3's CS and SS back before it runs */
 };
 
 static inline struct kvm_dom *kvm_dom(struct hv_domain *d)

@@ -102,6 +102,7 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 		return -errno;
 	k->run->kvm_dirty_regs = 0;
 	v->regs_dirty = false;
+	k->in_stub = false; /* the start state's CPL3 segments are loaded */
 	v->segs_dirty = true; /* the user %gs base goes into its MSR at the next run */
 	v->fpu_ts_dirty = v->fpu_ts;
 	return 0;
@@ -114,7 +115,10 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
  * Privileged state the core changed (pv_priv.c): the %fs and kernel %gs
  * bases, the user %gs base (the inactive one, in KERNEL_GS_BASE as
  * swapgs would find it) and the virtual CR0.TS, which here is the
- * vCPU's own: a CPL3 FPU/SSE instruction then raises #NM.
+ * vCPU's own: a CPL3 FPU/SSE instruction then raises #NM.  After a fault
+ * the vCPU stands in a CPL0 stub; the core has put the guest's registers
+ * to resume with (a bounce, an emulated instruction), and CPL3's CS and
+ * SS go back with them.
  */
 static int kvm_sync_priv(struct hv_vcpu *v)
 {
@@ -130,12 +134,17 @@ static int kvm_sync_priv(struct hv_vcpu *v)
 	sr.fs.base = v->fs_base;
 	sr.gs.base = v->gs_base_kernel;
 	sr.cr0 = v->fpu_ts ? sr.cr0 | CR0_TS : sr.cr0 & ~CR0_TS;
+	if (k->in_stub) {
+		sr.cs = k->sregs.cs;
+		sr.ss = k->sregs.ss;
+	}
 	if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
 		return -errno;
 	if (v->segs_dirty && ioctl(k->fd, KVM_SET_MSRS, &msr) != 1)
 		return -EIO;
 	v->segs_dirty = false;
 	v->fpu_ts_dirty = false;
+	k->in_stub = false;
 	return 0;
 }
 
@@ -153,7 +162,7 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		hv_cgroup_add_thread(v->dom);
 		k->in_cgroup = true;
 	}
-	if (v->segs_dirty || v->fpu_ts_dirty) {
+	if (v->segs_dirty || v->fpu_ts_dirty || k->in_stub) {
 		ret = kvm_sync_priv(v);
 		if (ret) {
 			e->kind = HV_EXIT_CRASH;

@@ -283,6 +283,7 @@ void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e)
 	const uint64_t *f = has_error_code(vec) ? frame + 1 : frame;
 	if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
 		memset(&sr, 0, sizeof(sr));
+	k->in_stub = true;
 	e->kind = HV_EXIT_FAULT;
 	e->vector = vec;
 	e->error_code = has_error_code(vec) ? frame[0] : 0;
