@@ -381,6 +381,37 @@ static bool m2p_fixed(void)
 	return ok;
 }
 
+static inline unsigned long tsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((unsigned long)hi << 32) | lo;
+}
+
+/* privops=bench: TSC cycles per emulated rdmsr, forced cpuid and plain hypercall (bench/privops.sh). */
+static void privops_bench(void)
+{
+	const unsigned n = 2000;
+	unsigned long t0, rd, cp, hc;
+	uint32_t r[4];
+
+	t0 = tsc();
+	for (unsigned i = 0; i < n; i++)
+		(void)rdmsr(MSR_FS_BASE);
+	rd = tsc() - t0;
+	t0 = tsc();
+	for (unsigned i = 0; i < n; i++)
+		xen_cpuid(0x40000001, 0, r);
+	cp = tsc() - t0;
+	t0 = tsc();
+	for (unsigned i = 0; i < n; i++)
+		(void)HYPERVISOR_xen_version(XENVER_version, NULL);
+	hc = tsc() - t0;
+	printk("privops-bench: %u each: rdmsr %lu cpuid %lu hypercall %lu cycles/op\n", n, rd / n,
+	       cp / n, hc / n);
+}
+
 void privops_selftest(const start_info_t *si, const char *arg)
 {
 	const struct trap_info table[] = {
@@ -391,6 +422,10 @@ void privops_selftest(const start_info_t *si, const char *arg)
 	};
 	bool ok = true;
 
+	if (arg && !strcmp(arg, "bench")) {
+		privops_bench();
+		return;
+	}
 	if (arg && !strcmp(arg, "bare")) {
 		/* No trap table: the refused MSR's #GP has nowhere to go but the crash. */
 		(void)HYPERVISOR_set_trap_table(NULL);

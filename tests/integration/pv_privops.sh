@@ -9,7 +9,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-names=(privops-word privops-fpu-ts privops-refused-msr-logged privops-no-handler-crashes)
+names=(privops-word privops-fpu-ts privops-refused-msr-logged privops-no-handler-crashes
+	privops-runner-no-fs-gs)
 need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -57,4 +58,12 @@ if wait_for 60 grep -q "crashed: unhandled #GP general protection" "$SPLITVISOR_
 	pass privops-no-handler-crashes
 else
 	fail privops-no-handler-crashes; tail -5 "$SPLITVISOR_RUNDIR/hypervisor.log" | sed 's/^/    /'
+fi
+
+# The runner loads the guest's %fs/%gs bases with arch_prctl: it must never use them itself.
+if [ "$engine" = process ]; then
+	check privops-runner-no-fs-gs bash -c \
+		"objdump -d '$SV_BIN/sv-runner' > '$SPLITVISOR_RUNDIR/runner.dis' && ! grep -qE '%[fg]s[:,]|%[fg]s\$' '$SPLITVISOR_RUNDIR/runner.dis'"
+else
+	pass "privops-runner-no-fs-gs (not the process engine)"
 fi
