@@ -21,8 +21,8 @@ static bool canonical(uint64_t va)
  * Xen's do_set_segment_base for a 64-bit PV kernel: a canonical base for
  * %fs, the kernel %gs (active while the kernel runs) or the user %gs (the
  * inactive one, swapped in on the way to user mode); SEGBASE_GS_USER_SEL
- * loads a user %gs selector (RPL forced to 3 for non-NUL ones), whose
- * base is the flat descriptors' 0.  The engine loads what changed before
+ * loads a user %gs selector (RPL forced to 3 for non-NUL ones, an
+ * unusable one NUL), whose base is the flat descriptors' 0.  The engine loads what changed before
  * the vCPU next runs.  An engine that cannot load a base (the process
  * engine: only its guest window) refuses it as a non-canonical one.
  * Returns 0 or -XEN_EINVAL.
@@ -45,8 +45,17 @@ long pv_set_segment_base(struct hv_vcpu *v, unsigned which, uint64_t base)
 		v->gs_base_user = base;
 		break;
 	case SEGBASE_GS_USER_SEL: {
+		/*
+		 * RPL 3 for a non-NUL selector; one that names no descriptor a
+		 * guest may load (ours are the flat ones) becomes NUL, as Xen's
+		 * fault fixup does.  Either way the base is 0.
+		 */
 		uint16_t sel = (uint16_t)base;
-		v->gs_sel_user = sel > 3 ? sel | 3 : 0;
+		if (sel > 3)
+			sel |= 3;
+		if (sel > 3 && sel != FLAT_RING3_DS32)
+			sel = 0;
+		v->gs_sel_user = sel;
 		v->gs_base_user = 0;
 		break;
 	}

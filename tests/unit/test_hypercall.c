@@ -304,8 +304,12 @@ START_TEST(set_segment_base_cases)
 	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0xffff800000000000ULL, 0),
 			 0); /* canonical: the KVM engine takes any */
 	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, 4, 0, 0), -XEN_EINVAL);
-	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0x10028, 0), 0);
-	ck_assert_uint_eq(v->gs_sel_user, 0x2b); /* low 16 bits, RPL 3 */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0x1e028, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0xe02b); /* low 16 bits, RPL 3: the flat data segment */
+	ck_assert_uint_eq(v->gs_base_user, 0);
+	v->gs_base_user = 5;
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0x28, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0); /* no such descriptor: NUL, as Xen's fixup */
 	ck_assert_uint_eq(v->gs_base_user, 0);
 	ck_assert_uint_eq(v->gs_base_kernel, 0x402000);
 	/* The process engine loads lower-half bases only. */
