@@ -108,8 +108,8 @@ struct hv_exit {
 struct hv_engine {
 	const char *name;
 	enum sv_engine id;
-	uint64_t m2p_va;     /* where the guest finds the M2P */
-	uint64_t virt_start; /* XENVER_platform_parameters: where the hypervisor's range begins */
+	uint64_t m2p_va;       /* where the guest finds the M2P */
+	uint64_t virt_start;   /* XENVER_platform_parameters: where the hypervisor's range begins */
 	uint64_t seg_base_max; /* %fs/%gs bases it can load lie below this; 0: any canonical */
 	/* The guest-virtual range the hypervisor owns: update_va_mapping refuses it. */
 	bool (*va_reserved)(uint64_t va);
@@ -288,7 +288,7 @@ struct hv_domain {
 	uint64_t vm_assist;	 /* VMASST_TYPE_* bits enabled */
 	uint64_t watchdog_ns[2]; /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t event_callback, failsafe_callback, syscall_callback;
-	bool failsafe_masks; /* CALLBACKF_mask_events on the failsafe callback (under lock) */
+	bool failsafe_masks;  /* CALLBACKF_mask_events on the failsafe callback (under lock) */
 	uint64_t priv_l3_gpa; /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
 	uint64_t m2p_l3_gpa;  /* the M2P's PDPT for slot 257; 0: no M2P */
 	uint64_t m2p_tab_gpa; /* first page of the M2P table itself */
@@ -314,9 +314,9 @@ struct hv_domain {
 	uint64_t (*cons_clock)(void); /* monotonic ns (a test sets its own) */
 	/* Credit parameters and the host cgroup that applies them (cgroup_hv.c, under lock). */
 	uint32_t sched_weight, sched_cap;
-	bool cg_made;	 /* its group exists */
-	bool cg_applied; /* the parameters are in force there */
-	pid_t host_pid;	 /* process engine: the runner; 0: its vCPUs are our threads */
+	bool cg_made;		/* its group exists */
+	bool cg_applied;	/* the parameters are in force there */
+	pid_t host_pid;		/* process engine: the runner; 0: its vCPUs are our threads */
 	uint64_t pirq_eoi_gmfn; /* PHYSDEVOP_pirq_eoi_gmfn: the frame + 1; 0: none (physdev.c) */
 };
 

@@ -49,8 +49,8 @@ long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a)
 			return -XEN_EFAULT;
 		bm = (uint64_t)(uintptr_t)op.bitmap.p;
 		/* Xen checks the range is a guest address, not that it is mapped. */
-		if (op.nr_ports > 65536 || bm + IOBMP_BYTES < bm ||
-		    v->dom->eng->va_reserved(bm) || v->dom->eng->va_reserved(bm + IOBMP_BYTES - 1))
+		if (op.nr_ports > 65536 || bm + IOBMP_BYTES < bm || v->dom->eng->va_reserved(bm) ||
+		    v->dom->eng->va_reserved(bm + IOBMP_BYTES - 1))
 			return -XEN_EINVAL;
 		v->iobmp = bm;
 		v->iobmp_ports = op.nr_ports;

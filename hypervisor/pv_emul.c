@@ -348,8 +348,8 @@ static void xen_leaf(struct hv_vcpu *v, uint32_t idx, uint32_t sub, uint32_t r[4
 		} else if (sub == 1) {
 			struct vcpu_info *vi = vcpu_info_of(v);
 			if (vi) {
-				r[2] = __atomic_load_n(&vi->time.tsc_to_system_mul,
-						       __ATOMIC_RELAXED);
+				r[2] =
+				    __atomic_load_n(&vi->time.tsc_to_system_mul, __ATOMIC_RELAXED);
 				r[3] = (uint32_t)(int32_t)__atomic_load_n(&vi->time.tsc_shift,
 									  __ATOMIC_RELAXED);
 			}
@@ -384,12 +384,12 @@ void pv_cpuid(struct hv_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 	switch (leaf) {
 	case 1:
 		r[1] = (r[1] & 0x00ffffffu) | ((v->id * 2) << 24); /* APIC id as Xen gives it */
-		r[2] = (r[2] & ~L1_ECX_HIDE) | (1u << 31);	  /* and "running on a hypervisor" */
+		r[2] = (r[2] & ~L1_ECX_HIDE) | (1u << 31); /* and "running on a hypervisor" */
 		r[3] &= ~L1_EDX_HIDE;
 		break;
-	case 5:	   /* MONITOR/MWAIT: hidden */
-	case 6:	   /* power management */
-	case 0xa:  /* no vPMU */
+	case 5:	  /* MONITOR/MWAIT: hidden */
+	case 6:	  /* power management */
+	case 0xa: /* no vPMU */
 		memset(r, 0, 4 * sizeof(r[0]));
 		break;
 	case 7:

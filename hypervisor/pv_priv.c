@@ -115,10 +115,11 @@ int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss)
 	pthread_mutex_unlock(&d->lock);
 	masked = vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE);
 	if (!entry) {
-		snprintf(why, sizeof(why),
-			 "iret to cs %#x ss %#x rip %#llx, which cannot be loaded, with no failsafe "
-			 "callback",
-			 cs, ss, (unsigned long long)r->rip);
+		snprintf(
+		    why, sizeof(why),
+		    "iret to cs %#x ss %#x rip %#llx, which cannot be loaded, with no failsafe "
+		    "callback",
+		    cs, ss, (unsigned long long)r->rip);
 		vcpu_dump_and_crash(v, why);
 		return -EFAULT;
 	}
@@ -131,7 +132,8 @@ int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss)
 	frame[8] = (r->rflags & RFLAGS_GUEST) | (masked ? 0 : RFLAGS_IF) | 2;
 	frame[9] = r->rsp;
 	frame[10] = ss;
-	if (top < sizeof(frame) || vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
+	if (top < sizeof(frame) ||
+	    vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
 		snprintf(why, sizeof(why), "failsafe callback: stack %#llx is not writable",
 			 (unsigned long long)r->rsp);
 		domain_crash(d, why);

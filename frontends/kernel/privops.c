@@ -143,7 +143,8 @@ static bool fpu_sse(void)
 
 	__asm__ __volatile__("movdqa %1, %%xmm0\n\tpaddd %2, %%xmm0\n\tmovdqa %%xmm0, %0"
 			     : "=m"(out)
-			     : "m"(a), "m"(b)); /* no xmm clobber: C here uses none (-mgeneral-regs-only) */
+			     : "m"(a),
+			       "m"(b)); /* no xmm clobber: C here uses none (-mgeneral-regs-only) */
 	__asm__ __volatile__("fninit\n\tfld1\n\tfld1\n\tfaddp\n\tfistps %0" : "=m"(x87));
 	return out[0] == 11 && out[1] == 22 && out[2] == 33 && out[3] == 44 && x87 == 2;
 }
@@ -216,8 +217,8 @@ static bool cpuid_leaves(void)
 	ok &= check(r[2] & (1u << 31), "leaf 1 says hypervisor");
 	ok &= check(!(r[2] & (1u << 5)), "leaf 1 hides VMX");
 	if (ok)
-		printk("privops: forced cpuid: %s version %u.%u hypercall MSR 0x%x\n", sig, ver >> 16,
-		       ver & 0xffff, msr);
+		printk("privops: forced cpuid: %s version %u.%u hypercall MSR 0x%x\n", sig,
+		       ver >> 16, ver & 0xffff, msr);
 	return ok;
 }
 
@@ -389,7 +390,8 @@ static inline unsigned long tsc(void)
 	return ((unsigned long)hi << 32) | lo;
 }
 
-/* privops=bench: TSC cycles per emulated rdmsr, forced cpuid and plain hypercall (bench/privops.sh). */
+/* privops=bench: TSC cycles per emulated rdmsr, forced cpuid and plain hypercall
+ * (bench/privops.sh). */
 static void privops_bench(void)
 {
 	const unsigned n = 2000;

@@ -102,7 +102,7 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 		return -errno;
 	k->run->kvm_dirty_regs = 0;
 	v->regs_dirty = false;
-	k->in_stub = false; /* the start state's CPL3 segments are loaded */
+	k->in_stub = false;   /* the start state's CPL3 segments are loaded */
 	v->segs_dirty = true; /* the user %gs base goes into its MSR at the next run */
 	v->fpu_ts_dirty = v->fpu_ts;
 	return 0;

@@ -224,9 +224,8 @@ START_TEST(xen_version_every_subop)
 	fi->submap = 0xffffffff;
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
 	ck_assert_uint_eq(fi->submap, 1u << XENFEAT_direct_mapped);
-	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
-			    VMASST_TYPE_pae_extended_cr3, 0),
-			 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_pae_extended_cr3, 0), 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
 	ck_assert_uint_eq(fi->submap,
 			  (1u << XENFEAT_direct_mapped) | (1u << XENFEAT_pae_pgdir_above_4gb));
@@ -353,7 +352,8 @@ START_TEST(iret_bad_selectors_go_to_failsafe)
 	d->failsafe_callback = 0x400abc;
 	d->failsafe_masks = false;
 	vi->evtchn_upcall_mask = 0;
-	iret_frame_sel(0, 0x202, 0x10, 0xe02b); /* RPL forced to 3: 0x13, not a ring-3 code segment */
+	iret_frame_sel(0, 0x202, 0x10,
+		       0xe02b); /* RPL forced to 3: 0x13, not a ring-3 code segment */
 	ck_assert_int_eq(d->state, DOM_ACTIVE);
 	ck_assert_uint_eq(v->regs.rip, 0x400abc);
 	ck_assert_uint_eq(v->regs.rsp, 0x405000 - 88); /* on the stack the iret meant to use */
@@ -397,9 +397,8 @@ START_TEST(iret_flags_cases)
 	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0);
 	ck_assert_uint_eq(v->iopl, 0); /* architectural_iopl off */
 	/* In a syscall: sysret semantics, rcx = rip and r11 = rflags; IF clear masks events. */
-	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
-			    VMASST_TYPE_architectural_iopl, 0),
-			 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_architectural_iopl, 0), 0);
 	iret_frame(VGCF_in_syscall, 0x2000 | 0x80);
 	ck_assert_uint_eq(v->regs.rcx, 0x401234);
 	ck_assert_uint_eq(v->regs.r11, v->regs.rflags);

@@ -132,8 +132,8 @@ START_TEST(decode_truncated)
 	ck_assert_int_eq(dec("\x0f\x01", 2, &in), -EAGAIN);
 	ck_assert_int_eq(dec("\x0f\x0bxen\x0f", 6, &in), -EAGAIN);
 	ck_assert_int_eq(dec("\x66\x66\x48", 3, &in), -EAGAIN);
-	ck_assert_int_eq(dec("\x48\x8b", 2, &in), -EAGAIN);	       /* no ModRM */
-	ck_assert_int_eq(dec("\x48\x8b\x04", 3, &in), -EAGAIN);       /* no SIB */
+	ck_assert_int_eq(dec("\x48\x8b", 2, &in), -EAGAIN);		/* no ModRM */
+	ck_assert_int_eq(dec("\x48\x8b\x04", 3, &in), -EAGAIN);		/* no SIB */
 	ck_assert_int_eq(dec("\x48\x8b\x05\x00\x10", 5, &in), -EAGAIN); /* half a disp32 */
 	ck_assert_int_eq(dec("", 0, &in), -EAGAIN);
 }
@@ -267,8 +267,9 @@ START_TEST(msrs_as_xen_allows)
 	ck_assert_uint_eq(v->regs.rip, VA_CODE + 16);
 	ck_assert(!v->regs_dirty);
 	/* MSRs at the edges and ones a PV guest may not see. */
-	static const uint32_t refused[] = { 0, 0x1b, 0x3a, 0x174, 0xc0000081, 0xc0000082,
-					    0x40000000, 0x40000001, 0xffffffff, 0xc0000103 };
+	static const uint32_t refused[] = { 0,		0x1b,	    0x3a,	0x174,
+					    0xc0000081, 0xc0000082, 0x40000000, 0x40000001,
+					    0xffffffff, 0xc0000103 };
 	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		v->regs.rcx = refused[i];
 		v->regs.rax = 0x5555;

@@ -48,9 +48,9 @@ static const struct sock_filter sv_runner_filter[] = {
 	/* 8 */ JEQ(__NR_exit, 6, 0),
 	/* 9 */ JEQ(__NR_exit_group, 5, 0),
 	/* 10 */ JEQ(__NR_sched_yield, 4, 0),
-	/* 11 */ JEQ(__NR_futex, 4, 0),	  /* -> 16 */
-	/* 12 */ JEQ(__NR_mmap, 8, 0),	  /* -> 21 */
-	/* 13 */ JEQ(__NR_munmap, 23, 0), /* -> 37 */
+	/* 11 */ JEQ(__NR_futex, 4, 0),	       /* -> 16 */
+	/* 12 */ JEQ(__NR_mmap, 8, 0),	       /* -> 21 */
+	/* 13 */ JEQ(__NR_munmap, 23, 0),      /* -> 37 */
 	/* 14 */ JEQ(__NR_arch_prctl, 28, 27), /* -> 43, else -> 42 */
 	/* 15 */ RET(SECCOMP_RET_ALLOW),
 	/* futex: WAIT or WAKE, shared (the hypervisor waits on the same words) */
