@@ -352,8 +352,8 @@ START_TEST(iret_bad_selectors_go_to_failsafe)
 	d->failsafe_callback = 0x400abc;
 	d->failsafe_masks = false;
 	vi->evtchn_upcall_mask = 0;
-	iret_frame_sel(0, 0x202, 0x10,
-		       0xe02b); /* RPL forced to 3: 0x13, not a ring-3 code segment */
+	/* CS 0x10 gets RPL 3: 0x13, not a ring-3 code segment. */
+	iret_frame_sel(0, 0x202, 0x10, 0xe02b);
 	ck_assert_int_eq(d->state, DOM_ACTIVE);
 	ck_assert_uint_eq(v->regs.rip, 0x400abc);
 	ck_assert_uint_eq(v->regs.rsp, 0x405000 - 88); /* on the stack the iret meant to use */
