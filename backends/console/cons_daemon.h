@@ -154,7 +154,7 @@ struct cons_daemon {
 	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn, ep_canary;
 };
 
-/* One timestamped line on stderr, the daemon's log file (backends/common/svd.c). */
+/* One timestamped line on stderr, the daemon's log file (common/svd.c). */
 #include "sv/daemon.h"
 #define cons_log svd_log
 

@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "be_store.h"
+#include "sv/svxs.h"
 #include "cons_daemon.h"
 
 static const char cons_usage[] =
@@ -150,7 +150,7 @@ static int cons_setup(struct cons_daemon *d)
 	ret = cons_epoll_add(d, xs_fileno(d->xs), &d->ep_xs);
 	if (ret)
 		return ret;
-	d->xs_canary = be_store_canary_open();
+	d->xs_canary = svxs_canary_open();
 	if (d->xs_canary < 0) {
 		cons_log("cannot connect to xenstored at %s: %s", getenv("XENSTORED_PATH"),
 			 strerror(-d->xs_canary));

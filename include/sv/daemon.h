@@ -3,7 +3,7 @@
  * The daemon skeleton every Splitvisor daemon shares (hypervisor, xenstored,
  * xenconsoled, blkback, netback): the common options, the default run
  * directory, one log line format that keeps errno, detaching with a ready
- * signal, and the signalfd.  Implemented in backends/common/svd.c.
+ * signal, and the signalfd.  Implemented in common/svd.c.
  */
 #ifndef SV_DAEMON_H
 #define SV_DAEMON_H

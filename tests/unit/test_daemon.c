@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for the daemon skeleton (backends/common/svd.c): options, default run directory,
+/* Check suite for the daemon skeleton (common/svd.c): options, default run directory,
  * errno-safe logging. */
 #include <check.h>
 #include <errno.h>

@@ -177,7 +177,7 @@ char **xs_check_watch(struct xs_handle *h)
 	return ev;
 }
 
-/* Transactions of one call each (the backend core's be_transaction). */
+/* Transactions of one call each (the backend core's svxs_transaction). */
 xs_transaction_t xs_transaction_start(struct xs_handle *h)
 {
 	return 1;
