@@ -89,6 +89,14 @@ int svxs_read_uint(struct xs_handle *xs, xs_transaction_t t, const char *dir, co
 	return ret;
 }
 
+int64_t svxs_read_num(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
+		      int64_t def)
+{
+	uint64_t v;
+
+	return svxs_read_uint(xs, t, dir, node, (uint64_t)INT64_MAX, &v) ? def : (int64_t)v;
+}
+
 bool svxs_read_flag(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
 		    bool def)
 {

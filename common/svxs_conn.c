@@ -5,6 +5,7 @@
  * suite that fakes libxenstore's value calls links svxs.c alone.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,21 @@ int svxs_write_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir, 
 	if (!xs_set_permissions(xs, t, path, (struct xs_permissions *)perms, nperms))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+int svxs_printf_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
+		      const struct xs_permissions *perms, unsigned nperms, const char *fmt, ...)
+{
+	char val[4097];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(val))
+		return -ENAMETOOLONG;
+	return svxs_write_perms(xs, t, dir, node, val, perms, nperms);
 }
 
 int svxs_canary_open(void)

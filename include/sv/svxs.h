@@ -37,6 +37,10 @@ char *svxs_read(struct xs_handle *xs, xs_transaction_t t, const char *dir, const
 int svxs_read_uint(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
 		   uint64_t limit, uint64_t *out);
 
+/* DIR/NODE as a strict unsigned decimal below 2^63, or DEF when absent or malformed. */
+int64_t svxs_read_num(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
+		      int64_t def);
+
 /* A boolean key (a number, 0 false): absent or malformed means DEF. */
 bool svxs_read_flag(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
 		    bool def);
@@ -66,6 +70,10 @@ int svxs_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir, const
 /* Writes VALUE to DIR/NODE and gives it PERMS (the owner first, as xs_set_permissions). */
 int svxs_write_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
 		     const char *value, const struct xs_permissions *perms, unsigned nperms);
+/* As svxs_write_perms, the value printf-formatted. */
+int svxs_printf_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
+		      const struct xs_permissions *perms, unsigned nperms, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 /*
  * Runs FN inside a transaction, again (FN included) while xenstored
