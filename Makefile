@@ -47,6 +47,11 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 SV_LIBS_A := $(BUILD)/lib/libsvxen.a
 BE_CORE_A := $(BUILD)/lib/libsvbackend.a
 SV_COMMON_A := $(BUILD)/lib/libsvcommon.a
+# The fake hypervisor (tests/fakes/fakexen_core.c) behind its two front doors: the control
+# socket (fakehv.c, for suites on the real libsvxen.a) and dom0's Xen libraries in-process
+# (fakexen_libs.c, linked instead of libsvxen.a).
+FAKEHV_OBJS := $(OBJ)/tests/fakes/fakehv.o $(OBJ)/tests/fakes/fakexen_core.o
+FAKEXEN_LIBS_OBJS := $(OBJ)/tests/fakes/fakexen_libs.o $(OBJ)/tests/fakes/fakexen_core.o
 
 # Everything a build.mk adds to.
 PROGRAMS :=

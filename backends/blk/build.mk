@@ -26,7 +26,7 @@ $(TESTBIN)/test_blk_req: $(OBJ)/tests/unit/test_blk_req.o $(BLK_REQ_TEST_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-BLK_FAKEXEN_OBJS := $(call host_objs,tests/fakes/fakexen_libs.c)
+BLK_FAKEXEN_OBJS := $(FAKEXEN_LIBS_OBJS)
 
 $(TESTBIN)/test_blk_ring: $(OBJ)/tests/unit/test_blk_ring.o $(BLK_FAKEXEN_OBJS) $(BLK_CORE_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)

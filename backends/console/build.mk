@@ -32,7 +32,7 @@ CONSOLED_PLANE_OBJS := $(call host_objs,backends/console/cons_domain.c \
 	backends/console/cons_client.c)
 UNIT_TESTS += $(TESTBIN)/test_consoled_domain
 $(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS) \
-		$(call host_objs,tests/fakes/fakexen_libs.c) $(SV_COMMON_A)
+		$(FAKEXEN_LIBS_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -26,7 +26,7 @@ NETBACK_TESTS := test_net_csum test_net_credit test_net_tx test_net_rx test_net_
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(NETBACK_TESTS))
 
 $(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(NETBACK_CORE_OBJS) \
-		$(OBJ)/tests/unit/net_harness.o $(OBJ)/tests/fakes/fakehv.o $(SV_COMMON_A) $(SV_LIBS_A)
+		$(OBJ)/tests/unit/net_harness.o $(FAKEHV_OBJS) $(SV_COMMON_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
@@ -36,7 +36,7 @@ $(addprefix $(TESTBIN)/,$(NETBACK_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $
 BENCHES += $(BUILD)/bench/net_bench
 $(OBJ)/bench/net_bench.o: HOST_CFLAGS += -Ibackends/net -Ibackends/core -Itests/fakes
 $(BUILD)/bench/net_bench: $(call host_objs,bench/net_bench.c) $(NETBACK_CORE_OBJS) \
-		$(OBJ)/tests/fakes/fakehv.o $(SV_COMMON_A) $(SV_LIBS_A)
+		$(FAKEHV_OBJS) $(SV_COMMON_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
@@ -45,7 +45,7 @@ $(BUILD)/bench/net_bench: $(call host_objs,bench/net_bench.c) $(NETBACK_CORE_OBJ
 UNIT_TESTS += $(TESTBIN)/test_net_xenbus
 $(TESTBIN)/test_net_xenbus: $(OBJ)/tests/unit/test_net_xenbus.o $(OBJ)/backends/net/nb_xenbus.o \
 		$(OBJ)/backends/net/nb_link.o $(NETBACK_CORE_OBJS) $(OBJ)/tests/unit/net_harness.o \
-		$(OBJ)/tests/fakes/fakehv.o $(BE_CORE_A) $(SV_COMMON_A) $(SV_LIBS_A)
+		$(FAKEHV_OBJS) $(BE_CORE_A) $(SV_COMMON_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(NETBACK_NL_LIBS) $(CHECK_LIBS)
