@@ -130,19 +130,66 @@ int svxs_write(struct xs_handle *xs, xs_transaction_t t, const char *dir, const 
 	return write_len(xs, t, dir, node, value, strlen(value));
 }
 
+int svxs_vformat(char *val, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(val, SVXS_VALUE_MAX + 1, fmt, ap);
+
+	return n < 0 || n > SVXS_VALUE_MAX ? -ENAMETOOLONG : n;
+}
+
+int svxs_write_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
+		     const char *value, const struct xs_permissions *perms, unsigned nperms)
+{
+	char path[512];
+	int ret = svxs_write(xs, t, dir, node, value);
+
+	if (ret || !perms)
+		return ret;
+	if (svxs_path(path, sizeof(path), dir, node))
+		return -ENAMETOOLONG;
+	errno = 0;
+	/* libxenstore's prototype takes a non-const array it does not change. */
+	if (!xs_set_permissions(xs, t, path, (struct xs_permissions *)perms, nperms))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* DIR/NODE = the printf-formatted value, then (perms not NULL) its permissions. */
+static int vprintf_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+			 const char *node, const struct xs_permissions *perms, unsigned nperms,
+			 const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
+static int vprintf_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+			 const char *node, const struct xs_permissions *perms, unsigned nperms,
+			 const char *fmt, va_list ap)
+{
+	char val[SVXS_VALUE_MAX + 1];
+	int n = svxs_vformat(val, fmt, ap);
+
+	return n < 0 ? n : svxs_write_perms(xs, t, dir, node, val, perms, nperms);
+}
+
 int svxs_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
 		const char *fmt, ...)
 {
-	char val[4097];
 	va_list ap;
-	int n;
+	int ret;
 
 	va_start(ap, fmt);
-	n = vsnprintf(val, sizeof(val), fmt, ap);
+	ret = vprintf_perms(xs, t, dir, node, NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(val))
-		return -ENAMETOOLONG;
-	return write_len(xs, t, dir, node, val, (size_t)n);
+	return ret;
+}
+
+int svxs_printf_perms(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
+		      const struct xs_permissions *perms, unsigned nperms, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vprintf_perms(xs, t, dir, node, perms, nperms, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 int svxs_transaction_at(struct xs_handle *xs, svxs_tx_fn *fn, void *arg, enum svxs_tx_step *step)

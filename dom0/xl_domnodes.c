@@ -89,6 +89,16 @@ static int setup_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
 	return ret;
 }
 
+void xl_domnodes_tx_error(char *err, size_t errlen, enum svxs_tx_step step, const char *dir,
+			  int ret)
+{
+	if (step == SVXS_TX_START)
+		snprintf(err, errlen, "xenstore: cannot start a transaction: %s", strerror(-ret));
+	else
+		snprintf(err, errlen, "xenstore: cannot %s %s: %s",
+			 step == SVXS_TX_FN ? "write" : "commit", dir, strerror(-ret));
+}
+
 int xl_domnodes_setup(struct xs_handle *xs, const struct xl_domnodes *dom, char *err, size_t errlen)
 {
 	struct setup s = { .dom = dom };
@@ -99,12 +109,7 @@ int xl_domnodes_setup(struct xs_handle *xs, const struct xl_domnodes *dom, char 
 	snprintf(s.vm, sizeof(s.vm), "/vm/%s", dom->uuid);
 	ret = svxs_transaction_at(xs, setup_tx, &s, &step);
 	if (ret) {
-		if (step == SVXS_TX_START)
-			snprintf(err, errlen, "xenstore: cannot start a transaction: %s",
-				 strerror(-ret));
-		else
-			snprintf(err, errlen, "xenstore: cannot %s %s: %s",
-				 step == SVXS_TX_FN ? "write" : "commit", s.base, strerror(-ret));
+		xl_domnodes_tx_error(err, errlen, step, s.base, ret);
 		return ret;
 	}
 	if (!xs_introduce_domain(xs, dom->domid, dom->store_mfn, dom->store_port)) {

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sv/svxs.h"
 
 struct xs_handle;
 
@@ -29,6 +30,13 @@ struct xl_domnodes {
  */
 int xl_domnodes_setup(struct xs_handle *xs, const struct xl_domnodes *dom, char *err,
 		      size_t errlen);
+/*
+ * The message of a failed svxs_transaction_at that wrote under dir, as xl
+ * says it: "xenstore: cannot start a transaction: ...", "xenstore: cannot
+ * write DIR: ...", "xenstore: cannot commit DIR: ...".
+ */
+void xl_domnodes_tx_error(char *err, size_t errlen, enum svxs_tx_step step, const char *dir,
+			  int ret);
 /* Releases the domain in xenstored and removes its nodes (after destroy; xs may be NULL). */
 void xl_domnodes_cleanup(struct xs_handle *xs, uint32_t domid);
 

@@ -13,6 +13,7 @@
 #include "devspec.h"
 #include "xl.h"
 #include "sv/svxs.h"
+#include "xl_domnodes.h"
 
 /* libxl's layout: the backend in dom0's tree, the frontend in the guest's. */
 #define XL_NET_BE "/local/domain/0/backend/vif"
@@ -170,14 +171,8 @@ static int xl_net_write(struct xs_handle *xs, uint32_t domid, const struct sv_vi
 	snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
 		 mac[3], mac[4], mac[5]);
 	ret = svxs_transaction_at(xs, vif_write_tx, &w, &step);
-	if (ret && !w.said) {
-		if (step == SVXS_TX_START)
-			snprintf(err, errlen, "xenstore: cannot start a transaction: %s",
-				 strerror(-ret));
-		else
-			snprintf(err, errlen, "xenstore: cannot %s %s: %s",
-				 step == SVXS_TX_FN ? "write" : "commit", w.be, strerror(-ret));
-	}
+	if (ret && !w.said)
+		xl_domnodes_tx_error(err, errlen, step, w.be, ret);
 	if (!ret)
 		*devid_io = w.devid;
 	return ret;

@@ -101,7 +101,7 @@ static bool cons_xs_domid(const char *s, size_t len, uint32_t *domid)
 
 void cons_xs_rescan(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	unsigned int num = 0;
 	char **ents;
 
@@ -112,9 +112,8 @@ void cons_xs_rescan(struct cons_daemon *d)
 			d->xs_failed = true;
 		return;
 	}
-	cons_list_for_each_safe(pos, tmp, &d->domains)
-	    cons_container_of(pos, struct cons_domain, link)
-		->seen = false;
+	sv_list_for_each_safe(pos, tmp, &d->domains) sv_container_of(pos, struct cons_domain, link)
+	    ->seen = false;
 	for (unsigned int i = 0; ents && i < num; i++) {
 		uint32_t domid;
 
@@ -124,9 +123,9 @@ void cons_xs_rescan(struct cons_daemon *d)
 	free(ents);
 	if (d->xs_failed)
 		return; /* what we did not read may still be there */
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (!dom->seen)
 			cons_domain_free(dom, "it left xenstore");
@@ -161,11 +160,11 @@ static bool cons_xs_path_domid(const char *path, uint32_t *domid)
  */
 static void cons_xs_drop_dead(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (cons_dominfo_dead(d, dom->domid))
 			cons_domain_free(dom, "@releaseDomain: the domain is gone");

@@ -81,6 +81,8 @@ int svd_signalfd(void);
  * supervisor takes the daemon as ready once it accepts.  fd or -errno.
  */
 int svd_listen(const char *path, int backlog);
+/* Whether a UNIX socket at path accepts connections (a full backlog counts): a live daemon. */
+bool svd_sock_live(const char *path);
 
 /*
  * Without --foreground: fork; the child does all the work (libxenstore's

@@ -11,6 +11,7 @@
 #ifndef SV_SVXS_H
 #define SV_SVXS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,7 +64,15 @@ void svxs_domain_dir(char *buf, uint32_t domid);
 int svxs_write(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
 	       const char *value);
 
-/* Writes a printf-formatted value (at most 4 KiB, xenstore's limit) to DIR/NODE.  0 or -errno. */
+/*
+ * The longest value the writers take (xenstore's payload limit), and the
+ * formatter behind the printf writers: val (SVXS_VALUE_MAX + 1 bytes), its
+ * length, or -ENAMETOOLONG.
+ */
+#define SVXS_VALUE_MAX 4096
+int svxs_vformat(char *val, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Writes a printf-formatted value (at most SVXS_VALUE_MAX bytes) to DIR/NODE.  0 or -errno. */
 int svxs_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *node,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
