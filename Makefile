@@ -42,9 +42,16 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 # The project's libraries, named here so any fragment may link them whatever the include
 # order: libsvxen.a (dom0/lib/lib.mk: Xen's dom0 library APIs and the control-socket client,
-# include/sv/svctl.h) and libsvbackend.a (backends/core/build.mk).
+# include/sv/svctl.h), libsvbackend.a (backends/core/build.mk) and libsvcommon.a
+# (common/build.mk: the daemon skeleton and the typed xenstore helpers).
 SV_LIBS_A := $(BUILD)/lib/libsvxen.a
 BE_CORE_A := $(BUILD)/lib/libsvbackend.a
+SV_COMMON_A := $(BUILD)/lib/libsvcommon.a
+# The fake hypervisor (tests/fakes/fakexen_core.c) behind its two front doors: the control
+# socket (fakehv.c, for suites on the real libsvxen.a) and dom0's Xen libraries in-process
+# (fakexen_libs.c, linked instead of libsvxen.a).
+FAKEHV_OBJS := $(OBJ)/tests/fakes/fakehv.o $(OBJ)/tests/fakes/fakexen_core.o
+FAKEXEN_LIBS_OBJS := $(OBJ)/tests/fakes/fakexen_libs.o $(OBJ)/tests/fakes/fakexen_core.o
 
 # Everything a build.mk adds to.
 PROGRAMS :=

@@ -121,7 +121,7 @@ static int bb_run(const char *img, const struct bb_job *j, double seconds)
 	r.disk = &disk;
 	r.sring = sring;
 	r.nr_pages = id.nr_pages;
-	r.local_port = 1;
+	r.local_port = fx_guest_port();
 	r.persistent = true;
 	id.ring_size = __CONST_RING_SIZE(blkif, 4096) << BB_RING_ORDER;
 	ret = blk_ring_start(&r, NULL, &id);

@@ -7,7 +7,8 @@ LAUNCHER_OBJS := $(call host_objs,$(LAUNCHER_SRCS))
 
 PROGRAMS += $(BIN)/splitvisor
 
-$(BIN)/splitvisor: $(LAUNCHER_OBJS)
+# libsvcommon.a for svd_sock_live (include/sv/daemon.h).
+$(BIN)/splitvisor: $(LAUNCHER_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(LAUNCHER_OBJS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^

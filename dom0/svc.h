@@ -105,8 +105,6 @@ int svc_status_read(const char *rundir, pid_t *sup_pid, char *engine, struct svc
 /* svc_stack_running: true while a supervisor holds DIR/splitvisor.lock.
  * If pid is not NULL it receives the pid from DIR/splitvisor.pid (0 if unknown). */
 bool svc_stack_running(const char *rundir, pid_t *pid);
-/* svc_sock_accepts: true when a UNIX socket at path accepts a connection. */
-bool svc_sock_accepts(const char *path);
 
 /* svc_supervise: the supervisor daemon's body (see svc_supervise.c).
  * engine ("kvm", "process" or NULL: the hypervisor picks) is passed as

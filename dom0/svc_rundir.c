@@ -84,21 +84,3 @@ bool svc_stack_running(const char *rundir, pid_t *pid)
 		*pid = svc_read_pid(rundir);
 	return held;
 }
-
-bool svc_sock_accepts(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	bool ok;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return false;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return false;
-	/* A full backlog (EAGAIN) still means someone listens. */
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
-	close(fd);
-	return ok;
-}

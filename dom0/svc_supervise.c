@@ -430,7 +430,7 @@ static int sup_start_one(struct sup *sup, struct sup_svc *s, int64_t deadline)
 				   d->desc->name, d->last_exit);
 			return -1;
 		}
-		if (svc_sock_accepts(sock))
+		if (svd_sock_live(sock))
 			break;
 		if (sup->stop_requested) {
 			sup_notify(sup, "fail %s stop requested while %s was starting",
@@ -478,7 +478,7 @@ static void sup_run(struct sup *sup)
 			}
 			if (s->st.state == SVC_STARTING && s->st.pid > 0 &&
 			    svc_path(sock, sizeof(sock), sup->rundir, s->desc->ready_sock) == 0) {
-				if (svc_sock_accepts(sock)) {
+				if (svd_sock_live(sock)) {
 					s->st.state = SVC_RUNNING;
 					sup_log("%s ready (pid %d)", s->desc->name, (int)s->st.pid);
 					sup_publish(sup);

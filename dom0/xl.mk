@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # xl, the command tool, with the PV domain builder.
 XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_list.c dom0/xl_create.c dom0/build_pv.c \
-	dom0/xl_xs.c dom0/xl_block.c dom0/xl_net.c \
+	dom0/xl_domnodes.c dom0/xl_block.c dom0/xl_net.c \
 	dom0/xl_vcpu.c dom0/xl_cpumap.c dom0/xl_sched.c dom0/xl_mem.c \
 	dom0/xl_misc.c dom0/xl_top.c dom0/xl_format.c dom0/domstat.c \
 	dom0/xl_userdata.c
@@ -15,8 +15,9 @@ JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSONC_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 $(OBJ)/dom0/xl_list.o $(OBJ)/dom0/xl_userdata.o: HOST_CFLAGS += $(JSONC_CFLAGS)
 
-# libsvxen.a for the control-socket client (svctl.c).
-$(BIN)/xl: $(XL_OBJS) $(SV_LIBS_A)
+# libsvcommon.a for the typed xenstore helpers (include/sv/svxs.h), libsvxen.a for the
+# control-socket client (svctl.c).
+$(BIN)/xl: $(XL_OBJS) $(SV_COMMON_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(JSONC_LIBS)

@@ -2,7 +2,6 @@
 /* xl's block devices: disk= at create, block-attach, block-detach, block-list. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,7 @@
 #include "devspec.h"
 #include "xl.h"
 #include "xl_progress.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
 
 /*
  * Each disk gets libxl's two directories (see docs/blkback.md):
@@ -72,94 +71,81 @@ static int xl_block_check(const struct sv_disk *d)
 	return 0;
 }
 
-static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
-			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static bool xl_block_put(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
-			 const char *fmt, ...)
-{
-	char path[512], val[4200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_write(xs, t, path, val, (unsigned)strlen(val));
-}
-
 static bool xl_block_exists(struct xs_handle *xs, const char *path)
 {
-	char *v = xs_read(xs, XBT_NULL, path, NULL);
+	char *v = svxs_read(xs, XBT_NULL, path, NULL);
 
 	free(v);
 	return v != NULL;
 }
 
+struct disk_write {
+	uint32_t domid;
+	const struct sv_disk *d;
+	bool phy;
+	char be[128], fe[128];
+};
+
+/* One disk's backend and frontend directories, inside the transaction (again on a conflict). */
+static int disk_write_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct disk_write *w = arg;
+	const struct sv_disk *d = w->d;
+	const struct xs_permissions be_perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
+						    { .id = w->domid, .perms = XS_PERM_READ } };
+	const struct xs_permissions fe_perms[2] = { { .id = w->domid, .perms = XS_PERM_NONE },
+						    { .id = 0, .perms = XS_PERM_READ } };
+	const char *devtype = d->cdrom ? "cdrom" : "disk", *be = w->be, *fe = w->fe;
+	int ret;
+
+	ret = svxs_write_perms(xs, t, be, NULL, "", be_perms, 2);
+	ret = ret ?: svxs_write(xs, t, be, "frontend", fe);
+	ret = ret ?: svxs_printf(xs, t, be, "frontend-id", "%u", w->domid);
+	ret = ret ?: svxs_write(xs, t, be, "params", d->target);
+	ret = ret ?: svxs_write(xs, t, be, "type", w->phy ? "phy" : "file");
+	ret = ret ?: svxs_write(xs, t, be, "mode", d->readonly ? "r" : "w");
+	ret = ret ?: svxs_write(xs, t, be, "online", "1");
+	ret = ret ?: svxs_printf(xs, t, be, "removable", "%d", d->cdrom ? 1 : 0);
+	ret = ret ?: svxs_write(xs, t, be, "bootable", "1");
+	ret = ret ?: svxs_write(xs, t, be, "dev", d->vdev);
+	ret = ret ?: svxs_write(xs, t, be, "device-type", devtype);
+	ret = ret ?: svxs_printf(xs, t, be, "discard-enable", "%d", d->discard ? 1 : 0);
+	ret = ret ?: svxs_printf(xs, t, be, "state", "%d", XenbusStateInitialising);
+	ret = ret ?: svxs_write_perms(xs, t, fe, NULL, "", fe_perms, 2);
+	ret = ret ?: svxs_write(xs, t, fe, "backend", be);
+	ret = ret ?: svxs_write(xs, t, fe, "backend-id", "0");
+	ret = ret ?: svxs_printf(xs, t, fe, "virtual-device", "%d", d->devid);
+	ret = ret ?: svxs_write(xs, t, fe, "device-type", devtype);
+	ret = ret ?: svxs_printf(xs, t, fe, "state", "%d", XenbusStateInitialising);
+	return ret;
+}
+
 /* Writes one disk's backend and frontend directories in one transaction.  0 or -errno. */
 static int xl_block_add(struct xs_handle *xs, uint32_t domid, const struct sv_disk *d, bool fresh)
 {
-	struct xs_permissions be_perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
-					      { .id = domid, .perms = XS_PERM_READ } };
-	struct xs_permissions fe_perms[2] = { { .id = domid, .perms = XS_PERM_NONE },
-					      { .id = 0, .perms = XS_PERM_READ } };
-	char be[128], fe[128];
+	struct disk_write w = { .domid = domid, .d = d };
+	enum svxs_tx_step step;
 	struct stat st;
-	const char *devtype = d->cdrom ? "cdrom" : "disk";
 	int ret = xl_block_check(d);
 
 	if (ret)
 		return ret;
-	bool phy = !stat(d->target, &st) && S_ISBLK(st.st_mode);
-	snprintf(be, sizeof(be), XL_BLK_BE_ROOT "/%u/%d", domid, d->devid);
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", domid, d->devid);
+	w.phy = !stat(d->target, &st) && S_ISBLK(st.st_mode);
+	snprintf(w.be, sizeof(w.be), XL_BLK_BE_ROOT "/%u/%d", domid, d->devid);
+	snprintf(w.fe, sizeof(w.fe), "/local/domain/%u/device/vbd/%d", domid, d->devid);
 	/* A new domain's id may have had a predecessor whose backend entries stayed behind. */
 	if (fresh)
-		xs_rm(xs, XBT_NULL, be);
-	if (xl_block_exists(xs, be) || xl_block_exists(xs, fe)) {
+		xs_rm(xs, XBT_NULL, w.be);
+	if (xl_block_exists(xs, w.be) || xl_block_exists(xs, w.fe)) {
 		xl_err("disk spec 'vdev=%s': domain %u already has a disk %s (device %d)", d->vdev,
 		       domid, d->vdev, d->devid);
 		return -EEXIST;
 	}
-	for (int tries = 0;; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		bool ok = t != XBT_NULL && xs_write(xs, t, be, "", 0) &&
-			  xs_set_permissions(xs, t, be, be_perms, 2) &&
-			  xl_block_put(xs, t, be, "frontend", "%s", fe) &&
-			  xl_block_put(xs, t, be, "frontend-id", "%u", domid) &&
-			  xl_block_put(xs, t, be, "params", "%s", d->target) &&
-			  xl_block_put(xs, t, be, "type", "%s", phy ? "phy" : "file") &&
-			  xl_block_put(xs, t, be, "mode", "%s", d->readonly ? "r" : "w") &&
-			  xl_block_put(xs, t, be, "online", "1") &&
-			  xl_block_put(xs, t, be, "removable", "%d", d->cdrom ? 1 : 0) &&
-			  xl_block_put(xs, t, be, "bootable", "1") &&
-			  xl_block_put(xs, t, be, "dev", "%s", d->vdev) &&
-			  xl_block_put(xs, t, be, "device-type", "%s", devtype) &&
-			  xl_block_put(xs, t, be, "discard-enable", "%d", d->discard ? 1 : 0) &&
-			  xl_block_put(xs, t, be, "state", "%d", XenbusStateInitialising) &&
-			  xs_write(xs, t, fe, "", 0) &&
-			  xs_set_permissions(xs, t, fe, fe_perms, 2) &&
-			  xl_block_put(xs, t, fe, "backend", "%s", be) &&
-			  xl_block_put(xs, t, fe, "backend-id", "0") &&
-			  xl_block_put(xs, t, fe, "virtual-device", "%d", d->devid) &&
-			  xl_block_put(xs, t, fe, "device-type", "%s", devtype) &&
-			  xl_block_put(xs, t, fe, "state", "%d", XenbusStateInitialising);
-		if (!ok) {
-			ret = -errno;
-			if (t != XBT_NULL)
-				xs_transaction_end(xs, t, true);
-			xl_err("disk %s: cannot write its xenstore entries: %s", d->vdev,
-			       strerror(-ret));
-			return ret;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN || tries >= 10) {
-			ret = -errno;
-			xl_err("disk %s: cannot commit its xenstore entries: %s", d->vdev,
-			       strerror(-ret));
-			return ret;
-		}
-	}
+	ret = svxs_transaction_at(xs, disk_write_tx, &w, &step);
+	if (ret)
+		xl_err("disk %s: cannot %s its xenstore entries: %s", d->vdev,
+		       step == SVXS_TX_COMMIT ? "commit" : "write", strerror(-ret));
+	return ret;
 }
 
 /* A warning when nothing will serve the disks (blkback not started). */
@@ -196,7 +182,7 @@ static int xl_block_open(const char *dom, struct svctl **c, struct xs_handle **x
 		svctl_close(*c);
 		return -ESRCH;
 	}
-	*xs = xl_xs_open();
+	*xs = svxs_open();
 	if (!*xs) {
 		xl_err("cannot reach xenstored: %s", strerror(errno));
 		svctl_close(*c);
@@ -237,25 +223,15 @@ int xl_cmd_block_attach(int argc, char **argv)
 	ret = xl_block_add(xs, domid, &d, false);
 	if (!ret)
 		xl_block_warn_no_backend();
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return ret ? 1 : 0;
 }
 
+/* DIR/KEY as a number, or dflt when absent or malformed. */
 static int xl_block_read_int(struct xs_handle *xs, const char *dir, const char *key, int dflt)
 {
-	char path[512], *v, *end;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	v = xs_read(xs, XBT_NULL, path, NULL);
-	if (!v)
-		return dflt;
-	n = strtol(v, &end, 10);
-	if (!*v || *end)
-		n = dflt;
-	free(v);
-	return (int)n;
+	return (int)svxs_read_num(xs, XBT_NULL, dir, key, dflt);
 }
 
 /* Xenbus state names for block-detach's progress line ("gone" when the key is). */
@@ -270,6 +246,15 @@ static const char *xl_block_state_name(int state)
 	if ((size_t)state >= sizeof(names) / sizeof(names[0]))
 		return "?";
 	return names[state];
+}
+
+/* As libxl: the backend goes offline and Closing, in one transaction. */
+static int close_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const char *be = arg;
+	int ret = svxs_write(xs, t, be, "online", "0");
+
+	return ret ?: svxs_printf(xs, t, be, "state", "%d", XenbusStateClosing);
 }
 
 int xl_cmd_block_detach(int argc, char **argv)
@@ -307,21 +292,18 @@ int xl_cmd_block_detach(int argc, char **argv)
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", domid, devid);
 	if (!xl_block_exists(xs, be)) {
 		xl_err("block-detach: domain %u has no disk %s", domid, argv[optind + 1]);
-		xl_xs_close(xs);
+		svxs_close(xs);
 		svctl_close(c);
 		return 1;
 	}
 	/* As libxl: the backend goes offline and Closing; the two ends walk to Closed. */
 	if (!force) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		bool ok = t != XBT_NULL && xl_block_put(xs, t, be, "online", "0") &&
-			  xl_block_put(xs, t, be, "state", "%d", XenbusStateClosing);
+		int err = svxs_transaction(xs, close_tx, be);
+		bool ok = !err;
 
-		if (t != XBT_NULL && !xs_transaction_end(xs, t, !ok))
-			ok = false;
 		if (!ok)
 			fprintf(stderr, "xl: warning: cannot ask %s to close: %s\n", be,
-				strerror(errno));
+				strerror(-err));
 		if (ok)
 			xl_progress_start("Waiting for disk %s of domain %u to close",
 					  argv[optind + 1], domid);
@@ -345,11 +327,11 @@ int xl_cmd_block_detach(int argc, char **argv)
 		fprintf(stderr, "xl: warning: cannot remove %s: %s\n", fe, strerror(errno));
 	if (!xs_rm(xs, XBT_NULL, be) && errno != ENOENT) {
 		xl_err("block-detach: cannot remove %s: %s", be, strerror(errno));
-		xl_xs_close(xs);
+		svxs_close(xs);
 		svctl_close(c);
 		return 1;
 	}
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return 0;
 }
@@ -365,12 +347,10 @@ static void xl_block_list_one(struct xs_handle *xs, uint32_t domid)
 	devs = xs_directory(xs, XBT_NULL, dir, &n);
 	for (unsigned i = 0; devs && i < n; i++) {
 		char fe[256], *be;
-		char path[300];
 		int ring_ref, evtch;
 
 		snprintf(fe, sizeof(fe), "%s/%s", dir, devs[i]);
-		snprintf(path, sizeof(path), "%s/backend", fe);
-		be = xs_read(xs, XBT_NULL, path, NULL);
+		be = svxs_read(xs, XBT_NULL, fe, "backend");
 		evtch = xl_block_read_int(xs, fe, "event-channel", -1);
 		ring_ref = xl_block_read_int(xs, fe, "ring-ref", -1);
 		if (ring_ref < 0)
@@ -409,7 +389,7 @@ int xl_cmd_block_list(int argc, char **argv)
 			continue;
 		}
 		xl_block_list_one(xs, domid);
-		xl_xs_close(xs);
+		svxs_close(xs);
 		svctl_close(c);
 	}
 	return ret;

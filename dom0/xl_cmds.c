@@ -16,7 +16,8 @@
 #include <xen/sched.h>
 #include "xl.h"
 #include "xl_progress.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
+#include "xl_domnodes.h"
 
 static const char *kvm_kind_name(uint32_t kind)
 {
@@ -261,9 +262,9 @@ static int destroy_and_cleanup(struct svctl *c, uint32_t domid)
 	int ret = svctl_domain_destroy(c, domid);
 
 	if (!ret) {
-		struct xs_handle *xs = xl_xs_open();
-		xl_xs_domain_cleanup(xs, domid);
-		xl_xs_close(xs);
+		struct xs_handle *xs = svxs_open();
+		xl_domnodes_cleanup(xs, domid);
+		svxs_close(xs);
 	}
 	return ret;
 }
@@ -362,17 +363,18 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 	ret = xl_domid(c, argv[optind], &domid);
 	if (ret)
 		goto out;
-	xs = xl_xs_open();
-	char feature[32];
+	xs = svxs_open();
+	char feature[32], dom[SVXS_DOMAIN_DIR_MAX];
 	snprintf(feature, sizeof(feature), "control/feature-%s", word);
-	char *has = xs ? xl_xs_read(xs, domid, feature) : NULL;
+	svxs_domain_dir(dom, domid);
+	char *has = xs ? svxs_read(xs, XBT_NULL, dom, feature) : NULL;
 	bool pv = has && !strcmp(has, "1");
 	free(has);
 	if (pv) {
-		if (!xl_xs_write(xs, domid, "control/shutdown", word)) {
-			ret = -errno;
+		ret = svxs_write(xs, XBT_NULL, dom, "control/shutdown", word);
+		if (ret) {
 			xl_err("cannot ask domain '%s' to %s: %s", argv[optind], word,
-			       strerror(errno));
+			       strerror(-ret));
 			goto out;
 		}
 	} else if (force) {
@@ -391,7 +393,7 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 	if (wait)
 		ret = shutdown_wait(c, domid, argv[optind], reason);
 out:
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return ret ? 1 : 0;
 }

@@ -20,7 +20,8 @@
 #include "elf.h"
 #include "xl.h"
 #include "xl_boot.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
+#include "xl_domnodes.h"
 
 #define MAX_IMAGE (512u << 20)
 
@@ -239,7 +240,7 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		goto out_destroy;
 	}
 	if (xs) {
-		struct xl_xs_domain xd = {
+		struct xl_domnodes xd = {
 			.domid = domid,
 			.name = cfg->name,
 			.uuid = uuid,
@@ -252,17 +253,17 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 			.store_port = img.store_evtchn,
 			.console_port = img.console_evtchn,
 		};
-		ret = xl_xs_domain_setup(xs, &xd, err, sizeof(err));
+		ret = xl_domnodes_setup(xs, &xd, err, sizeof(err));
 		if (ret) {
 			xl_err("domain '%s': %s", cfg->name, err);
-			xl_xs_domain_cleanup(xs, domid);
+			xl_domnodes_cleanup(xs, domid);
 			goto out_destroy;
 		}
 		ret = xl_block_create_all(xs, domid, cfg);
 		if (!ret)
 			ret = xl_net_create_all(xs, domid, cfg);
 		if (ret) {
-			xl_xs_domain_cleanup(xs, domid);
+			xl_domnodes_cleanup(xs, domid);
 			goto out_destroy;
 		}
 	} else if (cfg->nr_disks || cfg->nr_vifs) {
@@ -275,7 +276,7 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		ret = svctl_domain_unpause(c, domid);
 		if (ret) {
 			xl_err("cannot start domain '%s': %s", cfg->name, strerror(-ret));
-			xl_xs_domain_cleanup(xs, domid);
+			xl_domnodes_cleanup(xs, domid);
 			goto out_destroy;
 		}
 	}
@@ -328,7 +329,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		    int hold_fd)
 {
 	struct svctl *c = svctl_open(svctl_rundir());
-	struct xs_handle *xs = xl_xs_open();
+	struct xs_handle *xs = svxs_open();
 
 	if (!c) {
 		mlog("cannot reach the hypervisor: %s", strerror(errno));
@@ -340,7 +341,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		int ret = svctl_domain_wait(c, domid, 0, &di);
 		if (ret == -ESRCH || (!ret && (di.flags & SV_DOMF_DYING))) {
 			mlog("domain %u is gone", domid);
-			xl_xs_domain_cleanup(xs, domid);
+			xl_domnodes_cleanup(xs, domid);
 			break;
 		}
 		if (ret) {
@@ -372,7 +373,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		ret = svctl_domain_destroy(c, domid);
 		if (ret && ret != -ESRCH)
 			mlog("destroy of domain %u failed: %s", domid, strerror(-ret));
-		xl_xs_domain_cleanup(xs, domid);
+		xl_domnodes_cleanup(xs, domid);
 		if (act == SV_ACTION_DESTROY || act == SV_ACTION_COREDUMP_DESTROY)
 			break;
 		/* Under its current name: `xl rename` may have changed it, as libxl would see. */
@@ -389,7 +390,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 	}
 	if (hold_fd >= 0)
 		close(hold_fd);
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 }
 
@@ -501,7 +502,7 @@ int xl_cmd_create(int argc, char **argv)
 	c = xl_connect();
 	if (!c)
 		goto out;
-	xs = xl_xs_open();
+	xs = svxs_open();
 	if (!xs)
 		fprintf(stderr,
 			"xl: warning: xenstored is not reachable: the guest gets no store\n");
@@ -521,7 +522,7 @@ int xl_cmd_create(int argc, char **argv)
 	else if (hold[1] >= 0)
 		close(hold[1]);
 out:
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	free_images(&im);
 	sv_config_free(&cfg);

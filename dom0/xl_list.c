@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "xl.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
 
 #define LIST_USAGE "usage: xl list [-l] [-v] [<Domain> ...]"
 
@@ -111,18 +111,11 @@ static const char *kind_name(uint32_t kind)
 /* A number from xenstore /local/domain/<domid>/<rel>, or fallback when it is not there. */
 static uint64_t xs_number(struct xs_handle *xs, uint32_t domid, const char *rel, uint64_t fallback)
 {
-	char *text = xs ? xl_xs_read(xs, domid, rel) : NULL;
-	unsigned long long v;
-	char *end;
+	char dom[SVXS_DOMAIN_DIR_MAX];
+	uint64_t v;
 
-	if (!text)
-		return fallback;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || end == text || *end)
-		v = fallback;
-	free(text);
-	return v;
+	svxs_domain_dir(dom, domid);
+	return xs && !svxs_read_uint(xs, XBT_NULL, dom, rel, UINT64_MAX, &v) ? v : fallback;
 }
 
 /* Xen's "avail_vcpus": the online vCPU numbers. */
@@ -209,7 +202,7 @@ out_put:
 static int print_long(const struct sv_dominfo *const *doms, int n)
 {
 	struct json_object *arr = json_object_new_array();
-	struct xs_handle *xs = xl_xs_open(); /* for maxmem and target; fine without */
+	struct xs_handle *xs = svxs_open(); /* for maxmem and target; fine without */
 	const char *text;
 	int i, ret = -ENOMEM;
 
@@ -231,7 +224,7 @@ static int print_long(const struct sv_dominfo *const *doms, int n)
 	printf("%s\n", text);
 	ret = 0;
 out:
-	xl_xs_close(xs);
+	svxs_close(xs);
 	json_object_put(arr);
 	return ret;
 }

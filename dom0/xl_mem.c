@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "xl.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
 
 /* How long mem-set waits for a guest that stopped moving, and at most. */
 #define MEMSET_STALL_MS 10000
@@ -72,24 +72,22 @@ static uint64_t now_ms(void)
 /* A number xl wrote to the domain's store directory, or def when absent or junk. */
 static uint64_t xs_kb(struct xs_handle *xs, uint32_t domid, const char *rel, uint64_t def)
 {
-	char *text = xl_xs_read(xs, domid, rel), *end;
-	unsigned long long v;
+	char dom[SVXS_DOMAIN_DIR_MAX];
+	uint64_t v;
 
-	if (!text)
-		return def;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || end == text || *end)
-		v = def;
-	free(text);
-	return v;
+	svxs_domain_dir(dom, domid);
+	return svxs_read_uint(xs, XBT_NULL, dom, rel, UINT64_MAX, &v) ? def : v;
 }
 
 static bool has_balloon(struct xs_handle *xs, uint32_t domid)
 {
-	char *f = xl_xs_read(xs, domid, "control/feature-balloon");
-	bool yes = f && !strcmp(f, "1");
+	char dom[SVXS_DOMAIN_DIR_MAX];
+	char *f;
+	bool yes;
 
+	svxs_domain_dir(dom, domid);
+	f = svxs_read(xs, XBT_NULL, dom, "control/feature-balloon");
+	yes = f && !strcmp(f, "1");
 	free(f);
 	return yes;
 }
@@ -162,7 +160,7 @@ int xl_cmd_mem_set(int argc, char **argv)
 	uint32_t domid;
 	int64_t kb;
 	int rc = 1, ret;
-	char v[32];
+	char dom[SVXS_DOMAIN_DIR_MAX];
 
 	if (argc != 3) {
 		xl_err("usage: xl mem-set <Domain> <Memory>");
@@ -184,7 +182,7 @@ int xl_cmd_mem_set(int argc, char **argv)
 		xl_err("cannot read domain '%s': %s", argv[1], strerror(-ret));
 		goto out;
 	}
-	xs = xl_xs_open();
+	xs = svxs_open();
 	if (!xs) {
 		xl_err("cannot set the memory of '%s': xenstored is not running", argv[1]);
 		goto out;
@@ -196,9 +194,11 @@ int xl_cmd_mem_set(int argc, char **argv)
 		       argv[1], argv[2], (unsigned long long)static_max);
 		goto out;
 	}
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)target_kb);
-	if (!xl_xs_write(xs, domid, "memory/target", v)) {
-		xl_err("cannot set the memory target of '%s': %s", argv[1], strerror(errno));
+	svxs_domain_dir(dom, domid);
+	ret =
+	    svxs_printf(xs, XBT_NULL, dom, "memory/target", "%llu", (unsigned long long)target_kb);
+	if (ret) {
+		xl_err("cannot set the memory target of '%s': %s", argv[1], strerror(-ret));
 		goto out;
 	}
 	if (!has_balloon(xs, domid)) {
@@ -212,7 +212,7 @@ int xl_cmd_mem_set(int argc, char **argv)
 	rc = wait_target(c, domid, argv[1], target_kb);
 out:
 	if (xs)
-		xl_xs_close(xs);
+		svxs_close(xs);
 	svctl_close(c);
 	return rc;
 }
@@ -226,7 +226,7 @@ int xl_cmd_mem_max(int argc, char **argv)
 	uint32_t domid;
 	int64_t kb;
 	int rc = 1, ret;
-	char v[32];
+	char dom[SVXS_DOMAIN_DIR_MAX];
 
 	if (argc != 3) {
 		xl_err("usage: xl mem-max <Domain> <Memory>");
@@ -250,7 +250,7 @@ int xl_cmd_mem_max(int argc, char **argv)
 		xl_err("cannot read domain '%s': %s", argv[1], strerror(-ret));
 		goto out;
 	}
-	xs = xl_xs_open();
+	xs = svxs_open();
 	if (!xs) {
 		xl_err("cannot set the maximum memory of '%s': xenstored is not running", argv[1]);
 		goto out;
@@ -273,16 +273,18 @@ int xl_cmd_mem_max(int argc, char **argv)
 		xl_err("cannot set the maximum memory of '%s': %s", argv[1], strerror(-ret));
 		goto out;
 	}
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)max_kb);
-	if (!xl_xs_write(xs, domid, "memory/static-max", v)) {
-		xl_err("cannot record the maximum memory of '%s': %s", argv[1], strerror(errno));
+	svxs_domain_dir(dom, domid);
+	ret =
+	    svxs_printf(xs, XBT_NULL, dom, "memory/static-max", "%llu", (unsigned long long)max_kb);
+	if (ret) {
+		xl_err("cannot record the maximum memory of '%s': %s", argv[1], strerror(-ret));
 		svctl_domain_set_maxmem(c, domid, di.max_mem_kb); /* as it was */
 		goto out;
 	}
 	rc = 0;
 out:
 	if (xs)
-		xl_xs_close(xs);
+		svxs_close(xs);
 	svctl_close(c);
 	return rc;
 }

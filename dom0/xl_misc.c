@@ -9,7 +9,7 @@
 #include <xenstore.h>
 #include "xl.h"
 #include "xl_format.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
 
 /* ---- xl uptime ---- */
 
@@ -38,20 +38,20 @@ static int host_uptime(uint64_t *secs)
  */
 static int start_time(struct xs_handle *xs, uint32_t domid, uint64_t *secs)
 {
-	char path[600];
+	char dom[SVXS_DOMAIN_DIR_MAX];
 	char *vm, *text;
 	int ret;
 
 	if (!xs)
 		return -ENOTCONN;
-	vm = xl_xs_read(xs, domid, "vm");
+	svxs_domain_dir(dom, domid);
+	vm = svxs_read(xs, XBT_NULL, dom, "vm");
 	if (!vm || strncmp(vm, "/vm/", 4) || strlen(vm) > 512) {
 		free(vm);
 		return -ENOENT;
 	}
-	snprintf(path, sizeof(path), "%s/start_time", vm);
+	text = svxs_read(xs, XBT_NULL, vm, "start_time");
 	free(vm);
-	text = xs_read(xs, XBT_NULL, path, NULL);
 	if (!text)
 		return -ENOENT;
 	ret = xl_start_time_parse(text, secs);
@@ -127,7 +127,7 @@ int xl_cmd_uptime(int argc, char **argv)
 			want[nwant++] = doms[i].domid;
 	}
 
-	xs = xl_xs_open();
+	xs = svxs_open();
 	now = time(NULL);
 	if (!short_form)
 		printf("%-33s %4s %s\n", "Name", "ID", "Uptime");
@@ -161,7 +161,7 @@ int xl_cmd_uptime(int argc, char **argv)
 		di.name[sizeof(di.name) - 1] = '\0';
 		uptime_line(di.name, want[i], up, short_form, now);
 	}
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return ret;
 }
@@ -237,38 +237,26 @@ static int domain_rename(struct svctl *c, uint32_t domid, const char *name)
 	return svctl_call(c, SV_CTL_DOMAIN_RENAME, &q, sizeof(q), NULL, 0, NULL, NULL);
 }
 
+struct rename {
+	uint32_t domid;
+	const char *name;
+};
+
 /* /local/domain/<domid>/name and /vm/<uuid>/name in one transaction, as libxl renames. */
-static int xs_rename(struct xs_handle *xs, uint32_t domid, const char *name)
+static int xs_rename_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
 {
-	char path[600];
+	const struct rename *r = arg;
+	char dom[SVXS_DOMAIN_DIR_MAX];
+	char *vm;
+	int ret;
 
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		char *vm;
-		bool ok;
-
-		if (t == XBT_NULL)
-			return -errno;
-		snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
-		vm = xs_read(xs, t, path, NULL);
-		snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-		ok = xs_write(xs, t, path, name, (unsigned)strlen(name));
-		if (ok && vm && !strncmp(vm, "/vm/", 4) && strlen(vm) < 512) {
-			snprintf(path, sizeof(path), "%s/name", vm);
-			ok = xs_write(xs, t, path, name, (unsigned)strlen(name));
-		}
-		free(vm);
-		if (!ok) {
-			int e = errno;
-			xs_transaction_end(xs, t, true);
-			return -e;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
+	svxs_domain_dir(dom, r->domid);
+	vm = svxs_read(xs, t, dom, "vm");
+	ret = svxs_write(xs, t, dom, "name", r->name);
+	if (!ret && vm && !strncmp(vm, "/vm/", 4) && strlen(vm) < 512)
+		ret = svxs_write(xs, t, vm, "name", r->name);
+	free(vm);
+	return ret;
 }
 
 /*
@@ -316,9 +304,10 @@ int xl_cmd_rename(int argc, char **argv)
 		xl_err("cannot rename domain '%s': %s", argv[1], strerror(-ret));
 		goto out;
 	}
-	xs = xl_xs_open();
-	ret = xs ? xs_rename(xs, domid, argv[2]) : -ENOTCONN;
-	xl_xs_close(xs);
+	xs = svxs_open();
+	struct rename r = { .domid = domid, .name = argv[2] };
+	ret = xs ? svxs_transaction(xs, xs_rename_tx, &r) : -ENOTCONN;
+	svxs_close(xs);
 	if (ret) {
 		di.name[sizeof(di.name) - 1] = '\0';
 		domain_rename(c, domid, di.name);
@@ -338,6 +327,7 @@ out:
  */
 int xl_cmd_sysrq(int argc, char **argv)
 {
+	char dom[SVXS_DOMAIN_DIR_MAX];
 	struct xs_handle *xs = NULL;
 	struct svctl *c;
 	uint32_t domid;
@@ -357,18 +347,18 @@ int xl_cmd_sysrq(int argc, char **argv)
 	ret = xl_domid(c, argv[1], &domid);
 	if (ret)
 		goto out;
-	xs = xl_xs_open();
+	xs = svxs_open();
 	if (!xs) {
 		ret = -ENOTCONN;
 		xl_err("cannot send sysrq to domain '%s': xenstored is not reachable", argv[1]);
 		goto out;
 	}
-	if (!xl_xs_write(xs, domid, "control/sysrq", argv[2])) {
-		ret = -errno;
-		xl_err("cannot send sysrq to domain '%s': %s", argv[1], strerror(errno));
-	}
+	svxs_domain_dir(dom, domid);
+	ret = svxs_write(xs, XBT_NULL, dom, "control/sysrq", argv[2]);
+	if (ret)
+		xl_err("cannot send sysrq to domain '%s': %s", argv[1], strerror(-ret));
 out:
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return ret ? 1 : 0;
 }

@@ -2,7 +2,6 @@
 /* xl's network devices: vif= at create, network-attach, network-detach, network-list. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,8 @@
 #include <xen/io/xenbus.h>
 #include "devspec.h"
 #include "xl.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
+#include "xl_domnodes.h"
 
 /* libxl's layout: the backend in dom0's tree, the frontend in the guest's. */
 #define XL_NET_BE "/local/domain/0/backend/vif"
@@ -28,47 +28,16 @@ static void xl_net_sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Reads path (printf-formatted); NULL when absent.  Caller frees. */
-static char *xl_net_read(struct xs_handle *xs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static char *xl_net_read(struct xs_handle *xs, const char *fmt, ...)
-{
-	char path[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	return xs_read(xs, XBT_NULL, path, NULL);
-}
-
-/* A decimal key, or def when absent or malformed. */
-static long xl_net_read_long(struct xs_handle *xs, long def, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static long xl_net_read_long(struct xs_handle *xs, long def, const char *fmt, ...)
-{
-	char path[256], *s, *end;
-	va_list ap;
-	long v;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	s = xs_read(xs, XBT_NULL, path, NULL);
-	if (!s)
-		return def;
-	v = strtol(s, &end, 10);
-	if (!s[0] || *end)
-		v = def;
-	free(s);
-	return v;
-}
-
 static bool xl_net_exists(struct xs_handle *xs, uint32_t domid, int devid)
 {
-	char *s = xl_net_read(xs, XL_NET_BE "/%u/%d", domid, devid);
-	char *f = s ? NULL : xl_net_read(xs, "/local/domain/%u/device/vif/%d", domid, devid);
-	bool yes = s || f;
+	char be[96], fe[96], *s, *f;
+	bool yes;
+
+	snprintf(be, sizeof(be), XL_NET_BE "/%u/%d", domid, devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%d", domid, devid);
+	s = svxs_read(xs, XBT_NULL, be, NULL);
+	f = s ? NULL : svxs_read(xs, XBT_NULL, fe, NULL);
+	yes = s || f;
 
 	free(s);
 	free(f);
@@ -104,21 +73,81 @@ static void xl_net_random_mac(uint8_t mac[6])
 	mac[5] = r[2];
 }
 
-/* Writes path = value with perms (printf-formatted path) inside transaction t. */
-static bool xl_net_put(struct xs_handle *xs, xs_transaction_t t, struct xs_permissions *perms,
-		       const char *value, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static bool xl_net_put(struct xs_handle *xs, xs_transaction_t t, struct xs_permissions *perms,
-		       const char *value, const char *fmt, ...)
-{
-	char path[256];
-	va_list ap;
+struct vif_write {
+	uint32_t domid;
+	const struct sv_vif *vif;
+	const char *macs;
+	int want, devid; /* the index asked for (-1: the next free one), the one taken */
+	char be[96], fe[96];
+	char *err;
+	size_t errlen;
+	bool said; /* err holds the message */
+};
 
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	return xs_write(xs, t, path, value, (unsigned)strlen(value)) &&
-	       xs_set_permissions(xs, t, path, perms, 2);
+/* One vif's backend and frontend directories, inside the transaction (again on a conflict). */
+static int vif_write_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct vif_write *w = arg;
+	const struct sv_vif *vif = w->vif;
+	/* Backend: dom0 owns, the guest reads.  Frontend: the guest owns, dom0 reads. */
+	const struct xs_permissions be_perm[2] = { { .id = 0, .perms = XS_PERM_NONE },
+						   { .id = w->domid, .perms = XS_PERM_READ } };
+	const struct xs_permissions fe_perm[2] = { { .id = w->domid, .perms = XS_PERM_NONE },
+						   { .id = 0, .perms = XS_PERM_READ } };
+	const char *be = w->be, *fe = w->fe;
+	char dir[96];
+	int devid = w->want, ret;
+
+	if (devid < 0)
+		devid = xl_net_next_devid(xs, w->domid);
+	else if (xl_net_exists(xs, w->domid, devid)) {
+		snprintf(w->err, w->errlen, "vif devid %d already exists in domain %u", devid,
+			 w->domid);
+		w->said = true;
+		return -EEXIST;
+	}
+	if (devid < 0) {
+		snprintf(w->err, w->errlen, "domain %u has no free vif index", w->domid);
+		w->said = true;
+		return devid;
+	}
+	w->devid = devid;
+	snprintf(w->be, sizeof(w->be), XL_NET_BE "/%u/%d", w->domid, devid);
+	snprintf(w->fe, sizeof(w->fe), "/local/domain/%u/device/vif/%d", w->domid, devid);
+	snprintf(dir, sizeof(dir), XL_NET_BE "/%u", w->domid);
+	ret = svxs_write_perms(xs, t, dir, NULL, "", be_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, be, NULL, "", be_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, be, "frontend", fe, be_perm, 2);
+	ret = ret ?: svxs_printf_perms(xs, t, be, "frontend-id", be_perm, 2, "%u", w->domid);
+	ret = ret ?: svxs_write_perms(xs, t, be, "online", "1", be_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, be, "state", "1", be_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, be, "mac", w->macs, be_perm, 2);
+	ret = ret
+		  ?: svxs_write_perms(xs, t, be, "bridge", vif->bridge[0] ? vif->bridge : "xenbr0",
+				      be_perm, 2);
+	ret = ret
+		  ?: svxs_write_perms(xs, t, be, "script",
+				      vif->script[0] ? vif->script : "vif-bridge", be_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, be, "type", "vif", be_perm, 2);
+	ret = ret ?: svxs_printf_perms(xs, t, be, "handle", be_perm, 2, "%d", devid);
+	if (!ret && vif->ip[0])
+		ret = svxs_write_perms(xs, t, be, "ip", vif->ip, be_perm, 2);
+	if (!ret && vif->vifname[0])
+		ret = svxs_write_perms(xs, t, be, "vifname", vif->vifname, be_perm, 2);
+	if (!ret && vif->rate_bytes_per_interval)
+		ret = svxs_printf_perms(xs, t, be, "rate", be_perm, 2, "%" PRIu64 ",%" PRIu64,
+					vif->rate_bytes_per_interval, vif->rate_interval_usecs);
+	if (!ret && vif->mtu)
+		ret = svxs_printf_perms(xs, t, be, "mtu", be_perm, 2, "%u", vif->mtu);
+	snprintf(dir, sizeof(dir), "/local/domain/%u/device/vif", w->domid);
+	ret = ret ?: svxs_write_perms(xs, t, dir, NULL, "", be_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, fe, NULL, "", fe_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, fe, "backend", be, fe_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, fe, "backend-id", "0", fe_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, fe, "mac", w->macs, fe_perm, 2);
+	ret = ret ?: svxs_write_perms(xs, t, fe, "state", "1", fe_perm, 2);
+	ret = ret ?: svxs_printf_perms(xs, t, fe, "handle", fe_perm, 2, "%d", devid);
+	return ret;
 }
 
 /*
@@ -129,87 +158,24 @@ static bool xl_net_put(struct xs_handle *xs, xs_transaction_t t, struct xs_permi
 static int xl_net_write(struct xs_handle *xs, uint32_t domid, const struct sv_vif *vif,
 			const uint8_t mac[6], int *devid_io, char *err, size_t errlen)
 {
-	/* Backend: dom0 owns, the guest reads.  Frontend: the guest owns, dom0 reads. */
-	struct xs_permissions be_perm[2] = { { .id = 0, .perms = XS_PERM_NONE },
-					     { .id = domid, .perms = XS_PERM_READ } };
-	struct xs_permissions fe_perm[2] = { { .id = domid, .perms = XS_PERM_NONE },
-					     { .id = 0, .perms = XS_PERM_READ } };
-	char be[96], fe[96], macs[18], v[64];
-	int devid = *devid_io, tries = 0;
+	char macs[18];
+	struct vif_write w = { .domid = domid,
+			       .vif = vif,
+			       .macs = macs,
+			       .want = *devid_io,
+			       .err = err,
+			       .errlen = errlen };
+	enum svxs_tx_step step;
+	int ret;
 
 	snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
 		 mac[3], mac[4], mac[5]);
-again:
-	if (devid < 0)
-		devid = xl_net_next_devid(xs, domid);
-	else if (*devid_io >= 0 && xl_net_exists(xs, domid, devid)) {
-		snprintf(err, errlen, "vif devid %d already exists in domain %u", devid, domid);
-		return -EEXIST;
-	}
-	if (devid < 0) {
-		snprintf(err, errlen, "domain %u has no free vif index", domid);
-		return devid;
-	}
-	snprintf(be, sizeof(be), XL_NET_BE "/%u/%d", domid, devid);
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%d", domid, devid);
-	xs_transaction_t t = xs_transaction_start(xs);
-	if (t == XBT_NULL) {
-		snprintf(err, errlen, "xenstore: cannot start a transaction: %s", strerror(errno));
-		return -errno;
-	}
-	snprintf(v, sizeof(v), "%u", domid);
-	bool ok =
-	    xl_net_put(xs, t, be_perm, "", XL_NET_BE "/%u", domid) &&
-	    xl_net_put(xs, t, be_perm, "", "%s", be) &&
-	    xl_net_put(xs, t, be_perm, fe, "%s/frontend", be) &&
-	    xl_net_put(xs, t, be_perm, v, "%s/frontend-id", be) &&
-	    xl_net_put(xs, t, be_perm, "1", "%s/online", be) &&
-	    xl_net_put(xs, t, be_perm, "1", "%s/state", be) &&
-	    xl_net_put(xs, t, be_perm, macs, "%s/mac", be) &&
-	    xl_net_put(xs, t, be_perm, vif->bridge[0] ? vif->bridge : "xenbr0", "%s/bridge", be) &&
-	    xl_net_put(xs, t, be_perm, vif->script[0] ? vif->script : "vif-bridge", "%s/script",
-		       be) &&
-	    xl_net_put(xs, t, be_perm, "vif", "%s/type", be);
-	snprintf(v, sizeof(v), "%d", devid);
-	ok = ok && xl_net_put(xs, t, be_perm, v, "%s/handle", be);
-	if (ok && vif->ip[0])
-		ok = xl_net_put(xs, t, be_perm, vif->ip, "%s/ip", be);
-	if (ok && vif->vifname[0])
-		ok = xl_net_put(xs, t, be_perm, vif->vifname, "%s/vifname", be);
-	if (ok && vif->rate_bytes_per_interval) {
-		snprintf(v, sizeof(v), "%" PRIu64 ",%" PRIu64, vif->rate_bytes_per_interval,
-			 vif->rate_interval_usecs);
-		ok = xl_net_put(xs, t, be_perm, v, "%s/rate", be);
-	}
-	if (ok && vif->mtu) {
-		snprintf(v, sizeof(v), "%u", vif->mtu);
-		ok = xl_net_put(xs, t, be_perm, v, "%s/mtu", be);
-	}
-	ok = ok && xl_net_put(xs, t, be_perm, "", "/local/domain/%u/device/vif", domid) &&
-	     xl_net_put(xs, t, fe_perm, "", "%s", fe) &&
-	     xl_net_put(xs, t, fe_perm, be, "%s/backend", fe) &&
-	     xl_net_put(xs, t, fe_perm, "0", "%s/backend-id", fe) &&
-	     xl_net_put(xs, t, fe_perm, macs, "%s/mac", fe) &&
-	     xl_net_put(xs, t, fe_perm, "1", "%s/state", fe);
-	snprintf(v, sizeof(v), "%d", devid);
-	ok = ok && xl_net_put(xs, t, fe_perm, v, "%s/handle", fe);
-	if (!ok) {
-		int e = errno;
-
-		xs_transaction_end(xs, t, true);
-		snprintf(err, errlen, "xenstore: cannot write %s: %s", be, strerror(e));
-		return -e;
-	}
-	if (!xs_transaction_end(xs, t, false)) {
-		if (errno == EAGAIN && ++tries < 10) {
-			devid = *devid_io;
-			goto again;
-		}
-		snprintf(err, errlen, "xenstore: cannot commit %s: %s", be, strerror(errno));
-		return -errno;
-	}
-	*devid_io = devid;
-	return 0;
+	ret = svxs_transaction_at(xs, vif_write_tx, &w, &step);
+	if (ret && !w.said)
+		xl_domnodes_tx_error(err, errlen, step, w.be, ret);
+	if (!ret)
+		*devid_io = w.devid;
+	return ret;
 }
 
 /* Checks what the parser cannot: only dom0 backends and the vif/ioemu types exist here. */
@@ -301,7 +267,7 @@ static int xl_net_open(const char *dom, struct svctl **c, struct xs_handle **xs,
 		return -ENOTCONN;
 	if (xl_domid(*c, dom, domid))
 		return -ESRCH;
-	*xs = xl_xs_open();
+	*xs = svxs_open();
 	if (!*xs) {
 		xl_err("cannot reach xenstored: %s", strerror(errno));
 		return -ENOTCONN;
@@ -313,14 +279,17 @@ static int xl_net_open(const char *dom, struct svctl **c, struct xs_handle **xs,
 static int xl_net_wait_hotplug(struct xs_handle *xs, uint32_t domid, int devid)
 {
 	for (unsigned waited = 0; waited < XL_NET_WAIT_MS; waited += 50) {
-		char *s = xl_net_read(xs, XL_NET_BE "/%u/%d/hotplug-status", domid, devid);
+		char be[96];
+
+		snprintf(be, sizeof(be), XL_NET_BE "/%u/%d", domid, devid);
+		char *s = svxs_read(xs, XBT_NULL, be, "hotplug-status");
 		bool connected = s && !strcmp(s, "connected"), failed = s && !strcmp(s, "error");
 
 		free(s);
 		if (connected)
 			return 0;
 		if (failed) {
-			char *why = xl_net_read(xs, XL_NET_BE "/%u/%d/error", domid, devid);
+			char *why = svxs_read(xs, XBT_NULL, be, "error");
 
 			xl_err("vif %d of domain %u: netback: %s", devid, domid,
 			       why ? why : "setting the interface up failed");
@@ -366,7 +335,7 @@ int xl_cmd_network_attach(int argc, char **argv)
 		goto out;
 	ret = xl_net_wait_hotplug(xs, domid, devid) ? 1 : 0;
 out:
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return ret;
 }
@@ -389,9 +358,11 @@ static int xl_net_find(struct xs_handle *xs, uint32_t domid, const char *arg)
 	snprintf(path, sizeof(path), XL_NET_BE "/%u", domid);
 	devs = xs_directory(xs, XBT_NULL, path, &n);
 	for (unsigned i = 0; devs && i < n && found < 0; i++) {
-		char *m = xl_net_read(xs, "%s/%s/mac", path, devs[i]);
+		char dev[128], *m;
 		uint8_t have[6];
 
+		snprintf(dev, sizeof(dev), "%s/%s", path, devs[i]);
+		m = svxs_read(xs, XBT_NULL, dev, "mac");
 		if (m && !sv_mac_parse(have, m) && !memcmp(have, want, 6))
 			found = atoi(devs[i]);
 		free(m);
@@ -427,18 +398,15 @@ int xl_cmd_network_detach(int argc, char **argv)
 	snprintf(be, sizeof(be), XL_NET_BE "/%u/%d", domid, devid);
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%d", domid, devid);
 	/* Ask the backend to close: online=0 and Closing, as libxl does. */
-	char key[128];
-	snprintf(key, sizeof(key), "%s/online", be);
-	bool ok = xs_write(xs, XBT_NULL, key, "0", 1);
-	snprintf(key, sizeof(key), "%s/state", be);
-	ok = ok && xs_write(xs, XBT_NULL, key, "5", 1);
-	if (!ok) {
+	int err = svxs_write(xs, XBT_NULL, be, "online", "0");
+	err = err ?: svxs_write(xs, XBT_NULL, be, "state", "5");
+	if (err) {
 		xl_err("cannot ask vif %d of domain '%s' to close: %s", devid, argv[1],
-		       strerror(errno));
+		       strerror(-err));
 		goto out;
 	}
 	for (unsigned waited = 0; waited < XL_NET_WAIT_MS; waited += 50) {
-		state = xl_net_read_long(xs, -1, "%s/state", be);
+		state = svxs_read_num(xs, XBT_NULL, be, "state", -1);
 		if (state == XenbusStateClosed || state < 0)
 			break;
 		xl_net_sleep_ms(50);
@@ -450,7 +418,7 @@ int xl_cmd_network_detach(int argc, char **argv)
 	xs_rm(xs, XBT_NULL, be);
 	ret = 0;
 out:
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return ret;
 }
@@ -472,20 +440,23 @@ static void xl_net_list_one(struct xs_handle *xs, uint32_t domid)
 		return;
 	qsort(devs, n, sizeof(*devs), xl_net_cmp);
 	for (unsigned i = 0; i < n; i++) {
-		char *mac = xl_net_read(xs, "%s/%s/mac", path, devs[i]);
-		char *be = xl_net_read(xs, "%s/%s/backend", path, devs[i]);
-		long beid = xl_net_read_long(xs, -1, "%s/%s/backend-id", path, devs[i]);
-		long state = xl_net_read_long(xs, -1, "%s/%s/state", path, devs[i]);
-		long evt = xl_net_read_long(xs, -1, "%s/%s/event-channel", path, devs[i]);
-		long tx = xl_net_read_long(xs, -1, "%s/%s/tx-ring-ref", path, devs[i]);
-		long rx = xl_net_read_long(xs, -1, "%s/%s/rx-ring-ref", path, devs[i]);
+		char fe[128];
+
+		snprintf(fe, sizeof(fe), "%s/%s", path, devs[i]);
+		char *mac = svxs_read(xs, XBT_NULL, fe, "mac");
+		char *be = svxs_read(xs, XBT_NULL, fe, "backend");
+		long beid = (long)svxs_read_num(xs, XBT_NULL, fe, "backend-id", -1);
+		long state = (long)svxs_read_num(xs, XBT_NULL, fe, "state", -1);
+		long evt = (long)svxs_read_num(xs, XBT_NULL, fe, "event-channel", -1);
+		long tx = (long)svxs_read_num(xs, XBT_NULL, fe, "tx-ring-ref", -1);
+		long rx = (long)svxs_read_num(xs, XBT_NULL, fe, "rx-ring-ref", -1);
 
 		if (evt < 0)
-			evt = xl_net_read_long(xs, -1, "%s/%s/event-channel-tx", path, devs[i]);
+			evt = (long)svxs_read_num(xs, XBT_NULL, fe, "event-channel-tx", -1);
 		if (tx < 0)
-			tx = xl_net_read_long(xs, -1, "%s/%s/queue-0/tx-ring-ref", path, devs[i]);
+			tx = (long)svxs_read_num(xs, XBT_NULL, fe, "queue-0/tx-ring-ref", -1);
 		if (rx < 0)
-			rx = xl_net_read_long(xs, -1, "%s/%s/queue-0/rx-ring-ref", path, devs[i]);
+			rx = (long)svxs_read_num(xs, XBT_NULL, fe, "queue-0/rx-ring-ref", -1);
 		printf("%-3d %-2ld %-17s %6d %5ld %6ld %5ld/%-11ld %-30s\n", atoi(devs[i]), beid,
 		       mac ? mac : "-", atoi(devs[i]), state, evt, tx, rx, be ? be : "-");
 		free(mac);
@@ -508,7 +479,7 @@ int xl_cmd_network_list(int argc, char **argv)
 	c = xl_connect();
 	if (!c)
 		return 1;
-	xs = xl_xs_open();
+	xs = svxs_open();
 	if (!xs) {
 		xl_err("cannot reach xenstored: %s", strerror(errno));
 		svctl_close(c);
@@ -523,7 +494,7 @@ int xl_cmd_network_list(int argc, char **argv)
 		}
 		xl_net_list_one(xs, domid);
 	}
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return ret;
 }

@@ -15,7 +15,7 @@
 #include "domstat.h"
 #include "xl.h"
 #include "xl_format.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
 
 #define TOP_USAGE "usage: xl top [-b] [-i <Iterations>] [-d <Seconds>] [-f]"
 
@@ -319,7 +319,7 @@ int xl_cmd_top(int argc, char **argv)
 	t.c = xl_connect();
 	if (!t.c)
 		return 1;
-	t.xs = xl_xs_open();
+	t.xs = svxs_open();
 	tty = !batch && isatty(1);
 	if (tty) {
 		struct sigaction sa = { .sa_handler = on_signal };
@@ -367,7 +367,7 @@ int xl_cmd_top(int argc, char **argv)
 	}
 	if (raw_on)
 		tcsetattr(0, TCSANOW, &saved);
-	xl_xs_close(t.xs);
+	svxs_close(t.xs);
 	svctl_close(t.c);
 	return ret ? 1 : 0;
 }

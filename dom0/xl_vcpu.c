@@ -13,7 +13,7 @@
 #include <xenstore.h>
 #include "xl.h"
 #include "xl_cpumap.h"
-#include "xl_xs.h"
+#include "sv/svxs.h"
 
 #define LIST_USAGE "usage: xl vcpu-list [<Domain> ...]"
 #define PIN_USAGE "usage: xl vcpu-pin [-f|--force] <Domain> <VCPU|all> <CPUs|all> [<CPUs-soft>]"
@@ -263,33 +263,31 @@ out_fail:
 	return 1;
 }
 
+struct availability {
+	uint32_t domid;
+	unsigned count, max;
+};
+
 /* Writes cpu/N/availability of every vCPU below max: online below count. */
+static int availability_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct availability *a = arg;
+	char dom[SVXS_DOMAIN_DIR_MAX], node[32];
+	int ret = 0;
+
+	svxs_domain_dir(dom, a->domid);
+	for (unsigned i = 0; !ret && i < a->max; i++) {
+		snprintf(node, sizeof(node), "cpu/%u/availability", i);
+		ret = svxs_write(xs, t, dom, node, i < a->count ? "online" : "offline");
+	}
+	return ret;
+}
+
 static int write_availability(struct xs_handle *xs, uint32_t domid, unsigned count, unsigned max)
 {
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		bool ok = t != XBT_NULL;
+	struct availability a = { .domid = domid, .count = count, .max = max };
 
-		for (unsigned i = 0; ok && i < max; i++) {
-			char path[96];
-			const char *v = i < count ? "online" : "offline";
-
-			snprintf(path, sizeof(path), "/local/domain/%u/cpu/%u/availability", domid,
-				 i);
-			ok = xs_write(xs, t, path, v, (unsigned)strlen(v));
-		}
-		if (!ok) {
-			int e = errno ? errno : EIO;
-			if (t != XBT_NULL)
-				xs_transaction_end(xs, t, true);
-			return -e;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
+	return svxs_transaction(xs, availability_tx, &a);
 }
 
 static uint64_t now_ms(void)
@@ -370,7 +368,7 @@ int xl_cmd_vcpu_set(int argc, char **argv)
 		       hi.nr_cpus, count);
 		goto out_fail;
 	}
-	xs = xl_xs_open();
+	xs = svxs_open();
 	if (!xs) {
 		xl_err("vcpu-set: cannot reach xenstored: %s", strerror(errno));
 		goto out_fail;
@@ -413,12 +411,12 @@ int xl_cmd_vcpu_set(int argc, char **argv)
 	if (tty && shown != ~0u)
 		fprintf(stderr, "\rDomain %s (%u) has %lu vCPU%s online.%*s\n", di.name, domid,
 			count, count == 1 ? "" : "s", 40, "");
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return 0;
 
 out_fail:
-	xl_xs_close(xs);
+	svxs_close(xs);
 	svctl_close(c);
 	return 1;
 }

@@ -17,7 +17,7 @@ FUZZ_blk_req_SRCS := backends/blk/blk_req.c
 FUZZ_blk_req_LIBS :=
 # nb_tx.c holds the data plane too: link the rest of it and libsvxen.a
 # (uninstrumented, only to resolve the grant/event calls nothing here makes).
-FUZZ_net_tx_SRCS := $(NETBACK_CORE_SRCS)
+FUZZ_net_tx_SRCS := $(NETBACK_CORE_SRCS) common/svd.c
 FUZZ_net_tx_LIBS := $(SV_LIBS_A) -pthread
 FUZZ_config_SRCS := dom0/config.c dom0/config_syntax.c dom0/devspec.c
 FUZZ_config_LIBS :=
@@ -25,7 +25,7 @@ FUZZ_elf_SRCS := dom0/elf.c
 FUZZ_elf_LIBS :=
 # The hypervisor core without its daemon parts (main.c, ctl.c), as test_hypercall links
 # it ("=": hypervisor/build.mk, read later, defines HV_SRCS).
-FUZZ_hypercall_SRCS = $(filter-out hypervisor/main.c hypervisor/ctl.c,$(HV_SRCS))
+FUZZ_hypercall_SRCS = $(filter-out hypervisor/main.c hypervisor/ctl.c,$(HV_SRCS)) common/svd.c
 FUZZ_hypercall_LIBS := -lurcu-bp -pthread
 
 $(BUILD)/fuzz/net_tx_fuzz: $(SV_LIBS_A)

@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xf_pipe p = { 0 }, wp = { 0 };
 	struct xs_conn *c, *w = NULL;
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	int rounds = 0;
 
 	if (size < 1)
@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xs_conn_handle_input(c);
 	xs_conn_flush(c);
 	/* Connections end with the input, as a socket client's would. */
-	xs_list_for_each_safe(pos, tmp, &xf_d.conns)
-	    xs_conn_free(xs_container_of(pos, struct xs_conn, link));
+	sv_list_for_each_safe(pos, tmp, &xf_d.conns)
+	    xs_conn_free(sv_container_of(pos, struct xs_conn, link));
 	return 0;
 }

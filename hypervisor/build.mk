@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The hypervisor core daemon, its two engines, and sv-runner (the process engine's guest process).
-HV_SRCS := hypervisor/main.c hypervisor/log.c backends/common/svd.c hypervisor/engine.c hypervisor/mem.c \
+HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c hypervisor/xctl.c \
@@ -14,7 +14,7 @@ HV_OBJS := $(call host_objs,$(HV_SRCS))
 HV_LIBS := -lurcu-bp
 PROGRAMS += $(BIN)/hypervisor $(BIN)/sv-runner
 
-$(BIN)/hypervisor: $(HV_OBJS)
+$(BIN)/hypervisor: $(HV_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS)
@@ -48,7 +48,7 @@ $(BIN)/sv-runner: $(RUNNER_OBJS) hypervisor/proc/runner/runner.lds
 # Unit test: the real hypercall sources against a domain with no engine behind it.
 HV_TEST_OBJS := $(filter-out $(OBJ)/hypervisor/main.o $(OBJ)/hypervisor/ctl.o,$(HV_OBJS))
 UNIT_TESTS += $(TESTBIN)/test_hypercall
-$(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
@@ -63,7 +63,7 @@ $(TESTBIN)/test_proc_filter: $(call host_objs,tests/unit/test_proc_filter.c)
 # bench/domtable: the domain table's read side under RCU and under its
 # lock, one run (here because it links the hypervisor's objects).
 BENCHES += $(BUILD)/bench/domtable
-$(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS)
+$(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS)
@@ -76,13 +76,13 @@ $(TESTBIN)/test_cgroup: $(call host_objs,tests/unit/test_cgroup.c) $(OBJ)/hyperv
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 # Unit test: memory reservations (memop.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_memop
-$(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: Xen hypercalls from hostile dom0 clients (xctl.c), the test process as the client.
 UNIT_TESTS += $(TESTBIN)/test_xctl
-$(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

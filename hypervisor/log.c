@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "sv/daemon.h"
 #include "hv.h"
 
 uint64_t hv_now_ns(void)
@@ -133,20 +134,12 @@ uint32_t hv_logring_read(struct hv_logring *r, uint64_t *offset, uint64_t *next,
 void hv_log(const char *fmt, ...)
 {
 	int saved = errno; /* kept for the caller, and what %m shows */
-	char line[1024], stamp[32] = "";
-	struct timespec ts;
-	struct tm tm;
+	char line[1024];
 	va_list ap;
-	int n;
 
-	/* The line format of every daemon (sv/daemon.h): time stamp, name, message. */
-	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && gmtime_r(&ts.tv_sec, &tm))
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "%s hypervisor: ", stamp);
-	errno = saved;
+	/* The line format of every daemon, from the skeleton's one formatter (sv/daemon.h). */
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	svd_format_line(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* One fputs per line so lines from several threads do not interleave. */
 	fprintf(stderr, "%s\n", line);

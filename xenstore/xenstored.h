@@ -9,45 +9,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "sv/list.h"
 #include "xs_cbuf.h"
 #include "xs_node.h"
 #include "xs_wire.h"
-
-/* Intrusive doubly linked list. */
-struct xs_list {
-	struct xs_list *next, *prev;
-};
-
-static inline void xs_list_init(struct xs_list *l)
-{
-	l->next = l->prev = l;
-}
-
-static inline bool xs_list_empty(const struct xs_list *l)
-{
-	return l->next == l;
-}
-
-static inline void xs_list_add_tail(struct xs_list *l, struct xs_list *e)
-{
-	e->prev = l->prev;
-	e->next = l;
-	l->prev->next = e;
-	l->prev = e;
-}
-
-static inline void xs_list_del(struct xs_list *e)
-{
-	e->prev->next = e->next;
-	e->next->prev = e->prev;
-	e->next = e->prev = e;
-}
-
-#define xs_container_of(p, type, member) ((type *)((char *)(p) - __builtin_offsetof(type, member)))
-
-#define xs_list_for_each_safe(pos, tmp, head)                                                      \
-	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                           \
-	     (pos) = (tmp), (tmp) = (pos)->next)
 
 #define XS_NR_DOMAINS 65536u
 #define XS_DOMID_NONE (-1)
@@ -116,8 +81,8 @@ struct xs_transport_ops {
 };
 
 struct xs_watch {
-	struct xs_list conn_link; /* in conn->watches */
-	struct xs_list all_link;  /* in d->watches */
+	struct sv_list conn_link; /* in conn->watches */
+	struct sv_list all_link;  /* in d->watches */
 	struct xs_conn *conn;
 	char *path; /* absolute path or @special */
 	char *token;
@@ -133,7 +98,7 @@ struct xs_txn_event {
 };
 
 struct xs_txn {
-	struct xs_list link; /* in conn->txns */
+	struct sv_list link; /* in conn->txns */
 	uint32_t id;
 	struct xs_map overlay; /* nodes written or deleted (tombstones) */
 	struct xs_map reads;   /* path -> node as first seen (deleted: absent) */
@@ -154,7 +119,7 @@ struct xs_domain {
 };
 
 struct xs_conn {
-	struct xs_list link; /* in d->conns */
+	struct sv_list link; /* in d->conns */
 	struct xs_daemon *d;
 	const struct xs_transport_ops *ops;
 	void *priv;   /* transport state */
@@ -170,14 +135,14 @@ struct xs_conn {
 	bool throttled;		   /* input paused until output drains */
 	uint32_t ep_events;	   /* epoll interest currently set */
 	struct xs_cbuf cb;	   /* requests in, replies and events out */
-	struct xs_list dirty_link; /* in d->dirty while cb.dirty */
+	struct sv_list dirty_link; /* in d->dirty while cb.dirty */
 	uint32_t out_msgs;	   /* replies queued but not yet sent */
 	bool events_dropped;	   /* logged once per overflow */
 	bool quota_logged;	   /* outstanding quota hit, logged once */
 	bool oversize_logged;	   /* an event too long to send, logged */
-	struct xs_list watches;
+	struct sv_list watches;
 	unsigned int nwatches;
-	struct xs_list txns;
+	struct sv_list txns;
 	unsigned int ntxns;
 };
 
@@ -186,10 +151,10 @@ struct xs_keeper;
 
 struct xs_daemon {
 	struct xs_tree tree;
-	struct xs_list conns;
-	struct xs_list dirty; /* connections whose buffers moved this pass */
+	struct sv_list conns;
+	struct sv_list dirty; /* connections whose buffers moved this pass */
 	uint64_t pass;	      /* loop passes (journal batches) so far */
-	struct xs_list watches;
+	struct sv_list watches;
 	struct xs_domain **domains; /* indexed by domid, NULL if unknown */
 	struct xs_quotas quota;
 	uint32_t next_txid;

@@ -19,7 +19,7 @@ static void xs_conn_dirty(struct xs_conn *c)
 	if (c->cb.dirty)
 		return;
 	c->cb.dirty = true;
-	xs_list_add_tail(&c->d->dirty, &c->dirty_link);
+	sv_list_add_tail(&c->d->dirty, &c->dirty_link);
 }
 
 struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d, const struct xs_transport_ops *ops,
@@ -38,10 +38,10 @@ struct xs_conn *xs_conn_new_cbuf(struct xs_daemon *d, const struct xs_transport_
 	c->readonly = readonly;
 	c->key = ++d->next_conn_key;
 	c->cb = *cb;
-	xs_list_init(&c->watches);
-	xs_list_init(&c->txns);
-	xs_list_init(&c->dirty_link);
-	xs_list_add_tail(&d->conns, &c->link);
+	sv_list_init(&c->watches);
+	sv_list_init(&c->txns);
+	sv_list_init(&c->dirty_link);
+	sv_list_add_tail(&d->conns, &c->link);
 	if (c->cb.dirty) {
 		c->cb.dirty = false;
 		xs_conn_dirty(c);
@@ -69,11 +69,11 @@ struct xs_conn *xs_conn_new(struct xs_daemon *d, const struct xs_transport_ops *
 
 struct xs_txn *xs_conn_find_txn(struct xs_conn *c, uint32_t id)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &c->txns)
+	sv_list_for_each_safe(pos, tmp, &c->txns)
 	{
-		struct xs_txn *tx = xs_container_of(pos, struct xs_txn, link);
+		struct xs_txn *tx = sv_container_of(pos, struct xs_txn, link);
 
 		if (tx->id == id)
 			return tx;
@@ -83,13 +83,13 @@ struct xs_txn *xs_conn_find_txn(struct xs_conn *c, uint32_t id)
 
 void xs_conn_drop_txns(struct xs_conn *c)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &c->txns)
+	sv_list_for_each_safe(pos, tmp, &c->txns)
 	{
-		struct xs_txn *tx = xs_container_of(pos, struct xs_txn, link);
+		struct xs_txn *tx = sv_container_of(pos, struct xs_txn, link);
 
-		xs_list_del(&tx->link);
+		sv_list_del(&tx->link);
 		xs_txn_free(tx);
 	}
 	c->ntxns = 0;
@@ -124,8 +124,8 @@ void xs_conn_free(struct xs_conn *c)
 {
 	if (!c->dead)
 		xs_conn_kill(c, NULL);
-	xs_list_del(&c->link);
-	xs_list_del(&c->dirty_link);
+	sv_list_del(&c->link);
+	sv_list_del(&c->dirty_link);
 	xs_cbuf_free(&c->cb);
 	free(c);
 }
@@ -412,11 +412,11 @@ void xs_conn_flush(struct xs_conn *c)
 
 void xs_conn_mark_pending(struct xs_daemon *d, uint64_t pass)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->dirty)
+	sv_list_for_each_safe(pos, tmp, &d->dirty)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, dirty_link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, dirty_link);
 
 		xs_cbuf_mark_pending(&c->cb, pass);
 	}
@@ -424,14 +424,14 @@ void xs_conn_mark_pending(struct xs_daemon *d, uint64_t pass)
 
 void xs_conn_mark_committed(struct xs_daemon *d, uint64_t pass)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->dirty)
+	sv_list_for_each_safe(pos, tmp, &d->dirty)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, dirty_link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, dirty_link);
 
 		xs_cbuf_mark_committed(&c->cb, pass);
 		c->cb.dirty = false;
-		xs_list_del(&c->dirty_link);
+		sv_list_del(&c->dirty_link);
 	}
 }

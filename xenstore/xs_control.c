@@ -104,12 +104,12 @@ static int xs_ctl_check(struct xs_ctl *x)
 static int xs_ctl_memreport(struct xs_ctl *x)
 {
 	struct xs_daemon *d = x->c->d;
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	unsigned long conns = 0, watches = 0;
 
-	xs_list_for_each_safe(pos, tmp, &d->conns)
+	sv_list_for_each_safe(pos, tmp, &d->conns)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 
 		conns++;
 		watches += c->nwatches;
@@ -136,15 +136,15 @@ static int xs_ctl_quota_show(struct xs_ctl *x)
 static int xs_ctl_quota_domain(struct xs_ctl *x, unsigned int domid)
 {
 	struct xs_daemon *d = x->c->d;
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	unsigned long watches = 0, txns = 0, out = 0;
 	char buf[XS_CTL_BUF];
 
 	if (!xs_domain_is_introduced(d, domid))
 		return -ENOENT;
-	xs_list_for_each_safe(pos, tmp, &d->conns)
+	sv_list_for_each_safe(pos, tmp, &d->conns)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 
 		if (c->domid != domid || c->dead)
 			continue;

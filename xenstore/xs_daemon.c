@@ -27,9 +27,9 @@ int xs_daemon_init(struct xs_daemon *d)
 
 	memset(d, 0, sizeof(*d));
 	d->epfd = -1;
-	xs_list_init(&d->conns);
-	xs_list_init(&d->dirty);
-	xs_list_init(&d->watches);
+	sv_list_init(&d->conns);
+	sv_list_init(&d->dirty);
+	sv_list_init(&d->watches);
 	xs_quota_defaults(&d->quota);
 	d->domains = calloc(XS_NR_DOMAINS, sizeof(*d->domains));
 	if (!d->domains)
@@ -71,10 +71,10 @@ int xs_daemon_base_nodes(struct xs_daemon *d)
 
 void xs_daemon_fini(struct xs_daemon *d)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->conns)
-	    xs_conn_free(xs_container_of(pos, struct xs_conn, link));
+	sv_list_for_each_safe(pos, tmp, &d->conns)
+	    xs_conn_free(sv_container_of(pos, struct xs_conn, link));
 	xs_tree_destroy(&d->tree);
 	xs_domain_free_all(d);
 }

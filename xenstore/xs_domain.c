@@ -136,16 +136,16 @@ static void xs_domain_remove_nodes(struct xs_daemon *d, unsigned int domid)
 int xs_domain_release(struct xs_daemon *d, unsigned int domid)
 {
 	struct xs_domain *dom = xs_domain_get(d, domid);
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
 	if (domid == 0 || domid >= XS_DOMID_FIRST_RESERVED)
 		return -EINVAL;
 	if (!dom || !dom->introduced)
 		return -ENOENT;
 	/* Every connection speaking as this domain loses watches and transactions. */
-	xs_list_for_each_safe(pos, tmp, &d->conns)
+	sv_list_for_each_safe(pos, tmp, &d->conns)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 
 		if (c->domid != domid)
 			continue;

@@ -76,12 +76,12 @@ static void xs_accept_all(struct xs_main *m, int lfd, bool ro)
  */
 static void xs_end_of_pass(struct xs_main *m)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
 	xs_persist_flush(&m->d);
-	xs_list_for_each_safe(pos, tmp, &m->d.conns)
+	sv_list_for_each_safe(pos, tmp, &m->d.conns)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 		int rounds = 0;
 
 		while (!c->dead && rounds++ < 8) {
@@ -95,9 +95,9 @@ static void xs_end_of_pass(struct xs_main *m)
 		if (!c->dead && c->ops->end_pass)
 			c->ops->end_pass(c);
 	}
-	xs_list_for_each_safe(pos, tmp, &m->d.conns)
+	sv_list_for_each_safe(pos, tmp, &m->d.conns)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 
 		if (c->dead)
 			xs_conn_free(c);

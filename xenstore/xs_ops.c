@@ -209,7 +209,7 @@ static int xs_op_watch(struct xs_req *r)
 		return ret;
 	xs_ok(r);
 	/* Every new watch fires once, at once, with its own path. */
-	w = xs_container_of(r->c->watches.prev, struct xs_watch, conn_link);
+	w = sv_container_of(r->c->watches.prev, struct xs_watch, conn_link);
 	xs_watch_send(w, w->path);
 	return 0;
 }
@@ -252,7 +252,7 @@ static int xs_op_txn_start(struct xs_req *r)
 	tx = xs_txn_new(d->next_txid);
 	if (!tx)
 		return -ENOMEM;
-	xs_list_add_tail(&r->c->txns, &tx->link);
+	sv_list_add_tail(&r->c->txns, &tx->link);
 	r->c->ntxns++;
 	n = snprintf(buf, sizeof(buf), "%u", tx->id);
 	return xs_reply(r, buf, (uint32_t)n + 1);
@@ -268,7 +268,7 @@ static int xs_op_txn_end(struct xs_req *r)
 		return -ENOENT;
 	if (r->a.n < 1 || (strcmp(r->a.s[0], "T") && strcmp(r->a.s[0], "F")))
 		return -EINVAL;
-	xs_list_del(&tx->link);
+	sv_list_del(&tx->link);
 	r->c->ntxns--;
 	if (r->a.s[0][0] == 'T') {
 		ret = xs_txn_commit(&r->c->d->tree, tx);

@@ -498,7 +498,7 @@ void xs_persist_flush(struct xs_daemon *d)
 	uint64_t pass;
 	int ret;
 
-	if (!records && xs_list_empty(&d->dirty))
+	if (!records && sv_list_empty(&d->dirty))
 		return;
 	pass = ++d->pass;
 	/* Where each connection stands if this batch makes it to the file. */

@@ -201,7 +201,7 @@ int xs_persist_restore_conn(struct xs_daemon *d, struct xs_conn *c)
 		if (xs_watch_add(d, c, s->w[i].path, s->w[i].token, s->w[i].rel))
 			continue;
 		/* Events during the outage are lost: say "re-read" once. */
-		xs_watch_send(xs_container_of(c->watches.prev, struct xs_watch, conn_link),
+		xs_watch_send(sv_container_of(c->watches.prev, struct xs_watch, conn_link),
 			      s->w[i].path);
 	}
 	xs_saved_clear_watches(s);
@@ -231,20 +231,20 @@ void xs_persist_forget_saved(struct xs_daemon *d)
 void xs_persist_snap_conns(struct xs_daemon *d)
 {
 	struct xs_persist *p = d->persist;
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	uint32_t i;
 
 	/* Live socket connections and their watches. */
-	xs_list_for_each_safe(pos, tmp, &d->conns)
+	sv_list_for_each_safe(pos, tmp, &d->conns)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
-		struct xs_list *wp, *wt;
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
+		struct sv_list *wp, *wt;
 
 		if (!c->persistent || c->dead)
 			continue;
 		xs_persist_conn_rec(p, c);
-		xs_list_for_each_safe(wp, wt, &c->watches) xs_persist_watch_rec(
-		    p, 'W', c, xs_container_of(wp, struct xs_watch, conn_link));
+		sv_list_for_each_safe(wp, wt, &c->watches) xs_persist_watch_rec(
+		    p, 'W', c, sv_container_of(wp, struct xs_watch, conn_link));
 	}
 	/* Connections saved but not restored yet stay saved. */
 	for (i = 0; i < p->nsaved; i++) {

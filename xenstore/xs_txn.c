@@ -18,7 +18,7 @@ struct xs_txn *xs_txn_new(uint32_t id)
 	if (xs_map_init(&tx->reads, 16))
 		goto out_overlay;
 	tx->id = id;
-	xs_list_init(&tx->link);
+	sv_list_init(&tx->link);
 	return tx;
 
 out_overlay:

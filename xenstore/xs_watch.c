@@ -9,13 +9,13 @@
 int xs_watch_add(struct xs_daemon *d, struct xs_conn *c, const char *path, const char *token,
 		 size_t rel_prefix)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	struct xs_watch *w;
 	struct xs_caller who;
 
-	xs_list_for_each_safe(pos, tmp, &c->watches)
+	sv_list_for_each_safe(pos, tmp, &c->watches)
 	{
-		w = xs_container_of(pos, struct xs_watch, conn_link);
+		w = sv_container_of(pos, struct xs_watch, conn_link);
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
 			return -EEXIST;
 	}
@@ -35,8 +35,8 @@ int xs_watch_add(struct xs_daemon *d, struct xs_conn *c, const char *path, const
 	}
 	w->conn = c;
 	w->rel_prefix = rel_prefix;
-	xs_list_add_tail(&c->watches, &w->conn_link);
-	xs_list_add_tail(&d->watches, &w->all_link);
+	sv_list_add_tail(&c->watches, &w->conn_link);
+	sv_list_add_tail(&d->watches, &w->all_link);
 	c->nwatches++;
 	if (c->persistent)
 		xs_persist_watch(d, c, w, true);
@@ -47,8 +47,8 @@ static void xs_watch_free(struct xs_daemon *d, struct xs_watch *w)
 {
 	if (w->conn->persistent)
 		xs_persist_watch(d, w->conn, w, false);
-	xs_list_del(&w->conn_link);
-	xs_list_del(&w->all_link);
+	sv_list_del(&w->conn_link);
+	sv_list_del(&w->all_link);
 	w->conn->nwatches--;
 	free(w->path);
 	free(w->token);
@@ -57,11 +57,11 @@ static void xs_watch_free(struct xs_daemon *d, struct xs_watch *w)
 
 int xs_watch_del(struct xs_daemon *d, struct xs_conn *c, const char *path, const char *token)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &c->watches)
+	sv_list_for_each_safe(pos, tmp, &c->watches)
 	{
-		struct xs_watch *w = xs_container_of(pos, struct xs_watch, conn_link);
+		struct xs_watch *w = sv_container_of(pos, struct xs_watch, conn_link);
 
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
 			xs_watch_free(d, w);
@@ -73,10 +73,10 @@ int xs_watch_del(struct xs_daemon *d, struct xs_conn *c, const char *path, const
 
 void xs_watch_del_all(struct xs_daemon *d, struct xs_conn *c)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &c->watches)
-	    xs_watch_free(d, xs_container_of(pos, struct xs_watch, conn_link));
+	sv_list_for_each_safe(pos, tmp, &c->watches)
+	    xs_watch_free(d, sv_container_of(pos, struct xs_watch, conn_link));
 }
 
 void xs_watch_send(struct xs_watch *w, const char *path)
@@ -94,11 +94,11 @@ void xs_watch_send(struct xs_watch *w, const char *path)
 void xs_watch_fire(struct xs_daemon *d, const char *path, bool recursive, const struct xs_perm *p,
 		   uint32_t np)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->watches)
+	sv_list_for_each_safe(pos, tmp, &d->watches)
 	{
-		struct xs_watch *w = xs_container_of(pos, struct xs_watch, all_link);
+		struct xs_watch *w = sv_container_of(pos, struct xs_watch, all_link);
 		const char *epath;
 		struct xs_caller who;
 

@@ -289,15 +289,15 @@ int xs_xen_events(struct xs_daemon *d)
 
 	while (x && budget-- > 0) {
 		xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
-		struct xs_list *pos, *tmp;
+		struct sv_list *pos, *tmp;
 
 		if (port < 0) {
 			if (errno != EPIPE)
 				break;
 			xs_log(d, "hypervisor went away: guest rings stop");
-			xs_list_for_each_safe(pos, tmp, &d->conns)
+			sv_list_for_each_safe(pos, tmp, &d->conns)
 			{
-				struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+				struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 
 				if (c->ops == &xs_ring_ops)
 					xs_conn_kill(c, "hypervisor gone");
@@ -305,9 +305,9 @@ int xs_xen_events(struct xs_daemon *d)
 			return -EPIPE;
 		}
 		xenevtchn_unmask(x->xce, (evtchn_port_t)port);
-		xs_list_for_each_safe(pos, tmp, &d->conns)
+		sv_list_for_each_safe(pos, tmp, &d->conns)
 		{
-			struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+			struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 			struct xs_ring *r = c->priv;
 
 			if (c->ops != &xs_ring_ops || c->dead || r->local_port != port)

@@ -79,8 +79,8 @@ static int blk_vbd_probe(struct be_dev *dev)
 	bool ro;
 	int ret;
 
-	params = be_read(xs, XBT_NULL, dev->be, "params");
-	mode = be_read(xs, XBT_NULL, dev->be, "mode");
+	params = svxs_read(xs, XBT_NULL, dev->be, "params");
+	mode = svxs_read(xs, XBT_NULL, dev->be, "mode");
 	if (!params || !mode) {
 		/* The toolstack has not written them yet: the next watch event retries. */
 		free(params);
@@ -103,30 +103,30 @@ static int blk_vbd_probe(struct be_dev *dev)
 		return ret;
 	}
 	v->disk_open = true;
-	be_read_uint(xs, XBT_NULL, dev->be, "discard-enable", 2, &discard_enable);
+	svxs_read_uint(xs, XBT_NULL, dev->be, "discard-enable", 2, &discard_enable);
 	if (!discard_enable)
 		v->disk.can_discard = false;
-	ret = be_printf(xs, XBT_NULL, dev->be, "feature-flush-cache", "1");
+	ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-flush-cache", "1");
 	if (!ret)
-		ret = be_printf(xs, XBT_NULL, dev->be, "feature-persistent", "1");
+		ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-persistent", "1");
 	if (!ret)
-		ret = be_printf(xs, XBT_NULL, dev->be, "feature-max-indirect-segments", "%u",
-				BLK_MAX_INDIRECT_SEGS);
+		ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-max-indirect-segments", "%u",
+				  BLK_MAX_INDIRECT_SEGS);
 	if (!ret)
-		ret = be_printf(xs, XBT_NULL, dev->be, "max-ring-page-order", "%u",
-				BLK_MAX_RING_ORDER);
+		ret = svxs_printf(xs, XBT_NULL, dev->be, "max-ring-page-order", "%u",
+				  BLK_MAX_RING_ORDER);
 	if (!ret)
-		ret = be_printf(xs, XBT_NULL, dev->be, "multi-queue-max-queues", "%u",
-				BLK_MAX_QUEUES);
+		ret = svxs_printf(xs, XBT_NULL, dev->be, "multi-queue-max-queues", "%u",
+				  BLK_MAX_QUEUES);
 	if (!ret && v->disk.can_discard) {
-		ret = be_printf(xs, XBT_NULL, dev->be, "feature-discard", "1");
+		ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-discard", "1");
 		if (!ret)
-			ret = be_printf(xs, XBT_NULL, dev->be, "discard-granularity", "%u",
-					v->disk.discard_granularity);
+			ret = svxs_printf(xs, XBT_NULL, dev->be, "discard-granularity", "%u",
+					  v->disk.discard_granularity);
 		if (!ret)
-			ret = be_printf(xs, XBT_NULL, dev->be, "discard-alignment", "0");
+			ret = svxs_printf(xs, XBT_NULL, dev->be, "discard-alignment", "0");
 		if (!ret)
-			ret = be_printf(xs, XBT_NULL, dev->be, "discard-secure", "0");
+			ret = svxs_printf(xs, XBT_NULL, dev->be, "discard-secure", "0");
 	}
 	if (ret) {
 		be_dev_error(dev, "cannot write feature keys: %s", strerror(-ret));
@@ -188,7 +188,7 @@ static int blk_vbd_write_disk(struct xs_handle *xs, xs_transaction_t t, void *ar
 	struct blk_vbd *v = arg;
 	const char *be = v->dev.be;
 	unsigned info = 0;
-	char *dt = be_read(xs, t, be, "device-type");
+	char *dt = svxs_read(xs, t, be, "device-type");
 	int ret;
 
 	if (dt && !strcmp(dt, "cdrom"))
@@ -196,14 +196,14 @@ static int blk_vbd_write_disk(struct xs_handle *xs, xs_transaction_t t, void *ar
 	free(dt);
 	if (v->disk.readonly)
 		info |= VDISK_READONLY;
-	ret = be_printf(xs, t, be, "sectors", "%llu", (unsigned long long)v->disk.sectors);
+	ret = svxs_printf(xs, t, be, "sectors", "%llu", (unsigned long long)v->disk.sectors);
 	if (!ret)
-		ret = be_printf(xs, t, be, "info", "%u", info);
+		ret = svxs_printf(xs, t, be, "info", "%u", info);
 	if (!ret)
-		ret = be_printf(xs, t, be, "sector-size", "%u", v->disk.sector_size);
+		ret = svxs_printf(xs, t, be, "sector-size", "%u", v->disk.sector_size);
 	if (!ret)
-		ret = be_printf(xs, t, be, "physical-sector-size", "%u",
-				v->disk.physical_sector_size);
+		ret = svxs_printf(xs, t, be, "physical-sector-size", "%u",
+				  v->disk.physical_sector_size);
 	return ret;
 }
 
@@ -216,26 +216,26 @@ static int blk_vbd_connect(struct be_dev *dev)
 	char *proto;
 	int ret;
 
-	proto = be_read(xs, XBT_NULL, dev->fe, "protocol");
+	proto = svxs_read(xs, XBT_NULL, dev->fe, "protocol");
 	if (proto && strcmp(proto, XEN_IO_PROTO_ABI_X86_64) != 0) {
 		be_dev_error(dev, "unsupported protocol '%.32s'", proto);
 		free(proto);
 		return -EPROTONOSUPPORT;
 	}
 	free(proto);
-	ret =
-	    be_read_uint(xs, XBT_NULL, dev->fe, "multi-queue-num-queues", BLK_MAX_QUEUES + 1, &nq);
+	ret = svxs_read_uint(xs, XBT_NULL, dev->fe, "multi-queue-num-queues", BLK_MAX_QUEUES + 1,
+			     &nq);
 	if ((ret && ret != -ENOENT) || !nq) {
 		be_dev_error(dev, "bad multi-queue-num-queues (at most %u)", BLK_MAX_QUEUES);
 		return -EINVAL;
 	}
-	ret =
-	    be_read_uint(xs, XBT_NULL, dev->fe, "ring-page-order", BLK_MAX_RING_ORDER + 1, &order);
+	ret = svxs_read_uint(xs, XBT_NULL, dev->fe, "ring-page-order", BLK_MAX_RING_ORDER + 1,
+			     &order);
 	if (ret && ret != -ENOENT) {
 		be_dev_error(dev, "bad ring-page-order (at most %u)", BLK_MAX_RING_ORDER);
 		return -EINVAL;
 	}
-	be_read_uint(xs, XBT_NULL, dev->fe, "feature-persistent", 2, &persistent);
+	svxs_read_uint(xs, XBT_NULL, dev->fe, "feature-persistent", 2, &persistent);
 	for (unsigned q = 0; q < nq; q++) {
 		struct blk_shadow_id id = { .domid = dev->domid,
 					    .devid = dev->devid,
@@ -253,7 +253,7 @@ static int blk_vbd_connect(struct be_dev *dev)
 			goto out_stop;
 		v->nr_rings = q + 1;
 	}
-	ret = be_transaction(xs, blk_vbd_write_disk, v);
+	ret = svxs_transaction(xs, blk_vbd_write_disk, v);
 	if (ret) {
 		be_dev_error(dev, "cannot write the disk keys: %s", strerror(-ret));
 		goto out_stop;
@@ -356,7 +356,7 @@ void blk_xenbus_status(struct blkback *bb, int fd)
 			s.indirect += r->indirect;
 			s.pgrant_hits += r->pgrant_hits;
 		}
-		be_read_uint(bb->xs, XBT_NULL, v->dev.be, "state", 64, &state);
+		svxs_read_uint(bb->xs, XBT_NULL, v->dev.be, "state", 64, &state);
 		int n =
 		    snprintf(line, sizeof(line),
 			     "vbd %u/%u state %d %s queues %u reqs %llu reads %llu writes %llu "

@@ -43,7 +43,7 @@
  */
 #define BLK_RING_BUDGET 64
 
-/* One UTC-stamped line on stderr (backends/common/svd.c). */
+/* One UTC-stamped line on stderr (common/svd.c). */
 #include "sv/daemon.h"
 #define blk_log svd_log
 

@@ -3,7 +3,7 @@
 
 CONSOLED_CORE_SRCS := backends/console/cons_buf.c backends/console/cons_ring.c \
 	backends/console/cons_proto.c
-CONSOLED_DAEMON_SRCS := backends/common/svd.c backends/console/cons_domain.c \
+CONSOLED_DAEMON_SRCS := backends/console/cons_domain.c \
 	backends/console/cons_client.c backends/console/cons_xs.c \
 	backends/console/cons_dominfo.c \
 	backends/console/cons_main.c
@@ -12,7 +12,7 @@ CONSOLED_DAEMON_OBJS := $(call host_objs,$(CONSOLED_DAEMON_SRCS))
 
 PROGRAMS += $(BIN)/xenconsoled
 
-$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(BE_CORE_A) $(SV_LIBS_A)
+$(BIN)/xenconsoled: $(CONSOLED_DAEMON_OBJS) $(CONSOLED_CORE_OBJS) $(BE_CORE_A) $(SV_COMMON_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore
@@ -28,11 +28,11 @@ $(addprefix $(TESTBIN)/,$(CONSOLED_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o 
 
 # The data plane and clients against the in-process fake of the Xen libraries
 # (tests/fakes/fakexen_libs.c) and an in-memory page.
-CONSOLED_PLANE_OBJS := $(call host_objs,backends/common/svd.c \
-	backends/console/cons_domain.c backends/console/cons_client.c)
+CONSOLED_PLANE_OBJS := $(call host_objs,backends/console/cons_domain.c \
+	backends/console/cons_client.c)
 UNIT_TESTS += $(TESTBIN)/test_consoled_domain
 $(TESTBIN)/test_consoled_domain: $(OBJ)/tests/unit/test_consoled_domain.o $(CONSOLED_PLANE_OBJS) $(CONSOLED_CORE_OBJS) \
-		$(call host_objs,tests/fakes/fakexen_libs.c)
+		$(FAKEXEN_LIBS_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -17,16 +17,16 @@
 
 static size_t cons_client_count(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	size_t n = 0;
 
-	cons_list_for_each_safe(pos, tmp, &d->pending) n++;
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->pending) n++;
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
-		struct cons_list *p2, *t2;
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
+		struct sv_list *p2, *t2;
 
-		cons_list_for_each_safe(p2, t2, &dom->clients) n++;
+		sv_list_for_each_safe(p2, t2, &dom->clients) n++;
 	}
 	return n;
 }
@@ -72,20 +72,20 @@ void cons_client_kill(struct cons_client *c)
 	(void)epoll_ctl(c->d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
-	cons_list_del(&c->link);
-	cons_list_add_tail(&c->d->dead, &c->link);
+	sv_list_del(&c->link);
+	sv_list_add_tail(&c->d->dead, &c->link);
 	c->dom = NULL;
 }
 
 void cons_client_reap(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->dead)
+	sv_list_for_each_safe(pos, tmp, &d->dead)
 	{
-		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
+		struct cons_client *c = sv_container_of(pos, struct cons_client, link);
 
-		cons_list_del(&c->link);
+		sv_list_del(&c->link);
 		cons_buf_fini(&c->out);
 		free(c);
 	}
@@ -196,8 +196,8 @@ static void cons_client_attach(struct cons_client *c, uint32_t domid, const char
 		cons_client_refuse(c, "console of this domain is disabled (rogue ring)");
 		return;
 	}
-	cons_list_del(&c->link);
-	cons_list_add_tail(&dom->clients, &c->link);
+	sv_list_del(&c->link);
+	sv_list_add_tail(&dom->clients, &c->link);
 	c->dom = dom;
 	cons_client_send(c, "ok\n", 3);
 	hlen = cons_buf_len(&dom->history);
@@ -353,6 +353,6 @@ void cons_client_accept(struct cons_daemon *d)
 			close(fd);
 			continue;
 		}
-		cons_list_add_tail(&d->pending, &c->link);
+		sv_list_add_tail(&d->pending, &c->link);
 	}
 }

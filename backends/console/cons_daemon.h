@@ -12,6 +12,7 @@
 
 #include "cons_buf.h"
 #include "cons_proto.h"
+#include "sv/list.h"
 #include "sv/rate.h"
 #include "cons_ring.h"
 
@@ -36,40 +37,6 @@
 /* A throttled guest is read again once this much (or the burst) is allowed. */
 #define CONS_OUT_RESUME 1024u
 
-/* Intrusive doubly linked list. */
-struct cons_list {
-	struct cons_list *next, *prev;
-};
-
-#define cons_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-#define cons_list_for_each_safe(pos, tmp, head)                                                    \
-	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
-
-static inline void cons_list_init(struct cons_list *h)
-{
-	h->next = h->prev = h;
-}
-
-static inline void cons_list_add_tail(struct cons_list *h, struct cons_list *n)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-
-static inline void cons_list_del(struct cons_list *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = n;
-}
-
-static inline bool cons_list_empty(const struct cons_list *h)
-{
-	return h->next == h;
-}
-
 /* What an epoll event's data.ptr points at. */
 enum cons_ep_kind {
 	CONS_EP_LISTEN,
@@ -89,7 +56,7 @@ struct svctl;
 
 /* One guest's console as found in xenstore. */
 struct cons_domain {
-	struct cons_list link; /* in cons_daemon.domains */
+	struct sv_list link; /* in cons_daemon.domains */
 	struct cons_daemon *d;
 	uint32_t domid;
 	char name[CONS_NAME_MAX + 1];	/* /local/domain/N/name, sanitised */
@@ -108,13 +75,13 @@ struct cons_domain {
 	uint64_t throttles;		/* times it was throttled */
 	struct cons_buf history;	/* last CONS_HISTORY_SIZE output bytes */
 	struct cons_buf input;		/* client bytes waiting for in[] space */
-	struct cons_list clients;	/* attached cons_client.link */
+	struct sv_list clients;		/* attached cons_client.link */
 };
 
 /* One connection on xenconsoled.sock. */
 struct cons_client {
-	struct cons_ep ep;     /* CONS_EP_CLIENT */
-	struct cons_list link; /* pending, a domain's clients, or dead */
+	struct cons_ep ep;   /* CONS_EP_CLIENT */
+	struct sv_list link; /* pending, a domain's clients, or dead */
 	struct cons_daemon *d;
 	struct cons_domain *dom; /* NULL until attached */
 	int fd;
@@ -139,10 +106,10 @@ struct cons_daemon {
 	int xs_canary; /* idle socket to xenstored: HUP = gone */
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
-	struct svctl *ctl;	  /* hypervisor control, for domain info */
-	struct cons_list domains; /* struct cons_domain.link */
-	struct cons_list pending; /* clients that have not attached yet */
-	struct cons_list dead;	  /* clients to free after this pass */
+	struct svctl *ctl;	/* hypervisor control, for domain info */
+	struct sv_list domains; /* struct cons_domain.link */
+	struct sv_list pending; /* clients that have not attached yet */
+	struct sv_list dead;	/* clients to free after this pass */
 	bool quit;
 	bool log_timestamps;	      /* --timestamp=guest */
 	uint64_t out_rate, out_burst; /* per-guest output limits (0: CONS_OUT_*) */
@@ -154,7 +121,7 @@ struct cons_daemon {
 	struct cons_ep ep_listen, ep_sig, ep_xs, ep_evtchn, ep_canary;
 };
 
-/* One timestamped line on stderr, the daemon's log file (backends/common/svd.c). */
+/* One timestamped line on stderr, the daemon's log file (common/svd.c). */
 #include "sv/daemon.h"
 #define cons_log svd_log
 

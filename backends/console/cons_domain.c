@@ -28,11 +28,11 @@ static uint64_t cons_now(const struct cons_daemon *d)
 
 struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (dom->domid == domid)
 			return dom;
@@ -42,11 +42,11 @@ struct cons_domain *cons_domain_find(struct cons_daemon *d, uint32_t domid)
 
 static struct cons_domain *cons_domain_by_port(struct cons_daemon *d, int port)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (dom->local_port >= 0 && dom->local_port == port)
 			return dom;
@@ -88,7 +88,7 @@ struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid, const
 	dom->remote_port = remote_port;
 	dom->local_port = -1;
 	dom->log_fd = -1;
-	cons_list_init(&dom->clients);
+	sv_list_init(&dom->clients);
 	cons_domain_sanitise_name(dom->name, sizeof(dom->name), name, domid);
 	sv_rate_init(&dom->out_rate, d->out_rate ? d->out_rate : CONS_OUT_RATE,
 		     d->out_burst ? d->out_burst : CONS_OUT_BURST, cons_now(d));
@@ -98,7 +98,7 @@ struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid, const
 	ret = cons_buf_init(&dom->input, CONS_INPUT_SIZE);
 	if (ret)
 		goto out_history;
-	cons_list_add_tail(&d->domains, &dom->link);
+	sv_list_add_tail(&d->domains, &dom->link);
 	return dom;
 
 out_history:
@@ -129,11 +129,11 @@ static void cons_domain_open_log(struct cons_domain *dom)
 /* Close and reopen every guest log (after logrotate renamed them). */
 void cons_domain_reopen_logs(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (dom->log_fd < 0 && !dom->intf)
 			continue; /* never connected: no log yet */
@@ -165,11 +165,11 @@ static void cons_domain_disconnect(struct cons_domain *dom)
 /* Every attached client is told nothing more and closed. */
 static void cons_domain_drop_clients(struct cons_domain *dom)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &dom->clients)
+	sv_list_for_each_safe(pos, tmp, &dom->clients)
 	{
-		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
+		struct cons_client *c = sv_container_of(pos, struct cons_client, link);
 
 		cons_client_kill(c);
 	}
@@ -249,7 +249,7 @@ void cons_domain_free(struct cons_domain *dom, const char *why)
 		close(dom->log_fd);
 	cons_buf_fini(&dom->history);
 	cons_buf_fini(&dom->input);
-	cons_list_del(&dom->link);
+	sv_list_del(&dom->link);
 	free(dom);
 }
 
@@ -338,13 +338,13 @@ static void cons_domain_log_write(struct cons_domain *dom, const char *buf, size
 /* Guest output goes to the log, the history and every attached client. */
 static void cons_domain_output(struct cons_domain *dom, const char *buf, size_t len)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
 	cons_domain_log_write(dom, buf, len);
 	cons_buf_push_overwrite(&dom->history, buf, len);
-	cons_list_for_each_safe(pos, tmp, &dom->clients)
+	sv_list_for_each_safe(pos, tmp, &dom->clients)
 	{
-		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
+		struct cons_client *c = sv_container_of(pos, struct cons_client, link);
 
 		cons_client_send(c, buf, len);
 	}
@@ -384,13 +384,13 @@ static bool cons_domain_flush_input(struct cons_domain *dom)
 /* Re-arm reading from clients once the input queue has room again. */
 static void cons_domain_resume_clients(struct cons_domain *dom)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
 	if (cons_buf_space(&dom->input) == 0)
 		return;
-	cons_list_for_each_safe(pos, tmp, &dom->clients)
+	sv_list_for_each_safe(pos, tmp, &dom->clients)
 	{
-		struct cons_client *c = cons_container_of(pos, struct cons_client, link);
+		struct cons_client *c = sv_container_of(pos, struct cons_client, link);
 
 		cons_client_set_reading(c, true);
 	}
@@ -483,12 +483,12 @@ static uint64_t cons_domain_resume_at(const struct cons_domain *dom)
 
 int cons_domain_timeout_ms(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	uint64_t now = cons_now(d), best = UINT64_MAX;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 		uint64_t at;
 
 		if (!dom->throttled || !dom->intf)
@@ -509,12 +509,12 @@ int cons_domain_timeout_ms(struct cons_daemon *d)
 
 void cons_domain_service_throttled(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	uint64_t now = cons_now(d);
 
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (dom->throttled && dom->intf &&
 		    sv_rate_avail(&dom->out_rate, now) >= cons_domain_resume_at(dom))

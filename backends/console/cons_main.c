@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "be_store.h"
+#include "sv/svxs.h"
 #include "cons_daemon.h"
 
 static const char cons_usage[] =
@@ -37,29 +37,11 @@ static int cons_epoll_add(struct cons_daemon *d, int fd, struct cons_ep *ep)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-/* Whether a daemon accepts connections on PATH. */
-static bool cons_sock_live(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	bool live;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return false;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return live;
-}
-
 /* Listen on PATH (a stale socket from a dead daemon is replaced). */
 static int cons_listen(const char *path)
 {
 	/* A socket that still accepts belongs to a live xenconsoled: leave it. */
-	if (cons_sock_live(path))
+	if (svd_sock_live(path))
 		return -EADDRINUSE;
 	return svd_listen(path, 64);
 }
@@ -86,9 +68,9 @@ static int cons_setup(struct cons_daemon *d)
 {
 	int ret, fl;
 
-	cons_list_init(&d->domains);
-	cons_list_init(&d->pending);
-	cons_list_init(&d->dead);
+	sv_list_init(&d->domains);
+	sv_list_init(&d->pending);
+	sv_list_init(&d->dead);
 	d->ep_listen.kind = CONS_EP_LISTEN;
 	d->ep_sig.kind = CONS_EP_SIGNAL;
 	d->ep_xs.kind = CONS_EP_XS;
@@ -96,7 +78,7 @@ static int cons_setup(struct cons_daemon *d)
 	d->ep_canary.kind = CONS_EP_XS_CANARY;
 
 	/* Before touching any ring: a second daemon would steal output. */
-	if (cons_sock_live(d->sock_path)) {
+	if (svd_sock_live(d->sock_path)) {
 		cons_log("another xenconsoled serves %s", d->sock_path);
 		return -EADDRINUSE;
 	}
@@ -150,7 +132,7 @@ static int cons_setup(struct cons_daemon *d)
 	ret = cons_epoll_add(d, xs_fileno(d->xs), &d->ep_xs);
 	if (ret)
 		return ret;
-	d->xs_canary = be_store_canary_open();
+	d->xs_canary = svxs_canary_open();
 	if (d->xs_canary < 0) {
 		cons_log("cannot connect to xenstored at %s: %s", getenv("XENSTORED_PATH"),
 			 strerror(-d->xs_canary));
@@ -184,16 +166,16 @@ static int cons_setup(struct cons_daemon *d)
 
 static void cons_teardown(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
 	if (d->lfd >= 0) {
 		close(d->lfd);
 		unlink(d->sock_path);
 	}
-	cons_list_for_each_safe(pos, tmp, &d->pending)
-	    cons_client_kill(cons_container_of(pos, struct cons_client, link));
-	cons_list_for_each_safe(pos, tmp, &d->domains) cons_domain_free(
-	    cons_container_of(pos, struct cons_domain, link), "xenconsoled is stopping");
+	sv_list_for_each_safe(pos, tmp, &d->pending)
+	    cons_client_kill(sv_container_of(pos, struct cons_client, link));
+	sv_list_for_each_safe(pos, tmp, &d->domains) cons_domain_free(
+	    sv_container_of(pos, struct cons_domain, link), "xenconsoled is stopping");
 	cons_client_reap(d);
 	if (d->xs)
 		xs_close(d->xs);
@@ -261,7 +243,7 @@ static int cons_loop(struct cons_daemon *d)
 				ret = cons_domain_handle_evtchn(d);
 				break;
 			case CONS_EP_CLIENT:
-				cons_client_handle(cons_container_of(ep, struct cons_client, ep),
+				cons_client_handle(sv_container_of(ep, struct cons_client, ep),
 						   evs[i].events);
 				break;
 			}

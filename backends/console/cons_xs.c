@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "be_store.h"
+#include "sv/svxs.h"
 #include "cons_daemon.h"
 
 /*
@@ -46,10 +46,10 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 	int ret;
 
 	snprintf(dir, sizeof(dir), CONS_XS_ROOT "/%u", domid);
-	ret = be_read_uint(d->xs, XBT_NULL, dir, "console/ring-ref", UINT64_MAX, &ref);
+	ret = svxs_read_uint(d->xs, XBT_NULL, dir, "console/ring-ref", UINT64_MAX, &ref);
 	if (!ret)
-		ret = be_read_uint(d->xs, XBT_NULL, dir, "console/port", BE_MAX_PORT, &port);
-	if (ret && be_store_lost(ret)) {
+		ret = svxs_read_uint(d->xs, XBT_NULL, dir, "console/port", SVXS_MAX_PORT, &port);
+	if (ret && svxs_lost(ret)) {
 		/* Not the domain's fault: keep it, and let the loop end. */
 		cons_log("xenstore failed reading domain %u: %s", domid, strerror(-ret));
 		d->xs_failed = true;
@@ -82,7 +82,7 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 	/* Keys outlive their domain until the toolstack cleans up. */
 	if (cons_dominfo_dead(d, domid))
 		return;
-	name = be_read(d->xs, XBT_NULL, dir, "name");
+	name = svxs_read(d->xs, XBT_NULL, dir, "name");
 	dom = cons_domain_new(d, domid, name, ref, (uint32_t)port);
 	free(name);
 	if (!dom) {
@@ -96,25 +96,24 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 /* Domain id of a directory entry under /local/domain, strict decimal, not 0. */
 static bool cons_xs_domid(const char *s, size_t len, uint32_t *domid)
 {
-	return be_parse_dirent(s, len, DOMID_FIRST_RESERVED, domid) && *domid != 0;
+	return svxs_parse_dirent(s, len, DOMID_FIRST_RESERVED, domid) && *domid != 0;
 }
 
 void cons_xs_rescan(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	unsigned int num = 0;
 	char **ents;
 
 	ents = xs_directory(d->xs, XBT_NULL, CONS_XS_ROOT, &num);
 	if (!ents && errno != ENOENT) {
 		cons_log("listing " CONS_XS_ROOT ": %m");
-		if (be_store_lost(-errno))
+		if (svxs_lost(-errno))
 			d->xs_failed = true;
 		return;
 	}
-	cons_list_for_each_safe(pos, tmp, &d->domains)
-	    cons_container_of(pos, struct cons_domain, link)
-		->seen = false;
+	sv_list_for_each_safe(pos, tmp, &d->domains) sv_container_of(pos, struct cons_domain, link)
+	    ->seen = false;
 	for (unsigned int i = 0; ents && i < num; i++) {
 		uint32_t domid;
 
@@ -124,9 +123,9 @@ void cons_xs_rescan(struct cons_daemon *d)
 	free(ents);
 	if (d->xs_failed)
 		return; /* what we did not read may still be there */
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (!dom->seen)
 			cons_domain_free(dom, "it left xenstore");
@@ -161,11 +160,11 @@ static bool cons_xs_path_domid(const char *path, uint32_t *domid)
  */
 static void cons_xs_drop_dead(struct cons_daemon *d)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	cons_list_for_each_safe(pos, tmp, &d->domains)
+	sv_list_for_each_safe(pos, tmp, &d->domains)
 	{
-		struct cons_domain *dom = cons_container_of(pos, struct cons_domain, link);
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
 
 		if (cons_dominfo_dead(d, dom->domid))
 			cons_domain_free(dom, "@releaseDomain: the domain is gone");
@@ -218,7 +217,7 @@ int cons_xs_handle(struct cons_daemon *d)
 	int ret;
 
 	memset(d->recheck, 0, sizeof(d->recheck));
-	ret = be_watch_drain(d->xs, cons_xs_event, &e);
+	ret = svxs_watch_drain(d->xs, cons_xs_event, &e);
 	if (ret < 0) {
 		cons_log("xenstore connection failed: %s", strerror(-ret));
 		return ret;

@@ -20,7 +20,7 @@ int be_backend_start(struct be_backend *bk, struct xs_handle *xs, const struct b
 	bk->ops = ops;
 	bk->xs = xs;
 	bk->priv = priv;
-	if (be_path(bk->root, sizeof(bk->root), "/local/domain/0/backend", ops->type) ||
+	if (svxs_path(bk->root, sizeof(bk->root), "/local/domain/0/backend", ops->type) ||
 	    ops->dev_size < sizeof(struct be_dev))
 		return -EINVAL;
 	errno = 0;
@@ -41,7 +41,7 @@ static int be_dev_read_state(struct be_dev *dev, const char *dir)
 {
 	uint64_t s;
 
-	if (!dir[0] || be_read_uint(dev->bk->xs, XBT_NULL, dir, "state", 64, &s))
+	if (!dir[0] || svxs_read_uint(dev->bk->xs, XBT_NULL, dir, "state", 64, &s))
 		return XenbusStateUnknown;
 	return (int)s;
 }
@@ -52,7 +52,7 @@ void be_dev_switch(struct be_dev *dev, int state)
 
 	if (dev->state == state)
 		return;
-	ret = be_printf(dev->bk->xs, XBT_NULL, dev->be, "state", "%d", state);
+	ret = svxs_printf(dev->bk->xs, XBT_NULL, dev->be, "state", "%d", state);
 	if (ret)
 		svd_log("%s: cannot write state %d: %s", dev->name, state, strerror(-ret));
 	else
@@ -65,7 +65,7 @@ static void be_dev_verror(struct be_dev *dev, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	svd_log("%s (domain %u, device %u): %s", dev->name, dev->domid, dev->devid, msg);
-	be_printf(dev->bk->xs, XBT_NULL, dev->be, "error", "%s", msg);
+	svxs_printf(dev->bk->xs, XBT_NULL, dev->be, "error", "%s", msg);
 }
 
 void be_dev_error(struct be_dev *dev, const char *fmt, ...)
@@ -136,8 +136,8 @@ void *be_dev_map_ring(struct be_dev *dev, xengnttab_handle *gt, const char *dir,
 		char node[64];
 
 		snprintf(node, sizeof(node), "%s%u", key, i);
-		if ((nr_pages == 1 && !be_read_uint(xs, XBT_NULL, dir, key, UINT32_MAX, &v)) ||
-		    !be_read_uint(xs, XBT_NULL, dir, node, UINT32_MAX, &v)) {
+		if ((nr_pages == 1 && !svxs_read_uint(xs, XBT_NULL, dir, key, UINT32_MAX, &v)) ||
+		    !svxs_read_uint(xs, XBT_NULL, dir, node, UINT32_MAX, &v)) {
 			refs[i] = (uint32_t)v;
 			continue;
 		}
@@ -166,7 +166,7 @@ int be_dev_bind(struct be_dev *dev, xenevtchn_handle *xce, const char *dir, cons
 	uint64_t v;
 	int err;
 
-	if (be_read_uint(dev->bk->xs, XBT_NULL, dir, key, BE_MAX_PORT, &v) || !v) {
+	if (svxs_read_uint(dev->bk->xs, XBT_NULL, dir, key, SVXS_MAX_PORT, &v) || !v) {
 		be_dev_error(dev, "%s/%s missing or invalid", dir, key);
 		return -EINVAL;
 	}
@@ -194,7 +194,7 @@ static int be_dev_find_frontend(struct be_dev *dev)
 
 	if (dev->fe[0])
 		return 1;
-	fe = be_read(xs, XBT_NULL, dev->be, "frontend");
+	fe = svxs_read(xs, XBT_NULL, dev->be, "frontend");
 	if (!fe)
 		return 0;
 	if (strlen(fe) >= sizeof(dev->fe) || fe[0] != '/') {
@@ -246,7 +246,7 @@ static void be_dev_update(struct be_dev *dev)
 	if (dev->failed)
 		return;
 	dev->state = be_dev_read_state(dev, dev->be);
-	be_read_uint(xs, XBT_NULL, dev->be, "online", 2, &online);
+	svxs_read_uint(xs, XBT_NULL, dev->be, "online", 2, &online);
 	if (!dev->probed) {
 		if (!online)
 			return;
@@ -402,7 +402,7 @@ void be_backend_scan(struct be_backend *bk)
 		unsigned nv = 0;
 		char **devs;
 
-		if (!be_parse_dirent(doms[i], strlen(doms[i]), DOMID_FIRST_RESERVED, &domid) ||
+		if (!svxs_parse_dirent(doms[i], strlen(doms[i]), DOMID_FIRST_RESERVED, &domid) ||
 		    !domid)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%u", bk->root, domid);
@@ -412,7 +412,7 @@ void be_backend_scan(struct be_backend *bk)
 		for (unsigned j = 0; devs && j < nv; j++) {
 			uint32_t devid;
 
-			if (!be_parse_dirent(devs[j], strlen(devs[j]), limit, &devid))
+			if (!svxs_parse_dirent(devs[j], strlen(devs[j]), limit, &devid))
 				continue;
 			dev = be_backend_find(bk, domid, devid);
 			if (!dev)
@@ -441,7 +441,7 @@ void be_backend_scan(struct be_backend *bk)
 int be_backend_handle(struct be_backend *bk)
 {
 	/* Every event is coalesced into one scan: a toolstack writing many keys costs one. */
-	int n = be_watch_drain(bk->xs, NULL, NULL);
+	int n = svxs_watch_drain(bk->xs, NULL, NULL);
 
 	if (n < 0) {
 		svd_log("xenstore connection failed: %s", strerror(-n));

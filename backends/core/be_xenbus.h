@@ -37,7 +37,7 @@
 #include <xenevtchn.h>
 #include <xengnttab.h>
 
-#include "be_store.h"
+#include "sv/svxs.h"
 
 struct be_backend;
 

@@ -188,7 +188,7 @@ int nb_queue_fatal(struct nb_queue *q, const char *fmt, ...) __attribute__((form
 /* Notifies the frontend on port (counts it); a failure is logged, not fatal. */
 void nb_queue_notify(struct nb_queue *q, evtchn_port_t port);
 
-/* Logging: "netback: message" on stderr with a time stamp (backends/common/svd.c). */
+/* Logging: "netback: message" on stderr with a time stamp (common/svd.c). */
 #include "sv/daemon.h"
 #define nb_log svd_log
 

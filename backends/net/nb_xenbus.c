@@ -97,7 +97,7 @@ static int connect_queue(struct nb_daemon *d, struct nb_vif *v, unsigned i, cons
 		be_dev_error(&v->dev, "frontend broke the protocol: %s", q->err);
 		return -EPROTO;
 	}
-	if (be_read_uint(d->xs, XBT_NULL, dir, "event-channel-tx", UINT64_MAX, &dummy) == 0) {
+	if (svxs_read_uint(d->xs, XBT_NULL, dir, "event-channel-tx", UINT64_MAX, &dummy) == 0) {
 		ret = be_dev_bind(&v->dev, d->xce, dir, "event-channel-tx", &q->tx_port, NULL);
 		if (!ret)
 			ret = be_dev_bind(&v->dev, d->xce, dir, "event-channel-rx", &q->rx_port,
@@ -149,21 +149,21 @@ static int connect_vif(struct be_dev *dev)
 	char dir[200];
 	int ret;
 
-	if (!be_read_flag(xs, XBT_NULL, dev->fe, "request-rx-copy", false)) {
+	if (!svxs_read_flag(xs, XBT_NULL, dev->fe, "request-rx-copy", false)) {
 		be_dev_error(dev,
 			     "frontend does not offer request-rx-copy (rx-flip is not supported)");
 		return -EOPNOTSUPP;
 	}
-	if (!be_read_flag(xs, XBT_NULL, dev->fe, "feature-rx-notify", false)) {
+	if (!svxs_read_flag(xs, XBT_NULL, dev->fe, "feature-rx-notify", false)) {
 		be_dev_error(dev, "frontend does not offer feature-rx-notify");
 		return -EOPNOTSUPP;
 	}
-	f.sg = be_read_flag(xs, XBT_NULL, dev->fe, "feature-sg", false);
-	f.gso_tcpv4 = f.sg && be_read_flag(xs, XBT_NULL, dev->fe, "feature-gso-tcpv4", false);
-	f.gso_tcpv6 = f.sg && be_read_flag(xs, XBT_NULL, dev->fe, "feature-gso-tcpv6", false);
-	f.csum = !be_read_flag(xs, XBT_NULL, dev->fe, "feature-no-csum-offload", false);
-	f.ipv6_csum = be_read_flag(xs, XBT_NULL, dev->fe, "feature-ipv6-csum-offload", false);
-	ret = be_read_uint(xs, XBT_NULL, dev->fe, "multi-queue-num-queues", UINT64_MAX, &nq);
+	f.sg = svxs_read_flag(xs, XBT_NULL, dev->fe, "feature-sg", false);
+	f.gso_tcpv4 = f.sg && svxs_read_flag(xs, XBT_NULL, dev->fe, "feature-gso-tcpv4", false);
+	f.gso_tcpv6 = f.sg && svxs_read_flag(xs, XBT_NULL, dev->fe, "feature-gso-tcpv6", false);
+	f.csum = !svxs_read_flag(xs, XBT_NULL, dev->fe, "feature-no-csum-offload", false);
+	f.ipv6_csum = svxs_read_flag(xs, XBT_NULL, dev->fe, "feature-ipv6-csum-offload", false);
+	ret = svxs_read_uint(xs, XBT_NULL, dev->fe, "multi-queue-num-queues", UINT64_MAX, &nq);
 	if ((ret && ret != -ENOENT) || nq < 1 || nq > NB_MAX_QUEUES) {
 		be_dev_error(dev, "multi-queue-num-queues is not in 1..%u", NB_MAX_QUEUES);
 		return -EINVAL;
@@ -195,19 +195,19 @@ static bool write_features(struct nb_daemon *d, struct be_dev *dev)
 					  "feature-rx-copy",   "feature-split-event-channels" };
 
 	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
-		if (be_printf(d->xs, XBT_NULL, dev->be, on[i], "1"))
+		if (svxs_printf(d->xs, XBT_NULL, dev->be, on[i], "1"))
 			return false;
-	return !be_printf(d->xs, XBT_NULL, dev->be, "feature-rx-flip", "0") &&
-	       !be_printf(d->xs, XBT_NULL, dev->be, "multi-queue-max-queues", "%u",
-			  NB_MAX_QUEUES) &&
-	       !be_printf(d->xs, XBT_NULL, dev->be, "hotplug-status", "connected");
+	return !svxs_printf(d->xs, XBT_NULL, dev->be, "feature-rx-flip", "0") &&
+	       !svxs_printf(d->xs, XBT_NULL, dev->be, "multi-queue-max-queues", "%u",
+			    NB_MAX_QUEUES) &&
+	       !svxs_printf(d->xs, XBT_NULL, dev->be, "hotplug-status", "connected");
 }
 
 /* An interface name from the toolstack; false when it is not one. */
 static bool ifname_key(struct nb_daemon *d, struct be_dev *dev, const char *key, char *out,
 		       const char *def)
 {
-	char *s = be_read(d->xs, XBT_NULL, dev->be, key);
+	char *s = svxs_read(d->xs, XBT_NULL, dev->be, key);
 	bool ok = !s || strlen(s) < IFNAMSIZ;
 
 	if (ok && s && s[0] && (strchr(s, '/') || strchr(s, ' ')))
@@ -232,7 +232,7 @@ static int probe_vif(struct nb_daemon *d, struct nb_vif *v)
 	snprintf(v->ifname, sizeof(v->ifname), "%s", def);
 	snprintf(want, sizeof(want), "/local/domain/%u/device/vif/%u", dev->domid, dev->devid);
 	if (strcmp(dev->fe, want) ||
-	    be_read_uint(d->xs, XBT_NULL, dev->be, "frontend-id", UINT64_MAX, &feid) ||
+	    svxs_read_uint(d->xs, XBT_NULL, dev->be, "frontend-id", UINT64_MAX, &feid) ||
 	    feid != dev->domid) {
 		be_dev_error(dev, "frontend key '%s' or frontend-id does not name %s", dev->fe,
 			     want);
@@ -242,7 +242,7 @@ static int probe_vif(struct nb_daemon *d, struct nb_vif *v)
 	    !ifname_key(d, dev, "bridge", v->bridge, "xenbr0"))
 		return -EINVAL;
 	snprintf(dev->name, sizeof(dev->name), "%s", v->ifname);
-	ret = be_read_uint(d->xs, XBT_NULL, dev->be, "mtu", UINT64_MAX, &mtu);
+	ret = svxs_read_uint(d->xs, XBT_NULL, dev->be, "mtu", UINT64_MAX, &mtu);
 	if (ret != -ENOENT) {
 		if (ret || mtu < 68 || mtu > 65535) {
 			be_dev_error(dev, "mtu is not in 68..65535");
@@ -250,7 +250,7 @@ static int probe_vif(struct nb_daemon *d, struct nb_vif *v)
 		}
 		v->mtu = (unsigned)mtu;
 	}
-	s = be_read(d->xs, XBT_NULL, dev->be, "rate");
+	s = svxs_read(d->xs, XBT_NULL, dev->be, "rate");
 	if (s && nb_credit_parse(s, &v->rate_bytes, &v->rate_usecs)) {
 		be_dev_error(dev, "rate '%s' is not BYTES,USECS", s);
 		free(s);
@@ -292,7 +292,7 @@ static int probe(struct be_dev *dev)
 		v->q[k].tap_fd = -1;
 	ret = probe_vif(d, v);
 	if (ret)
-		be_printf(d->xs, XBT_NULL, dev->be, "hotplug-status", "error");
+		svxs_printf(d->xs, XBT_NULL, dev->be, "hotplug-status", "error");
 	return ret;
 }
 

@@ -7,7 +7,7 @@ SV_LIBS_SRCS := dom0/lib/svxen.c dom0/lib/evtchn.c dom0/lib/gnttab.c dom0/lib/gn
 	dom0/lib/foreignmemory.c dom0/lib/xencall.c dom0/lib/devicemodel.c dom0/lib/svctl.c
 SV_LIBS_OBJS := $(call host_objs,$(SV_LIBS_SRCS))
 # The fake hypervisor control server the unit tests run in a thread (tests/fakes/).
-SV_LIBS_FAKEHV_OBJS := $(call host_objs,tests/fakes/fakehv.c)
+SV_LIBS_FAKEHV_OBJS := $(FAKEHV_OBJS)
 SV_LIBS_TESTS := $(TESTBIN)/test_xenevtchn $(TESTBIN)/test_xengnttab
 UNIT_TESTS += $(SV_LIBS_TESTS)
 

@@ -3,7 +3,7 @@
  * The daemon skeleton every Splitvisor daemon shares (hypervisor, xenstored,
  * xenconsoled, blkback, netback): the common options, the default run
  * directory, one log line format that keeps errno, detaching with a ready
- * signal, and the signalfd.  Implemented in backends/common/svd.c.
+ * signal, and the signalfd.  Implemented in common/svd.c.
  */
 #ifndef SV_DAEMON_H
 #define SV_DAEMON_H
@@ -81,6 +81,8 @@ int svd_signalfd(void);
  * supervisor takes the daemon as ready once it accepts.  fd or -errno.
  */
 int svd_listen(const char *path, int backlog);
+/* Whether a UNIX socket at path accepts connections (a full backlog counts): a live daemon. */
+bool svd_sock_live(const char *path);
 
 /*
  * Without --foreground: fork; the child does all the work (libxenstore's

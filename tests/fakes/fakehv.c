@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it
- * (fakexen_libs.h fakes the libraries instead). */
+/* The fake hypervisor's control-socket front door: real libsvxen (and backends on it) talk to it.
+ * The fake's state and semantics are fakexen_core.c's. */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -15,39 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 #include "fakehv.h"
+#include "fakexen_core.h"
 #include "sv/ctl.h"
-#include <xen/grant_table.h>
 
 /*
  * Memory of FAKEHV_DOMID: 16 memfd pages; RAM range 0 is gfn 0..7 at memfd
  * page 0, range 1 is gfn 0x100..0x107 at memfd page 8, so gfn translation
- * through both ranges is exercised.  Grant frames name memfd pages.
+ * through both ranges is exercised.  Grant frames name memfd pages.  The
+ * semantics of grants and ports are fakexen_core.c's; this file is the
+ * control-socket front door.
  */
 #define NR_HANDLES 1024
 
-enum port_state { PORT_FREE, PORT_UNBOUND, PORT_INTERDOMAIN, PORT_VIRQ };
-
-struct conn;
-
-struct port {
-	enum port_state state;
-	struct conn *owner;
-	uint32_t remote_dom, remote_port, virq;
-	bool masked, pending;
-};
-
-struct gref {
-	bool valid, readonly;
-	uint32_t frame;
-	unsigned maps;
-};
-
-struct ghandle {
-	struct conn *owner; /* NULL: free */
-	uint32_t ref;
-};
-
 struct conn {
+	struct fakexen_owner owner; /* first: the core hands it back */
 	struct fakehv *hv;
 	int fd;
 	int pipe_w; /* after EVTCHN_OPEN */
@@ -57,18 +38,14 @@ struct conn {
 };
 
 struct fakehv {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* the door's own state: connections, counters */
 	pthread_cond_t cond;
 	int listen_fd;
 	pthread_t accept_thread;
-	int memfd;
-	struct port ports[FAKEHV_NR_PORTS];
-	struct gref grefs[FAKEHV_NR_GREFS];
-	struct ghandle handles[NR_HANDLES];
+	struct fakexen *x;
 	struct conn *conns;
 	unsigned noreply, noreply_errors;
-	unsigned eagain_left;
-	bool bad_offsets, stopping;
+	bool stopping;
 };
 
 static int io_full(int fd, void *buf, size_t len, bool rd)
@@ -115,121 +92,12 @@ static int send_reply(struct conn *c, const struct sv_ctl_hdr *q, int status, co
 	return h.len ? io_full(c->fd, (void *)rep, h.len, false) : 0;
 }
 
-/* Mark a port pending and, unless masked, mask it and write it to its owner's pipe. */
-static void deliver(struct fakehv *hv, uint32_t port)
+/* The core's delivery: the port goes down the connection's event pipe. */
+static bool conn_deliver(struct fakexen_owner *o, uint32_t port)
 {
-	struct port *p = &hv->ports[port];
+	struct conn *c = (struct conn *)o;
 
-	if (!p->owner)
-		return;
-	if (p->masked) {
-		p->pending = true;
-		return;
-	}
-	p->masked = true;
-	if (p->owner->pipe_w >= 0 && write(p->owner->pipe_w, &port, sizeof(port)) != sizeof(port))
-		p->pending = true;
-}
-
-static void port_free(struct fakehv *hv, uint32_t port)
-{
-	struct port *p = &hv->ports[port];
-
-	if (p->state == PORT_INTERDOMAIN && p->remote_dom == 0) {
-		struct port *peer = &hv->ports[p->remote_port];
-
-		peer->state = PORT_UNBOUND;
-		peer->remote_dom = 0;
-	}
-	memset(p, 0, sizeof(*p));
-}
-
-static int port_alloc(struct fakehv *hv, struct conn *c)
-{
-	for (uint32_t i = 1; i < FAKEHV_NR_PORTS; i++) {
-		if (hv->ports[i].state == PORT_FREE) {
-			memset(&hv->ports[i], 0, sizeof(hv->ports[i]));
-			hv->ports[i].owner = c;
-			return (int)i;
-		}
-	}
-	return -ENOSPC;
-}
-
-static bool port_mine(struct fakehv *hv, struct conn *c, uint32_t port)
-{
-	return port && port < FAKEHV_NR_PORTS && hv->ports[port].state != PORT_FREE &&
-	       hv->ports[port].owner == c;
-}
-
-static int do_bind(struct fakehv *hv, struct conn *c, uint32_t op,
-		   const struct sv_ctl_evtchn_bind *b, uint32_t *port_out)
-{
-	int port;
-
-	if (c->pipe_w < 0)
-		return -EBADF;
-	if (op == SV_CTL_EVTCHN_BIND_INTERDOMAIN) {
-		if (b->remote_dom == 0) {
-			if (!b->remote_port || b->remote_port >= FAKEHV_NR_PORTS ||
-			    hv->ports[b->remote_port].state != PORT_UNBOUND ||
-			    hv->ports[b->remote_port].remote_dom != 0)
-				return -EINVAL;
-		} else if (b->remote_dom != FAKEHV_DOMID) {
-			return -ESRCH;
-		}
-	} else if (op == SV_CTL_EVTCHN_BIND_UNBOUND) {
-		if (b->remote_dom != 0 && b->remote_dom != FAKEHV_DOMID)
-			return -ESRCH;
-	} else if (b->virq >= NR_VIRQS) {
-		return -EINVAL;
-	} else {
-		for (uint32_t i = 1; i < FAKEHV_NR_PORTS; i++)
-			if (hv->ports[i].state == PORT_VIRQ && hv->ports[i].virq == b->virq)
-				return -EEXIST;
-	}
-	port = port_alloc(hv, c);
-	if (port < 0)
-		return port;
-	if (op == SV_CTL_EVTCHN_BIND_INTERDOMAIN) {
-		hv->ports[port].state = PORT_INTERDOMAIN;
-		hv->ports[port].remote_dom = b->remote_dom;
-		hv->ports[port].remote_port = b->remote_port;
-		if (b->remote_dom == 0) {
-			hv->ports[b->remote_port].state = PORT_INTERDOMAIN;
-			hv->ports[b->remote_port].remote_port = (uint32_t)port;
-		}
-	} else if (op == SV_CTL_EVTCHN_BIND_UNBOUND) {
-		hv->ports[port].state = PORT_UNBOUND;
-		hv->ports[port].remote_dom = b->remote_dom;
-	} else {
-		hv->ports[port].state = PORT_VIRQ;
-		hv->ports[port].virq = b->virq;
-	}
-	*port_out = (uint32_t)port;
-	return 0;
-}
-
-static int do_oneway(struct fakehv *hv, struct conn *c, uint32_t op, uint32_t port)
-{
-	struct port *p;
-
-	if (!port_mine(hv, c, port))
-		return -EINVAL;
-	p = &hv->ports[port];
-	if (op == SV_CTL_EVTCHN_NOTIFY) {
-		if (p->state == PORT_INTERDOMAIN && p->remote_dom == 0)
-			deliver(hv, p->remote_port);
-		else if (p->state != PORT_INTERDOMAIN)
-			return -EINVAL;
-		return 0;
-	}
-	p->masked = false;
-	if (p->pending) {
-		p->pending = false;
-		deliver(hv, port);
-	}
-	return 0;
+	return c->pipe_w >= 0 && write(c->pipe_w, &port, sizeof(port)) == sizeof(port);
 }
 
 static void do_gnt_map(struct fakehv *hv, struct conn *c, const struct sv_ctl_gnt_map *q,
@@ -238,80 +106,9 @@ static void do_gnt_map(struct fakehv *hv, struct conn *c, const struct sv_ctl_gn
 	r->count = q->count;
 	for (uint32_t i = 0; i < q->count; i++) {
 		struct sv_gnt_mapping *m = &r->map[i];
-		uint32_t ref = q->refs[i], h;
 
-		if (q->domid != FAKEHV_DOMID) {
-			m->status = GNTST_bad_domain;
-			continue;
-		}
-		if (ref >= FAKEHV_NR_GREFS || !hv->grefs[ref].valid) {
-			m->status = GNTST_bad_gntref;
-			continue;
-		}
-		if (hv->eagain_left) {
-			hv->eagain_left--;
-			m->status = GNTST_eagain;
-			continue;
-		}
-		if (hv->grefs[ref].readonly && !q->readonly) {
-			m->status = GNTST_permission_denied;
-			continue;
-		}
-		for (h = 0; h < NR_HANDLES && hv->handles[h].owner; h++)
-			;
-		if (h == NR_HANDLES) {
-			m->status = GNTST_no_space;
-			continue;
-		}
-		hv->handles[h].owner = c;
-		hv->handles[h].ref = ref;
-		hv->grefs[ref].maps++;
-		m->status = GNTST_okay;
-		m->handle = h;
-		m->offset = (uint64_t)hv->grefs[ref].frame * 4096;
-		if (hv->bad_offsets)
-			m->offset = (uint64_t)FAKEHV_PAGES * 4096;
-	}
-}
-
-static void handle_put(struct fakehv *hv, uint32_t h)
-{
-	hv->grefs[hv->handles[h].ref].maps--;
-	hv->handles[h].owner = NULL;
-}
-
-/* One side of a copy: its page's memfd offset, or a GNTST_* error. */
-static int copy_side(struct fakehv *hv, const struct sv_gnt_copy_ptr *p, uint32_t len, bool write,
-		     uint64_t *off)
-{
-	if (p->domid != FAKEHV_DOMID)
-		return GNTST_bad_domain;
-	if (p->flags & SV_GNT_COPY_GFN)
-		return GNTST_general_error;
-	if (p->ref >= FAKEHV_NR_GREFS || !hv->grefs[p->ref].valid)
-		return GNTST_bad_gntref;
-	if (write && hv->grefs[p->ref].readonly)
-		return GNTST_permission_denied;
-	if (p->offset + len > 4096)
-		return GNTST_bad_copy_arg;
-	*off = (uint64_t)hv->grefs[p->ref].frame * 4096 + p->offset;
-	return GNTST_okay;
-}
-
-static void do_gnt_copy(struct fakehv *hv, struct sv_ctl_gnt_copy *q)
-{
-	for (uint32_t i = 0; i < q->count; i++) {
-		struct sv_gnt_copy_seg *s = &q->seg[i];
-		uint64_t so = 0, d = 0;
-		char buf[4096];
-		int st = copy_side(hv, &s->source, s->len, false, &so);
-
-		if (!st)
-			st = copy_side(hv, &s->dest, s->len, true, &d);
-		if (!st && (pread(hv->memfd, buf, s->len, (off_t)so) != (ssize_t)s->len ||
-			    pwrite(hv->memfd, buf, s->len, (off_t)d) != (ssize_t)s->len))
-			st = GNTST_general_error;
-		s->status = st;
+		m->status = (int16_t)fakexen_gnt_map(hv->x, &c->owner, q->domid, q->refs[i],
+						     q->readonly, &m->handle, &m->offset);
 	}
 }
 
@@ -329,6 +126,16 @@ static const uint32_t req_size[SV_CTL_OP_MAX] = {
 	[SV_CTL_GNT_COPY] = sizeof(struct sv_ctl_gnt_copy),
 };
 
+/* A one-way NOTIFY or UNMASK: 0, or -EINVAL for a bad port or op. */
+static int do_oneway(struct fakehv *hv, struct conn *c, uint32_t op, uint32_t port)
+{
+	if (op == SV_CTL_EVTCHN_NOTIFY)
+		return fakexen_evtchn_notify(hv->x, &c->owner, port);
+	if (op == SV_CTL_EVTCHN_UNMASK)
+		return fakexen_evtchn_unmask(hv->x, &c->owner, port);
+	return -EINVAL;
+}
+
 /* Serve one request already read; -1 ends the connection. */
 static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 {
@@ -344,17 +151,16 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 	int st = 0, fd = -1, pfd[2] = { -1, -1 }, ret;
 
 	memset(&out, 0, sizeof(out));
-	pthread_mutex_lock(&hv->lock);
 	if (q->op >= SV_CTL_OP_MAX || !q->op || (q->op != SV_CTL_EVTCHN_OPEN && !req_size[q->op]) ||
 	    q->len != req_size[q->op]) {
 		st = q->op < SV_CTL_OP_MAX ? -EINVAL : -ENOSYS;
 	} else if ((q->flags & SV_CTL_F_NOREPLY) && q->op != SV_CTL_GNT_UNMAP) {
 		uint32_t port = ((struct sv_ctl_evtchn_port *)in)->port;
+		bool bad = do_oneway(hv, c, q->op, port) != 0;
 
+		pthread_mutex_lock(&hv->lock);
 		hv->noreply++;
-		if ((q->op != SV_CTL_EVTCHN_NOTIFY && q->op != SV_CTL_EVTCHN_UNMASK) ||
-		    do_oneway(hv, c, q->op, port))
-			hv->noreply_errors++;
+		hv->noreply_errors += bad;
 		pthread_cond_broadcast(&hv->cond);
 		pthread_mutex_unlock(&hv->lock);
 		return 0;
@@ -371,31 +177,33 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 			out.mem.ram[1] = (struct sv_mem_range){ 0x100000, 8 * 4096, 8 * 4096 };
 			out.mem.memfd_size = FAKEHV_PAGES * 4096;
 			rlen = sizeof(out.mem);
-			fd = hv->memfd;
+			fd = fakexen_memfd(hv->x);
 			break;
 		case SV_CTL_EVTCHN_OPEN:
-			if (c->pipe_w >= 0 || pipe2(pfd, O_CLOEXEC)) {
+			pthread_mutex_lock(&hv->lock);
+			if (c->pipe_w >= 0 || pipe2(pfd, O_CLOEXEC))
 				st = -EBUSY;
-				break;
-			}
-			c->pipe_w = pfd[1];
+			else
+				c->pipe_w = pfd[1];
+			pthread_mutex_unlock(&hv->lock);
 			fd = pfd[0];
 			break;
 		case SV_CTL_EVTCHN_BIND_INTERDOMAIN:
 		case SV_CTL_EVTCHN_BIND_UNBOUND:
 		case SV_CTL_EVTCHN_BIND_VIRQ:
-			st = do_bind(hv, c, q->op, in, &out.port.port);
+			if (c->pipe_w < 0) {
+				st = -EBADF;
+				break;
+			}
+			ret = fakexen_evtchn_bind(hv->x, &c->owner, q->op, in, 0);
+			st = ret < 0 ? ret : 0;
+			out.port.port = ret < 0 ? 0 : (uint32_t)ret;
 			rlen = sizeof(out.port);
 			break;
-		case SV_CTL_EVTCHN_UNBIND: {
-			uint32_t port = ((struct sv_ctl_evtchn_port *)in)->port;
-
-			if (port_mine(hv, c, port))
-				port_free(hv, port);
-			else
-				st = -EINVAL;
+		case SV_CTL_EVTCHN_UNBIND:
+			st = fakexen_evtchn_unbind(hv->x, &c->owner,
+						   ((struct sv_ctl_evtchn_port *)in)->port);
 			break;
-		}
 		case SV_CTL_EVTCHN_NOTIFY:
 		case SV_CTL_EVTCHN_UNMASK:
 			st = do_oneway(hv, c, q->op, ((struct sv_ctl_evtchn_port *)in)->port);
@@ -423,14 +231,9 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 				break;
 			}
 			out.unmap.count = u->count;
-			for (uint32_t i = 0; i < u->count; i++) {
-				uint32_t h = u->handles[i];
-
-				if (h < NR_HANDLES && hv->handles[h].owner == c)
-					handle_put(hv, h);
-				else
-					out.unmap.status[i] = GNTST_bad_handle;
-			}
+			for (uint32_t i = 0; i < u->count; i++)
+				out.unmap.status[i] =
+				    (int16_t)fakexen_gnt_unmap(hv->x, &c->owner, u->handles[i]);
 			rlen = sizeof(out.unmap);
 			break;
 		}
@@ -440,15 +243,16 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 				st = -EINVAL;
 				break;
 			}
-			do_gnt_copy(hv, &out.copy);
+			for (uint32_t i = 0; i < out.copy.count; i++)
+				fakexen_gnt_copy(hv->x, &out.copy.seg[i]);
 			rlen = sizeof(out.copy);
 			break;
 		default:
 			st = -ENOSYS;
 		}
 	}
-	pthread_mutex_unlock(&hv->lock);
 	if (q->flags & SV_CTL_F_NOREPLY) { /* a one-way unmap: done, nothing to send */
+		pthread_mutex_lock(&hv->lock);
 		hv->noreply++;
 		if (st || (q->op == SV_CTL_GNT_UNMAP && out.unmap.status[0]))
 			hv->noreply_errors++;
@@ -467,13 +271,8 @@ static void conn_release(struct conn *c)
 {
 	struct fakehv *hv = c->hv;
 
+	fakexen_release(hv->x, &c->owner);
 	pthread_mutex_lock(&hv->lock);
-	for (uint32_t i = 1; i < FAKEHV_NR_PORTS; i++)
-		if (hv->ports[i].state != PORT_FREE && hv->ports[i].owner == c)
-			port_free(hv, i);
-	for (uint32_t h = 0; h < NR_HANDLES; h++)
-		if (hv->handles[h].owner == c)
-			handle_put(hv, h);
 	if (c->pipe_w >= 0)
 		close(c->pipe_w);
 	c->pipe_w = -1;
@@ -517,6 +316,7 @@ static void *accept_main(void *arg)
 			close(fd);
 			continue;
 		}
+		c->owner.deliver = conn_deliver;
 		c->hv = hv;
 		c->fd = fd;
 		c->pipe_w = -1;
@@ -544,15 +344,18 @@ struct fakehv *fakehv_start(const char *rundir)
 	unlink(sa.sun_path);
 	pthread_mutex_init(&hv->lock, NULL);
 	pthread_cond_init(&hv->cond, NULL);
-	hv->memfd = memfd_create("fakehv-guest", MFD_CLOEXEC);
+	hv->x = fakexen_new(&(struct fakexen_params){ .domid = FAKEHV_DOMID,
+						      .pages = FAKEHV_PAGES,
+						      .nr_grefs = FAKEHV_NR_GREFS,
+						      .nr_ports = FAKEHV_NR_PORTS,
+						      .nr_handles = NR_HANDLES });
 	hv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (hv->memfd < 0 || ftruncate(hv->memfd, FAKEHV_PAGES * 4096) || hv->listen_fd < 0 ||
+	if (!hv->x || hv->listen_fd < 0 ||
 	    bind(hv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(hv->listen_fd, 16) ||
 	    pthread_create(&hv->accept_thread, NULL, accept_main, hv)) {
 		int e = errno;
 
-		if (hv->memfd >= 0)
-			close(hv->memfd);
+		fakexen_free(hv->x);
 		if (hv->listen_fd >= 0)
 			close(hv->listen_fd);
 		free(hv);
@@ -581,7 +384,7 @@ void fakehv_stop(struct fakehv *hv)
 		close(c->fd);
 		free(c);
 	}
-	close(hv->memfd);
+	fakexen_free(hv->x);
 	pthread_cond_destroy(&hv->cond);
 	pthread_mutex_destroy(&hv->lock);
 	free(hv);
@@ -611,44 +414,27 @@ void fakehv_stop_private(struct fakehv *hv, const char *rundir)
 
 int fakehv_memfd(struct fakehv *hv)
 {
-	return hv->memfd;
+	return fakexen_memfd(hv->x);
 }
 
 void fakehv_grant(struct fakehv *hv, uint32_t ref, uint32_t frame, bool readonly)
 {
-	pthread_mutex_lock(&hv->lock);
-	hv->grefs[ref] = (struct gref){ .valid = true, .readonly = readonly, .frame = frame };
-	pthread_mutex_unlock(&hv->lock);
+	fakexen_grant(hv->x, ref, frame, readonly);
 }
 
 unsigned fakehv_ref_maps(struct fakehv *hv, uint32_t ref)
 {
-	unsigned n;
-
-	pthread_mutex_lock(&hv->lock);
-	n = hv->grefs[ref].maps;
-	pthread_mutex_unlock(&hv->lock);
-	return n;
+	return fakexen_ref_maps(hv->x, ref);
 }
 
 unsigned fakehv_live_handles(struct fakehv *hv)
 {
-	unsigned n = 0;
-
-	pthread_mutex_lock(&hv->lock);
-	for (uint32_t h = 0; h < NR_HANDLES; h++)
-		n += hv->handles[h].owner != NULL;
-	pthread_mutex_unlock(&hv->lock);
-	return n;
+	return fakexen_live_handles(hv->x);
 }
 
 void fakehv_fire_virq(struct fakehv *hv, uint32_t virq)
 {
-	pthread_mutex_lock(&hv->lock);
-	for (uint32_t i = 1; i < FAKEHV_NR_PORTS; i++)
-		if (hv->ports[i].state == PORT_VIRQ && hv->ports[i].virq == virq)
-			deliver(hv, i);
-	pthread_mutex_unlock(&hv->lock);
+	fakexen_fire_virq(hv->x, virq);
 }
 
 unsigned fakehv_noreply_count(struct fakehv *hv)
@@ -673,16 +459,12 @@ unsigned fakehv_noreply_errors(struct fakehv *hv)
 
 void fakehv_set_bad_offsets(struct fakehv *hv, bool on)
 {
-	pthread_mutex_lock(&hv->lock);
-	hv->bad_offsets = on;
-	pthread_mutex_unlock(&hv->lock);
+	fakexen_set_bad_offsets(hv->x, on);
 }
 
 void fakehv_set_eagain(struct fakehv *hv, unsigned n)
 {
-	pthread_mutex_lock(&hv->lock);
-	hv->eagain_left = n;
-	pthread_mutex_unlock(&hv->lock);
+	fakexen_set_eagain(hv->x, n);
 }
 
 bool fakehv_wait_noreply(struct fakehv *hv, unsigned n, int timeout_ms)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it
- * (fakexen_libs.h fakes the libraries instead). */
+/* The fake hypervisor behind the control socket: real libsvxen (and backends on it) talk to it.
+ * One of the two front doors of fakexen_core.h (fakexen_libs.h is the other, in-process). */
 #ifndef SVXEN_FAKEHV_H
 #define SVXEN_FAKEHV_H
 

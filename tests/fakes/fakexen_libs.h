@@ -2,10 +2,10 @@
 /*
  * The in-process fake of dom0's Xen libraries (libxengnttab, libxenevtchn,
  * libxenforeignmemory): link it instead of libsvxen.a and the backend code under
- * test calls it directly, with no hypervisor and no socket.  It serves blkback's
- * data-plane suite and benchmark and xenconsoled's data-plane suite.  (To test
- * libsvxen itself, or a backend through it, use fakehv.h: the hypervisor behind
- * the control socket.)
+ * test calls it directly, with no socket.  It is a front door of the fake
+ * hypervisor (fakexen_core.h), whose grant and event channel semantics it uses.  It serves
+ * blkback's data-plane suite and benchmark and xenconsoled's data-plane suite.  (To test libsvxen
+ * itself, or a backend through it, use fakehv.h: the hypervisor behind the control socket.)
  */
 #ifndef SV_TESTS_FAKEXEN_LIBS_H
 #define SV_TESTS_FAKEXEN_LIBS_H
@@ -14,11 +14,12 @@
 #include <stdint.h>
 
 /*
- * It plays the hypervisor and the guest.  Guest memory is a memfd of
+ * The suite plays the guest.  Guest memory is the core's memfd of
  * fx_guest_init's pages; grant ref g names page fx_grants[g].page.
  * xengnttab_map_domain_grant_refs maps those pages over a reserved range,
- * as libsvxen does; xengnttab_unmap undoes it; xenevtchn_notify counts.
- * Not thread-safe (one data-plane thread).
+ * as libsvxen does, holding one of the core's grant maps per page;
+ * xengnttab_unmap gives them back; xenevtchn_notify counts and notifies
+ * through the core.  Not thread-safe (one data-plane thread).
  */
 #define FX_DOMID 7
 #define FX_NR_GREFS 2048
@@ -34,14 +35,19 @@ extern int fx_live_maps;  /* pages the backend has mapped now */
 extern int fx_peak_maps;  /* the most it ever had at once (fx_guest_init resets it) */
 extern int fx_notifies;	  /* xenevtchn_notify calls */
 
-/* New guest memory of pages pages; refs 0..pages-1 grant pages 0..pages-1 read-write. */
+/*
+ * A new guest of pages pages (the old one's ports and maps go); refs
+ * 0..pages-1 grant pages 0..pages-1 read-write.
+ */
 void fx_guest_init(unsigned pages);
+/* An event channel from the guest to dom0, as the toolstack would bind it: dom0's port. */
+int fx_guest_port(void);
 void fx_grant(uint32_t ref, unsigned page, bool readonly);
 
 /*
  * Foreign maps and event-channel binds (xenconsoled): xenforeignmemory_map
  * returns fx_fmem_page whatever the domain and frame (or fails with ESRCH when
- * fx_fmem_fails); xenevtchn_bind_interdomain returns local port 40 + domid;
+ * fx_fmem_fails); xenevtchn_bind_interdomain binds local port 40 + domid (when free);
  * xenevtchn_pending returns fx_pending_port once (then EAGAIN).  The counters
  * are the test's to reset.
  */

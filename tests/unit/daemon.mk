@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-# Unit test of the daemon skeleton every daemon starts with (backends/common/svd.c).
+# Unit test of the daemon skeleton every daemon starts with (common/svd.c).
 
-$(TESTBIN)/test_daemon: $(OBJ)/tests/unit/test_daemon.o $(call host_objs,backends/common/svd.c)
+$(TESTBIN)/test_daemon: $(OBJ)/tests/unit/test_daemon.o $(OBJ)/common/svd.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -80,7 +80,7 @@ static void fx_start(struct fixture *f, unsigned nr_pages, bool ro, bool persist
 	f->r.disk = &f->disk;
 	f->r.sring = f->sring;
 	f->r.nr_pages = nr_pages;
-	f->r.local_port = 3;
+	f->r.local_port = fx_guest_port();
 	f->r.persistent = persistent;
 	f->r.maps = fx_maps;
 	id.ring_size = __CONST_RING_SIZE(blkif, 4096) * nr_pages;

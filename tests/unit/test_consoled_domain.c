@@ -57,9 +57,9 @@ static void setup(void)
 	snprintf(dd.console_dir, sizeof(dd.console_dir), "%s", tmpdir);
 	snprintf(dd.sock_path, sizeof(dd.sock_path), "%s/s.sock", tmpdir);
 	snprintf(logpath, sizeof(logpath), "%s/guest-web.log", tmpdir);
-	cons_list_init(&dd.domains);
-	cons_list_init(&dd.pending);
-	cons_list_init(&dd.dead);
+	sv_list_init(&dd.domains);
+	sv_list_init(&dd.pending);
+	sv_list_init(&dd.dead);
 	dd.epfd = epoll_create1(EPOLL_CLOEXEC);
 	ck_assert_int_ge(dd.epfd, 0);
 	strcpy(sa.sun_path, dd.sock_path);
@@ -71,13 +71,13 @@ static void setup(void)
 
 static void teardown(void)
 {
-	struct cons_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 	char cmd[600];
 
-	cons_list_for_each_safe(pos, tmp, &dd.pending)
-	    cons_client_kill(cons_container_of(pos, struct cons_client, link));
-	cons_list_for_each_safe(pos, tmp, &dd.domains)
-	    cons_domain_free(cons_container_of(pos, struct cons_domain, link), "test over");
+	sv_list_for_each_safe(pos, tmp, &dd.pending)
+	    cons_client_kill(sv_container_of(pos, struct cons_client, link));
+	sv_list_for_each_safe(pos, tmp, &dd.domains)
+	    cons_domain_free(sv_container_of(pos, struct cons_domain, link), "test over");
 	cons_client_reap(&dd);
 	close(dd.lfd);
 	close(dd.epfd);
@@ -95,8 +95,8 @@ static int client_new(struct cons_client **c)
 	strcpy(sa.sun_path, dd.sock_path);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	cons_client_accept(&dd);
-	ck_assert(!cons_list_empty(&dd.pending));
-	*c = cons_container_of(dd.pending.prev, struct cons_client, link);
+	ck_assert(!sv_list_empty(&dd.pending));
+	*c = sv_container_of(dd.pending.prev, struct cons_client, link);
 	return fd;
 }
 

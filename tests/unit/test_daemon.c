@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Check suite for the daemon skeleton (backends/common/svd.c): options, default run directory,
+/* Check suite for the daemon skeleton (common/svd.c): options, default run directory,
  * errno-safe logging. */
 #include <check.h>
 #include <errno.h>
@@ -236,6 +236,25 @@ START_TEST(log_line_format)
 }
 END_TEST
 
+/* svd_sock_live: true while a daemon listens at the path, false for a stale or missing socket. */
+START_TEST(sock_live_only_while_listening)
+{
+	char dir[] = "/tmp/test_daemon.XXXXXX", path[64];
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/d.sock", dir);
+	ck_assert(!svd_sock_live(path));
+	fd = svd_listen(path, 4);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(svd_sock_live(path));
+	close(fd); /* the file stays: a stale socket */
+	ck_assert(!svd_sock_live(path));
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -248,6 +267,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, log_keeps_errno);
 	tcase_add_test(tc, log_line_format);
+	tcase_add_test(tc, sock_live_only_while_listening);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,12 +43,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
 	/* Ring connections own no harness pipe: free them here. */
-	xs_list_for_each_safe(pos, tmp, &d.conns)
+	sv_list_for_each_safe(pos, tmp, &d.conns)
 	{
-		struct xs_conn *x = xs_container_of(pos, struct xs_conn, link);
+		struct xs_conn *x = sv_container_of(pos, struct xs_conn, link);
 
 		if (x->ops == &xs_ring_ops)
 			xs_conn_free(x);
@@ -343,8 +343,8 @@ START_TEST(request_in_flight_survives_a_kill)
 	ck_assert_int_ge(fd, 0);
 	/* The dead daemon's connection is forgotten, not closed (its ring stays). */
 	ring->release = NULL;
-	xs_list_del(&c->link);
-	xs_list_del(&c->dirty_link);
+	sv_list_del(&c->link);
+	sv_list_del(&c->dirty_link);
 	free(c);
 	c = NULL;
 

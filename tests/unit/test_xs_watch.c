@@ -137,7 +137,7 @@ START_TEST(dead_watcher_is_dropped)
 {
 	ck_assert_str_eq(xt_simple(w, XS_WATCH, 0, "/a", "t"), "OK");
 	xs_conn_kill(w, "test");
-	ck_assert(xs_list_empty(&d.watches));
+	ck_assert(sv_list_empty(&d.watches));
 	ck_assert_str_eq(xt_write(c, 0, "/a", "1"), "OK");
 }
 END_TEST

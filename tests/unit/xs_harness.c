@@ -74,11 +74,11 @@ void xt_daemon(struct xs_daemon *d)
 
 void xt_done(struct xs_daemon *d)
 {
-	struct xs_list *pos, *tmp;
+	struct sv_list *pos, *tmp;
 
-	xs_list_for_each_safe(pos, tmp, &d->conns)
+	sv_list_for_each_safe(pos, tmp, &d->conns)
 	{
-		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 		struct xt_pipe *p = c->priv;
 
 		xs_conn_free(c);

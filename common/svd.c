@@ -196,6 +196,24 @@ int svd_listen(const char *path, int backlog)
 	return fd;
 }
 
+bool svd_sock_live(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	bool live;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	/* A full backlog (EAGAIN) still means someone listens. */
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
 int svd_daemonize(const char *logpath, int *notify_fd, int *status)
 {
 	int pfd[2], fd;

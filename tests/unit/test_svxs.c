@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "be_store.h"
+#include "sv/svxs.h"
 
 /*
  * A one-key store: xs_read answers VAL (LEN bytes, may hold a NUL) for
@@ -30,6 +30,13 @@ void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *path, unsigne
 	v[key_len] = '\0';
 	*len = key_len;
 	return v;
+}
+
+/* Permissions: nothing this suite checks. */
+bool xs_set_permissions(struct xs_handle *h, xs_transaction_t t, const char *path,
+			struct xs_permissions *perms, unsigned int num_perms)
+{
+	return true;
 }
 
 bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *data,
@@ -66,18 +73,18 @@ START_TEST(parse_uint_strict)
 {
 	uint64_t v = 7;
 
-	ck_assert_int_eq(be_parse_uint("42", 2, 100, &v), 0);
+	ck_assert_int_eq(svxs_parse_uint("42", 2, 100, &v), 0);
 	ck_assert_uint_eq(v, 42);
-	ck_assert_int_eq(be_parse_uint("1", 1, 1, &v), -ERANGE);
-	ck_assert_int_eq(be_parse_uint("", 0, 100, &v), -EINVAL);
-	ck_assert_int_eq(be_parse_uint("-1", 2, 100, &v), -EINVAL);
-	ck_assert_int_eq(be_parse_uint("+1", 2, 100, &v), -EINVAL);
-	ck_assert_int_eq(be_parse_uint(" 1", 2, 100, &v), -EINVAL);
-	ck_assert_int_eq(be_parse_uint("1x", 2, 100, &v), -EINVAL);
-	ck_assert_int_eq(be_parse_uint("0x10", 4, 100, &v), -EINVAL);
-	ck_assert_int_eq(be_parse_uint("18446744073709551615", 20, UINT64_MAX, &v), -ERANGE);
-	ck_assert_int_eq(be_parse_uint("99999999999999999999", 20, UINT64_MAX, &v), -ERANGE);
-	ck_assert_int_eq(be_parse_uint("123456789012345678901", 21, UINT64_MAX, &v), -EINVAL);
+	ck_assert_int_eq(svxs_parse_uint("1", 1, 1, &v), -ERANGE);
+	ck_assert_int_eq(svxs_parse_uint("", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(svxs_parse_uint("-1", 2, 100, &v), -EINVAL);
+	ck_assert_int_eq(svxs_parse_uint("+1", 2, 100, &v), -EINVAL);
+	ck_assert_int_eq(svxs_parse_uint(" 1", 2, 100, &v), -EINVAL);
+	ck_assert_int_eq(svxs_parse_uint("1x", 2, 100, &v), -EINVAL);
+	ck_assert_int_eq(svxs_parse_uint("0x10", 4, 100, &v), -EINVAL);
+	ck_assert_int_eq(svxs_parse_uint("18446744073709551615", 20, UINT64_MAX, &v), -ERANGE);
+	ck_assert_int_eq(svxs_parse_uint("99999999999999999999", 20, UINT64_MAX, &v), -ERANGE);
+	ck_assert_int_eq(svxs_parse_uint("123456789012345678901", 21, UINT64_MAX, &v), -EINVAL);
 	ck_assert_uint_eq(v, 42);
 }
 END_TEST
@@ -86,14 +93,14 @@ START_TEST(dirent_no_leading_zero)
 {
 	uint32_t id = 9;
 
-	ck_assert(be_parse_dirent("51712", 5, 1ull << 32, &id));
+	ck_assert(svxs_parse_dirent("51712", 5, 1ull << 32, &id));
 	ck_assert_uint_eq(id, 51712);
-	ck_assert(be_parse_dirent("0", 1, 10, &id));
+	ck_assert(svxs_parse_dirent("0", 1, 10, &id));
 	ck_assert_uint_eq(id, 0);
-	ck_assert(!be_parse_dirent("07", 2, 10, &id));
-	ck_assert(!be_parse_dirent("65536", 5, 1u << 16, &id));
-	ck_assert(!be_parse_dirent("4294967296", 10, 1ull << 32, &id));
-	ck_assert(!be_parse_dirent("1", 1, (1ull << 32) + 1, &id));
+	ck_assert(!svxs_parse_dirent("07", 2, 10, &id));
+	ck_assert(!svxs_parse_dirent("65536", 5, 1u << 16, &id));
+	ck_assert(!svxs_parse_dirent("4294967296", 10, 1ull << 32, &id));
+	ck_assert(!svxs_parse_dirent("1", 1, (1ull << 32) + 1, &id));
 }
 END_TEST
 
@@ -107,19 +114,19 @@ START_TEST(read_refuses_embedded_nul)
 		"3",
 		4);
 	errno = 0;
-	ck_assert_ptr_null(be_read(NULL, XBT_NULL, "/a", "b"));
+	ck_assert_ptr_null(svxs_read(NULL, XBT_NULL, "/a", "b"));
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(be_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), -EINVAL);
+	ck_assert_int_eq(svxs_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), -EINVAL);
 	set_key("/a/b", "12", 2);
-	s = be_read(NULL, XBT_NULL, "/a", "b");
+	s = svxs_read(NULL, XBT_NULL, "/a", "b");
 	ck_assert_str_eq(s, "12");
 	free(s);
-	ck_assert_int_eq(be_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), 0);
+	ck_assert_int_eq(svxs_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), 0);
 	ck_assert_uint_eq(v, 12);
-	ck_assert_int_eq(be_read_uint(NULL, XBT_NULL, "/a", "b", 12, &v), -ERANGE);
+	ck_assert_int_eq(svxs_read_uint(NULL, XBT_NULL, "/a", "b", 12, &v), -ERANGE);
 	/* The directory itself when the node is empty or NULL. */
 	set_key("/a", "5", 1);
-	ck_assert_int_eq(be_read_uint(NULL, XBT_NULL, "/a", NULL, 100, &v), 0);
+	ck_assert_int_eq(svxs_read_uint(NULL, XBT_NULL, "/a", NULL, 100, &v), 0);
 	ck_assert_uint_eq(v, 5);
 }
 END_TEST
@@ -130,13 +137,13 @@ START_TEST(absent_and_lost_told_apart)
 
 	set_key(NULL, NULL, 0);
 	read_err = ENOENT;
-	ck_assert_int_eq(be_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), -ENOENT);
-	ck_assert(!be_store_lost(-ENOENT));
-	ck_assert(be_read_flag(NULL, XBT_NULL, "/a", "b", true));
+	ck_assert_int_eq(svxs_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), -ENOENT);
+	ck_assert(!svxs_lost(-ENOENT));
+	ck_assert(svxs_read_flag(NULL, XBT_NULL, "/a", "b", true));
 	read_err = EBADF;
-	ck_assert_int_eq(be_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), -EBADF);
-	ck_assert(be_store_lost(-EBADF));
-	ck_assert(!be_store_lost(-EINVAL) && !be_store_lost(-ERANGE) && !be_store_lost(-EACCES));
+	ck_assert_int_eq(svxs_read_uint(NULL, XBT_NULL, "/a", "b", 100, &v), -EBADF);
+	ck_assert(svxs_lost(-EBADF));
+	ck_assert(!svxs_lost(-EINVAL) && !svxs_lost(-ERANGE) && !svxs_lost(-EACCES));
 	read_err = ENOENT;
 }
 END_TEST
@@ -145,12 +152,12 @@ START_TEST(printf_and_long_paths)
 {
 	char dir[600];
 
-	ck_assert_int_eq(be_printf(NULL, XBT_NULL, "/be/1/0", "state", "%d", 4), 0);
+	ck_assert_int_eq(svxs_printf(NULL, XBT_NULL, "/be/1/0", "state", "%d", 4), 0);
 	ck_assert_str_eq(written, "/be/1/0/state=4");
 	memset(dir, 'a', sizeof(dir) - 1);
 	dir[sizeof(dir) - 1] = '\0';
-	ck_assert_int_eq(be_printf(NULL, XBT_NULL, dir, "state", "1"), -ENAMETOOLONG);
-	ck_assert_ptr_null(be_read(NULL, XBT_NULL, dir, "state"));
+	ck_assert_int_eq(svxs_printf(NULL, XBT_NULL, dir, "state", "1"), -ENAMETOOLONG);
+	ck_assert_ptr_null(svxs_read(NULL, XBT_NULL, dir, "state"));
 	ck_assert_int_eq(errno, ENAMETOOLONG);
 }
 END_TEST
