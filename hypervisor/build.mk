@@ -88,7 +88,7 @@ $(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS) $
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: the PV instruction emulator's decoder and fault emulation, hostile bytes included.
 UNIT_TESTS += $(TESTBIN)/test_pv_emul
-$(TESTBIN)/test_pv_emul: $(call host_objs,tests/unit/test_pv_emul.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_pv_emul: $(call host_objs,tests/unit/test_pv_emul.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
