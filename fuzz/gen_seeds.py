@@ -3,6 +3,7 @@
 # Writes the committed seed corpora in tests/fuzz/<name>/ (a few small valid
 # inputs per target; see each fuzz/<name>_fuzz.c for the input layout).
 # Rerun after changing a layout: python3 fuzz/gen_seeds.py
+import gzip
 import os
 import struct
 
@@ -191,8 +192,29 @@ def elf(notes_on=True, entry_note=True, sections=False):
     return bytes(img)
 
 
+def xen_guest_elf():
+    # no notes, only the legacy __xen_guest section string (and .shstrtab)
+    base = bytearray(elf(notes_on=False))
+    guest = b"GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0xffffffff80000000,ELF_PADDR_OFFSET=0," \
+        b"HYPERCALL_PAGE=0x1,LOADER=generic\0"
+    strtab = b"\0__xen_guest\0.shstrtab\0"
+    goff = len(base)
+    soff = goff + len(guest)
+    shoff = (soff + len(strtab) + 7) & ~7
+    img = base + guest + strtab
+    img += b"\0" * (shoff - len(img))
+    img += b"\0" * 64
+    img += struct.pack("<IIQQQQIIQQ", 1, 1, 0, 0, goff, len(guest), 0, 0, 1, 0)
+    img += struct.pack("<IIQQQQIIQQ", 13, 3, 0, 0, soff, len(strtab), 0, 0, 1, 0)
+    img[0x28:0x30] = struct.pack("<Q", shoff)
+    img[0x3a:0x40] = struct.pack("<HHH", 64, 3, 2)
+    return bytes(img)
+
+
 write("elf", {
     "pv_kernel": elf(),
+    "pv_kernel_gz": gzip.compress(elf(), mtime=0),
+    "xen_guest": xen_guest_elf(),
     "no_entry_note": elf(entry_note=False),
     "no_notes": elf(notes_on=False),
     "note_sections": elf(sections=True),
