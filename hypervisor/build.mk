@@ -2,7 +2,7 @@
 # The hypervisor core daemon, its two engines, and sv-runner (the process engine's guest process).
 HV_SRCS := hypervisor/main.c hypervisor/log.c backends/common/svd.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
-	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
+	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c hypervisor/xctl.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
@@ -82,6 +82,12 @@ $(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
 # Unit test: Xen hypercalls from hostile dom0 clients (xctl.c), the test process as the client.
 UNIT_TESTS += $(TESTBIN)/test_xctl
 $(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the FIFO event-channel ABI from a hostile guest (evtchn_fifo.c), same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_evtchn_fifo
+$(TESTBIN)/test_evtchn_fifo: $(call host_objs,tests/unit/test_evtchn_fifo.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
