@@ -255,6 +255,13 @@ write("hypercall", {
     "memory": hc(struct.pack("<H", DOMID_SELF), call(12, 3, (PTR, 0)), call(12, 2, 0),
                  call(12, 12, (PTR, 64))),
     "shutdown": hc(struct.pack("<I", 0), call(29, 2, (PTR, 0))),
+    # FIFO event channels: init_control {gfn 0x30, offset 0, vcpu 0}, expand_array {0x31},
+    # an alloc_unbound to self at +64, set_priority {port 1, prio 2} at +32, a send, reset
+    "evtchn_fifo": hc(struct.pack("<QII", 0x30, 0, 0).ljust(24, b"\0") + struct.pack("<Q", 0x31)
+                      + struct.pack("<II", 1, 2).ljust(32, b"\0")
+                      + struct.pack("<HHI", DOMID_SELF, DOMID_SELF, 0),
+                      call(32, 11, (PTR, 0)), call(32, 12, (PTR, 24)), call(32, 6, (PTR, 64)),
+                      call(32, 13, (PTR, 32)), call(32, 4, (PTR, 32)), call(32, 10, (PTR, 64))),
     # xen_memory_reservation {extent_start, nr_extents, extent_order, mem_flags, domid}, frames at +64
     "balloon": hc(struct.pack("<QQIIH", 0x400000 + 64, 2, 0, 0, DOMID_SELF).ljust(64, b"\0")
                   + struct.pack("<QQ", 0x30, 0x31),
