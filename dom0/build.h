@@ -44,6 +44,15 @@ struct sv_pv_plan {
 	uint64_t alloc_end_pfn; /* the first pfn the builder did not use */
 	uint64_t boot_end;	/* Xen's virt_pgtab_end: the bootstrap region's end */
 	uint64_t map_end;	/* what the tables map: boot_end, or all RAM */
+	/*
+	 * XEN_ELFNOTE_INIT_P2M honoured (below VIRT_BASE, page aligned, in
+	 * L4 slots of its own): the p2m list is not in the bootstrap region
+	 * but after the boot stack, mapped at p2m_base by tables of its own
+	 * that follow it (start_info's first_p2m_pfn/nr_p2m_frames cover
+	 * both), as Xen's builder does.
+	 */
+	bool p2m_mapped;
+	uint64_t p2m_base, p2m_pt_pfn, p2m_nr_pt;
 };
 
 /* The largest domain the builder lays out (4 TiB of frames). */

@@ -40,6 +40,24 @@ static uint64_t pages_of(uint64_t bytes)
 	return bytes / PAGE + (bytes % PAGE != 0);
 }
 
+/*
+ * Xen's builder honours INIT_P2M below VIRT_BASE and page aligned (else
+ * ignores it).  We also want its L4 slots apart from the kernel's mapping
+ * (up to all of RAM), which Xen shares table by table and we do not: a
+ * p2m_base that close is ignored too, the list then in the region.
+ */
+static bool init_p2m_usable(const struct sv_elf *elf, const struct sv_pv_plan *p,
+			    uint64_t nr_frames)
+{
+	const struct sv_xen_notes *n = &elf->notes;
+	uint64_t bytes = pages_of(nr_frames * 8) * PAGE;
+
+	if (!n->has_init_p2m || n->init_p2m >= p->virt_base || (n->init_p2m & (PAGE - 1)) ||
+	    n->init_p2m > UINT64_MAX - bytes)
+		return false;
+	return ((n->init_p2m + bytes - 1) >> 39) < (p->virt_base >> 39);
+}
+
 int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, size_t ramdisk_size,
 	       struct sv_pv_plan *p, char *err, size_t errlen)
 {
@@ -71,10 +89,13 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 		p->ramdisk_pfn = alloc;
 		alloc += p->ramdisk_pages;
 	}
-	/* the p2m list (INIT_P2M would move it out of this region: not done here), */
-	p->p2m_pfn = alloc;
+	/* the p2m list (unless INIT_P2M maps it elsewhere, after the stack), */
 	p->p2m_pages = pages_of(nr_pages * 8);
-	alloc += p->p2m_pages;
+	p->p2m_mapped = init_p2m_usable(elf, p, nr_frames);
+	if (!p->p2m_mapped) {
+		p->p2m_pfn = alloc;
+		alloc += p->p2m_pages;
+	}
 	/* the magic pages (alloc_magic_pages_pv), */
 	p->start_info_pfn = alloc++;
 	p->store_pfn = alloc++;
@@ -127,5 +148,18 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 		    -ENOMEM, err, errlen,
 		    "%llu KiB of memory is too little for this kernel's bootstrap region",
 		    (unsigned long long)(nr_pages * 4));
+	/* INIT_P2M: the list and the tables mapping it at p2m_base (the L4 is shared). */
+	if (p->p2m_mapped) {
+		p->p2m_base = elf->notes.init_p2m;
+		p->p2m_pfn = p->alloc_end_pfn;
+		p->p2m_pt_pfn = p->p2m_pfn + p->p2m_pages;
+		p->p2m_nr_pt = count_tables(p->p2m_base, p->p2m_base + p->p2m_pages * PAGE) - 1;
+		p->alloc_end_pfn = p->p2m_pt_pfn + p->p2m_nr_pt;
+		if (p->alloc_end_pfn > nr_pages)
+			return plan_err(
+			    -ENOMEM, err, errlen,
+			    "%llu KiB of memory is too little for the p2m list at INIT_P2M",
+			    (unsigned long long)(nr_pages * 4));
+	}
 	return 0;
 }

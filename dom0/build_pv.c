@@ -63,38 +63,62 @@ static uint64_t va_of(const struct builder *b, uint64_t pfn)
 	return b->virt_base + pfn * PAGE;
 }
 
-/*
- * Build the bootstrap tables for [virt_base, virt_end) in the pfns from
- * pt_pfn on, mapping pfn i at virt_base + i * 4 KiB; the tables' own pages
- * are mapped read-only, as a PV guest must not write them directly.
- */
-static void build_tables(struct builder *b, uint64_t pt_pfn, uint64_t nr_pt, uint64_t virt_end)
+/* Whether pfn holds a page table of ours: mapped read-only, as a PV guest must not write them. */
+static bool is_table(const struct sv_pv_plan *p, uint64_t pfn)
 {
-	uint64_t next = pt_pfn + 1, l4_pfn = pt_pfn;
-	uint64_t *l4 = pfn_ptr(b, l4_pfn);
+	return (pfn >= p->pt_pfn && pfn < p->pt_pfn + p->nr_pt) ||
+	       (p->p2m_mapped && pfn >= p->p2m_pt_pfn && pfn < p->p2m_pt_pfn + p->p2m_nr_pt);
+}
 
-	for (uint64_t va = b->virt_base; va < virt_end; va += PAGE) {
+/*
+ * Maps [va, va_end) to the pfns from pfn0 on, in the tables under the L4
+ * at pt_pfn, taking new tables from *next; pfns past the populated ones
+ * get their tables but no entry.
+ */
+static void map_range(struct builder *b, const struct sv_pv_plan *p, uint64_t va, uint64_t va_end,
+		      uint64_t pfn0, uint64_t *next)
+{
+	uint64_t *l4 = pfn_ptr(b, p->pt_pfn);
+
+	for (uint64_t pfn = pfn0; va < va_end; va += PAGE, pfn++) {
 		uint64_t *l3, *l2, *l1;
 		unsigned i4 = (va >> 39) & 511, i3 = (va >> 30) & 511, i2 = (va >> 21) & 511,
 			 i1 = (va >> 12) & 511;
 
 		if (!(l4[i4] & PTE_P))
-			l4[i4] = (pfn_to_mfn(b, next++) * PAGE) | PTE_TABLE;
+			l4[i4] = (pfn_to_mfn(b, (*next)++) * PAGE) | PTE_TABLE;
 		l3 = pfn_ptr(b, (l4[i4] & ~0xfffULL) / PAGE); /* mfn == pfn below 3 GiB */
 		if (!(l3[i3] & PTE_P))
-			l3[i3] = (pfn_to_mfn(b, next++) * PAGE) | PTE_TABLE;
+			l3[i3] = (pfn_to_mfn(b, (*next)++) * PAGE) | PTE_TABLE;
 		l2 = pfn_ptr(b, (l3[i3] & ~0xfffULL) / PAGE);
 		if (!(l2[i2] & PTE_P))
-			l2[i2] = (pfn_to_mfn(b, next++) * PAGE) | PTE_TABLE;
+			l2[i2] = (pfn_to_mfn(b, (*next)++) * PAGE) | PTE_TABLE;
 		l1 = pfn_ptr(b, (l2[i2] & ~0xfffULL) / PAGE);
 
-		uint64_t pfn = (va - b->virt_base) / PAGE;
 		uint64_t flags = PTE_P | PTE_US | PTE_A | PTE_D;
 		if (pfn >= b->nr_pages)
 			continue; /* not populated: the table exists, the entry stays empty */
-		if (pfn < pt_pfn || pfn >= pt_pfn + nr_pt)
+		if (!is_table(p, pfn))
 			flags |= PTE_RW;
 		l1[i1] = (pfn_to_mfn(b, pfn) * PAGE) | flags;
+	}
+}
+
+/*
+ * The bootstrap tables: [virt_base, map_end) to pfn 0.., in the pfns from
+ * pt_pfn on; with INIT_P2M also the p2m list at p2m_base, in its own
+ * tables after it (sharing the L4).
+ */
+static void build_tables(struct builder *b, const struct sv_pv_plan *p)
+{
+	uint64_t next = p->pt_pfn + 1;
+
+	memset(pfn_ptr(b, p->pt_pfn), 0, p->nr_pt * PAGE);
+	map_range(b, p, p->virt_base, p->map_end, 0, &next);
+	if (p->p2m_mapped) {
+		next = p->p2m_pt_pfn;
+		memset(pfn_ptr(b, p->p2m_pt_pfn), 0, p->p2m_nr_pt * PAGE);
+		map_range(b, p, p->p2m_base, p->p2m_base + p->p2m_pages * PAGE, p->p2m_pfn, &next);
 	}
 }
 
@@ -152,8 +176,7 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	for (uint64_t pfn = 0; pfn < b.nr_pages; pfn++)
 		p2m[pfn] = pfn_to_mfn(&b, pfn);
 
-	memset(pfn_ptr(&b, pt_pfn), 0, nr_pt * PAGE);
-	build_tables(&b, pt_pfn, nr_pt, virt_end);
+	build_tables(&b, &plan);
 
 	start_info_t *si = pfn_ptr(&b, si_pfn);
 	memset(si, 0, PAGE);
@@ -168,6 +191,11 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	si->pt_base = va_of(&b, pt_pfn);
 	si->nr_pt_frames = nr_pt;
 	si->mfn_list = va_of(&b, p2m_pfn);
+	if (plan.p2m_mapped) { /* INIT_P2M, as Xen's start_info_x86_64 says it */
+		si->mfn_list = plan.p2m_base;
+		si->first_p2m_pfn = p2m_pfn;
+		si->nr_p2m_frames = plan.p2m_pages + plan.p2m_nr_pt;
+	}
 	if (img->ramdisk_size) {
 		si->mod_start = va_of(&b, rd_pfn);
 		si->mod_len = img->ramdisk_size;
@@ -215,7 +243,7 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 		out->virt_base = b.virt_base;
 		out->virt_end = virt_end;
 		out->start_info_va = va_of(&b, si_pfn);
-		out->p2m_va = va_of(&b, p2m_pfn);
+		out->p2m_va = si->mfn_list;
 		out->pt_va = va_of(&b, pt_pfn);
 		out->stack_top_va = va_of(&b, stack_pfn) + PAGE;
 		out->store_mfn = si->store_mfn;

@@ -1029,6 +1029,7 @@ START_TEST(start_of_day_layout)
 
 	build();
 	ck_assert_int_eq(parse(&elf), 0);
+	elf.notes.has_init_p2m = false; /* the p2m list in the region (init_p2m_layout: not) */
 
 	/* Kernel 4 pages, p2m 513, then start_info, xenstore, console, tables, stack. */
 	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
@@ -1105,6 +1106,64 @@ START_TEST(start_of_day_layout)
 }
 END_TEST
 
+/* XEN_ELFNOTE_INIT_P2M: the p2m list after the stack, mapped at its own address. */
+START_TEST(init_p2m_layout)
+{
+	struct sv_elf elf;
+	struct sv_pv_plan p;
+	const uint64_t big = (1ULL << 18) + 512;
+
+	build(); /* INIT_P2M 0x8000000000, as Linux's */
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(p.p2m_mapped);
+	ck_assert_uint_eq(p.p2m_base, 0x8000000000ULL);
+	ck_assert_uint_eq(p.start_info_pfn, 4);
+	ck_assert_uint_eq(p.store_pfn, 5);
+	ck_assert_uint_eq(p.console_pfn, 6);
+	ck_assert_uint_eq(p.pt_pfn, 7);
+	ck_assert_uint_eq(p.nr_pt, 5);
+	ck_assert_uint_eq(p.stack_pfn, 12);
+	ck_assert_uint_eq(p.boot_end, BASE + 4 * MIB);
+	ck_assert_uint_eq(p.p2m_pfn, 13);
+	ck_assert_uint_eq(p.p2m_pages, 513);
+	ck_assert_uint_eq(p.p2m_pt_pfn, 13 + 513);
+	ck_assert_uint_eq(p.p2m_nr_pt, 1 + 1 + 2); /* L3, L2, two L1s; the L4 is shared */
+	ck_assert_uint_eq(p.alloc_end_pfn, 13 + 513 + 4);
+
+	/* Ignored as Xen ignores it (not below VIRT_BASE, unaligned), or too close to it. */
+	set_note64(XEN_ELFNOTE_INIT_P2M, BASE + 0x40000000ULL);
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(!p.p2m_mapped);
+	ck_assert_uint_eq(p.p2m_pfn, 4);
+	set_note64(XEN_ELFNOTE_INIT_P2M, 0x8000000800ULL);
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(!p.p2m_mapped);
+	set_note64(XEN_ELFNOTE_INIT_P2M, BASE - 0x40000000ULL); /* the kernel's L4 slot */
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(!p.p2m_mapped);
+
+	/* Whatever the ramdisk, it all fits in memory or is refused with -ENOMEM. */
+	set_note64(XEN_ELFNOTE_INIT_P2M, 0x8000000000ULL);
+	ck_assert_int_eq(parse(&elf), 0);
+	for (uint64_t rd = 63000; rd < 65536; rd += 7) {
+		int r = sv_pv_plan(&elf, 65536, 65536, rd * 4096, &p, err, sizeof(err));
+
+		if (r) {
+			ck_assert_int_eq(r, -ENOMEM);
+			continue;
+		}
+		ck_assert(p.p2m_mapped);
+		ck_assert_uint_le(p.alloc_end_pfn, 65536);
+		ck_assert_uint_le(p.boot_end, BASE + 65536 * 4096ULL);
+		ck_assert_uint_eq(p.p2m_pfn, p.stack_pfn + 1);
+	}
+}
+END_TEST
+
 /* A kernel at the very top of the address space: refused, not wrapped. */
 START_TEST(layout_at_the_top)
 {
@@ -1152,6 +1211,7 @@ static Suite *elf_suite(void)
 	tcase_add_test(tc, gzip_kernels);
 	tcase_add_test(tc, start_of_day_layout);
 	tcase_add_test(tc, layout_at_the_top);
+	tcase_add_test(tc, init_p2m_layout);
 	suite_add_tcase(s, tc);
 	return s;
 }
