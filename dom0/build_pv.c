@@ -31,28 +31,12 @@ static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
-static uint64_t round_up(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
-/*
- * Past Xen's bootstrap region we map the rest of RAM too, at the same
- * offset from VIRT_BASE, for guests of up to this many frames (1 GiB):
- * our kernel has no mmu_update to build tables of its own, and this is
- * how it reaches all its memory.  The tables cover every RAM frame, also
- * those not populated at start (maxmem above memory), whose entries stay
- * empty until the guest balloons them in and maps them.
- */
-#define MAP_ALL_MAX_FRAMES (1ULL << 18)
-
 struct builder {
 	uint8_t *mem; /* the whole memfd */
 	struct sv_ctl_memory m;
 	uint64_t nr_pages;  /* populated at start (start_info's nr_pages) */
 	uint64_t nr_frames; /* RAM frames laid out (up to maxmem) */
 	uint64_t virt_base;
-	uint64_t alloc; /* next free pfn */
 };
 
 /* Pseudo-physical to machine (= guest-physical) frame, via the RAM ranges. */
@@ -79,51 +63,62 @@ static uint64_t va_of(const struct builder *b, uint64_t pfn)
 	return b->virt_base + pfn * PAGE;
 }
 
-/* Page-table pages needed to map [start, end) with 4 KiB pages (tables at each level). */
-static uint64_t count_tables(uint64_t start, uint64_t end)
+/* Whether pfn holds a page table of ours: mapped read-only, as a PV guest must not write them. */
+static bool is_table(const struct sv_pv_plan *p, uint64_t pfn)
 {
-	uint64_t n = 1; /* L4 */
-	static const unsigned shifts[3] = { 39, 30, 21 };
-
-	for (int i = 0; i < 3; i++) {
-		uint64_t s = shifts[i];
-		n += ((end - 1) >> s) - (start >> s) + 1;
-	}
-	return n;
+	return (pfn >= p->pt_pfn && pfn < p->pt_pfn + p->nr_pt) ||
+	       (p->p2m_mapped && pfn >= p->p2m_pt_pfn && pfn < p->p2m_pt_pfn + p->p2m_nr_pt);
 }
 
 /*
- * Build the bootstrap tables for [virt_base, virt_end) in the pfns from
- * pt_pfn on, mapping pfn i at virt_base + i * 4 KiB; the tables' own pages
- * are mapped read-only, as a PV guest must not write them directly.
+ * Maps [va, va_end) to the pfns from pfn0 on, in the tables under the L4
+ * at pt_pfn, taking new tables from *next; pfns past the populated ones
+ * get their tables but no entry.
  */
-static void build_tables(struct builder *b, uint64_t pt_pfn, uint64_t nr_pt, uint64_t virt_end)
+static void map_range(struct builder *b, const struct sv_pv_plan *p, uint64_t va, uint64_t va_end,
+		      uint64_t pfn0, uint64_t *next)
 {
-	uint64_t next = pt_pfn + 1, l4_pfn = pt_pfn;
-	uint64_t *l4 = pfn_ptr(b, l4_pfn);
+	uint64_t *l4 = pfn_ptr(b, p->pt_pfn);
 
-	for (uint64_t va = b->virt_base; va < virt_end; va += PAGE) {
+	for (uint64_t pfn = pfn0; va < va_end; va += PAGE, pfn++) {
 		uint64_t *l3, *l2, *l1;
 		unsigned i4 = (va >> 39) & 511, i3 = (va >> 30) & 511, i2 = (va >> 21) & 511,
 			 i1 = (va >> 12) & 511;
 
 		if (!(l4[i4] & PTE_P))
-			l4[i4] = (pfn_to_mfn(b, next++) * PAGE) | PTE_TABLE;
+			l4[i4] = (pfn_to_mfn(b, (*next)++) * PAGE) | PTE_TABLE;
 		l3 = pfn_ptr(b, (l4[i4] & ~0xfffULL) / PAGE); /* mfn == pfn below 3 GiB */
 		if (!(l3[i3] & PTE_P))
-			l3[i3] = (pfn_to_mfn(b, next++) * PAGE) | PTE_TABLE;
+			l3[i3] = (pfn_to_mfn(b, (*next)++) * PAGE) | PTE_TABLE;
 		l2 = pfn_ptr(b, (l3[i3] & ~0xfffULL) / PAGE);
 		if (!(l2[i2] & PTE_P))
-			l2[i2] = (pfn_to_mfn(b, next++) * PAGE) | PTE_TABLE;
+			l2[i2] = (pfn_to_mfn(b, (*next)++) * PAGE) | PTE_TABLE;
 		l1 = pfn_ptr(b, (l2[i2] & ~0xfffULL) / PAGE);
 
-		uint64_t pfn = (va - b->virt_base) / PAGE;
 		uint64_t flags = PTE_P | PTE_US | PTE_A | PTE_D;
 		if (pfn >= b->nr_pages)
 			continue; /* not populated: the table exists, the entry stays empty */
-		if (pfn < pt_pfn || pfn >= pt_pfn + nr_pt)
+		if (!is_table(p, pfn))
 			flags |= PTE_RW;
 		l1[i1] = (pfn_to_mfn(b, pfn) * PAGE) | flags;
+	}
+}
+
+/*
+ * The bootstrap tables: [virt_base, map_end) to pfn 0.., in the pfns from
+ * pt_pfn on; with INIT_P2M also the p2m list at p2m_base, in its own
+ * tables after it (sharing the L4).
+ */
+static void build_tables(struct builder *b, const struct sv_pv_plan *p)
+{
+	uint64_t next = p->pt_pfn + 1;
+
+	memset(pfn_ptr(b, p->pt_pfn), 0, p->nr_pt * PAGE);
+	map_range(b, p, p->virt_base, p->map_end, 0, &next);
+	if (p->p2m_mapped) {
+		next = p->p2m_pt_pfn;
+		memset(pfn_ptr(b, p->p2m_pt_pfn), 0, p->p2m_nr_pt * PAGE);
+		map_range(b, p, p->p2m_base, p->p2m_base + p->p2m_pages * PAGE, p->p2m_pfn, &next);
 	}
 }
 
@@ -133,8 +128,9 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	const struct sv_elf *elf = img->kernel;
 	struct builder b = { 0 };
 	int memfd = -1, ret;
-	uint64_t kern_end_pfn, rd_pfn = 0, p2m_pfn, si_pfn, store_pfn, cons_pfn, pt_pfn, nr_pt,
-			       stack_pfn, virt_end, boot_end;
+	struct sv_pv_plan plan;
+	uint64_t kern_end_pfn, rd_pfn, p2m_pfn, si_pfn, store_pfn, cons_pfn, pt_pfn, nr_pt,
+	    stack_pfn, virt_end;
 
 	ret = svctl_domain_memory(c, domid, &b.m, &memfd);
 	if (ret)
@@ -155,71 +151,32 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 		ret = fail(err, errlen, -errno, "cannot map guest memory: %s", strerror(errno));
 		goto out_close;
 	}
-	b.virt_base = elf->notes.has_virt_base ? elf->notes.virt_base : 0;
-	if (elf->vstart < b.virt_base) {
-		ret = fail(err, errlen, -EINVAL, "kernel starts below its VIRT_BASE");
+	ret = sv_pv_plan(elf, b.nr_pages, b.nr_frames, img->ramdisk_size, &plan, err, errlen);
+	if (ret)
 		goto out_unmap;
-	}
-
-	/* Kernel at its virtual address: pfn = (vaddr - virt_base) / 4 KiB. */
-	kern_end_pfn = (elf->vend - b.virt_base) / PAGE;
-	if (kern_end_pfn + 16 > b.nr_pages) {
-		ret = fail(
-		    err, errlen, -ENOMEM, "kernel (%llu KiB) does not fit in %llu KiB of memory",
-		    (unsigned long long)(kern_end_pfn * 4), (unsigned long long)(b.nr_pages * 4));
-		goto out_unmap;
-	}
+	b.virt_base = plan.virt_base;
+	kern_end_pfn = plan.kernel_end_pfn;
+	rd_pfn = plan.ramdisk_pfn;
+	p2m_pfn = plan.p2m_pfn;
+	si_pfn = plan.start_info_pfn;
+	store_pfn = plan.store_pfn;
+	cons_pfn = plan.console_pfn;
+	pt_pfn = plan.pt_pfn;
+	nr_pt = plan.nr_pt;
+	stack_pfn = plan.stack_pfn;
+	virt_end = plan.map_end;
 	ret = sv_elf_load(elf, pfn_ptr(&b, 0), b.virt_base, kern_end_pfn * PAGE, err, errlen);
 	if (ret)
 		goto out_unmap;
-	b.alloc = kern_end_pfn;
-
-	if (img->ramdisk_size) {
-		uint64_t n = round_up(img->ramdisk_size, PAGE) / PAGE;
-		if (b.alloc + n + 16 > b.nr_pages) {
-			ret = fail(err, errlen, -ENOMEM,
-				   "ramdisk (%zu bytes) does not fit in memory", img->ramdisk_size);
-			goto out_unmap;
-		}
-		rd_pfn = b.alloc;
+	if (img->ramdisk_size)
 		memcpy(pfn_ptr(&b, rd_pfn), img->ramdisk, img->ramdisk_size);
-		b.alloc += n;
-	}
-	p2m_pfn = b.alloc;
-	b.alloc += round_up(b.nr_pages * 8, PAGE) / PAGE;
-	si_pfn = b.alloc++;
-	store_pfn = b.alloc++;
-	cons_pfn = b.alloc++;
-	/* The tables map themselves and the stack: grow until they fit. */
-	pt_pfn = b.alloc;
-	nr_pt = 0;
-	for (;;) {
-		uint64_t end_pfn = pt_pfn + nr_pt + 1 /* stack */;
-		boot_end = round_up(va_of(&b, end_pfn) + 512 * 1024, 4ULL << 20);
-		virt_end = boot_end;
-		if (b.nr_frames <= MAP_ALL_MAX_FRAMES && va_of(&b, b.nr_frames) > virt_end)
-			virt_end = round_up(va_of(&b, b.nr_frames), 2ULL << 20);
-		uint64_t need = count_tables(b.virt_base, virt_end);
-		if (need <= nr_pt)
-			break;
-		nr_pt = need;
-	}
-	stack_pfn = pt_pfn + nr_pt;
-	b.alloc = stack_pfn + 1;
-	if ((boot_end - b.virt_base) / PAGE > b.nr_pages) {
-		ret = fail(err, errlen, -ENOMEM,
-			   "%llu KiB of memory is too little for this kernel's bootstrap region",
-			   (unsigned long long)(b.nr_pages * 4));
-		goto out_unmap;
-	}
 
 	/* The p2m list: pfn -> mfn for every page of the domain. */
 	uint64_t *p2m = pfn_ptr(&b, p2m_pfn);
 	for (uint64_t pfn = 0; pfn < b.nr_pages; pfn++)
 		p2m[pfn] = pfn_to_mfn(&b, pfn);
 
-	memset(pfn_ptr(&b, pt_pfn), 0, nr_pt * PAGE);
-	build_tables(&b, pt_pfn, nr_pt, virt_end);
+	build_tables(&b, &plan);
 
 	start_info_t *si = pfn_ptr(&b, si_pfn);
 	memset(si, 0, PAGE);
@@ -234,6 +191,11 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 	si->pt_base = va_of(&b, pt_pfn);
 	si->nr_pt_frames = nr_pt;
 	si->mfn_list = va_of(&b, p2m_pfn);
+	if (plan.p2m_mapped) { /* INIT_P2M, as Xen's start_info_x86_64 says it */
+		si->mfn_list = plan.p2m_base;
+		si->first_p2m_pfn = p2m_pfn;
+		si->nr_p2m_frames = plan.p2m_pages + plan.p2m_nr_pt;
+	}
 	if (img->ramdisk_size) {
 		si->mod_start = va_of(&b, rd_pfn);
 		si->mod_len = img->ramdisk_size;
@@ -281,7 +243,7 @@ int sv_build_pv(struct svctl *c, uint32_t domid, const struct sv_pv_image *img,
 		out->virt_base = b.virt_base;
 		out->virt_end = virt_end;
 		out->start_info_va = va_of(&b, si_pfn);
-		out->p2m_va = va_of(&b, p2m_pfn);
+		out->p2m_va = si->mfn_list;
 		out->pt_va = va_of(&b, pt_pfn);
 		out->stack_top_va = va_of(&b, stack_pfn) + PAGE;
 		out->store_mfn = si->store_mfn;

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xen/elfnote.h>
@@ -299,9 +300,19 @@ static int layout(struct sv_elf *elf, char *err, size_t errlen)
 	struct sv_elf_seg *s, *o;
 	unsigned i, j;
 
-	if (n->found) /* wraps like Xen's unsigned arithmetic */
+	if (n->has_paddr_offset && !n->has_virt_base)
+		return FAIL("ELF_PADDR_OFFSET is set but VIRT_BASE is not");
+	/*
+	 * libelf's defaults: VIRT_BASE 0; PADDR_OFFSET 0 with notes, and
+	 * VIRT_BASE with the legacy __xen_guest string (whose kernels had
+	 * physical addresses equal to their virtual ones).  The sum wraps
+	 * like Xen's unsigned arithmetic.
+	 */
+	if (n->found)
 		offset = (n->has_virt_base ? n->virt_base : 0) -
-			 (n->has_paddr_offset ? n->paddr_offset : 0);
+			 (n->has_paddr_offset ? n->paddr_offset
+			  : n->legacy	      ? (n->has_virt_base ? n->virt_base : 0)
+					      : 0);
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
 		s->load = n->found ? s->paddr + offset : s->vaddr;
@@ -339,7 +350,8 @@ static int notes_from_phdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, unsigned *
 
 	for (i = 0; i < eh->e_phnum; i++) {
 		memcpy(&ph, elf->data + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_NOTE)
+		/* libelf skips these: some binutils left p_offset 0 in them. */
+		if (ph.p_type != PT_NOTE || ph.p_offset == 0)
 			continue;
 		snprintf(what, sizeof(what), "segment %u", i);
 		r = scan_notes(elf, ph.p_offset, ph.p_filesz, what, budget, err, errlen);
@@ -378,6 +390,162 @@ static int notes_from_shdrs(struct sv_elf *elf, const Elf64_Ehdr *eh, unsigned *
 		r = scan_notes(elf, sh.sh_offset, sh.sh_size, what, budget, err, errlen);
 		if (r)
 			return r;
+	}
+	return 0;
+}
+
+/* Longest __xen_guest key and value, as libelf's name[32] and value[128]. */
+#define GUEST_KEY_MAX 31
+#define GUEST_VALUE_MAX 127
+
+/* A number in a __xen_guest value: strtoull base 0 (0x.., 0.., decimal). */
+static int guest_number(const char *key, const char *value, uint64_t *v, char *err, size_t errlen)
+{
+	char *end;
+
+	if (!value[0] || value[0] == '-' || value[0] == '+' || value[0] == ' ')
+		return FAIL("__xen_guest: %s value '%s' is not a number", key, value);
+	errno = 0;
+	*v = strtoull(value, &end, 0);
+	if (errno || *end)
+		return FAIL("__xen_guest: %s value '%s' is not a number", key, value);
+	return 0;
+}
+
+static int guest_string(const char *key, const char *value, char *dst, size_t dstlen, char *err,
+			size_t errlen)
+{
+	size_t len = strlen(value);
+
+	if (len >= dstlen)
+		return FAIL("__xen_guest: %s is too long (%zu bytes, at most %zu)", key, len,
+			    dstlen - 1);
+	memcpy(dst, value, len + 1);
+	return 0;
+}
+
+/*
+ * One KEY=VALUE item of the legacy string, named as libelf names them
+ * (GUEST_VER and XEN_VER, not the notes' GUEST_VERSION/XEN_VERSION;
+ * VIRT_ENTRY for the entry; HYPERCALL_PAGE a page number from
+ * VIRT_BASE, stored in *hc_page).  Unknown keys are ignored, as there.
+ */
+static int guest_item(struct sv_xen_notes *n, const char *key, const char *value, uint64_t *hc_page,
+		      bool *has_hc, char *err, size_t errlen)
+{
+	uint64_t v;
+	int r;
+
+#define GNUM(name, field)                                                                          \
+	if (!strcmp(key, name)) {                                                                  \
+		r = guest_number(key, value, &v, err, errlen);                                     \
+		if (!r) {                                                                          \
+			n->field = v;                                                              \
+			n->has_##field = true;                                                     \
+		}                                                                                  \
+		return r;                                                                          \
+	}
+#define GSTR(name, field)                                                                          \
+	if (!strcmp(key, name))                                                                    \
+		return guest_string(key, value, n->field, sizeof(n->field), err, errlen);
+	GSTR("LOADER", loader)
+	GSTR("GUEST_OS", guest_os)
+	GSTR("GUEST_VER", guest_version)
+	GSTR("XEN_VER", xen_version)
+	GSTR("PAE", pae_mode)
+	GSTR("FEATURES", features)
+	GNUM("VIRT_BASE", virt_base)
+	GNUM("VIRT_ENTRY", entry)
+	GNUM("ELF_PADDR_OFFSET", paddr_offset)
+#undef GNUM
+#undef GSTR
+	if (!strcmp(key, "HYPERCALL_PAGE")) {
+		r = guest_number(key, value, hc_page, err, errlen);
+		if (!r)
+			*has_hc = true;
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Parses the __xen_guest string s[0..len) (up to its first NUL):
+ * comma-separated KEY or KEY=VALUE items.
+ */
+static int parse_xen_guest(struct sv_xen_notes *n, const char *s, size_t len, char *err,
+			   size_t errlen)
+{
+	char key[GUEST_KEY_MAX + 1], value[GUEST_VALUE_MAX + 1];
+	const char *nul = memchr(s, '\0', len), *end, *item_end, *eq;
+	uint64_t hc_page = 0;
+	bool has_hc = false;
+	int r;
+
+	end = nul ? nul : s + len;
+	n->found = true;
+	n->legacy = true;
+	while (s < end) {
+		item_end = memchr(s, ',', (size_t)(end - s));
+		if (!item_end)
+			item_end = end;
+		eq = memchr(s, '=', (size_t)(item_end - s));
+		if (!eq)
+			eq = item_end;
+		if (eq - s > GUEST_KEY_MAX)
+			return FAIL("__xen_guest: a key is longer than %d bytes", GUEST_KEY_MAX);
+		memcpy(key, s, (size_t)(eq - s));
+		key[eq - s] = '\0';
+		value[0] = '\0';
+		if (eq < item_end) {
+			if (item_end - eq - 1 > GUEST_VALUE_MAX)
+				return FAIL("__xen_guest: the value of %s is longer than %d bytes",
+					    key, GUEST_VALUE_MAX);
+			memcpy(value, eq + 1, (size_t)(item_end - eq - 1));
+			value[item_end - eq - 1] = '\0';
+		}
+		if (key[0]) {
+			r = guest_item(n, key, value, &hc_page, &has_hc, err, errlen);
+			if (r)
+				return r;
+		}
+		s = item_end < end ? item_end + 1 : end;
+	}
+	if (has_hc) { /* wraps like libelf's (page << 12) + virt_base */
+		n->hypercall_page = (hc_page << 12) + (n->has_virt_base ? n->virt_base : 0);
+		n->has_hypercall_page = true;
+	}
+	return 0;
+}
+
+/*
+ * The legacy "__xen_guest" section, for kernels with neither note
+ * segments nor note sections: found by name through the section-name
+ * string table (e_shstrndx).  Section headers were checked by
+ * notes_from_shdrs() already.
+ */
+static int notes_from_xen_guest(struct sv_elf *elf, const Elf64_Ehdr *eh, char *err, size_t errlen)
+{
+	static const char want[] = "__xen_guest";
+	Elf64_Shdr sh, strs;
+	unsigned i;
+
+	if (eh->e_shnum == 0 || eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum)
+		return 0;
+	memcpy(&strs, elf->data + eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof(strs),
+	       sizeof(strs));
+	if (strs.sh_type != SHT_STRTAB || !in_file(strs.sh_offset, strs.sh_size, elf->size))
+		return 0;
+	for (i = 1; i < eh->e_shnum; i++) {
+		memcpy(&sh, elf->data + eh->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
+		if (sh.sh_name >= strs.sh_size || strs.sh_size - sh.sh_name < sizeof(want) ||
+		    memcmp(elf->data + strs.sh_offset + sh.sh_name, want, sizeof(want)))
+			continue;
+		if (sh.sh_type == SHT_NOBITS)
+			return FAIL("section %u (__xen_guest) has no contents", i);
+		if (!in_file(sh.sh_offset, sh.sh_size, elf->size))
+			return FAIL("section %u runs past the end of the file", i);
+		return parse_xen_guest(&elf->notes, (const char *)elf->data + sh.sh_offset,
+				       sh.sh_size, err, errlen);
 	}
 	return 0;
 }
@@ -434,6 +602,8 @@ int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err, s
 		r = notes_from_phdrs(elf, &eh, &budget, err, errlen);
 	if (!r && !elf->notes.found)
 		r = notes_from_shdrs(elf, &eh, &budget, err, errlen);
+	if (!r && !elf->notes.found)
+		r = notes_from_xen_guest(elf, &eh, err, errlen);
 	if (!r)
 		r = layout(elf, err, errlen);
 	if (r) {
@@ -503,8 +673,15 @@ int sv_elf_check_pv(const struct sv_elf *elf, char *err, size_t errlen)
 		return FAIL("no ELF kernel parsed");
 	if (!n->found)
 		return FAIL("no Xen ELF notes: not a PV kernel");
-	if (strcmp(n->loader, "") && strcmp(n->loader, "generic"))
-		return FAIL("unsupported Xen loader '%s'", n->loader);
+	/* libelf's elf_xen_note_check, prefixes and all. */
+	if (strncmp(n->loader, "generic", 7) && strncmp(n->guest_os, "linux", 5))
+		return FAIL("kernel is built for neither the generic loader nor Linux "
+			    "(LOADER '%s', GUEST_OS '%s')",
+			    n->loader, n->guest_os);
+	if (strncmp(n->xen_version, "xen-3.0", 7))
+		return FAIL("kernel is built for Xen '%s', not xen-3.0", n->xen_version);
+	if (n->has_init_p2m && n->init_p2m >= elf->vstart && n->init_p2m < elf->vend)
+		return FAIL("INIT_P2M 0x%" PRIx64 " is inside the kernel", n->init_p2m);
 	if (n->has_virt_base && n->virt_base > elf->vstart)
 		return FAIL("VIRT_BASE 0x%" PRIx64 " is above the kernel's "
 			    "lowest address 0x%" PRIx64,

@@ -38,7 +38,14 @@ struct sv_xen_notes {
 	char guest_os[64], guest_version[64], xen_version[64], loader[64], features[512],
 	    pae_mode[32];
 	uint32_t supported_features; /* XEN_ELFNOTE_SUPPORTED_FEATURES */
-	bool found;		     /* any Xen note present */
+	bool found;		     /* any Xen note present (or a __xen_guest section) */
+	/*
+	 * The notes came from the legacy "__xen_guest" section string
+	 * (GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0x...,...), read only
+	 * when no note was found: then a missing ELF_PADDR_OFFSET defaults
+	 * to VIRT_BASE, not 0, as in Xen's libelf.
+	 */
+	bool legacy;
 };
 
 #define SV_ELF_MAX_SEGS 16
@@ -54,6 +61,13 @@ struct sv_elf {
 };
 
 /*
+ * Where the Xen notes are looked for, in libelf's order: PT_NOTE program
+ * headers (those at file offset 0 are skipped, as libelf does for old
+ * binutils), else SHT_NOTE sections, else the "__xen_guest" section.
+ * Missing values take libelf's defaults: VIRT_BASE 0, PADDR_OFFSET 0
+ * (VIRT_BASE with __xen_guest), the entry e_entry; PADDR_OFFSET without
+ * VIRT_BASE is refused.
+ *
  * Parses and checks the ELF image data[0..size) (kept by the caller for
  * as long as elf is used): ELF64, little endian, x86-64, ET_EXEC, the
  * program header table and each segment inside the file, filesz <= memsz,
@@ -77,7 +91,9 @@ int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr, size_t 
 		size_t errlen);
 
 /*
- * Checks what a Xen PV kernel needs: Xen notes present, an entry point
+ * Checks what a Xen PV kernel needs, as libelf's note check does: Xen
+ * notes present, LOADER "generic" or GUEST_OS "linux..." and XEN_VERSION
+ * "xen-3.0...", INIT_P2M (when given) not inside the kernel, an entry point
  * (XEN_ELFNOTE_ENTRY or else e_entry) inside an executable PT_LOAD,
  * VIRT_BASE <= vstart, a HYPERCALL_PAGE (when given) page aligned and
  * inside a PT_LOAD.  Returns 0 or -EINVAL with a message such as
@@ -99,5 +115,21 @@ bool sv_is_bzimage(const void *data, size_t size);
  * the payload lies outside it.
  */
 int sv_bzimage_payload(const void *data, size_t size, size_t *off, size_t *len);
+
+/* True if data starts with the gzip magic (1f 8b), as Xen's try_gzip tests. */
+bool sv_is_gzip(const void *data, size_t size);
+
+/*
+ * Inflates a gzip-compressed kernel (Xen's xc_dom_try_gzip) into a new
+ * malloc'd buffer (*out, *out_size; the caller frees it).  At most max
+ * bytes are ever allocated: the size the gzip trailer announces is
+ * checked against max first, and the inflated data must end exactly at
+ * that size, so a stream that lies about it is refused, never followed.
+ * Returns 0, -EFBIG ("kernel decompresses to more than N MiB") or
+ * -EINVAL (truncated or corrupt data) with a one-line message.
+ * Defined in dom0/elf_gz.c (links -lz).
+ */
+int sv_gunzip(const void *data, size_t size, size_t max, void **out, size_t *out_size, char *err,
+	      size_t errlen);
 
 #endif /* SV_DOM0_ELF_H */

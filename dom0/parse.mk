@@ -11,7 +11,8 @@ UNIT_TESTS += $(DOM0_PARSE_TESTS)
 
 $(TESTBIN)/test_config: $(call host_objs,tests/unit/test_config.c dom0/config.c dom0/config_syntax.c dom0/devspec.c)
 $(TESTBIN)/test_devspec: $(call host_objs,tests/unit/test_devspec.c dom0/devspec.c)
-$(TESTBIN)/test_elf: $(call host_objs,tests/unit/test_elf.c dom0/elf.c)
+$(TESTBIN)/test_elf: $(call host_objs,tests/unit/test_elf.c dom0/elf.c dom0/elf_gz.c dom0/build_layout.c)
+$(TESTBIN)/test_elf: CHECK_LIBS += -lz
 
 $(DOM0_PARSE_TESTS):
 	@mkdir -p $(dir $@)

@@ -3,6 +3,7 @@
 # Writes the committed seed corpora in tests/fuzz/<name>/ (a few small valid
 # inputs per target; see each fuzz/<name>_fuzz.c for the input layout).
 # Rerun after changing a layout: python3 fuzz/gen_seeds.py
+import gzip
 import os
 import struct
 
@@ -191,8 +192,29 @@ def elf(notes_on=True, entry_note=True, sections=False):
     return bytes(img)
 
 
+def xen_guest_elf():
+    # no notes, only the legacy __xen_guest section string (and .shstrtab)
+    base = bytearray(elf(notes_on=False))
+    guest = b"GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0xffffffff80000000,ELF_PADDR_OFFSET=0," \
+        b"HYPERCALL_PAGE=0x1,LOADER=generic\0"
+    strtab = b"\0__xen_guest\0.shstrtab\0"
+    goff = len(base)
+    soff = goff + len(guest)
+    shoff = (soff + len(strtab) + 7) & ~7
+    img = base + guest + strtab
+    img += b"\0" * (shoff - len(img))
+    img += b"\0" * 64
+    img += struct.pack("<IIQQQQIIQQ", 1, 1, 0, 0, goff, len(guest), 0, 0, 1, 0)
+    img += struct.pack("<IIQQQQIIQQ", 13, 3, 0, 0, soff, len(strtab), 0, 0, 1, 0)
+    img[0x28:0x30] = struct.pack("<Q", shoff)
+    img[0x3a:0x40] = struct.pack("<HHH", 64, 3, 2)
+    return bytes(img)
+
+
 write("elf", {
     "pv_kernel": elf(),
+    "pv_kernel_gz": gzip.compress(elf(), mtime=0),
+    "xen_guest": xen_guest_elf(),
     "no_entry_note": elf(entry_note=False),
     "no_notes": elf(notes_on=False),
     "note_sections": elf(sections=True),
@@ -233,6 +255,13 @@ write("hypercall", {
     "memory": hc(struct.pack("<H", DOMID_SELF), call(12, 3, (PTR, 0)), call(12, 2, 0),
                  call(12, 12, (PTR, 64))),
     "shutdown": hc(struct.pack("<I", 0), call(29, 2, (PTR, 0))),
+    # FIFO event channels: init_control {gfn 0x30, offset 0, vcpu 0}, expand_array {0x31},
+    # an alloc_unbound to self at +64, set_priority {port 1, prio 2} at +32, a send, reset
+    "evtchn_fifo": hc(struct.pack("<QII", 0x30, 0, 0).ljust(24, b"\0") + struct.pack("<Q", 0x31)
+                      + struct.pack("<II", 1, 2).ljust(32, b"\0")
+                      + struct.pack("<HHI", DOMID_SELF, DOMID_SELF, 0),
+                      call(32, 11, (PTR, 0)), call(32, 12, (PTR, 24)), call(32, 6, (PTR, 64)),
+                      call(32, 13, (PTR, 32)), call(32, 4, (PTR, 32)), call(32, 10, (PTR, 64))),
     # xen_memory_reservation {extent_start, nr_extents, extent_order, mem_flags, domid}, frames at +64
     "balloon": hc(struct.pack("<QQIIH", 0x400000 + 64, 2, 0, 0, DOMID_SELF).ljust(64, b"\0")
                   + struct.pack("<QQ", 0x30, 0x31),

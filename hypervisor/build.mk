@@ -2,7 +2,7 @@
 # The hypervisor core daemon, its two engines, and sv-runner (the process engine's guest process).
 HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
-	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
+	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c hypervisor/xctl.c \
 	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/physdev.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
@@ -89,6 +89,12 @@ $(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS) $
 # Unit test: the PV instruction emulator's decoder and fault emulation, hostile bytes included.
 UNIT_TESTS += $(TESTBIN)/test_pv_emul
 $(TESTBIN)/test_pv_emul: $(call host_objs,tests/unit/test_pv_emul.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the FIFO event-channel ABI from a hostile guest (evtchn_fifo.c), same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_evtchn_fifo
+$(TESTBIN)/test_evtchn_fifo: $(call host_objs,tests/unit/test_evtchn_fifo.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

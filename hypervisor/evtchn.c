@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Event channels, Xen's 2-level ABI: ports, interdomain binding, VIRQs, IPIs, delivery to guests
- * and dom0. */
+/* Event channels: ports, interdomain binding, VIRQs, IPIs, delivery to guests (Xen's 2-level
+ * ABI here, the FIFO ABI in evtchn_fifo.c once a guest asks for it) and dom0. */
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <xen/event_channel.h>
 #include "hv.h"
 #include "hypercall.h"
+#include "evtchn_priv.h"
 
 /*
  * Each domain has a table of ports under its own lock (ev.lock); dom0 is
@@ -21,20 +22,6 @@
  * two tables are taken in domid order.  Lock order: ev.lock, then the
  * domain's state lock (d->lock).
  */
-enum { ECS_FREE, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI };
-
-struct evtchn {
-	uint8_t state;
-	uint8_t virq;
-	uint8_t dom0_masked;  /* dom0: fired, waiting for unmask */
-	uint8_t dom0_pending; /* dom0: fired again while masked */
-	uint32_t vcpu;	      /* notify vCPU (guests) */
-	uint32_t remote_dom;  /* UNBOUND: who may bind; INTERDOMAIN: peer */
-	uint32_t remote_port;
-	struct hv_domain *peer;	      /* INTERDOMAIN: referenced */
-	struct evtchn_client *client; /* dom0: owning connection */
-};
-
 struct evtchn_client {
 	int pipe_w;
 };
@@ -95,6 +82,18 @@ static int alloc_port(struct hv_domain *d)
 	return -ENOSPC;
 }
 
+/* A port (re)bound: cleared, the FIFO priority at its default, its last queue kept. */
+static void port_init(struct evtchn *ch)
+{
+	uint8_t last_prio = ch->last_prio;
+	uint16_t last_vcpu = ch->last_vcpu;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
+	ch->last_prio = last_prio;
+	ch->last_vcpu = last_vcpu;
+}
+
 /* Global VIRQs are bound on vCPU 0 and may notify another; the rest are per vCPU. */
 static bool virq_is_global(uint32_t virq)
 {
@@ -123,7 +122,7 @@ static void vcpu_info_kick(struct hv_vcpu *v)
 }
 
 /* Wake vCPUs in SCHEDOP_poll so they look at their ports again. */
-static void wake_pollers(struct hv_domain *d)
+void evtchn_wake_pollers(struct hv_domain *d)
 {
 	if (!atomic_load(&d->ev.nr_polling))
 		return;
@@ -160,7 +159,7 @@ static void guest_set_pending(struct hv_domain *d, uint32_t port, uint32_t vcpu)
 
 	if (__atomic_fetch_or(&si->evtchn_pending[port / 64], bit, __ATOMIC_SEQ_CST) & bit)
 		return;
-	wake_pollers(d);
+	evtchn_wake_pollers(d);
 	if (__atomic_load_n(&si->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) & bit)
 		return;
 	if (vcpu >= d->max_vcpus)
@@ -188,7 +187,11 @@ static void set_pending(struct hv_domain *d, uint32_t port)
 
 	if (d == hv_dom0)
 		dom0_fire(ch, port);
-	else if (d->state != DOM_DYING)
+	else if (d->state == DOM_DYING)
+		return;
+	else if (evtchn_fifo_active(d))
+		evtchn_fifo_set_pending(d, port);
+	else
 		guest_set_pending(d, port, ch->vcpu);
 }
 
@@ -201,7 +204,7 @@ int evtchn_alloc_unbound(struct hv_domain *d, uint32_t remote_dom, uint32_t *por
 	p = alloc_port(d);
 	if (p > 0) {
 		struct evtchn *ch = &d->ev.ports[p];
-		memset(ch, 0, sizeof(*ch));
+		port_init(ch);
 		ch->state = ECS_UNBOUND;
 		ch->remote_dom = remote_dom;
 		ch->client = owner;
@@ -235,7 +238,7 @@ int evtchn_bind_interdomain(struct hv_domain *d, uint32_t remote_dom, uint32_t r
 		goto out;
 	}
 	struct evtchn *lc = &d->ev.ports[p];
-	memset(lc, 0, sizeof(*lc));
+	port_init(lc);
 	lc->state = ECS_INTERDOMAIN;
 	lc->remote_dom = r->domid;
 	lc->remote_port = remote_port;
@@ -273,7 +276,7 @@ int evtchn_bind_virq(struct hv_domain *d, uint32_t virq, uint32_t vcpu, uint32_t
 		ret = p;
 	} else {
 		struct evtchn *ch = &d->ev.ports[p];
-		memset(ch, 0, sizeof(*ch));
+		port_init(ch);
 		ch->state = ECS_VIRQ;
 		ch->virq = (uint8_t)virq;
 		ch->vcpu = vcpu;
@@ -295,7 +298,7 @@ static int bind_ipi(struct hv_domain *d, uint32_t vcpu, uint32_t *port)
 	p = alloc_port(d);
 	if (p > 0) {
 		struct evtchn *ch = &d->ev.ports[p];
-		memset(ch, 0, sizeof(*ch));
+		port_init(ch);
 		ch->state = ECS_IPI;
 		ch->vcpu = vcpu;
 		*port = (uint32_t)p;
@@ -324,6 +327,8 @@ int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner
 			    ECS_VIRQ) /* its slot: where it was bound, not whom it notifies */
 				d->ev.virq_port[virq_is_global(ch->virq) ? 0 : ch->vcpu][ch->virq] =
 				    0;
+			if (d != hv_dom0 && evtchn_fifo_active(d))
+				evtchn_fifo_clear_pending(d, port);
 			if (ch->state == ECS_INTERDOMAIN) { /* loopback within d */
 				struct evtchn *o = &d->ev.ports[ch->remote_port];
 				o->state = ECS_UNBOUND;
@@ -332,7 +337,7 @@ int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner
 				atomic_fetch_sub(&d->refs,
 						 2); /* both ends referenced d; d itself is held */
 			}
-			memset(ch, 0, sizeof(*ch));
+			port_init(ch);
 			pthread_mutex_unlock(&d->ev.lock);
 			return 0;
 		}
@@ -351,7 +356,9 @@ int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner
 				atomic_fetch_sub(&d->refs,
 						 1); /* never the last: the caller holds one */
 			}
-			memset(ch, 0, sizeof(*ch));
+			if (d != hv_dom0 && evtchn_fifo_active(d))
+				evtchn_fifo_clear_pending(d, port);
+			port_init(ch);
 			unlock2(d, peer);
 			domain_put(peer); /* the port's reference */
 			domain_put(peer); /* ours */
@@ -449,6 +456,8 @@ int evtchn_unmask(struct hv_domain *d, uint32_t port)
 			ch->dom0_pending = 0;
 			dom0_fire(ch, port);
 		}
+	} else if (evtchn_fifo_active(d)) {
+		evtchn_fifo_unmask(d, port);
 	} else {
 		struct shared_info *si = d->shinfo;
 		xen_ulong_t bit = 1UL << (port % 64), sel = 1UL << (port / 64);
@@ -475,8 +484,22 @@ void evtchn_close_all(struct hv_domain *d)
 	}
 }
 
+/* Is port pending (masked or not), in whichever ABI d uses?  Any thread, no lock. */
+bool evtchn_port_pending(struct hv_domain *d, uint32_t port)
+{
+	struct shared_info *si = d->shinfo;
+
+	if (port == 0 || port >= d->ev.nr)
+		return false;
+	if (evtchn_fifo_active(d))
+		return evtchn_fifo_is_pending(d, port);
+	return si && (__atomic_load_n(&si->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) &
+		      (1UL << (port % 64)));
+}
+
 void evtchn_fini(struct hv_domain *d)
 {
+	evtchn_fifo_fini(d);
 	free(d->ev.ports);
 	d->ev.ports = NULL;
 	pthread_mutex_destroy(&d->ev.lock);
@@ -676,12 +699,34 @@ long hc_event_channel_op(struct hv_vcpu *v, const uint64_t *a)
 		if (op.dom != DOMID_SELF && op.dom != d->domid)
 			return -XEN_EPERM;
 		evtchn_close_all(d);
+		evtchn_fifo_reset(d); /* as Xen: the FIFO ABI's blocks go, 2-level again */
 		return 0;
 	}
 	case EVTCHNOP_bind_pirq:
 		return -XEN_EPERM;
+	case EVTCHNOP_init_control: {
+		struct evtchn_init_control op;
+		if (vcpu_copy_from_guest(v, &op, arg, sizeof(op)))
+			return -XEN_EFAULT;
+		ret = (int)evtchn_fifo_init_control(d, &op);
+		if (ret)
+			return ret;
+		return vcpu_copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
+	}
+	case EVTCHNOP_expand_array: {
+		struct evtchn_expand_array op;
+		if (vcpu_copy_from_guest(v, &op, arg, sizeof(op)))
+			return -XEN_EFAULT;
+		return evtchn_fifo_expand_array(d, op.array_gfn);
+	}
+	case EVTCHNOP_set_priority: {
+		struct evtchn_set_priority op;
+		if (vcpu_copy_from_guest(v, &op, arg, sizeof(op)))
+			return -XEN_EFAULT;
+		return evtchn_fifo_set_priority(d, op.port, op.priority);
+	}
 	default:
-		return -XEN_ENOSYS; /* FIFO ABI (init_control, expand_array...) not offered */
+		return -XEN_ENOSYS;
 	}
 }
 

@@ -196,7 +196,8 @@ struct hv_evtchn {
 	unsigned nr; /* ports 1..nr-1 usable */
 	struct evtchn *ports;
 	uint32_t virq_port[SV_MAX_VCPUS][NR_VIRQS];
-	atomic_int nr_polling; /* vCPUs in SCHEDOP_poll */
+	atomic_int nr_polling;	  /* vCPUs in SCHEDOP_poll */
+	struct evtchn_fifo *fifo; /* FIFO ABI state from the first init_control (evtchn_fifo.c) */
 };
 
 #define EVTCHN_GUEST_PORTS 1024
@@ -426,6 +427,8 @@ int evtchn_bind_virq(struct hv_domain *d, uint32_t virq, uint32_t vcpu, uint32_t
 int evtchn_close(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
 int evtchn_send(struct hv_domain *d, uint32_t port);
 int evtchn_unmask(struct hv_domain *d, uint32_t port);
+/* Is port pending (masked or not), 2-level or FIFO?  Any thread, no lock (SCHEDOP_poll). */
+bool evtchn_port_pending(struct hv_domain *d, uint32_t port);
 int evtchn_send_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
 int evtchn_unmask_owned(struct hv_domain *d, uint32_t port, struct evtchn_client *owner);
 void evtchn_send_virq(struct hv_domain *d, unsigned vcpu, unsigned virq);

@@ -94,14 +94,9 @@ static void block(struct hv_vcpu *v)
 
 bool sched_poll_ready(struct hv_vcpu *v)
 {
-	struct shared_info *si = v->dom->shinfo;
-
-	for (unsigned i = 0; i < v->nr_poll_ports; i++) {
-		uint32_t p = v->poll_ports[i];
-		if (__atomic_load_n(&si->evtchn_pending[p / 64], __ATOMIC_SEQ_CST) &
-		    (1UL << (p % 64)))
+	for (unsigned i = 0; i < v->nr_poll_ports; i++)
+		if (evtchn_port_pending(v->dom, v->poll_ports[i]))
 			return true;
-	}
 	return false;
 }
 

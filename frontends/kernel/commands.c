@@ -231,6 +231,11 @@ static void cmd_gnttab_exhaust(const start_info_t *si, const char *arg)
 	selftest_gnttab_exhaust(arg);
 }
 
+static void cmd_evtchn_fifo(const start_info_t *si, const char *arg)
+{
+	selftest_evtchn_abi(arg);
+}
+
 static void cmd_smp(const start_info_t *si, const char *arg)
 {
 	int n = smp_run(si, sched_vcpu_count());
@@ -335,6 +340,8 @@ static const struct command commands[] = {
 	{ .name = "traps", .run = traps_selftest },
 	{ .name = "privops", .run = privops_selftest },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
+	{ .name = "evtchn-fifo", .run = cmd_evtchn_fifo },
+	{ .name = "evtchn", .run = cmd_nop }, /* evtchn=2l: read at boot (main.c) */
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },
 	{ .name = "balloon-status", .run = cmd_balloon_status },

@@ -47,6 +47,9 @@ static void early_init(const start_info_t *si, struct early *e)
 	e->events = events_init();
 	if (e->events)
 		return;
+	/* The FIFO ABI when the hypervisor offers it, as Linux; evtchn=2l keeps 2-level. */
+	if (!commands_has_word(cmdline, "evtchn=2l"))
+		(void)events_fifo_init();
 	e->nmi = nmi_init();
 	events_enable();
 	e->m2p = m2p_init();

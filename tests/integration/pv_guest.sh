@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: MIT
 # Boots the bundled PV kernel on the real stack: banner, poweroff, crash
 # isolation, SMP, pause/unpause, destroy freeing memory and threads, bad
-# configs and kernels refused, xl list/info output.
+# configs and kernels refused, xl list/info output, gzip-compressed kernels.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(boot-banner clean-poweroff smp-two-vcpus crash-isolated pause-unpause
 	destroy-frees xl-list-columns xl-info-kind bad-config bad-kernel
-	console-log-file shutdown-command reboot-restarts engine-choice)
+	console-log-file shutdown-command reboot-restarts engine-choice gzip-kernel
+	gzip-kernel-refused)
 need_guest_engine "${TESTS[@]}" || exit 0
 stack_start || exit 1
 
@@ -191,3 +192,27 @@ if [ "$have_kvm" = 0 ]; then
 	fi
 fi
 if [ "$ok" = 1 ]; then pass engine-choice; else fail engine-choice; echo "$out" | sed 's/^/    /'; fi
+
+# 13. A gzip-compressed kernel boots as Xen's try_gzip takes it; a truncated
+#     one, or one inflating past the guest's memory, is refused in one line.
+gzip -c "$kernel" > "$work/svkernel.gz"
+gzcfg() { sed "s|^kernel = .*|kernel = \"$2\"|" "$(cfg "$1" "${3:-halt}")" > "$work/$1.gz.cfg"; echo "$work/$1.gz.cfg"; }
+out=$(timeout 30 xl create -c "$(gzcfg gzipped "$work/svkernel.gz" 'print=from-gzip halt')" 2>&1)
+if grep -q '^Splitvisor PV kernel' <<<"$out" && grep -q '^from-gzip$' <<<"$out" &&
+	wait_for 10 gone gzipped; then
+	pass gzip-kernel
+else
+	fail gzip-kernel; echo "$out" | sed 's/^/    /'
+fi
+head -c $(( $(stat -c %s "$work/svkernel.gz") / 2 )) "$work/svkernel.gz" > "$work/half.gz"
+out1=$(xl create "$(gzcfg halfgz "$work/half.gz")" 2>&1); rc1=$?
+head -c $((40 << 20)) /dev/zero | gzip -c > "$work/bomb.gz"
+out2=$(xl create "$(gzcfg bombgz "$work/bomb.gz")" 2>&1); rc2=$?
+if [ $rc1 -eq 1 ] && [ "$(grep -c "^xl:" <<<"$out1")" = 1 ] &&
+	grep -qE "^xl: kernel '$work/half.gz': (gzip data is (truncated|corrupt)|kernel decompresses to)" <<<"$out1" && gone halfgz &&
+	[ $rc2 -eq 1 ] && grep -q "^xl: kernel '$work/bomb.gz': kernel decompresses to 41943040 bytes, more than the 32 MiB allowed$" <<<"$out2" &&
+	gone bombgz; then
+	pass gzip-kernel-refused
+else
+	fail "gzip-kernel-refused (rc $rc1 $rc2)"; echo "$out1"; echo "$out2" | sed 's/^/    /'
+fi

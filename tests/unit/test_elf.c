@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include <xen/elfnote.h>
+#include <zlib.h>
 
+#include "../../dom0/build.h"
 #include "../../dom0/elf.h"
 
 #define BASE 0xffffffff80000000ULL
@@ -368,6 +370,7 @@ START_TEST(linux_like)
 	build();
 	note_len = 20;
 	add_note_str(XEN_ELFNOTE_GUEST_OS, "linux");
+	add_note_str(XEN_ELFNOTE_XEN_VERSION, "xen-3.0");
 	add_note64(XEN_ELFNOTE_VIRT_BASE, BASE);
 	add_note64(XEN_ELFNOTE_ENTRY, BASE + 0x1c0);
 	add_note(XEN_ELFNOTE_FEATURES, feat, sizeof(feat) - 1);
@@ -671,6 +674,516 @@ START_TEST(random_corruption)
 }
 END_TEST
 
+/*
+ * Gives the image a section table: [0] NULL, [1] a section named name
+ * of type type holding contents, [2] .shstrtab.  Contents and names go
+ * in the (unused) note area, which loses its PT_NOTE.
+ */
+static void add_sections(const char *name, uint32_t type, const void *contents, size_t len)
+{
+	Elf64_Shdr *sh = (Elf64_Shdr *)(img + SHDR_OFF);
+	size_t str_off = NOTE_OFF + ((len + 15) & ~(size_t)15), name_len = strlen(name) + 1;
+
+	ck_assert_uint_le(str_off + 1 + name_len + 10, TEXT_OFF);
+	phdr(2)->p_type = PT_NULL;
+	memset(img + NOTE_OFF, 0, TEXT_OFF - NOTE_OFF);
+	memcpy(img + NOTE_OFF, contents, len);
+	/* "\0" name "\0" ".shstrtab\0" */
+	memcpy(img + str_off + 1, name, name_len);
+	memcpy(img + str_off + 1 + name_len, ".shstrtab", 10);
+	memset(sh, 0, 3 * sizeof(*sh));
+	sh[1] =
+	    (Elf64_Shdr){ .sh_name = 1, .sh_type = type, .sh_offset = NOTE_OFF, .sh_size = len };
+	sh[2] = (Elf64_Shdr){ .sh_name = 1 + (uint32_t)name_len,
+			      .sh_type = SHT_STRTAB,
+			      .sh_offset = str_off,
+			      .sh_size = 1 + name_len + 10 };
+	ehdr()->e_shoff = SHDR_OFF;
+	ehdr()->e_shentsize = sizeof(Elf64_Shdr);
+	ehdr()->e_shnum = 3;
+	ehdr()->e_shstrndx = 2;
+	img_size = SHDR_OFF + 3 * sizeof(Elf64_Shdr);
+}
+
+static void add_xen_guest(const char *str)
+{
+	add_sections("__xen_guest", SHT_PROGBITS, str, strlen(str) + 1);
+}
+
+/* A PT_NOTE at file offset 0 is skipped (libelf: old binutils); the sections are used. */
+START_TEST(notes_segment_at_offset_zero)
+{
+	uint8_t notes[0x400];
+	size_t len;
+	struct sv_elf elf;
+
+	build();
+	len = note_len;
+	memcpy(notes, img + NOTE_OFF, len);
+	add_sections(".note.Xen", SHT_NOTE, notes, len);
+	phdr(2)->p_type = PT_NOTE; /* back, but pointing at offset 0 */
+	phdr(2)->p_offset = 0;
+	phdr(2)->p_filesz = 64;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(elf.notes.found && !elf.notes.legacy);
+	ck_assert_str_eq(elf.notes.loader, "generic");
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(xen_guest_section)
+{
+	struct sv_elf elf;
+	const struct sv_xen_notes *n = &elf.notes;
+
+	/* The legacy string, with every key libelf reads. */
+	build();
+	add_xen_guest("GUEST_OS=linux,GUEST_VER=2.6,XEN_VER=xen-3.0,VIRT_BASE=0xffffffff80000000,"
+		      "ELF_PADDR_OFFSET=0x0,HYPERCALL_PAGE=0x1,LOADER=generic,PAE=yes,"
+		      "FEATURES=writable_page_tables,BSD_SYMTAB,UNKNOWN_KEY=whatever");
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(n->found && n->legacy);
+	ck_assert_str_eq(n->guest_os, "linux");
+	ck_assert_str_eq(n->guest_version, "2.6");
+	ck_assert_str_eq(n->xen_version, "xen-3.0");
+	ck_assert_str_eq(n->loader, "generic");
+	ck_assert_str_eq(n->pae_mode, "yes");
+	ck_assert_str_eq(n->features, "writable_page_tables");
+	ck_assert(n->has_virt_base && n->virt_base == BASE);
+	ck_assert(n->has_paddr_offset && n->paddr_offset == 0);
+	ck_assert(n->has_hypercall_page && n->hypercall_page == BASE + 0x1000);
+	ck_assert(!n->has_entry);
+	ck_assert_uint_eq(elf.segs[1].load, BASE + TEXT_SIZE);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+	ck_assert_uint_eq(sv_elf_pv_entry(&elf), BASE + 0x40); /* e_entry */
+
+	/* VIRT_ENTRY; no ELF_PADDR_OFFSET: it defaults to VIRT_BASE (paddr = vaddr). */
+	build();
+	phdr(0)->p_paddr = BASE;
+	phdr(1)->p_paddr = BASE + TEXT_SIZE;
+	add_xen_guest("GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0xffffffff80000000,"
+		      "VIRT_ENTRY=0xffffffff80000200");
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(!n->has_paddr_offset);
+	ck_assert_uint_eq(elf.segs[0].load, BASE);
+	ck_assert_uint_eq(elf.segs[1].load, BASE + TEXT_SIZE);
+	ck_assert_uint_eq(sv_elf_pv_entry(&elf), BASE + 0x200);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+
+	/* Only read when there are no notes: notes win. */
+	build();
+	{
+		uint8_t notes[0x400];
+		size_t len = note_len;
+
+		memcpy(notes, img + NOTE_OFF, len);
+		add_sections(".note.Xen", SHT_NOTE, notes, len);
+		ck_assert_int_eq(parse(&elf), 0);
+		ck_assert(!n->legacy);
+	}
+
+	/* What is refused, each with its own message. */
+	build();
+	add_xen_guest("GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=zzz");
+	parse_bad("__xen_guest: VIRT_BASE value 'zzz' is not a number");
+	build();
+	add_xen_guest("GUEST_OS=linux,VIRT_BASE=-1");
+	parse_bad("__xen_guest: VIRT_BASE value '-1' is not a number");
+	build();
+	add_xen_guest("GUEST_OS=linux,HYPERCALL_PAGE=");
+	parse_bad("__xen_guest: HYPERCALL_PAGE value '' is not a number");
+	build();
+	add_xen_guest("GUEST_OS=linux,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=1");
+	parse_bad("__xen_guest: a key is longer than 31 bytes");
+	{
+		char big[300];
+
+		strcpy(big, "GUEST_OS=");
+		memset(big + 9, 'l', 200);
+		big[209] = 0;
+		build();
+		add_xen_guest(big);
+		parse_bad("__xen_guest: the value of GUEST_OS is longer than 127 bytes");
+		strcpy(big, "GUEST_OS=");
+		memset(big + 9, 'l', 100);
+		big[109] = 0;
+		build();
+		add_xen_guest(big);
+		parse_bad("__xen_guest: GUEST_OS is too long (100 bytes, at most 63)");
+	}
+	build();
+	add_xen_guest("GUEST_OS=linux,XEN_VER=xen-2.0,VIRT_BASE=0xffffffff80000000");
+	check_pv_bad("kernel is built for Xen 'xen-2.0', not xen-3.0");
+	build();
+	add_xen_guest("GUEST_OS=netbsd,XEN_VER=xen-3.0,VIRT_BASE=0xffffffff80000000");
+	check_pv_bad("kernel is built for neither the generic loader nor Linux (LOADER '', "
+		     "GUEST_OS 'netbsd')");
+	build();
+	add_xen_guest("GUEST_OS=linux,XEN_VER=xen-3.0,ELF_PADDR_OFFSET=0");
+	parse_bad("ELF_PADDR_OFFSET is set but VIRT_BASE is not");
+	/* HYPERCALL_PAGE page number past the kernel. */
+	build();
+	add_xen_guest("GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=0xffffffff80000000,"
+		      "ELF_PADDR_OFFSET=0,HYPERCALL_PAGE=9");
+	check_pv_bad("HYPERCALL_PAGE 0xffffffff80009000 is not inside a loadable segment");
+	/* A section without contents, one past the file, no NUL: bounded by its size. */
+	build();
+	add_sections("__xen_guest", SHT_NOBITS, "x", 1);
+	parse_bad("section 1 (__xen_guest) has no contents");
+	build();
+	add_xen_guest("GUEST_OS=linux");
+	((Elf64_Shdr *)(img + SHDR_OFF))[1].sh_size = 1 << 20;
+	parse_bad("section 1 runs past the end of the file");
+	build();
+	add_sections("__xen_guest", SHT_PROGBITS, "GUEST_OS=linuxXEN", 14);
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_str_eq(n->guest_os, "linux");
+	/* A name table that is not one, or an index past the table: no legacy string. */
+	build();
+	add_xen_guest("GUEST_OS=linux");
+	ehdr()->e_shstrndx = 7;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(!n->found);
+	((Elf64_Shdr *)(img + SHDR_OFF))[2].sh_name = 0xffffffff;
+	ehdr()->e_shstrndx = 2;
+	((Elf64_Shdr *)(img + SHDR_OFF))[1].sh_name = 0xfffffff0;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(!n->found);
+}
+END_TEST
+
+/* libelf's defaults: VIRT_BASE 0, PADDR_OFFSET 0 with notes, entry e_entry. */
+START_TEST(defaults)
+{
+	struct sv_elf elf;
+	const struct sv_xen_notes *n = &elf.notes;
+
+	build();
+	note_len = 20;
+	add_note_str(XEN_ELFNOTE_GUEST_OS, "Mini-OS");
+	add_note_str(XEN_ELFNOTE_XEN_VERSION, "xen-3.0");
+	add_note_str(XEN_ELFNOTE_LOADER, "generic");
+	phdr(2)->p_filesz = phdr(2)->p_memsz = note_len;
+	/* A kernel linked at 0, as Xen's small PV kernels are. */
+	phdr(0)->p_vaddr = 0;
+	phdr(0)->p_paddr = 0;
+	phdr(1)->p_vaddr = TEXT_SIZE;
+	phdr(1)->p_paddr = TEXT_SIZE;
+	ehdr()->e_entry = 0x10;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(!n->has_virt_base && !n->has_paddr_offset && !n->has_entry);
+	ck_assert_uint_eq(elf.segs[0].load, 0);
+	ck_assert_uint_eq(elf.segs[1].load, TEXT_SIZE);
+	ck_assert_uint_eq(elf.vstart, 0);
+	ck_assert_uint_eq(sv_elf_pv_entry(&elf), 0x10);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+
+	/* PADDR_OFFSET without VIRT_BASE: refused, as libelf does. */
+	add_note64(XEN_ELFNOTE_PADDR_OFFSET, 0);
+	phdr(2)->p_filesz = phdr(2)->p_memsz = note_len;
+	parse_bad("ELF_PADDR_OFFSET is set but VIRT_BASE is not");
+
+	/* INIT_P2M inside the kernel. */
+	build();
+	set_note64(XEN_ELFNOTE_INIT_P2M, BASE + 0x2000);
+	check_pv_bad("INIT_P2M 0xffffffff80002000 is inside the kernel");
+}
+END_TEST
+
+/* A segment that is all bss (filesz 0) is zeroed over whatever was there. */
+START_TEST(bss_only_segment)
+{
+	struct sv_elf elf;
+	uint8_t *mem = malloc(0x5000);
+
+	build();
+	phdr(1)->p_filesz = 0;
+	ck_assert_int_eq(parse(&elf), 0);
+	memset(mem, 0xee, 0x5000);
+	ck_assert_int_eq(sv_elf_load(&elf, mem, BASE, 0x5000, err, sizeof(err)), 0);
+	for (size_t i = 0; i < DATA_MEMSZ; i++)
+		ck_assert_uint_eq(mem[TEXT_SIZE + i], 0);
+	ck_assert_uint_eq(mem[TEXT_SIZE + DATA_MEMSZ], 0xee);
+	free(mem);
+}
+END_TEST
+
+/* gzip-compresses in[0..n) repeated reps times; returns the stream (malloc'd). */
+static uint8_t *gz(const void *in, size_t n, unsigned reps, size_t *out_len)
+{
+	z_stream zs = { 0 };
+	size_t cap = n + 1024 + (size_t)reps * (n / 100 + 64);
+	uint8_t *out = malloc(cap);
+
+	ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+			 Z_OK);
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	for (unsigned i = 0; i < reps; i++) {
+		zs.next_in = (Bytef *)in;
+		zs.avail_in = (uInt)n;
+		ck_assert_int_eq(deflate(&zs, i + 1 == reps ? Z_FINISH : Z_NO_FLUSH),
+				 i + 1 == reps ? Z_STREAM_END : Z_OK);
+		ck_assert_uint_eq(zs.avail_in, 0);
+	}
+	*out_len = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+START_TEST(gzip_kernels)
+{
+	struct sv_elf elf;
+	size_t zlen, outlen;
+	void *out;
+	uint8_t *z, *zero;
+	uint32_t isize;
+
+	/* A good one: inflates to the very image, which parses. */
+	build();
+	z = gz(img, img_size, 1, &zlen);
+	ck_assert(sv_is_gzip(z, zlen));
+	ck_assert(!sv_is_gzip(img, img_size));
+	ck_assert_int_eq(sv_gunzip(z, zlen, 1 << 20, &out, &outlen, err, sizeof(err)), 0);
+	ck_assert_uint_eq(outlen, img_size);
+	ck_assert_mem_eq(out, img, img_size);
+	ck_assert_int_eq(sv_elf_parse(&elf, out, outlen, err, sizeof(err)), 0);
+	ck_assert_int_eq(sv_elf_check_pv(&elf, err, sizeof(err)), 0);
+	free(out);
+
+	/* Larger than allowed (the trailer says so): refused before allocating. */
+	ck_assert_int_eq(sv_gunzip(z, zlen, img_size - 1, &out, &outlen, err, sizeof(err)), -EFBIG);
+	ck_assert_ptr_null(out);
+
+	/* Truncated anywhere: refused, never a crash. */
+	for (size_t cut = 0; cut < zlen; cut++) {
+		int r = sv_gunzip(z, cut, 1 << 20, &out, &outlen, err, sizeof(err));
+
+		ck_assert_msg(r == -EINVAL || r == -EFBIG, "cut %zu gave %d", cut, r);
+		ck_assert_ptr_null(out);
+	}
+	/* Cut inside the deflate data, the trailer kept: truncated. */
+	{
+		uint8_t *cut = malloc(zlen);
+
+		memcpy(cut, z, zlen / 2);
+		memcpy(cut + zlen / 2, z + zlen - 8, 8);
+		ck_assert_int_eq(
+		    sv_gunzip(cut, zlen / 2 + 8, 1 << 20, &out, &outlen, err, sizeof(err)),
+		    -EINVAL);
+		free(cut);
+	}
+
+	/* A trailer that lies, low or high: the stream must fill it exactly. */
+	memcpy(&isize, z + zlen - 4, 4);
+	isize -= 1;
+	memcpy(z + zlen - 4, &isize, 4);
+	ck_assert_int_eq(sv_gunzip(z, zlen, 1 << 20, &out, &outlen, err, sizeof(err)), -EINVAL);
+	isize += 100;
+	memcpy(z + zlen - 4, &isize, 4);
+	ck_assert_int_eq(sv_gunzip(z, zlen, 1 << 20, &out, &outlen, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(out);
+	/* Corrupt data. */
+	isize -= 99;
+	memcpy(z + zlen - 4, &isize, 4);
+	z[zlen / 2] ^= 0x55;
+	ck_assert_int_eq(sv_gunzip(z, zlen, 1 << 20, &out, &outlen, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(out);
+	free(z);
+
+	/* A bomb: 64 MiB of zeros in ~64 KiB, against a 16 MiB limit. */
+	zero = calloc(1, 1 << 20);
+	z = gz(zero, 1 << 20, 64, &zlen);
+	ck_assert_uint_lt(zlen, 1 << 20);
+	ck_assert_int_eq(sv_gunzip(z, zlen, 16 << 20, &out, &outlen, err, sizeof(err)), -EFBIG);
+	ck_assert_str_eq(err,
+			 "kernel decompresses to 67108864 bytes, more than the 16 MiB allowed");
+	ck_assert_ptr_null(out);
+	/* The same bomb lying that it is small: stops at the announced size. */
+	isize = 4096;
+	memcpy(z + zlen - 4, &isize, 4);
+	ck_assert_int_eq(sv_gunzip(z, zlen, 16 << 20, &out, &outlen, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "gzip data does not decompress to the 4096 bytes its trailer says");
+	ck_assert_ptr_null(out);
+	free(z);
+	free(zero);
+
+	/* Not gzip at all; too short to be. */
+	ck_assert_int_eq(sv_gunzip(img, img_size, 1 << 20, &out, &outlen, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_int_eq(sv_gunzip("\x1f\x8b\x08", 3, 1 << 20, &out, &outlen, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "gzip data is truncated (3 bytes)");
+}
+END_TEST
+
+#define MIB (1ULL << 20)
+#define VA(pfn) (BASE + (uint64_t)(pfn)*4096)
+
+/* Xen's start-of-day order and its 4 MiB / 512 KiB rule (xc_dom_x86.c alloc_pgtables_pv). */
+START_TEST(start_of_day_layout)
+{
+	struct sv_elf elf;
+	struct sv_pv_plan p;
+	const uint64_t big = (1ULL << 18) + 512; /* past the map-all size: Xen's rule alone */
+
+	build();
+	ck_assert_int_eq(parse(&elf), 0);
+	elf.notes.has_init_p2m = false; /* the p2m list in the region (init_p2m_layout: not) */
+
+	/* Kernel 4 pages, p2m 513, then start_info, xenstore, console, tables, stack. */
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.virt_base, BASE);
+	ck_assert_uint_eq(p.kernel_pfn, 0);
+	ck_assert_uint_eq(p.kernel_end_pfn, 4);
+	ck_assert_uint_eq(p.ramdisk_pages, 0);
+	ck_assert_uint_eq(p.p2m_pfn, 4);
+	ck_assert_uint_eq(p.p2m_pages, 513);
+	ck_assert_uint_eq(p.start_info_pfn, 517);
+	ck_assert_uint_eq(p.store_pfn, 518);
+	ck_assert_uint_eq(p.console_pfn, 519);
+	ck_assert_uint_eq(p.pt_pfn, 520);
+	/* [BASE, BASE + 4 MiB): one L4, one L3, one L2, two L1. */
+	ck_assert_uint_eq(p.nr_pt, 5);
+	ck_assert_uint_eq(p.stack_pfn, 525);
+	ck_assert_uint_eq(p.alloc_end_pfn, 526);
+	ck_assert_uint_eq(p.boot_end, BASE + 4 * MIB);
+	ck_assert_uint_eq(p.map_end, p.boot_end);
+	/* The padding: the stack and 512 KiB fit below the end. */
+	ck_assert_uint_ge(p.boot_end - VA(p.alloc_end_pfn), 512 * 1024 - 4096);
+
+	/* A ramdisk comes between the kernel and the p2m list. */
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 3 * 4096 + 1, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.ramdisk_pfn, 4);
+	ck_assert_uint_eq(p.ramdisk_pages, 4);
+	ck_assert_uint_eq(p.p2m_pfn, 8);
+	ck_assert_uint_eq(p.start_info_pfn, 521);
+	ck_assert_uint_eq(p.pt_pfn, 524);
+
+	/*
+	 * Tables, stack and padding ending exactly on 4 MiB: Xen's
+	 * round_up is "| mask", so the region gets the next 4 MiB too
+	 * (alloc 890 + 129 pages = 1019 < 1024: first guess 4 MiB, 5 tables,
+	 * 890 + 134 = 1024 fits exactly).
+	 */
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 370 * 4096, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.pt_pfn, 890);
+	ck_assert_uint_eq(p.nr_pt, 5);
+	ck_assert_uint_eq(p.boot_end, BASE + 4 * MIB);
+	/* alloc 895 + 129 = 1024 exactly: 8 MiB, 1 + 1 + 1 + 4 tables. */
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 375 * 4096, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.pt_pfn, 895);
+	ck_assert_uint_eq(p.boot_end, BASE + 8 * MIB);
+	ck_assert_uint_eq(p.nr_pt, 7);
+	ck_assert_uint_eq(p.stack_pfn, 902);
+
+	/* Our own kernel's size: the tables also map all RAM (32 MiB: 16 L1s). */
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, 0, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.p2m_pages, 16);
+	ck_assert_uint_eq(p.start_info_pfn, 20);
+	ck_assert_uint_eq(p.pt_pfn, 23);
+	ck_assert_uint_eq(p.boot_end, BASE + 4 * MIB);
+	ck_assert_uint_eq(p.map_end, BASE + 32 * MIB);
+	ck_assert_uint_eq(p.nr_pt, 1 + 1 + 1 + 16);
+	ck_assert_uint_eq(p.stack_pfn, 23 + 19);
+	/* maxmem above memory: frames up to maxmem get tables too. */
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 16384, 0, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.map_end, BASE + 64 * MIB);
+	ck_assert_uint_eq(p.nr_pt, 1 + 1 + 1 + 32);
+
+	/* What does not fit. */
+	ck_assert_int_eq(sv_pv_plan(&elf, 600, 600, 0, &p, err, sizeof(err)), -ENOMEM);
+	ck_assert_str_eq(err,
+			 "2400 KiB of memory is too little for this kernel's bootstrap region");
+	ck_assert_int_eq(sv_pv_plan(&elf, 19, 19, 0, &p, err, sizeof(err)), -ENOMEM);
+	ck_assert_str_eq(err, "kernel (16 KiB) does not fit in 76 KiB of memory");
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, 64 * MIB, &p, err, sizeof(err)), -ENOMEM);
+	ck_assert_str_eq(err, "ramdisk (67108864 bytes) does not fit in memory");
+	ck_assert_int_eq(sv_pv_plan(&elf, 0, 8192, 0, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(sv_pv_plan(&elf, 9000, 8192, 0, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 1ULL << 40, 0, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, SIZE_MAX, &p, err, sizeof(err)), -ENOMEM);
+}
+END_TEST
+
+/* XEN_ELFNOTE_INIT_P2M: the p2m list after the stack, mapped at its own address. */
+START_TEST(init_p2m_layout)
+{
+	struct sv_elf elf;
+	struct sv_pv_plan p;
+	const uint64_t big = (1ULL << 18) + 512;
+
+	build(); /* INIT_P2M 0x8000000000, as Linux's */
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(p.p2m_mapped);
+	ck_assert_uint_eq(p.p2m_base, 0x8000000000ULL);
+	ck_assert_uint_eq(p.start_info_pfn, 4);
+	ck_assert_uint_eq(p.store_pfn, 5);
+	ck_assert_uint_eq(p.console_pfn, 6);
+	ck_assert_uint_eq(p.pt_pfn, 7);
+	ck_assert_uint_eq(p.nr_pt, 5);
+	ck_assert_uint_eq(p.stack_pfn, 12);
+	ck_assert_uint_eq(p.boot_end, BASE + 4 * MIB);
+	ck_assert_uint_eq(p.p2m_pfn, 13);
+	ck_assert_uint_eq(p.p2m_pages, 513);
+	ck_assert_uint_eq(p.p2m_pt_pfn, 13 + 513);
+	ck_assert_uint_eq(p.p2m_nr_pt, 1 + 1 + 2); /* L3, L2, two L1s; the L4 is shared */
+	ck_assert_uint_eq(p.alloc_end_pfn, 13 + 513 + 4);
+
+	/* Ignored as Xen ignores it (not below VIRT_BASE, unaligned), or too close to it. */
+	set_note64(XEN_ELFNOTE_INIT_P2M, BASE + 0x40000000ULL);
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(!p.p2m_mapped);
+	ck_assert_uint_eq(p.p2m_pfn, 4);
+	set_note64(XEN_ELFNOTE_INIT_P2M, 0x8000000800ULL);
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(!p.p2m_mapped);
+	set_note64(XEN_ELFNOTE_INIT_P2M, BASE - 0x40000000ULL); /* the kernel's L4 slot */
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, big, big, 0, &p, err, sizeof(err)), 0);
+	ck_assert(!p.p2m_mapped);
+
+	/* Whatever the ramdisk, it all fits in memory or is refused with -ENOMEM. */
+	set_note64(XEN_ELFNOTE_INIT_P2M, 0x8000000000ULL);
+	ck_assert_int_eq(parse(&elf), 0);
+	for (uint64_t rd = 63000; rd < 65536; rd += 7) {
+		int r = sv_pv_plan(&elf, 65536, 65536, rd * 4096, &p, err, sizeof(err));
+
+		if (r) {
+			ck_assert_int_eq(r, -ENOMEM);
+			continue;
+		}
+		ck_assert(p.p2m_mapped);
+		ck_assert_uint_le(p.alloc_end_pfn, 65536);
+		ck_assert_uint_le(p.boot_end, BASE + 65536 * 4096ULL);
+		ck_assert_uint_eq(p.p2m_pfn, p.stack_pfn + 1);
+	}
+}
+END_TEST
+
+/* A kernel at the very top of the address space: refused, not wrapped. */
+START_TEST(layout_at_the_top)
+{
+	struct sv_elf elf;
+	struct sv_pv_plan p;
+	const uint64_t top = 0xfffffffffff00000ULL;
+
+	build();
+	set_note64(XEN_ELFNOTE_VIRT_BASE, top);
+	set_note64(XEN_ELFNOTE_ENTRY, top + 0x100);
+	set_note64(XEN_ELFNOTE_HYPERCALL_PAGE, top + 0x1000);
+	set_note64(XEN_ELFNOTE_INIT_P2M, 0);
+	phdr(0)->p_vaddr = top;
+	phdr(1)->p_vaddr = top + TEXT_SIZE;
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, 0, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "the bootstrap region runs past the top of the address space");
+}
+END_TEST
+
 static Suite *elf_suite(void)
 {
 	Suite *s = suite_create("elf");
@@ -691,6 +1204,14 @@ static Suite *elf_suite(void)
 	tcase_add_test(tc, bzimage_payload);
 	tcase_add_test(tc, every_truncation);
 	tcase_add_test(tc, random_corruption);
+	tcase_add_test(tc, notes_segment_at_offset_zero);
+	tcase_add_test(tc, xen_guest_section);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, bss_only_segment);
+	tcase_add_test(tc, gzip_kernels);
+	tcase_add_test(tc, start_of_day_layout);
+	tcase_add_test(tc, layout_at_the_top);
+	tcase_add_test(tc, init_p2m_layout);
 	suite_add_tcase(s, tc);
 	return s;
 }

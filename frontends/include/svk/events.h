@@ -78,6 +78,21 @@ bool events_masked(void);
 /* Whether the boot vCPU is running the upcall (handlers must not block). */
 bool events_in_upcall(void);
 
+/*
+ * events_fifo_init: switch to Xen's FIFO ABI (EVTCHNOP_init_control for
+ * the boot vCPU, then expand_array pages for our ports); after
+ * events_init, before any port is bound.  0, or -errno with the 2-level
+ * ABI kept (-XEN_ENOSYS: not offered).  events_fifo: in use;
+ * events_fifo_ports: ports its array pages cover; events_fifo_why_not:
+ * init_control's error when it was refused (0 when FIFO is on).
+ * evtchn_set_priority: EVTCHNOP_set_priority (0 highest .. 15).
+ */
+int events_fifo_init(void);
+bool events_fifo(void);
+unsigned events_fifo_ports(void);
+int events_fifo_why_not(void);
+int evtchn_set_priority(evtchn_port_t port, unsigned priority);
+
 /* Upcalls taken, and pending ports seen that had no handler. */
 unsigned long events_upcalls(void);
 unsigned long events_spurious(void);

@@ -20,5 +20,6 @@ void selftest_xs_stress(const char *arg);
 void selftest_pv_abi(const char *arg);
 void selftest_watchdog(const char *arg);
 void selftest_gnttab_exhaust(const char *arg);
+void selftest_evtchn_abi(const char *arg); /* evtchn-fifo (evtchn_abi.c) */
 
 #endif
