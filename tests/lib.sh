@@ -117,8 +117,12 @@ _sv_check_logs() {
 }
 
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+# wait_for SECONDS CMD...: poll CMD until it succeeds.  SECONDS is what an
+# idle machine needs with room to spare; it is multiplied by SV_WAIT_SCALE
+# (default 4) so that a loaded 2-core host or ASan does not turn a slow
+# success into a failure.  Success returns at once: only failures wait.
 wait_for() {
-	local t=$1; shift
+	local t=$(($1 * ${SV_WAIT_SCALE:-4})); shift
 	local end=$((SECONDS + t))
 	while ! "$@" >/dev/null 2>&1; do
 		[ $SECONDS -ge $end ] && return 1
