@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include "net_harness.h"
 #include "../../backends/net/nb_csum.h"
@@ -185,20 +187,41 @@ START_TEST(guest_to_host_udp_over_several_slots)
 }
 END_TEST
 
-/* Posts n receive buffers over pages 2..15. */
-static void post(unsigned n)
+/*
+ * The fake frontend's receive buffers: pages 2..15, ring index i always in
+ * page 2 + i % RX_PAGES (its id is i).  Like a real netfront it never has
+ * more requests outstanding than it has buffers: the backend copies each
+ * packet into the page its request names, so two outstanding requests for
+ * one page would let a later packet of the same batch overwrite an earlier
+ * one before the guest has looked at it.
+ */
+#define RX_PAGES 14u
+
+static const uint8_t *rx_page(RING_IDX i)
+{
+	return TNH_PAGE(2 + i % RX_PAGES);
+}
+
+/* Posts receive buffers until every page is named by one outstanding request. */
+static void post_all(void)
 {
 	int notify;
 
-	for (unsigned i = 0; i < n; i++) {
+	while (tnh_rxf.req_prod_pvt - tnh_rxf.rsp_cons < RX_PAGES) {
 		netif_rx_request_t *r = RING_GET_REQUEST(&tnh_rxf, tnh_rxf.req_prod_pvt);
 
 		r->id = (uint16_t)tnh_rxf.req_prod_pvt;
-		r->gref = 2 + tnh_rxf.req_prod_pvt % 14;
+		r->gref = (grant_ref_t)(2 + tnh_rxf.req_prod_pvt % RX_PAGES);
 		tnh_rxf.req_prod_pvt++;
 	}
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&tnh_rxf, notify);
 	(void)notify;
+}
+
+/* The n bytes host_send() sends. */
+static uint8_t host_byte(size_t i, size_t n)
+{
+	return (uint8_t)(i * 7 + n);
 }
 
 static void host_send(size_t n)
@@ -208,77 +231,123 @@ static void host_send(size_t n)
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	for (size_t i = 0; i < n; i++)
-		buf[i] = (uint8_t)(i * 7 + n);
+		buf[i] = host_byte(i, n);
 	inet_pton(AF_INET, "192.0.2.2", &a.sin_addr);
 	ck_assert_int_eq(sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof(a)), (ssize_t)n);
 	close(s);
 }
 
 /*
- * Runs the rx side until the guest saw UDP bytes of our port (IPv4 frames
- * only: the kernel sends its own chatter too).  Returns the UDP/IP payload
- * bytes seen in all fragments, and the first fragment's flags in *flags.
+ * Puts one len-byte frame of ethertype type on the TAP's wire towards the
+ * guest, as the host's own IPv6/ARP chatter would be: netback reads it from
+ * the TAP in the same batch as whatever the host sent around it.
  */
-static size_t guest_collect(size_t want, uint16_t *flags, unsigned *frames)
+static void host_send_raw(uint16_t type, size_t len)
 {
-	size_t total = 0;
+	struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	uint8_t f[256] = { 0 };
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
-	*frames = 0;
-	for (int tries = 0; tries < 200 && total < want; tries++) {
+	ck_assert_int_ge(s, 0);
+	ck_assert_uint_le(len, sizeof(f));
+	a.sll_ifindex = (int)if_nametoindex(TAP_NAME);
+	ck_assert_int_gt(a.sll_ifindex, 0);
+	memcpy(a.sll_addr, guest_mac, 6);
+	memcpy(f, guest_mac, 6);
+	memcpy(f + 6, host_mac, 6);
+	f[12] = (uint8_t)(type >> 8);
+	f[13] = (uint8_t)type;
+	if (type == 0x0800) { /* IPv4, not UDP: ICMP */
+		f[14] = 0x45;
+		f[16] = (uint8_t)((len - 14) >> 8);
+		f[17] = (uint8_t)(len - 14);
+		f[22] = 64;
+		f[23] = IPPROTO_ICMP;
+	}
+	ck_assert_int_eq(sendto(s, f, len, 0, (struct sockaddr *)&a, sizeof(a)), (ssize_t)len);
+	close(s);
+}
+
+/* What the guest saw of our UDP traffic. */
+struct guest_rx {
+	size_t bytes;	     /* UDP/IP payload bytes of all fragments */
+	unsigned frames;     /* IPv4/UDP frames */
+	uint16_t flags;	     /* the first one's NETRXF_* */
+	uint8_t first[1514]; /* the first one */
+	size_t first_len;
+	uint8_t dgram[65536]; /* IP payloads laid out by fragment offset: the UDP datagram */
+};
+
+/*
+ * Runs the rx side until the guest saw want UDP/IP payload bytes (IPv4/UDP
+ * frames only: the kernel sends its own chatter too).  Each response's page
+ * is read before its buffer is posted again, as a frontend must.
+ */
+static void guest_collect(size_t want, struct guest_rx *g)
+{
+	memset(g, 0, sizeof(*g));
+	for (int tries = 0; tries < 200 && g->bytes < want; tries++) {
 		RING_IDX prod;
 
 		ck_assert_int_eq(nb_rx_run(tnh_q), 0);
 		prod = tnh_rxf.sring->rsp_prod;
 		while (tnh_rxf.rsp_cons != prod) {
 			netif_rx_response_t r = *RING_GET_RESPONSE(&tnh_rxf, tnh_rxf.rsp_cons);
-			const uint8_t *f = TNH_PAGE(r.id % 14 + 2);
+			const uint8_t *f = rx_page(tnh_rxf.rsp_cons);
+			size_t len = (size_t)r.status, off;
 
+			ck_assert_uint_eq(r.id, (uint16_t)tnh_rxf.rsp_cons);
 			tnh_rxf.rsp_cons++;
 			ck_assert_int_gt(r.status, 0);
 			ck_assert(!(r.flags & NETRXF_more_data)); /* MTU-sized frames */
-			if (r.status < 34 || f[12] != 0x08 || f[13] != 0x00 || f[23] != IPPROTO_UDP)
+			if (len < 34 || f[12] != 0x08 || f[13] != 0x00 || f[23] != IPPROTO_UDP)
 				continue;
-			if (!*frames)
-				*flags = r.flags;
-			(*frames)++;
-			total += (size_t)r.status - 34;
+			/* The page holds this response's frame, not a later one's. */
+			ck_assert_uint_eq((size_t)f[16] << 8 | f[17], len - 14);
+			if (!g->frames++) {
+				g->flags = r.flags;
+				memcpy(g->first, f, len);
+				g->first_len = len;
+			}
+			g->bytes += len - 34;
+			off = ((size_t)(f[20] & 0x1f) << 8 | f[21]) * 8;
+			ck_assert_uint_le(off + len - 34, sizeof(g->dgram));
+			memcpy(g->dgram + off, f + 34, len - 34);
 		}
-		post(tnh_rxf.rsp_cons + NB_RX_RING_SIZE - tnh_rxf.req_prod_pvt);
+		post_all();
 		usleep(5000);
 	}
-	return total;
 }
+
+static struct guest_rx grx;
 
 START_TEST(host_to_guest_udp_blank_checksum)
 {
-	uint16_t flags = 0;
-	unsigned frames;
-
-	post(64);
+	post_all();
 	host_send(100);
-	ck_assert_uint_eq(guest_collect(108, &flags, &frames), 108);
-	ck_assert_uint_eq(frames, 1);
+	guest_collect(108, &grx);
+	ck_assert_uint_eq(grx.bytes, 108);
+	ck_assert_uint_eq(grx.frames, 1);
 	/* Our host stack leaves the UDP checksum to the "device": the guest gets it blank. */
-	ck_assert_uint_eq(flags & NETRXF_data_validated, NETRXF_data_validated);
+	ck_assert_uint_eq(grx.flags & NETRXF_data_validated, NETRXF_data_validated);
 }
 END_TEST
 
 START_TEST(host_to_guest_udp_checksummed_for_frontend_without_offload)
 {
-	uint16_t flags = 0;
-	unsigned frames;
 	struct nb_l4 l4;
 	uint32_t s;
-	const uint8_t *f;
+	const uint8_t *f = grx.first;
 
 	tnh_q->feat.csum = false;
 	set_offload();
-	post(64);
+	post_all();
 	host_send(300);
-	ck_assert_uint_eq(guest_collect(308, &flags, &frames), 308);
-	ck_assert_uint_eq(flags & NETRXF_csum_blank, 0);
+	guest_collect(308, &grx);
+	ck_assert_uint_eq(grx.bytes, 308);
+	ck_assert_uint_eq(grx.flags & NETRXF_csum_blank, 0);
 	/* The frame in the guest's page carries a valid UDP checksum. */
-	f = TNH_PAGE((tnh_rxf.rsp_cons - 1) % 14 + 2);
+	ck_assert_uint_eq(grx.first_len, 342);
 	ck_assert_int_eq(nb_csum_find_l4(f, 342, &l4), 0);
 	s = nb_csum_add(0, f + 26, 8) + IPPROTO_UDP + 308;
 	s = nb_csum_add(s, f + 34, 308);
@@ -286,16 +355,40 @@ START_TEST(host_to_guest_udp_checksummed_for_frontend_without_offload)
 }
 END_TEST
 
+/* 60000 bytes of UDP: 60008 of IP payload in 41 fragments of at most 1480, all the guest's. */
+static void check_fragmented(void)
+{
+	guest_collect(60008, &grx);
+	ck_assert_uint_eq(grx.bytes, 60008);
+	ck_assert_uint_eq(grx.frames, (60008 + 1479) / 1480);
+	ck_assert_uint_eq((unsigned)grx.dgram[4] << 8 | grx.dgram[5], 60008); /* UDP length */
+	for (size_t i = 0; i < 60000; i++)
+		if (grx.dgram[8 + i] != host_byte(i, 60000))
+			ck_abort_msg("UDP byte %zu: got %u, sent %u", i, grx.dgram[8 + i],
+				     host_byte(i, 60000));
+}
+
 START_TEST(host_to_guest_udp_fragmented)
 {
-	uint16_t flags = 0;
-	unsigned frames;
-
-	post(NB_RX_RING_SIZE);
+	post_all();
 	host_send(60000);
-	/* 60008 bytes of UDP in 1480-byte IP fragments. */
-	ck_assert_uint_eq(guest_collect(60008, &flags, &frames), 60008);
-	ck_assert_uint_eq(frames, (60008 + 1479) / 1480);
+	check_fragmented();
+}
+END_TEST
+
+/*
+ * Other frames around the fragments, in the same batch (what the host's
+ * IPv6 MLD/DAD chatter does at random): each frame the guest sees must be
+ * its own, never another one's copied into a buffer still in use.
+ */
+START_TEST(host_to_guest_udp_fragmented_among_other_frames)
+{
+	post_all();
+	host_send_raw(0x0800, 90);
+	host_send_raw(0x88b5, 90);
+	host_send(60000);
+	host_send_raw(0x86dd, 86);
+	check_fragmented();
 }
 END_TEST
 
@@ -314,6 +407,7 @@ int main(void)
 	tcase_add_test(tc, host_to_guest_udp_blank_checksum);
 	tcase_add_test(tc, host_to_guest_udp_checksummed_for_frontend_without_offload);
 	tcase_add_test(tc, host_to_guest_udp_fragmented);
+	tcase_add_test(tc, host_to_guest_udp_fragmented_among_other_frames);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
