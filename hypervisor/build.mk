@@ -3,7 +3,7 @@
 HV_SRCS := hypervisor/main.c hypervisor/log.c backends/common/svd.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c \
-	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c hypervisor/xctl.c \
+	hypervisor/gnttab.c hypervisor/memop.c hypervisor/mmu.c hypervisor/nmi.c hypervisor/xctl.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
 	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c \

@@ -119,6 +119,21 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		hv_cgroup_add_thread(v->dom);
 		k->in_cgroup = true;
 	}
+	if (k->cr3_pending) {
+		/* NEW_BASEPTR: the new tables, with their hypervisor slots (mmu.c put them in). */
+		struct kvm_sregs sr;
+		if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
+			goto fail;
+		sr.cr3 = v->cr3;
+		if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
+			goto fail;
+		k->cr3_pending = false;
+	}
+	if (k->flush_pending) {
+		if (kvm_mem_flush_shadow(v->dom))
+			goto fail;
+		k->flush_pending = false;
+	}
 	if (v->regs_dirty) {
 		memcpy(&run->s.regs.regs, &v->regs, sizeof(v->regs));
 		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
@@ -126,6 +141,11 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 	}
 	ret = ioctl(k->fd, KVM_RUN, 0);
 	err = errno;
+	if (0) {
+fail:
+		ret = -1;
+		err = errno;
+	}
 	memcpy(&v->regs, &run->s.regs.regs, sizeof(v->regs));
 	if (ret < 0) {
 		if (err == EINTR || err == EAGAIN)
@@ -200,10 +220,31 @@ static uint64_t kvm_vcpu_tsc(struct hv_vcpu *v)
 	return msr.e.data;
 }
 
-/* update_va_mapping wrote a guest page table: KVM's shadow must forget it. */
+/*
+ * The hypervisor wrote guest page tables (mmu.c): KVM's shadow must forget
+ * them.  The flush (a memslot toggle, kvm_mem.c) is costly and VM-wide,
+ * so it is not made per update: the vCPU that made them flushes once
+ * before it next enters the guest, which is the first moment the guest
+ * can use them (another vCPU sees them no later than Xen's own
+ * guarantee without a flush of its TLB: its next entry after the flush).
+ */
 static int kvm_pte_changed(struct hv_vcpu *v, uint64_t va)
 {
-	return kvm_mem_flush_shadow(v->dom);
+	kvm_vcpu(v)->flush_pending = true;
+	return 0;
+}
+
+static int kvm_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n)
+{
+	kvm_vcpu(v)->flush_pending = true;
+	return 0;
+}
+
+/* MMUEXT_NEW_BASEPTR: cr3 is loaded (KVM_SET_SREGS) once, before the next KVM_RUN. */
+static int kvm_new_baseptr(struct hv_vcpu *v)
+{
+	kvm_vcpu(v)->cr3_pending = true;
+	return 0;
 }
 
 /* KVM_RUN runs on the core's own vCPU thread. */
@@ -232,5 +273,7 @@ const struct hv_engine hv_kvm_engine = {
 	.hypercall_page = kvm_pv_hypercall_page,
 	.install_l4 = kvm_pv_install_l4,
 	.pte_changed = kvm_pte_changed,
+	.ptes_changed = kvm_ptes_changed,
+	.new_baseptr = kvm_new_baseptr,
 	.vcpu_host_tid = kvm_vcpu_host_tid,
 };
