@@ -20,6 +20,7 @@ GUEST_SRCS := \
 	frontends/kernel/head.S \
 	frontends/kernel/main.c \
 	frontends/kernel/traps.c \
+	frontends/kernel/pagetables.c \
 	frontends/kernel/commands.c \
 	frontends/kernel/cmdline.c \
 	frontends/kernel/console.c \

@@ -151,6 +151,43 @@ static int get_type(struct hv_domain *d, uint64_t pfn, unsigned type);
 static void put_type(struct hv_domain *d, uint64_t pfn);
 
 /*
+ * Which tables link a table, for the engines (pend_entry): the first two
+ * are remembered, enough for a table shared by a clone and its original.
+ */
+static void link_add(struct mmu_frame *f, uint64_t table_pfn, unsigned idx)
+{
+	if (f->links++ == 0)
+		f->up_pfn[0] = f->up_pfn[1] = NO_PFN;
+	for (unsigned k = 0; k < 2; k++) {
+		if (f->up_pfn[k] == NO_PFN) {
+			f->up_pfn[k] = (uint32_t)table_pfn;
+			f->up_idx[k] = (uint16_t)idx;
+			return;
+		}
+	}
+}
+
+static void link_del(struct mmu_frame *f, uint64_t table_pfn, unsigned idx)
+{
+	if (f->links)
+		f->links--;
+	for (unsigned k = 0; k < 2; k++) {
+		if (f->up_pfn[k] == table_pfn && f->up_idx[k] == idx) {
+			f->up_pfn[k] = NO_PFN;
+			return;
+		}
+	}
+}
+
+/* The links remembered: all of them, or fewer than there are (-1). */
+static int links_known(const struct mmu_frame *f)
+{
+	int n = (f->up_pfn[0] != NO_PFN) + (f->up_pfn[1] != NO_PFN);
+
+	return (uint32_t)n == f->links ? n : -1;
+}
+
+/*
  * The references a present entry of a level-`level` table holds: on the
  * frame it maps (and its writable type when it maps it writable), or on
  * the table it links (and that table's type of the level below).
@@ -178,10 +215,7 @@ static int get_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t t
 			put_ref(&m->f[pfn]);
 			return ret;
 		}
-		if (m->f[pfn].links++ == 0) {
-			m->f[pfn].up_pfn = (uint32_t)table_pfn;
-			m->f[pfn].up_idx = (uint16_t)idx;
-		}
+		link_add(&m->f[pfn], table_pfn, idx);
 		return 0;
 	}
 	if (kind < 0)
@@ -198,7 +232,8 @@ static int get_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t t
 	return 0;
 }
 
-static void put_entry(struct hv_domain *d, unsigned level, uint64_t e)
+static void put_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t table_pfn,
+		      unsigned idx)
 {
 	struct hv_mmu *m = M(d);
 	uint64_t pfn;
@@ -206,10 +241,7 @@ static void put_entry(struct hv_domain *d, unsigned level, uint64_t e)
 	if (!(e & PTE_P) || classify(d, e, &pfn) != FR_RAM)
 		return;
 	if (level > 1) {
-		struct mmu_frame *f = &m->f[pfn];
-		if (f->links)
-			f->links--;
-		f->up_pfn = NO_PFN; /* which link is left (if one is) is not known */
+		link_del(&m->f[pfn], table_pfn, idx);
 		put_type(d, pfn);
 	} else if (e & PTE_RW) {
 		put_type(d, pfn);
@@ -238,7 +270,7 @@ static int validate(struct hv_domain *d, uint64_t pfn, unsigned level)
 		return 0;
 	while (i--)
 		if (!(level == 4 && slot_reserved(d, i)))
-			put_entry(d, level, copy[i]);
+			put_entry(d, level, copy[i], pfn, i);
 	return ret;
 }
 
@@ -248,7 +280,7 @@ static void devalidate(struct hv_domain *d, uint64_t pfn, unsigned level)
 
 	for (unsigned i = 0; i < 512; i++)
 		if (!(level == 4 && slot_reserved(d, i)))
-			put_entry(d, level, __atomic_load_n(&t[i], __ATOMIC_RELAXED));
+			put_entry(d, level, __atomic_load_n(&t[i], __ATOMIC_RELAXED), pfn, i);
 }
 
 /* One more reference of the type; the first of a table type validates it. */
@@ -263,7 +295,6 @@ static int get_type(struct hv_domain *d, uint64_t pfn, unsigned type)
 		if (type == MMU_T_WRITABLE)
 			return 0;
 		f->flags &= (uint8_t)~MMU_F_VALIDATED;
-		f->up_pfn = NO_PFN;
 		ret = validate(d, pfn, type);
 		/* The hypervisor's slots in every top-level table (Xen's init_xen_l4_slots). */
 		if (!ret && type == MMU_T_L4 && d->eng->install_l4(d, pfn_gpa(d, pfn))) {
@@ -350,32 +381,43 @@ static void pend_range(struct hv_mmu *m, uint64_t va, uint64_t len)
 
 /*
  * Entry idx of the level-`level` table at pfn changed: which addresses of
- * v's current tables does that move?  Walks up the single links; a table
- * linked from several places makes it "anything".
+ * v's current tables does that move?  Walks up the remembered links (a
+ * table linked from more places than remembered makes it "anything").
  */
-static void pend_entry(struct hv_vcpu *v, uint64_t pfn, unsigned level, unsigned idx)
+static void pend_up(struct hv_vcpu *v, uint64_t pfn, unsigned level, uint64_t va, uint64_t len,
+		    unsigned depth)
 {
 	struct hv_domain *d = v->dom;
 	struct hv_mmu *m = M(d);
-	uint64_t va = (uint64_t)idx << (12 + 9 * (level - 1));
-	uint64_t len = 1ULL << (12 + 9 * (level - 1));
+	const struct mmu_frame *f = &m->f[pfn];
+	int n;
 
-	for (unsigned l = level; l < 4; l++) {
-		const struct mmu_frame *f = &m->f[pfn];
-		if (f->links == 0)
-			return; /* not linked: not mapped anywhere now */
-		if (f->links > 1 || f->up_pfn == NO_PFN) {
-			m->pend_all = true;
-			return;
-		}
-		va |= (uint64_t)f->up_idx << (12 + 9 * l);
-		pfn = f->up_pfn;
+	if (level == 4) {
+		if (pfn_gpa(d, pfn) != (v->cr3 & PTE_ADDR))
+			return; /* another address space: seen when it is loaded */
+		if (va & (1ULL << 47))
+			va |= 0xffff000000000000ULL;
+		pend_range(m, va, len);
+		return;
 	}
-	if (pfn_gpa(d, pfn) != (v->cr3 & PTE_ADDR))
-		return; /* another address space: seen when it is loaded */
-	if (va & (1ULL << 47))
-		va |= 0xffff000000000000ULL;
-	pend_range(m, va, len);
+	if (!f->links)
+		return; /* linked nowhere: mapped nowhere */
+	n = links_known(f);
+	if (n < 0 || depth > 8) {
+		m->pend_all = true;
+		return;
+	}
+	for (unsigned k = 0; k < 2; k++)
+		if (f->up_pfn[k] != NO_PFN)
+			pend_up(v, f->up_pfn[k], level + 1,
+				va | ((uint64_t)f->up_idx[k] << (12 + 9 * level)), len, depth + 1);
+}
+
+static void pend_entry(struct hv_vcpu *v, uint64_t pfn, unsigned level, unsigned idx)
+{
+	unsigned shift = 12 + 9 * (level - 1);
+
+	pend_up(v, pfn, level, (uint64_t)idx << shift, 1ULL << shift, 0);
 }
 
 /* Hand what the hypercall changed to the engine; the MMU lock is held. */
@@ -426,7 +468,7 @@ static int mod_entry(struct hv_vcpu *v, uint64_t pfn, unsigned level, unsigned i
 	if (ret)
 		return ret;
 	__atomic_store_n(slot, e, __ATOMIC_RELEASE);
-	put_entry(d, level, old);
+	put_entry(d, level, old, pfn, idx);
 	if (old != e)
 		pend_entry(v, pfn, level, idx);
 	return 0;

@@ -27,8 +27,8 @@ struct mmu_frame {
 	uint32_t refs;	     /* general references: mappings, links, pins, base pointers */
 	uint32_t type_count; /* references of its current type */
 	uint32_t links;	     /* entries of higher tables that reference it as a table */
-	uint32_t up_pfn;     /* with links == 1: the table that links it, at up_idx */
-	uint16_t up_idx;
+	uint32_t up_pfn[2];  /* up to two of those tables (UINT32_MAX: none), at up_idx */
+	uint16_t up_idx[2];
 	uint8_t type;  /* enum mmu_type; NONE whenever type_count is 0 */
 	uint8_t flags; /* MMU_F_* */
 };

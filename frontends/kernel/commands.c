@@ -17,6 +17,7 @@
 #include <svk/smp.h>
 #include <svk/time.h>
 #include <svk/traps.h>
+#include <svk/pagetables.h>
 
 /* Longest command word we keep; longer ones are reported and skipped. */
 #define WORD_MAX 128
@@ -332,6 +333,8 @@ static const struct command commands[] = {
 	{ .name = "pv-abi", .run = cmd_pv_abi },
 	{ .name = "watchdog", .run = cmd_watchdog },
 	{ .name = "traps", .run = traps_selftest },
+	{ .name = "mmu", .run = mmu_selftest },
+	{ .name = "mmu-bench", .run = mmu_bench },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },
