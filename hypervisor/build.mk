@@ -85,3 +85,9 @@ $(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: page types and the MMU hypercalls (mmu.c) from a hostile guest, same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_mmu
+$(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

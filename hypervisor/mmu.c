@@ -66,6 +66,8 @@ int mmu_domain_init(struct hv_domain *d)
 		free(m);
 		return -ENOMEM;
 	}
+	for (uint64_t i = 0; i < m->nr; i++)
+		m->f[i].up_pfn[0] = m->f[i].up_pfn[1] = NO_PFN;
 	pthread_mutex_init(&m->lock, NULL);
 	d->mmu = m;
 	return 0;
@@ -174,6 +176,7 @@ static void link_del(struct mmu_frame *f, uint64_t table_pfn, unsigned idx)
 	for (unsigned k = 0; k < 2; k++) {
 		if (f->up_pfn[k] == table_pfn && f->up_idx[k] == idx) {
 			f->up_pfn[k] = NO_PFN;
+			f->up_idx[k] = 0;
 			return;
 		}
 	}
