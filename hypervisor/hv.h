@@ -148,6 +148,12 @@ struct hv_engine {
 	/* Optional: v->cr3 now names other (validated) tables: v runs on them from now on. */
 	int (*new_baseptr)(struct hv_vcpu *v);
 	/*
+	 * Optional: a frame that was mapped writable is about to become a page
+	 * table: on return no vCPU of the domain may still write it through a
+	 * stale mapping (Xen's TLB flush on a type change).
+	 */
+	int (*sync_mappings)(struct hv_vcpu *v);
+	/*
 	 * The host thread that runs v's guest code: its tid, and in *pid the
 	 * process it belongs to (for /proc/PID/task/TID); 0 while there is none.
 	 */

@@ -293,6 +293,17 @@ static int get_type(struct hv_domain *d, uint64_t pfn, unsigned type)
 	int ret;
 
 	if (f->type_count == 0) {
+		if (type != MMU_T_WRITABLE && M(d)->writable_dropped && M(d)->cur &&
+		    d->eng->sync_mappings) {
+			/*
+			 * Some writable mapping went since the engine last synced:
+			 * no vCPU may still write this frame through it once it is
+			 * a table (Xen flushes TLBs on such a type change).
+			 */
+			if (d->eng->sync_mappings(M(d)->cur))
+				return -XEN_EFAULT;
+			M(d)->writable_dropped = false;
+		}
 		f->type = (uint8_t)type;
 		f->type_count = 1;
 		if (type == MMU_T_WRITABLE)
@@ -329,6 +340,8 @@ static void put_type(struct hv_domain *d, uint64_t pfn)
 
 	if (!f->type_count || --f->type_count)
 		return;
+	if (type == MMU_T_WRITABLE)
+		M(d)->writable_dropped = true;
 	if (type >= MMU_T_L1 && type <= MMU_T_L4 && (f->flags & MMU_F_VALIDATED)) {
 		f->flags &= (uint8_t)~MMU_F_VALIDATED;
 		devalidate(d, pfn, type);
@@ -511,6 +524,7 @@ int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3)
 	if (!m)
 		return 0;
 	pthread_mutex_lock(&m->lock);
+	m->cur = NULL; /* no vCPU runs this domain's guest code yet on these tables */
 	if (!m->started) {
 		/* The boot L4, pinned as Xen's builder pins pt_base. */
 		ret = get_table(d, cr3 >> PAGE_SHIFT, MMU_T_L4, &pfn);
@@ -672,6 +686,7 @@ long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
 			done = 0;
 	}
 	pthread_mutex_lock(&m->lock);
+	m->cur = v;
 	ret = hold_base(v);
 	for (; !ret && i < count; i++) {
 		struct mmu_update req;
@@ -845,6 +860,7 @@ long hc_mmuext_op(struct hv_vcpu *v, const uint64_t *a)
 			done = 0;
 	}
 	pthread_mutex_lock(&m->lock);
+	m->cur = v;
 	ret = hold_base(v);
 	for (; !ret && i < count; i++) {
 		struct mmuext_op op;
@@ -892,6 +908,7 @@ static long update_va(struct hv_vcpu *v, uint64_t va, uint64_t val, uint64_t fla
 	    read_vcpumask(v, mask))
 		return -XEN_EFAULT;
 	pthread_mutex_lock(&m->lock);
+	m->cur = v;
 	ret = hold_base(v);
 	if (!ret && vcpu_walk_l1(v, va, &pte_gpa))
 		ret = -XEN_EINVAL;

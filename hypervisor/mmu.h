@@ -46,6 +46,9 @@ struct hv_mmu {
 	unsigned nr_pend;
 	bool pend_all;
 	uint64_t ldt_logged;
+	/* A writable mapping went since the engine last synced (mmu.c get_type). */
+	bool writable_dropped;
+	struct hv_vcpu *cur; /* the vCPU whose hypercall holds the lock */
 };
 
 /* pv_domain_init: the frame table, every frame untyped; fini frees it. */

@@ -240,6 +240,20 @@ static int kvm_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsi
 	return 0;
 }
 
+/*
+ * A frame that was writable becomes a page table: the flush cannot wait
+ * for this vCPU's next entry, as another vCPU could still write the frame
+ * through its shadow; the toggle is synchronous and VM-wide.
+ */
+static int kvm_sync_mappings(struct hv_vcpu *v)
+{
+	int ret = kvm_mem_flush_shadow(v->dom);
+
+	if (!ret)
+		kvm_vcpu(v)->flush_pending = false;
+	return ret;
+}
+
 /* MMUEXT_NEW_BASEPTR: cr3 is loaded (KVM_SET_SREGS) once, before the next KVM_RUN. */
 static int kvm_new_baseptr(struct hv_vcpu *v)
 {
@@ -275,5 +289,6 @@ const struct hv_engine hv_kvm_engine = {
 	.pte_changed = kvm_pte_changed,
 	.ptes_changed = kvm_ptes_changed,
 	.new_baseptr = kvm_new_baseptr,
+	.sync_mappings = kvm_sync_mappings,
 	.vcpu_host_tid = kvm_vcpu_host_tid,
 };

@@ -404,8 +404,9 @@ static int proc_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, uns
 	if (!n)
 		return proc_map_rebuild(v, v->cr3);
 	for (unsigned i = 0; i < n && !ret; i++)
-		ret = r[i].len == PAGE_SIZE ? proc_map_page(v, v->cr3, r[i].va)
-					    : proc_map_range(v, v->cr3, r[i].va, r[i].len);
+		if (r[i].va < SV_PROC_GUEST_VA_END)
+			ret = r[i].len == PAGE_SIZE ? proc_map_page(v, v->cr3, r[i].va)
+						    : proc_map_range(v, v->cr3, r[i].va, r[i].len);
 	return ret;
 }
 

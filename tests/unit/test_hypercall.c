@@ -75,6 +75,7 @@ static void setup(void)
 	test_engine.install_l4 = fake_install_l4;
 	test_engine.ptes_changed = NULL; /* per-page pte_changed, counted */
 	test_engine.new_baseptr = NULL;
+	test_engine.sync_mappings = NULL;
 	test_engine.vcpu_tsc = fake_tsc;
 	test_engine.vcpu_kick = fake_kick;
 	pte_changes = 0;

@@ -47,6 +47,7 @@ static void setup(void)
 	test_engine.pte_changed = fake_pte_changed;
 	test_engine.ptes_changed = NULL; /* nothing behind the KVM engine's hooks here */
 	test_engine.new_baseptr = NULL;
+	test_engine.sync_mappings = NULL;
 	d->eng = &test_engine;
 	d->max_vcpus = 1;
 	d->state = DOM_ACTIVE;

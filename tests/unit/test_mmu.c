@@ -53,6 +53,14 @@ static int fake_new_baseptr(struct hv_vcpu *x)
 	return 0;
 }
 
+static unsigned syncs;
+
+static int fake_sync(struct hv_vcpu *x)
+{
+	syncs++;
+	return 0;
+}
+
 static int fake_install_l4(struct hv_domain *x, uint64_t l4)
 {
 	l4_installs++;
@@ -91,6 +99,7 @@ static void setup(void)
 	eng.ptes_changed = fake_ptes_changed;
 	eng.new_baseptr = fake_new_baseptr;
 	eng.install_l4 = fake_install_l4;
+	eng.sync_mappings = fake_sync;
 	eng.pte_changed = fake_pte_changed;
 	d->eng = &eng;
 	d->max_vcpus = 2;
@@ -112,7 +121,7 @@ static void setup(void)
 	v->cr3 = L4;
 	/* The domain starts: its boot L4 validated and pinned. */
 	ck_assert_int_eq(mmu_vcpu_context(v, L4), 0);
-	ranges_calls = base_calls = l4_installs = last_n = 0;
+	ranges_calls = base_calls = l4_installs = last_n = syncs = 0;
 }
 
 static void teardown(void)
@@ -334,6 +343,17 @@ START_TEST(unpin_in_use_keeps_the_type)
 	ck_assert_uint_eq(info(FREE).refs, 0);
 	ck_assert_int_eq(mu(L1 + 30 * 8, FREE | RW), 0);
 	ck_assert_uint_eq(info(FREE).type, MMU_T_WRITABLE);
+	/*
+	 * Writable, then read-only, then a table: the engine is made to drop
+	 * every stale writable mapping first (once), as Xen flushes TLBs.
+	 */
+	ck_assert_uint_eq(syncs, 0);
+	ck_assert_int_eq(mu(L1 + 30 * 8, FREE | RO), 0);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(syncs, 1);
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, FREE >> 12, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(syncs, 1); /* no writable mapping went since */
 	/* The boot L4 in use by vCPU 0, unpinned: still an L4, still not writable. */
 	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, L4 >> 12, 0), 0);
 	ck_assert_uint_eq(info(L4).type, MMU_T_L4);
