@@ -111,7 +111,8 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 	/* A frame mapped writable cannot become a table; what is not pinned cannot be unpinned. */
 	EXPECT(ext(MMUEXT_PIN_L1_TABLE, virt_to_mfn(spare)), -XEN_EINVAL,
 	       "pinning a frame mapped writable");
-	EXPECT(ext(MMUEXT_UNPIN_TABLE, virt_to_mfn(spare)), -XEN_EINVAL, "unpinning an unpinned frame");
+	EXPECT(ext(MMUEXT_UNPIN_TABLE, virt_to_mfn(spare)), -XEN_EINVAL,
+	       "unpinning an unpinned frame");
 	EXPECT(ext(MMUEXT_NEW_BASEPTR, virt_to_mfn(spare)), -XEN_EINVAL,
 	       "switching to a writable frame");
 
@@ -234,8 +235,9 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 	page_free(data);
 	page_free(spare);
 	if (ok_all)
-		printk("mmu: clone of the boot L4 pinned, switched to and back; 32 pages mapped and "
-		       "unmapped in one mmu_update; every refusal Xen's\n");
+		printk(
+		    "mmu: clone of the boot L4 pinned, switched to and back; 32 pages mapped and "
+		    "unmapped in one mmu_update; every refusal Xen's\n");
 	printk(ok_all ? "mmu: ok\n" : "mmu: FAIL\n");
 }
 

@@ -107,6 +107,34 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 
 _Static_assert(sizeof(struct hv_regs) == sizeof(struct kvm_regs), "hv_regs is kvm_regs' layout");
 
+/*
+ * Before an entry: what the MMU hypercalls since the last one asked for
+ * (mmu.c), once however many there were: the new cr3 of NEW_BASEPTR (its
+ * hypervisor slots are in it already), then one shadow flush.
+ */
+static int kvm_apply_pending(struct hv_vcpu *v)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	int ret;
+
+	if (k->cr3_pending) {
+		struct kvm_sregs sr;
+		if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
+			return -errno;
+		sr.cr3 = v->cr3;
+		if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
+			return -errno;
+		k->cr3_pending = false;
+	}
+	if (k->flush_pending) {
+		ret = kvm_mem_flush_shadow(v->dom);
+		if (ret)
+			return ret;
+		k->flush_pending = false;
+	}
+	return 0;
+}
+
 static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 {
 	struct kvm_vcpu *k = kvm_vcpu(v);
@@ -119,20 +147,12 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		hv_cgroup_add_thread(v->dom);
 		k->in_cgroup = true;
 	}
-	if (k->cr3_pending) {
-		/* NEW_BASEPTR: the new tables, with their hypervisor slots (mmu.c put them in). */
-		struct kvm_sregs sr;
-		if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
-			goto fail;
-		sr.cr3 = v->cr3;
-		if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
-			goto fail;
-		k->cr3_pending = false;
-	}
-	if (k->flush_pending) {
-		if (kvm_mem_flush_shadow(v->dom))
-			goto fail;
-		k->flush_pending = false;
+	ret = kvm_apply_pending(v);
+	if (ret) {
+		e->kind = HV_EXIT_CRASH;
+		snprintf(e->why, sizeof(e->why), "cannot apply page-table changes: %s",
+			 strerror(-ret));
+		return 0;
 	}
 	if (v->regs_dirty) {
 		memcpy(&run->s.regs.regs, &v->regs, sizeof(v->regs));
@@ -141,11 +161,6 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 	}
 	ret = ioctl(k->fd, KVM_RUN, 0);
 	err = errno;
-	if (0) {
-fail:
-		ret = -1;
-		err = errno;
-	}
 	memcpy(&v->regs, &run->s.regs.regs, sizeof(v->regs));
 	if (ret < 0) {
 		if (err == EINTR || err == EAGAIN)

@@ -266,7 +266,8 @@ int proc_map_range(struct hv_vcpu *v, uint64_t cr3, uint64_t va, uint64_t len)
 		return 0;
 	}
 	for (uint64_t at = va; at < end && !b.err;) {
-		uint64_t n = end - at < SV_PROC_MAP_LEN_MAX / 2 ? end - at : SV_PROC_MAP_LEN_MAX / 2;
+		uint64_t n =
+		    end - at < SV_PROC_MAP_LEN_MAX / 2 ? end - at : SV_PROC_MAP_LEN_MAX / 2;
 		struct sv_proc_map op = { .va = at, .len = n, .op = SV_PROC_OP_UNMAP };
 		b.err = proc_map_queue_op(b.q, &op);
 		at += n;

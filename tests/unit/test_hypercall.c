@@ -112,8 +112,8 @@ static void setup(void)
 	pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
 	for (int i = 0; i < 16; i++)
 		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
-	pt(0x4000)[16] = 0x20000 | 3;	 /* no user bit */
-	pt(0x4000)[17] = 0x21000 | 5;	 /* no write bit */
+	pt(0x4000)[16] = 0x20000 | 3; /* no user bit */
+	pt(0x4000)[17] = 0x21000 | 5; /* no write bit */
 	pt(0x4000)[18] = 0; /* VA_BADGPA: a validated table maps nothing outside guest memory */
 
 	for (unsigned i = 0; i < 2; i++) {

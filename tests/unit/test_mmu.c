@@ -15,6 +15,7 @@
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/hypercall.h"
 #include "../../hypervisor/mmu.h"
+#include "../../hypervisor/kvm/kvm.h"
 
 struct hv_host hv_host = { .tsc_khz = 2000000 };
 const char *hv_rundir = "/tmp";
@@ -224,10 +225,12 @@ static void unchanged(void)
 	memset(now + (VA_DONE - VA_DATA + DATA), 0, 4096);
 	for (unsigned i = 0; i < FRAMES; i++)
 		if (memcmp(&snap_f[i], &d->mmu->f[i], sizeof(*snap_f)))
-			fprintf(stderr, "frame %u: refs %u/%u type %u/%u count %u/%u links %u/%u flags %u/%u\n", i,
-				snap_f[i].refs, d->mmu->f[i].refs, snap_f[i].type, d->mmu->f[i].type,
-				snap_f[i].type_count, d->mmu->f[i].type_count, snap_f[i].links,
-				d->mmu->f[i].links, snap_f[i].flags, d->mmu->f[i].flags);
+			fprintf(
+			    stderr,
+			    "frame %u: refs %u/%u type %u/%u count %u/%u links %u/%u flags %u/%u\n",
+			    i, snap_f[i].refs, d->mmu->f[i].refs, snap_f[i].type, d->mmu->f[i].type,
+			    snap_f[i].type_count, d->mmu->f[i].type_count, snap_f[i].links,
+			    d->mmu->f[i].links, snap_f[i].flags, d->mmu->f[i].flags);
 	ck_assert(memcmp(snap_f, d->mmu->f, FRAMES * sizeof(*snap_f)) == 0);
 	ck_assert(memcmp(snap_mem, now, 64 * 4096) == 0);
 	ck_assert_int_eq(d->state, DOM_ACTIVE);
@@ -401,8 +404,8 @@ START_TEST(addresses_the_guest_cannot_use)
 	snap();
 	ck_assert_int_eq(uvm(0x0000800000000000ULL, DATA | RW, 0), -XEN_EINVAL); /* not canonical */
 	ck_assert_int_eq(uvm(0xffff800000000000ULL, DATA | RW, 0), -XEN_EINVAL); /* Xen's own */
-	ck_assert_int_eq(uvm(0x40000000ULL, DATA | RW, 0), -XEN_EINVAL);	    /* no L1 */
-	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, 3), -XEN_EINVAL);		    /* flush type 3 */
+	ck_assert_int_eq(uvm(0x40000000ULL, DATA | RW, 0), -XEN_EINVAL);	 /* no L1 */
+	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, 3), -XEN_EINVAL);		 /* flush type 3 */
 	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, UVMF_INVLPG | 0x8), -XEN_EFAULT); /* bad mask */
 	/* The hypervisor's L4 slots. */
 	ck_assert_int_eq(mu(L4 + 256 * 8, L3 | RW), -XEN_EINVAL);
@@ -420,8 +423,8 @@ END_TEST
 
 START_TEST(counts_past_the_array_and_pdone)
 {
-	uint64_t pairs[6] = { L1 + 30 * 8, DATA | RW, L1 + 31 * 8, DATA | RO, L1 + 32 * 8,
-			      L4 | RW /* refused: the 3rd stops the batch */ };
+	uint64_t pairs[6] = { L1 + 30 * 8, DATA | RW, L1 + 31 * 8, DATA | RO,
+			      L1 + 32 * 8, L4 | RW /* refused: the 3rd stops the batch */ };
 
 	ck_assert_int_eq(mu_n(pairs, 3), -XEN_EBUSY);
 	ck_assert_uint_eq(*done_word(), 2);
@@ -437,15 +440,15 @@ START_TEST(counts_past_the_array_and_pdone)
 	end[0] = L1 + 33 * 8;
 	end[1] = DATA | RO;
 	*done_word() = 0;
-	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_DATA + 25 * 4096 - 16, 3, VA_DONE,
-			     DOMID_SELF),
-			 -XEN_EFAULT);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_mmu_update, VA_DATA + 25 * 4096 - 16, 3, VA_DONE, DOMID_SELF),
+	    -XEN_EFAULT);
 	ck_assert_uint_eq(*done_word(), 1);
 	ck_assert_uint_eq(pt(L1)[33], DATA | RO);
 	snap();
-	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, 0xffffffffffff0000ULL, 0x7fffffff, VA_DONE,
-			     DOMID_SELF),
-			 -XEN_EFAULT);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_mmu_update, 0xffffffffffff0000ULL, 0x7fffffff, VA_DONE, DOMID_SELF),
+	    -XEN_EFAULT);
 	ck_assert_uint_eq(*done_word(), 0);
 	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, 0, 0x7fffffff, VA_DONE, DOMID_SELF),
 			 -XEN_EFAULT);
@@ -465,8 +468,9 @@ START_TEST(foreign_domains_refused)
 	memcpy(guest(VA_REQ), (uint64_t[2]){ L1 + 30 * 8, DATA | RW }, 16);
 	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 0), -XEN_ESRCH);
 	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 7), -XEN_ESRCH);
-	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (100u << 16) | DOMID_SELF),
-			 -XEN_ESRCH);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (100u << 16) | DOMID_SELF),
+	    -XEN_ESRCH);
 	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, 0), -XEN_ESRCH);
 	ck_assert_int_eq(hc4(__HYPERVISOR_update_va_mapping_otherdomain, VA_DATA, DATA | RW, 0, 0),
 			 -XEN_ESRCH);
@@ -573,24 +577,21 @@ START_TEST(tables_not_given_back)
 	memcpy(guest(VA_DATA + 10 * 4096), &r, sizeof(r));
 	memcpy(guest(VA_DATA + 11 * 4096), &frame, sizeof(frame));
 	snap();
-	ck_assert_int_eq(hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation,
-			     VA_DATA + 10 * 4096, 0, 0),
-			 0);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 10 * 4096, 0, 0), 0);
 	unchanged();
 	/* A frame still mapped (the data page at VA_DATA + 5 pages): refused too. */
 	frame = (DATA >> 12) + 5;
 	memcpy(guest(VA_DATA + 11 * 4096), &frame, sizeof(frame));
 	snap();
-	ck_assert_int_eq(hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation,
-			     VA_DATA + 10 * 4096, 0, 0),
-			 0);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 10 * 4096, 0, 0), 0);
 	unchanged();
 	ck_assert(mem_frame_present(&d->mem, L1));
 	/* Unmapped first, as a balloon driver does: given back, and no longer mappable. */
 	ck_assert_int_eq(uvm(VA_DATA + 5 * 4096, 0, UVMF_INVLPG), 0);
-	ck_assert_int_eq(hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation,
-			     VA_DATA + 10 * 4096, 0, 0),
-			 1);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 10 * 4096, 0, 0), 1);
 	ck_assert_int_eq(uvm(VA_DATA + 5 * 4096, (DATA + 5 * 4096) | RW, 0), -XEN_EBUSY);
 	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, (DATA >> 12) + 5, 0), -XEN_EINVAL);
 }
@@ -611,6 +612,42 @@ START_TEST(multicall_of_mmu_ops)
 	ck_assert_int_eq((long)mc[1].result, -XEN_EBUSY);
 	ck_assert_uint_eq(pt(L1)[30], DATA | RO);
 	ck_assert_uint_eq(pt(L1)[0], DATA | RW);
+}
+END_TEST
+
+/*
+ * The KVM engine's own hooks, with no VM behind them: a batch of 32
+ * updates and a multicall of them mark the vCPU for one shadow flush at
+ * its next entry (a flush now would need the VM: this test would crash),
+ * and NEW_BASEPTR marks cr3 for one reload.
+ */
+START_TEST(kvm_engine_flushes_once_per_entry)
+{
+	struct kvm_vcpu *k = calloc(1, sizeof(*k));
+	uint64_t pairs[64];
+
+	eng.ptes_changed = hv_kvm_engine.ptes_changed;
+	eng.new_baseptr = hv_kvm_engine.new_baseptr;
+	eng.pte_changed = hv_kvm_engine.pte_changed;
+	v->eng = k;
+	for (unsigned i = 0; i < 32; i++) {
+		pairs[2 * i] = L1 + (30 + i) * 8;
+		pairs[2 * i + 1] = DATA | RO;
+	}
+	ck_assert_int_eq(mu_n(pairs, 32), 0);
+	ck_assert_uint_eq(*done_word(), 32);
+	ck_assert(k->flush_pending);
+	ck_assert(!k->cr3_pending);
+	for (unsigned i = 0; i < 32; i++)
+		pairs[2 * i + 1] = 0;
+	ck_assert_int_eq(mu_n(pairs, 32), 0);
+	ck_assert(k->flush_pending);
+	memcpy(pt(FREE), pt(L4), 4096);
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, FREE >> 12, 0), 0);
+	ck_assert(k->cr3_pending);
+	ck_assert_uint_eq(v->cr3, FREE);
+	v->eng = NULL;
+	free(k);
 }
 END_TEST
 
@@ -636,6 +673,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, plain_writes_preserve_ad_and_m2p);
 	tcase_add_test(tc, tables_not_given_back);
 	tcase_add_test(tc, multicall_of_mmu_ops);
+	tcase_add_test(tc, kvm_engine_flushes_once_per_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }
