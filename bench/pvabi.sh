@@ -3,7 +3,8 @@
 # PV ABI benchmarks, each a ratio against a baseline of the same run:
 #   - mmu_update map + unmap of one page (two calls, timed in the guest's mmu-bench word) against
 #     the host's own mmap + munmap of one memfd page (bench/memfd-floor);
-#   - a multicall of 32 xen_version calls against 32 separate calls.
+#   - a multicall of 32 xen_version calls against 32 separate calls;
+#   - NEW_BASEPTR to a pinned clone of the boot L4 and back against two plain hypercalls.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${BUILD:=build}"
@@ -27,11 +28,14 @@ val() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
 mu_ns=$(val mapunmap_ns)
 mc_ns=$(val multicall32_ns)
 calls_ns=$(val calls32_ns)
+base_ns=$(val baseptr2_ns)
 
-awk -v mu="$mu_ns" -v host="$host_ns" -v mc="$mc_ns" -v calls="$calls_ns" -v n="$N" -v eng="${engine:-kvm}" 'BEGIN {
+awk -v mu="$mu_ns" -v host="$host_ns" -v mc="$mc_ns" -v calls="$calls_ns" -v base="$base_ns" -v n="$N" -v eng="${engine:-kvm}" 'BEGIN {
 	printf "pvabi (engine %s):\n", eng
 	r = mu / (host > 0 ? host : 1)
 	printf "  mmu_update map+unmap of a page, mean of %d: %6.2fx  the host'"'"'s mmap+munmap of a memfd page  aim <= 2x%s\n", n, r, (r <= 2 ? "" : "  (below aim)")
 	r = mc / (calls > 0 ? calls : 1)
 	printf "  multicall of 32 calls, mean of %d:          %6.2fx  32 separate calls\n", n, r
+	r = base / (calls > 0 ? calls / 16 : 1)
+	printf "  NEW_BASEPTR there and back, mean of %d:      %6.2fx  two xen_version calls (a clone: only differing L4 slots are remapped)\n", n, r
 }'

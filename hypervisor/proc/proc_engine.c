@@ -411,12 +411,13 @@ static int proc_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, uns
 }
 
 /*
- * MMUEXT_NEW_BASEPTR: the runner's address space follows the new tables.
- * Its vCPUs share one address space, so they all do (docs/mmu.md).
+ * MMUEXT_NEW_BASEPTR: the runner's address space follows the new tables
+ * (what differs from the old ones is remapped).  Its vCPUs share one
+ * address space, so they all do (docs/mmu.md).
  */
 static int proc_new_baseptr(struct hv_vcpu *v)
 {
-	return proc_map_rebuild(v, v->cr3);
+	return proc_map_switch(v, v->cr3);
 }
 
 /* Guest code runs on the runner's thread for the vCPU, named at start-up. */

@@ -242,6 +242,55 @@ int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va)
 	return b.err;
 }
 
+/* Queue the unmapping of [va, end) in pieces the filter allows, then its walk in the tables at cr3.
+ */
+static void remap_range(struct run_builder *b, uint64_t cr3, uint64_t va, uint64_t end)
+{
+	if (va < PAGE_SIZE)
+		va = PAGE_SIZE; /* page 0 is never the guest's */
+	for (uint64_t at = va; at < end && !b->err;) {
+		uint64_t n =
+		    end - at < SV_PROC_MAP_LEN_MAX / 2 ? end - at : SV_PROC_MAP_LEN_MAX / 2;
+		struct sv_proc_map op = { .va = at, .len = n, .op = SV_PROC_OP_UNMAP };
+		b->err = proc_map_queue_op(b->q, &op);
+		at += n;
+	}
+	if (!b->err)
+		walk(b, cr3 & PTE_ADDR, va, end);
+}
+
+/*
+ * NEW_BASEPTR: the runner follows the tables at cr3 from now on.  Only the
+ * top-level slots whose entries differ from the tables it followed are
+ * remapped: an entry naming the same lower table with the same flags maps
+ * the same (every change below it was applied as it was made).  Switching
+ * between address spaces that share their kernel half costs their
+ * differences, not a rebuild.
+ */
+int proc_map_switch(struct hv_vcpu *v, uint64_t cr3)
+{
+	struct hv_domain *d = v->dom;
+	struct proc_dom *pd = proc_dom(d);
+	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
+	const uint64_t *old, *new;
+	unsigned n4 = (unsigned)(SV_PROC_GUEST_VA_END >> 39);
+
+	pthread_mutex_lock(&pd->map_lock);
+	old = pd->mapped_cr3 ? table(d, pd->mapped_cr3) : NULL;
+	new = table(d, cr3);
+	if (!old || !new) {
+		pthread_mutex_unlock(&pd->map_lock);
+		return proc_map_rebuild(v, cr3);
+	}
+	for (unsigned i = 0; i < n4 && !b.err; i++)
+		if (rd(old, i) != rd(new, i))
+			remap_range(&b, cr3, (uint64_t)i << 39, (uint64_t)(i + 1) << 39);
+	if (!b.err)
+		pd->mapped_cr3 = cr3 & PTE_ADDR;
+	pthread_mutex_unlock(&pd->map_lock);
+	return b.err;
+}
+
 /*
  * Queue on v the mappings of [va, va + len) afresh (mmu.c's batches): the
  * range is unmapped, in pieces the filter allows, and walked again, so
@@ -258,22 +307,12 @@ int proc_map_range(struct hv_vcpu *v, uint64_t cr3, uint64_t va, uint64_t len)
 	if (va >= SV_PROC_GUEST_VA_END || !len)
 		return 0;
 	end = len > SV_PROC_GUEST_VA_END - va ? SV_PROC_GUEST_VA_END : va + len;
-	if (va < PAGE_SIZE)
-		va = PAGE_SIZE; /* page 0 is never the guest's */
 	pthread_mutex_lock(&pd->map_lock);
 	if (pd->mapped_cr3 != (cr3 & PTE_ADDR)) {
 		pthread_mutex_unlock(&pd->map_lock); /* not the tables the runner follows */
 		return 0;
 	}
-	for (uint64_t at = va; at < end && !b.err;) {
-		uint64_t n =
-		    end - at < SV_PROC_MAP_LEN_MAX / 2 ? end - at : SV_PROC_MAP_LEN_MAX / 2;
-		struct sv_proc_map op = { .va = at, .len = n, .op = SV_PROC_OP_UNMAP };
-		b.err = proc_map_queue_op(b.q, &op);
-		at += n;
-	}
-	if (!b.err)
-		walk(&b, cr3 & PTE_ADDR, va, end);
+	remap_range(&b, cr3, va, end);
 	pthread_mutex_unlock(&pd->map_lock);
 	return b.err;
 }

@@ -9,7 +9,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-names=(pv-mmu-word pv-mmu-traps pv-mmu-balloon pv-mmu-hypervisor-alive)
+names=(pv-mmu-word pv-mmu-traps pv-mmu-switch-back-unmaps pv-mmu-balloon pv-mmu-hypervisor-alive)
 need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -44,6 +44,20 @@ if wait_for 60 grep -qE '^traps: (ok|FAIL)' "$log" && grep -q '^traps: ok' "$log
 	grep -E '^traps: (write|demand)' "$log" | sed 's/^/    /'
 else
 	fail pv-mmu-traps; grep -E 'traps|crash|unhandled' "$log" | sed 's/^/    /'
+fi
+
+# Back on its boot tables, the page the clone mapped at 512 GiB is gone for the guest too:
+# touching it is a page fault there (no handler: the domain is crashed, alone).
+guest_cfg touch "mmu=touch" 32 32
+xl create "$cfg" > /dev/null 2>&1 || { fail "pv-mmu-switch-back-unmaps: xl create"; exit 1; }
+tlog=$SPLITVISOR_RUNDIR/console/guest-touch.log
+if wait_for 60 grep -qE 'd[0-9]+: crashed: unhandled #PF' "$SPLITVISOR_RUNDIR/hypervisor.log" &&
+	grep -q '^mmu: ok' "$tlog" && ! grep -q 'still mapped' "$tlog" &&
+	grep -qE 'd[0-9]+ v0: #PF .*cr2 0x8000000000' "$SPLITVISOR_RUNDIR/hypervisor.log"; then
+	pass pv-mmu-switch-back-unmaps
+else
+	fail pv-mmu-switch-back-unmaps; grep -E 'mmu' "$tlog" | tail -3 | sed 's/^/    /'
+	grep -E 'd[0-9]+( v0)?: ' "$SPLITVISOR_RUNDIR/hypervisor.log" | tail -4 | sed 's/^/    /'
 fi
 
 # Ballooning with page types counted, after the mmu word: down to 32 MiB and up to 64; the

@@ -11,6 +11,8 @@
  * one and 32 at a time; each of Xen's refusals (a table mapped writable,
  * double pin, unpin of what is not pinned, superpages, frames not ours,
  * a table given back) checked.  Says "mmu: ok" or "mmu: FAIL ...".
+ * mmu=touch then reads the clone's private page from the boot tables,
+ * which must fault (the guest has no handler then: it is crashed).
  */
 void mmu_selftest(const start_info_t *si, const char *arg);
 /* mmu-bench=N: N map+unmap pairs of one page, N multicalls of 32 and 32 calls N times. */
