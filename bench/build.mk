@@ -38,3 +38,10 @@ $(BUILD)/bench/nullprog: bench/nullprog.c
 	@echo "  CC      $@"
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static -nostdlib -fno-stack-protector \
 		-fno-asynchronous-unwind-tables -o $@ $<
+
+# memfd-floor: the host's mmap+munmap of one memfd page (bench/pvabi.sh's floor).
+BENCHES += $(BUILD)/bench/memfd-floor
+$(BUILD)/bench/memfd-floor: $(call host_objs,bench/memfd_floor.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^

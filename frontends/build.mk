@@ -21,6 +21,7 @@ GUEST_SRCS := \
 	frontends/kernel/main.c \
 	frontends/kernel/traps.c \
 	frontends/kernel/privops.c \
+	frontends/kernel/pagetables.c \
 	frontends/kernel/commands.c \
 	frontends/kernel/cmdline.c \
 	frontends/kernel/console.c \

@@ -3,7 +3,7 @@
 HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c \
-	hypervisor/gnttab.c hypervisor/memop.c hypervisor/nmi.c hypervisor/xctl.c \
+	hypervisor/gnttab.c hypervisor/memop.c hypervisor/mmu.c hypervisor/nmi.c hypervisor/xctl.c \
 	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/physdev.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
@@ -46,9 +46,10 @@ $(BIN)/sv-runner: $(RUNNER_OBJS) hypervisor/proc/runner/runner.lds
 -include $(RUNNER_OBJS:.o=.d)
 
 # Unit test: the real hypercall sources against a domain with no engine behind it.
-HV_TEST_OBJS := $(filter-out $(OBJ)/hypervisor/main.o $(OBJ)/hypervisor/ctl.o,$(HV_OBJS))
+# The core without its daemon parts, and libsvcommon.a (hv_log formats its lines there).
+HV_TEST_OBJS := $(filter-out $(OBJ)/hypervisor/main.o $(OBJ)/hypervisor/ctl.o,$(HV_OBJS)) $(SV_COMMON_A)
 UNIT_TESTS += $(TESTBIN)/test_hypercall
-$(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
+$(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
@@ -63,7 +64,7 @@ $(TESTBIN)/test_proc_filter: $(call host_objs,tests/unit/test_proc_filter.c)
 # bench/domtable: the domain table's read side under RCU and under its
 # lock, one run (here because it links the hypervisor's objects).
 BENCHES += $(BUILD)/bench/domtable
-$(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
+$(BUILD)/bench/domtable: $(call host_objs,bench/domtable.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS)
@@ -76,25 +77,31 @@ $(TESTBIN)/test_cgroup: $(call host_objs,tests/unit/test_cgroup.c) $(OBJ)/hyperv
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 # Unit test: memory reservations (memop.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_memop
-$(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
+$(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: Xen hypercalls from hostile dom0 clients (xctl.c), the test process as the client.
 UNIT_TESTS += $(TESTBIN)/test_xctl
-$(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
+$(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: the PV instruction emulator's decoder and fault emulation, hostile bytes included.
 UNIT_TESTS += $(TESTBIN)/test_pv_emul
-$(TESTBIN)/test_pv_emul: $(call host_objs,tests/unit/test_pv_emul.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
+$(TESTBIN)/test_pv_emul: $(call host_objs,tests/unit/test_pv_emul.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: the FIFO event-channel ABI from a hostile guest (evtchn_fifo.c), same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_evtchn_fifo
-$(TESTBIN)/test_evtchn_fifo: $(call host_objs,tests/unit/test_evtchn_fifo.c) $(HV_TEST_OBJS) $(SV_COMMON_A)
+$(TESTBIN)/test_evtchn_fifo: $(call host_objs,tests/unit/test_evtchn_fifo.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: page types and the MMU hypercalls (mmu.c) from a hostile guest, same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_mmu
+$(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

@@ -11,6 +11,7 @@
 #include <xen/sched.h>
 #include "sv/shutdown.h"
 #include "hv.h"
+#include "mmu.h"
 #include "cgroup.h"
 
 /*
@@ -68,6 +69,7 @@ static void domain_free(struct hv_domain *d)
 	if (d->eng)
 		d->eng->domain_fini(d); /* the address space goes before the memory */
 	hv_cgroup_domain_remove(d);	/* its runner is reaped, its vCPU threads joined */
+	mmu_domain_fini(d);
 	mem_fini(&d->mem);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->changed);

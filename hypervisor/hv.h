@@ -100,6 +100,11 @@ struct hv_exit {
 	char why[160];
 };
 
+/* A range of guest-virtual addresses whose mappings changed (mmu.c to the engines). */
+struct hv_va_range {
+	uint64_t va, len;
+};
+
 /*
  * An engine runs vCPUs (DESIGN.md, "Engines"): the core above it knows
  * domains, memory, hypercalls, events and grants, and nothing of how a
@@ -138,6 +143,20 @@ struct hv_engine {
 	int (*install_l4)(struct hv_domain *d, uint64_t l4_gpa);
 	/* The hypervisor changed the level-1 entry of va in v's tables. */
 	int (*pte_changed)(struct hv_vcpu *v, uint64_t va);
+	/*
+	 * Optional (else pte_changed per page): a batch of page-table updates
+	 * (mmu.c) changed the mappings of these ranges of v's current tables;
+	 * n == 0: anything may have changed.  Called once per hypercall.
+	 */
+	int (*ptes_changed)(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n);
+	/* Optional: v->cr3 now names other (validated) tables: v runs on them from now on. */
+	int (*new_baseptr)(struct hv_vcpu *v);
+	/*
+	 * Optional: a frame that was mapped writable is about to become a page
+	 * table: on return no vCPU of the domain may still write it through a
+	 * stale mapping (Xen's TLB flush on a type change).
+	 */
+	int (*sync_mappings)(struct hv_vcpu *v);
 	/*
 	 * The host thread that runs v's guest code: its tid, and in *pid the
 	 * process it belongs to (for /proc/PID/task/TID); 0 while there is none.
@@ -297,6 +316,7 @@ struct hv_domain {
 	struct shared_info *shinfo; /* host view of the shared_info page */
 	struct hv_evtchn ev;
 	struct hv_gnttab *gt;	/* gnttab.c */
+	struct hv_mmu *mmu;	/* mmu.c: page types and references */
 	pthread_t timer_thread; /* singleshot timers -> VIRQ_TIMER */
 	bool timer_started;
 	pthread_cond_t timer_cond; /* with lock: a deadline changed */

@@ -14,6 +14,7 @@
 #include <xen/arch-x86/xen-x86_64.h>
 #include "hv.h"
 #include "hypercall.h"
+#include "mmu.h"
 
 #define XEN_MAJOR HV_XEN_MAJOR
 #define XEN_MINOR HV_XEN_MINOR
@@ -201,50 +202,6 @@ static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 	}
 }
 
-#define PTE_P (1ULL << 0)
-#define PTE_US (1ULL << 2)
-#define PTE_ADDR 0x000ffffffffff000ULL
-
-/*
- * Set one level-1 entry of the caller's address space.  The frame must be
- * the domain's RAM or its shared_info; guest kernel mappings always get
- * the user bit, as the kernel runs at CPL3.
- */
-static long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
-{
-	struct hv_domain *d = v->dom;
-	uint64_t va = a[0], val = a[1], flags = a[2], pte_gpa;
-	uint64_t *pte;
-	int ret;
-
-	if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_FLUSHTYPE_MASK)
-		return -XEN_EINVAL;
-	if (d->eng->va_reserved(va))
-		return -XEN_EINVAL;
-	if (val & PTE_P) {
-		uint64_t frame = val & PTE_ADDR;
-		if (!mem_is_ram(&d->mem, frame, PAGE_SIZE) && frame != SV_SHARED_INFO_GPA &&
-		    !gnttab_is_frame(d, frame))
-			return -XEN_EINVAL;
-		if (mem_is_ram(&d->mem, frame, PAGE_SIZE) && !mem_frame_present(&d->mem, frame))
-			return -XEN_EINVAL; /* given back (memop.c): not the guest's to map */
-		val |= PTE_US;
-	}
-	ret = vcpu_walk_l1(v, va, &pte_gpa);
-	if (ret)
-		return -XEN_EINVAL;
-	pte = mem_gpa(&d->mem, pte_gpa, 8);
-	if (!pte)
-		return -XEN_EINVAL;
-	__atomic_store_n(pte, val, __ATOMIC_RELEASE);
-	ret = d->eng->pte_changed(v, va);
-	if (ret) {
-		domain_crash(d, "cannot apply update_va_mapping to the address space");
-		return -XEN_EFAULT;
-	}
-	return 0;
-}
-
 /*
  * set_trap_table: entries up to the one whose address is 0 replace the
  * vCPU's (a NULL list clears them all), as Xen.  The list is read whole
@@ -301,6 +258,9 @@ static const hypercall_fn table[] = {
 	[__HYPERVISOR_sched_op_compat] = hc_sched_op_compat,
 	[__HYPERVISOR_memory_op] = hc_memory_op,
 	[__HYPERVISOR_update_va_mapping] = hc_update_va_mapping,
+	[__HYPERVISOR_mmu_update] = hc_mmu_update,
+	[__HYPERVISOR_mmuext_op] = hc_mmuext_op,
+	[__HYPERVISOR_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
 	[__HYPERVISOR_set_timer_op] = hc_set_timer_op,
 	[__HYPERVISOR_xen_version] = hc_xen_version,
 	[__HYPERVISOR_console_io] = hc_console_io,

@@ -10,6 +10,7 @@
 #include <xen/errno.h>
 #include <xen/memory.h>
 #include "hv.h"
+#include "mmu.h"
 
 /*
  * A PV domain's frames never move: pseudo-physical frame N is the Nth
@@ -188,7 +189,11 @@ static bool one_extent(struct hv_vcpu *v, unsigned op, const struct xen_memory_r
 			return false;
 		if (!mfn_pfn(m, frame, &pfn) || !run_ok(m, pfn, n, false))
 			return false;
+		/* Still mapped, linked or typed (mmu.c): refused, the guest must let go first. */
+		if (!mmu_frames_free_lock(d, pfn, n))
+			return false;
 		run_remove(d, pfn, n);
+		mmu_unlock(d);
 		return true;
 	case XENMEM_populate_physmap:
 		if (vcpu_copy_from_guest(v, &frame, slot, sizeof(frame)))

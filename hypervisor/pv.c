@@ -7,6 +7,7 @@
 #include <string.h>
 #include <xen/arch-x86/xen-x86_64.h>
 #include "hv.h"
+#include "mmu.h"
 
 #define PTE_P (1ULL << 0)
 #define PTE_US (1ULL << 2)
@@ -112,7 +113,9 @@ uint64_t pv_gnttab_gpa(struct hv_domain *d)
 
 int pv_domain_init(struct hv_domain *d)
 {
-	return m2p_init(d);
+	int ret = m2p_init(d);
+
+	return ret ? ret : mmu_domain_init(d);
 }
 
 /* The engine decides what a stub does; the page must be guest RAM. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <xen/arch-x86/xen-x86_64.h>
 #include "hv.h"
+#include "mmu.h"
 
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
@@ -80,6 +81,8 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	if (!(ctx->flags & VGCF_in_kernel))
 		return -EINVAL;
 	ret = v->dom->eng->install_l4(v->dom, cr3);
+	if (!ret)
+		ret = mmu_vcpu_context(v, cr3); /* validated (the first one pinned), as Xen */
 	if (ret)
 		return ret;
 	memset(r, 0, sizeof(*r));

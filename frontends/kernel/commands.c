@@ -18,6 +18,7 @@
 #include <svk/smp.h>
 #include <svk/time.h>
 #include <svk/traps.h>
+#include <svk/pagetables.h>
 
 /* Longest command word we keep; longer ones are reported and skipped. */
 #define WORD_MAX 128
@@ -339,6 +340,8 @@ static const struct command commands[] = {
 	{ .name = "watchdog", .run = cmd_watchdog },
 	{ .name = "traps", .run = traps_selftest },
 	{ .name = "privops", .run = privops_selftest },
+	{ .name = "mmu", .run = mmu_selftest },
+	{ .name = "mmu-bench", .run = mmu_bench },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "evtchn-fifo", .run = cmd_evtchn_fifo },
 	{ .name = "evtchn", .run = cmd_nop }, /* evtchn=2l: read at boot (main.c) */

@@ -27,6 +27,12 @@ struct kvm_vcpu {
 	uint8_t *ist_top; /* host pointer to the top of the fault stack */
 	bool in_cgroup;	  /* its thread joined the domain's cgroup (first run) */
 	bool in_stub;	  /* stopped in a CPL0 fault stub: CPL3's CS and SS back before it runs */
+	/*
+	 * Page-table updates made since its last run (mmu.c): KVM's shadow is
+	 * flushed once before the next KVM_RUN, however many there were.
+	 */
+	bool flush_pending;
+	bool cr3_pending; /* MMUEXT_NEW_BASEPTR: load v->cr3 before the next KVM_RUN */
 };
 
 static inline struct kvm_dom *kvm_dom(struct hv_domain *d)

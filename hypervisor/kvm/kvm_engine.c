@@ -150,6 +150,34 @@ static int kvm_sync_priv(struct hv_vcpu *v)
 
 _Static_assert(sizeof(struct hv_regs) == sizeof(struct kvm_regs), "hv_regs is kvm_regs' layout");
 
+/*
+ * Before an entry: what the MMU hypercalls since the last one asked for
+ * (mmu.c), once however many there were: the new cr3 of NEW_BASEPTR (its
+ * hypervisor slots are in it already), then one shadow flush.
+ */
+static int kvm_apply_pending(struct hv_vcpu *v)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	int ret;
+
+	if (k->cr3_pending) {
+		struct kvm_sregs sr;
+		if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
+			return -errno;
+		sr.cr3 = v->cr3;
+		if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
+			return -errno;
+		k->cr3_pending = false;
+	}
+	if (k->flush_pending) {
+		ret = kvm_mem_flush_shadow(v->dom);
+		if (ret)
+			return ret;
+		k->flush_pending = false;
+	}
+	return 0;
+}
+
 static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 {
 	struct kvm_vcpu *k = kvm_vcpu(v);
@@ -161,6 +189,13 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		/* This thread is the vCPU: the domain's weight and cap apply to it. */
 		hv_cgroup_add_thread(v->dom);
 		k->in_cgroup = true;
+	}
+	ret = kvm_apply_pending(v);
+	if (ret) {
+		e->kind = HV_EXIT_CRASH;
+		snprintf(e->why, sizeof(e->why), "cannot apply page-table changes: %s",
+			 strerror(-ret));
+		return 0;
 	}
 	if (v->segs_dirty || v->fpu_ts_dirty || k->in_stub) {
 		ret = kvm_sync_priv(v);
@@ -252,10 +287,45 @@ static uint64_t kvm_vcpu_tsc(struct hv_vcpu *v)
 	return msr.e.data;
 }
 
-/* update_va_mapping wrote a guest page table: KVM's shadow must forget it. */
+/*
+ * The hypervisor wrote guest page tables (mmu.c): KVM's shadow must forget
+ * them.  The flush (a memslot toggle, kvm_mem.c) is costly and VM-wide,
+ * so it is not made per update: the vCPU that made them flushes once
+ * before it next enters the guest, which is the first moment the guest
+ * can use them (another vCPU sees them no later than Xen's own
+ * guarantee without a flush of its TLB: its next entry after the flush).
+ */
 static int kvm_pte_changed(struct hv_vcpu *v, uint64_t va)
 {
-	return kvm_mem_flush_shadow(v->dom);
+	kvm_vcpu(v)->flush_pending = true;
+	return 0;
+}
+
+static int kvm_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n)
+{
+	kvm_vcpu(v)->flush_pending = true;
+	return 0;
+}
+
+/*
+ * A frame that was writable becomes a page table: the flush cannot wait
+ * for this vCPU's next entry, as another vCPU could still write the frame
+ * through its shadow; the toggle is synchronous and VM-wide.
+ */
+static int kvm_sync_mappings(struct hv_vcpu *v)
+{
+	int ret = kvm_mem_flush_shadow(v->dom);
+
+	if (!ret)
+		kvm_vcpu(v)->flush_pending = false;
+	return ret;
+}
+
+/* MMUEXT_NEW_BASEPTR: cr3 is loaded (KVM_SET_SREGS) once, before the next KVM_RUN. */
+static int kvm_new_baseptr(struct hv_vcpu *v)
+{
+	kvm_vcpu(v)->cr3_pending = true;
+	return 0;
 }
 
 /* KVM_RUN runs on the core's own vCPU thread. */
@@ -284,5 +354,8 @@ const struct hv_engine hv_kvm_engine = {
 	.hypercall_page = kvm_pv_hypercall_page,
 	.install_l4 = kvm_pv_install_l4,
 	.pte_changed = kvm_pte_changed,
+	.ptes_changed = kvm_ptes_changed,
+	.new_baseptr = kvm_new_baseptr,
+	.sync_mappings = kvm_sync_mappings,
 	.vcpu_host_tid = kvm_vcpu_host_tid,
 };

@@ -63,6 +63,10 @@ int proc_map_queue_op(struct proc_map_queue *q, const struct sv_proc_map *op);
 int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3);
 /* Queue on v the new mapping of one page after its level-1 entry changed. */
 int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va);
+/* Queue on v what differs between the tables it follows and those at cr3, and follow cr3. */
+int proc_map_switch(struct hv_vcpu *v, uint64_t cr3);
+/* Queue on v the mappings of [va, va + len) afresh, after a batch of table updates. */
+int proc_map_range(struct hv_vcpu *v, uint64_t cr3, uint64_t va, uint64_t len);
 void proc_map_queue_free(struct proc_map_queue *q);
 
 #endif

@@ -405,6 +405,30 @@ static int proc_pte_changed(struct hv_vcpu *v, uint64_t va)
 	return proc_map_page(v, v->cr3, va);
 }
 
+/* A batch's ranges (mmu.c): each unmapped and walked again; n == 0: everything. */
+static int proc_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n)
+{
+	int ret = 0;
+
+	if (!n)
+		return proc_map_rebuild(v, v->cr3);
+	for (unsigned i = 0; i < n && !ret; i++)
+		if (r[i].va < SV_PROC_GUEST_VA_END)
+			ret = r[i].len == PAGE_SIZE ? proc_map_page(v, v->cr3, r[i].va)
+						    : proc_map_range(v, v->cr3, r[i].va, r[i].len);
+	return ret;
+}
+
+/*
+ * MMUEXT_NEW_BASEPTR: the runner's address space follows the new tables
+ * (what differs from the old ones is remapped).  Its vCPUs share one
+ * address space, so they all do (docs/mmu.md).
+ */
+static int proc_new_baseptr(struct hv_vcpu *v)
+{
+	return proc_map_switch(v, v->cr3);
+}
+
 /* Guest code runs on the runner's thread for the vCPU, named at start-up. */
 static pid_t proc_vcpu_host_tid(struct hv_vcpu *v, pid_t *pid)
 {
@@ -437,5 +461,7 @@ const struct hv_engine hv_proc_engine = {
 	.hypercall_page = proc_hypercall_page,
 	.install_l4 = proc_install_l4,
 	.pte_changed = proc_pte_changed,
+	.ptes_changed = proc_ptes_changed,
+	.new_baseptr = proc_new_baseptr,
 	.vcpu_host_tid = proc_vcpu_host_tid,
 };

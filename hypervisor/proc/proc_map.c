@@ -122,7 +122,14 @@ static uint64_t combine(uint64_t acc, uint64_t e)
 	return (acc & ~PTE_RW & ~PTE_NX) | (acc & e & PTE_RW) | ((acc | e) & PTE_NX);
 }
 
-static void walk(struct run_builder *b, uint64_t cr3)
+/* Does [va, va + len) meet [lo, hi)? */
+static bool meets(uint64_t va, uint64_t len, uint64_t lo, uint64_t hi)
+{
+	return va < hi && va + len > lo;
+}
+
+/* The mappings of [lo, hi) in the tables at cr3 (hi <= SV_PROC_GUEST_VA_END). */
+static void walk(struct run_builder *b, uint64_t cr3, uint64_t lo, uint64_t hi)
 {
 	const uint64_t *l4 = table(b->d, cr3);
 	unsigned n4 = (unsigned)(SV_PROC_GUEST_VA_END >> 39);
@@ -132,12 +139,12 @@ static void walk(struct run_builder *b, uint64_t cr3)
 	for (unsigned i4 = 0; i4 < n4; i4++) {
 		uint64_t e4 = rd(l4, i4);
 		const uint64_t *l3 = (e4 & PTE_P) ? table(b->d, e4) : NULL;
-		if (!l3)
+		if (!l3 || !meets((uint64_t)i4 << 39, 1ULL << 39, lo, hi))
 			continue;
 		for (unsigned i3 = 0; i3 < 512; i3++) {
 			uint64_t e3 = rd(l3, i3), va3 = ((uint64_t)i4 << 39) | ((uint64_t)i3 << 30);
 			uint64_t f3 = combine(combine(PTE_RW, e4), e3);
-			if (!(e3 & PTE_P))
+			if (!(e3 & PTE_P) || !meets(va3, 1ULL << 30, lo, hi))
 				continue;
 			if (e3 & PTE_PS) {
 				emit(b, va3, 1ULL << 30, e3 & PTE_ADDR & ~((1ULL << 30) - 1), f3);
@@ -149,7 +156,7 @@ static void walk(struct run_builder *b, uint64_t cr3)
 			for (unsigned i2 = 0; i2 < 512; i2++) {
 				uint64_t e2 = rd(l2, i2), va2 = va3 | ((uint64_t)i2 << 21);
 				uint64_t f2 = combine(f3, e2);
-				if (!(e2 & PTE_P))
+				if (!(e2 & PTE_P) || !meets(va2, 1ULL << 21, lo, hi))
 					continue;
 				if (e2 & PTE_PS) {
 					emit(b, va2, 1ULL << 21,
@@ -161,7 +168,8 @@ static void walk(struct run_builder *b, uint64_t cr3)
 					continue;
 				for (unsigned i1 = 0; i1 < 512; i1++) {
 					uint64_t e1 = rd(l1, i1);
-					if (e1 & PTE_P)
+					if ((e1 & PTE_P) &&
+					    meets(va2 | ((uint64_t)i1 << 12), PAGE_SIZE, lo, hi))
 						emit(b, va2 | ((uint64_t)i1 << 12), PAGE_SIZE,
 						     e1 & PTE_ADDR, combine(f2, e1));
 				}
@@ -189,7 +197,7 @@ int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3)
 			va += len;
 		}
 	}
-	walk(&b, cr3 & PTE_ADDR);
+	walk(&b, cr3 & PTE_ADDR, 0, SV_PROC_GUEST_VA_END);
 	if (!b.err)
 		pd->mapped_cr3 = cr3 & PTE_ADDR;
 	pthread_mutex_unlock(&pd->map_lock);
@@ -230,6 +238,81 @@ int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va)
 		struct sv_proc_map op = { .va = va, .len = PAGE_SIZE, .op = SV_PROC_OP_UNMAP };
 		b.err = proc_map_queue_op(b.q, &op);
 	}
+	pthread_mutex_unlock(&pd->map_lock);
+	return b.err;
+}
+
+/* Queue the unmapping of [va, end) in pieces the filter allows, then its walk in the tables at cr3.
+ */
+static void remap_range(struct run_builder *b, uint64_t cr3, uint64_t va, uint64_t end)
+{
+	if (va < PAGE_SIZE)
+		va = PAGE_SIZE; /* page 0 is never the guest's */
+	for (uint64_t at = va; at < end && !b->err;) {
+		uint64_t n =
+		    end - at < SV_PROC_MAP_LEN_MAX / 2 ? end - at : SV_PROC_MAP_LEN_MAX / 2;
+		struct sv_proc_map op = { .va = at, .len = n, .op = SV_PROC_OP_UNMAP };
+		b->err = proc_map_queue_op(b->q, &op);
+		at += n;
+	}
+	if (!b->err)
+		walk(b, cr3 & PTE_ADDR, va, end);
+}
+
+/*
+ * NEW_BASEPTR: the runner follows the tables at cr3 from now on.  Only the
+ * top-level slots whose entries differ from the tables it followed are
+ * remapped: an entry naming the same lower table with the same flags maps
+ * the same (every change below it was applied as it was made).  Switching
+ * between address spaces that share their kernel half costs their
+ * differences, not a rebuild.
+ */
+int proc_map_switch(struct hv_vcpu *v, uint64_t cr3)
+{
+	struct hv_domain *d = v->dom;
+	struct proc_dom *pd = proc_dom(d);
+	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
+	const uint64_t *old, *new;
+	unsigned n4 = (unsigned)(SV_PROC_GUEST_VA_END >> 39);
+
+	pthread_mutex_lock(&pd->map_lock);
+	old = pd->mapped_cr3 ? table(d, pd->mapped_cr3) : NULL;
+	new = table(d, cr3);
+	if (!old || !new) {
+		pthread_mutex_unlock(&pd->map_lock);
+		return proc_map_rebuild(v, cr3);
+	}
+	for (unsigned i = 0; i < n4 && !b.err; i++)
+		if (rd(old, i) != rd(new, i))
+			remap_range(&b, cr3, (uint64_t)i << 39, (uint64_t)(i + 1) << 39);
+	if (!b.err)
+		pd->mapped_cr3 = cr3 & PTE_ADDR;
+	pthread_mutex_unlock(&pd->map_lock);
+	return b.err;
+}
+
+/*
+ * Queue on v the mappings of [va, va + len) afresh (mmu.c's batches): the
+ * range is unmapped, in pieces the filter allows, and walked again, so
+ * a batch of N updates to neighbouring entries costs one walk and the
+ * runs it finds, not N remaps.
+ */
+int proc_map_range(struct hv_vcpu *v, uint64_t cr3, uint64_t va, uint64_t len)
+{
+	struct hv_domain *d = v->dom;
+	struct proc_dom *pd = proc_dom(d);
+	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
+	uint64_t end;
+
+	if (va >= SV_PROC_GUEST_VA_END || !len)
+		return 0;
+	end = len > SV_PROC_GUEST_VA_END - va ? SV_PROC_GUEST_VA_END : va + len;
+	pthread_mutex_lock(&pd->map_lock);
+	if (pd->mapped_cr3 != (cr3 & PTE_ADDR)) {
+		pthread_mutex_unlock(&pd->map_lock); /* not the tables the runner follows */
+		return 0;
+	}
+	remap_range(&b, cr3, va, end);
 	pthread_mutex_unlock(&pd->map_lock);
 	return b.err;
 }

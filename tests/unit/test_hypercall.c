@@ -22,6 +22,7 @@
 #include <xen/features.h>
 #include <xen/arch-x86/xen-x86_64.h>
 #include "../../hypervisor/hv.h"
+#include "../../hypervisor/mmu.h"
 #include "sv/procabi.h"
 
 /* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
@@ -32,7 +33,7 @@ const char *hv_rundir = "/tmp";
 #define VA_DATA 0x400000ULL   /* 16 user pages, read-write */
 #define VA_SUPER 0x410000ULL  /* supervisor-only page */
 #define VA_RO 0x411000ULL     /* read-only page */
-#define VA_BADGPA 0x412000ULL /* maps a frame outside guest memory */
+#define VA_BADGPA 0x412000ULL /* not mapped (validated tables map no frame outside memory) */
 #define VA_NOTMAPPED 0x413000ULL
 
 static struct hv_domain *d;
@@ -75,6 +76,9 @@ static void setup(void)
 	test_engine = hv_kvm_engine;
 	test_engine.pte_changed = fake_pte_changed;
 	test_engine.install_l4 = fake_install_l4;
+	test_engine.ptes_changed = NULL; /* per-page pte_changed, counted */
+	test_engine.new_baseptr = NULL;
+	test_engine.sync_mappings = NULL;
 	test_engine.vcpu_tsc = fake_tsc;
 	test_engine.vcpu_kick = fake_kick;
 	pte_changes = 0;
@@ -111,9 +115,9 @@ static void setup(void)
 	pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
 	for (int i = 0; i < 16; i++)
 		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
-	pt(0x4000)[16] = 0x20000 | 3;	 /* no user bit */
-	pt(0x4000)[17] = 0x21000 | 5;	 /* no write bit */
-	pt(0x4000)[18] = 0x7f000000 | 7; /* not guest memory */
+	pt(0x4000)[16] = 0x20000 | 3; /* no user bit */
+	pt(0x4000)[17] = 0x21000 | 5; /* no write bit */
+	pt(0x4000)[18] = 0; /* VA_BADGPA: a validated table maps nothing outside guest memory */
 
 	for (unsigned i = 0; i < 2; i++) {
 		struct hv_vcpu *x = calloc(1, sizeof(*x));
@@ -136,6 +140,7 @@ static void teardown(void)
 	console_fini(d);
 	evtchn_fini(d);
 	gnttab_fini(d);
+	mmu_domain_fini(d);
 	munmap(d->mem.base, d->mem.memfd_size);
 	close(d->mem.memfd);
 	free(d->mem.absent);
@@ -614,13 +619,13 @@ START_TEST(update_va_mapping_checks_frame_and_va)
 	uint64_t *l1 = pt(0x4000);
 	uint64_t before = l1[0];
 
-	/* A frame outside the domain's memory. */
+	/* A frame outside the domain's memory: Xen's -EPERM (no I/O memory for it). */
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x7f000000 | 7, 0),
-			 -XEN_EINVAL);
-	/* Another private page than shared_info (the IDT, say). */
+			 -XEN_EPERM);
+	/* Another private page than shared_info (the IDT, say): not the domain's, -EBUSY. */
 	ck_assert_int_eq(
 	    hc(__HYPERVISOR_update_va_mapping, VA_DATA, (SV_PRIV_GPA + 4 * 4096) | 7, 0),
-	    -XEN_EINVAL);
+	    -XEN_EBUSY);
 	/* Xen's own range and an address with no level-1 table. */
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0xffff800000000000ULL, 0x10000 | 7, 0),
 			 -XEN_EINVAL);

@@ -61,6 +61,26 @@ static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, 
 	return _hypercall3(__HYPERVISOR_update_va_mapping, va, pte, flags);
 }
 
+/* mmu_update: @count (ptr, val) requests; *@done gets how many were made (mmu.c in the hypervisor).
+ */
+static inline long HYPERVISOR_mmu_update(const void *reqs, unsigned int count, unsigned int *done,
+					 unsigned int foreigndom)
+{
+	return _hypercall4(__HYPERVISOR_mmu_update, reqs, count, done, foreigndom);
+}
+
+static inline long HYPERVISOR_mmuext_op(const void *ops, unsigned int count, unsigned int *done,
+					unsigned int foreigndom)
+{
+	return _hypercall4(__HYPERVISOR_mmuext_op, ops, count, done, foreigndom);
+}
+
+static inline long HYPERVISOR_update_va_mapping_otherdomain(unsigned long va, uint64_t pte,
+							    unsigned long flags, unsigned int domid)
+{
+	return _hypercall4(__HYPERVISOR_update_va_mapping_otherdomain, va, pte, flags, domid);
+}
+
 static inline long HYPERVISOR_callback_op(int cmd, void *arg)
 {
 	return _hypercall2(__HYPERVISOR_callback_op, cmd, arg);

@@ -1,0 +1,940 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Xen's page-type and reference accounting for x86-64 PV guests, and the
+ * MMU hypercalls (docs/mmu.md).
+ *
+ * Each RAM frame has a general reference count (every mapping, table
+ * link, pin and base pointer holds one) and a type with its own count: a
+ * page table of one level, or writable, never both at once.  A frame
+ * becomes a table when it gains its first type reference of that level
+ * (a pin, a base pointer, or an entry of a validated table one level up),
+ * and is validated then: every present entry must be accepted as if it
+ * were written by mmu_update, taking its own references.  So a validated
+ * table only maps the domain's own present frames, reaches lower tables
+ * only through entries that are validated tables themselves, and maps
+ * no table writable.  When its last type reference goes, its entries'
+ * references go with it.
+ *
+ * Errors are Xen's: a frame that is not the domain's own in an L1 entry
+ * -EBUSY (Xen's "could not pin"), no memory there at all -EPERM, a
+ * superpage or a table that does not validate -EINVAL.
+ *
+ * Every update happens under mmu->lock; the engines hear of the
+ * mappings a hypercall changed once, at its end (ptes_changed).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xen/errno.h>
+#include <xen/xen.h>
+#include "hv.h"
+#include "mmu.h"
+
+#define PTE_P (1ULL << 0)
+#define PTE_RW (1ULL << 1)
+#define PTE_US (1ULL << 2)
+#define PTE_A (1ULL << 5)
+#define PTE_D (1ULL << 6)
+#define PTE_PS (1ULL << 7)
+#define PTE_ADDR 0x000ffffffffff000ULL
+#define NO_PFN UINT32_MAX
+#define REF_MAX (UINT32_MAX - 1)
+/* Xen's continuation mark in a count (xen/include/asm-x86/mm.h, not in the public headers). */
+#define MMU_UPDATE_PREEMPTED (~(~0U >> 1))
+
+/* What a frame named by an entry is. */
+enum frame_kind {
+	FR_RAM,	  /* the domain's own present RAM frame: accounted */
+	FR_EXTRA, /* shared_info or a grant-table frame: mappable, not accounted */
+};
+
+static struct hv_mmu *M(struct hv_domain *d)
+{
+	return d->mmu;
+}
+
+int mmu_domain_init(struct hv_domain *d)
+{
+	struct hv_mmu *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->nr = d->mem.nr_frames;
+	m->f = calloc(m->nr ? m->nr : 1, sizeof(*m->f));
+	if (!m->f) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < m->nr; i++)
+		m->f[i].up_pfn[0] = m->f[i].up_pfn[1] = NO_PFN;
+	pthread_mutex_init(&m->lock, NULL);
+	d->mmu = m;
+	return 0;
+}
+
+void mmu_domain_fini(struct hv_domain *d)
+{
+	struct hv_mmu *m = d->mmu;
+
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->lock);
+	free(m->f);
+	free(m);
+	d->mmu = NULL;
+}
+
+/*
+ * The frame at gpa: FR_RAM with its pfn, FR_EXTRA, or Xen's error for a
+ * frame the domain may not map: -EBUSY for one that is not its own (a
+ * frame it gave back, a hypervisor page), -EPERM where there is no memory.
+ */
+static int classify(struct hv_domain *d, uint64_t gpa, uint64_t *pfn)
+{
+	const struct hv_mem *mem = &d->mem;
+
+	gpa &= PTE_ADDR;
+	if (mem_is_ram(mem, gpa, PAGE_SIZE)) {
+		uint64_t p = (uint64_t)mem_offset(mem, gpa) / PAGE_SIZE;
+		if (!mem_frame_present(mem, gpa) || p >= M(d)->nr)
+			return -XEN_EBUSY;
+		*pfn = p;
+		return FR_RAM;
+	}
+	if (gpa == SV_SHARED_INFO_GPA || gnttab_is_frame(d, gpa))
+		return FR_EXTRA;
+	if (mem_gpa(mem, gpa, PAGE_SIZE))
+		return -XEN_EBUSY; /* the hypervisor's own page */
+	return -XEN_EPERM;
+}
+
+static uint64_t pfn_gpa(struct hv_domain *d, uint64_t pfn)
+{
+	const struct hv_mem *mem = &d->mem;
+	uint64_t off = pfn * PAGE_SIZE;
+
+	for (unsigned i = 0; i < mem->nr_ram; i++)
+		if (off >= mem->ram[i].offset && off - mem->ram[i].offset < mem->ram[i].size)
+			return mem->ram[i].gpa + (off - mem->ram[i].offset);
+	return ~0ULL;
+}
+
+static uint64_t *table_of(struct hv_domain *d, uint64_t pfn)
+{
+	return (uint64_t *)(d->mem.base + pfn * PAGE_SIZE); /* RAM is first in the memfd */
+}
+
+/* An L4 slot the hypervisor owns (its entries are the engine's, never the guest's). */
+static bool slot_reserved(struct hv_domain *d, unsigned slot)
+{
+	uint64_t va = (uint64_t)slot << 39;
+
+	if (slot >= 256)
+		va |= 0xffff000000000000ULL;
+	return d->eng->va_reserved(va);
+}
+
+static int get_ref(struct mmu_frame *f)
+{
+	if (f->refs >= REF_MAX)
+		return -XEN_EBUSY;
+	f->refs++;
+	return 0;
+}
+
+static void put_ref(struct mmu_frame *f)
+{
+	if (f->refs)
+		f->refs--;
+}
+
+static int get_type(struct hv_domain *d, uint64_t pfn, unsigned type);
+static void put_type(struct hv_domain *d, uint64_t pfn);
+
+/*
+ * Which tables link a table, for the engines (pend_entry): the first two
+ * are remembered, enough for a table shared by a clone and its original.
+ */
+static void link_add(struct mmu_frame *f, uint64_t table_pfn, unsigned idx)
+{
+	if (f->links++ == 0)
+		f->up_pfn[0] = f->up_pfn[1] = NO_PFN;
+	for (unsigned k = 0; k < 2; k++) {
+		if (f->up_pfn[k] == NO_PFN) {
+			f->up_pfn[k] = (uint32_t)table_pfn;
+			f->up_idx[k] = (uint16_t)idx;
+			return;
+		}
+	}
+}
+
+static void link_del(struct mmu_frame *f, uint64_t table_pfn, unsigned idx)
+{
+	if (f->links)
+		f->links--;
+	for (unsigned k = 0; k < 2; k++) {
+		if (f->up_pfn[k] == table_pfn && f->up_idx[k] == idx) {
+			f->up_pfn[k] = NO_PFN;
+			f->up_idx[k] = 0;
+			return;
+		}
+	}
+}
+
+/* The links remembered: all of them, or fewer than there are (-1). */
+static int links_known(const struct mmu_frame *f)
+{
+	int n = (f->up_pfn[0] != NO_PFN) + (f->up_pfn[1] != NO_PFN);
+
+	return (uint32_t)n == f->links ? n : -1;
+}
+
+/*
+ * The references a present entry of a level-`level` table holds: on the
+ * frame it maps (and its writable type when it maps it writable), or on
+ * the table it links (and that table's type of the level below).
+ */
+static int get_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t table_pfn,
+		     unsigned idx)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+	int kind, ret;
+
+	if (!(e & PTE_P))
+		return 0;
+	if (level > 1 && (e & PTE_PS))
+		return -XEN_EINVAL; /* no superpages for PV guests, as Xen */
+	kind = classify(d, e, &pfn);
+	if (level > 1) {
+		if (kind != FR_RAM)
+			return -XEN_EINVAL; /* Xen: no page to take for a table */
+		ret = get_ref(&m->f[pfn]);
+		if (ret)
+			return ret;
+		ret = get_type(d, pfn, level - 1);
+		if (ret) {
+			put_ref(&m->f[pfn]);
+			return ret;
+		}
+		link_add(&m->f[pfn], table_pfn, idx);
+		return 0;
+	}
+	if (kind < 0)
+		return kind;
+	if (kind == FR_EXTRA)
+		return 0;
+	ret = get_ref(&m->f[pfn]);
+	if (ret)
+		return ret;
+	if ((e & PTE_RW) && get_type(d, pfn, MMU_T_WRITABLE)) {
+		put_ref(&m->f[pfn]);
+		return -XEN_EBUSY; /* a table (or being one) mapped writable */
+	}
+	return 0;
+}
+
+static void put_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t table_pfn,
+		      unsigned idx)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+
+	if (!(e & PTE_P) || classify(d, e, &pfn) != FR_RAM)
+		return;
+	if (level > 1) {
+		link_del(&m->f[pfn], table_pfn, idx);
+		put_type(d, pfn);
+	} else if (e & PTE_RW) {
+		put_type(d, pfn);
+	}
+	put_ref(&m->f[pfn]);
+}
+
+/* The table's entries as they are now, each taking its references; all or none. */
+static int validate(struct hv_domain *d, uint64_t pfn, unsigned level)
+{
+	uint64_t copy[512];
+	const uint64_t *t = table_of(d, pfn);
+	int ret = 0;
+	unsigned i;
+
+	for (i = 0; i < 512; i++)
+		copy[i] = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
+	for (i = 0; i < 512; i++) {
+		if (level == 4 && slot_reserved(d, i))
+			continue;
+		ret = get_entry(d, level, copy[i], pfn, i);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+	while (i--)
+		if (!(level == 4 && slot_reserved(d, i)))
+			put_entry(d, level, copy[i], pfn, i);
+	return ret;
+}
+
+static void devalidate(struct hv_domain *d, uint64_t pfn, unsigned level)
+{
+	const uint64_t *t = table_of(d, pfn);
+
+	for (unsigned i = 0; i < 512; i++)
+		if (!(level == 4 && slot_reserved(d, i)))
+			put_entry(d, level, __atomic_load_n(&t[i], __ATOMIC_RELAXED), pfn, i);
+}
+
+/* One more reference of the type; the first of a table type validates it. */
+static int get_type(struct hv_domain *d, uint64_t pfn, unsigned type)
+{
+	struct mmu_frame *f = &M(d)->f[pfn];
+	int ret;
+
+	if (f->type_count == 0) {
+		if (type != MMU_T_WRITABLE && M(d)->writable_dropped && M(d)->cur &&
+		    d->eng->sync_mappings) {
+			/*
+			 * Some writable mapping went since the engine last synced:
+			 * no vCPU may still write this frame through it once it is
+			 * a table (Xen flushes TLBs on such a type change).
+			 */
+			if (d->eng->sync_mappings(M(d)->cur))
+				return -XEN_EFAULT;
+			M(d)->writable_dropped = false;
+		}
+		f->type = (uint8_t)type;
+		f->type_count = 1;
+		if (type == MMU_T_WRITABLE)
+			return 0;
+		f->flags &= (uint8_t)~MMU_F_VALIDATED;
+		ret = validate(d, pfn, type);
+		/* The hypervisor's slots in every top-level table (Xen's init_xen_l4_slots). */
+		if (!ret && type == MMU_T_L4 && d->eng->install_l4(d, pfn_gpa(d, pfn))) {
+			devalidate(d, pfn, type);
+			ret = -XEN_EINVAL;
+		}
+		if (ret) {
+			f->type = MMU_T_NONE;
+			f->type_count = 0;
+			return ret;
+		}
+		f->flags |= MMU_F_VALIDATED;
+		return 0;
+	}
+	if (f->type != type)
+		return -XEN_EINVAL;
+	if (type != MMU_T_WRITABLE && !(f->flags & MMU_F_VALIDATED))
+		return -XEN_EINVAL; /* met again while it validates: a loop */
+	if (f->type_count >= REF_MAX)
+		return -XEN_EBUSY;
+	f->type_count++;
+	return 0;
+}
+
+static void put_type(struct hv_domain *d, uint64_t pfn)
+{
+	struct mmu_frame *f = &M(d)->f[pfn];
+	unsigned type = f->type;
+
+	if (!f->type_count || --f->type_count)
+		return;
+	if (type == MMU_T_WRITABLE)
+		M(d)->writable_dropped = true;
+	if (type >= MMU_T_L1 && type <= MMU_T_L4 && (f->flags & MMU_F_VALIDATED)) {
+		f->flags &= (uint8_t)~MMU_F_VALIDATED;
+		devalidate(d, pfn, type);
+	}
+	f->type = MMU_T_NONE;
+}
+
+/* A reference and a type reference of a table frame named by machine frame mfn. */
+static int get_table(struct hv_domain *d, uint64_t mfn, unsigned level, uint64_t *pfn)
+{
+	int ret;
+
+	if (mfn > (PTE_ADDR >> PAGE_SHIFT) || classify(d, mfn << PAGE_SHIFT, pfn) != FR_RAM)
+		return -XEN_EINVAL;
+	ret = get_ref(&M(d)->f[*pfn]);
+	if (ret)
+		return ret;
+	ret = get_type(d, *pfn, level);
+	if (ret)
+		put_ref(&M(d)->f[*pfn]);
+	return ret;
+}
+
+static void put_table(struct hv_domain *d, uint64_t pfn)
+{
+	put_type(d, pfn);
+	put_ref(&M(d)->f[pfn]);
+}
+
+/* ---- Mapping changes for the engine, gathered per hypercall. ---- */
+
+static void pend_range(struct hv_mmu *m, uint64_t va, uint64_t len)
+{
+	struct hv_va_range *last = m->nr_pend ? &m->pend[m->nr_pend - 1] : NULL;
+
+	if (m->pend_all)
+		return;
+	if (last && last->va + last->len == va) {
+		last->len += len;
+		return;
+	}
+	if (last && va + len == last->va) {
+		last->va = va;
+		last->len += len;
+		return;
+	}
+	if (m->nr_pend == sizeof(m->pend) / sizeof(m->pend[0])) {
+		m->pend_all = true;
+		return;
+	}
+	m->pend[m->nr_pend++] = (struct hv_va_range){ va, len };
+}
+
+/*
+ * Entry idx of the level-`level` table at pfn changed: which addresses of
+ * v's current tables does that move?  Walks up the remembered links (a
+ * table linked from more places than remembered makes it "anything").
+ */
+static void pend_up(struct hv_vcpu *v, uint64_t pfn, unsigned level, uint64_t va, uint64_t len,
+		    unsigned depth)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	const struct mmu_frame *f = &m->f[pfn];
+	int n;
+
+	if (level == 4) {
+		if (pfn_gpa(d, pfn) != (v->cr3 & PTE_ADDR))
+			return; /* another address space: seen when it is loaded */
+		if (va & (1ULL << 47))
+			va |= 0xffff000000000000ULL;
+		pend_range(m, va, len);
+		return;
+	}
+	if (!f->links)
+		return; /* linked nowhere: mapped nowhere */
+	n = links_known(f);
+	if (n < 0 || depth > 8) {
+		m->pend_all = true;
+		return;
+	}
+	for (unsigned k = 0; k < 2; k++)
+		if (f->up_pfn[k] != NO_PFN)
+			pend_up(v, f->up_pfn[k], level + 1,
+				va | ((uint64_t)f->up_idx[k] << (12 + 9 * level)), len, depth + 1);
+}
+
+static void pend_entry(struct hv_vcpu *v, uint64_t pfn, unsigned level, unsigned idx)
+{
+	unsigned shift = 12 + 9 * (level - 1);
+
+	pend_up(v, pfn, level, (uint64_t)idx << shift, 1ULL << shift, 0);
+}
+
+/* Hand what the hypercall changed to the engine; the MMU lock is held. */
+static int pend_flush(struct hv_vcpu *v)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	int ret = 0;
+
+	if (!m->pend_all && !m->nr_pend)
+		return 0;
+	if (d->eng->ptes_changed) {
+		ret = d->eng->ptes_changed(v, m->pend, m->pend_all ? 0 : m->nr_pend);
+	} else {
+		for (unsigned i = 0; i < m->nr_pend && !ret; i++)
+			for (uint64_t o = 0; o < m->pend[i].len && !ret; o += PAGE_SIZE)
+				ret = d->eng->pte_changed(v, m->pend[i].va + o);
+		if (m->pend_all && !ret)
+			ret = d->eng->pte_changed(v, 0);
+	}
+	m->nr_pend = 0;
+	m->pend_all = false;
+	return ret;
+}
+
+/* ---- Entry updates. ---- */
+
+/*
+ * Entry idx of the validated level-`level` table at pfn becomes e: the new
+ * entry's references are taken before the old one's go, so a table that
+ * stays linked is never devalidated on the way.
+ */
+static int mod_entry(struct hv_vcpu *v, uint64_t pfn, unsigned level, unsigned idx, uint64_t e,
+		     bool preserve_ad)
+{
+	struct hv_domain *d = v->dom;
+	uint64_t *slot = &table_of(d, pfn)[idx], old;
+	int ret;
+
+	if (level == 4 && slot_reserved(d, idx))
+		return -XEN_EINVAL; /* Xen: "Illegal L4 update attempt in Xen-private area" */
+	old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	if (e & PTE_P)
+		e |= PTE_US; /* the kernel runs at CPL3: Xen sets the user bit for 64-bit PV */
+	if (preserve_ad)
+		e |= old & (PTE_A | PTE_D);
+	ret = get_entry(d, level, e, pfn, idx);
+	if (ret)
+		return ret;
+	__atomic_store_n(slot, e, __ATOMIC_RELEASE);
+	put_entry(d, level, old, pfn, idx);
+	if (old != e)
+		pend_entry(v, pfn, level, idx);
+	return 0;
+}
+
+/*
+ * The vCPU's tables are held (a root reference): taken here if they are
+ * not yet, as for a domain whose vCPU was set up without a context.
+ */
+static int hold_base(struct hv_vcpu *v)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	uint64_t cr3 = v->cr3 & PTE_ADDR, pfn, old;
+	int ret;
+
+	if (m->base[v->id] == cr3 && cr3)
+		return 0;
+	ret = get_table(d, cr3 >> PAGE_SHIFT, MMU_T_L4, &pfn);
+	if (ret)
+		return ret;
+	old = m->base[v->id];
+	m->base[v->id] = cr3;
+	if (old && classify(d, old, &pfn) == FR_RAM)
+		put_table(d, pfn);
+	return 0;
+}
+
+int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	uint64_t pfn, oldpfn, old;
+	bool pinned = false;
+	int ret;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	m->cur = NULL; /* no vCPU runs this domain's guest code yet on these tables */
+	if (!m->started) {
+		/* The boot L4, pinned as Xen's builder pins pt_base. */
+		ret = get_table(d, cr3 >> PAGE_SHIFT, MMU_T_L4, &pfn);
+		if (ret)
+			goto out;
+		if (m->f[pfn].flags & MMU_F_PINNED) {
+			put_table(d, pfn);
+		} else {
+			m->f[pfn].flags |= MMU_F_PINNED;
+			pinned = true;
+		}
+	}
+	ret = get_table(d, cr3 >> PAGE_SHIFT, MMU_T_L4, &pfn);
+	if (ret) {
+		if (pinned) {
+			m->f[pfn].flags &= (uint8_t)~MMU_F_PINNED;
+			put_table(d, pfn);
+		}
+		goto out;
+	}
+	old = m->base[v->id];
+	m->base[v->id] = cr3 & PTE_ADDR;
+	if (old && classify(d, old, &oldpfn) == FR_RAM)
+		put_table(d, oldpfn);
+	m->started = true;
+out:
+	pthread_mutex_unlock(&m->lock);
+	if (ret)
+		hv_log("d%u: vCPU %u's page tables at %#llx do not validate (%d)", d->domid, v->id,
+		       (unsigned long long)cr3, ret);
+	return ret;
+}
+
+bool mmu_frames_free_lock(struct hv_domain *d, uint64_t pfn, uint64_t n)
+{
+	struct hv_mmu *m = M(d);
+
+	if (!m)
+		return true;
+	pthread_mutex_lock(&m->lock);
+	for (uint64_t j = 0; j < n; j++) {
+		const struct mmu_frame *f = pfn + j < m->nr ? &m->f[pfn + j] : NULL;
+		if (f && (f->refs || f->type_count)) {
+			pthread_mutex_unlock(&m->lock);
+			return false;
+		}
+	}
+	return true;
+}
+
+void mmu_unlock(struct hv_domain *d)
+{
+	if (M(d))
+		pthread_mutex_unlock(&M(d)->lock);
+}
+
+bool mmu_frame_info(struct hv_domain *d, uint64_t gpa, struct mmu_frame *out)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+
+	if (!m || !mem_is_ram(&d->mem, gpa & PTE_ADDR, PAGE_SIZE))
+		return false;
+	pfn = (uint64_t)mem_offset(&d->mem, gpa & PTE_ADDR) / PAGE_SIZE;
+	if (pfn >= m->nr)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	*out = m->f[pfn];
+	pthread_mutex_unlock(&m->lock);
+	return true;
+}
+
+/*
+ * The foreign-domain argument of mmu_update and mmuext_op: only
+ * DOMID_SELF, as Xen answers a guest without privilege (naming itself is
+ * refused too).  For mmu_update the upper 16 bits name the tables' owner
+ * (plus one): only this domain.
+ */
+static long check_foreign(struct hv_domain *d, uint64_t foreigndom, bool pt_owner)
+{
+	uint32_t pt = (uint32_t)(foreigndom >> 16) & 0xffff;
+
+	if (pt_owner && pt && pt - 1 != d->domid) {
+		struct hv_domain *o = domain_get(pt - 1);
+		if (!o)
+			return -XEN_ESRCH;
+		domain_put(o);
+		return -XEN_EPERM;
+	}
+	if ((foreigndom & 0xffff) != DOMID_SELF)
+		return -XEN_ESRCH;
+	return 0;
+}
+
+/* The M2P entry of a frame (MMU_MACHPHYS_UPDATE), where the hypervisor keeps one. */
+static void m2p_write(struct hv_domain *d, uint64_t gpa, uint64_t value)
+{
+	uint64_t *e;
+
+	if (!d->m2p_l3_gpa || gpa / PAGE_SIZE >= d->m2p_entries)
+		return;
+	e = mem_gpa(&d->mem, d->m2p_tab_gpa + gpa / PAGE_SIZE * 8, 8);
+	if (e)
+		__atomic_store_n(e, value, __ATOMIC_RELAXED);
+}
+
+static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	unsigned cmd = (unsigned)(ptr & 7);
+	uint64_t pfn;
+	int ret;
+
+	ptr &= ~7ULL;
+	switch (cmd) {
+	case MMU_NORMAL_PT_UPDATE:
+	case MMU_PT_UPDATE_PRESERVE_AD:
+	case MMU_PT_UPDATE_NO_TRANSLATE: /* nothing is translated for PV */
+		if (classify(d, ptr, &pfn) != FR_RAM)
+			return -XEN_EINVAL; /* Xen: "Could not get page for normal update" */
+		if (m->f[pfn].type_count && m->f[pfn].type >= MMU_T_L1 &&
+		    m->f[pfn].type <= MMU_T_L4)
+			return mod_entry(v, pfn, m->f[pfn].type, (unsigned)(ptr & 0xfff) / 8, val,
+					 cmd == MMU_PT_UPDATE_PRESERVE_AD);
+		/* Not a table: a plain write, which needs the frame writable (as Xen). */
+		ret = get_type(d, pfn, MMU_T_WRITABLE);
+		if (ret)
+			return ret;
+		__atomic_store_n(&table_of(d, pfn)[(ptr & 0xfff) / 8], val, __ATOMIC_RELAXED);
+		put_type(d, pfn);
+		return 0;
+	case MMU_MACHPHYS_UPDATE:
+		if (classify(d, ptr, &pfn) != FR_RAM)
+			return -XEN_EINVAL;
+		m2p_write(d, ptr & PTE_ADDR, val);
+		return 0;
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+/* mmu_update(reqs, count, pdone, foreigndom): in order, stopping at the first failure. */
+long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	uint64_t reqs = a[0], count = a[1] & 0xffffffffu, pdone = a[2], i = 0;
+	uint32_t done = 0;
+	long ret, ret2;
+
+	ret = check_foreign(d, a[3], true);
+	if (ret)
+		return ret;
+	if (count & MMU_UPDATE_PREEMPTED) {
+		/* A continuation: we never make one, but honour it as Xen would. */
+		count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
+		if (pdone && vcpu_copy_from_guest(v, &done, pdone, sizeof(done)))
+			done = 0;
+	}
+	pthread_mutex_lock(&m->lock);
+	m->cur = v;
+	ret = hold_base(v);
+	for (; !ret && i < count; i++) {
+		struct mmu_update req;
+		uint64_t at = reqs + i * sizeof(req);
+
+		if (at < reqs || vcpu_copy_from_guest(v, &req, at, sizeof(req))) {
+			ret = -XEN_EFAULT;
+			break;
+		}
+		ret = one_update(v, req.ptr, req.val);
+		if (ret)
+			break;
+	}
+	ret2 = pend_flush(v);
+	pthread_mutex_unlock(&m->lock);
+	done += (uint32_t)i;
+	if (pdone && vcpu_copy_to_guest(v, pdone, &done, sizeof(done)) && !ret)
+		ret = -XEN_EFAULT;
+	if (ret2) {
+		domain_crash(d, "cannot apply mmu_update to the address space");
+		return -XEN_EFAULT;
+	}
+	return ret;
+}
+
+/* A vCPU mask (TLB_FLUSH_MULTI, INVLPG_MULTI, UVMF_MULTI) must be readable: -EFAULT if not. */
+static long read_vcpumask(struct hv_vcpu *v, uint64_t gva)
+{
+	uint64_t words[(SV_MAX_VCPUS + 63) / 64];
+	size_t n = (v->dom->max_vcpus + 63) / 64;
+
+	if (!n)
+		n = 1;
+	if (n > sizeof(words) / sizeof(words[0]))
+		n = sizeof(words) / sizeof(words[0]);
+	return vcpu_copy_from_guest(v, words, gva, n * 8) ? -XEN_EFAULT : 0;
+}
+
+static long new_baseptr(struct hv_vcpu *v, uint64_t mfn)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	uint64_t pfn, old = m->base[v->id], oldpfn;
+	int ret;
+
+	ret = get_table(d, mfn, MMU_T_L4, &pfn);
+	if (ret)
+		return ret;
+	m->base[v->id] = mfn << PAGE_SHIFT;
+	if (old && classify(d, old, &oldpfn) == FR_RAM)
+		put_table(d, oldpfn);
+	v->cr3 = mfn << PAGE_SHIFT;
+	m->nr_pend = 0; /* the whole space changes: what was pending goes with it */
+	m->pend_all = false;
+	if (d->eng->new_baseptr)
+		return d->eng->new_baseptr(v) ? -XEN_EFAULT : 0;
+	m->pend_all = true;
+	return 0;
+}
+
+static long one_ext(struct hv_vcpu *v, const struct mmuext_op *op)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	uint64_t pfn, src;
+	long ret;
+
+	switch (op->cmd) {
+	case MMUEXT_PIN_L1_TABLE:
+	case MMUEXT_PIN_L2_TABLE:
+	case MMUEXT_PIN_L3_TABLE:
+	case MMUEXT_PIN_L4_TABLE:
+		ret = get_table(d, op->arg1.mfn, op->cmd - MMUEXT_PIN_L1_TABLE + 1, &pfn);
+		if (ret)
+			return ret;
+		if (m->f[pfn].flags & MMU_F_PINNED) {
+			put_table(d, pfn);
+			return -XEN_EINVAL; /* Xen: "already pinned" */
+		}
+		m->f[pfn].flags |= MMU_F_PINNED;
+		return 0;
+	case MMUEXT_UNPIN_TABLE:
+		if (op->arg1.mfn > (PTE_ADDR >> PAGE_SHIFT) ||
+		    classify(d, op->arg1.mfn << PAGE_SHIFT, &pfn) != FR_RAM)
+			return -XEN_EINVAL;
+		if (!(m->f[pfn].flags & MMU_F_PINNED))
+			return -XEN_EINVAL; /* Xen: "mfn not pinned" */
+		/* Still in use (cr3, linked): Xen unpins and the type stays while used. */
+		m->f[pfn].flags &= (uint8_t)~MMU_F_PINNED;
+		put_table(d, pfn);
+		return 0;
+	case MMUEXT_NEW_BASEPTR:
+		return new_baseptr(v, op->arg1.mfn);
+	case MMUEXT_NEW_USER_BASEPTR: {
+		uint64_t old = m->user_base[v->id], oldpfn;
+		if (op->arg1.mfn) {
+			ret = get_table(d, op->arg1.mfn, MMU_T_L4, &pfn);
+			if (ret)
+				return ret;
+		}
+		m->user_base[v->id] = op->arg1.mfn << PAGE_SHIFT;
+		if (old && classify(d, old, &oldpfn) == FR_RAM)
+			put_table(d, oldpfn);
+		return 0;
+	}
+	case MMUEXT_TLB_FLUSH_LOCAL:
+	case MMUEXT_TLB_FLUSH_ALL:
+	case MMUEXT_INVLPG_LOCAL:
+	case MMUEXT_INVLPG_ALL:
+		/* Updates reach the engines as they are made (pend_flush): nothing is stale. */
+		return 0;
+	case MMUEXT_TLB_FLUSH_MULTI:
+	case MMUEXT_INVLPG_MULTI:
+		return read_vcpumask(v, (uint64_t)(uintptr_t)op->arg2.vcpumask.p);
+	case MMUEXT_FLUSH_CACHE:
+	case MMUEXT_FLUSH_CACHE_GLOBAL:
+		return -XEN_EACCES; /* Xen: only for a domain with physical devices */
+	case MMUEXT_SET_LDT: {
+		uint64_t base = op->arg1.linear_addr, ents = op->arg2.nr_ents;
+		if ((base & (PAGE_SIZE - 1)) || (uint64_t)((int64_t)(base << 16) >> 16) != base ||
+		    ents > 8192 || d->eng->va_reserved(base))
+			return -XEN_EINVAL; /* Xen: "Bad args to SET_LDT" */
+		if (ents) {
+			/* No engine loads a guest LDT: refused rather than ignored. */
+			if (!__atomic_exchange_n(&m->ldt_logged, 1, __ATOMIC_RELAXED))
+				hv_log("d%u: MMUEXT_SET_LDT with %llu entries: no LDTs here",
+				       d->domid, (unsigned long long)ents);
+			return -XEN_EINVAL;
+		}
+		m->ldt_base[v->id] = base;
+		m->ldt_ents[v->id] = 0;
+		return 0;
+	}
+	case MMUEXT_CLEAR_PAGE:
+	case MMUEXT_COPY_PAGE:
+		if (op->arg1.mfn > (PTE_ADDR >> PAGE_SHIFT) ||
+		    classify(d, op->arg1.mfn << PAGE_SHIFT, &pfn) != FR_RAM)
+			return -XEN_EINVAL;
+		if (op->cmd == MMUEXT_COPY_PAGE &&
+		    (op->arg2.src_mfn > (PTE_ADDR >> PAGE_SHIFT) ||
+		     classify(d, op->arg2.src_mfn << PAGE_SHIFT, &src) != FR_RAM))
+			return -XEN_EINVAL;
+		if (get_type(d, pfn, MMU_T_WRITABLE))
+			return -XEN_EINVAL; /* a page table is not written to */
+		if (op->cmd == MMUEXT_COPY_PAGE)
+			memmove(table_of(d, pfn), table_of(d, src), PAGE_SIZE);
+		else
+			memset(table_of(d, pfn), 0, PAGE_SIZE);
+		put_type(d, pfn);
+		return 0;
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+/* mmuext_op(ops, count, pdone, foreigndom). */
+long hc_mmuext_op(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	uint64_t ops = a[0], count = a[1] & 0xffffffffu, pdone = a[2], i = 0;
+	uint32_t done = 0;
+	long ret, ret2;
+
+	ret = check_foreign(d, a[3], false);
+	if (ret)
+		return ret;
+	if (count & MMU_UPDATE_PREEMPTED) {
+		count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
+		if (pdone && vcpu_copy_from_guest(v, &done, pdone, sizeof(done)))
+			done = 0;
+	}
+	pthread_mutex_lock(&m->lock);
+	m->cur = v;
+	ret = hold_base(v);
+	for (; !ret && i < count; i++) {
+		struct mmuext_op op;
+		uint64_t at = ops + i * sizeof(op);
+
+		if (at < ops || vcpu_copy_from_guest(v, &op, at, sizeof(op))) {
+			ret = -XEN_EFAULT;
+			break;
+		}
+		ret = one_ext(v, &op);
+		if (ret)
+			break;
+	}
+	ret2 = pend_flush(v);
+	pthread_mutex_unlock(&m->lock);
+	done += (uint32_t)i;
+	if (pdone && vcpu_copy_to_guest(v, pdone, &done, sizeof(done)) && !ret)
+		ret = -XEN_EFAULT;
+	if (ret2) {
+		domain_crash(d, "cannot apply mmuext_op to the address space");
+		return -XEN_EFAULT;
+	}
+	return ret;
+}
+
+/*
+ * update_va_mapping(va, val, flags): the level-1 entry of va in the
+ * caller's tables, as one MMU_NORMAL_PT_UPDATE.  Flags: a flush type
+ * (UVMF_NONE, _TLB_FLUSH, _INVLPG; 3 is -EINVAL) and UVMF_LOCAL, UVMF_ALL
+ * or a pointer to a vCPU mask (UVMF_MULTI), which must be readable.
+ * Updates reach the engine at once, so every flush type is honoured.
+ */
+static long update_va(struct hv_vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	uint64_t pte_gpa, pfn, mask = flags & ~(UVMF_FLUSHTYPE_MASK);
+	long ret, ret2;
+
+	if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_FLUSHTYPE_MASK)
+		return -XEN_EINVAL;
+	if ((uint64_t)((int64_t)(va << 16) >> 16) != va || d->eng->va_reserved(va))
+		return -XEN_EINVAL;
+	if ((flags & UVMF_FLUSHTYPE_MASK) != UVMF_NONE && mask != UVMF_LOCAL && mask != UVMF_ALL &&
+	    read_vcpumask(v, mask))
+		return -XEN_EFAULT;
+	pthread_mutex_lock(&m->lock);
+	m->cur = v;
+	ret = hold_base(v);
+	if (!ret && vcpu_walk_l1(v, va, &pte_gpa))
+		ret = -XEN_EINVAL;
+	if (!ret && (classify(d, pte_gpa, &pfn) != FR_RAM || m->f[pfn].type != MMU_T_L1 ||
+		     !m->f[pfn].type_count))
+		ret = -XEN_EINVAL;
+	if (!ret)
+		ret = mod_entry(v, pfn, 1, (unsigned)(pte_gpa & 0xfff) / 8, val, false);
+	ret2 = pend_flush(v);
+	pthread_mutex_unlock(&m->lock);
+	if (ret2) {
+		domain_crash(d, "cannot apply update_va_mapping to the address space");
+		return -XEN_EFAULT;
+	}
+	return ret;
+}
+
+long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
+{
+	return update_va(v, a[0], a[1], a[2]);
+}
+
+/* Only for the caller's own tables (DOMID_SELF): any other domain is -ESRCH, as Xen. */
+long hc_update_va_mapping_otherdomain(struct hv_vcpu *v, const uint64_t *a)
+{
+	if ((a[3] & 0xffff) != DOMID_SELF)
+		return -XEN_ESRCH;
+	return update_va(v, a[0], a[1], a[2]);
+}

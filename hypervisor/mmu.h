@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xen's page-type and reference accounting for PV guests (mmu.c), and the
+ * MMU hypercalls built on it: mmu_update, mmuext_op, update_va_mapping
+ * and update_va_mapping_otherdomain.
+ */
+#ifndef HV_MMU_H
+#define HV_MMU_H
+
+#include "hv.h"
+
+/* A frame's type: what its type references say it is used as. */
+enum mmu_type {
+	MMU_T_NONE = 0,
+	MMU_T_L1 = 1, /* L1..L4: a page table of that level */
+	MMU_T_L2 = 2,
+	MMU_T_L3 = 3,
+	MMU_T_L4 = 4,
+	MMU_T_WRITABLE = 5, /* mapped writable somewhere */
+};
+
+#define MMU_F_PINNED 1u
+#define MMU_F_VALIDATED 2u
+
+/* One RAM frame (in memfd order, as memop.c's pfn). */
+struct mmu_frame {
+	uint32_t refs;	     /* general references: mappings, links, pins, base pointers */
+	uint32_t type_count; /* references of its current type */
+	uint32_t links;	     /* entries of higher tables that reference it as a table */
+	uint32_t up_pfn[2];  /* up to two of those tables (UINT32_MAX: none), at up_idx */
+	uint16_t up_idx[2];
+	uint8_t type;  /* enum mmu_type; NONE whenever type_count is 0 */
+	uint8_t flags; /* MMU_F_* */
+};
+
+struct hv_mmu {
+	pthread_mutex_t lock; /* everything below; taken after d->lock, never before it */
+	uint64_t nr;	      /* frames: d->mem.nr_frames */
+	struct mmu_frame *f;
+	bool started;			  /* the boot table was pinned (first vCPU context) */
+	uint64_t base[SV_MAX_VCPUS];	  /* root table each vCPU holds a reference on; 0: none */
+	uint64_t user_base[SV_MAX_VCPUS]; /* MMUEXT_NEW_USER_BASEPTR's; 0: none */
+	uint64_t ldt_base[SV_MAX_VCPUS], ldt_ents[SV_MAX_VCPUS];
+	/* The mappings a batch changed, handed to the engine once at its end. */
+	struct hv_va_range pend[32];
+	unsigned nr_pend;
+	bool pend_all;
+	uint64_t ldt_logged;
+	/* A writable mapping went since the engine last synced (mmu.c get_type). */
+	bool writable_dropped;
+	struct hv_vcpu *cur; /* the vCPU whose hypercall holds the lock */
+};
+
+/* pv_domain_init: the frame table, every frame untyped; fini frees it. */
+int mmu_domain_init(struct hv_domain *d);
+void mmu_domain_fini(struct hv_domain *d);
+/*
+ * vcpu_set_context: v will run on the tables at cr3.  The first context of
+ * a domain pins them as its boot L4 (validating every entry, as Xen's
+ * builder pins pt_base); each vCPU then holds a root reference on its
+ * tables.  -EINVAL (or Xen's error of the entry that failed) and nothing
+ * changed when they do not validate.
+ */
+int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3);
+/*
+ * memop.c, under d->lock: may frames [pfn, pfn + n) be given back (no
+ * type, no reference)?  Returns with the MMU locked when true: the caller
+ * removes them and then calls mmu_unlock.
+ */
+bool mmu_frames_free_lock(struct hv_domain *d, uint64_t pfn, uint64_t n);
+void mmu_unlock(struct hv_domain *d);
+/* A frame's accounting, for tests and the log (false: not a RAM frame). */
+bool mmu_frame_info(struct hv_domain *d, uint64_t gpa, struct mmu_frame *out);
+
+long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a);
+long hc_mmuext_op(struct hv_vcpu *v, const uint64_t *a);
+long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a);
+long hc_update_va_mapping_otherdomain(struct hv_vcpu *v, const uint64_t *a);
+
+#endif

@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Check suite: Xen's page-type accounting and the MMU hypercalls (hypervisor/mmu.c) from a
+ * hostile guest.  Every refusal is Xen's errno and changes nothing (frame table, tables), and
+ * every accepted change reaches the engine once per hypercall.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xen/errno.h>
+#include <xen/xen.h>
+#include <xen/memory.h>
+#include "../../hypervisor/hv.h"
+#include "../../hypervisor/hypercall.h"
+#include "../../hypervisor/mmu.h"
+#include "../../hypervisor/kvm/kvm.h"
+
+struct hv_host hv_host = { .tsc_khz = 2000000 };
+const char *hv_rundir = "/tmp";
+
+#define FRAMES 512ULL /* 2 MiB of RAM */
+#define L4 0x1000ULL
+#define L3 0x2000ULL
+#define L2 0x3000ULL
+#define L1 0x4000ULL
+#define DATA 0x10000ULL	    /* 16 frames mapped writable at VA_DATA */
+#define VA_DATA 0x400000ULL /* L2 entry 2 */
+#define VA_REQ (VA_DATA + 14 * 4096ULL)
+#define VA_DONE (VA_DATA + 13 * 4096ULL)
+#define FREE 0x30000ULL /* frames nothing maps or links */
+#define RW 7ULL		/* present, writable, user */
+#define RO 5ULL
+
+static struct hv_domain *d;
+static struct hv_vcpu *v;
+static struct hv_engine eng;
+static unsigned ranges_calls, base_calls, l4_installs;
+static struct hv_va_range last_range[32];
+static unsigned last_n;
+
+static int fake_ptes_changed(struct hv_vcpu *x, const struct hv_va_range *r, unsigned n)
+{
+	ranges_calls++;
+	last_n = n;
+	memcpy(last_range, r, n * sizeof(*r));
+	return 0;
+}
+
+static int fake_new_baseptr(struct hv_vcpu *x)
+{
+	base_calls++;
+	return 0;
+}
+
+static unsigned syncs;
+
+static int fake_sync(struct hv_vcpu *x)
+{
+	syncs++;
+	return 0;
+}
+
+static int fake_install_l4(struct hv_domain *x, uint64_t l4)
+{
+	l4_installs++;
+	return 0;
+}
+
+static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
+{
+	return 0;
+}
+
+static uint64_t *pt(uint64_t gpa)
+{
+	return mem_gpa(&d->mem, gpa, 4096);
+}
+
+static void tables(void)
+{
+	pt(L4)[0] = L3 | RW;
+	pt(L3)[0] = L2 | RW;
+	pt(L2)[2] = L1 | RW;
+	for (int i = 0; i < 16; i++)
+		pt(L1)[i] = (DATA + i * 4096ULL) | RW;
+	pt(L1)[16] = L4 | RO; /* the tables themselves, read-only as Xen wants them */
+	pt(L1)[17] = L3 | RO;
+	pt(L1)[18] = L2 | RO;
+	pt(L1)[19] = L1 | RO;
+	pt(L1)[24] = (DATA + 8 * 4096ULL) | RW; /* with nothing after it */
+}
+
+static void setup(void)
+{
+	d = calloc(1, sizeof(*d));
+	d->domid = 7;
+	eng = hv_kvm_engine; /* its va_reserved: Xen's own slots 256..271 */
+	eng.ptes_changed = fake_ptes_changed;
+	eng.new_baseptr = fake_new_baseptr;
+	eng.install_l4 = fake_install_l4;
+	eng.sync_mappings = fake_sync;
+	eng.pte_changed = fake_pte_changed;
+	d->eng = &eng;
+	d->max_vcpus = 2;
+	d->state = DOM_ACTIVE;
+	pthread_mutex_init(&d->lock, NULL);
+	ck_assert_int_eq(mem_init(&d->mem, FRAMES * 4096ULL, pv_priv_size(2, FRAMES * 4096ULL)), 0);
+	ck_assert_int_eq(pv_domain_init(d), 0);
+	ck_assert_int_eq(gnttab_init(d), 0);
+	if (!hv_dom0)
+		ck_assert_int_eq(domain_table_init(), 0);
+	tables();
+	for (unsigned i = 0; i < 2; i++) {
+		struct hv_vcpu *x = calloc(1, sizeof(*x));
+		x->dom = d;
+		x->id = i;
+		d->vcpus[i] = x;
+	}
+	v = d->vcpus[0];
+	v->cr3 = L4;
+	/* The domain starts: its boot L4 validated and pinned. */
+	ck_assert_int_eq(mmu_vcpu_context(v, L4), 0);
+	ranges_calls = base_calls = l4_installs = last_n = syncs = 0;
+}
+
+static void teardown(void)
+{
+	for (unsigned i = 0; i < 2; i++)
+		free(d->vcpus[i]);
+	gnttab_fini(d);
+	mmu_domain_fini(d);
+	mem_fini(&d->mem);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+static long hc4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct hv_regs *r = &v->regs;
+
+	memset(r, 0, sizeof(*r));
+	r->rax = nr;
+	r->rdi = a0;
+	r->rsi = a1;
+	r->rdx = a2;
+	r->r10 = a3;
+	hypercall_dispatch(v);
+	return (long)r->rax;
+}
+
+static void *guest(uint64_t va)
+{
+	return mem_gpa(&d->mem, DATA + (va - VA_DATA), 1);
+}
+
+static uint32_t *done_word(void)
+{
+	return guest(VA_DONE);
+}
+
+/* mmu_update of n requests (ptr, val pairs), pdone at VA_DONE. */
+static long mu_n(const uint64_t *pairs, unsigned n)
+{
+	memcpy(guest(VA_REQ), pairs, n * 16);
+	*done_word() = 0xdeadbeef;
+	return hc4(__HYPERVISOR_mmu_update, VA_REQ, n, VA_DONE, DOMID_SELF);
+}
+
+static long mu(uint64_t ptr, uint64_t val)
+{
+	uint64_t p[2] = { ptr, val };
+
+	return mu_n(p, 1);
+}
+
+static long ext(unsigned cmd, uint64_t arg1, uint64_t arg2)
+{
+	struct mmuext_op op = { .cmd = cmd };
+
+	op.arg1.mfn = arg1;
+	op.arg2.src_mfn = arg2;
+	memcpy(guest(VA_REQ), &op, sizeof(op));
+	*done_word() = 0xdeadbeef;
+	return hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, DOMID_SELF);
+}
+
+static long uvm(uint64_t va, uint64_t val, uint64_t flags)
+{
+	return hc4(__HYPERVISOR_update_va_mapping, va, val, flags, 0);
+}
+
+static struct mmu_frame info(uint64_t gpa)
+{
+	struct mmu_frame f;
+
+	ck_assert(mmu_frame_info(d, gpa, &f));
+	return f;
+}
+
+/* "Nothing changed": the frame table and the first 64 frames of RAM, as they were. */
+static struct mmu_frame *snap_f;
+static uint8_t *snap_mem;
+
+static void snap(void)
+{
+	free(snap_f);
+	free(snap_mem);
+	snap_f = malloc(FRAMES * sizeof(*snap_f));
+	memcpy(snap_f, d->mmu->f, FRAMES * sizeof(*snap_f));
+	snap_mem = malloc(64 * 4096);
+	memcpy(snap_mem, d->mem.base, 64 * 4096);
+	/* The request and done pages change on every call: not part of the guest's state. */
+	memset(snap_mem + (VA_REQ - VA_DATA + DATA), 0, 4096);
+	memset(snap_mem + (VA_DONE - VA_DATA + DATA), 0, 4096);
+}
+
+static void unchanged(void)
+{
+	uint8_t *now = malloc(64 * 4096);
+
+	memcpy(now, d->mem.base, 64 * 4096);
+	memset(now + (VA_REQ - VA_DATA + DATA), 0, 4096);
+	memset(now + (VA_DONE - VA_DATA + DATA), 0, 4096);
+	for (unsigned i = 0; i < FRAMES; i++)
+		if (memcmp(&snap_f[i], &d->mmu->f[i], sizeof(*snap_f)))
+			fprintf(
+			    stderr,
+			    "frame %u: refs %u/%u type %u/%u count %u/%u links %u/%u flags %u/%u\n",
+			    i, snap_f[i].refs, d->mmu->f[i].refs, snap_f[i].type, d->mmu->f[i].type,
+			    snap_f[i].type_count, d->mmu->f[i].type_count, snap_f[i].links,
+			    d->mmu->f[i].links, snap_f[i].flags, d->mmu->f[i].flags);
+	ck_assert(memcmp(snap_f, d->mmu->f, FRAMES * sizeof(*snap_f)) == 0);
+	ck_assert(memcmp(snap_mem, now, 64 * 4096) == 0);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	free(now);
+}
+
+START_TEST(boot_tables_validated_and_pinned)
+{
+	struct mmu_frame f = info(L4);
+
+	ck_assert_uint_eq(f.type, MMU_T_L4);
+	ck_assert(f.flags & MMU_F_PINNED);
+	ck_assert(f.flags & MMU_F_VALIDATED);
+	ck_assert_uint_eq(f.type_count, 2); /* the pin and vCPU 0's base */
+	ck_assert_uint_eq(info(L3).type, MMU_T_L3);
+	ck_assert_uint_eq(info(L2).type, MMU_T_L2);
+	ck_assert_uint_eq(info(L1).type, MMU_T_L1);
+	ck_assert_uint_eq(info(DATA).type, MMU_T_WRITABLE);
+	ck_assert_uint_eq(info(L1).refs, 2); /* linked from L2, mapped read-only by itself */
+	ck_assert_uint_eq(info(FREE).type, MMU_T_NONE);
+	/* The second vCPU on the same tables: one more reference, nothing revalidated. */
+	ck_assert_int_eq(mmu_vcpu_context(d->vcpus[1], L4), 0);
+	ck_assert_uint_eq(info(L4).type_count, 3);
+}
+END_TEST
+
+START_TEST(bad_boot_tables_refused)
+{
+	/* A fresh domain whose boot L4 links a frame its own tables map writable, as an L3. */
+	mmu_domain_fini(d);
+	ck_assert_int_eq(mmu_domain_init(d), 0);
+	pt(FREE)[0] = L3 | RW;
+	pt(FREE)[1] = DATA | RW;
+	snap();
+	ck_assert_int_eq(mmu_vcpu_context(v, FREE), -XEN_EINVAL);
+	unchanged();
+	ck_assert(!d->mmu->started);
+	/* A boot table mapping itself writable: -EBUSY, as Xen. */
+	pt(FREE)[1] = 0;
+	pt(L1)[20] = FREE | RW;
+	snap();
+	ck_assert_int_eq(mmu_vcpu_context(v, FREE), -XEN_EBUSY);
+	unchanged();
+	pt(L1)[20] = 0;
+	ck_assert_int_eq(mmu_vcpu_context(v, FREE), 0);
+	ck_assert(info(FREE).flags & MMU_F_PINNED);
+}
+END_TEST
+
+START_TEST(table_mapped_writable_refused)
+{
+	snap();
+	/* Through mmu_update, an L1 entry that would map each table writable. */
+	ck_assert_int_eq(mu(L1 + 30 * 8, L4 | RW), -XEN_EBUSY);
+	ck_assert_uint_eq(*done_word(), 0);
+	ck_assert_int_eq(mu(L1 + 30 * 8, L1 | RW), -XEN_EBUSY);
+	ck_assert_int_eq(mu(L1 + 30 * 8, L2 | RW), -XEN_EBUSY);
+	/* Making the read-only mapping of the L4 writable. */
+	ck_assert_int_eq(uvm(VA_DATA + 16 * 4096, L4 | RW, 0), -XEN_EBUSY);
+	ck_assert_int_eq(mu(L1 + 16 * 8, L4 | RW), -XEN_EBUSY);
+	unchanged();
+	ck_assert_uint_eq(ranges_calls, 0);
+	/* Read-only is fine. */
+	ck_assert_int_eq(mu(L1 + 30 * 8, L2 | RO), 0);
+	ck_assert_uint_eq(*done_word(), 1);
+}
+END_TEST
+
+START_TEST(pinning_a_writable_frame_refused)
+{
+	snap();
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, DATA >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L4_TABLE, DATA >> 12, 0), -XEN_EINVAL);
+	ck_assert_uint_eq(*done_word(), 0);
+	/* An L1 as an L2, the L4 as an L3, frames outside RAM. */
+	ck_assert_int_eq(ext(MMUEXT_PIN_L2_TABLE, L1 >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L3_TABLE, L4 >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FRAMES, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, SV_PRIV_GPA >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, ~0ULL, 0), -XEN_EINVAL);
+	unchanged();
+}
+END_TEST
+
+START_TEST(double_pin_and_unpin)
+{
+	ck_assert_int_eq(ext(MMUEXT_PIN_L4_TABLE, L4 >> 12, 0), -XEN_EINVAL); /* pinned at boot */
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(*done_word(), 1);
+	snap();
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), -XEN_EINVAL);
+	unchanged();
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(info(FREE).type, MMU_T_NONE);
+	snap();
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, FREE >> 12, 0), -XEN_EINVAL); /* not pinned */
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, DATA >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, FRAMES, 0), -XEN_EINVAL);
+	unchanged();
+}
+END_TEST
+
+START_TEST(unpin_in_use_keeps_the_type)
+{
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), 0);
+	ck_assert_int_eq(mu(L2 + 5 * 8, FREE | RW), 0); /* linked */
+	/* Xen unpins a table in use; it stays a table while linked. */
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(info(FREE).type, MMU_T_L1);
+	ck_assert_int_eq(mu(L1 + 30 * 8, FREE | RW), -XEN_EBUSY);
+	ck_assert_int_eq(mu(L2 + 5 * 8, 0), 0); /* unlinked: plain memory again */
+	ck_assert_uint_eq(info(FREE).type, MMU_T_NONE);
+	ck_assert_uint_eq(info(FREE).refs, 0);
+	ck_assert_int_eq(mu(L1 + 30 * 8, FREE | RW), 0);
+	ck_assert_uint_eq(info(FREE).type, MMU_T_WRITABLE);
+	/*
+	 * Writable, then read-only, then a table: the engine is made to drop
+	 * every stale writable mapping first (once), as Xen flushes TLBs.
+	 */
+	ck_assert_uint_eq(syncs, 0);
+	ck_assert_int_eq(mu(L1 + 30 * 8, FREE | RO), 0);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(syncs, 1);
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, FREE >> 12, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(syncs, 1); /* no writable mapping went since */
+	/* The boot L4 in use by vCPU 0, unpinned: still an L4, still not writable. */
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, L4 >> 12, 0), 0);
+	ck_assert_uint_eq(info(L4).type, MMU_T_L4);
+	ck_assert_int_eq(mu(L1 + 16 * 8, L4 | RW), -XEN_EBUSY);
+}
+END_TEST
+
+START_TEST(frames_not_the_domains_refused)
+{
+	snap();
+	ck_assert_int_eq(mu(L1 + 30 * 8, 0x7f000000ULL | RW), -XEN_EPERM); /* no memory there */
+	ck_assert_int_eq(mu(L1 + 30 * 8, (FRAMES * 4096) | RO), -XEN_EPERM);
+	ck_assert_int_eq(mu(L1 + 30 * 8, (SV_PRIV_GPA + 4 * 4096) | RO), -XEN_EBUSY); /* IDT */
+	ck_assert_int_eq(uvm(VA_DATA, (SV_PRIV_GPA + 4 * 4096) | RW, 0), -XEN_EBUSY);
+	ck_assert_int_eq(mu(L1 + 30 * 8, 0x000ffffffffff000ULL | RO), -XEN_EPERM);
+	/* As a table: a private page, shared_info, a frame past RAM. */
+	ck_assert_int_eq(mu(L2 + 5 * 8, (SV_PRIV_GPA + 4 * 4096) | RW), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L2 + 5 * 8, SV_SHARED_INFO_GPA | RW), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L3 + 5 * 8, (FRAMES * 4096) | RW), -XEN_EINVAL);
+	/* The update's own target: not a frame of the domain. */
+	ck_assert_int_eq(mu(SV_PRIV_GPA + 4 * 4096, 0), -XEN_EINVAL);
+	ck_assert_int_eq(mu(0x7f000000ULL, 0), -XEN_EINVAL);
+	unchanged();
+	/* shared_info may be mapped (not accounted). */
+	ck_assert_int_eq(mu(L1 + 30 * 8, SV_SHARED_INFO_GPA | RW), 0);
+}
+END_TEST
+
+START_TEST(superpages_refused)
+{
+	snap();
+	ck_assert_int_eq(mu(L2 + 5 * 8, 0x200000ULL | 0x80 | RW), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L3 + 5 * 8, 0x0ULL | 0x80 | RW), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L4 + 5 * 8, L3 | 0x80 | RW), -XEN_EINVAL);
+	/* A table with a PSE entry does not validate. */
+	pt(FREE)[3] = 0x200000ULL | 0x80 | RW;
+	ck_assert_int_eq(ext(MMUEXT_PIN_L2_TABLE, FREE >> 12, 0), -XEN_EINVAL);
+	pt(FREE)[3] = 0;
+	unchanged();
+}
+END_TEST
+
+START_TEST(addresses_the_guest_cannot_use)
+{
+	snap();
+	ck_assert_int_eq(uvm(0x0000800000000000ULL, DATA | RW, 0), -XEN_EINVAL); /* not canonical */
+	ck_assert_int_eq(uvm(0xffff800000000000ULL, DATA | RW, 0), -XEN_EINVAL); /* Xen's own */
+	ck_assert_int_eq(uvm(0x40000000ULL, DATA | RW, 0), -XEN_EINVAL);	 /* no L1 */
+	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, 3), -XEN_EINVAL);		 /* flush type 3 */
+	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, UVMF_INVLPG | 0x8), -XEN_EFAULT); /* bad mask */
+	/* The hypervisor's L4 slots. */
+	ck_assert_int_eq(mu(L4 + 256 * 8, L3 | RW), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L4 + 271 * 8, 0), -XEN_EINVAL);
+	unchanged();
+	/* Every other flag combination is accepted. */
+	uint64_t mask = 1;
+	memcpy(guest(VA_DATA + 12 * 4096), &mask, 8);
+	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, UVMF_TLB_FLUSH | UVMF_ALL), 0);
+	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, UVMF_INVLPG | UVMF_LOCAL), 0);
+	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, UVMF_INVLPG | (VA_DATA + 12 * 4096)), 0);
+	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, UVMF_NONE), 0);
+}
+END_TEST
+
+START_TEST(counts_past_the_array_and_pdone)
+{
+	uint64_t pairs[6] = { L1 + 30 * 8, DATA | RW, L1 + 31 * 8, DATA | RO,
+			      L1 + 32 * 8, L4 | RW /* refused: the 3rd stops the batch */ };
+
+	ck_assert_int_eq(mu_n(pairs, 3), -XEN_EBUSY);
+	ck_assert_uint_eq(*done_word(), 2);
+	ck_assert_uint_eq(pt(L1)[30], DATA | RW);
+	ck_assert_uint_eq(pt(L1)[32], 0);
+	/* One engine call for the batch, one range for both entries. */
+	ck_assert_uint_eq(ranges_calls, 1);
+	ck_assert_uint_eq(last_n, 1);
+	ck_assert_uint_eq(last_range[0].va, VA_DATA + 30 * 4096);
+	ck_assert_uint_eq(last_range[0].len, 2 * 4096);
+	/* A list whose end runs into unmapped memory: what fits is made, then -EFAULT. */
+	uint64_t *end = guest(VA_DATA + 9 * 4096 - 16); /* the frame at VA_DATA + 24 pages */
+	end[0] = L1 + 33 * 8;
+	end[1] = DATA | RO;
+	*done_word() = 0;
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_mmu_update, VA_DATA + 25 * 4096 - 16, 3, VA_DONE, DOMID_SELF),
+	    -XEN_EFAULT);
+	ck_assert_uint_eq(*done_word(), 1);
+	ck_assert_uint_eq(pt(L1)[33], DATA | RO);
+	snap();
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_mmu_update, 0xffffffffffff0000ULL, 0x7fffffff, VA_DONE, DOMID_SELF),
+	    -XEN_EFAULT);
+	ck_assert_uint_eq(*done_word(), 0);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, 0, 0x7fffffff, VA_DONE, DOMID_SELF),
+			 -XEN_EFAULT);
+	/* Unknown commands. */
+	ck_assert_int_eq(ext(99, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(ext(19 /* MARK_SUPER: gone from Xen */, DATA >> 12, 0), -XEN_ENOSYS);
+	unchanged();
+	/* Zero requests: nothing, and a pdone of 0. */
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 0, VA_DONE, DOMID_SELF), 0);
+	ck_assert_uint_eq(*done_word(), 0);
+}
+END_TEST
+
+START_TEST(foreign_domains_refused)
+{
+	snap();
+	memcpy(guest(VA_REQ), (uint64_t[2]){ L1 + 30 * 8, DATA | RW }, 16);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 0), -XEN_ESRCH);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 7), -XEN_ESRCH);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (100u << 16) | DOMID_SELF),
+	    -XEN_ESRCH);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, 0), -XEN_ESRCH);
+	ck_assert_int_eq(hc4(__HYPERVISOR_update_va_mapping_otherdomain, VA_DATA, DATA | RW, 0, 0),
+			 -XEN_ESRCH);
+	unchanged();
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (8u << 16) | DOMID_SELF),
+			 0); /* the tables' owner named as itself (7 + 1) */
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_update_va_mapping_otherdomain, VA_DATA, DATA | RW, 0, DOMID_SELF), 0);
+}
+END_TEST
+
+START_TEST(new_baseptr_switches_and_counts)
+{
+	/* A clone of the boot L4 in a free frame. */
+	memcpy(pt(FREE), pt(L4), 4096);
+	snap();
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, DATA >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, L1 >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, FRAMES, 0), -XEN_EINVAL);
+	unchanged();
+	ck_assert_uint_eq(v->cr3, L4);
+	ck_assert_uint_eq(base_calls, 0);
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(v->cr3, FREE);
+	ck_assert_uint_eq(base_calls, 1);
+	ck_assert_uint_eq(l4_installs, 1); /* the hypervisor's slots in the new top-level table */
+	ck_assert_uint_eq(info(FREE).type, MMU_T_L4);
+	ck_assert_uint_eq(info(L3).links, 2);
+	/* A change under the shared L3 is found through the current tables. */
+	ranges_calls = 0;
+	ck_assert_int_eq(mu(L1 + 40 * 8, DATA | RO), 0);
+	ck_assert_uint_eq(ranges_calls, 1);
+	ck_assert_uint_eq(last_n, 1);
+	ck_assert_uint_eq(last_range[0].va, VA_DATA + 40 * 4096);
+	/* A user base pointer is kept (and counted). */
+	ck_assert_int_eq(ext(MMUEXT_NEW_USER_BASEPTR, L4 >> 12, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_NEW_USER_BASEPTR, DATA >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_NEW_USER_BASEPTR, 0, 0), 0);
+	/* Back: the clone is plain memory, the L3 linked once again. */
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, L4 >> 12, 0), 0);
+	ck_assert_uint_eq(info(FREE).type, MMU_T_NONE);
+	ck_assert_uint_eq(info(FREE).refs, 0);
+	ck_assert_uint_eq(info(L3).links, 1);
+	ck_assert_int_eq(mu(L1 + 30 * 8, FREE | RW), 0);
+}
+END_TEST
+
+START_TEST(page_ops_and_flushes)
+{
+	uint64_t mask = 3;
+
+	memcpy(guest(VA_DATA + 12 * 4096), &mask, 8);
+	snap();
+	ck_assert_int_eq(ext(MMUEXT_CLEAR_PAGE, L1 >> 12, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_COPY_PAGE, L2 >> 12, DATA >> 12), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_COPY_PAGE, DATA >> 12, FRAMES), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_CLEAR_PAGE, (SV_PRIV_GPA >> 12) + 4, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0x1001, 1), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0x1000, 8193), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0xffff800000000000ULL, 1), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_FLUSH_CACHE, 0, 0), -XEN_EACCES);
+	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_MULTI, 0, 8), -XEN_EFAULT);
+	unchanged();
+	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_ALL, 0, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_INVLPG_LOCAL, VA_DATA, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_INVLPG_ALL, VA_DATA, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_MULTI, 0, VA_DATA + 12 * 4096), 0);
+	ck_assert_int_eq(ext(MMUEXT_INVLPG_MULTI, VA_DATA, VA_DATA + 12 * 4096), 0);
+	/* COPY_PAGE and CLEAR_PAGE into a plain frame. */
+	memset(guest(VA_DATA + 1 * 4096), 0x42, 4096);
+	ck_assert_int_eq(ext(MMUEXT_COPY_PAGE, (DATA >> 12) + 2, (DATA >> 12) + 1), 0);
+	ck_assert_uint_eq(*(uint8_t *)guest(VA_DATA + 2 * 4096 + 100), 0x42);
+	ck_assert_int_eq(ext(MMUEXT_CLEAR_PAGE, (DATA >> 12) + 2, 0), 0);
+	ck_assert_uint_eq(*(uint8_t *)guest(VA_DATA + 2 * 4096 + 100), 0);
+	ck_assert_uint_eq(info(DATA + 2 * 4096).type, MMU_T_WRITABLE); /* its mapping's type */
+}
+END_TEST
+
+START_TEST(plain_writes_preserve_ad_and_m2p)
+{
+	/* A frame that is no table: mmu_update writes it as memory. */
+	ck_assert_int_eq(mu(FREE + 8, 0x1234), 0);
+	ck_assert_uint_eq(pt(FREE)[1], 0x1234);
+	ck_assert_uint_eq(info(FREE).type, MMU_T_NONE);
+	/* PRESERVE_AD keeps what the hardware set. */
+	pt(L1)[0] |= 0x60;
+	ck_assert_int_eq(mu((L1 + 0) | MMU_PT_UPDATE_PRESERVE_AD, (DATA + 4096) | RW), 0);
+	ck_assert_uint_eq(pt(L1)[0], (DATA + 4096) | RW | 0x60);
+	/* MACHPHYS: only for the domain's own frames. */
+	ck_assert_int_eq(mu(FREE | MMU_MACHPHYS_UPDATE, 0x55), 0);
+	ck_assert_int_eq(mu((FRAMES * 4096) | MMU_MACHPHYS_UPDATE, 0x55), -XEN_EINVAL);
+	ck_assert_int_eq(mu(SV_PRIV_GPA | MMU_MACHPHYS_UPDATE, 0x55), -XEN_EINVAL);
+}
+END_TEST
+
+START_TEST(tables_not_given_back)
+{
+	struct xen_memory_reservation r = { .nr_extents = 1, .domid = DOMID_SELF };
+	xen_pfn_t frame = L1 >> 12;
+
+	set_xen_guest_handle(r.extent_start, (xen_pfn_t *)(VA_DATA + 11 * 4096));
+	memcpy(guest(VA_DATA + 10 * 4096), &r, sizeof(r));
+	memcpy(guest(VA_DATA + 11 * 4096), &frame, sizeof(frame));
+	snap();
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 10 * 4096, 0, 0), 0);
+	unchanged();
+	/* A frame still mapped (the data page at VA_DATA + 5 pages): refused too. */
+	frame = (DATA >> 12) + 5;
+	memcpy(guest(VA_DATA + 11 * 4096), &frame, sizeof(frame));
+	snap();
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 10 * 4096, 0, 0), 0);
+	unchanged();
+	ck_assert(mem_frame_present(&d->mem, L1));
+	/* Unmapped first, as a balloon driver does: given back, and no longer mappable. */
+	ck_assert_int_eq(uvm(VA_DATA + 5 * 4096, 0, UVMF_INVLPG), 0);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 10 * 4096, 0, 0), 1);
+	ck_assert_int_eq(uvm(VA_DATA + 5 * 4096, (DATA + 5 * 4096) | RW, 0), -XEN_EBUSY);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, (DATA >> 12) + 5, 0), -XEN_EINVAL);
+}
+END_TEST
+
+START_TEST(multicall_of_mmu_ops)
+{
+	struct multicall_entry mc[2] = {
+		{ .op = __HYPERVISOR_mmu_update, .args = { VA_REQ, 1, VA_DONE, DOMID_SELF } },
+		{ .op = __HYPERVISOR_update_va_mapping, .args = { VA_DATA, L4 | RW, 0 } },
+	};
+
+	memcpy(guest(VA_REQ), (uint64_t[2]){ L1 + 30 * 8, DATA | RO }, 16);
+	memcpy(guest(VA_DATA + 9 * 4096), mc, sizeof(mc));
+	ck_assert_int_eq(hc4(__HYPERVISOR_multicall, VA_DATA + 9 * 4096, 2, 0, 0), 0);
+	memcpy(mc, guest(VA_DATA + 9 * 4096), sizeof(mc));
+	ck_assert_int_eq((long)mc[0].result, 0);
+	ck_assert_int_eq((long)mc[1].result, -XEN_EBUSY);
+	ck_assert_uint_eq(pt(L1)[30], DATA | RO);
+	ck_assert_uint_eq(pt(L1)[0], DATA | RW);
+}
+END_TEST
+
+/*
+ * The KVM engine's own hooks, with no VM behind them: a batch of 32
+ * updates and a multicall of them mark the vCPU for one shadow flush at
+ * its next entry (a flush now would need the VM: this test would crash),
+ * and NEW_BASEPTR marks cr3 for one reload.
+ */
+START_TEST(kvm_engine_flushes_once_per_entry)
+{
+	struct kvm_vcpu *k = calloc(1, sizeof(*k));
+	uint64_t pairs[64];
+
+	eng.ptes_changed = hv_kvm_engine.ptes_changed;
+	eng.new_baseptr = hv_kvm_engine.new_baseptr;
+	eng.pte_changed = hv_kvm_engine.pte_changed;
+	v->eng = k;
+	for (unsigned i = 0; i < 32; i++) {
+		pairs[2 * i] = L1 + (30 + i) * 8;
+		pairs[2 * i + 1] = DATA | RO;
+	}
+	ck_assert_int_eq(mu_n(pairs, 32), 0);
+	ck_assert_uint_eq(*done_word(), 32);
+	ck_assert(k->flush_pending);
+	ck_assert(!k->cr3_pending);
+	for (unsigned i = 0; i < 32; i++)
+		pairs[2 * i + 1] = 0;
+	ck_assert_int_eq(mu_n(pairs, 32), 0);
+	ck_assert(k->flush_pending);
+	memcpy(pt(FREE), pt(L4), 4096);
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, FREE >> 12, 0), 0);
+	ck_assert(k->cr3_pending);
+	ck_assert_uint_eq(v->cr3, FREE);
+	v->eng = NULL;
+	free(k);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("mmu");
+	TCase *tc = tcase_create("hostile");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, boot_tables_validated_and_pinned);
+	tcase_add_test(tc, bad_boot_tables_refused);
+	tcase_add_test(tc, table_mapped_writable_refused);
+	tcase_add_test(tc, pinning_a_writable_frame_refused);
+	tcase_add_test(tc, double_pin_and_unpin);
+	tcase_add_test(tc, unpin_in_use_keeps_the_type);
+	tcase_add_test(tc, frames_not_the_domains_refused);
+	tcase_add_test(tc, superpages_refused);
+	tcase_add_test(tc, addresses_the_guest_cannot_use);
+	tcase_add_test(tc, counts_past_the_array_and_pdone);
+	tcase_add_test(tc, foreign_domains_refused);
+	tcase_add_test(tc, new_baseptr_switches_and_counts);
+	tcase_add_test(tc, page_ops_and_flushes);
+	tcase_add_test(tc, plain_writes_preserve_ad_and_m2p);
+	tcase_add_test(tc, tables_not_given_back);
+	tcase_add_test(tc, multicall_of_mmu_ops);
+	tcase_add_test(tc, kvm_engine_flushes_once_per_entry);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
