@@ -59,14 +59,15 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		/*
 		 * Only what we honour: pae_pgdir_above_4gb follows the
 		 * vm_assist as in Xen; a PV domain is direct-mapped (not
-		 * translated).  No other map exists (-EINVAL, as Xen).
+		 * translated); mmu_update takes MMU_PT_UPDATE_PRESERVE_AD
+		 * (mmu.c).  No other map exists (-EINVAL, as Xen).
 		 */
 		xen_feature_info_t fi;
 		if (vcpu_copy_from_guest(v, &fi, arg, sizeof(fi)))
 			return -XEN_EFAULT;
 		if (fi.submap_idx != 0)
 			return -XEN_EINVAL;
-		fi.submap = 1U << XENFEAT_direct_mapped;
+		fi.submap = (1U << XENFEAT_direct_mapped) | (1U << XENFEAT_mmu_pt_update_preserve_ad);
 		if (__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
 		    (1ULL << VMASST_TYPE_pae_extended_cr3))
 			fi.submap |= 1U << XENFEAT_pae_pgdir_above_4gb;

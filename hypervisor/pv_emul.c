@@ -328,6 +328,7 @@ static void xen_leaf(struct hv_vcpu *v, uint32_t idx, uint32_t sub, uint32_t r[4
 	case 2:
 		r[0] = 1; /* one hypercall page */
 		r[1] = MSR_XEN_HYPERCALL;
+		r[2] = XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD; /* mmu.c honours it */
 		break;
 	case 3: /* time */
 		if (sub == 0) {

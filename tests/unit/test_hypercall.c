@@ -228,12 +228,14 @@ START_TEST(xen_version_every_subop)
 	fi->submap_idx = 0;
 	fi->submap = 0xffffffff;
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
-	ck_assert_uint_eq(fi->submap, 1u << XENFEAT_direct_mapped);
+	ck_assert_uint_eq(fi->submap, (1u << XENFEAT_direct_mapped) |
+					  (1u << XENFEAT_mmu_pt_update_preserve_ad));
 	ck_assert_int_eq(
 	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_pae_extended_cr3, 0), 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
 	ck_assert_uint_eq(fi->submap,
-			  (1u << XENFEAT_direct_mapped) | (1u << XENFEAT_pae_pgdir_above_4gb));
+			  (1u << XENFEAT_direct_mapped) | (1u << XENFEAT_mmu_pt_update_preserve_ad) |
+				  (1u << XENFEAT_pae_pgdir_above_4gb));
 	fi->submap_idx = 1;
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0),
 			 -XEN_EINVAL);

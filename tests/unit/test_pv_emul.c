@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <xen/arch-x86/xen-x86_64.h>
+#include <xen/arch-x86/cpuid.h>
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/pv_emul.h"
 
@@ -335,6 +336,7 @@ START_TEST(forced_cpuid_xen_leaves)
 	cpuid_forced(0x40000002, 0, r);
 	ck_assert_uint_eq(r[0], 1);
 	ck_assert_uint_eq(r[1], 0x40000000);
+	ck_assert_uint_eq(r[2], XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD);
 	cpuid_forced(0x40000003, 2, r);
 	ck_assert_uint_eq(r[0], 2000000);
 	cpuid_forced(0x40000004, 0, r); /* HVM only */
