@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "svc.h"
+#include "userdata_links.h"
 
 /*
  * One process, one thread, one poll loop over a signalfd (SIGCHLD, SIGTERM,
@@ -591,6 +592,7 @@ static void sup_clean_rundir(struct sup *sup)
 static void sup_shutdown(struct sup *sup)
 {
 	size_t i;
+	int n;
 
 	sup->phase = SUP_STOPPING;
 	for (i = sup->n; i-- > 0;) {
@@ -617,6 +619,9 @@ static void sup_shutdown(struct sup *sup)
 		}
 	}
 	sup_sweep_orphans(sup);
+	n = sv_userdata_sweep(sup->rundir); /* the domains died with the hypervisor */
+	if (n)
+		sup_log("removed libxl's records of %d domain(s) that ran until the stop", n);
 	sup_clean_rundir(sup);
 	sup_log("stack stopped");
 }

@@ -15,10 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "sv/svctl.h"
+#include "userdata_links.h"
 #include "xl.h"
 
-/* libxl's XEN_LIB_DIR, as Debian builds it. */
-#define XL_XEN_LIB_DIR "/var/lib/xen"
+#define XL_XEN_LIB_DIR SV_XEN_LIB_DIR
 
 void xl_userdata_write(const struct sv_config *cfg, uint32_t domid, const char *uuid)
 {
@@ -66,6 +67,8 @@ void xl_userdata_write(const struct sv_config *cfg, uint32_t domid, const char *
 		xl_err("warning: domain '%s': cannot write %s: %s", cfg->name, path,
 		       strerror(errno));
 		unlink(tmp);
+	} else {
+		sv_userdata_link(svctl_rundir(), domid, path); /* the stack's stop removes it */
 	}
 out:
 	json_object_put(o);
@@ -76,8 +79,10 @@ void xl_userdata_remove(uint32_t domid)
 	char prefix[48];
 	struct dirent *e;
 	size_t plen;
-	DIR *d = opendir(XL_XEN_LIB_DIR);
+	DIR *d;
 
+	sv_userdata_unlink(svctl_rundir(), domid);
+	d = opendir(XL_XEN_LIB_DIR);
 	if (!d)
 		return;
 	/* As libxl's own destroy: userdata-?.DOMID.* (records and their locks). */

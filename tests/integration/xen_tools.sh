@@ -314,3 +314,18 @@ if dxl list xa >/dev/null && xl list xa >/dev/null && [ "$(dxl domid xa)" = "$id
 else
 	fail "xen-alive"
 fi
+
+# ---- stopping the stack with xa still running: libxl's record of xa goes too ----
+# (as xl destroy would remove it; a record of another stack's domain stays).
+# xa's monitor (a forked `xl create`) would remove it when the domain dies:
+# kill it first, so that only the stop can.
+pkill -9 -f -- "xl create -q $work/xa.cfg"
+touch /var/lib/xen/userdata-d.999.00000000-0000-0000-0000-000000000999.libxl-json
+on_exit "rm -f /var/lib/xen/userdata-d.999.00000000-0000-0000-0000-000000000999.libxl-json"
+if [ -n "$(record "$ida")" ] && xl list xa >/dev/null 2>&1 && splitvisor stop >/dev/null 2>&1 && no_record "$ida" &&
+	[ -e /var/lib/xen/userdata-d.999.00000000-0000-0000-0000-000000000999.libxl-json ] &&
+	[ ! -e "$SPLITVISOR_RUNDIR/libxl-userdata" ]; then
+	pass "xen-stop-removes-records"
+else
+	fail "xen-stop-removes-records"; ls -l /var/lib/xen "$SPLITVISOR_RUNDIR" "$SPLITVISOR_RUNDIR/libxl-userdata" | sed "s/^/    /"; tail -5 "$SPLITVISOR_RUNDIR/splitvisor.log" | sed "s/^/    /"
+fi
