@@ -6,7 +6,7 @@ XS_CORE_SRCS := xenstore/xs_wire.c xenstore/xs_node.c xenstore/xs_tree.c \
 	xenstore/xs_watch.c xenstore/xs_quota.c xenstore/xs_domain.c \
 	xenstore/xs_conn.c xenstore/xs_ops.c xenstore/xs_control.c \
 	xenstore/xs_persist.c xenstore/xs_persist_conn.c xenstore/xs_log.c xenstore/xs_daemon.c \
-	xenstore/xs_sock.c xenstore/xs_keeper.c xenstore/xs_ring.c xenstore/xs_cbuf.c \
+	xenstore/xs_sock.c xenstore/xs_keeper.c xenstore/xs_ring.c xenstore/xs_cbuf.c xenstore/xs_uring.c \
 	backends/common/svd.c
 XS_CORE_OBJS := $(call host_objs,$(XS_CORE_SRCS))
 # The daemon proper adds the hypervisor glue (libsvxen, from dom0/lib).
