@@ -22,7 +22,7 @@ $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS) $(SV_LIBS_A)
 # Check suites: the real sources against an in-memory transport.
 XS_TEST_HARNESS := $(call host_objs,tests/unit/xs_harness.c)
 XS_TESTS := test_xs_wire test_xs_tree test_xs_perms test_xs_watch \
-	test_xs_txn test_xs_quota test_xs_restart test_xs_ring test_xs_cbuf
+	test_xs_txn test_xs_quota test_xs_restart test_xs_ring test_xs_cbuf test_xs_uring
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(XS_TESTS))
 
 $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_TEST_HARNESS) $(XS_CORE_OBJS)

@@ -382,24 +382,37 @@ static bool xu_complete(struct xs_conn *c, unsigned int op, int res)
 	return true;
 }
 
-int xs_uring_wait(struct xs_daemon *d, bool *epoll_ready)
+static void xu_arm_all(struct xs_daemon *d)
 {
-	struct xs_uring *u = d->uring;
-	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = XU_SEND_WAIT_NS };
-	struct io_uring_getevents_arg arg = { .sigmask_sz = _NSIG / 8, .ts = (uint64_t)(uintptr_t)&ts };
 	struct xs_list *pos, *tmp;
-	uint32_t head, tail, nready = 0, i;
-	int ret;
 
-	*epoll_ready = false;
 	xs_list_for_each_safe(pos, tmp, &d->conns)
 	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 
 		if (c->uring)
-			xu_arm_recv(u, c);
+			xu_arm_recv(d->uring, c);
 	}
-	if (!u->epoll_armed) {
+}
+
+int xs_uring_submit(struct xs_daemon *d)
+{
+	xu_arm_all(d);
+	d->uring->nsends = 0;
+	return xu_submit(d->uring, 0, NULL, 0);
+}
+
+int xs_uring_wait(struct xs_daemon *d, bool *epoll_ready)
+{
+	struct xs_uring *u = d->uring;
+	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = XU_SEND_WAIT_NS };
+	struct io_uring_getevents_arg arg = { .sigmask_sz = _NSIG / 8, .ts = (uint64_t)(uintptr_t)&ts };
+	uint32_t head, tail, nready = 0, i;
+	int ret;
+
+	*epoll_ready = false;
+	xu_arm_all(d);
+	if (!u->epoll_armed && u->epfd >= 0) {
 		struct io_uring_sqe *s = xu_sqe(u);
 
 		if (s) {

@@ -42,5 +42,7 @@ void xs_uring_send(struct xs_conn *c, uint64_t limit);
  * event channels, guest rings) has events. 0 or -errno.
  */
 int xs_uring_wait(struct xs_daemon *d, bool *epoll_ready);
+/* Arms the receives and hands the kernel what is queued, taking no completion (tests). */
+int xs_uring_submit(struct xs_daemon *d);
 
 #endif
