@@ -379,12 +379,12 @@ void xs_conn_flush(struct xs_conn *c)
 	struct xs_cbuf_hdr *h = c->cb.h;
 	uint64_t limit = c->cb.memfd >= 0 ? h->done.out : h->out_head;
 
-	c->out_blocked = false;
 	if (c->uring && xs_conn_unsent(c)) {
 		/* One send in flight; its completion moves out_sent. */
 		xs_uring_send(c, limit);
 		return;
 	}
+	c->out_blocked = false;
 	while (!c->dead && h->out_sent < limit) {
 		struct iovec iov[2];
 		int niov = xs_cbuf_out_data(&c->cb, iov);

@@ -44,15 +44,13 @@
 #define XU_RINGS_LEN (XU_PAGE + XU_CQ * sizeof(struct io_uring_cqe))
 #define XU_SQES_LEN (XU_SQ * sizeof(struct io_uring_sqe))
 #define XU_LEN (XU_PAGE + XU_RINGS_LEN + XU_SQES_LEN)
-/* A pass whose sends may all block waits at most this for another event. */
-#define XU_SEND_WAIT_NS 10000000L
 
-/* user_data: connection key << 22 | slot << 2 | operation. */
-enum { XU_OP_RECV = 1, XU_OP_SEND = 2, XU_OP_EPOLL = 3 };
-#define XU_UD(key, slot, op) (((uint64_t)(key) << 22) | ((uint64_t)(slot) << 2) | (op))
-#define XU_UD_KEY(ud) ((ud) >> 22)
-#define XU_UD_SLOT(ud) ((uint32_t)((ud) >> 2) & 0xfffffu)
-#define XU_UD_OP(ud) ((unsigned int)(ud)&3u)
+/* user_data: connection key << 23 | slot << 3 | operation. */
+enum { XU_OP_RECV = 1, XU_OP_SEND = 2, XU_OP_EPOLL = 3, XU_OP_POLLOUT = 4 };
+#define XU_UD(key, slot, op) (((uint64_t)(key) << 23) | ((uint64_t)(slot) << 3) | (op))
+#define XU_UD_KEY(ud) ((ud) >> 23)
+#define XU_UD_SLOT(ud) ((uint32_t)((ud) >> 3) & 0xfffffu)
+#define XU_UD_OP(ud) ((unsigned int)(ud)&7u)
 
 /* Page 0 of the memfd: where the next daemon finds the completion queue. */
 struct xu_hdr {
@@ -246,7 +244,7 @@ void xs_uring_detach(struct xs_conn *c)
 
 	if (!c->uring || !u)
 		return;
-	if (c->ur_recv || c->ur_send) {
+	if (c->ur_recv || c->ur_send || c->ur_pollout) {
 		/* Queued entries first, so the cancel finds them in the kernel. */
 		xu_submit(u, 0, NULL, 0);
 		memset(&reg, 0, sizeof(reg));
@@ -260,7 +258,7 @@ void xs_uring_detach(struct xs_conn *c)
 	/* Their completions (if not yet reaped) no longer find the connection. */
 	u->slots[c->ur_slot] = NULL;
 	u->free_slots[u->nfree++] = c->ur_slot;
-	c->uring = c->ur_recv = c->ur_send = false;
+	c->uring = c->ur_recv = c->ur_send = c->ur_pollout = false;
 }
 
 void xs_uring_send(struct xs_conn *c, uint64_t limit)
@@ -273,7 +271,8 @@ void xs_uring_send(struct xs_conn *c, uint64_t limit)
 	size_t want;
 	int niov;
 
-	if (c->ur_send || c->dead || h->out_sent >= limit)
+	/* A socket that refused output is retried once it polls writable. */
+	if (c->ur_send || c->out_blocked || c->dead || h->out_sent >= limit)
 		return;
 	niov = xs_cbuf_out_data(&c->cb, iov);
 	want = (size_t)(limit - h->out_sent);
@@ -299,8 +298,10 @@ void xs_uring_send(struct xs_conn *c, uint64_t limit)
 	s->fd = c->fd;
 	s->addr = (uint64_t)(uintptr_t)&c->ur_msg[1];
 	s->len = 1;
-	s->msg_flags = MSG_NOSIGNAL;
+	/* Never waits in the kernel: it completes within this pass's submit. */
+	s->msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT;
 	s->user_data = XU_UD(c->key, c->ur_slot, XU_OP_SEND);
+	c->ur_want = want;
 	c->ur_send = true;
 	u->nsends++;
 }
@@ -348,6 +349,11 @@ static bool xu_complete(struct xs_conn *c, unsigned int op, int res)
 	struct xs_cbuf_hdr *h = c->cb.h;
 	struct xs_cbuf_io *io = op == XU_OP_RECV ? &h->io_in : &h->io_out;
 
+	if (op == XU_OP_POLLOUT) {
+		c->ur_pollout = false;
+		c->out_blocked = false; /* writable (or failed: the send will say) */
+		return true;
+	}
 	if (op == XU_OP_RECV)
 		c->ur_recv = false;
 	else
@@ -369,6 +375,9 @@ static bool xu_complete(struct xs_conn *c, unsigned int op, int res)
 			c->ur_eof = "read error";
 		return true;
 	}
+	/* Full socket: the rest waits for POLLOUT (xu_arm_all). */
+	if (res == -EAGAIN || (res >= 0 && (size_t)res < c->ur_want))
+		c->out_blocked = true;
 	if (res == -EPIPE || res == -ECONNRESET)
 		c->ur_eof = "";
 	else if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED)
@@ -390,8 +399,20 @@ static void xu_arm_all(struct xs_daemon *d)
 	{
 		struct xs_conn *c = xs_container_of(pos, struct xs_conn, link);
 
-		if (c->uring)
-			xu_arm_recv(d->uring, c);
+		if (!c->uring)
+			continue;
+		xu_arm_recv(d->uring, c);
+		if (c->out_blocked && !c->ur_pollout && !c->ur_send && !c->dead) {
+			struct io_uring_sqe *s = xu_sqe(d->uring);
+
+			if (!s)
+				continue;
+			s->opcode = IORING_OP_POLL_ADD;
+			s->fd = c->fd;
+			s->poll32_events = POLLOUT;
+			s->user_data = XU_UD(c->key, c->ur_slot, XU_OP_POLLOUT);
+			c->ur_pollout = true;
+		}
 	}
 }
 
@@ -405,8 +426,6 @@ int xs_uring_submit(struct xs_daemon *d)
 int xs_uring_wait(struct xs_daemon *d, bool *epoll_ready)
 {
 	struct xs_uring *u = d->uring;
-	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = XU_SEND_WAIT_NS };
-	struct io_uring_getevents_arg arg = { .sigmask_sz = _NSIG / 8, .ts = (uint64_t)(uintptr_t)&ts };
 	uint32_t head, tail, nready = 0, i;
 	int ret;
 
@@ -423,14 +442,8 @@ int xs_uring_wait(struct xs_daemon *d, bool *epoll_ready)
 			u->epoll_armed = true;
 		}
 	}
-	/*
-	 * Sends to sockets with room complete at once; wait for one event
-	 * beyond them. One that waits for a slow reader bounds the wait.
-	 */
-	if (u->nsends)
-		ret = xu_submit(u, u->nsends + 1, &arg, sizeof(arg));
-	else
-		ret = xu_submit(u, 1, NULL, 0);
+	/* Sends never wait (MSG_DONTWAIT): wait for one event beyond them. */
+	ret = xu_submit(u, u->nsends + 1, NULL, 0);
 	u->nsends = 0;
 	if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN && ret != -EBUSY)
 		return ret;
