@@ -7,7 +7,8 @@
 # directory (never installed: the package pulls in systemd-sysv). It runs
 # without Xen through bench/xs_fakexen.c (LD_PRELOAD). Without the package
 # (no network, no apt) that comparison prints SKIPPED with the reason and
-# the ratios to the echo floor remain.
+# the ratios to the echo floor remain. XS_BENCH_PIN=CPU pins each daemon
+# and its client to that CPU for the 1-connection runs (xenstore_bench.c).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 : "${BUILD:=build}" "${XS_BENCH_SECONDS:=2}"
