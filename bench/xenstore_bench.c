@@ -451,7 +451,8 @@ int main(int argc, char **argv)
 	}
 	if (getenv("XS_BENCH_PIN")) {
 		pin_cpu = atoi(getenv("XS_BENCH_PIN"));
-		printf("xenstore bench: 1-connection runs pinned to CPU %d (daemon and client alike)\n",
+		printf("xenstore bench: 1-connection runs pinned to CPU %d (daemon and client "
+		       "alike)\n",
 		       pin_cpu);
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -148,7 +148,8 @@ int xs_uring_open(struct xs_daemon *d, const char **why)
 		*why = strerror(errno);
 		goto fail;
 	}
-	if (p.sq_entries > XU_SQ || p.cq_entries != XU_CQ || p.cq_off.cqes + XU_CQ * 16 > XU_RINGS_LEN) {
+	if (p.sq_entries > XU_SQ || p.cq_entries != XU_CQ ||
+	    p.cq_off.cqes + XU_CQ * 16 > XU_RINGS_LEN) {
 		*why = "unexpected ring geometry";
 		goto fail;
 	}
@@ -502,7 +503,8 @@ unsigned int xs_uring_recover(struct xs_daemon *d, int memfd, const struct xs_ke
 		return 0;
 	memcpy(&h, mem, sizeof(h));
 	if (h.magic != XU_MAGIC || !h.cq_entries || (h.cq_entries & (h.cq_entries - 1)) ||
-	    (uint64_t)h.rings_off + h.cq_cqes + (uint64_t)h.cq_entries * 16 > (uint64_t)st.st_size ||
+	    (uint64_t)h.rings_off + h.cq_cqes + (uint64_t)h.cq_entries * 16 >
+		(uint64_t)st.st_size ||
 	    (uint64_t)h.rings_off + h.cq_head + 4 > (uint64_t)st.st_size ||
 	    (uint64_t)h.rings_off + h.cq_tail + 4 > (uint64_t)st.st_size) {
 		xs_log(d, "restart: ring memory unusable: unreaped completions ignored");
