@@ -45,6 +45,12 @@ for i in $(seq 0 7); do
 	pids+=($!)
 done
 on_exit "touch '$XS_DIR/stop'; kill ${pids[*]} 2>/dev/null"
+# Every client connected and answered before the first kill (a kill between
+# accept and the keeper taking the socket would drop a client).
+for i in $(seq 0 7); do
+	wait_for 120 bash -c "[ \$(cat '$XS_DIR/c$i.progress' 2>/dev/null || echo 0) -ge 500 ]" ||
+		fail "client $i made no progress"
+done
 for round in 1 2 3 4; do
 	c=$((round % 8))
 	at=$(($(cat "$XS_DIR/c$c.progress" 2>/dev/null || echo 0) + 500))
@@ -66,6 +72,9 @@ done
 check "kill -9 x3 switching loops, 8 clients: one reply per request, none twice" test "$bad" -eq 0
 check "each restart restored the 8 clients" \
 	test "$(grep -c 'restart: 8 client connections restored' "$log")" -eq 3
+if [ "$bad" -ne 0 ] || [ "$(grep -c 'restart: 8 client connections restored' "$log")" -ne 3 ]; then
+	grep -E 'event loop|restart|closed|unusable|restored \(' "$log" | sed 's/^/    /'
+fi
 if [ "$uring" = 1 ]; then
 	check "both loops ran across the restarts" \
 		test "$(grep -c 'event loop: io_uring' "$log")" -ge 2
