@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Benchmarks xenstored beside Debian's C xenstored (1 and 16 connections; throughput and daemon CPU per request, as ratios).
+# Benchmarks xenstored beside Debian's C xenstored and beside itself on its epoll fallback (1 and 16 connections; throughput and daemon CPU per request, as ratios).
 #
 # Debian's C xenstored comes from xen-utils-4.17, fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x` into a private
 # directory (never installed: the package pulls in systemd-sysv). It runs
 # without Xen through bench/xs_fakexen.c (LD_PRELOAD). Without the package
 # (no network, no apt) that comparison prints SKIPPED with the reason and
-# the ratios to the echo floor remain.
+# the ratios to the echo floor remain. XS_BENCH_PIN=CPU pins each daemon
+# and its client to that CPU for the 1-connection runs (xenstore_bench.c).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 : "${BUILD:=build}" "${XS_BENCH_SECONDS:=2}"
@@ -71,6 +72,15 @@ if [ -z "$c_skip" ]; then
 		fi
 	fi
 fi
+# Ours again on its epoll loop (XENSTORED_IO_URING=0): what io_uring saves.
+mkdir -p "$dir/epoll"
+XENSTORED_IO_URING=0 "$BUILD/bin/xenstored" --rundir "$dir/epoll" --foreground &
+epoll_pid=$!
+pids+=($epoll_pid)
+if wait_sock "$dir/epoll/xenstored.sock"; then
+	targets+=("ours-epoll=$dir/epoll/xenstored.sock:$epoll_pid")
+fi
+echo "xenstore bench: ours runs the $(sed -n 's/.*event loop: \([a-z_]*\).*/\1/p' "$dir/ours/xenstored.log" | head -n 1) loop; ours-epoll the same daemon with XENSTORED_IO_URING=0"
 if [ -n "$c_skip" ]; then
 	echo "xenstore bench: comparison with Debian's C xenstored SKIPPED: $c_skip"
 else

@@ -10,9 +10,16 @@
 // reported as a ratio to it: throughput, and daemon CPU per request, read
 // from /proc/PID/schedstat (time on CPU, ns), not from wall time. The
 // floor is the round-trip rate of a single-threaded epoll echo server.
+//
+// XS_BENCH_PIN=CPU pins, for the 1-connection runs, each daemon and its
+// client to that one CPU (the same for every daemon): one request in flight
+// costs each daemon a sleep and a wake-up, whose price depends mostly on
+// whether the client runs on the same CPU, which the scheduler otherwise
+// picks anew for each run.
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -129,6 +136,33 @@ static int call(int fd, uint32_t type, uint32_t tx, const void *p, uint32_t len,
 		t = recv_msg(fd, out, outsz, &rl);
 	} while (t == XS_WATCH_EVENT);
 	return t == (int)type ? 0 : -1;
+}
+
+/* XS_BENCH_PIN's CPU, or -1. */
+static int pin_cpu = -1;
+
+static void pin(pid_t pid, pthread_t th, bool thread)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(pin_cpu, &set);
+	if (thread)
+		pthread_setaffinity_np(th, sizeof(set), &set);
+	else
+		sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/* Every CPU again. */
+static void unpin(pid_t pid)
+{
+	cpu_set_t set;
+	long i, n = sysconf(_SC_NPROCESSORS_CONF);
+
+	CPU_ZERO(&set);
+	for (i = 0; i < n && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(pid, sizeof(set), &set);
 }
 
 static void *worker_main(void *arg)
@@ -253,6 +287,8 @@ static double run(const char *sock, enum bench_op op, int nconn, double secs)
 			perror("pthread_create");
 			exit(1);
 		}
+		if (pin_cpu >= 0 && nconn == 1)
+			pin(0, w[i].th, true);
 	}
 	for (i = 0; i < nconn; i++) {
 		pthread_join(w[i].th, NULL);
@@ -354,9 +390,15 @@ struct result {
 static struct result measure(const struct target *t, enum bench_op op, int nconn, double secs)
 {
 	struct result r;
-	double c0 = cpu_ns(t->pid), c1, t0 = now(), t1;
+	double c0, c1, t0, t1;
 
+	if (pin_cpu >= 0 && nconn == 1 && t->pid > 0)
+		pin(t->pid, 0, false);
+	c0 = cpu_ns(t->pid);
+	t0 = now();
 	r.rate = run(t->sock, op, nconn, secs);
+	if (pin_cpu >= 0 && nconn == 1 && t->pid > 0)
+		unpin(t->pid);
 	t1 = now();
 	c1 = cpu_ns(t->pid);
 	r.us_per_req = (c0 < 0 || c1 < 0 || r.rate <= 0)
@@ -406,6 +448,12 @@ int main(int argc, char **argv)
 			tg[ntg].pid = atoi(colon + 1);
 		}
 		ntg++;
+	}
+	if (getenv("XS_BENCH_PIN")) {
+		pin_cpu = atoi(getenv("XS_BENCH_PIN"));
+		printf("xenstore bench: 1-connection runs pinned to CPU %d (daemon and client "
+		       "alike)\n",
+		       pin_cpu);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(echo_path, sizeof(echo_path), "%s.echo", tg[0].sock);

@@ -6,7 +6,7 @@ XS_CORE_SRCS := xenstore/xs_wire.c xenstore/xs_node.c xenstore/xs_tree.c \
 	xenstore/xs_watch.c xenstore/xs_quota.c xenstore/xs_domain.c \
 	xenstore/xs_conn.c xenstore/xs_ops.c xenstore/xs_control.c \
 	xenstore/xs_persist.c xenstore/xs_persist_conn.c xenstore/xs_log.c xenstore/xs_daemon.c \
-	xenstore/xs_sock.c xenstore/xs_keeper.c xenstore/xs_ring.c xenstore/xs_cbuf.c \
+	xenstore/xs_sock.c xenstore/xs_keeper.c xenstore/xs_ring.c xenstore/xs_cbuf.c xenstore/xs_uring.c \
 	common/svd.c
 XS_CORE_OBJS := $(call host_objs,$(XS_CORE_SRCS))
 # The daemon proper adds the hypervisor glue (libsvxen, from dom0/lib).
@@ -22,7 +22,7 @@ $(BIN)/xenstored: $(XS_MAIN_OBJS) $(XS_CORE_OBJS) $(SV_LIBS_A)
 # Check suites: the real sources against an in-memory transport.
 XS_TEST_HARNESS := $(call host_objs,tests/unit/xs_harness.c)
 XS_TESTS := test_xs_wire test_xs_tree test_xs_perms test_xs_watch \
-	test_xs_txn test_xs_quota test_xs_restart test_xs_ring test_xs_cbuf
+	test_xs_txn test_xs_quota test_xs_restart test_xs_ring test_xs_cbuf test_xs_uring
 UNIT_TESTS += $(addprefix $(TESTBIN)/,$(XS_TESTS))
 
 $(addprefix $(TESTBIN)/,$(XS_TESTS)): $(TESTBIN)/%: $(OBJ)/tests/unit/%.o $(XS_TEST_HARNESS) $(XS_CORE_OBJS)

@@ -144,10 +144,21 @@ struct xs_conn {
 	unsigned int nwatches;
 	struct sv_list txns;
 	unsigned int ntxns;
+	/* Served by the io_uring loop (xs_uring.c) instead of epoll. */
+	bool uring;
+	bool ur_recv, ur_send; /* a receive / a send in flight */
+	bool ur_pollout;       /* waiting for a full socket to take more */
+	size_t ur_want;	       /* bytes the send in flight offered */
+	bool ur_ready;	       /* completions taken this pass */
+	const char *ur_eof;    /* closed by the peer ("") or failed (why) */
+	uint32_t ur_slot;
+	struct msghdr ur_msg[2]; /* receive, send: read by the kernel until done */
+	struct iovec ur_iov[2][2];
 };
 
 struct xs_persist;
 struct xs_keeper;
+struct xs_uring;
 
 struct xs_daemon {
 	struct xs_tree tree;
@@ -175,6 +186,7 @@ struct xs_daemon {
 	/* Tries to reach the hypervisor again (it restarted); NULL in tests. */
 	int (*ring_reopen)(struct xs_daemon *d);
 	int epfd;
+	struct xs_uring *uring; /* the io_uring loop, NULL: epoll only */
 	const char *rundir;
 };
 

@@ -8,6 +8,7 @@
 
 #include "xenstored.h"
 #include "xs_keeper.h"
+#include "xs_uring.h"
 
 /* Watch events are dropped while more than this is unsent. */
 #define XS_OUT_EVENT_MAX (1024u * 1024)
@@ -138,7 +139,7 @@ void xs_conn_update_events(struct xs_conn *c)
 {
 	struct epoll_event ev = { 0 };
 
-	if (c->fd < 0 || c->d->epfd < 0 || c->dead)
+	if (c->fd < 0 || c->d->epfd < 0 || c->dead || c->uring)
 		return;
 	ev.events = (c->throttled ? 0 : EPOLLIN) | (c->out_blocked ? EPOLLOUT : 0);
 	if (ev.events == c->ep_events)
@@ -308,7 +309,8 @@ void xs_conn_handle_input(struct xs_conn *c)
 		int niov;
 
 		xs_conn_process(c);
-		if (c->dead || c->throttled)
+		/* The ring receives for io_uring connections (xs_uring.c). */
+		if (c->dead || c->throttled || c->uring)
 			break;
 		xs_cbuf_rebase(&c->cb);
 		/* Handled but uncommitted requests keep their bytes: maybe full. */
@@ -377,6 +379,11 @@ void xs_conn_flush(struct xs_conn *c)
 	struct xs_cbuf_hdr *h = c->cb.h;
 	uint64_t limit = c->cb.memfd >= 0 ? h->done.out : h->out_head;
 
+	if (c->uring && xs_conn_unsent(c)) {
+		/* One send in flight; its completion moves out_sent. */
+		xs_uring_send(c, limit);
+		return;
+	}
 	c->out_blocked = false;
 	while (!c->dead && h->out_sent < limit) {
 		struct iovec iov[2];
@@ -405,7 +412,8 @@ void xs_conn_flush(struct xs_conn *c)
 		c->want_out = false;
 		c->events_dropped = false;
 		c->quota_logged = false;
-		xs_cbuf_rebase(&c->cb);
+		if (!c->ur_recv)
+			xs_cbuf_rebase(&c->cb);
 	}
 	xs_conn_update_events(c);
 }

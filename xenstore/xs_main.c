@@ -17,6 +17,7 @@
 #include "xs_keeper.h"
 #include "xs_ring.h"
 #include "xs_sock.h"
+#include "xs_uring.h"
 #include "xs_xen.h"
 
 /* Tags for the non-connection fds in epoll. */
@@ -118,59 +119,93 @@ static void xs_reopen_log(struct xs_main *m)
 	xs_log(&m->d, "log reopened");
 }
 
+/* Handles what epoll reported: listeners, signals, event channels, guest rings, sockets. */
+static void xs_dispatch(struct xs_main *m, const struct epoll_event *evs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		void *tag = evs[i].data.ptr;
+		struct xs_conn *c;
+
+		if (tag == &xs_tag_rw) {
+			xs_accept_all(m, m->lrw, false);
+		} else if (tag == &xs_tag_ro) {
+			xs_accept_all(m, m->lro, true);
+		} else if (tag == &xs_tag_timer) {
+			xs_xen_tick(&m->d);
+		} else if (tag == &xs_tag_evtchn) {
+			if (xs_xen_events(&m->d) == -EPIPE) {
+				/* Its fd stays readable at EOF: stop polling it. */
+				epoll_ctl(m->d.epfd, EPOLL_CTL_DEL, xs_xen_fd(&m->d), NULL);
+				if (xs_xen_timer_fd(&m->d) >= 0)
+					epoll_ctl(m->d.epfd, EPOLL_CTL_DEL, xs_xen_timer_fd(&m->d),
+						  NULL);
+				xs_xen_close(&m->d);
+			}
+		} else if (tag == &xs_tag_sig) {
+			struct signalfd_siginfo si;
+
+			if (read(m->sigfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP)
+				xs_reopen_log(m); /* after log rotation */
+			else
+				m->quit = true;
+		} else {
+			c = tag;
+			if (c->dead)
+				continue;
+			/* Sent at the end of the pass, after the journal. */
+			if (evs[i].events & EPOLLOUT)
+				c->want_out = true;
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				xs_conn_handle_input(c);
+		}
+	}
+}
+
+/*
+ * With io_uring: one io_uring_enter per pass sends the replies, re-arms
+ * the receives and waits; the epoll set is looked at only when its fd
+ * (polled by the ring) is readable.
+ */
+static int xs_loop_uring(struct xs_main *m)
+{
+	struct epoll_event evs[64];
+
+	xs_end_of_pass(m);
+	while (!m->quit) {
+		bool ep;
+		int ret = xs_uring_wait(&m->d, &ep), n;
+
+		if (ret < 0)
+			return ret;
+		if (ep) {
+			n = epoll_wait(m->d.epfd, evs, 64, 0);
+			if (n > 0)
+				xs_dispatch(m, evs, n);
+		}
+		xs_end_of_pass(m);
+	}
+	return 0;
+}
+
 static int xs_loop(struct xs_main *m)
 {
 	struct epoll_event evs[64];
 
+	if (m->d.uring)
+		return xs_loop_uring(m);
 	/* Restored connections may already have events queued. */
 	xs_end_of_pass(m);
 	while (!m->quit) {
-		int n = epoll_wait(m->d.epfd, evs, 64, -1), i;
+		int n = epoll_wait(m->d.epfd, evs, 64, -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		for (i = 0; i < n; i++) {
-			void *tag = evs[i].data.ptr;
-			struct xs_conn *c;
-
-			if (tag == &xs_tag_rw) {
-				xs_accept_all(m, m->lrw, false);
-			} else if (tag == &xs_tag_ro) {
-				xs_accept_all(m, m->lro, true);
-			} else if (tag == &xs_tag_timer) {
-				xs_xen_tick(&m->d);
-			} else if (tag == &xs_tag_evtchn) {
-				if (xs_xen_events(&m->d) == -EPIPE) {
-					/* Its fd stays readable at EOF: stop polling it. */
-					epoll_ctl(m->d.epfd, EPOLL_CTL_DEL, xs_xen_fd(&m->d), NULL);
-					if (xs_xen_timer_fd(&m->d) >= 0)
-						epoll_ctl(m->d.epfd, EPOLL_CTL_DEL,
-							  xs_xen_timer_fd(&m->d), NULL);
-					xs_xen_close(&m->d);
-				}
-			} else if (tag == &xs_tag_sig) {
-				struct signalfd_siginfo si;
-
-				if (read(m->sigfd, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo == SIGHUP)
-					xs_reopen_log(m); /* after log rotation */
-				else
-					m->quit = true;
-			} else {
-				c = tag;
-				if (c->dead)
-					continue;
-				/* Sent at the end of the pass, after the journal. */
-				if (evs[i].events & EPOLLOUT)
-					c->want_out = true;
-				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-					xs_conn_handle_input(c);
-			}
-		}
+		xs_dispatch(m, evs, n);
 		xs_end_of_pass(m);
 	}
 	return 0;
@@ -222,6 +257,24 @@ static int xs_setup_sockets(struct xs_main *m, const char *rundir)
 		       strerror(-ret));
 	else
 		m->d.keeper = k;
+	/* Completions a killed daemon left unreaped, before any buffer is recovered. */
+	for (i = 0; i < k->nkept; i++) {
+		if (k->kept[i].key != XS_KEEPER_URING || k->kept[i].fd < 0)
+			continue;
+		xs_uring_recover(&m->d, k->kept[i].fd, k->kept, k->nkept);
+		close(k->kept[i].fd);
+		k->kept[i].fd = -1;
+		if (k->kept[i].cbuf_fd >= 0)
+			close(k->kept[i].cbuf_fd);
+		k->kept[i].cbuf_fd = -1;
+	}
+	if (m->d.keeper) {
+		/* This daemon's ring memory replaces it (or the old one goes). */
+		if (xs_uring_memfd(&m->d) >= 0)
+			xs_keeper_add(k, XS_KEEPER_URING, xs_uring_memfd(&m->d), -1, false);
+		else
+			xs_keeper_del(k, XS_KEEPER_URING);
+	}
 	for (i = 0; i < k->nkept; i++) {
 		if (k->kept[i].key == XS_KEEPER_LISTEN_RW && m->lrw < 0)
 			m->lrw = k->kept[i].fd;
@@ -365,6 +418,14 @@ static int xs_setup(struct xs_main *m, const char *rundir)
 	m->d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->d.epfd < 0)
 		return -errno;
+	{
+		const char *why;
+
+		if (xs_uring_open(&m->d, &why) == 0)
+			xs_log(&m->d, "event loop: io_uring (one system call per pass)");
+		else
+			xs_log(&m->d, "event loop: epoll (io_uring unavailable: %s)", why);
+	}
 	ret = xs_setup_sockets(m, rundir);
 	if (ret)
 		return ret;
@@ -399,6 +460,7 @@ static void xs_teardown(struct xs_main *m)
 	}
 	xs_persist_close(&m->d);
 	xs_daemon_fini(&m->d);
+	xs_uring_close(&m->d);
 	xs_xen_close(&m->d);
 	if (m->wrote_pid)
 		unlink(m->pidfile);

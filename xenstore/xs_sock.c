@@ -13,6 +13,7 @@
 
 #include "xs_keeper.h"
 #include "xs_sock.h"
+#include "xs_uring.h"
 
 static ssize_t xs_sock_read(struct xs_conn *c, void *buf, size_t len)
 {
@@ -78,7 +79,9 @@ static void xs_sock_close(struct xs_conn *c)
 {
 	if (c->fd < 0)
 		return;
-	if (c->d->epfd >= 0)
+	if (c->uring)
+		xs_uring_detach(c);
+	else if (c->d->epfd >= 0)
 		epoll_ctl(c->d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
@@ -140,6 +143,8 @@ static struct xs_conn *xs_sock_conn(struct xs_daemon *d, int fd, bool readonly, 
 		return NULL;
 	}
 	ev.data.ptr = c;
+	if (xs_uring_attach(c))
+		return c;
 	if (d->epfd >= 0) {
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			xs_conn_free(c);
