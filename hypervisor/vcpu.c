@@ -242,8 +242,6 @@ void vcpu_dump_and_crash(struct hv_vcpu *v, const char *why)
 /* What the engine reported, handed to the core. */
 static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
-	char why[200];
-
 	switch (e->kind) {
 	case HV_EXIT_NONE:
 		return;
@@ -254,9 +252,7 @@ static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 		pv_fault(v, e);
 		return;
 	case HV_EXIT_SYSCALL:
-		snprintf(why, sizeof(why), "host system call %llu (%s) denied",
-			 (unsigned long long)e->sys_nr, e->sys_abi);
-		domain_crash(v->dom, why);
+		pv_syscall_exit(v, e);
 		return;
 	case HV_EXIT_CRASH:
 		vcpu_dump_and_crash(v, e->why);
