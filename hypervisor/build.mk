@@ -105,3 +105,9 @@ $(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: guest user mode (pv_user.c, pv.c) from a hostile guest, same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_usermode
+$(TESTBIN)/test_usermode: $(call host_objs,tests/unit/test_usermode.c) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
