@@ -109,6 +109,10 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	v->gs_base_kernel = ctx->gs_base_kernel;
 	v->gs_base_user = ctx->gs_base_user;
 	v->fpu_ts = false;
+	/* As Xen's arch_set_info_guest: the entry stack for user mode; a context starts the kernel. */
+	v->kernel_ss = ctx->kernel_ss;
+	v->kernel_sp = ctx->kernel_sp;
+	v->user_mode = false;
 	v->cr3 = cr3;
 	v->has_context = true;
 	v->load_state = true;

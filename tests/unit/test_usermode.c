@@ -550,6 +550,25 @@ START_TEST(kernel_stack_not_mapped)
 }
 END_TEST
 
+/* A new context (VCPUOP_initialise, the builder's) starts in kernel mode with its kernel stack. */
+START_TEST(new_context_starts_in_kernel_mode)
+{
+	struct vcpu_guest_context ctx;
+
+	enter_user();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.flags = VGCF_in_kernel;
+	ctx.ctrlreg[3] = xen_pfn_to_cr3(L4 >> 12);
+	ctx.kernel_ss = FLAT_KERNEL_SS;
+	ctx.kernel_sp = KSTACK - 0x1000;
+	ck_assert_int_eq(vcpu_set_context(v, &ctx), 0);
+	ck_assert(!v->user_mode);
+	ck_assert_uint_eq(v->cr3, L4);
+	ck_assert_uint_eq(v->kernel_sp, KSTACK - 0x1000);
+	ck_assert_uint_eq(v->kernel_ss, FLAT_KERNEL_SS);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("usermode");
@@ -569,6 +588,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, event_in_user_mode);
 	tcase_add_test(tc, kernel_stack_not_set);
 	tcase_add_test(tc, kernel_stack_not_mapped);
+	tcase_add_test(tc, new_context_starts_in_kernel_mode);
 	suite_add_tcase(s, tc);
 	return s;
 }
