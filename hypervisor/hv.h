@@ -252,7 +252,13 @@ struct hv_vcpu {
 	/* set_trap_table (its own thread only): entry and flags (DPL, TI_GET_IF) per vector. */
 	uint64_t trap_addr[256];
 	uint8_t trap_flags[256];
-	uint64_t kernel_ss, kernel_sp; /* stack_switch */
+	uint64_t kernel_ss, kernel_sp; /* stack_switch: the stack entries from user mode start on */
+	/*
+	 * Xen's TF_kernel_mode, inverted (pv_user.c): the vCPU runs its guest
+	 * kernel's process on the user tables (MMUEXT_NEW_USER_BASEPTR) with
+	 * the user %gs; v->cr3 is then the user base.  Its own thread only.
+	 */
+	bool user_mode;
 	uint64_t poll_deadline_ns;     /* SCHEDOP_poll timeout, 0 = none */
 	bool polling;		       /* in SCHEDOP_poll on poll_ports */
 	unsigned nr_poll_ports;
@@ -309,6 +315,7 @@ struct hv_domain {
 	uint64_t watchdog_ns[2]; /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t event_callback, failsafe_callback, syscall_callback;
 	bool failsafe_masks;  /* CALLBACKF_mask_events on the failsafe callback (under lock) */
+	bool syscall_masks;   /* CALLBACKF_mask_events on the syscall callback (under lock) */
 	uint64_t priv_l3_gpa; /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
 	uint64_t m2p_l3_gpa;  /* the M2P's PDPT for slot 257; 0: no M2P */
 	uint64_t m2p_tab_gpa; /* first page of the M2P table itself */
@@ -432,6 +439,25 @@ long pv_set_segment_base(struct hv_vcpu *v, unsigned which, uint64_t base);
 int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss);
 /* A guest exception its trap table handles: bounced to it (true), else false. */
 bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e);
+
+/* pv_user.c: guest user mode (Xen's toggle_guest_mode, switch_to_kernel). */
+/* Kernel <-> user: the other base pointer and %gs; 0, or -EFAULT (the domain is crashed). */
+int pv_toggle_mode(struct hv_vcpu *v);
+/* MMUEXT_NEW_USER_BASEPTR's table of v (0: none, user mode cannot be entered). */
+uint64_t pv_user_base(struct hv_vcpu *v);
+/* The %gs base the vCPU runs with now, and the one swapgs would bring in. */
+static inline uint64_t pv_gs_active(const struct hv_vcpu *v)
+{
+	return v->user_mode ? v->gs_base_user : v->gs_base_kernel;
+}
+static inline uint64_t pv_gs_inactive(const struct hv_vcpu *v)
+{
+	return v->user_mode ? v->gs_base_kernel : v->gs_base_user;
+}
+/* A `syscall` instruction in user mode (rip after it): the syscall callback, else #UD. */
+void pv_user_syscall(struct hv_vcpu *v);
+/* The engine stopped a host system call (HV_EXIT_SYSCALL): user mode's, or a crash. */
+void pv_syscall_exit(struct hv_vcpu *v, const struct hv_exit *e);
 
 /* evtchn.c */
 extern struct hv_domain *hv_dom0; /* dom0's event channels; no vCPUs, no memory */

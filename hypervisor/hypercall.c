@@ -234,7 +234,7 @@ static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
 	return 0;
 }
 
-/* stack_switch: the kernel stack for entries from guest user mode (kept; see docs). */
+/* stack_switch: the kernel stack entries from guest user mode start on (pv_bounce_frame). */
 static long hc_stack_switch(struct hv_vcpu *v, const uint64_t *a)
 {
 	v->kernel_ss = a[0];
@@ -336,7 +336,15 @@ void hypercall_dispatch(struct hv_vcpu *v)
 	uint64_t nr = r->rax;
 	long ret;
 
-	if (nr < NR_TABLE && table[nr])
+	/*
+	 * Hypercalls are the guest kernel's.  On Xen a user process cannot
+	 * make one at all (its `syscall` goes to the kernel's callback); here
+	 * an engine's stub is reachable from user mode (the process engine's
+	 * runner entry, KVM's port), so the call is refused with -EPERM.
+	 */
+	if (v->user_mode)
+		ret = -XEN_EPERM;
+	else if (nr < NR_TABLE && table[nr])
 		ret = table[nr](v, args);
 	else
 		ret = hc_not_implemented(v, nr);

@@ -156,6 +156,14 @@ static const char *const vec_names[32] = {
 	"#CP control protection",
 };
 
+/* Are the bytes at rip (user mode) a `syscall` instruction, 0f 05? */
+static bool user_syscall_insn(struct hv_vcpu *v, uint64_t rip)
+{
+	uint8_t b[2];
+
+	return !vcpu_copy_from_guest(v, b, rip, 2) && b[0] == 0x0f && b[1] == 0x05;
+}
+
 /*
  * A guest exception.  Xen would bounce it to the guest's trap table;
  * until trap bouncing exists every guest fault crashes the guest alone,
@@ -163,8 +171,17 @@ static const char *const vec_names[32] = {
  */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 {
-	if (pv_emul_fault(v, e))
+	/* Privileged instructions are the guest kernel's: user mode gets its own fault. */
+	if (!v->user_mode && pv_emul_fault(v, e))
 		return;
+	if (v->user_mode && e->vector == 6 && user_syscall_insn(v, e->frame[0])) {
+		/* An engine that leaves EFER.SCE clear (KVM) sees a user `syscall` as #UD. */
+		v->regs.rip = e->frame[0] + 2;
+		v->regs.rflags = e->frame[2];
+		v->regs.rsp = e->frame[3];
+		pv_user_syscall(v);
+		return;
+	}
 	if (e->vector == 7 && v->fpu_ts) {
 		/* Xen clears the virtual CR0.TS as it delivers the #NM it caused. */
 		v->fpu_ts = false;
@@ -227,25 +244,38 @@ int pv_bounce_frame(struct hv_vcpu *v, uint64_t entry, const char *what, bool ha
 {
 	struct vcpu_info *vi = vcpu_info_of(v);
 	struct hv_regs *r = &v->regs;
-	uint64_t frame[8], top;
+	uint64_t frame[8], top, cs;
 	unsigned n = 0;
 	bool masked = vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE);
 
-	top = r->rsp & ~0xfULL;
+	/*
+	 * From user mode: to kernel mode first, the frame on the stack_switch
+	 * stack, its CS with RPL 3.  From kernel mode: on the current stack,
+	 * CS with RPL 0 ("kernel context" to the guest, as Xen clears it).
+	 */
+	if (v->user_mode) {
+		if (pv_toggle_mode(v))
+			return -EFAULT;
+		top = v->kernel_sp & ~0xfULL;
+		cs = FLAT_USER_CS64;
+	} else {
+		top = r->rsp & ~0xfULL;
+		cs = FLAT_KERNEL_CS64 & ~3ULL;
+	}
 	frame[n++] = r->rcx;
 	frame[n++] = r->r11;
 	if (has_err)
 		frame[n++] = err;
 	frame[n++] = r->rip;
-	frame[n++] = FLAT_KERNEL_CS;
+	frame[n++] = cs | ((uint64_t)masked << 32); /* bits 32-39: the saved upcall mask */
 	frame[n++] = (r->rflags & RFLAGS_GUEST) | (masked ? 0 : RFLAGS_IF) | 2;
 	frame[n++] = r->rsp;
 	frame[n++] = FLAT_KERNEL_SS;
 	if (top < n * 8 || vcpu_copy_to_guest(v, top - n * 8, frame, n * 8)) {
-		char why[96];
+		char why[112];
 		snprintf(why, sizeof(why), "%s delivery: kernel stack %#llx is not writable", what,
-			 (unsigned long long)r->rsp);
-		domain_crash(v->dom, why);
+			 (unsigned long long)(cs & 3 ? v->kernel_sp : r->rsp));
+		vcpu_dump_and_crash(v, why);
 		return -EFAULT;
 	}
 	if (vi && mask)
@@ -305,7 +335,8 @@ bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e)
 
 		if (vi)
 			__atomic_store_n(&vi->arch.cr2, e->cr2, __ATOMIC_RELEASE);
-		err &= ~PFEC_USER;
+		/* The guest kernel runs unprivileged too: the U bit says which mode faulted. */
+		err = v->user_mode ? err | PFEC_USER : err & ~PFEC_USER;
 	}
 	r->rip = e->frame[0];
 	r->rflags = e->frame[2];
@@ -334,7 +365,9 @@ void pv_deliver_upcall(struct hv_vcpu *v)
 
 /*
  * HYPERVISOR_iret: the guest pushed flags and the return frame, the stub
- * rcx, r11 and rax, so rsp points at Xen's iret_context.  Restores the
+ * rcx, r11 and rax, so rsp points at Xen's iret_context.  A CS with RPL 3
+ * returns to user mode (the user tables must exist, else the domain is
+ * crashed as Xen does); RPL 0 stays in kernel mode.  Restores the
  * interrupted state and the event mask from the saved IF, as Xen's
  * do_iret: rax always; rcx and r11 from the frame unless VGCF_in_syscall,
  * in which case the return is Xen's sysret (rcx = rip, r11 = rflags);
@@ -351,6 +384,15 @@ int pv_iret(struct hv_vcpu *v)
 	if (vcpu_copy_from_guest(v, &ic, r->rsp, sizeof(ic))) {
 		domain_crash(v->dom, "HYPERVISOR_iret with an unreadable frame");
 		return -1;
+	}
+	/* RPL 3 in the frame's CS: a return to user mode (Xen's do_iret). */
+	if ((ic.cs & 3) == 3) {
+		if (!pv_user_base(v)) {
+			vcpu_dump_and_crash(v, "iret to user mode with no user page tables");
+			return -1;
+		}
+		if (pv_toggle_mode(v))
+			return -1;
 	}
 	r->rax = ic.rax;
 	r->rip = ic.rip;

@@ -97,7 +97,8 @@ long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a)
  * stack the failed return would have used, aligned to 16, from the new
  * rsp up: rcx, r11, ds, es, fs, gs, then the return frame rip, cs (the
  * saved upcall mask in bits 32-39), rflags, rsp, ss as the guest gave
- * them.  Our data selectors are always NUL.  Events are masked only when
+ * them (from user mode: on the stack_switch stack, in kernel mode again).
+ * Our data selectors are always NUL.  Events are masked only when
  * the callback was registered with CALLBACKF_mask_events.
  */
 int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss)
@@ -123,7 +124,14 @@ int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss)
 		vcpu_dump_and_crash(v, why);
 		return -EFAULT;
 	}
-	top = r->rsp & ~0xfULL;
+	/* The failed return was to user mode: back to kernel mode, onto the stack_switch stack. */
+	if (v->user_mode) {
+		if (pv_toggle_mode(v))
+			return -EFAULT;
+		top = v->kernel_sp & ~0xfULL;
+	} else {
+		top = r->rsp & ~0xfULL;
+	}
 	frame[0] = r->rcx;
 	frame[1] = r->r11;
 	frame[2] = frame[3] = frame[4] = frame[5] = 0; /* ds es fs gs */
@@ -135,8 +143,8 @@ int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss)
 	if (top < sizeof(frame) ||
 	    vcpu_copy_to_guest(v, top - sizeof(frame), frame, sizeof(frame))) {
 		snprintf(why, sizeof(why), "failsafe callback: stack %#llx is not writable",
-			 (unsigned long long)r->rsp);
-		domain_crash(d, why);
+			 (unsigned long long)top);
+		vcpu_dump_and_crash(v, why);
 		return -EFAULT;
 	}
 	if (vi && mask)

@@ -577,6 +577,7 @@ long hc_set_callbacks(struct hv_vcpu *v, const uint64_t *a)
 	d->failsafe_callback = a[1];
 	d->failsafe_masks = false; /* as Xen's set_callbacks registers them: flags 0 */
 	d->syscall_callback = a[2];
+	d->syscall_masks = false;
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
@@ -614,6 +615,9 @@ long hc_callback_op(struct hv_vcpu *v, const uint64_t *a)
 	*slot = a[0] == CALLBACKOP_register ? cb.address : 0;
 	if (cb.type == CALLBACKTYPE_failsafe)
 		d->failsafe_masks =
+		    a[0] == CALLBACKOP_register && (cb.flags & CALLBACKF_mask_events);
+	if (cb.type == CALLBACKTYPE_syscall)
+		d->syscall_masks =
 		    a[0] == CALLBACKOP_register && (cb.flags & CALLBACKF_mask_events);
 	pthread_mutex_unlock(&d->lock);
 	return 0;

@@ -109,6 +109,10 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	v->gs_base_kernel = ctx->gs_base_kernel;
 	v->gs_base_user = ctx->gs_base_user;
 	v->fpu_ts = false;
+	/* As Xen's arch_set_info_guest: the entry stack for user mode; a context starts the kernel. */
+	v->kernel_ss = ctx->kernel_ss;
+	v->kernel_sp = ctx->kernel_sp;
+	v->user_mode = false;
 	v->cr3 = cr3;
 	v->has_context = true;
 	v->load_state = true;
@@ -242,8 +246,6 @@ void vcpu_dump_and_crash(struct hv_vcpu *v, const char *why)
 /* What the engine reported, handed to the core. */
 static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
-	char why[200];
-
 	switch (e->kind) {
 	case HV_EXIT_NONE:
 		return;
@@ -254,9 +256,7 @@ static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 		pv_fault(v, e);
 		return;
 	case HV_EXIT_SYSCALL:
-		snprintf(why, sizeof(why), "host system call %llu (%s) denied",
-			 (unsigned long long)e->sys_nr, e->sys_abi);
-		domain_crash(v->dom, why);
+		pv_syscall_exit(v, e);
 		return;
 	case HV_EXIT_CRASH:
 		vcpu_dump_and_crash(v, e->why);

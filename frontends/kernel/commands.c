@@ -19,6 +19,7 @@
 #include <svk/time.h>
 #include <svk/traps.h>
 #include <svk/pagetables.h>
+#include <svk/usermode.h>
 
 /* Longest command word we keep; longer ones are reported and skipped. */
 #define WORD_MAX 128
@@ -342,6 +343,7 @@ static const struct command commands[] = {
 	{ .name = "privops", .run = privops_selftest },
 	{ .name = "mmu", .run = mmu_selftest },
 	{ .name = "mmu-bench", .run = mmu_bench },
+	{ .name = "usermode", .run = usermode_word },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "evtchn-fifo", .run = cmd_evtchn_fifo },
 	{ .name = "evtchn", .run = cmd_nop }, /* evtchn=2l: read at boot (main.c) */

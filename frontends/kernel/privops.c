@@ -299,10 +299,11 @@ static bool irets(void)
 	unsigned long rcx, r11, rax, label;
 	bool ok = true;
 
-	iret_case(0, FLAT_KERNEL_CS, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
+	/* Kernel-mode frames carry CS with RPL 0: RPL 3 would be a return to user mode. */
+	iret_case(0, FLAT_KERNEL_CS & ~3, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
 	ok &= check(rcx == 0x1234 && r11 == 0x5678 && rax == 0x4242,
 		    "plain iret restores rcx, r11 and rax");
-	iret_case(VGCF_in_syscall, FLAT_KERNEL_CS, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
+	iret_case(VGCF_in_syscall, FLAT_KERNEL_CS & ~3, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
 	ok &= check(rcx == label && r11 == 0x203 && rax == 0x4242,
 		    "iret in a syscall: rcx = rip, r11 = rflags (sysret)");
 	if (ok)
@@ -319,7 +320,7 @@ static bool irets(void)
 	fok &= check(privops_failsafes == before + 1 && privops_fs_cs == 0x13 &&
 			 privops_fs_ss == FLAT_KERNEL_SS,
 		     "iret to cs 0x10: the failsafe callback");
-	iret_case(0, FLAT_KERNEL_CS, 0, &rcx, &r11, &rax, &label);
+	iret_case(0, FLAT_KERNEL_CS & ~3, 0, &rcx, &r11, &rax, &label);
 	fok &= check(privops_failsafes == before + 2 && privops_fs_ss == 3,
 		     "iret to a NUL ss: the failsafe callback");
 	cb.address = (unsigned long)failsafe_callback;

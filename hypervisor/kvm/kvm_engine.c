@@ -96,7 +96,7 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 
 	k->sregs.cr3 = v->cr3;
 	k->sregs.fs.base = v->fs_base;
-	k->sregs.gs.base = v->gs_base_kernel;
+	k->sregs.gs.base = pv_gs_active(v);
 	memcpy(&r, &v->regs, sizeof(r));
 	if (ioctl(k->fd, KVM_SET_SREGS, &k->sregs) < 0 || ioctl(k->fd, KVM_SET_REGS, &r) < 0)
 		return -errno;
@@ -127,12 +127,12 @@ static int kvm_sync_priv(struct hv_vcpu *v)
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e;
-	} msr = { .hdr.nmsrs = 1, .e.index = MSR_KERNEL_GS_BASE, .e.data = v->gs_base_user };
+	} msr = { .hdr.nmsrs = 1, .e.index = MSR_KERNEL_GS_BASE, .e.data = pv_gs_inactive(v) };
 
 	if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
 		return -errno;
 	sr.fs.base = v->fs_base;
-	sr.gs.base = v->gs_base_kernel;
+	sr.gs.base = pv_gs_active(v);
 	sr.cr0 = v->fpu_ts ? sr.cr0 | CR0_TS : sr.cr0 & ~CR0_TS;
 	if (k->in_stub) {
 		sr.cs = k->sregs.cs;

@@ -199,7 +199,12 @@ int kvm_pv_vcpu_init(struct hv_vcpu *v)
 	s->idt.limit = 0xfff;
 	s->cr0 = 0x80010033; /* PG, WP, NE, ET, MP, PE */
 	s->cr4 = 0x620;	     /* OSXMMEXCPT, OSFXSR, PAE */
-	s->efer = 0xd01;     /* NXE, LMA, LME, SCE */
+	/*
+	 * NXE, LMA, LME; not SCE: a guest `syscall` (a process's, in guest
+	 * user mode) is then #UD, which the core takes as the syscall
+	 * (pv.c), rather than a jump to whatever LSTAR holds at CPL0.
+	 */
+	s->efer = 0xd00;
 	s->apic_base = 0xfee00900;
 	if (ioctl(k->fd, KVM_SET_FPU, &fpu) < 0)
 		return -errno;

@@ -251,7 +251,7 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 			memcpy(b->regs, &v->regs, sizeof(v->regs));
 			if (v->segs_dirty) {
 				b->fs_base = v->fs_base;
-				b->gs_base = v->gs_base_kernel;
+				b->gs_base = pv_gs_active(v);
 				__atomic_store_n(&b->seg_load, SV_PROC_SEG_FS | SV_PROC_SEG_GS,
 						 __ATOMIC_RELEASE);
 				v->segs_dirty = false;
@@ -298,7 +298,7 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		e->error_code = got.err;
 		e->cr2 = got.cr2;
 		e->frame[0] = v->regs.rip;
-		e->frame[1] = FLAT_KERNEL_CS;
+		e->frame[1] = v->user_mode ? FLAT_USER_CS64 : FLAT_KERNEL_CS;
 		e->frame[2] = v->regs.rflags;
 		e->frame[3] = v->regs.rsp;
 		e->frame[4] = FLAT_KERNEL_SS;

@@ -347,7 +347,8 @@ static void iret_frame_sel(uint64_t flags, uint64_t rflags, uint64_t cs, uint64_
 
 static void iret_frame(uint64_t flags, uint64_t rflags)
 {
-	iret_frame_sel(flags, rflags, 0xe033, 0xe02b);
+	/* A kernel-mode frame: CS with RPL 0, as Xen's bounce frames give it (RPL 3: user mode). */
+	iret_frame_sel(flags, rflags, 0xe030, 0xe02b);
 }
 
 /* An iret the CPU would refuse (bad CS or SS, non-canonical rip): the failsafe callback. */
@@ -376,12 +377,12 @@ START_TEST(iret_bad_selectors_go_to_failsafe)
 	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0); /* registered without mask_events */
 	/* A bad SS, with CALLBACKF_mask_events: events masked. */
 	d->failsafe_masks = true;
-	iret_frame_sel(0, 0x202, 0xe033, 0);
+	iret_frame_sel(0, 0x202, 0xe030, 0);
 	ck_assert_uint_eq(v->regs.rip, 0x400abc);
 	ck_assert_uint_eq(((uint64_t *)guest(0x405000 - 88))[10], 3); /* NUL SS, RPL 3 */
 	ck_assert_uint_eq(vi->evtchn_upcall_mask, 1);
 	/* Compat mode cannot run here either. */
-	iret_frame_sel(0, 0x202, FLAT_RING3_CS32, 0xe02b);
+	iret_frame_sel(0, 0x202, FLAT_RING3_CS32 & ~3, 0xe02b);
 	ck_assert_uint_eq(v->regs.rip, 0x400abc);
 	/* No failsafe callback: the domain is crashed. */
 	d->failsafe_callback = 0;

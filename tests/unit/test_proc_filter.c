@@ -210,6 +210,28 @@ START_TEST(runner_calls_pass)
 }
 END_TEST
 
+/* Code in the guest window: gettid, which the runner's own code may make. */
+#define GUEST_CODE_VA 0x30000000ULL /* low: clear of ASan's shadow too */
+static void do_gettid_from_guest_window(void)
+{
+	((void (*)(void))GUEST_CODE_VA)();
+}
+
+START_TEST(calls_from_the_guest_window_are_denied)
+{
+	/* mov $__NR_gettid, %eax; syscall; ret */
+	static const uint8_t code[] = { 0xb8, __NR_gettid, 0, 0, 0, 0x0f, 0x05, 0xc3 };
+	void *p = mmap((void *)GUEST_CODE_VA, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	ck_assert_ptr_eq(p, (void *)GUEST_CODE_VA);
+	memcpy(p, code, sizeof(code));
+	ck_assert_int_eq(under_filter(do_gettid_from_guest_window), DENIED);
+	ck_assert_int_eq(under_filter(do_gettid), ALLOWED); /* the same call from the runner's */
+	munmap(p, 4096);
+}
+END_TEST
+
 START_TEST(host_calls_are_denied)
 {
 	ck_assert_int_eq(under_filter(do_open), DENIED);
@@ -248,6 +270,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, runner_calls_pass);
 	tcase_add_test(tc, host_calls_are_denied);
+	tcase_add_test(tc, calls_from_the_guest_window_are_denied);
 	tcase_add_test(tc, mmap_only_guest_memory_in_the_window);
 	tcase_add_test(tc, arch_prctl_set_fs_gs_only);
 	suite_add_tcase(s, tc);

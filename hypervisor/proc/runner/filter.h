@@ -18,7 +18,10 @@
 #define SV_ARCH_SET_FS 0x1002
 
 /*
- * The seccomp filter.  Allowed: gettid, rt_sigreturn, exit, exit_group,
+ * The seccomp filter.  Nothing from the guest window (the instruction
+ * after the `syscall` below SV_PROC_GUEST_VA_END: guest code, whose
+ * `syscall` in user mode is its process's, reported to the hypervisor).
+ * Allowed from the runner's code: gettid, rt_sigreturn, exit, exit_group,
  * sched_yield; futex WAIT and WAKE; mmap of the guest memfd only, shared
  * and fixed, inside the guest window; munmap inside the guest window;
  * arch_prctl ARCH_SET_FS and ARCH_SET_GS (the guest's segment bases; the
@@ -43,6 +46,11 @@ static const struct sock_filter sv_runner_filter[] = {
 	/* 3 */ LD(offsetof(struct seccomp_data, nr)),
 	/* 4 */ JGE(0x40000000, 0, 1), /* x32 */
 	/* 5 */ RET(SECCOMP_RET_TRAP),
+	/* the guest window: its code (kernel or user mode) makes no host call at all */
+	/* 5a */ LD(offsetof(struct seccomp_data, instruction_pointer) + 4),
+	/* 5b */ JGE(VA_END_HI, 1, 0),
+	/* 5c */ RET(SECCOMP_RET_TRAP),
+	/* 5d */ LD(offsetof(struct seccomp_data, nr)),
 	/* 6 */ JEQ(__NR_gettid, 8, 0),
 	/* 7 */ JEQ(__NR_rt_sigreturn, 7, 0),
 	/* 8 */ JEQ(__NR_exit, 6, 0),
