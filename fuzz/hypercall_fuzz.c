@@ -50,6 +50,10 @@ static int fz_pte_changed(struct hv_vcpu *v, uint64_t va)
 	return 0;
 }
 
+static void fz_unkick(struct hv_vcpu *v)
+{
+}
+
 static int fz_install_l4(struct hv_domain *x, uint64_t l4)
 {
 	return 0;
@@ -149,13 +153,27 @@ static void setup_once(void)
 	d->domid = 7;
 	d->gen = 1;
 	strcpy(d->name, "fuzz");
-	/* The KVM engine's guest-visible ABI (layout, hypercall page), nothing run. */
-	fz_engine = hv_kvm_engine;
-	fz_engine.pte_changed = fz_pte_changed;
-	fz_engine.install_l4 = fz_install_l4;
-	fz_engine.vcpu_tsc = fz_tsc;
-	fz_engine.vcpu_kick = fz_kick;
-	fz_engine.domain_stop = fz_domain_stop;
+	/*
+	 * The KVM engine's guest-visible ABI (layout, hypercall page) and
+	 * nothing that touches a VM: every host hook is a fake here or absent
+	 * (the core treats ptes_changed, new_baseptr and sync_mappings as
+	 * optional), so a hook added to the engine later cannot reach KVM
+	 * state this domain does not have.
+	 */
+	fz_engine = (struct hv_engine){
+		.name = hv_kvm_engine.name,
+		.id = hv_kvm_engine.id,
+		.m2p_va = hv_kvm_engine.m2p_va,
+		.virt_start = hv_kvm_engine.virt_start,
+		.va_reserved = hv_kvm_engine.va_reserved,
+		.hypercall_page = hv_kvm_engine.hypercall_page,
+		.pte_changed = fz_pte_changed,
+		.install_l4 = fz_install_l4,
+		.vcpu_tsc = fz_tsc,
+		.vcpu_kick = fz_kick,
+		.vcpu_unkick = fz_unkick,
+		.domain_stop = fz_domain_stop,
+	};
 	d->eng = &fz_engine;
 	d->max_vcpus = 2;
 	d->kind = SV_DOM_PV;
