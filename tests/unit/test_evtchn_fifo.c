@@ -11,6 +11,7 @@
 #include <xen/errno.h>
 #include <xen/event_channel.h>
 #include "../../hypervisor/hv.h"
+#include "../../hypervisor/mmu.h"
 
 /* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
 struct hv_host hv_host = { .tsc_khz = 2000000 };
@@ -86,6 +87,7 @@ static void teardown(void)
 	evtchn_fini(d);
 	for (unsigned i = 0; i < 2; i++)
 		free(vc[i]);
+	mmu_domain_fini(d);
 	mem_fini(&d->mem);
 	pthread_mutex_destroy(&d->lock);
 	free(d);

@@ -17,6 +17,7 @@
 #include <xen/arch-x86/xen-x86_64.h>
 #include <xen/arch-x86/cpuid.h>
 #include "../../hypervisor/hv.h"
+#include "../../hypervisor/mmu.h"
 #include "../../hypervisor/pv_emul.h"
 
 struct hv_host hv_host = { .tsc_khz = 2000000 };
@@ -85,6 +86,7 @@ static void setup(void)
 static void teardown(void)
 {
 	free(v);
+	mmu_domain_fini(d); /* the page-type table a context or a fault may have made */
 	munmap(d->mem.base, d->mem.memfd_size);
 	close(d->mem.memfd);
 	free(d->mem.absent);
