@@ -16,9 +16,7 @@
 #include "../../hypervisor/hypercall.h"
 #include "../../hypervisor/mmu.h"
 #include "../../hypervisor/kvm/kvm.h"
-
-struct hv_host hv_host = { .tsc_khz = 2000000 };
-const char *hv_rundir = "/tmp";
+#include "hv_harness.h"
 
 #define FRAMES 512ULL /* 2 MiB of RAM */
 #define L4 0x1000ULL
@@ -35,7 +33,6 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
-static struct hv_engine eng;
 static unsigned ranges_calls, base_calls, l4_installs;
 static struct hv_va_range last_range[32];
 static unsigned last_n;
@@ -68,11 +65,6 @@ static int fake_install_l4(struct hv_domain *x, uint64_t l4)
 	return 0;
 }
 
-static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
-{
-	return 0;
-}
-
 static uint64_t *pt(uint64_t gpa)
 {
 	return mem_gpa(&d->mem, gpa, 4096);
@@ -94,46 +86,26 @@ static void tables(void)
 
 static void setup(void)
 {
-	d = calloc(1, sizeof(*d));
-	d->domid = 7;
-	eng = hv_kvm_engine; /* its va_reserved: Xen's own slots 256..271 */
-	eng.ptes_changed = fake_ptes_changed;
-	eng.new_baseptr = fake_new_baseptr;
-	eng.install_l4 = fake_install_l4;
-	eng.sync_mappings = fake_sync;
-	eng.pte_changed = fake_pte_changed;
-	d->eng = &eng;
-	d->max_vcpus = 2;
-	d->state = DOM_ACTIVE;
-	pthread_mutex_init(&d->lock, NULL);
-	ck_assert_int_eq(mem_init(&d->mem, FRAMES * 4096ULL, pv_priv_size(2, FRAMES * 4096ULL)), 0);
-	ck_assert_int_eq(pv_domain_init(d), 0);
-	ck_assert_int_eq(gnttab_init(d), 0);
-	if (!hv_dom0)
-		ck_assert_int_eq(domain_table_init(), 0);
+	static const struct hv_engine hooks = {
+		.ptes_changed = fake_ptes_changed,
+		.new_baseptr = fake_new_baseptr,
+		.install_l4 = fake_install_l4,
+		.sync_mappings = fake_sync,
+	};
+
+	/* The KVM engine's va_reserved: Xen's own slots 256..271. */
+	d = hvh_setup(&(struct hvh_spec){ .domid = 7,
+					  .vcpus = 2,
+					  .frames = FRAMES,
+					  .gnttab = true,
+					  .domain_table = true,
+					  .hooks = &hooks });
 	tables();
-	for (unsigned i = 0; i < 2; i++) {
-		struct hv_vcpu *x = calloc(1, sizeof(*x));
-		x->dom = d;
-		x->id = i;
-		d->vcpus[i] = x;
-	}
 	v = d->vcpus[0];
 	v->cr3 = L4;
 	/* The domain starts: its boot L4 validated and pinned. */
 	ck_assert_int_eq(mmu_vcpu_context(v, L4), 0);
 	ranges_calls = base_calls = l4_installs = last_n = syncs = 0;
-}
-
-static void teardown(void)
-{
-	for (unsigned i = 0; i < 2; i++)
-		free(d->vcpus[i]);
-	gnttab_fini(d);
-	mmu_domain_fini(d);
-	mem_fini(&d->mem);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
 }
 
 static long hc4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
@@ -626,9 +598,9 @@ START_TEST(kvm_engine_flushes_once_per_entry)
 	struct kvm_vcpu *k = calloc(1, sizeof(*k));
 	uint64_t pairs[64];
 
-	eng.ptes_changed = hv_kvm_engine.ptes_changed;
-	eng.new_baseptr = hv_kvm_engine.new_baseptr;
-	eng.pte_changed = hv_kvm_engine.pte_changed;
+	hvh_engine.ptes_changed = hv_kvm_engine.ptes_changed;
+	hvh_engine.new_baseptr = hv_kvm_engine.new_baseptr;
+	hvh_engine.pte_changed = hv_kvm_engine.pte_changed;
 	v->eng = k;
 	for (unsigned i = 0; i < 32; i++) {
 		pairs[2 * i] = L1 + (30 + i) * 8;
@@ -656,7 +628,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("mmu");
 	TCase *tc = tcase_create("hostile");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, boot_tables_validated_and_pinned);
 	tcase_add_test(tc, bad_boot_tables_refused);
 	tcase_add_test(tc, table_mapped_writable_refused);
