@@ -619,18 +619,6 @@ static long check_foreign(struct hv_domain *d, uint64_t foreigndom, bool pt_owne
 	return 0;
 }
 
-/* The M2P entry of a frame (MMU_MACHPHYS_UPDATE), where the hypervisor keeps one. */
-static void m2p_write(struct hv_domain *d, uint64_t gpa, uint64_t value)
-{
-	uint64_t *e;
-
-	if (!d->m2p_l3_gpa || gpa / PAGE_SIZE >= d->m2p_entries)
-		return;
-	e = mem_gpa(&d->mem, d->m2p_tab_gpa + gpa / PAGE_SIZE * 8, 8);
-	if (e)
-		__atomic_store_n(e, value, __ATOMIC_RELAXED);
-}
-
 static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
 {
 	struct hv_domain *d = v->dom;
@@ -660,7 +648,7 @@ static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
 	case MMU_MACHPHYS_UPDATE:
 		if (classify(d, ptr, &pfn) != FR_RAM)
 			return -XEN_EINVAL;
-		m2p_write(d, ptr & PTE_ADDR, val);
+		pv_m2p_set(d, ptr & PTE_ADDR, val);
 		return 0;
 	default:
 		return -XEN_ENOSYS;
