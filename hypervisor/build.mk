@@ -49,7 +49,7 @@ $(BIN)/sv-runner: $(RUNNER_OBJS) hypervisor/proc/runner/runner.lds
 # The core without its daemon parts, and libsvcommon.a (hv_log formats its lines there).
 HV_TEST_OBJS := $(filter-out $(OBJ)/hypervisor/main.o $(OBJ)/hypervisor/ctl.o,$(HV_OBJS)) $(SV_COMMON_A)
 # The suites that need a guest domain get it from tests/unit/hv_harness.c (an engine of fakes).
-HV_HARNESS := $(call host_objs,tests/unit/hv_harness.c)
+HV_HARNESS := $(call host_objs,tests/unit/hv_harness.c tests/fakes/hv_fake_engine.c)
 UNIT_TESTS += $(TESTBIN)/test_hypercall
 $(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)

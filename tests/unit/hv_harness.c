@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hv_harness.h"
+#include "../fakes/hv_fake_engine.h"
 #include "../../hypervisor/mmu.h"
 
 /* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
@@ -18,57 +19,10 @@ struct hv_engine hvh_engine;
 static struct hvh_spec spec;
 char hvh_rundir[64];
 
-static int fake_pte_changed(struct hv_vcpu *v, uint64_t va)
-{
-	return 0;
-}
-
-static int fake_install_l4(struct hv_domain *d, uint64_t l4)
-{
-	return 0;
-}
-
-static uint64_t fake_tsc(struct hv_vcpu *v)
-{
-	return 1;
-}
-
-static void fake_kick(struct hv_vcpu *v)
-{
-}
-
-static void fake_unkick(struct hv_vcpu *v)
-{
-}
-
-static void fake_domain_stop(struct hv_domain *d)
-{
-}
-
-static pid_t fake_host_tid(struct hv_vcpu *v, pid_t *pid)
-{
-	return 0; /* no host thread behind it */
-}
-
-/* The KVM engine's guest ABI, fakes for the host, the suite's own hooks over them. */
+/* The fake engine, the suite's own hooks over its fakes. */
 static void engine_reset(const struct hv_engine *hooks)
 {
-	hvh_engine = (struct hv_engine){
-		.name = hv_kvm_engine.name,
-		.id = hv_kvm_engine.id,
-		.m2p_va = hv_kvm_engine.m2p_va,
-		.virt_start = hv_kvm_engine.virt_start,
-		.va_reserved = hv_kvm_engine.va_reserved,
-		.hypercall_page = hv_kvm_engine.hypercall_page,
-		.pte_changed = fake_pte_changed,
-		.install_l4 = fake_install_l4,
-		.vcpu_tsc = fake_tsc,
-		.vcpu_kick = fake_kick,
-		.vcpu_unkick = fake_unkick,
-		.domain_stop = fake_domain_stop,
-		.vcpu_host_tid = fake_host_tid,
-		/* ptes_changed, new_baseptr, sync_mappings: optional, absent */
-	};
+	hv_fake_engine(&hvh_engine);
 	if (!hooks)
 		return;
 #define HOOK(f)                                                                                    \

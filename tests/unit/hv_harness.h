@@ -5,10 +5,8 @@
  * PV private pages, vCPUs and an engine of fakes, torn down whole by
  * hvh_teardown whatever the suite made of it.
  *
- * The engine is the KVM engine's guest ABI (name, id, m2p_va, virt_start,
- * va_reserved, hypercall_page) and fakes for every host hook, never a copy
- * of hv_kvm_engine: a hook the KVM engine gains later is absent here, not a
- * call into a VM this domain does not have.  A suite puts its own fakes (to
+ * The engine is tests/fakes/hv_fake_engine.c's (the KVM engine's guest ABI
+ * and fakes, never a copy of hv_kvm_engine).  A suite puts its own fakes (to
  * count calls, say) in spec.hooks; they are in place before anything runs.
  */
 #ifndef SV_TESTS_HV_HARNESS_H
