@@ -129,3 +129,26 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# pv_guest_cfg FILE NAME CMDLINE [MEMORY [MAXMEM]]: a one-vCPU PV guest of our kernel
+# ($SV_GUEST/svkernel) running the words in CMDLINE, MEMORY MiB (32), destroyed when it
+# powers off or crashes.
+pv_guest_cfg() {
+	{
+		echo "name = \"$2\""
+		echo 'type = "pv"'
+		echo "kernel = \"$SV_GUEST/svkernel\""
+		echo "memory = ${4:-32}"
+		[ -n "$5" ] && echo "maxmem = $5"
+		echo "vcpus = 1"
+		echo "cmdline = \"$3\""
+		echo 'on_poweroff = "destroy"'
+		echo 'on_crash = "destroy"'
+	} > "$1"
+}
+
+# guest_word_ok SECONDS LOG WORD: wait (wait_for) for the guest word's verdict line in its
+# console LOG, "WORD: ok" or "WORD: FAIL"; success when it is ok.
+guest_word_ok() {
+	wait_for "$1" grep -qE "^$3: (ok|FAIL)" "$2" && grep -q "^$3: ok" "$2"
+}
