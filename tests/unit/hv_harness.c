@@ -99,6 +99,26 @@ struct hv_domain *hvh_setup(const struct hvh_spec *s)
 	return d;
 }
 
+uint64_t *hvh_pt(uint64_t gpa)
+{
+	return mem_gpa(&hvh_d->mem, gpa, 4096);
+}
+
+long hvh_hypercall(struct hv_vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		   uint64_t a3)
+{
+	struct hv_regs *r = &v->regs;
+
+	memset(r, 0, sizeof(*r));
+	r->rax = nr;
+	r->rdi = a0;
+	r->rsi = a1;
+	r->rdx = a2;
+	r->r10 = a3;
+	hypercall_dispatch(v);
+	return (long)r->rax;
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);

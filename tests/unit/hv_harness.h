@@ -38,6 +38,11 @@ extern char hvh_rundir[];	    /* with spec.console: the rundir its log is in */
 
 /* The domain as spec says, in DOM_ACTIVE; page tables and vCPU states are the suite's. */
 struct hv_domain *hvh_setup(const struct hvh_spec *spec);
+/* The page (a page table, say) at gpa of hvh_d's memory. */
+uint64_t *hvh_pt(uint64_t gpa);
+/* Hypercall nr from v, its arguments in the registers Xen's ABI says, the rest zero. */
+long hvh_hypercall(struct hv_vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		   uint64_t a3);
 /* Everything hvh_setup made and the core hung on the domain since (mmu table included). */
 void hvh_teardown(void);
 

@@ -32,11 +32,6 @@
 static struct hv_domain *d;
 static struct hv_vcpu *vc[2];
 
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static void setup(void)
 {
 	d = hvh_setup(&(struct hvh_spec){ .domid = 7,
@@ -47,11 +42,11 @@ static void setup(void)
 					  .evtchn = true });
 
 	/* Page tables: L4 0x1000, L3 0x2000, L2 0x3000, L1 0x4000. */
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7;
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7;
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
+		hvh_pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
 
 	for (unsigned i = 0; i < 2; i++) {
 		vc[i] = d->vcpus[i];

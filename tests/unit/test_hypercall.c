@@ -43,11 +43,6 @@ static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
 	return 0;
 }
 
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static void setup(void)
 {
 	static const struct hv_engine hooks = { .pte_changed = fake_pte_changed };
@@ -65,14 +60,14 @@ static void setup(void)
 					  .hooks = &hooks });
 
 	/* Page tables: L4 0x1000, L3 0x2000, L2 0x3000, L1 0x4000. */
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
-	pt(0x4000)[16] = 0x20000 | 3; /* no user bit */
-	pt(0x4000)[17] = 0x21000 | 5; /* no write bit */
-	pt(0x4000)[18] = 0; /* VA_BADGPA: a validated table maps nothing outside guest memory */
+		hvh_pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
+	hvh_pt(0x4000)[16] = 0x20000 | 3; /* no user bit */
+	hvh_pt(0x4000)[17] = 0x21000 | 5; /* no write bit */
+	hvh_pt(0x4000)[18] = 0; /* VA_BADGPA: a validated table maps nothing outside guest memory */
 
 	for (unsigned i = 0; i < 2; i++) {
 		struct hv_vcpu *x = d->vcpus[i];
@@ -86,17 +81,12 @@ static void setup(void)
 /* Run hypercall nr with arguments as the guest's registers would hold them. */
 static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	struct hv_regs *r = &v->regs;
+	long ret;
 
-	memset(r, 0, sizeof(*r));
 	v->regs_dirty = false;
-	r->rax = nr;
-	r->rdi = a0;
-	r->rsi = a1;
-	r->rdx = a2;
-	hypercall_dispatch(v);
+	ret = hvh_hypercall(v, nr, a0, a1, a2, 0);
 	ck_assert(v->regs_dirty);
-	return (long)r->rax;
+	return ret;
 }
 
 static void *guest(uint64_t va)
@@ -381,13 +371,13 @@ START_TEST(copy_range_never_wraps)
 	uint64_t written;
 
 	/* The last page: L4[511] -> L3[511] -> L2[511] -> L1[511] -> frame 0x11000. */
-	pt(0x1000)[511] = 0x40000 | 7;
-	pt(0x40000)[511] = 0x41000 | 7;
-	pt(0x41000)[511] = 0x42000 | 7;
-	pt(0x42000)[511] = 0x11000 | 7;
+	hvh_pt(0x1000)[511] = 0x40000 | 7;
+	hvh_pt(0x40000)[511] = 0x41000 | 7;
+	hvh_pt(0x41000)[511] = 0x42000 | 7;
+	hvh_pt(0x42000)[511] = 0x11000 | 7;
 	/* VA 0 -> frame 0x12000. */
-	pt(0x3000)[0] = 0x43000 | 7;
-	pt(0x43000)[0] = 0x12000 | 7;
+	hvh_pt(0x3000)[0] = 0x43000 | 7;
+	hvh_pt(0x43000)[0] = 0x12000 | 7;
 	memset(hi, 'h', 4096);
 	memset(lo, 'l', 4096);
 	written = d->cons_written;
@@ -551,7 +541,7 @@ END_TEST
 
 START_TEST(update_va_mapping_checks_frame_and_va)
 {
-	uint64_t *l1 = pt(0x4000);
+	uint64_t *l1 = hvh_pt(0x4000);
 	uint64_t before = l1[0];
 
 	/* A frame outside the domain's memory: Xen's -EPERM (no I/O memory for it). */

@@ -24,23 +24,18 @@
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static void setup(void)
 {
 	d = hvh_setup(
 	    &(struct hvh_spec){ .domid = 7, .vcpus = 1, .frames = FRAMES, .memop_boot = BOOT });
 
 	/* Page tables: L4 0x1000, L3 0x2000, L2 0x3000, L1 0x4000. */
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7;
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7;
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
-	pt(0x4000)[16] = 0x20000 | 5; /* user, not writable */
+		hvh_pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
+	hvh_pt(0x4000)[16] = 0x20000 | 5; /* user, not writable */
 
 	v = d->vcpus[0];
 	v->cr3 = 0x1000;
@@ -48,15 +43,7 @@ static void setup(void)
 
 static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	struct hv_regs *r = &v->regs;
-
-	memset(r, 0, sizeof(*r));
-	r->rax = nr;
-	r->rdi = a0;
-	r->rsi = a1;
-	r->rdx = a2;
-	hypercall_dispatch(v);
-	return (long)r->rax;
+	return hvh_hypercall(v, nr, a0, a1, a2, 0);
 }
 
 /* Guest memory at a VA of the data pages. */
@@ -142,7 +129,7 @@ START_TEST(decrease_gives_memory_back)
 	/* Absent: not mapped (not the domain's frame: Xen's -EBUSY), not copied to. */
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_END, 0x80000 | 7, 0), -XEN_EBUSY);
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x80000 | 7, 0), -XEN_EBUSY);
-	ck_assert_uint_eq(pt(0x4000)[0], (DATA_FRAME * 4096ULL) | 7);
+	ck_assert_uint_eq(hvh_pt(0x4000)[0], (DATA_FRAME * 4096ULL) | 7);
 }
 END_TEST
 

@@ -33,11 +33,6 @@ static uint64_t fake_tsc(struct hv_vcpu *x)
 	return 0x123456789abcULL;
 }
 
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static uint8_t *guest(uint64_t va)
 {
 	return mem_gpa(&d->mem, 0x10000 + (va - VA_CODE), 1);
@@ -53,11 +48,11 @@ static void setup(void)
 					  .shinfo_gpa = SV_SHARED_INFO_GPA,
 					  .hooks = &hooks });
 	ck_assert_uint_ne(d->m2p_l3_gpa, 0);
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7;
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7;
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
+		hvh_pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
 	v = d->vcpus[0];
 	v->cr3 = 0x1000;
 }
@@ -354,7 +349,7 @@ START_TEST(fetch_stops_at_unmapped)
 	ck_assert(!fault_at(VA_END - 1, 13, 0, 0));
 	/* rip in an unmapped page, in a supervisor page, non-canonical, at the top. */
 	ck_assert(!fault_at(VA_END, 13, 0, 0));
-	pt(0x4000)[3] &= ~4ULL;
+	hvh_pt(0x4000)[3] &= ~4ULL;
 	put(VA_CODE + 0x3000, "\x0f\x32", 2);
 	ck_assert(!fault_at(VA_CODE + 0x3000, 13, 0, 0));
 	ck_assert(!fault_at(0x0000800000000000ULL, 13, 0, 0));

@@ -73,11 +73,6 @@ static int fake_sync(struct hv_vcpu *x)
 	return 0;
 }
 
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static void *kmem(uint64_t va)
 {
 	return mem_gpa(&d->mem, DATA + (va - VA_DATA), 1);
@@ -108,18 +103,18 @@ static void setup(void)
 					  .domain_table = true,
 					  .hooks = &hooks });
 	/* Kernel: its data, and the process's pages too (the kernel's L4 maps both). */
-	pt(L4)[0] = L3 | RW;
-	pt(L3)[0] = L2 | RW;
-	pt(L2)[2] = L1 | RW;
-	pt(L2)[4] = UL1 | RW;
+	hvh_pt(L4)[0] = L3 | RW;
+	hvh_pt(L3)[0] = L2 | RW;
+	hvh_pt(L2)[2] = L1 | RW;
+	hvh_pt(L2)[4] = UL1 | RW;
 	for (int i = 0; i < 16; i++)
-		pt(L1)[i] = (DATA + i * 4096ULL) | RW;
+		hvh_pt(L1)[i] = (DATA + i * 4096ULL) | RW;
 	/* Process: its pages only. */
-	pt(UL4)[0] = UL3 | RW;
-	pt(UL3)[0] = UL2 | RW;
-	pt(UL2)[4] = UL1 | RW;
+	hvh_pt(UL4)[0] = UL3 | RW;
+	hvh_pt(UL3)[0] = UL2 | RW;
+	hvh_pt(UL2)[4] = UL1 | RW;
 	for (int i = 0; i < 4; i++)
-		pt(UL1)[i] = (UDATA + i * 4096ULL) | RW;
+		hvh_pt(UL1)[i] = (UDATA + i * 4096ULL) | RW;
 	v = d->vcpus[0];
 	v->state = VCPU_RUNNABLE;
 	v->ran = true;
