@@ -152,3 +152,18 @@ pv_guest_cfg() {
 guest_word_ok() {
 	wait_for "$1" grep -qE "^$3: (ok|FAIL)" "$2" && grep -q "^$3: ok" "$2"
 }
+
+# netns_start NS_PREFIX BR_PREFIX: a network namespace for the stack, removed at exit (its
+# bridges and TAPs with it), with a random tag: sets tag, NS=NS_PREFIX$tag and
+# BR=BR_PREFIX$tag (the bridge name for the caller to use); splitvisor (so stack_start
+# too) and nsx run in it.  Call before stack_start.
+netns_start() {
+	tag=$(printf '%04x' $((RANDOM % 65536)))
+	NS=$1$tag
+	BR=$2$tag
+	ip netns add "$NS" || { fail "create network namespace $NS"; exit 1; }
+	on_exit "ip netns del '$NS'"
+	ip netns exec "$NS" ip link set lo up
+	splitvisor() { ip netns exec "$NS" "$SV_BIN/splitvisor" "$@"; }
+	nsx() { ip netns exec "$NS" "$@"; }
+}
