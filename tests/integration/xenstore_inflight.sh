@@ -47,14 +47,7 @@ for round in 1 2 3 4; do
 	xs_crash
 	xs_launch || fail "restart $round"
 done
-touch "$XS_DIR/stop"
-bad=0
-for i in $(seq 0 7); do
-	if ! wait "${pids[$i]}"; then
-		bad=$((bad + 1))
-		sed 's/^/    /' "$XS_DIR/c$i.out"
-	fi
-done
+xs_clients_finish
 check "kill -9 x3, 8 clients: one reply per request, none twice, store agrees" test "$bad" -eq 0
 check "restarts logged restored connections" grep -q 'restart: 8 client connections restored' "$XS_DIR/xenstored.log"
 check "store consistent" $XS_CONTROL check
