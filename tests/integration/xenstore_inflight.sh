@@ -31,12 +31,7 @@ check "others carry on: watch" grep -qx /other/x "$XS_DIR/watch"
 # kill -9 with requests in flight, three times over; each client counts
 # replies by req_id and reads every key back at the end. Crashes come at
 # points of progress (replies counted by the clients), not of time.
-pids=()
-for i in $(seq 0 7); do
-	"$XC" inflight "$XENSTORED_PATH" "$i" "$XS_DIR" > "$XS_DIR/c$i.out" 2>&1 &
-	pids+=($!)
-done
-on_exit "touch '$XS_DIR/stop'; kill ${pids[*]} 2>/dev/null"
+xs_clients_start
 replies() { cat "$XS_DIR/c$1.progress" 2>/dev/null || echo 0; }
 for round in 1 2 3 4; do
 	c=$((round % 8))

@@ -39,12 +39,7 @@ check "epoll: a client that never reads is dropped" \
 check "epoll: others carry on" xs_value /big "$big"
 
 # kill -9 with requests in flight, restarting into the other loop each time.
-pids=()
-for i in $(seq 0 7); do
-	"$XC" inflight "$XENSTORED_PATH" "$i" "$XS_DIR" > "$XS_DIR/c$i.out" 2>&1 &
-	pids+=($!)
-done
-on_exit "touch '$XS_DIR/stop'; kill ${pids[*]} 2>/dev/null"
+xs_clients_start
 # Every client connected and answered before the first kill (a kill between
 # accept and the keeper taking the socket would drop a client).
 for i in $(seq 0 7); do
