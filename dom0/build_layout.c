@@ -11,19 +11,6 @@
 #define MASK_4M ((4ULL << 20) - 1)
 #define BOOT_PAD_PAGES ((512 * 1024) / PAGE) /* Xen's 512 KiB padding */
 
-static int __attribute__((format(printf, 4, 5)))
-plan_err(int ret, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* Page-table pages needed to map [start, end) with 4 KiB pages (tables at each level). */
 static uint64_t count_tables(uint64_t start, uint64_t end)
 {
@@ -66,14 +53,14 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 
 	memset(p, 0, sizeof(*p));
 	if (!nr_pages || nr_pages > nr_frames || nr_frames > SV_PV_MAX_FRAMES)
-		return plan_err(-EINVAL, err, errlen, "bad memory size (%llu of %llu pages)",
-				(unsigned long long)nr_pages, (unsigned long long)nr_frames);
+		return sv_errf(-EINVAL, err, errlen, "bad memory size (%llu of %llu pages)",
+			       (unsigned long long)nr_pages, (unsigned long long)nr_frames);
 	p->virt_base = elf->notes.has_virt_base ? elf->notes.virt_base : 0;
 	if (elf->vstart < p->virt_base)
-		return plan_err(-EINVAL, err, errlen, "kernel starts below its VIRT_BASE");
+		return sv_errf(-EINVAL, err, errlen, "kernel starts below its VIRT_BASE");
 	span = elf->vend - p->virt_base;
 	if (span / PAGE + 16 > nr_pages)
-		return plan_err(
+		return sv_errf(
 		    -ENOMEM, err, errlen, "kernel (%llu KiB) does not fit in %llu KiB of memory",
 		    (unsigned long long)(span / 1024), (unsigned long long)(nr_pages * 4));
 	/* Kernel at its virtual address: pfn = (vaddr - virt_base) / 4 KiB. */
@@ -84,8 +71,8 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 	if (ramdisk_size) {
 		p->ramdisk_pages = pages_of(ramdisk_size);
 		if (p->ramdisk_pages > nr_pages || alloc + p->ramdisk_pages + 16 > nr_pages)
-			return plan_err(-ENOMEM, err, errlen,
-					"ramdisk (%zu bytes) does not fit in memory", ramdisk_size);
+			return sv_errf(-ENOMEM, err, errlen,
+				       "ramdisk (%zu bytes) does not fit in memory", ramdisk_size);
 		p->ramdisk_pfn = alloc;
 		alloc += p->ramdisk_pages;
 	}
@@ -101,7 +88,7 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 	p->store_pfn = alloc++;
 	p->console_pfn = alloc++;
 	if (alloc > nr_pages)
-		return plan_err(
+		return sv_errf(
 		    -ENOMEM, err, errlen,
 		    "%llu KiB of memory is too little for this kernel's bootstrap region",
 		    (unsigned long long)(nr_pages * 4));
@@ -118,9 +105,9 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 	pages = extra;
 	for (;;) {
 		if (alloc_va > UINT64_MAX - pages * PAGE - MASK_4M - 1)
-			return plan_err(-EINVAL, err, errlen,
-					"the bootstrap region runs past the top of the address "
-					"space");
+			return sv_errf(-EINVAL, err, errlen,
+				       "the bootstrap region runs past the top of the address "
+				       "space");
 		try_end = (alloc_va + pages * PAGE) | MASK_4M;
 		p->boot_end = try_end + 1;
 		p->map_end = p->boot_end;
@@ -144,7 +131,7 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 	p->stack_pfn = p->pt_pfn + p->nr_pt;
 	p->alloc_end_pfn = p->stack_pfn + 1;
 	if ((p->boot_end - p->virt_base) / PAGE > nr_pages)
-		return plan_err(
+		return sv_errf(
 		    -ENOMEM, err, errlen,
 		    "%llu KiB of memory is too little for this kernel's bootstrap region",
 		    (unsigned long long)(nr_pages * 4));
@@ -156,7 +143,7 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 		p->p2m_nr_pt = count_tables(p->p2m_base, p->p2m_base + p->p2m_pages * PAGE) - 1;
 		p->alloc_end_pfn = p->p2m_pt_pfn + p->p2m_nr_pt;
 		if (p->alloc_end_pfn > nr_pages)
-			return plan_err(
+			return sv_errf(
 			    -ENOMEM, err, errlen,
 			    "%llu KiB of memory is too little for the p2m list at INIT_P2M",
 			    (unsigned long long)(nr_pages * 4));

@@ -24,8 +24,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host");
 #define PAGE_SIZE_4K 4096ULL
 #define NOTE_MAX_SCANNED 4096 /* notes per file, bounds the work done */
 
-static int __attribute__((format(printf, 4, 5)))
-elf_err(int ret, char *err, size_t errlen, const char *fmt, ...)
+int sv_errf(int ret, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,7 +36,7 @@ elf_err(int ret, char *err, size_t errlen, const char *fmt, ...)
 	return ret;
 }
 
-#define FAIL(...) elf_err(-EINVAL, err, errlen, __VA_ARGS__)
+#define FAIL(...) sv_errf(-EINVAL, err, errlen, __VA_ARGS__)
 
 /* True if [off, off+len) lies inside a file of size bytes. */
 static bool in_file(uint64_t off, uint64_t len, size_t size)
@@ -562,10 +561,10 @@ int sv_elf_parse(struct sv_elf *elf, const void *data, size_t size, char *err, s
 		err[0] = '\0';
 	if (!data || size < SELFMAG || memcmp(p, ELFMAG, SELFMAG)) {
 		if (sv_is_bzimage(data, size))
-			return elf_err(-EINVAL, err, errlen,
+			return sv_errf(-EINVAL, err, errlen,
 				       "this is a bzImage, not an ELF kernel: "
 				       "bzImage kernels need type = \"hvm\"");
-		return elf_err(-EINVAL, err, errlen, "not an ELF file");
+		return sv_errf(-EINVAL, err, errlen, "not an ELF file");
 	}
 	if (size < EI_NIDENT)
 		return FAIL("truncated ELF header");
@@ -626,7 +625,7 @@ int sv_elf_load(const struct sv_elf *elf, void *dst, uint64_t dst_vaddr, size_t 
 	for (i = 0; i < elf->nr_segs; i++) {
 		s = &elf->segs[i];
 		if (s->load < dst_vaddr || !in_file(s->load - dst_vaddr, s->memsz, dst_size))
-			return elf_err(-ERANGE, err, errlen,
+			return sv_errf(-ERANGE, err, errlen,
 				       "segment %u (0x%" PRIx64 "-0x%" PRIx64
 				       ") does not fit in 0x%" PRIx64 "-0x%" PRIx64,
 				       s->index, s->load, s->load + s->memsz, dst_vaddr,

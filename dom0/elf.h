@@ -13,6 +13,10 @@
  * Messages go to err (errlen bytes, always NUL-terminated when errlen > 0).
  */
 
+/* The message into err (when there is room for one), and ret: the builders' error returns. */
+int __attribute__((format(printf, 4, 5)))
+sv_errf(int ret, char *err, size_t errlen, const char *fmt, ...);
+
 /* One PT_LOAD segment (p_flags: PF_X, PF_W, PF_R). */
 struct sv_elf_seg {
 	uint64_t vaddr, paddr, filesz, memsz, offset;

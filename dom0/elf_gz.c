@@ -9,19 +9,6 @@
 #include <string.h>
 #include <zlib.h>
 
-static int __attribute__((format(printf, 4, 5)))
-gz_err(int ret, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 bool sv_is_gzip(const void *data, size_t size)
 {
 	const uint8_t *p = data;
@@ -48,25 +35,25 @@ int sv_gunzip(const void *data, size_t size, size_t max, void **out, size_t *out
 	*out = NULL;
 	*out_size = 0;
 	if (!sv_is_gzip(data, size))
-		return gz_err(-EINVAL, err, errlen, "not gzip data");
+		return sv_errf(-EINVAL, err, errlen, "not gzip data");
 	if (size < 18) /* 10-byte header, empty deflate block, 8-byte trailer */
-		return gz_err(-EINVAL, err, errlen, "gzip data is truncated (%zu bytes)", size);
+		return sv_errf(-EINVAL, err, errlen, "gzip data is truncated (%zu bytes)", size);
 	if (size > UINT32_MAX)
-		return gz_err(-EFBIG, err, errlen, "compressed kernel is larger than 4 GiB");
+		return sv_errf(-EFBIG, err, errlen, "compressed kernel is larger than 4 GiB");
 	memcpy(&isize, p + size - 4, 4);
 	if (isize > max)
-		return gz_err(-EFBIG, err, errlen,
-			      "kernel decompresses to %u bytes, more than the %zu MiB allowed",
-			      isize, max >> 20);
+		return sv_errf(-EFBIG, err, errlen,
+			       "kernel decompresses to %u bytes, more than the %zu MiB allowed",
+			       isize, max >> 20);
 	if (isize == 0)
-		return gz_err(-EINVAL, err, errlen, "gzip data decompresses to nothing");
+		return sv_errf(-EINVAL, err, errlen, "gzip data decompresses to nothing");
 	buf = malloc(isize);
 	if (!buf)
-		return gz_err(-ENOMEM, err, errlen, "out of memory for a %u-byte kernel", isize);
+		return sv_errf(-ENOMEM, err, errlen, "out of memory for a %u-byte kernel", isize);
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) { /* 16: gzip wrapper only */
 		free(buf);
-		return gz_err(-ENOMEM, err, errlen, "cannot start zlib");
+		return sv_errf(-ENOMEM, err, errlen, "cannot start zlib");
 	}
 	/* One call: all the input, exactly isize bytes of room. */
 	zs.next_in = (Bytef *)p;
@@ -81,14 +68,14 @@ int sv_gunzip(const void *data, size_t size, size_t max, void **out, size_t *out
 		return 0;
 	}
 	if (zr == Z_STREAM_END || (zr != Z_DATA_ERROR && zs.avail_out == 0))
-		ret =
-		    gz_err(-EINVAL, err, errlen,
-			   "gzip data does not decompress to the %u bytes its trailer says", isize);
+		ret = sv_errf(-EINVAL, err, errlen,
+			      "gzip data does not decompress to the %u bytes its trailer says",
+			      isize);
 	else if (zr == Z_BUF_ERROR && zs.avail_in == 0)
-		ret = gz_err(-EINVAL, err, errlen, "gzip data is truncated");
+		ret = sv_errf(-EINVAL, err, errlen, "gzip data is truncated");
 	else
-		ret = gz_err(-EINVAL, err, errlen, "gzip data is corrupt (%s)",
-			     zs.msg ? zs.msg : "zlib error");
+		ret = sv_errf(-EINVAL, err, errlen, "gzip data is corrupt (%s)",
+			      zs.msg ? zs.msg : "zlib error");
 	inflateEnd(&zs);
 	free(buf);
 	return ret;

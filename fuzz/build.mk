@@ -25,7 +25,8 @@ FUZZ_elf_SRCS := dom0/elf.c dom0/elf_gz.c dom0/build_layout.c
 FUZZ_elf_LIBS := -lz
 # The hypervisor core without its daemon parts (main.c, ctl.c), as test_hypercall links
 # it ("=": hypervisor/build.mk, read later, defines HV_SRCS).
-FUZZ_hypercall_SRCS = $(filter-out hypervisor/main.c hypervisor/ctl.c,$(HV_SRCS)) common/svd.c
+FUZZ_hypercall_SRCS = $(filter-out hypervisor/main.c hypervisor/ctl.c,$(HV_SRCS)) common/svd.c \
+	tests/fakes/hv_fake_engine.c
 FUZZ_hypercall_LIBS := -lurcu-bp -pthread
 
 $(BUILD)/fuzz/net_tx_fuzz: $(SV_LIBS_A)

@@ -27,6 +27,7 @@
 
 #include "../hypervisor/hv.h"
 #include "sv/procabi.h"
+#include "../tests/fakes/hv_fake_engine.h"
 
 /* main.c's and ctl.c's globals (not linked). */
 struct hv_host hv_host = { .tsc_khz = 2000000 };
@@ -44,33 +45,6 @@ static struct hv_engine fz_engine;
 static char rundir[] = "/tmp/sv-hc-fuzz.XXXXXX";
 static uint8_t *m2p_snapshot;
 static uint64_t m2p_snapshot_len;
-
-static int fz_pte_changed(struct hv_vcpu *v, uint64_t va)
-{
-	return 0;
-}
-
-static void fz_unkick(struct hv_vcpu *v)
-{
-}
-
-static int fz_install_l4(struct hv_domain *x, uint64_t l4)
-{
-	return 0;
-}
-
-static uint64_t fz_tsc(struct hv_vcpu *v)
-{
-	return 1;
-}
-
-static void fz_kick(struct hv_vcpu *v)
-{
-}
-
-static void fz_domain_stop(struct hv_domain *x)
-{
-}
 
 static uint64_t *table(uint64_t gpa)
 {
@@ -160,20 +134,7 @@ static void setup_once(void)
 	 * optional), so a hook added to the engine later cannot reach KVM
 	 * state this domain does not have.
 	 */
-	fz_engine = (struct hv_engine){
-		.name = hv_kvm_engine.name,
-		.id = hv_kvm_engine.id,
-		.m2p_va = hv_kvm_engine.m2p_va,
-		.virt_start = hv_kvm_engine.virt_start,
-		.va_reserved = hv_kvm_engine.va_reserved,
-		.hypercall_page = hv_kvm_engine.hypercall_page,
-		.pte_changed = fz_pte_changed,
-		.install_l4 = fz_install_l4,
-		.vcpu_tsc = fz_tsc,
-		.vcpu_kick = fz_kick,
-		.vcpu_unkick = fz_unkick,
-		.domain_stop = fz_domain_stop,
-	};
+	hv_fake_engine(&fz_engine);
 	d->eng = &fz_engine;
 	d->max_vcpus = 2;
 	d->kind = SV_DOM_PV;

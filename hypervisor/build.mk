@@ -48,8 +48,10 @@ $(BIN)/sv-runner: $(RUNNER_OBJS) hypervisor/proc/runner/runner.lds
 # Unit test: the real hypercall sources against a domain with no engine behind it.
 # The core without its daemon parts, and libsvcommon.a (hv_log formats its lines there).
 HV_TEST_OBJS := $(filter-out $(OBJ)/hypervisor/main.o $(OBJ)/hypervisor/ctl.o,$(HV_OBJS)) $(SV_COMMON_A)
+# The suites that need a guest domain get it from tests/unit/hv_harness.c (an engine of fakes).
+HV_HARNESS := $(call host_objs,tests/unit/hv_harness.c tests/fakes/hv_fake_engine.c)
 UNIT_TESTS += $(TESTBIN)/test_hypercall
-$(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_hypercall: $(call host_objs,tests/unit/test_hypercall.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
@@ -77,7 +79,7 @@ $(TESTBIN)/test_cgroup: $(call host_objs,tests/unit/test_cgroup.c) $(OBJ)/hyperv
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 # Unit test: memory reservations (memop.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_memop
-$(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_memop: $(call host_objs,tests/unit/test_memop.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
@@ -89,25 +91,25 @@ $(TESTBIN)/test_xctl: $(call host_objs,tests/unit/test_xctl.c) $(HV_TEST_OBJS)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: the PV instruction emulator's decoder and fault emulation, hostile bytes included.
 UNIT_TESTS += $(TESTBIN)/test_pv_emul
-$(TESTBIN)/test_pv_emul: $(call host_objs,tests/unit/test_pv_emul.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_pv_emul: $(call host_objs,tests/unit/test_pv_emul.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: the FIFO event-channel ABI from a hostile guest (evtchn_fifo.c), same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_evtchn_fifo
-$(TESTBIN)/test_evtchn_fifo: $(call host_objs,tests/unit/test_evtchn_fifo.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_evtchn_fifo: $(call host_objs,tests/unit/test_evtchn_fifo.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: page types and the MMU hypercalls (mmu.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_mmu
-$(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: guest user mode (pv_user.c, pv.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_usermode
-$(TESTBIN)/test_usermode: $(call host_objs,tests/unit/test_usermode.c) $(HV_TEST_OBJS)
+$(TESTBIN)/test_usermode: $(call host_objs,tests/unit/test_usermode.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

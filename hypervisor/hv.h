@@ -398,6 +398,7 @@ uint64_t pv_priv_size(unsigned max_vcpus, uint64_t ram_bytes);
 int pv_domain_init(struct hv_domain *d);
 int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa);
 uint64_t pv_gnttab_gpa(struct hv_domain *d);
+void pv_m2p_set(struct hv_domain *d, uint64_t gpa, uint64_t value);
 /* Private pages the KVM engine lays out between shared_info and the grant frames. */
 enum {
 	PV_PRIV_SHARED_INFO = 0,

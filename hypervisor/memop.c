@@ -76,17 +76,6 @@ static bool mfn_pfn(const struct hv_mem *m, uint64_t mfn, uint64_t *pfn)
 	return *pfn < m->nr_frames;
 }
 
-static void m2p_set(struct hv_domain *d, uint64_t gpa, uint64_t value)
-{
-	uint64_t *e;
-
-	if (!d->m2p_l3_gpa || gpa / PAGE_SIZE >= d->m2p_entries)
-		return;
-	e = mem_gpa(&d->mem, d->m2p_tab_gpa + gpa / PAGE_SIZE * 8, 8);
-	if (e)
-		__atomic_store_n(e, value, __ATOMIC_RELAXED);
-}
-
 /* Give the frame's memory back to the host; it reads as zeros afterwards. */
 static void frame_punch(struct hv_mem *m, uint64_t pfn)
 {
@@ -117,7 +106,7 @@ static void run_remove(struct hv_domain *d, uint64_t pfn, uint64_t n)
 
 	for (uint64_t j = 0; j < n; j++) {
 		pfn_set_absent(m, pfn + j, true);
-		m2p_set(d, pfn_gpa(m, pfn + j), INVALID_M2P_ENTRY);
+		pv_m2p_set(d, pfn_gpa(m, pfn + j), INVALID_M2P_ENTRY);
 		frame_punch(m, pfn + j);
 	}
 	m->cur_pages -= n;
@@ -129,7 +118,7 @@ static void run_add(struct hv_domain *d, uint64_t pfn, uint64_t n)
 
 	for (uint64_t j = 0; j < n; j++) {
 		frame_punch(m, pfn + j); /* whatever a guest wrote to it while absent goes */
-		m2p_set(d, pfn_gpa(m, pfn + j), pfn + j);
+		pv_m2p_set(d, pfn_gpa(m, pfn + j), pfn + j);
 		pfn_set_absent(m, pfn + j, false);
 	}
 	m->cur_pages += n;
@@ -144,7 +133,7 @@ int memop_domain_init(struct hv_domain *d, uint64_t boot_pages)
 	pthread_mutex_lock(&d->lock);
 	for (uint64_t pfn = boot_pages; pfn < m->nr_frames; pfn++) {
 		pfn_set_absent(m, pfn, true);
-		m2p_set(d, pfn_gpa(m, pfn), INVALID_M2P_ENTRY);
+		pv_m2p_set(d, pfn_gpa(m, pfn), INVALID_M2P_ENTRY);
 	}
 	m->cur_pages = m->boot_pages = boot_pages;
 	pthread_mutex_unlock(&d->lock);

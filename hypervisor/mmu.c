@@ -619,18 +619,6 @@ static long check_foreign(struct hv_domain *d, uint64_t foreigndom, bool pt_owne
 	return 0;
 }
 
-/* The M2P entry of a frame (MMU_MACHPHYS_UPDATE), where the hypervisor keeps one. */
-static void m2p_write(struct hv_domain *d, uint64_t gpa, uint64_t value)
-{
-	uint64_t *e;
-
-	if (!d->m2p_l3_gpa || gpa / PAGE_SIZE >= d->m2p_entries)
-		return;
-	e = mem_gpa(&d->mem, d->m2p_tab_gpa + gpa / PAGE_SIZE * 8, 8);
-	if (e)
-		__atomic_store_n(e, value, __ATOMIC_RELAXED);
-}
-
 static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
 {
 	struct hv_domain *d = v->dom;
@@ -660,15 +648,23 @@ static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
 	case MMU_MACHPHYS_UPDATE:
 		if (classify(d, ptr, &pfn) != FR_RAM)
 			return -XEN_EINVAL;
-		m2p_write(d, ptr & PTE_ADDR, val);
+		pv_m2p_set(d, ptr & PTE_ADDR, val);
 		return 0;
 	default:
 		return -XEN_ENOSYS;
 	}
 }
 
-/* mmu_update(reqs, count, pdone, foreigndom): in order, stopping at the first failure. */
-long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
+/* One request of a batch, as mmu_batch copied it from the guest. */
+typedef long (*mmu_one_fn)(struct hv_vcpu *v, const void *req);
+
+/*
+ * The batch of mmu_update and mmuext_op: (reqs, count, pdone, foreigndom),
+ * each request copied once, in order under the MMU lock, stopping at the
+ * first failure; *pdone gets the number done (a continuation's count added).
+ */
+static long mmu_batch(struct hv_vcpu *v, const uint64_t *a, bool pt_owner, size_t size,
+		      mmu_one_fn one, const char *crash_why)
 {
 	struct hv_domain *d = v->dom;
 	struct hv_mmu *m = M(d);
@@ -676,7 +672,7 @@ long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
 	uint32_t done = 0;
 	long ret, ret2;
 
-	ret = check_foreign(d, a[3], true);
+	ret = check_foreign(d, a[3], pt_owner);
 	if (ret)
 		return ret;
 	if (count & MMU_UPDATE_PREEMPTED) {
@@ -689,14 +685,17 @@ long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
 	m->cur = v;
 	ret = hold_base(v);
 	for (; !ret && i < count; i++) {
-		struct mmu_update req;
-		uint64_t at = reqs + i * sizeof(req);
+		union {
+			struct mmu_update update;
+			struct mmuext_op ext;
+		} req;
+		uint64_t at = reqs + i * size;
 
-		if (at < reqs || vcpu_copy_from_guest(v, &req, at, sizeof(req))) {
+		if (at < reqs || vcpu_copy_from_guest(v, &req, at, size)) {
 			ret = -XEN_EFAULT;
 			break;
 		}
-		ret = one_update(v, req.ptr, req.val);
+		ret = one(v, &req);
 		if (ret)
 			break;
 	}
@@ -706,10 +705,24 @@ long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
 	if (pdone && vcpu_copy_to_guest(v, pdone, &done, sizeof(done)) && !ret)
 		ret = -XEN_EFAULT;
 	if (ret2) {
-		domain_crash(d, "cannot apply mmu_update to the address space");
+		domain_crash(d, crash_why);
 		return -XEN_EFAULT;
 	}
 	return ret;
+}
+
+static long one_update_req(struct hv_vcpu *v, const void *req)
+{
+	const struct mmu_update *u = req;
+
+	return one_update(v, u->ptr, u->val);
+}
+
+/* mmu_update(reqs, count, pdone, foreigndom): in order, stopping at the first failure. */
+long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
+{
+	return mmu_batch(v, a, true, sizeof(struct mmu_update), one_update_req,
+			 "cannot apply mmu_update to the address space");
 }
 
 /* A vCPU mask (TLB_FLUSH_MULTI, INVLPG_MULTI, UVMF_MULTI) must be readable: -EFAULT if not. */
@@ -842,48 +855,16 @@ static long one_ext(struct hv_vcpu *v, const struct mmuext_op *op)
 	}
 }
 
+static long one_ext_req(struct hv_vcpu *v, const void *req)
+{
+	return one_ext(v, req);
+}
+
 /* mmuext_op(ops, count, pdone, foreigndom). */
 long hc_mmuext_op(struct hv_vcpu *v, const uint64_t *a)
 {
-	struct hv_domain *d = v->dom;
-	struct hv_mmu *m = M(d);
-	uint64_t ops = a[0], count = a[1] & 0xffffffffu, pdone = a[2], i = 0;
-	uint32_t done = 0;
-	long ret, ret2;
-
-	ret = check_foreign(d, a[3], false);
-	if (ret)
-		return ret;
-	if (count & MMU_UPDATE_PREEMPTED) {
-		count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
-		if (pdone && vcpu_copy_from_guest(v, &done, pdone, sizeof(done)))
-			done = 0;
-	}
-	pthread_mutex_lock(&m->lock);
-	m->cur = v;
-	ret = hold_base(v);
-	for (; !ret && i < count; i++) {
-		struct mmuext_op op;
-		uint64_t at = ops + i * sizeof(op);
-
-		if (at < ops || vcpu_copy_from_guest(v, &op, at, sizeof(op))) {
-			ret = -XEN_EFAULT;
-			break;
-		}
-		ret = one_ext(v, &op);
-		if (ret)
-			break;
-	}
-	ret2 = pend_flush(v);
-	pthread_mutex_unlock(&m->lock);
-	done += (uint32_t)i;
-	if (pdone && vcpu_copy_to_guest(v, pdone, &done, sizeof(done)) && !ret)
-		ret = -XEN_EFAULT;
-	if (ret2) {
-		domain_crash(d, "cannot apply mmuext_op to the address space");
-		return -XEN_EFAULT;
-	}
-	return ret;
+	return mmu_batch(v, a, false, sizeof(struct mmuext_op), one_ext_req,
+			 "cannot apply mmuext_op to the address space");
 }
 
 /*

@@ -106,6 +106,18 @@ static int m2p_init(struct hv_domain *d)
 	return 0;
 }
 
+/* The M2P entry of the frame at gpa, where the hypervisor keeps one (memop.c, mmu.c). */
+void pv_m2p_set(struct hv_domain *d, uint64_t gpa, uint64_t value)
+{
+	uint64_t *e;
+
+	if (!d->m2p_l3_gpa || gpa / PAGE_SIZE >= d->m2p_entries)
+		return;
+	e = mem_gpa(&d->mem, d->m2p_tab_gpa + gpa / PAGE_SIZE * 8, 8);
+	if (e)
+		__atomic_store_n(e, value, __ATOMIC_RELAXED);
+}
+
 uint64_t pv_gnttab_gpa(struct hv_domain *d)
 {
 	return priv_gpa(PV_PRIV_VCPU0 + (uint64_t)PV_PRIV_PER_VCPU * d->max_vcpus);

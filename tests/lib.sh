@@ -129,3 +129,41 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# pv_guest_cfg FILE NAME CMDLINE [MEMORY [MAXMEM]]: a one-vCPU PV guest of our kernel
+# ($SV_GUEST/svkernel) running the words in CMDLINE, MEMORY MiB (32), destroyed when it
+# powers off or crashes.
+pv_guest_cfg() {
+	{
+		echo "name = \"$2\""
+		echo 'type = "pv"'
+		echo "kernel = \"$SV_GUEST/svkernel\""
+		echo "memory = ${4:-32}"
+		[ -n "$5" ] && echo "maxmem = $5"
+		echo "vcpus = 1"
+		echo "cmdline = \"$3\""
+		echo 'on_poweroff = "destroy"'
+		echo 'on_crash = "destroy"'
+	} > "$1"
+}
+
+# guest_word_ok SECONDS LOG WORD: wait (wait_for) for the guest word's verdict line in its
+# console LOG, "WORD: ok" or "WORD: FAIL"; success when it is ok.
+guest_word_ok() {
+	wait_for "$1" grep -qE "^$3: (ok|FAIL)" "$2" && grep -q "^$3: ok" "$2"
+}
+
+# netns_start NS_PREFIX BR_PREFIX: a network namespace for the stack, removed at exit (its
+# bridges and TAPs with it), with a random tag: sets tag, NS=NS_PREFIX$tag and
+# BR=BR_PREFIX$tag (the bridge name for the caller to use); splitvisor (so stack_start
+# too) and nsx run in it.  Call before stack_start.
+netns_start() {
+	tag=$(printf '%04x' $((RANDOM % 65536)))
+	NS=$1$tag
+	BR=$2$tag
+	ip netns add "$NS" || { fail "create network namespace $NS"; exit 1; }
+	on_exit "ip netns del '$NS'"
+	ip netns exec "$NS" ip link set lo up
+	splitvisor() { ip netns exec "$NS" "$SV_BIN/splitvisor" "$@"; }
+	nsx() { ip netns exec "$NS" "$@"; }
+}

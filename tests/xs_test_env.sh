@@ -47,3 +47,29 @@ xs_out() {
 	got=$("$@" 2>/dev/null)
 	[ "$got" = "$want" ] || { echo "got '$got', expected '$want' from: $*"; return 1; }
 }
+
+# xs_clients_start: 8 "$XC inflight" clients (c0..c7: output in $XS_DIR/cN.out, replies
+# counted in $XS_DIR/cN.progress), their pids in pids[], killed at exit.
+xs_clients_start() {
+	local i
+	pids=()
+	for i in $(seq 0 7); do
+		"$XC" inflight "$XENSTORED_PATH" "$i" "$XS_DIR" > "$XS_DIR/c$i.out" 2>&1 &
+		pids+=($!)
+	done
+	on_exit "touch '$XS_DIR/stop'; kill ${pids[*]} 2>/dev/null"
+}
+
+# xs_clients_finish: tell the clients in pids[] to stop ($XS_DIR/stop) and wait for each;
+# bad is set to how many failed, and their output ($XS_DIR/cN.out) is shown indented.
+xs_clients_finish() {
+	local i
+	touch "$XS_DIR/stop"
+	bad=0
+	for i in "${!pids[@]}"; do
+		if ! wait "${pids[$i]}"; then
+			bad=$((bad + 1))
+			sed 's/^/    /' "$XS_DIR/c$i.out"
+		fi
+	done
+}

@@ -28,14 +28,7 @@ if ! command -v ip >/dev/null || [ ! -c /dev/net/tun ] || ! command -v python3 >
 	exit 0
 fi
 
-tag=$(printf '%04x' $((RANDOM % 65536)))
-NS=svtng$tag
-BR=svtbr$tag
-ip netns add "$NS" || { fail "create network namespace $NS"; exit 1; }
-on_exit "ip netns del '$NS'"
-ip netns exec "$NS" ip link set lo up
-splitvisor() { ip netns exec "$NS" "$SV_BIN/splitvisor" "$@"; }
-nsx() { ip netns exec "$NS" "$@"; }
+netns_start svtng svtbr
 stack_start || exit 1
 work=$(mktemp -d /tmp/sv-netg.XXXXXX)
 on_exit "rm -rf '$work'"

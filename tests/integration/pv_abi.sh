@@ -12,23 +12,12 @@ need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
 cfg=$SPLITVISOR_RUNDIR/abi.cfg
-guest_cfg() {
-	cat > "$cfg" <<CFG
-name = "$1"
-type = "pv"
-kernel = "$SV_GUEST/svkernel"
-memory = 32
-vcpus = 1
-cmdline = "$2"
-on_poweroff = "destroy"
-on_crash = "destroy"
-CFG
-}
+guest_cfg() { pv_guest_cfg "$cfg" "$@"; }
 
 guest_cfg abi "pv-abi halt"
 xl create "$cfg" > /dev/null 2>&1 || { fail "pv-abi-families: xl create"; exit 1; }
 log=$SPLITVISOR_RUNDIR/console/guest-abi.log
-if wait_for 90 grep -qE '^pv-abi: (ok|FAIL)' "$log" && grep -q '^pv-abi: ok' "$log"; then
+if guest_word_ok 90 "$log" pv-abi; then
 	pass pv-abi-families
 	grep '^pv-abi: ' "$log" | sed 's/^/    /'
 else
@@ -50,7 +39,7 @@ fi
 guest_cfg traps "traps halt"
 xl create "$cfg" > /dev/null 2>&1
 log=$SPLITVISOR_RUNDIR/console/guest-traps.log
-if wait_for 60 grep -qE '^traps: (ok|FAIL)' "$log" && grep -q '^traps: ok' "$log"; then
+if guest_word_ok 60 "$log" traps; then
 	pass pv-abi-traps
 	grep '^traps: ' "$log" | sed 's/^/    /'
 else

@@ -23,14 +23,7 @@ if ! command -v ip >/dev/null || [ ! -c /dev/net/tun ] || ! command -v ping >/de
 	have_net=0
 fi
 if [ "$have_net" = 1 ]; then
-	tag=$(printf '%04x' $((RANDOM % 65536)))
-	NS=svtfifo$tag
-	BR=svtfbr$tag
-	ip netns add "$NS" || { fail "create network namespace $NS"; exit 1; }
-	on_exit "ip netns del '$NS'"
-	ip netns exec "$NS" ip link set lo up
-	splitvisor() { ip netns exec "$NS" "$SV_BIN/splitvisor" "$@"; }
-	nsx() { ip netns exec "$NS" "$@"; }
+	netns_start svtfifo svtfbr
 fi
 stack_start || exit 1
 work=$(mktemp -d /tmp/sv-fifo.XXXXXX)

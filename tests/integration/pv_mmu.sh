@@ -14,24 +14,12 @@ need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
 cfg=$SPLITVISOR_RUNDIR/mmu.cfg
-guest_cfg() {
-	cat > "$cfg" <<CFG
-name = "$1"
-type = "pv"
-kernel = "$SV_GUEST/svkernel"
-memory = $3
-maxmem = $4
-vcpus = 1
-cmdline = "$2"
-on_poweroff = "destroy"
-on_crash = "destroy"
-CFG
-}
+guest_cfg() { pv_guest_cfg "$cfg" "$@"; }
 
 guest_cfg mmu "mmu traps halt" 32 32
 xl create "$cfg" > /dev/null 2>&1 || { fail "pv-mmu-word: xl create"; exit 1; }
 log=$SPLITVISOR_RUNDIR/console/guest-mmu.log
-if wait_for 90 grep -qE '^mmu: (ok|FAIL)' "$log" && grep -q '^mmu: ok' "$log"; then
+if guest_word_ok 90 "$log" mmu; then
 	pass pv-mmu-word
 	grep '^mmu: ' "$log" | sed 's/^/    /'
 else
@@ -39,7 +27,7 @@ else
 	grep -E 'd[0-9]+( v0)?: ' "$SPLITVISOR_RUNDIR/hypervisor.log" | tail -8 | sed 's/^/    /'
 fi
 # After the word's address-space switches the guest's own trap table still works.
-if wait_for 60 grep -qE '^traps: (ok|FAIL)' "$log" && grep -q '^traps: ok' "$log"; then
+if guest_word_ok 60 "$log" traps; then
 	pass pv-mmu-traps
 	grep -E '^traps: (write|demand)' "$log" | sed 's/^/    /'
 else

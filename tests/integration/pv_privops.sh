@@ -16,23 +16,12 @@ need_guest_engine "${names[@]}" || exit 0
 stack_start || exit 1
 engine=$(guest_engine)
 cfg=$SPLITVISOR_RUNDIR/privops.cfg
-guest_cfg() {
-	cat > "$cfg" <<CFG
-name = "$1"
-type = "pv"
-kernel = "$SV_GUEST/svkernel"
-memory = 32
-vcpus = 1
-cmdline = "$2"
-on_poweroff = "destroy"
-on_crash = "destroy"
-CFG
-}
+guest_cfg() { pv_guest_cfg "$cfg" "$@"; }
 
 guest_cfg priv "privops halt"
 xl create "$cfg" > /dev/null 2>&1 || { fail "privops-word: xl create"; exit 1; }
 log=$SPLITVISOR_RUNDIR/console/guest-priv.log
-if wait_for 90 grep -qE '^privops: (ok|FAIL)' "$log" && grep -q '^privops: ok' "$log"; then
+if guest_word_ok 90 "$log" privops; then
 	pass privops-word
 	grep '^privops: ' "$log" | sed 's/^/    /'
 else

@@ -15,16 +15,7 @@ need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
 cfg=$SPLITVISOR_RUNDIR/usermode.cfg
-cat > "$cfg" <<CFG
-name = "um"
-type = "pv"
-kernel = "$SV_GUEST/svkernel"
-memory = 32
-vcpus = 1
-cmdline = "usermode usermode traps halt"
-on_poweroff = "destroy"
-on_crash = "destroy"
-CFG
+pv_guest_cfg "$cfg" um "usermode usermode traps halt"
 xl create "$cfg" > /dev/null 2>&1 || { fail "pv-usermode-process: xl create"; exit 1; }
 on_exit "xl destroy um >/dev/null 2>&1"
 log=$SPLITVISOR_RUNDIR/console/guest-um.log
@@ -55,7 +46,7 @@ else
 	fail pv-usermode-twice; grep -E 'usermode: (ok|FAIL)' "$log" | sed 's/^/    /'
 fi
 # Back in kernel mode for good: its own trap table (the traps word) handles kernel faults.
-if wait_for 60 grep -qE '^traps: (ok|FAIL)' "$log" && grep -q '^traps: ok' "$log"; then
+if guest_word_ok 60 "$log" traps; then
 	pass pv-usermode-kernel-traps
 else
 	fail pv-usermode-kernel-traps; grep -E 'traps|crash' "$log" | sed 's/^/    /'

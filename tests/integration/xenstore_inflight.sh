@@ -31,12 +31,7 @@ check "others carry on: watch" grep -qx /other/x "$XS_DIR/watch"
 # kill -9 with requests in flight, three times over; each client counts
 # replies by req_id and reads every key back at the end. Crashes come at
 # points of progress (replies counted by the clients), not of time.
-pids=()
-for i in $(seq 0 7); do
-	"$XC" inflight "$XENSTORED_PATH" "$i" "$XS_DIR" > "$XS_DIR/c$i.out" 2>&1 &
-	pids+=($!)
-done
-on_exit "touch '$XS_DIR/stop'; kill ${pids[*]} 2>/dev/null"
+xs_clients_start
 replies() { cat "$XS_DIR/c$1.progress" 2>/dev/null || echo 0; }
 for round in 1 2 3 4; do
 	c=$((round % 8))
@@ -47,14 +42,7 @@ for round in 1 2 3 4; do
 	xs_crash
 	xs_launch || fail "restart $round"
 done
-touch "$XS_DIR/stop"
-bad=0
-for i in $(seq 0 7); do
-	if ! wait "${pids[$i]}"; then
-		bad=$((bad + 1))
-		sed 's/^/    /' "$XS_DIR/c$i.out"
-	fi
-done
+xs_clients_finish
 check "kill -9 x3, 8 clients: one reply per request, none twice, store agrees" test "$bad" -eq 0
 check "restarts logged restored connections" grep -q 'restart: 8 client connections restored' "$XS_DIR/xenstored.log"
 check "store consistent" $XS_CONTROL check

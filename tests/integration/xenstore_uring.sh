@@ -39,12 +39,7 @@ check "epoll: a client that never reads is dropped" \
 check "epoll: others carry on" xs_value /big "$big"
 
 # kill -9 with requests in flight, restarting into the other loop each time.
-pids=()
-for i in $(seq 0 7); do
-	"$XC" inflight "$XENSTORED_PATH" "$i" "$XS_DIR" > "$XS_DIR/c$i.out" 2>&1 &
-	pids+=($!)
-done
-on_exit "touch '$XS_DIR/stop'; kill ${pids[*]} 2>/dev/null"
+xs_clients_start
 # Every client connected and answered before the first kill (a kill between
 # accept and the keeper taking the socket would drop a client).
 for i in $(seq 0 7); do
@@ -61,14 +56,7 @@ for round in 1 2 3 4; do
 	if [ "$XENSTORED_IO_URING" = 0 ]; then unset XENSTORED_IO_URING; else export XENSTORED_IO_URING=0; fi
 	xs_launch || fail "restart $round"
 done
-touch "$XS_DIR/stop"
-bad=0
-for i in $(seq 0 7); do
-	if ! wait "${pids[$i]}"; then
-		bad=$((bad + 1))
-		sed 's/^/    /' "$XS_DIR/c$i.out"
-	fi
-done
+xs_clients_finish
 check "kill -9 x3 switching loops, 8 clients: one reply per request, none twice" test "$bad" -eq 0
 check "each restart restored the 8 clients" \
 	test "$(grep -c 'restart: 8 client connections restored' "$log")" -eq 3

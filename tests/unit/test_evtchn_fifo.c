@@ -12,10 +12,7 @@
 #include <xen/event_channel.h>
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/mmu.h"
-
-/* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
-struct hv_host hv_host = { .tsc_khz = 2000000 };
-const char *hv_rundir = "/tmp";
+#include "hv_harness.h"
 
 #define FRAMES 512
 #define VA_DATA 0x400000ULL /* 16 user pages, read-write, frames 0x10.. */
@@ -34,63 +31,28 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *vc[2];
-static struct hv_engine test_engine;
-
-static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
-{
-	return 0;
-}
-
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
 
 static void setup(void)
 {
-	d = calloc(1, sizeof(*d));
-	d->domid = 7;
-	test_engine = hv_kvm_engine;
-	test_engine.pte_changed = fake_pte_changed;
-	d->eng = &test_engine;
-	d->max_vcpus = 2;
-	d->state = DOM_ACTIVE;
-	atomic_store(&d->refs, 1);
-	pthread_mutex_init(&d->lock, NULL);
-	ck_assert_int_eq(mem_init(&d->mem, FRAMES * 4096ULL, pv_priv_size(2, FRAMES * 4096ULL)), 0);
-	ck_assert_int_eq(pv_domain_init(d), 0);
-	ck_assert_int_eq(memop_domain_init(d, FRAMES), 0);
-	ck_assert_int_eq(evtchn_init(d, EVTCHN_GUEST_PORTS), 0);
-	d->shinfo = mem_gpa(&d->mem, SHINFO_GFN * 4096ULL, 4096);
+	d = hvh_setup(&(struct hvh_spec){ .domid = 7,
+					  .vcpus = 2,
+					  .frames = FRAMES,
+					  .memop_boot = FRAMES,
+					  .shinfo_gpa = SHINFO_GFN * 4096ULL,
+					  .evtchn = true });
 
 	/* Page tables: L4 0x1000, L3 0x2000, L2 0x3000, L1 0x4000. */
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7;
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7;
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
+		hvh_pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
 
 	for (unsigned i = 0; i < 2; i++) {
-		vc[i] = calloc(1, sizeof(*vc[i]));
-		vc[i]->dom = d;
-		vc[i]->id = i;
+		vc[i] = d->vcpus[i];
 		vc[i]->cr3 = 0x1000;
 		vc[i]->state = VCPU_RUNNABLE;
-		pthread_cond_init(&vc[i]->wake, NULL);
-		d->vcpus[i] = vc[i];
 	}
-}
-
-static void teardown(void)
-{
-	evtchn_close_all(d);
-	evtchn_fini(d);
-	for (unsigned i = 0; i < 2; i++)
-		free(vc[i]);
-	mmu_domain_fini(d);
-	mem_fini(&d->mem);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
 }
 
 static void *guest(uint64_t va)
@@ -476,7 +438,7 @@ static Suite *fifo_suite(void)
 	Suite *s = suite_create("evtchn_fifo");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, hostile_arguments);
 	tcase_add_test(tc, switch_keeps_pending);

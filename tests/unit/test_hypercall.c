@@ -24,10 +24,7 @@
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/mmu.h"
 #include "sv/procabi.h"
-
-/* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
-struct hv_host hv_host = { .tsc_khz = 2000000 };
-const char *hv_rundir = "/tmp";
+#include "hv_harness.h"
 
 #define RAM (1u << 20)
 #define VA_DATA 0x400000ULL   /* 16 user pages, read-write */
@@ -38,7 +35,6 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
-static struct hv_engine test_engine; /* the KVM engine's ABI, with nothing behind it */
 static unsigned pte_changes;
 
 static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
@@ -47,124 +43,50 @@ static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
 	return 0;
 }
 
-static int fake_install_l4(struct hv_domain *x, uint64_t l4)
-{
-	return 0;
-}
-
-static uint64_t fake_tsc(struct hv_vcpu *x)
-{
-	return 1;
-}
-
-static void fake_kick(struct hv_vcpu *x)
-{
-}
-static char rundir[] = "/tmp/sv-hc-test.XXXXXX";
-
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static void setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(rundir));
-	d = calloc(1, sizeof(*d));
-	d->domid = 7;
-	strcpy(d->name, "t");
-	test_engine = hv_kvm_engine;
-	test_engine.pte_changed = fake_pte_changed;
-	test_engine.install_l4 = fake_install_l4;
-	test_engine.ptes_changed = NULL; /* per-page pte_changed, counted */
-	test_engine.new_baseptr = NULL;
-	test_engine.sync_mappings = NULL;
-	test_engine.vcpu_tsc = fake_tsc;
-	test_engine.vcpu_kick = fake_kick;
+	static const struct hv_engine hooks = { .pte_changed = fake_pte_changed };
+
 	pte_changes = 0;
-	d->eng = &test_engine;
-	d->max_vcpus = 2;
-	d->state = DOM_ACTIVE;
-	atomic_init(&d->refs, 1);
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->changed, NULL);
-	/* Guest memory as mem_init lays it, without KVM memslots. */
-	struct hv_mem *m = &d->mem;
-	m->ram_size = RAM;
-	m->memfd_size = RAM + pv_priv_size(2, RAM);
-	m->memfd = memfd_create("t", 0);
-	ck_assert_int_ge(m->memfd, 0);
-	ck_assert_int_eq(ftruncate(m->memfd, (off_t)m->memfd_size), 0);
-	m->base = mmap(NULL, m->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, m->memfd, 0);
-	ck_assert_ptr_ne(m->base, MAP_FAILED);
-	m->nr_ram = 1;
-	m->ram[0] = (struct sv_mem_range){ 0, RAM, 0 };
-	m->priv = (struct sv_mem_range){ SV_PRIV_GPA, pv_priv_size(2, RAM), RAM };
-	ck_assert_int_eq(mem_balloon_setup(m), 0);
-	ck_assert_int_eq(pv_domain_init(d), 0);
-	ck_assert_int_eq(console_init(d, rundir), 0);
-	d->shinfo = mem_gpa(&d->mem, SV_SHARED_INFO_GPA, 4096);
-	ck_assert_int_eq(evtchn_init(d, EVTCHN_GUEST_PORTS), 0);
-	ck_assert_int_eq(gnttab_init(d), 0);
-	if (!hv_dom0)
-		ck_assert_int_eq(domain_table_init(), 0);
+	d = hvh_setup(&(struct hvh_spec){ .domid = 7,
+					  .name = "t",
+					  .vcpus = 2,
+					  .frames = RAM / 4096,
+					  .shinfo_gpa = SV_SHARED_INFO_GPA,
+					  .console = true,
+					  .evtchn = true,
+					  .gnttab = true,
+					  .domain_table = true,
+					  .hooks = &hooks });
 
 	/* Page tables: L4 0x1000, L3 0x2000, L2 0x3000, L1 0x4000. */
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7; /* VA 0x400000 */
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
-	pt(0x4000)[16] = 0x20000 | 3; /* no user bit */
-	pt(0x4000)[17] = 0x21000 | 5; /* no write bit */
-	pt(0x4000)[18] = 0; /* VA_BADGPA: a validated table maps nothing outside guest memory */
+		hvh_pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
+	hvh_pt(0x4000)[16] = 0x20000 | 3; /* no user bit */
+	hvh_pt(0x4000)[17] = 0x21000 | 5; /* no write bit */
+	hvh_pt(0x4000)[18] = 0; /* VA_BADGPA: a validated table maps nothing outside guest memory */
 
 	for (unsigned i = 0; i < 2; i++) {
-		struct hv_vcpu *x = calloc(1, sizeof(*x));
-		x->dom = d;
-		x->id = i;
+		struct hv_vcpu *x = d->vcpus[i];
 		x->cr3 = 0x1000;
 		x->state = i == 0 ? VCPU_RUNNABLE : VCPU_OFFLINE;
 		x->runstate.state = RUNSTATE_offline; /* as vcpu_create leaves it */
-		pthread_cond_init(&x->wake, NULL);
-		d->vcpus[i] = x;
 	}
 	v = d->vcpus[0];
-}
-
-static void teardown(void)
-{
-	for (unsigned i = 0; i < 2; i++) {
-		free(d->vcpus[i]);
-	}
-	console_fini(d);
-	evtchn_fini(d);
-	gnttab_fini(d);
-	mmu_domain_fini(d);
-	munmap(d->mem.base, d->mem.memfd_size);
-	close(d->mem.memfd);
-	free(d->mem.absent);
-	free(d);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", rundir);
-	ck_assert_int_eq(system(cmd), 0);
-	strcpy(rundir, "/tmp/sv-hc-test.XXXXXX");
 }
 
 /* Run hypercall nr with arguments as the guest's registers would hold them. */
 static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	struct hv_regs *r = &v->regs;
+	long ret;
 
-	memset(r, 0, sizeof(*r));
 	v->regs_dirty = false;
-	r->rax = nr;
-	r->rdi = a0;
-	r->rsi = a1;
-	r->rdx = a2;
-	hypercall_dispatch(v);
+	ret = hvh_hypercall(v, nr, a0, a1, a2, 0);
 	ck_assert(v->regs_dirty);
-	return (long)r->rax;
+	return ret;
 }
 
 static void *guest(uint64_t va)
@@ -319,7 +241,7 @@ START_TEST(set_segment_base_cases)
 	ck_assert_uint_eq(v->gs_base_user, 0);
 	ck_assert_uint_eq(v->gs_base_kernel, 0x402000);
 	/* The process engine loads lower-half bases only. */
-	test_engine.seg_base_max = hv_proc_engine.seg_base_max;
+	hvh_engine.seg_base_max = hv_proc_engine.seg_base_max;
 	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, SV_PROC_GUEST_VA_END, 0),
 			 -XEN_EINVAL);
 	ck_assert_uint_eq(v->fs_base, 0xffff800000000000ULL);
@@ -449,13 +371,13 @@ START_TEST(copy_range_never_wraps)
 	uint64_t written;
 
 	/* The last page: L4[511] -> L3[511] -> L2[511] -> L1[511] -> frame 0x11000. */
-	pt(0x1000)[511] = 0x40000 | 7;
-	pt(0x40000)[511] = 0x41000 | 7;
-	pt(0x41000)[511] = 0x42000 | 7;
-	pt(0x42000)[511] = 0x11000 | 7;
+	hvh_pt(0x1000)[511] = 0x40000 | 7;
+	hvh_pt(0x40000)[511] = 0x41000 | 7;
+	hvh_pt(0x41000)[511] = 0x42000 | 7;
+	hvh_pt(0x42000)[511] = 0x11000 | 7;
 	/* VA 0 -> frame 0x12000. */
-	pt(0x3000)[0] = 0x43000 | 7;
-	pt(0x43000)[0] = 0x12000 | 7;
+	hvh_pt(0x3000)[0] = 0x43000 | 7;
+	hvh_pt(0x43000)[0] = 0x12000 | 7;
 	memset(hi, 'h', 4096);
 	memset(lo, 'l', 4096);
 	written = d->cons_written;
@@ -489,7 +411,7 @@ START_TEST(console_io_flood_is_limited)
 		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 16 * 4096, VA_DATA),
 				 0);
 	ck_assert_uint_le(d->cons_written - before, 8u << 20);
-	snprintf(path, sizeof(path), "%s/console/guest-t.log", rundir);
+	snprintf(path, sizeof(path), "%s/console/guest-t.log", hvh_rundir);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_le(st.st_size, 8 << 20);
 }
@@ -545,7 +467,7 @@ START_TEST(console_log_rotates_at_its_cap)
 	memset(guest(VA_DATA), 'y', 16 * 4096);
 	for (int i = 0; i < 5; i++)
 		ck_assert_int_eq(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 4096, VA_DATA), 0);
-	snprintf(path, sizeof(path), "%s/console/guest-t.log", rundir);
+	snprintf(path, sizeof(path), "%s/console/guest-t.log", hvh_rundir);
 	snprintf(old, sizeof(old), "%s.1", path);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_le(st.st_size, 10000);
@@ -619,7 +541,7 @@ END_TEST
 
 START_TEST(update_va_mapping_checks_frame_and_va)
 {
-	uint64_t *l1 = pt(0x4000);
+	uint64_t *l1 = hvh_pt(0x4000);
 	uint64_t before = l1[0];
 
 	/* A frame outside the domain's memory: Xen's -EPERM (no I/O memory for it). */
@@ -645,7 +567,7 @@ START_TEST(update_va_mapping_checks_frame_and_va)
 	d->eng = &hv_proc_engine;
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, SV_PROC_GUEST_VA_END, 0x10000 | 7, 0),
 			 -XEN_EINVAL);
-	d->eng = &test_engine;
+	d->eng = &hvh_engine;
 }
 END_TEST
 
@@ -694,7 +616,7 @@ START_TEST(process_hypercall_page_stubs)
 {
 	d->eng = &hv_proc_engine;
 	ck_assert_int_eq(pv_write_hypercall_page(d, 0x30000), 0);
-	d->eng = &test_engine;
+	d->eng = &hvh_engine;
 	uint8_t *p = mem_gpa(&d->mem, 0x30000 + 17 * 32, 32);
 	uint64_t entry = SV_PROC_RUNNER_VA;
 	ck_assert_int_eq(p[0], 0xb8);
@@ -1382,7 +1304,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("hypercall");
 	TCase *tc = tcase_create("args");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, unknown_hypercall_is_enosys);
 	tcase_add_test(tc, xen_version_checks_pointers);
 	tcase_add_test(tc, console_io_checks_buffer);
@@ -1418,7 +1340,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 
 	TCase *ev = tcase_create("evtchn");
-	tcase_add_checked_fixture(ev, setup, teardown);
+	tcase_add_checked_fixture(ev, setup, hvh_teardown);
 	tcase_add_test(ev, evtchn_bad_ports_refused);
 	tcase_add_test(ev, evtchn_bind_checks);
 	tcase_add_test(ev, evtchn_bind_vcpu_moves_global_virqs_only);
@@ -1426,7 +1348,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, ev);
 
 	TCase *gt = tcase_create("gnttab");
-	tcase_add_checked_fixture(gt, setup, teardown);
+	tcase_add_checked_fixture(gt, setup, hvh_teardown);
 	tcase_add_test(gt, gnttab_setup_checks);
 	tcase_add_test(gt, gnttab_dom0_map_checks_entries);
 	tcase_add_test(gt, gnttab_dom0_map_limit_keeps_flags);

@@ -12,10 +12,7 @@
 #include <xen/grant_table.h>
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/mmu.h"
-
-/* The real hypervisor sources are linked; these are main.c's and ctl.c's. */
-struct hv_host hv_host = { .tsc_khz = 2000000 };
-const char *hv_rundir = "/tmp";
+#include "hv_harness.h"
 
 #define FRAMES 512	    /* RAM laid out: 2 MiB */
 #define BOOT 256	    /* populated at create: 1 MiB */
@@ -27,69 +24,26 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
-static struct hv_engine test_engine;
-
-static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
-{
-	return 0;
-}
-
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static void setup(void)
 {
-	d = calloc(1, sizeof(*d));
-	d->domid = 7;
-	test_engine = hv_kvm_engine;
-	test_engine.pte_changed = fake_pte_changed;
-	test_engine.ptes_changed = NULL; /* nothing behind the KVM engine's hooks here */
-	test_engine.new_baseptr = NULL;
-	test_engine.sync_mappings = NULL;
-	d->eng = &test_engine;
-	d->max_vcpus = 1;
-	d->state = DOM_ACTIVE;
-	pthread_mutex_init(&d->lock, NULL);
-	ck_assert_int_eq(mem_init(&d->mem, FRAMES * 4096ULL, pv_priv_size(1, FRAMES * 4096ULL)), 0);
-	ck_assert_int_eq(pv_domain_init(d), 0);
-	ck_assert_int_eq(memop_domain_init(d, BOOT), 0);
+	d = hvh_setup(
+	    &(struct hvh_spec){ .domid = 7, .vcpus = 1, .frames = FRAMES, .memop_boot = BOOT });
 
 	/* Page tables: L4 0x1000, L3 0x2000, L2 0x3000, L1 0x4000. */
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7;
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7;
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
-	pt(0x4000)[16] = 0x20000 | 5; /* user, not writable */
+		hvh_pt(0x4000)[i] = ((DATA_FRAME + i) * 4096ULL) | 7;
+	hvh_pt(0x4000)[16] = 0x20000 | 5; /* user, not writable */
 
-	v = calloc(1, sizeof(*v));
-	v->dom = d;
+	v = d->vcpus[0];
 	v->cr3 = 0x1000;
-	d->vcpus[0] = v;
-}
-
-static void teardown(void)
-{
-	free(v);
-	mmu_domain_fini(d);
-	mem_fini(&d->mem);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
 }
 
 static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	struct hv_regs *r = &v->regs;
-
-	memset(r, 0, sizeof(*r));
-	r->rax = nr;
-	r->rdi = a0;
-	r->rsi = a1;
-	r->rdx = a2;
-	hypercall_dispatch(v);
-	return (long)r->rax;
+	return hvh_hypercall(v, nr, a0, a1, a2, 0);
 }
 
 /* Guest memory at a VA of the data pages. */
@@ -175,7 +129,7 @@ START_TEST(decrease_gives_memory_back)
 	/* Absent: not mapped (not the domain's frame: Xen's -EBUSY), not copied to. */
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_END, 0x80000 | 7, 0), -XEN_EBUSY);
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x80000 | 7, 0), -XEN_EBUSY);
-	ck_assert_uint_eq(pt(0x4000)[0], (DATA_FRAME * 4096ULL) | 7);
+	ck_assert_uint_eq(hvh_pt(0x4000)[0], (DATA_FRAME * 4096ULL) | 7);
 }
 END_TEST
 
@@ -377,7 +331,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("memop");
 	TCase *tc = tcase_create("reservation");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, counts_start_at_boot_and_max);
 	tcase_add_test(tc, decrease_gives_memory_back);
 	tcase_add_test(tc, decrease_twice_stops_at_the_second);

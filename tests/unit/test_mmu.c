@@ -16,9 +16,7 @@
 #include "../../hypervisor/hypercall.h"
 #include "../../hypervisor/mmu.h"
 #include "../../hypervisor/kvm/kvm.h"
-
-struct hv_host hv_host = { .tsc_khz = 2000000 };
-const char *hv_rundir = "/tmp";
+#include "hv_harness.h"
 
 #define FRAMES 512ULL /* 2 MiB of RAM */
 #define L4 0x1000ULL
@@ -35,7 +33,6 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
-static struct hv_engine eng;
 static unsigned ranges_calls, base_calls, l4_installs;
 static struct hv_va_range last_range[32];
 static unsigned last_n;
@@ -68,56 +65,37 @@ static int fake_install_l4(struct hv_domain *x, uint64_t l4)
 	return 0;
 }
 
-static int fake_pte_changed(struct hv_vcpu *x, uint64_t va)
-{
-	return 0;
-}
-
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
-}
-
 static void tables(void)
 {
-	pt(L4)[0] = L3 | RW;
-	pt(L3)[0] = L2 | RW;
-	pt(L2)[2] = L1 | RW;
+	hvh_pt(L4)[0] = L3 | RW;
+	hvh_pt(L3)[0] = L2 | RW;
+	hvh_pt(L2)[2] = L1 | RW;
 	for (int i = 0; i < 16; i++)
-		pt(L1)[i] = (DATA + i * 4096ULL) | RW;
-	pt(L1)[16] = L4 | RO; /* the tables themselves, read-only as Xen wants them */
-	pt(L1)[17] = L3 | RO;
-	pt(L1)[18] = L2 | RO;
-	pt(L1)[19] = L1 | RO;
-	pt(L1)[24] = (DATA + 8 * 4096ULL) | RW; /* with nothing after it */
+		hvh_pt(L1)[i] = (DATA + i * 4096ULL) | RW;
+	hvh_pt(L1)[16] = L4 | RO; /* the tables themselves, read-only as Xen wants them */
+	hvh_pt(L1)[17] = L3 | RO;
+	hvh_pt(L1)[18] = L2 | RO;
+	hvh_pt(L1)[19] = L1 | RO;
+	hvh_pt(L1)[24] = (DATA + 8 * 4096ULL) | RW; /* with nothing after it */
 }
 
 static void setup(void)
 {
-	d = calloc(1, sizeof(*d));
-	d->domid = 7;
-	eng = hv_kvm_engine; /* its va_reserved: Xen's own slots 256..271 */
-	eng.ptes_changed = fake_ptes_changed;
-	eng.new_baseptr = fake_new_baseptr;
-	eng.install_l4 = fake_install_l4;
-	eng.sync_mappings = fake_sync;
-	eng.pte_changed = fake_pte_changed;
-	d->eng = &eng;
-	d->max_vcpus = 2;
-	d->state = DOM_ACTIVE;
-	pthread_mutex_init(&d->lock, NULL);
-	ck_assert_int_eq(mem_init(&d->mem, FRAMES * 4096ULL, pv_priv_size(2, FRAMES * 4096ULL)), 0);
-	ck_assert_int_eq(pv_domain_init(d), 0);
-	ck_assert_int_eq(gnttab_init(d), 0);
-	if (!hv_dom0)
-		ck_assert_int_eq(domain_table_init(), 0);
+	static const struct hv_engine hooks = {
+		.ptes_changed = fake_ptes_changed,
+		.new_baseptr = fake_new_baseptr,
+		.install_l4 = fake_install_l4,
+		.sync_mappings = fake_sync,
+	};
+
+	/* The KVM engine's va_reserved: Xen's own slots 256..271. */
+	d = hvh_setup(&(struct hvh_spec){ .domid = 7,
+					  .vcpus = 2,
+					  .frames = FRAMES,
+					  .gnttab = true,
+					  .domain_table = true,
+					  .hooks = &hooks });
 	tables();
-	for (unsigned i = 0; i < 2; i++) {
-		struct hv_vcpu *x = calloc(1, sizeof(*x));
-		x->dom = d;
-		x->id = i;
-		d->vcpus[i] = x;
-	}
 	v = d->vcpus[0];
 	v->cr3 = L4;
 	/* The domain starts: its boot L4 validated and pinned. */
@@ -125,29 +103,9 @@ static void setup(void)
 	ranges_calls = base_calls = l4_installs = last_n = syncs = 0;
 }
 
-static void teardown(void)
-{
-	for (unsigned i = 0; i < 2; i++)
-		free(d->vcpus[i]);
-	gnttab_fini(d);
-	mmu_domain_fini(d);
-	mem_fini(&d->mem);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
-}
-
 static long hc4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
-	struct hv_regs *r = &v->regs;
-
-	memset(r, 0, sizeof(*r));
-	r->rax = nr;
-	r->rdi = a0;
-	r->rsi = a1;
-	r->rdx = a2;
-	r->r10 = a3;
-	hypercall_dispatch(v);
-	return (long)r->rax;
+	return hvh_hypercall(v, nr, a0, a1, a2, a3);
 }
 
 static void *guest(uint64_t va)
@@ -262,19 +220,19 @@ START_TEST(bad_boot_tables_refused)
 	/* A fresh domain whose boot L4 links a frame its own tables map writable, as an L3. */
 	mmu_domain_fini(d);
 	ck_assert_int_eq(mmu_domain_init(d), 0);
-	pt(FREE)[0] = L3 | RW;
-	pt(FREE)[1] = DATA | RW;
+	hvh_pt(FREE)[0] = L3 | RW;
+	hvh_pt(FREE)[1] = DATA | RW;
 	snap();
 	ck_assert_int_eq(mmu_vcpu_context(v, FREE), -XEN_EINVAL);
 	unchanged();
 	ck_assert(!d->mmu->started);
 	/* A boot table mapping itself writable: -EBUSY, as Xen. */
-	pt(FREE)[1] = 0;
-	pt(L1)[20] = FREE | RW;
+	hvh_pt(FREE)[1] = 0;
+	hvh_pt(L1)[20] = FREE | RW;
 	snap();
 	ck_assert_int_eq(mmu_vcpu_context(v, FREE), -XEN_EBUSY);
 	unchanged();
-	pt(L1)[20] = 0;
+	hvh_pt(L1)[20] = 0;
 	ck_assert_int_eq(mmu_vcpu_context(v, FREE), 0);
 	ck_assert(info(FREE).flags & MMU_F_PINNED);
 }
@@ -392,9 +350,9 @@ START_TEST(superpages_refused)
 	ck_assert_int_eq(mu(L3 + 5 * 8, 0x0ULL | 0x80 | RW), -XEN_EINVAL);
 	ck_assert_int_eq(mu(L4 + 5 * 8, L3 | 0x80 | RW), -XEN_EINVAL);
 	/* A table with a PSE entry does not validate. */
-	pt(FREE)[3] = 0x200000ULL | 0x80 | RW;
+	hvh_pt(FREE)[3] = 0x200000ULL | 0x80 | RW;
 	ck_assert_int_eq(ext(MMUEXT_PIN_L2_TABLE, FREE >> 12, 0), -XEN_EINVAL);
-	pt(FREE)[3] = 0;
+	hvh_pt(FREE)[3] = 0;
 	unchanged();
 }
 END_TEST
@@ -428,8 +386,8 @@ START_TEST(counts_past_the_array_and_pdone)
 
 	ck_assert_int_eq(mu_n(pairs, 3), -XEN_EBUSY);
 	ck_assert_uint_eq(*done_word(), 2);
-	ck_assert_uint_eq(pt(L1)[30], DATA | RW);
-	ck_assert_uint_eq(pt(L1)[32], 0);
+	ck_assert_uint_eq(hvh_pt(L1)[30], DATA | RW);
+	ck_assert_uint_eq(hvh_pt(L1)[32], 0);
 	/* One engine call for the batch, one range for both entries. */
 	ck_assert_uint_eq(ranges_calls, 1);
 	ck_assert_uint_eq(last_n, 1);
@@ -444,7 +402,7 @@ START_TEST(counts_past_the_array_and_pdone)
 	    hc4(__HYPERVISOR_mmu_update, VA_DATA + 25 * 4096 - 16, 3, VA_DONE, DOMID_SELF),
 	    -XEN_EFAULT);
 	ck_assert_uint_eq(*done_word(), 1);
-	ck_assert_uint_eq(pt(L1)[33], DATA | RO);
+	ck_assert_uint_eq(hvh_pt(L1)[33], DATA | RO);
 	snap();
 	ck_assert_int_eq(
 	    hc4(__HYPERVISOR_mmu_update, 0xffffffffffff0000ULL, 0x7fffffff, VA_DONE, DOMID_SELF),
@@ -485,7 +443,7 @@ END_TEST
 START_TEST(new_baseptr_switches_and_counts)
 {
 	/* A clone of the boot L4 in a free frame. */
-	memcpy(pt(FREE), pt(L4), 4096);
+	memcpy(hvh_pt(FREE), hvh_pt(L4), 4096);
 	snap();
 	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, DATA >> 12, 0), -XEN_EINVAL);
 	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, L1 >> 12, 0), -XEN_EINVAL);
@@ -555,12 +513,12 @@ START_TEST(plain_writes_preserve_ad_and_m2p)
 {
 	/* A frame that is no table: mmu_update writes it as memory. */
 	ck_assert_int_eq(mu(FREE + 8, 0x1234), 0);
-	ck_assert_uint_eq(pt(FREE)[1], 0x1234);
+	ck_assert_uint_eq(hvh_pt(FREE)[1], 0x1234);
 	ck_assert_uint_eq(info(FREE).type, MMU_T_NONE);
 	/* PRESERVE_AD keeps what the hardware set. */
-	pt(L1)[0] |= 0x60;
+	hvh_pt(L1)[0] |= 0x60;
 	ck_assert_int_eq(mu((L1 + 0) | MMU_PT_UPDATE_PRESERVE_AD, (DATA + 4096) | RW), 0);
-	ck_assert_uint_eq(pt(L1)[0], (DATA + 4096) | RW | 0x60);
+	ck_assert_uint_eq(hvh_pt(L1)[0], (DATA + 4096) | RW | 0x60);
 	/* MACHPHYS: only for the domain's own frames. */
 	ck_assert_int_eq(mu(FREE | MMU_MACHPHYS_UPDATE, 0x55), 0);
 	ck_assert_int_eq(mu((FRAMES * 4096) | MMU_MACHPHYS_UPDATE, 0x55), -XEN_EINVAL);
@@ -610,8 +568,8 @@ START_TEST(multicall_of_mmu_ops)
 	memcpy(mc, guest(VA_DATA + 9 * 4096), sizeof(mc));
 	ck_assert_int_eq((long)mc[0].result, 0);
 	ck_assert_int_eq((long)mc[1].result, -XEN_EBUSY);
-	ck_assert_uint_eq(pt(L1)[30], DATA | RO);
-	ck_assert_uint_eq(pt(L1)[0], DATA | RW);
+	ck_assert_uint_eq(hvh_pt(L1)[30], DATA | RO);
+	ck_assert_uint_eq(hvh_pt(L1)[0], DATA | RW);
 }
 END_TEST
 
@@ -626,9 +584,9 @@ START_TEST(kvm_engine_flushes_once_per_entry)
 	struct kvm_vcpu *k = calloc(1, sizeof(*k));
 	uint64_t pairs[64];
 
-	eng.ptes_changed = hv_kvm_engine.ptes_changed;
-	eng.new_baseptr = hv_kvm_engine.new_baseptr;
-	eng.pte_changed = hv_kvm_engine.pte_changed;
+	hvh_engine.ptes_changed = hv_kvm_engine.ptes_changed;
+	hvh_engine.new_baseptr = hv_kvm_engine.new_baseptr;
+	hvh_engine.pte_changed = hv_kvm_engine.pte_changed;
 	v->eng = k;
 	for (unsigned i = 0; i < 32; i++) {
 		pairs[2 * i] = L1 + (30 + i) * 8;
@@ -642,7 +600,7 @@ START_TEST(kvm_engine_flushes_once_per_entry)
 		pairs[2 * i + 1] = 0;
 	ck_assert_int_eq(mu_n(pairs, 32), 0);
 	ck_assert(k->flush_pending);
-	memcpy(pt(FREE), pt(L4), 4096);
+	memcpy(hvh_pt(FREE), hvh_pt(L4), 4096);
 	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, FREE >> 12, 0), 0);
 	ck_assert(k->cr3_pending);
 	ck_assert_uint_eq(v->cr3, FREE);
@@ -656,7 +614,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("mmu");
 	TCase *tc = tcase_create("hostile");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, boot_tables_validated_and_pinned);
 	tcase_add_test(tc, bad_boot_tables_refused);
 	tcase_add_test(tc, table_mapped_writable_refused);

@@ -19,9 +19,7 @@
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/mmu.h"
 #include "../../hypervisor/pv_emul.h"
-
-struct hv_host hv_host = { .tsc_khz = 2000000 };
-const char *hv_rundir = "/tmp";
+#include "hv_harness.h"
 
 #define RAM (1u << 20)
 #define VA_CODE 0x400000ULL /* 16 user pages at frames 0x10000.., then nothing */
@@ -29,16 +27,10 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
-static struct hv_engine test_engine;
 
 static uint64_t fake_tsc(struct hv_vcpu *x)
 {
 	return 0x123456789abcULL;
-}
-
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
 }
 
 static uint8_t *guest(uint64_t va)
@@ -48,49 +40,21 @@ static uint8_t *guest(uint64_t va)
 
 static void setup(void)
 {
-	struct hv_mem *m;
+	static const struct hv_engine hooks = { .vcpu_tsc = fake_tsc };
 
-	d = calloc(1, sizeof(*d));
-	d->domid = 9;
-	test_engine = hv_kvm_engine;
-	test_engine.vcpu_tsc = fake_tsc;
-	d->eng = &test_engine;
-	d->max_vcpus = 1;
-	d->state = DOM_ACTIVE;
-	m = &d->mem;
-	m->ram_size = RAM;
-	m->memfd_size = RAM + pv_priv_size(1, RAM);
-	m->memfd = memfd_create("t", 0);
-	ck_assert_int_ge(m->memfd, 0);
-	ck_assert_int_eq(ftruncate(m->memfd, (off_t)m->memfd_size), 0);
-	m->base = mmap(NULL, m->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, m->memfd, 0);
-	ck_assert_ptr_ne(m->base, MAP_FAILED);
-	m->nr_ram = 1;
-	m->ram[0] = (struct sv_mem_range){ 0, RAM, 0 };
-	m->priv = (struct sv_mem_range){ SV_PRIV_GPA, pv_priv_size(1, RAM), RAM };
-	ck_assert_int_eq(mem_balloon_setup(m), 0);
-	ck_assert_int_eq(pv_domain_init(d), 0);
+	d = hvh_setup(&(struct hvh_spec){ .domid = 9,
+					  .vcpus = 1,
+					  .frames = RAM / 4096,
+					  .shinfo_gpa = SV_SHARED_INFO_GPA,
+					  .hooks = &hooks });
 	ck_assert_uint_ne(d->m2p_l3_gpa, 0);
-	d->shinfo = mem_gpa(m, SV_SHARED_INFO_GPA, 4096);
-	pt(0x1000)[0] = 0x2000 | 7;
-	pt(0x2000)[0] = 0x3000 | 7;
-	pt(0x3000)[2] = 0x4000 | 7;
+	hvh_pt(0x1000)[0] = 0x2000 | 7;
+	hvh_pt(0x2000)[0] = 0x3000 | 7;
+	hvh_pt(0x3000)[2] = 0x4000 | 7;
 	for (int i = 0; i < 16; i++)
-		pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
-	v = calloc(1, sizeof(*v));
-	v->dom = d;
+		hvh_pt(0x4000)[i] = (0x10000 + i * 4096ULL) | 7;
+	v = d->vcpus[0];
 	v->cr3 = 0x1000;
-	d->vcpus[0] = v;
-}
-
-static void teardown(void)
-{
-	free(v);
-	mmu_domain_fini(d); /* the page-type table a context or a fault may have made */
-	munmap(d->mem.base, d->mem.memfd_size);
-	close(d->mem.memfd);
-	free(d->mem.absent);
-	free(d);
 }
 
 /* ---- the decoder alone ---- */
@@ -385,7 +349,7 @@ START_TEST(fetch_stops_at_unmapped)
 	ck_assert(!fault_at(VA_END - 1, 13, 0, 0));
 	/* rip in an unmapped page, in a supervisor page, non-canonical, at the top. */
 	ck_assert(!fault_at(VA_END, 13, 0, 0));
-	pt(0x4000)[3] &= ~4ULL;
+	hvh_pt(0x4000)[3] &= ~4ULL;
 	put(VA_CODE + 0x3000, "\x0f\x32", 2);
 	ck_assert(!fault_at(VA_CODE + 0x3000, 13, 0, 0));
 	ck_assert(!fault_at(0x0000800000000000ULL, 13, 0, 0));
@@ -452,7 +416,7 @@ int main(void)
 	tcase_add_test(dc, decode_prefixes);
 	tcase_add_test(dc, decode_modrm_forms);
 	suite_add_tcase(s, dc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, msrs_as_xen_allows);
 	tcase_add_test(tc, forced_cpuid_xen_leaves);
 	tcase_add_test(tc, forced_cpuid_only_from_ud);

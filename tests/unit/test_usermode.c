@@ -19,9 +19,7 @@
 #include "../../hypervisor/hypercall.h"
 #include "../../hypervisor/mmu.h"
 #include "../../hypervisor/kvm/kvm.h"
-
-struct hv_host hv_host = { .tsc_khz = 2000000 };
-const char *hv_rundir = "/tmp";
+#include "hv_harness.h"
 
 #define FRAMES 512ULL
 /* The kernel's tables: L4 -> L3 -> L2 -> L1, 16 data frames at VA_DATA. */
@@ -55,7 +53,6 @@ const char *hv_rundir = "/tmp";
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
-static struct hv_engine eng;
 static unsigned base_calls;
 static uint64_t base_seen;
 
@@ -71,23 +68,9 @@ static int fake_ptes_changed(struct hv_vcpu *x, const struct hv_va_range *r, uns
 	return 0;
 }
 
-static int fake_install_l4(struct hv_domain *x, uint64_t l4)
-{
-	return 0;
-}
-
 static int fake_sync(struct hv_vcpu *x)
 {
 	return 0;
-}
-
-static void fake_kick(struct hv_vcpu *x)
-{
-}
-
-static uint64_t *pt(uint64_t gpa)
-{
-	return mem_gpa(&d->mem, gpa, 4096);
 }
 
 static void *kmem(uint64_t va)
@@ -107,44 +90,34 @@ static struct vcpu_info *vi(void)
 
 static void setup(void)
 {
-	d = calloc(1, sizeof(*d));
-	d->domid = 9;
-	eng = hv_kvm_engine;
-	eng.new_baseptr = fake_new_baseptr;
-	eng.ptes_changed = fake_ptes_changed;
-	eng.install_l4 = fake_install_l4;
-	eng.sync_mappings = fake_sync;
-	eng.vcpu_kick = fake_kick;
-	d->eng = &eng;
-	d->max_vcpus = 1;
-	d->state = DOM_ACTIVE;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->changed, NULL);
-	ck_assert_int_eq(mem_init(&d->mem, FRAMES * 4096ULL, pv_priv_size(1, FRAMES * 4096ULL)), 0);
-	ck_assert_int_eq(pv_domain_init(d), 0);
-	d->shinfo = mem_gpa(&d->mem, SV_SHARED_INFO_GPA, 4096);
-	if (!hv_dom0)
-		ck_assert_int_eq(domain_table_init(), 0);
+	static const struct hv_engine hooks = {
+		.new_baseptr = fake_new_baseptr,
+		.ptes_changed = fake_ptes_changed,
+		.sync_mappings = fake_sync,
+	};
+
+	d = hvh_setup(&(struct hvh_spec){ .domid = 9,
+					  .vcpus = 1,
+					  .frames = FRAMES,
+					  .shinfo_gpa = SV_SHARED_INFO_GPA,
+					  .domain_table = true,
+					  .hooks = &hooks });
 	/* Kernel: its data, and the process's pages too (the kernel's L4 maps both). */
-	pt(L4)[0] = L3 | RW;
-	pt(L3)[0] = L2 | RW;
-	pt(L2)[2] = L1 | RW;
-	pt(L2)[4] = UL1 | RW;
+	hvh_pt(L4)[0] = L3 | RW;
+	hvh_pt(L3)[0] = L2 | RW;
+	hvh_pt(L2)[2] = L1 | RW;
+	hvh_pt(L2)[4] = UL1 | RW;
 	for (int i = 0; i < 16; i++)
-		pt(L1)[i] = (DATA + i * 4096ULL) | RW;
+		hvh_pt(L1)[i] = (DATA + i * 4096ULL) | RW;
 	/* Process: its pages only. */
-	pt(UL4)[0] = UL3 | RW;
-	pt(UL3)[0] = UL2 | RW;
-	pt(UL2)[4] = UL1 | RW;
+	hvh_pt(UL4)[0] = UL3 | RW;
+	hvh_pt(UL3)[0] = UL2 | RW;
+	hvh_pt(UL2)[4] = UL1 | RW;
 	for (int i = 0; i < 4; i++)
-		pt(UL1)[i] = (UDATA + i * 4096ULL) | RW;
-	struct hv_vcpu *x = calloc(1, sizeof(*x));
-	x->dom = d;
-	x->id = 0;
-	x->state = VCPU_RUNNABLE;
-	x->ran = true;
-	pthread_cond_init(&x->wake, NULL);
-	d->vcpus[0] = v = x;
+		hvh_pt(UL1)[i] = (UDATA + i * 4096ULL) | RW;
+	v = d->vcpus[0];
+	v->state = VCPU_RUNNABLE;
+	v->ran = true;
 	v->cr3 = L4;
 	ck_assert_int_eq(mmu_vcpu_context(v, L4), 0);
 	v->kernel_ss = FLAT_KERNEL_SS;
@@ -152,15 +125,6 @@ static void setup(void)
 	v->gs_base_kernel = KGS;
 	v->gs_base_user = UGS;
 	base_calls = 0;
-}
-
-static void teardown(void)
-{
-	free(d->vcpus[0]);
-	mmu_domain_fini(d);
-	mem_fini(&d->mem);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
 }
 
 /* A hypercall as the engine reports it: number and arguments in registers. */
@@ -574,7 +538,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("usermode");
 	TCase *tc = tcase_create("usermode");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, iret_to_user_toggles_tables_and_gs);
 	tcase_add_test(tc, iret_to_user_without_user_tables_crashes);
 	tcase_add_test(tc, iret_to_user_bad_frames);
