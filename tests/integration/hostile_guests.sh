@@ -140,7 +140,8 @@ leak_report() {
 			"${MAPS[$d]}" "$(nfds "${PID[$d]}")" "${FDS[$d]}"
 	done
 }
-# logged DAEMON PATTERN: PATTERN in what DAEMON logged since the word began.
+# logged DAEMON PATTERN: PATTERN in what DAEMON logged since the word began
+# (the daemons log after the guest says it is done: callers wait_for it).
 declare -A LOGAT
 logged() { tail -n +"$((LOGAT[$1] + 1))" "$SPLITVISOR_RUNDIR/$1.log" | grep -q -- "$2"; }
 daemons_same() {
@@ -173,22 +174,22 @@ for entry in "${WORDS[@]}"; do
 	# Only the hostile guest's own device may go, and the backend says which.
 	case $expect in
 	lost-blk)
-		logged blkback "vbd $dom/51712 .*frontend broke the protocol" ||
+		wait_for 30 logged blkback "vbd $dom/51712 .*frontend broke the protocol" ||
 			why+=" blkback logged no broken ring for domain $dom;" ;;
 	lost-net)
-		logged netback "(domain $dom, device 0): frontend broke the protocol" ||
+		wait_for 30 logged netback "(domain $dom, device 0): frontend broke the protocol" ||
 			why+=" netback logged no broken ring for domain $dom;" ;;
 	lost-console)
-		logged xenconsoled "domain $dom (.*): .*console disabled" ||
+		wait_for 30 logged xenconsoled "domain $dom (.*): .*console disabled" ||
 			why+=" xenconsoled logged no disabled console for domain $dom;" ;;
 	rate-io)
-		logged hypervisor "d$dom: console rate limit hit" ||
+		wait_for 30 logged hypervisor "d$dom: console rate limit hit" ||
 			why+=" the hypervisor logged no console rate limit for d$dom;" ;;
 	rate-ring)
-		logged xenconsoled "domain $dom (.*): console rate limit hit" ||
+		wait_for 30 logged xenconsoled "domain $dom (.*): console rate limit hit" ||
 			why+=" xenconsoled logged no rate limit for domain $dom;" ;;
 	quota)
-		logged xenstored "quota: domain $dom refused" ||
+		wait_for 30 logged xenstored "quota: domain $dom refused" ||
 			why+=" xenstored logged no quota refusal for domain $dom;" ;;
 	kept-blk)
 		grep -q 'backend state 4$' <(grep "^hostile-blk: $way: same grant" "$log") ||
