@@ -322,7 +322,9 @@ fi
 pkill -9 -f -- "xl create -q $work/xa.cfg"
 touch /var/lib/xen/userdata-d.999.00000000-0000-0000-0000-000000000999.libxl-json
 on_exit "rm -f /var/lib/xen/userdata-d.999.00000000-0000-0000-0000-000000000999.libxl-json"
-if [ -n "$(record "$ida")" ] && xl list xa >/dev/null 2>&1 && splitvisor stop >/dev/null 2>&1 && no_record "$ida" &&
+# (xa's own record by its uuid: another stack on this host may have a domain $ida too)
+rec_a=/var/lib/xen/userdata-d.$ida.$(xl list -l xa | jq -r '.[0].config.c_info.uuid').libxl-json
+if [ -e "$rec_a" ] && xl list xa >/dev/null 2>&1 && splitvisor stop >/dev/null 2>&1 && [ ! -e "$rec_a" ] &&
 	[ -e /var/lib/xen/userdata-d.999.00000000-0000-0000-0000-000000000999.libxl-json ] &&
 	[ ! -e "$SPLITVISOR_RUNDIR/libxl-userdata" ]; then
 	pass "xen-stop-removes-records"
