@@ -591,10 +591,14 @@ static void hn_same_gref(struct netfront *nf, const char *way, grant_ref_t ref, 
 }
 
 /*
- * The rx ring's req_prod one past a full ring ahead of what netback
- * answered, or one behind it; then an ARP request to the .1 of our /24
- * (sent while the vif is still up), whose answer makes netback look at
- * the rx ring if the notification did not.
+ * The rx ring's req_prod past a full ring ahead of what netback answered,
+ * or one behind it; then an ARP request to the .1 of our /24 (sent while
+ * the vif is still up), whose answer makes netback look at the rx ring if
+ * the notification did not.  "Ahead" is two rings and one past the
+ * responses we read, not one: netback may still push responses to
+ * requests posted earlier (the bridge's IPv6 chatter) between our read of
+ * rsp_prod and its check, and each one it pushes brings a producer only
+ * one ring ahead back into range.  It can push at most a ring's worth.
  */
 static void hn_rx_prod(struct netfront *nf, const char *way)
 {
@@ -602,7 +606,7 @@ static void hn_rx_prod(struct netfront *nf, const char *way)
 	RING_IDX rsp = READ_ONCE(nf->rx.sring->rsp_prod), to;
 	uint32_t gw = (nf->nif.ip & 0x00ffffffu) | 0x01000000u; /* a.b.c.1, network order */
 
-	to = strcmp(way, "rx-prod-back") ? rsp + RING_SIZE(&nf->rx) + 1 : rsp - 1;
+	to = strcmp(way, "rx-prod-back") ? rsp + 2 * RING_SIZE(&nf->rx) + 1 : rsp - 1;
 	xen_wmb();
 	WRITE_ONCE(nf->rx.sring->req_prod, to);
 	xen_mb();
