@@ -346,6 +346,28 @@ static void wait_console_client(int *hold_fd)
 	*hold_fd = -1;
 }
 
+/*
+ * While the domain stays suspended: true once it runs again (resumed),
+ * false when it is gone.  The hypervisor announces a shutdown, not a
+ * resume, so this looks once a second.
+ */
+static bool wait_suspended(struct svctl *c, uint32_t domid)
+{
+	for (;;) {
+		struct sv_dominfo di;
+		int ret = svctl_domain_info(c, domid, &di);
+
+		if (ret || (di.flags & SV_DOMF_DYING))
+			return false;
+		if (!(di.flags & SV_DOMF_SHUTDOWN) || di.shutdown_reason != SHUTDOWN_suspend) {
+			if (!(di.flags & SV_DOMF_SHUTDOWN))
+				mlog("domain %u resumed", domid);
+			return true;
+		}
+		sleep(1);
+	}
+}
+
 static void monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid,
 		    int hold_fd)
 {
@@ -367,6 +389,15 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		}
 		if (ret) {
 			mlog("waiting for domain %u failed: %s", domid, strerror(-ret));
+			break;
+		}
+		if (di.shutdown_reason == SHUTDOWN_suspend) {
+			/* As xl: a suspended domain is left for whoever saves or resumes it. */
+			mlog("domain %u has suspended", domid);
+			if (wait_suspended(c, domid))
+				continue;
+			mlog("domain %u is gone", domid);
+			xl_domnodes_cleanup(xs, domid);
 			break;
 		}
 		enum sv_action act;

@@ -182,6 +182,8 @@ static uint32_t req_size(uint32_t op)
 		return sizeof(struct sv_ctl_rename);
 	case SV_CTL_DOMAIN_TRIGGER:
 		return sizeof(struct sv_ctl_trigger);
+	case SV_CTL_DOMAIN_RESUME:
+		return sizeof(struct sv_ctl_resume);
 	case SV_CTL_XEN_HYPERCALL:
 		return sizeof(struct sv_ctl_hypercall);
 	default:
@@ -485,6 +487,16 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		struct sv_ctl_rename *rn = p;
 		rn->name[sizeof(rn->name) - 1] = '\0';
 		ret = reply(fd, h, domain_rename(d, rn->name), NULL, 0, -1);
+		break;
+	}
+	case SV_CTL_DOMAIN_RESUME: {
+		const struct sv_ctl_resume *rs = p;
+		ret = reply(fd, h,
+			    rs->flags & ~SV_RESUME_CANCEL
+				    ? -EINVAL
+				    : domain_resume(d, rs->flags & SV_RESUME_CANCEL ? HV_RESUME_CANCEL
+										    : 0),
+			    NULL, 0, -1);
 		break;
 	}
 	case SV_CTL_DOMAIN_TRIGGER: {

@@ -244,6 +244,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	d->cons_log_fd = -1;
 	d->state = DOM_CREATED;
 	d->pause_count = 1; /* domains are born paused, as in Xen */
+	d->suspend_vcpu = -1;
 	atomic_init(&d->refs, 1);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->changed, NULL);
@@ -378,15 +379,26 @@ int domain_pause(struct hv_domain *d)
 	return 0;
 }
 
-/* Stop every vCPU and record why; the toolstack decides what follows. */
-void domain_shutdown(struct hv_domain *d, uint32_t reason)
+/*
+ * Stop every vCPU and record why; the toolstack decides what follows.  As
+ * Xen, a reason set before by SCHEDOP_shutdown_code wins over this one.
+ * Each vCPU's state is kept for domain_resume.
+ */
+static void shutdown_locked(struct hv_domain *d, uint32_t reason, int suspend_vcpu)
 {
-	pthread_mutex_lock(&d->lock);
 	if (d->state == DOM_CREATED || d->state == DOM_ACTIVE) {
+		if (d->has_shutdown_code)
+			reason = d->shutdown_code;
 		d->state = DOM_SHUTDOWN;
 		d->shutdown_reason = reason;
-		for (unsigned i = 0; i < d->max_vcpus; i++)
-			d->vcpus[i]->state = VCPU_STOPPED;
+		d->suspend_vcpu = reason == SHUTDOWN_suspend ? suspend_vcpu : -1;
+		for (unsigned i = 0; i < d->max_vcpus; i++) {
+			struct hv_vcpu *v = d->vcpus[i];
+
+			if (v->state != VCPU_STOPPED)
+				v->before_shutdown = v->state;
+			v->state = VCPU_STOPPED;
+		}
 		hv_log("d%u: shut down (%s)", d->domid, sv_shutdown_reason_name(reason));
 		pthread_cond_broadcast(&d->changed);
 		domain_kick_vcpus(d);
@@ -395,6 +407,77 @@ void domain_shutdown(struct hv_domain *d, uint32_t reason)
 		return;
 	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+void domain_shutdown(struct hv_domain *d, uint32_t reason)
+{
+	pthread_mutex_lock(&d->lock);
+	shutdown_locked(d, reason, -1);
+}
+
+void domain_shutdown_from(struct hv_vcpu *v, uint32_t reason)
+{
+	pthread_mutex_lock(&v->dom->lock);
+	shutdown_locked(v->dom, reason, (int)v->id);
+}
+
+void domain_set_shutdown_code(struct hv_domain *d, uint32_t code)
+{
+	pthread_mutex_lock(&d->lock);
+	if (!d->has_shutdown_code) {
+		d->has_shutdown_code = true;
+		d->shutdown_code = (uint8_t)code;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * XEN_DOMCTL_resumedomain: every vCPU goes back to the state it had when
+ * the domain shut down (one still waiting for its first context stays
+ * offline) and the shutdown is forgotten; a domain that is not shut down
+ * is left as it is, as Xen does.  HV_RESUME_CANCEL is libxc's "fast"
+ * resume of a suspended PV guest: the SCHEDOP_shutdown of the vCPU that
+ * suspended returns 1 instead of 0, so the guest knows its devices and
+ * memory are still there (the guest asks for that with the
+ * SUSPEND_CANCEL ELF note; the toolstack checks).
+ */
+int domain_resume(struct hv_domain *d, unsigned flags)
+{
+	int ret = 0;
+
+	if (flags & ~HV_RESUME_CANCEL)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_DYING) {
+		ret = -ESRCH;
+	} else if ((flags & HV_RESUME_CANCEL) &&
+		   (d->state != DOM_SHUTDOWN || d->shutdown_reason != SHUTDOWN_suspend ||
+		    d->suspend_vcpu < 0)) {
+		ret = -EINVAL; /* nothing to cancel: no vCPU asked to suspend */
+	} else if (d->state == DOM_SHUTDOWN) {
+		if (flags & HV_RESUME_CANCEL) {
+			struct hv_vcpu *v = d->vcpus[d->suspend_vcpu];
+
+			v->regs.rax = 1; /* its hypercall already returned 0: it has not run since */
+			v->regs_dirty = true;
+		}
+		hv_log("d%u: resumed after %s%s", d->domid,
+		       sv_shutdown_reason_name(d->shutdown_reason),
+		       flags & HV_RESUME_CANCEL ? " (suspend cancelled)" : "");
+		d->state = DOM_ACTIVE;
+		d->shutdown_reason = 0;
+		d->has_shutdown_code = false;
+		d->suspend_vcpu = -1;
+		for (unsigned i = 0; i < d->max_vcpus; i++) {
+			struct hv_vcpu *v = d->vcpus[i];
+
+			v->state = v->before_shutdown;
+			pthread_cond_broadcast(&v->wake);
+		}
+		pthread_cond_broadcast(&d->changed);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
 }
 
 void domain_crash(struct hv_domain *d, const char *why)

@@ -236,6 +236,7 @@ struct hv_vcpu {
 	pthread_t thread;
 	bool thread_started;
 	enum hv_vcpu_state state;	  /* under dom->lock */
+	enum hv_vcpu_state before_shutdown; /* what domain_resume gives back (under dom->lock) */
 	bool has_context;		  /* registers set, may go online */
 	struct hv_regs regs;		  /* the vCPU's registers whenever it is not running */
 	bool regs_dirty;		  /* regs changed by the core: the engine must load them */
@@ -307,6 +308,9 @@ struct hv_domain {
 	enum hv_dom_state state;
 	unsigned pause_count; /* toolstack pauses; created paused (1) */
 	uint32_t shutdown_reason;
+	bool has_shutdown_code; /* SCHEDOP_shutdown_code gave the next shutdown's reason */
+	uint8_t shutdown_code;	/* that reason (under lock) */
+	int32_t suspend_vcpu;	/* the vCPU that asked for SHUTDOWN_suspend, -1: none */
 	atomic_int refs;
 	/* PV */
 	uint64_t hcall_page_gpa;
@@ -362,6 +366,13 @@ int domain_destroy(uint32_t domid);
 int domain_unpause(struct hv_domain *d);
 int domain_pause(struct hv_domain *d);
 void domain_shutdown(struct hv_domain *d, uint32_t reason);
+/* SCHEDOP_shutdown from v: as domain_shutdown, remembering who suspended. */
+void domain_shutdown_from(struct hv_vcpu *v, uint32_t reason);
+/* SCHEDOP_shutdown_code: the reason the next shutdown reports. */
+void domain_set_shutdown_code(struct hv_domain *d, uint32_t code);
+#define HV_RESUME_CANCEL 1u /* SHUTDOWN_suspend returns 1 to the guest: a cancelled suspend */
+/* XEN_DOMCTL_resumedomain: a shut-down domain runs again; -EINVAL, -ESRCH. */
+int domain_resume(struct hv_domain *d, unsigned flags);
 void domain_crash(struct hv_domain *d, const char *why);
 void domain_info(struct hv_domain *d, struct sv_dominfo *out);
 int domain_list(uint32_t first, struct sv_dominfo *out, unsigned max);

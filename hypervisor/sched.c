@@ -121,12 +121,18 @@ static long poll_ports(struct hv_vcpu *v, const uint32_t *ports, unsigned n, uin
 	return 0;
 }
 
+/*
+ * The call's 0 is in rax before the domain shuts down, so a resume that
+ * cancels the suspend (rax = 1) cannot be overwritten by it.
+ */
 static long do_shutdown(struct hv_vcpu *v, uint64_t reason)
 {
 	if (reason > SHUTDOWN_MAX)
 		return -XEN_EINVAL;
-	domain_shutdown(v->dom, (uint32_t)reason);
-	return 0;
+	v->regs.rax = 0;
+	v->regs_dirty = true;
+	domain_shutdown_from(v, (uint32_t)reason);
+	return HC_NORETURN;
 }
 
 /*
@@ -192,8 +198,14 @@ long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
 			return 0;
 		return poll_ports(v, ports, p.nr_ports, p.timeout);
 	}
-	case SCHEDOP_shutdown_code:
+	case SCHEDOP_shutdown_code: {
+		struct sched_shutdown s;
+		if (vcpu_copy_from_guest(v, &s, a[1], sizeof(s)))
+			return -XEN_EFAULT;
+		/* As Xen: not checked against SHUTDOWN_MAX; the first one set stays. */
+		domain_set_shutdown_code(v->dom, (uint8_t)s.reason);
 		return 0;
+	}
 	case SCHEDOP_remote_shutdown: {
 		struct sched_remote_shutdown rs;
 		struct hv_domain *t;

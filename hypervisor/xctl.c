@@ -668,6 +668,8 @@ static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct x
 		return domain_pause(d);
 	case XEN_DOMCTL_unpausedomain:
 		return domain_unpause(d);
+	case XEN_DOMCTL_resumedomain:
+		return domain_resume(d, 0); /* libxc sets rax itself for a fast resume */
 	case XEN_DOMCTL_getvcpuinfo:
 		*copyback = true;
 		return getvcpuinfo(d, &c->u.getvcpuinfo);
@@ -709,6 +711,7 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 		switch (c.cmd) {
 		case XEN_DOMCTL_pausedomain:
 		case XEN_DOMCTL_unpausedomain:
+		case XEN_DOMCTL_resumedomain:
 		case XEN_DOMCTL_destroydomain:
 		case XEN_DOMCTL_max_mem:
 			return -XEN_EINVAL;

@@ -275,6 +275,13 @@ int svctl_domain_shutdown(struct svctl *c, uint32_t domid, uint32_t reason)
 	return call_fixed(c, SV_CTL_DOMAIN_SHUTDOWN, &q, sizeof(q), NULL, 0);
 }
 
+int svctl_domain_resume(struct svctl *c, uint32_t domid, uint32_t flags)
+{
+	struct sv_ctl_resume q = { .domid = domid, .flags = flags };
+
+	return call_fixed(c, SV_CTL_DOMAIN_RESUME, &q, sizeof(q), NULL, 0);
+}
+
 int svctl_domain_info(struct svctl *c, uint32_t domid, struct sv_dominfo *out)
 {
 	struct sv_ctl_domid q = { .domid = domid };

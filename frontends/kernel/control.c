@@ -3,12 +3,32 @@
 // beside it.
 #include <svk/control.h>
 #include <svk/lib.h>
+#include <svk/mm.h>
 #include <svk/nmi.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
 #include <svk/sysrq.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
+
+static const start_info_t *control_si;
+
+/* A suspend the toolstack asked for; back here once the domain runs again. */
+static void suspend(void)
+{
+	long rc = sched_suspend(virt_to_mfn(control_si));
+
+	if (rc == 1) {
+		printk("control: suspend cancelled, running on\n");
+		return;
+	}
+	if (rc < 0) {
+		printk("control: suspend refused: %ld\n", rc);
+		return;
+	}
+	printk("control: resumed in a restored domain: devices cannot be rebuilt yet\n");
+	sched_shutdown(SHUTDOWN_crash);
+}
 
 /* Runs from wait_until's hook: outside the upcall, may use xenbus. */
 static void control_shutdown_cb(const char *path, void *data)
@@ -24,6 +44,8 @@ static void control_shutdown_cb(const char *path, void *data)
 		reason = SHUTDOWN_poweroff;
 	else if (!strcmp(req, "reboot"))
 		reason = SHUTDOWN_reboot;
+	else if (!strcmp(req, "suspend"))
+		reason = SHUTDOWN_suspend;
 	else {
 		printk("control: ignoring shutdown request '%s'\n", req);
 		return;
@@ -33,13 +55,17 @@ static void control_shutdown_cb(const char *path, void *data)
 	if (rc)
 		printk("control: clearing control/shutdown failed: %d\n", rc);
 	printk("control: %s requested\n", req);
-	sched_shutdown(reason);
+	if (reason == SHUTDOWN_suspend)
+		suspend();
+	else
+		sched_shutdown(reason);
 }
 
-int control_init(void)
+int control_init(const start_info_t *si)
 {
 	int rc;
 
+	control_si = si;
 	rc = xenbus_write_async("control/feature-poweroff", "1");
 	if (!rc)
 		rc = xenbus_write_async("control/feature-reboot", "1");

@@ -37,6 +37,7 @@
 	XEN_NOTE XEN_ELFNOTE_PAE_MODE, .asciz "yes"
 	XEN_NOTE XEN_ELFNOTE_FEATURES, .asciz "!writable_page_tables"
 	XEN_NOTE XEN_ELFNOTE_BSD_SYMTAB, .asciz "no"
+	XEN_NOTE XEN_ELFNOTE_SUSPEND_CANCEL, .long 1
 
 /*
  * _start: the domain builder enters here in long mode at CPL3 with rsi =

@@ -71,7 +71,7 @@ static void devices_init(const start_info_t *si, const struct early *e)
 	gnt = gnttab_init();
 	xs = xenbus_init(si);
 	if (!xs)
-		ctl = control_init();
+		ctl = control_init(si);
 	if (!ctl) {
 		int hp = cpuhotplug_init(si);
 		if (hp)

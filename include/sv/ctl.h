@@ -103,6 +103,13 @@ enum sv_ctl_op {
 	 * hypervisor/xctl.c: xen_version, sysctl, domctl.
 	 */
 	SV_CTL_XEN_HYPERCALL, /* sv_ctl_hypercall -> sv_ctl_hypercall_ret */
+	/*
+	 * XEN_DOMCTL_resumedomain: a shut-down domain (a suspended one, as a
+	 * save or migration that failed or checkpointed leaves it) runs again.
+	 * SV_RESUME_CANCEL: libxc's fast resume, the suspending SCHEDOP_shutdown
+	 * returns 1 (-EINVAL unless the domain shut down with SHUTDOWN_suspend).
+	 */
+	SV_CTL_DOMAIN_RESUME, /* sv_ctl_resume -> - */
 	SV_CTL_OP_MAX
 };
 
@@ -441,6 +448,12 @@ enum sv_trigger {
 	SV_TRIGGER_INIT = 2,
 	SV_TRIGGER_POWER = 3,
 	SV_TRIGGER_SLEEP = 4,
+};
+
+#define SV_RESUME_CANCEL 1u
+struct sv_ctl_resume {
+	uint32_t domid;
+	uint32_t flags; /* SV_RESUME_* */
 };
 
 struct sv_ctl_trigger {

@@ -45,6 +45,8 @@ int svctl_vcpu_set_context(struct svctl *c, uint32_t domid, uint32_t vcpu,
 int svctl_domain_unpause(struct svctl *c, uint32_t domid);
 int svctl_domain_pause(struct svctl *c, uint32_t domid);
 int svctl_domain_shutdown(struct svctl *c, uint32_t domid, uint32_t reason);
+/* XEN_DOMCTL_resumedomain; flags SV_RESUME_CANCEL: the guest's suspend returns 1. */
+int svctl_domain_resume(struct svctl *c, uint32_t domid, uint32_t flags);
 int svctl_domain_destroy(struct svctl *c, uint32_t domid);
 int svctl_domain_info(struct svctl *c, uint32_t domid, struct sv_dominfo *out);
 /* Fills up to max entries from first_domid on; returns how many. */

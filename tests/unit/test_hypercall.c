@@ -509,6 +509,64 @@ START_TEST(sched_shutdown_checks_reason)
 }
 END_TEST
 
+/* Xen's save path: suspend parks the domain; a resume gives it back, the cancel as 1. */
+START_TEST(sched_suspend_then_resume)
+{
+	struct sched_shutdown *s = guest(VA_DATA);
+
+	ck_assert_int_eq(domain_resume(d, HV_RESUME_CANCEL), -EINVAL); /* nothing suspended */
+	ck_assert_int_eq(domain_resume(d, 0x80), -EINVAL);
+	ck_assert_int_eq(domain_resume(d, 0), 0); /* running: nothing to do, as Xen */
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+
+	s->reason = SHUTDOWN_suspend;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_DATA, 0x1234), 0);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_uint_eq(d->shutdown_reason, SHUTDOWN_suspend);
+	ck_assert_int_eq(v->state, VCPU_STOPPED);
+	ck_assert_int_eq(d->vcpus[1]->state, VCPU_STOPPED);
+	ck_assert_int_eq(domain_resume(d, HV_RESUME_CANCEL), 0);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_uint_eq(v->regs.rax, 1);
+	ck_assert(v->regs_dirty);
+	ck_assert_int_eq(v->state, VCPU_RUNNABLE);
+	ck_assert_int_eq(d->vcpus[1]->state, VCPU_OFFLINE); /* it was never up */
+
+	/* A plain resume leaves the call's 0; a cancel of another reason is refused. */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_DATA, 0), 0);
+	ck_assert_int_eq(domain_resume(d, 0), 0);
+	ck_assert_uint_eq(v->regs.rax, 0);
+	s->reason = SHUTDOWN_poweroff;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_DATA, 0), 0);
+	ck_assert_int_eq(domain_resume(d, HV_RESUME_CANCEL), -EINVAL);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_uint_eq(d->shutdown_reason, SHUTDOWN_poweroff);
+}
+END_TEST
+
+/* SCHEDOP_shutdown_code latches the reason the next shutdown reports; the first one stays. */
+START_TEST(sched_shutdown_code_latches)
+{
+	struct sched_shutdown *s = guest(VA_DATA);
+
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown_code, VA_NOTMAPPED, 0),
+			 -XEN_EFAULT);
+	s->reason = SHUTDOWN_crash;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown_code, VA_DATA, 0), 0);
+	s->reason = SHUTDOWN_reboot;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown_code, VA_DATA, 0), 0);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	s->reason = SHUTDOWN_poweroff;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_DATA, 0), 0);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_uint_eq(d->shutdown_reason, SHUTDOWN_crash);
+	/* A resume forgets it. */
+	ck_assert_int_eq(domain_resume(d, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, VA_DATA, 0), 0);
+	ck_assert_uint_eq(d->shutdown_reason, SHUTDOWN_poweroff);
+}
+END_TEST
+
 START_TEST(sched_poll_limits_ports)
 {
 	struct sched_poll *p = guest(VA_DATA);
@@ -1326,6 +1384,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, runstate_counts_and_publishes);
 	tcase_add_test(tc, watchdog_slots_and_ids);
 	tcase_add_test(tc, remote_shutdown_is_refused_to_guests);
+	tcase_add_test(tc, sched_suspend_then_resume);
+	tcase_add_test(tc, sched_shutdown_code_latches);
 	tcase_add_test(tc, maximum_gpfn_from_shared_info);
 	tcase_add_test(tc, register_vcpu_info_moves_it);
 	tcase_add_test(tc, set_trap_table_reads_whole_list);

@@ -5,6 +5,7 @@
 #define SVK_CONTROL_H
 
 #include <svk/compiler.h>
+#include <xen/xen.h>
 
 /*
  * control_init: announce control/feature-poweroff = 1 and
@@ -18,8 +19,18 @@
  * acknowledgement), prints "control: <request> requested" and shuts down.
  * Requests are acted on at the next wait (wait_until, the wait word).
  * It also starts sysrq (sysrq.h).
+ *
+ * "suspend" is Xen's save request: the kernel acknowledges it, prints
+ * "control: suspend requested" and suspends (SCHEDOP_shutdown with
+ * SHUTDOWN_suspend and start_info's frame in the third argument, as Xen's
+ * save code expects).  Our ELF note SUSPEND_CANCEL says it can take a
+ * cancelled suspend: when the call returns 1 (the toolstack resumed the
+ * domain where it was) it prints "control: suspend cancelled, running on"
+ * and carries on with every device as it was; a return of 0 would be a
+ * resume in a restored domain, whose devices we cannot yet rebuild: the
+ * kernel says so and crashes.
  */
-int control_init(void);
+int control_init(const start_info_t *si);
 
 /*
  * control_poll: what the wait loop runs outside the upcall (wait_until's
