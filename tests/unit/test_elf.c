@@ -3,6 +3,7 @@
 #include <check.h>
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1077,7 +1078,13 @@ START_TEST(start_of_day_layout)
 	ck_assert_uint_eq(p.nr_pt, 7);
 	ck_assert_uint_eq(p.stack_pfn, 902);
 
-	/* Our own kernel's size: the tables also map all RAM (32 MiB: 16 L1s). */
+	/* Any other kernel of our kernel's size: Xen's region alone (PV GRUB's tables go above). */
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, 0, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.boot_end, BASE + 4 * MIB);
+	ck_assert_uint_eq(p.map_end, p.boot_end);
+	ck_assert_uint_eq(p.nr_pt, 1 + 1 + 1 + 2);
+	/* Our own kernel (GUEST_OS "Splitvisor"): the tables also map all RAM (32 MiB: 16 L1s). */
+	snprintf(elf.notes.guest_os, sizeof(elf.notes.guest_os), "%s", SV_PV_MAP_ALL_GUEST_OS);
 	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, 0, &p, err, sizeof(err)), 0);
 	ck_assert_uint_eq(p.p2m_pages, 16);
 	ck_assert_uint_eq(p.start_info_pfn, 20);
