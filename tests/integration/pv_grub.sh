@@ -4,7 +4,8 @@
 # at virtual address 0, hypercalls by a raw `syscall` from kernel mode) boots
 # with `xl create` to its prompt, answers `ls` with the disk it found through
 # its own blkfront, xenstore and our blkback, and `cat`s a file from that
-# disk; typed through `xl console` too.  On the process engine its runner has
+# disk; typed through `xl console` too; then loads our kernel from that
+# disk with `linux` and `boot`, which prints its banner.  On the process engine its runner has
 # the low window (a uid of its own, CAP_SYS_RAWIO alone, seccomp on) and no
 # other domain does.  See docs/third-party-kernels.md.
 #
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(grub-prompt grub-low-window grub-ls-disk grub-cat-file grub-xl-console
-	grub-hypercalls-clean grub-destroy low-window-only-when-needed)
+	grub-hypercalls-clean grub-boots-our-kernel grub-destroy low-window-only-when-needed)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! GD=$(scripts/grub_debian.sh "$BUILD" 2>"/tmp/sv-grubdeb.$$"); then
 	why=$(cat "/tmp/sv-grubdeb.$$"); rm -f "/tmp/sv-grubdeb.$$"
@@ -33,7 +34,7 @@ stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-grub.XXXXXX)
 on_exit "rm -rf '$work'"
-on_exit "xl destroy grub >/dev/null 2>&1; xl destroy ours >/dev/null 2>&1"
+on_exit "for d in grub grub-d ours; do xl destroy \$d; done >/dev/null 2>&1"
 hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 engine=$(guest_engine)
 scale=${SV_WAIT_SCALE:-4}
@@ -44,7 +45,8 @@ gone() { ! xl list "$1" >/dev/null 2>&1; }
 # The disk GRUB is to find: a small ext2 file system with one file.
 mkdir -p "$work/fs/boot"
 echo "marker-from-a-splitvisor-vbd" > "$work/fs/hello.txt"
-if ! mke2fs -q -t ext2 -L svgrub -d "$work/fs" "$work/disk.img" 4M >"$work/mke2fs.log" 2>&1; then
+cp "$SV_GUEST/svkernel" "$work/fs/boot/svkernel"
+if ! mke2fs -q -t ext2 -L svgrub -d "$work/fs" "$work/disk.img" 8M >"$work/mke2fs.log" 2>&1; then
 	for t in "${TESTS[@]}"; do fail "$t: mke2fs failed: $(tail -n 1 "$work/mke2fs.log")"; done
 	exit 1
 fi
@@ -143,15 +145,36 @@ else
 	fail grub-hypercalls-clean; printf '%s\n' "$bad" | sed 's/^/    /'
 fi
 
-# 7. Destroy: the domain and its runner go.
-if xl destroy grub && wait_for 10 gone grub &&
-	{ [ -z "${rpid:-}" ] || wait_for 10 eval "[ ! -e /proc/$rpid/status ]"; }; then
-	pass grub-destroy
+# 7. GRUB's Xen loader boots our kernel from the disk: page tables and
+#    start info built with mmu_update/mmuext_op, then our banner.
+out=$(probe attach "$id" send: expect:"grub>" \
+	send:"linux (xen/xvda)/boot/svkernel print=marker-booted-by-grub halt" expect:"grub>" \
+	send:"boot" expect:"Splitvisor PV kernel" expect:"marker-booted-by-grub" 2>&1)
+if [ $? -eq 0 ] && wait_for 10 gone grub &&
+	grep -q " d$id: shut down (poweroff)" "$hvlog"; then
+	pass "grub-boots-our-kernel ($(tr -d '\r' <<<"$out" | grep -o '^Splitvisor PV kernel.*' | head -n 1))"
 else
-	fail grub-destroy; xl list | sed 's/^/    /'
+	fail grub-boots-our-kernel; show "$out" 12; grep " d$id: " "$hvlog" | tail -n 3 | sed 's/^/    /'
 fi
 
-# 8. A kernel linked high (ours) keeps today's runner: its own user
+# 8. Destroy at the prompt: the domain and its runner go.
+sed -e 's/^name = .*/name = "grub-d"/' -e '/^disk/d' "$work/grub.cfg" >"$work/grub-d.cfg"
+rpid=""
+if xl create -q "$work/grub-d.cfg" >/dev/null 2>&1 && did=$(xl domid grub-d) &&
+	probe attach "$did" expect:"grub>" >/dev/null 2>&1; then
+	[ "$engine" = process ] &&
+		rpid=$(sed -n "s/.*create 'grub-d': runner \([0-9]*\) has the low window.*/\1/p" "$hvlog" | tail -n 1)
+	if xl destroy grub-d && wait_for 10 gone grub-d &&
+		{ [ -z "$rpid" ] || wait_for 10 eval "[ ! -e /proc/$rpid/status ]"; }; then
+		pass "grub-destroy${rpid:+ (runner $rpid gone)}"
+	else
+		fail grub-destroy; xl list | sed 's/^/    /'
+	fi
+else
+	fail "grub-destroy: a second GRUB did not reach its prompt"
+fi
+
+# 9. A kernel linked high (ours) keeps today's runner: its own user
 #    namespace, no low window, nothing of the host's capabilities.
 pv_guest_cfg "$work/ours.cfg" ours wait
 if [ "$engine" != process ]; then
