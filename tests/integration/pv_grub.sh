@@ -157,7 +157,8 @@ else
 	fail grub-boots-our-kernel; show "$out" 12; grep " d$id: " "$hvlog" | tail -n 3 | sed 's/^/    /'
 fi
 
-# 8. Destroy at the prompt: the domain and its runner go.
+# 8. Destroy at the prompt (GRUB polls: its vCPU is running): the domain and
+#    its runner go, and no crash is logged for it.
 sed -e 's/^name = .*/name = "grub-d"/' -e '/^disk/d' "$work/grub.cfg" >"$work/grub-d.cfg"
 rpid=""
 if xl create -q "$work/grub-d.cfg" >/dev/null 2>&1 && did=$(xl domid grub-d) &&
@@ -165,10 +166,11 @@ if xl create -q "$work/grub-d.cfg" >/dev/null 2>&1 && did=$(xl domid grub-d) &&
 	[ "$engine" = process ] &&
 		rpid=$(sed -n "s/.*create 'grub-d': runner \([0-9]*\) has the low window.*/\1/p" "$hvlog" | tail -n 1)
 	if xl destroy grub-d && wait_for 10 gone grub-d &&
-		{ [ -z "$rpid" ] || wait_for 10 eval "[ ! -e /proc/$rpid/status ]"; }; then
+		{ [ -z "$rpid" ] || wait_for 10 eval "[ ! -e /proc/$rpid/status ]"; } &&
+		! grep -q " d$did: crashed" "$hvlog"; then
 		pass "grub-destroy${rpid:+ (runner $rpid gone)}"
 	else
-		fail grub-destroy; xl list | sed 's/^/    /'
+		fail grub-destroy; xl list | sed 's/^/    /'; grep " d$did: " "$hvlog" | sed 's/^/    /'
 	fi
 else
 	fail "grub-destroy: a second GRUB did not reach its prompt"
