@@ -5,7 +5,8 @@
 # with `xl create` to its prompt, answers `ls` with the disk it found through
 # its own blkfront, xenstore and our blkback, and `cat`s a file from that
 # disk; typed through `xl console` too; then loads our kernel from that
-# disk with `linux` and `boot`, which prints its banner.  On the process engine its runner has
+# disk with `linux` and `boot`, which prints its banner; and, unattended,
+# as PV GRUB is used, from the menu of a grub.cfg on the guest's disk.  On the process engine its runner has
 # the low window (a uid of its own, CAP_SYS_RAWIO alone, seccomp on) and no
 # other domain does.  See docs/third-party-kernels.md.
 #
@@ -17,7 +18,8 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(grub-prompt grub-low-window grub-ls-disk grub-cat-file grub-xl-console
-	grub-hypercalls-clean grub-boots-our-kernel grub-destroy low-window-only-when-needed)
+	grub-hypercalls-clean grub-boots-our-kernel grub-cfg-boots-unattended grub-destroy
+	low-window-only-when-needed)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! GD=$(scripts/grub_debian.sh "$BUILD" 2>"/tmp/sv-grubdeb.$$"); then
 	why=$(cat "/tmp/sv-grubdeb.$$"); rm -f "/tmp/sv-grubdeb.$$"
@@ -34,7 +36,7 @@ stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-grub.XXXXXX)
 on_exit "rm -rf '$work'"
-on_exit "for d in grub grub-d ours; do xl destroy \$d; done >/dev/null 2>&1"
+on_exit "for d in grub grub-cfg grub-d ours; do xl destroy \$d; done >/dev/null 2>&1"
 hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 engine=$(guest_engine)
 scale=${SV_WAIT_SCALE:-4}
@@ -47,6 +49,19 @@ mkdir -p "$work/fs/boot"
 echo "marker-from-a-splitvisor-vbd" > "$work/fs/hello.txt"
 cp "$SV_GUEST/svkernel" "$work/fs/boot/svkernel"
 if ! mke2fs -q -t ext2 -L svgrub -d "$work/fs" "$work/disk.img" 8M >"$work/mke2fs.log" 2>&1; then
+	for t in "${TESTS[@]}"; do fail "$t: mke2fs failed: $(tail -n 1 "$work/mke2fs.log")"; done
+	exit 1
+fi
+# A second disk as a PV GRUB user has it: a grub.cfg that boots our kernel.
+mkdir -p "$work/fs2/boot/grub"
+cp "$SV_GUEST/svkernel" "$work/fs2/boot/svkernel"
+cat >"$work/fs2/boot/grub/grub.cfg" <<'EOF'
+set timeout=0
+menuentry 'Splitvisor PV kernel' {
+	linux /boot/svkernel print=marker-from-grub-cfg halt
+}
+EOF
+if ! mke2fs -q -t ext2 -d "$work/fs2" "$work/disk2.img" 8M >"$work/mke2fs.log" 2>&1; then
 	for t in "${TESTS[@]}"; do fail "$t: mke2fs failed: $(tail -n 1 "$work/mke2fs.log")"; done
 	exit 1
 fi
@@ -157,7 +172,20 @@ else
 	fail grub-boots-our-kernel; show "$out" 12; grep " d$id: " "$hvlog" | tail -n 3 | sed 's/^/    /'
 fi
 
-# 8. Destroy at the prompt (GRUB polls: its vCPU is running): the domain and
+# 8. Unattended, as PV GRUB is used: `xl create -c`, GRUB reads the guest's
+#    /boot/grub/grub.cfg and boots its entry.
+sed -e 's/^name = .*/name = "grub-cfg"/' -e "s|disk.img|disk2.img|" "$work/grub.cfg" >"$work/grub-cfg.cfg"
+out=$(timeout $((60 * scale)) xl create -c "$work/grub-cfg.cfg" 2>&1 | tr -d '\r')
+if grep -q "Reading (xen/xvda)/boot/grub/grub.cfg" <<<"$out" &&
+	grep -q "Booting .Splitvisor PV kernel'" <<<"$out" &&
+	grep -q '^Splitvisor PV kernel' <<<"$out" && grep -q '^marker-from-grub-cfg' <<<"$out" &&
+	grep -q '^poweroff' <<<"$out" && wait_for 10 gone grub-cfg; then
+	pass grub-cfg-boots-unattended
+else
+	fail grub-cfg-boots-unattended; show "$out" 12
+fi
+
+# 9. Destroy at the prompt (GRUB polls: its vCPU is running): the domain and
 #    its runner go, and no crash is logged for it.
 sed -e 's/^name = .*/name = "grub-d"/' -e '/^disk/d' "$work/grub.cfg" >"$work/grub-d.cfg"
 rpid=""
@@ -176,7 +204,7 @@ else
 	fail "grub-destroy: a second GRUB did not reach its prompt"
 fi
 
-# 9. A kernel linked high (ours) keeps today's runner: its own user
+# 10. A kernel linked high (ours) keeps today's runner: its own user
 #    namespace, no low window, nothing of the host's capabilities.
 pv_guest_cfg "$work/ours.cfg" ours wait
 if [ "$engine" != process ]; then
