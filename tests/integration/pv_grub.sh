@@ -41,6 +41,9 @@ hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 engine=$(guest_engine)
 scale=${SV_WAIT_SCALE:-4}
 probe() { xenconsoled-probe --rundir "$SPLITVISOR_RUNDIR" -t $((30 * scale)) "$@"; }
+# A probe attaches to the whole console history, old prompts included: each
+# session below starts by having GRUB echo a word the typed line does not
+# hold (GRUB expands the variable), and waits for that before it types more.
 show() { printf '%s\n' "$1" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | tail -n "${2:-8}" | sed 's/^/    /'; }
 gone() { ! xl list "$1" >/dev/null 2>&1; }
 
@@ -117,7 +120,7 @@ else
 fi
 
 # 3-4. ls and cat through the console: GRUB's blkfront found xvda and reads it.
-out=$(probe attach "$id" send: expect:"grub>" send:"ls" expect:"(xen/xvda)" expect:"grub>" \
+out=$(probe attach "$id" 'send:echo ls-ready-$grub_platform' expect:ls-ready-xen send:"ls" expect:"(xen/xvda)" expect:"grub>" \
 	send:"cat (xen/xvda)/hello.txt" expect:"marker-from-a-splitvisor-vbd" expect:"grub>" 2>&1)
 rc=$?
 if grep -qF '(xen/xvda)' <<<"$out"; then
@@ -138,8 +141,8 @@ mkfifo "$work/in"
 script -qfec "xl console grub" /dev/null <"$work/in" >"$work/console.out" 2>&1 &
 cpid=$!
 exec 7>"$work/in"
-printf 'echo typed-through-xl-console\n' >&7
-typed() { tr -d '\r' <"$work/console.out" | grep -q '^typed-through-xl-console'; }
+printf 'echo typed-through-$grub_platform-console\n' >&7
+typed() { tr -d '\r' <"$work/console.out" | grep -q 'typed-through-xen-console'; }
 if wait_for 30 typed; then
 	pass grub-xl-console
 else
@@ -162,9 +165,9 @@ fi
 
 # 7. GRUB's Xen loader boots our kernel from the disk: page tables and
 #    start info built with mmu_update/mmuext_op, then our banner.
-out=$(probe attach "$id" send: expect:"grub>" \
-	send:"linux (xen/xvda)/boot/svkernel print=marker-booted-by-grub halt" expect:"grub>" \
-	send:"boot" expect:"Splitvisor PV kernel" expect:"marker-booted-by-grub" 2>&1)
+out=$(probe attach "$id" 'send:echo boot-ready-$grub_platform' expect:boot-ready-xen \
+	send:'linux (xen/xvda)/boot/svkernel print=marker-booted-by-grub halt; echo loaded-$grub_platform' \
+	expect:"loaded-xen" send:"boot" expect:"Splitvisor PV kernel" expect:"marker-booted-by-grub" 2>&1)
 if [ $? -eq 0 ] && wait_for 10 gone grub &&
 	grep -q " d$id: shut down (poweroff)" "$hvlog"; then
 	pass "grub-boots-our-kernel ($(tr -d '\r' <<<"$out" | grep -o '^Splitvisor PV kernel.*' | head -n 1))"
