@@ -3,6 +3,7 @@
 #ifndef SV_BUILD_H
 #define SV_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "elf.h"
@@ -59,6 +60,9 @@ struct sv_pv_plan {
 #define SV_PV_MAX_FRAMES (1ULL << 30)
 /* Up to this many frames (1 GiB) the tables map all RAM, for our kernel. */
 #define SV_PV_MAP_ALL_MAX_FRAMES (1ULL << 18)
+/* The GUEST_OS note of the kernel whose boot tables map all RAM (ours): any other gets Xen's. */
+#define SV_PV_MAP_ALL_GUEST_OS "Splitvisor"
+
 
 /*
  * Computes the layout for elf (parsed and checked) in a domain of
@@ -66,6 +70,13 @@ struct sv_pv_plan {
  * ramdisk_size bytes (0: none).  Pure: no domain needed.  Returns 0, or
  * -ENOMEM/-EINVAL with a one-line message when it does not fit.
  */
+/*
+ * Does this kernel's boot mapping start below SV_LOW_VA_END (VIRT_BASE, or
+ * its lowest segment, under 1 MiB: PV GRUB and Mini-OS are linked at 0)?
+ * Its domain is then created with SV_CTL_CREATE_F_LOW_VA.
+ */
+bool sv_pv_low_va(const struct sv_elf *elf);
+
 int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, size_t ramdisk_size,
 	       struct sv_pv_plan *p, char *err, size_t errlen);
 

@@ -45,11 +45,19 @@ static bool init_p2m_usable(const struct sv_elf *elf, const struct sv_pv_plan *p
 	return ((n->init_p2m + bytes - 1) >> 39) < (p->virt_base >> 39);
 }
 
+bool sv_pv_low_va(const struct sv_elf *elf)
+{
+	uint64_t base = elf->notes.has_virt_base ? elf->notes.virt_base : 0;
+
+	return base < SV_LOW_VA_END || elf->vstart < SV_LOW_VA_END;
+}
+
 int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, size_t ramdisk_size,
 	       struct sv_pv_plan *p, char *err, size_t errlen)
 {
 	uint64_t alloc, alloc_va, pages, try_end, span;
 	const uint64_t extra = 1 /* boot stack */ + BOOT_PAD_PAGES;
+	const bool map_all = !strcmp(elf->notes.guest_os, SV_PV_MAP_ALL_GUEST_OS);
 
 	memset(p, 0, sizeof(*p));
 	if (!nr_pages || nr_pages > nr_frames || nr_frames > SV_PV_MAX_FRAMES)
@@ -115,9 +123,13 @@ int sv_pv_plan(const struct sv_elf *elf, uint64_t nr_pages, uint64_t nr_frames, 
 		 * Our own kernel has no page tables of its own yet: past Xen's
 		 * region the tables map the rest of RAM too (guests of up to
 		 * SV_PV_MAP_ALL_MAX_FRAMES frames), entries of frames not
-		 * populated at start left empty.
+		 * populated at start left empty.  Only ours: any other kernel
+		 * gets Xen's region alone, as on Xen, since it may take the
+		 * frames past it for page tables of its own (PV GRUB builds its
+		 * tables at the top of RAM), which a writable boot mapping
+		 * would keep from becoming tables.
 		 */
-		if (nr_frames <= SV_PV_MAP_ALL_MAX_FRAMES &&
+		if (map_all && nr_frames <= SV_PV_MAP_ALL_MAX_FRAMES &&
 		    p->virt_base < UINT64_MAX - nr_frames * PAGE - (2ULL << 20) &&
 		    p->virt_base + nr_frames * PAGE > p->map_end)
 			p->map_end = (p->virt_base + nr_frames * PAGE + (2ULL << 20) - 1) &

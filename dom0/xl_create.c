@@ -235,6 +235,8 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 	int ret;
 
 	snprintf(req.name, sizeof(req.name), "%s", cfg->name);
+	if (sv_pv_low_va(&im->elf))
+		req.flags |= SV_CTL_CREATE_F_LOW_VA;
 	make_handle(cfg, req.handle);
 	xl_uuid_text(req.handle, uuid);
 	ret = svctl_domain_create(c, &req, &domid);

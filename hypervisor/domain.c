@@ -218,7 +218,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	}
 	if (req->max_vcpus < 1 || req->max_vcpus > SV_MAX_VCPUS || req->mem_kb < 4096 ||
 	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024 ||
-	    req->engine > SV_ENGINE_PROCESS ||
+	    req->engine > SV_ENGINE_PROCESS || (req->flags & ~SV_CTL_CREATE_F_LOW_VA) ||
 	    (req->max_kb &&
 	     (req->max_kb < req->mem_kb || req->max_kb % 4 || req->max_kb > (1ULL << 40) / 1024))) {
 		*err = -EINVAL;
@@ -239,6 +239,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	memcpy(d->name, name, sizeof(name));
 	memcpy(d->handle, req->handle, sizeof(d->handle));
 	d->kind = req->kind;
+	d->low_va = req->flags & SV_CTL_CREATE_F_LOW_VA;
 	d->max_vcpus = req->max_vcpus;
 	d->mem.memfd = -1;
 	d->cons_log_fd = -1;

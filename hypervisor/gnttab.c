@@ -381,6 +381,22 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a)
 		op.version = 1;
 		return vcpu_copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
 	}
+	case GNTTABOP_dump_table: {
+		/*
+		 * Xen prints the table on its own console (debugging); PV GRUB
+		 * asks for it as it sets up its framebuffer.  Nothing is
+		 * printed here (a guest could flood the log with it): the
+		 * status is what Xen would say.
+		 */
+		struct gnttab_dump_table op;
+		if (count != 1)
+			return -XEN_EINVAL;
+		if (vcpu_copy_from_guest(v, &op, arg, sizeof(op)))
+			return -XEN_EFAULT;
+		op.status = op.dom == DOMID_SELF || op.dom == d->domid ? GNTST_okay
+								       : GNTST_permission_denied;
+		return vcpu_copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
+	}
 	case GNTTABOP_get_status_frames: {
 		struct gnttab_get_status_frames op;
 		if (vcpu_copy_from_guest(v, &op, arg, sizeof(op)))

@@ -298,6 +298,7 @@ struct hv_domain {
 	char name[64];
 	uint8_t handle[16];
 	enum sv_guest_kind kind;
+	bool low_va; /* SV_CTL_CREATE_F_LOW_VA: its kernel maps VAs below SV_LOW_VA_END */
 	const struct hv_engine *eng; /* runs its vCPUs; NULL for dom0 */
 	void *eng_priv;		     /* the engine's per-domain state */
 	struct hv_mem mem;
@@ -470,6 +471,8 @@ static inline uint64_t pv_gs_inactive(const struct hv_vcpu *v)
 void pv_user_syscall(struct hv_vcpu *v);
 /* The engine stopped a host system call (HV_EXIT_SYSCALL): user mode's, or a crash. */
 void pv_syscall_exit(struct hv_vcpu *v, const struct hv_exit *e);
+/* A `syscall` in guest kernel mode (rip past it): a hypercall, as on Xen. */
+void pv_kernel_syscall(struct hv_vcpu *v);
 
 /* evtchn.c */
 extern struct hv_domain *hv_dom0; /* dom0's event channels; no vCPUs, no memory */

@@ -168,8 +168,8 @@ static const char *const vec_names[32] = {
 	"#CP control protection",
 };
 
-/* Are the bytes at rip (user mode) a `syscall` instruction, 0f 05? */
-static bool user_syscall_insn(struct hv_vcpu *v, uint64_t rip)
+/* Are the bytes at rip a `syscall` instruction, 0f 05? */
+static bool syscall_insn(struct hv_vcpu *v, uint64_t rip)
 {
 	uint8_t b[2];
 
@@ -186,12 +186,19 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	/* Privileged instructions are the guest kernel's: user mode gets its own fault. */
 	if (!v->user_mode && pv_emul_fault(v, e))
 		return;
-	if (v->user_mode && e->vector == 6 && user_syscall_insn(v, e->frame[0])) {
-		/* An engine that leaves EFER.SCE clear (KVM) sees a user `syscall` as #UD. */
+	if (e->vector == 6 && syscall_insn(v, e->frame[0])) {
+		/*
+		 * An engine that leaves EFER.SCE clear (KVM) sees `syscall` as
+		 * #UD: a process's system call in user mode, a hypercall in
+		 * kernel mode (as the process engine's SIGSYS, pv_user.c).
+		 */
 		v->regs.rip = e->frame[0] + 2;
 		v->regs.rflags = e->frame[2];
 		v->regs.rsp = e->frame[3];
-		pv_user_syscall(v);
+		if (v->user_mode)
+			pv_user_syscall(v);
+		else
+			pv_kernel_syscall(v);
 		return;
 	}
 	if (e->vector == 7 && v->fpu_ts) {

@@ -98,12 +98,29 @@ void pv_user_syscall(struct hv_vcpu *v)
 }
 
 /*
+ * A `syscall` in guest kernel mode is a hypercall, as on Xen (whose
+ * hypercall page is `mov $nr,%eax; syscall`, and which kernels patched
+ * for XSA-466 and Mini-OS-style kernels such as PV GRUB issue inline):
+ * number in rax, arguments in rdi rsi rdx r10 r8, the result in rax.  The
+ * CPU has already put the return rip in rcx and rflags in r11 (Xen's
+ * sysret takes them back), and rip is past the instruction.
+ */
+void pv_kernel_syscall(struct hv_vcpu *v)
+{
+	v->regs.rcx = v->regs.rip;
+	v->regs.r11 = v->regs.rflags;
+	v->regs_dirty = true;
+	hypercall_dispatch(v);
+}
+
+/*
  * A host system call the engine stopped (the process engine: seccomp's
  * SIGSYS, rip after the instruction).  In user mode a 64-bit one is the
  * guest process's `syscall`, and an i386 one its `int $0x80` (in a 64-bit
  * process that is a host system call, not a #GP): the software interrupt
- * through the trap table as on Xen.  In kernel mode it stays what it
- * always was: the domain is crashed.
+ * through the trap table as on Xen.  In kernel mode a 64-bit one (x32
+ * numbers included: they are only numbers) is a hypercall; anything else
+ * (`int $0x80` in kernel mode, another ABI) crashes the domain.
  */
 void pv_syscall_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
@@ -111,6 +128,11 @@ void pv_syscall_exit(struct hv_vcpu *v, const struct hv_exit *e)
 
 	if (v->user_mode && e->sys_abi && !strcmp(e->sys_abi, "x86_64")) {
 		pv_user_syscall(v);
+		return;
+	}
+	if (!v->user_mode && e->sys_abi &&
+	    (!strcmp(e->sys_abi, "x86_64") || !strcmp(e->sys_abi, "x32"))) {
+		pv_kernel_syscall(v);
 		return;
 	}
 	if (v->user_mode && e->sys_abi && !strcmp(e->sys_abi, "i386")) {

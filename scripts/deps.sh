@@ -17,6 +17,7 @@ pkgs=(
 	iproute2 iputils-ping                  # ip, bridge, ping: net_backend.sh, net_guest.sh, hostile_guests.sh
 	util-linux bsdutils bsdextrautils procps python3 jq  # setsid, script, col, pgrep, python3 -c, jq (xl_misc.sh)
 	fio                                    # bench/blk.sh's host baseline
+	e2fsprogs                              # mke2fs -d: pv_grub.sh's disk image (PV GRUB itself: scripts/grub_debian.sh)
 	pandoc groff-base man-db               # man pages (docs/build.mk) and install.sh's checks of them
 )
 missing=()

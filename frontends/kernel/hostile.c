@@ -12,7 +12,9 @@
  * engine the instruction faults into the hypervisor, on the process engine
  * the host kernel's seccomp filter stops it.  These words make the call
  * anyway, with the real Linux numbers and plausible arguments, so a test
- * can check the domain is crashed alone and the host keeps no trace.
+ * can check the host keeps no trace: `int $0x80` and `sysenter` crash the
+ * domain alone; a kernel-mode `syscall` is a hypercall (as on Xen), which
+ * none of these numbers is, so it returns -ENOSYS.
  *
  * Should the call ever get through, it must not hurt the host: files go
  * to hostile-path (a marker the test looks for), signals are signal 0 to

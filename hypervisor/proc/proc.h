@@ -25,6 +25,7 @@ struct proc_dom {
 	int status;		  /* its wait status, once dead */
 	pthread_mutex_t map_lock; /* mapped_cr3, and walks of the tables it names */
 	uint64_t mapped_cr3;	  /* the tables the runner's address space follows; 0: none */
+	uint64_t va_lo;		  /* the guest window's start: 0 (low window) or one page */
 };
 
 struct proc_vcpu {

@@ -231,7 +231,11 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 	size_t done = 0;
 	uint32_t s;
 
-	e->kind = HV_EXIT_CRASH;
+	/*
+	 * A runner the hypervisor ended itself (destroy, shutdown: stopping
+	 * is set before the kill) is no crash: the vCPU just stops.
+	 */
+	e->kind = atomic_load(&pd->stopping) ? HV_EXIT_NONE : HV_EXIT_CRASH;
 	if (atomic_load(&pd->dead)) {
 		snprintf(e->why, sizeof(e->why), "its process is gone");
 		return 0;
@@ -261,6 +265,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		/* Everything the runner (and so the guest) wrote is read once, here. */
 		memcpy(&got, b, offsetof(struct sv_proc_vcpu, maps));
 		if (s == SV_PROC_DEAD || atomic_load(&pd->dead)) {
+			if (atomic_load(&pd->stopping))
+				e->kind = HV_EXIT_NONE;
 			snprintf(e->why, sizeof(e->why), "its process or vCPU thread is gone");
 			goto out;
 		}

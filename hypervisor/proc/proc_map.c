@@ -188,7 +188,7 @@ int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3)
 	pthread_mutex_lock(&pd->map_lock);
 	if (pd->mapped_cr3) {
 		/* Drop the old address space, in pieces the seccomp filter allows. */
-		for (uint64_t va = PAGE_SIZE; va < SV_PROC_GUEST_VA_END && !b.err;) {
+		for (uint64_t va = pd->va_lo; va < SV_PROC_GUEST_VA_END && !b.err;) {
 			uint64_t len = SV_PROC_MAP_LEN_MAX / 2;
 			if (len > SV_PROC_GUEST_VA_END - va)
 				len = SV_PROC_GUEST_VA_END - va;
@@ -246,8 +246,10 @@ int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va)
  */
 static void remap_range(struct run_builder *b, uint64_t cr3, uint64_t va, uint64_t end)
 {
-	if (va < PAGE_SIZE)
-		va = PAGE_SIZE; /* page 0 is never the guest's */
+	uint64_t lo = proc_dom(b->d)->va_lo;
+
+	if (va < lo)
+		va = lo; /* page 0 is the guest's only in a low window */
 	for (uint64_t at = va; at < end && !b->err;) {
 		uint64_t n =
 		    end - at < SV_PROC_MAP_LEN_MAX / 2 ? end - at : SV_PROC_MAP_LEN_MAX / 2;

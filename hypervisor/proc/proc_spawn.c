@@ -187,6 +187,30 @@ static void *reaper_thread(void *arg)
 	return NULL;
 }
 
+/* The host's vm.mmap_min_addr; unreadable: assume the usual 64 KiB. */
+static uint64_t host_mmap_min_addr(void)
+{
+	unsigned long long v = 65536;
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Does d's runner need the low window (procabi.h)?  Only a domain whose
+ * kernel maps VAs below SV_LOW_VA_END, and only where the host refuses
+ * mappings down there to an unprivileged process.
+ */
+static bool wants_low_window(const struct hv_domain *d)
+{
+	return d->low_va && host_mmap_min_addr() > 0;
+}
+
 int proc_spawn(struct hv_domain *d, char *why, size_t len)
 {
 	struct proc_dom *pd = proc_dom(d);
@@ -199,6 +223,8 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 	h->parent_pid = getpid();
 	h->memfd_size = d->mem.memfd_size;
 	h->nice = GUEST_NICE;
+	h->low_window = wants_low_window(d);
+	pd->va_lo = d->low_va ? 0 : PAGE_SIZE;
 	if (d->m2p_l3_gpa) {
 		h->m2p_offset = (uint64_t)mem_offset(&d->mem, d->m2p_tab_gpa);
 		h->m2p_len = (d->m2p_entries * 8 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
@@ -250,6 +276,10 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };
 		futex(&h->ready, FUTEX_WAIT, r, &ts);
 	}
+	if (h->low_window)
+		hv_log("create '%s': runner %d has the low window (uid %u, CAP_SYS_RAWIO alone): "
+		       "its kernel maps VAs below vm.mmap_min_addr",
+		       d->name, (int)pd->pid, __atomic_load_n(&h->low_uid, __ATOMIC_RELAXED));
 	return 0;
 }
 

@@ -151,7 +151,7 @@ struct sv_ctl_create {
 	char name[64];	    /* NUL-terminated, unique among live domains */
 	uint8_t handle[16]; /* UUID */
 	uint32_t engine;    /* sv_engine; SV_ENGINE_DEFAULT: the host's */
-	uint32_t pad;
+	uint32_t flags;	    /* SV_CTL_CREATE_F_*; unknown bits: -EINVAL */
 	/*
 	 * RAM laid out for the domain (0: mem_kb).  When above mem_kb, only
 	 * the first mem_kb are populated at start; the guest may balloon the
@@ -159,6 +159,16 @@ struct sv_ctl_create {
 	 */
 	uint64_t max_kb;
 };
+
+/*
+ * The kernel maps virtual addresses below SV_LOW_VA_END (Mini-OS-style
+ * kernels such as PV GRUB are linked at 0).  The process engine then runs
+ * the domain with its guest window from VA 0, below the host's
+ * vm.mmap_min_addr (docs/third-party-kernels.md); the KVM engine needs
+ * nothing and ignores it.
+ */
+#define SV_CTL_CREATE_F_LOW_VA 1u
+#define SV_LOW_VA_END 0x100000ULL /* 1 MiB: above any vm.mmap_min_addr a distribution sets */
 
 struct sv_ctl_domid {
 	uint32_t domid;

@@ -8,6 +8,7 @@
  * The runner's address space (x86-64, lower half only):
  *
  *   [4 KiB, SV_PROC_GUEST_VA_END)    guest mappings, as the guest's page tables say
+ *                                    (from 0 for a low-window domain, below)
  *   SV_PROC_M2P_VA                   the read-only M2P table
  *   SV_PROC_RUNNER_VA                sv-runner's own code and data (linked there)
  *   SV_PROC_SHARED_VA                pages shared with the hypervisor: a header,
@@ -16,6 +17,32 @@
  * The seccomp filter lets mmap and munmap reach only the first window, and
  * mmap only the guest's own memory (fd SV_PROC_MEMFD), so nothing the
  * guest does can touch the rest.
+ *
+ * The low window.  Linux refuses any mmap below vm.mmap_min_addr unless
+ * the caller has CAP_SYS_RAWIO in the initial user namespace, so a runner
+ * in a user namespace of its own (the normal case) cannot map a kernel
+ * linked at VA 0 (PV GRUB, Mini-OS).  For a domain created with
+ * SV_CTL_CREATE_F_LOW_VA on a host whose vm.mmap_min_addr is not 0, the
+ * hypervisor sets hdr.low_window and the runner, instead of entering a user
+ * namespace, becomes uid and gid SV_PROC_LOW_UID_BASE + its pid (no host
+ * user, no other live process has it), keeps CAP_SYS_RAWIO and nothing
+ * else (permitted, effective; inheritable, ambient and the bounding set
+ * emptied of every other capability), locks its securebits (no root
+ * semantics, no set*id fix-ups, no keep-caps changes, no ambient raise) and
+ * sets no_new_privs, all before the seccomp filter goes on.  The filter is
+ * the same for every domain: the only system calls the runner can make
+ * are those listed in runner/filter.h, and of them only mmap consults
+ * CAP_SYS_RAWIO (the mmap_min_addr check): it still maps nothing but the
+ * guest's own memfd, shared and fixed, inside the guest window.  ioperm,
+ * iopl, open (/dev/mem, /dev/port), ioctl, mremap, capset, set*id and
+ * ptrace, which a process with CAP_SYS_RAWIO could otherwise use, are
+ * refused by the filter.  So the capability buys the guest exactly one
+ * thing: its own memory mapped below vm.mmap_min_addr, in its own
+ * process.  What vm.mmap_min_addr guards against is a host-kernel NULL
+ * dereference, made while such a process is current, reading data it
+ * chose; here the kernel paths the process can reach are those nine calls
+ * and its faults and signals (SMAP and SMEP close the rest on current
+ * CPUs), and its uid owns nothing on the host.
  */
 #ifdef __ASSEMBLY__
 #define SV_PROC_U(x) x
@@ -32,12 +59,15 @@
 #define SV_PROC_SHARED_SIZE ((1 + SV_PROC_MAX_VCPUS * SV_PROC_VCPU_PAGES) * SV_PROC_U(4096))
 #define SV_PROC_VCPU_VA(i) (SV_PROC_SHARED_VA + SV_PROC_U(4096) * (1 + SV_PROC_VCPU_PAGES * (i)))
 
+/* A low-window runner's uid and gid: this plus its pid (pids are below 2^22). */
+#define SV_PROC_LOW_UID_BASE 0x5f000000u
+
 /* File descriptors the runner is started with; it keeps only the first. */
 #define SV_PROC_MEMFD 3
 #define SV_PROC_SHAREDFD 4
 
 #define SV_PROC_MAGIC 0x53565052u /* "SVPR" */
-#define SV_PROC_VERSION 2
+#define SV_PROC_VERSION 3
 
 /* vCPU block state: whose turn it is.  A futex word for both sides. */
 #define SV_PROC_DEAD 0 /* the kernel clears it when the thread dies */
@@ -142,6 +172,8 @@ struct sv_proc_hdr {
 	uint32_t ready;	    /* runner: 1 when every vCPU thread waits and seccomp is on (futex) */
 	int32_t error;	    /* runner: -errno of a failed setup step */
 	uint32_t userns;    /* runner: 1 if it entered a user namespace of its own */
+	uint32_t low_window; /* hypervisor: 1: guest window from VA 0, keep CAP_SYS_RAWIO alone */
+	uint32_t low_uid;    /* runner: the uid (and gid) a low-window runner took */
 	char error_msg[96]; /* runner: which step failed */
 };
 #endif

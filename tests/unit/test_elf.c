@@ -3,6 +3,7 @@
 #include <check.h>
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1021,6 +1022,39 @@ END_TEST
 #define VA(pfn) (BASE + (uint64_t)(pfn)*4096)
 
 /* Xen's start-of-day order and its 4 MiB / 512 KiB rule (xc_dom_x86.c alloc_pgtables_pv). */
+/*
+ * Which kernels need the process engine's low window (SV_CTL_CREATE_F_LOW_VA):
+ * those whose boot mapping starts below 1 MiB, by VIRT_BASE or by segment.
+ */
+START_TEST(low_va_kernels)
+{
+	struct sv_elf elf;
+
+	build();
+	ck_assert_int_eq(parse(&elf), 0);
+	ck_assert(!sv_pv_low_va(&elf)); /* Linux's: VIRT_BASE in the upper half */
+	/* PV GRUB: VIRT_BASE 0, one segment at 0. */
+	elf.notes.virt_base = 0;
+	elf.vstart = 0;
+	ck_assert(sv_pv_low_va(&elf));
+	/* VIRT_BASE 0 but linked at 1 GiB: the tables still map from 0. */
+	elf.vstart = 1ULL << 30;
+	ck_assert(sv_pv_low_va(&elf));
+	/* No VIRT_BASE note: libelf's default 0. */
+	elf.notes.has_virt_base = false;
+	ck_assert(sv_pv_low_va(&elf));
+	/* Ours: VIRT_BASE and segments at 1 GiB. */
+	elf.notes.has_virt_base = true;
+	elf.notes.virt_base = 1ULL << 30;
+	ck_assert(!sv_pv_low_va(&elf));
+	/* The edge: 1 MiB is not low, a page below it is. */
+	elf.notes.virt_base = elf.vstart = SV_LOW_VA_END;
+	ck_assert(!sv_pv_low_va(&elf));
+	elf.notes.virt_base = elf.vstart = SV_LOW_VA_END - 4096;
+	ck_assert(sv_pv_low_va(&elf));
+}
+END_TEST
+
 START_TEST(start_of_day_layout)
 {
 	struct sv_elf elf;
@@ -1077,7 +1111,13 @@ START_TEST(start_of_day_layout)
 	ck_assert_uint_eq(p.nr_pt, 7);
 	ck_assert_uint_eq(p.stack_pfn, 902);
 
-	/* Our own kernel's size: the tables also map all RAM (32 MiB: 16 L1s). */
+	/* Any other kernel of our kernel's size: Xen's region alone (PV GRUB's tables go above). */
+	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, 0, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.boot_end, BASE + 4 * MIB);
+	ck_assert_uint_eq(p.map_end, p.boot_end);
+	ck_assert_uint_eq(p.nr_pt, 1 + 1 + 1 + 2);
+	/* Our own kernel (GUEST_OS "Splitvisor"): the tables also map all RAM (32 MiB: 16 L1s). */
+	snprintf(elf.notes.guest_os, sizeof(elf.notes.guest_os), "%s", SV_PV_MAP_ALL_GUEST_OS);
 	ck_assert_int_eq(sv_pv_plan(&elf, 8192, 8192, 0, &p, err, sizeof(err)), 0);
 	ck_assert_uint_eq(p.p2m_pages, 16);
 	ck_assert_uint_eq(p.start_info_pfn, 20);
@@ -1209,6 +1249,7 @@ static Suite *elf_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, bss_only_segment);
 	tcase_add_test(tc, gzip_kernels);
+	tcase_add_test(tc, low_va_kernels);
 	tcase_add_test(tc, start_of_day_layout);
 	tcase_add_test(tc, layout_at_the_top);
 	tcase_add_test(tc, init_p2m_layout);

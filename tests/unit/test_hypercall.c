@@ -840,6 +840,18 @@ START_TEST(gnttab_setup_checks)
 	sv->version = 2;
 	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, VA_DATA, 1),
 			 -XEN_EINVAL);
+	/* dump_table (PV GRUB's framebuffer setup): its own table only, one at a time. */
+	struct gnttab_dump_table *dt = guest(VA_DATA);
+	dt->dom = DOMID_SELF;
+	dt->status = 99;
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_dump_table, VA_DATA, 1), 0);
+	ck_assert_int_eq(dt->status, GNTST_okay);
+	dt->dom = 5;
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_dump_table, VA_DATA, 1), 0);
+	ck_assert_int_eq(dt->status, GNTST_permission_denied);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_dump_table, VA_DATA, 2),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_grant_table_op, GNTTABOP_dump_table, 0, 1), -XEN_EFAULT);
 }
 END_TEST
 

@@ -3,12 +3,14 @@
  * sv-runner's seccomp filter, installed for real in a child process: the
  * calls the runner needs pass, and everything a hostile guest might try
  * (other calls, other ABIs, mmap of anything but its memory or outside
- * its window) raises SIGSYS.
+ * its window) raises SIGSYS.  The same for a low-window runner (uid of its
+ * own, CAP_SYS_RAWIO alone): its memory maps at VA 0, nothing else more.
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +21,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../../hypervisor/proc/runner/filter.h"
+#include "../../hypervisor/proc/runner/low_window.h"
 
 #define DENIED 42
 #define ALLOWED 7
 
+#define NO_CREDS 5
+#define LOW_UID (SV_PROC_LOW_UID_BASE + 4242)
+
+/* As the runner's: the unused argument registers are 0 (prctl checks them). */
+static long libc_sys3(long nr, long a, long b, long c)
+{
+	long r = syscall(nr, a, b, c, 0L, 0L, 0L);
+	return r < 0 ? -errno : r;
+}
+
 /*
  * Run fn in a child under the filter: ALLOWED if the call went through,
  * DENIED if SIGSYS killed it.  No handler: a sanitizer's signal wrappers
- * would make system calls of their own under the filter.
+ * would make system calls of their own under the filter.  low: first take
+ * the low window's credentials as the runner does (NO_CREDS if they
+ * cannot be had).
  */
-static int under_filter(void (*fn)(void))
+static int under_filter_as(void (*fn)(void), bool low)
 {
 	pid_t pid = fork();
 	int status;
@@ -41,6 +56,9 @@ static int under_filter(void (*fn)(void))
 		struct rlimit none = { 0, 0 };
 		setrlimit(RLIMIT_CORE, &none);
 		signal(SIGSYS, SIG_DFL);
+		const char *step;
+		if (low && sv_low_window_creds(libc_sys3, LOW_UID, &step) < 0)
+			_exit(NO_CREDS);
 		struct sock_fprog prog = {
 			.len = sizeof(sv_runner_filter) / sizeof(sv_runner_filter[0]),
 			.filter = (struct sock_filter *)sv_runner_filter,
@@ -56,6 +74,11 @@ static int under_filter(void (*fn)(void))
 		return DENIED;
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+static int under_filter(void (*fn)(void))
+{
+	return under_filter_as(fn, false);
 }
 
 static long raw_mmap(uint64_t addr, uint64_t len, long prot, long flags, long fd, long off)
@@ -190,6 +213,127 @@ static void do_arch_map_vdso(void)
 	syscall(SYS_arch_prctl, 0x2001 /* ARCH_MAP_VDSO_64 */, 0x40000000UL);
 }
 
+/* The low window: the guest's memory at VA 0, below vm.mmap_min_addr. */
+static void do_mmap_guest_at_0(void)
+{
+	if (raw_mmap(0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_SHARED | MAP_FIXED,
+		     SV_PROC_MEMFD, 0) != 0)
+		syscall(SYS_exit_group, 3);
+	/* ...and again over itself, as the runner remaps a changed range. */
+	if (raw_mmap(0, 4096, PROT_READ, MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, 4096) != 0)
+		syscall(SYS_exit_group, 4);
+}
+static void do_drop_rawio_then_mmap_at_0(void)
+{
+	struct __user_cap_header_struct ch = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct cd[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+
+	/* Not under the filter (capset is denied there): see under_filter_as's caller. */
+	if (syscall(SYS_capset, &ch, cd))
+		syscall(SYS_exit_group, 5);
+	if (raw_mmap(0, 4096, PROT_READ, MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, 0) != -1 ||
+	    errno != EPERM)
+		syscall(SYS_exit_group, 6);
+}
+static void do_mmap_anon_at_0(void)
+{
+	raw_mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+}
+static void do_capset_all(void)
+{
+	struct __user_cap_header_struct ch = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct cd[2] = { { ~0u, ~0u, 0 }, { ~0u, ~0u, 0 } };
+	syscall(SYS_capset, &ch, cd);
+}
+static void do_setuid_0(void)
+{
+	syscall(SYS_setresuid, 0, 0, 0);
+}
+static void do_ioperm(void)
+{
+	syscall(SYS_ioperm, 0x80, 1, 1);
+}
+static void do_iopl(void)
+{
+	syscall(SYS_iopl, 3);
+}
+static void do_open_dev_mem(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/dev/mem", O_RDONLY);
+}
+static void do_mremap_to_0(void)
+{
+	syscall(SYS_mremap, 0x40000000, 4096, 4096, 3 /* MAYMOVE | FIXED */, 0);
+}
+static void do_ptrace_attach(void)
+{
+	syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, 1, 0, 0);
+}
+
+/*
+ * A low-window runner: the filter is the same, and it still refuses
+ * everything but the guest's memory, even at 0; what the credentials
+ * grant is only that mapping.  Needs a root test (CAP_SETUID, CAP_SETPCAP)
+ * to take them; without, taking them must fail.
+ */
+START_TEST(low_window_maps_guest_memory_at_0_only)
+{
+	if (geteuid() != 0) {
+		ck_assert_int_eq(under_filter_as(do_gettid, true), NO_CREDS);
+		return;
+	}
+	ck_assert_int_eq(under_filter_as(do_gettid, true), ALLOWED);
+	ck_assert_int_eq(under_filter_as(do_mmap_guest_at_0, true), ALLOWED);
+	ck_assert_int_eq(under_filter_as(do_mmap_guest, true), ALLOWED);
+	ck_assert_int_eq(under_filter_as(do_munmap_guest, true), ALLOWED);
+	ck_assert_int_eq(under_filter_as(do_mmap_anon_at_0, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_mmap_other_fd, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_mmap_private, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_mmap_runner, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_mmap_long, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_mprotect, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_mremap_to_0, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_capset_all, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_setuid_0, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_ioperm, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_iopl, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_open_dev_mem, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_ptrace_attach, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_kill, true), DENIED);
+	ck_assert_int_eq(under_filter_as(do_execve, true), DENIED);
+}
+END_TEST
+
+/* What makes the mapping at 0 possible is CAP_SYS_RAWIO: without it the kernel refuses. */
+START_TEST(low_window_needs_cap_sys_rawio)
+{
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0)
+		return;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *step;
+		int memfd = memfd_create("filter-test", 0);
+		if (memfd < 0 || ftruncate(memfd, 1 << 20) < 0 || dup2(memfd, SV_PROC_MEMFD) < 0)
+			_exit(1);
+		if (sv_low_window_creds(libc_sys3, LOW_UID, &step) < 0)
+			_exit(NO_CREDS);
+		/* uid and securebits as the runner's, and nothing to map at 0 with. */
+		if (getuid() != LOW_UID || prctl(PR_GET_SECUREBITS) != SV_LOW_WINDOW_SECUREBITS)
+			_exit(2);
+		do_drop_rawio_then_mmap_at_0();
+		_exit(ALLOWED);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), ALLOWED);
+}
+END_TEST
+
 START_TEST(arch_prctl_set_fs_gs_only)
 {
 	ck_assert_int_eq(under_filter(do_arch_set_fs), ALLOWED);
@@ -273,6 +417,8 @@ int main(void)
 	tcase_add_test(tc, calls_from_the_guest_window_are_denied);
 	tcase_add_test(tc, mmap_only_guest_memory_in_the_window);
 	tcase_add_test(tc, arch_prctl_set_fs_gs_only);
+	tcase_add_test(tc, low_window_maps_guest_memory_at_0_only);
+	tcase_add_test(tc, low_window_needs_cap_sys_rawio);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

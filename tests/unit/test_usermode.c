@@ -14,6 +14,7 @@
 #include <xen/errno.h>
 #include <xen/xen.h>
 #include <xen/callback.h>
+#include <xen/version.h>
 #include <xen/arch-x86/xen-x86_64.h>
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/hypercall.h"
@@ -370,13 +371,94 @@ START_TEST(syscall_without_callback)
 }
 END_TEST
 
-START_TEST(kernel_mode_syscall_still_crashes)
+/*
+ * A `syscall` in kernel mode is a hypercall, as on Xen: rax the number,
+ * rdi.. the arguments, the result in rax, rcx and r11 the CPU's (return
+ * rip, rflags), rip past the instruction.  The process engine reports it
+ * as a denied host system call.
+ */
+START_TEST(kernel_mode_syscall_is_a_hypercall)
 {
+	struct hv_regs *r = &v->regs;
+
 	d->syscall_callback = SYSCALL_CB;
-	v->regs.rip = 0x400100;
+	memset(r, 0, sizeof(*r));
+	r->rip = VA_DATA + 0x102; /* past the 0f 05 */
+	r->rflags = 0x246;
+	r->rsp = KSTACK;
+	r->rax = __HYPERVISOR_xen_version;
+	r->rdi = XENVER_version;
+	r->rbx = 0x5a5a;
 	host_syscall("x86_64");
-	ck_assert_int_ne(d->state, DOM_ACTIVE);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
 	ck_assert(!v->user_mode);
+	ck_assert_uint_eq(r->rax, (HV_XEN_MAJOR << 16) | HV_XEN_MINOR);
+	ck_assert_uint_eq(r->rip, VA_DATA + 0x102);
+	ck_assert_uint_eq(r->rcx, VA_DATA + 0x102);
+	ck_assert_uint_eq(r->r11, 0x246);
+	ck_assert_uint_eq(r->rsp, KSTACK);
+	ck_assert_uint_eq(r->rbx, 0x5a5a);
+	/* A hypercall with arguments through memory: the guest's own. */
+	strcpy(kmem(VA_DATA + 0x3000), "from a raw syscall");
+	r->rax = __HYPERVISOR_console_io;
+	r->rdi = CONSOLEIO_write;
+	r->rsi = 18;
+	r->rdx = VA_DATA + 0x3000;
+	host_syscall("x86_64");
+	ck_assert_int_eq((long)r->rax, 0);
+}
+END_TEST
+
+/* Hostile numbers: -ENOSYS for each, and the domain lives on. */
+START_TEST(kernel_mode_syscall_bogus_numbers)
+{
+	static const uint64_t bad[] = { 59 /* Linux's execve */, 101 /* ptrace */, 64, 4096,
+					0x40000002 /* x32 open */, ~0ULL, 1ULL << 63 };
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v->regs.rip = VA_DATA + 0x102;
+		v->regs.rax = bad[i];
+		host_syscall(bad[i] == 0x40000002 ? "x32" : "x86_64");
+		ck_assert_int_eq(d->state, DOM_ACTIVE);
+		ck_assert_int_eq((long)v->regs.rax, -XEN_ENOSYS);
+	}
+	/* int $0x80 in kernel mode is no hypercall: the domain is crashed, as before. */
+	v->regs.rax = 5;
+	host_syscall("i386");
+	ck_assert_int_ne(d->state, DOM_ACTIVE);
+}
+END_TEST
+
+/* KVM's form: EFER.SCE is clear, so the kernel's `syscall` is a #UD at 0f 05. */
+START_TEST(kvm_ud_kernel_syscall_is_a_hypercall)
+{
+	struct hv_regs *r = &v->regs;
+
+	memcpy(kmem(VA_DATA + 0x100), "\x0f\x05", 2);
+	memset(r, 0, sizeof(*r));
+	r->rip = VA_DATA + 0x100;
+	r->rflags = 0x202;
+	r->rsp = KSTACK;
+	r->rax = __HYPERVISOR_xen_version;
+	r->rdi = XENVER_version;
+	fault(6, 0, 0);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert(!v->user_mode);
+	ck_assert_uint_eq(r->rax, (HV_XEN_MAJOR << 16) | HV_XEN_MINOR);
+	ck_assert_uint_eq(r->rip, VA_DATA + 0x102);
+	ck_assert_uint_eq(r->rcx, VA_DATA + 0x102);
+	ck_assert_uint_eq(r->r11, 0x202);
+	r->rip = VA_DATA + 0x100;
+	r->rax = 4096;
+	fault(6, 0, 0);
+	ck_assert_int_eq((long)r->rax, -XEN_ENOSYS);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	/* Other bytes in kernel mode: an ordinary #UD, to the trap table. */
+	set_trap(6, UD_HANDLER, 0);
+	memcpy(kmem(VA_DATA + 0x100), "\x0f\x0b", 2);
+	r->rip = VA_DATA + 0x100;
+	fault(6, 0, 0);
+	ck_assert_uint_eq(r->rip, UD_HANDLER);
 }
 END_TEST
 
@@ -545,7 +627,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, hypercalls_from_user_mode_refused);
 	tcase_add_test(tc, syscall_enters_the_callback);
 	tcase_add_test(tc, syscall_without_callback);
-	tcase_add_test(tc, kernel_mode_syscall_still_crashes);
+	tcase_add_test(tc, kernel_mode_syscall_is_a_hypercall);
+	tcase_add_test(tc, kernel_mode_syscall_bogus_numbers);
+	tcase_add_test(tc, kvm_ud_kernel_syscall_is_a_hypercall);
 	tcase_add_test(tc, kvm_ud_syscall_is_a_syscall);
 	tcase_add_test(tc, user_exception_frames);
 	tcase_add_test(tc, int80_from_user_mode);

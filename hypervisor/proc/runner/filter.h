@@ -20,7 +20,11 @@
 /*
  * The seccomp filter.  Nothing from the guest window (the instruction
  * after the `syscall` below SV_PROC_GUEST_VA_END: guest code, whose
- * `syscall` in user mode is its process's, reported to the hypervisor).
+ * `syscall` is its process's in user mode and a hypercall in kernel mode,
+ * both reported to the hypervisor).  The same filter for every runner:
+ * a low-window runner (procabi.h) differs only in what the kernel lets
+ * the one allowed mmap do (map at 0); the window's bottom is not checked
+ * here, the kernel's vm.mmap_min_addr check is what keeps others above it.
  * Allowed from the runner's code: gettid, rt_sigreturn, exit, exit_group,
  * sched_yield; futex WAIT and WAKE; mmap of the guest memfd only, shared
  * and fixed, inside the guest window; munmap inside the guest window;

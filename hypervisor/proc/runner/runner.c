@@ -18,6 +18,7 @@
 #include <asm/unistd.h>
 #include "sv/procabi.h"
 #include "filter.h"
+#include "low_window.h"
 
 /* One static image: every symbol is local, so -fpie code addresses it RIP-relative. */
 #pragma GCC visibility push(hidden)
@@ -450,6 +451,23 @@ static void setup_limits(struct sv_proc_hdr *h)
 		sys(__NR_setpriority, PRIO_PROCESS, 0, h->nice);
 }
 
+static long sys3(long nr, long a, long b, long c)
+{
+	return sys6(nr, a, b, c, 0, 0, 0);
+}
+
+/* The low window (procabi.h): a uid of its own and CAP_SYS_RAWIO alone, instead of a user ns. */
+static void low_window_creds(struct sv_proc_hdr *h)
+{
+	uint32_t id = SV_PROC_LOW_UID_BASE + (uint32_t)sys(__NR_getpid, 0, 0, 0);
+	const char *step = "";
+	long r = sv_low_window_creds(sys3, id, &step);
+
+	if (r < 0)
+		fail(step, r);
+	h->low_uid = id;
+}
+
 void sv_main(void) __attribute__((noreturn));
 void sv_main(void)
 {
@@ -465,8 +483,14 @@ void sv_main(void)
 	if (h->magic != SV_PROC_MAGIC || h->version != SV_PROC_VERSION || h->nr_vcpus < 1 ||
 	    h->nr_vcpus > SV_PROC_MAX_VCPUS)
 		fail("header", -22);
-	/* Its own user namespace where the host allows it: no capability on the host. */
-	h->userns = sys(__NR_unshare, CLONE_NEWUSER, 0, 0) == 0;
+	/*
+	 * Its own user namespace where the host allows it: no capability on
+	 * the host.  A low window needs one, CAP_SYS_RAWIO, in the host's.
+	 */
+	if (h->low_window)
+		low_window_creds(h);
+	else
+		h->userns = sys(__NR_unshare, CLONE_NEWUSER, 0, 0) == 0;
 	/* After any credential change, which clears it: die with the hypervisor. */
 	sys(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0);
 	if (sys(__NR_getppid, 0, 0, 0) != h->parent_pid)
