@@ -180,16 +180,11 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
  * is no port I/O to grant).  writable_pagetables is refused: guest page
  * tables are never writable here, and saying yes would be a lie.
  */
-#define VMASST_OK                                                                                  \
-	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |          \
-	 (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) |       \
-	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
-
 static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 {
 	uint64_t cmd = a[0], type = a[1];
 
-	if (type >= 64 || !(VMASST_OK & (1ULL << type)))
+	if (type >= 64 || !(HV_VMASST_VALID & (1ULL << type)))
 		return -XEN_EINVAL;
 	switch (cmd) {
 	case VMASST_CMD_enable:
