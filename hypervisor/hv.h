@@ -149,6 +149,12 @@ struct hv_engine {
 	 * n == 0: anything may have changed.  Called once per hypercall.
 	 */
 	int (*ptes_changed)(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n);
+	/*
+	 * Optional: the top-level table (gpa) whose mappings the engine keeps
+	 * for v now; ptes_changed's ranges are relative to it (else to v->cr3).
+	 * The process engine's runner follows one set of tables for all vCPUs.
+	 */
+	uint64_t (*mapped_base)(struct hv_vcpu *v);
 	/* Optional: v->cr3 now names other (validated) tables: v runs on them from now on. */
 	int (*new_baseptr)(struct hv_vcpu *v);
 	/*
