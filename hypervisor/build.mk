@@ -107,6 +107,12 @@ $(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_HARNESS) $(HV_
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the PV callbacks per vCPU (pv_callback.c) from a hostile two-vCPU guest.
+UNIT_TESTS += $(TESTBIN)/test_pv_callbacks
+$(TESTBIN)/test_pv_callbacks: $(call host_objs,tests/unit/test_pv_callbacks.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: guest user mode (pv_user.c, pv.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_usermode
 $(TESTBIN)/test_usermode: $(call host_objs,tests/unit/test_usermode.c) $(HV_HARNESS) $(HV_TEST_OBJS)

@@ -200,7 +200,7 @@ static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 
 /*
  * set_trap_table: entries up to the one whose address is 0 replace the
- * vCPU's (a NULL list clears them all), as Xen.  The list is read whole
+ * calling vCPU's (a NULL list clears them all), as Xen.  The list is read whole
  * before anything changes, at most one entry per vector and then some.
  */
 static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
@@ -222,6 +222,10 @@ static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
 		if (!ti[n].address)
 			break;
 	}
+	/* Xen: a non-canonical entry is -EINVAL (here before any entry changes). */
+	for (unsigned i = 0; i < n; i++)
+		if ((uint64_t)((int64_t)(ti[i].address << 16) >> 16) != ti[i].address)
+			return -XEN_EINVAL;
 	for (unsigned i = 0; i < n; i++) {
 		v->trap_addr[ti[i].vector] = ti[i].address;
 		v->trap_flags[ti[i].vector] = ti[i].flags;
