@@ -70,7 +70,8 @@ static char ums_mainstack[UMS_MAX][KSTACK_SIZE] __attribute__((aligned(16)));
 static uint64_t *ul4[UMS_MAX], *ul3[UMS_MAX], *ul2[UMS_MAX], *ul1[UMS_MAX], *kl4[UMS_MAX];
 static void *code[UMS_MAX], *data[UMS_MAX];
 static unsigned ums_n, ums_calls[UMS_MAX], ums_bad[UMS_MAX], ums_arrived, ums_done[UMS_MAX];
-static unsigned ums_switches, ums_last = ~0u;
+static unsigned ums_switches, ums_last = ~0u, ums_exited;
+static uint64_t ums_t0, ums_t1; /* all started, the last one ended (time_now_ns) */
 static long ums_result[UMS_MAX];
 static bool ums_ran;
 
@@ -270,12 +271,17 @@ long ums_syscall(unsigned long *saved, unsigned long c)
 		return 0;
 	case SYS_ARRIVE:
 		saved[8] = __atomic_add_fetch(&ums_arrived, 1, __ATOMIC_SEQ_CST);
+		if (saved[8] == ums_n && time_available())
+			ums_t0 = time_now_ns();
 		return 0;
 	case SYS_ARRIVED:
 		saved[8] = __atomic_load_n(&ums_arrived, __ATOMIC_SEQ_CST);
 		return 0;
 	case SYS_EXIT:
 		ums_exit_code[c] = (long)saved[4];
+		if (__atomic_add_fetch(&ums_exited, 1, __ATOMIC_SEQ_CST) == ums_n &&
+		    time_available())
+			ums_t1 = time_now_ns();
 		return (long)c + 1;
 	default:
 		saved[8] = (unsigned long)-ENOSYS;
@@ -516,8 +522,10 @@ void usermode_smp_word(const start_info_t *si, const char *arg)
 		ok &= good;
 	}
 	if (ok)
-		printk("usermode-smp: %u processes ran at once; syscalls changed vcpu %u times\n", n,
-		       ums_switches);
+		printk("usermode-smp: %u processes ran at once; syscalls changed vcpu %u times; "
+		       "%lu ns per syscall\n",
+		       n, ums_switches,
+		       ums_t1 > ums_t0 ? (unsigned long)((ums_t1 - ums_t0) / (n * rounds)) : 0UL);
 out:
 	(void)ext(MMUEXT_NEW_BASEPTR, boot_l4);
 	(void)ext(MMUEXT_NEW_USER_BASEPTR, 0);
