@@ -107,6 +107,12 @@ $(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_HARNESS) $(HV_
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: which vCPUs run on the process engine's one address space (proc/proc_as.c).
+UNIT_TESTS += $(TESTBIN)/test_proc_as
+$(TESTBIN)/test_proc_as: $(call host_objs,tests/unit/test_proc_as.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: the PV callbacks per vCPU (pv_callback.c) from a hostile two-vCPU guest.
 UNIT_TESTS += $(TESTBIN)/test_pv_callbacks
 $(TESTBIN)/test_pv_callbacks: $(call host_objs,tests/unit/test_pv_callbacks.c) $(HV_HARNESS) $(HV_TEST_OBJS)
