@@ -35,7 +35,7 @@
 #define PAGE_KERNEL_RO PAGE_USER_RO /* the kernel runs at CPL3 too */
 #define KSTACK_SIZE 16384
 #define DEFAULT_ROUNDS 2000
-#define MAGIC 0x5100UL /* process c's number is MAGIC + c */
+#define MAGIC 0x5100UL	/* process c's number is MAGIC + c */
 #define SYS_WHICH 500	/* which vCPU's callback took this syscall */
 #define SYS_ARRIVE 501	/* this process has started: how many have */
 #define SYS_ARRIVED 502 /* how many have started */
@@ -192,7 +192,7 @@ __asm__(".text\n"
 	"	movq %rsp, (%rax,%rdi,8)\n"
 	"	pushq $0xe02b\n" /* FLAT_USER_SS64 */
 	"	pushq %rdx\n"
-	"	pushq $0x202\n" /* IF */
+	"	pushq $0x202\n"	 /* IF */
 	"	pushq $0xe033\n" /* FLAT_USER_CS64: RPL 3 */
 	"	pushq %rsi\n"
 	"	pushq $0\n" /* flags */
@@ -379,8 +379,7 @@ static const struct trap_info ums_traps[] = {
 	{ 0 },
 };
 
-static const char *const ums_entries[UMS_MAX] = { ums_entry0, ums_entry1, ums_entry2,
-						   ums_entry3 };
+static const char *const ums_entries[UMS_MAX] = { ums_entry0, ums_entry1, ums_entry2, ums_entry3 };
 
 /* Secondary c's first context: its kernel L4, its stacks, its own callback and traps. */
 static void context_of(struct vcpu_guest_context *ctx, unsigned c)
@@ -511,9 +510,10 @@ void usermode_smp_word(const start_info_t *si, const char *arg)
 			    d[1] == rounds;
 
 		if (good)
-			printk("usermode-smp: vcpu %u: process %u made %u syscalls through vcpu %u's "
-			       "callback and stack, exit 0\n",
-			       c, c, ums_calls[c], c);
+			printk(
+			    "usermode-smp: vcpu %u: process %u made %u syscalls through vcpu %u's "
+			    "callback and stack, exit 0\n",
+			    c, c, ums_calls[c], c);
 		else
 			printk("usermode-smp: FAIL vcpu %u: exit %ld (mask: 1 start page, 2 other "
 			       "callback, 4 other page, 8 other %%gs), %u syscalls, %u on another "

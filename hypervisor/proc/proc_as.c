@@ -117,7 +117,8 @@ int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync)
 				memset(&pd->queue, 0, sizeof(pd->queue));
 				ret = other ? proc_map_switch(d, batch, cr3) : 0;
 				if (ret) {
-					/* The runner's state is unknown now: rebuilt at the next try. */
+					/* The runner's state is unknown now: rebuilt at the next
+					 * try. */
 					pd->mapped_cr3 = 0;
 					break;
 				}

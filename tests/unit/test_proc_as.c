@@ -229,7 +229,8 @@ START_TEST(other_tables_wait_for_nobody_in)
 	ck_assert_uint_eq(pd->mapped_cr3, B4);
 	/* Its batch: slot 0 again from B (B's data where A's was, and at 0x800000). */
 	ck_assert_ptr_nonnull(map_at(&e1.batch, 0x400000));
-	ck_assert_uint_eq(map_at(&e1.batch, 0x400000)->offset, (uint64_t)mem_offset(&d->mem, BDATA));
+	ck_assert_uint_eq(map_at(&e1.batch, 0x400000)->offset,
+			  (uint64_t)mem_offset(&d->mem, BDATA));
 	ck_assert_ptr_nonnull(map_at(&e1.batch, 0x800000));
 	ck_assert(e1.sync);
 	proc_as_applied(v1);
@@ -240,7 +241,8 @@ START_TEST(other_tables_wait_for_nobody_in)
 	join(&e0);
 	ck_assert_int_eq(e0.ret, 0);
 	ck_assert_uint_eq(pd->mapped_cr3, A4);
-	ck_assert_uint_eq(map_at(&e0.batch, 0x400000)->offset, (uint64_t)mem_offset(&d->mem, ADATA));
+	ck_assert_uint_eq(map_at(&e0.batch, 0x400000)->offset,
+			  (uint64_t)mem_offset(&d->mem, ADATA));
 	ck_assert_ptr_null(map_at(&e0.batch, 0x800000));
 	proc_as_applied(v0);
 	proc_as_leave(v0);

@@ -140,8 +140,8 @@ static void good_context(struct vcpu_guest_context *ctx)
 	ctx->event_callback_eip = EVENT1;
 	ctx->failsafe_callback_eip = FAILSAFE1;
 	ctx->syscall_callback_eip = CB1;
-	ctx->trap_ctxt[14] = (struct trap_info){ .vector = 14, .flags = 4, .cs = FLAT_KERNEL_CS,
-						 .address = PF1 };
+	ctx->trap_ctxt[14] =
+	    (struct trap_info){ .vector = 14, .flags = 4, .cs = FLAT_KERNEL_CS, .address = PF1 };
 }
 
 static long initialise(const struct vcpu_guest_context *ctx)
@@ -258,15 +258,16 @@ START_TEST(callback_op_hostile)
 	ck_assert_uint_eq(v0->nmi_callback, 0x400f00);
 	ck_assert_int_eq(cb_op(v0, CALLBACKOP_unregister, CALLBACKTYPE_nmi, 0, 0), 0);
 	ck_assert_uint_eq(v0->nmi_callback, 0);
-	/* set_callbacks skips a non-canonical address (Xen ignores the error): the others change. */
+	/* set_callbacks skips a non-canonical address (Xen ignores the error): the others change.
+	 */
 	ck_assert_int_eq(hc(v0, __HYPERVISOR_set_callbacks, NONCANON, 0x402000, NONCANON), 0);
 	ck_assert_uint_eq(v0->event_callback, 0);
 	ck_assert_uint_eq(v0->failsafe_callback, 0x402000);
 	ck_assert_uint_eq(v0->syscall_callback, CB0);
 	/* syscall32 and sysenter are kept, with their flag, for the caller. */
-	ck_assert_int_eq(cb_op(v0, CALLBACKOP_register, CALLBACKTYPE_syscall32,
-			       CALLBACKF_mask_events, 0x404000),
-			 0);
+	ck_assert_int_eq(
+	    cb_op(v0, CALLBACKOP_register, CALLBACKTYPE_syscall32, CALLBACKF_mask_events, 0x404000),
+	    0);
 	ck_assert_uint_eq(v0->syscall32_callback, 0x404000);
 	ck_assert(v0->syscall32_masks);
 	ck_assert_uint_eq(v1->syscall32_callback, 0);
@@ -305,19 +306,45 @@ START_TEST(initialise_bad_contexts)
 	for (int k = 0; k < 13; k++) {
 		good_context(&ctx);
 		switch (k) {
-		case 0: ctx.syscall_callback_eip = NONCANON; break;
-		case 1: ctx.event_callback_eip = NONCANON; break;
-		case 2: ctx.failsafe_callback_eip = 0xdead000000000000ULL; break;
-		case 3: ctx.trap_ctxt[6].address = NONCANON; break;
-		case 4: ctx.user_regs.rip = NONCANON; break;
-		case 5: ctx.user_regs.rsp = NONCANON; break;
-		case 6: ctx.kernel_sp = NONCANON; break;
-		case 7: ctx.fs_base = NONCANON; break;
-		case 8: ctx.gs_base_user = NONCANON; break;
-		case 9: ctx.ldt_base = 0x400008; break;		     /* not page aligned */
-		case 10: ctx.ldt_ents = 8193; break;
-		case 11: ctx.ctrlreg[3] = xen_pfn_to_cr3(0x7f000); break; /* no memory there */
-		case 12: ctx.flags &= ~VGCF_in_kernel; break;
+		case 0:
+			ctx.syscall_callback_eip = NONCANON;
+			break;
+		case 1:
+			ctx.event_callback_eip = NONCANON;
+			break;
+		case 2:
+			ctx.failsafe_callback_eip = 0xdead000000000000ULL;
+			break;
+		case 3:
+			ctx.trap_ctxt[6].address = NONCANON;
+			break;
+		case 4:
+			ctx.user_regs.rip = NONCANON;
+			break;
+		case 5:
+			ctx.user_regs.rsp = NONCANON;
+			break;
+		case 6:
+			ctx.kernel_sp = NONCANON;
+			break;
+		case 7:
+			ctx.fs_base = NONCANON;
+			break;
+		case 8:
+			ctx.gs_base_user = NONCANON;
+			break;
+		case 9:
+			ctx.ldt_base = 0x400008;
+			break; /* not page aligned */
+		case 10:
+			ctx.ldt_ents = 8193;
+			break;
+		case 11:
+			ctx.ctrlreg[3] = xen_pfn_to_cr3(0x7f000);
+			break; /* no memory there */
+		case 12:
+			ctx.flags &= ~VGCF_in_kernel;
+			break;
 		}
 		ck_assert_msg(initialise(&ctx) == -XEN_EINVAL, "bad context %d", k);
 		ck_assert_msg(!v1->has_context, "bad context %d left a context", k);
