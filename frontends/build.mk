@@ -22,7 +22,7 @@ GUEST_SRCS := \
 	frontends/kernel/traps.c \
 	frontends/kernel/privops.c \
 	frontends/kernel/pagetables.c \
-	frontends/kernel/usermode.c \
+	frontends/kernel/usermode.c frontends/kernel/usermode_smp.c \
 	frontends/kernel/commands.c \
 	frontends/kernel/cmdline.c \
 	frontends/kernel/console.c \

@@ -72,7 +72,6 @@ static void guest_reset(void)
 	d->shutdown_reason = 0;
 	memset(d->watchdog_ns, 0, sizeof(d->watchdog_ns));
 	d->vm_assist = 0;
-	d->event_callback = d->failsafe_callback = d->syscall_callback = 0;
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
 		struct hv_vcpu *v = d->vcpus[i];
 
@@ -88,6 +87,8 @@ static void guest_reset(void)
 		v->runstate.state = RUNSTATE_offline;
 		v->runstate_area = 0;
 		v->vinfo = NULL;
+		v->event_callback = v->failsafe_callback = v->syscall_callback = 0;
+		v->syscall32_callback = v->sysenter_callback = 0;
 		memset(v->trap_addr, 0, sizeof(v->trap_addr));
 		memset(v->trap_flags, 0, sizeof(v->trap_flags));
 		v->nmi_callback = 0;

@@ -4,10 +4,10 @@ HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/mmu.c hypervisor/nmi.c hypervisor/xctl.c \
-	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_user.c hypervisor/physdev.c \
+	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_user.c hypervisor/pv_callback.c hypervisor/physdev.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
-	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c \
+	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c hypervisor/proc/proc_as.c \
 	hypervisor/cgroup.c hypervisor/cgroup_hv.c
 HV_OBJS := $(call host_objs,$(HV_SRCS))
 # The domain table's read side is RCU (liburcu's bulletproof flavour).
@@ -110,6 +110,18 @@ $(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_HARNESS) $(HV_
 # Unit test: the process engine's walk at page 0 (proc_map.c: the low window), same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_proc_map
 $(TESTBIN)/test_proc_map: $(call host_objs,tests/unit/test_proc_map.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: which vCPUs run on the process engine's one address space (proc/proc_as.c).
+UNIT_TESTS += $(TESTBIN)/test_proc_as
+$(TESTBIN)/test_proc_as: $(call host_objs,tests/unit/test_proc_as.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the PV callbacks per vCPU (pv_callback.c) from a hostile two-vCPU guest.
+UNIT_TESTS += $(TESTBIN)/test_pv_callbacks
+$(TESTBIN)/test_pv_callbacks: $(call host_objs,tests/unit/test_pv_callbacks.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

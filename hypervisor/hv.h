@@ -149,6 +149,12 @@ struct hv_engine {
 	 * n == 0: anything may have changed.  Called once per hypercall.
 	 */
 	int (*ptes_changed)(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n);
+	/*
+	 * Optional: the top-level table (gpa) whose mappings the engine keeps
+	 * for v now; ptes_changed's ranges are relative to it (else to v->cr3).
+	 * The process engine's runner follows one set of tables for all vCPUs.
+	 */
+	uint64_t (*mapped_base)(struct hv_vcpu *v);
 	/* Optional: v->cr3 now names other (validated) tables: v runs on them from now on. */
 	int (*new_baseptr)(struct hv_vcpu *v);
 	/*
@@ -255,6 +261,17 @@ struct hv_vcpu {
 	uint8_t trap_flags[256];
 	uint64_t kernel_ss, kernel_sp; /* stack_switch: the stack entries from user mode start on */
 	/*
+	 * The PV callbacks, per vCPU as Xen keeps them (v->arch.pv.*_callback_eip):
+	 * set_callbacks and callback_op register the calling vCPU's,
+	 * VCPUOP_initialise and the builder's context set a new vCPU's.  *_masks:
+	 * CALLBACKF_mask_events (the context's VGCF_*_disables_events).  The
+	 * syscall32 and sysenter ones are kept for a 32-bit process, which
+	 * never runs here.  Its own thread only, or before it first runs.
+	 */
+	uint64_t event_callback, failsafe_callback, syscall_callback;
+	uint64_t syscall32_callback, sysenter_callback;
+	bool failsafe_masks, syscall_masks, syscall32_masks, sysenter_masks;
+	/*
 	 * Xen's TF_kernel_mode, inverted (pv_user.c): the vCPU runs its guest
 	 * kernel's process on the user tables (MMUEXT_NEW_USER_BASEPTR) with
 	 * the user %gs; v->cr3 is then the user base.  Its own thread only.
@@ -318,9 +335,6 @@ struct hv_domain {
 	uint64_t enosys_logged;	 /* hypercall numbers < 64 said -ENOSYS to, logged once */
 	uint64_t vm_assist;	 /* VMASST_TYPE_* bits enabled */
 	uint64_t watchdog_ns[2]; /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
-	uint64_t event_callback, failsafe_callback, syscall_callback;
-	bool failsafe_masks;  /* CALLBACKF_mask_events on the failsafe callback (under lock) */
-	bool syscall_masks;   /* CALLBACKF_mask_events on the syscall callback (under lock) */
 	uint64_t priv_l3_gpa; /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
 	uint64_t m2p_l3_gpa;  /* the M2P's PDPT for slot 257; 0: no M2P */
 	uint64_t m2p_tab_gpa; /* first page of the M2P table itself */
@@ -387,7 +401,19 @@ struct hv_vcpu *vcpu_create(struct hv_domain *d, unsigned id, int *err);
 void vcpu_destroy(struct hv_vcpu *v);
 int vcpu_start_thread(struct hv_vcpu *v);
 void vcpu_kick(struct hv_vcpu *v);
+/*
+ * Xen's arch_set_info_guest for a 64-bit PV vCPU (VCPUOP_initialise, the
+ * builder's context): a context with a non-canonical address (rip, rsp,
+ * kernel_sp, bases, callbacks, trap table) or a bad LDT is refused with
+ * -EINVAL before anything changes.
+ */
 int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
+/* Xen's arch_get_info_guest: what a save or XEN_DOMCTL_getvcpucontext copies (pv_callback.c). */
+void vcpu_get_context(struct hv_vcpu *v, struct vcpu_guest_context *ctx);
+/* pv_callback.c: the checks of vcpu_set_context; 0 or -EINVAL. */
+int vcpu_context_check(const struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
+/* pv_callback.c: a checked context's callbacks, trap table (and vCPU 0's vm_assist) to v. */
+void vcpu_context_callbacks(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
 /* Guest virtual memory through the vCPU's page tables (user-accessible pages only). */
 int vcpu_copy_from_guest(struct hv_vcpu *v, void *dst, uint64_t gva, size_t len);
 int vcpu_copy_to_guest(struct hv_vcpu *v, uint64_t gva, const void *src, size_t len);

@@ -180,16 +180,11 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
  * is no port I/O to grant).  writable_pagetables is refused: guest page
  * tables are never writable here, and saying yes would be a lie.
  */
-#define VMASST_OK                                                                                  \
-	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |          \
-	 (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) |       \
-	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
-
 static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 {
 	uint64_t cmd = a[0], type = a[1];
 
-	if (type >= 64 || !(VMASST_OK & (1ULL << type)))
+	if (type >= 64 || !(HV_VMASST_VALID & (1ULL << type)))
 		return -XEN_EINVAL;
 	switch (cmd) {
 	case VMASST_CMD_enable:
@@ -205,7 +200,7 @@ static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 
 /*
  * set_trap_table: entries up to the one whose address is 0 replace the
- * vCPU's (a NULL list clears them all), as Xen.  The list is read whole
+ * calling vCPU's (a NULL list clears them all), as Xen.  The list is read whole
  * before anything changes, at most one entry per vector and then some.
  */
 static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
@@ -227,6 +222,10 @@ static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
 		if (!ti[n].address)
 			break;
 	}
+	/* Xen: a non-canonical entry is -EINVAL (here before any entry changes). */
+	for (unsigned i = 0; i < n; i++)
+		if ((uint64_t)((int64_t)(ti[i].address << 16) >> 16) != ti[i].address)
+			return -XEN_EINVAL;
 	for (unsigned i = 0; i < n; i++) {
 		v->trap_addr[ti[i].vector] = ti[i].address;
 		v->trap_flags[ti[i].vector] = ti[i].flags;

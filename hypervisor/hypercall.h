@@ -26,6 +26,12 @@ long hc_set_segment_base(struct hv_vcpu *v, const uint64_t *a);
 long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a);
 
+/* The vm_assist types a 64-bit PV guest may enable (hypercall.c, and a vCPU 0 context's). */
+#define HV_VMASST_VALID                                                                            \
+	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |          \
+	 (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) |       \
+	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
+
 /* A handler's return meaning "registers already set: leave rax alone". */
 #define HC_NORETURN (-0x7fffffffL)
 

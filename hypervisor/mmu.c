@@ -409,7 +409,13 @@ static void pend_up(struct hv_vcpu *v, uint64_t pfn, unsigned level, uint64_t va
 	int n;
 
 	if (level == 4) {
-		if (pfn_gpa(d, pfn) != (v->cr3 & PTE_ADDR))
+		if (!m->pend_root_set) {
+			/* The tables the engine maps now (the process engine's runner: one set). */
+			m->pend_root =
+			    d->eng->mapped_base ? d->eng->mapped_base(v) : (v->cr3 & PTE_ADDR);
+			m->pend_root_set = true;
+		}
+		if (pfn_gpa(d, pfn) != m->pend_root)
 			return; /* another address space: seen when it is loaded */
 		if (va & (1ULL << 47))
 			va |= 0xffff000000000000ULL;
@@ -443,6 +449,7 @@ static int pend_flush(struct hv_vcpu *v)
 	struct hv_mmu *m = M(d);
 	int ret = 0;
 
+	m->pend_root_set = false; /* the next batch asks again */
 	if (!m->pend_all && !m->nr_pend)
 		return 0;
 	if (d->eng->ptes_changed) {

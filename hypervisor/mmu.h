@@ -45,6 +45,8 @@ struct hv_mmu {
 	struct hv_va_range pend[32];
 	unsigned nr_pend;
 	bool pend_all;
+	uint64_t pend_root;  /* the batch's addresses are those of this top-level table */
+	bool pend_root_set;  /* pend_root decided for the batch (mapped_base, once) */
 	uint64_t ldt_logged;
 	/* A writable mapping went since the engine last synced (mmu.c get_type). */
 	bool writable_dropped;

@@ -370,15 +370,14 @@ bool pv_trap_bounce(struct hv_vcpu *v, const struct hv_exit *e)
 /* The event callback, when an upcall is pending and events are not masked. */
 void pv_deliver_upcall(struct hv_vcpu *v)
 {
-	struct hv_domain *d = v->dom;
 	struct vcpu_info *vi = vcpu_info_of(v);
 
-	if (!vi || !d->event_callback || !v->ran)
+	if (!vi || !v->event_callback || !v->ran)
 		return;
 	if (!__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE))
 		return;
-	if (!pv_bounce(v, d->event_callback, "event"))
+	if (!pv_bounce(v, v->event_callback, "event"))
 		v->upcalls++;
 }
 

@@ -103,17 +103,14 @@ long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a)
  */
 int pv_failsafe(struct hv_vcpu *v, uint16_t cs, uint16_t ss)
 {
-	struct hv_domain *d = v->dom;
 	struct vcpu_info *vi = vcpu_info_of(v);
 	struct hv_regs *r = &v->regs;
 	uint64_t entry, frame[11], top;
 	bool mask, masked;
 	char why[128];
 
-	pthread_mutex_lock(&d->lock);
-	entry = d->failsafe_callback;
-	mask = d->failsafe_masks;
-	pthread_mutex_unlock(&d->lock);
+	entry = v->failsafe_callback; /* the vCPU's own, as Xen's */
+	mask = v->failsafe_masks;
 	masked = vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE);
 	if (!entry) {
 		snprintf(

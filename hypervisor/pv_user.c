@@ -69,15 +69,10 @@ int pv_toggle_mode(struct hv_vcpu *v)
  */
 void pv_user_syscall(struct hv_vcpu *v)
 {
-	struct hv_domain *d = v->dom;
 	struct hv_regs *r = &v->regs;
-	uint64_t entry;
-	bool mask;
+	uint64_t entry = v->syscall_callback; /* this vCPU's, as Xen keeps it */
+	bool mask = v->syscall_masks;
 
-	pthread_mutex_lock(&d->lock);
-	entry = d->syscall_callback;
-	mask = d->syscall_masks;
-	pthread_mutex_unlock(&d->lock);
 	r->rcx = r->rip;
 	r->r11 = r->rflags;
 	v->regs_dirty = true;

@@ -80,6 +80,9 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 
 	if (!(ctx->flags & VGCF_in_kernel))
 		return -EINVAL;
+	ret = vcpu_context_check(v, ctx);
+	if (ret)
+		return ret;
 	ret = v->dom->eng->install_l4(v->dom, cr3);
 	if (!ret)
 		ret = mmu_vcpu_context(v, cr3); /* validated (the first one pinned), as Xen */
@@ -112,6 +115,7 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	/* As Xen's arch_set_info_guest: the entry stack for user mode; a context starts the kernel. */
 	v->kernel_ss = ctx->kernel_ss;
 	v->kernel_sp = ctx->kernel_sp;
+	vcpu_context_callbacks(v, ctx); /* per vCPU, as Xen: this vCPU's own */
 	v->user_mode = false;
 	v->cr3 = cr3;
 	v->has_context = true;

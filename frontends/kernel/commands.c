@@ -344,6 +344,7 @@ static const struct command commands[] = {
 	{ .name = "mmu", .run = mmu_selftest },
 	{ .name = "mmu-bench", .run = mmu_bench },
 	{ .name = "usermode", .run = usermode_word },
+	{ .name = "usermode-smp", .run = usermode_smp_word },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "evtchn-fifo", .run = cmd_evtchn_fifo },
 	{ .name = "evtchn", .run = cmd_nop }, /* evtchn=2l: read at boot (main.c) */

@@ -23,21 +23,30 @@ struct proc_dom {
 	bool reaper_started;
 	atomic_bool dead;	  /* the runner has ended */
 	int status;		  /* its wait status, once dead */
-	pthread_mutex_t map_lock; /* mapped_cr3, and walks of the tables it names */
+	/*
+	 * The one address space its vCPUs share (proc_as.c).  map_lock is a
+	 * leaf lock (taken after d->lock and the MMU lock, never before) over:
+	 * mapped_cr3, the queue, and which vCPUs are let in or wait.
+	 */
+	pthread_mutex_t map_lock;
+	pthread_cond_t as_cond;	  /* with map_lock: someone left, a waiter went, a kick */
 	uint64_t mapped_cr3;	  /* the tables the runner's address space follows; 0: none */
 	uint64_t va_lo;		  /* the guest window's start: 0 (low window) or one page */
+	struct proc_map_queue queue; /* changes to them not yet handed to the runner, in order */
+	unsigned nr_in;		  /* vCPUs let in: running guest code on mapped_cr3's tables */
+	bool applying;		  /* a vCPU's runner thread applies a batch: nobody else goes in */
+	uint64_t epoch_ns;	  /* when the runner's tables last changed hands */
+	uint64_t tickets;	  /* waiters' arrival order */
 };
 
 struct proc_vcpu {
 	struct sv_proc_vcpu *blk; /* shared with the runner (and so the guest) */
 	pid_t tid;		  /* its host thread, read once at start-up */
 	uint64_t spin_budget;	  /* TSC cycles handoff spins before it sleeps (adaptive) */
-	/*
-	 * Mapping changes this vCPU's hypercalls made, applied by its next
-	 * run before it runs guest code again (the address space is shared,
-	 * so every vCPU sees them from then on).  Only its thread touches it.
-	 */
-	struct proc_map_queue queue;
+	/* Under map_lock (proc_as.c): let in, waiting (since ticket), kicked for a waiter. */
+	bool in, waiting, kicked;
+	uint64_t ticket;
+	uint64_t pend_root; /* its thread: the tables mmu.c's current batch is relative to */
 };
 
 static inline struct proc_dom *proc_dom(struct hv_domain *d)
@@ -58,16 +67,38 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len);
 void proc_kill(struct hv_domain *d);
 void proc_reap(struct hv_domain *d);
 
-/* proc_map.c: the runner's address space follows the guest's page tables. */
+/*
+ * proc_map.c: the runner's address space follows the guest's page tables.
+ * Each queues the operations on q; the caller holds map_lock.
+ */
 int proc_map_queue_op(struct proc_map_queue *q, const struct sv_proc_map *op);
-/* Queue on v the whole address space of the tables at cr3 (replacing what was mapped). */
-int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3);
-/* Queue on v the new mapping of one page after its level-1 entry changed. */
-int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va);
-/* Queue on v what differs between the tables it follows and those at cr3, and follow cr3. */
-int proc_map_switch(struct hv_vcpu *v, uint64_t cr3);
-/* Queue on v the mappings of [va, va + len) afresh, after a batch of table updates. */
-int proc_map_range(struct hv_vcpu *v, uint64_t cr3, uint64_t va, uint64_t len);
+/* The whole address space of the tables at cr3 (replacing what was mapped); they are followed. */
+int proc_map_rebuild(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3);
+/* The new mapping of one page of the followed tables at cr3 after its level-1 entry changed. */
+int proc_map_page(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3, uint64_t va);
+/* What differs between the followed tables and those at cr3; cr3's are followed from now on. */
+int proc_map_switch(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3);
+/* The mappings of [va, va + len) of the followed tables at cr3 afresh (a batch of updates). */
+int proc_map_range(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3, uint64_t va,
+		   uint64_t len);
 void proc_map_queue_free(struct proc_map_queue *q);
+
+/*
+ * proc_as.c: which vCPUs may run guest code on the runner's one address
+ * space.  proc_as_enter: 0 when v may run now, with in *batch the queued
+ * changes (and the switch to v's tables) its run must apply first, and
+ * *sync when they must be applied alone before it runs (proc_as_applied
+ * after); 1 when a kick or the domain's end came first (v did not go in);
+ * -errno when no batch could be made.  proc_as_leave after every run v
+ * went in for.  proc_as_kicked: wake v if it waits.
+ */
+int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync);
+void proc_as_applied(struct hv_vcpu *v);
+void proc_as_leave(struct hv_vcpu *v);
+void proc_as_kicked(struct hv_vcpu *v);
+/* The hooks of mmu.c: the followed tables, and the changes of a batch relative to them. */
+uint64_t proc_as_mapped_base(struct hv_vcpu *v);
+int proc_as_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n);
+int proc_as_pte_changed(struct hv_vcpu *v, uint64_t va);
 
 #endif

@@ -93,6 +93,11 @@ static int proc_domain_init(struct hv_domain *d)
 	pd->pidfd = -1;
 	pd->shared = MAP_FAILED;
 	pthread_mutex_init(&pd->map_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* proc_as.c waits by that clock */
+	pthread_cond_init(&pd->as_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	d->eng_priv = pd;
 	pd->shared_fd = memfd_create("splitvisor-runner", MFD_CLOEXEC);
 	if (pd->shared_fd < 0)
@@ -133,6 +138,8 @@ static void proc_domain_fini(struct hv_domain *d)
 	if (pd->shared_fd >= 0)
 		close(pd->shared_fd);
 	pthread_mutex_destroy(&pd->map_lock);
+	pthread_cond_destroy(&pd->as_cond);
+	proc_map_queue_free(&pd->queue);
 	free(pd);
 	d->eng_priv = NULL;
 }
@@ -153,27 +160,16 @@ static int proc_vcpu_init(struct hv_vcpu *v)
 
 static void proc_vcpu_fini(struct hv_vcpu *v)
 {
-	if (v->eng)
-		proc_map_queue_free(&proc_vcpu(v)->queue);
 	free(v->eng);
 	v->eng = NULL;
 }
 
-/* The start state: the address space follows the tables at cr3. */
+/* The start state.  Its tables are mapped when it first goes in (proc_as.c). */
 static int proc_vcpu_load(struct hv_vcpu *v)
 {
-	struct proc_dom *pd = proc_dom(v->dom);
-	uint64_t mapped;
-	int ret = 0;
-
-	pthread_mutex_lock(&pd->map_lock);
-	mapped = pd->mapped_cr3;
-	pthread_mutex_unlock(&pd->map_lock);
-	if (mapped != v->cr3)
-		ret = proc_map_rebuild(v, v->cr3);
 	v->regs_dirty = true;
 	v->segs_dirty = true; /* the start state's %fs and %gs bases */
-	return ret;
+	return 0;
 }
 
 /* Give the block to the runner and wait until it comes back (or the runner is gone). */
@@ -230,6 +226,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 	struct sv_proc_vcpu got;
 	size_t done = 0;
 	uint32_t s;
+	bool sync;
+	int in;
 
 	/*
 	 * A runner the hypervisor ended itself (destroy, shutdown: stopping
@@ -240,11 +238,27 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		snprintf(e->why, sizeof(e->why), "its process is gone");
 		return 0;
 	}
-	q = proc_vcpu(v)->queue;
-	memset(&proc_vcpu(v)->queue, 0, sizeof(q));
+	/* Only on its own tables, with every queued change to them applied (proc_as.c). */
+	in = proc_as_enter(v, &q, &sync);
+	if (in < 0) {
+		snprintf(e->why, sizeof(e->why), "cannot map its page tables: %s", strerror(-in));
+		proc_map_queue_free(&q);
+		return 0;
+	}
+	if (in > 0) {
+		e->kind = HV_EXIT_NONE;
+		return 0;
+	}
 	for (;;) {
 		size_t n = q.nr - done < SV_PROC_MAX_MAPS ? q.nr - done : SV_PROC_MAX_MAPS;
-		bool last = done + n == q.nr;
+		bool last = done + n == q.nr && !sync;
+
+		if (sync && !n) {
+			/* The batch is in: the others may go in again, this vCPU runs. */
+			proc_as_applied(v);
+			sync = false;
+			last = true;
+		}
 
 		if (n)
 			memcpy(b->maps, q.ops + done, n * sizeof(q.ops[0]));
@@ -326,6 +340,9 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		break;
 	}
 out:
+	if (sync)
+		proc_as_applied(v);
+	proc_as_leave(v);
 	proc_map_queue_free(&q);
 	return 0;
 }
@@ -342,6 +359,7 @@ static void proc_vcpu_kick(struct hv_vcpu *v)
 	__atomic_store_n(&pv->blk->kick, 1, __ATOMIC_SEQ_CST);
 	if (atomic_load(&v->in_guest) && !atomic_load(&pd->dead))
 		syscall(SYS_tgkill, pd->pid, pv->tid, SIGUSR1);
+	proc_as_kicked(v); /* it may wait for the address space */
 }
 
 static void proc_vcpu_unkick(struct hv_vcpu *v)
@@ -406,33 +424,14 @@ static int proc_install_l4(struct hv_domain *d, uint64_t l4_gpa)
 	return 0;
 }
 
-static int proc_pte_changed(struct hv_vcpu *v, uint64_t va)
-{
-	return proc_map_page(v, v->cr3, va);
-}
-
-/* A batch's ranges (mmu.c): each unmapped and walked again; n == 0: everything. */
-static int proc_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n)
-{
-	int ret = 0;
-
-	if (!n)
-		return proc_map_rebuild(v, v->cr3);
-	for (unsigned i = 0; i < n && !ret; i++)
-		if (r[i].va < SV_PROC_GUEST_VA_END)
-			ret = r[i].len == PAGE_SIZE ? proc_map_page(v, v->cr3, r[i].va)
-						    : proc_map_range(v, v->cr3, r[i].va, r[i].len);
-	return ret;
-}
-
 /*
- * MMUEXT_NEW_BASEPTR: the runner's address space follows the new tables
- * (what differs from the old ones is remapped).  Its vCPUs share one
- * address space, so they all do (docs/mmu.md).
+ * MMUEXT_NEW_BASEPTR and the kernel/user toggle: v->cr3 names the tables
+ * v runs on; the runner is switched to them when v next goes in
+ * (proc_as.c), not now: other vCPUs may be running on the mapped ones.
  */
 static int proc_new_baseptr(struct hv_vcpu *v)
 {
-	return proc_map_switch(v, v->cr3);
+	return 0;
 }
 
 /* Guest code runs on the runner's thread for the vCPU, named at start-up. */
@@ -466,8 +465,9 @@ const struct hv_engine hv_proc_engine = {
 	.vcpu_tsc = proc_vcpu_tsc,
 	.hypercall_page = proc_hypercall_page,
 	.install_l4 = proc_install_l4,
-	.pte_changed = proc_pte_changed,
-	.ptes_changed = proc_ptes_changed,
+	.pte_changed = proc_as_pte_changed,
+	.ptes_changed = proc_as_ptes_changed,
+	.mapped_base = proc_as_mapped_base,
 	.new_baseptr = proc_new_baseptr,
 	.vcpu_host_tid = proc_vcpu_host_tid,
 };

@@ -179,13 +179,11 @@ static void walk(struct run_builder *b, uint64_t cr3, uint64_t lo, uint64_t hi)
 	flush_run(b);
 }
 
-int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3)
+int proc_map_rebuild(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3)
 {
-	struct hv_domain *d = v->dom;
 	struct proc_dom *pd = proc_dom(d);
-	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
+	struct run_builder b = { .d = d, .q = q };
 
-	pthread_mutex_lock(&pd->map_lock);
 	if (pd->mapped_cr3) {
 		/* Drop the old address space, in pieces the seccomp filter allows. */
 		for (uint64_t va = pd->va_lo; va < SV_PROC_GUEST_VA_END && !b.err;) {
@@ -200,26 +198,18 @@ int proc_map_rebuild(struct hv_vcpu *v, uint64_t cr3)
 	walk(&b, cr3 & PTE_ADDR, 0, SV_PROC_GUEST_VA_END);
 	if (!b.err)
 		pd->mapped_cr3 = cr3 & PTE_ADDR;
-	pthread_mutex_unlock(&pd->map_lock);
 	return b.err;
 }
 
-int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va)
+int proc_map_page(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3, uint64_t va)
 {
-	struct hv_domain *d = v->dom;
-	struct proc_dom *pd = proc_dom(d);
-	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
+	struct run_builder b = { .d = d, .q = q };
 	uint64_t flags = PTE_RW, e = 0, entry = cr3 & PTE_ADDR;
 	int level;
 
 	va &= ~(PAGE_SIZE - 1);
 	if (va >= SV_PROC_GUEST_VA_END)
 		return -EINVAL;
-	pthread_mutex_lock(&pd->map_lock);
-	if (pd->mapped_cr3 != (cr3 & PTE_ADDR)) {
-		pthread_mutex_unlock(&pd->map_lock); /* not the tables the runner follows */
-		return 0;
-	}
 	for (level = 4; level >= 1; level--) {
 		const uint64_t *t = table(d, entry);
 		e = t ? rd(t, (unsigned)(va >> (12 + 9 * (level - 1))) & 511) : 0;
@@ -238,7 +228,6 @@ int proc_map_page(struct hv_vcpu *v, uint64_t cr3, uint64_t va)
 		struct sv_proc_map op = { .va = va, .len = PAGE_SIZE, .op = SV_PROC_OP_UNMAP };
 		b.err = proc_map_queue_op(b.q, &op);
 	}
-	pthread_mutex_unlock(&pd->map_lock);
 	return b.err;
 }
 
@@ -262,34 +251,30 @@ static void remap_range(struct run_builder *b, uint64_t cr3, uint64_t va, uint64
 }
 
 /*
- * NEW_BASEPTR: the runner follows the tables at cr3 from now on.  Only the
+ * The runner follows the tables at cr3 from now on (proc_as.c, when a
+ * vCPU on other tables than the mapped ones is let in).  Only the
  * top-level slots whose entries differ from the tables it followed are
  * remapped: an entry naming the same lower table with the same flags maps
  * the same (every change below it was applied as it was made).  Switching
  * between address spaces that share their kernel half costs their
  * differences, not a rebuild.
  */
-int proc_map_switch(struct hv_vcpu *v, uint64_t cr3)
+int proc_map_switch(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3)
 {
-	struct hv_domain *d = v->dom;
 	struct proc_dom *pd = proc_dom(d);
-	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
+	struct run_builder b = { .d = d, .q = q };
 	const uint64_t *old, *new;
 	unsigned n4 = (unsigned)(SV_PROC_GUEST_VA_END >> 39);
 
-	pthread_mutex_lock(&pd->map_lock);
 	old = pd->mapped_cr3 ? table(d, pd->mapped_cr3) : NULL;
 	new = table(d, cr3);
-	if (!old || !new) {
-		pthread_mutex_unlock(&pd->map_lock);
-		return proc_map_rebuild(v, cr3);
-	}
+	if (!old || !new)
+		return proc_map_rebuild(d, q, cr3);
 	for (unsigned i = 0; i < n4 && !b.err; i++)
 		if (rd(old, i) != rd(new, i))
 			remap_range(&b, cr3, (uint64_t)i << 39, (uint64_t)(i + 1) << 39);
 	if (!b.err)
 		pd->mapped_cr3 = cr3 & PTE_ADDR;
-	pthread_mutex_unlock(&pd->map_lock);
 	return b.err;
 }
 
@@ -297,24 +282,17 @@ int proc_map_switch(struct hv_vcpu *v, uint64_t cr3)
  * Queue on v the mappings of [va, va + len) afresh (mmu.c's batches): the
  * range is unmapped, in pieces the filter allows, and walked again, so
  * a batch of N updates to neighbouring entries costs one walk and the
- * runs it finds, not N remaps.
+ * runs it finds, not N remaps.  cr3 must be the tables the runner follows.
  */
-int proc_map_range(struct hv_vcpu *v, uint64_t cr3, uint64_t va, uint64_t len)
+int proc_map_range(struct hv_domain *d, struct proc_map_queue *q, uint64_t cr3, uint64_t va,
+		   uint64_t len)
 {
-	struct hv_domain *d = v->dom;
-	struct proc_dom *pd = proc_dom(d);
-	struct run_builder b = { .d = d, .q = &proc_vcpu(v)->queue };
+	struct run_builder b = { .d = d, .q = q };
 	uint64_t end;
 
 	if (va >= SV_PROC_GUEST_VA_END || !len)
 		return 0;
 	end = len > SV_PROC_GUEST_VA_END - va ? SV_PROC_GUEST_VA_END : va + len;
-	pthread_mutex_lock(&pd->map_lock);
-	if (pd->mapped_cr3 != (cr3 & PTE_ADDR)) {
-		pthread_mutex_unlock(&pd->map_lock); /* not the tables the runner follows */
-		return 0;
-	}
 	remap_range(&b, cr3, va, end);
-	pthread_mutex_unlock(&pd->map_lock);
 	return b.err;
 }

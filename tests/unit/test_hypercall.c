@@ -279,8 +279,8 @@ START_TEST(iret_bad_selectors_go_to_failsafe)
 	struct vcpu_info *vi = vcpu_info_of(v);
 	uint64_t *f;
 
-	d->failsafe_callback = 0x400abc;
-	d->failsafe_masks = false;
+	v->failsafe_callback = 0x400abc;
+	v->failsafe_masks = false;
 	vi->evtchn_upcall_mask = 0;
 	/* CS 0x10 gets RPL 3: 0x13, not a ring-3 code segment. */
 	iret_frame_sel(0, 0x202, 0x10, 0xe02b);
@@ -298,7 +298,7 @@ START_TEST(iret_bad_selectors_go_to_failsafe)
 	ck_assert_uint_eq(f[10], 0xe02b);
 	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0); /* registered without mask_events */
 	/* A bad SS, with CALLBACKF_mask_events: events masked. */
-	d->failsafe_masks = true;
+	v->failsafe_masks = true;
 	iret_frame_sel(0, 0x202, 0xe030, 0);
 	ck_assert_uint_eq(v->regs.rip, 0x400abc);
 	ck_assert_uint_eq(((uint64_t *)guest(0x405000 - 88))[10], 3); /* NUL SS, RPL 3 */
@@ -307,7 +307,7 @@ START_TEST(iret_bad_selectors_go_to_failsafe)
 	iret_frame_sel(0, 0x202, FLAT_RING3_CS32 & ~3, 0xe02b);
 	ck_assert_uint_eq(v->regs.rip, 0x400abc);
 	/* No failsafe callback: the domain is crashed. */
-	d->failsafe_callback = 0;
+	v->failsafe_callback = 0;
 	iret_frame_sel(0, 0x202, 0x10, 0xe02b);
 	ck_assert_int_ne(d->state, DOM_ACTIVE);
 }
@@ -647,13 +647,13 @@ START_TEST(callback_op_checks_type)
 {
 	struct callback_register *cb = guest(VA_DATA);
 
-	cb->type = 42;
+	cb->type = 42; /* no such type: Xen's -ENOSYS */
 	ck_assert_int_eq(hc(__HYPERVISOR_callback_op, CALLBACKOP_register, VA_DATA, 0),
-			 -XEN_EINVAL);
+			 -XEN_ENOSYS);
 	cb->type = CALLBACKTYPE_event;
 	cb->address = 0xffffffff80001000ULL;
 	ck_assert_int_eq(hc(__HYPERVISOR_callback_op, CALLBACKOP_register, VA_DATA, 0), 0);
-	ck_assert_uint_eq(d->event_callback, 0xffffffff80001000ULL);
+	ck_assert_uint_eq(v->event_callback, 0xffffffff80001000ULL);
 }
 END_TEST
 

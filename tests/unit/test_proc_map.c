@@ -26,6 +26,7 @@ static struct hv_domain *d;
 static struct hv_vcpu *v;
 static struct proc_dom pd;
 static struct proc_vcpu pv;
+static struct proc_map_queue q; /* what the walker queued */
 static void *saved_priv, *saved_eng;
 
 /* A domain whose tables map VA 0..4 pages to DATA, as PV GRUB's map its image. */
@@ -51,7 +52,7 @@ static void setup_dom(uint64_t va_lo)
 
 static void teardown(void)
 {
-	proc_map_queue_free(&pv.queue);
+	proc_map_queue_free(&q);
 	pthread_mutex_destroy(&pd.map_lock);
 	d->eng_priv = saved_priv;
 	v->eng = saved_eng;
@@ -61,9 +62,9 @@ static void teardown(void)
 /* The queued operation that starts at va with this op, or NULL. */
 static const struct sv_proc_map *op_at(unsigned op, uint64_t va)
 {
-	for (size_t i = 0; i < pv.queue.nr; i++)
-		if (pv.queue.ops[i].op == op && pv.queue.ops[i].va == va)
-			return &pv.queue.ops[i];
+	for (size_t i = 0; i < q.nr; i++)
+		if (q.ops[i].op == op && q.ops[i].va == va)
+			return &q.ops[i];
 	return NULL;
 }
 
@@ -71,37 +72,37 @@ static uint64_t lowest(unsigned op)
 {
 	uint64_t lo = UINT64_MAX;
 
-	for (size_t i = 0; i < pv.queue.nr; i++)
-		if (pv.queue.ops[i].op == op && pv.queue.ops[i].va < lo)
-			lo = pv.queue.ops[i].va;
+	for (size_t i = 0; i < q.nr; i++)
+		if (q.ops[i].op == op && q.ops[i].va < lo)
+			lo = q.ops[i].va;
 	return lo;
 }
 
 START_TEST(low_window_maps_page_0)
 {
 	setup_dom(0);
-	ck_assert_int_eq(proc_map_rebuild(v, L4), 0);
+	ck_assert_int_eq(proc_map_rebuild(d, &q, L4), 0);
 	const struct sv_proc_map *m = op_at(SV_PROC_OP_MAP, 0);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->len, 4 * 4096); /* one run: VA 0..16 KiB */
 	ck_assert_uint_eq(m->offset, (uint64_t)mem_offset(&d->mem, DATA));
 	ck_assert_uint_eq(m->prot, PROT_READ | PROT_WRITE | PROT_EXEC);
 	/* A second rebuild drops the old space from 0, then maps it again. */
-	proc_map_queue_free(&pv.queue);
-	ck_assert_int_eq(proc_map_rebuild(v, L4), 0);
+	proc_map_queue_free(&q);
+	ck_assert_int_eq(proc_map_rebuild(d, &q, L4), 0);
 	ck_assert_uint_eq(lowest(SV_PROC_OP_UNMAP), 0);
 	ck_assert_ptr_nonnull(op_at(SV_PROC_OP_MAP, 0));
 	/* A changed range at 0 (mmu_update of the first entry): unmapped and walked again from 0. */
-	proc_map_queue_free(&pv.queue);
+	proc_map_queue_free(&q);
 	hvh_pt(L1)[0] = 0;
-	ck_assert_int_eq(proc_map_range(v, L4, 0, 2 * 4096), 0);
+	ck_assert_int_eq(proc_map_range(d, &q, L4, 0, 2 * 4096), 0);
 	ck_assert_ptr_nonnull(op_at(SV_PROC_OP_UNMAP, 0));
 	ck_assert_ptr_null(op_at(SV_PROC_OP_MAP, 0));
 	ck_assert_ptr_nonnull(op_at(SV_PROC_OP_MAP, 4096));
 	/* One page: proc_map_page at 0 maps it back. */
-	proc_map_queue_free(&pv.queue);
+	proc_map_queue_free(&q);
 	hvh_pt(L1)[0] = DATA | RW;
-	ck_assert_int_eq(proc_map_page(v, L4, 0), 0);
+	ck_assert_int_eq(proc_map_page(d, &q, L4, 0), 0);
 	ck_assert_ptr_nonnull(op_at(SV_PROC_OP_MAP, 0));
 	teardown();
 }
@@ -110,13 +111,13 @@ END_TEST
 START_TEST(other_domains_leave_page_0_alone)
 {
 	setup_dom(4096);
-	ck_assert_int_eq(proc_map_rebuild(v, L4), 0);
-	proc_map_queue_free(&pv.queue);
+	ck_assert_int_eq(proc_map_rebuild(d, &q, L4), 0);
+	proc_map_queue_free(&q);
 	/* Its unmaps start at 4 KiB, as before; so does the walk of a changed range. */
-	ck_assert_int_eq(proc_map_rebuild(v, L4), 0);
+	ck_assert_int_eq(proc_map_rebuild(d, &q, L4), 0);
 	ck_assert_uint_eq(lowest(SV_PROC_OP_UNMAP), 4096);
-	proc_map_queue_free(&pv.queue);
-	ck_assert_int_eq(proc_map_range(v, L4, 0, 2 * 4096), 0);
+	proc_map_queue_free(&q);
+	ck_assert_int_eq(proc_map_range(d, &q, L4, 0, 2 * 4096), 0);
 	ck_assert_uint_eq(lowest(SV_PROC_OP_UNMAP), 4096);
 	ck_assert_ptr_null(op_at(SV_PROC_OP_MAP, 0));
 	ck_assert_ptr_nonnull(op_at(SV_PROC_OP_MAP, 4096));

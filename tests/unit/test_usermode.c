@@ -246,7 +246,7 @@ START_TEST(iret_to_user_bad_frames)
 	uint64_t *f;
 
 	ck_assert_int_eq(user_base(UL4), 0);
-	d->failsafe_callback = FAILSAFE_CB;
+	v->failsafe_callback = FAILSAFE_CB;
 	/* Compat code (RPL 3): user mode cannot load it: failsafe, on the kernel stack, kernel mode. */
 	iret(UCODE, FLAT_USER_CS32, 0x202, USTACK, FLAT_USER_SS64);
 	ck_assert_int_eq(d->state, DOM_ACTIVE);
@@ -263,7 +263,7 @@ START_TEST(iret_to_user_bad_frames)
 	ck_assert(!v->user_mode);
 	ck_assert_uint_eq(v->regs.rip, FAILSAFE_CB);
 	/* A NUL ss, no failsafe callback: the domain is crashed. */
-	d->failsafe_callback = 0;
+	v->failsafe_callback = 0;
 	iret(UCODE, FLAT_USER_CS64, 0x202, USTACK, 0);
 	ck_assert_int_ne(d->state, DOM_ACTIVE);
 }
@@ -341,7 +341,7 @@ START_TEST(syscall_enters_the_callback)
 	ck_assert(!v->user_mode);
 	ck_assert_uint_eq(v->regs.rip, SYSCALL_CB);
 	/* Without mask_events: events stay as they were. */
-	d->syscall_masks = false;
+	v->syscall_masks = false;
 	vi()->evtchn_upcall_mask = 0;
 	iret(UCODE, FLAT_USER_CS64, 0x202, USTACK, FLAT_USER_SS64);
 	v->regs.rip = UCODE + 2;
@@ -381,7 +381,7 @@ START_TEST(kernel_mode_syscall_is_a_hypercall)
 {
 	struct hv_regs *r = &v->regs;
 
-	d->syscall_callback = SYSCALL_CB;
+	v->syscall_callback = SYSCALL_CB;
 	memset(r, 0, sizeof(*r));
 	r->rip = VA_DATA + 0x102; /* past the 0f 05 */
 	r->rflags = 0x246;
@@ -464,7 +464,7 @@ END_TEST
 
 START_TEST(kvm_ud_syscall_is_a_syscall)
 {
-	d->syscall_callback = SYSCALL_CB;
+	v->syscall_callback = SYSCALL_CB;
 	memcpy(umem(UCODE), "\x0f\x05", 2);
 	enter_user();
 	fault(6, 0, 0); /* EFER.SCE clear: the CPU raised #UD at the syscall */
@@ -557,7 +557,7 @@ END_TEST
 
 START_TEST(event_in_user_mode)
 {
-	d->event_callback = EVENT_CB;
+	v->event_callback = EVENT_CB;
 	enter_user();
 	v->regs.rip = UCODE + 0x20;
 	v->regs.rsp = USTACK - 24;
@@ -586,7 +586,7 @@ END_TEST
 
 START_TEST(kernel_stack_not_mapped)
 {
-	d->syscall_callback = SYSCALL_CB;
+	v->syscall_callback = SYSCALL_CB;
 	ck_assert_int_eq(hc(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, 0x900000, 0), 0);
 	ck_assert_uint_eq(v->kernel_sp, 0x900000);
 	enter_user();

@@ -13,4 +13,13 @@
  */
 void usermode_word(const start_info_t *si, const char *arg);
 
+/*
+ * usermode-smp[=ROUNDS]: a process on every vCPU at once (up to 4), each
+ * vCPU with its own kernel L4, kernel stack and syscall callback (the
+ * secondaries' from VCPUOP_initialise); hostile callback calls first.
+ * Says "usermode-smp: ok".  Once per boot, before anything else starts
+ * the secondaries.
+ */
+void usermode_smp_word(const start_info_t *si, const char *arg);
+
 #endif
