@@ -25,6 +25,7 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a);
 long hc_set_segment_base(struct hv_vcpu *v, const uint64_t *a);
 long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a);
+long hc_physdev_op_compat(struct hv_vcpu *v, const uint64_t *a);
 
 /* A handler's return meaning "registers already set: leave rax alone". */
 #define HC_NORETURN (-0x7fffffffL)

@@ -7,6 +7,7 @@
  * calls are the privileged domain's (-EPERM, XSM's default).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <xen/errno.h>
 #include <xen/physdev.h>
@@ -119,4 +120,23 @@ long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a)
 	default:
 		return physdev_unknown(v, cmd);
 	}
+}
+
+/*
+ * __HYPERVISOR_physdev_op_compat (19), the pre-3.0.2 form: one struct
+ * physdev_op { cmd; union } argument.  As Xen's compat path: the whole
+ * structure must be readable (-EFAULT otherwise), then physdev_op runs on
+ * the union, which sits right after cmd, so each sub-op answers exactly
+ * as it does through hypercall 33.
+ */
+long hc_physdev_op_compat(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct physdev_op op;
+	uint64_t args[5] = { 0 };
+
+	if (vcpu_copy_from_guest(v, &op, a[0], sizeof(op)))
+		return -XEN_EFAULT;
+	args[0] = op.cmd;
+	args[1] = a[0] + offsetof(struct physdev_op, u);
+	return hc_physdev_op(v, args);
 }
