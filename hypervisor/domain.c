@@ -58,6 +58,7 @@ static bool name_ok(const char *name)
 
 static void domain_free(struct hv_domain *d)
 {
+	domain_release_frames(d); /* what the vCPUs and physdev held; the FIFO's: evtchn_fini */
 	for (unsigned i = 0; i < d->max_vcpus; i++)
 		vcpu_destroy(d->vcpus[i]);
 	if (d->ev.ports)

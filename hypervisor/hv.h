@@ -249,6 +249,7 @@ struct hv_vcpu {
 	uint64_t runstate_area;		    /* guest VA of its registered copy, 0 = none */
 	struct vcpu_info
 	    *vinfo; /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
+	uint64_t vinfo_gpa; /* and its address (the frame is held: mmu_hold_writable) */
 	/* set_trap_table (its own thread only): entry and flags (DPL, TI_GET_IF) per vector. */
 	uint64_t trap_addr[256];
 	uint8_t trap_flags[256];
@@ -516,6 +517,11 @@ void runstate_publish(struct hv_vcpu *v);
 bool sched_poll_ready(struct hv_vcpu *v);
 int sched_timer_start(struct hv_domain *d);
 void sched_timer_stop(struct hv_domain *d);
+/*
+ * The domain ends: the guest frames its vCPUs' vcpu_info and the pirq EOI
+ * map were held in (mmu_hold_writable) go back.  Before mmu_domain_fini.
+ */
+void domain_release_frames(struct hv_domain *d);
 
 /* hypercall.c */
 void hypercall_dispatch(struct hv_vcpu *v);

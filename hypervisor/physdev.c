@@ -13,6 +13,7 @@
 #include <xen/physdev.h>
 #include "hv.h"
 #include "hypercall.h"
+#include "mmu.h"
 
 /* Xen's IOBMP_BYTES: the bitmap of 65536 ports. */
 #define IOBMP_BYTES 8192
@@ -80,10 +81,15 @@ long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a)
 		if (op.gmfn >= (1ULL << 40) || !mem_is_ram(&d->mem, gpa, PAGE_SIZE) ||
 		    !mem_frame_present(&d->mem, gpa))
 			return -XEN_EINVAL;
+		/* Xen holds the map's frame writable while it is set (-EINVAL for a table). */
+		if (mmu_hold_writable(d, gpa))
+			return -XEN_EINVAL;
 		/* Once per domain, as Xen's cmpxchg on the map. */
 		if (!__atomic_compare_exchange_n(&d->pirq_eoi_gmfn, &none, op.gmfn + 1, false,
-						 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			mmu_release_writable(d, gpa);
 			return -XEN_EBUSY;
+		}
 		return 0;
 	}
 	case PHYSDEVOP_alloc_irq_vector: {

@@ -13,6 +13,7 @@
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 #include "hv.h"
+#include "mmu.h"
 #include "hypercall.h"
 
 /* Xen system time: nanoseconds since the hypervisor started. */
@@ -252,7 +253,9 @@ static long set_timer(struct hv_vcpu *v, uint64_t abs_ns)
  * that is down, in a frame of the guest's own RAM, the structure within
  * the page.  What was in the old place is carried over, and the upcall
  * and every selector bit are set so the guest rescans for events that
- * landed in the old place meanwhile.
+ * landed in the old place meanwhile.  The frame is held as Xen's
+ * map_vcpu_info holds it (a reference and a writable type: -EINVAL for a
+ * page table), until the domain ends (domain_release_frames).
  */
 static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
 			       const struct vcpu_register_vcpu_info *ri)
@@ -269,9 +272,10 @@ static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
 	if (!to)
 		return -XEN_EINVAL;
 	pthread_mutex_lock(&d->lock);
-	if (t->vinfo || (t != v && t->state != VCPU_OFFLINE)) {
+	if (t->vinfo || (t != v && t->state != VCPU_OFFLINE) || mmu_hold_writable(d, gpa)) {
 		ret = -XEN_EINVAL;
 	} else {
+		t->vinfo_gpa = gpa;
 		old = vcpu_info_of(t);
 		if (old)
 			memmove(to, old, sizeof(*to));
@@ -283,6 +287,21 @@ static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
 	if (!ret && t == v)
 		time_update(v); /* a vCPU that is down gets it when it next runs */
 	return ret;
+}
+
+void domain_release_frames(struct hv_domain *d)
+{
+	uint64_t eoi = __atomic_exchange_n(&d->pirq_eoi_gmfn, 0, __ATOMIC_SEQ_CST);
+
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		struct hv_vcpu *v = d->vcpus[i];
+		if (v && v->vinfo) {
+			__atomic_store_n(&v->vinfo, NULL, __ATOMIC_RELEASE);
+			mmu_release_writable(d, v->vinfo_gpa);
+		}
+	}
+	if (eoi)
+		mmu_release_writable(d, (eoi - 1) << PAGE_SHIFT);
 }
 
 /* Start (period > 0) or stop v's periodic timer; it too fires VIRQ_TIMER on v. */
