@@ -346,6 +346,7 @@ static const struct command commands[] = {
 	{ .name = "usermode", .run = usermode_word },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "evtchn-fifo", .run = cmd_evtchn_fifo },
+	{ .name = "evtchn-smp", .run = evtchn_smp_word },
 	{ .name = "evtchn", .run = cmd_nop }, /* evtchn=2l: read at boot (main.c) */
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },
