@@ -37,8 +37,10 @@ void time_update(struct hv_vcpu *v)
 
 	if (!si || !vi)
 		return;
-	uint64_t tsc = v->dom->eng->vcpu_tsc(v);
-	if (!tsc)
+	/* Under vtsc the stamp is the emulated TSC at the same system time (Xen's gtime_to_gtsc). */
+	uint64_t stime = system_time_ns();
+	uint64_t tsc = v->dom->vtsc ? tsc_guest_at(v->dom, stime) : v->dom->eng->vcpu_tsc(v);
+	if (!tsc && !v->dom->vtsc)
 		return;
 	while (mul >= (1ULL << 32)) {
 		mul >>= 1;
@@ -52,7 +54,7 @@ void time_update(struct hv_vcpu *v)
 	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* version odd before the fields change */
 	t->tsc_timestamp = tsc;
-	t->system_time = system_time_ns();
+	t->system_time = v->dom->vtsc ? stime : system_time_ns();
 	t->tsc_to_system_mul = (uint32_t)mul;
 	t->tsc_shift = (int8_t)shift;
 	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;

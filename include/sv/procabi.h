@@ -143,6 +143,8 @@ struct sv_proc_hdr {
 	int32_t error;	    /* runner: -errno of a failed setup step */
 	uint32_t userns;    /* runner: 1 if it entered a user namespace of its own */
 	char error_msg[96]; /* runner: which step failed */
+	uint32_t tsc_trap;  /* 1: rdtsc faults in every thread (PR_SET_TSC, set before seccomp) */
+	uint32_t pad;
 };
 #endif
 
