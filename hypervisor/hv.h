@@ -254,7 +254,7 @@ struct hv_vcpu {
 	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
 	uint64_t runstate_area;		    /* guest VA of its registered copy, 0 = none */
 	struct vcpu_info
-	    *vinfo; /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
+	    *vinfo;	    /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
 	uint64_t vinfo_gpa; /* and its address (the frame is held: mmu_hold_writable) */
 	/* set_trap_table (its own thread only): entry and flags (DPL, TI_GET_IF) per vector. */
 	uint64_t trap_addr[256];

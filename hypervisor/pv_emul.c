@@ -351,9 +351,8 @@ static void xen_leaf(struct hv_vcpu *v, uint32_t idx, uint32_t sub, uint32_t r[4
 		} else if (sub == 1) {
 			struct vcpu_info *vi = vcpu_info_of(v);
 			/* Xen's offset: vtsc_offset without emulation in default mode, else 0. */
-			uint64_t off = !d->vtsc && d->tsc_mode == SV_TSC_MODE_DEFAULT
-					   ? d->vtsc_offset_ns
-					   : 0;
+			uint64_t off =
+			    !d->vtsc && d->tsc_mode == SV_TSC_MODE_DEFAULT ? d->vtsc_offset_ns : 0;
 			r[0] = (uint32_t)off;
 			r[1] = (uint32_t)(off >> 32);
 			if (vi) {
@@ -513,7 +512,8 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	if (!avail || pv_emul_decode(buf, avail, &in))
 		return false;
 	/* Guest user mode: only rdtsc/rdtscp of a vtsc domain (Xen emulates those for apps too). */
-	if (v->user_mode && (!v->dom->vtsc || (in.kind != PV_INSN_RDTSC && in.kind != PV_INSN_RDTSCP)))
+	if (v->user_mode &&
+	    (!v->dom->vtsc || (in.kind != PV_INSN_RDTSC && in.kind != PV_INSN_RDTSCP)))
 		return false;
 	/* Which fault each can come with: #UD only for the forced form. */
 	if ((e->vector == 6) != in.forced)

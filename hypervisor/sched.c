@@ -37,7 +37,8 @@ void time_update(struct hv_vcpu *v)
 
 	if (!si || !vi)
 		return;
-	/* Under vtsc the stamp is the emulated TSC at the same system time (Xen's gtime_to_gtsc). */
+	/* Under vtsc the stamp is the emulated TSC at the same system time (Xen's gtime_to_gtsc).
+	 */
 	uint64_t stime = system_time_ns();
 	uint64_t tsc = v->dom->vtsc ? tsc_guest_at(v->dom, stime) : v->dom->eng->vcpu_tsc(v);
 	if (!tsc && !v->dom->vtsc)

@@ -225,8 +225,9 @@ START_TEST(tsc_mode_values)
 		if (ok[i].mode == SV_TSC_MODE_NATIVE_PARAVIRT) {
 			/* Parsed, then refused as libxl refuses it at create. */
 			ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), -EINVAL);
-			ck_assert_str_eq(err, "hello.cfg: TSC Mode native_paravirt (a.k.a PVRDTSCP) "
-					      "has been removed");
+			ck_assert_str_eq(err,
+					 "hello.cfg: TSC Mode native_paravirt (a.k.a PVRDTSCP) "
+					 "has been removed");
 		} else {
 			ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
 		}
@@ -234,9 +235,10 @@ START_TEST(tsc_mode_values)
 	}
 	/* xl's suggestion names the mode. */
 	parse_ok(&cfg, "tsc_mode = 1\n");
-	ck_assert_str_eq(cfg.warnings,
-			 "hello.cfg:1: warning: specifying \"tsc_mode\" as an integer is deprecated. "
-			 "Please use the named parameter variant. e.g. tsc_mode=\"always_emulate\"\n");
+	ck_assert_str_eq(
+	    cfg.warnings,
+	    "hello.cfg:1: warning: specifying \"tsc_mode\" as an integer is deprecated. "
+	    "Please use the named parameter variant. e.g. tsc_mode=\"always_emulate\"\n");
 	sv_config_free(&cfg);
 	ck_assert_str_eq(sv_tsc_mode_name(SV_TSC_MODE_NATIVE), "native");
 	ck_assert_str_eq(sv_tsc_mode_name(SV_TSC_MODE_ALWAYS_EMULATE), "always_emulate");

@@ -569,13 +569,13 @@ START_TEST(vcpu_info_and_eoi_frames_held)
 	memset(mem_gpa(&d->mem, TABLE_GFN * 4096ULL, 4096), 0, 4096);
 	ck_assert_int_eq(ext(MMUEXT_PIN_L2_TABLE, TABLE_GFN), 0);
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = TABLE_GFN, .offset = 64 };
-	ck_assert_int_eq(
-	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA + 512, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA + 512, 0),
+			 -XEN_EINVAL);
 	ck_assert_ptr_null(vc[0]->vinfo);
 	*gmfn = TABLE_GFN;
-	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA + 512, 0,
-			    0),
-			 -XEN_EINVAL);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA + 512, 0, 0),
+	    -XEN_EINVAL);
 	ck_assert_uint_eq(d->pirq_eoi_gmfn, 0);
 	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, TABLE_GFN), 0);
 	ck_assert_uint_eq(mmu_held(d), 0);
@@ -590,19 +590,18 @@ START_TEST(vcpu_info_and_eoi_frames_held)
 			 0);
 	held(VINFO_GFN, 2);
 	/* Once per vCPU: the refusal holds nothing more. */
-	ck_assert_int_eq(
-	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA + 512, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA + 512, 0),
+			 -XEN_EINVAL);
 	held(VINFO_GFN, 2);
 	guest_cannot_take(VINFO_GFN);
 
 	/* The EOI map: held once; a second registration is -EBUSY and holds nothing. */
 	*gmfn = EOI_GFN;
-	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA + 512, 0,
-			    0),
-			 0);
-	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v1, VA_DATA + 512, 0,
-			    0),
-			 -XEN_EBUSY);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA + 512, 0, 0), 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v1, VA_DATA + 512, 0, 0),
+	    -XEN_EBUSY);
 	held(EOI_GFN, 1);
 	guest_cannot_take(EOI_GFN);
 	ck_assert_uint_eq(mmu_held(d), 3);
