@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -364,6 +365,74 @@ out:
 	return ret;
 }
 
+/* xl.cfg's tsc_mode names, in libxl's (and Xen's) order: the index is the number. */
+static const char *const tsc_mode_names[] = {
+	[SV_TSC_MODE_DEFAULT] = "default",
+	[SV_TSC_MODE_ALWAYS_EMULATE] = "always_emulate",
+	[SV_TSC_MODE_NATIVE] = "native",
+	[SV_TSC_MODE_NATIVE_PARAVIRT] = "native_paravirt",
+};
+#define NR_TSC_MODES (sizeof(tsc_mode_names) / sizeof(tsc_mode_names[0]))
+
+const char *sv_tsc_mode_name(uint32_t mode)
+{
+	return mode < NR_TSC_MODES ? tsc_mode_names[mode] : "unknown";
+}
+
+/*
+ * tsc_mode = "NAME" (case as libxl ignores it) or, deprecated as xl says,
+ * a number 0..3.  native_paravirt parses and is refused by
+ * sv_config_validate, as libxl refuses it at create.
+ */
+static int get_tsc_mode(struct sv_config *cfg, char *err, size_t errlen)
+{
+	struct resolved r;
+	long long v;
+	char *end;
+	int ret = resolve(cfg, "tsc_mode", &r, err, errlen);
+
+	if (ret || !r.found)
+		goto out;
+	ret = -EINVAL;
+	if (r.kind == VAL_LIST) {
+		cfg_msg_at(err, errlen, r.source, r.line,
+			   "tsc_mode: expected \"default\", \"always_emulate\" or \"native\", "
+			   "got a list");
+		goto out;
+	}
+	errno = 0;
+	v = strtoll(r.str, &end, 0);
+	if (*r.str && !*end && (isdigit((unsigned char)r.str[0]) || r.str[0] == '-')) {
+		if (errno || v < 0 || (unsigned long long)v >= NR_TSC_MODES) {
+			cfg_msg_at(err, errlen, r.source, r.line,
+				   "tsc_mode: invalid value %.64s (the numeric form is 0..%zu)",
+				   r.str, NR_TSC_MODES - 1);
+			goto out;
+		}
+		warn_at(cfg, r.source, r.line,
+			"specifying \"tsc_mode\" as an integer is deprecated. Please use the "
+			"named parameter variant. e.g. tsc_mode=\"%s\"",
+			tsc_mode_names[v]);
+		cfg->tsc_mode = (uint32_t)v;
+		ret = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < NR_TSC_MODES; i++) {
+		if (!strcasecmp(r.str, tsc_mode_names[i])) {
+			cfg->tsc_mode = (uint32_t)i;
+			ret = 0;
+			goto out;
+		}
+	}
+	cfg_msg_at(err, errlen, r.source, r.line,
+		   "tsc_mode: invalid value '%.64s' (expected \"default\", \"always_emulate\" "
+		   "or \"native\")",
+		   r.str);
+out:
+	resolved_free(&r);
+	return ret;
+}
+
 /*
  * cpus = "LIST": one CPU list for every vCPU (checked against the host by
  * xl create).  Xen's list form, one list per vCPU, is ignored with a warning.
@@ -510,6 +579,8 @@ static int apply_settings(struct sv_config *out, char *err, size_t errlen)
 		return r;
 	out->maxvcpus = found2 ? (unsigned)v : out->vcpus;
 	r = get_cpus(out, err, errlen);
+	if (!r)
+		r = get_tsc_mode(out, err, errlen);
 	if (r)
 		return r;
 	r = get_number(out, "cpu_weight", 65535, &v, &found, err, errlen);
@@ -573,6 +644,7 @@ static void set_defaults(struct sv_config *cfg)
 	cfg->on_crash = SV_ACTION_DESTROY;
 	cfg->uuid[0] = '\0';
 	cfg->engine = SV_ENGINE_DEFAULT;
+	cfg->tsc_mode = SV_TSC_MODE_DEFAULT;
 }
 
 /*
@@ -608,7 +680,7 @@ static const char *const handled_keys[] = {
 	"name",	    "type",   "builder",     "memory",	  "maxmem",   "vcpus",
 	"maxvcpus", "kernel", "ramdisk",     "cmdline",	  "root",     "extra",
 	"disk",	    "vif",    "on_poweroff", "on_reboot", "on_crash", "uuid",
-	"engine",   "cpus",   "cpu_weight",  "cap",
+	"engine",   "cpus",   "cpu_weight",  "cap",	  "tsc_mode",
 };
 
 static void warn_unknown_key(struct sv_config *cfg, const struct cfg_setting *s)
@@ -880,6 +952,12 @@ int sv_config_validate(const struct sv_config *cfg, char *err, size_t errlen)
 		cfg_msg_at(err, errlen, src, 0,
 			   "cap = %u is out of range (0..%u: 100 per vCPU, maxvcpus = %u)",
 			   cfg->cap, 100 * cfg->maxvcpus, cfg->maxvcpus);
+		return -EINVAL;
+	}
+	if (cfg->tsc_mode == SV_TSC_MODE_NATIVE_PARAVIRT) {
+		/* libxl's words at create: Xen no longer has the mode (PV rdtscp) */
+		cfg_msg_at(err, errlen, src, 0,
+			   "TSC Mode native_paravirt (a.k.a PVRDTSCP) has been removed");
 		return -EINVAL;
 	}
 	if (cfg->engine == SV_ENGINE_PROCESS && cfg->type != SV_GUEST_PV) {

@@ -59,6 +59,7 @@ struct sv_config {
 	enum sv_action on_poweroff, on_reboot, on_crash; /* destroy, restart, destroy */
 	char uuid[37];	   /* lower-case canonical form; "" if not given */
 	uint32_t engine;   /* enum sv_engine; SV_ENGINE_DEFAULT: the host's */
+	uint32_t tsc_mode; /* SV_TSC_MODE_* (sv/ctl.h); default 0 */
 	char source[4096]; /* the config file path, for messages */
 
 	/* Set by the caller after sv_config_init(), before parsing. */
@@ -68,6 +69,9 @@ struct sv_config {
 
 	struct sv_config_store *store; /* private: raw settings, for overrides */
 };
+
+/* tsc_mode's xl.cfg name ("default", "always_emulate", "native", "native_paravirt"). */
+const char *sv_tsc_mode_name(uint32_t mode);
 
 /* Sets every default; cfg owns nothing yet.  Always succeeds. */
 void sv_config_init(struct sv_config *cfg);

@@ -192,6 +192,12 @@ static void create_error(struct svctl *c, const struct sv_config *cfg, int err)
 		xl_err("domain '%s' already exists", cfg->name);
 		return;
 	}
+	if (err == -EOPNOTSUPP && cfg->tsc_mode == SV_TSC_MODE_ALWAYS_EMULATE) {
+		xl_err("cannot create domain '%s': tsc_mode \"always_emulate\": its engine cannot "
+		       "make rdtsc trap on this host (xl dmesg says why)",
+		       cfg->name);
+		return;
+	}
 	if (err != -ENODEV || cfg->engine == SV_ENGINE_DEFAULT) {
 		xl_err("cannot create domain '%s': %s", cfg->name, strerror(-err));
 		return;
@@ -224,6 +230,7 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 				     .max_vcpus = cfg->maxvcpus,
 				     .mem_kb = cfg->memory_mb * 1024,
 				     .engine = cfg->engine,
+				     .tsc_mode = cfg->tsc_mode,
 				     .max_kb = cfg->maxmem_mb * 1024 };
 	struct sv_pv_image img = { .kernel = &im->elf,
 				   .ramdisk = im->ramdisk,

@@ -175,7 +175,8 @@ static struct json_object *dom_json(const struct sv_dominfo *d, struct xs_handle
 	    jadd(b_info, "max_vcpus", json_object_new_int64(d->max_vcpus)) ||
 	    jadd(b_info, "avail_vcpus", vcpu_list(d->online_vcpus)) ||
 	    jadd(b_info, "max_memkb", json_object_new_int64((int64_t)max_kb)) ||
-	    jadd(b_info, "target_memkb", json_object_new_int64((int64_t)target_kb)))
+	    jadd(b_info, "target_memkb", json_object_new_int64((int64_t)target_kb)) ||
+	    (d->domid != 0 && jadd_text(b_info, "tsc_mode", sv_tsc_mode_name(d->tsc_mode))))
 		goto out_put;
 	if (jadd_text(o, "engine", d->engine ? sv_engine_name(d->engine) : NULL) ||
 	    jadd_text(o, "state", state) ||
@@ -432,6 +433,7 @@ struct json_object *xl_config_json(const struct sv_config *cfg, const char *uuid
 	    jadd(b_info, "avail_vcpus", vcpu_list(cfg->vcpus)) ||
 	    jadd(b_info, "max_memkb", json_object_new_int64((int64_t)cfg->maxmem_mb * 1024)) ||
 	    jadd(b_info, "target_memkb", json_object_new_int64((int64_t)cfg->memory_mb * 1024)) ||
+	    jadd_text(b_info, "tsc_mode", sv_tsc_mode_name(cfg->tsc_mode)) ||
 	    jadd_set(b_info, "kernel", cfg->kernel) || jadd_set(b_info, "cmdline", cfg->cmdline) ||
 	    jadd_set(b_info, "ramdisk", cfg->ramdisk))
 		goto out;

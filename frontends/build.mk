@@ -37,6 +37,8 @@ GUEST_SRCS := \
 	frontends/kernel/cpuhotplug.c \
 	frontends/kernel/events.c \
 	frontends/kernel/evtchn_abi.c \
+	frontends/kernel/evtchn_smp.c \
+	frontends/kernel/tscword.c \
 	frontends/kernel/m2p.c \
 	frontends/kernel/wait.c \
 	frontends/kernel/gnttab.c \

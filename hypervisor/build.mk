@@ -2,7 +2,7 @@
 # The hypervisor core daemon, its two engines, and sv-runner (the process engine's guest process).
 HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem.c \
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
-	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c \
+	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c hypervisor/tsc.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/mmu.c hypervisor/nmi.c hypervisor/xctl.c \
 	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_user.c hypervisor/pv_callback.c hypervisor/physdev.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \

@@ -58,6 +58,7 @@ static bool name_ok(const char *name)
 
 static void domain_free(struct hv_domain *d)
 {
+	domain_release_frames(d); /* what the vCPUs and physdev held; the FIFO's: evtchn_fini */
 	for (unsigned i = 0; i < d->max_vcpus; i++)
 		vcpu_destroy(d->vcpus[i]);
 	if (d->ev.ports)
@@ -219,6 +220,7 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	if (req->max_vcpus < 1 || req->max_vcpus > SV_MAX_VCPUS || req->mem_kb < 4096 ||
 	    req->mem_kb % 4 || req->mem_kb > (1ULL << 40) / 1024 ||
 	    req->engine > SV_ENGINE_PROCESS || (req->flags & ~SV_CTL_CREATE_F_LOW_VA) ||
+	    req->tsc_mode > SV_TSC_MODE_NATIVE ||
 	    (req->max_kb &&
 	     (req->max_kb < req->mem_kb || req->max_kb % 4 || req->max_kb > (1ULL << 40) / 1024))) {
 		*err = -EINVAL;
@@ -257,6 +259,9 @@ struct hv_domain *domain_create(const struct sv_ctl_create *req, int *err)
 	ret = pv_domain_init(d);
 	if (!ret)
 		ret = memop_domain_init(d, req->mem_kb * 1024 / PAGE_SIZE);
+	if (ret)
+		goto out_free;
+	ret = tsc_domain_init(d, req->tsc_mode, eng); /* before the engine: it reads d->vtsc */
 	if (ret)
 		goto out_free;
 	d->eng = eng;
@@ -533,6 +538,7 @@ void domain_info(struct hv_domain *d, struct sv_dominfo *out)
 	out->domid = d->domid;
 	out->kind = d->kind;
 	out->engine = d->eng ? d->eng->id : 0;
+	out->tsc_mode = d->tsc_mode;
 	out->max_vcpus = d->max_vcpus;
 	out->mem_kb = d->mem.cur_pages * (PAGE_SIZE / 1024);
 	out->max_mem_kb = d->mem.max_pages * (PAGE_SIZE / 1024);

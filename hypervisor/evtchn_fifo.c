@@ -7,6 +7,7 @@
 #include <xen/errno.h>
 #include <xen/event_channel.h>
 #include "evtchn_priv.h"
+#include "mmu.h"
 
 /*
  * The event words, the control blocks and the queue heads live in guest
@@ -23,6 +24,11 @@
  * (evtchn_fifo_active, evtchn_fifo_is_pending), which use release/acquire
  * on `on` and `nr_pages`; page pointers stay valid for the domain's life
  * (guest RAM is mapped for as long as the domain exists).
+ *
+ * The control blocks and array pages are held as Xen's map_guest_page
+ * holds them (mmu_hold_writable: a reference and a writable type), so the
+ * guest can neither make one a page table nor give it back while the
+ * hypervisor writes it; EVTCHNOP_reset and the domain's end release them.
  */
 
 #define WORDS_PER_PAGE (PAGE_SIZE / sizeof(event_word_t))
@@ -36,6 +42,7 @@
 
 struct fifo_vcpu {
 	struct evtchn_fifo_control_block *cb;  /* in guest memory; NULL until init_control */
+	uint64_t cb_gpa;		       /* its frame, held while cb is set */
 	uint32_t tail[EVTCHN_FIFO_MAX_QUEUES]; /* ours: 0 = empty */
 };
 
@@ -43,6 +50,7 @@ struct evtchn_fifo {
 	bool on;	   /* atomic: the domain uses the FIFO ABI */
 	unsigned nr_pages; /* atomic: event-array pages added */
 	event_word_t *pages[MAX_PAGES];
+	uint64_t page_gpa[MAX_PAGES]; /* their frames, held */
 	struct fifo_vcpu vcpu[SV_MAX_VCPUS];
 	bool warned_no_cb;
 };
@@ -76,13 +84,14 @@ static event_word_t *word_of(struct evtchn_fifo *f, uint32_t port)
  * A guest frame the hypervisor may write: RAM the guest holds.  Returns
  * its host address, or NULL.
  */
-static void *guest_frame(struct hv_domain *d, uint64_t gfn)
+static void *guest_frame(struct hv_domain *d, uint64_t gfn, uint64_t *gpa_out)
 {
 	uint64_t gpa;
 
 	if (gfn >= (1ULL << (64 - PAGE_SHIFT)))
 		return NULL;
 	gpa = gfn << PAGE_SHIFT;
+	*gpa_out = gpa;
 	if (!mem_is_ram(&d->mem, gpa, PAGE_SIZE) || !mem_frame_present(&d->mem, gpa))
 		return NULL;
 	return mem_gpa(&d->mem, gpa, PAGE_SIZE);
@@ -256,6 +265,7 @@ static void switch_ports(struct hv_domain *d)
 long evtchn_fifo_init_control(struct hv_domain *d, struct evtchn_init_control *op)
 {
 	struct evtchn_fifo *f;
+	uint64_t gpa = 0;
 	void *page;
 	long ret = 0;
 
@@ -264,7 +274,7 @@ long evtchn_fifo_init_control(struct hv_domain *d, struct evtchn_init_control *o
 		return -XEN_ENOENT;
 	if (op->offset > PAGE_SIZE - sizeof(struct evtchn_fifo_control_block) || (op->offset & 7))
 		return -XEN_EINVAL;
-	page = guest_frame(d, op->control_gfn);
+	page = guest_frame(d, op->control_gfn, &gpa);
 	if (!page)
 		return -XEN_EINVAL;
 	pthread_mutex_lock(&d->ev.lock);
@@ -281,6 +291,11 @@ long evtchn_fifo_init_control(struct hv_domain *d, struct evtchn_init_control *o
 		ret = -XEN_EINVAL; /* Xen's map_control_block: one per vCPU */
 		goto out;
 	}
+	if (mmu_hold_writable(d, gpa)) {
+		ret = -XEN_EINVAL; /* a page table (or given back meanwhile) */
+		goto out;
+	}
+	f->vcpu[op->vcpu].cb_gpa = gpa;
 	f->vcpu[op->vcpu].cb = (struct evtchn_fifo_control_block *)((uint8_t *)page + op->offset);
 	memset(f->vcpu[op->vcpu].tail, 0, sizeof(f->vcpu[op->vcpu].tail));
 	if (!f->on) {
@@ -297,6 +312,7 @@ long evtchn_fifo_expand_array(struct hv_domain *d, uint64_t array_gfn)
 {
 	struct evtchn_fifo *f;
 	unsigned slot;
+	uint64_t gpa = 0;
 	void *page;
 	long ret = 0;
 
@@ -311,12 +327,13 @@ long evtchn_fifo_expand_array(struct hv_domain *d, uint64_t array_gfn)
 		ret = -XEN_ENOSPC;
 		goto out;
 	}
-	page = guest_frame(d, array_gfn);
-	if (!page) {
+	page = guest_frame(d, array_gfn, &gpa);
+	if (!page || mmu_hold_writable(d, gpa)) {
 		ret = -XEN_EINVAL;
 		goto out;
 	}
 	f->pages[slot] = page;
+	f->page_gpa[slot] = gpa;
 	__atomic_store_n(&f->nr_pages, slot + 1, __ATOMIC_RELEASE);
 	/* Events raised while this page was missing. */
 	for (uint32_t p = slot * WORDS_PER_PAGE; p < (slot + 1) * WORDS_PER_PAGE && p < d->ev.nr;
@@ -348,6 +365,23 @@ long evtchn_fifo_set_priority(struct hv_domain *d, uint32_t port, uint32_t prior
 	return ret;
 }
 
+/* Every frame held goes back (Xen's evtchn_fifo_destroy); d->ev.lock held or the domain gone. */
+static void release_frames(struct hv_domain *d, struct evtchn_fifo *f)
+{
+	unsigned n = __atomic_load_n(&f->nr_pages, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&f->on, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&f->nr_pages, 0, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < n; i++)
+		mmu_release_writable(d, f->page_gpa[i]);
+	for (unsigned i = 0; i < SV_MAX_VCPUS; i++)
+		if (f->vcpu[i].cb)
+			mmu_release_writable(d, f->vcpu[i].cb_gpa);
+	memset(f->pages, 0, sizeof(f->pages));
+	memset(f->page_gpa, 0, sizeof(f->page_gpa));
+	memset(f->vcpu, 0, sizeof(f->vcpu));
+}
+
 void evtchn_fifo_reset(struct hv_domain *d)
 {
 	struct evtchn_fifo *f;
@@ -355,10 +389,7 @@ void evtchn_fifo_reset(struct hv_domain *d)
 	pthread_mutex_lock(&d->ev.lock);
 	f = d->ev.fifo;
 	if (f && f->on) {
-		__atomic_store_n(&f->on, false, __ATOMIC_RELEASE);
-		__atomic_store_n(&f->nr_pages, 0, __ATOMIC_RELEASE);
-		memset(f->pages, 0, sizeof(f->pages));
-		memset(f->vcpu, 0, sizeof(f->vcpu));
+		release_frames(d, f);
 		hv_log("d%u: event channels: back to the 2-level ABI (EVTCHNOP_reset)", d->domid);
 	}
 	pthread_mutex_unlock(&d->ev.lock);
@@ -366,6 +397,8 @@ void evtchn_fifo_reset(struct hv_domain *d)
 
 void evtchn_fifo_fini(struct hv_domain *d)
 {
+	if (d->ev.fifo)
+		release_frames(d, d->ev.fifo);
 	free(d->ev.fifo);
 	d->ev.fifo = NULL;
 }

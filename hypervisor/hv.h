@@ -137,6 +137,12 @@ struct hv_engine {
 	/* The vCPU's own thread, before it decides to run: forget old kicks. */
 	void (*vcpu_unkick)(struct hv_vcpu *v);
 	uint64_t (*vcpu_tsc)(struct hv_vcpu *v);
+	/*
+	 * Whether this engine can make a guest's rdtsc fault on this host, so
+	 * that tsc_mode can emulate it (tsc.c); NULL: it always can (KVM: CR4.TSD).
+	 * why: a line for the log when it cannot.
+	 */
+	bool (*tsc_trap_ok)(char *why, size_t len);
 	/* Fill the guest's hypercall page. */
 	void (*hypercall_page)(struct hv_domain *d, uint8_t *page);
 	/* A top-level table the guest will run on: the hypervisor's slots in it. */
@@ -255,7 +261,8 @@ struct hv_vcpu {
 	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
 	uint64_t runstate_area;		    /* guest VA of its registered copy, 0 = none */
 	struct vcpu_info
-	    *vinfo; /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
+	    *vinfo;	    /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
+	uint64_t vinfo_gpa; /* and its address (the frame is held: mmu_hold_writable) */
 	/* set_trap_table (its own thread only): entry and flags (DPL, TI_GET_IF) per vector. */
 	uint64_t trap_addr[256];
 	uint8_t trap_flags[256];
@@ -365,7 +372,21 @@ struct hv_domain {
 	bool cg_applied;	/* the parameters are in force there */
 	pid_t host_pid;		/* process engine: the runner; 0: its vCPUs are our threads */
 	uint64_t pirq_eoi_gmfn; /* PHYSDEVOP_pirq_eoi_gmfn: the frame + 1; 0: none (physdev.c) */
+	/* tsc_mode (tsc.c), fixed at create. */
+	uint32_t tsc_mode;	 /* SV_TSC_MODE_* */
+	bool vtsc;		 /* rdtsc/rdtscp emulated */
+	uint64_t vtsc_offset_ns; /* system time at create: the emulated TSC's 0 */
+	uint64_t vtsc_last_ns;	 /* the last emulated read (atomic) */
+	uint64_t rdtsc_emulated; /* how many (atomic) */
 };
+
+/* tsc.c: tsc_mode, as Xen's tsc_set_info / pv_soft_rdtsc for a PV domain. */
+bool tsc_host_safe(void); /* the host TSC is invariant: default mode runs rdtsc natively */
+/* 0, -EINVAL (no such mode), -EOPNOTSUPP (always_emulate where eng cannot trap rdtsc). */
+int tsc_domain_init(struct hv_domain *d, uint32_t mode, const struct hv_engine *eng);
+uint64_t tsc_guest_at(const struct hv_domain *d, uint64_t stime); /* vtsc: system time -> TSC */
+uint64_t tsc_guest_now(struct hv_vcpu *v); /* what the guest's rdtsc reads now */
+const char *tsc_mode_name(uint32_t mode);
 
 /* domain.c */
 int domain_table_init(void);
@@ -556,6 +577,11 @@ void runstate_publish(struct hv_vcpu *v);
 bool sched_poll_ready(struct hv_vcpu *v);
 int sched_timer_start(struct hv_domain *d);
 void sched_timer_stop(struct hv_domain *d);
+/*
+ * The domain ends: the guest frames its vCPUs' vcpu_info and the pirq EOI
+ * map were held in (mmu_hold_writable) go back.  Before mmu_domain_fini.
+ */
+void domain_release_frames(struct hv_domain *d);
 
 /* hypercall.c */
 void hypercall_dispatch(struct hv_vcpu *v);

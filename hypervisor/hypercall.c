@@ -275,6 +275,7 @@ static const hypercall_fn table[] = {
 	[__HYPERVISOR_set_segment_base] = hc_set_segment_base,
 	[__HYPERVISOR_fpu_taskswitch] = hc_fpu_taskswitch,
 	[__HYPERVISOR_physdev_op] = hc_physdev_op,
+	[__HYPERVISOR_physdev_op_compat] = hc_physdev_op_compat,
 };
 
 #define NR_TABLE (sizeof(table) / sizeof(table[0]))

@@ -25,6 +25,7 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a);
 long hc_set_segment_base(struct hv_vcpu *v, const uint64_t *a);
 long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a);
+long hc_physdev_op_compat(struct hv_vcpu *v, const uint64_t *a);
 
 /* The vm_assist types a 64-bit PV guest may enable (hypercall.c, and a vCPU 0 context's). */
 #define HV_VMASST_VALID                                                                            \

@@ -79,6 +79,9 @@ void mmu_domain_fini(struct hv_domain *d)
 
 	if (!m)
 		return;
+	if (m->held) /* every holder releases before this: a bug if not */
+		hv_log("d%u: %llu guest frames still held by the hypervisor at destroy", d->domid,
+		       (unsigned long long)m->held);
 	pthread_mutex_destroy(&m->lock);
 	free(m->f);
 	free(m);
@@ -586,6 +589,57 @@ void mmu_unlock(struct hv_domain *d)
 {
 	if (M(d))
 		pthread_mutex_unlock(&M(d)->lock);
+}
+
+int mmu_hold_writable(struct hv_domain *d, uint64_t gpa)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+	int ret = -XEN_EINVAL;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	if (classify(d, gpa & PTE_ADDR, &pfn) == FR_RAM && !get_ref(&m->f[pfn])) {
+		if (!get_type(d, pfn, MMU_T_WRITABLE)) {
+			m->held++;
+			ret = 0;
+		} else {
+			put_ref(&m->f[pfn]); /* a page table: Xen's "Bad type", -EINVAL */
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+void mmu_release_writable(struct hv_domain *d, uint64_t gpa)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	/* Held frames cannot be given back, so the frame is still the domain's RAM. */
+	if (m->held && classify(d, gpa & PTE_ADDR, &pfn) == FR_RAM) {
+		put_type(d, pfn);
+		put_ref(&m->f[pfn]);
+		m->held--;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+uint64_t mmu_held(struct hv_domain *d)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t n;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	n = m->held;
+	pthread_mutex_unlock(&m->lock);
+	return n;
 }
 
 bool mmu_frame_info(struct hv_domain *d, uint64_t gpa, struct mmu_frame *out)

@@ -51,6 +51,8 @@ struct hv_mmu {
 	/* A writable mapping went since the engine last synced (mmu.c get_type). */
 	bool writable_dropped;
 	struct hv_vcpu *cur; /* the vCPU whose hypercall holds the lock */
+	/* Frames the hypervisor holds (mmu_hold_writable), for the leak check at the end. */
+	uint64_t held;
 };
 
 /* pv_domain_init: the frame table, every frame untyped; fini frees it. */
@@ -71,6 +73,22 @@ int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3);
  */
 bool mmu_frames_free_lock(struct hv_domain *d, uint64_t pfn, uint64_t n);
 void mmu_unlock(struct hv_domain *d);
+/*
+ * A guest frame the hypervisor keeps mapped and writes (a FIFO control
+ * block or event-array page, a registered vcpu_info, the pirq EOI map):
+ * Xen's get_page_and_type(PGT_writable_page).  A reference and a writable
+ * type reference, so the guest can neither make it a page table (pin or
+ * link: -EINVAL) nor give it back (decrease_reservation refuses it) until
+ * mmu_release_writable.  gpa is any address in the frame.  0, or -EINVAL
+ * (as Xen's map_guest_page / map_vcpu_info) when it is not the domain's
+ * present RAM or is a page table.  Takes the MMU lock: callers may hold
+ * d->lock or d->ev.lock, never the MMU lock.  Without a frame table (no
+ * PV accounting) both are no-ops.
+ */
+int mmu_hold_writable(struct hv_domain *d, uint64_t gpa);
+void mmu_release_writable(struct hv_domain *d, uint64_t gpa);
+/* Frames held by mmu_hold_writable and not yet released (0 when all went back). */
+uint64_t mmu_held(struct hv_domain *d);
 /* A frame's accounting, for tests and the log (false: not a RAM frame). */
 bool mmu_frame_info(struct hv_domain *d, uint64_t gpa, struct mmu_frame *out);
 

@@ -7,11 +7,13 @@
  * calls are the privileged domain's (-EPERM, XSM's default).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <xen/errno.h>
 #include <xen/physdev.h>
 #include "hv.h"
 #include "hypercall.h"
+#include "mmu.h"
 
 /* Xen's IOBMP_BYTES: the bitmap of 65536 ports. */
 #define IOBMP_BYTES 8192
@@ -79,10 +81,15 @@ long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a)
 		if (op.gmfn >= (1ULL << 40) || !mem_is_ram(&d->mem, gpa, PAGE_SIZE) ||
 		    !mem_frame_present(&d->mem, gpa))
 			return -XEN_EINVAL;
+		/* Xen holds the map's frame writable while it is set (-EINVAL for a table). */
+		if (mmu_hold_writable(d, gpa))
+			return -XEN_EINVAL;
 		/* Once per domain, as Xen's cmpxchg on the map. */
 		if (!__atomic_compare_exchange_n(&d->pirq_eoi_gmfn, &none, op.gmfn + 1, false,
-						 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			mmu_release_writable(d, gpa);
 			return -XEN_EBUSY;
+		}
 		return 0;
 	}
 	case PHYSDEVOP_alloc_irq_vector: {
@@ -119,4 +126,23 @@ long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a)
 	default:
 		return physdev_unknown(v, cmd);
 	}
+}
+
+/*
+ * __HYPERVISOR_physdev_op_compat (19), the pre-3.0.2 form: one struct
+ * physdev_op { cmd; union } argument.  As Xen's compat path: the whole
+ * structure must be readable (-EFAULT otherwise), then physdev_op runs on
+ * the union, which sits right after cmd, so each sub-op answers exactly
+ * as it does through hypercall 33.
+ */
+long hc_physdev_op_compat(struct hv_vcpu *v, const uint64_t *a)
+{
+	struct physdev_op op;
+	uint64_t args[5] = { 0 };
+
+	if (vcpu_copy_from_guest(v, &op, a[0], sizeof(op)))
+		return -XEN_EFAULT;
+	args[0] = op.cmd;
+	args[1] = a[0] + offsetof(struct physdev_op, u);
+	return hc_physdev_op(v, args);
 }

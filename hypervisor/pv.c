@@ -183,8 +183,11 @@ static bool syscall_insn(struct hv_vcpu *v, uint64_t rip)
  */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 {
-	/* Privileged instructions are the guest kernel's: user mode gets its own fault. */
-	if (!v->user_mode && pv_emul_fault(v, e))
+	/*
+	 * Privileged instructions are the guest kernel's: user mode gets its own fault,
+	 * except rdtsc/rdtscp under an emulated TSC (tsc_mode), emulated for it too.
+	 */
+	if ((!v->user_mode || v->dom->vtsc) && pv_emul_fault(v, e))
 		return;
 	if (e->vector == 6 && syscall_insn(v, e->frame[0])) {
 		/*

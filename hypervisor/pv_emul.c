@@ -226,7 +226,7 @@ static bool msr_read(struct hv_vcpu *v, uint32_t msr, uint64_t *val)
 		*val = v->gs_base_user;
 		return true;
 	case MSR_TSC:
-		*val = v->dom->eng->vcpu_tsc(v);
+		*val = tsc_guest_now(v); /* emulated under vtsc, as Xen's guest_rdmsr */
 		return true;
 	case MSR_EFER:
 		*val = PV_EFER;
@@ -344,10 +344,17 @@ static void xen_leaf(struct hv_vcpu *v, uint32_t idx, uint32_t sub, uint32_t r[4
 				if (h[3] & (1u << 27))
 					r[0] |= 4; /* rdtscp */
 			}
-			r[1] = 0; /* tsc_mode default; the TSC is not emulated */
-			r[2] = (uint32_t)hv_host.tsc_khz;
+			r[0] |= d->vtsc; /* bit 0: rdtsc emulated */
+			r[1] = d->tsc_mode;
+			r[2] = (uint32_t)hv_host.tsc_khz; /* the guest's rate: the host's */
+			r[3] = 1; /* incarnation: Xen's starts at 1 and counts migrations */
 		} else if (sub == 1) {
 			struct vcpu_info *vi = vcpu_info_of(v);
+			/* Xen's offset: vtsc_offset without emulation in default mode, else 0. */
+			uint64_t off =
+			    !d->vtsc && d->tsc_mode == SV_TSC_MODE_DEFAULT ? d->vtsc_offset_ns : 0;
+			r[0] = (uint32_t)off;
+			r[1] = (uint32_t)(off >> 32);
 			if (vi) {
 				r[2] =
 				    __atomic_load_n(&vi->time.tsc_to_system_mul, __ATOMIC_RELAXED);
@@ -504,6 +511,10 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	avail = fetch(v, e->frame[0], buf);
 	if (!avail || pv_emul_decode(buf, avail, &in))
 		return false;
+	/* Guest user mode: only rdtsc/rdtscp of a vtsc domain (Xen emulates those for apps too). */
+	if (v->user_mode &&
+	    (!v->dom->vtsc || (in.kind != PV_INSN_RDTSC && in.kind != PV_INSN_RDTSCP)))
+		return false;
 	/* Which fault each can come with: #UD only for the forced form. */
 	if ((e->vector == 6) != in.forced)
 		return false;
@@ -532,7 +543,7 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 		break;
 	case PV_INSN_RDTSC:
 	case PV_INSN_RDTSCP:
-		val = v->dom->eng->vcpu_tsc(v);
+		val = tsc_guest_now(v);
 		r->rax = (uint32_t)val;
 		r->rdx = val >> 32;
 		if (in.kind == PV_INSN_RDTSCP)

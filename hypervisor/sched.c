@@ -13,6 +13,7 @@
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 #include "hv.h"
+#include "mmu.h"
 #include "hypercall.h"
 
 /* Xen system time: nanoseconds since the hypervisor started. */
@@ -36,8 +37,11 @@ void time_update(struct hv_vcpu *v)
 
 	if (!si || !vi)
 		return;
-	uint64_t tsc = v->dom->eng->vcpu_tsc(v);
-	if (!tsc)
+	/* Under vtsc the stamp is the emulated TSC at the same system time (Xen's gtime_to_gtsc).
+	 */
+	uint64_t stime = system_time_ns();
+	uint64_t tsc = v->dom->vtsc ? tsc_guest_at(v->dom, stime) : v->dom->eng->vcpu_tsc(v);
+	if (!tsc && !v->dom->vtsc)
 		return;
 	while (mul >= (1ULL << 32)) {
 		mul >>= 1;
@@ -51,7 +55,7 @@ void time_update(struct hv_vcpu *v)
 	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* version odd before the fields change */
 	t->tsc_timestamp = tsc;
-	t->system_time = system_time_ns();
+	t->system_time = v->dom->vtsc ? stime : system_time_ns();
 	t->tsc_to_system_mul = (uint32_t)mul;
 	t->tsc_shift = (int8_t)shift;
 	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
@@ -264,7 +268,9 @@ static long set_timer(struct hv_vcpu *v, uint64_t abs_ns)
  * that is down, in a frame of the guest's own RAM, the structure within
  * the page.  What was in the old place is carried over, and the upcall
  * and every selector bit are set so the guest rescans for events that
- * landed in the old place meanwhile.
+ * landed in the old place meanwhile.  The frame is held as Xen's
+ * map_vcpu_info holds it (a reference and a writable type: -EINVAL for a
+ * page table), until the domain ends (domain_release_frames).
  */
 static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
 			       const struct vcpu_register_vcpu_info *ri)
@@ -281,9 +287,10 @@ static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
 	if (!to)
 		return -XEN_EINVAL;
 	pthread_mutex_lock(&d->lock);
-	if (t->vinfo || (t != v && t->state != VCPU_OFFLINE)) {
+	if (t->vinfo || (t != v && t->state != VCPU_OFFLINE) || mmu_hold_writable(d, gpa)) {
 		ret = -XEN_EINVAL;
 	} else {
+		t->vinfo_gpa = gpa;
 		old = vcpu_info_of(t);
 		if (old)
 			memmove(to, old, sizeof(*to));
@@ -295,6 +302,21 @@ static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
 	if (!ret && t == v)
 		time_update(v); /* a vCPU that is down gets it when it next runs */
 	return ret;
+}
+
+void domain_release_frames(struct hv_domain *d)
+{
+	uint64_t eoi = __atomic_exchange_n(&d->pirq_eoi_gmfn, 0, __ATOMIC_SEQ_CST);
+
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		struct hv_vcpu *v = d->vcpus[i];
+		if (v && v->vinfo) {
+			__atomic_store_n(&v->vinfo, NULL, __ATOMIC_RELEASE);
+			mmu_release_writable(d, v->vinfo_gpa);
+		}
+	}
+	if (eoi)
+		mmu_release_writable(d, (eoi - 1) << PAGE_SHIFT);
 }
 
 /* Start (period > 0) or stop v's periodic timer; it too fires VIRQ_TIMER on v. */

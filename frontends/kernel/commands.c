@@ -16,6 +16,7 @@
 #include <svk/wait.h>
 #include <svk/xenbus.h>
 #include <svk/smp.h>
+#include <svk/tscword.h>
 #include <svk/time.h>
 #include <svk/traps.h>
 #include <svk/pagetables.h>
@@ -347,6 +348,8 @@ static const struct command commands[] = {
 	{ .name = "usermode-smp", .run = usermode_smp_word },
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "evtchn-fifo", .run = cmd_evtchn_fifo },
+	{ .name = "evtchn-smp", .run = evtchn_smp_word },
+	{ .name = "tsc", .run = tsc_word },
 	{ .name = "evtchn", .run = cmd_nop }, /* evtchn=2l: read at boot (main.c) */
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },

@@ -8,6 +8,7 @@
 #include <svk/printk.h>
 #include <svk/sched.h>
 #include <svk/shinfo.h>
+#include <svk/smp.h>
 
 /* head.S: the entry points Xen bounces to. */
 extern char hypervisor_callback[], failsafe_callback[];
@@ -26,31 +27,50 @@ void evtchn_failsafe(void) __noreturn;
 
 #define BITS_PER_WORD (sizeof(xen_ulong_t) * 8)
 
-/* The handler table and counters, owned by this file (boot vCPU only). */
+/*
+ * The handler table (written by the boot vCPU, read by every vCPU's
+ * upcall), each port with the vCPU it notifies (2-level: only that vCPU's
+ * upcall runs it, as Linux's per-CPU masks do), and the counters.
+ */
 static struct {
 	evtchn_handler_t handler;
 	void *data;
+	unsigned int cpu;
 } ports[EVTCHN_MAX_PORTS];
 static bool events_on;
 static unsigned long nr_upcalls, nr_spurious;
-static unsigned int upcall_depth;
+static unsigned int upcall_depth[SCHED_MAX_VCPUS];
 
 /*
- * The FIFO ABI (Xen's public/event_channel.h), boot vCPU only: one
- * control block, event-array pages for our ports, and our own copy of
- * each queue's head (0: read the next one from the control block).
+ * The FIFO ABI (Xen's public/event_channel.h): the event-array pages for
+ * our ports, shared by every vCPU, and per vCPU a control block (Xen's
+ * EVTCHNOP_init_control is per vCPU: the boot vCPU's at the switch, each
+ * secondary's before it first runs) and our own copy of each of its
+ * queue's heads (0: read the next one from the control block).  A vCPU
+ * only ever consumes its own queues.
  */
 #define FIFO_WORDS_PER_PAGE (PAGE_SIZE / sizeof(event_word_t))
 #define FIFO_MAX_PAGES (EVTCHN_MAX_PORTS / FIFO_WORDS_PER_PAGE)
 #define FIFO_W(bit) ((event_word_t)1 << (bit))
+struct fifo_cpu {
+	struct evtchn_fifo_control_block *cb;
+	uint32_t head[EVTCHN_FIFO_MAX_QUEUES];
+};
 static struct {
 	bool on;
-	struct evtchn_fifo_control_block *cb;
 	event_word_t *pages[FIFO_MAX_PAGES];
 	unsigned nr_pages;
-	uint32_t head[EVTCHN_FIFO_MAX_QUEUES];
+	struct fifo_cpu cpu[SCHED_MAX_VCPUS];
 	int why_not;	   /* init_control's error when 2-level is used, 1 when not tried */
 } fifo = { .why_not = 1 }; /* 1: not tried (evtchn=2l) */
+
+/* This vCPU's vcpu_info (the legacy slots in shared_info: up to 32 vCPUs). */
+static struct vcpu_info *this_vcpu_info(void)
+{
+	unsigned int cpu = smp_this_cpu();
+
+	return &shared_info->vcpu_info[cpu < XEN_LEGACY_MAX_VCPUS ? cpu : 0];
+}
 
 static event_word_t *fifo_word(evtchn_port_t port)
 {
@@ -107,8 +127,8 @@ static void port_run(evtchn_port_t port)
 		nr_spurious++;
 }
 
-/* 2-level: the selector, then each word's pending & ~mask. */
-static void upcall_2l(struct vcpu_info *vi)
+/* 2-level: the selector, then each word's pending & ~mask, the ports that notify this vCPU. */
+static void upcall_2l(struct vcpu_info *vi, unsigned int cpu)
 {
 	xen_ulong_t sel, pending;
 	unsigned int w, b;
@@ -122,6 +142,8 @@ static void upcall_2l(struct vcpu_info *vi)
 		while (pending) {
 			b = (unsigned int)__builtin_ctzl(pending);
 			pending &= pending - 1;
+			if (READ_ONCE(ports[w * BITS_PER_WORD + b].cpu) != cpu)
+				continue; /* another vCPU's: its upcall takes it */
 			__atomic_fetch_and(&shared_info->evtchn_pending[w], ~((xen_ulong_t)1 << b),
 					   __ATOMIC_SEQ_CST);
 			port_run(w * BITS_PER_WORD + b);
@@ -134,19 +156,19 @@ static void upcall_2l(struct vcpu_info *vi)
  * is ours, or the control block's when we reached the tail last time;
  * unlinking the word gives the next one; 0 ends the queue.
  */
-static void fifo_consume(unsigned q, uint32_t *ready)
+static void fifo_consume(struct fifo_cpu *fc, unsigned q, uint32_t *ready)
 {
-	uint32_t port = fifo.head[q], next;
+	uint32_t port = fc->head[q], next;
 	event_word_t *word, w;
 
 	if (!port) {
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		port = READ_ONCE(fifo.cb->head[q]);
+		port = READ_ONCE(fc->cb->head[q]);
 	}
 	word = port ? fifo_word(port) : NULL;
 	if (!word || port >= EVTCHN_MAX_PORTS) { /* nothing sane there: drop the queue */
 		*ready &= ~(1U << q);
-		fifo.head[q] = 0;
+		fc->head[q] = 0;
 		return;
 	}
 	w = __atomic_load_n(word, __ATOMIC_SEQ_CST);
@@ -161,16 +183,19 @@ static void fifo_consume(unsigned q, uint32_t *ready)
 		__atomic_fetch_and(word, ~FIFO_W(EVTCHN_FIFO_PENDING), __ATOMIC_SEQ_CST);
 		port_run(port);
 	}
-	fifo.head[q] = next;
+	fc->head[q] = next;
 }
 
-static void upcall_fifo(void)
+static void upcall_fifo(struct fifo_cpu *fc)
 {
-	uint32_t ready = __atomic_exchange_n(&fifo.cb->ready, 0, __ATOMIC_SEQ_CST);
+	uint32_t ready;
 
+	if (!fc->cb)
+		return; /* no block for this vCPU: Xen drops its events */
+	ready = __atomic_exchange_n(&fc->cb->ready, 0, __ATOMIC_SEQ_CST);
 	while (ready) {
-		fifo_consume((unsigned)__builtin_ctz(ready), &ready);
-		ready |= __atomic_exchange_n(&fifo.cb->ready, 0, __ATOMIC_SEQ_CST);
+		fifo_consume(fc, (unsigned)__builtin_ctz(ready), &ready);
+		ready |= __atomic_exchange_n(&fc->cb->ready, 0, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -184,23 +209,24 @@ static void upcall_fifo(void)
  */
 void evtchn_do_upcall(void)
 {
-	struct vcpu_info *vi = &shared_info->vcpu_info[0];
+	unsigned int cpu = smp_this_cpu();
+	struct vcpu_info *vi = this_vcpu_info();
 
-	nr_upcalls++;
-	upcall_depth++;
+	__atomic_fetch_add(&nr_upcalls, 1, __ATOMIC_RELAXED);
+	upcall_depth[cpu]++;
 	do {
 		WRITE_ONCE(vi->evtchn_upcall_pending, 0);
 		if (fifo.on)
-			upcall_fifo();
+			upcall_fifo(&fifo.cpu[cpu]);
 		else
-			upcall_2l(vi);
+			upcall_2l(vi, cpu);
 	} while (READ_ONCE(vi->evtchn_upcall_pending));
-	upcall_depth--;
+	upcall_depth[cpu]--;
 }
 
 bool events_in_upcall(void)
 {
-	return upcall_depth != 0;
+	return upcall_depth[smp_this_cpu()] != 0;
 }
 
 void evtchn_failsafe(void)
@@ -247,6 +273,41 @@ void evtchn_unbind(evtchn_port_t port)
 	port_mask(port);
 	WRITE_ONCE(ports[port].handler, NULL);
 	ports[port].data = NULL;
+	WRITE_ONCE(ports[port].cpu, 0);
+}
+
+int evtchn_bind_on(evtchn_port_t port, unsigned int cpu, evtchn_handler_t handler, void *data)
+{
+	if (port == 0 || port >= EVTCHN_MAX_PORTS || cpu >= SCHED_MAX_VCPUS)
+		return -XEN_EINVAL;
+	if (ports[port].handler)
+		return -XEN_EBUSY;
+	WRITE_ONCE(ports[port].cpu, cpu);
+	return evtchn_bind(port, handler, data);
+}
+
+int evtchn_move(evtchn_port_t port, unsigned int cpu)
+{
+	struct evtchn_bind_vcpu op = { .port = port, .vcpu = cpu };
+	int rc;
+
+	if (port == 0 || port >= EVTCHN_MAX_PORTS || cpu >= SCHED_MAX_VCPUS)
+		return -XEN_EINVAL;
+	/*
+	 * As Linux rebinds: masked across the move, then unmasked by the
+	 * hypervisor, which raises it again where it now belongs if it is
+	 * pending and not queued (a FIFO event already linked stays on the
+	 * old vCPU's queue and is taken there).
+	 */
+	port_mask(port);
+	rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_bind_vcpu, &op);
+	if (!rc)
+		WRITE_ONCE(ports[port].cpu, cpu);
+	if (READ_ONCE(ports[port].handler)) {
+		struct evtchn_unmask um = { .port = port };
+		(void)HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &um);
+	}
+	return rc;
 }
 
 int evtchn_notify(evtchn_port_t port)
@@ -327,25 +388,28 @@ void events_mask(void)
 {
 	if (!shared_info)
 		return;
-	WRITE_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask, 1);
+	WRITE_ONCE(this_vcpu_info()->evtchn_upcall_mask, 1);
 	barrier();
 }
 
 void events_unmask(void)
 {
+	struct vcpu_info *vi;
+
 	if (!shared_info || !events_on)
 		return;
+	vi = this_vcpu_info();
 	barrier();
-	WRITE_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask, 0);
+	WRITE_ONCE(vi->evtchn_upcall_mask, 0);
 	/* Unmask before looking at pending, or an event could be missed. */
 	xen_mb();
-	if (READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_pending))
+	if (READ_ONCE(vi->evtchn_upcall_pending))
 		(void)HYPERVISOR_xen_version(XENVER_version, NULL);
 }
 
 bool events_masked(void)
 {
-	return !shared_info || READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask);
+	return !shared_info || READ_ONCE(this_vcpu_info()->evtchn_upcall_mask);
 }
 
 void events_enable(void)
@@ -360,28 +424,39 @@ void events_enable(void)
  * until our table is covered or the hypervisor says -ENOSPC.  On
  * -ENOSYS (or any failure of init_control) the 2-level ABI stays.
  */
-int events_fifo_init(void)
+/* EVTCHNOP_init_control for @cpu with a fresh page: 0 or -errno (the page given back). */
+static int fifo_control_block(unsigned int cpu)
 {
 	struct evtchn_init_control init = { 0 };
+	void *cb = page_alloc();
+	int rc;
+
+	if (!cb)
+		return -XEN_ENOMEM;
+	init.control_gfn = virt_to_mfn(cb);
+	init.offset = 0;
+	init.vcpu = cpu;
+	rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &init);
+	if (rc) {
+		page_free(cb);
+		return rc;
+	}
+	memset(fifo.cpu[cpu].head, 0, sizeof(fifo.cpu[cpu].head));
+	WRITE_ONCE(fifo.cpu[cpu].cb, cb);
+	return 0;
+}
+
+int events_fifo_init(void)
+{
 	struct evtchn_expand_array exp;
-	void *cb, *page;
+	void *page;
 	int rc;
 
 	if (!events_on)
 		return -XEN_ENODEV;
-	cb = page_alloc();
-	if (!cb)
-		return fifo.why_not = -XEN_ENOMEM;
-	init.control_gfn = virt_to_mfn(cb);
-	init.offset = 0;
-	init.vcpu = 0;
-	rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &init);
-	if (rc) {
-		page_free(cb);
+	rc = fifo_control_block(0);
+	if (rc)
 		return fifo.why_not = rc;
-	}
-	fifo.cb = cb;
-	memset(fifo.head, 0, sizeof(fifo.head));
 	while (fifo.nr_pages < FIFO_MAX_PAGES) {
 		page = page_alloc();
 		if (!page)
@@ -399,6 +474,34 @@ int events_fifo_init(void)
 	fifo.on = true;
 	fifo.why_not = 0;
 	return fifo.nr_pages ? 0 : rc;
+}
+
+int events_vcpu_prepare(unsigned int cpu)
+{
+	if (cpu == 0 || cpu >= SCHED_MAX_VCPUS)
+		return -XEN_EINVAL;
+	if (!fifo.on || fifo.cpu[cpu].cb)
+		return 0; /* 2-level needs nothing; a block stays across down and up */
+	return fifo_control_block(cpu);
+}
+
+int events_vcpu_start(void)
+{
+	int rc;
+
+	if (!events_on)
+		return -XEN_ENODEV;
+	rc = register_callback(CALLBACKTYPE_event, hypervisor_callback);
+	if (!rc)
+		rc = register_callback(CALLBACKTYPE_failsafe, failsafe_callback);
+	if (!rc)
+		events_unmask();
+	return rc;
+}
+
+bool events_vcpu_fifo(unsigned int cpu)
+{
+	return fifo.on && cpu < SCHED_MAX_VCPUS && READ_ONCE(fifo.cpu[cpu].cb);
 }
 
 bool events_fifo(void)

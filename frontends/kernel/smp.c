@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Starts the secondary vCPUs with VCPUOP_initialise/VCPUOP_up, waits for their reports, keeps them
 // online or lets them go.
+#include <svk/events.h>
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/mm.h>
@@ -36,6 +37,38 @@ static unsigned int smp_done[SCHED_MAX_VCPUS];
 static bool smp_started[SCHED_MAX_VCPUS];
 static bool smp_keep[SCHED_MAX_VCPUS];
 static bool smp_idling[SCHED_MAX_VCPUS];
+/* Each secondary's stack (smp_this_cpu), set before it first runs; the highest id given one. */
+static char *smp_stack[SCHED_MAX_VCPUS];
+static unsigned int smp_top;
+/* smp_call: the boot vCPU posts fn/arg and bumps call_seq; the secondary copies call_seq to
+ * call_done once fn returned. */
+static void (*call_fn[SCHED_MAX_VCPUS])(void *);
+static void *call_arg[SCHED_MAX_VCPUS];
+static unsigned int call_seq[SCHED_MAX_VCPUS], call_done[SCHED_MAX_VCPUS];
+
+unsigned int smp_this_cpu(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	unsigned int top = __atomic_load_n(&smp_top, __ATOMIC_ACQUIRE);
+
+	for (unsigned int cpu = 1; cpu <= top && cpu < SCHED_MAX_VCPUS; cpu++) {
+		uintptr_t base = (uintptr_t)__atomic_load_n(&smp_stack[cpu], __ATOMIC_ACQUIRE);
+		if (base && sp - base < SMP_STACK_PAGES * PAGE_SIZE)
+			return cpu;
+	}
+	return 0;
+}
+
+/* A secondary, outside any upcall: run what the boot vCPU posted for it. */
+static void smp_run_call(unsigned long cpu)
+{
+	unsigned int seq = __atomic_load_n(&call_seq[cpu], __ATOMIC_ACQUIRE);
+
+	if (seq == __atomic_load_n(&call_done[cpu], __ATOMIC_RELAXED))
+		return;
+	call_fn[cpu](call_arg[cpu]);
+	__atomic_store_n(&call_done[cpu], seq, __ATOMIC_RELEASE);
+}
 
 /*
  * Sleep about @ns in SCHEDOP_poll on no port: blocked, with events masked
@@ -58,8 +91,14 @@ static void smp_nap(uint64_t ns)
 void smp_secondary_main(unsigned long cpu)
 {
 	unsigned int reported = 0, gen;
+	int rc;
 
+	/* Its own callbacks, then its events (its FIFO block was made by the boot vCPU). */
+	rc = events_vcpu_start();
+	if (rc && rc != -XEN_ENODEV)
+		printk("vcpu %lu: events: %d\n", cpu, rc);
 	for (;;) {
+		smp_run_call(cpu);
 		gen = __atomic_load_n(&smp_gen, __ATOMIC_SEQ_CST);
 		if (gen != reported) {
 			printk("vcpu %lu: online\n", cpu);
@@ -126,6 +165,13 @@ static int smp_initialise(const start_info_t *si, unsigned int cpu)
 	stack = smp_stack_alloc();
 	if (!stack)
 		return -XEN_ENOMEM;
+	/* Its FIFO control block before it runs, as Linux prepares a CPU. */
+	rc = events_vcpu_prepare(cpu);
+	if (rc)
+		printk("smp: vcpu %u: evtchn fifo control block: %ld\n", cpu, rc);
+	__atomic_store_n(&smp_stack[cpu], stack, __ATOMIC_RELEASE);
+	if (cpu > smp_top)
+		__atomic_store_n(&smp_top, cpu, __ATOMIC_RELEASE);
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.flags = VGCF_in_kernel | VGCF_online;
@@ -147,6 +193,7 @@ static int smp_initialise(const start_info_t *si, unsigned int cpu)
 	return 0;
 
 out_free_stack:
+	__atomic_store_n(&smp_stack[cpu], NULL, __ATOMIC_RELEASE);
 	/* Highest first: the free list then hands them back in order. */
 	for (unsigned int i = SMP_STACK_PAGES; i-- > 0;)
 		page_free(stack + i * PAGE_SIZE);
@@ -277,4 +324,24 @@ int smp_cpu_down(unsigned int cpu, uint64_t timeout_ns)
 		smp_nap(1000000);
 	}
 	return rc < 0 ? (int)rc : 0;
+}
+
+int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_ns)
+{
+	unsigned int seq;
+	uint64_t deadline;
+
+	if (cpu == 0 || cpu >= SCHED_MAX_VCPUS || !smp_cpu_kept(cpu) || !fn)
+		return -XEN_EINVAL;
+	call_fn[cpu] = fn;
+	call_arg[cpu] = arg;
+	seq = __atomic_add_fetch(&call_seq[cpu], 1, __ATOMIC_RELEASE);
+	deadline = time_available() ? time_now_ns() + timeout_ns : 0;
+	/* It looks at least every SMP_IDLE_NS. */
+	while (__atomic_load_n(&call_done[cpu], __ATOMIC_ACQUIRE) != seq) {
+		if (deadline && time_now_ns() > deadline)
+			return -XEN_ETIMEDOUT;
+		smp_nap(1000000);
+	}
+	return 0;
 }

@@ -199,6 +199,8 @@ int kvm_pv_vcpu_init(struct hv_vcpu *v)
 	s->idt.limit = 0xfff;
 	s->cr0 = 0x80010033; /* PG, WP, NE, ET, MP, PE */
 	s->cr4 = 0x620;	     /* OSXMMEXCPT, OSFXSR, PAE */
+	if (d->vtsc)
+		s->cr4 |= 0x4; /* TSD: the guest (ring 3) rdtsc/rdtscp is #GP, emulated (tsc.c) */
 	/*
 	 * NXE, LMA, LME; not SCE: a guest `syscall` (a process's, in guest
 	 * user mode) is then #UD, which the core takes as the syscall

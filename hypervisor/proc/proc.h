@@ -62,6 +62,8 @@ static inline struct proc_vcpu *proc_vcpu(struct hv_vcpu *v)
 /* proc_spawn.c */
 int proc_spawn_init(char *why, size_t len);
 /* Start the runner for d and wait until every vCPU thread waits; -errno and why if not. */
+/* Whether PR_SET_TSC makes rdtsc fault on this host (probed once, in a child). */
+bool proc_tsc_trap_ok(char *why, size_t len);
 int proc_spawn(struct hv_domain *d, char *why, size_t len);
 /* SIGKILL the runner; the reaper sees it go. */
 void proc_kill(struct hv_domain *d);

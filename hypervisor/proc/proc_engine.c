@@ -463,6 +463,7 @@ const struct hv_engine hv_proc_engine = {
 	.vcpu_kick = proc_vcpu_kick,
 	.vcpu_unkick = proc_vcpu_unkick,
 	.vcpu_tsc = proc_vcpu_tsc,
+	.tsc_trap_ok = proc_tsc_trap_ok,
 	.hypercall_page = proc_hypercall_page,
 	.install_l4 = proc_install_l4,
 	.pte_changed = proc_as_pte_changed,

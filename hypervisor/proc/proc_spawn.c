@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -79,6 +80,48 @@ static void *spawner_thread(void *arg)
 }
 
 /* Where sv-runner is: $SPLITVISOR_RUNNER, else beside this program. */
+/* The probe child's SIGSEGV: rdtsc faulted. */
+static void tsc_probe_segv(int sig)
+{
+	(void)sig;
+	_exit(42);
+}
+
+/*
+ * PR_SET_TSC(PR_TSC_SIGSEGV) is what makes a runner's rdtsc fault for
+ * tsc_mode; some hosts (a kernel that itself runs virtualized without
+ * CR4.TSD) accept the call and still run rdtsc.  A child tries it once.
+ */
+bool proc_tsc_trap_ok(char *why, size_t len)
+{
+	static int state; /* 0 unknown, 1 traps, 2 does not (atomic) */
+	int st = __atomic_load_n(&state, __ATOMIC_ACQUIRE), status = 0;
+	pid_t pid;
+
+	if (!st) {
+		pid = fork();
+		if (pid == 0) {
+			struct sigaction sa = { .sa_handler = tsc_probe_segv };
+			uint32_t lo, hi;
+			sigaction(SIGSEGV, &sa, NULL);
+			if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0))
+				_exit(1);
+			__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+			_exit(lo == 0 && hi == 0 ? 2 : 0);
+		}
+		st = 2;
+		if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 42)
+			st = 1;
+		__atomic_store_n(&state, st, __ATOMIC_RELEASE);
+	}
+	if (st != 1)
+		snprintf(why, len,
+			 "the process engine cannot make rdtsc trap on this host "
+			 "(PR_SET_TSC does not take effect)");
+	return st == 1;
+}
+
 int proc_spawn_init(char *why, size_t len)
 {
 	const char *env = getenv("SPLITVISOR_RUNNER");
@@ -225,6 +268,7 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 	h->nice = GUEST_NICE;
 	h->low_window = wants_low_window(d);
 	pd->va_lo = d->low_va ? 0 : PAGE_SIZE;
+	h->tsc_trap = d->vtsc; /* tsc_mode: the guest's rdtsc faults and is emulated (tsc.c) */
 	if (d->m2p_l3_gpa) {
 		h->m2p_offset = (uint64_t)mem_offset(&d->mem, d->m2p_tab_gpa);
 		h->m2p_len = (d->m2p_entries * 8 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);

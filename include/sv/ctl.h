@@ -144,6 +144,12 @@ struct sv_host_info {
 
 enum sv_guest_kind { SV_DOM_PV = 1, SV_DOM_PVH = 2, SV_DOM_HVM = 3 };
 
+/* tsc_mode, Xen's numbers (XEN_CPUID_TSC_MODE_*; libxl's enum has the same order). */
+#define SV_TSC_MODE_DEFAULT 0
+#define SV_TSC_MODE_ALWAYS_EMULATE 1
+#define SV_TSC_MODE_NATIVE 2	      /* Xen's NEVER_EMULATE */
+#define SV_TSC_MODE_NATIVE_PARAVIRT 3 /* removed from Xen: refused */
+
 struct sv_ctl_create {
 	uint32_t kind; /* sv_guest_kind */
 	uint32_t max_vcpus;
@@ -158,6 +164,8 @@ struct sv_ctl_create {
 	 * rest in (populate_physmap) up to its maximum, which starts here.
 	 */
 	uint64_t max_kb;
+	uint32_t tsc_mode; /* SV_TSC_MODE_*: xl.cfg's tsc_mode (0: default) */
+	uint32_t pad;
 };
 
 /*
@@ -232,8 +240,8 @@ struct sv_dominfo {
 	uint64_t cpu_time_ns; /* guest run time summed over vCPUs */
 	char name[64];
 	uint8_t handle[16];
-	uint32_t engine; /* sv_engine that runs it; 0 for dom0 */
-	uint32_t pad;
+	uint32_t engine;   /* sv_engine that runs it; 0 for dom0 */
+	uint32_t tsc_mode; /* SV_TSC_MODE_* it was created with */
 	/* mem_kb above is the current reservation (what the guest holds, as Xen's tot_pages). */
 	uint64_t max_mem_kb; /* its maximum (XEN_DOMCTL_max_mem) */
 	uint64_t host_kb;    /* what the host really holds for it: its memory's allocated blocks */

@@ -175,6 +175,8 @@ struct sv_proc_hdr {
 	uint32_t low_window; /* hypervisor: 1: guest window from VA 0, keep CAP_SYS_RAWIO alone */
 	uint32_t low_uid;    /* runner: the uid (and gid) a low-window runner took */
 	char error_msg[96]; /* runner: which step failed */
+	uint32_t tsc_trap;  /* 1: rdtsc faults in every thread (PR_SET_TSC, set before seccomp) */
+	uint32_t pad;
 };
 #endif
 

@@ -6,11 +6,16 @@
 # order under FIFO, port order under 2-level, set_priority's errors).  A FIFO
 # guest's console, xenstore, disk and network all work over FIFO events
 # (dom0's daemons keep their own event channels through libxenevtchn).
+# With 2..4 vCPUs every vCPU has its own control block, and the evtchn-smp
+# word proves IPIs, each secondary's VIRQ_TIMER and ports moved with
+# EVTCHNOP_bind_vcpu (also while linked on the old vCPU's queue) are
+# delivered on the right vCPU, exactly once, under FIFO and 2-level.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(fifo-abi-word twolevel-abi-word fifo-xenstore-console fifo-blk-io fifo-net-ping
-	fifo-two-guests-talk)
+	fifo-two-guests-talk fifo-smp-vcpus=2 fifo-smp-vcpus=3 fifo-smp-vcpus=4 twolevel-smp-vcpus=3
+	fifo-frames-released)
 need_guest_engine "${TESTS[@]}" || exit 0
 kernel=$SV_GUEST/svkernel
 if ! grep -aq 'evtchn-fifo' "$kernel"; then
@@ -145,4 +150,41 @@ if grep -aq 'evtchn-peer' "$kernel" && command -v xenstore-write >/dev/null; the
 	xl destroy pb >/dev/null 2>&1
 else
 	skip "fifo-two-guests-talk: needs the evtchn-peer word and xenstore-write"
+fi
+
+# 7. Every vCPU on FIFO (its own control block), and the same word under 2-level.
+if grep -aq 'evtchn-smp' "$kernel"; then
+	smp_ok() { # OUT ABI N
+		grep -q "^evtchn-smp: abi $2, $3 vcpus$" <<<"$1" && grep -q '^evtchn-smp: ok$' <<<"$1" &&
+			[ "$(grep -c '^evtchn-smp: vcpu [0-9]* ok' <<<"$1")" = "$3" ] && ! grep -q FAIL <<<"$1"
+	}
+	for n in 2 3 4; do
+		out=$(run "smp$n" "evtchn-smp halt" "vcpus = $n")
+		id=$(domid_of "smp$n")
+		if smp_ok "$out" fifo "$n" && [ -n "$id" ] && fifo_logged "$id"; then
+			pass "fifo-smp-vcpus=$n"
+		else
+			fail "fifo-smp-vcpus=$n"; printf '%s\n' "$out" | grep -E 'evtchn|smp|vcpu' | sed 's/^/    /'
+		fi
+	done
+	out=$(run smp2l "evtchn=2l evtchn-smp halt" "vcpus = 3")
+	id=$(domid_of smp2l)
+	if smp_ok "$out" 2-level 3 && [ -n "$id" ] && ! fifo_logged "$id"; then
+		pass twolevel-smp-vcpus=3
+	else
+		fail twolevel-smp-vcpus=3; printf '%s\n' "$out" | grep -E 'evtchn|smp|vcpu' | sed 's/^/    /'
+	fi
+else
+	for t in fifo-smp-vcpus=2 fifo-smp-vcpus=3 fifo-smp-vcpus=4 twolevel-smp-vcpus=3; do
+		skip "$t: the guest kernel has no evtchn-smp word"
+	done
+fi
+
+# 8. The guest frames the hypervisor held for FIFO (control blocks, array pages) all went
+#    back when the domains ended: no domain ended with frames still held.
+gone() { ! xl list 2>/dev/null | grep -qE '^(fifo|twolevel|xsfifo|blkfifo|smp[0-9l]+) '; }
+if wait_for 30 gone && grep -q 'destroyed' "$hvlog" && ! grep -q 'frames still held' "$hvlog"; then
+	pass fifo-frames-released
+else
+	fail fifo-frames-released; grep -E 'still held|destroyed' "$hvlog" | tail -n 5 | sed 's/^/    /'
 fi

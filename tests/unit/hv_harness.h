@@ -43,7 +43,11 @@ uint64_t *hvh_pt(uint64_t gpa);
 /* Hypercall nr from v, its arguments in the registers Xen's ABI says, the rest zero. */
 long hvh_hypercall(struct hv_vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		   uint64_t a3);
-/* Everything hvh_setup made and the core hung on the domain since (mmu table included). */
+/*
+ * Everything hvh_setup made and the core hung on the domain since (mmu table
+ * included); fails the case if a guest frame the hypervisor held was not
+ * released by the domain's end (mmu_held).
+ */
 void hvh_teardown(void);
 
 #endif

@@ -189,6 +189,95 @@ START_TEST(engine_errors)
 }
 END_TEST
 
+/* tsc_mode: xl.cfg(5)'s names, any case (libxl's from_string); xl's deprecated numbers. */
+START_TEST(tsc_mode_values)
+{
+	static const struct {
+		const char *line;
+		unsigned mode;
+		bool warns;
+	} ok[] = {
+		{ "tsc_mode = \"default\"", SV_TSC_MODE_DEFAULT, false },
+		{ "tsc_mode = 'always_emulate'", SV_TSC_MODE_ALWAYS_EMULATE, false },
+		{ "tsc_mode = \"native\"", SV_TSC_MODE_NATIVE, false },
+		{ "tsc_mode = \"Native\"", SV_TSC_MODE_NATIVE, false },
+		{ "tsc_mode = native", SV_TSC_MODE_NATIVE, false },
+		{ "tsc_mode = \"native_paravirt\"", SV_TSC_MODE_NATIVE_PARAVIRT, false },
+		{ "tsc_mode = 0", SV_TSC_MODE_DEFAULT, true },
+		{ "tsc_mode = 1", SV_TSC_MODE_ALWAYS_EMULATE, true },
+		{ "tsc_mode = 2", SV_TSC_MODE_NATIVE, true },
+		{ "tsc_mode = \"2\"", SV_TSC_MODE_NATIVE, true },
+		{ "tsc_mode = 0x1", SV_TSC_MODE_ALWAYS_EMULATE, true },
+		{ "tsc_mode = 3", SV_TSC_MODE_NATIVE_PARAVIRT, true },
+	};
+	struct sv_config cfg;
+	char text[256];
+
+	parse_ok(&cfg, "name='t'\nkernel='/k'\n");
+	ck_assert_uint_eq(cfg.tsc_mode, SV_TSC_MODE_DEFAULT); /* libxl's default */
+	sv_config_free(&cfg);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "name='t'\nkernel='/k'\n%s\n", ok[i].line);
+		parse_ok(&cfg, text);
+		ck_assert_msg(cfg.tsc_mode == ok[i].mode, "%s gave %u", ok[i].line, cfg.tsc_mode);
+		ck_assert_msg(!!strstr(cfg.warnings, "as an integer is deprecated") == ok[i].warns,
+			      "%s: warnings '%s'", ok[i].line, cfg.warnings);
+		if (ok[i].mode == SV_TSC_MODE_NATIVE_PARAVIRT) {
+			/* Parsed, then refused as libxl refuses it at create. */
+			ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), -EINVAL);
+			ck_assert_str_eq(err,
+					 "hello.cfg: TSC Mode native_paravirt (a.k.a PVRDTSCP) "
+					 "has been removed");
+		} else {
+			ck_assert_int_eq(sv_config_validate(&cfg, err, sizeof(err)), 0);
+		}
+		sv_config_free(&cfg);
+	}
+	/* xl's suggestion names the mode. */
+	parse_ok(&cfg, "tsc_mode = 1\n");
+	ck_assert_str_eq(
+	    cfg.warnings,
+	    "hello.cfg:1: warning: specifying \"tsc_mode\" as an integer is deprecated. "
+	    "Please use the named parameter variant. e.g. tsc_mode=\"always_emulate\"\n");
+	sv_config_free(&cfg);
+	ck_assert_str_eq(sv_tsc_mode_name(SV_TSC_MODE_NATIVE), "native");
+	ck_assert_str_eq(sv_tsc_mode_name(SV_TSC_MODE_ALWAYS_EMULATE), "always_emulate");
+	ck_assert_str_eq(sv_tsc_mode_name(9), "unknown");
+	/* The last one wins; an override changes it; a bad override changes nothing. */
+	parse_ok(&cfg, "name='t'\nkernel='/k'\ntsc_mode='native'\ntsc_mode='always_emulate'\n");
+	ck_assert_uint_eq(cfg.tsc_mode, SV_TSC_MODE_ALWAYS_EMULATE);
+	ck_assert_int_eq(sv_config_override(&cfg, "tsc_mode=native", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.tsc_mode, SV_TSC_MODE_NATIVE);
+	ck_assert_int_eq(sv_config_override(&cfg, "tsc_mode=\"emulate\"", err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "command line: tsc_mode: invalid value 'emulate' (expected "
+			      "\"default\", \"always_emulate\" or \"native\")");
+	ck_assert_uint_eq(cfg.tsc_mode, SV_TSC_MODE_NATIVE);
+	sv_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(tsc_mode_errors)
+{
+	parse_bad("name='x'\ntsc_mode = 'always'\n",
+		  "hello.cfg:2: tsc_mode: invalid value 'always' (expected \"default\", "
+		  "\"always_emulate\" or \"native\")");
+	parse_bad("tsc_mode = ''\n", "hello.cfg:1: tsc_mode: invalid value '' (expected "
+				     "\"default\", \"always_emulate\" or \"native\")");
+	parse_bad("tsc_mode = 4\n", "hello.cfg:1: tsc_mode: invalid value 4 (the numeric form is "
+				    "0..3)");
+	parse_bad("tsc_mode = -1\n", "hello.cfg:1: tsc_mode: invalid value -1 (the numeric form "
+				     "is 0..3)");
+	parse_bad("tsc_mode = 99999999999999999999\n",
+		  "hello.cfg:1: tsc_mode: invalid value 99999999999999999999 (the numeric form is "
+		  "0..3)");
+	parse_bad("tsc_mode = '1x'\n", "hello.cfg:1: tsc_mode: invalid value '1x' (expected "
+				       "\"default\", \"always_emulate\" or \"native\")");
+	parse_bad("tsc_mode = ['native']\n", "hello.cfg:1: tsc_mode: expected \"default\", "
+					     "\"always_emulate\" or \"native\", got a list");
+}
+END_TEST
+
 START_TEST(engine_overrides)
 {
 	struct sv_config cfg;
@@ -683,6 +772,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, engine_values);
 	tcase_add_test(tc, engine_default);
 	tcase_add_test(tc, engine_errors);
+	tcase_add_test(tc, tsc_mode_values);
+	tcase_add_test(tc, tsc_mode_errors);
 	tcase_add_test(tc, engine_overrides);
 	tcase_add_test(tc, cmdline_rules);
 	tcase_add_test(tc, syntax_variants);

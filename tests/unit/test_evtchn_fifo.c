@@ -10,7 +10,12 @@
 #include <string.h>
 #include <xen/errno.h>
 #include <xen/event_channel.h>
+#include <xen/memory.h>
+#include <xen/physdev.h>
+#include <xen/vcpu.h>
+#include <xen/xen.h>
 #include "../../hypervisor/hv.h"
+#include "../../hypervisor/evtchn_priv.h"
 #include "../../hypervisor/mmu.h"
 #include "hv_harness.h"
 
@@ -22,6 +27,9 @@
 #define ARRAY_GFN 0x32	/* the event array's first page */
 #define ARRAY2_GFN 0x33 /* one page too many */
 #define SHINFO_GFN 0x40
+#define TABLE_GFN 0x34 /* a free frame the guest pins as a page table */
+#define VINFO_GFN 0x35 /* vcpu_info's new home */
+#define EOI_GFN 0x36   /* the pirq EOI map */
 
 #define PENDING (1U << EVTCHN_FIFO_PENDING)
 #define MASKED (1U << EVTCHN_FIFO_MASKED)
@@ -433,6 +441,265 @@ START_TEST(reset_goes_back_to_2level)
 }
 END_TEST
 
+/* ---- Guest frames the hypervisor holds (Xen's get_page_and_type, PGT_writable_page). ---- */
+
+/* A hypercall from vCPU 0 with its arguments in registers. */
+static long hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	return hvh_hypercall(vc[0], nr, a0, a1, a2, a3);
+}
+
+/* One mmuext_op (cmd on frame gfn) at VA_DATA + 512, its count done at VA_DATA + 1024. */
+static long ext(unsigned cmd, uint64_t gfn)
+{
+	struct mmuext_op op = { .cmd = cmd };
+
+	op.arg1.mfn = gfn;
+	memcpy(guest(VA_DATA + 512), &op, sizeof(op));
+	return hc(__HYPERVISOR_mmuext_op, VA_DATA + 512, 1, VA_DATA + 1024, DOMID_SELF);
+}
+
+/* XENMEM_decrease_reservation of one frame: the extents done (0 refused, 1 given back). */
+static long give_back(uint64_t gfn)
+{
+	struct xen_memory_reservation r = { .nr_extents = 1, .domid = DOMID_SELF };
+	xen_pfn_t frame = gfn;
+
+	set_xen_guest_handle(r.extent_start, (xen_pfn_t *)(VA_DATA + 2048));
+	memcpy(guest(VA_DATA + 1536), &r, sizeof(r));
+	memcpy(guest(VA_DATA + 2048), &frame, sizeof(frame));
+	return hc(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 1536, 0, 0);
+}
+
+static struct mmu_frame frame_info(uint64_t gfn)
+{
+	struct mmu_frame f;
+
+	ck_assert(mmu_frame_info(d, gfn * 4096ULL, &f));
+	return f;
+}
+
+/* Held by the hypervisor n times: n references, writable with n type references. */
+static void held(uint64_t gfn, unsigned n)
+{
+	struct mmu_frame f = frame_info(gfn);
+
+	ck_assert_uint_eq(f.refs, n);
+	ck_assert_uint_eq(f.type_count, n);
+	ck_assert_uint_eq(f.type, n ? MMU_T_WRITABLE : MMU_T_NONE);
+}
+
+/* The guest may not pin a held frame as any level of table, nor give it back. */
+static void guest_cannot_take(uint64_t gfn)
+{
+	struct mmu_frame before = frame_info(gfn);
+
+	for (unsigned l = 0; l < 4; l++)
+		ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE + l, gfn), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, gfn), -XEN_EINVAL);
+	ck_assert_int_eq(give_back(gfn), 0);
+	ck_assert(mem_frame_present(&d->mem, gfn * 4096ULL));
+	ck_assert_uint_eq(frame_info(gfn).refs, before.refs);
+	ck_assert_uint_eq(frame_info(gfn).type_count, before.type_count);
+}
+
+START_TEST(fifo_frames_held_while_used)
+{
+	uint64_t h0 = mmu_held(d);
+	struct evtchn_reset r = { .dom = DOMID_SELF };
+
+	/* A frame that is a page table cannot become a control block or array page. */
+	memset(mem_gpa(&d->mem, TABLE_GFN * 4096ULL, 4096), 0, 4096);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, TABLE_GFN), 0);
+	ck_assert_int_eq(init_control(TABLE_GFN, 0, 0, NULL), -XEN_EINVAL);
+	ck_assert(!evtchn_fifo_active(d)); /* still 2-level */
+	fifo_on();
+	ck_assert_int_eq(init_control(TABLE_GFN, 0, 1, NULL), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, TABLE_GFN), 0);
+	ck_assert_uint_eq(frame_info(TABLE_GFN).refs, 0);
+	ck_assert_uint_eq(mmu_held(d), h0 + 2);
+	held(CB_GFN, 1);
+	held(ARRAY_GFN, 1);
+	/* Refusals hold nothing: a second block for vCPU 0, a page past the limit. */
+	ck_assert_int_eq(init_control(CB1_GFN, 0, 0, NULL), -XEN_EINVAL);
+	ck_assert_int_eq(expand(ARRAY2_GFN), -XEN_ENOSPC);
+	held(CB1_GFN, 0);
+	held(ARRAY2_GFN, 0);
+	/* vCPU 1's block in vCPU 0's frame: the frame is held twice. */
+	ck_assert_int_eq(init_control(CB_GFN, 512, 1, NULL), 0);
+	held(CB_GFN, 2);
+	ck_assert_uint_eq(mmu_held(d), h0 + 3);
+	/* What the guest may try on them meanwhile. */
+	guest_cannot_take(CB_GFN);
+	guest_cannot_take(ARRAY_GFN);
+	/* Still delivered into the same frames. */
+	{
+		uint32_t rx, tx;
+		pair(&rx, &tx);
+		ck_assert(*word(tx) & LINKED);
+	}
+	/* EVTCHNOP_reset lets go of them all: the guest may pin or give them back again. */
+	ck_assert_int_eq(evop(EVTCHNOP_reset, &r, sizeof(r)), 0);
+	ck_assert_uint_eq(mmu_held(d), h0);
+	held(CB_GFN, 0);
+	held(ARRAY_GFN, 0);
+	memset(mem_gpa(&d->mem, CB_GFN * 4096ULL, 4096), 0, 4096);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, CB_GFN), 0);
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, CB_GFN), 0);
+	ck_assert_int_eq(give_back(ARRAY_GFN), 1);
+	ck_assert(!mem_frame_present(&d->mem, ARRAY_GFN * 4096ULL));
+	/* A frame given back cannot be used; FIFO again elsewhere, left for the teardown
+	 * (the domain's end) to release: hvh_teardown fails the case on any leak. */
+	ck_assert_int_eq(init_control(CB_GFN, 0, 0, NULL), 0);
+	ck_assert_int_eq(expand(ARRAY_GFN), -XEN_EINVAL);
+	ck_assert_int_eq(expand(ARRAY2_GFN), 0);
+	held(CB_GFN, 1);
+	held(ARRAY2_GFN, 1);
+	ck_assert_uint_eq(mmu_held(d), h0 + 2);
+}
+END_TEST
+
+/* VCPUOP_register_vcpu_info and PHYSDEVOP_pirq_eoi_gmfn hold their frames as Xen does. */
+START_TEST(vcpu_info_and_eoi_frames_held)
+{
+	struct vcpu_register_vcpu_info *ri = guest(VA_DATA + 512);
+	uint64_t *gmfn = guest(VA_DATA + 512);
+
+	/* A page table is refused; nothing held. */
+	memset(mem_gpa(&d->mem, TABLE_GFN * 4096ULL, 4096), 0, 4096);
+	ck_assert_int_eq(ext(MMUEXT_PIN_L2_TABLE, TABLE_GFN), 0);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = TABLE_GFN, .offset = 64 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA + 512, 0),
+			 -XEN_EINVAL);
+	ck_assert_ptr_null(vc[0]->vinfo);
+	*gmfn = TABLE_GFN;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA + 512, 0, 0),
+	    -XEN_EINVAL);
+	ck_assert_uint_eq(d->pirq_eoi_gmfn, 0);
+	ck_assert_int_eq(ext(MMUEXT_UNPIN_TABLE, TABLE_GFN), 0);
+	ck_assert_uint_eq(mmu_held(d), 0);
+
+	/* Both vCPUs' vcpu_info in one frame (vCPU 1 is down): held twice. */
+	vc[1]->state = VCPU_OFFLINE;
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = VINFO_GFN, .offset = 64 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA + 512, 0),
+			 0);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = VINFO_GFN, .offset = 1024 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA + 512, 0),
+			 0);
+	held(VINFO_GFN, 2);
+	/* Once per vCPU: the refusal holds nothing more. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, VA_DATA + 512, 0),
+			 -XEN_EINVAL);
+	held(VINFO_GFN, 2);
+	guest_cannot_take(VINFO_GFN);
+
+	/* The EOI map: held once; a second registration is -EBUSY and holds nothing. */
+	*gmfn = EOI_GFN;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v2, VA_DATA + 512, 0, 0), 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_physdev_op, PHYSDEVOP_pirq_eoi_gmfn_v1, VA_DATA + 512, 0, 0),
+	    -XEN_EBUSY);
+	held(EOI_GFN, 1);
+	guest_cannot_take(EOI_GFN);
+	ck_assert_uint_eq(mmu_held(d), 3);
+
+	/* The domain's end lets go of all of them (hvh_teardown checks the count too). */
+	domain_release_frames(d);
+	ck_assert_uint_eq(mmu_held(d), 0);
+	held(VINFO_GFN, 0);
+	held(EOI_GFN, 0);
+	ck_assert_ptr_null(vc[0]->vinfo);
+	ck_assert_int_eq(give_back(EOI_GFN), 1);
+}
+END_TEST
+
+/*
+ * EVTCHNOP_bind_vcpu while the port is LINKED on vCPU 0's queue: it stays
+ * there until vCPU 0 takes it (Xen's lock_old_queue), then the next event
+ * goes to vCPU 1's queue; vCPU 0's queue is not corrupted by the move.
+ */
+START_TEST(bind_vcpu_while_linked)
+{
+	struct evtchn_fifo_control_block *c0 = cb(CB_GFN), *c1 = cb(CB1_GFN);
+	uint32_t head0[16] = { 0 }, head1[16] = { 0 }, rx, tx, rx2, tx2;
+	uint32_t q = EVTCHN_FIFO_PRIORITY_DEFAULT;
+	struct evtchn_bind_vcpu bv;
+
+	fifo_on();
+	ck_assert_int_eq(init_control(CB1_GFN, 0, 1, NULL), 0);
+	pair(&rx, &tx);
+	pair(&rx2, &tx2);
+	ck_assert_uint_eq(consume(c0, head0, q), tx);
+	ck_assert_uint_eq(consume(c0, head0, q), tx2);
+	ck_assert_uint_eq(consume(c0, head0, q), 0);
+	/* rx linked on vCPU 0 (the tail there), then moved. */
+	ck_assert_int_eq(send(tx), 0);
+	ck_assert_uint_eq(*word(rx) & (PENDING | LINKED), PENDING | LINKED);
+	bv = (struct evtchn_bind_vcpu){ .port = rx, .vcpu = 1 };
+	ck_assert_int_eq(evop(EVTCHNOP_bind_vcpu, &bv, sizeof(bv)), 0);
+	d->shinfo->vcpu_info[1].evtchn_upcall_pending = 0;
+	/* Sent again while linked: nothing moves, nothing is linked twice. */
+	ck_assert_int_eq(send(tx), 0);
+	ck_assert_uint_eq(c1->ready, 0);
+	ck_assert_uint_eq(upcall_pending(1), 0);
+	/* rx2 (still vCPU 0's) links behind rx in vCPU 0's queue. */
+	ck_assert_int_eq(send(tx2), 0);
+	ck_assert_uint_eq(*word(rx) & LINK, rx2);
+	ck_assert_uint_eq(consume(c0, head0, q), rx);
+	ck_assert_uint_eq(consume(c0, head0, q), rx2);
+	ck_assert_uint_eq(consume(c0, head0, q), 0);
+	/* Now rx goes to vCPU 1's queue, with its upcall. */
+	ck_assert_int_eq(send(tx), 0);
+	ck_assert_uint_eq(c1->head[q], rx);
+	ck_assert_uint_eq(c1->ready, 1U << q);
+	ck_assert_uint_eq(upcall_pending(1), 1);
+	/* rx was vCPU 0's tail: that queue starts afresh, never linked behind rx. */
+	c0->head[q] = 0;
+	ck_assert_int_eq(send(tx2), 0);
+	ck_assert_uint_eq(c0->head[q], rx2);
+	ck_assert_uint_eq(*word(rx) & LINK, 0);
+	ck_assert_uint_eq(consume(c1, head1, q), rx);
+	ck_assert_uint_eq(consume(c1, head1, q), 0);
+	ck_assert_uint_eq(consume(c0, head0, q), rx2);
+	/* Moved back while linked on vCPU 1: delivered there once, then on vCPU 0. */
+	ck_assert_int_eq(send(tx), 0);
+	bv.vcpu = 0;
+	ck_assert_int_eq(evop(EVTCHNOP_bind_vcpu, &bv, sizeof(bv)), 0);
+	ck_assert_uint_eq(consume(c1, head1, q), rx);
+	ck_assert_int_eq(send(tx), 0);
+	ck_assert_uint_eq(consume(c0, head0, q), rx);
+	ck_assert_uint_eq(consume(c1, head1, q), 0);
+	/* IPIs and per-vCPU VIRQs do not move (Xen: -EINVAL); no such vCPU: -ENOENT. */
+	{
+		struct evtchn_bind_ipi bi = { .vcpu = 1 };
+		struct evtchn_bind_virq bvq = { .virq = VIRQ_TIMER, .vcpu = 1 };
+		ck_assert_int_eq(evop(EVTCHNOP_bind_ipi, &bi, sizeof(bi)), 0);
+		bv = (struct evtchn_bind_vcpu){ .port = bi.port, .vcpu = 0 };
+		ck_assert_int_eq(evop(EVTCHNOP_bind_vcpu, &bv, sizeof(bv)), -XEN_EINVAL);
+		ck_assert_int_eq(evop(EVTCHNOP_bind_virq, &bvq, sizeof(bvq)), 0);
+		bv = (struct evtchn_bind_vcpu){ .port = bvq.port, .vcpu = 0 };
+		ck_assert_int_eq(evop(EVTCHNOP_bind_vcpu, &bv, sizeof(bv)), -XEN_EINVAL);
+		bv = (struct evtchn_bind_vcpu){ .port = rx, .vcpu = 2 };
+		ck_assert_int_eq(evop(EVTCHNOP_bind_vcpu, &bv, sizeof(bv)), -XEN_ENOENT);
+		/* The IPI and the timer VIRQ land on vCPU 1's queue. */
+		c1->ready = 0;
+		memset(head1, 0, sizeof(head1));
+		*word(bi.port) &= ~MASKED;
+		*word(bvq.port) &= ~MASKED;
+		struct evtchn_send sd = { .port = bi.port };
+		ck_assert_int_eq(evop(EVTCHNOP_send, &sd, sizeof(sd)), 0);
+		evtchn_send_virq(d, 1, VIRQ_TIMER);
+		ck_assert_uint_eq(consume(c1, head1, q), bi.port);
+		ck_assert_uint_eq(consume(c1, head1, q), bvq.port);
+		ck_assert_uint_eq(consume(c1, head1, q), 0);
+		ck_assert_uint_eq(consume(c0, head0, q), 0);
+	}
+}
+END_TEST
+
 static Suite *fifo_suite(void)
 {
 	Suite *s = suite_create("evtchn_fifo");
@@ -448,6 +715,9 @@ static Suite *fifo_suite(void)
 	tcase_add_test(tc, scribbled_words_and_heads);
 	tcase_add_test(tc, racing_guest_cannot_hang_linking);
 	tcase_add_test(tc, reset_goes_back_to_2level);
+	tcase_add_test(tc, fifo_frames_held_while_used);
+	tcase_add_test(tc, vcpu_info_and_eoi_frames_held);
+	tcase_add_test(tc, bind_vcpu_while_linked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -216,6 +216,53 @@ START_TEST(physdev_op_as_xen_answers_a_domu)
 }
 END_TEST
 
+/*
+ * physdev_op_compat (19): one struct physdev_op { cmd; union }, decoded as
+ * Xen's compat path does and answered as physdev_op answers a domU.
+ */
+START_TEST(physdev_op_compat_as_physdev_op)
+{
+	struct physdev_op *op = guest(VA_DATA);
+	uint64_t end = VA_DATA + 16 * 4096ULL; /* VA_SUPER follows: not the guest's to pass */
+
+	memset(op, 0, sizeof(*op));
+	op->cmd = PHYSDEVOP_set_iopl;
+	op->u.set_iopl.iopl = 2;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_DATA, 0, 0), 0);
+	ck_assert_uint_eq(v->iopl, 2);
+	op->u.set_iopl.iopl = 4;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_DATA, 0, 0), -XEN_EINVAL);
+	ck_assert_uint_eq(v->iopl, 2);
+	op->cmd = PHYSDEVOP_irq_status_query;
+	op->u.irq_status_query.irq = 1;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_DATA, 0, 0), -XEN_EINVAL);
+	op->cmd = PHYSDEVOP_alloc_irq_vector;
+	op->u.irq_op.irq = 11;
+	op->u.irq_op.vector = 0;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_DATA, 0, 0), 0);
+	ck_assert_uint_eq(op->u.irq_op.vector, 11); /* written into the union */
+	op->cmd = PHYSDEVOP_apic_read;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_DATA, 0, 0), -XEN_EPERM);
+	op->cmd = PHYSDEVOP_set_iobitmap;
+	op->u.set_iobitmap.bitmap.p = (uint8_t *)(uintptr_t)VA_DATA;
+	op->u.set_iobitmap.nr_ports = 512;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_DATA, 0, 0), 0);
+	ck_assert_uint_eq(v->iobmp_ports, 512);
+	ck_assert_uint_eq(v->iobmp, VA_DATA);
+	op->cmd = 9999;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_DATA, 0, 0), -XEN_ENOSYS);
+	/* The whole structure must be readable, whatever the sub-op needs. */
+	op = guest(end - 8);
+	op->cmd = PHYSDEVOP_set_iopl;
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, end - 8, 0, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, 0, 0, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, VA_NOTMAPPED, 0, 0), -XEN_EFAULT);
+	ck_assert_int_eq(hc(__HYPERVISOR_physdev_op_compat, 0x0000800000000000ULL, 0, 0),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(v->iopl, 2);
+}
+END_TEST
+
 /* set_segment_base: canonical bases only; the selector form clears the user base. */
 START_TEST(set_segment_base_cases)
 {
@@ -1406,6 +1453,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, vm_assist_types);
 	tcase_add_test(tc, xen_version_every_subop);
 	tcase_add_test(tc, physdev_op_as_xen_answers_a_domu);
+	tcase_add_test(tc, physdev_op_compat_as_physdev_op);
 	tcase_add_test(tc, set_segment_base_cases);
 	tcase_add_test(tc, iret_flags_cases);
 	tcase_add_test(tc, iret_bad_selectors_go_to_failsafe);

@@ -175,6 +175,11 @@ static void do_munmap_runner(void)
 {
 	syscall(SYS_munmap, SV_PROC_SHARED_VA, 4096);
 }
+/* tsc_mode's PR_SET_TSC is the runner's before the filter; never after (nor from a guest). */
+static void do_prctl_set_tsc(void)
+{
+	syscall(SYS_prctl, 26 /* PR_SET_TSC */, 1 /* PR_TSC_ENABLE */, 0, 0, 0);
+}
 static void do_x32(void)
 {
 	syscall(0x40000000 | SYS_getpid);
@@ -387,6 +392,7 @@ START_TEST(host_calls_are_denied)
 	ck_assert_int_eq(under_filter(do_mprotect), DENIED);
 	ck_assert_int_eq(under_filter(do_futex_requeue), DENIED);
 	ck_assert_int_eq(under_filter(do_x32), DENIED);
+	ck_assert_int_eq(under_filter(do_prctl_set_tsc), DENIED);
 }
 END_TEST
 

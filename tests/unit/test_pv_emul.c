@@ -362,6 +362,104 @@ START_TEST(fetch_stops_at_unmapped)
 }
 END_TEST
 
+static bool cannot_trap(char *why, size_t len)
+{
+	snprintf(why, len, "this test engine cannot trap rdtsc");
+	return false;
+}
+
+/* rdtsc / rdtscp / rdmsr TSC as the guest reads them after a #GP(0): rdx:rax. */
+static uint64_t read_tsc(const char *insn, size_t n, bool user)
+{
+	put(VA_CODE + 64, insn, n);
+	v->user_mode = user;
+	v->regs.rcx = 0x10; /* MSR_IA32_TSC for rdmsr; rdtscp overwrites it */
+	ck_assert(fault_at(VA_CODE + 64, 13, 0, 0));
+	v->user_mode = false;
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 64 + n);
+	return (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+}
+
+/* The PV clock's time at tsc, from vcpu_time_info as a guest computes it. */
+static uint64_t pvclock_at(const struct vcpu_time_info *t, uint64_t tsc)
+{
+	uint64_t delta = tsc - t->tsc_timestamp;
+
+	delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
+	return t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+}
+
+/*
+ * tsc_mode: native reads the engine's TSC; always_emulate counts from 0 at
+ * create, never goes back, is what rdtsc, rdtscp and rdmsr TSC read (from
+ * guest user mode too), and vcpu_time_info's stamp is in its units; Xen's
+ * time leaf says which.  An engine that cannot trap refuses always_emulate.
+ */
+START_TEST(tsc_mode_native_and_emulated)
+{
+	struct vcpu_time_info *t = &d->shinfo->vcpu_info[0].time;
+	uint32_t r[4];
+	uint64_t a, b, c, m, sys0;
+	struct hv_engine no_trap = *d->eng;
+
+	ck_assert_int_eq(tsc_domain_init(d, SV_TSC_MODE_NATIVE, d->eng), 0);
+	ck_assert(!d->vtsc);
+	cpuid_forced(0x40000003, 0, r);
+	ck_assert_uint_eq(r[0] & 1, 0);
+	ck_assert_uint_eq(r[1], SV_TSC_MODE_NATIVE);
+	ck_assert_uint_eq(r[2], 2000000);
+	ck_assert_uint_eq(r[3], 1); /* Xen's incarnation of a new domain */
+	cpuid_forced(0x40000003, 1, r);
+	ck_assert(r[0] == 0 && r[1] == 0); /* no offset outside default mode */
+	ck_assert_uint_eq(read_tsc("\x0f\x31", 2, false), 0x123456789abcULL);
+	put(VA_CODE + 64, "\x0f\x31", 2);
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE + 64, 13, 0, 0)); /* native: a user #GP is the guest's */
+	v->user_mode = false;
+
+	sys0 = hv_now_ns() - hv_host.start_ns;
+	ck_assert_int_eq(tsc_domain_init(d, SV_TSC_MODE_ALWAYS_EMULATE, d->eng), 0);
+	ck_assert(d->vtsc);
+	cpuid_forced(0x40000003, 0, r);
+	ck_assert_uint_eq(r[0] & 1, 1);
+	ck_assert_uint_eq(r[1], SV_TSC_MODE_ALWAYS_EMULATE);
+	a = read_tsc("\x0f\x31", 2, false);
+	b = read_tsc("\x0f\x31", 2, false);
+	c = read_tsc("\x0f\x01\xf9", 3, false); /* rdtscp */
+	ck_assert_uint_eq(v->regs.rcx, 0);
+	m = read_tsc("\x0f\x32", 2, false); /* rdmsr TSC */
+	ck_assert(a < b && b < c && c < m);
+	/* From 0 at create, at 2 GHz: far below the engine's value, and the elapsed time's. */
+	ck_assert_uint_lt(a, (hv_now_ns() - hv_host.start_ns - sys0 + 1) * 2 + 2);
+	ck_assert_uint_ne(a, 0x123456789abcULL);
+	/* Guest user mode gets rdtsc emulated too, not rdmsr. */
+	ck_assert_uint_gt(read_tsc("\x0f\x31", 2, true), m);
+	put(VA_CODE + 64, "\x0f\x32", 2);
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE + 64, 13, 0, 0));
+	v->user_mode = false;
+	ck_assert_uint_ge(d->rdtsc_emulated, 5);
+	/* The PV clock: its stamp is the emulated TSC at its system time. */
+	time_update(v);
+	ck_assert_uint_eq(t->tsc_timestamp, tsc_guest_at(d, t->system_time));
+	a = read_tsc("\x0f\x31", 2, false);
+	b = pvclock_at(t, a);
+	ck_assert_uint_ge(b + 2, t->system_time);
+	ck_assert_uint_le(b, hv_now_ns() - hv_host.start_ns + 1000000);
+
+	/* default: native exactly when the host TSC is invariant (Xen's host_tsc_is_safe). */
+	ck_assert_int_eq(tsc_domain_init(d, SV_TSC_MODE_DEFAULT, d->eng), 0);
+	ck_assert(d->vtsc == !tsc_host_safe());
+	/* An engine that cannot make rdtsc trap: always_emulate refused, default native. */
+	no_trap.tsc_trap_ok = cannot_trap;
+	ck_assert_int_eq(tsc_domain_init(d, SV_TSC_MODE_ALWAYS_EMULATE, &no_trap), -EOPNOTSUPP);
+	ck_assert_int_eq(tsc_domain_init(d, SV_TSC_MODE_DEFAULT, &no_trap), 0);
+	ck_assert(!d->vtsc);
+	ck_assert_int_eq(tsc_domain_init(d, SV_TSC_MODE_NATIVE_PARAVIRT, d->eng), -EINVAL);
+	ck_assert_int_eq(tsc_domain_init(d, 77, d->eng), -EINVAL);
+}
+END_TEST
+
 START_TEST(m2p_loads_at_the_fixed_address)
 {
 	const uint64_t *m2p = mem_gpa(&d->mem, d->m2p_tab_gpa, 8 * 0x20);
@@ -422,6 +520,7 @@ int main(void)
 	tcase_add_test(tc, forced_cpuid_only_from_ud);
 	tcase_add_test(tc, fetch_stops_at_unmapped);
 	tcase_add_test(tc, m2p_loads_at_the_fixed_address);
+	tcase_add_test(tc, tsc_mode_native_and_emulated);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

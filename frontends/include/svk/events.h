@@ -65,17 +65,17 @@ int evtchn_close(evtchn_port_t port);
 int evtchn_status(evtchn_port_t port, struct evtchn_status *st);
 
 /*
- * events_mask/events_unmask: the boot vCPU's evtchn_upcall_mask.
+ * events_mask/events_unmask: this vCPU's evtchn_upcall_mask.
  * events_unmask delivers what arrived while masked (a no-op hypercall
  * makes the hypervisor bounce to the callback), as Linux does.
  */
 void events_mask(void);
 void events_unmask(void);
 
-/* Whether the boot vCPU has events masked now. */
+/* Whether this vCPU has events masked now. */
 bool events_masked(void);
 
-/* Whether the boot vCPU is running the upcall (handlers must not block). */
+/* Whether this vCPU is running the upcall (handlers must not block). */
 bool events_in_upcall(void);
 
 /*
@@ -93,6 +93,25 @@ unsigned events_fifo_ports(void);
 int events_fifo_why_not(void);
 int evtchn_set_priority(evtchn_port_t port, unsigned priority);
 
+/*
+ * Every vCPU (events.c with smp.c).  events_vcpu_prepare: on the boot
+ * vCPU, before secondary @cpu first runs: under FIFO its control block
+ * (EVTCHNOP_init_control for @cpu), as Linux prepares each CPU; 0 under
+ * 2-level.  events_vcpu_start: on the secondary itself, its callbacks
+ * (CALLBACKOP_register is per vCPU in Xen) and its events unmasked.
+ * events_vcpu_fifo: whether @cpu has its control block.
+ * evtchn_bind_on: evtchn_bind for a port that notifies vCPU @cpu (an IPI
+ * or a per-vCPU VIRQ bound there), so that vCPU's upcall runs it.
+ * evtchn_move: EVTCHNOP_bind_vcpu (interdomain ports and global VIRQs),
+ * then @cpu's upcall runs it.  All 0 or -errno.
+ */
+int events_vcpu_prepare(unsigned int cpu);
+int events_vcpu_start(void);
+bool events_vcpu_fifo(unsigned int cpu);
+int evtchn_bind_on(evtchn_port_t port, unsigned int cpu, evtchn_handler_t handler, void *data);
+int evtchn_move(evtchn_port_t port, unsigned int cpu);
+/* The evtchn-smp word (evtchn_smp.c): events on every vCPU; docs/guest-kernel.md. */
+void evtchn_smp_word(const start_info_t *si, const char *arg);
 /* Upcalls taken, and pending ports seen that had no handler. */
 unsigned long events_upcalls(void);
 unsigned long events_spurious(void);

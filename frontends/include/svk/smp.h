@@ -25,5 +25,14 @@ int smp_run(const start_info_t *si, unsigned int nr_vcpus);
 int smp_cpu_up(const start_info_t *si, unsigned int cpu, uint64_t timeout_ns);
 int smp_cpu_down(unsigned int cpu, uint64_t timeout_ns);
 bool smp_cpu_kept(unsigned int cpu);
+/*
+ * smp_this_cpu: the vCPU running the caller, found from the stack it runs
+ * on (each secondary has its own; anything else is the boot vCPU's).
+ * smp_call: run @fn(@arg) on kept secondary @cpu (smp_cpu_up) in its idle
+ * loop, outside any upcall, and wait until it returned or @timeout_ns
+ * passed.  0, -XEN_EINVAL (not kept), -XEN_ETIMEDOUT.  Boot vCPU only.
+ */
+unsigned int smp_this_cpu(void);
+int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_ns);
 
 #endif

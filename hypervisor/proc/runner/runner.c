@@ -34,6 +34,8 @@
 #define PR_SET_PDEATHSIG 1
 #define PR_SET_DUMPABLE 4
 #define PR_SET_NO_NEW_PRIVS 38
+#define PR_SET_TSC 26
+#define PR_TSC_SIGSEGV 2
 #define SIGKILL 9
 #define SIGILL 4
 #define SIGTRAP 5
@@ -134,9 +136,14 @@ static void __attribute__((noreturn)) fail(const char *step, long err)
 	die(1);
 }
 
+static uint64_t fake_tsc;
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
+
+	if (hdr()->tsc_trap) /* rdtsc faults here too (PR_SET_TSC): count instead */
+		return fake_tsc += 64;
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
@@ -500,6 +507,10 @@ void sv_main(void)
 		fail("no_new_privs", r);
 	sys(__NR_prctl, PR_SET_DUMPABLE, 0, 0);
 	setup_limits(h);
+	/* tsc_mode: rdtsc faults (SIGSEGV) and the hypervisor emulates it; inherited by the
+	 * vCPU threads cloned below; the filter refuses prctl from then on. */
+	if (h->tsc_trap && (r = sys(__NR_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0)) < 0)
+		fail("PR_SET_TSC", r);
 	unmap_foreign();
 	if (h->m2p_len) {
 		r = sys6(__NR_mmap, (long)SV_PROC_M2P_VA, (long)h->m2p_len, PROT_READ,
