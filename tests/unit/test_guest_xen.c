@@ -395,11 +395,26 @@ START_TEST(test_xen_control_shutdown_unknown_ignored)
 	struct boot_opts o = { .cmdline = "sleep=300", XEN_ON };
 	static struct boot_result r;
 
-	o.xen.shutdown = "suspend";
+	o.xen.shutdown = "hibernate";
 	boot(&o, &r);
 	ck_assert(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_poweroff));
-	ck_line(&r, "control: ignoring shutdown request 'suspend'");
+	ck_line(&r, "control: ignoring shutdown request 'hibernate'");
 	ck_line(&r, "sleep: 300 ms done (blocked)");
+}
+END_TEST
+
+/* Xen's save request: acknowledged, then SHUTDOWN_suspend (the fake ends the guest there). */
+START_TEST(test_xen_control_suspend)
+{
+	struct boot_opts o = { .cmdline = "sleep=100000 print=never", XEN_ON };
+	static struct boot_result r;
+
+	o.xen.shutdown = "suspend";
+	boot(&o, &r);
+	ck_assert_msg(exited_with(&r, EXIT_SHUTDOWN + SHUTDOWN_suspend), "status %#x:\n%s",
+		      r.status, r.out);
+	ck_line(&r, "control: suspend requested");
+	ck_assert(!has_line(&r, "never"));
 }
 END_TEST
 
@@ -473,5 +488,6 @@ TCase *guest_xen_tcase(void)
 	tcase_add_test(tc, test_xen_control_shutdown_poweroff);
 	tcase_add_test(tc, test_xen_control_shutdown_reboot_while_sleeping);
 	tcase_add_test(tc, test_xen_control_shutdown_unknown_ignored);
+	tcase_add_test(tc, test_xen_control_suspend);
 	return tc;
 }
