@@ -25,6 +25,8 @@
 /* Spin budgets, grown and shrunk per vCPU as in runner.c (sv_exchange). */
 #define SPIN_MAX 50000
 #define SPIN_MIN 10000
+/* Map-queue entries kept allocated between runs (a rebuild's larger queue is freed). */
+#define QUEUE_KEEP 256
 
 _Static_assert(sizeof(struct hv_regs) == 8 * SV_PROC_NR_REGS, "hv_regs is the block's order");
 _Static_assert(offsetof(struct sv_proc_vcpu, state) == SV_PROC_OFF_STATE, "block layout");
@@ -226,7 +228,7 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 {
 	struct proc_dom *pd = proc_dom(v->dom);
 	struct sv_proc_vcpu *b = proc_vcpu(v)->blk;
-	struct proc_map_queue q;
+	struct proc_map_queue *q = &proc_vcpu(v)->queue;
 	struct sv_proc_vcpu got;
 	size_t done = 0;
 	uint32_t s;
@@ -236,14 +238,12 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		snprintf(e->why, sizeof(e->why), "its process is gone");
 		return 0;
 	}
-	q = proc_vcpu(v)->queue;
-	memset(&proc_vcpu(v)->queue, 0, sizeof(q));
 	for (;;) {
-		size_t n = q.nr - done < SV_PROC_MAX_MAPS ? q.nr - done : SV_PROC_MAX_MAPS;
-		bool last = done + n == q.nr;
+		size_t n = q->nr - done < SV_PROC_MAX_MAPS ? q->nr - done : SV_PROC_MAX_MAPS;
+		bool last = done + n == q->nr;
 
 		if (n)
-			memcpy(b->maps, q.ops + done, n * sizeof(q.ops[0]));
+			memcpy(b->maps, q->ops + done, n * sizeof(q->ops[0]));
 		b->nr_maps = (uint32_t)n;
 		b->map_error = 0;
 		b->maps_only = !last;
@@ -320,7 +320,10 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		break;
 	}
 out:
-	proc_map_queue_free(&q);
+	/* Sent (or the domain is crashed): the storage stays for the next run unless it grew large. */
+	if (q->cap > QUEUE_KEEP)
+		proc_map_queue_free(q);
+	q->nr = 0;
 	return 0;
 }
 

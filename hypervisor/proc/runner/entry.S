@@ -12,13 +12,17 @@
  * At SV_PROC_RUNNER_VA exactly (the linker script puts it first): the
  * hypercall stub left the number in %rax and its return address in %rcx
  * and jumped here through %r11 (Xen's hypercalls clobber %rcx and %r11).
- * Which vCPU this is comes from the host thread id.  The two words pushed
+ * Which vCPU this is comes from the host thread id (a system call, so
+ * only when the runner has more than one).  The two words pushed
  * on the guest stack lie below its return address, where any call would
  * write.
  */
 sv_entry:
 	push	%rax
 	push	%rcx
+	xor	%r11d, %r11d		/* a runner with one vCPU: it is vCPU 0, no gettid */
+	cmpl	$1, sv_nr_vcpus(%rip)
+	je	2f
 	mov	$186, %eax		/* gettid; clobbers %rcx and %r11 */
 	syscall
 	lea	sv_tids(%rip), %rcx

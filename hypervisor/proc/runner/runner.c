@@ -77,6 +77,8 @@ extern long sv_clone_thread(unsigned long flags, void *stack_top, uint32_t *chil
  * writable by the guest, which can only confuse itself with it.
  */
 uint32_t sv_tids[SV_PROC_MAX_VCPUS];
+/* How many vCPUs (threads) there are, for sv_entry: with one, no gettid is needed. */
+uint32_t sv_nr_vcpus;
 static uint8_t alt_stacks[SV_PROC_MAX_VCPUS][ALT_STACK_SIZE] __attribute__((aligned(16)));
 static uint8_t thread_stacks[SV_PROC_MAX_VCPUS][THREAD_STACK_SIZE] __attribute__((aligned(16)));
 uint8_t main_stack[65536] __attribute__((aligned(16), used));
@@ -497,6 +499,7 @@ void sv_main(void)
 			fail("rt_sigaction", r);
 	}
 
+	sv_nr_vcpus = h->nr_vcpus; /* read once: the header is the guest's to write from now on */
 	/* vCPU 0 is this thread; the others wait for their first run. */
 	set_alt_stack(0);
 	sv_tids[0] = (uint32_t)sys(__NR_gettid, 0, 0, 0);
