@@ -36,6 +36,13 @@ _Static_assert(offsetof(struct sv_proc_vcpu, regs) == SV_PROC_OFF_REGS, "block l
 _Static_assert(sizeof(struct sv_proc_vcpu) <= 4096, "a block's first page");
 _Static_assert(sizeof(struct sv_proc_hdr) <= 4096, "the header page");
 _Static_assert(SV_PROC_MAX_VCPUS >= SV_MAX_VCPUS, "a block for every vCPU");
+/* What runner.c's fast_iret assumes of Xen's layout. */
+_Static_assert(sizeof(struct vcpu_info) == 64 && offsetof(struct shared_info, vcpu_info) == 0,
+	       "vcpu_info slots");
+_Static_assert(offsetof(struct vcpu_info, evtchn_upcall_mask) == 1, "vcpu_info layout");
+_Static_assert(FLAT_RING3_CS64 == 0xe033 && FLAT_RING3_SS64 == 0xe02b && VGCF_in_syscall == 256 &&
+		   __HYPERVISOR_iret == 23 && XEN_LEGACY_MAX_VCPUS == 32,
+	       "runner.c's copy of the ABI");
 
 static long futex(uint32_t *addr, int op, uint32_t val)
 {
@@ -249,6 +256,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		b->maps_only = !last;
 		if (last) {
 			memcpy(b->regs, &v->regs, sizeof(v->regs));
+			__atomic_store_n(&b->fast, pv_iret_engine_may(v) ? SV_PROC_FAST_IRET : 0,
+					 __ATOMIC_RELEASE);
 			if (v->segs_dirty) {
 				b->fs_base = v->fs_base;
 				b->gs_base = pv_gs_active(v);

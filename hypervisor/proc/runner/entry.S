@@ -61,7 +61,7 @@ sv_entry:
 	movl	$SV_PROC_R_HYPERCALL, SV_PROC_OFF_REASON(%r11)
 	mov	%rax, %rbx
 	mov	%r11, %rdi
-	call	sv_exchange
+	call	sv_hypercall
 	mov	%rbx, %rdi
 	jmp	sv_enter_guest
 
@@ -116,6 +116,29 @@ sv_restore_0:
 	.endr
 	.balign SV_PROC_RESTORE_STRIDE
 sv_restore_end:
+
+/*
+ * long sv_peek(uint64_t *dst, uint64_t src, long words): copy words from
+ * guest memory; -1 when src faults (on_signal moves a fault between
+ * sv_peek_start and sv_peek_fault to sv_peek_fault), else 0.  A leaf: no
+ * stack of its own, so the fault path returns as the copy would.
+ */
+	.globl sv_peek, sv_peek_start, sv_peek_fault
+sv_peek:
+sv_peek_start:
+	xor	%eax, %eax
+1:	test	%rdx, %rdx
+	jz	2f
+	mov	(%rsi), %rcx
+	mov	%rcx, (%rdi)
+	add	$8, %rsi
+	add	$8, %rdi
+	dec	%rdx
+	jmp	1b
+2:	ret
+sv_peek_fault:
+	mov	$-1, %rax
+	ret
 
 /* Signal return: what the kernel calls when a handler returns. */
 	.globl sv_restorer
