@@ -234,8 +234,9 @@ static const char *abi_name(uint64_t arch, uint64_t nr)
 static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 {
 	struct proc_dom *pd = proc_dom(v->dom);
-	struct sv_proc_vcpu *b = proc_vcpu(v)->blk;
-	struct proc_map_queue *q = &proc_vcpu(v)->queue;
+	struct proc_vcpu *pv = proc_vcpu(v);
+	struct sv_proc_vcpu *b = pv->blk;
+	struct proc_map_queue *q = &pv->queue;
 	struct sv_proc_vcpu got;
 	size_t done = 0;
 	uint32_t s;
@@ -252,12 +253,22 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		if (n)
 			memcpy(b->maps, q->ops + done, n * sizeof(q->ops[0]));
 		b->nr_maps = (uint32_t)n;
-		b->map_error = 0;
+		if (b->map_error)
+			b->map_error = 0;
 		b->maps_only = !last;
 		if (last) {
-			memcpy(b->regs, &v->regs, sizeof(v->regs));
-			__atomic_store_n(&b->fast, pv_iret_engine_may(v) ? SV_PROC_FAST_IRET : 0,
-					 __ATOMIC_RELEASE);
+			const uint64_t *r = (const uint64_t *)&v->regs;
+			uint32_t fast = pv_iret_engine_may(v) ? SV_PROC_FAST_IRET : 0;
+
+			for (unsigned i = 0; i < SV_PROC_NR_REGS; i++)
+				if (!pv->regs_in_blk_ok || r[i] != pv->regs_in_blk[i])
+					b->regs[i] = r[i];
+			memcpy(pv->regs_in_blk, r, sizeof(pv->regs_in_blk));
+			pv->regs_in_blk_ok = true;
+			if (fast != pv->fast_in_blk) {
+				__atomic_store_n(&b->fast, fast, __ATOMIC_RELEASE);
+				pv->fast_in_blk = fast;
+			}
 			if (v->segs_dirty) {
 				b->fs_base = v->fs_base;
 				b->gs_base = pv_gs_active(v);
@@ -269,6 +280,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		s = handoff(pd, proc_vcpu(v));
 		/* Everything the runner (and so the guest) wrote is read once, here. */
 		memcpy(&got, b, offsetof(struct sv_proc_vcpu, maps));
+		memcpy(pv->regs_in_blk, got.regs, sizeof(pv->regs_in_blk));
+		pv->fast_in_blk = got.fast;
 		if (s == SV_PROC_DEAD || atomic_load(&pd->dead)) {
 			snprintf(e->why, sizeof(e->why), "its process or vCPU thread is gone");
 			goto out;
