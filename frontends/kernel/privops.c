@@ -450,6 +450,45 @@ static void privops_bench(void)
 	       n, rd / n, cp / n, hc / n, pf / n);
 }
 
+/*
+ * privops=badframe: HYPERVISOR_iret whose frame runs off the end of a
+ * mapped page into one that is not (its rflags, rsp and ss).  Xen cannot
+ * read it and crashes the domain; so must we, through the hypervisor's
+ * iret (the process engine's runner reads the frame first and must leave
+ * it to the hypervisor, not fault itself).
+ */
+static void iret_bad_frame(void)
+{
+	unsigned long prev = 0, page = 0;
+
+	/* Two neighbouring pages of ours (the allocator hands out fresh pages in order). */
+	for (unsigned i = 0; i < 64; i++, prev = page) {
+		page = (unsigned long)page_alloc();
+		if (page && prev && page == prev + PAGE_SIZE)
+			break;
+		page = page ? page : prev;
+	}
+	if (!prev || page != prev + PAGE_SIZE ||
+	    HYPERVISOR_update_va_mapping(page, 0, UVMF_INVLPG | UVMF_LOCAL)) {
+		printk("privops: FAIL no page to unmap after a mapped one\n");
+		return;
+	}
+	printk("privops: iret with a frame reaching unmapped 0x%lx\n", page);
+	/* flags at page-24; the stub's rax, r11, rcx below; rip, cs, then page: unmapped. */
+	__asm__ __volatile__("movq %0, %%rsp\n\t"
+			     "pushq $0\n\t"
+			     "xorl %%ecx, %%ecx\n\t"
+			     "xorl %%r11d, %%r11d\n\t"
+			     "cmpb $0, iret_guest_pushes_regs(%%rip)\n\t"
+			     "je 2f\n\t"
+			     "pushq %%rcx\n\t"
+			     "pushq %%r11\n\t"
+			     "2: jmp hypercall_page + 23 * 32\n"
+			     :
+			     : "r"(page - 16)
+			     : "rcx", "r11", "memory");
+}
+
 void privops_selftest(const start_info_t *si, const char *arg)
 {
 	const struct trap_info table[] = {
@@ -462,6 +501,11 @@ void privops_selftest(const start_info_t *si, const char *arg)
 
 	if (arg && !strcmp(arg, "bench")) {
 		privops_bench();
+		return;
+	}
+	if (arg && !strcmp(arg, "badframe")) {
+		iret_bad_frame();
+		printk("privops: FAIL iret with an unreadable frame returned\n");
 		return;
 	}
 	if (arg && !strcmp(arg, "bare")) {
