@@ -22,8 +22,14 @@
 #include "proc.h"
 #include <xen/arch-x86/xen-x86_64.h>
 
-/* Spin budgets, grown and shrunk per vCPU as in runner.c (sv_exchange). */
-#define SPIN_MAX 50000
+/*
+ * Spin budgets, grown and shrunk per vCPU as in runner.c (sv_exchange).
+ * This side waits for a whole guest turn, which for a bounced exception
+ * the runner returns from itself (fast_iret) is the signal return, the
+ * guest handler and the next fault's signal (about 35k cycles on a PVM
+ * host): twice the runner's ceiling, or it would sleep on every one.
+ */
+#define SPIN_MAX 100000
 #define SPIN_MIN 10000
 /* Map-queue entries kept allocated between runs (a rebuild's larger queue is freed). */
 #define QUEUE_KEEP 256
