@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // procfloor: host floors for the process engine (futex and spin hand-offs, fork+exec, the bench-cpu
-// loop) that benchmarks divide by.
+// loop, a SIGSEGV round trip) that benchmarks divide by.
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -15,12 +15,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <svk/cpuloop.h>
 
 /*
- * usage: procfloor [options] [futex] [spin] [forkexec] [cpu]
+ * usage: procfloor [options] [futex] [spin] [forkexec] [cpu] [segv]
  *
  * With no word, every measurement.  Each prints key=value lines:
  *
@@ -43,6 +44,10 @@
  *   cpuloop_iterations, cpuloop_cycles   svk_cpuloop(N) from
  *       frontends/include/svk/cpuloop.h, the loop of the guest's
  *       bench-cpu=N word, timed with rdtsc the same way; median of runs.
+ *   segv_rtt_cycles                  a SIGSEGV from a read, its handler on an
+ *       alternate stack and the signal return, in TSC cycles (median of runs
+ *       of 2000): the host's own cost of any exception of a guest that runs
+ *       as a process.
  *
  * Options: --rounds N (round trips per run, at least 20000; default 20000)
  *          --runs N (runs per median; default 3)  --pin | --pin-same (futex)
@@ -271,11 +276,61 @@ static int cpuloop(uint64_t iters, unsigned runs)
 	return 0;
 }
 
+/* Where segv_handler resumes: the instruction after the faulting read. */
+static volatile uint64_t segv_resume;
+
+static void segv_handler(int sig, siginfo_t *si, void *uctx)
+{
+	ucontext_t *uc = uctx;
+
+	(void)sig;
+	(void)si;
+	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)segv_resume;
+}
+
+/*
+ * segv_rtt_cycles: a read of a PROT_NONE page, the SIGSEGV handler (on an
+ * alternate stack, as the runner's) moving rip past it, and the signal
+ * return, in TSC cycles: what any exception costs a guest whose code runs
+ * as a host process, before any hypervisor work.  Median of runs of 2000.
+ */
+static int segv(unsigned runs)
+{
+	static uint8_t altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa = { .sa_sigaction = segv_handler, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+	double cyc[MAX_RUNS];
+	void *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED || sigaltstack(&ss, NULL) || sigaction(SIGSEGV, &sa, NULL)) {
+		fprintf(stderr, "procfloor: segv set-up: %s\n", strerror(errno));
+		return 1;
+	}
+	/* No live upper vector state (glibc's string functions leave some): a guest has none. */
+	if (__builtin_cpu_supports("avx"))
+		__asm__ __volatile__("vzeroupper");
+	for (unsigned r = 0; r < runs; r++) {
+		uint64_t t0 = svk_rdtsc();
+
+		for (unsigned i = 0; i < 2000; i++)
+			__asm__ __volatile__("leaq 1f(%%rip), %%rax\n\tmovq %%rax, %0\n\t"
+					     "movq (%1), %%rax\n1:"
+					     : "=m"(segv_resume)
+					     : "r"(page)
+					     : "rax", "memory");
+		cyc[r] = (double)(svk_rdtsc() - t0) / 2000;
+	}
+	signal(SIGSEGV, SIG_DFL);
+	munmap(page, 4096);
+	printf("segv_rtt_cycles=%.0f\n", median_double(cyc, runs));
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: procfloor [--rounds N] [--runs N] [--pin|--pin-same] [--forks N] "
 			"[--nullprog PATH]\n"
-			"                 [--cpu-iters N] [futex] [spin] [forkexec] [cpu]\n");
+			"                 [--cpu-iters N] [futex] [spin] [forkexec] [cpu] [segv]\n");
 	exit(2);
 }
 
@@ -285,6 +340,7 @@ int main(int argc, char **argv)
 	uint64_t cpu_iters = 250000000ull;
 	int pin = PIN_NONE;
 	bool want_futex = false, want_spin = false, want_fork = false, want_cpu = false;
+	bool want_segv = false;
 	bool any = false;
 	char nullprog[PATH_MAX] = "";
 	int ret = 0;
@@ -315,11 +371,13 @@ int main(int argc, char **argv)
 			want_fork = any = true;
 		else if (!strcmp(a, "cpu"))
 			want_cpu = any = true;
+		else if (!strcmp(a, "segv"))
+			want_segv = any = true;
 		else
 			usage();
 	}
 	if (!any)
-		want_futex = want_spin = want_fork = want_cpu = true;
+		want_futex = want_spin = want_fork = want_cpu = want_segv = true;
 	if (rounds < MIN_ROUNDS)
 		rounds = MIN_ROUNDS;
 	if (runs < 1 || runs > MAX_RUNS || forks < 1 || cpu_iters < 1)
@@ -347,6 +405,8 @@ int main(int argc, char **argv)
 	if (want_fork && forkexec(nullprog, forks))
 		ret = 1;
 	if (want_cpu && cpuloop(cpu_iters, runs))
+		ret = 1;
+	if (want_segv && segv(runs))
 		ret = 1;
 	return ret;
 }

@@ -483,6 +483,8 @@ int nmi_send(struct hv_domain *d, uint32_t vcpu);
 void nmi_deliver(struct hv_vcpu *v);
 /* HYPERVISOR_iret: returns nonzero when it could not (the domain is crashed). */
 int pv_iret(struct hv_vcpu *v);
+/* May the engine make a kernel-to-kernel HYPERVISOR_iret itself until the vCPU next exits? */
+bool pv_iret_engine_may(struct hv_vcpu *v);
 /* A guest exception the engine caught: log it with the registers, crash the domain. */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e);
 /* pv_emul.c: a #GP(0), #UD or #PF emulated as Xen does (true: done, rip past it). */

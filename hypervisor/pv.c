@@ -385,6 +385,25 @@ void pv_deliver_upcall(struct hv_vcpu *v)
 }
 
 /*
+ * An engine that can run HYPERVISOR_iret without the core (the process
+ * engine's runner, runner.c fast_iret) may do so while this holds: the
+ * vCPU is in kernel mode (a return to user mode toggles the mode and the
+ * tables: the core's), ends no NMI handler, takes no I/O privilege from
+ * the frame (VMASST_TYPE_architectural_iopl) and has its vcpu_info in
+ * shared_info, where the engine finds it.  The engine itself leaves to
+ * pv_iret a frame that returns to user mode or that the CPU would refuse
+ * (the failsafe), and a return that unmasks pending events (their upcall
+ * is delivered next).  What it does is pv_iret's, below.
+ */
+bool pv_iret_engine_may(struct hv_vcpu *v)
+{
+	return !v->user_mode && !v->nmi_masked && v->id < XEN_LEGACY_MAX_VCPUS && v->dom->shinfo &&
+	       !__atomic_load_n(&v->vinfo, __ATOMIC_ACQUIRE) &&
+	       !(__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
+		 (1ULL << VMASST_TYPE_architectural_iopl));
+}
+
+/*
  * HYPERVISOR_iret: the guest pushed flags and the return frame, the stub
  * rcx, r11 and rax, so rsp points at Xen's iret_context.  A CS with RPL 3
  * returns to user mode (the user tables must exist, else the domain is

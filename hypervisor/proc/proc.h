@@ -47,6 +47,14 @@ struct proc_vcpu {
 	bool in, waiting, kicked;
 	uint64_t ticket;
 	uint64_t pend_root; /* its thread: the tables mmu.c's current batch is relative to */
+	/*
+	 * The registers as the block holds them (read at the last exit or
+	 * written at the last run): a run writes only those that changed, so
+	 * the cache lines of the others stay with the runner's CPU.
+	 */
+	uint64_t regs_in_blk[SV_PROC_NR_REGS];
+	bool regs_in_blk_ok;
+	uint32_t fast_in_blk; /* SV_PROC_FAST_* as last written */
 };
 
 static inline struct proc_dom *proc_dom(struct hv_domain *d)

@@ -22,8 +22,14 @@
 #include "proc.h"
 #include <xen/arch-x86/xen-x86_64.h>
 
-/* Spin budgets, grown and shrunk per vCPU as in runner.c (sv_exchange). */
-#define SPIN_MAX 50000
+/*
+ * Spin budgets, grown and shrunk per vCPU as in runner.c (sv_exchange).
+ * This side waits for a whole guest turn, which for a bounced exception
+ * the runner returns from itself (fast_iret) is the signal return, the
+ * guest handler and the next fault's signal (about 35k cycles on a PVM
+ * host): twice the runner's ceiling, or it would sleep on every one.
+ */
+#define SPIN_MAX 100000
 #define SPIN_MIN 10000
 
 _Static_assert(sizeof(struct hv_regs) == 8 * SV_PROC_NR_REGS, "hv_regs is the block's order");
@@ -34,6 +40,13 @@ _Static_assert(offsetof(struct sv_proc_vcpu, regs) == SV_PROC_OFF_REGS, "block l
 _Static_assert(sizeof(struct sv_proc_vcpu) <= 4096, "a block's first page");
 _Static_assert(sizeof(struct sv_proc_hdr) <= 4096, "the header page");
 _Static_assert(SV_PROC_MAX_VCPUS >= SV_MAX_VCPUS, "a block for every vCPU");
+/* What runner.c's fast_iret assumes of Xen's layout. */
+_Static_assert(sizeof(struct vcpu_info) == 64 && offsetof(struct shared_info, vcpu_info) == 0,
+	       "vcpu_info slots");
+_Static_assert(offsetof(struct vcpu_info, evtchn_upcall_mask) == 1, "vcpu_info layout");
+_Static_assert(FLAT_RING3_CS64 == 0xe033 && FLAT_RING3_SS64 == 0xe02b && VGCF_in_syscall == 256 &&
+		   __HYPERVISOR_iret == 23 && XEN_LEGACY_MAX_VCPUS == 32,
+	       "runner.c's copy of the ABI");
 
 static long futex(uint32_t *addr, int op, uint32_t val)
 {
@@ -221,7 +234,8 @@ static const char *abi_name(uint64_t arch, uint64_t nr)
 static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 {
 	struct proc_dom *pd = proc_dom(v->dom);
-	struct sv_proc_vcpu *b = proc_vcpu(v)->blk;
+	struct proc_vcpu *pv = proc_vcpu(v);
+	struct sv_proc_vcpu *b = pv->blk;
 	struct proc_map_queue q;
 	struct sv_proc_vcpu got;
 	size_t done = 0;
@@ -263,10 +277,22 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		if (n)
 			memcpy(b->maps, q.ops + done, n * sizeof(q.ops[0]));
 		b->nr_maps = (uint32_t)n;
-		b->map_error = 0;
+		if (b->map_error)
+			b->map_error = 0;
 		b->maps_only = !last;
 		if (last) {
-			memcpy(b->regs, &v->regs, sizeof(v->regs));
+			const uint64_t *r = (const uint64_t *)&v->regs;
+			uint32_t fast = pv_iret_engine_may(v) ? SV_PROC_FAST_IRET : 0;
+
+			for (unsigned i = 0; i < SV_PROC_NR_REGS; i++)
+				if (!pv->regs_in_blk_ok || r[i] != pv->regs_in_blk[i])
+					b->regs[i] = r[i];
+			memcpy(pv->regs_in_blk, r, sizeof(pv->regs_in_blk));
+			pv->regs_in_blk_ok = true;
+			if (fast != pv->fast_in_blk) {
+				__atomic_store_n(&b->fast, fast, __ATOMIC_RELEASE);
+				pv->fast_in_blk = fast;
+			}
 			if (v->segs_dirty) {
 				b->fs_base = v->fs_base;
 				b->gs_base = pv_gs_active(v);
@@ -278,6 +304,8 @@ static int proc_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		s = handoff(pd, proc_vcpu(v));
 		/* Everything the runner (and so the guest) wrote is read once, here. */
 		memcpy(&got, b, offsetof(struct sv_proc_vcpu, maps));
+		memcpy(pv->regs_in_blk, got.regs, sizeof(pv->regs_in_blk));
+		pv->fast_in_blk = got.fast;
 		if (s == SV_PROC_DEAD || atomic_load(&pd->dead)) {
 			if (atomic_load(&pd->stopping))
 				e->kind = HV_EXIT_NONE;

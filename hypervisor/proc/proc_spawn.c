@@ -269,6 +269,8 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 	h->low_window = wants_low_window(d);
 	pd->va_lo = d->low_va ? 0 : PAGE_SIZE;
 	h->tsc_trap = d->vtsc; /* tsc_mode: the guest's rdtsc faults and is emulated (tsc.c) */
+	int64_t shinfo = mem_offset(&d->mem, SV_SHARED_INFO_GPA);
+	h->shinfo_offset = shinfo >= 0 ? (uint64_t)shinfo : UINT64_MAX; /* none: the runner maps none */
 	if (d->m2p_l3_gpa) {
 		h->m2p_offset = (uint64_t)mem_offset(&d->mem, d->m2p_tab_gpa);
 		h->m2p_len = (d->m2p_entries * 8 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);

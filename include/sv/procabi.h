@@ -13,6 +13,8 @@
  *   SV_PROC_RUNNER_VA                sv-runner's own code and data (linked there)
  *   SV_PROC_SHARED_VA                pages shared with the hypervisor: a header,
  *                                    then SV_PROC_VCPU_PAGES per vCPU
+ *   SV_PROC_SHINFO_VA                the guest's shared_info page (its vcpu_info,
+ *                                    for the runner's own HYPERVISOR_iret)
  *
  * The seccomp filter lets mmap and munmap reach only the first window, and
  * mmap only the guest's own memory (fd SV_PROC_MEMFD), so nothing the
@@ -54,6 +56,7 @@
 #define SV_PROC_M2P_VA SV_PROC_U(0x580000000000)
 #define SV_PROC_RUNNER_VA SV_PROC_U(0x600000000000)
 #define SV_PROC_SHARED_VA SV_PROC_U(0x600040000000)
+#define SV_PROC_SHINFO_VA SV_PROC_U(0x600080000000)
 #define SV_PROC_VCPU_PAGES 2
 #define SV_PROC_MAX_VCPUS 16
 #define SV_PROC_SHARED_SIZE ((1 + SV_PROC_MAX_VCPUS * SV_PROC_VCPU_PAGES) * SV_PROC_U(4096))
@@ -67,7 +70,7 @@
 #define SV_PROC_SHAREDFD 4
 
 #define SV_PROC_MAGIC 0x53565052u /* "SVPR" */
-#define SV_PROC_VERSION 3
+#define SV_PROC_VERSION 4
 
 /* vCPU block state: whose turn it is.  A futex word for both sides. */
 #define SV_PROC_DEAD 0 /* the kernel clears it when the thread dies */
@@ -86,6 +89,9 @@
 
 #define SV_PROC_SEG_FS 1
 #define SV_PROC_SEG_GS 2
+
+/* hypervisor: what the runner may do for this run without handing the vCPU back. */
+#define SV_PROC_FAST_IRET 1 /* HYPERVISOR_iret from kernel to kernel mode (runner.c, fast_iret) */
 
 #define SV_PROC_OP_MAP 1
 #define SV_PROC_OP_UNMAP 2
@@ -157,6 +163,8 @@ struct sv_proc_vcpu {
 	uint32_t seg_load;
 	uint32_t seg_pad;
 	uint64_t fs_base, gs_base; /* hypervisor: %fs and the active (kernel) %gs base */
+	uint32_t fast;		   /* hypervisor: SV_PROC_FAST_* allowed until the next hand-back */
+	uint32_t fast_pad;
 	struct sv_proc_map maps[SV_PROC_MAX_MAPS];
 };
 
@@ -177,6 +185,7 @@ struct sv_proc_hdr {
 	char error_msg[96]; /* runner: which step failed */
 	uint32_t tsc_trap;  /* 1: rdtsc faults in every thread (PR_SET_TSC, set before seccomp) */
 	uint32_t pad;
+	uint64_t shinfo_offset; /* shared_info's page in the memfd, mapped at SV_PROC_SHINFO_VA */
 };
 #endif
 

@@ -5,12 +5,13 @@
 # caught by the guest's #GP handler; Xen's cpuid leaves through the forced-emulation
 # signature; set_segment_base then %fs:/%gs: loads; every iret flags case; physdev_op and
 # xen_version as Xen answers a domU; fpu_taskswitch's #NM where the engine can trap it;
-# the M2P read at MACH2PHYS_VIRT_START; and a guest with no #GP handler crashed with a dump.
+# the M2P read at MACH2PHYS_VIRT_START; a guest with no #GP handler crashed with a dump; and an
+# iret whose frame cannot be read crashed as Xen does.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 names=(privops-word privops-fpu-ts privops-refused-msr-logged privops-no-handler-crashes
-	privops-runner-no-fs-gs)
+	privops-iret-bad-frame-crashes privops-runner-no-fs-gs)
 need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -47,6 +48,18 @@ if wait_for 60 grep -q "crashed: unhandled #GP general protection" "$SPLITVISOR_
 	pass privops-no-handler-crashes
 else
 	fail privops-no-handler-crashes; tail -5 "$SPLITVISOR_RUNDIR/hypervisor.log" | sed 's/^/    /'
+fi
+
+# An iret whose frame runs into an unmapped page: crashed by the hypervisor's iret, as Xen
+# does (the process engine's runner reads the frame for its own iret and must leave it so).
+guest_cfg badframe "privops=badframe halt"
+xl create "$cfg" > /dev/null 2>&1
+if wait_for 60 grep -q "crashed: HYPERVISOR_iret with an unreadable frame" "$SPLITVISOR_RUNDIR/hypervisor.log" &&
+	! grep -q "the runner faulted" "$SPLITVISOR_RUNDIR/hypervisor.log" &&
+	grep -q '^privops: iret with a frame reaching unmapped' "$SPLITVISOR_RUNDIR/console/guest-badframe.log"; then
+	pass privops-iret-bad-frame-crashes
+else
+	fail privops-iret-bad-frame-crashes; tail -5 "$SPLITVISOR_RUNDIR/hypervisor.log" | sed 's/^/    /'
 fi
 
 # The runner loads the guest's %fs/%gs bases with arch_prctl: it must never use them itself.

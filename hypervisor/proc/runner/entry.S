@@ -12,13 +12,17 @@
  * At SV_PROC_RUNNER_VA exactly (the linker script puts it first): the
  * hypercall stub left the number in %rax and its return address in %rcx
  * and jumped here through %r11 (Xen's hypercalls clobber %rcx and %r11).
- * Which vCPU this is comes from the host thread id.  The two words pushed
+ * Which vCPU this is comes from the host thread id (a system call, so
+ * only when the runner has more than one).  The two words pushed
  * on the guest stack lie below its return address, where any call would
  * write.
  */
 sv_entry:
 	push	%rax
 	push	%rcx
+	xor	%r11d, %r11d		/* a runner with one vCPU: it is vCPU 0, no gettid */
+	cmpl	$1, sv_nr_vcpus(%rip)
+	je	2f
 	mov	$186, %eax		/* gettid; clobbers %rcx and %r11 */
 	syscall
 	lea	sv_tids(%rip), %rcx
@@ -57,7 +61,7 @@ sv_entry:
 	movl	$SV_PROC_R_HYPERCALL, SV_PROC_OFF_REASON(%r11)
 	mov	%rax, %rbx
 	mov	%r11, %rdi
-	call	sv_exchange
+	call	sv_hypercall
 	mov	%rbx, %rdi
 	jmp	sv_enter_guest
 
@@ -112,6 +116,29 @@ sv_restore_0:
 	.endr
 	.balign SV_PROC_RESTORE_STRIDE
 sv_restore_end:
+
+/*
+ * long sv_peek(uint64_t *dst, uint64_t src, long words): copy words from
+ * guest memory; -1 when src faults (on_signal moves a fault between
+ * sv_peek_start and sv_peek_fault to sv_peek_fault), else 0.  A leaf: no
+ * stack of its own, so the fault path returns as the copy would.
+ */
+	.globl sv_peek, sv_peek_start, sv_peek_fault
+sv_peek:
+sv_peek_start:
+	xor	%eax, %eax
+1:	test	%rdx, %rdx
+	jz	2f
+	mov	(%rsi), %rcx
+	mov	%rcx, (%rdi)
+	add	$8, %rsi
+	add	$8, %rdi
+	dec	%rdx
+	jmp	1b
+2:	ret
+sv_peek_fault:
+	mov	$-1, %rax
+	ret
 
 /* Signal return: what the kernel calls when a handler returns. */
 	.globl sv_restorer

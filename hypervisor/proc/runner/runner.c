@@ -70,6 +70,8 @@
 
 /* Linker-script and entry.S symbols. */
 extern char sv_text_start[], sv_text_end[], sv_restore_0[], sv_restore_end[];
+extern char sv_peek_start[], sv_peek_fault[];
+extern long sv_peek(uint64_t *dst, uint64_t src, long words);
 extern void sv_restorer(void);
 extern void sv_enter_guest(long index) __attribute__((noreturn));
 extern long sv_clone_thread(unsigned long flags, void *stack_top, uint32_t *child_tid,
@@ -80,6 +82,8 @@ extern long sv_clone_thread(unsigned long flags, void *stack_top, uint32_t *chil
  * writable by the guest, which can only confuse itself with it.
  */
 uint32_t sv_tids[SV_PROC_MAX_VCPUS];
+/* How many vCPUs (threads) there are, for sv_entry: with one, no gettid is needed. */
+uint32_t sv_nr_vcpus;
 static uint8_t alt_stacks[SV_PROC_MAX_VCPUS][ALT_STACK_SIZE] __attribute__((aligned(16)));
 static uint8_t thread_stacks[SV_PROC_MAX_VCPUS][THREAD_STACK_SIZE] __attribute__((aligned(16)));
 uint8_t main_stack[65536] __attribute__((aligned(16), used));
@@ -245,6 +249,84 @@ void sv_exchange(struct sv_proc_vcpu *c)
 	}
 }
 
+/*
+ * Xen's x86-64 PV ABI, as far as the runner's own HYPERVISOR_iret needs it
+ * (xen/arch-x86/xen-x86_64.h and xen.h; the runner is freestanding).
+ */
+#define HYPERCALL_IRET 23
+#define FLAT_RING3_CS64 0xe033
+#define FLAT_RING3_SS64 0xe02b
+#define VGCF_IN_SYSCALL (1u << 8)
+#define RFLAGS_IF 0x200ull
+#define RFLAGS_GUEST 0x40cd5ull /* CF PF AF ZF SF DF OF AC, as pv.c */
+#define LEGACY_VCPUS 32		/* XEN_LEGACY_MAX_VCPUS: vcpu_info slots in shared_info */
+#define VCPU_INFO_SIZE 64	/* struct vcpu_info on x86-64 */
+
+/* The start of struct vcpu_info: what an iret reads and writes. */
+struct vcpu_info_head {
+	uint8_t evtchn_upcall_pending;
+	uint8_t evtchn_upcall_mask;
+};
+
+/*
+ * HYPERVISOR_iret without handing the vCPU to the hypervisor, for the
+ * common case only: the hypervisor allows it for this run (SV_PROC_FAST_IRET:
+ * the vCPU is in kernel mode, ends no NMI handler, keeps its I/O privilege
+ * and its vcpu_info in shared_info) and the frame returns to kernel mode
+ * on the flat selectors at a canonical rip.  Then it does what pv_iret
+ * does: rax, rip, rsp and the guest's rflags bits from the frame, rcx and
+ * r11 too unless VGCF_in_syscall (then sysret's: rip and rflags), and the
+ * upcall mask from the frame's IF.  Anything else -- a return to user
+ * mode, a frame the CPU would refuse (the failsafe callback), a frame the
+ * runner cannot read, events pending as they are unmasked, a kick -- is
+ * the hypervisor's, as before: false, and nothing but the mask (set to
+ * what pv_iret sets it to again) has changed.  The frame is the guest's
+ * own stack and every register it gives is one the guest could load
+ * itself: nothing the hypervisor decides is taken from it.
+ */
+static bool fast_iret(struct sv_proc_vcpu *c)
+{
+	uint64_t *r = c->regs, f[9], rflags;
+	uint64_t idx = ((uint64_t)c - SV_PROC_VCPU_VA(0)) / (4096 * SV_PROC_VCPU_PAGES);
+	struct vcpu_info_head *vi;
+	bool mask;
+
+	if (r[SV_PROC_RAX] != HYPERCALL_IRET || idx >= LEGACY_VCPUS ||
+	    !(__atomic_load_n(&c->fast, __ATOMIC_ACQUIRE) & SV_PROC_FAST_IRET))
+		return false;
+	/* rax r11 rcx flags rip cs rflags rsp ss: Xen's struct iret_context, at rsp. */
+	if (r[SV_PROC_RSP] < 4096 || r[SV_PROC_RSP] > SV_PROC_GUEST_VA_END - sizeof(f) ||
+	    sv_peek(f, r[SV_PROC_RSP], 9))
+		return false;
+	if ((f[5] & 3) == 3 || (f[5] | 3) != FLAT_RING3_CS64 || (f[8] | 3) != FLAT_RING3_SS64 ||
+	    (uint64_t)((int64_t)(f[4] << 16) >> 16) != f[4])
+		return false;
+	vi = (struct vcpu_info_head *)(SV_PROC_SHINFO_VA + VCPU_INFO_SIZE * idx);
+	mask = !(f[6] & RFLAGS_IF);
+	/* Stored, then pending read (the hypervisor sets pending, then kicks): no event is missed. */
+	__atomic_store_n(&vi->evtchn_upcall_mask, mask, __ATOMIC_SEQ_CST);
+	if (!mask && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+		return false; /* an upcall is due: pv_iret, then its delivery */
+	if (__atomic_load_n(&c->kick, __ATOMIC_SEQ_CST))
+		return false;
+	rflags = (f[6] & RFLAGS_GUEST) | RFLAGS_IF | 2;
+	r[SV_PROC_RAX] = f[0];
+	r[SV_PROC_RIP] = f[4];
+	r[SV_PROC_RSP] = f[7];
+	r[SV_PROC_RFLAGS] = rflags;
+	r[SV_PROC_RCX] = f[3] & VGCF_IN_SYSCALL ? f[4] : f[2];
+	r[SV_PROC_R11] = f[3] & VGCF_IN_SYSCALL ? rflags : f[1];
+	return true;
+}
+
+/* The hypercall entry (entry.S), registers in the block: the runner's iret, else the hypervisor. */
+void sv_hypercall(struct sv_proc_vcpu *c);
+void sv_hypercall(struct sv_proc_vcpu *c)
+{
+	if (!fast_iret(c))
+		sv_exchange(c);
+}
+
 /* The kernel's x86-64 ucontext, up to the machine context we use. */
 struct k_ucontext {
 	unsigned long uc_flags;
@@ -332,6 +414,11 @@ static void on_signal(int sig, struct k_siginfo *si, void *uctx)
 
 	if (idx < 0 || idx >= SV_PROC_MAX_VCPUS)
 		die(2);
+	if ((sig == SIGSEGV || sig == SIGBUS) && rip >= (uint64_t)sv_peek_start &&
+	    rip < (uint64_t)sv_peek_fault) {
+		uc->mc.rip = (uint64_t)sv_peek_fault; /* sv_peek of memory the guest does not map */
+		return;
+	}
 	c = block(idx);
 	if (sig == SIGUSR1) {
 		if (in_runner && !in_restore)
@@ -512,6 +599,12 @@ void sv_main(void)
 	if (h->tsc_trap && (r = sys(__NR_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0)) < 0)
 		fail("PR_SET_TSC", r);
 	unmap_foreign();
+	if (h->shinfo_offset != UINT64_MAX) {
+		r = sys6(__NR_mmap, (long)SV_PROC_SHINFO_VA, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, (long)h->shinfo_offset);
+		if (r != (long)SV_PROC_SHINFO_VA)
+			fail("map shared_info", r);
+	}
 	if (h->m2p_len) {
 		r = sys6(__NR_mmap, (long)SV_PROC_M2P_VA, (long)h->m2p_len, PROT_READ,
 			 MAP_SHARED | MAP_FIXED, SV_PROC_MEMFD, (long)h->m2p_offset);
@@ -532,6 +625,7 @@ void sv_main(void)
 			fail("rt_sigaction", r);
 	}
 
+	sv_nr_vcpus = h->nr_vcpus; /* read once: the header is the guest's to write from now on */
 	/* vCPU 0 is this thread; the others wait for their first run. */
 	set_alt_stack(0);
 	sv_tids[0] = (uint32_t)sys(__NR_gettid, 0, 0, 0);
