@@ -26,40 +26,5 @@ if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 	echo "grub_debian: apt knows no grub-xen-host package (run apt-get update, or no Debian archive configured)" >&2
 	exit 1
 fi
-stamp=$dest/.unpacked-$ver
-if [ -e "$stamp" ]; then
-	echo "$dest"
-	exit 0
-fi
-
-debs=$build/grub-debian.debs
-mkdir -p "$debs"
-fver=${ver//:/%3a}
-for p in "${pkgs[@]}"; do
-	f=${p}_${fver}_amd64.deb
-	[ -s "$debs/$f" ] && continue
-	if [ -s "/var/cache/apt/archives/$f" ]; then
-		cp "/var/cache/apt/archives/$f" "$debs/$f"
-		continue
-	fi
-	if ! (cd "$debs" && timeout 300 apt-get download -q "$p=$ver") >"$debs/apt.log" 2>&1 ||
-		[ ! -s "$debs/$f" ]; then
-		echo "grub_debian: cannot download $p=$ver with apt-get (archive unreachable?): $(grep -E '^(E|Err):' "$debs/apt.log" | head -n 1)" >&2
-		exit 1
-	fi
-done
-
-rm -rf "$dest.tmp"
-mkdir -p "$dest.tmp"
-for p in "${pkgs[@]}"; do
-	dpkg-deb -x "$debs/${p}_${fver}_amd64.deb" "$dest.tmp"
-done
-if [ ! -s "$dest.tmp/usr/lib/grub-xen/grub-x86_64-xen.bin" ]; then
-	echo "grub_debian: grub-xen-host $ver has no usr/lib/grub-xen/grub-x86_64-xen.bin" >&2
-	rm -rf "$dest.tmp"
-	exit 1
-fi
-rm -rf "$dest"
-mv "$dest.tmp" "$dest"
-touch "$dest/.unpacked-$ver"
-echo "$dest"
+. "$(dirname "$0")/deb_unpack.sh"
+deb_unpack grub_debian "$dest" "$ver" usr/lib/grub-xen/grub-x86_64-xen.bin "${pkgs[@]}"

@@ -25,35 +25,5 @@ if [ -z "$ver" ]; then
 	echo "xen_debian: libxen-dev is not installed (make deps): its version picks the toolstack's" >&2
 	exit 1
 fi
-stamp=$dest/.unpacked-$ver
-if [ -e "$stamp" ]; then
-	echo "$dest"
-	exit 0
-fi
-
-debs=$build/xen-debian.debs
-mkdir -p "$debs"
-fver=${ver//:/%3a}
-for p in "${pkgs[@]}"; do
-	f=${p}_${fver}_amd64.deb
-	[ -s "$debs/$f" ] && continue
-	if [ -s "/var/cache/apt/archives/$f" ]; then
-		cp "/var/cache/apt/archives/$f" "$debs/$f"
-		continue
-	fi
-	if ! (cd "$debs" && timeout 300 apt-get download -q "$p=$ver") >"$debs/apt.log" 2>&1 ||
-		[ ! -s "$debs/$f" ]; then
-		echo "xen_debian: cannot download $p=$ver with apt-get (apt unreachable?): $(tail -n 1 "$debs/apt.log")" >&2
-		exit 1
-	fi
-done
-
-rm -rf "$dest.tmp"
-mkdir -p "$dest.tmp"
-for p in "${pkgs[@]}"; do
-	dpkg-deb -x "$debs/${p}_${fver}_amd64.deb" "$dest.tmp"
-done
-rm -rf "$dest"
-mv "$dest.tmp" "$dest"
-touch "$dest/.unpacked-$ver"
-echo "$dest"
+. "$(dirname "$0")/deb_unpack.sh"
+deb_unpack xen_debian "$dest" "$ver" "" "${pkgs[@]}"
