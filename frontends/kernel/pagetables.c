@@ -6,6 +6,7 @@
 #include <svk/mm.h>
 #include <svk/pagetables.h>
 #include <svk/printk.h>
+#include <svk/pvmmu.h>
 #include <svk/time.h>
 
 #define PTE_ADDR 0x000ffffffffff000UL
@@ -17,32 +18,6 @@
 #define HV_PRIVATE_GPA 0xFD004000UL
 /* Guest-physical memory no domain has (past 3 GiB of RAM, below the hole's private pages). */
 #define NO_MEMORY_GPA 0xF0000000UL
-
-static uint64_t ma(const void *p)
-{
-	return (uint64_t)virt_to_mfn(p) << PAGE_SHIFT;
-}
-
-static long remap(void *p, uint64_t flags)
-{
-	return HYPERVISOR_update_va_mapping((unsigned long)p, ma(p) | flags,
-					    UVMF_INVLPG | UVMF_LOCAL);
-}
-
-static long upd(uint64_t ptr, uint64_t val, unsigned *done)
-{
-	struct mmu_update u = { .ptr = ptr, .val = val };
-
-	return HYPERVISOR_mmu_update(&u, 1, done, DOMID_SELF);
-}
-
-static long ext(unsigned cmd, unsigned long arg1)
-{
-	struct mmuext_op op = { .cmd = cmd };
-
-	op.arg1.mfn = arg1;
-	return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
-}
 
 /* Machine address of va's level-1 entry, read through our (read-only) tables; 0: none. */
 static uint64_t l1e_of(const start_info_t *si, unsigned long va)
@@ -101,61 +76,65 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 		return;
 	}
 	/* The boot L4 was pinned by the hypervisor as the domain started, as Xen's builder does. */
-	EXPECT(ext(MMUEXT_PIN_L4_TABLE, boot_l4), -XEN_EINVAL, "second pin of the boot L4");
+	EXPECT(pv_mmuext1(MMUEXT_PIN_L4_TABLE, boot_l4), -XEN_EINVAL, "second pin of the boot L4");
 	/* A page table mapped writable: refused, nothing done. */
 	l1e = l1e_of(si, si->pt_base);
 	done = 99;
-	EXPECT(upd(l1e, ((uint64_t)boot_l4 << PAGE_SHIFT) | PAGE_KERNEL_RW, &done), -XEN_EBUSY,
-	       "mapping the boot L4 writable");
+	EXPECT(pv_mmu_update1(l1e, ((uint64_t)boot_l4 << PAGE_SHIFT) | PAGE_KERNEL_RW, &done),
+	       -XEN_EBUSY, "mapping the boot L4 writable");
 	check(done == 0, "done count after a refused update", done);
 	/* A frame mapped writable cannot become a table; what is not pinned cannot be unpinned. */
-	EXPECT(ext(MMUEXT_PIN_L1_TABLE, virt_to_mfn(spare)), -XEN_EINVAL,
+	EXPECT(pv_mmuext1(MMUEXT_PIN_L1_TABLE, virt_to_mfn(spare)), -XEN_EINVAL,
 	       "pinning a frame mapped writable");
-	EXPECT(ext(MMUEXT_UNPIN_TABLE, virt_to_mfn(spare)), -XEN_EINVAL,
+	EXPECT(pv_mmuext1(MMUEXT_UNPIN_TABLE, virt_to_mfn(spare)), -XEN_EINVAL,
 	       "unpinning an unpinned frame");
-	EXPECT(ext(MMUEXT_NEW_BASEPTR, virt_to_mfn(spare)), -XEN_EINVAL,
+	EXPECT(pv_mmuext1(MMUEXT_NEW_BASEPTR, virt_to_mfn(spare)), -XEN_EINVAL,
 	       "switching to a writable frame");
 
 	/* A clone of the boot L4 and a private slot: L3 -> L2 -> L1 -> data at TEST_VA. */
 	memcpy(l4, (void *)si->pt_base, PAGE_SIZE);
 	*(volatile uint64_t *)data = 0x6d6d7521;
-	((uint64_t *)l1)[0] = ma(data) | PAGE_KERNEL_RW;
-	((uint64_t *)l2)[0] = ma(l1) | PAGE_KERNEL_RW;
-	((uint64_t *)l3)[0] = ma(l2) | PAGE_KERNEL_RW;
-	EXPECT(remap(l4, PAGE_KERNEL_RO) | remap(l3, PAGE_KERNEL_RO) | remap(l2, PAGE_KERNEL_RO) |
-		   remap(l1, PAGE_KERNEL_RO),
+	((uint64_t *)l1)[0] = pv_ma(data) | PAGE_KERNEL_RW;
+	((uint64_t *)l2)[0] = pv_ma(l1) | PAGE_KERNEL_RW;
+	((uint64_t *)l3)[0] = pv_ma(l2) | PAGE_KERNEL_RW;
+	EXPECT(pv_remap(l4, PAGE_KERNEL_RO) | pv_remap(l3, PAGE_KERNEL_RO) |
+		   pv_remap(l2, PAGE_KERNEL_RO) | pv_remap(l1, PAGE_KERNEL_RO),
 	       0, "tables made read-only");
-	EXPECT(ext(MMUEXT_PIN_L4_TABLE, virt_to_mfn(l4)), 0, "pinning the clone");
-	EXPECT(ext(MMUEXT_PIN_L4_TABLE, virt_to_mfn(l4)), -XEN_EINVAL, "double pin");
-	EXPECT(upd(ma(l4) + 8, ma(l3) | PAGE_KERNEL_RW, &done), 0, "linking the private slot");
+	EXPECT(pv_mmuext1(MMUEXT_PIN_L4_TABLE, virt_to_mfn(l4)), 0, "pinning the clone");
+	EXPECT(pv_mmuext1(MMUEXT_PIN_L4_TABLE, virt_to_mfn(l4)), -XEN_EINVAL, "double pin");
+	EXPECT(pv_mmu_update1(pv_ma(l4) + 8, pv_ma(l3) | PAGE_KERNEL_RW, &done), 0,
+	       "linking the private slot");
 	/* Now validated: a table of the clone is not writable, and stays one. */
-	EXPECT(remap(l1, PAGE_KERNEL_RW), -XEN_EBUSY, "mapping a linked L1 writable");
-	EXPECT(ext(MMUEXT_PIN_L2_TABLE, virt_to_mfn(l1)), -XEN_EINVAL, "pinning an L1 as an L2");
-	EXPECT(upd(ma(l2) + 8, ma(spare) | _PAGE_PRESENT | _PAGE_PSE | _PAGE_USER, &done),
+	EXPECT(pv_remap(l1, PAGE_KERNEL_RW), -XEN_EBUSY, "mapping a linked L1 writable");
+	EXPECT(pv_mmuext1(MMUEXT_PIN_L2_TABLE, virt_to_mfn(l1)), -XEN_EINVAL,
+	       "pinning an L1 as an L2");
+	EXPECT(pv_mmu_update1(pv_ma(l2) + 8, pv_ma(spare) | _PAGE_PRESENT | _PAGE_PSE | _PAGE_USER,
+			      &done),
 	       -XEN_EINVAL, "a 2 MiB superpage");
-	EXPECT(upd(ma(l1) + 8, NO_MEMORY_GPA | PAGE_KERNEL_RW, &done), -XEN_EPERM,
+	EXPECT(pv_mmu_update1(pv_ma(l1) + 8, NO_MEMORY_GPA | PAGE_KERNEL_RW, &done), -XEN_EPERM,
 	       "a frame where there is no memory");
-	EXPECT(upd(ma(l1) + 8, HV_PRIVATE_GPA | PAGE_KERNEL_RO, &done), -XEN_EBUSY,
+	EXPECT(pv_mmu_update1(pv_ma(l1) + 8, HV_PRIVATE_GPA | PAGE_KERNEL_RO, &done), -XEN_EBUSY,
 	       "a hypervisor page");
-	EXPECT(upd(ma(l1) + 8, ma(l2) | PAGE_KERNEL_RW, &done), -XEN_EBUSY,
+	EXPECT(pv_mmu_update1(pv_ma(l1) + 8, pv_ma(l2) | PAGE_KERNEL_RW, &done), -XEN_EBUSY,
 	       "an L2 mapped writable");
-	EXPECT(upd(ma(l4) + 8 * 256, ma(l3) | PAGE_KERNEL_RW, &done), -XEN_EINVAL,
+	EXPECT(pv_mmu_update1(pv_ma(l4) + 8 * 256, pv_ma(l3) | PAGE_KERNEL_RW, &done), -XEN_EINVAL,
 	       "the hypervisor's L4 slots");
 	/* A table is not given back while it is one (Xen frees it later; we refuse). */
 	frame = virt_to_mfn(l3);
 	set_xen_guest_handle(r.extent_start, &frame);
 	EXPECT(HYPERVISOR_memory_op(XENMEM_decrease_reservation, &r), 0,
 	       "decrease_reservation of a page table");
-	EXPECT(ext(MMUEXT_CLEAR_PAGE, virt_to_mfn(l1)), -XEN_EINVAL, "clearing a page table");
+	EXPECT(pv_mmuext1(MMUEXT_CLEAR_PAGE, virt_to_mfn(l1)), -XEN_EINVAL,
+	       "clearing a page table");
 
 	/* Switch to the clone: the kernel runs on, and TEST_VA shows the data page. */
-	EXPECT(ext(MMUEXT_NEW_BASEPTR, virt_to_mfn(l4)), 0, "NEW_BASEPTR to the clone");
+	EXPECT(pv_mmuext1(MMUEXT_NEW_BASEPTR, virt_to_mfn(l4)), 0, "NEW_BASEPTR to the clone");
 	probe = (volatile uint64_t *)TEST_VA;
 	check(*probe == 0x6d6d7521, "data page through the clone's private slot", (long)*probe);
 	/* 32 mappings of it in one call, then 32 unmappings. */
 	for (unsigned i = 0; i < 32; i++)
-		batch[i] = (struct mmu_update){ .ptr = ma(l1) + 8 * (i + 1),
-						.val = ma(data) | PAGE_KERNEL_RO };
+		batch[i] = (struct mmu_update){ .ptr = pv_ma(l1) + 8 * (i + 1),
+						.val = pv_ma(data) | PAGE_KERNEL_RO };
 	done = 0;
 	EXPECT(HYPERVISOR_mmu_update(batch, 32, &done, DOMID_SELF), 0, "a batch of 32 maps");
 	check(done == 32, "done count of the batch", done);
@@ -171,18 +150,20 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 	 * (clear an empty entry); a count of 2 makes it, then -EFAULT.
 	 */
 	t = (uint64_t *)((char *)data + PAGE_SIZE - 16);
-	t[0] = ma(l1) + 8 * 3;
+	t[0] = pv_ma(l1) + 8 * 3;
 	t[1] = 0;
-	batch[0] = (struct mmu_update){ .ptr = ma(l1) + 8, .val = ma(data) | PAGE_KERNEL_RO };
+	batch[0] = (struct mmu_update){ .ptr = pv_ma(l1) + 8, .val = pv_ma(data) | PAGE_KERNEL_RO };
 	EXPECT(HYPERVISOR_mmu_update(batch, 1, &done, DOMID_SELF), 0, "one more map");
 	EXPECT(HYPERVISOR_mmu_update((void *)(TEST_VA + 2 * PAGE_SIZE - 16), 2, &done, DOMID_SELF),
 	       -XEN_EFAULT, "a count past the array");
 	check(done == 1, "done count of a list past its end", done);
 	/* Unpin in use: Xen unpins, and the clone stays an L4 while it is the base. */
-	EXPECT(ext(MMUEXT_UNPIN_TABLE, virt_to_mfn(l4)), 0, "unpinning the table in use");
-	EXPECT(remap(l4, PAGE_KERNEL_RW), -XEN_EBUSY, "the unpinned table in use mapped writable");
-	EXPECT(ext(MMUEXT_TLB_FLUSH_LOCAL, 0) | ext(MMUEXT_TLB_FLUSH_ALL, 0) |
-		   ext(MMUEXT_INVLPG_LOCAL, TEST_VA) | ext(MMUEXT_INVLPG_ALL, TEST_VA),
+	EXPECT(pv_mmuext1(MMUEXT_UNPIN_TABLE, virt_to_mfn(l4)), 0, "unpinning the table in use");
+	EXPECT(pv_remap(l4, PAGE_KERNEL_RW), -XEN_EBUSY,
+	       "the unpinned table in use mapped writable");
+	EXPECT(pv_mmuext1(MMUEXT_TLB_FLUSH_LOCAL, 0) | pv_mmuext1(MMUEXT_TLB_FLUSH_ALL, 0) |
+		   pv_mmuext1(MMUEXT_INVLPG_LOCAL, TEST_VA) |
+		   pv_mmuext1(MMUEXT_INVLPG_ALL, TEST_VA),
 	       0, "TLB flushes");
 	{
 		struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_MULTI };
@@ -198,34 +179,34 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 		EXPECT(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EINVAL,
 		       "SET_LDT misaligned");
 	}
-	EXPECT(ext(MMUEXT_NEW_BASEPTR, boot_l4), 0, "NEW_BASEPTR back to the boot tables");
+	EXPECT(pv_mmuext1(MMUEXT_NEW_BASEPTR, boot_l4), 0, "NEW_BASEPTR back to the boot tables");
 
 	/* The clone is no table any more: its pages are plain memory again. */
-	EXPECT(remap(l4, PAGE_KERNEL_RW) | remap(l3, PAGE_KERNEL_RW) | remap(l2, PAGE_KERNEL_RW) |
-		   remap(l1, PAGE_KERNEL_RW),
+	EXPECT(pv_remap(l4, PAGE_KERNEL_RW) | pv_remap(l3, PAGE_KERNEL_RW) |
+		   pv_remap(l2, PAGE_KERNEL_RW) | pv_remap(l1, PAGE_KERNEL_RW),
 	       0, "the clone's pages writable again");
 	((uint64_t *)data)[1] = 7;
-	EXPECT(ext(MMUEXT_CLEAR_PAGE, virt_to_mfn(data)), 0, "CLEAR_PAGE");
+	EXPECT(pv_mmuext1(MMUEXT_CLEAR_PAGE, virt_to_mfn(data)), 0, "CLEAR_PAGE");
 	check(((uint64_t *)data)[1] == 0, "CLEAR_PAGE cleared", (long)((uint64_t *)data)[1]);
-	EXPECT(upd(ma(data) | MMU_MACHPHYS_UPDATE, virt_to_pfn(data), &done), 0,
+	EXPECT(pv_mmu_update1(pv_ma(data) | MMU_MACHPHYS_UPDATE, virt_to_pfn(data), &done), 0,
 	       "MMU_MACHPHYS_UPDATE");
 	/* Other domains: not ours to touch. */
 	EXPECT(HYPERVISOR_mmu_update(batch, 1, &done, 0), -XEN_ESRCH, "mmu_update for dom0");
 	EXPECT(HYPERVISOR_update_va_mapping_otherdomain((unsigned long)spare,
-							ma(spare) | PAGE_KERNEL_RW, 0, 0),
+							pv_ma(spare) | PAGE_KERNEL_RW, 0, 0),
 	       -XEN_ESRCH, "update_va_mapping_otherdomain");
-	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, ma(spare) | PAGE_KERNEL_RW,
+	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, pv_ma(spare) | PAGE_KERNEL_RW,
 					    UVMF_TLB_FLUSH | UVMF_ALL),
 	       0, "UVMF_TLB_FLUSH|UVMF_ALL");
-	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, ma(spare) | PAGE_KERNEL_RW,
+	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, pv_ma(spare) | PAGE_KERNEL_RW,
 					    UVMF_INVLPG | (unsigned long)&mask),
 	       0, "UVMF_INVLPG|UVMF_MULTI");
-	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, ma(spare) | PAGE_KERNEL_RW,
+	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, pv_ma(spare) | PAGE_KERNEL_RW,
 					    UVMF_INVLPG | 8),
 	       -XEN_EFAULT, "UVMF_MULTI with a bad mask");
-	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, ma(spare) | PAGE_KERNEL_RW, 3),
+	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, pv_ma(spare) | PAGE_KERNEL_RW, 3),
 	       -XEN_EINVAL, "flush type 3");
-	EXPECT(HYPERVISOR_update_va_mapping(0x800000000000UL, ma(spare) | PAGE_KERNEL_RW, 0),
+	EXPECT(HYPERVISOR_update_va_mapping(0x800000000000UL, pv_ma(spare) | PAGE_KERNEL_RW, 0),
 	       -XEN_EINVAL, "a non-canonical address");
 	(void)self;
 	page_free(l4);
@@ -262,11 +243,11 @@ void mmu_bench(const start_info_t *si, const char *arg)
 	l1e = l1e_of(si, (unsigned long)p);
 	t0 = time_now_ns();
 	for (uint64_t i = 0; i < n; i++) {
-		(void)upd(l1e, ma(q) | PAGE_KERNEL_RW, &done);
-		(void)upd(l1e, 0, &done);
+		(void)pv_mmu_update1(l1e, pv_ma(q) | PAGE_KERNEL_RW, &done);
+		(void)pv_mmu_update1(l1e, 0, &done);
 	}
 	t1 = time_now_ns();
-	(void)remap(p, PAGE_KERNEL_RW);
+	(void)pv_remap(p, PAGE_KERNEL_RW);
 	for (unsigned i = 0; i < 32; i++)
 		mc[i] = (struct multicall_entry){ .op = __HYPERVISOR_xen_version,
 						  .args = { XENVER_version } };
@@ -282,18 +263,18 @@ void mmu_bench(const start_info_t *si, const char *arg)
 	if (!l4)
 		return;
 	memcpy(l4, (void *)si->pt_base, PAGE_SIZE);
-	if (remap(l4, PAGE_KERNEL_RO) || ext(MMUEXT_PIN_L4_TABLE, virt_to_mfn(l4))) {
+	if (pv_remap(l4, PAGE_KERNEL_RO) || pv_mmuext1(MMUEXT_PIN_L4_TABLE, virt_to_mfn(l4))) {
 		printk("mmu-bench: cannot pin a clone of the boot L4\n");
 		return;
 	}
 	t4 = time_now_ns();
 	for (uint64_t i = 0; i < n; i++) {
-		(void)ext(MMUEXT_NEW_BASEPTR, virt_to_mfn(l4));
-		(void)ext(MMUEXT_NEW_BASEPTR, boot_l4);
+		(void)pv_mmuext1(MMUEXT_NEW_BASEPTR, virt_to_mfn(l4));
+		(void)pv_mmuext1(MMUEXT_NEW_BASEPTR, boot_l4);
 	}
 	t5 = time_now_ns();
-	(void)ext(MMUEXT_UNPIN_TABLE, virt_to_mfn(l4));
-	(void)remap(l4, PAGE_KERNEL_RW);
+	(void)pv_mmuext1(MMUEXT_UNPIN_TABLE, virt_to_mfn(l4));
+	(void)pv_remap(l4, PAGE_KERNEL_RW);
 	page_free(l4);
 	printk("mmu-bench: n=%llu mapunmap_ns=%llu multicall32_ns=%llu calls32_ns=%llu "
 	       "baseptr2_ns=%llu\n",

@@ -14,6 +14,7 @@
 #include <svk/lib.h>
 #include <svk/mm.h>
 #include <svk/printk.h>
+#include <svk/pvmmu.h>
 #include <svk/sched.h>
 #include <svk/shinfo.h>
 #include <svk/usermode.h>
@@ -218,30 +219,9 @@ __asm__(".text\n"
 	"	movq um_exit_code(%rip), %rax\n"
 	"	ret\n");
 
-static uint64_t ma(const void *p)
-{
-	return (uint64_t)virt_to_mfn(p) << PAGE_SHIFT;
-}
-
-static long remap(void *p, uint64_t flags)
-{
-	return HYPERVISOR_update_va_mapping((unsigned long)p, ma(p) | flags,
-					    UVMF_INVLPG | UVMF_LOCAL);
-}
-
-static long ext(unsigned cmd, unsigned long arg1)
-{
-	struct mmuext_op op = { .cmd = cmd };
-
-	op.arg1.mfn = arg1;
-	return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
-}
-
 static long upd(uint64_t ptr, uint64_t val)
 {
-	struct mmu_update u = { .ptr = ptr, .val = val };
-
-	return HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+	return pv_mmu_update1(ptr, val, NULL);
 }
 
 /* Is [va, va + len) inside the process's mapped pages (code..stack)? */
@@ -303,7 +283,7 @@ long um_trap(unsigned long vec, unsigned long err, unsigned long *saved)
 		dz_page = page_alloc();
 		if (dz_page) {
 			memset(dz_page, 0, PAGE_SIZE);
-			if (!upd(ma(ul1) + 5 * 8, ma(dz_page) | PAGE_USER_RW)) {
+			if (!upd(pv_ma(ul1) + 5 * 8, pv_ma(dz_page) | PAGE_USER_RW)) {
 				dz_faults++;
 				return 0; /* the access runs again, on the new page */
 			}
@@ -343,7 +323,7 @@ void usermode_word(const start_info_t *si, const char *arg)
 	struct callback_register cb = { .type = CALLBACKTYPE_syscall,
 					.flags = CALLBACKF_mask_events,
 					.address = (unsigned long)um_syscall_entry };
-	uint64_t kl4 = ma((void *)si->pt_base);
+	uint64_t kl4 = pv_ma((void *)si->pt_base);
 	unsigned long off;
 	bool ok = true;
 	long rc;
@@ -369,18 +349,18 @@ void usermode_word(const start_info_t *si, const char *arg)
 	dz_page = NULL;
 	syscalls = dz_faults = 0;
 	/* Its code read-only, its stack writable, both user pages; nothing else. */
-	ul1[0] = ma(code) | PAGE_USER_RO;
-	ul1[2] = ma(stack) | PAGE_USER_RW;
-	ul2[0] = ma(ul1) | PAGE_USER_RW;
-	ul3[0] = ma(ul2) | PAGE_USER_RW;
-	ul4[USER_SLOT] = ma(ul3) | PAGE_USER_RW;
-	rc = remap(ul4, PAGE_USER_RO) | remap(ul3, PAGE_USER_RO) | remap(ul2, PAGE_USER_RO) |
-	     remap(ul1, PAGE_USER_RO);
+	ul1[0] = pv_ma(code) | PAGE_USER_RO;
+	ul1[2] = pv_ma(stack) | PAGE_USER_RW;
+	ul2[0] = pv_ma(ul1) | PAGE_USER_RW;
+	ul3[0] = pv_ma(ul2) | PAGE_USER_RW;
+	ul4[USER_SLOT] = pv_ma(ul3) | PAGE_USER_RW;
+	rc = pv_remap(ul4, PAGE_USER_RO) | pv_remap(ul3, PAGE_USER_RO) |
+	     pv_remap(ul2, PAGE_USER_RO) | pv_remap(ul1, PAGE_USER_RO);
 	ok &= um_check(!rc, "tables made read-only", rc);
-	STEP(ext(MMUEXT_PIN_L4_TABLE, virt_to_mfn(ul4)), "pin the user L4");
+	STEP(pv_mmuext1(MMUEXT_PIN_L4_TABLE, virt_to_mfn(ul4)), "pin the user L4");
 	/* Our own L4 maps the process too (Xen's convention: the kernel's sees both). */
-	STEP(upd(kl4 + USER_SLOT * 8, ma(ul3) | PAGE_USER_RW), "link the process into our L4");
-	STEP(ext(MMUEXT_NEW_USER_BASEPTR, virt_to_mfn(ul4)), "NEW_USER_BASEPTR");
+	STEP(upd(kl4 + USER_SLOT * 8, pv_ma(ul3) | PAGE_USER_RW), "link the process into our L4");
+	STEP(pv_mmuext1(MMUEXT_NEW_USER_BASEPTR, virt_to_mfn(ul4)), "NEW_USER_BASEPTR");
 	STEP(HYPERVISOR_stack_switch(FLAT_KERNEL_SS, (unsigned long)um_kstack + KSTACK_SIZE),
 	     "stack_switch");
 	STEP(HYPERVISOR_callback_op(CALLBACKOP_register, &cb), "register the syscall callback");
@@ -427,12 +407,12 @@ out:
 	(void)HYPERVISOR_set_trap_table(NULL);
 	(void)HYPERVISOR_set_segment_base(SEGBASE_GS_USER, 0);
 	(void)upd(kl4 + USER_SLOT * 8, 0);
-	(void)ext(MMUEXT_NEW_USER_BASEPTR, 0);
-	(void)ext(MMUEXT_UNPIN_TABLE, virt_to_mfn(ul4));
+	(void)pv_mmuext1(MMUEXT_NEW_USER_BASEPTR, 0);
+	(void)pv_mmuext1(MMUEXT_UNPIN_TABLE, virt_to_mfn(ul4));
 	if (dz_page)
-		(void)upd(ma(ul1) + 5 * 8, 0);
-	rc = remap(ul4, PAGE_KERNEL_RW) | remap(ul3, PAGE_KERNEL_RW) | remap(ul2, PAGE_KERNEL_RW) |
-	     remap(ul1, PAGE_KERNEL_RW);
+		(void)upd(pv_ma(ul1) + 5 * 8, 0);
+	rc = pv_remap(ul4, PAGE_KERNEL_RW) | pv_remap(ul3, PAGE_KERNEL_RW) |
+	     pv_remap(ul2, PAGE_KERNEL_RW) | pv_remap(ul1, PAGE_KERNEL_RW);
 	ok &= um_check(!rc, "tables writable again", rc);
 	if (!rc) {
 		page_free(ul4);

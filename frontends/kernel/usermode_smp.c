@@ -21,6 +21,7 @@
 #include <svk/lib.h>
 #include <svk/mm.h>
 #include <svk/printk.h>
+#include <svk/pvmmu.h>
 #include <svk/sched.h>
 #include <svk/time.h>
 #include <svk/usermode.h>
@@ -220,25 +221,6 @@ __asm__(".text\n"
 	"	call ums_secondary_main\n"
 	"	ud2\n");
 
-static uint64_t ma(const void *p)
-{
-	return (uint64_t)virt_to_mfn(p) << PAGE_SHIFT;
-}
-
-static long remap(void *p, uint64_t flags)
-{
-	return HYPERVISOR_update_va_mapping((unsigned long)p, ma(p) | flags,
-					    UVMF_INVLPG | UVMF_LOCAL);
-}
-
-static long ext(unsigned cmd, unsigned long arg1)
-{
-	struct mmuext_op op = { .cmd = cmd };
-
-	op.arg1.mfn = arg1;
-	return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
-}
-
 /* Which vCPU's kernel stack is saved on?  UMS_MAX when none. */
 static unsigned stack_of(const unsigned long *saved)
 {
@@ -314,7 +296,7 @@ static long run_process(unsigned long c)
 	long rc = HYPERVISOR_set_segment_base(SEGBASE_GS_USER, DATA_VA);
 
 	if (!rc)
-		rc = ext(MMUEXT_NEW_USER_BASEPTR, virt_to_mfn(ul4[c]));
+		rc = pv_mmuext1(MMUEXT_NEW_USER_BASEPTR, virt_to_mfn(ul4[c]));
 	if (rc)
 		return rc;
 	return ums_run(c, USER_VA, STACK_TOP, ums_n);
@@ -353,22 +335,22 @@ static bool build(const start_info_t *si, unsigned c, uint64_t rounds)
 	d[0] = MAGIC + c;
 	d[1] = 0;
 	d[2] = rounds;
-	ul1[c][0] = ma(code[c]) | PAGE_USER_RO;
-	ul1[c][1] = ma(data[c]) | PAGE_USER_RW;
-	ul2[c][0] = ma(ul1[c]) | PAGE_USER_RW;
-	ul3[c][0] = ma(ul2[c]) | PAGE_USER_RW;
-	ul4[c][USER_SLOT] = ma(ul3[c]) | PAGE_USER_RW;
+	ul1[c][0] = pv_ma(code[c]) | PAGE_USER_RO;
+	ul1[c][1] = pv_ma(data[c]) | PAGE_USER_RW;
+	ul2[c][0] = pv_ma(ul1[c]) | PAGE_USER_RW;
+	ul3[c][0] = pv_ma(ul2[c]) | PAGE_USER_RW;
+	ul4[c][USER_SLOT] = pv_ma(ul3[c]) | PAGE_USER_RW;
 	memcpy(kl4[c], (void *)si->pt_base, PAGE_SIZE);
-	kl4[c][USER_SLOT] = ma(ul3[c]) | PAGE_USER_RW;
-	long rc = remap(ul4[c], PAGE_USER_RO) | remap(ul3[c], PAGE_USER_RO) |
-		  remap(ul2[c], PAGE_USER_RO) | remap(ul1[c], PAGE_USER_RO) |
-		  remap(kl4[c], PAGE_KERNEL_RO);
+	kl4[c][USER_SLOT] = pv_ma(ul3[c]) | PAGE_USER_RW;
+	long rc = pv_remap(ul4[c], PAGE_USER_RO) | pv_remap(ul3[c], PAGE_USER_RO) |
+		  pv_remap(ul2[c], PAGE_USER_RO) | pv_remap(ul1[c], PAGE_USER_RO) |
+		  pv_remap(kl4[c], PAGE_KERNEL_RO);
 	if (!ums_check(!rc, "tables made read-only", rc))
 		return false;
-	rc = ext(MMUEXT_PIN_L4_TABLE, virt_to_mfn(ul4[c]));
+	rc = pv_mmuext1(MMUEXT_PIN_L4_TABLE, virt_to_mfn(ul4[c]));
 	if (!ums_check(!rc, "pin a user L4", rc))
 		return false;
-	rc = ext(MMUEXT_PIN_L4_TABLE, virt_to_mfn(kl4[c]));
+	rc = pv_mmuext1(MMUEXT_PIN_L4_TABLE, virt_to_mfn(kl4[c]));
 	return ums_check(!rc, "pin a kernel L4", rc);
 }
 
@@ -490,7 +472,7 @@ void usermode_smp_word(const start_info_t *si, const char *arg)
 	if (!ok)
 		goto out;
 	/* vCPU 0 on its own kernel L4, then its process, beside the others. */
-	rc = ext(MMUEXT_NEW_BASEPTR, virt_to_mfn(kl4[0]));
+	rc = pv_mmuext1(MMUEXT_NEW_BASEPTR, virt_to_mfn(kl4[0]));
 	ok &= ums_check(!rc, "NEW_BASEPTR to vcpu 0's kernel L4", rc);
 	if (ok)
 		ums_result[0] = run_process(0);
@@ -527,8 +509,8 @@ void usermode_smp_word(const start_info_t *si, const char *arg)
 		       n, ums_switches,
 		       ums_t1 > ums_t0 ? (unsigned long)((ums_t1 - ums_t0) / (n * rounds)) : 0UL);
 out:
-	(void)ext(MMUEXT_NEW_BASEPTR, boot_l4);
-	(void)ext(MMUEXT_NEW_USER_BASEPTR, 0);
+	(void)pv_mmuext1(MMUEXT_NEW_BASEPTR, boot_l4);
+	(void)pv_mmuext1(MMUEXT_NEW_USER_BASEPTR, 0);
 	(void)HYPERVISOR_set_trap_table(NULL);
 	cb.address = 0; /* Xen cannot unregister it: register none */
 	cb.flags = 0;
