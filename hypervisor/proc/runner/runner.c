@@ -153,6 +153,25 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* hdr.test_entry_delay, read once at start (the header is the guest's to write later). */
+static uint32_t entry_delay;
+
+/*
+ * Tests only (procabi.h, test_entry_delay): spin after the runner's last
+ * look at the kick flag in C, before the way into the guest, so that a
+ * test can make a kick land there at will.  Normally 0: nothing.
+ */
+static void test_entry_spin(void)
+{
+	uint64_t t0;
+
+	if (!entry_delay)
+		return;
+	t0 = rdtsc();
+	while (rdtsc() - t0 < entry_delay)
+		__asm__ volatile("pause");
+}
+
 static void apply_maps(struct sv_proc_vcpu *c)
 {
 	uint32_t n = __atomic_load_n(&c->nr_maps, __ATOMIC_ACQUIRE);
@@ -325,6 +344,7 @@ void sv_hypercall(struct sv_proc_vcpu *c)
 {
 	if (!fast_iret(c))
 		sv_exchange(c);
+	test_entry_spin();
 }
 
 /* The kernel's x86-64 ucontext, up to the machine context we use. */
@@ -441,6 +461,7 @@ static void on_signal(int sig, struct k_siginfo *si, void *uctx)
 		}
 	}
 	sv_exchange(c);
+	test_entry_spin();
 	regs_to_mc(&uc->mc, c->regs);
 }
 
@@ -625,6 +646,7 @@ void sv_main(void)
 			fail("rt_sigaction", r);
 	}
 
+	entry_delay = h->test_entry_delay;
 	sv_nr_vcpus = h->nr_vcpus; /* read once: the header is the guest's to write from now on */
 	/* vCPU 0 is this thread; the others wait for their first run. */
 	set_alt_stack(0);
