@@ -347,6 +347,23 @@ void sv_hypercall(struct sv_proc_vcpu *c)
 	test_entry_spin();
 }
 
+/*
+ * A restore block (entry.S) found the kick flag set as its last look before
+ * the guest: no guest instruction ran, the block holds the registers to
+ * report.  Leave as on_signal does for a kick; entry.S then goes through
+ * the restore block again.
+ */
+void sv_kicked(long idx);
+void sv_kicked(long idx)
+{
+	struct sv_proc_vcpu *c = block(idx);
+
+	__atomic_store_n(&c->kick, 0, __ATOMIC_SEQ_CST);
+	c->reason = SV_PROC_R_KICK;
+	sv_exchange(c);
+	test_entry_spin();
+}
+
 /* The kernel's x86-64 ucontext, up to the machine context we use. */
 struct k_ucontext {
 	unsigned long uc_flags;
@@ -415,12 +432,18 @@ static void regs_to_mc(struct sigcontext *mc, const uint64_t *r)
 
 /*
  * Every signal the guest can cause, and the hypervisor's kick (SIGUSR1),
- * on the vCPU's own alternate stack.  Faults and denied system calls are
- * reported with the registers of the moment; a kick that lands while the
- * runner itself runs is left to sv_exchange, which sees the kick flag,
- * except inside a restore block, where the block's registers are the
- * state to report.  On return the kernel loads whatever the hypervisor put
- * in the block.
+ * on the vCPU's own alternate stack, with SIGUSR1 blocked (sa_mask).
+ * Faults and denied system calls are reported with the registers of the
+ * moment.  A kick is never lost (entry.S, above the restore blocks): one
+ * that lands while the runner itself runs is left to the runner, whose
+ * next look at the kick flag (sv_exchange, fast_iret, or the restore
+ * block's, the last before the guest) sees it; one inside a restore
+ * block, past that last look, is a kick exit with the block's registers
+ * as the state to report; one in guest code is a kick exit with the
+ * registers of the moment.  A kick sent while a handler runs stays
+ * pending until rt_sigreturn, which unblocks SIGUSR1 as it enters the
+ * guest: it is then taken at the guest's rip.  On return the kernel
+ * loads whatever the hypervisor put in the block.
  */
 static void on_signal(int sig, struct k_siginfo *si, void *uctx)
 {
@@ -637,7 +660,7 @@ void sv_main(void)
 		.handler = on_signal,
 		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
 		.restorer = sv_restorer,
-		.mask = 0,
+		.mask = 1ULL << (SIGUSR1 - 1), /* a kick waits for the signal return (on_signal) */
 	};
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGUSR1 };
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
