@@ -38,6 +38,7 @@ GUEST_SRCS := \
 	frontends/kernel/events.c \
 	frontends/kernel/evtchn_abi.c \
 	frontends/kernel/evtchn_smp.c \
+	frontends/kernel/kickstress.c \
 	frontends/kernel/tscword.c \
 	frontends/kernel/m2p.c \
 	frontends/kernel/wait.c \

@@ -485,6 +485,8 @@ void nmi_deliver(struct hv_vcpu *v);
 int pv_iret(struct hv_vcpu *v);
 /* May the engine make a kernel-to-kernel HYPERVISOR_iret itself until the vCPU next exits? */
 bool pv_iret_engine_may(struct hv_vcpu *v);
+/* pv.c: VMASST_CMD_*: set and clear bits; vCPUs whose engine fast path a change revokes are kicked. */
+void pv_vm_assist_update(struct hv_domain *d, uint64_t set, uint64_t clear);
 /* A guest exception the engine caught: log it with the registers, crash the domain. */
 void pv_fault(struct hv_vcpu *v, const struct hv_exit *e);
 /* pv_emul.c: a #GP(0), #UD or #PF emulated as Xen does (true: done, rip past it). */

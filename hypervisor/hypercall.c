@@ -188,10 +188,10 @@ static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 		return -XEN_EINVAL;
 	switch (cmd) {
 	case VMASST_CMD_enable:
-		__atomic_fetch_or(&v->dom->vm_assist, 1ULL << type, __ATOMIC_RELAXED);
+		pv_vm_assist_update(v->dom, 1ULL << type, 0);
 		return 0;
 	case VMASST_CMD_disable:
-		__atomic_fetch_and(&v->dom->vm_assist, ~(1ULL << type), __ATOMIC_RELAXED);
+		pv_vm_assist_update(v->dom, 0, 1ULL << type);
 		return 0;
 	default:
 		return -XEN_ENOSYS;

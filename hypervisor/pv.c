@@ -404,6 +404,39 @@ bool pv_iret_engine_may(struct hv_vcpu *v)
 }
 
 /*
+ * VMASST_CMD_enable/disable: the domain's vm_assist gets the @set bits and
+ * loses the @clear ones (checked by the caller), under the domain's lock
+ * (which the caller does not hold).  The other writer, a vCPU 0 context
+ * (pv_callback.c), comes before the domain first runs or while vCPU 0, its
+ * boot vCPU, has none: no vCPU is in guest code then.  pv_iret_engine_may depends on it
+ * (VMASST_TYPE_architectural_iopl): a vCPU in guest code may hold an
+ * engine's fast iret granted under the old value, and would use it until
+ * its next exit.  So when that bit changes every vCPU in guest code is
+ * kicked, before the caller returns to the guest: the process engine's
+ * fast_iret reads the kick flag after everything else and leaves the
+ * iret to pv_iret while it is set, the flag stays set until the vCPU has
+ * left the guest, and the next run asks pv_iret_engine_may afresh.  A
+ * vCPU not in guest code now reads the new value before it goes in:
+ * in_guest is set under the same lock (vcpu.c, vcpu_thread), after which
+ * the engine decides.  An iret that began before the change may finish
+ * under the old rules, as on Xen, where it would have come first.
+ */
+void pv_vm_assist_update(struct hv_domain *d, uint64_t set, uint64_t clear)
+{
+	const uint64_t revokes = 1ULL << VMASST_TYPE_architectural_iopl;
+
+	pthread_mutex_lock(&d->lock);
+	uint64_t old = __atomic_load_n(&d->vm_assist, __ATOMIC_RELAXED);
+	uint64_t bits = (old | set) & ~clear;
+	__atomic_store_n(&d->vm_assist, bits, __ATOMIC_SEQ_CST);
+	if ((old ^ bits) & revokes)
+		for (unsigned i = 0; i < d->max_vcpus; i++)
+			if (d->vcpus[i] && atomic_load(&d->vcpus[i]->in_guest))
+				vcpu_kick(d->vcpus[i]);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
  * HYPERVISOR_iret: the guest pushed flags and the return frame, the stub
  * rcx, r11 and rax, so rsp points at Xen's iret_context.  A CS with RPL 3
  * returns to user mode (the user tables must exist, else the domain is

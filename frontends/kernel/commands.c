@@ -349,6 +349,7 @@ static const struct command commands[] = {
 	{ .name = "gnttab-exhaust", .run = cmd_gnttab_exhaust },
 	{ .name = "evtchn-fifo", .run = cmd_evtchn_fifo },
 	{ .name = "evtchn-smp", .run = evtchn_smp_word },
+	{ .name = "kick-stress", .run = kick_stress_word },
 	{ .name = "tsc", .run = tsc_word },
 	{ .name = "evtchn", .run = cmd_nop }, /* evtchn=2l: read at boot (main.c) */
 	{ .name = "memcheck", .run = cmd_memcheck },

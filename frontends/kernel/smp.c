@@ -326,16 +326,24 @@ int smp_cpu_down(unsigned int cpu, uint64_t timeout_ns)
 	return rc < 0 ? (int)rc : 0;
 }
 
-int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_ns)
+int smp_post(unsigned int cpu, void (*fn)(void *), void *arg)
 {
-	unsigned int seq;
-	uint64_t deadline;
-
 	if (cpu == 0 || cpu >= SCHED_MAX_VCPUS || !smp_cpu_kept(cpu) || !fn)
 		return -XEN_EINVAL;
 	call_fn[cpu] = fn;
 	call_arg[cpu] = arg;
-	seq = __atomic_add_fetch(&call_seq[cpu], 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&call_seq[cpu], 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int smp_post_wait(unsigned int cpu, uint64_t timeout_ns)
+{
+	unsigned int seq;
+	uint64_t deadline;
+
+	if (cpu == 0 || cpu >= SCHED_MAX_VCPUS)
+		return -XEN_EINVAL;
+	seq = __atomic_load_n(&call_seq[cpu], __ATOMIC_ACQUIRE);
 	deadline = time_available() ? time_now_ns() + timeout_ns : 0;
 	/* It looks at least every SMP_IDLE_NS. */
 	while (__atomic_load_n(&call_done[cpu], __ATOMIC_ACQUIRE) != seq) {
@@ -344,4 +352,11 @@ int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_n
 		smp_nap(1000000);
 	}
 	return 0;
+}
+
+int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_ns)
+{
+	int rc = smp_post(cpu, fn, arg);
+
+	return rc ? rc : smp_post_wait(cpu, timeout_ns);
 }

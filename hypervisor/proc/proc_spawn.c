@@ -268,6 +268,8 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len)
 	h->nice = GUEST_NICE;
 	h->low_window = wants_low_window(d);
 	pd->va_lo = d->low_va ? 0 : PAGE_SIZE;
+	const char *delay = getenv("SPLITVISOR_TEST_ENTRY_DELAY");
+	h->test_entry_delay = delay ? (uint32_t)strtoul(delay, NULL, 0) : 0;
 	h->tsc_trap = d->vtsc; /* tsc_mode: the guest's rdtsc faults and is emulated (tsc.c) */
 	int64_t shinfo = mem_offset(&d->mem, SV_SHARED_INFO_GPA);
 	h->shinfo_offset = shinfo >= 0 ? (uint64_t)shinfo : UINT64_MAX; /* none: the runner maps none */

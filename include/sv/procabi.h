@@ -184,7 +184,13 @@ struct sv_proc_hdr {
 	uint32_t low_uid;    /* runner: the uid (and gid) a low-window runner took */
 	char error_msg[96]; /* runner: which step failed */
 	uint32_t tsc_trap;  /* 1: rdtsc faults in every thread (PR_SET_TSC, set before seccomp) */
-	uint32_t pad;
+	/*
+	 * Tests only (SPLITVISOR_TEST_ENTRY_DELAY, TSC cycles; normally 0):
+	 * the runner spins this long after its last look at the kick flag in
+	 * C, just before it jumps to a restore block, so that a kick can land
+	 * there (runner.c, enter_guest).  Nothing to gain for a guest.
+	 */
+	uint32_t test_entry_delay;
 	uint64_t shinfo_offset; /* shared_info's page in the memfd, mapped at SV_PROC_SHINFO_VA */
 };
 #endif

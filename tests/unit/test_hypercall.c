@@ -1380,6 +1380,51 @@ START_TEST(unhandled_exceptions_still_crash)
 }
 END_TEST
 
+/* A vm_assist change that takes the engine's fast iret away kicks every vCPU in guest code. */
+static unsigned kicks[2];
+
+static void count_kick(struct hv_vcpu *x)
+{
+	kicks[x->id]++;
+}
+
+START_TEST(vm_assist_iopl_kicks_running_vcpus)
+{
+	struct hv_vcpu *w = d->vcpus[1];
+
+	hvh_engine.vcpu_kick = count_kick;
+	kicks[0] = kicks[1] = 0;
+	v->thread_started = w->thread_started = true;
+	w->state = VCPU_RUNNABLE;
+	atomic_store(&w->in_guest, true); /* vCPU 1 runs guest code, granted the fast iret */
+	ck_assert(pv_iret_engine_may(w));
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_architectural_iopl, 0), 0);
+	ck_assert(!pv_iret_engine_may(w));
+	ck_assert_uint_eq(kicks[1], 1); /* kicked out before the hypercall returned */
+	ck_assert_uint_eq(kicks[0], 0); /* the caller is not in guest code */
+	/* No change to that bit, or another bit: nobody is kicked. */
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_architectural_iopl, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_m2p_strict, 0),
+			 0);
+	ck_assert_uint_eq(kicks[1], 1);
+	/* Disabled: the fast path may come back; the change is seen at the next run. */
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_disable, VMASST_TYPE_architectural_iopl, 0), 0);
+	ck_assert_uint_eq(kicks[1], 2);
+	ck_assert(pv_iret_engine_may(w));
+	/* A vCPU not in guest code reads the value when it goes in: not kicked. */
+	atomic_store(&w->in_guest, false);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_architectural_iopl, 0), 0);
+	ck_assert_uint_eq(kicks[1], 2);
+	ck_assert_uint_eq(d->vm_assist, (1ULL << VMASST_TYPE_architectural_iopl) |
+					    (1ULL << VMASST_TYPE_m2p_strict));
+	v->thread_started = w->thread_started = false;
+}
+END_TEST
+
 START_TEST(vm_assist_types)
 {
 	struct vcpu_runstate_info *area = guest(VA_DATA + 4096);
@@ -1451,6 +1496,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, exceptions_bounce_to_the_trap_table);
 	tcase_add_test(tc, unhandled_exceptions_still_crash);
 	tcase_add_test(tc, vm_assist_types);
+	tcase_add_test(tc, vm_assist_iopl_kicks_running_vcpus);
 	tcase_add_test(tc, xen_version_every_subop);
 	tcase_add_test(tc, physdev_op_as_xen_answers_a_domu);
 	tcase_add_test(tc, physdev_op_compat_as_physdev_op);

@@ -34,5 +34,15 @@ bool smp_cpu_kept(unsigned int cpu);
  */
 unsigned int smp_this_cpu(void);
 int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_ns);
+/*
+ * smp_call in two halves: smp_post hands @fn(@arg) to kept secondary @cpu
+ * and returns at once (0 or -XEN_EINVAL); smp_post_wait waits as smp_call
+ * does until the last posted call returned.  Boot vCPU only.
+ */
+int smp_post(unsigned int cpu, void (*fn)(void *), void *arg);
+int smp_post_wait(unsigned int cpu, uint64_t timeout_ns);
+
+/* The kick-stress word (kickstress.c). */
+void kick_stress_word(const start_info_t *si, const char *arg);
 
 #endif

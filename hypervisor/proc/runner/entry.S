@@ -79,14 +79,38 @@ sv_enter_guest:
 	jmp	*%rax
 
 /*
- * Restore block n: every register from vCPU n's block, addressed
- * RIP-relative (sv_shared is SV_PROC_SHARED_VA, from the linker script)
- * so no register is needed to find it, then the jump.  The
- * kick handler knows that an interrupt anywhere in here leaves the block's
- * registers as the state to report.
+ * Restore block n: the last look at vCPU n's kick flag, then every
+ * register from its block, addressed RIP-relative (sv_shared is
+ * SV_PROC_SHARED_VA, from the linker script) so that no register is needed
+ * to find it, then the jump into guest code.  Every way into the guest
+ * that does not end in a signal return (sv_entry's hand-off and the
+ * runner's own iret, a vCPU's first run) comes through here.
+ *
+ * No kick is lost (the "about to enter" window, as a kernel's check for a
+ * signal interrupted on its way back to user mode, or a restartable
+ * sequence): the hypervisor sets the kick flag, then sends SIGUSR1.
+ *  - A SIGUSR1 that lands anywhere in runner code before the cmpl below
+ *    is left alone by on_signal (runner.c): the flag is still set, and
+ *    this cmpl (or sv_exchange's look, if it comes first) sees it.
+ *  - A SIGUSR1 that lands from the cmpl up to and including the final jmp
+ *    (rip inside this block: sv_restore_0 <= rip < sv_restore_end) is
+ *    turned by on_signal into a kick exit: the block's registers are the
+ *    state to report, nothing here has changed them, and the registers
+ *    half restored are thrown away; the signal return then enters the
+ *    guest with whatever the hypervisor gave back.
+ *  - One that lands after the jmp interrupts guest code: a kick exit.
+ * The flag is seen set by the cmpl, so the way in goes to sv_kicked
+ * instead (no guest instruction ran): the same kick exit, then the
+ * restore block again.  The cmpl comes before the popfq: it sets flags.
+ * A signal return into guest code needs none of this: every handler runs
+ * with SIGUSR1 blocked, and rt_sigreturn unblocks it as it loads the guest
+ * state, so a kick that came meanwhile is taken at the guest's rip.
  */
 	.macro RESTORE n
 	.balign SV_PROC_RESTORE_STRIDE
+.Lrestore_\n:
+	cmpl	$0, sv_shared + 4096 * (1 + SV_PROC_VCPU_PAGES * \n) + SV_PROC_OFF_KICK(%rip)
+	jne	1f
 	pushq	sv_shared + 4096 * (1 + SV_PROC_VCPU_PAGES * \n) + SV_PROC_REG(SV_PROC_RFLAGS)(%rip)
 	popfq
 	mov	sv_shared + 4096 * (1 + SV_PROC_VCPU_PAGES * \n) + SV_PROC_REG(SV_PROC_RAX)(%rip), %rax
@@ -106,6 +130,9 @@ sv_enter_guest:
 	mov	sv_shared + 4096 * (1 + SV_PROC_VCPU_PAGES * \n) + SV_PROC_REG(SV_PROC_R15)(%rip), %r15
 	mov	sv_shared + 4096 * (1 + SV_PROC_VCPU_PAGES * \n) + SV_PROC_REG(SV_PROC_RSP)(%rip), %rsp
 	jmp	*sv_shared + 4096 * (1 + SV_PROC_VCPU_PAGES * \n) + SV_PROC_REG(SV_PROC_RIP)(%rip)
+1:	mov	$\n, %ebx		/* kicked: still on the block stack, no register restored */
+	jmp	sv_restore_kicked
+	.org	.Lrestore_\n + SV_PROC_RESTORE_STRIDE, 0xcc	/* fails if it is longer */
 	.endm
 
 	.balign SV_PROC_RESTORE_STRIDE
@@ -116,6 +143,13 @@ sv_restore_0:
 	.endr
 	.balign SV_PROC_RESTORE_STRIDE
 sv_restore_end:
+
+/* A restore block saw its kick flag (%rbx: the vCPU): the kick exit, then in again. */
+sv_restore_kicked:
+	mov	%rbx, %rdi
+	call	sv_kicked
+	mov	%rbx, %rdi
+	jmp	sv_enter_guest
 
 /*
  * long sv_peek(uint64_t *dst, uint64_t src, long words): copy words from

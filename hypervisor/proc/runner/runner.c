@@ -153,6 +153,25 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* hdr.test_entry_delay, read once at start (the header is the guest's to write later). */
+static uint32_t entry_delay;
+
+/*
+ * Tests only (procabi.h, test_entry_delay): spin after the runner's last
+ * look at the kick flag in C, before the way into the guest, so that a
+ * test can make a kick land there at will.  Normally 0: nothing.
+ */
+static void test_entry_spin(void)
+{
+	uint64_t t0;
+
+	if (!entry_delay)
+		return;
+	t0 = rdtsc();
+	while (rdtsc() - t0 < entry_delay)
+		__asm__ volatile("pause");
+}
+
 static void apply_maps(struct sv_proc_vcpu *c)
 {
 	uint32_t n = __atomic_load_n(&c->nr_maps, __ATOMIC_ACQUIRE);
@@ -325,6 +344,24 @@ void sv_hypercall(struct sv_proc_vcpu *c)
 {
 	if (!fast_iret(c))
 		sv_exchange(c);
+	test_entry_spin();
+}
+
+/*
+ * A restore block (entry.S) found the kick flag set as its last look before
+ * the guest: no guest instruction ran, the block holds the registers to
+ * report.  Leave as on_signal does for a kick; entry.S then goes through
+ * the restore block again.
+ */
+void sv_kicked(long idx);
+void sv_kicked(long idx)
+{
+	struct sv_proc_vcpu *c = block(idx);
+
+	__atomic_store_n(&c->kick, 0, __ATOMIC_SEQ_CST);
+	c->reason = SV_PROC_R_KICK;
+	sv_exchange(c);
+	test_entry_spin();
 }
 
 /* The kernel's x86-64 ucontext, up to the machine context we use. */
@@ -395,12 +432,18 @@ static void regs_to_mc(struct sigcontext *mc, const uint64_t *r)
 
 /*
  * Every signal the guest can cause, and the hypervisor's kick (SIGUSR1),
- * on the vCPU's own alternate stack.  Faults and denied system calls are
- * reported with the registers of the moment; a kick that lands while the
- * runner itself runs is left to sv_exchange, which sees the kick flag,
- * except inside a restore block, where the block's registers are the
- * state to report.  On return the kernel loads whatever the hypervisor put
- * in the block.
+ * on the vCPU's own alternate stack, with SIGUSR1 blocked (sa_mask).
+ * Faults and denied system calls are reported with the registers of the
+ * moment.  A kick is never lost (entry.S, above the restore blocks): one
+ * that lands while the runner itself runs is left to the runner, whose
+ * next look at the kick flag (sv_exchange, fast_iret, or the restore
+ * block's, the last before the guest) sees it; one inside a restore
+ * block, past that last look, is a kick exit with the block's registers
+ * as the state to report; one in guest code is a kick exit with the
+ * registers of the moment.  A kick sent while a handler runs stays
+ * pending until rt_sigreturn, which unblocks SIGUSR1 as it enters the
+ * guest: it is then taken at the guest's rip.  On return the kernel
+ * loads whatever the hypervisor put in the block.
  */
 static void on_signal(int sig, struct k_siginfo *si, void *uctx)
 {
@@ -441,6 +484,7 @@ static void on_signal(int sig, struct k_siginfo *si, void *uctx)
 		}
 	}
 	sv_exchange(c);
+	test_entry_spin();
 	regs_to_mc(&uc->mc, c->regs);
 }
 
@@ -616,7 +660,7 @@ void sv_main(void)
 		.handler = on_signal,
 		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
 		.restorer = sv_restorer,
-		.mask = 0,
+		.mask = 1ULL << (SIGUSR1 - 1), /* a kick waits for the signal return (on_signal) */
 	};
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGUSR1 };
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -625,6 +669,7 @@ void sv_main(void)
 			fail("rt_sigaction", r);
 	}
 
+	entry_delay = h->test_entry_delay;
 	sv_nr_vcpus = h->nr_vcpus; /* read once: the header is the guest's to write from now on */
 	/* vCPU 0 is this thread; the others wait for their first run. */
 	set_alt_stack(0);
