@@ -491,12 +491,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 	}
 	case SV_CTL_DOMAIN_RESUME: {
 		const struct sv_ctl_resume *rs = p;
-		ret = reply(fd, h,
-			    rs->flags & ~SV_RESUME_CANCEL
-				    ? -EINVAL
-				    : domain_resume(d, rs->flags & SV_RESUME_CANCEL ? HV_RESUME_CANCEL
-										    : 0),
-			    NULL, 0, -1);
+		/* domain_resume refuses flags it does not know. */
+		ret = reply(fd, h, domain_resume(d, rs->flags), NULL, 0, -1);
 		break;
 	}
 	case SV_CTL_DOMAIN_TRIGGER: {

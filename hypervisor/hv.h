@@ -406,7 +406,8 @@ void domain_shutdown(struct hv_domain *d, uint32_t reason);
 void domain_shutdown_from(struct hv_vcpu *v, uint32_t reason);
 /* SCHEDOP_shutdown_code: the reason the next shutdown reports. */
 void domain_set_shutdown_code(struct hv_domain *d, uint32_t code);
-#define HV_RESUME_CANCEL 1u /* SHUTDOWN_suspend returns 1 to the guest: a cancelled suspend */
+/* The control socket's flag itself: SHUTDOWN_suspend returns 1 to the guest (a cancelled suspend). */
+#define HV_RESUME_CANCEL SV_RESUME_CANCEL
 /* XEN_DOMCTL_resumedomain: a shut-down domain runs again; -EINVAL, -ESRCH. */
 int domain_resume(struct hv_domain *d, unsigned flags);
 void domain_crash(struct hv_domain *d, const char *why);
