@@ -571,6 +571,9 @@ struct hv_gnttab;
 int gnttab_init(struct hv_domain *d);
 void gnttab_fini(struct hv_domain *d);
 bool gnttab_is_frame(struct hv_domain *d, uint64_t gpa);
+/* The frames set up (GNTTABOP_setup_table); a restore sets up n (0..SV_GNT_MAX_FRAMES) empty ones. */
+unsigned gnttab_nr_frames(struct hv_domain *d);
+int gnttab_restore_frames(struct hv_domain *d, unsigned n);
 int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void *owner,
 		    uint32_t *handle, uint64_t *offset);
 int gnttab_unmap_dom0(struct hv_domain *d, uint32_t handle, const void *owner);

@@ -107,6 +107,7 @@ static int save_info(struct hv_domain *d, struct sv_ctl_save_info *o)
 	o->max_vcpus = d->max_vcpus;
 	o->tsc_mode = d->tsc_mode;
 	o->engine = d->eng->id;
+	o->gnttab_frames = gnttab_nr_frames(d);
 	o->ram_kb = d->mem.ram_size / 1024;
 	o->hcall_page_gpa = d->hcall_page_gpa;
 	o->vm_assist = __atomic_load_n(&d->vm_assist, __ATOMIC_RELAXED);
@@ -211,8 +212,11 @@ static int restore_info(struct hv_domain *d, const struct sv_ctl_restore_info *q
 	pthread_mutex_unlock(&d->lock);
 	if (!ok)
 		return -EBUSY;
-	if (!d->shinfo)
+	if (!d->shinfo || q->gnttab_frames > SV_GNT_MAX_FRAMES)
 		return -EINVAL;
+	int ret = gnttab_restore_frames(d, q->gnttab_frames);
+	if (ret)
+		return ret;
 	/* The guest's own words about its p2m: nothing here trusts them. */
 	d->shinfo->arch.max_pfn = q->max_pfn;
 	d->shinfo->arch.pfn_to_mfn_frame_list_list = q->pfn_to_mfn_frame_list_list;
@@ -268,6 +272,9 @@ int save_op(struct hv_domain *d, uint32_t op, void *p, const void **out, uint32_
 		if (level < 1 || level > 4 || mfn > (0x000ffffffffff000ULL >> PAGE_SHIFT))
 			return -EINVAL;
 		ret = mmu_pin_table(d, level, mfn);
+		if (ret)
+			hv_log("d%u: restore: the L%u table at frame %#llx does not validate (%d)",
+			       d->domid, level, (unsigned long long)mfn, ret);
 		return ret < 0 ? -EINVAL : ret; /* Xen's code in the log; one errno here */
 	}
 	case SV_CTL_M2P_GET:

@@ -503,7 +503,7 @@ struct sv_ctl_save_info {
 	uint32_t max_vcpus;
 	uint32_t tsc_mode;
 	uint32_t engine;
-	uint32_t pad;
+	uint32_t gnttab_frames; /* grant-table frames the guest set up (it may map them) */
 	uint64_t ram_kb;       /* RAM laid out (the create's max_kb) */
 	uint64_t cur_pages;    /* frames populated now */
 	uint64_t max_pages;    /* XEN_DOMCTL_max_mem's, in frames */
@@ -562,10 +562,15 @@ struct sv_ctl_vcpu_restore {
 	struct vcpu_guest_context ctx;
 };
 
-/* RESTORE_INFO: shared_info's arch fields of a new domain (as save_info gave them). */
+/*
+ * RESTORE_INFO: shared_info's arch fields of a new domain (as save_info
+ * gave them), and its grant-table frames: as many as the saved domain had
+ * set up, every entry empty, so that the guest's old mappings of them
+ * still validate (it sets the table up again; old refs are void).
+ */
 struct sv_ctl_restore_info {
 	uint32_t domid;
-	uint32_t pad;
+	uint32_t gnttab_frames; /* at most SV_GNT_MAX_FRAMES (32) */
 	uint64_t max_pfn, pfn_to_mfn_frame_list_list, p2m_cr3, p2m_vaddr, p2m_generation;
 };
 
