@@ -107,6 +107,12 @@ $(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_HARNESS) $(HV_
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the save and restore ops (save.c) with hostile requests, same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_save
+$(TESTBIN)/test_save: $(call host_objs,tests/unit/test_save.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: the process engine's walk at page 0 (proc_map.c: the low window), same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_proc_map
 $(TESTBIN)/test_proc_map: $(call host_objs,tests/unit/test_proc_map.c) $(HV_HARNESS) $(HV_TEST_OBJS)
