@@ -15,7 +15,7 @@ CORRUPT=(magic version truncate cfglen count outside twice rip usercr3 wrtable m
 TESTS=(save-guest-up save-usage save-bad-path save-checkpoint save-no-ack save-destroys
 	restore-usage)
 for m in "${CORRUPT[@]}"; do TESTS+=("restore-hostile-$m"); done
-TESTS+=(restore-paused restore-runs restore-same-name)
+TESTS+=(restore-paused restore-runs restore-same-name restore-devices)
 need_guest_engine "${TESTS[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -160,5 +160,30 @@ else
 	fail restore-same-name; echo "$out" | sed 's/^/    /'
 fi
 xl destroy sv > /dev/null 2>&1
+wait_for 30 no_guests
+
+# A guest with a disk: the restored domain gets its vbd made anew as xl create makes it
+# (backend and frontend in state 1, the frontend naming the backend).
+truncate -s 8M "$dir/disk.img"
+{ cat "$cfg"; echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=$dir/disk.img' ]"; } |
+	sed 's/^name = .*/name = "svd"/' > "$dir/disk.cfg"
+condisk=$SPLITVISOR_RUNDIR/console/guest-svd.log
+if xl create "$dir/disk.cfg" > /dev/null 2>&1 && wait_for 60 grep -q '^wait: blocking' "$condisk" &&
+	xl save svd "$dir/disk.save" > /dev/null 2>&1 && wait_for 30 gone svd &&
+	xl restore -p "$dir/disk.save" > /dev/null 2>&1; then
+	nd=$(xl domid svd)
+	fe=/local/domain/$nd/device/vbd/51712
+	be=$(xenstore-read "$fe/backend" 2>/dev/null)
+	if [ "$(xenstore-read "$fe/state" 2>/dev/null)" = 1 ] && [ -n "$be" ] &&
+		[ "$(xenstore-read "$be/frontend-id" 2>/dev/null)" = "$nd" ] &&
+		[ "$(xenstore-read "$be/params" 2>/dev/null)" = "$dir/disk.img" ]; then
+		pass restore-devices
+	else
+		fail "restore-devices (backend '$be')"; xenstore-ls "/local/domain/$nd" 2>&1 | head -30 | sed 's/^/    /'
+	fi
+else
+	fail restore-devices; tail -n 5 "$condisk" | sed 's/^/    /'
+fi
+xl destroy svd > /dev/null 2>&1
 wait_for 30 no_guests
 exit 0
