@@ -166,7 +166,17 @@ static int get_context(struct svctl *c, uint32_t domid, uint32_t vcpu,
 
 	if (!r)
 		return -ENOMEM;
-	ret = svctl_call(c, SV_CTL_VCPU_GET_CONTEXT, &q, sizeof(q), r, sizeof(*r), &got, NULL);
+	/*
+	 * -EBUSY while the vCPU's thread is still on its way out of guest code
+	 * (the suspending one finishes its hypercall): it is back at once.
+	 */
+	for (unsigned tries = 0;; tries++) {
+		ret = svctl_call(c, SV_CTL_VCPU_GET_CONTEXT, &q, sizeof(q), r, sizeof(*r), &got,
+				 NULL);
+		if (ret != -EBUSY || tries >= 3000)
+			break;
+		sleep_ms(10);
+	}
 	if (!ret && got != sizeof(*r))
 		ret = -EPROTO;
 	if (!ret)
