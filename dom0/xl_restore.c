@@ -163,6 +163,7 @@ static int check_domain(struct restore *s, bool named)
 	if (s->cfg->maxvcpus != d->max_vcpus) {
 		xl_err("checkpoint file '%s': the domain had %u vCPUs, its config says %u",
 		       s->r->path, d->max_vcpus, s->cfg->maxvcpus);
+		s->r->failed = true;
 		return -EINVAL;
 	}
 	return 0;
@@ -187,6 +188,7 @@ static int create(struct restore *s)
 		struct sv_config tmp = *s->cfg;
 		tmp.engine = s->sd.engine;
 		xl_create_error(s->c, &tmp, ret);
+		s->r->failed = true; /* said */
 		return ret;
 	}
 	s->created = true;
@@ -194,6 +196,7 @@ static int create(struct restore *s)
 	if (ret || s->mem.nr_ranges > 2) {
 		xl_err("domain '%s': cannot reach its memory: %s", s->cfg->name,
 		       strerror(ret ? -ret : EPROTO));
+		s->r->failed = true;
 		return ret ? ret : -EPROTO;
 	}
 	s->base = mmap(NULL, s->mem.memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, s->memfd, 0);
@@ -201,6 +204,7 @@ static int create(struct restore *s)
 		s->base = NULL;
 		ret = -errno;
 		xl_err("domain '%s': cannot map its memory: %s", s->cfg->name, strerror(-ret));
+		s->r->failed = true;
 		return ret;
 	}
 	for (uint32_t i = 0; i < s->mem.nr_ranges; i++) {
@@ -217,6 +221,8 @@ static int create(struct restore *s)
 	ret = xl_vcpu_pin_config(s->c, s->domid, s->cfg);
 	if (!ret)
 		ret = xl_sched_apply_config(s->c, s->domid, s->cfg);
+	if (ret)
+		s->r->failed = true; /* they said why */
 	return ret;
 }
 
@@ -567,7 +573,11 @@ int xl_cmd_restore(int argc, char **argv)
 		cfglen);
 	fprintf(stderr, " Savefile contains xl domain config\n");
 	text = malloc((size_t)cfglen + 1);
-	if (!text || rd(&r, text, cfglen) || rd_pad(&r, cfglen))
+	if (!text) {
+		xl_err("cannot restore from '%s': %s", path, strerror(ENOMEM));
+		goto out;
+	}
+	if (rd(&r, text, cfglen) || rd_pad(&r, cfglen))
 		goto out;
 	text[cfglen] = '\0';
 	if (cfgfile) {
@@ -603,8 +613,10 @@ int xl_cmd_restore(int argc, char **argv)
 	if (rd(&r, &s.sd, sizeof(s.sd)) || check_domain(&s, cfgfile != NULL))
 		goto out;
 	s.vcpus = malloc(s.sd.max_vcpus * sizeof(*s.vcpus));
-	if (!s.vcpus)
+	if (!s.vcpus) {
+		xl_err("cannot restore from '%s': %s", path, strerror(ENOMEM));
 		goto out;
+	}
 	for (uint32_t v = 0; v < s.sd.max_vcpus; v++)
 		s.vcpus[v].vcpu = UINT32_MAX;
 	s.debug = debug;
@@ -634,16 +646,16 @@ int xl_cmd_restore(int argc, char **argv)
 		ret = xl_alloc_port_for_dom0(s.c, s.domid, &store_port);
 		if (!ret)
 			ret = xl_alloc_port_for_dom0(s.c, s.domid, &console_port);
-		if (ret)
+		if (ret) {
 			xl_err("domain '%s': cannot allocate event channels: %s", cfg.name,
 			       strerror(-ret));
+			r.failed = true;
+		}
 	}
 	if (!ret)
 		ret = fix_start_info(&s, store_port, console_port, &store_mfn, &console_mfn);
 	if (ret) {
-		if (!r.failed && ret == -ENOMEM)
-			xl_err("cannot restore '%s': %s", cfg.name, strerror(ENOMEM));
-		else if (!r.failed && ret != -EINVAL)
+		if (!r.failed) /* every other failure said why already */
 			xl_err("cannot restore '%s': %s", cfg.name, strerror(-ret));
 		goto out;
 	}

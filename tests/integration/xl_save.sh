@@ -154,7 +154,8 @@ fi
 # The monitor of the restored domain applied on_crash = destroy; it may be restored again.
 if wait_for 60 gone sv && xl restore -p "$dir/good" > /dev/null 2>&1 &&
 	out=$(xl restore -p "$dir/good" 2>&1); [ $? -eq 1 ] &&
-	[[ "$out" == *"xl: domain 'sv' already exists"* ]]; then
+	[[ "$out" == *"xl: domain 'sv' already exists"* ]] &&
+	[ "$(printf '%s\n' "$out" | grep -c '^xl: ')" -eq 1 ]; then
 	pass restore-same-name
 else
 	fail restore-same-name; echo "$out" | sed 's/^/    /'
