@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 : "${BUILD:=build}"
 export PATH="$PWD/$BUILD/bin:$PATH"
 MEM=${BENCH_SAVE_MB:-256}
-ROUNDS=${BENCH_SAVE_ROUNDS:-3}
+ROUNDS=${BENCH_SAVE_ROUNDS:-5}
 
 export SPLITVISOR_RUNDIR=$(mktemp -d /tmp/sv-bench.XXXXXX)
 trap 'xl destroy bench-save >/dev/null 2>&1; splitvisor stop >/dev/null 2>&1; rm -rf "$SPLITVISOR_RUNDIR"' EXIT
