@@ -12,7 +12,8 @@ cd "$(dirname "$0")/../.." || exit 1
 
 CORRUPT=(magic version truncate cfglen count outside twice rip usercr3 wrtable mapout
 	trailing)
-TESTS=(save-guest-up save-usage save-bad-path save-checkpoint save-no-ack save-destroys
+TESTS=(save-guest-up save-usage save-bad-path save-checkpoint save-leave-paused save-no-ack
+	save-destroys
 	restore-usage)
 for m in "${CORRUPT[@]}"; do TESTS+=("restore-hostile-$m"); done
 TESTS+=(restore-paused restore-runs restore-same-name restore-devices)
@@ -67,6 +68,19 @@ else
 	fail save-checkpoint; echo "$out" | sed 's/^/    /'; tail -n 5 "$con" | sed 's/^/    /'
 fi
 
+# -p: the same, the domain left paused; unpaused, it runs on as after -c.
+out=$(xl save -p sv "$dir/ckp" 2>&1)
+rc=$?
+st=$(state sv)
+xl unpause sv
+if [ $rc -eq 0 ] && [ -s "$dir/ckp" ] && [[ "$st" == *p* ]] && [[ "$st" != *s* ]] &&
+	wait_for 30 test "$(grep -c '^control: suspend cancelled, running on$' "$con")" -eq 2 &&
+	wait_for 30 running sv; then
+	pass save-leave-paused
+else
+	fail "save-leave-paused (rc $rc, state '$st')"; echo "$out" | sed 's/^/    /'
+fi
+
 # A paused guest cannot acknowledge: save gives up, withdraws the request, leaves it be.
 xl pause sv
 out=$(SV_XL_SUSPEND_TIMEOUT_MS=1000 xl save sv "$dir/noack" 2>&1)
@@ -75,7 +89,7 @@ req=$(xenstore-read "/local/domain/$dom/control/shutdown" 2>/dev/null)
 xl unpause sv
 if [ $rc -eq 1 ] && [[ "$out" == *"xl: domain 'sv': guest didn't acknowledge suspend, request cancelled"* ]] &&
 	[ ! -e "$dir/noack" ] && [ -z "$req" ] && wait_for 30 running sv &&
-	[ "$(grep -c 'suspend requested' "$con")" -eq 1 ]; then
+	[ "$(grep -c 'suspend requested' "$con")" -eq 2 ]; then
 	pass save-no-ack
 else
 	fail "save-no-ack (rc $rc, request '$req')"; echo "$out" | sed 's/^/    /'
