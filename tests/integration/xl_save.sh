@@ -16,7 +16,7 @@ TESTS=(save-guest-up save-usage save-bad-path save-checkpoint save-leave-paused 
 	save-destroys
 	restore-usage)
 for m in "${CORRUPT[@]}"; do TESTS+=("restore-hostile-$m"); done
-TESTS+=(restore-paused restore-runs restore-same-name restore-devices)
+TESTS+=(restore-paused restore-runs restore-same-name restore-config-file restore-devices)
 need_guest_engine "${TESTS[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -175,6 +175,22 @@ else
 	fail restore-same-name; echo "$out" | sed 's/^/    /'
 fi
 xl destroy sv > /dev/null 2>&1
+wait_for 30 no_guests
+
+# A config file given replaces the saved one (its name is the domain's); one whose vCPUs
+# differ from the saved domain's is refused.
+sed 's/^name = .*/name = "sv2"/' "$cfg" > "$dir/other.cfg"
+sed 's/^vcpus = 1/vcpus = 2/' "$dir/other.cfg" > "$dir/two.cfg"
+out=$(xl restore -p "$dir/two.cfg" "$dir/good" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [[ "$out" == *"xl: checkpoint file '$dir/good': the domain had 1 vCPUs, its config says 2"* ]] &&
+	no_guests && xl restore -p "$dir/other.cfg" "$dir/good" > /dev/null 2>&1 &&
+	[[ "$(state sv2)" == *p* ]] && gone sv; then
+	pass restore-config-file
+else
+	fail "restore-config-file (rc $rc)"; echo "$out" | sed 's/^/    /'
+fi
+xl destroy sv2 > /dev/null 2>&1
 wait_for 30 no_guests
 
 # A guest with a disk: the restored domain gets its vbd made anew as xl create makes it
