@@ -600,6 +600,10 @@ uint64_t memop_current(struct hv_domain *d);
 uint64_t memop_maximum(struct hv_domain *d);
 /* XEN_DOMCTL_max_mem: may go below the current reservation (allocations then fail). */
 int memop_set_max(struct hv_domain *d, uint64_t max_kb);
+/* XEN_DOMCTL_createdomain's domain: every frame absent, maximum 0 (xctl.c populates it). */
+void memop_domain_empty(struct hv_domain *d);
+/* dom0 populates 2^order frames from pfn of d: 0 and the first mfn, -EINVAL, -ENOMEM. */
+int memop_populate(struct hv_domain *d, uint64_t pfn, unsigned order, uint64_t *mfn);
 /* Bytes of the domain's memfd the host really holds (its allocated blocks). */
 uint64_t memop_host_bytes(struct hv_domain *d);
 
