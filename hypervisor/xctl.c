@@ -170,6 +170,7 @@ static void guest_info(struct hv_domain *d, struct xen_domctl_getdomaininfo *out
 	memcpy(out->handle, di.handle, sizeof(out->handle));
 	out->cpupool = 0;
 	out->gpaddr_bits = 52;
+	out->shared_info_frame = SV_SHARED_INFO_GPA >> PAGE_SHIFT;
 }
 
 /* dom0 as our xl shows it: the host's memory, CPUs and CPU time, always running. */
@@ -467,13 +468,15 @@ static long sysctl(const struct xctl_peer *p, uint64_t arg)
 		r = getdomaininfolist(p, &s.u.getdomaininfolist);
 		break;
 	case XEN_SYSCTL_cputopoinfo:
+		/* The count goes back on success and on -ENOBUFS alike (a NULL array asks it). */
 		r = cputopoinfo(p, &s.u.cputopoinfo);
-		if (r == -XEN_ENOBUFS && copy_to(p, arg, &s, sizeof(s)))
+		if ((!r || r == -XEN_ENOBUFS) && copy_to(p, arg, &s, sizeof(s)))
 			r = -XEN_EFAULT;
 		return r;
 	case XEN_SYSCTL_numainfo:
+		/* The count goes back on success and on -ENOBUFS alike (a NULL array asks it). */
 		r = numainfo(p, &s.u.numainfo);
-		if (r == -XEN_ENOBUFS && copy_to(p, arg, &s, sizeof(s)))
+		if ((!r || r == -XEN_ENOBUFS) && copy_to(p, arg, &s, sizeof(s)))
 			r = -XEN_EFAULT;
 		return r;
 	case XEN_SYSCTL_readconsole:
@@ -659,6 +662,62 @@ static int sched_credit(uint32_t domid, struct xen_domctl_scheduler_op *op, bool
 	}
 }
 
+/*
+ * XEN_DOMCTL_setvcpucontext: what SV_CTL_VCPU_SET_CONTEXT does (Xen's
+ * arch_set_info_guest), only before the domain first runs.  A NULL
+ * context would reset the vCPU on Xen: not offered (-EINVAL).
+ */
+static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
+			  const struct xen_domctl_vcpucontext *vc)
+{
+	struct vcpu_guest_context *ctx;
+	int r;
+
+	if (vc->vcpu >= d->max_vcpus || !GH(vc->ctxt))
+		return -XEN_EINVAL;
+	ctx = malloc(sizeof(*ctx));
+	if (!ctx)
+		return -XEN_ENOMEM;
+	r = copy_from(p, ctx, GH(vc->ctxt), sizeof(*ctx));
+	if (!r) {
+		pthread_mutex_lock(&d->lock);
+		if (d->state != DOM_CREATED)
+			r = -XEN_EBUSY;
+		else
+			r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(ctx);
+	return r;
+}
+
+/* XEN_DOMCTL_hypercall_init: the page must be the domain's RAM, present. */
+static int hypercall_init(struct hv_domain *d, uint64_t gmfn)
+{
+	uint64_t gpa = gmfn << PAGE_SHIFT;
+
+	if (gmfn > (UINT64_MAX >> PAGE_SHIFT) || !mem_is_ram(&d->mem, gpa, PAGE_SIZE) ||
+	    !mem_frame_present(&d->mem, gpa))
+		return -XEN_EINVAL;
+	return pv_write_hypercall_page(d, gpa) ? -XEN_EINVAL : 0;
+}
+
+/*
+ * XEN_DOMCTL_settscinfo: the mode is fixed when the domain is made (the
+ * engine reads it then), so only the one it has is accepted; another
+ * valid one is -EOPNOTSUPP (and logged), an unknown one -EINVAL.
+ */
+static int settscinfo(struct hv_domain *d, const struct xen_domctl_tsc_info *ti)
+{
+	if (ti->tsc_mode > SV_TSC_MODE_NATIVE_PARAVIRT)
+		return -XEN_EINVAL;
+	if (ti->tsc_mode == d->tsc_mode)
+		return 0;
+	hv_log("d%u: xctl: settscinfo: tsc_mode %s cannot be set after create", d->domid,
+	       tsc_mode_name(ti->tsc_mode));
+	return -XEN_EOPNOTSUPP;
+}
+
 /* The ops that act on one existing guest. */
 static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct xen_domctl *c,
 			bool *copyback)
@@ -679,10 +738,107 @@ static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct x
 		return getvcpuaffinity(p, d, &c->u.vcpuaffinity);
 	case XEN_DOMCTL_scheduler_op:
 		return sched_credit(d->domid, &c->u.scheduler_op, copyback);
+	case XEN_DOMCTL_max_vcpus:
+		/* The vCPUs exist from createdomain on: only its own count is accepted. */
+		return c->u.max_vcpus.max == d->max_vcpus ? 0 : -XEN_EINVAL;
+	case XEN_DOMCTL_setvcpucontext:
+		return setvcpucontext(p, d, &c->u.vcpucontext);
+	case XEN_DOMCTL_hypercall_init:
+		return hypercall_init(d, c->u.hypercall_init.gmfn);
+	case XEN_DOMCTL_settscinfo:
+		return settscinfo(d, &c->u.tsc_info);
+	case XEN_DOMCTL_gettscinfo:
+		memset(&c->u.tsc_info, 0, sizeof(c->u.tsc_info));
+		c->u.tsc_info.tsc_mode = d->tsc_mode;
+		c->u.tsc_info.gtsc_khz = (uint32_t)hv_host.tsc_khz;
+		*copyback = true;
+		return 0;
+	case XEN_DOMCTL_set_address_size:
+		/* 64-bit PV only: no compat (32-bit) guests. */
+		return c->u.address_size.size == 64 ? 0 : -XEN_EINVAL;
+	case XEN_DOMCTL_get_address_size:
+		c->u.address_size.size = 64;
+		*copyback = true;
+		return 0;
 	default:
 		hv_log("xctl: domctl %u not implemented", c->cmd);
 		return -XEN_ENOSYS;
 	}
+}
+
+/*
+ * XEN_DOMCTL_createdomain: a PV domain for Xen's own tools (libxl's
+ * domain builder).  As on Xen it has no memory yet: its RAM is laid out
+ * up to XCTL_XEN_RAM_KB, every frame absent, maximum 0, until
+ * XEN_DOMCTL_max_mem and XENMEM_populate_physmap bring it in.  Its name
+ * in the hypervisor (our xl's, the console log's) is "xen-N"; libxl keeps
+ * the real one in xenstore.  Xen's checks and errors for what we cannot
+ * offer: HVM, an IOMMU, vmtrace, another CPU pool.
+ */
+#define XCTL_XEN_RAM_KB (2ULL << 20) /* 2 GiB: below the PCI hole, so mfn == pfn */
+#define XCTL_CDF_KNOWN                                                                     \
+	(XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap | XEN_DOMCTL_CDF_s3_integrity |           \
+	 XEN_DOMCTL_CDF_oos_off | XEN_DOMCTL_CDF_xs_domain | XEN_DOMCTL_CDF_iommu |         \
+	 XEN_DOMCTL_CDF_nested_virt | XEN_DOMCTL_CDF_vpmu)
+
+static int createdomain(struct xen_domctl *c)
+{
+	static unsigned serial;
+	const struct xen_domctl_createdomain *cd = &c->u.createdomain;
+	struct sv_ctl_create req = { .kind = SV_DOM_PV };
+	struct hv_domain *d = NULL;
+	int err = 0;
+
+	if (cd->flags & ~XCTL_CDF_KNOWN)
+		return -XEN_EINVAL;
+	if (cd->flags & (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap | XEN_DOMCTL_CDF_nested_virt)) {
+		hv_log("xctl: createdomain: only PV domains (flags %#x)", cd->flags);
+		return -XEN_EINVAL; /* as a Xen without HVM support */
+	}
+	if (cd->flags & XEN_DOMCTL_CDF_iommu || cd->iommu_opts)
+		return -XEN_EINVAL; /* no IOMMU */
+	if (cd->max_vcpus < 1 || cd->max_vcpus > SV_MAX_VCPUS)
+		return -XEN_EINVAL;
+	if (cd->max_grant_frames < -1 || cd->max_maptrack_frames < -1)
+		return -XEN_EINVAL;
+	if (cd->grant_opts & ~XEN_DOMCTL_GRANT_version_mask ||
+	    XEN_DOMCTL_GRANT_version(cd->grant_opts) > 2)
+		return -XEN_EINVAL;
+	if (cd->vmtrace_size)
+		return -XEN_EINVAL;
+	if (cd->cpupool_id != 0)
+		return -XEN_ENOENT;
+	if (cd->arch.emulation_flags & ~XEN_X86_EMU_PIT ||
+	    cd->arch.misc_flags & ~XEN_X86_MSR_RELAXED)
+		return -XEN_EINVAL;
+	if (c->domain != 0 && c->domain < DOMID_FIRST_RESERVED) {
+		/* A chosen domid (libxl's restore, or domid= in xl.cfg): not ours to choose. */
+		struct hv_domain *o = domain_get(c->domain);
+		if (o) {
+			domain_put(o);
+			return -XEN_EEXIST;
+		}
+		hv_log("xctl: createdomain: a chosen domid (%u) is not supported", c->domain);
+		return -XEN_EOPNOTSUPP;
+	}
+	req.max_vcpus = cd->max_vcpus;
+	req.mem_kb = 4096;
+	req.max_kb = XCTL_XEN_RAM_KB;
+	memcpy(req.handle, cd->handle, sizeof(req.handle));
+	for (int tries = 0; !d && tries < 16; tries++) {
+		snprintf(req.name, sizeof(req.name), "xen-%u",
+			 __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
+		d = domain_create(&req, &err);
+		if (!d && err != -EEXIST)
+			break;
+	}
+	if (!d)
+		return err == -ENOMEM || err == -ENOSPC ? -XEN_ENOMEM : -XEN_EINVAL;
+	memop_domain_empty(d);
+	c->domain = (domid_t)d->domid;
+	hv_log("d%u: created by a dom0 process's XEN_DOMCTL_createdomain", d->domid);
+	domain_put(d);
+	return 0;
 }
 
 static long domctl(const struct xctl_peer *p, uint64_t arg)
@@ -703,6 +859,10 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 			return -XEN_ESRCH;
 		c.domain = c.u.getdomaininfo.domain;
 		return copy_to(p, arg, &c, sizeof(c));
+	}
+	if (c.cmd == XEN_DOMCTL_createdomain) {
+		r = createdomain(&c);
+		return r ? r : copy_to(p, arg, &c, sizeof(c));
 	}
 	if (c.cmd == XEN_DOMCTL_destroydomain && c.domain != 0)
 		return domain_destroy(c.domain);
