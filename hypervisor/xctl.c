@@ -1309,9 +1309,36 @@ static long set_memory_map(const struct xctl_peer *p, uint64_t arg)
 	return 0;
 }
 
+/*
+ * XENMEM_claim_pages: a claim on the host's memory for a domain being
+ * built.  Our domains' memory comes from the host as it is touched, so a
+ * claim reserves nothing; Xen's checks are kept (order 0, no flags, an
+ * existing domain other than dom0).
+ */
+static long claim_pages(const struct xctl_peer *p, uint64_t arg)
+{
+	struct xen_memory_reservation res;
+	struct hv_domain *d;
+	int r = copy_from(p, &res, arg, sizeof(res));
+
+	if (r)
+		return r;
+	if (res.extent_order || res.mem_flags)
+		return -XEN_EINVAL;
+	if (res.domid == DOMID_SELF || res.domid == 0)
+		return -XEN_EINVAL;
+	d = domain_get(res.domid);
+	if (!d)
+		return -XEN_ESRCH;
+	domain_put(d);
+	return 0;
+}
+
 static long memory_op(const struct xctl_peer *p, uint64_t cmd, uint64_t arg)
 {
 	switch (cmd & ((1u << 6) - 1)) {
+	case XENMEM_claim_pages:
+		return claim_pages(p, arg);
 	case XENMEM_populate_physmap:
 		return populate_physmap(p, (unsigned)(cmd >> 6), arg);
 	case XENMEM_set_memory_map:
@@ -1325,6 +1352,60 @@ static long memory_op(const struct xctl_peer *p, uint64_t cmd, uint64_t arg)
 		hv_log("xctl: memory_op %llu not implemented", (unsigned long long)cmd);
 		return -XEN_ENOSYS;
 	}
+}
+
+/*
+ * mmuext_op from dom0 on a domain being built (libxc's PV builder pins
+ * the boot L4 with foreigndom = the domain).  Here the first vCPU context
+ * pins the table its cr3 names (mmu_vcpu_context, validating every entry),
+ * so MMUEXT_PIN_L4_TABLE only checks that the frame is the domain's
+ * present RAM and that the domain has not run; other commands, and dom0's
+ * own (foreigndom DOMID_SELF), are not offered.
+ */
+static long mmuext_op(const struct xctl_peer *p, const uint64_t *a)
+{
+	uint64_t ops = a[0], count = a[1], pdone = a[2];
+	uint32_t foreign = (uint32_t)a[3];
+	struct hv_domain *d;
+	uint64_t i;
+	int r = 0;
+
+	if (count > 64)
+		return -XEN_EINVAL;
+	if (foreign == DOMID_SELF || foreign == 0 || foreign >= DOMID_FIRST_RESERVED) {
+		hv_log("xctl: mmuext_op for domain %u not implemented", foreign);
+		return -XEN_ENOSYS;
+	}
+	d = domain_get(foreign);
+	if (!d)
+		return -XEN_ESRCH;
+	for (i = 0; i < count; i++) {
+		struct mmuext_op op;
+
+		r = copy_from(p, &op, ops + i * sizeof(op), sizeof(op));
+		if (r)
+			break;
+		if (op.cmd != MMUEXT_PIN_L4_TABLE) {
+			hv_log("xctl: mmuext_op %u for domain %u not implemented", op.cmd, foreign);
+			r = -XEN_ENOSYS;
+			break;
+		}
+		if (op.arg1.mfn > (UINT64_MAX >> PAGE_SHIFT) ||
+		    !mem_is_ram(&d->mem, op.arg1.mfn << PAGE_SHIFT, PAGE_SIZE) ||
+		    !mem_frame_present(&d->mem, op.arg1.mfn << PAGE_SHIFT) ||
+		    d->state != DOM_CREATED) {
+			r = -XEN_EINVAL;
+			break;
+		}
+	}
+	domain_put(d);
+	if (pdone) {
+		uint32_t done = (uint32_t)i;
+		int w = copy_to(p, pdone, &done, sizeof(done));
+		if (!r)
+			r = w;
+	}
+	return r;
 }
 
 /*
@@ -1384,6 +1465,8 @@ static long xctl_one(const struct xctl_peer *p, const struct sv_ctl_hypercall *h
 		return memory_op(p, hc->arg[0], hc->arg[1]);
 	case __HYPERVISOR_multicall:
 		return multicall(p, hc->arg[0], hc->arg[1]);
+	case __HYPERVISOR_mmuext_op:
+		return mmuext_op(p, hc->arg);
 	case __HYPERVISOR_xsm_op:
 		return -XEN_ENOSYS; /* no XSM/FLASK, as Xen's default build: libxl asks every time
 				     */

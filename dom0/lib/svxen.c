@@ -220,6 +220,11 @@ bool svxen_dommem_gfn_offset(const struct svxen_dommem *m, uint64_t gfn, uint64_
 			return true;
 		}
 	}
+	/* The shared_info page (the first private page), which Xen lets dom0 map too. */
+	if (m->mem.priv.size >= SVXEN_PAGE_SIZE && gpa == m->mem.priv.gpa) {
+		*off = m->mem.priv.offset;
+		return true;
+	}
 	return false;
 }
 
