@@ -565,6 +565,8 @@ static inline struct vcpu_info *vcpu_info_of(struct hv_vcpu *v)
 #define SV_GNT_MAX_FRAMES 32
 struct hv_gnttab;
 int gnttab_init(struct hv_domain *d);
+/* dom0's GNTTABOP_setup_table for d: nr frames at least in use; 0 and the first gfn, -EINVAL. */
+int gnttab_setup_dom0(struct hv_domain *d, uint32_t nr, uint64_t *first_gfn);
 void gnttab_fini(struct hv_domain *d);
 bool gnttab_is_frame(struct hv_domain *d, uint64_t gpa);
 int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void *owner,
