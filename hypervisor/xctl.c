@@ -1409,6 +1409,45 @@ static long mmuext_op(const struct xctl_peer *p, const uint64_t *a)
 }
 
 /*
+ * grant_table_op from dom0: GNTTABOP_setup_table for another domain
+ * (libxc's PV builder seeds its console and xenstore entries before it
+ * runs), as the guest's own: the frames' gfns, status GNTST_*.
+ */
+#include <xen/grant_table.h>
+static long grant_table_op(const struct xctl_peer *p, const uint64_t *a)
+{
+	struct gnttab_setup_table op;
+	struct hv_domain *d;
+	uint64_t first;
+	int r;
+
+	if (a[0] != GNTTABOP_setup_table) {
+		hv_log("xctl: grant_table_op %llu not implemented", (unsigned long long)a[0]);
+		return -XEN_ENOSYS;
+	}
+	if (a[2] != 1)
+		return -XEN_EINVAL;
+	r = copy_from(p, &op, a[1], sizeof(op));
+	if (r)
+		return r;
+	d = op.dom == DOMID_SELF || op.dom == 0 ? NULL : domain_get(op.dom);
+	if (!d) {
+		op.status = GNTST_bad_domain;
+	} else if (gnttab_setup_dom0(d, op.nr_frames, &first)) {
+		op.status = GNTST_general_error;
+	} else {
+		op.status = GNTST_okay;
+		for (uint32_t i = 0; !r && i < op.nr_frames; i++) {
+			xen_pfn_t f = first + i;
+			r = copy_to(p, GH(op.frame_list) + (uint64_t)i * sizeof(f), &f, sizeof(f));
+		}
+	}
+	if (d)
+		domain_put(d);
+	return r ? r : copy_to(p, a[1], &op, sizeof(op));
+}
+
+/*
  * multicall: each entry is served as its own hypercall and its result
  * written back (libxenctrl batches a few calls this way).  At most
  * XCTL_MAX_MULTICALL entries; a multicall inside one is -EINVAL for that
@@ -1465,6 +1504,8 @@ static long xctl_one(const struct xctl_peer *p, const struct sv_ctl_hypercall *h
 		return memory_op(p, hc->arg[0], hc->arg[1]);
 	case __HYPERVISOR_multicall:
 		return multicall(p, hc->arg[0], hc->arg[1]);
+	case __HYPERVISOR_grant_table_op:
+		return grant_table_op(p, hc->arg);
 	case __HYPERVISOR_mmuext_op:
 		return mmuext_op(p, hc->arg);
 	case __HYPERVISOR_xsm_op:
