@@ -76,6 +76,8 @@ struct cons_domain {
 	struct cons_buf history;	/* last CONS_HISTORY_SIZE output bytes */
 	struct cons_buf input;		/* client bytes waiting for in[] space */
 	struct sv_list clients;		/* attached cons_client.link */
+	int pty_master, pty_slave;	/* console/tty's pty (output only), -1: none */
+	bool tty_published;		/* its path is in console/tty */
 };
 
 /* One connection on xenconsoled.sock. */
