@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Debian's own, unmodified Xen 4.17 `xl create` builds and boots a PV domain of our
+# kernel on our stack: libxl and libxc's PV builder (createdomain, populate_physmap,
+# foreign maps, the vCPU context...) through our libxencall & co. (build/lib/xen), the
+# banner on our xenconsoled, Debian's `xl list` and `xl destroy`, and nothing left over.
+# Bad configurations fail with libxl's error and leave no domain behind.
+#
+# The tools come from Debian's xen-utils-4.17 packages, unpacked by
+# scripts/xen_debian.sh (see xen_tools.sh); without them every test is skipped.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-hvm xlc-too-big
+	xlc-alive)
+need_guest_engine "${TESTS[@]}" || exit 0
+if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
+	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
+	for t in "${TESTS[@]}"; do skip "$t: $why"; done
+	exit 0
+fi
+rm -f "/tmp/sv-xendeb.$$"
+XD=$PWD/$XD
+stack_start || exit 1
+
+work=$(mktemp -d /tmp/sv-xlcreate.XXXXXX)
+on_exit "rm -rf '$work'"
+on_exit "for d in \$(xl list 2>/dev/null | awk 'NR > 2 {print \$1}'); do xl destroy \$d; done >/dev/null 2>&1"
+
+# libxl's lock files (/var/lib/xen, /run/xen) and xl's log of each domain's
+# monitor (/var/log/xen/xl-NAME.log), made by xen-utils-common on a Xen host.
+for d in /var/lib/xen /run/xen /var/log/xen; do
+	if [ ! -d "$d" ]; then
+		mkdir -p "$d" && on_exit "rm -rf '$d'"
+	fi
+done
+
+# dxl ARGS...: Debian's xl with our libraries first; stderr in $work/err.
+dxl() {
+	LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" \
+		"$XD/usr/lib/xen-4.17/bin/xl" "$@" 2>"$work/err"
+}
+show() { echo "    --- $1"; printf '%s\n' "$2" | sed 's/^/    /'; }
+# Debian's xl's own monitor of a domain (xl create forks it; it ends with the domain).
+monitors() { pgrep -f "$XD/usr/lib/xen-4.17/bin/xl .*create" | grep -vx "$$"; }
+
+cfg() {
+	{
+		echo "name = \"$1\""
+		echo "kernel = \"$SV_GUEST/svkernel\""
+		echo "memory = ${2:-32}"
+		echo 'vcpus = 1'
+		echo 'cmdline = "wait"'
+		[ -n "${3:-}" ] && echo "$3"
+	} > "$work/$1.cfg"
+	echo "$work/$1.cfg"
+}
+cons_has() { grep -qF -- "$2" "$SPLITVISOR_RUNDIR/console/guest-$1.log" 2>/dev/null; }
+dlisted() { dxl list 2>/dev/null | awk -v n="$1" '$1 == n' | grep -q .; }
+ours_listed() { xl list 2>/dev/null | awk 'NR > 1 {print $2}' | grep -qx "$1"; }
+
+# ---- create ----
+if dxl create "$(cfg dx 32)" >"$work/out"; then
+	pass "xlc-create"
+else
+	fail "xlc-create"; show "Debian's xl create" "$(cat "$work/out" "$work/err")"
+	grep "xctl" "$SPLITVISOR_RUNDIR/hypervisor.log" | sed 's/^/    /'
+	exit 1
+fi
+id=$(dxl domid dx)
+
+# ---- the banner, on our xenconsoled, through the console ring libxc set up ----
+if wait_for 20 cons_has dx "wait: blocking until" &&
+	cons_has dx "Splitvisor PV kernel" && cons_has dx "memory: 32 MiB"; then
+	pass "xlc-banner"
+else
+	fail "xlc-banner"; show "console" "$(cat "$SPLITVISOR_RUNDIR/console/guest-dx.log" 2>&1)"
+fi
+
+# ---- Debian's xl list: the name (from xenstore), 32 MiB, one vCPU, blocked ----
+line=$(dxl list dx | awk '$1 == "dx"')
+if [ "$(echo "$line" | awk '{print $2, $3, $4}')" = "$id 32 1" ] &&
+	echo "$line" | awk '{print $5}' | grep -q b; then
+	pass "xlc-list"
+else
+	fail "xlc-list"; show "Debian's xl list dx" "$line $(cat "$work/err")"
+fi
+
+# ---- our xl sees the same domain (named xen-N in the hypervisor) ----
+if xl list | awk -v id="$id" '$2 == id {print $3, $4}' | grep -qx "32 1"; then
+	pass "xlc-ours"
+else
+	fail "xlc-ours"; show "our xl list" "$(xl list)"
+fi
+
+# ---- Debian's xl destroy ----
+if dxl destroy dx && ! dlisted dx && ! xl list | awk 'NR > 1 {print $2}' | grep -qx "$id"; then
+	pass "xlc-destroy"
+else
+	fail "xlc-destroy"; show "err" "$(cat "$work/err")"; show "xl list" "$(xl list)"
+fi
+
+# ---- nothing left: store nodes, libxl's records, the monitor, the runner ----
+gone() {
+	! xenstore-ls /local/domain 2>/dev/null | grep -q "^$id = " &&
+		! ls /var/lib/xen/userdata-?."$id".* >/dev/null 2>&1 &&
+		[ -z "$(monitors)" ] &&
+		! pgrep -f "sv-runner.*d$id\b" >/dev/null &&
+		[ "$(xl list | awk 'NR > 1' | wc -l)" -eq 1 ]
+}
+if wait_for 10 gone; then
+	pass "xlc-leftovers"
+else
+	fail "xlc-leftovers"
+	show "/local/domain" "$(xenstore-ls /local/domain 2>&1 | head -20)"
+	show "monitors" "$(monitors)"; show "xl list" "$(xl list)"
+fi
+
+# ---- an HVM guest: the hypervisor refuses createdomain (no HVM), libxl says so ----
+n_before=$(xl list | wc -l)
+if ! dxl create "$(cfg dh 32 'type = "hvm"')" >"$work/out" 2>&1 &&
+	[ "$(xl list | wc -l)" -eq "$n_before" ] && ! dlisted dh; then
+	pass "xlc-hvm"
+else
+	fail "xlc-hvm"; show "err" "$(cat "$work/err")"; show "xl list" "$(xl list)"
+fi
+
+# ---- more than the 2 GiB a dom0-built domain is laid out for: populate fails, no domain ----
+if ! dxl create "$(cfg db 3072)" >"$work/out" 2>&1 && ! dlisted db &&
+	wait_for 10 test "$(xl list | wc -l)" -eq "$n_before"; then
+	pass "xlc-too-big"
+else
+	fail "xlc-too-big"; show "err" "$(tail -5 "$work/err")"; show "xl list" "$(xl list)"
+fi
+
+# ---- the stack still serves: our own xl creates a guest ----
+pv_guest_cfg "$work/ok.cfg" ok wait
+if xl create -q "$work/ok.cfg" >/dev/null 2>&1 &&
+	wait_for 20 grep -qF "wait: blocking until" "$SPLITVISOR_RUNDIR/console/guest-ok.log"; then
+	pass "xlc-alive"
+else
+	fail "xlc-alive"; show "xl list" "$(xl list)"
+fi
+
