@@ -471,17 +471,17 @@ static unsigned cpu_policy_leaves(struct hv_vcpu *v, xen_cpuid_leaf_t *out)
 	 * (libxc serialises its edited policy into a buffer of our count), and
 	 * leaf 0 and 0x80000000 say no more than what is here.
 	 */
-#define ADD(l, s)                                                                               \
-	do {                                                                                    \
-		pv_cpuid(v, (l), (s) == XEN_CPUID_NO_SUBLEAF ? 0 : (s), r);                     \
-		if ((l) == 0)                                                                   \
-			r[0] = max_basic;                                                       \
-		if ((l) == 7 && (s) == 0 && r[0] > 1)                                           \
-			r[0] = 1;                                                               \
-		if ((l) == 0x80000000)                                                          \
-			r[0] = max_ext;                                                         \
-		if (n < XCTL_CPUID_MAX)                                                         \
-			out[n++] = (xen_cpuid_leaf_t){ (l), (s), r[0], r[1], r[2], r[3] };      \
+#define ADD(l, s)                                                                                  \
+	do {                                                                                       \
+		pv_cpuid(v, (l), (s) == XEN_CPUID_NO_SUBLEAF ? 0 : (s), r);                        \
+		if ((l) == 0)                                                                      \
+			r[0] = max_basic;                                                          \
+		if ((l) == 7 && (s) == 0 && r[0] > 1)                                              \
+			r[0] = 1;                                                                  \
+		if ((l) == 0x80000000)                                                             \
+			r[0] = max_ext;                                                            \
+		if (n < XCTL_CPUID_MAX)                                                            \
+			out[n++] = (xen_cpuid_leaf_t){ (l), (s), r[0], r[1], r[2], r[3] };         \
 	} while (0)
 	pv_cpuid(v, 0, 0, r);
 	max_basic = r[0] < 0xd ? r[0] : 0xd;
@@ -564,9 +564,9 @@ static int cpu_featureset(const struct xctl_peer *p, struct xen_sysctl_cpu_featu
 	static const struct {
 		uint32_t leaf, sub;
 		uint8_t reg; /* 0..3: a b c d */
-	} words[] = { { 1, 0, 3 },	    { 1, 0, 2 },   { 0x80000001, 0, 3 }, { 0x80000001, 0, 2 },
-		      { 0xd, 1, 0 },	    { 7, 0, 1 },   { 7, 0, 2 },		 { 0x80000007, 0, 3 },
-		      { 0x80000008, 0, 1 }, { 7, 0, 3 },   { 7, 1, 0 } };
+	} words[] = { { 1, 0, 3 },	    { 1, 0, 2 }, { 0x80000001, 0, 3 }, { 0x80000001, 0, 2 },
+		      { 0xd, 1, 0 },	    { 7, 0, 1 }, { 7, 0, 2 },	       { 0x80000007, 0, 3 },
+		      { 0x80000008, 0, 1 }, { 7, 0, 3 }, { 7, 1, 0 } };
 	struct hv_vcpu v0 = { .id = 0 };
 	uint32_t out[XCTL_FEATURE_WORDS] = { 0 }, r[4], n;
 
@@ -624,8 +624,11 @@ static int dom_set_cpu_policy(const struct xctl_peer *p, struct hv_domain *d,
 		bool ok;
 
 		if (l <= 0x1f)
-			ok = l == 4 ? s < 5 : l == 7 ? s < 3 : l == 0xb ? s < 2 : l == 0xd ? s < 63 :
-			     s == XEN_CPUID_NO_SUBLEAF;
+			ok = l == 4	? s < 5
+			     : l == 7	? s < 3
+			     : l == 0xb ? s < 2
+			     : l == 0xd ? s < 63
+					: s == XEN_CPUID_NO_SUBLEAF;
 		else
 			ok = (l == 0x40000000 || l == 0x40000100 ||
 			      (l >= 0x80000000 && l <= 0x80000021)) &&
@@ -1111,9 +1114,9 @@ static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct x
  * offer: HVM, an IOMMU, vmtrace, another CPU pool.
  */
 #define XCTL_XEN_RAM_KB (2ULL << 20) /* 2 GiB: below the PCI hole, so mfn == pfn */
-#define XCTL_CDF_KNOWN                                                                     \
-	(XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap | XEN_DOMCTL_CDF_s3_integrity |           \
-	 XEN_DOMCTL_CDF_oos_off | XEN_DOMCTL_CDF_xs_domain | XEN_DOMCTL_CDF_iommu |         \
+#define XCTL_CDF_KNOWN                                                                             \
+	(XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap | XEN_DOMCTL_CDF_s3_integrity |                   \
+	 XEN_DOMCTL_CDF_oos_off | XEN_DOMCTL_CDF_xs_domain | XEN_DOMCTL_CDF_iommu |                \
 	 XEN_DOMCTL_CDF_nested_virt | XEN_DOMCTL_CDF_vpmu)
 
 static int createdomain(struct xen_domctl *c)

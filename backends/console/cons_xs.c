@@ -33,7 +33,8 @@ int cons_xs_watch(struct cons_daemon *d)
 	return 0;
 }
 
-/* The pty's path in console/tty once (libxl's `xl create` waits for it, as with Xen's xenconsoled). */
+/* The pty's path in console/tty once (libxl's `xl create` waits for it, as with Xen's xenconsoled).
+ */
 static void cons_xs_publish_tty(struct cons_daemon *d, struct cons_domain *dom)
 {
 	char path[64], tty[64];

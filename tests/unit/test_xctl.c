@@ -293,25 +293,61 @@ static long createdomain_with(void (*edit)(struct xen_domctl_createdomain *cd), 
 	return call(__HYPERVISOR_domctl, addr(c), 0);
 }
 
-static void cd_hvm(struct xen_domctl_createdomain *cd) { cd->flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap; }
-static void cd_unknown(struct xen_domctl_createdomain *cd) { cd->flags = 1u << 20; }
-static void cd_iommu(struct xen_domctl_createdomain *cd) { cd->flags = XEN_DOMCTL_CDF_iommu; }
-static void cd_iommu_opts(struct xen_domctl_createdomain *cd) { cd->iommu_opts = 1; }
-static void cd_no_vcpus(struct xen_domctl_createdomain *cd) { cd->max_vcpus = 0; }
-static void cd_many_vcpus(struct xen_domctl_createdomain *cd) { cd->max_vcpus = 0x10000; }
-static void cd_grant_v3(struct xen_domctl_createdomain *cd) { cd->grant_opts = 3; }
-static void cd_grant_frames(struct xen_domctl_createdomain *cd) { cd->max_grant_frames = -5; }
-static void cd_vmtrace(struct xen_domctl_createdomain *cd) { cd->vmtrace_size = 4096; }
-static void cd_pool(struct xen_domctl_createdomain *cd) { cd->cpupool_id = 3; }
-static void cd_emu(struct xen_domctl_createdomain *cd) { cd->arch.emulation_flags = XEN_X86_EMU_LAPIC; }
-static void cd_misc(struct xen_domctl_createdomain *cd) { cd->arch.misc_flags = 2; }
+static void cd_hvm(struct xen_domctl_createdomain *cd)
+{
+	cd->flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap;
+}
+static void cd_unknown(struct xen_domctl_createdomain *cd)
+{
+	cd->flags = 1u << 20;
+}
+static void cd_iommu(struct xen_domctl_createdomain *cd)
+{
+	cd->flags = XEN_DOMCTL_CDF_iommu;
+}
+static void cd_iommu_opts(struct xen_domctl_createdomain *cd)
+{
+	cd->iommu_opts = 1;
+}
+static void cd_no_vcpus(struct xen_domctl_createdomain *cd)
+{
+	cd->max_vcpus = 0;
+}
+static void cd_many_vcpus(struct xen_domctl_createdomain *cd)
+{
+	cd->max_vcpus = 0x10000;
+}
+static void cd_grant_v3(struct xen_domctl_createdomain *cd)
+{
+	cd->grant_opts = 3;
+}
+static void cd_grant_frames(struct xen_domctl_createdomain *cd)
+{
+	cd->max_grant_frames = -5;
+}
+static void cd_vmtrace(struct xen_domctl_createdomain *cd)
+{
+	cd->vmtrace_size = 4096;
+}
+static void cd_pool(struct xen_domctl_createdomain *cd)
+{
+	cd->cpupool_id = 3;
+}
+static void cd_emu(struct xen_domctl_createdomain *cd)
+{
+	cd->arch.emulation_flags = XEN_X86_EMU_LAPIC;
+}
+static void cd_misc(struct xen_domctl_createdomain *cd)
+{
+	cd->arch.misc_flags = 2;
+}
 
 /* XEN_DOMCTL_createdomain from a hostile client: Xen's error, no domain made. */
 START_TEST(createdomain_checked)
 {
 	static void (*const bad[])(struct xen_domctl_createdomain *) = {
-		cd_hvm,	   cd_unknown,	   cd_iommu,	     cd_iommu_opts, cd_no_vcpus, cd_many_vcpus,
-		cd_grant_v3, cd_grant_frames, cd_vmtrace, cd_emu,	    cd_misc,
+		cd_hvm,	     cd_unknown,      cd_iommu,	  cd_iommu_opts, cd_no_vcpus, cd_many_vcpus,
+		cd_grant_v3, cd_grant_frames, cd_vmtrace, cd_emu,	 cd_misc,
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -329,10 +365,10 @@ END_TEST
 /* The builder's domctls on a missing domain are -ESRCH, on dom0 -EINVAL or -ENOSYS. */
 START_TEST(build_domctls_checked)
 {
-	static const uint32_t ops[] = { XEN_DOMCTL_max_vcpus,	   XEN_DOMCTL_setvcpucontext,
-					XEN_DOMCTL_hypercall_init, XEN_DOMCTL_settscinfo,
-					XEN_DOMCTL_gettscinfo,	   XEN_DOMCTL_set_address_size,
-					XEN_DOMCTL_get_cpu_policy, XEN_DOMCTL_set_cpu_policy,
+	static const uint32_t ops[] = { XEN_DOMCTL_max_vcpus,	    XEN_DOMCTL_setvcpucontext,
+					XEN_DOMCTL_hypercall_init,  XEN_DOMCTL_settscinfo,
+					XEN_DOMCTL_gettscinfo,	    XEN_DOMCTL_set_address_size,
+					XEN_DOMCTL_get_cpu_policy,  XEN_DOMCTL_set_cpu_policy,
 					XEN_DOMCTL_setvcpuaffinity, XEN_DOMCTL_setnodeaffinity };
 	struct xen_domctl *c;
 
@@ -361,14 +397,17 @@ START_TEST(build_memory_ops_checked)
 	r->domid = 0;
 	r->nr_extents = 1;
 	set_xen_guest_handle(r->extent_start, pfns);
-	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)), -XEN_EINVAL);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)),
+			 -XEN_EINVAL);
 	r->domid = 7;
-	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)), -XEN_ESRCH);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)),
+			 -XEN_ESRCH);
 	r->extent_order = 10; /* past Xen's: nothing done, the start extent back */
 	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)), 0);
 	r->extent_order = 0;
 	r->mem_flags = XENMEMF_populate_on_demand;
-	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)), -XEN_EINVAL);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)),
+			 -XEN_EINVAL);
 	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(guard - 8)),
 			 -XEN_EFAULT);
 	/* claim_pages: order 0 and no flags only; a missing domain. */
@@ -382,7 +421,8 @@ START_TEST(build_memory_ops_checked)
 	memset(page, 0, 4096);
 	fm->domid = 7;
 	fm->map.nr_entries = 129;
-	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_set_memory_map, addr(fm)), -XEN_EINVAL);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_set_memory_map, addr(fm)),
+			 -XEN_EINVAL);
 	fm->map.nr_entries = 1;
 	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_set_memory_map, addr(fm)), -XEN_ESRCH);
 	/* alloc_unbound for another domain: not dom0's own, not a missing one. */
@@ -406,7 +446,8 @@ START_TEST(build_memory_ops_checked)
 	set_xen_guest_handle(st->frame_list, pfns);
 	ck_assert_int_eq(call4(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, addr(st), 2, 0),
 			 -XEN_EINVAL);
-	ck_assert_int_eq(call4(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, addr(st), 1, 0), 0);
+	ck_assert_int_eq(call4(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, addr(st), 1, 0),
+			 0);
 	ck_assert_int_eq(st->status, GNTST_bad_domain);
 	assert_only_dom0();
 	assert_alive();
