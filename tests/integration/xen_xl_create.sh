@@ -11,8 +11,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-hvm xlc-too-big
-	xlc-alive)
+TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-hvm
+	xlc-too-big xlc-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
 	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
@@ -57,7 +57,7 @@ cfg() {
 }
 cons_has() { grep -qF -- "$2" "$SPLITVISOR_RUNDIR/console/guest-$1.log" 2>/dev/null; }
 dlisted() { dxl list 2>/dev/null | awk -v n="$1" '$1 == n' | grep -q .; }
-ours_listed() { xl list 2>/dev/null | awk 'NR > 1 {print $2}' | grep -qx "$1"; }
+no_xen_domain() { ! xl list | awk 'NR > 1 {print $1}' | grep -q '^xen-'; }
 
 # ---- create ----
 if dxl create "$(cfg dx 32)" >"$work/out"; then
@@ -114,6 +114,18 @@ else
 	fail "xlc-leftovers"
 	show "/local/domain" "$(xenstore-ls /local/domain 2>&1 | head -20)"
 	show "monitors" "$(monitors)"; show "xl list" "$(xl list)"
+fi
+
+# ---- xl shutdown: the guest powers off and Debian's xl's own monitor (a forked child of
+# xl create, on its own connection) sees it and destroys the domain (on_poweroff) ----
+if dxl create "$(cfg ds 32)" >"$work/out" && wait_for 20 cons_has ds "wait: blocking until" &&
+	dxl shutdown -w ds && cons_has ds "control: poweroff requested" &&
+	wait_for 10 no_xen_domain &&
+	wait_for 10 test -z "$(monitors)"; then
+	pass "xlc-shutdown"
+else
+	fail "xlc-shutdown"; show "err" "$(cat "$work/err")"; show "xl list" "$(xl list)"
+	show "monitor's log" "$(tail -5 /var/log/xen/xl-ds.log 2>&1)"
 fi
 
 # ---- an HVM guest: the hypervisor refuses createdomain (no HVM), libxl says so ----
