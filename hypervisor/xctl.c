@@ -930,6 +930,8 @@ static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 		pthread_mutex_lock(&d->lock);
 		if (d->state != DOM_CREATED) {
 			r = -XEN_EBUSY;
+		} else if (vcpu_context_check(d->vcpus[vc->vcpu], ctx)) {
+			r = -XEN_EINVAL; /* refused before the tables are touched */
 		} else {
 			unsigned budget = XCTL_BOOT_TABLES;
 			if (!d->mmu || !d->mmu->started)
