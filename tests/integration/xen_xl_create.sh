@@ -11,7 +11,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-hvm
+TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-smp-mem xlc-hvm
 	xlc-too-big xlc-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
@@ -49,8 +49,8 @@ cfg() {
 		echo "name = \"$1\""
 		echo "kernel = \"$SV_GUEST/svkernel\""
 		echo "memory = ${2:-32}"
-		echo 'vcpus = 1'
-		echo 'cmdline = "wait"'
+		echo "vcpus = ${4:-1}"
+		echo "cmdline = \"${5:-wait}\""
 		[ -n "${3:-}" ] && echo "$3"
 	} > "$work/$1.cfg"
 	echo "$work/$1.cfg"
@@ -126,6 +126,20 @@ if dxl create "$(cfg ds 32)" >"$work/out" && wait_for 20 cons_has ds "wait: bloc
 else
 	fail "xlc-shutdown"; show "err" "$(cat "$work/err")"; show "xl list" "$(xl list)"
 	show "monitor's log" "$(tail -5 /var/log/xen/xl-ds.log 2>&1)"
+fi
+
+# ---- two vCPUs, memory below maxmem: the guest brings vCPU 1 up itself; Debian's
+# xl mem-set balloons it down, xl vcpu-set takes vCPU 1 away ----
+if dxl create "$(cfg dm 64 'maxmem = 128' 2 'smp wait')" >"$work/out" &&
+	wait_for 20 cons_has dm "wait: blocking until" && cons_has dm "smp: 2 vcpus ran" &&
+	[ "$(dxl list dm | awk '$1 == "dm" {print $3, $4}')" = "64 2" ] &&
+	dxl mem-set dm 48 && wait_for 20 cons_has dm "target 49152 KiB" &&
+	dxl vcpu-set dm 1 && wait_for 20 cons_has dm "cpuhotplug: vcpu 1 offline" &&
+	dxl destroy dm && ! dlisted dm; then
+	pass "xlc-smp-mem"
+else
+	fail "xlc-smp-mem"; show "err" "$(cat "$work/err")"
+	show "console" "$(tail -8 "$SPLITVISOR_RUNDIR/console/guest-dm.log" 2>&1)"
 fi
 
 # ---- an HVM guest: the hypervisor refuses createdomain (no HVM), libxl says so ----
