@@ -11,7 +11,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-smp-mem xlc-hvm
+TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-smp-mem xlc-disk xlc-hvm
 	xlc-too-big xlc-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
@@ -140,6 +140,21 @@ if dxl create "$(cfg dm 64 'maxmem = 128' 2 'smp wait')" >"$work/out" &&
 else
 	fail "xlc-smp-mem"; show "err" "$(cat "$work/err")"
 	show "console" "$(tail -8 "$SPLITVISOR_RUNDIR/console/guest-dm.log" 2>&1)"
+fi
+
+# ---- a disk: libxl writes the vbd nodes and runs our hotplug script, blkback serves the
+# image, the guest's blk-selftest reads and writes it; destroy takes the device away ----
+truncate -s 16M "$work/disk.img"
+disk="disk = [ 'format=raw,vdev=xvda,access=rw,script=$PWD/scripts/xl_hotplug_block.sh,target=$work/disk.img' ]"
+vbd_gone() { ! xenstore-ls /local/domain/0/backend/vbd 2>/dev/null | grep -q .; }
+if dxl create "$(cfg dd 32 "$disk" 1 'blk-selftest wait')" >"$work/out" &&
+	wait_for 30 cons_has dd "wait: blocking until" && cons_has dd "blk-selftest: ok" &&
+	dxl destroy dd && ! dlisted dd && wait_for 10 vbd_gone; then
+	pass "xlc-disk"
+else
+	fail "xlc-disk"; show "err" "$(tail -5 "$work/err")"
+	show "console" "$(tail -8 "$SPLITVISOR_RUNDIR/console/guest-dd.log" 2>&1)"
+	show "blkback" "$(tail -5 "$SPLITVISOR_RUNDIR/blkback.log")"
 fi
 
 # ---- an HVM guest: the hypervisor refuses createdomain (no HVM), libxl says so ----
