@@ -11,7 +11,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-smp-mem xlc-disk xlc-hvm
+TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-smp-mem xlc-disk xlc-vif xlc-hvm
 	xlc-too-big xlc-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
@@ -21,6 +21,12 @@ if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
 fi
 rm -f "/tmp/sv-xendeb.$$"
 XD=$PWD/$XD
+# The vif test's bridge lives in a network namespace of the stack's own.
+have_net=
+if command -v ip >/dev/null && command -v ping >/dev/null && [ -c /dev/net/tun ]; then
+	netns_start svxlc svxbr
+	have_net=1
+fi
 stack_start || exit 1
 
 work=$(mktemp -d /tmp/sv-xlcreate.XXXXXX)
@@ -145,7 +151,7 @@ fi
 # ---- a disk: libxl writes the vbd nodes and runs our hotplug script, blkback serves the
 # image, the guest's blk-selftest reads and writes it; destroy takes the device away ----
 truncate -s 16M "$work/disk.img"
-disk="disk = [ 'format=raw,vdev=xvda,access=rw,script=$PWD/scripts/xl_hotplug_block.sh,target=$work/disk.img' ]"
+disk="disk = [ 'format=raw,vdev=xvda,access=rw,script=$PWD/scripts/xl_hotplug.sh,target=$work/disk.img' ]"
 vbd_gone() { ! xenstore-ls /local/domain/0/backend/vbd 2>/dev/null | grep -q .; }
 if dxl create "$(cfg dd 32 "$disk" 1 'blk-selftest wait')" >"$work/out" &&
 	wait_for 30 cons_has dd "wait: blocking until" && cons_has dd "blk-selftest: ok" &&
@@ -155,6 +161,22 @@ else
 	fail "xlc-disk"; show "err" "$(tail -5 "$work/err")"
 	show "console" "$(tail -8 "$SPLITVISOR_RUNDIR/console/guest-dd.log" 2>&1)"
 	show "blkback" "$(tail -5 "$SPLITVISOR_RUNDIR/blkback.log")"
+fi
+
+# ---- a vif: libxl writes the vif nodes, netback makes the TAP in the bridge, the
+# guest's netfront takes its address from the backend and answers ping ----
+vif="vif = [ 'mac=00:16:3e:00:cc:02,bridge=${BR:-none},ip=192.0.2.2,script=$PWD/scripts/xl_hotplug.sh' ]"
+if [ -z "$have_net" ]; then
+	skip "xlc-vif: needs iproute2, iputils-ping and /dev/net/tun"
+elif dxl create "$(cfg dv 32 "$vif" 1 'udp-echo=7 wait')" >"$work/out" &&
+	wait_for 10 nsx ip link show "$BR" && nsx ip addr add 192.0.2.1/24 dev "$BR" &&
+	nsx ip link set "$BR" up && wait_for 30 nsx ping -c1 -W1 192.0.2.2 &&
+	dxl destroy dv && ! dlisted dv; then
+	pass "xlc-vif"
+else
+	fail "xlc-vif"; show "err" "$(tail -5 "$work/err")"
+	show "console" "$(tail -8 "$SPLITVISOR_RUNDIR/console/guest-dv.log" 2>&1)"
+	show "netback" "$(tail -5 "$SPLITVISOR_RUNDIR/netback.log")"
 fi
 
 # ---- an HVM guest: the hypervisor refuses createdomain (no HVM), libxl says so ----
