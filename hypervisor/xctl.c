@@ -19,6 +19,7 @@
 #include <xen/sysctl.h>
 #include <xen/domctl.h>
 #include <xen/event_channel.h>
+#include <xen/grant_table.h>
 #include <xen/memory.h>
 #include "hv.h"
 #include "cgroup.h"
@@ -1462,7 +1463,6 @@ static long mmuext_op(const struct xctl_peer *p, const uint64_t *a)
  * (libxc's PV builder seeds its console and xenstore entries before it
  * runs), as the guest's own: the frames' gfns, status GNTST_*.
  */
-#include <xen/grant_table.h>
 static long grant_table_op(const struct xctl_peer *p, const uint64_t *a)
 {
 	struct gnttab_setup_table op;
