@@ -910,6 +910,42 @@ static void boot_tables_user(struct hv_domain *d, uint64_t table, int level, uns
 	}
 }
 
+/* The entry of va at level (4..1) of the table at gpa, or 0 (not present, not RAM). */
+static uint64_t table_entry(struct hv_domain *d, uint64_t gpa, int level, uint64_t va)
+{
+	const uint64_t *t;
+
+	if (!mem_is_ram(&d->mem, gpa, PAGE_SIZE) || !mem_frame_present(&d->mem, gpa))
+		return 0;
+	t = mem_gpa(&d->mem, gpa, PAGE_SIZE);
+	return t ? __atomic_load_n(&t[(va >> (12 + 9 * (level - 1))) & 511], __ATOMIC_RELAXED) : 0;
+}
+
+/*
+ * Does a kernel about to start on cr3 at rip use VAs below SV_LOW_VA_END
+ * (Mini-OS-style kernels such as PV GRUB are linked at 0)?  The process
+ * engine must know that when the domain is made (SV_CTL_CREATE_F_LOW_VA,
+ * which our xl sets from the ELF), and createdomain cannot tell it.
+ */
+static bool uses_low_va(struct hv_domain *d, uint64_t cr3, uint64_t rip)
+{
+	uint64_t e = cr3;
+
+	if (rip < SV_LOW_VA_END)
+		return true;
+	for (int level = 4; level > 1; level--) {
+		e = table_entry(d, e & PTE_ADDR, level, 0);
+		if (!(e & PTE_PRESENT))
+			return false;
+		if (level == 2 && (e & PTE_PSE))
+			return true;
+	}
+	for (uint64_t va = 0; va < SV_LOW_VA_END; va += PAGE_SIZE)
+		if (table_entry(d, e & PTE_ADDR, 1, va) & PTE_PRESENT)
+			return true;
+	return false;
+}
+
 /*
  * XEN_DOMCTL_setvcpucontext: what SV_CTL_VCPU_SET_CONTEXT does (Xen's
  * arch_set_info_guest), only before the domain first runs.  A NULL
@@ -933,6 +969,15 @@ static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 			r = -XEN_EBUSY;
 		} else if (vcpu_context_check(d->vcpus[vc->vcpu], ctx)) {
 			r = -XEN_EINVAL; /* refused before the tables are touched */
+		} else if (d->eng->id == SV_ENGINE_PROCESS && !d->low_va && vc->vcpu == 0 &&
+			   uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
+				       ctx->user_regs.rip)) {
+			/* Refused here rather than crashing when the runner cannot map it. */
+			hv_log("d%u: xctl: its kernel maps VAs below %#llx, which the process "
+			       "engine must know at create: not with XEN_DOMCTL_createdomain "
+			       "(create it with Splitvisor's xl)",
+			       d->domid, (unsigned long long)SV_LOW_VA_END);
+			r = -XEN_EOPNOTSUPP;
 		} else {
 			unsigned budget = XCTL_BOOT_TABLES;
 			if (!d->mmu || !d->mmu->started)
