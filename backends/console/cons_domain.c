@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <pty.h>
@@ -185,11 +186,16 @@ static void cons_domain_drop_clients(struct cons_domain *dom)
  */
 /*
  * A pty per guest, as Xen's xenconsoled: its path in console/tty, which
- * libxl waits for before `xl create` of Xen's own completes.  Output only
- * (what the guest writes is copied to it when there is room; input comes
- * through the socket).  The slave stays open so that output written while
- * nobody reads does not fail.  cons_xs.c publishes its path.
+ * libxl waits for before `xl create` of Xen's own completes, and which
+ * Xen's xenconsole client (`xl console`) opens.  What the guest writes is
+ * copied to it when there is room (else dropped: nobody reads); what is
+ * typed on it goes to the guest like a socket client's input.  The slave
+ * stays open so that output written while nobody reads does not fail.
+ * cons_xs.c publishes its path.
  */
+/* Every pty master is in epoll with this one tag: see cons_domain_pty_input. */
+static struct cons_ep pty_ep = { .kind = CONS_EP_PTY };
+
 static void cons_domain_open_pty(struct cons_domain *dom)
 {
 	struct termios t;
@@ -208,6 +214,39 @@ static void cons_domain_open_pty(struct cons_domain *dom)
 	fcntl(dom->pty_master, F_SETFL, fcntl(dom->pty_master, F_GETFL) | O_NONBLOCK);
 	fcntl(dom->pty_master, F_SETFD, FD_CLOEXEC);
 	fcntl(dom->pty_slave, F_SETFD, FD_CLOEXEC);
+	if (dom->d->epfd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &pty_ep };
+
+		if (epoll_ctl(dom->d->epfd, EPOLL_CTL_ADD, dom->pty_master, &ev) < 0)
+			cons_log("domain %u: pty input not watched: %m", dom->domid);
+	}
+}
+
+static void pty_input_one(struct cons_domain *dom)
+{
+	char buf[512];
+	size_t room = cons_buf_space(&dom->input);
+	ssize_t n;
+
+	/* With no room the bytes are read and dropped, or epoll would wake for them forever. */
+	n = read(dom->pty_master, buf, room && room < sizeof(buf) ? room : sizeof(buf));
+	if (n <= 0 || !room)
+		return;
+	cons_buf_push(&dom->input, buf, (size_t)n);
+	cons_domain_input_ready(dom);
+}
+
+void cons_domain_pty_input(struct cons_daemon *d)
+{
+	struct sv_list *pos, *tmp;
+
+	sv_list_for_each_safe(pos, tmp, &d->domains)
+	{
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
+
+		if (dom->pty_master >= 0)
+			pty_input_one(dom); /* non-blocking: nothing typed is EAGAIN */
+	}
 }
 
 int cons_domain_connect(struct cons_domain *dom)

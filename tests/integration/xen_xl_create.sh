@@ -11,7 +11,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-shutdown xlc-smp-mem xlc-disk xlc-vif xlc-low-va xlc-hvm
+TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-pty xlc-shutdown xlc-smp-mem xlc-disk xlc-vif xlc-low-va xlc-hvm
 	xlc-too-big xlc-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
@@ -120,6 +120,20 @@ else
 	fail "xlc-leftovers"
 	show "/local/domain" "$(xenstore-ls /local/domain 2>&1 | head -20)"
 	show "monitors" "$(monitors)"; show "xl list" "$(xl list)"
+fi
+
+# ---- the guest's pty (console/tty, which libxl waited for; Xen's xenconsole opens it):
+# a line typed on it reaches the guest, whose echo comes back on it and in the log ----
+if dxl create "$(cfg dp 32 '' 1 'console-echo')" >"$work/out" &&
+	wait_for 20 cons_has dp "console-echo: type lines" &&
+	tty=$(xenstore-read "/local/domain/$(dxl domid dp)/console/tty") && [ -c "$tty" ] &&
+	printf 'hello-pty\n' >"$tty" && wait_for 20 cons_has dp "echo: hello-pty" &&
+	printf 'quit\n' >"$tty" && wait_for 20 cons_has dp "console-echo: quit" &&
+	dxl destroy dp; then
+	pass "xlc-pty"
+else
+	fail "xlc-pty"; show "err" "$(tail -5 "$work/err")"; show "tty" "${tty:-}"
+	show "console" "$(tail -5 "$SPLITVISOR_RUNDIR/console/guest-dp.log" 2>&1)"
 fi
 
 # ---- xl shutdown: the guest powers off and Debian's xl's own monitor (a forked child of
