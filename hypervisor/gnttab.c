@@ -50,6 +50,25 @@ struct hv_gnttab {
 	bool limit_logged;  /* said once that GNT_MAX_MAPS was reached */
 };
 
+/*
+ * dom0's GNTTABOP_setup_table for d (libxc seeds the console and store
+ * entries before the guest runs): at least nr frames in use; 0 and the
+ * first frame's gfn, or -EINVAL past SV_GNT_MAX_FRAMES.
+ */
+int gnttab_setup_dom0(struct hv_domain *d, uint32_t nr, uint64_t *first_gfn)
+{
+	struct hv_gnttab *gt = d->gt;
+
+	if (!gt || nr > SV_GNT_MAX_FRAMES)
+		return -EINVAL;
+	pthread_mutex_lock(&gt->lock);
+	if (nr > gt->nr_frames)
+		gt->nr_frames = nr;
+	pthread_mutex_unlock(&gt->lock);
+	*first_gfn = gt->frames_gpa >> PAGE_SHIFT;
+	return 0;
+}
+
 int gnttab_init(struct hv_domain *d)
 {
 	struct hv_gnttab *gt = calloc(1, sizeof(*gt));

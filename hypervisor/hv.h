@@ -569,6 +569,8 @@ static inline struct vcpu_info *vcpu_info_of(struct hv_vcpu *v)
 #define SV_GNT_MAX_FRAMES 32
 struct hv_gnttab;
 int gnttab_init(struct hv_domain *d);
+/* dom0's GNTTABOP_setup_table for d: nr frames at least in use; 0 and the first gfn, -EINVAL. */
+int gnttab_setup_dom0(struct hv_domain *d, uint32_t nr, uint64_t *first_gfn);
 void gnttab_fini(struct hv_domain *d);
 bool gnttab_is_frame(struct hv_domain *d, uint64_t gpa);
 /* The frames set up (GNTTABOP_setup_table); a restore sets up n (0..SV_GNT_MAX_FRAMES) empty ones. */
@@ -615,6 +617,10 @@ int memop_set_max(struct hv_domain *d, uint64_t max_kb);
  * ones gone.
  */
 int memop_release_frames(struct hv_domain *d, const uint64_t *gfn, unsigned n);
+/* XEN_DOMCTL_createdomain's domain: every frame absent, maximum 0 (xctl.c populates it). */
+void memop_domain_empty(struct hv_domain *d);
+/* dom0 populates 2^order frames from pfn of d: 0 and the first mfn, -EINVAL, -ENOMEM. */
+int memop_populate(struct hv_domain *d, uint64_t pfn, unsigned order, uint64_t *mfn);
 /* Bytes of the domain's memfd the host really holds (its allocated blocks). */
 uint64_t memop_host_bytes(struct hv_domain *d);
 

@@ -140,6 +140,55 @@ int memop_domain_init(struct hv_domain *d, uint64_t boot_pages)
 	return 0;
 }
 
+/*
+ * A domain built by Xen's own tools (XEN_DOMCTL_createdomain): it starts
+ * with no memory at all, as on Xen; dom0 populates it (memop_populate).
+ */
+void memop_domain_empty(struct hv_domain *d)
+{
+	struct hv_mem *m = &d->mem;
+
+	pthread_mutex_lock(&d->lock);
+	for (uint64_t pfn = 0; pfn < m->nr_frames; pfn++) {
+		if (!pfn_absent(m, pfn)) {
+			pfn_set_absent(m, pfn, true);
+			pv_m2p_set(d, pfn_gpa(m, pfn), INVALID_M2P_ENTRY);
+			frame_punch(m, pfn);
+		}
+	}
+	m->cur_pages = m->boot_pages = 0;
+	m->max_pages = 0;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * XENMEM_populate_physmap from dom0 for another domain: the extent of
+ * 2^order frames from pseudo-physical frame pfn is brought in and *mfn is
+ * its first machine frame.  -EINVAL when it is not absent RAM of the
+ * domain, -ENOMEM past the domain's maximum; nothing changes then.
+ */
+int memop_populate(struct hv_domain *d, uint64_t pfn, unsigned order, uint64_t *mfn)
+{
+	struct hv_mem *m = &d->mem;
+	uint64_t n;
+	int ret = 0;
+
+	if (order > MEMOP_MAX_ORDER)
+		return -EINVAL;
+	n = 1ULL << order;
+	pthread_mutex_lock(&d->lock);
+	if (!run_ok(m, pfn, n, true))
+		ret = -EINVAL;
+	else if (m->cur_pages + n > m->max_pages)
+		ret = -ENOMEM;
+	if (!ret) {
+		*mfn = pfn_gpa(m, pfn) >> PAGE_SHIFT;
+		run_add(d, pfn, n);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
 /* Lowest absent run of n frames aligned to n (an extent), or false. */
 static bool find_absent_run(const struct hv_mem *m, uint64_t n, uint64_t *pfn)
 {

@@ -19,10 +19,12 @@
 #include <xen/sysctl.h>
 #include <xen/domctl.h>
 #include <xen/event_channel.h>
+#include <xen/grant_table.h>
 #include <xen/memory.h>
 #include "hv.h"
 #include "cgroup.h"
 #include "xctl.h"
+#include "mmu.h"
 
 /*
  * Xen's libxenctrl passes every structure by pointer into its own memory
@@ -170,6 +172,7 @@ static void guest_info(struct hv_domain *d, struct xen_domctl_getdomaininfo *out
 	memcpy(out->handle, di.handle, sizeof(out->handle));
 	out->cpupool = 0;
 	out->gpaddr_bits = 52;
+	out->shared_info_frame = SV_SHARED_INFO_GPA >> PAGE_SHIFT;
 }
 
 /* dom0 as our xl shows it: the host's memory, CPUs and CPU time, always running. */
@@ -447,6 +450,206 @@ static int cpupool_op(const struct xctl_peer *p, struct xen_sysctl_cpupool_op *o
 	return 0;
 }
 
+/* ---- CPU policies (libxc's xc_cpuid_apply_policy) ---- */
+
+/*
+ * The policy a PV guest sees, serialised as Xen's x86_cpuid_copy_to_buffer
+ * does: the basic leaves up to 0xd (4, 7, 0xb and 0xd by subleaf), the
+ * extended ones up to 0x80000008, no MSRs.  It is pv_cpuid's view, which
+ * does not change: a policy set later is checked and accepted, and the
+ * guest keeps seeing this one.
+ */
+#define XCTL_CPUID_MAX 128
+#define XCTL_CPUID_SERIALISED 160 /* >= Xen 4.17's CPUID_MAX_SERIALISED_LEAVES */
+#define XCTL_MSR_SERIALISED 8
+static unsigned cpu_policy_leaves(struct hv_vcpu *v, xen_cpuid_leaf_t *out)
+{
+	unsigned n = 0;
+	uint32_t r[4], max_basic, max_ext;
+
+	/*
+	 * Every subleaf libxc's x86_cpuid_copy_to_buffer may emit is here
+	 * (libxc serialises its edited policy into a buffer of our count), and
+	 * leaf 0 and 0x80000000 say no more than what is here.
+	 */
+#define ADD(l, s)                                                                                  \
+	do {                                                                                       \
+		pv_cpuid(v, (l), (s) == XEN_CPUID_NO_SUBLEAF ? 0 : (s), r);                        \
+		if ((l) == 0)                                                                      \
+			r[0] = max_basic;                                                          \
+		if ((l) == 7 && (s) == 0 && r[0] > 1)                                              \
+			r[0] = 1;                                                                  \
+		if ((l) == 0x80000000)                                                             \
+			r[0] = max_ext;                                                            \
+		if (n < XCTL_CPUID_MAX)                                                            \
+			out[n++] = (xen_cpuid_leaf_t){ (l), (s), r[0], r[1], r[2], r[3] };         \
+	} while (0)
+	pv_cpuid(v, 0, 0, r);
+	max_basic = r[0] < 0xd ? r[0] : 0xd;
+	pv_cpuid(v, 0x80000000, 0, r);
+	max_ext = r[0] >= 0x80000000 && r[0] <= 0x80000008 ? r[0] : 0x80000008;
+	for (uint32_t l = 0; l <= max_basic; l++) {
+		switch (l) {
+		case 4:
+			for (uint32_t s = 0; s < 5; s++)
+				ADD(4, s);
+			break;
+		case 7:
+			ADD(7, 0);
+			ADD(7, 1);
+			break;
+		case 0xb:
+			ADD(0xb, 0);
+			ADD(0xb, 1);
+			break;
+		case 0xd:
+			for (uint32_t s = 0; s < 63; s++)
+				ADD(0xd, s);
+			break;
+		default:
+			ADD(l, XEN_CPUID_NO_SUBLEAF);
+		}
+	}
+	ADD(0x40000000, XEN_CPUID_NO_SUBLEAF);
+	for (uint32_t l = 0x80000000; l <= max_ext; l++)
+		ADD(l, XEN_CPUID_NO_SUBLEAF);
+#undef ADD
+	return n;
+}
+
+/*
+ * Out to the caller's arrays: a NULL leaves handle asks the counts; a
+ * short array is -ENOBUFS, as Xen's.  v: whose view (APIC ids).
+ */
+static int cpu_policy_out(const struct xctl_peer *p, struct hv_vcpu *v, uint32_t *nr_leaves,
+			  uint64_t leaves, uint32_t *nr_msrs)
+{
+	xen_cpuid_leaf_t *buf = calloc(XCTL_CPUID_MAX, sizeof(*buf));
+	unsigned n;
+	int r = 0;
+
+	if (!buf)
+		return -XEN_ENOMEM;
+	n = cpu_policy_leaves(v, buf);
+	if (!leaves) {
+		/* Xen's maxima: what a policy may serialise to (libxc sizes its buffers so). */
+		free(buf);
+		*nr_leaves = XCTL_CPUID_SERIALISED;
+		*nr_msrs = XCTL_MSR_SERIALISED;
+		return 0;
+	}
+	{
+		if (*nr_leaves < n)
+			r = -XEN_ENOBUFS;
+		else
+			r = copy_to(p, leaves, buf, n * sizeof(*buf));
+	}
+	free(buf);
+	if (r)
+		return r;
+	*nr_leaves = n;
+	*nr_msrs = 0;
+	return 0;
+}
+
+/*
+ * XEN_SYSCTL_get_cpu_featureset: Xen's feature words (leaf 1 edx/ecx,
+ * 0x80000001 edx/ecx, 0xd:1 eax, 7:0 ebx/ecx, 0x80000007 edx, 0x80000008
+ * ebx, 7:0 edx, 7:1 eax; the later words 0) from the PV guest's view, for
+ * every index.  A NULL handle asks the count; fewer words than ours get
+ * the first ones.
+ */
+#define XCTL_FEATURE_WORDS 16
+static int cpu_featureset(const struct xctl_peer *p, struct xen_sysctl_cpu_featureset *fs)
+{
+	static const struct {
+		uint32_t leaf, sub;
+		uint8_t reg; /* 0..3: a b c d */
+	} words[] = { { 1, 0, 3 },	    { 1, 0, 2 }, { 0x80000001, 0, 3 }, { 0x80000001, 0, 2 },
+		      { 0xd, 1, 0 },	    { 7, 0, 1 }, { 7, 0, 2 },	       { 0x80000007, 0, 3 },
+		      { 0x80000008, 0, 1 }, { 7, 0, 3 }, { 7, 1, 0 } };
+	struct hv_vcpu v0 = { .id = 0 };
+	uint32_t out[XCTL_FEATURE_WORDS] = { 0 }, r[4], n;
+
+	if (fs->index > XEN_SYSCTL_cpu_featureset_hvm_max)
+		return -XEN_EINVAL;
+	if (!GH(fs->features)) {
+		fs->nr_features = XCTL_FEATURE_WORDS;
+		return 0;
+	}
+	for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		pv_cpuid(&v0, words[i].leaf, words[i].sub, r);
+		out[i] = r[words[i].reg];
+	}
+	n = fs->nr_features < XCTL_FEATURE_WORDS ? fs->nr_features : XCTL_FEATURE_WORDS;
+	fs->nr_features = n;
+	return copy_to(p, GH(fs->features), out, n * sizeof(out[0]));
+}
+
+/* XEN_SYSCTL_get_cpu_policy: every index gives the PV guest's view (no HVM here). */
+static int sys_cpu_policy(const struct xctl_peer *p, struct xen_sysctl_cpu_policy *cp)
+{
+	struct hv_vcpu v0 = { .id = 0 };
+
+	if (cp->index > XEN_SYSCTL_cpu_policy_hvm_default || cp->_rsvd)
+		return -XEN_EINVAL;
+	return cpu_policy_out(p, &v0, &cp->nr_leaves, GH(cp->leaves), &cp->nr_msrs);
+}
+
+/*
+ * XEN_DOMCTL_set_cpu_policy: the arrays are read and checked as Xen's
+ * x86_cpuid_copy_from_buffer does (each leaf one it knows, each MSR one it
+ * serialises); the guest's view stays pv_cpuid's.
+ */
+static int dom_set_cpu_policy(const struct xctl_peer *p, struct hv_domain *d,
+			      struct xen_domctl_cpu_policy *cp)
+{
+	xen_cpuid_leaf_t *lv;
+	xen_msr_entry_t ms[XCTL_MSR_SERIALISED];
+	int r = 0;
+
+	cp->err_leaf = cp->err_subleaf = XEN_CPUID_NO_SUBLEAF;
+	cp->err_msr = ~0u;
+	if (cp->nr_leaves > XCTL_CPUID_SERIALISED || cp->nr_msrs > XCTL_MSR_SERIALISED)
+		return -XEN_ENOBUFS;
+	if (d->state != DOM_CREATED)
+		return -XEN_EEXIST; /* as Xen once the domain has run */
+	lv = calloc(cp->nr_leaves ? cp->nr_leaves : 1, sizeof(*lv));
+	if (!lv)
+		return -XEN_ENOMEM;
+	r = copy_from(p, lv, GH(cp->leaves), cp->nr_leaves * sizeof(*lv));
+	if (!r)
+		r = copy_from(p, ms, GH(cp->msrs), cp->nr_msrs * sizeof(*ms));
+	for (uint32_t i = 0; !r && i < cp->nr_leaves; i++) {
+		uint32_t l = lv[i].leaf, s = lv[i].subleaf;
+		bool ok;
+
+		if (l <= 0x1f)
+			ok = l == 4	? s < 5
+			     : l == 7	? s < 3
+			     : l == 0xb ? s < 2
+			     : l == 0xd ? s < 63
+					: s == XEN_CPUID_NO_SUBLEAF;
+		else
+			ok = (l == 0x40000000 || l == 0x40000100 ||
+			      (l >= 0x80000000 && l <= 0x80000021)) &&
+			     s == XEN_CPUID_NO_SUBLEAF;
+		if (!ok) {
+			cp->err_leaf = l;
+			cp->err_subleaf = s;
+			r = -XEN_ERANGE;
+		}
+	}
+	for (uint32_t i = 0; !r && i < cp->nr_msrs; i++) {
+		if ((ms[i].idx != 0xce && ms[i].idx != 0x10a) || ms[i].flags) {
+			cp->err_msr = ms[i].idx;
+			r = ms[i].flags ? -XEN_EINVAL : -XEN_ERANGE;
+		}
+	}
+	free(lv);
+	return r;
+}
+
 static long sysctl(const struct xctl_peer *p, uint64_t arg)
 {
 	struct xen_sysctl s;
@@ -467,13 +670,15 @@ static long sysctl(const struct xctl_peer *p, uint64_t arg)
 		r = getdomaininfolist(p, &s.u.getdomaininfolist);
 		break;
 	case XEN_SYSCTL_cputopoinfo:
+		/* The count goes back on success and on -ENOBUFS alike (a NULL array asks it). */
 		r = cputopoinfo(p, &s.u.cputopoinfo);
-		if (r == -XEN_ENOBUFS && copy_to(p, arg, &s, sizeof(s)))
+		if ((!r || r == -XEN_ENOBUFS) && copy_to(p, arg, &s, sizeof(s)))
 			r = -XEN_EFAULT;
 		return r;
 	case XEN_SYSCTL_numainfo:
+		/* The count goes back on success and on -ENOBUFS alike (a NULL array asks it). */
 		r = numainfo(p, &s.u.numainfo);
-		if (r == -XEN_ENOBUFS && copy_to(p, arg, &s, sizeof(s)))
+		if ((!r || r == -XEN_ENOBUFS) && copy_to(p, arg, &s, sizeof(s)))
 			r = -XEN_EFAULT;
 		return r;
 	case XEN_SYSCTL_readconsole:
@@ -485,6 +690,14 @@ static long sysctl(const struct xctl_peer *p, uint64_t arg)
 	case XEN_SYSCTL_cpupool_op:
 		r = cpupool_op(p, &s.u.cpupool_op);
 		break;
+	case XEN_SYSCTL_get_cpu_featureset:
+		r = cpu_featureset(p, &s.u.cpu_featureset);
+		break;
+	case XEN_SYSCTL_get_cpu_policy:
+		r = sys_cpu_policy(p, &s.u.cpu_policy);
+		if ((!r || r == -XEN_ENOBUFS) && copy_to(p, arg, &s, sizeof(s)))
+			r = -XEN_EFAULT;
+		return r;
 	case XEN_SYSCTL_scheduler_op: {
 		/* The pool's credit parameters, as `xl sched-credit` prints them; fixed here. */
 		struct xen_sysctl_scheduler_op *so = &s.u.scheduler_op;
@@ -659,6 +872,227 @@ static int sched_credit(uint32_t domid, struct xen_domctl_scheduler_op *op, bool
 	}
 }
 
+/*
+ * Xen gives every present entry of a 64-bit PV guest's page tables
+ * _PAGE_USER when it validates them (adjust_guest_l*e: the guest kernel
+ * runs in ring 3), so a builder need not set it, and libxc's does not on
+ * L1 entries.  Our MMU takes entries as they are, so the boot tables a
+ * dom0 builder made get the bit here, before the first context pins them:
+ * the walk from cr3 visits at most XCTL_BOOT_TABLES tables, each the
+ * domain's present RAM (a frame elsewhere is left for the pin to refuse).
+ */
+#define XCTL_BOOT_TABLES 4096
+#define PTE_PRESENT 0x1ULL
+#define PTE_USER 0x4ULL
+#define PTE_PSE 0x80ULL
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+static void boot_tables_user(struct hv_domain *d, uint64_t table, int level, unsigned *budget)
+{
+	uint64_t *t;
+
+	if (!*budget || !mem_is_ram(&d->mem, table, PAGE_SIZE) ||
+	    !mem_frame_present(&d->mem, table))
+		return;
+	(*budget)--;
+	t = mem_gpa(&d->mem, table, PAGE_SIZE);
+	if (!t)
+		return;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
+
+		if (!(e & PTE_PRESENT))
+			continue;
+		if (!(e & PTE_USER))
+			__atomic_store_n(&t[i], e | PTE_USER, __ATOMIC_RELAXED);
+		if (level > 1 && !(level == 2 && (e & PTE_PSE)))
+			boot_tables_user(d, e & PTE_ADDR, level - 1, budget);
+	}
+}
+
+/* The entry of va at level (4..1) of the table at gpa, or 0 (not present, not RAM). */
+static uint64_t table_entry(struct hv_domain *d, uint64_t gpa, int level, uint64_t va)
+{
+	const uint64_t *t;
+
+	if (!mem_is_ram(&d->mem, gpa, PAGE_SIZE) || !mem_frame_present(&d->mem, gpa))
+		return 0;
+	t = mem_gpa(&d->mem, gpa, PAGE_SIZE);
+	return t ? __atomic_load_n(&t[(va >> (12 + 9 * (level - 1))) & 511], __ATOMIC_RELAXED) : 0;
+}
+
+/*
+ * Does a kernel about to start on cr3 at rip use VAs below SV_LOW_VA_END
+ * (Mini-OS-style kernels such as PV GRUB are linked at 0)?  The process
+ * engine must know that when the domain is made (SV_CTL_CREATE_F_LOW_VA,
+ * which our xl sets from the ELF), and createdomain cannot tell it.
+ */
+static bool uses_low_va(struct hv_domain *d, uint64_t cr3, uint64_t rip)
+{
+	uint64_t e = cr3;
+
+	if (rip < SV_LOW_VA_END)
+		return true;
+	for (int level = 4; level > 1; level--) {
+		e = table_entry(d, e & PTE_ADDR, level, 0);
+		if (!(e & PTE_PRESENT))
+			return false;
+		if (level == 2 && (e & PTE_PSE))
+			return true;
+	}
+	for (uint64_t va = 0; va < SV_LOW_VA_END; va += PAGE_SIZE)
+		if (table_entry(d, e & PTE_ADDR, 1, va) & PTE_PRESENT)
+			return true;
+	return false;
+}
+
+/*
+ * XEN_DOMCTL_setvcpucontext: what SV_CTL_VCPU_SET_CONTEXT does (Xen's
+ * arch_set_info_guest), only before the domain first runs.  A NULL
+ * context would reset the vCPU on Xen: not offered (-EINVAL).
+ */
+static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
+			  const struct xen_domctl_vcpucontext *vc)
+{
+	struct vcpu_guest_context *ctx;
+	int r;
+
+	if (vc->vcpu >= d->max_vcpus || !GH(vc->ctxt))
+		return -XEN_EINVAL;
+	ctx = malloc(sizeof(*ctx));
+	if (!ctx)
+		return -XEN_ENOMEM;
+	r = copy_from(p, ctx, GH(vc->ctxt), sizeof(*ctx));
+	if (!r) {
+		pthread_mutex_lock(&d->lock);
+		if (d->state != DOM_CREATED) {
+			r = -XEN_EBUSY;
+		} else if (vcpu_context_check(d->vcpus[vc->vcpu], ctx)) {
+			r = -XEN_EINVAL; /* refused before the tables are touched */
+		} else if (d->eng->id == SV_ENGINE_PROCESS && !d->low_va && vc->vcpu == 0 &&
+			   uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
+				       ctx->user_regs.rip)) {
+			/* Refused here rather than crashing when the runner cannot map it. */
+			hv_log("d%u: xctl: its kernel maps VAs below %#llx, which the process "
+			       "engine must know at create: not with XEN_DOMCTL_createdomain "
+			       "(create it with Splitvisor's xl)",
+			       d->domid, (unsigned long long)SV_LOW_VA_END);
+			r = -XEN_EOPNOTSUPP;
+		} else {
+			unsigned budget = XCTL_BOOT_TABLES;
+			if (!d->mmu || !d->mmu->started)
+				boot_tables_user(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
+						 4, &budget);
+			r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(ctx);
+	return r;
+}
+
+/* XEN_DOMCTL_hypercall_init: the page must be the domain's RAM, present. */
+static int hypercall_init(struct hv_domain *d, uint64_t gmfn)
+{
+	uint64_t gpa = gmfn << PAGE_SHIFT;
+
+	if (gmfn > (UINT64_MAX >> PAGE_SHIFT) || !mem_is_ram(&d->mem, gpa, PAGE_SIZE) ||
+	    !mem_frame_present(&d->mem, gpa))
+		return -XEN_EINVAL;
+	return pv_write_hypercall_page(d, gpa) ? -XEN_EINVAL : 0;
+}
+
+/*
+ * XEN_DOMCTL_settscinfo: the mode is fixed when the domain is made (the
+ * engine reads it then), so only the one it has is accepted; another
+ * valid one is -EOPNOTSUPP (and logged), an unknown one -EINVAL.
+ */
+static int settscinfo(struct hv_domain *d, const struct xen_domctl_tsc_info *ti)
+{
+	if (ti->tsc_mode > SV_TSC_MODE_NATIVE_PARAVIRT)
+		return -XEN_EINVAL;
+	if (ti->tsc_mode == d->tsc_mode)
+		return 0;
+	hv_log("d%u: xctl: settscinfo: tsc_mode %s cannot be set after create", d->domid,
+	       tsc_mode_name(ti->tsc_mode));
+	return -XEN_EOPNOTSUPP;
+}
+
+/* One xenctl_bitmap in, as Xen's xenctl_bitmap_to_cpumask: bits past ours must be clear. */
+static int bitmap_in(const struct xctl_peer *p, const struct xenctl_bitmap *b,
+		     uint8_t map[SV_CPUMAP_BYTES])
+{
+	uint64_t bytes = ((uint64_t)b->nr_bits + 7) / 8;
+	uint8_t *in;
+	int r;
+
+	memset(map, 0, SV_CPUMAP_BYTES);
+	if (!GH(b->bitmap) || !bytes)
+		return -XEN_EINVAL;
+	if (bytes > XCTL_MAX_COPY)
+		return -XEN_E2BIG;
+	in = calloc(1, bytes);
+	if (!in)
+		return -XEN_ENOMEM;
+	r = copy_from(p, in, GH(b->bitmap), bytes);
+	if (!r) {
+		if (b->nr_bits % 8)
+			in[bytes - 1] &= (uint8_t)((1u << (b->nr_bits % 8)) - 1);
+		memcpy(map, in, bytes < SV_CPUMAP_BYTES ? (size_t)bytes : SV_CPUMAP_BYTES);
+	}
+	free(in);
+	return r;
+}
+
+/*
+ * XEN_DOMCTL_setvcpuaffinity: hard affinity is vcpu_pin_set's (the host
+ * CPUs it may not use are dropped; none left is -EINVAL, as Xen's);
+ * soft affinity is accepted and has no effect (no soft scheduling here).
+ * The effective maps are written back, as Xen's.
+ */
+static int setvcpuaffinity(const struct xctl_peer *p, struct hv_domain *d,
+			   struct xen_domctl_vcpuaffinity *va)
+{
+	uint8_t hard[SV_CPUMAP_BYTES], soft[SV_CPUMAP_BYTES], online[SV_CPUMAP_BYTES];
+	bool any = false;
+	int r = 0;
+
+	if (va->vcpu >= d->max_vcpus ||
+	    !(va->flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)) ||
+	    (va->flags & ~(XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT | XEN_VCPUAFFINITY_FORCE)))
+		return -XEN_EINVAL;
+	memset(online, 0, sizeof(online));
+	for (uint32_t i = 0; i < host_cpus() && i < SV_CPUMAP_BYTES * 8; i++)
+		online[i / 8] |= (uint8_t)(1u << (i % 8));
+	if (va->flags & XEN_VCPUAFFINITY_HARD) {
+		r = bitmap_in(p, &va->cpumap_hard, hard);
+		for (unsigned i = 0; !r && i < SV_CPUMAP_BYTES; i++) {
+			hard[i] &= online[i];
+			any |= hard[i] != 0;
+		}
+		if (!r && !any)
+			r = -XEN_EINVAL;
+	}
+	if (!r && (va->flags & XEN_VCPUAFFINITY_SOFT))
+		r = bitmap_in(p, &va->cpumap_soft, soft);
+	if (!r && (va->flags & XEN_VCPUAFFINITY_HARD))
+		r = vcpu_pin_set(d, va->vcpu, hard) ? -XEN_EINVAL : 0;
+	if (!r && (va->flags & XEN_VCPUAFFINITY_HARD))
+		r = bitmap_out(p, &va->cpumap_hard, hard);
+	if (!r && (va->flags & XEN_VCPUAFFINITY_SOFT))
+		r = bitmap_out(p, &va->cpumap_soft, online);
+	return r;
+}
+
+/* XEN_DOMCTL_setnodeaffinity: one node, 0; a map without it is -EINVAL. */
+static int setnodeaffinity(const struct xctl_peer *p, const struct xen_domctl_nodeaffinity *na)
+{
+	uint8_t map[SV_CPUMAP_BYTES];
+	int r = bitmap_in(p, &na->nodemap, map);
+
+	return r ? r : (map[0] & 1) ? 0 : -XEN_EINVAL;
+}
+
 /* The ops that act on one existing guest. */
 static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct xen_domctl *c,
 			bool *copyback)
@@ -679,10 +1113,118 @@ static int domctl_guest(const struct xctl_peer *p, struct hv_domain *d, struct x
 		return getvcpuaffinity(p, d, &c->u.vcpuaffinity);
 	case XEN_DOMCTL_scheduler_op:
 		return sched_credit(d->domid, &c->u.scheduler_op, copyback);
+	case XEN_DOMCTL_setvcpuaffinity:
+		return setvcpuaffinity(p, d, &c->u.vcpuaffinity);
+	case XEN_DOMCTL_setnodeaffinity:
+		return setnodeaffinity(p, &c->u.nodeaffinity);
+	case XEN_DOMCTL_get_cpu_policy:
+		*copyback = true;
+		return cpu_policy_out(p, d->vcpus[0], &c->u.cpu_policy.nr_leaves,
+				      GH(c->u.cpu_policy.leaves), &c->u.cpu_policy.nr_msrs);
+	case XEN_DOMCTL_set_cpu_policy:
+		*copyback = true;
+		return dom_set_cpu_policy(p, d, &c->u.cpu_policy);
+	case XEN_DOMCTL_max_vcpus:
+		/* The vCPUs exist from createdomain on: only its own count is accepted. */
+		return c->u.max_vcpus.max == d->max_vcpus ? 0 : -XEN_EINVAL;
+	case XEN_DOMCTL_setvcpucontext:
+		return setvcpucontext(p, d, &c->u.vcpucontext);
+	case XEN_DOMCTL_hypercall_init:
+		return hypercall_init(d, c->u.hypercall_init.gmfn);
+	case XEN_DOMCTL_settscinfo:
+		return settscinfo(d, &c->u.tsc_info);
+	case XEN_DOMCTL_gettscinfo:
+		memset(&c->u.tsc_info, 0, sizeof(c->u.tsc_info));
+		c->u.tsc_info.tsc_mode = d->tsc_mode;
+		c->u.tsc_info.gtsc_khz = (uint32_t)hv_host.tsc_khz;
+		*copyback = true;
+		return 0;
+	case XEN_DOMCTL_set_address_size:
+		/* 64-bit PV only: no compat (32-bit) guests. */
+		return c->u.address_size.size == 64 ? 0 : -XEN_EINVAL;
+	case XEN_DOMCTL_get_address_size:
+		c->u.address_size.size = 64;
+		*copyback = true;
+		return 0;
 	default:
 		hv_log("xctl: domctl %u not implemented", c->cmd);
 		return -XEN_ENOSYS;
 	}
+}
+
+/*
+ * XEN_DOMCTL_createdomain: a PV domain for Xen's own tools (libxl's
+ * domain builder).  As on Xen it has no memory yet: its RAM is laid out
+ * up to XCTL_XEN_RAM_KB, every frame absent, maximum 0, until
+ * XEN_DOMCTL_max_mem and XENMEM_populate_physmap bring it in.  Its name
+ * in the hypervisor (our xl's, the console log's) is "xen-N"; libxl keeps
+ * the real one in xenstore.  Xen's checks and errors for what we cannot
+ * offer: HVM, an IOMMU, vmtrace, another CPU pool.
+ */
+#define XCTL_XEN_RAM_KB (2ULL << 20) /* 2 GiB: below the PCI hole, so mfn == pfn */
+#define XCTL_CDF_KNOWN                                                                             \
+	(XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap | XEN_DOMCTL_CDF_s3_integrity |                   \
+	 XEN_DOMCTL_CDF_oos_off | XEN_DOMCTL_CDF_xs_domain | XEN_DOMCTL_CDF_iommu |                \
+	 XEN_DOMCTL_CDF_nested_virt | XEN_DOMCTL_CDF_vpmu)
+
+static int createdomain(struct xen_domctl *c)
+{
+	static unsigned serial;
+	const struct xen_domctl_createdomain *cd = &c->u.createdomain;
+	struct sv_ctl_create req = { .kind = SV_DOM_PV };
+	struct hv_domain *d = NULL;
+	int err = 0;
+
+	if (cd->flags & ~XCTL_CDF_KNOWN)
+		return -XEN_EINVAL;
+	if (cd->flags & (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap | XEN_DOMCTL_CDF_nested_virt)) {
+		hv_log("xctl: createdomain: only PV domains (flags %#x)", cd->flags);
+		return -XEN_EINVAL; /* as a Xen without HVM support */
+	}
+	if (cd->flags & XEN_DOMCTL_CDF_iommu || cd->iommu_opts)
+		return -XEN_EINVAL; /* no IOMMU */
+	if (cd->max_vcpus < 1 || cd->max_vcpus > SV_MAX_VCPUS)
+		return -XEN_EINVAL;
+	if (cd->max_grant_frames < -1 || cd->max_maptrack_frames < -1)
+		return -XEN_EINVAL;
+	if (cd->grant_opts & ~XEN_DOMCTL_GRANT_version_mask ||
+	    XEN_DOMCTL_GRANT_version(cd->grant_opts) > 2)
+		return -XEN_EINVAL;
+	if (cd->vmtrace_size)
+		return -XEN_EINVAL;
+	if (cd->cpupool_id != 0)
+		return -XEN_ENOENT;
+	if (cd->arch.emulation_flags & ~XEN_X86_EMU_PIT ||
+	    cd->arch.misc_flags & ~XEN_X86_MSR_RELAXED)
+		return -XEN_EINVAL;
+	if (c->domain != 0 && c->domain < DOMID_FIRST_RESERVED) {
+		/* A chosen domid (libxl's restore, or domid= in xl.cfg): not ours to choose. */
+		struct hv_domain *o = domain_get(c->domain);
+		if (o) {
+			domain_put(o);
+			return -XEN_EEXIST;
+		}
+		hv_log("xctl: createdomain: a chosen domid (%u) is not supported", c->domain);
+		return -XEN_EOPNOTSUPP;
+	}
+	req.max_vcpus = cd->max_vcpus;
+	req.mem_kb = 4096;
+	req.max_kb = XCTL_XEN_RAM_KB;
+	memcpy(req.handle, cd->handle, sizeof(req.handle));
+	for (int tries = 0; !d && tries < 16; tries++) {
+		snprintf(req.name, sizeof(req.name), "xen-%u",
+			 __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
+		d = domain_create(&req, &err);
+		if (!d && err != -EEXIST)
+			break;
+	}
+	if (!d)
+		return err == -ENOMEM || err == -ENOSPC ? -XEN_ENOMEM : -XEN_EINVAL;
+	memop_domain_empty(d);
+	c->domain = (domid_t)d->domid;
+	hv_log("d%u: created by a dom0 process's XEN_DOMCTL_createdomain", d->domid);
+	domain_put(d);
+	return 0;
 }
 
 static long domctl(const struct xctl_peer *p, uint64_t arg)
@@ -703,6 +1245,10 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 			return -XEN_ESRCH;
 		c.domain = c.u.getdomaininfo.domain;
 		return copy_to(p, arg, &c, sizeof(c));
+	}
+	if (c.cmd == XEN_DOMCTL_createdomain) {
+		r = createdomain(&c);
+		return r ? r : copy_to(p, arg, &c, sizeof(c));
 	}
 	if (c.cmd == XEN_DOMCTL_destroydomain && c.domain != 0)
 		return domain_destroy(c.domain);
@@ -733,12 +1279,42 @@ static long domctl(const struct xctl_peer *p, uint64_t arg)
 		return -XEN_ESRCH;
 	r = domctl_guest(p, d, &c, &copyback);
 	domain_put(d);
-	if (r || !copyback)
+	/* Counts and the failing leaf go back with -ENOBUFS and -ERANGE too, as Xen's. */
+	if (!copyback || (r && r != -XEN_ENOBUFS && r != -XEN_ERANGE))
 		return r;
-	return copy_to(p, arg, &c, sizeof(c));
+	return copy_to(p, arg, &c, sizeof(c)) ?: r;
 }
 
 /* ---- event_channel_op: what libxenctrl asks by hypercall (lsevtchn's status) ---- */
+
+/*
+ * EVTCHNOP_alloc_unbound for another domain (libxl's store and console
+ * ports): a port of dom that remote_dom may bind, as our xl's
+ * SV_CTL_EVTCHN_ALLOC_UNBOUND.
+ */
+static long alloc_unbound(const struct xctl_peer *p, uint64_t arg)
+{
+	struct evtchn_alloc_unbound au;
+	struct hv_domain *d;
+	uint32_t port = 0;
+	int r = copy_from(p, &au, arg, sizeof(au));
+
+	if (r)
+		return r;
+	if (au.dom == DOMID_SELF || au.dom == 0)
+		return -XEN_EINVAL; /* dom0's own ports are the event-channel library's */
+	if (au.remote_dom == DOMID_SELF)
+		au.remote_dom = 0;
+	d = domain_get(au.dom);
+	if (!d)
+		return -XEN_ESRCH;
+	r = evtchn_alloc_unbound(d, au.remote_dom, &port, NULL);
+	domain_put(d);
+	if (r)
+		return r;
+	au.port = port;
+	return copy_to(p, arg, &au, sizeof(au));
+}
 
 static long event_channel_op(const struct xctl_peer *p, uint64_t cmd, uint64_t arg)
 {
@@ -746,6 +1322,8 @@ static long event_channel_op(const struct xctl_peer *p, uint64_t cmd, uint64_t a
 	struct hv_domain *d;
 	int r;
 
+	if (cmd == EVTCHNOP_alloc_unbound)
+		return alloc_unbound(p, arg);
 	if (cmd != EVTCHNOP_status) {
 		hv_log("xctl: event_channel_op %llu not implemented", (unsigned long long)cmd);
 		return -XEN_ENOSYS;
@@ -766,8 +1344,101 @@ static long event_channel_op(const struct xctl_peer *p, uint64_t cmd, uint64_t a
 
 /* ---- memory_op: the counters libxl reads for xl info ---- */
 
-static long memory_op(uint64_t cmd)
+/*
+ * XENMEM_populate_physmap for another domain (libxc's PV builder): each
+ * extent's pseudo-physical frame in, its machine frame written back, as
+ * Xen's for a PV guest.  As Xen: a request it cannot read is -EFAULT, a
+ * bad extent ends the batch and the count done is the result.  Only
+ * domains made by createdomain that have not run yet.
+ */
+static long populate_physmap(const struct xctl_peer *p, unsigned start, uint64_t arg)
 {
+	struct xen_memory_reservation res;
+	struct hv_domain *d;
+	uint64_t i;
+	int r = copy_from(p, &res, arg, sizeof(res));
+
+	if (r)
+		return r;
+	if (res.domid == DOMID_SELF || res.domid == 0)
+		return -XEN_EINVAL; /* dom0 is the host: no reservation to grow */
+	if (res.extent_order > 9 || res.nr_extents > (UINT32_MAX >> 6) || start >= res.nr_extents)
+		return start;
+	if (res.mem_flags & XENMEMF_populate_on_demand)
+		return -XEN_EINVAL;
+	if (GH(res.extent_start) + res.nr_extents * sizeof(xen_pfn_t) < GH(res.extent_start))
+		return start;
+	d = domain_get(res.domid);
+	if (!d)
+		return -XEN_ESRCH;
+	for (i = start; i < res.nr_extents; i++) {
+		uint64_t at = GH(res.extent_start) + i * sizeof(xen_pfn_t), mfn;
+		xen_pfn_t pfn;
+
+		if (copy_from(p, &pfn, at, sizeof(pfn)) ||
+		    memop_populate(d, pfn, res.extent_order, &mfn))
+			break;
+		pfn = mfn;
+		if (copy_to(p, at, &pfn, sizeof(pfn)))
+			break;
+	}
+	domain_put(d);
+	return (long)i;
+}
+
+/* XENMEM_set_memory_map: read and checked (E820MAX entries); PV guests here see their RAM. */
+static long set_memory_map(const struct xctl_peer *p, uint64_t arg)
+{
+	struct xen_foreign_memory_map fm;
+	struct hv_domain *d;
+	int r = copy_from(p, &fm, arg, sizeof(fm));
+
+	if (r)
+		return r;
+	if (fm.map.nr_entries > 128)
+		return -XEN_EINVAL;
+	d = domain_get(fm.domid);
+	if (!d)
+		return -XEN_ESRCH;
+	domain_put(d);
+	return 0;
+}
+
+/*
+ * XENMEM_claim_pages: a claim on the host's memory for a domain being
+ * built.  Our domains' memory comes from the host as it is touched, so a
+ * claim reserves nothing; Xen's checks are kept (order 0, no flags, an
+ * existing domain other than dom0).
+ */
+static long claim_pages(const struct xctl_peer *p, uint64_t arg)
+{
+	struct xen_memory_reservation res;
+	struct hv_domain *d;
+	int r = copy_from(p, &res, arg, sizeof(res));
+
+	if (r)
+		return r;
+	if (res.extent_order || res.mem_flags)
+		return -XEN_EINVAL;
+	if (res.domid == DOMID_SELF || res.domid == 0)
+		return -XEN_EINVAL;
+	d = domain_get(res.domid);
+	if (!d)
+		return -XEN_ESRCH;
+	domain_put(d);
+	return 0;
+}
+
+static long memory_op(const struct xctl_peer *p, uint64_t cmd, uint64_t arg)
+{
+	switch (cmd & ((1u << 6) - 1)) {
+	case XENMEM_claim_pages:
+		return claim_pages(p, arg);
+	case XENMEM_populate_physmap:
+		return populate_physmap(p, (unsigned)(cmd >> 6), arg);
+	case XENMEM_set_memory_map:
+		return set_memory_map(p, arg);
+	}
 	switch (cmd) {
 	case XENMEM_get_sharing_freed_pages:
 	case XENMEM_get_sharing_shared_pages:
@@ -776,6 +1447,98 @@ static long memory_op(uint64_t cmd)
 		hv_log("xctl: memory_op %llu not implemented", (unsigned long long)cmd);
 		return -XEN_ENOSYS;
 	}
+}
+
+/*
+ * mmuext_op from dom0 on a domain being built (libxc's PV builder pins
+ * the boot L4 with foreigndom = the domain).  Here the first vCPU context
+ * pins the table its cr3 names (mmu_vcpu_context, validating every entry),
+ * so MMUEXT_PIN_L4_TABLE only checks that the frame is the domain's
+ * present RAM and that the domain has not run; other commands, and dom0's
+ * own (foreigndom DOMID_SELF), are not offered.
+ */
+static long mmuext_op(const struct xctl_peer *p, const uint64_t *a)
+{
+	uint64_t ops = a[0], count = a[1], pdone = a[2];
+	uint32_t foreign = (uint32_t)a[3];
+	struct hv_domain *d;
+	uint64_t i;
+	int r = 0;
+
+	if (count > 64)
+		return -XEN_EINVAL;
+	if (foreign == DOMID_SELF || foreign == 0 || foreign >= DOMID_FIRST_RESERVED) {
+		hv_log("xctl: mmuext_op for domain %u not implemented", foreign);
+		return -XEN_ENOSYS;
+	}
+	d = domain_get(foreign);
+	if (!d)
+		return -XEN_ESRCH;
+	for (i = 0; i < count; i++) {
+		struct mmuext_op op;
+
+		r = copy_from(p, &op, ops + i * sizeof(op), sizeof(op));
+		if (r)
+			break;
+		if (op.cmd != MMUEXT_PIN_L4_TABLE) {
+			hv_log("xctl: mmuext_op %u for domain %u not implemented", op.cmd, foreign);
+			r = -XEN_ENOSYS;
+			break;
+		}
+		if (op.arg1.mfn > (UINT64_MAX >> PAGE_SHIFT) ||
+		    !mem_is_ram(&d->mem, op.arg1.mfn << PAGE_SHIFT, PAGE_SIZE) ||
+		    !mem_frame_present(&d->mem, op.arg1.mfn << PAGE_SHIFT) ||
+		    d->state != DOM_CREATED) {
+			r = -XEN_EINVAL;
+			break;
+		}
+	}
+	domain_put(d);
+	if (pdone) {
+		uint32_t done = (uint32_t)i;
+		int w = copy_to(p, pdone, &done, sizeof(done));
+		if (!r)
+			r = w;
+	}
+	return r;
+}
+
+/*
+ * grant_table_op from dom0: GNTTABOP_setup_table for another domain
+ * (libxc's PV builder seeds its console and xenstore entries before it
+ * runs), as the guest's own: the frames' gfns, status GNTST_*.
+ */
+static long grant_table_op(const struct xctl_peer *p, const uint64_t *a)
+{
+	struct gnttab_setup_table op;
+	struct hv_domain *d;
+	uint64_t first;
+	int r;
+
+	if (a[0] != GNTTABOP_setup_table) {
+		hv_log("xctl: grant_table_op %llu not implemented", (unsigned long long)a[0]);
+		return -XEN_ENOSYS;
+	}
+	if (a[2] != 1)
+		return -XEN_EINVAL;
+	r = copy_from(p, &op, a[1], sizeof(op));
+	if (r)
+		return r;
+	d = op.dom == DOMID_SELF || op.dom == 0 ? NULL : domain_get(op.dom);
+	if (!d) {
+		op.status = GNTST_bad_domain;
+	} else if (gnttab_setup_dom0(d, op.nr_frames, &first)) {
+		op.status = GNTST_general_error;
+	} else {
+		op.status = GNTST_okay;
+		for (uint32_t i = 0; !r && i < op.nr_frames; i++) {
+			xen_pfn_t f = first + i;
+			r = copy_to(p, GH(op.frame_list) + (uint64_t)i * sizeof(f), &f, sizeof(f));
+		}
+	}
+	if (d)
+		domain_put(d);
+	return r ? r : copy_to(p, a[1], &op, sizeof(op));
 }
 
 /*
@@ -832,9 +1595,13 @@ static long xctl_one(const struct xctl_peer *p, const struct sv_ctl_hypercall *h
 	case __HYPERVISOR_event_channel_op:
 		return event_channel_op(p, hc->arg[0], hc->arg[1]);
 	case __HYPERVISOR_memory_op:
-		return memory_op(hc->arg[0]);
+		return memory_op(p, hc->arg[0], hc->arg[1]);
 	case __HYPERVISOR_multicall:
 		return multicall(p, hc->arg[0], hc->arg[1]);
+	case __HYPERVISOR_grant_table_op:
+		return grant_table_op(p, hc->arg);
+	case __HYPERVISOR_mmuext_op:
+		return mmuext_op(p, hc->arg);
 	case __HYPERVISOR_xsm_op:
 		return -XEN_ENOSYS; /* no XSM/FLASK, as Xen's default build: libxl asks every time
 				     */

@@ -45,6 +45,7 @@ enum cons_ep_kind {
 	CONS_EP_XS_CANARY,
 	CONS_EP_EVTCHN,
 	CONS_EP_CLIENT,
+	CONS_EP_PTY, /* a guest's pty master: input typed on its slave */
 };
 
 struct cons_ep {
@@ -76,6 +77,8 @@ struct cons_domain {
 	struct cons_buf history;	/* last CONS_HISTORY_SIZE output bytes */
 	struct cons_buf input;		/* client bytes waiting for in[] space */
 	struct sv_list clients;		/* attached cons_client.link */
+	int pty_master, pty_slave;	/* console/tty's pty, -1: none */
+	bool tty_published;		/* its path is in console/tty */
 };
 
 /* One connection on xenconsoled.sock. */
@@ -134,6 +137,12 @@ int cons_domain_reconnect(struct cons_domain *dom, uint64_t ring_ref, uint32_t r
 void cons_domain_free(struct cons_domain *dom, const char *why);
 void cons_domain_disable(struct cons_domain *dom, const char *why);
 int cons_domain_handle_evtchn(struct cons_daemon *d);
+/*
+ * A guest's pty master is readable (the event names no domain, so that a
+ * domain freed earlier in the same epoll batch leaves nothing dangling):
+ * what was typed on each slave goes to its guest.
+ */
+void cons_domain_pty_input(struct cons_daemon *d);
 void cons_domain_service(struct cons_domain *dom);
 /* Milliseconds until a throttled guest may be read again (-1: none is throttled). */
 int cons_domain_timeout_ms(struct cons_daemon *d);

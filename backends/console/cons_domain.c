@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <pty.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +91,7 @@ struct cons_domain *cons_domain_new(struct cons_daemon *d, uint32_t domid, const
 	dom->remote_port = remote_port;
 	dom->local_port = -1;
 	dom->log_fd = -1;
+	dom->pty_master = dom->pty_slave = -1;
 	sv_list_init(&dom->clients);
 	cons_domain_sanitise_name(dom->name, sizeof(dom->name), name, domid);
 	sv_rate_init(&dom->out_rate, d->out_rate ? d->out_rate : CONS_OUT_RATE,
@@ -180,6 +184,71 @@ static void cons_domain_drop_clients(struct cons_domain *dom)
  * wrote before we came.  Returns 0 or -errno (the domain stays
  * unconnected and is retried when its keys change).
  */
+/*
+ * A pty per guest, as Xen's xenconsoled: its path in console/tty, which
+ * libxl waits for before `xl create` of Xen's own completes, and which
+ * Xen's xenconsole client (`xl console`) opens.  What the guest writes is
+ * copied to it when there is room (else dropped: nobody reads); what is
+ * typed on it goes to the guest like a socket client's input.  The slave
+ * stays open so that output written while nobody reads does not fail.
+ * cons_xs.c publishes its path.
+ */
+/* Every pty master is in epoll with this one tag: see cons_domain_pty_input. */
+static struct cons_ep pty_ep = { .kind = CONS_EP_PTY };
+
+static void cons_domain_open_pty(struct cons_domain *dom)
+{
+	struct termios t;
+
+	if (dom->pty_master >= 0)
+		return;
+	if (openpty(&dom->pty_master, &dom->pty_slave, NULL, NULL, NULL) < 0) {
+		cons_log("domain %u: cannot open a pty: %m", dom->domid);
+		dom->pty_master = dom->pty_slave = -1;
+		return;
+	}
+	if (tcgetattr(dom->pty_slave, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(dom->pty_slave, TCSANOW, &t);
+	}
+	fcntl(dom->pty_master, F_SETFL, fcntl(dom->pty_master, F_GETFL) | O_NONBLOCK);
+	fcntl(dom->pty_master, F_SETFD, FD_CLOEXEC);
+	fcntl(dom->pty_slave, F_SETFD, FD_CLOEXEC);
+	if (dom->d->epfd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &pty_ep };
+
+		if (epoll_ctl(dom->d->epfd, EPOLL_CTL_ADD, dom->pty_master, &ev) < 0)
+			cons_log("domain %u: pty input not watched: %m", dom->domid);
+	}
+}
+
+static void pty_input_one(struct cons_domain *dom)
+{
+	char buf[512];
+	size_t room = cons_buf_space(&dom->input);
+	ssize_t n;
+
+	/* With no room the bytes are read and dropped, or epoll would wake for them forever. */
+	n = read(dom->pty_master, buf, room && room < sizeof(buf) ? room : sizeof(buf));
+	if (n <= 0 || !room)
+		return;
+	cons_buf_push(&dom->input, buf, (size_t)n);
+	cons_domain_input_ready(dom);
+}
+
+void cons_domain_pty_input(struct cons_daemon *d)
+{
+	struct sv_list *pos, *tmp;
+
+	sv_list_for_each_safe(pos, tmp, &d->domains)
+	{
+		struct cons_domain *dom = sv_container_of(pos, struct cons_domain, link);
+
+		if (dom->pty_master >= 0)
+			pty_input_one(dom); /* non-blocking: nothing typed is EAGAIN */
+	}
+}
+
 int cons_domain_connect(struct cons_domain *dom)
 {
 	struct cons_daemon *d = dom->d;
@@ -207,6 +276,7 @@ int cons_domain_connect(struct cons_domain *dom)
 	dom->local_port = port;
 	dom->disabled = false;
 	cons_domain_open_log(dom);
+	cons_domain_open_pty(dom);
 	cons_log("domain %u (%s): console connected, page %#llx, port %u -> %d", dom->domid,
 		 dom->name, (unsigned long long)dom->ring_ref, dom->remote_port, port);
 	cons_domain_service(dom);
@@ -247,6 +317,10 @@ void cons_domain_free(struct cons_domain *dom, const char *why)
 	cons_domain_drop_clients(dom);
 	if (dom->log_fd >= 0)
 		close(dom->log_fd);
+	if (dom->pty_master >= 0)
+		close(dom->pty_master);
+	if (dom->pty_slave >= 0)
+		close(dom->pty_slave);
 	cons_buf_fini(&dom->history);
 	cons_buf_fini(&dom->input);
 	sv_list_del(&dom->link);
@@ -342,6 +416,9 @@ static void cons_domain_output(struct cons_domain *dom, const char *buf, size_t 
 
 	cons_domain_log_write(dom, buf, len);
 	cons_buf_push_overwrite(&dom->history, buf, len);
+	if (dom->pty_master >= 0 && write(dom->pty_master, buf, len) < 0) {
+		/* full (nobody reads it) or gone: that output is not on the pty */
+	}
 	sv_list_for_each_safe(pos, tmp, &dom->clients)
 	{
 		struct cons_client *c = sv_container_of(pos, struct cons_client, link);

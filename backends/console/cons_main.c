@@ -246,6 +246,9 @@ static int cons_loop(struct cons_daemon *d)
 				cons_client_handle(sv_container_of(ep, struct cons_client, ep),
 						   evs[i].events);
 				break;
+			case CONS_EP_PTY:
+				cons_domain_pty_input(d);
+				break;
 			}
 		}
 		cons_domain_service_throttled(d);

@@ -33,6 +33,23 @@ int cons_xs_watch(struct cons_daemon *d)
 	return 0;
 }
 
+/* The pty's path in console/tty once (libxl's `xl create` waits for it, as with Xen's xenconsoled).
+ */
+static void cons_xs_publish_tty(struct cons_daemon *d, struct cons_domain *dom)
+{
+	char path[64], tty[64];
+
+	if (dom->tty_published || dom->pty_master < 0)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%u/console/tty", dom->domid);
+	if (ptsname_r(dom->pty_master, tty, sizeof(tty)) ||
+	    !xs_write(d->xs, XBT_NULL, path, tty, strlen(tty))) {
+		cons_log("domain %u: cannot write %s: %m", dom->domid, path);
+		return;
+	}
+	dom->tty_published = true;
+}
+
 /*
  * Bring our view of domain DOMID in line with xenstore: drop it when its
  * console keys are gone (or the whole /local/domain/N went), connect it
@@ -69,6 +86,7 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 		/* Unchanged: retry a connection that failed before. */
 		if (!dom->intf && !dom->disabled)
 			cons_domain_connect(dom);
+		cons_xs_publish_tty(d, dom);
 		dom->seen = true;
 		return;
 	}
@@ -76,6 +94,7 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 		cons_log("domain %u: console keys changed (page %#llx, port %llu)", domid,
 			 (unsigned long long)ref, (unsigned long long)port);
 		cons_domain_reconnect(dom, ref, (uint32_t)port);
+		cons_xs_publish_tty(d, dom);
 		dom->seen = true;
 		return;
 	}
@@ -91,6 +110,7 @@ static void cons_xs_recheck(struct cons_daemon *d, uint32_t domid)
 	}
 	dom->seen = true;
 	cons_domain_connect(dom);
+	cons_xs_publish_tty(d, dom);
 }
 
 /* Domain id of a directory entry under /local/domain, strict decimal, not 0. */

@@ -220,6 +220,20 @@ bool svxen_dommem_gfn_offset(const struct svxen_dommem *m, uint64_t gfn, uint64_
 			return true;
 		}
 	}
+	/*
+	 * The shared_info page (the first private page) and the grant-table
+	 * frames (GNTTABOP_setup_table's gfns), which Xen lets dom0 map too.
+	 */
+	if (m->mem.priv.size >= SVXEN_PAGE_SIZE && gpa == m->mem.priv.gpa) {
+		*off = m->mem.priv.offset;
+		return true;
+	}
+	if (gpa >= m->mem.gnttab_gpa &&
+	    (gpa - m->mem.gnttab_gpa) >> SVXEN_PAGE_SHIFT < m->mem.gnttab_frames &&
+	    gpa >= m->mem.priv.gpa && gpa - m->mem.priv.gpa < m->mem.priv.size) {
+		*off = m->mem.priv.offset + (gpa - m->mem.priv.gpa);
+		return true;
+	}
 	return false;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <xencall.h>
 #include "svxen.h"
 
@@ -19,10 +20,18 @@
  *
  * Thread safety: `lock` keeps each request with its reply; any call may
  * come from any thread.
+ *
+ * Across fork: privcmd's fd keeps working in a child (libxl's domain
+ * monitor is a forked child of `xl create`, whose parent then exits), but
+ * the hypervisor serves a connection for the process that made it (its
+ * SO_PEERCRED pid).  So a handle used from another process than the one
+ * that opened it first opens a connection of its own (the inherited one
+ * is closed in the child only).
  */
 struct xencall_handle {
 	struct svctl *ctl;
 	pthread_mutex_t lock;
+	pid_t pid; /* the process ctl's connection is for */
 };
 
 static const char ctx[] = "xencall";
@@ -40,7 +49,24 @@ xencall_handle *xencall_open(struct xentoollog_logger *logger, unsigned open_fla
 		errno = -ret;
 		return NULL;
 	}
+	h->pid = getpid();
 	return h;
+}
+
+/* Under h->lock: a connection of this process's own (after a fork). 0 or -errno. */
+static int own_connection(xencall_handle *h)
+{
+	struct svctl *c;
+
+	if (h->pid == getpid())
+		return 0;
+	c = svctl_open(svctl_rundir());
+	if (!c)
+		return -errno;
+	svctl_close(h->ctl);
+	h->ctl = c;
+	h->pid = getpid();
+	return 0;
 }
 
 int xencall_close(xencall_handle *h)
@@ -69,8 +95,10 @@ static long call(xencall_handle *h, unsigned op, uint64_t a1, uint64_t a2, uint6
 	int ret;
 
 	pthread_mutex_lock(&h->lock);
-	ret = svctl_call(h->ctl, SV_CTL_XEN_HYPERCALL, &req, sizeof(req), &rep, sizeof(rep), &len,
-			 NULL);
+	ret = own_connection(h);
+	if (!ret)
+		ret = svctl_call(h->ctl, SV_CTL_XEN_HYPERCALL, &req, sizeof(req), &rep, sizeof(rep),
+				 &len, NULL);
 	pthread_mutex_unlock(&h->lock);
 	if (ret)
 		return ret;

@@ -21,6 +21,7 @@
 #include <xen/domctl.h>
 #include <xen/event_channel.h>
 #include <xen/memory.h>
+#include <xen/grant_table.h>
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/xctl.h"
 
@@ -205,11 +206,12 @@ START_TEST(unknown_ops_are_enosys)
 	s->cmd = 0xffffffffu;
 	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_ENOSYS);
 	/* (An op on a missing guest is -ESRCH first, as Xen looks the domain up first.) */
-	c = new_domctl(XEN_DOMCTL_createdomain, 0);
+	c = new_domctl(XEN_DOMCTL_gdbsx_guestmemio, 0);
 	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ENOSYS);
 	c = new_domctl(XEN_DOMCTL_setvcpucontext, 0);
 	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ENOSYS);
 	ck_assert_int_eq(call(__HYPERVISOR_mmu_update, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(call(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, 0), -XEN_ENOSYS);
 	ck_assert_int_eq(call(UINT64_MAX, 0, 0), -XEN_ENOSYS);
 	ck_assert_int_eq(call(__HYPERVISOR_xen_version, 0x7fffffff, 0), -XEN_ENOSYS);
 	assert_alive();
@@ -255,6 +257,240 @@ START_TEST(domains_checked)
 	s->u.getdomaininfolist.first_domain = 0xffff;
 	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
 	ck_assert_uint_eq(s->u.getdomaininfolist.num_domains, 0);
+	assert_alive();
+}
+END_TEST
+
+static long call4(uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct sv_ctl_hypercall hc = { .op = op, .arg = { a0, a1, a2, a3 } };
+
+	return xctl_hypercall(&peer, &hc);
+}
+
+/* Only dom0 is listed: nothing a refused call asked for was made. */
+static void assert_only_dom0(void)
+{
+	struct xen_sysctl *s = new_sysctl(XEN_SYSCTL_getdomaininfolist);
+
+	s->u.getdomaininfolist.max_domains = 4;
+	set_xen_guest_handle(s->u.getdomaininfolist.buffer,
+			     (xen_domctl_getdomaininfo_t *)(page + 1024));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	ck_assert_uint_eq(s->u.getdomaininfolist.num_domains, 1);
+}
+
+static long createdomain_with(void (*edit)(struct xen_domctl_createdomain *cd), domid_t dom)
+{
+	struct xen_domctl *c = new_domctl(XEN_DOMCTL_createdomain, dom);
+
+	c->u.createdomain.max_vcpus = 1;
+	c->u.createdomain.max_grant_frames = -1;
+	c->u.createdomain.max_maptrack_frames = -1;
+	c->u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+	if (edit)
+		edit(&c->u.createdomain);
+	return call(__HYPERVISOR_domctl, addr(c), 0);
+}
+
+static void cd_hvm(struct xen_domctl_createdomain *cd)
+{
+	cd->flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap;
+}
+static void cd_unknown(struct xen_domctl_createdomain *cd)
+{
+	cd->flags = 1u << 20;
+}
+static void cd_iommu(struct xen_domctl_createdomain *cd)
+{
+	cd->flags = XEN_DOMCTL_CDF_iommu;
+}
+static void cd_iommu_opts(struct xen_domctl_createdomain *cd)
+{
+	cd->iommu_opts = 1;
+}
+static void cd_no_vcpus(struct xen_domctl_createdomain *cd)
+{
+	cd->max_vcpus = 0;
+}
+static void cd_many_vcpus(struct xen_domctl_createdomain *cd)
+{
+	cd->max_vcpus = 0x10000;
+}
+static void cd_grant_v3(struct xen_domctl_createdomain *cd)
+{
+	cd->grant_opts = 3;
+}
+static void cd_grant_frames(struct xen_domctl_createdomain *cd)
+{
+	cd->max_grant_frames = -5;
+}
+static void cd_vmtrace(struct xen_domctl_createdomain *cd)
+{
+	cd->vmtrace_size = 4096;
+}
+static void cd_pool(struct xen_domctl_createdomain *cd)
+{
+	cd->cpupool_id = 3;
+}
+static void cd_emu(struct xen_domctl_createdomain *cd)
+{
+	cd->arch.emulation_flags = XEN_X86_EMU_LAPIC;
+}
+static void cd_misc(struct xen_domctl_createdomain *cd)
+{
+	cd->arch.misc_flags = 2;
+}
+
+/* XEN_DOMCTL_createdomain from a hostile client: Xen's error, no domain made. */
+START_TEST(createdomain_checked)
+{
+	static void (*const bad[])(struct xen_domctl_createdomain *) = {
+		cd_hvm,	     cd_unknown,      cd_iommu,	  cd_iommu_opts, cd_no_vcpus, cd_many_vcpus,
+		cd_grant_v3, cd_grant_frames, cd_vmtrace, cd_emu,	 cd_misc,
+	};
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(createdomain_with(bad[i], DOMID_INVALID), -XEN_EINVAL);
+	ck_assert_int_eq(createdomain_with(cd_pool, DOMID_INVALID), -XEN_ENOENT);
+	/* A chosen domid is not offered (libxl passes DOMID_INVALID). */
+	ck_assert_int_eq(createdomain_with(NULL, 5), -XEN_EOPNOTSUPP);
+	/* The structure itself past the buffer. */
+	ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(guard - 8), 0), -XEN_EFAULT);
+	assert_only_dom0();
+	assert_alive();
+}
+END_TEST
+
+/* The builder's domctls on a missing domain are -ESRCH, on dom0 -EINVAL or -ENOSYS. */
+START_TEST(build_domctls_checked)
+{
+	static const uint32_t ops[] = { XEN_DOMCTL_max_vcpus,	    XEN_DOMCTL_setvcpucontext,
+					XEN_DOMCTL_hypercall_init,  XEN_DOMCTL_settscinfo,
+					XEN_DOMCTL_gettscinfo,	    XEN_DOMCTL_set_address_size,
+					XEN_DOMCTL_get_cpu_policy,  XEN_DOMCTL_set_cpu_policy,
+					XEN_DOMCTL_setvcpuaffinity, XEN_DOMCTL_setnodeaffinity };
+	struct xen_domctl *c;
+
+	for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		c = new_domctl(ops[i], 7);
+		ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ESRCH);
+		c = new_domctl(ops[i], 0);
+		ck_assert_int_lt(call(__HYPERVISOR_domctl, addr(c), 0), 0);
+	}
+	assert_only_dom0();
+	assert_alive();
+}
+END_TEST
+
+/* populate_physmap, claims, memory maps, ports, pins and grant setup for others: checked. */
+START_TEST(build_memory_ops_checked)
+{
+	struct xen_memory_reservation *r = (struct xen_memory_reservation *)page;
+	struct xen_foreign_memory_map *fm = (struct xen_foreign_memory_map *)page;
+	struct evtchn_alloc_unbound *au = (struct evtchn_alloc_unbound *)page;
+	struct gnttab_setup_table *st = (struct gnttab_setup_table *)page;
+	struct mmuext_op *op = (struct mmuext_op *)(page + 512);
+	xen_pfn_t *pfns = (xen_pfn_t *)(page + 1024);
+
+	memset(page, 0, 4096);
+	r->domid = 0;
+	r->nr_extents = 1;
+	set_xen_guest_handle(r->extent_start, pfns);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)),
+			 -XEN_EINVAL);
+	r->domid = 7;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)),
+			 -XEN_ESRCH);
+	r->extent_order = 10; /* past Xen's: nothing done, the start extent back */
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)), 0);
+	r->extent_order = 0;
+	r->mem_flags = XENMEMF_populate_on_demand;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(r)),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_populate_physmap, addr(guard - 8)),
+			 -XEN_EFAULT);
+	/* claim_pages: order 0 and no flags only; a missing domain. */
+	memset(r, 0, sizeof(*r));
+	r->domid = 7;
+	r->extent_order = 1;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_claim_pages, addr(r)), -XEN_EINVAL);
+	r->extent_order = 0;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_claim_pages, addr(r)), -XEN_ESRCH);
+	/* set_memory_map: at most E820MAX entries. */
+	memset(page, 0, 4096);
+	fm->domid = 7;
+	fm->map.nr_entries = 129;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_set_memory_map, addr(fm)),
+			 -XEN_EINVAL);
+	fm->map.nr_entries = 1;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_set_memory_map, addr(fm)), -XEN_ESRCH);
+	/* alloc_unbound for another domain: not dom0's own, not a missing one. */
+	memset(page, 0, 4096);
+	au->dom = DOMID_SELF;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, addr(au)),
+			 -XEN_EINVAL);
+	au->dom = 7;
+	ck_assert_int_eq(call(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, addr(au)),
+			 -XEN_ESRCH);
+	/* mmuext_op: only on another domain, bounded, the domain must exist. */
+	memset(page, 0, 4096);
+	op->cmd = MMUEXT_PIN_L4_TABLE;
+	ck_assert_int_eq(call4(__HYPERVISOR_mmuext_op, addr(op), 1, 0, DOMID_SELF), -XEN_ENOSYS);
+	ck_assert_int_eq(call4(__HYPERVISOR_mmuext_op, addr(op), 65, 0, 7), -XEN_EINVAL);
+	ck_assert_int_eq(call4(__HYPERVISOR_mmuext_op, addr(op), 1, 0, 7), -XEN_ESRCH);
+	/* GNTTABOP_setup_table: one at a time; a missing domain is a status, as Xen's. */
+	memset(page, 0, 4096);
+	st->dom = 7;
+	st->nr_frames = 1;
+	set_xen_guest_handle(st->frame_list, pfns);
+	ck_assert_int_eq(call4(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, addr(st), 2, 0),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(call4(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, addr(st), 1, 0),
+			 0);
+	ck_assert_int_eq(st->status, GNTST_bad_domain);
+	assert_only_dom0();
+	assert_alive();
+}
+END_TEST
+
+/* CPU policies and featuresets: counts, short arrays, bad indexes. */
+START_TEST(cpu_policy_checked)
+{
+	struct xen_sysctl *s = new_sysctl(XEN_SYSCTL_get_cpu_policy);
+	xen_cpuid_leaf_t *lv = (xen_cpuid_leaf_t *)(page + 1024);
+	uint32_t max;
+
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	max = s->u.cpu_policy.nr_leaves;
+	ck_assert_uint_gt(max, 20);
+	/* A short array: -ENOBUFS and nothing written. */
+	s->u.cpu_policy.nr_leaves = 2;
+	set_xen_guest_handle(s->u.cpu_policy.leaves, lv);
+	memset(lv, 0xa5, 64);
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_ENOBUFS);
+	ck_assert_uint_eq(lv[0].leaf, 0xa5a5a5a5u);
+	/* The array running into the guard page. */
+	s = new_sysctl(XEN_SYSCTL_get_cpu_policy);
+	s->u.cpu_policy.nr_leaves = max;
+	set_xen_guest_handle(s->u.cpu_policy.leaves, (xen_cpuid_leaf_t *)(guard - 48));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EFAULT);
+	/* Unknown index, reserved field. */
+	s = new_sysctl(XEN_SYSCTL_get_cpu_policy);
+	s->u.cpu_policy.index = 99;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EINVAL);
+	s = new_sysctl(XEN_SYSCTL_get_cpu_policy);
+	s->u.cpu_policy._rsvd = 1;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EINVAL);
+	/* Featureset: the count, then a short read of the first words. */
+	s = new_sysctl(XEN_SYSCTL_get_cpu_featureset);
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	ck_assert_uint_eq(s->u.cpu_featureset.nr_features, 16);
+	s->u.cpu_featureset.nr_features = 2;
+	set_xen_guest_handle(s->u.cpu_featureset.features, (uint32_t *)(guard - 8));
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), 0);
+	s->u.cpu_featureset.index = 77;
+	ck_assert_int_eq(call(__HYPERVISOR_sysctl, addr(s), 0), -XEN_EINVAL);
 	assert_alive();
 }
 END_TEST
@@ -459,6 +695,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, unknown_ops_are_enosys);
 	tcase_add_test(tc, domains_checked);
 	tcase_add_test(tc, scheduler_ops_checked);
+	tcase_add_test(tc, createdomain_checked);
+	tcase_add_test(tc, build_domctls_checked);
+	tcase_add_test(tc, build_memory_ops_checked);
+	tcase_add_test(tc, cpu_policy_checked);
 	tcase_add_test(tc, evtchn_status_checked);
 	tcase_add_test(tc, multicall_checked);
 	tcase_add_test(tc, unprivileged_client_is_eperm);
