@@ -7,27 +7,22 @@
 #include <svk/nmi.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
+#include <svk/suspend.h>
 #include <svk/sysrq.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
 
 static const start_info_t *control_si;
 
-/* A suspend the toolstack asked for; back here once the domain runs again. */
-static void suspend(void)
+/* A restored domain's store has none of what we wrote: announce the features again. */
+static void control_resume(void *arg)
 {
-	long rc = sched_suspend(virt_to_mfn(control_si));
+	int rc = xenbus_write(XBT_NIL, "control/feature-poweroff", "1");
 
-	if (rc == 1) {
-		printk("control: suspend cancelled, running on\n");
-		return;
-	}
-	if (rc < 0) {
-		printk("control: suspend refused: %ld\n", rc);
-		return;
-	}
-	printk("control: resumed in a restored domain: devices cannot be rebuilt yet\n");
-	sched_shutdown(SHUTDOWN_crash);
+	if (!rc)
+		rc = xenbus_write(XBT_NIL, "control/feature-reboot", "1");
+	if (rc)
+		printk("control: announcing features again: %d\n", rc);
 }
 
 /* Runs from wait_until's hook: outside the upcall, may use xenbus. */
@@ -56,7 +51,7 @@ static void control_shutdown_cb(const char *path, void *data)
 		printk("control: clearing control/shutdown failed: %d\n", rc);
 	printk("control: %s requested\n", req);
 	if (reason == SHUTDOWN_suspend)
-		suspend();
+		(void)suspend_run(control_si);
 	else
 		sched_shutdown(reason);
 }
@@ -75,6 +70,8 @@ int control_init(const start_info_t *si)
 	}
 	if (!rc)
 		rc = sysrq_init();
+	if (!rc)
+		rc = suspend_register(control_resume, NULL);
 	if (!rc)
 		wait_set_hook(control_poll);
 	return rc;

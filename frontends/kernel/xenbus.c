@@ -670,6 +670,74 @@ int xenbus_watch_async(const char *path, xenbus_watch_cb cb, void *data)
 	return rc;
 }
 
+/* ---- suspend and resume ------------------------------------------------- */
+
+/* Nothing in flight: every request answered, no reply half taken, the request ring drained. */
+static bool xb_idle(void *arg)
+{
+	struct xenstore_domain_interface *in = xb.intf;
+
+	if (xb.broken)
+		return true;
+	for (int i = 0; i < XB_SLOTS; i++) {
+		if (xb.slot[i].busy && !xb.slot[i].done)
+			return false;
+	}
+	return !xb.in_body && xb.have == 0 && READ_ONCE(in->req_cons) == READ_ONCE(in->req_prod);
+}
+
+int xenbus_quiesce(uint64_t timeout_ns)
+{
+	if (!xb.ready)
+		return 0;
+	return wait_until(xb_idle, NULL, timeout_ns);
+}
+
+int xenbus_resume(const start_info_t *si, bool new_domain)
+{
+	int rc;
+
+	if (!xb.ready || !new_domain)
+		return 0;
+	/* The same page (its indexes kept); the port is the new domain's. */
+	if (!si->store_evtchn || mfn_to_virt(si->store_mfn) != (void *)xb.intf) {
+		xb_break("no store page or port after the restore");
+		return -XEN_ENODEV;
+	}
+	xb.port = si->store_evtchn;
+	rc = evtchn_bind(xb.port, xb_handler, NULL);
+	if (rc)
+		xb_break("binding the new store port failed");
+	return rc;
+}
+
+/*
+ * xenstored knows a restored domain anew: no watch of ours exists there.
+ * Each is registered again under its token (one event fires for each, as
+ * at any registration); events queued before the suspend are kept.
+ */
+int xenbus_rewatch(void)
+{
+	int rc, first = 0;
+
+	for (int id = 0; id < XB_WATCHES; id++) {
+		char token[8];
+		struct xb_iov iov[2];
+
+		if (!xb.watch[id].used)
+			continue;
+		ksnprintf(token, sizeof(token), "w%d", id);
+		iov[0] = xb_str(xb.watch[id].path);
+		iov[1] = xb_str(token);
+		rc = xb_talk(XS_WATCH, XBT_NIL, iov, 2, NULL, 0);
+		if (rc < 0 && !first) {
+			printk("xenbus: watch %s again: %d\n", xb.watch[id].path, rc);
+			first = rc;
+		}
+	}
+	return first;
+}
+
 bool xenbus_watches_pending(void)
 {
 	for (unsigned int i = 0; i < xb.q_len; i++) {
