@@ -13,8 +13,8 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(suspend-guest-up resume-hostile suspend-parks suspend-monitor-keeps
-	resume-cancel-runs-on resume-cancel-devices-work resume-plain-same-domain
-	resume-plain-devices-work)
+	resume-cancel-runs-on resume-cancel-devices-work resume-cancel-disk-vcpus
+	resume-plain-same-domain resume-plain-devices-work)
 need_guest_engine "${TESTS[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -80,17 +80,29 @@ else
 	xl destroy sus > /dev/null 2>&1
 fi
 
-# A plain resume: the call returns 0 as after a restore, but in the same domain; the kernel
-# tells the two apart and runs on.  Its disk (opened before the suspend, used after) and
-# xenstore still work.
+# A guest with a disk in use (a read kept in flight) and 2 vCPUs kept online: a cancelled
+# suspend parks the second vCPU and brings it back, the disk goes on.  Then a plain resume:
+# the call returns 0 as after a restore, but in the same domain; the kernel tells the two
+# apart and runs on, its disk and xenstore still working.
 img=$SPLITVISOR_RUNDIR/sus2.img
 truncate -s 8M "$img"
-pv_guest_cfg "$cfg" sus2 "resume-io=120" 32
+pv_guest_cfg "$cfg" sus2 "resume-io=300" 32
+sed -i 's/^vcpus = 1$/vcpus = 2/' "$cfg"
 echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=$img' ]" >> "$cfg"
 xl create "$cfg" > /dev/null 2>&1
 con2=$SPLITVISOR_RUNDIR/console/guest-sus2.log
-if wait_for 60 grep -q '^resume-io: ready' "$con2"; then
+if wait_for 60 grep -q '^resume-io: ready (disk xvda gen 0, 0 vifs, 2 vcpus)' "$con2"; then
 	dom2=$(xl domid sus2)
+	ask_suspend sus2 "$dom2"
+	if wait_for 60 parked sus2 && "$resume" "$dom2" cancel > /dev/null &&
+		wait_for 60 grep -q '^resume-io: resume 1: 2 of 2 vcpus ok' "$con2" &&
+		grep -q '^resume-io: resume 1: read back gen 0 ok' "$con2" &&
+		grep -q '^resume-io: resume 1: wrote gen 1 ok' "$con2" &&
+		grep -q '^control: suspend cancelled, running on$' "$con2"; then
+		pass resume-cancel-disk-vcpus
+	else
+		fail resume-cancel-disk-vcpus; tail -n 8 "$con2" | sed 's/^/    /'
+	fi
 	ask_suspend sus2 "$dom2"
 	if wait_for 60 parked sus2 && "$resume" "$dom2" > /dev/null &&
 		wait_for 60 grep -q '^control: resumed in the same domain' "$con2" &&
@@ -99,15 +111,17 @@ if wait_for 60 grep -q '^resume-io: ready' "$con2"; then
 	else
 		fail resume-plain-same-domain; tail -n 5 "$con2" | sed 's/^/    /'
 	fi
-	xl shutdown sus2 > /dev/null 2>&1
-	if wait_for 60 gone sus2 && grep -q '^resume-io: resume 1: read back gen 0 ok' "$con2" &&
-		grep -q '^control: poweroff requested$' "$con2"; then
+	if wait_for 60 grep -q '^resume-io: resume 2: 2 of 2 vcpus ok' "$con2" &&
+		grep -q '^resume-io: resume 2: read back gen 1 ok' "$con2" &&
+		grep -q '^resume-io: resume 2: wrote gen 2 ok' "$con2" &&
+		! grep -q 'resume-io: FAIL' "$con2" && xl shutdown sus2 > /dev/null 2>&1 &&
+		wait_for 60 gone sus2 && grep -q '^control: poweroff requested$' "$con2"; then
 		pass resume-plain-devices-work
 	else
 		fail resume-plain-devices-work; tail -n 8 "$con2" | sed 's/^/    /'
 	fi
 else
-	fail resume-plain-same-domain; sed 's/^/    /' "$con2"
+	fail resume-cancel-disk-vcpus; sed 's/^/    /' "$con2"
 fi
 xl destroy sus2 > /dev/null 2>&1
 exit 0
