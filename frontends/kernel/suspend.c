@@ -13,7 +13,6 @@
 #include <svk/shinfo.h>
 #include <svk/smp.h>
 #include <svk/suspend.h>
-#include <svk/time.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
 
@@ -70,7 +69,7 @@ static void rebuild(const start_info_t *si)
 {
 	int ev, nmi, timer, cons, xs;
 
-	(void)time_init(); /* the same page, fresh values */
+	/* Time reads the same address, now the new page (the hypervisor keeps it current). */
 	ev = events_resume();
 	nmi = nmi_init();
 	timer = wait_resume();
