@@ -32,6 +32,9 @@ int xl_cmd_reboot(int argc, char **argv);
 int xl_cmd_destroy(int argc, char **argv);
 int xl_cmd_domid(int argc, char **argv);
 int xl_cmd_domname(int argc, char **argv);
+/* xl_save.c, xl_restore.c */
+int xl_cmd_save(int argc, char **argv);
+int xl_cmd_restore(int argc, char **argv);
 int xl_cmd_vcpu_list(int argc, char **argv);
 int xl_cmd_vcpu_pin(int argc, char **argv);
 int xl_cmd_vcpu_set(int argc, char **argv);

@@ -4,7 +4,8 @@ XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_list.c dom0/xl_create.c dom0/build_p
 	dom0/xl_domnodes.c dom0/xl_block.c dom0/xl_net.c \
 	dom0/xl_vcpu.c dom0/xl_cpumap.c dom0/xl_sched.c dom0/xl_mem.c \
 	dom0/xl_misc.c dom0/xl_top.c dom0/xl_format.c dom0/domstat.c \
-	dom0/xl_userdata.c dom0/userdata_links.c
+	dom0/xl_userdata.c dom0/userdata_links.c \
+	dom0/xl_cfgrec.c dom0/xl_save.c dom0/xl_restore.c
 XL_OBJS := $(call host_objs,$(XL_SRCS)) $(DOM0_PARSE_OBJS) $(call host_objs,dom0/elf_gz.c)
 PROGRAMS += $(BIN)/xl
 # The progress line of long waits, and where an installed xl finds the bundled kernel.

@@ -22,6 +22,7 @@
 #include "xl_boot.h"
 #include "sv/svxs.h"
 #include "xl_domnodes.h"
+#include "xl_domain.h"
 
 #define MAX_IMAGE (512u << 20)
 
@@ -150,7 +151,7 @@ static int parse_uuid(const char *s, uint8_t out[16])
 	return n == 32 ? 0 : -EINVAL;
 }
 
-static void make_handle(const struct sv_config *cfg, uint8_t h[16])
+void xl_make_handle(const struct sv_config *cfg, uint8_t h[16])
 {
 	if (cfg->uuid[0] && !parse_uuid(cfg->uuid, h))
 		return;
@@ -163,7 +164,7 @@ static void make_handle(const struct sv_config *cfg, uint8_t h[16])
 	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);
 }
 
-static int alloc_port_for_dom0(struct svctl *c, uint32_t domid, uint32_t *port)
+int xl_alloc_port_for_dom0(struct svctl *c, uint32_t domid, uint32_t *port)
 {
 	struct sv_ctl_evtchn_alloc q = { .dom = domid, .remote_dom = 0 };
 	struct sv_ctl_evtchn_port r;
@@ -183,7 +184,7 @@ static int alloc_port_for_dom0(struct svctl *c, uint32_t domid, uint32_t *port)
  * engine asked for does not run on this host; the host's own account
  * (engine_detail, the engines it has) says why and what to use instead.
  */
-static void create_error(struct svctl *c, const struct sv_config *cfg, int err)
+void xl_create_error(struct svctl *c, const struct sv_config *cfg, int err)
 {
 	struct sv_host_info hi;
 	char engines[128];
@@ -244,11 +245,11 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 	snprintf(req.name, sizeof(req.name), "%s", cfg->name);
 	if (sv_pv_low_va(&im->elf))
 		req.flags |= SV_CTL_CREATE_F_LOW_VA;
-	make_handle(cfg, req.handle);
+	xl_make_handle(cfg, req.handle);
 	xl_uuid_text(req.handle, uuid);
 	ret = svctl_domain_create(c, &req, &domid);
 	if (ret) {
-		create_error(c, cfg, ret);
+		xl_create_error(c, cfg, ret);
 		return ret;
 	}
 	ret = xl_vcpu_pin_config(c, domid, cfg);
@@ -256,9 +257,9 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		ret = xl_sched_apply_config(c, domid, cfg);
 	if (ret)
 		goto out_destroy;
-	ret = alloc_port_for_dom0(c, domid, &img.store_evtchn);
+	ret = xl_alloc_port_for_dom0(c, domid, &img.store_evtchn);
 	if (!ret)
-		ret = alloc_port_for_dom0(c, domid, &img.console_evtchn);
+		ret = xl_alloc_port_for_dom0(c, domid, &img.console_evtchn);
 	if (ret) {
 		xl_err("domain '%s': cannot allocate event channels: %s", cfg->name,
 		       strerror(-ret));
@@ -269,19 +270,45 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		xl_err("domain '%s': %s", cfg->name, err);
 		goto out_destroy;
 	}
+	{
+		struct xl_dom_setup su = { .domid = domid,
+					   .uuid = uuid,
+					   .store_mfn = lay.store_mfn,
+					   .console_mfn = lay.console_mfn,
+					   .store_port = img.store_evtchn,
+					   .console_port = img.console_evtchn };
+		ret = xl_domain_finish(c, xs, cfg, &su, paused);
+		if (ret)
+			return ret; /* destroyed there */
+	}
+	*domid_out = domid;
+	return 0;
+
+out_destroy:
+	svctl_domain_destroy(c, domid);
+	return ret;
+}
+
+int xl_domain_finish(struct svctl *c, struct xs_handle *xs, const struct sv_config *cfg,
+		     const struct xl_dom_setup *su, bool paused)
+{
+	uint32_t domid = su->domid;
+	char err[256];
+	int ret = 0;
+
 	if (xs) {
 		struct xl_domnodes xd = {
 			.domid = domid,
 			.name = cfg->name,
-			.uuid = uuid,
+			.uuid = su->uuid,
 			.memory_kb = cfg->memory_mb * 1024,
 			.maxmem_kb = cfg->maxmem_mb * 1024,
 			.vcpus = cfg->vcpus,
 			.maxvcpus = cfg->maxvcpus,
-			.store_mfn = lay.store_mfn,
-			.console_mfn = lay.console_mfn,
-			.store_port = img.store_evtchn,
-			.console_port = img.console_evtchn,
+			.store_mfn = su->store_mfn,
+			.console_mfn = su->console_mfn,
+			.store_port = su->store_port,
+			.console_port = su->console_port,
 		};
 		ret = xl_domnodes_setup(xs, &xd, err, sizeof(err));
 		if (ret) {
@@ -301,7 +328,9 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 		ret = -ENOTCONN;
 		goto out_destroy;
 	}
-	xl_userdata_write(cfg, domid, uuid);
+	xl_userdata_write(cfg, domid, su->uuid);
+	if (xl_cfg_text)
+		xl_config_record(domid, xl_cfg_text, xl_cfg_len);
 	if (!paused) {
 		ret = svctl_domain_unpause(c, domid);
 		if (ret) {
@@ -310,10 +339,10 @@ static int start_domain(struct svctl *c, struct xs_handle *xs, const struct sv_c
 			goto out_destroy;
 		}
 	}
-	*domid_out = domid;
 	return 0;
 
 out_destroy:
+	xl_config_forget(domid);
 	svctl_domain_destroy(c, domid);
 	return ret;
 }
@@ -380,6 +409,8 @@ static bool wait_suspended(struct svctl *c, uint32_t domid)
 static void monitor(const struct sv_config *cfg, const struct images *im, uint32_t domid,
 		    int hold_fd)
 {
+	static struct images loaded; /* a restored domain's kernel, read when it restarts */
+
 	struct svctl *c = svctl_open(svctl_rundir());
 	struct xs_handle *xs = svxs_open();
 
@@ -394,6 +425,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		if (ret == -ESRCH || (!ret && (di.flags & SV_DOMF_DYING))) {
 			mlog("domain %u is gone", domid);
 			xl_domnodes_cleanup(xs, domid);
+			xl_config_forget(domid);
 			break;
 		}
 		if (ret) {
@@ -407,6 +439,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 				continue;
 			mlog("domain %u is gone", domid);
 			xl_domnodes_cleanup(xs, domid);
+			xl_config_forget(domid);
 			break;
 		}
 		enum sv_action act;
@@ -435,6 +468,7 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		if (ret && ret != -ESRCH)
 			mlog("destroy of domain %u failed: %s", domid, strerror(-ret));
 		xl_domnodes_cleanup(xs, domid);
+		xl_config_forget(domid);
 		if (act == SV_ACTION_DESTROY || act == SV_ACTION_COREDUMP_DESTROY)
 			break;
 		/* Under its current name: `xl rename` may have changed it, as libxl would see. */
@@ -442,6 +476,15 @@ static void monitor(const struct sv_config *cfg, const struct images *im, uint32
 		now = *cfg;
 		if (di.name[0] && memchr(di.name, '\0', sizeof(di.name)))
 			snprintf(now.name, sizeof(now.name), "%s", di.name);
+		if (!im) {
+			/* A restored domain: its kernel is read now, as xl create reads it. */
+			free_images(&loaded);
+			if (load_images(&now, &loaded)) {
+				mlog("restart of '%s' failed: cannot load its kernel", now.name);
+				break;
+			}
+			im = &loaded;
+		}
 		ret = start_domain(c, xs, &now, im, false, &domid);
 		if (ret) {
 			mlog("restart of '%s' failed: %s", now.name, strerror(-ret));
@@ -483,6 +526,26 @@ static int spawn_monitor(const struct sv_config *cfg, const struct images *im, u
 	}
 	monitor(cfg, im, domid, hold[0]);
 	_exit(0);
+}
+
+int xl_domain_launch(struct svctl *c, const struct sv_config *cfg, const struct images *im,
+		     uint32_t domid, bool console, bool with_monitor)
+{
+	int hold[2] = { -1, -1 };
+	int ret = 0;
+
+	if (console && with_monitor && pipe2(hold, O_CLOEXEC) < 0)
+		hold[0] = hold[1] = -1; /* then the console may miss a guest that halts at once */
+	if (with_monitor && spawn_monitor(cfg, im, domid, hold))
+		xl_err(
+		    "warning: could not start the domain monitor: on_poweroff etc. will not act");
+	if (hold[0] >= 0)
+		close(hold[0]);
+	if (console)
+		ret = xl_console_follow(c, domid, hold[1]);
+	else if (hold[1] >= 0)
+		close(hold[1]);
+	return ret;
 }
 
 static void warn_cb(void *opaque, const char *msg)
@@ -546,6 +609,13 @@ int xl_cmd_create(int argc, char **argv)
 		xl_err("%s", err);
 		goto out;
 	}
+	/* The text xl save will keep (a pipe or /dev/stdin was read once: no record then). */
+	{
+		struct stat st;
+		if (!dryrun && !stat(argv[optind], &st) && S_ISREG(st.st_mode) &&
+		    xl_config_set_text(argv[optind], argv + optind + 1, argc - optind - 1))
+			goto out;
+	}
 	if (load_images(&cfg, &im))
 		goto out;
 	if (dryrun) {
@@ -553,7 +623,7 @@ int xl_cmd_create(int argc, char **argv)
 		uint8_t handle[16];
 		char uuid[37];
 
-		make_handle(&cfg, handle);
+		xl_make_handle(&cfg, handle);
 		xl_uuid_text(handle, uuid);
 		ret = xl_config_print_json(&cfg, uuid) ? 1 : 0;
 		if (ret)
@@ -569,19 +639,7 @@ int xl_cmd_create(int argc, char **argv)
 			"xl: warning: xenstored is not reachable: the guest gets no store\n");
 	if (start_domain(c, xs, &cfg, &im, paused, &domid))
 		goto out;
-	int hold[2] = { -1, -1 };
-	if (console && pipe2(hold, O_CLOEXEC) < 0)
-		hold[0] = hold[1] = -1; /* then the console may miss a guest that halts at once */
-	if (spawn_monitor(&cfg, &im, domid, hold))
-		xl_err(
-		    "warning: could not start the domain monitor: on_poweroff etc. will not act");
-	if (hold[0] >= 0)
-		close(hold[0]);
-	ret = 0;
-	if (console)
-		ret = xl_console_follow(c, domid, hold[1]);
-	else if (hold[1] >= 0)
-		close(hold[1]);
+	ret = xl_domain_launch(c, &cfg, &im, domid, console, true);
 out:
 	svxs_close(xs);
 	svctl_close(c);

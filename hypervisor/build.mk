@@ -4,7 +4,7 @@ HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c hypervisor/tsc.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/mmu.c hypervisor/nmi.c hypervisor/xctl.c \
-	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_user.c hypervisor/pv_callback.c hypervisor/physdev.c \
+	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_user.c hypervisor/pv_callback.c hypervisor/physdev.c hypervisor/save.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c \
 	hypervisor/kvm/kvm_pv.c \
 	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c hypervisor/proc/proc_as.c \
@@ -104,6 +104,12 @@ $(TESTBIN)/test_evtchn_fifo: $(call host_objs,tests/unit/test_evtchn_fifo.c) $(H
 # Unit test: page types and the MMU hypercalls (mmu.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_mmu
 $(TESTBIN)/test_mmu: $(call host_objs,tests/unit/test_mmu.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the save and restore ops (save.c) with hostile requests, same harness idea.
+UNIT_TESTS += $(TESTBIN)/test_save
+$(TESTBIN)/test_save: $(call host_objs,tests/unit/test_save.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

@@ -187,7 +187,7 @@ static uint32_t req_size(uint32_t op)
 	case SV_CTL_XEN_HYPERCALL:
 		return sizeof(struct sv_ctl_hypercall);
 	default:
-		return UINT32_MAX;
+		return save_req_size(op); /* save.c's, or UINT32_MAX */
 	}
 }
 
@@ -522,8 +522,13 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		free(out);
 		break;
 	}
-	default:
-		ret = reply(fd, h, -ENOSYS, NULL, 0, -1);
+	default: {
+		/* Save and restore (save.c); any other op: -ENOSYS there. */
+		const void *out;
+		uint32_t out_len;
+		int r = save_op(d, h->op, p, &out, &out_len);
+		ret = reply(fd, h, r, out, out_len, -1);
+	}
 	}
 	domain_put(d);
 	return ret;

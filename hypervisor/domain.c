@@ -361,6 +361,10 @@ int domain_unpause(struct hv_domain *d)
 		if (d->pause_count == 0 && d->state == DOM_CREATED) {
 			d->state = DOM_ACTIVE;
 			d->vcpus[0]->state = VCPU_RUNNABLE;
+			/* A restored domain's other vCPUs that were up when it was saved. */
+			for (unsigned i = 1; i < d->max_vcpus; i++)
+				if (d->vcpus[i]->has_context && d->vcpus[i]->start_online)
+					d->vcpus[i]->state = VCPU_RUNNABLE;
 		}
 		pthread_cond_broadcast(&d->changed);
 		for (unsigned i = 0; i < d->max_vcpus; i++)

@@ -87,6 +87,31 @@ bool gnttab_is_frame(struct hv_domain *d, uint64_t gpa)
 	       !(gpa & (PAGE_SIZE - 1));
 }
 
+unsigned gnttab_nr_frames(struct hv_domain *d)
+{
+	unsigned n = 0;
+
+	if (d->gt) {
+		pthread_mutex_lock(&d->gt->lock);
+		n = d->gt->nr_frames;
+		pthread_mutex_unlock(&d->gt->lock);
+	}
+	return n;
+}
+
+int gnttab_restore_frames(struct hv_domain *d, unsigned n)
+{
+	struct hv_gnttab *gt = d->gt;
+
+	if (!gt || n > SV_GNT_MAX_FRAMES)
+		return -EINVAL;
+	pthread_mutex_lock(&gt->lock);
+	memset(gt->entries, 0, SV_GNT_MAX_FRAMES * PAGE_SIZE); /* no grant survives */
+	gt->nr_frames = n;
+	pthread_mutex_unlock(&gt->lock);
+	return 0;
+}
+
 static uint32_t *entry_word(struct hv_gnttab *gt, uint32_t ref)
 {
 	return (uint32_t *)&gt->entries[ref]; /* flags (low 16) and domid (high 16) */

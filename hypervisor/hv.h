@@ -250,6 +250,7 @@ struct hv_vcpu {
 	enum hv_vcpu_state state;	  /* under dom->lock */
 	enum hv_vcpu_state before_shutdown; /* what domain_resume gives back (under dom->lock) */
 	bool has_context;		  /* registers set, may go online */
+	bool start_online;		  /* a restored context: runs at the first unpause */
 	struct hv_regs regs;		  /* the vCPU's registers whenever it is not running */
 	bool regs_dirty;		  /* regs changed by the core: the engine must load them */
 	bool load_state;		  /* apply the start state before the next run */
@@ -459,6 +460,9 @@ int pv_domain_init(struct hv_domain *d);
 int pv_write_hypercall_page(struct hv_domain *d, uint64_t gpa);
 uint64_t pv_gnttab_gpa(struct hv_domain *d);
 void pv_m2p_set(struct hv_domain *d, uint64_t gpa, uint64_t value);
+#define HV_M2P_INVALID (~0ULL) /* Xen's INVALID_M2P_ENTRY */
+/* The M2P entry of the frame at gpa (HV_M2P_INVALID past the table or without one). */
+uint64_t pv_m2p_get(struct hv_domain *d, uint64_t gpa);
 /* Private pages the KVM engine lays out between shared_info and the grant frames. */
 enum {
 	PV_PRIV_SHARED_INFO = 0,
@@ -567,6 +571,9 @@ struct hv_gnttab;
 int gnttab_init(struct hv_domain *d);
 void gnttab_fini(struct hv_domain *d);
 bool gnttab_is_frame(struct hv_domain *d, uint64_t gpa);
+/* The frames set up (GNTTABOP_setup_table); a restore sets up n (0..SV_GNT_MAX_FRAMES) empty ones. */
+unsigned gnttab_nr_frames(struct hv_domain *d);
+int gnttab_restore_frames(struct hv_domain *d, unsigned n);
 int gnttab_map_dom0(struct hv_domain *d, uint32_t ref, bool readonly, const void *owner,
 		    uint32_t *handle, uint64_t *offset);
 int gnttab_unmap_dom0(struct hv_domain *d, uint32_t handle, const void *owner);
@@ -600,6 +607,14 @@ uint64_t memop_current(struct hv_domain *d);
 uint64_t memop_maximum(struct hv_domain *d);
 /* XEN_DOMCTL_max_mem: may go below the current reservation (allocations then fail). */
 int memop_set_max(struct hv_domain *d, uint64_t max_kb);
+/*
+ * A restore: frames (gfns) of a new domain that were ballooned out when it
+ * was saved go back, as decrease_reservation would give them.  All are
+ * checked first (present RAM, each once, at least one frame left): -EINVAL
+ * and nothing changed; -EBUSY if one is in use (a table), with the earlier
+ * ones gone.
+ */
+int memop_release_frames(struct hv_domain *d, const uint64_t *gfn, unsigned n);
 /* Bytes of the domain's memfd the host really holds (its allocated blocks). */
 uint64_t memop_host_bytes(struct hv_domain *d);
 
@@ -616,6 +631,15 @@ void console_set_limits(struct hv_domain *d, uint64_t rate, uint64_t burst, uint
 			uint64_t (*clock)(void));
 int console_read(struct hv_domain *d, uint64_t offset, uint32_t timeout_ms,
 		 struct sv_ctl_console_data *out, uint32_t max);
+
+/* save.c: the save and restore ops of the control socket. */
+/* The payload size of a save/restore op, or UINT32_MAX when op is not one. */
+uint32_t save_req_size(uint32_t op);
+/*
+ * Carries out op on d with the request p (which the reply reuses): 0 or
+ * -errno; *out and *out_len: the reply payload (inside p), none when NULL.
+ */
+int save_op(struct hv_domain *d, uint32_t op, void *p, const void **out, uint32_t *out_len);
 
 /* ctl.c */
 int ctl_serve(const char *rundir);

@@ -247,6 +247,34 @@ long memop_reservation(struct hv_vcpu *v, unsigned op, unsigned start, uint64_t 
 	return (long)i;
 }
 
+int memop_release_frames(struct hv_domain *d, const uint64_t *gfn, unsigned n)
+{
+	struct hv_mem *m = &d->mem;
+	uint64_t pfn;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	/* Every one checked before any goes: present RAM of this domain, listed once. */
+	for (unsigned i = 0; i < n && !ret; i++) {
+		if (!mfn_pfn(m, gfn[i], &pfn) || pfn_absent(m, pfn) || m->cur_pages <= n)
+			ret = -EINVAL;
+		for (unsigned j = 0; j < i && !ret; j++)
+			if (gfn[j] == gfn[i])
+				ret = -EINVAL;
+	}
+	for (unsigned i = 0; i < n && !ret; i++) {
+		mfn_pfn(m, gfn[i], &pfn);
+		if (!mmu_frames_free_lock(d, pfn, 1)) {
+			ret = -EBUSY; /* a page table or held: not a frame to give back */
+			break;
+		}
+		run_remove(d, pfn, 1);
+		mmu_unlock(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
 uint64_t memop_current(struct hv_domain *d)
 {
 	uint64_t n;

@@ -525,9 +525,14 @@ static int hold_base(struct hv_vcpu *v)
 
 int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3)
 {
+	return mmu_vcpu_context_full(v, cr3, 0, 0);
+}
+
+int mmu_vcpu_context_full(struct hv_vcpu *v, uint64_t cr3, uint64_t ucr3, uint64_t ldt_base)
+{
 	struct hv_domain *d = v->dom;
 	struct hv_mmu *m = M(d);
-	uint64_t pfn, oldpfn, old;
+	uint64_t pfn, upfn = 0, oldpfn, old;
 	bool pinned = false;
 	int ret;
 
@@ -548,6 +553,12 @@ int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3)
 		}
 	}
 	ret = get_table(d, cr3 >> PAGE_SHIFT, MMU_T_L4, &pfn);
+	/* The user tables (ctrlreg[1]), as Xen's arch_set_info_guest: a validated L4 too. */
+	if (!ret && ucr3) {
+		ret = get_table(d, ucr3 >> PAGE_SHIFT, MMU_T_L4, &upfn);
+		if (ret)
+			put_table(d, pfn);
+	}
 	if (ret) {
 		if (pinned) {
 			m->f[pfn].flags &= (uint8_t)~MMU_F_PINNED;
@@ -559,13 +570,54 @@ int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3)
 	m->base[v->id] = cr3 & PTE_ADDR;
 	if (old && classify(d, old, &oldpfn) == FR_RAM)
 		put_table(d, oldpfn);
+	old = m->user_base[v->id];
+	m->user_base[v->id] = ucr3 & PTE_ADDR;
+	if (old && classify(d, old, &oldpfn) == FR_RAM)
+		put_table(d, oldpfn);
+	m->ldt_base[v->id] = ldt_base;
+	m->ldt_ents[v->id] = 0;
 	m->started = true;
 out:
 	pthread_mutex_unlock(&m->lock);
 	if (ret)
-		hv_log("d%u: vCPU %u's page tables at %#llx do not validate (%d)", d->domid, v->id,
-		       (unsigned long long)cr3, ret);
+		hv_log("d%u: vCPU %u's page tables at %#llx (user %#llx) do not validate (%d)",
+		       d->domid, v->id, (unsigned long long)cr3, (unsigned long long)ucr3, ret);
 	return ret;
+}
+
+int mmu_pin_table(struct hv_domain *d, unsigned level, uint64_t mfn)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+	int ret;
+
+	if (!m || level < 1 || level > 4)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	m->cur = NULL;
+	/* Exactly the guest's MMUEXT_PIN_Ln_TABLE: validated, taking its references. */
+	ret = get_table(d, mfn, level, &pfn);
+	if (!ret && (m->f[pfn].flags & MMU_F_PINNED)) {
+		put_table(d, pfn);
+		ret = -XEN_EINVAL;
+	} else if (!ret) {
+		m->f[pfn].flags |= MMU_F_PINNED;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+void mmu_vcpu_ldt(struct hv_domain *d, unsigned vcpu, uint64_t *base, uint64_t *ents)
+{
+	struct hv_mmu *m = M(d);
+
+	*base = *ents = 0;
+	if (!m || vcpu >= SV_MAX_VCPUS)
+		return;
+	pthread_mutex_lock(&m->lock);
+	*base = m->ldt_base[vcpu];
+	*ents = m->ldt_ents[vcpu];
+	pthread_mutex_unlock(&m->lock);
 }
 
 bool mmu_frames_free_lock(struct hv_domain *d, uint64_t pfn, uint64_t n)

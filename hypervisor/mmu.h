@@ -67,6 +67,16 @@ void mmu_domain_fini(struct hv_domain *d);
  */
 int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3);
 /*
+ * The same with a user page-table base (ctrlreg[1], 0: none), validated
+ * as an L4 as well (Xen's arch_set_info_guest), and the LDT base the
+ * context names (no entries: no engine loads an LDT).  All or nothing.
+ */
+int mmu_vcpu_context_full(struct hv_vcpu *v, uint64_t cr3, uint64_t ucr3, uint64_t ldt_base);
+/* A restore's MMUEXT_PIN_Ln_TABLE (level 1..4) of mfn, validated as the guest's own; Xen's errors. */
+int mmu_pin_table(struct hv_domain *d, unsigned level, uint64_t mfn);
+/* The LDT a vCPU's context names (MMUEXT_SET_LDT). */
+void mmu_vcpu_ldt(struct hv_domain *d, unsigned vcpu, uint64_t *base, uint64_t *ents);
+/*
  * memop.c, under d->lock: may frames [pfn, pfn + n) be given back (no
  * type, no reference)?  Returns with the MMU locked when true: the caller
  * removes them and then calls mmu_unlock.

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <xen/arch-x86/xen-x86_64.h>
+#include <xen/memory.h>
 #include "hv.h"
 #include "mmu.h"
 
@@ -88,7 +89,7 @@ static int m2p_init(struct hv_domain *d)
 	l2 = mem_gpa(m, l2_gpa, PAGE_SIZE);
 	if (!tab || !l3 || !l2 || !mem_gpa(m, l1_gpa, nl1 * PAGE_SIZE))
 		return -EINVAL;
-	memset(tab, 0xff, n * PAGE_SIZE); /* INVALID_M2P_ENTRY */
+	memset(tab, 0xff, n * PAGE_SIZE); /* HV_M2P_INVALID */
 	uint64_t pfn = 0;
 	for (unsigned r = 0; r < m->nr_ram; r++)
 		for (uint64_t g = m->ram[r].gpa; g < m->ram[r].gpa + m->ram[r].size; g += PAGE_SIZE)
@@ -116,6 +117,16 @@ void pv_m2p_set(struct hv_domain *d, uint64_t gpa, uint64_t value)
 	e = mem_gpa(&d->mem, d->m2p_tab_gpa + gpa / PAGE_SIZE * 8, 8);
 	if (e)
 		__atomic_store_n(e, value, __ATOMIC_RELAXED);
+}
+
+uint64_t pv_m2p_get(struct hv_domain *d, uint64_t gpa)
+{
+	uint64_t *e;
+
+	if (!d->m2p_l3_gpa || gpa / PAGE_SIZE >= d->m2p_entries)
+		return HV_M2P_INVALID;
+	e = mem_gpa(&d->mem, d->m2p_tab_gpa + gpa / PAGE_SIZE * 8, 8);
+	return e ? __atomic_load_n(e, __ATOMIC_RELAXED) : HV_M2P_INVALID;
 }
 
 uint64_t pv_gnttab_gpa(struct hv_domain *d)

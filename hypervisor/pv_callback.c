@@ -123,9 +123,12 @@ long hc_callback_op(struct hv_vcpu *v, const uint64_t *a)
  * before anything changes: every address canonical (rip, rsp, kernel_sp,
  * the bases, the three callbacks, each trap-table entry), an LDT page
  * aligned, at most 8192 entries and below the hypervisor's range, vCPU 0's
- * vm_assist only of known types.  Beyond Xen: no engine loads an LDT
- * (MMUEXT_SET_LDT refuses a non-empty one too), and a user page-table
- * base (ctrlreg[1]) cannot be given in a context here.
+ * vm_assist only of known types, the page-table bases (ctrlreg[3] and the
+ * user one in ctrlreg[1]) frames a page-table entry can name.  The
+ * tables themselves are validated as L4s when they are taken
+ * (mmu_vcpu_context_full).  Beyond Xen: no engine loads an LDT
+ * (MMUEXT_SET_LDT refuses a non-empty one too), so a context's LDT base is
+ * kept but its entries must be 0.
  */
 int vcpu_context_check(const struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 {
@@ -133,7 +136,7 @@ int vcpu_context_check(const struct hv_vcpu *v, const struct vcpu_guest_context 
 	const struct hv_engine *eng = v->dom->eng;
 
 	if (!canonical(u->rip) || !canonical(u->rsp) || !canonical(ctx->kernel_sp) ||
-	    (ctx->ldt_ents && !canonical(ctx->ldt_base)) || !canonical(ctx->fs_base) ||
+	    !canonical(ctx->ldt_base) || !canonical(ctx->fs_base) ||
 	    !canonical(ctx->gs_base_kernel) || !canonical(ctx->gs_base_user) ||
 	    !canonical(ctx->event_callback_eip) || !canonical(ctx->syscall_callback_eip) ||
 	    !canonical(ctx->failsafe_callback_eip))
@@ -146,7 +149,9 @@ int vcpu_context_check(const struct hv_vcpu *v, const struct vcpu_guest_context 
 		return -EINVAL;
 	if (v->id == 0 && (ctx->vm_assist & ~HV_VMASST_VALID))
 		return -EINVAL;
-	if (ctx->ctrlreg[1])
+	/* Frame numbers past what a page-table entry can hold name no frame. */
+	if ((ctx->ctrlreg[3] >> PAGE_SHIFT) > (0x000ffffffffff000ULL >> PAGE_SHIFT) ||
+	    (ctx->ctrlreg[1] >> PAGE_SHIFT) > (0x000ffffffffff000ULL >> PAGE_SHIFT))
 		return -EINVAL;
 	return 0;
 }
@@ -226,4 +231,5 @@ void vcpu_get_context(struct hv_vcpu *v, struct vcpu_guest_context *ctx)
 	ctx->gs_base_kernel = v->gs_base_kernel;
 	ctx->gs_base_user = v->gs_base_user;
 	ctx->vm_assist = __atomic_load_n(&d->vm_assist, __ATOMIC_RELAXED);
+	mmu_vcpu_ldt(d, v->id, &ctx->ldt_base, &ctx->ldt_ents);
 }

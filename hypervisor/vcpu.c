@@ -75,6 +75,7 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 {
 	const struct cpu_user_regs *u = &ctx->user_regs;
 	uint64_t cr3 = (uint64_t)xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT;
+	uint64_t ucr3 = (uint64_t)xen_cr3_to_pfn(ctx->ctrlreg[1]) << PAGE_SHIFT;
 	struct hv_regs *r = &v->regs;
 	int ret;
 
@@ -85,7 +86,8 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 		return ret;
 	ret = v->dom->eng->install_l4(v->dom, cr3);
 	if (!ret)
-		ret = mmu_vcpu_context(v, cr3); /* validated (the first one pinned), as Xen */
+		/* Validated (the first one pinned), the user tables too, as Xen. */
+		ret = mmu_vcpu_context_full(v, cr3, ucr3, ctx->ldt_base);
 	if (ret)
 		return ret;
 	memset(r, 0, sizeof(*r));
@@ -111,7 +113,8 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	v->fs_base = ctx->fs_base;
 	v->gs_base_kernel = ctx->gs_base_kernel;
 	v->gs_base_user = ctx->gs_base_user;
-	v->fpu_ts = false;
+	v->fpu_ts = (ctx->ctrlreg[0] & 8) != 0; /* CR0.TS, as a save left it */
+	v->fpu_ts_dirty = true;
 	/* As Xen's arch_set_info_guest: the entry stack for user mode; a context starts the kernel. */
 	v->kernel_ss = ctx->kernel_ss;
 	v->kernel_sp = ctx->kernel_sp;

@@ -110,6 +110,20 @@ enum sv_ctl_op {
 	 * returns 1 (-EINVAL unless the domain shut down with SHUTDOWN_suspend).
 	 */
 	SV_CTL_DOMAIN_RESUME, /* sv_ctl_resume -> - */
+	/*
+	 * Save and restore (hypervisor/save.c, docs/save-restore.md).  The
+	 * reading ops need a domain that is paused or shut down (-EBUSY); the
+	 * writing ones a new domain that never ran (DOM_CREATED, -EBUSY).
+	 */
+	SV_CTL_VCPU_GET_CONTEXT,     /* sv_ctl_vcpu_get -> sv_ctl_vcpu_context */
+	SV_CTL_DOMAIN_SAVE_INFO,     /* sv_ctl_domid -> sv_ctl_save_info */
+	SV_CTL_PAGE_TYPES,	     /* sv_ctl_page_types -> sv_ctl_page_types (types filled) */
+	SV_CTL_PIN_TABLE,	     /* sv_ctl_pin_table -> - */
+	SV_CTL_M2P_GET,		     /* sv_ctl_m2p -> sv_ctl_m2p (entries filled) */
+	SV_CTL_M2P_SET,		     /* sv_ctl_m2p -> - */
+	SV_CTL_VCPU_RESTORE_CONTEXT, /* sv_ctl_vcpu_restore -> - */
+	SV_CTL_DOMAIN_RESTORE_INFO,  /* sv_ctl_restore_info -> - */
+	SV_CTL_FRAME_RELEASE,	     /* sv_ctl_frames -> - */
 	SV_CTL_OP_MAX
 };
 
@@ -472,6 +486,100 @@ enum sv_trigger {
 struct sv_ctl_resume {
 	uint32_t domid;
 	uint32_t flags; /* SV_RESUME_* */
+};
+
+/* VCPU_GET_CONTEXT: Xen's XEN_DOMCTL_getvcpucontext; reply ctx, with vcpu's has_context. */
+struct sv_ctl_vcpu_get {
+	uint32_t domid;
+	uint32_t vcpu;
+};
+
+/* What a save needs beyond frames and contexts (XEN_DOMCTL_getdomaininfo and shared_info's arch). */
+#define SV_SAVE_F_SUSPENDED 1u /* shut down with SHUTDOWN_suspend by suspend_vcpu */
+#define SV_SAVE_F_LOW_VA 2u    /* created with SV_CTL_CREATE_F_LOW_VA */
+struct sv_ctl_save_info {
+	uint32_t flags;	       /* SV_SAVE_F_* */
+	int32_t suspend_vcpu;  /* -1: none */
+	uint32_t max_vcpus;
+	uint32_t tsc_mode;
+	uint32_t engine;
+	uint32_t gnttab_frames; /* grant-table frames the guest set up (it may map them) */
+	uint64_t ram_kb;       /* RAM laid out (the create's max_kb) */
+	uint64_t cur_pages;    /* frames populated now */
+	uint64_t max_pages;    /* XEN_DOMCTL_max_mem's, in frames */
+	uint64_t hcall_page_gpa; /* 0: none */
+	uint64_t vm_assist;
+	/* shared_info's arch_shared_info, as the guest left it. */
+	uint64_t max_pfn, pfn_to_mfn_frame_list_list, p2m_cr3, p2m_vaddr, p2m_generation;
+	uint64_t m2p_entries;  /* the M2P's size: entries past it read INVALID_M2P_ENTRY */
+};
+
+/*
+ * PAGE_TYPES: XEN_DOMCTL_getpageframeinfo3 for gfns first..first+count-1:
+ * SV_PFINFO_* per frame (Xen's XEN_DOMCTL_PFINFO_* values): the table level
+ * and LPINTAB when pinned, NOTAB for a plain present frame, XTAB for a
+ * frame that is absent (ballooned out) or not RAM.
+ */
+#define SV_PFINFO_NOTAB (0x0U << 28)
+#define SV_PFINFO_L1TAB (0x1U << 28) /* ..L4TAB: (level << 28) */
+#define SV_PFINFO_LTABTYPE_MASK (0x7U << 28)
+#define SV_PFINFO_LPINTAB (0x1U << 31)
+#define SV_PFINFO_XTAB (0xfU << 28)
+#define SV_PFINFO_MAX 4096 /* frames in one request */
+struct sv_ctl_page_types {
+	uint32_t domid;
+	uint32_t count; /* 1..SV_PFINFO_MAX */
+	uint64_t first; /* gfn */
+	uint32_t type[SV_PFINFO_MAX];
+};
+
+/* PIN_TABLE: MMUEXT_PIN_Ln_TABLE of mfn in a new domain, validated as the guest's own pin. */
+struct sv_ctl_pin_table {
+	uint32_t domid;
+	uint32_t level; /* 1..4 */
+	uint64_t mfn;
+};
+
+/* M2P_GET/SET: the domain's M2P entries of mfns first..first+count-1 (RAM frames only). */
+#define SV_M2P_MAX 4096
+struct sv_ctl_m2p {
+	uint32_t domid;
+	uint32_t count; /* 1..SV_M2P_MAX */
+	uint64_t first;
+	uint64_t entry[SV_M2P_MAX];
+};
+
+/*
+ * VCPU_RESTORE_CONTEXT: a saved context to a vCPU of a new domain, checked
+ * as VCPUOP_initialise's (with its user base and rax as given); online:
+ * the vCPU runs when the domain is first unpaused (vCPU 0 always does).
+ */
+struct sv_ctl_vcpu_restore {
+	uint32_t domid;
+	uint32_t vcpu;
+	uint32_t online;
+	uint32_t pad;
+	struct vcpu_guest_context ctx;
+};
+
+/*
+ * RESTORE_INFO: shared_info's arch fields of a new domain (as save_info
+ * gave them), and its grant-table frames: as many as the saved domain had
+ * set up, every entry empty, so that the guest's old mappings of them
+ * still validate (it sets the table up again; old refs are void).
+ */
+struct sv_ctl_restore_info {
+	uint32_t domid;
+	uint32_t gnttab_frames; /* at most SV_GNT_MAX_FRAMES (32) */
+	uint64_t max_pfn, pfn_to_mfn_frame_list_list, p2m_cr3, p2m_vaddr, p2m_generation;
+};
+
+/* FRAME_RELEASE: frames of a new domain that were ballooned out when it was saved. */
+#define SV_FRAMES_MAX 512
+struct sv_ctl_frames {
+	uint32_t domid;
+	uint32_t count; /* 1..SV_FRAMES_MAX */
+	uint64_t gfn[SV_FRAMES_MAX];
 };
 
 struct sv_ctl_trigger {

@@ -5,7 +5,8 @@
 # $(TESTBIN)/.
 
 TEST_TOOLS := $(TESTBIN)/blk_fakefront $(TESTBIN)/svxen-probe $(TESTBIN)/guest-peer \
-	$(TESTBIN)/vcpu-ctl-hostile $(TESTBIN)/domain-resume $(BIN)/xenconsoled-probe \
+	$(TESTBIN)/vcpu-ctl-hostile $(TESTBIN)/domain-resume $(TESTBIN)/savefile-corrupt \
+	$(BIN)/xenconsoled-probe \
 	$(BIN)/xs-client
 all: $(TEST_TOOLS)
 
@@ -24,6 +25,8 @@ $(TESTBIN)/guest-peer: $(call host_objs,tests/tools/guest_peer.c) $(SV_LIBS_A)
 $(TESTBIN)/vcpu-ctl-hostile: $(call host_objs,tests/tools/vcpu_ctl_hostile.c) $(SV_LIBS_A)
 # domain-resume: a toolstack's resume of a suspended domain (pv_suspend.sh).
 $(TESTBIN)/domain-resume: $(call host_objs,tests/tools/domain_resume.c) $(SV_LIBS_A)
+# savefile-corrupt: hostile copies of a real checkpoint file (xl_save.sh).
+$(TESTBIN)/savefile-corrupt: $(call host_objs,tests/tools/savefile_corrupt.c)
 # xenconsoled-probe: scripted console client (console_daemon.sh; docs/xenconsoled.md).
 $(BIN)/xenconsoled-probe: $(call host_objs,tests/tools/xenconsoled_probe.c) $(SV_LIBS_A)
 # xs-client: libxenstore client and raw-protocol modes (xenstore_*.sh; docs/xenstored.md).
