@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // blkfront control plane: finding vbds, the xenbus handshake with blkback, and closing.
 #include <svk/blkfront.h>
+#include <svk/control.h>
 #include <svk/events.h>
 #include <svk/gnttab.h>
 #include <svk/printk.h>
@@ -340,8 +341,8 @@ static bool shutdown_requested(void)
 }
 
 /*
- * The wait hook while devices are open, in place of xenbus_run_watches
- * (which it calls).  control.c shuts the domain down from its watch
+ * The wait hook while devices are open, in place of control_poll (which
+ * it calls).  control.c shuts the domain down from its watch
  * callback at once; so before any callback runs, a pending shutdown
  * request first closes every device (Closing -> Closed), and blkback gets
  * every grant back from a guest that is going away.
@@ -359,7 +360,7 @@ static void blkfront_hook(void)
 		}
 		blkfront_shutting_down = false;
 	}
-	xenbus_run_watches();
+	control_poll();
 }
 
 static struct blkfront_dev *dev_get(unsigned int devid)
@@ -442,7 +443,7 @@ static void release(struct blkfront_dev *d)
 		       d->devid, d->leaked_grants);
 	d->used = false;
 	if (--nr_open == 0)
-		wait_set_hook(xenbus_run_watches);
+		wait_set_hook(control_poll);
 }
 
 /*

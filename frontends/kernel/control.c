@@ -13,6 +13,8 @@
 #include <svk/xenbus.h>
 
 static const start_info_t *control_si;
+/* A suspend asked for while xenstore was busy: run at the next wait where it is not. */
+static bool suspend_pending;
 
 /* A restored domain's store has none of what we wrote: announce the features again. */
 static void control_resume(void *arg)
@@ -50,10 +52,14 @@ static void control_shutdown_cb(const char *path, void *data)
 	if (rc)
 		printk("control: clearing control/shutdown failed: %d\n", rc);
 	printk("control: %s requested\n", req);
-	if (reason == SHUTDOWN_suspend)
-		(void)suspend_run(control_si);
-	else
+	if (reason != SHUTDOWN_suspend)
 		sched_shutdown(reason);
+	if (xenbus_busy()) {
+		printk("control: suspend deferred until xenstore is idle\n");
+		suspend_pending = true;
+	} else {
+		(void)suspend_run(control_si);
+	}
 }
 
 int control_init(const start_info_t *si)
@@ -81,11 +87,16 @@ void control_poll(void)
 {
 	xenbus_run_watches();
 	nmi_report();
+	if (suspend_pending && !xenbus_busy()) {
+		suspend_pending = false;
+		(void)suspend_run(control_si);
+	}
 }
 
 bool control_poll_pending(void)
 {
-	return xenbus_watches_pending() || nmi_report_pending();
+	return xenbus_watches_pending() || nmi_report_pending() ||
+	       (suspend_pending && !xenbus_busy());
 }
 
 int control_domid(void)

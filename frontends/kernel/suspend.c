@@ -115,9 +115,10 @@ long suspend_run(const start_info_t *si)
 	/* start_info was rewritten by a restore: its shared_info is the new domain's. */
 	rc = shinfo_map(si);
 	if (rc) {
+		static const char msg[] = "control: shared_info lost after the suspend\n";
+
 		/* Nothing to run on: no events, no time. */
-		(void)HYPERVISOR_console_io(CONSOLEIO_write, 44,
-					    "control: shared_info lost after the suspend\n");
+		(void)HYPERVISOR_console_io(CONSOLEIO_write, sizeof(msg) - 1, msg);
 		sched_shutdown(SHUTDOWN_crash);
 	}
 	events_mask();

@@ -46,6 +46,7 @@ static struct {
 	bool ready, broken;
 	uint32_t next_id;
 	unsigned int depth; /* synchronous calls in progress */
+	unsigned int tx_open; /* transactions started and not ended */
 	struct xb_slot slot[XB_SLOTS];
 	struct xb_watch watch[XB_WATCHES];
 	struct xb_event queue[XB_QUEUE];
@@ -498,6 +499,7 @@ int xenbus_transaction_start(xenbus_transaction_t *t)
 	if (parse_u64(reply, &id) || id == 0 || id > UINT32_MAX)
 		return -XEN_EIO;
 	*t = (xenbus_transaction_t)id;
+	xb.tx_open++;
 	return 0;
 }
 
@@ -505,6 +507,9 @@ int xenbus_transaction_end(xenbus_transaction_t t, bool abort)
 {
 	struct xb_iov iov = xb_str(abort ? "F" : "T");
 	int rc = xb_talk(XS_TRANSACTION_END, t, &iov, 1, NULL, 0);
+
+	if (xb.tx_open)
+		xb.tx_open--; /* ended, or lost with its error: the caller starts over */
 
 	return rc < 0 ? rc : 0;
 }
@@ -684,6 +689,11 @@ static bool xb_idle(void *arg)
 			return false;
 	}
 	return !xb.in_body && xb.have == 0 && READ_ONCE(in->req_cons) == READ_ONCE(in->req_prod);
+}
+
+bool xenbus_busy(void)
+{
+	return xb.depth || xb.tx_open;
 }
 
 int xenbus_quiesce(uint64_t timeout_ns)

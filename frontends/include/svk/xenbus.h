@@ -107,6 +107,12 @@ int xenbus_watch_async(const char *path, xenbus_watch_cb cb, void *data);
  * (a restored domain has none); with events on.  0 or -errno.
  */
 int xenbus_quiesce(uint64_t timeout_ns);
+/*
+ * xenbus_busy: whether a caller is inside a request (its reply awaited) or
+ * holds a transaction open: a suspend must wait for a later wait (a
+ * restored xenstored knows no transaction of ours).
+ */
+bool xenbus_busy(void);
 int xenbus_resume(const start_info_t *si, bool new_domain);
 int xenbus_rewatch(void);
 
