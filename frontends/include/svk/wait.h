@@ -4,6 +4,7 @@
 #define SVK_WAIT_H
 
 #include <svk/compiler.h>
+#include <svk/xen.h>
 
 /*
  * wait_init: bind VIRQ_TIMER of vCPU 0 so a VCPUOP_set_singleshot_timer
@@ -18,7 +19,6 @@ int wait_init(void);
  * of vCPU 0 again, as Linux restores each CPU's VIRQs; the one-shot timer
  * itself is re-armed by the next wait.  0 or -errno (no timer then).
  */
-#include <svk/xen.h>
 evtchn_port_t wait_timer_port(void);
 int wait_resume(void);
 
