@@ -86,7 +86,7 @@ static int suspend_guest(struct svctl *c, struct xs_handle *xs, uint32_t domid, 
 		free(v);
 		if (!acked) {
 			xl_progress_tick("waiting for the guest to acknowledge");
-			sleep_ms(20);
+			sleep_ms(5);
 		}
 	}
 	if (!acked) {
@@ -126,7 +126,7 @@ static int suspend_guest(struct svctl *c, struct xs_handle *xs, uint32_t domid, 
 			return -ETIMEDOUT;
 		}
 		xl_progress_tick("waiting for the guest to suspend");
-		sleep_ms(20);
+		sleep_ms(5);
 	}
 }
 
@@ -140,6 +140,30 @@ static void put(struct writer *w, const void *p, size_t len)
 {
 	if (!w->err && len && fwrite(p, 1, len, w->f) != len)
 		w->err = errno ? -errno : -EIO;
+}
+
+/* A large block: what stdio holds goes first, then the block with write(2). */
+static void put_direct(struct writer *w, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	if (w->err)
+		return;
+	if (fflush(w->f)) {
+		w->err = errno ? -errno : -EIO;
+		return;
+	}
+	while (len) {
+		ssize_t n = write(fileno(w->f), b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->err = n ? -errno : -EIO;
+			return;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
 }
 
 static void pad(struct writer *w, uint64_t len)
@@ -166,7 +190,17 @@ static int get_context(struct svctl *c, uint32_t domid, uint32_t vcpu,
 
 	if (!r)
 		return -ENOMEM;
-	ret = svctl_call(c, SV_CTL_VCPU_GET_CONTEXT, &q, sizeof(q), r, sizeof(*r), &got, NULL);
+	/*
+	 * -EBUSY while the vCPU's thread is still on its way out of guest code
+	 * (the suspending one finishes its hypercall): it is back at once.
+	 */
+	for (unsigned tries = 0;; tries++) {
+		ret = svctl_call(c, SV_CTL_VCPU_GET_CONTEXT, &q, sizeof(q), r, sizeof(*r), &got,
+				 NULL);
+		if (ret != -EBUSY || tries >= 3000)
+			break;
+		sleep_ms(10);
+	}
 	if (!ret && got != sizeof(*r))
 		ret = -EPROTO;
 	if (!ret)
@@ -220,9 +254,16 @@ static int save_range(struct save_ctx *s, struct writer *w, const struct sv_mem_
 			rec(w, SV_REC_PAGE_DATA, sizeof(h) + 8 * (uint64_t)k + ndata * 4096);
 			put(w, &h, sizeof(h));
 			put(w, entries, 8 * (size_t)k);
-			for (uint32_t e = 0; e < k; e++)
-				if (pt->type[j + e] != SV_PFINFO_XTAB)
-					put(w, s->base + r->offset + (i + j + e) * 4096, 4096);
+			/* Runs of present frames straight from the mapping: no copy through stdio. */
+			for (uint32_t e = 0; e < k;) {
+				uint32_t run = 0;
+				while (e + run < k && pt->type[j + e + run] != SV_PFINFO_XTAB)
+					run++;
+				if (run)
+					put_direct(w, s->base + r->offset + (i + j + e) * 4096,
+						   (size_t)run * 4096);
+				e += run ? run : 1;
+			}
 			s->done += k;
 			xl_progress_tick("%" PRIu64 "/%" PRIu64 " frames", s->done, s->frames);
 		}

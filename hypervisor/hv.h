@@ -636,7 +636,8 @@ int console_read(struct hv_domain *d, uint64_t offset, uint32_t timeout_ms,
 /* The payload size of a save/restore op, or UINT32_MAX when op is not one. */
 uint32_t save_req_size(uint32_t op);
 /*
- * Carries out op on d with the request p (which the reply reuses): 0 or
+ * Carries out op on d with the request p, a buffer of SV_CTL_MAX_PAYLOAD
+ * bytes as ctl.c reads requests into (the reply is built in it): 0 or
  * -errno; *out and *out_len: the reply payload (inside p), none when NULL.
  */
 int save_op(struct hv_domain *d, uint32_t op, void *p, const void **out, uint32_t *out_len);

@@ -114,7 +114,7 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	v->gs_base_kernel = ctx->gs_base_kernel;
 	v->gs_base_user = ctx->gs_base_user;
 	v->fpu_ts = (ctx->ctrlreg[0] & 8) != 0; /* CR0.TS, as a save left it */
-	v->fpu_ts_dirty = true;
+	v->fpu_ts_dirty = v->fpu_ts;
 	/* As Xen's arch_set_info_guest: the entry stack for user mode; a context starts the kernel. */
 	v->kernel_ss = ctx->kernel_ss;
 	v->kernel_sp = ctx->kernel_sp;

@@ -12,10 +12,11 @@ cd "$(dirname "$0")/../.." || exit 1
 
 CORRUPT=(magic version truncate cfglen count outside twice rip usercr3 wrtable mapout
 	trailing)
-TESTS=(save-guest-up save-usage save-bad-path save-checkpoint save-no-ack save-destroys
+TESTS=(save-guest-up save-usage save-bad-path save-checkpoint save-leave-paused save-no-ack
+	save-destroys
 	restore-usage)
 for m in "${CORRUPT[@]}"; do TESTS+=("restore-hostile-$m"); done
-TESTS+=(restore-paused restore-runs restore-same-name)
+TESTS+=(restore-paused restore-runs restore-same-name restore-config-file restore-devices)
 need_guest_engine "${TESTS[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -67,6 +68,19 @@ else
 	fail save-checkpoint; echo "$out" | sed 's/^/    /'; tail -n 5 "$con" | sed 's/^/    /'
 fi
 
+# -p: the same, the domain left paused; unpaused, it runs on as after -c.
+out=$(xl save -p sv "$dir/ckp" 2>&1)
+rc=$?
+st=$(state sv)
+xl unpause sv
+if [ $rc -eq 0 ] && [ -s "$dir/ckp" ] && [[ "$st" == *p* ]] && [[ "$st" != *s* ]] &&
+	wait_for 30 test "$(grep -c '^control: suspend cancelled, running on$' "$con")" -eq 2 &&
+	wait_for 30 running sv; then
+	pass save-leave-paused
+else
+	fail "save-leave-paused (rc $rc, state '$st')"; echo "$out" | sed 's/^/    /'
+fi
+
 # A paused guest cannot acknowledge: save gives up, withdraws the request, leaves it be.
 xl pause sv
 out=$(SV_XL_SUSPEND_TIMEOUT_MS=1000 xl save sv "$dir/noack" 2>&1)
@@ -75,7 +89,7 @@ req=$(xenstore-read "/local/domain/$dom/control/shutdown" 2>/dev/null)
 xl unpause sv
 if [ $rc -eq 1 ] && [[ "$out" == *"xl: domain 'sv': guest didn't acknowledge suspend, request cancelled"* ]] &&
 	[ ! -e "$dir/noack" ] && [ -z "$req" ] && wait_for 30 running sv &&
-	[ "$(grep -c 'suspend requested' "$con")" -eq 1 ]; then
+	[ "$(grep -c 'suspend requested' "$con")" -eq 2 ]; then
 	pass save-no-ack
 else
 	fail "save-no-ack (rc $rc, request '$req')"; echo "$out" | sed 's/^/    /'
@@ -154,11 +168,53 @@ xl shutdown sv > /dev/null 2>&1
 # The monitor of the restored domain applied on_poweroff = destroy; it may be restored again.
 if wait_for 60 gone sv && xl restore -p "$dir/good" > /dev/null 2>&1 &&
 	out=$(xl restore -p "$dir/good" 2>&1); [ $? -eq 1 ] &&
-	[[ "$out" == *"xl: domain 'sv' already exists"* ]]; then
+	[[ "$out" == *"xl: domain 'sv' already exists"* ]] &&
+	[ "$(printf '%s\n' "$out" | grep -c '^xl: ')" -eq 1 ]; then
 	pass restore-same-name
 else
 	fail restore-same-name; echo "$out" | sed 's/^/    /'
 fi
 xl destroy sv > /dev/null 2>&1
+wait_for 30 no_guests
+
+# A config file given replaces the saved one (its name is the domain's); one whose vCPUs
+# differ from the saved domain's is refused.
+sed 's/^name = .*/name = "sv2"/' "$cfg" > "$dir/other.cfg"
+sed 's/^vcpus = 1/vcpus = 2/' "$dir/other.cfg" > "$dir/two.cfg"
+out=$(xl restore -p "$dir/two.cfg" "$dir/good" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [[ "$out" == *"xl: checkpoint file '$dir/good': the domain had 1 vCPUs, its config says 2"* ]] &&
+	no_guests && xl restore -p "$dir/other.cfg" "$dir/good" > /dev/null 2>&1 &&
+	[[ "$(state sv2)" == *p* ]] && gone sv; then
+	pass restore-config-file
+else
+	fail "restore-config-file (rc $rc)"; echo "$out" | sed 's/^/    /'
+fi
+xl destroy sv2 > /dev/null 2>&1
+wait_for 30 no_guests
+
+# A guest with a disk: the restored domain gets its vbd made anew as xl create makes it
+# (backend and frontend in state 1, the frontend naming the backend).
+truncate -s 8M "$dir/disk.img"
+{ cat "$cfg"; echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=$dir/disk.img' ]"; } |
+	sed 's/^name = .*/name = "svd"/' > "$dir/disk.cfg"
+condisk=$SPLITVISOR_RUNDIR/console/guest-svd.log
+if xl create "$dir/disk.cfg" > /dev/null 2>&1 && wait_for 60 grep -q '^wait: blocking' "$condisk" &&
+	xl save svd "$dir/disk.save" > /dev/null 2>&1 && wait_for 30 gone svd &&
+	xl restore -p "$dir/disk.save" > /dev/null 2>&1; then
+	nd=$(xl domid svd)
+	fe=/local/domain/$nd/device/vbd/51712
+	be=$(xenstore-read "$fe/backend" 2>/dev/null)
+	if [ "$(xenstore-read "$fe/state" 2>/dev/null)" = 1 ] && [ -n "$be" ] &&
+		[ "$(xenstore-read "$be/frontend-id" 2>/dev/null)" = "$nd" ] &&
+		[ "$(xenstore-read "$be/params" 2>/dev/null)" = "$dir/disk.img" ]; then
+		pass restore-devices
+	else
+		fail "restore-devices (backend '$be')"; xenstore-ls "/local/domain/$nd" 2>&1 | head -30 | sed 's/^/    /'
+	fi
+else
+	fail restore-devices; tail -n 5 "$condisk" | sed 's/^/    /'
+fi
+xl destroy svd > /dev/null 2>&1
 wait_for 30 no_guests
 exit 0

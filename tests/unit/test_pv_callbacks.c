@@ -303,7 +303,7 @@ START_TEST(initialise_bad_contexts)
 	struct vcpu_guest_context ctx;
 
 	ck_assert_int_eq(cb_op(v0, CALLBACKOP_register, CALLBACKTYPE_syscall, 0, CB0), 0);
-	for (int k = 0; k < 13; k++) {
+	for (int k = 0; k < 18; k++) {
 		good_context(&ctx);
 		switch (k) {
 		case 0:
@@ -345,6 +345,21 @@ START_TEST(initialise_bad_contexts)
 		case 12:
 			ctx.flags &= ~VGCF_in_kernel;
 			break;
+		case 13:
+			ctx.ctrlreg[1] = xen_pfn_to_cr3(DATA >> 12);
+			break; /* a user base mapped writable: not a table */
+		case 14:
+			ctx.ctrlreg[1] = xen_pfn_to_cr3(0x7f000);
+			break; /* a user base where there is no memory */
+		case 15:
+			ctx.ctrlreg[1] = ~0ULL;
+			break; /* a frame no entry can name */
+		case 16:
+			ctx.ldt_ents = 1;
+			break; /* no engine loads an LDT */
+		case 17:
+			ctx.ldt_base = NONCANON & ~0xfffULL;
+			break;
 		}
 		ck_assert_msg(initialise(&ctx) == -XEN_EINVAL, "bad context %d", k);
 		ck_assert_msg(!v1->has_context, "bad context %d left a context", k);
@@ -352,6 +367,7 @@ START_TEST(initialise_bad_contexts)
 		ck_assert_uint_eq(v1->event_callback, 0);
 		ck_assert_uint_eq(v1->trap_addr[14], 0);
 		ck_assert_uint_eq(v1->kernel_sp, 0);
+		ck_assert_uint_eq(d->mmu->user_base[1], 0);
 	}
 	/* An argument it cannot read: -EFAULT. */
 	ck_assert_int_eq(hc(v0, __HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, 0x7000000),
@@ -414,6 +430,26 @@ START_TEST(get_context_round_trip)
 }
 END_TEST
 
+/* A context carries the user tables (validated and held as an L4) and an LDT base. */
+START_TEST(initialise_user_base_and_ldt)
+{
+	struct vcpu_guest_context ctx, got;
+	struct mmu_frame f;
+
+	good_context(&ctx);
+	ctx.ctrlreg[1] = xen_pfn_to_cr3(UL4 >> 12);
+	ctx.ldt_base = 0x600000;
+	ck_assert_int_eq(initialise(&ctx), 0);
+	ck_assert_uint_eq(d->mmu->user_base[1], UL4);
+	ck_assert(mmu_frame_info(d, UL4, &f));
+	ck_assert_uint_eq(f.type, MMU_T_L4);
+	vcpu_get_context(v1, &got);
+	ck_assert_uint_eq(got.ctrlreg[1], xen_pfn_to_cr3(UL4 >> 12));
+	ck_assert_uint_eq(got.ldt_base, 0x600000);
+	ck_assert_uint_eq(got.ldt_ents, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pv_callbacks");
@@ -423,6 +459,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, each_vcpu_its_own_syscall_callback);
 	tcase_add_test(tc, callback_op_hostile);
 	tcase_add_test(tc, callback_at_unmapped_address);
+	tcase_add_test(tc, initialise_user_base_and_ldt);
 	tcase_add_test(tc, initialise_bad_contexts);
 	tcase_add_test(tc, get_context_round_trip);
 	suite_add_tcase(s, tc);

@@ -273,7 +273,13 @@ END_TEST
 START_TEST(context_carries_user_base_and_ldt_base)
 {
 	struct sv_ctl_vcpu_restore *q = good_ctx(0);
-	static struct sv_ctl_vcpu_get g;
+	/* ctl.c's request buffer: the reply is built in it. */
+	static union {
+		struct sv_ctl_vcpu_get g;
+		uint8_t payload[SV_CTL_MAX_PAYLOAD];
+	} buf;
+	struct sv_ctl_vcpu_get *gp = &buf.g;
+#define g (*gp)
 	const void *out;
 	uint32_t len;
 
@@ -309,6 +315,7 @@ START_TEST(context_carries_user_base_and_ldt_base)
 	g.vcpu = 0;
 	ck_assert_int_eq(save_op(d, SV_CTL_VCPU_GET_CONTEXT, &g, &out, &len), -EBUSY);
 	d->state = DOM_CREATED;
+#undef g
 }
 END_TEST
 
