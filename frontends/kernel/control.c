@@ -3,7 +3,6 @@
 // beside it.
 #include <svk/control.h>
 #include <svk/lib.h>
-#include <svk/mm.h>
 #include <svk/nmi.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
