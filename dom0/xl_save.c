@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,6 +167,29 @@ static void put_direct(struct writer *w, const void *p, size_t len)
 	}
 }
 
+/* Frames of the memfd at off: sendfile (no copy through this process), else from the mapping. */
+static void put_frames(struct writer *w, int memfd, const uint8_t *base, uint64_t off, size_t len)
+{
+	off_t o = (off_t)off;
+
+	if (w->err)
+		return;
+	if (fflush(w->f)) {
+		w->err = errno ? -errno : -EIO;
+		return;
+	}
+	while (len) {
+		ssize_t n = sendfile(fileno(w->f), memfd, &o, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			put_direct(w, base + o, len); /* a file system sendfile cannot write */
+			return;
+		}
+		len -= (size_t)n;
+	}
+}
+
 static void pad(struct writer *w, uint64_t len)
 {
 	static const uint8_t zeros[8];
@@ -215,6 +239,7 @@ struct save_ctx {
 	const char *name;
 	struct sv_ctl_memory mem;
 	const uint8_t *base; /* the memfd, mapped read-only */
+	int memfd;
 	uint64_t frames, done;
 };
 
@@ -254,14 +279,14 @@ static int save_range(struct save_ctx *s, struct writer *w, const struct sv_mem_
 			rec(w, SV_REC_PAGE_DATA, sizeof(h) + 8 * (uint64_t)k + ndata * 4096);
 			put(w, &h, sizeof(h));
 			put(w, entries, 8 * (size_t)k);
-			/* Runs of present frames straight from the mapping: no copy through stdio. */
+			/* Runs of present frames straight from the memfd: no copy through stdio. */
 			for (uint32_t e = 0; e < k;) {
 				uint32_t run = 0;
 				while (e + run < k && pt->type[j + e + run] != SV_PFINFO_XTAB)
 					run++;
 				if (run)
-					put_direct(w, s->base + r->offset + (i + j + e) * 4096,
-						   (size_t)run * 4096);
+					put_frames(w, s->memfd, s->base,
+						   r->offset + (i + j + e) * 4096, (size_t)run * 4096);
 				e += run ? run : 1;
 			}
 			s->done += k;
@@ -332,6 +357,7 @@ static int write_image(struct save_ctx *s, struct writer *w, const struct sv_dom
 		goto out;
 	}
 	ret = svctl_domain_memory(s->c, s->domid, &s->mem, &memfd);
+	s->memfd = memfd;
 	if (ret || s->mem.nr_ranges > 2) {
 		xl_err("domain '%s': cannot reach its memory: %s", s->name,
 		       strerror(ret ? -ret : EPROTO));
