@@ -46,6 +46,7 @@ GUEST_SRCS := \
 	frontends/kernel/xenbus.c \
 	frontends/kernel/xenbus_state.c \
 	frontends/kernel/control.c \
+	frontends/kernel/suspend.c \
 	frontends/kernel/sysrq.c \
 	frontends/kernel/nmi.c \
 	frontends/kernel/selftests.c \

@@ -200,7 +200,9 @@ void vcpu_get_context(struct hv_vcpu *v, struct vcpu_guest_context *ctx)
 		     (v->failsafe_masks ? VGCF_failsafe_disables_events : 0) |
 		     (v->syscall_masks ? VGCF_syscall_disables_events : 0);
 	pthread_mutex_lock(&d->lock);
-	if (v->state == VCPU_RUNNABLE || v->state == VCPU_BLOCKED)
+	/* A shut-down (suspended) domain's vCPUs are up as they were before, as in Xen. */
+	enum hv_vcpu_state st = v->state == VCPU_STOPPED ? v->before_shutdown : v->state;
+	if (st == VCPU_RUNNABLE || st == VCPU_BLOCKED)
 		ctx->flags |= VGCF_online;
 	pthread_mutex_unlock(&d->lock);
 	u->rax = r->rax, u->rbx = r->rbx, u->rcx = r->rcx, u->rdx = r->rdx;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // blkfront control plane: finding vbds, the xenbus handshake with blkback, and closing.
 #include <svk/blkfront.h>
+#include <svk/control.h>
 #include <svk/events.h>
 #include <svk/gnttab.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
+#include <svk/suspend.h>
 #include <svk/time.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
@@ -157,8 +159,12 @@ static int read_initwait_features(struct blkfront_dev *d)
 	return 0;
 }
 
-/* Grant the ring pages, allocate and bind the event channel. */
-static int setup_ring(struct blkfront_dev *d)
+/*
+ * Grant the ring pages, allocate and bind the event channel.  Slots start
+ * all free, or with @keep_slots (a reconnect after a restore) the busy
+ * ones stay busy, which the ring must still hold.
+ */
+static int setup_ring(struct blkfront_dev *d, bool keep_slots)
 {
 	blkif_sring_t *sring = dev_ring_area(d);
 	unsigned int i, pages = 1u << d->ring_order;
@@ -186,10 +192,17 @@ static int setup_ring(struct blkfront_dev *d)
 		d->port = 0;
 		return rc;
 	}
-	/* Slots: all free, lowest id on top. */
-	d->nr_free_slots = RING_SIZE(&d->ring);
-	for (i = 0; i < d->nr_free_slots; i++)
-		d->free_slot[i] = (uint16_t)(d->nr_free_slots - 1 - i);
+	/* Slots: all free (or all not busy), lowest id on top. */
+	d->nr_free_slots = 0;
+	for (i = BLKFRONT_MAX_RING_SIZE; i-- > 0;) {
+		if (keep_slots && d->slot[i].busy) {
+			if (i >= RING_SIZE(&d->ring))
+				return -XEN_ENOSPC; /* a smaller ring than the slots in use */
+			continue;
+		}
+		if (i < RING_SIZE(&d->ring))
+			d->free_slot[d->nr_free_slots++] = (uint16_t)i;
+	}
 	return 0;
 }
 
@@ -328,8 +341,8 @@ static bool shutdown_requested(void)
 }
 
 /*
- * The wait hook while devices are open, in place of xenbus_run_watches
- * (which it calls).  control.c shuts the domain down from its watch
+ * The wait hook while devices are open, in place of control_poll (which
+ * it calls).  control.c shuts the domain down from its watch
  * callback at once; so before any callback runs, a pending shutdown
  * request first closes every device (Closing -> Closed), and blkback gets
  * every grant back from a guest that is going away.
@@ -347,7 +360,7 @@ static void blkfront_hook(void)
 		}
 		blkfront_shutting_down = false;
 	}
-	xenbus_run_watches();
+	control_poll();
 }
 
 static struct blkfront_dev *dev_get(unsigned int devid)
@@ -430,37 +443,34 @@ static void release(struct blkfront_dev *d)
 		       d->devid, d->leaked_grants);
 	d->used = false;
 	if (--nr_open == 0)
-		wait_set_hook(xenbus_run_watches);
+		wait_set_hook(control_poll);
 }
 
-int blkfront_open(unsigned int devid, struct blkfront_dev **out)
+/*
+ * The handshake, from reading our backend to Connected (blkback's side in
+ * docs/blkback.md).  0, or -errno with *@setup saying whether the ring
+ * was set up (then blkfront_close undoes it, else release).
+ */
+static int handshake(struct blkfront_dev *d, bool keep_slots, bool *setup)
 {
-	struct blkfront_dev *d;
 	uint64_t beid;
 	int rc, st;
 
-	if (!xenbus_ready() || !gnttab_ready() || !events_ready())
-		return -XEN_ENODEV;
-	d = dev_get(devid);
-	if (!d)
-		return -XEN_EBUSY;
-	ksnprintf(d->fe, sizeof(d->fe), "device/vbd/%u", devid);
-	rc = xenbus_read_backend("vbd", devid, d->be, sizeof(d->be));
+	*setup = false;
+	rc = xenbus_read_backend("vbd", d->devid, d->be, sizeof(d->be));
 	if (rc < 0)
-		goto out_release;
+		return rc;
 	rc = read_key(d->fe, "backend-id", 0, &beid);
 	if (rc)
-		goto out_release;
-	if (beid >= DOMID_FIRST_RESERVED) {
-		rc = -XEN_EINVAL;
-		goto out_release;
-	}
+		return rc;
+	if (beid >= DOMID_FIRST_RESERVED)
+		return -XEN_EINVAL;
 	d->backend_id = (domid_t)beid;
 	ksnprintf(d->be_state_path, sizeof(d->be_state_path), "%s/state", d->be);
 	d->be_state = XenbusStateUnknown;
 	rc = xenbus_watch(d->be_state_path, be_state_cb, d);
 	if (rc < 0)
-		goto out_release;
+		return rc;
 	d->watch = rc;
 
 	/*
@@ -471,53 +481,111 @@ int blkfront_open(unsigned int devid, struct blkfront_dev **out)
 	if (st != XenbusStateInitialising) {
 		rc = xenbus_switch_state(d->fe, XenbusStateInitialising);
 		if (rc)
-			goto out_release;
+			return rc;
 	}
 	/* A backend still Connected to an earlier frontend drops it and says InitWait. */
 	rc = wait_be_state(d, BIT(XenbusStateInitWait), STEP_TIMEOUT_NS);
 	if (rc < 0) {
-		printk("blkfront: vbd %u: backend never reached InitWait (state %d)\n", devid,
+		printk("blkfront: vbd %u: backend never reached InitWait (state %d)\n", d->devid,
 		       d->be_state);
-		goto out_release;
+		return rc;
 	}
+	*setup = true;
 	rc = read_initwait_features(d);
 	if (!rc)
-		rc = setup_ring(d);
+		rc = setup_ring(d, keep_slots);
 	if (!rc)
 		rc = write_ring_keys(d);
 	if (!rc)
 		rc = xenbus_switch_state(d->fe, XenbusStateInitialised);
 	if (rc) {
-		printk("blkfront: vbd %u: setting up the ring failed: %d\n", devid, rc);
-		goto out_close;
+		printk("blkfront: vbd %u: setting up the ring failed: %d\n", d->devid, rc);
+		return rc;
 	}
 	rc = wait_be_state(
 	    d, BIT(XenbusStateConnected) | BIT(XenbusStateClosing) | BIT(XenbusStateClosed),
 	    STEP_TIMEOUT_NS);
 	if (rc != XenbusStateConnected) {
-		printk("blkfront: vbd %u: backend did not connect (state %d)\n", devid,
+		printk("blkfront: vbd %u: backend did not connect (state %d)\n", d->devid,
 		       d->be_state);
-		rc = rc < 0 ? rc : -XEN_ENODEV;
-		goto out_close;
+		return rc < 0 ? rc : -XEN_ENODEV;
 	}
 	rc = read_connected(d);
 	if (rc) {
-		printk("blkfront: vbd %u: bad geometry keys: %d\n", devid, rc);
-		goto out_close;
+		printk("blkfront: vbd %u: bad geometry keys: %d\n", d->devid, rc);
+		return rc;
 	}
 	rc = xenbus_switch_state(d->fe, XenbusStateConnected);
 	if (rc)
-		goto out_close;
+		return rc;
 	d->connected = true;
+	return 0;
+}
+
+static void blkfront_resume(void *arg);
+
+int blkfront_open(unsigned int devid, struct blkfront_dev **out)
+{
+	static bool hooked;
+	struct blkfront_dev *d;
+	bool setup;
+	int rc;
+
+	if (!xenbus_ready() || !gnttab_ready() || !events_ready())
+		return -XEN_ENODEV;
+	if (!hooked)
+		hooked = !suspend_register(blkfront_resume, NULL);
+	d = dev_get(devid);
+	if (!d)
+		return -XEN_EBUSY;
+	ksnprintf(d->fe, sizeof(d->fe), "device/vbd/%u", devid);
+	rc = handshake(d, false, &setup);
+	if (rc) {
+		if (setup)
+			blkfront_close(d);
+		else
+			release(d);
+		return rc;
+	}
 	*out = d;
 	return 0;
+}
 
-out_close:
-	blkfront_close(d);
-	return rc;
-out_release:
-	release(d);
-	return rc;
+/*
+ * In a restored domain: each open device lost its ring, grants and port,
+ * and its backend is a new one (xl made it afresh, the frontend node
+ * Initialising).  Forget what was lost, connect as at open, then send the
+ * requests that were in flight again.  A device that cannot connect is
+ * marked broken: its users see -XEN_EBADMSG and close it.
+ */
+static void blkfront_resume(void *arg)
+{
+	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
+		struct blkfront_dev *d = &devs[i];
+		unsigned int again, kept = d->in_flight;
+		bool setup;
+		int rc;
+
+		if (!d->used)
+			continue;
+		d->connected = false;
+		if (d->watch >= 0)
+			(void)xenbus_unwatch(d->watch);
+		d->watch = -1;
+		blkfront_ring_forget(d);
+		d->broken = false;
+		rc = handshake(d, true, &setup);
+		if (rc) {
+			printk("blkfront: vbd %u: reconnecting after the restore failed: %d\n",
+			       d->devid, rc);
+			d->broken = true;
+			continue;
+		}
+		again = blkfront_ring_requeue(d);
+		printk("blkfront: vbd %u: reconnected after the restore (%u of %u requests in "
+		       "flight sent again)\n",
+		       d->devid, again, kept);
+	}
 }
 
 /* Answers still coming are taken and dropped (the caller gave up on them). */

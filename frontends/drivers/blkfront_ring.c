@@ -304,6 +304,8 @@ int blkfront_queue_discard(struct blkfront_dev *d, unsigned int id, uint64_t sec
 	dr->nr_sectors = nr_sectors;
 	d->slot[id].op = BLKIF_OP_DISCARD;
 	d->slot[id].indirect = false;
+	d->slot[id].sector = sector;
+	d->slot[id].discard_len = nr_sectors;
 	ring_put(d, id, &req);
 	return 0;
 }
@@ -369,6 +371,17 @@ int blkfront_reap(struct blkfront_dev *d, blkfront_done_t done, void *arg)
 
 	if (d->broken)
 		return -XEN_EBADMSG;
+	/* Requests a restore could not send again: answered here, as errors. */
+	for (unsigned int id = 0; d->nr_failed && id < BLKFRONT_MAX_RING_SIZE; id++) {
+		if (!d->slot[id].failed)
+			continue;
+		d->slot[id].failed = false;
+		d->slot[id].status = BLKIF_RSP_ERROR;
+		d->nr_failed--;
+		n++;
+		if (done)
+			done(arg, d, id);
+	}
 	do {
 		rp = READ_ONCE(d->ring.sring->rsp_prod);
 		xen_rmb(); /* the responses before we read them */
@@ -458,7 +471,7 @@ static bool ring_ready(void *arg)
 	int more;
 
 	/* Watch callbacks wait for the hook (but not while shutting down). */
-	if (d->broken || d->be_state != XenbusStateConnected ||
+	if (d->broken || d->nr_failed || d->be_state != XenbusStateConnected ||
 	    (xenbus_watches_pending() && !blkfront_shutting_down))
 		return true;
 	RING_FINAL_CHECK_FOR_RESPONSES(&d->ring, more);
@@ -481,7 +494,7 @@ int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 		for (;;) {
 			if (d->broken)
 				return -XEN_EBADMSG;
-			if (RING_HAS_UNCONSUMED_RESPONSES(&d->ring))
+			if (RING_HAS_UNCONSUMED_RESPONSES(&d->ring) || d->nr_failed)
 				return 0;
 			if (d->be_state != XenbusStateConnected)
 				return -XEN_ENOTCONN;
@@ -493,7 +506,7 @@ int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 	for (;;) {
 		if (d->broken)
 			return -XEN_EBADMSG;
-		if (RING_HAS_UNCONSUMED_RESPONSES(&d->ring))
+		if (RING_HAS_UNCONSUMED_RESPONSES(&d->ring) || d->nr_failed)
 			return 0;
 		if (d->be_state != XenbusStateConnected)
 			return -XEN_ENOTCONN;
@@ -502,4 +515,73 @@ int blkfront_wait(struct blkfront_dev *d, uint64_t timeout_ns)
 		/* No deadline for wait_until: ring_ready keeps ours armed. */
 		(void)blkfront_wait_until(ring_ready, &w, 0);
 	}
+}
+
+/* End @ref (void after a restore: it ends at once) and forget it. */
+static void forget_ref(int *ref)
+{
+	if (*ref >= 0)
+		(void)gnttab_end_access((grant_ref_t)*ref);
+	*ref = -1;
+}
+
+void blkfront_ring_forget(struct blkfront_dev *d)
+{
+	unsigned int id;
+
+	d->port = 0; /* the new domain has no such channel: never close it */
+	for (id = 0; id < ARRAY_SIZE(d->ring_ref); id++)
+		forget_ref(&d->ring_ref[id]);
+	for (id = 0; id < BLKFRONT_POOL_PAGES; id++)
+		forget_ref(&d->pool[id].ref);
+	for (id = 0; id < BLKFRONT_MAX_RING_SIZE; id++) {
+		struct blkfront_slot *s = &d->slot[id];
+
+		forget_ref(&s->ind_ref);
+		forget_ref(&s->ind_tmp_ref);
+		s->requeue = s->queued;
+		s->queued = false;
+	}
+	d->in_flight = 0;
+	d->events = 0;
+	wake.armed = false; /* the new domain's timer is not armed */
+}
+
+unsigned int blkfront_ring_requeue(struct blkfront_dev *d)
+{
+	unsigned int id, n = 0;
+	int rc;
+
+	for (id = 0; id < BLKFRONT_MAX_RING_SIZE; id++) {
+		struct blkfront_slot *s = &d->slot[id];
+
+		if (!s->requeue)
+			continue;
+		s->requeue = false;
+		switch (s->op) {
+		case BLKIF_OP_READ:
+		case BLKIF_OP_WRITE:
+			rc = pool_fill(d, s->first, s->nr);
+			if (!rc)
+				rc = blkfront_queue_rw(d, id, s->op == BLKIF_OP_WRITE, s->sector,
+						       s->nr_sectors);
+			break;
+		case BLKIF_OP_FLUSH_DISKCACHE:
+			rc = blkfront_queue_flush(d, id);
+			break;
+		case BLKIF_OP_DISCARD:
+			rc = blkfront_queue_discard(d, id, s->sector, s->discard_len);
+			break;
+		default:
+			rc = -XEN_EINVAL;
+		}
+		if (rc) {
+			s->failed = true;
+			d->nr_failed++;
+		} else {
+			n++;
+		}
+	}
+	blkfront_kick(d);
+	return n;
 }

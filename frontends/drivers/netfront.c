@@ -5,6 +5,7 @@
 #include <svk/lib.h>
 #include <svk/netfront.h>
 #include <svk/printk.h>
+#include <svk/suspend.h>
 #include <svk/time.h>
 #include <svk/xenbus.h>
 #include <svk/xenbus_state.h>
@@ -311,14 +312,40 @@ static bool listed(const char *list, int n, unsigned int devid)
 	return false;
 }
 
+/*
+ * In a restored domain: every vif that was up lost its rings, grants and
+ * channels, and its backend is a new one (xl made it afresh, our node
+ * Initialising).  Let go of what is left (the grants are void: they end at
+ * once and the pages come back), then connect as at boot.  Frames in
+ * flight are lost, as on a real wire (Linux's netfront drops them too).
+ */
+static void netfront_resume(void *arg)
+{
+	for (unsigned i = 0; i < NETFRONT_MAX; i++) {
+		struct netfront *nf = &devs[i];
+
+		if (nf->state != NETFRONT_UP && nf->state != NETFRONT_BROKEN)
+			continue;
+		nf->port = nf->rx_port = 0; /* no such channels now: never close them */
+		release(nf);
+		nf->state = NETFRONT_GONE;
+		if (connect(nf, false))
+			printk("netfront: vif%u: reconnecting after the restore failed\n",
+			       nf->devid);
+	}
+}
+
 int netfront_scan(void)
 {
+	static bool hooked;
 	char list[256];
 	const char *name;
 	int n;
 
 	if (!xenbus_ready() || !gnttab_ready())
 		return -XEN_ENODEV;
+	if (!hooked)
+		hooked = !suspend_register(netfront_resume, NULL);
 	if (vif_watch < 0) {
 		vif_watch = xenbus_watch("device/vif", vifs_changed, NULL);
 		if (vif_watch < 0)

@@ -16,6 +16,7 @@
 #include <svk/wait.h>
 #include <svk/xenbus.h>
 #include <svk/smp.h>
+#include <svk/suspend.h>
 #include <svk/tscword.h>
 #include <svk/time.h>
 #include <svk/traps.h>
@@ -355,6 +356,7 @@ static const struct command commands[] = {
 	{ .name = "memcheck", .run = cmd_memcheck },
 	{ .name = "balloon-wait", .run = cmd_balloon_wait },
 	{ .name = "balloon-status", .run = cmd_balloon_status },
+	{ .name = "resume-io", .run = resume_io_word },
 };
 
 /* A word from a driver's table (blkfront, netfront, hostile_rings) or hostile.c's, if one has it.

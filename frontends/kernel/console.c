@@ -5,6 +5,7 @@
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/m2p.h>
+#include <svk/mm.h>
 #include <svk/sched.h>
 #include <svk/time.h>
 #include <svk/wait.h>
@@ -256,6 +257,42 @@ int console_ring_init(const start_info_t *si)
 	if (rc)
 		return rc;
 	WRITE_ONCE(ring_on, true);
+	return 0;
+}
+
+/*
+ * Across a suspend: output goes by console_io from console_suspend on, so
+ * nothing notifies a port that a restored domain gives to another
+ * channel.  console_resume: with @new_domain, the same ring page (its
+ * contents and indexes kept) on start_info's new port; otherwise the port
+ * we had.  Only a ring that was in use at the suspend comes back.
+ */
+static bool was_on;
+
+void console_suspend(void)
+{
+	was_on = READ_ONCE(ring_on);
+	WRITE_ONCE(ring_on, false);
+}
+
+int console_resume(const start_info_t *si, bool new_domain)
+{
+	evtchn_port_t port = si->console.domU.evtchn;
+	int rc;
+
+	if (!was_on)
+		return 0;
+	if (new_domain) {
+		if (!port || si->console.domU.mfn != virt_to_mfn(ring))
+			return -XEN_ENODEV;
+		rc = evtchn_bind(port, console_handler, NULL);
+		if (rc)
+			return rc;
+		ring_port = port;
+	}
+	WRITE_ONCE(ring_on, true);
+	/* The backend may have missed our last notification. */
+	(void)evtchn_notify(ring_port);
 	return 0;
 }
 

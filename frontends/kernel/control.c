@@ -3,31 +3,27 @@
 // beside it.
 #include <svk/control.h>
 #include <svk/lib.h>
-#include <svk/mm.h>
 #include <svk/nmi.h>
 #include <svk/printk.h>
 #include <svk/sched.h>
+#include <svk/suspend.h>
 #include <svk/sysrq.h>
 #include <svk/wait.h>
 #include <svk/xenbus.h>
 
 static const start_info_t *control_si;
+/* A suspend asked for while xenstore was busy: run at the next wait where it is not. */
+static bool suspend_pending;
 
-/* A suspend the toolstack asked for; back here once the domain runs again. */
-static void suspend(void)
+/* A restored domain's store has none of what we wrote: announce the features again. */
+static void control_resume(void *arg)
 {
-	long rc = sched_suspend(virt_to_mfn(control_si));
+	int rc = xenbus_write(XBT_NIL, "control/feature-poweroff", "1");
 
-	if (rc == 1) {
-		printk("control: suspend cancelled, running on\n");
-		return;
-	}
-	if (rc < 0) {
-		printk("control: suspend refused: %ld\n", rc);
-		return;
-	}
-	printk("control: resumed in a restored domain: devices cannot be rebuilt yet\n");
-	sched_shutdown(SHUTDOWN_crash);
+	if (!rc)
+		rc = xenbus_write(XBT_NIL, "control/feature-reboot", "1");
+	if (rc)
+		printk("control: announcing features again: %d\n", rc);
 }
 
 /* Runs from wait_until's hook: outside the upcall, may use xenbus. */
@@ -55,10 +51,14 @@ static void control_shutdown_cb(const char *path, void *data)
 	if (rc)
 		printk("control: clearing control/shutdown failed: %d\n", rc);
 	printk("control: %s requested\n", req);
-	if (reason == SHUTDOWN_suspend)
-		suspend();
-	else
+	if (reason != SHUTDOWN_suspend)
 		sched_shutdown(reason);
+	if (xenbus_busy()) {
+		printk("control: suspend deferred until xenstore is idle\n");
+		suspend_pending = true;
+	} else {
+		(void)suspend_run(control_si);
+	}
 }
 
 int control_init(const start_info_t *si)
@@ -76,6 +76,8 @@ int control_init(const start_info_t *si)
 	if (!rc)
 		rc = sysrq_init();
 	if (!rc)
+		rc = suspend_register(control_resume, NULL);
+	if (!rc)
 		wait_set_hook(control_poll);
 	return rc;
 }
@@ -84,11 +86,16 @@ void control_poll(void)
 {
 	xenbus_run_watches();
 	nmi_report();
+	if (suspend_pending && !xenbus_busy()) {
+		suspend_pending = false;
+		(void)suspend_run(control_si);
+	}
 }
 
 bool control_poll_pending(void)
 {
-	return xenbus_watches_pending() || nmi_report_pending();
+	return xenbus_watches_pending() || nmi_report_pending() ||
+	       (suspend_pending && !xenbus_busy());
 }
 
 int control_domid(void)

@@ -476,6 +476,72 @@ int events_fifo_init(void)
 	return fifo.nr_pages ? 0 : rc;
 }
 
+/* EVTCHNOP_init_control for @cpu on the page it had, zeroed (its queues start empty). */
+static int fifo_control_again(unsigned int cpu)
+{
+	struct evtchn_init_control init = { 0 };
+	struct evtchn_fifo_control_block *cb = fifo.cpu[cpu].cb;
+
+	memset(cb, 0, PAGE_SIZE);
+	memset(fifo.cpu[cpu].head, 0, sizeof(fifo.cpu[cpu].head));
+	init.control_gfn = virt_to_mfn(cb);
+	init.offset = 0;
+	init.vcpu = cpu;
+	return (int)HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &init);
+}
+
+/*
+ * A restored domain (Xen keeps no channel, callback registration nor FIFO
+ * block across it): every handler is forgotten without a hypercall (the
+ * port numbers may already be the new domain's store and console ports),
+ * the boot vCPU's callbacks are registered again, and under FIFO each
+ * vCPU that had a control block gets it back and the event array its
+ * pages, as Linux's evtchn_fifo_resume.  If the new hypervisor refuses
+ * FIFO, 2-level it is.  The owners bind their channels afresh.
+ */
+int events_resume(void)
+{
+	struct evtchn_expand_array exp;
+	unsigned int i, kept = 0;
+	int rc;
+
+	for (i = 0; i < EVTCHN_MAX_PORTS; i++) {
+		WRITE_ONCE(ports[i].handler, NULL);
+		ports[i].data = NULL;
+		ports[i].cpu = 0;
+	}
+	rc = register_callback(CALLBACKTYPE_event, hypervisor_callback);
+	if (!rc)
+		rc = register_callback(CALLBACKTYPE_failsafe, failsafe_callback);
+	if (rc || !fifo.on)
+		return rc;
+	rc = fifo_control_again(0);
+	if (rc) {
+		printk("events: FIFO refused after the restore (%d): 2-level\n", rc);
+		fifo.on = false;
+		fifo.why_not = rc;
+		for (i = 0; i < SCHED_MAX_VCPUS; i++)
+			fifo.cpu[i].cb = NULL; /* their pages are lost: rare, and small */
+		return 0;
+	}
+	for (i = 1; i < SCHED_MAX_VCPUS; i++) {
+		if (fifo.cpu[i].cb && fifo_control_again(i)) {
+			printk("events: vcpu %u: FIFO control block refused\n", i);
+			fifo.cpu[i].cb = NULL;
+		}
+	}
+	for (i = 0; i < fifo.nr_pages; i++) {
+		for (unsigned w = 0; w < FIFO_WORDS_PER_PAGE; w++)
+			fifo.pages[i][w] = FIFO_W(EVTCHN_FIFO_MASKED);
+		exp.array_gfn = virt_to_mfn(fifo.pages[i]);
+		if (HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &exp))
+			break;
+		kept++;
+	}
+	fifo.nr_pages = kept;
+	return 0;
+}
+
 int events_vcpu_prepare(unsigned int cpu)
 {
 	if (cpu == 0 || cpu >= SCHED_MAX_VCPUS)

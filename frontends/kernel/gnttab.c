@@ -19,22 +19,14 @@ static uint16_t free_next[MAX_REFS];
 static bool in_use[MAX_REFS];
 static unsigned int free_head; /* 0: empty (ref 0 is reserved) */
 
-int gnttab_init(void)
+/* GNTTABOP_setup_table for @n frames, each mapped over table_area.  0 or -errno. */
+static int map_frames(unsigned int n)
 {
-	struct gnttab_query_size q = { .dom = DOMID_SELF };
 	struct gnttab_setup_table st = { .dom = DOMID_SELF };
 	xen_pfn_t frames[GNTTAB_MAX_FRAMES];
-	unsigned int n, i;
+	unsigned int i;
 	int rc;
 
-	rc = (int)HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1);
-	if (rc)
-		return rc;
-	if (q.status != GNTST_okay)
-		return -XEN_EINVAL;
-	n = q.max_nr_frames < GNTTAB_MAX_FRAMES ? q.max_nr_frames : GNTTAB_MAX_FRAMES;
-	if (n == 0)
-		return -XEN_ENOSPC;
 	st.nr_frames = n;
 	set_xen_guest_handle(st.frame_list, frames);
 	rc = (int)HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 1);
@@ -52,6 +44,26 @@ int gnttab_init(void)
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+int gnttab_init(void)
+{
+	struct gnttab_query_size q = { .dom = DOMID_SELF };
+	unsigned int n, i;
+	int rc;
+
+	rc = (int)HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1);
+	if (rc)
+		return rc;
+	if (q.status != GNTST_okay)
+		return -XEN_EINVAL;
+	n = q.max_nr_frames < GNTTAB_MAX_FRAMES ? q.max_nr_frames : GNTTAB_MAX_FRAMES;
+	if (n == 0)
+		return -XEN_ENOSPC;
+	rc = map_frames(n);
+	if (rc)
+		return rc;
 	table = (grant_entry_v1_t *)table_area;
 	nr_refs = n * ENTRIES_PER_FRAME;
 	/* Free list: 8, 9, ..., nr_refs - 1. */
@@ -61,6 +73,42 @@ int gnttab_init(void)
 		free_head = i;
 	}
 	return 0;
+}
+
+/*
+ * As Linux's gnttab_suspend: the table's pages get their own bss frames
+ * back, so the saved page tables hold no hypervisor frame.  Nothing
+ * touches the table until gnttab_resume.
+ */
+int gnttab_suspend(void)
+{
+	int rc;
+
+	if (!table)
+		return 0;
+	for (unsigned int i = 0; i < nr_refs / ENTRIES_PER_FRAME; i++) {
+		uint64_t pte = ((uint64_t)virt_to_mfn(table_area[i]) << PAGE_SHIFT) |
+			       PAGE_KERNEL_RW;
+
+		rc = (int)HYPERVISOR_update_va_mapping((unsigned long)table_area[i], pte,
+						       UVMF_INVLPG | UVMF_LOCAL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * After the suspend, cancelled or not: setup_table again and map its
+ * frames.  In a restored domain the table is new and empty: every ref we
+ * had granted is void there (its entry reads 0), so the owners' ends of
+ * access succeed and free them; refs stay allocated until then.
+ */
+int gnttab_resume(void)
+{
+	if (!table)
+		return 0;
+	return map_frames(nr_refs / ENTRIES_PER_FRAME);
 }
 
 bool gnttab_ready(void)

@@ -20,14 +20,6 @@ void sched_shutdown(unsigned int reason)
 	}
 }
 
-long sched_suspend(unsigned long srec)
-{
-	struct sched_shutdown arg = { .reason = SHUTDOWN_suspend };
-
-	console_flush();
-	return _hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &arg, srec);
-}
-
 int sched_block(void)
 {
 	return (int)HYPERVISOR_sched_op(SCHEDOP_block, NULL);

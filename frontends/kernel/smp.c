@@ -360,3 +360,68 @@ int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_n
 
 	return rc ? rc : smp_post_wait(cpu, timeout_ns);
 }
+
+/*
+ * Parking for a suspend (suspend.c).  Each kept secondary runs smp_park_fn
+ * from its idle loop: it masks its events (its vcpu_info is still the
+ * real one), says so, then only yields until released, touching neither
+ * shared_info nor any port while the boot vCPU suspends; released, it
+ * registers its callbacks again in a restored domain (they are per vCPU)
+ * or just unmasks, and returns to its idle loop.
+ */
+static bool park_release, park_new_domain;
+static bool park_posted[SCHED_MAX_VCPUS], parked[SCHED_MAX_VCPUS];
+
+static void smp_park_fn(void *arg)
+{
+	unsigned int cpu = smp_this_cpu();
+	int rc;
+
+	events_mask();
+	__atomic_store_n(&parked[cpu], true, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&park_release, __ATOMIC_SEQ_CST))
+		(void)sched_yield();
+	if (__atomic_load_n(&park_new_domain, __ATOMIC_SEQ_CST)) {
+		rc = events_vcpu_start();
+		if (rc && rc != -XEN_ENODEV)
+			printk("vcpu %u: events after the restore: %d\n", cpu, rc);
+	} else {
+		events_unmask();
+	}
+	__atomic_store_n(&parked[cpu], false, __ATOMIC_SEQ_CST);
+}
+
+int smp_park(uint64_t timeout_ns)
+{
+	uint64_t deadline = time_available() ? time_now_ns() + timeout_ns : 0;
+	unsigned int cpu, n = 0;
+
+	__atomic_store_n(&park_release, false, __ATOMIC_SEQ_CST);
+	for (cpu = 1; cpu < SCHED_MAX_VCPUS; cpu++) {
+		park_posted[cpu] = smp_cpu_kept(cpu) && !smp_post(cpu, smp_park_fn, NULL);
+		n += park_posted[cpu];
+	}
+	for (cpu = 1; cpu < SCHED_MAX_VCPUS; cpu++) {
+		while (park_posted[cpu] && !__atomic_load_n(&parked[cpu], __ATOMIC_SEQ_CST)) {
+			if (deadline && time_now_ns() > deadline) {
+				smp_unpark(false);
+				return -XEN_ETIMEDOUT;
+			}
+			smp_nap(1000000);
+		}
+	}
+	return (int)n;
+}
+
+void smp_unpark(bool new_domain)
+{
+	__atomic_store_n(&park_new_domain, new_domain, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&park_release, true, __ATOMIC_SEQ_CST);
+	for (unsigned int cpu = 1; cpu < SCHED_MAX_VCPUS; cpu++) {
+		if (!park_posted[cpu])
+			continue;
+		if (smp_post_wait(cpu, 10ULL * 1000000000ULL))
+			printk("smp: vcpu %u did not come back from parking\n", cpu);
+		park_posted[cpu] = false;
+	}
+}

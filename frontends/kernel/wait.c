@@ -8,6 +8,7 @@
 
 /* State owned by this file (boot vCPU only). */
 static bool timer_on;
+static evtchn_port_t timer_port;
 static unsigned long timer_fired;
 static void (*wait_hook)(void);
 static bool in_hook;
@@ -41,8 +42,23 @@ int wait_init(void)
 		(void)evtchn_close(port);
 		return rc;
 	}
+	timer_port = port;
 	timer_on = true;
 	return 0;
+}
+
+evtchn_port_t wait_timer_port(void)
+{
+	return timer_on ? timer_port : 0;
+}
+
+/* A restored domain has no VIRQ binding: bind it again (a new port). */
+int wait_resume(void)
+{
+	if (!timer_on)
+		return 0;
+	timer_on = false;
+	return wait_init();
 }
 
 bool wait_timer_available(void)

@@ -46,6 +46,7 @@ static struct {
 	bool ready, broken;
 	uint32_t next_id;
 	unsigned int depth; /* synchronous calls in progress */
+	unsigned int tx_open; /* transactions started and not ended */
 	struct xb_slot slot[XB_SLOTS];
 	struct xb_watch watch[XB_WATCHES];
 	struct xb_event queue[XB_QUEUE];
@@ -498,6 +499,7 @@ int xenbus_transaction_start(xenbus_transaction_t *t)
 	if (parse_u64(reply, &id) || id == 0 || id > UINT32_MAX)
 		return -XEN_EIO;
 	*t = (xenbus_transaction_t)id;
+	xb.tx_open++;
 	return 0;
 }
 
@@ -505,6 +507,9 @@ int xenbus_transaction_end(xenbus_transaction_t t, bool abort)
 {
 	struct xb_iov iov = xb_str(abort ? "F" : "T");
 	int rc = xb_talk(XS_TRANSACTION_END, t, &iov, 1, NULL, 0);
+
+	if (xb.tx_open)
+		xb.tx_open--; /* ended, or lost with its error: the caller starts over */
 
 	return rc < 0 ? rc : 0;
 }
@@ -668,6 +673,79 @@ int xenbus_watch_async(const char *path, xenbus_watch_cb cb, void *data)
 	rc = xenbus_watch(path, cb, data);
 	xb_async = false;
 	return rc;
+}
+
+/* ---- suspend and resume ------------------------------------------------- */
+
+/* Nothing in flight: every request answered, no reply half taken, the request ring drained. */
+static bool xb_idle(void *arg)
+{
+	struct xenstore_domain_interface *in = xb.intf;
+
+	if (xb.broken)
+		return true;
+	for (int i = 0; i < XB_SLOTS; i++) {
+		if (xb.slot[i].busy && !xb.slot[i].done)
+			return false;
+	}
+	return !xb.in_body && xb.have == 0 && READ_ONCE(in->req_cons) == READ_ONCE(in->req_prod);
+}
+
+bool xenbus_busy(void)
+{
+	return xb.depth || xb.tx_open;
+}
+
+int xenbus_quiesce(uint64_t timeout_ns)
+{
+	if (!xb.ready)
+		return 0;
+	return wait_until(xb_idle, NULL, timeout_ns);
+}
+
+int xenbus_resume(const start_info_t *si, bool new_domain)
+{
+	int rc;
+
+	if (!xb.ready || !new_domain)
+		return 0;
+	/* The same page (its indexes kept); the port is the new domain's. */
+	if (!si->store_evtchn || mfn_to_virt(si->store_mfn) != (void *)xb.intf) {
+		xb_break("no store page or port after the restore");
+		return -XEN_ENODEV;
+	}
+	xb.port = si->store_evtchn;
+	rc = evtchn_bind(xb.port, xb_handler, NULL);
+	if (rc)
+		xb_break("binding the new store port failed");
+	return rc;
+}
+
+/*
+ * xenstored knows a restored domain anew: no watch of ours exists there.
+ * Each is registered again under its token (one event fires for each, as
+ * at any registration); events queued before the suspend are kept.
+ */
+int xenbus_rewatch(void)
+{
+	int rc, first = 0;
+
+	for (int id = 0; id < XB_WATCHES; id++) {
+		char token[8];
+		struct xb_iov iov[2];
+
+		if (!xb.watch[id].used)
+			continue;
+		ksnprintf(token, sizeof(token), "w%d", id);
+		iov[0] = xb_str(xb.watch[id].path);
+		iov[1] = xb_str(token);
+		rc = xb_talk(XS_WATCH, XBT_NIL, iov, 2, NULL, 0);
+		if (rc < 0 && !first) {
+			printk("xenbus: watch %s again: %d\n", xb.watch[id].path, rc);
+			first = rc;
+		}
+	}
+	return first;
 }
 
 bool xenbus_watches_pending(void)

@@ -63,6 +63,9 @@ struct blkfront_slot {
 	void *ind_page;	     /* indirect segment page (lazily allocated) */
 	int ind_ref;	     /* its grant (persistent mode), or -1 */
 	int ind_tmp_ref;     /* its per-request grant, or -1 */
+	uint64_t discard_len; /* sectors of a BLKIF_OP_DISCARD */
+	bool requeue;	      /* in flight at a restore: to be sent again */
+	bool failed;	      /* could not be sent again: answered with an error by reap */
 };
 
 /* A data page of the pool and its grant. */
@@ -102,6 +105,7 @@ struct blkfront_dev {
 	uint16_t free_slot[BLKFRONT_MAX_RING_SIZE];
 	unsigned int nr_free_slots;
 	unsigned int in_flight;
+	unsigned int nr_failed; /* slots with failed set */
 
 	/* The data pool: pages allocated and granted on first use. */
 	struct blkfront_page pool[BLKFRONT_POOL_PAGES];
@@ -197,6 +201,20 @@ bool blkfront_usable(const struct blkfront_dev *d);
  * @ahead entries past ours and notify, as a hostile frontend would.
  */
 void blkfront_corrupt_ring(struct blkfront_dev *d, unsigned int ahead);
+
+/*
+ * After a restore (blkfront.c's resume hook): blkfront_ring_forget ends
+ * every grant (void in the new table: they end at once), forgets the port
+ * and marks each request in flight to be sent again, as Linux's blkfront
+ * recovers its shadow requests; blkfront_ring_requeue, once connected
+ * again, sends them on the new ring (re-granting their pages), and a
+ * request that cannot be sent is answered with BLKIF_RSP_ERROR at the
+ * next reap.  Reads and writes of the same pages are idempotent, so a
+ * request the old backend had answered unseen does no harm done twice.
+ * Returns how many were sent again.
+ */
+void blkfront_ring_forget(struct blkfront_dev *d);
+unsigned int blkfront_ring_requeue(struct blkfront_dev *d);
 
 /* ---- synchronous helpers (blkfront_sync.c) ------------------------------ */
 

@@ -33,6 +33,16 @@ void console_flush(void);
  */
 int console_ring_init(const start_info_t *si);
 
+/*
+ * console_suspend: from now on output goes by console_io (the port will
+ * not survive a restore).  console_resume: back on the ring, with
+ * @new_domain on start_info's port (a restored domain's; the ring page
+ * and its contents are the same), else on the port it had.  Only a ring
+ * in use at console_suspend comes back.  0 or -errno (console_io stays).
+ */
+void console_suspend(void);
+int console_resume(const start_info_t *si, bool new_domain);
+
 /* Whether output goes through the ring now. */
 bool console_ring_active(void);
 

@@ -21,14 +21,10 @@
  * It also starts sysrq (sysrq.h).
  *
  * "suspend" is Xen's save request: the kernel acknowledges it, prints
- * "control: suspend requested" and suspends (SCHEDOP_shutdown with
- * SHUTDOWN_suspend and start_info's frame in the third argument, as Xen's
- * save code expects).  Our ELF note SUSPEND_CANCEL says it can take a
- * cancelled suspend: when the call returns 1 (the toolstack resumed the
- * domain where it was) it prints "control: suspend cancelled, running on"
- * and carries on with every device as it was; a return of 0 would be a
- * resume in a restored domain, whose devices we cannot yet rebuild: the
- * kernel says so and crashes.
+ * "control: suspend requested" and suspends (suspend_run, svk/suspend.h):
+ * after a cancelled suspend it runs on with every device as it was; in a
+ * restored domain it rebuilds what the domain lost and its frontends
+ * reconnect (then control/feature-* are written again).
  */
 int control_init(const start_info_t *si);
 

@@ -112,6 +112,16 @@ int evtchn_bind_on(evtchn_port_t port, unsigned int cpu, evtchn_handler_t handle
 int evtchn_move(evtchn_port_t port, unsigned int cpu);
 /* The evtchn-smp word (evtchn_smp.c): events on every vCPU; docs/guest-kernel.md. */
 void evtchn_smp_word(const start_info_t *si, const char *arg);
+/*
+ * events_resume: in a restored domain (suspend.c), on the boot vCPU with
+ * its events masked: forget every handler (no hypercall: the numbers may
+ * already be the new domain's ports), register vCPU 0's callbacks again,
+ * and under FIFO give every vCPU that had one its control block again and
+ * the event array its pages (2-level if the hypervisor now refuses).
+ * Each secondary registers its own callbacks (events_vcpu_start).  0 or
+ * -errno.
+ */
+int events_resume(void);
 /* Upcalls taken, and pending ports seen that had no handler. */
 unsigned long events_upcalls(void);
 unsigned long events_spurious(void);

@@ -19,6 +19,16 @@
  */
 int gnttab_init(void);
 
+/*
+ * gnttab_suspend: before the suspend, map the table's bss pages back over
+ * the hypervisor's frames (saved page tables must not hold them).
+ * gnttab_resume: afterwards, GNTTABOP_setup_table again and remap (a
+ * restored domain's table is new and empty: old refs are void, their
+ * entries read 0, so gnttab_end_access frees them at once).  0 or -errno.
+ */
+int gnttab_suspend(void);
+int gnttab_resume(void);
+
 /* Whether gnttab_init succeeded, and how many refs the table has. */
 bool gnttab_ready(void);
 unsigned int gnttab_nr_refs(void);

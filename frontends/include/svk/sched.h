@@ -12,13 +12,6 @@
  */
 void sched_shutdown(unsigned int reason) __noreturn;
 
-/*
- * sched_suspend: SCHEDOP_shutdown(SHUTDOWN_suspend) with start_info's frame
- * (@srec) in the third argument.  Returns what the call returned once the
- * domain runs again: 1 for a cancelled suspend, 0 after a restore, or -errno.
- */
-long sched_suspend(unsigned long srec);
-
 /* sched_block: SCHEDOP_block (sleep until an event).  Returns 0 or -errno. */
 int sched_block(void);
 

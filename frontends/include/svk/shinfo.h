@@ -15,4 +15,13 @@ extern struct shared_info *shared_info;
  */
 int shinfo_map(const start_info_t *si);
 
+/*
+ * shinfo_suspend: before SCHEDOP_shutdown(SHUTDOWN_suspend), put the bss
+ * page's own frame back under the mapping (zeroed, every vcpu_info
+ * masked), as Linux unmaps shared_info before suspending: saved page
+ * tables then hold no hypervisor frame.  shinfo_map maps the real page
+ * again afterwards (start_info says where).  0 or -errno.
+ */
+int shinfo_suspend(void);
+
 #endif

@@ -42,6 +42,18 @@ int smp_call(unsigned int cpu, void (*fn)(void *), void *arg, uint64_t timeout_n
 int smp_post(unsigned int cpu, void (*fn)(void *), void *arg);
 int smp_post_wait(unsigned int cpu, uint64_t timeout_ns);
 
+/*
+ * smp_park: before a suspend, every kept secondary masks its events and
+ * waits, touching no shared page nor port, until smp_unpark; waits until
+ * all are parked (@timeout_ns at most; on timeout all are released and
+ * -XEN_ETIMEDOUT returned).  How many were parked.  smp_unpark: release
+ * them, each registering its callbacks again when @new_domain (a restored
+ * domain), else just unmasking; waits until each is back in its idle
+ * loop.  Boot vCPU only.
+ */
+int smp_park(uint64_t timeout_ns);
+void smp_unpark(bool new_domain);
+
 /* The kick-stress word (kickstress.c). */
 void kick_stress_word(const start_info_t *si, const char *arg);
 

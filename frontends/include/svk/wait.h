@@ -4,6 +4,7 @@
 #define SVK_WAIT_H
 
 #include <svk/compiler.h>
+#include <svk/xen.h>
 
 /*
  * wait_init: bind VIRQ_TIMER of vCPU 0 so a VCPUOP_set_singleshot_timer
@@ -11,6 +12,15 @@
  * it, waits with a deadline poll with SCHEDOP_yield instead of blocking.
  */
 int wait_init(void);
+
+/*
+ * wait_timer_port: the VIRQ_TIMER port wait_init bound (0: none).
+ * wait_resume: in a restored domain (no binding survives), bind VIRQ_TIMER
+ * of vCPU 0 again, as Linux restores each CPU's VIRQs; the one-shot timer
+ * itself is re-armed by the next wait.  0 or -errno (no timer then).
+ */
+evtchn_port_t wait_timer_port(void);
+int wait_resume(void);
 
 /* Whether the one-shot timer wakes us (wait_init succeeded). */
 bool wait_timer_available(void);

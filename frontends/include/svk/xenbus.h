@@ -97,6 +97,25 @@ void xenbus_run_watches(void);
 int xenbus_write_async(const char *path, const char *value);
 int xenbus_watch_async(const char *path, xenbus_watch_cb cb, void *data);
 
+/*
+ * Suspend and resume (suspend.c).  xenbus_quiesce: wait until nothing is
+ * in flight (every request answered, no reply half received, the request
+ * ring consumed), at most @timeout_ns: 0 or -XEN_ETIMEDOUT.
+ * xenbus_resume: in a restored domain (@new_domain), bind start_info's new
+ * store port (the ring page and its indexes are the same); nothing to do
+ * otherwise.  xenbus_rewatch: register every watch again with xenstored
+ * (a restored domain has none); with events on.  0 or -errno.
+ */
+int xenbus_quiesce(uint64_t timeout_ns);
+/*
+ * xenbus_busy: whether a caller is inside a request (its reply awaited) or
+ * holds a transaction open: a suspend must wait for a later wait (a
+ * restored xenstored knows no transaction of ours).
+ */
+bool xenbus_busy(void);
+int xenbus_resume(const start_info_t *si, bool new_domain);
+int xenbus_rewatch(void);
+
 /* Whether events wait for a callback (check with events masked before blocking). */
 bool xenbus_watches_pending(void);
 
