@@ -37,8 +37,8 @@ until_up
 best_save=0 best_restore=0 best_cp=0
 for ((r = 0; r < ROUNDS; r++)); do
 	if [ "$r" -gt 0 ]; then
-		# A running guest to save again: restored (it cannot run on with today's
-		# kernel, so a fresh one is created instead).
+		# A running guest to save again: a fresh one, so that every round saves
+		# the same freshly booted guest (the restored one was left paused).
 		xl destroy bench-save >/dev/null 2>&1
 		: > "$log"
 		xl create -q "$cfg" >/dev/null 2>&1 || { echo "bench save_restore: xl create failed"; exit 1; }
