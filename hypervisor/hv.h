@@ -579,6 +579,8 @@ void time_update(struct hv_vcpu *v);
 void runstate_set(struct hv_vcpu *v, int state);
 /* Its own thread, about to run guest code: the registered runstate copy brought up to date. */
 void runstate_publish(struct hv_vcpu *v);
+/* Its own thread waits for the engine to let it in (true), or got in (false): runnable meanwhile. */
+void runstate_wait_turn(struct hv_vcpu *v, bool waiting);
 bool sched_poll_ready(struct hv_vcpu *v);
 int sched_timer_start(struct hv_domain *d);
 void sched_timer_stop(struct hv_domain *d);

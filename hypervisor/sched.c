@@ -352,6 +352,29 @@ void runstate_set(struct hv_vcpu *v, int state)
 	v->runstate.state = state;
 }
 
+/*
+ * The vCPU's thread is about to wait for its engine to let it run (the
+ * process engine's one address space, proc_as.c), or got its turn: as
+ * Xen's scheduler sees a vCPU queued behind another, it is
+ * RUNSTATE_runnable meanwhile, not running (the guest's steal time).  Not
+ * with d->lock held; only from the vCPU's own thread, which alone moves
+ * its runstate between running and the rest.
+ */
+void runstate_wait_turn(struct hv_vcpu *v, bool waiting)
+{
+	int from = waiting ? RUNSTATE_running : RUNSTATE_runnable;
+	bool changed = false;
+
+	pthread_mutex_lock(&v->dom->lock);
+	if (v->runstate.state == from) {
+		runstate_set(v, waiting ? RUNSTATE_runnable : RUNSTATE_running);
+		changed = true;
+	}
+	pthread_mutex_unlock(&v->dom->lock);
+	if (changed)
+		runstate_publish(v);
+}
+
 void runstate_publish(struct hv_vcpu *v)
 {
 	struct vcpu_runstate_info ri;
