@@ -340,6 +340,7 @@ struct hv_domain {
 	/* PV */
 	uint64_t hcall_page_gpa;
 	uint64_t enosys_logged;	 /* hypercall numbers < 64 said -ENOSYS to, logged once */
+	bool vcpu_op_logged;	 /* an unimplemented vcpu_op sub-op said -ENOSYS to, logged once */
 	uint64_t vm_assist;	 /* VMASST_TYPE_* bits enabled */
 	uint64_t watchdog_ns[2]; /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t priv_l3_gpa; /* hypervisor's PDPT for SV_PRIV_L4_SLOT */

@@ -618,6 +618,7 @@ START_TEST(sched_poll_limits_ports)
 {
 	struct sched_poll *p = guest(VA_DATA);
 
+	vcpu_info_of(v)->evtchn_upcall_pending = 0;
 	p->nr_ports = 129;
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EINVAL);
 	p->nr_ports = 4;
@@ -641,6 +642,127 @@ START_TEST(vcpu_op_checks_ids_and_state)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 1, VA_DATA),
 			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, 99, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA),
+	    -XEN_ENOSYS);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_physid, 0, VA_DATA), -XEN_EINVAL);
+	/* send_nmi: no argument, then an NMI pending on the vCPU named. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert(!atomic_load(&d->vcpus[1]->nmi_pending));
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 1, 0), 0);
+	ck_assert(atomic_load(&d->vcpus[1]->nmi_pending));
+}
+END_TEST
+
+/*
+ * VCPUOP_down of the last vCPU that is up powers the domain off (Xen's
+ * "Last vcpu going down?"), the vCPU left as it was; any other just goes down.
+ */
+START_TEST(vcpu_down_of_the_last_powers_off)
+{
+	d->vcpus[1]->state = VCPU_RUNNABLE;
+	d->vcpus[1]->has_context = true;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0), 0);
+	ck_assert_int_eq(d->vcpus[1]->state, VCPU_OFFLINE);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0), 0); /* already down */
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_down, 0, 0), 0);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_int_eq(d->shutdown_reason, SHUTDOWN_poweroff);
+}
+END_TEST
+
+/*
+ * The timers, as Xen: set_timer_op's 0 stops, a time hugely ahead (or
+ * negative) fires in 100 ms; the singleshot timer's 0 is a past time, so it
+ * fires now rather than stopping.
+ */
+START_TEST(timer_edges)
+{
+	struct vcpu_set_singleshot_timer *st = guest(VA_DATA);
+	uint64_t start = hv_host.start_ns, now;
+
+	ck_assert_int_eq(hc(__HYPERVISOR_set_timer_op, 1ULL << 63, 0, 0), 0);
+	now = hv_now_ns();
+	ck_assert_uint_gt(v->timer_deadline_ns, start);
+	ck_assert_uint_le(v->timer_deadline_ns, now + 100000000ULL);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_timer_op, (hv_now_ns() - start) + (1ULL << 51), 0, 0),
+			 0);
+	ck_assert_uint_le(v->timer_deadline_ns, hv_now_ns() + 100000000ULL);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_timer_op, 0, 0, 0), 0);
+	ck_assert_uint_eq(v->timer_deadline_ns, 0);
+	*st = (struct vcpu_set_singleshot_timer){ .timeout_abs_ns = 0 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, VA_DATA), 0);
+	ck_assert_uint_ne(v->timer_deadline_ns, 0);
+	ck_assert_uint_le(v->timer_deadline_ns, hv_now_ns());
+}
+END_TEST
+
+/*
+ * SCHEDOP_poll in Xen's order: pending events for the vCPU return at once;
+ * then port by port (port 0 is a port), a bad one -EINVAL, a pending one 0
+ * with what follows unread; a list where the guest has no addresses -EFAULT.
+ */
+START_TEST(sched_poll_order)
+{
+	struct sched_poll *p = guest(VA_DATA);
+	evtchn_port_t *ports = guest(VA_DATA + 256);
+	struct evtchn_alloc_unbound *au = guest(VA_DATA + 512);
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	set_xen_guest_handle(p->ports, (evtchn_port_t *)(uintptr_t)(VA_DATA + 256));
+	p->nr_ports = 2;
+	p->timeout = 0;
+	ports[0] = 0;
+	ports[1] = 1u << 30;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EINVAL);
+	/* Events to deliver: 0 before any port is read. */
+	vi->evtchn_upcall_pending = 1;
+	vi->evtchn_upcall_mask = 0;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), 0);
+	vi->evtchn_upcall_mask = 1; /* masked: no longer */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EINVAL);
+	vi->evtchn_upcall_pending = 0;
+	/* A pending port before the bad one: 0, the bad one unread. */
+	*au = (struct evtchn_alloc_unbound){ .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, VA_DATA + 512, 0), 0);
+	struct evtchn_bind_interdomain *bi = guest(VA_DATA + 768);
+	struct evtchn_send *snd = guest(VA_DATA + 640);
+	*bi = (struct evtchn_bind_interdomain){ .remote_dom = DOMID_SELF, .remote_port = au->port };
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, VA_DATA + 768, 0), 0);
+	snd->port = bi->local_port;
+	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, VA_DATA + 640, 0), 0);
+	vi->evtchn_upcall_pending = 0;
+	ports[0] = au->port;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), 0);
+	set_xen_guest_handle(p->ports, (evtchn_port_t *)0xffff800000000000ULL);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EFAULT);
+	ck_assert_int_eq(v->state, VCPU_RUNNABLE);
+}
+END_TEST
+
+/*
+ * register_runstate_memory_area: an address the guest cannot have is
+ * -EFAULT and registers nothing; another vCPU's area is written at once too.
+ */
+START_TEST(runstate_area_checks_and_writes)
+{
+	struct vcpu_register_runstate_memory_area *ra = guest(VA_DATA);
+	struct vcpu_runstate_info *area = guest(VA_DATA + 4096);
+
+	memset(area, 0xff, sizeof(*area));
+	ra->addr.v = (void *)0xffff800000000000ULL;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 1, VA_DATA),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(d->vcpus[1]->runstate_area, 0);
+	ra->addr.v = (void *)(uintptr_t)(VA_DATA + 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 1, VA_DATA),
+			 0);
+	ck_assert_uint_eq(d->vcpus[1]->runstate_area, VA_DATA + 4096);
+	ck_assert_int_eq(area->state, RUNSTATE_offline);
 }
 END_TEST
 
@@ -1096,16 +1218,23 @@ START_TEST(periodic_timer_checks_period_and_vcpu)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA),
 			 -XEN_EINVAL);
 	ck_assert_uint_eq(v->period_ns, 0);
-	*period = 10000000;
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 1, VA_DATA),
+	*period = 1ULL << 63; /* past Xen's STIME_DELTA_MAX */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA),
 			 -XEN_EINVAL);
+	*period = 10000000;
+	/* Any vCPU of the domain, as Xen: vCPU 1's own timer. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 1, VA_DATA), 0);
+	ck_assert_uint_eq(d->vcpus[1]->period_ns, 10000000);
+	ck_assert_uint_eq(v->period_ns, 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 1, 0), 0);
+	ck_assert_uint_eq(d->vcpus[1]->period_ns, 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_NOTMAPPED),
 			 -XEN_EFAULT);
 	ck_assert_uint_eq(v->period_ns, 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA), 0);
 	ck_assert_uint_eq(v->period_ns, 10000000);
 	ck_assert_uint_gt(v->period_next_ns, 0);
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 1, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 1, 0), 0);
 	ck_assert_uint_eq(v->period_ns, 10000000);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0), 0);
 	ck_assert_uint_eq(v->period_ns, 0);
@@ -1168,7 +1297,7 @@ START_TEST(watchdog_slots_and_ids)
 	*w = (struct sched_watchdog){ .id = 0, .timeout = 100 };
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 1);
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 2);
-	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_EBUSY);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_ENOSPC);
 	*w = (struct sched_watchdog){ .id = 3, .timeout = 100 };
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_EINVAL);
 	*w = (struct sched_watchdog){ .id = 1, .timeout = 0 }; /* freed */
@@ -1191,9 +1320,12 @@ START_TEST(remote_shutdown_is_refused_to_guests)
 	*rs = (struct sched_remote_shutdown){ .domain_id = 7, .reason = SHUTDOWN_poweroff };
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
 			 -XEN_EPERM);
-	rs->domain_id = DOMID_SELF;
+	rs->domain_id = 0; /* Domain-0 exists */
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
 			 -XEN_EPERM);
+	rs->domain_id = DOMID_SELF; /* Xen looks it up as an id: no such domain */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
+			 -XEN_ESRCH);
 	rs->domain_id = 999;
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
 			 -XEN_ESRCH);
@@ -1228,12 +1360,13 @@ START_TEST(register_vcpu_info_moves_it)
 	struct evtchn_send *snd = guest(VA_DATA + 640);
 
 	d->shinfo->vcpu_info[0].arch.cr2 = 0xc2c2; /* carried over */
-	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 4096 - 63 };
+	/* Xen's -ENXIO: past the page's end, or not aligned as the structure is. */
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 4096 - 56 };
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
-			 -XEN_EINVAL);
-	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64, .rsvd = 1 };
+			 -XEN_ENXIO);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x7f000, .offset = 68 };
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
-			 -XEN_EINVAL);
+			 -XEN_ENXIO); /* before the frame is looked at */
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x7f000, .offset = 64 }; /* not its RAM */
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
 			 -XEN_EINVAL);
@@ -1247,8 +1380,8 @@ START_TEST(register_vcpu_info_moves_it)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_NOTMAPPED),
 			 -XEN_EFAULT);
 
-	/* Frame 0x11 is VA_DATA + 4096. */
-	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64 };
+	/* Frame 0x11 is VA_DATA + 4096; rsvd is not looked at (Xen does not). */
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64, .rsvd = 1 };
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), 0);
 	ck_assert_ptr_eq(vcpu_info_of(v), to);
 	ck_assert_uint_eq(to->arch.cr2, 0xc2c2);
@@ -1479,6 +1612,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, sched_shutdown_checks_reason);
 	tcase_add_test(tc, sched_poll_limits_ports);
 	tcase_add_test(tc, vcpu_op_checks_ids_and_state);
+	tcase_add_test(tc, vcpu_down_of_the_last_powers_off);
+	tcase_add_test(tc, timer_edges);
+	tcase_add_test(tc, sched_poll_order);
+	tcase_add_test(tc, runstate_area_checks_and_writes);
 	tcase_add_test(tc, update_va_mapping_checks_frame_and_va);
 	tcase_add_test(tc, memory_op_only_for_self);
 	tcase_add_test(tc, callback_op_checks_type);
