@@ -74,7 +74,7 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		return vcpu_copy_to_guest(v, arg, &fi, sizeof(fi)) ? -XEN_EFAULT : 0;
 	}
 	case XENVER_pagesize:
-		return PAGE_SIZE;
+		return arg ? -XEN_EINVAL : (long)PAGE_SIZE; /* Xen: the handle must be NULL */
 	case XENVER_guest_handle:
 		return vcpu_copy_to_guest(v, arg, v->dom->handle, sizeof(xen_domain_handle_t))
 			   ? -XEN_EFAULT
@@ -120,42 +120,70 @@ static long hc_console_io(struct hv_vcpu *v, const uint64_t *a)
 	}
 }
 
+/*
+ * The domain a memory_op names, as Xen's rcu_lock_domain_by_any_id and XSM
+ * answer a domU: itself (DOMID_SELF or its id) 0, one that exists
+ * (Domain-0, another) -EPERM, none -ESRCH.
+ */
+static long memop_target(struct hv_domain *d, domid_t who)
+{
+	struct hv_domain *o;
+
+	if (who == DOMID_SELF || who == d->domid)
+		return 0;
+	if (who == 0)
+		return -XEN_EPERM;
+	o = who < DOMID_FIRST_RESERVED ? domain_get(who) : NULL;
+	if (!o)
+		return -XEN_ESRCH;
+	domain_put(o);
+	return -XEN_EPERM;
+}
+
 static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 {
 	struct hv_domain *d = v->dom;
+	unsigned start = (unsigned)(a[0] >> 6);
 	domid_t who;
+	long ret;
 
 	switch (a[0] & 0x3f) { /* low 6 bits: the command; the rest: a continuation */
 	case XENMEM_increase_reservation:
 	case XENMEM_decrease_reservation:
 	case XENMEM_populate_physmap:
-		return memop_reservation(v, (unsigned)(a[0] & 0x3f), (unsigned)(a[0] >> 6), a[1]);
+		return memop_reservation(v, (unsigned)(a[0] & 0x3f), start, a[1]);
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:
+	case XENMEM_maximum_gpfn:
+		if (start)
+			return -XEN_EINVAL; /* Xen: no continuation for these */
 		if (vcpu_copy_from_guest(v, &who, a[1], sizeof(who)))
 			return -XEN_EFAULT;
-		if (who != DOMID_SELF && who != d->domid)
-			return -XEN_EPERM;
+		ret = memop_target(d, who);
+		if (ret)
+			return ret;
+		if ((a[0] & 0x3f) == XENMEM_maximum_gpfn) {
+			/* As Xen for PV: from the max_pfn the guest keeps in shared_info. */
+			uint64_t max_pfn =
+			    d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED)
+				      : 0;
+			return (long)((max_pfn ? max_pfn : 1) - 1);
+		}
 		return (long)((a[0] & 0x3f) == XENMEM_current_reservation ? memop_current(d)
 									  : memop_maximum(d));
-	case XENMEM_maximum_gpfn: {
-		/* As Xen for PV: from the max_pfn the guest keeps in shared_info. */
-		uint64_t max_pfn;
-
-		if (vcpu_copy_from_guest(v, &who, a[1], sizeof(who)))
+	case XENMEM_memory_map: {
+		/* No map set by the toolstack (no e820_host for PV): Xen reads it, then -ENOSYS. */
+		struct xen_memory_map map;
+		if (vcpu_copy_from_guest(v, &map, a[1], sizeof(map)))
 			return -XEN_EFAULT;
-		if (who != DOMID_SELF && who != d->domid)
-			return -XEN_EPERM;
-		max_pfn =
-		    d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED) : 0;
-		return (long)((max_pfn ? max_pfn : 1) - 1);
-	}
-	case XENMEM_memory_map:
-		/* No map set by the toolstack (no e820_host for PV): Xen says -ENOSYS too. */
 		return -XEN_ENOSYS;
+	}
 	case XENMEM_maximum_ram_page: {
+		/* Xen's max_page: one past the highest machine frame (here, of the domain's). */
 		const struct sv_mem_range *top = &d->mem.ram[d->mem.nr_ram - 1];
-		return (long)((top->gpa + top->size) / PAGE_SIZE - 1);
+		if (start)
+			return -XEN_EINVAL;
+		return (long)((top->gpa + top->size) / PAGE_SIZE);
 	}
 	case XENMEM_machphys_mapping: {
 		struct xen_machphys_mapping mm = {

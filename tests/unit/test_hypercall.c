@@ -807,10 +807,31 @@ START_TEST(memory_op_only_for_self)
 	*who = DOMID_SELF;
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
 			 RAM / 4096);
-	*who = 3;
+	*who = 7; /* its own id */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_reservation, VA_DATA, 0),
+			 (long)d->mem.max_pages);
+	*who = 3; /* no such domain: Xen's -ESRCH; Domain-0: XSM's -EPERM */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
+			 -XEN_ESRCH);
+	*who = 0;
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
 			 -XEN_EPERM);
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, 0, 0), -XEN_EFAULT);
+	/* No continuation for these: a start extent is -EINVAL before anything is read. */
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_memory_op, XENMEM_current_reservation | (1u << 6), VA_NOTMAPPED, 0),
+	    -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn | (1u << 6), VA_DATA, 0),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page | (1u << 6), 0, 0),
+			 -XEN_EINVAL);
+	/* max_page, as Xen: one past the highest frame. */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0, 0), RAM / 4096);
+	/* memory_map reads its argument first: -EFAULT, then (no map for PV) -ENOSYS. */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_memory_map, VA_NOTMAPPED, 0),
+			 -XEN_EFAULT);
+	/* xen_version's pagesize wants a NULL handle. */
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_pagesize, VA_DATA, 0), -XEN_EINVAL);
 }
 END_TEST
 
@@ -1345,7 +1366,7 @@ START_TEST(maximum_gpfn_from_shared_info)
 	d->shinfo->arch.max_pfn = 0;
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), 0);
 	*who = 3;
-	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), -XEN_ESRCH);
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_NOTMAPPED, 0),
 			 -XEN_EFAULT);
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_memory_map, VA_DATA, 0), -XEN_ENOSYS);
