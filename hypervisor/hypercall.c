@@ -228,43 +228,48 @@ static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 
 /*
  * set_trap_table: entries up to the one whose address is 0 replace the
- * calling vCPU's (a NULL list clears them all), as Xen.  The list is read whole
- * before anything changes, at most one entry per vector and then some.
+ * calling vCPU's (a NULL list clears them all), as Xen: one at a time, so
+ * an entry it cannot read (-EFAULT) or that is not canonical (-EINVAL)
+ * ends the call with the entries before it already in place.  Xen goes on
+ * through a continuation as long as the list does; a list longer than any
+ * guest needs (TRAP_LIST_MAX, 256 vectors over and over) is cut there with
+ * -E2BIG, so one call cannot keep the hypervisor for ever.
  */
+#define TRAP_LIST_MAX 65536
+
 static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
 {
-	struct trap_info ti[512];
-	unsigned n = 0;
+	struct trap_info ti;
 
 	if (!a[0]) {
 		memset(v->trap_addr, 0, sizeof(v->trap_addr));
 		memset(v->trap_flags, 0, sizeof(v->trap_flags));
 		return 0;
 	}
-	for (;; n++) {
-		if (n == sizeof(ti) / sizeof(ti[0]))
+	for (uint64_t n = 0;; n++) {
+		uint64_t at = a[0] + n * sizeof(ti);
+
+		if (n == TRAP_LIST_MAX)
 			return -XEN_E2BIG;
-		if (a[0] + (n + 1) * sizeof(ti[0]) < a[0] ||
-		    vcpu_copy_from_guest(v, &ti[n], a[0] + n * sizeof(ti[0]), sizeof(ti[0])))
+		if (at < a[0] || vcpu_copy_from_guest(v, &ti, at, sizeof(ti)))
 			return -XEN_EFAULT;
-		if (!ti[n].address)
-			break;
-	}
-	/* Xen: a non-canonical entry is -EINVAL (here before any entry changes). */
-	for (unsigned i = 0; i < n; i++)
-		if ((uint64_t)((int64_t)(ti[i].address << 16) >> 16) != ti[i].address)
+		if (!ti.address)
+			return 0;
+		if ((uint64_t)((int64_t)(ti.address << 16) >> 16) != ti.address)
 			return -XEN_EINVAL;
-	for (unsigned i = 0; i < n; i++) {
-		v->trap_addr[ti[i].vector] = ti[i].address;
-		v->trap_flags[ti[i].vector] = ti[i].flags;
+		v->trap_addr[ti.vector] = ti.address;
+		v->trap_flags[ti.vector] = ti.flags;
 	}
-	return 0;
 }
 
-/* stack_switch: the kernel stack entries from guest user mode start on (pv_bounce_frame). */
+/*
+ * stack_switch: the kernel stack entries from guest user mode start on
+ * (pv_bounce_frame).  Xen raises the selector's RPL to the 64-bit guest
+ * kernel's, 3 (fixup_guest_stack_selector).
+ */
 static long hc_stack_switch(struct hv_vcpu *v, const uint64_t *a)
 {
-	v->kernel_ss = a[0];
+	v->kernel_ss = (a[0] & 3) == 3 ? a[0] : (a[0] & ~3ULL) | 3;
 	v->kernel_sp = a[1];
 	return 0;
 }

@@ -1451,19 +1451,36 @@ START_TEST(set_trap_table_reads_whole_list)
 	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), 0);
 	ck_assert_uint_eq(v->trap_addr[14], 0x401000);
 	ck_assert_uint_eq(v->trap_flags[0x80], 3);
-	/* No end before the pages do: -EFAULT, nothing changed. */
+	/*
+	 * As Xen, one entry at a time: no end before the pages do is -EFAULT
+	 * with the entries read so far in place; a non-canonical entry is
+	 * -EINVAL with those before it in place.
+	 */
 	for (unsigned i = 0; i < 16 * 4096 / sizeof(*ti); i++)
 		ti[i] = (struct trap_info){ .vector = 6, .address = 0x403000 };
 	ck_assert_int_eq(
 	    hc(__HYPERVISOR_set_trap_table, VA_DATA + 16 * 4096 - 2 * sizeof(*ti), 0, 0),
 	    -XEN_EFAULT);
-	/* No end within 512 entries: -E2BIG, nothing changed. */
-	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), -XEN_E2BIG);
-	ck_assert_uint_eq(v->trap_addr[6], 0);
+	ck_assert_uint_eq(v->trap_addr[6], 0x403000);
+	ti[0] = (struct trap_info){ .vector = 3, .address = 0x404000 };
+	ti[1] = (struct trap_info){ .vector = 4, .address = 0x0000800000000000ULL };
+	ti[2] = (struct trap_info){ .vector = 5, .address = 0x405000 };
+	ti[3] = (struct trap_info){ 0 };
+	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), -XEN_EINVAL);
+	ck_assert_uint_eq(v->trap_addr[3], 0x404000);
+	ck_assert_uint_eq(v->trap_addr[4], 0);
+	ck_assert_uint_eq(v->trap_addr[5], 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, ~0ULL - 8, 0, 0), -XEN_EFAULT);
 	/* NULL clears the table. */
 	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, 0, 0, 0), 0);
 	ck_assert_uint_eq(v->trap_addr[14], 0);
+	ck_assert_uint_eq(v->trap_addr[6], 0);
+	/* stack_switch: the selector's RPL raised to 3, as Xen's fixup. */
+	ck_assert_int_eq(hc(__HYPERVISOR_stack_switch, 0x10, 0x408000, 0), 0);
+	ck_assert_uint_eq(v->kernel_ss, 0x13);
+	ck_assert_uint_eq(v->kernel_sp, 0x408000);
+	ck_assert_int_eq(hc(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, 0x408000, 0), 0);
+	ck_assert_uint_eq(v->kernel_ss, FLAT_KERNEL_SS);
 }
 END_TEST
 
