@@ -313,6 +313,44 @@ static const hypercall_fn table[] = {
 
 #define NR_TABLE (sizeof(table) / sizeof(table[0]))
 
+/*
+ * The arguments Xen declares 32 bits wide (int, unsigned int, domid_t
+ * kept as unsigned int here): bit n for argument n.  Xen's handlers see
+ * them truncated, so a guest's stray upper half changes nothing there;
+ * nor here.
+ */
+static const uint8_t narrow_args[] = {
+	[__HYPERVISOR_mmu_update] = 0x0a,	    /* reqs, count, pdone, foreigndom */
+	[__HYPERVISOR_fpu_taskswitch] = 0x01,	    /* int set */
+	[__HYPERVISOR_sched_op_compat] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_multicall] = 0x02,	    /* list, unsigned nr */
+	[__HYPERVISOR_xen_version] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_console_io] = 0x03,	    /* unsigned cmd, unsigned count */
+	[__HYPERVISOR_grant_table_op] = 0x05,	    /* unsigned cmd, uop, unsigned count */
+	[__HYPERVISOR_vm_assist] = 0x03,	    /* unsigned cmd, unsigned type */
+	[__HYPERVISOR_update_va_mapping_otherdomain] = 0x08,
+	[__HYPERVISOR_vcpu_op] = 0x03,		    /* int cmd, unsigned vcpuid */
+	[__HYPERVISOR_set_segment_base] = 0x01,	    /* unsigned which */
+	[__HYPERVISOR_mmuext_op] = 0x0a,	    /* ops, count, pdone, foreigndom */
+	[__HYPERVISOR_sched_op] = 0x01,		    /* int cmd */
+	[__HYPERVISOR_callback_op] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_event_channel_op] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_physdev_op] = 0x01,	    /* int cmd */
+};
+
+/* Call hypercall nr with its arguments as wide as Xen declares them. */
+static long call(struct hv_vcpu *v, uint64_t nr, const uint64_t *in)
+{
+	uint64_t args[5];
+
+	memcpy(args, in, sizeof(args));
+	if (nr < sizeof(narrow_args))
+		for (unsigned i = 0; i < 5; i++)
+			if (narrow_args[nr] & (1u << i))
+				args[i] &= 0xffffffffu;
+	return table[nr](v, args);
+}
+
 /* What we do not implement is -ENOSYS, said once per domain and number in the log. */
 static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr)
 {
@@ -329,7 +367,9 @@ static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr)
  * __HYPERVISOR_multicall: each entry's call is made and its result written
  * back into the entry; a failing call does not stop the rest, as in Xen.
  * A multicall inside a multicall is refused (-EINVAL), as Xen refuses
- * re-entry, and so is iret (it does not return to the caller).
+ * re-entry.  An iret is made, as Xen's mc_exit: the frame on the stack the
+ * multicall was made with is returned to, its rax the entry's result
+ * (written back best effort) and the multicall's, and no entry after it runs.
  */
 static long hc_multicall(struct hv_vcpu *v, const uint64_t *a)
 {
@@ -342,10 +382,17 @@ static long hc_multicall(struct hv_vcpu *v, const uint64_t *a)
 
 		if (at < list || vcpu_copy_from_guest(v, &e, at, sizeof(e)))
 			return -XEN_EFAULT;
-		if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
+		if (e.op == __HYPERVISOR_iret) {
+			pv_iret(v);
+			e.result = v->regs.rax;
+			(void)vcpu_copy_to_guest(v, at + offsetof(struct multicall_entry, result),
+						 &e.result, sizeof(e.result));
+			return HC_NORETURN;
+		}
+		if (e.op == __HYPERVISOR_multicall)
 			ret = -XEN_EINVAL;
 		else if (e.op < NR_TABLE && table[e.op])
-			ret = table[e.op](v, e.args);
+			ret = call(v, e.op, e.args);
 		else
 			ret = hc_not_implemented(v, e.op);
 		e.result = (xen_ulong_t)ret;
@@ -378,7 +425,7 @@ void hypercall_dispatch(struct hv_vcpu *v)
 	if (v->user_mode)
 		ret = -XEN_EPERM;
 	else if (nr < NR_TABLE && table[nr])
-		ret = table[nr](v, args);
+		ret = call(v, nr, args);
 	else
 		ret = hc_not_implemented(v, nr);
 	if (ret == HC_NORETURN)

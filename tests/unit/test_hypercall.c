@@ -285,6 +285,13 @@ START_TEST(set_segment_base_cases)
 	v->gs_base_user = 5;
 	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0x28, 0), 0);
 	ck_assert_uint_eq(v->gs_sel_user, 0); /* no such descriptor: NUL, as Xen's fixup */
+	/* A readable code segment loads into %gs too (Xen's flat ring-3 ones are). */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0xe030, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0xe033);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0xe023, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0xe023);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0xe008, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0); /* the hypervisor's own (DPL 0): NUL */
 	ck_assert_uint_eq(v->gs_base_user, 0);
 	ck_assert_uint_eq(v->gs_base_kernel, 0x402000);
 	/* The process engine loads lower-half bases only. */
@@ -1197,14 +1204,15 @@ START_TEST(multicall_writes_every_result)
 	mc_entry(1, 99, 0, 0, 0); /* no such call */
 	mc_entry(2, __HYPERVISOR_xen_version, XENVER_extraversion, VA_NOTMAPPED, 0);
 	mc_entry(3, __HYPERVISOR_multicall, VA_DATA, 1, 0); /* nested */
-	mc_entry(4, __HYPERVISOR_iret, 0, 0, 0);
+	/* Xen's int cmd: the upper half of the register is not part of it. */
+	mc_entry(4, __HYPERVISOR_xen_version, (1ULL << 32) | XENVER_version, 0, 0);
 	mc_entry(5, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA, 6, 0), 0);
 	ck_assert_int_eq(mc_result(0), (4 << 16) | 17);
 	ck_assert_int_eq(mc_result(1), -XEN_ENOSYS);
 	ck_assert_int_eq(mc_result(2), -XEN_EFAULT);
 	ck_assert_int_eq(mc_result(3), -XEN_EINVAL);
-	ck_assert_int_eq(mc_result(4), -XEN_EINVAL);
+	ck_assert_int_eq(mc_result(4), (4 << 16) | 17);
 	ck_assert_int_eq(mc_result(5), 4096);	/* failures before it did not stop it */
 	ck_assert_uint_eq(d->enosys_logged, 0); /* 99 is past what is logged; nothing else marked */
 
@@ -1216,6 +1224,53 @@ START_TEST(multicall_writes_every_result)
 	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA, 0, 0), 0);
 	/* A list whose end wraps the address space is refused, not walked from 0. */
 	ck_assert_int_eq(hc(__HYPERVISOR_multicall, ~0ULL - 63, 3, 0), -XEN_EFAULT);
+}
+END_TEST
+
+/*
+ * An iret in a multicall is made, as Xen's mc_exit: the frame on the stack
+ * the multicall was made with is returned to, its rax the entry's result
+ * and the call's, and the entries after it are not run.
+ */
+START_TEST(multicall_iret_returns_and_stops)
+{
+	struct iret_context *ic = guest(VA_DATA + 8192);
+	struct hv_regs *r = &v->regs;
+
+	mc_entry(0, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
+	mc_entry(1, __HYPERVISOR_iret, 0, 0, 0);
+	mc_entry(2, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
+	*ic = (struct iret_context){ .rax = 0x5a5a, .rip = 0x400800, .cs = 0xe030,
+				     .rflags = 0x202, .rsp = VA_DATA + 12288, .ss = 0xe02b };
+	memset(r, 0, sizeof(*r));
+	r->rax = __HYPERVISOR_multicall;
+	r->rdi = VA_DATA;
+	r->rsi = 3;
+	r->rsp = VA_DATA + 8192;
+	hypercall_dispatch(v);
+	ck_assert_uint_eq(r->rax, 0x5a5a);
+	ck_assert_uint_eq(r->rip, 0x400800);
+	ck_assert_uint_eq(r->rsp, VA_DATA + 12288);
+	ck_assert_int_eq(mc_result(0), 4096);
+	ck_assert_int_eq(mc_result(1), 0x5a5a);
+	ck_assert_int_eq(mc_result(2), 0x1234); /* not run */
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+}
+END_TEST
+
+/* Arguments Xen declares 32 bits wide are truncated as Xen's C calls do. */
+START_TEST(narrow_arguments_truncated)
+{
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, (1ULL << 32) | XENVER_pagesize, 0, 0), 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1ULL << 32, 0), 1); /* vCPU 0 */
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
+			    (1ULL << 32) | VMASST_TYPE_runstate_update_flag, 0),
+			 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_fpu_taskswitch, 1, 0, 0), 0);
+	ck_assert(v->fpu_ts);
+	ck_assert_int_eq(hc(__HYPERVISOR_fpu_taskswitch, 1ULL << 32, 0, 0), 0); /* int 0: clear */
+	ck_assert(!v->fpu_ts);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, (1ULL << 32) | 99, 0, 0), -XEN_ENOSYS);
 }
 END_TEST
 
@@ -1650,6 +1705,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, sched_shutdown_checks_reason);
 	tcase_add_test(tc, sched_poll_limits_ports);
 	tcase_add_test(tc, vcpu_op_checks_ids_and_state);
+	tcase_add_test(tc, multicall_iret_returns_and_stops);
+	tcase_add_test(tc, narrow_arguments_truncated);
 	tcase_add_test(tc, vcpu_down_of_the_last_powers_off);
 	tcase_add_test(tc, timer_edges);
 	tcase_add_test(tc, sched_poll_order);
