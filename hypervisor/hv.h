@@ -289,6 +289,7 @@ struct hv_vcpu {
 	unsigned nr_poll_ports;
 	uint32_t poll_ports[128];
 	uint64_t cpu_ns; /* time spent running guest code */
+	uint64_t turn_wait_ns; /* of it, waiting for the engine to let it in (runstate_wait_turn) */
 	atomic_bool in_guest;
 	bool ran;	  /* has run once: regs hold its live registers */
 	uint64_t upcalls; /* event callbacks entered */

@@ -399,7 +399,10 @@ void runstate_wait_turn(struct hv_vcpu *v, bool waiting)
 
 	pthread_mutex_lock(&v->dom->lock);
 	if (v->runstate.state == from) {
+		uint64_t since = v->runstate.state_entry_time;
 		runstate_set(v, waiting ? RUNSTATE_runnable : RUNSTATE_running);
+		if (!waiting && since && v->runstate.state_entry_time > since)
+			v->turn_wait_ns += v->runstate.state_entry_time - since;
 		changed = true;
 	}
 	pthread_mutex_unlock(&v->dom->lock);

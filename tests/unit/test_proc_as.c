@@ -304,6 +304,8 @@ START_TEST(a_waiter_is_runnable_not_running)
 	ck_assert_int_eq(runstate_of(v1), RUNSTATE_running);
 	pthread_mutex_lock(&d->lock);
 	ck_assert_uint_gt(v1->runstate.time[RUNSTATE_runnable], 0);
+	/* The wait is not CPU time (vcpu.c takes turn_wait_ns off what vcpu_run took). */
+	ck_assert_uint_eq(v1->turn_wait_ns, v1->runstate.time[RUNSTATE_runnable]);
 	pthread_mutex_unlock(&d->lock);
 	ck_assert_int_eq(vcpu_pin_info(d, &info), 0);
 	ck_assert_uint_ne(info.vcpu[1].flags & SV_VCPUF_RUNNING, 0);
