@@ -260,6 +260,7 @@ struct hv_vcpu {
 	uint64_t period_next_ns;	    /* its next tick (host monotonic ns) */
 	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
 	uint64_t runstate_area;		    /* guest VA of its registered copy, 0 = none */
+	uint64_t time_area; /* guest VA of its vcpu_time_info copy (register_vcpu_time_memory_area) */
 	struct vcpu_info
 	    *vinfo;	    /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
 	uint64_t vinfo_gpa; /* and its address (the frame is held: mmu_hold_writable) */

@@ -62,6 +62,27 @@ void time_update(struct hv_vcpu *v)
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* fields written before version is even */
 	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
 
+	/*
+	 * The copy registered with VCPUOP_register_vcpu_time_memory_area (for
+	 * a vDSO), as Xen's update_secondary_system_time: an odd version,
+	 * the record, the even version; an address that does not take the
+	 * first write is skipped.
+	 */
+	uint64_t area = __atomic_load_n(&v->time_area, __ATOMIC_RELAXED);
+	if (area) {
+		struct vcpu_time_info c = *t;
+		uint32_t even = c.version;
+		size_t at = offsetof(struct vcpu_time_info, version);
+
+		c.version = even - 1;
+		if (!vcpu_copy_to_guest(v, area + at, &c.version, sizeof(c.version))) {
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			(void)vcpu_copy_to_guest(v, area, &c, sizeof(c));
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			(void)vcpu_copy_to_guest(v, area + at, &even, sizeof(even));
+		}
+	}
+
 	/* Wall clock at system time 0. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -654,6 +675,22 @@ long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
 		return nmi_send(d, (uint32_t)id) ? -XEN_ESRCH : 0;
 	case VCPUOP_get_physid:
 		return -XEN_EINVAL; /* Xen: only a hardware domain's pinned vCPUs */
+	case VCPUOP_register_vcpu_time_memory_area: {
+		/*
+		 * As x86 Xen: an address the guest cannot have is -EFAULT; the
+		 * copy is written now for the caller, for another vCPU when it
+		 * next runs (time_update), and whenever the record changes.
+		 */
+		struct vcpu_register_time_memory_area ta;
+		if (vcpu_copy_from_guest(v, &ta, a[2], sizeof(ta)))
+			return -XEN_EFAULT;
+		if (!guest_va_ok(d, ta.addr.p))
+			return -XEN_EFAULT;
+		__atomic_store_n(&t->time_area, ta.addr.p, __ATOMIC_RELAXED);
+		if (t == v)
+			time_update(v);
+		return 0;
+	}
 	case VCPUOP_register_vcpu_info: {
 		struct vcpu_register_vcpu_info ri;
 		if (vcpu_copy_from_guest(v, &ri, a[2], sizeof(ri)))
@@ -689,7 +726,7 @@ long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
 		return 0;
 	}
 	default:
-		/* VCPUOP_register_vcpu_time_memory_area among them: said once in the log. */
+		/* Said once in the log. */
 		if (!__atomic_exchange_n(&d->vcpu_op_logged, true, __ATOMIC_RELAXED))
 			hv_log("d%u: vcpu_op %llu not implemented: -ENOSYS", d->domid,
 			       (unsigned long long)cmd);

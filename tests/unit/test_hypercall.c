@@ -649,15 +649,54 @@ START_TEST(vcpu_op_checks_ids_and_state)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 1, VA_DATA),
 			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, 99, 0, 0), -XEN_ENOSYS);
-	ck_assert_int_eq(
-	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA),
-	    -XEN_ENOSYS);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_physid, 0, VA_DATA), -XEN_EINVAL);
 	/* send_nmi: no argument, then an NMI pending on the vCPU named. */
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 1, VA_DATA), -XEN_EINVAL);
 	ck_assert(!atomic_load(&d->vcpus[1]->nmi_pending));
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 1, 0), 0);
 	ck_assert(atomic_load(&d->vcpus[1]->nmi_pending));
+}
+END_TEST
+
+/*
+ * register_vcpu_time_memory_area: an address the guest cannot have is
+ * -EFAULT; the caller's copy is written at once (version even, the
+ * record vcpu_info has), and again with every update; NULL stops it.
+ */
+START_TEST(vcpu_time_area_follows_the_record)
+{
+	struct vcpu_register_time_memory_area *ta = guest(VA_DATA);
+	struct vcpu_time_info *area = guest(VA_DATA + 4096), *t = &vcpu_info_of(v)->time;
+
+	memset(area, 0xee, sizeof(*area));
+	ta->addr.p = 0xffff800000000000ULL;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA),
+	    -XEN_EFAULT);
+	ck_assert_uint_eq(v->time_area, 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_NOTMAPPED),
+	    -XEN_EFAULT);
+	ta->addr.p = VA_DATA + 4096;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA), 0);
+	ck_assert_uint_eq(area->version % 2, 0);
+	ck_assert_uint_eq(area->version, t->version);
+	ck_assert_uint_eq(area->tsc_to_system_mul, t->tsc_to_system_mul);
+	ck_assert_uint_eq(area->system_time, t->system_time);
+	time_update(v);
+	ck_assert_uint_eq(area->version, t->version);
+	ck_assert_uint_eq(area->tsc_timestamp, t->tsc_timestamp);
+	ta->addr.p = 0;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA), 0);
+	time_update(v);
+	ck_assert_uint_ne(area->version, t->version);
+	/* Another vCPU's: kept for when it runs. */
+	ta->addr.p = VA_DATA + 8192;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 1, VA_DATA), 0);
+	ck_assert_uint_eq(d->vcpus[1]->time_area, VA_DATA + 8192);
 }
 END_TEST
 
@@ -1708,6 +1747,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, multicall_iret_returns_and_stops);
 	tcase_add_test(tc, narrow_arguments_truncated);
 	tcase_add_test(tc, vcpu_down_of_the_last_powers_off);
+	tcase_add_test(tc, vcpu_time_area_follows_the_record);
 	tcase_add_test(tc, timer_edges);
 	tcase_add_test(tc, sched_poll_order);
 	tcase_add_test(tc, runstate_area_checks_and_writes);
