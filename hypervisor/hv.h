@@ -261,6 +261,7 @@ struct hv_vcpu {
 	uint64_t period_next_ns;	    /* its next tick (host monotonic ns) */
 	struct vcpu_runstate_info runstate; /* under dom->lock; times in Xen system ns */
 	uint64_t runstate_area;		    /* guest VA of its registered copy, 0 = none */
+	uint64_t time_area; /* guest VA of its vcpu_time_info copy (register_vcpu_time_memory_area) */
 	struct vcpu_info
 	    *vinfo;	    /* VCPUOP_register_vcpu_info: where it lives now; NULL: shared_info */
 	uint64_t vinfo_gpa; /* and its address (the frame is held: mmu_hold_writable) */
@@ -290,6 +291,7 @@ struct hv_vcpu {
 	unsigned nr_poll_ports;
 	uint32_t poll_ports[128];
 	uint64_t cpu_ns; /* time spent running guest code */
+	uint64_t turn_wait_ns; /* of it, waiting for the engine to let it in (runstate_wait_turn) */
 	atomic_bool in_guest;
 	bool ran;	  /* has run once: regs hold its live registers */
 	uint64_t upcalls; /* event callbacks entered */
@@ -341,6 +343,7 @@ struct hv_domain {
 	/* PV */
 	uint64_t hcall_page_gpa;
 	uint64_t enosys_logged;	 /* hypercall numbers < 64 said -ENOSYS to, logged once */
+	bool vcpu_op_logged;	 /* an unimplemented vcpu_op sub-op said -ENOSYS to, logged once */
 	uint64_t vm_assist;	 /* VMASST_TYPE_* bits enabled */
 	uint64_t watchdog_ns[2]; /* SCHEDOP_watchdog deadlines (host monotonic ns), 0 = unused */
 	uint64_t priv_l3_gpa; /* hypervisor's PDPT for SV_PRIV_L4_SLOT */
@@ -588,6 +591,8 @@ void time_update(struct hv_vcpu *v);
 void runstate_set(struct hv_vcpu *v, int state);
 /* Its own thread, about to run guest code: the registered runstate copy brought up to date. */
 void runstate_publish(struct hv_vcpu *v);
+/* Its own thread waits for the engine to let it in (true), or got in (false): runnable meanwhile. */
+void runstate_wait_turn(struct hv_vcpu *v, bool waiting);
 bool sched_poll_ready(struct hv_vcpu *v);
 int sched_timer_start(struct hv_domain *d);
 void sched_timer_stop(struct hv_domain *d);

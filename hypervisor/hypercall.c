@@ -74,7 +74,7 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		return vcpu_copy_to_guest(v, arg, &fi, sizeof(fi)) ? -XEN_EFAULT : 0;
 	}
 	case XENVER_pagesize:
-		return PAGE_SIZE;
+		return arg ? -XEN_EINVAL : (long)PAGE_SIZE; /* Xen: the handle must be NULL */
 	case XENVER_guest_handle:
 		return vcpu_copy_to_guest(v, arg, v->dom->handle, sizeof(xen_domain_handle_t))
 			   ? -XEN_EFAULT
@@ -120,42 +120,70 @@ static long hc_console_io(struct hv_vcpu *v, const uint64_t *a)
 	}
 }
 
+/*
+ * The domain a memory_op names, as Xen's rcu_lock_domain_by_any_id and XSM
+ * answer a domU: itself (DOMID_SELF or its id) 0, one that exists
+ * (Domain-0, another) -EPERM, none -ESRCH.
+ */
+static long memop_target(struct hv_domain *d, domid_t who)
+{
+	struct hv_domain *o;
+
+	if (who == DOMID_SELF || who == d->domid)
+		return 0;
+	if (who == 0)
+		return -XEN_EPERM;
+	o = who < DOMID_FIRST_RESERVED ? domain_get(who) : NULL;
+	if (!o)
+		return -XEN_ESRCH;
+	domain_put(o);
+	return -XEN_EPERM;
+}
+
 static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
 {
 	struct hv_domain *d = v->dom;
+	unsigned start = (unsigned)(a[0] >> 6);
 	domid_t who;
+	long ret;
 
 	switch (a[0] & 0x3f) { /* low 6 bits: the command; the rest: a continuation */
 	case XENMEM_increase_reservation:
 	case XENMEM_decrease_reservation:
 	case XENMEM_populate_physmap:
-		return memop_reservation(v, (unsigned)(a[0] & 0x3f), (unsigned)(a[0] >> 6), a[1]);
+		return memop_reservation(v, (unsigned)(a[0] & 0x3f), start, a[1]);
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:
+	case XENMEM_maximum_gpfn:
+		if (start)
+			return -XEN_EINVAL; /* Xen: no continuation for these */
 		if (vcpu_copy_from_guest(v, &who, a[1], sizeof(who)))
 			return -XEN_EFAULT;
-		if (who != DOMID_SELF && who != d->domid)
-			return -XEN_EPERM;
+		ret = memop_target(d, who);
+		if (ret)
+			return ret;
+		if ((a[0] & 0x3f) == XENMEM_maximum_gpfn) {
+			/* As Xen for PV: from the max_pfn the guest keeps in shared_info. */
+			uint64_t max_pfn =
+			    d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED)
+				      : 0;
+			return (long)((max_pfn ? max_pfn : 1) - 1);
+		}
 		return (long)((a[0] & 0x3f) == XENMEM_current_reservation ? memop_current(d)
 									  : memop_maximum(d));
-	case XENMEM_maximum_gpfn: {
-		/* As Xen for PV: from the max_pfn the guest keeps in shared_info. */
-		uint64_t max_pfn;
-
-		if (vcpu_copy_from_guest(v, &who, a[1], sizeof(who)))
+	case XENMEM_memory_map: {
+		/* No map set by the toolstack (no e820_host for PV): Xen reads it, then -ENOSYS. */
+		struct xen_memory_map map;
+		if (vcpu_copy_from_guest(v, &map, a[1], sizeof(map)))
 			return -XEN_EFAULT;
-		if (who != DOMID_SELF && who != d->domid)
-			return -XEN_EPERM;
-		max_pfn =
-		    d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED) : 0;
-		return (long)((max_pfn ? max_pfn : 1) - 1);
-	}
-	case XENMEM_memory_map:
-		/* No map set by the toolstack (no e820_host for PV): Xen says -ENOSYS too. */
 		return -XEN_ENOSYS;
+	}
 	case XENMEM_maximum_ram_page: {
+		/* Xen's max_page: one past the highest machine frame (here, of the domain's). */
 		const struct sv_mem_range *top = &d->mem.ram[d->mem.nr_ram - 1];
-		return (long)((top->gpa + top->size) / PAGE_SIZE - 1);
+		if (start)
+			return -XEN_EINVAL;
+		return (long)((top->gpa + top->size) / PAGE_SIZE);
 	}
 	case XENMEM_machphys_mapping: {
 		struct xen_machphys_mapping mm = {
@@ -200,43 +228,48 @@ static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 
 /*
  * set_trap_table: entries up to the one whose address is 0 replace the
- * calling vCPU's (a NULL list clears them all), as Xen.  The list is read whole
- * before anything changes, at most one entry per vector and then some.
+ * calling vCPU's (a NULL list clears them all), as Xen: one at a time, so
+ * an entry it cannot read (-EFAULT) or that is not canonical (-EINVAL)
+ * ends the call with the entries before it already in place.  Xen goes on
+ * through a continuation as long as the list does; a list longer than any
+ * guest needs (TRAP_LIST_MAX, 256 vectors over and over) is cut there with
+ * -E2BIG, so one call cannot keep the hypervisor for ever.
  */
+#define TRAP_LIST_MAX 65536
+
 static long hc_set_trap_table(struct hv_vcpu *v, const uint64_t *a)
 {
-	struct trap_info ti[512];
-	unsigned n = 0;
+	struct trap_info ti;
 
 	if (!a[0]) {
 		memset(v->trap_addr, 0, sizeof(v->trap_addr));
 		memset(v->trap_flags, 0, sizeof(v->trap_flags));
 		return 0;
 	}
-	for (;; n++) {
-		if (n == sizeof(ti) / sizeof(ti[0]))
+	for (uint64_t n = 0;; n++) {
+		uint64_t at = a[0] + n * sizeof(ti);
+
+		if (n == TRAP_LIST_MAX)
 			return -XEN_E2BIG;
-		if (a[0] + (n + 1) * sizeof(ti[0]) < a[0] ||
-		    vcpu_copy_from_guest(v, &ti[n], a[0] + n * sizeof(ti[0]), sizeof(ti[0])))
+		if (at < a[0] || vcpu_copy_from_guest(v, &ti, at, sizeof(ti)))
 			return -XEN_EFAULT;
-		if (!ti[n].address)
-			break;
-	}
-	/* Xen: a non-canonical entry is -EINVAL (here before any entry changes). */
-	for (unsigned i = 0; i < n; i++)
-		if ((uint64_t)((int64_t)(ti[i].address << 16) >> 16) != ti[i].address)
+		if (!ti.address)
+			return 0;
+		if ((uint64_t)((int64_t)(ti.address << 16) >> 16) != ti.address)
 			return -XEN_EINVAL;
-	for (unsigned i = 0; i < n; i++) {
-		v->trap_addr[ti[i].vector] = ti[i].address;
-		v->trap_flags[ti[i].vector] = ti[i].flags;
+		v->trap_addr[ti.vector] = ti.address;
+		v->trap_flags[ti.vector] = ti.flags;
 	}
-	return 0;
 }
 
-/* stack_switch: the kernel stack entries from guest user mode start on (pv_bounce_frame). */
+/*
+ * stack_switch: the kernel stack entries from guest user mode start on
+ * (pv_bounce_frame).  Xen raises the selector's RPL to the 64-bit guest
+ * kernel's, 3 (fixup_guest_stack_selector).
+ */
 static long hc_stack_switch(struct hv_vcpu *v, const uint64_t *a)
 {
-	v->kernel_ss = a[0];
+	v->kernel_ss = (a[0] & 3) == 3 ? a[0] : (a[0] & ~3ULL) | 3;
 	v->kernel_sp = a[1];
 	return 0;
 }
@@ -280,6 +313,44 @@ static const hypercall_fn table[] = {
 
 #define NR_TABLE (sizeof(table) / sizeof(table[0]))
 
+/*
+ * The arguments Xen declares 32 bits wide (int, unsigned int, domid_t
+ * kept as unsigned int here): bit n for argument n.  Xen's handlers see
+ * them truncated, so a guest's stray upper half changes nothing there;
+ * nor here.
+ */
+static const uint8_t narrow_args[] = {
+	[__HYPERVISOR_mmu_update] = 0x0a,	    /* reqs, count, pdone, foreigndom */
+	[__HYPERVISOR_fpu_taskswitch] = 0x01,	    /* int set */
+	[__HYPERVISOR_sched_op_compat] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_multicall] = 0x02,	    /* list, unsigned nr */
+	[__HYPERVISOR_xen_version] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_console_io] = 0x03,	    /* unsigned cmd, unsigned count */
+	[__HYPERVISOR_grant_table_op] = 0x05,	    /* unsigned cmd, uop, unsigned count */
+	[__HYPERVISOR_vm_assist] = 0x03,	    /* unsigned cmd, unsigned type */
+	[__HYPERVISOR_update_va_mapping_otherdomain] = 0x08,
+	[__HYPERVISOR_vcpu_op] = 0x03,		    /* int cmd, unsigned vcpuid */
+	[__HYPERVISOR_set_segment_base] = 0x01,	    /* unsigned which */
+	[__HYPERVISOR_mmuext_op] = 0x0a,	    /* ops, count, pdone, foreigndom */
+	[__HYPERVISOR_sched_op] = 0x01,		    /* int cmd */
+	[__HYPERVISOR_callback_op] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_event_channel_op] = 0x01,	    /* int cmd */
+	[__HYPERVISOR_physdev_op] = 0x01,	    /* int cmd */
+};
+
+/* Call hypercall nr with its arguments as wide as Xen declares them. */
+static long call(struct hv_vcpu *v, uint64_t nr, const uint64_t *in)
+{
+	uint64_t args[5];
+
+	memcpy(args, in, sizeof(args));
+	if (nr < sizeof(narrow_args))
+		for (unsigned i = 0; i < 5; i++)
+			if (narrow_args[nr] & (1u << i))
+				args[i] &= 0xffffffffu;
+	return table[nr](v, args);
+}
+
 /* What we do not implement is -ENOSYS, said once per domain and number in the log. */
 static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr)
 {
@@ -296,7 +367,9 @@ static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr)
  * __HYPERVISOR_multicall: each entry's call is made and its result written
  * back into the entry; a failing call does not stop the rest, as in Xen.
  * A multicall inside a multicall is refused (-EINVAL), as Xen refuses
- * re-entry, and so is iret (it does not return to the caller).
+ * re-entry.  An iret is made, as Xen's mc_exit: the frame on the stack the
+ * multicall was made with is returned to, its rax the entry's result
+ * (written back best effort) and the multicall's, and no entry after it runs.
  */
 static long hc_multicall(struct hv_vcpu *v, const uint64_t *a)
 {
@@ -309,10 +382,17 @@ static long hc_multicall(struct hv_vcpu *v, const uint64_t *a)
 
 		if (at < list || vcpu_copy_from_guest(v, &e, at, sizeof(e)))
 			return -XEN_EFAULT;
-		if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
+		if (e.op == __HYPERVISOR_iret) {
+			pv_iret(v);
+			e.result = v->regs.rax;
+			(void)vcpu_copy_to_guest(v, at + offsetof(struct multicall_entry, result),
+						 &e.result, sizeof(e.result));
+			return HC_NORETURN;
+		}
+		if (e.op == __HYPERVISOR_multicall)
 			ret = -XEN_EINVAL;
 		else if (e.op < NR_TABLE && table[e.op])
-			ret = table[e.op](v, e.args);
+			ret = call(v, e.op, e.args);
 		else
 			ret = hc_not_implemented(v, e.op);
 		e.result = (xen_ulong_t)ret;
@@ -345,7 +425,7 @@ void hypercall_dispatch(struct hv_vcpu *v)
 	if (v->user_mode)
 		ret = -XEN_EPERM;
 	else if (nr < NR_TABLE && table[nr])
-		ret = table[nr](v, args);
+		ret = call(v, nr, args);
 	else
 		ret = hc_not_implemented(v, nr);
 	if (ret == HC_NORETURN)

@@ -282,8 +282,16 @@ long memop_reservation(struct hv_vcpu *v, unsigned op, unsigned start, uint64_t 
 		return start;
 	if (op != XENMEM_decrease_reservation && (r.mem_flags & XENMEMF_populate_on_demand))
 		return start; /* only for translated guests */
-	if (r.domid != DOMID_SELF && r.domid != d->domid)
+	if (r.domid != DOMID_SELF && r.domid != d->domid) {
+		/* Xen: a domain that does not exist is "nothing done"; one that does, XSM's -EPERM. */
+		struct hv_domain *o = r.domid && r.domid < DOMID_FIRST_RESERVED ? domain_get(r.domid)
+										: NULL;
+		if (!o && r.domid)
+			return start;
+		if (o)
+			domain_put(o);
 		return -XEN_EPERM;
+	}
 	for (i = start; i < r.nr_extents; i++) {
 		bool ok;
 

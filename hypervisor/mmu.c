@@ -37,6 +37,19 @@
 #define PTE_A (1ULL << 5)
 #define PTE_D (1ULL << 6)
 #define PTE_PS (1ULL << 7)
+#define PTE_PWT (1ULL << 3)
+#define PTE_PCD (1ULL << 4)
+#define PTE_G (1ULL << 8)
+/*
+ * Xen's base_disallow_mask for a 64-bit PV domain without devices: only P,
+ * RW, US, A, D, the available bits and NX may be set.  An L1 entry may
+ * also set G (user mappings); PAT (bit 7 there) is refused with the
+ * caching bits; above L1 bit 7 is PSE.
+ */
+#define L1_DISALLOW (PTE_PWT | PTE_PCD | PTE_PS)
+#define LN_DISALLOW (PTE_PWT | PTE_PCD | PTE_PS | PTE_G)
+/* Xen's INVALID_MFN test in get_page_from_l1e: the all-ones frame is -EINVAL, not -EPERM. */
+#define MFN_ALL_ONES (PTE_ADDR >> 12)
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define NO_PFN UINT32_MAX
 #define REF_MAX (UINT32_MAX - 1)
@@ -207,8 +220,9 @@ static int get_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t t
 
 	if (!(e & PTE_P))
 		return 0;
-	if (level > 1 && (e & PTE_PS))
-		return -XEN_EINVAL; /* no superpages for PV guests, as Xen */
+	/* Xen's "Bad L%d flags": superpages (PSE), caching bits, G above L1. */
+	if (e & (level > 1 ? LN_DISALLOW : L1_DISALLOW))
+		return -XEN_EINVAL;
 	kind = classify(d, e, &pfn);
 	if (level > 1) {
 		if (kind != FR_RAM)
@@ -224,6 +238,8 @@ static int get_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t t
 		link_add(&m->f[pfn], table_pfn, idx);
 		return 0;
 	}
+	if (kind == -XEN_EPERM && ((e & PTE_ADDR) >> 12) == MFN_ALL_ONES)
+		return -XEN_EINVAL;
 	if (kind < 0)
 		return kind;
 	if (kind == FR_EXTRA)
@@ -710,47 +726,109 @@ bool mmu_frame_info(struct hv_domain *d, uint64_t gpa, struct mmu_frame *out)
 	return true;
 }
 
-/*
- * The foreign-domain argument of mmu_update and mmuext_op: only
- * DOMID_SELF, as Xen answers a guest without privilege (naming itself is
- * refused too).  For mmu_update the upper 16 bits name the tables' owner
- * (plus one): only this domain.
- */
-static long check_foreign(struct hv_domain *d, uint64_t foreigndom, bool pt_owner)
+static bool canonical(uint64_t va)
 {
-	uint32_t pt = (uint32_t)(foreigndom >> 16) & 0xffff;
-
-	if (pt_owner && pt && pt - 1 != d->domid) {
-		struct hv_domain *o = domain_get(pt - 1);
-		if (!o)
-			return -XEN_ESRCH;
-		domain_put(o);
-		return -XEN_EPERM;
-	}
-	if ((foreigndom & 0xffff) != DOMID_SELF)
-		return -XEN_ESRCH;
-	return 0;
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
-static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
+/*
+ * Who Xen's get_pg_owner finds when an unprivileged domain names domid as
+ * the foreign domain (the low 16 bits of foreigndom, or
+ * update_va_mapping_otherdomain's domid): itself for DOMID_SELF; nobody
+ * for its own id ("Cannot specify itself as foreign domain") or a domain
+ * that does not exist (-ESRCH); DOMID_IO, or any other domain (XSM then
+ * refuses it -EPERM).  Domain-0 always exists.
+ */
+enum pg_owner { PG_SELF, PG_IO, PG_OTHER, PG_NONE };
+
+static bool domain_exists(uint32_t domid)
+{
+	struct hv_domain *o;
+
+	if (domid == 0)
+		return true;
+	if (domid >= DOMID_FIRST_RESERVED)
+		return false;
+	o = domain_get(domid);
+	if (!o)
+		return false;
+	domain_put(o);
+	return true;
+}
+
+static enum pg_owner pg_owner_of(struct hv_domain *d, uint16_t domid)
+{
+	if (domid == DOMID_SELF)
+		return PG_SELF;
+	if (domid == d->domid)
+		return PG_NONE;
+	if (domid == DOMID_IO)
+		return PG_IO;
+	if (domid == DOMID_XEN || domain_exists(domid))
+		return PG_OTHER;
+	return PG_NONE;
+}
+
+/* The owners a batch names: the page owner, and whether the tables are another domain's. */
+struct mmu_owner {
+	enum pg_owner pg;
+	bool pt_other;
+};
+
+/*
+ * A present L1 entry written with DOMID_IO as the page owner: Xen's
+ * get_page_from_l1e finds no frame of dom_io to map (the domain's own
+ * frames and the hypervisor's are -EBUSY, no memory at all -EPERM), after
+ * its flags check.
+ */
+static long io_l1_error(struct hv_domain *d, uint64_t e)
+{
+	uint64_t pfn;
+	int kind;
+
+	if (e & L1_DISALLOW)
+		return -XEN_EINVAL;
+	kind = classify(d, e, &pfn);
+	if (kind != -XEN_EPERM)
+		return -XEN_EBUSY;
+	return ((e & PTE_ADDR) >> 12) == MFN_ALL_ONES ? -XEN_EINVAL : -XEN_EPERM;
+}
+
+static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val, const struct mmu_owner *o)
 {
 	struct hv_domain *d = v->dom;
 	struct hv_mmu *m = M(d);
 	unsigned cmd = (unsigned)(ptr & 7);
-	uint64_t pfn;
-	int ret;
+	uint64_t pfn, *extra;
+	int ret, kind;
 
 	ptr &= ~7ULL;
 	switch (cmd) {
 	case MMU_NORMAL_PT_UPDATE:
 	case MMU_PT_UPDATE_PRESERVE_AD:
 	case MMU_PT_UPDATE_NO_TRANSLATE: /* nothing is translated for PV */
-		if (classify(d, ptr, &pfn) != FR_RAM)
+		if (o->pt_other || o->pg == PG_OTHER)
+			return -XEN_EPERM; /* XSM, before the frame is looked at */
+		kind = classify(d, ptr, &pfn);
+		if (kind == FR_EXTRA) {
+			/* shared_info, a grant frame: always writable, written as memory (Xen). */
+			extra = mem_gpa(&d->mem, ptr, 8);
+			if (!extra)
+				return -XEN_EINVAL;
+			__atomic_store_n(extra, val, __ATOMIC_RELAXED);
+			return 0;
+		}
+		if (kind != FR_RAM)
 			return -XEN_EINVAL; /* Xen: "Could not get page for normal update" */
 		if (m->f[pfn].type_count && m->f[pfn].type >= MMU_T_L1 &&
-		    m->f[pfn].type <= MMU_T_L4)
+		    m->f[pfn].type <= MMU_T_L4) {
+			if (o->pg == PG_IO && m->f[pfn].type != MMU_T_L1)
+				return -XEN_EINVAL; /* Xen: page owner is not the tables' owner */
+			if (o->pg == PG_IO && (val & PTE_P))
+				return io_l1_error(d, val);
 			return mod_entry(v, pfn, m->f[pfn].type, (unsigned)(ptr & 0xfff) / 8, val,
 					 cmd == MMU_PT_UPDATE_PRESERVE_AD);
+		}
 		/* Not a table: a plain write, which needs the frame writable (as Xen). */
 		ret = get_type(d, pfn, MMU_T_WRITABLE);
 		if (ret)
@@ -759,7 +837,11 @@ static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
 		put_type(d, pfn);
 		return 0;
 	case MMU_MACHPHYS_UPDATE:
-		if (classify(d, ptr, &pfn) != FR_RAM)
+		if (o->pt_other || o->pg == PG_OTHER)
+			return -XEN_EPERM;
+		kind = classify(d, ptr, &pfn);
+		/* Xen: the frame must be the page owner's (dom_io owns none of the domain's). */
+		if (o->pg == PG_IO || (kind != FR_RAM && kind != FR_EXTRA))
 			return -XEN_EINVAL;
 		pv_m2p_set(d, ptr & PTE_ADDR, val);
 		return 0;
@@ -769,31 +851,52 @@ static long one_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
 }
 
 /* One request of a batch, as mmu_batch copied it from the guest. */
-typedef long (*mmu_one_fn)(struct hv_vcpu *v, const void *req);
+typedef long (*mmu_one_fn)(struct hv_vcpu *v, const void *req, const struct mmu_owner *o);
 
 /*
  * The batch of mmu_update and mmuext_op: (reqs, count, pdone, foreigndom),
  * each request copied once, in order under the MMU lock, stopping at the
  * first failure; *pdone gets the number done (a continuation's count added).
+ *
+ * Before any request, in Xen's order: a list that starts where the guest
+ * has no addresses is -EFAULT; mmu_update's tables' owner (foreigndom's
+ * upper half, plus one) that does not exist is -ESRCH; then the page owner
+ * (pg_owner_of): none is -ESRCH (mmu_update writes *pdone first), and for
+ * mmuext_op anyone but the caller -EPERM.  mmu_update refuses another
+ * domain's tables or pages per request, -EPERM (Xen's XSM check), so a
+ * batch of none is 0.
  */
-static long mmu_batch(struct hv_vcpu *v, const uint64_t *a, bool pt_owner, size_t size,
+static long mmu_batch(struct hv_vcpu *v, const uint64_t *a, bool is_update, size_t size,
 		      mmu_one_fn one, const char *crash_why)
 {
 	struct hv_domain *d = v->dom;
 	struct hv_mmu *m = M(d);
 	uint64_t reqs = a[0], count = a[1] & 0xffffffffu, pdone = a[2], i = 0;
-	uint32_t done = 0;
+	uint32_t foreigndom = (uint32_t)a[3], done = 0;
+	struct mmu_owner o = { .pg = PG_SELF };
 	long ret, ret2;
 
-	ret = check_foreign(d, a[3], pt_owner);
-	if (ret)
-		return ret;
 	if (count & MMU_UPDATE_PREEMPTED) {
 		/* A continuation: we never make one, but honour it as Xen would. */
 		count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
 		if (pdone && vcpu_copy_from_guest(v, &done, pdone, sizeof(done)))
 			done = 0;
 	}
+	if (!canonical(reqs) || d->eng->va_reserved(reqs))
+		return -XEN_EFAULT; /* Xen's guest_handle_okay */
+	if (is_update && (foreigndom >> 16) && (foreigndom >> 16) - 1 != d->domid) {
+		if (!domain_exists((foreigndom >> 16) - 1))
+			return -XEN_ESRCH;
+		o.pt_other = true;
+	}
+	o.pg = pg_owner_of(d, (uint16_t)foreigndom);
+	if (o.pg == PG_NONE) {
+		if (is_update && pdone)
+			(void)vcpu_copy_to_guest(v, pdone, &done, sizeof(done));
+		return -XEN_ESRCH;
+	}
+	if (!is_update && o.pg != PG_SELF)
+		return -XEN_EPERM;
 	pthread_mutex_lock(&m->lock);
 	m->cur = v;
 	ret = hold_base(v);
@@ -808,7 +911,7 @@ static long mmu_batch(struct hv_vcpu *v, const uint64_t *a, bool pt_owner, size_
 			ret = -XEN_EFAULT;
 			break;
 		}
-		ret = one(v, &req);
+		ret = one(v, &req, &o);
 		if (ret)
 			break;
 	}
@@ -824,11 +927,11 @@ static long mmu_batch(struct hv_vcpu *v, const uint64_t *a, bool pt_owner, size_
 	return ret;
 }
 
-static long one_update_req(struct hv_vcpu *v, const void *req)
+static long one_update_req(struct hv_vcpu *v, const void *req, const struct mmu_owner *o)
 {
 	const struct mmu_update *u = req;
 
-	return one_update(v, u->ptr, u->val);
+	return one_update(v, u->ptr, u->val, o);
 }
 
 /* mmu_update(reqs, count, pdone, foreigndom): in order, stopping at the first failure. */
@@ -926,14 +1029,20 @@ static long one_ext(struct hv_vcpu *v, const struct mmuext_op *op)
 		return 0;
 	case MMUEXT_TLB_FLUSH_MULTI:
 	case MMUEXT_INVLPG_MULTI:
-		return read_vcpumask(v, (uint64_t)(uintptr_t)op->arg2.vcpumask.p);
+		/* Xen: a mask it cannot read is -EINVAL here (-EFAULT for update_va_mapping). */
+		return read_vcpumask(v, (uint64_t)(uintptr_t)op->arg2.vcpumask.p) ? -XEN_EINVAL : 0;
 	case MMUEXT_FLUSH_CACHE:
-	case MMUEXT_FLUSH_CACHE_GLOBAL:
 		return -XEN_EACCES; /* Xen: only for a domain with physical devices */
+	case MMUEXT_FLUSH_CACHE_GLOBAL:
+		return -XEN_EINVAL; /* the same refusal, with Xen's other errno */
+	case MMUEXT_MARK_SUPER:
+	case MMUEXT_UNMARK_SUPER:
+		return -XEN_EOPNOTSUPP; /* Xen 4.17: superpage marking is gone */
 	case MMUEXT_SET_LDT: {
-		uint64_t base = op->arg1.linear_addr, ents = op->arg2.nr_ents;
-		if ((base & (PAGE_SIZE - 1)) || (uint64_t)((int64_t)(base << 16) >> 16) != base ||
-		    ents > 8192 || d->eng->va_reserved(base))
+		/* Xen: no entries means no LDT at all, whatever the address. */
+		uint64_t ents = op->arg2.nr_ents, base = ents ? op->arg1.linear_addr : 0;
+		if ((base & (PAGE_SIZE - 1)) || !canonical(base) || ents > 8192 ||
+		    d->eng->va_reserved(base))
 			return -XEN_EINVAL; /* Xen: "Bad args to SET_LDT" */
 		if (ents) {
 			/* No engine loads a guest LDT: refused rather than ignored. */
@@ -968,8 +1077,9 @@ static long one_ext(struct hv_vcpu *v, const struct mmuext_op *op)
 	}
 }
 
-static long one_ext_req(struct hv_vcpu *v, const void *req)
+static long one_ext_req(struct hv_vcpu *v, const void *req, const struct mmu_owner *o)
 {
+	(void)o; /* only the caller's own (mmu_batch) */
 	return one_ext(v, req);
 }
 
@@ -983,24 +1093,23 @@ long hc_mmuext_op(struct hv_vcpu *v, const uint64_t *a)
 /*
  * update_va_mapping(va, val, flags): the level-1 entry of va in the
  * caller's tables, as one MMU_NORMAL_PT_UPDATE.  Flags: a flush type
- * (UVMF_NONE, _TLB_FLUSH, _INVLPG; 3 is -EINVAL) and UVMF_LOCAL, UVMF_ALL
- * or a pointer to a vCPU mask (UVMF_MULTI), which must be readable.
- * Updates reach the engine at once, so every flush type is honoured.
+ * (UVMF_NONE, _TLB_FLUSH, _INVLPG; 3 flushes nothing, as Xen's switch
+ * has no case for it) and UVMF_LOCAL, UVMF_ALL or a pointer to a vCPU
+ * mask (UVMF_MULTI).  As Xen, the flush comes after the update: a mask
+ * it cannot read is -EFAULT with the entry already changed, and a failed
+ * update reads no mask.  Updates reach the engine at once, so every
+ * flush type is honoured.
  */
 static long update_va(struct hv_vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
 {
 	struct hv_domain *d = v->dom;
 	struct hv_mmu *m = M(d);
 	uint64_t pte_gpa, pfn, mask = flags & ~(UVMF_FLUSHTYPE_MASK);
+	uint64_t type = flags & UVMF_FLUSHTYPE_MASK;
 	long ret, ret2;
 
-	if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_FLUSHTYPE_MASK)
+	if (!canonical(va) || d->eng->va_reserved(va))
 		return -XEN_EINVAL;
-	if ((uint64_t)((int64_t)(va << 16) >> 16) != va || d->eng->va_reserved(va))
-		return -XEN_EINVAL;
-	if ((flags & UVMF_FLUSHTYPE_MASK) != UVMF_NONE && mask != UVMF_LOCAL && mask != UVMF_ALL &&
-	    read_vcpumask(v, mask))
-		return -XEN_EFAULT;
 	pthread_mutex_lock(&m->lock);
 	m->cur = v;
 	ret = hold_base(v);
@@ -1017,7 +1126,12 @@ static long update_va(struct hv_vcpu *v, uint64_t va, uint64_t val, uint64_t fla
 		domain_crash(d, "cannot apply update_va_mapping to the address space");
 		return -XEN_EFAULT;
 	}
-	return ret;
+	if (ret)
+		return ret;
+	if ((type == UVMF_TLB_FLUSH || type == UVMF_INVLPG) && mask != UVMF_LOCAL &&
+	    mask != UVMF_ALL)
+		return read_vcpumask(v, mask);
+	return 0;
 }
 
 long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
@@ -1025,10 +1139,19 @@ long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a)
 	return update_va(v, a[0], a[1], a[2]);
 }
 
-/* Only for the caller's own tables (DOMID_SELF): any other domain is -ESRCH, as Xen. */
+/*
+ * Only for the caller's own tables: a domain that does not exist (or its
+ * own id) is -ESRCH, any other (DOMID_IO, another domain) -EPERM, as Xen's
+ * get_pg_owner and XSM answer a domU.
+ */
 long hc_update_va_mapping_otherdomain(struct hv_vcpu *v, const uint64_t *a)
 {
-	if ((a[3] & 0xffff) != DOMID_SELF)
+	switch (pg_owner_of(v->dom, (uint16_t)a[3])) {
+	case PG_SELF:
+		return update_va(v, a[0], a[1], a[2]);
+	case PG_NONE:
 		return -XEN_ESRCH;
-	return update_va(v, a[0], a[1], a[2]);
+	default:
+		return -XEN_EPERM;
+	}
 }

@@ -511,8 +511,12 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	avail = fetch(v, e->frame[0], buf);
 	if (!avail || pv_emul_decode(buf, avail, &in))
 		return false;
-	/* Guest user mode: only rdtsc/rdtscp of a vtsc domain (Xen emulates those for apps too). */
-	if (v->user_mode &&
+	/*
+	 * Guest user mode: rdtsc/rdtscp of a vtsc domain, and the forced
+	 * cpuid (Xen's emulate_forced_invalid_op takes it from any mode while
+	 * CPUID faulting is off, which it always is here).
+	 */
+	if (v->user_mode && !in.forced &&
 	    (!v->dom->vtsc || (in.kind != PV_INSN_RDTSC && in.kind != PV_INSN_RDTSCP)))
 		return false;
 	/* Which fault each can come with: #UD only for the forced form. */

@@ -53,7 +53,9 @@ long pv_set_segment_base(struct hv_vcpu *v, unsigned which, uint64_t base)
 		uint16_t sel = (uint16_t)base;
 		if (sel > 3)
 			sel |= 3;
-		if (sel > 3 && sel != FLAT_RING3_DS32)
+		/* Xen's ring-3 flat data segment, and its flat code segments (readable: loadable). */
+		if (sel > 3 && sel != FLAT_RING3_DS32 && sel != FLAT_RING3_CS32 &&
+		    sel != FLAT_RING3_CS64)
 			sel = 0;
 		v->gs_sel_user = sel;
 		v->gs_base_user = 0;

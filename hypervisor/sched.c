@@ -62,6 +62,27 @@ void time_update(struct hv_vcpu *v)
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* fields written before version is even */
 	__atomic_store_n(&t->version, t->version + 1, __ATOMIC_RELAXED);
 
+	/*
+	 * The copy registered with VCPUOP_register_vcpu_time_memory_area (for
+	 * a vDSO), as Xen's update_secondary_system_time: an odd version,
+	 * the record, the even version; an address that does not take the
+	 * first write is skipped.
+	 */
+	uint64_t area = __atomic_load_n(&v->time_area, __ATOMIC_RELAXED);
+	if (area) {
+		struct vcpu_time_info c = *t;
+		uint32_t even = c.version;
+		size_t at = offsetof(struct vcpu_time_info, version);
+
+		c.version = even - 1;
+		if (!vcpu_copy_to_guest(v, area + at, &c.version, sizeof(c.version))) {
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			(void)vcpu_copy_to_guest(v, area, &c, sizeof(c));
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			(void)vcpu_copy_to_guest(v, area + at, &even, sizeof(even));
+		}
+	}
+
 	/* Wall clock at system time 0. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -104,14 +125,23 @@ bool sched_poll_ready(struct hv_vcpu *v)
 	return false;
 }
 
-/* SCHEDOP_poll: sleep until one of the ports is pending (masked or not) or the timeout. */
+/* An address a guest may name (Xen's guest_handle_okay: canonical, not the hypervisor's). */
+static bool guest_va_ok(struct hv_domain *d, uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va && !d->eng->va_reserved(va);
+}
+
+/*
+ * SCHEDOP_poll: sleep until one of the ports is pending (masked or not) or
+ * the timeout.  In Xen's order: events waiting to be delivered to the vCPU
+ * return at once (the ports unread); then port by port, a port past the
+ * domain's is -EINVAL and a pending one returns 0 (the rest unread).
+ * Port 0 is a port (never pending).
+ */
 static long poll_ports(struct hv_vcpu *v, const uint32_t *ports, unsigned n, uint64_t timeout)
 {
 	struct hv_domain *d = v->dom;
 
-	for (unsigned i = 0; i < n; i++)
-		if (ports[i] == 0 || ports[i] >= d->ev.nr)
-			return -XEN_EINVAL;
 	pthread_mutex_lock(&d->lock);
 	memcpy(v->poll_ports, ports, n * sizeof(ports[0]));
 	v->nr_poll_ports = n;
@@ -153,7 +183,7 @@ static long watchdog(struct hv_domain *d, uint32_t id, uint32_t timeout)
 		return -XEN_EINVAL;
 	pthread_mutex_lock(&d->lock);
 	if (id == 0) {
-		ret = -XEN_EBUSY;
+		ret = -XEN_ENOSPC; /* Xen 4.17: every watchdog in use */
 		for (unsigned i = 0; i < nr; i++)
 			if (!d->watchdog_ns[i]) {
 				id = i + 1;
@@ -190,14 +220,28 @@ long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
 	}
 	case SCHEDOP_poll: {
 		struct sched_poll p;
+		struct vcpu_info *vi = vcpu_info_of(v);
 		evtchn_port_t ports[128];
+		uint64_t at;
 		if (vcpu_copy_from_guest(v, &p, a[1], sizeof(p)))
 			return -XEN_EFAULT;
 		if (p.nr_ports > 128)
 			return -XEN_EINVAL;
-		if (p.nr_ports && vcpu_copy_from_guest(v, ports, (uint64_t)(uintptr_t)p.ports.p,
-						       p.nr_ports * sizeof(ports[0])))
+		at = (uint64_t)(uintptr_t)p.ports.p;
+		if (!guest_va_ok(v->dom, at))
 			return -XEN_EFAULT;
+		if (vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) &&
+		    !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST))
+			return 0; /* Xen's local_events_need_delivery */
+		for (unsigned i = 0; i < p.nr_ports; i++) {
+			if (vcpu_copy_from_guest(v, &ports[i], at + i * sizeof(ports[0]),
+						 sizeof(ports[0])))
+				return -XEN_EFAULT;
+			if (ports[i] >= v->dom->ev.nr)
+				return -XEN_EINVAL;
+			if (evtchn_port_pending(v->dom, ports[i]))
+				return 0;
+		}
 		if (p.timeout && p.timeout <= system_time_ns())
 			return 0;
 		return poll_ports(v, ports, p.nr_ports, p.timeout);
@@ -216,13 +260,17 @@ long hc_sched_op(struct hv_vcpu *v, const uint64_t *a)
 
 		if (vcpu_copy_from_guest(v, &rs, a[1], sizeof(rs)))
 			return -XEN_EFAULT;
-		if (rs.domain_id != DOMID_SELF && rs.domain_id != v->dom->domid) {
-			t = domain_get(rs.domain_id);
+		/*
+		 * Xen looks the id up as it is (DOMID_SELF names no domain:
+		 * -ESRCH); one that exists (itself, Domain-0, another) is for a
+		 * privileged domain or a device model only: -EPERM here.
+		 */
+		if (rs.domain_id != v->dom->domid && rs.domain_id != 0) {
+			t = rs.domain_id < DOMID_FIRST_RESERVED ? domain_get(rs.domain_id) : NULL;
 			if (!t)
 				return -XEN_ESRCH;
 			domain_put(t);
 		}
-		/* Only a privileged domain (or a device model) may: no guest is one here. */
 		return -XEN_EPERM;
 	}
 	case SCHEDOP_watchdog: {
@@ -280,8 +328,13 @@ static long register_vcpu_info(struct hv_vcpu *v, struct hv_vcpu *t,
 	struct vcpu_info *old, *to;
 	long ret = 0;
 
-	if (ri->offset > PAGE_SIZE - sizeof(struct vcpu_info) || ri->rsvd ||
-	    ri->mfn >= (1ULL << (64 - PAGE_SHIFT)) || !mem_frame_present(&d->mem, gpa))
+	/* Xen's order: the place in the page (-ENXIO), then the vCPU, then the frame. */
+	if (ri->offset > PAGE_SIZE - sizeof(struct vcpu_info) ||
+	    (ri->offset & (_Alignof(struct vcpu_info) - 1)))
+		return -XEN_ENXIO;
+	if (t->vinfo || (t != v && t->state != VCPU_OFFLINE))
+		return -XEN_EINVAL;
+	if (ri->mfn >= (1ULL << (64 - PAGE_SHIFT)) || !mem_frame_present(&d->mem, gpa))
 		return -XEN_EINVAL;
 	to = mem_gpa(&d->mem, gpa + ri->offset, sizeof(*to));
 	if (!to)
@@ -350,6 +403,32 @@ void runstate_set(struct hv_vcpu *v, int state)
 		return;
 	v->runstate = runstate_now(v);
 	v->runstate.state = state;
+}
+
+/*
+ * The vCPU's thread is about to wait for its engine to let it run (the
+ * process engine's one address space, proc_as.c), or got its turn: as
+ * Xen's scheduler sees a vCPU queued behind another, it is
+ * RUNSTATE_runnable meanwhile, not running (the guest's steal time).  Not
+ * with d->lock held; only from the vCPU's own thread, which alone moves
+ * its runstate between running and the rest.
+ */
+void runstate_wait_turn(struct hv_vcpu *v, bool waiting)
+{
+	int from = waiting ? RUNSTATE_running : RUNSTATE_runnable;
+	bool changed = false;
+
+	pthread_mutex_lock(&v->dom->lock);
+	if (v->runstate.state == from) {
+		uint64_t since = v->runstate.state_entry_time;
+		runstate_set(v, waiting ? RUNSTATE_runnable : RUNSTATE_running);
+		if (!waiting && since && v->runstate.state_entry_time > since)
+			v->turn_wait_ns += v->runstate.state_entry_time - since;
+		changed = true;
+	}
+	pthread_mutex_unlock(&v->dom->lock);
+	if (changed)
+		runstate_publish(v);
 }
 
 void runstate_publish(struct hv_vcpu *v)
@@ -487,8 +566,17 @@ void sched_timer_stop(struct hv_domain *d)
 	d->timer_started = false;
 }
 
+/*
+ * set_timer_op(timeout): 0 stops the timer.  As Xen's Linux workaround, a
+ * timeout that is negative or more than 2^50 ns (13 days) ahead fires in
+ * 100 ms instead.
+ */
 long hc_set_timer_op(struct hv_vcpu *v, const uint64_t *a)
 {
+	int64_t timeout = (int64_t)a[0], offset = timeout - (int64_t)system_time_ns();
+
+	if (timeout && (timeout < 0 || (offset > 0 && (uint32_t)(offset >> 50) != 0)))
+		return set_timer(v, system_time_ns() + 100000000ULL);
 	return set_timer(v, a[0]);
 }
 
@@ -529,14 +617,26 @@ long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
 		pthread_cond_broadcast(&t->wake);
 		pthread_mutex_unlock(&d->lock);
 		return ret;
-	case VCPUOP_down:
+	case VCPUOP_down: {
+		bool others = false;
+
 		pthread_mutex_lock(&d->lock);
+		for (unsigned i = 0; i < d->max_vcpus; i++)
+			if (i != id && (d->vcpus[i]->state == VCPU_RUNNABLE ||
+					d->vcpus[i]->state == VCPU_BLOCKED))
+				others = true;
+		if (!others) {
+			/* Xen: the last vCPU up going down powers the domain off. */
+			pthread_mutex_unlock(&d->lock);
+			return do_shutdown(v, SHUTDOWN_poweroff);
+		}
 		if (t->state == VCPU_RUNNABLE || t->state == VCPU_BLOCKED)
 			t->state = VCPU_OFFLINE;
 		if (t != v)
 			vcpu_kick(t);
 		pthread_mutex_unlock(&d->lock);
 		return 0;
+	}
 	case VCPUOP_is_up:
 		pthread_mutex_lock(&d->lock);
 		ret = t->state == VCPU_RUNNABLE || t->state == VCPU_BLOCKED;
@@ -550,26 +650,47 @@ long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
 			return -XEN_EFAULT;
 		if ((st.flags & VCPU_SSHOTTMR_future) && st.timeout_abs_ns < system_time_ns())
 			return -XEN_ETIME;
-		return set_timer(v, st.timeout_abs_ns);
+		/* A time of 0 is long past: it fires now (Xen sets it; only set_timer_op's 0 stops). */
+		return set_timer(v, st.timeout_abs_ns ? st.timeout_abs_ns : 1);
 	}
 	case VCPUOP_stop_singleshot_timer:
 		if (t != v)
 			return -XEN_EINVAL;
 		return set_timer(v, 0);
 	case VCPUOP_set_periodic_timer: {
+		/* Any vCPU of the domain, as Xen (only the singleshot timer is the caller's). */
 		struct vcpu_set_periodic_timer pt;
-		if (t != v)
-			return -XEN_EINVAL;
 		if (vcpu_copy_from_guest(v, &pt, a[2], sizeof(pt)))
 			return -XEN_EFAULT;
-		if (pt.period_ns < 1000000ULL)
-			return -XEN_EINVAL; /* Xen's floor: 1 ms */
-		return set_period(v, pt.period_ns);
+		if (pt.period_ns < 1000000ULL || pt.period_ns > (uint64_t)INT64_MAX)
+			return -XEN_EINVAL; /* Xen's floor (1 ms) and STIME_DELTA_MAX */
+		return set_period(t, pt.period_ns);
 	}
 	case VCPUOP_stop_periodic_timer:
-		if (t != v)
+		return set_period(t, 0);
+	case VCPUOP_send_nmi:
+		/* x86 Xen: no argument; the NMI goes to the vCPU's callback (nmi.c). */
+		if (a[2])
 			return -XEN_EINVAL;
-		return set_period(v, 0);
+		return nmi_send(d, (uint32_t)id) ? -XEN_ESRCH : 0;
+	case VCPUOP_get_physid:
+		return -XEN_EINVAL; /* Xen: only a hardware domain's pinned vCPUs */
+	case VCPUOP_register_vcpu_time_memory_area: {
+		/*
+		 * As x86 Xen: an address the guest cannot have is -EFAULT; the
+		 * copy is written now for the caller, for another vCPU when it
+		 * next runs (time_update), and whenever the record changes.
+		 */
+		struct vcpu_register_time_memory_area ta;
+		if (vcpu_copy_from_guest(v, &ta, a[2], sizeof(ta)))
+			return -XEN_EFAULT;
+		if (!guest_va_ok(d, ta.addr.p))
+			return -XEN_EFAULT;
+		__atomic_store_n(&t->time_area, ta.addr.p, __ATOMIC_RELAXED);
+		if (t == v)
+			time_update(v);
+		return 0;
+	}
 	case VCPUOP_register_vcpu_info: {
 		struct vcpu_register_vcpu_info ri;
 		if (vcpu_copy_from_guest(v, &ri, a[2], sizeof(ri)))
@@ -586,18 +707,29 @@ long hc_vcpu_op(struct hv_vcpu *v, const uint64_t *a)
 	case VCPUOP_register_runstate_memory_area: {
 		struct vcpu_register_runstate_memory_area ra;
 		struct vcpu_runstate_info ri;
+		uint64_t area;
 		if (vcpu_copy_from_guest(v, &ra, a[2], sizeof(ra)))
 			return -XEN_EFAULT;
+		area = (uint64_t)(uintptr_t)ra.addr.v;
+		if (!guest_va_ok(d, area))
+			return -XEN_EFAULT; /* Xen's guest_handle_okay: nothing registered */
 		pthread_mutex_lock(&d->lock);
-		t->runstate_area = ra.addr.v ? (uint64_t)(uintptr_t)ra.addr.v : 0;
+		t->runstate_area = area;
 		ri = runstate_now(t);
 		pthread_mutex_unlock(&d->lock);
-		/* Xen writes the area at once (a bad address is the guest's loss, not an error). */
-		if (t->runstate_area && t == v)
-			(void)vcpu_copy_to_guest(v, t->runstate_area, &ri, sizeof(ri));
+		/*
+		 * Xen writes the area at once, through the caller's tables, for
+		 * any vCPU (a bad address is the guest's loss, not an error).
+		 */
+		if (area)
+			(void)vcpu_copy_to_guest(v, area, &ri, sizeof(ri));
 		return 0;
 	}
 	default:
+		/* Said once in the log. */
+		if (!__atomic_exchange_n(&d->vcpu_op_logged, true, __ATOMIC_RELAXED))
+			hv_log("d%u: vcpu_op %llu not implemented: -ENOSYS", d->domid,
+			       (unsigned long long)cmd);
 		return -XEN_ENOSYS;
 	}
 }

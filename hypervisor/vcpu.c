@@ -362,10 +362,11 @@ static void *vcpu_thread(void *arg)
 		nmi_deliver(v);
 		pv_deliver_upcall(v);
 
-		uint64_t t0 = hv_now_ns();
+		uint64_t t0 = hv_now_ns(), w0 = v->turn_wait_ns;
 		memset(&e, 0, sizeof(e));
 		eng->vcpu_run(v, &e);
-		v->cpu_ns += hv_now_ns() - t0;
+		/* Not the time it waited for its turn (runnable then, not running). */
+		v->cpu_ns += hv_now_ns() - t0 - (v->turn_wait_ns - w0);
 		atomic_store(&v->in_guest, false);
 		v->ran = true;
 		handle_exit(v, &e);

@@ -124,8 +124,14 @@ int vcpu_pin_info(struct hv_domain *d, struct sv_ctl_vcpu_info *out)
 		vi->vcpu = i;
 		if (v->state == VCPU_RUNNABLE || v->state == VCPU_BLOCKED)
 			vi->flags |= SV_VCPUF_ONLINE;
-		if (atomic_load(&v->in_guest) ||
-		    (v->state == VCPU_RUNNABLE && d->state == DOM_ACTIVE && !d->pause_count))
+		/*
+		 * Xen's getvcpuinfo "running": on a CPU now.  A vCPU that is
+		 * runnable but waits for its turn (RUNSTATE_runnable: the process
+		 * engine's address space, proc_as.c) shows '-', as in Xen.
+		 */
+		if ((atomic_load(&v->in_guest) ||
+		     (v->state == VCPU_RUNNABLE && d->state == DOM_ACTIVE && !d->pause_count)) &&
+		    v->runstate.state != RUNSTATE_runnable)
 			vi->flags |= SV_VCPUF_RUNNING;
 		if (v->state == VCPU_BLOCKED)
 			vi->flags |= SV_VCPUF_BLOCKED;

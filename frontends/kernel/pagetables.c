@@ -11,6 +11,8 @@
 
 #define PTE_ADDR 0x000ffffffffff000UL
 #define _PAGE_PSE 0x080UL
+#define _PAGE_PCD 0x010UL
+#define _PAGE_GLOBAL 0x100UL
 #define PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
 /* L4 slot 1: nothing of the boot tables lives there. */
 #define TEST_VA 0x8000000000UL
@@ -115,6 +117,8 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 	       "a frame where there is no memory");
 	EXPECT(pv_mmu_update1(pv_ma(l1) + 8, HV_PRIVATE_GPA | PAGE_KERNEL_RO, &done), -XEN_EBUSY,
 	       "a hypervisor page");
+	EXPECT(pv_mmu_update1(pv_ma(l2) + 8, pv_ma(spare) | PAGE_KERNEL_RW | _PAGE_GLOBAL, &done),
+	       -XEN_EINVAL, "a global L2 entry");
 	EXPECT(pv_mmu_update1(pv_ma(l1) + 8, pv_ma(l2) | PAGE_KERNEL_RW, &done), -XEN_EBUSY,
 	       "an L2 mapped writable");
 	EXPECT(pv_mmu_update1(pv_ma(l4) + 8 * 256, pv_ma(l3) | PAGE_KERNEL_RW, &done), -XEN_EINVAL,
@@ -170,10 +174,13 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 		set_xen_guest_handle(op.arg2.vcpumask, &mask);
 		EXPECT(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0, "TLB_FLUSH_MULTI");
 		op.arg2.vcpumask.p = (void *)8;
-		EXPECT(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EFAULT,
+		EXPECT(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EINVAL,
 		       "TLB_FLUSH_MULTI with a bad mask");
 		op = (struct mmuext_op){ .cmd = MMUEXT_SET_LDT };
 		EXPECT(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0, "SET_LDT 0/0");
+		op.arg1.linear_addr = 0x123;
+		EXPECT(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0,
+		       "SET_LDT of no entries, any address");
 		op.arg1.linear_addr = 0x123;
 		op.arg2.nr_ents = 1;
 		EXPECT(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EINVAL,
@@ -191,10 +198,12 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 	EXPECT(pv_mmu_update1(pv_ma(data) | MMU_MACHPHYS_UPDATE, virt_to_pfn(data), &done), 0,
 	       "MMU_MACHPHYS_UPDATE");
 	/* Other domains: not ours to touch. */
-	EXPECT(HYPERVISOR_mmu_update(batch, 1, &done, 0), -XEN_ESRCH, "mmu_update for dom0");
+	EXPECT(HYPERVISOR_mmu_update(batch, 1, &done, 0), -XEN_EPERM, "mmu_update for dom0");
+	EXPECT(HYPERVISOR_mmu_update(batch, 1, &done, 0x7fef), -XEN_ESRCH,
+	       "mmu_update for a domain that does not exist");
 	EXPECT(HYPERVISOR_update_va_mapping_otherdomain((unsigned long)spare,
 							pv_ma(spare) | PAGE_KERNEL_RW, 0, 0),
-	       -XEN_ESRCH, "update_va_mapping_otherdomain");
+	       -XEN_EPERM, "update_va_mapping_otherdomain");
 	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, pv_ma(spare) | PAGE_KERNEL_RW,
 					    UVMF_TLB_FLUSH | UVMF_ALL),
 	       0, "UVMF_TLB_FLUSH|UVMF_ALL");
@@ -205,7 +214,10 @@ void mmu_selftest(const start_info_t *si, const char *arg)
 					    UVMF_INVLPG | 8),
 	       -XEN_EFAULT, "UVMF_MULTI with a bad mask");
 	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare, pv_ma(spare) | PAGE_KERNEL_RW, 3),
-	       -XEN_EINVAL, "flush type 3");
+	       0, "flush type 3 (no flush, as Xen)");
+	EXPECT(HYPERVISOR_update_va_mapping((unsigned long)spare,
+					    pv_ma(spare) | PAGE_KERNEL_RW | _PAGE_PCD, 0),
+	       -XEN_EINVAL, "a cache-disabled mapping");
 	EXPECT(HYPERVISOR_update_va_mapping(0x800000000000UL, pv_ma(spare) | PAGE_KERNEL_RW, 0),
 	       -XEN_EINVAL, "a non-canonical address");
 	(void)self;

@@ -752,7 +752,23 @@ void selftest_pv_abi(const char *arg)
 	rc = HYPERVISOR_sched_op(SCHEDOP_watchdog, &wd);
 	ok &= pv_abi_check(rc == 0, "watchdog freed", rc);
 	rc = HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rsd);
+	ok &= pv_abi_check(rc == -XEN_ESRCH, "remote_shutdown of DOMID_SELF (no such id)", rc);
+	rsd.domain_id = 0;
+	rc = HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rsd);
 	ok &= pv_abi_check(rc == -XEN_EPERM, "remote_shutdown refused to a guest", rc);
+	/* Every watchdog taken: Xen's -ENOSPC. */
+	{
+		struct sched_watchdog w1 = { .id = 0, .timeout = 600 }, w2 = w1, w3 = w1;
+		long a = HYPERVISOR_sched_op(SCHEDOP_watchdog, &w1);
+		long b = HYPERVISOR_sched_op(SCHEDOP_watchdog, &w2);
+		rc = HYPERVISOR_sched_op(SCHEDOP_watchdog, &w3);
+		ok &= pv_abi_check(rc == -XEN_ENOSPC, "a third watchdog", rc);
+		w1 = (struct sched_watchdog){ .id = (uint32_t)a, .timeout = 0 };
+		w2 = (struct sched_watchdog){ .id = (uint32_t)b, .timeout = 0 };
+		ok &= pv_abi_check(HYPERVISOR_sched_op(SCHEDOP_watchdog, &w1) == 0 &&
+					   HYPERVISOR_sched_op(SCHEDOP_watchdog, &w2) == 0,
+				   "watchdogs freed", 0);
+	}
 	/* Not implemented here: -ENOSYS each time (the hypervisor logs it once). */
 	for (int i = 0; i < 2; i++) {
 		rc = _hypercall2(__HYPERVISOR_physdev_op, 0, NULL);

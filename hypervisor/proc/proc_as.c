@@ -16,7 +16,9 @@
  *  - waiters go in the order they came (tickets); a newcomer waits behind
  *    them.  Those in are kicked out once they have had the tables for a
  *    slice, so a process that never enters the kernel cannot starve the
- *    others.
+ *    others.  A waiter is RUNSTATE_runnable (guest-visible, in
+ *    get_runstate_info and `xl vcpu-list`), as a vCPU Xen has not
+ *    scheduled yet.
  *
  * docs/pv-usermode.md, "Several vCPUs", says what this costs.
  */
@@ -92,6 +94,7 @@ int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync)
 	struct proc_dom *pd = proc_dom(d);
 	struct proc_vcpu *pv = proc_vcpu(v);
 	uint64_t cr3 = v->cr3 & PTE_ADDR;
+	bool marked = false;
 	int ret = 1;
 
 	memset(batch, 0, sizeof(*batch));
@@ -132,6 +135,17 @@ int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync)
 		if (!pv->waiting) {
 			pv->waiting = true;
 			pv->ticket = ++pd->tickets;
+			/*
+			 * Runnable, not running, while it waits its turn; the
+			 * runstate is under d->lock, which may be held by whoever
+			 * takes map_lock (a kick), so not with map_lock held.  Its
+			 * place in line is kept: it looks again after.
+			 */
+			pthread_mutex_unlock(&pd->map_lock);
+			runstate_wait_turn(v, true);
+			pthread_mutex_lock(&pd->map_lock);
+			marked = true;
+			continue;
 		}
 		uint64_t now = hv_now_ns(), wait = AS_POLL_NS;
 		if (pd->nr_in && !pd->applying) {
@@ -147,6 +161,8 @@ int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync)
 		pthread_cond_broadcast(&pd->as_cond); /* the next in line may go */
 	}
 	pthread_mutex_unlock(&pd->map_lock);
+	if (marked)
+		runstate_wait_turn(v, false); /* in, or back to the core, which says what it is */
 	return ret;
 }
 

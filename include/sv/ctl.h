@@ -394,7 +394,7 @@ struct sv_ctl_gnt_copy {
 #define SV_VCPU_ALL 0xffffffffu /* VCPU_PIN: every vCPU of the domain */
 
 #define SV_VCPUF_ONLINE (1u << 0)  /* up (VCPUOP_up), not down */
-#define SV_VCPUF_RUNNING (1u << 1) /* runnable or in the guest now */
+#define SV_VCPUF_RUNNING (1u << 1) /* running: not blocked, paused, or waiting its turn */
 #define SV_VCPUF_BLOCKED (1u << 2) /* SCHEDOP_block or poll */
 
 struct sv_vcpu_info {

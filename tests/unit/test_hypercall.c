@@ -285,6 +285,13 @@ START_TEST(set_segment_base_cases)
 	v->gs_base_user = 5;
 	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0x28, 0), 0);
 	ck_assert_uint_eq(v->gs_sel_user, 0); /* no such descriptor: NUL, as Xen's fixup */
+	/* A readable code segment loads into %gs too (Xen's flat ring-3 ones are). */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0xe030, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0xe033);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0xe023, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0xe023);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0xe008, 0), 0);
+	ck_assert_uint_eq(v->gs_sel_user, 0); /* the hypervisor's own (DPL 0): NUL */
 	ck_assert_uint_eq(v->gs_base_user, 0);
 	ck_assert_uint_eq(v->gs_base_kernel, 0x402000);
 	/* The process engine loads lower-half bases only. */
@@ -618,6 +625,7 @@ START_TEST(sched_poll_limits_ports)
 {
 	struct sched_poll *p = guest(VA_DATA);
 
+	vcpu_info_of(v)->evtchn_upcall_pending = 0;
 	p->nr_ports = 129;
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EINVAL);
 	p->nr_ports = 4;
@@ -641,6 +649,166 @@ START_TEST(vcpu_op_checks_ids_and_state)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 1, VA_DATA),
 			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, 99, 0, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_get_physid, 0, VA_DATA), -XEN_EINVAL);
+	/* send_nmi: no argument, then an NMI pending on the vCPU named. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 1, VA_DATA), -XEN_EINVAL);
+	ck_assert(!atomic_load(&d->vcpus[1]->nmi_pending));
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 1, 0), 0);
+	ck_assert(atomic_load(&d->vcpus[1]->nmi_pending));
+}
+END_TEST
+
+/*
+ * register_vcpu_time_memory_area: an address the guest cannot have is
+ * -EFAULT; the caller's copy is written at once (version even, the
+ * record vcpu_info has), and again with every update; NULL stops it.
+ */
+START_TEST(vcpu_time_area_follows_the_record)
+{
+	struct vcpu_register_time_memory_area *ta = guest(VA_DATA);
+	struct vcpu_time_info *area = guest(VA_DATA + 4096), *t = &vcpu_info_of(v)->time;
+
+	memset(area, 0xee, sizeof(*area));
+	ta->addr.p = 0xffff800000000000ULL;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA),
+	    -XEN_EFAULT);
+	ck_assert_uint_eq(v->time_area, 0);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_NOTMAPPED),
+	    -XEN_EFAULT);
+	ta->addr.p = VA_DATA + 4096;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA), 0);
+	ck_assert_uint_eq(area->version % 2, 0);
+	ck_assert_uint_eq(area->version, t->version);
+	ck_assert_uint_eq(area->tsc_to_system_mul, t->tsc_to_system_mul);
+	ck_assert_uint_eq(area->system_time, t->system_time);
+	time_update(v);
+	ck_assert_uint_eq(area->version, t->version);
+	ck_assert_uint_eq(area->tsc_timestamp, t->tsc_timestamp);
+	ta->addr.p = 0;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, VA_DATA), 0);
+	time_update(v);
+	ck_assert_uint_ne(area->version, t->version);
+	/* Another vCPU's: kept for when it runs. */
+	ta->addr.p = VA_DATA + 8192;
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 1, VA_DATA), 0);
+	ck_assert_uint_eq(d->vcpus[1]->time_area, VA_DATA + 8192);
+}
+END_TEST
+
+/*
+ * VCPUOP_down of the last vCPU that is up powers the domain off (Xen's
+ * "Last vcpu going down?"), the vCPU left as it was; any other just goes down.
+ */
+START_TEST(vcpu_down_of_the_last_powers_off)
+{
+	d->vcpus[1]->state = VCPU_RUNNABLE;
+	d->vcpus[1]->has_context = true;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0), 0);
+	ck_assert_int_eq(d->vcpus[1]->state, VCPU_OFFLINE);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0), 0); /* already down */
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_down, 0, 0), 0);
+	ck_assert_int_eq(d->state, DOM_SHUTDOWN);
+	ck_assert_int_eq(d->shutdown_reason, SHUTDOWN_poweroff);
+}
+END_TEST
+
+/*
+ * The timers, as Xen: set_timer_op's 0 stops, a time hugely ahead (or
+ * negative) fires in 100 ms; the singleshot timer's 0 is a past time, so it
+ * fires now rather than stopping.
+ */
+START_TEST(timer_edges)
+{
+	struct vcpu_set_singleshot_timer *st = guest(VA_DATA);
+	uint64_t start = hv_host.start_ns, now;
+
+	ck_assert_int_eq(hc(__HYPERVISOR_set_timer_op, 1ULL << 63, 0, 0), 0);
+	now = hv_now_ns();
+	ck_assert_uint_gt(v->timer_deadline_ns, start);
+	ck_assert_uint_le(v->timer_deadline_ns, now + 100000000ULL);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_timer_op, (hv_now_ns() - start) + (1ULL << 51), 0, 0),
+			 0);
+	ck_assert_uint_le(v->timer_deadline_ns, hv_now_ns() + 100000000ULL);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_timer_op, 0, 0, 0), 0);
+	ck_assert_uint_eq(v->timer_deadline_ns, 0);
+	*st = (struct vcpu_set_singleshot_timer){ .timeout_abs_ns = 0 };
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, VA_DATA), 0);
+	ck_assert_uint_ne(v->timer_deadline_ns, 0);
+	ck_assert_uint_le(v->timer_deadline_ns, hv_now_ns());
+}
+END_TEST
+
+/*
+ * SCHEDOP_poll in Xen's order: pending events for the vCPU return at once;
+ * then port by port (port 0 is a port), a bad one -EINVAL, a pending one 0
+ * with what follows unread; a list where the guest has no addresses -EFAULT.
+ */
+START_TEST(sched_poll_order)
+{
+	struct sched_poll *p = guest(VA_DATA);
+	evtchn_port_t *ports = guest(VA_DATA + 256);
+	struct evtchn_alloc_unbound *au = guest(VA_DATA + 512);
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	set_xen_guest_handle(p->ports, (evtchn_port_t *)(uintptr_t)(VA_DATA + 256));
+	p->nr_ports = 2;
+	p->timeout = 0;
+	ports[0] = 0;
+	ports[1] = 1u << 30;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EINVAL);
+	/* Events to deliver: 0 before any port is read. */
+	vi->evtchn_upcall_pending = 1;
+	vi->evtchn_upcall_mask = 0;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), 0);
+	vi->evtchn_upcall_mask = 1; /* masked: no longer */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EINVAL);
+	vi->evtchn_upcall_pending = 0;
+	/* A pending port before the bad one: 0, the bad one unread. */
+	*au = (struct evtchn_alloc_unbound){ .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, VA_DATA + 512, 0), 0);
+	struct evtchn_bind_interdomain *bi = guest(VA_DATA + 768);
+	struct evtchn_send *snd = guest(VA_DATA + 640);
+	*bi = (struct evtchn_bind_interdomain){ .remote_dom = DOMID_SELF, .remote_port = au->port };
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, VA_DATA + 768, 0), 0);
+	snd->port = bi->local_port;
+	ck_assert_int_eq(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, VA_DATA + 640, 0), 0);
+	vi->evtchn_upcall_pending = 0;
+	ports[0] = au->port;
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), 0);
+	set_xen_guest_handle(p->ports, (evtchn_port_t *)0xffff800000000000ULL);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_poll, VA_DATA, 0), -XEN_EFAULT);
+	ck_assert_int_eq(v->state, VCPU_RUNNABLE);
+}
+END_TEST
+
+/*
+ * register_runstate_memory_area: an address the guest cannot have is
+ * -EFAULT and registers nothing; another vCPU's area is written at once too.
+ */
+START_TEST(runstate_area_checks_and_writes)
+{
+	struct vcpu_register_runstate_memory_area *ra = guest(VA_DATA);
+	struct vcpu_runstate_info *area = guest(VA_DATA + 4096);
+
+	memset(area, 0xff, sizeof(*area));
+	ra->addr.v = (void *)0xffff800000000000ULL;
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 1, VA_DATA),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(d->vcpus[1]->runstate_area, 0);
+	ra->addr.v = (void *)(uintptr_t)(VA_DATA + 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 1, VA_DATA),
+			 0);
+	ck_assert_uint_eq(d->vcpus[1]->runstate_area, VA_DATA + 4096);
+	ck_assert_int_eq(area->state, RUNSTATE_offline);
 }
 END_TEST
 
@@ -661,7 +829,9 @@ START_TEST(update_va_mapping_checks_frame_and_va)
 			 -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, 0x40000000ULL, 0x10000 | 7, 0),
 			 -XEN_EINVAL);
-	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x10000 | 7, 3), -XEN_EINVAL);
+	/* Caching bits Xen refuses to a domain without devices. */
+	ck_assert_int_eq(hc(__HYPERVISOR_update_va_mapping, VA_DATA, 0x10000 | 7 | 0x10, 0),
+			 -XEN_EINVAL);
 	ck_assert_uint_eq(l1[0], before);
 	ck_assert_uint_eq(pte_changes, 0);
 	/* A good one is written and handed to the engine. */
@@ -683,10 +853,31 @@ START_TEST(memory_op_only_for_self)
 	*who = DOMID_SELF;
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
 			 RAM / 4096);
-	*who = 3;
+	*who = 7; /* its own id */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_reservation, VA_DATA, 0),
+			 (long)d->mem.max_pages);
+	*who = 3; /* no such domain: Xen's -ESRCH; Domain-0: XSM's -EPERM */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
+			 -XEN_ESRCH);
+	*who = 0;
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, VA_DATA, 0),
 			 -XEN_EPERM);
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, 0, 0), -XEN_EFAULT);
+	/* No continuation for these: a start extent is -EINVAL before anything is read. */
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_memory_op, XENMEM_current_reservation | (1u << 6), VA_NOTMAPPED, 0),
+	    -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn | (1u << 6), VA_DATA, 0),
+			 -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page | (1u << 6), 0, 0),
+			 -XEN_EINVAL);
+	/* max_page, as Xen: one past the highest frame. */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0, 0), RAM / 4096);
+	/* memory_map reads its argument first: -EFAULT, then (no map for PV) -ENOSYS. */
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_memory_map, VA_NOTMAPPED, 0),
+			 -XEN_EFAULT);
+	/* xen_version's pagesize wants a NULL handle. */
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_pagesize, VA_DATA, 0), -XEN_EINVAL);
 }
 END_TEST
 
@@ -1052,14 +1243,15 @@ START_TEST(multicall_writes_every_result)
 	mc_entry(1, 99, 0, 0, 0); /* no such call */
 	mc_entry(2, __HYPERVISOR_xen_version, XENVER_extraversion, VA_NOTMAPPED, 0);
 	mc_entry(3, __HYPERVISOR_multicall, VA_DATA, 1, 0); /* nested */
-	mc_entry(4, __HYPERVISOR_iret, 0, 0, 0);
+	/* Xen's int cmd: the upper half of the register is not part of it. */
+	mc_entry(4, __HYPERVISOR_xen_version, (1ULL << 32) | XENVER_version, 0, 0);
 	mc_entry(5, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA, 6, 0), 0);
 	ck_assert_int_eq(mc_result(0), (4 << 16) | 17);
 	ck_assert_int_eq(mc_result(1), -XEN_ENOSYS);
 	ck_assert_int_eq(mc_result(2), -XEN_EFAULT);
 	ck_assert_int_eq(mc_result(3), -XEN_EINVAL);
-	ck_assert_int_eq(mc_result(4), -XEN_EINVAL);
+	ck_assert_int_eq(mc_result(4), (4 << 16) | 17);
 	ck_assert_int_eq(mc_result(5), 4096);	/* failures before it did not stop it */
 	ck_assert_uint_eq(d->enosys_logged, 0); /* 99 is past what is logged; nothing else marked */
 
@@ -1071,6 +1263,53 @@ START_TEST(multicall_writes_every_result)
 	ck_assert_int_eq(hc(__HYPERVISOR_multicall, VA_DATA, 0, 0), 0);
 	/* A list whose end wraps the address space is refused, not walked from 0. */
 	ck_assert_int_eq(hc(__HYPERVISOR_multicall, ~0ULL - 63, 3, 0), -XEN_EFAULT);
+}
+END_TEST
+
+/*
+ * An iret in a multicall is made, as Xen's mc_exit: the frame on the stack
+ * the multicall was made with is returned to, its rax the entry's result
+ * and the call's, and the entries after it are not run.
+ */
+START_TEST(multicall_iret_returns_and_stops)
+{
+	struct iret_context *ic = guest(VA_DATA + 8192);
+	struct hv_regs *r = &v->regs;
+
+	mc_entry(0, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
+	mc_entry(1, __HYPERVISOR_iret, 0, 0, 0);
+	mc_entry(2, __HYPERVISOR_xen_version, XENVER_pagesize, 0, 0);
+	*ic = (struct iret_context){ .rax = 0x5a5a, .rip = 0x400800, .cs = 0xe030,
+				     .rflags = 0x202, .rsp = VA_DATA + 12288, .ss = 0xe02b };
+	memset(r, 0, sizeof(*r));
+	r->rax = __HYPERVISOR_multicall;
+	r->rdi = VA_DATA;
+	r->rsi = 3;
+	r->rsp = VA_DATA + 8192;
+	hypercall_dispatch(v);
+	ck_assert_uint_eq(r->rax, 0x5a5a);
+	ck_assert_uint_eq(r->rip, 0x400800);
+	ck_assert_uint_eq(r->rsp, VA_DATA + 12288);
+	ck_assert_int_eq(mc_result(0), 4096);
+	ck_assert_int_eq(mc_result(1), 0x5a5a);
+	ck_assert_int_eq(mc_result(2), 0x1234); /* not run */
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+}
+END_TEST
+
+/* Arguments Xen declares 32 bits wide are truncated as Xen's C calls do. */
+START_TEST(narrow_arguments_truncated)
+{
+	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, (1ULL << 32) | XENVER_pagesize, 0, 0), 4096);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1ULL << 32, 0), 1); /* vCPU 0 */
+	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
+			    (1ULL << 32) | VMASST_TYPE_runstate_update_flag, 0),
+			 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_fpu_taskswitch, 1, 0, 0), 0);
+	ck_assert(v->fpu_ts);
+	ck_assert_int_eq(hc(__HYPERVISOR_fpu_taskswitch, 1ULL << 32, 0, 0), 0); /* int 0: clear */
+	ck_assert(!v->fpu_ts);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, (1ULL << 32) | 99, 0, 0), -XEN_ENOSYS);
 }
 END_TEST
 
@@ -1094,16 +1333,23 @@ START_TEST(periodic_timer_checks_period_and_vcpu)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA),
 			 -XEN_EINVAL);
 	ck_assert_uint_eq(v->period_ns, 0);
-	*period = 10000000;
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 1, VA_DATA),
+	*period = 1ULL << 63; /* past Xen's STIME_DELTA_MAX */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA),
 			 -XEN_EINVAL);
+	*period = 10000000;
+	/* Any vCPU of the domain, as Xen: vCPU 1's own timer. */
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 1, VA_DATA), 0);
+	ck_assert_uint_eq(d->vcpus[1]->period_ns, 10000000);
+	ck_assert_uint_eq(v->period_ns, 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 1, 0), 0);
+	ck_assert_uint_eq(d->vcpus[1]->period_ns, 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_NOTMAPPED),
 			 -XEN_EFAULT);
 	ck_assert_uint_eq(v->period_ns, 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, VA_DATA), 0);
 	ck_assert_uint_eq(v->period_ns, 10000000);
 	ck_assert_uint_gt(v->period_next_ns, 0);
-	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 1, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 1, 0), 0);
 	ck_assert_uint_eq(v->period_ns, 10000000);
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0), 0);
 	ck_assert_uint_eq(v->period_ns, 0);
@@ -1166,7 +1412,7 @@ START_TEST(watchdog_slots_and_ids)
 	*w = (struct sched_watchdog){ .id = 0, .timeout = 100 };
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 1);
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), 2);
-	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_EBUSY);
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_ENOSPC);
 	*w = (struct sched_watchdog){ .id = 3, .timeout = 100 };
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_watchdog, VA_DATA, 0), -XEN_EINVAL);
 	*w = (struct sched_watchdog){ .id = 1, .timeout = 0 }; /* freed */
@@ -1189,9 +1435,12 @@ START_TEST(remote_shutdown_is_refused_to_guests)
 	*rs = (struct sched_remote_shutdown){ .domain_id = 7, .reason = SHUTDOWN_poweroff };
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
 			 -XEN_EPERM);
-	rs->domain_id = DOMID_SELF;
+	rs->domain_id = 0; /* Domain-0 exists */
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
 			 -XEN_EPERM);
+	rs->domain_id = DOMID_SELF; /* Xen looks it up as an id: no such domain */
+	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
+			 -XEN_ESRCH);
 	rs->domain_id = 999;
 	ck_assert_int_eq(hc(__HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, VA_DATA, 0),
 			 -XEN_ESRCH);
@@ -1211,7 +1460,7 @@ START_TEST(maximum_gpfn_from_shared_info)
 	d->shinfo->arch.max_pfn = 0;
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), 0);
 	*who = 3;
-	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_DATA, 0), -XEN_ESRCH);
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, VA_NOTMAPPED, 0),
 			 -XEN_EFAULT);
 	ck_assert_int_eq(hc(__HYPERVISOR_memory_op, XENMEM_memory_map, VA_DATA, 0), -XEN_ENOSYS);
@@ -1226,12 +1475,13 @@ START_TEST(register_vcpu_info_moves_it)
 	struct evtchn_send *snd = guest(VA_DATA + 640);
 
 	d->shinfo->vcpu_info[0].arch.cr2 = 0xc2c2; /* carried over */
-	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 4096 - 63 };
+	/* Xen's -ENXIO: past the page's end, or not aligned as the structure is. */
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 4096 - 56 };
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
-			 -XEN_EINVAL);
-	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64, .rsvd = 1 };
+			 -XEN_ENXIO);
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x7f000, .offset = 68 };
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
-			 -XEN_EINVAL);
+			 -XEN_ENXIO); /* before the frame is looked at */
 	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x7f000, .offset = 64 }; /* not its RAM */
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA),
 			 -XEN_EINVAL);
@@ -1245,8 +1495,8 @@ START_TEST(register_vcpu_info_moves_it)
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_NOTMAPPED),
 			 -XEN_EFAULT);
 
-	/* Frame 0x11 is VA_DATA + 4096. */
-	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64 };
+	/* Frame 0x11 is VA_DATA + 4096; rsvd is not looked at (Xen does not). */
+	*ri = (struct vcpu_register_vcpu_info){ .mfn = 0x11, .offset = 64, .rsvd = 1 };
 	ck_assert_int_eq(hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, VA_DATA), 0);
 	ck_assert_ptr_eq(vcpu_info_of(v), to);
 	ck_assert_uint_eq(to->arch.cr2, 0xc2c2);
@@ -1295,19 +1545,36 @@ START_TEST(set_trap_table_reads_whole_list)
 	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), 0);
 	ck_assert_uint_eq(v->trap_addr[14], 0x401000);
 	ck_assert_uint_eq(v->trap_flags[0x80], 3);
-	/* No end before the pages do: -EFAULT, nothing changed. */
+	/*
+	 * As Xen, one entry at a time: no end before the pages do is -EFAULT
+	 * with the entries read so far in place; a non-canonical entry is
+	 * -EINVAL with those before it in place.
+	 */
 	for (unsigned i = 0; i < 16 * 4096 / sizeof(*ti); i++)
 		ti[i] = (struct trap_info){ .vector = 6, .address = 0x403000 };
 	ck_assert_int_eq(
 	    hc(__HYPERVISOR_set_trap_table, VA_DATA + 16 * 4096 - 2 * sizeof(*ti), 0, 0),
 	    -XEN_EFAULT);
-	/* No end within 512 entries: -E2BIG, nothing changed. */
-	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), -XEN_E2BIG);
-	ck_assert_uint_eq(v->trap_addr[6], 0);
+	ck_assert_uint_eq(v->trap_addr[6], 0x403000);
+	ti[0] = (struct trap_info){ .vector = 3, .address = 0x404000 };
+	ti[1] = (struct trap_info){ .vector = 4, .address = 0x0000800000000000ULL };
+	ti[2] = (struct trap_info){ .vector = 5, .address = 0x405000 };
+	ti[3] = (struct trap_info){ 0 };
+	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, VA_DATA, 0, 0), -XEN_EINVAL);
+	ck_assert_uint_eq(v->trap_addr[3], 0x404000);
+	ck_assert_uint_eq(v->trap_addr[4], 0);
+	ck_assert_uint_eq(v->trap_addr[5], 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, ~0ULL - 8, 0, 0), -XEN_EFAULT);
 	/* NULL clears the table. */
 	ck_assert_int_eq(hc(__HYPERVISOR_set_trap_table, 0, 0, 0), 0);
 	ck_assert_uint_eq(v->trap_addr[14], 0);
+	ck_assert_uint_eq(v->trap_addr[6], 0);
+	/* stack_switch: the selector's RPL raised to 3, as Xen's fixup. */
+	ck_assert_int_eq(hc(__HYPERVISOR_stack_switch, 0x10, 0x408000, 0), 0);
+	ck_assert_uint_eq(v->kernel_ss, 0x13);
+	ck_assert_uint_eq(v->kernel_sp, 0x408000);
+	ck_assert_int_eq(hc(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, 0x408000, 0), 0);
+	ck_assert_uint_eq(v->kernel_ss, FLAT_KERNEL_SS);
 }
 END_TEST
 
@@ -1477,6 +1744,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, sched_shutdown_checks_reason);
 	tcase_add_test(tc, sched_poll_limits_ports);
 	tcase_add_test(tc, vcpu_op_checks_ids_and_state);
+	tcase_add_test(tc, multicall_iret_returns_and_stops);
+	tcase_add_test(tc, narrow_arguments_truncated);
+	tcase_add_test(tc, vcpu_down_of_the_last_powers_off);
+	tcase_add_test(tc, vcpu_time_area_follows_the_record);
+	tcase_add_test(tc, timer_edges);
+	tcase_add_test(tc, sched_poll_order);
+	tcase_add_test(tc, runstate_area_checks_and_writes);
 	tcase_add_test(tc, update_va_mapping_checks_frame_and_va);
 	tcase_add_test(tc, memory_op_only_for_self);
 	tcase_add_test(tc, callback_op_checks_type);

@@ -329,7 +329,9 @@ START_TEST(frames_not_the_domains_refused)
 	ck_assert_int_eq(mu(L1 + 30 * 8, (FRAMES * 4096) | RO), -XEN_EPERM);
 	ck_assert_int_eq(mu(L1 + 30 * 8, (SV_PRIV_GPA + 4 * 4096) | RO), -XEN_EBUSY); /* IDT */
 	ck_assert_int_eq(uvm(VA_DATA, (SV_PRIV_GPA + 4 * 4096) | RW, 0), -XEN_EBUSY);
-	ck_assert_int_eq(mu(L1 + 30 * 8, 0x000ffffffffff000ULL | RO), -XEN_EPERM);
+	/* The all-ones frame (Xen's INVALID_MFN test) is -EINVAL, not -EPERM. */
+	ck_assert_int_eq(mu(L1 + 30 * 8, 0x000ffffffffff000ULL | RO), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L1 + 30 * 8, 0x000fffffffffe000ULL | RO), -XEN_EPERM);
 	/* As a table: a private page, shared_info, a frame past RAM. */
 	ck_assert_int_eq(mu(L2 + 5 * 8, (SV_PRIV_GPA + 4 * 4096) | RW), -XEN_EINVAL);
 	ck_assert_int_eq(mu(L2 + 5 * 8, SV_SHARED_INFO_GPA | RW), -XEN_EINVAL);
@@ -363,8 +365,8 @@ START_TEST(addresses_the_guest_cannot_use)
 	ck_assert_int_eq(uvm(0x0000800000000000ULL, DATA | RW, 0), -XEN_EINVAL); /* not canonical */
 	ck_assert_int_eq(uvm(0xffff800000000000ULL, DATA | RW, 0), -XEN_EINVAL); /* Xen's own */
 	ck_assert_int_eq(uvm(0x40000000ULL, DATA | RW, 0), -XEN_EINVAL);	 /* no L1 */
-	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, 3), -XEN_EINVAL);		 /* flush type 3 */
-	ck_assert_int_eq(uvm(VA_DATA, DATA | RW, UVMF_INVLPG | 0x8), -XEN_EFAULT); /* bad mask */
+	/* A failed update reads no mask: -EINVAL, not -EFAULT. */
+	ck_assert_int_eq(uvm(0x40000000ULL, DATA | RW, UVMF_INVLPG | 0x8), -XEN_EINVAL);
 	/* The hypervisor's L4 slots. */
 	ck_assert_int_eq(mu(L4 + 256 * 8, L3 | RW), -XEN_EINVAL);
 	ck_assert_int_eq(mu(L4 + 271 * 8, 0), -XEN_EINVAL);
@@ -412,7 +414,8 @@ START_TEST(counts_past_the_array_and_pdone)
 			 -XEN_EFAULT);
 	/* Unknown commands. */
 	ck_assert_int_eq(ext(99, 0, 0), -XEN_ENOSYS);
-	ck_assert_int_eq(ext(19 /* MARK_SUPER: gone from Xen */, DATA >> 12, 0), -XEN_ENOSYS);
+	ck_assert_int_eq(ext(MMUEXT_MARK_SUPER, DATA >> 12, 0), -XEN_EOPNOTSUPP); /* gone from Xen */
+	ck_assert_int_eq(ext(MMUEXT_UNMARK_SUPER, DATA >> 12, 0), -XEN_EOPNOTSUPP);
 	unchanged();
 	/* Zero requests: nothing, and a pdone of 0. */
 	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 0, VA_DONE, DOMID_SELF), 0);
@@ -420,18 +423,53 @@ START_TEST(counts_past_the_array_and_pdone)
 }
 END_TEST
 
+/*
+ * Xen's get_pg_owner and XSM for a domU: its own id or a domain that does
+ * not exist is -ESRCH; one that exists (Domain-0), DOMID_XEN or DOMID_IO
+ * is -EPERM (mmu_update: at the first request, *pdone written; mmuext_op
+ * and update_va_mapping_otherdomain: before anything).
+ */
 START_TEST(foreign_domains_refused)
 {
 	snap();
 	memcpy(guest(VA_REQ), (uint64_t[2]){ L1 + 30 * 8, DATA | RW }, 16);
-	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 0), -XEN_ESRCH);
+	*done_word() = 0xdeadbeef;
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 0), -XEN_EPERM);
+	ck_assert_uint_eq(*done_word(), 0);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, DOMID_XEN), -XEN_EPERM);
+	*done_word() = 0xdeadbeef;
 	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 7), -XEN_ESRCH);
+	ck_assert_uint_eq(*done_word(), 0); /* Xen writes *pdone on this one */
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, 99), -XEN_ESRCH);
+	*done_word() = 0xdeadbeef;
 	ck_assert_int_eq(
 	    hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (100u << 16) | DOMID_SELF),
 	    -XEN_ESRCH);
-	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, 0), -XEN_ESRCH);
+	ck_assert_uint_eq(*done_word(), 0xdeadbeef); /* ... but not on this one */
+	/* Domain-0's tables: -EPERM per request; none asked, nothing refused. */
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (1u << 16) | DOMID_SELF),
+			 -XEN_EPERM);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 0, VA_DONE, (1u << 16) | DOMID_SELF),
+			 0);
+	memcpy(guest(VA_REQ), (uint64_t[2]){ FREE | MMU_MACHPHYS_UPDATE, 1 }, 16);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (1u << 16) | DOMID_SELF),
+			 -XEN_EPERM);
+	memcpy(guest(VA_REQ), (uint64_t[2]){ L1 + 30 * 8, DATA | RW }, 16);
+	*done_word() = 0xdeadbeef;
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, DOMID_IO), -XEN_EPERM);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, 7), -XEN_ESRCH);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, VA_REQ, 1, VA_DONE, 99), -XEN_ESRCH);
+	ck_assert_uint_eq(*done_word(), 0xdeadbeef);
 	ck_assert_int_eq(hc4(__HYPERVISOR_update_va_mapping_otherdomain, VA_DATA, DATA | RW, 0, 0),
+			 -XEN_EPERM);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_update_va_mapping_otherdomain, VA_DATA, DATA | RW, 0, DOMID_IO),
+	    -XEN_EPERM);
+	ck_assert_int_eq(hc4(__HYPERVISOR_update_va_mapping_otherdomain, VA_DATA, DATA | RW, 0, 7),
 			 -XEN_ESRCH);
+	ck_assert_int_eq(
+	    hc4(__HYPERVISOR_update_va_mapping_otherdomain, VA_DATA, DATA | RW, 0, 99), -XEN_ESRCH);
 	unchanged();
 	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, (8u << 16) | DOMID_SELF),
 			 0); /* the tables' owner named as itself (7 + 1) */
@@ -490,9 +528,15 @@ START_TEST(page_ops_and_flushes)
 	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0x1000, 8193), -XEN_EINVAL);
 	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0xffff800000000000ULL, 1), -XEN_EINVAL);
 	ck_assert_int_eq(ext(MMUEXT_FLUSH_CACHE, 0, 0), -XEN_EACCES);
-	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_MULTI, 0, 8), -XEN_EFAULT);
+	ck_assert_int_eq(ext(MMUEXT_FLUSH_CACHE_GLOBAL, 0, 0), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_MULTI, 0, 8), -XEN_EINVAL);
+	ck_assert_int_eq(ext(MMUEXT_INVLPG_MULTI, VA_DATA, 8), -XEN_EINVAL);
 	unchanged();
 	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0, 0), 0);
+	/* No entries: no LDT, whatever the address (Xen ignores it). */
+	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0x1001, 0), 0);
+	ck_assert_int_eq(ext(MMUEXT_SET_LDT, 0xffff800000000000ULL, 0), 0);
+	ck_assert_uint_eq(d->mmu->ldt_base[0], 0);
 	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
 	ck_assert_int_eq(ext(MMUEXT_TLB_FLUSH_ALL, 0, 0), 0);
 	ck_assert_int_eq(ext(MMUEXT_INVLPG_LOCAL, VA_DATA, 0), 0);
@@ -522,7 +566,12 @@ START_TEST(plain_writes_preserve_ad_and_m2p)
 	/* MACHPHYS: only for the domain's own frames. */
 	ck_assert_int_eq(mu(FREE | MMU_MACHPHYS_UPDATE, 0x55), 0);
 	ck_assert_int_eq(mu((FRAMES * 4096) | MMU_MACHPHYS_UPDATE, 0x55), -XEN_EINVAL);
-	ck_assert_int_eq(mu(SV_PRIV_GPA | MMU_MACHPHYS_UPDATE, 0x55), -XEN_EINVAL);
+	ck_assert_int_eq(mu((SV_PRIV_GPA + 4 * 4096) | MMU_MACHPHYS_UPDATE, 0x55), -XEN_EINVAL);
+	/* shared_info is the domain's (Xen shares it writable): its M2P entry and its memory. */
+	ck_assert_int_eq(mu(SV_SHARED_INFO_GPA | MMU_MACHPHYS_UPDATE, 0x55), 0);
+	ck_assert_int_eq(mu(SV_SHARED_INFO_GPA + 0x800, 0x77), 0);
+	ck_assert_uint_eq(*(uint64_t *)mem_gpa(&d->mem, SV_SHARED_INFO_GPA + 0x800, 8), 0x77);
+	ck_assert_int_eq(mu(SV_PRIV_GPA + 4 * 4096, 0x77), -XEN_EINVAL); /* the IDT is not */
 }
 END_TEST
 
@@ -552,6 +601,108 @@ START_TEST(tables_not_given_back)
 	    hc4(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, VA_DATA + 10 * 4096, 0, 0), 1);
 	ck_assert_int_eq(uvm(VA_DATA + 5 * 4096, (DATA + 5 * 4096) | RW, 0), -XEN_EBUSY);
 	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, (DATA >> 12) + 5, 0), -XEN_EINVAL);
+}
+END_TEST
+
+/* Xen's disallow masks: caching bits and PAT in L1, PSE, caching bits and G above it. */
+START_TEST(entry_flags_xen_refuses)
+{
+	snap();
+	ck_assert_int_eq(mu(L1 + 30 * 8, DATA | RO | 0x08), -XEN_EINVAL); /* PWT */
+	ck_assert_int_eq(mu(L1 + 30 * 8, DATA | RO | 0x10), -XEN_EINVAL); /* PCD */
+	ck_assert_int_eq(mu(L1 + 30 * 8, DATA | RO | 0x80), -XEN_EINVAL); /* PAT */
+	ck_assert_int_eq(uvm(VA_DATA + 30 * 4096, DATA | RO | 0x10, 0), -XEN_EINVAL);
+	/* Checked before the frame: even one that is not the domain's says -EINVAL. */
+	ck_assert_int_eq(mu(L1 + 30 * 8, 0x7f000000ULL | RO | 0x10), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L2 + 5 * 8, FREE | RW | 0x100), -XEN_EINVAL); /* G above L1 */
+	ck_assert_int_eq(mu(L3 + 5 * 8, FREE | RW | 0x08), -XEN_EINVAL);
+	ck_assert_int_eq(mu(L4 + 5 * 8, FREE | RW | 0x10), -XEN_EINVAL);
+	/* A table with such an entry does not validate. */
+	hvh_pt(FREE)[3] = DATA | RO | 0x10;
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), -XEN_EINVAL);
+	hvh_pt(FREE)[3] = 0;
+	unchanged();
+	/* G in an L1 entry, the available bits (9-11, 52-62) and NX are the guest's. */
+	ck_assert_int_eq(mu(L1 + 30 * 8, DATA | RO | 0x100), 0);
+	ck_assert_int_eq(mu(L1 + 31 * 8, DATA | RO | 0xe00 | (0x7ffULL << 52) | (1ULL << 63)), 0);
+	ck_assert_int_eq(mu(L2 + 5 * 8, FREE | RW | 0xe00 | (1ULL << 63)), 0);
+}
+END_TEST
+
+/*
+ * update_va_mapping's flush, as Xen: type 3 is no flush (accepted); the
+ * flush comes after the update, so a mask that cannot be read is -EFAULT
+ * with the entry changed, and no mask is read for UVMF_NONE.
+ */
+START_TEST(uvmf_flush_after_the_update)
+{
+	ck_assert_int_eq(uvm(VA_DATA + 30 * 4096, (DATA + 3 * 4096) | RO, 3), 0);
+	ck_assert_uint_eq(hvh_pt(L1)[30], (DATA + 3 * 4096) | RO);
+	ck_assert_int_eq(uvm(VA_DATA + 31 * 4096, (DATA + 4 * 4096) | RO, UVMF_INVLPG | 0x8),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(hvh_pt(L1)[31], (DATA + 4 * 4096) | RO);
+	ck_assert_int_eq(uvm(VA_DATA + 32 * 4096, (DATA + 5 * 4096) | RO, UVMF_TLB_FLUSH | 0x8),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(hvh_pt(L1)[32], (DATA + 5 * 4096) | RO);
+	ck_assert_int_eq(uvm(VA_DATA + 33 * 4096, (DATA + 6 * 4096) | RO, UVMF_NONE | 0x8), 0);
+	ck_assert_uint_eq(hvh_pt(L1)[33], (DATA + 6 * 4096) | RO);
+	ck_assert_uint_eq(info(DATA + 4 * 4096).refs, 2); /* its RW mapping and this one */
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+}
+END_TEST
+
+/*
+ * A list that starts where the guest has no addresses (the hypervisor's
+ * slots, non-canonical) is -EFAULT before anything else, *pdone untouched;
+ * a list that is only unmapped fails at its first request, *pdone written.
+ */
+START_TEST(list_outside_the_guest_addresses)
+{
+	snap();
+	*done_word() = 0xdeadbeef;
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, 0xffff800000000000ULL, 1, VA_DONE, DOMID_SELF),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmu_update, 0x0000800000000000ULL, 1, VA_DONE, 99),
+			 -XEN_EFAULT); /* before the foreign domain */
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, 0xffff800000000000ULL, 1, VA_DONE, DOMID_SELF),
+			 -XEN_EFAULT);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, 0xffff800000000000ULL, 0, VA_DONE, 99),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(*done_word(), 0xdeadbeef);
+	ck_assert_int_eq(hc4(__HYPERVISOR_mmuext_op, 0x40000000ULL, 1, VA_DONE, DOMID_SELF),
+			 -XEN_EFAULT);
+	ck_assert_uint_eq(*done_word(), 0);
+	unchanged();
+}
+END_TEST
+
+/*
+ * DOMID_IO as mmu_update's page owner: allowed by Xen's XSM, but dom_io
+ * owns none of the domain's frames: a present L1 entry is refused
+ * (-EBUSY for the domain's own frames, -EPERM where there is no memory),
+ * an entry of a higher table -EINVAL, an M2P update -EINVAL; clearing an
+ * L1 entry and a plain write go through.
+ */
+START_TEST(domid_io_as_page_owner)
+{
+	uint64_t req[2];
+
+#define MU_IO(p, val)                                                                              \
+	(req[0] = (p), req[1] = (val), memcpy(guest(VA_REQ), req, 16),                             \
+	 hc4(__HYPERVISOR_mmu_update, VA_REQ, 1, VA_DONE, DOMID_IO))
+	snap();
+	ck_assert_int_eq(MU_IO(L1 + 30 * 8, DATA | RO), -XEN_EBUSY);
+	ck_assert_int_eq(MU_IO(L1 + 30 * 8, SV_SHARED_INFO_GPA | RO), -XEN_EBUSY);
+	ck_assert_int_eq(MU_IO(L1 + 30 * 8, 0x7f000000ULL | RO), -XEN_EPERM);
+	ck_assert_int_eq(MU_IO(L1 + 30 * 8, DATA | RO | 0x10), -XEN_EINVAL);
+	ck_assert_int_eq(MU_IO(L2 + 5 * 8, 0), -XEN_EINVAL);
+	ck_assert_int_eq(MU_IO(FREE | MMU_MACHPHYS_UPDATE, 1), -XEN_EINVAL);
+	unchanged();
+	ck_assert_int_eq(MU_IO(L1 + 24 * 8, 0), 0);
+	ck_assert_uint_eq(hvh_pt(L1)[24], 0);
+	ck_assert_int_eq(MU_IO(FREE + 8, 0x99), 0);
+	ck_assert_uint_eq(hvh_pt(FREE)[1], 0x99);
+#undef MU_IO
 }
 END_TEST
 
@@ -632,6 +783,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, tables_not_given_back);
 	tcase_add_test(tc, multicall_of_mmu_ops);
 	tcase_add_test(tc, kvm_engine_flushes_once_per_entry);
+	tcase_add_test(tc, entry_flags_xen_refuses);
+	tcase_add_test(tc, uvmf_flush_after_the_update);
+	tcase_add_test(tc, list_outside_the_guest_addresses);
+	tcase_add_test(tc, domid_io_as_page_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -251,6 +251,71 @@ START_TEST(other_tables_wait_for_nobody_in)
 }
 END_TEST
 
+/* v's runstate (under the domain's lock). */
+static int runstate_of(struct hv_vcpu *v)
+{
+	int st;
+
+	pthread_mutex_lock(&d->lock);
+	st = v->runstate.state;
+	pthread_mutex_unlock(&d->lock);
+	return st;
+}
+
+/*
+ * A vCPU waiting for its turn on the address space is runnable, not
+ * running: in its runstate (get_runstate_info, the registered area) and in
+ * `xl vcpu-list` (no 'r', as Xen shows a vCPU it has not scheduled).  Once
+ * in, it is running again, and the wait counts as runnable time.
+ */
+START_TEST(a_waiter_is_runnable_not_running)
+{
+	struct sv_ctl_vcpu_info info;
+	struct vcpu_runstate_info ri;
+	struct entry e;
+
+	first_in(v0);
+	pthread_mutex_lock(&d->lock);
+	v1->state = VCPU_RUNNABLE;
+	runstate_set(v0, RUNSTATE_running);
+	runstate_set(v1, RUNSTATE_running); /* as vcpu_thread leaves it before vcpu_run */
+	pthread_mutex_unlock(&d->lock);
+	atomic_store(&v1->in_guest, true);
+	v1->cr3 = B4;
+	enter_async(&e, v1);
+	until_waiting(v1);
+	for (int i = 0; i < 60000 && runstate_of(v1) != RUNSTATE_runnable; i++)
+		nap();
+	ck_assert_int_eq(runstate_of(v1), RUNSTATE_runnable);
+	ck_assert_int_eq(runstate_of(v0), RUNSTATE_running);
+	ck_assert_int_eq(vcpu_pin_info(d, &info), 0);
+	ck_assert_uint_eq(info.vcpu[1].flags & SV_VCPUF_RUNNING, 0);
+	ck_assert_uint_eq(info.vcpu[1].flags & SV_VCPUF_BLOCKED, 0);
+	ck_assert_uint_ne(info.vcpu[1].flags & SV_VCPUF_ONLINE, 0);
+	/* As the guest asks for it. */
+	ck_assert_int_eq(hvh_hypercall(v0, __HYPERVISOR_vcpu_op, VCPUOP_get_runstate_info, 1,
+				       0x400000, 0),
+			 0);
+	memcpy(&ri, (char *)d->mem.base + mem_offset(&d->mem, ADATA), sizeof(ri));
+	ck_assert_int_eq(ri.state, RUNSTATE_runnable);
+	proc_as_leave(v0);
+	join(&e);
+	ck_assert_int_eq(e.ret, 0);
+	ck_assert_int_eq(runstate_of(v1), RUNSTATE_running);
+	pthread_mutex_lock(&d->lock);
+	ck_assert_uint_gt(v1->runstate.time[RUNSTATE_runnable], 0);
+	/* The wait is not CPU time (vcpu.c takes turn_wait_ns off what vcpu_run took). */
+	ck_assert_uint_eq(v1->turn_wait_ns, v1->runstate.time[RUNSTATE_runnable]);
+	pthread_mutex_unlock(&d->lock);
+	ck_assert_int_eq(vcpu_pin_info(d, &info), 0);
+	ck_assert_uint_ne(info.vcpu[1].flags & SV_VCPUF_RUNNING, 0);
+	atomic_store(&v1->in_guest, false);
+	proc_as_applied(v1);
+	proc_as_leave(v1);
+	proc_map_queue_free(&e.batch);
+}
+END_TEST
+
 START_TEST(a_kick_ends_the_wait)
 {
 	struct entry e;
@@ -317,6 +382,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, same_tables_go_in_together_after_the_batch);
 	tcase_add_test(tc, other_tables_wait_for_nobody_in);
 	tcase_add_test(tc, a_kick_ends_the_wait);
+	tcase_add_test(tc, a_waiter_is_runnable_not_running);
 	tcase_add_test(tc, changes_queue_in_order_against_the_mapped_tables);
 	suite_add_tcase(s, tc);
 	return s;

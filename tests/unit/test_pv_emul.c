@@ -334,6 +334,16 @@ START_TEST(forced_cpuid_only_from_ud)
 	ck_assert(!fault_at(VA_CODE, 6, 0, 0)); /* rdmsr with a #UD: not an emulation case */
 	ck_assert(!fault_at(VA_CODE, 0, 0, 0));
 	ck_assert(!fault_at(VA_CODE, 14, 0, VA_CODE));
+	/* From guest user mode too, as Xen (no CPUID faulting): the forced cpuid only. */
+	put(VA_CODE + 32, "\x0f\x0bxen\x0f\xa2", 7);
+	v->user_mode = true;
+	v->regs.rax = 0x40000000;
+	ck_assert(fault_at(VA_CODE + 32, 6, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 39);
+	ck_assert_uint_eq(v->regs.rbx, XEN_CPUID_SIGNATURE_EBX);
+	put(VA_CODE, "\x0f\x32", 2);
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0)); /* rdmsr: the user's #GP */
+	v->user_mode = false;
 }
 END_TEST
 
