@@ -131,6 +131,12 @@ $(TESTBIN)/test_pv_callbacks: $(call host_objs,tests/unit/test_pv_callbacks.c) $
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the guest's GDT (pv_desc.c, the seg-desc page type) from a hostile two-vCPU guest.
+UNIT_TESTS += $(TESTBIN)/test_pv_gdt
+$(TESTBIN)/test_pv_gdt: $(call host_objs,tests/unit/test_pv_gdt.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
 # Unit test: guest user mode (pv_user.c, pv.c) from a hostile guest, same harness idea.
 UNIT_TESTS += $(TESTBIN)/test_usermode
 $(TESTBIN)/test_usermode: $(call host_objs,tests/unit/test_usermode.c) $(HV_HARNESS) $(HV_TEST_OBJS)

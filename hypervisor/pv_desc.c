@@ -78,14 +78,18 @@ bool pv_desc_check(uint64_t *desc)
 
 bool pv_desc_check_page(struct hv_domain *d, uint64_t *page)
 {
+	uint64_t copy[PAGE_SIZE / 8];
+
 	(void)d;
+	/* Each read once; nothing is written unless all 512 are acceptable. */
 	for (unsigned i = 0; i < PAGE_SIZE / 8; i++) {
-		uint64_t was = __atomic_load_n(&page[i], __ATOMIC_RELAXED), now = was;
-		if (!pv_desc_check(&now))
+		copy[i] = __atomic_load_n(&page[i], __ATOMIC_RELAXED);
+		if (!pv_desc_check(&copy[i]))
 			return false;
-		if (now != was) /* Xen fixes the frame itself up */
-			__atomic_store_n(&page[i], now, __ATOMIC_RELAXED);
 	}
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++) /* Xen fixes the frame itself up */
+		if (__atomic_load_n(&page[i], __ATOMIC_RELAXED) != copy[i])
+			__atomic_store_n(&page[i], copy[i], __ATOMIC_RELAXED);
 	return true;
 }
 
