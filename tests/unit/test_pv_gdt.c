@@ -23,6 +23,7 @@
 #include "../../hypervisor/hv.h"
 #include "../../hypervisor/hypercall.h"
 #include "../../hypervisor/mmu.h"
+#include "../../hypervisor/kvm/kvm.h"
 #include "hv_harness.h"
 
 #define FRAMES 512ULL
@@ -428,6 +429,49 @@ START_TEST(contexts_carry_the_gdt)
 }
 END_TEST
 
+/*
+ * The KVM engine's per-vCPU GDT (no /dev/kvm here: its fill is checked on its own): the
+ * guest's descriptors below FIRST_RESERVED_GDT_ENTRY, zero past gdt_ents, the reserved
+ * entries (the hypervisor's CS/DS/TSS and Xen's FLAT_RING3_*) left as they are.
+ */
+START_TEST(kvm_gdt_takes_the_guests_descriptors)
+{
+	uint64_t fr[2] = { GDT0 >> 12, GDT1 >> 12 };
+	uint64_t *gdt = malloc(16 * 4096);
+	const unsigned rsv[] = { 0xe008 >> 3, 0xe010 >> 3, 0xe040 >> 3, FLAT_RING3_CS64 >> 3 };
+
+	ck_assert_ptr_nonnull(gdt);
+	memset(gdt, 0xa5, 16 * 4096);
+	for (unsigned i = 0; i < 4; i++)
+		gdt[rsv[i]] = 0x1111ULL * (i + 1);
+	hvh_pt(GDT1)[2] = DATA_DPL3;
+	hvh_pt(GDT0)[600 - 512] = CODE64_DPL3; /* past ents in GDT1: not copied */
+	hvh_pt(GDT1)[600 - 512] = CODE64_DPL3;
+	ck_assert_int_eq(set_gdt(v0, fr, 2, 600), 0);
+	kvm_pv_gdt_fill(gdt, &d->mem, v0->gdt_frames, v0->gdt_ents);
+	ck_assert_uint_eq(gdt[0], 0);
+	ck_assert_uint_eq(gdt[1], CODE64_DPL3); /* fixed up in the frame, then copied */
+	ck_assert_uint_eq(gdt[6], CODE64_DPL3);
+	ck_assert_uint_eq(gdt[512 + 2], DATA_DPL3);
+	ck_assert_uint_eq(gdt[600], 0);
+	ck_assert_uint_eq(gdt[FIRST_RESERVED_GDT_ENTRY - 1], 0);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(gdt[rsv[i]], 0x1111ULL * (i + 1));
+	/* An update_descriptor reaches the engine (gdt_changed) and the next fill. */
+	gdt_changed_calls = 0;
+	ck_assert_int_eq(hc(v0, __HYPERVISOR_update_descriptor, GDT1 + 8 * 3, DATA_DPL0), 0);
+	ck_assert_uint_eq(gdt_changed_calls, 1);
+	kvm_pv_gdt_fill(gdt, &d->mem, v0->gdt_frames, v0->gdt_ents);
+	ck_assert_uint_eq(gdt[512 + 3], DATA_DPL3);
+	/* No GDT: the guest part is empty again. */
+	ck_assert_int_eq(set_gdt(v0, fr, 0, 0), 0);
+	kvm_pv_gdt_fill(gdt, &d->mem, v0->gdt_frames, v0->gdt_ents);
+	ck_assert_uint_eq(gdt[1], 0);
+	ck_assert_uint_eq(gdt[rsv[0]], 0x1111ULL);
+	free(gdt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pv_gdt");
@@ -442,6 +486,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, update_descriptor_rules);
 	tcase_add_test(tc, in_a_multicall);
 	tcase_add_test(tc, contexts_carry_the_gdt);
+	tcase_add_test(tc, kvm_gdt_takes_the_guests_descriptors);
 	suite_add_tcase(s, tc);
 	return s;
 }
