@@ -19,7 +19,8 @@
 #define DATA_DPL0 0x00cf92000000ffffUL
 #define DATA_DPL3 0x00cff2000000ffffUL
 #define TSS64 0x0000890000000067UL
-#define GATE(sel, dpl) (0x00008c0000001000UL | ((unsigned long)(sel) << 16) | ((unsigned long)(dpl) << 45))
+#define GATE(sel, dpl)                                                                             \
+	(0x00008c0000001000UL | ((unsigned long)(sel) << 16) | ((unsigned long)(dpl) << 45))
 
 static inline long HYPERVISOR_set_gdt(const unsigned long *frames, unsigned int entries)
 {

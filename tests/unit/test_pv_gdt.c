@@ -47,9 +47,9 @@
 #define CODE64_DPL3 0x00affa000000ffffULL
 #define DATA_DPL0 0x00cf92000000ffffULL
 #define DATA_DPL3 0x00cff2000000ffffULL
-#define TSS64 0x0000890000000067ULL	     /* available 64-bit TSS: a system descriptor */
-#define LDT_DESC 0x0000820000000fffULL	     /* an LDT descriptor */
-#define INTR_GATE 0x00008e0000e03000ULL      /* 64-bit interrupt gate */
+#define TSS64 0x0000890000000067ULL	/* available 64-bit TSS: a system descriptor */
+#define LDT_DESC 0x0000820000000fffULL	/* an LDT descriptor */
+#define INTR_GATE 0x00008e0000e03000ULL /* 64-bit interrupt gate */
 #define GATE(sel, dpl) (0x00008c0000001000ULL | ((uint64_t)(sel) << 16) | ((uint64_t)(dpl) << 45))
 
 static struct hv_domain *d;
@@ -228,8 +228,7 @@ START_TEST(set_gdt_hostile_frames)
 	ck_assert_int_eq(set_gdt(v0, &good, 1, 0xffffffffu), -XEN_EINVAL);
 	/* A list the guest cannot read. */
 	ck_assert_int_eq(hc(v0, __HYPERVISOR_set_gdt, 0xffff900000000000ULL, 16), -XEN_EFAULT);
-	ck_assert_int_eq(hc(v0, __HYPERVISOR_set_gdt, VA_DATA + 16 * 4096 - 8, 1024),
-			 -XEN_EFAULT);
+	ck_assert_int_eq(hc(v0, __HYPERVISOR_set_gdt, VA_DATA + 16 * 4096 - 8, 1024), -XEN_EFAULT);
 	ck_assert_uint_eq(v0->gdt_ents, 16);
 	ck_assert_uint_eq(mmu_held(d), 1);
 }
@@ -271,9 +270,9 @@ START_TEST(set_gdt_bad_descriptors)
 {
 	uint64_t fr = GDT0 >> 12;
 	const uint64_t bad[] = {
-		GATE(0xe008, 3),	 /* call gate to Xen's ring-0 code */
-		GATE(0xe010, 0),	 /* to a reserved data selector */
-		TSS64,			 /* system descriptors */
+		GATE(0xe008, 3), /* call gate to Xen's ring-0 code */
+		GATE(0xe010, 0), /* to a reserved data selector */
+		TSS64,		 /* system descriptors */
 		LDT_DESC,
 		INTR_GATE,
 		GATE(FLAT_KERNEL_CS, 3) | 0x1ULL << 32, /* reserved bits of a gate */
