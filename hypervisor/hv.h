@@ -174,6 +174,12 @@ struct hv_engine {
 	 * process it belongs to (for /proc/PID/task/TID); 0 while there is none.
 	 */
 	pid_t (*vcpu_host_tid)(struct hv_vcpu *v, pid_t *pid);
+	/*
+	 * Optional: v's guest GDT (v->gdt_frames, v->gdt_ents) changed, or a
+	 * descriptor in one of its frames did (update_descriptor): an engine
+	 * whose vCPUs load the guest's descriptors takes them from there.
+	 */
+	void (*gdt_changed)(struct hv_vcpu *v);
 };
 
 extern const struct hv_engine hv_kvm_engine;  /* kvm/ */
@@ -240,6 +246,9 @@ enum hv_vcpu_state {
 	VCPU_BLOCKED, /* SCHEDOP_block: waits for an event or its timer */
 	VCPU_STOPPED, /* domain shut down, crashed or dying */
 };
+
+/* A vCPU context's gdt_frames: Xen's 16 (only FIRST_RESERVED_GDT_PAGE of them usable). */
+#define PV_GDT_FRAMES 16
 
 struct hv_vcpu {
 	struct hv_domain *dom;
@@ -315,6 +324,9 @@ struct hv_vcpu {
 	uint32_t iopl;	       /* PHYSDEVOP_set_iopl (no port I/O exists to grant) */
 	uint64_t iobmp;	       /* PHYSDEVOP_set_iobitmap, kept */
 	uint32_t iobmp_ports;
+	/* Its GDT (pv_desc.c): set_gdt's or its context's frames, each held; under dom->lock. */
+	uint64_t gdt_frames[PV_GDT_FRAMES];
+	uint32_t gdt_ents;
 };
 
 enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };

@@ -309,6 +309,8 @@ static const hypercall_fn table[] = {
 	[__HYPERVISOR_fpu_taskswitch] = hc_fpu_taskswitch,
 	[__HYPERVISOR_physdev_op] = hc_physdev_op,
 	[__HYPERVISOR_physdev_op_compat] = hc_physdev_op_compat,
+	[__HYPERVISOR_set_gdt] = hc_set_gdt,
+	[__HYPERVISOR_update_descriptor] = hc_update_descriptor,
 };
 
 #define NR_TABLE (sizeof(table) / sizeof(table[0]))

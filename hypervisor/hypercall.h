@@ -27,6 +27,19 @@ long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op_compat(struct hv_vcpu *v, const uint64_t *a);
 
+/* pv_desc.c: the guest's GDT (set_gdt, update_descriptor, a context's gdt_frames). */
+long hc_set_gdt(struct hv_vcpu *v, const uint64_t *a);
+long hc_update_descriptor(struct hv_vcpu *v, const uint64_t *a);
+/* Xen's check_descriptor for a 64-bit guest: false to refuse; fixed up in place. */
+bool pv_desc_check(uint64_t *desc);
+/* Under d->lock, before/after the rest of a context is set: hold its GDT frames (Xen's errors). */
+int pv_gdt_context_take(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
+void pv_gdt_context_undo(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
+void pv_gdt_context_install(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
+void pv_gdt_context_get(struct hv_vcpu *v, struct vcpu_guest_context *ctx);
+/* The domain ends: v's GDT frames go back (domain_release_frames). */
+void pv_gdt_release(struct hv_vcpu *v);
+
 /* The vm_assist types a 64-bit PV guest may enable (hypercall.c, and a vCPU 0 context's). */
 #define HV_VMASST_VALID                                                                            \
 	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |          \

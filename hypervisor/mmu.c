@@ -328,7 +328,10 @@ static int get_type(struct hv_domain *d, uint64_t pfn, unsigned type)
 		if (type == MMU_T_WRITABLE)
 			return 0;
 		f->flags &= (uint8_t)~MMU_F_VALIDATED;
-		ret = validate(d, pfn, type);
+		if (type == MMU_T_SEG_DESC) /* Xen's alloc_segdesc_page */
+			ret = pv_desc_check_page(d, table_of(d, pfn)) ? 0 : -XEN_EINVAL;
+		else
+			ret = validate(d, pfn, type);
 		/* The hypervisor's slots in every top-level table (Xen's init_xen_l4_slots). */
 		if (!ret && type == MMU_T_L4 && d->eng->install_l4(d, pfn_gpa(d, pfn))) {
 			devalidate(d, pfn, type);
@@ -675,6 +678,52 @@ int mmu_hold_writable(struct hv_domain *d, uint64_t gpa)
 		} else {
 			put_ref(&m->f[pfn]); /* a page table: Xen's "Bad type", -EINVAL */
 		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+int mmu_hold_desc(struct hv_domain *d, uint64_t gpa)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+	int ret = -XEN_EINVAL;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	if (classify(d, gpa & PTE_ADDR, &pfn) == FR_RAM && !get_ref(&m->f[pfn])) {
+		if (!get_type(d, pfn, MMU_T_SEG_DESC)) {
+			m->held++;
+			ret = 0;
+		} else {
+			put_ref(&m->f[pfn]);
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+int mmu_write_desc(struct hv_domain *d, uint64_t gpa, uint64_t val)
+{
+	struct hv_mmu *m = M(d);
+	uint64_t pfn;
+	int ret = -XEN_EINVAL;
+
+	if (!m || (gpa & 7))
+		return -XEN_EINVAL;
+	pthread_mutex_lock(&m->lock);
+	if (classify(d, gpa & PTE_ADDR, &pfn) == FR_RAM && !get_ref(&m->f[pfn])) {
+		unsigned t = m->f[pfn].type_count && m->f[pfn].type == MMU_T_SEG_DESC
+				     ? MMU_T_SEG_DESC
+				     : MMU_T_WRITABLE;
+		if (!get_type(d, pfn, t)) {
+			__atomic_store_n(&table_of(d, pfn)[(gpa & 0xfff) / 8], val,
+					 __ATOMIC_RELEASE);
+			put_type(d, pfn);
+			ret = 0;
+		}
+		put_ref(&m->f[pfn]);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;

@@ -17,6 +17,7 @@ enum mmu_type {
 	MMU_T_L3 = 3,
 	MMU_T_L4 = 4,
 	MMU_T_WRITABLE = 5, /* mapped writable somewhere */
+	MMU_T_SEG_DESC = 6, /* Xen's PGT_seg_desc_page: a GDT frame (pv_desc.c) */
 };
 
 #define MMU_F_PINNED 1u
@@ -97,6 +98,25 @@ void mmu_unlock(struct hv_domain *d);
  */
 int mmu_hold_writable(struct hv_domain *d, uint64_t gpa);
 void mmu_release_writable(struct hv_domain *d, uint64_t gpa);
+/*
+ * A GDT frame (set_gdt, a context's gdt_frames): Xen's
+ * get_page_and_type(PGT_seg_desc_page).  A reference and a segment-
+ * descriptor type reference; the first validates the frame's 512
+ * descriptors (pv_desc_check_page, fixing them up as Xen does), and while
+ * it holds the frame can be neither mapped writable nor a page table.
+ * -EINVAL when gpa is not the domain's present RAM, has another type or
+ * does not validate.  Released by mmu_release_writable (any held frame).
+ */
+int mmu_hold_desc(struct hv_domain *d, uint64_t gpa);
+/* pv_desc.c: Xen's alloc_segdesc_page, all 512 descriptors checked and fixed up in place. */
+bool pv_desc_check_page(struct hv_domain *d, uint64_t *page);
+/*
+ * update_descriptor's write of the (checked) descriptor val at gpa, an
+ * 8-byte aligned address: the frame must be the domain's RAM and take a
+ * segment-descriptor type reference if it has that type, else a writable
+ * one (Xen's do_update_descriptor).  0 or -EINVAL, nothing written.
+ */
+int mmu_write_desc(struct hv_domain *d, uint64_t gpa, uint64_t val);
 /* Frames held by mmu_hold_writable and not yet released (0 when all went back). */
 uint64_t mmu_held(struct hv_domain *d);
 /* A frame's accounting, for tests and the log (false: not a RAM frame). */

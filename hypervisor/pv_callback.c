@@ -149,6 +149,8 @@ int vcpu_context_check(const struct hv_vcpu *v, const struct vcpu_guest_context 
 		return -EINVAL;
 	if (v->id == 0 && (ctx->vm_assist & ~HV_VMASST_VALID))
 		return -EINVAL;
+	if (ctx->gdt_ents > FIRST_RESERVED_GDT_ENTRY) /* its frames: pv_gdt_context_take */
+		return -EINVAL;
 	/* Frame numbers past what a page-table entry can hold name no frame. */
 	if ((ctx->ctrlreg[3] >> PAGE_SHIFT) > (0x000ffffffffff000ULL >> PAGE_SHIFT) ||
 	    (ctx->ctrlreg[1] >> PAGE_SHIFT) > (0x000ffffffffff000ULL >> PAGE_SHIFT))
@@ -234,4 +236,5 @@ void vcpu_get_context(struct hv_vcpu *v, struct vcpu_guest_context *ctx)
 	ctx->gs_base_user = v->gs_base_user;
 	ctx->vm_assist = __atomic_load_n(&d->vm_assist, __ATOMIC_RELAXED);
 	mmu_vcpu_ldt(d, v->id, &ctx->ldt_base, &ctx->ldt_ents);
+	pv_gdt_context_get(v, ctx);
 }

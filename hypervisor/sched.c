@@ -363,6 +363,8 @@ void domain_release_frames(struct hv_domain *d)
 
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
 		struct hv_vcpu *v = d->vcpus[i];
+		if (v)
+			pv_gdt_release(v);
 		if (v && v->vinfo) {
 			__atomic_store_n(&v->vinfo, NULL, __ATOMIC_RELEASE);
 			mmu_release_writable(d, v->vinfo_gpa);

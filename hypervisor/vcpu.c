@@ -11,6 +11,7 @@
 #include <xen/arch-x86/xen-x86_64.h>
 #include "hv.h"
 #include "mmu.h"
+#include "hypercall.h"
 
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
@@ -84,12 +85,18 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	ret = vcpu_context_check(v, ctx);
 	if (ret)
 		return ret;
+	ret = pv_gdt_context_take(v, ctx); /* its GDT frames, as Xen's pv_set_gdt */
+	if (ret)
+		return ret;
 	ret = v->dom->eng->install_l4(v->dom, cr3);
 	if (!ret)
 		/* Validated (the first one pinned), the user tables too, as Xen. */
 		ret = mmu_vcpu_context_full(v, cr3, ucr3, ctx->ldt_base);
-	if (ret)
+	if (ret) {
+		pv_gdt_context_undo(v, ctx);
 		return ret;
+	}
+	pv_gdt_context_install(v, ctx);
 	memset(r, 0, sizeof(*r));
 	r->rax = u->rax;
 	r->rbx = u->rbx;

@@ -343,6 +343,7 @@ static const struct command commands[] = {
 	{ .name = "watchdog", .run = cmd_watchdog },
 	{ .name = "traps", .run = traps_selftest },
 	{ .name = "privops", .run = privops_selftest },
+	{ .name = "gdt", .run = gdt_word },
 	{ .name = "mmu", .run = mmu_selftest },
 	{ .name = "mmu-bench", .run = mmu_bench },
 	{ .name = "usermode", .run = usermode_word },

@@ -53,6 +53,14 @@ int kvm_mem_flush_shadow(struct hv_domain *d);
 /* kvm_pv.c */
 int kvm_pv_domain_init(struct hv_domain *d);
 int kvm_pv_vcpu_init(struct hv_vcpu *v);
+/*
+ * The guest part of a vCPU's GDT (entries below FIRST_RESERVED_GDT_ENTRY):
+ * the first ents descriptors of the guest's frames, the rest zero; the
+ * reserved entries (the hypervisor's, Xen's FLAT_RING3_*) are left alone.
+ */
+void kvm_pv_gdt_fill(uint64_t *gdt, const struct hv_mem *mem, const uint64_t *frames,
+		     unsigned ents);
+void kvm_pv_gdt_changed(struct hv_vcpu *v);
 int kvm_pv_install_l4(struct hv_domain *d, uint64_t l4_gpa);
 void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *page);
 /* The CPL0 stub reported a fault: decode it into e (HV_EXIT_FAULT or HV_EXIT_CRASH). */

@@ -358,4 +358,5 @@ const struct hv_engine hv_kvm_engine = {
 	.new_baseptr = kvm_new_baseptr,
 	.sync_mappings = kvm_sync_mappings,
 	.vcpu_host_tid = kvm_vcpu_host_tid,
+	.gdt_changed = kvm_pv_gdt_changed,
 };

@@ -32,10 +32,15 @@
 #define PTE_US (1ULL << 2)
 #define PTE_NX (1ULL << 63)
 
-/* GDT selectors of the hypervisor's own (CPL0) segments. */
-#define SEL_CPL0_CS 0x08
-#define SEL_CPL0_DS 0x10
-#define SEL_TSS 0x20
+/*
+ * GDT selectors of the hypervisor's own (CPL0) segments: in Xen's reserved
+ * area (FIRST_RESERVED_GDT_ENTRY on, Xen's own __HYPERVISOR_CS/DS and TSS
+ * places), so entries 0..FIRST_RESERVED_GDT_ENTRY-1 are the guest's GDT
+ * (kvm_pv_gdt_fill), as in Xen's per-vCPU GDT.
+ */
+#define SEL_CPL0_CS 0xe008
+#define SEL_CPL0_DS 0xe010
+#define SEL_TSS 0xe040
 
 #define TSS_BASE_SIZE 104
 #define TSS_IOMAP_SIZE 8192
@@ -137,6 +142,44 @@ static struct kvm_segment kseg(uint16_t sel, unsigned dpl, bool code, bool l64)
 static struct kvm_segment null_seg(void)
 {
 	return (struct kvm_segment){ .unusable = 1, .type = 3 };
+}
+
+void kvm_pv_gdt_fill(uint64_t *gdt, const struct hv_mem *mem, const uint64_t *frames,
+		     unsigned ents)
+{
+	if (ents > FIRST_RESERVED_GDT_ENTRY)
+		ents = 0; /* cannot be: set_gdt refuses it */
+	for (unsigned i = 0; i < FIRST_RESERVED_GDT_ENTRY; i++) {
+		uint64_t e = 0;
+		if (i < ents) {
+			/* A held seg-desc frame of the guest's RAM, validated (pv_desc.c). */
+			const uint64_t *f =
+			    mem_gpa(mem, frames[i / 512] << PAGE_SHIFT, PAGE_SIZE);
+			e = f ? __atomic_load_n(&f[i % 512], __ATOMIC_RELAXED) : 0;
+		}
+		__atomic_store_n(&gdt[i], e, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * v's guest GDT changed: its descriptors are copied into the guest part of
+ * the vCPU's GDT (Xen maps the frames there; a copy here, redone on every
+ * update_descriptor to one of them).  The reserved entries stay.
+ */
+void kvm_pv_gdt_changed(struct hv_vcpu *v)
+{
+	struct hv_domain *d = v->dom;
+	unsigned base = PRIV_VCPU0 + v->id * PRIV_PER_VCPU;
+	uint64_t *gdt = mem_gpa(&d->mem, priv_gpa(base + VCPU_GDT), 16 * PAGE_SIZE);
+	uint64_t frames[PV_GDT_FRAMES];
+	unsigned ents;
+
+	if (!gdt)
+		return;
+	/* The caller may hold d->lock (a context) or not (a hypercall): read as it is. */
+	memcpy(frames, v->gdt_frames, sizeof(frames));
+	ents = __atomic_load_n(&v->gdt_ents, __ATOMIC_RELAXED);
+	kvm_pv_gdt_fill(gdt, &d->mem, frames, ents);
 }
 
 int kvm_pv_vcpu_init(struct hv_vcpu *v)

@@ -47,6 +47,7 @@ static void engine_reset(const struct hv_engine *hooks)
 	HOOK(new_baseptr);
 	HOOK(sync_mappings);
 	HOOK(vcpu_host_tid);
+	HOOK(gdt_changed);
 #undef HOOK
 }
 

@@ -319,6 +319,48 @@ START_TEST(context_carries_user_base_and_ldt_base)
 }
 END_TEST
 
+/*
+ * A saved vCPU's GDT (gdt_frames/gdt_ents) comes back with its context: the frames held
+ * with the seg-desc type again (its descriptors checked), given back in the next save; a
+ * record naming a page table or too many entries is refused with nothing held.
+ */
+START_TEST(context_carries_the_gdt)
+{
+	struct sv_ctl_vcpu_restore *q;
+	static union {
+		struct sv_ctl_vcpu_get g;
+		uint8_t payload[SV_CTL_MAX_PAYLOAD];
+	} buf;
+	const void *out;
+	uint32_t len;
+
+	hvh_pt(FREE)[1] = 0x00af9a000000ffffULL; /* DPL 0: comes back DPL 3 */
+	q = good_ctx(0);
+	q->ctx.gdt_frames[0] = L1 >> 12;
+	q->ctx.gdt_ents = 16;
+	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), -EINVAL);
+	q = good_ctx(0);
+	q->ctx.gdt_frames[0] = FREE >> 12;
+	q->ctx.gdt_ents = FIRST_RESERVED_GDT_ENTRY + 1;
+	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), -EINVAL);
+	ck_assert_uint_eq(frame(FREE).refs, 0);
+	ck_assert(!d->vcpus[0]->has_context);
+	q = good_ctx(0);
+	q->ctx.gdt_frames[0] = FREE >> 12;
+	q->ctx.gdt_ents = 32;
+	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), 0);
+	ck_assert_uint_eq(frame(FREE).type, MMU_T_SEG_DESC);
+	ck_assert_uint_eq(hvh_pt(FREE)[1], 0x00affa000000ffffULL);
+	buf.g.domid = d->domid;
+	buf.g.vcpu = 0;
+	ck_assert_int_eq(save_op(d, SV_CTL_VCPU_GET_CONTEXT, &buf.g, &out, &len), 0);
+	const struct sv_ctl_vcpu_context *c = out;
+	ck_assert_uint_eq(c->ctx.gdt_ents, 32);
+	ck_assert_uint_eq(c->ctx.gdt_frames[0], FREE >> 12);
+	/* The domain's end gives the frame back (the harness checks nothing stays held). */
+}
+END_TEST
+
 START_TEST(restore_info_and_grant_frames)
 {
 	struct sv_ctl_restore_info q = { .domid = d->domid,
@@ -407,6 +449,7 @@ int main(void)
 	tcase_add_test(tc, m2p_set_own_frames_only);
 	tcase_add_test(tc, context_hostile_values);
 	tcase_add_test(tc, context_carries_user_base_and_ldt_base);
+	tcase_add_test(tc, context_carries_the_gdt);
 	tcase_add_test(tc, restore_info_and_grant_frames);
 	tcase_add_test(tc, frame_release_checks_all_first);
 	tcase_add_test(tc, request_sizes);
