@@ -819,6 +819,14 @@ static int getvcpuinfo(struct hv_domain *d, struct xen_domctl_getvcpuinfo *vi)
 	if (!r) {
 		const struct sv_vcpu_info *v = &info->vcpu[vi->vcpu];
 		vi->online = !!(v->flags & SV_VCPUF_ONLINE);
+		/* A shut-down (suspended) domain's vCPUs stay up as they were, as in Xen: libxc's
+		 * save writes the state of the online ones. */
+		pthread_mutex_lock(&d->lock);
+		struct hv_vcpu *hv = d->vcpus[vi->vcpu];
+		if (hv->state == VCPU_STOPPED)
+			vi->online = hv->before_shutdown == VCPU_RUNNABLE ||
+				     hv->before_shutdown == VCPU_BLOCKED;
+		pthread_mutex_unlock(&d->lock);
 		vi->blocked = !!(v->flags & SV_VCPUF_BLOCKED);
 		vi->running = !!(v->flags & SV_VCPUF_RUNNING);
 		vi->cpu_time = v->cpu_time_ns;
@@ -1654,6 +1662,32 @@ static long get_vnumainfo(const struct xctl_peer *p, uint64_t arg)
 	return -XEN_EOPNOTSUPP;
 }
 
+/*
+ * XENMEM_maximum_gpfn of another domain (libxc's restore sizes its p2m by
+ * it): as Xen for PV, from the max_pfn the guest keeps in shared_info,
+ * (max_pfn ?: 1) - 1.
+ */
+static long maximum_gpfn(const struct xctl_peer *p, uint64_t arg)
+{
+	struct hv_domain *d;
+	domid_t domid;
+	uint64_t max_pfn;
+	int r = copy_from(p, &domid, arg, sizeof(domid));
+
+	if (r)
+		return r;
+	if (domid == DOMID_SELF || domid == 0)
+		return -XEN_EINVAL; /* dom0 is the host */
+	d = domain_get(domid);
+	if (!d)
+		return -XEN_ESRCH;
+	max_pfn = d->shinfo ? __atomic_load_n(&d->shinfo->arch.max_pfn, __ATOMIC_RELAXED) : 0;
+	domain_put(d);
+	if (max_pfn > (1ULL << 40))
+		max_pfn = 1ULL << 40; /* the guest's word: bounded to the frame space */
+	return (long)((max_pfn ? max_pfn : 1) - 1);
+}
+
 static long memory_op(const struct xctl_peer *p, uint64_t cmd, uint64_t arg)
 {
 	switch (cmd & ((1u << 6) - 1)) {
@@ -1674,6 +1708,8 @@ static long memory_op(const struct xctl_peer *p, uint64_t cmd, uint64_t arg)
 		return machphys_mfn_list(p, arg);
 	case XENMEM_get_vnumainfo:
 		return get_vnumainfo(p, arg);
+	case XENMEM_maximum_gpfn:
+		return maximum_gpfn(p, arg);
 	default:
 		hv_log("xctl: memory_op %llu not implemented", (unsigned long long)cmd);
 		return -XEN_ENOSYS;

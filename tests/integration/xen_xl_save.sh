@@ -91,3 +91,75 @@ else
 	fail "xls-restore"; show "Debian's xl restore (last lines)" "$(tail -25 "$work/err")"; xctl_log
 	exit 1
 fi
+nid=$(dxl domid ds)
+
+# ---- the restored guest runs on: its suspend returned 0 (a new domain), it rebuilt its
+# channels and prints on the new console ring, and Debian's xl lists it running ----
+if [ -n "$nid" ] && [ "$nid" != "$id" ] &&
+	wait_for 30 cons_has ds "control: resumed in a new domain" &&
+	wait_for 30 cons_has ds "control: resume done"; then
+	pass "xls-runs"
+else
+	fail "xls-runs"; show "console" "$(tail -8 "$SPLITVISOR_RUNDIR/console/guest-ds.log" 2>&1)"
+	show "xl list" "$(dxl list 2>&1)"; xctl_log
+fi
+
+# ---- Debian's xl shutdown: the guest powers off, xl restore's monitor destroys it ----
+if dxl shutdown -w ds && wait_for 20 cons_has ds "control: poweroff requested" &&
+	wait_for 10 no_xen_domain && ! dlisted ds; then
+	pass "xls-shutdown"
+else
+	fail "xls-shutdown"; show "err" "$(cat "$work/err")"; show "xl list" "$(xl list)"
+	show "console" "$(tail -5 "$SPLITVISOR_RUNDIR/console/guest-ds.log" 2>&1)"
+fi
+
+# ---- nothing left: store nodes, libxl's records, monitors, save helpers, runners ----
+gone() {
+	! xenstore-ls /local/domain 2>/dev/null | grep -qE "^($id|$nid) = " &&
+		! ls /var/lib/xen/userdata-?."$id".* /var/lib/xen/userdata-?."$nid".* >/dev/null 2>&1 &&
+		[ -z "$(monitors)" ] && ! pgrep -f libxl-save-helper >/dev/null &&
+		! pgrep -f "sv-runner.*d($id|$nid)\b" >/dev/null &&
+		[ "$(xl list | awk 'NR > 1' | wc -l)" -eq 1 ]
+}
+if wait_for 10 gone; then
+	pass "xls-leftovers"
+else
+	fail "xls-leftovers"
+	show "/local/domain" "$(xenstore-ls /local/domain 2>&1 | head -20)"
+	show "monitors" "$(monitors)"; show "xl list" "$(xl list)"
+fi
+
+# ---- a guest that does not acknowledge (paused): libxl gives up after its 60 s, withdraws
+# the request and resumes nothing (the domain never suspended); the guest runs on ----
+if dxl create "$(cfg dn)" >"$work/out" && wait_for 20 cons_has dn "wait: blocking until"; then
+	nid=$(dxl domid dn)
+	dxl pause dn
+	dxl save dn "$work/dn.save" >"$work/out"
+	rc=$?
+	cp "$work/err" "$work/save-err"
+	req=$(xenstore-read "/local/domain/$nid/control/shutdown" 2>/dev/null)
+	dxl unpause dn
+	if [ $rc -ne 0 ] && grep -q "guest didn't acknowledge suspend" "$work/save-err" && [ -z "$req" ] &&
+		dlisted dn && [ "$(dxl domid dn)" = "$nid" ] &&
+		wait_for 20 cons_has dn "control: suspend requested" &&
+		! grep -q "control: resume" "$SPLITVISOR_RUNDIR/console/guest-dn.log" &&
+		! pgrep -f libxl-save-helper >/dev/null &&
+		dxl destroy dn && wait_for 10 no_xen_domain; then
+		pass "xls-noack"
+	else
+		fail "xls-noack (rc $rc, request '$req')"; show "err" "$(grep -v debug "$work/save-err" | tail -8)"
+		show "console" "$(tail -5 "$SPLITVISOR_RUNDIR/console/guest-dn.log" 2>&1)"
+		show "xl list" "$(xl list)"
+	fi
+else
+	fail "xls-noack: create"; show "err" "$(tail -5 "$work/err")"
+fi
+
+# ---- the stack still serves: our own xl creates a guest ----
+pv_guest_cfg "$work/ok.cfg" ok wait
+if xl create -q "$work/ok.cfg" >/dev/null 2>&1 &&
+	wait_for 20 grep -qF "wait: blocking until" "$SPLITVISOR_RUNDIR/console/guest-ok.log"; then
+	pass "xls-alive"
+else
+	fail "xls-alive"; show "xl list" "$(xl list)"
+fi
