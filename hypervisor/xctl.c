@@ -21,6 +21,7 @@
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
 #include <xen/memory.h>
+#include <xen/sched.h>
 #include "hv.h"
 #include "cgroup.h"
 #include "xctl.h"
@@ -959,6 +960,9 @@ static bool uses_low_va(struct hv_domain *d, uint64_t cr3, uint64_t rip)
  * arch_set_info_guest), only before the domain first runs.  A NULL
  * context would reset the vCPU on Xen: not offered (-EINVAL).
  */
+static int suspended_returncode(struct hv_domain *d, uint32_t vcpu,
+				const struct vcpu_guest_context *ctx);
+
 static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 			  const struct xen_domctl_vcpucontext *vc)
 {
@@ -971,6 +975,14 @@ static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 	if (!ctx)
 		return -XEN_ENOMEM;
 	r = copy_from(p, ctx, GH(vc->ctxt), sizeof(*ctx));
+	if (!r) {
+		r = suspended_returncode(d, vc->vcpu, ctx); /* xc_domain_resume; 1: not that */
+		if (r != 1) {
+			free(ctx);
+			return r;
+		}
+		r = 0;
+	}
 	if (!r) {
 		pthread_mutex_lock(&d->lock);
 		if (d->state != DOM_CREATED) {
@@ -1212,6 +1224,55 @@ static int shadow_op(struct hv_domain *d, struct xen_domctl_shadow_op *so, bool 
 	default:
 		return -XEN_EINVAL;
 	}
+}
+
+/*
+ * libxc's xc_domain_resume (Debian's `xl save -c`, a save that failed):
+ * the suspended vCPU's context, read by getvcpucontext, comes back with
+ * only rax changed (1: "the suspend was cancelled", as Xen's
+ * modify_returncode).  Only that: the domain shut down to suspend, the
+ * vCPU the one that suspended, every other byte as vcpu_get_context gives
+ * it (else -EBUSY, as for any context of a domain that has run).  Returns
+ * 1 when the domain is not suspended (the caller goes on as before).
+ */
+static int suspended_returncode(struct hv_domain *d, uint32_t vcpu,
+				const struct vcpu_guest_context *ctx)
+{
+	struct vcpu_guest_context *cur;
+	struct hv_vcpu *v;
+	bool ok;
+	int r;
+
+	if (vcpu >= d->max_vcpus)
+		return 1;
+	v = d->vcpus[vcpu];
+	pthread_mutex_lock(&d->lock);
+	ok = d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend &&
+	     d->suspend_vcpu == (int)vcpu && v->has_context;
+	pthread_mutex_unlock(&d->lock);
+	if (!ok)
+		return 1;
+	cur = malloc(sizeof(*cur));
+	if (!cur)
+		return -XEN_ENOMEM;
+	vcpu_get_context(v, cur);
+	cur->user_regs.rax = ctx->user_regs.rax;
+	r = memcmp(cur, ctx, sizeof(*cur)) ? -XEN_EBUSY : 0;
+	free(cur);
+	if (r) {
+		hv_log("d%u: xctl: setvcpucontext of suspended vCPU %u: only rax may change", d->domid,
+		       vcpu);
+		return r;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_SHUTDOWN && d->suspend_vcpu == (int)vcpu) {
+		v->regs.rax = ctx->user_regs.rax;
+		v->regs_dirty = true;
+	} else {
+		r = -XEN_EBUSY; /* resumed or destroyed meanwhile */
+	}
+	pthread_mutex_unlock(&d->lock);
+	return r;
 }
 
 /* The ops that act on one existing guest. */
