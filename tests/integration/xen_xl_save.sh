@@ -3,7 +3,7 @@
 # Debian's own, unmodified Xen 4.17 `xl save` and `xl restore` of a PV domain of our
 # kernel that Debian's `xl create` made: libxl suspends it through xenstore
 # (control/shutdown), libxc's save reads it with domctls and foreign maps (hypervisor/xctl.c),
-# restore builds it again.  A guest that does not acknowledge the suspend makes the save fail
+# restore builds it again and it runs on; `xl save -c` resumes it where it is.  A guest that does not acknowledge the suspend makes the save fail
 # cleanly: the domain runs on, no file, no leftovers.
 #
 # The tools come from Debian's xen-utils-4.17 packages, unpacked by
@@ -11,7 +11,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(xls-create xls-save xls-gone xls-restore xls-runs xls-shutdown xls-leftovers xls-noack xls-alive)
+TESTS=(xls-create xls-checkpoint xls-save xls-gone xls-restore xls-runs xls-shutdown xls-leftovers xls-noack xls-alive)
 need_guest_engine "${TESTS[@]}" || exit 0
 if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
 	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
@@ -67,6 +67,18 @@ else
 	exit 1
 fi
 id=$(dxl domid ds)
+
+# ---- xl save -c: the checkpoint is written and the domain resumed where it is (libxc's
+# xc_domain_resume gives the suspended vCPU rax 1 through setvcpucontext): the guest's
+# suspend returns 1, it runs on with the same domid ----
+if dxl save -c ds "$work/ds.ckpt" >"$work/out" && [ -s "$work/ds.ckpt" ] &&
+	wait_for 20 cons_has ds "control: suspend cancelled, running on" &&
+	[ "$(dxl domid ds)" = "$id" ] && dxl list ds | awk '$1 == "ds" {print $5}' | grep -qv s; then
+	pass "xls-checkpoint"
+else
+	fail "xls-checkpoint"; show "err" "$(grep -v debug "$work/err" | tail -8)"; xctl_log
+	show "console" "$(tail -5 "$SPLITVISOR_RUNDIR/console/guest-ds.log" 2>&1)"
+fi
 
 # ---- Debian's xl save: the guest acknowledges, suspends; libxc writes the file ----
 if dxl -vvv save ds "$work/ds.save" >"$work/out" && [ -s "$work/ds.save" ]; then
