@@ -56,6 +56,51 @@ int xenforeignmemory_close(xenforeignmemory_handle *h)
 	return 0;
 }
 
+/*
+ * DOMID_XEN's frames: the machine-to-phys table libxc's save and restore
+ * map (XENMEM_machphys_mfn_list names its extents).  Every domain here has
+ * gfn == mfn, so the table is the identity: frame F holds the entries of
+ * machine frames F * 512 .. F * 512 + 511.  Read-only, as Xen gives it;
+ * frames past the 40-bit machine frame space are -EINVAL.
+ */
+#define M2P_PER_PAGE (SVXEN_PAGE_SIZE / sizeof(xen_pfn_t))
+#define M2P_FRAMES ((1ULL << 40) / M2P_PER_PAGE)
+
+static void *map_m2p(void *addr, int prot, int flags, size_t pages, const xen_pfn_t arr[],
+		     int err[])
+{
+	size_t len = pages << SVXEN_PAGE_SHIFT;
+	int first_err = 0;
+	char *base;
+
+	if (prot & PROT_WRITE)
+		return errno = EPERM, NULL;
+	base = mmap(addr, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)), -1,
+		    0);
+	if (base == MAP_FAILED)
+		return NULL;
+	for (size_t i = 0; i < pages; i++) {
+		xen_pfn_t *t = (xen_pfn_t *)(base + (i << SVXEN_PAGE_SHIFT));
+		if (arr[i] >= M2P_FRAMES) {
+			if (err)
+				err[i] = -EINVAL;
+			first_err = EINVAL;
+			continue;
+		}
+		for (size_t k = 0; k < M2P_PER_PAGE; k++)
+			t[k] = arr[i] * M2P_PER_PAGE + k;
+		if (err)
+			err[i] = 0;
+	}
+	if (first_err && !err) {
+		munmap(base, len);
+		return errno = first_err, NULL;
+	}
+	mprotect(base, len, prot & PROT_READ ? PROT_READ : PROT_NONE);
+	return base;
+}
+
 void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr, int prot,
 			    int flags, size_t pages, const xen_pfn_t arr[], int err[])
 {
@@ -66,6 +111,8 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom, void *addr
 
 	if (!pages || pages > (SIZE_MAX >> SVXEN_PAGE_SHIFT) / 2)
 		return errno = EINVAL, NULL;
+	if (dom == DOMID_XEN)
+		return map_m2p(addr, prot, flags, pages, arr, err);
 	len = pages << SVXEN_PAGE_SHIFT;
 	pthread_mutex_lock(&h->lock);
 	ret = svxen_dommem_get(&h->mem, h->ctl, dom, &m);

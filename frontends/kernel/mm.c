@@ -3,6 +3,7 @@
 #include <svk/hypercall.h>
 #include <svk/lib.h>
 #include <svk/mm.h>
+#include <svk/shinfo.h>
 
 /* Linker-script symbol: end of the kernel image (bss included). */
 extern char _end[];
@@ -105,7 +106,56 @@ int mm_p2m_grow(unsigned long frames)
 		p2m_ext[i] = page;
 		p2m_ext_nr += P2M_PER_PAGE;
 	}
+	mm_p2m_publish();
 	return 0;
+}
+
+/*
+ * Xen's p2m frame-list tree, as Linux publishes it in shared_info for the
+ * toolstack's save (libxc walks it): arch.pfn_to_mfn_frame_list_list is
+ * the machine frame of a page listing the frames of the frame-list pages,
+ * each listing the frames of up to 512 p2m pages (the leaves, 512 pfns
+ * each), and arch.max_pfn is how many pfns the p2m covers.  The leaves are
+ * the p2m's own pages: start_info's list, then mm_p2m_grow's pages, which
+ * line up with leaves only when nr_pages is a multiple of 512 (otherwise
+ * only start_info's pfns are published).  Owned by this file.
+ */
+#define P2M_FL_PAGES 4
+static unsigned long *p2m_fll;
+static unsigned long *p2m_fl[P2M_FL_PAGES];
+
+static const void *p2m_leaf(unsigned long i)
+{
+	unsigned long pfn = i * P2M_PER_PAGE;
+
+	if (pfn < nr_pages)
+		return (const char *)p2m + i * PAGE_SIZE;
+	return p2m_ext[(pfn - nr_pages) / P2M_PER_PAGE];
+}
+
+void mm_p2m_publish(void)
+{
+	unsigned long frames = mm_nr_pages(), leaves, fls;
+
+	if (!p2m || !shared_info)
+		return;
+	if (p2m_ext_nr && nr_pages % P2M_PER_PAGE)
+		frames = nr_pages;
+	leaves = (frames + P2M_PER_PAGE - 1) / P2M_PER_PAGE;
+	fls = (leaves + P2M_PER_PAGE - 1) / P2M_PER_PAGE;
+	if (fls > P2M_FL_PAGES)
+		return;
+	if (!p2m_fll && !(p2m_fll = page_alloc()))
+		return;
+	for (unsigned long j = 0; j < fls; j++)
+		if (!p2m_fl[j] && !(p2m_fl[j] = page_alloc()))
+			return;
+	for (unsigned long i = 0; i < leaves; i++)
+		p2m_fl[i / P2M_PER_PAGE][i % P2M_PER_PAGE] = virt_to_mfn(p2m_leaf(i));
+	for (unsigned long j = 0; j < fls; j++)
+		p2m_fll[j] = virt_to_mfn(p2m_fl[j]);
+	shared_info->arch.max_pfn = frames;
+	shared_info->arch.pfn_to_mfn_frame_list_list = virt_to_mfn(p2m_fll);
 }
 
 void *page_alloc(void)

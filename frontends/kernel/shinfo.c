@@ -20,6 +20,7 @@ int shinfo_map(const start_info_t *si)
 	if (rc)
 		return (int)rc;
 	shared_info = (struct shared_info *)shinfo_page;
+	mm_p2m_publish();
 	return 0;
 }
 

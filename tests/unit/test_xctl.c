@@ -454,6 +454,62 @@ START_TEST(build_memory_ops_checked)
 }
 END_TEST
 
+/* What libxc's save and restore ask, from a hostile client: Xen's error, nothing written. */
+START_TEST(save_ops_checked)
+{
+	static const uint32_t ops[] = { XEN_DOMCTL_getpageframeinfo3, XEN_DOMCTL_getvcpucontext,
+					XEN_DOMCTL_shadow_op,	       XEN_DOMCTL_get_ext_vcpucontext,
+					XEN_DOMCTL_getvcpuextstate,    XEN_DOMCTL_get_vcpu_msrs };
+	struct xen_vnuma_topology_info *vn = (struct xen_vnuma_topology_info *)page;
+	struct xen_machphys_mfn_list *ml = (struct xen_machphys_mfn_list *)page;
+	xen_pfn_t *ext = (xen_pfn_t *)(page + 1024);
+	domid_t *dom = (domid_t *)page;
+	struct xen_domctl *c;
+	long max;
+
+	for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		c = new_domctl(ops[i], 7);
+		ck_assert_int_eq(call(__HYPERVISOR_domctl, addr(c), 0), -XEN_ESRCH);
+		c = new_domctl(ops[i], 0);
+		ck_assert_int_lt(call(__HYPERVISOR_domctl, addr(c), 0), 0);
+	}
+	/* No vNUMA anywhere (libxl's save refuses a guest that has one); a missing domain. */
+	memset(page, 0, 4096);
+	vn->domid = 7;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_get_vnumainfo, addr(vn)), -XEN_ESRCH);
+	vn->domid = 0;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_get_vnumainfo, addr(vn)),
+			 -XEN_EOPNOTSUPP);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_get_vnumainfo, addr(guard - 2)),
+			 -XEN_EFAULT);
+	/* maximum_gpfn: of another domain only. */
+	*dom = 0;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, addr(dom)), -XEN_EINVAL);
+	*dom = 7;
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, addr(dom)), -XEN_ESRCH);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, addr(guard - 1)),
+			 -XEN_EFAULT);
+	/* The M2P: at least createdomain's 2 GiB of frames, in 2 MiB extents of 512 frames. */
+	max = call(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0);
+	ck_assert_int_ge(max, 0x80000);
+	memset(page, 0, 4096);
+	memset(ext, 0xaa, 3 * sizeof(*ext));
+	ml->max_extents = 2;
+	set_xen_guest_handle(ml->extent_start, ext);
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_machphys_mfn_list, addr(ml)), 0);
+	ck_assert_uint_eq(ml->nr_extents, 2);
+	ck_assert_uint_eq(ext[0], 0);
+	ck_assert_uint_eq(ext[1], 512);
+	ck_assert_uint_eq(ext[2], 0xaaaaaaaaaaaaaaaaULL); /* past max_extents: untouched */
+	ml->max_extents = 1000;
+	set_xen_guest_handle(ml->extent_start, (xen_pfn_t *)(guard - 8));
+	ck_assert_int_eq(call(__HYPERVISOR_memory_op, XENMEM_machphys_mfn_list, addr(ml)),
+			 -XEN_EFAULT);
+	assert_only_dom0();
+	assert_alive();
+}
+END_TEST
+
 /* CPU policies and featuresets: counts, short arrays, bad indexes. */
 START_TEST(cpu_policy_checked)
 {
@@ -699,6 +755,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, build_domctls_checked);
 	tcase_add_test(tc, build_memory_ops_checked);
 	tcase_add_test(tc, cpu_policy_checked);
+	tcase_add_test(tc, save_ops_checked);
 	tcase_add_test(tc, evtchn_status_checked);
 	tcase_add_test(tc, multicall_checked);
 	tcase_add_test(tc, unprivileged_client_is_eperm);

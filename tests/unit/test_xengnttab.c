@@ -559,6 +559,36 @@ START_TEST(foreign_map_outside_ram)
 }
 END_TEST
 
+/* DOMID_XEN's frames: the identity machine-to-phys table libxc's save maps; read-only. */
+START_TEST(foreign_map_m2p)
+{
+	xenforeignmemory_handle *f = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t frames[3] = { 0, 513, 1ULL << 40 };
+	int err[3];
+	xen_pfn_t *m;
+
+	ck_assert_ptr_nonnull(f);
+	m = xenforeignmemory_map(f, DOMID_XEN, PROT_READ, 3, frames, err);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(err[0], 0);
+	ck_assert_int_eq(err[1], 0);
+	ck_assert_int_eq(err[2], -EINVAL);
+	ck_assert_uint_eq(m[0], 0);
+	ck_assert_uint_eq(m[511], 511);
+	ck_assert_uint_eq(m[512], 513 * 512);
+	ck_assert_uint_eq(m[512 + 7], 513 * 512 + 7);
+	ck_assert_int_eq(xenforeignmemory_unmap(f, m, 3), 0);
+	/* Without err[] the bad frame fails the call; no writable map of the table. */
+	errno = 0;
+	ck_assert_ptr_null(xenforeignmemory_map(f, DOMID_XEN, PROT_READ, 3, frames, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(xenforeignmemory_map(f, DOMID_XEN, PROT_READ | PROT_WRITE, 1, frames, err));
+	ck_assert_int_eq(errno, EPERM);
+	xenforeignmemory_close(f);
+}
+END_TEST
+
 static Suite *gnttab_suite(void)
 {
 	Suite *s = suite_create("xengnttab");
@@ -588,6 +618,7 @@ static Suite *gnttab_suite(void)
 	tcase_add_checked_fixture(tf, setup, teardown);
 	tcase_add_test(tf, foreign_map_gfns);
 	tcase_add_test(tf, foreign_map_outside_ram);
+	tcase_add_test(tf, foreign_map_m2p);
 	suite_add_tcase(s, tf);
 	return s;
 }

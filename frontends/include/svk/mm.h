@@ -65,6 +65,13 @@ unsigned long pfn_to_mfn(unsigned long pfn);
 void mm_p2m_set(unsigned long pfn, unsigned long mfn);
 int mm_p2m_grow(unsigned long frames);
 
+/*
+ * Publish the p2m in shared_info as Xen's frame-list tree
+ * (arch.pfn_to_mfn_frame_list_list, arch.max_pfn) for the toolstack's
+ * save; again after shared_info is mapped anew (resume) and as the p2m grows.
+ */
+void mm_p2m_publish(void);
+
 static inline unsigned long virt_to_mfn(const void *va)
 {
 	return pfn_to_mfn(virt_to_pfn(va));
