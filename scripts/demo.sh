@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # `make demo`: start a host stack, boot the bundled PV guest, show its
-# console, list it, shut it down and stop the stack.
+# console, list it, save it to a file and restore it, shut it down and
+# stop the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BUILD:=build}"
@@ -36,6 +37,20 @@ step "xl list"
 xl list
 step "the guest's console so far (\$SPLITVISOR_RUNDIR/console/guest-hello.log; 'xl console hello' follows it live)"
 cat "$SPLITVISOR_RUNDIR/console/guest-hello.log"
+step "xl save hello (the guest suspends; its memory and state go to a file; the domain is gone)"
+save=$SPLITVISOR_RUNDIR/hello.save
+xl save hello "$save"
+ls -l "$save"
+xl list
+step "xl restore (a new domain; the guest reconnects its console and xenstore and runs on)"
+xl restore "$save"
+for _ in $(seq 100); do
+	grep -q 'resume done' "$SPLITVISOR_RUNDIR/console/guest-hello.log" 2>/dev/null && break
+	sleep 0.1
+done
+xl list
+grep -E '^control: |^resume' "$SPLITVISOR_RUNDIR/console/guest-hello.log" || true
+rm -f "$save"
 step "xl shutdown -w hello"
 xl shutdown -w hello
 xl list
