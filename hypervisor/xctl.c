@@ -872,43 +872,9 @@ static int sched_credit(uint32_t domid, struct xen_domctl_scheduler_op *op, bool
 	}
 }
 
-/*
- * Xen gives every present entry of a 64-bit PV guest's page tables
- * _PAGE_USER when it validates them (adjust_guest_l*e: the guest kernel
- * runs in ring 3), so a builder need not set it, and libxc's does not on
- * L1 entries.  Our MMU takes entries as they are, so the boot tables a
- * dom0 builder made get the bit here, before the first context pins them:
- * the walk from cr3 visits at most XCTL_BOOT_TABLES tables, each the
- * domain's present RAM (a frame elsewhere is left for the pin to refuse).
- */
-#define XCTL_BOOT_TABLES 4096
 #define PTE_PRESENT 0x1ULL
-#define PTE_USER 0x4ULL
 #define PTE_PSE 0x80ULL
 #define PTE_ADDR 0x000ffffffffff000ULL
-
-static void boot_tables_user(struct hv_domain *d, uint64_t table, int level, unsigned *budget)
-{
-	uint64_t *t;
-
-	if (!*budget || !mem_is_ram(&d->mem, table, PAGE_SIZE) ||
-	    !mem_frame_present(&d->mem, table))
-		return;
-	(*budget)--;
-	t = mem_gpa(&d->mem, table, PAGE_SIZE);
-	if (!t)
-		return;
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
-
-		if (!(e & PTE_PRESENT))
-			continue;
-		if (!(e & PTE_USER))
-			__atomic_store_n(&t[i], e | PTE_USER, __ATOMIC_RELAXED);
-		if (level > 1 && !(level == 2 && (e & PTE_PSE)))
-			boot_tables_user(d, e & PTE_ADDR, level - 1, budget);
-	}
-}
 
 /* The entry of va at level (4..1) of the table at gpa, or 0 (not present, not RAM). */
 static uint64_t table_entry(struct hv_domain *d, uint64_t gpa, int level, uint64_t va)
@@ -979,10 +945,7 @@ static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 			       d->domid, (unsigned long long)SV_LOW_VA_END);
 			r = -XEN_EOPNOTSUPP;
 		} else {
-			unsigned budget = XCTL_BOOT_TABLES;
-			if (!d->mmu || !d->mmu->started)
-				boot_tables_user(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
-						 4, &budget);
+			/* The MMU's validation gives the builder's entries _PAGE_USER, as Xen's. */
 			r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
 		}
 		pthread_mutex_unlock(&d->lock);
