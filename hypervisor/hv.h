@@ -174,6 +174,14 @@ struct hv_engine {
 	 * process it belongs to (for /proc/PID/task/TID); 0 while there is none.
 	 */
 	pid_t (*vcpu_host_tid)(struct hv_vcpu *v, pid_t *pid);
+	/*
+	 * Optional (NULL: nothing to do, as KVM): d, which has never run,
+	 * turns out to map VAs below SV_LOW_VA_END (d->low_va was just set,
+	 * as SV_CTL_CREATE_F_LOW_VA would have set it): make its engine
+	 * instance the one a low-VA domain is created with.  d->lock held.
+	 * 0, or -errno and why; on failure the domain cannot run.
+	 */
+	int (*low_va_late)(struct hv_domain *d, char *why, size_t len);
 };
 
 extern const struct hv_engine hv_kvm_engine;  /* kvm/ */

@@ -913,6 +913,33 @@ static bool uses_low_va(struct hv_domain *d, uint64_t cr3, uint64_t rip)
 }
 
 /*
+ * d, which has never run, is about to start on tables that map VAs below
+ * SV_LOW_VA_END: what createdomain could not tell (our xl passes
+ * SV_CTL_CREATE_F_LOW_VA from the ELF).  As Xen, which needs nothing for
+ * it, the toolstack is not bothered: d becomes a low-VA domain and its
+ * engine instance is made again as one (the process engine relaunches its
+ * runner with the low window, under the same checks as at create; KVM
+ * needs nothing).  d->lock held.
+ */
+static int low_va_late(struct hv_domain *d)
+{
+	char why[200] = "";
+	int ret;
+
+	d->low_va = true;
+	if (!d->eng->low_va_late)
+		return 0;
+	ret = d->eng->low_va_late(d, why, sizeof(why));
+	if (ret) {
+		hv_log("d%u: xctl: its kernel maps VAs below %#llx and its engine cannot follow: "
+		       "%s",
+		       d->domid, (unsigned long long)SV_LOW_VA_END, why);
+		return -XEN_EIO;
+	}
+	return 0;
+}
+
+/*
  * XEN_DOMCTL_setvcpucontext: what SV_CTL_VCPU_SET_CONTEXT does (Xen's
  * arch_set_info_guest), only before the domain first runs.  A NULL
  * context would reset the vCPU on Xen: not offered (-EINVAL).
@@ -935,15 +962,11 @@ static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 			r = -XEN_EBUSY;
 		} else if (vcpu_context_check(d->vcpus[vc->vcpu], ctx)) {
 			r = -XEN_EINVAL; /* refused before the tables are touched */
-		} else if (d->eng->id == SV_ENGINE_PROCESS && !d->low_va && vc->vcpu == 0 &&
+		} else if (!d->low_va &&
 			   uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
-				       ctx->user_regs.rip)) {
-			/* Refused here rather than crashing when the runner cannot map it. */
-			hv_log("d%u: xctl: its kernel maps VAs below %#llx, which the process "
-			       "engine must know at create: not with XEN_DOMCTL_createdomain "
-			       "(create it with Splitvisor's xl)",
-			       d->domid, (unsigned long long)SV_LOW_VA_END);
-			r = -XEN_EOPNOTSUPP;
+				       ctx->user_regs.rip) &&
+			   (r = low_va_late(d)) != 0) {
+			/* The engine could not take it: the domain cannot run. */
 		} else {
 			/* The MMU's validation gives the builder's entries _PAGE_USER, as Xen's. */
 			r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
