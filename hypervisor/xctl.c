@@ -890,8 +890,9 @@ static uint64_t table_entry(struct hv_domain *d, uint64_t gpa, int level, uint64
 /*
  * Does a kernel about to start on cr3 at rip use VAs below SV_LOW_VA_END
  * (Mini-OS-style kernels such as PV GRUB are linked at 0)?  The process
- * engine must know that when the domain is made (SV_CTL_CREATE_F_LOW_VA,
- * which our xl sets from the ELF), and createdomain cannot tell it.
+ * engine starts such a domain's runner with the low window; our xl says
+ * so at create (SV_CTL_CREATE_F_LOW_VA, from the ELF), createdomain
+ * cannot, so the first context tells it (low_va_late).
  */
 static bool uses_low_va(struct hv_domain *d, uint64_t cr3, uint64_t rip)
 {
@@ -962,14 +963,14 @@ static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 			r = -XEN_EBUSY;
 		} else if (vcpu_context_check(d->vcpus[vc->vcpu], ctx)) {
 			r = -XEN_EINVAL; /* refused before the tables are touched */
-		} else if (!d->low_va &&
-			   uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
-				       ctx->user_regs.rip) &&
-			   (r = low_va_late(d)) != 0) {
-			/* The engine could not take it: the domain cannot run. */
 		} else {
+			if (!d->low_va &&
+			    uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
+					ctx->user_regs.rip))
+				r = low_va_late(d); /* failed: the domain cannot run */
 			/* The MMU's validation gives the builder's entries _PAGE_USER, as Xen's. */
-			r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
+			if (!r)
+				r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
