@@ -30,7 +30,7 @@
 #define FREE 0x30000ULL /* frames nothing maps or links */
 #define RW 7ULL		/* present, writable, user */
 #define RO 5ULL
-#define G 0x100ULL	 /* _PAGE_GLOBAL: Xen adds it to an L1 entry the guest made a user page */
+#define G 0x100ULL	/* _PAGE_GLOBAL: Xen adds it to an L1 entry the guest made a user page */
 #define GK (1ULL << 52) /* Xen's _PAGE_GUEST_KERNEL marker */
 #define US 4ULL
 #define ACC 0x20ULL
@@ -265,8 +265,8 @@ static void kernel_tables(void)
 	hvh_pt(L1)[18] = L2 | KRO;
 	hvh_pt(L1)[19] = L1 | KRO;
 	hvh_pt(L1)[20] = (DATA + 15 * 4096ULL) | RO | (1ULL << 63); /* a user page, NX */
-	hvh_pt(L1)[21] = 0x5000ULL | 2 | 0x600;			     /* not present */
-	hvh_pt(L2)[5] = 0x6000ULL | 6;				     /* not present */
+	hvh_pt(L1)[21] = 0x5000ULL | 2 | 0x600;			    /* not present */
+	hvh_pt(L2)[5] = 0x6000ULL | 6;				    /* not present */
 }
 
 START_TEST(boot_tables_get_the_user_bit)
