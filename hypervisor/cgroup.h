@@ -89,6 +89,8 @@ void hv_cgroup_domain_create(struct hv_domain *d);
 void hv_cgroup_domain_remove(struct hv_domain *d);
 /* A vCPU thread of ours (KVM) joins its domain's group; call from that thread. */
 void hv_cgroup_add_thread(struct hv_domain *d);
+/* d's runner process changed (d->lock held): the new one joins d's group. */
+void hv_cgroup_runner_moved(struct hv_domain *d);
 /* SV_CTL_SCHED_GET / SET: 0 or -errno (-ESRCH, -EINVAL, -EPERM for dom0). */
 int hv_sched_get(uint32_t domid, struct sv_ctl_sched *out);
 int hv_sched_set(const struct sv_ctl_sched *in, struct sv_ctl_sched *out);

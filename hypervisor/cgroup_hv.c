@@ -272,6 +272,22 @@ void hv_cgroup_add_thread(struct hv_domain *d)
 	pthread_mutex_unlock(&tree_lock);
 }
 
+/*
+ * d's runner was started again (proc_relaunch, d->lock held): the new
+ * process joins the domain's group, as hv_cgroup_domain_create put the
+ * first one there.  The tree is fixed after hv_cgroup_init, as
+ * hv_sched_set relies on too.
+ */
+void hv_cgroup_runner_moved(struct hv_domain *d)
+{
+	if (!d->cg_made || !d->host_pid)
+		return;
+	int ret = cg_dom_add(&tree, d->domid, false, d->host_pid);
+	if (ret)
+		hv_log("d%u: cannot move its runner %d into its cgroup: %s", d->domid,
+		       (int)d->host_pid, strerror(-ret));
+}
+
 int hv_sched_get(uint32_t domid, struct sv_ctl_sched *out)
 {
 	struct hv_domain *d;

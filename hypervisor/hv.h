@@ -180,6 +180,14 @@ struct hv_engine {
 	 * whose vCPUs load the guest's descriptors takes them from there.
 	 */
 	void (*gdt_changed)(struct hv_vcpu *v);
+	/*
+	 * Optional (NULL: nothing to do, as KVM): d, which has never run,
+	 * turns out to map VAs below SV_LOW_VA_END (d->low_va was just set,
+	 * as SV_CTL_CREATE_F_LOW_VA would have set it): make its engine
+	 * instance the one a low-VA domain is created with.  d->lock held.
+	 * 0, or -errno and why; on failure the domain cannot run.
+	 */
+	int (*low_va_late)(struct hv_domain *d, char *why, size_t len);
 };
 
 extern const struct hv_engine hv_kvm_engine;  /* kvm/ */

@@ -50,6 +50,8 @@
 #define LN_DISALLOW (PTE_PWT | PTE_PCD | PTE_PS | PTE_G)
 /* Xen's INVALID_MFN test in get_page_from_l1e: the all-ones frame is -EINVAL, not -EPERM. */
 #define MFN_ALL_ONES (PTE_ADDR >> 12)
+/* Xen's _PAGE_GUEST_KERNEL: flag bit 12, which Xen keeps in a PTE's bit 52 (available). */
+#define PTE_GUEST_KERNEL (1ULL << 52)
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define NO_PFN UINT32_MAX
 #define REF_MAX (UINT32_MAX - 1)
@@ -271,16 +273,48 @@ static void put_entry(struct hv_domain *d, unsigned level, uint64_t e, uint64_t 
 	put_ref(&m->f[pfn]);
 }
 
-/* The table's entries as they are now, each taking its references; all or none. */
+/*
+ * A present entry of a level-`level` table as a 64-bit PV guest's entries
+ * are kept (Xen's adjust_guest_l1e..l4e): the guest kernel runs in ring 3,
+ * so every level gets _PAGE_USER.  An L1 entry the guest wrote without it
+ * is a kernel page: it gets the user bit and Xen's guest-kernel marker
+ * (bit 52, which the CPU ignores) and no _PAGE_GLOBAL; one written as a
+ * user page (no marker) gets _PAGE_GLOBAL too.  (Neither engine turns on
+ * CR4.PGE, so the global bit only reads back, as on Xen.)  An L4 entry also gets _PAGE_ACCESSED.
+ * Idempotent: an adjusted entry adjusts to itself.  Nothing else changes.
+ */
+static uint64_t adjust_entry(unsigned level, uint64_t e)
+{
+	if (!(e & PTE_P))
+		return e;
+	if (level == 1) {
+		if (!(e & PTE_US))
+			e |= PTE_US | PTE_GUEST_KERNEL;
+		if (!(e & PTE_GUEST_KERNEL))
+			e |= PTE_G;
+		return e;
+	}
+	return e | PTE_US | (level == 4 ? PTE_A : 0);
+}
+
+/*
+ * The table's entries as they are now, each adjusted and taking its
+ * references; all or none.  When all validate, the adjusted entries are
+ * written back, as Xen's alloc_lN_table writes them; a refused table is
+ * left as it was.
+ */
 static int validate(struct hv_domain *d, uint64_t pfn, unsigned level)
 {
-	uint64_t copy[512];
-	const uint64_t *t = table_of(d, pfn);
+	uint64_t copy[512], add[512];
+	uint64_t *t = table_of(d, pfn);
 	int ret = 0;
 	unsigned i;
 
-	for (i = 0; i < 512; i++)
-		copy[i] = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
+	for (i = 0; i < 512; i++) {
+		uint64_t e = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
+		copy[i] = adjust_entry(level, e);
+		add[i] = copy[i] & ~e;
+	}
 	for (i = 0; i < 512; i++) {
 		if (level == 4 && slot_reserved(d, i))
 			continue;
@@ -288,8 +322,16 @@ static int validate(struct hv_domain *d, uint64_t pfn, unsigned level)
 		if (ret)
 			break;
 	}
-	if (!ret)
+	if (!ret) {
+		/*
+		 * Only the bits added, OR-ed in: the frame is mapped nowhere
+		 * writable now, but a CPU may still set A/D in it.
+		 */
+		for (i = 0; i < 512; i++)
+			if (add[i] && !(level == 4 && slot_reserved(d, i)))
+				__atomic_fetch_or(&t[i], add[i], __ATOMIC_RELAXED);
 		return 0;
+	}
 	while (i--)
 		if (!(level == 4 && slot_reserved(d, i)))
 			put_entry(d, level, copy[i], pfn, i);
@@ -505,8 +547,7 @@ static int mod_entry(struct hv_vcpu *v, uint64_t pfn, unsigned level, unsigned i
 	if (level == 4 && slot_reserved(d, idx))
 		return -XEN_EINVAL; /* Xen: "Illegal L4 update attempt in Xen-private area" */
 	old = __atomic_load_n(slot, __ATOMIC_RELAXED);
-	if (e & PTE_P)
-		e |= PTE_US; /* the kernel runs at CPL3: Xen sets the user bit for 64-bit PV */
+	e = adjust_entry(level, e); /* the kernel runs at CPL3 (Xen's adjust_guest_lNe) */
 	if (preserve_ad)
 		e |= old & (PTE_A | PTE_D);
 	ret = get_entry(d, level, e, pfn, idx);

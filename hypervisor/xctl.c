@@ -881,43 +881,9 @@ static int sched_credit(uint32_t domid, struct xen_domctl_scheduler_op *op, bool
 	}
 }
 
-/*
- * Xen gives every present entry of a 64-bit PV guest's page tables
- * _PAGE_USER when it validates them (adjust_guest_l*e: the guest kernel
- * runs in ring 3), so a builder need not set it, and libxc's does not on
- * L1 entries.  Our MMU takes entries as they are, so the boot tables a
- * dom0 builder made get the bit here, before the first context pins them:
- * the walk from cr3 visits at most XCTL_BOOT_TABLES tables, each the
- * domain's present RAM (a frame elsewhere is left for the pin to refuse).
- */
-#define XCTL_BOOT_TABLES 4096
 #define PTE_PRESENT 0x1ULL
-#define PTE_USER 0x4ULL
 #define PTE_PSE 0x80ULL
 #define PTE_ADDR 0x000ffffffffff000ULL
-
-static void boot_tables_user(struct hv_domain *d, uint64_t table, int level, unsigned *budget)
-{
-	uint64_t *t;
-
-	if (!*budget || !mem_is_ram(&d->mem, table, PAGE_SIZE) ||
-	    !mem_frame_present(&d->mem, table))
-		return;
-	(*budget)--;
-	t = mem_gpa(&d->mem, table, PAGE_SIZE);
-	if (!t)
-		return;
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
-
-		if (!(e & PTE_PRESENT))
-			continue;
-		if (!(e & PTE_USER))
-			__atomic_store_n(&t[i], e | PTE_USER, __ATOMIC_RELAXED);
-		if (level > 1 && !(level == 2 && (e & PTE_PSE)))
-			boot_tables_user(d, e & PTE_ADDR, level - 1, budget);
-	}
-}
 
 /* The entry of va at level (4..1) of the table at gpa, or 0 (not present, not RAM). */
 static uint64_t table_entry(struct hv_domain *d, uint64_t gpa, int level, uint64_t va)
@@ -933,8 +899,9 @@ static uint64_t table_entry(struct hv_domain *d, uint64_t gpa, int level, uint64
 /*
  * Does a kernel about to start on cr3 at rip use VAs below SV_LOW_VA_END
  * (Mini-OS-style kernels such as PV GRUB are linked at 0)?  The process
- * engine must know that when the domain is made (SV_CTL_CREATE_F_LOW_VA,
- * which our xl sets from the ELF), and createdomain cannot tell it.
+ * engine starts such a domain's runner with the low window; our xl says
+ * so at create (SV_CTL_CREATE_F_LOW_VA, from the ELF), createdomain
+ * cannot, so the first context tells it (low_va_late).
  */
 static bool uses_low_va(struct hv_domain *d, uint64_t cr3, uint64_t rip)
 {
@@ -953,6 +920,33 @@ static bool uses_low_va(struct hv_domain *d, uint64_t cr3, uint64_t rip)
 		if (table_entry(d, e & PTE_ADDR, 1, va) & PTE_PRESENT)
 			return true;
 	return false;
+}
+
+/*
+ * d, which has never run, is about to start on tables that map VAs below
+ * SV_LOW_VA_END: what createdomain could not tell (our xl passes
+ * SV_CTL_CREATE_F_LOW_VA from the ELF).  As Xen, which needs nothing for
+ * it, the toolstack is not bothered: d becomes a low-VA domain and its
+ * engine instance is made again as one (the process engine relaunches its
+ * runner with the low window, under the same checks as at create; KVM
+ * needs nothing).  d->lock held.
+ */
+static int low_va_late(struct hv_domain *d)
+{
+	char why[200] = "";
+	int ret;
+
+	d->low_va = true;
+	if (!d->eng->low_va_late)
+		return 0;
+	ret = d->eng->low_va_late(d, why, sizeof(why));
+	if (ret) {
+		hv_log("d%u: xctl: its kernel maps VAs below %#llx and its engine cannot follow: "
+		       "%s",
+		       d->domid, (unsigned long long)SV_LOW_VA_END, why);
+		return -XEN_EIO;
+	}
+	return 0;
 }
 
 /*
@@ -989,21 +983,14 @@ static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 			r = -XEN_EBUSY;
 		} else if (vcpu_context_check(d->vcpus[vc->vcpu], ctx)) {
 			r = -XEN_EINVAL; /* refused before the tables are touched */
-		} else if (d->eng->id == SV_ENGINE_PROCESS && !d->low_va && vc->vcpu == 0 &&
-			   uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
-				       ctx->user_regs.rip)) {
-			/* Refused here rather than crashing when the runner cannot map it. */
-			hv_log("d%u: xctl: its kernel maps VAs below %#llx, which the process "
-			       "engine must know at create: not with XEN_DOMCTL_createdomain "
-			       "(create it with Splitvisor's xl)",
-			       d->domid, (unsigned long long)SV_LOW_VA_END);
-			r = -XEN_EOPNOTSUPP;
 		} else {
-			unsigned budget = XCTL_BOOT_TABLES;
-			if (!d->mmu || !d->mmu->started)
-				boot_tables_user(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
-						 4, &budget);
-			r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
+			if (!d->low_va &&
+			    uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
+					ctx->user_regs.rip))
+				r = low_va_late(d); /* failed: the domain cannot run */
+			/* The MMU's validation gives the builder's entries _PAGE_USER, as Xen's. */
+			if (!r)
+				r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
 		}
 		pthread_mutex_unlock(&d->lock);
 	}

@@ -76,6 +76,8 @@ int proc_spawn(struct hv_domain *d, char *why, size_t len);
 /* SIGKILL the runner; the reaper sees it go. */
 void proc_kill(struct hv_domain *d);
 void proc_reap(struct hv_domain *d);
+/* d (never run, d->lock held): its runner ended and started again as proc_spawn would now. */
+int proc_relaunch(struct hv_domain *d, char *why, size_t len);
 
 /*
  * proc_map.c: the runner's address space follows the guest's page tables.

@@ -499,4 +499,5 @@ const struct hv_engine hv_proc_engine = {
 	.mapped_base = proc_as_mapped_base,
 	.new_baseptr = proc_new_baseptr,
 	.vcpu_host_tid = proc_vcpu_host_tid,
+	.low_va_late = proc_relaunch, /* the runner again, with the low window */
 };

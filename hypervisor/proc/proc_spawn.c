@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "proc.h"
+#include "../cgroup.h"
 
 #define READY_TIMEOUT_MS 20000
 #define GUEST_NICE 10
@@ -217,6 +219,12 @@ static void *reaper_thread(void *arg)
 	pd->status = status;
 	atomic_store(&pd->dead, true);
 	wake_all(d);
+	/*
+	 * Ended by the hypervisor (destroy, or a relaunch, whose caller holds
+	 * d->lock while it waits for this thread): nothing more to say.
+	 */
+	if (atomic_load(&pd->stopping))
+		return NULL;
 	pthread_mutex_lock(&d->lock);
 	bool alive =
 	    (d->state == DOM_CREATED || d->state == DOM_ACTIVE) && !atomic_load(&pd->stopping);
@@ -352,4 +360,62 @@ void proc_reap(struct hv_domain *d)
 		pthread_join(pd->reaper, NULL);
 		pd->reaper_started = false;
 	}
+}
+
+/*
+ * The runner of a domain that has never run, ended and started again as
+ * proc_spawn starts it now (after d->low_va changed): the low window and
+ * its credential checks are proc_spawn's, exactly as at create.  Nothing
+ * of the guest is lost: its memory is the memfd, its vCPU state is the
+ * hypervisor's, and nothing was mapped into the old runner that the first
+ * run would not map again (mapped_cr3 0: the first entry rebuilds).  The
+ * new runner gets what the old one had been given since: its cgroup and
+ * each vCPU thread's pin.  d->lock held (the reaper does not take it for
+ * a runner we end).
+ */
+int proc_relaunch(struct hv_domain *d, char *why, size_t len)
+{
+	struct proc_dom *pd = proc_dom(d);
+	pid_t old = pd->pid;
+	int ret;
+
+	proc_reap(d);
+	if (pd->pidfd >= 0)
+		close(pd->pidfd);
+	pd->pidfd = -1;
+	pd->pid = 0;
+	d->host_pid = 0;
+	pthread_mutex_lock(&pd->map_lock);
+	pd->mapped_cr3 = 0;
+	proc_map_queue_free(&pd->queue);
+	pthread_mutex_unlock(&pd->map_lock);
+	/* The shared block as the first runner found it: a fresh memfd's zeros. */
+	memset(pd->shared, 0, SV_PROC_SHARED_SIZE);
+	atomic_store(&pd->dead, false);
+	atomic_store(&pd->stopping, false);
+	ret = proc_spawn(d, why, len);
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < d->max_vcpus; i++) {
+		struct hv_vcpu *v = d->vcpus[i];
+		struct proc_vcpu *pv = v ? proc_vcpu(v) : NULL;
+
+		if (!pv)
+			continue;
+		pv->tid = (pid_t)__atomic_load_n(&pv->blk->tid, __ATOMIC_ACQUIRE);
+		pv->regs_in_blk_ok = false; /* the new block holds none of them */
+		pv->fast_in_blk = 0;
+		if (v->pinned) {
+			cpu_set_t set;
+			_Static_assert(sizeof(set) == sizeof(v->hard), "a CPU map is a cpu_set_t");
+			memcpy(&set, v->hard, sizeof(set));
+			if (sched_setaffinity(pv->tid, sizeof(set), &set) < 0)
+				hv_log("d%u v%u: cannot apply its pin to runner thread %d: %m",
+				       d->domid, v->id, (int)pv->tid);
+		}
+	}
+	hv_cgroup_runner_moved(d);
+	hv_log("d%u: runner %d relaunched as %d (its kernel maps VAs below %#llx)", d->domid,
+	       (int)old, (int)pd->pid, (unsigned long long)SV_LOW_VA_END);
+	return 0;
 }

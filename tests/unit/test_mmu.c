@@ -30,6 +30,10 @@
 #define FREE 0x30000ULL /* frames nothing maps or links */
 #define RW 7ULL		/* present, writable, user */
 #define RO 5ULL
+#define G 0x100ULL	/* _PAGE_GLOBAL: Xen adds it to an L1 entry the guest made a user page */
+#define GK (1ULL << 52) /* Xen's _PAGE_GUEST_KERNEL marker */
+#define US 4ULL
+#define ACC 0x20ULL
 
 static struct hv_domain *d;
 static struct hv_vcpu *v;
@@ -238,6 +242,121 @@ START_TEST(bad_boot_tables_refused)
 }
 END_TEST
 
+/*
+ * Xen's adjust_guest_l1e..l4e: a 64-bit PV guest's present entries get _PAGE_USER wherever
+ * they are validated.  The domain is made again on tables written without it (as libxc's
+ * builder and Mini-OS write them).
+ */
+#define KRW 3ULL /* present, writable, no user bit: a kernel page */
+#define KRO 1ULL
+
+static void kernel_tables(void)
+{
+	mmu_domain_fini(d);
+	ck_assert_int_eq(mmu_domain_init(d), 0);
+	memset(hvh_pt(L4), 0, 4 * 4096);
+	hvh_pt(L4)[0] = L3 | KRW;
+	hvh_pt(L3)[0] = L2 | KRW;
+	hvh_pt(L2)[2] = L1 | KRW;
+	for (int i = 0; i < 16; i++)
+		hvh_pt(L1)[i] = (DATA + i * 4096ULL) | KRW;
+	hvh_pt(L1)[16] = L4 | KRO;
+	hvh_pt(L1)[17] = L3 | KRO;
+	hvh_pt(L1)[18] = L2 | KRO;
+	hvh_pt(L1)[19] = L1 | KRO;
+	hvh_pt(L1)[20] = (DATA + 15 * 4096ULL) | RO | (1ULL << 63); /* a user page, NX */
+	hvh_pt(L1)[21] = 0x5000ULL | 2 | 0x600;			    /* not present */
+	hvh_pt(L2)[5] = 0x6000ULL | 6;				    /* not present */
+}
+
+START_TEST(boot_tables_get_the_user_bit)
+{
+	kernel_tables();
+	ck_assert_int_eq(mmu_vcpu_context(v, L4), 0);
+	ck_assert_uint_eq(hvh_pt(L4)[0], L3 | KRW | US | ACC);
+	ck_assert_uint_eq(hvh_pt(L3)[0], L2 | KRW | US);
+	ck_assert_uint_eq(hvh_pt(L2)[2], L1 | KRW | US);
+	ck_assert_uint_eq(hvh_pt(L1)[3], (DATA + 3 * 4096ULL) | KRW | US | GK);
+	ck_assert_uint_eq(hvh_pt(L1)[19], L1 | KRO | US | GK);
+	/* A user page gets _PAGE_GLOBAL, not the kernel marker; NX and the address stay. */
+	ck_assert_uint_eq(hvh_pt(L1)[20], (DATA + 15 * 4096ULL) | RO | G | (1ULL << 63));
+	/* Entries that are not present are not touched, nor the hypervisor's L4 slots. */
+	ck_assert_uint_eq(hvh_pt(L1)[21], 0x5000ULL | 2 | 0x600);
+	ck_assert_uint_eq(hvh_pt(L2)[5], 0x6000ULL | 6);
+	ck_assert_uint_eq(hvh_pt(L4)[1], 0);
+	for (unsigned i = 256; i < 272; i++)
+		ck_assert_uint_eq(hvh_pt(L4)[i] & (US | ACC), 0);
+	/* Validating again (a second vCPU) changes nothing: adjusted entries stay as they are. */
+	snap();
+	d->vcpus[1]->cr3 = L4;
+	ck_assert_int_eq(mmu_vcpu_context(d->vcpus[1], L4), 0);
+	ck_assert(memcmp(snap_mem, d->mem.base, 16 * 4096) == 0);
+}
+END_TEST
+
+START_TEST(refused_tables_keep_their_entries)
+{
+	kernel_tables();
+	hvh_pt(L1)[22] = L2 | KRW; /* a table mapped writable: the boot tables are refused */
+	snap();
+	ck_assert_int_eq(mmu_vcpu_context(v, L4), -XEN_EBUSY);
+	ck_assert(memcmp(snap_mem, d->mem.base, 64 * 4096) == 0);
+	ck_assert(!d->mmu->started);
+}
+END_TEST
+
+START_TEST(mmu_update_and_pins_get_the_user_bit)
+{
+	kernel_tables();
+	ck_assert_int_eq(mmu_vcpu_context(v, L4), 0);
+	/* mmu_update of an L1 entry, and of a user one (which keeps its bits, plus G). */
+	ck_assert_int_eq(mu(L1 + 30 * 8, DATA | KRW), 0);
+	ck_assert_uint_eq(hvh_pt(L1)[30], DATA | KRW | US | GK);
+	ck_assert_int_eq(mu(L1 + 31 * 8, DATA | RO | GK), 0); /* marked kernel: no G */
+	ck_assert_uint_eq(hvh_pt(L1)[31], DATA | RO | GK);
+	ck_assert_int_eq(mu(L1 + 32 * 8, 0x7000 | 2), 0); /* not present: as written */
+	ck_assert_uint_eq(hvh_pt(L1)[32], 0x7000 | 2);
+	/* An L2 entry linking a new L1, whose entries the link validates. */
+	hvh_pt(FREE)[0] = DATA | KRO;
+	ck_assert_int_eq(mu(L2 + 3 * 8, FREE | KRW), 0);
+	ck_assert_uint_eq(hvh_pt(L2)[3], FREE | KRW | US);
+	ck_assert_uint_eq(hvh_pt(FREE)[0], DATA | KRO | US | GK);
+	/* L3 and L4 entries, each linking a table below. */
+	hvh_pt(FREE + 0x1000)[0] = (FREE + 0x2000) | KRW;
+	hvh_pt(FREE + 0x2000)[7] = DATA | KRW;
+	ck_assert_int_eq(mu(L3 + 1 * 8, (FREE + 0x1000) | KRW), 0);
+	ck_assert_uint_eq(hvh_pt(L3)[1], (FREE + 0x1000) | KRW | US);
+	ck_assert_uint_eq(hvh_pt(FREE + 0x1000)[0], (FREE + 0x2000) | KRW | US);
+	ck_assert_uint_eq(hvh_pt(FREE + 0x2000)[7], DATA | KRW | US | GK);
+	hvh_pt(FREE + 0x3000)[0] = 0;
+	ck_assert_int_eq(mu(L4 + 1 * 8, (FREE + 0x3000) | KRW), 0);
+	ck_assert_uint_eq(hvh_pt(L4)[1], (FREE + 0x3000) | KRW | US | ACC);
+	/* MMUEXT_PIN_Ln_TABLE validates (and adjusts) at each level. */
+	for (unsigned lvl = 1; lvl <= 4; lvl++) {
+		uint64_t t = FREE + (3 + lvl) * 0x1000ULL;
+		memset(hvh_pt(t), 0, 4096);
+		uint64_t e = (lvl == 1 ? DATA : FREE + (3 + lvl - 1) * 0x1000ULL) | KRO;
+		hvh_pt(t)[9] = e;
+		ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE + lvl - 1, t >> 12, 0), 0);
+		ck_assert_uint_eq(hvh_pt(t)[9],
+				  e | US | (lvl == 1 ? GK : 0) | (lvl == 4 ? ACC : 0));
+	}
+	/* A restore's pin (mmu_pin_table) as well. */
+	uint64_t t = FREE + 0x8000;
+	memset(hvh_pt(t), 0, 4096);
+	hvh_pt(t)[1] = DATA | KRO;
+	ck_assert_int_eq(mmu_pin_table(d, 1, t >> 12), 0);
+	ck_assert_uint_eq(hvh_pt(t)[1], DATA | KRO | US | GK);
+	/* update_va_mapping. */
+	ck_assert_int_eq(uvm(VA_DATA + 2 * 4096, (DATA + 2 * 4096) | KRW, UVMF_INVLPG), 0);
+	ck_assert_uint_eq(hvh_pt(L1)[2], (DATA + 2 * 4096) | KRW | US | GK);
+	/* A refused update writes nothing. */
+	snap();
+	ck_assert_int_eq(mu(L1 + 33 * 8, L4 | KRW), -XEN_EBUSY);
+	unchanged();
+}
+END_TEST
+
 START_TEST(table_mapped_writable_refused)
 {
 	snap();
@@ -388,7 +507,7 @@ START_TEST(counts_past_the_array_and_pdone)
 
 	ck_assert_int_eq(mu_n(pairs, 3), -XEN_EBUSY);
 	ck_assert_uint_eq(*done_word(), 2);
-	ck_assert_uint_eq(hvh_pt(L1)[30], DATA | RW);
+	ck_assert_uint_eq(hvh_pt(L1)[30], DATA | RW | G);
 	ck_assert_uint_eq(hvh_pt(L1)[32], 0);
 	/* One engine call for the batch, one range for both entries. */
 	ck_assert_uint_eq(ranges_calls, 1);
@@ -404,7 +523,7 @@ START_TEST(counts_past_the_array_and_pdone)
 	    hc4(__HYPERVISOR_mmu_update, VA_DATA + 25 * 4096 - 16, 3, VA_DONE, DOMID_SELF),
 	    -XEN_EFAULT);
 	ck_assert_uint_eq(*done_word(), 1);
-	ck_assert_uint_eq(hvh_pt(L1)[33], DATA | RO);
+	ck_assert_uint_eq(hvh_pt(L1)[33], DATA | RO | G);
 	snap();
 	ck_assert_int_eq(
 	    hc4(__HYPERVISOR_mmu_update, 0xffffffffffff0000ULL, 0x7fffffff, VA_DONE, DOMID_SELF),
@@ -562,7 +681,7 @@ START_TEST(plain_writes_preserve_ad_and_m2p)
 	/* PRESERVE_AD keeps what the hardware set. */
 	hvh_pt(L1)[0] |= 0x60;
 	ck_assert_int_eq(mu((L1 + 0) | MMU_PT_UPDATE_PRESERVE_AD, (DATA + 4096) | RW), 0);
-	ck_assert_uint_eq(hvh_pt(L1)[0], (DATA + 4096) | RW | 0x60);
+	ck_assert_uint_eq(hvh_pt(L1)[0], (DATA + 4096) | RW | G | 0x60);
 	/* MACHPHYS: only for the domain's own frames. */
 	ck_assert_int_eq(mu(FREE | MMU_MACHPHYS_UPDATE, 0x55), 0);
 	ck_assert_int_eq(mu((FRAMES * 4096) | MMU_MACHPHYS_UPDATE, 0x55), -XEN_EINVAL);
@@ -719,8 +838,8 @@ START_TEST(multicall_of_mmu_ops)
 	memcpy(mc, guest(VA_DATA + 9 * 4096), sizeof(mc));
 	ck_assert_int_eq((long)mc[0].result, 0);
 	ck_assert_int_eq((long)mc[1].result, -XEN_EBUSY);
-	ck_assert_uint_eq(hvh_pt(L1)[30], DATA | RO);
-	ck_assert_uint_eq(hvh_pt(L1)[0], DATA | RW);
+	ck_assert_uint_eq(hvh_pt(L1)[30], DATA | RO | G);
+	ck_assert_uint_eq(hvh_pt(L1)[0], DATA | RW | G);
 }
 END_TEST
 
@@ -768,6 +887,9 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, boot_tables_validated_and_pinned);
 	tcase_add_test(tc, bad_boot_tables_refused);
+	tcase_add_test(tc, boot_tables_get_the_user_bit);
+	tcase_add_test(tc, refused_tables_keep_their_entries);
+	tcase_add_test(tc, mmu_update_and_pins_get_the_user_bit);
 	tcase_add_test(tc, table_mapped_writable_refused);
 	tcase_add_test(tc, pinning_a_writable_frame_refused);
 	tcase_add_test(tc, double_pin_and_unpin);
