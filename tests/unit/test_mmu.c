@@ -751,20 +751,22 @@ END_TEST
 /*
  * update_va_mapping's flush, as Xen: type 3 is no flush (accepted); the
  * flush comes after the update, so a mask that cannot be read is -EFAULT
- * with the entry changed, and no mask is read for UVMF_NONE.
+ * with the entry changed, and no mask is read for UVMF_NONE.  (A user page
+ * reads back with the _PAGE_GLOBAL Xen's validation adds: UG.)
  */
+#define UG 0x100ULL
 START_TEST(uvmf_flush_after_the_update)
 {
 	ck_assert_int_eq(uvm(VA_DATA + 30 * 4096, (DATA + 3 * 4096) | RO, 3), 0);
-	ck_assert_uint_eq(hvh_pt(L1)[30], (DATA + 3 * 4096) | RO);
+	ck_assert_uint_eq(hvh_pt(L1)[30], (DATA + 3 * 4096) | RO | UG);
 	ck_assert_int_eq(uvm(VA_DATA + 31 * 4096, (DATA + 4 * 4096) | RO, UVMF_INVLPG | 0x8),
 			 -XEN_EFAULT);
-	ck_assert_uint_eq(hvh_pt(L1)[31], (DATA + 4 * 4096) | RO);
+	ck_assert_uint_eq(hvh_pt(L1)[31], (DATA + 4 * 4096) | RO | UG);
 	ck_assert_int_eq(uvm(VA_DATA + 32 * 4096, (DATA + 5 * 4096) | RO, UVMF_TLB_FLUSH | 0x8),
 			 -XEN_EFAULT);
-	ck_assert_uint_eq(hvh_pt(L1)[32], (DATA + 5 * 4096) | RO);
+	ck_assert_uint_eq(hvh_pt(L1)[32], (DATA + 5 * 4096) | RO | UG);
 	ck_assert_int_eq(uvm(VA_DATA + 33 * 4096, (DATA + 6 * 4096) | RO, UVMF_NONE | 0x8), 0);
-	ck_assert_uint_eq(hvh_pt(L1)[33], (DATA + 6 * 4096) | RO);
+	ck_assert_uint_eq(hvh_pt(L1)[33], (DATA + 6 * 4096) | RO | UG);
 	ck_assert_uint_eq(info(DATA + 4 * 4096).refs, 2); /* its RW mapping and this one */
 	ck_assert_int_eq(d->state, DOM_ACTIVE);
 }
