@@ -63,6 +63,7 @@ cfg() {
 }
 cons_has() { grep -qF -- "$2" "$SPLITVISOR_RUNDIR/console/guest-$1.log" 2>/dev/null; }
 dlisted() { dxl list 2>/dev/null | awk -v n="$1" '$1 == n' | grep -q .; }
+dgone() { ! dlisted "$1"; }
 no_xen_domain() { ! xl list | awk 'NR > 1 {print $1}' | grep -q '^xen-'; }
 
 # ---- create ----
@@ -129,7 +130,7 @@ if dxl create "$(cfg dp 32 '' 1 'console-echo')" >"$work/out" &&
 	tty=$(xenstore-read "/local/domain/$(dxl domid dp)/console/tty") && [ -c "$tty" ] &&
 	printf 'hello-pty\n' >"$tty" && wait_for 20 cons_has dp "echo: hello-pty" &&
 	printf 'quit\n' >"$tty" && wait_for 20 cons_has dp "console-echo: quit" &&
-	dxl destroy dp; then
+	{ dxl destroy dp || true; } && wait_for 20 dgone dp; then
 	pass "xlc-pty"
 else
 	fail "xlc-pty"; show "err" "$(tail -5 "$work/err")"; show "tty" "${tty:-}"
