@@ -13,8 +13,9 @@
  * the host kernel's seccomp filter stops it.  These words make the call
  * anyway, with the real Linux numbers and plausible arguments, so a test
  * can check the host keeps no trace: `int $0x80` and `sysenter` crash the
- * domain alone; a kernel-mode `syscall` is a hypercall (as on Xen), which
- * none of these numbers is, so it returns -ENOSYS.
+ * domain alone; a kernel-mode `syscall` is a hypercall (as on Xen): most
+ * of these numbers are none (-ENOSYS); open's 2 is set_gdt, which refuses
+ * the path string as a frame list (-EINVAL).
  *
  * Should the call ever get through, it must not hurt the host: files go
  * to hostile-path (a marker the test looks for), signals are signal 0 to
