@@ -49,7 +49,8 @@ static void swap(struct hv_vcpu *v, const uint64_t *frames, unsigned n, bool loc
 	old_n = v->ldt_nframes;
 	memcpy(old, v->ldt_frames, sizeof(old));
 	memset(v->ldt_frames, 0, sizeof(v->ldt_frames));
-	memcpy(v->ldt_frames, frames, n * sizeof(frames[0]));
+	if (n)
+		memcpy(v->ldt_frames, frames, n * sizeof(frames[0]));
 	v->ldt_nframes = n;
 	if (!locked)
 		pthread_mutex_unlock(&d->lock);
