@@ -82,8 +82,7 @@ int pv_ldt_resolve(struct hv_vcpu *v, bool locked)
 
 		/* The guest kernel's tables (SET_LDT and contexts run in its mode). */
 		if ((d->eng && d->eng->va_reserved && d->eng->va_reserved(va)) ||
-		    vcpu_walk_l1(v, va, &pte_gpa) ||
-		    !(p = mem_gpa(&d->mem, pte_gpa, 8))) {
+		    vcpu_walk_l1(v, va, &pte_gpa) || !(p = mem_gpa(&d->mem, pte_gpa, 8))) {
 			ret = -XEN_EFAULT;
 			break;
 		}
@@ -112,7 +111,8 @@ void pv_ldt_changed(struct hv_vcpu *v, bool locked)
 	int ret = pv_ldt_resolve(v, locked);
 
 	/* Once per domain: the guest chooses how often this happens. */
-	if (ret && v->dom->mmu && !__atomic_exchange_n(&v->dom->mmu->ldt_logged, 1, __ATOMIC_RELAXED)) {
+	if (ret && v->dom->mmu &&
+	    !__atomic_exchange_n(&v->dom->mmu->ldt_logged, 1, __ATOMIC_RELAXED)) {
 		mmu_vcpu_ldt(v->dom, v->id, &base, &ents);
 		hv_log("d%u: vCPU %u's LDT at %#llx (%llu entries) does not resolve (%d): "
 		       "its selectors fault",

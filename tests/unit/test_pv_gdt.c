@@ -497,8 +497,7 @@ static void map(unsigned slot, uint64_t gpa, uint64_t flags)
 	struct mmu_update u = { .ptr = L1 + slot * 8ULL, .val = gpa | flags };
 
 	memcpy(kmem(ARGS + 0x300), &u, sizeof(u));
-	ck_assert_int_eq(hvh_hypercall(v0, __HYPERVISOR_mmu_update, ARGS + 0x300, 1, 0,
-				       DOMID_SELF),
+	ck_assert_int_eq(hvh_hypercall(v0, __HYPERVISOR_mmu_update, ARGS + 0x300, 1, 0, DOMID_SELF),
 			 0);
 }
 
@@ -518,7 +517,7 @@ START_TEST(set_ldt_records_resolves_and_releases)
 	ck_assert_uint_eq(v0->ldt_nframes, 1);
 	ck_assert_uint_eq(v0->ldt_frames[0], GDT2 >> 12);
 	ck_assert_uint_eq(info(GDT2).type, MMU_T_SEG_DESC);
-	ck_assert_uint_eq(info(GDT2).refs, 2); /* the mapping's and the LDT's */
+	ck_assert_uint_eq(info(GDT2).refs, 2);		 /* the mapping's and the LDT's */
 	ck_assert_uint_eq(hvh_pt(GDT2)[1], CODE64_DPL3); /* fixed up, as a GDT frame */
 	ck_assert_uint_eq(mmu_held(d), 1);
 	/* While it is the LDT, the frame cannot be mapped writable. */
@@ -554,9 +553,9 @@ END_TEST
 START_TEST(set_ldt_bad_args)
 {
 	ck_assert_int_eq(set_ldt(v0, VA_RO, 1), 0);
-	ck_assert_int_eq(set_ldt(v0, VA_RO + 8, 1), -XEN_EINVAL);		/* misaligned */
+	ck_assert_int_eq(set_ldt(v0, VA_RO + 8, 1), -XEN_EINVAL);	      /* misaligned */
 	ck_assert_int_eq(set_ldt(v0, 0x0000800000000000ULL, 1), -XEN_EINVAL); /* not canonical */
-	ck_assert_int_eq(set_ldt(v0, VA_RO, 8193), -XEN_EINVAL);		/* > 8192 */
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 8193), -XEN_EINVAL);	      /* > 8192 */
 	ck_assert_int_eq(set_ldt(v0, 0xffff800000000000ULL, 1), -XEN_EINVAL); /* Xen's range */
 	/* Nothing changed: the LDT is the one before, still held. */
 	ck_assert_uint_eq(ldt_ents(v0), 1);
@@ -634,11 +633,11 @@ START_TEST(contexts_carry_the_ldt)
 	const struct {
 		uint64_t base, ents;
 	} bad[] = {
-		{ VA_RO + 8, 1 },		      /* misaligned */
-		{ VA_RO, 8193 },		      /* too many */
-		{ 0x0000800000000000ULL, 1 },	      /* not canonical */
-		{ 0xffff800000000000ULL, 1 },	      /* Xen's range */
-		{ 0xffff800000000000ULL, 0 },	      /* Xen's range, even without entries */
+		{ VA_RO + 8, 1 },			  /* misaligned */
+		{ VA_RO, 8193 },			  /* too many */
+		{ 0x0000800000000000ULL, 1 },		  /* not canonical */
+		{ 0xffff800000000000ULL, 1 },		  /* Xen's range */
+		{ 0xffff800000000000ULL, 0 },		  /* Xen's range, even without entries */
 		{ 0xffffffffffffffffULL, 0xffffffffULL }, /* nonsense */
 	};
 
