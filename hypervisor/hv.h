@@ -335,6 +335,9 @@ struct hv_vcpu {
 	/* Its GDT (pv_desc.c): set_gdt's or its context's frames, each held; under dom->lock. */
 	uint64_t gdt_frames[PV_GDT_FRAMES];
 	uint32_t gdt_ents;
+	/* Its LDT's frames (pv_ldt.c), each held; under dom->lock.  0: none resolved. */
+	uint64_t ldt_frames[PV_GDT_FRAMES];
+	uint32_t ldt_nframes;
 };
 
 enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };

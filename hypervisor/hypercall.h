@@ -39,6 +39,24 @@ void pv_gdt_context_install(struct hv_vcpu *v, const struct vcpu_guest_context *
 void pv_gdt_context_get(struct hv_vcpu *v, struct vcpu_guest_context *ctx);
 /* The domain ends: v's GDT frames go back (domain_release_frames). */
 void pv_gdt_release(struct hv_vcpu *v);
+/*
+ * pv_ldt.c: v's LDT (MMUEXT_SET_LDT, a context's ldt_base/ldt_ents, as
+ * recorded by mmu.c) changed: the frames of the old one go back and the
+ * new one's are resolved (pv_ldt_resolve).  `locked`: the caller holds
+ * d->lock (a context); else it is taken.
+ */
+void pv_ldt_changed(struct hv_vcpu *v, bool locked);
+/*
+ * Walk v's page tables over its LDT (ldt_base .. + ldt_ents * 8) and hold
+ * each frame as a segment-descriptor page (validated), as Xen's
+ * pv_map_ldt_shadow_page; all or none.  0; -XEN_EFAULT a page not mapped;
+ * -XEN_EINVAL a frame not the domain's RAM or of another type (a page
+ * table, mapped writable) or with a descriptor Xen refuses.  The frames
+ * held before are released first.  `locked` as above.
+ */
+int pv_ldt_resolve(struct hv_vcpu *v, bool locked);
+/* v's LDT frames go back (the LDT changes, the vCPU or domain ends). */
+void pv_ldt_release(struct hv_vcpu *v, bool locked);
 
 /* The vm_assist types a 64-bit PV guest may enable (hypercall.c, and a vCPU 0 context's). */
 #define HV_VMASST_VALID                                                                            \

@@ -30,6 +30,7 @@
 #include <xen/xen.h>
 #include "hv.h"
 #include "mmu.h"
+#include "hypercall.h"
 
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
@@ -585,10 +586,11 @@ static int hold_base(struct hv_vcpu *v)
 
 int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3)
 {
-	return mmu_vcpu_context_full(v, cr3, 0, 0);
+	return mmu_vcpu_context_full(v, cr3, 0, 0, 0);
 }
 
-int mmu_vcpu_context_full(struct hv_vcpu *v, uint64_t cr3, uint64_t ucr3, uint64_t ldt_base)
+int mmu_vcpu_context_full(struct hv_vcpu *v, uint64_t cr3, uint64_t ucr3, uint64_t ldt_base,
+			  uint64_t ldt_ents)
 {
 	struct hv_domain *d = v->dom;
 	struct hv_mmu *m = M(d);
@@ -635,7 +637,7 @@ int mmu_vcpu_context_full(struct hv_vcpu *v, uint64_t cr3, uint64_t ucr3, uint64
 	if (old && classify(d, old, &oldpfn) == FR_RAM)
 		put_table(d, oldpfn);
 	m->ldt_base[v->id] = ldt_base;
-	m->ldt_ents[v->id] = 0;
+	m->ldt_ents[v->id] = ldt_ents; /* its frames: pv_ldt_changed, once the context is set */
 	m->started = true;
 out:
 	pthread_mutex_unlock(&m->lock);
@@ -965,6 +967,7 @@ static long mmu_batch(struct hv_vcpu *v, const uint64_t *a, bool is_update, size
 	uint32_t foreigndom = (uint32_t)a[3], done = 0;
 	struct mmu_owner o = { .pg = PG_SELF };
 	long ret, ret2;
+	bool ldt;
 
 	if (count & MMU_UPDATE_PREEMPTED) {
 		/* A continuation: we never make one, but honour it as Xen would. */
@@ -1006,7 +1009,11 @@ static long mmu_batch(struct hv_vcpu *v, const uint64_t *a, bool is_update, size
 			break;
 	}
 	ret2 = pend_flush(v);
+	ldt = m->ldt_pending[v->id];
+	m->ldt_pending[v->id] = false;
 	pthread_mutex_unlock(&m->lock);
+	if (ldt) /* an MMUEXT_SET_LDT, whether or not a later op failed */
+		pv_ldt_changed(v, false);
 	done += (uint32_t)i;
 	if (pdone && vcpu_copy_to_guest(v, pdone, &done, sizeof(done)) && !ret)
 		ret = -XEN_EFAULT;
@@ -1134,15 +1141,10 @@ static long one_ext(struct hv_vcpu *v, const struct mmuext_op *op)
 		if ((base & (PAGE_SIZE - 1)) || !canonical(base) || ents > 8192 ||
 		    d->eng->va_reserved(base))
 			return -XEN_EINVAL; /* Xen: "Bad args to SET_LDT" */
-		if (ents) {
-			/* No engine loads a guest LDT: refused rather than ignored. */
-			if (!__atomic_exchange_n(&m->ldt_logged, 1, __ATOMIC_RELAXED))
-				hv_log("d%u: MMUEXT_SET_LDT with %llu entries: no LDTs here",
-				       d->domid, (unsigned long long)ents);
-			return -XEN_EINVAL;
-		}
 		m->ldt_base[v->id] = base;
-		m->ldt_ents[v->id] = 0;
+		m->ldt_ents[v->id] = ents;
+		/* Its frames are resolved once the batch lets go of the lock (pv_ldt.c). */
+		m->ldt_pending[v->id] = true;
 		return 0;
 	}
 	case MMUEXT_CLEAR_PAGE:

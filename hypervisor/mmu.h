@@ -49,6 +49,7 @@ struct hv_mmu {
 	uint64_t pend_root;  /* the batch's addresses are those of this top-level table */
 	bool pend_root_set;  /* pend_root decided for the batch (mapped_base, once) */
 	uint64_t ldt_logged;
+	bool ldt_pending[SV_MAX_VCPUS]; /* a SET_LDT in the batch: resolve after it (pv_ldt.c) */
 	/* A writable mapping went since the engine last synced (mmu.c get_type). */
 	bool writable_dropped;
 	struct hv_vcpu *cur; /* the vCPU whose hypercall holds the lock */
@@ -69,10 +70,12 @@ void mmu_domain_fini(struct hv_domain *d);
 int mmu_vcpu_context(struct hv_vcpu *v, uint64_t cr3);
 /*
  * The same with a user page-table base (ctrlreg[1], 0: none), validated
- * as an L4 as well (Xen's arch_set_info_guest), and the LDT base the
- * context names (no entries: no engine loads an LDT).  All or nothing.
+ * as an L4 as well (Xen's arch_set_info_guest), and the LDT the context
+ * names (recorded; the caller then resolves it, pv_ldt_changed).  All or
+ * nothing.
  */
-int mmu_vcpu_context_full(struct hv_vcpu *v, uint64_t cr3, uint64_t ucr3, uint64_t ldt_base);
+int mmu_vcpu_context_full(struct hv_vcpu *v, uint64_t cr3, uint64_t ucr3, uint64_t ldt_base,
+			  uint64_t ldt_ents);
 /* A restore's MMUEXT_PIN_Ln_TABLE (level 1..4) of mfn, validated as the guest's own; Xen's errors. */
 int mmu_pin_table(struct hv_domain *d, unsigned level, uint64_t mfn);
 /* The LDT a vCPU's context names (MMUEXT_SET_LDT). */

@@ -126,9 +126,8 @@ long hc_callback_op(struct hv_vcpu *v, const uint64_t *a)
  * vm_assist only of known types, the page-table bases (ctrlreg[3] and the
  * user one in ctrlreg[1]) frames a page-table entry can name.  The
  * tables themselves are validated as L4s when they are taken
- * (mmu_vcpu_context_full).  Beyond Xen: no engine loads an LDT
- * (MMUEXT_SET_LDT refuses a non-empty one too), so a context's LDT base is
- * kept but its entries must be 0.
+ * (mmu_vcpu_context_full), the LDT's frames once the context is set
+ * (pv_ldt.c).
  */
 int vcpu_context_check(const struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 {
@@ -144,7 +143,7 @@ int vcpu_context_check(const struct hv_vcpu *v, const struct vcpu_guest_context 
 	for (unsigned i = 0; i < 256; i++)
 		if (!canonical(ctx->trap_ctxt[i].address))
 			return -EINVAL;
-	if ((ctx->ldt_base & (PAGE_SIZE - 1)) || ctx->ldt_ents > 8192 || ctx->ldt_ents ||
+	if ((ctx->ldt_base & (PAGE_SIZE - 1)) || ctx->ldt_ents > 8192 ||
 	    (eng && eng->va_reserved && eng->va_reserved(ctx->ldt_base)))
 		return -EINVAL;
 	if (v->id == 0 && (ctx->vm_assist & ~HV_VMASST_VALID))

@@ -363,8 +363,10 @@ void domain_release_frames(struct hv_domain *d)
 
 	for (unsigned i = 0; i < d->max_vcpus; i++) {
 		struct hv_vcpu *v = d->vcpus[i];
-		if (v)
+		if (v) {
 			pv_gdt_release(v);
+			pv_ldt_release(v, true); /* as pv_gdt_release: the domain ends */
+		}
 		if (v && v->vinfo) {
 			__atomic_store_n(&v->vinfo, NULL, __ATOMIC_RELEASE);
 			mmu_release_writable(d, v->vinfo_gpa);

@@ -91,7 +91,7 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	ret = v->dom->eng->install_l4(v->dom, cr3);
 	if (!ret)
 		/* Validated (the first one pinned), the user tables too, as Xen. */
-		ret = mmu_vcpu_context_full(v, cr3, ucr3, ctx->ldt_base);
+		ret = mmu_vcpu_context_full(v, cr3, ucr3, ctx->ldt_base, ctx->ldt_ents);
 	if (ret) {
 		pv_gdt_context_undo(v, ctx);
 		return ret;
@@ -128,6 +128,7 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	vcpu_context_callbacks(v, ctx); /* per vCPU, as Xen: this vCPU's own */
 	v->user_mode = false;
 	v->cr3 = cr3;
+	pv_ldt_changed(v, true); /* its LDT's frames, on these tables (pv_ldt.c) */
 	v->has_context = true;
 	v->load_state = true;
 	v->ran = false;

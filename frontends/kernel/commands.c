@@ -344,6 +344,7 @@ static const struct command commands[] = {
 	{ .name = "traps", .run = traps_selftest },
 	{ .name = "privops", .run = privops_selftest },
 	{ .name = "gdt", .run = gdt_word },
+	{ .name = "ldt", .run = ldt_word },
 	{ .name = "mmu", .run = mmu_selftest },
 	{ .name = "mmu-bench", .run = mmu_bench },
 	{ .name = "usermode", .run = usermode_word },

@@ -355,8 +355,9 @@ START_TEST(initialise_bad_contexts)
 			ctx.ctrlreg[1] = ~0ULL;
 			break; /* a frame no entry can name */
 		case 16:
+			ctx.ldt_base = 0xffff800000000000ULL;
 			ctx.ldt_ents = 1;
-			break; /* no engine loads an LDT */
+			break; /* in the hypervisor's range */
 		case 17:
 			ctx.ldt_base = NONCANON & ~0xfffULL;
 			break;

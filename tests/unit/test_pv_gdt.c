@@ -11,6 +11,11 @@
  * Xen's error with nothing changed and no frame left held (hvh_teardown
  * fails a case that leaves one).  VCPUOP_initialise contexts carry
  * gdt_frames/gdt_ents and vcpu_get_context gives them back (save/restore).
+ * The LDT (pv_ldt.c) the same way: MMUEXT_SET_LDT and contexts with Xen's
+ * argument checks, its frames resolved through the vCPU's page tables and
+ * held as seg-desc pages until the LDT changes or the domain ends; pages
+ * Xen would refuse at its fault (writable, a page table, not mapped, a bad
+ * descriptor) leave the LDT recorded and nothing held.
  */
 #include <check.h>
 #include <stdint.h>
@@ -471,6 +476,203 @@ START_TEST(kvm_gdt_takes_the_guests_descriptors)
 }
 END_TEST
 
+/*
+ * The LDT (pv_ldt.c): MMUEXT_SET_LDT records it per vCPU with Xen's checks and its
+ * frames are resolved at once (no engine faults on an LDT): each held as a seg-desc
+ * page, validated and fixed up as a GDT frame, until the LDT changes or the domain ends.
+ */
+static long set_ldt(struct hv_vcpu *v, uint64_t va, uint64_t ents)
+{
+	struct mmuext_op op = { .cmd = MMUEXT_SET_LDT };
+
+	op.arg1.linear_addr = va;
+	op.arg2.nr_ents = (unsigned)ents;
+	memcpy(kmem(ARGS + 0x200), &op, sizeof(op));
+	return hvh_hypercall(v, __HYPERVISOR_mmuext_op, ARGS + 0x200, 1, 0, DOMID_SELF);
+}
+
+/* Map gpa at L1 slot `slot` (VA_DATA + slot * 4 KiB) with flags, through mmu_update. */
+static void map(unsigned slot, uint64_t gpa, uint64_t flags)
+{
+	struct mmu_update u = { .ptr = L1 + slot * 8ULL, .val = gpa | flags };
+
+	memcpy(kmem(ARGS + 0x300), &u, sizeof(u));
+	ck_assert_int_eq(hvh_hypercall(v0, __HYPERVISOR_mmu_update, ARGS + 0x300, 1, 0, DOMID_SELF),
+			 0);
+}
+
+static uint64_t ldt_ents(struct hv_vcpu *v)
+{
+	uint64_t base, ents;
+
+	mmu_vcpu_ldt(d, v->id, &base, &ents);
+	return ents;
+}
+
+START_TEST(set_ldt_records_resolves_and_releases)
+{
+	/* One page, mapped read-only (as Linux maps its LDT): held as a seg-desc page. */
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 3), 0);
+	ck_assert_uint_eq(ldt_ents(v0), 3);
+	ck_assert_uint_eq(v0->ldt_nframes, 1);
+	ck_assert_uint_eq(v0->ldt_frames[0], GDT2 >> 12);
+	ck_assert_uint_eq(info(GDT2).type, MMU_T_SEG_DESC);
+	ck_assert_uint_eq(info(GDT2).refs, 2);		 /* the mapping's and the LDT's */
+	ck_assert_uint_eq(hvh_pt(GDT2)[1], CODE64_DPL3); /* fixed up, as a GDT frame */
+	ck_assert_uint_eq(mmu_held(d), 1);
+	/* While it is the LDT, the frame cannot be mapped writable. */
+	struct mmu_update u = { .ptr = L1 + 40 * 8ULL, .val = GDT2 | RW };
+	memcpy(kmem(ARGS + 0x300), &u, sizeof(u));
+	ck_assert_int_lt(hvh_hypercall(v0, __HYPERVISOR_mmu_update, ARGS + 0x300, 1, 0, DOMID_SELF),
+			 0); /* mmu.c's error for a frame of another type */
+	ck_assert_uint_eq(hvh_pt(L1)[40], 0);
+	/* Two pages: 513 entries reach into the second (GDT0, mapped just after). */
+	map(33, GDT0, RO);
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 513), 0);
+	ck_assert_uint_eq(v0->ldt_nframes, 2);
+	ck_assert_uint_eq(v0->ldt_frames[1], GDT0 >> 12);
+	ck_assert_uint_eq(info(GDT0).type, MMU_T_SEG_DESC);
+	ck_assert_uint_eq(info(GDT2).type_count, 1); /* the old LDT's reference went */
+	ck_assert_uint_eq(mmu_held(d), 2);
+	/* vCPU 1's LDT is its own. */
+	v1->cr3 = L4;
+	ck_assert_int_eq(set_ldt(v1, VA_RO, 1), 0);
+	ck_assert_uint_eq(info(GDT2).type_count, 2);
+	ck_assert_uint_eq(ldt_ents(v0), 513);
+	ck_assert_uint_eq(mmu_held(d), 3);
+	/* No entries: no LDT, every frame back. */
+	ck_assert_int_eq(set_ldt(v0, 0, 0), 0);
+	ck_assert_uint_eq(ldt_ents(v0), 0);
+	ck_assert_uint_eq(v0->ldt_nframes, 0);
+	ck_assert_uint_eq(info(GDT0).type_count, 0);
+	ck_assert_uint_eq(mmu_held(d), 1);
+	/* vCPU 1's goes back at the domain's end (hvh_teardown checks nothing is held). */
+}
+END_TEST
+
+START_TEST(set_ldt_bad_args)
+{
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 1), 0);
+	ck_assert_int_eq(set_ldt(v0, VA_RO + 8, 1), -XEN_EINVAL);	      /* misaligned */
+	ck_assert_int_eq(set_ldt(v0, 0x0000800000000000ULL, 1), -XEN_EINVAL); /* not canonical */
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 8193), -XEN_EINVAL);	      /* > 8192 */
+	ck_assert_int_eq(set_ldt(v0, 0xffff800000000000ULL, 1), -XEN_EINVAL); /* Xen's range */
+	/* Nothing changed: the LDT is the one before, still held. */
+	ck_assert_uint_eq(ldt_ents(v0), 1);
+	ck_assert_uint_eq(v0->ldt_nframes, 1);
+	ck_assert_uint_eq(mmu_held(d), 1);
+	/* 8192 entries is Xen's limit: accepted (16 pages, not all mapped: nothing held). */
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 8192), 0);
+	ck_assert_uint_eq(ldt_ents(v0), 8192);
+	ck_assert_uint_eq(v0->ldt_nframes, 0);
+	ck_assert_uint_eq(mmu_held(d), 0);
+}
+END_TEST
+
+/*
+ * Pages Xen would refuse when it takes them (at the fault): SET_LDT itself succeeds, as
+ * on Xen, the LDT is recorded, nothing is held and the frames keep their types; the
+ * guest's LDT selectors then fault (#GP on our engines, which load no guest LDT).
+ */
+START_TEST(set_ldt_pages_that_do_not_resolve)
+{
+	/* Mapped writable (VA_DATA): the frame stays writable, not a descriptor page. */
+	ck_assert_int_eq(set_ldt(v0, VA_DATA, 16), 0);
+	ck_assert_uint_eq(ldt_ents(v0), 16);
+	ck_assert_uint_eq(v0->ldt_nframes, 0);
+	ck_assert_uint_eq(info(DATA).type, MMU_T_WRITABLE);
+	ck_assert_int_eq(pv_ldt_resolve(v0, false), -XEN_EINVAL);
+	/* A page table mapped read-only. */
+	map(34, L1, RO);
+	ck_assert_int_eq(set_ldt(v0, VA_DATA + 34 * 4096ULL, 16), 0);
+	ck_assert_uint_eq(v0->ldt_nframes, 0);
+	ck_assert_uint_eq(info(L1).type, MMU_T_L1);
+	ck_assert_int_eq(pv_ldt_resolve(v0, false), -XEN_EINVAL);
+	/* Not mapped. */
+	ck_assert_int_eq(set_ldt(v0, VA_DATA + 48 * 4096ULL, 16), 0);
+	ck_assert_int_eq(pv_ldt_resolve(v0, false), -XEN_EFAULT);
+	/* A descriptor Xen refuses (a TSS): the page does not take the type. */
+	hvh_pt(GDT0)[3] = TSS64;
+	map(35, GDT0, RO);
+	ck_assert_int_eq(set_ldt(v0, VA_DATA + 35 * 4096ULL, 4), 0);
+	ck_assert_uint_eq(info(GDT0).type_count, 0);
+	ck_assert_int_eq(pv_ldt_resolve(v0, false), -XEN_EINVAL);
+	/* A good first page and a bad second one: all or none, the first goes back. */
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 600), 0); /* VA_RO + 4 KiB is not mapped */
+	ck_assert_uint_eq(v0->ldt_nframes, 0);
+	ck_assert_uint_eq(info(GDT2).type_count, 0);
+	ck_assert_uint_eq(mmu_held(d), 0);
+	/* Once the guest fixes its mapping, a resolve (Xen: the next fault) takes it. */
+	map(33, GDT1, RO);
+	ck_assert_int_eq(pv_ldt_resolve(v0, false), 0);
+	ck_assert_uint_eq(v0->ldt_nframes, 2);
+	ck_assert_uint_eq(mmu_held(d), 2);
+}
+END_TEST
+
+/* In a batch: the SET_LDT holds even when a later op fails (Xen stops at the failure). */
+START_TEST(set_ldt_in_a_failing_batch)
+{
+	struct mmuext_op ops[2] = { { .cmd = MMUEXT_SET_LDT }, { .cmd = MMUEXT_PIN_L4_TABLE } };
+
+	ops[0].arg1.linear_addr = VA_RO;
+	ops[0].arg2.nr_ents = 100;
+	ops[1].arg1.mfn = DATA >> 12; /* writable: not a table */
+	memcpy(kmem(ARGS + 0x200), ops, sizeof(ops));
+	ck_assert_int_eq(hvh_hypercall(v0, __HYPERVISOR_mmuext_op, ARGS + 0x200, 2, 0, DOMID_SELF),
+			 -XEN_EINVAL);
+	ck_assert_uint_eq(ldt_ents(v0), 100);
+	ck_assert_uint_eq(v0->ldt_nframes, 1);
+	ck_assert_uint_eq(info(GDT2).type, MMU_T_SEG_DESC);
+}
+END_TEST
+
+START_TEST(contexts_carry_the_ldt)
+{
+	struct vcpu_guest_context ctx, got;
+	const struct {
+		uint64_t base, ents;
+	} bad[] = {
+		{ VA_RO + 8, 1 },			  /* misaligned */
+		{ VA_RO, 8193 },			  /* too many */
+		{ 0x0000800000000000ULL, 1 },		  /* not canonical */
+		{ 0xffff800000000000ULL, 1 },		  /* Xen's range */
+		{ 0xffff800000000000ULL, 0 },		  /* Xen's range, even without entries */
+		{ 0xffffffffffffffffULL, 0xffffffffULL }, /* nonsense */
+	};
+
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		context(&ctx);
+		ctx.ldt_base = bad[k].base;
+		ctx.ldt_ents = bad[k].ents;
+		ck_assert_msg(vcpu_init(&ctx) == -XEN_EINVAL, "bad LDT %u", k);
+		ck_assert(!v1->has_context);
+		ck_assert_uint_eq(mmu_held(d), 0);
+	}
+	/* A good one: held, and given back by the context (save/restore carries it). */
+	context(&ctx);
+	ctx.ldt_base = VA_RO;
+	ctx.ldt_ents = 512;
+	ck_assert_int_eq(vcpu_init(&ctx), 0);
+	ck_assert_uint_eq(v1->ldt_nframes, 1);
+	ck_assert_uint_eq(info(GDT2).type, MMU_T_SEG_DESC);
+	vcpu_get_context(v1, &got);
+	ck_assert_uint_eq(got.ldt_base, VA_RO);
+	ck_assert_uint_eq(got.ldt_ents, 512);
+	ck_assert_uint_eq(mmu_held(d), 2); /* its GDT frame and its LDT frame */
+	/* A context whose LDT is not mapped is set all the same, as on Xen. */
+	v0->has_context = true;
+	context(&ctx);
+	ctx.ldt_base = VA_DATA + 48 * 4096ULL;
+	ctx.ldt_ents = 1;
+	ck_assert_int_eq(vcpu_set_context(v1, &ctx), 0);
+	ck_assert_uint_eq(v1->ldt_nframes, 0);
+	ck_assert_uint_eq(info(GDT2).type_count, 0);
+	vcpu_get_context(v1, &got);
+	ck_assert_uint_eq(got.ldt_ents, 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pv_gdt");
@@ -486,6 +688,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, in_a_multicall);
 	tcase_add_test(tc, contexts_carry_the_gdt);
 	tcase_add_test(tc, kvm_gdt_takes_the_guests_descriptors);
+	tcase_add_test(tc, set_ldt_records_resolves_and_releases);
+	tcase_add_test(tc, set_ldt_bad_args);
+	tcase_add_test(tc, set_ldt_pages_that_do_not_resolve);
+	tcase_add_test(tc, set_ldt_in_a_failing_batch);
+	tcase_add_test(tc, contexts_carry_the_ldt);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -239,6 +239,10 @@ START_TEST(context_hostile_values)
 	q->ctx.user_regs.rip = 0x8000000000000000ULL;
 	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), -EINVAL);
 	q = good_ctx(0);
+	q->ctx.ldt_ents = 8193; /* Xen's limit is 8192 */
+	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), -EINVAL);
+	q = good_ctx(0);
+	q->ctx.ldt_base = 0x600800; /* not page aligned */
 	q->ctx.ldt_ents = 1;
 	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), -EINVAL);
 	q = good_ctx(0);
@@ -270,7 +274,7 @@ START_TEST(context_hostile_values)
 }
 END_TEST
 
-START_TEST(context_carries_user_base_and_ldt_base)
+START_TEST(context_carries_user_base_and_ldt)
 {
 	struct sv_ctl_vcpu_restore *q = good_ctx(0);
 	/* ctl.c's request buffer: the reply is built in it. */
@@ -285,6 +289,7 @@ START_TEST(context_carries_user_base_and_ldt_base)
 
 	q->ctx.ctrlreg[1] = xen_pfn_to_cr3(L4B >> 12);
 	q->ctx.ldt_base = 0xffff880000000000ULL;
+	q->ctx.ldt_ents = 700; /* not mapped: recorded all the same, as Xen (pv_ldt.c) */
 	q->ctx.user_regs.rax = 0x1234;
 	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), 0);
 	ck_assert_int_eq(op(SV_CTL_VCPU_RESTORE_CONTEXT, q), -EEXIST);
@@ -302,7 +307,8 @@ START_TEST(context_carries_user_base_and_ldt_base)
 	ck_assert_uint_eq(c->ctx.ctrlreg[3], xen_pfn_to_cr3(L4 >> 12));
 	ck_assert_uint_eq(c->ctx.ctrlreg[1], xen_pfn_to_cr3(L4B >> 12));
 	ck_assert_uint_eq(c->ctx.ldt_base, 0xffff880000000000ULL);
-	ck_assert_uint_eq(c->ctx.ldt_ents, 0);
+	ck_assert_uint_eq(c->ctx.ldt_ents, 700);
+	ck_assert_uint_eq(d->vcpus[0]->ldt_nframes, 0);
 	ck_assert_uint_eq(c->ctx.user_regs.rax, 0x1234);
 	ck_assert_uint_eq(c->ctx.user_regs.rip, 0xffffffff80001000ULL);
 	/* vCPU 1 never had one: nothing to save; beyond the vCPUs: refused. */
@@ -448,7 +454,7 @@ int main(void)
 	tcase_add_test(tc, page_types_bounds);
 	tcase_add_test(tc, m2p_set_own_frames_only);
 	tcase_add_test(tc, context_hostile_values);
-	tcase_add_test(tc, context_carries_user_base_and_ldt_base);
+	tcase_add_test(tc, context_carries_user_base_and_ldt);
 	tcase_add_test(tc, context_carries_the_gdt);
 	tcase_add_test(tc, restore_info_and_grant_frames);
 	tcase_add_test(tc, frame_release_checks_all_first);

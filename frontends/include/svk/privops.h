@@ -13,5 +13,7 @@ void privops_selftest(const start_info_t *si, const char *arg);
 
 /* The gdt word (gdtword.c): set_gdt and update_descriptor, good and hostile; "gdt: ok" or FAIL. */
 void gdt_word(const start_info_t *si, const char *arg);
+/* The ldt word (ldtword.c): MMUEXT_SET_LDT with entries, good and hostile; "ldt: ok" or FAIL. */
+void ldt_word(const start_info_t *si, const char *arg);
 
 #endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# MMUEXT_SET_LDT with entries as Xen's x86-64 PV ABI has it, from a real guest (its ldt word):
+# Xen's argument checks (-EINVAL, nothing changed), a page still mapped writable accepted but
+# not taken, a read-only page taken as a segment-descriptor page (DPL fixed up, no writable
+# mapping while it is the LDT, update_descriptor into it), released by SET_LDT 0, and an LDT
+# left set released when the domain ends.  Neither engine loads the LDT (docs/mmu.md "The LDT").
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+names=(ldt-word ldt-guest-runs-on ldt-kept-released-at-end)
+need_guest_engine "${names[@]}" || exit 0
+[ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
+stack_start || exit 1
+cfg=$SPLITVISOR_RUNDIR/ldt.cfg
+hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
+
+pv_guest_cfg "$cfg" ldt "ldt print=after-ldt halt"
+xl create "$cfg" > /dev/null 2>&1 || { fail "ldt-word: xl create"; exit 1; }
+log=$SPLITVISOR_RUNDIR/console/guest-ldt.log
+if guest_word_ok 90 "$log" ldt; then
+	pass ldt-word
+else
+	fail ldt-word; grep -E '^ldt|crash|unhandled' "$log" | sed 's/^/    /'
+	tail -5 "$hvlog" | sed 's/^/    /'
+fi
+# The guest goes on to its next words and halts: gone by poweroff, never crashed.
+if wait_for 60 grep -q 'after-ldt' "$log" && wait_for 60 bash -c "! xl list ldt > /dev/null 2>&1" &&
+	! grep -qE 'ldt.*crashed|d[0-9]+: crashed' "$hvlog"; then
+	pass ldt-guest-runs-on
+else
+	fail ldt-guest-runs-on; tail -5 "$hvlog" | sed 's/^/    /'
+fi
+
+# An LDT still set when the domain ends: its frame goes back with the domain (the hypervisor
+# says so in its log when a held frame is left at destroy).
+pv_guest_cfg "$cfg" ldtkeep "ldt=keep halt"
+xl create "$cfg" > /dev/null 2>&1
+klog=$SPLITVISOR_RUNDIR/console/guest-ldtkeep.log
+if guest_word_ok 90 "$klog" ldt && wait_for 60 bash -c "! xl list ldtkeep > /dev/null 2>&1" &&
+	! grep -q 'still held by the hypervisor at destroy' "$hvlog"; then
+	pass ldt-kept-released-at-end
+else
+	fail ldt-kept-released-at-end; grep -E '^ldt' "$klog" | sed 's/^/    /'
+	grep -E 'still held' "$hvlog" | sed 's/^/    /'
+fi
