@@ -705,7 +705,8 @@ void mmu_unlock(struct hv_domain *d)
 		pthread_mutex_unlock(&M(d)->lock);
 }
 
-int mmu_hold_writable(struct hv_domain *d, uint64_t gpa)
+/* A reference and a type of one of the domain's RAM frames, kept until released. */
+static int hold_typed(struct hv_domain *d, uint64_t gpa, unsigned type)
 {
 	struct hv_mmu *m = M(d);
 	uint64_t pfn;
@@ -715,36 +716,25 @@ int mmu_hold_writable(struct hv_domain *d, uint64_t gpa)
 		return 0;
 	pthread_mutex_lock(&m->lock);
 	if (classify(d, gpa & PTE_ADDR, &pfn) == FR_RAM && !get_ref(&m->f[pfn])) {
-		if (!get_type(d, pfn, MMU_T_WRITABLE)) {
+		if (!get_type(d, pfn, type)) {
 			m->held++;
 			ret = 0;
 		} else {
-			put_ref(&m->f[pfn]); /* a page table: Xen's "Bad type", -EINVAL */
+			put_ref(&m->f[pfn]); /* another type (a page table): Xen's "Bad type", -EINVAL */
 		}
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
 
+int mmu_hold_writable(struct hv_domain *d, uint64_t gpa)
+{
+	return hold_typed(d, gpa, MMU_T_WRITABLE);
+}
+
 int mmu_hold_desc(struct hv_domain *d, uint64_t gpa)
 {
-	struct hv_mmu *m = M(d);
-	uint64_t pfn;
-	int ret = -XEN_EINVAL;
-
-	if (!m)
-		return 0;
-	pthread_mutex_lock(&m->lock);
-	if (classify(d, gpa & PTE_ADDR, &pfn) == FR_RAM && !get_ref(&m->f[pfn])) {
-		if (!get_type(d, pfn, MMU_T_SEG_DESC)) {
-			m->held++;
-			ret = 0;
-		} else {
-			put_ref(&m->f[pfn]);
-		}
-	}
-	pthread_mutex_unlock(&m->lock);
-	return ret;
+	return hold_typed(d, gpa, MMU_T_SEG_DESC);
 }
 
 int mmu_write_desc(struct hv_domain *d, uint64_t gpa, uint64_t val)
