@@ -577,9 +577,13 @@ void sched_timer_stop(struct hv_domain *d)
  */
 long hc_set_timer_op(struct hv_vcpu *v, const uint64_t *a)
 {
-	int64_t timeout = (int64_t)a[0], offset = timeout - (int64_t)system_time_ns();
+	int64_t timeout = (int64_t)a[0], offset;
 
-	if (timeout && (timeout < 0 || (offset > 0 && (uint32_t)(offset >> 50) != 0)))
+	if (timeout < 0)
+		return set_timer(v, system_time_ns() + 100000000ULL);
+	/* Both in [0, 2^63): the difference cannot overflow. */
+	offset = timeout - (int64_t)system_time_ns();
+	if (timeout && offset > 0 && (uint32_t)(offset >> 50) != 0)
 		return set_timer(v, system_time_ns() + 100000000ULL);
 	return set_timer(v, a[0]);
 }
