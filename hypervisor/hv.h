@@ -497,6 +497,7 @@ enum {
 	PV_PRIV_L1,
 	PV_PRIV_IDT,
 	PV_PRIV_STUBS,
+	PV_PRIV_SYSCALL, /* LSTAR's stub: user-executable, read-only */
 	PV_PRIV_VCPU0
 };
 enum { PV_VCPU_GDT = 0, PV_VCPU_TSS = 16, PV_VCPU_STACK = 19, PV_PRIV_PER_VCPU = 20 };

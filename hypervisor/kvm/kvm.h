@@ -65,6 +65,7 @@ int kvm_pv_install_l4(struct hv_domain *d, uint64_t l4_gpa);
 void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *page);
 /* The CPL0 stub reported a fault: decode it into e (HV_EXIT_FAULT or HV_EXIT_CRASH). */
 void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e);
+void kvm_pv_syscall(struct hv_vcpu *v, struct hv_exit *e);
 bool kvm_pv_va_reserved(uint64_t va);
 
 #endif

@@ -231,6 +231,10 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 			kvm_pv_fault(v, e);
 			return 0;
 		}
+		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == SV_PORT_SYSCALL) {
+			kvm_pv_syscall(v, e);
+			return 0;
+		}
 		e->kind = HV_EXIT_CRASH;
 		snprintf(e->why, sizeof(e->why), "I/O %s port %#x, which no device claims",
 			 run->io.direction == KVM_EXIT_IO_OUT ? "write to" : "read from",

@@ -21,6 +21,15 @@
 #define PRIV_L1 PV_PRIV_L1 /* maps the private pages (at most 512) */
 #define PRIV_IDT PV_PRIV_IDT
 #define PRIV_STUBS PV_PRIV_STUBS /* CPL0 exception stubs */
+/*
+ * LSTAR's (and CSTAR's) stub, "out %al,$SV_PORT_SYSCALL; jmp .": a guest
+ * `syscall` enters it on the guest's own stack, which it never touches,
+ * with the return rip in rcx and the flags in r11.  Hardware enters it at
+ * CPL0; PVM keeps a `syscall` at CPL3, so the page is user-executable and
+ * the port open to CPL3.  Jumping there directly gains nothing a
+ * `syscall` would not.
+ */
+#define PRIV_SYSCALL PV_PRIV_SYSCALL
 #define PRIV_VCPU0 PV_PRIV_VCPU0 /* then PRIV_PER_VCPU pages for each vCPU */
 #define PRIV_PER_VCPU PV_PRIV_PER_VCPU
 #define VCPU_GDT PV_VCPU_GDT
@@ -46,6 +55,13 @@
 #define TSS_IOMAP_SIZE 8192
 #define TSS_LIMIT (TSS_BASE_SIZE + TSS_IOMAP_SIZE) /* covers the trailing 0xFF byte */
 #define STUB_SIZE 16
+#define MSR_STAR 0xc0000081u
+#define MSR_LSTAR 0xc0000082u
+#define MSR_CSTAR 0xc0000083u
+#define MSR_FMASK 0xc0000084u
+#define EFER_SCE 0x1ULL
+/* Flags a `syscall` clears on the way in: TF, IF, DF, NT, AC (as Linux and Xen do). */
+#define SYSCALL_FMASK 0x44700ULL
 
 static uint64_t priv_gpa(unsigned page)
 {
@@ -86,16 +102,19 @@ int kvm_pv_domain_init(struct hv_domain *d)
 	    (unsigned)pv_priv_pages(d->max_vcpus); /* mapped for the CPU at SV_PRIV_VA */
 	uint64_t *l3 = priv_ptr(d, PRIV_L3), *l2 = priv_ptr(d, PRIV_L2), *l1 = priv_ptr(d, PRIV_L1);
 	uint8_t *idt = priv_ptr(d, PRIV_IDT), *stubs = priv_ptr(d, PRIV_STUBS);
+	uint8_t *sysc = priv_ptr(d, PRIV_SYSCALL);
 
-	if (nr_pages > 512 || !l3 || !l2 || !l1 || !idt || !stubs)
+	if (nr_pages > 512 || !l3 || !l2 || !l1 || !idt || !stubs || !sysc)
 		return -EINVAL;
 	/* SV_PRIV_VA is 1 GiB aligned: entry 0 at each lower level. */
-	l3[(SV_PRIV_VA >> 30) & 511] = priv_gpa(PRIV_L2) | PTE_P | PTE_RW;
-	l2[(SV_PRIV_VA >> 21) & 511] = priv_gpa(PRIV_L1) | PTE_P | PTE_RW;
+	/* U at the upper levels for the syscall page; every other leaf is supervisor-only. */
+	l3[(SV_PRIV_VA >> 30) & 511] = priv_gpa(PRIV_L2) | PTE_P | PTE_RW | PTE_US;
+	l2[(SV_PRIV_VA >> 21) & 511] = priv_gpa(PRIV_L1) | PTE_P | PTE_RW | PTE_US;
 	for (unsigned i = 0; i < nr_pages; i++) {
 		uint64_t nx = i == PRIV_STUBS ? 0 : PTE_NX;
 		l1[i] = priv_gpa(i) | PTE_P | PTE_RW | nx;
 	}
+	l1[PRIV_SYSCALL] = priv_gpa(PRIV_SYSCALL) | PTE_P | PTE_US;
 	/*
 	 * Exception stubs: "out %al, $SV_PORT_FAULT; jmp ." at vector * 16.
 	 * The VMM reads the vector back from RIP and the frame from IST1.
@@ -108,6 +127,11 @@ int kvm_pv_domain_init(struct hv_domain *d)
 		s[3] = 0xfe;
 		set_gate(idt, vec, priv_va(PRIV_STUBS) + vec * STUB_SIZE);
 	}
+	memset(sysc, 0xcc, PAGE_SIZE);
+	sysc[0] = 0xe6;
+	sysc[1] = SV_PORT_SYSCALL;
+	sysc[2] = 0xeb;
+	sysc[3] = 0xfe;
 	d->priv_l3_gpa = priv_gpa(PRIV_L3);
 	return 0;
 }
@@ -144,8 +168,7 @@ static struct kvm_segment null_seg(void)
 	return (struct kvm_segment){ .unusable = 1, .type = 3 };
 }
 
-void kvm_pv_gdt_fill(uint64_t *gdt, const struct hv_mem *mem, const uint64_t *frames,
-		     unsigned ents)
+void kvm_pv_gdt_fill(uint64_t *gdt, const struct hv_mem *mem, const uint64_t *frames, unsigned ents)
 {
 	if (ents > FIRST_RESERVED_GDT_ENTRY)
 		ents = 0; /* cannot be: set_gdt refuses it */
@@ -153,8 +176,7 @@ void kvm_pv_gdt_fill(uint64_t *gdt, const struct hv_mem *mem, const uint64_t *fr
 		uint64_t e = 0;
 		if (i < ents) {
 			/* A held seg-desc frame of the guest's RAM, validated (pv_desc.c). */
-			const uint64_t *f =
-			    mem_gpa(mem, frames[i / 512] << PAGE_SHIFT, PAGE_SIZE);
+			const uint64_t *f = mem_gpa(mem, frames[i / 512] << PAGE_SHIFT, PAGE_SIZE);
 			e = f ? __atomic_load_n(&f[i % 512], __ATOMIC_RELAXED) : 0;
 		}
 		__atomic_store_n(&gdt[i], e, __ATOMIC_RELAXED);
@@ -225,6 +247,7 @@ int kvm_pv_vcpu_init(struct hv_vcpu *v)
 	memcpy(tss + 0x66, &iomap, 2);
 	memset(tss + TSS_BASE_SIZE, 0xff, TSS_IOMAP_SIZE + 1);
 	tss[TSS_BASE_SIZE + SV_PORT_HYPERCALL / 8] &= (uint8_t) ~(1u << (SV_PORT_HYPERCALL % 8));
+	tss[TSS_BASE_SIZE + SV_PORT_SYSCALL / 8] &= (uint8_t) ~(1u << (SV_PORT_SYSCALL % 8));
 
 	memset(s, 0, sizeof(*s));
 	s->cs = kseg(FLAT_RING3_CS64, 3, true, true);
@@ -245,12 +268,25 @@ int kvm_pv_vcpu_init(struct hv_vcpu *v)
 	if (d->vtsc)
 		s->cr4 |= 0x4; /* TSD: the guest (ring 3) rdtsc/rdtscp is #GP, emulated (tsc.c) */
 	/*
-	 * NXE, LMA, LME; not SCE: a guest `syscall` (a process's, in guest
-	 * user mode) is then #UD, which the core takes as the syscall
-	 * (pv.c), rather than a jump to whatever LSTAR holds at CPL0.
+	 * NXE, LMA, LME and SCE: a guest `syscall` (a hypercall in kernel
+	 * mode, a process's system call in user mode) enters the syscall stub
+	 * at CPL0.  With SCE clear, hardware raises #UD, which the core would
+	 * take the same way (pv.c); PVM ignores SCE and jumps to LSTAR, so
+	 * LSTAR must be ours either way.
 	 */
-	s->efer = 0xd00;
+	s->efer = 0xd00 | EFER_SCE;
 	s->apic_base = 0xfee00900;
+	uint64_t stub = priv_va(PRIV_SYSCALL);
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[4];
+	} msrs = { .hdr.nmsrs = 4,
+		   .e = { { .index = MSR_STAR, .data = (uint64_t)SEL_CPL0_CS << 32 },
+			  { .index = MSR_LSTAR, .data = stub },
+			  { .index = MSR_CSTAR, .data = stub },
+			  { .index = MSR_FMASK, .data = SYSCALL_FMASK } } };
+	if (ioctl(k->fd, KVM_SET_MSRS, &msrs) != 4)
+		return -EIO;
 	if (ioctl(k->fd, KVM_SET_FPU, &fpu) < 0)
 		return -errno;
 	return 0;
@@ -264,7 +300,8 @@ int kvm_pv_install_l4(struct hv_domain *d, uint64_t l4_gpa)
 	if (l4_gpa & (PAGE_SIZE - 1) || !mem_is_ram(&d->mem, l4_gpa, PAGE_SIZE))
 		return -EINVAL;
 	l4 = mem_gpa(&d->mem, l4_gpa, PAGE_SIZE);
-	__atomic_store_n(&l4[SV_PRIV_L4_SLOT], d->priv_l3_gpa | PTE_P | PTE_RW, __ATOMIC_RELAXED);
+	__atomic_store_n(&l4[SV_PRIV_L4_SLOT], d->priv_l3_gpa | PTE_P | PTE_RW | PTE_US,
+			 __ATOMIC_RELAXED);
 	if (d->m2p_l3_gpa) /* read-only for the guest kernel */
 		__atomic_store_n(&l4[(SV_M2P_VA >> 39) & 511], d->m2p_l3_gpa | PTE_P | PTE_US,
 				 __ATOMIC_RELAXED);
@@ -339,4 +376,34 @@ void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e)
 	e->error_code = has_error_code(vec) ? frame[0] : 0;
 	e->cr2 = sr.cr2;
 	memcpy(e->frame, f, sizeof(e->frame));
+}
+
+/*
+ * The syscall stub wrote its port: the core knows a `syscall` as the #UD
+ * it raises where SCE is clear (pv_fault), so it is told so, at the
+ * instruction, with the flags the CPU saved in r11.  rcx and r11 are
+ * clobbered, as a `syscall` into Xen clobbers them.  Whether the bytes
+ * there are a `syscall` the core checks (a guest that jumps to the stub
+ * gets a #UD of its own).
+ */
+void kvm_pv_syscall(struct hv_vcpu *v, struct hv_exit *e)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	const struct hv_regs *r = &v->regs;
+
+	if (r->rip != priv_va(PRIV_SYSCALL) + 2) {
+		e->kind = HV_EXIT_CRASH;
+		snprintf(e->why, sizeof(e->why), "syscall port written from outside its stub");
+		return;
+	}
+	k->in_stub = true;
+	e->kind = HV_EXIT_FAULT;
+	e->vector = 6;
+	e->error_code = 0;
+	e->cr2 = 0;
+	e->frame[0] = r->rcx - 2;
+	e->frame[1] = k->sregs.cs.selector;
+	e->frame[2] = r->r11;
+	e->frame[3] = r->rsp;
+	e->frame[4] = k->sregs.ss.selector;
 }

@@ -8,11 +8,13 @@
  * A hypercall stub is "mov $nr,%eax; out %al,$SV_PORT_HYPERCALL; ret":
  * the `out` exits to the VMM with the arguments in rdi, rsi, rdx, r10, r8
  * (Xen's x86-64 ABI) and the VMM writes the result to rax.  The TSS I/O
- * bitmap lets CPL3 reach SV_PORT_HYPERCALL only; SV_PORT_FAULT is used by
- * the CPL0 exception stubs.
+ * bitmap lets CPL3 reach SV_PORT_HYPERCALL and SV_PORT_SYSCALL only;
+ * SV_PORT_FAULT is used by the CPL0 exception stubs, SV_PORT_SYSCALL by the
+ * stub a guest `syscall` enters (at CPL0 on hardware, at CPL3 under PVM).
  */
 #define SV_PORT_HYPERCALL 0xEA
 #define SV_PORT_FAULT 0xEB
+#define SV_PORT_SYSCALL 0xEC
 
 /* Size of one hypercall-page stub, as in Xen. */
 #define SV_HYPERCALL_STUB_SIZE 32
