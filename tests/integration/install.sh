@@ -96,9 +96,11 @@ fi
 
 # 4. The installed xl boots the installed kernel ("svkernel", looked up beside xl)
 # with the installed example, from a folder that has no kernel of its own, and
-# the domain runs in the installed sv-runner.
+# on the process engine the domain runs in the installed sv-runner (the KVM
+# engine runs it in the installed hypervisor, checked above).
 runner_exe() {
 	local p
+	[ "$(guest_engine)" = process ] || return 0
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/exe" 2>/dev/null)" = "$dest/usr/lib/splitvisor/sv-runner" ] && return 0
 	done
