@@ -188,6 +188,22 @@ static bool syscall_insn(struct hv_vcpu *v, uint64_t rip)
 }
 
 /*
+ * `int $n` (cd n) at rip?  PVM raises #UD for it at CPL3 whatever the
+ * gate says (KVM-NOTES.md); the CPU, and so Xen's guest, sees #GP(n << 3 | 2)
+ * for a gate its privilege cannot use, which the bounce turns into the
+ * software interrupt where the guest's trap table allows it.
+ */
+static bool int_insn(struct hv_vcpu *v, uint64_t rip, uint8_t *n)
+{
+	uint8_t b[2];
+
+	if (vcpu_copy_from_guest(v, b, rip, 2) || b[0] != 0xcd)
+		return false;
+	*n = b[1];
+	return true;
+}
+
+/*
  * A guest exception.  Xen would bounce it to the guest's trap table;
  * until trap bouncing exists every guest fault crashes the guest alone,
  * with a register dump in the log.
@@ -213,6 +229,15 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 			pv_user_syscall(v);
 		else
 			pv_kernel_syscall(v);
+		return;
+	}
+	uint8_t n;
+	if (e->vector == 6 && int_insn(v, e->frame[0], &n)) {
+		struct hv_exit gp = *e;
+
+		gp.vector = 13;
+		gp.error_code = ((uint64_t)n << 3) | 2;
+		pv_fault(v, &gp);
 		return;
 	}
 	if (e->vector == 7 && v->fpu_ts) {
