@@ -332,6 +332,21 @@ static int kvm_new_baseptr(struct hv_vcpu *v)
 	return 0;
 }
 
+/*
+ * Can a guest's rdtsc be made to fault (CR4.TSD, tsc.c)?  Under PVM the
+ * guest's CPL3 runs natively with the host's CR4, so TSD is ignored
+ * (measured: an always_emulate guest read the host's TSC and waited
+ * forever on a clock in emulated units); hardware KVM honours it.
+ */
+static bool kvm_tsc_trap_ok(char *why, size_t len)
+{
+	if (hv_host.kind != SV_KVM_PVM)
+		return true;
+	snprintf(why, len, "the kvm engine cannot make rdtsc trap on this host (PVM runs CPL3 "
+			   "natively and ignores CR4.TSD)");
+	return false;
+}
+
 /* KVM_RUN runs on the core's own vCPU thread. */
 static pid_t kvm_vcpu_host_tid(struct hv_vcpu *v, pid_t *pid)
 {
@@ -355,6 +370,7 @@ const struct hv_engine hv_kvm_engine = {
 	.vcpu_kick = kvm_vcpu_kick,
 	.vcpu_unkick = kvm_vcpu_unkick,
 	.vcpu_tsc = kvm_vcpu_tsc,
+	.tsc_trap_ok = kvm_tsc_trap_ok,
 	.hypercall_page = kvm_pv_hypercall_page,
 	.install_l4 = kvm_pv_install_l4,
 	.pte_changed = kvm_pte_changed,

@@ -94,11 +94,13 @@ if [ "$rc" = 0 ]; then
 	else
 		fail tsc-always-emulate; show temul
 	fi
-elif [ "$engine" = process ] &&
+elif { { [ "$engine" = process ] &&
+	grep -q "create 'temul': tsc_mode always_emulate: the process engine cannot make rdtsc trap on this host (PR_SET_TSC does not take effect)" "$hvlog"; } ||
+	{ [ "$engine" = kvm ] && xl info | grep -qE '^kvm +: pvm' &&
+	grep -q "create 'temul': tsc_mode always_emulate: the kvm engine cannot make rdtsc trap on this host (PVM runs CPL3 natively and ignores CR4.TSD)" "$hvlog"; }; } &&
 	grep -q '^xl: cannot create domain .temul.: tsc_mode "always_emulate": its engine cannot make rdtsc trap on this host' <<<"$out" &&
-	[ "$rc" = 1 ] && grep -q "create 'temul': tsc_mode always_emulate: the process engine cannot make rdtsc trap on this host (PR_SET_TSC does not take effect)" "$hvlog" &&
-	! xl list temul >/dev/null 2>&1; then
-	pass "tsc-always-emulate (refused: this host ignores PR_SET_TSC, so a process cannot trap rdtsc)"
+	[ "$rc" = 1 ] && ! xl list temul >/dev/null 2>&1; then
+	pass "tsc-always-emulate (refused: the $engine engine cannot trap rdtsc on this host)"
 else
 	fail tsc-always-emulate; printf '%s\n' "$out" | sed 's/^/    /'
 fi
