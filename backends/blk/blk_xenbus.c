@@ -69,6 +69,36 @@ static void blk_vbd_disconnect(struct be_dev *dev, bool exiting)
 		blk_log("vbd %u/%u: disconnected", dev->domid, dev->devid);
 }
 
+/* What we offer, in the backend directory while it is there (be_dev_transaction). */
+static int blk_vbd_write_features(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct blk_vbd *v = arg;
+	const char *be = v->dev.be;
+	int ret;
+
+	ret = svxs_printf(xs, t, be, "feature-flush-cache", "1");
+	if (!ret)
+		ret = svxs_printf(xs, t, be, "feature-persistent", "1");
+	if (!ret)
+		ret = svxs_printf(xs, t, be, "feature-max-indirect-segments", "%u",
+				  BLK_MAX_INDIRECT_SEGS);
+	if (!ret)
+		ret = svxs_printf(xs, t, be, "max-ring-page-order", "%u", BLK_MAX_RING_ORDER);
+	if (!ret)
+		ret = svxs_printf(xs, t, be, "multi-queue-max-queues", "%u", BLK_MAX_QUEUES);
+	if (!ret && v->disk.can_discard) {
+		ret = svxs_printf(xs, t, be, "feature-discard", "1");
+		if (!ret)
+			ret = svxs_printf(xs, t, be, "discard-granularity", "%u",
+					  v->disk.discard_granularity);
+		if (!ret)
+			ret = svxs_printf(xs, t, be, "discard-alignment", "0");
+		if (!ret)
+			ret = svxs_printf(xs, t, be, "discard-secure", "0");
+	}
+	return ret;
+}
+
 /* Opens the image and advertises what we offer.  0, -EAGAIN or -errno (logged). */
 static int blk_vbd_probe(struct be_dev *dev)
 {
@@ -106,30 +136,10 @@ static int blk_vbd_probe(struct be_dev *dev)
 	svxs_read_uint(xs, XBT_NULL, dev->be, "discard-enable", 2, &discard_enable);
 	if (!discard_enable)
 		v->disk.can_discard = false;
-	ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-flush-cache", "1");
-	if (!ret)
-		ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-persistent", "1");
-	if (!ret)
-		ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-max-indirect-segments", "%u",
-				  BLK_MAX_INDIRECT_SEGS);
-	if (!ret)
-		ret = svxs_printf(xs, XBT_NULL, dev->be, "max-ring-page-order", "%u",
-				  BLK_MAX_RING_ORDER);
-	if (!ret)
-		ret = svxs_printf(xs, XBT_NULL, dev->be, "multi-queue-max-queues", "%u",
-				  BLK_MAX_QUEUES);
-	if (!ret && v->disk.can_discard) {
-		ret = svxs_printf(xs, XBT_NULL, dev->be, "feature-discard", "1");
-		if (!ret)
-			ret = svxs_printf(xs, XBT_NULL, dev->be, "discard-granularity", "%u",
-					  v->disk.discard_granularity);
-		if (!ret)
-			ret = svxs_printf(xs, XBT_NULL, dev->be, "discard-alignment", "0");
-		if (!ret)
-			ret = svxs_printf(xs, XBT_NULL, dev->be, "discard-secure", "0");
-	}
+	ret = be_dev_transaction(dev, blk_vbd_write_features, v);
 	if (ret) {
-		be_dev_error(dev, "cannot write feature keys: %s", strerror(-ret));
+		if (!dev->gone)
+			be_dev_error(dev, "cannot write feature keys: %s", strerror(-ret));
 		return ret;
 	}
 	blk_log("vbd %u/%u: %s image, %llu sectors%s%s", dev->domid, dev->devid,
@@ -182,7 +192,7 @@ out_unmap:
 	return ret;
 }
 
-/* The disk keys the frontend reads once we are Connected, in one transaction. */
+/* The disk keys the frontend reads once we are Connected (in be_dev_transaction). */
 static int blk_vbd_write_disk(struct xs_handle *xs, xs_transaction_t t, void *arg)
 {
 	struct blk_vbd *v = arg;
@@ -253,9 +263,10 @@ static int blk_vbd_connect(struct be_dev *dev)
 			goto out_stop;
 		v->nr_rings = q + 1;
 	}
-	ret = svxs_transaction(xs, blk_vbd_write_disk, v);
+	ret = be_dev_transaction(dev, blk_vbd_write_disk, v);
 	if (ret) {
-		be_dev_error(dev, "cannot write the disk keys: %s", strerror(-ret));
+		if (!dev->gone)
+			be_dev_error(dev, "cannot write the disk keys: %s", strerror(-ret));
 		goto out_stop;
 	}
 	blk_log("vbd %u/%u: connected: %u queue(s) of %u page(s), persistent grants %s", dev->domid,

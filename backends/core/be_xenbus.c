@@ -46,14 +46,107 @@ static int be_dev_read_state(struct be_dev *dev, const char *dir)
 	return (int)s;
 }
 
+/* Whether DEV's backend directory is gone (seen in T), not merely unreadable. */
+static bool be_dev_dir_gone(struct be_dev *dev, xs_transaction_t t)
+{
+	unsigned n = 0;
+	char **l;
+
+	errno = 0;
+	l = xs_directory(dev->bk->xs, t, dev->be, &n);
+	if (l) {
+		free(l);
+		return false;
+	}
+	return errno == ENOENT;
+}
+
+struct be_dev_tx {
+	struct be_dev *dev;
+	svxs_tx_fn *fn;
+	void *arg;
+	bool gone; /* the last try found the directory gone */
+};
+
+/*
+ * The guard of every write to a backend directory: the state key is read in
+ * the transaction, so a toolstack removing the directory before our commit
+ * makes the commit fail (EAGAIN) and the retry sees it gone.
+ */
+static int be_dev_tx_guarded(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct be_dev_tx *tx = arg;
+	char *s = svxs_read(xs, t, tx->dev->be, "state");
+
+	tx->gone = false;
+	if (!s && errno == ENOENT) {
+		/* The directory is gone (detach), or the toolstack is still writing it. */
+		tx->gone = be_dev_dir_gone(tx->dev, t);
+		return -ENOENT;
+	}
+	if (!s && errno != EINVAL)
+		return -errno; /* EINVAL: there, malformed; anything else: the store failed */
+	free(s);
+	return tx->fn(xs, t, tx->arg);
+}
+
+int be_dev_transaction(struct be_dev *dev, svxs_tx_fn *fn, void *arg)
+{
+	struct be_dev_tx tx = { .dev = dev, .fn = fn, .arg = arg };
+	int ret;
+
+	if (dev->gone)
+		return -ENOENT;
+	ret = svxs_transaction(dev->bk->xs, be_dev_tx_guarded, &tx);
+	if (ret == -ENOENT && tx.gone)
+		dev->gone = true;
+	return ret;
+}
+
+struct be_dev_kv {
+	const char *dir, *node, *val;
+};
+
+static int be_dev_tx_write(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct be_dev_kv *kv = arg;
+
+	return svxs_write(xs, t, kv->dir, kv->node, kv->val);
+}
+
+static int be_dev_vprintf(struct be_dev *dev, const char *node, const char *fmt, va_list ap)
+{
+	char val[SVXS_VALUE_MAX + 1];
+	struct be_dev_kv kv = { .dir = dev->be, .node = node, .val = val };
+	int len = svxs_vformat(val, fmt, ap);
+
+	if (len < 0)
+		return len;
+	return be_dev_transaction(dev, be_dev_tx_write, &kv);
+}
+
+int be_dev_printf(struct be_dev *dev, const char *node, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = be_dev_vprintf(dev, node, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 void be_dev_switch(struct be_dev *dev, int state)
 {
 	int ret;
 
-	if (dev->state == state)
+	if (dev->state == state || dev->gone)
 		return;
-	ret = svxs_printf(dev->bk->xs, XBT_NULL, dev->be, "state", "%d", state);
-	if (ret)
+	ret = be_dev_printf(dev, "state", "%d", state);
+	if (ret == -ENOENT)
+		svd_log("%s: no backend state key (directory removed?): state %d not written",
+			dev->name, state);
+	else if (ret)
 		svd_log("%s: cannot write state %d: %s", dev->name, state, strerror(-ret));
 	else
 		dev->state = state;
@@ -65,7 +158,7 @@ static void be_dev_verror(struct be_dev *dev, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	svd_log("%s (domain %u, device %u): %s", dev->name, dev->domid, dev->devid, msg);
-	svxs_printf(dev->bk->xs, XBT_NULL, dev->be, "error", "%s", msg);
+	be_dev_printf(dev, "error", "%s", msg);
 }
 
 void be_dev_error(struct be_dev *dev, const char *fmt, ...)
@@ -239,13 +332,22 @@ static void be_dev_probe(struct be_dev *dev, int bstate)
 static void be_dev_update(struct be_dev *dev)
 {
 	struct xs_handle *xs = dev->bk->xs;
-	uint64_t online = 1;
+	uint64_t online = 1, s;
 	bool fresh;
-	int fe;
+	int fe, ret;
 
 	if (dev->failed)
 		return;
-	dev->state = be_dev_read_state(dev, dev->be);
+	ret = svxs_read_uint(xs, XBT_NULL, dev->be, "state", 64, &s);
+	if (ret == -ENOENT) {
+		/*
+		 * Removed since the scan listed it (the scan frees it now), or
+		 * the toolstack is still writing it: either way nothing to do.
+		 */
+		dev->gone = be_dev_dir_gone(dev, XBT_NULL);
+		return;
+	}
+	dev->state = ret ? XenbusStateUnknown : (int)s;
 	svxs_read_uint(xs, XBT_NULL, dev->be, "online", 2, &online);
 	if (!dev->probed) {
 		if (!online)
@@ -357,21 +459,37 @@ static struct be_dev *be_dev_new(struct be_backend *bk, uint32_t domid, uint32_t
 	return dev;
 }
 
+/* The domain's directory DOM, when it holds no device: listed and removed in one transaction. */
+static int be_dom_rm_empty(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const char *dom = arg;
+	unsigned n = 0;
+	char **left;
+
+	errno = 0;
+	left = xs_directory(xs, t, dom, &n);
+	if (!left)
+		return errno == ENOENT ? 0 : errno ? -errno : -EIO;
+	free(left);
+	if (n)
+		return 0;
+	errno = 0;
+	return xs_rm(xs, t, dom) ? 0 : errno ? -errno : -EIO;
+}
+
 /* A domain died with nobody removing its backend directory: we do. */
 static void be_dev_domain_gone(struct be_dev *dev)
 {
 	struct be_backend *bk = dev->bk;
 	char dom[96];
-	unsigned n = 0;
-	char **left;
+	int ret;
 
 	svd_log("%s: domain %u is gone: removing %s", dev->name, dev->domid, dev->be);
 	xs_rm(bk->xs, XBT_NULL, dev->be);
 	snprintf(dom, sizeof(dom), "%s/%u", bk->root, dev->domid);
-	left = xs_directory(bk->xs, XBT_NULL, dom, &n);
-	if (left && !n)
-		xs_rm(bk->xs, XBT_NULL, dom);
-	free(left);
+	ret = svxs_transaction(bk->xs, be_dom_rm_empty, dom);
+	if (ret)
+		svd_log("%s: cannot remove %s: %s", dev->name, dom, strerror(-ret));
 	be_dev_free(dev, false);
 }
 
@@ -415,6 +533,11 @@ void be_backend_scan(struct be_backend *bk)
 			if (!svxs_parse_dirent(devs[j], strlen(devs[j]), limit, &devid))
 				continue;
 			dev = be_backend_find(bk, domid, devid);
+			if (dev && dev->gone) {
+				/* Found gone earlier (by the data plane), made again since. */
+				be_dev_free(dev, false);
+				dev = NULL;
+			}
 			if (!dev)
 				dev = be_dev_new(bk, domid, devid);
 			if (dev)
@@ -434,6 +557,11 @@ void be_backend_scan(struct be_backend *bk)
 			be_dev_domain_gone(dev);
 		} else {
 			be_dev_update(dev);
+			if (dev->gone) {
+				/* Removed after the listing: freed now, not re-created. */
+				svd_log("%s: backend directory removed", dev->name);
+				be_dev_free(dev, false);
+			}
 		}
 	}
 }

@@ -28,6 +28,11 @@
  *                   exits): release what probe took.  The core frees.
  *   - it cleans up after a domain that died with nobody removing its
  *     backend directory, and reports errors in the backend's error key.
+ * The toolstack may remove a backend directory at any moment (detach): the
+ * core and the backends write to it only through be_dev_switch,
+ * be_dev_printf and be_dev_transaction, which check in the same xenstore
+ * transaction that it is still there (so no write re-creates it), and the
+ * scan frees a device whose directory it finds gone.
  */
 #ifndef SV_BE_XENBUS_H
 #define SV_BE_XENBUS_H
@@ -57,6 +62,7 @@ struct be_dev {
 	bool connected;	 /* connect succeeded, not disconnected since */
 	bool fresh;	 /* not looked at since the daemon started (restart recovery) */
 	bool seen;	 /* found by the current scan */
+	bool gone;	 /* its directory was found removed: no more writes; the scan frees it */
 };
 
 struct be_ops {
@@ -106,8 +112,24 @@ static inline void *be_dev_daemon(const struct be_dev *dev)
 	return dev->bk->priv;
 }
 
-/* Our state: written (when it changes) to the backend's state key. */
+/*
+ * Our state: written (when it changes) to the backend's state key, as
+ * Linux's xenbus_switch_state: in one transaction that reads the state key
+ * first and writes nothing when it is gone (then dev->gone is set when the
+ * whole directory is); retried while xenstored answers EAGAIN.
+ */
 void be_dev_switch(struct be_dev *dev, int state);
+/*
+ * Runs FN (XS, its transaction, ARG) in a transaction that first checks the
+ * backend directory is still there (its state key): when it is not, FN is not
+ * run and the answer is -ENOENT (dev->gone set when the directory is gone).
+ * Retried, FN too, while xenstored answers EAGAIN (svxs_transaction).
+ * Else FN's answer (0: committed) or -errno.
+ */
+int be_dev_transaction(struct be_dev *dev, svxs_tx_fn *fn, void *arg);
+/* A printf-formatted value to the backend's NODE, as be_dev_transaction writes.  0 or -errno. */
+int be_dev_printf(struct be_dev *dev, const char *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Logs "NAME (domain D, device N): message"; writes the message to the backend's error key. */
 void be_dev_error(struct be_dev *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The frontend broke the protocol (found by the data plane): error, disconnect, Closing. */

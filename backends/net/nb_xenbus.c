@@ -187,20 +187,24 @@ static int connect_vif(struct be_dev *dev)
 	return 0;
 }
 
-/* Features we offer, written before InitWait as Linux's netback does. */
-static bool write_features(struct nb_daemon *d, struct be_dev *dev)
+/* Features we offer, written before InitWait as Linux's netback does (be_dev_transaction). */
+static int write_features(struct xs_handle *xs, xs_transaction_t t, void *arg)
 {
 	static const char *const on[] = { "feature-sg",	       "feature-gso-tcpv4",
 					  "feature-gso-tcpv6", "feature-ipv6-csum-offload",
 					  "feature-rx-copy",   "feature-split-event-channels" };
+	const char *be = arg;
+	int ret = 0;
 
-	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
-		if (svxs_printf(d->xs, XBT_NULL, dev->be, on[i], "1"))
-			return false;
-	return !svxs_printf(d->xs, XBT_NULL, dev->be, "feature-rx-flip", "0") &&
-	       !svxs_printf(d->xs, XBT_NULL, dev->be, "multi-queue-max-queues", "%u",
-			    NB_MAX_QUEUES) &&
-	       !svxs_printf(d->xs, XBT_NULL, dev->be, "hotplug-status", "connected");
+	for (size_t i = 0; !ret && i < sizeof(on) / sizeof(on[0]); i++)
+		ret = svxs_printf(xs, t, be, on[i], "1");
+	if (!ret)
+		ret = svxs_printf(xs, t, be, "feature-rx-flip", "0");
+	if (!ret)
+		ret = svxs_printf(xs, t, be, "multi-queue-max-queues", "%u", NB_MAX_QUEUES);
+	if (!ret)
+		ret = svxs_printf(xs, t, be, "hotplug-status", "connected");
+	return ret;
 }
 
 /* An interface name from the toolstack; false when it is not one. */
@@ -275,8 +279,12 @@ static int probe_vif(struct nb_daemon *d, struct nb_vif *v)
 			     strerror(-ret));
 		return ret;
 	}
-	if (!write_features(d, dev))
-		return -EIO;
+	ret = be_dev_transaction(dev, write_features, dev->be);
+	if (ret) {
+		if (!dev->gone)
+			be_dev_error(dev, "cannot write feature keys: %s", strerror(-ret));
+		return ret;
+	}
 	nb_log("%s: domain %u device %u on bridge %s", v->ifname, dev->domid, dev->devid,
 	       v->bridge);
 	return 0;
@@ -292,7 +300,7 @@ static int probe(struct be_dev *dev)
 		v->q[k].tap_fd = -1;
 	ret = probe_vif(d, v);
 	if (ret)
-		svxs_printf(d->xs, XBT_NULL, dev->be, "hotplug-status", "error");
+		be_dev_printf(dev, "hotplug-status", "error");
 	return ret;
 }
 

@@ -19,6 +19,11 @@ int tnh_host_fd = -1;
 static char rundir[64];
 static struct fakehv *hv;
 
+unsigned tnh_ref_maps(uint32_t ref)
+{
+	return fakehv_ref_maps(hv, ref);
+}
+
 unsigned tnh_notifies(void)
 {
 	return fakehv_noreply_count(hv);

@@ -25,6 +25,9 @@ extern int tnh_host_fd;
 void tnh_setup(void);
 void tnh_teardown(void);
 
+/* Mappings of grant REF (page REF) held now: the harness's queue holds refs 0 and 1 once each. */
+unsigned tnh_ref_maps(uint32_t ref);
+
 /* NOTIFY requests the fake hypervisor has seen (the queue's notifications). */
 unsigned tnh_notifies(void);
 /* Waits (up to 2 s) until n NOTIFY requests have arrived. */

@@ -23,6 +23,16 @@
  * nb_xenbus_watch_fired() after each change, as the daemon does when the
  * store's fd is readable.  Each test runs in its own child, in a private
  * network namespace, so TAPs and bridges vanish with it.
+ *
+ * Transactions hold their writes and removals until the commit, which fails
+ * with EAGAIN when the test (another client) changed the store meanwhile: a
+ * coarser check than xenstored's (which looks only at what the transaction
+ * read), enough to show a retry.  Reads in a transaction do not see its
+ * held writes (no backend transaction reads after it writes).
+ *
+ * A race point lets the test act as a toolstack between two steps of the
+ * backend, deterministically: after the backend's Nth read or listing of a
+ * path, a directory is removed.
  */
 #define MAXKEYS 512
 static struct {
@@ -33,6 +43,16 @@ static unsigned state_writes; /* writes of vif 0's backend state */
 static bool store_lost;	      /* listings and queries fail as with xenstored gone */
 static bool dom_alive = true;
 static struct nb_daemon d;
+static unsigned store_gen; /* changes made by the test (another client) */
+static bool txn_open;
+static unsigned txn_gen; /* store_gen when the open transaction started */
+static struct {
+	char *path, *val; /* val NULL: a removal */
+} held[64];
+static int nheld;
+static char race_at[128], race_rm[128];
+static int race_n;     /* accesses of race_at left before race_rm goes (0: disarmed) */
+static int fe_watches; /* watches on frontend directories not yet removed */
 
 static int find_key(const char *p)
 {
@@ -56,6 +76,7 @@ static void put(const char *path, const char *val)
 	}
 	keys[i].val = strdup(val);
 	pending_watch = true;
+	store_gen++;
 }
 
 static void rm_tree(const char *path)
@@ -71,19 +92,59 @@ static void rm_tree(const char *path)
 		}
 	}
 	pending_watch = true;
+	store_gen++;
+}
+
+/* After the next N reads or listings of AT by the backend, the toolstack removes RM. */
+static void race_arm(const char *at, int n, const char *rm)
+{
+	snprintf(race_at, sizeof(race_at), "%s", at);
+	snprintf(race_rm, sizeof(race_rm), "%s", rm);
+	race_n = n;
+}
+
+static void race_point(const char *path)
+{
+	if (race_n && !strcmp(path, race_at) && --race_n == 0)
+		rm_tree(race_rm);
+}
+
+/* Keys at or under PATH. */
+static int count_keys(const char *path)
+{
+	size_t n = strlen(path);
+	int k = 0;
+
+	for (int i = 0; i < MAXKEYS; i++)
+		k += keys[i].path && !strncmp(keys[i].path, path, n) &&
+		     (keys[i].path[n] == '\0' || keys[i].path[n] == '/');
+	return k;
+}
+
+static void hold(const char *path, const char *val)
+{
+	ck_assert_int_lt(nheld, 64);
+	held[nheld].path = strdup(path);
+	held[nheld].val = val ? strdup(val) : NULL;
+	nheld++;
 }
 
 void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *path, unsigned *len)
 {
 	int i = find_key(path);
 
+	char *v;
+
 	if (i < 0) {
 		errno = ENOENT;
+		race_point(path);
 		return NULL;
 	}
 	if (len)
 		*len = (unsigned)strlen(keys[i].val);
-	return strdup(keys[i].val);
+	v = strdup(keys[i].val);
+	race_point(path);
+	return v;
 }
 
 bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *data,
@@ -93,14 +154,20 @@ bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const v
 
 	if (!strcmp(path, "/local/domain/0/backend/vif/1/0/state"))
 		state_writes++;
-	put(path, v);
+	if (t != XBT_NULL)
+		hold(path, v);
+	else
+		put(path, v);
 	free(v);
 	return true;
 }
 
 bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
-	rm_tree(path);
+	if (t != XBT_NULL)
+		hold(path, NULL);
+	else
+		rm_tree(path);
 	return true;
 }
 
@@ -143,6 +210,7 @@ char **xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path, u
 		total += len + 1;
 		k++;
 	}
+	race_point(path);
 	if (!k) {
 		errno = ENOENT;
 		return NULL;
@@ -160,12 +228,16 @@ char **xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path, u
 
 bool xs_watch(struct xs_handle *h, const char *path, const char *token)
 {
+	if (!strncmp(path, "/local/domain/1/device/", 23))
+		fe_watches++;
 	pending_watch = true;
 	return true;
 }
 
 bool xs_unwatch(struct xs_handle *h, const char *path, const char *token)
 {
+	if (!strncmp(path, "/local/domain/1/device/", 23))
+		fe_watches--;
 	return true;
 }
 
@@ -184,14 +256,34 @@ char **xs_check_watch(struct xs_handle *h)
 	return ev;
 }
 
-/* Transactions of one call each (the backend core's svxs_transaction). */
+/* One transaction at a time (the backend's svxs_transaction), described above. */
 xs_transaction_t xs_transaction_start(struct xs_handle *h)
 {
+	ck_assert(!txn_open);
+	txn_open = true;
+	txn_gen = store_gen;
 	return 1;
 }
 
 bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool abort)
 {
+	bool commit = !abort && txn_gen == store_gen;
+
+	ck_assert(txn_open);
+	txn_open = false;
+	for (int i = 0; i < nheld; i++) {
+		if (commit && held[i].val)
+			put(held[i].path, held[i].val);
+		else if (commit)
+			rm_tree(held[i].path);
+		free(held[i].path);
+		free(held[i].val);
+	}
+	nheld = 0;
+	if (!abort && !commit) {
+		errno = EAGAIN;
+		return false;
+	}
 	return true;
 }
 
@@ -591,6 +683,85 @@ START_TEST(released_domain_cleaned_up)
 }
 END_TEST
 
+/* vif 0 connected on rings at grant refs 4 and 5. */
+static void connect_vif0(void)
+{
+	toolstack_add(0, NULL, NULL);
+	fire();
+	frontend_keys(0, "", 4, 5, false);
+	setf("4", FE "/0/state");
+	fire();
+	ck_assert_str_eq(get(BE "/0/state"), "4");
+	ck_assert_uint_eq(tnh_ref_maps(4), 1);
+	ck_assert_uint_eq(tnh_ref_maps(5), 1);
+	ck_assert_int_eq(fe_watches, 1);
+}
+
+/* vif 0 is freed (rings, TAP, watch) and nothing re-created its removed directory. */
+static void assert_vif0_freed(void)
+{
+	ck_assert_int_eq(count_keys(BE "/0"), 0);
+	ck_assert_ptr_null(vif(0));
+	ck_assert_uint_eq(if_nametoindex("vif1.0"), 0);
+	ck_assert_uint_eq(tnh_ref_maps(4), 0);
+	ck_assert_uint_eq(tnh_ref_maps(5), 0);
+	ck_assert_int_eq(fe_watches, 0);
+}
+
+START_TEST(detach_removed_after_listing)
+{
+	/* xl network-detach: Closed, then the toolstack removes the directory ... */
+	connect_vif0();
+	setf("0", BE "/0/online");
+	setf("5", BE "/0/state");
+	fire();
+	setf("6", FE "/0/state");
+	fire();
+	ck_assert_str_eq(get(BE "/0/state"), "6");
+	/* ... just after a scan listed it: that scan finds no state, writes none, frees the vif. */
+	race_arm(BE, 1, BE "/0");
+	fire();
+	assert_vif0_freed();
+}
+END_TEST
+
+START_TEST(removed_between_read_and_switch)
+{
+	/* The frontend closes; the directory goes after our read of the state, before our write. */
+	connect_vif0();
+	setf("6", FE "/0/state");
+	race_arm(BE "/0/state", 1, BE "/0");
+	fire();
+	assert_vif0_freed();
+}
+END_TEST
+
+START_TEST(removed_during_switch_transaction_retried)
+{
+	/* Removed after the switch read the state: its commit fails, the retry writes nothing. */
+	connect_vif0();
+	setf("6", FE "/0/state");
+	race_arm(BE "/0/state", 2, BE "/0");
+	fire();
+	ck_assert_int_eq(race_n, 0);
+	assert_vif0_freed();
+}
+END_TEST
+
+START_TEST(removed_during_probe_writes_no_features)
+{
+	/* Removed while probe reads the toolstack's keys: no feature key re-creates it. */
+	toolstack_add(0, NULL, NULL);
+	race_arm(BE "/0/rate", 1, BE "/0");
+	fire();
+	ck_assert_int_eq(race_n, 0);
+	ck_assert_int_eq(count_keys(BE "/0"), 0);
+	ck_assert_ptr_null(vif(0));
+	ck_assert_uint_eq(if_nametoindex("vif1.0"), 0);
+	ck_assert_int_eq(fe_watches, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net_xenbus");
@@ -615,6 +786,10 @@ int main(void)
 	tcase_add_test(tc, lost_store_removes_nothing);
 	tcase_add_test(tc, detach_waits_for_connected_frontend);
 	tcase_add_test(tc, released_domain_cleaned_up);
+	tcase_add_test(tc, detach_removed_after_listing);
+	tcase_add_test(tc, removed_between_read_and_switch);
+	tcase_add_test(tc, removed_during_switch_transaction_retried);
+	tcase_add_test(tc, removed_during_probe_writes_no_features);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
