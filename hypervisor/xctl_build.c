@@ -85,100 +85,39 @@ static int low_va_late(struct hv_domain *d)
 }
 
 /*
- * XEN_DOMCTL_setvcpucontext: what SV_CTL_VCPU_SET_CONTEXT does (Xen's
- * arch_set_info_guest), only before the domain first runs.  A NULL
- * context would reset the vCPU on Xen: not offered (-EINVAL).
+ * XEN_DOMCTL_setvcpucontext: vcpu_tools_set_context, Xen's rule for any
+ * vCPU of a domain that runs no guest code (a new domain's, a paused or
+ * suspended one's: libxc's xc_domain_resume sets the suspended vCPU's rax
+ * so).  A NULL context would reset the vCPU on Xen: not offered (-EINVAL).
  */
-static int suspended_returncode(struct hv_domain *d, uint32_t vcpu,
-				const struct vcpu_guest_context *ctx);
-
 static int setvcpucontext(const struct xctl_peer *p, struct hv_domain *d,
 			  const struct xen_domctl_vcpucontext *vc)
 {
 	struct vcpu_guest_context *ctx;
+	struct hv_vcpu *v;
 	int r;
 
 	if (vc->vcpu >= d->max_vcpus || !GH(vc->ctxt))
 		return -XEN_EINVAL;
+	v = d->vcpus[vc->vcpu];
 	ctx = malloc(sizeof(*ctx));
 	if (!ctx)
 		return -XEN_ENOMEM;
 	r = xctl_copy_from(p, ctx, GH(vc->ctxt), sizeof(*ctx));
 	if (!r) {
-		r = suspended_returncode(d, vc->vcpu, ctx); /* xc_domain_resume; 1: not that */
-		if (r != 1) {
-			free(ctx);
-			return r;
-		}
-		r = 0;
-	}
-	if (!r) {
 		pthread_mutex_lock(&d->lock);
-		if (d->state != DOM_CREATED) {
-			r = -XEN_EBUSY;
-		} else if (vcpu_context_check(d->vcpus[vc->vcpu], ctx)) {
-			r = -XEN_EINVAL; /* refused before the tables are touched */
-		} else {
-			if (!d->low_va &&
-			    uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
-					ctx->user_regs.rip))
-				r = low_va_late(d); /* failed: the domain cannot run */
-			/* The MMU's validation gives the builder's entries _PAGE_USER, as Xen's. */
-			if (!r)
-				r = vcpu_set_context(d->vcpus[vc->vcpu], ctx);
-		}
+		/* A new domain's first context: checked before its tables are looked at. */
+		if (d->state == DOM_CREATED && !v->has_context && !d->low_va &&
+		    !vcpu_context_check(v, ctx) &&
+		    uses_low_va(d, xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT,
+				ctx->user_regs.rip))
+			r = low_va_late(d); /* failed: the domain cannot run */
+		/* The MMU's validation gives the builder's entries _PAGE_USER, as Xen's. */
+		if (!r)
+			r = vcpu_tools_set_context(v, ctx);
 		pthread_mutex_unlock(&d->lock);
 	}
 	free(ctx);
-	return r;
-}
-
-/*
- * libxc's xc_domain_resume (Debian's `xl save -c`, a save that failed):
- * the suspended vCPU's context, read by getvcpucontext, comes back with
- * only rax changed (1: "the suspend was cancelled", as Xen's
- * modify_returncode).  Only that: the domain shut down to suspend, the
- * vCPU the one that suspended, every other byte as vcpu_get_context gives
- * it (else -EBUSY, as for any context of a domain that has run).  Returns
- * 1 when the domain is not suspended (the caller goes on as before).
- */
-static int suspended_returncode(struct hv_domain *d, uint32_t vcpu,
-				const struct vcpu_guest_context *ctx)
-{
-	struct vcpu_guest_context *cur;
-	struct hv_vcpu *v;
-	bool ok;
-	int r;
-
-	if (vcpu >= d->max_vcpus)
-		return 1;
-	v = d->vcpus[vcpu];
-	pthread_mutex_lock(&d->lock);
-	ok = d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend &&
-	     d->suspend_vcpu == (int)vcpu && v->has_context;
-	pthread_mutex_unlock(&d->lock);
-	if (!ok)
-		return 1;
-	cur = malloc(sizeof(*cur));
-	if (!cur)
-		return -XEN_ENOMEM;
-	vcpu_get_context(v, cur);
-	cur->user_regs.rax = ctx->user_regs.rax;
-	r = memcmp(cur, ctx, sizeof(*cur)) ? -XEN_EBUSY : 0;
-	free(cur);
-	if (r) {
-		hv_log("d%u: xctl: setvcpucontext of suspended vCPU %u: only rax may change",
-		       d->domid, vcpu);
-		return r;
-	}
-	pthread_mutex_lock(&d->lock);
-	if (d->state == DOM_SHUTDOWN && d->suspend_vcpu == (int)vcpu) {
-		v->regs.rax = ctx->user_regs.rax;
-		v->regs_dirty = true;
-	} else {
-		r = -XEN_EBUSY; /* resumed or destroyed meanwhile */
-	}
-	pthread_mutex_unlock(&d->lock);
 	return r;
 }
 
