@@ -441,10 +441,8 @@ static int handle(struct conn *c, const struct sv_ctl_hdr *h, void *p)
 		pthread_mutex_lock(&d->lock);
 		if (vc->vcpu >= d->max_vcpus)
 			r = -EINVAL;
-		else if (d->state != DOM_CREATED)
-			r = -EBUSY; /* only before the domain first runs */
 		else
-			r = vcpu_set_context(d->vcpus[vc->vcpu], &vc->ctx);
+			r = vcpu_tools_set_context(d->vcpus[vc->vcpu], &vc->ctx);
 		pthread_mutex_unlock(&d->lock);
 		ret = reply(fd, h, r, NULL, 0, -1);
 		break;

@@ -339,6 +339,12 @@ out_free:
 	return NULL;
 }
 
+bool domain_quiet(const struct hv_domain *d)
+{
+	return d->state == DOM_SHUTDOWN || d->state == DOM_CREATED ||
+	       (d->state == DOM_ACTIVE && d->pause_count > 0);
+}
+
 void domain_kick_vcpus(struct hv_domain *d)
 {
 	for (unsigned i = 0; i < d->max_vcpus; i++)

@@ -444,6 +444,8 @@ int domain_wait(struct hv_domain *d, uint32_t timeout_ms);
 unsigned domain_count(void);
 void domain_destroy_all(void);
 void domain_kick_vcpus(struct hv_domain *d);
+/* Nothing of d runs guest code: paused, shut down or not yet started.  d->lock held. */
+bool domain_quiet(const struct hv_domain *d);
 
 /* vcpu.c */
 struct hv_vcpu *vcpu_create(struct hv_domain *d, unsigned id, int *err);
@@ -457,6 +459,13 @@ void vcpu_kick(struct hv_vcpu *v);
  * -EINVAL before anything changes.
  */
 int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
+/*
+ * The toolstack's context (XEN_DOMCTL_setvcpucontext, SV_CTL_VCPU_SET_CONTEXT):
+ * the domain quiet (domain_quiet) and the vCPU asleep, else -EBUSY; checked
+ * whole first (-EINVAL); a vCPU with a context keeps its tables, GDT and
+ * LDT (others: -EOPNOTSUPP).  Nothing changes on an error.  d->lock held.
+ */
+int vcpu_tools_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx);
 /* Xen's arch_get_info_guest: what a save or XEN_DOMCTL_getvcpucontext copies (pv_callback.c). */
 void vcpu_get_context(struct hv_vcpu *v, struct vcpu_guest_context *ctx);
 /* pv_callback.c: the checks of vcpu_set_context; 0 or -EINVAL. */

@@ -45,13 +45,6 @@ uint32_t save_req_size(uint32_t op)
 	}
 }
 
-/* Nothing of the domain runs guest code: paused, shut down, or not yet started. */
-static bool quiet(struct hv_domain *d)
-{
-	return d->state == DOM_SHUTDOWN || d->state == DOM_CREATED ||
-	       (d->state == DOM_ACTIVE && d->pause_count > 0);
-}
-
 /* A new domain that never ran: what a restore may still write. */
 static bool fresh(struct hv_domain *d)
 {
@@ -74,7 +67,7 @@ static int get_context(struct hv_domain *d, struct sv_ctl_vcpu_get *q, struct sv
 	v = d->vcpus[vcpu];
 	pthread_mutex_lock(&d->lock);
 	/* Its thread sleeps (not RUNSTATE_running) and cannot wake while the domain is quiet. */
-	bool ok = quiet(d) && v->runstate.state != RUNSTATE_running;
+	bool ok = domain_quiet(d) && v->runstate.state != RUNSTATE_running;
 	bool has = v->has_context;
 	pthread_mutex_unlock(&d->lock);
 	if (!ok)
@@ -91,7 +84,7 @@ static int save_info(struct hv_domain *d, struct sv_ctl_save_info *o)
 {
 	memset(o, 0, sizeof(*o));
 	pthread_mutex_lock(&d->lock);
-	if (!quiet(d)) {
+	if (!domain_quiet(d)) {
 		pthread_mutex_unlock(&d->lock);
 		return -EBUSY;
 	}
@@ -131,7 +124,7 @@ static int page_types(struct hv_domain *d, struct sv_ctl_page_types *q)
 	if (!range_ok(first, count, SV_PFINFO_MAX))
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
-	bool ok = quiet(d);
+	bool ok = domain_quiet(d);
 	pthread_mutex_unlock(&d->lock);
 	if (!ok)
 		return -EBUSY;
@@ -162,7 +155,7 @@ static int m2p(struct hv_domain *d, struct sv_ctl_m2p *q, bool set)
 	if (!range_ok(first, count, SV_M2P_MAX))
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
-	bool ok = set ? fresh(d) : quiet(d);
+	bool ok = set ? fresh(d) : domain_quiet(d);
 	pthread_mutex_unlock(&d->lock);
 	if (!ok)
 		return -EBUSY;

@@ -68,16 +68,56 @@ void vcpu_kick(struct hv_vcpu *v)
 }
 
 /*
+ * A checked context's registers, bases, CR0.TS and kernel stack to v, as
+ * Xen's arch_set_info_guest takes them for both a new and a running vCPU:
+ * arithmetic flags, DF and AC from the guest, IF on, the IOPL virtual
+ * (v->iopl, as Xen's v->arch.pv.iopl).  Selectors are not taken: a 64-bit
+ * PV vCPU here runs on the flat ring-3 ones whatever the context names
+ * (Xen forces their RPL to 3 the same way).
+ */
+static void context_regs(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
+{
+	const struct cpu_user_regs *u = &ctx->user_regs;
+	struct hv_regs *r = &v->regs;
+
+	memset(r, 0, sizeof(*r));
+	r->rax = u->rax;
+	r->rbx = u->rbx;
+	r->rcx = u->rcx;
+	r->rdx = u->rdx;
+	r->rsi = u->rsi;
+	r->rdi = u->rdi;
+	r->rbp = u->rbp;
+	r->rsp = u->rsp;
+	r->r8 = u->r8;
+	r->r9 = u->r9;
+	r->r10 = u->r10;
+	r->r11 = u->r11;
+	r->r12 = u->r12;
+	r->r13 = u->r13;
+	r->r14 = u->r14;
+	r->r15 = u->r15;
+	r->rip = u->rip;
+	r->rflags = (u->rflags & 0x40cd5ULL) | 0x202;
+	v->iopl = (uint32_t)(u->rflags >> 12) & 3;
+	v->fs_base = ctx->fs_base;
+	v->gs_base_kernel = ctx->gs_base_kernel;
+	v->gs_base_user = ctx->gs_base_user;
+	v->fpu_ts = (ctx->ctrlreg[0] & 8) != 0; /* CR0.TS, as a save left it */
+	/* As Xen's arch_set_info_guest: the entry stack for user mode. */
+	v->kernel_ss = ctx->kernel_ss;
+	v->kernel_sp = ctx->kernel_sp;
+}
+
+/*
  * Xen's vcpu_guest_context to the start state.  Segments are Xen's flat
  * ring-3 ones: a PV kernel has no others on x86-64.  The page table must
  * be guest RAM; the engine writes the hypervisor's slots into it.
  */
 int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 {
-	const struct cpu_user_regs *u = &ctx->user_regs;
 	uint64_t cr3 = (uint64_t)xen_cr3_to_pfn(ctx->ctrlreg[3]) << PAGE_SHIFT;
 	uint64_t ucr3 = (uint64_t)xen_cr3_to_pfn(ctx->ctrlreg[1]) << PAGE_SHIFT;
-	struct hv_regs *r = &v->regs;
 	int ret;
 
 	if (!(ctx->flags & VGCF_in_kernel))
@@ -97,34 +137,8 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 		return ret;
 	}
 	pv_gdt_context_install(v, ctx);
-	memset(r, 0, sizeof(*r));
-	r->rax = u->rax;
-	r->rbx = u->rbx;
-	r->rcx = u->rcx;
-	r->rdx = u->rdx;
-	r->rsi = u->rsi;
-	r->rdi = u->rdi;
-	r->rbp = u->rbp;
-	r->rsp = u->rsp;
-	r->r8 = u->r8;
-	r->r9 = u->r9;
-	r->r10 = u->r10;
-	r->r11 = u->r11;
-	r->r12 = u->r12;
-	r->r13 = u->r13;
-	r->r14 = u->r14;
-	r->r15 = u->r15;
-	r->rip = u->rip;
-	/* Arithmetic flags, DF and AC from the guest; IF on, IOPL 0. */
-	r->rflags = (u->rflags & 0x40cd5ULL) | 0x202;
-	v->fs_base = ctx->fs_base;
-	v->gs_base_kernel = ctx->gs_base_kernel;
-	v->gs_base_user = ctx->gs_base_user;
-	v->fpu_ts = (ctx->ctrlreg[0] & 8) != 0; /* CR0.TS, as a save left it */
+	context_regs(v, ctx);
 	v->fpu_ts_dirty = v->fpu_ts;
-	/* As Xen's arch_set_info_guest: the entry stack for user mode; a context starts the kernel. */
-	v->kernel_ss = ctx->kernel_ss;
-	v->kernel_sp = ctx->kernel_sp;
 	vcpu_context_callbacks(v, ctx); /* per vCPU, as Xen: this vCPU's own */
 	v->user_mode = false;
 	v->cr3 = cr3;
@@ -134,6 +148,79 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	v->ran = false;
 	if (vcpu_info_of(v)) /* events start masked, as Xen starts PV vCPUs */
 		vcpu_info_of(v)->evtchn_upcall_mask = 1;
+	return 0;
+}
+
+/*
+ * Does ctx keep what an initialised vCPU holds, as Xen's
+ * arch_set_info_guest demands of one (else -EOPNOTSUPP): the same kernel
+ * and user tables, GDT frames and entries, LDT base and entries.  Here it
+ * must also be in kernel mode, as the context says it is.  d->lock held.
+ */
+static bool context_keeps_tables(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
+{
+	struct hv_domain *d = v->dom;
+	uint64_t kbase = v->cr3, ubase = 0, ldt_base, ldt_ents;
+	bool same = !v->user_mode;
+
+	if (d->mmu) {
+		pthread_mutex_lock(&d->mmu->lock);
+		kbase = d->mmu->base[v->id];
+		ubase = d->mmu->user_base[v->id];
+		pthread_mutex_unlock(&d->mmu->lock);
+	}
+	mmu_vcpu_ldt(d, v->id, &ldt_base, &ldt_ents);
+	same = same && ctx->ctrlreg[3] == xen_pfn_to_cr3(kbase >> PAGE_SHIFT) &&
+	       ctx->ctrlreg[1] == (ubase ? xen_pfn_to_cr3(ubase >> PAGE_SHIFT) : 0) &&
+	       ctx->gdt_ents == v->gdt_ents && ctx->ldt_base == ldt_base &&
+	       ctx->ldt_ents == ldt_ents;
+	for (unsigned i = 0; same && i < PV_GDT_FRAMES; i++)
+		same = ctx->gdt_frames[i] == v->gdt_frames[i];
+	return same;
+}
+
+/*
+ * XEN_DOMCTL_setvcpucontext and SV_CTL_VCPU_SET_CONTEXT: the toolstack's
+ * context for a vCPU of a domain that runs no guest code (not yet run,
+ * paused or shut down, the vCPU's thread asleep; else -EBUSY, as
+ * getvcpucontext here: Xen's domctl pauses the domain itself for the
+ * call, our toolstacks pause first).  As Xen's arch_set_info_guest: the
+ * context is checked whole first (-EINVAL, nothing changed); a vCPU with
+ * no context yet takes it as VCPUOP_initialise would; one that has one
+ * keeps its tables, GDT and LDT (a context naming others is -EOPNOTSUPP)
+ * and takes the registers, bases, CR0.TS, kernel stack, callbacks and
+ * trap table (libxc's xc_domain_resume sets rax so).  vm_assist is vCPU
+ * 0's first context's, as Xen's.  d->lock held.
+ */
+int vcpu_tools_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
+{
+	struct hv_domain *d = v->dom;
+	uint64_t vm_assist;
+	bool ts;
+	int ret;
+
+	if (!domain_quiet(d) || v->runstate.state == RUNSTATE_running)
+		return -EBUSY;
+	if (!v->has_context)
+		return vcpu_set_context(v, ctx);
+	if (!(ctx->flags & VGCF_in_kernel))
+		return -EINVAL;
+	ret = vcpu_context_check(v, ctx);
+	if (ret)
+		return ret;
+	if (!context_keeps_tables(v, ctx)) {
+		hv_log("d%u v%u: a new context names other tables, GDT or LDT: not offered, as Xen",
+		       d->domid, v->id);
+		return -EOPNOTSUPP;
+	}
+	ts = v->fpu_ts;
+	context_regs(v, ctx);
+	v->fpu_ts_dirty |= v->fpu_ts != ts;
+	v->regs_dirty = true;
+	v->segs_dirty = true;
+	vm_assist = __atomic_load_n(&d->vm_assist, __ATOMIC_RELAXED);
+	vcpu_context_callbacks(v, ctx);
+	__atomic_store_n(&d->vm_assist, vm_assist, __ATOMIC_RELAXED);
 	return 0;
 }
 

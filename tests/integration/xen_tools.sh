@@ -10,48 +10,14 @@
 # units and udev rules meant for a real Xen host.  When apt cannot fetch
 # them, every test here is skipped with the reason.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/lib.sh
 
 TESTS=(xen-env xen-list xen-userdata xen-list-long xen-sched-credit xen-info xen-domid xen-domname xen-pause xen-unpause xen-vcpu-list
 	xen-uptime xen-xentop xen-dmesg xen-xenstore-ls xen-lsevtchn xen-shutdown xen-destroy xen-bad-args xen-alive)
-need_guest_engine "${TESTS[@]}" || exit 0
-if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
-	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
-	for t in "${TESTS[@]}"; do skip "$t: $why"; done
-	exit 0
-fi
-rm -f "/tmp/sv-xendeb.$$"
-XD=$PWD/$XD
+. tests/xen_lib.sh # its own mount namespace: private /var/lib/xen, /run/xen... (see there)
+xen_begin || exit 0
 stack_start || exit 1
 
-work=$(mktemp -d /tmp/sv-xentools.XXXXXX)
-on_exit "rm -rf '$work'"
-on_exit "for d in \$(xl list 2>/dev/null | awk 'NR > 2 {print \$1}'); do xl destroy \$d; done >/dev/null 2>&1"
-
-# libxl keeps lock files in XEN_LIB_DIR and XEN_RUN_DIR, compiled in as
-# /var/lib/xen and /run/xen (made by xen-utils-common on a Xen host): make
-# the ones missing, and take them away again afterwards.
-for d in /var/lib/xen /run/xen; do
-	if [ ! -d "$d" ]; then
-		mkdir -p "$d" && on_exit "rm -rf '$d'"
-	fi
-done
-
-# dxl ARGS...: Debian's xl with our libraries first, its own after; stderr
-# in $work/err without the note about /etc/xen/xl.conf (none here).
-dxl() {
-	local rc
-	LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" \
-		"$XD/usr/lib/xen-4.17/bin/xl" "$@" 2>"$work/err.raw"
-	rc=$?
-	grep -v '^Failed to read config file: /etc/xen/xl.conf' "$work/err.raw" >"$work/err"
-	return $rc
-}
-dbin() {
-	local b=$1; shift
-	LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" "$XD/usr/lib/xen-4.17/bin/$b" "$@"
-}
-show() { echo "    --- $1"; printf '%s\n' "$2" | sed 's/^/    /'; }
+xen_workdir xentools
 
 cfg() {
 	{
@@ -63,9 +29,8 @@ cfg() {
 	} > "$work/$1.cfg"
 	echo "$work/$1.cfg"
 }
-in_console() { grep -qF -- "$2" "$SPLITVISOR_RUNDIR/console/guest-$1.log"; }
 blocked() { xl list "$1" 2>/dev/null | awk -v n="$1" '$1 == n {print $5}' | grep -q b; }
-ready() { blocked "$1" && in_console "$1" "wait: blocking until"; }
+ready() { blocked "$1" && cons_has "$1" "wait: blocking until"; }
 
 # ---- the environment splitvisor start printed ----
 if [ -r "$LD_LIBRARY_PATH/libxencall.so.1" ] &&
@@ -276,7 +241,7 @@ gone_c() { ! xl list xc >/dev/null 2>&1; }
 no_record() { ! ls /var/lib/xen/userdata-?."$1".* >/dev/null 2>&1; }
 if LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" \
 	timeout 120 "$XD/usr/lib/xen-4.17/bin/xl" shutdown -w xc >/dev/null 2>&1 && wait_for 20 gone_c &&
-	in_console xc "control: poweroff requested" &&
+	cons_has xc "control: poweroff requested" &&
 	grep -q "d$idc: shut down (poweroff)" "$SPLITVISOR_RUNDIR/hypervisor.log" &&
 	wait_for 20 no_record "$idc"; then
 	pass "xen-shutdown"

@@ -9,18 +9,11 @@
 # The tools come from Debian's xen-utils-4.17 packages, unpacked by
 # scripts/xen_debian.sh (see xen_tools.sh); without them every test is skipped.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/lib.sh
 
 TESTS=(xlc-create xlc-banner xlc-list xlc-ours xlc-destroy xlc-leftovers xlc-pty xlc-shutdown xlc-smp-mem xlc-disk xlc-vif xlc-grub xlc-grub-cfg xlc-hvm
 	xlc-too-big xlc-alive)
-need_guest_engine "${TESTS[@]}" || exit 0
-if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
-	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
-	for t in "${TESTS[@]}"; do skip "$t: $why"; done
-	exit 0
-fi
-rm -f "/tmp/sv-xendeb.$$"
-XD=$PWD/$XD
+. tests/xen_lib.sh # its own mount namespace: private /var/lib/xen, /run/xen... (see there)
+xen_begin || exit 0
 # The vif test's bridge lives in a network namespace of the stack's own.
 have_net=
 if command -v ip >/dev/null && command -v ping >/dev/null && [ -c /dev/net/tun ]; then
@@ -28,27 +21,7 @@ if command -v ip >/dev/null && command -v ping >/dev/null && [ -c /dev/net/tun ]
 	have_net=1
 fi
 stack_start || exit 1
-
-work=$(mktemp -d /tmp/sv-xlcreate.XXXXXX)
-on_exit "rm -rf '$work'"
-on_exit "for d in \$(xl list 2>/dev/null | awk 'NR > 2 {print \$1}'); do xl destroy \$d; done >/dev/null 2>&1"
-
-# libxl's lock files (/var/lib/xen, /run/xen) and xl's log of each domain's
-# monitor (/var/log/xen/xl-NAME.log), made by xen-utils-common on a Xen host.
-for d in /var/lib/xen /run/xen /var/log/xen; do
-	if [ ! -d "$d" ]; then
-		mkdir -p "$d" && on_exit "rm -rf '$d'"
-	fi
-done
-
-# dxl ARGS...: Debian's xl with our libraries first; stderr in $work/err.
-dxl() {
-	LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" \
-		"$XD/usr/lib/xen-4.17/bin/xl" "$@" 2>"$work/err"
-}
-show() { echo "    --- $1"; printf '%s\n' "$2" | sed 's/^/    /'; }
-# Debian's xl's own monitor of a domain (xl create forks it; it ends with the domain).
-monitors() { pgrep -f "$XD/usr/lib/xen-4.17/bin/xl .*create" | grep -vx "$$"; }
+xen_workdir xlcreate
 
 cfg() {
 	{
@@ -61,10 +34,7 @@ cfg() {
 	} > "$work/$1.cfg"
 	echo "$work/$1.cfg"
 }
-cons_has() { grep -qF -- "$2" "$SPLITVISOR_RUNDIR/console/guest-$1.log" 2>/dev/null; }
-dlisted() { dxl list 2>/dev/null | awk -v n="$1" '$1 == n' | grep -q .; }
 dgone() { ! dlisted "$1"; }
-no_xen_domain() { ! xl list | awk 'NR > 1 {print $1}' | grep -q '^xen-'; }
 
 # ---- create ----
 if dxl create "$(cfg dx 32)" >"$work/out"; then

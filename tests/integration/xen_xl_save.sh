@@ -9,41 +9,14 @@
 # The tools come from Debian's xen-utils-4.17 packages, unpacked by
 # scripts/xen_debian.sh (see xen_tools.sh); without them every test is skipped.
 cd "$(dirname "$0")/../.." || exit 1
-. tests/lib.sh
 
 TESTS=(xls-create xls-checkpoint xls-save xls-gone xls-restore xls-runs xls-shutdown xls-leftovers xls-noack xls-alive)
-need_guest_engine "${TESTS[@]}" || exit 0
-if ! XD=$(scripts/xen_debian.sh "$BUILD" 2>"/tmp/sv-xendeb.$$"); then
-	why=$(cat "/tmp/sv-xendeb.$$"); rm -f "/tmp/sv-xendeb.$$"
-	for t in "${TESTS[@]}"; do skip "$t: $why"; done
-	exit 0
-fi
-rm -f "/tmp/sv-xendeb.$$"
-XD=$PWD/$XD
+. tests/xen_lib.sh # its own mount namespace: private /var/lib/xen, /run/xen... (see there)
+xen_begin || exit 0
 stack_start || exit 1
 
-work=$(mktemp -d /tmp/sv-xlsave.XXXXXX)
-on_exit "rm -rf '$work'"
-on_exit "for d in \$(xl list 2>/dev/null | awk 'NR > 2 {print \$1}'); do xl destroy \$d; done >/dev/null 2>&1"
-
-# libxl's lock files and records (/var/lib/xen, /run/xen), xl's monitor logs (/var/log/xen).
-for d in /var/lib/xen /run/xen /var/log/xen; do
-	if [ ! -d "$d" ]; then
-		mkdir -p "$d" && on_exit "rm -rf '$d'"
-	fi
-done
-
-# dxl ARGS...: Debian's xl with our libraries first; stderr in $work/err.  libxl runs
-# libxc's save and restore in its helper, at Xen's installed path unless LIBXL_SAVE_HELPER
-# names it (here: the one unpacked with xl).
-dxl() {
-	LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$XD/usr/lib/x86_64-linux-gnu" \
-		LIBXL_SAVE_HELPER="$XD/usr/lib/xen-4.17/bin/libxl-save-helper" \
-		"$XD/usr/lib/xen-4.17/bin/xl" "$@" 2>"$work/err"
-}
-show() { echo "    --- $1"; printf '%s\n' "$2" | sed 's/^/    /'; }
+xen_workdir xlsave
 xctl_log() { grep -E "xctl|restore|save" "$SPLITVISOR_RUNDIR/hypervisor.log" | tail -15 | sed 's/^/    /'; }
-monitors() { pgrep -f "$XD/usr/lib/xen-4.17/bin/xl .*(create|restore)" | grep -vx "$$"; }
 
 cfg() {
 	{
@@ -55,9 +28,6 @@ cfg() {
 	} > "$work/$1.cfg"
 	echo "$work/$1.cfg"
 }
-cons_has() { grep -qF -- "$2" "$SPLITVISOR_RUNDIR/console/guest-$1.log" 2>/dev/null; }
-dlisted() { dxl list 2>/dev/null | awk -v n="$1" '$1 == n' | grep -q .; }
-no_xen_domain() { ! xl list | awk 'NR > 1 {print $1}' | grep -q '^xen-'; }
 
 # ---- Debian's xl create of our kernel ----
 if dxl create "$(cfg ds)" >"$work/out" && wait_for 20 cons_has ds "wait: blocking until"; then

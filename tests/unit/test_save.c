@@ -367,6 +367,196 @@ START_TEST(context_carries_the_gdt)
 }
 END_TEST
 
+/* vCPU 0's context as a save reads it (SV_CTL_VCPU_GET_CONTEXT), into out. */
+static void context_of(struct vcpu_guest_context *out)
+{
+	static union {
+		struct sv_ctl_vcpu_get g;
+		uint8_t payload[SV_CTL_MAX_PAYLOAD];
+	} buf;
+	const void *reply;
+	uint32_t len;
+
+	memset(&buf, 0, sizeof(buf));
+	buf.g.domid = d->domid;
+	buf.g.vcpu = 0;
+	ck_assert_int_eq(save_op(d, SV_CTL_VCPU_GET_CONTEXT, &buf.g, &reply, &len), 0);
+	memcpy(out, &((const struct sv_ctl_vcpu_context *)reply)->ctx, sizeof(*out));
+}
+
+/* The toolstack's set (vcpu_tools_set_context) under the domain's lock, as ctl.c and xctl do. */
+static int tools_set(const struct vcpu_guest_context *ctx)
+{
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	r = vcpu_tools_set_context(d->vcpus[0], ctx);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+/* vCPU 0 with good_ctx's context (a GDT frame and a user base too), then the domain ran and paused.
+ */
+static void paused_with_context(void)
+{
+	struct vcpu_guest_context *ctx = &good_ctx(0)->ctx;
+
+	ctx->ctrlreg[1] = xen_pfn_to_cr3(L4B >> 12);
+	ctx->gdt_frames[0] = FREE >> 12;
+	ctx->gdt_ents = 32;
+	ctx->event_callback_eip = 0xffffffff80003000ULL;
+	ck_assert_int_eq(tools_set(ctx), 0);
+	ck_assert(d->vcpus[0]->has_context);
+	d->state = DOM_ACTIVE;
+	d->pause_count = 1;
+	d->vcpus[0]->regs_dirty = false;
+	d->vcpus[0]->segs_dirty = false;
+}
+
+/*
+ * A paused domain's vCPU takes a new context with the same tables (Xen's
+ * rule for an initialised vCPU): registers, bases, kernel stack, callbacks
+ * and trap table change, the engine is told to load them, the tables and
+ * their references stay as they were.  So libxc's xc_domain_resume's rax.
+ */
+START_TEST(tools_context_replaced_while_paused)
+{
+	static struct vcpu_guest_context cur, got;
+	struct mmu_frame l4, l4b, gdt;
+	struct hv_vcpu *v = d->vcpus[0];
+
+	paused_with_context();
+	l4 = frame(L4), l4b = frame(L4B), gdt = frame(FREE);
+	context_of(&cur);
+	cur.user_regs.rax = 1; /* xc_domain_resume: "the suspend was cancelled" */
+	cur.user_regs.rip = 0xffffffff80005000ULL;
+	cur.user_regs.rsp = 0xffffffff80006000ULL;
+	cur.user_regs.r15 = 0x1515;
+	cur.fs_base = 0x7f0000001000ULL;
+	cur.kernel_sp = 0xffffffff80007000ULL;
+	cur.event_callback_eip = 0xffffffff80008000ULL;
+	cur.trap_ctxt[14].vector = 14;
+	cur.trap_ctxt[14].address = 0xffffffff80009000ULL;
+	ck_assert_int_eq(tools_set(&cur), 0);
+	ck_assert(v->regs_dirty);
+	ck_assert(v->segs_dirty);
+	ck_assert_uint_eq(v->regs.rax, 1);
+	context_of(&got);
+	ck_assert_uint_eq(got.user_regs.rip, 0xffffffff80005000ULL);
+	ck_assert_uint_eq(got.user_regs.rsp, 0xffffffff80006000ULL);
+	ck_assert_uint_eq(got.user_regs.r15, 0x1515);
+	ck_assert_uint_eq(got.fs_base, 0x7f0000001000ULL);
+	ck_assert_uint_eq(got.kernel_sp, 0xffffffff80007000ULL);
+	ck_assert_uint_eq(got.event_callback_eip, 0xffffffff80008000ULL);
+	ck_assert_uint_eq(got.trap_ctxt[14].address, 0xffffffff80009000ULL);
+	ck_assert_uint_eq(got.ctrlreg[3], xen_pfn_to_cr3(L4 >> 12));
+	ck_assert_uint_eq(got.ctrlreg[1], xen_pfn_to_cr3(L4B >> 12));
+	ck_assert_uint_eq(frame(L4).refs, l4.refs);
+	ck_assert_uint_eq(frame(L4B).refs, l4b.refs);
+	ck_assert_uint_eq(frame(FREE).refs, gdt.refs);
+	/* A suspended (shut-down) domain's, and a new one's second context, the same way. */
+	d->state = DOM_SHUTDOWN;
+	d->pause_count = 0;
+	cur.user_regs.rax = 0;
+	ck_assert_int_eq(tools_set(&cur), 0);
+	ck_assert_uint_eq(v->regs.rax, 0);
+	d->state = DOM_CREATED;
+	cur.user_regs.rax = 5;
+	ck_assert_int_eq(tools_set(&cur), 0);
+	ck_assert_uint_eq(v->regs.rax, 5);
+}
+END_TEST
+
+/*
+ * Hostile contexts for a paused domain's vCPU: each refused with Xen's
+ * error (-EINVAL for what arch_set_info_guest's checks refuse,
+ * -EOPNOTSUPP for other tables, GDT or LDT), nothing changed.  Ring-0
+ * selectors and kernel-only flags are taken as Xen takes them: the vCPU
+ * still runs on its ring-3 selectors, with IF on, IOPL 0 (virtual), no TF,
+ * NT, RF or VM.
+ */
+START_TEST(tools_context_hostile_refused)
+{
+	static struct vcpu_guest_context before, bad, after;
+	struct mmu_frame l4, l4b, data;
+	struct hv_vcpu *v = d->vcpus[0];
+
+	paused_with_context();
+	l4 = frame(L4), l4b = frame(L4B), data = frame(DATA);
+	context_of(&before);
+#define REFUSED(err, change)                                                                       \
+	do {                                                                                       \
+		bad = before;                                                                      \
+		change;                                                                            \
+		ck_assert_int_eq(tools_set(&bad), (err));                                          \
+		context_of(&after);                                                                \
+		ck_assert_mem_eq(&after, &before, sizeof(before));                                 \
+		ck_assert(!v->regs_dirty);                                                         \
+	} while (0)
+	REFUSED(-EINVAL, bad.user_regs.rip = 0x0000800000000000ULL);
+	REFUSED(-EINVAL, bad.user_regs.rsp = 0xfff0000000000000ULL);
+	REFUSED(-EINVAL, bad.kernel_sp = 0x8000000000000000ULL);
+	REFUSED(-EINVAL, bad.gs_base_kernel = 0x0000900000000000ULL);
+	REFUSED(-EINVAL, bad.syscall_callback_eip = 0x0001000000000000ULL);
+	REFUSED(-EINVAL, bad.trap_ctxt[3].address = 0x0000800000000000ULL);
+	REFUSED(-EINVAL, bad.ctrlreg[3] = ~0ULL);	/* a frame no entry can name */
+	REFUSED(-EINVAL, bad.flags &= ~VGCF_in_kernel); /* user mode: not offered */
+	REFUSED(-EINVAL, bad.ldt_ents = 8193);
+	REFUSED(-EOPNOTSUPP, bad.ctrlreg[3] = xen_pfn_to_cr3(L4B >> 12));
+	REFUSED(-EOPNOTSUPP, bad.ctrlreg[3] = xen_pfn_to_cr3(DATA >> 12)); /* writable data */
+	REFUSED(-EOPNOTSUPP, bad.ctrlreg[1] = 0);
+	REFUSED(-EOPNOTSUPP, bad.gdt_frames[0] = L1 >> 12);
+	REFUSED(-EOPNOTSUPP, bad.gdt_ents = 16);
+	REFUSED(-EOPNOTSUPP, (bad.ldt_base = 0xffff880000000000ULL, bad.ldt_ents = 1));
+#undef REFUSED
+	ck_assert_uint_eq(frame(L4).refs, l4.refs);
+	ck_assert_uint_eq(frame(L4B).refs, l4b.refs);
+	ck_assert_uint_eq(frame(DATA).refs, data.refs);
+	ck_assert_uint_eq(frame(DATA).type, data.type);
+	/* Ring-0 selectors, IOPL 3, TF, NT, RF, VM, IF clear: neutralised, as Xen's fixups. */
+	bad = before;
+	bad.user_regs.cs = 0x08;
+	bad.user_regs.ss = 0x10;
+	bad.user_regs.rflags = 0x3000 | 0x100 | 0x4000 | 0x10000 | 0x20000 | 0x1;
+	ck_assert_int_eq(tools_set(&bad), 0);
+	ck_assert_uint_eq(v->regs.rflags, 0x203);
+	context_of(&after);
+	ck_assert_uint_eq(after.user_regs.cs, FLAT_KERNEL_CS64);
+	ck_assert_uint_eq(after.user_regs.ss, FLAT_KERNEL_SS64);
+}
+END_TEST
+
+/*
+ * A running domain's vCPU is not set (-EBUSY, as its context is not read:
+ * Xen's domctl would pause it for the call, our toolstacks pause first);
+ * nor one whose thread is still in guest code after the pause.
+ */
+START_TEST(tools_context_running_is_ebusy)
+{
+	static struct vcpu_guest_context before, after;
+	struct hv_vcpu *v = d->vcpus[0];
+
+	paused_with_context();
+	context_of(&before);
+	before.user_regs.rax = 42;
+	d->pause_count = 0;
+	ck_assert_int_eq(tools_set(&before), -EBUSY);
+	d->pause_count = 1;
+	v->runstate.state = RUNSTATE_running;
+	ck_assert_int_eq(tools_set(&before), -EBUSY);
+	v->runstate.state = RUNSTATE_offline;
+	ck_assert(!v->regs_dirty);
+	context_of(&after);
+	ck_assert_uint_eq(after.user_regs.rax, 0);
+	/* A vCPU with no context yet, of a running domain: refused the same way. */
+	d->pause_count = 0;
+	pthread_mutex_lock(&d->lock);
+	ck_assert_int_eq(vcpu_tools_set_context(d->vcpus[1], &good_ctx(1)->ctx), -EBUSY);
+	pthread_mutex_unlock(&d->lock);
+	ck_assert(!d->vcpus[1]->has_context);
+}
+END_TEST
+
 START_TEST(restore_info_and_grant_frames)
 {
 	struct sv_ctl_restore_info q = { .domid = d->domid,
@@ -456,6 +646,9 @@ int main(void)
 	tcase_add_test(tc, context_hostile_values);
 	tcase_add_test(tc, context_carries_user_base_and_ldt);
 	tcase_add_test(tc, context_carries_the_gdt);
+	tcase_add_test(tc, tools_context_replaced_while_paused);
+	tcase_add_test(tc, tools_context_hostile_refused);
+	tcase_add_test(tc, tools_context_running_is_ebusy);
 	tcase_add_test(tc, restore_info_and_grant_frames);
 	tcase_add_test(tc, frame_release_checks_all_first);
 	tcase_add_test(tc, request_sizes);
