@@ -45,7 +45,9 @@
 #define PTE_RW (1ULL << 1)
 #define PTE_PS (1ULL << 7)
 
-_Static_assert(KVM_SYNC_MAX * 15 + 4 <= PAGE_SIZE, "the sync code fits in its page");
+#define SYNC_TAIL 7 /* out; jmp rel32 */
+
+_Static_assert(KVM_SYNC_MAX * 15 + SYNC_TAIL <= PAGE_SIZE, "the sync code fits in its page");
 _Static_assert(SYNC_GPA >= SV_RAM_LOW_MAX && SYNC_GPA + SYNC_SIZE <= SV_PRIV_GPA - PAGE_SIZE,
 	       "the sync slot sits in the hole below the private pages, clear of the flush slot");
 
@@ -62,7 +64,7 @@ size_t kvm_sync_code(uint8_t *code, size_t size, const uint64_t *q, unsigned n)
 		uint64_t gpa = q[i] & ~(uint64_t)KVM_SYNC_PAGE;
 		bool page = q[i] & KVM_SYNC_PAGE;
 
-		if (o + 15 + 4 > size)
+		if (o + 15 + SYNC_TAIL > size)
 			return 0;
 		if (gpa < 0x80000000ULL) {
 			/* lock orq $0, gpa  /  lock orw $0, gpa (absolute, sign-extended disp32) */
@@ -87,12 +89,19 @@ size_t kvm_sync_code(uint8_t *code, size_t size, const uint64_t *q, unsigned n)
 		code[o++] = 0x08;
 		code[o++] = 0;
 	}
-	if (o + 4 > size)
+	if (o + SYNC_TAIL > size)
 		return 0;
 	code[o++] = 0xe6; /* out %al, $SYNC_PORT */
 	code[o++] = SYNC_PORT;
-	code[o++] = 0xeb; /* jmp . */
-	code[o++] = 0xfe;
+	/*
+	 * jmp back to the start: where KVM completes the `out` by skipping it
+	 * when the vCPU is entered again at the same place (hardware KVM's
+	 * fast PIO, an empty queue), this exits again, and running the
+	 * stores twice changes nothing.
+	 */
+	code[o++] = 0xe9;
+	put32(code + o, (uint32_t)(-(int32_t)(o + 4)));
+	o += 4;
 	return o;
 }
 

@@ -923,20 +923,21 @@ START_TEST(kvm_sync_code_encodes_each_place)
 		0xf0, 0x48, 0x83, 0x08, 0x00,				    /* lock orq $0,(%rax) */
 		0x48, 0xb8, 0x00, 0x20, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* movabs */
 		0x66, 0xf0, 0x83, 0x08, 0x00,				    /* lock orw $0,(%rax) */
-		0xe6, 0xed, 0xeb, 0xfe,					    /* out; jmp . */
+		0xe6, 0xed, 0xe9, 0xc7, 0xff, 0xff, 0xff,		    /* out; jmp start */
 	};
 	uint64_t many[KVM_SYNC_MAX];
 
 	ck_assert_uint_eq(kvm_sync_code(code, sizeof(code), q, 4), sizeof(want));
 	ck_assert_mem_eq(code, want, sizeof(want));
-	ck_assert_uint_eq(kvm_sync_code(code, sizeof(code), NULL, 0), 4);
+	ck_assert_uint_eq(kvm_sync_code(code, sizeof(code), NULL, 0), 7);
+	ck_assert_mem_eq(code, ((const uint8_t[]){ 0xe6, 0xed, 0xe9, 0xf9, 0xff, 0xff, 0xff }), 7);
 	/* A full queue of the longest form fits its page; a page too small is refused. */
 	for (unsigned i = 0; i < KVM_SYNC_MAX; i++)
 		many[i] = 0x100000000ULL + i * 8;
 	ck_assert_uint_eq(kvm_sync_code(code, sizeof(code), many, KVM_SYNC_MAX),
-			  KVM_SYNC_MAX * 15 + 4);
+			  KVM_SYNC_MAX * 15 + 7);
 	ck_assert_uint_eq(kvm_sync_code(code, 100, many, KVM_SYNC_MAX), 0);
-	ck_assert_uint_eq(kvm_sync_code(code, 3, NULL, 0), 0);
+	ck_assert_uint_eq(kvm_sync_code(code, 6, NULL, 0), 0);
 }
 END_TEST
 
