@@ -156,6 +156,12 @@ struct hv_engine {
 	 */
 	int (*ptes_changed)(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n);
 	/*
+	 * Optional: the hypervisor wrote the entry at gpa of a page table (mmu.c,
+	 * the MMU lock held); page: the frame at gpa just became a table, and
+	 * anything in it may differ from what it held when it last was one.
+	 */
+	void (*table_written)(struct hv_domain *d, uint64_t gpa, bool page);
+	/*
 	 * Optional: the top-level table (gpa) whose mappings the engine keeps
 	 * for v now; ptes_changed's ranges are relative to it (else to v->cr3).
 	 * The process engine's runner follows one set of tables for all vCPUs.

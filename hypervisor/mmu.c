@@ -386,6 +386,8 @@ static int get_type(struct hv_domain *d, uint64_t pfn, unsigned type)
 			return ret;
 		}
 		f->flags |= MMU_F_VALIDATED;
+		if (type != MMU_T_SEG_DESC && d->eng->table_written)
+			d->eng->table_written(d, pfn_gpa(d, pfn), true);
 		return 0;
 	}
 	if (f->type != type)
@@ -556,8 +558,11 @@ static int mod_entry(struct hv_vcpu *v, uint64_t pfn, unsigned level, unsigned i
 		return ret;
 	__atomic_store_n(slot, e, __ATOMIC_RELEASE);
 	put_entry(d, level, old, pfn, idx);
-	if (old != e)
+	if (old != e) {
 		pend_entry(v, pfn, level, idx);
+		if (d->eng->table_written)
+			d->eng->table_written(d, pfn_gpa(d, pfn) + idx * 8ULL, false);
+	}
 	return 0;
 }
 

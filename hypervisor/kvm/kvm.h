@@ -13,9 +13,29 @@ struct kvm_host_state {
 };
 extern struct kvm_host_state kvm_host; /* kvm_host.c: set once by kvm_engine_probe */
 
+/* The memslots of a VM (kvm_mem.c, kvm_sync.c). */
+enum { KVM_SLOT_RAM_LOW, KVM_SLOT_RAM_HIGH, KVM_SLOT_PRIV, KVM_SLOT_FLUSH, KVM_SLOT_SYNC };
+
+/* Places in the guest's page tables queued for the sync vCPU (kvm_sync.c), at most: */
+#define KVM_SYNC_MAX 256
+#define KVM_SYNC_PAGE 1ULL /* in a queued gpa: the whole frame, not the entry there */
+
+struct kvm_sync {
+	int fd; /* the sync vCPU; -1: none, the memslot toggle does it all */
+	struct kvm_run *run;
+	uint8_t *mem; /* its memslot: its own tables and code */
+	uint64_t q[KVM_SYNC_MAX];
+	unsigned nr;
+	bool all;     /* more than the queue holds: a memslot toggle */
+	bool pending; /* something queued: read without the lock before an entry */
+	bool fail;    /* it could not be made or failed once (logged) */
+	uint64_t runs, toggles;
+};
+
 struct kvm_dom {
 	int vm_fd;
-	pthread_mutex_t flush_lock; /* one shadow flush at a time: the memslot is shared */
+	pthread_mutex_t flush_lock; /* the sync queue and vCPU, the flush memslot */
+	struct kvm_sync sync;
 };
 
 struct kvm_vcpu {
@@ -27,11 +47,6 @@ struct kvm_vcpu {
 	uint8_t *ist_top; /* host pointer to the top of the fault stack */
 	bool in_cgroup;	  /* its thread joined the domain's cgroup (first run) */
 	bool in_stub;	  /* stopped in a CPL0 fault stub: CPL3's CS and SS back before it runs */
-	/*
-	 * Page-table updates made since its last run (mmu.c): KVM's shadow is
-	 * flushed once before the next KVM_RUN, however many there were.
-	 */
-	bool flush_pending;
 	bool cr3_pending; /* MMUEXT_NEW_BASEPTR: load v->cr3 before the next KVM_RUN */
 };
 
@@ -47,8 +62,19 @@ static inline struct kvm_vcpu *kvm_vcpu(struct hv_vcpu *v)
 
 /* kvm_mem.c */
 int kvm_mem_slots(struct hv_domain *d);
-/* A memslot create+delete: makes KVM drop every shadow page table. */
-int kvm_mem_flush_shadow(struct hv_domain *d);
+/* A memslot create+delete: makes KVM drop every shadow page table.  flush_lock held. */
+int kvm_mem_toggle(struct hv_domain *d);
+
+/* kvm_sync.c: KVM's shadow told of the hypervisor's page-table writes. */
+void kvm_sync_init(struct hv_domain *d);
+void kvm_sync_fini(struct hv_domain *d);
+void kvm_sync_free(struct hv_domain *d);
+/* The entry at gpa was written (page: anything in its frame may have been). */
+void kvm_sync_note(struct hv_domain *d, uint64_t gpa, bool page);
+/* Everything noted so far reaches KVM's shadow, on every vCPU, before this returns. */
+int kvm_sync_flush(struct hv_domain *d);
+/* The sync vCPU's code for n queued places; its length, 0 if it does not fit in size. */
+size_t kvm_sync_code(uint8_t *code, size_t size, const uint64_t *q, unsigned n);
 
 /* kvm_pv.c */
 int kvm_pv_domain_init(struct hv_domain *d);

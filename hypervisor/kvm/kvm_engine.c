@@ -24,10 +24,15 @@ static int kvm_domain_init(struct hv_domain *d)
 	kd->vm_fd = ioctl(kvm_host.kvm_fd, KVM_CREATE_VM, 0);
 	if (kd->vm_fd < 0)
 		return -errno; /* kvm_domain_fini cleans up */
+	kd->sync.fd = -1;
 	ret = kvm_mem_slots(d);
 	if (ret)
 		return ret;
-	return kvm_pv_domain_init(d);
+	ret = kvm_pv_domain_init(d);
+	if (ret)
+		return ret;
+	kvm_sync_init(d);
+	return 0;
 }
 
 /* A kick reaches every vCPU in KVM_RUN: nothing more to do. */
@@ -41,8 +46,13 @@ static void kvm_domain_fini(struct hv_domain *d)
 
 	if (!kd)
 		return;
+	kvm_sync_fini(d);
 	if (kd->vm_fd >= 0)
 		close(kd->vm_fd);
+	kvm_sync_free(d);
+	if (kd->sync.toggles) /* the fallback was taken: say how often */
+		hv_log("d%u: shadow syncs %llu, memslot toggles %llu", d->domid,
+		       (unsigned long long)kd->sync.runs, (unsigned long long)kd->sync.toggles);
 	pthread_mutex_destroy(&kd->flush_lock);
 	free(kd);
 	d->eng_priv = NULL;
@@ -152,8 +162,9 @@ _Static_assert(sizeof(struct hv_regs) == sizeof(struct kvm_regs), "hv_regs is kv
 
 /*
  * Before an entry: what the MMU hypercalls since the last one asked for
- * (mmu.c), once however many there were: the new cr3 of NEW_BASEPTR (its
- * hypervisor slots are in it already), then one shadow flush.
+ * (mmu.c): the new cr3 of NEW_BASEPTR (its hypervisor slots are in it
+ * already), then whatever page-table writes of the domain are still
+ * queued for KVM's shadow (kvm_sync.c), however many there were.
  */
 static int kvm_apply_pending(struct hv_vcpu *v)
 {
@@ -169,11 +180,10 @@ static int kvm_apply_pending(struct hv_vcpu *v)
 			return -errno;
 		k->cr3_pending = false;
 	}
-	if (k->flush_pending) {
-		ret = kvm_mem_flush_shadow(v->dom);
+	if (__atomic_load_n(&kvm_dom(v->dom)->sync.pending, __ATOMIC_ACQUIRE)) {
+		ret = kvm_sync_flush(v->dom);
 		if (ret)
 			return ret;
-		k->flush_pending = false;
 	}
 	return 0;
 }
@@ -292,37 +302,31 @@ static uint64_t kvm_vcpu_tsc(struct hv_vcpu *v)
 }
 
 /*
- * The hypervisor wrote guest page tables (mmu.c): KVM's shadow must forget
- * them.  The flush (a memslot toggle, kvm_mem.c) is costly and VM-wide,
- * so it is not made per update: the vCPU that made them flushes once
- * before it next enters the guest, which is the first moment the guest
- * can use them (another vCPU sees them no later than Xen's own
- * guarantee without a flush of its TLB: its next entry after the flush).
+ * The hypervisor wrote guest page tables (mmu.c): each write was queued
+ * for KVM's shadow as it was made (kvm_table_written), and the queue is
+ * flushed before the next entry of any vCPU, so a hypercall's changes
+ * reach every vCPU when its caller enters again (another vCPU may see
+ * them sooner, never later than its own next entry).
  */
-static int kvm_pte_changed(struct hv_vcpu *v, uint64_t va)
+static int kvm_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n)
 {
-	kvm_vcpu(v)->flush_pending = true;
 	return 0;
 }
 
-static int kvm_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n)
+static void kvm_table_written(struct hv_domain *d, uint64_t gpa, bool page)
 {
-	kvm_vcpu(v)->flush_pending = true;
-	return 0;
+	kvm_sync_note(d, gpa, page);
 }
 
 /*
  * A frame that was writable becomes a page table: the flush cannot wait
- * for this vCPU's next entry, as another vCPU could still write the frame
- * through its shadow; the toggle is synchronous and VM-wide.
+ * for an entry, as another vCPU could still write the frame through a
+ * stale shadow entry; so it is made now (the entry that dropped the
+ * writable mapping is in the queue), for the whole VM.
  */
 static int kvm_sync_mappings(struct hv_vcpu *v)
 {
-	int ret = kvm_mem_flush_shadow(v->dom);
-
-	if (!ret)
-		kvm_vcpu(v)->flush_pending = false;
-	return ret;
+	return kvm_sync_flush(v->dom);
 }
 
 /* MMUEXT_NEW_BASEPTR: cr3 is loaded (KVM_SET_SREGS) once, before the next KVM_RUN. */
@@ -373,8 +377,8 @@ const struct hv_engine hv_kvm_engine = {
 	.tsc_trap_ok = kvm_tsc_trap_ok,
 	.hypercall_page = kvm_pv_hypercall_page,
 	.install_l4 = kvm_pv_install_l4,
-	.pte_changed = kvm_pte_changed,
 	.ptes_changed = kvm_ptes_changed,
+	.table_written = kvm_table_written,
 	.new_baseptr = kvm_new_baseptr,
 	.sync_mappings = kvm_sync_mappings,
 	.vcpu_host_tid = kvm_vcpu_host_tid,

@@ -846,38 +846,98 @@ START_TEST(multicall_of_mmu_ops)
 END_TEST
 
 /*
- * The KVM engine's own hooks, with no VM behind them: a batch of 32
- * updates and a multicall of them mark the vCPU for one shadow flush at
- * its next entry (a flush now would need the VM: this test would crash),
- * and NEW_BASEPTR marks cr3 for one reload.
+ * The KVM engine's own hooks, with no VM behind them: every entry a batch
+ * writes is queued for the sync vCPU (kvm_sync.c) in order, once, and a
+ * frame that becomes a table is queued whole; nothing runs until the next
+ * entry (a flush now would need the VM: this test would crash); more
+ * than the queue holds turns into one memslot toggle; NEW_BASEPTR marks
+ * cr3 for one reload.
  */
-START_TEST(kvm_engine_flushes_once_per_entry)
+START_TEST(kvm_engine_queues_table_writes)
 {
 	struct kvm_vcpu *k = calloc(1, sizeof(*k));
+	struct kvm_dom *kd = calloc(1, sizeof(*kd));
+	void *saved = d->eng_priv;
 	uint64_t pairs[64];
 
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_nonnull(kd);
+	pthread_mutex_init(&kd->flush_lock, NULL);
+	kd->sync.fd = -1;
 	hvh_engine.ptes_changed = hv_kvm_engine.ptes_changed;
 	hvh_engine.new_baseptr = hv_kvm_engine.new_baseptr;
-	hvh_engine.pte_changed = hv_kvm_engine.pte_changed;
+	hvh_engine.table_written = hv_kvm_engine.table_written;
 	v->eng = k;
+	d->eng_priv = kd;
 	for (unsigned i = 0; i < 32; i++) {
 		pairs[2 * i] = L1 + (30 + i) * 8;
 		pairs[2 * i + 1] = DATA | RO;
 	}
 	ck_assert_int_eq(mu_n(pairs, 32), 0);
 	ck_assert_uint_eq(*done_word(), 32);
-	ck_assert(k->flush_pending);
-	ck_assert(!k->cr3_pending);
+	ck_assert(kd->sync.pending);
+	ck_assert_uint_eq(kd->sync.nr, 32);
 	for (unsigned i = 0; i < 32; i++)
-		pairs[2 * i + 1] = 0;
+		ck_assert_uint_eq(kd->sync.q[i], L1 + (30 + i) * 8);
+	/* The same values again change nothing: nothing queued. */
 	ck_assert_int_eq(mu_n(pairs, 32), 0);
-	ck_assert(k->flush_pending);
-	memcpy(hvh_pt(FREE), hvh_pt(L4), 4096);
-	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(kd->sync.nr, 32);
+	/* A refused update queues nothing. */
+	ck_assert_int_eq(mu(L1 + 16 * 8, L4 | RW), -XEN_EBUSY);
+	ck_assert_uint_eq(kd->sync.nr, 32);
+	/* A fresh table: the whole frame (KVM may know it from an earlier life). */
+	ck_assert_int_eq(ext(MMUEXT_PIN_L1_TABLE, FREE >> 12, 0), 0);
+	ck_assert_uint_eq(kd->sync.nr, 33);
+	ck_assert_uint_eq(kd->sync.q[32], FREE | KVM_SYNC_PAGE);
+	ck_assert(!kd->sync.all);
+	/* Past the queue: everything (a memslot toggle at the flush). */
+	for (unsigned r = 0; r < KVM_SYNC_MAX / 32 + 1; r++) {
+		for (unsigned i = 0; i < 32; i++)
+			pairs[2 * i + 1] = r % 2 ? DATA | RO : 0;
+		ck_assert_int_eq(mu_n(pairs, 32), 0);
+	}
+	ck_assert(kd->sync.all);
+	ck_assert(!k->cr3_pending);
+	memcpy(hvh_pt(FREE + 4096), hvh_pt(L4), 4096);
+	ck_assert_int_eq(ext(MMUEXT_NEW_BASEPTR, (FREE + 4096) >> 12, 0), 0);
 	ck_assert(k->cr3_pending);
-	ck_assert_uint_eq(v->cr3, FREE);
+	ck_assert_uint_eq(v->cr3, FREE + 4096);
 	v->eng = NULL;
+	d->eng_priv = saved;
+	pthread_mutex_destroy(&kd->flush_lock);
+	free(kd);
 	free(k);
+}
+END_TEST
+
+/* The sync vCPU's code: one atomic "or $0" per place, 8 bytes wide for an entry, 2 for a frame. */
+START_TEST(kvm_sync_code_encodes_each_place)
+{
+	uint8_t code[PAGE_SIZE];
+	const uint64_t q[] = { 0x12348, 0x5000 | KVM_SYNC_PAGE, 0x100000008ULL,
+			       0x100002000ULL | KVM_SYNC_PAGE };
+	const uint8_t want[] = {
+		0xf0, 0x48, 0x83, 0x0c, 0x25, 0x48, 0x23, 0x01, 0x00, 0x00, /* lock orq $0,0x12348 */
+		0x66, 0xf0, 0x83, 0x0c, 0x25, 0x00, 0x50, 0x00, 0x00, 0x00, /* lock orw $0,0x5000 */
+		0x48, 0xb8, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* movabs */
+		0xf0, 0x48, 0x83, 0x08, 0x00,				    /* lock orq $0,(%rax) */
+		0x48, 0xb8, 0x00, 0x20, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* movabs */
+		0x66, 0xf0, 0x83, 0x08, 0x00,				    /* lock orw $0,(%rax) */
+		0xe6, 0xed, 0xe9, 0xc7, 0xff, 0xff, 0xff,		    /* out; jmp start */
+	};
+	uint64_t many[KVM_SYNC_MAX];
+
+	ck_assert_uint_eq(kvm_sync_code(code, sizeof(code), q, 4), sizeof(want));
+	ck_assert_mem_eq(code, want, sizeof(want));
+	ck_assert_uint_eq(kvm_sync_code(code, sizeof(code), NULL, 0), 7);
+	ck_assert_mem_eq(code, ((const uint8_t[]){ 0xe6, 0xed, 0xe9, 0xf9, 0xff, 0xff, 0xff }), 7);
+	/* A full queue of the longest form fits its page; a page too small is refused. */
+	for (unsigned i = 0; i < KVM_SYNC_MAX; i++)
+		many[i] = 0x100000000ULL + i * 8;
+	ck_assert_uint_eq(kvm_sync_code(code, sizeof(code), many, KVM_SYNC_MAX),
+			  KVM_SYNC_MAX * 15 + 7);
+	ck_assert_uint_eq(kvm_sync_code(code, 100, many, KVM_SYNC_MAX), 0);
+	ck_assert_uint_eq(kvm_sync_code(code, 6, NULL, 0), 0);
 }
 END_TEST
 
@@ -906,7 +966,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, plain_writes_preserve_ad_and_m2p);
 	tcase_add_test(tc, tables_not_given_back);
 	tcase_add_test(tc, multicall_of_mmu_ops);
-	tcase_add_test(tc, kvm_engine_flushes_once_per_entry);
+	tcase_add_test(tc, kvm_engine_queues_table_writes);
+	tcase_add_test(tc, kvm_sync_code_encodes_each_place);
 	tcase_add_test(tc, entry_flags_xen_refuses);
 	tcase_add_test(tc, uvmf_flush_after_the_update);
 	tcase_add_test(tc, list_outside_the_guest_addresses);
