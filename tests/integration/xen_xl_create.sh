@@ -251,7 +251,7 @@ fi
 
 # ---- more than the 2 GiB a dom0-built domain is laid out for: populate fails, no domain ----
 if ! dxl create "$(cfg db 3072)" >"$work/out" 2>&1 && ! dlisted db &&
-	wait_for 10 test "$(xl list | wc -l)" -eq "$n_before"; then
+	wait_for 10 bash -c '[ "$(xl list | wc -l)" -eq "$1" ]' _ "$n_before"; then
 	pass "xlc-too-big"
 else
 	fail "xlc-too-big"; show "err" "$(tail -5 "$work/err")"; show "xl list" "$(xl list)"

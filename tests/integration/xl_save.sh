@@ -69,12 +69,14 @@ else
 fi
 
 # -p: the same, the domain left paused; unpaused, it runs on as after -c.
+# (The count is read on each try: a $(...) argument to wait_for is read once.)
+cancelled_twice() { [ "$(grep -c '^control: suspend cancelled, running on$' "$con")" -eq 2 ]; }
 out=$(xl save -p sv "$dir/ckp" 2>&1)
 rc=$?
 st=$(state sv)
 xl unpause sv
 if [ $rc -eq 0 ] && [ -s "$dir/ckp" ] && [[ "$st" == *p* ]] && [[ "$st" != *s* ]] &&
-	wait_for 30 test "$(grep -c '^control: suspend cancelled, running on$' "$con")" -eq 2 &&
+	wait_for 30 cancelled_twice &&
 	wait_for 30 running sv; then
 	pass save-leave-paused
 else
