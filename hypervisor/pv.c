@@ -18,13 +18,19 @@
  * The private pages, SV_PRIV_GPA onwards: shared_info first, then what
  * the KVM engine needs for the CPU (its page tables for the private slot,
  * IDT, stubs, per-vCPU GDT/TSS/stack: PV_PRIV_*), the grant-table frames,
- * and the M2P.  The process engine uses only shared_info, the grant
+ * the KVM engine's per-vCPU LDT copies (PV_LDT_PAGES each, after their
+ * level-1 page), and the M2P.  The process engine uses only shared_info, the grant
  * frames and the M2P, but keeps the same layout so that dom0 and the
  * toolstack see one.
  */
-uint64_t pv_priv_pages(unsigned max_vcpus)
+uint64_t pv_priv_ldt_l1(unsigned max_vcpus)
 {
 	return PV_PRIV_VCPU0 + (uint64_t)PV_PRIV_PER_VCPU * max_vcpus + SV_GNT_MAX_FRAMES;
+}
+
+uint64_t pv_priv_pages(unsigned max_vcpus)
+{
+	return pv_priv_ldt_l1(max_vcpus) + 1 + (uint64_t)PV_LDT_PAGES * max_vcpus;
 }
 
 static uint64_t priv_gpa(uint64_t page)

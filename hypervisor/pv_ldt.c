@@ -54,6 +54,9 @@ static void swap(struct hv_vcpu *v, const uint64_t *frames, unsigned n, bool loc
 	v->ldt_nframes = n;
 	if (!locked)
 		pthread_mutex_unlock(&d->lock);
+	/* Before the old frames go back: the engine stops using them first. */
+	if (d->eng && d->eng->ldt_changed)
+		d->eng->ldt_changed(v);
 	drop(d, old, old_n);
 }
 

@@ -5,6 +5,12 @@
  * writes its entries), with good and hostile arguments and Xen's answers.
  * Prints "ldt: FAIL what (rc)" per wrong answer and "ldt: ok" or "ldt: FAIL".
  * With "ldt=keep" the last LDT stays set (the domain's end releases it).
+ * With "ldt=load" it also uses the LDT as Xen loads it: LDT selectors in
+ * %ds/%es/%fs/%gs (a read through %fs with the descriptor's base), a far
+ * return to an LDT code segment, update_descriptor seen by the next load,
+ * and a bad LDT selector or none set giving our own #GP.  With
+ * "ldt=noload" (an engine that loads no LDT) every LDT selector must give
+ * our #GP and nothing else.
  */
 #include <svk/hypercall.h>
 #include <svk/lib.h>
@@ -12,6 +18,7 @@
 #include <svk/printk.h>
 #include <svk/privops.h>
 #include <svk/pvmmu.h>
+#include <svk/segload.h>
 
 #define PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
 #define CODE64_DPL0 0x00af9a000000ffffUL
@@ -41,6 +48,91 @@ static long set_ldt(unsigned long va, unsigned int ents)
 static long update_descriptor(uint64_t ma, uint64_t desc)
 {
 	return _hypercall2(__HYPERVISOR_update_descriptor, ma, desc);
+}
+
+/* A 32-bit-base data descriptor, DPL 3, limit 4 GiB. */
+#define DATA_BASE(b)                                                                               \
+	(DATA_DPL3 | (((uint64_t)(b) & 0xffffff) << 16) | (((uint64_t)(b) >> 24 & 0xff) << 56))
+#define MAGIC 0x5a5a1234c0ffee00UL
+/* LDT selectors (TI=1, RPL 3) of the entries ldt_use writes. */
+#define SEL_CODE 0x07  /* entry 0: 64-bit code */
+#define SEL_DATA 0x0f  /* entry 1: flat data */
+#define SEL_BASED 0x1f /* entry 3: data based at 0x1000, then 0x2000 */
+#define SEL_EMPTY 0x2f /* entry 5: nothing there */
+#define SEL_PAST 0x87  /* entry 16: past the LDT's 16 entries */
+
+/* A load that must work: no #GP, the read through it (if any) right. */
+static void must_load(enum seg_reg reg, uint16_t sel, uint64_t off, const char *what)
+{
+	struct seg_try t = seg_load(reg, sel, off);
+
+	if (t.traps || ((reg == SEG_FS || reg == SEG_DS) && t.got != MAGIC)) {
+		printk("ldt: FAIL %s (selector 0x%x: %lu #GP error 0x%lx, read 0x%lx)\n", what,
+		       (unsigned)sel, t.traps, t.err, (unsigned long)t.got);
+		ok_all = false;
+	}
+	seg_reset();
+}
+
+/* A load that must give us #GP(selector), as on Xen (and on any engine that loads no LDT). */
+static void must_gp(struct seg_try t, uint16_t sel, const char *what)
+{
+	if (t.traps != 1 || t.err != (sel & ~3u)) {
+		printk("ldt: FAIL %s (selector 0x%x: %lu #GP, error 0x%lx, want one with 0x%x)\n",
+		       what, (unsigned)sel, t.traps, t.err, (unsigned)(sel & ~3u));
+		ok_all = false;
+	}
+	seg_reset();
+}
+
+/*
+ * The LDT g (16 entries, set) in use.  load: the engine loads it, as Xen;
+ * else each LDT selector is #GP.
+ */
+static void ldt_use(uint64_t *g, bool load)
+{
+	uint64_t *data = page_alloc(), ma = pv_ma(g);
+	uint64_t at = (uint64_t)data;
+
+	if (!data || !seg_traps_on()) {
+		printk("ldt: FAIL no page or #GP entry for the LDT loads\n");
+		ok_all = false;
+		return;
+	}
+	*data = MAGIC;
+	expect(update_descriptor(ma + 3 * 8, DATA_BASE(0x1000)), 0, "a based data descriptor");
+	if (load) {
+		must_load(SEG_DS, SEL_DATA, at, "LDT selector into %ds, read through it");
+		must_load(SEG_ES, SEL_DATA, 0, "LDT selector into %es");
+		must_load(SEG_GS, SEL_DATA, 0, "LDT selector into %gs");
+		must_load(SEG_FS, SEL_BASED, at - 0x1000, "LDT selector into %fs, its base 0x1000");
+		struct seg_try t = seg_lret(SEL_CODE);
+		expect((long)t.traps, 0, "lret to an LDT code segment");
+		/* update_descriptor into the LDT: the next load sees the new base. */
+		expect(update_descriptor(ma + 3 * 8, DATA_BASE(0x2000)), 0, "rebase the descriptor");
+		must_load(SEG_FS, SEL_BASED, at - 0x2000, "the rebased LDT selector into %fs");
+		must_gp(seg_load(SEG_FS, SEL_EMPTY, 0), SEL_EMPTY, "an empty LDT entry into %fs");
+		must_gp(seg_load(SEG_DS, SEL_PAST, 0), SEL_PAST, "past the LDT's limit into %ds");
+		must_gp(seg_lret(SEL_EMPTY), SEL_EMPTY, "lret to an empty LDT entry");
+		if (ok_all)
+			printk("ldt: loaded: %%ds %%es %%gs %%fs (read 0x%lx through base 0x2000), "
+			       "lret to 0x%x, bad selectors #GP\n",
+			       MAGIC, SEL_CODE);
+	} else {
+		must_gp(seg_load(SEG_DS, SEL_DATA, at), SEL_DATA, "LDT selector into %ds (no LDT)");
+		must_gp(seg_load(SEG_FS, SEL_BASED, 0), SEL_BASED, "LDT selector into %fs (no LDT)");
+		must_gp(seg_lret(SEL_CODE), SEL_CODE, "lret to an LDT code segment (no LDT)");
+		if (ok_all)
+			printk("ldt: not loaded by this engine: LDT selectors #GP\n");
+	}
+	/* No LDT at all: any LDT selector is #GP. */
+	expect(set_ldt(0, 0), 0, "SET_LDT 0/0 before loading");
+	must_gp(seg_load(SEG_FS, SEL_DATA, 0), SEL_DATA, "an LDT selector with no LDT");
+	expect(set_ldt((unsigned long)g, 16), 0, "SET_LDT again");
+	if (load)
+		must_load(SEG_FS, SEL_BASED, at - 0x2000, "the LDT set again, into %fs");
+	seg_traps_off();
+	page_free(data);
 }
 
 void ldt_word(const start_info_t *si, const char *arg)
@@ -78,6 +170,8 @@ void ldt_word(const start_info_t *si, const char *arg)
 	expect(g[2] == DATA_DPL3, 1, "update_descriptor's DPL fixed up");
 	expect(set_ldt(va + 8, 1), -XEN_EINVAL, "a bad SET_LDT with an LDT set");
 	expect(pv_remap(g, PAGE_KERNEL_RW) != 0, 1, "the LDT in place after a bad SET_LDT");
+	if (arg && (!strcmp(arg, "load") || !strcmp(arg, "noload")))
+		ldt_use(g, !strcmp(arg, "load"));
 	if (arg && !strcmp(arg, "keep")) {
 		/* Leave the LDT in place: the domain's end must release its frame. */
 		printk("ldt: %s (LDT kept)\n", ok_all ? "ok" : "FAIL");

@@ -40,6 +40,7 @@ volatile unsigned long privops_vec, privops_err, privops_count, privops_resume;
  */
 __asm__(".pushsection .text\n"
 	".macro PRIVOPS_ENTRY name, vec, err\n"
+	".globl \\name\n"
 	"\\name:\n"
 	"	popq %rcx\n"
 	"	popq %r11\n"
