@@ -195,6 +195,11 @@ struct hv_engine {
 	 * takes it from there.  Any thread; d->lock may be held.
 	 */
 	void (*ldt_changed)(struct hv_vcpu *v);
+	/*
+	 * Its vCPUs load the guest's own GDT and LDT descriptors (the KVM
+	 * engine's per-vCPU tables): HYPERVISOR_iret may return to them.
+	 */
+	bool guest_descriptors;
 };
 
 extern const struct hv_engine hv_kvm_engine;  /* kvm/ */

@@ -8,6 +8,7 @@
 #include <xen/arch-x86/xen-x86_64.h>
 #include <xen/memory.h>
 #include "hv.h"
+#include "hypercall.h"
 #include "mmu.h"
 
 #define PTE_P (1ULL << 0)
@@ -454,6 +455,30 @@ void pv_vm_assist_update(struct hv_domain *d, uint64_t set, uint64_t clear)
 }
 
 /*
+ * A selector an iretq would load for the guest: Xen's flat ring-3 ones,
+ * or, where the engine loads the guest's own descriptors, one of its GDT
+ * or LDT whose descriptor the CPU takes: present, DPL 3, for CS 64-bit
+ * code (the engine runs no compatibility mode), for SS writable data.
+ * The vCPU then runs on the flat segment of that kind, which is the same
+ * 64-bit segment (bases and limits do not apply to CS and SS).
+ */
+static bool iret_sel_ok(struct hv_vcpu *v, uint16_t sel, bool code)
+{
+	uint64_t desc;
+
+	if (sel == (code ? FLAT_RING3_CS64 : FLAT_RING3_SS64))
+		return true;
+	if (!v->dom->eng || !v->dom->eng->guest_descriptors || !pv_seg_desc(v, sel, &desc))
+		return false;
+	unsigned type = (desc >> 40) & 0xf, s = (desc >> 44) & 1, dpl = (desc >> 45) & 3;
+	if (!s || dpl != 3 || !((desc >> 47) & 1))
+		return false;
+	if (code) /* code (type bit 3), L set, D clear */
+		return (type & 8) && ((desc >> 53) & 1) && !((desc >> 54) & 1);
+	return !(type & 8) && (type & 2); /* writable data */
+}
+
+/*
  * HYPERVISOR_iret: the guest pushed flags and the return frame, the stub
  * rcx, r11 and rax, so rsp points at Xen's iret_context.  A CS with RPL 3
  * returns to user mode (the user tables must exist, else the domain is
@@ -501,11 +526,12 @@ int pv_iret(struct hv_vcpu *v)
 	/*
 	 * Xen forces RPL 3 and lets the CPU's iretq judge the rest; an iretq
 	 * that faults goes to the failsafe callback.  Our vCPUs run on the
-	 * flat 64-bit ring-3 selectors only, so any other (compat mode
-	 * included) and a non-canonical rip are what would fault here.
+	 * flat 64-bit ring-3 selectors, or on the guest's own 64-bit ones
+	 * where the engine loads them (iret_sel_ok), so any other (compat
+	 * mode included) and a non-canonical rip are what would fault here.
 	 */
 	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
-	if (cs != FLAT_RING3_CS64 || ss != FLAT_RING3_SS64 ||
+	if (!iret_sel_ok(v, cs, true) || !iret_sel_ok(v, ss, false) ||
 	    (uint64_t)((int64_t)(ic.rip << 16) >> 16) != ic.rip) {
 		if (vi)
 			__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),

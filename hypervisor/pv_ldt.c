@@ -123,3 +123,31 @@ void pv_ldt_changed(struct hv_vcpu *v, bool locked)
 		       ret);
 	}
 }
+
+bool pv_seg_desc(struct hv_vcpu *v, uint16_t sel, uint64_t *desc)
+{
+	struct hv_domain *d = v->dom;
+	unsigned idx = sel >> 3;
+	uint64_t frame = 0, base, ents = 0;
+	const uint64_t *f;
+	bool found = false;
+
+	if (sel & 4)
+		mmu_vcpu_ldt(d, v->id, &base, &ents);
+	pthread_mutex_lock(&d->lock);
+	if (sel & 4) {
+		if (idx < ents && idx / 512 < v->ldt_nframes && idx / 512 < PV_GDT_FRAMES) {
+			frame = v->ldt_frames[idx / 512];
+			found = true;
+		}
+	} else if (idx < v->gdt_ents && idx / 512 < PV_GDT_FRAMES) {
+		frame = v->gdt_frames[idx / 512];
+		found = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	/* A held descriptor frame (validated, never writable): read as it is. */
+	if (!found || !(f = mem_gpa(&d->mem, frame << PAGE_SHIFT, PAGE_SIZE)))
+		return false;
+	*desc = __atomic_load_n(&f[idx % 512], __ATOMIC_RELAXED);
+	return true;
+}

@@ -19,6 +19,7 @@
 #include <svk/privops.h>
 #include <svk/pvmmu.h>
 #include <svk/segload.h>
+#include <xen/callback.h>
 
 #define PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
 #define CODE64_DPL0 0x00af9a000000ffffUL
@@ -50,10 +51,6 @@ static long update_descriptor(uint64_t ma, uint64_t desc)
 	return _hypercall2(__HYPERVISOR_update_descriptor, ma, desc);
 }
 
-/* A 32-bit-base data descriptor, DPL 3, limit 4 GiB. */
-#define DATA_BASE(b)                                                                               \
-	(DATA_DPL3 | (((uint64_t)(b) & 0xffffff) << 16) | (((uint64_t)(b) >> 24 & 0xff) << 56))
-#define MAGIC 0x5a5a1234c0ffee00UL
 /* LDT selectors (TI=1, RPL 3) of the entries ldt_use writes. */
 #define SEL_CODE 0x07  /* entry 0: 64-bit code */
 #define SEL_DATA 0x0f  /* entry 1: flat data */
@@ -61,28 +58,14 @@ static long update_descriptor(uint64_t ma, uint64_t desc)
 #define SEL_EMPTY 0x2f /* entry 5: nothing there */
 #define SEL_PAST 0x87  /* entry 16: past the LDT's 16 entries */
 
-/* A load that must work: no #GP, the read through it (if any) right. */
 static void must_load(enum seg_reg reg, uint16_t sel, uint64_t off, const char *what)
 {
-	struct seg_try t = seg_load(reg, sel, off);
-
-	if (t.traps || ((reg == SEG_FS || reg == SEG_DS) && t.got != MAGIC)) {
-		printk("ldt: FAIL %s (selector 0x%x: %lu #GP error 0x%lx, read 0x%lx)\n", what,
-		       (unsigned)sel, t.traps, t.err, (unsigned long)t.got);
-		ok_all = false;
-	}
-	seg_reset();
+	ok_all &= seg_must_load("ldt", reg, sel, off, what);
 }
 
-/* A load that must give us #GP(selector), as on Xen (and on any engine that loads no LDT). */
 static void must_gp(struct seg_try t, uint16_t sel, const char *what)
 {
-	if (t.traps != 1 || t.err != (sel & ~3u)) {
-		printk("ldt: FAIL %s (selector 0x%x: %lu #GP, error 0x%lx, want one with 0x%x)\n",
-		       what, (unsigned)sel, t.traps, t.err, (unsigned)(sel & ~3u));
-		ok_all = false;
-	}
-	seg_reset();
+	ok_all &= seg_must_gp("ldt", t, sel, what);
 }
 
 /*
@@ -99,8 +82,8 @@ static void ldt_use(uint64_t *g, bool load)
 		ok_all = false;
 		return;
 	}
-	*data = MAGIC;
-	expect(update_descriptor(ma + 3 * 8, DATA_BASE(0x1000)), 0, "a based data descriptor");
+	*data = SEG_MAGIC;
+	expect(update_descriptor(ma + 3 * 8, SEG_DATA_BASE(0x1000)), 0, "a based data descriptor");
 	if (load) {
 		must_load(SEG_DS, SEL_DATA, at, "LDT selector into %ds, read through it");
 		must_load(SEG_ES, SEL_DATA, 0, "LDT selector into %es");
@@ -109,7 +92,7 @@ static void ldt_use(uint64_t *g, bool load)
 		struct seg_try t = seg_lret(SEL_CODE);
 		expect((long)t.traps, 0, "lret to an LDT code segment");
 		/* update_descriptor into the LDT: the next load sees the new base. */
-		expect(update_descriptor(ma + 3 * 8, DATA_BASE(0x2000)), 0, "rebase the descriptor");
+		expect(update_descriptor(ma + 3 * 8, SEG_DATA_BASE(0x2000)), 0, "rebase the descriptor");
 		must_load(SEG_FS, SEL_BASED, at - 0x2000, "the rebased LDT selector into %fs");
 		must_gp(seg_load(SEG_FS, SEL_EMPTY, 0), SEL_EMPTY, "an empty LDT entry into %fs");
 		must_gp(seg_load(SEG_DS, SEL_PAST, 0), SEL_PAST, "past the LDT's limit into %ds");
@@ -117,7 +100,7 @@ static void ldt_use(uint64_t *g, bool load)
 		if (ok_all)
 			printk("ldt: loaded: %%ds %%es %%gs %%fs (read 0x%lx through base 0x2000), "
 			       "lret to 0x%x, bad selectors #GP\n",
-			       MAGIC, SEL_CODE);
+			       SEG_MAGIC, SEL_CODE);
 	} else {
 		must_gp(seg_load(SEG_DS, SEL_DATA, at), SEL_DATA, "LDT selector into %ds (no LDT)");
 		must_gp(seg_load(SEG_FS, SEL_BASED, 0), SEL_BASED, "LDT selector into %fs (no LDT)");
@@ -125,6 +108,25 @@ static void ldt_use(uint64_t *g, bool load)
 		if (ok_all)
 			printk("ldt: not loaded by this engine: LDT selectors #GP\n");
 	}
+	/* HYPERVISOR_iret to an LDT code segment and stack (kernel-mode frames: RPL 0). */
+	struct callback_register cb = { .type = CALLBACKTYPE_failsafe,
+					.address = (unsigned long)privops_failsafe };
+	unsigned long before = privops_failsafes, rcx, r11, rax, label;
+	extern char failsafe_callback[];
+
+	expect(HYPERVISOR_callback_op(CALLBACKOP_register, &cb), 0, "register a failsafe");
+	iret_case(0, SEL_CODE & ~3, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
+	iret_case(0, FLAT_KERNEL_CS & ~3, SEL_DATA & ~3, &rcx, &r11, &rax, &label);
+	expect((long)(privops_failsafes - before), load ? 0 : 2,
+	       load ? "iret to LDT cs / ss (failsafe entered)" : "iret to LDT cs / ss (no failsafe)");
+	iret_case(0, SEL_EMPTY & ~3, FLAT_KERNEL_SS, &rcx, &r11, &rax, &label);
+	expect((long)(privops_failsafes - before), load ? 1 : 3, "iret to an empty LDT entry");
+	cb.address = (unsigned long)failsafe_callback;
+	expect(HYPERVISOR_callback_op(CALLBACKOP_register, &cb), 0, "restore the failsafe");
+	if (ok_all)
+		printk("ldt: iret to LDT cs 0x%x / ss 0x%x: %s\n", SEL_CODE, SEL_DATA,
+		       load ? "returned" : "failsafe callback");
+
 	/* No LDT at all: any LDT selector is #GP. */
 	expect(set_ldt(0, 0), 0, "SET_LDT 0/0 before loading");
 	must_gp(seg_load(SEG_FS, SEL_DATA, 0), SEL_DATA, "an LDT selector with no LDT");

@@ -8,6 +8,7 @@
  */
 #include <svk/hypercall.h>
 #include <svk/lib.h>
+#include <svk/printk.h>
 #include <svk/segload.h>
 
 extern char privops_gp[];
@@ -84,4 +85,28 @@ void seg_reset(void)
 			     : "memory");
 	(void)_hypercall2(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0);
 	(void)_hypercall2(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, 0);
+}
+
+bool seg_must_load(const char *word, enum seg_reg reg, uint16_t sel, uint64_t off,
+		   const char *what)
+{
+	struct seg_try t = seg_load(reg, sel, off);
+	bool ok = !t.traps && ((reg != SEG_FS && reg != SEG_DS) || t.got == SEG_MAGIC);
+
+	if (!ok)
+		printk("%s: FAIL %s (selector 0x%x: %lu #GP error 0x%lx, read 0x%lx)\n", word, what,
+		       (unsigned)sel, t.traps, t.err, (unsigned long)t.got);
+	seg_reset();
+	return ok;
+}
+
+bool seg_must_gp(const char *word, struct seg_try t, uint16_t sel, const char *what)
+{
+	bool ok = t.traps == 1 && t.err == (sel & ~3u);
+
+	if (!ok)
+		printk("%s: FAIL %s (selector 0x%x: %lu #GP, error 0x%lx, want one with 0x%x)\n",
+		       word, what, (unsigned)sel, t.traps, t.err, (unsigned)(sel & ~3u));
+	seg_reset();
+	return ok;
 }
