@@ -11,15 +11,15 @@
  * (the next SET_LDT or context) or the domain ends.
  *
  * When: Xen takes an LDT page lazily, at the guest's first use of an LDT
- * selector.  Neither of our engines loads a guest LDT (the KVM engine's
- * private area has no room for a 64 KiB LDT per vCPU; a process engine
- * runner would need modify_ldt, which its seccomp filter refuses), so
- * nothing here ever faults on an LDT: it is resolved at once when it is
- * set.  A set that does not resolve (a page not mapped, a page table, a
- * page mapped writable, a descriptor Xen refuses) still succeeds, as on
- * Xen, and leaves nothing held; the guest's use of an LDT selector then
- * faults with #GP, as every LDT selector does on our engines (Xen would
- * deliver #PF at the LDT address for the page it could not take).
+ * selector.  Our engines never fault on an LDT page (the KVM engine
+ * loads a copy of the held frames, kvm/kvm_ldt.c, told through the
+ * engine's ldt_changed hook; a process engine runner would need
+ * modify_ldt, which its seccomp filter refuses, so it loads none): it is
+ * resolved at once when it is set.  A set that does not resolve (a page
+ * not mapped, a page table, a page mapped writable, a descriptor Xen
+ * refuses) still succeeds, as on Xen, and leaves nothing held nor
+ * loaded; the guest's use of an LDT selector then faults with #GP (Xen
+ * would deliver #PF at the LDT address for the page it could not take).
  */
 #include <stdint.h>
 #include <string.h>
