@@ -194,6 +194,17 @@ static bool syscall_insn(struct hv_vcpu *v, uint64_t rip)
 	return !vcpu_copy_from_guest(v, b, rip, 2) && b[0] == 0x0f && b[1] == 0x05;
 }
 
+/* `int $N` (CD ib) at rip: N. */
+static bool int_n_insn(struct hv_vcpu *v, uint64_t rip, unsigned *n)
+{
+	uint8_t b[2];
+
+	if (vcpu_copy_from_guest(v, b, rip, 2) || b[0] != 0xcd)
+		return false;
+	*n = b[1];
+	return true;
+}
+
 /*
  * A guest exception.  Xen would bounce it to the guest's trap table;
  * until trap bouncing exists every guest fault crashes the guest alone,
@@ -221,6 +232,20 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 		else
 			pv_kernel_syscall(v);
 		return;
+	}
+	struct hv_exit gp;
+	unsigned n;
+	if (e->vector == 6 && int_n_insn(v, e->frame[0], &n)) {
+		/*
+		 * A PVM host raises #UD for a CPL3 `int $N` whatever the
+		 * gate (measured): it is the CPU's #GP(N << 3 | 2) for a gate
+		 * the guest may not use, which pv_trap_bounce takes as the
+		 * software interrupt where the trap table allows it (DPL 3).
+		 */
+		gp = *e;
+		gp.vector = 13;
+		gp.error_code = (uint64_t)n << 3 | 2;
+		e = &gp;
 	}
 	if (e->vector == 7 && v->fpu_ts) {
 		/* Xen clears the virtual CR0.TS as it delivers the #NM it caused. */

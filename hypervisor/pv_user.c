@@ -111,11 +111,12 @@ void pv_kernel_syscall(struct hv_vcpu *v)
 /*
  * A host system call the engine stopped (the process engine: seccomp's
  * SIGSYS, rip after the instruction).  In user mode a 64-bit one is the
- * guest process's `syscall`, and an i386 one its `int $0x80` (in a 64-bit
- * process that is a host system call, not a #GP): the software interrupt
- * through the trap table as on Xen.  In kernel mode a 64-bit one (x32
- * numbers included: they are only numbers) is a hypercall; anything else
- * (`int $0x80` in kernel mode, another ABI) crashes the domain.
+ * guest process's `syscall`.  In kernel mode a 64-bit one (x32 numbers
+ * included: they are only numbers) is a hypercall.  In either mode an
+ * i386 one is the guest's `int $0x80` (in a 64-bit process that is a host
+ * system call, not a #GP): the software interrupt through the trap table
+ * as on Xen (the traps word raises it in kernel mode).  Another ABI
+ * crashes the domain.
  */
 void pv_syscall_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
@@ -130,16 +131,16 @@ void pv_syscall_exit(struct hv_vcpu *v, const struct hv_exit *e)
 		pv_kernel_syscall(v);
 		return;
 	}
-	if (v->user_mode && e->sys_abi && !strcmp(e->sys_abi, "i386")) {
+	if (e->sys_abi && !strcmp(e->sys_abi, "i386")) {
 		struct hv_exit gp = { .kind = HV_EXIT_FAULT, .vector = 13 };
 
 		/* As the CPU would report `int $0x80` through a DPL0 gate: #GP(0x80 << 3 | 2). */
 		gp.error_code = (0x80 << 3) | 2;
 		gp.frame[0] = v->regs.rip - 2;
-		gp.frame[1] = FLAT_USER_CS64;
+		gp.frame[1] = v->user_mode ? FLAT_USER_CS64 : FLAT_KERNEL_CS64;
 		gp.frame[2] = v->regs.rflags;
 		gp.frame[3] = v->regs.rsp;
-		gp.frame[4] = FLAT_USER_SS64;
+		gp.frame[4] = v->user_mode ? FLAT_USER_SS64 : FLAT_KERNEL_SS64;
 		pv_fault(v, &gp);
 		return;
 	}
