@@ -19,6 +19,9 @@
 #include <svk/privops.h>
 #include <svk/pvmmu.h>
 #include <svk/segload.h>
+#include <svk/suspend.h>
+#include <svk/time.h>
+#include <svk/wait.h>
 #include <xen/callback.h>
 
 #define PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
@@ -137,6 +140,49 @@ static void ldt_use(uint64_t *g, bool load)
 	page_free(data);
 }
 
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/*
+ * ldt=resume-load / resume-noload: the LDT g (16 entries, set) stays set
+ * across save/restore; every 200 ms an LDT selector is loaded into %fs
+ * and read through, and after each resume one line says how that went
+ * (the context carries ldt_base/ldt_ents; the engine reloads it).
+ */
+static void ldt_resume(uint64_t *g, bool load)
+{
+	uint64_t *data = page_alloc(), end;
+	unsigned long seen = suspend_wakes(), fails = 0;
+
+	if (!data || !seg_traps_on() || !time_available()) {
+		printk("ldt: FAIL no page, #GP entry or time for ldt=resume\n");
+		return;
+	}
+	*data = SEG_MAGIC;
+	expect(update_descriptor(pv_ma(g) + 3 * 8, SEG_DATA_BASE(0x1000)), 0,
+	       "a based data descriptor");
+	printk("ldt: resume-ready (LDT of 16 entries set, selector 0x%x)\n", SEL_BASED);
+	end = time_now_ns() + 300 * 1000000000ULL;
+	while (time_now_ns() < end) {
+		struct seg_try t = seg_load(SEG_FS, SEL_BASED, (uint64_t)data - 0x1000);
+		bool ok = load ? !t.traps && t.got == SEG_MAGIC
+			       : t.traps == 1 && t.err == (SEL_BASED & ~3u);
+
+		seg_reset();
+		fails += !ok;
+		if (suspend_wakes() != seen) {
+			seen = suspend_wakes();
+			printk("ldt: resumed %lu: LDT selector %s (%lu bad so far)\n", seen,
+			       ok ? (load ? "loaded" : "#GP as before") : "FAIL", fails);
+		}
+		(void)wait_until(never, NULL, 200 * 1000000ULL);
+	}
+	seg_traps_off();
+}
+
 void ldt_word(const start_info_t *si, const char *arg)
 {
 	uint64_t *g = page_alloc();
@@ -174,6 +220,10 @@ void ldt_word(const start_info_t *si, const char *arg)
 	expect(pv_remap(g, PAGE_KERNEL_RW) != 0, 1, "the LDT in place after a bad SET_LDT");
 	if (arg && (!strcmp(arg, "load") || !strcmp(arg, "noload")))
 		ldt_use(g, !strcmp(arg, "load"));
+	if (arg && (!strcmp(arg, "resume-load") || !strcmp(arg, "resume-noload"))) {
+		ldt_resume(g, !strcmp(arg, "resume-load"));
+		return;
+	}
 	if (arg && !strcmp(arg, "keep")) {
 		/* Leave the LDT in place: the domain's end must release its frame. */
 		printk("ldt: %s (LDT kept)\n", ok_all ? "ok" : "FAIL");

@@ -10,7 +10,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-names=(ldt-word ldt-guest-runs-on ldt-kept-released-at-end ldt-use)
+names=(ldt-word ldt-guest-runs-on ldt-kept-released-at-end ldt-use ldt-saved-restored)
 need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
@@ -53,4 +53,27 @@ if guest_word_ok 90 "$klog" ldt && wait_for 60 bash -c "! xl list ldtkeep > /dev
 else
 	fail ldt-kept-released-at-end; grep -E '^ldt' "$klog" | sed 's/^/    /'
 	grep -E 'still held' "$hvlog" | sed 's/^/    /'
+fi
+
+# An LDT in use across xl save / xl restore: the context carries ldt_base/ldt_ents, the restored
+# vCPU's LDT is resolved again and (KVM) loaded; the guest loads its selector every 200 ms and
+# says how the first one after the resume went (process engine: still our #GP).
+if "$SV_BIN/xl" help 2>&1 | grep -qw restore; then
+	pv_guest_cfg "$cfg" ldtsr "ldt=resume-$use halt"
+	on_exit "xl destroy ldtsr >/dev/null 2>&1"
+	slog=$SPLITVISOR_RUNDIR/console/guest-ldtsr.log
+	want='^ldt: resumed 1: LDT selector (loaded|#GP as before) \(0 bad so far\)'
+	if xl create "$cfg" > /dev/null 2>&1 && wait_for 90 grep -q '^ldt: resume-ready' "$slog" &&
+		xl save ldtsr "$SPLITVISOR_RUNDIR/ldt.save" > /dev/null 2>&1 &&
+		wait_for 60 bash -c "! xl list ldtsr > /dev/null 2>&1" &&
+		xl restore "$SPLITVISOR_RUNDIR/ldt.save" > /dev/null 2>&1 &&
+		wait_for 90 grep -qE "$want" "$slog"; then
+		pass ldt-saved-restored
+	else
+		fail ldt-saved-restored; grep -E '^ldt|crash|control' "$slog" | tail -5 | sed 's/^/    /'
+		tail -5 "$hvlog" | sed 's/^/    /'
+	fi
+	xl destroy ldtsr > /dev/null 2>&1
+else
+	skip "ldt-saved-restored: xl has no save/restore"
 fi
