@@ -21,6 +21,7 @@ GUEST_SRCS := \
 	frontends/kernel/main.c \
 	frontends/kernel/traps.c \
 	frontends/kernel/privops.c frontends/kernel/gdtword.c frontends/kernel/ldtword.c \
+	frontends/kernel/segload.c \
 	frontends/kernel/pagetables.c \
 	frontends/kernel/usermode.c frontends/kernel/usermode_smp.c \
 	frontends/kernel/commands.c \

@@ -194,6 +194,18 @@ struct hv_engine {
 	 * 0, or -errno and why; on failure the domain cannot run.
 	 */
 	int (*low_va_late)(struct hv_domain *d, char *why, size_t len);
+	/*
+	 * Optional: v's LDT changed (MMUEXT_SET_LDT or a context: v->ldt_frames
+	 * and mmu_vcpu_ldt), or a descriptor in one of its frames did
+	 * (update_descriptor): an engine whose vCPUs load the guest's LDT
+	 * takes it from there.  Any thread; d->lock may be held.
+	 */
+	void (*ldt_changed)(struct hv_vcpu *v);
+	/*
+	 * Its vCPUs load the guest's own GDT and LDT descriptors (the KVM
+	 * engine's per-vCPU tables): HYPERVISOR_iret may return to them.
+	 */
+	bool guest_descriptors;
 };
 
 extern const struct hv_engine hv_kvm_engine;  /* kvm/ */
@@ -516,6 +528,13 @@ enum {
 	PV_PRIV_VCPU0
 };
 enum { PV_VCPU_GDT = 0, PV_VCPU_TSS = 16, PV_VCPU_STACK = 19, PV_PRIV_PER_VCPU = 20 };
+/*
+ * After the grant frames, the KVM engine's copies of each vCPU's LDT: one
+ * level-1 page that maps them, then PV_LDT_PAGES pages (8192 descriptors)
+ * per vCPU.  pv_priv_ldt_l1 is that level-1 page's index.
+ */
+#define PV_LDT_PAGES 16
+uint64_t pv_priv_ldt_l1(unsigned max_vcpus);
 uint64_t pv_priv_pages(unsigned max_vcpus); /* mapped for the CPU by the KVM engine */
 /* Enter the guest's event callback if an upcall is pending and unmasked. */
 void pv_deliver_upcall(struct hv_vcpu *v);

@@ -57,6 +57,11 @@ void pv_ldt_changed(struct hv_vcpu *v, bool locked);
 int pv_ldt_resolve(struct hv_vcpu *v, bool locked);
 /* v's LDT frames go back (the LDT changes, the vCPU or domain ends). */
 void pv_ldt_release(struct hv_vcpu *v, bool locked);
+/*
+ * v's own descriptor for sel: its GDT's (below Xen's reserved entries) or,
+ * TI set, its LDT's while the LDT's frames are held.  False: none there.
+ */
+bool pv_seg_desc(struct hv_vcpu *v, uint16_t sel, uint64_t *desc);
 
 /* The vm_assist types a 64-bit PV guest may enable (hypercall.c, and a vCPU 0 context's). */
 #define HV_VMASST_VALID                                                                            \

@@ -8,6 +8,7 @@
 #include <xen/arch-x86/xen-x86_64.h>
 #include <xen/memory.h>
 #include "hv.h"
+#include "hypercall.h"
 #include "mmu.h"
 
 #define PTE_P (1ULL << 0)
@@ -18,13 +19,19 @@
  * The private pages, SV_PRIV_GPA onwards: shared_info first, then what
  * the KVM engine needs for the CPU (its page tables for the private slot,
  * IDT, stubs, per-vCPU GDT/TSS/stack: PV_PRIV_*), the grant-table frames,
- * and the M2P.  The process engine uses only shared_info, the grant
+ * the KVM engine's per-vCPU LDT copies (PV_LDT_PAGES each, after their
+ * level-1 page), and the M2P.  The process engine uses only shared_info, the grant
  * frames and the M2P, but keeps the same layout so that dom0 and the
  * toolstack see one.
  */
-uint64_t pv_priv_pages(unsigned max_vcpus)
+uint64_t pv_priv_ldt_l1(unsigned max_vcpus)
 {
 	return PV_PRIV_VCPU0 + (uint64_t)PV_PRIV_PER_VCPU * max_vcpus + SV_GNT_MAX_FRAMES;
+}
+
+uint64_t pv_priv_pages(unsigned max_vcpus)
+{
+	return pv_priv_ldt_l1(max_vcpus) + 1 + (uint64_t)PV_LDT_PAGES * max_vcpus;
 }
 
 static uint64_t priv_gpa(uint64_t page)
@@ -187,13 +194,8 @@ static bool syscall_insn(struct hv_vcpu *v, uint64_t rip)
 	return !vcpu_copy_from_guest(v, b, rip, 2) && b[0] == 0x0f && b[1] == 0x05;
 }
 
-/*
- * `int $n` (cd n) at rip?  PVM raises #UD for it at CPL3 whatever the
- * gate says (KVM-NOTES.md); the CPU, and so Xen's guest, sees #GP(n << 3 | 2)
- * for a gate its privilege cannot use, which the bounce turns into the
- * software interrupt where the guest's trap table allows it.
- */
-static bool int_insn(struct hv_vcpu *v, uint64_t rip, uint8_t *n)
+/* `int $N` (CD ib) at rip: N. */
+static bool int_n_insn(struct hv_vcpu *v, uint64_t rip, unsigned *n)
 {
 	uint8_t b[2];
 
@@ -231,14 +233,19 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 			pv_kernel_syscall(v);
 		return;
 	}
-	uint8_t n;
-	if (e->vector == 6 && int_insn(v, e->frame[0], &n)) {
-		struct hv_exit gp = *e;
-
+	struct hv_exit gp;
+	unsigned n;
+	if (e->vector == 6 && int_n_insn(v, e->frame[0], &n)) {
+		/*
+		 * A PVM host raises #UD for a CPL3 `int $N` whatever the
+		 * gate (measured): it is the CPU's #GP(N << 3 | 2) for a gate
+		 * the guest may not use, which pv_trap_bounce takes as the
+		 * software interrupt where the trap table allows it (DPL 3).
+		 */
+		gp = *e;
 		gp.vector = 13;
-		gp.error_code = ((uint64_t)n << 3) | 2;
-		pv_fault(v, &gp);
-		return;
+		gp.error_code = (uint64_t)n << 3 | 2;
+		e = &gp;
 	}
 	if (e->vector == 7 && v->fpu_ts) {
 		/* Xen clears the virtual CR0.TS as it delivers the #NM it caused. */
@@ -473,6 +480,30 @@ void pv_vm_assist_update(struct hv_domain *d, uint64_t set, uint64_t clear)
 }
 
 /*
+ * A selector an iretq would load for the guest: Xen's flat ring-3 ones,
+ * or, where the engine loads the guest's own descriptors, one of its GDT
+ * or LDT whose descriptor the CPU takes: present, DPL 3, for CS 64-bit
+ * code (the engine runs no compatibility mode), for SS writable data.
+ * The vCPU then runs on the flat segment of that kind, which is the same
+ * 64-bit segment (bases and limits do not apply to CS and SS).
+ */
+static bool iret_sel_ok(struct hv_vcpu *v, uint16_t sel, bool code)
+{
+	uint64_t desc;
+
+	if (sel == (code ? FLAT_RING3_CS64 : FLAT_RING3_SS64))
+		return true;
+	if (!v->dom->eng || !v->dom->eng->guest_descriptors || !pv_seg_desc(v, sel, &desc))
+		return false;
+	unsigned type = (desc >> 40) & 0xf, s = (desc >> 44) & 1, dpl = (desc >> 45) & 3;
+	if (!s || dpl != 3 || !((desc >> 47) & 1))
+		return false;
+	if (code) /* code (type bit 3), L set, D clear */
+		return (type & 8) && ((desc >> 53) & 1) && !((desc >> 54) & 1);
+	return !(type & 8) && (type & 2); /* writable data */
+}
+
+/*
  * HYPERVISOR_iret: the guest pushed flags and the return frame, the stub
  * rcx, r11 and rax, so rsp points at Xen's iret_context.  A CS with RPL 3
  * returns to user mode (the user tables must exist, else the domain is
@@ -520,11 +551,12 @@ int pv_iret(struct hv_vcpu *v)
 	/*
 	 * Xen forces RPL 3 and lets the CPU's iretq judge the rest; an iretq
 	 * that faults goes to the failsafe callback.  Our vCPUs run on the
-	 * flat 64-bit ring-3 selectors only, so any other (compat mode
-	 * included) and a non-canonical rip are what would fault here.
+	 * flat 64-bit ring-3 selectors, or on the guest's own 64-bit ones
+	 * where the engine loads them (iret_sel_ok), so any other (compat
+	 * mode included) and a non-canonical rip are what would fault here.
 	 */
 	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
-	if (cs != FLAT_RING3_CS64 || ss != FLAT_RING3_SS64 ||
+	if (!iret_sel_ok(v, cs, true) || !iret_sel_ok(v, ss, false) ||
 	    (uint64_t)((int64_t)(ic.rip << 16) >> 16) != ic.rip) {
 		if (vi)
 			__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),

@@ -224,18 +224,22 @@ long hc_update_descriptor(struct hv_vcpu *v, const uint64_t *a)
 	if ((ma & 7) || !pv_desc_check(&desc) || (ma >> PAGE_SHIFT) > MFN_MAX)
 		return -XEN_EINVAL;
 	ret = mmu_write_desc(d, ma, desc);
-	if (!ret && d->eng && d->eng->gdt_changed) {
+	if (!ret && d->eng && (d->eng->gdt_changed || d->eng->ldt_changed)) {
 		for (unsigned i = 0; i < d->max_vcpus; i++) {
 			struct hv_vcpu *t = d->vcpus[i];
-			bool in = false;
+			bool in_gdt = false, in_ldt = false;
 			if (!t)
 				continue;
 			pthread_mutex_lock(&d->lock);
 			for (unsigned k = 0; k < (t->gdt_ents + 511) / 512; k++)
-				in |= t->gdt_frames[k] == ma >> PAGE_SHIFT;
+				in_gdt |= t->gdt_frames[k] == ma >> PAGE_SHIFT;
+			for (unsigned k = 0; k < t->ldt_nframes && k < PV_GDT_FRAMES; k++)
+				in_ldt |= t->ldt_frames[k] == ma >> PAGE_SHIFT;
 			pthread_mutex_unlock(&d->lock);
-			if (in)
+			if (in_gdt && d->eng->gdt_changed)
 				d->eng->gdt_changed(t);
+			if (in_ldt && d->eng->ldt_changed)
+				d->eng->ldt_changed(t); /* the vCPU's LDT copy follows */
 		}
 	}
 	return ret;

@@ -11,15 +11,15 @@
  * (the next SET_LDT or context) or the domain ends.
  *
  * When: Xen takes an LDT page lazily, at the guest's first use of an LDT
- * selector.  Neither of our engines loads a guest LDT (the KVM engine's
- * private area has no room for a 64 KiB LDT per vCPU; a process engine
- * runner would need modify_ldt, which its seccomp filter refuses), so
- * nothing here ever faults on an LDT: it is resolved at once when it is
- * set.  A set that does not resolve (a page not mapped, a page table, a
- * page mapped writable, a descriptor Xen refuses) still succeeds, as on
- * Xen, and leaves nothing held; the guest's use of an LDT selector then
- * faults with #GP, as every LDT selector does on our engines (Xen would
- * deliver #PF at the LDT address for the page it could not take).
+ * selector.  Our engines never fault on an LDT page (the KVM engine
+ * loads a copy of the held frames, kvm/kvm_ldt.c, told through the
+ * engine's ldt_changed hook; a process engine runner would need
+ * modify_ldt, which its seccomp filter refuses, so it loads none): it is
+ * resolved at once when it is set.  A set that does not resolve (a page
+ * not mapped, a page table, a page mapped writable, a descriptor Xen
+ * refuses) still succeeds, as on Xen, and leaves nothing held nor
+ * loaded; the guest's use of an LDT selector then faults with #GP (Xen
+ * would deliver #PF at the LDT address for the page it could not take).
  */
 #include <stdint.h>
 #include <string.h>
@@ -54,6 +54,9 @@ static void swap(struct hv_vcpu *v, const uint64_t *frames, unsigned n, bool loc
 	v->ldt_nframes = n;
 	if (!locked)
 		pthread_mutex_unlock(&d->lock);
+	/* Before the old frames go back: the engine stops using them first. */
+	if (d->eng && d->eng->ldt_changed)
+		d->eng->ldt_changed(v);
 	drop(d, old, old_n);
 }
 
@@ -119,4 +122,32 @@ void pv_ldt_changed(struct hv_vcpu *v, bool locked)
 		       v->dom->domid, v->id, (unsigned long long)base, (unsigned long long)ents,
 		       ret);
 	}
+}
+
+bool pv_seg_desc(struct hv_vcpu *v, uint16_t sel, uint64_t *desc)
+{
+	struct hv_domain *d = v->dom;
+	unsigned idx = sel >> 3;
+	uint64_t frame = 0, base, ents = 0;
+	const uint64_t *f;
+	bool found = false;
+
+	if (sel & 4)
+		mmu_vcpu_ldt(d, v->id, &base, &ents);
+	pthread_mutex_lock(&d->lock);
+	if (sel & 4) {
+		if (idx < ents && idx / 512 < v->ldt_nframes && idx / 512 < PV_GDT_FRAMES) {
+			frame = v->ldt_frames[idx / 512];
+			found = true;
+		}
+	} else if (idx < v->gdt_ents && idx / 512 < PV_GDT_FRAMES) {
+		frame = v->gdt_frames[idx / 512];
+		found = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	/* A held descriptor frame (validated, never writable): read as it is. */
+	if (!found || !(f = mem_gpa(&d->mem, frame << PAGE_SHIFT, PAGE_SIZE)))
+		return false;
+	*desc = __atomic_load_n(&f[idx % 512], __ATOMIC_RELAXED);
+	return true;
 }

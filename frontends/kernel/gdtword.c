@@ -5,6 +5,11 @@
  * often in multicalls), with good and hostile arguments and Xen's answers.
  * Prints "gdt: FAIL what (rc)" per wrong answer and "gdt: ok" or "gdt: FAIL".
  * With "gdt=keep" the last GDT stays set (the domain's end releases it).
+ * With "gdt=load" it also uses the GDT as Xen loads it: its selectors in
+ * %ds/%es/%fs/%gs (a read through %fs with the descriptor's base, again
+ * after update_descriptor rebases it), a far return to its code segment,
+ * and our own #GP for an empty entry or one past the GDT.  With
+ * "gdt=noload" (an engine that loads no guest GDT) each gives our #GP.
  */
 #include <svk/hypercall.h>
 #include <svk/lib.h>
@@ -12,6 +17,7 @@
 #include <svk/printk.h>
 #include <svk/privops.h>
 #include <svk/pvmmu.h>
+#include <svk/segload.h>
 
 #define PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
 #define CODE64_DPL0 0x00af9a000000ffffUL
@@ -40,6 +46,65 @@ static void expect(long rc, long want, const char *what)
 		printk("gdt: FAIL %s (rc %ld, want %ld)\n", what, rc, want);
 		ok_all = false;
 	}
+}
+
+/* GDT selectors (RPL 3) of the GDT gdt_use runs on. */
+#define SEL_CODE 0x0b  /* entry 1: 64-bit code */
+#define SEL_DATA 0x13  /* entry 2: flat data */
+#define SEL_BASED 0x4b /* entry 9: data based at 0x1000, then 0x2000 */
+#define SEL_EMPTY 0x53 /* entry 10: nothing there */
+#define SEL_PAST 0xa3  /* entry 20: past the GDT's 16 entries */
+
+static void must_load(enum seg_reg reg, uint16_t sel, uint64_t off, const char *what)
+{
+	ok_all &= seg_must_load("gdt", reg, sel, off, what);
+}
+
+static void must_gp(struct seg_try t, uint16_t sel, const char *what)
+{
+	ok_all &= seg_must_gp("gdt", t, sel, what);
+}
+
+/* The GDT at ma (16 entries, set) in use.  load: the engine loads it, as Xen; else #GP. */
+static void gdt_use(uint64_t ma, bool load)
+{
+	uint64_t *data = page_alloc();
+	uint64_t at = (uint64_t)data;
+
+	if (!data || !seg_traps_on()) {
+		printk("gdt: FAIL no page or #GP entry for the GDT loads\n");
+		ok_all = false;
+		return;
+	}
+	*data = SEG_MAGIC;
+	expect(HYPERVISOR_update_descriptor(ma + 9 * 8, SEG_DATA_BASE(0x1000)), 0,
+	       "a based data descriptor");
+	if (load) {
+		must_load(SEG_DS, SEL_DATA, at, "GDT selector into %ds, read through it");
+		must_load(SEG_ES, SEL_DATA, 0, "GDT selector into %es");
+		must_load(SEG_GS, SEL_DATA, 0, "GDT selector into %gs");
+		must_load(SEG_FS, SEL_BASED, at - 0x1000, "GDT selector into %fs, its base 0x1000");
+		expect((long)seg_lret(SEL_CODE).traps, 0, "lret to the guest's GDT code segment");
+		expect(HYPERVISOR_update_descriptor(ma + 9 * 8, SEG_DATA_BASE(0x2000)), 0,
+		       "rebase the descriptor");
+		must_load(SEG_FS, SEL_BASED, at - 0x2000, "the rebased GDT selector into %fs");
+		must_gp(seg_load(SEG_FS, SEL_EMPTY, 0), SEL_EMPTY, "an empty GDT entry into %fs");
+		must_gp(seg_load(SEG_DS, SEL_PAST, 0), SEL_PAST, "past the GDT's entries into %ds");
+		must_gp(seg_lret(SEL_EMPTY), SEL_EMPTY, "lret to an empty GDT entry");
+		if (ok_all)
+			printk("gdt: loaded: %%ds %%es %%gs %%fs (read 0x%lx through base 0x2000), "
+			       "lret to 0x%x, bad selectors #GP\n",
+			       SEG_MAGIC, SEL_CODE);
+	} else {
+		must_gp(seg_load(SEG_DS, SEL_DATA, at), SEL_DATA, "GDT selector into %ds (no GDT)");
+		must_gp(seg_load(SEG_FS, SEL_BASED, 0), SEL_BASED, "GDT selector into %fs (no GDT)");
+		must_gp(seg_lret(SEL_CODE), SEL_CODE, "lret to a GDT code segment (no GDT)");
+		if (ok_all)
+			printk("gdt: not loaded by this engine: GDT selectors #GP\n");
+	}
+	expect(HYPERVISOR_update_descriptor(ma + 9 * 8, 0), 0, "clear the based descriptor");
+	seg_traps_off();
+	page_free(data);
 }
 
 void gdt_word(const start_info_t *si, const char *arg)
@@ -100,6 +165,8 @@ void gdt_word(const start_info_t *si, const char *arg)
 	expect((long)mc[0].result, 0, "multicall's good update_descriptor");
 	expect((long)mc[1].result, -XEN_EINVAL, "multicall's hostile update_descriptor");
 	expect(g[7] == DATA_DPL3 && g[8] == 0, 1, "multicall's writes");
+	if (arg && (!strcmp(arg, "load") || !strcmp(arg, "noload")))
+		gdt_use(ma, !strcmp(arg, "load"));
 
 	/* Hostile set_gdt: the GDT in place stays. */
 	expect(HYPERVISOR_set_gdt(fr, FIRST_RESERVED_GDT_ENTRY + 1), -XEN_EINVAL,

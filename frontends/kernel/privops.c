@@ -40,6 +40,7 @@ volatile unsigned long privops_vec, privops_err, privops_count, privops_resume;
  */
 __asm__(".pushsection .text\n"
 	".macro PRIVOPS_ENTRY name, vec, err\n"
+	".globl \\name\n"
 	"\\name:\n"
 	"	popq %rcx\n"
 	"	popq %r11\n"
@@ -74,6 +75,7 @@ __asm__(".pushsection .text\n"
 	 * the return that failed.  Note its cs and ss, then go on where that
 	 * return was going, on its stack, at privops_failsafe_resume.
 	 */
+	".globl privops_failsafe\n"
 	"privops_failsafe:\n"
 	"	movq 56(%rsp), %rax\n"
 	"	movq %rax, privops_fs_cs(%rip)\n"
@@ -264,7 +266,7 @@ static bool fpu_ts(void)
  * it: with VGCF_in_syscall rcx and r11 come back as rip and rflags
  * (Xen's sysret); without, as the frame had them.
  */
-static bool iret_case(unsigned long flags, unsigned long cs, unsigned long ss, unsigned long *rcx,
+bool iret_case(unsigned long flags, unsigned long cs, unsigned long ss, unsigned long *rcx,
 		      unsigned long *r11, unsigned long *rax, unsigned long *label)
 {
 	unsigned long mask = shared_info->vcpu_info[0].evtchn_upcall_mask;

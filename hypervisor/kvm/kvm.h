@@ -48,6 +48,9 @@ struct kvm_vcpu {
 	bool in_cgroup;	  /* its thread joined the domain's cgroup (first run) */
 	bool in_stub;	  /* stopped in a CPL0 fault stub: CPL3's CS and SS back before it runs */
 	bool cr3_pending; /* MMUEXT_NEW_BASEPTR: load v->cr3 before the next KVM_RUN */
+	/* The LDT copy's entries (kvm_ldt.c); LDTR to be set before the next KVM_RUN. */
+	unsigned ldt_ents;
+	bool ldt_pending;
 };
 
 static inline struct kvm_dom *kvm_dom(struct hv_domain *d)
@@ -93,5 +96,21 @@ void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *page);
 void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e);
 void kvm_pv_syscall(struct hv_vcpu *v, struct hv_exit *e);
 bool kvm_pv_va_reserved(uint64_t va);
+
+/* kvm_ldt.c: each vCPU's LDT copy, PV_LDT_PAGES pages from KVM_LDT_VA on. */
+#define KVM_LDT_VA (SV_PRIV_VA + (1ULL << 21)) /* the private slot's second 2 MiB */
+uint64_t kvm_ldt_va(unsigned vcpu);
+/*
+ * Fill an LDT copy (8192 entries): the first ents descriptors of the
+ * guest's frames when all of them are held (ents <= nframes * 512), the
+ * rest zero.  Returns the entries loaded (0: none).
+ */
+unsigned kvm_ldt_fill(uint64_t *copy, const struct hv_mem *mem, const uint64_t *frames,
+		      unsigned nframes, uint64_t ents);
+void kvm_ldt_changed(struct hv_vcpu *v); /* the engine's ldt_changed */
+/* LDTR as the copy stands (and no LDTR change pending any more). */
+struct kvm_segment kvm_ldt_seg(struct hv_vcpu *v);
+/* On v's thread before a run: LDTR with KVM_SET_SREGS if it changed. */
+int kvm_ldt_apply(struct hv_vcpu *v);
 
 #endif

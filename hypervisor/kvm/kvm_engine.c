@@ -107,6 +107,7 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 	k->sregs.cr3 = v->cr3;
 	k->sregs.fs.base = v->fs_base;
 	k->sregs.gs.base = pv_gs_active(v);
+	k->sregs.ldt = kvm_ldt_seg(v); /* the context's LDT (kvm_ldt.c) */
 	memcpy(&r, &v->regs, sizeof(r));
 	if (ioctl(k->fd, KVM_SET_SREGS, &k->sregs) < 0 || ioctl(k->fd, KVM_SET_REGS, &r) < 0)
 		return -errno;
@@ -180,6 +181,9 @@ static int kvm_apply_pending(struct hv_vcpu *v)
 			return -errno;
 		k->cr3_pending = false;
 	}
+	ret = kvm_ldt_apply(v); /* MMUEXT_SET_LDT */
+	if (ret)
+		return ret;
 	if (__atomic_load_n(&kvm_dom(v->dom)->sync.pending, __ATOMIC_ACQUIRE)) {
 		ret = kvm_sync_flush(v->dom);
 		if (ret)
@@ -383,4 +387,6 @@ const struct hv_engine hv_kvm_engine = {
 	.sync_mappings = kvm_sync_mappings,
 	.vcpu_host_tid = kvm_vcpu_host_tid,
 	.gdt_changed = kvm_pv_gdt_changed,
+	.ldt_changed = kvm_ldt_changed,
+	.guest_descriptors = true,
 };

@@ -98,13 +98,16 @@ static void set_gate(uint8_t *idt, unsigned vec, uint64_t target)
 
 int kvm_pv_domain_init(struct hv_domain *d)
 {
-	unsigned nr_pages =
-	    (unsigned)pv_priv_pages(d->max_vcpus); /* mapped for the CPU at SV_PRIV_VA */
+	/* Mapped for the CPU at SV_PRIV_VA, up to the LDT copies' level-1 page. */
+	unsigned nr_pages = (unsigned)pv_priv_ldt_l1(d->max_vcpus);
+	unsigned ldt_pages = PV_LDT_PAGES * d->max_vcpus; /* at KVM_LDT_VA */
 	uint64_t *l3 = priv_ptr(d, PRIV_L3), *l2 = priv_ptr(d, PRIV_L2), *l1 = priv_ptr(d, PRIV_L1);
+	uint64_t *ldt_l1 = priv_ptr(d, nr_pages);
 	uint8_t *idt = priv_ptr(d, PRIV_IDT), *stubs = priv_ptr(d, PRIV_STUBS);
 	uint8_t *sysc = priv_ptr(d, PRIV_SYSCALL);
 
-	if (nr_pages > 512 || !l3 || !l2 || !l1 || !idt || !stubs || !sysc)
+	if (nr_pages > 512 || ldt_pages > 512 || !l3 || !l2 || !l1 || !ldt_l1 || !idt || !stubs ||
+	    !sysc)
 		return -EINVAL;
 	/* SV_PRIV_VA is 1 GiB aligned: entry 0 at each lower level. */
 	/* U at the upper levels for the syscall page; every other leaf is supervisor-only. */
@@ -115,6 +118,10 @@ int kvm_pv_domain_init(struct hv_domain *d)
 		l1[i] = priv_gpa(i) | PTE_P | PTE_RW | nx;
 	}
 	l1[PRIV_SYSCALL] = priv_gpa(PRIV_SYSCALL) | PTE_P | PTE_US;
+	/* The LDT copies (kvm_ldt.c): supervisor-only data, as the GDT. */
+	l2[(KVM_LDT_VA >> 21) & 511] = priv_gpa(nr_pages) | PTE_P | PTE_RW | PTE_US;
+	for (unsigned i = 0; i < ldt_pages; i++)
+		ldt_l1[i] = priv_gpa(nr_pages + 1 + i) | PTE_P | PTE_RW | PTE_NX;
 	/*
 	 * Exception stubs: "out %al, $SV_PORT_FAULT; jmp ." at vector * 16.
 	 * The VMM reads the vector back from RIP and the frame from IST1.
@@ -258,7 +265,8 @@ int kvm_pv_vcpu_init(struct hv_vcpu *v)
 				      .selector = SEL_TSS,
 				      .type = 0xb,
 				      .present = 1 };
-	s->ldt = (struct kvm_segment){ .unusable = 1, .type = 2 };
+	kvm_ldt_changed(v); /* the LDT copy and LDTR as the vCPU's LDT stands (none at first) */
+	s->ldt = kvm_ldt_seg(v);
 	s->gdt.base = k->gdt_va;
 	s->gdt.limit = 0xffff;
 	s->idt.base = priv_va(PRIV_IDT);

@@ -4,19 +4,24 @@
 # word): a GDT frame must not be mapped writable and cannot be once it is one, descriptors are
 # checked and their DPL fixed up as Xen's check_descriptor, hostile calls get Xen's -EINVAL or
 # -EFAULT with nothing changed, update_descriptor works in a multicall; neither call is
-# -ENOSYS any more; a GDT left set is released when the domain ends.  On the process engine
-# the GDT is recorded, not loaded (docs/pv-usermode.md); the ABI and type rules are the same.
+# -ENOSYS any more; a GDT left set is released when the domain ends.  The KVM engine loads the
+# GDT (gdt-use: its selectors read through and lret to, bad ones our #GP); on the process engine
+# the GDT is recorded, not loaded (docs/pv-usermode.md), each selector our #GP; the ABI and type
+# rules are the same.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-names=(gdt-word gdt-not-enosys gdt-guest-runs-on gdt-kept-released-at-end)
+names=(gdt-word gdt-not-enosys gdt-guest-runs-on gdt-kept-released-at-end gdt-use)
 need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
 cfg=$SPLITVISOR_RUNDIR/gdt.cfg
 hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 
-pv_guest_cfg "$cfg" gdt "gdt print=after-gdt halt"
+# The word also uses the GDT: loaded on the KVM engine (selectors in %ds/%es/%fs/%gs, lret,
+# our #GP for bad ones), each selector our #GP on the process engine, which loads none.
+if [ "$(guest_engine)" = kvm ]; then use=load; else use=noload; fi
+pv_guest_cfg "$cfg" gdt "gdt=$use print=after-gdt halt"
 xl create "$cfg" > /dev/null 2>&1 || { fail "gdt-word: xl create"; exit 1; }
 log=$SPLITVISOR_RUNDIR/console/guest-gdt.log
 if guest_word_ok 90 "$log" gdt; then
@@ -24,6 +29,11 @@ if guest_word_ok 90 "$log" gdt; then
 else
 	fail gdt-word; grep -E '^gdt|crash|unhandled' "$log" | sed 's/^/    /'
 	tail -5 "$hvlog" | sed 's/^/    /'
+fi
+if [ "$use" = load ]; then
+	check gdt-use grep -q '^gdt: loaded: %ds %es %gs %fs (read 0x5a5a1234c0ffee00 through base 0x2000)' "$log"
+else
+	check gdt-use grep -q '^gdt: not loaded by this engine: GDT selectors #GP' "$log"
 fi
 check gdt-not-enosys bash -c "! grep -qE 'hypercall (10|27) not implemented' '$hvlog'"
 # The guest goes on to its next words and halts: gone by poweroff, never crashed.

@@ -4,18 +4,23 @@
 # Xen's argument checks (-EINVAL, nothing changed), a page still mapped writable accepted but
 # not taken, a read-only page taken as a segment-descriptor page (DPL fixed up, no writable
 # mapping while it is the LDT, update_descriptor into it), released by SET_LDT 0, and an LDT
-# left set released when the domain ends.  Neither engine loads the LDT (docs/mmu.md "The LDT").
+# left set released when the domain ends.  The KVM engine loads the LDT (ldt-use: selectors
+# read through, lret and iret to them, bad ones our #GP); the process engine loads none, so
+# each LDT selector is our #GP there (docs/mmu.md "The LDT").
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-names=(ldt-word ldt-guest-runs-on ldt-kept-released-at-end)
+names=(ldt-word ldt-guest-runs-on ldt-kept-released-at-end ldt-use ldt-saved-restored)
 need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
 stack_start || exit 1
 cfg=$SPLITVISOR_RUNDIR/ldt.cfg
 hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 
-pv_guest_cfg "$cfg" ldt "ldt print=after-ldt halt"
+# The word also uses the LDT: loaded on the KVM engine (selectors in %ds/%es/%fs/%gs, lret,
+# iret, our #GP for bad ones), each selector our #GP on the process engine, which loads none.
+if [ "$(guest_engine)" = kvm ]; then use=load; else use=noload; fi
+pv_guest_cfg "$cfg" ldt "ldt=$use print=after-ldt halt"
 xl create "$cfg" > /dev/null 2>&1 || { fail "ldt-word: xl create"; exit 1; }
 log=$SPLITVISOR_RUNDIR/console/guest-ldt.log
 if guest_word_ok 90 "$log" ldt; then
@@ -23,6 +28,11 @@ if guest_word_ok 90 "$log" ldt; then
 else
 	fail ldt-word; grep -E '^ldt|crash|unhandled' "$log" | sed 's/^/    /'
 	tail -5 "$hvlog" | sed 's/^/    /'
+fi
+if [ "$use" = load ]; then
+	check ldt-use grep -q '^ldt: loaded: %ds %es %gs %fs (read 0x5a5a1234c0ffee00 through base 0x2000)' "$log"
+else
+	check ldt-use grep -q '^ldt: not loaded by this engine: LDT selectors #GP' "$log"
 fi
 # The guest goes on to its next words and halts: gone by poweroff, never crashed.
 if wait_for 60 grep -q 'after-ldt' "$log" && wait_for 60 bash -c "! xl list ldt > /dev/null 2>&1" &&
@@ -43,4 +53,27 @@ if guest_word_ok 90 "$klog" ldt && wait_for 60 bash -c "! xl list ldtkeep > /dev
 else
 	fail ldt-kept-released-at-end; grep -E '^ldt' "$klog" | sed 's/^/    /'
 	grep -E 'still held' "$hvlog" | sed 's/^/    /'
+fi
+
+# An LDT in use across xl save / xl restore: the context carries ldt_base/ldt_ents, the restored
+# vCPU's LDT is resolved again and (KVM) loaded; the guest loads its selector every 200 ms and
+# says how the first one after the resume went (process engine: still our #GP).
+if "$SV_BIN/xl" help 2>&1 | grep -qw restore; then
+	pv_guest_cfg "$cfg" ldtsr "ldt=resume-$use halt"
+	on_exit "xl destroy ldtsr >/dev/null 2>&1"
+	slog=$SPLITVISOR_RUNDIR/console/guest-ldtsr.log
+	want='^ldt: resumed 1: LDT selector (loaded|#GP as before) \(0 bad so far\)'
+	if xl create "$cfg" > /dev/null 2>&1 && wait_for 90 grep -q '^ldt: resume-ready' "$slog" &&
+		xl save ldtsr "$SPLITVISOR_RUNDIR/ldt.save" > /dev/null 2>&1 &&
+		wait_for 60 bash -c "! xl list ldtsr > /dev/null 2>&1" &&
+		xl restore "$SPLITVISOR_RUNDIR/ldt.save" > /dev/null 2>&1 &&
+		wait_for 90 grep -qE "$want" "$slog"; then
+		pass ldt-saved-restored
+	else
+		fail ldt-saved-restored; grep -E '^ldt|crash|control' "$slog" | tail -5 | sed 's/^/    /'
+		tail -5 "$hvlog" | sed 's/^/    /'
+	fi
+	xl destroy ldtsr > /dev/null 2>&1
+else
+	skip "ldt-saved-restored: xl has no save/restore"
 fi

@@ -48,6 +48,8 @@ static void engine_reset(const struct hv_engine *hooks)
 	HOOK(sync_mappings);
 	HOOK(vcpu_host_tid);
 	HOOK(gdt_changed);
+	HOOK(ldt_changed);
+	HOOK(guest_descriptors);
 #undef HOOK
 }
 

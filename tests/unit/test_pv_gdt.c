@@ -81,6 +81,13 @@ static void count_gdt(struct hv_vcpu *x)
 	gdt_changed_calls++;
 }
 
+static unsigned ldt_changed_calls[2];
+
+static void count_ldt(struct hv_vcpu *x)
+{
+	ldt_changed_calls[x->id & 1]++;
+}
+
 static void *kmem(uint64_t va)
 {
 	return mem_gpa(&d->mem, DATA + (va - VA_DATA), 1);
@@ -93,6 +100,8 @@ static void setup(void)
 		.ptes_changed = nop_ptes,
 		.sync_mappings = nop_sync,
 		.gdt_changed = count_gdt,
+		.ldt_changed = count_ldt,
+		.guest_descriptors = true,
 	};
 
 	d = hvh_setup(&(struct hvh_spec){ .domid = 12,
@@ -115,6 +124,7 @@ static void setup(void)
 	v0->has_context = true;
 	ck_assert_int_eq(mmu_vcpu_context(v0, L4), 0);
 	gdt_changed_calls = 0;
+	memset(ldt_changed_calls, 0, sizeof(ldt_changed_calls));
 	/* A GDT as Linux's: null, kernel code and data (DPL 0, as a native kernel writes them). */
 	for (uint64_t g = GDT0; g <= GDT2; g += 0x1000) {
 		hvh_pt(g)[1] = CODE64_DPL0;
@@ -673,6 +683,71 @@ START_TEST(contexts_carry_the_ldt)
 }
 END_TEST
 
+/*
+ * The KVM engine's LDT copy (kvm_ldt.c; its fill on its own, no /dev/kvm needed): the
+ * engine hears of every change (SET_LDT, update_descriptor into an LDT frame, a context),
+ * copies the guest's held descriptors up to the LDT's entries and nothing past them, and
+ * loads nothing for an LDT that did not resolve or one that claims more than is held.
+ */
+START_TEST(kvm_ldt_copies_the_guests_ldt)
+{
+	uint64_t *copy = malloc(PV_LDT_PAGES * 4096), desc;
+	unsigned calls;
+
+	ck_assert_ptr_nonnull(copy);
+	memset(copy, 0xa5, PV_LDT_PAGES * 4096);
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 3), 0);
+	ck_assert_uint_ge(ldt_changed_calls[0], 1);
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 3), 3);
+	ck_assert_uint_eq(copy[0], 0);
+	ck_assert_uint_eq(copy[1], CODE64_DPL3); /* fixed up in the frame, then copied */
+	ck_assert_uint_eq(copy[2], DATA_DPL3);
+	ck_assert_uint_eq(copy[6], 0); /* in the frame, past the LDT's 3 entries */
+	ck_assert_uint_eq(copy[8191], 0);
+	/* update_descriptor into the LDT's frame: the engine hears of it (v0's, not v1's). */
+	calls = ldt_changed_calls[0];
+	ck_assert_int_eq(hc(v0, __HYPERVISOR_update_descriptor, GDT2 + 2 * 8, CODE64_DPL0), 0);
+	ck_assert_uint_eq(ldt_changed_calls[0], calls + 1);
+	ck_assert_uint_eq(ldt_changed_calls[1], 0);
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 3), 3);
+	ck_assert_uint_eq(copy[2], CODE64_DPL3);
+	/* The core's view of the same descriptors (HYPERVISOR_iret's check). */
+	ck_assert(pv_seg_desc(v0, 0x0f, &desc) && desc == CODE64_DPL3);
+	ck_assert(!pv_seg_desc(v0, 0x1f, &desc)); /* entry 3: past the LDT */
+	/* Hostile counts: more entries than frames held, more than an LDT has: nothing. */
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 513), 0);
+	ck_assert_uint_eq(copy[1], 0);
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, 16, 8193), 0);
+	/* Two frames: entry 512 comes from the second. */
+	map(33, GDT0, RO);
+	ck_assert_int_eq(set_ldt(v0, VA_RO, 514), 0);
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 514), 514);
+	ck_assert_uint_eq(copy[512 + 1], CODE64_DPL3);
+	ck_assert_uint_eq(copy[514], 0);
+	/* An LDT that does not resolve (not mapped): set, but nothing loaded. */
+	calls = ldt_changed_calls[0];
+	ck_assert_int_eq(set_ldt(v0, VA_DATA + 48 * 4096ULL, 1), 0);
+	ck_assert_uint_gt(ldt_changed_calls[0], calls);
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 1), 0);
+	ck_assert_uint_eq(copy[512 + 1], 0);
+	ck_assert(!pv_seg_desc(v0, 0x07, &desc));
+	/* A context's LDT reaches vCPU 1's copy; no LDT loads nothing. */
+	struct vcpu_guest_context ctx;
+	v1->cr3 = L4;
+	context(&ctx);
+	ctx.ldt_base = VA_RO;
+	ctx.ldt_ents = 2;
+	ck_assert_int_eq(vcpu_set_context(v1, &ctx), 0);
+	ck_assert_uint_ge(ldt_changed_calls[1], 1);
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v1->ldt_frames, v1->ldt_nframes, 2), 2);
+	ck_assert_uint_eq(copy[1], CODE64_DPL3);
+	ck_assert_int_eq(set_ldt(v0, 0, 0), 0);
+	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 0), 0);
+	ck_assert_uint_eq(copy[1], 0);
+	free(copy);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pv_gdt");
@@ -693,6 +768,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, set_ldt_pages_that_do_not_resolve);
 	tcase_add_test(tc, set_ldt_in_a_failing_batch);
 	tcase_add_test(tc, contexts_carry_the_ldt);
+	tcase_add_test(tc, kvm_ldt_copies_the_guests_ldt);
 	suite_add_tcase(s, tc);
 	return s;
 }

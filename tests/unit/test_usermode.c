@@ -422,7 +422,7 @@ START_TEST(kernel_mode_syscall_bogus_numbers)
 		ck_assert_int_eq(d->state, DOM_ACTIVE);
 		ck_assert_int_eq((long)v->regs.rax, -XEN_ENOSYS);
 	}
-	/* int $0x80 in kernel mode is no hypercall: the domain is crashed, as before. */
+	/* int $0x80 in kernel mode is no hypercall: #GP(0x80 << 3 | 2), with no trap table a crash. */
 	v->regs.rax = 5;
 	host_syscall("i386");
 	ck_assert_int_ne(d->state, DOM_ACTIVE);
