@@ -24,6 +24,9 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a);
 /* pv_priv.c, physdev.c */
 long hc_set_segment_base(struct hv_vcpu *v, const uint64_t *a);
 long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a);
+/* pv_debugreg.c */
+long hc_set_debugreg(struct hv_vcpu *v, const uint64_t *a);
+long hc_get_debugreg(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op_compat(struct hv_vcpu *v, const uint64_t *a);
 

@@ -245,6 +245,18 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	hv_log("d%u v%u: r13 %016llx r14 %016llx r15 %016llx cr3 %016llx", v->dom->domid, v->id,
 	       (unsigned long long)r->r13, (unsigned long long)r->r14, (unsigned long long)r->r15,
 	       (unsigned long long)v->cr3);
+	{
+		/* The top of the guest's stack, as Xen's show_guest_stack: where it was called from. */
+		uint64_t st[8];
+		if (!vcpu_copy_from_guest(v, st, e->frame[3], sizeof(st)))
+			hv_log("d%u v%u: stack %016llx %016llx %016llx %016llx %016llx %016llx "
+			       "%016llx %016llx",
+			       v->dom->domid, v->id, (unsigned long long)st[0],
+			       (unsigned long long)st[1], (unsigned long long)st[2],
+			       (unsigned long long)st[3], (unsigned long long)st[4],
+			       (unsigned long long)st[5], (unsigned long long)st[6],
+			       (unsigned long long)st[7]);
+	}
 	snprintf(why, sizeof(why), "unhandled %s at rip %#llx", name,
 		 (unsigned long long)e->frame[0]);
 	domain_crash(v->dom, why);

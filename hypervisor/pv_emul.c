@@ -146,6 +146,22 @@ int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 		case 0x31:
 			out->kind = PV_INSN_RDTSC;
 			break;
+		case 0x06:
+			out->kind = PV_INSN_CLTS;
+			break;
+		case 0x09:
+			out->kind = PV_INSN_WBINVD;
+			break;
+		case 0x20:
+		case 0x22:
+			/* The mod field is ignored: always register operands. */
+			if ((ret = need(i + 3, avail)))
+				return ret;
+			out->kind = buf[i + 1] == 0x20 ? PV_INSN_MOV_FROM_CR : PV_INSN_MOV_TO_CR;
+			out->reg = (buf[i + 2] & 7) | (rex & 1 ? 8 : 0);
+			out->ctrl = ((buf[i + 2] >> 3) & 7) | (rex & 4 ? 8 : 0);
+			out->len = (unsigned)(i + 3);
+			return 0;
 		case 0x01:
 			if ((ret = need(i + 3, avail)))
 				return ret;
@@ -158,6 +174,26 @@ int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 			return -EINVAL;
 		}
 		out->len = (unsigned)(i + 2);
+		return 0;
+	}
+	if ((buf[i] & 0xf4) == 0xe4) { /* e4-e7, ec-ef */
+		bool imm = !(buf[i] & 8);
+
+		if (lockrep)
+			return -EINVAL;
+		if (imm && (ret = need(i + 2, avail)))
+			return ret;
+		out->kind = buf[i] & 2 ? PV_INSN_OUT : PV_INSN_IN;
+		out->size = buf[i] & 1 ? (opsize16 ? 2 : 4) : 1;
+		out->port = imm ? buf[i + 1] : -1;
+		out->len = (unsigned)(i + 1 + imm);
+		return 0;
+	}
+	if (buf[i] == 0xfa || buf[i] == 0xfb) {
+		if (lockrep)
+			return -EINVAL;
+		out->kind = buf[i] == 0xfa ? PV_INSN_CLI : PV_INSN_STI;
+		out->len = (unsigned)(i + 1);
 		return 0;
 	}
 	if (buf[i] == 0x8b) {
@@ -308,6 +344,20 @@ static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	 (1u << 15) | (1u << 20) | (1u << 25))
 #define L7_ECX_HIDE ((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 16) | (1u << 30))
 
+/*
+ * What an engine without CR4.OSXSAVE hides (no_xsave): XSAVE, OSXSAVE and
+ * the extensions that need the YMM/ZMM state (leaf 1: FMA AVX F16C; leaf 7:
+ * AVX2, AVX-512, AMX, AVX-VNNI; 0x80000001: XOP FMA4), and leaf 0xd.
+ */
+#define L1_ECX_XSAVE ((1u << 12) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29))
+#define L7_EBX_XSAVE                                                                               \
+	((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) | (1u << 27) | (1u << 28) | \
+	 (1u << 30) | (1u << 31))
+#define L7_ECX_XSAVE ((1u << 1) | (1u << 6) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14))
+#define L7_EDX_XSAVE ((1u << 2) | (1u << 3) | (1u << 8) | (1u << 22) | (1u << 23) | (1u << 24) | (1u << 25))
+#define L7S1_EAX_XSAVE ((1u << 4) | (1u << 5))
+#define E1_ECX_XSAVE ((1u << 11) | (1u << 16))
+
 /* Xen's own leaves at XEN_CPUID_FIRST_LEAF, as 4.17 fills them for a PV domain. */
 static void xen_leaf(struct hv_vcpu *v, uint32_t idx, uint32_t sub, uint32_t r[4])
 {
@@ -389,6 +439,20 @@ void pv_cpuid(struct hv_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		return;
 	}
 	host_cpuid(leaf, sub, r);
+	if (v->dom->eng && v->dom->eng->no_xsave) {
+		if (leaf == 1)
+			r[2] &= ~L1_ECX_XSAVE;
+		else if (leaf == 7 && sub == 0) {
+			r[1] &= ~L7_EBX_XSAVE;
+			r[2] &= ~L7_ECX_XSAVE;
+			r[3] &= ~L7_EDX_XSAVE;
+		} else if (leaf == 7 && sub == 1)
+			r[0] &= ~L7S1_EAX_XSAVE;
+		else if (leaf == 0xd)
+			memset(r, 0, 4 * sizeof(r[0]));
+		else if (leaf == 0x80000001)
+			r[2] &= ~E1_ECX_XSAVE;
+	}
 	switch (leaf) {
 	case 1:
 		r[1] = (r[1] & 0x00ffffffu) | ((v->id * 2) << 24); /* APIC id as Xen gives it */
@@ -412,6 +476,75 @@ void pv_cpuid(struct hv_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * Control registers as Xen's PV read_cr/write_cr show them.  CR0: the
+ * host's fixed bits (PE MP ET NE WP PG) with the virtual TS; a write may
+ * change TS alone.  CR2: the last #PF address bounced (vcpu_info).  CR3:
+ * the current base.  CR4: the host bits a guest sees (PAE PGE OSFXSR
+ * OSXMMEXCPT) and the guest's own (DE, OSXSAVE when XSAVE is offered),
+ * as pv_fixup_guest_cr4; other bits written are dropped.
+ */
+#define PV_CR0 0x80050033ULL
+#define CR0_TS 0x8ULL
+#define CR4_DE 0x8ULL
+#define CR4_OSXSAVE (1ULL << 18)
+#define PV_CR4_VISIBLE (0x20ULL | 0x80ULL | 0x200ULL | 0x400ULL)
+
+static uint64_t cr4_guest_mask(struct hv_vcpu *v)
+{
+	uint32_t r[4];
+
+	pv_cpuid(v, 1, 0, r);
+	return CR4_DE | (r[2] & (1u << 26) ? CR4_OSXSAVE : 0);
+}
+
+static bool cr_read(struct hv_vcpu *v, unsigned cr, uint64_t *val)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	switch (cr) {
+	case 0:
+		*val = PV_CR0 | (v->fpu_ts ? CR0_TS : 0);
+		return true;
+	case 2:
+		*val = vi ? __atomic_load_n(&vi->arch.cr2, __ATOMIC_ACQUIRE) : 0;
+		return true;
+	case 3:
+		*val = v->cr3;
+		return true;
+	case 4:
+		*val = PV_CR4_VISIBLE | (v->cr4_guest & cr4_guest_mask(v));
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool cr_write(struct hv_vcpu *v, unsigned cr, uint64_t val)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	switch (cr) {
+	case 0:
+		if ((val ^ PV_CR0) & ~CR0_TS)
+			return false; /* Xen: "Attempt to change unmodifiable CR0 flags" */
+		if (v->fpu_ts != !!(val & CR0_TS)) {
+			v->fpu_ts = !!(val & CR0_TS);
+			v->fpu_ts_dirty = true;
+		}
+		return true;
+	case 2:
+		if (vi)
+			__atomic_store_n(&vi->arch.cr2, val, __ATOMIC_RELEASE);
+		return true;
+	case 4:
+		v->cr4_guest = val & cr4_guest_mask(v);
+		return true;
+	default: /* CR3: the guest asks with MMUEXT_NEW_BASEPTR */
+		return false;
 	}
 }
 
@@ -556,6 +689,50 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	case PV_INSN_MOV_LOAD:
 		if (!emulate_load(v, &in, e->cr2))
 			goto refuse;
+		break;
+	case PV_INSN_CLI:
+	case PV_INSN_STI:
+		/*
+		 * As Xen's emulator: with the I/O privilege for kernel mode
+		 * (PHYSDEVOP_set_iopl 1 or more) cli and sti are skipped and
+		 * change nothing ("fast & loose": the event mask is the
+		 * guest's to set in its vcpu_info); without it, #GP.
+		 */
+		if (v->iopl < 1)
+			goto refuse;
+		break;
+	case PV_INSN_MOV_FROM_CR:
+		if (!cr_read(v, in.ctrl, &val))
+			goto refuse;
+		*gpr(r, in.reg) = val;
+		break;
+	case PV_INSN_MOV_TO_CR:
+		if (!cr_write(v, in.ctrl, *gpr(r, in.reg)))
+			goto refuse;
+		break;
+	case PV_INSN_CLTS: /* Xen: do_fpu_taskswitch(0) */
+		if (v->fpu_ts) {
+			v->fpu_ts = false;
+			v->fpu_ts_dirty = true;
+		}
+		break;
+	case PV_INSN_WBINVD: /* Xen ignores it from a domain without cache control */
+		break;
+	case PV_INSN_IN:
+	case PV_INSN_OUT:
+		/*
+		 * With the I/O privilege (set_iopl), as Xen for a domain that
+		 * holds no I/O port: reads give all ones, writes are dropped
+		 * (Linux probes PCI config space at 0xcf8 so, and finds none).
+		 */
+		if (v->iopl < 1)
+			goto refuse;
+		if (in.kind == PV_INSN_IN) {
+			if (in.size == 4)
+				r->rax = 0xffffffffu;
+			else
+				r->rax |= in.size == 2 ? 0xffffu : 0xffu;
+		}
 		break;
 	}
 	r->rip += in.len;

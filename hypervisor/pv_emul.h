@@ -17,6 +17,14 @@ enum pv_insn_kind {
 	PV_INSN_RDTSC,	  /* 0f 31 */
 	PV_INSN_RDTSCP,	  /* 0f 01 f9 */
 	PV_INSN_MOV_LOAD, /* 8b /r with a memory operand: mov r16/32/64, m */
+	PV_INSN_CLI,	  /* fa */
+	PV_INSN_STI,	  /* fb */
+	PV_INSN_MOV_FROM_CR, /* 0f 20 /r: mov crN, r64 (cr in ctrl, register in reg) */
+	PV_INSN_MOV_TO_CR,   /* 0f 22 /r: mov r64, crN */
+	PV_INSN_CLTS,	     /* 0f 06 */
+	PV_INSN_WBINVD,	     /* 0f 09 */
+	PV_INSN_IN,	     /* e4 e5 (port imm8), ec ed (port %dx): size 1, 2 or 4 */
+	PV_INSN_OUT,	     /* e6 e7, ee ef */
 };
 
 struct pv_insn {
@@ -30,6 +38,8 @@ struct pv_insn {
 	unsigned scale;	 /* 1, 2, 4, 8 */
 	int64_t disp;
 	unsigned seg; /* 0: none; 4: %fs; 5: %gs (x86 segment numbers) */
+	unsigned ctrl; /* PV_INSN_MOV_*_CR: the control register, 0..15 */
+	int port;      /* PV_INSN_IN/OUT: the imm8 port, or -1 for %dx */
 };
 #define PV_EA_RIP 16
 

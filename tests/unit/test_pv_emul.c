@@ -177,6 +177,40 @@ START_TEST(decode_modrm_forms)
 }
 END_TEST
 
+
+START_TEST(decode_linux_boot_insns)
+{
+	struct pv_insn in;
+
+	ck_assert_int_eq(dec("\xfa", 1, &in), 0);
+	ck_assert(in.kind == PV_INSN_CLI && in.len == 1);
+	ck_assert_int_eq(dec("\xfb", 1, &in), 0);
+	ck_assert(in.kind == PV_INSN_STI);
+	ck_assert_int_eq(dec("\xf0\xfa", 2, &in), -EINVAL); /* lock cli */
+	/* mov %cr4,%rax; mov %rdi,%cr4 (REX.R: cr8+, REX.B: r8+) */
+	ck_assert_int_eq(dec("\x0f\x20\xe0", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_MOV_FROM_CR && in.ctrl == 4 && in.reg == 0 && in.len == 3);
+	ck_assert_int_eq(dec("\x0f\x22\xe7", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_MOV_TO_CR && in.ctrl == 4 && in.reg == 7);
+	ck_assert_int_eq(dec("\x45\x0f\x20\xc1", 4, &in), 0);
+	ck_assert(in.ctrl == 8 && in.reg == 9 && in.len == 4);
+	ck_assert_int_eq(dec("\x0f\x20", 2, &in), -EAGAIN);
+	ck_assert_int_eq(dec("\x0f\x06", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_CLTS);
+	ck_assert_int_eq(dec("\x0f\x09", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_WBINVD);
+	/* Port I/O: imm8 and %dx forms, each size. */
+	ck_assert_int_eq(dec("\xef", 1, &in), 0);
+	ck_assert(in.kind == PV_INSN_OUT && in.size == 4 && in.port == -1 && in.len == 1);
+	ck_assert_int_eq(dec("\x66\xed", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_IN && in.size == 2 && in.port == -1 && in.len == 2);
+	ck_assert_int_eq(dec("\xe4\x61", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_IN && in.size == 1 && in.port == 0x61 && in.len == 2);
+	ck_assert_int_eq(dec("\xe6", 1, &in), -EAGAIN); /* no port byte */
+	ck_assert_int_eq(dec("\xf3\xee", 2, &in), -EINVAL);
+}
+END_TEST
+
 /* ---- emulation of faults ---- */
 
 static bool fault_at(uint64_t rip, unsigned vec, uint64_t err, uint64_t cr2)
@@ -511,6 +545,113 @@ START_TEST(m2p_loads_at_the_fixed_address)
 }
 END_TEST
 
+
+/* What Linux's early boot does at CPL3 (Debian's 6.1 as a domU): each as Xen answers it. */
+START_TEST(cli_sti_need_the_io_privilege)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	put(VA_CODE, "\xfa", 1);
+	vi->evtchn_upcall_mask = 0;
+	v->iopl = 0;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0)); /* #GP to the guest, as Xen */
+	ck_assert_uint_eq(v->regs.rip, VA_CODE);
+	v->iopl = 1;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 1);
+	/* Skipped, not obeyed: Xen leaves the event mask alone ("fast & loose"). */
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0);
+	/* Never from user mode below IOPL 3. */
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0));
+	v->user_mode = false;
+}
+END_TEST
+
+START_TEST(control_registers_as_xen_shows_them)
+{
+	uint32_t r[4];
+
+	put(VA_CODE, "\x0f\x20\xc0", 3);      /* mov %cr0,%rax */
+	put(VA_CODE + 8, "\x0f\x22\xc3", 3);  /* mov %rbx,%cr0 */
+	put(VA_CODE + 16, "\x0f\x20\xe0", 3); /* mov %cr4,%rax */
+	put(VA_CODE + 24, "\x0f\x22\xe3", 3); /* mov %rbx,%cr4 */
+	put(VA_CODE + 32, "\x0f\x20\xd9", 3); /* mov %cr3,%rcx */
+	put(VA_CODE + 40, "\x0f\x22\xdb", 3); /* mov %rbx,%cr3 */
+	put(VA_CODE + 48, "\x0f\x06", 2);     /* clts */
+	put(VA_CODE + 56, "\x44\x0f\x20\xc2", 4); /* mov %cr8,%rdx: none */
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x80050033);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 3);
+	/* CR0: TS may change, nothing else. */
+	v->regs.rbx = 0x80050033 | 8;
+	ck_assert(fault_at(VA_CODE + 8, 13, 0, 0));
+	ck_assert(v->fpu_ts && v->fpu_ts_dirty);
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x80050033 | 8);
+	ck_assert(fault_at(VA_CODE + 48, 13, 0, 0));
+	ck_assert(!v->fpu_ts);
+	v->regs.rbx = 0x80050033 & ~0x10000ULL; /* WP off */
+	ck_assert(!fault_at(VA_CODE + 8, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 8);
+	/* CR4: the host bits a guest sees; DE is the guest's; VMXE, SMEP... are dropped. */
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x6a0);
+	v->regs.rbx = 0x6a0 | 0x8 | 0x2000 | 0x100000;
+	ck_assert(fault_at(VA_CODE + 24, 13, 0, 0));
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x6a8);
+	/* OSXSAVE only where cpuid offers XSAVE: never on an engine without it. */
+	hvh_engine.no_xsave = true;
+	pv_cpuid(v, 1, 0, r);
+	ck_assert_uint_eq(r[2] & ((1u << 26) | (1u << 27) | (1u << 28)), 0);
+	pv_cpuid(v, 0xd, 0, r);
+	ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+	v->regs.rbx = 0x6a0 | (1u << 18);
+	ck_assert(fault_at(VA_CODE + 24, 13, 0, 0));
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x6a0);
+	hvh_engine.no_xsave = false;
+	/* CR3 reads the base; writing it is the guest's hypercall's job. */
+	ck_assert(fault_at(VA_CODE + 32, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rcx, 0x1000);
+	v->regs.rbx = 0x2000;
+	ck_assert(!fault_at(VA_CODE + 40, 13, 0, 0));
+	ck_assert_uint_eq(v->cr3, 0x1000);
+	ck_assert(!fault_at(VA_CODE + 56, 13, 0, 0));
+	/* None of it from user mode. */
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0));
+	v->user_mode = false;
+}
+END_TEST
+
+START_TEST(port_io_reads_ones_writes_nothing)
+{
+	put(VA_CODE, "\xef", 1);	 /* out %eax,(%dx) */
+	put(VA_CODE + 8, "\xed", 1);	 /* in (%dx),%eax */
+	put(VA_CODE + 16, "\xe4\x61", 2); /* in $0x61,%al */
+	put(VA_CODE + 24, "\x66\xed", 2); /* in (%dx),%ax */
+	v->regs.rdx = 0xcf8;
+	v->regs.rax = 0x80000000;
+	v->iopl = 0;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0));
+	v->iopl = 1;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 1);
+	v->regs.rax = 0x1234567800000000ULL;
+	ck_assert(fault_at(VA_CODE + 8, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0xffffffffULL); /* 32-bit: zero-extended */
+	v->regs.rax = 0x1234567800000000ULL;
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x12345678000000ffULL);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 18);
+	v->regs.rax = 0;
+	ck_assert(fault_at(VA_CODE + 24, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0xffff);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pv_emul");
@@ -523,6 +664,7 @@ int main(void)
 	tcase_add_test(dc, decode_truncated);
 	tcase_add_test(dc, decode_prefixes);
 	tcase_add_test(dc, decode_modrm_forms);
+	tcase_add_test(dc, decode_linux_boot_insns);
 	suite_add_tcase(s, dc);
 	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, msrs_as_xen_allows);
@@ -531,6 +673,9 @@ int main(void)
 	tcase_add_test(tc, fetch_stops_at_unmapped);
 	tcase_add_test(tc, m2p_loads_at_the_fixed_address);
 	tcase_add_test(tc, tsc_mode_native_and_emulated);
+	tcase_add_test(tc, cli_sti_need_the_io_privilege);
+	tcase_add_test(tc, control_registers_as_xen_shows_them);
+	tcase_add_test(tc, port_io_reads_ones_writes_nothing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
