@@ -211,8 +211,9 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
  * (4gb_segments*, pae_extended_cr3) change nothing for a 64-bit guest;
  * runstate_update_flag is honoured (runstate_publish); m2p_strict and
  * architectural_iopl are kept (the M2P is never guest-writable and there
- * is no port I/O to grant).  writable_pagetables is refused: guest page
- * tables are never writable here, and saying yes would be a lie.
+ * is no port I/O to grant).  writable_pagetables turns on Xen's emulation
+ * of the guest kernel's writes to its own L1 tables (pv_emul.c, mmu_ptwr):
+ * Linux clears entries with a plain xchg.
  */
 static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 {

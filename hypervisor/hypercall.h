@@ -65,7 +65,8 @@ void pv_ldt_release(struct hv_vcpu *v, bool locked);
 #define HV_VMASST_VALID                                                                            \
 	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |          \
 	 (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) |       \
-	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
+	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict) |          \
+	 (1ULL << VMASST_TYPE_writable_pagetables))
 
 /* A handler's return meaning "registers already set: leave rax alone". */
 #define HC_NORETURN (-0x7fffffffL)

@@ -14,6 +14,7 @@
 #include <xen/arch-x86/cpuid.h>
 #include <xen/arch-x86/xen-x86_64.h>
 #include "hv.h"
+#include "mmu.h"
 #include "pv_emul.h"
 
 /* ---- decoder: pure, bounded by avail and by PV_INSN_MAX ---- */
@@ -85,7 +86,7 @@ static int decode_modrm(const uint8_t *buf, size_t avail, size_t pos, unsigned r
 
 int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 {
-	bool lockrep = false, opsize16 = false, addr32 = false;
+	bool lockrep = false, lock = false, opsize16 = false, addr32 = false;
 	unsigned rex = 0, seg = 0;
 	size_t i = 0;
 	int ret;
@@ -114,8 +115,10 @@ int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 			rex = b;
 			continue;
 		}
-		if (b == 0xf0 || b == 0xf2 || b == 0xf3)
+		if (b == 0xf0 || b == 0xf2 || b == 0xf3) {
 			lockrep = true;
+			lock |= b == 0xf0;
+		}
 		else if (b == 0x66)
 			opsize16 = true;
 		else if (b == 0x67)
@@ -131,6 +134,12 @@ int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 	if (buf[i] == 0x0f) {
 		if ((ret = need(i + 2, avail)))
 			return ret;
+		if (buf[i + 1] == 0xb1 && !(lockrep && !lock) && !addr32) {
+			out->kind = PV_INSN_CMPXCHG;
+			out->size = rex & 8 ? 8 : opsize16 ? 2 : 4;
+			out->seg = seg;
+			return decode_modrm(buf, avail, i + 2, rex, out);
+		}
 		if (lockrep)
 			return -EINVAL;
 		switch (buf[i + 1]) {
@@ -195,6 +204,14 @@ int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 		out->kind = buf[i] == 0xfa ? PV_INSN_CLI : PV_INSN_STI;
 		out->len = (unsigned)(i + 1);
 		return 0;
+	}
+	if (buf[i] == 0x89 || buf[i] == 0x87) {
+		if ((buf[i] == 0x89 && lockrep) || (lockrep && !lock) || addr32)
+			return -EINVAL;
+		out->kind = buf[i] == 0x89 ? PV_INSN_MOV_STORE : PV_INSN_XCHG;
+		out->size = rex & 8 ? 8 : opsize16 ? 2 : 4;
+		out->seg = seg;
+		return decode_modrm(buf, avail, i + 1, rex, out);
 	}
 	if (buf[i] == 0x8b) {
 		if (lockrep || addr32)
@@ -580,8 +597,84 @@ static bool m2p_load(struct hv_domain *d, uint64_t ea, unsigned size, uint64_t *
 	return true;
 }
 
+#define PTE_P (1ULL << 0)
+#define PTE_ADDR 0x000ffffffffff000ULL
+#define PFEC_PRESENT 1ULL
 #define PFEC_WRITE 2ULL
+#define PFEC_USER 4ULL
 #define PFEC_FETCH 16ULL
+
+/* The memory operand's linear address (rip-relative from the end of the instruction). */
+static uint64_t operand_ea(struct hv_vcpu *v, const struct pv_insn *in)
+{
+	struct hv_regs *r = &v->regs;
+	uint64_t ea = (uint64_t)in->disp;
+
+	if (in->base == PV_EA_RIP)
+		ea += r->rip + in->len;
+	else if (in->base >= 0)
+		ea += *gpr(r, (unsigned)in->base);
+	if (in->index >= 0)
+		ea += *gpr(r, (unsigned)in->index) * in->scale;
+	if (in->seg == 4)
+		ea += v->fs_base;
+	else if (in->seg == 5)
+		ea += v->gs_base_kernel;
+	return ea;
+}
+
+#define RF_CF 0x1ULL
+#define RF_PF 0x4ULL
+#define RF_ZF 0x40ULL
+#define RF_SF 0x80ULL
+#define RF_OF 0x800ULL
+
+/*
+ * Xen's ptwr: a kernel-mode mov, xchg or cmpxchg of a whole entry (8
+ * bytes, aligned) to a page its tables map read-only, which is one of its
+ * L1 tables.  The entry goes through mmu_update's checks (mmu_ptwr); the
+ * registers and flags change as the instruction would have changed them.
+ */
+static bool emulate_ptwr(struct hv_vcpu *v, const struct pv_insn *in, uint64_t cr2)
+{
+	struct hv_regs *r = &v->regs;
+	uint64_t ea = operand_ea(v, in), pte_gpa, *pte, target, src, old = 0;
+	bool cmp = in->kind == PV_INSN_CMPXCHG;
+
+	if (!(__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
+	      (1ULL << VMASST_TYPE_writable_pagetables)))
+		return false;
+	if (in->size != 8 || ea != cr2 || (ea & 7) || vcpu_walk_l1(v, cr2, &pte_gpa))
+		return false;
+	pte = mem_gpa(&v->dom->mem, pte_gpa, 8);
+	if (!pte || !(*pte & PTE_P))
+		return false;
+	target = (*pte & PTE_ADDR) | (cr2 & (PAGE_SIZE - 1));
+	src = *gpr(r, in->reg);
+	if (mmu_ptwr(v, target, cmp, r->rax, src, &old))
+		return false;
+	if (in->kind == PV_INSN_XCHG) {
+		*gpr(r, in->reg) = old;
+	} else if (cmp) {
+		/* The flags of cmp %rax, old; rax gets old when they differ. */
+		uint64_t res = r->rax - old;
+
+		r->rflags &= ~(RF_CF | RF_PF | RF_ZF | RF_SF | RF_OF);
+		if (r->rax < old)
+			r->rflags |= RF_CF;
+		if (!res)
+			r->rflags |= RF_ZF;
+		if (res >> 63)
+			r->rflags |= RF_SF;
+		if (((r->rax ^ old) & (r->rax ^ res)) >> 63)
+			r->rflags |= RF_OF;
+		if (!(__builtin_popcount((unsigned)(res & 0xff)) & 1))
+			r->rflags |= RF_PF;
+		if (res)
+			r->rax = old;
+	}
+	return true;
+}
 
 static bool emulate_load(struct hv_vcpu *v, const struct pv_insn *in, uint64_t cr2)
 {
@@ -634,9 +727,14 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	case 6:
 		break;
 	case 14:
-		if (e->cr2 < MACH2PHYS_VIRT_START || e->cr2 >= MACH2PHYS_VIRT_END ||
-		    (e->error_code & (PFEC_WRITE | PFEC_FETCH)))
+		/* A read of the M2P, or a kernel write to a present read-only page (ptwr). */
+		if ((e->error_code & (PFEC_WRITE | PFEC_FETCH)) == 0) {
+			if (e->cr2 < MACH2PHYS_VIRT_START || e->cr2 >= MACH2PHYS_VIRT_END)
+				return false;
+		} else if ((e->error_code & ~PFEC_USER) != (PFEC_PRESENT | PFEC_WRITE) ||
+			   v->user_mode) {
 			return false;
+		}
 		break;
 	default:
 		return false;
@@ -655,7 +753,11 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	/* Which fault each can come with: #UD only for the forced form. */
 	if ((e->vector == 6) != in.forced)
 		return false;
-	if ((e->vector == 14) != (in.kind == PV_INSN_MOV_LOAD))
+	if ((e->vector == 14) !=
+	    (in.kind == PV_INSN_MOV_LOAD || in.kind == PV_INSN_MOV_STORE ||
+	     in.kind == PV_INSN_XCHG || in.kind == PV_INSN_CMPXCHG))
+		return false;
+	if (e->vector == 14 && (in.kind == PV_INSN_MOV_LOAD) != !(e->error_code & PFEC_WRITE))
 		return false;
 	r->rip = e->frame[0];
 	r->rflags = e->frame[2];
@@ -688,6 +790,12 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 		break;
 	case PV_INSN_MOV_LOAD:
 		if (!emulate_load(v, &in, e->cr2))
+			goto refuse;
+		break;
+	case PV_INSN_MOV_STORE:
+	case PV_INSN_XCHG:
+	case PV_INSN_CMPXCHG:
+		if (!emulate_ptwr(v, &in, e->cr2))
 			goto refuse;
 		break;
 	case PV_INSN_CLI:

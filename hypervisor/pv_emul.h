@@ -23,6 +23,9 @@ enum pv_insn_kind {
 	PV_INSN_MOV_TO_CR,   /* 0f 22 /r: mov r64, crN */
 	PV_INSN_CLTS,	     /* 0f 06 */
 	PV_INSN_WBINVD,	     /* 0f 09 */
+	PV_INSN_MOV_STORE,   /* 89 /r with a memory operand: mov r, m */
+	PV_INSN_XCHG,	     /* 87 /r with a memory operand (lock optional) */
+	PV_INSN_CMPXCHG,     /* 0f b1 /r with a memory operand (lock optional) */
 	PV_INSN_IN,	     /* e4 e5 (port imm8), ec ed (port %dx): size 1, 2 or 4 */
 	PV_INSN_OUT,	     /* e6 e7, ee ef */
 };
@@ -31,7 +34,7 @@ struct pv_insn {
 	enum pv_insn_kind kind;
 	unsigned len; /* bytes, prefixes included */
 	bool forced;  /* behind Xen's forced-emulation signature */
-	/* PV_INSN_MOV_LOAD only: */
+	/* PV_INSN_MOV_LOAD, _MOV_STORE, _XCHG, _CMPXCHG: */
 	unsigned size;	 /* operand bytes: 2, 4 or 8 */
 	unsigned reg;	 /* destination, x86 encoding 0..15 */
 	int base, index; /* x86 encoding 0..15; -1: none; PV_EA_RIP: rip-relative */

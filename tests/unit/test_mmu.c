@@ -357,6 +357,39 @@ START_TEST(mmu_update_and_pins_get_the_user_bit)
 }
 END_TEST
 
+
+/* Xen's ptwr (mmu_ptwr): a kernel's own write to an L1 entry, checked as an mmu_update. */
+START_TEST(ptwr_writes_l1_entries_as_mmu_update)
+{
+	uint64_t old = 0;
+
+	hvh_pt(L1)[30] = 0;
+	hvh_pt(L1)[31] = 0;
+	ck_assert_int_eq(mmu_ptwr(v, L1 + 30 * 8, false, 0, DATA | RW, &old), 0);
+	ck_assert_uint_eq(old, 0);
+	ck_assert_int_eq(mu(L1 + 31 * 8, DATA | RW), 0);
+	ck_assert_uint_eq(hvh_pt(L1)[30], hvh_pt(L1)[31]); /* the same checks and bits */
+	/* xchg to clear: the old entry back, the new one written. */
+	ck_assert_int_eq(mmu_ptwr(v, L1 + 30 * 8, false, 0, 0, &old), 0);
+	ck_assert_uint_eq(old, hvh_pt(L1)[31]);
+	ck_assert_uint_eq(hvh_pt(L1)[30], 0);
+	/* cmpxchg that loses: nothing written, the current entry reported. */
+	ck_assert_int_eq(mmu_ptwr(v, L1 + 31 * 8, true, 12345, 0, &old), 0);
+	ck_assert_uint_eq(old, hvh_pt(L1)[31]);
+	ck_assert_uint_ne(hvh_pt(L1)[31], 0);
+	ck_assert_int_eq(mmu_ptwr(v, L1 + 31 * 8, true, old, 0, &old), 0);
+	ck_assert_uint_eq(hvh_pt(L1)[31], 0);
+	/* Hostile: a table mapped writable, a frame that is no L1, unaligned: refused, unchanged. */
+	snap();
+	ck_assert_int_eq(mmu_ptwr(v, L1 + 32 * 8, false, 0, L4 | RW, &old), -XEN_EBUSY);
+	ck_assert_int_eq(mmu_ptwr(v, L2 + 5 * 8, false, 0, L1 | RW, &old), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_ptwr(v, DATA + 8, false, 0, 1, &old), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_ptwr(v, L1 + 33 * 8 + 4, false, 0, 0, &old), -XEN_EINVAL);
+	ck_assert_int_eq(mmu_ptwr(v, FRAMES * 4096ULL, false, 0, 0, &old), -XEN_EINVAL);
+	unchanged();
+}
+END_TEST
+
 START_TEST(table_mapped_writable_refused)
 {
 	snap();
@@ -893,6 +926,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refused_tables_keep_their_entries);
 	tcase_add_test(tc, mmu_update_and_pins_get_the_user_bit);
 	tcase_add_test(tc, table_mapped_writable_refused);
+	tcase_add_test(tc, ptwr_writes_l1_entries_as_mmu_update);
 	tcase_add_test(tc, pinning_a_writable_frame_refused);
 	tcase_add_test(tc, double_pin_and_unpin);
 	tcase_add_test(tc, unpin_in_use_keeps_the_type);

@@ -172,8 +172,18 @@ START_TEST(decode_modrm_forms)
 	ck_assert(in.base == 4 && in.index == -1);
 	/* a register operand: nothing to emulate */
 	ck_assert_int_eq(dec("\x48\x8b\xc1", 3, &in), -EINVAL);
-	/* mov to memory, or any other opcode: not ours */
-	ck_assert_int_eq(dec("\x48\x89\x00", 3, &in), -EINVAL);
+	/* Stores to a page-table entry (ptwr): mov, xchg, lock cmpxchg. */
+	ck_assert_int_eq(dec("\x48\x89\x10", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_MOV_STORE && in.size == 8 && in.reg == 2 && in.base == 0);
+	ck_assert_int_eq(dec("\x48\x87\x10", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_XCHG && in.size == 8);
+	ck_assert_int_eq(dec("\xf0\x48\x0f\xb1\x16", 5, &in), 0);
+	ck_assert(in.kind == PV_INSN_CMPXCHG && in.size == 8 && in.reg == 2 && in.base == 6);
+	ck_assert_int_eq(dec("\xf0\x48\x89\x10", 4, &in), -EINVAL); /* lock mov */
+	ck_assert_int_eq(dec("\xf3\x48\x0f\xb1\x16", 5, &in), -EINVAL);
+	ck_assert_int_eq(dec("\x48\x87\xd0", 3, &in), -EINVAL); /* register xchg */
+	/* any other opcode: not ours */
+	ck_assert_int_eq(dec("\x48\x01\x00", 3, &in), -EINVAL);
 }
 END_TEST
 
@@ -652,6 +662,29 @@ START_TEST(port_io_reads_ones_writes_nothing)
 }
 END_TEST
 
+/* A kernel store to a read-only page: ptwr only with VMASST_TYPE_writable_pagetables and an L1 target. */
+START_TEST(ptwr_needs_the_vm_assist_and_an_l1)
+{
+	put(VA_CODE, "\x48\x87\x10", 3); /* xchg %rdx,(%rax) */
+	v->regs.rax = VA_CODE + 0x1000;
+	v->regs.rdx = 0x5555;
+	d->vm_assist &= ~(1ULL << VMASST_TYPE_writable_pagetables);
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+	d->vm_assist |= 1ULL << VMASST_TYPE_writable_pagetables;
+	/* The target is a plain data page here, no L1: the fault stays the guest's. */
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+	ck_assert_uint_eq(v->regs.rdx, 0x5555);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE);
+	/* Not the operand's address, not a write, from user mode, a 4-byte store: never. */
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1008));
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+	v->user_mode = false;
+	put(VA_CODE, "\x87\x10", 2);
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pv_emul");
@@ -676,6 +709,7 @@ int main(void)
 	tcase_add_test(tc, cli_sti_need_the_io_privilege);
 	tcase_add_test(tc, control_registers_as_xen_shows_them);
 	tcase_add_test(tc, port_io_reads_ones_writes_nothing);
+	tcase_add_test(tc, ptwr_needs_the_vm_assist_and_an_l1);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
