@@ -8,6 +8,7 @@
 #include <xen/arch-x86/xen-x86_64.h>
 #include <xen/memory.h>
 #include "hv.h"
+#include "hypercall.h"
 #include "mmu.h"
 
 #define PTE_P (1ULL << 0)
@@ -507,11 +508,15 @@ int pv_iret(struct hv_vcpu *v)
 	/*
 	 * Xen forces RPL 3 and lets the CPU's iretq judge the rest; an iretq
 	 * that faults goes to the failsafe callback.  Our vCPUs run on the
-	 * flat 64-bit ring-3 selectors only, so any other (compat mode
-	 * included) and a non-canonical rip are what would fault here.
+	 * flat 64-bit ring-3 selectors only: those, or the guest GDT's own
+	 * flat 64-bit ring-3 segments (Linux returns to user mode on its
+	 * __USER_CS/__USER_DS), are taken; any other (compat mode included)
+	 * and a non-canonical rip are what would fault here.
 	 */
 	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
-	if (cs != FLAT_RING3_CS64 || ss != FLAT_RING3_SS64 ||
+	bool cs_ok = cs == FLAT_RING3_CS64 || ((ic.cs & 3) == 3 && pv_gdt_user_seg(v, cs, true));
+	bool ss_ok = ss == FLAT_RING3_SS64 || ((ic.cs & 3) == 3 && pv_gdt_user_seg(v, ss, false));
+	if (!cs_ok || !ss_ok ||
 	    (uint64_t)((int64_t)(ic.rip << 16) >> 16) != ic.rip) {
 		if (vi)
 			__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),
