@@ -84,6 +84,26 @@ static int decode_modrm(const uint8_t *buf, size_t avail, size_t pos, unsigned r
 	return 0;
 }
 
+/* The immediate of n bytes after the ModRM operand, sign-extended; -EAGAIN if cut. */
+static int take_imm(const uint8_t *buf, size_t avail, unsigned n, struct pv_insn *out)
+{
+	int64_t v = 0;
+	int ret;
+
+	if ((ret = need(out->len + n, avail)))
+		return ret;
+	if (n == 1)
+		v = (int8_t)buf[out->len];
+	else if (n == 2)
+		v = (int16_t)(buf[out->len] | buf[out->len + 1] << 8);
+	else
+		v = (int32_t)((uint32_t)buf[out->len] | (uint32_t)buf[out->len + 1] << 8 |
+			      (uint32_t)buf[out->len + 2] << 16 | (uint32_t)buf[out->len + 3] << 24);
+	out->imm = (uint64_t)v;
+	out->len += n;
+	return 0;
+}
+
 int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 {
 	bool lockrep = false, lock = false, opsize16 = false, addr32 = false;
@@ -134,6 +154,20 @@ int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 	if (buf[i] == 0x0f) {
 		if ((ret = need(i + 2, avail)))
 			return ret;
+		if (buf[i + 1] == 0xba && !(lockrep && !lock) && !addr32) {
+			out->kind = PV_INSN_RMW_IMM;
+			out->size = rex & 8 ? 8 : opsize16 ? 2 : 4;
+			out->seg = seg;
+			if ((ret = decode_modrm(buf, avail, i + 2, rex, out)))
+				return ret;
+			out->op = 0x10 | (out->reg & 7);
+			if (out->op < 0x15)
+				return -EINVAL; /* bt: a read, never a page-table write */
+			if ((ret = take_imm(buf, avail, 1, out)))
+				return ret;
+			out->imm &= 0xff;
+			return 0;
+		}
 		if (buf[i + 1] == 0xb1 && !(lockrep && !lock) && !addr32) {
 			out->kind = PV_INSN_CMPXCHG;
 			out->size = rex & 8 ? 8 : opsize16 ? 2 : 4;
@@ -204,6 +238,17 @@ int pv_emul_decode(const uint8_t *buf, size_t avail, struct pv_insn *out)
 		out->kind = buf[i] == 0xfa ? PV_INSN_CLI : PV_INSN_STI;
 		out->len = (unsigned)(i + 1);
 		return 0;
+	}
+	if ((buf[i] == 0x80 || buf[i] == 0x81 || buf[i] == 0x83) && !(lockrep && !lock) && !addr32) {
+		out->kind = PV_INSN_RMW_IMM;
+		out->size = buf[i] == 0x80 ? 1 : rex & 8 ? 8 : opsize16 ? 2 : 4;
+		out->seg = seg;
+		if ((ret = decode_modrm(buf, avail, i + 1, rex, out)))
+			return ret;
+		out->op = out->reg & 7;
+		if (out->op != 1 && out->op != 4 && out->op != 6)
+			return -EINVAL; /* add, adc, sbb, sub, cmp: not what a kernel does to an entry */
+		return take_imm(buf, avail, buf[i] == 0x81 ? (out->size == 2 ? 2 : 4) : 1, out);
 	}
 	if (buf[i] == 0x89 || buf[i] == 0x87) {
 		if ((buf[i] == 0x89 && lockrep) || (lockrep && !lock) || addr32)
@@ -676,6 +721,80 @@ static bool emulate_ptwr(struct hv_vcpu *v, const struct pv_insn *in, uint64_t c
 	return true;
 }
 
+/*
+ * ptwr of a read-modify-write (or/and/xor with an immediate, bts/btr/btc)
+ * of 1 to 8 bytes inside one entry: the whole new entry goes through
+ * mmu_ptwr, retried if the entry changed meanwhile.  Flags as the
+ * instruction sets them (logic ops: CF OF clear, ZF SF PF of the result;
+ * bit ops: CF the old bit).
+ */
+static bool emulate_ptwr_rmw(struct hv_vcpu *v, const struct pv_insn *in, uint64_t cr2)
+{
+	struct hv_regs *r = &v->regs;
+	uint64_t ea = operand_ea(v, in), pte_gpa, *pte, target, old, cur, neu, mask, val, res;
+	unsigned shift, bits = in->size * 8;
+
+	if (!(__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
+	      (1ULL << VMASST_TYPE_writable_pagetables)))
+		return false;
+	if (cr2 < ea || cr2 - ea >= in->size || (ea & 7) + in->size > 8 ||
+	    vcpu_walk_l1(v, ea, &pte_gpa))
+		return false;
+	pte = mem_gpa(&v->dom->mem, pte_gpa, 8);
+	if (!pte || !(*pte & PTE_P))
+		return false;
+	target = (*pte & PTE_ADDR) | (ea & (PAGE_SIZE - 8));
+	shift = (unsigned)(ea & 7) * 8;
+	mask = bits == 64 ? ~0ULL : ((1ULL << bits) - 1) << shift;
+	pte = mem_gpa(&v->dom->mem, target, 8);
+	if (!pte)
+		return false;
+	for (int tries = 0; tries < 16; tries++) {
+		/* The entry as it is; mmu_ptwr checks the frame is an L1 and that it is unchanged. */
+		cur = __atomic_load_n(pte, __ATOMIC_RELAXED);
+		val = (cur & mask) >> shift;
+		switch (in->op) {
+		case 1:
+			res = val | in->imm;
+			break;
+		case 4:
+			res = val & in->imm;
+			break;
+		case 6:
+			res = val ^ in->imm;
+			break;
+		default: { /* bts btr btc */
+			uint64_t bit = 1ULL << (in->imm % bits);
+			res = in->op == 0x15 ? val | bit : in->op == 0x16 ? val & ~bit : val ^ bit;
+			break;
+		}
+		}
+		if (bits < 64)
+			res &= (1ULL << bits) - 1;
+		neu = (cur & ~mask) | (res << shift);
+		old = 0;
+		if (mmu_ptwr(v, target, true, cur, neu, &old))
+			return false;
+		if (old != cur)
+			continue; /* it changed under us: again */
+		if (in->op >= 0x15) {
+			r->rflags &= ~RF_CF;
+			if (val & (1ULL << (in->imm % bits)))
+				r->rflags |= RF_CF;
+		} else {
+			r->rflags &= ~(RF_CF | RF_PF | RF_ZF | RF_SF | RF_OF);
+			if (!res)
+				r->rflags |= RF_ZF;
+			if ((res >> (bits - 1)) & 1)
+				r->rflags |= RF_SF;
+			if (!(__builtin_popcount((unsigned)(res & 0xff)) & 1))
+				r->rflags |= RF_PF;
+		}
+		return true;
+	}
+	return false;
+}
+
 static bool emulate_load(struct hv_vcpu *v, const struct pv_insn *in, uint64_t cr2)
 {
 	struct hv_regs *r = &v->regs;
@@ -755,7 +874,7 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 		return false;
 	if ((e->vector == 14) !=
 	    (in.kind == PV_INSN_MOV_LOAD || in.kind == PV_INSN_MOV_STORE ||
-	     in.kind == PV_INSN_XCHG || in.kind == PV_INSN_CMPXCHG))
+	     in.kind == PV_INSN_XCHG || in.kind == PV_INSN_CMPXCHG || in.kind == PV_INSN_RMW_IMM))
 		return false;
 	if (e->vector == 14 && (in.kind == PV_INSN_MOV_LOAD) != !(e->error_code & PFEC_WRITE))
 		return false;
@@ -796,6 +915,10 @@ bool pv_emul_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	case PV_INSN_XCHG:
 	case PV_INSN_CMPXCHG:
 		if (!emulate_ptwr(v, &in, e->cr2))
+			goto refuse;
+		break;
+	case PV_INSN_RMW_IMM:
+		if (!emulate_ptwr_rmw(v, &in, e->cr2))
 			goto refuse;
 		break;
 	case PV_INSN_CLI:

@@ -26,6 +26,8 @@ enum pv_insn_kind {
 	PV_INSN_MOV_STORE,   /* 89 /r with a memory operand: mov r, m */
 	PV_INSN_XCHG,	     /* 87 /r with a memory operand (lock optional) */
 	PV_INSN_CMPXCHG,     /* 0f b1 /r with a memory operand (lock optional) */
+	PV_INSN_RMW_IMM,     /* 80/81/83 /1 /4 /6 (or, and, xor m, imm) and 0f ba /5-/7 (bts, btr,
+			      * btc m, imm8) on memory, lock optional: op and imm below */
 	PV_INSN_IN,	     /* e4 e5 (port imm8), ec ed (port %dx): size 1, 2 or 4 */
 	PV_INSN_OUT,	     /* e6 e7, ee ef */
 };
@@ -43,6 +45,8 @@ struct pv_insn {
 	unsigned seg; /* 0: none; 4: %fs; 5: %gs (x86 segment numbers) */
 	unsigned ctrl; /* PV_INSN_MOV_*_CR: the control register, 0..15 */
 	int port;      /* PV_INSN_IN/OUT: the imm8 port, or -1 for %dx */
+	unsigned op;   /* PV_INSN_RMW_IMM: 1 or, 4 and, 6 xor, 0x15 bts, 0x16 btr, 0x17 btc */
+	uint64_t imm;  /* PV_INSN_RMW_IMM: the immediate, sign-extended to the operand size */
 };
 #define PV_EA_RIP 16
 

@@ -182,6 +182,20 @@ START_TEST(decode_modrm_forms)
 	ck_assert_int_eq(dec("\xf0\x48\x89\x10", 4, &in), -EINVAL); /* lock mov */
 	ck_assert_int_eq(dec("\xf3\x48\x0f\xb1\x16", 5, &in), -EINVAL);
 	ck_assert_int_eq(dec("\x48\x87\xd0", 3, &in), -EINVAL); /* register xchg */
+	/* Read-modify-writes of an entry: and/or/xor with an immediate, bts/btr/btc. */
+	ck_assert_int_eq(dec("\x3e\x80\x23\xfd", 4, &in), 0); /* ds andb $0xfd,(%rbx) */
+	ck_assert(in.kind == PV_INSN_RMW_IMM && in.op == 4 && in.size == 1 && in.imm == ~2ULL &&
+		  in.len == 4);
+	ck_assert_int_eq(dec("\xf0\x48\x81\x0b\x00\x01\x00\x00", 8, &in), 0);
+	ck_assert(in.op == 1 && in.size == 8 && in.imm == 0x100 && in.len == 8);
+	ck_assert_int_eq(dec("\x48\x83\x33\x80", 4, &in), 0); /* xor $-128 */
+	ck_assert(in.op == 6 && in.imm == (uint64_t)-128);
+	ck_assert_int_eq(dec("\xf0\x48\x0f\xba\x33\x05", 6, &in), 0); /* lock btr $5 */
+	ck_assert(in.op == 0x16 && in.imm == 5 && in.len == 6);
+	ck_assert_int_eq(dec("\x48\x0f\xba\x23\x05", 5, &in), -EINVAL); /* bt: a read */
+	ck_assert_int_eq(dec("\x48\x83\x03\x01", 4, &in), -EINVAL);     /* add */
+	ck_assert_int_eq(dec("\x48\x81\x0b\x00\x01", 5, &in), -EAGAIN); /* cut imm32 */
+	ck_assert_int_eq(dec("\xf3\x80\x23\xfd", 4, &in), -EINVAL);     /* rep */
 	/* any other opcode: not ours */
 	ck_assert_int_eq(dec("\x48\x01\x00", 3, &in), -EINVAL);
 }
