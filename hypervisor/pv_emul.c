@@ -420,6 +420,18 @@ static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 #define L7S1_EAX_XSAVE ((1u << 4) | (1u << 5))
 #define E1_ECX_XSAVE ((1u << 11) | (1u << 16))
 
+/*
+ * The speculation controls behind MSR_SPEC_CTRL (0x48) and MSR_PRED_CMD
+ * (0x49): IBRS/IBPB, STIBP, SSBD (Intel leaf 7 EDX; AMD 0x80000008 EBX).
+ * Xen writes those MSRs for a PV guest; neither engine can (the guest's
+ * wrmsr reaches a host process), so they are not offered and the guest
+ * does not rely on a barrier it would not get (Linux then reports its
+ * mitigations as it finds them, rather than issuing IBPB at each switch
+ * into a #GP).
+ */
+#define L7_EDX_SPEC_CTRL ((1u << 26) | (1u << 27) | (1u << 31))
+#define E8_EBX_SPEC_CTRL ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24) | (1u << 25))
+
 /* Xen's own leaves at XEN_CPUID_FIRST_LEAF, as 4.17 fills them for a PV domain. */
 static void xen_leaf(struct hv_vcpu *v, uint32_t idx, uint32_t sub, uint32_t r[4])
 {
@@ -530,11 +542,15 @@ void pv_cpuid(struct hv_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		if (sub == 0) {
 			r[1] &= ~L7_EBX_HIDE;
 			r[2] &= ~L7_ECX_HIDE;
+			r[3] &= ~L7_EDX_SPEC_CTRL;
 		}
 		break;
 	case 0x80000001:
 		r[2] &= ~(1u << 2);  /* SVM */
 		r[3] &= ~(1u << 26); /* 1 GiB pages */
+		break;
+	case 0x80000008:
+		r[1] &= ~E8_EBX_SPEC_CTRL;
 		break;
 	default:
 		break;

@@ -636,6 +636,11 @@ START_TEST(control_registers_as_xen_shows_them)
 	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
 	ck_assert_uint_eq(v->regs.rax, 0x6a0);
 	hvh_engine.no_xsave = false;
+	/* No IBRS/IBPB, STIBP or SSBD: their MSRs are not writable here. */
+	pv_cpuid(v, 7, 0, r);
+	ck_assert_uint_eq(r[3] & ((1u << 26) | (1u << 27) | (1u << 31)), 0);
+	pv_cpuid(v, 0x80000008, 0, r);
+	ck_assert_uint_eq(r[1] & ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24) | (1u << 25)), 0);
 	/* CR3 reads the base; writing it is the guest's hypercall's job. */
 	ck_assert(fault_at(VA_CODE + 32, 13, 0, 0));
 	ck_assert_uint_eq(v->regs.rcx, 0x1000);
