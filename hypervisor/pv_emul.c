@@ -513,7 +513,7 @@ void pv_cpuid(struct hv_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		return;
 	}
 	host_cpuid(leaf, sub, r);
-	if (v->dom->eng && v->dom->eng->no_xsave) {
+	if (v->dom && v->dom->eng && v->dom->eng->no_xsave) {
 		if (leaf == 1)
 			r[2] &= ~L1_ECX_XSAVE;
 		else if (leaf == 7 && sub == 0) {
