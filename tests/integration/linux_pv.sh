@@ -46,6 +46,9 @@ cat >"$work/root/init" <<'EOF'
 echo "linux-pv-marker: userspace reached"
 echo "uname: $(/bin/busybox uname -s -r -m)"
 echo "cpus: $(/bin/busybox grep -c ^processor /proc/cpuinfo)"
+echo "linux-pv-marker: done"
+# Time for xenconsoled to drain the ring: on_poweroff destroys the domain at once.
+/bin/busybox sleep 2
 /bin/busybox poweroff -f
 EOF
 chmod +x "$work/root/init"
@@ -80,17 +83,17 @@ if ! xl create -q "$work/linux.cfg" >"$work/create.out" 2>&1; then
 fi
 # A slow host: the kernel's boot makes tens of thousands of page-table
 # hypercalls, each a KVM shadow flush here (docs/third-party-kernels.md).
-if wait_for 120 grep -q 'linux-pv-marker: userspace reached' "$con"; then
+if wait_for 120 grep -q 'linux-pv-marker: done' "$con"; then
 	pass linux-boots-to-userspace
 else
 	fail linux-boots-to-userspace
 	echo "    last console lines:"; show "$con"
 	echo "    hypervisor log:"; grep -v '(d[0-9]*)' "$hvlog" | show /dev/stdin 6
 fi
-if grep -qE '^uname: Linux 6\.1\.[0-9]+-[0-9]+-cloud-amd64 x86_64' "$con"; then
+if tr -d '\r' <"$con" | grep -qE '^uname: Linux 6\.1\.[0-9]+-[0-9]+-cloud-amd64 x86_64$'; then
 	pass linux-uname
 else
-	fail linux-uname; grep '^uname' "$con" | sed 's/^/    /'
+	fail linux-uname; show "$con" 6
 fi
 # Its console is hvc0 on our console ring (xenconsoled), its boot messages too.
 if grep -q 'printk: console \[hvc0\] enabled' "$con" && grep -q 'Hypervisor detected: Xen PV' "$con"; then
