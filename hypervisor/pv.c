@@ -216,6 +216,21 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 			pv_kernel_syscall(v);
 		return;
 	}
+	struct hv_exit soft;
+	uint8_t b[2];
+	if (e->vector == 6 && !vcpu_copy_from_guest(v, b, e->frame[0], 2) && b[0] == 0xcd) {
+		/*
+		 * `int $N` from CPL3 raises #UD on PVM hosts whatever the gate
+		 * (KVM-NOTES.md); the CPU Xen runs on gives #GP(N * 8 + 2) for
+		 * a gate the guest may not use and delivers it otherwise: the
+		 * same #GP here, which the trap table turns into software
+		 * interrupt N when the guest kernel allows it (pv_trap_bounce).
+		 */
+		soft = *e;
+		soft.vector = 13;
+		soft.error_code = ((uint64_t)b[1] << 3) | 2;
+		e = &soft;
+	}
 	if (e->vector == 7 && v->fpu_ts) {
 		/* Xen clears the virtual CR0.TS as it delivers the #NM it caused. */
 		v->fpu_ts = false;

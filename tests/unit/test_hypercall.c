@@ -1661,6 +1661,13 @@ START_TEST(exceptions_bounce_to_the_trap_table)
 	fr = guest(VA_DATA + 8192 - 56); /* no error code */
 	ck_assert_uint_eq(fr[2], 0x400502);
 	ck_assert_uint_eq(d->shinfo->vcpu_info[0].evtchn_upcall_mask, 0);
+	/* The same as the #UD a PVM host raises for it: the instruction decides. */
+	memcpy(guest(0x400500), "\xcd\x80", 2);
+	e = fault_at(6, 0, 0);
+	pv_fault(v, &e);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_uint_eq(v->regs.rip, 0x402000);
+	ck_assert_uint_eq(fr[2], 0x400502);
 
 	/* A stack it cannot write: the domain is crashed, nothing else. */
 	e = fault_at(14, 0x4, 0x10);
