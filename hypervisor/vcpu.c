@@ -117,6 +117,12 @@ int vcpu_set_context(struct hv_vcpu *v, const struct vcpu_guest_context *ctx)
 	r->rip = u->rip;
 	/* Arithmetic flags, DF and AC from the guest; IF on, IOPL 0. */
 	r->rflags = (u->rflags & 0x40cd5ULL) | 0x202;
+	/*
+	 * The context's IOPL is the vCPU's virtual I/O privilege, as Xen's
+	 * arch_set_info_guest takes it (Linux starts each secondary vCPU with
+	 * IOPL 1, and set_iopl only on the first).
+	 */
+	v->iopl = (uint32_t)((u->rflags >> 12) & 3);
 	v->fs_base = ctx->fs_base;
 	v->gs_base_kernel = ctx->gs_base_kernel;
 	v->gs_base_user = ctx->gs_base_user;
