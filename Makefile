@@ -79,6 +79,7 @@ all: $(PROGRAMS) $(GUEST_IMAGES) $(UNIT_TESTS) $(BENCHES)
 
 deps:
 	$(Q)scripts/deps.sh
+	$(Q)scripts/fetch_linux.sh >/dev/null
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all

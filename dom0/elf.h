@@ -136,4 +136,26 @@ bool sv_is_gzip(const void *data, size_t size);
 int sv_gunzip(const void *data, size_t size, size_t max, void **out, size_t *out_size, char *err,
 	      size_t errlen);
 
+/* True if data starts with the magic of a format sv_kernel_unpack() knows (gzip, xz, lzma, bzip2, lz4, zstd, lzo). */
+bool sv_is_compressed(const void *data, size_t size);
+
+/*
+ * The ELF kernel inside a kernel file, as Xen's libxc finds it: a bzImage
+ * (boot protocol 2.08 or later) gives its payload; that payload, or the
+ * whole file, is decompressed by its magic: gzip (sv_gunzip), xz and lzma
+ * (liblzma), bzip2, LZ4's legacy frame (Linux's lz4 kernels, with the
+ * size the build appends) and zstd; what follows the end of an xz, lzma,
+ * zstd or bzip2 stream (Linux appends the size) is ignored.  A file that is
+ * neither a bzImage nor compressed is left as it is: returns 0 with *out
+ * NULL.  Otherwise *out is a new malloc'd buffer (the caller frees it) of
+ * *out_size bytes, never more than max: output past max stops the
+ * decompression with -EFBIG ("... decompresses to more than N MiB").
+ * Errors, each with a one-line message: -EINVAL (payload outside the
+ * file, truncated or corrupt data, an unknown payload), -EOPNOTSUPP (LZO),
+ * -ENOMEM.  Defined in dom0/elf_unpack.c (links -lz -llzma -lbz2 -llz4
+ * -lzstd).
+ */
+int sv_kernel_unpack(const void *data, size_t size, size_t max, void **out, size_t *out_size,
+		     char *err, size_t errlen);
+
 #endif /* SV_DOM0_ELF_H */

@@ -6,7 +6,7 @@ XL_SRCS := dom0/xl.c dom0/xl_cmds.c dom0/xl_list.c dom0/xl_create.c dom0/build_p
 	dom0/xl_misc.c dom0/xl_top.c dom0/xl_format.c dom0/domstat.c \
 	dom0/xl_userdata.c dom0/userdata_links.c \
 	dom0/xl_cfgrec.c dom0/xl_save.c dom0/xl_restore.c
-XL_OBJS := $(call host_objs,$(XL_SRCS)) $(DOM0_PARSE_OBJS) $(call host_objs,dom0/elf_gz.c)
+XL_OBJS := $(call host_objs,$(XL_SRCS)) $(DOM0_PARSE_OBJS) $(call host_objs,dom0/elf_gz.c dom0/elf_unpack.c)
 PROGRAMS += $(BIN)/xl
 # The progress line of long waits, and where an installed xl finds the bundled kernel.
 XL_OBJS += $(call host_objs,dom0/xl_progress.c dom0/xl_boot.c)
@@ -21,4 +21,4 @@ $(OBJ)/dom0/xl_list.o $(OBJ)/dom0/xl_userdata.o: HOST_CFLAGS += $(JSONC_CFLAGS)
 $(BIN)/xl: $(XL_OBJS) $(SV_COMMON_A) $(SV_LIBS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(JSONC_LIBS) -lz
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lxenstore $(JSONC_LIBS) $(UNPACK_LIBS)

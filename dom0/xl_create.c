@@ -94,23 +94,25 @@ static int load_images(const struct sv_config *cfg, struct images *im)
 		ret = read_file("kernel", path, &im->kernel, &im->kernel_size);
 	if (ret)
 		return ret;
-	if (sv_is_gzip(im->kernel, im->kernel_size)) {
-		/* As Xen's try_gzip; the kernel must fit in the guest's memory anyway. */
+	{
+		/* A bzImage or compressed kernel, as Xen's libxc; it must fit the guest's memory anyway. */
 		size_t max = (size_t)cfg->memory_mb << 20;
 		void *raw;
 		size_t raw_size;
 
 		if (max > XL_KERNEL_INFLATE_MAX)
 			max = XL_KERNEL_INFLATE_MAX;
-		ret =
-		    sv_gunzip(im->kernel, im->kernel_size, max, &raw, &raw_size, err, sizeof(err));
+		ret = sv_kernel_unpack(im->kernel, im->kernel_size, max, &raw, &raw_size, err,
+				       sizeof(err));
 		if (ret) {
 			xl_err("kernel '%s': %s", cfg->kernel, err);
 			return ret;
 		}
-		free(im->kernel);
-		im->kernel = raw;
-		im->kernel_size = raw_size;
+		if (raw) {
+			free(im->kernel);
+			im->kernel = raw;
+			im->kernel_size = raw_size;
+		}
 	}
 	if (sv_elf_parse(&im->elf, im->kernel, im->kernel_size, err, sizeof(err)) ||
 	    sv_elf_check_pv(&im->elf, err, sizeof(err))) {

@@ -21,8 +21,8 @@ FUZZ_net_tx_SRCS := $(NETBACK_CORE_SRCS) common/svd.c
 FUZZ_net_tx_LIBS := $(SV_LIBS_A) -pthread
 FUZZ_config_SRCS := dom0/config.c dom0/config_syntax.c dom0/devspec.c
 FUZZ_config_LIBS :=
-FUZZ_elf_SRCS := dom0/elf.c dom0/elf_gz.c dom0/build_layout.c
-FUZZ_elf_LIBS := -lz
+FUZZ_elf_SRCS := dom0/elf.c dom0/elf_gz.c dom0/elf_unpack.c dom0/build_layout.c
+FUZZ_elf_LIBS := -lz -llzma -lbz2 -llz4 -lzstd
 # The hypervisor core without its daemon parts (main.c, ctl.c), as test_hypercall links
 # it ("=": hypervisor/build.mk, read later, defines HV_SRCS).
 FUZZ_hypercall_SRCS = $(filter-out hypervisor/main.c hypervisor/ctl.c,$(HV_SRCS)) common/svd.c \

@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sv_pv_plan plan;
 
 	(void)sv_is_bzimage(data, size);
-	if (sv_is_gzip(data, size)) {
-		if (sv_gunzip(data, size, EF_MAX_SPAN, &raw, &raw_size, err, sizeof(err)) != 0)
-			return 0;
+	if (sv_kernel_unpack(data, size, EF_MAX_SPAN, &raw, &raw_size, err, sizeof(err)) != 0)
+		return 0;
+	if (raw) {
 		if (raw_size > EF_MAX_SPAN)
 			abort();
 		data = raw;

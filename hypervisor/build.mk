@@ -4,7 +4,7 @@ HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem
 	hypervisor/domain.c hypervisor/vcpu.c hypervisor/vcpu_pin.c hypervisor/pv.c hypervisor/console.c \
 	hypervisor/hypercall.c hypervisor/sched.c hypervisor/ctl.c hypervisor/evtchn.c hypervisor/evtchn_fifo.c hypervisor/tsc.c \
 	hypervisor/gnttab.c hypervisor/memop.c hypervisor/mmu.c hypervisor/nmi.c hypervisor/xctl.c hypervisor/xctl_build.c hypervisor/xctl_save.c hypervisor/xctl_cpuid.c \
-	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_user.c hypervisor/pv_callback.c hypervisor/pv_desc.c hypervisor/pv_ldt.c hypervisor/physdev.c hypervisor/save.c \
+	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_debugreg.c hypervisor/pv_user.c hypervisor/pv_callback.c hypervisor/pv_desc.c hypervisor/pv_ldt.c hypervisor/physdev.c hypervisor/save.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c hypervisor/kvm/kvm_sync.c \
 	hypervisor/kvm/kvm_pv.c hypervisor/kvm/kvm_ldt.c \
 	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c hypervisor/proc/proc_as.c \

@@ -116,6 +116,12 @@ struct hv_engine {
 	uint64_t m2p_va;       /* where the guest finds the M2P */
 	uint64_t virt_start;   /* XENVER_platform_parameters: where the hypervisor's range begins */
 	uint64_t seg_base_max; /* %fs/%gs bases it can load lie below this; 0: any canonical */
+	/*
+	 * The guest runs without CR4.OSXSAVE (KVM: its CR4 is ours), so
+	 * XSAVE and every VEX/EVEX-encoded extension would #UD: cpuid hides
+	 * them (pv_emul.c), and the guest keeps to FXSAVE and SSE.
+	 */
+	bool no_xsave;
 	/* The guest-virtual range the hypervisor owns: update_va_mapping refuses it. */
 	bool (*va_reserved)(uint64_t va);
 	/* After memory and the PV private pages exist: the address space. */
@@ -346,6 +352,9 @@ struct hv_vcpu {
 	bool segs_dirty;       /* a base changed: the engine loads them before guest code runs */
 	bool fpu_ts;	       /* the virtual CR0.TS (fpu_taskswitch) */
 	bool fpu_ts_dirty;     /* it changed: the engine that can trap FPU use applies it */
+	uint64_t cr4_guest;    /* the CR4 bits the guest chose (pv_emul.c: DE, OSXSAVE) */
+	uint64_t dr[4], dr6, dr7; /* set_debugreg (pv_debugreg.c), never loaded */
+	bool dr_logged;		  /* an enabled breakpoint was logged */
 	bool msr_logged;       /* a refused MSR access was logged (once per vCPU) */
 	uint32_t iopl;	       /* PHYSDEVOP_set_iopl (no port I/O exists to grant) */
 	uint64_t iobmp;	       /* PHYSDEVOP_set_iobitmap, kept */

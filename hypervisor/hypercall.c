@@ -60,14 +60,20 @@ static long hc_xen_version(struct hv_vcpu *v, const uint64_t *a)
 		 * Only what we honour: pae_pgdir_above_4gb follows the
 		 * vm_assist as in Xen; a PV domain is direct-mapped (not
 		 * translated); mmu_update takes MMU_PT_UPDATE_PRESERVE_AD
-		 * (mmu.c).  No other map exists (-EINVAL, as Xen).
+		 * (mmu.c); mmuext_op has COPY_PAGE and CLEAR_PAGE
+		 * (highmem_assist).  gnttab_map_avail_bits as Xen gives every
+		 * PV guest: Linux panics at boot without it ("Xen: feature
+		 * XENFEAT_gnttab_map_avail_bits not available!"); a guest can
+		 * map no grant here at all, so no mapping ever drops the bits.
+		 * No other map exists (-EINVAL, as Xen).
 		 */
 		xen_feature_info_t fi;
 		if (vcpu_copy_from_guest(v, &fi, arg, sizeof(fi)))
 			return -XEN_EFAULT;
 		if (fi.submap_idx != 0)
 			return -XEN_EINVAL;
-		fi.submap = (1U << XENFEAT_direct_mapped) | (1U << XENFEAT_mmu_pt_update_preserve_ad);
+		fi.submap = (1U << XENFEAT_direct_mapped) | (1U << XENFEAT_mmu_pt_update_preserve_ad) |
+			    (1U << XENFEAT_highmem_assist) | (1U << XENFEAT_gnttab_map_avail_bits);
 		if (__atomic_load_n(&v->dom->vm_assist, __ATOMIC_RELAXED) &
 		    (1ULL << VMASST_TYPE_pae_extended_cr3))
 			fi.submap |= 1U << XENFEAT_pae_pgdir_above_4gb;
@@ -205,8 +211,9 @@ static long hc_memory_op(struct hv_vcpu *v, const uint64_t *a)
  * (4gb_segments*, pae_extended_cr3) change nothing for a 64-bit guest;
  * runstate_update_flag is honoured (runstate_publish); m2p_strict and
  * architectural_iopl are kept (the M2P is never guest-writable and there
- * is no port I/O to grant).  writable_pagetables is refused: guest page
- * tables are never writable here, and saying yes would be a lie.
+ * is no port I/O to grant).  writable_pagetables turns on Xen's emulation
+ * of the guest kernel's writes to its own L1 tables (pv_emul.c, mmu_ptwr):
+ * Linux clears entries with a plain xchg.
  */
 static long hc_vm_assist(struct hv_vcpu *v, const uint64_t *a)
 {
@@ -307,6 +314,8 @@ static const hypercall_fn table[] = {
 	[__HYPERVISOR_iret] = hc_iret,
 	[__HYPERVISOR_set_segment_base] = hc_set_segment_base,
 	[__HYPERVISOR_fpu_taskswitch] = hc_fpu_taskswitch,
+	[__HYPERVISOR_set_debugreg] = hc_set_debugreg,
+	[__HYPERVISOR_get_debugreg] = hc_get_debugreg,
 	[__HYPERVISOR_physdev_op] = hc_physdev_op,
 	[__HYPERVISOR_physdev_op_compat] = hc_physdev_op_compat,
 	[__HYPERVISOR_set_gdt] = hc_set_gdt,
@@ -324,6 +333,8 @@ static const hypercall_fn table[] = {
 static const uint8_t narrow_args[] = {
 	[__HYPERVISOR_mmu_update] = 0x0a,	    /* reqs, count, pdone, foreigndom */
 	[__HYPERVISOR_fpu_taskswitch] = 0x01,	    /* int set */
+	[__HYPERVISOR_set_debugreg] = 0x01,	    /* int reg */
+	[__HYPERVISOR_get_debugreg] = 0x01,	    /* int reg */
 	[__HYPERVISOR_sched_op_compat] = 0x01,	    /* int cmd */
 	[__HYPERVISOR_multicall] = 0x02,	    /* list, unsigned nr */
 	[__HYPERVISOR_xen_version] = 0x01,	    /* int cmd */

@@ -24,12 +24,24 @@ long hc_grant_table_op(struct hv_vcpu *v, const uint64_t *a);
 /* pv_priv.c, physdev.c */
 long hc_set_segment_base(struct hv_vcpu *v, const uint64_t *a);
 long hc_fpu_taskswitch(struct hv_vcpu *v, const uint64_t *a);
+/* pv_debugreg.c */
+long hc_set_debugreg(struct hv_vcpu *v, const uint64_t *a);
+long hc_get_debugreg(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op(struct hv_vcpu *v, const uint64_t *a);
 long hc_physdev_op_compat(struct hv_vcpu *v, const uint64_t *a);
 
 /* pv_desc.c: the guest's GDT (set_gdt, update_descriptor, a context's gdt_frames). */
 long hc_set_gdt(struct hv_vcpu *v, const uint64_t *a);
 long hc_update_descriptor(struct hv_vcpu *v, const uint64_t *a);
+/*
+ * Xen lets the CPU judge the selectors an iret to ring 3 loads; our vCPUs
+ * run on the flat ring-3 selectors whatever the guest names, so a selector
+ * of v's own GDT (RPL 3) is taken when the CPU would load it as the same
+ * thing: a present DPL-3 64-bit code segment for CS (code), a present
+ * DPL-3 writable data segment for SS (Linux's __USER_CS 0x33 and
+ * __USER_DS 0x2b).
+ */
+bool pv_gdt_user_seg(struct hv_vcpu *v, uint16_t sel, bool code);
 /* Xen's check_descriptor for a 64-bit guest: false to refuse; fixed up in place. */
 bool pv_desc_check(uint64_t *desc);
 /* Under d->lock, before/after the rest of a context is set: hold its GDT frames (Xen's errors). */
@@ -67,7 +79,8 @@ bool pv_seg_desc(struct hv_vcpu *v, uint16_t sel, uint64_t *desc);
 #define HV_VMASST_VALID                                                                            \
 	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |          \
 	 (1ULL << VMASST_TYPE_pae_extended_cr3) | (1ULL << VMASST_TYPE_architectural_iopl) |       \
-	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict))
+	 (1ULL << VMASST_TYPE_runstate_update_flag) | (1ULL << VMASST_TYPE_m2p_strict) |          \
+	 (1ULL << VMASST_TYPE_writable_pagetables))
 
 /* A handler's return meaning "registers already set: leave rax alone". */
 #define HC_NORETURN (-0x7fffffffL)

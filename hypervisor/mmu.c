@@ -1033,6 +1033,41 @@ long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a)
 			 "cannot apply mmu_update to the address space");
 }
 
+long mmu_ptwr(struct hv_vcpu *v, uint64_t gpa, bool use_cmp, uint64_t cmp, uint64_t val,
+	      uint64_t *old)
+{
+	struct hv_domain *d = v->dom;
+	struct hv_mmu *m = M(d);
+	struct mmu_owner o = { .pg = PG_SELF };
+	uint64_t pfn;
+	long ret, ret2;
+
+	if (!m || !m->f || (gpa & 7))
+		return -XEN_EINVAL;
+	pthread_mutex_lock(&m->lock);
+	m->cur = v;
+	ret = hold_base(v);
+	if (!ret) {
+		/* Xen's ptwr takes writes to the domain's own L1 tables only. */
+		if (classify(d, gpa, &pfn) != FR_RAM || !m->f[pfn].type_count ||
+		    m->f[pfn].type != MMU_T_L1) {
+			ret = -XEN_EINVAL;
+		} else {
+			*old = __atomic_load_n(&table_of(d, pfn)[(gpa & 0xfff) / 8],
+					       __ATOMIC_RELAXED);
+			if (!use_cmp || *old == cmp)
+				ret = one_update(v, gpa | MMU_NORMAL_PT_UPDATE, val, &o);
+		}
+	}
+	ret2 = pend_flush(v);
+	pthread_mutex_unlock(&m->lock);
+	if (ret2) {
+		domain_crash(d, "cannot apply a page-table write to the address space");
+		return -XEN_EFAULT;
+	}
+	return ret;
+}
+
 /* A vCPU mask (TLB_FLUSH_MULTI, INVLPG_MULTI, UVMF_MULTI) must be readable: -EFAULT if not. */
 static long read_vcpumask(struct hv_vcpu *v, uint64_t gva)
 {

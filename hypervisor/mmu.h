@@ -125,6 +125,19 @@ uint64_t mmu_held(struct hv_domain *d);
 /* A frame's accounting, for tests and the log (false: not a RAM frame). */
 bool mmu_frame_info(struct hv_domain *d, uint64_t gpa, struct mmu_frame *out);
 
+/*
+ * Xen's writable page tables (ptwr, VMASST_TYPE_writable_pagetables): the
+ * guest kernel wrote the 8-byte entry at gpa through a read-only mapping
+ * of one of its L1 tables (pv_emul.c decoded the store).  *old gets the
+ * entry as it was; unless use_cmp and it differs from cmp, val is written
+ * as one MMU_NORMAL_PT_UPDATE (Xen's checks and adjustments, the engine
+ * told).  0, or Xen's error (-EINVAL: not an L1 table of the domain, or
+ * the new entry does not validate): nothing written, the fault is the
+ * guest's.
+ */
+long mmu_ptwr(struct hv_vcpu *v, uint64_t gpa, bool use_cmp, uint64_t cmp, uint64_t val,
+	      uint64_t *old);
+
 long hc_mmu_update(struct hv_vcpu *v, const uint64_t *a);
 long hc_mmuext_op(struct hv_vcpu *v, const uint64_t *a);
 long hc_update_va_mapping(struct hv_vcpu *v, const uint64_t *a);

@@ -277,6 +277,18 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	hv_log("d%u v%u: r13 %016llx r14 %016llx r15 %016llx cr3 %016llx", v->dom->domid, v->id,
 	       (unsigned long long)r->r13, (unsigned long long)r->r14, (unsigned long long)r->r15,
 	       (unsigned long long)v->cr3);
+	{
+		/* The top of the guest's stack, as Xen's show_guest_stack: where it was called from. */
+		uint64_t st[8];
+		if (!vcpu_copy_from_guest(v, st, e->frame[3], sizeof(st)))
+			hv_log("d%u v%u: stack %016llx %016llx %016llx %016llx %016llx %016llx "
+			       "%016llx %016llx",
+			       v->dom->domid, v->id, (unsigned long long)st[0],
+			       (unsigned long long)st[1], (unsigned long long)st[2],
+			       (unsigned long long)st[3], (unsigned long long)st[4],
+			       (unsigned long long)st[5], (unsigned long long)st[6],
+			       (unsigned long long)st[7]);
+	}
 	snprintf(why, sizeof(why), "unhandled %s at rip %#llx", name,
 		 (unsigned long long)e->frame[0]);
 	domain_crash(v->dom, why);
@@ -552,11 +564,17 @@ int pv_iret(struct hv_vcpu *v)
 	 * Xen forces RPL 3 and lets the CPU's iretq judge the rest; an iretq
 	 * that faults goes to the failsafe callback.  Our vCPUs run on the
 	 * flat 64-bit ring-3 selectors, or on the guest's own 64-bit ones
-	 * where the engine loads them (iret_sel_ok), so any other (compat
-	 * mode included) and a non-canonical rip are what would fault here.
+	 * where the engine loads them (iret_sel_ok), or on the guest GDT's
+	 * flat 64-bit ring-3 segments on any engine (Linux returns to user
+	 * mode on its __USER_CS/__USER_DS), so any other (compat mode
+	 * included) and a non-canonical rip are what would fault here.
 	 */
 	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
-	if (!iret_sel_ok(v, cs, true) || !iret_sel_ok(v, ss, false) ||
+	bool cs_ok = iret_sel_ok(v, cs, true) ||
+		     ((ic.cs & 3) == 3 && pv_gdt_user_seg(v, cs, true));
+	bool ss_ok = iret_sel_ok(v, ss, false) ||
+		     ((ic.cs & 3) == 3 && pv_gdt_user_seg(v, ss, false));
+	if (!cs_ok || !ss_ok ||
 	    (uint64_t)((int64_t)(ic.rip << 16) >> 16) != ic.rip) {
 		if (vi)
 			__atomic_store_n(&vi->evtchn_upcall_mask, !(ic.rflags & RFLAGS_IF),

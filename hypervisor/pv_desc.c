@@ -115,6 +115,29 @@ static int take(struct hv_domain *d, const uint64_t *frames, unsigned entries)
 	return -XEN_EINVAL;
 }
 
+bool pv_gdt_user_seg(struct hv_vcpu *v, uint16_t sel, bool code)
+{
+	struct hv_domain *d = v->dom;
+	unsigned idx = sel >> 3;
+	uint64_t desc = 0, *p = NULL;
+	uint32_t b;
+
+	if ((sel & 7) != 3) /* the GDT, RPL 3 */
+		return false;
+	pthread_mutex_lock(&d->lock);
+	if (idx < v->gdt_ents && v->gdt_frames[idx / 512])
+		p = mem_gpa(&d->mem, (v->gdt_frames[idx / 512] << PAGE_SHIFT) + (idx % 512) * 8, 8);
+	if (p)
+		desc = __atomic_load_n(p, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&d->lock);
+	b = (uint32_t)(desc >> 32);
+	if (!(b & SEG_P) || (b & SEG_DPL) != SEG_DPL || !(b & SEG_S))
+		return false;
+	if (code) /* executable, 64-bit (L set, D clear) */
+		return (b & (1u << 11)) && (b & (1u << 21)) && !(b & (1u << 22));
+	return !(b & (1u << 11)) && (b & (1u << 9)); /* writable data */
+}
+
 /*
  * v's GDT becomes the (held) frames; the old one's frames are released.
  * `lock`: take d->lock for the change (a hypercall); else the caller holds it.

@@ -10,7 +10,7 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev          # netback's bridge and TAP setup (nb_link.c)
 	liburing-dev                           # blkback's I/O
 	libjson-c-dev                          # xl list -l
-	zlib1g-dev                             # -lz: xl inflates gzip-compressed kernels (dom0/elf_gz.c)
+	zlib1g-dev liblzma-dev libbz2-dev liblz4-dev libzstd-dev  # xl decompresses bzImage and compressed kernels (dom0/elf_gz.c, elf_unpack.c)
 	check libsubunit-dev                   # the unit suites (tests/unit/)
 	clang libclang-rt-14-dev               # libFuzzer targets (fuzz/, xenstore/build.mk)
 	xenstore-utils                         # Debian's xenstore-* tools in the integration scripts

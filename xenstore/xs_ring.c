@@ -108,18 +108,14 @@ static ssize_t xs_ring_recvmm(struct xs_conn *c, struct xs_cbuf_io *io)
 	}
 	n = avail < len ? avail : len;
 	/*
-	 * Take a message that fits in the ring only when all of it is there:
-	 * the ring then stays at a message boundary if the daemon restarts.
+	 * Whatever is there is taken, a part of a message too, as C xenstored
+	 * does: a guest notifies only when its write finds the ring empty
+	 * (Linux's xb_write: prod <= req_cons), and Linux writes a request's
+	 * header and payload separately, so a daemon that left a lone header
+	 * in the ring waited for a payload that came without an event (Debian's
+	 * kernel hung at its first XS_WATCH).  The part sits in the
+	 * connection's buffer, which the keeper holds across a restart.
 	 */
-	if (xs_cbuf_in_avail(&c->cb) == 0) {
-		struct xsd_sockmsg h;
-
-		if (avail < sizeof(h))
-			return 0;
-		xs_ring_copy_out(&h, intf->req, cons, sizeof(h));
-		if (sizeof(h) + (uint64_t)h.len <= XENSTORE_RING_SIZE && avail < sizeof(h) + h.len)
-			return 0;
-	}
 	if (!n)
 		return 0;
 	io->ring_idx = cons;

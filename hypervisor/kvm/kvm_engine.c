@@ -367,6 +367,7 @@ const struct hv_engine hv_kvm_engine = {
 	.id = SV_ENGINE_KVM,
 	.m2p_va = SV_M2P_VA,
 	.virt_start = HYPERVISOR_VIRT_START,
+	.no_xsave = true, /* the guest CR4 (kvm_pv.c) has no OSXSAVE */
 	.va_reserved = kvm_pv_va_reserved,
 	.domain_init = kvm_domain_init,
 	.domain_stop = kvm_domain_stop,

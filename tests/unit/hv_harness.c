@@ -31,6 +31,7 @@ static void engine_reset(const struct hv_engine *hooks)
 			hvh_engine.f = hooks->f;                                                   \
 	} while (0)
 	HOOK(seg_base_max);
+	HOOK(no_xsave);
 	HOOK(domain_init);
 	HOOK(domain_stop);
 	HOOK(domain_fini);

@@ -103,6 +103,37 @@ START_TEST(unknown_hypercall_is_enosys)
 }
 END_TEST
 
+
+/* set_debugreg/get_debugreg as Xen 4.17 (Linux reads and clears them at boot). */
+START_TEST(debugregs_as_xen)
+{
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 6, 0, 0), 0xffff0ff0);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 7, 0, 0), 0x400);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 0, 0, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 0, 0x400000, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 0, 0, 0), 0x400000);
+	/* The hypervisor's hole and non-canonical addresses: -EPERM, kept as it was. */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 1, HYPERVISOR_VIRT_START, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 1, 0x0000800000000000ULL, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 1, 0, 0), 0);
+	/* DR6/DR7: upper half reserved; fixed bits forced as the CPU has them. */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 6, 1ULL << 32, 0), -XEN_EINVAL);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 6, 0x1001, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 6, 0, 0), 0xffff0ff1);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 7, 0, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 7, 0, 0), 0x400);
+	/* An I/O breakpoint needs CR4.DE; DR4/DR5 alias DR6/DR7 without it. */
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 7, 0x20001, 0), -XEN_EPERM);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 5, 0, 0), 0x400);
+	v->cr4_guest = 0x8;
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 5, 0, 0), -XEN_ENODEV);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 4, 0, 0), -XEN_ENODEV);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 7, 0x20001, 0), 0);
+	ck_assert_int_eq(hc(__HYPERVISOR_set_debugreg, 8, 0, 0), -XEN_ENODEV);
+	ck_assert_int_eq(hc(__HYPERVISOR_get_debugreg, 8, 0, 0), -XEN_EINVAL);
+}
+END_TEST
+
 START_TEST(xen_version_checks_pointers)
 {
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_version, 0, 0), (4 << 16) | 17);
@@ -150,13 +181,18 @@ START_TEST(xen_version_every_subop)
 	fi->submap_idx = 0;
 	fi->submap = 0xffffffff;
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
+	/* Xen's PV set (Linux panics without gnttab_map_avail_bits). */
 	ck_assert_uint_eq(fi->submap, (1u << XENFEAT_direct_mapped) |
-					  (1u << XENFEAT_mmu_pt_update_preserve_ad));
+					  (1u << XENFEAT_mmu_pt_update_preserve_ad) |
+					  (1u << XENFEAT_highmem_assist) |
+					  (1u << XENFEAT_gnttab_map_avail_bits));
 	ck_assert_int_eq(
 	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_pae_extended_cr3, 0), 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0), 0);
 	ck_assert_uint_eq(fi->submap,
 			  (1u << XENFEAT_direct_mapped) | (1u << XENFEAT_mmu_pt_update_preserve_ad) |
+				  (1u << XENFEAT_highmem_assist) |
+				  (1u << XENFEAT_gnttab_map_avail_bits) |
 				  (1u << XENFEAT_pae_pgdir_above_4gb));
 	fi->submap_idx = 1;
 	ck_assert_int_eq(hc(__HYPERVISOR_xen_version, XENVER_get_features, VA_DATA, 0),
@@ -1625,6 +1661,13 @@ START_TEST(exceptions_bounce_to_the_trap_table)
 	fr = guest(VA_DATA + 8192 - 56); /* no error code */
 	ck_assert_uint_eq(fr[2], 0x400502);
 	ck_assert_uint_eq(d->shinfo->vcpu_info[0].evtchn_upcall_mask, 0);
+	/* The same as the #UD a PVM host raises for it: the instruction decides. */
+	memcpy(guest(0x400500), "\xcd\x80", 2);
+	e = fault_at(6, 0, 0);
+	pv_fault(v, &e);
+	ck_assert_int_eq(d->state, DOM_ACTIVE);
+	ck_assert_uint_eq(v->regs.rip, 0x402000);
+	ck_assert_uint_eq(fr[2], 0x400502);
 
 	/* A stack it cannot write: the domain is crashed, nothing else. */
 	e = fault_at(14, 0x4, 0x10);
@@ -1698,9 +1741,12 @@ START_TEST(vm_assist_types)
 	struct vcpu_runstate_info *area = guest(VA_DATA + 4096);
 	struct vcpu_register_runstate_memory_area *ra = guest(VA_DATA);
 
+	/* writable_pagetables: Xen's ptwr emulation (pv_emul.c), as Linux asks for it. */
 	ck_assert_int_eq(
-	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables, 0),
-	    -XEN_EINVAL); /* not done here: refused, not pretended */
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables, 0), 0);
+	ck_assert_uint_eq(d->vm_assist, 1ULL << VMASST_TYPE_writable_pagetables);
+	ck_assert_int_eq(
+	    hc(__HYPERVISOR_vm_assist, VMASST_CMD_disable, VMASST_TYPE_writable_pagetables, 0), 0);
 	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 31, 0), -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 64, 0), -XEN_EINVAL);
 	ck_assert_int_eq(hc(__HYPERVISOR_vm_assist, 7, VMASST_TYPE_m2p_strict, 0), -XEN_ENOSYS);
@@ -1737,6 +1783,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, unknown_hypercall_is_enosys);
 	tcase_add_test(tc, xen_version_checks_pointers);
+	tcase_add_test(tc, debugregs_as_xen);
 	tcase_add_test(tc, console_io_checks_buffer);
 	tcase_add_test(tc, copy_range_never_wraps);
 	tcase_add_test(tc, console_io_flood_is_limited);

@@ -394,8 +394,11 @@ START_TEST(get_context_round_trip)
 	ctx.fs_base = 0x500000;
 	ctx.gs_base_kernel = 0x501000;
 	ctx.gs_base_user = 0x502000;
+	ctx.user_regs.rflags |= 0x1000; /* IOPL 1, as Linux starts a secondary vCPU */
 	ck_assert_int_eq(initialise(&ctx), 0);
+	ck_assert_uint_eq(v1->iopl, 1); /* the virtual I/O privilege, as Xen takes it */
 	vcpu_get_context(v1, &got);
+	ck_assert_uint_eq(got.user_regs.rflags & 0x3000, 0x1000);
 	ck_assert(got.flags & VGCF_in_kernel);
 	ck_assert(got.flags & VGCF_syscall_disables_events);
 	ck_assert(got.flags & VGCF_failsafe_disables_events);

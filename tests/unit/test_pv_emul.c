@@ -172,8 +172,66 @@ START_TEST(decode_modrm_forms)
 	ck_assert(in.base == 4 && in.index == -1);
 	/* a register operand: nothing to emulate */
 	ck_assert_int_eq(dec("\x48\x8b\xc1", 3, &in), -EINVAL);
-	/* mov to memory, or any other opcode: not ours */
-	ck_assert_int_eq(dec("\x48\x89\x00", 3, &in), -EINVAL);
+	/* Stores to a page-table entry (ptwr): mov, xchg, lock cmpxchg. */
+	ck_assert_int_eq(dec("\x48\x89\x10", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_MOV_STORE && in.size == 8 && in.reg == 2 && in.base == 0);
+	ck_assert_int_eq(dec("\x48\x87\x10", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_XCHG && in.size == 8);
+	ck_assert_int_eq(dec("\xf0\x48\x0f\xb1\x16", 5, &in), 0);
+	ck_assert(in.kind == PV_INSN_CMPXCHG && in.size == 8 && in.reg == 2 && in.base == 6);
+	ck_assert_int_eq(dec("\xf0\x48\x89\x10", 4, &in), -EINVAL); /* lock mov */
+	ck_assert_int_eq(dec("\xf3\x48\x0f\xb1\x16", 5, &in), -EINVAL);
+	ck_assert_int_eq(dec("\x48\x87\xd0", 3, &in), -EINVAL); /* register xchg */
+	/* Read-modify-writes of an entry: and/or/xor with an immediate, bts/btr/btc. */
+	ck_assert_int_eq(dec("\x3e\x80\x23\xfd", 4, &in), 0); /* ds andb $0xfd,(%rbx) */
+	ck_assert(in.kind == PV_INSN_RMW_IMM && in.op == 4 && in.size == 1 && in.imm == ~2ULL &&
+		  in.len == 4);
+	ck_assert_int_eq(dec("\xf0\x48\x81\x0b\x00\x01\x00\x00", 8, &in), 0);
+	ck_assert(in.op == 1 && in.size == 8 && in.imm == 0x100 && in.len == 8);
+	ck_assert_int_eq(dec("\x48\x83\x33\x80", 4, &in), 0); /* xor $-128 */
+	ck_assert(in.op == 6 && in.imm == (uint64_t)-128);
+	ck_assert_int_eq(dec("\xf0\x48\x0f\xba\x33\x05", 6, &in), 0); /* lock btr $5 */
+	ck_assert(in.op == 0x16 && in.imm == 5 && in.len == 6);
+	ck_assert_int_eq(dec("\x48\x0f\xba\x23\x05", 5, &in), -EINVAL); /* bt: a read */
+	ck_assert_int_eq(dec("\x48\x83\x03\x01", 4, &in), -EINVAL);     /* add */
+	ck_assert_int_eq(dec("\x48\x81\x0b\x00\x01", 5, &in), -EAGAIN); /* cut imm32 */
+	ck_assert_int_eq(dec("\xf3\x80\x23\xfd", 4, &in), -EINVAL);     /* rep */
+	/* any other opcode: not ours */
+	ck_assert_int_eq(dec("\x48\x01\x00", 3, &in), -EINVAL);
+}
+END_TEST
+
+
+START_TEST(decode_linux_boot_insns)
+{
+	struct pv_insn in;
+
+	ck_assert_int_eq(dec("\xfa", 1, &in), 0);
+	ck_assert(in.kind == PV_INSN_CLI && in.len == 1);
+	ck_assert_int_eq(dec("\xfb", 1, &in), 0);
+	ck_assert(in.kind == PV_INSN_STI);
+	ck_assert_int_eq(dec("\xf0\xfa", 2, &in), -EINVAL); /* lock cli */
+	/* mov %cr4,%rax; mov %rdi,%cr4 (REX.R: cr8+, REX.B: r8+) */
+	ck_assert_int_eq(dec("\x0f\x20\xe0", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_MOV_FROM_CR && in.ctrl == 4 && in.reg == 0 && in.len == 3);
+	ck_assert_int_eq(dec("\x0f\x22\xe7", 3, &in), 0);
+	ck_assert(in.kind == PV_INSN_MOV_TO_CR && in.ctrl == 4 && in.reg == 7);
+	ck_assert_int_eq(dec("\x45\x0f\x20\xc1", 4, &in), 0);
+	ck_assert(in.ctrl == 8 && in.reg == 9 && in.len == 4);
+	ck_assert_int_eq(dec("\x0f\x20", 2, &in), -EAGAIN);
+	ck_assert_int_eq(dec("\x0f\x06", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_CLTS);
+	ck_assert_int_eq(dec("\x0f\x09", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_WBINVD);
+	/* Port I/O: imm8 and %dx forms, each size. */
+	ck_assert_int_eq(dec("\xef", 1, &in), 0);
+	ck_assert(in.kind == PV_INSN_OUT && in.size == 4 && in.port == -1 && in.len == 1);
+	ck_assert_int_eq(dec("\x66\xed", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_IN && in.size == 2 && in.port == -1 && in.len == 2);
+	ck_assert_int_eq(dec("\xe4\x61", 2, &in), 0);
+	ck_assert(in.kind == PV_INSN_IN && in.size == 1 && in.port == 0x61 && in.len == 2);
+	ck_assert_int_eq(dec("\xe6", 1, &in), -EAGAIN); /* no port byte */
+	ck_assert_int_eq(dec("\xf3\xee", 2, &in), -EINVAL);
 }
 END_TEST
 
@@ -511,6 +569,141 @@ START_TEST(m2p_loads_at_the_fixed_address)
 }
 END_TEST
 
+
+/* What Linux's early boot does at CPL3 (Debian's 6.1 as a domU): each as Xen answers it. */
+START_TEST(cli_sti_need_the_io_privilege)
+{
+	struct vcpu_info *vi = vcpu_info_of(v);
+
+	put(VA_CODE, "\xfa", 1);
+	vi->evtchn_upcall_mask = 0;
+	v->iopl = 0;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0)); /* #GP to the guest, as Xen */
+	ck_assert_uint_eq(v->regs.rip, VA_CODE);
+	v->iopl = 1;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 1);
+	/* Skipped, not obeyed: Xen leaves the event mask alone ("fast & loose"). */
+	ck_assert_uint_eq(vi->evtchn_upcall_mask, 0);
+	/* Never from user mode below IOPL 3. */
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0));
+	v->user_mode = false;
+}
+END_TEST
+
+START_TEST(control_registers_as_xen_shows_them)
+{
+	uint32_t r[4];
+
+	put(VA_CODE, "\x0f\x20\xc0", 3);      /* mov %cr0,%rax */
+	put(VA_CODE + 8, "\x0f\x22\xc3", 3);  /* mov %rbx,%cr0 */
+	put(VA_CODE + 16, "\x0f\x20\xe0", 3); /* mov %cr4,%rax */
+	put(VA_CODE + 24, "\x0f\x22\xe3", 3); /* mov %rbx,%cr4 */
+	put(VA_CODE + 32, "\x0f\x20\xd9", 3); /* mov %cr3,%rcx */
+	put(VA_CODE + 40, "\x0f\x22\xdb", 3); /* mov %rbx,%cr3 */
+	put(VA_CODE + 48, "\x0f\x06", 2);     /* clts */
+	put(VA_CODE + 56, "\x44\x0f\x20\xc2", 4); /* mov %cr8,%rdx: none */
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x80050033);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 3);
+	/* CR0: TS may change, nothing else. */
+	v->regs.rbx = 0x80050033 | 8;
+	ck_assert(fault_at(VA_CODE + 8, 13, 0, 0));
+	ck_assert(v->fpu_ts && v->fpu_ts_dirty);
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x80050033 | 8);
+	ck_assert(fault_at(VA_CODE + 48, 13, 0, 0));
+	ck_assert(!v->fpu_ts);
+	v->regs.rbx = 0x80050033 & ~0x10000ULL; /* WP off */
+	ck_assert(!fault_at(VA_CODE + 8, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 8);
+	/* CR4: the host bits a guest sees; DE is the guest's; VMXE, SMEP... are dropped. */
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x6a0);
+	v->regs.rbx = 0x6a0 | 0x8 | 0x2000 | 0x100000;
+	ck_assert(fault_at(VA_CODE + 24, 13, 0, 0));
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x6a8);
+	/* OSXSAVE only where cpuid offers XSAVE: never on an engine without it. */
+	hvh_engine.no_xsave = true;
+	pv_cpuid(v, 1, 0, r);
+	ck_assert_uint_eq(r[2] & ((1u << 26) | (1u << 27) | (1u << 28)), 0);
+	pv_cpuid(v, 0xd, 0, r);
+	ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+	v->regs.rbx = 0x6a0 | (1u << 18);
+	ck_assert(fault_at(VA_CODE + 24, 13, 0, 0));
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x6a0);
+	hvh_engine.no_xsave = false;
+	/* No IBRS/IBPB, STIBP or SSBD: their MSRs are not writable here. */
+	pv_cpuid(v, 7, 0, r);
+	ck_assert_uint_eq(r[3] & ((1u << 26) | (1u << 27) | (1u << 31)), 0);
+	pv_cpuid(v, 0x80000008, 0, r);
+	ck_assert_uint_eq(r[1] & ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24) | (1u << 25)), 0);
+	/* CR3 reads the base; writing it is the guest's hypercall's job. */
+	ck_assert(fault_at(VA_CODE + 32, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rcx, 0x1000);
+	v->regs.rbx = 0x2000;
+	ck_assert(!fault_at(VA_CODE + 40, 13, 0, 0));
+	ck_assert_uint_eq(v->cr3, 0x1000);
+	ck_assert(!fault_at(VA_CODE + 56, 13, 0, 0));
+	/* None of it from user mode. */
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0));
+	v->user_mode = false;
+}
+END_TEST
+
+START_TEST(port_io_reads_ones_writes_nothing)
+{
+	put(VA_CODE, "\xef", 1);	 /* out %eax,(%dx) */
+	put(VA_CODE + 8, "\xed", 1);	 /* in (%dx),%eax */
+	put(VA_CODE + 16, "\xe4\x61", 2); /* in $0x61,%al */
+	put(VA_CODE + 24, "\x66\xed", 2); /* in (%dx),%ax */
+	v->regs.rdx = 0xcf8;
+	v->regs.rax = 0x80000000;
+	v->iopl = 0;
+	ck_assert(!fault_at(VA_CODE, 13, 0, 0));
+	v->iopl = 1;
+	ck_assert(fault_at(VA_CODE, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 1);
+	v->regs.rax = 0x1234567800000000ULL;
+	ck_assert(fault_at(VA_CODE + 8, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0xffffffffULL); /* 32-bit: zero-extended */
+	v->regs.rax = 0x1234567800000000ULL;
+	ck_assert(fault_at(VA_CODE + 16, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0x12345678000000ffULL);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE + 18);
+	v->regs.rax = 0;
+	ck_assert(fault_at(VA_CODE + 24, 13, 0, 0));
+	ck_assert_uint_eq(v->regs.rax, 0xffff);
+}
+END_TEST
+
+/* A kernel store to a read-only page: ptwr only with VMASST_TYPE_writable_pagetables and an L1 target. */
+START_TEST(ptwr_needs_the_vm_assist_and_an_l1)
+{
+	put(VA_CODE, "\x48\x87\x10", 3); /* xchg %rdx,(%rax) */
+	v->regs.rax = VA_CODE + 0x1000;
+	v->regs.rdx = 0x5555;
+	d->vm_assist &= ~(1ULL << VMASST_TYPE_writable_pagetables);
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+	d->vm_assist |= 1ULL << VMASST_TYPE_writable_pagetables;
+	/* The target is a plain data page here, no L1: the fault stays the guest's. */
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+	ck_assert_uint_eq(v->regs.rdx, 0x5555);
+	ck_assert_uint_eq(v->regs.rip, VA_CODE);
+	/* Not the operand's address, not a write, from user mode, a 4-byte store: never. */
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1008));
+	v->user_mode = true;
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+	v->user_mode = false;
+	put(VA_CODE, "\x87\x10", 2);
+	ck_assert(!fault_at(VA_CODE, 14, 7, VA_CODE + 0x1000));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pv_emul");
@@ -523,6 +716,7 @@ int main(void)
 	tcase_add_test(dc, decode_truncated);
 	tcase_add_test(dc, decode_prefixes);
 	tcase_add_test(dc, decode_modrm_forms);
+	tcase_add_test(dc, decode_linux_boot_insns);
 	suite_add_tcase(s, dc);
 	tcase_add_checked_fixture(tc, setup, hvh_teardown);
 	tcase_add_test(tc, msrs_as_xen_allows);
@@ -531,6 +725,10 @@ int main(void)
 	tcase_add_test(tc, fetch_stops_at_unmapped);
 	tcase_add_test(tc, m2p_loads_at_the_fixed_address);
 	tcase_add_test(tc, tsc_mode_native_and_emulated);
+	tcase_add_test(tc, cli_sti_need_the_io_privilege);
+	tcase_add_test(tc, control_registers_as_xen_shows_them);
+	tcase_add_test(tc, port_io_reads_ones_writes_nothing);
+	tcase_add_test(tc, ptwr_needs_the_vm_assist_and_an_l1);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -748,6 +748,33 @@ START_TEST(kvm_ldt_copies_the_guests_ldt)
 }
 END_TEST
 
+/* Linux returns to user mode on its own GDT's __USER_CS/__USER_DS: taken when flat 64-bit ring 3. */
+START_TEST(iret_selectors_from_the_guest_gdt)
+{
+	uint64_t fr = GDT0 >> 12;
+
+	hvh_pt(GDT0)[5] = DATA_DPL0;
+	hvh_pt(GDT0)[4] = 0x00cffb000000ffffULL; /* 32-bit code, DPL 3 */
+	hvh_pt(GDT0)[7] = 0x00af7b000000ffffULL; /* 64-bit code, not present */
+	ck_assert(!pv_gdt_user_seg(v0, 0x33, true)); /* no GDT yet */
+	ck_assert_int_eq(set_gdt(v0, &fr, 1, 16), 0);
+	ck_assert(pv_gdt_user_seg(v0, 0x33, true));   /* Linux's __USER_CS */
+	ck_assert(pv_gdt_user_seg(v0, 0x2b, false));  /* __USER_DS */
+	ck_assert(pv_gdt_user_seg(v0, 0x0b, true));   /* kernel code, DPL raised to 3 */
+	ck_assert(!pv_gdt_user_seg(v0, 0x33, false)); /* code as SS */
+	ck_assert(!pv_gdt_user_seg(v0, 0x2b, true));  /* data as CS */
+	ck_assert(!pv_gdt_user_seg(v0, 0x23, true));  /* compat mode */
+	ck_assert(!pv_gdt_user_seg(v0, 0x3b, true));  /* not present */
+	ck_assert(!pv_gdt_user_seg(v0, 0x30, true));  /* RPL 0 */
+	ck_assert(!pv_gdt_user_seg(v0, 0x37, true));  /* LDT */
+	ck_assert(!pv_gdt_user_seg(v0, 0x83, true));  /* past gdt_ents */
+	ck_assert(!pv_gdt_user_seg(v0, 0x03, false)); /* the null descriptor */
+	ck_assert(!pv_gdt_user_seg(v1, 0x33, true));  /* another vCPU's GDT */
+	ck_assert_int_eq(set_gdt(v0, &fr, 0, 0), 0);
+}
+END_TEST
+
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pv_gdt");
@@ -769,6 +796,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, set_ldt_in_a_failing_batch);
 	tcase_add_test(tc, contexts_carry_the_ldt);
 	tcase_add_test(tc, kvm_ldt_copies_the_guests_ldt);
+	tcase_add_test(tc, iret_selectors_from_the_guest_gdt);
 	suite_add_tcase(s, tc);
 	return s;
 }
