@@ -814,18 +814,8 @@ static bool emulate_ptwr_rmw(struct hv_vcpu *v, const struct pv_insn *in, uint64
 static bool emulate_load(struct hv_vcpu *v, const struct pv_insn *in, uint64_t cr2)
 {
 	struct hv_regs *r = &v->regs;
-	uint64_t ea = (uint64_t)in->disp, val, *dst;
+	uint64_t ea = operand_ea(v, in), val, *dst;
 
-	if (in->base == PV_EA_RIP)
-		ea += r->rip + in->len;
-	else if (in->base >= 0)
-		ea += *gpr(r, (unsigned)in->base);
-	if (in->index >= 0)
-		ea += *gpr(r, (unsigned)in->index) * in->scale;
-	if (in->seg == 4)
-		ea += v->fs_base;
-	else if (in->seg == 5)
-		ea += v->gs_base_kernel;
 	/* The faulting address must be the operand's: the fault was this load's. */
 	if (cr2 < ea || cr2 - ea >= in->size || !m2p_load(v->dom, ea, in->size, &val))
 		return false;
