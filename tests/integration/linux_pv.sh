@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 TESTS=(linux-boots-to-userspace linux-uname linux-console-hvc0 linux-poweroff-clean
-	linux-nothing-left)
+	linux-nothing-left linux-two-vcpus)
 need_guest_engine "${TESTS[@]}" || exit 0
 if [ "$(guest_engine)" != kvm ]; then
 	for t in "${TESTS[@]}"; do
@@ -58,7 +58,7 @@ if ! (cd "$work/root" && find . | ./bin/busybox cpio -o -H newc 2>/dev/null) | g
 fi
 
 stack_start || exit 1
-on_exit "xl destroy linux >/dev/null 2>&1"
+on_exit "xl destroy linux >/dev/null 2>&1; xl destroy linux2 >/dev/null 2>&1"
 hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 con=$SPLITVISOR_RUNDIR/console/guest-linux.log
 show() { tail -n "${2:-12}" "$1" 2>/dev/null | tr -d '\r' | sed 's/^/    /'; }
@@ -116,4 +116,17 @@ if [ -z "$left" ] && [ -z "$doms" ]; then
 	pass linux-nothing-left
 else
 	fail "linux-nothing-left (domains: '$left', xenstore: '$doms')"
+fi
+
+# Two vCPUs: the second comes up through VCPUOP_initialise (its IOPL from the context) and
+# both show in /proc/cpuinfo; the domain powers off as before.
+sed -e 's/^name = .*/name = "linux2"/' -e 's/^vcpus = .*/vcpus = 2/' "$work/linux.cfg" >"$work/linux2.cfg"
+con2=$SPLITVISOR_RUNDIR/console/guest-linux2.log
+gone2() { ! xl list linux2 >/dev/null 2>&1; }
+if xl create -q "$work/linux2.cfg" >"$work/create2.out" 2>&1 &&
+	wait_for 120 grep -q 'linux-pv-marker: done' "$con2" &&
+	tr -d '\r' <"$con2" | grep -qx 'cpus: 2' && wait_for 30 gone2; then
+	pass linux-two-vcpus
+else
+	fail linux-two-vcpus; show "$con2" 8; show "$work/create2.out" 3
 fi
