@@ -59,7 +59,7 @@ UNIT_TESTS :=
 GUEST_IMAGES :=
 BENCHES :=
 
-.PHONY: all deps test test-linux demo bench clean check-tools
+.PHONY: all deps test demo bench clean check-tools
 all:
 
 # $(call host_objs,SRCS): object paths for hosted sources.
@@ -84,12 +84,6 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/run.sh $(UNIT_TESTS)
-
-# Debian's Linux as a PV domU (KVM engine): kept out of `make test` while a known bug
-# crashes about one boot in six (tests/known-bugs/linux_pv.sh).
-test-linux: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) SPLITVISOR_ENGINE=kvm bash tests/known-bugs/linux_pv.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

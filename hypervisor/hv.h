@@ -142,6 +142,12 @@ struct hv_engine {
 	void (*vcpu_kick)(struct hv_vcpu *v);
 	/* The vCPU's own thread, before it decides to run: forget old kicks. */
 	void (*vcpu_unkick)(struct hv_vcpu *v);
+	/*
+	 * Optional: the vCPU stopped (a kick) between a guest instruction and
+	 * its fault's delivery, or inside one of the engine's stubs: no event
+	 * or NMI may be bounced onto that state; the next run goes on first.
+	 */
+	bool (*vcpu_mid_stub)(struct hv_vcpu *v);
 	uint64_t (*vcpu_tsc)(struct hv_vcpu *v);
 	/*
 	 * Whether this engine can make a guest's rdtsc fault on this host, so

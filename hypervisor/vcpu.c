@@ -454,8 +454,10 @@ static void *vcpu_thread(void *arg)
 			time_update(v); /* keep vcpu_time_info current across sleeps */
 		if (slept)
 			runstate_publish(v);
-		nmi_deliver(v);
-		pv_deliver_upcall(v);
+		if (!eng->vcpu_mid_stub || !eng->vcpu_mid_stub(v)) {
+			nmi_deliver(v);
+			pv_deliver_upcall(v);
+		}
 
 		uint64_t t0 = hv_now_ns(), w0 = v->turn_wait_ns;
 		memset(&e, 0, sizeof(e));

@@ -47,6 +47,7 @@ struct kvm_vcpu {
 	uint8_t *ist_top; /* host pointer to the top of the fault stack */
 	bool in_cgroup;	  /* its thread joined the domain's cgroup (first run) */
 	bool in_stub;	  /* stopped in a CPL0 fault stub: CPL3's CS and SS back before it runs */
+	bool cut_short;	  /* the last KVM_RUN ended on a kick, perhaps mid-delivery (kvm_pv_mid_stub) */
 	bool cr3_pending; /* MMUEXT_NEW_BASEPTR: load v->cr3 before the next KVM_RUN */
 	/* The LDT copy's entries (kvm_ldt.c); LDTR to be set before the next KVM_RUN. */
 	unsigned ldt_ents;
@@ -96,6 +97,7 @@ void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *page);
 void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e);
 void kvm_pv_syscall(struct hv_vcpu *v, struct hv_exit *e);
 bool kvm_pv_va_reserved(uint64_t va);
+bool kvm_pv_mid_stub(struct hv_vcpu *v);
 
 /* kvm_ldt.c: each vCPU's LDT copy, PV_LDT_PAGES pages from KVM_LDT_VA on. */
 #define KVM_LDT_VA (SV_PRIV_VA + (1ULL << 21)) /* the private slot's second 2 MiB */

@@ -225,12 +225,15 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		v->regs_dirty = false;
 	}
+	k->cut_short = false;
 	ret = ioctl(k->fd, KVM_RUN, 0);
 	err = errno;
 	memcpy(&v->regs, &run->s.regs.regs, sizeof(v->regs));
 	if (ret < 0) {
-		if (err == EINTR || err == EAGAIN)
+		if (err == EINTR || err == EAGAIN) {
+			k->cut_short = true;
 			return 0;
+		}
 		e->kind = HV_EXIT_CRASH;
 		snprintf(e->why, sizeof(e->why), "KVM_RUN failed: %s", strerror(err));
 		return 0;
@@ -255,6 +258,7 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 			 run->io.port);
 		return 0;
 	case KVM_EXIT_INTR:
+		k->cut_short = true;
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		snprintf(e->why, sizeof(e->why), "triple fault");
@@ -378,6 +382,7 @@ const struct hv_engine hv_kvm_engine = {
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
 	.vcpu_unkick = kvm_vcpu_unkick,
+	.vcpu_mid_stub = kvm_pv_mid_stub,
 	.vcpu_tsc = kvm_vcpu_tsc,
 	.tsc_trap_ok = kvm_tsc_trap_ok,
 	.hypercall_page = kvm_pv_hypercall_page,

@@ -341,6 +341,33 @@ void kvm_pv_hypercall_page(struct hv_domain *d, uint8_t *p)
 	memcpy(iret, stub, sizeof(stub));
 }
 
+/*
+ * May an event or NMI be bounced onto v's registers now?  Not after a
+ * KVM_RUN that a kick cut short while KVM still held an exception for the
+ * guest (a #PF or #GP it raised, not yet delivered through the IDT to our
+ * stub), nor while v stands inside one of our stubs: KVM would deliver
+ * that exception on the rewritten registers, and the guest would see its
+ * own fault at its event callback (Debian's kernel did, now and then,
+ * with ptwr writes and its PCI probe's port I/O).  The next run delivers
+ * the exception first; the event waits for the exit after it.
+ */
+bool kvm_pv_mid_stub(struct hv_vcpu *v)
+{
+	struct kvm_vcpu *k = kvm_vcpu(v);
+	struct kvm_vcpu_events ev;
+	uint64_t rip = v->regs.rip;
+
+	if (!k->cut_short || k->in_stub)
+		return false; /* an exit of ours: the registers are at a guest instruction */
+	if ((rip >= priv_va(PRIV_STUBS) && rip < priv_va(PRIV_STUBS) + PAGE_SIZE) ||
+	    (rip >= priv_va(PRIV_SYSCALL) && rip < priv_va(PRIV_SYSCALL) + PAGE_SIZE))
+		return true;
+	if (ioctl(k->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return false;
+	return ev.exception.injected || ev.exception.pending || ev.nmi.injected ||
+	       ev.interrupt.injected;
+}
+
 bool kvm_pv_va_reserved(uint64_t va)
 {
 	return va >= HYPERVISOR_VIRT_START && va < HYPERVISOR_VIRT_END;
