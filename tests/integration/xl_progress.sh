@@ -27,8 +27,10 @@ guest() {
 	# Cooperative shutdown needs the guest's control driver: wait for it.
 	local d
 	d=$(xl domid "$1" 2>/dev/null) || return 1
-	wait_for 30 xenstore-read "/local/domain/$d/control/feature-poweroff"
+	# (xl create makes the node empty, for the guest to write: wait for its "1".)
+	wait_for 30 feature_on "$d"
 }
+feature_on() { [ "$(xenstore-read "/local/domain/$1/control/feature-poweroff" 2>/dev/null)" = 1 ]; }
 # on_tty [ENV...] CMD: run CMD with stdin/stdout/stderr on a pty; prints what it wrote.
 on_tty() { TERM=xterm script -qec "$*" /dev/null </dev/null; }
 esc=$'\033[K'
