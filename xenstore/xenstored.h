@@ -78,6 +78,13 @@ struct xs_transport_ops {
 	ssize_t (*sendmm)(struct xs_conn *c, struct xs_cbuf_io *io);
 	/* Optional: once at the end of a loop pass (rings: one kick per burst). */
 	void (*end_pass)(struct xs_conn *c);
+	/*
+	 * The peer may add bytes without telling us while a read is under way:
+	 * a guest notifies only when its write finds the ring empty (Linux's
+	 * xb_write), and a write made while we copied found it not yet empty.
+	 * A short read then proves nothing: read until a read returns 0.
+	 */
+	bool quiet_producer;
 };
 
 struct xs_watch {

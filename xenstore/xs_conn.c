@@ -325,8 +325,8 @@ void xs_conn_handle_input(struct xs_conn *c)
 		}
 		if (n == 0)
 			break;
-		/* A short read drained the transport: no extra empty read. */
-		if ((size_t)n < space) {
+		/* A short read drained a socket: no extra empty read (a ring may have grown). */
+		if ((size_t)n < space && !c->ops->quiet_producer) {
 			xs_conn_process(c);
 			break;
 		}

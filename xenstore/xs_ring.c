@@ -123,8 +123,15 @@ static ssize_t xs_ring_recvmm(struct xs_conn *c, struct xs_cbuf_io *io)
 	xs_cbuf_order();
 	io->mh.msg_len = n;
 	xs_cbuf_order();
+	if (r->copied)
+		r->copied(r);
 	xs_ring_mb(); /* finish reading before the guest may reuse the slots */
 	xs_ring_store(&intf->req_cons, cons + n);
+	/*
+	 * The new consumer index visible before the next call reads req_prod:
+	 * a guest write that saw the old one did not notify (quiet_producer).
+	 */
+	xs_ring_mb();
 	xs_ring_kick(r);
 	return n;
 }
@@ -236,4 +243,5 @@ const struct xs_transport_ops xs_ring_ops = {
 	.can_write = xs_ring_can_write,
 	.close = xs_ring_close,
 	.end_pass = xs_ring_end_pass,
+	.quiet_producer = true,
 };

@@ -12,6 +12,11 @@ struct xs_ring {
 	void (*notify)(struct xs_ring *r);
 	void (*release)(struct xs_ring *r); /* unmap and unbind, on close */
 	void *ctx;			    /* for notify/release */
+	/*
+	 * Tests only (NULL otherwise): called after requests were copied out and
+	 * before req_cons moves, where a real guest's write may land unheard.
+	 */
+	void (*copied)(struct xs_ring *r);
 	unsigned int domid;
 	int local_port; /* our end of the event channel */
 	bool broken;	/* the guest corrupted the indexes */
