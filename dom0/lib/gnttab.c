@@ -159,10 +159,10 @@ out_free:
 	return ret;
 }
 
-/* GNT_UNMAP of n handles of one domain, in batches (one-way: nothing to wait for). */
+/* GNT_UNMAP of n handles of one domain, in batches, each answered. */
 static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 		     struct sv_ctl_gnt_unmap_reply *r, uint32_t domid, uint32_t n,
-		     const uint32_t *handles, bool oneway)
+		     const uint32_t *handles)
 {
 	int bad = 0;
 
@@ -174,13 +174,6 @@ static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 		q->count = k;
 		q->domid = domid;
 		memcpy(q->handles, handles + done, k * sizeof(*handles));
-		if (oneway) {
-			ret = svctl_send_noreply(h->ctl, SV_CTL_GNT_UNMAP, q, sizeof(*q));
-			if (ret)
-				return ret;
-			done += k;
-			continue;
-		}
 		ret =
 		    svctl_call(h->ctl, SV_CTL_GNT_UNMAP, q, sizeof(*q), r, sizeof(*r), &got, NULL);
 		if (!ret && (got != sizeof(*r) || r->count != k))
@@ -194,8 +187,8 @@ static int unmap_dom(struct xengntdev_handle *h, struct sv_ctl_gnt_unmap *q,
 	return bad ? -EINVAL : 0;
 }
 
-static int unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
-			 const uint32_t *handles, bool oneway)
+int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
+			       const uint32_t *handles)
 {
 	struct sv_ctl_gnt_unmap *q = calloc(1, sizeof(*q));
 	struct sv_ctl_gnt_unmap_reply *r = calloc(1, sizeof(*r));
@@ -213,7 +206,7 @@ static int unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t 
 
 		while (j < n && domids[j] == domids[i])
 			j++;
-		r2 = unmap_dom(h, q, r, domids[i], j - i, handles + i, oneway);
+		r2 = unmap_dom(h, q, r, domids[i], j - i, handles + i);
 		if (!ret)
 			ret = r2;
 		/* Past a transport error the connection is gone, and its mappings with it. */
@@ -225,18 +218,6 @@ out_free:
 	free(q);
 	free(r);
 	return ret;
-}
-
-int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
-			       const uint32_t *handles)
-{
-	return unmap_handles(h, n, domids, handles, false);
-}
-
-int svxen_gnttab_unmap_handles_oneway(struct xengntdev_handle *h, uint32_t n,
-				      const uint32_t *domids, const uint32_t *handles)
-{
-	return unmap_handles(h, n, domids, handles, true);
 }
 
 /* mmap each granted frame over its slot of the reserved range, one mmap per adjacent run. */

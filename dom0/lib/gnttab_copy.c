@@ -12,7 +12,7 @@
  *  - local memory to or from a grant: the grants are mapped in batches
  *    (read-only when the guest's page is the source), the bytes move with
  *    pread/pwrite on the domain's memfd at the frame's offset (no mmap), and
- *    the batch is unmapped again;
+ *    the batch is unmapped again before the call returns;
  *  - local to local: memcpy.
  * Each segment gets its own GNTST_* status; the call fails (-1) only when
  * the hypervisor cannot be asked at all, and then unfinished segments say
@@ -172,7 +172,14 @@ static int copy_local_grant(xengnttab_handle *h, seg_t *segs, const uint32_t *id
 		if (nr_held) {
 			for (uint32_t i = 0; i < nr_held; i++)
 				held_doms[i] = domid;
-			ret = svxen_gnttab_unmap_handles_oneway(h, nr_held, held_doms, held);
+			/*
+			 * Waited for, as Xen's GNTTABOP_copy releases its grants before it
+			 * returns: the caller answers the guest next, and a guest that ends
+			 * its access then (Linux's netfront, after XSA-396) must find the
+			 * entry no longer in use, or it takes the backend for a rogue one
+			 * and disables the device (a one-way unmap raced it).
+			 */
+			ret = svxen_gnttab_unmap_handles(h, nr_held, held_doms, held);
 			if (ret && ret != -EINVAL)
 				goto out_free;
 			ret = 0;

@@ -51,9 +51,6 @@ int svxen_gnttab_map_batch(struct xengntdev_handle *h, struct svxen_dommem *m, u
  * batches of one domain each; 0, -EINVAL if one was refused, or -errno
  * (-ESRCH: the domain is gone; transport errors).  Call with lock held.
  */
-/* The same without waiting for the answers (grant copy's short-lived maps). */
-int svxen_gnttab_unmap_handles_oneway(struct xengntdev_handle *h, uint32_t n,
-				      const uint32_t *domids, const uint32_t *handles);
 int svxen_gnttab_unmap_handles(struct xengntdev_handle *h, uint32_t n, const uint32_t *domids,
 			       const uint32_t *handles);
 
