@@ -40,6 +40,7 @@ static int setup_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
 	static const char *const guest_dirs[] = { "control/shutdown",
 						  "control/feature-poweroff",
 						  "control/feature-reboot",
+						  "control/feature-suspend",
 						  "control/feature-balloon",
 						  "control/sysrq",
 						  "data",
