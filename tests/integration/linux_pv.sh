@@ -18,28 +18,14 @@ cd "$(dirname "$0")/../.." || exit 1
 TESTS=(linux-boots-to-userspace linux-uname linux-console-hvc0 linux-poweroff-clean
 	linux-nothing-left linux-two-vcpus)
 need_guest_engine "${TESTS[@]}" || exit 0
-if [ "$(guest_engine)" != kvm ]; then
-	for t in "${TESTS[@]}"; do
-		skip "$t: Linux is linked at 0xffffffff80000000 (upper half), which the process engine cannot map (DESIGN.md, Engines): KVM engine only"
-	done
-	exit 0
-fi
-if ! LC=$(scripts/fetch_linux.sh 2>"/tmp/sv-fetchlinux.$$"); then
-	why=$(cat "/tmp/sv-fetchlinux.$$"); rm -f "/tmp/sv-fetchlinux.$$"
-	for t in "${TESTS[@]}"; do fail "$t: $why"; done
-	exit 1
-fi
-rm -f "/tmp/sv-fetchlinux.$$"
-vmlinuz=$LC/vmlinuz
-busybox=$LC/busybox/bin/busybox
+. tests/linux_lib.sh
+linux_fetch "${TESTS[@]}" || exit 0
 
 work=$(mktemp -d /tmp/sv-linux.XXXXXX)
 on_exit "rm -rf '$work'"
 
 # The initramfs: busybox and an /init that reports and powers off.
-mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
-cp "$busybox" "$work/root/bin/busybox"
-cat >"$work/root/init" <<'EOF'
+cat >"$work/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
@@ -51,8 +37,7 @@ echo "linux-pv-marker: done"
 /bin/busybox sleep 2
 /bin/busybox poweroff -f
 EOF
-chmod +x "$work/root/init"
-if ! (cd "$work/root" && find . | ./bin/busybox cpio -o -H newc 2>/dev/null) | gzip -1 >"$work/initrd.gz"; then
+if ! linux_initramfs "$work" "$work/init"; then
 	for t in "${TESTS[@]}"; do fail "$t: cannot build the initramfs"; done
 	exit 1
 fi

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+# Debian's Linux kernel for the linux_pv*.sh scripts (sourced after tests/lib.sh).
+#
+# linux_fetch TESTS...: sets LC (the cache), vmlinuz, busybox and lmods (the kernel's
+#   /lib/modules/VERSION/kernel) from scripts/fetch_linux.sh; on the process engine SKIPs
+#   every test (Linux is linked in the upper half, which it cannot map) and returns 1; when
+#   the archive cannot be reached FAILs every test with the reason and returns 1.
+# linux_initramfs DIR INIT [MODULE.ko...]: DIR/initrd.gz, a busybox initramfs whose /init is
+#   the file INIT, with busybox's applets installed and the modules in /lib/modules.
+linux_fetch() {
+	local why t
+	if [ "$(guest_engine)" != kvm ]; then
+		for t in "$@"; do
+			skip "$t: Linux is linked at 0xffffffff80000000 (upper half), which the process engine cannot map (DESIGN.md, Engines): KVM engine only"
+		done
+		return 1
+	fi
+	if ! LC=$(scripts/fetch_linux.sh 2>"/tmp/sv-fetchlinux.$$"); then
+		why=$(cat "/tmp/sv-fetchlinux.$$"); rm -f "/tmp/sv-fetchlinux.$$"
+		for t in "$@"; do fail "$t: $why"; done
+		return 1
+	fi
+	rm -f "/tmp/sv-fetchlinux.$$"
+	vmlinuz=$LC/vmlinuz
+	busybox=$LC/busybox/bin/busybox
+	lmods=$(echo "$LC"/kernel/lib/modules/*/kernel)
+}
+
+linux_initramfs() {
+	local dir=$1 init=$2 m
+	shift 2
+	rm -rf "$dir/root"
+	mkdir -p "$dir"/root/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,mnt,tmp,lib/modules} || return 1
+	cp "$busybox" "$dir/root/bin/busybox" && cp "$init" "$dir/root/init" || return 1
+	chmod +x "$dir/root/init"
+	for m in "$@"; do cp "$m" "$dir/root/lib/modules/" || return 1; done
+	(cd "$dir/root" && find . | ./bin/busybox cpio -o -H newc 2>/dev/null) | gzip -1 >"$dir/initrd.gz"
+}
