@@ -7,6 +7,9 @@
 #   the archive cannot be reached FAILs every test with the reason and returns 1.
 # linux_initramfs DIR INIT [MODULE.ko...]: DIR/initrd.gz, a busybox initramfs whose /init is
 #   the file INIT, with busybox's applets installed and the modules in /lib/modules.
+# linux_cfg FILE NAME RAMDISK EXTRA: an xl config for Debian's kernel, 256 MiB, one vCPU,
+#   destroyed when it powers off or crashes (callers append disks, vifs...).
+# show FILE [N]: the last N (12) lines of FILE, indented, without the console's CRs.
 linux_fetch() {
 	local why t
 	if [ "$(guest_engine)" != kvm ]; then
@@ -36,3 +39,19 @@ linux_initramfs() {
 	for m in "$@"; do cp "$m" "$dir/root/lib/modules/" || return 1; done
 	(cd "$dir/root" && find . | ./bin/busybox cpio -o -H newc 2>/dev/null) | gzip -1 >"$dir/initrd.gz"
 }
+
+linux_cfg() {
+	cat >"$1" <<EOF
+name = "$2"
+type = "pv"
+kernel = "$vmlinuz"
+ramdisk = "$3"
+extra = "$4"
+memory = 256
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "destroy"
+EOF
+}
+
+show() { tail -n "${2:-12}" "$1" 2>/dev/null | tr -d '\r' | sed 's/^/    /'; }

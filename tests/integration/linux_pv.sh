@@ -46,20 +46,9 @@ stack_start || exit 1
 on_exit "xl destroy linux >/dev/null 2>&1; xl destroy linux2 >/dev/null 2>&1"
 hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 con=$SPLITVISOR_RUNDIR/console/guest-linux.log
-show() { tail -n "${2:-12}" "$1" 2>/dev/null | tr -d '\r' | sed 's/^/    /'; }
 gone() { ! xl list linux >/dev/null 2>&1; }
 
-cat >"$work/linux.cfg" <<EOF
-name = "linux"
-type = "pv"
-kernel = "$vmlinuz"
-ramdisk = "$work/initrd.gz"
-extra = "console=hvc0 earlyprintk=xen"
-memory = 256
-vcpus = 1
-on_poweroff = "destroy"
-on_crash = "destroy"
-EOF
+linux_cfg "$work/linux.cfg" linux "$work/initrd.gz" "console=hvc0 earlyprintk=xen"
 
 if ! xl create -q "$work/linux.cfg" >"$work/create.out" 2>&1; then
 	for t in "${TESTS[@]}"; do fail "$t: xl create failed"; done
