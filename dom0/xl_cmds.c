@@ -328,10 +328,12 @@ static int shutdown_wait(struct svctl *c, uint32_t domid, const char *name, uint
 }
 
 /*
- * shutdown/reboot, as xl does: ask the guest through control/shutdown when
- * it advertises control/feature-poweroff (or -reboot); with -F and no such
- * driver, have the hypervisor stop it with that reason instead.  The
- * domain's monitor then applies on_poweroff/on_reboot.
+ * shutdown/reboot, as xl does: ask the guest through control/shutdown.  A PV
+ * domain always has that interface to libxl, announced or not: Linux writes
+ * control/feature-poweroff once at boot, so a domain restored from a save
+ * does not announce it again, and still obeys.  With -F, a domain that does
+ * not announce it is stopped by the hypervisor with that reason instead.
+ * The domain's monitor then applies on_poweroff/on_reboot.
  */
 static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 {
@@ -370,25 +372,31 @@ static int shutdown_cmd(int argc, char **argv, uint32_t reason)
 	char *has = xs ? svxs_read(xs, XBT_NULL, dom, feature) : NULL;
 	bool pv = has && !strcmp(has, "1");
 	free(has);
-	if (pv) {
+	if (!xs && !force) {
+		xl_err("cannot ask domain '%s' to %s: xenstored cannot be reached (-F stops it "
+		       "from outside)",
+		       argv[optind], word);
+		ret = -EIO;
+		goto out;
+	}
+	if (!pv && !force)
+		fprintf(stderr,
+			"xl: domain '%s' does not announce %s: asking it through "
+			"control/shutdown anyway (-F stops it from outside)\n",
+			argv[optind], feature);
+	if (pv || !force) {
 		ret = svxs_write(xs, XBT_NULL, dom, "control/shutdown", word);
 		if (ret) {
 			xl_err("cannot ask domain '%s' to %s: %s", argv[optind], word,
 			       strerror(-ret));
 			goto out;
 		}
-	} else if (force) {
+	} else {
 		ret = svctl_domain_shutdown(c, domid, reason);
 		if (ret) {
 			xl_err("cannot %s domain '%s': %s", argv[0], argv[optind], strerror(-ret));
 			goto out;
 		}
-	} else {
-		xl_err("PV control interface not available in domain '%s': use -F to stop it from "
-		       "outside, or 'xl destroy'",
-		       argv[optind]);
-		ret = -EOPNOTSUPP;
-		goto out;
 	}
 	if (wait)
 		ret = shutdown_wait(c, domid, argv[optind], reason);
