@@ -14,8 +14,9 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TESTS=(linux-dev-modules-load linux-dev-disks-seen linux-dev-ro-disk-read linux-dev-ro-disk-refuses-writes
 	linux-dev-ext4-read linux-dev-ping-host linux-dev-ping-guest linux-dev-net-rx-bulk
-	linux-dev-net-tx-bulk linux-dev-mem-set-balloons linux-dev-xl-shutdown linux-dev-ext4-written
-	linux-dev-nothing-left)
+	linux-dev-net-tx-bulk linux-dev-mem-set-balloons linux-dev-save-restore
+	linux-dev-disk-after-restore linux-dev-net-after-restore linux-dev-xl-shutdown
+	linux-dev-ext4-written linux-dev-nothing-left)
 need_guest_engine "${TESTS[@]}" || exit 0
 . tests/linux_lib.sh
 linux_fetch "${TESTS[@]}" || exit 0
@@ -40,7 +41,7 @@ say() { echo "lxdev: $*"; }
 trap 'say poweroff-requested; sync; poweroff -f' USR2
 insmod /lib/modules/xen-blkfront.ko && insmod /lib/modules/xen-netfront.ko && say modules-loaded
 i=0
-while { [ ! -b /dev/xvda ] || [ ! -b /dev/xvdb ]; } && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+while { [ ! -b /dev/xvda ] || [ ! -b /dev/xvdb ] || [ ! -b /dev/xvdc ]; } && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 say "xvda-sectors $(cat /sys/block/xvda/size) xvdb-sectors $(cat /sys/block/xvdb/size) xvdb-ro $(cat /sys/block/xvdb/ro)"
 say "xvdb-md5 $(md5sum </dev/xvdb | cut -d' ' -f1)"
 if dd if=/dev/zero of=/dev/xvdb bs=4096 count=1 conv=fsync 2>/dev/null; then
@@ -62,11 +63,16 @@ say "rx-md5 $(wget -q -O - http://192.0.2.1:8080/blob | md5sum | cut -d' ' -f1)"
 # TX: the raw disk to a sink on the host, which writes down its md5.
 nc 192.0.2.1 9000 </dev/xvdb && say tx-sent
 say net-done
+# Each second: MemTotal when it changed, and a tick written through to xvdc's first sector
+# (the host reads it to see the disk working, across xl save and restore too).
 last=
+t=0
 while :; do
 	m=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
 	[ "$m" != "$last" ] && say "memtotal $m"
 	last=$m
+	t=$((t + 1))
+	echo "tick $t" | dd of=/dev/xvdc bs=512 count=1 conv=sync,fsync 2>/dev/null
 	sleep 1
 done
 EOF
@@ -80,7 +86,8 @@ fi
 mkdir -p "$work/fs"
 echo "hello-from-the-host" >"$work/fs/hello.txt"
 truncate -s 64M "$work/a.img" && mkfs.ext4 -q -d "$work/fs" "$work/a.img" &&
-	head -c 16777216 /dev/urandom >"$work/b.img" || { fail "cannot make the disk images"; exit 1; }
+	head -c 16777216 /dev/urandom >"$work/b.img" && truncate -s 1M "$work/c.img" ||
+	{ fail "cannot make the disk images"; exit 1; }
 b_md5=$(md5sum <"$work/b.img" | cut -d' ' -f1)
 head -c 8388608 /dev/urandom >"$work/blob"
 blob_md5=$(md5sum <"$work/blob" | cut -d' ' -f1)
@@ -125,23 +132,15 @@ on_exit "kill $srv 2>/dev/null"
 on_exit "xl destroy lxdev >/dev/null 2>&1"
 hvlog=$SPLITVISOR_RUNDIR/hypervisor.log
 con=$SPLITVISOR_RUNDIR/console/guest-lxdev.log
-show() { tail -n "${2:-12}" "$1" 2>/dev/null | tr -d '\r' | sed 's/^/    /'; }
 says() { tr -d '\r' <"$con" | grep -q "^lxdev: $1"; }
 gone() { ! xl list lxdev >/dev/null 2>&1; }
 
-cat >"$work/lxdev.cfg" <<EOF
-name = "lxdev"
-type = "pv"
-kernel = "$vmlinuz"
-ramdisk = "$work/initrd.gz"
-extra = "console=hvc0"
-memory = 256
-vcpus = 1
+linux_cfg "$work/lxdev.cfg" lxdev "$work/initrd.gz" "console=hvc0"
+cat >>"$work/lxdev.cfg" <<EOF
 disk = [ 'format=raw, vdev=xvda, access=rw, target=$work/a.img',
-         'format=raw, vdev=xvdb, access=ro, target=$work/b.img' ]
+         'format=raw, vdev=xvdb, access=ro, target=$work/b.img',
+         'format=raw, vdev=xvdc, access=rw, target=$work/c.img' ]
 vif = [ 'mac=00:16:3e:00:cc:02, bridge=$BR' ]
-on_poweroff = "destroy"
-on_crash = "destroy"
 EOF
 if ! xl create -q "$work/lxdev.cfg" >"$work/create.out" 2>&1; then
 	for t in "${TESTS[@]}"; do fail "$t: xl create failed"; done
@@ -184,6 +183,23 @@ else
 	fail "linux-dev-mem-set-balloons (MemTotal first $m0 kB)"
 	show "$work/memset.out" 3; tr -d '\r' <"$con" | grep 'memtotal' | show /dev/stdin 4
 fi
+
+# xl save and xl restore: Linux suspends through control/shutdown (SHUTDOWN_suspend), is
+# restored into a new domain, and its blkfront and netfront reconnect: the ticks on xvdc
+# go on and it answers pings.
+tick() { head -c 16 "$work/c.img" | tr -d '\0' | sed -n 's/^tick \([0-9]*\).*/\1/p'; }
+ticking() { local n; n=$(tick); [ -n "$n" ] && [ "$n" -gt "$1" ]; }
+id0=$(xl domid lxdev 2>/dev/null)
+if xl save lxdev "$work/lxdev.save" >"$work/save.out" 2>&1 && gone &&
+	xl restore "$work/lxdev.save" >"$work/restore.out" 2>&1 &&
+	id1=$(xl domid lxdev 2>/dev/null) && [ "$id1" != "$id0" ]; then
+	pass linux-dev-save-restore
+else
+	fail "linux-dev-save-restore (domain $id0 -> ${id1:-none})"; show "$work/save.out" 4; show "$work/restore.out" 4
+fi
+t1=$(tick)
+check linux-dev-disk-after-restore wait_for 30 ticking "${t1:-0}"
+check linux-dev-net-after-restore wait_for 30 nsx ping -c1 -W1 192.0.2.2
 
 # xl shutdown: control/shutdown = poweroff, Linux's orderly poweroff, SCHEDOP_shutdown.
 if xl shutdown lxdev >"$work/shutdown.out" 2>&1 && wait_for 60 gone && says poweroff-requested &&
