@@ -58,12 +58,20 @@ else
 fi
 echo "integration tests on engine(s): ${engines[*]}"
 
+# A script's time limit: 600 s, or what its '# run.sh timeout: N' line says (whole Linux
+# boots, a save and a restore take minutes on a loaded host).
+script_timeout() {
+	local t
+	t=$(sed -n 's/^# run\.sh timeout: \([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
+	echo "${t:-600}"
+}
+
 for s in tests/integration/*.sh; do
 	[ -e "$s" ] || continue
 	for engine in "${engines[@]}"; do
 	name=$(basename "$s" .sh)
 	[ ${#engines[@]} -gt 1 ] && name="$name@$engine"
-	out=$(SPLITVISOR_ENGINE=$engine timeout 600 bash "$s" 2>&1)
+	out=$(SPLITVISOR_ENGINE=$engine timeout "$(script_timeout "$s")" bash "$s" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" > "$logdir/$name.log"
 	p=$(grep -c '^PASS ' <<<"$out")

@@ -12,6 +12,7 @@
 # case FAILS with the reason.  On the process engine every case is SKIPPED:
 # Linux is linked in the upper half, which a host process cannot map
 # (DESIGN.md, "Engines").
+# run.sh timeout: 1200
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 

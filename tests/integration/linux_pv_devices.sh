@@ -9,6 +9,7 @@
 # host.  See docs/third-party-kernels.md.  Like linux_pv.sh: SKIPPED on the
 # process engine (Linux is linked in the upper half), FAILS with the reason when
 # Debian's archive cannot be reached.
+# run.sh timeout: 1500
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
