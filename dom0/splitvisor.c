@@ -541,7 +541,13 @@ static int sv_cmd_start(int argc, char **argv)
 		sv_tail_file(rundir, "splitvisor", ".log");
 	}
 	close(notify[0]);
-	waitpid(pid, NULL, WNOHANG);
+	/*
+	 * It closed the pipe on its way out: reap it, so that nothing of the
+	 * failed start is left when we return (a bounded wait: one stuck past
+	 * its stop timeout is left to init).
+	 */
+	for (int tries = 0; tries < 500 && waitpid(pid, NULL, WNOHANG) == 0; tries++)
+		usleep(10000);
 	return 1;
 }
 
