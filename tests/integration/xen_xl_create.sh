@@ -110,7 +110,7 @@ fi
 # ---- xl shutdown: the guest powers off and Debian's xl's own monitor (a forked child of
 # xl create, on its own connection) sees it and destroys the domain (on_poweroff) ----
 if dxl create "$(cfg ds 32)" >"$work/out" && wait_for 20 cons_has ds "wait: blocking until" &&
-	dxl shutdown -w ds && cons_has ds "control: poweroff requested" &&
+	dxl shutdown -w ds && wait_for 10 cons_has ds "control: poweroff requested" &&
 	wait_for 10 no_xen_domain &&
 	wait_for 10 test -z "$(monitors)"; then
 	pass "xlc-shutdown"
