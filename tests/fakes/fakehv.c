@@ -154,7 +154,7 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 	if (q->op >= SV_CTL_OP_MAX || !q->op || (q->op != SV_CTL_EVTCHN_OPEN && !req_size[q->op]) ||
 	    q->len != req_size[q->op]) {
 		st = q->op < SV_CTL_OP_MAX ? -EINVAL : -ENOSYS;
-	} else if ((q->flags & SV_CTL_F_NOREPLY) && q->op != SV_CTL_GNT_UNMAP) {
+	} else if (q->flags & SV_CTL_F_NOREPLY) { /* only NOTIFY and UNMASK are sent one-way */
 		uint32_t port = ((struct sv_ctl_evtchn_port *)in)->port;
 		bool bad = do_oneway(hv, c, q->op, port) != 0;
 
@@ -250,15 +250,6 @@ static int serve(struct conn *c, const struct sv_ctl_hdr *q, void *in)
 		default:
 			st = -ENOSYS;
 		}
-	}
-	if (q->flags & SV_CTL_F_NOREPLY) { /* a one-way unmap: done, nothing to send */
-		pthread_mutex_lock(&hv->lock);
-		hv->noreply++;
-		if (st || (q->op == SV_CTL_GNT_UNMAP && out.unmap.status[0]))
-			hv->noreply_errors++;
-		pthread_cond_broadcast(&hv->cond);
-		pthread_mutex_unlock(&hv->lock);
-		return 0;
 	}
 	ret = send_reply(c, q, st, &out, rlen, fd);
 	if (pfd[0] >= 0)
