@@ -130,6 +130,14 @@ wait_for() {
 	done
 }
 
+# poweroff_announced DOMAIN: the guest (a name or a domid) has written "1" to its
+# control/feature-poweroff (xl create leaves the node empty for it to write).
+poweroff_announced() {
+	local d=$1
+	case $d in *[!0-9]*|'') d=$(xl domid "$d" 2>/dev/null) || return 1 ;; esac
+	[ "$(xenstore-read "/local/domain/$d/control/feature-poweroff" 2>/dev/null)" = 1 ]
+}
+
 # pv_guest_cfg FILE NAME CMDLINE [MEMORY [MAXMEM]]: a one-vCPU PV guest of our kernel
 # ($SV_GUEST/svkernel) running the words in CMDLINE, MEMORY MiB (32), destroyed when it
 # powers off or crashes.

@@ -150,9 +150,8 @@ fi
 # 10. xl shutdown without -F, to a guest whose control/feature-poweroff is gone (as after a
 #     restore: Linux announces it only at boot): it is asked through control/shutdown all
 #     the same, as Xen's xl asks every PV domain, with a note; its driver obeys.
-feature_on() { [ "$(xenstore-read "/local/domain/$(xl domid "$1")/control/feature-poweroff" 2>/dev/null)" = 1 ]; }
 xl create -q "$(cfg quiet wait)" >/dev/null 2>&1
-if wait_for 10 feature_on quiet && xenstore-rm "/local/domain/$(xl domid quiet)/control/feature-poweroff" &&
+if wait_for 10 poweroff_announced quiet && xenstore-rm "/local/domain/$(xl domid quiet)/control/feature-poweroff" &&
 	out=$(timeout 60 xl shutdown -w quiet 2>&1) && gone quiet &&
 	echo "$out" | grep -q "does not announce control/feature-poweroff" &&
 	grep -q 'control: poweroff requested' "$SPLITVISOR_RUNDIR/console/guest-quiet.log"; then
@@ -163,7 +162,7 @@ fi
 
 # 10b. xl shutdown -F, to a guest that does not announce it: the hypervisor stops the guest
 #     with reason poweroff (its driver is never asked), and on_poweroff destroys it.
-if wait_for 10 feature_on bystander &&
+if wait_for 10 poweroff_announced bystander &&
 	xenstore-rm "/local/domain/$(xl domid bystander)/control/feature-poweroff" &&
 	xl shutdown -F -w bystander >/dev/null 2>&1 && gone bystander &&
 	! grep -q 'control: poweroff requested' "$SPLITVISOR_RUNDIR/console/guest-bystander.log"; then

@@ -28,9 +28,8 @@ guest() {
 	local d
 	d=$(xl domid "$1" 2>/dev/null) || return 1
 	# (xl create makes the node empty, for the guest to write: wait for its "1".)
-	wait_for 30 feature_on "$d"
+	wait_for 30 poweroff_announced "$d"
 }
-feature_on() { [ "$(xenstore-read "/local/domain/$1/control/feature-poweroff" 2>/dev/null)" = 1 ]; }
 # on_tty [ENV...] CMD: run CMD with stdin/stdout/stderr on a pty; prints what it wrote.
 on_tty() { TERM=xterm script -qec "$*" /dev/null </dev/null; }
 esc=$'\033[K'
