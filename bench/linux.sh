@@ -22,13 +22,10 @@ fi
 if [ "$(guest_engine)" != kvm ]; then
 	skip "Debian's kernel is linked in the upper half: the KVM engine only (no usable /dev/kvm here)"
 fi
-if ! LC=$(scripts/fetch_linux.sh 2>/dev/null); then
-	echo "bench linux: cannot fetch Debian's kernel (scripts/fetch_linux.sh; make deps)"
+if ! linux_locate; then
+	echo "bench linux: cannot fetch Debian's kernel (scripts/fetch_linux.sh; make deps): $linux_why"
 	exit 1
 fi
-vmlinuz=$LC/vmlinuz
-busybox=$LC/busybox/bin/busybox
-lmods=$(echo "$LC"/kernel/lib/modules/*/kernel)
 
 work=$(mktemp -d /var/tmp/sv-linuxbench.XXXXXX)
 on_exit "rm -rf '$work'"

@@ -5,25 +5,34 @@
 #   /lib/modules/VERSION/kernel) from scripts/fetch_linux.sh; on the process engine SKIPs
 #   every test (Linux is linked in the upper half, which it cannot map) and returns 1; when
 #   the archive cannot be reached FAILs every test with the reason and returns 1.
+# linux_locate: sets LC, vmlinuz, busybox and lmods as linux_fetch does, whatever the engine;
+#   returns 1 with the reason in linux_why when the kernel cannot be had.
 # linux_initramfs DIR INIT [MODULE.ko...]: DIR/initrd.gz, a busybox initramfs whose /init is
 #   the file INIT, with busybox's applets installed and the modules in /lib/modules.
 # linux_cfg FILE NAME RAMDISK EXTRA: an xl config for Debian's kernel, 256 MiB, one vCPU,
 #   destroyed when it powers off or crashes (callers append disks, vifs...).
 # show FILE [N]: the last N (12) lines of FILE, indented, without the console's CRs.
 linux_fetch() {
-	local why t
+	local t
 	if [ "$(guest_engine)" != kvm ]; then
 		for t in "$@"; do
 			skip "$t: Linux is linked at 0xffffffff80000000 (upper half), which the process engine cannot map (DESIGN.md, Engines): KVM engine only"
 		done
 		return 1
 	fi
-	if ! LC=$(scripts/fetch_linux.sh 2>"/tmp/sv-fetchlinux.$$"); then
-		why=$(cat "/tmp/sv-fetchlinux.$$"); rm -f "/tmp/sv-fetchlinux.$$"
-		for t in "$@"; do fail "$t: $why"; done
+	if ! linux_locate; then
+		for t in "$@"; do fail "$t: $linux_why"; done
 		return 1
 	fi
-	rm -f "/tmp/sv-fetchlinux.$$"
+}
+
+linux_locate() {
+	local err="/tmp/sv-fetchlinux.$$"
+	if ! LC=$(scripts/fetch_linux.sh 2>"$err"); then
+		linux_why=$(cat "$err"); rm -f "$err"
+		return 1
+	fi
+	rm -f "$err"
 	vmlinuz=$LC/vmlinuz
 	busybox=$LC/busybox/bin/busybox
 	lmods=$(echo "$LC"/kernel/lib/modules/*/kernel)
