@@ -525,6 +525,7 @@ int domain_destroy(uint32_t domid)
 			pthread_join(d->vcpus[i]->thread, NULL);
 	sched_timer_stop(d);
 	evtchn_close_all(d); /* peers' ports fall back to unbound; their references go */
+	hypercall_log_stats(d);
 	hv_log("d%u: destroyed", domid);
 	evtchn_send_virq(hv_dom0, 0, VIRQ_DOM_EXC);
 	synchronize_rcu(); /* every lookup that found d has its reference by now */

@@ -375,6 +375,8 @@ struct hv_vcpu {
 
 enum hv_dom_state { DOM_CREATED, DOM_ACTIVE, DOM_SHUTDOWN, DOM_DYING };
 
+#define HV_STAT_HC 64 /* Xen's hypercall numbers are below; the rest count in the last */
+
 struct hv_domain {
 	uint32_t domid;
 	uint64_t gen; /* creation number, never reused */
@@ -396,6 +398,17 @@ struct hv_domain {
 	uint8_t shutdown_code;	/* that reason (under lock) */
 	int32_t suspend_vcpu;	/* the vCPU that asked for SHUTDOWN_suspend, -1: none */
 	atomic_int refs;
+	/*
+	 * What the guest made us do, counted by its vCPU threads (relaxed) and
+	 * logged when it is destroyed (hypercall.c): where a guest's time goes.
+	 */
+	struct hv_dom_stats {
+		atomic_ullong exits;	      /* returns from the engine's run */
+		atomic_ullong wakes;	      /* runs after the vCPU slept */
+		atomic_ullong emulated;	      /* privileged instructions done for it */
+		atomic_ullong hc[HV_STAT_HC]; /* hypercalls and multicall entries, by number */
+		atomic_ullong bounced[32];    /* exceptions bounced to its handlers */
+	} stats;
 	/* PV */
 	uint64_t hcall_page_gpa;
 	uint64_t enosys_logged;	 /* hypercall numbers < 64 said -ENOSYS to, logged once */
@@ -677,6 +690,8 @@ void domain_release_frames(struct hv_domain *d);
 
 /* hypercall.c */
 void hypercall_dispatch(struct hv_vcpu *v);
+/* The domain's counters (struct hv_dom_stats), one line in the log. */
+void hypercall_log_stats(struct hv_domain *d);
 
 /* memop.c: reservations, as Xen's XENMEM_* and XEN_DOMCTL_max_mem. */
 /* At create: only the first boot_pages RAM frames are populated; the rest wait for the balloon. */

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,109 @@ static const hypercall_fn table[] = {
 
 #define NR_TABLE (sizeof(table) / sizeof(table[0]))
 
+static const char *const names[NR_TABLE] = {
+	[__HYPERVISOR_multicall] = "multicall",
+	[__HYPERVISOR_set_trap_table] = "set_trap_table",
+	[__HYPERVISOR_stack_switch] = "stack_switch",
+	[__HYPERVISOR_set_callbacks] = "set_callbacks",
+	[__HYPERVISOR_sched_op_compat] = "sched_op_compat",
+	[__HYPERVISOR_memory_op] = "memory_op",
+	[__HYPERVISOR_update_va_mapping] = "update_va_mapping",
+	[__HYPERVISOR_mmu_update] = "mmu_update",
+	[__HYPERVISOR_mmuext_op] = "mmuext_op",
+	[__HYPERVISOR_update_va_mapping_otherdomain] = "update_va_mapping_otherdomain",
+	[__HYPERVISOR_set_timer_op] = "set_timer_op",
+	[__HYPERVISOR_xen_version] = "xen_version",
+	[__HYPERVISOR_console_io] = "console_io",
+	[__HYPERVISOR_vm_assist] = "vm_assist",
+	[__HYPERVISOR_vcpu_op] = "vcpu_op",
+	[__HYPERVISOR_sched_op] = "sched_op",
+	[__HYPERVISOR_callback_op] = "callback_op",
+	[__HYPERVISOR_event_channel_op_compat] = "event_channel_op_compat",
+	[__HYPERVISOR_event_channel_op] = "event_channel_op",
+	[__HYPERVISOR_grant_table_op] = "grant_table_op",
+	[__HYPERVISOR_iret] = "iret",
+	[__HYPERVISOR_set_segment_base] = "set_segment_base",
+	[__HYPERVISOR_fpu_taskswitch] = "fpu_taskswitch",
+	[__HYPERVISOR_set_debugreg] = "set_debugreg",
+	[__HYPERVISOR_get_debugreg] = "get_debugreg",
+	[__HYPERVISOR_physdev_op] = "physdev_op",
+	[__HYPERVISOR_physdev_op_compat] = "physdev_op_compat",
+	[__HYPERVISOR_set_gdt] = "set_gdt",
+	[__HYPERVISOR_update_descriptor] = "update_descriptor",
+};
+
+_Static_assert(NR_TABLE <= HV_STAT_HC, "every hypercall has its own counter");
+
+static void count(struct hv_vcpu *v, uint64_t nr)
+{
+	atomic_fetch_add_explicit(&v->dom->stats.hc[nr < HV_STAT_HC ? nr : HV_STAT_HC - 1], 1,
+				  memory_order_relaxed);
+}
+
+/* Appends to a fixed line; what does not fit is cut. */
+static void __attribute__((format(printf, 4, 5)))
+put(char *line, size_t size, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (*n >= size - 1)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(line + *n, size - *n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*n = *n + (size_t)k < size ? *n + (size_t)k : size - 1;
+}
+
+/*
+ * One line for the log: exits and wakes, every hypercall made (commonest
+ * first), emulated instructions and bounced exceptions (by vector).
+ */
+void hypercall_log_stats(struct hv_domain *d)
+{
+	struct hv_dom_stats *s = &d->stats;
+	bool taken[HV_STAT_HC] = { false }, any = false;
+	char line[1024];
+	size_t n = 0;
+
+	put(line, sizeof(line), &n, "d%u: %llu exits, %llu after sleeping; hypercalls:", d->domid,
+	    atomic_load(&s->exits), atomic_load(&s->wakes));
+	for (;;) {
+		unsigned best = 0;
+		unsigned long long most = 0;
+
+		for (unsigned i = 0; i < HV_STAT_HC; i++) {
+			unsigned long long c = atomic_load(&s->hc[i]);
+
+			if (!taken[i] && c > most) {
+				most = c;
+				best = i;
+			}
+		}
+		if (!most)
+			break;
+		taken[best] = true;
+		if (best < NR_TABLE && names[best])
+			put(line, sizeof(line), &n, " %s %llu", names[best], most);
+		else
+			put(line, sizeof(line), &n, " #%u %llu", best, most);
+	}
+	put(line, sizeof(line), &n, "; emulated %llu; bounced", atomic_load(&s->emulated));
+	for (unsigned i = 0; i < 32; i++) {
+		unsigned long long c = atomic_load(&s->bounced[i]);
+
+		if (c) {
+			put(line, sizeof(line), &n, " vector %u: %llu", i, c);
+			any = true;
+		}
+	}
+	if (!any)
+		put(line, sizeof(line), &n, " none");
+	hv_log("%s", line);
+}
+
 /*
  * The arguments Xen declares 32 bits wide (int, unsigned int, domid_t
  * kept as unsigned int here): bit n for argument n.  Xen's handlers see
@@ -395,6 +499,7 @@ static long hc_multicall(struct hv_vcpu *v, const uint64_t *a)
 
 		if (at < list || vcpu_copy_from_guest(v, &e, at, sizeof(e)))
 			return -XEN_EFAULT;
+		count(v, e.op);
 		if (e.op == __HYPERVISOR_iret) {
 			pv_iret(v);
 			e.result = v->regs.rax;
@@ -435,6 +540,7 @@ void hypercall_dispatch(struct hv_vcpu *v)
 	 * an engine's stub is reachable from user mode (the process engine's
 	 * runner entry, KVM's port), so the call is refused with -EPERM.
 	 */
+	count(v, nr);
 	if (v->user_mode)
 		ret = -XEN_EPERM;
 	else if (nr < NR_TABLE && table[nr])

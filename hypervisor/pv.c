@@ -216,8 +216,10 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 	 * Privileged instructions are the guest kernel's: user mode gets its own fault,
 	 * except rdtsc/rdtscp under an emulated TSC (tsc_mode), emulated for it too.
 	 */
-	if ((!v->user_mode || v->dom->vtsc) && pv_emul_fault(v, e))
+	if ((!v->user_mode || v->dom->vtsc) && pv_emul_fault(v, e)) {
+		atomic_fetch_add_explicit(&v->dom->stats.emulated, 1, memory_order_relaxed);
 		return;
+	}
 	if (e->vector == 6 && syscall_insn(v, e->frame[0])) {
 		/*
 		 * An engine that leaves EFER.SCE clear (KVM) sees `syscall` as
@@ -252,8 +254,11 @@ void pv_fault(struct hv_vcpu *v, const struct hv_exit *e)
 		v->fpu_ts = false;
 		v->fpu_ts_dirty = true;
 	}
-	if (pv_trap_bounce(v, e))
+	if (pv_trap_bounce(v, e)) {
+		atomic_fetch_add_explicit(&v->dom->stats.bounced[e->vector & 31], 1,
+					  memory_order_relaxed);
 		return;
+	}
 	const struct hv_regs *r = &v->regs;
 	unsigned vec = e->vector < 32 ? e->vector : 15;
 	const char *name = vec_names[vec] ? vec_names[vec] : "exception";

@@ -348,6 +348,7 @@ void vcpu_dump_and_crash(struct hv_vcpu *v, const char *why)
 /* What the engine reported, handed to the core. */
 static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
+	atomic_fetch_add_explicit(&v->dom->stats.exits, 1, memory_order_relaxed);
 	switch (e->kind) {
 	case HV_EXIT_NONE:
 		return;
@@ -452,8 +453,10 @@ static void *vcpu_thread(void *arg)
 		pthread_mutex_unlock(&d->lock);
 		if (slept && v->ran)
 			time_update(v); /* keep vcpu_time_info current across sleeps */
-		if (slept)
+		if (slept) {
+			atomic_fetch_add_explicit(&d->stats.wakes, 1, memory_order_relaxed);
 			runstate_publish(v);
+		}
 		if (!eng->vcpu_mid_stub || !eng->vcpu_mid_stub(v)) {
 			nmi_deliver(v);
 			pv_deliver_upcall(v);

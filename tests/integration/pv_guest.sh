@@ -6,7 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-TESTS=(boot-banner clean-poweroff smp-two-vcpus crash-isolated pause-unpause
+TESTS=(boot-banner clean-poweroff destroy-logs-counters smp-two-vcpus crash-isolated pause-unpause
 	destroy-frees xl-list-columns xl-info-kind bad-config bad-kernel
 	console-log-file shutdown-asks-anyway shutdown-command reboot-restarts engine-choice gzip-kernel
 	gzip-kernel-refused)
@@ -47,6 +47,15 @@ if grep -q '^poweroff' <<<"$out" && wait_for 10 gone hello &&
 	pass clean-poweroff
 else
 	fail clean-poweroff
+fi
+# Its counters, logged as it went: what it asked for (its console's events, its poweroff: sched_op).
+id=$(sed -n "s/.*hypervisor: d\([0-9]*\): created 'hello'.*/\1/p" "$SPLITVISOR_RUNDIR/hypervisor.log" | tail -n 1)
+line=$(grep -E "hypervisor: d${id:-x}: [1-9][0-9]* exits, [0-9]+ after sleeping; hypercalls:" "$SPLITVISOR_RUNDIR/hypervisor.log")
+if grep -qE ' event_channel_op [1-9]' <<<"$line" && grep -qE ' sched_op [1-9]' <<<"$line" &&
+	grep -q 'bounced none$' <<<"$line"; then
+	pass destroy-logs-counters
+else
+	fail "destroy-logs-counters (d${id:-?}: '$line')"
 fi
 
 # 2. Two vCPUs: the second is brought up with VCPUOP_initialise/up.

@@ -10,7 +10,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-names=(privops-word privops-fpu-ts privops-refused-msr-logged privops-no-handler-crashes
+names=(privops-word privops-fpu-ts privops-refused-msr-logged privops-counted privops-no-handler-crashes
 	privops-iret-bad-frame-crashes privops-runner-no-fs-gs)
 need_guest_engine "${names[@]}" || exit 0
 [ -f "$SV_GUEST/svkernel" ] || { fail "guest kernel $SV_GUEST/svkernel not built"; exit 1; }
@@ -21,6 +21,7 @@ guest_cfg() { pv_guest_cfg "$cfg" "$@"; }
 
 guest_cfg priv "privops halt"
 xl create "$cfg" > /dev/null 2>&1 || { fail "privops-word: xl create"; exit 1; }
+id=$(xl domid priv)
 log=$SPLITVISOR_RUNDIR/console/guest-priv.log
 if guest_word_ok 90 "$log" privops; then
 	pass privops-word
@@ -41,6 +42,11 @@ fi
 # The refused MSR reads were #GP to the guest, logged once for the vCPU.
 check privops-refused-msr-logged bash -c \
 	"[ \$(grep -c 'rdmsr of MSR 0x1b .*refused' '$SPLITVISOR_RUNDIR/hypervisor.log') -eq 1 ]"
+
+# Its counters when it is gone: emulated instructions, and the refused rdmsr bounced as #GP.
+check privops-counted wait_for 30 grep -qE \
+	"hypervisor: d$id: [0-9]+ exits, .*; emulated [1-9][0-9]*; bounced.* vector 13: [1-9]" \
+	"$SPLITVISOR_RUNDIR/hypervisor.log"
 
 # A refused MSR with no trap table: the domain is crashed with the register dump.
 guest_cfg bare "privops=bare halt"
