@@ -21,6 +21,7 @@ struct xs_ring {
 	int local_port; /* our end of the event channel */
 	bool broken;	/* the guest corrupted the indexes */
 	bool kick_due;	/* indexes moved since the last kick */
+	bool unheard_logged; /* requests found without an event (xs_xen_poll_rings), logged */
 };
 
 extern const struct xs_transport_ops xs_ring_ops;

@@ -24,12 +24,14 @@ struct xs_xen {
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
 	struct svctl *ctl; /* domain state queries, NULL if refused */
-	int timerfd;	   /* ticks for the domain check, -1 if none */
+	int timerfd;	   /* ticks for the ring poll and domain check, -1 if none */
+	unsigned ticks;
 	bool ctl_failing;  /* last check could not ask: logged once */
 };
 
 /* How often introduced domains are checked for shutdown and death. */
-#define XS_XEN_CHECK_MS 500
+#define XS_XEN_TICK_MS 100
+#define XS_XEN_CHECK_TICKS 5 /* the domain check: every 500 ms */
 
 static void xs_xen_notify(struct xs_ring *r)
 {
@@ -174,7 +176,7 @@ static int xs_xen_attach(struct xs_daemon *d, struct xs_domain *dom)
  * @releaseDomain (again after RESUME), and one that no longer exists is
  * released (connection, watches, owned nodes). The hypervisor lets one
  * dom0 process bind VIRQ_DOM_EXC and others (tools, tests) need it, so
- * xenstored asks about its introduced domains every XS_XEN_CHECK_MS.
+ * xenstored asks about its introduced domains every XS_XEN_CHECK_TICKS ticks.
  */
 void xs_xen_check_domains(struct xs_daemon *d)
 {
@@ -236,8 +238,8 @@ int xs_xen_open(struct xs_daemon *d)
 	x->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (x->timerfd >= 0) {
 		struct itimerspec its = {
-			.it_interval = { 0, XS_XEN_CHECK_MS * 1000000L },
-			.it_value = { 0, XS_XEN_CHECK_MS * 1000000L },
+			.it_interval = { 0, XS_XEN_TICK_MS * 1000000L },
+			.it_value = { 0, XS_XEN_TICK_MS * 1000000L },
 		};
 
 		if (timerfd_settime(x->timerfd, 0, &its, NULL)) {
@@ -272,7 +274,41 @@ void xs_xen_tick(struct xs_daemon *d)
 
 	if (!x || x->timerfd < 0 || read(x->timerfd, &n, sizeof(n)) != sizeof(n))
 		return;
-	xs_xen_check_domains(d);
+	xs_xen_poll_rings(d);
+	if (++x->ticks % XS_XEN_CHECK_TICKS == 0)
+		xs_xen_check_domains(d);
+}
+
+/*
+ * Requests that sit in a ring with no event to say so.  A guest notifies
+ * only when its write finds the ring empty (Linux's xb_write reads
+ * req_cons right after storing req_prod, with no barrier between): when
+ * that read passes our store of req_cons and our read of req_prod passes
+ * its store, each sees the other's old index, no event is sent and both
+ * wait (Debian's kernel hung so, a request's header read and its payload
+ * left in the ring, about one boot in forty).  As C xenstored looks at
+ * every domain's ring on each pass, each tick does: a lost wake-up costs
+ * at most a tick.
+ */
+void xs_xen_poll_rings(struct xs_daemon *d)
+{
+	struct sv_list *pos, *tmp;
+
+	sv_list_for_each_safe(pos, tmp, &d->conns)
+	{
+		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
+		struct xs_ring *r = c->priv;
+
+		if (c->ops != &xs_ring_ops || c->dead || c->throttled || !c->ops->can_read(c))
+			continue;
+		if (!r->unheard_logged)
+			xs_log(d, "domain %u: requests in its ring without an event: read on the tick "
+				  "(logged once)", c->domid);
+		r->unheard_logged = true;
+		xs_conn_handle_input(c);
+		if (xs_conn_unsent(c))
+			c->want_out = true;
+	}
 }
 
 int xs_xen_fd(struct xs_daemon *d)

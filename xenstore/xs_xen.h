@@ -18,5 +18,7 @@ void xs_xen_check_domains(struct xs_daemon *d);
 /* The periodic domain-check timer's fd (-1 if none), and its handler. */
 int xs_xen_timer_fd(struct xs_daemon *d);
 void xs_xen_tick(struct xs_daemon *d);
+/* Reads every ring holding requests no event announced (from the tick). */
+void xs_xen_poll_rings(struct xs_daemon *d);
 
 #endif
