@@ -889,10 +889,12 @@ static evtchn_port_t hx_port;
 
 /*
  * One request: "@a\0" then @b (with its nul unless the request is a
- * write, whose value has none), straight into the ring.  False when it
- * did not fit before @end or the ring is broken.
+ * write, whose value has none), straight into the ring, announced with an
+ * event unless @quiet.  False when it did not fit before @end or the ring
+ * is broken.
  */
-static bool hx_send(uint32_t type, uint32_t tx, const char *a, const char *b, uint64_t end)
+static bool hx_put(uint32_t type, uint32_t tx, const char *a, const char *b, uint64_t end,
+		   bool quiet)
 {
 	static uint32_t id = HX_REQ_ID;
 	struct xsd_sockmsg h = { .type = type, .req_id = id++, .tx_id = tx };
@@ -929,8 +931,46 @@ static bool hx_send(uint32_t type, uint32_t tx, const char *a, const char *b, ui
 		hx_intf->req[MASK_XENSTORE_IDX(prod++)] = body[i];
 	xen_wmb(); /* the request before the index */
 	WRITE_ONCE(hx_intf->req_prod, prod);
-	(void)evtchn_notify(hx_port);
+	if (!quiet)
+		(void)evtchn_notify(hx_port);
 	return true;
+}
+
+static bool hx_send(uint32_t type, uint32_t tx, const char *a, const char *b, uint64_t end)
+{
+	return hx_put(type, tx, a, b, end, false);
+}
+
+/*
+ * A request left in the ring with no event, as a guest whose index check
+ * raced xenstored's leaves one: xenstored must still read it.
+ */
+static unsigned long hx_quiet(uint64_t end)
+{
+	XENSTORE_RING_IDX want;
+	uint64_t t0;
+
+	/* Nothing of the client's in flight, so that no event of its reads ours. */
+	pause_ms(500);
+	if (READ_ONCE(hx_intf->req_cons) != READ_ONCE(hx_intf->req_prod)) {
+		printk("hostile-xs: quiet: FAIL the ring never went idle\n");
+		return 0;
+	}
+	t0 = time_now_ns();
+	if (!hx_put(XS_WRITE, 0, "data/hostile/quiet", "q", end, true)) {
+		printk("hostile-xs: quiet: FAIL the request did not fit\n");
+		return 0;
+	}
+	want = READ_ONCE(hx_intf->req_prod);
+	while ((int32_t)(READ_ONCE(hx_intf->req_cons) - want) < 0 && time_now_ns() < end)
+		(void)sched_yield();
+	if ((int32_t)(READ_ONCE(hx_intf->req_cons) - want) < 0)
+		printk("hostile-xs: quiet: FAIL never read (req_cons %u, req_prod %u)\n",
+		       READ_ONCE(hx_intf->req_cons), want);
+	else
+		printk("hostile-xs: quiet: read without an event after %llu ms\n",
+		       (unsigned long long)((time_now_ns() - t0) / 1000000));
+	return 1;
 }
 
 static void word_xs(const start_info_t *si, const char *arg)
@@ -943,10 +983,10 @@ static void word_xs(const start_info_t *si, const char *arg)
 	if (!parse_way("hostile-xs", arg, way, sizeof(way), &secs))
 		return;
 	if ((strcmp(way, "requests") && strcmp(way, "watches") && strcmp(way, "transactions") &&
-	     strcmp(way, "noread")) ||
+	     strcmp(way, "noread") && strcmp(way, "quiet")) ||
 	    secs == 0 || secs > 3600) {
 		printk("hostile-xs: usage "
-		       "hostile-xs=requests|watches|transactions|noread[,SECONDS]\n");
+		       "hostile-xs=requests|watches|transactions|noread|quiet[,SECONDS]\n");
 		return;
 	}
 	if (!xenbus_ready() || !si->store_mfn) {
@@ -992,6 +1032,8 @@ static void word_xs(const start_info_t *si, const char *arg)
 		}
 		for (uint32_t t = 1; hx_send(XS_WRITE, t, "data/hostile/t", val, end); t++)
 			sent++;
+	} else if (!strcmp(way, "quiet")) {
+		sent = hx_quiet(end);
 	} else {
 		/* Requests whose replies we never take (events masked: no upcall reads them). */
 		events_mask();

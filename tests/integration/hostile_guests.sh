@@ -42,6 +42,7 @@ WORDS=(
 	hostile-xs=watches,5:quota
 	hostile-xs=transactions,5:quota
 	hostile-xs=noread,5:quota
+	hostile-xs=quiet,10:unheard
 )
 TESTS=(honest-guest-up)
 for w in "${WORDS[@]}"; do TESTS+=("${w%%:*}"); done
@@ -191,6 +192,11 @@ for entry in "${WORDS[@]}"; do
 	quota)
 		wait_for 30 logged xenstored "quota: domain $dom refused" ||
 			why+=" xenstored logged no quota refusal for domain $dom;" ;;
+	unheard)
+		grep -q '^hostile-xs: quiet: read without an event' "$log" ||
+			why+=" $(grep '^hostile-xs: quiet: FAIL' "$log" | head -n 1 | tr -d '\r');"
+		logged xenstored "domain $dom: requests in its ring without an event" ||
+			why+=" xenstored logged no unannounced request for domain $dom;" ;;
 	kept-blk)
 		grep -q 'backend state 4$' <(grep "^hostile-blk: $way: same grant" "$log") ||
 			why+=" blkback dropped a device that kept the protocol;" ;;
