@@ -10,7 +10,6 @@ struct kvm_host_state {
 	int kvm_fd;
 	int vcpu_mmap_size;
 	struct kvm_cpuid2 *cpuid; /* supported leaves plus Xen's */
-	bool sync_sregs;	  /* KVM_SYNC_X86_SREGS: special registers ride KVM_RUN */
 };
 extern struct kvm_host_state kvm_host; /* kvm_host.c: set once by kvm_engine_probe */
 
@@ -53,11 +52,6 @@ struct kvm_vcpu {
 	/* The LDT copy's entries (kvm_ldt.c); LDTR to be set before the next KVM_RUN. */
 	unsigned ldt_ents;
 	bool ldt_pending;
-	/* run->s.regs.sregs is what KVM stored at the last exit (kvm_sregs_get). */
-	bool sregs_fresh;
-	/* KERNEL_GS_BASE as last written (kvm_sync_priv), once kgs_known. */
-	uint64_t kgs_base;
-	bool kgs_known;
 };
 
 static inline struct kvm_dom *kvm_dom(struct hv_domain *d)
@@ -69,15 +63,6 @@ static inline struct kvm_vcpu *kvm_vcpu(struct hv_vcpu *v)
 {
 	return v->eng;
 }
-
-/*
- * kvm_engine.c: the vCPU's special registers to read or edit (NULL on an
- * ioctl error): the copy KVM stores in the run page at every exit where it
- * can (KVM_SYNC_X86_SREGS), else fetched.  kvm_sregs_put hands the edited
- * copy back: with the next KVM_RUN, else at once.  vCPU thread only.
- */
-struct kvm_sregs *kvm_sregs_get(struct kvm_vcpu *k);
-int kvm_sregs_put(struct kvm_vcpu *k);
 
 /* kvm_mem.c */
 int kvm_mem_slots(struct hv_domain *d);

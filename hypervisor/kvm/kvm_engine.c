@@ -81,29 +81,8 @@ static int kvm_vcpu_init(struct hv_vcpu *v)
 	ret = kvm_pv_vcpu_init(v);
 	if (ret)
 		return ret;
-	k->run->kvm_valid_regs = KVM_SYNC_X86_REGS | (kvm_host.sync_sregs ? KVM_SYNC_X86_SREGS : 0);
+	k->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	return 0;
-}
-
-struct kvm_sregs *kvm_sregs_get(struct kvm_vcpu *k)
-{
-	struct kvm_sregs *sr = &k->run->s.regs.sregs;
-
-	if (k->sregs_fresh)
-		return sr;
-	if (ioctl(k->fd, KVM_GET_SREGS, sr) < 0)
-		return NULL;
-	k->sregs_fresh = kvm_host.sync_sregs; /* else the next reader fetches again */
-	return sr;
-}
-
-int kvm_sregs_put(struct kvm_vcpu *k)
-{
-	if (kvm_host.sync_sregs) {
-		k->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
-		return 0;
-	}
-	return ioctl(k->fd, KVM_SET_SREGS, &k->run->s.regs.sregs) < 0 ? -1 : 0;
 }
 
 static void kvm_vcpu_fini(struct hv_vcpu *v)
@@ -133,7 +112,6 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 	if (ioctl(k->fd, KVM_SET_SREGS, &k->sregs) < 0 || ioctl(k->fd, KVM_SET_REGS, &r) < 0)
 		return -errno;
 	k->run->kvm_dirty_regs = 0;
-	k->sregs_fresh = false;
 	v->regs_dirty = false;
 	k->in_stub = false;   /* the start state's CPL3 segments are loaded */
 	v->segs_dirty = true; /* the user %gs base goes into its MSR at the next run */
@@ -156,38 +134,25 @@ static int kvm_vcpu_load(struct hv_vcpu *v)
 static int kvm_sync_priv(struct hv_vcpu *v)
 {
 	struct kvm_vcpu *k = kvm_vcpu(v);
-	struct kvm_sregs *sr = kvm_sregs_get(k);
+	struct kvm_sregs sr;
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e;
 	} msr = { .hdr.nmsrs = 1, .e.index = MSR_KERNEL_GS_BASE, .e.data = pv_gs_inactive(v) };
 
-	if (!sr)
+	if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
 		return -errno;
-	uint64_t cr0 = v->fpu_ts ? sr->cr0 | CR0_TS : sr->cr0 & ~CR0_TS;
-	bool change = sr->fs.base != v->fs_base || sr->gs.base != pv_gs_active(v) || sr->cr0 != cr0;
-	if (k->in_stub)
-		change = change || memcmp(&sr->cs, &k->sregs.cs, sizeof(sr->cs)) ||
-			 memcmp(&sr->ss, &k->sregs.ss, sizeof(sr->ss));
-	/* Most exits change none of them (PVM leaves a `syscall` in CPL3's segments). */
-	if (change) {
-		sr->fs.base = v->fs_base;
-		sr->gs.base = pv_gs_active(v);
-		sr->cr0 = cr0;
-		if (k->in_stub) {
-			sr->cs = k->sregs.cs;
-			sr->ss = k->sregs.ss;
-		}
-		if (kvm_sregs_put(k))
-			return -errno;
+	sr.fs.base = v->fs_base;
+	sr.gs.base = pv_gs_active(v);
+	sr.cr0 = v->fpu_ts ? sr.cr0 | CR0_TS : sr.cr0 & ~CR0_TS;
+	if (k->in_stub) {
+		sr.cs = k->sregs.cs;
+		sr.ss = k->sregs.ss;
 	}
-	/* Only the core writes KERNEL_GS_BASE (swapgs is CPL0's): skip a write of the same value. */
-	if (v->segs_dirty && (!k->kgs_known || k->kgs_base != msr.e.data)) {
-		if (ioctl(k->fd, KVM_SET_MSRS, &msr) != 1)
-			return -EIO;
-		k->kgs_base = msr.e.data;
-		k->kgs_known = true;
-	}
+	if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
+		return -errno;
+	if (v->segs_dirty && ioctl(k->fd, KVM_SET_MSRS, &msr) != 1)
+		return -EIO;
 	v->segs_dirty = false;
 	v->fpu_ts_dirty = false;
 	k->in_stub = false;
@@ -208,11 +173,11 @@ static int kvm_apply_pending(struct hv_vcpu *v)
 	int ret;
 
 	if (k->cr3_pending) {
-		struct kvm_sregs *sr = kvm_sregs_get(k);
-		if (!sr)
+		struct kvm_sregs sr;
+		if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
 			return -errno;
-		sr->cr3 = v->cr3;
-		if (kvm_sregs_put(k))
+		sr.cr3 = v->cr3;
+		if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
 			return -errno;
 		k->cr3_pending = false;
 	}
@@ -263,8 +228,6 @@ static int kvm_vcpu_run(struct hv_vcpu *v, struct hv_exit *e)
 	k->cut_short = false;
 	ret = ioctl(k->fd, KVM_RUN, 0);
 	err = errno;
-	/* KVM stored the registers on its way out, a kick's EINTR too. */
-	k->sregs_fresh = kvm_host.sync_sregs && (ret >= 0 || err == EINTR || err == EAGAIN);
 	memcpy(&v->regs, &run->s.regs.regs, sizeof(v->regs));
 	if (ret < 0) {
 		if (err == EINTR || err == EAGAIN) {

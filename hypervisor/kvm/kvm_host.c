@@ -161,9 +161,6 @@ int kvm_engine_probe(struct hv_host *h, char *why, size_t len)
 		ret = -EINVAL;
 		goto out_close;
 	}
-	/* Special registers with every exit and entry save two ioctls a fault or hypercall. */
-	kvm_host.sync_sregs = ioctl(kvm_host.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) &
-			      KVM_SYNC_X86_SREGS;
 	detect_kind(h);
 	ret = probe_tsc_khz(h);
 	if (ret) {

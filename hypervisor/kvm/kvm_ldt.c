@@ -126,14 +126,15 @@ struct kvm_segment kvm_ldt_seg(struct hv_vcpu *v)
 int kvm_ldt_apply(struct hv_vcpu *v)
 {
 	struct kvm_vcpu *k = kvm_vcpu(v);
-	struct kvm_sregs *sr;
+	struct kvm_sregs sr;
 
 	if (!__atomic_load_n(&k->ldt_pending, __ATOMIC_ACQUIRE))
 		return 0;
-	sr = kvm_sregs_get(k);
-	if (!sr)
+	if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
 		return -errno;
-	sr->ldt = kvm_ldt_seg(v);
-	k->sregs.ldt = sr->ldt;
-	return kvm_sregs_put(k) ? -errno : 0;
+	sr.ldt = kvm_ldt_seg(v);
+	k->sregs.ldt = sr.ldt;
+	if (ioctl(k->fd, KVM_SET_SREGS, &sr) < 0)
+		return -errno;
+	return 0;
 }

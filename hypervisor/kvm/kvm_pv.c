@@ -387,6 +387,7 @@ void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e)
 {
 	struct kvm_vcpu *k = kvm_vcpu(v);
 	struct hv_regs *r = &v->regs;
+	struct kvm_sregs sr;
 	uint64_t stub = r->rip - 2 - priv_va(PRIV_STUBS);
 	uint64_t frame[6] = { 0 };
 	unsigned vec, n;
@@ -402,12 +403,13 @@ void kvm_pv_fault(struct hv_vcpu *v, struct hv_exit *e)
 	if (k->ist_top_va - r->rsp == n * 8)
 		memcpy(frame, k->ist_top - n * 8, n * 8);
 	const uint64_t *f = has_error_code(vec) ? frame + 1 : frame;
-	const struct kvm_sregs *sr = kvm_sregs_get(k);
+	if (ioctl(k->fd, KVM_GET_SREGS, &sr) < 0)
+		memset(&sr, 0, sizeof(sr));
 	k->in_stub = true;
 	e->kind = HV_EXIT_FAULT;
 	e->vector = vec;
 	e->error_code = has_error_code(vec) ? frame[0] : 0;
-	e->cr2 = sr ? sr->cr2 : 0;
+	e->cr2 = sr.cr2;
 	memcpy(e->frame, f, sizeof(e->frame));
 }
 
