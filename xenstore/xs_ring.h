@@ -21,7 +21,10 @@ struct xs_ring {
 	int local_port; /* our end of the event channel */
 	bool broken;	/* the guest corrupted the indexes */
 	bool kick_due;	/* indexes moved since the last kick */
-	bool unheard_logged; /* requests found without an event (xs_xen_poll_rings), logged */
+	/* xs_xen_poll_rings: req_prod over unread requests at the last tick, and whether it was. */
+	uint32_t tick_prod;
+	bool tick_seen;
+	bool unheard_logged; /* requests read with no event for a whole tick: logged once */
 };
 
 extern const struct xs_transport_ops xs_ring_ops;

@@ -287,8 +287,10 @@ void xs_xen_tick(struct xs_daemon *d)
  * its store, each sees the other's old index, no event is sent and both
  * wait (Debian's kernel hung so, a request's header read and its payload
  * left in the ring, about one boot in forty).  As C xenstored looks at
- * every domain's ring on each pass, each tick does: a lost wake-up costs
- * at most a tick.
+ * every domain's ring on each pass, each tick does; requests are read
+ * when they sat unread for a whole tick (a notify in flight takes far
+ * less), so a lost wake-up costs at most two ticks and the log names
+ * only real ones.
  */
 void xs_xen_poll_rings(struct xs_daemon *d)
 {
@@ -299,8 +301,19 @@ void xs_xen_poll_rings(struct xs_daemon *d)
 		struct xs_conn *c = sv_container_of(pos, struct xs_conn, link);
 		struct xs_ring *r = c->priv;
 
-		if (c->ops != &xs_ring_ops || c->dead || c->throttled || !c->ops->can_read(c))
+		if (c->ops != &xs_ring_ops || c->dead || c->throttled || !c->ops->can_read(c)) {
+			if (c->ops == &xs_ring_ops && !c->dead)
+				r->tick_seen = false;
 			continue;
+		}
+		uint32_t prod = __atomic_load_n(&r->intf->req_prod, __ATOMIC_RELAXED);
+		if (!r->tick_seen || r->tick_prod != prod) {
+			/* New since the last tick: its event may still be on its way. */
+			r->tick_seen = true;
+			r->tick_prod = prod;
+			continue;
+		}
+		r->tick_seen = false;
 		if (!r->unheard_logged)
 			xs_log(d, "domain %u: requests in its ring without an event: read on the tick "
 				  "(logged once)", c->domid);
