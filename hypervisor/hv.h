@@ -214,10 +214,11 @@ struct hv_engine {
 	 */
 	void (*ldt_changed)(struct hv_vcpu *v);
 	/*
-	 * Its vCPUs load the guest's own GDT and LDT descriptors (the KVM
-	 * engine's per-vCPU tables): HYPERVISOR_iret may return to them.
+	 * Its vCPUs load the guest's own GDT descriptors (the KVM engine's
+	 * per-vCPU tables), its own LDT descriptors (both engines): an
+	 * instruction and HYPERVISOR_iret may use those selectors.
 	 */
-	bool guest_descriptors;
+	bool guest_gdt, guest_ldt;
 };
 
 extern const struct hv_engine hv_kvm_engine;  /* kvm/ */
@@ -562,6 +563,7 @@ enum { PV_VCPU_GDT = 0, PV_VCPU_TSS = 16, PV_VCPU_STACK = 19, PV_PRIV_PER_VCPU =
  * per vCPU.  pv_priv_ldt_l1 is that level-1 page's index.
  */
 #define PV_LDT_PAGES 16
+#define PV_LDT_ENTS (PV_LDT_PAGES * PAGE_SIZE / 8) /* Xen's most: 8192 */
 uint64_t pv_priv_ldt_l1(unsigned max_vcpus);
 uint64_t pv_priv_pages(unsigned max_vcpus); /* mapped for the CPU by the KVM engine */
 /* Enter the guest's event callback if an upcall is pending and unmasked. */

@@ -74,6 +74,13 @@ void pv_ldt_release(struct hv_vcpu *v, bool locked);
  * TI set, its LDT's while the LDT's frames are held.  False: none there.
  */
 bool pv_seg_desc(struct hv_vcpu *v, uint16_t sel, uint64_t *desc);
+/*
+ * What v's LDT holds, for an engine that loads it (its ldt_changed hook):
+ * copy (PV_LDT_ENTS entries) gets the first ldt_ents descriptors of its
+ * held frames when all of them are held, the rest zero.  Returns the
+ * entries loaded (0: none).  Any thread.
+ */
+unsigned pv_ldt_snapshot(struct hv_vcpu *v, uint64_t *copy);
 
 /* The vm_assist types a 64-bit PV guest may enable (hypercall.c, and a vCPU 0 context's). */
 #define HV_VMASST_VALID                                                                            \

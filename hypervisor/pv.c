@@ -498,8 +498,8 @@ void pv_vm_assist_update(struct hv_domain *d, uint64_t set, uint64_t clear)
 
 /*
  * A selector an iretq would load for the guest: Xen's flat ring-3 ones,
- * or, where the engine loads the guest's own descriptors, one of its GDT
- * or LDT whose descriptor the CPU takes: present, DPL 3, for CS 64-bit
+ * or, where the engine loads the guest's own descriptors of that table,
+ * one of its GDT or LDT whose descriptor the CPU takes: present, DPL 3, for CS 64-bit
  * code (the engine runs no compatibility mode), for SS writable data.
  * The vCPU then runs on the flat segment of that kind, which is the same
  * 64-bit segment (bases and limits do not apply to CS and SS).
@@ -510,7 +510,9 @@ static bool iret_sel_ok(struct hv_vcpu *v, uint16_t sel, bool code)
 
 	if (sel == (code ? FLAT_RING3_CS64 : FLAT_RING3_SS64))
 		return true;
-	if (!v->dom->eng || !v->dom->eng->guest_descriptors || !pv_seg_desc(v, sel, &desc))
+	const struct hv_engine *eng = v->dom->eng;
+
+	if (!eng || !((sel & 4) ? eng->guest_ldt : eng->guest_gdt) || !pv_seg_desc(v, sel, &desc))
 		return false;
 	unsigned type = (desc >> 40) & 0xf, s = (desc >> 44) & 1, dpl = (desc >> 45) & 3;
 	if (!s || dpl != 3 || !((desc >> 47) & 1))

@@ -11,11 +11,11 @@
  * (the next SET_LDT or context) or the domain ends.
  *
  * When: Xen takes an LDT page lazily, at the guest's first use of an LDT
- * selector.  Our engines never fault on an LDT page (the KVM engine
- * loads a copy of the held frames, kvm/kvm_ldt.c, told through the
- * engine's ldt_changed hook; a process engine runner would need
- * modify_ldt, which its seccomp filter refuses, so it loads none): it is
- * resolved at once when it is set.  A set that does not resolve (a page
+ * selector.  Our engines never fault on an LDT page (each loads a copy of
+ * the held frames, told through the engine's ldt_changed hook: the KVM
+ * engine into its own tables, kvm/kvm_ldt.c, the process engine into the
+ * runner's with modify_ldt, proc/proc_ldt.c): it is resolved at once when
+ * it is set.  A set that does not resolve (a page
  * not mapped, a page table, a page mapped writable, a descriptor Xen
  * refuses) still succeeds, as on Xen, and leaves nothing held nor
  * loaded; the guest's use of an LDT selector then faults with #GP (Xen
@@ -150,4 +150,30 @@ bool pv_seg_desc(struct hv_vcpu *v, uint16_t sel, uint64_t *desc)
 		return false;
 	*desc = __atomic_load_n(&f[idx % 512], __ATOMIC_RELAXED);
 	return true;
+}
+
+unsigned pv_ldt_snapshot(struct hv_vcpu *v, uint64_t *copy)
+{
+	uint64_t frames[PV_GDT_FRAMES], base, ents;
+	unsigned nframes, n = 0;
+
+	/* The caller may hold d->lock (a context) or not (a hypercall): read as it is. */
+	memcpy(frames, v->ldt_frames, sizeof(frames));
+	nframes = __atomic_load_n(&v->ldt_nframes, __ATOMIC_RELAXED);
+	if (nframes > PV_GDT_FRAMES)
+		nframes = 0;
+	mmu_vcpu_ldt(v->dom, v->id, &base, &ents);
+	/* Only an LDT whose every frame is held is loaded. */
+	if (ents <= PV_LDT_ENTS && ents <= (uint64_t)nframes * 512)
+		n = (unsigned)ents;
+	for (unsigned i = 0; i < PV_LDT_ENTS; i++) {
+		uint64_t e = 0;
+		if (i < n) {
+			const uint64_t *f =
+			    mem_gpa(&v->dom->mem, frames[i / 512] << PAGE_SHIFT, PAGE_SIZE);
+			e = f ? __atomic_load_n(&f[i % 512], __ATOMIC_RELAXED) : 0;
+		}
+		__atomic_store_n(&copy[i], e, __ATOMIC_RELAXED);
+	}
+	return n;
 }

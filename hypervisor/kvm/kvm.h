@@ -102,13 +102,6 @@ bool kvm_pv_mid_stub(struct hv_vcpu *v);
 /* kvm_ldt.c: each vCPU's LDT copy, PV_LDT_PAGES pages from KVM_LDT_VA on. */
 #define KVM_LDT_VA (SV_PRIV_VA + (1ULL << 21)) /* the private slot's second 2 MiB */
 uint64_t kvm_ldt_va(unsigned vcpu);
-/*
- * Fill an LDT copy (8192 entries): the first ents descriptors of the
- * guest's frames when all of them are held (ents <= nframes * 512), the
- * rest zero.  Returns the entries loaded (0: none).
- */
-unsigned kvm_ldt_fill(uint64_t *copy, const struct hv_mem *mem, const uint64_t *frames,
-		      unsigned nframes, uint64_t ents);
 void kvm_ldt_changed(struct hv_vcpu *v); /* the engine's ldt_changed */
 /* LDTR as the copy stands (and no LDTR change pending any more). */
 struct kvm_segment kvm_ldt_seg(struct hv_vcpu *v);

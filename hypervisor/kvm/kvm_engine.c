@@ -394,5 +394,6 @@ const struct hv_engine hv_kvm_engine = {
 	.vcpu_host_tid = kvm_vcpu_host_tid,
 	.gdt_changed = kvm_pv_gdt_changed,
 	.ldt_changed = kvm_ldt_changed,
-	.guest_descriptors = true,
+	.guest_gdt = true,
+	.guest_ldt = true,
 };

@@ -24,12 +24,12 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include "../hypercall.h"
 #include "../mmu.h"
 #include "kvm.h"
 
 /* Xen's LDT_ENTRY: FIRST_RESERVED_GDT_ENTRY + 10, a 16-byte system descriptor. */
 #define SEL_LDT 0xe050
-#define LDT_MAX_ENTS (PV_LDT_PAGES * PAGE_SIZE / 8)
 
 /* One fill at a time: its callers are any thread, for any vCPU (update_descriptor). */
 static pthread_mutex_t ldt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -37,25 +37,6 @@ static pthread_mutex_t ldt_lock = PTHREAD_MUTEX_INITIALIZER;
 uint64_t kvm_ldt_va(unsigned vcpu)
 {
 	return KVM_LDT_VA + (uint64_t)vcpu * PV_LDT_PAGES * PAGE_SIZE;
-}
-
-unsigned kvm_ldt_fill(uint64_t *copy, const struct hv_mem *mem, const uint64_t *frames,
-		      unsigned nframes, uint64_t ents)
-{
-	unsigned n = 0;
-
-	/* Only an LDT whose every frame is held (pv_ldt.c) is loaded. */
-	if (ents <= LDT_MAX_ENTS && ents <= (uint64_t)nframes * 512)
-		n = (unsigned)ents;
-	for (unsigned i = 0; i < LDT_MAX_ENTS; i++) {
-		uint64_t e = 0;
-		if (i < n) {
-			const uint64_t *f = mem_gpa(mem, frames[i / 512] << PAGE_SHIFT, PAGE_SIZE);
-			e = f ? __atomic_load_n(&f[i % 512], __ATOMIC_RELAXED) : 0;
-		}
-		__atomic_store_n(&copy[i], e, __ATOMIC_RELAXED);
-	}
-	return n;
 }
 
 /* LDTR for an LDT of ents entries at va (0: none). */
@@ -94,19 +75,12 @@ void kvm_ldt_changed(struct hv_vcpu *v)
 	uint64_t gdt_page = PV_PRIV_VCPU0 + (uint64_t)v->id * PV_PRIV_PER_VCPU + PV_VCPU_GDT;
 	uint64_t *copy = mem_gpa(&d->mem, SV_PRIV_GPA + first * PAGE_SIZE, PV_LDT_PAGES * PAGE_SIZE);
 	uint64_t *gdt = mem_gpa(&d->mem, SV_PRIV_GPA + gdt_page * PAGE_SIZE, 16 * PAGE_SIZE);
-	uint64_t frames[PV_GDT_FRAMES], base, ents;
-	unsigned nframes, n;
+	unsigned n;
 
 	if (!copy || !gdt || v->id >= SV_MAX_VCPUS)
 		return;
 	pthread_mutex_lock(&ldt_lock);
-	/* The caller may hold d->lock (a context) or not (a hypercall): read as it is. */
-	memcpy(frames, v->ldt_frames, sizeof(frames));
-	nframes = __atomic_load_n(&v->ldt_nframes, __ATOMIC_RELAXED);
-	if (nframes > PV_GDT_FRAMES)
-		nframes = 0;
-	mmu_vcpu_ldt(d, v->id, &base, &ents);
-	n = kvm_ldt_fill(copy, &d->mem, frames, nframes, ents);
+	n = pv_ldt_snapshot(v, copy);
 	ldt_desc(gdt, kvm_ldt_va(v->id), n);
 	if (k) {
 		__atomic_store_n(&k->ldt_ents, n, __ATOMIC_RELAXED);

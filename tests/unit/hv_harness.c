@@ -50,7 +50,8 @@ static void engine_reset(const struct hv_engine *hooks)
 	HOOK(vcpu_host_tid);
 	HOOK(gdt_changed);
 	HOOK(ldt_changed);
-	HOOK(guest_descriptors);
+	HOOK(guest_gdt);
+	HOOK(guest_ldt);
 #undef HOOK
 }
 

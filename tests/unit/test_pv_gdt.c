@@ -101,7 +101,8 @@ static void setup(void)
 		.sync_mappings = nop_sync,
 		.gdt_changed = count_gdt,
 		.ldt_changed = count_ldt,
-		.guest_descriptors = true,
+		.guest_gdt = true,
+		.guest_ldt = true,
 	};
 
 	d = hvh_setup(&(struct hvh_spec){ .domid = 12,
@@ -684,12 +685,12 @@ START_TEST(contexts_carry_the_ldt)
 END_TEST
 
 /*
- * The KVM engine's LDT copy (kvm_ldt.c; its fill on its own, no /dev/kvm needed): the
+ * The LDT copy both engines load (pv_ldt_snapshot; no /dev/kvm needed): the
  * engine hears of every change (SET_LDT, update_descriptor into an LDT frame, a context),
  * copies the guest's held descriptors up to the LDT's entries and nothing past them, and
  * loads nothing for an LDT that did not resolve or one that claims more than is held.
  */
-START_TEST(kvm_ldt_copies_the_guests_ldt)
+START_TEST(engines_copy_the_guests_ldt)
 {
 	uint64_t *copy = malloc(PV_LDT_PAGES * 4096), desc;
 	unsigned calls;
@@ -698,7 +699,7 @@ START_TEST(kvm_ldt_copies_the_guests_ldt)
 	memset(copy, 0xa5, PV_LDT_PAGES * 4096);
 	ck_assert_int_eq(set_ldt(v0, VA_RO, 3), 0);
 	ck_assert_uint_ge(ldt_changed_calls[0], 1);
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 3), 3);
+	ck_assert_uint_eq(pv_ldt_snapshot(v0, copy), 3);
 	ck_assert_uint_eq(copy[0], 0);
 	ck_assert_uint_eq(copy[1], CODE64_DPL3); /* fixed up in the frame, then copied */
 	ck_assert_uint_eq(copy[2], DATA_DPL3);
@@ -709,26 +710,29 @@ START_TEST(kvm_ldt_copies_the_guests_ldt)
 	ck_assert_int_eq(hc(v0, __HYPERVISOR_update_descriptor, GDT2 + 2 * 8, CODE64_DPL0), 0);
 	ck_assert_uint_eq(ldt_changed_calls[0], calls + 1);
 	ck_assert_uint_eq(ldt_changed_calls[1], 0);
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 3), 3);
+	ck_assert_uint_eq(pv_ldt_snapshot(v0, copy), 3);
 	ck_assert_uint_eq(copy[2], CODE64_DPL3);
 	/* The core's view of the same descriptors (HYPERVISOR_iret's check). */
 	ck_assert(pv_seg_desc(v0, 0x0f, &desc) && desc == CODE64_DPL3);
 	ck_assert(!pv_seg_desc(v0, 0x1f, &desc)); /* entry 3: past the LDT */
-	/* Hostile counts: more entries than frames held, more than an LDT has: nothing. */
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 513), 0);
-	ck_assert_uint_eq(copy[1], 0);
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, 16, 8193), 0);
 	/* Two frames: entry 512 comes from the second. */
 	map(33, GDT0, RO);
 	ck_assert_int_eq(set_ldt(v0, VA_RO, 514), 0);
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 514), 514);
+	ck_assert_uint_eq(pv_ldt_snapshot(v0, copy), 514);
 	ck_assert_uint_eq(copy[512 + 1], CODE64_DPL3);
 	ck_assert_uint_eq(copy[514], 0);
+	/* Counts that do not add up (read while another thread changes them): nothing loaded. */
+	v0->ldt_nframes = 1; /* 514 entries, one frame held */
+	ck_assert_uint_eq(pv_ldt_snapshot(v0, copy), 0);
+	ck_assert_uint_eq(copy[1], 0);
+	v0->ldt_nframes = PV_GDT_FRAMES + 1;
+	ck_assert_uint_eq(pv_ldt_snapshot(v0, copy), 0);
+	v0->ldt_nframes = 2;
 	/* An LDT that does not resolve (not mapped): set, but nothing loaded. */
 	calls = ldt_changed_calls[0];
 	ck_assert_int_eq(set_ldt(v0, VA_DATA + 48 * 4096ULL, 1), 0);
 	ck_assert_uint_gt(ldt_changed_calls[0], calls);
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 1), 0);
+	ck_assert_uint_eq(pv_ldt_snapshot(v0, copy), 0);
 	ck_assert_uint_eq(copy[512 + 1], 0);
 	ck_assert(!pv_seg_desc(v0, 0x07, &desc));
 	/* A context's LDT reaches vCPU 1's copy; no LDT loads nothing. */
@@ -739,10 +743,10 @@ START_TEST(kvm_ldt_copies_the_guests_ldt)
 	ctx.ldt_ents = 2;
 	ck_assert_int_eq(vcpu_set_context(v1, &ctx), 0);
 	ck_assert_uint_ge(ldt_changed_calls[1], 1);
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v1->ldt_frames, v1->ldt_nframes, 2), 2);
+	ck_assert_uint_eq(pv_ldt_snapshot(v1, copy), 2);
 	ck_assert_uint_eq(copy[1], CODE64_DPL3);
 	ck_assert_int_eq(set_ldt(v0, 0, 0), 0);
-	ck_assert_uint_eq(kvm_ldt_fill(copy, &d->mem, v0->ldt_frames, v0->ldt_nframes, 0), 0);
+	ck_assert_uint_eq(pv_ldt_snapshot(v0, copy), 0);
 	ck_assert_uint_eq(copy[1], 0);
 	free(copy);
 }
@@ -795,7 +799,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, set_ldt_pages_that_do_not_resolve);
 	tcase_add_test(tc, set_ldt_in_a_failing_batch);
 	tcase_add_test(tc, contexts_carry_the_ldt);
-	tcase_add_test(tc, kvm_ldt_copies_the_guests_ldt);
+	tcase_add_test(tc, engines_copy_the_guests_ldt);
 	tcase_add_test(tc, iret_selectors_from_the_guest_gdt);
 	suite_add_tcase(s, tc);
 	return s;
