@@ -7,7 +7,7 @@ HV_SRCS := hypervisor/main.c hypervisor/log.c hypervisor/engine.c hypervisor/mem
 	hypervisor/pv_emul.c hypervisor/pv_priv.c hypervisor/pv_debugreg.c hypervisor/pv_user.c hypervisor/pv_callback.c hypervisor/pv_desc.c hypervisor/pv_ldt.c hypervisor/physdev.c hypervisor/save.c \
 	hypervisor/kvm/kvm_host.c hypervisor/kvm/kvm_engine.c hypervisor/kvm/kvm_mem.c hypervisor/kvm/kvm_sync.c \
 	hypervisor/kvm/kvm_pv.c hypervisor/kvm/kvm_ldt.c \
-	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c hypervisor/proc/proc_as.c \
+	hypervisor/proc/proc_engine.c hypervisor/proc/proc_spawn.c hypervisor/proc/proc_map.c hypervisor/proc/proc_as.c hypervisor/proc/proc_ldt.c \
 	hypervisor/cgroup.c hypervisor/cgroup_hv.c
 HV_OBJS := $(call host_objs,$(HV_SRCS))
 # The domain table's read side is RCU (liburcu's bulletproof flavour).
@@ -122,6 +122,12 @@ $(TESTBIN)/test_proc_map: $(call host_objs,tests/unit/test_proc_map.c) $(HV_HARN
 # Unit test: which vCPUs run on the process engine's one address space (proc/proc_as.c).
 UNIT_TESTS += $(TESTBIN)/test_proc_as
 $(TESTBIN)/test_proc_as: $(call host_objs,tests/unit/test_proc_as.c) $(HV_HARNESS) $(HV_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)
+# Unit test: the guest's LDT in the process engine's runner (proc/proc_ldt.c).
+UNIT_TESTS += $(TESTBIN)/test_proc_ldt
+$(TESTBIN)/test_proc_ldt: $(call host_objs,tests/unit/test_proc_ldt.c) $(HV_HARNESS) $(HV_TEST_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HV_LIBS) $(CHECK_LIBS)

@@ -9,8 +9,11 @@
  * %ds/%es/%fs/%gs (a read through %fs with the descriptor's base), a far
  * return to an LDT code segment, update_descriptor seen by the next load,
  * and a bad LDT selector or none set giving our own #GP.  With
- * "ldt=noload" (an engine that loads no LDT) every LDT selector must give
- * our #GP and nothing else.
+ * "ldt=data" (the process engine: its host's modify_ldt makes no 64-bit
+ * code segment) the same, but an LDT code selector must give our #GP.
+ * With "ldt=noload" (an engine that loads no LDT) every LDT selector must
+ * give our #GP and nothing else.  "ldt=smp": two vCPUs at once, each on
+ * an LDT of its own (ldt_smp).
  */
 #include <svk/hypercall.h>
 #include <svk/lib.h>
@@ -18,7 +21,9 @@
 #include <svk/printk.h>
 #include <svk/privops.h>
 #include <svk/pvmmu.h>
+#include <svk/sched.h>
 #include <svk/segload.h>
+#include <svk/smp.h>
 #include <svk/suspend.h>
 #include <svk/time.h>
 #include <svk/wait.h>
@@ -72,10 +77,11 @@ static void must_gp(struct seg_try t, uint16_t sel, const char *what)
 }
 
 /*
- * The LDT g (16 entries, set) in use.  load: the engine loads it, as Xen;
- * else each LDT selector is #GP.
+ * The LDT g (16 entries, set) in use.  load: the engine loads it, as Xen
+ * (code: its code segments too, else those are #GP); else each LDT
+ * selector is #GP.
  */
-static void ldt_use(uint64_t *g, bool load)
+static void ldt_use(uint64_t *g, bool load, bool code)
 {
 	uint64_t *data = page_alloc(), ma = pv_ma(g);
 	uint64_t at = (uint64_t)data;
@@ -93,17 +99,24 @@ static void ldt_use(uint64_t *g, bool load)
 		must_load(SEG_GS, SEL_DATA, 0, "LDT selector into %gs");
 		must_load(SEG_FS, SEL_BASED, at - 0x1000, "LDT selector into %fs, its base 0x1000");
 		struct seg_try t = seg_lret(SEL_CODE);
-		expect((long)t.traps, 0, "lret to an LDT code segment");
+		if (code)
+			expect((long)t.traps, 0, "lret to an LDT code segment");
+		else
+			must_gp(t, SEL_CODE, "lret to an LDT code segment (data segments only)");
 		/* update_descriptor into the LDT: the next load sees the new base. */
 		expect(update_descriptor(ma + 3 * 8, SEG_DATA_BASE(0x2000)), 0, "rebase the descriptor");
 		must_load(SEG_FS, SEL_BASED, at - 0x2000, "the rebased LDT selector into %fs");
 		must_gp(seg_load(SEG_FS, SEL_EMPTY, 0), SEL_EMPTY, "an empty LDT entry into %fs");
 		must_gp(seg_load(SEG_DS, SEL_PAST, 0), SEL_PAST, "past the LDT's limit into %ds");
 		must_gp(seg_lret(SEL_EMPTY), SEL_EMPTY, "lret to an empty LDT entry");
-		if (ok_all)
+		if (ok_all && code)
 			printk("ldt: loaded: %%ds %%es %%gs %%fs (read 0x%lx through base 0x2000), "
 			       "lret to 0x%x, bad selectors #GP\n",
 			       SEG_MAGIC, SEL_CODE);
+		else if (ok_all)
+			printk("ldt: loaded: %%ds %%es %%gs %%fs (read 0x%lx through base 0x2000), "
+			       "code segments #GP, bad selectors #GP\n",
+			       SEG_MAGIC);
 	} else {
 		must_gp(seg_load(SEG_DS, SEL_DATA, at), SEL_DATA, "LDT selector into %ds (no LDT)");
 		must_gp(seg_load(SEG_FS, SEL_BASED, 0), SEL_BASED, "LDT selector into %fs (no LDT)");
@@ -137,6 +150,87 @@ static void ldt_use(uint64_t *g, bool load)
 	if (load)
 		must_load(SEG_FS, SEL_BASED, at - 0x2000, "the LDT set again, into %fs");
 	seg_traps_off();
+	page_free(data);
+}
+
+/*
+ * ldt=smp: vCPU 0 and vCPU 1 at once, each on an LDT of its own whose
+ * entry 3 is based at 0 and at 8: both load it into %fs and read the same
+ * address, LDT_SMP_ROUNDS times, yielding between (each time the vCPU
+ * leaves and goes in again).  Each must read through its own base every
+ * time (an engine whose vCPUs share one LDT, as the process engine's
+ * runner is one process, must not let one run on the other's).
+ */
+#define LDT_SMP_ROUNDS 3000
+#define LDT_SMP_NS 60000000000ULL
+
+struct ldt_smp {
+	uint64_t *ldt;		/* its LDT page, read-only once set */
+	const uint64_t *data;	/* read through %fs at this address */
+	uint64_t want;		/* what its own base gives */
+	long set;		/* SET_LDT's answer */
+	unsigned long wrong;	/* reads that gave the other vCPU's word */
+};
+
+static void ldt_smp_run(void *arg)
+{
+	struct ldt_smp *s = arg;
+
+	s->set = set_ldt((unsigned long)s->ldt, 16);
+	for (unsigned i = 0; i < LDT_SMP_ROUNDS && !s->set; i++) {
+		uint64_t got;
+
+		__asm__ __volatile__("movw %w1, %%fs\n\tmovq %%fs:(%2), %0\n\tmovw %w3, %%fs"
+				     : "=&r"(got)
+				     : "r"(SEL_BASED), "r"(s->data), "r"(0)
+				     : "memory");
+		s->wrong += got != s->want;
+		(void)HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	}
+	(void)set_ldt(0, 0);
+}
+
+static void ldt_smp(const start_info_t *si)
+{
+	uint64_t *data = page_alloc(), *l1 = page_alloc();
+	struct ldt_smp s[2] = { { .ldt = page_alloc() }, { .ldt = l1 } };
+	int up = -1, rc = -1;
+
+	if (!data || !l1 || !s[0].ldt || sched_vcpu_count() < 2) {
+		printk("ldt: FAIL ldt=smp needs 2 vcpus and pages\n");
+		ok_all = false;
+		return;
+	}
+	data[0] = SEG_MAGIC;
+	data[1] = ~SEG_MAGIC;
+	for (unsigned i = 0; i < 2; i++) {
+		memset(s[i].ldt, 0, PAGE_SIZE);
+		s[i].ldt[3] = SEG_DATA_BASE(8 * i);
+		s[i].data = data;
+		s[i].want = data[i];
+		expect(pv_remap(s[i].ldt, PAGE_KERNEL_RO), 0, "map an smp LDT read-only");
+	}
+	up = smp_cpu_up(si, 1, LDT_SMP_NS);
+	if (!up)
+		rc = smp_post(1, ldt_smp_run, &s[1]);
+	if (!rc) {
+		ldt_smp_run(&s[0]);
+		rc = smp_post_wait(1, LDT_SMP_NS);
+	}
+	if (!up)
+		(void)smp_cpu_down(1, LDT_SMP_NS);
+	if (up || rc || s[0].set || s[1].set || s[0].wrong || s[1].wrong) {
+		printk("ldt: FAIL smp: up %d, run %d, SET_LDT %ld/%ld, wrong reads %lu/%lu of %u\n",
+		       up, rc, s[0].set, s[1].set, s[0].wrong, s[1].wrong, LDT_SMP_ROUNDS);
+		ok_all = false;
+	} else {
+		printk("ldt: smp: 2 vCPUs, each read through its own LDT %u times\n",
+		       LDT_SMP_ROUNDS);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		expect(pv_remap(s[i].ldt, PAGE_KERNEL_RW), 0, "an smp LDT page writable again");
+		page_free(s[i].ldt);
+	}
 	page_free(data);
 }
 
@@ -188,7 +282,6 @@ void ldt_word(const start_info_t *si, const char *arg)
 	uint64_t *g = page_alloc();
 	unsigned long va = (unsigned long)g;
 
-	(void)si;
 	ok_all = true;
 	if (!g) {
 		printk("ldt: FAIL no pages\n");
@@ -218,8 +311,10 @@ void ldt_word(const start_info_t *si, const char *arg)
 	expect(g[2] == DATA_DPL3, 1, "update_descriptor's DPL fixed up");
 	expect(set_ldt(va + 8, 1), -XEN_EINVAL, "a bad SET_LDT with an LDT set");
 	expect(pv_remap(g, PAGE_KERNEL_RW) != 0, 1, "the LDT in place after a bad SET_LDT");
-	if (arg && (!strcmp(arg, "load") || !strcmp(arg, "noload")))
-		ldt_use(g, !strcmp(arg, "load"));
+	if (arg && (!strcmp(arg, "load") || !strcmp(arg, "data") || !strcmp(arg, "noload")))
+		ldt_use(g, strcmp(arg, "noload"), !strcmp(arg, "load"));
+	if (arg && !strcmp(arg, "smp"))
+		ldt_smp(si);
 	if (arg && (!strcmp(arg, "resume-load") || !strcmp(arg, "resume-noload"))) {
 		ldt_resume(g, !strcmp(arg, "resume-load"));
 		return;

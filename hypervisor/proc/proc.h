@@ -37,6 +37,16 @@ struct proc_dom {
 	bool applying;		  /* a vCPU's runner thread applies a batch: nobody else goes in */
 	uint64_t epoch_ns;	  /* when the runner's tables last changed hands */
 	uint64_t tickets;	  /* waiters' arrival order */
+	/*
+	 * The LDT the runner's process has (proc_ldt.c), under map_lock: its
+	 * descriptors (PV_LDT_ENTS, zero past ldt_n; NULL: none), and the
+	 * vCPU copy it was loaded from (ldt_gen; 0: none), ldt_gens the last
+	 * copy's number.
+	 */
+	uint64_t *ldt;
+	unsigned ldt_n;
+	uint64_t ldt_gen, ldt_gens;
+	bool ldt_logged; /* an LDT it could not load was logged */
 };
 
 struct proc_vcpu {
@@ -55,6 +65,10 @@ struct proc_vcpu {
 	uint64_t regs_in_blk[SV_PROC_NR_REGS];
 	bool regs_in_blk_ok;
 	uint32_t fast_in_blk; /* SV_PROC_FAST_* as last written */
+	/* Its LDT's descriptors, as proc_dom's (proc_ldt.c; under map_lock). */
+	uint64_t *ldt;
+	unsigned ldt_n;
+	uint64_t ldt_gen;
 };
 
 static inline struct proc_dom *proc_dom(struct hv_domain *d)
@@ -108,6 +122,21 @@ int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync);
 void proc_as_applied(struct hv_vcpu *v);
 void proc_as_leave(struct hv_vcpu *v);
 void proc_as_kicked(struct hv_vcpu *v);
+/*
+ * proc_ldt.c: the guest's LDT in the runner's process.  proc_ldt_changed
+ * is the engine's ldt_changed hook.  Under map_lock: whether v's LDT is
+ * the one loaded; the entries that differ queued on q (v's LDT is the
+ * loaded one once q has run); none loaded (a new runner).
+ * proc_ldt_user_desc: the modify_ldt entry for one descriptor (0: the
+ * entry cleared); false when it cannot be one.
+ */
+struct user_desc;
+void proc_ldt_changed(struct hv_vcpu *v);
+bool proc_ldt_same(const struct proc_dom *pd, const struct proc_vcpu *pv);
+int proc_ldt_load(struct hv_domain *d, struct proc_vcpu *pv, struct proc_map_queue *q);
+void proc_ldt_reset(struct proc_dom *pd);
+bool proc_ldt_user_desc(uint64_t desc, unsigned entry, struct user_desc *u);
+
 /* The hooks of mmu.c: the followed tables, and the changes of a batch relative to them. */
 uint64_t proc_as_mapped_base(struct hv_vcpu *v);
 int proc_as_ptes_changed(struct hv_vcpu *v, const struct hv_va_range *r, unsigned n);

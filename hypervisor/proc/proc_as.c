@@ -8,7 +8,8 @@
  *
  *  - vCPUs on the mapped tables go in together ("let in", nr_in);
  *  - a vCPU on other tables waits until nobody is in, then the runner is
- *    switched to its tables (proc_map_switch) and it goes in;
+ *    switched to its tables (proc_map_switch) and it goes in; likewise a
+ *    vCPU with another LDT (proc_ldt.c: a process has one);
  *  - changes to the mapped tables (mmu.c's batches) are queued in the
  *    order they were made and applied by a vCPU that goes in while nobody
  *    else is in, alone when others could follow (so no vCPU runs on a
@@ -107,10 +108,10 @@ int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync)
 			break;
 		}
 		if (first_in_line(d, pv) && !pd->applying) {
-			bool other = pd->mapped_cr3 != cr3;
+			bool other = pd->mapped_cr3 != cr3, ldt = !proc_ldt_same(pd, pv);
 
-			if (!other && !pd->queue.nr) {
-				let_in(pd, pv); /* the tables it runs on, nothing pending */
+			if (!other && !ldt && !pd->queue.nr) {
+				let_in(pd, pv); /* the tables and LDT it runs on, nothing pending */
 				ret = 0;
 				break;
 			}
@@ -119,6 +120,8 @@ int proc_as_enter(struct hv_vcpu *v, struct proc_map_queue *batch, bool *sync)
 				*batch = pd->queue;
 				memset(&pd->queue, 0, sizeof(pd->queue));
 				ret = other ? proc_map_switch(d, batch, cr3) : 0;
+				if (!ret && ldt)
+					ret = proc_ldt_load(d, pv, batch);
 				if (ret) {
 					/* The runner's state is unknown now: rebuilt at the next
 					 * try. */

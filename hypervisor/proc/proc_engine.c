@@ -153,6 +153,7 @@ static void proc_domain_fini(struct hv_domain *d)
 	pthread_mutex_destroy(&pd->map_lock);
 	pthread_cond_destroy(&pd->as_cond);
 	proc_map_queue_free(&pd->queue);
+	proc_ldt_reset(pd);
 	free(pd);
 	d->eng_priv = NULL;
 }
@@ -168,11 +169,19 @@ static int proc_vcpu_init(struct hv_vcpu *v)
 	pv->blk = block_of(pd, v->id);
 	/* Read once, before any guest code ran: kicks go to this thread only. */
 	pv->tid = (pid_t)__atomic_load_n(&pv->blk->tid, __ATOMIC_ACQUIRE);
-	return pv->tid > 0 ? 0 : -EIO;
+	if (pv->tid <= 0)
+		return -EIO;
+	if (__atomic_load_n(&v->ldt_nframes, __ATOMIC_RELAXED))
+		proc_ldt_changed(v); /* set before this engine's vCPU was */
+	return 0;
 }
 
 static void proc_vcpu_fini(struct hv_vcpu *v)
 {
+	struct proc_vcpu *pv = proc_vcpu(v);
+
+	if (pv)
+		free(pv->ldt);
 	free(v->eng);
 	v->eng = NULL;
 }
@@ -500,4 +509,6 @@ const struct hv_engine hv_proc_engine = {
 	.new_baseptr = proc_new_baseptr,
 	.vcpu_host_tid = proc_vcpu_host_tid,
 	.low_va_late = proc_relaunch, /* the runner again, with the low window */
+	.ldt_changed = proc_ldt_changed,
+	.guest_ldt = true,
 };

@@ -388,6 +388,7 @@ int proc_relaunch(struct hv_domain *d, char *why, size_t len)
 	pthread_mutex_lock(&pd->map_lock);
 	pd->mapped_cr3 = 0;
 	proc_map_queue_free(&pd->queue);
+	proc_ldt_reset(pd); /* the new process has none */
 	pthread_mutex_unlock(&pd->map_lock);
 	/* The shared block as the first runner found it: a fresh memfd's zeros. */
 	memset(pd->shared, 0, SV_PROC_SHARED_SIZE);

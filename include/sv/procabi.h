@@ -42,7 +42,7 @@
  * thing: its own memory mapped below vm.mmap_min_addr, in its own
  * process.  What vm.mmap_min_addr guards against is a host-kernel NULL
  * dereference, made while such a process is current, reading data it
- * chose; here the kernel paths the process can reach are those nine calls
+ * chose; here the kernel paths the process can reach are those ten calls
  * and its faults and signals (SMAP and SMEP close the rest on current
  * CPUs), and its uid owns nothing on the host.
  */
@@ -70,7 +70,7 @@
 #define SV_PROC_SHAREDFD 4
 
 #define SV_PROC_MAGIC 0x53565052u /* "SVPR" */
-#define SV_PROC_VERSION 4
+#define SV_PROC_VERSION 5
 
 /* vCPU block state: whose turn it is.  A futex word for both sides. */
 #define SV_PROC_DEAD 0 /* the kernel clears it when the thread dies */
@@ -95,6 +95,7 @@
 
 #define SV_PROC_OP_MAP 1
 #define SV_PROC_OP_UNMAP 2
+#define SV_PROC_OP_LDT 3 /* modify_ldt(0x11, ldt, 16): one entry of the guest's LDT */
 #define SV_PROC_MAX_MAPS 96
 
 /* Byte offsets in a vCPU block, for entry.S; checked against the struct in C. */
@@ -130,10 +131,19 @@
 #ifndef __ASSEMBLY__
 #include <stdint.h>
 
-/* A mapping change the runner makes before it next runs the guest. */
+/*
+ * A mapping change the runner makes before it next runs the guest, or
+ * one entry of the process's LDT: the guest's LDT as its vCPUs that run
+ * now have it (proc/proc_ldt.c), a struct user_desc the kernel checks.
+ */
 struct sv_proc_map {
-	uint64_t va;
-	uint64_t len;
+	union {
+		struct {
+			uint64_t va;
+			uint64_t len;
+		};
+		uint8_t ldt[16]; /* SV_PROC_OP_LDT: struct user_desc */
+	};
 	uint64_t offset; /* in the guest memfd (MAP only) */
 	uint32_t op;	 /* SV_PROC_OP_* */
 	uint32_t prot;	 /* PROT_READ | PROT_WRITE | PROT_EXEC subset */

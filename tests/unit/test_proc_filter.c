@@ -218,6 +218,38 @@ static void do_arch_map_vdso(void)
 	syscall(SYS_arch_prctl, 0x2001 /* ARCH_MAP_VDSO_64 */, 0x40000000UL);
 }
 
+/* modify_ldt: one 16-byte entry written (the guest's LDT), nothing else of it. */
+static long ldt_call(long func, unsigned long len)
+{
+	static struct {
+		uint32_t entry, base, limit, flags;
+	} desc = { 1, 0x2000, 0xfffff, 0x11 }; /* 32-bit data, limit in pages */
+	return syscall(SYS_modify_ldt, func, &desc, len);
+}
+static void do_ldt_write(void)
+{
+	if (ldt_call(0x11, 16) != 0)
+		syscall(SYS_exit_group, 3);
+	/* The entry is in this process's LDT: its selector (index 1, TI, RPL 3) loads. */
+	__asm__ volatile("mov %0, %%gs" : : "r"(0xf) : "memory");
+}
+static void do_ldt_write_old_mode(void)
+{
+	ldt_call(1, 16);
+}
+static void do_ldt_read(void)
+{
+	ldt_call(0, 16);
+}
+static void do_ldt_write_short(void)
+{
+	ldt_call(0x11, 12);
+}
+static void do_ldt_write_high(void)
+{
+	ldt_call((1L << 32) | 0x11, 16);
+}
+
 /* The low window: the guest's memory at VA 0, below vm.mmap_min_addr. */
 static void do_mmap_guest_at_0(void)
 {
@@ -350,6 +382,16 @@ START_TEST(arch_prctl_set_fs_gs_only)
 }
 END_TEST
 
+START_TEST(modify_ldt_writes_one_entry_only)
+{
+	ck_assert_int_eq(under_filter(do_ldt_write), ALLOWED);
+	ck_assert_int_eq(under_filter(do_ldt_write_old_mode), DENIED);
+	ck_assert_int_eq(under_filter(do_ldt_read), DENIED);
+	ck_assert_int_eq(under_filter(do_ldt_write_short), DENIED);
+	ck_assert_int_eq(under_filter(do_ldt_write_high), DENIED);
+}
+END_TEST
+
 START_TEST(runner_calls_pass)
 {
 	ck_assert_int_eq(under_filter(do_gettid), ALLOWED);
@@ -423,6 +465,7 @@ int main(void)
 	tcase_add_test(tc, calls_from_the_guest_window_are_denied);
 	tcase_add_test(tc, mmap_only_guest_memory_in_the_window);
 	tcase_add_test(tc, arch_prctl_set_fs_gs_only);
+	tcase_add_test(tc, modify_ldt_writes_one_entry_only);
 	tcase_add_test(tc, low_window_maps_guest_memory_at_0_only);
 	tcase_add_test(tc, low_window_needs_cap_sys_rawio);
 	suite_add_tcase(s, tc);

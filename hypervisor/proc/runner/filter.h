@@ -16,6 +16,7 @@
 #define SV_MAP_FIXED 0x10
 #define SV_ARCH_SET_GS 0x1001
 #define SV_ARCH_SET_FS 0x1002
+#define SV_MODIFY_LDT_WRITE 0x11 /* write_ldt, the new mode: an all-zero entry clears it */
 
 /*
  * The seccomp filter.  Nothing from the guest window (the instruction
@@ -29,7 +30,10 @@
  * sched_yield; futex WAIT and WAKE; mmap of the guest memfd only, shared
  * and fixed, inside the guest window; munmap inside the guest window;
  * arch_prctl ARCH_SET_FS and ARCH_SET_GS (the guest's segment bases; the
- * runner uses neither register), and no other arch_prctl code.
+ * runner uses neither register), and no other arch_prctl code;
+ * modify_ldt writing one 16-byte entry (the guest's LDT, proc_ldt.c: the
+ * kernel takes only user code and data segments there, so a process can
+ * give itself nothing more than it could without a filter).
  * Anything else, any other ABI (int $0x80, sysenter) and x32 numbers:
  * SIGSYS, which is reported to the hypervisor as a denied call.
  */
@@ -63,7 +67,7 @@ static const struct sock_filter sv_runner_filter[] = {
 	/* 11 */ JEQ(__NR_futex, 4, 0),	       /* -> 16 */
 	/* 12 */ JEQ(__NR_mmap, 8, 0),	       /* -> 21 */
 	/* 13 */ JEQ(__NR_munmap, 23, 0),      /* -> 37 */
-	/* 14 */ JEQ(__NR_arch_prctl, 28, 27), /* -> 43, else -> 42 */
+	/* 14 */ JEQ(__NR_arch_prctl, 28, 35), /* -> 43, else -> 50 */
 	/* 15 */ RET(SECCOMP_RET_ALLOW),
 	/* futex: WAIT or WAKE, shared (the hypervisor waits on the same words) */
 	/* 16 */ LD(ARG_LO(1)),
@@ -103,6 +107,19 @@ static const struct sock_filter sv_runner_filter[] = {
 	/* 47 */ JEQ(SV_ARCH_SET_GS, 0, 1),
 	/* 48 */ RET(SECCOMP_RET_ALLOW),
 	/* 49 */ RET(SECCOMP_RET_TRAP),
+	/* modify_ldt(0x11, desc, 16): write one LDT entry (the kernel checks the entry) */
+	/* 50 */ JEQ(__NR_modify_ldt, 1, 0),
+	/* 51 */ RET(SECCOMP_RET_TRAP),
+	/* 52 */ LD(ARG_HI(0)),
+	/* 53 */ JEQ(0, 0, 7),
+	/* 54 */ LD(ARG_LO(0)),
+	/* 55 */ JEQ(SV_MODIFY_LDT_WRITE, 0, 5),
+	/* 56 */ LD(ARG_HI(2)),
+	/* 57 */ JEQ(0, 0, 3),
+	/* 58 */ LD(ARG_LO(2)),
+	/* 59 */ JEQ(16, 0, 1),
+	/* 60 */ RET(SECCOMP_RET_ALLOW),
+	/* 61 */ RET(SECCOMP_RET_TRAP),
 };
 
 #endif

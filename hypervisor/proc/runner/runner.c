@@ -172,6 +172,24 @@ static void test_entry_spin(void)
 		__asm__ volatile("pause");
 }
 
+/*
+ * One entry of the process's LDT (every thread's: the kernel reloads it on
+ * each CPU running this process).  An entry the kernel refuses is left
+ * empty, so its selector faults: no failure of the run.
+ */
+static long ldt_entry(const uint8_t desc[16])
+{
+	/* The kernel's "no segment" (LDT_empty): read_exec_only and seg_not_present alone. */
+	uint32_t empty[4] = { 0, 0, 0, 1u << 3 | 1u << 5 };
+
+	if (sys(__NR_modify_ldt, 0x11, desc, 16) == 0)
+		return 0;
+	empty[0] = (uint32_t)desc[0] | (uint32_t)desc[1] << 8 | (uint32_t)desc[2] << 16 |
+		   (uint32_t)desc[3] << 24; /* the same entry_number */
+	sys(__NR_modify_ldt, 0x11, empty, 16);
+	return 0;
+}
+
 static void apply_maps(struct sv_proc_vcpu *c)
 {
 	uint32_t n = __atomic_load_n(&c->nr_maps, __ATOMIC_ACQUIRE);
@@ -185,6 +203,8 @@ static void apply_maps(struct sv_proc_vcpu *c)
 		if (m.op == SV_PROC_OP_MAP)
 			r = sys6(__NR_mmap, (long)m.va, (long)m.len, m.prot, MAP_SHARED | MAP_FIXED,
 				 SV_PROC_MEMFD, (long)m.offset);
+		else if (m.op == SV_PROC_OP_LDT)
+			r = ldt_entry(m.ldt);
 		else
 			r = sys(__NR_munmap, m.va, m.len, 0);
 		if (r < 0 && r > -4096 && !c->map_error)
@@ -445,6 +465,9 @@ static void regs_to_mc(struct sigcontext *mc, const uint64_t *r)
  * guest: it is then taken at the guest's rip.  On return the kernel
  * loads whatever the hypervisor put in the block.
  */
+/* The host's flat user code and stack selectors (the runner's own, read at start). */
+static uint16_t flat_cs, flat_ss;
+
 static void on_signal(int sig, struct k_siginfo *si, void *uctx)
 {
 	struct k_ucontext *uc = uctx;
@@ -485,6 +508,17 @@ static void on_signal(int sig, struct k_siginfo *si, void *uctx)
 	}
 	sv_exchange(c);
 	test_entry_spin();
+	/*
+	 * Back on the host's flat 64-bit code and stack segments, as Xen
+	 * returns from a hypercall or bounce on FLAT_RING3_*: the guest may
+	 * have gone to one of its LDT's (64-bit: the same code) by lret,
+	 * whose entry may be gone by now.  Only a kick that changed nothing
+	 * returns where it was, as an interrupt would.
+	 */
+	if (sig != SIGUSR1 || c->regs[SV_PROC_RIP] != rip) {
+		uc->mc.cs = flat_cs;
+		uc->mc.ss = flat_ss;
+	}
 	regs_to_mc(&uc->mc, c->regs);
 }
 
@@ -669,6 +703,7 @@ void sv_main(void)
 			fail("rt_sigaction", r);
 	}
 
+	__asm__ volatile("mov %%cs, %0\n\tmov %%ss, %1" : "=r"(flat_cs), "=r"(flat_ss));
 	entry_delay = h->test_entry_delay;
 	sv_nr_vcpus = h->nr_vcpus; /* read once: the header is the guest's to write from now on */
 	/* vCPU 0 is this thread; the others wait for their first run. */
