@@ -291,71 +291,54 @@ static long hc_iret(struct hv_vcpu *v, const uint64_t *a)
 static long hc_multicall(struct hv_vcpu *v, const uint64_t *a);
 static long hc_not_implemented(struct hv_vcpu *v, uint64_t nr);
 
-static const hypercall_fn table[] = {
-	[__HYPERVISOR_multicall] = hc_multicall,
-	[__HYPERVISOR_set_trap_table] = hc_set_trap_table,
-	[__HYPERVISOR_stack_switch] = hc_stack_switch,
-	[__HYPERVISOR_set_callbacks] = hc_set_callbacks,
-	[__HYPERVISOR_sched_op_compat] = hc_sched_op_compat,
-	[__HYPERVISOR_memory_op] = hc_memory_op,
-	[__HYPERVISOR_update_va_mapping] = hc_update_va_mapping,
-	[__HYPERVISOR_mmu_update] = hc_mmu_update,
-	[__HYPERVISOR_mmuext_op] = hc_mmuext_op,
-	[__HYPERVISOR_update_va_mapping_otherdomain] = hc_update_va_mapping_otherdomain,
-	[__HYPERVISOR_set_timer_op] = hc_set_timer_op,
-	[__HYPERVISOR_xen_version] = hc_xen_version,
-	[__HYPERVISOR_console_io] = hc_console_io,
-	[__HYPERVISOR_vm_assist] = hc_vm_assist,
-	[__HYPERVISOR_vcpu_op] = hc_vcpu_op,
-	[__HYPERVISOR_sched_op] = hc_sched_op,
-	[__HYPERVISOR_callback_op] = hc_callback_op,
-	[__HYPERVISOR_event_channel_op_compat] = hc_event_channel_op_compat,
-	[__HYPERVISOR_event_channel_op] = hc_event_channel_op,
-	[__HYPERVISOR_grant_table_op] = hc_grant_table_op,
-	[__HYPERVISOR_iret] = hc_iret,
-	[__HYPERVISOR_set_segment_base] = hc_set_segment_base,
-	[__HYPERVISOR_fpu_taskswitch] = hc_fpu_taskswitch,
-	[__HYPERVISOR_set_debugreg] = hc_set_debugreg,
-	[__HYPERVISOR_get_debugreg] = hc_get_debugreg,
-	[__HYPERVISOR_physdev_op] = hc_physdev_op,
-	[__HYPERVISOR_physdev_op_compat] = hc_physdev_op_compat,
-	[__HYPERVISOR_set_gdt] = hc_set_gdt,
-	[__HYPERVISOR_update_descriptor] = hc_update_descriptor,
+/*
+ * The handler and the name (for hypercall_log_stats) of each hypercall,
+ * by number; a hole is -ENOSYS.  One entry holds both, so they cannot
+ * drift apart: HYPERCALL(x) enters hc_x under the name "x", as Xen's
+ * hypercall table enters do_x.
+ */
+struct hypercall {
+	hypercall_fn fn;
+	const char *name;
 };
+
+#define HYPERCALL(x) [__HYPERVISOR_##x] = { hc_##x, #x }
+
+static const struct hypercall table[] = {
+	HYPERCALL(multicall),
+	HYPERCALL(set_trap_table),
+	HYPERCALL(stack_switch),
+	HYPERCALL(set_callbacks),
+	HYPERCALL(sched_op_compat),
+	HYPERCALL(memory_op),
+	HYPERCALL(update_va_mapping),
+	HYPERCALL(mmu_update),
+	HYPERCALL(mmuext_op),
+	HYPERCALL(update_va_mapping_otherdomain),
+	HYPERCALL(set_timer_op),
+	HYPERCALL(xen_version),
+	HYPERCALL(console_io),
+	HYPERCALL(vm_assist),
+	HYPERCALL(vcpu_op),
+	HYPERCALL(sched_op),
+	HYPERCALL(callback_op),
+	HYPERCALL(event_channel_op_compat),
+	HYPERCALL(event_channel_op),
+	HYPERCALL(grant_table_op),
+	HYPERCALL(iret),
+	HYPERCALL(set_segment_base),
+	HYPERCALL(fpu_taskswitch),
+	HYPERCALL(set_debugreg),
+	HYPERCALL(get_debugreg),
+	HYPERCALL(physdev_op),
+	HYPERCALL(physdev_op_compat),
+	HYPERCALL(set_gdt),
+	HYPERCALL(update_descriptor),
+};
+
+#undef HYPERCALL
 
 #define NR_TABLE (sizeof(table) / sizeof(table[0]))
-
-static const char *const names[NR_TABLE] = {
-	[__HYPERVISOR_multicall] = "multicall",
-	[__HYPERVISOR_set_trap_table] = "set_trap_table",
-	[__HYPERVISOR_stack_switch] = "stack_switch",
-	[__HYPERVISOR_set_callbacks] = "set_callbacks",
-	[__HYPERVISOR_sched_op_compat] = "sched_op_compat",
-	[__HYPERVISOR_memory_op] = "memory_op",
-	[__HYPERVISOR_update_va_mapping] = "update_va_mapping",
-	[__HYPERVISOR_mmu_update] = "mmu_update",
-	[__HYPERVISOR_mmuext_op] = "mmuext_op",
-	[__HYPERVISOR_update_va_mapping_otherdomain] = "update_va_mapping_otherdomain",
-	[__HYPERVISOR_set_timer_op] = "set_timer_op",
-	[__HYPERVISOR_xen_version] = "xen_version",
-	[__HYPERVISOR_console_io] = "console_io",
-	[__HYPERVISOR_vm_assist] = "vm_assist",
-	[__HYPERVISOR_vcpu_op] = "vcpu_op",
-	[__HYPERVISOR_sched_op] = "sched_op",
-	[__HYPERVISOR_callback_op] = "callback_op",
-	[__HYPERVISOR_event_channel_op_compat] = "event_channel_op_compat",
-	[__HYPERVISOR_event_channel_op] = "event_channel_op",
-	[__HYPERVISOR_grant_table_op] = "grant_table_op",
-	[__HYPERVISOR_iret] = "iret",
-	[__HYPERVISOR_set_segment_base] = "set_segment_base",
-	[__HYPERVISOR_fpu_taskswitch] = "fpu_taskswitch",
-	[__HYPERVISOR_set_debugreg] = "set_debugreg",
-	[__HYPERVISOR_get_debugreg] = "get_debugreg",
-	[__HYPERVISOR_physdev_op] = "physdev_op",
-	[__HYPERVISOR_physdev_op_compat] = "physdev_op_compat",
-	[__HYPERVISOR_set_gdt] = "set_gdt",
-	[__HYPERVISOR_update_descriptor] = "update_descriptor",
-};
 
 _Static_assert(NR_TABLE <= HV_STAT_HC, "every hypercall has its own counter");
 
@@ -409,8 +392,8 @@ void hypercall_log_stats(struct hv_domain *d)
 		if (!most)
 			break;
 		taken[best] = true;
-		if (best < NR_TABLE && names[best])
-			put(line, sizeof(line), &n, " %s %llu", names[best], most);
+		if (best < NR_TABLE && table[best].name)
+			put(line, sizeof(line), &n, " %s %llu", table[best].name, most);
 		else
 			put(line, sizeof(line), &n, " #%u %llu", best, most);
 	}
@@ -465,7 +448,7 @@ static long call(struct hv_vcpu *v, uint64_t nr, const uint64_t *in)
 		for (unsigned i = 0; i < 5; i++)
 			if (narrow_args[nr] & (1u << i))
 				args[i] &= 0xffffffffu;
-	return table[nr](v, args);
+	return table[nr].fn(v, args);
 }
 
 /* What we do not implement is -ENOSYS, said once per domain and number in the log. */
@@ -509,7 +492,7 @@ static long hc_multicall(struct hv_vcpu *v, const uint64_t *a)
 		}
 		if (e.op == __HYPERVISOR_multicall)
 			ret = -XEN_EINVAL;
-		else if (e.op < NR_TABLE && table[e.op])
+		else if (e.op < NR_TABLE && table[e.op].fn)
 			ret = call(v, e.op, e.args);
 		else
 			ret = hc_not_implemented(v, e.op);
@@ -543,7 +526,7 @@ void hypercall_dispatch(struct hv_vcpu *v)
 	count(v, nr);
 	if (v->user_mode)
 		ret = -XEN_EPERM;
-	else if (nr < NR_TABLE && table[nr])
+	else if (nr < NR_TABLE && table[nr].fn)
 		ret = call(v, nr, args);
 	else
 		ret = hc_not_implemented(v, nr);

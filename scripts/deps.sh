@@ -18,7 +18,6 @@ pkgs=(
 	util-linux bsdutils bsdextrautils procps python3 jq  # setsid, script, col, pgrep, python3 -c, jq (xl_misc.sh)
 	fio                                    # bench/blk.sh's host baseline
 	e2fsprogs                              # mke2fs -d: pv_grub.sh's disk image (PV GRUB itself: scripts/grub_debian.sh)
-	lz4                                    # linux_pv.sh unpacks Debian's bzImage for PV GRUB (which takes no lz4)
 	pandoc groff-base man-db               # man pages (docs/build.mk) and install.sh's checks of them
 )
 missing=()

@@ -12,7 +12,8 @@
 # linux_cfg FILE NAME RAMDISK EXTRA: an xl config for Debian's kernel, 256 MiB, one vCPU,
 #   destroyed when it powers off or crashes (callers append disks, vifs...).
 # linux_vmlinux OUT: the ELF inside $vmlinuz (a bzImage: its payload, lz4 in Debian's,
-#   decompressed with the matching tool) written to OUT; returns 1 with the reason on stderr.
+#   decompressed as xl create does, by $BUILD/tests/kernel-unpack) written to OUT; returns 1
+#   with the reason on stderr.
 # show FILE [N]: the last N (12) lines of FILE, indented, without the console's CRs.
 linux_fetch() {
 	local t
@@ -66,20 +67,11 @@ EOF
 }
 
 linux_vmlinux() {
-	local off len magic
-	read -r off len < <(python3 -c 'import struct, sys
-d = open(sys.argv[1], "rb").read(0x260)
-po, pl = struct.unpack_from("<II", d, 0x248)
-print(((d[0x1f1] or 4) + 1) * 512 + po, pl)' "$vmlinuz") || { echo "not a bzImage: $vmlinuz" >&2; return 1; }
-	magic=$(tail -c +"$((off + 1))" "$vmlinuz" | head -c 4 | od -An -tx1 | tr -d ' ')
-	case $magic in
-	02214c18) tail -c +"$((off + 1))" "$vmlinuz" | head -c "$len" | lz4 -dc >"$1" 2>/dev/null ;;
-	28b52ffd) tail -c +"$((off + 1))" "$vmlinuz" | head -c "$len" | zstd -dcq >"$1" ;;
-	fd377a58) tail -c +"$((off + 1))" "$vmlinuz" | head -c "$len" | xz -dcq >"$1" ;;
-	1f8b*) tail -c +"$((off + 1))" "$vmlinuz" | head -c "$len" | gzip -dcq >"$1" ;;
-	*) echo "bzImage payload of unknown compression ($magic)" >&2; return 1 ;;
-	esac
-	[ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || { echo "no ELF in $vmlinuz" >&2; return 1; }
+	if [ ! -x "$BUILD/tests/kernel-unpack" ]; then
+		echo "cannot unpack $vmlinuz: $BUILD/tests/kernel-unpack is not built (make)" >&2
+		return 1
+	fi
+	"$BUILD/tests/kernel-unpack" "$vmlinuz" "$1"
 }
 
 show() { tail -n "${2:-12}" "$1" 2>/dev/null | tr -d '\r' | sed 's/^/    /'; }

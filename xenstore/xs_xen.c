@@ -29,9 +29,10 @@ struct xs_xen {
 	bool ctl_failing;  /* last check could not ask: logged once */
 };
 
-/* How often introduced domains are checked for shutdown and death. */
+/* The tick: every 100 ms, rings are read for requests no event announced. */
 #define XS_XEN_TICK_MS 100
-#define XS_XEN_CHECK_TICKS 5 /* the domain check: every 500 ms */
+/* Every 5 ticks (500 ms), introduced domains are checked for shutdown and death. */
+#define XS_XEN_CHECK_TICKS 5
 
 static void xs_xen_notify(struct xs_ring *r)
 {
@@ -280,6 +281,18 @@ void xs_xen_tick(struct xs_daemon *d)
 }
 
 /*
+ * Serves a ring connection: reads the requests in its ring, then wants
+ * output while replies wait to be sent (new ones, or ones that waited for
+ * room in the ring).
+ */
+static void xs_xen_serve_ring(struct xs_conn *c)
+{
+	xs_conn_handle_input(c);
+	if (xs_conn_unsent(c))
+		c->want_out = true;
+}
+
+/*
  * Requests that sit in a ring with no event to say so.  A guest notifies
  * only when its write finds the ring empty (Linux's xb_write reads
  * req_cons right after storing req_prod, with no barrier between): when
@@ -318,9 +331,7 @@ void xs_xen_poll_rings(struct xs_daemon *d)
 			xs_log(d, "domain %u: requests in its ring without an event: read on the tick "
 				  "(logged once)", c->domid);
 		r->unheard_logged = true;
-		xs_conn_handle_input(c);
-		if (xs_conn_unsent(c))
-			c->want_out = true;
+		xs_xen_serve_ring(c);
 	}
 }
 
@@ -361,10 +372,7 @@ int xs_xen_events(struct xs_daemon *d)
 
 			if (c->ops != &xs_ring_ops || c->dead || r->local_port != port)
 				continue;
-			/* Requests in, and room for replies that waited. */
-			xs_conn_handle_input(c);
-			if (xs_conn_unsent(c))
-				c->want_out = true;
+			xs_xen_serve_ring(c);
 		}
 	}
 	return 0;

@@ -15,7 +15,7 @@ int xs_xen_events(struct xs_daemon *d);
 void xs_xen_close(struct xs_daemon *d);
 /* Fires @releaseDomain for domains that shut down, releases dead ones. */
 void xs_xen_check_domains(struct xs_daemon *d);
-/* The periodic domain-check timer's fd (-1 if none), and its handler. */
+/* The tick's timer fd (-1 if none), and its handler: the ring poll, the domain check. */
 int xs_xen_timer_fd(struct xs_daemon *d);
 void xs_xen_tick(struct xs_daemon *d);
 /* Reads every ring holding requests no event announced (from the tick). */

@@ -6,6 +6,7 @@
 
 TEST_TOOLS := $(TESTBIN)/blk_fakefront $(TESTBIN)/svxen-probe $(TESTBIN)/guest-peer \
 	$(TESTBIN)/vcpu-ctl-hostile $(TESTBIN)/domain-resume $(TESTBIN)/savefile-corrupt \
+	$(TESTBIN)/kernel-unpack \
 	$(BIN)/xenconsoled-probe \
 	$(BIN)/xs-client
 all: $(TEST_TOOLS)
@@ -27,6 +28,9 @@ $(TESTBIN)/vcpu-ctl-hostile: $(call host_objs,tests/tools/vcpu_ctl_hostile.c) $(
 $(TESTBIN)/domain-resume: $(call host_objs,tests/tools/domain_resume.c) $(SV_LIBS_A)
 # savefile-corrupt: hostile copies of a real checkpoint file (xl_save.sh).
 $(TESTBIN)/savefile-corrupt: $(call host_objs,tests/tools/savefile_corrupt.c)
+# kernel-unpack: the ELF inside Debian's bzImage, for PV GRUB (tests/linux_lib.sh, linux_pv.sh).
+$(TESTBIN)/kernel-unpack: $(call host_objs,tests/tools/kernel_unpack.c dom0/elf.c dom0/elf_gz.c \
+	dom0/elf_unpack.c)
 # xenconsoled-probe: scripted console client (console_daemon.sh; docs/xenconsoled.md).
 $(BIN)/xenconsoled-probe: $(call host_objs,tests/tools/xenconsoled_probe.c) $(SV_LIBS_A)
 # xs-client: libxenstore client and raw-protocol modes (xenstore_*.sh; docs/xenstored.md).
@@ -35,6 +39,8 @@ $(BIN)/xs-client: $(call host_objs,tests/tools/xs_client.c tests/tools/xs_client
 
 # Only the tools on libxenstore link it.
 $(TESTBIN)/blk_fakefront $(BIN)/xenconsoled-probe $(BIN)/xs-client: TOOL_LIBS := -lxenstore
+# kernel-unpack decompresses as xl does.
+$(TESTBIN)/kernel-unpack: TOOL_LIBS := $(UNPACK_LIBS)
 
 $(TEST_TOOLS):
 	@mkdir -p $(dir $@)
