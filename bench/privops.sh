@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # What an emulated privileged instruction and a bounced exception cost a PV guest against a
-# hypercall round trip, in the same run: 2000 rdmsr of FS_BASE (#GP, decoded and answered by the
-# hypervisor), 2000 forced-emulation cpuid (#UD) and 2000 page faults bounced to the guest's own
-# #PF entry, which returns with HYPERVISOR_iret, each as a ratio to 2000 xen_version hypercalls;
+# hypercall round trip, in the same run: rdmsr of FS_BASE (#GP, decoded and answered by the
+# hypervisor), forced-emulation cpuid (#UD) and page faults bounced to the guest's own #PF
+# entry, which returns with HYPERVISOR_iret, each as a ratio to xen_version hypercalls (seven
+# rounds of 400 of each kind in turn, the median round of each: frontends/kernel/privops.c);
 # on the process engine the bounced #PF also against the host's own SIGSEGV round trip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
