@@ -39,6 +39,7 @@ show() {
 	grep -E 'usermode-smp|crash' "$SPLITVISOR_RUNDIR/console/guest-$1.log" | head -14 |
 		sed 's/^/    /'
 	grep -E 'd[0-9]+( v[0-9]+)?: ' "$hvlog" | tail -6 | sed 's/^/    /'
+	grep -E 'd[0-9]+: crashed' "$hvlog" | head -3 | sed 's/^/    first: /' # why, a dead runner's signal
 }
 
 start ums2 2 "usermode-smp=3000 usermode halt" || { fail "pv-usermode-smp-2: xl create"; exit 1; }
