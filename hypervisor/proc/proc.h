@@ -128,11 +128,11 @@ void proc_as_kicked(struct hv_vcpu *v);
  * the one loaded; the entries that differ queued on q (v's LDT is the
  * loaded one once q has run); none loaded (a new runner).
  * proc_ldt_user_desc: the modify_ldt entry for one descriptor (0: the
- * entry cleared); false when it cannot be one.
+ * entry cleared); false when it cannot be one, *u then clearing the entry.
  */
 struct user_desc;
 void proc_ldt_changed(struct hv_vcpu *v);
-bool proc_ldt_same(const struct proc_dom *pd, const struct proc_vcpu *pv);
+bool proc_ldt_same(const struct proc_dom *pd, struct proc_vcpu *pv);
 int proc_ldt_load(struct hv_domain *d, struct proc_vcpu *pv, struct proc_map_queue *q);
 void proc_ldt_reset(struct proc_dom *pd);
 bool proc_ldt_user_desc(uint64_t desc, unsigned entry, struct user_desc *u);

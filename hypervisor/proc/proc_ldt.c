@@ -104,7 +104,7 @@ static uint64_t at(const uint64_t *ldt, unsigned i)
 	return ldt ? ldt[i] : 0;
 }
 
-bool proc_ldt_same(const struct proc_dom *pd, const struct proc_vcpu *pv)
+bool proc_ldt_same(const struct proc_dom *pd, struct proc_vcpu *pv)
 {
 	unsigned n = pv->ldt_n > pd->ldt_n ? pv->ldt_n : pd->ldt_n;
 
@@ -113,6 +113,12 @@ bool proc_ldt_same(const struct proc_dom *pd, const struct proc_vcpu *pv)
 	for (unsigned i = 0; i < n; i++)
 		if (at(pv->ldt, i) != at(pd->ldt, i))
 			return false;
+	/*
+	 * The same descriptors under another number (each vCPU of a process
+	 * sets the LDT itself): take the loaded copy's, so that its next
+	 * entries compare numbers only.  Any change gives it a new one.
+	 */
+	pv->ldt_gen = pd->ldt_gen;
 	return true;
 }
 
@@ -132,11 +138,8 @@ int proc_ldt_load(struct hv_domain *d, struct proc_vcpu *pv, struct proc_map_que
 
 		if (want == pd->ldt[i])
 			continue;
-		if (!proc_ldt_user_desc(want, i, &u)) {
-			if (!refused++)
-				first = i;
-			proc_ldt_user_desc(0, i, &u);
-		}
+		if (!proc_ldt_user_desc(want, i, &u) && !refused++)
+			first = i; /* u clears the entry */
 		memcpy(op.ldt, &u, sizeof(op.ldt));
 		ret = proc_map_queue_op(q, &op);
 		if (ret)
